@@ -1,0 +1,3 @@
+"""Importing this module registers every builtin backend."""
+
+# Each import runs a @register decorator. Keep alphabetical.
