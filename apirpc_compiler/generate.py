@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from .ir.model import IR
 
 MANIFEST = ".apirpc-manifest"
 PLUGIN_TIMEOUT_S = 120
+_STDERR_TAIL = 2000
+# A plugin's name is its output directory: one plain path segment.
+_PLUGIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class GenerateError(Exception):
@@ -47,16 +51,22 @@ def run_plugin(name: str, command: str, ir: IR) -> list[GeneratedFile]:
     """Run an external backend: IR JSON on stdin; `{"files": [{"path", "content"}]}` or `{"error"}` on stdout."""
     request = json.dumps({"target": name, "ir": ir}, sort_keys=True).encode()
     try:
-        proc = subprocess.run(
-            shlex.split(command), input=request, capture_output=True, timeout=PLUGIN_TIMEOUT_S, check=False
-        )
-    except FileNotFoundError as e:
-        raise GenerateError(f"plugin {name}: cannot run {command!r}: {e.strerror}") from None
+        argv = shlex.split(command)
+    except ValueError as e:
+        raise GenerateError(f"plugin {name}: cannot parse command {command!r}: {e}") from None
+    if not argv:
+        raise GenerateError(f"plugin {name}: empty command")
+    try:
+        proc = subprocess.run(argv, input=request, capture_output=True, timeout=PLUGIN_TIMEOUT_S, check=False)
+    except OSError as e:
+        raise GenerateError(f"plugin {name}: cannot run {command!r}: {e.strerror or e}") from None
     except subprocess.TimeoutExpired:
         raise GenerateError(f"plugin {name}: no answer within {PLUGIN_TIMEOUT_S}s") from None
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip()
-        raise GenerateError(f"plugin {name}: exited with {proc.returncode}: {err}")
+        if len(err) > _STDERR_TAIL:  # the end of a crash report says the most
+            err = "..." + err[-_STDERR_TAIL:]
+        raise GenerateError(f"plugin {name}: exited with {proc.returncode}" + (f": {err}" if err else ""))
     try:
         response = json.loads(proc.stdout)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -70,6 +80,11 @@ def run_plugin(name: str, command: str, ir: IR) -> list[GeneratedFile]:
         isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("content"), str) for f in files
     ):
         raise GenerateError(f'plugin {name}: response must have "files": [{{"path": str, "content": str}}]')
+    for f in files:
+        try:
+            f["content"].encode("utf-8")
+        except UnicodeEncodeError:
+            raise GenerateError(f"plugin {name}: content of {f['path']!r} is not valid Unicode text") from None
     return [GeneratedFile(f["path"], f["content"]) for f in files]
 
 
@@ -78,6 +93,11 @@ def produce(ir: IR, backends: dict[str, Backend], plugins: dict[str, str]) -> di
     for name, backend in backends.items():
         out[name] = backend.generate(ir)
     for name, command in plugins.items():
+        if not _PLUGIN_NAME.match(name) or name in out:
+            raise GenerateError(
+                f"plugin name {name!r} must be a plain directory name (letters, digits, _ . -) "
+                "and differ from the other targets of the run"
+            )
         out[name] = run_plugin(name, command, ir)
     for name, files in out.items():
         seen: set[str] = set()

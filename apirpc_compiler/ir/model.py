@@ -199,6 +199,8 @@ class WireType(TypedDict):
     length: WireLength | None  # bytes, string: byte length; list: element count
     element: WireType | None  # list
     struct: str | None  # struct
+    # struct, list: a byte-length prefix bounding the value (a sub-frame); reads stop at its end.
+    frame: WireLength | None
     max: int | None  # ints: max value; bytes/string: max bytes; list: max elements
     min: int | None
     const: int | None
@@ -250,6 +252,7 @@ class WireStreamHeader(TypedDict):
     header: str
     object: str
     args: dict[str, str]  # object arg -> header flag
+    codes: list[int]  # the stream type codes (the header's variant codes, or its first field's const)
 
 
 class WireStream(TypedDict):

@@ -1,0 +1,1 @@
+"""The `python` target: the `clutchcall` package (see backend.py)."""

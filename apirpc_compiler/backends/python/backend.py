@@ -1,0 +1,357 @@
+"""The `python` target: an installable package `clutchcall` under `generated/python/`.
+
+Templates (templates/*.j2) hold the module skeletons; emit_messages.py writes the per-message
+codec code, which is too specialized for a template. The wire-protocol modules come from
+`wire.py` (another part of this backend) when it is present.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ...ir.model import IR, Enum
+from ..base import Backend, GeneratedFile, NameClash, header_lines, register
+from .emit_messages import MessageEmitter
+from .namer import PythonNamer, check_python_names
+from .text import comment_block, docstring, pyrepr, tuple_lines, wrap_call, wrap_comprehension
+
+PKG = "clutchcall"
+_TEMPLATES = Path(__file__).parent / "templates"
+
+# Runtime helpers messages.py may use: name in _protowire -> local alias.
+_RUNTIME = [
+    ("MAX_DEPTH", "_MAX_DEPTH"),
+    ("check_len", "_check_len"),
+    ("check_size", "_check_size"),
+    ("enc_int32", "_enc_int32"),
+    ("enc_int64", "_enc_int64"),
+    ("enc_sint32", "_enc_sint32"),
+    ("enc_sint64", "_enc_sint64"),
+    ("enc_uint32", "_enc_uint32"),
+    ("enc_uint64", "_enc_uint64"),
+    ("is_neg_zero", "_is_neg_zero"),
+    ("json_bytes", "_json_bytes"),
+    ("json_double", "_json_double"),
+    ("json_error", "_json_error"),
+    ("json_float", "_json_float"),
+    ("json_int32", "_json_int32"),
+    ("json_int64", "_json_int64"),
+    ("json_list", "_json_list"),
+    ("json_object", "_json_object"),
+    ("json_to_bool", "_json_to_bool"),
+    ("json_to_bytes", "_json_to_bytes"),
+    ("json_to_double", "_json_to_double"),
+    ("json_to_enum", "_json_to_enum"),
+    ("json_to_float", "_json_to_float"),
+    ("json_to_str", "_json_to_str"),
+    ("json_uint32", "_json_uint32"),
+    ("json_uint64", "_json_uint64"),
+    ("length_past_end", "_length_past_end"),
+    ("pack_f32", "_pack_f32"),
+    ("pack_f64", "_pack_f64"),
+    ("pack_i32", "_pack_i32"),
+    ("pack_i64", "_pack_i64"),
+    ("pack_u32", "_pack_u32"),
+    ("pack_u64", "_pack_u64"),
+    ("read_tag", "_read_tag"),
+    ("read_varint", "_read_varint"),
+    ("skip_field", "_skip_field"),
+    ("to_int32", "_to_int32"),
+    ("to_int64", "_to_int64"),
+    ("to_sint32", "_to_sint32"),
+    ("to_sint64", "_to_sint64"),
+    ("too_deep", "_too_deep"),
+    ("truncated", "_truncated"),
+    ("unpack_f32", "_unpack_f32"),
+    ("unpack_f64", "_unpack_f64"),
+    ("unpack_i32", "_unpack_i32"),
+    ("unpack_i64", "_unpack_i64"),
+    ("unpack_u32", "_unpack_u32"),
+    ("unpack_u64", "_unpack_u64"),
+    ("uvarint", "_uvarint"),
+]
+# Always used by the Message base class in the template.
+_BASE_USES = {"_check_size", "_json_error", "_too_deep"}
+
+_PY_ATTR_TYPE = {"bool": "bool", "string": "str", "bytes": "bytes", "float": "float", "double": "float"}
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = pyrepr
+    env.filters["docstring"] = docstring
+    return env
+
+
+def _str_tuple(items: list[str]) -> str:
+    return tuple_lines("", "", [pyrepr(i) for i in items], 0)[0] if items else "()"
+
+
+def package_version(ir: IR) -> str:
+    """`clutchcall.v1` -> 1.0.0; a package without a version suffix is 0.1.0."""
+    m = re.search(r"\.v(\d+)$", ir["package"])
+    return f"{m.group(1)}.0.0" if m else "0.1.0"
+
+
+class PythonBackend:
+    name = "python"
+    description = "Python package `clutchcall`: DTOs with protobuf/ProtoJSON codecs, enums, services, bridges"
+
+    def __init__(self) -> None:
+        self.namer = PythonNamer()
+
+    def check_names(self, ir: IR) -> list[NameClash]:
+        return check_python_names(ir)
+
+    def generate(self, ir: IR) -> list[GeneratedFile]:
+        env = _env()
+        header = comment_block(header_lines(ir))
+        common: dict[str, Any] = {"header": header.rstrip("\n"), "package": ir["package"]}
+        files: list[GeneratedFile] = []
+
+        def put(path: str, template: str, **ctx: Any) -> None:
+            files.append(GeneratedFile(path, env.get_template(template).render(**common, **ctx)))
+
+        version = package_version(ir)
+        put("pyproject.toml", "pyproject.toml.j2", version=version)
+        put(
+            "README.md",
+            "README.md.j2",
+            header_text=" ".join(header_lines(ir)),
+            doc=ir["doc"],
+            source=ir["source_name"],
+        )
+        files.append(GeneratedFile(f"{PKG}/py.typed", ""))
+        put(
+            f"{PKG}/errors.py",
+            "errors.py.j2",
+            errors=[
+                {"name": e["name"], "const": self.namer.const_name(e["words"]), "doc": docstring(e["doc"], 4)}
+                for e in ir["decode_errors"]
+            ],
+        )
+        put(f"{PKG}/_protowire.py", "_protowire.py.j2")
+        put(f"{PKG}/enums.py", "enums.py.j2", enums=[self._enum_ctx(e) for e in ir["enums"]])
+        put(f"{PKG}/messages.py", "messages.py.j2", **self._messages_ctx(ir))
+        put(f"{PKG}/services.py", "services.py.j2", **self._services_ctx(ir))
+        put(f"{PKG}/bridges.py", "bridges.py.j2", **self._bridges_ctx(ir))
+        put(
+            f"{PKG}/__init__.py",
+            "__init__.py.j2",
+            doc=docstring(ir["doc"], 0),
+            version=version,
+            enum_names=[self.namer.class_name(e["words"]) for e in ir["enums"]],
+            message_names=[self.namer.class_name(m["words"]) for m in ir["messages"]],
+        )
+        files.extend(self._wire_files(ir))
+        return files
+
+    def _wire_files(self, ir: IR) -> list[GeneratedFile]:
+        # The wire modules are written in parallel by another part of this backend; until
+        # they exist the package is complete without them.
+        try:
+            from .wire import generate_wire  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return []
+        files: list[GeneratedFile] = generate_wire(ir, self.namer)
+        return files
+
+    # ---- contexts ----
+
+    def _enum_ctx(self, e: Enum) -> dict[str, Any]:
+        n = self.namer
+        cls = n.class_name(e["words"])
+        key = n.const_name(e["words"])
+        by_name = {v["name"]: n.const_name(v["words"]) for v in e["values"]}
+        attrs = []
+        for a in e["attributes"]:
+            attrs.append(
+                {
+                    "attr": n.attr_name(a["words"]),
+                    "key": n.const_name(a["words"]),
+                    "type": _PY_ATTR_TYPE.get(a["type"], "int"),
+                    "doc": docstring(a["doc"] or a["name"], 8),
+                    "plain_doc": (a["doc"] or a["name"]).rstrip(".").replace('"', "'"),
+                    "pairs": [(by_name[v["name"]], pyrepr(v["attributes"][a["name"]])) for v in e["values"]],
+                }
+            )
+        transitions = None
+        t = e["transitions"]
+        if t is not None:
+
+            def members(names: list[str]) -> list[str]:
+                inner = ", ".join(f"{cls}.{by_name[x]}" for x in names) + ("," if len(names) == 1 else "")
+                return [f"({inner})"] if names else []
+
+            edges: list[str] = []
+            for src, dsts in t["edges"].items():
+                edges += wrap_call(f"{cls}.{by_name[src]}: frozenset", members(dsts), ",", 4)
+            transitions = {
+                "initial": "\n".join(
+                    wrap_call(f"{key}_INITIAL: frozenset[{cls}] = frozenset", members(t["initial"]), "", 0)
+                ),
+                "terminal": "\n".join(
+                    wrap_call(f"{key}_TERMINAL: frozenset[{cls}] = frozenset", members(t["terminal"]), "", 0)
+                ),
+                "edges": "\n".join(edges),
+            }
+        by_json = "\n".join(
+            wrap_comprehension(
+                f"_{key}_BY_JSON_NAME: dict[str, {cls}] = ", "{", f"_{key}_JSON_NAMES[m]: m", f"for m in {cls}", "}", 0
+            )
+        )
+        return {
+            "by_json": by_json,
+            "name": e["name"],
+            "cls": cls,
+            "key": key,
+            "doc": docstring(e["doc"] or e["name"], 4),
+            "members": [
+                {
+                    "const": by_name[v["name"]],
+                    "number": v["number"],
+                    "json_name": v["json_name"],
+                    "doc": docstring(v["doc"] or v["name"], 4),
+                }
+                for v in e["values"]
+            ],
+            "attributes": attrs,
+            "transitions": transitions,
+        }
+
+    def _messages_ctx(self, ir: IR) -> dict[str, Any]:
+        body = MessageEmitter(ir, self.namer).module_body()
+        used = set(re.findall(r"\b_[a-z0-9_]+|\b_[A-Z0-9_]+", body)) | _BASE_USES
+        imports = [(name, alias) for name, alias in _RUNTIME if alias in used]
+        enum_names = sorted(
+            {
+                self.namer.class_name(e["words"])
+                for e in ir["enums"]
+                if any(f["type"] == {"kind": "enum", "name": e["name"]} for m in ir["messages"] for f in m["fields"])
+            }
+        )
+        return {"body": body.rstrip("\n"), "imports": imports, "enum_names": enum_names}
+
+    def _services_ctx(self, ir: IR) -> dict[str, Any]:
+        n = self.namer
+        consts = []
+        services = []
+        for s in ir["services"]:
+            methods = []
+            for m in s["methods"]:
+                const = n.const_name(["method", *s["words"], *m["words"]])
+                consts.append(
+                    {"const": const, "id": m["id"], "doc": docstring(f"{s['name']}.{m['name']}: {m['doc']}", 0)}
+                )
+                http = m["http"]
+                methods.append(
+                    {
+                        "name": m["name"],
+                        "const": const,
+                        "request": self._msg_cls(ir, m["request"]),
+                        "response": self._msg_cls(ir, m["response"]),
+                        "idempotent": m["idempotent"],
+                        "streaming": m["streaming"],
+                        "http": None
+                        if http is None
+                        else {
+                            "method": http["method"],
+                            "path": http["path"],
+                            "path_params": _str_tuple(http["path_params"]),
+                            "body": http["body"],
+                        },
+                        "doc": pyrepr(m["doc"]),
+                    }
+                )
+            services.append(
+                {
+                    "name": s["name"],
+                    "const": n.const_name(s["words"]),
+                    "legacy": s["legacy"],
+                    "methods": methods,
+                    "doc": docstring(s["doc"] or s["name"], 0),
+                }
+            )
+        ranges = [tuple(r) for s in ir["services"] for r in s["reserved_ids"]]
+        reserved_ids = "(" + ", ".join(f"({lo}, {hi})" for lo, hi in ranges) + ("," if len(ranges) == 1 else "") + ")"
+        names = {s["name"]: s["reserved_names"] for s in ir["services"] if s["reserved_names"]}
+        reserved_names = "{" + ", ".join(f"{pyrepr(k)}: {_str_tuple(v)}" for k, v in names.items()) + "}"
+        return {"consts": consts, "services": services, "reserved_ids": reserved_ids, "reserved_names": reserved_names}
+
+    def _msg_cls(self, ir: IR, name: str) -> str:
+        m = next(m for m in ir["messages"] if m["name"] == name)
+        return self.namer.class_name(m["words"])
+
+    def _bridges_ctx(self, ir: IR) -> dict[str, Any]:
+        n = self.namer
+        codec = next((e for e in ir["enums"] if e["words"] == ["codec"]), None)
+        codec_enum = n.class_name(codec["words"]) if codec else None
+        bridges = []
+        for b in ir["bridges"]:
+            ns_example = b["namespace"].replace("{sid}", "CA12")
+            has_codec = "{codec}" in b["capability"]
+            bridges.append(
+                {
+                    "name": b["name"],
+                    "const": n.const_name(b["words"]),
+                    "namespace": b["namespace"],
+                    "capability": b["capability"],
+                    "doc": b["doc"],
+                    "docstring": docstring(b["doc"] or b["name"], 0),
+                    "tracks": [
+                        {
+                            "name": t["name"],
+                            "kind": t["kind"],
+                            "doc": t["doc"],
+                            "fn": n.attr_name([*t["words"], "track"]),
+                            "example": f"{ns_example}/{t['name']}",
+                        }
+                        for t in b["tracks"]
+                    ],
+                    "roles": [
+                        {
+                            "name": r["name"],
+                            "doc": r["doc"],
+                            "publish": _str_tuple(r["publish"]),
+                            "subscribe": _str_tuple(r["subscribe"]),
+                        }
+                        for r in b["roles"]
+                    ],
+                    "has_codec": has_codec,
+                    "capability_fn": "capability"
+                    if len(ir["bridges"]) == 1
+                    else n.attr_name([*b["words"], "capability"]),
+                    "capability_example": b["capability"].replace("{codec}", "opus"),
+                }
+            )
+        auth = ir["auth"]
+        claims = self._msg_cls(ir, auth["claims"]) if auth else None
+        first_ns = ir["bridges"][0]["namespace"] if ir["bridges"] else "voice/{sid}"
+        return {
+            "codec_enum": codec_enum if any(b["has_codec"] for b in bridges) else None,
+            "codec_names": [(v["number"], v["name"]) for v in codec["values"]] if codec else [],
+            "claims": claims,
+            "auth": None if auth is None else {"scheme": auth["scheme"], "doc": docstring(auth["doc"] or "auth", 0)},
+            "bridges": bridges,
+            "track_kinds": [
+                {"name": k["name"], "delivery": _str_tuple(k["delivery"]), "priority": k["priority"], "doc": k["doc"]}
+                for k in ir["track_kinds"]
+            ],
+            "example_namespace": first_ns,
+        }
+
+
+@register("python")
+def _factory() -> Backend:
+    return PythonBackend()

@@ -1,0 +1,26 @@
+"""Collects located diagnostics for the validation passes (schema, semantic, wire)."""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic
+from .jsonpos import escape_pointer_token
+from .load import LoadedIdl
+
+
+def ptr(*tokens: str | int) -> str:
+    """Build an RFC 6901 pointer from raw tokens: ptr("messages", "Call", "fields") -> /messages/Call/fields."""
+    return "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+
+
+class Reporter:
+    def __init__(self, loaded: LoadedIdl) -> None:
+        self.loaded = loaded
+        self.diagnostics: list[Diagnostic] = []
+
+    def where(self, pointer: str) -> str:
+        line, col = self.loaded.source_map.locate(pointer)
+        return f"{line}:{col}"
+
+    def error(self, pointer: str, rule: str, message: str, hint: str = "") -> None:
+        line, col = self.loaded.source_map.locate(pointer)
+        self.diagnostics.append(Diagnostic(self.loaded.path, line, col, pointer, rule, message, hint))
