@@ -118,8 +118,13 @@ def _run_generate(idl: str, out: str, targets: tuple[str, ...], plugins: tuple[s
 @click.argument("idl", type=click.Path(dir_okay=False))
 @click.option("--out", default="generated", show_default=True, type=click.Path(file_okay=False))
 @click.option("--target", "targets", multiple=True, help="Generate only this target (repeatable).")
-@click.option("--plugin", "plugins", multiple=True, metavar="NAME=COMMAND",
-              help="Run an external backend: it reads the IR on stdin and returns files (repeatable).")
+@click.option(
+    "--plugin",
+    "plugins",
+    multiple=True,
+    metavar="NAME=COMMAND",
+    help="Run an external backend: it reads the IR on stdin and returns files (repeatable).",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing stale, missing and extra files.")
 def generate(idl: str, out: str, targets: tuple[str, ...], plugins: tuple[str, ...], check: bool) -> None:
     """Generate every target (or the named ones) from IDL into OUT/<target>/."""

@@ -1,10 +1,10 @@
 """The compiler's pipeline, front to back: load -> validate -> IR -> (backends).
 
-    load_idl        frontend/load.py      bytes -> document + source map (strict JSON)
-    validate        frontend/validate.py  JSON Schema, then semantic rules
-    build_ir        ir/build.py           document -> IR (ir/model.py)
-    check_names     backends/*/namer      each target's spelling of every name
-    generate        generate.py           IR -> files per target, written or checked
+load_idl        frontend/load.py      bytes -> document + source map (strict JSON)
+validate        frontend/validate.py  JSON Schema, then semantic rules
+build_ir        ir/build.py           document -> IR (ir/model.py)
+check_names     backends/*/namer      each target's spelling of every name
+generate        generate.py           IR -> files per target, written or checked
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ def name_diagnostics(loaded: LoadedIdl, ir: IR, backends: Iterable[Backend]) -> 
         for clash in backend.check_names(ir):
             line, col = loaded.source_map.locate(clash.pointer)
             out.append(
-                Diagnostic(loaded.path, line, col, clash.pointer, f"name-clash-{backend.name}", clash.message, clash.hint)
+                Diagnostic(
+                    loaded.path, line, col, clash.pointer, f"name-clash-{backend.name}", clash.message, clash.hint
+                )
             )
     return out
 

@@ -6,8 +6,9 @@ per backend, with its keyword list) and its templates; it never looks at the IDL
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..ir.model import IR
 

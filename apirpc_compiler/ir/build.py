@@ -11,14 +11,40 @@ from .naming import proto_json_name, split_words, upper_snake
 from .wire import build_wire
 
 SCALARS: frozenset[str] = frozenset(
-    ["bool", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64",
-     "sfixed32", "sfixed64", "float", "double", "string", "bytes"]
+    [
+        "bool",
+        "int32",
+        "int64",
+        "uint32",
+        "uint64",
+        "sint32",
+        "sint64",
+        "fixed32",
+        "fixed64",
+        "sfixed32",
+        "sfixed64",
+        "float",
+        "double",
+        "string",
+        "bytes",
+    ]
 )
 _WIRE_TYPE = {
-    "bool": 0, "int32": 0, "int64": 0, "uint32": 0, "uint64": 0, "sint32": 0, "sint64": 0,
-    "fixed32": 5, "sfixed32": 5, "float": 5,
-    "fixed64": 1, "sfixed64": 1, "double": 1,
-    "string": 2, "bytes": 2,
+    "bool": 0,
+    "int32": 0,
+    "int64": 0,
+    "uint32": 0,
+    "uint64": 0,
+    "sint32": 0,
+    "sint64": 0,
+    "fixed32": 5,
+    "sfixed32": 5,
+    "float": 5,
+    "fixed64": 1,
+    "sfixed64": 1,
+    "double": 1,
+    "string": 2,
+    "bytes": 2,
 }
 
 
@@ -229,7 +255,10 @@ def build_ir(doc: dict[str, Any], source: bytes, source_name: str) -> m.IR:
         ],
         "bridges": [_build_bridge(n, d) for n, d in doc.get("bridges", {}).items()],
         "auth": (
-            cast(m.Auth, {"doc": auth_doc.get("doc", ""), "claims": auth_doc["claims"], "scheme": auth_doc.get("scheme", "jwt")})
+            cast(
+                m.Auth,
+                {"doc": auth_doc.get("doc", ""), "claims": auth_doc["claims"], "scheme": auth_doc.get("scheme", "jwt")},
+            )
             if auth_doc
             else None
         ),

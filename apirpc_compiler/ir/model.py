@@ -13,16 +13,29 @@ Invariants (established by the front end's validation, relied on by every backen
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict, Union
+from typing import Literal, TypedDict
 
 IR_FORMAT = "apirpc-ir/1"
 
 ScalarName = Literal[
-    "bool", "int32", "int64", "uint32", "uint64", "sint32", "sint64",
-    "fixed32", "fixed64", "sfixed32", "sfixed64", "float", "double", "string", "bytes",
+    "bool",
+    "int32",
+    "int64",
+    "uint32",
+    "uint64",
+    "sint32",
+    "sint64",
+    "fixed32",
+    "fixed64",
+    "sfixed32",
+    "sfixed64",
+    "float",
+    "double",
+    "string",
+    "bytes",
 ]
 Label = Literal["implicit", "optional", "repeated"]
-JsonValue = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
+JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 class TypeRef(TypedDict):
