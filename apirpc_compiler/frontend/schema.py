@@ -22,7 +22,8 @@ from .load import LoadedIdl
 from .report import Reporter, ptr
 from .schema_fast import Check, compile_check
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "api" / "schema" / "clutchcall-idl.schema.json"
+# A symlink to api/schema/ in the repository; a real file inside a built wheel.
+SCHEMA_PATH = Path(__file__).parent / "clutchcall-idl.schema.json"
 
 _PATTERN_NAMES = {
     "^[A-Z][A-Za-z0-9]*$": "a PascalCase name (e.g. CallStatus)",

@@ -14,28 +14,10 @@ import re
 from collections import deque
 from typing import Any
 
+from ..ir.model import SCALARS
 from ..ir.naming import proto_json_name
 from .report import Reporter, ptr
 
-SCALARS = frozenset(
-    [
-        "bool",
-        "int32",
-        "int64",
-        "uint32",
-        "uint64",
-        "sint32",
-        "sint64",
-        "fixed32",
-        "fixed64",
-        "sfixed32",
-        "sfixed64",
-        "float",
-        "double",
-        "string",
-        "bytes",
-    ]
-)
 _INT_RANGES = {
     "int32": (-(2**31), 2**31 - 1),
     "sint32": (-(2**31), 2**31 - 1),

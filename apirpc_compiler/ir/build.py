@@ -7,28 +7,10 @@ import re
 from typing import Any, cast
 
 from . import model as m
+from .model import SCALARS
 from .naming import proto_json_name, split_words, upper_snake
 from .wire import build_wire
 
-SCALARS: frozenset[str] = frozenset(
-    [
-        "bool",
-        "int32",
-        "int64",
-        "uint32",
-        "uint64",
-        "sint32",
-        "sint64",
-        "fixed32",
-        "fixed64",
-        "sfixed32",
-        "sfixed64",
-        "float",
-        "double",
-        "string",
-        "bytes",
-    ]
-)
 _WIRE_TYPE = {
     "bool": 0,
     "int32": 0,

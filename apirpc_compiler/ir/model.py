@@ -13,7 +13,7 @@ Invariants (established by the front end's validation, relied on by every backen
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, get_args
 
 IR_FORMAT = "apirpc-ir/1"
 
@@ -34,6 +34,7 @@ ScalarName = Literal[
     "string",
     "bytes",
 ]
+SCALARS: frozenset[str] = frozenset(get_args(ScalarName))
 Label = Literal["implicit", "optional", "repeated"]
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 
