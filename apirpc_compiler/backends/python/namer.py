@@ -12,6 +12,7 @@ import keyword
 from ...ir.model import IR, Enum, Message
 from ...ir.naming import pascal, snake, upper_snake
 from ..base import NameClash
+from ..common import NameScope, pointer
 
 # Builtins that generated code names inside class bodies and methods (annotations, helpers):
 # an attribute or parameter spelled like one of them would shadow it there.
@@ -102,75 +103,54 @@ class PythonNamer:
         return "which_" + snake(words)
 
 
-def _ptr(*parts: str) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-class _Scope:
-    def __init__(self, out: list[NameClash], what: str, taken: dict[str, str] | None = None) -> None:
-        self.out = out
-        self.what = what
-        self.names: dict[str, str] = dict(taken or {})
-
-    def claim(self, name: str, owner: str, pointer: str) -> None:
-        if name in self.names:
-            self.out.append(
-                NameClash(
-                    pointer,
-                    f"{owner} is spelled {name!r} in Python, which is already {self.names[name]} in {self.what}",
-                    "rename one of them in the IDL",
-                )
-            )
-        else:
-            self.names[name] = owner
-
-
 def _check_message(n: PythonNamer, msg: Message, out: list[NameClash]) -> None:
     taken = {m: "a generated method" for m in MESSAGE_METHODS}
-    scope = _Scope(out, f"message {msg['name']}", taken)
+    scope = NameScope(out, "Python", f"message {msg['name']}", taken)
     base = ("messages", msg["name"])
     for f in msg["fields"]:
-        scope.claim(n.attr_name(f["words"]), f"field {f['name']}", _ptr(*base, "fields", f["name"]))
+        scope.claim(n.attr_name(f["words"]), f"field {f['name']}", pointer(*base, "fields", f["name"]))
     for f in msg["fields"]:
         if f["default"] is not None:
             scope.claim(
                 n.or_default_name(f["words"]),
                 f"the default accessor of field {f['name']}",
-                _ptr(*base, "fields", f["name"]),
+                pointer(*base, "fields", f["name"]),
             )
     for o in msg["oneofs"]:
         scope.claim(
-            n.which_name(o["words"]), f"the case accessor of oneof {o['name']}", _ptr(*base, "oneofs", o["name"])
+            n.which_name(o["words"]), f"the case accessor of oneof {o['name']}", pointer(*base, "oneofs", o["name"])
         )
 
 
 def _check_enum(n: PythonNamer, enum: Enum, out: list[NameClash]) -> None:
-    scope = _Scope(out, f"enum {enum['name']}", {m: "a generated enum helper" for m in ENUM_MEMBERS})
+    scope = NameScope(out, "Python", f"enum {enum['name']}", {m: "a generated enum helper" for m in ENUM_MEMBERS})
     base = ("enums", enum["name"])
     for v in enum["values"]:
-        scope.claim(n.const_name(v["words"]), f"value {v['name']}", _ptr(*base, "values", v["name"]))
+        scope.claim(n.const_name(v["words"]), f"value {v['name']}", pointer(*base, "values", v["name"]))
     for a in enum["attributes"]:
-        scope.claim(n.attr_name(a["words"]), f"attribute {a['name']}", _ptr(*base, "attributes", a["name"]))
+        scope.claim(n.attr_name(a["words"]), f"attribute {a['name']}", pointer(*base, "attributes", a["name"]))
 
 
 def check_python_names(ir: IR) -> list[NameClash]:
     n = PythonNamer()
     out: list[NameClash] = []
-    types = _Scope(out, f"package {ir['package']}", {p: "a name the package defines" for p in PACKAGE_NAMES})
+    types = NameScope(
+        out, "Python", f"package {ir['package']}", {p: "a name the package defines" for p in PACKAGE_NAMES}
+    )
     for enum in ir["enums"]:
-        types.claim(n.class_name(enum["words"]), f"enum {enum['name']}", _ptr("enums", enum["name"]))
+        types.claim(n.class_name(enum["words"]), f"enum {enum['name']}", pointer("enums", enum["name"]))
     for msg in ir["messages"]:
-        types.claim(n.class_name(msg["words"]), f"message {msg['name']}", _ptr("messages", msg["name"]))
+        types.claim(n.class_name(msg["words"]), f"message {msg['name']}", pointer("messages", msg["name"]))
     for enum in ir["enums"]:
         _check_enum(n, enum, out)
     for msg in ir["messages"]:
         _check_message(n, msg, out)
-    methods = _Scope(out, "the method constants of services.py")
+    methods = NameScope(out, "Python", "the method constants of services.py")
     for svc in ir["services"]:
         for m in svc["methods"]:
             methods.claim(
                 n.const_name(["method", *svc["words"], *m["words"]]),
                 f"method {svc['name']}.{m['name']}",
-                _ptr("services", svc["name"], "methods", m["name"]),
+                pointer("services", svc["name"], "methods", m["name"]),
             )
     return out

@@ -1,0 +1,118 @@
+"""Helpers every language backend shares, so that no backend re-implements them.
+
+- `template_env`: the jinja2 environment every backend renders with (strict undefined, no
+  autoescape, templates next to the backend).
+- `NameScope` and `pointer`: collision checking for a backend's `check_names`.
+- `escape_reserved`: keyword escaping with a language's suffix or prefix.
+- `wrap_text`: doc comments wrapped to a width (each backend adds its own comment syntax).
+- `proto_varint`, `quic_varint`: compile-time encodings (tag bytes, constants).
+- `fields_by_number`: the canonical encoding order of a message's fields.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..ir.model import Field, Message
+from .base import NameClash
+
+
+def template_env(template_dir: Path, filters: dict[str, Callable[..., Any]] | None = None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters.update(filters or {})
+    return env
+
+
+def pointer(*parts: str) -> str:
+    """An RFC 6901 JSON pointer into the IDL from its unescaped parts."""
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class NameScope:
+    """One namespace of a target language: the first claimant of a spelling owns it, later
+    claimants are reported as clashes at their own IDL location."""
+
+    def __init__(self, out: list[NameClash], language: str, what: str, taken: dict[str, str] | None = None) -> None:
+        self.out = out
+        self.language = language
+        self.what = what
+        self.names: dict[str, str] = dict(taken or {})
+
+    def claim(self, name: str, owner: str, at: str) -> None:
+        if name in self.names:
+            self.out.append(
+                NameClash(
+                    at,
+                    f"{owner} is spelled {name!r} in {self.language}, "
+                    f"which is already {self.names[name]} in {self.what}",
+                    "rename one of them in the IDL",
+                )
+            )
+        else:
+            self.names[name] = owner
+
+
+def escape_reserved(name: str, reserved: frozenset[str], suffix: str = "_", prefix: str = "") -> str:
+    return f"{prefix}{name}{suffix}" if name in reserved else name
+
+
+def wrap_text(text: str, width: int) -> list[str]:
+    """Doc text as lines of at most `width` columns (words are never broken); [] for no text."""
+    flat = " ".join(text.split())
+    if not flat:
+        return []
+    return textwrap.wrap(flat, width=max(width, 20), break_long_words=False, break_on_hyphens=False)
+
+
+def proto_varint(n: int) -> bytes:
+    """The protobuf base-128 varint of a non-negative int (negative ints: pass n & (2**64 - 1))."""
+    if n < 0:
+        raise ValueError("proto_varint takes a non-negative int")
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def quic_varint(n: int) -> bytes:
+    """The shortest RFC 9000 section 16 encoding of 0 <= n < 2**62."""
+    if n < 0 or n >= 1 << 62:
+        raise ValueError(f"{n} does not fit a QUIC varint")
+    if n < 1 << 6:
+        return n.to_bytes(1, "big")
+    if n < 1 << 14:
+        return (n | 0x4000).to_bytes(2, "big")
+    if n < 1 << 30:
+        return (n | 0x80000000).to_bytes(4, "big")
+    return (n | 0xC000000000000000).to_bytes(8, "big")
+
+
+def encode_tag(f: Field) -> int:
+    """The tag a canonical encoder writes for `f` (packed repeated fields use wire type 2)."""
+    return (f["number"] << 3) | (2 if f["packed"] else f["wire_type"])
+
+
+def fields_by_number(msg: Message) -> list[Field]:
+    return sorted(msg["fields"], key=lambda f: f["number"])
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Items in first-seen order without repeats (deterministic, unlike set())."""
+    return list(dict.fromkeys(items))
