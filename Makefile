@@ -21,11 +21,16 @@ generate: venv
 	$(BIN)/apirpc-compiler validate $(IDL)
 	$(BIN)/apirpc-compiler generate $(IDL) --out generated
 
-# protoc (Debian's protobuf-compiler) is the oracle for the .proto target and the benchmark peer.
+# Debian packages the tests need: protoc (the .proto target's oracle and benchmark peer) and Mono
+# (builds and runs the C# SDK). Go, Rust, Java 17 with Maven and Node 20 come with the machine.
+APT_PACKAGES := protobuf-compiler mono-devel
 system-deps:
-	@command -v protoc >/dev/null 2>&1 || { \
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq protobuf-compiler; }
+	  echo "installing:$$missing"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
 
 test: venv system-deps
 	$(BIN)/tox run -e tests,lint,generate-check,breaking

@@ -1,9 +1,15 @@
 """Straight-line Python for every message: class, binary codec and ProtoJSON codec.
 
-Speed matters more than brevity in the output: each message gets its own decode loop that
-dispatches on the raw tag value (precomputed, ascending field numbers), inlines 1-byte varints
-and keeps values in locals until the end; encode writes precomputed tag bytes into one
-bytearray. The emitted text is already `ruff format`-clean (tests check it).
+Speed matters more than brevity in the output (pure Python pays per bytecode, so the emitted
+code avoids calls, slices and temporaries on the common path):
+- encode: `_enc(out)` appends to one bytearray shared by the whole message tree; tags and
+  1-/2-byte varints are appended inline, nested messages are written in place behind a
+  patched length byte.
+- decode: one function per message over (buf, pos, end); an in-order pass reads the fields
+  as canonical encoders write them, then a tag-dispatch loop takes anything else (see
+  "binary decode" below). Values stay in locals until the object is filled at the end.
+Tags appear as their integer value, (field number << 3) | wire type. The emitted text is
+already `ruff format`-clean (tests check it).
 """
 
 from __future__ import annotations
@@ -343,48 +349,79 @@ class MessageEmitter:
         return pyrepr(d)
 
     # ---- binary encode ----
+    #
+    # `_enc(out)` appends the message to one shared bytearray; `put` is `out.append`, so a
+    # one-byte tag or value costs a single call. A nested message or packed run is written in
+    # place behind a one-byte length placeholder, which is patched afterwards (and widened, by
+    # a memmove of the body, in the rare case the length needs more than one byte).
 
-    def _write_len(self, L: list[str], ind: str, var: str) -> None:
+    def _put_tag(self, L: list[str], ind: str, tag: bytes) -> None:
+        L.append(f"{ind}put({tag[0]})" if len(tag) == 1 else f"{ind}out += {_bytes_lit(tag)}")
+
+    def _put_len(self, L: list[str], ind: str, var: str) -> None:
         L.append(f"{ind}n = len({var})")
         L.append(f"{ind}if n < 128:")
-        L.append(f"{ind}    out.append(n)")
+        L.append(f"{ind}    put(n)")
         L.append(f"{ind}else:")
         L.append(f"{ind}    out += _uvarint(n)")
 
-    def _write_value(self, L: list[str], ind: str, f: F, v: str, tag: bytes) -> None:
+    def _begin_len(self, L: list[str], ind: str) -> None:
+        L.append(f"{ind}put(0)  # the length, patched below")
+        L.append(f"{ind}p = len(out)")
+
+    def _end_len(self, L: list[str], ind: str) -> None:
+        L.append(f"{ind}n = len(out) - p")
+        L.append(f"{ind}if n < 128:")
+        L.append(f"{ind}    out[p - 1] = n")
+        L.append(f"{ind}else:")
+        L.append(f"{ind}    out[p - 1 : p] = _uvarint(n)")
+
+    def _put_varint(self, L: list[str], ind: str, k: str, v: str) -> None:
+        """Emit value `v` of varint kind k: 1- and 2-byte values inline, the rest range-checked."""
+        put_big = "_put_int32" if k == "enum" else f"_put_{k}"
+        if k in ("sint32", "sint64"):
+            L.append(f"{ind}if -64 <= {v} < 64:")
+            L.append(f"{ind}    put(({v} << 1) ^ ({v} >> 63))  # zigzag")
+        else:
+            L.append(f"{ind}if 0 <= {v} < 128:")
+            L.append(f"{ind}    put({v})")
+            L.append(f"{ind}elif 0 < {v} < 0x4000:")
+            L.append(f"{ind}    put({v} & 0x7F | 0x80)")
+            L.append(f"{ind}    put({v} >> 7)")
+        L.append(f"{ind}else:")
+        L.append(f"{ind}    {put_big}(out, {v})")
+
+    def _write_value(self, L: list[str], ind: str, f: F, v: str) -> None:
         """Emit tag + one value `v` of field f (not packed)."""
         k = f.kind
-        t = _bytes_lit(tag)
+        tag = f.tag()
         if k == "bool":
             on, off = _bytes_lit(tag + b"\x01"), _bytes_lit(tag + b"\x00")
             L.append(f"{ind}out += {on} if {v} else {off}")
-        elif k in ("sint32", "sint64"):
-            L.append(f"{ind}out += {t}")
-            L.append(f"{ind}out += _enc_{k}({v})")
         elif k in _VARINT_SCALARS or k == "enum":
-            enc = "_enc_int32" if k == "enum" else f"_enc_{k}"
-            L.append(f"{ind}out += {t}")
-            L.append(f"{ind}if 0 <= {v} < 128:")
-            L.append(f"{ind}    out.append({v})")
-            L.append(f"{ind}else:")
-            L.append(f"{ind}    out += {enc}({v})")
+            self._put_tag(L, ind, tag)
+            self._put_varint(L, ind, k, v)
         elif k in _FIXED:
-            L.append(f"{ind}out += {t}")
-            L.append(f"{ind}out += _pack_{_FIXED[k][0]}({v})")
+            short = _FIXED[k][0]
+            if len(tag) == 1:
+                L.append(f"{ind}out += _pack_tag_{short}({tag[0]}, {v})")
+            else:
+                L.append(f"{ind}out += {_bytes_lit(tag)}")
+                L.append(f"{ind}out += _pack_{short}({v})")
+        elif k == "message":
+            self._put_tag(L, ind, tag)
+            self._begin_len(L, ind)
+            L.append(f"{ind}{v}._enc(out)")
+            self._end_len(L, ind)
         else:
             b = f"b{f.number}"
-            if k == "string":
-                L.append(f"{ind}{b} = {v}.encode()")
-            elif k == "bytes":
-                L.append(f"{ind}{b} = {v}")
-            else:
-                L.append(f"{ind}{b} = {v}._enc()")
-            L.append(f"{ind}out += {t}")
-            self._write_len(L, ind, b)
+            L.append(f"{ind}{b} = {v}.encode()" if k == "string" else f"{ind}{b} = {v}")
+            self._put_tag(L, ind, tag)
+            self._put_len(L, ind, b)
             L.append(f"{ind}out += {b}")
 
     def encoder(self, msg: Message, fs: list[F]) -> list[str]:
-        L = ["    def _enc(self) -> bytearray:", "        out = bytearray()"]
+        L = ["    def _enc(self, out: bytearray) -> None:", "        put = out.append"]
         for f in sorted(fs, key=lambda f: f.number):
             v = f"v{f.number}"
             L.append(f"        {v} = self.{f.slot}")
@@ -395,7 +432,7 @@ class MessageEmitter:
                     self._write_packed(L, ind, f, v)
                 else:
                     L.append(f"{ind}for x in {v}:")
-                    self._write_value(L, ind + "    ", f, "x", f.tag())
+                    self._write_value(L, ind + "    ", f, "x")
                 continue
             if f.presence == "implicit" and f.kind != "message":
                 if f.kind in ("float", "double"):
@@ -408,53 +445,64 @@ class MessageEmitter:
                     continue
             else:
                 L.append(f"        if {v} is not None:")
-            self._write_value(L, ind, f, v, f.tag())
+            self._write_value(L, ind, f, v)
         L.append("        if self._unknown:")
         L.append("            out += self._unknown")
-        L.append("        return out")
+        if not any("put(" in line for line in L):
+            L.remove("        put = out.append")
         return L
 
     def _write_packed(self, L: list[str], ind: str, f: F, v: str) -> None:
         k = f.kind
-        b = f"b{f.number}"
         if k in _FIXED:
+            b = f"b{f.number}"
             L.append(f'{ind}{b} = _struct.pack(f"<{{len({v})}}{_FIXED[k][2]}", *{v})')
-        elif k == "bool":
-            L.append(f"{ind}{b} = bytes([1 if x else 0 for x in {v}])")
+            self._put_tag(L, ind, f.tag(2))
+            self._put_len(L, ind, b)
+            L.append(f"{ind}out += {b}")
+            return
+        self._put_tag(L, ind, f.tag(2))
+        self._begin_len(L, ind)
+        L.append(f"{ind}for x in {v}:")
+        if k == "bool":
+            L.append(f"{ind}    put(1 if x else 0)")
         else:
-            enc = "_enc_int32" if k == "enum" else f"_enc_{k}"
-            L.append(f"{ind}{b} = bytearray()")
-            L.append(f"{ind}for x in {v}:")
-            if k in ("sint32", "sint64"):
-                L.append(f"{ind}    {b} += {enc}(x)")
-            else:
-                L.append(f"{ind}    if 0 <= x < 128:")
-                L.append(f"{ind}        {b}.append(x)")
-                L.append(f"{ind}    else:")
-                L.append(f"{ind}        {b} += {enc}(x)")
-        L.append(f"{ind}out += {_bytes_lit(f.tag(2))}")
-        self._write_len(L, ind, b)
-        L.append(f"{ind}out += {b}")
+            self._put_varint(L, ind + "    ", k, "x")
+        self._end_len(L, ind)
 
     # ---- binary decode ----
+    #
+    # One function per message over (buf, pos, end): no slices but the values themselves.
+    # A first straight-line pass reads the fields in ascending number order, each tried once,
+    # which is how every canonical encoder writes them; whatever it does not recognize (other
+    # orders, repeats, non-minimal tags, unknown or malformed fields) is left to a general
+    # tag-dispatch loop. Both use the same value readers, so they accept and reject the same.
 
-    def _read_varint(self, L: list[str], ind: str, k: str, var: str = "v") -> None:
+    def _read_uvarint(self, L: list[str], ind: str, var: str, slow: list[str]) -> None:
+        """Read a varint into `var`, 1- and 2-byte values inline; `slow` runs after the general reader."""
         L.append(f"{ind}{var} = buf[pos]")
-        L.append(f"{ind}pos += 1")
-        L.append(f"{ind}if {var} >= 0x80:")
-        L.append(f"{ind}    {var}, pos = _read_varint(buf, pos - 1)")
-        if k in _CONVERT and k not in ("uint64", "sint32", "sint64"):
-            L.append(f"{ind}    {var} = {_CONVERT[k].format(v=var)}")
+        L.append(f"{ind}if {var} < 0x80:")
+        L.append(f"{ind}    pos += 1")
+        L.append(f"{ind}elif buf[pos + 1] < 0x80:")
+        L.append(f"{ind}    {var} = ({var} & 0x7F) | (buf[pos + 1] << 7)")
+        L.append(f"{ind}    pos += 2")
+        L.append(f"{ind}else:")
+        L.append(f"{ind}    {var}, pos = _read_varint(buf, pos)")
+        L.extend(f"{ind}    {s}" for s in slow)
+
+    def _read_varint(self, L: list[str], ind: str, k: str) -> None:
+        # Values below 2^14 need no conversion (but zigzag); larger ones are cut to the type's width.
+        if k == "sint32":
+            self._read_uvarint(L, ind, "v", ["v &= 0xFFFFFFFF"])
+        elif k in _CONVERT and k not in ("uint64", "sint64"):
+            self._read_uvarint(L, ind, "v", [f"v = {_CONVERT[k].format(v='v')}"])
+        else:
+            self._read_uvarint(L, ind, "v", [])
         if k in ("sint32", "sint64"):
-            L.append(f"{ind}    {var} = {_CONVERT[k].format(v=var)}")
-            L.append(f"{ind}else:")
-            L.append(f"{ind}    {var} = ({var} >> 1) ^ -({var} & 1)")
+            L.append(f"{ind}v = (v >> 1) ^ -(v & 1)  # zigzag")
 
     def _read_len(self, L: list[str], ind: str) -> None:
-        L.append(f"{ind}n = buf[pos]")
-        L.append(f"{ind}pos += 1")
-        L.append(f"{ind}if n >= 0x80:")
-        L.append(f"{ind}    n, pos = _read_varint(buf, pos - 1)")
+        self._read_uvarint(L, ind, "n", [])
         L.append(f"{ind}e = pos + n")
         L.append(f"{ind}if e > end:")
         L.append(f"{ind}    raise _length_past_end(pos, n, end)")
@@ -492,6 +540,42 @@ class MessageEmitter:
                 L.append(f"{ind}{assign.format(call)}")
             L.append(f"{ind}pos = e")
 
+    def _read_field(self, L: list[str], ind: str, f: F, packed: bool, fs: list[F]) -> None:
+        """Read one occurrence of f (its tag already consumed) into its local."""
+        if packed:
+            self._read_packed(L, ind, f)
+        elif f.presence == "repeated":
+            self._read_value(L, ind, f, f.local + ".append({})")
+        else:
+            self._read_value(L, ind, f, f.local + " = {}")
+            for g in fs:
+                if f.oneof is not None and g.oneof == f.oneof and g is not f:
+                    L.append(f"{ind}{g.local} = None")
+
+    def _in_order(self, L: list[str], fs: list[F]) -> None:
+        """The straight-line pass: each field with a tag of at most 2 bytes, in number order."""
+        L.append("    # Each field once, in number order, as canonical encoders write them; the loop below")
+        L.append("    # takes anything else. `tag` is the next byte, or 0 at the end.")
+        L.append("    tag = buf[pos] if pos < end else 0")
+        forms: list[tuple[F, bytes, bool]] = []  # (field, tag bytes, packed)
+        for f in sorted(fs, key=lambda f: f.number):
+            forms.append((f, f.tag(), False))
+            if f.presence == "repeated" and f.ir["packed"]:
+                forms.append((f, f.tag(2), True))
+        forms = [x for x in forms if len(x[1]) <= 2]
+        for i, (f, tag, packed) in enumerate(forms):
+            # A repeated field's occurrences are consecutive: keep reading while the tag matches.
+            kw = "while" if f.presence == "repeated" and not packed else "if"
+            if len(tag) == 1:
+                L.append(f"    {kw} tag == {tag[0]}:")
+                L.append("        pos += 1")
+            else:
+                L.append(f"    {kw} tag == {tag[0]} and pos + 1 < end and buf[pos + 1] == {tag[1]}:")
+                L.append("        pos += 2")
+            self._read_field(L, "        ", f, packed, fs)
+            if kw == "while" or i < len(forms) - 1:  # the loop below reads its own tags
+                L.append("        tag = buf[pos] if pos < end else 0")
+
     def decoder(self, msg: Message) -> str:
         c = self.cls(msg["name"])
         fs = self.fields(msg)
@@ -510,46 +594,41 @@ class MessageEmitter:
         for f in fs:
             L.append(f"        {f.local} = obj.{f.slot}")
         L.append("        unknown = obj._unknown")
-        L.append("    unk: list[bytes] | None = None")
-        L.append("    while pos < end:")
-        L.append("        start = pos")
-        L.append("        tag = buf[pos]")
-        L.append("        pos += 1")
-        L.append("        if tag >= 0x80:")
-        L.append("            tag, pos = _read_tag(buf, start)")
-        kw = "if"
-        ind = "            "
-        for f in sorted(fs, key=lambda f: f.number):
-            tag = (f.number << 3) | f.ir["wire_type"]
-            if f.presence == "repeated":
-                L.append(f"        {kw} tag == {tag}:")
-                kw = "elif"
-                self._read_value(L, ind, f, f.local + ".append({})")
-                if f.ir["packed"]:
-                    L.append(f"        elif tag == {(f.number << 3) | 2}:")
-                    self._read_packed(L, ind, f)
-                continue
-            L.append(f"        {kw} tag == {tag}:")
-            kw = "elif"
-            self._read_value(L, ind, f, f.local + " = {}")
-            if f.presence == "oneof":
-                for g in fs:
-                    if g.oneof == f.oneof and g is not f:
-                        L.append(f"{ind}{g.local} = None")
-        skip = f"pos = _skip_field(buf, start, pos, tag, end, _KNOWN_{self.n.const_name(msg['words'])}, {pyrepr(c)})"
-        ind = "        "
-        if kw == "elif":
-            L.append("        else:")
-            ind = "            "
-        L.append(ind + skip)
-        L.append(f"{ind}if unk is None:")
-        L.append(f"{ind}    unk = []")
-        L.append(f"{ind}unk.append(buf[start:pos])")
+        if fs:
+            self._in_order(L, fs)
         L.append("    if pos != end:")
-        L.append("        raise _truncated(end)")
+        L.append("        # Other orders, repeats, non-minimal tags, unknown fields; or a varint ran past the end.")
+        L.append("        unk: list[bytes] = []")
+        L.append("        while pos < end:")
+        L.append("            start = pos")
+        L.append("            tag = buf[pos]")
+        L.append("            pos += 1")
+        L.append("            if tag >= 0x80:")
+        L.append("                tag, pos = _read_tag(buf, start)")
+        kw = "if"
+        ind = "                "
+        for f in sorted(fs, key=lambda f: f.number):
+            L.append(f"            {kw} tag == {(f.number << 3) | f.ir['wire_type']}:")
+            kw = "elif"
+            self._read_field(L, ind, f, False, fs)
+            if f.presence == "repeated" and f.ir["packed"]:
+                L.append(f"            elif tag == {(f.number << 3) | 2}:")
+                self._read_field(L, ind, f, True, fs)
+        known_set = f"_KNOWN_{self.n.const_name(msg['words'])}"
+        ind = "            "
+        if kw == "elif":
+            L.append("            else:")
+            ind = "                "
+        skip_args = ["buf", "start", "pos", "tag", "end", known_set, pyrepr(c)]
+        L.extend(wrap_call("pos = _skip_field", skip_args, "", len(ind)))
+        L.append(f"{ind}unk.append(buf[start:pos])")
+        L.append("        if pos != end:")
+        L.append("            raise _truncated(end)")
+        L.append("        if unk:")
+        L.append('            unknown += b"".join(unk)')
         for f in fs:
             L.append(f"    obj.{f.slot} = {f.local}")
-        L.append('    obj._unknown = unknown if unk is None else unknown + b"".join(unk)')
+        L.append("    obj._unknown = unknown")
         L.append("    return obj")
         kname = f"_KNOWN_{self.n.const_name(msg['words'])}"
         if known:
