@@ -159,7 +159,11 @@ _RULES: list[Rule] = [
         (W,),
         "A wire struct field was added that old variants would carry (fields are positional: old decoders misread it).",
     ),
-    Rule("wire-struct-field-changed", (W,), "A wire struct field changed its type, length, constraints or condition."),
+    Rule(
+        "wire-struct-field-changed",
+        (W,),
+        "A wire struct field changed its type, length, byte frame, constraints (list min/max too) or condition.",
+    ),
     Rule("wire-struct-field-name-changed", (S,), "A wire struct field was renamed in place with the same type."),
     Rule("wire-struct-field-reordered", (W,), "Wire struct fields changed order."),
     Rule("wire-struct-variant-removed", (W,), "A wire struct variant (a type code) was removed."),

@@ -5,6 +5,10 @@ almost every change breaks an old decoder: there is no WIRE_JSON or SOURCE leewa
 renames that keep the bytes identical. Growth happens by adding codes to open code sets, new
 variants (type codes) and fields gated behind flags that only new variants set; a new draft
 of a protocol is a sibling protocol, never an in-place edit of `version`.
+
+A field's type is compared whole: a byte frame added, removed or bounded (`frame`,
+`max_bytes`) moves bytes, and a changed `min`/`max` makes one side reject what the other
+sends, so each is a WIRE break named by the keys that changed.
 """
 
 from __future__ import annotations

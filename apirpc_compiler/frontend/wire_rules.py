@@ -203,7 +203,9 @@ class _Protocol:
                     self.codes_fit(sptr + "/codes", spec["codes"], t)
         elif t in ("bytes", "string", "list"):
             key = "count" if t == "list" else "length"
-            length = spec[key]
+            length = spec.get(key)
+            if t == "list":
+                self.list_spec(sname, spec, sptr)
             if length == "rest" and not is_last:
                 rep.error(
                     sptr + "/" + key,
@@ -222,11 +224,80 @@ class _Protocol:
                 # An element sits inside the list: it is never the last thing of the frame.
                 self.type_spec(sname, spec["element"], sptr + "/element", int_fields, False)
         else:  # struct
+            self.frame_spec(spec, sptr)
             target = spec["struct"]
             if target not in self.structs:
                 self.unresolved_struct(sptr + "/struct", target)
             else:
                 self.refs[sname].append((target, sptr + "/struct"))
+
+    def frame_spec(self, spec: dict[str, Any], sptr: str) -> None:
+        """`max_bytes` bounds a byte frame, so it needs one; a frame length is a varint."""
+        if "max_bytes" not in spec:
+            return
+        if "frame" not in spec:
+            self.rep.error(
+                sptr + "/max_bytes",
+                "max-bytes-without-frame",
+                "max_bytes bounds the byte length of a frame, but this field has no frame",
+                'add "frame": "varint" or use max (element count) instead',
+            )
+        elif wire_int(spec["max_bytes"]) > INT_TYPES["varint"]:
+            self.rep.error(
+                sptr + "/max_bytes",
+                "wire-value-range",
+                f"max_bytes {wire_int(spec['max_bytes']):#x} does not fit the frame's varint length",
+            )
+
+    def list_spec(self, sname: str, spec: dict[str, Any], sptr: str) -> None:
+        """A list's frame, element-count bounds, and an element that cannot stall decoding."""
+        rep = self.rep
+        self.frame_spec(spec, sptr)
+        framed = "frame" in spec
+        if framed and "count" in spec:
+            rep.error(
+                sptr + "/count",
+                "frame-with-count",
+                f"a list in {sname} has both a frame and a count",
+                "a framed list has no count: its elements run to the end of the frame; remove count",
+            )
+        for key in ("min", "max"):
+            if key in spec and wire_int(spec[key]) > INT_TYPES["varint"]:
+                rep.error(
+                    sptr + "/" + key,
+                    "wire-value-range",
+                    f"{key} {wire_int(spec[key]):#x} elements can never be counted",
+                )
+        if "min" in spec and "max" in spec and wire_int(spec["min"]) > wire_int(spec["max"]):
+            rep.error(sptr + "/min", "wire-value-range", "min is larger than max")
+        if (framed or spec.get("count") == "rest") and self.min_size(spec["element"], set()) == 0:
+            rep.error(
+                sptr + "/element",
+                "zero-size-element",
+                f"a list in {sname} reads elements until its end, but an element can take zero bytes",
+                "give the element an unconditional field (or a length prefix) so every element uses input",
+            )
+
+    def min_size(self, spec: dict[str, Any], seen: set[str]) -> int:
+        """The fewest bytes a value of this type spec can take (embedded struct cycles count as 1)."""
+        t = spec["type"]
+        if t in INT_TYPES:
+            return 1 if t == "varint" else (INT_TYPES[t].bit_length() // 8)
+        if "frame" in spec:
+            return 1
+        if t in ("bytes", "string", "list"):
+            length = spec.get("count" if t == "list" else "length")
+            if length == "varint":
+                return 1
+            if length is None or length == "rest" or isinstance(length, dict):
+                return 0
+            fixed = wire_int(length)
+            return fixed * self.min_size(spec["element"], seen) if t == "list" else fixed
+        target = spec["struct"]
+        if target not in self.structs or target in seen:
+            return 1
+        inner = seen | {target}
+        return sum(self.min_size(f, inner) for f in self.structs[target]["fields"] if "when" not in f)
 
     def cycles(self) -> None:
         # Iterative three-colour DFS over struct references; a grey target closes a cycle.

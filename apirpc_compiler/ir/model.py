@@ -210,13 +210,17 @@ class WireCond(TypedDict):
 
 class WireType(TypedDict):
     type: Literal["varint", "u8", "u16", "u32", "u64", "bytes", "string", "list", "struct"]
-    length: WireLength | None  # bytes, string: byte length; list: element count
+    # bytes, string: byte length; list: element count. A framed list has kind "rest": its
+    # elements are read until the frame ends.
+    length: WireLength | None
     element: WireType | None  # list
     struct: str | None  # struct
-    # struct, list: a byte-length prefix bounding the value (a sub-frame); reads stop at its end.
+    # struct, list: a byte-length prefix (today always kind "varint") around the value, a
+    # sub-frame that the content must fill exactly; reads inside stop at its end.
     frame: WireLength | None
+    max_bytes: int | None  # frame: the largest byte length accepted (above: too_large)
     max: int | None  # ints: max value; bytes/string: max bytes; list: max elements
-    min: int | None
+    min: int | None  # ints: min value; list: min elements (below: invalid_value)
     const: int | None
     codes: str | None  # a code set name
     closed: bool  # codes is closed: values outside it are invalid

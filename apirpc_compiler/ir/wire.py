@@ -1,7 +1,8 @@
 """The `wire` section of the IDL -> the IR's decode error reasons and normalized wire protocols.
 
 Everything is made explicit here so that backends never re-interpret the DSL: integers written
-as "0x…" strings become ints, lengths and counts become `WireLength`, `when` becomes `WireCond`,
+as "0x…" strings become ints, lengths, counts and byte frames become `WireLength` (a framed
+list gets the element count "rest": its elements run to the frame's end), `when` becomes `WireCond`,
 every variant carries a value for every flag of its struct, a field's code set carries its
 `closed` bit, and a header_objects stream lists the type codes that select each header.
 Order is declaration order throughout (JSON objects keep it), so the output is deterministic.
@@ -68,11 +69,12 @@ def _type(spec: dict[str, Any], codes: dict[str, m.WireCodeSet]) -> m.WireType:
     if t in ("bytes", "string"):
         length = _length(spec.get("length", "varint"))
     elif t == "list":
-        # `count` counts elements; a `length` on a list is a byte-length prefix around it.
-        length = _length(spec.get("count", "varint" if "length" not in spec else "rest"))
-        frame = _length(spec.get("length"))
+        # `count` counts elements; a `frame` is a byte-length prefix around them instead, and
+        # the elements run to the end of that frame (made explicit as a "rest" count).
+        frame = _length(spec.get("frame"))
+        length = _length("rest" if frame is not None else spec.get("count", "varint"))
     elif t == "struct":
-        frame = _length(spec.get("length"))
+        frame = _length(spec.get("frame"))
     element = _type(spec["element"], codes) if t == "list" else None
     return {
         "type": t,
@@ -80,6 +82,7 @@ def _type(spec: dict[str, Any], codes: dict[str, m.WireCodeSet]) -> m.WireType:
         "element": element,
         "struct": spec.get("struct") if t == "struct" else None,
         "frame": frame,
+        "max_bytes": _opt_int(spec, "max_bytes") if frame is not None else None,
         "max": _opt_int(spec, "max"),
         "min": _opt_int(spec, "min"),
         "const": _opt_int(spec, "const"),

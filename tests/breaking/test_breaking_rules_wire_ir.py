@@ -146,3 +146,56 @@ def test_new_variant_and_open_code_are_compatible() -> None:
         )
 
     assert findings(go) == set()
+
+
+def _field_index(ir: IR, s: str, name: str) -> int:
+    return next(i for i, f in enumerate(struct(ir, s)["fields"]) if f["name"] == name)
+
+
+def _framed(ir: IR, s: str) -> Any:
+    t = struct(ir, s)["fields"][_field_index(ir, s, "extension_headers")]["type"]
+    assert t["frame"] is not None and t["length"] is not None and t["length"]["kind"] == "rest"
+    return t
+
+
+def _unframe(ir: IR) -> None:
+    # The same KeyValuePair list, now counted instead of byte-framed: other bytes on the wire.
+    _framed(ir, "SubgroupObject").update(frame=None, length={"kind": "varint", "field": None, "size": None})
+
+
+def _relax_min(ir: IR) -> None:
+    assert _framed(ir, "ObjectDatagram")["min"] == 1
+    _framed(ir, "ObjectDatagram")["min"] = None
+
+
+def _namespace_min(ir: IR) -> None:
+    ns_type = struct(ir, "TrackNamespace")["fields"][0]["type"]
+    assert (ns_type["min"], ns_type["max"]) == (1, 32)
+    ns_type["min"] = 2
+
+
+def _frame_bound(ir: IR) -> None:
+    _framed(ir, "FetchObject")["max_bytes"] = 1024
+
+
+@pytest.mark.parametrize(
+    ("mutate", "s", "field", "keys"),
+    [
+        (_unframe, "SubgroupObject", "extension_headers", "frame, length"),
+        (_relax_min, "ObjectDatagram", "extension_headers", "min"),
+        (_namespace_min, "TrackNamespace", "fields", "min"),
+        (_frame_bound, "FetchObject", "extension_headers", "max_bytes"),
+    ],
+    ids=["frame-removed", "min-relaxed", "namespace-min-raised", "max-bytes-added"],
+)
+def test_frame_and_element_bounds_are_wire_breaks(mutate: Callable[[IR], None], s: str, field: str, keys: str) -> None:
+    # A byte frame changes the bytes; a changed min/max_bytes makes one side reject what the
+    # other sends (relaxing min lets new encoders send what old decoders refuse).
+    new = copy.deepcopy(_IR)
+    mutate(new)
+    got = compare(copy.deepcopy(_IR), new)
+    j = _field_index(_IR, s, field)
+    assert {(f.rule, f.tier.name, f.pointer) for f in got} == {
+        ("wire-struct-field-changed", "WIRE", f"{MOQ}/structs/{s}/fields/{j}")
+    }
+    assert got[0].message.endswith(f"field {field} changed {keys}"), got[0].message

@@ -17,6 +17,11 @@ from apirpc_compiler.frontend.validate import validate
 
 Doc = dict[str, Any]
 ENV = "/wire/protocols/envelope"
+MOQ = "/wire/protocols/moqt_d14"
+# moqt_d14 places the new list keys are tried on (indexes checked by test_moqt_indexes_used_here).
+NS_FIELDS = ["wire", "protocols", "moqt_d14", "structs", "TrackNamespace", "fields", 0]
+DG_EXT = ["wire", "protocols", "moqt_d14", "structs", "ObjectDatagram", "fields", 5]
+SO_EXT = ["wire", "protocols", "moqt_d14", "structs", "SubgroupObject", "fields", 1]
 
 
 def _env(d: Doc) -> Doc:
@@ -65,6 +70,28 @@ def _delete(path: list[str | int]) -> Callable[[Doc], None]:
         del node[path[-1]]
 
     return mutate
+
+
+def _empty_element(d: Doc) -> None:
+    """A framed list whose element (a struct without fields) can take zero bytes."""
+    moq = d["wire"]["protocols"]["moqt_d14"]
+    moq["structs"]["Nothing"] = {"fields": []}
+    moq["structs"]["ObjectDatagram"]["fields"][5]["element"] = {"type": "struct", "struct": "Nothing"}
+
+
+def _rest_list_of_optional(d: Doc) -> None:
+    """A "rest"-counted list whose element struct has only conditional fields."""
+    env = _env(d)
+    env["structs"]["Maybe"] = {
+        "args": ["on"],
+        "fields": [{"name": "x", "type": "u8", "when": {"flag": "on", "is": True}}],
+    }
+    env["structs"]["Envelope"]["fields"][5] = {
+        "name": "items",
+        "type": "list",
+        "count": "rest",
+        "element": {"type": "struct", "struct": "Maybe"},
+    }
 
 
 def _dead_end(d: Doc) -> None:
@@ -501,6 +528,36 @@ CASES: list[tuple[str, Callable[[Doc], None], str]] = [
         ENV + "/structs/Envelope/fields/1/codes",
     ),
     ("invalid-stream-args", _stream_args, ENV + "/streams/objs/headers/Hdr/args/has_ext"),
+    # --- byte frames and list bounds ---
+    ("frame-with-count", _set([*DG_EXT, "count"], "varint"), MOQ + "/structs/ObjectDatagram/fields/5/count"),
+    ("frame-with-count", _set([*SO_EXT, "count"], "rest"), MOQ + "/structs/SubgroupObject/fields/1/count"),
+    (
+        "max-bytes-without-frame",
+        _set([*NS_FIELDS, "max_bytes"], 100),
+        MOQ + "/structs/TrackNamespace/fields/0/max_bytes",
+    ),
+    (
+        "max-bytes-without-frame",
+        _set(["wire", "protocols", "moqt_d14", "structs", "Subscribe", "fields", 1, "max_bytes"], 100),
+        MOQ + "/structs/Subscribe/fields/1/max_bytes",
+    ),
+    ("wire-value-range", _set([*NS_FIELDS, "min"], 33), MOQ + "/structs/TrackNamespace/fields/0/min"),
+    ("wire-value-range", _set([*NS_FIELDS, "max"], 2**62), MOQ + "/structs/TrackNamespace/fields/0/max"),
+    ("wire-value-range", _set([*DG_EXT, "max_bytes"], 2**62), MOQ + "/structs/ObjectDatagram/fields/5/max_bytes"),
+    ("zero-size-element", _empty_element, MOQ + "/structs/ObjectDatagram/fields/5/element"),
+    ("zero-size-element", _rest_list_of_optional, ENV + "/structs/Envelope/fields/5/element"),
+    ("schema-required", _delete([*NS_FIELDS, "count"]), MOQ + "/structs/TrackNamespace/fields/0"),
+    ("schema-enum", _set([*DG_EXT, "frame"], "u16"), MOQ + "/structs/ObjectDatagram/fields/5/frame"),
+    (
+        "schema-not-allowed",
+        _set(["wire", "protocols", "envelope", "structs", "Envelope", "fields", 5, "frame"], "varint"),
+        ENV + "/structs/Envelope/fields/5/frame",
+    ),
+    (
+        "schema-not-allowed",
+        _set(["wire", "protocols", "envelope", "structs", "Envelope", "fields", 0, "max_bytes"], 4),
+        ENV + "/structs/Envelope/fields/0/max_bytes",
+    ),
 ]
 
 
@@ -512,6 +569,29 @@ def test_rule_is_reported_at_its_location(
     mutate(doc)
     path, text = write_idl(tmp_path, doc)
     assert_reported(run_validate(path), path, text, doc, rule, pointer)
+
+
+def test_moqt_indexes_used_here() -> None:
+    doc = real_doc()
+    node: Any = doc
+    for path, name in ((NS_FIELDS, "fields"), (DG_EXT, "extension_headers"), (SO_EXT, "extension_headers")):
+        node = doc
+        for token in path:
+            node = node[token]
+        assert node["name"] == name and node["type"] == "list"
+    sub = doc["wire"]["protocols"]["moqt_d14"]["structs"]["Subscribe"]["fields"][1]
+    assert sub["type"] == "struct" and sub["struct"] == "TrackNamespace"
+
+
+def test_frame_and_list_bounds_accepted(tmp_path: Path) -> None:
+    doc = real_doc()
+    _set([*DG_EXT, "max_bytes"], "0x4000")(doc)
+    _set(["wire", "protocols", "moqt_d14", "structs", "Subscribe", "fields", 1, "frame"], "varint")(doc)
+    _set(["wire", "protocols", "moqt_d14", "structs", "Subscribe", "fields", 1, "max_bytes"], 4096)(doc)
+    _set([*NS_FIELDS, "min"], 32)(doc)  # min == max is allowed
+    path, _ = write_idl(tmp_path, doc)
+    run = run_validate(path)
+    assert run.code == 0, run.output
 
 
 def test_the_real_idl_validates_clean(tmp_path: Path) -> None:

@@ -134,6 +134,8 @@ def _t(kind: str, **kw: Any) -> dict[str, Any]:
         "length": None,
         "element": None,
         "struct": None,
+        "frame": None,
+        "max_bytes": None,
         "max": None,
         "min": None,
         "const": None,
@@ -233,6 +235,22 @@ def _synthetic_protocol() -> dict[str, Any]:
             _f("status", _t("varint"), {"op": "odd", "name": "object_id_delta", "value": None}),
             _f("payload", _t("bytes", length=_len("fixed", size=4))),
             _f("header", _t("struct", struct="SubgroupHeader"), {"op": "not_in", "name": "status", "value": [1, 2]}),
+            _f(
+                "ext_headers",
+                _t(
+                    "list",
+                    length=_len("rest"),
+                    frame=_len("varint"),
+                    min=1,
+                    element=_t("struct", struct="SubgroupHeader"),
+                ),
+            ),
+            _f(
+                "small_list",
+                _t("list", length=_len("rest"), frame=_len("varint"), max_bytes=64, min=2, max=8, element=_t("u8")),
+            ),
+            _f("counted", _t("list", length=_len("varint"), min=1, element=_t("varint"))),
+            _f("boxed", _t("struct", struct="SubgroupHeader", frame=_len("varint"), max_bytes=100)),
         ],
     }
     streams = [
@@ -325,6 +343,14 @@ def test_wire_field_tables(wire_text: str) -> None:
         "| 4 | `status` | `varint` | when `object_id_delta` is odd |  |",
         "| 5 | `payload` | bytes (exactly 4 bytes) | always |  |",
         "| 6 | `header` | [SubgroupHeader](#toy_d1-struct-subgroupheader) | when `status` is neither 1 nor 2 |  |",
+        # byte-framed lists and structs: the frame replaces the count; min/max bound the elements
+        "| 7 | `ext_headers` | list of [SubgroupHeader](#toy_d1-struct-subgroupheader) in a varint byte-length frame,"
+        " at least 1 | always |  |",
+        "| 8 | `small_list` | list of `u8` in a varint byte-length frame of at most 64 bytes,"
+        " at least 2, max 8 elements | always |  |",
+        "| 9 | `counted` | list of `varint` (varint count, at least 1) | always |  |",
+        "| 10 | `boxed` | [SubgroupHeader](#toy_d1-struct-subgroupheader) in a varint byte-length frame of at most 100"
+        " bytes | always |  |",
     ]
     for row in rows:
         assert row in wire_text, row

@@ -306,6 +306,11 @@ def e_ext(v: Value) -> bytes:
     return b"".join(e_kvp(h) for h in v["headers"])
 
 
+def e_ext_block(headers: list[Value]) -> bytes:
+    """An object's extension headers: Extension Headers Length (i), the total BYTE length, then the pairs."""
+    return lp(e_ext({"headers": headers}))
+
+
 def e_filter(v: Value) -> bytes:
     f = to_int(v["filter_type"])
     out = vi(f)
@@ -518,7 +523,7 @@ def e_subgroup_header(v: Value) -> bytes:
 def e_subgroup_object(v: Value, has_extensions: bool) -> bytes:
     out = vi(to_int(v["object_id_delta"]))
     if has_extensions:
-        out += lp(unhex(v["extension_headers"]))
+        out += e_ext_block(v["extension_headers"])
     n = to_int(v["payload_length"])
     out += vi(n)
     if n == 0:
@@ -534,7 +539,7 @@ def e_fetch_header(v: Value) -> bytes:
 
 def e_fetch_object(v: Value) -> bytes:
     out = vi(to_int(v["group_id"])) + vi(to_int(v["subgroup_id"])) + vi(to_int(v["object_id"]))
-    out += u8(v["publisher_priority"]) + lp(unhex(v["extension_headers"]))
+    out += u8(v["publisher_priority"]) + e_ext_block(v["extension_headers"])
     n = to_int(v["payload_length"])
     out += vi(n)
     if n == 0:
@@ -552,9 +557,8 @@ def e_datagram(v: Value) -> bytes:
         out += vi(to_int(v["object_id"]))
     out += u8(v["publisher_priority"])
     if ext:
-        hdrs = unhex(v["extension_headers"])
-        assert to_int(v["extension_headers_length"]) == len(hdrs)
-        out += vi(len(hdrs)) + hdrs
+        assert v["extension_headers"], "a datagram type with extensions carries at least one header"
+        out += e_ext_block(v["extension_headers"])
     if status:
         return out + vi(to_int(v["object_status"]))
     return out + unhex(v["payload"])
@@ -627,8 +631,9 @@ def token_param(t: Value) -> Value:
     return kv(0x03, e_token(t))
 
 
-def ext(*headers: Value) -> str:
-    return e_ext({"headers": list(headers)}).hex()
+def ext(*headers: Value) -> list[Value]:
+    """The value of an object's extension_headers: the Key-Value-Pairs themselves."""
+    return list(headers)
 
 
 def h(s: str) -> str:
@@ -758,6 +763,7 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
     assert e_ns(ns("a", "bc")).hex() == "020161026263"
     assert e_kvp(kv(2, 100)).hex() == "024064" and e_kvp(kv(1, "/x")).hex() == "01022f78"
     assert e_client_setup({"supported_versions": [VERSION], "parameters": []}).hex() == "01c0000000ff00000e00"
+    assert e_ext_block([kv(0x3C, 2), kv(0x4D, "x")]).hex() == "063c02404d0178"
 
     # ---- common structures
     one("location_zero", "Location", loc(0, 0))
@@ -1083,7 +1089,7 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
             "payload_length": 4,
             "payload": h("abcd"),
         },
-        {"object_id_delta": 0, "extension_headers": "", "payload_length": 4, "payload": h("efgh")},
+        {"object_id_delta": 0, "extension_headers": [], "payload_length": 4, "payload": h("efgh")},
         {"object_id_delta": 0, "extension_headers": ext(kv(0x3E, 1)), "payload_length": 2, "payload": "ffff"},
     ]
     for t, (sid_present, _first, has_ext, _eog) in SUBGROUP_TYPES.items():
@@ -1113,7 +1119,7 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
         ("SubgroupHeader", {"type": 0x11, "track_alias": 2, "group_id": 9, "publisher_priority": 1}),
         [
             {"object_id_delta": 5, "extension_headers": ext(kv(0x3E, 5)), "payload_length": 1, "payload": "aa"},
-            {"object_id_delta": 0, "extension_headers": "", "payload_length": 0, "object_status": 4, "payload": ""},
+            {"object_id_delta": 0, "extension_headers": [], "payload_length": 0, "object_status": 4, "payload": ""},
         ],
     )
     data(
@@ -1171,7 +1177,7 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
             "subgroup_id": 0,
             "object_id": 0,
             "publisher_priority": 128,
-            "extension_headers": "",
+            "extension_headers": [],
             "payload_length": 2,
             "payload": "0102",
         },
@@ -1189,7 +1195,7 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
             "subgroup_id": 0,
             "object_id": 3,
             "publisher_priority": 128,
-            "extension_headers": "",
+            "extension_headers": [],
             "payload_length": 0,
             "object_status": 3,
             "payload": "",
@@ -1208,7 +1214,7 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
             "subgroup_id": 0,
             "object_id": 0,
             "publisher_priority": 0,
-            "extension_headers": "",
+            "extension_headers": [],
             "payload_length": 0,
             "object_status": 4,
             "payload": "",
@@ -1220,6 +1226,17 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
     one("fetch_object_extensions", "FetchObject", fobjs[1])
     one("fetch_object_status_end_of_group", "FetchObject", fobjs[2])
     one("fetch_object_status_does_not_exist", "FetchObject", fobjs[2] | {"object_status": 1})
+    one(
+        "fetch_object_many_extensions",
+        "FetchObject",
+        fobjs[0] | {"extension_headers": ext(kv(0x3C, 1), kv(0x3E, 2), immutable, kv(0x4001, bytes(70)))},
+    )
+    decode_only(
+        "fetch_object_extensions_non_minimal_length",
+        "FetchObject",
+        fobjs[1],
+        vi(0) + vi(0) + vi(2) + u8(128) + vi(2, 2) + e_ext({"headers": [kv(0x3E, 1)]}) + vi(1) + b"\x03",
+    )
     data("data_fetch_stream", ("FetchHeader", fh), fobjs)
     data("data_fetch_header_only", ("FetchHeader", {"type": 5, "request_id": 12}), [])
 
@@ -1230,9 +1247,7 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
             dv["object_id"] = 6
         dv["publisher_priority"] = 64
         if has_ext:
-            hdrs = ext(kv(0x3C, 1), kv(0x4D, "x"))
-            dv["extension_headers_length"] = len(hdrs) // 2
-            dv["extension_headers"] = hdrs
+            dv["extension_headers"] = ext(kv(0x3C, 1), kv(0x4D, "x"))
         if status:
             dv["object_status"] = 3
         else:
@@ -1337,6 +1352,24 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
         (vi(1) + vi(4) + vi(12) + vi(6) + u8(64) + vi(0) + b"pay").hex(),
         "invalid_value",
     )
+    bad(
+        "datagram_0x07_empty_extension_block",
+        "datagram",
+        (vi(7) + vi(4) + vi(12) + u8(64) + vi(0) + b"pay").hex(),
+        "invalid_value",
+    )
+    # A Track Namespace has 1 to 32 fields: 0 is checked as soon as the count is read.
+    bad("namespace_zero_fields", "TrackNamespace", vi(0).hex(), "invalid_value")
+    ns3_len = len(vi(0) + e_ns(ns("clutchcall", "calls", "CA1")))
+    bad("subscribe_namespace_zero_fields", "Subscribe", (vi(0) + vi(0) + sub_ok[ns3_len:]).hex(), "invalid_value")
+    body0 = vi(0) + vi(0) + sub_ok[ns3_len:]
+    bad(
+        "control_subscribe_namespace_zero_fields",
+        "control",
+        (vi(0x03) + u16(len(body0)) + body0).hex(),
+        "invalid_value",
+    )
+    bad("publish_namespace_done_zero_fields", "PublishNamespaceDone", vi(0).hex(), "invalid_value")
     bad("datagram_status_2", "datagram", (vi(0x20) + vi(4) + vi(12) + vi(6) + u8(64) + vi(2)).hex(), "invalid_value")
     bad(
         "object_datagram_extension_length_0",
@@ -1415,6 +1448,42 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
         (vi(0) + vi(6) + b"\x3c\x01").hex(),
         "length_past_end",
         with_ext,
+    )
+    # Extension Headers Length frames the pairs: a pair that runs past the frame fails like one
+    # that runs past the end of the input (the frame is its enclosing frame), even though more
+    # bytes follow: a length-prefixed value gives length_past_end, a varint gives truncated.
+    bad(
+        "subgroup_object_extension_value_past_frame",
+        "SubgroupObject",
+        (vi(0) + vi(3) + vi(0x4D) + vi(5) + b"t" + b"race" + vi(1) + b"a").hex(),
+        "length_past_end",
+        with_ext,
+    )
+    bad(
+        "subgroup_object_extension_varint_past_frame",
+        "SubgroupObject",
+        (vi(0) + vi(2) + vi(0x3C) + b"\x40" + b"\x05" + vi(1) + b"a").hex(),
+        "truncated",
+        with_ext,
+    )
+    bad(
+        "subgroup_object_extension_value_missing_in_frame",
+        "SubgroupObject",
+        (vi(0) + vi(1) + vi(0x3C) + vi(1) + vi(1) + b"a").hex(),
+        "truncated",
+        with_ext,
+    )
+    bad(
+        "fetch_object_extension_value_past_frame",
+        "FetchObject",
+        (vi(0) + vi(0) + vi(0) + u8(0) + vi(2) + vi(0x0B) + vi(4) + b"abcd" + vi(1) + b"a").hex(),
+        "length_past_end",
+    )
+    bad(
+        "datagram_extension_value_past_frame",
+        "datagram",
+        (vi(1) + vi(4) + vi(12) + vi(6) + u8(64) + vi(3) + vi(0x4D) + vi(3) + b"x" + b"yz" + b"pay").hex(),
+        "length_past_end",
     )
     bad("subgroup_object_missing_status", "SubgroupObject", (vi(0) + vi(0)).hex(), "truncated", no_ext)
     bad("fetch_object_truncated", "FetchObject", (vi(0) + vi(0) + vi(0)).hex(), "truncated")
@@ -1496,6 +1565,12 @@ def moqt_file() -> Value:  # one long, flat list of cases reads best
     bad("data_object_status_2", "data", (sg + obj + vi(0) + vi(0) + vi(2)).hex(), "invalid_value")
     bad("data_extensions_past_end", "data", (sgx + vi(0) + vi(9) + b"\x3c\x01").hex(), "length_past_end")
     bad("data_fin_before_extensions_length", "data", (sgx + vi(0)).hex(), "truncated")
+    bad(
+        "data_extension_value_past_frame",
+        "data",
+        (sgx + vi(0) + vi(2) + vi(0x0B) + vi(3) + b"abc" + vi(1) + b"a").hex(),
+        "length_past_end",
+    )
     fhb = encode("FetchHeader", fh)
     fo = e_fetch_object(fobjs[0])
     bad("data_fetch_object_truncated", "data", (fhb + fo + fo[:3]).hex(), "truncated")

@@ -151,12 +151,41 @@ def _length(length: m.WireLength | None, unit: str) -> str:
     return f"exactly {length['size']} {'bytes' if unit == 'length' else 'elements'}"
 
 
+def _frame(t: m.WireType) -> str:
+    """ " in a varint byte-length frame[ of at most N bytes]", or "" for an unframed value."""
+    frame = t["frame"]
+    if frame is None:
+        return ""
+    kind = frame["kind"]
+    if kind == "varint":
+        text = " in a varint byte-length frame"
+    elif kind == "field":
+        text = f" in a byte frame of length {code(frame['field'] or '')}"
+    elif kind == "fixed":
+        text = f" in a frame of exactly {frame['size']} bytes"
+    else:
+        text = " in the rest of the frame"
+    if t["max_bytes"] is not None:
+        text += f" of at most {t['max_bytes']} bytes"
+    return text
+
+
+def _element_bounds(t: m.WireType) -> list[str]:
+    out = []
+    if t["min"]:
+        out.append(f"at least {t['min']}")
+    if t["max"] is not None:
+        out.append(f"max {t['max']} elements")
+    return out
+
+
 def wire_encoding(t: m.WireType, links: Links, protocol: str) -> str:
-    """`varint`, `u16`, `bytes (varint length, max 1024)`, `list of … (varint count, max 32)`."""
+    """`varint`, `u16`, `bytes (varint length, max 1024)`, `list of … (varint count, max 32)`,
+    `list of … in a varint byte-length frame, at least 1`."""
     kind = t["type"]
     if kind == "struct":
         name = t["struct"] or ""
-        return f"[{name}]({links.to('wire.md', wire_anchor(protocol, 'struct', name))})"
+        return f"[{name}]({links.to('wire.md', wire_anchor(protocol, 'struct', name))})" + _frame(t)
     if kind in ("bytes", "string"):
         extras = [_length(t["length"], "length")]
         if t["max"] is not None:
@@ -167,9 +196,10 @@ def wire_encoding(t: m.WireType, links: Links, protocol: str) -> str:
     if kind == "list":
         element = t["element"]
         inner = wire_encoding(element, links, protocol) if element is not None else "?"
-        extras = [_length(t["length"], "count")]
-        if t["max"] is not None:
-            extras.append(f"max {t['max']} elements")
+        if t["frame"] is not None:
+            # The elements fill the frame: there is no count to show, only the bounds.
+            return f"list of {inner}{_frame(t)}" + "".join(", " + x for x in _element_bounds(t))
+        extras = [_length(t["length"], "count"), *_element_bounds(t)]
         return f"list of {inner} ({', '.join(x for x in extras if x)})"
     return code(kind)
 

@@ -264,15 +264,31 @@ class _StructGen:
             c.add(ind, f"if {n} > {mx}:")
             c.add(ind + 1, f'raise DecodeError("too_large", f"{where}: {{{n}}} {what}, at most {mx}", r.offset())')
 
-    def frame_decode(self, c: _Code, ind: int, ln: m.WireLength, end: str, where: str) -> str:
-        """Open a sub-frame bounded by a length prefix; returns the variable holding its end."""
+    def frame_decode(self, c: _Code, ind: int, t: m.WireType, end: str, where: str) -> str:
+        """Open the sub-frame of `t` (a byte-length prefix); returns the variable holding its end.
+
+        Like every declared length, the frame's is checked against `max_bytes` (too_large)
+        before it is checked against the bytes that are there (length_past_end)."""
+        ln = t["frame"]
+        assert ln is not None
         sub = c.fresh("e")
         if ln["kind"] == "rest":
             c.add(ind, f"{sub} = {end}")
             return sub
         n = self.length_expr_decode(c, ind, ln, end)
+        self.too_large_decode(c, ind, n, t["max_bytes"], where, "bytes")
         c.add(ind, f'{sub} = r.sub_end({n}, {end}, "{where}")')
         return sub
+
+    def too_few_decode(self, c: _Code, ind: int, n: str, t: m.WireType, where: str, start: str) -> None:
+        """A list's `min` element count: below it is invalid_value, reported at the list's start."""
+        if t["min"]:
+            c.add(ind, f"if {n} < {t['min']}:")
+            c.add(
+                ind + 1,
+                f'raise DecodeError("invalid_value", f"{where}: {{{n}}} elements, at least {t["min"]}", '
+                f"r.offset({start}))",
+            )
 
     def length_expr_decode(self, c: _Code, ind: int, ln: m.WireLength, end: str) -> str:
         if ln["kind"] == "varint":
@@ -328,7 +344,7 @@ class _StructGen:
             if t["frame"] is None:
                 c.add(ind, f"{target} = {cls}._decode_from(r, {end}{self.struct_args(t)})")
                 return
-            sub = self.frame_decode(c, ind, t["frame"], end, where)
+            sub = self.frame_decode(c, ind, t, end, where)
             c.add(ind, f"{target} = {cls}._decode_from(r, {sub}{self.struct_args(t)})")
             self.trailing_check(c, ind, sub, where)
             return
@@ -337,12 +353,19 @@ class _StructGen:
         ln = t["length"]
         assert elem is not None and ln is not None
         e = end
+        start = "o"
+        if t["min"]:
+            start = c.fresh("o")
+            c.add(ind, f"{start} = r.pos")
         if t["frame"] is not None:
-            e = self.frame_decode(c, ind, t["frame"], end, where)
+            e = self.frame_decode(c, ind, t, end, where)
         item = c.fresh("x")
         etype = self.py_type(elem)
         c.add(ind, f"{target}: list[{etype}] = []")
         if ln["kind"] == "rest":
+            if self.min_size(elem) == 0:
+                # Reading "until the end" an element that may take no input would never end.
+                raise WireGenError(f"{where}: a list read to its end needs elements of at least one byte")
             c.add(ind, f"while r.pos < {e}:")
             if t["max"] is not None:
                 c.add(ind + 1, f"if len({target}) >= {t['max']}:")
@@ -353,12 +376,15 @@ class _StructGen:
         else:
             count = self.length_expr_decode(c, ind, ln, e)
             self.too_large_decode(c, ind, count, t["max"], where, "elements")
+            self.too_few_decode(c, ind, count, t, where, start)
             # Every element takes at least one byte (or its fixed minimum): a count the remaining
             # input cannot hold fails before anything is allocated.
             c.add(ind, f'r.need({count} * {max(1, self.min_size(elem))}, {e}, "{where}")')
             c.add(ind, f"for _ in range({count}):")
         self.decode_value(c, ind + 1, elem, item, e, where + "[]")
         c.add(ind + 1, f"{target}.append({item})")
+        if ln["kind"] == "rest":
+            self.too_few_decode(c, ind, f"len({target})", t, where, start)
         if t["frame"] is not None and ln["kind"] != "rest":
             self.trailing_check(c, ind, e, where)
 
@@ -478,6 +504,7 @@ class _StructGen:
             buf = c.fresh("buf")
             c.add(ind, f"{buf} = bytearray()")
             c.add(ind, f"{v}._encode_into({buf}{self.struct_args(t)})")
+            self.too_large_encode(c, ind, f"len({buf})", t["max_bytes"], where, "bytes")
             self.length_encode(c, ind, t["frame"], f"len({buf})", out, where)
             c.add(ind, f"{out} += {buf}")
             return
@@ -489,11 +516,15 @@ class _StructGen:
             target = c.fresh("buf")
             c.add(ind, f"{target} = bytearray()")
         self.too_large_encode(c, ind, f"len({v})", t["max"], where, "elements")
+        if t["min"]:
+            c.add(ind, f"if len({v}) < {t['min']}:")
+            c.add(ind + 1, f'raise EncodeError(f"{where}: {{len({v})}} elements, at least {t["min"]}")')
         self.length_encode(c, ind, ln, f"len({v})", target, where)
         item = c.fresh("x")
         c.add(ind, f"for {item} in {v}:")
         self.encode_value(c, ind + 1, elem, item, target, where + "[]")
         if t["frame"] is not None:
+            self.too_large_encode(c, ind, f"len({target})", t["max_bytes"], where, "bytes")
             self.length_encode(c, ind, t["frame"], f"len({target})", out, where)
             c.add(ind, f"{out} += {target}")
 
@@ -797,12 +828,18 @@ def _union(classes: list[str], used: int) -> str:
 
 
 def _kwarg(text: str, indent: int) -> str:
-    """`name=expr`, parenthesized over three lines when it would not fit."""
+    """`name=expr`, parenthesized over three lines when it would not fit; a conditional
+    expression that still does not fit goes one part per line (as ruff format does)."""
     if indent + len(text) + 1 <= _LINE:
         return text
     name, expr = text.split("=", 1)
     pad = " " * indent
-    return f"{name}=(\n{pad}    {expr}\n{pad})"
+    inner = pad + "    "
+    if len(inner) + len(expr) > _LINE and expr.startswith("None if ") and " else " in expr:
+        # from_json_field's only conditional: `None if j.absent("f") else <expr>`.
+        cond, rest = expr.removeprefix("None ").split(" else ", 1)
+        return f"{name}=(\n{inner}None\n{inner}{cond}\n{inner}else {rest}\n{pad})"
+    return f"{name}=(\n{inner}{expr}\n{pad})"
 
 
 def _seq(items: list[str], opener: str, closer: str, indent: str, used: int) -> str:

@@ -1,0 +1,1 @@
+"""The C# target (`--target csharp`); importing `backend` registers it."""

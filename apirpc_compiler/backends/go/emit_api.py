@@ -1,0 +1,302 @@
+"""Enums, services, bridges and the message registry of the root package."""
+
+from __future__ import annotations
+
+import re
+
+from ...ir.model import IR, Enum, JsonValue
+from .gotext import Code, go_string
+from .namer import GoNamer
+
+_ATTR_TYPE = {
+    "bool": "bool",
+    "string": "string",
+    "float": "float32",
+    "double": "float64",
+    "int32": "int32",
+    "sint32": "int32",
+    "sfixed32": "int32",
+    "uint32": "uint32",
+    "fixed32": "uint32",
+    "int64": "int64",
+    "sint64": "int64",
+    "sfixed64": "int64",
+    "uint64": "uint64",
+    "fixed64": "uint64",
+    "bytes": "string",
+}
+
+
+_KEYED = re.compile(r"^(\t+)([A-Za-z]\w*): (.*[^{])$")
+
+
+def align_keyed(lines: list[str]) -> list[str]:
+    """Align runs of one-line `Key: value,` elements the way gofmt does."""
+    out = list(lines)
+    matches = [_KEYED.match(line) for line in out]
+    i = 0
+    while i < len(out):
+        first = matches[i]
+        j = i
+        while j < len(out):
+            m = matches[j]
+            if m is None or first is None or m.group(1) != first.group(1):
+                break
+            j += 1
+        run = [m for m in matches[i:j] if m is not None]
+        if len(run) > 1:
+            width = max(len(m.group(2)) for m in run)
+            for k, m in enumerate(run):
+                out[i + k] = f"{m.group(1)}{m.group(2)}:{' ' * (width - len(m.group(2)) + 1)}{m.group(3)}"
+        i = max(j, i + 1)
+    return out
+
+
+def _lit(v: JsonValue) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return go_string(v)
+    return repr(v)
+
+
+def _str_list(items: list[str]) -> str:
+    return "[]string{" + ", ".join(go_string(x) for x in items) + "}"
+
+
+class ApiEmitter:
+    def __init__(self, ir: IR, namer: GoNamer) -> None:
+        self.ir = ir
+        self.n = namer
+
+    # ---- enums ----
+    def enums(self) -> str:
+        c = Code()
+        for e in self.ir["enums"]:
+            self.enum(c, e)
+        return "\n".join(c.lines).rstrip("\n") + "\n"
+
+    def enum(self, c: Code, e: Enum) -> None:
+        t = self.n.type_name(e["words"])
+        consts = {v["name"]: self.n.enum_const(e["words"], v["words"]) for v in e["values"]}
+        c.blank()
+        c.doc(0, e["doc"])
+        c.doc(0, "Open: numbers this version does not define are kept as they are.")
+        c.add(0, f"type {t} int32")
+        c.add(0, "")
+        for v in e["values"]:
+            c.doc(0, v["doc"])
+            c.add(0, f"const {consts[v['name']]} {t} = {v['number']}")
+            c.add(0, "")
+        c.add(0, "// String is the IDL name of the value, or its number when it is unknown.")
+        c.add(0, f"func (e {t}) String() string {{")
+        c.add(1, "switch e {")
+        for v in e["values"]:
+            c.add(1, f"case {consts[v['name']]}:")
+            c.add(2, f"return {go_string(v['name'])}")
+        c.add(1, "}")
+        c.add(1, "return strconv.Itoa(int(e))")
+        c.add(0, "}")
+        c.add(0, "")
+        c.add(0, "// JSONName is the ProtoJSON name of the value; false when the value is unknown.")
+        c.add(0, f"func (e {t}) JSONName() (string, bool) {{")
+        c.add(1, "switch e {")
+        for v in e["values"]:
+            c.add(1, f"case {consts[v['name']]}:")
+            c.add(2, f"return {go_string(v['json_name'])}, true")
+        c.add(1, "}")
+        c.add(1, 'return "", false')
+        c.add(0, "}")
+        c.add(0, "")
+        c.add(0, "// IsKnown reports whether this version defines the value.")
+        c.add(0, f"func (e {t}) IsKnown() bool {{")
+        c.add(1, "_, ok := e.JSONName()")
+        c.add(1, "return ok")
+        c.add(0, "}")
+        c.add(0, "")
+        c.add(0, f"// {t}FromJSONName looks a value up by its ProtoJSON name.")
+        c.add(0, f"func {t}FromJSONName(s string) ({t}, bool) {{")
+        c.add(1, "switch s {")
+        for v in e["values"]:
+            c.add(1, f"case {go_string(v['json_name'])}:")
+            c.add(2, f"return {consts[v['name']]}, true")
+        c.add(1, "}")
+        c.add(1, "return 0, false")
+        c.add(0, "}")
+        c.add(0, "")
+        c.add(0, f"func lookup{t}(s string) (int32, bool) {{")
+        c.add(1, f"v, ok := {t}FromJSONName(s)")
+        c.add(1, "return int32(v), ok")
+        c.add(0, "}")
+        c.add(0, "")
+        c.add(0, f"func appendJSON{t}(b []byte, e {t}) []byte {{")
+        c.add(1, "if n, ok := e.JSONName(); ok {")
+        c.add(2, "return rt.AppendString(b, n)")
+        c.add(1, "}")
+        c.add(1, "return strconv.AppendInt(b, int64(e), 10)")
+        c.add(0, "}")
+        c.add(0, "")
+        for a in e["attributes"]:
+            gt = _ATTR_TYPE[a["type"]]
+            m = self.n.exported(a["words"])
+            c.doc(0, f"{m}: {a['doc']} The zero value for unknown values.")
+            c.add(0, f"func (e {t}) {m}() {gt} {{")
+            c.add(1, "switch e {")
+            for v in e["values"]:
+                c.add(1, f"case {consts[v['name']]}:")
+                c.add(2, f"return {_lit(v['attributes'][a['name']])}")
+            c.add(1, "}")
+            zero = {"bool": "false", "string": '""'}.get(gt, "0")
+            c.add(1, f"return {zero}")
+            c.add(0, "}")
+            c.add(0, "")
+        tr = e["transitions"]
+        if tr is not None:
+            c.add(0, "// CanTransition reports whether the state machine allows moving from e to next.")
+            c.add(0, f"func (e {t}) CanTransition(next {t}) bool {{")
+            c.add(1, "switch e {")
+            for state, targets in tr["edges"].items():
+                if not targets:
+                    continue
+                c.add(1, f"case {consts[state]}:")
+                c.add(2, f"return {' || '.join(f'next == {consts[x]}' for x in targets)}")
+            c.add(1, "}")
+            c.add(1, "return false")
+            c.add(0, "}")
+            c.add(0, "")
+            for fn, states, what in (
+                ("IsTerminal", tr["terminal"], "terminal"),
+                ("IsInitial", tr["initial"], "initial"),
+            ):
+                c.add(0, f"// {fn} reports whether e is a {what} state.")
+                c.add(0, f"func (e {t}) {fn}() bool {{")
+                c.add(1, "switch e {")
+                c.add(1, f"case {', '.join(consts[s] for s in states)}:")
+                c.add(2, "return true")
+                c.add(1, "}")
+                c.add(1, "return false")
+                c.add(0, "}")
+                c.add(0, "")
+
+    # ---- services ----
+    def services(self) -> str:
+        c = Code()
+        for svc in self.ir["services"]:
+            for m in svc["methods"]:
+                c.doc(
+                    0,
+                    f"{self.n.method_const(svc['words'], m['words'])} is the ID of {svc['name']}.{m['name']}: "
+                    f"{m['doc']}",
+                )
+                c.add(0, f"const {self.n.method_const(svc['words'], m['words'])} uint32 = {m['id']}")
+                c.add(0, "")
+        for svc in self.ir["services"]:
+            var = self.n.service_var(svc["words"])
+            c.doc(0, f"{var} describes {svc['name']}: {svc['doc']}")
+            c.add(0, f"var {var} = &ServiceDescriptor{{")
+            c.add(1, f"Name: {go_string(svc['name'])},")
+            c.add(1, f"Doc: {go_string(svc['doc'])},")
+            c.add(1, f"Legacy: {'true' if svc['legacy'] else 'false'},")
+            c.add(1, "Methods: []*MethodDescriptor{")
+            for m in svc["methods"]:
+                http = "nil"
+                if m["http"] is not None:
+                    h = m["http"]
+                    http = (
+                        f"&HTTPRule{{Method: {go_string(h['method'])}, Path: {go_string(h['path'])}, "
+                        f"PathParams: {_str_list(h['path_params'])}, Body: {go_string(h['body'] or '')}}}"
+                    )
+                c.add(
+                    2,
+                    f"{{Service: {go_string(svc['name'])}, Name: {go_string(m['name'])}, "
+                    f"ID: {self.n.method_const(svc['words'], m['words'])}, Request: {go_string(m['request'])}, "
+                    f"Response: {go_string(m['response'])}, Idempotent: {'true' if m['idempotent'] else 'false'}, "
+                    f"Streaming: {go_string(m['streaming'])}, HTTP: {http}, Doc: {go_string(m['doc'])}}},",
+                )
+            c.add(1, "},")
+            ids = ", ".join(f"{{{lo}, {hi}}}" for lo, hi in svc["reserved_ids"])
+            c.add(1, f"ReservedIDs: [][2]uint32{{{ids}}},")
+            c.add(1, f"ReservedNames: {_str_list(svc['reserved_names'])},")
+            c.add(0, "}")
+            c.add(0, "")
+        c.add(0, "// Services lists every service in IDL order.")
+        c.add(
+            0,
+            "var Services = []*ServiceDescriptor{"
+            + ", ".join(self.n.service_var(s["words"]) for s in self.ir["services"])
+            + "}",
+        )
+        return "\n".join(align_keyed(c.lines)).rstrip("\n") + "\n"
+
+    # ---- bridges and track kinds ----
+    def bridges(self) -> str:
+        c = Code()
+        c.add(0, "// TrackKinds lists the MoQT track kinds.")
+        c.add(0, "var TrackKinds = []TrackKind{")
+        for k in self.ir["track_kinds"]:
+            c.add(
+                1,
+                f"{{Name: {go_string(k['name'])}, Doc: {go_string(k['doc'])}, "
+                f"Delivery: {_str_list(k['delivery'])}, Priority: {go_string(k['priority'])}}},",
+            )
+        c.add(0, "}")
+        c.add(0, "")
+        for b in self.ir["bridges"]:
+            var = self.n.bridge_var(b["words"])
+            c.doc(0, f"{var} is the bridge {b['name']}: {b['doc']}")
+            c.add(0, f"var {var} = &Bridge{{")
+            c.add(1, f"Name: {go_string(b['name'])},")
+            c.add(1, f"Doc: {go_string(b['doc'])},")
+            c.add(1, f"Namespace: {go_string(b['namespace'])},")
+            c.add(1, f"Capability: {go_string(b['capability'])},")
+            c.add(1, "Tracks: []BridgeTrack{")
+            for t in b["tracks"]:
+                c.add(2, f"{{Name: {go_string(t['name'])}, Kind: {go_string(t['kind'])}, Doc: {go_string(t['doc'])}}},")
+            c.add(1, "},")
+            c.add(1, "Roles: []BridgeRole{")
+            for r in b["roles"]:
+                c.add(
+                    2,
+                    f"{{Name: {go_string(r['name'])}, Doc: {go_string(r['doc'])}, "
+                    f"Publish: {_str_list(r['publish'])}, Subscribe: {_str_list(r['subscribe'])}}},",
+                )
+            c.add(1, "},")
+            c.add(0, "}")
+            c.add(0, "")
+            for t in b["tracks"]:
+                fn = self.n.exported([*b["words"], *t["words"], "track"])
+                c.add(0, f"// {fn} is the full name of the {t['name']} track of call sid on {b['name']}.")
+                c.add(0, f"func {fn}(sid string) string {{")
+                c.add(1, f"return {var}.MustTrackName(sid, {go_string(t['name'])})")
+                c.add(0, "}")
+                c.add(0, "")
+        c.add(0, "// Bridges lists every bridge in IDL order.")
+        c.add(0, f"var Bridges = []*Bridge{{{', '.join(self.n.bridge_var(b['words']) for b in self.ir['bridges'])}}}")
+        auth = self.ir["auth"]
+        if auth is not None:
+            c.add(0, "")
+            c.add(0, "// AuthScheme is the scheme of the tenant token.")
+            c.add(0, f"const AuthScheme = {go_string(auth['scheme'])}")
+            c.add(0, "")
+            c.add(0, "// AuthClaims is the IDL name of the message holding the tenant token's claims.")
+            c.add(0, f"const AuthClaims = {go_string(auth['claims'])}")
+        return "\n".join(align_keyed(c.lines)).rstrip("\n") + "\n"
+
+    # ---- registry ----
+    def registry(self) -> str:
+        c = Code()
+        c.add(0, "// NewMessage returns a new empty message of the IDL type name, or nil.")
+        c.add(0, "func NewMessage(name string) Message {")
+        c.add(1, "switch name {")
+        for m in self.ir["messages"]:
+            c.add(1, f"case {go_string(m['name'])}:")
+            c.add(2, f"return new({self.n.type_name(m['words'])})")
+        c.add(1, "}")
+        c.add(1, "return nil")
+        c.add(0, "}")
+        c.add(0, "")
+        c.add(0, "// MessageNames lists the IDL names of every message in IDL order.")
+        c.add(0, "func MessageNames() []string {")
+        c.add(1, f"return {_str_list([m['name'] for m in self.ir['messages']])}")
+        c.add(0, "}")
+        return "\n".join(c.lines).rstrip("\n") + "\n"

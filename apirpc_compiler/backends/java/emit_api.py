@@ -1,0 +1,257 @@
+"""IR errors, services, bridges -> `DecodeException`, `Services`, `Bridges`."""
+
+from __future__ import annotations
+
+from ...ir.model import IR
+from .namer import JavaNamer
+from .text import javadoc, jstr
+
+
+def decode_exception(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
+    L = [header, f"package {pkg};", ""]
+    L += javadoc(
+        "The one error every decoder of the package throws on bad input (protobuf binary, ProtoJSON, "
+        "wire protocols). Its reason is one of the IDL's decode error names, shared by every language; "
+        "decoders never throw anything else on untrusted input.",
+        0,
+    )
+    L.append("public final class DecodeException extends RuntimeException {")
+    L.append("  private static final long serialVersionUID = 1L;")
+    L.append("")
+    L.append("  /** Why a decoder rejected its input. */")
+    L.append("  public enum Reason {")
+    for i, r in enumerate(ir["decode_errors"]):
+        L += javadoc(r["doc"], 4)
+        end = ";" if i == len(ir["decode_errors"]) - 1 else ","
+        L.append(f"    {n.const_name(r['words'])}({jstr(r['name'])}){end}")
+    L.append("")
+    L.append("    private final String wireName;")
+    L.append("")
+    L.append("    Reason(String wireName) {")
+    L.append("      this.wireName = wireName;")
+    L.append("    }")
+    L.append("")
+    L.append("    /** The reason's IDL name, e.g. {@code truncated}. */")
+    L.append("    public String wireName() {")
+    L.append("      return wireName;")
+    L.append("    }")
+    L.append("  }")
+    L.append("")
+    L.append("  private final Reason reason;")
+    L.append("")
+    L.append("  /**")
+    L.append("   * A decode error.")
+    L.append("   *")
+    L.append("   * @param reason why")
+    L.append("   * @param message details for people")
+    L.append("   */")
+    L.append("  public DecodeException(Reason reason, String message) {")
+    L.append('    super(reason.wireName() + ": " + message);')
+    L.append("    this.reason = reason;")
+    L.append("  }")
+    L.append("")
+    L.append("  /** Why the input was rejected. */")
+    L.append("  public Reason reason() {")
+    L.append("    return reason;")
+    L.append("  }")
+    L.append("}")
+    return "\n".join(L) + "\n"
+
+
+def services(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
+    L = [header, f"package {pkg};", ""]
+    L.append("import java.util.List;")
+    L.append("")
+    L.append("/** Method IDs and service descriptors (HTTP rules, idempotency, streaming) of the API. */")
+    L.append("public final class Services {")
+    L.append("  private Services() {}")
+    L.append("")
+    L.append("  /** An HTTP mapping of a method. */")
+    L.append("  public record HttpRule(String method, String path, List<String> pathParams, String body) {}")
+    L.append("")
+    L.append("  /** One method: its unique ID, message types, idempotency, streaming and HTTP rule. */")
+    L.append("  public record MethodDescriptor(")
+    L.append("      String service,")
+    L.append("      String name,")
+    L.append("      int id,")
+    L.append("      String request,")
+    L.append("      String response,")
+    L.append("      boolean idempotent,")
+    L.append("      String streaming,")
+    L.append("      HttpRule http,")
+    L.append("      String doc) {}")
+    L.append("")
+    L.append("  /** One service and its methods; reserved IDs are inclusive [lo, hi] ranges. */")
+    L.append("  public record ServiceDescriptor(")
+    L.append("      String name,")
+    L.append("      boolean legacy,")
+    L.append("      List<MethodDescriptor> methods,")
+    L.append("      List<int[]> reservedIds,")
+    L.append("      List<String> reservedNames,")
+    L.append("      String doc) {}")
+    for svc in ir["services"]:
+        for m in svc["methods"]:
+            L.append("")
+            L += javadoc(f"{svc['name']}.{m['name']}: {m['doc']}", 2)
+            L.append(f"  public static final int {n.const_name(['method', *svc['words'], *m['words']])} = {m['id']};")
+    for svc in ir["services"]:
+        const = n.const_name(svc["words"])
+        L.append("")
+        L += javadoc(svc["doc"], 2)
+        L.append(f"  public static final ServiceDescriptor {const} =")
+        L.append("      new ServiceDescriptor(")
+        L.append(f"          {jstr(svc['name'])},")
+        L.append(f"          {'true' if svc['legacy'] else 'false'},")
+        L.append("          List.of(")
+        for i, m in enumerate(svc["methods"]):
+            h = m["http"]
+            http = "null"
+            if h is not None:
+                params = ", ".join(jstr(p) for p in h["path_params"])
+                body = "null" if h["body"] is None else jstr(h["body"])
+                http = f"new HttpRule({jstr(h['method'])}, {jstr(h['path'])}, List.of({params}), {body})"
+            L.append("              new MethodDescriptor(")
+            L.append(f"                  {jstr(svc['name'])},")
+            L.append(f"                  {jstr(m['name'])},")
+            L.append(f"                  {m['id']},")
+            L.append(f"                  {jstr(m['request'])},")
+            L.append(f"                  {jstr(m['response'])},")
+            L.append(f"                  {'true' if m['idempotent'] else 'false'},")
+            L.append(f"                  {jstr(m['streaming'])},")
+            L.append(f"                  {http},")
+            L.append(f"                  {jstr(m['doc'])}){',' if i < len(svc['methods']) - 1 else ''}")
+        L.append("              ),")
+        ids = ", ".join(f"new int[] {{{lo}, {hi}}}" for lo, hi in svc["reserved_ids"])
+        L.append(f"          List.of({ids}),")
+        L.append(f"          List.of({', '.join(jstr(x) for x in svc['reserved_names'])}),")
+        L.append(f"          {jstr(svc['doc'])});")
+    L.append("")
+    L.append("  /** Every service, in IDL order. */")
+    L.append(
+        f"  public static final List<ServiceDescriptor> ALL = List.of({', '.join(n.const_name(s['words']) for s in ir['services'])});"  # noqa: E501
+    )
+    L.append("")
+    L.append("  /** The method with this ID, or null. */")
+    L.append("  public static MethodDescriptor byId(int id) {")
+    L.append("    for (ServiceDescriptor s : ALL) {")
+    L.append("      for (MethodDescriptor m : s.methods()) {")
+    L.append("        if (m.id() == id) {")
+    L.append("          return m;")
+    L.append("        }")
+    L.append("      }")
+    L.append("    }")
+    L.append("    return null;")
+    L.append("  }")
+    L.append("}")
+    return "\n".join(L) + "\n"
+
+
+def bridges(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
+    enums = {"_".join(e["words"]): e for e in ir["enums"]}
+    L = [header, f"package {pkg};", ""]
+    L.append("import java.util.List;")
+    L.append("")
+    L.append("/** MoQT track kinds, media bridges (namespaces, tracks, roles) and the tenant token. */")
+    L.append("public final class Bridges {")
+    L.append("  private Bridges() {}")
+    L.append("")
+    L.append("  /** A kind of MoQT track: how its objects are delivered and prioritized. */")
+    L.append("  public record TrackKind(String name, List<String> delivery, String priority, String doc) {}")
+    L.append("")
+    L.append("  /** One track of a bridge. */")
+    L.append("  public record BridgeTrack(String name, String kind, String doc) {}")
+    L.append("")
+    L.append("  /** A role: which tracks it publishes and subscribes. */")
+    L.append("  public record BridgeRole(String name, List<String> publish, List<String> subscribe, String doc) {}")
+    L.append("")
+    L.append("  /** A media bridge: a namespace template per call, its tracks and roles. */")
+    L.append("  public record Bridge(")
+    L.append("      String name,")
+    L.append("      String namespace,")
+    L.append("      String capability,")
+    L.append("      List<BridgeTrack> tracks,")
+    L.append("      List<BridgeRole> roles,")
+    L.append("      String doc) {")
+    L.append("    /** The namespace of one call. */")
+    L.append("    public String namespaceFor(String sid) {")
+    L.append('      return namespace.replace("{sid}", sid);')
+    L.append("    }")
+    L.append("")
+    L.append("    /** The full track name of {@code track} for one call. */")
+    L.append("    public String trackName(String sid, String track) {")
+    L.append("      for (BridgeTrack t : tracks) {")
+    L.append("        if (t.name().equals(track)) {")
+    L.append('          return namespaceFor(sid) + "/" + track;')
+    L.append("        }")
+    L.append("      }")
+    L.append('      throw new IllegalArgumentException("bridge " + name + " has no track " + track);')
+    L.append("    }")
+    L.append("  }")
+    L.append("")
+    L.append("  /** Every track kind, in IDL order. */")
+    L.append("  public static final List<TrackKind> TRACK_KINDS =")
+    L.append("      List.of(")
+    for i, k in enumerate(ir["track_kinds"]):
+        dl = ", ".join(jstr(d) for d in k["delivery"])
+        end = "," if i < len(ir["track_kinds"]) - 1 else ");"
+        L.append(
+            f"          new TrackKind({jstr(k['name'])}, List.of({dl}), {jstr(k['priority'])}, {jstr(k['doc'])}){end}"
+        )
+    for b in ir["bridges"]:
+        const = n.const_name(b["words"])
+        L.append("")
+        L += javadoc(b["doc"], 2)
+        L.append(f"  public static final Bridge {const} =")
+        L.append("      new Bridge(")
+        L.append(f"          {jstr(b['name'])},")
+        L.append(f"          {jstr(b['namespace'])},")
+        L.append(f"          {jstr(b['capability'])},")
+        tracks = ", ".join(
+            f"new BridgeTrack({jstr(t['name'])}, {jstr(t['kind'])}, {jstr(t['doc'])})" for t in b["tracks"]
+        )
+        L.append(f"          List.of({tracks}),")
+        roles = []
+        for r in b["roles"]:
+            pub = ", ".join(jstr(x) for x in r["publish"])
+            sub = ", ".join(jstr(x) for x in r["subscribe"])
+            roles.append(f"new BridgeRole({jstr(r['name'])}, List.of({pub}), List.of({sub}), {jstr(r['doc'])})")
+        L.append(f"          List.of({', '.join(roles)}),")
+        L.append(f"          {jstr(b['doc'])});")
+        for t in b["tracks"]:
+            L.append("")
+            L.append(f"  /** The {t['name']} track name of a call on {b['name']}: {b['namespace']}/{t['name']}. */")
+            L.append(f"  public static String {n.method_name([*t['words'], 'track'])}(String sid) {{")
+            L.append(f"    return {const}.trackName(sid, {jstr(t['name'])});")
+            L.append("  }")
+        # capability placeholders: an enum of the same name takes the enum; anything else a String.
+        import re
+
+        ph = re.findall(r"\{([a-z0-9_]+)\}", b["capability"])
+        for p in ph:
+            e = enums.get(p)
+            if e is None:
+                continue
+            ec = n.class_name(e["words"])
+            L.append("")
+            L.append(f"  /** The capability tag of {b['name']} for a {ec} ({b['capability']}). */")
+            L.append(f"  public static String {n.method_name([*b['words'], 'capability'])}({ec} {p}) {{")
+            L.append("    String name;")
+            L.append(f"    switch ({p}) {{")
+            for v in e["values"]:
+                L.append(f"      case {n.const_name(v['words'])}:")
+                L.append(f"        name = {jstr(v['name'])};")
+                L.append("        break;")
+            L.append("      default:")
+            L.append(f'        throw new IllegalArgumentException("unknown {p}");')
+            L.append("    }")
+            L.append(f"    return {const}.capability().replace({jstr('{' + p + '}')}, name);")
+            L.append("  }")
+    if ir["auth"] is not None:
+        L.append("")
+        L += javadoc(ir["auth"]["doc"], 2)
+        L.append(f"  public static final String AUTH_SCHEME = {jstr(ir['auth']['scheme'])};")
+        L.append("")
+        L.append("  /** The IDL message name of the token's claims. */")
+        L.append(f"  public static final String AUTH_CLAIMS = {jstr(ir['auth']['claims'])};")
+    L.append("}")
+    return "\n".join(L) + "\n"

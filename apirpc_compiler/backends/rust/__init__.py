@@ -1,0 +1,1 @@
+"""The `rust` target (see backend.py); importing backend.py registers it."""

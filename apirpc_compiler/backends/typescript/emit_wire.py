@@ -1,0 +1,199 @@
+"""wire/<protocol>.ts of the TypeScript target: code sets, struct types and codecs, streams.
+
+Everything comes from the IR's `wire` list, generically: each struct becomes a TypeScript
+interface plus a codec declared by its field table (interpreted by wire/runtime.ts), each
+stream a parser factory. No protocol is special-cased.
+"""
+
+from __future__ import annotations
+
+from ...ir import model as m
+from ...ir.naming import lower_camel
+from .namer import TsNamer
+from .text import array, call, jsdoc, obj, ts_str
+
+_INT = {"varint", "u8", "u16", "u32", "u64"}
+_INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
+
+
+class WireEmitter:
+    def __init__(self, proto: m.WireProtocol, namer: TsNamer) -> None:
+        self.p = proto
+        self.n = namer
+        self.structs = {s["name"]: s for s in proto["structs"]}
+        self.codes = {c["name"]: c for c in proto["codes"]}
+
+    def ts_type(self, t: m.WireType) -> str:
+        k = t["type"]
+        if k in _INT:
+            return "bigint"
+        if k == "bytes":
+            return "Uint8Array"
+        if k == "string":
+            return "string"
+        if k == "struct":
+            return self.n.type_name(self.structs[t["struct"] or ""]["words"])
+        assert t["element"] is not None
+        return f"{self.ts_type(t['element'])}[]"
+
+    def length(self, ln: m.WireLength) -> list[str]:
+        pairs: list[tuple[str, list[str]]] = [("kind", [ts_str(ln["kind"])])]
+        if ln["field"] is not None:
+            pairs.append(("field", [ts_str(ln["field"])]))
+        if ln["size"] is not None:
+            pairs.append(("size", [str(ln["size"])]))
+        return obj(pairs, 0, "", "")
+
+    def type_spec(self, t: m.WireType) -> list[str]:
+        pairs: list[tuple[str, list[str]]] = [("type", [ts_str(t["type"])])]
+        if t["length"] is not None:
+            pairs.append(("length", self.length(t["length"])))
+        if t["element"] is not None:
+            pairs.append(("element", self.type_spec(t["element"])))
+        if t["struct"] is not None:
+            pairs.append(("struct", [ts_str(t["struct"])]))
+        if t["frame"] is not None:
+            pairs.append(("frame", self.length(t["frame"])))
+        mx = t["max"]
+        if mx is not None and not (t["type"] in _INT and mx >= _INT_MAX[t["type"]]):
+            pairs.append(("max", [f"{mx}n"]))
+        for key in ("min", "const", "mask", "max_bytes"):
+            v = t.get(key)
+            if v is not None and not (key == "min" and t["type"] == "list" and not v):
+                pairs.append((lower_camel(key.split("_")), [f"{v}n"]))
+        if t["codes"] is not None and t["closed"]:
+            pairs.append(("codes", [f"{self.n.type_name(self.codes[t['codes']]['words'])}Codes"]))
+        return obj(pairs, 0, "", "")
+
+    def cond(self, c: m.WireCond) -> list[str]:
+        pairs: list[tuple[str, list[str]]] = [("op", [ts_str(c["op"])]), ("name", [ts_str(c["name"])])]
+        v = c["value"]
+        if isinstance(v, bool):
+            pairs.append(("value", ["true" if v else "false"]))
+        elif isinstance(v, int):
+            pairs.append(("value", [f"{v}n"]))
+        elif isinstance(v, list):
+            pairs.append(("value", array([f"{x}n" for x in v], 0, "", "")))
+        return obj(pairs, 0, "", "")
+
+    def module(self) -> list[str]:
+        p, n = self.p, self.n
+        out = [
+            'import type { CodeSet, Protocol, WireStruct } from "./runtime.js";',
+            'import { wireStream, wireStruct } from "./runtime.js";',
+            "",
+            f"/** The protocol family of `{p['name']}`. */",
+            f"export const FAMILY = {ts_str(p['family'])};",
+            "/** The protocol version. */",
+            f"export const VERSION = {p['version']}n;",
+            "/** The ALPN token, when the protocol has one. */",
+            f"export const ALPN: string | undefined = {ts_str(p['alpn']) if p['alpn'] else 'undefined'};",
+            "",
+            f"const PROTOCOL: Protocol = {{ name: {ts_str(p['name'])}, structs: new Map() }};",
+        ]
+        for c in p["codes"]:
+            name = n.type_name(c["words"])
+            out.append("")
+            doc = (c["doc"] or c["name"]) + (
+                " Closed: other values are rejected." if c["closed"] else " Open: unknown values are kept."
+            )
+            out += jsdoc(doc)
+            out.append(f"export const {name} = {{")
+            for v in c["values"]:
+                out += jsdoc(v["doc"], 2)
+                out.append(f"  {n.const_name(v['words'])}: {v['value']}n,")
+            out.append("} as const;")
+            out += jsdoc(f"The IDL names of the {c['name']} values.")
+            out.append(f"export const {name}Codes: CodeSet = {{")
+            out.append(f"  name: {ts_str(c['name'])},")
+            out.append(f"  closed: {'true' if c['closed'] else 'false'},")
+            pairs = [f"[{v['value']}n, {ts_str(v['name'])}]" for v in c["values"]]
+            out += array(pairs, 2, "names: new Map<bigint, string>(", "),")
+            out.append("};")
+        for s in p["structs"]:
+            out += ["", *self.struct(s)]
+        for st in p["streams"]:
+            out += ["", *self.stream(st)]
+        return out
+
+    def struct(self, s: m.WireStruct) -> list[str]:
+        n = self.n
+        name = n.type_name(s["words"])
+        out = jsdoc(s["doc"] or s["name"])
+        out.append(f"export interface {name} {{")
+        for f in s["fields"]:
+            doc = f["doc"] or f["name"]
+            if f["when"] is not None:
+                doc += " (Present only when its condition holds.)"
+            out += jsdoc(doc, 2)
+            q = "?" if f["when"] is not None else ""
+            out.append(f"  {n.prop_name(f['words'])}{q}: {self.ts_type(f['type'])};")
+        out.append("}")
+        out += jsdoc(f"The codec of {s['name']}.")
+        spec = ["{"]
+        spec.append(f"  name: {ts_str(s['name'])},")
+        spec += array([ts_str(a) for a in s["args"]], 2, "args: ", ",")
+        if not s["variants"]:
+            spec.append("  variants: [],")
+        else:
+            spec.append("  variants: [")
+            for v in s["variants"]:
+                flags = obj([(k, ["true" if b else "false"]) for k, b in v["flags"].items()], 0, "", "")
+                if not v["flags"]:
+                    flags = ["{}"]
+                spec += obj([("code", [f"{v['code']}n"]), ("flags", flags)], 4, "", ",")
+            spec.append("  ],")
+        if not s["fields"]:
+            spec.append("  fields: [],")
+        else:
+            spec.append("  fields: [")
+            for f in s["fields"]:
+                pairs: list[tuple[str, list[str]]] = [
+                    ("name", [ts_str(f["name"])]),
+                    ("prop", [ts_str(n.prop_name(f["words"]))]),
+                    ("type", self.type_spec(f["type"])),
+                ]
+                if f["when"] is not None:
+                    pairs.append(("when", self.cond(f["when"])))
+                spec += obj(pairs, 4, "", ",")
+            spec.append("  ],")
+        spec.append("}")
+        out += call(f"export const {name}: WireStruct<{name}>", "wireStruct", ["PROTOCOL"], spec, ";")
+        return out
+
+    def stream(self, st: m.WireStream) -> list[str]:
+        n = self.n
+        var = n.prop_name([*st["words"], "stream"])
+        out = jsdoc(f"Stream `{st['name']}` ({st['kind']}): {st['doc']}")
+        spec = ["{"]
+        spec.append(f"  kind: {ts_str(st['kind'])},")
+        if st["kind"] in ("sequence", "datagram"):
+            spec.append(f"  message: {ts_str(st['message'] or '')},")
+        elif st["kind"] == "framed":
+            length = st["length"] or "u16"
+            mx = st["max"] if st["max"] is not None else min(_INT_MAX[length], 1 << 40)
+            spec.append(f"  type: {ts_str(st['type'] or 'varint')},")
+            spec.append(f"  length: {ts_str(length)},")
+            spec.append(f"  max: {mx},")
+            cs = self.codes[st["dispatch"] or ""]
+            pairs = [f"[{v['value']}n, {ts_str(v['struct'])}]" for v in cs["values"] if v["struct"]]
+            spec += array(pairs, 2, "dispatch: ", ",")
+        else:
+            spec.append("  headers: [")
+            for h in st["headers"]:
+                args = obj([(k, [ts_str(v)]) for k, v in h["args"].items()], 0, "", "") if h["args"] else ["{}"]
+                spec += obj(
+                    [
+                        ("header", [ts_str(h["header"])]),
+                        ("object", [ts_str(h["object"])]),
+                        ("args", args),
+                        ("codes", array([f"{c}n" for c in h["codes"]], 0, "", "")),
+                    ],
+                    4,
+                    "",
+                    ",",
+                )
+            spec.append("  ],")
+        spec.append("}")
+        out += call(f"export const {var}", "wireStream", ["PROTOCOL", ts_str(st["name"])], spec, ";")
+        return out

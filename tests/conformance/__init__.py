@@ -1,0 +1,1 @@
+"""The cross-language conformance runner: drives every SDK's testee (see PROTOCOL.md)."""
