@@ -48,16 +48,33 @@ def csharp_pkg(ir: IR, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def csharp_build(csharp_pkg: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _build(pkg: Path, build: Path) -> Path:
     _toolchain()
-    build = tmp_path_factory.mktemp("csharp-build")
     dll = build / "ClutchCall.Sdk.dll"
-    r = _run([*MCS, "-target:library", f"-out:{dll}", f"-recurse:{csharp_pkg}/src/*.cs"])
+    r = _run([*MCS, "-target:library", f"-out:{dll}", f"-recurse:{pkg}/src/*.cs"])
     assert r.returncode == 0, r.stdout + r.stderr
-    r = _run([*MCS, f"-out:{build / 'VectorTests.exe'}", f"-r:{dll}", str(csharp_pkg / "tests" / "VectorTests.cs")])
+    r = _run([*MCS, f"-out:{build / 'VectorTests.exe'}", f"-r:{dll}", str(pkg / "tests" / "VectorTests.cs")])
     assert r.returncode == 0, r.stdout + r.stderr
     return build
+
+
+def _native_tests(build: Path) -> None:
+    env = dict(os.environ, CLUTCHCALL_VECTORS=str(VECTORS))
+    r = _run(["mono", str(build / "VectorTests.exe")], env=env)
+    assert r.returncode == 0, r.stdout + r.stderr[-4000:]
+    assert " 0 failed" in r.stdout and "FAIL" not in r.stderr
+
+
+def build_and_test(pkg_dir: Path) -> None:
+    """The regeneration test's hook: build a generated package and run its native tests."""
+    build = pkg_dir.parent / "csharp-build"
+    build.mkdir(exist_ok=True)
+    _native_tests(_build(pkg_dir, build))
+
+
+@pytest.fixture(scope="session")
+def csharp_build(csharp_pkg: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _build(csharp_pkg, tmp_path_factory.mktemp("csharp-build"))
 
 
 def test_generation_is_deterministic_with_headers(ir: IR, csharp_pkg: Path) -> None:
@@ -85,10 +102,7 @@ def test_format(csharp_pkg: Path) -> None:
 
 
 def test_native_vector_tests(csharp_build: Path) -> None:
-    env = dict(os.environ, CLUTCHCALL_VECTORS=str(VECTORS))
-    r = _run(["mono", str(csharp_build / "VectorTests.exe")], env=env)
-    assert r.returncode == 0, r.stdout + r.stderr[-4000:]
-    assert " 0 failed" in r.stdout and "FAIL" not in r.stderr
+    _native_tests(csharp_build)
 
 
 def test_native_tests_fail_on_a_wrong_vector(csharp_build: Path, tmp_path: Path) -> None:

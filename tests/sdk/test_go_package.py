@@ -69,14 +69,25 @@ def test_gofmt_clean(go_module: tuple[Path, dict[str, str]]) -> None:
     assert r.stdout == "", f"not gofmt-clean:\n{r.stdout}"
 
 
-def test_go_vet_and_native_tests(go_module: tuple[Path, dict[str, str]]) -> None:
-    pkg, env = go_module
+def _vet_and_test(pkg: Path, env: dict[str, str]) -> None:
     r = _run(["go", "vet", "./..."], pkg, env)
     assert r.returncode == 0, r.stdout + r.stderr
     r = _run(["go", "test", "-count=1", "./..."], pkg, env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ok  \tgithub.com/clutchcall/clutchcall-go\t" in r.stdout
     assert "ok  \tgithub.com/clutchcall/clutchcall-go/wire\t" in r.stdout
+
+
+def build_and_test(pkg_dir: Path) -> None:
+    """The regeneration test's hook: vet, build and test a generated module."""
+    go = _go()
+    env = _env(pkg_dir)
+    env["PATH"] = str(Path(go).parent) + os.pathsep + env.get("PATH", "")
+    _vet_and_test(pkg_dir, env)
+
+
+def test_go_vet_and_native_tests(go_module: tuple[Path, dict[str, str]]) -> None:
+    _vet_and_test(*go_module)
 
 
 def test_module_has_no_dependencies(go_module: tuple[Path, dict[str, str]]) -> None:

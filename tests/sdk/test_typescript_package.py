@@ -31,17 +31,38 @@ def _ok(proc: subprocess.CompletedProcess[str]) -> None:
     assert proc.returncode == 0, f"{proc.args} exited {proc.returncode}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
 
 
-@pytest.fixture(scope="session")
-def ts_package(ir: IR, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The package generated into a temp dir, with its devDependencies installed."""
+def _node() -> None:
     if shutil.which("node") is None or shutil.which("npm") is None:
         print("SKIP: node/npm are not installed", file=sys.stderr)
         pytest.skip("node and npm are not installed")
+
+
+def _install_and_build(pkg: Path) -> None:
+    _ok(_run(["npm", "install", "--no-audit", "--no-fund"], pkg, timeout=600))
+    _ok(_run(["npm", "run", "build"], pkg))  # the testee and the native tests use dist/
+
+
+def _native_tests(pkg: Path) -> None:
+    proc = _run(["npm", "test"], pkg)
+    _ok(proc)
+    assert "# fail 0" in proc.stdout and "# pass 5" in proc.stdout, proc.stdout[-2000:]
+
+
+def build_and_test(pkg_dir: Path) -> None:
+    """The regeneration test's hook: install, build (tsc --strict) and run the native tests."""
+    _node()
+    _install_and_build(pkg_dir)
+    _native_tests(pkg_dir)
+
+
+@pytest.fixture(scope="session")
+def ts_package(ir: IR, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The package generated into a temp dir, with its devDependencies installed."""
+    _node()
     out = tmp_path_factory.mktemp("ts")
     write_tree(out, produce(ir, {"typescript": all_backends()["typescript"]}, {}))
     pkg = out / "typescript"
-    _ok(_run(["npm", "install", "--no-audit", "--no-fund"], pkg, timeout=600))
-    _ok(_run(["npm", "run", "build"], pkg))  # the testee and the native tests use dist/
+    _install_and_build(pkg)
     yield pkg
 
 
@@ -57,9 +78,7 @@ def test_tsc_strict_clean(ts_package: Path) -> None:
 def test_build_and_native_vector_tests(ts_package: Path) -> None:
     assert (ts_package / "dist" / "index.js").is_file()
     assert (ts_package / "dist" / "index.d.ts").is_file()
-    proc = _run(["npm", "test"], ts_package)
-    _ok(proc)
-    assert "# fail 0" in proc.stdout and "# pass 5" in proc.stdout, proc.stdout[-2000:]
+    _native_tests(ts_package)
 
 
 def test_conformance_testee_selfcheck(ts_package: Path, tmp_path: Path) -> None:
