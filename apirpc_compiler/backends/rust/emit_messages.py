@@ -94,9 +94,12 @@ class MessageEmitter:
         return False
 
     def boxed(self, msg: Message, f: Field) -> bool:
-        return (
-            f["type"]["kind"] == "message" and f["label"] != "repeated" and self.reaches(f["type"]["name"], msg["name"])
-        )
+        """Boxed: a singular message field that can reach its own message (else the type would
+        be infinitely sized), and every message case of a oneof (so the enum stays as small as
+        its smallest cases instead of its largest: clippy's large_enum_variant)."""
+        if f["type"]["kind"] != "message" or f["label"] == "repeated":
+            return False
+        return f["oneof"] is not None or self.reaches(f["type"]["name"], msg["name"])
 
     def elem_type(self, f: Field) -> str:
         t = f["type"]
@@ -184,7 +187,6 @@ class MessageEmitter:
             for src, dsts in t["edges"].items():
                 if not dsts:
                     continue
-                alts = " | ".join(f"{cls}::{consts[d]}" for d in dsts)
                 out.matches(f"{cls}::{consts[src]} => ", "to", [f"{cls}::{consts[d]}" for d in dsts], ",")
             out("_ => false,")
             out.close()

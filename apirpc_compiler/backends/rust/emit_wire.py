@@ -25,6 +25,24 @@ def _h(n: int) -> str:
     return hex(n) if n > 9 else str(n)
 
 
+def _patterns(values: list[int]) -> list[str]:
+    """Match alternatives for `values`, runs of three or more as ranges (clippy's
+    manual_range_patterns)."""
+    out: list[str] = []
+    vs = sorted(set(values))
+    i = 0
+    while i < len(vs):
+        j = i
+        while j + 1 < len(vs) and vs[j + 1] == vs[j] + 1:
+            j += 1
+        if j - i >= 2:
+            out.append(f"{_h(vs[i])}..={_h(vs[j])}")
+        else:
+            out.extend(_h(x) for x in vs[i : j + 1])
+        i = j + 1
+    return out
+
+
 def _bool(b: bool) -> str:
     return "true" if b else "false"
 
@@ -96,14 +114,14 @@ class _Struct:
             return f"{v} {'==' if op == 'eq' else '!='} {rhs}"
         if op in ("in", "not_in"):
             assert isinstance(value, list)
-            alts = " | ".join(_h(int(x)) for x in value)  # type: ignore[arg-type]
+            alts = " | ".join(_patterns([int(x) for x in value]))  # type: ignore[arg-type]
             pat = f"Some({alts})" if opt else alts
             test = f"matches!({v}, {pat})"
             return test if op == "in" else f"!{test}"
         rem = "0" if op == "even" else "1"
         if opt:
-            return f"{v}.is_some_and(|x| x % 2 == {rem})"
-        return f"{v} % 2 == {rem}"
+            return f"{v}.is_some_and(|x| x & 1 == {rem})"
+        return f"{v} & 1 == {rem}"
 
     def cond_text(self, c: m.WireCond) -> str:
         if c["op"] == "flag":
@@ -196,7 +214,8 @@ class _Struct:
 
     def too_few(self, c: Lines, n: str, t: m.WireType, where: str) -> None:
         if t["min"]:
-            c.open(f"if {n} < {t['min']} {{")
+            empty = t["min"] == 1 and n.endswith(".len()")
+            c.open(f"if {n.removesuffix('.len()')}.is_empty() {{" if empty else f"if {n} < {t['min']} {{")
             c(_err("InvalidValue", f"{where}: fewer than {t['min']} elements"))
             c.close()
 
@@ -382,7 +401,7 @@ class _Struct:
             target = f"&mut {buf}"
         self.too_large_enc(c, f"{v}.len()", t["max"], where)
         if t["min"]:
-            c.open(f"if {v}.len() < {t['min']} {{")
+            c.open(f"if {v}.is_empty() {{" if t["min"] == 1 else f"if {v}.len() < {t['min']} {{")
             c(f"return Err(EncodeError::new({rust_str(where + ': too few elements')}));")
             c.close()
         self.length_encode(c, ln, f"{v}.len()", target, where)
@@ -467,7 +486,9 @@ class _Struct:
         c(f"let j = Obj::new(value, {rust_str(s['name'])})?;")
         for f in s["fields"]:
             kind = self.json_kind(f["type"])
-            get = ("list" if kind == "list" else "req") if f["when"] is None else ("opt_list" if kind == "list" else "opt")
+            get = {("one", True): "req", ("list", True): "list", ("one", False): "opt", ("list", False): "opt_list"}[
+                (kind, f["when"] is None)
+            ]
             c(f"let {self.var(f['name'])} = j.{get}({rust_str(f['name'])})?;")
         c("j.end()?;")
         c.struct_lit("Ok(", self.cls, [(self.attrs[f["name"]], self.var(f["name"])) for f in s["fields"]], ")")
@@ -1096,7 +1117,7 @@ class _Proto:
             if i and first != headers[0][3]:
                 raise WireGenError(f"stream {st['name']}: headers must share their type code encoding")
             hc = self.cls(h["header"])
-            c.matches("if ", "code", [_h(x) for x in h["codes"]], " {")
+            c.matches("if ", "code", _patterns(h["codes"]), " {")
             c.level += 1
             c(f"let h = {hc}::decode_from(r, stop)?;")
             if hs["variants"]:
@@ -1105,7 +1126,7 @@ class _Proto:
             c(f"self.header = Some({i});")
             c(f"return Ok({item_alias}::{hc}(h));")
             c.close()
-        c(_err("UnknownType", f"{st['name']}: unknown stream type"))
+        c(_err("UnknownType", f"{st['name']}: unknown stream type").removeprefix("return ").removesuffix(";"))
         c.close()
         c()
         c.open(f"fn object(&self, r: &mut Reader<'_>) -> Result<{item_alias}, DecodeError> {{")
