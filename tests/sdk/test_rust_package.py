@@ -102,3 +102,9 @@ def test_cargo_test_golden_vectors(rust_crate: Path) -> None:
     out = proc.stdout
     for name in ("dto_vectors", "varint_vectors", "envelope_vectors", "moqt_d14_vectors"):
         assert f"test {name} ... ok" in out, out
+
+
+def build_and_test(pkg_dir: Path) -> None:
+    """The regeneration test's hook: build with no warnings and run the native vector tests."""
+    test_cargo_build_has_no_warnings(pkg_dir)
+    test_cargo_test_golden_vectors(pkg_dir)
