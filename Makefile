@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 IDL    := api/clutchcall.json
 
-.PHONY: generate test venv system-deps check bench clean
+.PHONY: generate test venv system-deps core-test check bench clean
 
 $(BIN)/apirpc-compiler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,12 @@ generate: venv
 	$(BIN)/apirpc-compiler validate $(IDL)
 	$(BIN)/apirpc-compiler generate $(IDL) --out generated
 
-# Debian packages the tests need: protoc (the .proto target's oracle and benchmark peer) and Mono
-# (builds and runs the C# SDK). Go, Rust, Java 17 with Maven and Node 20 come with the machine.
-APT_PACKAGES := protobuf-compiler mono-devel
+# Debian packages the tests need: protoc (the .proto target's oracle and benchmark peer), Mono
+# (builds and runs the C# SDK), the C++ core's toolchain and libraries (see core/README.md),
+# clang-format (the C++ SDK's formatter check). Go, Rust, Java 17 with Maven and Node 20 come with
+# the machine.
+APT_PACKAGES := protobuf-compiler mono-devel cmake ninja-build g++ libgtest-dev clang clang-format \
+                libopus-dev libspeexdsp-dev
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -32,8 +35,23 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-test: venv system-deps
+test: venv system-deps core-test
 	$(BIN)/tox run -e tests,lint,generate-check,breaking
+
+# The C++ core: the GoogleTest suites in a normal build, again under ASan+UBSan, and the libFuzzer
+# targets (clang) for a bounded smoke run each (ctest entries `<fuzzer>_smoke`).
+CORE_CMAKE := cmake -S core -G Ninja -Wno-dev
+core-test:
+	$(CORE_CMAKE) -B build/core >/dev/null
+	cmake --build build/core
+	ctest --test-dir build/core --output-on-failure
+	$(CORE_CMAKE) -B build/core-asan -DCLUTCHCALL_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build/core-asan
+	ctest --test-dir build/core-asan --output-on-failure
+	$(CORE_CMAKE) -B build/core-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
+	  -DCLUTCHCALL_FUZZ=ON -DCLUTCHCALL_SANITIZE=address,undefined >/dev/null
+	cmake --build build/core-fuzz
+	ctest --test-dir build/core-fuzz --output-on-failure
 
 check: venv
 	$(BIN)/apirpc-compiler generate $(IDL) --out generated --check

@@ -5,7 +5,12 @@ registry), `dev.clutchcall.v1.internal` (protobuf wire, UTF-8 and JSON runtime: 
 JSON), `dev.clutchcall.v1.wire` (QUIC reader/writer, vector JSON format, parser base, struct and
 stream registry) and `dev.clutchcall.v1.wire.<protocol>` per wire protocol. The native tests
 read the golden vectors at run time from `$CLUTCHCALL_VECTORS` (default: the repo's
-`tests/vectors`, found by walking up from the working directory).
+`tests/vectors`, found by walking up from the working directory); `FuzzTest` feeds mutated
+vectors and random bytes to every decoder and parser.
+
+The output is google-java-format clean without running the formatter: emitters write one
+statement per line and `layout.fit` breaks the long ones as the formatter would; the static
+runtime templates are stored formatted.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from ..common import template_env
 from .emit_api import bridges, decode_exception, services
 from .emit_messages import MessageEmitter
 from .emit_wire import generate_wire
+from .layout import fit
 from .namer import JavaNamer, check_java_names
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -56,7 +62,7 @@ class JavaBackend:
         files: list[GeneratedFile] = []
 
         def add(path: str, text: str) -> None:
-            files.append(GeneratedFile(path, text))
+            files.append(GeneratedFile(path, fit(text) if path.endswith(".java") else text))
 
         add(
             "pom.xml",
@@ -81,10 +87,9 @@ class JavaBackend:
         add(f"{main}/{name}", text)
         for path, text in generate_wire(ir, ROOT_PACKAGE, header, n):
             add(f"{main}/wire/{path}", text)
-        add(
-            f"{test}/VectorsTest.java",
-            env.get_template("test/VectorsTest.java.j2").render(header=header, pkg=ROOT_PACKAGE),
-        )
+        for name in ("VectorsTest", "FuzzTest"):
+            text = env.get_template(f"test/{name}.java.j2").render(header=header, pkg=ROOT_PACKAGE)
+            add(f"{test}/{name}.java", text)
         return sorted(files, key=lambda f: f.path)
 
     def check_names(self, ir: IR) -> list[NameClash]:

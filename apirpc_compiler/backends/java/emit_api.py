@@ -58,6 +58,10 @@ def decode_exception(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
     return "\n".join(L) + "\n"
 
 
+def _jbool(b: bool) -> str:
+    return "true" if b else "false"
+
+
 def services(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
     L = [header, f"package {pkg};", ""]
     L.append("import java.util.List;")
@@ -98,38 +102,27 @@ def services(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
         const = n.const_name(svc["words"])
         L.append("")
         L += javadoc(svc["doc"], 2)
-        L.append(f"  public static final ServiceDescriptor {const} =")
-        L.append("      new ServiceDescriptor(")
-        L.append(f"          {jstr(svc['name'])},")
-        L.append(f"          {'true' if svc['legacy'] else 'false'},")
-        L.append("          List.of(")
-        for i, m in enumerate(svc["methods"]):
+        methods = []
+        for m in svc["methods"]:
             h = m["http"]
             http = "null"
             if h is not None:
                 params = ", ".join(jstr(p) for p in h["path_params"])
                 body = "null" if h["body"] is None else jstr(h["body"])
                 http = f"new HttpRule({jstr(h['method'])}, {jstr(h['path'])}, List.of({params}), {body})"
-            L.append("              new MethodDescriptor(")
-            L.append(f"                  {jstr(svc['name'])},")
-            L.append(f"                  {jstr(m['name'])},")
-            L.append(f"                  {m['id']},")
-            L.append(f"                  {jstr(m['request'])},")
-            L.append(f"                  {jstr(m['response'])},")
-            L.append(f"                  {'true' if m['idempotent'] else 'false'},")
-            L.append(f"                  {jstr(m['streaming'])},")
-            L.append(f"                  {http},")
-            L.append(f"                  {jstr(m['doc'])}){',' if i < len(svc['methods']) - 1 else ''}")
-        L.append("              ),")
+            margs = [jstr(svc["name"]), jstr(m["name"]), str(m["id"]), jstr(m["request"]), jstr(m["response"])]
+            margs += [_jbool(m["idempotent"]), jstr(m["streaming"]), http, jstr(m["doc"])]
+            methods.append(f"new MethodDescriptor({', '.join(margs)})")
         ids = ", ".join(f"new int[] {{{lo}, {hi}}}" for lo, hi in svc["reserved_ids"])
-        L.append(f"          List.of({ids}),")
-        L.append(f"          List.of({', '.join(jstr(x) for x in svc['reserved_names'])}),")
-        L.append(f"          {jstr(svc['doc'])});")
+        names = ", ".join(jstr(x) for x in svc["reserved_names"])
+        sargs = [jstr(svc["name"]), _jbool(svc["legacy"]), f"List.of({', '.join(methods)})"]
+        sargs += [f"List.of({ids})", f"List.of({names})", jstr(svc["doc"])]
+        # One logical line; layout.fit breaks it.
+        L.append(f"  public static final ServiceDescriptor {const} = new ServiceDescriptor({', '.join(sargs)});")
     L.append("")
     L.append("  /** Every service, in IDL order. */")
-    L.append(
-        f"  public static final List<ServiceDescriptor> ALL = List.of({', '.join(n.const_name(s['words']) for s in ir['services'])});"  # noqa: E501
-    )
+    consts = ", ".join(n.const_name(s["words"]) for s in ir["services"])
+    L.append(f"  public static final List<ServiceDescriptor> ALL = List.of({consts});")
     L.append("")
     L.append("  /** The method with this ID, or null. */")
     L.append("  public static MethodDescriptor byId(int id) {")
@@ -189,34 +182,26 @@ def bridges(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
     L.append("  }")
     L.append("")
     L.append("  /** Every track kind, in IDL order. */")
-    L.append("  public static final List<TrackKind> TRACK_KINDS =")
-    L.append("      List.of(")
-    for i, k in enumerate(ir["track_kinds"]):
+    kinds = []
+    for k in ir["track_kinds"]:
         dl = ", ".join(jstr(d) for d in k["delivery"])
-        end = "," if i < len(ir["track_kinds"]) - 1 else ");"
-        L.append(
-            f"          new TrackKind({jstr(k['name'])}, List.of({dl}), {jstr(k['priority'])}, {jstr(k['doc'])}){end}"
-        )
+        kinds.append(f"new TrackKind({jstr(k['name'])}, List.of({dl}), {jstr(k['priority'])}, {jstr(k['doc'])})")
+    L.append(f"  public static final List<TrackKind> TRACK_KINDS = List.of({', '.join(kinds)});")
     for b in ir["bridges"]:
         const = n.const_name(b["words"])
         L.append("")
         L += javadoc(b["doc"], 2)
-        L.append(f"  public static final Bridge {const} =")
-        L.append("      new Bridge(")
-        L.append(f"          {jstr(b['name'])},")
-        L.append(f"          {jstr(b['namespace'])},")
-        L.append(f"          {jstr(b['capability'])},")
         tracks = ", ".join(
             f"new BridgeTrack({jstr(t['name'])}, {jstr(t['kind'])}, {jstr(t['doc'])})" for t in b["tracks"]
         )
-        L.append(f"          List.of({tracks}),")
         roles = []
         for r in b["roles"]:
             pub = ", ".join(jstr(x) for x in r["publish"])
             sub = ", ".join(jstr(x) for x in r["subscribe"])
             roles.append(f"new BridgeRole({jstr(r['name'])}, List.of({pub}), List.of({sub}), {jstr(r['doc'])})")
-        L.append(f"          List.of({', '.join(roles)}),")
-        L.append(f"          {jstr(b['doc'])});")
+        bargs = [jstr(b["name"]), jstr(b["namespace"]), jstr(b["capability"])]
+        bargs += [f"List.of({tracks})", f"List.of({', '.join(roles)})", jstr(b["doc"])]
+        L.append(f"  public static final Bridge {const} = new Bridge({', '.join(bargs)});")
         for t in b["tracks"]:
             L.append("")
             L.append(f"  /** The {t['name']} track name of a call on {b['name']}: {b['namespace']}/{t['name']}. */")

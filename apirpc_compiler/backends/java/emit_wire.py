@@ -372,9 +372,10 @@ class _Struct:
         self.too_large_enc(c, ind, f"(long) {v}.size()", t["max"], where, "elements")
         if t["min"]:
             c.add(ind, f"if ({v}.size() < {t['min']}) {{")
+            text = jstr(where + ": ")
             c.add(
                 ind + 1,
-                f"throw new EncodeException({jstr(where + ': ')} + {v}.size() + {jstr(' elements, at least ' + str(t['min']))});",  # noqa: E501
+                f"throw new EncodeException({text} + {v}.size() + {jstr(' elements, at least ' + str(t['min']))});",
             )
             c.add(ind, "}")
         self.length_encode(c, ind, ln, f"(long) {v}.size()", target, where)
@@ -410,9 +411,10 @@ class _Struct:
                 c.add(1, "}")
                 self.encode_value(c, 1, f["type"], v, "w", where)
                 c.add(0, f"}} else if ({v} != null) {{")
+                text = jstr(where + " must be absent unless " + self.cond_text(f["when"]))
                 c.add(
                     1,
-                    f"throw new EncodeException({jstr(where + ' must be absent unless ' + self.cond_text(f['when']))});",  # noqa: E501
+                    f"throw new EncodeException({text});",
                 )
                 c.add(0, "}")
             if i == 0 and s["variants"]:
@@ -758,7 +760,7 @@ class _Proto:
 
     def _stream_head(self, st: m.WireStream, imports: list[str]) -> list[str]:
         L = [self.header, f"package {self.package};", ""]
-        for imp in imports:
+        for imp in sorted(imports):  # google-java-format orders imports in ASCII order
             L.append(f"import {imp};")
         L.append("")
         L += javadoc(f"Incremental parser of the `{st['name']}` stream ({st['kind']}). {st['doc']}", 0)
@@ -838,9 +840,8 @@ class _Proto:
             L.append("        break;")
             L.append("      }")
             L.append("      if (r.pos == pos) {")
-            L.append(
-                f"        throw r.error(Reason.INVALID_VALUE, {jstr(st['name'] + ': an empty message cannot advance the stream')});"  # noqa: E501
-            )
+            text = jstr(st["name"] + ": an empty message cannot advance the stream")
+            L.append(f"        throw r.error(Reason.INVALID_VALUE, {text});")
             L.append("      }")
             L.append("      out.add(item);")
             L.append("      pos = r.pos;")
@@ -858,9 +859,8 @@ class _Proto:
             L.append("  public List<WireStruct> close() {")
             L.append("    if (len > 0) {")
             L.append(f"      {mc}.decodeFrom(whole(), len);")
-            L.append(
-                f"      throw new DecodeException(Reason.TRUNCATED, {jstr(st['name'] + ': stream ended inside a message')});"  # noqa: E501
-            )
+            text = jstr(st["name"] + ": stream ended inside a message")
+            L.append(f"      throw new DecodeException(Reason.TRUNCATED, {text});")
             L.append("    }")
             L.append("    return List.of();")
             L.append("  }")
@@ -944,15 +944,16 @@ class _Proto:
         L.append("        break;")
         L.append("      }")
         L.append("      if (!knows(code)) {")
-        L.append(
-            f"        throw new DecodeException(Reason.UNKNOWN_TYPE, {jstr(st['name'] + ': unknown message type 0x')} + Long.toHexString(code));"  # noqa: E501
-        )
+        text = jstr(st["name"] + ": unknown message type 0x")
+        L.append(f"        throw new DecodeException(Reason.UNKNOWN_TYPE, {text} + Long.toHexString(code));")
         L.append("      }")
         L.append(
             "      if (Long.compareUnsigned(length, MAX_LENGTH) > 0 || Long.compareUnsigned(length, maxBuffer) > 0) {"
         )
+        text = jstr(st["name"] + ": a message of ")
         L.append(
-            f'        throw new DecodeException(Reason.TOO_LARGE, {jstr(st["name"] + ": a message of ")} + Long.toUnsignedString(length) + " bytes is over the limit");'  # noqa: E501
+            f"        throw new DecodeException(Reason.TOO_LARGE, {text} + Long.toUnsignedString(length)"
+            ' + " bytes is over the limit");'
         )
         L.append("      }")
         L.append("      if (length > len - r.pos) {")
@@ -962,8 +963,10 @@ class _Proto:
         L.append("      WireReader body = new WireReader(buf, r.pos, bodyEnd, false, base);")
         L.append("      WireStruct msg = decodeBody(code, body, bodyEnd);")
         L.append("      if (body.pos != bodyEnd) {")
+        text = jstr(st["name"] + ": ")
         L.append(
-            f'        throw body.error(Reason.TRAILING_BYTES, {jstr(st["name"] + ": ")} + (bodyEnd - body.pos) + " byte(s) left in the message");'  # noqa: E501
+            f"        throw body.error(Reason.TRAILING_BYTES, {text} + (bodyEnd - body.pos)"
+            ' + " byte(s) left in the message");'
         )
         L.append("      }")
         L.append("      out.add(new Frame(code, msg));")
@@ -989,9 +992,8 @@ class _Proto:
         L.append("      WireReader r = whole();")
         L.append(f"      {self.read_int(type_kind, 'r.stop')};")
         L.append(f"      {self.read_int(length, 'r.stop')};")
-        L.append(
-            f"      throw new DecodeException(Reason.LENGTH_PAST_END, {jstr(st['name'] + ': stream ended inside a message')});"  # noqa: E501
-        )
+        text = jstr(st["name"] + ": stream ended inside a message")
+        L.append(f"      throw new DecodeException(Reason.LENGTH_PAST_END, {text});")
         L.append("    }")
         L.append("    return List.of();")
         L.append("  }")
@@ -999,15 +1001,15 @@ class _Proto:
         L.append("  /** Type, Length and body of {@code msg} as a message of type {@code code}. */")
         L.append("  public static byte[] encode(long code, WireStruct msg) {")
         L.append("    if (!carries(code, msg)) {")
+        text = jstr(st["name"] + ": type 0x")
         L.append(
-            f'      throw new EncodeException({jstr(st["name"] + ": type 0x")} + Long.toHexString(code) + " does not carry " + msg.structName());'  # noqa: E501
+            f'      throw new EncodeException({text} + Long.toHexString(code) + " does not carry " + msg.structName());'
         )
         L.append("    }")
         L.append("    byte[] body = encodeBody(msg);")
         L.append("    if (body.length > MAX_LENGTH) {")
-        L.append(
-            f'      throw new EncodeException({jstr(st["name"] + ": a body of ")} + body.length + " bytes is over the limit");'  # noqa: E501
-        )
+        text = jstr(st["name"] + ": a body of ")
+        L.append(f'      throw new EncodeException({text} + body.length + " bytes is over the limit");')
         L.append("    }")
         L.append("    WireWriter w = new WireWriter();")
         L.append("    " + self.write_int(type_kind, "w", "code"))
@@ -1094,9 +1096,8 @@ class _Proto:
         L.append("      } else {")
         L.append("        start(r, false);")
         L.append("      }")
-        L.append(
-            f"      throw new DecodeException(Reason.TRUNCATED, {jstr(st['name'] + ': stream ended inside an object')});"  # noqa: E501
-        )
+        text = jstr(st["name"] + ": stream ended inside an object")
+        L.append(f"      throw new DecodeException(Reason.TRUNCATED, {text});")
         L.append("    }")
         L.append("    return List.of();")
         L.append("  }")
@@ -1124,9 +1125,8 @@ class _Proto:
             L.append(f"      header = {i};")
             L.append("      return h;")
             L.append("    }")
-        L.append(
-            f"    throw r.error(Reason.UNKNOWN_TYPE, {jstr(st['name'] + ': unknown stream type 0x')} + Long.toHexString(code));"  # noqa: E501
-        )
+        text = jstr(st["name"] + ": unknown stream type 0x")
+        L.append(f"    throw r.error(Reason.UNKNOWN_TYPE, {text} + Long.toHexString(code));")
         L.append("  }")
         L.append("")
         L.append("  private WireStruct object(WireReader r) {")
@@ -1164,9 +1164,8 @@ class _Proto:
             L.append("      w.raw(h.encode());")
             L.append("      for (WireStruct o : objects) {")
             L.append(f"        if (!(o instanceof {oc})) {{")
-            L.append(
-                f"          throw new EncodeException({jstr(st['name'] + ': a ' + h['header'] + ' stream carries ' + h['object'] + ' objects')});"  # noqa: E501
-            )
+            text = jstr(st["name"] + ": a " + h["header"] + " stream carries " + h["object"] + " objects")
+            L.append(f"          throw new EncodeException({text});")
             L.append("        }")
             idx = [hs["flags"].index(h["args"][a]) for a in obj["args"]]
             L.append(f"        w.raw((({oc}) o).encode({', '.join(f'fl[{x}]' for x in idx)}));")
