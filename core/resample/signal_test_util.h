@@ -8,20 +8,24 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace clutchcall::testutil {
 
 inline constexpr double kPi = 3.14159265358979323846;
 
-// Interleaved tone, same signal on every channel unless per_channel_hz is given.
+// Interleaved tone, the same on every channel unless a second channel's frequency (hz_ch2 > 0)
+// or level (dbov_ch2) is given.
 inline std::vector<int16_t> tone(double hz, double dbov, uint32_t rate, size_t frames,
-                                 uint32_t channels = 1, double hz_ch2 = 0.0) {
-  const double amp = 32768.0 * std::pow(10.0, dbov / 20.0);
+                                 uint32_t channels = 1, double hz_ch2 = 0.0,
+                                 std::optional<double> dbov_ch2 = std::nullopt) {
   std::vector<int16_t> v(frames * channels);
   for (size_t i = 0; i < frames; ++i) {
     for (uint32_t c = 0; c < channels; ++c) {
       const double f = (c == 1 && hz_ch2 > 0.0) ? hz_ch2 : hz;
+      const double db = (c == 1 && dbov_ch2) ? *dbov_ch2 : dbov;
+      const double amp = 32768.0 * std::pow(10.0, db / 20.0);
       const double x = amp * std::sin(2.0 * kPi * f * static_cast<double>(i) / rate);
       v[i * channels + c] = static_cast<int16_t>(std::lround(x));
     }

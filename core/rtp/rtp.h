@@ -189,6 +189,11 @@ void cc_rtp_jitter_init(cc_rtp_jitter_estimator *j);
 void cc_rtp_jitter_rebase(cc_rtp_jitter_estimator *j);
 /* Feed one packet: arrival in timestamp units (mod 2^32) and its RTP timestamp. */
 void cc_rtp_jitter_update(cc_rtp_jitter_estimator *j, uint32_t arrival, uint32_t rtp_timestamp);
+/* As update, but a transit change |D| above max_d is taken as a timing discontinuity (sender
+ * clock restart, timestamp jump) rather than jitter: the estimator rebases on this packet and
+ * the estimate is unchanged. Returns 1 if the estimate was updated, 0 otherwise. */
+int cc_rtp_jitter_update_bounded(cc_rtp_jitter_estimator *j, uint32_t arrival,
+                                 uint32_t rtp_timestamp, uint32_t max_d);
 /* Current estimate (the value RTCP reports carry): jitter_q4 >> 4. */
 static inline uint32_t cc_rtp_jitter_value(const cc_rtp_jitter_estimator *j) {
   return j->jitter_q4 >> 4;
@@ -333,6 +338,10 @@ class JitterEstimator {
   JitterEstimator() noexcept { cc_rtp_jitter_init(&j_); }
   void update(std::uint32_t arrival, std::uint32_t rtp_timestamp) noexcept {
     cc_rtp_jitter_update(&j_, arrival, rtp_timestamp);
+  }
+  bool update_bounded(std::uint32_t arrival, std::uint32_t rtp_timestamp,
+                      std::uint32_t max_d) noexcept {
+    return cc_rtp_jitter_update_bounded(&j_, arrival, rtp_timestamp, max_d) != 0;
   }
   void rebase() noexcept { cc_rtp_jitter_rebase(&j_); }
   std::uint32_t value() const noexcept { return cc_rtp_jitter_value(&j_); }

@@ -1,0 +1,220 @@
+/* Adaptive jitter buffer for one RTP stream, keyed by extended sequence number.
+ *
+ * The caller drives two events: insert() when a packet arrives (with its arrival time) and
+ * tick() once per playout period (frame_ms, 20 ms by default). Each tick yields exactly one
+ * outcome:
+ *   FRAME  the next frame in sequence order (payload pointer into the buffer);
+ *   LOSS   the next frame is missing while later ones are here: the caller runs PLC, the
+ *          sequence number is consumed, and if that packet turns up later it is dropped and
+ *          counted as a late loss;
+ *   WAIT   nothing is consumed: no stream yet, (re)buffering to the target depth after the
+ *          start, a reset or an underrun, or a deliberate one-tick stretch when the target grew.
+ *          The caller plays PLC / comfort noise.
+ *
+ * Invariants (checked by the tests and the fuzzer):
+ *   - Fixed storage: `capacity` slots (a power of two) of `max_payload` bytes, allocated once at
+ *     creation. insert() copies the payload into the slot of its extended sequence number
+ *     (ext mod capacity); nothing is allocated per packet.
+ *   - A FRAME's payload pointer stays valid until the next insert(), reset() or destroy; tick()
+ *     never overwrites slot contents.
+ *   - Released extended sequence numbers strictly increase between resets; no frame is released
+ *     twice.
+ *   - Conservation: received == released + late_losses + duplicates + reset_dropped + discarded
+ *     + buffered, where received counts every packet insert() accepted (oversized payloads are
+ *     rejected and counted apart).
+ *   - Depth = frames from the next one to play to the newest received, inclusive (holes
+ *     count), measured at each tick before release; delay_ms = depth * frame_ms.
+ *   - The target depth stays in [min_depth, max_depth] (2..6 by default, starting at 3). It is
+ *     derived from the RFC 3550 A.8 interarrival jitter J (in frames): need = 1 + 4 J. It rises
+ *     as soon as ceil(need) exceeds it (one stretch tick per frame of growth), and falls by one
+ *     only after need + 0.5 <= target - 1 has held for `decrease_hold_ticks` ticks
+ *     (hysteresis). When the smallest depth seen over `shrink_window_ticks` playing ticks
+ *     exceeds the target, one frame is discarded to bring the delay down (counted). A transit
+ *     change of more than reset_threshold frames between two packets (a timestamp jump) is a
+ *     timing discontinuity: the estimator rebases instead of counting it as jitter.
+ *   - Reset (all buffered frames dropped and counted, the stream restarts from the packet that
+ *     caused it): SSRC change, a jump of more than `reset_threshold` packets forward of the
+ *     newest or behind the next to play, or a forward jump that does not fit the slots.
+ *     Sequence wrap 65535 -> 0 is not a jump (numbers are extended, RFC 3550 A.1 style).
+ */
+#ifndef CLUTCHCALL_CORE_JITTER_JITTER_H
+#define CLUTCHCALL_CORE_JITTER_JITTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cc_jitter_status {
+  CC_JITTER_INSERTED = 0,             /* stored for playout */
+  CC_JITTER_INSERTED_AFTER_RESET = 1, /* caused a reset, then stored as the new stream start */
+  CC_JITTER_DUPLICATE = 2,            /* already held or already played: dropped */
+  CC_JITTER_LATE = 3,                 /* its tick has passed: dropped, counted as late loss */
+  CC_JITTER_ERR_TOO_LARGE = -1,       /* payload longer than max_payload: rejected */
+  CC_JITTER_ERR_INVALID_ARGUMENT = -2,
+  CC_JITTER_ERR_BAD_CONFIG = -3,
+  CC_JITTER_ERR_NO_MEMORY = -4
+} cc_jitter_status;
+
+/* "inserted", "inserted_after_reset", "duplicate", "late", "too_large", "invalid_argument",
+ * "bad_config", "no_memory"; "unknown" otherwise. */
+const char *cc_jitter_status_name(cc_jitter_status status);
+
+typedef struct cc_jitter_config {
+  uint32_t capacity;            /* slots, power of two in [16, 32768]; default 128 */
+  uint32_t max_payload;         /* bytes per slot, 1..65535; default 1500 */
+  uint32_t clock_rate;          /* RTP clock in Hz, 1..384000; default 8000 */
+  uint32_t frame_ms;            /* playout tick in ms, 1..1000; default 20 */
+  uint32_t min_depth;           /* frames; default 2 */
+  uint32_t max_depth;           /* frames, < capacity; default 6 */
+  uint32_t initial_depth;       /* frames, in [min, max]; default 3 */
+  uint32_t reset_threshold;     /* packets, >= 1; default 100 */
+  uint32_t decrease_hold_ticks; /* default 50 (1 s) */
+  uint32_t shrink_window_ticks; /* default 50 (1 s) */
+} cc_jitter_config;
+
+void cc_jitter_config_default(cc_jitter_config *config);
+/* CC_JITTER_INSERTED (0) if valid, else CC_JITTER_ERR_BAD_CONFIG. */
+cc_jitter_status cc_jitter_config_check(const cc_jitter_config *config);
+
+typedef struct cc_jitter_packet {
+  uint16_t sequence;
+  uint32_t timestamp;   /* RTP timestamp (for the jitter estimate and handed back on release) */
+  uint32_t ssrc;
+  uint8_t marker;
+  const uint8_t *payload;
+  size_t payload_len;
+  int64_t arrival_us;   /* arrival time on any monotonic microsecond clock */
+} cc_jitter_packet;
+
+typedef enum cc_jitter_kind { CC_JITTER_FRAME = 0, CC_JITTER_LOSS = 1, CC_JITTER_WAIT = 2 } cc_jitter_kind;
+
+typedef struct cc_jitter_frame {
+  cc_jitter_kind kind;
+  int64_t ext_seq;        /* FRAME/LOSS: extended sequence number (per stream since reset) */
+  uint16_t sequence;      /* FRAME/LOSS: its 16-bit RTP sequence number */
+  uint32_t timestamp;     /* FRAME only */
+  uint8_t marker;         /* FRAME only */
+  const uint8_t *payload; /* FRAME only; valid until the next insert/reset/destroy */
+  size_t payload_len;
+} cc_jitter_frame;
+
+typedef struct cc_jitter_stats {
+  uint64_t received;      /* packets accepted by insert */
+  uint64_t released;      /* FRAME ticks */
+  uint64_t losses;        /* LOSS ticks */
+  uint64_t late_losses;   /* packets dropped because their tick had passed */
+  uint64_t duplicates;
+  uint64_t resets;
+  uint64_t reset_dropped; /* buffered packets thrown away by resets */
+  uint64_t discarded;     /* frames dropped to shrink the delay */
+  uint64_t rejected;      /* oversized payloads (not in `received`) */
+  uint64_t underruns;     /* playing -> nothing buffered */
+  uint64_t stretches;     /* WAIT ticks inserted to grow the depth */
+  uint64_t ticks;
+  uint32_t buffered;      /* packets held now */
+  uint32_t target_depth;  /* frames */
+  uint32_t depth;         /* frames pending at the last tick */
+  uint32_t delay_ms;      /* depth * frame_ms */
+  uint32_t jitter;        /* RFC 3550 A.8 estimate, timestamp units */
+  uint32_t jitter_us;
+} cc_jitter_stats;
+
+typedef struct cc_jitter cc_jitter; /* opaque */
+
+/* NULL config: defaults. *out is NULL on error. */
+cc_jitter_status cc_jitter_create(const cc_jitter_config *config, cc_jitter **out);
+void cc_jitter_destroy(cc_jitter *jb);
+cc_jitter_status cc_jitter_insert(cc_jitter *jb, const cc_jitter_packet *packet);
+void cc_jitter_tick(cc_jitter *jb, cc_jitter_frame *out);
+/* Drop everything (counted as a reset) and wait for a new stream. */
+void cc_jitter_reset(cc_jitter *jb);
+void cc_jitter_get_stats(const cc_jitter *jb, cc_jitter_stats *out);
+
+#ifdef __cplusplus
+} /* extern "C" */
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "rtp/rtp.h"
+
+namespace clutchcall::jitter {
+
+using Config = cc_jitter_config;
+using Packet = cc_jitter_packet;
+using Frame = cc_jitter_frame;
+using Stats = cc_jitter_stats;
+using Status = cc_jitter_status;
+
+inline Config default_config() noexcept {
+  Config c;
+  cc_jitter_config_default(&c);
+  return c;
+}
+
+class JitterBuffer {
+ public:
+  /* Throws std::invalid_argument if cc_jitter_config_check rejects the config. */
+  explicit JitterBuffer(const Config &config = default_config());
+
+  Status insert(const Packet &packet) noexcept;
+  /* Convenience: a parsed RTP packet and its arrival time. */
+  Status insert(const rtp::PacketView &p, std::int64_t arrival_us) noexcept {
+    return insert(Packet{p.sequence(), p.timestamp(), p.ssrc(), p.marker() ? std::uint8_t{1} : std::uint8_t{0},
+                         p.payload().data(), p.payload().size(), arrival_us});
+  }
+  Frame tick() noexcept;
+  void reset() noexcept;
+  Stats stats() const noexcept;
+  const Config &config() const noexcept { return cfg_; }
+
+ private:
+  enum class Mode : std::uint8_t { idle, buffering, playing };
+  enum class SlotState : std::uint8_t { empty, filled, released, skipped, late, discarded };
+  struct Slot {
+    std::int64_t ext;
+    std::uint32_t timestamp;
+    std::uint32_t len;
+    SlotState state;
+    std::uint8_t marker;
+  };
+
+  Slot &slot(std::int64_t ext) noexcept { return slots_[static_cast<std::uint64_t>(ext) & mask_]; }
+  std::uint8_t *data(std::int64_t ext) noexcept {
+    return arena_.get() + (static_cast<std::uint64_t>(ext) & mask_) * cfg_.max_payload;
+  }
+  void clear_stream() noexcept;
+  void start_stream(const Packet &p) noexcept;
+  void store(std::int64_t ext, const Packet &p) noexcept;
+  void adapt_target() noexcept;
+  std::uint32_t arrival_units(std::int64_t arrival_us) const noexcept;
+
+  Config cfg_;
+  std::uint64_t mask_;
+  std::uint32_t frame_units_;  // timestamp units per frame
+  std::uint32_t max_transit_step_;
+  std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<std::uint8_t[]> arena_;
+
+  Mode mode_ = Mode::idle;
+  bool played_since_start_ = false;
+  std::uint32_t ssrc_ = 0;
+  std::int64_t next_ext_ = 0;  // next to play
+  std::int64_t max_ext_ = -1;  // newest received; next_ext_ <= max_ext_ + 1
+  rtp::JitterEstimator estimator_;
+  std::uint32_t target_;
+  std::uint32_t pending_grow_ = 0;
+  std::uint32_t down_hold_ = 0;
+  std::uint32_t window_ticks_ = 0;
+  std::int64_t window_min_depth_ = INT64_MAX;
+  Stats st_{};
+};
+
+}  // namespace clutchcall::jitter
+#endif
+
+#endif /* CLUTCHCALL_CORE_JITTER_JITTER_H */
