@@ -6,6 +6,7 @@ from . import (
     proto,  # noqa: F401
 )
 from . import go as _go  # noqa: F401
+from .cpp import backend as _cpp  # noqa: F401
 from .csharp import backend as _csharp  # noqa: F401
 from .java import backend as _java  # noqa: F401
 from .python import backend as _python  # noqa: F401

@@ -12,12 +12,14 @@ shared machine does not distort the ratios.
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -98,6 +100,63 @@ def run_audioop(samples: int, min_time: float, repeats: int) -> dict[str, float]
     return {op: measure(call, samples, min_time, repeats) for op, call in calls.items()}
 
 
+def import_clutchcall_core() -> ModuleType | None:
+    """The pybind11 module: installed (the engine wheel), or a dev build under build/bindings."""
+    for root in (None, REPO / "build" / "bindings" / "pkg", REPO / "build" / "bindings-dev" / "pkg"):
+        if root is not None:
+            if not (root / "clutchcall_core").is_dir():
+                continue
+            sys.path.insert(0, str(root))
+        try:
+            return importlib.import_module("clutchcall_core")
+        except ImportError:
+            if root is not None:
+                sys.path.remove(str(root))
+    return None
+
+
+def per_call_ns(call: Callable[[], object], min_time: float, repeats: int) -> float:
+    """Best nanoseconds per call (thread CPU time)."""
+    return 1e3 / measure(call, 1, min_time, repeats)  # measure() gives M calls/s for samples=1
+
+
+def print_frame_overhead(min_time: float, repeats: int) -> None:
+    """Python per-frame cost of one 160-sample (20 ms at 8 kHz) frame: clutchcall_core vs audioop."""
+    core = import_clutchcall_core()
+    if core is None:
+        print("Per-frame overhead: clutchcall_core is not importable (pip install the engine wheel, or")
+        print("cmake -S bindings -B build/bindings -G Ninja && cmake --build build/bindings) -- skipped")
+        return
+    g711 = core.g711
+    pcm = pcm_samples(160)
+    ulaw = audioop.lin2ulaw(pcm, 2)
+    out_pcm, out_codes = bytearray(320), bytearray(160)
+    frames_pcm, frames_ulaw = [pcm] * 50, [ulaw] * 50
+    rows = [
+        ("ulaw_decode", lambda: audioop.ulaw2lin(ulaw, 2), lambda: g711.ulaw_decode(ulaw)),
+        ("ulaw_decode out=", None, lambda: g711.ulaw_decode(ulaw, out=out_pcm)),
+        ("ulaw_decode_batch/50", None, lambda: g711.ulaw_decode_batch(frames_ulaw)),
+        ("ulaw_encode", lambda: audioop.lin2ulaw(pcm, 2), lambda: g711.ulaw_encode(pcm)),
+        ("ulaw_encode out=", None, lambda: g711.ulaw_encode(pcm, out=out_codes)),
+        ("ulaw_encode_batch/50", None, lambda: g711.ulaw_encode_batch(frames_pcm)),
+    ]
+    print(f"Per-frame Python call cost, one 160-sample frame, ns/frame (path {core.simd_level()})")
+    header = f"{'call':<21} {'audioop':>9} {'clutchcall_core':>16} {'x audioop':>10}"
+    print(header)
+    print("-" * len(header))
+    ref: dict[str, float] = {}
+    for name, ref_call, call in rows:
+        op = name.split()[0].split("_batch")[0]
+        if ref_call is not None:
+            ref[op] = per_call_ns(ref_call, min_time, repeats)
+        ns = per_call_ns(call, min_time, repeats)
+        if "_batch/" in name:
+            ns /= int(name.rsplit("/", 1)[1])
+        audioop_col = f"{ref[op]:>9.0f}" if ref_call is not None else f"{'':>9}"
+        print(f"{name:<21} {audioop_col} {ns:>16.0f} {ref[op] / ns:>10.2f}")
+    print("(x audioop > 1: clutchcall_core is cheaper per frame; batch rows are per frame of a 50-frame call)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin", type=Path, help="prebuilt bench_g711 (default: build it)")
@@ -130,10 +189,8 @@ def main() -> None:
             print(f"{op:<13} {path:<9} {rate:>11.1f} {vs_scalar:>9.2f} {rate / ref[op]:>10.2f}")
     print()
     print("Note: audioop.lin2ulaw is not G.191 bit-exact (508 negative inputs differ); the core is.")
-    print(
-        "TODO(bindings): per-frame (160-sample, 20 ms) Python call overhead of clutchcall_core vs "
-        "audioop needs the pybind11 module, which is not built yet -- not measured here."
-    )
+    print()
+    print_frame_overhead(args.min_time, args.repeats)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 IDL = ROOT / "api" / "clutchcall.json"
 TESTEES = Path(__file__).resolve().parent / "testees"
 
-LANGUAGES = ["python", "typescript", "go", "rust", "java", "csharp"]
+LANGUAGES = ["python", "typescript", "go", "rust", "java", "csharp", "cpp"]
 # Executables a language's testee needs; when one is missing the language is skipped, not failed.
 TOOLCHAINS: dict[str, list[str]] = {
     "python": [],
@@ -22,6 +22,7 @@ TOOLCHAINS: dict[str, list[str]] = {
     "rust": ["cargo"],
     "java": ["javac", "java"],
     "csharp": ["mcs", "mono"],
+    "cpp": ["cmake", "c++"],
 }
 
 

@@ -1,0 +1,3 @@
+"""The C++ target (see backend.py)."""
+
+from . import backend  # noqa: F401

@@ -1,0 +1,716 @@
+"""Enums and DTO messages: `enums.h/.cc` and `messages.h/.cc`.
+
+Messages are plain structs (value semantics, defaulted ==). Implicit scalars hold their zero
+value, `optional` fields and oneof members are std::optional, message fields std::optional
+(messages are emitted dependencies first), repeated fields std::vector. The codec is straight
+C++ over the runtime's `pb::In` reader: one switch on the tag per message, unknown fields kept
+as raw bytes and re-emitted after the known ones.
+"""
+
+from __future__ import annotations
+
+from ...ir.model import IR, Field, Message
+from ..common import encode_tag, fields_by_number, proto_varint
+from .cpptext import cstr, doc
+from .namer import CppNamer
+
+SCALAR_TYPES = {
+    "bool": "bool",
+    "int32": "std::int32_t",
+    "sint32": "std::int32_t",
+    "sfixed32": "std::int32_t",
+    "uint32": "std::uint32_t",
+    "fixed32": "std::uint32_t",
+    "int64": "std::int64_t",
+    "sint64": "std::int64_t",
+    "sfixed64": "std::int64_t",
+    "uint64": "std::uint64_t",
+    "fixed64": "std::uint64_t",
+    "float": "float",
+    "double": "double",
+    "string": "std::string",
+    "bytes": "ByteVec",
+}
+_VARINT_DECODE = {
+    "bool": "v != 0",
+    "int32": "pb::to_int32(v)",
+    "int64": "pb::to_int64(v)",
+    "uint32": "static_cast<std::uint32_t>(v)",
+    "uint64": "v",
+    "sint32": "pb::unzigzag32(v)",
+    "sint64": "pb::unzigzag64(v)",
+}
+_VARINT_ENCODE = {
+    "bool": "pb::put_varint(out, {v} ? 1u : 0u);",
+    "int32": "pb::put_int(out, {v});",
+    "int64": "pb::put_int(out, {v});",
+    "uint32": "pb::put_varint(out, {v});",
+    "uint64": "pb::put_varint(out, {v});",
+    "sint32": "pb::put_varint(out, pb::zigzag32({v}));",
+    "sint64": "pb::put_varint(out, pb::zigzag64({v}));",
+}
+_FIXED32 = {"fixed32": "u", "sfixed32": "static_cast<std::int32_t>(u)", "float": "pb::float_of(u)"}
+_FIXED64 = {"fixed64": "u", "sfixed64": "static_cast<std::int64_t>(u)", "double": "pb::double_of(u)"}
+_FIXED_ENCODE = {
+    "fixed32": "pb::put_fixed32(out, {v});",
+    "sfixed32": "pb::put_fixed32(out, static_cast<std::uint32_t>({v}));",
+    "float": "pb::put_float(out, {v});",
+    "fixed64": "pb::put_fixed64(out, {v});",
+    "sfixed64": "pb::put_fixed64(out, static_cast<std::uint64_t>({v}));",
+    "double": "pb::put_double(out, {v});",
+}
+_JSON_READ = {
+    "bool": "pj::to_bool",
+    "int32": "pj::to_i32",
+    "sint32": "pj::to_i32",
+    "sfixed32": "pj::to_i32",
+    "uint32": "pj::to_u32",
+    "fixed32": "pj::to_u32",
+    "int64": "pj::to_i64",
+    "sint64": "pj::to_i64",
+    "sfixed64": "pj::to_i64",
+    "uint64": "pj::to_u64",
+    "fixed64": "pj::to_u64",
+    "float": "pj::to_float",
+    "double": "pj::to_double",
+    "string": "pj::to_string",
+    "bytes": "pj::to_bytes",
+}
+
+
+def _json_write(scalar: str, v: str) -> str:
+    if scalar == "bool":
+        return f"Json::boolean({v})"
+    if scalar in ("int32", "sint32", "sfixed32"):
+        return f"Json::number_i64({v})"
+    if scalar in ("uint32", "fixed32"):
+        return f"Json::number_u64({v})"
+    if scalar in ("int64", "sint64", "sfixed64", "uint64", "fixed64"):
+        return f"Json::string(std::to_string({v}))"
+    if scalar == "float":
+        return f"pj::from_float({v})"
+    if scalar == "double":
+        return f"pj::from_double({v})"
+    if scalar == "string":
+        return f"Json::string({v})"
+    return f"pj::from_bytes({v})"
+
+
+def _tag_bytes(tag: int) -> str:
+    """One statement appending the tag's varint bytes (one statement per line keeps clang-format quiet)."""
+    bs = proto_varint(tag)
+    if len(bs) == 1:
+        return f"out.push_back(std::byte{{0x{bs[0]:02x}}});"
+    return "out.insert(out.end(), {" + ", ".join(f"std::byte{{0x{b:02x}}}" for b in bs) + "});"
+
+
+def message_order(ir: IR) -> list[Message]:
+    """Messages with every message-typed dependency first (C++ needs complete types)."""
+    by_name = {m["name"]: m for m in ir["messages"]}
+    done: dict[str, bool] = {}
+    out: list[Message] = []
+
+    def visit(m: Message, stack: tuple[str, ...]) -> None:
+        if done.get(m["name"]):
+            return
+        if m["name"] in stack:
+            raise ValueError(f"message {m['name']} is recursive; the C++ target does not support that yet")
+        for f in m["fields"]:
+            if f["type"]["kind"] == "message":
+                visit(by_name[f["type"]["name"]], (*stack, m["name"]))
+        done[m["name"]] = True
+        out.append(m)
+
+    for m in ir["messages"]:
+        visit(m, ())
+    return out
+
+
+class MessageEmitter:
+    def __init__(self, ir: IR, n: CppNamer) -> None:
+        self.ir = ir
+        self.n = n
+        self.enums = {e["name"]: e for e in ir["enums"]}
+
+    # ---- types ----
+
+    def elem_type(self, f: Field) -> str:
+        t = f["type"]
+        if t["kind"] == "scalar":
+            return SCALAR_TYPES[t["name"]]
+        return self.n.type_name(self._words(t["name"]))
+
+    def _words(self, name: str) -> list[str]:
+        for e in self.ir["enums"]:
+            if e["name"] == name:
+                return e["words"]
+        for m in self.ir["messages"]:
+            if m["name"] == name:
+                return m["words"]
+        raise KeyError(name)
+
+    def member_type(self, f: Field) -> str:
+        t = self.elem_type(f)
+        if f["label"] == "repeated":
+            return f"std::vector<{t}>"
+        if f["label"] == "optional" or f["type"]["kind"] == "message":
+            return f"std::optional<{t}>"
+        return t
+
+    def default_literal(self, f: Field) -> str:
+        d = f["default"]
+        t = f["type"]
+        if t["kind"] == "enum":
+            e = self.enums[t["name"]]
+            for v in e["values"]:
+                if v["name"] == d:
+                    return f"{self.elem_type(f)}::{self.n.const(v['words'])}"
+            raise KeyError(d)
+        s = t["name"]
+        if s == "bool":
+            return "true" if d else "false"
+        if s == "string":
+            return cstr(str(d))
+        if s == "float":
+            return f"{float(d)!r}f"  # type: ignore[arg-type]
+        if s == "double":
+            return f"{float(d)!r}"  # type: ignore[arg-type]
+        if s.startswith("u") or s.startswith("fixed"):
+            return f"{d}u"
+        return f"{self.elem_type(f)}{{{d}}}"
+
+    # ---- enums ----
+
+    def enums_header(self) -> list[str]:
+        out: list[str] = []
+        for e in self.ir["enums"]:
+            name = self.n.type_name(e["words"])
+            out += doc(e["doc"])
+            out.append("///")
+            out.append("/// Open: any int32 is a valid value, so unknown numbers survive a round trip.")
+            out.append(f"enum class {name} : std::int32_t {{")
+            for v in e["values"]:
+                out += doc(v["doc"], "  ")
+                out.append(f"  {self.n.const(v['words'])} = {v['number']},")
+            out.append("};")
+            out.append("")
+            out.append(f'/// The ProtoJSON name of a {name} value ("" for a number this version does not know).')
+            out.append(f"std::string_view json_name({name} v) noexcept;")
+            out.append(f"/// The {name} value named `name` (ProtoJSON name); false if there is none.")
+            out.append(f"bool from_json_name(std::string_view name, {name}& out) noexcept;")
+            out.append(f"/// True for the values this version of {name} defines.")
+            out.append(f"bool is_known({name} v) noexcept;")
+            for a in e["attributes"]:
+                ctype = SCALAR_TYPES[a["type"]]
+                fn = self.n.func(a["words"])
+                out += doc(a["doc"])
+                out.append("/// nullopt for a value this version does not know.")
+                out.append(f"std::optional<{ctype}> {fn}({name} v) noexcept;")
+            if e["transitions"] is not None:
+                out.append(f"/// True if the {name} state machine allows `from` -> `to`.")
+                out.append(f"bool can_transition({name} from, {name} to) noexcept;")
+                out.append(f"/// True for the terminal states of {name}.")
+                out.append(f"bool is_terminal({name} v) noexcept;")
+                out.append(f"/// True for the states a {name} may start in.")
+                out.append(f"bool is_initial({name} v) noexcept;")
+            out.append("")
+        return out
+
+    def enums_source(self) -> list[str]:
+        out: list[str] = []
+        for e in self.ir["enums"]:
+            name = self.n.type_name(e["words"])
+            consts = {v["name"]: f"{name}::{self.n.const(v['words'])}" for v in e["values"]}
+            out.append(f"std::string_view json_name({name} v) noexcept {{")
+            out.append("  switch (v) {")
+            for v in e["values"]:
+                out.append(f"    case {consts[v['name']]}:")
+                out.append(f"      return {cstr(v['json_name'])};")
+            out.append("  }")
+            out.append('  return "";')
+            out.append("}")
+            out.append("")
+            out.append(f"bool from_json_name(std::string_view name, {name}& out) noexcept {{")
+            for v in e["values"]:
+                out.append(f"  if (name == {cstr(v['json_name'])}) {{")
+                out.append(f"    out = {consts[v['name']]};")
+                out.append("    return true;")
+                out.append("  }")
+            out.append("  return false;")
+            out.append("}")
+            out.append("")
+            out.append(f"bool is_known({name} v) noexcept {{ return !json_name(v).empty(); }}")
+            out.append("")
+            for a in e["attributes"]:
+                ctype = SCALAR_TYPES[a["type"]]
+                out.append(f"std::optional<{ctype}> {self.n.func(a['words'])}({name} v) noexcept {{")
+                out.append("  switch (v) {")
+                for v in e["values"]:
+                    val = v["attributes"][a["name"]]
+                    lit = (
+                        ("true" if val else "false")
+                        if isinstance(val, bool)
+                        else (cstr(val) if isinstance(val, str) else f"{val}")
+                    )
+                    out.append(f"    case {consts[v['name']]}:")
+                    out.append(f"      return {ctype}{{{lit}}};")
+                out.append("  }")
+                out.append("  return std::nullopt;")
+                out.append("}")
+                out.append("")
+            tr = e["transitions"]
+            if tr is not None:
+                out.append(f"bool can_transition({name} from, {name} to) noexcept {{")
+                out.append("  switch (from) {")
+                for state, targets in tr["edges"].items():
+                    if not targets:
+                        continue
+                    out.append(f"    case {consts[state]}:")
+                    cond = " || ".join(f"to == {consts[t]}" for t in targets)
+                    out.append(f"      return {cond};")
+                out.append("    default:")
+                out.append("      return false;")
+                out.append("  }")
+                out.append("}")
+                out.append("")
+                for fn, states in (("is_terminal", tr["terminal"]), ("is_initial", tr["initial"])):
+                    cond = " || ".join(f"v == {consts[s]}" for s in states) or "false"
+                    out.append(f"bool {fn}({name} v) noexcept {{ return {cond}; }}")
+                    out.append("")
+        return out
+
+    # ---- messages: header ----
+
+    def messages_header(self) -> list[str]:
+        out: list[str] = []
+        for m in message_order(self.ir):
+            out += self._struct_decl(m)
+        return out
+
+    def _struct_decl(self, m: Message) -> list[str]:
+        name = self.n.type_name(m["words"])
+        out = doc(m["doc"])
+        out.append(f"struct {name} {{")
+        out.append(f"  static constexpr std::string_view kName = {cstr(m['name'])};")
+        out.append("")
+        for f in m["fields"]:
+            out += doc(f["doc"], "  ")
+            if f["deprecated"]:
+                out.append("  /// @deprecated")
+            init = "{}" if f["label"] == "implicit" and f["type"]["kind"] != "message" else ""
+            out.append(f"  {self.member_type(f)} {self.n.field(f['words'])}{init};")
+        out.append("  /// Fields this version does not know, as received (tag and value bytes, in order).")
+        out.append("  ByteVec unknown_fields;")
+        out.append("")
+        for f in m["fields"]:
+            if f["default"] is not None:
+                fld = self.n.field(f["words"])
+                out.append(f"  /// `{fld}`, or its IDL default when absent.")
+                out.append(
+                    f"  {self.elem_type(f)} {self.n.or_default(f['words'])}() const {{ return {fld} ? *{fld} : {self.default_literal(f)}; }}"  # noqa: E501
+                )
+        for o in m["oneofs"]:
+            case = self.n.oneof_case(o["words"])
+            members = [f for f in m["fields"] if f["oneof"] == o["name"]]
+            out += doc(o["doc"], "  ")
+            out.append(f"  enum class {case} : std::uint8_t {{")
+            out.append("    kNotSet = 0,")
+            for f in members:
+                out.append(f"    {self.n.const(f['words'])} = {f['number']},")
+            out.append("  };")
+            out.append(f"  /// Which member of oneof `{o['name']}` is set (the decoder keeps only the last one).")
+            out.append(f"  {case} {self.n.which(o['words'])}() const noexcept {{")
+            for f in members:
+                out.append(f"    if ({self.n.field(f['words'])}) return {case}::{self.n.const(f['words'])};")
+            out.append(f"    return {case}::kNotSet;")
+            out.append("  }")
+        out.append("  /// The canonical protobuf binary encoding.")
+        out.append("  ByteVec encode() const;")
+        out.append("  /// Appends the canonical encoding to `out`.")
+        out.append("  void encode_to(ByteVec& out) const;")
+        out.append("  /// Decodes protobuf binary; the error names the reason for bad input.")
+        out.append(f"  static Result<{name}> decode(Bytes data);")
+        out.append("  /// This message as a ProtoJSON object (fields at their default are left out).")
+        out.append("  Json to_json() const;")
+        out.append("  /// This message as compact ProtoJSON text.")
+        out.append("  std::string to_json_text() const;")
+        out.append("  /// Reads a parsed ProtoJSON object (kInvalidJson if it does not match).")
+        out.append(f"  static Result<{name}> from_json(const Json& value, bool ignore_unknown_fields = false);")
+        out.append("  /// Parses ProtoJSON text (kInvalidJson if malformed or not matching).")
+        out.append(
+            f"  static Result<{name}> from_json_text(std::string_view text, bool ignore_unknown_fields = false);"
+        )
+        out.append("")
+        out.append(f"  friend bool operator==(const {name}&, const {name}&) = default;")
+        out.append("};")
+        out.append("")
+        return out
+
+    # ---- messages: source ----
+
+    def messages_source(self) -> list[str]:
+        order = message_order(self.ir)
+        out: list[str] = ["namespace {", ""]
+        for m in order:
+            name = self.n.type_name(m["words"])
+            out.append(f"bool decode_into(pb::In& in, std::size_t end, int depth, {name}& m);")
+            out.append(f"bool from_json_into(const Json& j, int depth, bool ign, {name}& m, Status& err);")
+        out.append("")
+        out.append("template <class E>")
+        out.append("Json enum_json(E v) {")
+        out.append("  std::string_view s = json_name(v);")
+        out.append("  if (s.empty()) return Json::number_i64(static_cast<std::int32_t>(v));")
+        out.append("  return Json::string(std::string(s));")
+        out.append("}")
+        out.append("")
+        out.append("template <class E>")
+        out.append("bool enum_from_json(const Json& v, E& out, const char* what, Status& err) {")
+        out.append("  E named{};")
+        out.append("  const bool ok = v.is_string() && from_json_name(v.text(), named);")
+        out.append("  std::int32_t n = static_cast<std::int32_t>(named);")
+        out.append("  if (!pj::to_enum(v, ok, n, what, err)) return false;")
+        out.append("  out = static_cast<E>(n);")
+        out.append("  return true;")
+        out.append("}")
+        out.append("")
+        for m in order:
+            out += self._decode(m)
+            out += self._from_json(m)
+        out.append("}  // namespace")
+        out.append("")
+        for m in order:
+            out += self._methods(m)
+        return out
+
+    def _read_value(self, f: Field, target: str) -> list[str]:
+        """Statements reading one element of `f` (its tag consumed) and storing it via `target`
+        (a format string taking the value expression)."""
+        t = f["type"]
+        if t["kind"] == "message":
+            raise AssertionError
+        s = t["name"] if t["kind"] == "scalar" else "enum"
+        if s in _VARINT_DECODE or s == "enum":
+            conv = f"static_cast<{self.elem_type(f)}>(pb::to_int32(v))" if s == "enum" else _VARINT_DECODE[s]
+            return [
+                "std::uint64_t v = 0;",
+                "if (!pb::read_varint(in, v) || !pb::check_end(in, end)) return false;",
+                target.format(conv) + ";",
+            ]
+        if s in _FIXED32:
+            return [
+                "std::uint32_t u = 0;",
+                "if (!pb::read_fixed32(in, end, u)) return false;",
+                target.format(_FIXED32[s]) + ";",
+            ]
+        if s in _FIXED64:
+            return [
+                "std::uint64_t u = 0;",
+                "if (!pb::read_fixed64(in, end, u)) return false;",
+                target.format(_FIXED64[s]) + ";",
+            ]
+        if s == "string":
+            return [
+                "std::size_t e = 0;",
+                "std::string s;",
+                "if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;",
+                target.format("std::move(s)") + ";",
+            ]
+        return [
+            "std::size_t e = 0;",
+            "if (!pb::read_len(in, end, e)) return false;",
+            target.format(
+                "ByteVec(reinterpret_cast<const std::byte*>(in.buf + in.pos), reinterpret_cast<const std::byte*>(in.buf + e))"  # noqa: E501
+            )
+            + ";",
+            "in.pos = e;",
+        ]
+
+    def _decode(self, m: Message) -> list[str]:
+        name = self.n.type_name(m["words"])
+        out = [f"bool decode_into(pb::In& in, std::size_t end, int depth, {name}& m) {{"]
+        out.append("  (void)depth;")
+        out.append("  while (in.pos < end) {")
+        out.append("    const std::size_t start = in.pos;")
+        out.append("    std::uint32_t tag = 0;")
+        out.append("    if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;")
+        out.append("    switch (tag) {")
+        known = sorted(f["number"] for f in m["fields"])
+        for f in fields_by_number(m):
+            fld = "m." + self.n.field(f["words"])
+            others = [
+                self.n.field(o["words"]) for o in m["fields"] if f["oneof"] and o["oneof"] == f["oneof"] and o is not f
+            ]
+            clear = "".join(f" m.{o}.reset();" for o in others)
+            if f["type"]["kind"] == "message":
+                out.append(f"      case {(f['number'] << 3) | 2}: {{")
+                out.append("        std::size_t e = 0;")
+                out.append("        if (!pb::read_len(in, end, e)) return false;")
+                out.append(
+                    '        if (depth >= pb::kMaxDepth) return in.fail(Reason::kTooDeep, "messages nested too deeply", in.pos);'  # noqa: E501
+                )
+                if f["label"] == "repeated":
+                    out.append(f"        auto& x = {fld}.emplace_back();")
+                else:
+                    out.append(f"        if (!{fld}) {fld}.emplace();")
+                    out.append(f"        auto& x = *{fld};")
+                out.append("        if (!decode_into(in, e, depth + 1, x)) return false;")
+                if clear:
+                    out.append(f"       {clear}")
+                out.append("        break;")
+                out.append("      }")
+                continue
+            target = fld + ".push_back({})" if f["label"] == "repeated" else fld + " = {}"
+            out.append(f"      case {(f['number'] << 3) | f['wire_type']}: {{")
+            out += ["        " + s for s in self._read_value(f, target)]
+            if clear:
+                out.append(f"       {clear}")
+            out.append("        break;")
+            out.append("      }")
+            if f["packed"]:
+                out.append(f"      case {(f['number'] << 3) | 2}: {{")
+                out.append("        std::size_t pe = 0;")
+                out.append("        if (!pb::read_len(in, end, pe)) return false;")
+                out.append("        while (in.pos < pe) {")
+                inner = self._read_value(f, target)
+                inner = [s.replace("in, end", "in, pe") for s in inner]
+                out += ["          " + s for s in inner]
+                out.append("        }")
+                out.append(
+                    '        if (in.pos != pe) return in.fail(Reason::kTruncated, "a packed value runs past its length", pe);'  # noqa: E501
+                )
+                out.append("        break;")
+                out.append("      }")
+        out.append("      default: {")
+        if known:
+            cond = " || ".join(f"number == {k}" for k in known)
+            out.append("        const std::uint32_t number = tag >> 3;")
+            out.append(f"        const bool known = {cond};")
+        else:
+            out.append("        const bool known = false;")
+        out.append(f"        if (!pb::skip_field(in, start, tag, end, known, {cstr(m['name'])})) return false;")
+        out.append(
+            "        m.unknown_fields.insert(m.unknown_fields.end(), reinterpret_cast<const std::byte*>(in.buf + start), reinterpret_cast<const std::byte*>(in.buf + in.pos));"  # noqa: E501
+        )
+        out.append("        break;")
+        out.append("      }")
+        out.append("    }")
+        out.append("  }")
+        out.append("  return true;")
+        out.append("}")
+        out.append("")
+        return out
+
+    def _json_read_elem(self, f: Field, src: str, dst: str) -> list[str]:
+        t = f["type"]
+        if t["kind"] == "message":
+            return [f"if (!from_json_into({src}, depth + 1, ign, {dst}, err)) return false;"]
+        if t["kind"] == "enum":
+            return [f"if (!enum_from_json({src}, {dst}, {cstr(t['name'])}, err)) return false;"]
+        return [f"if (!{_JSON_READ[t['name']]}({src}, {dst}, err)) return false;"]
+
+    def _from_json(self, m: Message) -> list[str]:
+        name = self.n.type_name(m["words"])
+        out = [f"bool from_json_into(const Json& j, int depth, bool ign, {name}& m, Status& err) {{"]
+        out.append("  if (depth > pb::kMaxDepth) {")
+        out.append('    err = decode_error(Reason::kTooDeep, "JSON nested too deeply");')
+        out.append("    return false;")
+        out.append("  }")
+        out.append(f'  if (!j.is_object()) return pj::fail(err, "{m["name"]}: expected an object");')
+        dual = [f for f in m["fields"] if f["json_name"] != f["name"]]
+        for i, _ in enumerate(dual):
+            out.append(f"  bool seen{i} = false;")
+        if not m["fields"]:
+            out.append("  (void)m;")
+        out.append("  for (const auto& [key, v] : j.members()) {")
+        first = True
+        for f in m["fields"]:
+            fld = "m." + self.n.field(f["words"])
+            names = [f["json_name"]] + ([f["name"]] if f["json_name"] != f["name"] else [])
+            cond = " || ".join(f"key == {cstr(x)}" for x in names)
+            out.append(f"    {'if' if first else '} else if'} ({cond}) {{")
+            first = False
+            if f in dual:
+                i = dual.index(f)
+                out.append(f'      if (seen{i}) return pj::fail(err, "{m["name"]}: field {f["name"]} given twice");')
+                out.append(f"      seen{i} = true;")
+            out.append("      if (!v.is_null()) {")
+            if f["oneof"]:
+                w = self.n.which(next(o for o in m["oneofs"] if o["name"] == f["oneof"])["words"])
+                out.append(
+                    f'        if (m.{w}() != decltype(m.{w}())::kNotSet) return pj::fail(err, "{m["name"]}: more than one member of oneof {f["oneof"]}");'  # noqa: E501
+                )
+            if f["label"] == "repeated":
+                out.append(
+                    f'        if (!v.is_array()) return pj::fail(err, "{m["name"]}.{f["json_name"]}: expected an array");'  # noqa: E501
+                )
+                out.append(f"        {fld}.clear();")
+                out.append("        for (const Json& x : v.items()) {")
+                out.append(f"          auto& y = {fld}.emplace_back();")
+                out += ["          " + s for s in self._json_read_elem(f, "x", "y")]
+                out.append("        }")
+            elif f["label"] == "optional" or f["type"]["kind"] == "message":
+                out.append(f"        auto& y = {fld}.emplace();")
+                out += ["        " + s for s in self._json_read_elem(f, "v", "y")]
+            else:
+                out += ["        " + s for s in self._json_read_elem(f, "v", fld)]
+            out.append("      }")
+        if first:
+            out.append(f'    if (!ign) return pj::fail(err, "{m["name"]}: unknown field " + key);')
+            out.append("    (void)v;")
+        else:
+            out.append("    } else if (!ign) {")
+            out.append(f'      return pj::fail(err, "{m["name"]}: unknown field " + key);')
+            out.append("    }")
+        out.append("  }")
+        out.append("  return true;")
+        out.append("}")
+        out.append("")
+        return out
+
+    def _encode_value(self, f: Field, v: str) -> list[str]:
+        t = f["type"]
+        if t["kind"] == "enum":
+            return [f"pb::put_int(out, static_cast<std::int32_t>({v}));"]
+        s = t["name"]
+        if s in _VARINT_ENCODE:
+            return [_VARINT_ENCODE[s].format(v=v)]
+        if s in _FIXED_ENCODE:
+            return [_FIXED_ENCODE[s].format(v=v)]
+        if s == "string":
+            return [f"pb::put_string(out, {v});"]
+        return [f"pb::put_varint(out, {v}.size());", f"append(out, {v});"]
+
+    def _methods(self, m: Message) -> list[str]:
+        name = self.n.type_name(m["words"])
+        out = [f"void {name}::encode_to(ByteVec& out) const {{"]
+        for f in fields_by_number(m):
+            fld = self.n.field(f["words"])
+            tag = _tag_bytes(encode_tag(f))
+            elem_tag = _tag_bytes((f["number"] << 3) | f["wire_type"])
+            t = f["type"]
+            if t["kind"] == "message":
+                body = [
+                    elem_tag,
+                    "const std::size_t s = pb::begin_len(out);",
+                    "x.encode_to(out);",
+                    "pb::finish_len(out, s);",
+                ]
+                if f["label"] == "repeated":
+                    out.append(f"  for (const auto& x : {fld}) {{")
+                else:
+                    out.append(f"  if ({fld}) {{")
+                    out.append(f"    const auto& x = *{fld};")
+                out += ["    " + s for s in body]
+                out.append("  }")
+                continue
+            if f["label"] == "repeated":
+                if f["packed"]:
+                    out.append(f"  if (!{fld}.empty()) {{")
+                    out.append(f"    {tag}")
+                    out.append("    const std::size_t s = pb::begin_len(out);")
+                    out.append(f"    for (const auto& x : {fld}) {{")
+                    out += ["      " + s for s in self._encode_value(f, "x")]
+                    out.append("    }")
+                    out.append("    pb::finish_len(out, s);")
+                    out.append("  }")
+                else:
+                    out.append(f"  for (const auto& x : {fld}) {{")
+                    out.append(f"    {elem_tag}")
+                    out += ["    " + s for s in self._encode_value(f, "x")]
+                    out.append("  }")
+                continue
+            if f["label"] == "optional":
+                out.append(f"  if ({fld}) {{")
+                out.append(f"    {tag}")
+                out += ["    " + s for s in self._encode_value(f, f"*{fld}")]
+                out.append("  }")
+                continue
+            s = t["name"] if t["kind"] == "scalar" else "enum"
+            if s in ("float", "double"):
+                cond = f"{fld} != 0 || std::signbit({fld})"
+            elif s in ("string", "bytes"):
+                cond = f"!{fld}.empty()"
+            elif s == "enum":
+                cond = f"static_cast<std::int32_t>({fld}) != 0"
+            elif s == "bool":
+                cond = fld
+            else:
+                cond = f"{fld} != 0"
+            out.append(f"  if ({cond}) {{")
+            out.append(f"    {tag}")
+            out += ["    " + s for s in self._encode_value(f, fld)]
+            out.append("  }")
+        out.append("  append(out, unknown_fields);")
+        out.append("}")
+        out.append("")
+        out.append(f"ByteVec {name}::encode() const {{")
+        out.append("  ByteVec out;")
+        out.append("  encode_to(out);")
+        out.append("  return out;")
+        out.append("}")
+        out.append("")
+        out.append(f"Result<{name}> {name}::decode(Bytes data) {{")
+        out.append(
+            f'  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "{m["name"]}: message too large");'  # noqa: E501
+        )
+        out.append("  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};")
+        out.append(f"  {name} m;")
+        out.append("  if (!decode_into(in, data.size(), 0, m)) return in.err;")
+        out.append("  return m;")
+        out.append("}")
+        out.append("")
+        out.append(f"Json {name}::to_json() const {{")
+        out.append("  Json j = Json::object();")
+        for f in m["fields"]:
+            fld = self.n.field(f["words"])
+            key = cstr(f["json_name"])
+            t = f["type"]
+
+            def val(x: str, f: Field = f) -> str:
+                tt = f["type"]
+                if tt["kind"] == "message":
+                    return f"{x}.to_json()"
+                if tt["kind"] == "enum":
+                    return f"enum_json({x})"
+                return _json_write(tt["name"], x)
+
+            if f["label"] == "repeated":
+                out.append(f"  if (!{fld}.empty()) {{")
+                out.append("    Json a = Json::array();")
+                out.append(f"    for (const auto& x : {fld}) a.push({val('x')});")
+                out.append(f"    j.set({key}, std::move(a));")
+                out.append("  }")
+            elif f["label"] == "optional" or t["kind"] == "message":
+                out.append(f"  if ({fld}) j.set({key}, {val('(*' + fld + ')')});")
+            else:
+                s = t["name"] if t["kind"] == "scalar" else "enum"
+                if s in ("float", "double"):
+                    cond = f"{fld} != 0 || std::signbit({fld})"
+                elif s in ("string", "bytes"):
+                    cond = f"!{fld}.empty()"
+                elif s == "enum":
+                    cond = f"static_cast<std::int32_t>({fld}) != 0"
+                elif s == "bool":
+                    cond = fld
+                else:
+                    cond = f"{fld} != 0"
+                out.append(f"  if ({cond}) j.set({key}, {val(fld)});")
+        out.append("  return j;")
+        out.append("}")
+        out.append("")
+        out.append(f"std::string {name}::to_json_text() const {{ return to_json().dump(); }}")
+        out.append("")
+        out.append(f"Result<{name}> {name}::from_json(const Json& value, bool ignore_unknown_fields) {{")
+        out.append(f"  {name} m;")
+        out.append("  Status err;")
+        out.append("  if (!from_json_into(value, 0, ignore_unknown_fields, m, err)) return err;")
+        out.append("  return m;")
+        out.append("}")
+        out.append("")
+        out.append(f"Result<{name}> {name}::from_json_text(std::string_view text, bool ignore_unknown_fields) {{")
+        out.append("  auto j = parse_json(text);")
+        out.append("  if (!j) return j.error();")
+        out.append("  return from_json(*j, ignore_unknown_fields);")
+        out.append("}")
+        out.append("")
+        return out

@@ -1,0 +1,29 @@
+"""Stateful sample-rate conversion (speexdsp): one Resampler per stream.
+
+PCM is interleaved little-endian int16. Frame-by-frame output equals whole-buffer output; the
+output lags by ``output_latency`` frames, which ``flush()`` drains. Errors: ValueError naming
+the reason ("resample: bad_rate", ...).
+"""
+
+from typing import Final
+
+from clutchcall_core._buffer import ReadableBuffer
+
+QUALITY_VOIP: Final[int]
+RATES: Final[tuple[int, ...]]
+
+class Resampler:
+    def __init__(self, in_rate: int, out_rate: int, channels: int = 1, quality: int = 3) -> None: ...
+    def process(self, pcm: ReadableBuffer) -> bytes: ...
+    def flush(self) -> bytes: ...
+    def reset(self) -> None: ...
+    @property
+    def in_rate(self) -> int: ...
+    @property
+    def out_rate(self) -> int: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def input_latency(self) -> int: ...
+    @property
+    def output_latency(self) -> int: ...
