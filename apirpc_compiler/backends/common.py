@@ -2,23 +2,29 @@
 
 - `template_env`: the jinja2 environment every backend renders with (strict undefined, no
   autoescape, templates next to the backend).
-- `NameScope` and `pointer`: collision checking for a backend's `check_names`.
+- `NameScope` and `pointer`: collision checking for a backend's `check_names`;
+  `claim_types` and `claim_method_constants` claim the spellings every SDK defines.
 - `escape_reserved`: keyword escaping with a language's suffix or prefix.
 - `wrap_text`: doc comments wrapped to a width (each backend adds its own comment syntax).
 - `proto_varint`, `quic_varint`: compile-time encodings (tag bytes, constants).
 - `fields_by_number`: the canonical encoding order of a message's fields.
+- Wire-protocol facts every codec backend needs: `INT_SIZE`, `INT_MAX`, `min_size` (the
+  fewest bytes a wire type encodes to), `cond_text` (a `when` in words, for error messages and
+  comments) and `embedded_args` (the flags an embedded struct receives). The front end's wire
+  rules already guarantee that `when` and length references name earlier integer fields, so
+  backends only spell them in their language.
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from ..ir.model import Field, Message
+from ..ir.model import IR, Field, Message, WireCond, WireStruct, WireType
 from .base import NameClash
 
 
@@ -62,6 +68,25 @@ class NameScope:
             )
         else:
             self.names[name] = owner
+
+
+def claim_types(scope: NameScope, ir: IR, spell: Callable[[list[str]], str]) -> None:
+    """Claim the type spelling of every enum and then every message in `scope`."""
+    for enum in ir["enums"]:
+        scope.claim(spell(enum["words"]), f"enum {enum['name']}", pointer("enums", enum["name"]))
+    for msg in ir["messages"]:
+        scope.claim(spell(msg["words"]), f"message {msg['name']}", pointer("messages", msg["name"]))
+
+
+def claim_method_constants(scope: NameScope, ir: IR, spell: Callable[[list[str], list[str]], str]) -> None:
+    """Claim `spell(service words, method words)`, every method's id constant, in `scope`."""
+    for svc in ir["services"]:
+        for m in svc["methods"]:
+            scope.claim(
+                spell(svc["words"], m["words"]),
+                f"method {svc['name']}.{m['name']}",
+                pointer("services", svc["name"], "methods", m["name"]),
+            )
 
 
 def escape_reserved(name: str, reserved: frozenset[str], suffix: str = "_", prefix: str = "") -> str:
@@ -116,3 +141,52 @@ def fields_by_number(msg: Message) -> list[Field]:
 def unique(items: Iterable[str]) -> list[str]:
     """Items in first-seen order without repeats (deterministic, unlike set())."""
     return list(dict.fromkeys(items))
+
+
+# ---- wire protocols ----
+
+INT_SIZE = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}  # fixed-width integers: bytes on the wire
+INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
+
+
+class WireGenError(ValueError):
+    """The wire section uses the DSL in a way a backend cannot generate."""
+
+
+def min_size(t: WireType, structs: Mapping[str, WireStruct]) -> int:
+    """The fewest bytes a value of `t` encodes to: what a decoder may demand before reading it.
+
+    Lengths that name a field, "rest" lengths and element lists count as 0; a framed struct
+    counts its varint frame only; an unframed struct sums its unconditional fields."""
+    k = t["type"]
+    if k == "varint":
+        return 1
+    if k in INT_SIZE:
+        return INT_SIZE[k]
+    if k in ("bytes", "string", "list"):
+        ln = t["frame"] or t["length"]
+        if ln is not None and ln["kind"] == "varint":
+            return 1
+        if k != "list" and ln is not None and ln["kind"] == "fixed":
+            return int(ln["size"] or 0)
+        return 0
+    if t["frame"] is not None and t["frame"]["kind"] == "varint":
+        return 1
+    s = structs[str(t["struct"])]
+    return sum(min_size(f["type"], structs) for f in s["fields"] if f["when"] is None)
+
+
+def cond_text(c: WireCond, clear: str = "clear") -> str:
+    """A `when` condition in words ("fin is set", "kind in [1, 2]"); `clear` names a false flag."""
+    if c["op"] == "flag":
+        return f"{c['name']} is {'set' if c['value'] else clear}"
+    return f"{c['name']} {c['op']} {c['value'] if c['value'] is not None else ''}".rstrip()
+
+
+def embedded_args(cur: WireStruct, target: WireStruct) -> list[str]:
+    """The names of `cur`'s flags or args that an embedded `target` receives, in its arg order."""
+    scope = {*cur["flags"], *cur["args"]}
+    for a in target["args"]:
+        if a not in scope:
+            raise WireGenError(f"{cur['name']}: embedded {target['name']} needs arg {a!r}, which is not in scope")
+    return list(target["args"])

@@ -8,11 +8,11 @@ import importlib
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-import tomllib
 
 from apirpc_compiler.backends.base import header_lines
 from apirpc_compiler.backends.python.backend import PythonBackend

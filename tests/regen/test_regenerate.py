@@ -34,7 +34,22 @@ NEW_NAMES = {
     "method": re.compile(r"regen_?ping", re.IGNORECASE),
     "enum value": re.compile(r"regen_?wideband", re.IGNORECASE),
 }
-SOURCE_SUFFIXES = {".py", ".ts", ".js", ".go", ".rs", ".java", ".cs", ".h", ".cc", ".proto", ".md", ".json", ".toml", ".txt"}
+SOURCE_SUFFIXES = {
+    ".py",
+    ".ts",
+    ".js",
+    ".go",
+    ".rs",
+    ".java",
+    ".cs",
+    ".h",
+    ".cc",
+    ".proto",
+    ".md",
+    ".json",
+    ".toml",
+    ".txt",
+}
 
 
 def _edit(idl: dict[str, Any]) -> None:

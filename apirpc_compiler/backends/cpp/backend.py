@@ -79,6 +79,7 @@ class CppBackend:
         protocols = [{"name": p["name"], "ns": n.namespace(p["words"])} for p in ir["wire"]]
         ctx = {
             "header": hc,
+            "yaml_header": "".join(f"# {line}\n" for line in header_lines(ir)),
             "reasons": reasons,
             "protocols": protocols,
             "messages": [{"name": m["name"], "type": n.type_name(m["words"])} for m in message_order(ir)],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...ir.model import IR, Enum, Message
 from ...ir.naming import lower_camel, pascal
 from ..base import NameClash
-from ..common import NameScope, escape_reserved, pointer
+from ..common import NameScope, claim_method_constants, escape_reserved, pointer
 
 # C# keywords (contextual ones only matter for locals; escaping them with @ is always legal).
 KEYWORDS = frozenset(
@@ -174,13 +174,7 @@ def check_csharp_names(ir: IR) -> list[NameClash]:
     for msg in ir["messages"]:
         _check_message(n, msg, n.type_name(msg["words"]), out)
     methods = NameScope(out, "C#", "class MethodIds")
-    for svc in ir["services"]:
-        for m in svc["methods"]:
-            methods.claim(
-                n.method_const(svc["words"], m["words"]),
-                f"method {svc['name']}.{m['name']}",
-                pointer("services", svc["name"], "methods", m["name"]),
-            )
+    claim_method_constants(methods, ir, n.method_const)
     protocols = NameScope(out, "C#", "namespace Wire")
     for p in ir["wire"]:
         protocols.claim(

@@ -11,15 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...ir.model import WireCond, WireField, WireLength, WireProtocol, WireStream, WireStruct, WireType
+from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, embedded_args, min_size
 from .gotext import Code, go_string
 from .namer import GoNamer
-
-_INT_SIZE = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
-_INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
-
-
-class WireGenError(ValueError):
-    """The IR asks for something this target cannot generate."""
 
 
 class _Fresh:
@@ -63,7 +57,7 @@ class WireEmitter:
 
     def go_type(self, t: WireType) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return "uint64"
         if k == "bytes":
             return "[]byte"
@@ -81,15 +75,8 @@ class WireEmitter:
         return "".join(f", {self.arg(a)}" for a in s["args"])
 
     def struct_args(self, cur: WireStruct, target: str) -> str:
-        out = []
-        for a in self.structs[target]["args"]:
-            if a in cur["args"]:
-                out.append(self.arg(a))
-            elif a in cur["flags"]:
-                out.append(self.flag(a))
-            else:
-                out.append("false")
-        return "".join(", " + x for x in out)
+        names = embedded_args(cur, self.structs[target])
+        return "".join(", " + (self.arg(a) if a in cur["args"] else self.flag(a)) for a in names)
 
     # ---- file ----
     def emit(self) -> tuple[list[str], str]:
@@ -258,27 +245,10 @@ class WireEmitter:
         return f"{v}%2 == 1"
 
     def cond_text(self, w: WireCond) -> str:
-        if w["op"] == "flag":
-            return f"{w['name']} is {'set' if w['value'] else 'unset'}"
-        return f"{w['name']} {w['op']} {w['value'] if w['value'] is not None else ''}".rstrip()
+        return cond_text(w, clear="unset")
 
     def min_size(self, t: WireType) -> int:
-        k = t["type"]
-        if k == "varint":
-            return 1
-        if k in _INT_SIZE:
-            return _INT_SIZE[k]
-        if k in ("bytes", "string", "list"):
-            ln = t["frame"] or t["length"]
-            if ln is not None and ln["kind"] == "varint":
-                return 1
-            if k != "list" and ln is not None and ln["kind"] == "fixed":
-                return int(ln["size"] or 0)
-            return 0
-        if t["frame"] is not None and t["frame"]["kind"] == "varint":
-            return 1
-        st = self.structs[str(t["struct"])]
-        return sum(self.min_size(f["type"]) for f in st["fields"] if f["when"] is None)
+        return min_size(t, self.structs)
 
     # ---- decode ----
     def length_dec(self, c: Code, ind: int, ln: WireLength, end: str, fresh: _Fresh) -> str:
@@ -322,7 +292,7 @@ class WireEmitter:
             check(f"!is{fn}({v})", f"%d is not a {t['codes']} code", v)
         if t["min"] is not None and t["min"] > 0:
             check(f"{v} < {_hex(t['min'])}", f"%d is below {t['min']}", v)
-        if t["max"] is not None and t["max"] < _INT_MAX[t["type"]]:
+        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
             check(f"{v} > {_hex(t['max'])}", f"%d is above {t['max']}", v)
         if t["mask"] is not None:
             check(f"{v}&^{_hex(t['mask'])} != 0", f"%#x has bits outside {_hex(t['mask'])}", v)
@@ -348,7 +318,7 @@ class WireEmitter:
     def dec_value(self, c: Code, ind: int, s: WireStruct, t: WireType, end: str, where: str, fresh: _Fresh) -> str:
         k = t["type"]
         v = fresh("t")
-        if k in _INT_MAX:
+        if k in INT_MAX:
             o = fresh("o")
             has_checks = any(t[x] is not None for x in ("const", "min", "max", "mask")) or (
                 t["codes"] is not None and t["closed"]
@@ -358,7 +328,7 @@ class WireEmitter:
             if k == "varint":
                 c.add(ind, f"{v}, err := r.Varint({end})")
             else:
-                c.add(ind, f"{v}, err := r.Uint({_INT_SIZE[k]}, {end})")
+                c.add(ind, f"{v}, err := r.Uint({INT_SIZE[k]}, {end})")
             self.ret(c, ind)
             if has_checks:
                 self.int_checks(
@@ -516,12 +486,12 @@ class WireEmitter:
 
     def enc_value(self, c: Code, ind: int, s: WireStruct, t: WireType, v: str, where: str, fresh: _Fresh) -> None:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             self.int_checks(c, ind, t, v, where, 'return b, rt.EncErrf("{msg}"{args})')
             if k == "varint":
                 c.add(ind, f"b, err = rt.AppendQuicVarint(b, {v})")
             else:
-                c.add(ind, f"b, err = rt.AppendUint(b, {v}, {_INT_SIZE[k]})")
+                c.add(ind, f"b, err = rt.AppendUint(b, {v}, {INT_SIZE[k]})")
             self.ret(c, ind, "b, err")
             return
         if k in ("bytes", "string"):
@@ -636,7 +606,7 @@ class WireEmitter:
     # ---- JSON (vector value format) ----
     def json_value(self, c: Code, ind: int, t: WireType, v: str, fresh: _Fresh) -> None:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             c.add(ind, f"b = rt.AppendWireInt(b, {v})")
         elif k == "bytes":
             c.add(ind, f"b = rt.AppendHex(b, {v})")
@@ -684,8 +654,8 @@ class WireEmitter:
     def json_read(self, c: Code, ind: int, t: WireType, src: str, where: str, fresh: _Fresh) -> str:
         k = t["type"]
         v = fresh("j")
-        if k in _INT_MAX or k in ("bytes", "string"):
-            fn = "rt.WireInt" if k in _INT_MAX else ("rt.WireHex" if k == "bytes" else "rt.WireText")
+        if k in INT_MAX or k in ("bytes", "string"):
+            fn = "rt.WireInt" if k in INT_MAX else ("rt.WireHex" if k == "bytes" else "rt.WireText")
             c.add(ind, f'{v}, err := {fn}({src}, "{where}")')
             self.ret(c, ind)
             return v
@@ -843,13 +813,13 @@ class WireEmitter:
         c.add(0, "")
 
     def read_scalar(self, kind: str, end: str) -> str:
-        return "r.Varint(" + end + ")" if kind == "varint" else f"r.Uint({_INT_SIZE[kind]}, {end})"
+        return "r.Varint(" + end + ")" if kind == "varint" else f"r.Uint({INT_SIZE[kind]}, {end})"
 
     def stream_framed(self, c: Code, st: WireStream, ptype: str) -> None:
         cs = self.codes[str(st["dispatch"])]
         name = st["name"]
         ltype = str(st["length"])
-        mx = st["max"] if st["max"] is not None else (_INT_MAX[ltype] if ltype != "varint" else None)
+        mx = st["max"] if st["max"] is not None else (INT_MAX[ltype] if ltype != "varint" else None)
         body_fn = self.n.local([*st["words"], "body"])
         c.add(0, f"func {body_fn}(code uint64) interface {{")
         c.add(1, "Value")
@@ -954,7 +924,7 @@ class WireEmitter:
             if kind == "varint":
                 c.add(1, f"out, err = rt.AppendQuicVarint(out, {val})")
             else:
-                c.add(1, f"out, err = rt.AppendUint(out, {val}, {_INT_SIZE[kind]})")
+                c.add(1, f"out, err = rt.AppendUint(out, {val}, {INT_SIZE[kind]})")
             c.add(1, "if err != nil {")
             c.add(2, "return nil, err")
             c.add(1, "}")

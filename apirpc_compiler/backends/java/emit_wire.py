@@ -11,15 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...ir import model as m
+from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, embedded_args, min_size
 from .namer import JavaNamer
 from .text import javadoc, jlong, jstr
-
-_INT_SIZE = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
-_INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
-
-
-class WireGenError(ValueError):
-    """The wire section uses the DSL in a way this backend cannot generate."""
 
 
 @dataclass
@@ -52,7 +46,7 @@ class _Struct:
 
     def jtype(self, t: m.WireType, boxed: bool = False) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return "Long" if boxed else "long"
         if k == "bytes":
             return "byte[]"
@@ -77,7 +71,7 @@ class _Struct:
             return "null"
         t = f["type"]
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return jlong(t["const"]) if t["const"] is not None else "0L"
         if k == "bytes":
             return "new byte[0]"
@@ -89,14 +83,11 @@ class _Struct:
 
     # ---- conditions ----
     def cond(self, c: m.WireCond) -> str:
+        # The front end guarantees a declared flag or arg, or an earlier integer field.
         if c["op"] == "flag":
-            if c["name"] not in self.flag_vars:
-                raise WireGenError(f"{self.s['name']}: `when` names flag {c['name']!r}, not a variant flag or arg")
             fv = self.flag_vars[c["name"]]
             return fv if c["value"] else f"!{fv}"
-        ref = self.fields.get(c["name"])
-        if ref is None or ref["type"]["type"] not in _INT_MAX:
-            raise WireGenError(f"{self.s['name']}: `when` names {c['name']!r}, not an earlier integer field")
+        ref = self.fields[c["name"]]
         v = self.var(c["name"])
         op, value = c["op"], c["value"]
         if op in ("eq", "ne"):
@@ -114,42 +105,19 @@ class _Struct:
         return test
 
     def cond_text(self, c: m.WireCond) -> str:
-        if c["op"] == "flag":
-            return f"{c['name']} is {'set' if c['value'] else 'clear'}"
-        return f"{c['name']} {c['op']} {c['value'] if c['value'] is not None else ''}".rstrip()
+        return cond_text(c)
 
     def length_ref(self, fname: str | None) -> str:
-        if fname is None or fname not in self.fields or self.fields[fname]["type"]["type"] not in _INT_MAX:
-            raise WireGenError(f"{self.s['name']}: length names {fname!r}, not an earlier integer field")
-        v = self.var(fname)
-        return f"({v} == null ? 0L : {v})" if self.fields[fname]["when"] is not None else v
+        # The front end guarantees `fname` is an earlier integer field.
+        v = self.var(str(fname))
+        return f"({v} == null ? 0L : {v})" if self.fields[str(fname)]["when"] is not None else v
 
     def struct_args(self, t: m.WireType) -> str:
         target = self.p.structs[self._sname(t)]
-        out = []
-        for a in target["args"]:
-            if a not in self.flag_vars:
-                raise WireGenError(f"{self.s['name']}: embedded {target['name']} needs arg {a!r}, not in scope")
-            out.append(self.flag_vars[a])
-        return "".join(", " + x for x in out)
+        return "".join(", " + self.flag_vars[a] for a in embedded_args(self.s, target))
 
     def min_size(self, t: m.WireType) -> int:
-        k = t["type"]
-        if k == "varint":
-            return 1
-        if k in _INT_SIZE:
-            return _INT_SIZE[k]
-        if k in ("bytes", "string", "list"):
-            ln = t["frame"] or t["length"]
-            if ln is not None and ln["kind"] == "varint":
-                return 1
-            if k != "list" and ln is not None and ln["kind"] == "fixed":
-                return int(ln["size"] or 0)
-            return 0
-        s = self.p.structs[self._sname(t)]
-        if t["frame"] is not None and t["frame"]["kind"] == "varint":
-            return 1
-        return sum(_Struct(self.p, s).min_size(f["type"]) for f in s["fields"] if f["when"] is None)
+        return min_size(t, self.p.structs)
 
     # ---- decode ----
     def _fail(self, c: _Code, ind: int, cond: str, reason: str, msg: str) -> None:
@@ -174,7 +142,7 @@ class _Struct:
             fail(f"!{cc}.isDefined({v})", f"{us} + {jstr(' is not a ' + t['codes'] + ' code')}")
         if t["min"] is not None:
             fail(f"Long.compareUnsigned({v}, {jlong(t['min'])}) < 0", f"{us} + {jstr(' is below ' + str(t['min']))}")
-        if t["max"] is not None and t["max"] < _INT_MAX[t["type"]]:
+        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
             fail(f"Long.compareUnsigned({v}, {jlong(t['max'])}) > 0", f"{us} + {jstr(' is above ' + str(t['max']))}")
         if t["mask"] is not None:
             fail(f"({v} & ~{jlong(t['mask'])}) != 0", f"{us} + {jstr(' has bits outside ' + hex(t['mask']))}")
@@ -219,8 +187,8 @@ class _Struct:
 
     def decode_value(self, c: _Code, ind: int, t: m.WireType, target: str, end: str, where: str) -> None:
         k = t["type"]
-        if k in _INT_MAX:
-            read = f"r.varint({end})" if k == "varint" else f"r.uint({_INT_SIZE[k]}, {end})"
+        if k in INT_MAX:
+            read = f"r.varint({end})" if k == "varint" else f"r.uint({INT_SIZE[k]}, {end})"
             c.add(ind, f"long {target} = {read};")
             self.int_checks(c, ind, t, target, where, False)
             return
@@ -296,7 +264,7 @@ class _Struct:
                 c.add(1, f"{v} = {tmp};")
                 c.add(0, "}")
             if i == 0 and s["variants"]:
-                if f["type"]["type"] not in _INT_MAX or f["when"] is not None:
+                if f["type"]["type"] not in INT_MAX or f["when"] is not None:
                     raise WireGenError(f"{s['name']}: a struct with variants starts with its integer type code")
                 c.add(0, f"boolean[] flags = variants({v});")
                 msg = f"{jstr(s['name'] + ': unknown type 0x')} + Long.toHexString({v})"
@@ -337,9 +305,9 @@ class _Struct:
 
     def encode_value(self, c: _Code, ind: int, t: m.WireType, v: str, w: str, where: str) -> None:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             self.int_checks(c, ind, t, v, where, True)
-            c.add(ind, f"{w}.varint({v});" if k == "varint" else f"{w}.uint({v}, {_INT_SIZE[k]});")
+            c.add(ind, f"{w}.varint({v});" if k == "varint" else f"{w}.uint({v}, {INT_SIZE[k]});")
             return
         if k in ("bytes", "string"):
             ln = t["length"]
@@ -397,7 +365,7 @@ class _Struct:
             v = self.var(f["name"])
             where = self.where(f["name"])
             if f["when"] is None:
-                if f["type"]["type"] not in _INT_MAX:
+                if f["type"]["type"] not in INT_MAX:
                     c.add(0, f"if ({v} == null) {{")
                     c.add(1, f"throw new EncodeException({jstr(where + ' is null')});")
                     c.add(0, "}")
@@ -429,7 +397,7 @@ class _Struct:
     # ---- JSON ----
     def to_json_expr(self, t: m.WireType, v: str, depth: int = 0) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return f"WireJson.num({v})"
         if k == "string":
             return v
@@ -443,7 +411,7 @@ class _Struct:
 
     def from_json_expr(self, t: m.WireType, v: str, where: str, depth: int = 0) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return f"WireJson.integer({v}, {jstr(where)})"
         if k == "bytes":
             return f"WireJson.unhex({v}, {jstr(where)})"
@@ -460,7 +428,7 @@ class _Struct:
         t, name = f["type"], f["name"]
         k = t["type"]
         q = jstr(name)
-        if k in _INT_MAX:
+        if k in INT_MAX:
             expr = f"j.integer({q})"
         elif k == "bytes":
             expr = f"j.hexbytes({q})"
@@ -474,7 +442,7 @@ class _Struct:
             expr = f"WireJson.mapList(j.array({q}), j0 -> {inner})"
         if f["when"] is None:
             return expr
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return f"j.absent({q}) ? null : Long.valueOf({expr})"
         return f"j.absent({q}) ? null : {expr}"
 
@@ -683,10 +651,10 @@ class _Proto:
         return self.n.class_name(self.code_sets[name]["words"])
 
     def read_int(self, kind: str, end: str) -> str:
-        return f"r.varint({end})" if kind == "varint" else f"r.uint({_INT_SIZE[kind]}, {end})"
+        return f"r.varint({end})" if kind == "varint" else f"r.uint({INT_SIZE[kind]}, {end})"
 
     def write_int(self, kind: str, w: str, v: str) -> str:
-        return f"{w}.varint({v});" if kind == "varint" else f"{w}.uint({v}, {_INT_SIZE[kind]});"
+        return f"{w}.varint({v});" if kind == "varint" else f"{w}.uint({v}, {INT_SIZE[kind]});"
 
     def files(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -890,7 +858,7 @@ class _Proto:
             rows.append((cv["value"], self.cls(cv["struct"])))
         length = st["length"] or "varint"
         type_kind = st["type"] or "varint"
-        limit = _INT_MAX[length] if st["max"] is None else min(st["max"], _INT_MAX[length])
+        limit = INT_MAX[length] if st["max"] is None else min(st["max"], INT_MAX[length])
         L = self._stream_head(st, [*imports, f"{self.root}.EncodeException", f"{self.root}.wire.WireWriter"])
         L.append(f"public final class {pname} extends BufferedParser implements StreamParser {{")
         L.append("  /** The largest body Length accepted. */")
@@ -1111,7 +1079,7 @@ class _Proto:
             if hs is None or obj is None or not hs["fields"] or not h["codes"]:
                 raise WireGenError(f"stream {st['name']}: header {h['header']!r} or object {h['object']!r} unknown")
             first = hs["fields"][0]["type"]["type"]
-            if first not in _INT_MAX:
+            if first not in INT_MAX:
                 raise WireGenError(f"stream {st['name']}: header {h['header']} must start with its type code")
             hc = self.cls(h["header"])
             peek = self.read_int(first, "r.stop").replace("r.", "r.fork(streaming).", 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...ir.model import IR, Enum, Message, WireProtocol
 from ...ir.naming import lower_camel, pascal, snake, upper_snake
 from ..base import NameClash
-from ..common import NameScope, escape_reserved, pointer
+from ..common import NameScope, claim_method_constants, claim_types, escape_reserved, pointer
 
 KEYWORDS = frozenset(
     [
@@ -217,22 +217,13 @@ def check_java_names(ir: IR) -> list[NameClash]:
     n = JavaNamer()
     out: list[NameClash] = []
     types = NameScope(out, "Java", f"package {ir['package']}", {p: "a name the package defines" for p in PACKAGE_NAMES})
-    for enum in ir["enums"]:
-        types.claim(n.class_name(enum["words"]), f"enum {enum['name']}", pointer("enums", enum["name"]))
-    for msg in ir["messages"]:
-        types.claim(n.class_name(msg["words"]), f"message {msg['name']}", pointer("messages", msg["name"]))
+    claim_types(types, ir, n.class_name)
     for enum in ir["enums"]:
         _check_enum(n, enum, out)
     for msg in ir["messages"]:
         _check_message(n, msg, out)
     methods = NameScope(out, "Java", "the method constants of Services")
-    for svc in ir["services"]:
-        for m in svc["methods"]:
-            methods.claim(
-                n.const_name(["method", *svc["words"], *m["words"]]),
-                f"method {svc['name']}.{m['name']}",
-                pointer("services", svc["name"], "methods", m["name"]),
-            )
+    claim_method_constants(methods, ir, lambda s, m: n.const_name(["method", *s, *m]))
     packages = NameScope(out, "Java", "package dev.clutchcall.v1.wire")
     for p in ir["wire"]:
         packages.claim(

@@ -12,7 +12,7 @@ import keyword
 from ...ir.model import IR, Enum, Message
 from ...ir.naming import pascal, snake, upper_snake
 from ..base import NameClash
-from ..common import NameScope, pointer
+from ..common import NameScope, claim_method_constants, claim_types, pointer
 
 # Builtins that generated code names inside class bodies and methods (annotations, helpers):
 # an attribute or parameter spelled like one of them would shadow it there.
@@ -137,20 +137,11 @@ def check_python_names(ir: IR) -> list[NameClash]:
     types = NameScope(
         out, "Python", f"package {ir['package']}", {p: "a name the package defines" for p in PACKAGE_NAMES}
     )
-    for enum in ir["enums"]:
-        types.claim(n.class_name(enum["words"]), f"enum {enum['name']}", pointer("enums", enum["name"]))
-    for msg in ir["messages"]:
-        types.claim(n.class_name(msg["words"]), f"message {msg['name']}", pointer("messages", msg["name"]))
+    claim_types(types, ir, n.class_name)
     for enum in ir["enums"]:
         _check_enum(n, enum, out)
     for msg in ir["messages"]:
         _check_message(n, msg, out)
     methods = NameScope(out, "Python", "the method constants of services.py")
-    for svc in ir["services"]:
-        for m in svc["methods"]:
-            methods.claim(
-                n.const_name(["method", *svc["words"], *m["words"]]),
-                f"method {svc['name']}.{m['name']}",
-                pointer("services", svc["name"], "methods", m["name"]),
-            )
+    claim_method_constants(methods, ir, lambda s, m: n.const_name(["method", *s, *m]))
     return out

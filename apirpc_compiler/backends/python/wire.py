@@ -25,10 +25,9 @@ import jinja2
 from ...ir import model as m
 from ...ir.naming import pascal, snake, upper_snake
 from ..base import GeneratedFile, header_lines
+from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, embedded_args, min_size
 
 _TEMPLATES = Path(__file__).parent / "templates" / "wire"
-_INT_SIZE = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
-_INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
 # Keywords, and builtins the generated classes use in annotations inside their own bodies.
 _PY_RESERVED = frozenset(keyword.kwlist) | {"type", "object", "bytes", "int", "str", "list", "bool"}
 
@@ -53,10 +52,6 @@ class LocalNamer:
 
     def const_name(self, words: list[str]) -> str:
         return upper_snake(words)
-
-
-class WireGenError(ValueError):
-    """The wire section uses the DSL in a way this backend cannot generate."""
 
 
 def _hexint(n: int) -> str:
@@ -149,7 +144,7 @@ class _StructGen:
 
     def py_type(self, t: m.WireType) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return "int"
         if k == "bytes":
             return "bytes"
@@ -175,14 +170,11 @@ class _StructGen:
 
     # ---- conditions ----
     def cond(self, c: m.WireCond) -> str:
+        # The front end guarantees a declared flag or arg, or an earlier integer field.
         if c["op"] == "flag":
-            if c["name"] not in self.flag_vars:
-                raise WireGenError(f"{self.s['name']}: `when` names flag {c['name']!r}, not a variant flag or arg")
             fv = self.flag_vars[c["name"]]
             return fv if c["value"] else f"not {fv}"
-        ref = self.fields.get(c["name"])
-        if ref is None or ref["type"]["type"] not in _INT_MAX:
-            raise WireGenError(f"{self.s['name']}: `when` names {c['name']!r}, not an earlier integer field")
+        ref = self.fields[c["name"]]
         v = self.var(c["name"])
         op, value = c["op"], c["value"]
         if op == "eq":
@@ -203,45 +195,20 @@ class _StructGen:
         return test
 
     def cond_text(self, c: m.WireCond) -> str:
-        if c["op"] == "flag":
-            return f"{c['name']} is {'set' if c['value'] else 'clear'}"
-        return f"{c['name']} {c['op']} {c['value'] if c['value'] is not None else ''}".rstrip()
+        return cond_text(c)
 
     def length_ref(self, fname: str | None) -> str:
-        if fname is None or fname not in self.fields or self.fields[fname]["type"]["type"] not in _INT_MAX:
-            raise WireGenError(f"{self.s['name']}: length names {fname!r}, not an earlier integer field")
-        v = self.var(fname)
-        return f"({v} or 0)" if self.fields[fname]["when"] is not None else v
+        # The front end guarantees `fname` is an earlier integer field.
+        v = self.var(str(fname))
+        return f"({v} or 0)" if self.fields[str(fname)]["when"] is not None else v
 
     def struct_args(self, t: m.WireType) -> str:
         target = self.p.structs[self._struct_name(t)]
-        out: list[str] = []
-        for a in target["args"]:
-            if a not in self.flag_vars:
-                raise WireGenError(
-                    f"{self.s['name']}: embedded {target['name']} needs arg {a!r}, which is not in scope"
-                )
-            out.append(self.flag_vars[a])
-        return "".join(", " + x for x in out)
+        return "".join(", " + self.flag_vars[a] for a in embedded_args(self.s, target))
 
     # ---- decode ----
     def min_size(self, t: m.WireType) -> int:
-        k = t["type"]
-        if k == "varint":
-            return 1
-        if k in _INT_SIZE:
-            return _INT_SIZE[k]
-        if k in ("bytes", "string", "list"):
-            ln = t["frame"] or t["length"]
-            if ln is not None and ln["kind"] == "varint":
-                return 1
-            if k != "list" and ln is not None and ln["kind"] == "fixed":
-                return int(ln["size"] or 0)
-            return 0
-        s = self.p.structs[self._struct_name(t)]
-        if t["frame"] is not None and t["frame"]["kind"] == "varint":
-            return 1
-        return sum(self.min_size(f["type"]) for f in s["fields"] if f["when"] is None)
+        return min_size(t, self.p.structs)
 
     def int_checks_decode(self, c: _Code, ind: int, t: m.WireType, v: str, where: str, start: str) -> None:
         def fail(cond: str, msg: str) -> None:
@@ -254,7 +221,7 @@ class _StructGen:
             fail(f"{v} not in {self.p.code_class(t['codes'])}.NAMES", f"{{{v}}} is not a {t['codes']} code")
         if t["min"] is not None:
             fail(f"{v} < {_hexint(t['min'])}", f"{{{v}}} is below {t['min']}")
-        if t["max"] is not None and t["max"] < _INT_MAX[t["type"]]:
+        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
             fail(f"{v} > {_hexint(t['max'])}", f"{{{v}}} is above {t['max']}")
         if t["mask"] is not None:
             fail(f"{v} & ~{_hexint(t['mask'])}", f"{{{v}:#x}} has bits outside {_hexint(t['mask'])}")
@@ -303,17 +270,17 @@ class _StructGen:
 
     def decode_value(self, c: _Code, ind: int, t: m.WireType, target: str, end: str, where: str) -> None:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             checks = (
                 any(t[x] is not None for x in ("const", "min", "mask"))
                 or (t["codes"] is not None and t["closed"])
-                or (t["max"] is not None and t["max"] < _INT_MAX[k])
+                or (t["max"] is not None and t["max"] < INT_MAX[k])
             )
             start = "o"
             if checks:
                 start = c.fresh("o")
                 c.add(ind, f"{start} = r.pos")
-            read = f"r.varint({end})" if k == "varint" else f"r.uint({_INT_SIZE[k]}, {end})"
+            read = f"r.varint({end})" if k == "varint" else f"r.uint({INT_SIZE[k]}, {end})"
             c.add(ind, f"{target} = {read}")
             if checks:
                 self.int_checks_decode(c, ind, t, target, where, start)
@@ -407,7 +374,7 @@ class _StructGen:
                 self.decode_value(c, 1, f["type"], tmp, "end", where)
                 c.add(1, f"{v} = {tmp}")
             if i == 0 and self.variants_table is not None:
-                if f["type"]["type"] not in _INT_MAX or f["when"] is not None:
+                if f["type"]["type"] not in INT_MAX or f["when"] is not None:
                     raise WireGenError(f"{s['name']}: a struct with variants starts with its integer type code")
                 c.add(0, f"flags = {self.variants_table}.get({v})")
                 c.add(0, "if flags is None:")
@@ -456,7 +423,7 @@ class _StructGen:
             fail(f"{v} not in {self.p.code_class(t['codes'])}.NAMES", f"{{{v}}} is not a {t['codes']} code")
         if t["min"] is not None:
             fail(f"{v} < {_hexint(t['min'])}", f"{{{v}}} is below {t['min']}")
-        if t["max"] is not None and t["max"] < _INT_MAX[t["type"]]:
+        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
             fail(f"{v} > {_hexint(t['max'])}", f"{{{v}}} is above {t['max']}")
         if t["mask"] is not None:
             fail(f"{v} & ~{_hexint(t['mask'])}", f"{{{v}:#x}} has bits outside {_hexint(t['mask'])}")
@@ -479,12 +446,12 @@ class _StructGen:
 
     def encode_value(self, c: _Code, ind: int, t: m.WireType, v: str, out: str, where: str) -> None:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             self.int_checks_encode(c, ind, t, v, where)
             if k == "varint":
                 c.add(ind, f"write_varint({out}, {v})")
             else:
-                c.add(ind, f"write_uint({out}, {v}, {_INT_SIZE[k]})")
+                c.add(ind, f"write_uint({out}, {v}, {INT_SIZE[k]})")
             return
         if k in ("bytes", "string"):
             ln = t["length"]
@@ -557,7 +524,7 @@ class _StructGen:
     # ---- JSON ----
     def to_json_expr(self, t: m.WireType, v: str, depth: int = 0) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return f"_json.num({v})"
         if k == "string":
             return v
@@ -573,7 +540,7 @@ class _StructGen:
         """The expression reading field `f` from `j`, a `_json.Obj`."""
         t, name = f["type"], f["name"]
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             expr = f'j.integer("{name}")'
         elif k == "bytes":
             expr = f'j.hexbytes("{name}")'
@@ -589,7 +556,7 @@ class _StructGen:
 
     def from_json_expr(self, t: m.WireType, v: str, where: str, depth: int = 0) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return f'_json.integer({v}, "{where}")'
         if k == "bytes":
             return f'_json.hexbytes({v}, "{where}")'
@@ -669,10 +636,10 @@ class _ProtoGen:
         return self.namer.class_name(self.code_sets[code_set]["words"])
 
     def read_int(self, kind: str, end: str) -> str:
-        return f"r.varint({end})" if kind == "varint" else f"r.uint({_INT_SIZE[kind]}, {end})"
+        return f"r.varint({end})" if kind == "varint" else f"r.uint({INT_SIZE[kind]}, {end})"
 
     def write_int(self, kind: str, out: str, v: str) -> str:
-        return f"write_varint({out}, {v})" if kind == "varint" else f"write_uint({out}, {v}, {_INT_SIZE[kind]})"
+        return f"write_varint({out}, {v})" if kind == "varint" else f"write_uint({out}, {v}, {INT_SIZE[kind]})"
 
     def stream_context(self, st: m.WireStream) -> dict[str, Any]:
         attr = self.namer.attr_name(st["words"])
@@ -708,7 +675,7 @@ class _ProtoGen:
                 by_cls.setdefault(cls, []).append(_hexint(cv["value"]))
             length = st["length"] or "varint"
             type_kind = st["type"] or "varint"
-            limit = _INT_MAX[length] if st["max"] is None else min(st["max"], _INT_MAX[length])
+            limit = INT_MAX[length] if st["max"] is None else min(st["max"], INT_MAX[length])
             ctx.update(
                 {
                     "dispatch_table": rows,
@@ -734,7 +701,7 @@ class _ProtoGen:
                 if not h["codes"]:
                     raise WireGenError(f"stream {st['name']}: header {h['header']} has no type codes")
                 first = hs["fields"][0]["type"]["type"]
-                if first not in _INT_MAX:
+                if first not in INT_MAX:
                     raise WireGenError(f"stream {st['name']}: header {h['header']} must start with its type code")
                 flag_index: list[str] = []
                 for a in obj["args"]:

@@ -10,15 +10,9 @@ from __future__ import annotations
 import re
 
 from ...ir import model as m
+from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, embedded_args, min_size
 from .namer import RustNamer
 from .text import Lines, rust_str
-
-_INT_SIZE = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
-_INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
-
-
-class WireGenError(ValueError):
-    """The wire section uses the DSL in a way this backend cannot generate."""
 
 
 def _h(n: int) -> str:
@@ -75,7 +69,7 @@ class _Struct:
 
     def rtype(self, t: m.WireType) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return "u64"
         if k == "bytes":
             return "Vec<u8>"
@@ -96,14 +90,11 @@ class _Struct:
         return f"{self.s['name']}.{fname}"
 
     def cond(self, c: m.WireCond) -> str:
+        # The front end guarantees a declared flag or arg, or an earlier integer field.
         if c["op"] == "flag":
-            if c["name"] not in self.flag_vars:
-                raise WireGenError(f"{self.s['name']}: `when` names flag {c['name']!r}, not a variant flag or arg")
             fv = self.flag_vars[c["name"]]
             return fv if c["value"] else f"!{fv}"
-        ref = self.fields.get(c["name"])
-        if ref is None or ref["type"]["type"] not in _INT_MAX:
-            raise WireGenError(f"{self.s['name']}: `when` names {c['name']!r}, not an earlier integer field")
+        ref = self.fields[c["name"]]
         v = self.var(c["name"])
         opt = ref["when"] is not None
         op, value = c["op"], c["value"]
@@ -124,42 +115,19 @@ class _Struct:
         return f"{v} & 1 == {rem}"
 
     def cond_text(self, c: m.WireCond) -> str:
-        if c["op"] == "flag":
-            return f"{c['name']} is {'set' if c['value'] else 'clear'}"
-        return f"{c['name']} {c['op']} {c['value'] if c['value'] is not None else ''}".rstrip()
+        return cond_text(c)
 
     def length_ref(self, fname: str | None) -> str:
-        if fname is None or fname not in self.fields or self.fields[fname]["type"]["type"] not in _INT_MAX:
-            raise WireGenError(f"{self.s['name']}: length names {fname!r}, not an earlier integer field")
-        v = self.var(fname)
-        return f"{v}.unwrap_or(0)" if self.fields[fname]["when"] is not None else v
+        # The front end guarantees `fname` is an earlier integer field.
+        v = self.var(str(fname))
+        return f"{v}.unwrap_or(0)" if self.fields[str(fname)]["when"] is not None else v
 
     def struct_args(self, t: m.WireType) -> str:
         target = self.p.structs[self.struct_name(t)]
-        out: list[str] = []
-        for a in target["args"]:
-            if a not in self.flag_vars:
-                raise WireGenError(f"{self.s['name']}: embedded {target['name']} needs arg {a!r}, not in scope")
-            out.append(self.flag_vars[a])
-        return "".join(", " + x for x in out)
+        return "".join(", " + self.flag_vars[a] for a in embedded_args(self.s, target))
 
     def min_size(self, t: m.WireType) -> int:
-        k = t["type"]
-        if k == "varint":
-            return 1
-        if k in _INT_SIZE:
-            return _INT_SIZE[k]
-        if k in ("bytes", "string", "list"):
-            ln = t["frame"] or t["length"]
-            if ln is not None and ln["kind"] == "varint":
-                return 1
-            if k != "list" and ln is not None and ln["kind"] == "fixed":
-                return int(ln["size"] or 0)
-            return 0
-        s = self.p.structs[self.struct_name(t)]
-        if t["frame"] is not None and t["frame"]["kind"] == "varint":
-            return 1
-        return sum(self.min_size(f["type"]) for f in s["fields"] if f["when"] is None)
+        return min_size(t, self.p.structs)
 
     # ---- decode ----
     def int_checks(self, c: Lines, t: m.WireType, v: str, where: str, encode: bool) -> None:
@@ -177,7 +145,7 @@ class _Struct:
             fail(f"{self.p.code_class(t['codes'])}::name_of({v}).is_none()", f"not a {t['codes']} code")
         if t["min"] is not None and t["min"] > 0:
             fail(f"{v} < {_h(t['min'])}", f"below {t['min']}")
-        if t["max"] is not None and t["max"] < _INT_MAX[t["type"]]:
+        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
             fail(f"{v} > {_h(t['max'])}", f"above {t['max']}")
         if t["mask"] is not None:
             fail(f"{v} & !{_h(t['mask'])} != 0", f"bits outside {_h(t['mask'])}")
@@ -226,8 +194,8 @@ class _Struct:
 
     def decode_value(self, c: Lines, t: m.WireType, target: str, end: str, where: str) -> None:
         k = t["type"]
-        if k in _INT_MAX:
-            read = f"r.varint({end})?" if k == "varint" else f"r.uint({_INT_SIZE[k]}, {end})?"
+        if k in INT_MAX:
+            read = f"r.varint({end})?" if k == "varint" else f"r.uint({INT_SIZE[k]}, {end})?"
             c(f"let {target} = {read};")
             self.int_checks(c, t, target, where, False)
             return
@@ -327,7 +295,7 @@ class _Struct:
                 c(f"{v} = Some({tmp});")
                 c.close()
             if i == 0 and s["variants"]:
-                if f["type"]["type"] not in _INT_MAX or f["when"] is not None:
+                if f["type"]["type"] not in INT_MAX or f["when"] is not None:
                     raise WireGenError(f"{s['name']}: a struct with variants starts with its integer type code")
                 if s["flags"]:
                     c.open(f"let Some(flags) = {self.cls}::variant_flags({v}) else {{")
@@ -365,12 +333,12 @@ class _Struct:
     def encode_value(self, c: Lines, t: m.WireType, v: str, out: str, where: str) -> None:
         """`v` is a u64 for integers, a reference otherwise."""
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             self.int_checks(c, t, v, where, True)
             if k == "varint":
                 c(f"write_varint({out}, {v})?;")
             else:
-                c(f"write_uint({out}, {v}, {_INT_SIZE[k]})?;")
+                c(f"write_uint({out}, {v}, {INT_SIZE[k]})?;")
             return
         if k in ("bytes", "string"):
             ln = t["length"]
@@ -406,7 +374,7 @@ class _Struct:
             c.close()
         self.length_encode(c, ln, f"{v}.len()", target, where)
         item = self.fresh("x")
-        pat = f"&{item}" if elem["type"] in _INT_MAX else item
+        pat = f"&{item}" if elem["type"] in INT_MAX else item
         c.open(f"for {pat} in {v} {{")
         self.encode_value(c, elem, item, target, where + "[]")
         c.close()
@@ -421,7 +389,7 @@ class _Struct:
         c.open(f"pub(crate) fn encode_into(&self, out: &mut Vec<u8>{params}) -> Result<(), EncodeError> {{")
         for f in s["fields"]:
             a = self.attrs[f["name"]]
-            is_int = f["type"]["type"] in _INT_MAX
+            is_int = f["type"]["type"] in INT_MAX
             c(f"let {self.var(f['name'])} = {'' if is_int else '&'}self.{a};")
         for i, f in enumerate(s["fields"]):
             v = self.var(f["name"])
@@ -606,7 +574,7 @@ class _Proto:
         return self.n.type_name(self.code_sets[code_set]["words"])
 
     def read_int(self, kind: str, end: str) -> str:
-        return f"r.varint({end})" if kind == "varint" else f"r.uint({_INT_SIZE[kind]}, {end})"
+        return f"r.varint({end})" if kind == "varint" else f"r.uint({INT_SIZE[kind]}, {end})"
 
     def module(self) -> str:
         p = self.proto
@@ -808,7 +776,7 @@ class _Proto:
             by_struct.setdefault(cv["struct"], []).append(cv["value"])
         length = st["length"] or "varint"
         type_kind = st["type"] or "varint"
-        limit = _INT_MAX[length] if st["max"] is None else min(st["max"], _INT_MAX[length])
+        limit = INT_MAX[length] if st["max"] is None else min(st["max"], INT_MAX[length])
         alias = self.n.type_name([*st["words"], "message"])
         const = self.n.const_name(st["words"])
         c()
@@ -962,13 +930,13 @@ class _Proto:
         w = (
             "write_varint(&mut out, code)?;"
             if type_kind == "varint"
-            else f"write_uint(&mut out, code, {_INT_SIZE[type_kind]})?;"
+            else f"write_uint(&mut out, code, {INT_SIZE[type_kind]})?;"
         )
         c(w)
         lw = (
             "write_varint(&mut out, body.len() as u64)?;"
             if length == "varint"
-            else f"write_uint(&mut out, body.len() as u64, {_INT_SIZE[length]})?;"
+            else f"write_uint(&mut out, body.len() as u64, {INT_SIZE[length]})?;"
         )
         c(lw)
         c("out.extend_from_slice(&body);")
@@ -1011,7 +979,7 @@ class _Proto:
             if not h["codes"]:
                 raise WireGenError(f"stream {st['name']}: header {h['header']} has no type codes")
             first = hs["fields"][0]["type"]["type"]
-            if first not in _INT_MAX:
+            if first not in INT_MAX:
                 raise WireGenError(f"stream {st['name']}: header {h['header']} must start with its type code")
             idx: list[int] = []
             for a in obj["args"]:

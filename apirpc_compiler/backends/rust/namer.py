@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...ir.model import IR, Enum, Message
 from ...ir.naming import pascal, snake, upper_snake
 from ..base import NameClash
-from ..common import NameScope, escape_reserved, pointer
+from ..common import NameScope, claim_method_constants, claim_types, escape_reserved, pointer
 
 _KEYWORD_TEXT = """
 as async await break const continue crate dyn else enum extern false fn for if impl in let loop match
@@ -123,10 +123,7 @@ def check_rust_names(ir: IR) -> list[NameClash]:
     n = RustNamer()
     out: list[NameClash] = []
     types = NameScope(out, "Rust", f"crate {ir['package']}", {p: "a name the crate defines" for p in PACKAGE_NAMES})
-    for enum in ir["enums"]:
-        types.claim(n.type_name(enum["words"]), f"enum {enum['name']}", pointer("enums", enum["name"]))
-    for msg in ir["messages"]:
-        types.claim(n.type_name(msg["words"]), f"message {msg['name']}", pointer("messages", msg["name"]))
+    claim_types(types, ir, n.type_name)
     for msg in ir["messages"]:
         for o in msg["oneofs"]:
             types.claim(
@@ -139,13 +136,7 @@ def check_rust_names(ir: IR) -> list[NameClash]:
     for msg in ir["messages"]:
         _check_message(n, msg, out)
     methods = NameScope(out, "Rust", "the method constants of services.rs")
-    for svc in ir["services"]:
-        for m in svc["methods"]:
-            methods.claim(
-                n.const_name(["method", *svc["words"], *m["words"]]),
-                f"method {svc['name']}.{m['name']}",
-                pointer("services", svc["name"], "methods", m["name"]),
-            )
+    claim_method_constants(methods, ir, lambda s, m: n.const_name(["method", *s, *m]))
     for p in ir["wire"]:
         scope = NameScope(out, "Rust", f"wire module {p['name']}", {"Reader": "the runtime reader"})
         for s in p["structs"]:

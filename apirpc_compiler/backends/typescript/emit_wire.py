@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from ...ir import model as m
 from ...ir.naming import lower_camel
+from ..common import INT_MAX
 from .namer import TsNamer
 from .text import array, call, jsdoc, obj, ts_str
-
-_INT = {"varint", "u8", "u16", "u32", "u64"}
-_INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
 
 
 class WireEmitter:
@@ -25,7 +23,7 @@ class WireEmitter:
 
     def ts_type(self, t: m.WireType) -> str:
         k = t["type"]
-        if k in _INT:
+        if k in INT_MAX:
             return "bigint"
         if k == "bytes":
             return "Uint8Array"
@@ -55,7 +53,7 @@ class WireEmitter:
         if t["frame"] is not None:
             pairs.append(("frame", self.length(t["frame"])))
         mx = t["max"]
-        if mx is not None and not (t["type"] in _INT and mx >= _INT_MAX[t["type"]]):
+        if mx is not None and not (t["type"] in INT_MAX and mx >= INT_MAX[t["type"]]):
             pairs.append(("max", [f"{mx}n"]))
         for key in ("min", "const", "mask", "max_bytes"):
             v = t.get(key)
@@ -171,7 +169,7 @@ class WireEmitter:
             spec.append(f"  message: {ts_str(st['message'] or '')},")
         elif st["kind"] == "framed":
             length = st["length"] or "u16"
-            mx = st["max"] if st["max"] is not None else min(_INT_MAX[length], 1 << 40)
+            mx = st["max"] if st["max"] is not None else min(INT_MAX[length], 1 << 40)
             spec.append(f"  type: {ts_str(st['type'] or 'varint')},")
             spec.append(f"  length: {ts_str(length)},")
             spec.append(f"  max: {mx},")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...ir.model import IR, Enum, Message, WireProtocol
 from ...ir.naming import lower_camel, pascal, upper_snake
 from ..base import NameClash
-from ..common import NameScope, escape_reserved, pointer
+from ..common import NameScope, claim_method_constants, claim_types, escape_reserved, pointer
 
 # ECMAScript reserved words, strict-mode and TypeScript contextual keywords that cannot name
 # a binding, plus globals generated code refers to unqualified.
@@ -219,10 +219,7 @@ def check_typescript_names(ir: IR) -> list[NameClash]:
     types = NameScope(
         out, "TypeScript", f"package {ir['package']}", {p: "a name the package defines" for p in PACKAGE_NAMES}
     )
-    for enum in ir["enums"]:
-        types.claim(n.type_name(enum["words"]), f"enum {enum['name']}", pointer("enums", enum["name"]))
-    for msg in ir["messages"]:
-        types.claim(n.type_name(msg["words"]), f"message {msg['name']}", pointer("messages", msg["name"]))
+    claim_types(types, ir, n.type_name)
     funcs = NameScope(out, "TypeScript", "the enum helpers of enums.ts")
     for enum in ir["enums"]:
         _check_enum(n, enum, out)
@@ -235,13 +232,7 @@ def check_typescript_names(ir: IR) -> list[NameClash]:
     for msg in ir["messages"]:
         _check_message(n, msg, out)
     methods = NameScope(out, "TypeScript", "the method constants of services.ts")
-    for svc in ir["services"]:
-        for m in svc["methods"]:
-            methods.claim(
-                n.const_name(["method", *svc["words"], *m["words"]]),
-                f"method {svc['name']}.{m['name']}",
-                pointer("services", svc["name"], "methods", m["name"]),
-            )
+    claim_method_constants(methods, ir, lambda s, m: n.const_name(["method", *s, *m]))
     for p in ir["wire"]:
         _check_wire(n, p, out)
     return out
