@@ -91,7 +91,16 @@ def run_plugin(name: str, command: str, ir: IR) -> list[GeneratedFile]:
 def produce(ir: IR, backends: dict[str, Backend], plugins: dict[str, str]) -> dict[str, list[GeneratedFile]]:
     out: dict[str, list[GeneratedFile]] = {}
     for name, backend in backends.items():
-        out[name] = backend.generate(ir)
+        try:
+            out[name] = backend.generate(ir)
+        except Exception as e:
+            # A backend that cannot handle a valid IR is a compiler bug (or a documented target
+            # limit): say which target and why instead of a traceback; APIRPC_DEBUG=1 re-raises.
+            if os.environ.get("APIRPC_DEBUG"):
+                raise
+            raise GenerateError(
+                f"target {name}: {e} (set APIRPC_DEBUG=1 for the traceback; please report it)"
+            ) from None
     for name, command in plugins.items():
         if not _PLUGIN_NAME.match(name) or name in out:
             raise GenerateError(

@@ -8,6 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from apirpc_compiler.backends.base import all_backends
@@ -160,3 +161,25 @@ def test_docs_command(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs"]
     res = CliRunner().invoke(main, ["docs", str(IDL), "--out", str(tmp_path), "--check"])
     assert res.exit_code == 0, res.output
+
+
+def test_a_failing_backend_is_reported_without_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from apirpc_compiler.backends import base
+
+    class Broken:
+        name = "broken"
+        description = "always fails"
+
+        def generate(self, ir: IR) -> list[base.GeneratedFile]:
+            raise ValueError("cannot handle message X")
+
+        def check_names(self, ir: IR) -> list[base.NameClash]:
+            return []
+
+    monkeypatch.setattr(base, "_REGISTRY", {**base._REGISTRY, "broken": Broken})
+    monkeypatch.delenv("APIRPC_DEBUG", raising=False)
+    result = CliRunner().invoke(main, ["generate", str(IDL), "--out", str(tmp_path), "--target", "broken"])
+    assert result.exit_code == 1, result.output
+    assert "target broken: cannot handle message X" in result.output
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, ValueError)
