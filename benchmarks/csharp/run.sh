@@ -7,6 +7,6 @@ root=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 apirpc-compiler generate "$root/api/clutchcall.json" --out "$tmp/gen" --target csharp >&2
-mcs -nologo -optimize+ -target:library -out:"$tmp/ClutchCall.Sdk.dll" -recurse:"$tmp/gen/csharp/src/*.cs"
+mcs -nologo -optimize+ -r:System.Numerics -target:library -out:"$tmp/ClutchCall.Sdk.dll" -recurse:"$tmp/gen/csharp/src/*.cs"
 mcs -nologo -optimize+ -out:"$tmp/Bench.exe" -r:"$tmp/ClutchCall.Sdk.dll" "$here/Bench.cs"
 mono --optimize=all "$tmp/Bench.exe"

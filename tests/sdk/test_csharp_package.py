@@ -51,7 +51,7 @@ def csharp_pkg(ir: IR, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _build(pkg: Path, build: Path) -> Path:
     _toolchain()
     dll = build / "ClutchCall.Sdk.dll"
-    r = _run([*MCS, "-target:library", f"-out:{dll}", f"-recurse:{pkg}/src/*.cs"])
+    r = _run([*MCS, "-r:System.Numerics", "-target:library", f"-out:{dll}", f"-recurse:{pkg}/src/*.cs"])
     assert r.returncode == 0, r.stdout + r.stderr
     r = _run([*MCS, f"-out:{build / 'VectorTests.exe'}", f"-r:{dll}", str(pkg / "tests" / "VectorTests.cs")])
     assert r.returncode == 0, r.stdout + r.stderr

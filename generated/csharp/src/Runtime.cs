@@ -5,6 +5,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 
 namespace ClutchCall.V1
@@ -536,10 +537,142 @@ namespace ClutchCall.V1
             Text = text;
         }
 
-        /// <summary>The number as a double.</summary>
+        /// <summary>The number as a double, correctly rounded (nearest, ties to even).</summary>
         public double ToDouble()
         {
-            return double.Parse(Text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            double d = double.Parse(Text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            return ExactDecimal.Round(Text, d);
+        }
+    }
+
+    /// <summary>
+    /// Correct rounding of a decimal literal to a double. Mono's double.Parse can be one ulp off
+    /// for 17-digit inputs; every other SDK reads such literals exactly, so the parsed value is
+    /// checked against the exact decimal (as big integers) and moved to the nearest double.
+    /// </summary>
+    internal static class ExactDecimal
+    {
+        private const int MaxExponent = 2000;
+
+        internal static double Round(string text, double d)
+        {
+            if (double.IsInfinity(d) || double.IsNaN(d) || d == 0.0)
+            {
+                return d;
+            }
+            BigInteger digits;
+            int exp10;
+            if (!Split(text, out digits, out exp10) || Math.Abs(exp10) > MaxExponent)
+            {
+                return d;
+            }
+            double a = Math.Abs(d);
+            for (int i = 0; i < 4; i++)
+            {
+                long bits = BitConverter.DoubleToInt64Bits(a);
+                int biased = (int)((bits >> 52) & 0x7FF);
+                long m = bits & 0xFFFFFFFFFFFFFL;
+                int e = -1074;
+                if (biased != 0)
+                {
+                    m |= 1L << 52;
+                    e = biased - 1075;
+                }
+                int up = Compare(digits, exp10, new BigInteger(2 * m + 1), e - 1);
+                if (up > 0 || (up == 0 && (m & 1) == 1))
+                {
+                    a = BitConverter.Int64BitsToDouble(bits + 1);
+                    continue;
+                }
+                bool binadeStart = m == (1L << 52) && biased > 1;
+                BigInteger low = binadeStart ? new BigInteger(4 * m - 1) : new BigInteger(2 * m - 1);
+                int down = Compare(digits, exp10, low, binadeStart ? e - 2 : e - 1);
+                if (down < 0 || (down == 0 && (m & 1) == 1))
+                {
+                    a = BitConverter.Int64BitsToDouble(bits - 1);
+                    continue;
+                }
+                break;
+            }
+            return d < 0 ? -a : a;
+        }
+
+        // digits * 10^exp10 compared with x * 2^exp2.
+        private static int Compare(BigInteger digits, int exp10, BigInteger x, int exp2)
+        {
+            BigInteger lhs = digits;
+            BigInteger rhs = x;
+            if (exp10 >= 0)
+            {
+                lhs *= BigInteger.Pow(10, exp10);
+            }
+            else
+            {
+                rhs *= BigInteger.Pow(10, -exp10);
+            }
+            if (exp2 >= 0)
+            {
+                rhs <<= exp2;
+            }
+            else
+            {
+                lhs <<= -exp2;
+            }
+            return lhs.CompareTo(rhs);
+        }
+
+        // "-12.5e3" -> digits 125, exp10 2 (the sign is ignored; the caller keeps it).
+        private static bool Split(string text, out BigInteger digits, out int exp10)
+        {
+            digits = BigInteger.Zero;
+            exp10 = 0;
+            int i = 0;
+            if (i < text.Length && (text[i] == '-' || text[i] == '+'))
+            {
+                i++;
+            }
+            var sb = new StringBuilder();
+            int fraction = 0;
+            bool dot = false;
+            for (; i < text.Length; i++)
+            {
+                char c = text[i];
+                if (c >= '0' && c <= '9')
+                {
+                    sb.Append(c);
+                    if (dot)
+                    {
+                        fraction++;
+                    }
+                }
+                else if (c == '.' && !dot)
+                {
+                    dot = true;
+                }
+                else
+                {
+                    break;
+                }
+            }
+            int exponent = 0;
+            if (i < text.Length && (text[i] == 'e' || text[i] == 'E'))
+            {
+                if (!int.TryParse(text.Substring(i + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent))
+                {
+                    return false;
+                }
+            }
+            else if (i != text.Length)
+            {
+                return false;
+            }
+            if (sb.Length == 0 || sb.Length > 800)
+            {
+                return false;
+            }
+            digits = BigInteger.Parse(sb.ToString(), CultureInfo.InvariantCulture);
+            exp10 = exponent - fraction;
+            return true;
         }
     }
 
@@ -1057,7 +1190,7 @@ namespace ClutchCall.V1
             {
                 return BitConverter.Int64BitsToDouble(unchecked((long)0x8000000000000000UL));
             }
-            return d;
+            return ExactDecimal.Round(text, d);
         }
 
         internal static float ToFloat(object v)

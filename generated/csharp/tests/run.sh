@@ -6,7 +6,7 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${CLUTCHCALL_BUILD:-$here/build}
 mkdir -p "$out"
-mcs -nologo -warnaserror -warn:4 -langversion:7 -target:library -out:"$out/ClutchCall.Sdk.dll" -recurse:"$here/src/*.cs"
+mcs -nologo -warnaserror -warn:4 -langversion:7 -r:System.Numerics -target:library -out:"$out/ClutchCall.Sdk.dll" -recurse:"$here/src/*.cs"
 mcs -nologo -warnaserror -warn:4 -langversion:7 -out:"$out/VectorTests.exe" -r:"$out/ClutchCall.Sdk.dll" "$here/tests/VectorTests.cs"
 export CLUTCHCALL_VECTORS="${CLUTCHCALL_VECTORS:-$here/../../tests/vectors}"
 exec mono "$out/VectorTests.exe"

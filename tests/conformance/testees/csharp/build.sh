@@ -12,7 +12,7 @@ fi
 pkg=$(cd "$1" && pwd)
 work=$(mkdir -p "$2" && cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-mcs -nologo -warnaserror -warn:4 -langversion:7 -optimize+ -target:library \
+mcs -nologo -warnaserror -warn:4 -langversion:7 -optimize+ -r:System.Numerics -target:library \
     -out:"$work/ClutchCall.Sdk.dll" -recurse:"$pkg/src/*.cs" >&2
 mcs -nologo -warnaserror -warn:4 -langversion:7 -optimize+ \
     -out:"$work/Testee.exe" -r:"$work/ClutchCall.Sdk.dll" "$here/Testee.cs" >&2
