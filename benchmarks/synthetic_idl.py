@@ -43,6 +43,11 @@ def _enum_name(i: int) -> str:
     return f"Kind{i:03d}"
 
 
+_REAL_IDL: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "api" / "clutchcall.json").read_text(encoding="utf-8")
+)
+
+
 def build(
     messages: int = 2000, fields: int = 20, methods: int = 500, enums: int = 100, seed: int = 1
 ) -> dict[str, Any]:
@@ -54,6 +59,8 @@ def build(
         "enums": {},
         "messages": {},
         "services": {},
+        # The decode-error reasons every generated codec reports (as in api/clutchcall.json).
+        "wire": {"errors": _REAL_IDL["wire"]["errors"]},
     }
     for e in range(enums):
         values = {"unspecified": {"number": 0, "doc": "Not set."}}

@@ -10,6 +10,7 @@ build + ctest, used by tests/regen on a regenerated package.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from apirpc_compiler.backends.base import all_backends
 from apirpc_compiler.generate import produce, write_tree
 from apirpc_compiler.ir.model import IR
+from apirpc_compiler.pipeline import compile_idl
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors"
@@ -127,3 +129,174 @@ def test_testee_selfcheck(cpp_package: Path) -> None:
     check = _run([sys.executable, str(TESTEE / "selfcheck.py"), cmd], TESTEE)
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.startswith("ok:")
+
+
+# ---- recursive messages ----
+# A message that contains itself (directly, and through another message) is stored in the
+# runtime's Box (singular) or std::vector (repeated). The package is generated from the real
+# IDL plus two such messages, built with the package's own flags (-Werror), and a small program
+# round-trips a 3-level tree through binary and ProtoJSON and checks the depth limit.
+
+_RECURSIVE_MESSAGES = {
+    "TreeNode": {
+        "doc": "A node of a tree (test only).",
+        "fields": {
+            "parent": {"number": 1, "type": "TreeNode", "doc": "The parent."},
+            "children": {"number": 2, "type": "TreeNode", "repeated": True, "doc": "The children."},
+            "label": {"number": 3, "type": "string", "doc": "A label."},
+            "forest": {"number": 4, "type": "Forest", "doc": "Mutual recursion."},
+        },
+    },
+    "Forest": {
+        "doc": "Refers back to TreeNode (test only).",
+        "fields": {"root": {"number": 1, "type": "TreeNode", "doc": "The root."}},
+    },
+}
+
+_TREE_PROGRAM = r"""
+#include <cstdio>
+#include <string>
+
+#include "clutchcall/messages.h"
+
+using clutchcall::TreeNode;
+
+namespace {
+
+TreeNode node(const char* label) {
+  TreeNode n;
+  n.label = label;
+  return n;
+}
+
+// `levels` TreeNodes, each the parent of the next, innermost labelled "leaf".
+TreeNode chain(int levels) {
+  TreeNode n = node("leaf");
+  for (int i = 1; i < levels; ++i) {
+    TreeNode outer;
+    outer.parent = std::move(n);
+    n = std::move(outer);
+  }
+  return n;
+}
+
+int fail(const char* what) {
+  std::printf("FAIL %s\n", what);
+  return 1;
+}
+
+}  // namespace
+
+int main() {
+  // root -> [a -> [a1], b], a has a parent, root has a forest whose root is a tree again.
+  TreeNode root = node("root");
+  TreeNode a = node("a");
+  a.children.push_back(node("a1"));
+  a.parent = node("p");
+  root.children.push_back(a);
+  root.children.push_back(node("b"));
+  root.forest.emplace().root = node("f");
+  root.forest->root->children.push_back(node("f1"));
+
+  const auto bin = root.encode();
+  std::printf("hex %s\n", clutchcall::to_hex(bin).c_str());
+  auto back = TreeNode::decode(bin);
+  if (!back || !(*back == root)) return fail("binary round trip");
+  const std::string text = root.to_json_text();
+  std::printf("json %s\n", text.c_str());
+  auto jback = TreeNode::from_json_text(text);
+  if (!jback || !(*jback == root)) return fail("json round trip");
+
+  // Box copies are deep; == compares values; reset empties.
+  TreeNode copy = root;
+  copy.forest->root->label = "changed";
+  if (root.forest->root->label != "f" || copy == root) return fail("deep copy");
+  copy.forest.reset();
+  if (copy.forest.has_value()) return fail("reset");
+  TreeNode moved = std::move(copy);
+  if (moved.forest || moved.children.size() != 2) return fail("move");
+
+  // 101 TreeNodes = the root plus 100 nested levels: the limit. One more is too deep.
+  for (int levels : {101, 102}) {
+    const auto deep = chain(levels).encode();
+    auto d = TreeNode::decode(deep);
+    auto j = TreeNode::from_json_text(chain(levels).to_json_text());
+    const std::string bs = d ? "ok" : std::string(clutchcall::reason_name(d.error().reason));
+    const std::string js = j ? "ok" : std::string(clutchcall::reason_name(j.error().reason));
+    std::printf("depth %d binary %s json %s\n", levels, bs.c_str(), js.c_str());
+  }
+  return 0;
+}
+"""
+
+
+def _pb_len(field: int, payload: bytes) -> bytes:
+    def varint(n: int) -> bytes:
+        out = b""
+        while n >= 0x80:
+            out += bytes([n & 0x7F | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    return varint(field << 3 | 2) + varint(len(payload)) + payload
+
+
+def _tree(
+    label: str, parent: bytes | None = None, children: tuple[bytes, ...] = (), forest: bytes | None = None
+) -> bytes:
+    out = _pb_len(1, parent) if parent is not None else b""
+    out += b"".join(_pb_len(2, c) for c in children)
+    out += _pb_len(3, label.encode())
+    return out + (_pb_len(4, forest) if forest is not None else b"")
+
+
+def test_recursive_messages(ir: IR, tmp_path: Path) -> None:
+    doc = json.loads((ROOT / "api" / "clutchcall.json").read_text())
+    doc["messages"].update(_RECURSIVE_MESSAGES)
+    idl = tmp_path / "recursive.json"
+    idl.write_text(json.dumps(doc))
+    write_tree(tmp_path / "gen", produce(compile_idl(str(idl)), {"cpp": all_backends()["cpp"]}, {}))
+    pkg = tmp_path / "gen" / "cpp"
+    header = (pkg / "include" / "clutchcall" / "messages.h").read_text()
+    assert "  Box<TreeNode> parent;" in header and "  Box<Forest> forest;" in header
+    assert "  std::vector<TreeNode> children;" in header and "  Box<TreeNode> root;" in header
+    # The real IDL has no cycle, so its fields keep std::optional.
+    real = {f.path: f.content for f in all_backends()["cpp"].generate(ir)}
+    assert "Box<" not in real["include/clutchcall/messages.h"]
+    if shutil.which("clang-format") is not None:
+        check_format(pkg)
+    build_dir = tmp_path / "build"
+    build(pkg, build_dir)
+    prog = tmp_path / "tree.cc"
+    prog.write_text(_TREE_PROGRAM)
+    exe = tmp_path / "tree"
+    flags = ["-std=c++20", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Wconversion", "-Wshadow"]
+    cc = _run(
+        [
+            _tool("c++"),
+            *flags,
+            f"-I{pkg / 'include'}",
+            str(prog),
+            str(build_dir / "libclutchcall_sdk.a"),
+            "-o",
+            str(exe),
+        ],
+        tmp_path,
+    )
+    assert cc.returncode == 0, cc.stderr[-4000:]
+    res = _run([str(exe)], tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = dict(line.split(" ", 1) for line in res.stdout.splitlines() if not line.startswith("depth"))
+    want = _tree(
+        "root",
+        children=(_tree("a", parent=_tree("p"), children=(_tree("a1"),)), _tree("b")),
+        forest=_pb_len(1, _tree("f", children=(_tree("f1"),))),
+    )
+    assert lines["hex"] == want.hex()
+    assert json.loads(lines["json"]) == {
+        "children": [{"parent": {"label": "p"}, "children": [{"label": "a1"}], "label": "a"}, {"label": "b"}],
+        "label": "root",
+        "forest": {"root": {"children": [{"label": "f1"}], "label": "f"}},
+    }
+    depth = [line for line in res.stdout.splitlines() if line.startswith("depth")]
+    assert depth == ["depth 101 binary ok json ok", "depth 102 binary too_deep json too_deep"]

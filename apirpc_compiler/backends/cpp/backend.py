@@ -80,6 +80,7 @@ class CppBackend:
         ctx = {
             "header": hc,
             "yaml_header": "".join(f"# {line}\n" for line in header_lines(ir)),
+            "md_header": "<!-- " + " ".join(header_lines(ir)) + " -->",
             "reasons": reasons,
             "protocols": protocols,
             "messages": [{"name": m["name"], "type": n.type_name(m["words"])} for m in message_order(ir)],

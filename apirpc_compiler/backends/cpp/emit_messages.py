@@ -2,7 +2,9 @@
 
 Messages are plain structs (value semantics, defaulted ==). Implicit scalars hold their zero
 value, `optional` fields and oneof members are std::optional, message fields std::optional
-(messages are emitted dependencies first), repeated fields std::vector. The codec is straight
+(messages are emitted dependencies first) or, where the field closes a reference cycle (a
+recursive message), the runtime's heap-owning `Box` with the same interface; repeated fields
+std::vector. The codec is straight
 C++ over the runtime's `pb::In` reader: one switch on the tag per message, unknown fields kept
 as raw bytes and re-emitted after the known ones.
 """
@@ -104,26 +106,74 @@ def _tag_bytes(tag: int) -> str:
     return "out.insert(out.end(), {" + ", ".join(f"std::byte{{0x{b:02x}}}" for b in bs) + "});"
 
 
-def message_order(ir: IR) -> list[Message]:
-    """Messages with every message-typed dependency first (C++ needs complete types)."""
+def _cycles(ir: IR) -> dict[str, int]:
+    """Each message's strongly connected component in the message-reference graph (Tarjan),
+    numbered so that every component comes after the ones it refers to."""
     by_name = {m["name"]: m for m in ir["messages"]}
-    done: dict[str, bool] = {}
-    out: list[Message] = []
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    comp: dict[str, int] = {}
+    components: list[str] = []
 
-    def visit(m: Message, stack: tuple[str, ...]) -> None:
-        if done.get(m["name"]):
-            return
-        if m["name"] in stack:
-            raise ValueError(f"message {m['name']} is recursive; the C++ target does not support that yet")
-        for f in m["fields"]:
-            if f["type"]["kind"] == "message":
-                visit(by_name[f["type"]["name"]], (*stack, m["name"]))
-        done[m["name"]] = True
-        out.append(m)
+    def refs(name: str) -> list[str]:
+        return [f["type"]["name"] for f in by_name[name]["fields"] if f["type"]["kind"] == "message"]
 
-    for m in ir["messages"]:
-        visit(m, ())
-    return out
+    # Iterative, so a long chain of messages cannot hit Python's recursion limit.
+    for root in by_name:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = len(index)
+                stack.append(v)
+                on_stack.add(v)
+            out = refs(v)
+            if i < len(out):
+                work.append((v, i + 1))
+                w = out[i]
+                if w not in index:
+                    work.append((w, 0))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            if low[v] == index[v]:
+                n = len(components)
+                components.append(v)
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp[w] = n
+                    if w == v:
+                        break
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+    return comp
+
+
+def message_order(ir: IR) -> list[Message]:
+    """Messages with every dependency outside their own reference cycle first (C++ needs
+    complete types for those); within a cycle, IR order (see `boxed_fields`)."""
+    comp = _cycles(ir)
+    pos = {m["name"]: i for i, m in enumerate(ir["messages"])}
+    return sorted(ir["messages"], key=lambda m: (comp[m["name"]], pos[m["name"]]))
+
+
+def boxed_fields(ir: IR) -> set[tuple[str, str]]:
+    """(message, field) of the singular message fields that close a reference cycle: their type
+    may still be incomplete where they are declared, so they are stored in a `Box` rather than
+    std::optional. Repeated fields need nothing: std::vector allows an incomplete element type."""
+    comp = _cycles(ir)
+    return {
+        (m["name"], f["name"])
+        for m in ir["messages"]
+        for f in m["fields"]
+        if f["type"]["kind"] == "message" and f["label"] != "repeated" and comp[f["type"]["name"]] == comp[m["name"]]
+    }
 
 
 class MessageEmitter:
@@ -131,6 +181,7 @@ class MessageEmitter:
         self.ir = ir
         self.n = n
         self.enums = {e["name"]: e for e in ir["enums"]}
+        self.boxed = boxed_fields(ir)
 
     # ---- types ----
 
@@ -149,10 +200,12 @@ class MessageEmitter:
                 return m["words"]
         raise KeyError(name)
 
-    def member_type(self, f: Field) -> str:
+    def member_type(self, m: Message, f: Field) -> str:
         t = self.elem_type(f)
         if f["label"] == "repeated":
             return f"std::vector<{t}>"
+        if (m["name"], f["name"]) in self.boxed:
+            return f"Box<{t}>"
         if f["label"] == "optional" or f["type"]["kind"] == "message":
             return f"std::optional<{t}>"
         return t
@@ -282,7 +335,11 @@ class MessageEmitter:
     # ---- messages: header ----
 
     def messages_header(self) -> list[str]:
-        out: list[str] = []
+        # Every struct is declared first, so a message may refer to one defined after it (a
+        # reference cycle: see boxed_fields).
+        out: list[str] = [f"struct {self.n.type_name(m['words'])};" for m in self.ir["messages"]]
+        if out:
+            out.append("")
         for m in message_order(self.ir):
             out += self._struct_decl(m)
         return out
@@ -298,7 +355,7 @@ class MessageEmitter:
             if f["deprecated"]:
                 out.append("  /// @deprecated")
             init = "{}" if f["label"] == "implicit" and f["type"]["kind"] != "message" else ""
-            out.append(f"  {self.member_type(f)} {self.n.field(f['words'])}{init};")
+            out.append(f"  {self.member_type(m, f)} {self.n.field(f['words'])}{init};")
         out.append("  /// Fields this version does not know, as received (tag and value bytes, in order).")
         out.append("  ByteVec unknown_fields;")
         out.append("")

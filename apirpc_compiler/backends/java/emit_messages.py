@@ -399,7 +399,7 @@ class MessageEmitter:
         L.append(f"public final class {c} implements ProtoMessage {{")
         L.append("  private static final byte[] EMPTY_BYTES = new byte[0];")
         known = sorted(f["number"] for f in msg["fields"])
-        L.append(f"  private static final int[] KNOWN = {{{', '.join(str(x) for x in known)}}};")
+        L += _int_array("  private static final int[] KNOWN = ", [str(x) for x in known])
         L.append("")
         L.append(f"  /** The by-name codec of {c}. */")
         L.append("  public static final MessageCodec CODEC =")
@@ -777,3 +777,24 @@ class MessageEmitter:
         L.append("  }")
         L.append("}")
         return "Messages.java", "\n".join(L) + "\n"
+
+
+def _int_array(head: str, items: list[str], width: int = 100) -> list[str]:
+    """`head{a, b, ...};` as google-java-format lays it out: one line if it fits, else the
+    elements filled into lines of at most `width` columns at +2 indent, `};` on its own line."""
+    one = f"{head}{{{', '.join(items)}}};"
+    if len(one) <= width:
+        return [one]
+    indent = " " * (len(head) - len(head.lstrip()) + 2)
+    lines = [f"{head}{{"]
+    line = ""
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if line and len(indent) + len(line) + 1 + len(piece) > width:
+            lines.append(indent + line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    lines.append(indent + line)
+    lines.append(head[: len(head) - len(head.lstrip())] + "};")
+    return lines

@@ -17,6 +17,35 @@
 
 namespace clutchcall {
 
+struct AudioShape;
+struct VadSettings;
+struct BargeIn;
+struct TurnDetection;
+struct AgentBinding;
+struct KeyValue;
+struct CallQuality;
+struct Call;
+struct OriginateRequest;
+struct GetCallRequest;
+struct ListCallsRequest;
+struct ListCallsResponse;
+struct TransferRequest;
+struct HangupRequest;
+struct BindAgentRequest;
+struct UnbindAgentRequest;
+struct TenantClaims;
+struct ErrorStatus;
+struct Empty;
+struct DialRequest;
+struct DialResponse;
+struct OriginateBulkRequest;
+struct OriginateResult;
+struct OriginateBulkResponse;
+struct BargeRequest;
+struct PushAudioRequest;
+struct PushAudioResponse;
+struct CallEvent;
+
 /// The shape of the audio your code sends and receives on a bridge. The bridge transcodes
 /// between this and whatever the call leg negotiated.
 struct AudioShape {

@@ -135,6 +135,62 @@ class [[nodiscard]] Result {
   std::variant<T, Error> v_;
 };
 
+/// An optional T on the heap with value semantics: copies are deep, == compares the values.
+/// Messages use it for a singular field whose type is part of a reference cycle (a message
+/// that contains itself, directly or through others), where std::optional would need the
+/// complete type. It reads like std::optional; T may be incomplete where Box<T> is declared.
+template <class T>
+class Box {
+ public:
+  Box() noexcept = default;
+  Box(std::nullopt_t) noexcept {}                // NOLINT: implicit like std::optional
+  Box(T value) : p_(new T(std::move(value))) {}  // NOLINT
+  Box(const Box& o) : p_(o.p_ ? new T(*o.p_) : nullptr) {}
+  Box(Box&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  Box& operator=(const Box& o) {
+    if (this != &o) {
+      Box copy(o);
+      std::swap(p_, copy.p_);
+    }
+    return *this;
+  }
+  Box& operator=(Box&& o) noexcept {
+    if (this != &o) {
+      reset();
+      p_ = std::exchange(o.p_, nullptr);
+    }
+    return *this;
+  }
+  ~Box() { delete p_; }
+
+  bool has_value() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+  T& operator*() noexcept { return *p_; }
+  const T& operator*() const noexcept { return *p_; }
+  T* operator->() noexcept { return p_; }
+  const T* operator->() const noexcept { return p_; }
+  T& value() noexcept { return *p_; }
+  const T& value() const noexcept { return *p_; }
+  /// Replaces the value with a default T and returns it.
+  T& emplace() {
+    reset();
+    p_ = new T();
+    return *p_;
+  }
+  void reset() noexcept {
+    delete p_;
+    p_ = nullptr;
+  }
+
+  friend bool operator==(const Box& a, const Box& b) {
+    if (a.p_ == nullptr || b.p_ == nullptr) return a.p_ == b.p_;
+    return *a.p_ == *b.p_;
+  }
+
+ private:
+  T* p_ = nullptr;
+};
+
 /// Owns the bytes that views point into when a wire value is built from JSON or by hand.
 /// Views handed out stay valid as long as the Arena lives (its storage never moves).
 class Arena {
