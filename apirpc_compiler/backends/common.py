@@ -190,3 +190,52 @@ def embedded_args(cur: WireStruct, target: WireStruct) -> list[str]:
         if a not in scope:
             raise WireGenError(f"{cur['name']}: embedded {target['name']} needs arg {a!r}, which is not in scope")
     return list(target["args"])
+
+
+def message_components(ir: IR) -> dict[str, int]:
+    """Each message's strongly connected component in the message-reference graph (Tarjan),
+    numbered so that every component comes after the ones it refers to."""
+    by_name = {m["name"]: m for m in ir["messages"]}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    comp: dict[str, int] = {}
+    components: list[str] = []
+
+    def refs(name: str) -> list[str]:
+        return [f["type"]["name"] for f in by_name[name]["fields"] if f["type"]["kind"] == "message"]
+
+    # Iterative, so a long chain of messages cannot hit Python's recursion limit.
+    for root in by_name:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = len(index)
+                stack.append(v)
+                on_stack.add(v)
+            out = refs(v)
+            if i < len(out):
+                work.append((v, i + 1))
+                w = out[i]
+                if w not in index:
+                    work.append((w, 0))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            if low[v] == index[v]:
+                n = len(components)
+                components.append(v)
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp[w] = n
+                    if w == v:
+                        break
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+    return comp

@@ -12,7 +12,7 @@ as raw bytes and re-emitted after the known ones.
 from __future__ import annotations
 
 from ...ir.model import IR, Field, Message
-from ..common import encode_tag, fields_by_number, proto_varint
+from ..common import encode_tag, fields_by_number, message_components, proto_varint
 from .cpptext import cstr, doc
 from .namer import CppNamer
 
@@ -106,59 +106,10 @@ def _tag_bytes(tag: int) -> str:
     return "out.insert(out.end(), {" + ", ".join(f"std::byte{{0x{b:02x}}}" for b in bs) + "});"
 
 
-def _cycles(ir: IR) -> dict[str, int]:
-    """Each message's strongly connected component in the message-reference graph (Tarjan),
-    numbered so that every component comes after the ones it refers to."""
-    by_name = {m["name"]: m for m in ir["messages"]}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    comp: dict[str, int] = {}
-    components: list[str] = []
-
-    def refs(name: str) -> list[str]:
-        return [f["type"]["name"] for f in by_name[name]["fields"] if f["type"]["kind"] == "message"]
-
-    # Iterative, so a long chain of messages cannot hit Python's recursion limit.
-    for root in by_name:
-        if root in index:
-            continue
-        work: list[tuple[str, int]] = [(root, 0)]
-        while work:
-            v, i = work.pop()
-            if i == 0:
-                index[v] = low[v] = len(index)
-                stack.append(v)
-                on_stack.add(v)
-            out = refs(v)
-            if i < len(out):
-                work.append((v, i + 1))
-                w = out[i]
-                if w not in index:
-                    work.append((w, 0))
-                elif w in on_stack:
-                    low[v] = min(low[v], index[w])
-                continue
-            if low[v] == index[v]:
-                n = len(components)
-                components.append(v)
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp[w] = n
-                    if w == v:
-                        break
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[v])
-    return comp
-
-
 def message_order(ir: IR) -> list[Message]:
     """Messages with every dependency outside their own reference cycle first (C++ needs
     complete types for those); within a cycle, IR order (see `boxed_fields`)."""
-    comp = _cycles(ir)
+    comp = message_components(ir)
     pos = {m["name"]: i for i, m in enumerate(ir["messages"])}
     return sorted(ir["messages"], key=lambda m: (comp[m["name"]], pos[m["name"]]))
 
@@ -167,7 +118,7 @@ def boxed_fields(ir: IR) -> set[tuple[str, str]]:
     """(message, field) of the singular message fields that close a reference cycle: their type
     may still be incomplete where they are declared, so they are stored in a `Box` rather than
     std::optional. Repeated fields need nothing: std::vector allows an incomplete element type."""
-    comp = _cycles(ir)
+    comp = message_components(ir)
     return {
         (m["name"], f["name"])
         for m in ir["messages"]

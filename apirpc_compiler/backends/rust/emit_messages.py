@@ -10,7 +10,7 @@ as raw bytes and re-emitted after the known ones.
 from __future__ import annotations
 
 from ...ir.model import IR, Enum, Field, Message
-from ..common import encode_tag, fields_by_number, proto_varint
+from ..common import encode_tag, fields_by_number, message_components, proto_varint
 from .namer import RustNamer
 from .text import Lines, rust_str
 
@@ -63,6 +63,7 @@ class MessageEmitter:
         self.n = namer
         self.enums = {e["name"]: e for e in ir["enums"]}
         self.messages = {m["name"]: m for m in ir["messages"]}
+        self.components = message_components(ir)
 
     # ---- names ----
     def ty(self, name: str) -> str:
@@ -80,26 +81,13 @@ class MessageEmitter:
         o = next(x for x in msg["oneofs"] if x["name"] == oneof)
         return self.n.field_name(o["words"])
 
-    def reaches(self, start: str, target: str) -> bool:
-        seen: set[str] = set()
-        todo = [start]
-        while todo:
-            cur = todo.pop()
-            if cur == target:
-                return True
-            if cur in seen:
-                continue
-            seen.add(cur)
-            todo += [f["type"]["name"] for f in self.messages[cur]["fields"] if f["type"]["kind"] == "message"]
-        return False
-
     def boxed(self, msg: Message, f: Field) -> bool:
         """Boxed: a singular message field that can reach its own message (else the type would
         be infinitely sized), and every message case of a oneof (so the enum stays as small as
         its smallest cases instead of its largest: clippy's large_enum_variant)."""
         if f["type"]["kind"] != "message" or f["label"] == "repeated":
             return False
-        return f["oneof"] is not None or self.reaches(f["type"]["name"], msg["name"])
+        return f["oneof"] is not None or self.components[f["type"]["name"]] == self.components[msg["name"]]
 
     def elem_type(self, f: Field) -> str:
         t = f["type"]
