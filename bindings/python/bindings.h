@@ -13,6 +13,7 @@ void register_transcode(pybind11::module_ &root);
 void register_rtp(pybind11::module_ &root);
 void register_jitter(pybind11::module_ &root);
 void register_codec(pybind11::module_ &root);
+void register_relay(pybind11::module_ &root);
 }  // namespace clutchcall::py
 
 #endif  // CLUTCHCALL_BINDINGS_PYTHON_BINDINGS_H

@@ -37,5 +37,9 @@ PYBIND11_MODULE(_core, m) {
   clutchcall::py::register_codec(m);
   components.append("codec");
 #endif
+#ifdef CC_PY_HAVE_RELAY
+  clutchcall::py::register_relay(m);
+  components.append("relay");
+#endif
   m.attr("components") = pyb::tuple(components);
 }

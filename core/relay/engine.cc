@@ -1,0 +1,621 @@
+#include "relay/engine.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "relay/backends.h"
+#include "relay/call_state.h"
+#include "ring/ring.h"
+
+namespace clutchcall::relay {
+
+const char *to_string(Backend b) noexcept {
+  switch (b) {
+    case Backend::automatic: return "auto";
+    case Backend::af_xdp: return "af_xdp";
+    case Backend::io_uring: return "io_uring";
+    case Backend::recvmmsg: return "recvmmsg";
+    case Backend::custom: return "custom";
+  }
+  return "unknown";
+}
+
+bool parse_backend(const std::string &s, Backend *out) noexcept {
+  for (Backend b : {Backend::automatic, Backend::af_xdp, Backend::io_uring, Backend::recvmmsg}) {
+    if (s == to_string(b)) {
+      *out = b;
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
+constexpr std::uint32_t kNoShard = 0xFFFFFFFFu;
+constexpr std::size_t kBurst = 64;
+constexpr std::uint32_t kFragMtu = 2048;
+
+std::int64_t now_us() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+// What travels over a hand-off ring in front of the payload (one frag per packet).
+struct HandoffHeader {
+  netio::Endpoint remote;
+  netio::Endpoint local;
+  std::uint64_t call_id;
+  std::int64_t arrival_us;
+  std::uint32_t slot;
+  std::uint32_t len;
+  std::uint32_t queue;
+  std::uint8_t leg;
+  std::uint8_t mac[6];
+};
+constexpr std::size_t kMaxHandoffPayload = kFragMtu - sizeof(HandoffHeader);
+
+// Port table value: 0 = free, else slot * 2 + leg + 1.
+constexpr std::uint32_t port_entry(std::uint32_t slot, int leg) noexcept {
+  return slot * 2 + static_cast<std::uint32_t>(leg) + 1;
+}
+
+}  // namespace
+
+struct Slot {
+  std::atomic<std::uint32_t> owner{kNoShard};
+  std::atomic<std::uint64_t> id{0};
+  std::atomic<bool> transcoding{false};
+  std::uint16_t port[2] = {0, 0};  // control plane only (under Impl::control)
+  LegCounters counters[2];
+
+  void reset_counters() noexcept {
+    for (LegCounters &c : counters) {
+      for (std::atomic<std::uint64_t> *a :
+           {&c.rx_packets, &c.rx_bytes, &c.tx_packets, &c.tx_bytes, &c.malformed,
+            &c.foreign_source, &c.tx_dropped, &c.ssrc_changes, &c.late_losses, &c.concealed,
+            &c.transcode_errors, &c.handoff_out, &c.handoff_in}) {
+        a->store(0, std::memory_order_relaxed);
+      }
+    }
+  }
+};
+
+class Shard;
+
+struct Engine::Impl {
+  // Declaration order is destruction order reversed: the shards (their threads, rings' ends and
+  // call states) go first, then what they point into (channels, slots), then the backends'
+  // keep-alive (the XDP program detaches after every XSK is gone).
+  EngineConfig cfg;
+  BackendSet backends;
+  std::vector<std::unique_ptr<ring::Channel>> channels;  // [from * n + to]
+  std::unique_ptr<Slot[]> slots;
+  std::array<std::atomic<std::uint32_t>, 65536> ports{};
+  std::atomic<bool> running{true};
+  std::vector<std::unique_ptr<Shard>> shards;
+
+  // Control plane (add/remove/lookup), never touched by the shards' hot path.
+  mutable std::mutex control;
+  std::unordered_map<std::uint64_t, std::uint32_t> by_id;  // call id -> slot
+  std::vector<std::uint32_t> free_slots;
+  std::vector<std::uint32_t> calls_per_shard;
+
+  ring::Channel &channel(std::uint32_t from, std::uint32_t to) {
+    return *channels[from * shards.size() + to];
+  }
+  std::uint32_t n() const noexcept { return static_cast<std::uint32_t>(shards.size()); }
+  void stop() noexcept;
+};
+
+class Shard final : public Sender {
+ public:
+  Shard(Engine::Impl &eng, std::uint32_t index, std::unique_ptr<netio::PacketIo> io)
+      : eng_(eng), index_(index), io_(std::move(io)), states_(eng.cfg.max_calls) {
+    rx_.resize(kBurst);
+    tx_.resize(kBurst);
+    tx_counters_.resize(kBurst);
+    tx_arena_.resize(kBurst * kFragMtu);
+    frag_.resize(kFragMtu);
+  }
+
+  // Rings exist once every shard does.
+  void connect() {
+    for (std::uint32_t j = 0; j < eng_.n(); ++j) {
+      producers_.push_back(j == index_ ? nullptr
+                                       : std::make_unique<ring::Producer>(eng_.channel(index_, j)));
+      consumers_.push_back(j == index_ ? nullptr
+                                       : std::make_unique<ring::Consumer>(eng_.channel(j, index_), 0));
+    }
+  }
+
+  void start() { thread_ = std::thread([this] { run(); }); }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  /* Runs fn on this shard's thread and waits for it. */
+  template <typename F>
+  auto call(F fn) -> decltype(fn()) {
+    using R = decltype(fn());
+    std::packaged_task<R()> task(std::move(fn));
+    std::future<R> result = task.get_future();
+    {
+      std::unique_lock<std::mutex> lock(cmd_mu_);
+      if (stopped_) {  // the thread has exited: nothing else touches the shard now
+        lock.unlock();
+        task();
+        return result.get();
+      }
+      cmds_.emplace_back([&task] { task(); });
+      has_cmd_.store(true, std::memory_order_release);
+    }
+    return result.get();
+  }
+
+  // Commands (run on the shard thread).
+  std::string add(std::uint32_t slot, const CallConfig &cfg) {
+    std::string why;
+    auto st = CallState::create(cfg, eng_.slots[slot].counters, index_ * 0x9E3779B9u, &why);
+    if (!st) return why;
+    for (int leg = 0; leg < 2; ++leg) {
+      if (std::string err = io_->open_port(cfg.legs[leg].local); !err.empty()) {
+        if (leg == 1) io_->close_port(cfg.legs[0].local);
+        return err;
+      }
+    }
+    if (st->transcoding()) timed_.push_back(slot);
+    states_[slot] = std::move(st);
+    next_timer_ = 0;
+    return {};
+  }
+  void remove(std::uint32_t slot) {
+    if (!states_[slot]) return;
+    for (int leg = 0; leg < 2; ++leg) io_->close_port(states_[slot]->config().legs[leg].local);
+    states_[slot].reset();
+    timed_.erase(std::remove(timed_.begin(), timed_.end(), slot), timed_.end());
+  }
+
+  ShardStats stats() const {
+    auto r = [](const std::atomic<std::uint64_t> &a) { return a.load(std::memory_order_relaxed); };
+    ShardStats s;
+    s.shard = index_;
+    s.cpu = cpu_.load(std::memory_order_relaxed);
+    s.rx_packets = r(rx_packets_);
+    s.rx_bytes = r(rx_bytes_);
+    s.tx_packets = r(tx_packets_);
+    s.tx_bytes = r(tx_bytes_);
+    s.tx_dropped = r(tx_dropped_);
+    s.unknown_port = r(unknown_port_);
+    s.handoff_out = r(handoff_out_);
+    s.handoff_in = r(handoff_in_);
+    s.handoff_refused = r(handoff_refused_);
+    s.ring_overruns = r(ring_overruns_);
+    s.ring_lost = r(ring_lost_);
+    s.loops = r(loops_);
+    s.idle_waits = r(idle_waits_);
+    std::lock_guard<std::mutex> lock(io_stats_mu_);
+    s.io = io_stats_;
+    return s;
+  }
+
+  // Sender: batch, counted at burst time.
+  void send(LegCounters &leg, const netio::Endpoint &local, const netio::Endpoint &remote,
+            std::span<const std::uint8_t> rtp) noexcept override {
+    if (rtp.size() > kFragMtu) {
+      bump(leg.tx_dropped);
+      return;
+    }
+    if (tx_n_ == kBurst) flush_tx();
+    std::uint8_t *buf = tx_arena_.data() + tx_n_ * kFragMtu;
+    std::memcpy(buf, rtp.data(), rtp.size());
+    tx_[tx_n_] = netio::TxPacket{buf, static_cast<std::uint32_t>(rtp.size()), local, remote};
+    tx_counters_[tx_n_] = &leg;
+    ++tx_n_;
+  }
+
+ private:
+  void run() {
+    if (eng_.cfg.pin) pin();
+    const bool busy = eng_.cfg.busy_poll;
+    std::uint64_t loops = 0;
+    while (eng_.running.load(std::memory_order_acquire)) {
+      if (has_cmd_.load(std::memory_order_acquire)) run_commands();
+      std::size_t work = poll_backend();
+      work += poll_rings();
+      const std::int64_t now = now_us();
+      if (now >= next_timer_) run_timers(now);
+      flush_tx();
+      io_->flush();
+      if ((++loops & 0xFF) == 0) publish_io_stats(loops);
+      if (work == 0 && !busy) {
+        bump(idle_waits_);
+        const std::int64_t until_timer = next_timer_ - now_us();
+        const int wait = static_cast<int>(
+            std::clamp<std::int64_t>(until_timer / 1000, 0, std::max(eng_.cfg.idle_wait_us / 1000, 1)));
+        io_->wait(until_timer < 1000 ? 0 : wait);
+        if (until_timer > 0 && until_timer < 1000) std::this_thread::yield();
+      }
+    }
+    publish_io_stats(loops);
+    std::vector<std::function<void()>> last;
+    {
+      std::lock_guard<std::mutex> lock(cmd_mu_);
+      stopped_ = true;  // from now on call() runs commands inline
+      last.swap(cmds_);
+    }
+    for (auto &c : last) c();  // nobody waits forever on a stopped shard
+  }
+
+  void pin() {
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus <= 0) return;
+    const std::size_t cpu = index_ % static_cast<std::size_t>(cpus);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0) {
+      cpu_.store(static_cast<int>(cpu), std::memory_order_relaxed);
+    }
+  }
+
+  void publish_io_stats(std::uint64_t loops) {
+    loops_.store(loops, std::memory_order_relaxed);
+    const netio::IoStats s = io_->stats();
+    std::lock_guard<std::mutex> lock(io_stats_mu_);
+    io_stats_ = s;
+  }
+
+  void run_commands() {
+    std::vector<std::function<void()>> cmds;
+    {
+      std::lock_guard<std::mutex> lock(cmd_mu_);
+      cmds.swap(cmds_);
+      has_cmd_.store(false, std::memory_order_relaxed);
+    }
+    for (auto &c : cmds) c();
+  }
+
+  std::size_t poll_backend() {
+    const std::size_t n = io_->rx_burst(rx_.data(), kBurst);
+    if (n == 0) return 0;
+    const std::int64_t now = now_us();
+    for (std::size_t i = 0; i < n; ++i) {
+      const netio::RxPacket &p = rx_[i];
+      bump(rx_packets_);
+      bump(rx_bytes_, p.len);
+      const std::uint32_t e = eng_.ports[p.local.port].load(std::memory_order_acquire);
+      if (e == 0) {
+        bump(unknown_port_);
+        continue;
+      }
+      const std::uint32_t slot = (e - 1) / 2;
+      const int leg = static_cast<int>((e - 1) % 2);
+      const std::uint32_t owner = eng_.slots[slot].owner.load(std::memory_order_acquire);
+      if (owner == index_) {
+        deliver(slot, leg, p, now);
+      } else if (owner < eng_.n()) {
+        hand_off(owner, slot, leg, p, now);
+      } else {
+        bump(unknown_port_);
+      }
+    }
+    io_->rx_release(rx_.data(), n);
+    return n;
+  }
+
+  void deliver(std::uint32_t slot, int leg, const netio::RxPacket &p, std::int64_t now) {
+    CallState *st = states_[slot].get();
+    if (!st || st->config().legs[leg].local.port != p.local.port) {
+      bump(unknown_port_);  // removed (or the slot was reused) while the packet was in flight
+      return;
+    }
+    st->on_packet(leg, p, now, *this);
+    if (st->transcoding()) next_timer_ = std::min(next_timer_, st->next_tick_us());
+  }
+
+  void hand_off(std::uint32_t owner, std::uint32_t slot, int leg, const netio::RxPacket &p,
+                std::int64_t now) {
+    if (p.len > kMaxHandoffPayload) {
+      bump(handoff_refused_);
+      return;
+    }
+    HandoffHeader h{};
+    h.remote = p.remote;
+    h.local = p.local;
+    h.call_id = eng_.slots[slot].id.load(std::memory_order_relaxed);
+    h.arrival_us = now;
+    h.slot = slot;
+    h.len = p.len;
+    h.queue = p.queue;
+    h.leg = static_cast<std::uint8_t>(leg);
+    std::memcpy(h.mac, p.remote_mac, sizeof h.mac);
+    std::memcpy(frag_.data(), &h, sizeof h);
+    std::memcpy(frag_.data() + sizeof h, p.data, p.len);
+    // Several shards may hand off packets of one call: a read-modify-write, not bump().
+    eng_.slots[slot].counters[leg].handoff_out.fetch_add(1, std::memory_order_relaxed);
+    producers_[owner]->publish({frag_.data(), sizeof h + p.len});
+    bump(handoff_out_);
+  }
+
+  std::size_t poll_rings() {
+    std::size_t work = 0;
+    for (std::uint32_t j = 0; j < consumers_.size(); ++j) {
+      ring::Consumer *c = consumers_[j].get();
+      if (!c) continue;
+      for (std::size_t k = 0; k < kBurst; ++k) {
+        ring::Frag meta{};
+        const ring::Poll r = c->poll(frag_, &meta);
+        if (r == ring::Poll::kEmpty) break;
+        if (r == ring::Poll::kOverrun) continue;  // counted by the consumer; resynced
+        ++work;
+        if (meta.sz < sizeof(HandoffHeader)) continue;
+        HandoffHeader h;
+        std::memcpy(&h, frag_.data(), sizeof h);
+        if (h.len != meta.sz - sizeof h || h.slot >= eng_.cfg.max_calls || h.leg > 1) continue;
+        bump(handoff_in_);
+        CallState *st = states_[h.slot].get();
+        if (!st || st->config().id != h.call_id) {
+          bump(unknown_port_);
+          continue;
+        }
+        netio::RxPacket p;
+        p.data = frag_.data() + sizeof h;
+        p.len = h.len;
+        p.remote = h.remote;
+        p.local = h.local;
+        p.queue = h.queue;
+        std::memcpy(p.remote_mac, h.mac, sizeof h.mac);
+        bump(eng_.slots[h.slot].counters[h.leg].handoff_in);
+        deliver(h.slot, h.leg, p, h.arrival_us);
+      }
+      const ring::Consumer::Stats cs = c->stats();
+      ring_overruns_sum_[j] = cs.overruns;
+      ring_lost_sum_[j] = cs.lost;
+    }
+    std::uint64_t o = 0, l = 0;
+    for (std::uint32_t j = 0; j < consumers_.size(); ++j) {
+      o += ring_overruns_sum_[j];
+      l += ring_lost_sum_[j];
+    }
+    ring_overruns_.store(o, std::memory_order_relaxed);
+    ring_lost_.store(l, std::memory_order_relaxed);
+    return work;
+  }
+
+  void run_timers(std::int64_t now) {
+    std::int64_t next = CallState::kNever;
+    for (std::uint32_t slot : timed_) {
+      next = std::min(next, states_[slot]->on_timer(now, *this));
+    }
+    next_timer_ = next;
+  }
+
+  void flush_tx() noexcept {
+    if (tx_n_ == 0) return;
+    const std::size_t sent = io_->tx_burst(tx_.data(), tx_n_);
+    for (std::size_t i = 0; i < tx_n_; ++i) {
+      LegCounters &c = *tx_counters_[i];
+      if (i < sent) {
+        bump(c.tx_packets);
+        bump(c.tx_bytes, tx_[i].len);
+        bump(tx_packets_);
+        bump(tx_bytes_, tx_[i].len);
+      } else {
+        bump(c.tx_dropped);
+        bump(tx_dropped_);
+      }
+    }
+    tx_n_ = 0;
+  }
+
+  Engine::Impl &eng_;
+  const std::uint32_t index_;
+  std::unique_ptr<netio::PacketIo> io_;
+  std::thread thread_;
+  std::vector<std::unique_ptr<CallState>> states_;  // by slot; only this thread touches them
+  std::vector<std::uint32_t> timed_;                // slots of TRANSCODE calls
+  std::int64_t next_timer_ = CallState::kNever;
+  std::vector<std::unique_ptr<ring::Producer>> producers_;  // [to]
+  std::vector<std::unique_ptr<ring::Consumer>> consumers_;  // [from]
+  std::vector<std::uint64_t> ring_overruns_sum_ = std::vector<std::uint64_t>(64), ring_lost_sum_ =
+                                                                              std::vector<std::uint64_t>(64);
+  std::vector<netio::RxPacket> rx_;
+  std::vector<netio::TxPacket> tx_;
+  std::vector<LegCounters *> tx_counters_;
+  std::vector<std::uint8_t> tx_arena_;
+  std::size_t tx_n_ = 0;
+  std::vector<std::uint8_t> frag_;
+
+  std::mutex cmd_mu_;
+  std::vector<std::function<void()>> cmds_;
+  std::atomic<bool> has_cmd_{false};
+  bool stopped_ = false;  // guarded by cmd_mu_
+
+  std::atomic<int> cpu_{-1};
+  std::atomic<std::uint64_t> rx_packets_{0}, rx_bytes_{0}, tx_packets_{0}, tx_bytes_{0},
+      tx_dropped_{0}, unknown_port_{0}, handoff_out_{0}, handoff_in_{0}, handoff_refused_{0},
+      ring_overruns_{0}, ring_lost_{0}, loops_{0}, idle_waits_{0};
+  mutable std::mutex io_stats_mu_;  // the backend's stats are copied out every 256 loops
+  netio::IoStats io_stats_{};
+};
+
+void Engine::Impl::stop() noexcept {
+  running.store(false, std::memory_order_release);
+  for (auto &s : shards) s->join();
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() { stop(); }
+void Engine::stop() noexcept {
+  if (impl_) impl_->stop();
+}
+
+std::unique_ptr<Engine> Engine::start(const EngineConfig &config, std::string *why) {
+  auto fail = [why](std::string m) -> std::unique_ptr<Engine> {
+    if (why) *why = std::move(m);
+    return nullptr;
+  };
+  if (config.port_lo == 0 || config.port_lo > config.port_hi) {
+    return fail("bad port range " + std::to_string(config.port_lo) + ".." +
+                std::to_string(config.port_hi));
+  }
+  if (config.max_calls == 0 || config.max_calls > (1u << 24)) return fail("max_calls must be 1..16777216");
+  std::uint32_t shards = config.shards;
+  if (shards == 0) {
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    shards = cpus > 0 ? static_cast<std::uint32_t>(cpus) : 1;
+  }
+  if (shards > 64) return fail("at most 64 shards");
+
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = config;
+  std::string err;
+  if (!make_backends(config, shards, &impl->backends, &err)) return fail(err);
+  const auto n = static_cast<std::uint32_t>(impl->backends.per_shard.size());
+
+  ring::ChannelConfig rc;
+  rc.depth = config.handoff_depth;
+  rc.mtu = kFragMtu;
+  rc.consumers = 1;
+  rc.flow_control = false;
+  try {
+    for (std::uint32_t i = 0; i < n * n; ++i) impl->channels.push_back(ring::Channel::create(rc));
+  } catch (const std::exception &e) {
+    return fail(std::string("hand-off ring: ") + e.what());
+  }
+  impl->slots = std::make_unique<Slot[]>(config.max_calls);
+  for (std::uint32_t s = config.max_calls; s > 0; --s) impl->free_slots.push_back(s - 1);
+  impl->calls_per_shard.assign(n, 0);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    impl->shards.push_back(std::make_unique<Shard>(*impl, i, std::move(impl->backends.per_shard[i])));
+  }
+  for (auto &s : impl->shards) s->connect();
+  for (auto &s : impl->shards) s->start();
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Backend Engine::backend() const noexcept { return impl_->backends.kind; }
+const char *Engine::backend_name() const noexcept { return to_string(impl_->backends.kind); }
+const std::string &Engine::fallback_reason() const noexcept {
+  return impl_->backends.fallback_reason;
+}
+std::string Engine::xdp_mode() const { return impl_->backends.xdp_mode; }
+std::uint32_t Engine::shard_count() const noexcept { return impl_->n(); }
+
+std::string Engine::add_call(const CallConfig &config) {
+  Impl &e = *impl_;
+  if (!e.running.load(std::memory_order_acquire)) return "engine stopped";
+  if (std::string err = validate(config); !err.empty()) return err;
+  for (const LegConfig &leg : config.legs) {
+    if (leg.local.port < e.cfg.port_lo || leg.local.port > e.cfg.port_hi) {
+      return "local port " + std::to_string(leg.local.port) + " is outside the RTP range " +
+             std::to_string(e.cfg.port_lo) + ".." + std::to_string(e.cfg.port_hi);
+    }
+  }
+  std::lock_guard<std::mutex> lock(e.control);
+  if (e.by_id.count(config.id)) return "call " + std::to_string(config.id) + " already exists";
+  for (const LegConfig &leg : config.legs) {
+    if (e.ports[leg.local.port].load(std::memory_order_relaxed) != 0) {
+      return "local port " + std::to_string(leg.local.port) + " is in use by another call";
+    }
+  }
+  if (e.free_slots.empty()) return "no free call slot (max_calls " + std::to_string(e.cfg.max_calls) + ")";
+  const std::uint32_t slot = e.free_slots.back();
+  const auto owner = static_cast<std::uint32_t>(
+      std::min_element(e.calls_per_shard.begin(), e.calls_per_shard.end()) - e.calls_per_shard.begin());
+  Slot &s = e.slots[slot];
+  s.reset_counters();
+  s.id.store(config.id, std::memory_order_relaxed);
+  s.transcoding.store(!legs_match(cc_audio_shape_normalize(config.legs[0].shape),
+                                  cc_audio_shape_normalize(config.legs[1].shape)),
+                      std::memory_order_relaxed);
+  Shard &shard = *e.shards[owner];
+  std::string err = shard.call([&shard, slot, &config] { return shard.add(slot, config); });
+  if (!err.empty()) return err;
+  e.free_slots.pop_back();
+  ++e.calls_per_shard[owner];
+  e.by_id[config.id] = slot;
+  // Publish: owner first, then the ports (a shard that sees the port also sees the owner).
+  s.owner.store(owner, std::memory_order_release);
+  for (int leg = 0; leg < 2; ++leg) {
+    s.port[leg] = config.legs[leg].local.port;
+    e.ports[s.port[leg]].store(port_entry(slot, leg), std::memory_order_release);
+  }
+  return {};
+}
+
+namespace {
+CallStats stats_of(const Slot &s, std::uint32_t shard) {
+  CallStats c;
+  c.id = s.id.load(std::memory_order_relaxed);
+  c.shard = shard;
+  c.transcoding = s.transcoding.load(std::memory_order_relaxed);
+  for (int leg = 0; leg < 2; ++leg) c.legs[leg] = snapshot(s.counters[leg]);
+  return c;
+}
+}  // namespace
+
+bool Engine::remove_call(std::uint64_t id, CallStats *final) {
+  Impl &e = *impl_;
+  std::lock_guard<std::mutex> lock(e.control);
+  auto it = e.by_id.find(id);
+  if (it == e.by_id.end()) return false;
+  const std::uint32_t slot = it->second;
+  Slot &s = e.slots[slot];
+  const std::uint32_t owner = s.owner.load(std::memory_order_relaxed);
+  // Unpublish the ports first so no shard hands off new packets, then drop the state on the
+  // owner (a hand-off already in a ring finds no state, or another call id, and is dropped).
+  for (std::uint16_t p : s.port) e.ports[p].store(0, std::memory_order_release);
+  Shard &shard = *e.shards[owner];
+  shard.call([&shard, slot] { shard.remove(slot); });
+  if (final) *final = stats_of(s, owner);
+  s.owner.store(kNoShard, std::memory_order_release);
+  e.by_id.erase(it);
+  e.free_slots.push_back(slot);
+  --e.calls_per_shard[owner];
+  return true;
+}
+
+bool Engine::call_stats(std::uint64_t id, CallStats *out) const {
+  const Impl &e = *impl_;
+  std::lock_guard<std::mutex> lock(e.control);
+  auto it = e.by_id.find(id);
+  if (it == e.by_id.end()) return false;
+  const Slot &s = e.slots[it->second];
+  *out = stats_of(s, s.owner.load(std::memory_order_relaxed));
+  return true;
+}
+
+std::vector<std::uint64_t> Engine::call_ids() const {
+  std::lock_guard<std::mutex> lock(impl_->control);
+  std::vector<std::uint64_t> ids;
+  for (const auto &kv : impl_->by_id) ids.push_back(kv.first);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<ShardStats> Engine::shard_stats() const {
+  std::vector<ShardStats> out;
+  std::lock_guard<std::mutex> lock(impl_->control);
+  for (std::uint32_t i = 0; i < impl_->n(); ++i) {
+    ShardStats s = impl_->shards[i]->stats();
+    s.calls = impl_->calls_per_shard[i];
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace clutchcall::relay

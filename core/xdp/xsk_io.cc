@@ -1,0 +1,406 @@
+#include "xdp/xsk_io.h"
+
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xdp/xsk.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "xdp/frame.h"
+
+namespace clutchcall::xdp {
+namespace {
+
+std::string errname(int err) {
+  if (err < 0) err = -err;
+  const char *n = strerrorname_np(err);
+  return n ? std::string(n) : "errno " + std::to_string(err);
+}
+
+bool power_of_two(std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+std::string interface_mac(const std::string &ifname, Mac *mac) {
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return std::string("socket: ") + errname(errno);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+  const int rc = ::ioctl(s, SIOCGIFHWADDR, &ifr);
+  const int e = errno;
+  ::close(s);
+  if (rc != 0) return "cannot read the MAC of " + ifname + ": " + errname(e);
+  std::memcpy(mac->data(), ifr.ifr_hwaddr.sa_data, 6);
+  return {};
+}
+
+constexpr std::size_t kTxChunk = 64;
+
+}  // namespace
+
+struct XskIo::Rings {
+  xsk_ring_prod fill{};
+  xsk_ring_cons comp{};
+  xsk_ring_cons rx{};
+  xsk_ring_prod tx{};
+};
+
+XskIo::XskIo(const XskConfig &cfg, XdpProgram &prog, int ifindex)
+    : cfg_(cfg), prog_(prog), ifindex_(ifindex), neigh_(ifindex), rings_(new Rings()) {}
+
+std::unique_ptr<XskIo> XskIo::create(const XskConfig &cfg, XdpProgram &prog, std::string *why) {
+  auto fail = [&](std::string r) -> std::unique_ptr<XskIo> {
+    if (why) *why = std::move(r);
+    return nullptr;
+  };
+  if (!power_of_two(cfg.frame_count) || cfg.frame_count < 4)
+    return fail("frame_count must be a power of two >= 4");
+  if (cfg.frame_size != 2048 && cfg.frame_size != 4096)
+    return fail("frame_size must be 2048 or 4096");
+  const unsigned idx = ::if_nametoindex(cfg.ifname.c_str());
+  if (idx == 0) return fail("no interface " + cfg.ifname + ": " + errname(errno));
+  if (prog.ifindex() != 0 && prog.ifindex() != static_cast<int>(idx))
+    return fail("the XDP program is attached to " + prog.ifname() + ", not " + cfg.ifname);
+  std::unique_ptr<XskIo> io(new XskIo(cfg, prog, static_cast<int>(idx)));
+  std::string err = interface_mac(cfg.ifname, &io->mac_);
+  if (err.empty()) err = io->setup(nullptr);
+  if (!err.empty()) return fail(err);
+  // Best effort: a failed dump leaves an empty table (misses are counted as drops), and the
+  // next miss retries.
+  (void)io->neigh_.refresh();
+  return io;
+}
+
+std::string XskIo::setup(std::string *) {
+  rx_frames_ = cfg_.frame_count / 2;
+  tx_frames_ = cfg_.frame_count / 2;
+  umem_bytes_ = static_cast<std::size_t>(cfg_.frame_count) * cfg_.frame_size;
+  void *area = ::mmap(nullptr, umem_bytes_, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (area == MAP_FAILED) return "cannot map the UMEM: " + errname(errno);
+  umem_area_ = area;
+
+  struct Try {
+    BindMode mode;
+    std::uint16_t flag;
+  };
+  std::vector<Try> tries;
+  if (cfg_.bind != XskConfig::Bind::copy) tries.push_back({BindMode::zerocopy, XDP_ZEROCOPY});
+  if (cfg_.bind != XskConfig::Bind::zerocopy) tries.push_back({BindMode::copy, XDP_COPY});
+
+  std::string reasons;
+  for (const Try &t : tries) {
+    xsk_umem_config ucfg{};
+    ucfg.fill_size = rx_frames_;
+    ucfg.comp_size = tx_frames_;
+    ucfg.frame_size = cfg_.frame_size;
+    ucfg.frame_headroom = 0;
+    ucfg.flags = 0;
+    *rings_ = Rings{};
+    int rc = xsk_umem__create(&umem_, umem_area_, umem_bytes_, &rings_->fill, &rings_->comp,
+                              &ucfg);
+    if (rc != 0) {
+      umem_ = nullptr;
+      return "cannot register the UMEM: " + errname(rc);
+    }
+    xsk_socket_config scfg{};
+    scfg.rx_size = rx_frames_;
+    scfg.tx_size = tx_frames_;
+    scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+    scfg.xdp_flags = 0;
+    scfg.bind_flags = static_cast<std::uint16_t>(XDP_USE_NEED_WAKEUP | t.flag);
+    rc = xsk_socket__create(&xsk_, cfg_.ifname.c_str(), cfg_.queue_id, umem_, &rings_->rx,
+                            &rings_->tx, &scfg);
+    if (rc == 0) {
+      bind_mode_ = t.mode;
+      break;
+    }
+    xsk_ = nullptr;
+    if (!reasons.empty()) reasons += "; ";
+    reasons += std::string("kernel refused ") + bind_mode_name(t.mode) + " XSK bind on " +
+               cfg_.ifname + " queue " + std::to_string(cfg_.queue_id) + ": " + errname(rc);
+    // A failed bind leaves the UMEM's rings tied to its socket: start again from scratch.
+    xsk_umem__delete(umem_);
+    umem_ = nullptr;
+  }
+  if (!xsk_) return reasons;
+
+  // The whole RX pool goes into the fill ring.
+  std::uint32_t idx = 0;
+  if (xsk_ring_prod__reserve(&rings_->fill, rx_frames_, &idx) != rx_frames_)
+    return "cannot fill the fill ring";
+  for (std::uint32_t i = 0; i < rx_frames_; ++i)
+    *xsk_ring_prod__fill_addr(&rings_->fill, idx + i) =
+        static_cast<std::uint64_t>(i) * cfg_.frame_size;
+  xsk_ring_prod__submit(&rings_->fill, rx_frames_);
+
+  tx_free_.reserve(tx_frames_);
+  for (std::uint32_t i = 0; i < tx_frames_; ++i)
+    tx_free_.push_back(static_cast<std::uint64_t>(rx_frames_ + i) * cfg_.frame_size);
+
+  return attach_to_map();
+}
+
+std::string XskIo::attach_to_map() {
+  std::string err = prog_.register_xsk(cfg_.queue_id, xsk_socket__fd(xsk_));
+  registered_ = err.empty();
+  return err;
+}
+
+std::string XskIo::detach_from_map() {
+  if (!registered_) return {};
+  std::string err = prog_.unregister_xsk(cfg_.queue_id);
+  if (err.empty()) registered_ = false;
+  return err;
+}
+
+void XskIo::teardown() noexcept {
+  if (registered_) (void)prog_.unregister_xsk(cfg_.queue_id);
+  registered_ = false;
+  if (xsk_) xsk_socket__delete(xsk_);
+  xsk_ = nullptr;
+  if (umem_) xsk_umem__delete(umem_);
+  umem_ = nullptr;
+  if (umem_area_) ::munmap(umem_area_, umem_bytes_);
+  umem_area_ = nullptr;
+}
+
+XskIo::~XskIo() { teardown(); }
+
+int XskIo::fd() const noexcept { return xsk_ ? xsk_socket__fd(xsk_) : -1; }
+
+std::string XskIo::open_port(const netio::Endpoint &local) {
+  const auto c = prog_.config();
+  if (local.port < c.port_lo || local.port > c.port_hi)
+    return "port " + std::to_string(local.port) + " is outside the classifier's RTP range " +
+           std::to_string(c.port_lo) + "-" + std::to_string(c.port_hi);
+  ports_.insert(local.port);
+  return {};
+}
+
+void XskIo::close_port(const netio::Endpoint &local) { ports_.erase(local.port); }
+
+void XskIo::kick_fill_if_needed() noexcept {
+  if (xsk_ring_prod__needs_wakeup(&rings_->fill)) {
+    (void)::recvfrom(xsk_socket__fd(xsk_), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+    wakeups_.add(1);
+  }
+}
+
+void XskIo::fill_addrs(const std::uint64_t *addrs, std::size_t n) noexcept {
+  if (n == 0) return;
+  std::uint32_t idx = 0;
+  const auto count = static_cast<std::uint32_t>(n);
+  // Cannot fail: the fill ring holds the whole RX pool and these frames are ours.
+  if (xsk_ring_prod__reserve(&rings_->fill, count, &idx) != count) return;
+  const std::uint64_t mask = ~static_cast<std::uint64_t>(cfg_.frame_size - 1);
+  for (std::uint32_t i = 0; i < count; ++i)
+    *xsk_ring_prod__fill_addr(&rings_->fill, idx + i) = addrs[i] & mask;
+  xsk_ring_prod__submit(&rings_->fill, count);
+}
+
+std::size_t XskIo::rx_burst(netio::RxPacket *out, std::size_t max) noexcept {
+  if (max > rx_frames_) max = rx_frames_;
+  std::uint32_t idx = 0;
+  const std::uint32_t n = xsk_ring_cons__peek(&rings_->rx, static_cast<std::uint32_t>(max), &idx);
+  if (n == 0) {
+    kick_fill_if_needed();
+    return 0;
+  }
+  std::uint64_t recycle[256];
+  std::size_t nrec = 0;
+  std::size_t k = 0;
+  std::uint64_t bytes = 0;
+  auto *base = static_cast<std::uint8_t *>(umem_area_);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const xdp_desc *d = xsk_ring_cons__rx_desc(&rings_->rx, idx + i);
+    const std::uint64_t addr = d->addr;
+    ParsedFrame f;
+    ParseError pe = ParseError::truncated_ethernet;
+    if (addr < umem_bytes_ && d->len <= umem_bytes_ - addr)
+      pe = parse_frame(base + addr, d->len, &f);
+    if (pe != ParseError::ok) {
+      rx_invalid_.add(1);
+      rx_dropped_.add(1);
+      recycle[nrec++] = addr;
+      if (nrec == sizeof(recycle) / sizeof(recycle[0])) {
+        fill_addrs(recycle, nrec);
+        nrec = 0;
+      }
+      continue;
+    }
+    netio::RxPacket &p = out[k++];
+    p.data = f.payload;
+    p.len = f.payload_len;
+    p.remote = f.src;
+    p.local = f.dst;
+    std::memcpy(p.remote_mac, f.src_mac, 6);
+    p.queue = cfg_.queue_id;
+    p.handle = addr;
+    bytes += f.payload_len;
+    if (cfg_.learn_neighbours) {
+      Mac known;
+      if (!neigh_.lookup(f.src.addr, &known) || std::memcmp(known.data(), f.src_mac, 6) != 0)
+        (void)neigh_.learn(f.src.addr, f.src_mac);
+    }
+  }
+  // Descriptors are copied out; the frames stay ours until rx_release() / recycle.
+  xsk_ring_cons__release(&rings_->rx, n);
+  fill_addrs(recycle, nrec);
+  if (nrec) kick_fill_if_needed();
+  rx_packets_.add(k);
+  rx_bytes_.add(bytes);
+  return k;
+}
+
+void XskIo::rx_release(const netio::RxPacket *pkts, std::size_t n) noexcept {
+  std::uint64_t addrs[256];
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    addrs[m++] = pkts[i].handle;
+    if (m == sizeof(addrs) / sizeof(addrs[0])) {
+      fill_addrs(addrs, m);
+      m = 0;
+    }
+  }
+  fill_addrs(addrs, m);
+  kick_fill_if_needed();
+}
+
+void XskIo::reap_completions() noexcept {
+  std::uint32_t idx = 0;
+  const std::uint32_t n = xsk_ring_cons__peek(&rings_->comp, tx_frames_, &idx);
+  if (n == 0) return;
+  const std::uint64_t mask = ~static_cast<std::uint64_t>(cfg_.frame_size - 1);
+  for (std::uint32_t i = 0; i < n; ++i)
+    tx_free_.push_back(*xsk_ring_cons__comp_addr(&rings_->comp, idx + i) & mask);
+  xsk_ring_cons__release(&rings_->comp, n);
+  tx_outstanding_ -= n;
+}
+
+std::size_t XskIo::tx_burst(const netio::TxPacket *pkts, std::size_t n) noexcept {
+  reap_completions();
+  auto *base = static_cast<std::uint8_t *>(umem_area_);
+  xdp_desc descs[kTxChunk];
+  std::size_t k = 0;
+  std::size_t queued = 0;
+  std::uint64_t bytes = 0;
+  auto submit = [&]() {
+    if (k == 0) return;
+    std::uint32_t idx = 0;
+    const auto count = static_cast<std::uint32_t>(k);
+    // Cannot fail: every descriptor holds a frame from the TX pool, which is the ring's size.
+    if (xsk_ring_prod__reserve(&rings_->tx, count, &idx) != count) {
+      for (std::size_t i = 0; i < k; ++i) tx_free_.push_back(descs[i].addr);
+      tx_no_frame_.add(k);
+      tx_dropped_.add(k);
+      queued -= k;
+      k = 0;
+      return;
+    }
+    for (std::uint32_t i = 0; i < count; ++i) *xsk_ring_prod__tx_desc(&rings_->tx, idx + i) = descs[i];
+    xsk_ring_prod__submit(&rings_->tx, count);
+    tx_outstanding_ += count;
+    k = 0;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const netio::TxPacket &p = pkts[i];
+    if (tx_free_.empty()) {
+      tx_no_frame_.add(1);
+      tx_dropped_.add(1);
+      continue;
+    }
+    Mac dst;
+    if (!neigh_.lookup_or_refresh(p.remote.addr, &dst)) {
+      tx_no_neighbour_.add(1);
+      tx_dropped_.add(1);
+      continue;
+    }
+    FrameSpec spec;
+    std::memcpy(spec.src_mac, mac_.data(), 6);
+    std::memcpy(spec.dst_mac, dst.data(), 6);
+    spec.src = p.local;
+    spec.dst = p.remote;
+    spec.payload = p.data;
+    spec.payload_len = p.len;
+    const std::uint64_t addr = tx_free_.back();
+    const std::size_t len = build_frame(spec, base + addr, cfg_.frame_size);
+    if (len == 0) {
+      tx_bad_packet_.add(1);
+      tx_dropped_.add(1);
+      continue;
+    }
+    tx_free_.pop_back();
+    descs[k].addr = addr;
+    descs[k].len = static_cast<std::uint32_t>(len);
+    descs[k].options = 0;
+    ++k;
+    ++queued;
+    bytes += p.len;
+    if (k == kTxChunk) submit();
+  }
+  submit();
+  tx_packets_.add(queued);
+  tx_bytes_.add(bytes);
+  return queued;
+}
+
+void XskIo::flush() noexcept {
+  const int fd = xsk_socket__fd(xsk_);
+  // Copy mode transmits a bounded batch per sendto() and says EAGAIN while more is queued.
+  const std::uint32_t max_kicks = tx_frames_ / 16 + 4;
+  for (std::uint32_t i = 0; i < max_kicks && tx_outstanding_ > 0; ++i) {
+    const std::uint32_t consumer = __atomic_load_n(rings_->tx.consumer, __ATOMIC_ACQUIRE);
+    if (consumer == rings_->tx.cached_prod) break;  // the kernel took every descriptor
+    if (!xsk_ring_prod__needs_wakeup(&rings_->tx) && bind_mode_ == BindMode::zerocopy) break;
+    const ssize_t rc = ::sendto(fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
+    wakeups_.add(1);
+    if (rc < 0 && errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != EINTR) break;
+  }
+  reap_completions();
+}
+
+void XskIo::wait(int timeout_ms) noexcept {
+  pollfd p{};
+  p.fd = xsk_socket__fd(xsk_);
+  p.events = POLLIN;
+  (void)::poll(&p, 1, timeout_ms);
+}
+
+netio::IoStats XskIo::stats() const noexcept {
+  netio::IoStats s;
+  s.rx_packets = rx_packets_.get();
+  s.rx_bytes = rx_bytes_.get();
+  s.tx_packets = tx_packets_.get();
+  s.tx_bytes = tx_bytes_.get();
+  s.rx_dropped = rx_dropped_.get();
+  s.tx_dropped = tx_dropped_.get();
+  s.wakeups = wakeups_.get();
+  return s;
+}
+
+XskStats XskIo::xsk_stats() const noexcept {
+  XskStats s;
+  s.io = stats();
+  s.rx_invalid = rx_invalid_.get();
+  s.tx_no_neighbour = tx_no_neighbour_.get();
+  s.tx_no_frame = tx_no_frame_.get();
+  s.tx_bad_packet = tx_bad_packet_.get();
+  xdp_statistics ks{};
+  socklen_t len = sizeof(ks);
+  if (xsk_ && ::getsockopt(xsk_socket__fd(xsk_), SOL_XDP, XDP_STATISTICS, &ks, &len) == 0) {
+    s.kernel_rx_dropped = ks.rx_dropped;
+    s.kernel_rx_invalid_descs = ks.rx_invalid_descs;
+    s.kernel_tx_invalid_descs = ks.tx_invalid_descs;
+    s.kernel_rx_ring_full = ks.rx_ring_full;
+    s.kernel_rx_fill_ring_empty = ks.rx_fill_ring_empty_descs;
+    s.kernel_tx_ring_empty = ks.tx_ring_empty_descs;
+  }
+  return s;
+}
+
+}  // namespace clutchcall::xdp

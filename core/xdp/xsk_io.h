@@ -1,0 +1,144 @@
+/* XskIo: netio::PacketIo over one AF_XDP socket (XSK) bound to (ifname, queue_id).
+ *
+ * Invariants:
+ *   - One UMEM per XSK: `frame_count` frames of `frame_size` bytes. The first half is the RX
+ *     pool (all of it starts in the fill ring; a frame is either in the fill ring, in the
+ *     kernel, in the RX ring, or lent to the caller between rx_burst() and rx_release()). The
+ *     second half is the TX pool: a free list, refilled from the completion ring. Ring sizes
+ *     equal the pool sizes, so a fill reserve for a frame we own and a TX reserve for a free
+ *     frame never fail.
+ *   - The socket is created with XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD (our classifier is loaded
+ *     by XdpProgram) and registered in its XSKMAP for queue_id; the destructor unregisters it
+ *     before closing. The XdpProgram must outlive the XskIo.
+ *   - Bind: XDP_USE_NEED_WAKEUP, zero-copy tried first, copy mode otherwise (bind_mode()).
+ *     Syscalls happen only when the kernel asks (need-wakeup) and are counted in `wakeups`.
+ *   - rx_burst(): frames that are not valid Ethernet/IP/UDP (frame.h) are dropped, counted in
+ *     rx_dropped and their buffers go straight back to the fill ring. RxPacket::data points into
+ *     the UMEM, RxPacket::handle is the UMEM address; valid until rx_release().
+ *   - tx_burst(): src MAC = the interface's MAC, dst MAC from Neighbours (dump + learned from RX
+ *     source MACs); an unknown next hop or no free TX frame drops the packet (tx_dropped),
+ *     never blocks. Frames leave on flush() (or the next tx_burst in zero-copy mode).
+ * Threading: like every PacketIo, one owner thread; stats() may be read from any thread.
+ */
+#ifndef CLUTCHCALL_CORE_XDP_XSK_IO_H
+#define CLUTCHCALL_CORE_XDP_XSK_IO_H
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "netio/packet_io.h"
+#include "xdp/neighbours.h"
+#include "xdp/xdp_program.h"
+
+struct xsk_umem;
+struct xsk_socket;
+struct xsk_ring_prod;
+struct xsk_ring_cons;
+
+namespace clutchcall::xdp {
+
+struct XskConfig {
+  std::string ifname;
+  std::uint32_t queue_id = 0;
+  std::uint32_t frame_count = 4096;  // power of two; half RX, half TX
+  std::uint32_t frame_size = 2048;   // 2048 or 4096
+  enum class Bind { automatic, copy, zerocopy } bind = Bind::automatic;
+  bool learn_neighbours = true;      // learn(remote ip, remote mac) from received frames
+};
+
+struct XskStats {
+  netio::IoStats io;
+  std::uint64_t rx_invalid = 0;          // not a valid UDP frame (part of io.rx_dropped)
+  std::uint64_t tx_no_neighbour = 0;     // unknown next-hop MAC (part of io.tx_dropped)
+  std::uint64_t tx_no_frame = 0;         // TX pool empty (part of io.tx_dropped)
+  std::uint64_t tx_bad_packet = 0;       // frame.h refused it (part of io.tx_dropped)
+  // From getsockopt(XDP_STATISTICS): what the kernel dropped before our ring.
+  std::uint64_t kernel_rx_dropped = 0;
+  std::uint64_t kernel_rx_invalid_descs = 0;
+  std::uint64_t kernel_tx_invalid_descs = 0;
+  std::uint64_t kernel_rx_ring_full = 0;
+  std::uint64_t kernel_rx_fill_ring_empty = 0;
+  std::uint64_t kernel_tx_ring_empty = 0;
+};
+
+class XskIo final : public netio::PacketIo {
+ public:
+  enum class BindMode { copy, zerocopy };
+
+  static std::unique_ptr<XskIo> create(const XskConfig &cfg, XdpProgram &prog, std::string *why);
+  ~XskIo() override;
+
+  const char *name() const noexcept override { return "af_xdp"; }
+  std::string open_port(const netio::Endpoint &local) override;
+  void close_port(const netio::Endpoint &local) override;
+  std::size_t rx_burst(netio::RxPacket *out, std::size_t max) noexcept override;
+  void rx_release(const netio::RxPacket *pkts, std::size_t n) noexcept override;
+  std::size_t tx_burst(const netio::TxPacket *pkts, std::size_t n) noexcept override;
+  void flush() noexcept override;
+  void wait(int timeout_ms) noexcept override;
+  netio::IoStats stats() const noexcept override;
+
+  XskStats xsk_stats() const noexcept;
+  BindMode bind_mode() const noexcept { return bind_mode_; }
+  static const char *bind_mode_name(BindMode m) noexcept {
+    return m == BindMode::zerocopy ? "zero-copy" : "copy";
+  }
+  std::uint32_t queue_id() const noexcept { return cfg_.queue_id; }
+  int fd() const noexcept;
+  int ifindex() const noexcept { return ifindex_; }
+  const Mac &mac() const noexcept { return mac_; }
+  Neighbours &neighbours() noexcept { return neigh_; }
+  /* Unregisters from / registers again in the XSKMAP (the queue falls back to the kernel). */
+  std::string detach_from_map();
+  std::string attach_to_map();
+  bool port_open(std::uint16_t port) const { return ports_.count(port) != 0; }
+
+ private:
+  struct Rings;
+  XskIo(const XskConfig &cfg, XdpProgram &prog, int ifindex);
+  std::string setup(std::string *bind_note);
+  void teardown() noexcept;
+  void reap_completions() noexcept;
+  void fill_addrs(const std::uint64_t *addrs, std::size_t n) noexcept;
+  void kick_fill_if_needed() noexcept;
+
+  // Single writer (the owner thread), readers anywhere: relaxed load + store, no RMW needed.
+  struct Counter {
+    std::atomic<std::uint64_t> v{0};
+    void add(std::uint64_t d) noexcept {
+      v.store(v.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+    }
+    std::uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
+  };
+
+  XskConfig cfg_;
+  XdpProgram &prog_;
+  int ifindex_;
+  Mac mac_{};
+  Neighbours neigh_;
+  std::set<std::uint16_t> ports_;
+
+  void *umem_area_ = nullptr;
+  std::size_t umem_bytes_ = 0;
+  ::xsk_umem *umem_ = nullptr;
+  ::xsk_socket *xsk_ = nullptr;
+  std::unique_ptr<Rings> rings_;
+  BindMode bind_mode_ = BindMode::copy;
+  bool registered_ = false;
+  std::uint32_t rx_frames_ = 0;  // RX pool size (also the fill and RX ring sizes)
+  std::uint32_t tx_frames_ = 0;  // TX pool size (also the TX and completion ring sizes)
+  std::vector<std::uint64_t> tx_free_;
+  std::uint32_t tx_outstanding_ = 0;  // submitted, not completed yet
+
+  Counter rx_packets_, rx_bytes_, tx_packets_, tx_bytes_, rx_dropped_, tx_dropped_, wakeups_;
+  Counter rx_invalid_, tx_no_neighbour_, tx_no_frame_, tx_bad_packet_;
+};
+
+}  // namespace clutchcall::xdp
+
+#endif  // CLUTCHCALL_CORE_XDP_XSK_IO_H
