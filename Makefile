@@ -26,7 +26,7 @@ generate: venv
 # clang-format (the C++ SDK's formatter check). Go, Rust, Java 17 with Maven and Node 20 come with
 # the machine.
 APT_PACKAGES := protobuf-compiler mono-devel cmake ninja-build g++ libgtest-dev clang clang-format \
-                libopus-dev libspeexdsp-dev
+                libopus-dev libspeexdsp-dev libxdp-dev libbpf-dev liburing-dev iproute2
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -38,8 +38,9 @@ system-deps:
 test: venv system-deps core-test
 	$(BIN)/tox run -e tests,lint,generate-check,breaking
 
-# The C++ core: the GoogleTest suites in a normal build, again under ASan+UBSan, and the libFuzzer
-# targets (clang) for a bounded smoke run each (ctest entries `<fuzzer>_smoke`).
+# The C++ core: the GoogleTest suites in a normal build, again under ASan+UBSan, the libFuzzer
+# targets (clang) for a bounded smoke run each (ctest entries `<fuzzer>_smoke`), and the
+# concurrent suites (ctest label `tsan`) under ThreadSanitizer.
 CORE_CMAKE := cmake -S core -G Ninja -Wno-dev
 core-test:
 	$(CORE_CMAKE) -B build/core >/dev/null
@@ -52,6 +53,9 @@ core-test:
 	  -DCLUTCHCALL_FUZZ=ON -DCLUTCHCALL_SANITIZE=address,undefined >/dev/null
 	cmake --build build/core-fuzz
 	ctest --test-dir build/core-fuzz --output-on-failure
+	$(CORE_CMAKE) -B build/core-tsan -DCLUTCHCALL_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build/core-tsan --target ring_test relay_test
+	ctest --test-dir build/core-tsan -L tsan --output-on-failure
 
 check: venv
 	$(BIN)/apirpc-compiler generate $(IDL) --out generated --check

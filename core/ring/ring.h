@@ -112,6 +112,18 @@ struct Frag {
 
 enum class Poll { kEmpty, kFrag, kOverrun };
 
+// Spin-wait hint for poll loops: call it after kEmpty (or a refused publish) before polling again.
+// A consumer that re-reads the line the producer is writing, back to back, steals that cache
+// line between each of the producer's stores; one pause lets the producer finish the line and
+// get ahead, so the consumer then reads whole completed lines. No-op where there is no hint.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
 namespace detail {
 
 #if defined(__SANITIZE_THREAD__)
@@ -160,8 +172,8 @@ struct AlignedDelete {
 template <class T>
 using AlignedArray = std::unique_ptr<T[], AlignedDelete<T>>;
 
-// Copies with 8-byte atomic words; memcpy through a local word keeps byte order native on
-// both sides (no endianness assumption).
+// Copies with 8-byte atomic words. Whole words go through memcpy (native byte order on both
+// sides), the tail through matching shifts: no endianness assumption either way.
 inline void store_bytes(Word* dst, const std::uint8_t* src, std::size_t n) noexcept {
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -169,9 +181,9 @@ inline void store_bytes(Word* dst, const std::uint8_t* src, std::size_t n) noexc
     std::memcpy(&w, src + i, 8);
     dst[i / 8].store(w, kWordStore);
   }
-  if (i < n) {
+  if (i < n) {  // tail: shifts, not a variable-size memcpy call; load_bytes undoes the same shifts
     std::uint64_t w = 0;
-    std::memcpy(&w, src + i, n - i);
+    for (std::size_t k = 0; i + k < n; ++k) w |= std::uint64_t{src[i + k]} << (8 * k);
     dst[i / 8].store(w, kWordStore);
   }
 }
@@ -184,7 +196,7 @@ inline void load_bytes(std::uint8_t* dst, const Word* src, std::size_t n) noexce
   }
   if (i < n) {
     const std::uint64_t w = src[i / 8].load(kWordLoad);
-    std::memcpy(dst + i, &w, n - i);
+    for (std::size_t k = 0; i + k < n; ++k) dst[i + k] = static_cast<std::uint8_t>(w >> (8 * k));
   }
 }
 
@@ -234,7 +246,9 @@ class Channel {
   std::unique_ptr<std::atomic<bool>[]> consumer_attached_;
 };
 
-class Producer {
+// alignas: the producer's per-publish stores (seq, dcache position, counters) must not share a
+// cache line with anything a consumer reads.
+class alignas(detail::kAlign) Producer {
  public:
   // Throws std::logic_error if the channel already has a producer.
   explicit Producer(Channel& ch);
@@ -310,7 +324,7 @@ class Producer {
   detail::Word published_{0}, refused_{0}, too_big_{0};
 };
 
-class Consumer {
+class alignas(detail::kAlign) Consumer {
  public:
   // index < cfg.consumers (std::out_of_range otherwise); std::logic_error if that index already
   // has a consumer. Starts at the index's fseq (0 on a fresh channel, or where a previous

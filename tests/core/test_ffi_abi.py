@@ -84,8 +84,12 @@ def test_components(ffi: ModuleType, core: ModuleType) -> None:
     assert ffi.has("g711")
     assert not ffi.has("g71") and not ffi.has("") and not ffi.has("nonexistent")
     assert not ffi.lib.cc_ffi_has(ffi.ffi.NULL)
+    # The ABI carries every media component the module does. The relay's control surface
+    # (clutchcall_core.relay) is Python-only so far: its C ABI is open work.
     for comp in core.components:
-        assert ffi.has(comp), comp  # the ABI carries every component the module does
+        if comp != "relay":
+            assert ffi.has(comp), comp
+    assert not ffi.has("relay")
 
 
 def test_g711_error_contract(ffi: ModuleType) -> None:

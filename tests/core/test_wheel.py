@@ -1,8 +1,8 @@
 """The engine wheel: ``pip wheel bindings/`` builds it, it installs into a fresh virtual
 environment, and a smoke test passes there with no compiler on PATH. Its shared objects need
-nothing from the machine but glibc: speexdsp and libstdc++ are linked in statically; libopus
-(Debian's libopus.a is not PIC) is bundled as clutchcall_core/lib/libopus.so.0 and found through
-RUNPATH $ORIGIN, which must win over the system copy."""
+nothing from the machine but glibc: speexdsp and libstdc++ are linked in statically; libopus,
+libxdp, libbpf, liburing and libbpf's libelf and libz (Debian's archives are not PIC) are bundled
+in clutchcall_core/lib and found through RUNPATH $ORIGIN, which must win over the system copies."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED_NEEDED = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "ld-linux-x86-64.so.2"}
+# Shared libraries the wheel carries in clutchcall_core/lib (their archives are not PIC on Debian).
+BUNDLED = {"libopus.so.0", "libxdp.so.1", "libbpf.so.1", "liburing.so.2", "libelf.so.1", "libz.so.1"}
 
 SMOKE = textwrap.dedent(
     """
@@ -77,7 +79,7 @@ def test_wheel_builds_installs_and_runs_without_a_compiler(tmp_path: Path) -> No
     pkg = site / "clutchcall_core"
     objects = sorted(p for p in pkg.rglob("*.so*") if p.is_file())
     bundled = {p.name for p in (pkg / "lib").iterdir() if p.name != "clutchcall_core_ffi.so"}
-    assert bundled <= {"libopus.so.0"}, bundled
+    assert bundled <= BUNDLED, bundled
     for so in objects:
         assert needed_libraries(so) <= ALLOWED_NEEDED | bundled, (so.name, needed_libraries(so))
         resolved = run(["ldd", str(so)]).stdout

@@ -1,5 +1,5 @@
 """ClutchCall engine core: the C++ media plane (G.711, resampling, Opus, transcoding, RTP,
-jitter buffer) as a pybind11 extension, plus the C ABI library ``clutchcall_core_ffi.so`` and
+jitter buffer, and the RTP fast path's control: ``clutchcall_core.relay``) as a pybind11 extension, plus the C ABI library ``clutchcall_core_ffi.so`` and
 its cffi binding (``clutchcall_core.clutchcall_core_ffi``).
 
 Submodules (``clutchcall_core.g711``, ...) live in the extension ``clutchcall_core._core``; they
