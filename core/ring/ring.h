@@ -55,7 +55,8 @@
  * at most, the allocator places a frag at the next chunk and wraps to 0 when fewer than M chunks
  * remain; for s' to overlap s, the frags s..s'-1 must cover more than T - 2M chunks (the tail
  * from s to the wrap point plus the head up to s'), i.e. s' - s > T/M - 2. T = (depth + 2) * M
- * gives s' - s >= depth + 1 (depth + 1 frags would do; one spare).
+ * gives s' - s >= depth + 1 (T = (depth + 1) * M would already give the needed s' - s >= depth;
+ * one frag spare).
  *
  * Overrun recovery (no flow control): the consumer counts one overrun, resyncs to
  * max(pubseq - 1, s + 1), the newest published frag (for telephony the newest media wins; it is
