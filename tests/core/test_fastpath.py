@@ -24,8 +24,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
-from tests.core.netns import VethPair, can_make_netns
+from fastpath_net import VethPair, can_make_netns  # beside this file (pytest puts tests/core on sys.path)
 
 BACKENDS = ["af_xdp", "io_uring", "recvmmsg"]
 PORT_LO, PORT_HI = 40000, 40999
