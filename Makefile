@@ -63,6 +63,7 @@ check: venv
 bench: venv system-deps
 	$(BIN)/python benchmarks/bench_compile.py
 	$(BIN)/python benchmarks/bench_python_codec.py
+	$(CORE_CMAKE) -B build/bench -DCLUTCHCALL_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/bench --target bench_fastpath && build/bench/benchmarks/fastpath/bench_fastpath
 
 clean:
 	rm -rf $(VENV) .tox build *.egg-info
