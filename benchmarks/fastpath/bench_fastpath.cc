@@ -396,14 +396,8 @@ CallsResult run_calls(const NetnsTopology &net, relay::Backend backend, std::uin
   cfg.max_calls = std::max<std::uint32_t>(16384, n_calls + 1);
   const std::set<long> before = task_ids();
   std::string why;
+  // The previous step's XSK may still hold the queue: Engine::start waits out that EBUSY.
   auto engine = relay::Engine::start(cfg, &why);
-  // The kernel frees the previous step's XSK asynchronously: binding the same queue again right
-  // away can fail with EBUSY for a moment.
-  for (int i = 0; !engine && i < 30 && why.find("EBUSY") != std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    why.clear();
-    engine = relay::Engine::start(cfg, &why);
-  }
   if (!engine) {
     res.error = "engine: " + why;
     return res;

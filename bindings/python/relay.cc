@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bindings.h"
 #include "relay/engine.h"
@@ -101,6 +103,9 @@ pyb::dict shard_dict(const relay::ShardStats &s) {
   d["ring_lost"] = s.ring_lost;
   d["loops"] = s.loops;
   d["idle_waits"] = s.idle_waits;
+  d["kernel_rx_dropped"] = s.kernel_rx_dropped;
+  d["kernel_rx_ring_full"] = s.kernel_rx_ring_full;
+  d["kernel_fill_ring_empty"] = s.kernel_fill_ring_empty;
   pyb::dict io;
   io["rx_packets"] = s.io.rx_packets;
   io["rx_bytes"] = s.io.rx_bytes;
@@ -117,7 +122,8 @@ class PyEngine {
  public:
   PyEngine(const std::string &backend, const std::string &ifname, std::uint16_t port_lo,
            std::uint16_t port_hi, std::uint32_t shards, bool busy_poll, bool pin,
-           std::uint32_t max_calls, std::uint32_t handoff_depth) {
+           std::uint32_t max_calls, std::uint32_t handoff_depth, std::vector<int> cpus,
+           std::uint32_t xsk_rx_frames, std::uint32_t xsk_tx_frames) {
     relay::EngineConfig cfg;
     if (!relay::parse_backend(backend, &cfg.backend)) {
       throw pyb::value_error("unknown backend '" + backend + "' (auto, af_xdp, io_uring, recvmmsg)");
@@ -130,6 +136,9 @@ class PyEngine {
     cfg.pin = pin;
     cfg.max_calls = max_calls;
     cfg.handoff_depth = handoff_depth;
+    cfg.cpus = std::move(cpus);
+    cfg.xsk_rx_frames = xsk_rx_frames;
+    cfg.xsk_tx_frames = xsk_tx_frames;
     std::string why;
     {
       pyb::gil_scoped_release nogil;
@@ -226,10 +235,13 @@ void register_relay(pyb::module_ &root) {
                         "The relay engine. backend: 'auto' (AF_XDP on ifname, else io_uring, else "
                         "recvmmsg; see fallback_reason), 'af_xdp', 'io_uring' or 'recvmmsg'.")
       .def(pyb::init<const std::string &, const std::string &, std::uint16_t, std::uint16_t,
-                     std::uint32_t, bool, bool, std::uint32_t, std::uint32_t>(),
+                     std::uint32_t, bool, bool, std::uint32_t, std::uint32_t, std::vector<int>,
+                     std::uint32_t, std::uint32_t>(),
            pyb::arg("backend") = "auto", pyb::arg("ifname") = "", pyb::arg("port_lo") = 16384,
            pyb::arg("port_hi") = 32767, pyb::arg("shards") = 0, pyb::arg("busy_poll") = false,
-           pyb::arg("pin") = true, pyb::arg("max_calls") = 16384, pyb::arg("handoff_depth") = 4096)
+           pyb::arg("pin") = true, pyb::arg("max_calls") = 16384, pyb::arg("handoff_depth") = 4096,
+           pyb::arg("cpus") = std::vector<int>{}, pyb::arg("xsk_rx_frames") = 0,
+           pyb::arg("xsk_tx_frames") = 0)
       .def_property_readonly("backend", [](PyEngine &e) { return std::string(e.get().backend_name()); })
       .def_property_readonly("fallback_reason", [](PyEngine &e) { return e.get().fallback_reason(); })
       .def_property_readonly("xdp_mode", [](PyEngine &e) { return e.get().xdp_mode(); })

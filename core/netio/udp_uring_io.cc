@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 #include "netio/socket_util.h"
@@ -41,6 +42,11 @@ constexpr std::uint32_t kCtrlLen = static_cast<std::uint32_t>(kPktinfoSpace);
 static_assert(sizeof(io_uring_recvmsg_out) + kNameLen + kCtrlLen == UdpUringIo::kRxHeadroom);
 static_assert(kNameLen >= sizeof(sockaddr_in6));
 
+// Room in the CQ beyond one CQE per buffer and per TX slot: the final CQEs of multishots that
+// end together when the ring runs dry (one per armed socket) and cancels. Beyond it the kernel
+// queues CQEs on its overflow list; only if that allocation fails is a CQE lost (counted).
+constexpr std::uint32_t kCqSpare = 4096;
+
 std::size_t page_round(std::size_t n) {
   const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   return (n + page - 1) / page * page;
@@ -67,6 +73,7 @@ class UringIo final : public UdpUringIo {
   void wait(int timeout_ms) noexcept override;
   IoStats stats() const noexcept override { return stats_; }
   std::uint64_t nobuf_events() const noexcept override { return nobuf_; }
+  std::uint64_t cq_overflows() const noexcept override { return cq_lost_; }
 
  private:
   enum class PortState : std::uint8_t { kFree, kOpen, kClosing };
@@ -128,7 +135,7 @@ class UringIo final : public UdpUringIo {
   std::vector<Port> ports_;
   std::vector<std::uint32_t> free_ports_;
   detail::PortTable table_;
-  std::vector<std::uint32_t> rearm_;
+  std::deque<std::uint32_t> rearm_;  // FIFO: every waiting socket gets its turn
   std::vector<std::uint32_t> uncancelled_;
 
   std::vector<RxPacket> pending_;  // reaped, not yet handed out; each holds a distinct buffer
@@ -149,6 +156,8 @@ class UringIo final : public UdpUringIo {
   bool shutting_down_ = false;
   IoStats stats_;
   std::uint64_t nobuf_ = 0;
+  std::uint64_t cq_lost_ = 0;   // completions the kernel dropped (cq.koverflow)
+  unsigned koverflow_seen_ = 0;
 };
 
 std::string UringIo::init() {
@@ -171,7 +180,7 @@ std::string UringIo::init() {
   // CQE peek notice pending work and enter the kernel to run it. Both need 5.19: retry without.
   io_uring_params p{};
   p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-  p.cq_entries = std::max(2 * c.sq_entries, c.buffers + c.tx_slots + 64);
+  p.cq_entries = std::min(65536u, std::max(2 * c.sq_entries, c.buffers + c.tx_slots + kCqSpare));
   int r = io_uring_queue_init_params(c.sq_entries, &ring_, &p);
   if (r == -EINVAL) {
     const unsigned cq = p.cq_entries;
@@ -366,25 +375,34 @@ bool UringIo::arm(std::uint32_t slot) noexcept {
   return true;
 }
 
-// Preps SQEs for sockets whose multishot ended, once the ring has buffers again (arming with
-// an empty ring would only bounce back -ENOBUFS).
+// Preps SQEs for sockets whose multishot ended, oldest first, at most one per two free buffers.
+// Arming more sockets than there are buffers only bounces -ENOBUFS back (one SQE and one CQE
+// each, every burst); with a backlog on 1000+ sockets that churn starved the shard and, since
+// the re-arm order was the same every time, the same tail of sockets never got a buffer and
+// their datagrams sat in the socket queues until the call was over. FIFO + the budget make
+// every socket's wait bounded by (sockets ahead of it) / (buffers released per burst).
 void UringIo::arm_waiting() noexcept {
-  if (rearm_.empty() || ring_free_ == 0 || shutting_down_) return;
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < rearm_.size(); ++i) {
-    const std::uint32_t slot = rearm_[i];
+  if (shutting_down_ || rearm_.empty()) return;
+  // Wait for a batch of buffers (or enough for every waiting socket) so that a socket is not
+  // re-armed for each single buffer given back while the ring is nearly dry.
+  const std::size_t batch = std::min<std::size_t>(std::max(cfg_.buffers / 4, 1u), rearm_.size());
+  if (ring_free_ < batch) return;
+  // A socket waiting here ended on ENOBUFS, so it has at least one datagram queued and usually
+  // more: budgeting two buffers per socket bounces fewer arms than one each.
+  std::uint32_t budget = std::max(ring_free_ / 2, 1u);
+  while (!rearm_.empty() && budget > 0) {
+    const std::uint32_t slot = rearm_.front();
     Port &p = ports_[slot];
     if (p.state != PortState::kOpen || p.armed) {
       p.want_arm = false;
+      rearm_.pop_front();
       continue;
     }
-    if (arm(slot)) {
-      p.want_arm = false;
-    } else {
-      rearm_[kept++] = slot;  // SQ full even after a submit: try again next time
-    }
+    if (!arm(slot)) return;  // SQ full even after a submit: it stays first in line
+    p.want_arm = false;
+    rearm_.pop_front();
+    --budget;
   }
-  rearm_.resize(kept);
 }
 
 void UringIo::service() noexcept {
@@ -474,6 +492,15 @@ void UringIo::close_port(const Endpoint &local) {
 }
 
 void UringIo::reap() noexcept {
+  // A lost completion may have been a datagram (its buffer is gone with it) or a multishot's
+  // end (that socket would wait for a re-arm that never comes): never silent.
+  const unsigned kof = IO_URING_READ_ONCE(*ring_.cq.koverflow);
+  if (kof != koverflow_seen_) {
+    const unsigned lost = kof - koverflow_seen_;
+    koverflow_seen_ = kof;
+    cq_lost_ += lost;
+    stats_.rx_dropped += lost;
+  }
   for (;;) {
     const unsigned n =
         io_uring_peek_batch_cqe(&ring_, cqes_.data(), static_cast<unsigned>(cqes_.size()));

@@ -9,8 +9,14 @@
  *     dropped and counted in rx_dropped. rx_burst() reaps CQEs without a syscall (unless the
  *     kernel has deferred task work) and lends the buffers: RxPacket::handle is the buffer id,
  *     and rx_release() puts it back on the ring. A multishot that ends (no IORING_CQE_F_MORE) is
- *     re-armed; one that ended because the ring was empty (-ENOBUFS) is re-armed once buffers
- *     are back. The kernel does not consume a datagram it has no buffer for: it waits in the
+ *     re-armed; one that ended because the ring was empty (-ENOBUFS) waits in a FIFO and is
+ *     re-armed once a batch of buffers (a quarter of the ring) is back, at most one socket per
+ *     two free buffers, oldest first: with 1000+ sockets, re-arming every waiting socket on every
+ *     release bounced most of them straight back with -ENOBUFS, the churn kept the shard from
+ *     catching up, and the same tail of sockets never got a buffer. A re-arm that finds the SQ
+ *     full stays first in line (never lost). The CQ has room for every buffer, TX slot and
+ *     4096 multishot ends; a completion the kernel still drops is counted (cq_overflows(),
+ *     rx_dropped). The kernel does not consume a datagram it has no buffer for: it waits in the
  *     socket's queue and arrives after re-arming (so ENOBUFS is counted in nobuf_events(), not
  *     rx_dropped; only the socket buffer overflowing loses packets, in the kernel's counters).
  *   - TX: tx_burst() copies each payload into a preallocated TX slot and queues a sendmsg SQE
@@ -47,7 +53,8 @@ namespace clutchcall::netio {
 struct UringConfig {
   std::uint32_t shard = 0;            // reported as RxPacket::queue
   std::uint32_t sq_entries = 256;     // SQ size (the CQ is sized for buffers + TX slots)
-  std::uint32_t buffers = 1024;       // provided-buffer ring entries, a power of two <= 32768
+  std::uint32_t buffers = 4096;       // provided-buffer ring entries, a power of two <= 32768
+                                      // (8 MiB: ~2 per socket at 2000 call legs a shard)
   std::uint32_t buffer_size = 2048;   // bytes per RX buffer, headroom included
   std::uint16_t buffer_group = 0;     // buffer group id (one ring per instance)
   std::uint32_t tx_slots = 256;       // TX packets in flight
@@ -68,6 +75,9 @@ class UdpUringIo : public PacketIo {
 
   /* Times a multishot recvmsg stopped because the buffer ring was empty (-ENOBUFS). */
   virtual std::uint64_t nobuf_events() const noexcept = 0;
+  /* Completions the kernel dropped because the CQ and its overflow list were full; each is
+   * also counted in rx_dropped. Zero unless the kernel could not allocate. */
+  virtual std::uint64_t cq_overflows() const noexcept = 0;
 
  protected:
   UdpUringIo() = default;

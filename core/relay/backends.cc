@@ -7,6 +7,7 @@
 #include "netio/udp_mmsg_io.h"
 #include "netio/udp_uring_io.h"
 #include "xdp/xdp_program.h"
+#include "xdp/xsk_group.h"
 #include "xdp/xsk_io.h"
 
 namespace clutchcall::relay {
@@ -40,21 +41,33 @@ bool make_xdp(const EngineConfig &cfg, std::uint32_t shards, BackendSet *out, st
   pc.port_hi = cfg.port_hi;
   std::shared_ptr<xdp::XdpProgram> prog = xdp::XdpProgram::attach(cfg.ifname, pc, why);
   if (!prog) return false;
-  // An XSK receives only from its own queue: one shard per queue, at most.
+  // An XSK receives only from its own queue, so every queue needs one (RTP on a queue without
+  // an XSK goes to the kernel, where nothing listens for it): one shard per queue at most, and
+  // with fewer shards than queues, shard i owns queues i, i + n, i + 2n, ... (an XskGroup).
   const std::uint32_t n = std::min(shards, queues);
-  std::vector<std::unique_ptr<netio::PacketIo>> ios;
+  std::vector<std::vector<std::unique_ptr<xdp::XskIo>>> owned(n);
   std::string mode;
-  for (std::uint32_t q = 0; q < n; ++q) {
+  for (std::uint32_t q = 0; q < queues; ++q) {
     xdp::XskConfig xc;
     xc.ifname = cfg.ifname;
     xc.queue_id = q;
+    if (cfg.xsk_rx_frames != 0) xc.rx_frames = cfg.xsk_rx_frames;
+    if (cfg.xsk_tx_frames != 0) xc.tx_frames = cfg.xsk_tx_frames;
     std::unique_ptr<xdp::XskIo> io = xdp::XskIo::create(xc, *prog, why);
     if (!io) {
       *why = "XSK on " + cfg.ifname + " queue " + std::to_string(q) + ": " + *why;
-      return false;  // the ones made so far unregister themselves as `ios` goes away
+      return false;  // the ones made so far unregister themselves as `owned` goes away
     }
     if (q == 0) mode = std::string(xdp::XdpProgram::mode_name(prog->mode())) + " XDP, " + xdp::XskIo::bind_mode_name(io->bind_mode());
-    ios.push_back(std::move(io));
+    owned[q % n].push_back(std::move(io));
+  }
+  std::vector<std::unique_ptr<netio::PacketIo>> ios;
+  for (auto &socks : owned) {
+    if (socks.size() == 1) {
+      ios.push_back(std::move(socks.front()));
+    } else {
+      ios.push_back(std::make_unique<xdp::XskGroup>(std::move(socks)));
+    }
   }
   out->kind = Backend::af_xdp;
   out->per_shard = std::move(ios);
@@ -110,6 +123,20 @@ bool make_one(Backend kind, const EngineConfig &cfg, std::uint32_t shards, Backe
 }
 
 }  // namespace
+
+void read_backend_stats(const netio::PacketIo &io, ShardStats *out) noexcept {
+  const auto *x = dynamic_cast<const xdp::XskIo *>(&io);
+  const auto *g = dynamic_cast<const xdp::XskGroup *>(&io);
+  if (x != nullptr || g != nullptr) {
+    const xdp::XskStats s = x != nullptr ? x->xsk_stats() : g->xsk_stats();
+    out->io = s.io;
+    out->kernel_rx_dropped = s.kernel_rx_dropped;
+    out->kernel_rx_ring_full = s.kernel_rx_ring_full;
+    out->kernel_fill_ring_empty = s.kernel_rx_fill_ring_empty;
+    return;
+  }
+  out->io = io.stats();
+}
 
 bool make_backends(const EngineConfig &cfg, std::uint32_t shards, BackendSet *out,
                    std::string *why) {

@@ -25,6 +25,10 @@ struct BackendSet {
 bool make_backends(const EngineConfig &cfg, std::uint32_t shards, BackendSet *out,
                    std::string *why);
 
+/* The backend's counters into out->io, and for AF_XDP the kernel's (out->kernel_*), from one
+ * XDP_STATISTICS read. */
+void read_backend_stats(const netio::PacketIo &io, ShardStats *out) noexcept;
+
 }  // namespace clutchcall::relay
 
 #endif  // CLUTCHCALL_CORE_RELAY_BACKENDS_H

@@ -67,6 +67,59 @@ struct HandoffHeader {
 };
 constexpr std::size_t kMaxHandoffPayload = kFragMtu - sizeof(HandoffHeader);
 
+// The calling thread's CPU affinity mask, in increasing order.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> out;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
+  for (std::size_t c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) out.push_back(static_cast<int>(c));
+  return out;
+}
+
+// "0-3,6" for error messages.
+std::string cpu_list(const std::vector<int> &cpus) {
+  std::string out;
+  for (std::size_t i = 0; i < cpus.size();) {
+    std::size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(cpus[i]);
+    if (j > i) out += '-' + std::to_string(cpus[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// The CPUs the shards are pinned to (EngineConfig::cpus resolved), or why the list is refused.
+std::string resolve_cpus(const EngineConfig &cfg, std::vector<int> *out) {
+  const std::vector<int> allowed = allowed_cpus();
+  if (!cfg.pin) {
+    if (!cfg.cpus.empty()) return "cpus given but pin is off";
+    *out = allowed;
+    return {};
+  }
+  if (cfg.cpus.empty()) {
+    if (allowed.empty()) return "cannot read this process's CPU affinity mask";
+    *out = allowed;
+    return {};
+  }
+  for (std::size_t i = 0; i < cfg.cpus.size(); ++i) {
+    const int c = cfg.cpus[i];
+    if (!std::binary_search(allowed.begin(), allowed.end(), c)) {
+      return "cpu " + std::to_string(c) + " is not in this process's CPU affinity mask (" +
+             cpu_list(allowed) + ")";
+    }
+    if (std::find(cfg.cpus.begin(), cfg.cpus.begin() + static_cast<std::ptrdiff_t>(i), c) !=
+        cfg.cpus.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return "cpu " + std::to_string(c) + " is listed twice in cpus";
+    }
+  }
+  *out = cfg.cpus;
+  return {};
+}
+
 // Port table value: 0 = free, else slot * 2 + leg + 1.
 constexpr std::uint32_t port_entry(std::uint32_t slot, int leg) noexcept {
   return slot * 2 + static_cast<std::uint32_t>(leg) + 1;
@@ -142,6 +195,19 @@ class Shard final : public Sender {
   }
 
   void start() { thread_ = std::thread([this] { run(); }); }
+  // From the control thread, right after start(), so shard_stats() shows it from the outset.
+  std::string pin(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(static_cast<std::size_t>(cpu), &set);
+    const int rc = pthread_setaffinity_np(thread_.native_handle(), sizeof(set), &set);
+    if (rc != 0) {
+      return "cannot pin shard " + std::to_string(index_) + " to cpu " + std::to_string(cpu) +
+             ": " + std::strerror(rc);
+    }
+    cpu_.store(cpu, std::memory_order_relaxed);
+    return {};
+  }
   void join() {
     if (thread_.joinable()) thread_.join();
   }
@@ -207,7 +273,10 @@ class Shard final : public Sender {
     s.loops = r(loops_);
     s.idle_waits = r(idle_waits_);
     std::lock_guard<std::mutex> lock(io_stats_mu_);
-    s.io = io_stats_;
+    s.io = io_stats_.io;
+    s.kernel_rx_dropped = io_stats_.kernel_rx_dropped;
+    s.kernel_rx_ring_full = io_stats_.kernel_rx_ring_full;
+    s.kernel_fill_ring_empty = io_stats_.kernel_fill_ring_empty;
     return s;
   }
 
@@ -228,7 +297,6 @@ class Shard final : public Sender {
 
  private:
   void run() {
-    if (eng_.cfg.pin) pin();
     const bool busy = eng_.cfg.busy_poll;
     std::uint64_t loops = 0;
     while (eng_.running.load(std::memory_order_acquire)) {
@@ -259,21 +327,10 @@ class Shard final : public Sender {
     for (auto &c : last) c();  // nobody waits forever on a stopped shard
   }
 
-  void pin() {
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cpus <= 0) return;
-    const std::size_t cpu = index_ % static_cast<std::size_t>(cpus);
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0) {
-      cpu_.store(static_cast<int>(cpu), std::memory_order_relaxed);
-    }
-  }
-
   void publish_io_stats(std::uint64_t loops) {
     loops_.store(loops, std::memory_order_relaxed);
-    const netio::IoStats s = io_->stats();
+    ShardStats s;
+    read_backend_stats(*io_, &s);
     std::lock_guard<std::mutex> lock(io_stats_mu_);
     io_stats_ = s;
   }
@@ -449,7 +506,7 @@ class Shard final : public Sender {
       tx_dropped_{0}, unknown_port_{0}, handoff_out_{0}, handoff_in_{0}, handoff_refused_{0},
       ring_overruns_{0}, ring_lost_{0}, loops_{0}, idle_waits_{0};
   mutable std::mutex io_stats_mu_;  // the backend's stats are copied out every 256 loops
-  netio::IoStats io_stats_{};
+  ShardStats io_stats_{};  // only io and kernel_* are used
 };
 
 void Engine::Impl::stop() noexcept {
@@ -473,11 +530,10 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig &config, std::string *w
                 std::to_string(config.port_hi));
   }
   if (config.max_calls == 0 || config.max_calls > (1u << 24)) return fail("max_calls must be 1..16777216");
+  std::vector<int> cpus;
+  if (std::string err = resolve_cpus(config, &cpus); !err.empty()) return fail(err);
   std::uint32_t shards = config.shards;
-  if (shards == 0) {
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    shards = cpus > 0 ? static_cast<std::uint32_t>(cpus) : 1;
-  }
+  if (shards == 0) shards = cpus.empty() ? 1 : static_cast<std::uint32_t>(std::min<std::size_t>(cpus.size(), 64));
   if (shards > 64) return fail("at most 64 shards");
 
   auto impl = std::make_unique<Impl>();
@@ -504,6 +560,14 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig &config, std::string *w
   }
   for (auto &s : impl->shards) s->connect();
   for (auto &s : impl->shards) s->start();
+  if (config.pin) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (std::string perr = impl->shards[i]->pin(cpus[i % cpus.size()]); !perr.empty()) {
+        impl->stop();
+        return fail(perr);
+      }
+    }
+  }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

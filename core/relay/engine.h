@@ -4,8 +4,10 @@
  * Steering. A call belongs to one shard, chosen at add_call (the least loaded). How its packets
  * reach that shard depends on the backend:
  *   - AF_XDP: an XSK only receives from the RX queue it is bound to, and the NIC (RSS) or veth
- *     picks the queue by flow hash, which the engine does not control. Shard i binds queue i;
- *     a packet that lands on a shard that does not own its call is handed to the owner in
+ *     picks the queue by flow hash, which the engine does not control. Every queue gets an XSK
+ *     (RTP on a queue without one would go to the kernel and be lost): shard i binds queues
+ *     i, i + shards, ... (xdp/xsk_group.h when it owns more than one; never more shards than
+ *     queues); a packet that lands on a shard that does not own its call is handed to the owner in
  *     software, over a per-pair SPSC ring (ring/). NIC flow rules (ethtool -N) can steer a
  *     call's ports to its owner's queue and make the hand-off rare, but are not required, and
  *     veth has none, so hand-off is the mechanism that makes it correct everywhere.
@@ -45,10 +47,20 @@ struct EngineConfig {
   std::string ifname;                 // AF_XDP: the interface to attach to
   std::uint16_t port_lo = 16384;      // RTP port range (AF_XDP classifier; add_call checks it)
   std::uint16_t port_hi = 32767;
-  std::uint32_t shards = 0;           // 0: one per online CPU (AF_XDP: at most the RX queues)
+  std::uint32_t shards = 0;           // 0: one per CPU in `cpus` (AF_XDP: at most the RX queues)
   Backend backend = Backend::automatic;
   bool busy_poll = false;             // spin instead of waiting in the backend when idle
-  bool pin = true;                    // pin shard i to CPU i % online CPUs
+  bool pin = true;                    // pin shard i to cpus[i % cpus.size()]
+  /* The CPUs to pin the shards to, in shard order. Empty: the CPUs of the calling process's
+   * affinity mask (sched_getaffinity), in increasing order. Each must be in that mask and
+   * listed once; a non-empty list needs pin = true. start() refuses anything else, by name. */
+  std::vector<int> cpus;
+  /* AF_XDP, per RX queue: UMEM frames for RX (= fill and RX ring size) and TX (= TX and
+   * completion ring size), powers of two in 64..262144; 0: XskConfig's defaults (8192 RX +
+   * 4096 TX x 2 KiB = 24 MiB per queue). The RX pool is what absorbs a shard that is not
+   * running; when it runs out the kernel drops (ShardStats::kernel_*). */
+  std::uint32_t xsk_rx_frames = 0;
+  std::uint32_t xsk_tx_frames = 0;
   std::uint32_t max_calls = 16384;
   std::uint32_t handoff_depth = 4096; // frags per shard-to-shard ring (power of two)
   int idle_wait_us = 200;             // longest wait in the backend when idle (bounds hand-off delay)
@@ -74,7 +86,10 @@ struct ShardStats {
   std::uint64_t handoff_refused = 0;  // too large for a ring frag
   std::uint64_t ring_overruns = 0, ring_lost = 0;
   std::uint64_t loops = 0, idle_waits = 0;
-  netio::IoStats io{};
+  netio::IoStats io{};                // AF_XDP: io.rx_dropped includes the kernel's drops below
+  /* AF_XDP only (0 otherwise), the XSK's XDP_STATISTICS: dropped for want of a fill-ring frame
+   * (copy mode), for want of RX-ring space, and times the kernel found the fill ring empty. */
+  std::uint64_t kernel_rx_dropped = 0, kernel_rx_ring_full = 0, kernel_fill_ring_empty = 0;
 };
 
 class Engine {

@@ -2,7 +2,9 @@
 // byte for byte, TRANSCODE through jitter buffer + transcoder, latching, counters, control-plane
 // errors. The same engine runs over real backends in tests/fastpath (veth + netns).
 #include <gtest/gtest.h>
+#include <sched.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -30,6 +32,7 @@ struct Wire {
   std::vector<std::deque<std::pair<netio::RxPacket, Bytes>>> inbox;
   std::vector<Sent> outbox;
   std::vector<std::vector<netio::Endpoint>> open;  // per shard
+  std::atomic<int> cpu_seen[4] = {-1, -1, -1, -1};  // per shard: the CPU its last rx_burst ran on
 
   void inject(std::uint32_t shard, const netio::Endpoint &from, const netio::Endpoint &to, Bytes data) {
     std::lock_guard<std::mutex> lock(mu);
@@ -64,6 +67,7 @@ class MemoryIo final : public netio::PacketIo {
     v.erase(std::remove(v.begin(), v.end(), local), v.end());
   }
   std::size_t rx_burst(netio::RxPacket *out, std::size_t max) noexcept override {
+    if (shard_ < 4) w_.cpu_seen[shard_].store(sched_getcpu(), std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(w_.mu);
     held_.clear();
     auto &q = w_.inbox[shard_];
@@ -388,6 +392,111 @@ TEST(Relay, HandOffRingOverrunIsCountedNotFatal) {
               static_cast<unsigned long long>(fin.legs[0].handoff_in),
               static_cast<unsigned long long>(s[st.shard].ring_lost),
               static_cast<unsigned long long>(s[st.shard].ring_overruns));
+}
+
+std::vector<int> affinity() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> out;
+  EXPECT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+  for (std::size_t c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) out.push_back(static_cast<int>(c));
+  return out;
+}
+
+EngineConfig memory_config(Wire &wire, std::uint32_t shards) {
+  wire.inbox.resize(shards);
+  wire.open.resize(shards);
+  EngineConfig cfg;
+  cfg.backend = Backend::custom;
+  cfg.shards = shards;
+  cfg.port_lo = 20000;
+  cfg.port_hi = 20999;
+  cfg.max_calls = 8;
+  cfg.io_factory = [&wire](std::uint32_t shard, std::string *) {
+    return std::make_unique<MemoryIo>(wire, shard);
+  };
+  return cfg;
+}
+
+TEST(Relay, ShardsRunOnTheListedCpus) {
+  const std::vector<int> allowed = affinity();
+  ASSERT_FALSE(allowed.empty());
+  // Reversed, so shard 0 is not on the first CPU (when there are two or more).
+  std::vector<int> cpus(allowed.rbegin(), allowed.rend());
+  if (cpus.size() > 4) cpus.resize(4);
+  Wire wire;
+  EngineConfig cfg = memory_config(wire, static_cast<std::uint32_t>(cpus.size()));
+  cfg.cpus = cpus;
+  std::string why;
+  auto engine = Engine::start(cfg, &why);
+  ASSERT_TRUE(engine) << why;
+  const auto st = engine->shard_stats();
+  ASSERT_EQ(st.size(), cpus.size());
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    EXPECT_EQ(st[i].cpu, cpus[i]) << "shard " << i;
+    // The thread really runs there: its backend sees that CPU.
+    ASSERT_TRUE(eventually([&] {
+      return wire.cpu_seen[i].load(std::memory_order_relaxed) == cpus[i];
+    })) << "shard " << i << " ran on cpu " << wire.cpu_seen[i].load() << ", not " << cpus[i];
+  }
+}
+
+TEST(Relay, DefaultCpusAreTheAffinityMaskAndWrap) {
+  const std::vector<int> allowed = affinity();
+  ASSERT_FALSE(allowed.empty());
+  Wire wire;
+  const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(allowed.size() + 1, 4));
+  EngineConfig cfg = memory_config(wire, n);
+  std::string why;
+  auto engine = Engine::start(cfg, &why);
+  ASSERT_TRUE(engine) << why;
+  const auto st = engine->shard_stats();
+  ASSERT_EQ(st.size(), n);
+  for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(st[i].cpu, allowed[i % allowed.size()]) << i;
+  // shards = 0: one per CPU of the mask.
+  Wire wire0;
+  EngineConfig cfg0 = memory_config(wire0, static_cast<std::uint32_t>(allowed.size()));
+  cfg0.shards = 0;
+  cfg0.pin = false;
+  auto e0 = Engine::start(cfg0, &why);
+  ASSERT_TRUE(e0) << why;
+  EXPECT_EQ(e0->shard_count(), std::min<std::size_t>(allowed.size(), 64));
+  for (const ShardStats &s : e0->shard_stats()) EXPECT_EQ(s.cpu, -1);
+}
+
+TEST(Relay, CpusOutsideTheMaskAreRefused) {
+  const std::vector<int> allowed = affinity();
+  ASSERT_FALSE(allowed.empty());
+  std::string mask;
+  {
+    // The same "0-3,6" form the engine uses.
+    for (std::size_t i = 0; i < allowed.size();) {
+      std::size_t j = i;
+      while (j + 1 < allowed.size() && allowed[j + 1] == allowed[j] + 1) ++j;
+      mask += (mask.empty() ? "" : ",") + std::to_string(allowed[i]) +
+              (j > i ? "-" + std::to_string(allowed[j]) : "");
+      i = j + 1;
+    }
+  }
+  const int outside = allowed.back() + 1;
+  Wire wire;
+  EngineConfig cfg = memory_config(wire, 1);
+  std::string why;
+  cfg.cpus = {outside};
+  EXPECT_FALSE(Engine::start(cfg, &why));
+  EXPECT_EQ(why, "cpu " + std::to_string(outside) + " is not in this process's CPU affinity mask (" +
+                     mask + ")");
+  cfg.cpus = {-1};
+  EXPECT_FALSE(Engine::start(cfg, &why));
+  EXPECT_EQ(why, "cpu -1 is not in this process's CPU affinity mask (" + mask + ")");
+  cfg.cpus = {allowed[0], allowed[0]};
+  EXPECT_FALSE(Engine::start(cfg, &why));
+  EXPECT_EQ(why, "cpu " + std::to_string(allowed[0]) + " is listed twice in cpus");
+  cfg.cpus = {allowed[0]};
+  cfg.pin = false;
+  EXPECT_FALSE(Engine::start(cfg, &why));
+  EXPECT_EQ(why, "cpus given but pin is off");
 }
 
 }  // namespace

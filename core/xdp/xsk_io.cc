@@ -9,8 +9,11 @@
 #include <unistd.h>
 #include <xdp/xsk.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "xdp/frame.h"
 
@@ -39,6 +42,8 @@ std::string interface_mac(const std::string &ifname, Mac *mac) {
 }
 
 constexpr std::size_t kTxChunk = 64;
+constexpr std::uint32_t kMinFrames = 64;
+constexpr std::uint32_t kMaxFrames = 1u << 18;
 
 }  // namespace
 
@@ -57,8 +62,14 @@ std::unique_ptr<XskIo> XskIo::create(const XskConfig &cfg, XdpProgram &prog, std
     if (why) *why = std::move(r);
     return nullptr;
   };
-  if (!power_of_two(cfg.frame_count) || cfg.frame_count < 4)
-    return fail("frame_count must be a power of two >= 4");
+  for (const auto &[name, v] : {std::pair<const char *, std::uint32_t>{"rx_frames", cfg.rx_frames},
+                                {"tx_frames", cfg.tx_frames}}) {
+    if (!power_of_two(v) || v < kMinFrames || v > kMaxFrames)
+      return fail(std::string(name) + " must be a power of two in " + std::to_string(kMinFrames) +
+                  ".." + std::to_string(kMaxFrames) + " (got " + std::to_string(v) + ")");
+  }
+  if (cfg.busy_retry_ms < 0 || cfg.busy_retry_ms > 60000)
+    return fail("busy_retry_ms must be 0..60000");
   if (cfg.frame_size != 2048 && cfg.frame_size != 4096)
     return fail("frame_size must be 2048 or 4096");
   const unsigned idx = ::if_nametoindex(cfg.ifname.c_str());
@@ -76,9 +87,9 @@ std::unique_ptr<XskIo> XskIo::create(const XskConfig &cfg, XdpProgram &prog, std
 }
 
 std::string XskIo::setup(std::string *) {
-  rx_frames_ = cfg_.frame_count / 2;
-  tx_frames_ = cfg_.frame_count / 2;
-  umem_bytes_ = static_cast<std::size_t>(cfg_.frame_count) * cfg_.frame_size;
+  rx_frames_ = cfg_.rx_frames;
+  tx_frames_ = cfg_.tx_frames;
+  umem_bytes_ = (static_cast<std::size_t>(rx_frames_) + tx_frames_) * cfg_.frame_size;
   void *area = ::mmap(nullptr, umem_bytes_, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (area == MAP_FAILED) return "cannot map the UMEM: " + errname(errno);
@@ -92,40 +103,62 @@ std::string XskIo::setup(std::string *) {
   if (cfg_.bind != XskConfig::Bind::copy) tries.push_back({BindMode::zerocopy, XDP_ZEROCOPY});
   if (cfg_.bind != XskConfig::Bind::zerocopy) tries.push_back({BindMode::copy, XDP_COPY});
 
+  // EBUSY: the queue still has the UMEM of an XSK that was just closed (the kernel releases it
+  // from a deferred work item). Transient, so retried with backoff until the deadline; any other
+  // error is final for that bind mode.
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline = start + std::chrono::milliseconds(cfg_.busy_retry_ms);
+  auto backoff = std::chrono::milliseconds(2);
   std::string reasons;
   for (const Try &t : tries) {
-    xsk_umem_config ucfg{};
-    ucfg.fill_size = rx_frames_;
-    ucfg.comp_size = tx_frames_;
-    ucfg.frame_size = cfg_.frame_size;
-    ucfg.frame_headroom = 0;
-    ucfg.flags = 0;
-    *rings_ = Rings{};
-    int rc = xsk_umem__create(&umem_, umem_area_, umem_bytes_, &rings_->fill, &rings_->comp,
-                              &ucfg);
-    if (rc != 0) {
+    int rc = 0;
+    for (;;) {
+      xsk_umem_config ucfg{};
+      ucfg.fill_size = rx_frames_;
+      ucfg.comp_size = tx_frames_;
+      ucfg.frame_size = cfg_.frame_size;
+      ucfg.frame_headroom = 0;
+      ucfg.flags = 0;
+      *rings_ = Rings{};
+      rc = xsk_umem__create(&umem_, umem_area_, umem_bytes_, &rings_->fill, &rings_->comp,
+                            &ucfg);
+      if (rc != 0) {
+        umem_ = nullptr;
+        return "cannot register the UMEM: " + errname(rc);
+      }
+      xsk_socket_config scfg{};
+      scfg.rx_size = rx_frames_;
+      scfg.tx_size = tx_frames_;
+      scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+      scfg.xdp_flags = 0;
+      scfg.bind_flags = static_cast<std::uint16_t>(XDP_USE_NEED_WAKEUP | t.flag);
+      rc = xsk_socket__create(&xsk_, cfg_.ifname.c_str(), cfg_.queue_id, umem_, &rings_->rx,
+                              &rings_->tx, &scfg);
+      if (rc == 0) break;
+      xsk_ = nullptr;
+      // A failed bind leaves the UMEM's rings tied to its socket: start again from scratch.
+      xsk_umem__delete(umem_);
       umem_ = nullptr;
-      return "cannot register the UMEM: " + errname(rc);
+      if (rc != -EBUSY || Clock::now() + backoff > deadline) break;
+      std::this_thread::sleep_for(backoff);
+      ++bind_retries_;
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
     }
-    xsk_socket_config scfg{};
-    scfg.rx_size = rx_frames_;
-    scfg.tx_size = tx_frames_;
-    scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
-    scfg.xdp_flags = 0;
-    scfg.bind_flags = static_cast<std::uint16_t>(XDP_USE_NEED_WAKEUP | t.flag);
-    rc = xsk_socket__create(&xsk_, cfg_.ifname.c_str(), cfg_.queue_id, umem_, &rings_->rx,
-                            &rings_->tx, &scfg);
     if (rc == 0) {
       bind_mode_ = t.mode;
       break;
     }
-    xsk_ = nullptr;
     if (!reasons.empty()) reasons += "; ";
     reasons += std::string("kernel refused ") + bind_mode_name(t.mode) + " XSK bind on " +
                cfg_.ifname + " queue " + std::to_string(cfg_.queue_id) + ": " + errname(rc);
-    // A failed bind leaves the UMEM's rings tied to its socket: start again from scratch.
-    xsk_umem__delete(umem_);
-    umem_ = nullptr;
+    if (rc == -EBUSY) {
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+      reasons += " (still busy after " + std::to_string(bind_retries_) + " retries over " +
+                 std::to_string(waited) +
+                 " ms: another XSK holds the queue, or the kernel has not freed a closed one)";
+    }
   }
   if (!xsk_) return reasons;
 
@@ -371,7 +404,13 @@ void XskIo::wait(int timeout_ms) noexcept {
   (void)::poll(&p, 1, timeout_ms);
 }
 
-netio::IoStats XskIo::stats() const noexcept {
+bool XskIo::kernel_stats(::xdp_statistics *out) const noexcept {
+  socklen_t len = sizeof(*out);
+  return xsk_ && ::getsockopt(xsk_socket__fd(xsk_), SOL_XDP, XDP_STATISTICS, out, &len) == 0 &&
+         len == sizeof(*out);
+}
+
+netio::IoStats XskIo::own_stats() const noexcept {
   netio::IoStats s;
   s.rx_packets = rx_packets_.get();
   s.rx_bytes = rx_bytes_.get();
@@ -380,25 +419,34 @@ netio::IoStats XskIo::stats() const noexcept {
   s.rx_dropped = rx_dropped_.get();
   s.tx_dropped = tx_dropped_.get();
   s.wakeups = wakeups_.get();
+  // The kernel's drops for want of a fill-ring frame or RX-ring slot are ours too.
+  return s;
+}
+
+netio::IoStats XskIo::stats() const noexcept {
+  netio::IoStats s = own_stats();
+  // The kernel's drops for want of a fill-ring frame or RX-ring slot are ours too.
+  xdp_statistics ks{};
+  if (kernel_stats(&ks)) s.rx_dropped += ks.rx_dropped + ks.rx_ring_full;
   return s;
 }
 
 XskStats XskIo::xsk_stats() const noexcept {
   XskStats s;
-  s.io = stats();
+  s.io = own_stats();
   s.rx_invalid = rx_invalid_.get();
   s.tx_no_neighbour = tx_no_neighbour_.get();
   s.tx_no_frame = tx_no_frame_.get();
   s.tx_bad_packet = tx_bad_packet_.get();
   xdp_statistics ks{};
-  socklen_t len = sizeof(ks);
-  if (xsk_ && ::getsockopt(xsk_socket__fd(xsk_), SOL_XDP, XDP_STATISTICS, &ks, &len) == 0) {
+  if (kernel_stats(&ks)) {
     s.kernel_rx_dropped = ks.rx_dropped;
     s.kernel_rx_invalid_descs = ks.rx_invalid_descs;
     s.kernel_tx_invalid_descs = ks.tx_invalid_descs;
     s.kernel_rx_ring_full = ks.rx_ring_full;
     s.kernel_rx_fill_ring_empty = ks.rx_fill_ring_empty_descs;
     s.kernel_tx_ring_empty = ks.tx_ring_empty_descs;
+    s.io.rx_dropped += ks.rx_dropped + ks.rx_ring_full;  // as in stats()
   }
   return s;
 }

@@ -1,12 +1,22 @@
 /* XskIo: netio::PacketIo over one AF_XDP socket (XSK) bound to (ifname, queue_id).
  *
  * Invariants:
- *   - One UMEM per XSK: `frame_count` frames of `frame_size` bytes. The first half is the RX
- *     pool (all of it starts in the fill ring; a frame is either in the fill ring, in the
- *     kernel, in the RX ring, or lent to the caller between rx_burst() and rx_release()). The
- *     second half is the TX pool: a free list, refilled from the completion ring. Ring sizes
- *     equal the pool sizes, so a fill reserve for a frame we own and a TX reserve for a free
- *     frame never fail.
+ *   - One UMEM per XSK: `rx_frames` + `tx_frames` frames of `frame_size` bytes. The first
+ *     `rx_frames` are the RX pool (all of it starts in the fill ring; a frame is either in the
+ *     fill ring, in the kernel, in the RX ring, or lent to the caller between rx_burst() and
+ *     rx_release(), which puts it straight back in the fill ring). The rest is the TX pool: a
+ *     free list, refilled from the completion ring on every tx_burst()/flush(). Ring sizes equal
+ *     the pool sizes, so a fill reserve for a frame we own and a TX reserve for a free frame
+ *     never fail, and every RX frame we do not hold is in the fill ring (as full as it can be).
+ *     The relay copies what it keeps (hand-offs, jitter buffer), so no frame is held past
+ *     rx_release().
+ *   - Sizing: the RX pool is what absorbs a receiver that is not running (preempted, busy): at
+ *     1 Mpps, 8192 frames last ~8 ms before the kernel finds the fill ring empty and drops
+ *     (counted in XDP_STATISTICS: kernel_rx_dropped / kernel_rx_fill_ring_empty, and folded
+ *     into IoStats::rx_dropped). Defaults 8192 RX + 4096 TX x 2 KiB = 24 MiB per queue.
+ *   - create() retries a bind that fails with EBUSY (the kernel frees a closed XSK on the same
+ *     queue asynchronously, so restarting at once can find the queue still taken) with a short
+ *     backoff for up to `busy_retry_ms`; other errors are not retried.
  *   - The socket is created with XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD (our classifier is loaded
  *     by XdpProgram) and registered in its XSKMAP for queue_id; the destructor unregisters it
  *     before closing. The XdpProgram must outlive the XskIo.
@@ -39,16 +49,19 @@ struct xsk_umem;
 struct xsk_socket;
 struct xsk_ring_prod;
 struct xsk_ring_cons;
+struct xdp_statistics;
 
 namespace clutchcall::xdp {
 
 struct XskConfig {
   std::string ifname;
   std::uint32_t queue_id = 0;
-  std::uint32_t frame_count = 4096;  // power of two; half RX, half TX
+  std::uint32_t rx_frames = 8192;  // power of two, 64..262144: RX pool, fill and RX ring size
+  std::uint32_t tx_frames = 4096;  // power of two, 64..262144: TX pool, TX and completion ring
   std::uint32_t frame_size = 2048;   // 2048 or 4096
   enum class Bind { automatic, copy, zerocopy } bind = Bind::automatic;
   bool learn_neighbours = true;      // learn(remote ip, remote mac) from received frames
+  int busy_retry_ms = 1000;          // bind EBUSY: retry with backoff for this long (0: never)
 };
 
 struct XskStats {
@@ -57,7 +70,9 @@ struct XskStats {
   std::uint64_t tx_no_neighbour = 0;     // unknown next-hop MAC (part of io.tx_dropped)
   std::uint64_t tx_no_frame = 0;         // TX pool empty (part of io.tx_dropped)
   std::uint64_t tx_bad_packet = 0;       // frame.h refused it (part of io.tx_dropped)
-  // From getsockopt(XDP_STATISTICS): what the kernel dropped before our ring.
+  // From getsockopt(XDP_STATISTICS): what the kernel dropped before our ring. rx_dropped (in
+  // copy mode: no fill-ring frame) and rx_ring_full are also counted in io.rx_dropped;
+  // rx_fill_ring_empty counts the times the kernel found the fill ring empty.
   std::uint64_t kernel_rx_dropped = 0;
   std::uint64_t kernel_rx_invalid_descs = 0;
   std::uint64_t kernel_tx_invalid_descs = 0;
@@ -89,6 +104,8 @@ class XskIo final : public netio::PacketIo {
     return m == BindMode::zerocopy ? "zero-copy" : "copy";
   }
   std::uint32_t queue_id() const noexcept { return cfg_.queue_id; }
+  /* Binds retried because the queue was still busy (EBUSY) when this XSK was created. */
+  std::uint32_t bind_retries() const noexcept { return bind_retries_; }
   int fd() const noexcept;
   int ifindex() const noexcept { return ifindex_; }
   const Mac &mac() const noexcept { return mac_; }
@@ -106,6 +123,8 @@ class XskIo final : public netio::PacketIo {
   void reap_completions() noexcept;
   void fill_addrs(const std::uint64_t *addrs, std::size_t n) noexcept;
   void kick_fill_if_needed() noexcept;
+  bool kernel_stats(::xdp_statistics *out) const noexcept;
+  netio::IoStats own_stats() const noexcept;  // without the kernel's counters
 
   // Single writer (the owner thread), readers anywhere: relaxed load + store, no RMW needed.
   struct Counter {
@@ -134,6 +153,7 @@ class XskIo final : public netio::PacketIo {
   std::uint32_t tx_frames_ = 0;  // TX pool size (also the TX and completion ring sizes)
   std::vector<std::uint64_t> tx_free_;
   std::uint32_t tx_outstanding_ = 0;  // submitted, not completed yet
+  std::uint32_t bind_retries_ = 0;
 
   Counter rx_packets_, rx_bytes_, tx_packets_, tx_bytes_, rx_dropped_, tx_dropped_, wakeups_;
   Counter rx_invalid_, tx_no_neighbour_, tx_no_frame_, tx_bad_packet_;

@@ -23,6 +23,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "xdp/xdp_program.h"
@@ -574,6 +575,102 @@ TEST_F(XskTest, UnknownNeighbourIsDroppedAndCounted) {
   EXPECT_EQ(xsk_[0]->open_port(ep("10.77.0.1", 5)).empty(), false);
   EXPECT_EQ(xsk_[0]->open_port(ep("10.77.0.1", kLo)), "");
   EXPECT_TRUE(xsk_[0]->port_open(kLo));
+}
+
+// Re-creates both queues' XSKs with `cfg` right after closing the old ones (which is when the
+// kernel may still hold the queue: create() retries the EBUSY).
+void recreate(XdpProgram &prog, const std::string &ifname, std::vector<std::unique_ptr<XskIo>> *xsk,
+              XskConfig cfg, std::uint32_t *retries) {
+  xsk->clear();
+  for (std::uint32_t q = 0; q < 2; ++q) {
+    cfg.ifname = ifname;
+    cfg.queue_id = q;
+    std::string why;
+    auto io = XskIo::create(cfg, prog, &why);
+    ASSERT_TRUE(io) << why;
+    *retries += io->bind_retries();
+    xsk->push_back(std::move(io));
+  }
+}
+
+TEST_F(XskTest, BadRingSizesAreRefused) {
+  std::string why;
+  XskConfig c;
+  c.ifname = net_->va();
+  c.queue_id = 1;
+  c.rx_frames = 1000;
+  EXPECT_FALSE(XskIo::create(c, *prog_, &why));
+  EXPECT_EQ(why, "rx_frames must be a power of two in 64..262144 (got 1000)");
+  c.rx_frames = 64;
+  c.tx_frames = 32;
+  EXPECT_FALSE(XskIo::create(c, *prog_, &why));
+  EXPECT_EQ(why, "tx_frames must be a power of two in 64..262144 (got 32)");
+}
+
+TEST_F(XskTest, FillRingStarvationIsCountedAndRecovers) {
+  // 64 RX frames per queue and nobody receiving: one flow (one queue) of 200 packets fills the
+  // RX ring with 64, then the kernel finds the fill ring empty for the other 136 and drops them.
+  XskConfig small;
+  small.rx_frames = 64;
+  small.tx_frames = 64;
+  std::uint32_t retries = 0;
+  recreate(*prog_, net_->va(), &xsk_, small, &retries);
+  if (HasFatalFailure()) return;
+  Sock src(net_->udp_socket(true, ep("10.77.0.2", 0)));
+  ASSERT_GE(src.fd, 0);
+  constexpr int kSent = 200;
+  for (int k = 0; k < kSent; ++k) send_to(src.fd, ep("10.77.0.1", kLo), rtp(77, static_cast<std::uint16_t>(k)));
+  std::uint64_t dropped = 0, io_dropped = 0, fill_empty = 0, ring_full = 0;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    dropped = io_dropped = fill_empty = ring_full = 0;
+    for (auto &io : xsk_) {
+      const XskStats s = io->xsk_stats();
+      dropped += s.kernel_rx_dropped;
+      ring_full += s.kernel_rx_ring_full;
+      fill_empty += s.kernel_rx_fill_ring_empty;
+      io_dropped += s.io.rx_dropped;
+    }
+  } while (dropped + ring_full < kSent - 64 && std::chrono::steady_clock::now() < end);
+  std::printf("[ info ] 200 sent to 64 frames: kernel rx_dropped %llu, rx_ring_full %llu, "
+              "fill_ring_empty %llu\n",
+              static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(ring_full),
+              static_cast<unsigned long long>(fill_empty));
+  EXPECT_EQ(dropped + ring_full, static_cast<std::uint64_t>(kSent - 64));
+  EXPECT_EQ(io_dropped, dropped + ring_full) << "the kernel's drops show in IoStats::rx_dropped";
+  EXPECT_GE(fill_empty, dropped);
+  std::uint64_t io_sum = 0;
+  for (auto &io : xsk_) io_sum += io->stats().rx_dropped;
+  EXPECT_EQ(io_sum, io_dropped);
+  // The first 64 are in the RX ring, in order; releasing them refills the fill ring, and the
+  // next packets arrive again.
+  auto got = receive(64);
+  ASSERT_EQ(got.size(), 64u);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].ssrc, 77u);
+    EXPECT_EQ(got[i].seq, i);
+  }
+  for (int k = 0; k < 10; ++k) send_to(src.fd, ep("10.77.0.1", kLo), rtp(78, static_cast<std::uint16_t>(k)));
+  got = receive(10);
+  ASSERT_EQ(got.size(), 10u);
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].ssrc, 78u);
+}
+
+TEST_F(XskTest, RebindingTheSameQueuesAtOnceWorks) {
+  // Close both XSKs with traffic just received and bind the same queues again at once, five
+  // times: create() waits out the kernel's deferred release (EBUSY) instead of failing.
+  std::uint32_t retries = 0;
+  for (int round = 0; round < 5; ++round) {
+    auto socks = blast(*net_, true, 8, 4, 3000 + static_cast<std::uint32_t>(round) * 10);
+    const auto got = receive(32);
+    ASSERT_EQ(got.size(), 32u) << "round " << round;
+    recreate(*prog_, net_->va(), &xsk_, XskConfig{}, &retries);
+    if (HasFatalFailure()) return;
+  }
+  auto socks = blast(*net_, true, 8, 4, 4000);
+  EXPECT_EQ(receive(32).size(), 32u);
+  std::printf("[ info ] 5 immediate rebinds: %u EBUSY retries\n", retries);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ Skips only where the kernel refuses (not root, no AF_XDP), with the reason print
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -222,3 +223,137 @@ def test_control_plane_errors_are_named(core: ModuleType, net: VethPair, backend
             engine.remove_call(42)
         time.sleep(0.01)
         assert engine.call_ids() == [1]
+
+
+@pytest.mark.parametrize(("queues", "shards"), [(2, 1), (4, 2)])
+def test_af_xdp_with_fewer_shards_than_queues_serves_every_queue(core: ModuleType, request: pytest.FixtureRequest,
+                                                                 queues: int, shards: int) -> None:  # fmt: skip
+    # An XSK receives only from its own queue: with fewer shards than RX queues, each shard owns
+    # several queues (an XskGroup), or the calls hashed to a queue without an XSK would be lost.
+    why = can_make_netns()
+    if why:
+        pytest.skip(why)
+    net = VethPair(queues=queues)
+    request.addfinalizer(net.close)
+    net.open()
+    engine = start_engine(core, "af_xdp", net, shards=shards)
+    with engine:
+        assert engine.backend == "af_xdp" and engine.shard_count == shards and engine.fallback_reason == ""
+        plan = call_plan(net, n_calls=12, count=60)
+        add_calls(core, engine, plan)
+        report = net.run_peer({"calls": plan, "interval_ms": 1.0, "linger_ms": 300})
+        for ci, c in enumerate(plan):
+            sent_a, sent_b = report["sent"][ci]
+            got_a, got_b = report["got"][ci]
+            assert (got_b, got_a) == (sent_a, sent_b), f"call {c['id']}: packets lost or changed"
+        stats = engine.shard_stats()
+        assert sum(s["rx_packets"] for s in stats) == sum(2 * c["count"] for c in plan), stats
+        assert sum(s["handoff_out"] for s in stats) == sum(s["handoff_in"] for s in stats)
+        if shards > 1:
+            assert sum(s["handoff_out"] for s in stats) > 0, stats  # flows do cross shards
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_af_xdp_restarts_at_once_and_relays_after_each(core: ModuleType, request: pytest.FixtureRequest,
+                                                       shards: int) -> None:  # fmt: skip
+    # Stop and start again at once on the same veth queues, with traffic just relayed: the kernel
+    # frees the old XSKs asynchronously, and the engine waits out the EBUSY instead of failing.
+    why = can_make_netns()
+    if why:
+        pytest.skip(why)
+    net = VethPair(queues=shards)
+    request.addfinalizer(net.close)
+    net.open()
+    # Background RTP to ports no call uses, all along (the XSKs are busy when they close, which is
+    # when the kernel is slowest to let the queue go), as fast as one Python loop sends.
+    flood = subprocess.Popen(
+        ["ip", "netns", "exec", net.ns, sys.executable, "-c",
+         "import socket, time\n"
+         "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+         "p = bytes([0x80, 0]) + bytes(170)\n"
+         "while True:\n"
+         f"    for port in range({PORT_HI - 15}, {PORT_HI + 1}):\n"
+         f"        s.sendto(p, ('{net.host_v4}', port))\n"
+         "    time.sleep(0.0001)\n"],
+    )  # fmt: skip
+    request.addfinalizer(flood.kill)
+    for rnd in range(8):
+        engine = start_engine(core, "af_xdp", net, shards=shards)
+        with engine:
+            assert engine.backend == "af_xdp" and engine.fallback_reason == ""
+            plan = call_plan(net, n_calls=2, count=20)
+            add_calls(core, engine, plan)
+            report = net.run_peer({"calls": plan, "interval_ms": 1.0, "linger_ms": 200})
+            for ci, c in enumerate(plan):
+                sent_a, sent_b = report["sent"][ci]
+                got_a, got_b = report["got"][ci]
+                assert (got_b, got_a) == (sent_a, sent_b), f"round {rnd}, call {c['id']}"
+            for s in engine.shard_stats():
+                assert s["kernel_rx_dropped"] == s["kernel_rx_ring_full"] == s["io"]["rx_dropped"] == 0, s
+
+
+def _cpu_list(cpus: list[int]) -> str:
+    parts: list[str] = []
+    i = 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        parts.append(str(cpus[i]) if j == i else f"{cpus[i]}-{cpus[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def _task_ids() -> set[int]:
+    return {int(t) for t in os.listdir("/proc/self/task")}
+
+
+def test_shards_run_on_the_listed_cpus(core: ModuleType) -> None:
+    allowed = sorted(os.sched_getaffinity(0))
+    cpus = list(reversed(allowed))[:4]  # shard 0 not on the first CPU when there are two or more
+    before = _task_ids()
+    with core.relay.Engine(backend="recvmmsg", port_lo=PORT_LO, port_hi=PORT_HI, shards=len(cpus),
+                           cpus=cpus) as engine:  # fmt: skip
+        assert [s["cpu"] for s in engine.shard_stats()] == cpus
+        # The shard threads themselves are pinned there (recvmmsg starts no other thread).
+        pinned = sorted(next(iter(os.sched_getaffinity(t))) for t in _task_ids() - before)
+        assert pinned == sorted(cpus)
+        assert all(len(os.sched_getaffinity(t)) == 1 for t in _task_ids() - before)
+    with core.relay.Engine(backend="recvmmsg", port_lo=PORT_LO, port_hi=PORT_HI) as engine:
+        # Defaults: one shard per CPU of the affinity mask, pinned in order.
+        assert [s["cpu"] for s in engine.shard_stats()] == allowed[:64]
+
+
+def test_cpus_outside_the_mask_are_refused(core: ModuleType) -> None:
+    allowed = sorted(os.sched_getaffinity(0))
+    outside = allowed[-1] + 1
+    mask = _cpu_list(allowed)
+    with pytest.raises(RuntimeError, match=rf"cpu {outside} is not in this process's CPU affinity mask \({mask}\)"):
+        core.relay.Engine(backend="recvmmsg", port_lo=PORT_LO, port_hi=PORT_HI, shards=1, cpus=[outside])
+    with pytest.raises(RuntimeError, match=rf"cpu {allowed[0]} is listed twice in cpus"):
+        core.relay.Engine(backend="recvmmsg", port_lo=PORT_LO, port_hi=PORT_HI, cpus=[allowed[0], allowed[0]])
+    with pytest.raises(RuntimeError, match="cpus given but pin is off"):
+        core.relay.Engine(backend="recvmmsg", port_lo=PORT_LO, port_hi=PORT_HI, cpus=[allowed[0]], pin=False)
+
+
+def test_af_xdp_umem_sizes_are_configurable_and_checked(core: ModuleType, net: VethPair) -> None:
+    with pytest.raises(RuntimeError, match=r"rx_frames must be a power of two in 64\.\.262144 \(got 1000\)"):
+        core.relay.Engine(backend="af_xdp", ifname=net.host_if, port_lo=PORT_LO, port_hi=PORT_HI, shards=1,
+                          pin=False, xsk_rx_frames=1000)  # fmt: skip
+    try:
+        engine = core.relay.Engine(backend="af_xdp", ifname=net.host_if, port_lo=PORT_LO, port_hi=PORT_HI,
+                                   shards=2, pin=False, xsk_rx_frames=64, xsk_tx_frames=64)  # fmt: skip
+    except RuntimeError as e:
+        if any(k in str(e) for k in ("not permitted", "not supported", "EPERM", "EOPNOTSUPP")):
+            pytest.skip(f"the kernel refused AF_XDP: {e}")
+        raise
+    with engine:
+        # The smallest UMEM still relays paced traffic exactly (the shard keeps the fill ring full).
+        plan = call_plan(net, n_calls=2, count=100)
+        add_calls(core, engine, plan)
+        report = net.run_peer({"calls": plan, "interval_ms": 1.0, "linger_ms": 300})
+        for ci in range(len(plan)):
+            sent_a, sent_b = report["sent"][ci]
+            got_a, got_b = report["got"][ci]
+            assert (got_b, got_a) == (sent_a, sent_b)
+        assert all(s["kernel_rx_dropped"] == 0 for s in engine.shard_stats())

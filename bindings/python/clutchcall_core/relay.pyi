@@ -53,6 +53,9 @@ class ShardStats(TypedDict):
     ring_lost: int
     loops: int
     idle_waits: int
+    kernel_rx_dropped: int
+    kernel_rx_ring_full: int
+    kernel_fill_ring_empty: int
     io: IoStats
 
 class Leg:
@@ -76,7 +79,12 @@ class Leg:
 
 class Engine:
     """backend: 'auto' (AF_XDP on ifname, else io_uring, else recvmmsg; fallback_reason says
-    why), 'af_xdp', 'io_uring' or 'recvmmsg'. RuntimeError if nothing could start."""
+    why), 'af_xdp', 'io_uring' or 'recvmmsg'. RuntimeError if nothing could start.
+
+    cpus: the CPUs shard i is pinned to (cpus[i % len(cpus)]); empty: the process's affinity
+    mask (os.sched_getaffinity), in order. Each must be in that mask and listed once (else
+    RuntimeError). shards=0: one per CPU in that list. xsk_rx_frames / xsk_tx_frames: AF_XDP
+    UMEM frames per RX queue (powers of two, 64..262144; 0: 8192 RX + 4096 TX, 24 MiB)."""
 
     def __init__(
         self,
@@ -89,6 +97,9 @@ class Engine:
         pin: bool = True,
         max_calls: int = 16384,
         handoff_depth: int = 4096,
+        cpus: list[int] = ...,
+        xsk_rx_frames: int = 0,
+        xsk_tx_frames: int = 0,
     ) -> None: ...
     @property
     def backend(self) -> str: ...
