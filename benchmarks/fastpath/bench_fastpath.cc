@@ -754,20 +754,17 @@ int main(int argc, char **argv) {
           all.push_back(r);
         }
       }
-      if (stopping()) break;
-      if (want("recvmmsg"))
-        all.push_back(measure_pps(net, "recvmmsg", relay_mode,
-                                  [](std::string *w) -> std::unique_ptr<netio::PacketIo> {
-                                    return netio::UdpMmsgIo::create(netio::MmsgConfig{}, w);
-                                  },
-                                  secs, reps));
-      if (stopping()) break;
-      if (want("io_uring"))
-        all.push_back(measure_pps(net, "io_uring", relay_mode,
-                                  [](std::string *w) -> std::unique_ptr<netio::PacketIo> {
-                                    return netio::UdpUringIo::create(netio::UringConfig{}, w);
-                                  },
-                                  secs, reps));
+      const std::pair<const char *, IoMaker> socket_backends[] = {
+          {"recvmmsg", [](std::string *w) -> std::unique_ptr<netio::PacketIo> {
+             return netio::UdpMmsgIo::create(netio::MmsgConfig{}, w);
+           }},
+          {"io_uring", [](std::string *w) -> std::unique_ptr<netio::PacketIo> {
+             return netio::UdpUringIo::create(netio::UringConfig{}, w);
+           }}};
+      for (const auto &[name, make] : socket_backends) {
+        if (stopping()) break;
+        if (want(name)) all.push_back(measure_pps(net, name, relay_mode, make, secs, reps));
+      }
       if (stopping()) break;
     }
     print_pps(all);

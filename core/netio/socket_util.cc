@@ -134,6 +134,19 @@ std::size_t build_src_pktinfo(const Endpoint &local, void *buf) noexcept {
   return hdr + cmsg_align(sizeof pi);
 }
 
+int open_leg_socket(const PortTable &table, const Endpoint &local, const SocketOptions &opt,
+                    std::string *err) {
+  if (table.contains(local)) {
+    *err = "open_port " + to_string(local) + ": already open";
+    return -1;
+  }
+  if (local.port == 0) {
+    *err = "open_port " + to_string(local) + ": port 0 is not a call leg";
+    return -1;
+  }
+  return open_udp_socket(local, opt, err);
+}
+
 int open_udp_socket(const Endpoint &local, const SocketOptions &opt, std::string *err) {
   const int family = local.v4 ? AF_INET : AF_INET6;
   const int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "netio/packet_io.h"
 
@@ -79,6 +80,23 @@ class PortTable {
  private:
   std::unordered_map<Endpoint, std::uint32_t, EndpointHash> map_;
 };
+
+/* How every socket backend's open_port() starts: refuses a leg that is already open or has
+ * port 0, then opens its socket. The socket, or -1 with `err` set ("open_port ...: why"). */
+int open_leg_socket(const PortTable &table, const Endpoint &local, const SocketOptions &opt,
+                    std::string *err);
+
+/* A free slot in a backend's port array: a recycled one, else a new default-constructed one. */
+template <class Port>
+std::uint32_t take_port_slot(std::vector<std::uint32_t> &free_slots, std::vector<Port> &ports) {
+  if (!free_slots.empty()) {
+    const std::uint32_t slot = free_slots.back();
+    free_slots.pop_back();
+    return slot;
+  }
+  ports.emplace_back();
+  return static_cast<std::uint32_t>(ports.size() - 1);
+}
 
 }  // namespace clutchcall::netio::detail
 

@@ -60,19 +60,10 @@ UdpMmsgIo::~UdpMmsgIo() {
 }
 
 std::string UdpMmsgIo::open_port(const Endpoint &local) {
-  if (table_.contains(local)) return "open_port " + to_string(local) + ": already open";
-  if (local.port == 0) return "open_port " + to_string(local) + ": port 0 is not a call leg";
   std::string err;
-  const int fd = detail::open_udp_socket(local, sock_opt_, &err);
+  const int fd = detail::open_leg_socket(table_, local, sock_opt_, &err);
   if (fd < 0) return err;
-  std::uint32_t slot;
-  if (!free_ports_.empty()) {
-    slot = free_ports_.back();
-    free_ports_.pop_back();
-  } else {
-    slot = static_cast<std::uint32_t>(ports_.size());
-    ports_.emplace_back();
-  }
+  const std::uint32_t slot = detail::take_port_slot(free_ports_, ports_);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u32 = slot;

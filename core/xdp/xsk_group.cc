@@ -61,15 +61,21 @@ void XskGroup::wait(int timeout_ms) noexcept {
 }
 
 namespace {
-void add(netio::IoStats &a, const netio::IoStats &b) {
-  a.rx_packets += b.rx_packets;
-  a.rx_bytes += b.rx_bytes;
-  a.tx_packets += b.tx_packets;
-  a.tx_bytes += b.tx_bytes;
-  a.rx_dropped += b.rx_dropped;
-  a.tx_dropped += b.tx_dropped;
-  a.wakeups += b.wakeups;
+
+using netio::IoStats;
+constexpr std::uint64_t IoStats::*kIoFields[] = {
+    &IoStats::rx_packets, &IoStats::rx_bytes,   &IoStats::tx_packets, &IoStats::tx_bytes,
+    &IoStats::rx_dropped, &IoStats::tx_dropped, &IoStats::wakeups};
+constexpr std::uint64_t XskStats::*kXskFields[] = {
+    &XskStats::rx_invalid,           &XskStats::tx_no_neighbour,         &XskStats::tx_no_frame,
+    &XskStats::tx_bad_packet,        &XskStats::kernel_rx_dropped,       &XskStats::kernel_rx_invalid_descs,
+    &XskStats::kernel_tx_invalid_descs, &XskStats::kernel_rx_ring_full, &XskStats::kernel_rx_fill_ring_empty,
+    &XskStats::kernel_tx_ring_empty};
+
+void add(IoStats &a, const IoStats &b) {
+  for (auto f : kIoFields) a.*f += b.*f;
 }
+
 }  // namespace
 
 netio::IoStats XskGroup::stats() const noexcept {
@@ -83,16 +89,7 @@ XskStats XskGroup::xsk_stats() const noexcept {
   for (const auto &m : members_) {
     const XskStats x = m->xsk_stats();
     add(s.io, x.io);
-    s.rx_invalid += x.rx_invalid;
-    s.tx_no_neighbour += x.tx_no_neighbour;
-    s.tx_no_frame += x.tx_no_frame;
-    s.tx_bad_packet += x.tx_bad_packet;
-    s.kernel_rx_dropped += x.kernel_rx_dropped;
-    s.kernel_rx_invalid_descs += x.kernel_rx_invalid_descs;
-    s.kernel_tx_invalid_descs += x.kernel_tx_invalid_descs;
-    s.kernel_rx_ring_full += x.kernel_rx_ring_full;
-    s.kernel_rx_fill_ring_empty += x.kernel_rx_fill_ring_empty;
-    s.kernel_tx_ring_empty += x.kernel_tx_ring_empty;
+    for (auto f : kXskFields) s.*f += x.*f;
   }
   return s;
 }
