@@ -70,7 +70,7 @@ constexpr std::uint64_t XskStats::*kXskFields[] = {
     &XskStats::rx_invalid,           &XskStats::tx_no_neighbour,         &XskStats::tx_no_frame,
     &XskStats::tx_bad_packet,        &XskStats::kernel_rx_dropped,       &XskStats::kernel_rx_invalid_descs,
     &XskStats::kernel_tx_invalid_descs, &XskStats::kernel_rx_ring_full, &XskStats::kernel_rx_fill_ring_empty,
-    &XskStats::kernel_tx_ring_empty};
+    &XskStats::kernel_tx_ring_empty, &XskStats::tx_slow_path, &XskStats::tx_slow_path_dropped};
 
 void add(IoStats &a, const IoStats &b) {
   for (auto f : kIoFields) a.*f += b.*f;

@@ -1,7 +1,9 @@
 #include "xdp/xsk_io.h"
 
+#include <linux/filter.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -55,7 +57,11 @@ struct XskIo::Rings {
 };
 
 XskIo::XskIo(const XskConfig &cfg, XdpProgram &prog, int ifindex)
-    : cfg_(cfg), prog_(prog), ifindex_(ifindex), neigh_(ifindex), rings_(new Rings()) {}
+    : cfg_(cfg),
+      prog_(prog),
+      ifindex_(ifindex),
+      neigh_(ifindex, 4096, std::chrono::milliseconds(cfg.neighbour_refresh_ms)),
+      rings_(new Rings()) {}
 
 std::unique_ptr<XskIo> XskIo::create(const XskConfig &cfg, XdpProgram &prog, std::string *why) {
   auto fail = [&](std::string r) -> std::unique_ptr<XskIo> {
@@ -70,6 +76,9 @@ std::unique_ptr<XskIo> XskIo::create(const XskConfig &cfg, XdpProgram &prog, std
   }
   if (cfg.busy_retry_ms < 0 || cfg.busy_retry_ms > 60000)
     return fail("busy_retry_ms must be 0..60000");
+  if (cfg.neighbour_refresh_ms < 0 || cfg.neighbour_refresh_ms > 3600000)
+    return fail("neighbour_refresh_ms must be 0..3600000");
+  if (cfg.slow_path_per_sec > 1000000) return fail("slow_path_per_sec must be 0..1000000");
   if (cfg.frame_size != 2048 && cfg.frame_size != 4096)
     return fail("frame_size must be 2048 or 4096");
   const unsigned idx = ::if_nametoindex(cfg.ifname.c_str());
@@ -80,10 +89,46 @@ std::unique_ptr<XskIo> XskIo::create(const XskConfig &cfg, XdpProgram &prog, std
   std::string err = interface_mac(cfg.ifname, &io->mac_);
   if (err.empty()) err = io->setup(nullptr);
   if (!err.empty()) return fail(err);
-  // Best effort: a failed dump leaves an empty table (misses are counted as drops), and the
-  // next miss retries.
+  // Best effort: a failed dump leaves empty tables (misses take the slow path or are counted
+  // drops), and the next miss retries.
   (void)io->neigh_.refresh();
+  io->open_slow_path();
   return io;
+}
+
+void XskIo::open_slow_path() {
+  slow_buf_.assign(cfg_.frame_size, 0);
+  if (cfg_.slow_path_per_sec == 0) {
+    slow_path_error_ = "disabled (slow_path_per_sec = 0)";
+    return;
+  }
+  // Best effort: without CAP_NET_RAW (EPERM) there is no slow path, misses stay counted drops,
+  // and the XSK itself works, so create() does not fail for it.
+  auto open_raw = [&](int family, const char *label) -> int {
+    const int fd = ::socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    if (fd < 0) {
+      slow_path_error_ += std::string(slow_path_error_.empty() ? "" : "; ") + label +
+                          " raw socket: " + errname(errno);
+      return -1;
+    }
+    // IPPROTO_RAW implies the header is ours (IPv4: IP_HDRINCL, set again to be explicit; IPv6:
+    // the kernel sets hdrincl for IPPROTO_RAW, man 7 raw). Send-only: drop anything delivered.
+    const int one = 1;
+    sock_filter drop_all{BPF_RET | BPF_K, 0, 0, 0};
+    sock_fprog prog{1, &drop_all};
+    const int sndbuf = 1 << 20;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    if ((family == AF_INET && ::setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) != 0) ||
+        ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0) {
+      slow_path_error_ += std::string(slow_path_error_.empty() ? "" : "; ") + label +
+                          " raw socket options: " + errname(errno);
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  };
+  raw4_ = open_raw(AF_INET, "IPv4");
+  raw6_ = open_raw(AF_INET6, "IPv6");
 }
 
 std::string XskIo::setup(std::string *) {
@@ -200,6 +245,9 @@ void XskIo::teardown() noexcept {
   umem_ = nullptr;
   if (umem_area_) ::munmap(umem_area_, umem_bytes_);
   umem_area_ = nullptr;
+  if (raw4_ >= 0) ::close(raw4_);
+  if (raw6_ >= 0) ::close(raw6_);
+  raw4_ = raw6_ = -1;
 }
 
 XskIo::~XskIo() { teardown(); }
@@ -340,16 +388,19 @@ std::size_t XskIo::tx_burst(const netio::TxPacket *pkts, std::size_t n) noexcept
     tx_outstanding_ += count;
     k = 0;
   };
+  std::size_t slow = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const netio::TxPacket &p = pkts[i];
-    if (tx_free_.empty()) {
-      tx_no_frame_.add(1);
-      tx_dropped_.add(1);
+    Mac dst;
+    if (!neigh_.resolve(p.remote.addr, &dst)) {
+      if (send_slow(p)) {
+        ++slow;
+        bytes += p.len;
+      }
       continue;
     }
-    Mac dst;
-    if (!neigh_.lookup_or_refresh(p.remote.addr, &dst)) {
-      tx_no_neighbour_.add(1);
+    if (tx_free_.empty()) {
+      tx_no_frame_.add(1);
       tx_dropped_.add(1);
       continue;
     }
@@ -377,9 +428,67 @@ std::size_t XskIo::tx_burst(const netio::TxPacket *pkts, std::size_t n) noexcept
     if (k == kTxChunk) submit();
   }
   submit();
-  tx_packets_.add(queued);
+  tx_packets_.add(queued + slow);
   tx_bytes_.add(bytes);
-  return queued;
+  return queued + slow;
+}
+
+bool XskIo::send_slow(const netio::TxPacket &p) noexcept {
+  const int fd = p.remote.v4 ? raw4_ : raw6_;
+  if (fd < 0) {
+    tx_no_neighbour_.add(1);
+    tx_dropped_.add(1);
+    return false;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now - slow_window_start_ >= std::chrono::seconds(1)) {
+    slow_window_start_ = now;
+    slow_window_count_ = 0;
+  }
+  if (slow_window_count_ >= cfg_.slow_path_per_sec) {
+    tx_slow_path_dropped_.add(1);
+    tx_dropped_.add(1);
+    return false;
+  }
+  // The same frame the XSK would send (MACs unused): the raw socket gets what follows Ethernet.
+  FrameSpec spec;
+  spec.src = p.local;
+  spec.dst = p.remote;
+  spec.payload = p.data;
+  spec.payload_len = p.len;
+  const std::size_t len = build_frame(spec, slow_buf_.data(), slow_buf_.size());
+  if (len <= 14) {
+    tx_bad_packet_.add(1);
+    tx_dropped_.add(1);
+    return false;
+  }
+  ++slow_window_count_;
+  sockaddr_storage ss{};
+  socklen_t sl = 0;
+  if (p.remote.v4) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;  // port 0: IPPROTO_RAW takes the protocol from the header
+    std::memcpy(&sa.sin_addr, p.remote.addr + 12, 4);
+    std::memcpy(&ss, &sa, sizeof(sa));
+    sl = sizeof(sa);
+  } else {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    std::memcpy(&sa.sin6_addr, p.remote.addr, 16);
+    if (p.remote.addr[0] == 0xfe && (p.remote.addr[1] & 0xc0) == 0x80)
+      sa.sin6_scope_id = static_cast<std::uint32_t>(ifindex_);  // link-local: our link
+    std::memcpy(&ss, &sa, sizeof(sa));
+    sl = sizeof(sa);
+  }
+  const ssize_t rc = ::sendto(fd, slow_buf_.data() + 14, len - 14, MSG_DONTWAIT,
+                              reinterpret_cast<const sockaddr *>(&ss), sl);
+  if (rc != static_cast<ssize_t>(len - 14)) {  // unreachable, no buffer space, ...
+    tx_no_neighbour_.add(1);
+    tx_dropped_.add(1);
+    return false;
+  }
+  tx_slow_path_.add(1);
+  return true;
 }
 
 void XskIo::flush() noexcept {
@@ -438,6 +547,8 @@ XskStats XskIo::xsk_stats() const noexcept {
   s.tx_no_neighbour = tx_no_neighbour_.get();
   s.tx_no_frame = tx_no_frame_.get();
   s.tx_bad_packet = tx_bad_packet_.get();
+  s.tx_slow_path = tx_slow_path_.get();
+  s.tx_slow_path_dropped = tx_slow_path_dropped_.get();
   xdp_statistics ks{};
   if (kernel_stats(&ks)) {
     s.kernel_rx_dropped = ks.rx_dropped;

@@ -25,15 +25,27 @@
  *   - rx_burst(): frames that are not valid Ethernet/IP/UDP (frame.h) are dropped, counted in
  *     rx_dropped and their buffers go straight back to the fill ring. RxPacket::data points into
  *     the UMEM, RxPacket::handle is the UMEM address; valid until rx_release().
- *   - tx_burst(): src MAC = the interface's MAC, dst MAC from Neighbours (dump + learned from RX
- *     source MACs); an unknown next hop or no free TX frame drops the packet (tx_dropped),
- *     never blocks. Frames leave on flush() (or the next tx_burst in zero-copy mode).
+ *   - tx_burst(): src MAC = the interface's MAC, dst MAC from Neighbours::resolve (learned from
+ *     RX source MACs, else the route's next hop -- the gateway for an off-link peer -- in the
+ *     dumped neighbour table); no free TX frame drops the packet (tx_dropped), never blocks.
+ *     Frames leave on flush() (or the next tx_burst in zero-copy mode).
+ *   - Slow path: a packet whose next-hop MAC is unknown (or whose route leaves by another
+ *     interface) is handed, as the IP+UDP packet frame.h builds, to a raw socket
+ *     (IPPROTO_RAW, header included; one per family, made by create() in the XSK's network
+ *     namespace). The kernel routes it, resolves the neighbour (ARP / ND) and sends it, so the
+ *     next refresh finds the MAC. It is a syscall per packet, so at most `slow_path_per_sec` per
+ *     one-second window per XSK; beyond that, or without the raw sockets (no CAP_NET_RAW: create()
+ *     still succeeds, slow_path_error() says why), the packet is dropped and counted. These
+ *     packets leave through the kernel's TX path, which XDP (an RX hook) never sees, and the
+ *     raw sockets drop anything they would receive (a "return 0" socket filter). A slow-path
+ *     packet leaves at once, so it may overtake XSK frames of the same burst (sent at flush()).
  * Threading: like every PacketIo, one owner thread; stats() may be read from any thread.
  */
 #ifndef CLUTCHCALL_CORE_XDP_XSK_IO_H
 #define CLUTCHCALL_CORE_XDP_XSK_IO_H
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -62,12 +74,18 @@ struct XskConfig {
   enum class Bind { automatic, copy, zerocopy } bind = Bind::automatic;
   bool learn_neighbours = true;      // learn(remote ip, remote mac) from received frames
   int busy_retry_ms = 1000;          // bind EBUSY: retry with backoff for this long (0: never)
+  std::uint32_t slow_path_per_sec = 1000;  // next-hop misses sent via the kernel (0: drop them)
+  int neighbour_refresh_ms = 1000;   // min interval of route + neighbour dumps on misses
 };
 
 struct XskStats {
   netio::IoStats io;
   std::uint64_t rx_invalid = 0;          // not a valid UDP frame (part of io.rx_dropped)
-  std::uint64_t tx_no_neighbour = 0;     // unknown next-hop MAC (part of io.tx_dropped)
+  std::uint64_t tx_no_neighbour = 0;     // unknown next-hop MAC and no slow path, or the kernel
+                                         // refused the slow-path send (part of io.tx_dropped)
+  std::uint64_t tx_slow_path = 0;        // unknown next hop, sent via the kernel (in io.tx_packets)
+  std::uint64_t tx_slow_path_dropped = 0;  // unknown next hop, over the slow-path budget
+                                           // (part of io.tx_dropped)
   std::uint64_t tx_no_frame = 0;         // TX pool empty (part of io.tx_dropped)
   std::uint64_t tx_bad_packet = 0;       // frame.h refused it (part of io.tx_dropped)
   // From getsockopt(XDP_STATISTICS): what the kernel dropped before our ring. rx_dropped (in
@@ -110,6 +128,8 @@ class XskIo final : public netio::PacketIo {
   int ifindex() const noexcept { return ifindex_; }
   const Mac &mac() const noexcept { return mac_; }
   Neighbours &neighbours() noexcept { return neigh_; }
+  /* "" when both raw sockets of the slow path exist, else why not (misses are then dropped). */
+  const std::string &slow_path_error() const noexcept { return slow_path_error_; }
   /* Unregisters from / registers again in the XSKMAP (the queue falls back to the kernel). */
   std::string detach_from_map();
   std::string attach_to_map();
@@ -125,6 +145,8 @@ class XskIo final : public netio::PacketIo {
   void kick_fill_if_needed() noexcept;
   bool kernel_stats(::xdp_statistics *out) const noexcept;
   netio::IoStats own_stats() const noexcept;  // without the kernel's counters
+  void open_slow_path();
+  bool send_slow(const netio::TxPacket &p) noexcept;  // counts what it does
 
   // Single writer (the owner thread), readers anywhere: relaxed load + store, no RMW needed.
   struct Counter {
@@ -154,9 +176,15 @@ class XskIo final : public netio::PacketIo {
   std::vector<std::uint64_t> tx_free_;
   std::uint32_t tx_outstanding_ = 0;  // submitted, not completed yet
   std::uint32_t bind_retries_ = 0;
+  int raw4_ = -1, raw6_ = -1;  // slow path (-1: unavailable)
+  std::string slow_path_error_;
+  std::vector<std::uint8_t> slow_buf_;
+  std::chrono::steady_clock::time_point slow_window_start_{};
+  std::uint32_t slow_window_count_ = 0;
 
   Counter rx_packets_, rx_bytes_, tx_packets_, tx_bytes_, rx_dropped_, tx_dropped_, wakeups_;
-  Counter rx_invalid_, tx_no_neighbour_, tx_no_frame_, tx_bad_packet_;
+  Counter rx_invalid_, tx_no_neighbour_, tx_no_frame_, tx_bad_packet_, tx_slow_path_,
+      tx_slow_path_dropped_;
 };
 
 }  // namespace clutchcall::xdp
