@@ -25,7 +25,7 @@ import cffi
 
 CDEF = """
 #define CC_FFI_VERSION_MAJOR 1
-#define CC_FFI_VERSION_MINOR 0
+#define CC_FFI_VERSION_MINOR 1
 
 typedef enum cc_status {
   CC_OK = 0,
@@ -68,7 +68,12 @@ typedef enum cc_status {
   CC_ERR_INVALID_VALUE = -48,
   CC_ERR_UNKNOWN_TYPE = -49,
   CC_ERR_TRAILING_BYTES = -50,
-  CC_ERR_INVALID_JSON = -51
+  CC_ERR_INVALID_JSON = -51,
+
+  CC_ERR_UNKNOWN_CALL = -60,
+  CC_ERR_START_FAILED = -61,
+  CC_ERR_CALL_REFUSED = -62,
+  CC_ERR_STOPPED = -63
 } cc_status;
 
 uint32_t cc_ffi_version(void);
@@ -278,6 +283,116 @@ cc_status cc_codec_message_to_json(const char *name, const uint8_t *data, size_t
 cc_status cc_codec_message_from_json(const char *name, const char *json,
                                                 size_t json_len, uint8_t *out, size_t out_cap,
                                                 size_t *out_len);
+
+#define CC_RELAY_IFNAME_MAX 16
+#define CC_RELAY_MAX_CPUS 256
+#define CC_RELAY_IP_MAX 46
+typedef enum cc_relay_backend_kind {
+  CC_RELAY_AUTO = 0,
+  CC_RELAY_AF_XDP = 1,
+  CC_RELAY_IO_URING = 2,
+  CC_RELAY_RECVMMSG = 3
+} cc_relay_backend_kind;
+typedef struct cc_relay_config {
+  int32_t backend;
+  char ifname[16];
+  uint16_t port_lo;
+  uint16_t port_hi;
+  uint32_t shards;
+  uint8_t busy_poll;
+  uint8_t pin;
+  uint32_t cpu_count;
+  int32_t cpus[256];
+  uint32_t max_calls;
+  uint32_t handoff_depth;
+  uint32_t xsk_rx_frames;
+  uint32_t xsk_tx_frames;
+} cc_relay_config;
+void cc_relay_config_default(cc_relay_config *out);
+typedef struct cc_relay cc_relay;
+cc_status cc_relay_start(const cc_relay_config *config, cc_relay **out);
+cc_status cc_relay_stop(cc_relay *r);
+void cc_relay_destroy(cc_relay *r);
+cc_status cc_relay_last_error(char *buf, size_t cap, size_t *len);
+const char *cc_relay_backend(const cc_relay *r);
+cc_status cc_relay_fallback_reason(const cc_relay *r, char *buf, size_t cap,
+                                              size_t *len);
+cc_status cc_relay_xdp_mode(const cc_relay *r, char *buf, size_t cap, size_t *len);
+cc_status cc_relay_shard_count(const cc_relay *r, uint32_t *count);
+typedef struct cc_relay_leg {
+  char local_ip[46];
+  uint16_t local_port;
+  char remote_ip[46];
+  uint16_t remote_port;
+  uint32_t codec;
+  uint32_t sample_rate;
+  uint32_t channels;
+  uint32_t frame_ms;
+  uint8_t payload_type;
+} cc_relay_leg;
+void cc_relay_leg_default(cc_relay_leg *out);
+cc_status cc_relay_add_call(cc_relay *r, uint64_t id, const cc_relay_leg *a,
+                                       const cc_relay_leg *b);
+typedef struct cc_relay_leg_stats {
+  uint64_t rx_packets;
+  uint64_t rx_bytes;
+  uint64_t tx_packets;
+  uint64_t tx_bytes;
+  uint64_t malformed;
+  uint64_t foreign_source;
+  uint64_t tx_dropped;
+  uint64_t ssrc_changes;
+  uint64_t late_losses;
+  uint64_t concealed;
+  uint64_t transcode_errors;
+  uint64_t handoff_out;
+  uint64_t handoff_in;
+  uint64_t ring_lost;
+} cc_relay_leg_stats;
+typedef struct cc_relay_call_stats {
+  uint64_t id;
+  uint32_t shard;
+  uint8_t transcoding;
+  cc_relay_leg_stats a;
+  cc_relay_leg_stats b;
+} cc_relay_call_stats;
+cc_status cc_relay_remove_call(cc_relay *r, uint64_t id, cc_relay_call_stats *out);
+cc_status cc_relay_get_call_stats(const cc_relay *r, uint64_t id,
+                                             cc_relay_call_stats *out);
+cc_status cc_relay_call_ids(const cc_relay *r, uint64_t *ids, size_t cap, size_t *n);
+typedef struct cc_relay_io_stats {
+  uint64_t rx_packets;
+  uint64_t rx_bytes;
+  uint64_t tx_packets;
+  uint64_t tx_bytes;
+  uint64_t rx_dropped;
+  uint64_t tx_dropped;
+  uint64_t wakeups;
+} cc_relay_io_stats;
+typedef struct cc_relay_shard_stats {
+  uint32_t shard;
+  int32_t cpu;
+  uint32_t calls;
+  uint64_t rx_packets;
+  uint64_t rx_bytes;
+  uint64_t tx_packets;
+  uint64_t tx_bytes;
+  uint64_t tx_dropped;
+  uint64_t unknown_port;
+  uint64_t handoff_out;
+  uint64_t handoff_in;
+  uint64_t handoff_refused;
+  uint64_t ring_overruns;
+  uint64_t ring_lost;
+  uint64_t loops;
+  uint64_t idle_waits;
+  uint64_t kernel_rx_dropped;
+  uint64_t kernel_rx_ring_full;
+  uint64_t kernel_fill_ring_empty;
+  cc_relay_io_stats io;
+} cc_relay_shard_stats;
+cc_status cc_relay_get_shard_stats(const cc_relay *r, uint32_t index,
+                                              cc_relay_shard_stats *out);
 """
 
 LIBRARY_NAME = "clutchcall_core_ffi.so"
@@ -308,10 +423,11 @@ if lib.cc_ffi_version() >> 16 != lib.CC_FFI_VERSION_MAJOR:
 class FfiError(Exception):
     """A non-OK cc_status; ``status`` is the code, the message its cc_strerror name."""
 
-    def __init__(self, status: int, where: str) -> None:
+    def __init__(self, status: int, where: str, detail: str = "") -> None:
         self.status = status
         self.name = ffi.string(lib.cc_strerror(status)).decode()
-        super().__init__(f"{where}: {self.name} ({status})")
+        self.detail = detail
+        super().__init__(f"{where}: {self.name} ({status})" + (f": {detail}" if detail else ""))
 
 
 def check(status: int, where: str) -> None:
@@ -727,3 +843,117 @@ def codec_message_from_json(name: str, text: str) -> bytes:
         "uint8_t",
         "cc_codec_message_from_json",
     )
+
+
+# ---- Relay engine: same shapes as clutchcall_core.relay (stats as dicts) ----
+
+RELAY_BACKENDS = {"auto": 0, "af_xdp": 1, "io_uring": 2, "recvmmsg": 3}
+
+
+def relay_last_error() -> str:
+    """The calling thread's message for its last failed cc_relay_* call ("" after a success)."""
+    return _sized(lambda out, cap, n: lib.cc_relay_last_error(out, cap, n), "char", "cc_relay_last_error").decode()
+
+
+def _relay_check(status: int, where: str) -> None:
+    if status != lib.CC_OK:
+        raise FfiError(status, where, relay_last_error())
+
+
+def _relay_leg(leg: dict[str, Any]) -> Any:
+    """A cc_relay_leg from clutchcall_core.relay.Leg's arguments: local=(ip, port), remote=None|(ip, port)."""
+    out = ffi.new("cc_relay_leg *")
+    lib.cc_relay_leg_default(out)
+    local_ip, out.local_port = leg["local"]
+    out.local_ip = local_ip.encode()
+    remote = leg.get("remote")
+    if remote is not None:
+        remote_ip, out.remote_port = remote
+        out.remote_ip = remote_ip.encode()
+    codec = leg.get("codec", "g711_ulaw")
+    out.codec = CODECS[codec] if isinstance(codec, str) else int(codec)
+    out.sample_rate = leg.get("sample_rate", 0)
+    out.channels, out.frame_ms = leg.get("channels", 1), leg.get("frame_ms", 20)
+    out.payload_type = leg.get("payload_type", 0)
+    return out
+
+
+def _fields(value: Any, ctype: str) -> dict[str, Any]:
+    """A stats struct as a dict (nested structs as nested dicts), by the ABI's field names."""
+    out: dict[str, Any] = {}
+    for name, field in ffi.typeof(ctype).fields:
+        v = getattr(value, name)
+        out[name] = _fields(v, field.type.cname) if field.type.kind == "struct" else v
+    return out
+
+
+def _call_dict(s: Any) -> dict[str, Any]:
+    d = _fields(s, "cc_relay_call_stats")
+    d["transcoding"] = bool(d["transcoding"])
+    return d
+
+
+class RelayEngine:
+    """clutchcall_core.relay.Engine over the C ABI; config keys are cc_relay_config's fields."""
+
+    def __init__(self, backend: str = "auto", cpus: Sequence[int] = (), **config: Any) -> None:
+        c = ffi.new("cc_relay_config *")
+        lib.cc_relay_config_default(c)
+        c.backend = RELAY_BACKENDS[backend]
+        c.cpu_count = len(cpus)
+        for i, cpu in enumerate(cpus):
+            c.cpus[i] = cpu
+        for key, value in config.items():
+            setattr(c, key, value.encode() if isinstance(value, str) else int(value))
+        out = ffi.new("cc_relay **")
+        _relay_check(lib.cc_relay_start(c, out), "cc_relay_start")
+        self._h = ffi.gc(out[0], lib.cc_relay_destroy)
+        self.backend = ffi.string(lib.cc_relay_backend(self._h)).decode()
+        self.fallback_reason = _sized(
+            lambda b, cap, n: lib.cc_relay_fallback_reason(self._h, b, cap, n), "char", "cc_relay_fallback_reason"
+        ).decode()
+        self.xdp_mode = _sized(
+            lambda b, cap, n: lib.cc_relay_xdp_mode(self._h, b, cap, n), "char", "cc_relay_xdp_mode"
+        ).decode()
+        count = ffi.new("uint32_t *")
+        _relay_check(lib.cc_relay_shard_count(self._h, count), "cc_relay_shard_count")
+        self.shard_count = int(count[0])
+
+    def add_call(self, id: int, a: dict[str, Any], b: dict[str, Any]) -> None:
+        _relay_check(lib.cc_relay_add_call(self._h, id, _relay_leg(a), _relay_leg(b)), "cc_relay_add_call")
+
+    def remove_call(self, id: int) -> dict[str, Any]:
+        s = ffi.new("cc_relay_call_stats *")
+        _relay_check(lib.cc_relay_remove_call(self._h, id, s), "cc_relay_remove_call")
+        return _call_dict(s)
+
+    def call_stats(self, id: int) -> dict[str, Any]:
+        s = ffi.new("cc_relay_call_stats *")
+        _relay_check(lib.cc_relay_get_call_stats(self._h, id, s), "cc_relay_get_call_stats")
+        return _call_dict(s)
+
+    def call_ids(self) -> list[int]:
+        n = ffi.new("size_t *")
+        while True:
+            buf = ffi.new("uint64_t[]", max(n[0], 1))
+            status = lib.cc_relay_call_ids(self._h, buf, n[0], n)
+            if status != lib.CC_ERR_BUFFER_TOO_SMALL:  # calls may come and go between the two
+                _relay_check(status, "cc_relay_call_ids")
+                return [int(buf[i]) for i in range(n[0])]
+
+    def shard_stats(self) -> list[dict[str, Any]]:
+        out = []
+        for i in range(self.shard_count):
+            s = ffi.new("cc_relay_shard_stats *")
+            _relay_check(lib.cc_relay_get_shard_stats(self._h, i, s), "cc_relay_get_shard_stats")
+            out.append(_fields(s, "cc_relay_shard_stats"))
+        return out
+
+    def stop(self) -> None:
+        _relay_check(lib.cc_relay_stop(self._h), "cc_relay_stop")
+
+    def __enter__(self) -> RelayEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

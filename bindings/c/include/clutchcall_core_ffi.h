@@ -14,14 +14,17 @@
  *               only ADD (functions, status codes, components); anything else bumps the major.
  *   Types       Only fixed-width integers, size_t, `const char *` (static strings), pointers to
  *               caller buffers and pointers to opaque handles. Structs hold integers only (no
- *               pointers), so a runtime may move its buffers between calls. Enumerations travel
- *               as int32_t-sized C enums.
+ *               pointers; text as NUL-terminated fixed-size char arrays), so a runtime may move
+ *               its buffers between calls. Enumerations travel as int32_t-sized C enums.
  *   Errors      Every fallible function returns cc_status: CC_OK (0) or a negative code naming
  *               the reason; cc_strerror() gives its static name ("ok", "buffer_too_small", ...).
  *               On an error nothing is written to output buffers and count out-parameters are
  *               set to 0, except that CC_ERR_BUFFER_TOO_SMALL from a variable-size result
- *               (the codec calls) sets its length out-parameter to the size needed. No C++ exception ever crosses this boundary: every entry point catches
- *               everything and returns CC_ERR_INTERNAL.
+ *               (the codec calls, cc_relay_call_ids, the cc_relay string getters) sets its
+ *               length out-parameter to the size needed. The relay functions also leave a
+ *               message naming the cause for cc_relay_last_error(). No C++ exception ever
+ *               crosses this boundary: every entry point catches everything and returns
+ *               CC_ERR_INTERNAL.
  *   Memory      The library never returns memory for the caller to free. Output goes to
  *               caller-provided buffers with an explicit capacity, in the unit its name says
  *               (`*_frames`: PCM frames; otherwise elements of the buffer's type, e.g. bytes
@@ -58,7 +61,7 @@ extern "C" {
 
 /* CC_FFI_CDEF_BEGIN */
 #define CC_FFI_VERSION_MAJOR 1
-#define CC_FFI_VERSION_MINOR 0
+#define CC_FFI_VERSION_MINOR 1
 
 typedef enum cc_status {
   CC_OK = 0,
@@ -101,7 +104,12 @@ typedef enum cc_status {
   CC_ERR_INVALID_VALUE = -48,
   CC_ERR_UNKNOWN_TYPE = -49,
   CC_ERR_TRAILING_BYTES = -50,
-  CC_ERR_INVALID_JSON = -51
+  CC_ERR_INVALID_JSON = -51,
+  /* relay engine (cc_relay_last_error() says why) */
+  CC_ERR_UNKNOWN_CALL = -60,        /* no call with that id */
+  CC_ERR_START_FAILED = -61,        /* no backend could start, or the engine refused the config */
+  CC_ERR_CALL_REFUSED = -62,        /* the engine refused the call (duplicate id or port, ...) */
+  CC_ERR_STOPPED = -63              /* the engine was stopped (cc_relay_stop) */
 } cc_status;
 
 /* (CC_FFI_VERSION_MAJOR << 16) | CC_FFI_VERSION_MINOR of the loaded library. */
@@ -337,6 +345,140 @@ CC_FFI_API cc_status cc_codec_message_to_json(const char *name, const uint8_t *d
 CC_FFI_API cc_status cc_codec_message_from_json(const char *name, const char *json,
                                                 size_t json_len, uint8_t *out, size_t out_cap,
                                                 size_t *out_len);
+/* ---- RTP relay engine (core/relay): shards relaying calls over AF_XDP, io_uring or recvmmsg ----
+ * The packets never touch the caller: the shards run in their own threads. The control calls
+ * below mirror clutchcall_core.relay.Engine. Every fallible cc_relay_* function also records,
+ * per thread, a message saying why it failed (the engine's own text, or the argument's name),
+ * which cc_relay_last_error() copies out; a successful call clears it. */
+#define CC_RELAY_IFNAME_MAX 16  /* bytes of cc_relay_config.ifname, NUL included (IFNAMSIZ) */
+#define CC_RELAY_MAX_CPUS 256   /* entries of cc_relay_config.cpus */
+#define CC_RELAY_IP_MAX 46      /* bytes of an IP text field, NUL included (INET6_ADDRSTRLEN) */
+typedef enum cc_relay_backend_kind {
+  CC_RELAY_AUTO = 0,      /* AF_XDP on ifname, else io_uring, else recvmmsg */
+  CC_RELAY_AF_XDP = 1,
+  CC_RELAY_IO_URING = 2,
+  CC_RELAY_RECVMMSG = 3
+} cc_relay_backend_kind;
+typedef struct cc_relay_config {
+  int32_t backend;          /* cc_relay_backend_kind (CC_RELAY_AUTO) */
+  char ifname[16];          /* AF_XDP interface, NUL-terminated ("") */
+  uint16_t port_lo;         /* RTP port range, inclusive (16384..32767) */
+  uint16_t port_hi;
+  uint32_t shards;          /* 0: one per CPU in cpus (0) */
+  uint8_t busy_poll;        /* 0|1: spin instead of waiting when idle (0) */
+  uint8_t pin;              /* 0|1: pin shard i to cpus[i % cpu_count] (1) */
+  uint32_t cpu_count;       /* 0..CC_RELAY_MAX_CPUS; 0: the process's affinity mask (0) */
+  int32_t cpus[256];        /* cpu_count used; each in the affinity mask, once; needs pin */
+  uint32_t max_calls;       /* 1..16777216 (16384) */
+  uint32_t handoff_depth;   /* frags per shard-to-shard ring, a power of two (4096) */
+  uint32_t xsk_rx_frames;   /* AF_XDP UMEM frames per queue, power of two 64..262144; 0: default */
+  uint32_t xsk_tx_frames;
+} cc_relay_config;
+/* The defaults in parentheses above (those of clutchcall_core.relay.Engine). */
+CC_FFI_API void cc_relay_config_default(cc_relay_config *out);
+typedef struct cc_relay cc_relay;
+/* Starts the shards. A bad field is CC_ERR_INVALID_ARG, a config the engine refuses or no usable
+ * backend CC_ERR_START_FAILED; cc_relay_last_error() has the reason either way. */
+CC_FFI_API cc_status cc_relay_start(const cc_relay_config *config, cc_relay **out);
+/* Stops the shards and detaches from the interface (idempotent); the handle stays valid, its
+ * getters keep answering and everything else is CC_ERR_STOPPED. */
+CC_FFI_API cc_status cc_relay_stop(cc_relay *r);
+/* Stops if needed and frees the handle (NULL is a no-op). */
+CC_FFI_API void cc_relay_destroy(cc_relay *r);
+/* Copies the calling thread's last relay error message (not NUL-terminated; "" after a
+ * success) into buf; with too small a buffer, CC_ERR_BUFFER_TOO_SMALL and *len = size needed. */
+CC_FFI_API cc_status cc_relay_last_error(char *buf, size_t cap, size_t *len);
+/* Static name of the backend running: "af_xdp", "io_uring" or "recvmmsg" ("" for NULL). */
+CC_FFI_API const char *cc_relay_backend(const cc_relay *r);
+/* Why a preferred backend was skipped ("" when the requested one runs) and, for AF_XDP, the
+ * attach and bind mode ("native, copy", ...; "" otherwise): the variable-size convention. */
+CC_FFI_API cc_status cc_relay_fallback_reason(const cc_relay *r, char *buf, size_t cap,
+                                              size_t *len);
+CC_FFI_API cc_status cc_relay_xdp_mode(const cc_relay *r, char *buf, size_t cap, size_t *len);
+CC_FFI_API cc_status cc_relay_shard_count(const cc_relay *r, uint32_t *count);
+/* One leg of a call. Audio fields take cc_shape's codec ids; zero fields: codec opus, rate 48000
+ * for Opus and 8000 otherwise, 1 channel, 20 ms. */
+typedef struct cc_relay_leg {
+  char local_ip[46];        /* ours, NUL-terminated text ("127.0.0.1", "::1") */
+  uint16_t local_port;      /* within the engine's port range, unique within the engine */
+  char remote_ip[46];       /* the peer; "": the unspecified address of local_ip's family */
+  uint16_t remote_port;     /* 0: latch from the first packet */
+  uint32_t codec;
+  uint32_t sample_rate;
+  uint32_t channels;
+  uint32_t frame_ms;
+  uint8_t payload_type;     /* 0..127: the PT we send on this leg when transcoding */
+} cc_relay_leg;
+/* Zeroed, then G.711 mu-law 8000 Hz mono 20 ms (clutchcall_core.relay.Leg's defaults). */
+CC_FFI_API void cc_relay_leg_default(cc_relay_leg *out);
+/* A bad leg field is CC_ERR_INVALID_ARG ("a.local_ip: ..."), a call the engine refuses
+ * (duplicate id or port, port outside the range, no free slot, bad shape, port not bindable)
+ * CC_ERR_CALL_REFUSED. */
+CC_FFI_API cc_status cc_relay_add_call(cc_relay *r, uint64_t id, const cc_relay_leg *a,
+                                       const cc_relay_leg *b);
+typedef struct cc_relay_leg_stats {
+  uint64_t rx_packets;
+  uint64_t rx_bytes;
+  uint64_t tx_packets;
+  uint64_t tx_bytes;
+  uint64_t malformed;        /* not RTP */
+  uint64_t foreign_source;   /* from someone other than the peer */
+  uint64_t tx_dropped;
+  uint64_t ssrc_changes;
+  uint64_t late_losses;
+  uint64_t concealed;
+  uint64_t transcode_errors;
+  uint64_t handoff_out;
+  uint64_t handoff_in;
+  uint64_t ring_lost;        /* handoff_out - handoff_in (exact once the call is quiet) */
+} cc_relay_leg_stats;
+typedef struct cc_relay_call_stats {
+  uint64_t id;
+  uint32_t shard;
+  uint8_t transcoding;
+  cc_relay_leg_stats a;
+  cc_relay_leg_stats b;
+} cc_relay_call_stats;
+/* Stops relaying the call; out (may be NULL) gets its final counters. */
+CC_FFI_API cc_status cc_relay_remove_call(cc_relay *r, uint64_t id, cc_relay_call_stats *out);
+CC_FFI_API cc_status cc_relay_get_call_stats(const cc_relay *r, uint64_t id,
+                                             cc_relay_call_stats *out);
+/* The ids of the calls relayed, in no particular order. */
+CC_FFI_API cc_status cc_relay_call_ids(const cc_relay *r, uint64_t *ids, size_t cap, size_t *n);
+typedef struct cc_relay_io_stats {
+  uint64_t rx_packets;
+  uint64_t rx_bytes;
+  uint64_t tx_packets;
+  uint64_t tx_bytes;
+  uint64_t rx_dropped;
+  uint64_t tx_dropped;
+  uint64_t wakeups;
+} cc_relay_io_stats;
+typedef struct cc_relay_shard_stats {
+  uint32_t shard;
+  int32_t cpu;               /* pinned CPU, -1 if not pinned */
+  uint32_t calls;
+  uint64_t rx_packets;
+  uint64_t rx_bytes;
+  uint64_t tx_packets;
+  uint64_t tx_bytes;
+  uint64_t tx_dropped;
+  uint64_t unknown_port;
+  uint64_t handoff_out;
+  uint64_t handoff_in;
+  uint64_t handoff_refused;
+  uint64_t ring_overruns;
+  uint64_t ring_lost;
+  uint64_t loops;
+  uint64_t idle_waits;
+  uint64_t kernel_rx_dropped;      /* AF_XDP only: the XSK's XDP_STATISTICS */
+  uint64_t kernel_rx_ring_full;
+  uint64_t kernel_fill_ring_empty;
+  cc_relay_io_stats io;
+} cc_relay_shard_stats;
+/* index < cc_relay_shard_count() (else CC_ERR_INVALID_ARG). */
+CC_FFI_API cc_status cc_relay_get_shard_stats(const cc_relay *r, uint32_t index,
+                                              cc_relay_shard_stats *out);
 /* CC_FFI_CDEF_END */
 
 #ifdef __cplusplus

@@ -61,6 +61,10 @@ const char *cc_strerror(cc_status status) {
     case CC_ERR_UNKNOWN_TYPE: return "unknown_type";
     case CC_ERR_TRAILING_BYTES: return "trailing_bytes";
     case CC_ERR_INVALID_JSON: return "invalid_json";
+    case CC_ERR_UNKNOWN_CALL: return "unknown_call";
+    case CC_ERR_START_FAILED: return "start_failed";
+    case CC_ERR_CALL_REFUSED: return "call_refused";
+    case CC_ERR_STOPPED: return "stopped";
   }
   return "unknown";
 }
