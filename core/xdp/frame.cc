@@ -84,6 +84,7 @@ const char *to_string(BuildError e) noexcept {
     case BuildError::family_mismatch: return "family_mismatch";
     case BuildError::payload_too_large: return "payload_too_large";
     case BuildError::invalid_argument: return "invalid_argument";
+    case BuildError::bad_vlan_tpid: return "bad_vlan_tpid";
   }
   return "unknown";
 }
@@ -121,10 +122,12 @@ ParseError parse_frame(const std::uint8_t *frame, std::size_t len, ParsedFrame *
   std::uint16_t type = rd16(frame + 12);
   std::size_t off = 14;
   out->has_vlan = false;
+  out->vlan_tpid = 0;
   out->vlan_tci = 0;
   if (type == kEth8021q || type == kEth8021ad) {
     if (len < off + 4) return ParseError::truncated_vlan;
     out->has_vlan = true;
+    out->vlan_tpid = type;
     out->vlan_tci = rd16(frame + off);
     type = rd16(frame + off + 2);
     off += 4;
@@ -183,6 +186,10 @@ std::size_t build_frame(const FrameSpec &spec, std::uint8_t *buf, std::size_t ca
     e = BuildError::invalid_argument;
     return 0;
   }
+  if (spec.has_vlan && spec.vlan_tpid != kEth8021q && spec.vlan_tpid != kEth8021ad) {
+    e = BuildError::bad_vlan_tpid;
+    return 0;
+  }
   if (spec.src.v4 != spec.dst.v4) {
     e = BuildError::family_mismatch;
     return 0;
@@ -205,7 +212,7 @@ std::size_t build_frame(const FrameSpec &spec, std::uint8_t *buf, std::size_t ca
   std::memcpy(p, spec.dst_mac, 6);
   std::memcpy(p + 6, spec.src_mac, 6);
   if (spec.has_vlan) {
-    wr16(p + 12, kEth8021q);
+    wr16(p + 12, spec.vlan_tpid);
     wr16(p + 14, spec.vlan_tci);
   }
   wr16(p + l2 - 2, v4 ? kEthIpv4 : kEthIpv6);

@@ -10,6 +10,10 @@
  *     (Ethernet padding) are ignored. The IPv4 header checksum is checked only on request; the
  *     UDP checksum is never checked (veth and offloading NICs hand over partial checksums).
  *   - IPv4 endpoints are IPv4-mapped IPv6 (::ffff:a.b.c.d) with v4 = true, as in netio.
+ *   - VLAN: a tagged frame reports has_vlan, its TPID (0x8100 802.1Q or 0x88a8 802.1ad) and the
+ *     whole TCI (PCP, DEI, VID); untagged frames report has_vlan = false, tpid = tci = 0.
+ *     build_frame() with has_vlan writes the tag (TPID 0x8100 or 0x88a8, else bad_vlan_tpid)
+ *     between the MACs and the EtherType; the IP and UDP checksums do not cover it.
  *   - build_frame() writes nothing on error and returns 0; on success it returns the frame
  *     length and the frame carries a valid IPv4 header checksum (IPv4) and a valid UDP checksum
  *     (both families; a computed 0 is sent as 0xffff, RFC 768 / RFC 8200 8.1).
@@ -47,7 +51,8 @@ struct ParsedFrame {
   std::uint8_t dst_mac[6] = {};
   std::uint8_t src_mac[6] = {};
   bool has_vlan = false;
-  std::uint16_t vlan_tci = 0;
+  std::uint16_t vlan_tpid = 0;  // 0x8100 or 0x88a8 when has_vlan, else 0
+  std::uint16_t vlan_tci = 0;   // PCP(3) DEI(1) VID(12) when has_vlan, else 0
   netio::Endpoint src;   // sender's address and UDP source port
   netio::Endpoint dst;   // destination address and UDP port
   const std::uint8_t *payload = nullptr;  // UDP payload, inside the frame
@@ -63,6 +68,7 @@ enum class BuildError : std::uint8_t {
   family_mismatch,     // src and dst are not the same address family
   payload_too_large,   // UDP length would not fit in 16 bits (or IPv4 total length)
   invalid_argument,    // null payload with len > 0, null buffer
+  bad_vlan_tpid,       // has_vlan with a TPID other than 0x8100 / 0x88a8
 };
 const char *to_string(BuildError e) noexcept;
 
@@ -77,7 +83,8 @@ struct FrameSpec {
   std::uint8_t dscp_ecn = 0xb8;   // IPv4 TOS / IPv6 traffic class (EF, RFC 3246: voice)
   std::uint16_t ipv4_id = 0;      // IPv4 identification (DF is set)
   bool has_vlan = false;
-  std::uint16_t vlan_tci = 0;     // 802.1Q tag when has_vlan
+  std::uint16_t vlan_tpid = 0x8100;  // 0x8100 (802.1Q) or 0x88a8 (802.1ad) when has_vlan
+  std::uint16_t vlan_tci = 0;        // the tag's TCI when has_vlan
 };
 
 /* Header bytes before the UDP payload (Ethernet [+ VLAN] + IP + UDP). */

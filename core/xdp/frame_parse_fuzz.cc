@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   s.payload = p.payload;
   s.payload_len = p.payload_len;
   s.has_vlan = p.has_vlan;
+  s.vlan_tpid = p.vlan_tpid;
   s.vlan_tci = p.vlan_tci;
   std::vector<std::uint8_t> out(frame_overhead(p.src.v4, p.has_vlan) + p.payload_len);
   BuildError be = BuildError::invalid_argument;
@@ -36,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   ParsedFrame q;
   if (parse_frame(out.data(), n, &q, true) != ParseError::ok) std::abort();
   if (!(q.src == p.src) || !(q.dst == p.dst) || q.payload_len != p.payload_len ||
-      q.has_vlan != p.has_vlan || (p.has_vlan && q.vlan_tci != p.vlan_tci) ||
+      q.has_vlan != p.has_vlan || q.vlan_tpid != p.vlan_tpid || q.vlan_tci != p.vlan_tci ||
       std::memcmp(q.src_mac, p.src_mac, 6) != 0 || std::memcmp(q.dst_mac, p.dst_mac, 6) != 0 ||
       (p.payload_len && std::memcmp(q.payload, p.payload, p.payload_len) != 0))
     std::abort();

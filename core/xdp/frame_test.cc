@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace {
@@ -198,6 +199,82 @@ TEST(Frame, VlanRoundTrip) {
   h[16] = 0x81;
   h[17] = 0x00;
   EXPECT_EQ(parse_frame(h.data(), h.size(), &p), ParseError::unsupported_ethertype);
+}
+
+// A tagged frame is the untagged one with TPID + TCI inserted after the MACs: same IP and UDP
+// bytes, so the same checksums (the tag is L2). The untagged bytes are pinned above (IPv4 exact,
+// IPv6 against the reference sum).
+TEST(Frame, TaggedFramesExactBytesAndParseBack) {
+  for (bool is_v4 : {true, false}) {
+    for (std::uint16_t tpid : {std::uint16_t{0x8100}, std::uint16_t{0x88a8}}) {
+      SCOPED_TRACE(std::string(is_v4 ? "IPv4" : "IPv6") + " TPID " + std::to_string(tpid));
+      FrameSpec s = spec_v4();
+      if (!is_v4) {
+        s.src = v6_fd00(1, 40000);
+        s.dst = v6_fd00(2, 10002);
+      }
+      const auto plain = build(s);
+      s.has_vlan = true;
+      s.vlan_tpid = tpid;
+      s.vlan_tci = 0xa064;  // PCP 5, DEI 0, VID 100
+      const auto f = build(s);
+      std::vector<std::uint8_t> want(plain.begin(), plain.begin() + 12);
+      want.push_back(static_cast<std::uint8_t>(tpid >> 8));
+      want.push_back(static_cast<std::uint8_t>(tpid));
+      want.push_back(0xa0);
+      want.push_back(0x64);
+      want.insert(want.end(), plain.begin() + 12, plain.end());
+      ASSERT_EQ(f.size(), frame_overhead(is_v4, true) + 12u);
+      EXPECT_EQ(f, want);
+      EXPECT_EQ(f[16], is_v4 ? 0x08 : 0x86);
+      EXPECT_EQ(f[17], is_v4 ? 0x00 : 0xdd);
+
+      ParsedFrame p;
+      ASSERT_EQ(parse_frame(f.data(), f.size(), &p, true), ParseError::ok);
+      EXPECT_TRUE(p.has_vlan);
+      EXPECT_EQ(p.vlan_tpid, tpid);
+      EXPECT_EQ(p.vlan_tci, 0xa064);
+      EXPECT_EQ(p.src, s.src);
+      EXPECT_EQ(p.dst, s.dst);
+      EXPECT_EQ(std::memcmp(p.src_mac, kSrcMac, 6), 0);
+      EXPECT_EQ(std::memcmp(p.dst_mac, kDstMac, 6), 0);
+      ASSERT_EQ(p.payload_len, 12u);
+      EXPECT_EQ(p.payload, f.data() + frame_overhead(is_v4, true));
+      EXPECT_EQ(std::memcmp(p.payload, kRtp, 12), 0);
+
+      // Every cut inside the tag is truncated_vlan; after it, the IP header is short.
+      for (std::size_t n = 0; n < f.size(); ++n) {
+        const ParseError e = parse_frame(f.data(), n, &p);
+        const ParseError want_e = n < 14   ? ParseError::truncated_ethernet
+                                  : n < 18 ? ParseError::truncated_vlan
+                                  : is_v4  ? ParseError::truncated_ipv4
+                                           : ParseError::truncated_ipv6;
+        EXPECT_EQ(e, want_e) << "length " << n << ": " << to_string(e);
+      }
+    }
+  }
+  ParsedFrame p;
+  const auto plain = build(spec_v4());
+  ASSERT_EQ(parse_frame(plain.data(), plain.size(), &p), ParseError::ok);
+  EXPECT_FALSE(p.has_vlan);
+  EXPECT_EQ(p.vlan_tpid, 0);
+  EXPECT_EQ(p.vlan_tci, 0);
+}
+
+TEST(Frame, BadVlanTpidIsRefusedAndWritesNothing) {
+  FrameSpec s = spec_v4();
+  s.has_vlan = true;
+  s.vlan_tpid = 0x9100;
+  std::vector<std::uint8_t> buf(256, 0x5a);
+  BuildError e = BuildError::ok;
+  EXPECT_EQ(build_frame(s, buf.data(), buf.size(), &e), 0u);
+  EXPECT_EQ(e, BuildError::bad_vlan_tpid);
+  EXPECT_STREQ(to_string(e), "bad_vlan_tpid");
+  EXPECT_EQ(buf, std::vector<std::uint8_t>(256, 0x5a));
+  // The TPID is ignored without has_vlan.
+  s.has_vlan = false;
+  EXPECT_EQ(build_frame(s, buf.data(), buf.size(), &e), frame_overhead(true) + 12u);
+  EXPECT_EQ(e, BuildError::ok);
 }
 
 TEST(Frame, EveryTruncationIsNamed) {

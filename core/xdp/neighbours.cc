@@ -91,12 +91,13 @@ std::string Neighbours::refresh_neighbours() {
   return {};
 }
 
-bool Neighbours::lookup(const std::uint8_t addr16[16], Mac *mac) const noexcept {
+bool Neighbours::lookup(const std::uint8_t addr16[16], Mac *mac, VlanTag *vlan) const noexcept {
   Addr16 key;
   std::memcpy(key.data(), addr16, 16);
   const auto it = table_.find(key);
   if (it == table_.end()) return false;
   *mac = it->second.mac;
+  if (vlan) *vlan = it->second.vlan;
   return true;
 }
 
@@ -108,48 +109,50 @@ bool Neighbours::lookup_or_refresh(const std::uint8_t addr16[16], Mac *mac) {
   return lookup(addr16, mac);
 }
 
-bool Neighbours::resolve_now(const std::uint8_t dst[16], Mac *mac) {
+bool Neighbours::resolve_now(const std::uint8_t dst[16], Mac *mac, VlanTag *vlan) {
   Addr16 key;
   std::memcpy(key.data(), dst, 16);
   if (const auto it = table_.find(key); it != table_.end() && it->second.learned) {
     *mac = it->second.mac;
+    if (vlan) *vlan = it->second.vlan;
     return true;
   }
   const Routes::NextHop h = routes_.next_hop(dst);
   switch (h.kind) {
     case Routes::Kind::via_this:
-      return lookup(h.addr.data(), mac);
+      return lookup(h.addr.data(), mac, vlan);
     case Routes::Kind::none:  // no route dumped (yet): as before routes, dst as its own next hop
-      return lookup(dst, mac);
+      return lookup(dst, mac, vlan);
     case Routes::Kind::other_interface:
       break;
   }
   return false;
 }
 
-bool Neighbours::resolve(const std::uint8_t dst[16], Mac *mac) {
-  if (resolve_now(dst, mac)) return true;
+bool Neighbours::resolve(const std::uint8_t dst[16], Mac *mac, VlanTag *vlan) {
+  if (resolve_now(dst, mac, vlan)) return true;
   const auto now = std::chrono::steady_clock::now();
   if (refreshed_once_ && now - last_refresh_ < min_refresh_interval_) return false;
   (void)refresh();  // a failed dump keeps the previous tables
-  return resolve_now(dst, mac);
+  return resolve_now(dst, mac, vlan);
 }
 
-bool Neighbours::learn(const std::uint8_t addr16[16], const std::uint8_t mac[6]) {
+bool Neighbours::learn(const std::uint8_t addr16[16], const std::uint8_t mac[6],
+                       const VlanTag &vlan) {
   Addr16 key;
   std::memcpy(key.data(), addr16, 16);
   auto it = table_.find(key);
   if (it != table_.end()) {
-    if (std::memcmp(it->second.mac.data(), mac, 6) != 0 || !it->second.learned) {
-      std::memcpy(it->second.mac.data(), mac, 6);
-      it->second.learned = true;
-    }
+    std::memcpy(it->second.mac.data(), mac, 6);
+    it->second.learned = true;
+    it->second.vlan = vlan;
     return true;
   }
   if (table_.size() >= max_entries_) return false;
   Entry e{};
   std::memcpy(e.mac.data(), mac, 6);
   e.learned = true;
+  e.vlan = vlan;
   table_.emplace(key, e);
   return true;
 }

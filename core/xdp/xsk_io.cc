@@ -325,8 +325,11 @@ std::size_t XskIo::rx_burst(netio::RxPacket *out, std::size_t max) noexcept {
     bytes += f.payload_len;
     if (cfg_.learn_neighbours) {
       Mac known;
-      if (!neigh_.lookup(f.src.addr, &known) || std::memcmp(known.data(), f.src_mac, 6) != 0)
-        (void)neigh_.learn(f.src.addr, f.src_mac);
+      VlanTag known_vlan, vlan;
+      if (f.has_vlan) vlan = VlanTag{f.vlan_tpid, f.vlan_tci};
+      if (!neigh_.lookup(f.src.addr, &known, &known_vlan) ||
+          std::memcmp(known.data(), f.src_mac, 6) != 0 || !(known_vlan == vlan))
+        (void)neigh_.learn(f.src.addr, f.src_mac, vlan);
     }
   }
   // Descriptors are copied out; the frames stay ours until rx_release() / recycle.
@@ -392,7 +395,8 @@ std::size_t XskIo::tx_burst(const netio::TxPacket *pkts, std::size_t n) noexcept
   for (std::size_t i = 0; i < n; ++i) {
     const netio::TxPacket &p = pkts[i];
     Mac dst;
-    if (!neigh_.resolve(p.remote.addr, &dst)) {
+    VlanTag vlan;
+    if (!neigh_.resolve(p.remote.addr, &dst, &vlan)) {
       if (send_slow(p)) {
         ++slow;
         bytes += p.len;
@@ -411,6 +415,11 @@ std::size_t XskIo::tx_burst(const netio::TxPacket *pkts, std::size_t n) noexcept
     spec.dst = p.remote;
     spec.payload = p.data;
     spec.payload_len = p.len;
+    spec.has_vlan = vlan.tagged();
+    if (spec.has_vlan) {
+      spec.vlan_tpid = vlan.tpid;
+      spec.vlan_tci = vlan.tci;
+    }
     const std::uint64_t addr = tx_free_.back();
     const std::size_t len = build_frame(spec, base + addr, cfg_.frame_size);
     if (len == 0) {

@@ -27,7 +27,11 @@
  *     the UMEM, RxPacket::handle is the UMEM address; valid until rx_release().
  *   - tx_burst(): src MAC = the interface's MAC, dst MAC from Neighbours::resolve (learned from
  *     RX source MACs, else the route's next hop -- the gateway for an off-link peer -- in the
- *     dumped neighbour table); no free TX frame drops the packet (tx_dropped), never blocks.
+ *     dumped neighbour table). The frame carries the VLAN tag (TPID + TCI) that the remote's
+ *     last received frame came with (learned in rx_burst with the MAC; none if it came
+ *     untagged, was never seen, or learn_neighbours is off), so replies on a trunk interface
+ *     reach a peer on a VLAN. The slow path sends no tag (the kernel tags by the route's
+ *     interface). No free TX frame drops the packet (tx_dropped), never blocks.
  *     Frames leave on flush() (or the next tx_burst in zero-copy mode).
  *   - Slow path: a packet whose next-hop MAC is unknown (or whose route leaves by another
  *     interface) is handed, as the IP+UDP packet frame.h builds, to a raw socket

@@ -7,6 +7,9 @@
 // Needs root; skips only where the kernel refuses XDP/AF_XDP.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -26,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "xdp/frame.h"
 #include "xdp/xdp_program.h"
 #include "xdp/xsk_io.h"
 
@@ -201,6 +205,27 @@ class Netns {
   }
 
   const std::string &va() const { return va_; }
+  const std::string &vb() const { return vb_; }
+
+  // An AF_PACKET socket on B's veth (all protocols, PACKET_AUXDATA on), or -1.
+  int packet_socket_in_b() {
+    if (::setns(fd_b_, CLONE_NEWNET) != 0) return -1;
+    const int s = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    const unsigned idx = ::if_nametoindex(vb_.c_str());
+    (void)::setns(fd_a_, CLONE_NEWNET);
+    if (s < 0) return -1;
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(idx);
+    const int one = 1;
+    if (idx == 0 || ::bind(s, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) != 0 ||
+        ::setsockopt(s, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) != 0) {
+      ::close(s);
+      return -1;
+    }
+    return s;
+  }
   // "ip -n <ns> " prefixes for commands in A / B.
   std::string ip_a() const { return "ip -n " + ns_a_ + " "; }
   std::string ip_b() const { return "ip -n " + ns_b_ + " "; }
@@ -807,6 +832,180 @@ TEST_F(XskTest, OffLinkPeerGoesThroughTheGatewayOnTheXsk) {
     ASSERT_TRUE(io.neighbours().resolve(dst.addr, &m));
     EXPECT_EQ(m, (Mac{0x02, 0xcc, 0x00, 0x00, 0x0b, 0x77}));
   }
+}
+
+// A's veth is a trunk and B's peer sits on a VLAN. The kernel here may lack 802.1Q devices
+// (CONFIG_VLAN_8021Q), so B's peer is an AF_PACKET socket on B's veth: it sends tagged RTP
+// frames (frame.h) and reads what comes back with the tag B's kernel found on the wire
+// (PACKET_AUXDATA). The XSK must learn MAC + tag and tag every reply the same way, for 802.1Q
+// and 802.1ad, IPv4 and IPv6; untagged peers (the other tests) stay untagged.
+TEST_F(XskTest, VlanPeerGetsTaggedReplies) {
+  Sock raw(net_->packet_socket_in_b());
+  ASSERT_GE(raw.fd, 0) << "AF_PACKET socket in B: " << std::strerror(errno);
+  const std::uint8_t mac_a[6] = {0x02, 0xcc, 0x00, 0x00, 0x0a, 0x01};
+  const std::uint8_t mac_b[6] = {0x02, 0xcc, 0x00, 0x00, 0x0b, 0x01};
+  constexpr int kN = 40;
+  int round = 0;
+  for (bool v4 : {true, false}) {
+    for (std::uint16_t tpid : {std::uint16_t{0x8100}, std::uint16_t{0x88a8}}) {
+      SCOPED_TRACE(std::string(v4 ? "IPv4" : "IPv6") + " TPID " + std::to_string(tpid));
+      ++round;
+      const std::uint16_t tci = static_cast<std::uint16_t>(0xa000 | (100 + round));  // PCP 5
+      const Endpoint local = ep(v4 ? "10.100.0.1" : "fd00:100::1", kLo + 5);
+      const Endpoint remote =
+          ep(v4 ? "10.100.0.2" : "fd00:100::2", static_cast<std::uint16_t>(7000 + round));
+      for (int i = 0; i < kN; ++i) {
+        const auto pl = rtp(0x7100, static_cast<std::uint16_t>(i));
+        FrameSpec s;
+        std::memcpy(s.src_mac, mac_b, 6);
+        std::memcpy(s.dst_mac, mac_a, 6);
+        s.src = remote;
+        s.dst = local;
+        s.payload = pl.data();
+        s.payload_len = static_cast<std::uint32_t>(pl.size());
+        s.has_vlan = true;
+        s.vlan_tpid = tpid;
+        s.vlan_tci = tci;
+        std::uint8_t f[2048];
+        const std::size_t n = build_frame(s, f, sizeof(f));
+        ASSERT_GT(n, 0u);
+        ASSERT_EQ(::send(raw.fd, f, n, 0), static_cast<ssize_t>(n)) << std::strerror(errno);
+      }
+
+      // Whichever queue the flow hashed to learned the peer; that XSK replies.
+      std::size_t got[2] = {0, 0};
+      std::size_t bad = 0;
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      RxPacket pkts[64];
+      while (got[0] + got[1] < kN && std::chrono::steady_clock::now() < end) {
+        for (std::size_t q = 0; q < 2; ++q) {
+          const std::size_t n = xsk_[q]->rx_burst(pkts, 64);
+          for (std::size_t i = 0; i < n; ++i) {
+            if (pkts[i].remote == remote && pkts[i].local == local && pkts[i].len == 172 &&
+                ssrc_of(pkts[i].data) == 0x7100)
+              ++got[q];
+            else
+              ++bad;
+          }
+          xsk_[q]->rx_release(pkts, n);
+        }
+        xsk_[0]->wait(5);
+      }
+      ASSERT_EQ(got[0] + got[1], static_cast<std::size_t>(kN));
+      EXPECT_EQ(bad, 0u);
+      ASSERT_TRUE(got[0] == 0 || got[1] == 0) << "one flow, one queue";
+      XskIo &io = *xsk_[got[0] ? 0 : 1];
+
+      // The tag was seen and learned with the MAC.
+      Mac m{};
+      VlanTag tag;
+      ASSERT_TRUE(io.neighbours().lookup(remote.addr, &m, &tag));
+      EXPECT_EQ(m, (Mac{0x02, 0xcc, 0x00, 0x00, 0x0b, 0x01}));
+      EXPECT_EQ(tag, (VlanTag{tpid, tci}));
+
+      const XskStats before = io.xsk_stats();
+      std::size_t accepted = 0;
+      const auto payloads = send_rtp(io, local, remote, kN, 0, &accepted);
+      EXPECT_EQ(accepted, static_cast<std::size_t>(kN));
+
+      // Every reply reaches B's veth with the peer's tag (B's kernel moved it to auxdata).
+      std::set<std::uint16_t> seqs;
+      std::size_t untagged = 0, wrong_tag = 0;
+      const auto rend = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (seqs.size() < kN && std::chrono::steady_clock::now() < rend) {
+        pollfd pf{raw.fd, POLLIN, 0};
+        if (::poll(&pf, 1, 20) <= 0) continue;
+        std::uint8_t buf[2048];
+        alignas(8) std::uint8_t ctl[CMSG_SPACE(sizeof(tpacket_auxdata))];
+        sockaddr_ll from{};
+        iovec iov{buf, sizeof(buf)};
+        msghdr mh{};
+        mh.msg_name = &from;
+        mh.msg_namelen = sizeof(from);
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = ctl;
+        mh.msg_controllen = sizeof(ctl);
+        const ssize_t n = ::recvmsg(raw.fd, &mh, MSG_DONTWAIT);
+        if (n <= 0 || from.sll_pkttype == PACKET_OUTGOING) continue;
+        ParsedFrame p;
+        if (parse_frame(buf, static_cast<std::size_t>(n), &p, true) != ParseError::ok ||
+            !(p.dst == remote))
+          continue;
+        ASSERT_EQ(p.src, local);
+        ASSERT_EQ(p.payload_len, 160u);
+        const std::uint16_t seq = seq_of(p.payload);
+        ASSERT_LT(seq, kN);
+        EXPECT_EQ(std::memcmp(p.payload, payloads[seq].data(), 160), 0);
+        EXPECT_EQ(std::memcmp(p.dst_mac, mac_b, 6), 0);
+        EXPECT_EQ(std::memcmp(p.src_mac, mac_a, 6), 0);
+        bool tagged = p.has_vlan && p.vlan_tpid == tpid && p.vlan_tci == tci;  // left in data
+        bool any_tag = p.has_vlan;
+        for (cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+          if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+          tpacket_auxdata aux;
+          std::memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+          if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+            any_tag = true;
+            tagged = aux.tp_vlan_tci == tci &&
+                     (!(aux.tp_status & TP_STATUS_VLAN_TPID_VALID) || aux.tp_vlan_tpid == tpid);
+          }
+        }
+        if (!any_tag)
+          ++untagged;
+        else if (!tagged)
+          ++wrong_tag;
+        EXPECT_TRUE(seqs.insert(seq).second) << "duplicate seq " << seq;
+      }
+      EXPECT_EQ(seqs.size(), static_cast<std::size_t>(kN));
+      EXPECT_EQ(untagged, 0u);
+      EXPECT_EQ(wrong_tag, 0u);
+      const XskStats after = io.xsk_stats();
+      EXPECT_EQ(after.tx_slow_path, before.tx_slow_path) << "must go through the XSK";
+      EXPECT_EQ(after.io.tx_dropped, before.io.tx_dropped);
+      EXPECT_EQ(after.io.tx_packets - before.io.tx_packets, static_cast<std::uint64_t>(kN));
+    }
+  }
+
+  // Untagged traffic from B's veth address learns no tag, so its replies stay untagged.
+  auto socks = blast(*net_, true, 1, 3, 0x7200);
+  const auto r = receive(3);
+  ASSERT_EQ(r.size(), 3u);
+  Mac m{};
+  VlanTag tag{0x8100, 1};
+  ASSERT_TRUE(xsk_[r[0].queue]->neighbours().lookup(r[0].remote.addr, &m, &tag));
+  EXPECT_FALSE(tag.tagged());
+  EXPECT_EQ(tag.tci, 0);
+}
+
+// The tag follows the remote's latest frame; dumped / never-seen addresses are untagged.
+TEST(Neighbours, LearnedVlanFollowsTheLatestFrame) {
+  Neighbours n(1, 2, std::chrono::hours(1));
+  const std::uint8_t a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 100, 0, 2};
+  const std::uint8_t b[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 100, 0, 3};
+  const std::uint8_t c[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 100, 0, 4};
+  const std::uint8_t mac1[6] = {2, 0, 0, 0, 0, 1};
+  const std::uint8_t mac2[6] = {2, 0, 0, 0, 0, 2};
+  ASSERT_TRUE(n.learn(a, mac1, VlanTag{0x88a8, 0x2064}));
+  ASSERT_TRUE(n.learn(b, mac2));
+  Mac m{};
+  VlanTag t;
+  ASSERT_TRUE(n.resolve(a, &m, &t));
+  EXPECT_EQ(m, (Mac{2, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(t, (VlanTag{0x88a8, 0x2064}));
+  ASSERT_TRUE(n.resolve(b, &m, &t));
+  EXPECT_EQ(m, (Mac{2, 0, 0, 0, 0, 2}));
+  EXPECT_FALSE(t.tagged());
+  // The same peer, now untagged: the tag goes; tagged again: it comes back.
+  ASSERT_TRUE(n.learn(a, mac1));
+  ASSERT_TRUE(n.lookup(a, &m, &t));
+  EXPECT_EQ(t, VlanTag{});
+  ASSERT_TRUE(n.learn(a, mac1, VlanTag{0x8100, 0x0065}));
+  ASSERT_TRUE(n.lookup(a, &m, &t));
+  EXPECT_EQ(t, (VlanTag{0x8100, 0x0065}));
+  // Full table (2 entries): a third remote is not learned.
+  EXPECT_FALSE(n.learn(c, mac2, VlanTag{0x8100, 7}));
+  EXPECT_FALSE(n.lookup(c, &m, &t));
 }
 
 TEST_F(XskTest, NeighbourMissGoesThroughTheKernelThenTheXsk) {
