@@ -1,0 +1,245 @@
+"""The engine's configuration: addresses, certificate, token keys and every limit.
+
+Precedence: built-in defaults, then an optional TOML file, then command-line flags. Every value is
+validated once, here; a bad value raises `ConfigError` naming the setting and where it came from.
+
+TOML layout (every key optional; relative paths are relative to the file)::
+
+    moqt_addr = "127.0.0.1:4443"        # MoQT over raw QUIC (ALPN moq-00)
+    http_addr = "127.0.0.1:4433"        # HTTP/3: WebTransport at /moq, Prometheus text at /metrics
+    state_dir = "/var/lib/clutchcall-engine"
+    cert = "cert.pem"                   # both or neither; neither = self-signed in state_dir
+    key = "key.pem"
+    verification_keys = ["k1.pem", "k2.pem"]   # ES256 public keys (PEM); none = the dev key in state_dir
+    audience = "clutchcall-engine"
+    token_leeway_s = 0.0
+
+    [limits]
+    max_sessions = 10000
+    ...                                 # every field of `Limits`
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+DEFAULT_MOQT_PORT = 4443
+DEFAULT_HTTP_PORT = 4433
+DEFAULT_AUDIENCE = "clutchcall-engine"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, unknown, of the wrong type or out of range; the message names it and its source."""
+
+
+class Address(NamedTuple):
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+DEFAULT_MOQT_ADDR = Address("127.0.0.1", DEFAULT_MOQT_PORT)
+DEFAULT_HTTP_ADDR = Address("127.0.0.1", DEFAULT_HTTP_PORT)
+
+
+def _limit(default: float, lo: float, hi: float, doc: str) -> Any:
+    return field(default=default, metadata={"min": lo, "max": hi, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every bound of the engine. What a bound refuses or drops is counted in `metrics`."""
+
+    max_sessions: int = _limit(10_000, 1, 1_000_000, "concurrent MoQT sessions (both listeners)")
+    max_streams_per_session: int = _limit(256, 1, 65_536, "concurrent streams a peer may open (QUIC stream limit)")
+    session_buffer_bytes: int = _limit(1 << 20, 4096, 1 << 30, "bytes buffered per session before it is refused more")
+    max_control_message_bytes: int = _limit(16_384, 64, 65_535, "largest control message (draft-14: 16-bit length)")
+    max_subscriptions_per_session: int = _limit(1_000, 1, 1_000_000, "live and held SUBSCRIBEs per session")
+    subscriber_queue_ms: int = _limit(200, 1, 60_000, "a subscriber's queue bound in media time; oldest groups drop")
+    subscriber_queue_bytes: int = _limit(64 * 1024, 512, 1 << 30, "a subscriber's queue bound in bytes; oldest drop")
+    held_subscribe_timeout_s: float = _limit(5.0, 0.0, 3600.0, "how long a SUBSCRIBE waits for its publisher")
+    max_request_id_window: int = _limit(100, 1, 1 << 20, "request IDs granted ahead in MAX_REQUEST_ID")
+    track_cache_bytes: int = _limit(256 * 1024, 0, 1 << 30, "bytes of the latest group kept per track (FETCH)")
+    max_tracks: int = _limit(100_000, 1, 10_000_000, "tracks the relay routes at once")
+    max_namespace_fields: int = _limit(32, 1, 32, "fields in a track namespace (draft-14 allows 1..32)")
+    max_full_track_name_bytes: int = _limit(4096, 16, 4096, "namespace plus track name bytes (draft-14: <= 4096)")
+    metrics_max_tracks: int = _limit(1_000, 0, 100_000, "tracks with their own metric labels; the rest are _other")
+    idle_timeout_s: float = _limit(30.0, 1.0, 3600.0, "QUIC idle timeout")
+    goaway_grace_s: float = _limit(5.0, 0.0, 600.0, "after GOAWAY, how long sessions may drain before closing")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_number(f"limits.{f.name}", getattr(self, f.name), f.type, f.metadata["min"], f.metadata["max"])
+
+
+def default_state_dir() -> Path:
+    """`$CLUTCHCALL_ENGINE_STATE`, else `$XDG_STATE_HOME/clutchcall-engine`, else `~/.local/state/clutchcall-engine`."""
+    explicit = os.environ.get("CLUTCHCALL_ENGINE_STATE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "clutchcall-engine"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    moqt_addr: Address = DEFAULT_MOQT_ADDR
+    """MoQT over raw QUIC (ALPN moq-00)."""
+    http_addr: Address = DEFAULT_HTTP_ADDR
+    """HTTP/3: WebTransport at /moq, Prometheus text at /metrics."""
+    state_dir: Path = field(default_factory=default_state_dir)
+    cert_path: Path | None = None
+    """PEM certificate chain; None = the self-signed development certificate kept in state_dir."""
+    key_path: Path | None = None
+    verification_keys: tuple[Path, ...] = ()
+    """PEM public keys that may sign tenant tokens (rotation); empty = the development key in state_dir."""
+    audience: str = DEFAULT_AUDIENCE
+    token_leeway_s: float = 0.0
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        if (self.cert_path is None) != (self.key_path is None):
+            raise ConfigError("cert and key must be given together (or neither, for the self-signed certificate)")
+        if not self.audience:
+            raise ConfigError("audience must not be empty")
+        if not (0.0 <= self.token_leeway_s <= 600.0) or math.isnan(self.token_leeway_s):
+            raise ConfigError(f"token_leeway_s must be within 0..600 seconds, got {self.token_leeway_s}")
+
+
+def _check_number(name: str, value: object, type_name: object, lo: float, hi: float) -> None:
+    integral = type_name in (int, "int")
+    if isinstance(value, bool) or not isinstance(value, int if integral else (int, float)):
+        raise ConfigError(f"{name} must be {'an integer' if integral else 'a number'}, got {value!r}")
+    if not (lo <= value <= hi):  # also false for NaN
+        raise ConfigError(f"{name} must be within {lo}..{hi}, got {value!r}")
+
+
+def parse_address(text: str, name: str = "address") -> Address:
+    """`host:port` or `[v6]:port`; port 0 asks the kernel for a free one."""
+    host, sep, port_text = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port_text.isdigit() or int(port_text) > 65_535:
+        raise ConfigError(f"{name} must be host:port (or [v6]:port) with a port in 0..65535, got {text!r}")
+    return Address(host, int(port_text))
+
+
+# The settings outside [limits]: the TOML key and its EngineConfig field.
+_TOP_LEVEL = {
+    "moqt_addr": "moqt_addr",
+    "http_addr": "http_addr",
+    "state_dir": "state_dir",
+    "cert": "cert_path",
+    "key": "key_path",
+    "verification_keys": "verification_keys",
+    "audience": "audience",
+    "token_leeway_s": "token_leeway_s",
+}
+_LIMIT_TYPES = {f.name: f.type for f in dataclasses.fields(Limits)}
+
+
+def _convert(key: str, value: object, base_dir: Path) -> object:
+    """One raw setting (from TOML, or a string from a flag) as the type its field holds."""
+
+    def path(v: object) -> Path:
+        if not isinstance(v, str | Path) or not str(v):
+            raise ConfigError(f"{key} must be a path, got {v!r}")
+        p = Path(v).expanduser()
+        return p if p.is_absolute() else base_dir / p
+
+    if key in ("moqt_addr", "http_addr"):
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string host:port, got {value!r}")
+        return parse_address(value, key)
+    if key in ("state_dir", "cert", "key"):
+        return path(value)
+    if key == "verification_keys":
+        items = [value] if isinstance(value, str | Path) else value
+        if not isinstance(items, list | tuple):
+            raise ConfigError(f"{key} must be a list of paths, got {value!r}")
+        return tuple(path(v) for v in items)
+    if key == "audience":
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string, got {value!r}")
+        return value
+    type_name = "float" if key == "token_leeway_s" else _LIMIT_TYPES[key.removeprefix("limits.")]
+    if isinstance(value, str):  # from a flag
+        try:
+            return int(value, 0) if type_name in (int, "int") else float(value)
+        except ValueError:
+            raise ConfigError(
+                f"{key} must be {'an integer' if type_name in (int, 'int') else 'a number'}, got {value!r}"
+            ) from None
+    return value
+
+
+def _flatten(table: Mapping[str, object]) -> dict[str, object]:
+    """TOML tables to dotted keys (`[limits] max_sessions` -> `limits.max_sessions`); unknown keys are errors."""
+    flat: dict[str, object] = {}
+    for key, value in table.items():
+        if key == "limits":
+            if not isinstance(value, dict):
+                raise ConfigError("limits must be a table ([limits])")
+            for sub, sub_value in value.items():
+                flat[f"limits.{sub}"] = sub_value
+        else:
+            flat[key] = value
+    return flat
+
+
+def _check_known(key: str) -> None:
+    if key in _TOP_LEVEL or (key.startswith("limits.") and key.removeprefix("limits.") in _LIMIT_TYPES):
+        return
+    known = ", ".join([*_TOP_LEVEL, *(f"limits.{k}" for k in _LIMIT_TYPES)])
+    raise ConfigError(f"unknown setting {key!r} (known: {known})")
+
+
+def load_config(path: Path | None = None, overrides: Mapping[str, object] | None = None) -> EngineConfig:
+    """Defaults, then the TOML file at `path`, then `overrides` (dotted keys, e.g. `limits.max_sessions`,
+    values typed or as strings from the command line). Raises ConfigError naming the setting and its source.
+    """
+    layers: list[tuple[str, Path, Mapping[str, object]]] = []
+    if path is not None:
+        try:
+            parsed: Mapping[str, object] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read the config file: {e.strerror}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        layers.append((str(path), path.parent.resolve(), parsed))
+    if overrides:
+        layers.append(("command line", Path.cwd(), overrides))
+
+    settings: dict[str, object] = {}
+    for source, base_dir, table in layers:
+        try:
+            flat = _flatten(table) if source != "command line" else dict(table)
+            for key, value in flat.items():
+                _check_known(key)
+                settings[key] = _convert(key, value, base_dir)
+        except ConfigError as e:
+            raise ConfigError(f"{source}: {e}") from None
+
+    sources = " and ".join(s for s, _, _ in layers) or "defaults"
+    try:
+        limit_values: dict[str, Any] = {
+            k.removeprefix("limits."): v for k, v in settings.items() if k.startswith("limits.")
+        }
+        top: dict[str, Any] = {_TOP_LEVEL[k]: v for k, v in settings.items() if not k.startswith("limits.")}
+        return EngineConfig(**top, limits=Limits(**limit_values))
+    except ConfigError as e:
+        raise ConfigError(f"{sources}: {e}") from None
+
+
+def describe_limits() -> list[tuple[str, object, str]]:
+    """(name, default, what it bounds) of every limit, for `--help` and the README."""
+    return [(f.name, f.default, str(f.metadata["doc"])) for f in dataclasses.fields(Limits)]
