@@ -63,6 +63,11 @@ cc_resampler_status Resampler::process(const int16_t *in, size_t in_frames, int1
   if (in == nullptr || out == nullptr) return CC_RESAMPLER_ERR_NULL_ARG;
   if (in_frames > CC_RESAMPLER_MAX_INPUT) return CC_RESAMPLER_ERR_INPUT_TOO_LARGE;
   if (out_cap < max_output(in_frames)) return CC_RESAMPLER_ERR_OUTPUT_TOO_SMALL;
+  return run(in, in_frames, out, out_cap, out_frames);
+}
+
+cc_resampler_status Resampler::run(const int16_t *in, size_t in_frames, int16_t *out,
+                                   size_t out_cap, size_t *out_frames) noexcept {
   // speexdsp consumes everything when the output has room, but loop defensively so that a
   // partial consumption can never silently drop input.
   size_t done_in = 0, done_out = 0;
@@ -87,14 +92,15 @@ cc_resampler_status Resampler::flush(int16_t *out, size_t out_cap, size_t *out_f
   static constexpr size_t kChunk = 256;
   static const std::array<int16_t, kChunk * 2> zeros{};
   size_t left = input_latency(), total = 0;
+  // One check against the whole tail's bound: output depends only on the input sequence, so the
+  // chunks together emit what one call over the whole tail would. Checking each chunk against
+  // its own (+2) bound instead added the margin once per chunk and refused capacities that the
+  // announced max_output(input_latency()) promised (quality 10 downsampling: several chunks).
   if (out_cap < max_output(left)) return CC_RESAMPLER_ERR_OUTPUT_TOO_SMALL;
   while (left > 0) {
     const size_t n = std::min(left, kChunk);
     size_t got = 0;
-    // Capacity check per chunk: the per-call bound is looser than the whole-tail bound.
-    const size_t room = out_cap - total;
-    if (room < max_output(n)) return CC_RESAMPLER_ERR_OUTPUT_TOO_SMALL;
-    const cc_resampler_status s = process(zeros.data(), n, out + total * channels_, room, &got);
+    const cc_resampler_status s = run(zeros.data(), n, out + total * channels_, out_cap - total, &got);
     if (s != CC_RESAMPLER_OK) return s;
     total += got;
     left -= n;

@@ -102,6 +102,9 @@ class Resampler {
  private:
   Resampler(SpeexResamplerState_ *st, uint32_t in_rate, uint32_t out_rate, uint32_t channels,
             int quality) noexcept;
+  // process() without the capacity check: runs speexdsp until the input is consumed.
+  cc_resampler_status run(const int16_t *in, size_t in_frames, int16_t *out, size_t out_cap,
+                          size_t *out_frames) noexcept;
   SpeexResamplerState_ *st_;
   uint32_t in_rate_, out_rate_, channels_;
   int quality_;
