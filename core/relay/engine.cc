@@ -66,6 +66,33 @@ struct HandoffHeader {
   std::uint8_t mac[6];
 };
 constexpr std::size_t kMaxHandoffPayload = kFragMtu - sizeof(HandoffHeader);
+constexpr std::uint32_t kMinRingDepth = 16;
+constexpr std::uint32_t kMaxHandoffDepth = 1u << 18;  // one ring's dcache stays under ring's 1 GiB
+// Bytes of one hand-off ring of `depth` frags: mcache lines + dcache (ring.h: (depth + 2) frags).
+constexpr std::uint64_t ring_bytes(std::uint64_t depth) { return depth * 32 + (depth + 2) * kFragMtu; }
+
+std::string mib(std::uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
+// Frags per sender ring (see EngineConfig::handoff_depth), or why the setting is refused.
+std::string handoff_ring_depth(std::uint32_t handoff_depth, std::uint32_t shards, std::uint64_t *out) {
+  const bool pow2 = handoff_depth != 0 && (handoff_depth & (handoff_depth - 1)) == 0;
+  if (!pow2 || handoff_depth < kMinRingDepth || handoff_depth > kMaxHandoffDepth) {
+    return "handoff_depth must be a power of two in [" + std::to_string(kMinRingDepth) + ", " +
+           std::to_string(kMaxHandoffDepth) + "], got " + std::to_string(handoff_depth);
+  }
+  *out = 0;
+  if (shards < 2) return {};
+  std::uint32_t split = 1;  // senders rounded up to a power of two
+  while (split < shards - 1) split *= 2;
+  *out = handoff_depth / split;
+  if (*out < kMinRingDepth) {
+    return "handoff_depth " + std::to_string(handoff_depth) + " is too small for " + std::to_string(shards) +
+           " shards: each of the " + std::to_string(shards - 1) + " rings into a shard would get " +
+           std::to_string(*out) + " frags, fewer than " + std::to_string(kMinRingDepth) + "; use at least " +
+           std::to_string(std::uint64_t{kMinRingDepth} * split);
+  }
+  return {};
+}
 
 // The calling thread's CPU affinity mask, in increasing order.
 std::vector<int> allowed_cpus() {
@@ -146,6 +173,50 @@ struct Slot {
   }
 };
 
+/* Call slots, allocated lazily in chunks so that max_calls costs nothing until calls exist:
+ * a chunk pointer per kSlotChunk slots (max_calls 2^24: 128 KiB of pointers), each chunk made by
+ * the control thread under Impl::control before any port that leads to it is published, and
+ * read lock-free by the shards (acquire). Chunks live until the engine is destroyed. */
+class SlotTable {
+ public:
+  static constexpr std::uint32_t kChunk = 1024;
+
+  explicit SlotTable(std::uint32_t max_slots)
+      : chunks_(std::make_unique<std::atomic<Slot *>[]>((max_slots + kChunk - 1) / kChunk)),
+        max_(max_slots) {}
+  ~SlotTable() {
+    for (std::uint32_t c = 0; c < (max_ + kChunk - 1) / kChunk; ++c) delete[] chunks_[c].load();
+  }
+  SlotTable(const SlotTable &) = delete;
+  SlotTable &operator=(const SlotTable &) = delete;
+
+  // Only for slots handed out by take() (their chunk exists).
+  Slot &operator[](std::uint32_t slot) noexcept {
+    return chunks_[slot / kChunk].load(std::memory_order_acquire)[slot % kChunk];
+  }
+  // Control thread (under Impl::control): a free slot, or false when all max_calls are in use.
+  bool take(std::uint32_t *slot) {
+    if (!free_.empty()) {
+      *slot = free_.back();
+      free_.pop_back();
+      return true;
+    }
+    if (next_ == max_) return false;
+    std::atomic<Slot *> &chunk = chunks_[next_ / kChunk];
+    if (chunk.load(std::memory_order_relaxed) == nullptr) chunk.store(new Slot[kChunk], std::memory_order_release);
+    *slot = next_++;
+    return true;
+  }
+  // Control thread: a slot take() gave out may go back (a refused add, or a removed call).
+  void give_back(std::uint32_t slot) { free_.push_back(slot); }
+
+ private:
+  std::unique_ptr<std::atomic<Slot *>[]> chunks_;
+  const std::uint32_t max_;
+  std::uint32_t next_ = 0;           // slots below it have been handed out at least once
+  std::vector<std::uint32_t> free_;  // given back, reused first
+};
+
 class Shard;
 
 struct Engine::Impl {
@@ -154,8 +225,8 @@ struct Engine::Impl {
   // keep-alive (the XDP program detaches after every XSK is gone).
   EngineConfig cfg;
   BackendSet backends;
-  std::vector<std::unique_ptr<ring::Channel>> channels;  // [from * n + to]
-  std::unique_ptr<Slot[]> slots;
+  std::vector<std::unique_ptr<ring::Channel>> channels;  // [from * n + to], none for from == to
+  std::unique_ptr<SlotTable> slots;
   std::array<std::atomic<std::uint32_t>, 65536> ports{};
   std::atomic<bool> running{true};
   std::vector<std::unique_ptr<Shard>> shards;
@@ -163,8 +234,9 @@ struct Engine::Impl {
   // Control plane (add/remove/lookup), never touched by the shards' hot path.
   mutable std::mutex control;
   std::unordered_map<std::uint64_t, std::uint32_t> by_id;  // call id -> slot
-  std::vector<std::uint32_t> free_slots;
   std::vector<std::uint32_t> calls_per_shard;
+  std::mutex stop_mu;  // stop() from several threads joins each shard once
+  bool stopped = false;  // guarded by stop_mu
 
   ring::Channel &channel(std::uint32_t from, std::uint32_t to) {
     return *channels[from * shards.size() + to];
@@ -176,7 +248,7 @@ struct Engine::Impl {
 class Shard final : public Sender {
  public:
   Shard(Engine::Impl &eng, std::uint32_t index, std::unique_ptr<netio::PacketIo> io)
-      : eng_(eng), index_(index), io_(std::move(io)), states_(eng.cfg.max_calls) {
+      : eng_(eng), index_(index), io_(std::move(io)) {
     rx_.resize(kBurst);
     tx_.resize(kBurst);
     tx_counters_.resize(kBurst);
@@ -234,7 +306,7 @@ class Shard final : public Sender {
   // Commands (run on the shard thread).
   std::string add(std::uint32_t slot, const CallConfig &cfg) {
     std::string why;
-    auto st = CallState::create(cfg, eng_.slots[slot].counters, index_ * 0x9E3779B9u, &why);
+    auto st = CallState::create(cfg, (*eng_.slots)[slot].counters, index_ * 0x9E3779B9u, &why);
     if (!st) return why;
     for (int leg = 0; leg < 2; ++leg) {
       if (std::string err = io_->open_port(cfg.legs[leg].local); !err.empty()) {
@@ -243,12 +315,14 @@ class Shard final : public Sender {
       }
     }
     if (st->transcoding()) timed_.push_back(slot);
+    // Grows with the highest slot in use (slots are handed out lowest first), not max_calls.
+    if (slot >= states_.size()) states_.resize(std::size_t{slot} + 1);
     states_[slot] = std::move(st);
     next_timer_ = 0;
     return {};
   }
   void remove(std::uint32_t slot) {
-    if (!states_[slot]) return;
+    if (!state(slot)) return;
     for (int leg = 0; leg < 2; ++leg) io_->close_port(states_[slot]->config().legs[leg].local);
     states_[slot].reset();
     timed_.erase(std::remove(timed_.begin(), timed_.end(), slot), timed_.end());
@@ -360,7 +434,7 @@ class Shard final : public Sender {
       }
       const std::uint32_t slot = (e - 1) / 2;
       const int leg = static_cast<int>((e - 1) % 2);
-      const std::uint32_t owner = eng_.slots[slot].owner.load(std::memory_order_acquire);
+      const std::uint32_t owner = (*eng_.slots)[slot].owner.load(std::memory_order_acquire);
       if (owner == index_) {
         deliver(slot, leg, p, now);
       } else if (owner < eng_.n()) {
@@ -374,7 +448,7 @@ class Shard final : public Sender {
   }
 
   void deliver(std::uint32_t slot, int leg, const netio::RxPacket &p, std::int64_t now) {
-    CallState *st = states_[slot].get();
+    CallState *st = state(slot);
     if (!st || st->config().legs[leg].local.port != p.local.port) {
       bump(unknown_port_);  // removed (or the slot was reused) while the packet was in flight
       return;
@@ -392,7 +466,7 @@ class Shard final : public Sender {
     HandoffHeader h{};
     h.remote = p.remote;
     h.local = p.local;
-    h.call_id = eng_.slots[slot].id.load(std::memory_order_relaxed);
+    h.call_id = (*eng_.slots)[slot].id.load(std::memory_order_relaxed);
     h.arrival_us = now;
     h.slot = slot;
     h.len = p.len;
@@ -402,7 +476,7 @@ class Shard final : public Sender {
     std::memcpy(frag_.data(), &h, sizeof h);
     std::memcpy(frag_.data() + sizeof h, p.data, p.len);
     // Several shards may hand off packets of one call: a read-modify-write, not bump().
-    eng_.slots[slot].counters[leg].handoff_out.fetch_add(1, std::memory_order_relaxed);
+    (*eng_.slots)[slot].counters[leg].handoff_out.fetch_add(1, std::memory_order_relaxed);
     producers_[owner]->publish({frag_.data(), sizeof h + p.len});
     bump(handoff_out_);
   }
@@ -423,7 +497,7 @@ class Shard final : public Sender {
         std::memcpy(&h, frag_.data(), sizeof h);
         if (h.len != meta.sz - sizeof h || h.slot >= eng_.cfg.max_calls || h.leg > 1) continue;
         bump(handoff_in_);
-        CallState *st = states_[h.slot].get();
+        CallState *st = state(h.slot);
         if (!st || st->config().id != h.call_id) {
           bump(unknown_port_);
           continue;
@@ -435,7 +509,7 @@ class Shard final : public Sender {
         p.local = h.local;
         p.queue = h.queue;
         std::memcpy(p.remote_mac, h.mac, sizeof h.mac);
-        bump(eng_.slots[h.slot].counters[h.leg].handoff_in);
+        bump((*eng_.slots)[h.slot].counters[h.leg].handoff_in);
         deliver(h.slot, h.leg, p, h.arrival_us);
       }
       const ring::Consumer::Stats cs = c->stats();
@@ -478,11 +552,15 @@ class Shard final : public Sender {
     tx_n_ = 0;
   }
 
+  CallState *state(std::uint32_t slot) const noexcept {
+    return slot < states_.size() ? states_[slot].get() : nullptr;
+  }
+
   Engine::Impl &eng_;
   const std::uint32_t index_;
   std::unique_ptr<netio::PacketIo> io_;
   std::thread thread_;
-  std::vector<std::unique_ptr<CallState>> states_;  // by slot; only this thread touches them
+  std::vector<std::unique_ptr<CallState>> states_;  // by slot, grown on add; only this thread
   std::vector<std::uint32_t> timed_;                // slots of TRANSCODE calls
   std::int64_t next_timer_ = CallState::kNever;
   std::vector<std::unique_ptr<ring::Producer>> producers_;  // [to]
@@ -510,8 +588,11 @@ class Shard final : public Sender {
 };
 
 void Engine::Impl::stop() noexcept {
+  std::lock_guard<std::mutex> lock(stop_mu);
+  if (stopped) return;
   running.store(false, std::memory_order_release);
   for (auto &s : shards) s->join();
+  stopped = true;
 }
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -536,6 +617,19 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig &config, std::string *w
   if (shards == 0) shards = cpus.empty() ? 1 : static_cast<std::uint32_t>(std::min<std::size_t>(cpus.size(), 64));
   if (shards > 64) return fail("at most 64 shards");
 
+  // Checked for the shards asked for (before any backend exists: refused at once); AF_XDP may
+  // run fewer, which needs less.
+  std::uint64_t ring_depth = 0;
+  if (std::string err = handoff_ring_depth(config.handoff_depth, shards, &ring_depth); !err.empty()) return fail(err);
+  const std::uint64_t rings = std::uint64_t{shards} * (shards - 1);
+  const std::uint64_t need = rings * ring_bytes(ring_depth);
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0 && need > static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)) {
+    return fail("handoff_depth " + std::to_string(config.handoff_depth) + " with " + std::to_string(shards) +
+                " shards needs " + mib(need) + " of hand-off rings, more than this machine's " +
+                mib(static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)) + " of RAM");
+  }
+
   auto impl = std::make_unique<Impl>();
   impl->cfg = config;
   std::string err;
@@ -543,17 +637,18 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig &config, std::string *w
   const auto n = static_cast<std::uint32_t>(impl->backends.per_shard.size());
 
   ring::ChannelConfig rc;
-  rc.depth = config.handoff_depth;
   rc.mtu = kFragMtu;
   rc.consumers = 1;
   rc.flow_control = false;
+  if (std::string derr = handoff_ring_depth(config.handoff_depth, n, &rc.depth); !derr.empty()) return fail(derr);
   try {
-    for (std::uint32_t i = 0; i < n * n; ++i) impl->channels.push_back(ring::Channel::create(rc));
+    for (std::uint32_t i = 0; i < n * n; ++i) {
+      impl->channels.push_back(i / n == i % n ? nullptr : ring::Channel::create(rc));
+    }
   } catch (const std::exception &e) {
     return fail(std::string("hand-off ring: ") + e.what());
   }
-  impl->slots = std::make_unique<Slot[]>(config.max_calls);
-  for (std::uint32_t s = config.max_calls; s > 0; --s) impl->free_slots.push_back(s - 1);
+  impl->slots = std::make_unique<SlotTable>(config.max_calls);
   impl->calls_per_shard.assign(n, 0);
   for (std::uint32_t i = 0; i < n; ++i) {
     impl->shards.push_back(std::make_unique<Shard>(*impl, i, std::move(impl->backends.per_shard[i])));
@@ -596,11 +691,11 @@ std::string Engine::add_call(const CallConfig &config) {
       return "local port " + std::to_string(leg.local.port) + " is in use by another call";
     }
   }
-  if (e.free_slots.empty()) return "no free call slot (max_calls " + std::to_string(e.cfg.max_calls) + ")";
-  const std::uint32_t slot = e.free_slots.back();
+  std::uint32_t slot = 0;
+  if (!e.slots->take(&slot)) return "no free call slot (max_calls " + std::to_string(e.cfg.max_calls) + ")";
   const auto owner = static_cast<std::uint32_t>(
       std::min_element(e.calls_per_shard.begin(), e.calls_per_shard.end()) - e.calls_per_shard.begin());
-  Slot &s = e.slots[slot];
+  Slot &s = (*e.slots)[slot];
   s.reset_counters();
   s.id.store(config.id, std::memory_order_relaxed);
   s.transcoding.store(!legs_match(cc_audio_shape_normalize(config.legs[0].shape),
@@ -608,8 +703,10 @@ std::string Engine::add_call(const CallConfig &config) {
                       std::memory_order_relaxed);
   Shard &shard = *e.shards[owner];
   std::string err = shard.call([&shard, slot, &config] { return shard.add(slot, config); });
-  if (!err.empty()) return err;
-  e.free_slots.pop_back();
+  if (!err.empty()) {
+    e.slots->give_back(slot);
+    return err;
+  }
   ++e.calls_per_shard[owner];
   e.by_id[config.id] = slot;
   // Publish: owner first, then the ports (a shard that sees the port also sees the owner).
@@ -638,7 +735,7 @@ bool Engine::remove_call(std::uint64_t id, CallStats *final) {
   auto it = e.by_id.find(id);
   if (it == e.by_id.end()) return false;
   const std::uint32_t slot = it->second;
-  Slot &s = e.slots[slot];
+  Slot &s = (*e.slots)[slot];
   const std::uint32_t owner = s.owner.load(std::memory_order_relaxed);
   // Unpublish the ports first so no shard hands off new packets, then drop the state on the
   // owner (a hand-off already in a ring finds no state, or another call id, and is dropped).
@@ -648,7 +745,7 @@ bool Engine::remove_call(std::uint64_t id, CallStats *final) {
   if (final) *final = stats_of(s, owner);
   s.owner.store(kNoShard, std::memory_order_release);
   e.by_id.erase(it);
-  e.free_slots.push_back(slot);
+  e.slots->give_back(slot);
   --e.calls_per_shard[owner];
   return true;
 }
@@ -658,7 +755,7 @@ bool Engine::call_stats(std::uint64_t id, CallStats *out) const {
   std::lock_guard<std::mutex> lock(e.control);
   auto it = e.by_id.find(id);
   if (it == e.by_id.end()) return false;
-  const Slot &s = e.slots[it->second];
+  const Slot &s = (*e.slots)[it->second];
   *out = stats_of(s, s.owner.load(std::memory_order_relaxed));
   return true;
 }

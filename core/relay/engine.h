@@ -22,7 +22,14 @@
  *
  * Hand-off rings run without flow control: a lagging owner is overrun (newest media wins); the
  * overrun is detected from the sequence numbers and counted per shard (ring_overruns,
- * ring_lost) and shows per call as handoff_out - handoff_in.
+ * ring_lost) and shows per call as handoff_out - handoff_in. Memory: one ring per ordered pair
+ * of shards, each sized so that a shard's inbound rings together hold handoff_depth frags, so
+ * the total is linear in shards (see EngineConfig::handoff_depth).
+ *
+ * Threads: every public member may be called from any thread, concurrently (the control calls
+ * serialize on one mutex and hand the work to the owner shard; stop() may race with them and
+ * with itself: the shards are joined once, later control calls answer "engine stopped" or find
+ * no call). Only destruction must not overlap another call.
  */
 #ifndef CLUTCHCALL_CORE_RELAY_ENGINE_H
 #define CLUTCHCALL_CORE_RELAY_ENGINE_H
@@ -61,8 +68,17 @@ struct EngineConfig {
    * running; when it runs out the kernel drops (ShardStats::kernel_*). */
   std::uint32_t xsk_rx_frames = 0;
   std::uint32_t xsk_tx_frames = 0;
+  /* 1..2^24. Costs nothing up front: call slots come in chunks of 1024 (~256 KiB each) as calls
+   * are added, and each shard's table grows with the highest slot it has used. */
   std::uint32_t max_calls = 16384;
-  std::uint32_t handoff_depth = 4096; // frags per shard-to-shard ring (power of two)
+  /* Hand-off frags in flight toward ONE shard from all the others together: a power of two in
+   * [16, 262144]. Each of the n - 1 rings into a shard gets handoff_depth / 2^ceil(log2(n - 1))
+   * frags of 2 KiB, which must be at least 16 (so n shards need handoff_depth >= 16 x that
+   * power of two); the rings of all shards take about n x handoff_depth x 2 KiB, linear in
+   * shards (4096: 8 MiB per shard, 256 MiB at 32 shards; one shard has none). start() refuses,
+   * naming handoff_depth and the memory needed, a value outside the range, too small for the
+   * shard count, or needing more than the machine's RAM. */
+  std::uint32_t handoff_depth = 4096;
   int idle_wait_us = 200;             // longest wait in the backend when idle (bounds hand-off delay)
   /* Backend::custom (tests): makes each shard's PacketIo. */
   std::function<std::unique_ptr<netio::PacketIo>(std::uint32_t shard, std::string *why)> io_factory;

@@ -9,6 +9,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 
 #include "g711/g711.h"
 #include "relay/call_state.h"
@@ -497,6 +498,102 @@ TEST(Relay, CpusOutsideTheMaskAreRefused) {
   cfg.pin = false;
   EXPECT_FALSE(Engine::start(cfg, &why));
   EXPECT_EQ(why, "cpus given but pin is off");
+}
+
+// The rule EngineConfig::handoff_depth states, and nothing else, decides what start() accepts.
+TEST(Relay, HandoffDepthFollowsTheHeaderRule) {
+  auto start = [](std::uint32_t shards, std::uint32_t depth, std::string *why) {
+    Wire wire;
+    EngineConfig cfg = memory_config(wire, shards);
+    cfg.pin = false;
+    cfg.handoff_depth = depth;
+    return Engine::start(cfg, why) != nullptr;
+  };
+  std::string why;
+  for (std::uint32_t bad : {0u, 1u, 8u, 100u, 4095u, 1u << 19, 0x80000000u}) {
+    EXPECT_FALSE(start(2, bad, &why)) << bad;
+    EXPECT_EQ(why, "handoff_depth must be a power of two in [16, 262144], got " + std::to_string(bad));
+  }
+  for (std::uint32_t good : {16u, 1024u}) EXPECT_TRUE(start(2, good, &why)) << good << ": " << why;
+  EXPECT_TRUE(start(1, 1u << 18, &why)) << why;  // the top of the range (no rings: cheap to test)
+  // 5 shards: 4 rings into each, so handoff_depth / 4 >= 16.
+  EXPECT_TRUE(start(5, 64, &why)) << why;
+  EXPECT_FALSE(start(5, 32, &why));
+  EXPECT_EQ(why, "handoff_depth 32 is too small for 5 shards: each of the 4 rings into a shard would get 8 frags, "
+                 "fewer than 16; use at least 64");
+  // 6 shards: 5 senders round up to 8.
+  EXPECT_FALSE(start(6, 64, &why));
+  EXPECT_EQ(why, "handoff_depth 64 is too small for 6 shards: each of the 5 rings into a shard would get 8 frags, "
+                 "fewer than 16; use at least 128");
+  // One shard has no rings: any valid depth is fine.
+  EXPECT_TRUE(start(1, 16, &why)) << why;
+}
+
+TEST(Relay, HandoffMemoryBeyondTheMachineIsRefusedAtOnce) {
+  // 64 shards x 2^18 frags x ~2 KiB: ~32 GiB of rings. Refused before any shard or backend
+  // exists (the factory is never called) when the machine has less RAM.
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  const auto ram = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+  const std::uint64_t need = 64ull * 63 * ((1u << 12) * 32 + ((1u << 12) + 2) * 2048);
+  if (need <= ram) GTEST_SKIP() << "this machine has " << (ram >> 20) << " MiB, enough for the rings";
+  std::atomic<int> made{0};
+  EngineConfig cfg;
+  cfg.backend = Backend::custom;
+  cfg.shards = 64;
+  cfg.pin = false;
+  cfg.handoff_depth = 1u << 18;
+  cfg.io_factory = [&made](std::uint32_t, std::string *) -> std::unique_ptr<netio::PacketIo> {
+    ++made;
+    return nullptr;
+  };
+  std::string why;
+  EXPECT_FALSE(Engine::start(cfg, &why));
+  EXPECT_EQ(why.rfind("handoff_depth 262144 with 64 shards needs " + std::to_string((need + (1u << 20) - 1) >> 20) +
+                          " MiB of hand-off rings, more than this machine's ",
+                      0),
+            0u)
+      << why;
+  EXPECT_EQ(made.load(), 0);
+}
+
+// max_calls 2^24 allocates slots only as calls arrive; more than one chunk of slots in use,
+// removed and reused, relays on every slot; the limit itself is still enforced.
+TEST(Relay, CallSlotsAreAllocatedAsCallsArriveAndReused) {
+  Wire wire;
+  EngineConfig cfg = memory_config(wire, 2);
+  cfg.pin = false;
+  cfg.port_hi = 29999;
+  cfg.max_calls = 1u << 24;
+  std::string why;
+  auto engine = Engine::start(cfg, &why);
+  ASSERT_TRUE(engine) << why;
+  constexpr std::uint16_t kCalls = 1500;  // slots 0..1499: two chunks
+  auto make = [](std::uint64_t id, std::uint16_t k) {
+    return call(id, static_cast<std::uint16_t>(20000 + 2 * k), static_cast<std::uint16_t>(20001 + 2 * k),
+                CC_CODEC_G711_ULAW, CC_CODEC_G711_ULAW);
+  };
+  for (std::uint16_t k = 0; k < kCalls; ++k) ASSERT_EQ(engine->add_call(make(k + 1, k)), "") << k;
+  for (std::uint16_t k = 0; k < kCalls; k += 2) ASSERT_TRUE(engine->remove_call(k + 1, nullptr));
+  for (std::uint16_t k = 0; k < kCalls; k += 2) ASSERT_EQ(engine->add_call(make(k + 100001, k)), "") << k;
+  EXPECT_EQ(engine->call_ids().size(), kCalls);
+  // A packet on the last call of the second chunk is relayed.
+  const CallConfig last = make(kCalls, kCalls - 1);
+  wire.inject(0, last.legs[0].remote, last.legs[0].local, rtp_packet(1, 160, 9, 0, ulaw_payload(1)));
+  ASSERT_TRUE(eventually([&] { return wire.sent() == 1; }));
+  EXPECT_EQ(wire.take()[0].local.port, last.legs[1].local.port);
+
+  Wire small_wire;
+  EngineConfig small = memory_config(small_wire, 1);
+  small.pin = false;
+  small.max_calls = 2;
+  auto e2 = Engine::start(small, &why);
+  ASSERT_TRUE(e2) << why;
+  ASSERT_EQ(e2->add_call(call(1, 20000, 20001, CC_CODEC_G711_ULAW, CC_CODEC_G711_ULAW)), "");
+  ASSERT_EQ(e2->add_call(call(2, 20002, 20003, CC_CODEC_G711_ULAW, CC_CODEC_G711_ULAW)), "");
+  EXPECT_EQ(e2->add_call(call(3, 20004, 20005, CC_CODEC_G711_ULAW, CC_CODEC_G711_ULAW)),
+            "no free call slot (max_calls 2)");
+  ASSERT_TRUE(e2->remove_call(1, nullptr));
+  EXPECT_EQ(e2->add_call(call(3, 20004, 20005, CC_CODEC_G711_ULAW, CC_CODEC_G711_ULAW)), "");
 }
 
 }  // namespace
