@@ -1,0 +1,1 @@
+"""The ClutchCall runtime: hand-written library code beside the generated SDK (`clutchcall`)."""

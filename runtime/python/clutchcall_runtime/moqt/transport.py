@@ -1,0 +1,548 @@
+"""The session's view of a connection: raw QUIC (ALPN moq-00) or WebTransport over HTTP/3 (aioquic).
+
+A `Transport` offers what a MoQT session needs (one bidirectional control stream, unidirectional
+data streams, datagrams, close with a code) and reports what arrives to a `TransportEvents`
+sink, the session. The session never sees aioquic, so both roles and both ways in share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import ssl
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from aioquic._buffer import Buffer, BufferReadError
+from aioquic.asyncio.client import connect as quic_connect
+from aioquic.asyncio.protocol import QuicConnectionProtocol
+from aioquic.asyncio.server import QuicServer, serve
+from aioquic.buffer import encode_uint_var
+from aioquic.h3.connection import H3_ALPN, H3Connection
+from aioquic.h3.events import DatagramReceived, DataReceived, H3Event, HeadersReceived, WebTransportStreamDataReceived
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.connection import QuicConnection
+from aioquic.quic.events import (
+    ConnectionTerminated,
+    DatagramFrameReceived,
+    QuicEvent,
+    StreamDataReceived,
+    StreamReset,
+)
+
+from .errors import ConnectError
+from .versions import WEBTRANSPORT_PATH
+
+log = logging.getLogger("clutchcall.moqt.transport")
+
+# CLOSE_WEBTRANSPORT_SESSION capsule (draft-ietf-webtrans-http3): carries the MoQT termination code.
+_CLOSE_WEBTRANSPORT_SESSION = 0x2843
+# HTTP/3 H3_NO_ERROR, for the QUIC close that follows a WebTransport session's capsule.
+_H3_NO_ERROR = 0x100
+# aioquic DATAGRAM frames: the draft requires the extension; 64 KiB is aioquic's own ceiling.
+MAX_DATAGRAM_FRAME_SIZE = 65536
+
+
+class TransportEvents(Protocol):
+    """What a transport reports; implemented by the session."""
+
+    def on_control_data(self, data: bytes, end: bool) -> None: ...
+    def on_uni_stream_data(self, stream_id: int, data: bytes, end: bool) -> None: ...
+    def on_stream_reset(self, stream_id: int, code: int) -> None: ...
+    def on_datagram(self, data: bytes) -> None: ...
+    def on_writable(self) -> None: ...
+    def on_closed(self, code: int, reason: str, by_peer: bool) -> None: ...
+    def on_protocol_error(self, reason: str) -> None: ...
+
+
+class Transport(ABC):
+    """One MoQT session's connection. Writes are buffered by aioquic; `transmit()` sends them."""
+
+    kind: str
+    is_client: bool
+
+    def __init__(self, protocol: QuicConnectionProtocol) -> None:
+        self.protocol = protocol
+        self.quic: QuicConnection = protocol._quic
+        self.events: TransportEvents | None = None
+        self.control_stream_id: int | None = None
+        self.closed = False
+        self._pending_events: list[Callable[[TransportEvents], None]] = []
+
+    def attach(self, events: TransportEvents) -> None:
+        """Start reporting to `events`, replaying anything that arrived before."""
+        self.events = events
+        pending, self._pending_events = self._pending_events, []
+        for deliver in pending:
+            deliver(events)
+
+    def _emit(self, deliver: Callable[[TransportEvents], None]) -> None:
+        if self.events is None:
+            self._pending_events.append(deliver)
+        else:
+            deliver(self.events)
+
+    @abstractmethod
+    def open_control_stream(self) -> None:
+        """Client: open the control stream (the first bidirectional stream)."""
+
+    @abstractmethod
+    def open_uni_stream(self) -> int: ...
+
+    @abstractmethod
+    def send_datagram(self, data: bytes) -> None: ...
+
+    @abstractmethod
+    def close(self, code: int, reason: str) -> None:
+        """Close the session with the draft's termination code."""
+
+    def send_control(self, data: bytes) -> None:
+        if self.control_stream_id is None or self.closed:
+            return
+        self.quic.send_stream_data(self.control_stream_id, data)
+
+    def send_stream(self, stream_id: int, data: bytes, end: bool = False) -> None:
+        if not self.closed:
+            self.quic.send_stream_data(stream_id, data, end_stream=end)
+
+    def reset_stream(self, stream_id: int, code: int) -> None:
+        if not self.closed:
+            with contextlib.suppress(ValueError, AssertionError):
+                self.quic.reset_stream(stream_id, code)
+
+    def stop_stream(self, stream_id: int, code: int) -> None:
+        if not self.closed:
+            with contextlib.suppress(ValueError, AssertionError):
+                self.quic.stop_stream(stream_id, code)
+
+    def buffered_bytes(self) -> int:
+        """Bytes written to streams and not yet acknowledged: what aioquic holds for us.
+
+        aioquic buffers stream writes without bound, so the session's scheduler stops writing
+        once this passes its budget. The sender's buffer is private; no public view exists.
+        """
+        return sum(len(s.sender._buffer) for s in self.quic._streams.values())
+
+    def transmit(self) -> None:
+        if not self.closed:
+            self.protocol.transmit()
+
+    @property
+    def peer_certificate_sha256(self) -> bytes | None:
+        cert = self.quic.tls._peer_certificate
+        if cert is None:
+            return None
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return hashlib.sha256(cert.public_bytes(Encoding.DER)).digest()
+
+    def _terminated(self, event: ConnectionTerminated) -> None:
+        if not self.closed:
+            self.closed = True
+            self._emit(lambda e: e.on_closed(event.error_code, event.reason_phrase, True))
+
+
+# ---- raw QUIC ----
+
+
+class QuicTransport(Transport):
+    """MoQT directly on QUIC: the control stream is the client's first bidirectional stream."""
+
+    kind = "quic"
+
+    def __init__(self, protocol: QuicConnectionProtocol, is_client: bool) -> None:
+        super().__init__(protocol)
+        self.is_client = is_client
+
+    def open_control_stream(self) -> None:
+        self.control_stream_id = self.quic.get_next_available_stream_id(is_unidirectional=False)
+
+    def open_uni_stream(self) -> int:
+        return self.quic.get_next_available_stream_id(is_unidirectional=True)
+
+    def send_datagram(self, data: bytes) -> None:
+        if not self.closed:
+            self.quic.send_datagram_frame(data)
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closed:
+            self.closed = True
+            self.quic.close(error_code=code, reason_phrase=reason)
+            self.protocol.transmit()
+
+    def handle(self, event: QuicEvent) -> None:
+        if isinstance(event, StreamDataReceived):
+            sid = event.stream_id
+            if sid & 2:  # unidirectional
+                self._emit(lambda e: e.on_uni_stream_data(sid, event.data, event.end_stream))
+            elif self.control_stream_id is None and not self.is_client:
+                self.control_stream_id = sid
+                self._emit(lambda e: e.on_control_data(event.data, event.end_stream))
+            elif sid == self.control_stream_id:
+                self._emit(lambda e: e.on_control_data(event.data, event.end_stream))
+            else:
+                self._emit(lambda e: e.on_protocol_error(f"a second bidirectional stream ({sid})"))
+        elif isinstance(event, StreamReset):
+            self._emit(lambda e: e.on_stream_reset(event.stream_id, event.error_code))
+        elif isinstance(event, DatagramFrameReceived):
+            self._emit(lambda e: e.on_datagram(event.data))
+        elif isinstance(event, ConnectionTerminated):
+            self._terminated(event)
+
+
+class _MoqtQuicProtocol(QuicConnectionProtocol):
+    """aioquic protocol that feeds a QuicTransport and tells it when ACKs may have freed room."""
+
+    def __init__(self, quic: QuicConnection, *, is_client: bool, on_session: OnSession | None = None) -> None:
+        super().__init__(quic)
+        self.moqt = QuicTransport(self, is_client)
+        self._on_session = on_session
+
+    def quic_event_received(self, event: QuicEvent) -> None:
+        if self._on_session is not None and not self.moqt.is_client:
+            on_session, self._on_session = self._on_session, None
+            on_session(self.moqt)
+        self.moqt.handle(event)
+
+    def datagram_received(self, data: bytes | str, addr: object) -> None:
+        super().datagram_received(data, addr)
+        if self.moqt.events is not None and not self.moqt.closed:
+            self.moqt.events.on_writable()
+
+
+# ---- WebTransport over HTTP/3 ----
+
+
+def _capsule(kind: int, payload: bytes) -> bytes:
+    return encode_uint_var(kind) + encode_uint_var(len(payload)) + payload
+
+
+class WebTransportTransport(Transport):
+    """MoQT inside a WebTransport session: streams and datagrams belong to the CONNECT stream's session."""
+
+    kind = "webtransport"
+
+    def __init__(self, protocol: QuicConnectionProtocol, h3: H3Connection, session_id: int, is_client: bool) -> None:
+        super().__init__(protocol)
+        self.h3 = h3
+        self.session_id = session_id
+        self.is_client = is_client
+        self._capsules = bytearray()
+
+    def open_control_stream(self) -> None:
+        self.control_stream_id = self.h3.create_webtransport_stream(self.session_id, is_unidirectional=False)
+
+    def open_uni_stream(self) -> int:
+        return self.h3.create_webtransport_stream(self.session_id, is_unidirectional=True)
+
+    def send_datagram(self, data: bytes) -> None:
+        if not self.closed:
+            self.h3.send_datagram(self.session_id, data)
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        payload = code.to_bytes(4, "big") + reason.encode()[:1024]
+        with contextlib.suppress(Exception):  # the CONNECT stream may already be gone
+            self.h3.send_data(self.session_id, _capsule(_CLOSE_WEBTRANSPORT_SESSION, payload), end_stream=True)
+        self.protocol.transmit()
+        # The capsule carries the code; give it a moment to leave before the QUIC close.
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.05, self._close_quic)
+
+    def _close_quic(self) -> None:
+        self.quic.close(error_code=_H3_NO_ERROR, reason_phrase="webtransport session closed")
+        self.protocol.transmit()
+
+    def handle_h3(self, event: H3Event) -> None:
+        if isinstance(event, WebTransportStreamDataReceived):
+            sid = event.stream_id
+            if sid & 2:
+                self._emit(lambda e: e.on_uni_stream_data(sid, event.data, event.stream_ended))
+            elif self.control_stream_id is None and not self.is_client:
+                self.control_stream_id = sid
+                self._emit(lambda e: e.on_control_data(event.data, event.stream_ended))
+            elif sid == self.control_stream_id:
+                self._emit(lambda e: e.on_control_data(event.data, event.stream_ended))
+            else:
+                self._emit(lambda e: e.on_protocol_error(f"a second bidirectional stream ({sid})"))
+        elif isinstance(event, DatagramReceived):
+            self._emit(lambda e: e.on_datagram(event.data))
+        elif isinstance(event, DataReceived) and event.stream_id == self.session_id:
+            self._capsules += event.data
+            self._read_capsules(event.stream_ended)
+
+    def _emit_close(self, code: int, reason: str) -> None:
+        self._emit(lambda e: e.on_closed(code, reason, True))
+
+    def _read_capsules(self, ended: bool) -> None:
+        buf = Buffer(data=bytes(self._capsules))
+        while not buf.eof():
+            start = buf.tell()
+            try:
+                kind = buf.pull_uint_var()
+                payload = buf.pull_bytes(buf.pull_uint_var())
+            except BufferReadError:
+                buf.seek(start)
+                break
+            if kind == _CLOSE_WEBTRANSPORT_SESSION and len(payload) >= 4 and not self.closed:
+                self.closed = True
+                self._emit_close(int.from_bytes(payload[:4], "big"), payload[4:].decode(errors="replace"))
+        del self._capsules[: buf.tell()]
+        if ended and not self.closed:
+            self.closed = True
+            self._emit_close(0, "webtransport session ended")
+
+
+OnSession = Callable[[Transport], None]
+HttpHandler = Callable[[str], Awaitable[tuple[int, str, bytes]]]
+
+
+class _H3Protocol(QuicConnectionProtocol):
+    """HTTP/3 with WebTransport: the server answers CONNECT /moq and plain GETs; the client opens /moq."""
+
+    def __init__(
+        self,
+        quic: QuicConnection,
+        *,
+        is_client: bool,
+        on_session: OnSession | None = None,
+        http_handler: HttpHandler | None = None,
+    ) -> None:
+        super().__init__(quic)
+        self.h3 = H3Connection(quic, enable_webtransport=True)
+        self.is_client = is_client
+        self.moqt: WebTransportTransport | None = None
+        self._on_session = on_session
+        self._http_handler = http_handler
+        self.connect_response: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def quic_event_received(self, event: QuicEvent) -> None:
+        if isinstance(event, ConnectionTerminated):
+            if self.moqt is not None:
+                self.moqt._terminated(event)
+            if not self.connect_response.done():
+                self.connect_response.set_exception(ConnectError(f"connection closed: {event.reason_phrase}"))
+            return
+        if isinstance(event, StreamReset) and self.moqt is not None:
+            moqt = self.moqt
+            moqt._emit(lambda e: e.on_stream_reset(event.stream_id, event.error_code))
+        for h3_event in self.h3.handle_event(event):
+            self._h3_event(h3_event)
+
+    def _h3_event(self, event: H3Event) -> None:
+        if isinstance(event, HeadersReceived):
+            headers = dict(event.headers)
+            if self.is_client:
+                if not self.connect_response.done():
+                    self.connect_response.set_result(int(headers.get(b":status", b"0") or 0))
+                return
+            self._request(event.stream_id, headers)
+        elif self.moqt is not None:
+            self.moqt.handle_h3(event)
+
+    def _request(self, stream_id: int, headers: dict[bytes, bytes]) -> None:
+        method = headers.get(b":method", b"").decode(errors="replace")
+        path = headers.get(b":path", b"").decode(errors="replace")
+        if method == "CONNECT" and headers.get(b":protocol") == b"webtransport":
+            if path != WEBTRANSPORT_PATH or self.moqt is not None or self._on_session is None:
+                self._respond(stream_id, 404, "text/plain", b"no such WebTransport endpoint\n")
+                return
+            self.h3.send_headers(stream_id, [(b":status", b"200"), (b"sec-webtransport-http3-draft", b"draft02")])
+            self.transmit()
+            self.moqt = WebTransportTransport(self, self.h3, stream_id, is_client=False)
+            self._on_session(self.moqt)
+            return
+        if method == "GET" and self._http_handler is not None:
+            handler = self._http_handler
+            asyncio.get_running_loop().create_task(self._serve_get(handler, stream_id, path))
+            return
+        self._respond(stream_id, 405 if method != "GET" else 404, "text/plain", b"not found\n")
+
+    async def _serve_get(self, handler: HttpHandler, stream_id: int, path: str) -> None:
+        try:
+            status, content_type, body = await handler(path)
+        except Exception:  # a handler bug is a 500 for this request, not a dead connection
+            log.exception("http handler failed path=%s", path)
+            status, content_type, body = 500, "text/plain", b"internal error\n"
+        self._respond(stream_id, status, content_type, body)
+
+    def _respond(self, stream_id: int, status: int, content_type: str, body: bytes) -> None:
+        headers = [
+            (b":status", str(status).encode()),
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        self.h3.send_headers(stream_id, headers)
+        self.h3.send_data(stream_id, body, end_stream=True)
+        self.transmit()
+
+    def datagram_received(self, data: bytes | str, addr: object) -> None:
+        super().datagram_received(data, addr)
+        if self.moqt is not None and self.moqt.events is not None and not self.moqt.closed:
+            self.moqt.events.on_writable()
+
+
+# ---- listeners and dialers ----
+
+
+@dataclass(frozen=True, slots=True)
+class TlsOptions:
+    """How a client checks the server: a CA file, a pinned SHA-256 of the DER certificate, or nothing (dev)."""
+
+    cafile: str | None = None
+    cert_sha256: bytes | None = None
+    insecure: bool = False
+
+
+def _client_config(alpn: list[str], server_name: str, tls: TlsOptions, idle_timeout: float) -> QuicConfiguration:
+    config = QuicConfiguration(
+        is_client=True,
+        alpn_protocols=alpn,
+        max_datagram_frame_size=MAX_DATAGRAM_FRAME_SIZE,
+        server_name=server_name,
+        idle_timeout=idle_timeout,
+    )
+    if tls.insecure or tls.cert_sha256 is not None:
+        config.verify_mode = ssl.CERT_NONE  # the pin is checked after the handshake
+    elif tls.cafile is not None:
+        config.load_verify_locations(cafile=tls.cafile)
+    return config
+
+
+def _check_pin(transport: Transport, tls: TlsOptions) -> None:
+    if tls.cert_sha256 is not None and transport.peer_certificate_sha256 != tls.cert_sha256:
+        transport.close(0, "certificate pin mismatch")
+        raise ConnectError("the server certificate does not match the pinned SHA-256")
+
+
+class Dialed:
+    """A client connection: its transport and how to release it."""
+
+    def __init__(self, transport: Transport, cm: contextlib.AbstractAsyncContextManager[QuicConnectionProtocol]):
+        self.transport = transport
+        self._cm = cm
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._cm.__aexit__(None, None, None), 2.0)
+
+
+async def _dial(
+    host: str, port: int, config: QuicConfiguration, factory: Callable[..., QuicConnectionProtocol]
+) -> tuple[QuicConnectionProtocol, contextlib.AbstractAsyncContextManager[QuicConnectionProtocol]]:
+    cm = quic_connect(host, port, configuration=config, create_protocol=factory)
+    try:
+        protocol = await cm.__aenter__()
+    except (ConnectionError, OSError, ssl.SSLError) as exc:
+        raise ConnectError(f"cannot connect to {host}:{port}: {exc or type(exc).__name__}") from exc
+    return protocol, cm
+
+
+async def dial_quic(host: str, port: int, tls: TlsOptions, *, alpn: str, idle_timeout: float = 30.0) -> Dialed:
+    """Raw QUIC to host:port with the draft's ALPN; the control stream is opened by the session."""
+    config = _client_config([alpn], host, tls, idle_timeout)
+    protocol, cm = await _dial(host, port, config, lambda quic, **_: _MoqtQuicProtocol(quic, is_client=True))
+    assert isinstance(protocol, _MoqtQuicProtocol)
+    dialed = Dialed(protocol.moqt, cm)
+    try:
+        _check_pin(protocol.moqt, tls)
+    except ConnectError:
+        await dialed.aclose()
+        raise
+    return dialed
+
+
+async def dial_webtransport(
+    host: str, port: int, path: str, tls: TlsOptions, *, idle_timeout: float = 30.0, timeout: float = 10.0
+) -> Dialed:
+    """HTTP/3 to host:port, then an extended CONNECT (:protocol webtransport) to `path`."""
+    config = _client_config(H3_ALPN, host, tls, idle_timeout)
+    protocol, cm = await _dial(host, port, config, lambda quic, **_: _H3Protocol(quic, is_client=True))
+    assert isinstance(protocol, _H3Protocol)
+    dialed_cm = cm
+    try:
+        stream_id = protocol._quic.get_next_available_stream_id()
+        protocol.h3.send_headers(
+            stream_id,
+            [
+                (b":method", b"CONNECT"),
+                (b":scheme", b"https"),
+                (b":authority", f"{host}:{port}".encode()),
+                (b":path", path.encode()),
+                (b":protocol", b"webtransport"),
+            ],
+        )
+        protocol.transmit()
+        status = await asyncio.wait_for(protocol.connect_response, timeout)
+        if status != 200:
+            raise ConnectError(f"WebTransport CONNECT {path} answered {status}")
+        protocol.moqt = WebTransportTransport(protocol, protocol.h3, stream_id, is_client=True)
+        dialed = Dialed(protocol.moqt, dialed_cm)
+        _check_pin(protocol.moqt, tls)
+        return dialed
+    except (ConnectError, TimeoutError) as exc:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(dialed_cm.__aexit__(None, None, None), 2.0)
+        if isinstance(exc, ConnectError):
+            raise
+        raise ConnectError(f"WebTransport CONNECT {path}: no answer in {timeout} s") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTls:
+    certfile: str
+    keyfile: str
+
+
+def _server_config(alpn: list[str], tls: ServerTls, idle_timeout: float) -> QuicConfiguration:
+    config = QuicConfiguration(
+        is_client=False,
+        alpn_protocols=alpn,
+        max_datagram_frame_size=MAX_DATAGRAM_FRAME_SIZE,
+        idle_timeout=idle_timeout,
+    )
+    config.load_cert_chain(tls.certfile, tls.keyfile)
+    return config
+
+
+async def listen_quic(
+    host: str, port: int, tls: ServerTls, on_session: OnSession, *, alpn: str, idle_timeout: float = 30.0
+) -> QuicServer:
+    """Accept raw QUIC MoQT connections; `on_session` gets each new connection's transport."""
+    config = _server_config([alpn], tls, idle_timeout)
+
+    def factory(quic: QuicConnection, **_: object) -> QuicConnectionProtocol:
+        return _MoqtQuicProtocol(quic, is_client=False, on_session=on_session)
+
+    return await serve(host, port, configuration=config, create_protocol=factory)
+
+
+async def listen_http3(
+    host: str,
+    port: int,
+    tls: ServerTls,
+    on_session: OnSession,
+    http_handler: HttpHandler | None = None,
+    *,
+    idle_timeout: float = 30.0,
+) -> QuicServer:
+    """Accept HTTP/3: WebTransport CONNECT to /moq becomes a MoQT session; GETs go to `http_handler`."""
+    config = _server_config(H3_ALPN, tls, idle_timeout)
+
+    def factory(quic: QuicConnection, **_: object) -> QuicConnectionProtocol:
+        return _H3Protocol(quic, is_client=False, on_session=on_session, http_handler=http_handler)
+
+    return await serve(host, port, configuration=config, create_protocol=factory)
+
+
+def bound_port(server: QuicServer) -> int:
+    """The UDP port a listener is bound to (for port 0)."""
+    assert server._transport is not None
+    port: int = server._transport.get_extra_info("sockname")[1]
+    return port
