@@ -54,7 +54,7 @@ core-test:
 	cmake --build build/core-fuzz
 	ctest --test-dir build/core-fuzz --output-on-failure
 	$(CORE_CMAKE) -B build/core-tsan -DCLUTCHCALL_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build build/core-tsan --target ring_test relay_test
+	cmake --build build/core-tsan --target ring_test relay_test threads_test
 	ctest --test-dir build/core-tsan -L tsan --output-on-failure
 
 check: venv

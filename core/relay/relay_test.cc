@@ -596,5 +596,66 @@ TEST(Relay, CallSlotsAreAllocatedAsCallsArriveAndReused) {
   EXPECT_EQ(e2->add_call(call(3, 20004, 20005, CC_CODEC_G711_ULAW, CC_CODEC_G711_ULAW)), "");
 }
 
+// The control surface from many threads at once (this suite also runs under ThreadSanitizer):
+// adds, removes and stats readers race, every call ends where its thread left it; then stop()
+// races with itself and with more adds, which are refused by name.
+TEST(Relay, ControlFromManyThreadsThenStopRacingIt) {
+  Wire wire;
+  EngineConfig cfg = memory_config(wire, 3);
+  cfg.pin = false;
+  cfg.max_calls = 4096;
+  cfg.port_hi = 29999;
+  std::string why;
+  auto engine = Engine::start(cfg, &why);
+  ASSERT_TRUE(engine) << why;
+  constexpr int kThreads = 6, kPerThread = 60;
+  auto make = [](int t, int i) {
+    const int k = t * kPerThread + i;
+    return call(static_cast<std::uint64_t>(k + 1), static_cast<std::uint16_t>(20000 + 2 * k),
+                static_cast<std::uint16_t>(20001 + 2 * k), CC_CODEC_G711_ULAW,
+                i % 3 ? CC_CODEC_G711_ULAW : CC_CODEC_G711_ALAW);
+  };
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!engine->add_call(make(t, i)).empty()) ++errors;
+        CallStats st{};
+        if (!engine->call_stats(make(t, i).id, &st) || st.id != make(t, i).id) ++errors;
+        if (i % 2 == 1 && !engine->remove_call(make(t, i - 1).id, nullptr)) ++errors;  // keep the odd ones
+        if (engine->shard_stats().size() != 3) ++errors;
+      }
+    });
+  }
+  for (auto &th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  std::vector<std::uint64_t> expect;
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 1; i < kPerThread; i += 2) expect.push_back(make(t, i).id);
+  std::sort(expect.begin(), expect.end());
+  EXPECT_EQ(engine->call_ids(), expect);
+  std::uint32_t calls = 0;
+  for (const ShardStats &s : engine->shard_stats()) calls += s.calls;
+  EXPECT_EQ(calls, expect.size());
+
+  threads.clear();
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      if (t < 2) {
+        engine->stop();
+      } else {
+        for (int i = 0; i < 20; ++i) {
+          // Either added before the stop or refused by name; nothing else.
+          const std::string err = engine->add_call(make(t + kThreads, i));
+          if (!err.empty() && err != "engine stopped") ADD_FAILURE() << err;
+        }
+      }
+    });
+  }
+  for (auto &th : threads) th.join();
+  EXPECT_EQ(engine->add_call(make(kThreads + 5, 0)), "engine stopped");
+}
+
 }  // namespace
 }  // namespace clutchcall::relay
