@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 IDL    := api/clutchcall.json
 
-.PHONY: generate test venv system-deps core-test check bench clean
+.PHONY: generate test venv engine system-deps core-test moq-relay check bench clean
 
 $(BIN)/apirpc-compiler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,16 @@ $(BIN)/apirpc-compiler: pyproject.toml
 
 venv: $(BIN)/apirpc-compiler
 
-generate: venv
+# The engine and the packages it stands on, editable: the generated SDK (generated/python), the MoQT
+# runtime (runtime/python) and the engine itself (console script clutchcall-engine).
+ENGINE_PACKAGES := generated/python runtime/python engine
+$(VENV)/.engine-installed: $(BIN)/apirpc-compiler $(ENGINE_PACKAGES:%=%/pyproject.toml)
+	$(BIN)/pip install --quiet $(ENGINE_PACKAGES:%=-e %)
+	touch $@
+
+engine: $(VENV)/.engine-installed
+
+generate: venv engine
 	$(BIN)/apirpc-compiler validate $(IDL)
 	$(BIN)/apirpc-compiler generate $(IDL) --out generated
 
@@ -35,8 +44,17 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-test: venv system-deps core-test
+test: venv system-deps core-test moq-relay
 	$(BIN)/tox run -e tests,lint,generate-check,breaking
+
+# moq-relay (crates.io, the moq-dev relay): the engine's interop peer and benchmark peer. Built once into
+# .tools/ (the interop tests and the relay benchmark look for it there, or at $$MOQ_RELAY).
+MOQ_RELAY_VERSION := 0.17.10
+MOQ_RELAY := .tools/moq-relay/bin/moq-relay
+$(MOQ_RELAY):
+	cargo install --locked --quiet moq-relay@$(MOQ_RELAY_VERSION) --root .tools/moq-relay -j2
+
+moq-relay: $(MOQ_RELAY)
 
 # The C++ core: the GoogleTest suites in a normal build, again under ASan+UBSan, the libFuzzer
 # targets (clang) for a bounded smoke run each (ctest entries `<fuzzer>_smoke`), and the
@@ -60,10 +78,11 @@ core-test:
 check: venv
 	$(BIN)/apirpc-compiler generate $(IDL) --out generated --check
 
-bench: venv system-deps
+bench: venv engine system-deps moq-relay
+	$(BIN)/python benchmarks/relay/bench_relay.py
 	$(BIN)/python benchmarks/bench_compile.py
 	$(BIN)/python benchmarks/bench_python_codec.py
 	$(CORE_CMAKE) -B build/bench -DCLUTCHCALL_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/bench --target bench_fastpath && build/bench/benchmarks/fastpath/bench_fastpath
 
 clean:
-	rm -rf $(VENV) .tox build *.egg-info
+	rm -rf $(VENV) .tox build *.egg-info .tools
