@@ -91,6 +91,7 @@ class MoqObject:
     status: int = 0
     extensions: list[wire.KeyValuePair] | None = None
     datagram: bool = False
+    stream_type: int = DEFAULT_STREAM_TYPE
 
 
 @dataclass(slots=True)
@@ -177,6 +178,8 @@ class OutboundTrack:
         group_order: int = wire.GroupOrder.ASCENDING,
         forward: bool = True,
         on_drop: Callable[[int, int], None] | None = None,
+        on_sent: Callable[[int], None] | None = None,
+        on_queue: Callable[[int], None] | None = None,
     ) -> None:
         self.session = session
         self.request_id = request_id
@@ -184,7 +187,10 @@ class OutboundTrack:
         self.subscriber_priority = subscriber_priority
         self.group_order = group_order
         self.forward = forward
-        self.on_drop = on_drop
+        self.on_drop = on_drop  # (objects, bytes) dropped by the queue bound
+        self.on_sent = on_sent  # bytes of one object written
+        self.on_queue = on_queue  # change in queued objects
+        self.queued_objects = 0
         self.groups: dict[int, deque[tuple[float, _Item]]] = {}
         self.queued_bytes = 0
         self.streams: dict[tuple[int, int], _OutStream] = {}
@@ -207,6 +213,7 @@ class OutboundTrack:
         now = self.session.loop.time()
         self.groups.setdefault(item.group, deque()).append((now, item))
         self.queued_bytes += item.size
+        self._queue_delta(1)
         self._enforce_bounds(now)
         if self.groups:
             self.session._ready(self)
@@ -217,6 +224,11 @@ class OutboundTrack:
             self.queued_bytes > limits.queue_max_bytes or (now - self._oldest_time()) * 1000.0 > limits.queue_max_ms
         ):
             self._drop_group(min(self.groups))
+
+    def _queue_delta(self, n: int) -> None:
+        self.queued_objects += n
+        if self.on_queue is not None:
+            self.on_queue(n)
 
     def _oldest_time(self) -> float:
         return min(q[0][0] for q in self.groups.values())
@@ -229,7 +241,9 @@ class OutboundTrack:
                 self.on_drop(1, item.size)
 
     def _drop_group(self, group: int) -> None:
-        for _, item in self.groups.pop(group):
+        dropped = self.groups.pop(group)
+        self._queue_delta(-len(dropped))
+        for _, item in dropped:
             self.queued_bytes -= item.size
             self._count_drop(item)
         self.dropped.groups += 1
@@ -265,6 +279,7 @@ class OutboundTrack:
         if not queue:
             del self.groups[group]
         self.queued_bytes -= item.size
+        self._queue_delta(-1)
         transport = self.session.transport
         key = (item.group, item.subgroup)
         if isinstance(item, EndOfSubgroup):
@@ -291,7 +306,8 @@ class OutboundTrack:
         self.bytes_sent += len(data)
         if self.largest is None or (item.group, item.object_id) > self.largest:
             self.largest = (item.group, item.object_id)
-        self.session.on_object_sent(self, item, len(data))
+        if self.on_sent is not None:
+            self.on_sent(len(data))
         return len(data)
 
     def _open_stream(self, item: OutObject) -> _OutStream:
@@ -328,6 +344,7 @@ class OutboundTrack:
                 self.session.transport.reset_stream(stream.stream_id, wire.DataStreamResetCode.CANCELLED)
         self.streams.clear()
         self.groups.clear()
+        self._queue_delta(-self.queued_objects)
         self.queued_bytes = 0
 
 
@@ -832,6 +849,7 @@ class Session:
                     payload=item.payload,
                     status=item.object_status or 0,
                     extensions=item.extension_headers,
+                    stream_type=st.header.type_,
                 )
             )
         elif isinstance(item, wire.FetchObject):
@@ -913,9 +931,6 @@ class Session:
             )
         )
         return data
-
-    def on_object_sent(self, track: OutboundTrack, item: OutObject, nbytes: int) -> None:
-        """Hook for the role's accounting (the relay counts bytes out); nothing by default."""
 
     def _ready(self, track: OutboundTrack) -> None:
         if track not in self._in_heap:

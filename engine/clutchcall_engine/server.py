@@ -1,0 +1,107 @@
+"""The engine's listeners: MoQT over raw QUIC, and HTTP/3 with WebTransport at /moq and Prometheus at /metrics.
+
+`run_engine(config)` serves until cancelled; tests use `async with EngineServer(config) as srv`
+with port 0 and read `srv.moqt_port` / `srv.http_port`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import TracebackType
+
+from aioquic.asyncio.server import QuicServer
+from clutchcall_runtime.moqt import versions
+from clutchcall_runtime.moqt.session import Session
+from clutchcall_runtime.moqt.transport import ServerTls, Transport, bound_port, listen_http3, listen_quic
+
+from .auth import TokenVerifier, verifier_for
+from .certs import CertInfo, resolve_certificate
+from .config import EngineConfig
+from .metrics import RelayMetrics
+from .relay import Relay
+
+log = logging.getLogger("clutchcall.engine.server")
+
+
+class EngineServer:
+    """Both listeners and the relay behind them."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        verifier: TokenVerifier | None = None,
+        metrics: RelayMetrics | None = None,
+    ) -> None:
+        self.config = config
+        self.metrics = metrics or RelayMetrics(max_tracks=config.limits.metrics_max_tracks)
+        self.relay = Relay(config, verifier or verifier_for(config), self.metrics)
+        self.cert: CertInfo | None = None
+        self._servers: list[QuicServer] = []
+        self.moqt_port = 0
+        self.http_port = 0
+
+    def _on_session(self, transport: Transport) -> None:
+        self.relay.accept(transport)
+
+    async def _http(self, path: str) -> tuple[int, str, bytes]:
+        if path.split("?", 1)[0] == "/metrics":
+            return 200, self.metrics.content_type, self.metrics.render()
+        return 404, "text/plain", b"not found\n"
+
+    async def start(self) -> None:
+        self.cert = resolve_certificate(self.config)
+        tls = ServerTls(str(self.cert.cert_path), str(self.cert.key_path))
+        idle = self.config.limits.idle_timeout_s
+        moqt = await listen_quic(
+            self.config.moqt_addr.host,
+            self.config.moqt_addr.port,
+            tls,
+            self._on_session,
+            alpn=versions.DEFAULT.alpn,
+            idle_timeout=idle,
+        )
+        self._servers.append(moqt)
+        http = await listen_http3(
+            self.config.http_addr.host, self.config.http_addr.port, tls, self._on_session, self._http, idle_timeout=idle
+        )
+        self._servers.append(http)
+        self.moqt_port, self.http_port = bound_port(moqt), bound_port(http)
+        log.info(
+            "engine listening moqt=%s:%d http=%s:%d webtransport=%s cert_sha256=%s",
+            self.config.moqt_addr.host,
+            self.moqt_port,
+            self.config.http_addr.host,
+            self.http_port,
+            versions.WEBTRANSPORT_PATH,
+            self.cert.sha256,
+        )
+
+    def sessions(self) -> list[Session]:
+        return list(self.relay.peers)
+
+    async def stop(self) -> None:
+        for session in self.sessions():
+            session.close(0, "engine stopping")
+        await asyncio.sleep(0)
+        for server in self._servers:
+            server.close()
+        self._servers.clear()
+
+    async def __aenter__(self) -> EngineServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+
+async def run_engine(config: EngineConfig, *, ready: asyncio.Event | None = None) -> None:
+    """Serve until cancelled; `ready` is set once both listeners are bound."""
+    async with EngineServer(config):
+        if ready is not None:
+            ready.set()
+        await asyncio.Event().wait()
