@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ from .config import ConfigError, EngineConfig
 AuthErrorKind = Literal["missing", "malformed", "forged", "expired", "not_yet_valid", "wrong_audience"]
 ALGORITHM: Final = "ES256"
 DEV_KEY_FILE: Final = "dev-signing-key.pem"
+ANONYMOUS_TENANT: Final = "_anonymous"
 MAX_TOKEN_BYTES: Final = 8192
 """Longer tokens are refused as malformed before any parsing (a token is a few hundred bytes)."""
 
@@ -99,6 +101,8 @@ class TokenVerifier:
     keys: Sequence[ec.EllipticCurvePublicKey] | Mapping[str, ec.EllipticCurvePublicKey]
     audience: str
     leeway_s: float = 0.0
+    anonymous: Grant | None = None
+    """What a session with NO token gets (None: refused as missing). A present token is always verified."""
     _by_kid: dict[str, ec.EllipticCurvePublicKey] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +115,8 @@ class TokenVerifier:
 
     def verify(self, token: bytes | str | None, now: float | None = None) -> Grant:
         if token is None or len(token) == 0:
+            if self.anonymous is not None:
+                return self.anonymous
             raise AuthError("missing", "no authorization token was presented")
         if len(token) > MAX_TOKEN_BYTES:
             raise AuthError("malformed", f"token is {len(token)} bytes, more than {MAX_TOKEN_BYTES}")
@@ -276,4 +282,7 @@ def verifier_for(config: EngineConfig) -> TokenVerifier:
         keys = [load_public_key(p) for p in config.verification_keys]
     else:
         keys = [load_or_create_dev_key(config.state_dir).public_key()]
-    return TokenVerifier(keys, audience=config.audience, leeway_s=config.token_leeway_s)
+    anonymous = None
+    if config.anonymous_publish or config.anonymous_subscribe:
+        anonymous = Grant(ANONYMOUS_TENANT, config.anonymous_publish, config.anonymous_subscribe, math.inf)
+    return TokenVerifier(keys, audience=config.audience, leeway_s=config.token_leeway_s, anonymous=anonymous)

@@ -82,6 +82,8 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="PEM public key that may sign tokens; repeat for rotation. Default: the development key.",
 )
+@click.option("--anonymous-publish", multiple=True, metavar="PREFIX", help="Prefix open to sessions without a token.")
+@click.option("--anonymous-subscribe", multiple=True, metavar="PREFIX", help="Prefix open to sessions without a token.")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Set a limit. " + _limit_help())
 @click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(
@@ -93,6 +95,8 @@ def serve(
     cert: Path | None,
     key: Path | None,
     verify_key: tuple[Path, ...],
+    anonymous_publish: tuple[str, ...],
+    anonymous_subscribe: tuple[str, ...],
     limits: tuple[str, ...],
     log_level: str,
 ) -> None:
@@ -106,6 +110,8 @@ def serve(
         "key": key,
         "verification_keys": verify_key,
         "audience": audience,
+        "anonymous_publish": anonymous_publish,
+        "anonymous_subscribe": anonymous_subscribe,
         **_limit_overrides(limits),
     }
     config = _config(config_file, overrides)

@@ -13,6 +13,8 @@ TOML layout (every key optional; relative paths are relative to the file)::
     verification_keys = ["k1.pem", "k2.pem"]   # ES256 public keys (PEM); none = the dev key in state_dir
     audience = "clutchcall-engine"
     token_leeway_s = 0.0
+    anonymous_publish = []              # prefixes open to sessions without a token (default: none)
+    anonymous_subscribe = []
 
     [limits]
     max_sessions = 10000
@@ -104,6 +106,10 @@ class EngineConfig:
     """PEM public keys that may sign tenant tokens (rotation); empty = the development key in state_dir."""
     audience: str = DEFAULT_AUDIENCE
     token_leeway_s: float = 0.0
+    anonymous_publish: tuple[str, ...] = ()
+    """Prefixes a session WITHOUT a token may publish under (like moq-relay's --auth-public); default none:
+    a token is required. A token that is present is always verified, never downgraded to anonymous."""
+    anonymous_subscribe: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
@@ -143,6 +149,8 @@ _TOP_LEVEL = {
     "verification_keys": "verification_keys",
     "audience": "audience",
     "token_leeway_s": "token_leeway_s",
+    "anonymous_publish": "anonymous_publish",
+    "anonymous_subscribe": "anonymous_subscribe",
 }
 _LIMIT_TYPES = {f.name: f.type for f in dataclasses.fields(Limits)}
 
@@ -167,6 +175,14 @@ def _convert(key: str, value: object, base_dir: Path) -> object:
         if not isinstance(items, list | tuple):
             raise ConfigError(f"{key} must be a list of paths, got {value!r}")
         return tuple(path(v) for v in items)
+    if key in ("anonymous_publish", "anonymous_subscribe"):
+        prefixes = [value] if isinstance(value, str) else value
+        if not isinstance(prefixes, list | tuple) or not all(isinstance(p, str) for p in prefixes):
+            raise ConfigError(f"{key} must be a list of namespace prefixes, got {value!r}")
+        for p in prefixes:
+            if p and "" in p.split("/"):
+                raise ConfigError(f"{key}: prefix {p!r} has an empty namespace field")
+        return tuple(prefixes)
     if key == "audience":
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string, got {value!r}")

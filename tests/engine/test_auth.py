@@ -276,3 +276,14 @@ def test_prefix_property_extension_and_partial_field(prefix: list[str], tail: li
 def test_several_prefixes_are_any_of(prefixes: list[str], namespace: list[bytes]) -> None:
     grant = Grant("t", tuple(prefixes), (), NOW)
     assert grant.may_publish(namespace) == any(Grant("t", (p,), (), NOW).may_publish(namespace) for p in prefixes)
+
+
+def test_anonymous_grant_only_without_a_token(tmp_path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    config = EngineConfig(state_dir=tmp_path, audience=AUD, anonymous_publish=("moq-test",), anonymous_subscribe=("",))
+    verifier = verifier_for(config)
+    anon = verifier.verify(None, now=NOW)
+    assert anon.tenant == "_anonymous" and anon.may_publish([b"moq-test", b"x"]) and not anon.may_publish([b"voice"])
+    assert anon.may_subscribe([b"voice"])
+    # a token that is present is verified, never downgraded to the anonymous grant
+    assert refusal(verifier, mint(key)).kind == "forged"
+    assert refusal(verifier_for(EngineConfig(state_dir=tmp_path, audience=AUD)), None).kind == "missing"

@@ -135,3 +135,13 @@ def test_parse_address(text: str, expected: Address) -> None:
 def test_engine_config_checks_itself() -> None:
     with pytest.raises(ConfigError, match="cert and key"):
         EngineConfig(key_path=Path("k.pem"))
+
+
+def test_anonymous_prefixes(tmp_path: Path) -> None:
+    (tmp_path / "e.toml").write_text('anonymous_publish = ["moq-test"]\nanonymous_subscribe = ""\n')
+    c = load_config(tmp_path / "e.toml")
+    assert c.anonymous_publish == ("moq-test",) and c.anonymous_subscribe == ("",)
+    assert EngineConfig().anonymous_publish == ()
+    (tmp_path / "e.toml").write_text('anonymous_publish = ["a//b"]\n')
+    with pytest.raises(ConfigError, match="empty namespace field"):
+        load_config(tmp_path / "e.toml")
