@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .auth import key_id, load_or_create_dev_key, load_private_key, mint_token
+from .auth import key_id, load_or_create_dev_key, load_private_key, mint_token, verifier_for
 from .certs import resolve_certificate
 from .config import ConfigError, EngineConfig, describe_limits, load_config
 
@@ -117,6 +117,7 @@ def serve(
     config = _config(config_file, overrides)
     try:
         info = resolve_certificate(config)
+        verifier_for(config)  # the key files are read now, so a bad one stops the start with its name
         if not config.verification_keys:
             dev_kid = key_id(load_or_create_dev_key(config.state_dir).public_key())
     except ConfigError as e:
@@ -137,6 +138,8 @@ def serve(
         asyncio.run(_serve(config))
     except OSError as e:
         raise click.ClickException(f"cannot listen: {e}") from None
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
     except KeyboardInterrupt:
         pass
 
