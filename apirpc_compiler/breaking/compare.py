@@ -12,6 +12,7 @@ and acknowledged by (rule, pointer).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from ..ir import model as m
 from .rules import Finding, Tier, finding, ptr
@@ -37,6 +38,10 @@ def _fmt_numbers(ns: list[int]) -> str:
     return ", ".join(str(n) for n in ns[:10]) + (", …" if len(ns) > 10 else "")
 
 
+# A type swap to compare structurally: (kind, OLD type name, NEW type name).
+_Swap = tuple[Literal["message", "enum"], str, str]
+
+
 class _Ctx:
     def __init__(self, old: m.IR, new: m.IR) -> None:
         self.old = old
@@ -45,39 +50,75 @@ class _Ctx:
         self.new_messages = {x["name"]: x for x in new["messages"]}
         self.old_enums = {x["name"]: x for x in old["enums"]}
         self.new_enums = {x["name"]: x for x in new["enums"]}
+        # Method id -> (service, method) in NEW: ids are unique across the API, so an id that
+        # turns up in another service is the same method, moved.
+        self.new_method_homes = {x["id"]: (s, x) for s in new["services"] for x in s["methods"]}
         self.out: list[Finding] = []
+        # While a swap's own differences are collected, the swaps met inside it are deferred
+        # here instead of being compared recursively (that is what makes cycles terminate).
+        self._deferred: list[_Swap] | None = None
+        self._local: dict[_Swap, tuple[list[Finding], list[_Swap]]] = {}
 
     def add(self, rule: str, tier: Tier, pointer: str, message: str) -> None:
         self.out.append(finding(rule, tier, pointer, message))
 
     # ---- type compatibility ----
 
-    def message_shape(self, msg: m.Message | None) -> set[tuple[int, str, str, str]] | None:
-        """Top-level shape of a message: (number, label, kind, scalar name or wire type) per field."""
-        if msg is None:
-            return None
-        return {
-            (
-                f["number"],
-                f["label"],
-                f["type"]["kind"],
-                f["type"]["name"] if f["type"]["kind"] == "scalar" else str(f["wire_type"]),
-            )
-            for f in msg["fields"]
-        }
+    def _swap_local(self, swap: _Swap) -> tuple[list[Finding], list[_Swap]]:
+        """What changes between OLD's type and NEW's type of a swap, judged as if OLD's had been
+        edited into NEW's, without descending into the swaps it contains (returned instead)."""
+        hit = self._local.get(swap)
+        if hit is None:
+            kind, old_name, new_name = swap
+            saved_out, saved_deferred = self.out, self._deferred
+            self.out, self._deferred = [], []
+            try:
+                if kind == "message":
+                    _compare_message(self, self.old_messages[old_name], self.new_messages[new_name])
+                else:
+                    _compare_enum(self, self.old_enums[old_name], self.new_enums[new_name])
+                hit = (self.out, self._deferred)
+            finally:
+                self.out, self._deferred = saved_out, saved_deferred
+            self._local[swap] = hit
+        return hit
 
-    def same_message_shape(self, old_name: str, new_name: str) -> bool:
-        old_shape = self.message_shape(self.old_messages.get(old_name))
-        return old_shape is not None and old_shape == self.message_shape(self.new_messages.get(new_name))
+    def worst_difference(self, swap: _Swap) -> Finding | None:
+        """The most breaking difference anywhere in the structure reachable from a type swap, or
+        None when the two types are identical all the way down (names and ProtoJSON names too).
 
-    def enum_json_names(self, enums: dict[str, m.Enum], name: str) -> dict[int, str] | None:
-        e = enums.get(name)
-        return None if e is None else {v["number"]: v["json_name"] for v in e["values"]}
+        Only local differences are cached: a swap's verdict is the worst over every swap it
+        reaches, which a walk of the swap graph gives (cycles included) and a cache of verdicts
+        computed mid-cycle would not.
+        """
+        worst: Finding | None = None
+        seen = {swap}
+        todo = [swap]
+        while todo:
+            found, nested = self._swap_local(todo.pop())
+            for f in found:
+                if worst is None or f.tier > worst.tier:
+                    worst = f
+            for n in nested:
+                if n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        return worst
+
+    def swap_change(self, kind: Literal["message", "enum"], old_name: str, new_name: str) -> tuple[Tier, str]:
+        """The tier of replacing OLD's type `old_name` by NEW's `new_name`, with why."""
+        if self._deferred is not None:
+            self._deferred.append((kind, old_name, new_name))
+            return Tier.SOURCE, f"another {kind}, compared structurally with it"
+        worst = self.worst_difference((kind, old_name, new_name))
+        if worst is None:
+            return Tier.SOURCE, f"a structurally identical {kind}"
+        return worst.tier, f"{new_name} differs from {old_name}: {worst.message}"
 
     def type_change(self, old: m.TypeRef, new: m.TypeRef) -> tuple[Tier, str] | None:
         """The tier of changing a field's type from `old` to `new`, with why; None if unchanged."""
         if old == new:
-            return None
+            return None  # a same-named message or enum is compared on its own
         ok, nk = old["kind"], new["kind"]
         on, nn = old["name"], new["name"]
         if ok == "scalar" and nk == "scalar":
@@ -94,14 +135,8 @@ class _Ctx:
             if scalar in _VARINT:
                 return Tier.WIRE_JSON, "same varint encoding; ProtoJSON switches between names and numbers"
             return Tier.WIRE, "incompatible binary encoding"
-        if ok == "enum" and nk == "enum":
-            if self.enum_json_names(self.old_enums, on) == self.enum_json_names(self.new_enums, nn):
-                return Tier.SOURCE, "same values and ProtoJSON names"
-            return Tier.WIRE_JSON, "same varint encoding; the ProtoJSON value names differ"
-        if ok == "message" and nk == "message":
-            if self.same_message_shape(on, nn):
-                return Tier.SOURCE, "structurally identical message"
-            return Tier.WIRE, "a message with a different shape"
+        if ok == nk and ok != "scalar":
+            return self.swap_change("message" if ok == "message" else "enum", on, nn)
         return Tier.WIRE, "incompatible binary encoding"
 
 
@@ -230,14 +265,17 @@ def _compare_message(c: _Ctx, old: m.Message, new: m.Message) -> None:
                 continue
             num_ok = _reserved_number(new["reserved"]["numbers"], of["number"])
             name_ok = of["name"] in new["reserved"]["names"]
-            tier = Tier.SOURCE if num_ok and name_ok else Tier.WIRE_JSON if num_ok else Tier.WIRE
+            # Reserving the name does not reserve a custom ProtoJSON name (a JWT claim's key).
+            heir = next((f["name"] for f in new["fields"] if f["json_name"] == of["json_name"]), None)
+            tier = Tier.SOURCE if num_ok and name_ok and heir is None else Tier.WIRE_JSON if num_ok else Tier.WIRE
             missing = [w for w, ok in ((f"number {of['number']}", num_ok), (f"name {of['name']!r}", name_ok)) if not ok]
             c.add(
                 "field-removed",
                 tier,
                 ptr("messages", name, "fields", of["name"]),
                 f"field {name}.{of['name']} ({of['number']}) was removed"
-                + (f" without reserving its {' and '.join(missing)}" if missing else " (number and name reserved)"),
+                + (f" without reserving its {' and '.join(missing)}" if missing else " (number and name reserved)")
+                + (f"; its ProtoJSON name {of['json_name']!r} now belongs to field {heir}" if heir else ""),
             )
             continue
         _compare_field(c, name, old, new, of, nf)
@@ -291,6 +329,13 @@ def _compare_enum(c: _Ctx, old: m.Enum, new: m.Enum) -> None:
                 + (f" without reserving its {' and '.join(missing)}" if missing else " (number and name reserved)"),
             )
             continue
+        if ov["json_name"] != nv["json_name"]:  # only across an enum swap: the name carries the enum's prefix
+            c.add(
+                "enum-value-name-changed",
+                Tier.WIRE_JSON,
+                ptr("enums", name, "values", nv["name"]),
+                f"enum value {name}.{nv['name']} changed ProtoJSON name {ov['json_name']} -> {nv['json_name']}",
+            )
         if ov["number"] != nv["number"]:
             c.add(
                 "enum-value-number-changed",
@@ -332,50 +377,125 @@ def _compare_attributes(c: _Ctx, enum: str, ov: m.EnumValue, nv: m.EnumValue) ->
             )
 
 
+class _Machine:
+    """A declared state machine keyed by enum numbers: the wire carries numbers, so a state that
+    was renamed is still the same state and one that was renumbered is a different one."""
+
+    def __init__(self, enum: m.Enum, t: m.Transitions) -> None:
+        number = {v["name"]: v["number"] for v in enum["values"]}
+        self.name = {number[s]: s for s in t["edges"]}  # every state of the graph is a key
+        self.moves = {number[s]: {number[d] for d in ds} for s, ds in t["edges"].items()}
+        self.initial = {number[s] for s in t["initial"]}
+        self.terminal = {number[s] for s in t["terminal"]}
+
+    def names(self, states: set[int]) -> str:
+        return ", ".join(self.name[s] for s in sorted(states))
+
+
 def _compare_transitions(c: _Ctx, old: m.Enum, new: m.Enum) -> None:
+    """Judge a state machine's change by who breaks (docs/breaking.md, "State machines"): WIRE
+    when an old peer that enforces the machine rejects or misreads what a new one sends (a new
+    state, move or initial state; a changed terminal state); WIRE_JSON when old clients only see
+    a request they could make refused with a declared error (a move or state taken away)."""
     ot, nt = old["transitions"], new["transitions"]
     if ot is None:
-        return
-    name = new["name"]
-    base = ptr("enums", name, "transitions")
+        return  # a machine declared anew constrains nothing that old peers do
+    e = new["name"]
+    base = ("enums", e, "transitions")
     if nt is None:
-        c.add("enum-transition-removed", Tier.WIRE_JSON, base, f"enum {name} no longer declares its state machine")
+        c.add(
+            "enum-state-machine-removed",
+            Tier.WIRE,
+            ptr(*base),
+            f"enum {e} no longer declares its state machine: new peers may make any move, which old peers "
+            "that enforce the machine reject",
+        )
         return
-    new_values = {v["name"] for v in new["values"]}
-    # States that disappeared from the enum are reported as removed values; only judge the
-    # transitions between states that still exist.
-    for src, dsts in ot["edges"].items():
-        if src not in new_values:
-            continue
-        lost = [d for d in dsts if d in new_values and d not in nt["edges"].get(src, [])]
+    was, now = _Machine(old, ot), _Machine(new, nt)
+    common = was.moves.keys() & now.moves.keys()
+    # A new or removed state carries its moves, initial and terminal flags with it; a state that
+    # became (or stopped being) terminal lost (or gained) every move out of it. Those are not
+    # reported again one by one.
+    for s in sorted(now.moves.keys() - common):
+        c.add(
+            "enum-state-added",
+            Tier.WIRE,
+            ptr(*base, "edges", now.name[s]),
+            f"enum {e}: state {now.name[s]} joined the state machine; old peers that enforce it reject every "
+            "move into it",
+        )
+    for s in sorted(was.moves.keys() - common):
+        c.add(
+            "enum-state-removed",
+            Tier.WIRE_JSON,
+            ptr(*base, "edges", was.name[s]),
+            f"enum {e}: state {was.name[s]} left the state machine; moves into it that old clients ask for are refused",
+        )
+    reterminated = (was.terminal ^ now.terminal) & common
+    for s in sorted(common - reterminated):
+        gained = (now.moves[s] & common) - was.moves[s]
+        lost = (was.moves[s] & common) - now.moves[s]
+        p = ptr(*base, "edges", now.name[s])
+        if gained:
+            c.add(
+                "enum-transition-added",
+                Tier.WIRE,
+                p,
+                f"enum {e}: new move{'s' if len(gained) > 1 else ''} {now.name[s]} -> {now.names(gained)}, which old "
+                "peers that enforce the machine reject",
+            )
         if lost:
             c.add(
                 "enum-transition-removed",
                 Tier.WIRE_JSON,
-                ptr("enums", name, "transitions", "edges", src),
-                f"enum {name}: transition{'s' if len(lost) > 1 else ''} {src} -> {', '.join(lost)} removed",
+                p,
+                f"enum {e}: move{'s' if len(lost) > 1 else ''} {now.name[s]} -> {now.names(lost)} removed; old "
+                "clients that ask for it are refused",
             )
-    for key in ("initial", "terminal"):
-        lost = [s for s in ot[key] if s in new_values and s not in nt[key]]
-        if lost:
-            c.add(
-                "enum-transition-removed",
-                Tier.WIRE_JSON,
-                ptr("enums", name, "transitions", key),
-                f"enum {name}: {', '.join(lost)} no longer {'an initial' if key == 'initial' else 'a terminal'} state",
-            )
+    for rule, tier, key, states, why in (
+        (
+            "enum-initial-state-added",
+            Tier.WIRE,
+            "initial",
+            now.initial - was.initial,
+            "old peers that enforce the machine reject a value starting there",
+        ),
+        (
+            "enum-initial-state-removed",
+            Tier.WIRE_JSON,
+            "initial",
+            was.initial - now.initial,
+            "old clients that start there are refused",
+        ),
+        (
+            "enum-terminal-state-added",
+            Tier.WIRE,
+            "terminal",
+            now.terminal - was.terminal,
+            "old peers wait for a move out of it that never comes",
+        ),
+        (
+            "enum-terminal-state-removed",
+            Tier.WIRE,
+            "terminal",
+            was.terminal - now.terminal,
+            "old peers take it as the end and reject the moves out of it",
+        ),
+    ):
+        states &= common
+        if states:
+            verb = "became" if rule.endswith("added") else "is no longer"
+            article = "an" if key == "initial" else "a"
+            c.add(rule, tier, ptr(*base, key), f"enum {e}: {now.names(states)} {verb} {article} {key} state; {why}")
 
 
 # ---- services ----
 
 
 def _method_type_change(c: _Ctx, rule: str, p: str, what: str, old: str, new: str) -> None:
-    if old == new:
-        return
-    if c.same_message_shape(old, new):
-        c.add(rule, Tier.SOURCE, p, f"{what} changed {old} -> {new} (structurally identical)")
-    else:
-        c.add(rule, Tier.WIRE, p, f"{what} changed {old} -> {new}")
+    if old != new:
+        tier, why = c.swap_change("message", old, new)
+        c.add(rule, tier, p, f"{what} changed {old} -> {new} ({why})")
 
 
 def _compare_method(c: _Ctx, svc: m.Service, om: m.Method, nm: m.Method) -> None:
@@ -424,8 +544,35 @@ def _compare_method(c: _Ctx, svc: m.Service, om: m.Method, nm: m.Method) -> None
                 )
 
 
+def _moved(c: _Ctx, old_svc: m.Service, om: m.Method) -> bool:
+    """Report `om` as moved if its id now belongs to another service (ids are unique across the
+    API, and neither the envelope nor an HTTP route names the service): generated clients change,
+    the wire does not, unless the method left the legacy envelope."""
+    home = c.new_method_homes.get(om["id"])
+    if home is None or home[0]["name"] == old_svc["name"]:
+        return False
+    new_svc, nm = home
+    leaves_envelope = old_svc["legacy"] and not new_svc["legacy"]
+    c.add(
+        "method-moved",
+        Tier.WIRE if leaves_envelope else Tier.SOURCE,
+        ptr("services", new_svc["name"], "methods", nm["name"]),
+        f"method {old_svc['name']}.{om['name']} moved to {new_svc['name']}.{nm['name']} keeping id {om['id']}"
+        + ("; the envelope no longer serves it (not a legacy service)" if leaves_envelope else ""),
+    )
+    _compare_method(c, new_svc, om, nm)
+    return True
+
+
 def _compare_service(c: _Ctx, old: m.Service, new: m.Service) -> None:
     s = new["name"]
+    if old["legacy"] and not new["legacy"]:
+        c.add(
+            "service-legacy-changed",
+            Tier.WIRE,
+            ptr("services", s, "legacy"),
+            f"service {s} is no longer legacy: the envelope no longer serves its {len(new['methods'])} method(s) by id",
+        )
     new_by_name = {x["name"]: x for x in new["methods"]}
     new_by_id = {x["id"]: x for x in new["methods"]}
     old_names = {x["name"] for x in old["methods"]}
@@ -441,6 +588,8 @@ def _compare_service(c: _Ctx, old: m.Service, new: m.Service) -> None:
                     f"method {s}.{om['name']} renamed to {renamed['name']}",
                 )
                 _compare_method(c, new, om, renamed)
+                continue
+            if _moved(c, old, om):
                 continue
             legacy = old["legacy"] or new["legacy"]
             c.add(
@@ -552,13 +701,18 @@ def _compare_media(c: _Ctx) -> None:
                     ptr("auth", "scheme"),
                     f"auth scheme changed {oa['scheme']} -> {na['scheme']}",
                 )
-            if oa["claims"] != na["claims"] and not c.same_message_shape(oa["claims"], na["claims"]):
+            if oa["claims"] != na["claims"]:
+                # Claims travel only as the JWT's JSON: no break is more than WIRE_JSON, and
+                # every ProtoJSON name is a claim key.
+                tier, why = c.swap_change("message", oa["claims"], na["claims"])
                 c.add(
                     "auth-changed",
-                    Tier.WIRE_JSON,
+                    min(tier, Tier.WIRE_JSON),
                     ptr("auth", "claims"),
-                    f"auth claims changed {oa['claims']} -> {na['claims']}",
+                    f"auth claims changed {oa['claims']} -> {na['claims']} ({why})",
                 )
+    elif na is not None:
+        c.add("auth-changed", Tier.WIRE, ptr("auth"), "auth was added: old clients present no token and are refused")
     new_errors = {e["name"] for e in c.new["decode_errors"]}
     for e in c.old["decode_errors"]:
         if e["name"] not in new_errors:
@@ -591,12 +745,18 @@ def compare(old: m.IR, new: m.IR) -> list[Finding]:
     for os_ in old["services"]:
         ns = new_services.get(os_["name"])
         if ns is None:
-            tier = Tier.WIRE if os_["legacy"] else Tier.WIRE_JSON
+            stayed = [om["name"] for om in os_["methods"] if not _moved(c, os_, om)]
+            tier = Tier.SOURCE if not stayed else Tier.WIRE if os_["legacy"] else Tier.WIRE_JSON
             c.add(
                 "service-removed",
                 tier,
                 ptr("services", os_["name"]),
-                f"service {os_['name']} was removed with its {len(os_['methods'])} method(s)",
+                f"service {os_['name']} was removed"
+                + (
+                    f" with {len(stayed)} method(s) not moved elsewhere: {', '.join(stayed)}"
+                    if stayed
+                    else "; every method moved to another service"
+                ),
             )
         else:
             _compare_service(c, os_, ns)

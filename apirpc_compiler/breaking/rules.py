@@ -53,7 +53,8 @@ _RULES: list[Rule] = [
         "field-removed",
         (W, J, S),
         "A field was removed: WIRE if its number is not reserved, WIRE_JSON if only "
-        "its number is, SOURCE if both its number and name are reserved.",
+        "its number is (or its ProtoJSON name now belongs to another field), SOURCE if both its number and name "
+        "are reserved.",
     ),
     Rule("field-number-changed", (W,), "A field kept its name but changed its number."),
     Rule(
@@ -61,7 +62,8 @@ _RULES: list[Rule] = [
         (W, J, S),
         "A field changed type: WIRE unless the encodings are compatible "
         "(int32/int64/uint32/uint64/bool/enum, sint32/sint64, fixed32/sfixed32, fixed64/sfixed64, bytes->string: "
-        "WIRE_JSON; a structurally identical message or an enum with the same ProtoJSON names: SOURCE).",
+        "WIRE_JSON); another message or enum is compared structurally all the way down, cycles included, and "
+        "takes the tier of its worst difference (SOURCE when identical down to every ProtoJSON name).",
     ),
     Rule(
         "field-label-changed",
@@ -87,10 +89,39 @@ _RULES: list[Rule] = [
     ),
     Rule("enum-value-number-changed", (W,), "An enum value kept its name but changed its number."),
     Rule("enum-value-name-changed", (J,), "An enum value was renamed, keeping its number (ProtoJSON uses names)."),
+    # state machines (an enum's declared transitions; states are matched by number)
+    Rule(
+        "enum-state-machine-removed",
+        (W,),
+        "An enum no longer declares its state machine: new peers may make any move, old ones that enforce it reject.",
+    ),
+    Rule("enum-state-added", (W,), "A state joined the state machine: old peers reject every move into it."),
+    Rule(
+        "enum-state-removed",
+        (J,),
+        "A state left the state machine: moves into it that old clients ask for are refused.",
+    ),
+    Rule(
+        "enum-transition-added",
+        (W,),
+        "A move between existing states was added: old peers that enforce the machine reject it.",
+    ),
     Rule(
         "enum-transition-removed",
         (J,),
-        "A state transition, an initial state or a terminal state was removed from an enum's state machine.",
+        "A move between existing states was removed: old clients asking for it are refused.",
+    ),
+    Rule("enum-initial-state-added", (W,), "A state became initial: old peers reject a value starting there."),
+    Rule("enum-initial-state-removed", (J,), "A state is no longer initial: old clients starting there are refused."),
+    Rule(
+        "enum-terminal-state-added",
+        (W,),
+        "A state became terminal (its moves out are gone): old peers wait for a move that never comes.",
+    ),
+    Rule(
+        "enum-terminal-state-removed",
+        (W,),
+        "A terminal state gained moves out: old peers take it as the end and reject what follows.",
     ),
     Rule(
         "enum-attribute-changed",
@@ -102,8 +133,14 @@ _RULES: list[Rule] = [
     # services
     Rule(
         "service-removed",
-        (W, J),
-        "A service was removed: WIRE for a legacy service (its method ids), WIRE_JSON otherwise (its HTTP routes).",
+        (W, J, S),
+        "A service was removed: WIRE for a legacy service (its method ids), WIRE_JSON otherwise (its HTTP routes), "
+        "SOURCE when every method moved to another service.",
+    ),
+    Rule(
+        "service-legacy-changed",
+        (W,),
+        "A legacy service stopped being legacy: the envelope no longer serves its methods by id.",
     ),
     Rule(
         "method-removed",
@@ -111,16 +148,22 @@ _RULES: list[Rule] = [
         "A method was removed: WIRE for a legacy service (its id disappears), WIRE_JSON otherwise (its HTTP route).",
     ),
     Rule("method-name-changed", (S,), "A method was renamed, keeping its id."),
+    Rule(
+        "method-moved",
+        (W, S),
+        "A method moved to another service keeping its id: SOURCE (generated clients change), WIRE when it "
+        "leaves a legacy service for a non-legacy one (the envelope no longer serves it).",
+    ),
     Rule("method-id-changed", (W,), "A method's numeric id (its envelope method_id) changed."),
     Rule(
         "method-request-type-changed",
-        (W, S),
-        "A method's request message changed (SOURCE when the new one is structurally identical).",
+        (W, J, S),
+        "A method's request message changed: the tier of the worst structural difference, as for field types.",
     ),
     Rule(
         "method-response-type-changed",
-        (W, S),
-        "A method's response message changed (SOURCE when the new one is structurally identical).",
+        (W, J, S),
+        "A method's response message changed: the tier of the worst structural difference, as for field types.",
     ),
     Rule("method-streaming-changed", (W,), "A method's streaming mode changed."),
     Rule("method-idempotency-changed", (S,), "A method's idempotent flag changed (retry behavior of clients)."),
@@ -136,9 +179,10 @@ _RULES: list[Rule] = [
     Rule("bridge-role-changed", (W,), "A bridge role stopped publishing or subscribing a track."),
     Rule(
         "auth-changed",
-        (W, J),
-        "The auth token's scheme changed or auth was removed (WIRE), or its claims "
-        "message changed (WIRE_JSON: claims are JSON).",
+        (W, J, S),
+        "The auth token's scheme changed or auth was added or removed (WIRE); its claims message changed to "
+        "another: compared structurally, at most WIRE_JSON (claims are the JWT's JSON, their keys the ProtoJSON "
+        "names), SOURCE when identical.",
     ),
     Rule("decode-error-removed", (S,), "A decode error reason (a generated constant) was removed."),
     # hand-specified wire protocols

@@ -4,6 +4,7 @@ and nothing else (no noise from the same edit)."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,167 @@ def _old_extra_error(d: Doc) -> None:
     d["wire"]["errors"]["values"]["scratch_error"] = "A scratch reason."
 
 
+# ---- structural comparison of swapped types ----
+
+
+def _message(fields: dict[str, tuple[int, str]], **extra: Any) -> Doc:
+    """A message of `name: (number, type)` fields; `extra` sets keys of the named field's spec."""
+    spec: dict[str, Any] = {n: {"number": num, "type": t, "doc": f"The {n}."} for n, (num, t) in fields.items()}
+    for key, value in extra.items():
+        field, attr = key.split("__")
+        spec[field][attr] = value
+    return {"doc": "A test message.", "fields": spec}
+
+
+def _nested(inner_v2: Doc) -> dict[str, Mutation]:
+    """OLD: Call.extra is an Outer holding an Inner. NEW: also OuterV2 holding InnerV2 (given), top
+    level identical to Outer, and Call.extra switches to it: only depth 2 differs."""
+
+    def old(d: Doc) -> None:
+        d["messages"]["Inner"] = _message({"value": (1, "int32")})
+        d["messages"]["Outer"] = _message({"inner": (1, "Inner"), "note": (2, "string")})
+        msg(d, "Call")["fields"]["extra"] = {"number": 18, "type": "Outer", "doc": "Extra."}
+
+    def new(d: Doc) -> None:
+        old(d)
+        d["messages"]["InnerV2"] = inner_v2
+        d["messages"]["OuterV2"] = _message({"inner": (1, "InnerV2"), "note": (2, "string")})
+        fld(d, "Call", "extra")["type"] = "OuterV2"
+
+    return {"new": new, "old": old}
+
+
+def _cycle(tree_v2_label: Doc) -> dict[str, Mutation]:
+    """Tree and Branch refer to each other (a cycle). OLD: Call.extra is a Branch, Call.extra2 a
+    Tree. NEW: both switch to copies, TreeV2 and BranchV2, where only TreeV2's label field is as
+    given: for extra the difference is reached through the cycle."""
+
+    def old(d: Doc) -> None:
+        d["messages"]["Tree"] = _message({"children": (1, "Branch"), "label": (2, "string")}, children__repeated=True)
+        d["messages"]["Branch"] = _message({"tree": (1, "Tree"), "self": (2, "Branch")})
+        msg(d, "Call")["fields"]["extra"] = {"number": 18, "type": "Branch", "doc": "Extra."}
+        msg(d, "Call")["fields"]["extra2"] = {"number": 19, "type": "Tree", "doc": "Extra."}
+
+    def new(d: Doc) -> None:
+        old(d)
+        tree = _message({"children": (1, "BranchV2")}, children__repeated=True)
+        tree["fields"].update(tree_v2_label)
+        d["messages"]["TreeV2"] = tree
+        d["messages"]["BranchV2"] = _message({"tree": (1, "TreeV2"), "self": (2, "BranchV2")})
+        fld(d, "Call", "extra")["type"] = "BranchV2"
+        fld(d, "Call", "extra2")["type"] = "TreeV2"
+
+    return {"new": new, "old": old}
+
+
+def _quality_copy(**renames: str) -> Mutation:
+    """Call.quality switches to a copy of CallQuality with some fields renamed (same numbers and types)."""
+
+    def go(d: Doc) -> None:
+        fields = copy.deepcopy(msg(d, "CallQuality")["fields"])
+        for old, new in renames.items():
+            rename_key(fields, old, new)
+        d["messages"]["CallQualityV2"] = {"doc": "A copy of CallQuality.", "fields": fields}
+        fld(d, "Call", "quality")["type"] = "CallQualityV2"
+
+    return go
+
+
+def _direction_copy(drop: str | None) -> Mutation:
+    def go(d: Doc) -> None:
+        e = copy.deepcopy(d["enums"]["Direction"])
+        if drop is not None:
+            del e["values"][drop]
+        d["enums"]["CallDirection"] = e
+        fld(d, "Call", "direction")["type"] = "CallDirection"
+
+    return go
+
+
+def _claims_copy(**json_names: str) -> Mutation:
+    """auth.claims switches to a copy of TenantClaims, with some ProtoJSON names (the JWT keys) changed."""
+
+    def go(d: Doc) -> None:
+        claims = copy.deepcopy(msg(d, "TenantClaims"))
+        for field, json_name in json_names.items():
+            claims["fields"][field]["json_name"] = json_name
+        d["messages"]["SessionClaims"] = claims
+        d["auth"]["claims"] = "SessionClaims"
+
+    return go
+
+
+def _claim_key_reused(d: Doc) -> None:
+    fields = msg(d, "TenantClaims")["fields"]
+    del fields["expires_at"]
+    fields["expiry"] = {"number": 7, "type": "string", "json_name": "exp", "doc": "Expiry, as text."}
+    msg(d, "TenantClaims")["reserved"] = {"numbers": [4], "names": ["expires_at"]}
+
+
+def _response_copy(rename: str | None) -> Mutation:
+    def go(d: Doc) -> None:
+        call = copy.deepcopy(msg(d, "Call"))
+        if rename is not None:
+            rename_key(call["fields"], rename, rename + "_v2")
+        d["messages"]["CallV2"] = call
+        method(d, "ClutchCallClient", "get_call")["response"] = "CallV2"
+
+    return go
+
+
+# ---- services ----
+
+
+def _move(src: str, name: str, dst: str) -> Mutation:
+    def go(d: Doc) -> None:
+        d["services"][dst]["methods"][name] = d["services"][src]["methods"].pop(name)
+
+    return go
+
+
+# ---- state machines (CallStatus) ----
+
+
+def _machine(d: Doc) -> Any:
+    return d["enums"]["CallStatus"]["transitions"]
+
+
+def _add_queued(d: Doc) -> None:
+    d["enums"]["CallStatus"]["values"]["queued"] = {"number": 7, "doc": "Waiting for a trunk."}
+    _machine(d)["initial"].append("queued")
+    _machine(d)["edges"]["queued"] = ["dialing", "failed"]
+
+
+def _remove_no_answer(d: Doc) -> None:
+    e = d["enums"]["CallStatus"]
+    del e["values"]["no_answer"]
+    e["reserved"] = {"numbers": [6], "names": ["no_answer"]}
+    t = _machine(d)
+    t["terminal"].remove("no_answer")
+    for dsts in t["edges"].values():
+        if "no_answer" in dsts:
+            dsts.remove("no_answer")
+
+
+def _rename_ringing(d: Doc) -> None:
+    """ringing -> alerting, same number: the machine keys states by number, so it is unchanged."""
+    rename_key(d["enums"]["CallStatus"]["values"], "ringing", "alerting")
+    t = _machine(d)
+    rename_key(t["edges"], "ringing", "alerting")
+    for states in (t["initial"], *t["edges"].values()):
+        states[:] = ["alerting" if s == "ringing" else s for s in states]
+
+
+def _in_progress_terminal(d: Doc) -> None:
+    _machine(d)["terminal"].append("in_progress")
+    _machine(d)["edges"]["in_progress"] = []
+
+
+def _failed_not_terminal(d: Doc) -> None:
+    _machine(d)["terminal"].remove("failed")
+    _machine(d)["edges"]["failed"] = ["completed"]
+
+
 S, J, W = "SOURCE", "WIRE_JSON", "WIRE"
 CALL = "/messages/Call/fields"
 CC = "/services/ClutchCallClient/methods"
@@ -223,6 +385,51 @@ CASES = [
         {("field-type-changed", J, f"{CALL}/direction/type")},
     ),
     Case("field-type-same-shape", _identical_quality, {("field-type-changed", S, f"{CALL}/quality/type")}),
+    Case(
+        "field-type-message-renamed-fields",
+        _quality_copy(jitter_ms="jitter", mos="score"),
+        {("field-type-changed", J, f"{CALL}/quality/type")},
+    ),
+    Case(
+        "field-type-nested-wire",
+        expected={("field-type-changed", W, f"{CALL}/extra/type")},
+        **_nested(_message({"value": (1, "sint32")})),
+    ),
+    Case(
+        "field-type-nested-json",
+        expected={("field-type-changed", J, f"{CALL}/extra/type")},
+        **_nested(_message({"amount": (1, "int32")})),
+    ),
+    Case(
+        "field-type-nested-identical",
+        expected={("field-type-changed", S, f"{CALL}/extra/type")},
+        **_nested(_message({"value": (1, "int32")})),
+    ),
+    Case(
+        "field-type-cycle-json",
+        expected={("field-type-changed", J, f"{CALL}/extra/type"), ("field-type-changed", J, f"{CALL}/extra2/type")},
+        **_cycle({"name": {"number": 2, "type": "string", "doc": "Renamed label."}}),
+    ),
+    Case(
+        "field-type-cycle-wire",
+        expected={("field-type-changed", W, f"{CALL}/extra/type"), ("field-type-changed", W, f"{CALL}/extra2/type")},
+        **_cycle({"label": {"number": 2, "type": "bytes", "repeated": True, "doc": "Now repeated bytes."}}),
+    ),
+    Case(
+        "field-type-cycle-identical",
+        expected={("field-type-changed", S, f"{CALL}/extra/type"), ("field-type-changed", S, f"{CALL}/extra2/type")},
+        **_cycle({"label": {"number": 2, "type": "string", "doc": "The same label."}}),
+    ),
+    Case(
+        "field-type-enum-swap",
+        _direction_copy(None),
+        {("field-type-changed", J, f"{CALL}/direction/type")},
+    ),
+    Case(
+        "field-type-enum-swap-value-dropped",
+        _direction_copy("outbound"),
+        {("field-type-changed", W, f"{CALL}/direction/type")},
+    ),
     Case(
         "field-label-repeated",
         _del(["messages", "CallQuality", "fields", "level_dbov", "repeated"]),
@@ -298,9 +505,56 @@ CASES = [
         {("enum-transition-removed", J, "/enums/CallStatus/transitions/edges/dialing")},
     ),
     Case(
-        "enum-transition-removed-initial",
-        lambda d: d["enums"]["CallStatus"]["transitions"]["initial"].remove("ringing"),
-        {("enum-transition-removed", J, "/enums/CallStatus/transitions/initial")},
+        "enum-initial-state-removed",
+        lambda d: _machine(d)["initial"].remove("ringing"),
+        {("enum-initial-state-removed", J, "/enums/CallStatus/transitions/initial")},
+    ),
+    Case(
+        "enum-transition-added",
+        lambda d: _machine(d)["edges"]["in_progress"].append("no_answer"),
+        {("enum-transition-added", W, "/enums/CallStatus/transitions/edges/in_progress")},
+    ),
+    Case(
+        "enum-transition-added-and-removed",
+        lambda d: _machine(d)["edges"].update(in_progress=["completed", "no_answer"]),
+        {
+            ("enum-transition-added", W, "/enums/CallStatus/transitions/edges/in_progress"),
+            ("enum-transition-removed", J, "/enums/CallStatus/transitions/edges/in_progress"),
+        },
+    ),
+    Case("enum-state-added", _add_queued, {("enum-state-added", W, "/enums/CallStatus/transitions/edges/queued")}),
+    Case(
+        "enum-state-removed",
+        _remove_no_answer,
+        {
+            ("enum-value-removed", S, "/enums/CallStatus/values/no_answer"),
+            ("enum-state-removed", J, "/enums/CallStatus/transitions/edges/no_answer"),
+        },
+    ),
+    Case(
+        "enum-state-renamed-is-the-same-state",
+        _rename_ringing,
+        {("enum-value-name-changed", J, "/enums/CallStatus/values/alerting")},
+    ),
+    Case(
+        "enum-initial-state-added",
+        lambda d: _machine(d)["initial"].append("in_progress"),
+        {("enum-initial-state-added", W, "/enums/CallStatus/transitions/initial")},
+    ),
+    Case(
+        "enum-terminal-state-added",
+        _in_progress_terminal,
+        {("enum-terminal-state-added", W, "/enums/CallStatus/transitions/terminal")},
+    ),
+    Case(
+        "enum-terminal-state-removed",
+        _failed_not_terminal,
+        {("enum-terminal-state-removed", W, "/enums/CallStatus/transitions/terminal")},
+    ),
+    Case(
+        "enum-state-machine-removed",
+        _del(["enums", "CallStatus", "transitions"]),
+        {("enum-state-machine-removed", W, "/enums/CallStatus/transitions")},
     ),
     Case(
         "enum-attribute-value",
@@ -356,8 +610,14 @@ CASES = [
     ),
     Case(
         "method-request-type-changed",
-        _set(["services", "ClutchCallClient", "methods", "get_call", "request"], "DialRequest"),
+        _set(["services", "ClutchCallClient", "methods", "get_call", "request"], "ListCallsRequest"),
         {("method-request-type-changed", W, f"{CC}/get_call/request")},
+    ),
+    Case(
+        # field 1 keeps its type but is called `to` instead of `sid`: only ProtoJSON breaks
+        "method-request-type-json",
+        _set(["services", "ClutchCallClient", "methods", "get_call", "request"], "DialRequest"),
+        {("method-request-type-changed", J, f"{CC}/get_call/request")},
     ),
     Case(
         "method-request-type-same-shape",
@@ -366,8 +626,62 @@ CASES = [
     ),
     Case(
         "method-response-type-changed",
+        _set(["services", "ClutchCallClient", "methods", "get_call", "response"], "DialResponse"),
+        {("method-response-type-changed", W, f"{CC}/get_call/response")},
+    ),
+    Case(
+        # Empty -> Call only adds fields, which old readers skip
+        "method-response-type-grows",
         _set(["services", "ClutchCallClient", "methods", "hangup", "response"], "Call"),
-        {("method-response-type-changed", W, f"{CC}/hangup/response")},
+        {("method-response-type-changed", S, f"{CC}/hangup/response")},
+    ),
+    Case(
+        "method-response-type-json",
+        _response_copy("tenant_id"),
+        {("method-response-type-changed", J, f"{CC}/get_call/response")},
+    ),
+    Case(
+        "method-moved",
+        _move("voice.agents", "unbind", "voice.calls"),
+        {("method-moved", S, "/services/voice.calls/methods/unbind")},
+    ),
+    Case(
+        "method-moved-off-the-envelope",
+        _move("ClutchCallClient", "barge", "voice.agents"),
+        {("method-moved", W, "/services/voice.agents/methods/barge")},
+    ),
+    Case(
+        "method-moved-with-another-route",
+        _seq(
+            _move("voice.agents", "unbind", "voice.calls"),
+            _set(["services", "voice.calls", "methods", "unbind", "http", "path"], "/v1/calls/{sid}:unbind"),
+        ),
+        {
+            ("method-moved", S, "/services/voice.calls/methods/unbind"),
+            ("http-route-changed", J, "/services/voice.calls/methods/unbind/http"),
+        },
+    ),
+    Case(
+        "service-renamed",
+        lambda d: rename_key(d["services"], "voice.agents", "voice.agent"),
+        {
+            ("service-removed", S, "/services/voice.agents"),
+            ("method-moved", S, "/services/voice.agent/methods/bind"),
+            ("method-moved", S, "/services/voice.agent/methods/unbind"),
+        },
+    ),
+    Case(
+        "service-removed-some-moved",
+        _seq(_move("voice.agents", "unbind", "voice.calls"), _del(["services", "voice.agents"])),
+        {
+            ("service-removed", J, "/services/voice.agents"),
+            ("method-moved", S, "/services/voice.calls/methods/unbind"),
+        },
+    ),
+    Case(
+        "service-legacy-changed",
+        _set(["services", "ClutchCallClient", "legacy"], False),
+        {("service-legacy-changed", W, "/services/ClutchCallClient/legacy")},
     ),
     Case(
         "method-response-type-same-shape",
@@ -436,6 +750,14 @@ CASES = [
         {("bridge-role-changed", W, "/bridges/voice.bridge/roles/attach/subscribe")},
     ),
     Case("auth-claims-changed", _new_claims, {("auth-changed", J, "/auth/claims")}),
+    Case("auth-claims-json-names", _claims_copy(expires_at="expiry"), {("auth-changed", J, "/auth/claims")}),
+    Case("auth-claims-identical", _claims_copy(), {("auth-changed", S, "/auth/claims")}),
+    Case("auth-added", None, {("auth-changed", W, "/auth")}, old=_del(["auth"])),
+    Case(
+        "field-removed-json-name-reused",
+        _claim_key_reused,
+        {("field-removed", J, "/messages/TenantClaims/fields/expires_at")},
+    ),
     Case("auth-removed", _del(["auth"]), {("auth-changed", W, "/auth")}),
     Case(
         "decode-error-removed",
