@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import socket
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -18,11 +19,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aioquic._buffer import Buffer, BufferReadError
-from aioquic.asyncio.client import connect as quic_connect
 from aioquic.asyncio.protocol import QuicConnectionProtocol
 from aioquic.asyncio.server import QuicServer, serve
 from aioquic.buffer import encode_uint_var
-from aioquic.h3.connection import H3_ALPN, H3Connection
+from aioquic.h3.connection import H3_ALPN, FrameType, H3Connection
 from aioquic.h3.events import DatagramReceived, DataReceived, H3Event, HeadersReceived, WebTransportStreamDataReceived
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
@@ -234,7 +234,13 @@ class WebTransportTransport(Transport):
         self._capsules = bytearray()
 
     def open_control_stream(self) -> None:
-        self.control_stream_id = self.h3.create_webtransport_stream(self.session_id, is_unidirectional=False)
+        sid = self.h3.create_webtransport_stream(self.session_id, is_unidirectional=False)
+        # aioquic marks a bidirectional WebTransport stream only on the side that receives its
+        # header; on ours it would parse the peer's replies as HTTP/3 frames. Mark it here.
+        with self.h3._get_or_create_stream(sid) as stream:
+            stream.frame_type = FrameType.WEBTRANSPORT_STREAM
+            stream.session_id = self.session_id
+        self.control_stream_id = sid
 
     def open_uni_stream(self) -> int:
         return self.h3.create_webtransport_stream(self.session_id, is_unidirectional=True)
@@ -424,32 +430,54 @@ def _check_pin(transport: Transport, tls: TlsOptions) -> None:
 class Dialed:
     """A client connection: its transport and how to release it."""
 
-    def __init__(self, transport: Transport, cm: contextlib.AbstractAsyncContextManager[QuicConnectionProtocol]):
+    def __init__(self, transport: Transport, udp: asyncio.DatagramTransport) -> None:
         self.transport = transport
-        self._cm = cm
+        self._udp = udp
 
     async def aclose(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._cm.__aexit__(None, None, None), 2.0)
+        protocol = self.transport.protocol
+        protocol.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(protocol.wait_closed(), 1.0)
+        self._udp.close()
 
 
 async def _dial(
-    host: str, port: int, config: QuicConfiguration, factory: Callable[..., QuicConnectionProtocol]
-) -> tuple[QuicConnectionProtocol, contextlib.AbstractAsyncContextManager[QuicConnectionProtocol]]:
-    cm = quic_connect(host, port, configuration=config, create_protocol=factory)
+    host: str,
+    port: int,
+    config: QuicConfiguration,
+    factory: Callable[[QuicConnection], QuicConnectionProtocol],
+    timeout: float,
+) -> tuple[QuicConnectionProtocol, asyncio.DatagramTransport]:
+    """Open a UDP socket, start the QUIC handshake and wait for it, at most `timeout` seconds."""
+    loop = asyncio.get_running_loop()
     try:
-        protocol = await cm.__aenter__()
-    except (ConnectionError, OSError, ssl.SSLError) as exc:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+        family, addr = infos[0][0], infos[0][4]
+        local = "::" if family == socket.AF_INET6 else "0.0.0.0"
+        udp, protocol = await loop.create_datagram_endpoint(
+            lambda: factory(QuicConnection(configuration=config)), local_addr=(local, 0)
+        )
+    except OSError as exc:
+        raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
+    protocol.connect(addr)
+    try:
+        await asyncio.wait_for(protocol.wait_connected(), timeout)
+    except (ConnectionError, TimeoutError, ssl.SSLError) as exc:
+        protocol.close()
+        udp.close()
         raise ConnectError(f"cannot connect to {host}:{port}: {exc or type(exc).__name__}") from exc
-    return protocol, cm
+    return protocol, udp
 
 
-async def dial_quic(host: str, port: int, tls: TlsOptions, *, alpn: str, idle_timeout: float = 30.0) -> Dialed:
+async def dial_quic(
+    host: str, port: int, tls: TlsOptions, *, alpn: str, idle_timeout: float = 30.0, timeout: float = 2.0
+) -> Dialed:
     """Raw QUIC to host:port with the draft's ALPN; the control stream is opened by the session."""
     config = _client_config([alpn], host, tls, idle_timeout)
-    protocol, cm = await _dial(host, port, config, lambda quic, **_: _MoqtQuicProtocol(quic, is_client=True))
+    protocol, udp = await _dial(host, port, config, lambda quic: _MoqtQuicProtocol(quic, is_client=True), timeout)
     assert isinstance(protocol, _MoqtQuicProtocol)
-    dialed = Dialed(protocol.moqt, cm)
+    dialed = Dialed(protocol.moqt, udp)
     try:
         _check_pin(protocol.moqt, tls)
     except ConnectError:
@@ -459,13 +487,12 @@ async def dial_quic(host: str, port: int, tls: TlsOptions, *, alpn: str, idle_ti
 
 
 async def dial_webtransport(
-    host: str, port: int, path: str, tls: TlsOptions, *, idle_timeout: float = 30.0, timeout: float = 10.0
+    host: str, port: int, path: str, tls: TlsOptions, *, idle_timeout: float = 30.0, timeout: float = 2.0
 ) -> Dialed:
     """HTTP/3 to host:port, then an extended CONNECT (:protocol webtransport) to `path`."""
     config = _client_config(H3_ALPN, host, tls, idle_timeout)
-    protocol, cm = await _dial(host, port, config, lambda quic, **_: _H3Protocol(quic, is_client=True))
+    protocol, udp = await _dial(host, port, config, lambda quic: _H3Protocol(quic, is_client=True), timeout)
     assert isinstance(protocol, _H3Protocol)
-    dialed_cm = cm
     try:
         stream_id = protocol._quic.get_next_available_stream_id()
         protocol.h3.send_headers(
@@ -483,12 +510,11 @@ async def dial_webtransport(
         if status != 200:
             raise ConnectError(f"WebTransport CONNECT {path} answered {status}")
         protocol.moqt = WebTransportTransport(protocol, protocol.h3, stream_id, is_client=True)
-        dialed = Dialed(protocol.moqt, dialed_cm)
         _check_pin(protocol.moqt, tls)
-        return dialed
+        return Dialed(protocol.moqt, udp)
     except (ConnectError, TimeoutError) as exc:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(dialed_cm.__aexit__(None, None, None), 2.0)
+        protocol.close()
+        udp.close()
         if isinstance(exc, ConnectError):
             raise
         raise ConnectError(f"WebTransport CONNECT {path}: no answer in {timeout} s") from exc
