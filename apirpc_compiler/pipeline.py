@@ -1,9 +1,10 @@
 """The compiler's pipeline, front to back: load -> validate -> IR -> (backends).
 
 load_idl        frontend/load.py      bytes -> document + source map (strict JSON)
-validate        frontend/validate.py  JSON Schema, then semantic rules
+validate        frontend/validate.py  JSON Schema, then semantic rules on what passed the schema
 build_ir        ir/build.py           document -> IR (ir/model.py)
-check_names     backends/*/namer      each target's spelling of every name
+check_names     backends/*/namer      each target's spelling of every name (also on a document
+                                      with errors, so that one run reports everything)
 generate        generate.py           IR -> files per target, written or checked
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from .backends.base import Backend
 from .diagnostics import Diagnostic, IdlError
 from .frontend.load import LoadedIdl, load_idl
-from .frontend.validate import validate
+from .frontend.validate import check_document
 from .ir.build import build_ir
 from .ir.model import IR
 
@@ -23,11 +24,10 @@ from .ir.model import IR
 def compile_idl(path: str, backends: Iterable[Backend] = ()) -> IR:
     """Load, validate and lower an IDL file; raise IdlError with every problem found."""
     loaded = load_idl(path)
-    diagnostics = validate(loaded)
-    if diagnostics:
-        raise IdlError(diagnostics)
-    ir = build_ir(loaded.document, loaded.raw, _display_name(path))
-    diagnostics = name_diagnostics(loaded, ir, backends)
+    validation = check_document(loaded)
+    # On a document with errors, the IR of its schema-valid part serves only the name checks.
+    ir = build_ir(validation.checked.document, loaded.raw, _display_name(path))
+    diagnostics = validation.diagnostics + name_diagnostics(loaded, ir, backends)
     if diagnostics:
         raise IdlError(diagnostics)
     return ir

@@ -56,6 +56,10 @@ def escape_pointer_token(token: str) -> str:
     return token
 
 
+def unescape_pointer_token(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 def _describe(text: str, i: int) -> str:
     if i >= len(text):
         return "the end of the file"

@@ -152,11 +152,35 @@ def _report(rep: Reporter, error: ValidationError, document: Any) -> None:
         return
     if validator in ("anyOf", "oneOf") and "description" in schema:
         rep.error(
-            pointer, f"schema-{validator.lower()}", f"{json.dumps(inst)} is not valid: expected {schema['description']}"
+            pointer,
+            f"schema-{validator.lower()}",
+            f"{json.dumps(inst)} is not valid: expected {schema['description']}",
+            "see docs/idl-format.md for what this key takes",
         )
         return
     rule = "schema-" + re.sub(r"(?<!^)([A-Z])", r"-\1", validator).lower()
-    rep.error(pointer, rule, error.message)
+    rep.error(pointer, rule, error.message, _hint(validator, schema))
+
+
+def _hint(validator: str, schema: dict[str, Any]) -> str:
+    """What to write instead, from the keyword that failed and its schema."""
+    if validator == "type":
+        kinds = schema.get("type")
+        return "write " + (" or ".join(kinds) if isinstance(kinds, list) else f"a JSON {kinds}")
+    if validator in ("minimum", "maximum"):
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        if lo is not None and hi is not None:
+            return f"use a value from {lo} to {hi}"
+        return f"use a value {'>=' if validator == 'minimum' else '<='} {schema[validator]}"
+    if validator == "enum":
+        return "use one of: " + ", ".join(json.dumps(v) for v in schema["enum"])
+    if validator == "const":
+        return f"write {json.dumps(schema['const'])}"
+    if validator == "uniqueItems":
+        return "remove the repeated entry"
+    if validator in ("minItems", "minProperties", "minLength"):
+        return "it may not be empty; add an entry or remove the key"
+    return "see docs/idl-format.md for what this key takes"
 
 
 # Collections whose items the schema checks independently of each other, with a minimal valid

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..ir.model import SCALARS
 from ..ir.naming import proto_json_name
+from .prune import Checkable
 from .report import Reporter, ptr
 
 _INT_RANGES = {
@@ -32,6 +33,17 @@ _INT_RANGES = {
 }
 _FLOAT32_MAX = 3.4028234663852886e38
 IMPLEMENTATION_RESERVED = (19000, 19999)
+FIELD_NUMBERS = (1, 2**29 - 1)
+ENUM_NUMBERS = (-(2**31), 2**31 - 1)
+METHOD_IDS = (1, 2**32 - 1)
+# buf's PACKAGE_VERSION_SUFFIX: v1, v1beta1, v1p1alpha1, v1test...
+_VERSION_SUFFIX = re.compile(r"v[0-9]+(p[0-9]+)?((alpha|beta)[0-9]*)?(test[a-z0-9]*)?")
+# google.api.http path templates: "/" then literal or {variable} segments, an optional ":verb" at the end.
+_LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+_VARIABLE_SEGMENT = re.compile(r"\{[^{}]*\}")
+# HTTP verbs that carry no request body, and those a client may retry (google.api.http, RFC 9110 §9.2.2).
+_NO_BODY_VERBS = frozenset(["GET", "DELETE"])
+_IDEMPOTENT_VERBS = frozenset(["GET", "PUT", "DELETE"])
 _TEMPLATE_VARS = frozenset(["sid", "codec"])
 _BRACED = re.compile(r"\{([^{}]*)\}")
 
@@ -63,10 +75,34 @@ def _ranges(items: list[Any]) -> list[tuple[int, int, int]]:
     return [(it[0], it[1], i) if isinstance(it, list) else (it, it, i) for i, it in enumerate(items)]
 
 
-class _Reserved:
-    """Reserved numbers as sorted ranges (bisect lookups) plus reserved names."""
+class _Coverage:
+    """Non-empty ranges (first, last, index) sorted for bisect lookups."""
 
-    def __init__(self, rep: Reporter, base: str, doc: dict[str, Any] | None, numbers_key: str = "numbers") -> None:
+    def __init__(self, spans: list[tuple[int, int, int]]) -> None:
+        self.spans = sorted(spans, key=lambda s: (s[0], s[1]))
+        self.starts = [s[0] for s in self.spans]
+        # A running maximum of range ends makes "is n inside any range" one bisect even with overlaps.
+        self.max_end: list[int] = []
+        for s in self.spans:
+            self.max_end.append(max(s[1], self.max_end[-1]) if self.max_end else s[1])
+
+    def has(self, n: int) -> bool:
+        i = bisect.bisect_right(self.starts, n) - 1
+        return i >= 0 and self.max_end[i] >= n
+
+
+class _Reserved(_Coverage):
+    """Reserved numbers (reported when empty, out of range or overlapping) plus reserved names."""
+
+    def __init__(
+        self,
+        rep: Reporter,
+        base: str,
+        doc: dict[str, Any] | None,
+        bounds: tuple[int, int],
+        what: str,
+        numbers_key: str = "numbers",
+    ) -> None:
         doc = doc or {}
         spans = _ranges(doc.get(numbers_key, []))
         for lo, hi, i in spans:
@@ -77,8 +113,16 @@ class _Reserved:
                     f"reserved range [{lo}, {hi}] is empty (first > last)",
                     "write [first, last] with first <= last",
                 )
-        spans = sorted((s for s in spans if s[0] <= s[1]), key=lambda s: (s[0], s[1]))
-        for prev, cur in itertools.pairwise(spans):
+            elif lo < bounds[0] or hi > bounds[1]:
+                rep.error(
+                    base + ptr(numbers_key, i),
+                    "reserved-out-of-range",
+                    f"reserved {_span((lo, hi, i))} is outside the {what} range {bounds[0]} .. {bounds[1]}",
+                    f"reserve only {what}s that can exist",
+                )
+        spans = [s for s in spans if s[0] <= s[1]]
+        super().__init__(spans)
+        for prev, cur in itertools.pairwise(self.spans):
             if cur[0] <= prev[1]:
                 rep.error(
                     base + ptr(numbers_key, cur[2]),
@@ -86,17 +130,7 @@ class _Reserved:
                     f"reserved {_span(cur)} overlaps reserved {_span(prev)}",
                     "merge the two entries",
                 )
-        self.starts = [s[0] for s in spans]
-        self.spans = spans
-        # A running maximum of range ends makes "is n inside any range" one bisect even with overlaps.
-        self.max_end: list[int] = []
-        for s in spans:
-            self.max_end.append(max(s[1], self.max_end[-1]) if self.max_end else s[1])
         self.names = set(doc.get("names", []))
-
-    def has(self, n: int) -> bool:
-        i = bisect.bisect_right(self.starts, n) - 1
-        return i >= 0 and self.max_end[i] >= n
 
 
 def _span(s: tuple[int, int, int]) -> str:
@@ -104,13 +138,15 @@ def _span(s: tuple[int, int, int]) -> str:
 
 
 class SemanticChecker:
-    def __init__(self, doc: dict[str, Any], rep: Reporter) -> None:
-        self.doc = doc
+    def __init__(self, checked: Checkable, rep: Reporter) -> None:
+        self.checked = checked
+        self.doc = checked.document
         self.rep = rep
-        self.enums: dict[str, Any] = doc.get("enums", {})
-        self.messages: dict[str, Any] = doc.get("messages", {})
+        self.enums: dict[str, Any] = self.doc.get("enums", {})
+        self.messages: dict[str, Any] = self.doc.get("messages", {})
 
     def run(self) -> None:
+        self.package()
         for name in self.enums:
             if name in self.messages:
                 self.rep.error(
@@ -129,7 +165,21 @@ class SemanticChecker:
         if auth is not None and auth["claims"] not in self.messages:
             self.unresolved(ptr("auth", "claims"), auth["claims"], "the claims of the token")
 
+    def package(self) -> None:
+        package = self.doc["package"]
+        if self.checked.is_dropped("package"):
+            return
+        if not _VERSION_SUFFIX.fullmatch(package.rsplit(".", 1)[-1]):
+            self.rep.error(
+                "/package",
+                "package-version-suffix",
+                f"package {package!r} does not end in a version component",
+                f"end it in a version, e.g. {package}.v1: a breaking change then gets a new package, v2",
+            )
+
     def unresolved(self, pointer: str, name: str, what: str) -> None:
+        if self.checked.broken_type(name):
+            return  # declared, but with schema errors already reported
         extra = " (it is an enum; a message is required)" if name in self.enums else ""
         self.rep.error(
             pointer,
@@ -144,7 +194,7 @@ class SemanticChecker:
         rep = self.rep
         base = ptr("enums", name)
         values: dict[str, Any] = enum["values"]
-        reserved = _Reserved(rep, base + "/reserved", enum.get("reserved"))
+        reserved = _Reserved(rep, base + "/reserved", enum.get("reserved"), ENUM_NUMBERS, "enum number")
         by_number: dict[int, str] = {}
         for vname, value in values.items():
             number = value["number"]
@@ -173,9 +223,29 @@ class SemanticChecker:
                 f"enum {name} has no value with number 0",
                 'add "unspecified": {"number": 0} (the proto3 default)',
             )
+        else:
+            self.enum_zero(name, values, base, by_number[0])
         self.enum_attributes(name, enum, base)
         if "transitions" in enum:
             self.transitions(name, enum, base)
+
+    def enum_zero(self, name: str, values: dict[str, Any], base: str, zero: str) -> None:
+        zptr = base + ptr("values", zero)
+        first = next(iter(values))
+        if first != zero:
+            self.rep.error(
+                zptr,
+                "enum-zero-not-first",
+                f"{name}.{zero} has number 0 but {name}.{first} is declared first",
+                "declare the zero value first: protoc rejects a proto3 enum whose first value is not 0",
+            )
+        if zero != "unspecified":
+            self.rep.error(
+                zptr,
+                "enum-zero-value-name",
+                f"the zero value of {name} is named {zero!r}, not 'unspecified'",
+                "name it unspecified: 0 is what an unset or unknown field reads as, never a real choice",
+            )
 
     def enum_attributes(self, name: str, enum: dict[str, Any], base: str) -> None:
         declared: dict[str, Any] = enum.get("attributes", {})
@@ -197,6 +267,7 @@ class SemanticChecker:
                         vptr + ptr("attributes", attr),
                         "enum-attribute-type",
                         f"attribute {attr} of {name}.{vname} is {spec['type']}: {problem}",
+                        f"write a JSON literal of type {spec['type']}",
                     )
             for attr in given:
                 if attr not in declared:
@@ -236,6 +307,14 @@ class SemanticChecker:
                 ok = False
             else:
                 mentions.setdefault(state, pointer)
+        for vname, value in values.items():
+            if value["number"] != 0 and vname not in mentions:
+                rep.error(
+                    base + ptr("values", vname),
+                    "transition-missing-state",
+                    f"{name}.{vname} is not a state of {name}'s state machine",
+                    "list it as initial or terminal, or give it edges: every non-zero value is a state",
+                )
         initial, terminal = set(t["initial"]), set(t["terminal"])
         for i, s in enumerate(t["initial"]):
             if s in terminal:
@@ -315,7 +394,7 @@ class SemanticChecker:
         base = ptr("messages", name)
         fields: dict[str, Any] = message.get("fields", {})
         oneofs: dict[str, Any] = message.get("oneofs", {})
-        reserved = _Reserved(rep, base + "/reserved", message.get("reserved"))
+        reserved = _Reserved(rep, base + "/reserved", message.get("reserved"), FIELD_NUMBERS, "field number")
         by_number: dict[int, str] = {}
         json_names: dict[str, str] = {}
         oneof_members: set[str] = set()
@@ -351,7 +430,12 @@ class SemanticChecker:
                     fptr, "reserved-name-used", f"{name}.{fname} uses a reserved field name", "choose another name"
                 )
             ftype = f["type"]
-            if ftype not in SCALARS and ftype not in self.enums and ftype not in self.messages:
+            if (
+                ftype not in SCALARS
+                and ftype not in self.enums
+                and ftype not in self.messages
+                and not self.checked.broken_type(ftype)
+            ):
                 rep.error(
                     fptr + "/type",
                     "unresolved-type",
@@ -394,15 +478,31 @@ class SemanticChecker:
                 self.default(name, fname, f, fptr)
             jname = f.get("json_name", proto_json_name(fname))
             other = json_names.setdefault(jname, fname)
+            where = fptr + "/json_name" if "json_name" in f else fptr
             if other != fname:
-                where = fptr + "/json_name" if "json_name" in f else fptr
                 rep.error(
                     where,
                     "json-name-collision",
                     f"{name}.{fname} and {name}.{other} both have the JSON name {jname!r}",
                     "set a distinct json_name on one of them",
                 )
+            elif jname != fname and jname in fields:
+                # ProtoJSON parsers accept a field's name as well as its JSON name.
+                rep.error(
+                    where,
+                    "json-name-is-field-name",
+                    f"the JSON name {jname!r} of {name}.{fname} is the name of field {name}.{jname}",
+                    "a ProtoJSON parser accepts both spellings of a field, so the key would mean two fields; "
+                    "choose another json_name",
+                )
         for oname in oneofs:
+            if oname in fields:
+                rep.error(
+                    base + ptr("oneofs", oname),
+                    "oneof-name-conflict",
+                    f"oneof {name}.{oname} has the name of field {name}.{oname}",
+                    "oneofs and fields share one scope in protobuf; rename the oneof",
+                )
             if oname not in oneof_members:
                 rep.error(
                     base + ptr("oneofs", oname),
@@ -414,6 +514,8 @@ class SemanticChecker:
     def default(self, name: str, fname: str, f: dict[str, Any], fptr: str) -> None:
         ftype = f["type"]
         dptr = fptr + "/default"
+        if self.checked.broken_type(ftype):
+            return  # whether a default fits depends on that type, which has schema errors
         if f.get("repeated") or not f.get("optional") or "oneof" in f or ftype in self.messages:
             why = (
                 "repeated"
@@ -445,7 +547,12 @@ class SemanticChecker:
         if ftype in SCALARS:
             problem = scalar_value_problem(ftype, value)
             if problem:
-                self.rep.error(dptr, "invalid-default", f"default {value!r} of {name}.{fname} ({ftype}): {problem}")
+                self.rep.error(
+                    dptr,
+                    "invalid-default",
+                    f"default {value!r} of {name}.{fname} ({ftype}): {problem}",
+                    f"write a JSON literal of type {ftype}",
+                )
 
     # ---- services ----
 
@@ -453,9 +560,18 @@ class SemanticChecker:
         rep = self.rep
         ids: dict[int, str] = {}
         routes: dict[tuple[str, str], str] = {}
-        for sname, service in self.doc.get("services", {}).items():
+        services: dict[str, Any] = self.doc.get("services", {})
+        reserved_by = {
+            sname: _Reserved(
+                rep, ptr("services", sname, "reserved"), service.get("reserved"), METHOD_IDS, "method id", "ids"
+            )
+            for sname, service in services.items()
+        }
+        # Method ids share one envelope, so an id one service reserves is reserved in all of them.
+        reserved_anywhere = _Coverage([span for r in reserved_by.values() for span in r.spans])
+        for sname, service in services.items():
             base = ptr("services", sname)
-            reserved = _Reserved(rep, base + "/reserved", service.get("reserved"), "ids")
+            reserved = reserved_by[sname]
             for mname, method in service["methods"].items():
                 mptr = base + ptr("methods", mname)
                 mid = method["id"]
@@ -473,6 +589,15 @@ class SemanticChecker:
                         "reserved-id-used",
                         f"{sname}.{mname} uses reserved method id {mid}",
                         "reserved ids belonged to removed methods; pick another",
+                    )
+                elif reserved_anywhere.has(mid):
+                    owner = next(s for s, r in reserved_by.items() if r.has(mid))
+                    rep.error(
+                        mptr + "/id",
+                        "reserved-id-used",
+                        f"{sname}.{mname} uses method id {mid}, which service {owner} reserves "
+                        f"({rep.where(ptr('services', owner, 'reserved', 'ids'))})",
+                        "method ids share one envelope, so a reserved id is reserved in every service; pick another",
                     )
                 if mname in reserved.names:
                     rep.error(
@@ -496,16 +621,35 @@ class SemanticChecker:
         hptr = mptr + "/http"
         request = self.messages.get(method["request"])
         fields: dict[str, Any] = request.get("fields", {}) if request is not None else {}
-        if path.count("{") != path.count("}") or len(_BRACED.findall(path)) != path.count("{"):
+        variables: list[str] = _BRACED.findall(path)
+        if path.count("{") != path.count("}") or len(variables) != path.count("{"):
             rep.error(
                 hptr + "/path",
                 "http-path-variable",
                 f"path {path!r} has unbalanced braces",
                 "write variables as {field}",
             )
-        for var in _BRACED.findall(path):
+        else:
+            problem = _path_template_problem(path)
+            if problem:
+                rep.error(
+                    hptr + "/path",
+                    "http-path-template",
+                    f"path {path!r}: {problem}",
+                    "write /literal/{field}/... with an optional :verb at the end, as google.api.http does",
+                )
+        seen_vars: set[str] = set()
+        for var in variables:
+            if var in seen_vars:
+                rep.error(
+                    hptr + "/path",
+                    "http-path-variable-repeated",
+                    f"path {path!r} binds {{{var}}} more than once",
+                    "a field fills one place in the path; remove the repeated variable",
+                )
+            seen_vars.add(var)
             if request is None:
-                break
+                continue
             f = fields.get(var)
             if f is None:
                 rep.error(
@@ -522,23 +666,46 @@ class SemanticChecker:
                     "bind a singular string or number field",
                 )
         body = http.get("body")
-        if body is not None and body != "*" and request is not None:
+        verb = http["method"]
+        if body is not None and verb in _NO_BODY_VERBS:
+            rep.error(
+                hptr + "/body",
+                "http-body-not-allowed",
+                f"{sname}.{mname} is {verb} with a body",
+                f"remove body: a {verb} request carries none; the fields not in the path become query parameters",
+            )
+        elif body is not None and body != "*" and request is not None:
             f = fields.get(body)
-            if f is None:
+            if body in seen_vars:
+                rep.error(
+                    hptr + "/body",
+                    "http-body",
+                    f"body field {method['request']}.{body} is also a path variable",
+                    "bind each field once: in the path or as the body",
+                )
+            elif f is None:
                 rep.error(
                     hptr + "/body",
                     "http-body",
                     f"body {body!r} is not a field of {method['request']}",
                     'use "*" or the name of a message field of the request',
                 )
-            elif f["type"] not in self.messages or f.get("repeated"):
+            elif (f["type"] not in self.messages and not self.checked.broken_type(f["type"])) or f.get("repeated"):
                 rep.error(
                     hptr + "/body",
                     "http-body",
                     f"body field {method['request']}.{body} is not a singular message field",
                     'use "*" or a message-typed field',
                 )
-        route = (http["method"], _BRACED.sub("{}", path))
+        if verb in _IDEMPOTENT_VERBS and not method.get("idempotent"):
+            rep.error(
+                mptr + ("/idempotent" if "idempotent" in method else ""),
+                "http-method-idempotency",
+                f"{sname}.{mname} is routed as {verb} but is not marked idempotent",
+                f'{verb} is idempotent in HTTP, so clients and proxies may retry it: set "idempotent": true '
+                "or use POST",
+            )
+        route = (verb, _BRACED.sub("{}", path))
         first = routes.setdefault(route, hptr)
         if first != hptr:
             rep.error(
@@ -568,7 +735,7 @@ class SemanticChecker:
                     )
             tracks: dict[str, Any] = bridge["tracks"]
             for tname, track in tracks.items():
-                if track["kind"] not in kinds:
+                if track["kind"] not in kinds and not self.checked.is_dropped("tracks", "kinds"):
                     rep.error(
                         base + ptr("tracks", tname, "kind"),
                         "unknown-track-kind",
@@ -577,14 +744,34 @@ class SemanticChecker:
                     )
             for rname, role in bridge["roles"].items():
                 for key in ("publish", "subscribe"):
+                    verb = "publishes" if key == "publish" else "subscribes to"
                     for i, tname in enumerate(role.get(key, [])):
                         if tname not in tracks:
                             rep.error(
                                 base + ptr("roles", rname, key, i),
                                 "unknown-track",
-                                f"role {rname} {key}s {tname!r}, which is not a track of {bname}",
+                                f"role {rname} {verb} {tname!r}, which is not a track of {bname}",
                                 f"use one of: {', '.join(tracks)}",
                             )
+
+
+def _path_template_problem(path: str) -> str | None:
+    """What makes a path (braces already balanced) not a google.api.http template, or None."""
+    segments = path.split("/")[1:]
+    last = segments[-1]
+    if ":" in last.rsplit("}", 1)[-1]:
+        last, verb = last.rsplit(":", 1)
+        segments[-1] = last
+        if not _LITERAL_SEGMENT.fullmatch(verb):
+            return f"the custom verb {verb!r} is not a literal"
+    for i, segment in enumerate(segments):
+        if not segment:
+            return "it has an empty segment" if i < len(segments) - 1 else "it ends with '/'"
+        if not (_LITERAL_SEGMENT.fullmatch(segment) or _VARIABLE_SEGMENT.fullmatch(segment)):
+            if ":" in segment:
+                return f"segment {segment!r} has a ':' (a custom verb goes only at the end)"
+            return f"segment {segment!r} mixes a variable with other text (a variable is a whole segment)"
+    return None
 
 
 def _reachable(graph: dict[str, list[str]], roots: set[str]) -> set[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .prune import Checkable
 from .report import Reporter, ptr
 
 INT_TYPES: dict[str, int] = {"varint": 2**62 - 1, "u8": 2**8 - 1, "u16": 2**16 - 1, "u32": 2**32 - 1, "u64": 2**64 - 1}
@@ -18,19 +19,48 @@ def wire_int(value: Any) -> int:
 
 
 class WireChecker:
-    def __init__(self, doc: dict[str, Any], rep: Reporter) -> None:
-        self.doc = doc
+    def __init__(self, checked: Checkable, rep: Reporter) -> None:
+        self.checked = checked
         self.rep = rep
 
     def run(self) -> None:
-        for pname, proto in self.doc.get("wire", {}).get("protocols", {}).items():
-            _Protocol(self.rep, ptr("wire", "protocols", pname), proto).run()
+        protocols: dict[str, Any] = self.checked.document.get("wire", {}).get("protocols", {})
+        for pname, proto in protocols.items():
+            _Protocol(self.rep, self.checked, pname, proto).run()
+        self.protocol_identities(protocols)
+
+    def protocol_identities(self, protocols: dict[str, Any]) -> None:
+        """A (family, version) names one protocol; an ALPN names one family."""
+        versions: dict[tuple[str, int], str] = {}
+        alpns: dict[str, tuple[str, str]] = {}
+        for pname, proto in protocols.items():
+            base = ptr("wire", "protocols", pname)
+            family, version = proto["family"], wire_int(proto["version"])
+            first = versions.setdefault((family, version), pname)
+            if first != pname:
+                self.rep.error(
+                    base + "/version",
+                    "duplicate-protocol-version",
+                    f"protocols {first} and {pname} are both {family} version {version:#x}",
+                    "a later draft or revision gets its own version; merge the two or fix the version",
+                )
+            if "alpn" in proto:
+                owner, owner_family = alpns.setdefault(proto["alpn"], (pname, family))
+                if owner_family != family:
+                    self.rep.error(
+                        base + "/alpn",
+                        "alpn-conflict",
+                        f"ALPN {proto['alpn']!r} of {pname} ({family}) is already the ALPN of {owner} ({owner_family})",
+                        "an ALPN selects one protocol family during the TLS handshake; give each family its own",
+                    )
 
 
 class _Protocol:
-    def __init__(self, rep: Reporter, base: str, proto: dict[str, Any]) -> None:
+    def __init__(self, rep: Reporter, checked: Checkable, pname: str, proto: dict[str, Any]) -> None:
         self.rep = rep
-        self.base = base
+        self.checked = checked
+        self.pname = pname
+        self.base = ptr("wire", "protocols", pname)
         self.codes: dict[str, Any] = proto.get("codes", {})
         self.structs: dict[str, Any] = proto.get("structs", {})
         self.streams: dict[str, Any] = proto.get("streams", {})
@@ -62,7 +92,13 @@ class _Protocol:
             if "struct" in v and v["struct"] not in self.structs:
                 self.unresolved_struct(vptr + "/struct", v["struct"])
 
+    def broken(self, kind: str, name: str) -> bool:
+        """Whether the protocol declares this code set or struct, with schema errors already reported."""
+        return self.checked.is_dropped("wire", "protocols", self.pname, kind, name)
+
     def unresolved_struct(self, pointer: str, name: str) -> None:
+        if self.broken("structs", name):
+            return
         self.rep.error(
             pointer,
             "unresolved-wire-struct",
@@ -71,6 +107,8 @@ class _Protocol:
         )
 
     def unresolved_codes(self, pointer: str, name: str) -> None:
+        if self.broken("codes", name):
+            return
         self.rep.error(
             pointer,
             "unresolved-wire-codes",
@@ -147,14 +185,19 @@ class _Protocol:
                     "each variant has its own code",
                 )
             if code > INT_TYPES["varint"]:
-                rep.error(vptr + "/code", "code-value-range", f"variant code {code:#x} does not fit a varint")
+                rep.error(
+                    vptr + "/code",
+                    "code-value-range",
+                    f"variant code {code:#x} does not fit a varint",
+                    f"a variant code is the struct's first field, a varint (max {INT_TYPES['varint']:#x})",
+                )
             flags = set(v.get("flags", {}))
             if flags != expected:
                 diff = sorted(flags ^ expected)
                 rep.error(
                     vptr + ("/flags" if "flags" in v else ""),
                     "inconsistent-variant-flags",
-                    f"{sname} variant #{k} flags differ from variant #0 on: {', '.join(diff)}",
+                    f"the flags of {sname} variant #{k} differ from those of variant #0 in: {', '.join(diff)}",
                     "every variant gives the same flag names",
                 )
 
@@ -193,17 +236,21 @@ class _Protocol:
                         sptr + "/" + key,
                         "wire-value-range",
                         f"{key} {wire_int(spec[key]):#x} does not fit {t} (max {limit:#x})",
+                        "fix the bound or widen the type",
                     )
-            if "min" in spec and "max" in spec and wire_int(spec["min"]) > wire_int(spec["max"]):
-                rep.error(sptr + "/min", "wire-value-range", "min is larger than max")
+            self.min_not_above_max(spec, sptr)
             if "codes" in spec:
                 if spec["codes"] not in self.codes:
                     self.unresolved_codes(sptr + "/codes", spec["codes"])
                 else:
                     self.codes_fit(sptr + "/codes", spec["codes"], t)
+            if "const" in spec:
+                self.const_fits(spec, sptr)
         elif t in ("bytes", "string", "list"):
             key = "count" if t == "list" else "length"
             length = spec.get(key)
+            if isinstance(length, (int, str)) and length not in ("varint", "rest"):
+                self.fixed_size_fits(spec, sptr + "/" + key, key, wire_int(length))
             if t == "list":
                 self.list_spec(sname, spec, sptr)
             if length == "rest" and not is_last:
@@ -231,6 +278,52 @@ class _Protocol:
             else:
                 self.refs[sname].append((target, sptr + "/struct"))
 
+    def min_not_above_max(self, spec: dict[str, Any], sptr: str) -> None:
+        if "min" in spec and "max" in spec and wire_int(spec["min"]) > wire_int(spec["max"]):
+            self.rep.error(
+                sptr + "/min",
+                "wire-value-range",
+                f"min {wire_int(spec['min'])} is larger than max {wire_int(spec['max'])}",
+                "no value fits both; swap them or fix one",
+            )
+
+    def const_fits(self, spec: dict[str, Any], sptr: str) -> None:
+        """A const that another constraint of the same field forbids would fail every decode and encode."""
+        const = wire_int(spec["const"])
+        conflicts: list[str] = []
+        if "min" in spec and const < wire_int(spec["min"]):
+            conflicts.append(f"is below min {wire_int(spec['min']):#x}")
+        if "max" in spec and const > wire_int(spec["max"]):
+            conflicts.append(f"is above max {wire_int(spec['max']):#x}")
+        if "mask" in spec and const & ~wire_int(spec["mask"]):
+            conflicts.append(f"has bits outside mask {wire_int(spec['mask']):#x}")
+        cset = self.codes.get(spec.get("codes", ""))
+        closed_values = {wire_int(v["value"]) for v in cset["values"].values()} if cset and cset.get("closed") else None
+        if closed_values is not None and const not in closed_values:
+            conflicts.append(f"is not a value of the closed code set {spec['codes']}")
+        for conflict in conflicts:
+            self.rep.error(
+                sptr + "/const",
+                "contradictory-constraint",
+                f"const {const:#x} {conflict}, so no value can be valid",
+                "fix the constant or the constraint it contradicts",
+            )
+
+    def fixed_size_fits(self, spec: dict[str, Any], pointer: str, key: str, size: int) -> None:
+        unit = "elements" if key == "count" else "bytes"
+        conflicts: list[str] = []
+        if "max" in spec and size > wire_int(spec["max"]):
+            conflicts.append(f"above max {wire_int(spec['max'])}")
+        if "min" in spec and size < wire_int(spec["min"]):
+            conflicts.append(f"below min {wire_int(spec['min'])}")
+        for conflict in conflicts:
+            self.rep.error(
+                pointer,
+                "contradictory-constraint",
+                f"a fixed {key} of {size} {unit} is {conflict}, so no value can be valid",
+                f"fix the {key} or the bound it contradicts",
+            )
+
     def frame_spec(self, spec: dict[str, Any], sptr: str) -> None:
         """`max_bytes` bounds a byte frame, so it needs one; a frame length is a varint."""
         if "max_bytes" not in spec:
@@ -247,6 +340,7 @@ class _Protocol:
                 sptr + "/max_bytes",
                 "wire-value-range",
                 f"max_bytes {wire_int(spec['max_bytes']):#x} does not fit the frame's varint length",
+                f"a varint length is at most {INT_TYPES['varint']:#x}; lower max_bytes",
             )
 
     def list_spec(self, sname: str, spec: dict[str, Any], sptr: str) -> None:
@@ -266,10 +360,10 @@ class _Protocol:
                 rep.error(
                     sptr + "/" + key,
                     "wire-value-range",
-                    f"{key} {wire_int(spec[key]):#x} elements can never be counted",
+                    f"a {key} of {wire_int(spec[key]):#x} elements is more than a varint count can say",
+                    f"a list holds at most {INT_TYPES['varint']:#x} elements; lower the bound",
                 )
-        if "min" in spec and "max" in spec and wire_int(spec["min"]) > wire_int(spec["max"]):
-            rep.error(sptr + "/min", "wire-value-range", "min is larger than max")
+        self.min_not_above_max(spec, sptr)
         if (framed or spec.get("count") == "rest") and self.min_size(spec["element"], set()) == 0:
             rep.error(
                 sptr + "/element",

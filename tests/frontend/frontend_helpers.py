@@ -81,10 +81,18 @@ def expected_position(text: str, doc: Any, pointer: str) -> tuple[int, int]:
     return row + 1, len(re.match(r" *", lines[row]).group()) + 1  # type: ignore[union-attr]
 
 
-def assert_reported(run: Run, path: Path, text: str, doc: Any, rule: str, pointer: str) -> None:
+def assert_reported(
+    run: Run, path: Path, text: str, doc: Any, rule: str, pointer: str, message: str = "", hint: str = ""
+) -> None:
+    """One diagnostic of `rule` at `pointer` and its line:col; `message` and `hint` must be in its text."""
     assert run.code == 1, run.output
     assert "Traceback" not in run.output
     line, col = expected_position(text, doc, pointer)
     expected = f"{path}:{line}:{col}: error: [{rule}] "
-    matching = [ln for ln in run.output.splitlines() if ln.startswith(expected) and ln.endswith(f"(at {pointer})")]
-    assert matching, f"expected a line starting {expected!r} ending '(at {pointer})'; got:\n{run.output}"
+    lines = run.output.splitlines()
+    ending = f"(at {pointer or '/'})"
+    matching = [i for i, ln in enumerate(lines) if ln.startswith(expected) and ln.endswith(ending) and message in ln]
+    assert matching, f"expected a line starting {expected!r} with {message!r}, ending {ending!r}; got:\n{run.output}"
+    if hint:
+        hints = [lines[i + 1] for i in matching if i + 1 < len(lines) and lines[i + 1].startswith("    hint: ")]
+        assert any(hint in h for h in hints), f"expected hint {hint!r} after {expected!r}; got:\n{run.output}"

@@ -644,16 +644,6 @@ def test_every_schema_error_is_reported_in_one_run(tmp_path: Path) -> None:
         assert_reported(run, path, text, doc, rule, pointer)
 
 
-def test_semantic_rules_wait_for_a_schema_valid_document(tmp_path: Path) -> None:
-    doc = real_doc()
-    doc["messages"]["Call"]["colour"] = 1  # schema error
-    doc["messages"]["Call"]["fields"]["to"]["number"] = 4  # semantic error, not reported yet
-    path, _ = write_idl(tmp_path, doc)
-    run = run_validate(path)
-    assert "[schema-unknown-key]" in run.output
-    assert "duplicate-field-number" not in run.output
-
-
 def test_duplicate_key_names_both_locations(tmp_path: Path) -> None:
     path, text = write_idl(tmp_path, real_doc())
     first = text.index('"sid": {')  # the first field named sid; insert another member of that name before it
