@@ -234,6 +234,15 @@ def _direction_copy(drop: str | None) -> Mutation:
     return go
 
 
+def _status_copy_with_move(d: Doc) -> None:
+    """Call.status switches to a copy of CallStatus whose machine has one more move: the swap's
+    structure includes the state machine."""
+    e = copy.deepcopy(d["enums"]["CallStatus"])
+    e["transitions"]["edges"]["in_progress"].append("no_answer")
+    d["enums"]["CallState"] = e
+    fld(d, "Call", "status")["type"] = "CallState"
+
+
 def _claims_copy(**json_names: str) -> Mutation:
     """auth.claims switches to a copy of TenantClaims, with some ProtoJSON names (the JWT keys) changed."""
 
@@ -424,6 +433,11 @@ CASES = [
         "field-type-enum-swap",
         _direction_copy(None),
         {("field-type-changed", J, f"{CALL}/direction/type")},
+    ),
+    Case(
+        "field-type-enum-swap-machine",
+        _status_copy_with_move,
+        {("field-type-changed", W, f"{CALL}/status/type")},
     ),
     Case(
         "field-type-enum-swap-value-dropped",
