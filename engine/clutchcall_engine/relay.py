@@ -208,7 +208,9 @@ class Relay:
             transport.close(Code.INTERNAL_ERROR, "too many sessions")
             return None
         session = Session(transport, self, limits=self.session_limits)
-        self.peers[session] = PeerState(session)
+        peer = PeerState(session)
+        session.live_requests = lambda: len(peer.subscriptions) + len(peer.held) + len(peer.published)
+        self.peers[session] = peer
         self.metrics.session_opened()
         session.start()
         return session

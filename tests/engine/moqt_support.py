@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -120,6 +120,12 @@ async def raw_session(
     return session, rec
 
 
+def expect_answers(session: Session, request_ids: Iterable[int]) -> None:
+    """Let a raw session accept answers to requests it wrote as raw bytes (else they are violations)."""
+    for rid in request_ids:
+        session._pending[rid] = (rid, session.loop.create_future())
+
+
 def subscribe_msg(rid: int, ns: tuple[bytes, ...], name: bytes, **kw: Any) -> wire.Subscribe:
     kw.setdefault("filter_type", wire.FilterType.LARGEST_OBJECT)
     return wire.Subscribe(
@@ -155,6 +161,3 @@ async def collect(it: Any, n: int, timeout: float = 5.0) -> list[Any]:
 
     await asyncio.wait_for(take(), timeout)
     return out
-
-
-Awaitable_ = Awaitable

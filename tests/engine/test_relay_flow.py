@@ -6,9 +6,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from moqt_support import client, collect, engine_config, moqt_url, run, token, until, wt_url
-
 from clutchcall_engine.server import EngineServer
+from moqt_support import client, collect, engine_config, moqt_url, run, token, until, wt_url
 
 NS = ("voice", "CA12")
 

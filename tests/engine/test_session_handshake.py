@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from moqt_support import engine_config, raw_session, run, token
-
 from clutchcall.wire import moqt_d14 as wire
 from clutchcall_engine.server import EngineServer
+from moqt_support import engine_config, raw_session, run, token
 
 
 @pytest.mark.parametrize("webtransport", [False, True], ids=["quic", "webtransport"])

@@ -465,6 +465,8 @@ class Session:
         self._pump_scheduled = False
         self.counters: dict[str, int] = {}
         self._setup_timer: asyncio.TimerHandle | None = None
+        # The role's count of the peer's live requests (held ones too); the session's own by default.
+        self.live_requests: Callable[[], int] = lambda: len(self.outbound) + len(self._inbound_by_alias)
         transport.attach(self)
 
     # ---- lifecycle ----
@@ -615,6 +617,9 @@ class Session:
         elif code == T.PUBLISH_DONE:
             self._inbound_done(msg)
         self.handler.on_message(self, code, msg)
+        if code in _REQUESTS or code == T.UNSUBSCRIBE:
+            # after the role has taken (or ended) the request, so its live count is current
+            self._grant_request_ids()
 
     def _setup(self, msg: Any) -> None:
         name = "client_setup" if not self.is_client else "server_setup"
@@ -705,14 +710,13 @@ class Session:
                     message_type=name,
                     request_id=rid,
                 )
-        self._grant_request_ids()
 
     def _grant_request_ids(self) -> None:
         """Extend the peer's request ID window once half is used, while it has few live requests."""
         window = 2 * self.limits.request_window
         if self._granted_max_id - self._peer_next_id > window // 2:
             return
-        if len(self.outbound) + len(self._inbound_by_alias) >= self.limits.max_active_requests:
+        if self.live_requests() >= self.limits.max_active_requests:
             self.count("request_ids_withheld")
             return
         self._granted_max_id = self._peer_next_id + window
