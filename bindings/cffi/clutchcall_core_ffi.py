@@ -25,7 +25,7 @@ import cffi
 
 CDEF = """
 #define CC_FFI_VERSION_MAJOR 1
-#define CC_FFI_VERSION_MINOR 1
+#define CC_FFI_VERSION_MINOR 2
 
 typedef enum cc_status {
   CC_OK = 0,

@@ -5,7 +5,15 @@
 
 #include <pybind11/pybind11.h>
 
+struct cc_opus_encoder_settings;
+
 namespace clutchcall::py {
+// Opus encoder settings from the keyword arguments Encoder and Transcoder share (None: default),
+// each checked by name (opus.cc).
+cc_opus_encoder_settings opus_settings_from(pybind11::handle bitrate, pybind11::handle complexity,
+                                            pybind11::handle fec, pybind11::handle packet_loss_pct,
+                                            pybind11::handle dtx);
+
 void register_g711(pybind11::module_ &root);
 void register_resample(pybind11::module_ &root);
 void register_opus(pybind11::module_ &root);

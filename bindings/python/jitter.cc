@@ -1,8 +1,12 @@
 // clutchcall_core.jitter: the adaptive jitter buffer over core/jitter.
 #include <pybind11/pybind11.h>
 
+#include <climits>
+#include <cstdint>
+#include <memory>
 #include <string>
 
+#include "args.h"
 #include "bindings.h"
 #include "buffers.h"
 #include "jitter/jitter.h"
@@ -20,77 +24,61 @@ struct Frame {
   pyb::object payload = pyb::none();
 };
 
+// Safe to share between threads: every call holds the object's lock. The calls are short (no
+// decoding), so the GIL is kept: releasing it would cost more than the call.
 class PyJitterBuffer {
  public:
-  explicit PyJitterBuffer(const pyb::kwargs &kw) {
-    cc_jitter_config c;
-    cc_jitter_config_default(&c);
-    for (auto item : kw) {
-      const std::string key = pyb::str(item.first);
-      const auto v = item.second.cast<uint32_t>();
-      if (key == "capacity") c.capacity = v;
-      else if (key == "max_payload") c.max_payload = v;
-      else if (key == "clock_rate") c.clock_rate = v;
-      else if (key == "frame_ms") c.frame_ms = v;
-      else if (key == "min_depth") c.min_depth = v;
-      else if (key == "max_depth") c.max_depth = v;
-      else if (key == "initial_depth") c.initial_depth = v;
-      else if (key == "reset_threshold") c.reset_threshold = v;
-      else if (key == "decrease_hold_ticks") c.decrease_hold_ticks = v;
-      else if (key == "shrink_window_ticks") c.shrink_window_ticks = v;
-      else throw pyb::type_error("JitterBuffer: unknown setting '" + key + "'");
-    }
-    const cc_jitter_status s = cc_jitter_create(&c, &jb_);
-    if (s != CC_JITTER_INSERTED || jb_ == nullptr) {
-      throw pyb::value_error(std::string("jitter: ") + cc_jitter_status_name(s));
-    }
-  }
-  ~PyJitterBuffer() { cc_jitter_destroy(jb_); }
-  PyJitterBuffer(const PyJitterBuffer &) = delete;
-  PyJitterBuffer &operator=(const PyJitterBuffer &) = delete;
+  explicit PyJitterBuffer(const pyb::kwargs &kw) : impl_(make(kw)) {}
 
-  std::string insert(int sequence, uint32_t timestamp, uint32_t ssrc, pyb::handle payload, int64_t arrival_us,
-                     bool marker) {
-    if (sequence < 0 || sequence > 0xFFFF) throw pyb::value_error("jitter: sequence must be 0..65535");
+  std::string insert(pyb::handle sequence, pyb::handle timestamp, pyb::handle ssrc, pyb::handle payload,
+                     pyb::handle arrival_us, pyb::handle marker) {
+    const auto seq = int_as<uint16_t>(sequence, "sequence", 0, 0xFFFF);
+    const auto ts = int_as<uint32_t>(timestamp, "timestamp", 0, 0xFFFFFFFFll);
+    const auto src = int_as<uint32_t>(ssrc, "ssrc", 0, 0xFFFFFFFFll);
+    const auto arrival = int_arg(arrival_us, "arrival_us", INT64_MIN, INT64_MAX);
+    const bool m = opt_bool_arg(marker, "marker").value_or(false);
     BytesIn in = bytes_in(payload, "payload");
     static const uint8_t kEmpty[1] = {0};
     const auto *data = in.size ? static_cast<const uint8_t *>(in.view.data()) : kEmpty;
-    const cc_jitter_packet p{static_cast<uint16_t>(sequence), timestamp, ssrc, marker ? uint8_t{1} : uint8_t{0},
-                             data, in.size, arrival_us};
-    return outcome(cc_jitter_insert(jb_, &p));
+    const cc_jitter_packet p{seq, ts, src, m ? uint8_t{1} : uint8_t{0}, data, in.size, arrival};
+    return outcome(impl_.with([&](jitter::JitterBuffer &jb) { return jb.insert(p); }));
   }
 
-  std::string insert_rtp(pyb::handle packet, int64_t arrival_us) {
+  std::string insert_rtp(pyb::handle packet, pyb::handle arrival_us) {
+    const auto arrival = int_arg(arrival_us, "arrival_us", INT64_MIN, INT64_MAX);
     BytesIn in = bytes_in(packet, "packet");
     cc_rtp_packet p{};
     const cc_rtp_status s = cc_rtp_parse(static_cast<const uint8_t *>(in.view.data()), in.size, &p);
     if (s != CC_RTP_OK) throw pyb::value_error(std::string("rtp: ") + cc_rtp_status_name(s));
-    const cc_jitter_packet jp{p.sequence, p.timestamp, p.ssrc, p.marker, p.payload, p.payload_len, arrival_us};
-    return outcome(cc_jitter_insert(jb_, &jp));
+    const cc_jitter_packet jp{p.sequence, p.timestamp, p.ssrc, p.marker, p.payload, p.payload_len, arrival};
+    return outcome(impl_.with([&](jitter::JitterBuffer &jb) { return jb.insert(jp); }));
   }
 
   Frame tick() {
-    cc_jitter_frame f{};
-    cc_jitter_tick(jb_, &f);
-    Frame out;
-    out.kind = f.kind == CC_JITTER_FRAME ? "frame" : f.kind == CC_JITTER_LOSS ? "loss" : "wait";
-    if (f.kind != CC_JITTER_WAIT) {
-      out.sequence = f.sequence;
-      out.ext_seq = f.ext_seq;
-    }
-    if (f.kind == CC_JITTER_FRAME) {
-      out.timestamp = f.timestamp;
-      out.marker = f.marker != 0;
-      out.payload = pyb::bytes(reinterpret_cast<const char *>(f.payload), f.payload_len);
-    }
-    return out;
+    // The payload points into the buffer: copied (into the bytes object) under the same lock.
+    return impl_.with([](jitter::JitterBuffer &jb) {
+      const cc_jitter_frame f = jb.tick();
+      Frame out;
+      out.kind = f.kind == CC_JITTER_FRAME ? "frame" : f.kind == CC_JITTER_LOSS ? "loss" : "wait";
+      if (f.kind != CC_JITTER_WAIT) {
+        out.sequence = f.sequence;
+        out.ext_seq = f.ext_seq;
+      }
+      if (f.kind == CC_JITTER_FRAME) {
+        out.timestamp = f.timestamp;
+        out.marker = f.marker != 0;
+        out.payload = pyb::bytes(reinterpret_cast<const char *>(f.payload), f.payload_len);
+      }
+      return out;
+    });
   }
 
-  void reset() { cc_jitter_reset(jb_); }
+  void reset() {
+    impl_.with([](jitter::JitterBuffer &jb) { jb.reset(); });
+  }
 
   pyb::dict stats() const {
-    cc_jitter_stats s;
-    cc_jitter_get_stats(jb_, &s);
+    const cc_jitter_stats s = impl_.with([](const jitter::JitterBuffer &jb) { return jb.stats(); });
     pyb::dict d;
     d["received"] = s.received;
     d["released"] = s.released;
@@ -114,11 +102,51 @@ class PyJitterBuffer {
   }
 
  private:
+  static std::unique_ptr<jitter::JitterBuffer> make(const pyb::kwargs &kw) {
+    cc_jitter_config c;
+    cc_jitter_config_default(&c);
+    struct Setting {
+      const char *name;
+      uint32_t cc_jitter_config::*field;
+      std::int64_t lo, hi;
+    };
+    static const Setting kSettings[] = {
+        {"capacity", &cc_jitter_config::capacity, 16, 32768},
+        {"max_payload", &cc_jitter_config::max_payload, 1, 65535},
+        {"clock_rate", &cc_jitter_config::clock_rate, 1, 384000},
+        {"frame_ms", &cc_jitter_config::frame_ms, 1, 1000},
+        {"min_depth", &cc_jitter_config::min_depth, 1, 32767},
+        {"max_depth", &cc_jitter_config::max_depth, 1, 32767},
+        {"initial_depth", &cc_jitter_config::initial_depth, 1, 32767},
+        {"reset_threshold", &cc_jitter_config::reset_threshold, 1, 0xFFFFFFFFll},
+        {"decrease_hold_ticks", &cc_jitter_config::decrease_hold_ticks, 1, 0xFFFFFFFFll},
+        {"shrink_window_ticks", &cc_jitter_config::shrink_window_ticks, 1, 0xFFFFFFFFll},
+    };
+    for (auto item : kw) {
+      const std::string key = pyb::str(item.first);
+      const Setting *s = nullptr;
+      for (const Setting &k : kSettings) {
+        if (key == k.name) s = &k;
+      }
+      if (s == nullptr) throw pyb::type_error("JitterBuffer: unknown setting '" + key + "'");
+      c.*(s->field) = int_as<uint32_t>(item.second, key, s->lo, s->hi);
+    }
+    if ((c.capacity & (c.capacity - 1)) != 0) {
+      throw pyb::value_error("capacity: " + std::to_string(c.capacity) + " is not a power of two in 16..32768");
+    }
+    if (cc_jitter_config_check(&c) != CC_JITTER_INSERTED) {
+      throw pyb::value_error("JitterBuffer: settings disagree: need min_depth (" + std::to_string(c.min_depth) +
+                             ") <= initial_depth (" + std::to_string(c.initial_depth) + ") <= max_depth (" +
+                             std::to_string(c.max_depth) + ") < capacity (" + std::to_string(c.capacity) +
+                             ") and clock_rate x frame_ms >= 1000 (one timestamp unit per frame at least)");
+    }
+    return std::make_unique<jitter::JitterBuffer>(c);
+  }
   static std::string outcome(cc_jitter_status s) {
     if (s < 0) throw pyb::value_error(std::string("jitter: ") + cc_jitter_status_name(s));
     return cc_jitter_status_name(s);
   }
-  cc_jitter *jb_ = nullptr;
+  mutable Shared<jitter::JitterBuffer> impl_;
 };
 
 }  // namespace
@@ -135,7 +163,8 @@ void register_jitter(pyb::module_ &root) {
   pyb::class_<PyJitterBuffer>(m, "JitterBuffer",
                               "insert() on each arrival, tick() once per frame period. Settings (keywords): "
                               "capacity, max_payload, clock_rate, frame_ms, min_depth, max_depth, initial_depth, "
-                              "reset_threshold, decrease_hold_ticks, shrink_window_ticks.")
+                              "reset_threshold, decrease_hold_ticks, shrink_window_ticks. Safe to share between threads. Memory: "
+                              "capacity x max_payload bytes reserved, resident only as payloads are stored.")
       .def(pyb::init<const pyb::kwargs &>())
       .def("insert", &PyJitterBuffer::insert, pyb::arg("sequence"), pyb::arg("timestamp"), pyb::arg("ssrc"),
            pyb::arg("payload"), pyb::arg("arrival_us"), pyb::arg("marker") = false,

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "bindings.h"
 #include "buffers.h"
 #include "transcode/transcoder.h"
@@ -27,34 +28,45 @@ const std::map<std::string, uint32_t> &codec_names() {
 }
 
 // A shape from a mapping {"codec": "opus"|..., "sample_rate": ..., "channels": ..., "frame_ms": ...};
-// missing keys take the IDL defaults.
-cc_audio_shape shape_from(const pyb::dict &d, const char *what) {
+// missing keys (or 0) take the IDL defaults. Each bad value is reported by its key.
+cc_audio_shape shape_from(const pyb::dict &d, const std::string &what) {
   cc_audio_shape s{0, 0, 0, 0};
   for (auto item : d) {
     const std::string key = pyb::str(item.first);
+    const std::string name = what + "['" + key + "']";
     if (key == "codec") {
       if (pyb::isinstance<pyb::str>(item.second)) {
-        const std::string name = pyb::str(item.second);
-        auto it = codec_names().find(name);
+        const std::string codec = pyb::str(item.second);
+        auto it = codec_names().find(codec);
         if (it == codec_names().end()) {
-          throw pyb::value_error(std::string(what) + ": unknown codec '" + name +
-                                 "' (opus, pcm16, g711_ulaw, g711_alaw)");
+          throw pyb::value_error(name + ": unknown codec '" + codec + "' (opus, pcm16, g711_ulaw, g711_alaw)");
         }
         s.codec = it->second;
       } else {
-        s.codec = item.second.cast<uint32_t>();
+        s.codec = int_as<uint32_t>(item.second, name, 0, CC_CODEC_G711_ALAW);
       }
     } else if (key == "sample_rate") {
-      s.sample_rate = item.second.cast<uint32_t>();
+      s.sample_rate = int_as<uint32_t>(item.second, name, 0, 48000);
     } else if (key == "channels") {
-      s.channels = item.second.cast<uint32_t>();
+      s.channels = int_as<uint32_t>(item.second, name, 0, 2);
     } else if (key == "frame_ms") {
-      s.frame_ms = item.second.cast<uint32_t>();
+      s.frame_ms = int_as<uint32_t>(item.second, name, 0, 60);
     } else {
-      throw pyb::value_error(std::string(what) + ": unknown key '" + key + "'");
+      throw pyb::value_error(what + ": unknown key '" + key + "' (codec, sample_rate, channels, frame_ms)");
     }
   }
-  return cc_audio_shape_normalize(s);
+  s = cc_audio_shape_normalize(s);
+  const cc_transcode_status st = cc_audio_shape_validate(&s);
+  if (st == CC_TRANSCODE_OK) return s;
+  if (st == CC_TRANSCODE_ERR_BAD_RATE) {
+    throw pyb::value_error(what + "['sample_rate']: " + std::to_string(s.sample_rate) +
+                           " Hz is not allowed for this codec (8000, 16000, 24000, 48000; Opus also 12000)");
+  }
+  if (st == CC_TRANSCODE_ERR_BAD_FRAME_MS) {
+    throw pyb::value_error(what + "['frame_ms']: " + std::to_string(s.frame_ms) + " is not one of 10, 20, 40, 60");
+  }
+  if (st == CC_TRANSCODE_ERR_G711_NOT_8K_MONO) throw pyb::value_error(what + ": G.711 is 8000 Hz mono only");
+  fail(st);
 }
 
 pyb::dict shape_dict(const cc_audio_shape &s) {
@@ -70,56 +82,59 @@ pyb::dict shape_dict(const cc_audio_shape &s) {
   return d;
 }
 
+// Safe to share between threads: every call holds the object's lock (GIL released first), and
+// the output is copied out under it.
 class PyTranscoder {
  public:
-  PyTranscoder(const pyb::dict &in, const pyb::dict &out, const cc_opus_encoder_settings &settings) {
-    cc_transcode_status s = CC_TRANSCODE_OK;
-    impl_ = transcode::Transcoder::create(shape_from(in, "input"), shape_from(out, "output"), settings, &s);
-    if (!impl_) fail(s);
-    data_.resize(impl_->max_output_bytes());
-    lens_.resize(impl_->max_output_frames());
-  }
+  PyTranscoder(const pyb::dict &in, const pyb::dict &out, const cc_opus_encoder_settings &settings)
+      : impl_(make(shape_from(in, "input"), shape_from(out, "output"), settings)) {}
 
   pyb::list process(pyb::handle data) {
     BytesIn in = bytes_in(data, "data");
-    return run([&](cc_transcode_output *o) {
-      return impl_->process(static_cast<const uint8_t *>(in.view.data()), in.size, o);
+    return run([&](transcode::Transcoder &t, cc_transcode_output *o) {
+      return t.process(static_cast<const uint8_t *>(in.view.data()), in.size, o);
     });
   }
   pyb::list process_lost(pyb::handle next_packet) {
-    if (next_packet.is_none()) return run([&](cc_transcode_output *o) { return impl_->process_lost(nullptr, 0, o); });
+    if (next_packet.is_none()) {
+      return run([](transcode::Transcoder &t, cc_transcode_output *o) { return t.process_lost(nullptr, 0, o); });
+    }
     BytesIn in = bytes_in(next_packet, "next_packet");
-    return run([&](cc_transcode_output *o) {
-      return impl_->process_lost(static_cast<const uint8_t *>(in.view.data()), in.size, o);
+    return run([&](transcode::Transcoder &t, cc_transcode_output *o) {
+      return t.process_lost(static_cast<const uint8_t *>(in.view.data()), in.size, o);
     });
   }
   pyb::list flush() {
-    return run([&](cc_transcode_output *o) { return impl_->flush(o); });
+    return run([](transcode::Transcoder &t, cc_transcode_output *o) { return t.flush(o); });
   }
-  const transcode::Transcoder &impl() const { return *impl_; }
+  const transcode::Transcoder &fixed() const { return impl_.fixed(); }  // shapes and bounds
 
  private:
+  static std::unique_ptr<transcode::Transcoder> make(const cc_audio_shape &in, const cc_audio_shape &out,
+                                                     const cc_opus_encoder_settings &settings) {
+    cc_transcode_status s = CC_TRANSCODE_OK;
+    auto t = transcode::Transcoder::create(in, out, settings, &s);
+    if (!t) fail(s);
+    return t;
+  }
+
   template <class F>
   pyb::list run(F &&call) {
-    cc_transcode_output o{data_.data(), data_.size(), lens_.data(), lens_.size(), 0, 0};
-    cc_transcode_status s;
-    {
-      pyb::gil_scoped_release nogil;
-      s = call(&o);
-    }
+    std::vector<uint8_t> data(fixed().max_output_bytes());
+    std::vector<uint32_t> lens(fixed().max_output_frames());
+    cc_transcode_output o{data.data(), data.size(), lens.data(), lens.size(), 0, 0};
+    const cc_transcode_status s = without_gil(impl_, [&](transcode::Transcoder &t) { return call(t, &o); });
     if (s != CC_TRANSCODE_OK) fail(s);
     pyb::list frames;
     size_t at = 0;
     for (size_t i = 0; i < o.n_frames; ++i) {
-      frames.append(pyb::bytes(reinterpret_cast<const char *>(data_.data() + at), lens_[i]));
-      at += lens_[i];
+      frames.append(pyb::bytes(reinterpret_cast<const char *>(data.data() + at), lens[i]));
+      at += lens[i];
     }
     return frames;
   }
 
-  std::unique_ptr<transcode::Transcoder> impl_;
-  std::vector<uint8_t> data_;
-  std::vector<uint32_t> lens_;
+  Shared<transcode::Transcoder> impl_;
 };
 
 }  // namespace
@@ -129,17 +144,19 @@ void register_transcode(pyb::module_ &root) {
   pyb::class_<PyTranscoder>(m, "Transcoder",
                             "Converts a stream of frames from one AudioShape to another (one per call direction).\n"
                             "Shapes are dicts: codec ('opus', 'pcm16', 'g711_ulaw', 'g711_alaw'), sample_rate,\n"
-                            "channels, frame_ms; missing keys take the IDL defaults (opus, 48000, 1, 20).")
-      .def(pyb::init([](const pyb::dict &in, const pyb::dict &out, std::optional<int> bitrate,
-                        std::optional<int> complexity, std::optional<bool> fec, std::optional<int> loss,
-                        std::optional<bool> dtx) {
-             cc_opus_encoder_settings s = cc_opus_encoder_settings_default();
-             if (bitrate) s.bitrate = *bitrate;
-             if (complexity) s.complexity = *complexity;
-             if (fec) s.fec = *fec ? 1 : 0;
-             if (loss) s.packet_loss_pct = *loss;
-             if (dtx) s.dtx = *dtx ? 1 : 0;
-             return std::make_unique<PyTranscoder>(in, out, s);
+                            "channels, frame_ms; missing keys take the IDL defaults (opus, 48000, 1, 20).\n"
+                            "Safe to share between threads (calls take the object's lock, without the GIL).")
+      .def(pyb::init([](pyb::handle in, pyb::handle out, pyb::handle bitrate, pyb::handle complexity,
+                        pyb::handle fec, pyb::handle loss, pyb::handle dtx) {
+             auto shape = [](pyb::handle h, const char *name) {
+               if (!pyb::isinstance<pyb::dict>(h)) {
+                 throw pyb::type_error(std::string(name) + ": expected a dict (codec, sample_rate, channels, "
+                                       "frame_ms), got " + std::string(pyb::repr(h)));
+               }
+               return h.cast<pyb::dict>();
+             };
+             return std::make_unique<PyTranscoder>(shape(in, "input"), shape(out, "output"),
+                                                   opus_settings_from(bitrate, complexity, fec, loss, dtx));
            }),
            pyb::arg("input"), pyb::arg("output"), pyb::kw_only(), pyb::arg("bitrate") = pyb::none(),
            pyb::arg("complexity") = pyb::none(), pyb::arg("fec") = pyb::none(),
@@ -149,9 +166,9 @@ void register_transcode(pyb::module_ &root) {
       .def("process_lost", &PyTranscoder::process_lost, pyb::arg("next_packet") = pyb::none(),
            "One lost input frame: PLC, or FEC from next_packet (Opus input).")
       .def("flush", &PyTranscoder::flush, "End of stream: drain and pad the last frame.")
-      .def_property_readonly("passthrough", [](const PyTranscoder &t) { return t.impl().passthrough(); })
-      .def_property_readonly("input", [](const PyTranscoder &t) { return shape_dict(t.impl().in_shape()); })
-      .def_property_readonly("output", [](const PyTranscoder &t) { return shape_dict(t.impl().out_shape()); });
+      .def_property_readonly("passthrough", [](const PyTranscoder &t) { return t.fixed().passthrough(); })
+      .def_property_readonly("input", [](const PyTranscoder &t) { return shape_dict(t.fixed().in_shape()); })
+      .def_property_readonly("output", [](const PyTranscoder &t) { return shape_dict(t.fixed().out_shape()); });
 }
 
 }  // namespace clutchcall::py

@@ -48,11 +48,11 @@ def test_resampler_pybind11_equals_cffi(
 
 def test_resampler_errors(core: ModuleType, ffi: ModuleType) -> None:
     need(core, "resample")
-    with pytest.raises(ValueError, match="resample: bad_rate"):
+    with pytest.raises(ValueError, match="in_rate: 44100 Hz is not one of 8000, 12000, 16000, 24000, 48000"):
         core.resample.Resampler(44100, 8000)
     with pytest.raises(ffi.FfiError, match="bad_rate"):
         ffi.Resampler(44100, 8000)
-    with pytest.raises(ValueError, match="resample: bad_channels"):
+    with pytest.raises(ValueError, match=r"channels: expected an integer in 1\.\.2, got 3"):
         core.resample.Resampler(8000, 16000, 3)
     with pytest.raises(ffi.FfiError, match="bad_channels"):
         ffi.Resampler(8000, 16000, 3)
@@ -79,7 +79,7 @@ def test_opus_pybind11_equals_cffi(core: ModuleType, ffi: ModuleType) -> None:
 
 def test_opus_errors(core: ModuleType, ffi: ModuleType) -> None:
     need(core, "opus")
-    with pytest.raises(ValueError, match="opus: bad_frame_ms"):
+    with pytest.raises(ValueError, match="frame_ms: 25 is not one of 10, 20, 40, 60"):
         core.opus.Encoder(48000, 1, 25)
     with pytest.raises(ffi.FfiError, match="bad_frame"):
         ffi.OpusEncoder(48000, 1, 25)
@@ -137,7 +137,7 @@ def test_transcoder_round_trip_tone_and_cffi_agreement(core: ModuleType, ffi: Mo
 
 def test_transcoder_errors(core: ModuleType, ffi: ModuleType) -> None:
     need(core, "transcode")
-    with pytest.raises(ValueError, match="transcode: g711_not_8k_mono"):
+    with pytest.raises(ValueError, match=r"input: G\.711 is 8000 Hz mono only"):
         core.transcode.Transcoder({**ULAW, "sample_rate": 16000}, OPUS48)
     with pytest.raises(ffi.FfiError, match="bad_shape"):
         ffi.Transcoder({**ULAW, "sample_rate": 16000}, OPUS48)

@@ -33,10 +33,17 @@
  *   Pointers    A pointer may be NULL only when its count/capacity is 0. int16_t buffers must be
  *               2-byte aligned. PCM is native-endian int16 (little-endian on every supported
  *               target), channels interleaved; "frames" count one sample per channel.
- *   Threading   Functions without a handle are thread-safe. A handle may be used by one thread at
- *               a time (callers serialise); distinct handles are independent. cc_simd_force() and
- *               cc_simd_reset() change a process-wide setting, atomically; calls already running
- *               finish on the old path.
+ *   Threading   Every handle is safe to share between threads (since 1.2): each call on a
+ *               cc_resample, cc_opus_enc, cc_opus_dec, cc_transcode or cc_jbuf holds the
+ *               handle's own mutex for its duration, so concurrent calls on one handle run one
+ *               after another, each as if alone (a stream's order is then the order the calls
+ *               took the lock: a caller that needs a particular order still orders its calls).
+ *               Output (a jitter tick's payload included) is copied into the caller's buffers
+ *               under that lock. cc_relay calls may run concurrently too; cc_relay_stop waits
+ *               for the calls in progress, after which they answer CC_ERR_STOPPED. Only
+ *               cc_<object>_destroy() must not overlap any other call on that handle. Functions
+ *               without a handle are thread-safe. cc_simd_force() and cc_simd_reset() change a
+ *               process-wide setting, atomically; calls already running finish on the old path.
  *
  * Everything between CC_FFI_CDEF_BEGIN and CC_FFI_CDEF_END is plain declarations that cffi
  * parses as is; bindings/cffi/clutchcall_core_ffi.py carries the same text (a test compares).
@@ -61,7 +68,7 @@ extern "C" {
 
 /* CC_FFI_CDEF_BEGIN */
 #define CC_FFI_VERSION_MAJOR 1
-#define CC_FFI_VERSION_MINOR 1
+#define CC_FFI_VERSION_MINOR 2
 
 typedef enum cc_status {
   CC_OK = 0,
@@ -145,7 +152,8 @@ typedef struct cc_resample cc_resample;
 CC_FFI_API cc_status cc_resample_create(uint32_t in_rate, uint32_t out_rate, uint32_t channels,
                                         int32_t quality, cc_resample **out);
 CC_FFI_API void cc_resample_destroy(cc_resample *r);
-/* Output frames that process() of in_frames frames (or flush(), in_frames = 0) may write. */
+/* Output frames that process() of in_frames frames (or flush(), in_frames = 0) may write: a
+ * bound that holds at every rate pair, quality and filter state. */
 CC_FFI_API cc_status cc_resample_max_output(const cc_resample *r, size_t in_frames, size_t *frames);
 CC_FFI_API cc_status cc_resample_process(cc_resample *r, const int16_t *in, size_t in_frames,
                                          int16_t *out, size_t out_cap_frames, size_t *out_frames);
@@ -268,7 +276,8 @@ CC_FFI_API cc_status cc_rtp_write(const cc_rtp_fields *fields, const uint8_t *ex
  * order), a LOSS (run PLC; the sequence number is consumed) or WAIT (buffering). */
 typedef struct cc_jbuf_config {
   uint32_t capacity;            /* slots, power of two 16..32768 (128) */
-  uint32_t max_payload;         /* bytes per slot 1..65535 (1500) */
+  uint32_t max_payload;         /* bytes per slot 1..65535 (1500); capacity x max_payload bytes
+                                   are reserved, resident only as payloads are stored */
   uint32_t clock_rate;          /* RTP clock, Hz (8000) */
   uint32_t frame_ms;            /* tick period (20) */
   uint32_t min_depth;           /* frames (2) */
@@ -369,8 +378,10 @@ typedef struct cc_relay_config {
   uint8_t pin;              /* 0|1: pin shard i to cpus[i % cpu_count] (1) */
   uint32_t cpu_count;       /* 0..CC_RELAY_MAX_CPUS; 0: the process's affinity mask (0) */
   int32_t cpus[256];        /* cpu_count used; each in the affinity mask, once; needs pin */
-  uint32_t max_calls;       /* 1..16777216 (16384) */
-  uint32_t handoff_depth;   /* frags per shard-to-shard ring, a power of two (4096) */
+  uint32_t max_calls;       /* 1..16777216 (16384); slots are allocated as calls arrive */
+  uint32_t handoff_depth;   /* frags in flight toward one shard from all others, a power of
+                               two in 16..262144, >= 16 x (shards - 1 rounded up to a power
+                               of two); rings take ~shards x handoff_depth x 2 KiB (4096) */
   uint32_t xsk_rx_frames;   /* AF_XDP UMEM frames per queue, power of two 64..262144; 0: default */
   uint32_t xsk_tx_frames;
 } cc_relay_config;

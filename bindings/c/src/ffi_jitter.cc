@@ -1,23 +1,26 @@
 // Jitter buffer entry points of the C ABI over core/jitter (payloads copied out on tick).
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include "ffi_common.h"
 #include "ffi_rtp.h"
 #include "jitter/jitter.h"
+#include "shared/shared.h"
 
 using clutchcall::ffi::guarded;
 using clutchcall::ffi::present;
 
+using clutchcall::jitter::JitterBuffer;
+
 struct cc_jbuf {
-  cc_jitter *impl;
-  uint32_t max_payload;
+  clutchcall::Shared<JitterBuffer> impl;  // every call below holds its lock
 };
 
 namespace {
 
 cc_status insert_packet(cc_jbuf *jb, const cc_jitter_packet &p, int32_t *outcome) {
-  const cc_jitter_status s = cc_jitter_insert(jb->impl, &p);
+  const cc_jitter_status s = jb->impl.with([&](JitterBuffer &b) { return b.insert(p); });
   switch (s) {
     case CC_JITTER_INSERTED:
     case CC_JITTER_INSERTED_AFTER_RESET:
@@ -58,23 +61,16 @@ cc_status cc_jbuf_create(const cc_jbuf_config *config, cc_jbuf **out) {
                               c.min_depth,     c.max_depth,       c.initial_depth,       c.reset_threshold,
                               c.decrease_hold_ticks, c.shrink_window_ticks};
     if (cc_jitter_config_check(&jc) != CC_JITTER_INSERTED) return CC_ERR_INVALID_ARG;
-    auto *h = new (std::nothrow) cc_jbuf{nullptr, c.max_payload};
-    if (h == nullptr) return CC_ERR_ALLOC;
-    const cc_jitter_status s = cc_jitter_create(&jc, &h->impl);
-    if (s != CC_JITTER_INSERTED || h->impl == nullptr) {
-      delete h;
-      return s == CC_JITTER_ERR_NO_MEMORY ? CC_ERR_ALLOC : CC_ERR_INVALID_ARG;
+    try {
+      *out = new cc_jbuf{clutchcall::Shared<JitterBuffer>(std::make_unique<JitterBuffer>(jc))};
+    } catch (const std::bad_alloc &) {
+      return CC_ERR_ALLOC;
     }
-    *out = h;
     return CC_OK;
   });
 }
 
-void cc_jbuf_destroy(cc_jbuf *jb) {
-  if (jb == nullptr) return;
-  cc_jitter_destroy(jb->impl);
-  delete jb;
-}
+void cc_jbuf_destroy(cc_jbuf *jb) { delete jb; }
 
 cc_status cc_jbuf_insert(cc_jbuf *jb, uint16_t sequence, uint32_t timestamp, uint32_t ssrc,
                          uint8_t marker, const uint8_t *payload, size_t len, int64_t arrival_us,
@@ -103,18 +99,20 @@ cc_status cc_jbuf_tick(cc_jbuf *jb, uint8_t *payload, size_t payload_cap, cc_jbu
   return guarded([&] {
     if (jb == nullptr || out == nullptr || payload == nullptr) return CC_ERR_NULL_ARG;
     std::memset(out, 0, sizeof *out);
-    if (payload_cap < jb->max_payload) return CC_ERR_BUFFER_TOO_SMALL;
-    cc_jitter_frame f{};
-    cc_jitter_tick(jb->impl, &f);
-    out->kind = static_cast<int32_t>(f.kind);
-    out->ext_seq = f.ext_seq;
-    out->sequence = f.sequence;
-    if (f.kind == CC_JITTER_FRAME) {
-      out->marker = f.marker;
-      out->timestamp = f.timestamp;
-      out->payload_len = static_cast<uint32_t>(f.payload_len);
-      if (f.payload_len != 0) std::memcpy(payload, f.payload, f.payload_len);
-    }
+    if (payload_cap < jb->impl.fixed().config().max_payload) return CC_ERR_BUFFER_TOO_SMALL;
+    // The payload points into the buffer: copied out under the same lock.
+    jb->impl.with([&](JitterBuffer &b) {
+      const cc_jitter_frame f = b.tick();
+      out->kind = static_cast<int32_t>(f.kind);
+      out->ext_seq = f.ext_seq;
+      out->sequence = f.sequence;
+      if (f.kind == CC_JITTER_FRAME) {
+        out->marker = f.marker;
+        out->timestamp = f.timestamp;
+        out->payload_len = static_cast<uint32_t>(f.payload_len);
+        if (f.payload_len != 0) std::memcpy(payload, f.payload, f.payload_len);
+      }
+    });
     return CC_OK;
   });
 }
@@ -122,7 +120,7 @@ cc_status cc_jbuf_tick(cc_jbuf *jb, uint8_t *payload, size_t payload_cap, cc_jbu
 cc_status cc_jbuf_reset(cc_jbuf *jb) {
   return guarded([&] {
     if (jb == nullptr) return CC_ERR_NULL_ARG;
-    cc_jitter_reset(jb->impl);
+    jb->impl.with([](JitterBuffer &b) { b.reset(); });
     return CC_OK;
   });
 }
@@ -130,8 +128,7 @@ cc_status cc_jbuf_reset(cc_jbuf *jb) {
 cc_status cc_jbuf_get_stats(const cc_jbuf *jb, cc_jbuf_stats *out) {
   return guarded([&] {
     if (jb == nullptr || out == nullptr) return CC_ERR_NULL_ARG;
-    cc_jitter_stats s;
-    cc_jitter_get_stats(jb->impl, &s);
+    const cc_jitter_stats s = jb->impl.with([](const JitterBuffer &b) { return b.stats(); });
     *out = cc_jbuf_stats{s.received,     s.released,   s.losses,    s.late_losses, s.duplicates,
                          s.resets,       s.reset_dropped, s.discarded, s.rejected, s.underruns,
                          s.stretches,    s.ticks,      s.buffered,  s.target_depth, s.depth,

@@ -4,16 +4,21 @@
 
 #include "ffi_common.h"
 #include "ffi_opus.h"
+#include "shared/shared.h"
 
 using clutchcall::ffi::guarded;
 using clutchcall::ffi::present;
 using clutchcall::ffi::zero;
 
+using clutchcall::opus::Decoder;
+using clutchcall::opus::Encoder;
+
+// Every call below holds the handle's lock (Shared<T>).
 struct cc_opus_enc {
-  std::unique_ptr<clutchcall::opus::Encoder> impl;
+  clutchcall::Shared<Encoder> impl;
 };
 struct cc_opus_dec {
-  std::unique_ptr<clutchcall::opus::Decoder> impl;
+  clutchcall::Shared<Decoder> impl;
 };
 
 namespace clutchcall::ffi {
@@ -66,7 +71,7 @@ cc_status cc_opus_enc_create(uint32_t rate, uint32_t channels, uint32_t frame_ms
     auto impl = clutchcall::opus::Encoder::create(rate, channels, frame_ms,
                                                   clutchcall::ffi::to_core(settings), &s);
     if (!impl) return s == CC_OPUS_OK ? CC_ERR_INTERNAL : map_opus(s);
-    auto *e = new (std::nothrow) cc_opus_enc{std::move(impl)};
+    auto *e = new (std::nothrow) cc_opus_enc{clutchcall::Shared<Encoder>(std::move(impl))};
     if (e == nullptr) return CC_ERR_ALLOC;
     *out = e;
     return CC_OK;
@@ -79,7 +84,7 @@ cc_status cc_opus_enc_frame_frames(const cc_opus_enc *e, size_t *frames) {
   return guarded([&] {
     zero(frames);
     if (e == nullptr || frames == nullptr) return CC_ERR_NULL_ARG;
-    *frames = e->impl->frame_frames();
+    *frames = e->impl.fixed().frame_frames();
     return CC_OK;
   });
 }
@@ -90,14 +95,14 @@ cc_status cc_opus_enc_encode(cc_opus_enc *e, const int16_t *pcm, size_t frames, 
     zero(packet_len);
     if (e == nullptr || packet_len == nullptr || !present(pcm, frames) || !present(packet, packet_cap))
       return CC_ERR_NULL_ARG;
-    const cc_status s = map_opus(e->impl->encode(pcm, frames, packet, packet_cap, packet_len));
+    const cc_status s = map_opus(e->impl.with([&](Encoder &x) { return x.encode(pcm, frames, packet, packet_cap, packet_len); }));
     if (s != CC_OK) zero(packet_len);
     return s;
   });
 }
 
 cc_status cc_opus_enc_reset(cc_opus_enc *e) {
-  return guarded([&] { return e == nullptr ? CC_ERR_NULL_ARG : map_opus(e->impl->reset()); });
+  return guarded([&] { return e == nullptr ? CC_ERR_NULL_ARG : map_opus(e->impl.with([](Encoder &x) { return x.reset(); })); });
 }
 
 cc_status cc_opus_dec_create(uint32_t rate, uint32_t channels, cc_opus_dec **out) {
@@ -107,7 +112,7 @@ cc_status cc_opus_dec_create(uint32_t rate, uint32_t channels, cc_opus_dec **out
     cc_opus_status s = CC_OPUS_OK;
     auto impl = clutchcall::opus::Decoder::create(rate, channels, &s);
     if (!impl) return s == CC_OPUS_OK ? CC_ERR_INTERNAL : map_opus(s);
-    auto *d = new (std::nothrow) cc_opus_dec{std::move(impl)};
+    auto *d = new (std::nothrow) cc_opus_dec{clutchcall::Shared<Decoder>(std::move(impl))};
     if (d == nullptr) return CC_ERR_ALLOC;
     *out = d;
     return CC_OK;
@@ -122,7 +127,7 @@ cc_status cc_opus_dec_decode(cc_opus_dec *d, const uint8_t *packet, size_t len, 
     zero(frames);
     if (d == nullptr || frames == nullptr || !present(packet, len) || !present(pcm, cap_frames))
       return CC_ERR_NULL_ARG;
-    const cc_status s = map_opus(d->impl->decode(packet, len, pcm, cap_frames, frames));
+    const cc_status s = map_opus(d->impl.with([&](Decoder &x) { return x.decode(packet, len, pcm, cap_frames, frames); }));
     if (s != CC_OK) zero(frames);
     return s;
   });
@@ -133,14 +138,14 @@ cc_status cc_opus_dec_conceal(cc_opus_dec *d, size_t frames, int16_t *pcm, size_
   return guarded([&] {
     zero(out_frames);
     if (d == nullptr || out_frames == nullptr || !present(pcm, cap_frames)) return CC_ERR_NULL_ARG;
-    const cc_status s = map_opus(d->impl->decode_lost(frames, pcm, cap_frames, out_frames));
+    const cc_status s = map_opus(d->impl.with([&](Decoder &x) { return x.decode_lost(frames, pcm, cap_frames, out_frames); }));
     if (s != CC_OK) zero(out_frames);
     return s;
   });
 }
 
 cc_status cc_opus_dec_reset(cc_opus_dec *d) {
-  return guarded([&] { return d == nullptr ? CC_ERR_NULL_ARG : map_opus(d->impl->reset()); });
+  return guarded([&] { return d == nullptr ? CC_ERR_NULL_ARG : map_opus(d->impl.with([](Decoder &x) { return x.reset(); })); });
 }
 
 cc_status cc_opus_packet_duration(const uint8_t *packet, size_t len, uint32_t rate, size_t *frames) {

@@ -5,6 +5,8 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,10 @@ namespace relay = clutchcall::relay;
 namespace netio = clutchcall::netio;
 
 struct cc_relay {
+  /* Every call that uses the engine holds `mu` shared for its duration; cc_relay_stop holds it
+   * exclusively while it destroys the engine, so a stop racing with other calls on other threads
+   * waits for them, and they then answer CC_ERR_STOPPED. */
+  mutable std::shared_mutex mu;
   std::unique_ptr<relay::Engine> engine;
   // Copied at start so that the getters answer (and stay valid) after stop.
   const char *backend = "";
@@ -124,9 +130,11 @@ cc_relay_call_stats call_stats(const relay::CallStats &s) noexcept {
   return c;
 }
 
-// A handle that is present and running, else the status (and message) saying which.
-cc_status running(const cc_relay *r) {
+// A handle that is present and running, else the status (and message) saying which. On
+// success *lock holds the handle's lock shared, so the engine stays up until it is released.
+cc_status running(const cc_relay *r, std::shared_lock<std::shared_mutex> *lock) {
   if (r == nullptr) return fail(CC_ERR_NULL_ARG, "engine: NULL");
+  *lock = std::shared_lock<std::shared_mutex>(r->mu);
   if (!r->engine) return fail(CC_ERR_STOPPED, "the engine is stopped");
   return CC_OK;
 }
@@ -208,6 +216,7 @@ cc_status cc_relay_start(const cc_relay_config *config, cc_relay **out) {
 cc_status cc_relay_stop(cc_relay *r) {
   return relay_guarded("cc_relay_stop", [&] {
     if (r == nullptr) return fail(CC_ERR_NULL_ARG, "engine: NULL");
+    std::unique_lock<std::shared_mutex> lock(r->mu);
     r->engine.reset();
     return CC_OK;
   });
@@ -269,7 +278,8 @@ void cc_relay_leg_default(cc_relay_leg *out) {
 cc_status cc_relay_add_call(cc_relay *r, uint64_t id, const cc_relay_leg *a, const cc_relay_leg *b) {
   return relay_guarded("cc_relay_add_call", [&] {
     if (a == nullptr || b == nullptr) return fail(CC_ERR_NULL_ARG, a ? "b: NULL" : "a: NULL");
-    if (const cc_status s = running(r); s != CC_OK) return s;
+    std::shared_lock<std::shared_mutex> lock;
+    if (const cc_status s = running(r, &lock); s != CC_OK) return s;
     relay::CallConfig c;
     c.id = id;
     if (const cc_status s = to_leg(*a, "a", &c.legs[0]); s != CC_OK) return s;
@@ -282,7 +292,8 @@ cc_status cc_relay_add_call(cc_relay *r, uint64_t id, const cc_relay_leg *a, con
 
 cc_status cc_relay_remove_call(cc_relay *r, uint64_t id, cc_relay_call_stats *out) {
   return relay_guarded("cc_relay_remove_call", [&] {
-    if (const cc_status s = running(r); s != CC_OK) return s;
+    std::shared_lock<std::shared_mutex> lock;
+    if (const cc_status s = running(r, &lock); s != CC_OK) return s;
     relay::CallStats s;
     if (!r->engine->remove_call(id, &s)) return fail(CC_ERR_UNKNOWN_CALL, "no call " + std::to_string(id));
     if (out != nullptr) *out = call_stats(s);
@@ -293,7 +304,8 @@ cc_status cc_relay_remove_call(cc_relay *r, uint64_t id, cc_relay_call_stats *ou
 cc_status cc_relay_get_call_stats(const cc_relay *r, uint64_t id, cc_relay_call_stats *out) {
   return relay_guarded("cc_relay_get_call_stats", [&] {
     if (out == nullptr) return fail(CC_ERR_NULL_ARG, "out: NULL");
-    if (const cc_status s = running(r); s != CC_OK) return s;
+    std::shared_lock<std::shared_mutex> lock;
+    if (const cc_status s = running(r, &lock); s != CC_OK) return s;
     relay::CallStats s;
     if (!r->engine->call_stats(id, &s)) return fail(CC_ERR_UNKNOWN_CALL, "no call " + std::to_string(id));
     *out = call_stats(s);
@@ -305,7 +317,8 @@ cc_status cc_relay_call_ids(const cc_relay *r, uint64_t *ids, size_t cap, size_t
   return relay_guarded("cc_relay_call_ids", [&] {
     zero(n);
     if (n == nullptr || !present(ids, cap)) return fail(CC_ERR_NULL_ARG, n ? "ids: NULL" : "n: NULL");
-    if (const cc_status s = running(r); s != CC_OK) return s;
+    std::shared_lock<std::shared_mutex> lock;
+    if (const cc_status s = running(r, &lock); s != CC_OK) return s;
     const std::vector<std::uint64_t> all = r->engine->call_ids();
     if (cap < all.size()) {
       *n = all.size();
@@ -321,7 +334,8 @@ cc_status cc_relay_call_ids(const cc_relay *r, uint64_t *ids, size_t cap, size_t
 cc_status cc_relay_get_shard_stats(const cc_relay *r, uint32_t index, cc_relay_shard_stats *out) {
   return relay_guarded("cc_relay_get_shard_stats", [&] {
     if (out == nullptr) return fail(CC_ERR_NULL_ARG, "out: NULL");
-    if (const cc_status s = running(r); s != CC_OK) return s;
+    std::shared_lock<std::shared_mutex> lock;
+    if (const cc_status s = running(r, &lock); s != CC_OK) return s;
     const std::vector<relay::ShardStats> all = r->engine->shard_stats();
     if (index >= all.size()) {
       return fail(CC_ERR_INVALID_ARG, "index: " + std::to_string(index) + " >= shard count " +

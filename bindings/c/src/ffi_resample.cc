@@ -3,6 +3,7 @@
 #include <new>
 
 #include "ffi_common.h"
+#include "shared/shared.h"
 #include "resample/resampler.h"
 
 using clutchcall::ffi::guarded;
@@ -11,7 +12,7 @@ using clutchcall::ffi::zero;
 using clutchcall::resample::Resampler;
 
 struct cc_resample {
-  std::unique_ptr<Resampler> impl;
+  clutchcall::Shared<Resampler> impl;  // every call below holds its lock
 };
 
 namespace {
@@ -41,7 +42,7 @@ cc_status cc_resample_create(uint32_t in_rate, uint32_t out_rate, uint32_t chann
     cc_resampler_status s = CC_RESAMPLER_OK;
     auto impl = Resampler::create(in_rate, out_rate, channels, quality, &s);
     if (!impl) return map(s);
-    auto *r = new (std::nothrow) cc_resample{std::move(impl)};
+    auto *r = new (std::nothrow) cc_resample{clutchcall::Shared<Resampler>(std::move(impl))};
     if (r == nullptr) return CC_ERR_ALLOC;
     *out = r;
     return CC_OK;
@@ -56,8 +57,9 @@ cc_status cc_resample_max_output(const cc_resample *r, size_t in_frames, size_t 
     if (r == nullptr || frames == nullptr) return CC_ERR_NULL_ARG;
     if (in_frames > CC_RESAMPLER_MAX_INPUT) return CC_ERR_INPUT_TOO_LARGE;
     // flush() pushes input_latency() frames of silence through.
-    const size_t n = in_frames == 0 ? r->impl->input_latency() : in_frames;
-    *frames = r->impl->max_output(n);
+    *frames = r->impl.with([&](const Resampler &rs) {
+      return rs.max_output(in_frames == 0 ? rs.input_latency() : in_frames);
+    });
     return CC_OK;
   });
 }
@@ -69,7 +71,7 @@ cc_status cc_resample_process(cc_resample *r, const int16_t *in, size_t in_frame
     if (r == nullptr || out_frames == nullptr) return CC_ERR_NULL_ARG;
     if (!present(in, in_frames) || !present(out, out_cap_frames)) return CC_ERR_NULL_ARG;
     if (in_frames == 0) return CC_OK;
-    return map(r->impl->process(in, in_frames, out, out_cap_frames, out_frames));
+    return map(r->impl.with([&](Resampler &rs) { return rs.process(in, in_frames, out, out_cap_frames, out_frames); }));
   });
 }
 
@@ -77,7 +79,7 @@ cc_status cc_resample_flush(cc_resample *r, int16_t *out, size_t out_cap_frames,
   return guarded([&] {
     zero(out_frames);
     if (r == nullptr || out_frames == nullptr || out == nullptr) return CC_ERR_NULL_ARG;
-    const cc_status s = map(r->impl->flush(out, out_cap_frames, out_frames));
+    const cc_status s = map(r->impl.with([&](Resampler &rs) { return rs.flush(out, out_cap_frames, out_frames); }));
     if (s != CC_OK) zero(out_frames);
     return s;
   });
@@ -86,7 +88,7 @@ cc_status cc_resample_flush(cc_resample *r, int16_t *out, size_t out_cap_frames,
 cc_status cc_resample_reset(cc_resample *r) {
   return guarded([&] {
     if (r == nullptr) return CC_ERR_NULL_ARG;
-    r->impl->reset();
+    r->impl.with([](Resampler &rs) { rs.reset(); });
     return CC_OK;
   });
 }

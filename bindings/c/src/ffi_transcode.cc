@@ -4,14 +4,17 @@
 
 #include "ffi_common.h"
 #include "ffi_opus.h"
+#include "shared/shared.h"
 #include "transcode/transcoder.h"
 
 using clutchcall::ffi::guarded;
 using clutchcall::ffi::present;
 using clutchcall::ffi::zero;
 
+using clutchcall::transcode::Transcoder;
+
 struct cc_transcode {
-  std::unique_ptr<clutchcall::transcode::Transcoder> impl;
+  clutchcall::Shared<Transcoder> impl;  // every call below holds its lock
 };
 
 namespace {
@@ -76,7 +79,7 @@ cc_status cc_transcode_create(const cc_shape *in, const cc_shape *out,
     auto impl = clutchcall::transcode::Transcoder::create(
         to_core(*in), to_core(*out), clutchcall::ffi::to_core(opus_settings), &s);
     if (!impl) return s == CC_TRANSCODE_OK ? CC_ERR_INTERNAL : map(s);
-    auto *h = new (std::nothrow) cc_transcode{std::move(impl)};
+    auto *h = new (std::nothrow) cc_transcode{clutchcall::Shared<Transcoder>(std::move(impl))};
     if (h == nullptr) return CC_ERR_ALLOC;
     *t = h;
     return CC_OK;
@@ -90,14 +93,14 @@ cc_status cc_transcode_max_output(const cc_transcode *t, size_t *bytes, size_t *
     zero(bytes);
     zero(frames);
     if (t == nullptr || bytes == nullptr || frames == nullptr) return CC_ERR_NULL_ARG;
-    *bytes = t->impl->max_output_bytes();
-    *frames = t->impl->max_output_frames();
+    *bytes = t->impl.fixed().max_output_bytes();
+    *frames = t->impl.fixed().max_output_frames();
     return CC_OK;
   });
 }
 
 int32_t cc_transcode_is_passthrough(const cc_transcode *t) {
-  return t != nullptr && t->impl->passthrough() ? 1 : 0;
+  return t != nullptr && t->impl.fixed().passthrough() ? 1 : 0;
 }
 
 cc_status cc_transcode_process(cc_transcode *t, const uint8_t *in, size_t in_len, uint8_t *out,
@@ -105,7 +108,7 @@ cc_status cc_transcode_process(cc_transcode *t, const uint8_t *in, size_t in_len
                                size_t *out_len, size_t *out_frames) {
   return with_output(t, out, out_cap, frame_lens, frame_lens_cap, out_len, out_frames,
                      [&](cc_transcode_output &o) {
-                       return present(in, in_len) ? t->impl->process(in, in_len, &o)
+                       return present(in, in_len) ? t->impl.with([&](Transcoder &x) { return x.process(in, in_len, &o); })
                                                   : CC_TRANSCODE_ERR_NULL_ARG;
                      });
 }
@@ -116,14 +119,15 @@ cc_status cc_transcode_process_lost(cc_transcode *t, const uint8_t *next_packet,
   return with_output(t, out, out_cap, frame_lens, frame_lens_cap, out_len, out_frames,
                      [&](cc_transcode_output &o) {
                        if (!present(next_packet, next_len)) return CC_TRANSCODE_ERR_NULL_ARG;
-                       return t->impl->process_lost(next_len ? next_packet : nullptr, next_len, &o);
+                       return t->impl.with(
+                           [&](Transcoder &x) { return x.process_lost(next_len ? next_packet : nullptr, next_len, &o); });
                      });
 }
 
 cc_status cc_transcode_flush(cc_transcode *t, uint8_t *out, size_t out_cap, uint32_t *frame_lens,
                              size_t frame_lens_cap, size_t *out_len, size_t *out_frames) {
   return with_output(t, out, out_cap, frame_lens, frame_lens_cap, out_len, out_frames,
-                     [&](cc_transcode_output &o) { return t->impl->flush(&o); });
+                     [&](cc_transcode_output &o) { return t->impl.with([&](Transcoder &x) { return x.flush(&o); }); });
 }
 
 }  // extern "C"
