@@ -3,7 +3,13 @@
 Items are matched by name. When a named item disappears but NEW holds an item with the same
 number (field, enum value) or id (method) under a name OLD did not have, it is a rename, not a
 removal plus an addition: that is what a reader of the diff means, and it keeps the wire-level
-judgement (the number still means the same thing) separate from the source-level one.
+judgement (the number still means the same thing) separate from the source-level one. A method
+whose id turns up in another service was moved (ids are unique across the API).
+
+A field, request, response or claims type swapped for another message or enum is compared
+structurally, as if the old type had been edited into the new one (the same rules, collected
+instead of reported), following every swap met inside, cycles included: the swap takes the tier
+of the worst difference it reaches.
 
 Pointers are RFC 6901 pointers into the IDL document, so that findings can be located in NEW
 and acknowledged by (rule, pointer).
