@@ -19,7 +19,9 @@ JitterBuffer::JitterBuffer(const Config &config) : cfg_(config) {
   frame_units_ = static_cast<std::uint32_t>(
       static_cast<std::uint64_t>(cfg_.clock_rate) * cfg_.frame_ms / 1000u);
   slots_ = std::make_unique<Slot[]>(cfg_.capacity);
-  arena_ = std::make_unique<std::uint8_t[]>(static_cast<std::size_t>(cfg_.capacity) * cfg_.max_payload);
+  // Not zeroed: the pages of a large arena are only reserved until a payload is stored in them,
+  // so capacity 32768 x max_payload 65535 (2 GiB) costs what the stream really holds.
+  arena_ = std::make_unique_for_overwrite<std::uint8_t[]>(static_cast<std::size_t>(cfg_.capacity) * cfg_.max_payload);
   target_ = cfg_.initial_depth;
   // A transit change beyond reset_threshold frames is a timing discontinuity, not jitter.
   const std::uint64_t step = static_cast<std::uint64_t>(frame_units_) * cfg_.reset_threshold;

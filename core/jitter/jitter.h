@@ -14,7 +14,12 @@
  * Invariants (checked by the tests and the fuzzer):
  *   - Fixed storage: `capacity` slots (a power of two) of `max_payload` bytes, allocated once at
  *     creation. insert() copies the payload into the slot of its extended sequence number
- *     (ext mod capacity); nothing is allocated per packet.
+ *     (ext mod capacity); nothing is allocated per packet. Cost: 24 bytes per slot at once, and
+ *     capacity x max_payload bytes of payload arena reserved but not written (up to 2 GiB at
+ *     32768 x 65535): pages become resident only as payloads are stored, so resident memory
+ *     is bounded by the bytes of payload the stream has actually placed in distinct slots.
+ *   - Threads: one object, one thread at a time (the relay keeps a call's buffer on its shard);
+ *     to share one, wrap it in clutchcall::Shared (shared/shared.h), as the bindings do.
  *   - A FRAME's payload pointer stays valid until the next insert(), reset() or destroy; tick()
  *     never overwrites slot contents.
  *   - Released extended sequence numbers strictly increase between resets; no frame is released

@@ -14,6 +14,8 @@
  *   - libopus errors map 1:1 to named codes (CC_OPUS_ERR_BAD_ARG .. CC_OPUS_ERR_ALLOC have
  *     libopus's values); our own argument checks have their own codes. Never throws.
  *   - No allocation after create; no global state.
+ *   - Threads: one object, one thread at a time; distinct objects are independent. To share one
+ *     between threads, wrap it in clutchcall::Shared (shared/shared.h), as the bindings do.
  */
 #ifndef CLUTCHCALL_CORE_OPUS_OPUS_CODEC_H
 #define CLUTCHCALL_CORE_OPUS_OPUS_CODEC_H

@@ -17,6 +17,8 @@
  *     frames come from the zero-initialised filter memory). flush() pushes that many input
  *     frames of silence through, so the tail of the real input comes out; reset() clears state.
  *   - Never allocates after create; no global state. Equal rates are allowed (still filtered).
+ *   - Threads: one object, one thread at a time; distinct objects are independent. To share one
+ *     between threads, wrap it in clutchcall::Shared (shared/shared.h), as the bindings do.
  */
 #ifndef CLUTCHCALL_CORE_RESAMPLE_RESAMPLER_H
 #define CLUTCHCALL_CORE_RESAMPLE_RESAMPLER_H

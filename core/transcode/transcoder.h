@@ -29,6 +29,8 @@
  *     from next_packet if given; silence for pcm16/G.711); in pass-through it outputs nothing.
  *   - cc_transcoder_flush() at the end of a stream drains the resampler and pads the last
  *     partial output frame with silence.
+ *   - Threads: one object, one thread at a time; distinct objects are independent. To share one
+ *     between threads, wrap it in clutchcall::Shared (shared/shared.h), as the bindings do.
  */
 #ifndef CLUTCHCALL_CORE_TRANSCODE_TRANSCODER_H
 #define CLUTCHCALL_CORE_TRANSCODE_TRANSCODER_H
