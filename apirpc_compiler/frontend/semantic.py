@@ -705,6 +705,8 @@ class SemanticChecker:
                 f'{verb} is idempotent in HTTP, so clients and proxies may retry it: set "idempotent": true '
                 "or use POST",
             )
+        if body != "*" and request is not None:
+            self.query_parameters(method["request"], fields, seen_vars | {body or ""}, hptr)
         route = (verb, _BRACED.sub("{}", path))
         first = routes.setdefault(route, hptr)
         if first != hptr:
@@ -714,6 +716,27 @@ class SemanticChecker:
                 f"{http['method']} {path} is already routed by {first} ({rep.where(first)})",
                 "give each method its own (verb, path)",
             )
+
+    def query_parameters(self, request: str, fields: dict[str, Any], bound: set[str], hptr: str) -> None:
+        """Request fields neither in the path nor the body travel as query parameters, which google.api.http
+        allows for scalars, repeated scalars and singular messages (one parameter per nested field)."""
+        pending = [(f"{request}.{fname}", f) for fname, f in fields.items() if fname not in bound]
+        expanded: set[str] = {request}
+        while pending:
+            where, f = pending.pop()
+            ftype = f["type"]
+            if ftype not in self.messages:
+                continue
+            if f.get("repeated"):
+                self.rep.error(
+                    hptr,
+                    "http-query-parameter",
+                    f"{where} would be a query parameter, but it is a repeated message",
+                    'bind it in the body ("body": "*" or a field holding it) or use another verb',
+                )
+            elif ftype not in expanded:
+                expanded.add(ftype)
+                pending += [(f"{where}.{n}", nested) for n, nested in self.messages[ftype].get("fields", {}).items()]
 
     # ---- bridges ----
 

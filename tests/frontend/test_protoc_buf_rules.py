@@ -229,6 +229,20 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str, str]] = [
         "routed as DELETE",
         "may retry it",
     ),
+    (
+        "http-query-parameter",
+        _set(["messages", "ListCallsRequest", "fields", "labels"], {"number": 4, "type": "KeyValue", "repeated": True}),
+        CALLS + "/list/http",
+        "ListCallsRequest.labels would be a query parameter, but it is a repeated message",
+        "bind it in the body",
+    ),
+    (
+        "http-query-parameter",
+        _set(["messages", "ListCallsRequest", "fields", "agent"], {"number": 4, "type": "AgentBinding"}),
+        CALLS + "/list/http",
+        "ListCallsRequest.agent.metadata would be a query parameter",
+        "or use another verb",
+    ),
     # Wire constraints that contradict each other.
     (
         "contradictory-constraint",
@@ -372,6 +386,12 @@ ACCEPTED: list[tuple[str, Callable[[Doc], None]]] = [
         _set(["wire", "protocols", "moqt_d14", "structs", "TrackNamespace", "fields", 0, "count"], 32),
     ),
     ("POST without idempotent", _set(["services", "voice.calls", "methods", "hangup", "idempotent"], False)),
+    (
+        "a repeated message in the body",
+        lambda d: d["messages"]["HangupRequest"]["fields"].update(
+            labels={"number": 2, "type": "KeyValue", "repeated": True}
+        ),
+    ),
     ("PUT with a body", _set(["services", "voice.agents", "methods", "bind", "http", "body"], "*")),
     (
         "a custom verb after a literal",

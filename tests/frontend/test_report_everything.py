@@ -182,6 +182,6 @@ def test_randomly_broken_idl_only_gets_diagnostics(tmp_path: Path, ops: list[tup
     except IdlError as e:
         assert e.diagnostics
         for d in e.diagnostics:
-            assert d.line >= 1 and d.col >= 1 and d.rule and d.message, d
+            assert d.line >= 1 and d.col >= 1 and d.rule and d.message and d.hint, d
             assert d.pointer == "" or d.pointer.startswith("/"), d
             d.render()
