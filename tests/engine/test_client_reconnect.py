@@ -1,0 +1,88 @@
+"""The client across a relay restart on the same port: objects flow again, none is delivered twice."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+from clutchcall_engine.server import EngineServer
+from clutchcall_runtime.moqt.client import Backoff, parse_url
+from moqt_support import LOOPBACK, client, engine_config, run, token, until
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((LOOPBACK, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize("webtransport", [False, True], ids=["quic", "webtransport"])
+def test_reconnect_after_relay_restart_without_duplicates(tmp_path: Path, webtransport: bool) -> None:
+    async def main() -> None:
+        config = engine_config(tmp_path, moqt_port=free_udp_port(), http_port=free_udp_port())
+        url = (
+            f"https://{LOOPBACK}:{config.http_addr.port}/moq"
+            if webtransport
+            else f"moqt://{LOOPBACK}:{config.moqt_addr.port}"
+        )
+        srv = EngineServer(config)
+        await srv.start()
+        tok = token(config)
+        pub = await client(url, tok, backoff=Backoff(initial=0.05, cap=0.3))
+        sub = await client(url, tok, backoff=Backoff(initial=0.05, cap=0.3))
+        writer = await pub.publish(("voice", "CA1"), "uplink", objects_per_group=10)
+        objects = await sub.subscribe(("voice", "CA1"), "uplink")
+        received: list[tuple[int, int]] = []
+        stop = asyncio.Event()
+
+        async def read() -> None:
+            async for obj in objects:
+                received.append((obj.group, obj.object_id))
+
+        async def write() -> None:
+            while not stop.is_set():
+                writer.write(b"\x00" * 160)
+                await asyncio.sleep(0.02)
+
+        reader = asyncio.ensure_future(read())
+        producer = asyncio.ensure_future(write())
+        await until(lambda: len(received) >= 20, what="objects before the restart")
+        before = len(received)
+        await srv.stop()
+        await asyncio.sleep(0.3)
+        srv = EngineServer(config)  # the same ports, certificate and signing key
+        await srv.start()
+        await until(lambda: pub.reconnects >= 1 and sub.reconnects >= 1, timeout=10, what="both clients back")
+        await until(lambda: len(received) >= before + 40, timeout=10, what="objects after the restart")
+        stop.set()
+        await producer
+        assert received == sorted(set(received)), "an object was delivered twice or out of order"
+        assert sub.error is None and pub.error is None
+        await pub.close()
+        await sub.close()
+        reader.cancel()
+        await srv.stop()
+
+    run(main(), timeout=60)
+
+
+def test_parse_url() -> None:
+    assert parse_url("moqt://relay.example:4443").kind == "quic"
+    ep = parse_url("https://relay.example:4433/moq")
+    assert (ep.kind, ep.host, ep.port, ep.path) == ("webtransport", "relay.example", 4433, "/moq")
+    with pytest.raises(ValueError, match="scheme"):
+        parse_url("http://x")
+    with pytest.raises(ValueError, match="port"):
+        parse_url("moqt://x:notaport")
+
+
+def test_backoff_is_capped_exponential_with_full_jitter() -> None:
+    b = Backoff(initial=0.1, cap=5.0)
+    for attempt in range(12):
+        bound = min(5.0, 0.1 * 2**attempt)
+        delays = [b.delay(attempt) for _ in range(200)]
+        assert all(0.0 <= d <= bound for d in delays)
+        assert max(delays) > bound * 0.7  # full jitter spans the range
