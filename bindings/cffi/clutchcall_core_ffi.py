@@ -728,7 +728,6 @@ class JitterBuffer:
             setattr(c, key, value)
         self._max_payload = c.max_payload
         self._h = _handle(lib.cc_jbuf_create, lib.cc_jbuf_destroy, "cc_jbuf", "cc_jbuf_create", c)
-        self._payload = ffi.new("uint8_t[]", self._max_payload)
 
     def insert(
         self, sequence: int, timestamp: int, ssrc: int, payload: bytes, arrival_us: int, marker: bool = False
@@ -753,7 +752,8 @@ class JitterBuffer:
 
     def tick(self) -> dict[str, Any]:
         f = ffi.new("cc_jbuf_frame *")
-        check(lib.cc_jbuf_tick(self._h, self._payload, self._max_payload, f), "cc_jbuf_tick")
+        payload = ffi.new("uint8_t[]", self._max_payload)  # per call: the object may be shared
+        check(lib.cc_jbuf_tick(self._h, payload, self._max_payload, f), "cc_jbuf_tick")
         kind = KINDS[f.kind]
         return {
             "kind": kind,
@@ -761,7 +761,7 @@ class JitterBuffer:
             "ext_seq": f.ext_seq,
             "timestamp": f.timestamp,
             "marker": bool(f.marker),
-            "payload": bytes(ffi.buffer(self._payload, f.payload_len)) if kind == "frame" else None,
+            "payload": bytes(ffi.buffer(payload, f.payload_len)) if kind == "frame" else None,
         }
 
     def reset(self) -> None:
