@@ -1,8 +1,10 @@
-"""Semantic rules over a schema-valid IDL document: enums, messages, services, bridges, auth.
+"""Semantic rules over the schema-valid part of an IDL document (prune.py): the package, enums,
+messages, services and their HTTP rules, bridges, auth.
 
-Each rule has a stable name; every violation is reported (none stops the pass). The
-document's shape is guaranteed by the schema, so lookups here need no type checks. Every
-loop is linear in the document (sets and dicts, sorted ranges), never pairwise.
+Each rule has a stable name; every violation is reported (none stops the pass). The shape of
+what is checked is guaranteed by the schema, so lookups here need no type checks; a name that
+is declared but was left out for schema errors is never reported as unresolved. Every loop is
+linear in the document (sets and dicts, sorted ranges), never pairwise.
 """
 
 from __future__ import annotations
@@ -166,9 +168,9 @@ class SemanticChecker:
             self.unresolved(ptr("auth", "claims"), auth["claims"], "the claims of the token")
 
     def package(self) -> None:
-        package = self.doc["package"]
         if self.checked.is_dropped("package"):
             return
+        package = self.doc["package"]
         if not _VERSION_SUFFIX.fullmatch(package.rsplit(".", 1)[-1]):
             self.rep.error(
                 "/package",

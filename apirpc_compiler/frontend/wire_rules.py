@@ -1,6 +1,8 @@
-"""Semantic rules of the `wire` section: code sets, structs (field specs, `when`, variants) and streams.
+"""Semantic rules of the `wire` section: protocol identities, code sets, structs (field specs,
+constraints, `when`, variants) and streams.
 
-Runs on a schema-valid document, so every wire integer is a JSON int or a "0x..." string.
+Runs on the schema-valid part of the document (prune.py), so every wire integer is a JSON int
+or a "0x..." string.
 """
 
 from __future__ import annotations
