@@ -86,6 +86,22 @@ _BASE_USES = {"_check_size", "_json_error", "_too_deep"}
 _PY_ATTR_TYPE = {"bool": "bool", "string": "str", "bytes": "bytes", "float": "float", "double": "float"}
 
 
+# The client names `clutchcall.moqt` (and the package, lazily) re-export from clutchcall-runtime.
+NETWORK_NAMES = [
+    "AuthenticationError",
+    "Backoff",
+    "Client",
+    "ConnectError",
+    "MoqtError",
+    "ReceivedObject",
+    "RequestError",
+    "SessionClosedError",
+    "Subscription",
+    "TrackWriter",
+    "connect",
+]
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
@@ -152,6 +168,7 @@ class PythonBackend:
         put(f"{PKG}/messages.py", "messages.py.j2", **self._messages_ctx(ir))
         put(f"{PKG}/services.py", "services.py.j2", **self._services_ctx(ir))
         put(f"{PKG}/bridges.py", "bridges.py.j2", **self._bridges_ctx(ir))
+        put(f"{PKG}/moqt.py", "moqt.py.j2", names=NETWORK_NAMES)
         put(
             f"{PKG}/__init__.py",
             "__init__.py.j2",
@@ -159,6 +176,7 @@ class PythonBackend:
             version=version,
             enum_names=[self.namer.class_name(e["words"]) for e in ir["enums"]],
             message_names=[self.namer.class_name(m["words"]) for m in ir["messages"]],
+            network_names=NETWORK_NAMES,
         )
         files.extend(self._wire_files(ir))
         return files

@@ -7,7 +7,9 @@ bound to a call, and the legacy method-id RPC client. One sid is the only identi
 
 from __future__ import annotations
 
-from . import bridges, enums, messages, services
+from typing import Any
+
+from . import bridges, enums, messages, moqt, services
 from .enums import (
     CallStatus,
     Direction,
@@ -52,6 +54,30 @@ from .messages import (
 )
 from .services import METHODS_BY_ID, MethodDescriptor
 
+# The network client (connect, publish, subscribe) comes from clutchcall-runtime, imported on first use.
+_NETWORK_NAMES = frozenset(
+    {
+        "AuthenticationError",
+        "Backoff",
+        "Client",
+        "ConnectError",
+        "MoqtError",
+        "ReceivedObject",
+        "RequestError",
+        "SessionClosedError",
+        "Subscription",
+        "TrackWriter",
+        "connect",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NETWORK_NAMES:
+        return getattr(moqt, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __version__ = "1.0.0"
 PACKAGE = "clutchcall.v1"
 """The protobuf package of the DTOs."""
@@ -67,6 +93,7 @@ __all__ = [
     "bridges",
     "enums",
     "messages",
+    "moqt",
     "services",
     "CallStatus",
     "Direction",
