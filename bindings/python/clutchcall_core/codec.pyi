@@ -1,7 +1,9 @@
 """The generated C++ codecs (MoQT draft-14 framing, the RPC envelope, the DTOs) through the
 package's by-name registry. Values cross as JSON-compatible Python objects (the vectors' form:
 64-bit integers beyond 2**53 as strings, bytes as hex). Errors: ValueError starting with
-"codec: <reason>" (the IDL's wire.errors: truncated, invalid_value, unknown_type, ...)."""
+"codec: <reason>" (the IDL's wire.errors: truncated, invalid_value, unknown_type, ...).
+
+Threads: stateless (each call parses or builds its own value): safe from any number of threads."""
 
 from collections.abc import Sequence
 from typing import Any

@@ -6,6 +6,10 @@ result's size) the result is written to the start of ``out`` and ``out`` itself 
 The GIL is released while the kernel runs for inputs of 4096 samples or more (below that the
 release would cost more than the conversion). Errors: ValueError (odd byte length, wrong item
 format, non-contiguous, ``out`` too small), TypeError (not a buffer, read-only ``out``).
+
+Threads: the conversions are stateless, safe from any number of threads (a shared ``out`` buffer
+is the caller's to coordinate). force_simd_level / reset_simd_level change a process-wide setting
+atomically; calls already running finish on the old path.
 """
 
 from collections.abc import Sequence

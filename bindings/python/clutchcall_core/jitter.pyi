@@ -1,6 +1,15 @@
 """Adaptive jitter buffer for one RTP stream: insert() on each arrival, tick() once per frame
 period (frame_ms). Each tick gives a Frame of kind 'frame' (payload in sequence order), 'loss'
-(run PLC; that sequence number is consumed) or 'wait' (buffering)."""
+(run PLC; that sequence number is consumed) or 'wait' (buffering).
+
+Settings are keywords, each checked by name with its range ("capacity: 100 is not a power of two
+in 16..32768"). Memory: 24 bytes per slot at construction, and capacity x max_payload bytes of
+payload space reserved (up to 2 GiB at 32768 x 65535) but resident only as payloads are stored.
+
+Threads: a JitterBuffer is safe to share. Each call takes the object's own lock (the calls are
+short, so the GIL is kept); tick() copies the payload out under it, so a frame never changes after
+it is returned.
+"""
 
 from typing import Literal, TypedDict
 

@@ -1,5 +1,12 @@
 """Opus encode/decode (libopus) with per-session state. PCM is interleaved little-endian int16.
-Errors: ValueError naming the reason ("opus: invalid_packet", ...)."""
+Bad arguments raise TypeError (None, not an integer) or ValueError (out of range, unsupported),
+naming the argument and what it accepts: "in_rate: 44100 Hz is not one of 8000, ...",
+"channels: expected an integer in 1..2, got 3". Failures of a call: ValueError naming the reason ("opus: invalid_packet", ...).
+
+Threads: Encoder and Decoder are safe to share. Each call takes the object's own lock with the
+GIL released (other Python threads run meanwhile); concurrent calls on one object run one after
+another, each as if alone, in the order they took the lock.
+"""
 
 from typing import Final
 

@@ -1,6 +1,11 @@
 """The RTP fast path: shards (one thread per core) relaying calls over AF_XDP, io_uring or
 recvmmsg. Packets never enter Python; this module starts and stops the engine, adds and removes
-calls, and reads the counters."""
+calls, and reads the counters.
+
+Threads: an Engine is safe to share: add_call, remove_call, the stats and stop() may be called
+from any threads at once (each call holds its own reference to the engine with the GIL released;
+after stop() they raise, naming the stopped engine). Integer arguments are checked by name.
+"""
 
 from typing import TypedDict
 
@@ -84,7 +89,14 @@ class Engine:
     cpus: the CPUs shard i is pinned to (cpus[i % len(cpus)]); empty: the process's affinity
     mask (os.sched_getaffinity), in order. Each must be in that mask and listed once (else
     RuntimeError). shards=0: one per CPU in that list. xsk_rx_frames / xsk_tx_frames: AF_XDP
-    UMEM frames per RX queue (powers of two, 64..262144; 0: 8192 RX + 4096 TX, 24 MiB)."""
+    UMEM frames per RX queue (powers of two, 64..262144; 0: 8192 RX + 4096 TX, 24 MiB).
+
+    Memory, fixed by these settings and linear in shards: handoff_depth is the number of hand-off
+    frags (2 KiB each) in flight toward one shard from all the others together, a power of two in
+    16..262144, and at least 16 x (shards - 1 rounded up to a power of two); the rings take about
+    shards x handoff_depth x 2 KiB (4096: 8 MiB per shard). Anything else, or rings larger than
+    the machine's RAM, is refused at once (RuntimeError naming handoff_depth and the MiB needed).
+    max_calls (1..2**24) costs nothing up front: call slots are allocated as calls arrive."""
 
     def __init__(
         self,

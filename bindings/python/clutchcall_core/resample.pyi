@@ -1,8 +1,15 @@
 """Stateful sample-rate conversion (speexdsp): one Resampler per stream.
 
 PCM is interleaved little-endian int16. Frame-by-frame output equals whole-buffer output; the
-output lags by ``output_latency`` frames, which ``flush()`` drains. Errors: ValueError naming
-the reason ("resample: bad_rate", ...).
+output lags by ``output_latency`` frames, which ``flush()`` drains (at most
+ceil(input_latency * out_rate / in_rate) + 2 frames, for every rate pair and quality).
+Bad arguments raise TypeError (None, not an integer) or ValueError (out of range, unsupported),
+naming the argument and what it accepts: "in_rate: 44100 Hz is not one of 8000, ...",
+"channels: expected an integer in 1..2, got 3". Failures of a call: ValueError naming the reason ("resample: input_too_large").
+
+Threads: a Resampler is safe to share. Each call takes the object's own lock with the GIL
+released, so concurrent calls run one after another, each as if alone; the stream order is the
+order the calls took the lock (order them yourself if it matters).
 """
 
 from typing import Final

@@ -1,5 +1,7 @@
 """RTP (RFC 3550) header parse and build. Errors: ValueError naming the reason ("rtp: truncated",
-"rtp: bad_version", "rtp: truncated_csrc", "rtp: truncated_extension", "rtp: bad_padding", ...)."""
+"rtp: bad_version", "rtp: truncated_csrc", "rtp: truncated_extension", "rtp: bad_padding", ...).
+
+Threads: stateless (every call works on its arguments only): safe from any number of threads."""
 
 from collections.abc import Sequence
 
