@@ -77,6 +77,8 @@ class SessionLimits:
     queue_max_ms: float = 200.0  # per outbound track: the age of the oldest queued object
     setup_timeout: float = 10.0
     request_timeout: float = 10.0
+    max_parked_streams: int = 16  # data streams waiting for their track alias to become known
+    parked_timeout: float = 2.0
 
 
 @dataclass(slots=True)
@@ -365,6 +367,12 @@ class _InStream:
     subgroup: int | None = None
     last_object_id: int = -1
     ignored: bool = False
+    # A stream whose alias is not known yet (its SUBSCRIBE_OK or PUBLISH may still be in flight):
+    # objects wait here, bounded in bytes, until the alias is added or the wait times out.
+    parked_alias: int | None = None
+    backlog: list[MoqObject] | None = None
+    backlog_bytes: int = 0
+    ended: bool = False
 
 
 class SessionHandler(Protocol):
@@ -778,6 +786,7 @@ class Session:
         if alias in self._inbound_by_alias:
             raise ProtocolViolation(Code.DUPLICATE_TRACK_ALIAS, f"track alias {alias} already in use")
         self._inbound_by_alias[alias] = sink
+        self._unpark(alias, sink)
 
     def remove_inbound(self, alias: int) -> None:
         self._inbound_by_alias.pop(alias, None)
@@ -806,10 +815,12 @@ class Session:
                     if st.ignored:
                         break
             if end:
-                self._in_streams.pop(stream_id, None)
                 if not st.ignored:
                     st.parser.close()
-                    if st.sink is not None and st.subgroup is not None:
+                st.ended = True
+                if st.parked_alias is None:
+                    self._in_streams.pop(stream_id, None)
+                    if not st.ignored and st.sink is not None and st.subgroup is not None:
                         st.sink.on_subgroup_end(st.group, st.subgroup, False)
         except DecodeError as exc:
             self.fail(
@@ -822,15 +833,13 @@ class Session:
 
     def _data_item(self, stream_id: int, st: _InStream, item: Any) -> None:
         if isinstance(item, wire.SubgroupHeader):
-            sink = self._inbound_by_alias.get(item.track_alias)
-            if sink is None:
-                self.count("streams_unknown_alias")
-                self._ignore(stream_id, st)
-                return
-            st.sink, st.header, st.group = sink, item, item.group_id
+            st.header, st.group = item, item.group_id
             st.subgroup = (
                 item.subgroup_id if item.subgroup_id is not None else (None if item.type_ & _HDR_FIRST_OBJECT_ID else 0)
             )
+            st.sink = self._inbound_by_alias.get(item.track_alias)
+            if st.sink is None:
+                self._park(stream_id, st, item.track_alias)
         elif isinstance(item, wire.FetchHeader):
             sink = self._fetch_sinks.get(item.request_id)
             if sink is None:
@@ -839,12 +848,14 @@ class Session:
                 return
             st.sink = sink
         elif isinstance(item, wire.SubgroupObject):
-            assert st.header is not None and st.sink is not None
+            assert st.header is not None
             oid = item.object_id_delta if st.last_object_id < 0 else st.last_object_id + item.object_id_delta + 1
             st.last_object_id = oid
             if st.subgroup is None:
                 st.subgroup = oid
-            st.sink.on_object(
+            self._deliver(
+                stream_id,
+                st,
                 MoqObject(
                     group=st.group,
                     subgroup=st.subgroup,
@@ -854,7 +865,7 @@ class Session:
                     status=item.object_status or 0,
                     extensions=item.extension_headers,
                     stream_type=st.header.type_,
-                )
+                ),
             )
         elif isinstance(item, wire.FetchObject):
             assert st.sink is not None
@@ -872,7 +883,50 @@ class Session:
 
     def _ignore(self, stream_id: int, st: _InStream) -> None:
         st.ignored = True
+        st.backlog = None
         self.transport.stop_stream(stream_id, wire.DataStreamResetCode.CANCELLED)
+
+    def _park(self, stream_id: int, st: _InStream, alias: int) -> None:
+        if sum(1 for s in self._in_streams.values() if s.parked_alias is not None) >= self.limits.max_parked_streams:
+            self.count("streams_unknown_alias")
+            self._ignore(stream_id, st)
+            return
+        st.parked_alias, st.backlog = alias, []
+        self.loop.call_later(self.limits.parked_timeout, self._unpark_expired, stream_id, st)
+
+    def _unpark_expired(self, stream_id: int, st: _InStream) -> None:
+        if st.parked_alias is not None and self._in_streams.get(stream_id) is st:
+            self.count("streams_unknown_alias")
+            st.parked_alias = None
+            self._in_streams.pop(stream_id, None)
+            if not st.ended:
+                self._ignore(stream_id, st)
+
+    def _deliver(self, stream_id: int, st: _InStream, obj: MoqObject) -> None:
+        if st.sink is not None:
+            st.sink.on_object(obj)
+            return
+        assert st.backlog is not None
+        st.backlog_bytes += len(obj.payload) + 16
+        if st.backlog_bytes > self.limits.data_stream_buffer:
+            self.count("streams_unknown_alias")
+            st.parked_alias = None
+            self._ignore(stream_id, st)
+            return
+        st.backlog.append(obj)
+
+    def _unpark(self, alias: int, sink: InboundSink) -> None:
+        for stream_id, st in list(self._in_streams.items()):
+            if st.parked_alias != alias:
+                continue
+            st.parked_alias, st.sink = None, sink
+            backlog, st.backlog = st.backlog or [], None
+            for obj in backlog:
+                sink.on_object(obj)
+            if st.ended:
+                self._in_streams.pop(stream_id, None)
+                if st.subgroup is not None:
+                    sink.on_subgroup_end(st.group, st.subgroup, False)
 
     def on_stream_reset(self, stream_id: int, code: int) -> None:
         st = self._in_streams.pop(stream_id, None)
