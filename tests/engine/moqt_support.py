@@ -161,3 +161,43 @@ async def collect(it: Any, n: int, timeout: float = 5.0) -> list[Any]:
 
     await asyncio.wait_for(take(), timeout)
     return out
+
+
+class SessionPair:
+    """A client session and a server session over loopback QUIC, with no relay: both ends are Recorders."""
+
+    def __init__(self) -> None:
+        self.server: Session | None = None
+        self.server_rec: Recorder | None = None
+        self.client: Session | None = None
+        self.client_rec: Recorder | None = None
+
+
+async def session_pair(
+    tmp: Path, *, server_limits: SessionLimits | None = None, client_limits: SessionLimits | None = None
+) -> tuple[SessionPair, Any]:
+    """Listen on 127.0.0.1:0 with a fresh self-signed certificate and connect one client session."""
+    from clutchcall_engine.certs import make_self_signed
+    from clutchcall_runtime.moqt.transport import ServerTls, Transport, bound_port, listen_quic
+
+    cert, key = make_self_signed()
+    (tmp / "c.pem").write_bytes(cert)
+    (tmp / "k.pem").write_bytes(key)
+    pair = SessionPair()
+
+    def on_session(transport: Transport) -> None:
+        pair.server_rec = Recorder()
+        pair.server = Session(transport, pair.server_rec, limits=server_limits)
+        pair.server.start()
+
+    server = await listen_quic(
+        LOOPBACK, 0, ServerTls(str(tmp / "c.pem"), str(tmp / "k.pem")), on_session, alpn=versions.DEFAULT.alpn
+    )
+    dialed = await dial_quic(LOOPBACK, bound_port(server), TlsOptions(insecure=True), alpn=versions.DEFAULT.alpn)
+    pair.client_rec = Recorder()
+    pair.client = Session(dialed.transport, pair.client_rec, limits=client_limits)
+    pair.client.start()
+    await pair.client.ready
+    assert pair.server is not None
+    await pair.server.ready
+    return pair, server
