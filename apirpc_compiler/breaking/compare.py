@@ -64,6 +64,7 @@ class _Ctx:
         # here instead of being compared recursively (that is what makes cycles terminate).
         self._deferred: list[_Swap] | None = None
         self._local: dict[_Swap, tuple[list[Finding], list[_Swap]]] = {}
+        self._verdict: dict[_Swap, Finding | None] = {}
 
     def add(self, rule: str, tier: Tier, pointer: str, message: str) -> None:
         self.out.append(finding(rule, tier, pointer, message))
@@ -93,23 +94,45 @@ class _Ctx:
         """The most breaking difference anywhere in the structure reachable from a type swap, or
         None when the two types are identical all the way down (names and ProtoJSON names too).
 
-        Only local differences are cached: a swap's verdict is the worst over every swap it
-        reaches, which a walk of the swap graph gives (cycles included) and a cache of verdicts
-        computed mid-cycle would not.
+        Swaps that reach each other (recursive types) share one verdict, so the verdicts are
+        computed per strongly connected component of the swap graph (Tarjan, iterative): each
+        swap is compared once however many fields use it, and a verdict is only cached once its
+        whole cycle has been seen, never from the middle of it.
         """
-        worst: Finding | None = None
-        seen = {swap}
-        todo = [swap]
-        while todo:
-            found, nested = self._swap_local(todo.pop())
-            for f in found:
-                if worst is None or f.tier > worst.tier:
-                    worst = f
-            for n in nested:
-                if n not in seen:
-                    seen.add(n)
-                    todo.append(n)
-        return worst
+        index: dict[_Swap, int] = {}
+        low: dict[_Swap, int] = {}
+        stack: list[_Swap] = []
+        worst: dict[_Swap, Finding | None] = {}  # over the swap's own differences and what it reaches
+        work: list[tuple[_Swap, int]] = [] if swap in self._verdict else [(swap, 0)]
+        while work:
+            v, i = work.pop()
+            found, nested = self._swap_local(v)
+            if i == 0:
+                index[v] = low[v] = len(index)
+                stack.append(v)
+                worst[v] = _worse(*found)
+            if i < len(nested):
+                work.append((v, i + 1))
+                w = nested[i]
+                if w in self._verdict:  # a finished component
+                    worst[v] = _worse(worst[v], self._verdict[w])
+                elif w not in index:
+                    work.append((w, 0))
+                else:  # on the stack: v and w are in one cycle
+                    low[v] = min(low[v], index[w])
+                continue
+            if low[v] == index[v]:  # v roots a component: everything in it is on the stack above v
+                component = [stack.pop()]
+                while component[-1] != v:
+                    component.append(stack.pop())
+                verdict = _worse(*(worst[x] for x in component))
+                for x in component:
+                    self._verdict[x] = verdict
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+                worst[parent] = _worse(worst[parent], self._verdict[v] if v in self._verdict else worst[v])
+        return self._verdict[swap]
 
     def swap_change(self, kind: Literal["message", "enum"], old_name: str, new_name: str) -> tuple[Tier, str]:
         """The tier of replacing OLD's type `old_name` by NEW's `new_name`, with why."""
@@ -144,6 +167,15 @@ class _Ctx:
         if ok == nk and ok != "scalar":
             return self.swap_change("message" if ok == "message" else "enum", on, nn)
         return Tier.WIRE, "incompatible binary encoding"
+
+
+def _worse(*findings: Finding | None) -> Finding | None:
+    """The most breaking of `findings` (the first of equals), None if there is none."""
+    worst: Finding | None = None
+    for f in findings:
+        if f is not None and (worst is None or f.tier > worst.tier):
+            worst = f
+    return worst
 
 
 _VARINT = frozenset({"bool", "int32", "int64", "uint32", "uint64"})
