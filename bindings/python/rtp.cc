@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "bindings.h"
 #include "buffers.h"
 #include "rtp/rtp.h"
@@ -52,22 +53,31 @@ Packet parse(pyb::handle data) {
   return out;
 }
 
-pyb::bytes build(pyb::handle payload, int payload_type, int sequence, uint32_t timestamp, uint32_t ssrc,
-                 bool marker, const std::vector<uint32_t> &csrc, std::optional<int> extension_profile,
-                 pyb::handle extension, int padding_len) {
+pyb::bytes build(pyb::handle payload, pyb::handle payload_type_arg, pyb::handle sequence_arg, pyb::handle timestamp_arg,
+                 pyb::handle ssrc_arg, bool marker, pyb::handle csrc_arg, pyb::handle extension_profile_arg,
+                 pyb::handle extension, pyb::handle padding_len_arg) {
+  const auto payload_type = int_as<uint8_t>(payload_type_arg, "payload_type", 0, 127);
+  const auto sequence = int_as<uint16_t>(sequence_arg, "sequence", 0, 0xFFFF);
+  const auto timestamp = int_as<uint32_t>(timestamp_arg, "timestamp", 0, 0xFFFFFFFFll);
+  const auto ssrc = int_as<uint32_t>(ssrc_arg, "ssrc", 0, 0xFFFFFFFFll);
+  const auto padding_len = int_as<uint8_t>(padding_len_arg, "padding_len", 0, 255);
+  const auto extension_profile = opt_int_arg(extension_profile_arg, "extension_profile", 0, 0xFFFF);
+  if (!pyb::isinstance<pyb::sequence>(csrc_arg) || pyb::isinstance<pyb::str>(csrc_arg)) {
+    throw pyb::type_error("csrc: expected a list of 32-bit SSRCs, got " + std::string(pyb::repr(csrc_arg)));
+  }
+  const auto csrc_list = pyb::reinterpret_borrow<pyb::sequence>(csrc_arg);
+  if (csrc_list.size() > CC_RTP_MAX_CSRC) throw pyb::value_error("csrc: at most 15 CSRCs");
+  std::vector<uint32_t> csrc;
+  for (size_t i = 0; i < csrc_list.size(); ++i) {
+    csrc.push_back(int_as<uint32_t>(csrc_list[i], "csrc[" + std::to_string(i) + "]", 0, 0xFFFFFFFFll));
+  }
   BytesIn body = bytes_in(payload, "payload");
   BytesIn ext = bytes_in(extension, "extension");
-  if (payload_type < 0 || payload_type > 127) throw pyb::value_error("rtp: payload_type must be 0..127");
-  if (sequence < 0 || sequence > 0xFFFF) throw pyb::value_error("rtp: sequence must be 0..65535");
-  if (csrc.size() > CC_RTP_MAX_CSRC) throw pyb::value_error("rtp: at most 15 CSRCs");
-  if (padding_len < 0 || padding_len > 255) throw pyb::value_error("rtp: padding_len must be 0..255");
-  if (extension_profile && (*extension_profile < 0 || *extension_profile > 0xFFFF))
-    throw pyb::value_error("rtp: extension_profile must be 0..65535");
   if (!extension_profile && ext.size != 0) throw pyb::value_error("rtp: extension bytes need extension_profile");
   cc_rtp_header h{};
   h.marker = marker ? 1 : 0;
-  h.payload_type = static_cast<uint8_t>(payload_type);
-  h.sequence = static_cast<uint16_t>(sequence);
+  h.payload_type = payload_type;
+  h.sequence = sequence;
   h.timestamp = timestamp;
   h.ssrc = ssrc;
   h.csrc_count = static_cast<uint8_t>(csrc.size());
@@ -76,7 +86,7 @@ pyb::bytes build(pyb::handle payload, int payload_type, int sequence, uint32_t t
   h.ext_profile = static_cast<uint16_t>(extension_profile.value_or(0));
   h.ext_data = static_cast<const uint8_t *>(ext.view.data());
   h.ext_len = ext.size;
-  h.padding_len = static_cast<uint8_t>(padding_len);
+  h.padding_len = padding_len;
   const size_t size = cc_rtp_packet_size(&h, body.size);
   if (size == 0) fail(CC_RTP_ERR_INVALID_ARGUMENT);
   char *dst = nullptr;
@@ -107,7 +117,7 @@ void register_rtp(pyb::module_ &root) {
   m.def("parse", &parse, pyb::arg("data"), "Parse one RTP packet; ValueError naming the reason if malformed.");
   m.def("build", &build, pyb::arg("payload"), pyb::kw_only(), pyb::arg("payload_type"), pyb::arg("sequence"),
         pyb::arg("timestamp"), pyb::arg("ssrc"), pyb::arg("marker") = false,
-        pyb::arg("csrc") = std::vector<uint32_t>{}, pyb::arg("extension_profile") = pyb::none(),
+        pyb::arg("csrc") = pyb::list(), pyb::arg("extension_profile") = pyb::none(),
         pyb::arg("extension") = pyb::bytes(), pyb::arg("padding_len") = 0,
         "Build one RTP packet (header + payload + padding).");
 }

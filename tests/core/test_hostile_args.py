@@ -109,6 +109,14 @@ def test_method_integers(core: ModuleType) -> None:
             if arg == "arrival_us" and value in (-1, 2**32):
                 continue  # any int64 is an arrival time
             expect_named(jb.insert, arg, value, **{**good, arg: value})
+    rtp = {"payload_type": 0, "sequence": 1, "timestamp": 160, "ssrc": 7, "padding_len": 0}
+    for arg in rtp:
+        for value in BAD:
+            expect_named(core.rtp.build, arg, value, b"x", **{**rtp, arg: value})
+    for value in [-1, 2**32, "7", None]:
+        expect_named(core.rtp.build, "csrc[1]", value, b"x", **rtp, csrc=[1, value])
+    for value in [-1, 2**16, "7"]:
+        expect_named(core.rtp.build, "extension_profile", value, b"x", **rtp, extension_profile=value)
     dec = core.opus.Decoder(48000)
     for value in BAD:
         expect_named(dec.decode_lost, "frames", value, value)
