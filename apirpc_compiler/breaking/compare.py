@@ -653,6 +653,11 @@ def _compare_service(c: _Ctx, old: m.Service, new: m.Service) -> None:
 # ---- tracks, bridges, auth, decode errors ----
 
 
+def _codec_names(ir: m.IR) -> dict[int, str]:
+    """What `{codec}` in a capability template becomes on the wire: the Codec value's IDL name."""
+    return {v["number"]: v["name"] for e in ir["enums"] if e["words"] == ["codec"] for v in e["values"]}
+
+
 def _compare_media(c: _Ctx) -> None:
     new_kinds = {k["name"]: k for k in c.new["track_kinds"]}
     for ok in c.old["track_kinds"]:
@@ -677,6 +682,7 @@ def _compare_media(c: _Ctx) -> None:
                 f"track kind {ok['name']} changed priority {ok['priority']} -> {nk['priority']}",
             )
     new_bridges = {b["name"]: b for b in c.new["bridges"]}
+    old_codecs, new_codecs = _codec_names(c.old), _codec_names(c.new)
     for ob in c.old["bridges"]:
         nb = new_bridges.get(ob["name"])
         p = ptr("bridges", ob["name"])
@@ -690,6 +696,20 @@ def _compare_media(c: _Ctx) -> None:
                     Tier.WIRE,
                     p + "/" + key,
                     f"bridge {ob['name']} changed {key} {ob[key]!r} -> {nb[key]!r}",
+                )
+        if "{codec}" in ob["capability"] and ob["capability"] == nb["capability"]:
+            changed = [
+                f"{ob['capability'].replace('{codec}', name)} -> "
+                + ("gone" if number not in new_codecs else nb["capability"].replace("{codec}", new_codecs[number]))
+                for number, name in old_codecs.items()
+                if new_codecs.get(number) != name
+            ]
+            if changed:
+                c.add(
+                    "bridge-codec-tag-changed",
+                    Tier.WIRE,
+                    p + "/capability",
+                    f"bridge {ob['name']}: capability tags follow the Codec value names: {'; '.join(changed)}",
                 )
         new_tracks = {t["name"]: t for t in nb["tracks"]}
         for ot in ob["tracks"]:

@@ -173,6 +173,11 @@ _RULES: list[Rule] = [
     Rule("track-kind-changed", (W,), "A track kind lost a delivery mode or changed its priority placement."),
     Rule("bridge-removed", (W,), "A media bridge was removed."),
     Rule("bridge-template-changed", (W,), "A bridge's namespace or capability template (track names) changed."),
+    Rule(
+        "bridge-codec-tag-changed",
+        (W,),
+        "A Codec value named in a bridge's capability tags ({codec}) was renamed or removed: the tag changes.",
+    ),
     Rule("bridge-track-removed", (W,), "A bridge track was removed."),
     Rule("bridge-track-changed", (W,), "A bridge track changed kind."),
     Rule("bridge-role-removed", (S,), "A bridge role (a generated attach helper) was removed."),

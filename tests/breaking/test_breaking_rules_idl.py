@@ -749,6 +749,35 @@ CASES = [
         },
     ),
     Case(
+        "bridge-codec-tag-renamed",
+        lambda d: rename_key(d["enums"]["Codec"]["values"], "g711_alaw", "alaw"),
+        {
+            ("enum-value-name-changed", J, "/enums/Codec/values/alaw"),
+            ("bridge-codec-tag-changed", W, "/bridges/voice.bridge/capability"),
+        },
+    ),
+    Case(
+        "bridge-codec-tag-removed",
+        _seq(
+            _del(["enums", "Codec", "values", "g711_alaw"]),
+            _set(["enums", "Codec", "reserved"], {"numbers": [4], "names": ["g711_alaw"]}),
+        ),
+        {
+            ("enum-value-removed", S, "/enums/Codec/values/g711_alaw"),
+            ("bridge-codec-tag-changed", W, "/bridges/voice.bridge/capability"),
+        },
+    ),
+    Case(
+        # without {codec} in the template, a Codec value's name is not on the wire
+        "bridge-codec-tag-not-used",
+        _seq(
+            _set(["bridges", "voice.bridge", "capability"], "voice/audio"),
+            lambda d: rename_key(d["enums"]["Codec"]["values"], "g711_alaw", "alaw"),
+        ),
+        {("enum-value-name-changed", J, "/enums/Codec/values/alaw")},
+        old=_set(["bridges", "voice.bridge", "capability"], "voice/audio"),
+    ),
+    Case(
         "bridge-track-changed",
         _set(["bridges", "voice.bridge", "tracks", "uplink", "kind"], "frame"),
         {("bridge-track-changed", W, "/bridges/voice.bridge/tracks/uplink/kind")},
