@@ -454,6 +454,34 @@ class Relay:
         self.metrics.auth_refused(f"{what}_not_granted")
         log.warning("request refused session=%d request=%s namespace=%s", peer.session.id, what, ns_text(ns))
 
+    def _subscribe_update(self, peer: PeerState, msg: wire.SubscribeUpdate) -> None:
+        """Narrow a live subscription: the start may only move forward and the end only come closer."""
+        target = msg.subscription_request_id
+        track = peer.subscriptions.get(target)
+        sub = track.subscribers.get((peer.session.id, target)) if track is not None else None
+        if sub is None:
+            if target in peer.held:
+                return  # nothing is flowing yet; the held SUBSCRIBE keeps its own window
+            raise ProtocolViolation(
+                Code.PROTOCOL_VIOLATION,
+                f"SUBSCRIBE_UPDATE of unknown subscription {target}",
+                message_type="subscribe_update",
+                request_id=msg.request_id,
+            )
+        start = (msg.start_location.group, msg.start_location.object_)
+        end_group = msg.end_group - 1 if msg.end_group else None  # in an update: end + 1, 0 = open
+        widened_end = sub.end_group is not None and (end_group is None or end_group > sub.end_group)
+        if start < sub.start or widened_end or (end_group is not None and end_group < start[0]):
+            raise ProtocolViolation(
+                Code.PROTOCOL_VIOLATION,
+                f"SUBSCRIBE_UPDATE widens subscription {target}",
+                message_type="subscribe_update",
+                request_id=msg.request_id,
+            )
+        sub.start, sub.end_group = start, end_group
+        sub.out.subscriber_priority = msg.subscriber_priority
+        sub.out.forward = bool(msg.forward)
+
     def _unsubscribe(self, peer: PeerState, msg: wire.Unsubscribe) -> None:
         track = peer.subscriptions.pop(msg.request_id, None)
         if track is not None:
@@ -798,6 +826,7 @@ class Relay:
     _handlers: dict[int, Any] = {
         T.PUBLISH: _publish,
         T.SUBSCRIBE: _subscribe,
+        T.SUBSCRIBE_UPDATE: _subscribe_update,
         T.UNSUBSCRIBE: _unsubscribe,
         T.PUBLISH_NAMESPACE: _publish_namespace,
         T.PUBLISH_NAMESPACE_DONE: _publish_namespace_done,

@@ -81,7 +81,15 @@ class EngineServer:
     def sessions(self) -> list[Session]:
         return list(self.relay.peers)
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 0.0) -> None:
+        """GOAWAY to every session, up to `grace_s` for them to leave, then close what is left."""
+        sessions = self.sessions()
+        for session in sessions:
+            session.goaway()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        while grace_s > 0 and self.relay.peers and loop.time() < deadline:
+            await asyncio.sleep(0.05)
         for session in self.sessions():
             session.close(0, "engine stopping")
         await asyncio.sleep(0)
@@ -101,7 +109,11 @@ class EngineServer:
 
 async def run_engine(config: EngineConfig, *, ready: asyncio.Event | None = None) -> None:
     """Serve until cancelled; `ready` is set once both listeners are bound."""
-    async with EngineServer(config):
+    server = EngineServer(config)
+    await server.start()
+    try:
         if ready is not None:
             ready.set()
         await asyncio.Event().wait()
+    finally:
+        await asyncio.shield(server.stop(config.limits.goaway_grace_s))

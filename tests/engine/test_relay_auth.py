@@ -4,11 +4,13 @@ session closed when its token expires."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from clutchcall.wire import moqt_d14 as wire
 from clutchcall_engine.auth import mint_token
+from clutchcall_engine.config import EngineConfig
 from clutchcall_engine.server import EngineServer
 from clutchcall_runtime.moqt.errors import AuthenticationError, NotAuthorizedError
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,7 +19,7 @@ from moqt_support import client, engine_config, moqt_url, raw_session, run, toke
 Code = wire.SessionTerminationCode
 
 
-def forged(config: object) -> str:
+def forged(config: EngineConfig | None = None) -> str:
     return mint_token(
         ec.generate_private_key(ec.SECP256R1()),
         tenant="t1",
@@ -28,11 +30,23 @@ def forged(config: object) -> str:
     )
 
 
-CASES = {
-    "missing": (lambda c: None, Code.UNAUTHORIZED, "missing"),
+def missing(config: EngineConfig) -> str | None:
+    return None
+
+
+def wrong_audience(config: EngineConfig) -> str | None:
+    return token(config, audience="someone-else")
+
+
+def garbage(config: EngineConfig) -> str | None:
+    return "not-a-jwt"
+
+
+CASES: dict[str, tuple[Callable[[EngineConfig], str | None], int, str]] = {
+    "missing": (missing, Code.UNAUTHORIZED, "missing"),
     "forged": (forged, Code.UNAUTHORIZED, "forged"),
-    "wrong_audience": (lambda c: token(c, audience="someone-else"), Code.UNAUTHORIZED, "wrong_audience"),
-    "garbage": (lambda c: "not-a-jwt", Code.MALFORMED_AUTH_TOKEN, "malformed"),
+    "wrong_audience": (wrong_audience, Code.UNAUTHORIZED, "wrong_audience"),
+    "garbage": (garbage, Code.MALFORMED_AUTH_TOKEN, "malformed"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clutchcall.wire import moqt_d14 as wire
@@ -119,7 +120,8 @@ def test_slow_subscriber_drops_oldest_groups_while_fast_one_gets_all(tmp_path: P
             track = srv.relay.tracks[(NSB, b"uplink")]
             await until(lambda: len(track.subscribers) == 2, what="both subscribers attached")
             assert slow._dialed is not None
-            slow._dialed._udp.pause_reading()  # the slow subscriber stops reading (and ACKing)
+            udp: Any = slow._dialed._udp
+            udp.pause_reading()  # the slow subscriber stops reading (and ACKing)
             sent = []
             for i in range(150):  # 3 s of 20 ms audio
                 sent.append(writer.write(i.to_bytes(2, "big") * 80))

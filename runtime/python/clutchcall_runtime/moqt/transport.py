@@ -334,6 +334,7 @@ class _H3Protocol(QuicConnectionProtocol):
                 self.moqt._terminated(event)
             if not self.connect_response.done():
                 self.connect_response.set_exception(ConnectError(f"connection closed: {event.reason_phrase}"))
+                self.connect_response.exception()  # a server's never-awaited future must not log
             return
         if isinstance(event, StreamReset) and self.moqt is not None:
             moqt = self.moqt
