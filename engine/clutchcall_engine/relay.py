@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,10 +194,18 @@ class Relay:
             send_budget=lim.session_buffer_bytes,
             queue_max_bytes=lim.subscriber_queue_bytes,
             queue_max_ms=float(lim.subscriber_queue_ms),
+            keepalive=lim.idle_timeout_s / 3,
         )
         self.peers: dict[Session, PeerState] = {}
         self.tracks: dict[TrackKey, RelayTrack] = {}
         self.announced: dict[tuple[bytes, ...], PeerState] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a relay-initiated request; the loop keeps only weak references to tasks, so we hold them."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # ---- sessions ----
 
@@ -356,7 +364,7 @@ class Relay:
             return
         upstream = self._announcer(ns)
         if track is None and upstream is not None and upstream is not peer:
-            peer.session.loop.create_task(self._subscribe_upstream(upstream, peer, msg, capability))
+            self._spawn(self._subscribe_upstream(upstream, peer, msg, capability))
             return
         self._hold(peer, msg, capability)
 
@@ -551,7 +559,7 @@ class Relay:
                     del other.held[rid]
                     if held.timer is not None:
                         held.timer.cancel()
-                    other.session.loop.create_task(self._subscribe_upstream(peer, other, held.msg, held.capability))
+                    self._spawn(self._subscribe_upstream(peer, other, held.msg, held.capability))
 
     def _publish_namespace_done(self, peer: PeerState, msg: wire.PublishNamespaceDone) -> None:
         ns = tuple(msg.track_namespace.fields)
@@ -565,7 +573,7 @@ class Relay:
                 request_id=rid, track_namespace=wire.TrackNamespace(fields=list(ns)), parameters=[]
             )
 
-        peer.session.loop.create_task(self._quiet_request(peer, build))
+        self._spawn(self._quiet_request(peer, build))
 
     async def _quiet_request(self, peer: PeerState, build: Any) -> Any:
         try:
@@ -665,7 +673,7 @@ class Relay:
             return
         if any(t is track for t in peer.subscriptions.values()):
             return
-        peer.session.loop.create_task(self._offer_task(peer, track))
+        self._spawn(self._offer_task(peer, track))
 
     async def _offer_task(self, peer: PeerState, track: RelayTrack) -> None:
         alias = peer.next_alias()

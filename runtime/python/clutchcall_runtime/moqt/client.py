@@ -130,7 +130,11 @@ class TrackWriter:
         self.group = int(time.time() * 1000)
         self.next_object = 0
         self.dropped = 0  # objects written while no session was up
-        self._out: OutboundTrack | None = None
+        self.largest: tuple[int, int] | None = None
+        # One queue per subscription the relay holds on this track: one after PUBLISH, or one per
+        # SUBSCRIBE when the relay only takes PUBLISH_NAMESPACE (moq-relay, for one).
+        self._outs: list[OutboundTrack] = []
+        self.via_namespace = False
         self._closed = False
 
     async def _attach(self, session: Session) -> None:
@@ -148,17 +152,47 @@ class TrackWriter:
                 parameters=capability_params(self.capability),
             )
 
-        ok = await session.request(build)
+        self._outs = [o for o in self._outs if not o.closed]
+        try:
+            ok = await session.request(build)
+        except RequestError as exc:
+            if exc.code != wire.PublishErrorCode.NOT_SUPPORTED:
+                raise
+            self.via_namespace = True
+            await self.client._announce(session, self.namespace)
+            return
+        self._add_out(session, ok.request_id, alias, ok.subscriber_priority, ok.group_order, bool(ok.forward))
+
+    def _add_out(
+        self, session: Session, request_id: int, alias: int, priority: int, group_order: int, forward: bool
+    ) -> None:
         out = OutboundTrack(
             session,
-            ok.request_id,
+            request_id,
             alias,
-            subscriber_priority=ok.subscriber_priority,
-            group_order=ok.group_order or wire.GroupOrder.ASCENDING,
-            forward=bool(ok.forward),
+            subscriber_priority=priority,
+            group_order=group_order or wire.GroupOrder.ASCENDING,
+            forward=forward,
         )
         session.add_outbound(out)
-        self._out = out
+        self._outs.append(out)
+
+    def _take_subscribe(self, session: Session, msg: wire.Subscribe) -> None:
+        """The relay subscribes to this track (after our PUBLISH_NAMESPACE): answer and start a queue."""
+        alias = self.client._next_alias()
+        self._add_out(session, msg.request_id, alias, msg.subscriber_priority, msg.group_order, bool(msg.forward))
+        largest = self.largest
+        session.send(
+            wire.SubscribeOk(
+                request_id=msg.request_id,
+                track_alias=alias,
+                expires=0,
+                group_order=wire.GroupOrder.ASCENDING,
+                content_exists=int(largest is not None),
+                largest_location=wire.Location(group=largest[0], object_=largest[1]) if largest else None,
+                parameters=capability_params(self.capability),
+            )
+        )
 
     def new_group(self) -> None:
         """Start a new group with the next write."""
@@ -173,22 +207,22 @@ class TrackWriter:
         if self.next_object >= self.objects_per_group:
             self.new_group()
         location = (self.group, self.next_object)
-        out = self._out
-        if out is None or out.closed:
+        outs = [o for o in self._outs if not o.closed]
+        if not outs and not self.via_namespace:
             self.dropped += 1
-        else:
-            out.push(
-                OutObject(
-                    group=self.group,
-                    subgroup=0,
-                    object_id=self.next_object,
-                    publisher_priority=self.priority,
-                    stream_type=DEFAULT_STREAM_TYPE,
-                    payload=bytes(payload),
-                    prev_object_id=self.next_object - 1 if self.next_object else None,
-                    datagram=self.datagrams,
-                )
-            )
+        obj = OutObject(
+            group=self.group,
+            subgroup=0,
+            object_id=self.next_object,
+            publisher_priority=self.priority,
+            stream_type=DEFAULT_STREAM_TYPE,
+            payload=bytes(payload),
+            prev_object_id=self.next_object - 1 if self.next_object else None,
+            datagram=self.datagrams,
+        )
+        for out in outs:
+            out.push(obj)
+        self.largest = location
         self.next_object += 1
         if end_of_group:
             self.new_group()
@@ -200,8 +234,9 @@ class TrackWriter:
             return
         self._closed = True
         self.client._writers.discard(self)
-        out = self._out
-        if out is not None and not out.closed:
+        for out in self._outs:
+            if out.closed:
+                continue
             out.session.send(
                 wire.PublishDone(
                     request_id=out.request_id,
@@ -326,6 +361,7 @@ class Client:
         self.backoff = backoff or Backoff()
         self.session: Session | None = None
         self.reconnects = 0
+        self._announced: dict[Session, set[tuple[bytes, ...]]] = {}
         self.error: MoqtError | None = None
         self._dialed: Dialed | None = None
         self._writers: set[TrackWriter] = set()
@@ -343,8 +379,38 @@ class Client:
     def on_setup(self, session: Session, token: bytes | None) -> None:
         pass
 
+    async def _announce(self, session: Session, namespace: list[bytes]) -> None:
+        done = self._announced.setdefault(session, set())
+        if tuple(namespace) in done:
+            return
+        done.add(tuple(namespace))
+
+        def build(rid: int) -> wire.PublishNamespace:
+            return wire.PublishNamespace(
+                request_id=rid, track_namespace=wire.TrackNamespace(fields=namespace), parameters=[]
+            )
+
+        try:
+            await session.request(build)
+        except BaseException:
+            done.discard(tuple(namespace))
+            raise
+
     def on_message(self, session: Session, code: int, msg: Any) -> None:
-        if code == wire.ControlMessageType.PUBLISH:  # namespace discovery is not offered by this client
+        if code == wire.ControlMessageType.SUBSCRIBE:
+            key = (msg.track_namespace.fields, msg.track_name)
+            writer = next((w for w in self._writers if w.via_namespace and (w.namespace, w.track) == key), None)
+            if writer is None:
+                session.send(
+                    wire.SubscribeError(
+                        request_id=msg.request_id,
+                        error_code=wire.SubscribeErrorCode.TRACK_DOES_NOT_EXIST,
+                        error_reason=reason_phrase("no such track here"),
+                    )
+                )
+            else:
+                writer._take_subscribe(session, msg)
+        elif code == wire.ControlMessageType.PUBLISH:  # namespace discovery is not offered by this client
             session.send(
                 wire.PublishError(
                     request_id=msg.request_id,
@@ -357,6 +423,7 @@ class Client:
             session.close(Code.NO_ERROR, "going away")
 
     def on_closed(self, session: Session, code: int, reason: str, by_peer: bool) -> None:
+        self._announced.pop(session, None)
         if session is self.session:
             self._up.clear()
 
@@ -457,8 +524,12 @@ class Client:
     ) -> TrackWriter:
         """Announce a track (PUBLISH) and return its writer. 50 objects per group = 1 s of 20 ms frames."""
         writer = TrackWriter(self, _fields(namespace), _name(track), capability, objects_per_group, priority, datagrams)
-        await writer._attach(await self._session())
-        self._writers.add(writer)
+        self._writers.add(writer)  # before PUBLISH: a relay may SUBSCRIBE as soon as it has the namespace
+        try:
+            await writer._attach(await self._session())
+        except BaseException:
+            self._writers.discard(writer)
+            raise
         return writer
 
     async def subscribe(

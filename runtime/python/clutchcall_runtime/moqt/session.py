@@ -79,6 +79,7 @@ class SessionLimits:
     request_timeout: float = 10.0
     max_parked_streams: int = 16  # data streams waiting for their track alias to become known
     parked_timeout: float = 2.0
+    keepalive: float = 10.0  # PING interval; keep it under a third of either side's QUIC idle timeout
 
 
 @dataclass(slots=True)
@@ -473,6 +474,7 @@ class Session:
         self._pump_scheduled = False
         self.counters: dict[str, int] = {}
         self._setup_timer: asyncio.TimerHandle | None = None
+        self._keepalive_timer: asyncio.TimerHandle | None = None
         # The role's count of the peer's live requests (held ones too); the session's own by default.
         self.live_requests: Callable[[], int] = lambda: len(self.outbound) + len(self._inbound_by_alias)
         transport.attach(self)
@@ -489,6 +491,12 @@ class Session:
                 params.append(token_param(self._token))
             self.send(wire.ClientSetup(supported_versions=[self.draft.version], parameters=params))
         self._setup_timer = self.loop.call_later(self.limits.setup_timeout, self._setup_timed_out)
+        self._keepalive_timer = self.loop.call_later(self.limits.keepalive, self._keepalive)
+
+    def _keepalive(self) -> None:
+        if not self.closed.done():
+            self.transport.ping()
+            self._keepalive_timer = self.loop.call_later(self.limits.keepalive, self._keepalive)
 
     def _setup_timed_out(self) -> None:
         if not self.setup_done:
@@ -530,8 +538,9 @@ class Session:
             return
         err = SessionClosedError(code, reason, by_peer=by_peer)
         self.closed.set_result(err)
-        if self._setup_timer is not None:
-            self._setup_timer.cancel()
+        for timer in (self._setup_timer, self._keepalive_timer):
+            if timer is not None:
+                timer.cancel()
         if not self.ready.done():
             if by_peer and code in (Code.UNAUTHORIZED, Code.MALFORMED_AUTH_TOKEN, Code.EXPIRED_AUTH_TOKEN):
                 self.ready.set_exception(AuthenticationError(code, reason))

@@ -131,6 +131,12 @@ class Transport(ABC):
         if not self.closed:
             self.protocol.transmit()
 
+    def ping(self) -> None:
+        """A QUIC PING: keeps an idle but wanted session (a subscriber waiting for its publisher) alive."""
+        if not self.closed:
+            self.quic.send_ping(0)
+            self.protocol.transmit()
+
     @property
     def peer_certificate_sha256(self) -> bytes | None:
         cert = self.quic.tls._peer_certificate
@@ -327,6 +333,7 @@ class _H3Protocol(QuicConnectionProtocol):
         self._on_session = on_session
         self._http_handler = http_handler
         self.connect_response: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def quic_event_received(self, event: QuicEvent) -> None:
         if isinstance(event, ConnectionTerminated):
@@ -367,7 +374,9 @@ class _H3Protocol(QuicConnectionProtocol):
             return
         if method == "GET" and self._http_handler is not None:
             handler = self._http_handler
-            asyncio.get_running_loop().create_task(self._serve_get(handler, stream_id, path))
+            task = asyncio.get_running_loop().create_task(self._serve_get(handler, stream_id, path))
+            self._tasks.add(task)  # the loop holds tasks weakly
+            task.add_done_callback(self._tasks.discard)
             return
         self._respond(stream_id, 405 if method != "GET" else 404, "text/plain", b"not found\n")
 
