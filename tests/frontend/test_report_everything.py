@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from apirpc_compiler.backends.base import all_backends
 from apirpc_compiler.diagnostics import IdlError
+from apirpc_compiler.frontend.schema import load_schema
 from apirpc_compiler.pipeline import compile_idl
 
 Doc = dict[str, Any]
@@ -108,8 +109,32 @@ def _paths(node: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | in
     return out
 
 
+def _schema_keys(node: Any) -> set[str]:
+    """Every property name the schema declares: the IDL's keywords, as opposed to its names."""
+    out: set[str] = set()
+    if isinstance(node, dict):
+        out |= set(node.get("properties", {}))
+        for v in node.values():
+            out |= _schema_keys(v)
+    elif isinstance(node, list):
+        for v in node:
+            out |= _schema_keys(v)
+    return out
+
+
+_KEYWORDS = _schema_keys(load_schema())
+
+
+def _shape(path: tuple[str | int, ...]) -> tuple[str, ...]:
+    """A path with its names and indexes blanked: paths of one shape hold values of one schema."""
+    return tuple("#" if isinstance(t, int) else t if t in _KEYWORDS else "*" for t in path)
+
+
 _REAL = real_doc()
 _PATHS = _paths(_REAL)
+_SAME_SHAPE: dict[tuple[str, ...], list[tuple[str | int, ...]]] = {}
+for _p in _PATHS:
+    _SAME_SHAPE.setdefault(_shape(_p), []).append(_p)
 _NAMES = sorted({str(p[-1]) for p in _PATHS if isinstance(p[-1], str)})
 _NUMBERS = [0, 1, 2, 6, 17, 256, 19000, 2**29, 2**31, 2**32, 2**62, 2**64, -1, 1.5]
 
@@ -120,7 +145,7 @@ json_values = st.recursive(
 )
 mutations = st.lists(
     st.tuples(
-        st.sampled_from(["set", "delete", "rename", "copy"]),
+        st.sampled_from(["set", "delete", "rename", "copy", "like", "like"]),
         st.integers(0, len(_PATHS) - 1),
         st.integers(0, len(_PATHS) - 1),
         json_values,
@@ -155,8 +180,10 @@ def _mutate(doc: Doc, op: str, i: int, j: int, value: Any) -> None:
         parent[key] = value
     elif op == "delete":
         del parent[key]
-    elif op == "copy":
-        source = _resolve(doc, _PATHS[j])
+    elif op in ("copy", "like"):
+        # "like" copies a value of the same shape: mostly schema-valid, semantically anything.
+        same = _SAME_SHAPE[_shape(_PATHS[i])]
+        source = _resolve(doc, same[j % len(same)] if op == "like" else _PATHS[j])
         if source is not None:
             parent[key] = copy.deepcopy(source[0][source[1]])
     elif isinstance(parent, dict):  # rename, keeping the member's place
