@@ -93,13 +93,10 @@ def test_setup_and_a_refused_subscribe_leave_the_session_up(moq_relay: str) -> N
     assert len(run(main(), timeout=30)) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RequestError,
-    reason="moq-relay 0.17.10 refuses draft-14 PUBLISH ('PUBLISH is not supported'; it takes PUBLISH_NAMESPACE and "
-    "then SUBSCRIBEs the publisher) and our client publishes with PUBLISH only",
-)
 def test_our_client_publishes_and_subscribes_through_moq_relay(moq_relay: str) -> None:
+    """moq-relay refuses draft-14 PUBLISH (NOT_SUPPORTED); our writer then announces the namespace
+    (PUBLISH_NAMESPACE) and serves moq-relay's SUBSCRIBE; our subscriber gets the objects in order."""
+
     async def main() -> list[bytes]:
         pub = await connected(moq_relay)
         sub = await connected(moq_relay)
