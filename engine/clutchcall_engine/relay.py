@@ -129,9 +129,14 @@ class RelayTrack:
         if self.largest is None or (obj.group, obj.object_id) > self.largest:
             self.largest = (obj.group, obj.object_id)
         self.metrics.object_in(len(obj.payload))
+        finished = []
         for sub in self.subscribers.values():
             if sub.accepts(obj.group, obj.object_id):
                 sub.out.push(out)
+            elif sub.end_group is not None and obj.group > sub.end_group:
+                finished.append(sub)
+        for sub in finished:  # an AbsoluteRange subscription past its end group
+            self.relay.end_subscription(sub, self, wire.PublishDoneStatusCode.SUBSCRIPTION_ENDED, "range complete")
 
     def _cache(self, out: OutObject) -> None:
         limit = self.relay.config.limits.track_cache_bytes
@@ -505,18 +510,23 @@ class Relay:
         if track.orphan_timer is not None:
             track.orphan_timer.cancel()
         code = status if status >= 0 else wire.PublishDoneStatusCode.GOING_AWAY
-        for sub in track.subscribers.values():
-            sub.peer.subscriptions.pop(sub.request_id, None)
-            sub.peer.session.remove_outbound(sub.request_id)
-            sub.peer.session.send(
-                wire.PublishDone(
-                    request_id=sub.request_id,
-                    status_code=code,
-                    stream_count=sub.out.stream_count,
-                    error_reason=reason_phrase(reason),
-                )
+        for sub in list(track.subscribers.values()):
+            self.end_subscription(sub, track, code, reason)
+
+    def end_subscription(self, sub: Subscriber, track: RelayTrack, code: int, reason: str) -> None:
+        """PUBLISH_DONE to one subscriber, after its queue's last objects."""
+        track.subscribers.pop((sub.peer.session.id, sub.request_id), None)
+        sub.peer.subscriptions.pop(sub.request_id, None)
+        stream_count = sub.out.final_stream_count
+        sub.out.finish()
+        sub.peer.session.send(
+            wire.PublishDone(
+                request_id=sub.request_id,
+                status_code=code,
+                stream_count=stream_count,
+                error_reason=reason_phrase(reason),
             )
-        track.subscribers.clear()
+        )
 
     def orphan(self, track: RelayTrack) -> None:
         """The publisher's session went away: keep subscribers for a reconnect, up to the hold timeout."""

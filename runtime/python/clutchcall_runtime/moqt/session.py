@@ -204,11 +204,12 @@ class OutboundTrack:
         self.bytes_sent = 0
         self.largest: tuple[int, int] | None = None
         self.closed = False
+        self.finishing = False  # no more objects: close once the queue has drained
 
     # -- producer side --
 
     def push(self, item: _Item) -> None:
-        if self.closed or not self.forward:
+        if self.closed or self.finishing or not self.forward:
             return
         if item.group <= self.dropped_through:
             self._count_drop(item)
@@ -283,6 +284,8 @@ class OutboundTrack:
             del self.groups[group]
         self.queued_bytes -= item.size
         self._queue_delta(-1)
+        if self.finishing and not self.groups:
+            self.session.loop.call_soon(self.close)  # after this last item is written
         transport = self.session.transport
         key = (item.group, item.subgroup)
         if isinstance(item, EndOfSubgroup):
@@ -336,10 +339,29 @@ class OutboundTrack:
             publisher_priority=item.publisher_priority,
         ).encode()
 
+    @property
+    def final_stream_count(self) -> int:
+        """Streams opened so far plus those the queued objects will open (PUBLISH_DONE's Stream Count)."""
+        pending = {
+            (i.group, i.subgroup)
+            for q in self.groups.values()
+            for _, i in q
+            if isinstance(i, OutObject) and not i.datagram and (i.group, i.subgroup) not in self.streams
+        }
+        return self.stream_count + len(pending)
+
+    def finish(self) -> None:
+        """Send what is queued, then FIN every stream and leave the session."""
+        self.finishing = True
+        if not self.groups:
+            self.close()
+
     def close(self, *, finish_streams: bool = True) -> None:
         if self.closed:
             return
         self.closed = True
+        if self.session.outbound.get(self.request_id) is self:
+            del self.session.outbound[self.request_id]
         for stream in self.streams.values():
             if finish_streams:
                 self.session.transport.send_stream(stream.stream_id, b"", end=True)
@@ -551,7 +573,7 @@ class Session:
             if not fut.done():
                 fut.set_exception(err)
         self._pending.clear()
-        for track in self.outbound.values():
+        for track in list(self.outbound.values()):
             track.close(finish_streams=False)
         for sink in [*self._inbound_by_alias.values(), *self._fetch_sinks.values()]:
             sink.on_done(-1, f"session closed: {reason}")
