@@ -405,7 +405,7 @@ class Relay:
                         held.timer.cancel()
                     self._attach(peer, msg, track)
 
-    def _attach(self, peer: PeerState, msg: wire.Subscribe, track: RelayTrack) -> None:
+    def _attach(self, peer: PeerState, msg: wire.Subscribe, track: RelayTrack, *, take_all: bool = False) -> None:
         alias = peer.next_alias()
         order = msg.group_order or track.group_order
         metrics = track.metrics
@@ -425,7 +425,7 @@ class Relay:
         if msg.filter_type == wire.FilterType.NEXT_GROUP_START:
             sub.start = (largest[0] + 1, 0) if largest else (0, 0)
         elif msg.filter_type == wire.FilterType.LARGEST_OBJECT:
-            sub.start = (largest[0], largest[1] + 1) if largest else (0, 0)
+            sub.start = (largest[0], largest[1] + 1) if largest and not take_all else (0, 0)
         else:
             assert msg.start_location is not None
             sub.start = (msg.start_location.group, msg.start_location.object_)
@@ -626,7 +626,6 @@ class Relay:
                 self.tracks.pop(key, None)
                 self._subscribe_error(peer, msg.request_id, SubErr.TIMEOUT, f"upstream: {exc}")
                 return
-            upstream.session.add_inbound(ok.track_alias, track)
             track.publisher = upstream
             track.publisher_alias = ok.track_alias
             track.group_order = ok.group_order
@@ -634,6 +633,14 @@ class Relay:
             if ok.content_exists and ok.largest_location is not None:
                 track.largest = (ok.largest_location.group, ok.largest_location.object_)
             upstream.published.add(key)
+            # The upstream already applied the Largest Object filter: everything it sends is new, so
+            # the first subscriber takes all of it, including objects that raced the SUBSCRIBE_OK and
+            # wait parked until the alias is added below.
+            if peer.session in self.peers:
+                self._attach(peer, msg, track, take_all=msg.filter_type == wire.FilterType.LARGEST_OBJECT)
+            upstream.session.add_inbound(ok.track_alias, track)
+            self._satisfy_held(track)
+            return
         if peer.session in self.peers:
             if track.publisher is None:
                 self._hold(peer, msg, capability)
