@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from clutchcall.wire import moqt_d14 as wire
+from clutchcall_runtime.moqt.errors import ProtocolViolation
 from clutchcall_runtime.moqt.session import EndOfSubgroup, OutboundTrack, OutObject, SessionLimits
 from moqt_support import Recorder, run, session_pair, until
 
@@ -129,6 +131,20 @@ def test_goaway_rules(tmp_path: Path) -> None:
         pair.client.send(wire.Goaway(new_session_uri=b"moqt://x"))
         code, _, _ = await asyncio.wait_for(pair.server_rec.closed, 5)
         assert code == Code.PROTOCOL_VIOLATION
+        server.close()
+
+    run(main())
+
+
+def test_duplicate_track_alias_closes_the_session(tmp_path: Path) -> None:
+    async def main() -> None:
+        pair, server = await session_pair(tmp_path)
+        assert pair.server and pair.client and pair.server_rec
+        pair.client.add_inbound(5, Recorder())
+        with pytest.raises(ProtocolViolation):
+            pair.client.add_inbound(5, Recorder())
+        code, _, by_peer = await asyncio.wait_for(pair.server_rec.closed, 5)
+        assert (code, by_peer) == (Code.DUPLICATE_TRACK_ALIAS, True)
         server.close()
 
     run(main())

@@ -542,6 +542,8 @@ class Session:
 
     def fail(self, v: ProtocolViolation) -> None:
         """Close for a violation, with one log line saying what and where."""
+        if self.closed.done():
+            return
         log.warning(
             "moqt session closed session=%d role=%s code=%s(%#x) reason=%r message=%s request_id=%s offset=%s",
             self.id,
@@ -814,8 +816,11 @@ class Session:
     # ---- inbound tracks ----
 
     def add_inbound(self, alias: int, sink: InboundSink) -> None:
+        """Deliver the objects of track `alias` to `sink`; a reused alias closes the session."""
         if alias in self._inbound_by_alias:
-            raise ProtocolViolation(Code.DUPLICATE_TRACK_ALIAS, f"track alias {alias} already in use")
+            v = ProtocolViolation(Code.DUPLICATE_TRACK_ALIAS, f"track alias {alias} already in use")
+            self.fail(v)
+            raise v
         self._inbound_by_alias[alias] = sink
         self._unpark(alias, sink)
 

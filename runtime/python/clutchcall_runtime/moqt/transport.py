@@ -120,12 +120,13 @@ class Transport(ABC):
                 self.quic.stop_stream(stream_id, code)
 
     def buffered_bytes(self) -> int:
-        """Bytes written to streams and not yet acknowledged: what aioquic holds for us.
+        """Bytes written to streams and not yet acknowledged, plus datagrams not yet sent: what aioquic holds.
 
         aioquic buffers stream writes without bound, so the session's scheduler stops writing
         once this passes its budget. The sender's buffer is private; no public view exists.
         """
-        return sum(len(s.sender._buffer) for s in self.quic._streams.values())
+        streams = sum(len(s.sender._buffer) for s in self.quic._streams.values())
+        return streams + sum(len(d) for d in self.quic._datagrams_pending)
 
     def transmit(self) -> None:
         if not self.closed:
