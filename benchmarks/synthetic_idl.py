@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
 }  # fmt: skip
 
 
+_QUERY = "BenchQuery"
+
+
 def _message_name(i: int) -> str:
     return f"Entity{i:04d}"
 
@@ -98,6 +101,15 @@ def build(
         if any(f.get("oneof") for f in fdoc.values()):
             mdoc["oneofs"] = {"choice": {"doc": "One of two."}}
         doc["messages"][_message_name(i)] = mdoc
+    doc["messages"][_QUERY] = {
+        "doc": "The request of every GET method: scalars only, as query parameters.",
+        "fields": {
+            "id": {"number": 1, "type": "string", "doc": "Identifier."},
+            "page_size": {"number": 2, "type": "uint32", "doc": "Page size."},
+            "filter": {"number": 3, "type": "string", "doc": "Filter expression."},
+            "tags": {"number": 4, "type": "string", "repeated": True, "doc": "Tags."},
+        },
+    }
     per_service = -(-methods // len(SERVICES))
     for k in range(methods):
         svc = SERVICES[k // per_service]
@@ -112,6 +124,9 @@ def build(
         if k % 3 == 0:
             spec["http"] = {"method": "POST", "path": f"/v1/{svc.split('.')[1]}/{{id}}/op{k}", "body": "*"}
         elif k % 3 == 1:
+            # A GET carries its request as query parameters, which cannot hold repeated messages; and GET is
+            # idempotent (both are validate rules).
+            spec.update(request=_QUERY, idempotent=True)
             spec["http"] = {"method": "GET", "path": f"/v1/{svc.split('.')[1]}/op{k}"}
         if k % 25 == 24:
             spec["streaming"] = "server"

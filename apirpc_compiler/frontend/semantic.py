@@ -721,7 +721,9 @@ class SemanticChecker:
 
     def query_parameters(self, request: str, fields: dict[str, Any], bound: set[str], hptr: str) -> None:
         """Request fields neither in the path nor the body travel as query parameters, which google.api.http
-        allows for scalars, repeated scalars and singular messages (one parameter per nested field)."""
+        allows for scalars, repeated scalars and singular messages (one parameter per nested field). The first
+        offending field is reported, once per method: a large request graph would otherwise repeat one cause
+        through every path that reaches it."""
         pending = [(f"{request}.{fname}", f) for fname, f in fields.items() if fname not in bound]
         expanded: set[str] = {request}
         while pending:
@@ -736,7 +738,8 @@ class SemanticChecker:
                     f"{where} would be a query parameter, but it is a repeated message",
                     'bind it in the body ("body": "*" or a field holding it) or use another verb',
                 )
-            elif ftype not in expanded:
+                return
+            if ftype not in expanded:
                 expanded.add(ftype)
                 pending += [(f"{where}.{n}", nested) for n, nested in self.messages[ftype].get("fields", {}).items()]
 

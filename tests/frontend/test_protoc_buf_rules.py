@@ -409,3 +409,16 @@ def test_neighbouring_valid_cases_are_accepted(tmp_path: Path, what: str, mutate
     path, _ = write_idl(tmp_path, doc)
     run = run_validate(path)
     assert run.code == 0, f"{what}:\n{run.output}"
+
+
+def test_query_parameter_reported_once_per_method(tmp_path: Path) -> None:
+    # Two repeated messages reachable from one GET request, one directly and one through a nested message: the
+    # method gets one error, not one per path (a large request graph would otherwise drown the report).
+    doc = real_doc()
+    fields = doc["messages"]["ListCallsRequest"]["fields"]
+    fields["labels"] = {"number": 4, "type": "KeyValue", "repeated": True, "doc": "Labels."}
+    fields["agent"] = {"number": 5, "type": "AgentBinding", "doc": "Agent."}
+    path, _ = write_idl(tmp_path, doc)
+    run = run_validate(path)
+    assert run.code != 0
+    assert run.output.count("[http-query-parameter]") == 1, run.output
