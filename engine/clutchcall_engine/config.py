@@ -19,6 +19,13 @@ TOML layout (every key optional; relative paths are relative to the file)::
     [limits]
     max_sessions = 10000
     ...                                 # every field of `Limits`
+
+    [sip]                               # the SIP gateway (B2BUA); every field of `SipConfig`
+    listen = "127.0.0.1:5060"           # UDP and TCP
+    trunk = "127.0.0.1:5080"            # the carrier outbound INVITEs go to
+    inbound_tenant = "default"
+    rtp_ports = "20000-20999"
+    invite_rate = 50.0                  # new INVITEs per second accepted (burst: invite_burst); past it, 503
 """
 
 from __future__ import annotations
@@ -83,6 +90,62 @@ class Limits:
             _check_number(f"limits.{f.name}", getattr(self, f.name), f.type, f.metadata["min"], f.metadata["max"])
 
 
+@dataclass(frozen=True)
+class SipConfig:
+    """The SIP gateway: where it listens, the trunk it dials, the tenant inbound calls belong to, its bounds."""
+
+    enabled: bool = False
+    listen: Address = Address("127.0.0.1", 5060)
+    trunk: Address = Address("127.0.0.1", 5080)
+    inbound_tenant: str = "default"
+    rtp_host: str = "127.0.0.1"
+    rtp_ports: tuple[int, int] = (20_000, 20_999)
+    invite_rate: float = _limit(50.0, 0.1, 1e6, "new INVITEs accepted per second; past it 503 with Retry-After")
+    invite_burst: int = _limit(100, 1, 1_000_000, "INVITEs accepted at once above the rate")
+    max_calls: int = _limit(10_000, 1, 1_000_000, "concurrent calls through the gateway; past it 503")
+    t1_s: float = _limit(0.5, 0.001, 10.0, "RFC 3261 T1 (retransmission base); T2 = 8 x T1, T4 = 10 x T1")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if "min" in f.metadata:
+                _check_number(f"sip.{f.name}", getattr(self, f.name), f.type, f.metadata["min"], f.metadata["max"])
+        first, last = self.rtp_ports
+        if not (1024 <= first <= last <= 65_535) or last - first < 1:
+            raise ConfigError(f"sip.rtp_ports must be FIRST-LAST within 1024..65535, got {first}-{last}")
+        if not self.inbound_tenant:
+            raise ConfigError("sip.inbound_tenant must not be empty")
+
+
+def _sip_value(key: str, value: object) -> object:
+    """One [sip] setting as its field's type."""
+    if key in ("listen", "trunk"):
+        if not isinstance(value, str):
+            raise ConfigError(f"sip.{key} must be a string host:port, got {value!r}")
+        return parse_address(value, f"sip.{key}")
+    if key == "rtp_ports":
+        first, sep, last = str(value).partition("-")
+        if not sep or not first.isdigit() or not last.isdigit():
+            raise ConfigError(f"sip.rtp_ports must be FIRST-LAST, got {value!r}")
+        return (int(first), int(last))
+    if key == "enabled":
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+            return value.lower() in ("true", "1")
+        if not isinstance(value, bool):
+            raise ConfigError(f"sip.enabled must be true or false, got {value!r}")
+        return value
+    if key in ("inbound_tenant", "rtp_host"):
+        if not isinstance(value, str):
+            raise ConfigError(f"sip.{key} must be a string, got {value!r}")
+        return value
+    type_name = _SIP_TYPES[key]
+    if isinstance(value, str):
+        try:
+            return int(value, 0) if type_name in (int, "int") else float(value)
+        except ValueError:
+            raise ConfigError(f"sip.{key} must be a number, got {value!r}") from None
+    return value
+
+
 def default_state_dir() -> Path:
     """`$CLUTCHCALL_ENGINE_STATE`, else `$XDG_STATE_HOME/clutchcall-engine`, else `~/.local/state/clutchcall-engine`."""
     explicit = os.environ.get("CLUTCHCALL_ENGINE_STATE")
@@ -111,6 +174,7 @@ class EngineConfig:
     a token is required. A token that is present is always verified, never downgraded to anonymous."""
     anonymous_subscribe: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    sip: SipConfig = field(default_factory=SipConfig)
 
     def __post_init__(self) -> None:
         if (self.cert_path is None) != (self.key_path is None):
@@ -153,10 +217,13 @@ _TOP_LEVEL = {
     "anonymous_subscribe": "anonymous_subscribe",
 }
 _LIMIT_TYPES = {f.name: f.type for f in dataclasses.fields(Limits)}
+_SIP_TYPES = {f.name: f.type for f in dataclasses.fields(SipConfig)}
 
 
 def _convert(key: str, value: object, base_dir: Path) -> object:
     """One raw setting (from TOML, or a string from a flag) as the type its field holds."""
+    if key.startswith("sip."):
+        return _sip_value(key.removeprefix("sip."), value)
 
     def path(v: object) -> Path:
         if not isinstance(v, str | Path) or not str(v):
@@ -202,11 +269,11 @@ def _flatten(table: Mapping[str, object]) -> dict[str, object]:
     """TOML tables to dotted keys (`[limits] max_sessions` -> `limits.max_sessions`); unknown keys are errors."""
     flat: dict[str, object] = {}
     for key, value in table.items():
-        if key == "limits":
+        if key in ("limits", "sip"):
             if not isinstance(value, dict):
-                raise ConfigError("limits must be a table ([limits])")
+                raise ConfigError(f"{key} must be a table ([{key}])")
             for sub, sub_value in value.items():
-                flat[f"limits.{sub}"] = sub_value
+                flat[f"{key}.{sub}"] = sub_value
         else:
             flat[key] = value
     return flat
@@ -215,7 +282,9 @@ def _flatten(table: Mapping[str, object]) -> dict[str, object]:
 def _check_known(key: str) -> None:
     if key in _TOP_LEVEL or (key.startswith("limits.") and key.removeprefix("limits.") in _LIMIT_TYPES):
         return
-    known = ", ".join([*_TOP_LEVEL, *(f"limits.{k}" for k in _LIMIT_TYPES)])
+    if key.startswith("sip.") and key.removeprefix("sip.") in _SIP_TYPES:
+        return
+    known = ", ".join([*_TOP_LEVEL, *(f"limits.{k}" for k in _LIMIT_TYPES), *(f"sip.{k}" for k in _SIP_TYPES)])
     raise ConfigError(f"unknown setting {key!r} (known: {known})")
 
 
@@ -250,8 +319,11 @@ def load_config(path: Path | None = None, overrides: Mapping[str, object] | None
         limit_values: dict[str, Any] = {
             k.removeprefix("limits."): v for k, v in settings.items() if k.startswith("limits.")
         }
-        top: dict[str, Any] = {_TOP_LEVEL[k]: v for k, v in settings.items() if not k.startswith("limits.")}
-        return EngineConfig(**top, limits=Limits(**limit_values))
+        sip_values: dict[str, Any] = {k.removeprefix("sip."): v for k, v in settings.items() if k.startswith("sip.")}
+        top: dict[str, Any] = {
+            _TOP_LEVEL[k]: v for k, v in settings.items() if not k.startswith(("limits.", "sip."))
+        }
+        return EngineConfig(**top, limits=Limits(**limit_values), sip=SipConfig(**sip_values))
     except ConfigError as e:
         raise ConfigError(f"{sources}: {e}") from None
 
