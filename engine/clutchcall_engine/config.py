@@ -58,6 +58,8 @@ class Address(NamedTuple):
 
 DEFAULT_MOQT_ADDR = Address("127.0.0.1", DEFAULT_MOQT_PORT)
 DEFAULT_HTTP_ADDR = Address("127.0.0.1", DEFAULT_HTTP_PORT)
+DEFAULT_SIP_ADDR = Address("127.0.0.1", 5060)
+DEFAULT_TRUNK_ADDR = Address("127.0.0.1", 5080)
 
 
 def _limit(default: float, lo: float, hi: float, doc: str) -> Any:
@@ -95,8 +97,8 @@ class SipConfig:
     """The SIP gateway: where it listens, the trunk it dials, the tenant inbound calls belong to, its bounds."""
 
     enabled: bool = False
-    listen: Address = Address("127.0.0.1", 5060)
-    trunk: Address = Address("127.0.0.1", 5080)
+    listen: Address = DEFAULT_SIP_ADDR
+    trunk: Address = DEFAULT_TRUNK_ADDR
     inbound_tenant: str = "default"
     rtp_host: str = "127.0.0.1"
     rtp_ports: tuple[int, int] = (20_000, 20_999)
@@ -320,9 +322,7 @@ def load_config(path: Path | None = None, overrides: Mapping[str, object] | None
             k.removeprefix("limits."): v for k, v in settings.items() if k.startswith("limits.")
         }
         sip_values: dict[str, Any] = {k.removeprefix("sip."): v for k, v in settings.items() if k.startswith("sip.")}
-        top: dict[str, Any] = {
-            _TOP_LEVEL[k]: v for k, v in settings.items() if not k.startswith(("limits.", "sip."))
-        }
+        top: dict[str, Any] = {_TOP_LEVEL[k]: v for k, v in settings.items() if not k.startswith(("limits.", "sip."))}
         return EngineConfig(**top, limits=Limits(**limit_values), sip=SipConfig(**sip_values))
     except ConfigError as e:
         raise ConfigError(f"{sources}: {e}") from None
