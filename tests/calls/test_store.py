@@ -83,23 +83,24 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 def test_idempotency_key_gives_the_same_call_across_reopen(tmp_path: Path) -> None:
     path = tmp_path / "calls.db"
     store = SqliteCallStore(path)
-    first = store.create(_call("CA1"), "key-1", b"request-a", now_ms=1000)
+    first, _ = store.create(_call("CA1"), "key-1", b"request-a", now_ms=1000)
     store.close()
     store = SqliteCallStore(path)
-    again = store.create(_call("CA2"), "key-1", b"request-a", now_ms=2000)
+    again, created = store.create(_call("CA2"), "key-1", b"request-a", now_ms=2000)
+    assert not created
     assert again.sid == first.sid == "CA1"
     assert store.get("CA2") is None
     with pytest.raises(IdempotencyConflict, match=r"key-1.*CA1"):
         store.create(_call("CA3"), "key-1", b"request-b", now_ms=3000)
     # Keys are per tenant: another tenant's identical key is a new call.
-    assert store.create(_call("CA4", tenant="globex"), "key-1", b"request-a", now_ms=3000).sid == "CA4"
+    assert store.create(_call("CA4", tenant="globex"), "key-1", b"request-a", now_ms=3000)[0].sid == "CA4"
 
 
 def test_idempotency_keys_expire_after_retention_and_are_counted(tmp_path: Path) -> None:
     store = SqliteCallStore(tmp_path / "calls.db", idempotency_retention_ms=1000)
     store.create(_call("CA1"), "k", b"x", now_ms=0)
-    assert store.create(_call("CA2"), "k", b"x", now_ms=999).sid == "CA1"
-    assert store.create(_call("CA3"), "k", b"x", now_ms=1001).sid == "CA3"
+    assert store.create(_call("CA2"), "k", b"x", now_ms=999)[0].sid == "CA1"
+    assert store.create(_call("CA3"), "k", b"x", now_ms=1001)[0].sid == "CA3"
     assert store.idempotency_keys_expired == 1
 
 
@@ -226,4 +227,4 @@ def test_kill_9_mid_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
         call = store.get(sid)
         assert call is not None, sid
         assert call.status == (CallStatus.RINGING if n % 3 == 0 else CallStatus.DIALING)
-        assert store.create(Call(sid="other", tenant_id="acme"), f"key-{n}", b"f", now_ms=n).sid == sid
+        assert store.create(Call(sid="other", tenant_id="acme"), f"key-{n}", b"f", now_ms=n)[0].sid == sid

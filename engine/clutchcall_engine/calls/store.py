@@ -38,7 +38,7 @@ class InvalidTransition(StoreError):
     """The IDL's CallStatus state machine does not allow the move."""
 
     def __init__(self, sid: str, from_: int, to: int) -> None:
-        super().__init__(f"call {sid}: {_status_name(from_)} cannot move to {_status_name(to)}")
+        super().__init__(f"call {sid}: {status_name(from_)} cannot move to {status_name(to)}")
         self.from_status = from_
         self.to_status = to
 
@@ -48,7 +48,7 @@ class CallNotFound(StoreError):
         super().__init__(f"no call {sid}")
 
 
-def _status_name(status: int) -> str:
+def status_name(status: int) -> str:
     member = CallStatus.from_number(status)
     return member.json_name if isinstance(member, CallStatus) else f"status {status}"
 
@@ -77,9 +77,12 @@ class CallStore(abc.ABC):
     """The call records of every tenant. Methods are synchronous and each is one atomic step."""
 
     @abc.abstractmethod
-    def create(self, call: Call, idempotency_key: str = "", fingerprint: bytes = b"", now_ms: int = 0) -> Call:
-        """Store a new call. With an idempotency key already used by the tenant: the call stored then (when the
-        fingerprint matches) or IdempotencyConflict; a key is remembered for the store's retention.
+    def create(
+        self, call: Call, idempotency_key: str = "", fingerprint: bytes = b"", now_ms: int = 0
+    ) -> tuple[Call, bool]:
+        """Store a new call and return it with True. With an idempotency key the tenant already used: the call
+        stored then and False (when the fingerprint matches) or IdempotencyConflict; keys are kept for the
+        store's retention.
         """
 
     @abc.abstractmethod
@@ -202,7 +205,9 @@ class SqliteCallStore(CallStore):
     def _write(self) -> _Transaction:
         return _Transaction(self._db)
 
-    def create(self, call: Call, idempotency_key: str = "", fingerprint: bytes = b"", now_ms: int = 0) -> Call:
+    def create(
+        self, call: Call, idempotency_key: str = "", fingerprint: bytes = b"", now_ms: int = 0
+    ) -> tuple[Call, bool]:
         with self._write() as db:
             if idempotency_key:
                 db.execute(
@@ -219,7 +224,7 @@ class SqliteCallStore(CallStore):
                     stored = self._get(db, row[1])
                     if stored is None:
                         raise StoreError(f"idempotency key {idempotency_key!r} names call {row[1]}, which is gone")
-                    return stored
+                    return stored, False
                 db.execute(
                     "INSERT INTO idempotency_keys (tenant, key, fingerprint, sid, created_at_ms) VALUES (?,?,?,?,?)",
                     (call.tenant_id, idempotency_key, fingerprint, call.sid, now_ms),
@@ -231,7 +236,7 @@ class SqliteCallStore(CallStore):
                 )
             except sqlite3.IntegrityError:
                 raise StoreError(f"a call with sid {call.sid} already exists") from None
-        return call
+        return call, True
 
     def _get(self, db: sqlite3.Connection, sid: str) -> Call | None:
         row = db.execute("SELECT call FROM calls WHERE sid = ?", (sid,)).fetchone()
