@@ -6,7 +6,10 @@ validated once, here; a bad value raises `ConfigError` naming the setting and wh
 TOML layout (every key optional; relative paths are relative to the file)::
 
     moqt_addr = "127.0.0.1:4443"        # MoQT over raw QUIC (ALPN moq-00)
-    http_addr = "127.0.0.1:4433"        # HTTP/3: WebTransport at /moq, Prometheus text at /metrics
+    http_addr = "127.0.0.1:4433"        # HTTP/3: WebTransport at /moq, Prometheus text at /metrics, REST /v1/...
+    rest_addr = "127.0.0.1:8080"        # REST over HTTP/1.1 (curl, any HTTP library)
+    rpc_addr = "127.0.0.1:4444"         # the legacy envelope RPC over QUIC
+    calls_db = "calls.db"               # the call store (SQLite, WAL); default state_dir/calls.db
     state_dir = "/var/lib/clutchcall-engine"
     cert = "cert.pem"                   # both or neither; neither = self-signed in state_dir
     key = "key.pem"
@@ -42,6 +45,8 @@ from typing import Any, NamedTuple
 DEFAULT_MOQT_PORT = 4443
 DEFAULT_HTTP_PORT = 4433
 DEFAULT_AUDIENCE = "clutchcall-engine"
+DEFAULT_REST_PORT = 8080
+DEFAULT_RPC_PORT = 4444
 
 
 class ConfigError(ValueError):
@@ -58,6 +63,8 @@ class Address(NamedTuple):
 
 DEFAULT_MOQT_ADDR = Address("127.0.0.1", DEFAULT_MOQT_PORT)
 DEFAULT_HTTP_ADDR = Address("127.0.0.1", DEFAULT_HTTP_PORT)
+DEFAULT_REST_ADDR = Address("127.0.0.1", DEFAULT_REST_PORT)
+DEFAULT_RPC_ADDR = Address("127.0.0.1", DEFAULT_RPC_PORT)
 DEFAULT_SIP_ADDR = Address("127.0.0.1", 5060)
 DEFAULT_TRUNK_ADDR = Address("127.0.0.1", 5080)
 
@@ -86,6 +93,11 @@ class Limits:
     metrics_max_tracks: int = _limit(1_000, 0, 100_000, "tracks with their own metric labels; the rest are _other")
     idle_timeout_s: float = _limit(30.0, 1.0, 3600.0, "QUIC idle timeout")
     goaway_grace_s: float = _limit(5.0, 0.0, 600.0, "after GOAWAY, how long sessions may drain before closing")
+    max_live_calls_per_tenant: int = _limit(1_000, 1, 1_000_000, "calls not yet ended per tenant (RESOURCE_EXHAUSTED)")
+    max_call_watchers: int = _limit(1_000, 1, 1_000_000, "concurrent watch_calls streams (RESOURCE_EXHAUSTED)")
+    call_watch_queue_events: int = _limit(256, 1, 1_000_000, "events queued per watch_calls stream; oldest drop")
+    signalling_timeout_s: float = _limit(10.0, 0.1, 300.0, "how long the SIP gateway may take to dial/hang up/transfer")
+    idempotency_retention_s: float = _limit(86_400.0, 60.0, 30 * 86_400.0, "how long originate idempotency keys hold")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -162,7 +174,13 @@ class EngineConfig:
     moqt_addr: Address = DEFAULT_MOQT_ADDR
     """MoQT over raw QUIC (ALPN moq-00)."""
     http_addr: Address = DEFAULT_HTTP_ADDR
-    """HTTP/3: WebTransport at /moq, Prometheus text at /metrics."""
+    """HTTP/3: WebTransport at /moq, Prometheus text at /metrics, the REST API under /v1."""
+    rest_addr: Address = DEFAULT_REST_ADDR
+    """The REST API over HTTP/1.1."""
+    rpc_addr: Address = DEFAULT_RPC_ADDR
+    """The legacy envelope RPC over QUIC."""
+    calls_db: Path | None = None
+    """The call store's SQLite file; None = state_dir/calls.db."""
     state_dir: Path = field(default_factory=default_state_dir)
     cert_path: Path | None = None
     """PEM certificate chain; None = the self-signed development certificate kept in state_dir."""
@@ -185,6 +203,10 @@ class EngineConfig:
             raise ConfigError("audience must not be empty")
         if not (0.0 <= self.token_leeway_s <= 600.0) or math.isnan(self.token_leeway_s):
             raise ConfigError(f"token_leeway_s must be within 0..600 seconds, got {self.token_leeway_s}")
+
+    @property
+    def calls_db_path(self) -> Path:
+        return self.calls_db if self.calls_db is not None else self.state_dir / "calls.db"
 
 
 def _check_number(name: str, value: object, type_name: object, lo: float, hi: float) -> None:
@@ -209,6 +231,9 @@ def parse_address(text: str, name: str = "address") -> Address:
 _TOP_LEVEL = {
     "moqt_addr": "moqt_addr",
     "http_addr": "http_addr",
+    "rest_addr": "rest_addr",
+    "rpc_addr": "rpc_addr",
+    "calls_db": "calls_db",
     "state_dir": "state_dir",
     "cert": "cert_path",
     "key": "key_path",
@@ -233,11 +258,11 @@ def _convert(key: str, value: object, base_dir: Path) -> object:
         p = Path(v).expanduser()
         return p if p.is_absolute() else base_dir / p
 
-    if key in ("moqt_addr", "http_addr"):
+    if key in ("moqt_addr", "http_addr", "rest_addr", "rpc_addr"):
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string host:port, got {value!r}")
         return parse_address(value, key)
-    if key in ("state_dir", "cert", "key"):
+    if key in ("state_dir", "cert", "key", "calls_db"):
         return path(value)
     if key == "verification_keys":
         items = [value] if isinstance(value, str | Path) else value
