@@ -47,6 +47,8 @@ log = logging.getLogger("clutchcall.moqt.client")
 
 Code = wire.SessionTerminationCode
 _AUTH_CODES = frozenset({Code.UNAUTHORIZED, Code.MALFORMED_AUTH_TOKEN, Code.EXPIRED_AUTH_TOKEN})
+# SUBSCRIBE_ERROR codes after a reconnect that mean "not republished yet", worth retrying.
+_NOT_THERE_YET = frozenset({wire.SubscribeErrorCode.TRACK_DOES_NOT_EXIST, wire.SubscribeErrorCode.TIMEOUT})
 Namespace = Sequence[bytes | str]
 
 
@@ -351,8 +353,10 @@ class Client:
         limits: SessionLimits | None = None,
         reconnect: bool = True,
         backoff: Backoff | None = None,
+        resubscribe_timeout: float = 30.0,
     ) -> None:
         self.endpoint = parse_url(url)
+        self.resubscribe_timeout = resubscribe_timeout
         self.token = token.encode() if isinstance(token, str) else token
         self.tls = tls
         self.draft = draft
@@ -485,18 +489,37 @@ class Client:
                 break
 
     async def _reestablish(self, session: Session) -> None:
-        for writer in list(self._writers):
-            try:
-                await writer._attach(session)
-            except (RequestError, SessionClosedError, TimeoutError) as exc:
-                log.warning("re-publishing %r failed: %s", writer.track, exc)
-        for sub in list(self._subscriptions):
+        """Every publication and subscription again, at once (a held SUBSCRIBE must not delay the rest)."""
+        await asyncio.gather(
+            *(self._republish(session, w) for w in list(self._writers)),
+            *(self._resubscribe(session, s) for s in list(self._subscriptions)),
+        )
+
+    async def _republish(self, session: Session, writer: TrackWriter) -> None:
+        try:
+            await writer._attach(session)
+        except (RequestError, SessionClosedError, TimeoutError) as exc:
+            log.warning("re-publishing %r failed: %s", writer.track, exc)
+
+    async def _resubscribe(self, session: Session, sub: Subscription) -> None:
+        """Subscribe again; while the track is not back yet (its publisher reconnecting too), retry with
+        backoff for up to `resubscribe_timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.resubscribe_timeout
+        attempt = 0
+        while not self._closing and not session.closed.done() and sub in self._subscriptions:
             try:
                 await sub._attach(session)
+                return
             except RequestError as exc:
-                sub.end(exc)
+                if exc.code not in _NOT_THERE_YET or loop.time() >= give_up:
+                    sub.end(exc)
+                    return
             except (SessionClosedError, TimeoutError) as exc:
-                log.warning("re-subscribing %r failed: %s", sub.track, exc)
+                log.info("re-subscribing %r interrupted: %s", sub.track, exc)
+                return
+            await asyncio.sleep(self.backoff.delay(attempt))
+            attempt += 1
 
     def _fail(self, error: MoqtError) -> None:
         self.error = error

@@ -71,6 +71,7 @@ class Transport(ABC):
         self.events: TransportEvents | None = None
         self.control_stream_id: int | None = None
         self.closed = False
+        self.stopped_writes = 0  # writes refused because the peer had stopped the stream
         self._pending_events: list[Callable[[TransportEvents], None]] = []
 
     def attach(self, events: TransportEvents) -> None:
@@ -105,9 +106,16 @@ class Transport(ABC):
             return
         self.quic.send_stream_data(self.control_stream_id, data)
 
-    def send_stream(self, stream_id: int, data: bytes, end: bool = False) -> None:
-        if not self.closed:
+    def send_stream(self, stream_id: int, data: bytes, end: bool = False) -> bool:
+        """Write to a stream; False if the peer stopped it (STOP_SENDING makes aioquic reset it)."""
+        if self.closed:
+            return False
+        try:
             self.quic.send_stream_data(stream_id, data, end_stream=end)
+        except RuntimeError:  # "after the stream was reset" or "after FIN"
+            self.stopped_writes += 1
+            return False
+        return True
 
     def reset_stream(self, stream_id: int, code: int) -> None:
         if not self.closed:
