@@ -96,6 +96,7 @@ class EngineServer:
         for server in self._servers:
             server.close()
         self._servers.clear()
+        await asyncio.sleep(0)  # the UDP sockets close on the next loop turn: then the ports are free again
 
     async def __aenter__(self) -> EngineServer:
         await self.start()

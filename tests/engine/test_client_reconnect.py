@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from clutchcall_engine.server import EngineServer
 from clutchcall_runtime.moqt.client import Backoff, parse_url
-from moqt_support import LOOPBACK, client, engine_config, run, token, until
+from moqt_support import LOOPBACK, client, collect, engine_config, run, token, until
 
 
 def free_udp_port() -> int:
@@ -86,3 +86,43 @@ def test_backoff_is_capped_exponential_with_full_jitter() -> None:
         delays = [b.delay(attempt) for _ in range(200)]
         assert all(0.0 <= d <= bound for d in delays)
         assert max(delays) > bound * 0.7  # full jitter spans the range
+
+
+def test_subscription_outlives_a_publisher_that_returns_late(tmp_path: Path) -> None:
+    """After a restart the subscriber is back first; its SUBSCRIBE times out at the relay (held 0.2 s) and is
+    retried until a new publisher (a restarted process: later group IDs) appears. Nothing is delivered twice."""
+
+    async def main() -> None:
+        config = engine_config(tmp_path, moqt_port=free_udp_port(), held_subscribe_timeout_s=0.2)
+        url = f"moqt://{LOOPBACK}:{config.moqt_addr.port}"
+        srv = EngineServer(config)
+        await srv.start()
+        tok = token(config)
+        pub = await client(url, tok)
+        sub = await client(url, tok)
+        writer = await pub.publish(("voice", "CA2"), "uplink")
+        objects = await sub.subscribe(("voice", "CA2"), "uplink")
+        before = [writer.write(b"a") for _ in range(3)]
+        got = await collect(objects, 3)
+        assert [(o.group, o.object_id) for o in got] == before
+        await pub.close()
+        await srv.stop()
+        srv = EngineServer(config)
+        await srv.start()
+        await until(lambda: sub.reconnects == 1, what="the subscriber back")
+        await asyncio.sleep(1.0)  # several held-SUBSCRIBE timeouts and retries
+        pub2 = await client(url, tok)
+        writer2 = await pub2.publish(("voice", "CA2"), "uplink")
+        track = ((b"voice", b"CA2"), b"uplink")
+        await until(
+            lambda: track in srv.relay.tracks and bool(srv.relay.tracks[track].subscribers), what="resubscribed"
+        )
+        after = [writer2.write(b"b") for _ in range(3)]
+        got = await collect(objects, 3)
+        assert [(o.group, o.object_id) for o in got] == after
+        assert sub.error is None
+        await pub2.close()
+        await sub.close()
+        await srv.stop()
+
+    run(main(), timeout=60)
