@@ -74,6 +74,11 @@ def main() -> None:
 @_with_common
 @click.option("--moqt-addr", help="MoQT over raw QUIC, host:port (default 127.0.0.1:4443).")
 @click.option("--http-addr", help="HTTP/3 + WebTransport (/moq) and /metrics, host:port (default 127.0.0.1:4433).")
+@click.option("--rest-addr", help="REST over HTTP/1.1, host:port (default 127.0.0.1:8080).")
+@click.option("--rpc-addr", help="The legacy envelope RPC over QUIC, host:port (default 127.0.0.1:4444).")
+@click.option(
+    "--calls-db", type=click.Path(path_type=Path), help="The call store (SQLite); default: calls.db in the state dir."
+)
 @click.option("--cert", type=click.Path(path_type=Path), help="PEM certificate (with --key); default: self-signed.")
 @click.option("--key", type=click.Path(path_type=Path), help="PEM private key of --cert.")
 @click.option(
@@ -92,6 +97,9 @@ def serve(
     audience: str | None,
     moqt_addr: str | None,
     http_addr: str | None,
+    rest_addr: str | None,
+    rpc_addr: str | None,
+    calls_db: Path | None,
     cert: Path | None,
     key: Path | None,
     verify_key: tuple[Path, ...],
@@ -105,6 +113,9 @@ def serve(
     overrides: dict[str, object] = {
         "moqt_addr": moqt_addr,
         "http_addr": http_addr,
+        "rest_addr": rest_addr,
+        "rpc_addr": rpc_addr,
+        "calls_db": calls_db,
         "state_dir": state_dir,
         "cert": cert,
         "key": key,
@@ -126,6 +137,8 @@ def serve(
     echo = click.echo
     echo(f"MoQT (raw QUIC, ALPN moq-00): {config.moqt_addr}")
     echo(f"HTTP/3: {config.http_addr} (WebTransport at /moq, Prometheus at /metrics)")
+    echo(f"REST over HTTP/1.1: {config.rest_addr}; envelope RPC over QUIC: {config.rpc_addr}")
+    echo(f"call store: {config.calls_db_path}")
     echo(
         f"certificate: {info.cert_path} ({'new' if info.generated else 'kept'}, valid until {info.not_after:%Y-%m-%d})"
     )
