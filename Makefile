@@ -33,9 +33,11 @@ generate: venv engine
 # Debian packages the tests need: protoc (the .proto target's oracle and benchmark peer), Mono
 # (builds and runs the C# SDK), the C++ core's toolchain and libraries (see core/README.md),
 # clang-format (the C++ SDK's formatter check), SIPp (sip-tester: the carrier in the SIP gateway's
-# tests). Go, Rust, Java 17 with Maven and Node 20 come with the machine.
+# tests), espeak-ng and sox (the agents' speech fixtures and `make demo`'s caller). Go, Rust, Java 17
+# with Maven and Node 20 come with the machine.
 APT_PACKAGES := protobuf-compiler mono-devel cmake ninja-build g++ libgtest-dev clang clang-format \
-                libopus-dev libspeexdsp-dev libxdp-dev libbpf-dev liburing-dev iproute2 sip-tester
+                libopus-dev libspeexdsp-dev libxdp-dev libbpf-dev liburing-dev iproute2 sip-tester \
+                espeak-ng sox
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

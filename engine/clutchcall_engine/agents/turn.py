@@ -1,0 +1,223 @@
+"""Turn detection: from 16-bit PCM frames to the events an agent acts on.
+
+Settings come from the IDL's `TurnDetection` (its `VadSettings` and `BargeIn`), with the IDL's
+defaults read through the generated `*_or_default()` accessors, never restated here.
+
+- speech starts after `ONSET_MS` of consecutive voiced frames (one voiced frame of noise is not a
+  turn); the turn's audio starts `prefix_padding_ms` before the first voiced frame;
+- a turn finishes after `silence_duration_ms` without speech (mode server_vad, and semantic, where
+  the VAD is the backstop and the agent may also end the turn early); in mode manual only
+  `end_turn()` finishes it;
+- barge-in: while the agent is speaking, `min_speech_ms` of caller speech (gaps shorter than
+  `BARGE_IN_GAP_MS` do not reset the count) raises one `BargeIn`;
+- frames the `EchoGuard` recognises as the agent's own audio count as silence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from typing import Final
+
+from clutchcall.enums import TurnDetectionMode
+from clutchcall.messages import BargeIn as BargeInSettings
+from clutchcall.messages import TurnDetection, VadSettings
+
+from .echo import EchoGuard
+from .vad import VoiceActivityDetector, frame_bytes
+
+ONSET_MS: Final = 60
+BARGE_IN_GAP_MS: Final = 100
+MAX_TURN_MS: Final = 60_000  # the audio a TurnFinished carries; longer turns keep their last minute
+MAX_SILENCE_DURATION_MS: Final = 10_000
+MAX_PREFIX_PADDING_MS: Final = 2_000
+MAX_MIN_SPEECH_MS: Final = 5_000
+
+
+class TurnSettingsError(ValueError):
+    """A TurnDetection value out of range; `field` is its path in the request."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnSettings:
+    mode: TurnDetectionMode
+    threshold: float
+    prefix_padding_ms: int
+    silence_duration_ms: int
+    barge_in: bool
+    barge_in_min_speech_ms: int
+
+    @classmethod
+    def from_idl(cls, td: TurnDetection | None, field: str = "turn_detection") -> TurnSettings:
+        """The settings of a TurnDetection (None means every default); raises TurnSettingsError naming the field."""
+        td = td or TurnDetection()
+        vad = td.vad or VadSettings()
+        barge = td.barge_in or BargeInSettings()
+        mode = td.mode_or_default()
+        if mode == TurnDetectionMode.UNSPECIFIED:
+            mode = TurnDetection().mode_or_default()
+        if not isinstance(mode, TurnDetectionMode):
+            raise TurnSettingsError(f"{field}.mode", f"unknown turn-detection mode {mode}")
+        threshold = vad.threshold_or_default()
+        if not 0.0 <= threshold <= 1.0:  # also refuses NaN
+            raise TurnSettingsError(f"{field}.vad.threshold", f"{threshold} not in 0.0..1.0")
+        ranges = (
+            ("vad.prefix_padding_ms", vad.prefix_padding_ms_or_default(), 0, MAX_PREFIX_PADDING_MS),
+            ("vad.silence_duration_ms", vad.silence_duration_ms_or_default(), 1, MAX_SILENCE_DURATION_MS),
+            ("barge_in.min_speech_ms", barge.min_speech_ms_or_default(), 0, MAX_MIN_SPEECH_MS),
+        )
+        for name, value, low, high in ranges:
+            if not low <= value <= high:
+                raise TurnSettingsError(f"{field}.{name}", f"{value} not in {low}..{high}")
+        return cls(
+            mode=mode,
+            threshold=threshold,
+            prefix_padding_ms=ranges[0][1],
+            silence_duration_ms=ranges[1][1],
+            barge_in=barge.enabled_or_default(),
+            barge_in_min_speech_ms=ranges[2][1],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeechStarted:
+    at_ms: int  # stream time the event was raised
+    speech_ms: int  # stream time of the first voiced frame
+
+
+@dataclasses.dataclass(frozen=True)
+class TurnFinished:
+    at_ms: int
+    speech_started_ms: int
+    speech_ended_ms: int  # end of the last voiced frame
+    audio: bytes  # pcm16 from prefix_padding_ms before speech_started_ms to at_ms (at most MAX_TURN_MS)
+    truncated: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class BargeIn:
+    at_ms: int
+    speech_ms: int  # stream time the interrupting speech began
+
+
+TurnEvent = SpeechStarted | TurnFinished | BargeIn
+
+
+class TurnDetector:
+    """Feed it every uplink frame in order with `push`; it returns the events that frame caused."""
+
+    def __init__(
+        self,
+        settings: TurnSettings,
+        vad: VoiceActivityDetector,
+        echo: EchoGuard | None = None,
+    ) -> None:
+        self.settings = settings
+        self.vad = vad
+        self.echo = echo
+        self.frame_ms = vad.frame_ms
+        self.frame_bytes = frame_bytes(vad.sample_rate, vad.frame_ms)
+        self.now_ms = 0
+        self._voiced_run = 0
+        self._prefix: deque[bytes] = deque(maxlen=max(1, settings.prefix_padding_ms // self.frame_ms))
+        self._turn: deque[bytes] = deque(maxlen=MAX_TURN_MS // self.frame_ms)
+        self._turn_frames = 0
+        self._in_turn = False
+        self._speech_started_ms = 0
+        self._last_voiced_end_ms = 0
+        self._barge_voiced_ms = 0
+        self._barge_gap_ms = 0
+        self._barge_speech_ms = 0
+        self._barged = False
+        self.echo_suppressed = 0  # voiced frames the echo guard turned into silence
+
+    @property
+    def in_turn(self) -> bool:
+        return self._in_turn
+
+    def push(self, frame: bytes, *, agent_speaking: bool = False) -> list[TurnEvent]:
+        start_ms = self.now_ms
+        self.now_ms += self.frame_ms
+        voiced = self.vad.is_speech(frame)
+        if voiced and self.echo is not None and self.echo.is_echo(frame):
+            voiced = False
+            self.echo_suppressed += 1
+        events: list[TurnEvent] = []
+        if voiced:
+            self._voiced_run += 1
+            self._last_voiced_end_ms = self.now_ms
+        else:
+            self._voiced_run = 0
+        if self._in_turn:
+            self._turn.append(frame)
+            self._turn_frames += 1
+        else:
+            self._prefix.append(frame)
+            if self._voiced_run * self.frame_ms >= ONSET_MS:
+                events.append(self._start(start_ms))
+        events.extend(self._barge_in(voiced, agent_speaking, start_ms))
+        silent_ms = self.now_ms - self._last_voiced_end_ms
+        if (
+            self._in_turn
+            and self.settings.mode != TurnDetectionMode.MANUAL
+            and silent_ms >= self.settings.silence_duration_ms
+        ):
+            events.append(self._finish())
+        return events
+
+    def end_turn(self) -> TurnFinished | None:
+        """Finish the current turn now (mode manual, or an agent deciding from content); None when there is none."""
+        return self._finish() if self._in_turn else None
+
+    def _start(self, frame_start_ms: int) -> SpeechStarted:
+        self._in_turn = True
+        onset_frames = self._voiced_run
+        self._speech_started_ms = frame_start_ms - (onset_frames - 1) * self.frame_ms
+        keep = min(len(self._prefix), onset_frames + self.settings.prefix_padding_ms // self.frame_ms)
+        self._turn.clear()
+        self._turn.extend(list(self._prefix)[-keep:])
+        self._turn_frames = len(self._turn)
+        self._prefix.clear()
+        return SpeechStarted(at_ms=self.now_ms, speech_ms=self._speech_started_ms)
+
+    def _finish(self) -> TurnFinished:
+        self._in_turn = False
+        truncated = self._turn_frames > len(self._turn)
+        event = TurnFinished(
+            at_ms=self.now_ms,
+            speech_started_ms=self._speech_started_ms,
+            speech_ended_ms=self._last_voiced_end_ms,
+            audio=b"".join(self._turn),
+            truncated=truncated,
+        )
+        self._turn.clear()
+        self._turn_frames = 0
+        return event
+
+    def _barge_in(self, voiced: bool, agent_speaking: bool, frame_start_ms: int) -> list[TurnEvent]:
+        if not agent_speaking:
+            self._barged = False
+            self._barge_voiced_ms = 0
+            return []
+        if voiced:
+            if self._barge_voiced_ms == 0:
+                self._barge_speech_ms = frame_start_ms
+            self._barge_voiced_ms += self.frame_ms
+            self._barge_gap_ms = 0
+        else:
+            self._barge_gap_ms += self.frame_ms
+            if self._barge_gap_ms >= BARGE_IN_GAP_MS:
+                self._barge_voiced_ms = 0
+        if (
+            self.settings.barge_in
+            and not self._barged
+            and self._barge_voiced_ms > 0
+            and self._barge_voiced_ms >= self.settings.barge_in_min_speech_ms
+        ):
+            self._barged = True
+            return [BargeIn(at_ms=self.now_ms, speech_ms=self._barge_speech_ms)]
+        return []
