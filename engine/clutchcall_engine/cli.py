@@ -137,8 +137,6 @@ def serve(
     echo = click.echo
     echo(f"MoQT (raw QUIC, ALPN moq-00): {config.moqt_addr}")
     echo(f"HTTP/3: {config.http_addr} (WebTransport at /moq, Prometheus at /metrics)")
-    echo(f"REST over HTTP/1.1: {config.rest_addr}; envelope RPC over QUIC: {config.rpc_addr}")
-    echo(f"call store: {config.calls_db_path}")
     echo(
         f"certificate: {info.cert_path} ({'new' if info.generated else 'kept'}, valid until {info.not_after:%Y-%m-%d})"
     )
@@ -147,6 +145,8 @@ def serve(
         echo(f"token keys: {', '.join(map(str, config.verification_keys))}; audience {config.audience}")
     else:
         echo(f"token key: development key {dev_kid} in {config.state_dir} (mint: clutchcall-engine token)")
+    echo(f"REST over HTTP/1.1: {config.rest_addr}; envelope RPC over QUIC: {config.rpc_addr}")
+    echo(f"call store: {config.calls_db_path}")
     try:
         asyncio.run(_serve(config))
     except OSError as e:
