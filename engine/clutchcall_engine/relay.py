@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clutchcall.wire import moqt_d14 as wire
+from clutchcall_runtime.bridge import AudioFormat, UnsupportedShape, parse_tag
 from clutchcall_runtime.moqt.errors import ProtocolViolation, RequestError
 from clutchcall_runtime.moqt.session import (
     EndOfSubgroup,
@@ -35,6 +36,8 @@ from clutchcall_runtime.moqt.session import (
 from clutchcall_runtime.moqt.transport import Transport
 
 from .auth import AuthError, Grant, TokenVerifier
+from .bridge import AudioBridge, BridgeMetrics, TranscodeStage
+from .bridge.stage import BridgeUnavailable
 from .config import EngineConfig
 from .metrics import RelayMetrics, TrackMetrics
 
@@ -104,6 +107,7 @@ class RelayTrack:
         self.metrics: TrackMetrics = relay.metrics.track(tenant, key[0], key[1])
         self.orphan_timer: asyncio.TimerHandle | None = None
         self.request_id = -1  # the session's inbound-sink identity (PUBLISH_DONE matching)
+        self.taps: list[TranscodeStage] = []  # the AudioBridge's stages fed from this track
 
     # -- InboundSink: objects from the publisher --
 
@@ -135,6 +139,8 @@ class RelayTrack:
                 sub.out.push(out)
             elif sub.end_group is not None and obj.group > sub.end_group:
                 finished.append(sub)
+        for tap in self.taps:
+            tap.on_object(obj)
         for sub in finished:  # an AbsoluteRange subscription past its end group
             self.relay.end_subscription(sub, self, wire.PublishDoneStatusCode.SUBSCRIPTION_ENDED, "range complete")
 
@@ -205,6 +211,7 @@ class Relay:
         self.tracks: dict[TrackKey, RelayTrack] = {}
         self.announced: dict[tuple[bytes, ...], PeerState] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.bridge = AudioBridge(self, BridgeMetrics(metrics.registry))
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a relay-initiated request; the loop keeps only weak references to tasks, so we hold them."""
@@ -294,6 +301,18 @@ class Relay:
             )
             return
         capability = capability_of(msg.parameters)
+        try:
+            parse_tag(capability)
+        except UnsupportedShape as exc:
+            self.bridge.metrics.refused.labels(exc.field).inc()
+            peer.session.send(
+                wire.PublishError(
+                    request_id=msg.request_id,
+                    error_code=wire.PublishErrorCode.NOT_SUPPORTED,
+                    error_reason=reason_phrase(str(exc)),
+                )
+            )
+            return
         key = (ns, msg.track_name)
         track = self.tracks.get(key)
         if track is None:
@@ -363,10 +382,22 @@ class Relay:
                 self._subscribe_error(peer, msg.request_id, SubErr.INVALID_RANGE, "end group before start")
                 return
         capability = capability_of(msg.parameters)
-        track = self.tracks.get((ns, msg.track_name))
-        if track is not None and track.publisher is not None and capability in (None, track.capability):
-            self._attach(peer, msg, track)
+        try:
+            wanted = parse_tag(capability)
+        except UnsupportedShape as exc:
+            self.bridge.metrics.refused.labels(exc.field).inc()
+            self._subscribe_error(peer, msg.request_id, SubErr.NOT_SUPPORTED, str(exc))
             return
+        track = self.tracks.get((ns, msg.track_name))
+        if track is not None and track.publisher is not None:
+            try:
+                target = self._route(track, capability, wanted)
+            except BridgeUnavailable as exc:
+                self._subscribe_error(peer, msg.request_id, SubErr.NOT_SUPPORTED, str(exc))
+                return
+            if target is not None:
+                self._attach(peer, msg, target)
+                return
         upstream = self._announcer(ns)
         if track is None and upstream is not None and upstream is not peer:
             self._spawn(self._subscribe_upstream(upstream, peer, msg, capability))
@@ -396,14 +427,37 @@ class Relay:
         for peer in list(self.peers.values()):
             for rid, held in list(peer.held.items()):
                 msg = held.msg
-                if (tuple(msg.track_namespace.fields), msg.track_name) == track.key and held.capability in (
-                    None,
-                    track.capability,
-                ):
-                    del peer.held[rid]
-                    if held.timer is not None:
-                        held.timer.cancel()
-                    self._attach(peer, msg, track)
+                if (tuple(msg.track_namespace.fields), msg.track_name) != track.key:
+                    continue
+                refusal: str | None = None
+                try:
+                    target = self._route(track, held.capability, parse_tag(held.capability))
+                except (UnsupportedShape, BridgeUnavailable) as exc:
+                    target, refusal = None, str(exc)
+                if target is None and refusal is None:
+                    continue
+                del peer.held[rid]
+                if held.timer is not None:
+                    held.timer.cancel()
+                if target is None:
+                    self._subscribe_error(peer, rid, SubErr.NOT_SUPPORTED, str(refusal))
+                else:
+                    self._attach(peer, msg, target)
+
+    def _route(self, track: RelayTrack, capability: str | None, wanted: AudioFormat | None) -> RelayTrack | None:
+        """What a subscriber asking for `capability` attaches to: the track itself, the output of a transcoding
+        stage (the AudioBridge: both are voice shapes and differ), or None (no match: the SUBSCRIBE waits)."""
+        if capability in (None, track.capability):
+            return track
+        if wanted is None:
+            return None
+        try:
+            have = parse_tag(track.capability)
+        except UnsupportedShape:  # an upstream's tag (PUBLISH_NAMESPACE path) that no stage can read
+            return None
+        if have is None:
+            return None
+        return track if have == wanted else self.bridge.output_for(track, have, wanted)
 
     def _attach(self, peer: PeerState, msg: wire.Subscribe, track: RelayTrack, *, take_all: bool = False) -> None:
         alias = peer.next_alias()
@@ -512,6 +566,8 @@ class Relay:
         code = status if status >= 0 else wire.PublishDoneStatusCode.GOING_AWAY
         for sub in list(track.subscribers.values()):
             self.end_subscription(sub, track, code, reason)
+        for tap in list(track.taps):
+            tap.on_done(code, reason)
 
     def end_subscription(self, sub: Subscriber, track: RelayTrack, code: int, reason: str) -> None:
         """PUBLISH_DONE to one subscriber, after its queue's last objects."""

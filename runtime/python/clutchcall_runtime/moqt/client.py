@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from clutchcall.wire import moqt_d14 as wire
@@ -42,6 +42,9 @@ from .session import (
 )
 from .transport import Dialed, TlsOptions, dial_quic, dial_webtransport
 from .versions import DEFAULT, Draft
+
+if TYPE_CHECKING:
+    from ..bridge import BridgeApi
 
 log = logging.getLogger("clutchcall.moqt.client")
 
@@ -534,6 +537,13 @@ class Client:
         await self._up.wait()
         assert self.session is not None
         return self.session
+
+    @property
+    def bridge(self) -> BridgeApi:
+        """The AudioBridge on this client: `await client.bridge.attach(sid, codec="pcm16", sample_rate=16000)`."""
+        from ..bridge import BridgeApi
+
+        return BridgeApi(self)
 
     async def publish(
         self,

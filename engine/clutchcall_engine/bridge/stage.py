@@ -1,0 +1,305 @@
+"""Transcoding stages and the playout clock that drives them.
+
+One `TranscodeStage` per (source track, target shape): its own jitter buffer and core Transcoder,
+never shared between tracks, so never between calls. Frames arriving from the source are checked
+against the source's shape (a bad one is counted by reason and skipped; the leg goes on) and put in
+the jitter buffer; the `PlayoutClock` ticks every stage once per source frame period and each tick
+plays exactly one frame: the next one in order, concealment for a lost one (Opus PLC, silence for
+PCM and G.711), or concealment again on underrun, so the output keeps its clock. A frame arriving
+after its playout slot is dropped (late), never played behind time, so a transient loss costs one
+frame of jitter, not a backlog. Frames go out through an ordinary RelayTrack, whose subscriber
+queues are bounded like every other track's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from clutchcall_runtime.bridge import AudioFormat
+from clutchcall_runtime.moqt.session import MoqObject
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+if TYPE_CHECKING:
+    from ..relay import Relay, RelayTrack
+
+log = logging.getLogger("clutchcall.engine.bridge")
+
+OBJECTS_PER_GROUP = 50  # one group per second of 20 ms frames, as the client's TrackWriter does
+_GROUPS_REMEMBERED = 4  # source groups whose sequence base is kept, for objects that arrive out of order
+JITTER_CAPACITY = 64  # slots (a power of two); 1.28 s of 20 ms frames
+# Depth in frames: start playing after 2 (40 ms at 20 ms), never below 1, at most 6 when the jitter grows.
+JITTER_MIN_DEPTH, JITTER_INITIAL_DEPTH, JITTER_MAX_DEPTH = 1, 2, 6
+OPUS_MAX_PACKET = 1275  # RFC 6716 section 3.4, R2: the largest Opus frame
+
+
+class BridgeUnavailable(RuntimeError):
+    """clutchcall_core (the engine wheel) is not importable, so the relay cannot transcode."""
+
+
+class BridgeMetrics:
+    """The bridge's counters, in the relay's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.stages = Gauge("clutchcall_bridge_stages", "Transcoding stages running", registry=r)
+        self.frames_in = Counter("clutchcall_bridge_frames_in", "Source frames accepted by a stage", registry=r)
+        self.frames_out = Counter("clutchcall_bridge_frames_out", "Transcoded frames sent on", registry=r)
+        self.rejected = Counter(
+            "clutchcall_bridge_rejected", "Source frames refused, by reason (the leg goes on)", ["reason"], registry=r
+        )
+        self.concealed = Counter(
+            "clutchcall_bridge_concealed",
+            "Frames filled by PLC or silence, by cause (loss, underrun)",
+            ["cause"],
+            registry=r,
+        )
+        self.late = Counter(
+            "clutchcall_bridge_late", "Frames that arrived after their playout slot (dropped)", registry=r
+        )
+        self.refused = Counter(
+            "clutchcall_bridge_refused",
+            "SUBSCRIBE/PUBLISH refused for an unsupported shape, by field",
+            ["field"],
+            registry=r,
+        )
+        self.clock_missed = Counter(
+            "clutchcall_bridge_clock_missed", "Clock ticks that finished after their frame deadline", registry=r
+        )
+
+
+@dataclass(eq=False)
+class TranscodeStage:
+    """Source track in one shape -> an output RelayTrack in another, played out on the bridge's clock."""
+
+    bridge: AudioBridge
+    source: RelayTrack
+    source_format: AudioFormat
+    target: AudioFormat
+    output: RelayTrack
+    transcoder: Any
+    jitter: Any
+    started: bool = False
+    closed: bool = False
+    _group_base: dict[int, int] = field(default_factory=dict)
+    _next_seq: int = 0
+    _out_group: int = field(default_factory=lambda: int(time.time() * 1000))
+    _out_object: int = 0
+    priority: int = 128
+
+    # -- the source's objects (the relay calls these as for any subscriber) --
+
+    def on_object(self, obj: MoqObject) -> None:
+        if self.closed or not obj.payload:  # status-only objects (end of group etc.) carry no audio
+            return
+        reason = self._check(obj.payload)
+        if reason is not None:
+            self.bridge.metrics.rejected.labels(reason).inc()
+            return
+        seq = self._sequence(obj.group, obj.object_id)
+        if seq is None:
+            self.bridge.metrics.late.inc()
+            return
+        spf = self.source_format.samples_per_frame
+        outcome = self.jitter.insert(
+            seq & 0xFFFF, (seq * spf) & 0xFFFFFFFF, 1, obj.payload, time.monotonic_ns() // 1000
+        )
+        self.priority = obj.publisher_priority
+        if outcome == "late":
+            self.bridge.metrics.late.inc()
+        elif outcome != "duplicate":
+            self.bridge.metrics.frames_in.inc()
+
+    def on_done(self, status: int, reason: str) -> None:
+        """The source track ended: end the output track's subscriptions too."""
+        self.close()
+        self.bridge.relay.end_track(self.output, status, reason)
+
+    def _check(self, payload: bytes) -> str | None:
+        """Why the payload does not fit the source's shape, or None."""
+        fmt = self.source_format
+        expected = fmt.frame_bytes
+        if expected is not None:
+            return None if len(payload) == expected else "frame_size"
+        if len(payload) > OPUS_MAX_PACKET:
+            return "opus_too_large"
+        try:
+            duration = self.bridge.core.opus.packet_frames(payload, fmt.sample_rate)
+        except ValueError:
+            return "opus_invalid"
+        return None if duration == fmt.samples_per_frame // fmt.channels else "opus_duration"
+
+    def _sequence(self, group: int, object_id: int) -> int | None:
+        """A gap-preserving frame number from (group, object): groups follow each other, objects count within."""
+        base = self._group_base.get(group)
+        if base is None:
+            if self._group_base and group < max(self._group_base):
+                return None  # an object of a group older than those remembered
+            base = self._next_seq
+            self._group_base[group] = base
+            while len(self._group_base) > _GROUPS_REMEMBERED:
+                del self._group_base[min(self._group_base)]
+        seq = base + object_id
+        self._next_seq = max(self._next_seq, seq + 1)
+        return seq
+
+    # -- the clock --
+
+    def tick(self) -> None:
+        """Play one source frame period."""
+        if not self.output.subscribers:  # the last subscriber left
+            self.close()
+            return
+        frame = self.jitter.tick()
+        kind = frame.kind
+        if kind == "frame":
+            self.started = True
+            try:
+                frames = self.transcoder.process(frame.payload)
+            except ValueError:  # passed the size check but the decoder refused it
+                self.bridge.metrics.rejected.labels("undecodable").inc()
+                frames = self.transcoder.process_lost()
+        elif kind == "loss" or self.started:
+            self.bridge.metrics.concealed.labels("loss" if kind == "loss" else "underrun").inc()
+            frames = self.transcoder.process_lost()
+        else:
+            return  # still filling before the first frame
+        for payload in frames:
+            self._emit(payload)
+
+    def _emit(self, payload: bytes) -> None:
+        if self._out_object >= OBJECTS_PER_GROUP:
+            self._out_group = max(self._out_group + 1, int(time.time() * 1000))
+            self._out_object = 0
+        self.output.on_object(MoqObject(self._out_group, 0, self._out_object, self.priority, payload))
+        self._out_object += 1
+        self.bridge.metrics.frames_out.inc()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.bridge.forget(self)
+
+
+class PlayoutClock:
+    """Ticks every stage of one frame period on deadlines (start + n * period), not on sleeps, so it never drifts.
+
+    A round that ends after its deadline is counted (clock_missed): the deadline-miss point is
+    what benchmarks/bridge measures. After a stall the clock re-anchors instead of bursting ticks.
+    """
+
+    def __init__(self, period_ms: int, metrics: BridgeMetrics) -> None:
+        self.period = period_ms / 1000
+        self.metrics = metrics
+        self.stages: list[TranscodeStage] = []
+        self.missed = 0
+        self.rounds = 0
+        self.max_round_s = 0.0
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, stage: TranscodeStage) -> None:
+        self.stages.append(stage)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.period
+        while self.stages:
+            await asyncio.sleep(max(0.0, deadline - loop.time()))
+            started = loop.time()
+            for stage in list(self.stages):
+                try:
+                    stage.tick()
+                except Exception:  # one broken stage must not stop every other leg's clock
+                    log.exception("transcoding stage failed; closing it")
+                    stage.close()
+            ended = loop.time()
+            self.rounds += 1
+            self.max_round_s = max(self.max_round_s, ended - started)
+            deadline += self.period
+            if ended > deadline:
+                self.missed += 1
+                self.metrics.clock_missed.inc()
+                deadline = ended + self.period
+
+
+def load_core() -> ModuleType:
+    try:
+        return importlib.import_module("clutchcall_core")
+    except ImportError as exc:
+        raise BridgeUnavailable(f"transcoding needs clutchcall_core (the engine wheel, bindings/): {exc}") from exc
+
+
+class AudioBridge:
+    """The relay's transcoding: stages by (source track, target tag), and one clock per frame period."""
+
+    def __init__(self, relay: Relay, metrics: BridgeMetrics, core: ModuleType | None = None) -> None:
+        self.relay = relay
+        self.metrics = metrics
+        self._core = core
+        self.stages: dict[tuple[int, str], TranscodeStage] = {}
+        self.clocks: dict[int, PlayoutClock] = {}
+
+    @property
+    def core(self) -> ModuleType:
+        if self._core is None:
+            self._core = load_core()
+        return self._core
+
+    def output_for(self, source: RelayTrack, source_format: AudioFormat, target: AudioFormat) -> RelayTrack:
+        """The track a subscriber asking for `target` attaches to: the stage's output, made on first use."""
+        key = (id(source), target.tag)
+        stage = self.stages.get(key)
+        if stage is not None and not stage.closed:
+            return stage.output
+        from ..relay import RelayTrack  # the relay imports this module
+
+        core = self.core
+        transcoder = core.transcode.Transcoder(source_format.as_core_shape(), target.as_core_shape())
+        max_payload = source_format.frame_bytes or OPUS_MAX_PACKET
+        jitter = core.jitter.JitterBuffer(
+            capacity=JITTER_CAPACITY,
+            max_payload=max_payload,
+            clock_rate=source_format.sample_rate,
+            frame_ms=source_format.frame_ms,
+            min_depth=JITTER_MIN_DEPTH,
+            initial_depth=JITTER_INITIAL_DEPTH,
+            max_depth=JITTER_MAX_DEPTH,
+        )
+        output = RelayTrack(self.relay, source.key, target.tag, source.tenant)
+        output.group_order = source.group_order
+        stage = TranscodeStage(self, source, source_format, target, output, transcoder, jitter)
+        self.stages[key] = stage
+        source.taps.append(stage)
+        clock = self.clocks.get(source_format.frame_ms)
+        if clock is None:
+            clock = self.clocks[source_format.frame_ms] = PlayoutClock(source_format.frame_ms, self.metrics)
+        clock.add(stage)
+        self.metrics.stages.inc()
+        log.info("transcoding stage %s -> %s for %r", source_format.tag, target.tag, source.key[1])
+        return output
+
+    def forget(self, stage: TranscodeStage) -> None:
+        key = (id(stage.source), stage.target.tag)
+        if self.stages.get(key) is stage:
+            del self.stages[key]
+            self.metrics.stages.dec()
+        if stage in stage.source.taps:
+            stage.source.taps.remove(stage)
+        clock = self.clocks.get(stage.source_format.frame_ms)
+        if clock is not None and stage in clock.stages:
+            clock.stages.remove(stage)
+
+    def close(self) -> None:
+        for stage in list(self.stages.values()):
+            stage.close()
+        for clock in self.clocks.values():
+            if clock.task is not None:
+                clock.task.cancel()
