@@ -4,7 +4,9 @@ The agent's downlink audio can come back on the uplink (a handset's or carrier's
 speakerphone). Without care the turn detector hears it as the caller speaking and barges in on the
 agent's own voice. `EchoGuard` keeps what was played during the last `max_delay_ms` and marks an
 uplink frame as echo when its normalized cross-correlation with some delayed stretch of that
-reference reaches `correlation`. A caller talking over the agent (double talk) mixes a second
+reference reaches `correlation`, or when it is quieter than `floor_dbfs` while the agent's audio
+may still be arriving (the VAD's own hangover after the echo ends would otherwise read the line's
+noise floor as the start of a turn). A caller talking over the agent (double talk) mixes a second
 voice in and drops the correlation, so a real barge-in still gets through; the figures are in
 benchmarks/agents/.
 """
@@ -26,12 +28,14 @@ class EchoGuard:
         max_delay_ms: int = 400,
         hold_ms: int = 600,
         correlation: float = 0.6,
+        floor_dbfs: float = -50.0,
     ) -> None:
         self._frame = sample_rate * frame_ms // 1000
         self._history = np.zeros(sample_rate * max_delay_ms // 1000 + self._frame, dtype=np.float64)
         self._hold_frames = max(1, hold_ms // frame_ms)
         self._since_played = self._hold_frames  # frames since the last non-silent downlink frame
         self.correlation = correlation
+        self._floor_energy = (32768 * 10 ** (floor_dbfs / 20)) ** 2
         self.echo_frames = 0  # uplink frames classified as echo
 
     def played(self, frame: bytes | None) -> None:
@@ -72,6 +76,8 @@ class EchoGuard:
         """Whether this uplink frame is (mostly) the agent's own audio coming back."""
         if not self.active:
             return False
-        echo = self.max_correlation(frame) >= self.correlation
+        x = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+        quiet = float(np.dot(x, x)) < self._floor_energy * max(1, len(x))
+        echo = quiet or self.max_correlation(frame) >= self.correlation
         self.echo_frames += echo
         return echo

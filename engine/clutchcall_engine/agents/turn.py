@@ -123,7 +123,8 @@ class TurnDetector:
         self.frame_bytes = frame_bytes(vad.sample_rate, vad.frame_ms)
         self.now_ms = 0
         self._voiced_run = 0
-        self._prefix: deque[bytes] = deque(maxlen=max(1, settings.prefix_padding_ms // self.frame_ms))
+        onset_frames = -(-ONSET_MS // self.frame_ms)
+        self._prefix: deque[bytes] = deque(maxlen=settings.prefix_padding_ms // self.frame_ms + onset_frames)
         self._turn: deque[bytes] = deque(maxlen=MAX_TURN_MS // self.frame_ms)
         self._turn_frames = 0
         self._in_turn = False

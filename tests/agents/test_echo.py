@@ -1,0 +1,51 @@
+"""No self-interruption: the agent's own audio echoed back on the uplink is not a barge-in; the caller still is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from clutchcall_engine.agents import EchoGuard
+from evaluate import detector, simulate_barge_in
+
+DELAYS_MS = (20, 40, 120, 250, 380)
+GAINS_DB = (0.0, -6.0, -12.0, -20.0)
+
+
+@pytest.mark.parametrize("delay_ms", DELAYS_MS)
+@pytest.mark.parametrize("gain_db", GAINS_DB)
+def test_echo_alone_never_interrupts(prompt: np.ndarray, delay_ms: int, gain_db: float) -> None:
+    run = simulate_barge_in(detector(guard=True), prompt, None, 0, echo_delay_ms=delay_ms, echo_gain_db=gain_db)
+    assert run.self_interruptions == 0
+    assert run.speech_started == []  # nor a turn of its own (the agent would answer itself)
+    assert run.played_ms >= len(prompt) * 1000 // 16000 - 20
+
+
+@pytest.mark.parametrize("delay_ms", [40, 250])
+def test_without_the_guard_the_agent_interrupts_itself(prompt: np.ndarray, delay_ms: int) -> None:
+    run = simulate_barge_in(detector(guard=False), prompt, None, 0, echo_delay_ms=delay_ms, echo_gain_db=-12.0)
+    assert run.self_interruptions >= 1
+
+
+@pytest.mark.parametrize("delay_ms", DELAYS_MS)
+@pytest.mark.parametrize("gain_db", [-12.0, -20.0])
+def test_caller_over_echo_barges_in(prompt: np.ndarray, caller: np.ndarray, delay_ms: int, gain_db: float) -> None:
+    run = simulate_barge_in(detector(guard=True), prompt, caller, 2000, echo_delay_ms=delay_ms, echo_gain_db=gain_db)
+    assert run.self_interruptions == 0
+    assert run.detection_ms is not None and run.detection_ms <= 300, run.detection_ms
+    assert len(run.barge_ins) == 1
+
+
+def test_guard_correlation_finds_a_delayed_copy() -> None:
+    rng = np.random.default_rng(1)
+    guard = EchoGuard(16000, 20, max_delay_ms=200)
+    signal = (rng.standard_normal(16000) * 3000).astype(np.int16)
+    for k in range(20):
+        guard.played(signal[k * 320 : (k + 1) * 320].astype("<i2").tobytes())
+    delayed = -0.3 * signal[19 * 320 - 1234 : 20 * 320 - 1234]  # inverted, attenuated, 77 ms late
+    assert guard.max_correlation(delayed.astype("<i2").tobytes()) > 0.99
+    unrelated = (rng.standard_normal(320) * 3000).astype("<i2").tobytes()
+    assert guard.max_correlation(unrelated) < 0.3
+    assert guard.active
+    for _ in range(40):
+        guard.played(None)
+    assert not guard.active and not guard.is_echo(delayed.astype("<i2").tobytes())

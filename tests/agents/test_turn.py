@@ -1,0 +1,186 @@
+"""Turn detection: settings from the IDL, figures on labelled fixtures, and a property test of the state machine."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from clutchcall.enums import TurnDetectionMode
+from clutchcall.messages import BargeIn as BargeInSettings
+from clutchcall.messages import TurnDetection, VadSettings
+from clutchcall_engine.agents import (
+    BargeIn,
+    SpeechStarted,
+    TurnDetector,
+    TurnFinished,
+    TurnSettings,
+    TurnSettingsError,
+)
+from clutchcall_engine.agents.turn import BARGE_IN_GAP_MS, ONSET_MS
+from evaluate import detector, score_turns
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from speech_fixtures import Fixture
+
+
+def test_defaults_are_the_idls() -> None:
+    s = TurnSettings.from_idl(None)
+    assert s.mode == TurnDetection().mode_or_default() == TurnDetectionMode.SERVER_VAD
+    assert s.threshold == VadSettings().threshold_or_default()
+    assert s.prefix_padding_ms == VadSettings().prefix_padding_ms_or_default()
+    assert s.silence_duration_ms == VadSettings().silence_duration_ms_or_default()
+    assert s.barge_in == BargeInSettings().enabled_or_default()
+    assert s.barge_in_min_speech_ms == BargeInSettings().min_speech_ms_or_default()
+    assert TurnSettings.from_idl(TurnDetection(mode=TurnDetectionMode.UNSPECIFIED)).mode == TurnDetectionMode.SERVER_VAD
+
+
+@pytest.mark.parametrize(
+    ("td", "field"),
+    [
+        (TurnDetection(vad=VadSettings(threshold=1.5)), "turn_detection.vad.threshold"),
+        (TurnDetection(vad=VadSettings(threshold=math.nan)), "turn_detection.vad.threshold"),
+        (TurnDetection(vad=VadSettings(silence_duration_ms=0)), "turn_detection.vad.silence_duration_ms"),
+        (TurnDetection(vad=VadSettings(silence_duration_ms=3_600_000)), "turn_detection.vad.silence_duration_ms"),
+        (TurnDetection(vad=VadSettings(prefix_padding_ms=10_000)), "turn_detection.vad.prefix_padding_ms"),
+        (TurnDetection(barge_in=BargeInSettings(min_speech_ms=99_999)), "turn_detection.barge_in.min_speech_ms"),
+        (TurnDetection(mode=9), "turn_detection.mode"),
+    ],
+)
+def test_bad_settings_name_their_field(td: TurnDetection, field: str) -> None:
+    with pytest.raises(TurnSettingsError) as err:
+        TurnSettings.from_idl(td)
+    assert err.value.field == field
+    assert str(err.value).startswith(field)
+
+
+@pytest.mark.parametrize("accurate", [True, False], ids=["silero", "webrtc"])
+@pytest.mark.parametrize("name", ["single", "pauses", "backchannels", "noisy_speech", "second_voice"])
+def test_every_turn_found_once_after_the_silence(scenarios: dict[str, Fixture], name: str, accurate: bool) -> None:
+    fixture = scenarios[name]
+    if not accurate and name == "noisy_speech":
+        pytest.skip("webrtcvad alone ends a turn early in noise: reported by the benchmark, not a bound")
+    score = score_turns(fixture, detector(accurate=accurate))
+    silence = TurnSettings.from_idl(None).silence_duration_ms
+    assert score.matched == score.true_turns == len(fixture.turns), score
+    assert score.false_ends == 0, score
+    assert all(silence <= lat <= silence + 200 for lat in score.latencies_ms), score.latencies_ms
+
+
+def test_noise_alone_is_no_turn_with_silero(scenarios: dict[str, Fixture]) -> None:
+    score = score_turns(scenarios["noise_only"], detector(accurate=True))
+    assert score.detected == 0, score
+
+
+def test_pause_inside_a_turn_ends_it_when_the_silence_is_shorter(scenarios: dict[str, Fixture]) -> None:
+    """The 250 ms pause in 'pauses' is inside a turn at the default 500 ms; at 150 ms it is an end (a false one)."""
+    td = TurnDetection(vad=VadSettings(silence_duration_ms=150))
+    score = score_turns(scenarios["pauses"], detector(td=td))
+    assert score.false_ends >= 1, score
+
+
+def test_longer_silence_setting_moves_the_latency(scenarios: dict[str, Fixture]) -> None:
+    td = TurnDetection(vad=VadSettings(silence_duration_ms=1000))
+    score = score_turns(scenarios["single"], detector(td=td))
+    assert score.matched == 1
+    assert all(1000 <= lat <= 1200 for lat in score.latencies_ms), score.latencies_ms
+
+
+def test_manual_mode_waits_for_end_turn(scenarios: dict[str, Fixture]) -> None:
+    det = detector(td=TurnDetection(mode=TurnDetectionMode.MANUAL))
+    events = [e for f in scenarios["pauses"].frames() for e in det.push(f)]
+    assert not any(isinstance(e, TurnFinished) for e in events)
+    assert any(isinstance(e, SpeechStarted) for e in events)
+    finished = det.end_turn()
+    assert finished is not None and det.end_turn() is None
+
+
+def test_turn_audio_starts_with_the_prefix_padding(scenarios: dict[str, Fixture]) -> None:
+    fixture = scenarios["single"]  # 500 ms of silence before the speech; default padding 300 ms
+    det = detector()
+    finished = [e for f in fixture.frames() for e in det.push(f) if isinstance(e, TurnFinished)]
+    (turn,) = finished
+    padding_ms = TurnSettings.from_idl(None).prefix_padding_ms
+    start_ms = turn.at_ms - len(turn.audio) // 32
+    assert turn.speech_started_ms - padding_ms - 20 <= start_ms <= turn.speech_started_ms - padding_ms + 20
+    assert not turn.truncated
+
+
+# -- the state machine alone, with a scripted VAD ------------------------------------------------
+
+
+class ScriptedVad:
+    sample_rate = 16000
+    frame_ms = 20
+
+    def __init__(self) -> None:
+        self.next = False
+
+    def is_speech(self, frame: bytes) -> bool:
+        return self.next
+
+    def reset(self) -> None:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    script=st.lists(st.tuples(st.booleans(), st.booleans()), max_size=400),
+    silence_ms=st.integers(20, 600),
+    min_speech_ms=st.integers(0, 300),
+    barge=st.booleans(),
+)
+def test_state_machine_invariants(
+    script: list[tuple[bool, bool]], silence_ms: int, min_speech_ms: int, barge: bool
+) -> None:
+    td = TurnDetection(
+        vad=VadSettings(silence_duration_ms=silence_ms),
+        barge_in=BargeInSettings(enabled=barge, min_speech_ms=min_speech_ms),
+    )
+    vad = ScriptedVad()
+    det = TurnDetector(TurnSettings.from_idl(td), vad)
+    in_turn = False
+    voiced_run = 0
+    last_voiced_end = 0
+    barged_this_playback = False
+    for k, (voiced, speaking) in enumerate(script):
+        vad.next = voiced
+        events = det.push(bytes(640), agent_speaking=speaking)
+        now = (k + 1) * 20
+        voiced_run = voiced_run + 1 if voiced else 0
+        if voiced:
+            last_voiced_end = now
+        if not speaking:
+            barged_this_playback = False
+        for e in events:
+            if isinstance(e, SpeechStarted):
+                assert not in_turn and voiced_run * 20 >= ONSET_MS
+                assert e.speech_ms == now - voiced_run * 20
+                in_turn = True
+            elif isinstance(e, TurnFinished):
+                assert in_turn
+                assert e.speech_ended_ms == last_voiced_end
+                # ends on the first frame at which the silence reaches the setting, never before
+                assert silence_ms <= e.at_ms - e.speech_ended_ms < silence_ms + 20
+                in_turn = False
+            elif isinstance(e, BargeIn):
+                assert barge and speaking and not barged_this_playback
+                assert e.at_ms - e.speech_ms >= max(min_speech_ms, 20)
+                barged_this_playback = True
+        # a turn that reached its silence must have ended on this frame
+        assert not (in_turn and now - last_voiced_end >= silence_ms)
+    assert in_turn == det.in_turn
+
+
+def test_barge_in_gap_resets_the_count() -> None:
+    td = TurnDetection(barge_in=BargeInSettings(min_speech_ms=100))
+    vad = ScriptedVad()
+    det = TurnDetector(TurnSettings.from_idl(td), vad)
+    pattern = ([True] * 4 + [False] * (BARGE_IN_GAP_MS // 20)) * 5  # 80 ms bursts, each forgotten
+    events = []
+    for voiced in pattern:
+        vad.next = voiced
+        events += det.push(bytes(640), agent_speaking=True)
+    assert not any(isinstance(e, BargeIn) for e in events)
+    vad.next = True
+    events = [e for _ in range(5) for e in det.push(bytes(640), agent_speaking=True)]
+    assert sum(isinstance(e, BargeIn) for e in events) == 1
