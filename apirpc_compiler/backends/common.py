@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from ..ir.model import IR, Field, Message, WireCond, WireStruct, WireType
+from ..ir.model import IR, Enum, Field, Message, Method, Service, WireCond, WireStruct, WireType
 from .base import NameClash
 
 
@@ -239,3 +240,222 @@ def message_components(ir: IR) -> dict[str, int]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[v])
     return comp
+
+
+# ---- the RPC surface: REST routes, paging and error policy, derived once for every backend ----
+
+
+@dataclass(frozen=True)
+class PathSegment:
+    """One `/`-separated piece of a route: a literal, or a variable bound to a top-level request field."""
+
+    text: str  # the literal, or the bound field's IDL name
+    field: Field | None  # the bound field (None for a literal)
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """A request field that travels in the query string (google.api.http: fields bound neither by path nor body).
+
+    `name` is its dotted ProtoJSON path (`pageSize`, `agent.turnDetection.mode`); `path` the IDL field
+    names from the request down; `kind` the JSON value kind a server rebuilds from the text."""
+
+    name: str
+    path: tuple[str, ...]
+    json_path: tuple[str, ...]
+    kind: str  # "string", "bytes", "bool", "int", "int64", "float", "enum"
+    type_name: str  # the scalar name, or the enum's IDL name
+    repeated: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class RestRoute:
+    """A method's HTTP rule, parsed: what a client needs to build a request and a server to route one."""
+
+    verb: str
+    template: str  # the IDL's path template, e.g. /v1/calls/{sid}:transfer
+    segments: tuple[PathSegment, ...]
+    custom_verb: str | None  # the ":verb" suffix of the last segment
+    path_fields: tuple[Field, ...]
+    body: str | None  # "*", a request field's IDL name, or None
+    body_field: Field | None  # the field named by `body`
+    query: tuple[QueryParam, ...]
+
+
+@dataclass(frozen=True)
+class Paging:
+    """A list method's paging: the request's page token, the response's next token and repeated items."""
+
+    page_token: Field
+    next_page_token: Field
+    items: Field
+    page_size: Field | None
+
+
+@dataclass(frozen=True)
+class ErrorCodeInfo:
+    """One ErrorCode value with the HTTP status and retryability the IDL gives it."""
+
+    name: str
+    words: list[str]
+    number: int
+    json_name: str
+    http_status: int
+    retryable: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """The enum whose values carry `http_status` and `retryable`, and the message whose `code` field holds it."""
+
+    enum: Enum
+    status_message: Message
+    codes: tuple[ErrorCodeInfo, ...]
+
+
+@dataclass(frozen=True)
+class RpcMethod:
+    """A method as client and server generators see it."""
+
+    service: Service
+    method: Method
+    request: Message
+    response: Message
+    route: RestRoute | None
+    paging: Paging | None
+
+
+_QUERY_KINDS = {
+    "bool": "bool",
+    "string": "string",
+    "bytes": "bytes",
+    "float": "float",
+    "double": "float",
+    "int64": "int64",
+    "uint64": "int64",
+    "sint64": "int64",
+    "fixed64": "int64",
+    "sfixed64": "int64",
+}
+
+
+def _messages(ir: IR) -> dict[str, Message]:
+    return {m["name"]: m for m in ir["messages"]}
+
+
+def rest_route(ir: IR, method: Method) -> RestRoute | None:
+    """The parsed HTTP rule of `method`, or None when it has none (the front end validated the template)."""
+    http = method["http"]
+    if http is None:
+        return None
+    msgs = _messages(ir)
+    request = msgs[method["request"]]
+    fields = {f["name"]: f for f in request["fields"]}
+    parts = http["path"].split("/")[1:]
+    custom_verb = None
+    if ":" in parts[-1].rsplit("}", 1)[-1]:
+        parts[-1], custom_verb = parts[-1].rsplit(":", 1)
+    segments = tuple(
+        PathSegment(p[1:-1], fields[p[1:-1]]) if p.startswith("{") else PathSegment(p, None) for p in parts
+    )
+    path_fields = tuple(s.field for s in segments if s.field is not None)
+    body = http["body"]
+    body_field = fields.get(body) if body not in (None, "*") else None
+    query: list[QueryParam] = []
+    if body != "*":
+        bound = {f["name"] for f in path_fields} | ({body} if body else set())
+
+        def walk(msg: Message, path: tuple[str, ...], json_path: tuple[str, ...], seen: frozenset[str]) -> None:
+            for f in msg["fields"]:
+                if not path and f["name"] in bound:
+                    continue
+                p, jp = (*path, f["name"]), (*json_path, f["json_name"])
+                kind = f["type"]["kind"]
+                if kind == "message":
+                    if f["type"]["name"] not in seen:  # a recursive message cannot be spelled in a query
+                        walk(msgs[f["type"]["name"]], p, jp, seen | {f["type"]["name"]})
+                    continue
+                scalar = f["type"]["name"]
+                query.append(
+                    QueryParam(
+                        name=".".join(jp),
+                        path=p,
+                        json_path=jp,
+                        kind="enum" if kind == "enum" else _QUERY_KINDS.get(scalar, "int"),
+                        type_name=scalar,
+                        repeated=f["label"] == "repeated",
+                        doc=f["doc"],
+                    )
+                )
+
+        walk(request, (), (), frozenset({request["name"]}))
+    return RestRoute(
+        verb=http["method"],
+        template=http["path"],
+        segments=segments,
+        custom_verb=custom_verb,
+        path_fields=path_fields,
+        body=body,
+        body_field=body_field,
+        query=tuple(query),
+    )
+
+
+def paging(ir: IR, method: Method) -> Paging | None:
+    """Paging when the request has `page_token` and the response `next_page_token` and one repeated message field."""
+    msgs = _messages(ir)
+    req = {f["name"]: f for f in msgs[method["request"]]["fields"]}
+    resp = msgs[method["response"]]["fields"]
+    token = req.get("page_token")
+    nxt = next((f for f in resp if f["name"] == "next_page_token"), None)
+    items = [f for f in resp if f["label"] == "repeated" and f["type"]["kind"] == "message"]
+    if token is None or nxt is None or len(items) != 1 or method["streaming"] != "none":
+        return None
+    return Paging(token, nxt, items[0], req.get("page_size"))
+
+
+def error_model(ir: IR) -> ErrorModel | None:
+    """The error enum (values with `http_status` and `retryable`) and the status message carrying it as `code`."""
+    for enum in ir["enums"]:
+        attrs = {a["name"] for a in enum["attributes"]}
+        if not {"http_status", "retryable"} <= attrs:
+            continue
+        status = next(
+            (
+                m
+                for m in ir["messages"]
+                if any(f["name"] == "code" and f["type"] == {"kind": "enum", "name": enum["name"]} for f in m["fields"])
+            ),
+            None,
+        )
+        if status is None:
+            continue
+        codes = tuple(
+            ErrorCodeInfo(
+                v["name"],
+                v["words"],
+                v["number"],
+                v["json_name"],
+                int(v["attributes"]["http_status"]),  # type: ignore[arg-type]
+                bool(v["attributes"]["retryable"]),
+                v["doc"],
+            )
+            for v in enum["values"]
+        )
+        return ErrorModel(enum, status, codes)
+    return None
+
+
+def rpc_methods(ir: IR, service: Service) -> list[RpcMethod]:
+    msgs = _messages(ir)
+    return [
+        RpcMethod(service, m, msgs[m["request"]], msgs[m["response"]], rest_route(ir, m), paging(ir, m))
+        for m in service["methods"]
+    ]
+
+
+def envelope_alpn(ir: IR) -> str | None:
+    """The ALPN of the envelope-family wire protocol (the legacy RPC over QUIC), if the IDL declares one."""
+    return next((p["alpn"] for p in ir["wire"] if p["family"] == "envelope"), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,8 @@ from apirpc_compiler.ir.model import IR, Field
 from apirpc_compiler.ir.naming import split_words
 
 # The modules this part of the backend writes (clutchcall/wire/ is checked by its own tests).
-OWN = ["__init__.py", "_protowire.py", "bridges.py", "enums.py", "errors.py", "messages.py", "services.py"]
+OWN = ["__init__.py", "_protowire.py", "bridges.py", "enums.py", "errors.py", "messages.py", "rpc.py", "services.py"]
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime" / "python"  # rpc.py stands on clutchcall_runtime.rpc
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +72,7 @@ def test_mypy_strict_clean(python_sdk: Path, tmp_path: Path) -> None:
         cwd=python_sdk,
         capture_output=True,
         text=True,
+        env={**os.environ, "MYPYPATH": f"{python_sdk}{os.pathsep}{RUNTIME}"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -15,7 +15,9 @@ import jinja2
 
 from ...ir.model import IR, Enum
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
+from ..common import RestRoute, rest_route
 from .emit_messages import MessageEmitter
+from .emit_rpc import RpcEmitter
 from .namer import PythonNamer, check_python_names
 from .text import comment_block, docstring, pyrepr, tuple_lines, wrap_call, wrap_comprehension
 
@@ -169,6 +171,15 @@ class PythonBackend:
         put(f"{PKG}/services.py", "services.py.j2", **self._services_ctx(ir))
         put(f"{PKG}/bridges.py", "bridges.py.j2", **self._bridges_ctx(ir))
         put(f"{PKG}/moqt.py", "moqt.py.j2", names=NETWORK_NAMES)
+        body, used = RpcEmitter(ir, self.namer).module_body()
+        enum_classes = {self.namer.class_name(e["words"]) for e in ir["enums"]}
+        put(
+            f"{PKG}/rpc.py",
+            "rpc.py.j2",
+            body=body.rstrip("\n"),
+            enum_names=[u for u in used if u in enum_classes],
+            message_names=[u for u in used if u not in enum_classes],
+        )
         put(
             f"{PKG}/__init__.py",
             "__init__.py.j2",
@@ -279,6 +290,7 @@ class PythonBackend:
                     {"const": const, "id": m["id"], "doc": docstring(f"{s['name']}.{m['name']}: {m['doc']}", 0)}
                 )
                 http = m["http"]
+                route = rest_route(ir, m)
                 methods.append(
                     {
                         "name": m["name"],
@@ -294,6 +306,7 @@ class PythonBackend:
                             "path": http["path"],
                             "path_params": _str_tuple(http["path_params"]),
                             "body": http["body"],
+                            **self._route_ctx(route),
                         },
                         "doc": pyrepr(m["doc"]),
                     }
@@ -312,6 +325,22 @@ class PythonBackend:
         names = {s["name"]: s["reserved_names"] for s in ir["services"] if s["reserved_names"]}
         reserved_names = "{" + ", ".join(f"{pyrepr(k)}: {_str_tuple(v)}" for k, v in names.items()) + "}"
         return {"consts": consts, "services": services, "reserved_ids": reserved_ids, "reserved_names": reserved_names}
+
+    @staticmethod
+    def _route_ctx(route: RestRoute | None) -> dict[str, Any]:
+        assert route is not None
+        return {
+            "segments": [
+                {"text": s.field["json_name"] if s.field else s.text, "variable": s.field is not None}
+                for s in route.segments
+            ],
+            "verb": route.custom_verb,
+            "body_json": route.body_field["json_name"] if route.body_field else None,
+            "query": [
+                {"name": q.name, "json_path": _str_tuple(list(q.json_path)), "kind": q.kind, "repeated": q.repeated}
+                for q in route.query
+            ],
+        }
 
     def _msg_cls(self, ir: IR, name: str) -> str:
         m = next(m for m in ir["messages"] if m["name"] == name)

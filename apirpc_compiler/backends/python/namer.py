@@ -42,6 +42,8 @@ _SHADOWING = frozenset(
     ]
 )
 _RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | _SHADOWING
+# Builtins that rpc.py only ever names through `_builtins.`, so a service method may take their spelling.
+_RPC_SAFE = frozenset(["list", "dict"])
 
 # Public names every message class has (base class `Message` and generated methods).
 MESSAGE_METHODS = frozenset(["encode", "decode", "to_json", "to_json_str", "from_json", "from_json_str"])
@@ -92,6 +94,11 @@ class PythonNamer:
 
     def const_name(self, words: list[str]) -> str:
         return _escape(upper_snake(words))
+
+    def method_name(self, words: list[str]) -> str:
+        """A service method in rpc.py: `list` stays `list`, since that module spells the builtin `_builtins.list`."""
+        name = snake(words)
+        return name if name in _RPC_SAFE else _escape(name)
 
     def module_name(self, words: list[str]) -> str:
         return _escape(snake(words))

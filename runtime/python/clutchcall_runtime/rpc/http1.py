@@ -1,0 +1,192 @@
+"""HTTP/1.1 for REST: a server on asyncio streams with h11 (so curl and any HTTP library can call the
+control plane), and the client transport on httpx.
+
+Bounds: connections (`max_connections`; past it a 503 and close), header bytes (h11's incomplete
+event limit: 431), body bytes (413), idle time between requests. Refusals are counted in `refused`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections import Counter
+
+import h11
+import httpx
+from clutchcall import ErrorCode
+
+from .errors import ApiError
+from .rest import HttpRequest, HttpResponse, error_response
+from .server import HttpApp
+
+log = logging.getLogger("clutchcall.rpc.http1")
+
+_READ = 65536
+
+
+class Http1Server:
+    """REST (or any `HttpApp`) over HTTP/1.1 with keep-alive; `await start()`, `port`, `await stop()`."""
+
+    def __init__(
+        self,
+        app: HttpApp,
+        *,
+        max_connections: int = 1024,
+        max_header_bytes: int = 16384,
+        max_body_bytes: int = 1 << 20,
+        idle_timeout_s: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.app = app
+        self.max_connections = max_connections
+        self.max_header_bytes = max_header_bytes
+        self.max_body_bytes = max_body_bytes
+        self.idle_timeout_s = idle_timeout_s
+        self.ssl_context = ssl_context
+        self.refused: Counter[str] = Counter()
+        """Requests and connections refused by a bound, by reason."""
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await asyncio.start_server(self._accept, host, port, ssl=self.ssl_context)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            if len(self._connections) > self.max_connections:
+                self.refused["connections"] += 1
+                busy = error_response(ApiError(ErrorCode.UNAVAILABLE, "too many connections"))
+                await _send_and_close(h11.Connection(h11.SERVER), writer, busy)
+                return
+            await self._serve(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes)
+        peer = writer.get_extra_info("peername")
+        peer_text = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
+        while True:
+            try:
+                request = await self._read_request(conn, reader, peer_text)
+            except h11.RemoteProtocolError as exc:
+                reason = "headers" if exc.error_status_hint == 431 else "malformed"
+                self.refused[reason] += 1
+                response = error_response(ApiError(ErrorCode.INVALID_ARGUMENT, f"bad HTTP/1.1 request: {exc}"))
+                response.status = exc.error_status_hint
+                await _send_and_close(conn, writer, response)
+                return
+            except _TooLarge:
+                self.refused["body"] += 1
+                response = error_response(
+                    ApiError(ErrorCode.INVALID_ARGUMENT, f"the body is larger than {self.max_body_bytes} bytes")
+                )
+                response.status = 413
+                await _send_and_close(conn, writer, response)
+                return
+            if request is None:
+                return
+            response = await self.app(request)
+            writer.write(_response_bytes(conn, response))
+            await writer.drain()
+            if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                return
+            conn.start_next_cycle()
+
+    async def _read_request(self, conn: h11.Connection, reader: asyncio.StreamReader, peer: str) -> HttpRequest | None:
+        head: h11.Request | None = None
+        body = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                data = await asyncio.wait_for(reader.read(_READ), self.idle_timeout_s if head is None else 30.0)
+                conn.receive_data(data)
+                continue
+            if isinstance(event, h11.Request):
+                head = event
+                length = next((v for k, v in event.headers if k == b"content-length"), None)
+                if length is not None and int(length) > self.max_body_bytes:
+                    raise _TooLarge
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > self.max_body_bytes:
+                    raise _TooLarge
+            elif isinstance(event, h11.EndOfMessage):
+                assert head is not None
+                return HttpRequest(
+                    head.method.decode(),
+                    head.target.decode(errors="replace"),
+                    [(k.decode(), v.decode(errors="replace")) for k, v in head.headers],
+                    bytes(body),
+                    "h1",
+                    peer,
+                )
+            elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+                return None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _response_bytes(conn: h11.Connection, response: HttpResponse) -> bytes:
+    headers = [
+        ("content-type", response.content_type),
+        ("content-length", str(len(response.body))),
+        *response.headers,
+    ]
+    out = conn.send(h11.Response(status_code=response.status, headers=headers)) or b""
+    out += conn.send(h11.Data(data=response.body)) or b""
+    out += conn.send(h11.EndOfMessage()) or b""
+    return out
+
+
+async def _send_and_close(conn: h11.Connection, writer: asyncio.StreamWriter, response: HttpResponse) -> None:
+    response.headers.append(("connection", "close"))
+    with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
+        if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            writer.write(_response_bytes(conn, response))
+            await writer.drain()
+
+
+class Http1Transport:
+    """Client side: one httpx connection pool to the base URL."""
+
+    def __init__(self, base_url: str, *, verify: ssl.SSLContext | bool = True, timeout_s: float = 10.0) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, verify=verify, timeout=timeout_s)
+
+    async def request(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None
+    ) -> tuple[int, bytes]:
+        try:
+            response = await self._client.request(method, target, headers=headers, content=body)
+        except httpx.TimeoutException as exc:
+            raise ApiError(ErrorCode.DEADLINE_EXCEEDED, f"{method} {target}: {exc!r}") from None
+        except httpx.TransportError as exc:
+            raise ApiError(ErrorCode.UNAVAILABLE, f"{method} {target}: {exc!r}") from None
+        return response.status_code, response.content
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,277 @@
+"""HTTP/3 for REST (aioquic): `H3Requests` assembles requests on a connection and answers them through an
+`HttpApp`; `listen_rest_h3` is a listener of its own, and the engine's HTTP/3 listener (which also carries
+WebTransport) feeds its non-CONNECT requests to an `H3Requests` the same way. `Http3Transport` is the
+client side: one QUIC connection, one request stream per call.
+
+Bounds: body bytes per request (413) and requests in flight per connection (503); refusals are counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Callable
+
+from aioquic.asyncio.protocol import QuicConnectionProtocol
+from aioquic.asyncio.server import QuicServer, serve
+from aioquic.h3.connection import H3_ALPN, H3Connection
+from aioquic.h3.events import DataReceived, H3Event, HeadersReceived
+from aioquic.quic.connection import QuicConnection
+from aioquic.quic.events import ConnectionTerminated, QuicEvent, StreamReset
+from clutchcall import ErrorCode
+
+from ..moqt.errors import ConnectError
+from ..moqt.transport import ServerTls, TlsOptions, _client_config, _dial, _server_config
+from .errors import ApiError
+from .rest import HttpRequest, HttpResponse, error_response
+from .server import HttpApp
+
+
+class _Pending:
+    __slots__ = ("body", "headers")
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        self.headers = headers
+        self.body = bytearray()
+
+
+class H3Requests:
+    """The request streams of one HTTP/3 connection: headers and body in, one response out per stream."""
+
+    def __init__(
+        self,
+        h3: H3Connection,
+        transmit: Callable[[], None],
+        app: HttpApp,
+        *,
+        peer: str = "",
+        max_body_bytes: int = 1 << 20,
+        max_in_flight: int = 64,
+        refused: Counter[str] | None = None,
+    ) -> None:
+        self.h3 = h3
+        self.transmit = transmit
+        self.app = app
+        self.peer = peer
+        self.max_body_bytes = max_body_bytes
+        self.max_in_flight = max_in_flight
+        self.refused: Counter[str] = refused if refused is not None else Counter()
+        self._pending: dict[int, _Pending] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def on_headers(self, stream_id: int, headers: list[tuple[bytes, bytes]], ended: bool) -> None:
+        if len(self._pending) + len(self._tasks) >= self.max_in_flight:
+            self.refused["in_flight"] += 1
+            self._respond(stream_id, error_response(ApiError(ErrorCode.UNAVAILABLE, "too many requests in flight")))
+            return
+        self._pending[stream_id] = _Pending([(k.decode(), v.decode(errors="replace")) for k, v in headers])
+        if ended:
+            self._dispatch(stream_id)
+
+    def on_data(self, stream_id: int, data: bytes, ended: bool) -> bool:
+        """Take a request stream's body bytes; False when the stream is not one of these requests."""
+        pending = self._pending.get(stream_id)
+        if pending is None:
+            return stream_id in self._tasks
+        pending.body += data
+        if len(pending.body) > self.max_body_bytes:
+            del self._pending[stream_id]
+            self.refused["body"] += 1
+            response = error_response(
+                ApiError(ErrorCode.INVALID_ARGUMENT, f"the body is over {self.max_body_bytes} bytes")
+            )
+            response.status = 413
+            self._respond(stream_id, response)
+        elif ended:
+            self._dispatch(stream_id)
+        return True
+
+    def on_reset(self, stream_id: int) -> None:
+        self._pending.pop(stream_id, None)
+        task = self._tasks.pop(stream_id, None)
+        if task is not None:
+            task.cancel()
+
+    def close(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+        self._pending.clear()
+
+    def _dispatch(self, stream_id: int) -> None:
+        pending = self._pending.pop(stream_id)
+        pseudo = dict(pending.headers)
+        request = HttpRequest(
+            pseudo.get(":method", ""),
+            pseudo.get(":path", "/"),
+            [(k, v) for k, v in pending.headers if not k.startswith(":")],
+            bytes(pending.body),
+            "h3",
+            self.peer,
+        )
+        task = asyncio.get_running_loop().create_task(self._serve(stream_id, request))
+        self._tasks[stream_id] = task
+
+    async def _serve(self, stream_id: int, request: HttpRequest) -> None:
+        try:
+            response = await self.app(request)
+        finally:
+            self._tasks.pop(stream_id, None)
+        self._respond(stream_id, response)
+
+    def _respond(self, stream_id: int, response: HttpResponse) -> None:
+        headers = [
+            (b":status", str(response.status).encode()),
+            (b"content-type", response.content_type.encode()),
+            (b"content-length", str(len(response.body)).encode()),
+            *((k.encode(), v.encode()) for k, v in response.headers),
+        ]
+        with contextlib.suppress(Exception):  # the client may have gone; nothing to answer then
+            self.h3.send_headers(stream_id, headers)
+            self.h3.send_data(stream_id, response.body, end_stream=True)
+            self.transmit()
+
+
+class _RestH3Server(QuicConnectionProtocol):
+    def __init__(self, quic: QuicConnection, *, app: HttpApp, refused: Counter[str], max_body_bytes: int) -> None:
+        super().__init__(quic)
+        self.h3 = H3Connection(quic)
+        self.requests = H3Requests(self.h3, self.transmit, app, max_body_bytes=max_body_bytes, refused=refused)
+
+    def quic_event_received(self, event: QuicEvent) -> None:
+        if isinstance(event, ConnectionTerminated):
+            self.requests.close()
+            return
+        if isinstance(event, StreamReset):
+            self.requests.on_reset(event.stream_id)
+        for h3_event in self.h3.handle_event(event):
+            if isinstance(h3_event, HeadersReceived):
+                self.requests.on_headers(h3_event.stream_id, h3_event.headers, h3_event.stream_ended)
+            elif isinstance(h3_event, DataReceived):
+                self.requests.on_data(h3_event.stream_id, h3_event.data, h3_event.stream_ended)
+
+
+async def listen_rest_h3(
+    host: str,
+    port: int,
+    tls: ServerTls,
+    app: HttpApp,
+    *,
+    idle_timeout: float = 30.0,
+    max_body_bytes: int = 1 << 20,
+    refused: Counter[str] | None = None,
+) -> QuicServer:
+    """An HTTP/3 listener answering every request through `app`."""
+    config = _server_config(H3_ALPN, tls, idle_timeout)
+    counts: Counter[str] = refused if refused is not None else Counter()
+
+    def factory(quic: QuicConnection, **_: object) -> QuicConnectionProtocol:
+        return _RestH3Server(quic, app=app, refused=counts, max_body_bytes=max_body_bytes)
+
+    return await serve(host, port, configuration=config, create_protocol=factory)
+
+
+# ---- client ----
+
+
+class _H3Client(QuicConnectionProtocol):
+    def __init__(self, quic: QuicConnection) -> None:
+        super().__init__(quic)
+        self.h3 = H3Connection(quic)
+        self._waiting: dict[int, tuple[asyncio.Future[tuple[int, bytes]], list[int], bytearray]] = {}
+        self.closed = False
+
+    def quic_event_received(self, event: QuicEvent) -> None:
+        if isinstance(event, ConnectionTerminated):
+            self.closed = True
+            for fut, _, _ in self._waiting.values():
+                if not fut.done():
+                    fut.set_exception(ApiError(ErrorCode.UNAVAILABLE, f"connection closed: {event.reason_phrase}"))
+            self._waiting.clear()
+            return
+        if isinstance(event, StreamReset) and event.stream_id in self._waiting:
+            fut, _, _ = self._waiting.pop(event.stream_id)
+            if not fut.done():
+                fut.set_exception(ApiError(ErrorCode.UNAVAILABLE, f"the server reset the stream ({event.error_code})"))
+            return
+        for h3_event in self.h3.handle_event(event):
+            self._h3_event(h3_event)
+
+    def _h3_event(self, event: H3Event) -> None:
+        if not isinstance(event, HeadersReceived | DataReceived):
+            return
+        entry = self._waiting.get(event.stream_id)
+        if entry is None:
+            return
+        fut, status, body = entry
+        if isinstance(event, HeadersReceived):
+            status[0] = int(dict(event.headers).get(b":status", b"0") or 0)
+        else:
+            body += event.data
+        if event.stream_ended:
+            del self._waiting[event.stream_id]
+            if not fut.done():
+                fut.set_result((status[0], bytes(body)))
+
+    async def request(
+        self, authority: str, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None
+    ) -> tuple[int, bytes]:
+        stream_id = self._quic.get_next_available_stream_id()
+        fut: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        self._waiting[stream_id] = (fut, [0], bytearray())
+        self.h3.send_headers(
+            stream_id,
+            [
+                (b":method", method.encode()),
+                (b":scheme", b"https"),
+                (b":authority", authority.encode()),
+                (b":path", target.encode()),
+                *((k.encode(), v.encode()) for k, v in headers),
+            ],
+            end_stream=not body,
+        )
+        if body:
+            self.h3.send_data(stream_id, body, end_stream=True)
+        self.transmit()
+        try:
+            return await fut
+        finally:
+            self._waiting.pop(stream_id, None)
+
+
+class Http3Transport:
+    """Client side: one QUIC connection (made on first use, remade after it closes), a stream per request."""
+
+    def __init__(self, host: str, port: int, tls: TlsOptions, *, connect_timeout_s: float = 5.0) -> None:
+        self.host, self.port, self.tls = host, port, tls
+        self.connect_timeout_s = connect_timeout_s
+        self._conn: tuple[_H3Client, asyncio.DatagramTransport] | None = None
+        self._lock = asyncio.Lock()
+
+    async def _connection(self) -> _H3Client:
+        async with self._lock:
+            if self._conn is None or self._conn[0].closed:
+                config = _client_config(H3_ALPN, self.host, self.tls, 30.0)
+                try:
+                    protocol, udp = await _dial(self.host, self.port, config, _H3Client, self.connect_timeout_s)
+                except ConnectError as exc:
+                    raise ApiError(ErrorCode.UNAVAILABLE, str(exc)) from None
+                assert isinstance(protocol, _H3Client)
+                self._conn = (protocol, udp)
+            return self._conn[0]
+
+    async def request(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None
+    ) -> tuple[int, bytes]:
+        conn = await self._connection()
+        return await conn.request(f"{self.host}:{self.port}", method, target, headers, body)
+
+    async def aclose(self) -> None:
+        if self._conn is not None:
+            protocol, udp = self._conn
+            self._conn = None
+            protocol.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(protocol.wait_closed(), 1.0)
+            udp.close()
