@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from clutchcall.wire import moqt_d14 as wire
 from clutchcall_engine.server import EngineServer
 from moqt_support import (
@@ -19,6 +20,7 @@ from moqt_support import (
     subscribe_msg,
     token,
     until,
+    wt_url,
 )
 
 NSB = (b"voice", b"CA4")
@@ -76,13 +78,15 @@ def test_filters(tmp_path: Path) -> None:
     run(main())
 
 
-def test_datagram_track_through_the_relay(tmp_path: Path) -> None:
+@pytest.mark.parametrize("webtransport", [False, True], ids=["quic", "webtransport"])
+def test_datagram_track_through_the_relay(tmp_path: Path, webtransport: bool) -> None:
     async def main() -> None:
         config = engine_config(tmp_path)
         async with EngineServer(config) as srv:
             tok = token(config)
-            pub = await client(moqt_url(srv), tok)
-            sub = await client(moqt_url(srv), tok)
+            url = wt_url(srv) if webtransport else moqt_url(srv)
+            pub = await client(url, tok)
+            sub = await client(url, tok)
             writer = await pub.publish(("voice", "CA4"), "frames", datagrams=True)
             objects = await sub.subscribe(("voice", "CA4"), "frames")
             await until(lambda: len(srv.relay.tracks[(NSB, b"frames")].subscribers) == 1)
