@@ -253,9 +253,6 @@ class TrackWriter:
             out.session.remove_outbound(out.request_id)
 
 
-_END = object()
-
-
 class Subscription:
     """An async iterator of a track's objects, kept alive across reconnects without duplicates."""
 
