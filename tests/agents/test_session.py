@@ -1,0 +1,222 @@
+"""An agent bound to a call through an in-memory port: replay, barge-in flush, faults cut off alone, bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+from clutchcall.enums import ErrorCode
+from clutchcall.messages import AgentBinding, TurnDetection, VadSettings
+from clutchcall_engine.agents import (
+    Agent,
+    AgentBinder,
+    AgentBindError,
+    AgentEvent,
+    AgentLimits,
+    AudioFrame,
+    BargeIn,
+    BinderSettings,
+    PromptAgent,
+    ReplayAgent,
+    TurnEvent,
+    TurnFinished,
+)
+from speech_fixtures import Fixture
+
+FRAME = 640  # 20 ms of pcm16 at 16 kHz
+
+
+class MemoryPort:
+    """A call's audio as the agent sees it: frames pushed in by the test, frames sent recorded with their time."""
+
+    def __init__(self) -> None:
+        self.uplink: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.sent: list[tuple[float, bytes]] = []
+        self.released = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while (frame := await self.uplink.get()) is not None:
+            yield frame
+
+    async def send(self, frame: bytes) -> None:
+        self.sent.append((time.perf_counter(), frame))
+
+    async def release(self) -> None:
+        self.released = True
+
+    async def feed(self, frames: list[bytes], realtime: bool = False) -> None:
+        for f in frames:
+            await self.uplink.put(f)
+            await asyncio.sleep(0.02 if realtime else 0)
+
+
+class Harness:
+    def __init__(self, agents: dict[str, Agent], limits: AgentLimits | None = None, **kw: object) -> None:
+        self.ports: dict[str, MemoryPort] = {}
+        self.events: list[tuple[str, TurnEvent]] = []
+        self.event_times: list[float] = []
+        settings = BinderSettings(limits=limits or AgentLimits(), **kw)  # type: ignore[arg-type]
+        self.binder = AgentBinder(
+            self._open, {k: (lambda _b, a=a: a) for k, a in agents.items()}, settings, observer=self._observe
+        )
+
+    async def _open(self, sid: str, rate: int, frame_ms: int) -> MemoryPort:
+        assert (rate, frame_ms) == (16000, 20)
+        self.ports[sid] = MemoryPort()
+        return self.ports[sid]
+
+    def _observe(self, sid: str, event: TurnEvent) -> None:
+        self.events.append((sid, event))
+        self.event_times.append(time.perf_counter())
+
+
+async def _until(predicate: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_replay_agent_plays_back_the_turn_sample_exact(scenarios: dict[str, Fixture]) -> None:
+    async def main() -> None:
+        h = Harness({"replay": ReplayAgent()})
+        session = await h.binder.bind("CA1", AgentBinding(agent_id="replay"))
+        frames = scenarios["backchannels"].frames()[:100]  # "Can you hear me?" and its silence
+        await h.ports["CA1"].feed(frames)
+        await _until(lambda: session.stats.turns == 1)
+        (turn,) = [e for _, e in h.events if isinstance(e, TurnFinished)]
+        wanted = len(turn.audio) // FRAME
+        await _until(lambda: len(h.ports["CA1"].sent) >= wanted)
+        played = b"".join(f for _, f in h.ports["CA1"].sent[:wanted])
+        assert played == turn.audio
+        # paced in real time: n frames take (n - 1) x 20 ms, never a burst
+        times = [t for t, _ in h.ports["CA1"].sent[:wanted]]
+        assert times[-1] - times[0] >= (wanted - 1) * 0.02 * 0.9
+        assert await h.binder.unbind("CA1") is True
+        assert h.ports["CA1"].released and await h.binder.unbind("CA1") is False
+
+    asyncio.run(main())
+
+
+def test_barge_in_flushes_the_queued_answer(scenarios: dict[str, Fixture], prompt: np.ndarray) -> None:
+    async def main() -> None:
+        agent = PromptAgent(prompt.astype("<i2").tobytes())  # ~6 s of speech
+        h = Harness({"prompt": agent})
+        session = await h.binder.bind("CA2", AgentBinding(agent_id="prompt"))
+        port = h.ports["CA2"]
+        first = scenarios["backchannels"].frames()[:100]
+        await port.feed(first)
+        await _until(lambda: len(port.sent) >= 25)  # the agent is half a second into its answer
+        assert session.agent_speaking
+        await port.feed(scenarios["single"].frames()[25:80], realtime=True)  # the caller talks over it
+        await _until(lambda: session.stats.barge_ins == 1)
+        await asyncio.sleep(0.2)
+        assert session.stats.flushed_frames > 100
+        assert max(session.stats.flush_latency_ms) < 20.0  # frame in -> queue flushed and answer cancelled
+        assert any(isinstance(e, BargeIn) for _, e in h.events)
+        (barged_at,) = [t for t, (_, e) in zip(h.event_times, h.events, strict=True) if isinstance(e, BargeIn)]
+        assert port.sent[-1][0] < barged_at + 0.025  # nothing sent after the barge-in but a frame in flight
+        await h.binder.close()
+
+    asyncio.run(main())
+
+
+class Raising(Agent):
+    async def handle(self, event: AgentEvent) -> AsyncIterator[bytes]:
+        if isinstance(event, TurnFinished):
+            raise RuntimeError("model exploded")
+        yield b""
+
+
+class Stalling(Agent):
+    async def handle(self, event: AgentEvent) -> AsyncIterator[bytes]:
+        if isinstance(event, TurnFinished):
+            await asyncio.sleep(3600)
+        yield b""
+
+
+class YieldsText(Agent):
+    async def handle(self, event: AgentEvent) -> AsyncIterator[bytes]:
+        if isinstance(event, TurnFinished):
+            yield "hello"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [(Raising(), "raised on TurnFinished"), (Stalling(), "stalled on TurnFinished"), (YieldsText(), "raised")],
+)
+def test_a_failing_agent_is_cut_off_alone(scenarios: dict[str, Fixture], bad: Agent, reason: str) -> None:
+    async def main() -> None:
+        h = Harness({"bad": bad, "replay": ReplayAgent()}, AgentLimits(chunk_timeout_s=0.3))
+        bad_session = await h.binder.bind("BAD", AgentBinding(agent_id="bad"))
+        good_session = await h.binder.bind("GOOD", AgentBinding(agent_id="replay"))
+        frames = scenarios["backchannels"].frames()[:100]
+        await asyncio.gather(h.ports["BAD"].feed(frames), h.ports["GOOD"].feed(frames))
+        await asyncio.wait_for(bad_session.wait(), 5)
+        assert bad_session.stats.cut_off is not None and reason in bad_session.stats.cut_off
+        assert h.ports["BAD"].released
+        assert h.binder.session("BAD") is None and ("BAD", bad_session.stats.cut_off) in h.binder.ended
+        await _until(lambda: len(h.ports["GOOD"].sent) >= 20)  # the other call is answered all the same
+        assert h.binder.session("GOOD") is good_session and good_session.stats.cut_off is None
+        await h.binder.close()
+
+    asyncio.run(main())
+
+
+class SlowListener(Agent):
+    wants_frames = True
+
+    async def handle(self, event: AgentEvent) -> AsyncIterator[bytes]:
+        if isinstance(event, AudioFrame):
+            await asyncio.sleep(0.05)
+        return
+        yield b""
+
+
+def test_bad_frames_and_a_slow_reader_are_counted(scenarios: dict[str, Fixture]) -> None:
+    async def main() -> None:
+        h = Harness({"slow": SlowListener()}, AgentLimits(events_queued=8))
+        session = await h.binder.bind("CA3", AgentBinding(agent_id="slow"))
+        port = h.ports["CA3"]
+        await port.feed([bytes(100), bytes(FRAME + 2)] + [bytes(FRAME)] * 50)
+        await _until(lambda: session.stats.frames_in == 52)
+        assert session.stats.bad_frames == 2
+        assert session.stats.frames_dropped >= 50 - 8 - 2
+        assert session.stats.cut_off is None
+        await port.uplink.put(None)  # the uplink ends (hang-up): the binding ends by itself
+        await asyncio.wait_for(session.wait(), 5)
+        assert port.released and len(h.binder) == 0
+
+    asyncio.run(main())
+
+
+def test_bind_errors_name_code_and_field() -> None:
+    async def main() -> None:
+        h = Harness({"replay": ReplayAgent()}, max_bindings=1)
+        cases: list[tuple[str, AgentBinding, ErrorCode, str]] = [
+            ("", AgentBinding(agent_id="replay"), ErrorCode.INVALID_ARGUMENT, "sid"),
+            ("CA", AgentBinding(agent_id="nope"), ErrorCode.NOT_FOUND, "agent.agent_id"),
+            (
+                "CA",
+                AgentBinding(agent_id="replay", turn_detection=TurnDetection(vad=VadSettings(threshold=-1.0))),
+                ErrorCode.INVALID_ARGUMENT,
+                "agent.turn_detection.vad.threshold",
+            ),
+        ]
+        for sid, binding, code, field in cases:
+            with pytest.raises(AgentBindError) as err:
+                await h.binder.bind(sid, binding)
+            assert (err.value.code, err.value.field) == (code, field)
+        first = await h.binder.bind("CA1", AgentBinding(agent_id="replay"))
+        again = await h.binder.bind("CA1", AgentBinding(agent_id="replay"))  # replaces, within the bound
+        assert first is not again and first.port.released is True  # type: ignore[attr-defined]
+        with pytest.raises(AgentBindError) as err:
+            await h.binder.bind("CA2", AgentBinding(agent_id="replay"))
+        assert err.value.code == ErrorCode.RESOURCE_EXHAUSTED and h.binder.refused_full == 1
+        await h.binder.close()
+        assert len(h.binder) == 0
+
+    asyncio.run(main())
