@@ -16,6 +16,8 @@ from clutchcall_runtime.moqt.session import Session
 from clutchcall_runtime.moqt.transport import ServerTls, Transport, bound_port, listen_http3, listen_quic
 
 from .auth import TokenVerifier, verifier_for
+from .calls.plane import ControlPlane
+from .calls.ports import CallSignalling
 from .certs import CertInfo, resolve_certificate
 from .config import EngineConfig
 from .metrics import RelayMetrics
@@ -33,10 +35,16 @@ class EngineServer:
         *,
         verifier: TokenVerifier | None = None,
         metrics: RelayMetrics | None = None,
+        calls: bool = False,
+        signalling: CallSignalling | None = None,
     ) -> None:
+        """`calls`: also run the control plane (REST on rest_addr and the HTTP/3 port, envelope RPC on rpc_addr);
+        `signalling` stands in for the SIP gateway (tests)."""
         self.config = config
         self.metrics = metrics or RelayMetrics(max_tracks=config.limits.metrics_max_tracks)
-        self.relay = Relay(config, verifier or verifier_for(config), self.metrics)
+        verifier = verifier or verifier_for(config)
+        self.relay = Relay(config, verifier, self.metrics)
+        self.calls = ControlPlane(config, verifier, signalling=signalling) if calls else None
         self.cert: CertInfo | None = None
         self._servers: list[QuicServer] = []
         self.moqt_port = 0
@@ -68,6 +76,8 @@ class EngineServer:
         )
         self._servers.append(http)
         self.moqt_port, self.http_port = bound_port(moqt), bound_port(http)
+        if self.calls is not None:
+            await self.calls.start(tls)
         log.info(
             "engine listening moqt=%s:%d http=%s:%d webtransport=%s cert_sha256=%s",
             self.config.moqt_addr.host,
@@ -96,6 +106,8 @@ class EngineServer:
         for server in self._servers:
             server.close()
         self._servers.clear()
+        if self.calls is not None:
+            await self.calls.stop()
         await asyncio.sleep(0)  # the UDP sockets close on the next loop turn: then the ports are free again
 
     async def __aenter__(self) -> EngineServer:
@@ -110,7 +122,7 @@ class EngineServer:
 
 async def run_engine(config: EngineConfig, *, ready: asyncio.Event | None = None) -> None:
     """Serve until cancelled; `ready` is set once both listeners are bound."""
-    server = EngineServer(config)
+    server = EngineServer(config, calls=True)
     await server.start()
     try:
         if ready is not None:

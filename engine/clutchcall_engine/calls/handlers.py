@@ -1,0 +1,170 @@
+"""The generated handler classes, implemented by translating each request onto `CallService`.
+
+voice.calls and the legacy ClutchCallClient share one service: the legacy methods are thin maps of
+their DTOs (dial -> originate, get_call -> get, ...), never a second implementation. Every request's
+tenant comes from its verified token (`ctx.principal`, a `Grant` put there by `authenticate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from clutchcall import (
+    AudioShape,
+    BargeRequest,
+    BindAgentRequest,
+    Call,
+    CallEvent,
+    CallStatus,
+    DialRequest,
+    DialResponse,
+    Empty,
+    ErrorCode,
+    GetCallRequest,
+    HangupRequest,
+    ListCallsRequest,
+    ListCallsResponse,
+    OriginateBulkRequest,
+    OriginateBulkResponse,
+    OriginateRequest,
+    OriginateResult,
+    PushAudioRequest,
+    PushAudioResponse,
+    TransferRequest,
+    UnbindAgentRequest,
+)
+from clutchcall.rpc import ClutchCallClientHandler, VoiceAgentsHandler, VoiceCallsHandler
+from clutchcall_runtime.rpc.errors import ApiError
+from clutchcall_runtime.rpc.server import Authenticate, RequestContext
+
+from ..auth import AuthError, Grant, TokenVerifier
+from .service import MAX_BULK, CallService
+
+
+def authenticator(verifier: TokenVerifier) -> Authenticate:
+    """The control plane's `authenticate` hook: a valid tenant token is required (no anonymous access)."""
+
+    async def authenticate(token: str | None) -> object:
+        if not token:
+            raise ApiError(ErrorCode.UNAUTHENTICATED, "a tenant token is required (Authorization: Bearer <token>)")
+        try:
+            return verifier.verify(token)
+        except AuthError as e:
+            raise ApiError(ErrorCode.UNAUTHENTICATED, f"tenant token refused: {e.message}") from None
+
+    return authenticate
+
+
+def tenant_of(ctx: RequestContext) -> str:
+    if not isinstance(ctx.principal, Grant):
+        raise ApiError(ErrorCode.UNAUTHENTICATED, "the request carries no verified tenant token")
+    return ctx.principal.tenant
+
+
+class VoiceCalls(VoiceCallsHandler):
+    def __init__(self, service: CallService) -> None:
+        self.service = service
+
+    async def originate(self, request: OriginateRequest, ctx: RequestContext) -> Call:
+        return await self.service.originate(tenant_of(ctx), request)
+
+    async def get(self, request: GetCallRequest, ctx: RequestContext) -> Call:
+        return await self.service.get(tenant_of(ctx), request.sid)
+
+    async def list(self, request: ListCallsRequest, ctx: RequestContext) -> ListCallsResponse:
+        return await self.service.list(tenant_of(ctx), request)
+
+    async def transfer(self, request: TransferRequest, ctx: RequestContext) -> Call:
+        return await self.service.transfer(tenant_of(ctx), request)
+
+    async def hangup(self, request: HangupRequest, ctx: RequestContext) -> Call:
+        return await self.service.hangup(tenant_of(ctx), request.sid)
+
+
+class VoiceAgents(VoiceAgentsHandler):
+    def __init__(self, service: CallService) -> None:
+        self.service = service
+
+    async def bind(self, request: BindAgentRequest, ctx: RequestContext) -> Call:
+        if request.agent is None:
+            raise ApiError(ErrorCode.INVALID_ARGUMENT, "agent must be set", field="agent")
+        return await self.service.bind_agent(tenant_of(ctx), request.sid, request.agent)
+
+    async def unbind(self, request: UnbindAgentRequest, ctx: RequestContext) -> Call:
+        return await self.service.unbind_agent(tenant_of(ctx), request.sid)
+
+
+# DialRequest names some OriginateRequest fields differently; errors must name the field the caller sent.
+_DIAL_FIELDS = {"ringTimeoutS": "timeoutS"}
+
+
+class LegacyClient(ClutchCallClientHandler):
+    def __init__(self, service: CallService) -> None:
+        self.service = service
+
+    async def dial(self, request: DialRequest, ctx: RequestContext) -> DialResponse:
+        originate = OriginateRequest(
+            to=request.to,
+            from_=request.from_,
+            audio=AudioShape(codec=request.codec) if request.codec else None,
+            ring_timeout_s=request.timeout_s or None,
+        )
+        try:
+            call = await self.service.originate(tenant_of(ctx), originate)
+        except ApiError as e:
+            e.field = _DIAL_FIELDS.get(e.field, e.field)
+            raise
+        return DialResponse(sid=call.sid, status=call.status)
+
+    async def originate_bulk(self, request: OriginateBulkRequest, ctx: RequestContext) -> OriginateBulkResponse:
+        if len(request.calls) > MAX_BULK:
+            raise ApiError(
+                ErrorCode.INVALID_ARGUMENT, f"calls holds {len(request.calls)}, at most {MAX_BULK}", field="calls"
+            )
+        tenant = tenant_of(ctx)
+        results = []
+        for i, one in enumerate(request.calls):
+            try:
+                call = await self.service.originate(tenant, one, field_prefix=f"calls[{i}].")
+                results.append(OriginateResult(index=i, call=call))
+            except ApiError as e:
+                results.append(OriginateResult(index=i, error=e.to_status()))
+        return OriginateBulkResponse(results=results)
+
+    async def hangup(self, request: HangupRequest, ctx: RequestContext) -> Empty:
+        await self.service.hangup(tenant_of(ctx), request.sid)
+        return Empty()
+
+    async def barge(self, request: BargeRequest, ctx: RequestContext) -> Empty:
+        call = await self.service.get(tenant_of(ctx), request.sid)
+        if CallStatus.is_terminal(call.status):
+            raise ApiError(ErrorCode.INVALID_TRANSITION, f"call {call.sid} has ended: cannot barge")
+        raise ApiError(
+            ErrorCode.UNIMPLEMENTED, "barge needs a conference leg, which the SIP gateway does not offer yet"
+        )
+
+    async def push_audio(self, requests: AsyncIterator[PushAudioRequest], ctx: RequestContext) -> PushAudioResponse:
+        tenant = tenant_of(ctx)
+        async for request in requests:
+            await self.service.get(tenant, request.sid)  # NOT_FOUND for another tenant's sid, before any audio
+            break
+        raise ApiError(
+            ErrorCode.UNIMPLEMENTED, "push_audio is not served yet; publish on the call's downlink track instead"
+        )
+
+    async def get_call(self, request: GetCallRequest, ctx: RequestContext) -> Call:
+        return await self.service.get(tenant_of(ctx), request.sid)
+
+    async def transfer(self, request: TransferRequest, ctx: RequestContext) -> Call:
+        return await self.service.transfer(tenant_of(ctx), request)
+
+    async def list_calls(self, request: ListCallsRequest, ctx: RequestContext) -> ListCallsResponse:
+        return await self.service.list(tenant_of(ctx), request)
+
+    async def watch_calls(self, request: ListCallsRequest, ctx: RequestContext) -> AsyncIterator[CallEvent]:
+        watch = self.service.watch(tenant_of(ctx), request.status)
+        try:
+            async for item in watch:
+                yield item.event
+        finally:
+            watch.close()

@@ -1,0 +1,71 @@
+"""The control plane as the engine runs it: the store, the service, the generated handlers behind one
+dispatcher, and its listeners (REST over HTTP/1.1 on `rest_addr`, the envelope RPC over QUIC on `rpc_addr`;
+REST over HTTP/3 rides the engine's HTTP/3 port through `rest_app`).
+
+At start, calls the store still holds as live are ended (the process that carried them is gone).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from clutchcall_runtime.rpc import Dispatcher, EnvelopeServer, Http1Server, HttpApp, RestApp, ServerTls
+
+from ..auth import TokenVerifier
+from ..config import EngineConfig
+from .handlers import LegacyClient, VoiceAgents, VoiceCalls, authenticator
+from .ports import CallSignalling
+from .service import AgentBinderPort, CallService
+from .store import SqliteCallStore
+
+log = logging.getLogger("clutchcall.engine.calls")
+
+
+class ControlPlane:
+    def __init__(
+        self,
+        config: EngineConfig,
+        verifier: TokenVerifier,
+        *,
+        signalling: CallSignalling | None = None,
+        binder: AgentBinderPort | None = None,
+        fallback: HttpApp | None = None,
+    ) -> None:
+        """`signalling` is the SIP gateway, `binder` the agent runtime (either can be set later on `service`);
+        `fallback` answers HTTP requests no REST route matches (the engine's /metrics, /openapi.json)."""
+        self.config = config
+        self.store = SqliteCallStore(
+            config.calls_db_path, idempotency_retention_ms=int(config.limits.idempotency_retention_s * 1000)
+        )
+        self.service = CallService(self.store, signalling, config.limits, binder=binder)
+        self.dispatcher = Dispatcher(
+            [VoiceCalls(self.service), VoiceAgents(self.service), LegacyClient(self.service)],
+            authenticate=authenticator(verifier),
+        )
+        self.rest_app = RestApp(self.dispatcher, fallback=fallback)
+        self.http1 = Http1Server(self.rest_app, idle_timeout_s=config.limits.idle_timeout_s)
+        self.envelope = EnvelopeServer(self.dispatcher, idle_timeout_s=config.limits.idle_timeout_s)
+        self.rest_port = 0
+        self.rpc_port = 0
+
+    async def start(self, tls: ServerTls) -> None:
+        ended = await self.service.end_orphaned_calls()
+        if ended:
+            log.warning("ended %d calls left live by the previous run (end reason network_error)", len(ended))
+        await self.http1.start(self.config.rest_addr.host, self.config.rest_addr.port)
+        self.rest_port = self.http1.port
+        await self.envelope.start(self.config.rpc_addr.host, self.config.rpc_addr.port, tls)
+        self.rpc_port = self.envelope.port
+        log.info(
+            "control plane listening rest=%s:%d rpc=%s:%d store=%s",
+            self.config.rest_addr.host,
+            self.rest_port,
+            self.config.rpc_addr.host,
+            self.rpc_port,
+            self.store.path,
+        )
+
+    async def stop(self) -> None:
+        await self.http1.stop()
+        await self.envelope.stop()
+        self.store.close()
