@@ -1,0 +1,217 @@
+"""A call leg's RTP, terminated through the core (clutchcall_core: RTP parser, jitter buffer) and bridged
+to the call's MoQT tracks: what the carrier sends goes out on voice/<sid>/uplink after the jitter
+buffer, what arrives on voice/<sid>/downlink is sent to the carrier as RTP. RFC 4733 telephone
+events become DTMF reports (one per event, on its first end packet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, cast
+
+from .sdp import FORMATS, codec_name
+
+if TYPE_CHECKING:
+    import clutchcall_core
+
+log = logging.getLogger("clutchcall.engine.sip.media")
+
+Addr = tuple[str, int]
+FRAME_MS = 20
+DTMF_DIGITS = "0123456789*#ABCD"
+
+
+class UplinkWriter(Protocol):
+    def write(self, payload: bytes, *, end_of_group: bool = False) -> tuple[int, int]: ...
+
+    def close(self) -> None: ...
+
+
+class AudioBridge(Protocol):
+    """The MoQT side of a call: `clutchcall_runtime`'s client against the engine's relay, or a test double."""
+
+    async def publish_uplink(self, sid: str, capability: str) -> UplinkWriter: ...
+
+    def downlink(self, sid: str) -> AsyncIterator[bytes]: ...
+
+
+class MoqtBridge:
+    """An AudioBridge over one MoQT client session (`clutchcall_runtime.moqt.client.Client`)."""
+
+    def __init__(self, client: object, retry_s: float = 0.5) -> None:
+        from clutchcall_runtime.moqt.client import Client
+
+        assert isinstance(client, Client)
+        self.client = client
+        self.retry_s = retry_s
+
+    async def publish_uplink(self, sid: str, capability: str) -> UplinkWriter:
+        return await self.client.publish(("voice", sid), "uplink", capability=capability)
+
+    async def downlink(self, sid: str) -> AsyncIterator[bytes]:
+        from clutchcall_runtime.moqt.errors import RequestError
+
+        while True:  # the downlink's publisher may come later than the call: resubscribe until it does
+            try:
+                sub = await self.client.subscribe(("voice", sid), "downlink")
+            except RequestError:
+                await asyncio.sleep(self.retry_s)
+                continue
+            async for obj in sub:
+                yield obj.payload
+            await asyncio.sleep(self.retry_s)
+
+
+@dataclass
+class MediaStats:
+    received: int = 0
+    malformed: int = 0
+    foreign: int = 0  # from an address other than the negotiated one, or an unnegotiated payload type
+    sent: int = 0
+    published: int = 0
+    dtmf: int = 0
+
+
+class RtpLeg(asyncio.DatagramProtocol):
+    """One RTP socket of the port range, for one call."""
+
+    def __init__(self, on_dtmf: Callable[[str, int], None]) -> None:
+        import clutchcall_core  # the core is needed only once a call has media, not to import the engine
+
+        self.core = clutchcall_core
+        self.on_dtmf = on_dtmf
+        self.transport: asyncio.DatagramTransport | None = None
+        self.port = 0
+        self.remote: Addr | None = None
+        self.codec = 0
+        self.payload_type = 0
+        self.telephone_event_pt: int | None = None
+        self.clock_rate = 8000
+        self.sending = True
+        self.stats = MediaStats()
+        self.jitter: clutchcall_core.jitter.JitterBuffer | None = None
+        self._dtmf_seen: set[int] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._ssrc = random.getrandbits(32)
+        self._seq = random.getrandbits(16)
+        self._ts = random.getrandbits(32)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def negotiate(self, remote: Addr, codec: int, payload_type: int, telephone_event_pt: int | None) -> None:
+        fmt = next(f for f in FORMATS if f.codec == codec)
+        if self.jitter is None or self.clock_rate != fmt.clock_rate:
+            self.jitter = self.core.jitter.JitterBuffer(clock_rate=fmt.clock_rate, frame_ms=FRAME_MS)
+        self.remote, self.codec, self.payload_type = remote, codec, payload_type
+        self.telephone_event_pt, self.clock_rate = telephone_event_pt, fmt.clock_rate
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
+        try:
+            packet = self.core.rtp.parse(data)
+        except ValueError:
+            self.stats.malformed += 1
+            return
+        self.stats.received += 1
+        if packet.payload_type == self.telephone_event_pt and self.telephone_event_pt is not None:
+            self._telephone_event(packet.timestamp, packet.payload)
+        elif packet.payload_type == self.payload_type and self.jitter is not None:
+            self.jitter.insert_rtp(data, int(time.monotonic() * 1e6))
+        else:
+            self.stats.foreign += 1
+
+    def _telephone_event(self, timestamp: int, payload: bytes) -> None:
+        if len(payload) < 4:
+            self.stats.malformed += 1
+            return
+        event, flags, duration = payload[0], payload[1], int.from_bytes(payload[2:4], "big")
+        if not flags & 0x80 or timestamp in self._dtmf_seen or event >= len(DTMF_DIGITS):
+            return  # not the end yet, an end retransmission (RFC 4733 2.5.1.4), or not a DTMF event
+        if len(self._dtmf_seen) >= 64:
+            self._dtmf_seen.clear()
+        self._dtmf_seen.add(timestamp)
+        self.stats.dtmf += 1
+        self.on_dtmf(DTMF_DIGITS[event], duration * 1000 // self.clock_rate)
+
+    def start_bridge(self, bridge: AudioBridge, sid: str) -> None:
+        self._tasks.append(asyncio.create_task(self._uplink(bridge, sid)))
+        self._tasks.append(asyncio.create_task(self._downlink(bridge, sid)))
+
+    async def _uplink(self, bridge: AudioBridge, sid: str) -> None:
+        writer = await bridge.publish_uplink(sid, f"voice/{codec_name(self.codec)}")
+        try:
+            loop = asyncio.get_running_loop()
+            next_tick = loop.time()
+            while True:
+                next_tick += FRAME_MS / 1000
+                await asyncio.sleep(max(0.0, next_tick - loop.time()))
+                if self.jitter is None:
+                    continue
+                frame = self.jitter.tick()
+                if frame.kind == "frame" and frame.payload is not None:
+                    writer.write(frame.payload)
+                    self.stats.published += 1
+        finally:
+            writer.close()
+
+    async def _downlink(self, bridge: AudioBridge, sid: str) -> None:
+        samples = self.clock_rate * FRAME_MS // 1000
+        async for payload in bridge.downlink(sid):
+            self.send_frame(payload, samples)
+
+    def send_frame(self, payload: bytes, samples: int) -> None:
+        if self.transport is None or self.remote is None or not self.sending:
+            return
+        packet = self.core.rtp.build(
+            payload, payload_type=self.payload_type, sequence=self._seq, timestamp=self._ts, ssrc=self._ssrc
+        )
+        self._seq = (self._seq + 1) & 0xFFFF
+        self._ts = (self._ts + samples) & 0xFFFFFFFF
+        self.transport.sendto(packet, self.remote)
+        self.stats.sent += 1
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.transport is not None:
+            self.transport.close()
+
+
+class PortRange:
+    """The RTP ports (even numbers of [first, last]) handed to calls; a call takes one until it ends."""
+
+    def __init__(self, host: str, first: int, last: int) -> None:
+        self.host = host
+        self.free = list(range(first + (first & 1), last + 1, 2))
+        random.shuffle(self.free)
+        self.exhausted = 0
+
+    async def open(self, make: Callable[[], RtpLeg]) -> RtpLeg:
+        loop = asyncio.get_running_loop()
+        for _ in range(len(self.free)):
+            port = self.free.pop()
+            try:
+                _, leg = await loop.create_datagram_endpoint(make, local_addr=(self.host, port))
+            except OSError:
+                self.free.insert(0, port)  # taken by someone else: try it again later
+                continue
+            leg.port = port
+            return leg
+        self.exhausted += 1
+        raise OSError("no free RTP port in the configured range")
+
+    def release(self, port: int) -> None:
+        if port:
+            self.free.append(port)
+
+
+BridgeFactory = Callable[[], Awaitable[AudioBridge]]
