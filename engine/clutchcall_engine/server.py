@@ -22,6 +22,7 @@ from .certs import CertInfo, resolve_certificate
 from .config import EngineConfig
 from .metrics import RelayMetrics
 from .relay import Relay
+from .sip.gateway import SipGateway
 
 log = logging.getLogger("clutchcall.engine.server")
 
@@ -46,6 +47,7 @@ class EngineServer:
         self.relay = Relay(config, verifier, self.metrics)
         self.calls = ControlPlane(config, verifier, signalling=signalling) if calls else None
         self.cert: CertInfo | None = None
+        self.sip: SipGateway | None = None
         self._servers: list[QuicServer] = []
         self.moqt_port = 0
         self.http_port = 0
@@ -78,6 +80,8 @@ class EngineServer:
         self.moqt_port, self.http_port = bound_port(moqt), bound_port(http)
         if self.calls is not None:
             await self.calls.start(tls)
+            if self.config.sip.enabled and self.calls.service.signalling is None:
+                await self._start_sip_gateway()
         log.info(
             "engine listening moqt=%s:%d http=%s:%d webtransport=%s cert_sha256=%s",
             self.config.moqt_addr.host,
@@ -87,6 +91,29 @@ class EngineServer:
             versions.WEBTRANSPORT_PATH,
             self.cert.sha256,
         )
+
+    async def _start_sip_gateway(self) -> None:
+        """The SIP gateway as the control plane's signalling; its audio goes through this engine's relay with a
+        token signed by the development key (none, and so no audio bridge, when production keys are configured)."""
+        from .auth import load_or_create_dev_key, mint_token
+        from .sip.media import relay_bridge
+
+        assert self.calls is not None and self.cert is not None
+        bridge = None
+        if not self.config.verification_keys:
+            token = mint_token(
+                load_or_create_dev_key(self.config.state_dir),
+                tenant="sip-gateway",
+                publish=("voice",),
+                subscribe=("voice",),
+                ttl_s=365 * 86_400,
+                audience=self.config.audience,
+            )
+            url = f"moqt://{self.config.moqt_addr.host}:{self.moqt_port}"
+            bridge = relay_bridge(url, token, self.cert.sha256)
+        self.sip = SipGateway(self.config.sip, self.calls.service, bridge)
+        await self.sip.start()
+        self.calls.service.signalling = self.sip
 
     def sessions(self) -> list[Session]:
         return list(self.relay.peers)
@@ -106,6 +133,9 @@ class EngineServer:
         for server in self._servers:
             server.close()
         self._servers.clear()
+        if self.sip is not None:
+            await self.sip.stop()
+            self.sip = None
         if self.calls is not None:
             await self.calls.stop()
         await asyncio.sleep(0)  # the UDP sockets close on the next loop turn: then the ports are free again

@@ -38,7 +38,7 @@ class AudioBridge(Protocol):
 
     async def publish_uplink(self, sid: str, capability: str) -> UplinkWriter: ...
 
-    def downlink(self, sid: str) -> AsyncIterator[bytes]: ...
+    def downlink(self, sid: str, capability: str) -> AsyncIterator[bytes]: ...
 
 
 class MoqtBridge:
@@ -54,12 +54,13 @@ class MoqtBridge:
     async def publish_uplink(self, sid: str, capability: str) -> UplinkWriter:
         return await self.client.publish(("voice", sid), "uplink", capability=capability)
 
-    async def downlink(self, sid: str) -> AsyncIterator[bytes]:
+    async def downlink(self, sid: str, capability: str) -> AsyncIterator[bytes]:
+        """The downlink in the leg's codec: the relay transcodes to the capability asked for."""
         from clutchcall_runtime.moqt.errors import RequestError
 
         while True:  # the downlink's publisher may come later than the call: resubscribe until it does
             try:
-                sub = await self.client.subscribe(("voice", sid), "downlink")
+                sub = await self.client.subscribe(("voice", sid), "downlink", capability=capability)
             except RequestError:
                 await asyncio.sleep(self.retry_s)
                 continue
@@ -162,7 +163,7 @@ class RtpLeg(asyncio.DatagramProtocol):
 
     async def _downlink(self, bridge: AudioBridge, sid: str) -> None:
         samples = self.clock_rate * FRAME_MS // 1000
-        async for payload in bridge.downlink(sid):
+        async for payload in bridge.downlink(sid, f"voice/{codec_name(self.codec)}"):
             self.send_frame(payload, samples)
 
     def send_frame(self, payload: bytes, samples: int) -> None:
@@ -215,3 +216,14 @@ class PortRange:
 
 
 BridgeFactory = Callable[[], Awaitable[AudioBridge]]
+
+
+def relay_bridge(url: str, token: str, cert_sha256: str | None) -> BridgeFactory:
+    """A BridgeFactory connecting one MoQT client (auto-reconnecting) to the engine's own relay."""
+
+    async def factory() -> AudioBridge:
+        from clutchcall_runtime.moqt.client import connect
+
+        return MoqtBridge(await connect(url, token, cert_sha256=cert_sha256))
+
+    return factory
