@@ -21,16 +21,30 @@ from types import TracebackType
 from typing import IO, Final
 
 _LISTENING: Final = re.compile(r"engine listening moqt=\S+:(\d+) http=\S+:(\d+)")
+_CALLS_LISTENING: Final = re.compile(r"control plane listening rest=\S+:(\d+) rpc=\S+:(\d+)")
 _CLK_TCK: Final = os.sysconf("SC_CLK_TCK")
 LOG_LINES_KEPT: Final = 200
 
 
 class EngineProcess:
-    def __init__(self, state_dir: Path, *flags: str, moqt_port: int = 0, http_port: int = 0) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *flags: str,
+        moqt_port: int = 0,
+        http_port: int = 0,
+        rest_port: int = 0,
+        rpc_port: int = 0,
+        python_args: tuple[str, ...] = (),
+    ) -> None:
+        """`python_args` go before the module, e.g. ("-m", "cProfile", "-o", "engine.prof")."""
+        self.python_args = python_args
         self.state_dir = state_dir
         self.flags = flags
         self.moqt_port = moqt_port
         self.http_port = http_port
+        self.rest_port = rest_port
+        self.rpc_port = rpc_port
         self.log: collections.deque[str] = collections.deque(maxlen=LOG_LINES_KEPT)
         self._proc: subprocess.Popen[str] | None = None
 
@@ -41,9 +55,10 @@ class EngineProcess:
 
     def start(self, timeout: float = 30.0) -> EngineProcess:
         """Start and wait until both listeners are bound (on the ports asked for, or learned when 0)."""
-        args = [sys.executable, "-c", "from clutchcall_engine.cli import main; main()", "serve"]
+        args = [sys.executable, *self.python_args, "-m", "clutchcall_engine", "serve"]
         args += ["--state-dir", str(self.state_dir), "--log-level", "info"]
         args += ["--moqt-addr", f"127.0.0.1:{self.moqt_port}", "--http-addr", f"127.0.0.1:{self.http_port}"]
+        args += ["--rest-addr", f"127.0.0.1:{self.rest_port}", "--rpc-addr", f"127.0.0.1:{self.rpc_port}"]
         self._proc = subprocess.Popen(
             [*args, *self.flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -51,6 +66,9 @@ class EngineProcess:
         deadline = time.monotonic() + timeout
         for line in self._proc.stderr:
             self.log.append(line.rstrip())
+            calls = _CALLS_LISTENING.search(line)
+            if calls:
+                self.rest_port, self.rpc_port = int(calls[1]), int(calls[2])
             m = _LISTENING.search(line)
             if m:
                 self.moqt_port, self.http_port = int(m[1]), int(m[2])
