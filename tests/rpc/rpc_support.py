@@ -38,6 +38,8 @@ from clutchcall.messages import (
 )
 from clutchcall.rpc import ApiClient, ClutchCallClientHandler, VoiceAgentsHandler, VoiceCallsHandler
 from clutchcall_engine.certs import make_self_signed
+from clutchcall_runtime.moqt.transport import Transport as MoqtTransport
+from clutchcall_runtime.moqt.transport import listen_http3
 from clutchcall_runtime.rpc import (
     ApiError,
     Dispatcher,
@@ -48,7 +50,7 @@ from clutchcall_runtime.rpc import (
     RetryPolicy,
     ServerTls,
     TlsOptions,
-    listen_rest_h3,
+    h3_requests,
 )
 from clutchcall_runtime.rpc.rest import HttpRequest, HttpResponse
 
@@ -208,6 +210,10 @@ async def _fallback(request: HttpRequest) -> HttpResponse:
     return HttpResponse(404, b"not found\n", "text/plain")
 
 
+def _no_moqt(transport: MoqtTransport) -> None:
+    transport.close(0, "no MoQT here")
+
+
 @dataclass
 class Servers:
     store: Store
@@ -243,7 +249,8 @@ async def servers(tmp: Path) -> AsyncIterator[Servers]:
     app = RestApp(dispatcher, fallback=_fallback)
     h1 = Http1Server(app, max_body_bytes=64 * 1024)
     await h1.start("127.0.0.1", 0)
-    h3 = await listen_rest_h3("127.0.0.1", 0, tls, app)
+    # The engine's HTTP/3 listener: WebTransport sessions and REST on one port.
+    h3 = await listen_http3("127.0.0.1", 0, tls, _no_moqt, requests=h3_requests(app))
     assert h3._transport is not None
     envelope = EnvelopeServer(dispatcher)
     await envelope.start("127.0.0.1", 0, tls)

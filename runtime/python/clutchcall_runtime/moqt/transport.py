@@ -324,6 +324,18 @@ OnSession = Callable[[Transport], None]
 HttpHandler = Callable[[str], Awaitable[tuple[int, str, bytes]]]
 
 
+class RequestSink(Protocol):
+    """Takes a connection's plain HTTP/3 requests (REST): clutchcall_runtime.rpc.http3.H3Requests."""
+
+    def on_headers(self, stream_id: int, headers: list[tuple[bytes, bytes]], ended: bool) -> None: ...
+    def on_data(self, stream_id: int, data: bytes, ended: bool) -> bool: ...
+    def on_reset(self, stream_id: int) -> None: ...
+    def close(self) -> None: ...
+
+
+RequestSinkFactory = Callable[[H3Connection, Callable[[], None]], RequestSink]
+
+
 class _H3Protocol(QuicConnectionProtocol):
     """HTTP/3 with WebTransport: the server answers CONNECT /moq and plain GETs; the client opens /moq."""
 
@@ -334,9 +346,11 @@ class _H3Protocol(QuicConnectionProtocol):
         is_client: bool,
         on_session: OnSession | None = None,
         http_handler: HttpHandler | None = None,
+        requests: RequestSinkFactory | None = None,
     ) -> None:
         super().__init__(quic)
         self.h3 = H3Connection(quic, enable_webtransport=True)
+        self._requests = requests(self.h3, self.transmit) if requests is not None else None
         self.is_client = is_client
         self.moqt: WebTransportTransport | None = None
         self._on_session = on_session
@@ -346,12 +360,16 @@ class _H3Protocol(QuicConnectionProtocol):
 
     def quic_event_received(self, event: QuicEvent) -> None:
         if isinstance(event, ConnectionTerminated):
+            if self._requests is not None:
+                self._requests.close()
             if self.moqt is not None:
                 self.moqt._terminated(event)
             if not self.connect_response.done():
                 self.connect_response.set_exception(ConnectError(f"connection closed: {event.reason_phrase}"))
                 self.connect_response.exception()  # a server's never-awaited future must not log
             return
+        if isinstance(event, StreamReset) and self._requests is not None:
+            self._requests.on_reset(event.stream_id)
         if isinstance(event, StreamReset) and self.moqt is not None:
             moqt = self.moqt
             moqt._emit(lambda e: e.on_stream_reset(event.stream_id, event.error_code))
@@ -365,7 +383,16 @@ class _H3Protocol(QuicConnectionProtocol):
                 if not self.connect_response.done():
                     self.connect_response.set_result(int(headers.get(b":status", b"0") or 0))
                 return
+            if self._requests is not None and headers.get(b":method") != b"CONNECT":
+                self._requests.on_headers(event.stream_id, event.headers, event.stream_ended)
+                return
             self._request(event.stream_id, headers)
+        elif (
+            self._requests is not None
+            and isinstance(event, DataReceived)
+            and self._requests.on_data(event.stream_id, event.data, event.stream_ended)
+        ):
+            return
         elif self.moqt is not None:
             self.moqt.handle_h3(event)
 
@@ -576,12 +603,15 @@ async def listen_http3(
     http_handler: HttpHandler | None = None,
     *,
     idle_timeout: float = 30.0,
+    requests: RequestSinkFactory | None = None,
 ) -> QuicServer:
-    """Accept HTTP/3: WebTransport CONNECT to /moq becomes a MoQT session; GETs go to `http_handler`."""
+    """Accept HTTP/3: WebTransport CONNECT to /moq becomes a MoQT session; every other request goes to a
+    `requests` sink when given (REST: `clutchcall_runtime.rpc.http3.h3_requests(app)`), else GETs to
+    `http_handler`."""
     config = _server_config(H3_ALPN, tls, idle_timeout)
 
     def factory(quic: QuicConnection, **_: object) -> QuicConnectionProtocol:
-        return _H3Protocol(quic, is_client=False, on_session=on_session, http_handler=http_handler)
+        return _H3Protocol(quic, is_client=False, on_session=on_session, http_handler=http_handler, requests=requests)
 
     return await serve(host, port, configuration=config, create_protocol=factory)
 

@@ -6,7 +6,7 @@ from .client import ApiClientBase, Channel, EnvelopeChannel, RestChannel, RetryP
 from .envelope import ALPN, EnvelopeLimits, EnvelopeServer
 from .errors import ApiError
 from .http1 import Http1Server
-from .http3 import H3Requests, listen_rest_h3
+from .http3 import H3Requests, h3_requests, listen_rest_h3
 from .rest import HttpRequest, HttpResponse, Router
 from .server import Dispatcher, Endpoint, Handler, HttpApp, RequestContext, RestApp
 
@@ -34,5 +34,6 @@ __all__ = [
     "ServerTls",
     "ServiceClient",
     "TlsOptions",
+    "h3_requests",
     "listen_rest_h3",
 ]

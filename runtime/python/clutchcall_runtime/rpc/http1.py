@@ -73,10 +73,12 @@ class Http1Server:
             if len(self._connections) > self.max_connections:
                 self.refused["connections"] += 1
                 busy = error_response(ApiError(ErrorCode.UNAVAILABLE, "too many connections"))
-                await _send_and_close(h11.Connection(h11.SERVER), writer, busy)
+                await _send_and_close(h11.Connection(h11.SERVER), reader, writer, busy)
                 return
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+            pass
+        except asyncio.CancelledError:  # stop(): the connection ends here, not in asyncio's stream callback
             pass
         finally:
             self._connections.discard(task)
@@ -85,18 +87,25 @@ class Http1Server:
                 await writer.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes)
+        # h11's own limit is a backstop; ours answers 431 before it trips.
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes + _READ)
         peer = writer.get_extra_info("peername")
         peer_text = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
         while True:
             try:
                 request = await self._read_request(conn, reader, peer_text)
             except h11.RemoteProtocolError as exc:
-                reason = "headers" if exc.error_status_hint == 431 else "malformed"
-                self.refused[reason] += 1
+                self.refused["malformed"] += 1
                 response = error_response(ApiError(ErrorCode.INVALID_ARGUMENT, f"bad HTTP/1.1 request: {exc}"))
                 response.status = exc.error_status_hint
-                await _send_and_close(conn, writer, response)
+                await _send_and_close(conn, reader, writer, response)
+                return
+            except _HeadersTooLarge:
+                self.refused["headers"] += 1
+                too_big = ApiError(ErrorCode.INVALID_ARGUMENT, f"the headers are over {self.max_header_bytes} bytes")
+                response = error_response(too_big)
+                response.status = 431
+                await _send_and_close(conn, reader, writer, response)
                 return
             except _TooLarge:
                 self.refused["body"] += 1
@@ -104,7 +113,7 @@ class Http1Server:
                     ApiError(ErrorCode.INVALID_ARGUMENT, f"the body is larger than {self.max_body_bytes} bytes")
                 )
                 response.status = 413
-                await _send_and_close(conn, writer, response)
+                await _send_and_close(conn, reader, writer, response)
                 return
             if request is None:
                 return
@@ -118,13 +127,20 @@ class Http1Server:
     async def _read_request(self, conn: h11.Connection, reader: asyncio.StreamReader, peer: str) -> HttpRequest | None:
         head: h11.Request | None = None
         body = bytearray()
+        head_bytes = 0
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
                 data = await asyncio.wait_for(reader.read(_READ), self.idle_timeout_s if head is None else 30.0)
+                if head is None:
+                    head_bytes += len(data)
+                    if head_bytes > self.max_header_bytes + self.max_body_bytes:
+                        raise _HeadersTooLarge
                 conn.receive_data(data)
                 continue
             if isinstance(event, h11.Request):
+                if sum(len(k) + len(v) + 4 for k, v in event.headers) > self.max_header_bytes:
+                    raise _HeadersTooLarge
                 head = event
                 length = next((v for k, v in event.headers if k == b"content-length"), None)
                 if length is not None and int(length) > self.max_body_bytes:
@@ -151,6 +167,10 @@ class _TooLarge(Exception):
     pass
 
 
+class _HeadersTooLarge(Exception):
+    pass
+
+
 def _response_bytes(conn: h11.Connection, response: HttpResponse) -> bytes:
     headers = [
         ("content-type", response.content_type),
@@ -163,12 +183,19 @@ def _response_bytes(conn: h11.Connection, response: HttpResponse) -> bytes:
     return out
 
 
-async def _send_and_close(conn: h11.Connection, writer: asyncio.StreamWriter, response: HttpResponse) -> None:
+async def _send_and_close(
+    conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, response: HttpResponse
+) -> None:
+    """Answer and close; read what the client still sends for a moment (a lingering close), since closing
+    with unread bytes makes the kernel reset the connection before the client reads the answer."""
     response.headers.append(("connection", "close"))
-    with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
+    with contextlib.suppress(h11.LocalProtocolError, ConnectionError, TimeoutError, OSError):
         if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
             writer.write(_response_bytes(conn, response))
             await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+        await asyncio.wait_for(reader.read(_READ), 0.2)
 
 
 class Http1Transport:

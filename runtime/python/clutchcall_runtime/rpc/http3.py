@@ -133,6 +133,19 @@ class H3Requests:
             self.transmit()
 
 
+def h3_requests(
+    app: HttpApp, *, max_body_bytes: int = 1 << 20, max_in_flight: int = 64, refused: Counter[str] | None = None
+) -> Callable[[H3Connection, Callable[[], None]], H3Requests]:
+    """A factory of per-connection `H3Requests` for an HTTP/3 listener that also carries other traffic
+    (`moqt.transport.listen_http3(..., requests=h3_requests(app))`); `refused` counts across connections."""
+    counts: Counter[str] = refused if refused is not None else Counter()
+
+    def make(h3: H3Connection, transmit: Callable[[], None]) -> H3Requests:
+        return H3Requests(h3, transmit, app, max_body_bytes=max_body_bytes, max_in_flight=max_in_flight, refused=counts)
+
+    return make
+
+
 class _RestH3Server(QuicConnectionProtocol):
     def __init__(self, quic: QuicConnection, *, app: HttpApp, refused: Counter[str], max_body_bytes: int) -> None:
         super().__init__(quic)
