@@ -15,6 +15,7 @@ from clutchcall_runtime.moqt import versions
 from clutchcall_runtime.moqt.session import Session
 from clutchcall_runtime.moqt.transport import ServerTls, Transport, bound_port, listen_http3, listen_quic
 
+from .agents.runtime import EngineAgents
 from .auth import TokenVerifier, verifier_for
 from .calls.plane import ControlPlane
 from .calls.ports import CallSignalling
@@ -40,12 +41,17 @@ class EngineServer:
         signalling: CallSignalling | None = None,
     ) -> None:
         """`calls`: also run the control plane (REST on rest_addr and the HTTP/3 port, envelope RPC on rpc_addr);
-        `signalling` stands in for the SIP gateway (tests)."""
+        `signalling` stands in for the SIP gateway (tests). With `calls`, voice.agents runs agents in
+        `self.agents`, which attach to calls through this engine's own relay."""
         self.config = config
         self.metrics = metrics or RelayMetrics(max_tracks=config.limits.metrics_max_tracks)
         verifier = verifier or verifier_for(config)
+        self.agents = EngineAgents(config.audience) if calls else None
+        if self.agents is not None:
+            verifier = self.agents.trusting(verifier)
         self.relay = Relay(config, verifier, self.metrics)
-        self.calls = ControlPlane(config, verifier, signalling=signalling) if calls else None
+        binder = self.agents.binder if self.agents is not None else None
+        self.calls = ControlPlane(config, verifier, signalling=signalling, binder=binder) if calls else None
         self.cert: CertInfo | None = None
         self.sip: SipGateway | None = None
         self._servers: list[QuicServer] = []
@@ -78,6 +84,11 @@ class EngineServer:
         )
         self._servers.append(http)
         self.moqt_port, self.http_port = bound_port(moqt), bound_port(http)
+        if self.agents is not None:
+            host = self.config.moqt_addr.host
+            host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+            self.agents.url = f"moqt://{f'[{host}]' if ':' in host else host}:{self.moqt_port}"
+            self.agents.cert_sha256 = self.cert.sha256
         if self.calls is not None:
             await self.calls.start(tls)
             if self.config.sip.enabled and self.calls.service.signalling is None:
@@ -120,6 +131,8 @@ class EngineServer:
 
     async def stop(self, grace_s: float = 0.0) -> None:
         """GOAWAY to every session, up to `grace_s` for them to leave, then close what is left."""
+        if self.agents is not None:
+            await self.agents.close()
         sessions = self.sessions()
         for session in sessions:
             session.goaway()
