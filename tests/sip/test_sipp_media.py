@@ -1,0 +1,129 @@
+"""Media and DTMF against SIPp: RTP SIPp plays from a pcap made here arrives on voice/<sid>/uplink sample for
+sample after G.711 decoding (by a reference decoder written from G.711, not the core's); audio published on
+voice/<sid>/downlink arrives as the carrier's RTP; RFC 4733 events and SIP INFO surface as DTMF."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+from pathlib import Path
+
+import pytest
+from clutchcall_engine.auth import load_or_create_dev_key, mint_token
+from clutchcall_engine.config import Address, EngineConfig
+from clutchcall_engine.server import EngineServer
+from clutchcall_engine.sip.media import relay_bridge
+from clutchcall_runtime.moqt.client import connect
+from rtp_fixtures import dtmf_packets, parse_rtp, rtp, tone_frames, ulaw_decode_sample, ulaw_encode_sample, write_pcap
+from sip_support import LOOPBACK, SIPP, RecordingEvents, finished, free_port, gateway, sip_config, sipp
+
+pytestmark = pytest.mark.skipif(SIPP is None, reason="unreachable: make system-deps installs sip-tester")
+FRAMES = 50  # one second of 20 ms PCMU frames
+
+
+def run(coro: object, timeout: float = 90.0) -> None:
+    async def bounded() -> None:
+        assert asyncio.iscoroutine(coro)
+        await asyncio.wait_for(coro, timeout)
+
+    asyncio.run(bounded())
+
+
+def test_audio_both_ways_sample_exact(tmp_path: Path) -> None:
+    pcm = tone_frames(FRAMES)
+    coded = [bytes(ulaw_encode_sample(s) for s in frame) for frame in pcm]
+    pcap = tmp_path / "uplink.pcap"
+    write_pcap(pcap, [rtp(c, 0, 100 + i, 160 * i, 0xCAFE, i == 0) for i, c in enumerate(coded)])
+
+    async def main() -> None:
+        config = EngineConfig(moqt_addr=Address(LOOPBACK, 0), http_addr=Address(LOOPBACK, 0), state_dir=tmp_path)
+        token = mint_token(
+            load_or_create_dev_key(tmp_path),
+            tenant="t",
+            publish=("",),
+            subscribe=("",),
+            ttl_s=600,
+            audience=config.audience,
+        )
+        carrier_rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        carrier_rtp.bind((LOOPBACK, 0))
+        carrier_rtp.setblocking(False)
+        async with EngineServer(config) as srv:
+            assert srv.cert is not None
+            url = f"moqt://{LOOPBACK}:{srv.moqt_port}"
+            events = RecordingEvents()
+            async with gateway(sip_config(free_port()), events, relay_bridge(url, token, srv.cert.sha256)) as gw:
+                app = await connect(url, token, cert_sha256=srv.cert.sha256)
+                proc = await sipp(
+                    "uac_audio.xml",
+                    local_port=free_port(),
+                    remote=(LOOPBACK, gw.port),
+                    keys={"audio_pcap": str(pcap), "rtpport": str(carrier_rtp.getsockname()[1])},
+                )
+                await events.until(lambda: bool(events.inbound), what="inbound call")
+                sid = events.inbound[0][4]
+                uplink = await app.subscribe(("voice", sid), "uplink")
+                downlink = await app.publish(("voice", sid), "downlink", capability="voice/g711_ulaw")
+                sent = [bytes([(i * 7 + k) & 0xFF for k in range(160)]) for i in range(FRAMES)]
+
+                async def play_downlink() -> None:
+                    for frame in sent:
+                        downlink.write(frame)
+                        await asyncio.sleep(0.02)
+
+                player = asyncio.create_task(play_downlink())
+                received: list[bytes] = []
+                async for obj in uplink:
+                    assert obj.capability in (None, "voice/g711_ulaw")
+                    received.append(obj.payload)
+                    if len(received) == FRAMES:
+                        break
+                await player
+                rc, err = await finished(proc)
+                assert rc == 0, err
+
+                # uplink: every frame, in order, each sample equal after decoding
+                assert len(received) == FRAMES
+                decoded = [[ulaw_decode_sample(b) for b in frame] for frame in received]
+                expected = [[ulaw_decode_sample(ulaw_encode_sample(s)) for s in frame] for frame in pcm]
+                assert decoded == expected
+
+                # downlink: what we published left as RTP PCMU, in order, with consecutive sequence numbers
+                loop = asyncio.get_running_loop()
+                packets = []
+                while True:
+                    try:
+                        packets.append(parse_rtp(await asyncio.wait_for(loop.sock_recv(carrier_rtp, 2048), 0.5)))
+                    except TimeoutError:
+                        break
+                assert packets, "no downlink RTP reached the carrier"
+                payloads = [p[3] for p in packets]
+                assert {p[0] for p in packets} == {0}
+                assert all((b[1] - a[1]) & 0xFFFF == 1 for a, b in itertools.pairwise(packets))
+                start = sent.index(payloads[0])
+                assert payloads == sent[start : start + len(payloads)]
+                assert len(payloads) >= FRAMES - 5  # the downlink's first objects may precede the gateway's subscribe
+                await app.close()
+        carrier_rtp.close()
+
+    run(main())
+
+
+def test_dtmf_rfc4733_and_info(tmp_path: Path) -> None:
+    pcap = tmp_path / "dtmf.pcap"
+    write_pcap(pcap, dtmf_packets("19#"))
+
+    async def main() -> None:
+        events = RecordingEvents()
+        async with gateway(sip_config(free_port()), events) as gw:
+            proc = await sipp(
+                "uac_dtmf.xml", local_port=free_port(), remote=(LOOPBACK, gw.port), keys={"dtmf_pcap": str(pcap)}
+            )
+            rc, err = await finished(proc)
+            assert rc == 0, err
+            await events.until(lambda: len(events.dtmf_digits.get("CA-in-1", [])) == 4, what="4 digits")
+            # INFO's 7 first; then each RFC 4733 event once (its end packet was sent three times), 800/8 = 100 ms
+            assert events.dtmf_digits["CA-in-1"] == [("7", 160), ("1", 100), ("9", 100), ("#", 100)]
+
+    run(main())
