@@ -263,8 +263,12 @@ class Subscription:
         self.capability = capability
         self.request_id = -1
         self.alias = -1
-        self.last: tuple[int, int] | None = None
-        self.duplicates = 0  # objects dropped because they were at or before the last delivered
+        self.last: tuple[int, int] | None = None  # the highest (group, object) delivered
+        # Set at each re-subscribe: anything at or below it may be a repeat from before the reconnect.
+        # Within one session nothing is repeated, but QUIC streams are independent, so the tail of a
+        # group can arrive after the next group began; it is delivered, not mistaken for a repeat.
+        self.floor: tuple[int, int] | None = None
+        self.duplicates = 0  # objects dropped at or below the floor
         self.overflow = 0  # objects dropped because the application read too slowly
         self._queue: deque[ReceivedObject] = deque()
         self._depth = depth
@@ -286,6 +290,7 @@ class Subscription:
                 parameters=capability_params(self.capability),
             )
 
+        self.floor = self.last
         ok = await session.request(build)
         if self.capability is None:
             self.capability = capability_of(ok.parameters)
@@ -296,10 +301,11 @@ class Subscription:
     # InboundSink
     def on_object(self, obj: MoqObject) -> None:
         loc = (obj.group, obj.object_id)
-        if self.last is not None and loc <= self.last:
+        if self.floor is not None and loc <= self.floor:
             self.duplicates += 1
             return
-        self.last = loc
+        if self.last is None or loc > self.last:
+            self.last = loc
         if len(self._queue) >= self._depth:
             self._queue.popleft()
             self.overflow += 1
