@@ -83,7 +83,8 @@ INVALID = {
         400,
         "INVITE sip:user@example.com SIP/2.0\nMax-Forwards: 80\nTo: sip:j.user@example.com\n"
         "From: sip:caller@example.net;tag=93942939o2\nContact: <sip:caller@hungry.example.net>\n"
-        "Call-ID: clerr.0ha0isndaksdjweiafasdk3\nCSeq: 8 INVITE\nVia: SIP/2.0/UDP host5.example.com;branch=z9hG4bK-39234-23523\n"
+        "Call-ID: clerr.0ha0isndaksdjweiafasdk3\nCSeq: 8 INVITE\n"
+        "Via: SIP/2.0/UDP host5.example.com;branch=z9hG4bK-39234-23523\n"
         "Content-Type: application/sdp\nContent-Length: 9999\n\n" + SDP,
     ),
     "3.1.2.3 ncl (negative Content-Length)": (
@@ -104,7 +105,8 @@ INVALID = {
         400,
         'INVITE sip:user@example.com SIP/2.0\nTo: "Mr. J. User <sip:j.user@example.com>\n'
         "From: sip:caller@example.net;tag=93334\nMax-Forwards: 10\nCall-ID: quotbal.aksdj\n"
-        "Contact: <sip:caller@host59.example.net>\nCSeq: 8 INVITE\nVia: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bKkdjuw39234\n"
+        "Contact: <sip:caller@host59.example.net>\nCSeq: 8 INVITE\n"
+        "Via: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bKkdjuw39234\n"
         "Content-Type: application/sdp\nContent-Length: 0\n\n",
     ),
     "3.1.2.7 ltgtruri (<> around the Request-URI)": (
@@ -116,14 +118,16 @@ INVALID = {
     "3.1.2.8 lwsruri (LWS inside the Request-URI)": (
         400,
         "INVITE sip:user@example.com; lr SIP/2.0\nTo: sip:user@example.com;tag=3xfe-9921883-z9f\n"
-        "From: sip:caller@example.net;tag=231413434\nMax-Forwards: 5\nCall-ID: lwsruri.asdfasdoeoi2323-asdfwrn23-asd834rk423\n"
+        "From: sip:caller@example.net;tag=231413434\nMax-Forwards: 5\n"
+        "Call-ID: lwsruri.asdfasdoeoi2323-asdfwrn23-asd834rk423\n"
         "CSeq: 2130706432 INVITE\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKkdjuw2395\n"
         "Contact: <sip:caller@host1.example.net>\nContent-Length: 0\n\n",
     ),
     "3.1.2.9 lwsstart (multiple SP in the request line)": (
         400,
         "INVITE  sip:user@example.com  SIP/2.0\nMax-Forwards: 8\nTo: sip:user@example.com\n"
-        "From: sip:caller@example.net;tag=8814\nCall-ID: lwsstart.dfknq234oi243099adsdfnawe3@example.com\nCSeq: 1893884 INVITE\n"
+        "From: sip:caller@example.net;tag=8814\n"
+        "Call-ID: lwsstart.dfknq234oi243099adsdfnawe3@example.com\nCSeq: 1893884 INVITE\n"
         "Via: SIP/2.0/UDP host1.example.com;branch=z9hG4bKkdjuw3923\nContact: <sip:caller@host1.example.net>\n"
         "Content-Length: 0\n\n",
     ),
@@ -136,7 +140,8 @@ INVALID = {
     ),
     "3.1.2.13 regbadct (addr-spec with ',' outside <>)": (
         400,
-        "REGISTER sip:example.com SIP/2.0\nTo: sip:user@example.com\nFrom: sip:user@example.com,sip:other@example.com;tag=998332\n"
+        "REGISTER sip:example.com SIP/2.0\nTo: sip:user@example.com\n"
+        "From: sip:user@example.com,sip:other@example.com;tag=998332\n"
         "Max-Forwards: 70\nCall-ID: regbadct.k345asrl3fdbv@10.0.0.1\nCSeq: 1 REGISTER\n"
         "Via: SIP/2.0/UDP 135.180.130.133:5060;branch=z9hG4bKkdjuw\nContact: sip:user@host.example.com\nl: 0\n\n",
     ),
@@ -156,14 +161,16 @@ INVALID = {
     ),
     "3.1.2.16 badvers (SIP/7.0)": (
         505,
-        "OPTIONS sip:t.watson@example.org SIP/7.0\nVia: SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw\nMax-Forwards: 70\n"
+        "OPTIONS sip:t.watson@example.org SIP/7.0\n"
+        "Via: SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw\nMax-Forwards: 70\n"
         "From: A. Bell <sip:a.g.bell@example.com>;tag=qweoiqpe\nTo: T. Watson <sip:t.watson@example.org>\n"
         "Call-ID: badvers.31417@c.example.com\nCSeq: 1 OPTIONS\nl: 0\n\n",
     ),
     "3.1.2.17 mismatch01 (CSeq method differs)": (
         400,
         "OPTIONS sip:user@example.com SIP/2.0\nTo: sip:j.user@example.com\nFrom: sip:caller@example.net;tag=34525\n"
-        "Max-Forwards: 6\nCall-ID: mismatch01.dj0234sxdfl3\nCSeq: 8 INVITE\nVia: SIP/2.0/UDP host.example.com;branch=z9hG4bKkdjuw\n"
+        "Max-Forwards: 6\nCall-ID: mismatch01.dj0234sxdfl3\nCSeq: 8 INVITE\n"
+        "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bKkdjuw\n"
         "l: 0\n\n",
     ),
     "3.1.2.19 bigcode (response code 4294967301)": (
@@ -176,7 +183,8 @@ INVALID = {
     "3.3.15 unksm2 (unknown URI scheme)": (
         416,
         "REGISTER sip:example.com SIP/2.0\nTo: isbn:2983792873\nFrom: <http://www.example.com>;tag=3234233\n"
-        "Call-ID: unksch.fdkj3h4h5n6d8qslkf9\nCSeq: 4233 REGISTER\nMax-Forwards: 32\nVia: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\n"
+        "Call-ID: unksch.fdkj3h4h5n6d8qslkf9\nCSeq: 4233 REGISTER\n"
+        "Max-Forwards: 32\nVia: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\n"
         "Contact: <name:John_Smith>\nl: 0\n\n",
     ),
 }
