@@ -14,6 +14,7 @@ from aioquic.asyncio.server import QuicServer
 from clutchcall_runtime.moqt import versions
 from clutchcall_runtime.moqt.session import Session
 from clutchcall_runtime.moqt.transport import ServerTls, Transport, bound_port, listen_http3, listen_quic
+from clutchcall_runtime.rpc import HttpRequest, HttpResponse, h3_requests
 
 from .agents.runtime import EngineAgents
 from .auth import TokenVerifier, verifier_for
@@ -51,7 +52,11 @@ class EngineServer:
             verifier = self.agents.trusting(verifier)
         self.relay = Relay(config, verifier, self.metrics)
         binder = self.agents.binder if self.agents is not None else None
-        self.calls = ControlPlane(config, verifier, signalling=signalling, binder=binder) if calls else None
+        self.calls = (
+            ControlPlane(config, verifier, signalling=signalling, binder=binder, fallback=self._http_app)
+            if calls
+            else None
+        )
         self.cert: CertInfo | None = None
         self.sip: SipGateway | None = None
         self._servers: list[QuicServer] = []
@@ -65,6 +70,13 @@ class EngineServer:
         if path.split("?", 1)[0] == "/metrics":
             return 200, self.metrics.content_type, self.metrics.render()
         return 404, "text/plain", b"not found\n"
+
+    async def _http_app(self, request: HttpRequest) -> HttpResponse:
+        """What the REST routes do not serve, on the HTTP/3 port and the control plane's HTTP/1.1 port."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponse(405, b"method not allowed\n", "text/plain", [("allow", "GET, HEAD")])
+        status, content_type, body = await self._http(request.target)
+        return HttpResponse(status, body, content_type)
 
     async def start(self) -> None:
         self.cert = resolve_certificate(self.config)
@@ -80,7 +92,14 @@ class EngineServer:
         )
         self._servers.append(moqt)
         http = await listen_http3(
-            self.config.http_addr.host, self.config.http_addr.port, tls, self._on_session, self._http, idle_timeout=idle
+            self.config.http_addr.host,
+            self.config.http_addr.port,
+            tls,
+            self._on_session,
+            self._http,
+            idle_timeout=idle,
+            # REST beside WebTransport on one port: every request but CONNECT goes to the control plane's app
+            requests=h3_requests(self.calls.rest_app) if self.calls is not None else None,
         )
         self._servers.append(http)
         self.moqt_port, self.http_port = bound_port(moqt), bound_port(http)

@@ -265,7 +265,8 @@ def test_hangup_ends_the_record_even_when_the_gateway_fails(tmp_path: Path) -> N
     service, gateway = make(tmp_path)
     sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
     gateway.fail_with = OSError("gone")
-    assert run(service.hangup("acme", sid)).status == CallStatus.COMPLETED
+    ended = run(service.hangup("acme", sid))  # still dialing: never answered
+    assert (ended.status, ended.end_reason) == (CallStatus.NO_ANSWER, EndReason.API_HANGUP)
 
 
 def test_gateway_outcomes_end_calls_with_their_reasons(tmp_path: Path) -> None:

@@ -37,8 +37,13 @@ async def _engine(tmp_path: Path) -> AsyncIterator[tuple[EngineServer, ControlPl
         yield srv, srv.calls, gateway
 
 
-def _rest(plane: ControlPlane, token: str | None) -> ApiClient:
-    return ApiClient.connect_rest(f"http://{LOOPBACK}:{plane.rest_port}", token=token, http="h1")
+def _rest(srv: EngineServer, plane: ControlPlane, token: str | None, http: str = "h1") -> ApiClient:
+    """REST over HTTP/1.1 on the control plane's port, or over HTTP/3 on the engine's HTTP/3 port."""
+    if http == "h1":
+        return ApiClient.connect_rest(f"http://{LOOPBACK}:{plane.rest_port}", token=token, http="h1")
+    assert srv.cert is not None
+    tls = TlsOptions(cert_sha256=bytes.fromhex(srv.cert.sha256))
+    return ApiClient.connect_rest(f"https://{LOOPBACK}:{srv.http_port}", token=token, http="h3", tls=tls)
 
 
 def _rpc(srv: EngineServer, plane: ControlPlane, token: str | None) -> ApiClient:
@@ -60,10 +65,11 @@ async def _expect(coro: Awaitable[object], code: ErrorCode, field: str = "") -> 
     return info.value
 
 
-def test_voice_calls_over_http1_with_the_generated_client(tmp_path: Path) -> None:
+@pytest.mark.parametrize("http", ["h1", "h3"])
+def test_voice_calls_over_rest_with_the_generated_client(tmp_path: Path, http: str) -> None:
     async def scenario() -> None:
-        async with _engine(tmp_path) as (_, plane, gateway):
-            async with _rest(plane, tenant_token(tmp_path, "acme")) as client:
+        async with _engine(tmp_path) as (srv, plane, gateway):
+            async with _rest(srv, plane, tenant_token(tmp_path, "acme"), http) as client:
                 call = await client.calls.originate(to=TO, from_=FROM, idempotency_key="once")
                 assert call.status == CallStatus.DIALING and gateway.dialed[0][:2] == (call.sid, "acme")
                 assert (await client.calls.originate(to=TO, from_=FROM, idempotency_key="once")).sid == call.sid
@@ -80,9 +86,9 @@ def test_voice_calls_over_http1_with_the_generated_client(tmp_path: Path) -> Non
                 await _expect(client.calls.originate(to="555", from_=FROM), ErrorCode.INVALID_ARGUMENT, "to")
                 replay = AgentBinding(agent_id="replay")
                 await _expect(client.agents.bind(sid=call.sid, agent=replay), ErrorCode.INVALID_TRANSITION)
-            async with _rest(plane, tenant_token(tmp_path, "globex")) as other:
+            async with _rest(srv, plane, tenant_token(tmp_path, "globex"), http) as other:
                 await _expect(other.calls.get(sid=call.sid), ErrorCode.NOT_FOUND)
-            async with _rest(plane, None) as anonymous:
+            async with _rest(srv, plane, None, http) as anonymous:
                 await _expect(anonymous.calls.get(sid=call.sid), ErrorCode.UNAUTHENTICATED)
 
     run(scenario)

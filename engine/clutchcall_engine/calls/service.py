@@ -335,8 +335,10 @@ class CallService:
             await self._signal(lambda s: s.hangup(sid))
         except ApiError as e:  # the record ends regardless: the caller asked for the call to be over
             log.warning("hangup signalling failed sid=%s: %s", sid, e)
+        # COMPLETED means answered (the IDL); a call hung up while it was still ringing was never answered.
+        ended = CallStatus.COMPLETED if call.status == CallStatus.IN_PROGRESS else CallStatus.NO_ANSWER
         try:
-            return await self._move(sid, CallStatus.COMPLETED, EndReason.API_HANGUP)
+            return await self._move(sid, ended, EndReason.API_HANGUP)
         except InvalidTransition:  # the gateway ended it meanwhile
             return self._get_stored(sid)
 
