@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from clutchcall.wire import moqt_d14 as wire
 from clutchcall_engine.server import EngineServer
 from clutchcall_runtime.moqt.client import Backoff, parse_url
 from moqt_support import LOOPBACK, client, collect, engine_config, run, token, until
@@ -106,7 +107,9 @@ def test_subscription_outlives_a_publisher_that_returns_late(tmp_path: Path) -> 
         before = [writer.write(b"a") for _ in range(3)]
         got = await collect(objects, 3)
         assert [(o.group, o.object_id) for o in got] == before
-        await pub.close()
+        pub.reconnect = False  # the publisher dies (no PUBLISH_DONE, so the track is not over)
+        assert pub.session is not None
+        pub.session.transport.close(wire.SessionTerminationCode.INTERNAL_ERROR, "publisher crashed")
         await srv.stop()
         srv = EngineServer(config)
         await srv.start()

@@ -78,3 +78,23 @@ def test_fan_out_shares_one_encoding(tmp_path: Path) -> None:
                 await c.close()
 
     run(main())
+
+
+def test_clean_close_delivers_every_object_then_ends_the_subscription(tmp_path: Path) -> None:
+    """The publisher writes and closes at once: every queued object still arrives, then PUBLISH_DONE
+    (TRACK_ENDED, after the counted streams) ends the subscriber's iterator."""
+
+    async def main() -> None:
+        config = engine_config(tmp_path)
+        async with EngineServer(config) as srv:
+            pub = await client(moqt_url(srv), token(config))
+            sub = await client(moqt_url(srv), token(config))
+            writer = await pub.publish(NS, "uplink", objects_per_group=7)
+            objects = await sub.subscribe(NS, "uplink")
+            sent = [writer.write(bytes([i]) * 100) for i in range(40)]  # six groups: six streams
+            await pub.close()
+            got = [(o.group, o.object_id) async for o in objects]  # ends on PUBLISH_DONE
+            assert sorted(got) == sent
+            await sub.close()
+
+    run(main())

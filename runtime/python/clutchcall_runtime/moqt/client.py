@@ -234,7 +234,7 @@ class TrackWriter:
         return location
 
     def close(self) -> None:
-        """End the track: PUBLISH_DONE (TRACK_ENDED) to the relay."""
+        """End the track: what is queued still goes out, then PUBLISH_DONE (TRACK_ENDED) counts its streams."""
         if self._closed:
             return
         self._closed = True
@@ -242,15 +242,28 @@ class TrackWriter:
         for out in self._outs:
             if out.closed:
                 continue
+            stream_count = out.final_stream_count
+            out.finish()
             out.session.send(
                 wire.PublishDone(
                     request_id=out.request_id,
                     status_code=wire.PublishDoneStatusCode.TRACK_ENDED,
-                    stream_count=out.stream_count,
+                    stream_count=stream_count,
                     error_reason=reason_phrase("track ended"),
                 )
             )
-            out.session.remove_outbound(out.request_id)
+
+    async def aclose(self, timeout: float = 1.0) -> None:
+        """close(), then wait (up to `timeout` s) until the relay has acknowledged every byte of the track."""
+        self.close()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        sessions = {o.session for o in self._outs}
+        while loop.time() < end and not all(
+            s.closed.done() or (not any(o.has_items() for o in self._outs) and s.transport.buffered_bytes() == 0)
+            for s in sessions
+        ):
+            await asyncio.sleep(0.01)
 
 
 class Subscription:
@@ -581,8 +594,7 @@ class Client:
         """Close cleanly: end publications, close the session (NO_ERROR), stop reconnecting."""
         if self._closing:
             return
-        for writer in list(self._writers):
-            writer.close()
+        await asyncio.gather(*(writer.aclose() for writer in list(self._writers)))
         self._closing = True
         for sub in list(self._subscriptions):
             sub.end(None)

@@ -390,6 +390,7 @@ class _InStream:
     subgroup: int | None = None
     last_object_id: int = -1
     ignored: bool = False
+    alias: int | None = None  # the subgroup stream's track, once its sink is known
     # A stream whose alias is not known yet (its SUBSCRIBE_OK or PUBLISH may still be in flight):
     # objects wait here, bounded in bytes, until the alias is added or the wait times out.
     parked_alias: int | None = None
@@ -487,6 +488,8 @@ class Session:
         self._goaway_sent = False
         # data
         self._inbound_by_alias: dict[int, InboundSink] = {}
+        self._alias_streams: dict[int, tuple[int, int]] = {}  # alias -> (data streams seen, still open)
+        self._done_pending: dict[int, tuple[int, str, int, asyncio.TimerHandle]] = {}  # after PUBLISH_DONE
         self._fetch_sinks: dict[int, InboundSink] = {}
         self._in_streams: dict[int, _InStream] = {}
         self.outbound: dict[int, OutboundTrack] = {}
@@ -577,6 +580,8 @@ class Session:
         self._pending.clear()
         for track in list(self.outbound.values()):
             track.close(finish_streams=False)
+        for _, _, _, timer in self._done_pending.values():
+            timer.cancel()
         for sink in [*self._inbound_by_alias.values(), *self._fetch_sinks.values()]:
             sink.on_done(-1, f"session closed: {reason}")
         self._inbound_by_alias.clear()
@@ -826,12 +831,48 @@ class Session:
 
     def remove_inbound(self, alias: int) -> None:
         self._inbound_by_alias.pop(alias, None)
+        self._alias_streams.pop(alias, None)
+        pending = self._done_pending.pop(alias, None)
+        if pending is not None:
+            pending[3].cancel()
 
     def _inbound_done(self, msg: wire.PublishDone) -> None:
+        """PUBLISH_DONE: the track ends once its Stream Count streams have ended (or after parked_timeout),
+        so objects still in flight on data streams reach the sink before its on_done."""
         for alias, sink in list(self._inbound_by_alias.items()):
-            if getattr(sink, "request_id", None) == msg.request_id:
-                del self._inbound_by_alias[alias]
-                sink.on_done(msg.status_code, msg.error_reason.value)
+            if getattr(sink, "request_id", None) == msg.request_id and alias not in self._done_pending:
+                timer = self.loop.call_later(self.limits.parked_timeout, self._finish_inbound, alias)
+                self._done_pending[alias] = (msg.status_code, msg.error_reason.value, msg.stream_count, timer)
+                self._check_done(alias)
+
+    def _check_done(self, alias: int) -> None:
+        pending = self._done_pending.get(alias)
+        if pending is not None:
+            seen, open_ = self._alias_streams.get(alias, (0, 0))
+            if open_ == 0 and seen >= pending[2]:
+                self._finish_inbound(alias)
+
+    def _finish_inbound(self, alias: int) -> None:
+        pending = self._done_pending.pop(alias, None)
+        self._alias_streams.pop(alias, None)
+        sink = self._inbound_by_alias.pop(alias, None)
+        if pending is not None:
+            pending[3].cancel()
+            if sink is not None:
+                sink.on_done(pending[0], pending[1])
+
+    def _stream_attached(self, st: _InStream, alias: int) -> None:
+        st.alias = alias
+        seen, open_ = self._alias_streams.get(alias, (0, 0))
+        self._alias_streams[alias] = (seen + 1, open_ + 1)
+
+    def _stream_ended(self, st: _InStream, reset: bool) -> None:
+        if st.sink is not None and st.subgroup is not None:
+            st.sink.on_subgroup_end(st.group, st.subgroup, reset)
+        if st.alias is not None and st.alias in self._alias_streams:
+            seen, open_ = self._alias_streams[st.alias]
+            self._alias_streams[st.alias] = (seen, open_ - 1)
+            self._check_done(st.alias)
 
     def on_uni_stream_data(self, stream_id: int, data: bytes, end: bool) -> None:
         if self.closed.done():
@@ -856,8 +897,8 @@ class Session:
                 st.ended = True
                 if st.parked_alias is None:
                     self._in_streams.pop(stream_id, None)
-                    if not st.ignored and st.sink is not None and st.subgroup is not None:
-                        st.sink.on_subgroup_end(st.group, st.subgroup, False)
+                    if not st.ignored:
+                        self._stream_ended(st, False)
         except DecodeError as exc:
             self.fail(
                 ProtocolViolation(
@@ -876,6 +917,8 @@ class Session:
             st.sink = self._inbound_by_alias.get(item.track_alias)
             if st.sink is None:
                 self._park(stream_id, st, item.track_alias)
+            else:
+                self._stream_attached(st, item.track_alias)
         elif isinstance(item, wire.FetchHeader):
             sink = self._fetch_sinks.get(item.request_id)
             if sink is None:
@@ -956,18 +999,18 @@ class Session:
             if st.parked_alias != alias:
                 continue
             st.parked_alias, st.sink = None, sink
+            self._stream_attached(st, alias)
             backlog, st.backlog = st.backlog or [], None
             for obj in backlog:
                 sink.on_object(obj)
             if st.ended:
                 self._in_streams.pop(stream_id, None)
-                if st.subgroup is not None:
-                    sink.on_subgroup_end(st.group, st.subgroup, False)
+                self._stream_ended(st, False)
 
     def on_stream_reset(self, stream_id: int, code: int) -> None:
         st = self._in_streams.pop(stream_id, None)
-        if st is not None and st.sink is not None and st.subgroup is not None:
-            st.sink.on_subgroup_end(st.group, st.subgroup, True)
+        if st is not None and not st.ignored:
+            self._stream_ended(st, True)
 
     def end_fetch(self, request_id: int) -> None:
         self._fetch_sinks.pop(request_id, None)
