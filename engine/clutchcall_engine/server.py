@@ -57,6 +57,8 @@ class EngineServer:
             if calls
             else None
         )
+        if self.calls is not None:
+            self.calls.register_metrics(self.metrics.registry)
         self.cert: CertInfo | None = None
         self.sip: SipGateway | None = None
         self._servers: list[QuicServer] = []

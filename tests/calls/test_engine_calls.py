@@ -121,3 +121,10 @@ def test_curl_over_http1_with_the_token(tmp_path: Path) -> None:
         assert (code, err["code"]) == (404, "ERROR_CODE_NOT_FOUND")
         code, page = _curl(*other, f"{url}/v1/calls")
         assert (code, page.get("calls", [])) == (200, [])
+
+        # What the control plane did and refused, in the engine's Prometheus text (here on the HTTP/1.1 port).
+        metrics = subprocess.run(["curl", "--silent", f"{url}/metrics"], capture_output=True, text=True).stdout
+        assert "clutchcall_calls_originated_total 1.0" in metrics
+        assert 'clutchcall_rpc_errors_total{code="invalid_argument"} 7.0' in metrics
+        assert 'clutchcall_rpc_errors_total{code="unauthenticated"} 2.0' in metrics
+        assert "clutchcall_calls_live 0.0" in metrics

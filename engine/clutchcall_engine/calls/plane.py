@@ -7,9 +7,14 @@ At start, calls the store still holds as live are ended (the process that carrie
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterator
 
 from clutchcall_runtime.rpc import Dispatcher, EnvelopeServer, Http1Server, HttpApp, RestApp, ServerTls
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from ..auth import TokenVerifier
 from ..config import EngineConfig
@@ -65,7 +70,38 @@ class ControlPlane:
             self.store.path,
         )
 
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        """Export CallStats, the errors answered by code and what the listeners' bounds refused."""
+        registry.register(_ControlPlaneCollector(self))
+
     async def stop(self) -> None:
         await self.http1.stop()
         await self.envelope.stop()
         self.store.close()
+
+
+class _ControlPlaneCollector(Collector):
+    def __init__(self, plane: ControlPlane) -> None:
+        self.plane = plane
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        service = self.plane.service
+        for f in dataclasses.fields(service.stats):
+            yield CounterMetricFamily(
+                f"clutchcall_calls_{f.name}", f"Calls control plane: {f.name}", value=getattr(service.stats, f.name)
+            )
+        yield GaugeMetricFamily(
+            "clutchcall_calls_live", "Calls not yet ended", value=sum(service.live_per_tenant().values())
+        )
+        yield GaugeMetricFamily("clutchcall_calls_watchers", "Open watch_calls streams", value=service.watcher_count())
+        errors = CounterMetricFamily("clutchcall_rpc_errors", "ErrorStatus answers, by code", labels=["code"])
+        for code, n in sorted(self.plane.dispatcher.errors.items()):
+            errors.add_metric([code], n)
+        yield errors
+        refused = CounterMetricFamily(
+            "clutchcall_rpc_refusals", "Requests and connections refused by a bound", labels=["listener", "reason"]
+        )
+        for listener, counts in (("http1", self.plane.http1.refused), ("envelope", self.plane.envelope.refused)):
+            for reason, n in sorted(counts.items()):
+                refused.add_metric([listener, reason], n)
+        yield refused

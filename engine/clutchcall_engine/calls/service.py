@@ -169,6 +169,12 @@ class CallService:
         for call in store.live():
             self._live_per_tenant[call.tenant_id] = self._live_per_tenant.get(call.tenant_id, 0) + 1
 
+    def live_per_tenant(self) -> dict[str, int]:
+        return dict(self._live_per_tenant)
+
+    def watcher_count(self) -> int:
+        return len(self._watchers)
+
     # ---- recovery ----
 
     async def end_orphaned_calls(self) -> list[Call]:
