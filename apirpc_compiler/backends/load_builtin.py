@@ -3,6 +3,7 @@
 # Each import runs a @register decorator. Keep alphabetical.
 from . import (
     docs,  # noqa: F401
+    openapi,  # noqa: F401
     proto,  # noqa: F401
 )
 from . import go as _go  # noqa: F401

@@ -16,6 +16,7 @@ import jinja2
 from ...ir.model import IR, Enum
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
 from ..common import RestRoute, rest_route
+from ..openapi import render_openapi
 from .emit_messages import MessageEmitter
 from .emit_rpc import RpcEmitter
 from .namer import PythonNamer, check_python_names
@@ -157,6 +158,8 @@ class PythonBackend:
             source=ir["source_name"],
         )
         files.append(GeneratedFile(f"{PKG}/py.typed", ""))
+        # The REST surface's OpenAPI document as package data, so a server built on the SDK can serve it.
+        files.append(GeneratedFile(f"{PKG}/openapi.json", render_openapi(ir)))
         put(
             f"{PKG}/errors.py",
             "errors.py.j2",

@@ -1,0 +1,175 @@
+"""The client, the server stubs, the routing tables and the OpenAPI document come from the IDL: an IDL edit
+that adds methods shows up in all of them, and a regenerated package serves and calls the new method."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+from apirpc_compiler.backends.base import all_backends
+from apirpc_compiler.backends.common import error_model, paging, rest_route
+from apirpc_compiler.generate import produce, write_tree
+from apirpc_compiler.ir.model import IR
+from apirpc_compiler.pipeline import compile_idl
+
+ROOT = Path(__file__).resolve().parents[2]
+IDL = ROOT / "api" / "clutchcall.json"
+
+
+def _edited_idl(tmp: Path) -> Path:
+    doc = json.loads(IDL.read_text())
+    doc["messages"]["MuteRequest"] = {
+        "doc": "Mute or unmute the caller.",
+        "fields": {
+            "sid": {"number": 1, "type": "string", "doc": "The call."},
+            "muted": {"number": 2, "type": "bool", "doc": "Mute when true."},
+        },
+    }
+    doc["messages"]["SearchCallsRequest"] = {
+        "doc": "Search calls.",
+        "fields": {
+            "to_prefix": {"number": 1, "type": "string", "doc": "Called numbers starting with this."},
+            "audio": {"number": 2, "type": "AudioShape", "doc": "Only calls with this audio shape."},
+            "page_token": {"number": 3, "type": "string", "doc": "Where to go on."},
+            "min_duration_ms": {"number": 4, "type": "int64", "doc": "Shortest call."},
+        },
+    }
+    methods = doc["services"]["voice.calls"]["methods"]
+    methods["mute"] = {
+        "id": 261,
+        "request": "MuteRequest",
+        "response": "Call",
+        "idempotent": True,
+        "http": {"method": "POST", "path": "/v1/calls/{sid}:mute", "body": "*"},
+        "doc": "Mute the caller.",
+    }
+    methods["search"] = {
+        "id": 262,
+        "request": "SearchCallsRequest",
+        "response": "ListCallsResponse",
+        "idempotent": True,
+        "http": {"method": "GET", "path": "/v1/calls:search"},
+        "doc": "Search calls.",
+    }
+    out = tmp / "api"
+    out.mkdir()
+    (out / "schema").symlink_to(IDL.parent / "schema")
+    path = out / "clutchcall.json"
+    path.write_text(json.dumps(doc, indent=2))
+    return path
+
+
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory: pytest.TempPathFactory) -> tuple[IR, Path]:
+    tmp = tmp_path_factory.mktemp("edited")
+    backends = all_backends()
+    ir = compile_idl(str(_edited_idl(tmp)), backends.values())
+    out = tmp / "generated"
+    write_tree(out, produce(ir, {k: backends[k] for k in ("python", "openapi")}, {}))
+    return ir, out
+
+
+def test_common_model_of_the_new_methods(edited: tuple[IR, Path]) -> None:
+    ir, _ = edited
+    calls = next(s for s in ir["services"] if s["name"] == "voice.calls")
+    search = next(m for m in calls["methods"] if m["name"] == "search")
+    route = rest_route(ir, search)
+    assert route is not None and route.custom_verb == "search" and [s.text for s in route.segments] == ["v1", "calls"]
+    assert [(q.name, q.kind) for q in route.query] == [
+        ("toPrefix", "string"),
+        ("audio.codec", "enum"),
+        ("audio.sampleRate", "int"),
+        ("audio.channels", "int"),
+        ("audio.frameMs", "int"),
+        ("pageToken", "string"),
+        ("minDurationMs", "int64"),
+    ]
+    pg = paging(ir, search)
+    assert pg is not None and pg.items["name"] == "calls" and pg.page_size is None
+    mute = rest_route(ir, next(m for m in calls["methods"] if m["name"] == "mute"))
+    assert mute is not None and mute.custom_verb == "mute" and [f["name"] for f in mute.path_fields] == ["sid"]
+    assert mute.query == () and mute.body == "*"
+    model = error_model(ir)
+    assert model is not None and model.status_message["name"] == "ErrorStatus"
+    assert {c.name: (c.http_status, c.retryable) for c in model.codes}["unavailable"] == (503, True)
+
+
+def test_new_methods_in_client_stubs_routes_and_openapi(edited: tuple[IR, Path]) -> None:
+    _, out = edited
+    rpc = (out / "python" / "clutchcall" / "rpc.py").read_text()
+    assert '    async def mute(self, *, sid: str = "", muted: bool = False) -> Call:' in rpc
+    assert "    async def mute(self, request: MuteRequest, ctx: _rpc.RequestContext) -> Call:" in rpc
+    assert '_rpc.Endpoint.unary(_s.VOICE_CALLS["mute"], self.mute),' in rpc
+    assert "    async def search_all(" in rpc
+    services = (out / "python" / "clutchcall" / "services.py").read_text()
+    assert 'path="/v1/calls/{sid}:mute"' in services and "METHOD_VOICE_CALLS_MUTE = 261" in services
+    doc = json.loads((out / "openapi" / "openapi.json").read_text())
+    validate(doc)
+    op = doc["paths"]["/v1/calls/{sid}:mute"]["post"]
+    assert op["operationId"] == "voiceCallsMute" and op["x-method-id"] == 261
+    assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MuteRequest"}
+    search = doc["paths"]["/v1/calls:search"]["get"]
+    assert [p["name"] for p in search["parameters"]][:2] == ["toPrefix", "audio.codec"]
+    assert doc["components"]["schemas"]["MuteRequest"]["properties"]["muted"] == {
+        "type": "boolean",
+        "description": "Mute when true.",
+    }
+    assert (out / "python" / "clutchcall" / "openapi.json").read_text() == (
+        out / "openapi" / "openapi.json"
+    ).read_text()
+
+
+SCRIPT = """
+import asyncio
+from clutchcall import Call, CallStatus
+from clutchcall.rpc import ApiClient, VoiceCallsHandler
+from clutchcall_runtime.rpc import Dispatcher, Http1Server, RestApp
+
+class Calls(VoiceCallsHandler):
+    async def mute(self, request, ctx):
+        return Call(sid=request.sid, status=CallStatus.IN_PROGRESS if request.muted else CallStatus.RINGING)
+    async def search(self, request, ctx):
+        raise NotImplementedError
+    originate = get = list = transfer = hangup = search
+
+async def main():
+    server = Http1Server(RestApp(Dispatcher([Calls()])))
+    await server.start("127.0.0.1", 0)
+    async with ApiClient.connect_rest(f"http://127.0.0.1:{server.port}") as client:
+        call = await client.calls.mute(sid="CA7", muted=True)
+        print(call.sid, call.status.name)
+    await server.stop()
+
+asyncio.run(main())
+"""
+
+
+def test_regenerated_package_serves_the_new_method(edited: tuple[IR, Path], tmp_path: Path) -> None:
+    _, out = edited
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(out / "python"), str(ROOT / "runtime" / "python")])}
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(SCRIPT)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["CA7", "IN_PROGRESS"]
+
+
+def test_committed_openapi_document_validates() -> None:
+    doc = json.loads((ROOT / "generated" / "openapi" / "openapi.json").read_text())
+    validate(doc)
+    assert doc["openapi"] == "3.1.0" and set(doc["paths"]) == {
+        "/v1/calls",
+        "/v1/calls/{sid}",
+        "/v1/calls/{sid}:transfer",
+        "/v1/calls/{sid}:hangup",
+        "/v1/calls/{sid}/agent",
+    }
+    codes = doc["components"]["schemas"]["ErrorCode"]["x-enum-attributes"]
+    assert codes["ERROR_CODE_UNAVAILABLE"] == {"http_status": 503, "retryable": True}
