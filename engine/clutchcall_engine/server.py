@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from importlib import resources
 from types import TracebackType
 
 from aioquic.asyncio.server import QuicServer
@@ -71,6 +72,8 @@ class EngineServer:
     async def _http(self, path: str) -> tuple[int, str, bytes]:
         if path.split("?", 1)[0] == "/metrics":
             return 200, self.metrics.content_type, self.metrics.render()
+        if path.split("?", 1)[0] == "/openapi.json":  # the REST surface, as generated from the IDL
+            return 200, "application/json", resources.files("clutchcall").joinpath("openapi.json").read_bytes()
         return 404, "text/plain", b"not found\n"
 
     async def _http_app(self, request: HttpRequest) -> HttpResponse:

@@ -225,13 +225,12 @@ class Servers:
 
     def client(self, transport: Transport, token: str | None = "tok-acme", **kw: Any) -> ApiClient:
         kw.setdefault("retry", FAST_RETRY)
+        tls = kw.pop("tls", self.tls)
         if transport == "h1":
             return ApiClient.connect_rest(f"http://127.0.0.1:{self.h1.port}", token=token, http="h1", **kw)
         if transport == "h3":
-            return ApiClient.connect_rest(
-                f"https://127.0.0.1:{self.h3_port}", token=token, http="h3", tls=self.tls, **kw
-            )
-        return ApiClient.connect_rpc(f"quic://127.0.0.1:{self.envelope.port}", token=token, tls=self.tls, **kw)
+            return ApiClient.connect_rest(f"https://127.0.0.1:{self.h3_port}", token=token, http="h3", tls=tls, **kw)
+        return ApiClient.connect_rpc(f"quic://127.0.0.1:{self.envelope.port}", token=token, tls=tls, **kw)
 
 
 def certificate(tmp: Path) -> ServerTls:

@@ -35,6 +35,7 @@ from clutchcall.wire import envelope as wire
 from ..moqt.errors import ConnectError
 from ..moqt.transport import ServerTls, TlsOptions, _client_config, _dial, _server_config
 from .errors import ApiError
+from .http3 import check_pin
 from .server import Dispatcher, RequestContext
 
 log = logging.getLogger("clutchcall.rpc.envelope")
@@ -457,6 +458,7 @@ class EnvelopeTransport:
             except ConnectError as exc:
                 raise ApiError(ErrorCode.UNAVAILABLE, str(exc)) from None
             assert isinstance(protocol, _EnvelopeClientConnection)
+            check_pin(protocol, udp, self.tls)
             stream_id, request_id, answer = protocol.open(2)
             protocol.write(
                 stream_id, envelope(Kind.REQUEST, AUTH_METHOD_ID, request_id, (self.token or "").encode()), True

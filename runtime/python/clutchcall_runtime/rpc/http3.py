@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ from aioquic.h3.events import DataReceived, H3Event, HeadersReceived
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.events import ConnectionTerminated, QuicEvent, StreamReset
 from clutchcall import ErrorCode
+from cryptography.hazmat.primitives import serialization
 
 from ..moqt.errors import ConnectError
 from ..moqt.transport import ServerTls, TlsOptions, _client_config, _dial, _server_config
@@ -188,6 +190,18 @@ async def listen_rest_h3(
 # ---- client ----
 
 
+def check_pin(protocol: QuicConnectionProtocol, udp: asyncio.DatagramTransport, tls: TlsOptions) -> None:
+    """Close a fresh connection whose server certificate is not the pinned one (UNAUTHENTICATED, not retried)."""
+    if tls.cert_sha256 is None:
+        return
+    cert = protocol._quic.tls._peer_certificate
+    der = cert.public_bytes(serialization.Encoding.DER) if cert is not None else b""
+    if hashlib.sha256(der).digest() != tls.cert_sha256:
+        protocol.close()
+        udp.close()
+        raise ApiError(ErrorCode.UNAUTHENTICATED, "the server's certificate does not match the pinned SHA-256")
+
+
 class _H3Client(QuicConnectionProtocol):
     def __init__(self, quic: QuicConnection) -> None:
         super().__init__(quic)
@@ -271,6 +285,7 @@ class Http3Transport:
                 except ConnectError as exc:
                     raise ApiError(ErrorCode.UNAVAILABLE, str(exc)) from None
                 assert isinstance(protocol, _H3Client)
+                check_pin(protocol, udp, self.tls)
                 self._conn = (protocol, udp)
             return self._conn[0]
 
