@@ -49,16 +49,19 @@ system-deps:
 test: venv system-deps core-test moq-relay
 	$(BIN)/tox run -e tests,lint,generate-check,breaking
 
-# moq-relay (crates.io, the moq-dev relay): the engine's interop peer and benchmark peer. Built once into
-# .tools/ (the interop tests and the relay benchmark look for it there, or at $$MOQ_RELAY).
-MOQ_RELAY_VERSION := 0.17.10
-MOQ_RELAY := .tools/moq-relay/bin/moq-relay
+# moq-relay (crates.io, the moq-dev relay): the engine's interop peer and benchmark peer. Built once per
+# machine into a cache outside the clone (MOQ_RELAY_ROOT), so every fresh clone (CI) reuses it; the tests and
+# the relay benchmark get its path from $$MOQ_RELAY (exported here, passed through tox).
 # Not --locked: its Cargo.lock pins webpki-roots 1.0.11, which the crates.io index reachable here lacks.
 # Only the raw-QUIC listener (feature noq); iroh, mDNS clustering, websocket and unix sockets are left out.
-# About 8 minutes from scratch on 2 cores; the build directory is kept so another clone rebuilds incrementally.
+# A cold build takes about 8 minutes on 2 cores.
+MOQ_RELAY_VERSION := 0.17.10
+MOQ_RELAY_ROOT ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/clutchcall/moq-relay-$(MOQ_RELAY_VERSION)
+MOQ_RELAY ?= $(MOQ_RELAY_ROOT)/bin/moq-relay
+export MOQ_RELAY
 $(MOQ_RELAY):
-	cargo install --quiet moq-relay@$(MOQ_RELAY_VERSION) --no-default-features --features noq --root .tools/moq-relay -j2 \
-	  --target-dir $(HOME)/.cache/clutchcall/moq-relay-build
+	cargo install --quiet moq-relay@$(MOQ_RELAY_VERSION) --no-default-features --features noq \
+	  --root $(MOQ_RELAY_ROOT) --target-dir $(MOQ_RELAY_ROOT)/build -j2
 
 moq-relay: $(MOQ_RELAY)
 
@@ -91,4 +94,4 @@ bench: venv engine system-deps moq-relay
 	$(CORE_CMAKE) -B build/bench -DCLUTCHCALL_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/bench --target bench_fastpath && build/bench/benchmarks/fastpath/bench_fastpath
 
 clean:
-	rm -rf $(VENV) .tox build *.egg-info .tools
+	rm -rf $(VENV) .tox build *.egg-info

@@ -42,11 +42,10 @@ from typing import Any, Protocol
 
 from clutchcall_engine.auth import load_or_create_dev_key, mint_token
 from clutchcall_engine.config import DEFAULT_AUDIENCE
-from clutchcall_engine.process import EngineProcess
+from clutchcall_engine.process import EngineProcess, moq_relay_binary
 from clutchcall_runtime.moqt.client import Backoff, Client, Subscription, TrackWriter, connect
 
-ROOT = Path(__file__).resolve().parents[2]
-MOQ_RELAY = Path(os.environ.get("MOQ_RELAY", ROOT / ".tools" / "moq-relay" / "bin" / "moq-relay"))
+MOQ_RELAY = moq_relay_binary()
 PAYLOAD = 160
 RATE = 50  # objects per second per track
 HEADER = struct.Struct("!IIq")  # track, sequence, send time (ns, CLOCK_MONOTONIC)
@@ -125,6 +124,7 @@ class MoqRelay:
         # which draft-14 forbids. It refuses tokens it cannot verify, so clients connect without one.
         args = ["--listen", f"127.0.0.1:{self.port}", "--listen-tls-generate", "localhost"]
         args += ["--listen-version", "moq-transport-14", "--auth-public", "bench/**", "--log-level", "error"]
+        assert MOQ_RELAY is not None
         self.proc = subprocess.Popen([str(MOQ_RELAY), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # it prints nothing when ready; clients also retry
 
@@ -415,8 +415,8 @@ async def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--no-profile", action="store_true")
     args = ap.parse_args()
-    if not MOQ_RELAY.is_file():
-        sys.exit(f"moq-relay is not built at {MOQ_RELAY}: run `make moq-relay`")
+    if MOQ_RELAY is None:
+        sys.exit("moq-relay is not built: run `make moq-relay` (or set $MOQ_RELAY)")
     seconds = 2.0 if args.quick else args.seconds
     max_tracks = 40 if args.quick else 640
     state = Path(tempfile.mkdtemp(prefix="bench-relay-"))

@@ -26,6 +26,17 @@ _CLK_TCK: Final = os.sysconf("SC_CLK_TCK")
 LOG_LINES_KEPT: Final = 200
 
 
+def moq_relay_binary() -> Path | None:
+    """moq-relay, the interop and benchmark peer: $MOQ_RELAY, else the newest build in the cache where
+    `make moq-relay` puts it (${XDG_CACHE_HOME:-~/.cache}/clutchcall/moq-relay-<version>/bin)."""
+    explicit = os.environ.get("MOQ_RELAY")
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "clutchcall"
+    found = sorted(cache.glob("moq-relay-*/bin/moq-relay"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
 class EngineProcess:
     def __init__(
         self,

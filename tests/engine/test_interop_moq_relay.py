@@ -1,6 +1,6 @@
 """Our client through moq-relay (crates.io, the moq-dev relay; IETF draft-14 over raw QUIC, ALPN moq-00).
 
-`make test` builds it into .tools/moq-relay (or set $MOQ_RELAY). It runs on 127.0.0.1 only, with a
+`make test` builds it into a per-machine cache and sets $MOQ_RELAY. It runs on 127.0.0.1 only, with a
 generated self-signed certificate and a static anonymous grant for voice/** (--auth-public): moq-relay
 refuses a token it cannot verify, so our client connects without one. The grant is voice/**, not **,
 because under ** moq-relay sends SUBSCRIBE_NAMESPACE with an empty prefix, which draft-14 forbids
@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clutchcall_engine.process import moq_relay_binary
 from clutchcall_runtime.moqt.client import Client
 from clutchcall_runtime.moqt.errors import RequestError
 from moqt_support import LOOPBACK, client, collect, run
 
-ROOT = Path(__file__).resolve().parents[2]
-MOQ_RELAY = Path(os.environ.get("MOQ_RELAY", ROOT / ".tools" / "moq-relay" / "bin" / "moq-relay"))
+MOQ_RELAY = moq_relay_binary()
 
 
 def free_udp_port() -> int:
@@ -35,10 +35,10 @@ def free_udp_port() -> int:
 @pytest.fixture
 def moq_relay(tmp_path: Path) -> Iterator[str]:
     """A moq-relay on 127.0.0.1; yields its moqt:// URL."""
-    if not MOQ_RELAY.is_file():
+    if MOQ_RELAY is None:
         if os.environ.get("CI"):
-            pytest.fail(f"moq-relay is not built at {MOQ_RELAY}: `make moq-relay` builds it (make test does)")
-        pytest.skip(f"moq-relay is not built at {MOQ_RELAY} (`make moq-relay`)")
+            pytest.fail("moq-relay is not built: `make moq-relay` builds it (make test does) and sets $MOQ_RELAY")
+        pytest.skip("moq-relay is not built (`make moq-relay`)")
     port = free_udp_port()
     log = (tmp_path / "moq-relay.log").open("w")
     args = [
