@@ -352,6 +352,9 @@ def test_watcher_count_is_bounded(tmp_path: Path) -> None:
         a.close()
         service.watch("acme")
         assert service.stats.refused_watchers == 1
+        with pytest.raises(ApiError) as info:
+            service.watch("acme", [CallStatus.COMPLETED, 42])
+        assert (info.value.code, info.value.field) == (ErrorCode.INVALID_ARGUMENT, "status[1]")
 
     run(scenario())
 

@@ -127,6 +127,12 @@ def _check_e164(value: str, field_path: str) -> None:
         raise _invalid(field_path, f"{field_path} must be an E.164 number such as +14155550100, got {value!r}")
 
 
+def _check_statuses(statuses: Sequence[int]) -> None:
+    for i, status in enumerate(statuses):
+        if not CallStatus.is_known(status) or status == CallStatus.UNSPECIFIED:
+            raise _invalid(f"status[{i}]", f"status[{i}] is not a CallStatus a call can have: {status}")
+
+
 def encode_page_token(cursor: int) -> str:
     return base64.urlsafe_b64encode(f"v1:{cursor}".encode()).decode().rstrip("=")
 
@@ -257,9 +263,7 @@ class CallService:
         page_size = request.page_size_or_default()
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise _invalid("pageSize", f"pageSize must be within 1..{MAX_PAGE_SIZE}, got {page_size}")
-        for i, status in enumerate(request.status):
-            if not CallStatus.is_known(status) or status == CallStatus.UNSPECIFIED:
-                raise _invalid(f"status[{i}]", f"status[{i}] is not a CallStatus a call can have: {status}")
+        _check_statuses(request.status)
         page = self.store.list_page(tenant, request.status, page_size, decode_page_token(request.page_token))
         token = "" if page.next_cursor is None else encode_page_token(page.next_cursor)
         return ListCallsResponse(calls=page.calls, next_page_token=token)
@@ -350,6 +354,7 @@ class CallService:
 
     def watch(self, tenant: str, statuses: Sequence[int] = ()) -> Watch:
         """Events of the tenant's calls (only calls now in one of `statuses`, when given), until `close()`."""
+        _check_statuses(statuses)
         if len(self._watchers) >= self.limits.max_call_watchers:
             self.stats.refused_watchers += 1
             raise ApiError(
