@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 IDL    := api/clutchcall.json
 
-.PHONY: generate test venv engine system-deps core-test moq-relay check bench clean
+.PHONY: generate test venv engine system-deps core-test moq-relay check bench clean core-module demo
 
 $(BIN)/apirpc-compiler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,17 @@ core-test:
 	$(CORE_CMAKE) -B build/core-tsan -DCLUTCHCALL_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build/core-tsan --target ring_test relay_test threads_test
 	ctest --test-dir build/core-tsan -L tsan --output-on-failure
+
+# The core's Python module (clutchcall_core: G.711, Opus, resampler, RTP) built in place, for the engine's
+# transcoding when run from the tree: put build/bindings/pkg on PYTHONPATH (as tests/core's CLUTCHCALL_CORE_PKG).
+core-module:
+	cmake -S bindings -B build/bindings -G Ninja -Wno-dev >/dev/null
+	cmake --build build/bindings -j2
+
+# One whole call, printed as it happens: the engine with its SIP gateway, SIPp as the carrier, a call
+# originated through the Python SDK, the example agent bound, espeak-ng speech as the caller (README).
+demo: venv engine system-deps core-module
+	PYTHONPATH=build/bindings/pkg $(BIN)/python engine/examples/demo/demo.py
 
 check: venv
 	$(BIN)/apirpc-compiler generate $(IDL) --out generated --check

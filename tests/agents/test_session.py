@@ -210,6 +210,11 @@ def test_bind_errors_name_code_and_field() -> None:
             with pytest.raises(AgentBindError) as err:
                 await h.binder.bind(sid, binding)
             assert (err.value.code, err.value.field) == (code, field)
+        with pytest.raises(ValueError, match="agent_id"):
+            h.binder.register("", lambda _b: ReplayAgent())
+        h.binder.register("late", lambda _b: ReplayAgent())
+        assert (await h.binder.bind("CA0", AgentBinding(agent_id="late"))).call.sid == "CA0"
+        assert await h.binder.unbind("CA0")
         first = await h.binder.bind("CA1", AgentBinding(agent_id="replay"))
         again = await h.binder.bind("CA1", AgentBinding(agent_id="replay"))  # replaces, within the bound
         assert first is not again and first.port.released is True  # type: ignore[attr-defined]

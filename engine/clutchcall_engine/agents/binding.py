@@ -58,11 +58,17 @@ class AgentBinder:
         self._open_port = open_port
         self._agents = dict(agents)
         self.settings = settings or BinderSettings()
-        self._observer = observer
+        self.observer = observer  # told every turn event of every binding (the demo prints them)
         self._sessions: dict[str, AgentSession] = {}
         self._lock = asyncio.Lock()
         self.refused_full = 0  # binds refused by max_bindings
         self.ended: list[tuple[str, str | None]] = []  # (sid, cut-off reason) of the last 64 bindings that ended
+
+    def register(self, agent_id: str, factory: AgentFactory) -> None:
+        """Make `agent_id` bindable (replacing a factory of that id); bindings already running keep theirs."""
+        if not agent_id:
+            raise ValueError("agent_id must not be empty")
+        self._agents[agent_id] = factory
 
     def session(self, sid: str) -> AgentSession | None:
         return self._sessions.get(sid)
@@ -104,7 +110,7 @@ class AgentBinder:
             agent = factory(binding)
             port = await self._open_port(sid, s.sample_rate, s.frame_ms)
             session = AgentSession(
-                call, agent, TurnDetector(turn, vad, echo), port, limits=s.limits, echo=echo, observer=self._observer
+                call, agent, TurnDetector(turn, vad, echo), port, limits=s.limits, echo=echo, observer=self.observer
             )
             try:
                 await asyncio.wait_for(session.start(), s.limits.chunk_timeout_s)
