@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from calls_support import EngineChild, tenant_token
+from clutchcall import Call, ErrorCode, ErrorStatus
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 TO, FROM = "+14155550100", "+14155550199"
 
@@ -128,3 +131,36 @@ def test_curl_over_http1_with_the_token(tmp_path: Path) -> None:
         assert 'clutchcall_rpc_errors_total{code="invalid_argument"} 7.0' in metrics
         assert 'clutchcall_rpc_errors_total{code="unauthenticated"} 2.0' in metrics
         assert "clutchcall_calls_live 0.0" in metrics
+
+
+_FIELDS = ["to", "from", "defaultApp", "agent", "audio", "idempotencyKey", "ringTimeoutS", "trunkId", "codec", "x"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(_FIELDS), inner, max_size=4),
+    max_leaves=12,
+)
+_BODIES = st.one_of(
+    st.dictionaries(st.sampled_from(_FIELDS), _JSON, max_size=6).map(json.dumps),
+    _JSON.map(json.dumps),
+    st.binary(max_size=64).map(lambda b: b.decode("latin-1")),
+)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    state = tmp_path_factory.mktemp("fuzz")
+    with EngineChild(state) as child, httpx.Client(base_url=child.base_url) as client:
+        client.headers["authorization"] = f"Bearer {tenant_token(state, 'acme')}"
+        yield client
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_BODIES)
+def test_any_originate_body_gets_a_call_or_an_error_status_never_a_crash(engine: httpx.Client, body: str) -> None:
+    r = engine.post("/v1/calls", content=body.encode("utf-8", "surrogatepass"))
+    if r.status_code == 200:
+        assert Call.from_json(r.json()).sid
+        return
+    assert r.status_code == 400, (r.status_code, r.text)
+    status = ErrorStatus.from_json(r.json())
+    assert status.code == ErrorCode.INVALID_ARGUMENT and status.message
