@@ -5,6 +5,7 @@ table the store itself uses.
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sqlite3
 import subprocess
@@ -168,30 +169,36 @@ def _ir_machine(ir: IR) -> tuple[set[int], dict[int, set[int]]]:
     return {number[n] for n in machine["initial"]}, edges
 
 
+_MACHINE_STORE: list[SqliteCallStore] = []
+_MACHINE_SIDS = itertools.count()
+
+
 @settings(max_examples=300, deadline=None)
 @given(start=st.integers(0, 7), moves=st.lists(st.integers(-1, 8), max_size=8))
 def test_transitions_follow_the_ir_exactly(
     ir: IR, tmp_path_factory: pytest.TempPathFactory, start: int, moves: list[int]
 ) -> None:
     initial, edges = _ir_machine(ir)
-    store = SqliteCallStore(tmp_path_factory.mktemp("sm") / "calls.db")
-    store.create(_call("CA1", status=start))
+    if not _MACHINE_STORE:  # one store for every example (a file per example costs more than the test)
+        _MACHINE_STORE.append(SqliteCallStore(tmp_path_factory.mktemp("sm") / "calls.db"))
+    store = _MACHINE_STORE[0]
+    sid = f"CA{next(_MACHINE_SIDS)}"
+    store.create(_call(sid, status=start))
     current = start
     for to in moves:
         allowed = to in edges.get(current, set())
         if allowed:
-            t = store.transition("CA1", to, lambda c: setattr(c, "end_reason", EndReason.BUSY))
+            t = store.transition(sid, to, lambda c: setattr(c, "end_reason", EndReason.BUSY))
             assert (t.before.status, t.after.status) == (current, to)
             current = to
         else:
             with pytest.raises(InvalidTransition):
-                store.transition("CA1", to)
-        stored = store.get("CA1")
+                store.transition(sid, to)
+        stored = store.get(sid)
         assert stored is not None and stored.status == current
     # Terminal states have no way out; the initial ones are those the IR names.
     assert all(not edges[s] for s in edges if CallStatus.is_terminal(s))
     assert {int(s) for s in CallStatus if CallStatus.is_initial(s)} == initial
-    store.close()
 
 
 _WRITER = textwrap.dedent(
