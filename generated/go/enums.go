@@ -6,7 +6,7 @@ package clutchcall
 import (
 	"strconv"
 
-	"github.com/clutchcall/clutchcall-go/internal/rt"
+	rt "github.com/clutchcall/clutchcall-go/internal/rt"
 )
 
 // Where a call is in its lifecycle. Moves monotonically toward a terminal state; the allowed moves
@@ -14,27 +14,33 @@ import (
 // Open: numbers this version does not define are kept as they are.
 type CallStatus int32
 
-// Not set. Never reported by the engine.
-const CallStatusUnspecified CallStatus = 0
+// The values of CallStatus.
+const (
+	// Not set. Never reported by the engine.
+	CallStatusUnspecified CallStatus = 0
 
-// An outbound call has been accepted and the carrier is being dialed. originate() returns in this
-// state.
-const CallStatusDialing CallStatus = 1
+	// An outbound call has been accepted and the carrier is being dialed. originate() returns in
+	// this state.
+	CallStatusDialing CallStatus = 1
 
-// The far end is alerting (SIP 180/183), or an inbound call is being offered.
-const CallStatusRinging CallStatus = 2
+	// The far end is alerting (SIP 180/183), or an inbound call is being offered.
+	CallStatusRinging CallStatus = 2
 
-// The call is answered and media flows on its tracks.
-const CallStatusInProgress CallStatus = 3
+	// The call is answered and media flows on its tracks.
+	CallStatusInProgress CallStatus = 3
 
-// Terminal: the call was answered and has ended normally.
-const CallStatusCompleted CallStatus = 4
+	// Terminal: the call was answered and has ended normally.
+	CallStatusCompleted CallStatus = 4
 
-// Terminal: the call could not be set up or was torn down by an error.
-const CallStatusFailed CallStatus = 5
+	// Terminal: the call could not be set up or was torn down by an error.
+	CallStatusFailed CallStatus = 5
 
-// Terminal: the far end did not answer within the ring timeout, or was busy.
-const CallStatusNoAnswer CallStatus = 6
+	// Terminal: the far end did not answer within the ring timeout, or was busy.
+	CallStatusNoAnswer CallStatus = 6
+)
+
+// Enum returns a pointer to a copy of e, for optional CallStatus fields.
+func (e CallStatus) Enum() *CallStatus { return &e }
 
 // String is the IDL name of the value, or its number when it is unknown.
 func (e CallStatus) String() string {
@@ -152,14 +158,20 @@ func (e CallStatus) IsInitial() bool {
 // Open: numbers this version does not define are kept as they are.
 type Direction int32
 
-// Not set.
-const DirectionUnspecified Direction = 0
+// The values of Direction.
+const (
+	// Not set.
+	DirectionUnspecified Direction = 0
 
-// Placed by the PSTN to a ClutchCall number and terminated by the SIP gateway.
-const DirectionInbound Direction = 1
+	// Placed by the PSTN to a ClutchCall number and terminated by the SIP gateway.
+	DirectionInbound Direction = 1
 
-// Placed by ClutchCall through originate() or the legacy dial.
-const DirectionOutbound Direction = 2
+	// Placed by ClutchCall through originate() or the legacy dial.
+	DirectionOutbound Direction = 2
+)
+
+// Enum returns a pointer to a copy of e, for optional Direction fields.
+func (e Direction) Enum() *Direction { return &e }
 
 // String is the IDL name of the value, or its number when it is unknown.
 func (e Direction) String() string {
@@ -223,20 +235,26 @@ func appendJSONDirection(b []byte, e Direction) []byte {
 // Open: numbers this version does not define are kept as they are.
 type Codec int32
 
-// Not set; the default (opus) applies.
-const CodecUnspecified Codec = 0
+// The values of Codec.
+const (
+	// Not set; the default (opus) applies.
+	CodecUnspecified Codec = 0
 
-// Default. Best quality per bit; native in the browser path.
-const CodecOpus Codec = 1
+	// Default. Best quality per bit; native in the browser path.
+	CodecOpus Codec = 1
 
-// Raw 16-bit little-endian PCM, for AI models that want samples.
-const CodecPcm16 Codec = 2
+	// Raw 16-bit little-endian PCM, for AI models that want samples.
+	CodecPcm16 Codec = 2
 
-// G.711 mu-law, PSTN-direct with no transcoding (North America, Japan).
-const CodecG711Ulaw Codec = 3
+	// G.711 mu-law, PSTN-direct with no transcoding (North America, Japan).
+	CodecG711Ulaw Codec = 3
 
-// G.711 A-law, PSTN-direct with no transcoding (most of the rest of the world).
-const CodecG711Alaw Codec = 4
+	// G.711 A-law, PSTN-direct with no transcoding (most of the rest of the world).
+	CodecG711Alaw Codec = 4
+)
+
+// Enum returns a pointer to a copy of e, for optional Codec fields.
+func (e Codec) Enum() *Codec { return &e }
 
 // String is the IDL name of the value, or its number when it is unknown.
 func (e Codec) String() string {
@@ -311,22 +329,28 @@ func appendJSONCodec(b []byte, e Codec) []byte {
 // Open: numbers this version does not define are kept as they are.
 type DefaultApp int32
 
-// Not set; the platform default (ai_bidirectional_stream) applies.
-const DefaultAppUnspecified DefaultApp = 0
+// The values of DefaultApp.
+const (
+	// Not set; the platform default (ai_bidirectional_stream) applies.
+	DefaultAppUnspecified DefaultApp = 0
 
-// Bridge the call's audio both ways to an AI agent or to your code over MoQT; RTP flows direct
-// from the carrier to the agent runtime.
-const DefaultAppAiBidirectionalStream DefaultApp = 1
+	// Bridge the call's audio both ways to an AI agent or to your code over MoQT; RTP flows direct
+	// from the carrier to the agent runtime.
+	DefaultAppAIBidirectionalStream DefaultApp = 1
 
-// Plain SIP/RTP: the gateway terminates RTP locally and runs voice-activity detection on-box.
-const DefaultAppSIPRTP DefaultApp = 2
+	// Plain SIP/RTP: the gateway terminates RTP locally and runs voice-activity detection on-box.
+	DefaultAppSIPRTP DefaultApp = 2
+)
+
+// Enum returns a pointer to a copy of e, for optional DefaultApp fields.
+func (e DefaultApp) Enum() *DefaultApp { return &e }
 
 // String is the IDL name of the value, or its number when it is unknown.
 func (e DefaultApp) String() string {
 	switch e {
 	case DefaultAppUnspecified:
 		return "unspecified"
-	case DefaultAppAiBidirectionalStream:
+	case DefaultAppAIBidirectionalStream:
 		return "ai_bidirectional_stream"
 	case DefaultAppSIPRTP:
 		return "sip_rtp"
@@ -339,7 +363,7 @@ func (e DefaultApp) JSONName() (string, bool) {
 	switch e {
 	case DefaultAppUnspecified:
 		return "DEFAULT_APP_UNSPECIFIED", true
-	case DefaultAppAiBidirectionalStream:
+	case DefaultAppAIBidirectionalStream:
 		return "DEFAULT_APP_AI_BIDIRECTIONAL_STREAM", true
 	case DefaultAppSIPRTP:
 		return "DEFAULT_APP_SIP_RTP", true
@@ -359,7 +383,7 @@ func DefaultAppFromJSONName(s string) (DefaultApp, bool) {
 	case "DEFAULT_APP_UNSPECIFIED":
 		return DefaultAppUnspecified, true
 	case "DEFAULT_APP_AI_BIDIRECTIONAL_STREAM":
-		return DefaultAppAiBidirectionalStream, true
+		return DefaultAppAIBidirectionalStream, true
 	case "DEFAULT_APP_SIP_RTP":
 		return DefaultAppSIPRTP, true
 	}
@@ -382,32 +406,38 @@ func appendJSONDefaultApp(b []byte, e DefaultApp) []byte {
 // Open: numbers this version does not define are kept as they are.
 type EndReason int32
 
-// The call has not ended, or the reason is unknown.
-const EndReasonUnspecified EndReason = 0
+// The values of EndReason.
+const (
+	// The call has not ended, or the reason is unknown.
+	EndReasonUnspecified EndReason = 0
 
-// The calling party hung up.
-const EndReasonCallerHangup EndReason = 1
+	// The calling party hung up.
+	EndReasonCallerHangup EndReason = 1
 
-// The called party hung up.
-const EndReasonCalleeHangup EndReason = 2
+	// The called party hung up.
+	EndReasonCalleeHangup EndReason = 2
 
-// hangup() was called through the API.
-const EndReasonAPIHangup EndReason = 3
+	// hangup() was called through the API.
+	EndReasonAPIHangup EndReason = 3
 
-// The far end was busy (SIP 486/600).
-const EndReasonBusy EndReason = 4
+	// The far end was busy (SIP 486/600).
+	EndReasonBusy EndReason = 4
 
-// The ring timeout expired.
-const EndReasonNoAnswer EndReason = 5
+	// The ring timeout expired.
+	EndReasonNoAnswer EndReason = 5
 
-// The far end or the carrier rejected the call (SIP 403/603).
-const EndReasonRejected EndReason = 6
+	// The far end or the carrier rejected the call (SIP 403/603).
+	EndReasonRejected EndReason = 6
 
-// Signalling or media failed (SIP 5xx, RTP timeout).
-const EndReasonNetworkError EndReason = 7
+	// Signalling or media failed (SIP 5xx, RTP timeout).
+	EndReasonNetworkError EndReason = 7
 
-// The call left this platform through a blind transfer.
-const EndReasonTransferred EndReason = 8
+	// The call left this platform through a blind transfer.
+	EndReasonTransferred EndReason = 8
+)
+
+// Enum returns a pointer to a copy of e, for optional EndReason fields.
+func (e EndReason) Enum() *EndReason { return &e }
 
 // String is the IDL name of the value, or its number when it is unknown.
 func (e EndReason) String() string {
@@ -506,24 +536,30 @@ func appendJSONEndReason(b []byte, e EndReason) []byte {
 // Open: numbers this version does not define are kept as they are.
 type TurnDetectionMode int32
 
-// Not set; server_vad applies.
-const TurnDetectionModeUnspecified TurnDetectionMode = 0
+// The values of TurnDetectionMode.
+const (
+	// Not set; server_vad applies.
+	TurnDetectionModeUnspecified TurnDetectionMode = 0
 
-// The engine's voice-activity detector ends the turn after a configured silence.
-const TurnDetectionModeServerVad TurnDetectionMode = 1
+	// The engine's voice-activity detector ends the turn after a configured silence.
+	TurnDetectionModeServerVAD TurnDetectionMode = 1
 
-// The agent's model decides from the content of speech, with VAD as a backstop.
-const TurnDetectionModeSemantic TurnDetectionMode = 2
+	// The agent's model decides from the content of speech, with VAD as a backstop.
+	TurnDetectionModeSemantic TurnDetectionMode = 2
 
-// Your code ends each turn explicitly.
-const TurnDetectionModeManual TurnDetectionMode = 3
+	// Your code ends each turn explicitly.
+	TurnDetectionModeManual TurnDetectionMode = 3
+)
+
+// Enum returns a pointer to a copy of e, for optional TurnDetectionMode fields.
+func (e TurnDetectionMode) Enum() *TurnDetectionMode { return &e }
 
 // String is the IDL name of the value, or its number when it is unknown.
 func (e TurnDetectionMode) String() string {
 	switch e {
 	case TurnDetectionModeUnspecified:
 		return "unspecified"
-	case TurnDetectionModeServerVad:
+	case TurnDetectionModeServerVAD:
 		return "server_vad"
 	case TurnDetectionModeSemantic:
 		return "semantic"
@@ -538,7 +574,7 @@ func (e TurnDetectionMode) JSONName() (string, bool) {
 	switch e {
 	case TurnDetectionModeUnspecified:
 		return "TURN_DETECTION_MODE_UNSPECIFIED", true
-	case TurnDetectionModeServerVad:
+	case TurnDetectionModeServerVAD:
 		return "TURN_DETECTION_MODE_SERVER_VAD", true
 	case TurnDetectionModeSemantic:
 		return "TURN_DETECTION_MODE_SEMANTIC", true
@@ -560,7 +596,7 @@ func TurnDetectionModeFromJSONName(s string) (TurnDetectionMode, bool) {
 	case "TURN_DETECTION_MODE_UNSPECIFIED":
 		return TurnDetectionModeUnspecified, true
 	case "TURN_DETECTION_MODE_SERVER_VAD":
-		return TurnDetectionModeServerVad, true
+		return TurnDetectionModeServerVAD, true
 	case "TURN_DETECTION_MODE_SEMANTIC":
 		return TurnDetectionModeSemantic, true
 	case "TURN_DETECTION_MODE_MANUAL":
@@ -585,17 +621,23 @@ func appendJSONTurnDetectionMode(b []byte, e TurnDetectionMode) []byte {
 // Open: numbers this version does not define are kept as they are.
 type BargeMode int32
 
-// Not set; listen applies.
-const BargeModeUnspecified BargeMode = 0
+// The values of BargeMode.
+const (
+	// Not set; listen applies.
+	BargeModeUnspecified BargeMode = 0
 
-// Hear both parties; neither hears the supervisor.
-const BargeModeListen BargeMode = 1
+	// Hear both parties; neither hears the supervisor.
+	BargeModeListen BargeMode = 1
 
-// Hear both parties; only the agent side hears the supervisor.
-const BargeModeWhisper BargeMode = 2
+	// Hear both parties; only the agent side hears the supervisor.
+	BargeModeWhisper BargeMode = 2
 
-// Join as a full third party.
-const BargeModeBarge BargeMode = 3
+	// Join as a full third party.
+	BargeModeBarge BargeMode = 3
+)
+
+// Enum returns a pointer to a copy of e, for optional BargeMode fields.
+func (e BargeMode) Enum() *BargeMode { return &e }
 
 // String is the IDL name of the value, or its number when it is unknown.
 func (e BargeMode) String() string {
@@ -665,44 +707,50 @@ func appendJSONBargeMode(b []byte, e BargeMode) []byte {
 // Open: numbers this version does not define are kept as they are.
 type ErrorCode int32
 
-// Not set.
-const ErrorCodeUnspecified ErrorCode = 0
+// The values of ErrorCode.
+const (
+	// Not set.
+	ErrorCodeUnspecified ErrorCode = 0
 
-// A field is malformed (for example a number that is not E.164).
-const ErrorCodeInvalidArgument ErrorCode = 1
+	// A field is malformed (for example a number that is not E.164).
+	ErrorCodeInvalidArgument ErrorCode = 1
 
-// The tenant token is missing, malformed or expired.
-const ErrorCodeUnauthenticated ErrorCode = 2
+	// The tenant token is missing, malformed or expired.
+	ErrorCodeUnauthenticated ErrorCode = 2
 
-// The token's namespace claims do not cover this call or track.
-const ErrorCodePermissionDenied ErrorCode = 3
+	// The token's namespace claims do not cover this call or track.
+	ErrorCodePermissionDenied ErrorCode = 3
 
-// No call, agent or route with that identifier.
-const ErrorCodeNotFound ErrorCode = 4
+	// No call, agent or route with that identifier.
+	ErrorCodeNotFound ErrorCode = 4
 
-// An idempotency key was reused with a different request body.
-const ErrorCodeAlreadyExists ErrorCode = 5
+	// An idempotency key was reused with a different request body.
+	ErrorCodeAlreadyExists ErrorCode = 5
 
-// The call's status does not allow the operation (for example transfer after completed).
-const ErrorCodeInvalidTransition ErrorCode = 6
+	// The call's status does not allow the operation (for example transfer after completed).
+	ErrorCodeInvalidTransition ErrorCode = 6
 
-// A rate limit or concurrent-call quota was hit.
-const ErrorCodeResourceExhausted ErrorCode = 7
+	// A rate limit or concurrent-call quota was hit.
+	ErrorCodeResourceExhausted ErrorCode = 7
 
-// The service or the carrier is temporarily unreachable.
-const ErrorCodeUnavailable ErrorCode = 8
+	// The service or the carrier is temporarily unreachable.
+	ErrorCodeUnavailable ErrorCode = 8
 
-// The operation did not finish in time; its effect is unknown.
-const ErrorCodeDeadlineExceeded ErrorCode = 9
+	// The operation did not finish in time; its effect is unknown.
+	ErrorCodeDeadlineExceeded ErrorCode = 9
 
-// The method ID or route is not served by this endpoint.
-const ErrorCodeUnimplemented ErrorCode = 10
+	// The method ID or route is not served by this endpoint.
+	ErrorCodeUnimplemented ErrorCode = 10
 
-// An unexpected server error.
-const ErrorCodeInternal ErrorCode = 11
+	// An unexpected server error.
+	ErrorCodeInternal ErrorCode = 11
 
-// The SIP trunk refused the call (a SIP 4xx/5xx/6xx final response).
-const ErrorCodeCarrierRejected ErrorCode = 12
+	// The SIP trunk refused the call (a SIP 4xx/5xx/6xx final response).
+	ErrorCodeCarrierRejected ErrorCode = 12
+)
+
+// Enum returns a pointer to a copy of e, for optional ErrorCode fields.
+func (e ErrorCode) Enum() *ErrorCode { return &e }
 
 // String is the IDL name of the value, or its number when it is unknown.
 func (e ErrorCode) String() string {

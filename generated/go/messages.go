@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/clutchcall/clutchcall-go/internal/rt"
+	rt "github.com/clutchcall/clutchcall-go/internal/rt"
 )
 
 // The shape of the audio your code sends and receives on a bridge. The bridge transcodes between
@@ -101,7 +101,7 @@ func DecodeAudioShape(b []byte) (*AudioShape, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *AudioShape) MarshalJSON() ([]byte, error) {
+func (m AudioShape) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -297,7 +297,7 @@ func (m *AudioShape) fromJSON(v any, depth int, ign bool) error {
 }
 
 // Voice-activity detection used for turn detection.
-type VadSettings struct {
+type VADSettings struct {
 	// Speech probability above which a frame counts as speech, 0.0 to 1.0. Absent reads as 0.5 through
 	// GetThreshold.
 	Threshold *float32
@@ -313,7 +313,7 @@ type VadSettings struct {
 }
 
 // GetThreshold returns Threshold, or its default when it is absent.
-func (m *VadSettings) GetThreshold() float32 {
+func (m *VADSettings) GetThreshold() float32 {
 	if m != nil && m.Threshold != nil {
 		return *m.Threshold
 	}
@@ -321,7 +321,7 @@ func (m *VadSettings) GetThreshold() float32 {
 }
 
 // GetPrefixPaddingMs returns PrefixPaddingMs, or its default when it is absent.
-func (m *VadSettings) GetPrefixPaddingMs() uint32 {
+func (m *VADSettings) GetPrefixPaddingMs() uint32 {
 	if m != nil && m.PrefixPaddingMs != nil {
 		return *m.PrefixPaddingMs
 	}
@@ -329,7 +329,7 @@ func (m *VadSettings) GetPrefixPaddingMs() uint32 {
 }
 
 // GetSilenceDurationMs returns SilenceDurationMs, or its default when it is absent.
-func (m *VadSettings) GetSilenceDurationMs() uint32 {
+func (m *VADSettings) GetSilenceDurationMs() uint32 {
 	if m != nil && m.SilenceDurationMs != nil {
 		return *m.SilenceDurationMs
 	}
@@ -337,16 +337,16 @@ func (m *VadSettings) GetSilenceDurationMs() uint32 {
 }
 
 // MessageName is the IDL name of the message.
-func (m *VadSettings) MessageName() string { return "VadSettings" }
+func (m *VADSettings) MessageName() string { return "VadSettings" }
 
 // Reset clears every field.
-func (m *VadSettings) Reset() { *m = VadSettings{} }
+func (m *VADSettings) Reset() { *m = VADSettings{} }
 
 // UnknownFields are the fields this version does not know, as received.
-func (m *VadSettings) UnknownFields() []byte { return m.unknown }
+func (m *VADSettings) UnknownFields() []byte { return m.unknown }
 
 // AppendBinary appends the canonical protobuf encoding of m to b.
-func (m *VadSettings) AppendBinary(b []byte) ([]byte, error) {
+func (m *VADSettings) AppendBinary(b []byte) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return b, err
 	}
@@ -354,20 +354,20 @@ func (m *VadSettings) AppendBinary(b []byte) ([]byte, error) {
 }
 
 // MarshalBinary is the canonical protobuf encoding of m.
-func (m *VadSettings) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
+func (m *VADSettings) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
 
 // UnmarshalBinary replaces m with the decoded bytes; errors are *DecodeError.
-func (m *VadSettings) UnmarshalBinary(b []byte) error {
-	*m = VadSettings{}
+func (m *VADSettings) UnmarshalBinary(b []byte) error {
+	*m = VADSettings{}
 	if err := rt.CheckSize(b); err != nil {
 		return err
 	}
 	return m.decode(b, 0, len(b), 0)
 }
 
-// DecodeVadSettings decodes protobuf binary; errors are *DecodeError.
-func DecodeVadSettings(b []byte) (*VadSettings, error) {
-	m := new(VadSettings)
+// DecodeVADSettings decodes protobuf binary; errors are *DecodeError.
+func DecodeVADSettings(b []byte) (*VADSettings, error) {
+	m := new(VADSettings)
 	if err := m.UnmarshalBinary(b); err != nil {
 		return nil, err
 	}
@@ -375,7 +375,7 @@ func DecodeVadSettings(b []byte) (*VadSettings, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *VadSettings) MarshalJSON() ([]byte, error) {
+func (m VADSettings) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -383,11 +383,11 @@ func (m *VadSettings) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads ProtoJSON strictly (unknown fields are invalid_json).
-func (m *VadSettings) UnmarshalJSON(b []byte) error { return m.UnmarshalProtoJSON(b, false) }
+func (m *VADSettings) UnmarshalJSON(b []byte) error { return m.UnmarshalProtoJSON(b, false) }
 
 // UnmarshalProtoJSON replaces m with a ProtoJSON document; errors are *DecodeError.
-func (m *VadSettings) UnmarshalProtoJSON(b []byte, ignoreUnknown bool) error {
-	*m = VadSettings{}
+func (m *VADSettings) UnmarshalProtoJSON(b []byte, ignoreUnknown bool) error {
+	*m = VADSettings{}
 	v, err := rt.ParseJSON(b)
 	if err != nil {
 		return err
@@ -395,11 +395,11 @@ func (m *VadSettings) UnmarshalProtoJSON(b []byte, ignoreUnknown bool) error {
 	return m.fromJSON(v, 0, ignoreUnknown)
 }
 
-func (m *VadSettings) check() error {
+func (m *VADSettings) check() error {
 	return nil
 }
 
-func (m *VadSettings) appendBinary(b []byte) []byte {
+func (m *VADSettings) appendBinary(b []byte) []byte {
 	if m == nil {
 		return b
 	}
@@ -418,7 +418,7 @@ func (m *VadSettings) appendBinary(b []byte) []byte {
 	return append(b, m.unknown...)
 }
 
-func knownVadSettings(n uint64) bool {
+func knownVADSettings(n uint64) bool {
 	switch n {
 	case 1, 2, 3:
 		return true
@@ -426,7 +426,7 @@ func knownVadSettings(n uint64) bool {
 	return false
 }
 
-func (m *VadSettings) decode(b []byte, pos, end, depth int) error {
+func (m *VADSettings) decode(b []byte, pos, end, depth int) error {
 	for pos < end {
 		start := pos
 		tag, p, err := rt.ReadTag(b, pos, end)
@@ -460,7 +460,7 @@ func (m *VadSettings) decode(b []byte, pos, end, depth int) error {
 			x := uint32(v)
 			m.SilenceDurationMs = &x
 		default:
-			p, err := rt.SkipField(b, start, pos, tag, end, knownVadSettings, "VadSettings")
+			p, err := rt.SkipField(b, start, pos, tag, end, knownVADSettings, "VadSettings")
 			if err != nil {
 				return err
 			}
@@ -471,7 +471,7 @@ func (m *VadSettings) decode(b []byte, pos, end, depth int) error {
 	return nil
 }
 
-func (m *VadSettings) appendJSON(b []byte) []byte {
+func (m *VADSettings) appendJSON(b []byte) []byte {
 	if m == nil {
 		return append(b, "{}"...)
 	}
@@ -492,7 +492,7 @@ func (m *VadSettings) appendJSON(b []byte) []byte {
 	return rt.CloseObject(b, start)
 }
 
-func (m *VadSettings) fromJSON(v any, depth int, ign bool) error {
+func (m *VADSettings) fromJSON(v any, depth int, ign bool) error {
 	if depth > rt.MaxDepth {
 		return rt.TooDeep(-1)
 	}
@@ -612,7 +612,7 @@ func DecodeBargeIn(b []byte) (*BargeIn, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *BargeIn) MarshalJSON() ([]byte, error) {
+func (m BargeIn) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -759,7 +759,7 @@ type TurnDetection struct {
 	Mode *TurnDetectionMode
 
 	// Voice-activity detection settings; unset means the defaults.
-	Vad *VadSettings
+	VAD *VADSettings
 
 	// Barge-in settings; unset means the defaults.
 	BargeIn *BargeIn
@@ -772,7 +772,7 @@ func (m *TurnDetection) GetMode() TurnDetectionMode {
 	if m != nil && m.Mode != nil {
 		return *m.Mode
 	}
-	return TurnDetectionModeServerVad
+	return TurnDetectionModeServerVAD
 }
 
 // MessageName is the IDL name of the message.
@@ -814,7 +814,7 @@ func DecodeTurnDetection(b []byte) (*TurnDetection, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *TurnDetection) MarshalJSON() ([]byte, error) {
+func (m TurnDetection) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -838,7 +838,7 @@ func (m *TurnDetection) check() error {
 	if m == nil {
 		return nil
 	}
-	if err := m.Vad.check(); err != nil {
+	if err := m.VAD.check(); err != nil {
 		return err
 	}
 	if err := m.BargeIn.check(); err != nil {
@@ -855,11 +855,11 @@ func (m *TurnDetection) appendBinary(b []byte) []byte {
 		b = append(b, 0x08)
 		b = rt.AppendVarint(b, uint64(int64(*m.Mode)))
 	}
-	if m.Vad != nil {
+	if m.VAD != nil {
 		b = append(b, 0x12)
 		start := len(b)
 		b = append(b, 0)
-		b = m.Vad.appendBinary(b)
+		b = m.VAD.appendBinary(b)
 		b = rt.FinishLen(b, start)
 	}
 	if m.BargeIn != nil {
@@ -905,10 +905,10 @@ func (m *TurnDetection) decode(b []byte, pos, end, depth int) error {
 			if depth >= rt.MaxDepth {
 				return rt.TooDeep(s)
 			}
-			if m.Vad == nil {
-				m.Vad = new(VadSettings)
+			if m.VAD == nil {
+				m.VAD = new(VADSettings)
 			}
-			if err := m.Vad.decode(b, s, e, depth+1); err != nil {
+			if err := m.VAD.decode(b, s, e, depth+1); err != nil {
 				return err
 			}
 			pos = e
@@ -949,9 +949,9 @@ func (m *TurnDetection) appendJSON(b []byte) []byte {
 		b = append(b, ",\"mode\":"...)
 		b = appendJSONTurnDetectionMode(b, *m.Mode)
 	}
-	if m.Vad != nil {
+	if m.VAD != nil {
 		b = append(b, ",\"vad\":"...)
-		b = m.Vad.appendJSON(b)
+		b = m.VAD.appendJSON(b)
 	}
 	if m.BargeIn != nil {
 		b = append(b, ",\"bargeIn\":"...)
@@ -987,11 +987,11 @@ func (m *TurnDetection) fromJSON(v any, depth int, ign bool) error {
 			if val == nil {
 				break
 			}
-			x := new(VadSettings)
+			x := new(VADSettings)
 			if err := x.fromJSON(val, depth+1, ign); err != nil {
 				return err
 			}
-			m.Vad = x
+			m.VAD = x
 		case "bargeIn", "barge_in":
 			if val == nil {
 				break
@@ -1067,7 +1067,7 @@ func DecodeAgentBinding(b []byte) (*AgentBinding, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *AgentBinding) MarshalJSON() ([]byte, error) {
+func (m AgentBinding) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -1362,7 +1362,7 @@ func DecodeKeyValue(b []byte) (*KeyValue, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *KeyValue) MarshalJSON() ([]byte, error) {
+func (m KeyValue) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -1586,7 +1586,7 @@ func DecodeCallQuality(b []byte) (*CallQuality, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *CallQuality) MarshalJSON() ([]byte, error) {
+func (m CallQuality) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -2142,7 +2142,7 @@ func DecodeCall(b []byte) (*Call, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *Call) MarshalJSON() ([]byte, error) {
+func (m Call) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -2750,7 +2750,7 @@ func (m *OriginateRequest) GetDefaultApp() DefaultApp {
 	if m != nil && m.DefaultApp != nil {
 		return *m.DefaultApp
 	}
-	return DefaultAppAiBidirectionalStream
+	return DefaultAppAIBidirectionalStream
 }
 
 // GetRingTimeoutS returns RingTimeoutS, or its default when it is absent.
@@ -2800,7 +2800,7 @@ func DecodeOriginateRequest(b []byte) (*OriginateRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *OriginateRequest) MarshalJSON() ([]byte, error) {
+func (m OriginateRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -3189,7 +3189,7 @@ func DecodeGetCallRequest(b []byte) (*GetCallRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *GetCallRequest) MarshalJSON() ([]byte, error) {
+func (m GetCallRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -3366,7 +3366,7 @@ func DecodeListCallsRequest(b []byte) (*ListCallsRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *ListCallsRequest) MarshalJSON() ([]byte, error) {
+func (m ListCallsRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -3618,7 +3618,7 @@ func DecodeListCallsResponse(b []byte) (*ListCallsResponse, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *ListCallsResponse) MarshalJSON() ([]byte, error) {
+func (m ListCallsResponse) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -3878,7 +3878,7 @@ func DecodeTransferRequest(b []byte) (*TransferRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *TransferRequest) MarshalJSON() ([]byte, error) {
+func (m TransferRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -4132,7 +4132,7 @@ func DecodeHangupRequest(b []byte) (*HangupRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *HangupRequest) MarshalJSON() ([]byte, error) {
+func (m HangupRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -4298,7 +4298,7 @@ func DecodeBindAgentRequest(b []byte) (*BindAgentRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *BindAgentRequest) MarshalJSON() ([]byte, error) {
+func (m BindAgentRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -4502,7 +4502,7 @@ func DecodeUnbindAgentRequest(b []byte) (*UnbindAgentRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *UnbindAgentRequest) MarshalJSON() ([]byte, error) {
+func (m UnbindAgentRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -4682,7 +4682,7 @@ func DecodeTenantClaims(b []byte) (*TenantClaims, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *TenantClaims) MarshalJSON() ([]byte, error) {
+func (m TenantClaims) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -5046,7 +5046,7 @@ func DecodeErrorStatus(b []byte) (*ErrorStatus, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *ErrorStatus) MarshalJSON() ([]byte, error) {
+func (m ErrorStatus) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -5286,7 +5286,7 @@ func DecodeEmpty(b []byte) (*Empty, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *Empty) MarshalJSON() ([]byte, error) {
+func (m Empty) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -5426,7 +5426,7 @@ func DecodeDialRequest(b []byte) (*DialRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *DialRequest) MarshalJSON() ([]byte, error) {
+func (m DialRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -5671,7 +5671,7 @@ func DecodeDialResponse(b []byte) (*DialResponse, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *DialResponse) MarshalJSON() ([]byte, error) {
+func (m DialResponse) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -5858,7 +5858,7 @@ func DecodeOriginateBulkRequest(b []byte) (*OriginateBulkRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *OriginateBulkRequest) MarshalJSON() ([]byte, error) {
+func (m OriginateBulkRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -6086,7 +6086,7 @@ func DecodeOriginateResult(b []byte) (*OriginateResult, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *OriginateResult) MarshalJSON() ([]byte, error) {
+func (m OriginateResult) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -6342,7 +6342,7 @@ func DecodeOriginateBulkResponse(b []byte) (*OriginateBulkResponse, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *OriginateBulkResponse) MarshalJSON() ([]byte, error) {
+func (m OriginateBulkResponse) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -6540,7 +6540,7 @@ func DecodeBargeRequest(b []byte) (*BargeRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *BargeRequest) MarshalJSON() ([]byte, error) {
+func (m BargeRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -6770,7 +6770,7 @@ func DecodePushAudioRequest(b []byte) (*PushAudioRequest, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *PushAudioRequest) MarshalJSON() ([]byte, error) {
+func (m PushAudioRequest) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -7078,7 +7078,7 @@ func DecodePushAudioResponse(b []byte) (*PushAudioResponse, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *PushAudioResponse) MarshalJSON() ([]byte, error) {
+func (m PushAudioResponse) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
@@ -7273,7 +7273,7 @@ func DecodeCallEvent(b []byte) (*CallEvent, error) {
 }
 
 // MarshalJSON writes ProtoJSON (fields at their default are left out).
-func (m *CallEvent) MarshalJSON() ([]byte, error) {
+func (m CallEvent) MarshalJSON() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}

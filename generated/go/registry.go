@@ -9,7 +9,7 @@ func NewMessage(name string) Message {
 	case "AudioShape":
 		return new(AudioShape)
 	case "VadSettings":
-		return new(VadSettings)
+		return new(VADSettings)
 	case "BargeIn":
 		return new(BargeIn)
 	case "TurnDetection":

@@ -3,67 +3,71 @@
 
 package clutchcall
 
-// MethodVoiceCallsOriginate is the ID of voice.calls.originate: Place an outbound call. Returns as
-// soon as the call is dialing; re-fetch with get to read the latest status. Idempotent through
-// idempotency_key.
-const MethodVoiceCallsOriginate uint32 = 256
+// The method IDs, one per method of every service.
+const (
+	// MethodVoiceCallsOriginate is the ID of voice.calls.originate: Place an outbound call.
+	// Returns as soon as the call is dialing; re-fetch with get to read the latest status.
+	// Idempotent through idempotency_key.
+	MethodVoiceCallsOriginate uint64 = 256
 
-// MethodVoiceCallsGet is the ID of voice.calls.get: Fetch the latest state of a call.
-const MethodVoiceCallsGet uint32 = 257
+	// MethodVoiceCallsGet is the ID of voice.calls.get: Fetch the latest state of a call.
+	MethodVoiceCallsGet uint64 = 257
 
-// MethodVoiceCallsList is the ID of voice.calls.list: List calls, filtered by status, one page at
-// a time.
-const MethodVoiceCallsList uint32 = 258
+	// MethodVoiceCallsList is the ID of voice.calls.list: List calls, filtered by status, one page
+	// at a time.
+	MethodVoiceCallsList uint64 = 258
 
-// MethodVoiceCallsTransfer is the ID of voice.calls.transfer: Re-point the live audio at a new
-// PSTN number (a SIP REFER) or re-attach a different agent, keeping the same sid. Repeating a
-// transfer to the same target is a no-op.
-const MethodVoiceCallsTransfer uint32 = 259
+	// MethodVoiceCallsTransfer is the ID of voice.calls.transfer: Re-point the live audio at a new
+	// PSTN number (a SIP REFER) or re-attach a different agent, keeping the same sid. Repeating a
+	// transfer to the same target is a no-op.
+	MethodVoiceCallsTransfer uint64 = 259
 
-// MethodVoiceCallsHangup is the ID of voice.calls.hangup: End the call and drop both tracks.
-// Hanging up an ended call returns it unchanged.
-const MethodVoiceCallsHangup uint32 = 260
+	// MethodVoiceCallsHangup is the ID of voice.calls.hangup: End the call and drop both tracks.
+	// Hanging up an ended call returns it unchanged.
+	MethodVoiceCallsHangup uint64 = 260
 
-// MethodVoiceAgentsBind is the ID of voice.agents.bind: Bind an agent with its turn-detection
-// settings; replaces the agent already bound.
-const MethodVoiceAgentsBind uint32 = 512
+	// MethodVoiceAgentsBind is the ID of voice.agents.bind: Bind an agent with its turn-detection
+	// settings; replaces the agent already bound.
+	MethodVoiceAgentsBind uint64 = 512
 
-// MethodVoiceAgentsUnbind is the ID of voice.agents.unbind: Detach the agent; the call stays up.
-const MethodVoiceAgentsUnbind uint32 = 513
+	// MethodVoiceAgentsUnbind is the ID of voice.agents.unbind: Detach the agent; the call stays
+	// up.
+	MethodVoiceAgentsUnbind uint64 = 513
 
-// MethodClutchCallClientDial is the ID of ClutchCallClient.dial: Place an outbound call.
-const MethodClutchCallClientDial uint32 = 1
+	// MethodClutchCallClientDial is the ID of ClutchCallClient.dial: Place an outbound call.
+	MethodClutchCallClientDial uint64 = 1
 
-// MethodClutchCallClientOriginateBulk is the ID of ClutchCallClient.originate_bulk: Place many
-// outbound calls.
-const MethodClutchCallClientOriginateBulk uint32 = 2
+	// MethodClutchCallClientOriginateBulk is the ID of ClutchCallClient.originate_bulk: Place many
+	// outbound calls.
+	MethodClutchCallClientOriginateBulk uint64 = 2
 
-// MethodClutchCallClientHangup is the ID of ClutchCallClient.hangup: End a call.
-const MethodClutchCallClientHangup uint32 = 3
+	// MethodClutchCallClientHangup is the ID of ClutchCallClient.hangup: End a call.
+	MethodClutchCallClientHangup uint64 = 3
 
-// MethodClutchCallClientBarge is the ID of ClutchCallClient.barge: Join a supervisor to a live
-// call.
-const MethodClutchCallClientBarge uint32 = 4
+	// MethodClutchCallClientBarge is the ID of ClutchCallClient.barge: Join a supervisor to a live
+	// call.
+	MethodClutchCallClientBarge uint64 = 4
 
-// MethodClutchCallClientPushAudio is the ID of ClutchCallClient.push_audio: Push encoded audio
-// frames into a call's downlink; one request envelope per batch on one stream.
-const MethodClutchCallClientPushAudio uint32 = 5
+	// MethodClutchCallClientPushAudio is the ID of ClutchCallClient.push_audio: Push encoded audio
+	// frames into a call's downlink; one request envelope per batch on one stream.
+	MethodClutchCallClientPushAudio uint64 = 5
 
-// MethodClutchCallClientGetCall is the ID of ClutchCallClient.get_call: Fetch a call (equivalent
-// of voice.calls.get).
-const MethodClutchCallClientGetCall uint32 = 8
+	// MethodClutchCallClientGetCall is the ID of ClutchCallClient.get_call: Fetch a call
+	// (equivalent of voice.calls.get).
+	MethodClutchCallClientGetCall uint64 = 8
 
-// MethodClutchCallClientTransfer is the ID of ClutchCallClient.transfer: Transfer a call
-// (equivalent of voice.calls.transfer).
-const MethodClutchCallClientTransfer uint32 = 9
+	// MethodClutchCallClientTransfer is the ID of ClutchCallClient.transfer: Transfer a call
+	// (equivalent of voice.calls.transfer).
+	MethodClutchCallClientTransfer uint64 = 9
 
-// MethodClutchCallClientListCalls is the ID of ClutchCallClient.list_calls: List calls (equivalent
-// of voice.calls.list).
-const MethodClutchCallClientListCalls uint32 = 10
+	// MethodClutchCallClientListCalls is the ID of ClutchCallClient.list_calls: List calls
+	// (equivalent of voice.calls.list).
+	MethodClutchCallClientListCalls uint64 = 10
 
-// MethodClutchCallClientWatchCalls is the ID of ClutchCallClient.watch_calls: Stream call events
-// for the calls matching the filter, as event envelopes, until the stream is closed.
-const MethodClutchCallClientWatchCalls uint32 = 11
+	// MethodClutchCallClientWatchCalls is the ID of ClutchCallClient.watch_calls: Stream call
+	// events for the calls matching the filter, as event envelopes, until the stream is closed.
+	MethodClutchCallClientWatchCalls uint64 = 11
+)
 
 // ServiceVoiceCalls describes voice.calls: The control plane: originate, fetch, list, transfer and
 // hang up calls. HTTP-shaped and idempotent; every method returns a Call keyed by its sid.
@@ -78,7 +82,7 @@ var ServiceVoiceCalls = &ServiceDescriptor{
 		{Service: "voice.calls", Name: "transfer", ID: MethodVoiceCallsTransfer, Request: "TransferRequest", Response: "Call", Idempotent: true, Streaming: "none", HTTP: &HTTPRule{Method: "POST", Path: "/v1/calls/{sid}:transfer", PathParams: []string{"sid"}, Body: "*"}, Doc: "Re-point the live audio at a new PSTN number (a SIP REFER) or re-attach a different agent, keeping the same sid. Repeating a transfer to the same target is a no-op."},
 		{Service: "voice.calls", Name: "hangup", ID: MethodVoiceCallsHangup, Request: "HangupRequest", Response: "Call", Idempotent: true, Streaming: "none", HTTP: &HTTPRule{Method: "POST", Path: "/v1/calls/{sid}:hangup", PathParams: []string{"sid"}, Body: "*"}, Doc: "End the call and drop both tracks. Hanging up an ended call returns it unchanged."},
 	},
-	ReservedIDs:   [][2]uint32{},
+	ReservedIDs:   [][2]uint64{},
 	ReservedNames: []string{},
 }
 
@@ -92,7 +96,7 @@ var ServiceVoiceAgents = &ServiceDescriptor{
 		{Service: "voice.agents", Name: "bind", ID: MethodVoiceAgentsBind, Request: "BindAgentRequest", Response: "Call", Idempotent: true, Streaming: "none", HTTP: &HTTPRule{Method: "PUT", Path: "/v1/calls/{sid}/agent", PathParams: []string{"sid"}, Body: "agent"}, Doc: "Bind an agent with its turn-detection settings; replaces the agent already bound."},
 		{Service: "voice.agents", Name: "unbind", ID: MethodVoiceAgentsUnbind, Request: "UnbindAgentRequest", Response: "Call", Idempotent: true, Streaming: "none", HTTP: &HTTPRule{Method: "DELETE", Path: "/v1/calls/{sid}/agent", PathParams: []string{"sid"}, Body: ""}, Doc: "Detach the agent; the call stays up."},
 	},
-	ReservedIDs:   [][2]uint32{},
+	ReservedIDs:   [][2]uint64{},
 	ReservedNames: []string{},
 }
 
@@ -114,7 +118,7 @@ var ServiceClutchCallClient = &ServiceDescriptor{
 		{Service: "ClutchCallClient", Name: "list_calls", ID: MethodClutchCallClientListCalls, Request: "ListCallsRequest", Response: "ListCallsResponse", Idempotent: true, Streaming: "none", HTTP: nil, Doc: "List calls (equivalent of voice.calls.list)."},
 		{Service: "ClutchCallClient", Name: "watch_calls", ID: MethodClutchCallClientWatchCalls, Request: "ListCallsRequest", Response: "CallEvent", Idempotent: true, Streaming: "server", HTTP: nil, Doc: "Stream call events for the calls matching the filter, as event envelopes, until the stream is closed."},
 	},
-	ReservedIDs:   [][2]uint32{{6, 6}, {7, 7}},
+	ReservedIDs:   [][2]uint64{{6, 6}, {7, 7}},
 	ReservedNames: []string{"conference", "record"},
 }
 

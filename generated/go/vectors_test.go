@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/clutchcall/clutchcall-go/internal/rt"
+	rt "github.com/clutchcall/clutchcall-go/internal/rt"
 )
 
 // vectorsDir is $CLUTCHCALL_VECTORS, or the repository's tests/vectors seen from generated/go.
@@ -136,6 +136,11 @@ func TestDTOVectors(t *testing.T) {
 			}
 			if !sameJSON(parseAny(t, js), parseAny(t, c.JSON)) {
 				t.Fatalf("ProtoJSON %s, want %s", js, c.JSON)
+			}
+			// json.Marshal of a value (not a pointer) must find MarshalJSON too.
+			jv, err := json.Marshal(reflect.ValueOf(m).Elem().Interface())
+			if err != nil || !sameJSON(parseAny(t, jv), parseAny(t, js)) {
+				t.Fatalf("json.Marshal(value) %s (%v), want %s", jv, err, js)
 			}
 			m2 := NewMessage(c.Type)
 			if err := m2.UnmarshalJSON(c.JSON); err != nil {

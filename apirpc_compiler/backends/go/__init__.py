@@ -45,6 +45,7 @@ class GoBackend:
         ]
         ctx = {
             "header": hc,
+            "header_text": " ".join(head),
             "module": MODULE,
             "package": ROOT_PACKAGE,
             "ir_package": ir["package"],
@@ -54,6 +55,12 @@ class GoBackend:
                 for i, line in enumerate(wrap_text(ir["doc"], 90))
             ],
             "protocols": [{"name": p["name"], "pkg": n.package(p["words"])} for p in ir["wire"]],
+            # The legacy RPC envelope gets a request constructor in the root package.
+            "first_enum": n.type_name(ir["enums"][0]["words"]) if ir["enums"] else "",
+            "first_method": next(
+                (n.method_const(s["words"], m["words"]) for s in ir["services"] for m in s["methods"]), ""
+            ),
+            "envelope": next(({"pkg": n.package(p["words"])} for p in ir["wire"] if p["name"] == "envelope"), None),
         }
         files: list[GeneratedFile] = [GeneratedFile("go.mod", env.get_template("go.mod.j2").render(ctx))]
         for tpl, out in (
@@ -65,6 +72,10 @@ class GoBackend:
             ("wire_registry.go.j2", "wire/wire.go"),
             ("dto_vectors_test.go.j2", "vectors_test.go"),
             ("wire_vectors_test.go.j2", "wire/vectors_test.go"),
+            ("usability_test.go.j2", "usability_test.go"),
+            ("rt_quic_test.go.j2", "internal/rt/quic_test.go"),
+            ("example_test.go.j2", "example_test.go"),
+            ("README.md.j2", "README.md"),
         ):
             files.append(GeneratedFile(out, env.get_template(tpl).render(ctx)))
         api = ApiEmitter(ir, n)

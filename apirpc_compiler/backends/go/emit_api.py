@@ -84,10 +84,18 @@ class ApiEmitter:
         c.doc(0, "Open: numbers this version does not define are kept as they are.")
         c.add(0, f"type {t} int32")
         c.add(0, "")
-        for v in e["values"]:
-            c.doc(0, v["doc"])
-            c.add(0, f"const {consts[v['name']]} {t} = {v['number']}")
-            c.add(0, "")
+        c.add(0, f"// The values of {t}.")
+        c.add(0, "const (")
+        for i, v in enumerate(e["values"]):
+            if i:
+                c.add(0, "")
+            c.doc(1, v["doc"], 92)
+            c.add(1, f"{consts[v['name']]} {t} = {v['number']}")
+        c.add(0, ")")
+        c.add(0, "")
+        c.add(0, f"// Enum returns a pointer to a copy of e, for optional {t} fields.")
+        c.add(0, f"func (e {t}) Enum() *{t} {{ return &e }}")
+        c.add(0, "")
         c.add(0, "// String is the IDL name of the value, or its number when it is unknown.")
         c.add(0, f"func (e {t}) String() string {{")
         c.add(1, "switch e {")
@@ -181,15 +189,20 @@ class ApiEmitter:
     # ---- services ----
     def services(self) -> str:
         c = Code()
+        # uint64, the type of the envelope's MethodID, so a constant is assigned without a conversion.
+        c.add(0, "// The method IDs, one per method of every service.")
+        c.add(0, "const (")
+        first = True
         for svc in self.ir["services"]:
             for m in svc["methods"]:
-                c.doc(
-                    0,
-                    f"{self.n.method_const(svc['words'], m['words'])} is the ID of {svc['name']}.{m['name']}: "
-                    f"{m['doc']}",
-                )
-                c.add(0, f"const {self.n.method_const(svc['words'], m['words'])} uint32 = {m['id']}")
-                c.add(0, "")
+                if not first:
+                    c.add(0, "")
+                first = False
+                const = self.n.method_const(svc["words"], m["words"])
+                c.doc(1, f"{const} is the ID of {svc['name']}.{m['name']}: {m['doc']}", 92)
+                c.add(1, f"{const} uint64 = {m['id']}")
+        c.add(0, ")")
+        c.add(0, "")
         for svc in self.ir["services"]:
             var = self.n.service_var(svc["words"])
             c.doc(0, f"{var} describes {svc['name']}: {svc['doc']}")
@@ -215,7 +228,7 @@ class ApiEmitter:
                 )
             c.add(1, "},")
             ids = ", ".join(f"{{{lo}, {hi}}}" for lo, hi in svc["reserved_ids"])
-            c.add(1, f"ReservedIDs: [][2]uint32{{{ids}}},")
+            c.add(1, f"ReservedIDs: [][2]uint64{{{ids}}},")
             c.add(1, f"ReservedNames: {_str_list(svc['reserved_names'])},")
             c.add(0, "}")
             c.add(0, "")

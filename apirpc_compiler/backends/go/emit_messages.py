@@ -192,8 +192,9 @@ class MessageEmitter:
         c.add(1, "return m, nil")
         c.add(0, "}")
         c.add(0, "")
+        # A value receiver, so json.Marshal of a value (not only of a pointer) finds it.
         c.add(0, "// MarshalJSON writes ProtoJSON (fields at their default are left out).")
-        c.add(0, f"func (m *{t}) MarshalJSON() ([]byte, error) {{")
+        c.add(0, f"func (m {t}) MarshalJSON() ([]byte, error) {{")
         c.add(1, "if err := m.check(); err != nil {")
         c.add(2, "return nil, err")
         c.add(1, "}")

@@ -128,10 +128,15 @@ class WireEmitter:
         return [line[3:] if line.startswith("// ") else "" for line in doc.lines], "\n".join(c.lines)
 
     def code_set(self, c: Code, cs: Any) -> None:
-        for v in cs["values"]:
-            c.doc(0, f"{self.n.code_const(cs['words'], v['words'])} ({cs['name']}): {v['doc']}")
-            c.add(0, f"const {self.n.code_const(cs['words'], v['words'])} uint64 = {_hex(v['value'])}")
-            c.add(0, "")
+        c.add(0, f"// The codes of {cs['name']}.")
+        c.add(0, "const (")
+        for i, v in enumerate(cs["values"]):
+            if i:
+                c.add(0, "")
+            c.doc(1, f"{self.n.code_const(cs['words'], v['words'])} ({cs['name']}): {v['doc']}", 92)
+            c.add(1, f"{self.n.code_const(cs['words'], v['words'])} uint64 = {_hex(v['value'])}")
+        c.add(0, ")")
+        c.add(0, "")
         fn = self.n.exported([*cs["words"], "name"])
         c.doc(0, f"{fn} is the IDL name of a {cs['name']} value ({'closed' if cs['closed'] else 'open'}): {cs['doc']}")
         c.add(0, f"func {fn}(v uint64) (string, bool) {{")
@@ -170,6 +175,15 @@ class WireEmitter:
         c.add(1, f"return {go_string(s['name'])}")
         c.add(0, "}")
         c.add(0, "")
+        consts = [f for f in s["fields"] if f["type"]["const"] is not None and f["when"] is None]
+        if consts:
+            # The zero value would fail to encode: offer a value with the constants already set.
+            c.add(0, f"// New{t} returns a {t} with its constant fields set; the zero value fails to encode.")
+            c.add(0, f"func New{t}() *{t} {{")
+            sets = ", ".join(f"{self.fname(f)}: {_hex(int(f['type']['const'] or 0))}" for f in consts)
+            c.add(1, f"return &{t}{{{sets}}}")
+            c.add(0, "}")
+            c.add(0, "")
         if s["variants"]:
             self.variants(c, s, t)
         self.decode(c, s, t)
@@ -473,7 +487,7 @@ class WireEmitter:
 
     def length_enc(self, c: Code, ind: int, ln: WireLength, n: str, where: str) -> None:
         if ln["kind"] == "varint":
-            c.add(ind, f"b, err = rt.AppendQuicVarint(b, uint64({n}))")
+            c.add(ind, f"b, err = rt.AppendQUICVarint(b, uint64({n}))")
             self.ret(c, ind, "b, err")
         elif ln["kind"] == "field":
             c.add(ind, f"if uint64({n}) != {self.ref(str(ln['field']))} {{")
@@ -489,7 +503,7 @@ class WireEmitter:
         if k in INT_MAX:
             self.int_checks(c, ind, t, v, where, 'return b, rt.EncErrf("{msg}"{args})')
             if k == "varint":
-                c.add(ind, f"b, err = rt.AppendQuicVarint(b, {v})")
+                c.add(ind, f"b, err = rt.AppendQUICVarint(b, {v})")
             else:
                 c.add(ind, f"b, err = rt.AppendUint(b, {v}, {INT_SIZE[k]})")
             self.ret(c, ind, "b, err")
@@ -628,7 +642,7 @@ class WireEmitter:
 
     def to_json(self, c: Code, s: WireStruct, t: str) -> None:
         c.add(0, "// MarshalJSON writes the vector value format (absent conditional fields are left out).")
-        c.add(0, f"func (s *{t}) MarshalJSON() ([]byte, error) {{")
+        c.add(0, f"func (s {t}) MarshalJSON() ([]byte, error) {{")
         c.add(1, "return s.appendJSON(nil), nil")
         c.add(0, "}")
         c.add(0, "")
@@ -771,7 +785,7 @@ class WireEmitter:
         c.add(1, "var out []Value")
         c.add(1, "pos := 0")
         c.add(1, "for pos < len(p.buf) {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base}")
+        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
         c.add(2, f"item := new({t})")
         c.add(2, f"if err := item.decodeFrom(r, len(p.buf){', false' * len(self.structs[msg]['args'])}); err != nil {{")
         c.add(3, "if rt.IsIncomplete(err) {")
@@ -840,7 +854,7 @@ class WireEmitter:
         c.add(1, "var out []Value")
         c.add(1, "pos := 0")
         c.add(1, "for pos < len(p.buf) {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base}")
+        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
         c.add(2, f"code, err := {self.read_scalar(str(st['type']), 'len(p.buf)')}")
         c.add(2, "if err != nil {")
         c.add(3, "if rt.IsIncomplete(err) {")
@@ -922,7 +936,7 @@ class WireEmitter:
         c.add(1, "var out []byte")
         for kind, val in ((str(st["type"]), "code"), (ltype, "uint64(len(body))")):
             if kind == "varint":
-                c.add(1, f"out, err = rt.AppendQuicVarint(out, {val})")
+                c.add(1, f"out, err = rt.AppendQUICVarint(out, {val})")
             else:
                 c.add(1, f"out, err = rt.AppendUint(out, {val}, {INT_SIZE[kind]})")
             c.add(1, "if err != nil {")
@@ -955,7 +969,7 @@ class WireEmitter:
         c.add(1, "var out []Value")
         c.add(1, "pos := 0")
         c.add(1, "for pos < len(p.buf) {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base}")
+        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
         c.add(2, "item, err := p.next(r)")
         c.add(2, "if err != nil {")
         c.add(3, "if rt.IsIncomplete(err) {")

@@ -64,7 +64,8 @@ def go_file(header: list[str], doc: list[str], package: str, body: str, local_im
         out.extend(f'\t"{p}"\n' for p in std)
         if std and local:
             out.append("\n")
-        out.extend(f'\t"{p}"\n' for p in local)
+        # Named explicitly: internal/rt's package name is not its directory's (see rt_errors.go.j2).
+        out.extend(f'\t{p.rsplit("/", 1)[-1]} "{p}"\n' for p in local)
         out.append(")\n")
     out.append("\n" + body.strip("\n") + "\n")
     return "".join(out)

@@ -117,6 +117,33 @@ INITIALISMS = frozenset(
         "udp",
         "alpn",
         "dto",
+        # golint's list (lint.go commonInitialisms) and this domain's: AI, RPC, SDP, DTMF, VAD.
+        "acl",
+        "ascii",
+        "cpu",
+        "css",
+        "dns",
+        "eof",
+        "guid",
+        "lhs",
+        "qps",
+        "ram",
+        "rhs",
+        "sla",
+        "smtp",
+        "sql",
+        "ssh",
+        "ui",
+        "uid",
+        "vm",
+        "xmpp",
+        "xsrf",
+        "xss",
+        "ai",
+        "rpc",
+        "sdp",
+        "dtmf",
+        "vad",
     ]
 )
 
@@ -134,7 +161,7 @@ MESSAGE_METHODS = frozenset(
         "Reset",
     ]
 )
-ENUM_METHODS = frozenset(["String", "JSONName", "IsKnown", "CanTransition", "IsTerminal", "IsInitial"])
+ENUM_METHODS = frozenset(["Enum", "String", "JSONName", "IsKnown", "CanTransition", "IsTerminal", "IsInitial"])
 WIRE_METHODS = frozenset(["WireName", "MarshalJSON", "UnmarshalJSON", "AppendWire", "MarshalWire"])
 # Names the root package defines next to the IDL's types.
 PACKAGE_NAMES = frozenset(
@@ -159,6 +186,16 @@ PACKAGE_NAMES = frozenset(
         "AuthScheme",
         "AuthClaims",
         "Package",
+        "NewRequestEnvelope",
+        "Ptr",
+        "Bool",
+        "Int32",
+        "Int64",
+        "Uint32",
+        "Uint64",
+        "Float32",
+        "Float64",
+        "String",
     ]
 )
 WIRE_PACKAGE_NAMES = frozenset(
@@ -263,6 +300,7 @@ def _check_wire(n: GoNamer, p: WireProtocol, out: list[NameClash]) -> None:
         at = pointer(*base, "structs", s["name"])
         scope.claim(n.type_name(s["words"]), f"struct {s['name']}", at)
         scope.claim("Decode" + n.type_name(s["words"]), f"the decoder of struct {s['name']}", at)
+        scope.claim("New" + n.type_name(s["words"]), f"the constructor of struct {s['name']}", at)
         if s["variants"]:
             scope.claim(n.type_name(s["words"]) + "Flags", f"the flags type of struct {s['name']}", at)
         methods = WIRE_METHODS | ({"TypeFlags"} if s["variants"] else frozenset())

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/clutchcall/clutchcall-go/internal/rt"
+	rt "github.com/clutchcall/clutchcall-go/internal/rt"
 )
 
 func vectorsDir(t *testing.T) string {
@@ -232,6 +232,10 @@ func checkStruct(t *testing.T, proto string, c wireCase, data []byte) {
 	js, _ := v.MarshalJSON()
 	if !reflect.DeepEqual(parse(t, js), parse(t, c.Value)) {
 		t.Fatalf("value %s, want %s", js, c.Value)
+	}
+	// json.Marshal of a value (not a pointer) must find MarshalJSON too.
+	if jv, err := json.Marshal(reflect.ValueOf(v).Elem().Interface()); err != nil || !bytes.Equal(jv, js) {
+		t.Fatalf("json.Marshal(value) %s (%v), want %s", jv, err, js)
 	}
 	w, err := codec.FromJSON(c.Value)
 	if err != nil {

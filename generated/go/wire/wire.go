@@ -6,7 +6,7 @@
 package wire
 
 import (
-	"github.com/clutchcall/clutchcall-go/internal/rt"
+	rt "github.com/clutchcall/clutchcall-go/internal/rt"
 	"github.com/clutchcall/clutchcall-go/wire/envelope"
 	"github.com/clutchcall/clutchcall-go/wire/moqtd14"
 )
@@ -47,10 +47,10 @@ func init() {
 
 // AppendVarint appends the shortest QUIC varint of v; an *EncodeError above 2^62-1.
 func AppendVarint(b []byte, v uint64) ([]byte, error) {
-	return rt.AppendQuicVarint(b, v)
+	return rt.AppendQUICVarint(b, v)
 }
 
 // DecodeVarint decodes the varint at the start of b: (value, bytes used).
 func DecodeVarint(b []byte) (uint64, int, error) {
-	return rt.DecodeQuicVarint(b)
+	return rt.DecodeQUICVarint(b)
 }

@@ -16,7 +16,7 @@
 package envelope
 
 import (
-	"github.com/clutchcall/clutchcall-go/internal/rt"
+	rt "github.com/clutchcall/clutchcall-go/internal/rt"
 )
 
 // Family is the protocol family.
@@ -40,18 +40,21 @@ type StructCodec = rt.StructCodec
 // StreamCodec describes one stream grammar.
 type StreamCodec = rt.StreamCodec
 
-// EnvelopeKindRequest (EnvelopeKind): A method's request DTO, client to server.
-const EnvelopeKindRequest uint64 = 0
+// The codes of EnvelopeKind.
+const (
+	// EnvelopeKindRequest (EnvelopeKind): A method's request DTO, client to server.
+	EnvelopeKindRequest uint64 = 0
 
-// EnvelopeKindResponse (EnvelopeKind): A method's response DTO, server to client.
-const EnvelopeKindResponse uint64 = 1
+	// EnvelopeKindResponse (EnvelopeKind): A method's response DTO, server to client.
+	EnvelopeKindResponse uint64 = 1
 
-// EnvelopeKindError (EnvelopeKind): An ErrorStatus answering a request.
-const EnvelopeKindError uint64 = 2
+	// EnvelopeKindError (EnvelopeKind): An ErrorStatus answering a request.
+	EnvelopeKindError uint64 = 2
 
-// EnvelopeKindEvent (EnvelopeKind): A server-pushed DTO (for example CallEvent) on a
-// server-streaming method or an unsolicited stream.
-const EnvelopeKindEvent uint64 = 3
+	// EnvelopeKindEvent (EnvelopeKind): A server-pushed DTO (for example CallEvent) on a
+	// server-streaming method or an unsolicited stream.
+	EnvelopeKindEvent uint64 = 3
+)
 
 // EnvelopeKindName is the IDL name of a EnvelopeKind value (closed): What an envelope carries.
 func EnvelopeKindName(v uint64) (string, bool) {
@@ -73,13 +76,16 @@ func isEnvelopeKindName(v uint64) bool {
 	return ok
 }
 
-// EnvelopeFlagFinal (EnvelopeFlag): The last envelope its sender writes on this stream for this
-// request ID.
-const EnvelopeFlagFinal uint64 = 1
+// The codes of EnvelopeFlag.
+const (
+	// EnvelopeFlagFinal (EnvelopeFlag): The last envelope its sender writes on this stream for
+	// this request ID.
+	EnvelopeFlagFinal uint64 = 1
 
-// EnvelopeFlagJSONPayload (EnvelopeFlag): The payload is ProtoJSON (UTF-8) instead of protobuf
-// binary; for debugging tools.
-const EnvelopeFlagJSONPayload uint64 = 2
+	// EnvelopeFlagJSONPayload (EnvelopeFlag): The payload is ProtoJSON (UTF-8) instead of protobuf
+	// binary; for debugging tools.
+	EnvelopeFlagJSONPayload uint64 = 2
+)
 
 // EnvelopeFlagName is the IDL name of a EnvelopeFlag value (open): Bits of the flags byte. Bits
 // not listed are reserved, sent as zero and rejected by decoders.
@@ -124,6 +130,11 @@ type Envelope struct {
 // WireName is the IDL name of the struct.
 func (s *Envelope) WireName() string {
 	return "Envelope"
+}
+
+// NewEnvelope returns a Envelope with its constant fields set; the zero value fails to encode.
+func NewEnvelope() *Envelope {
+	return &Envelope{Version: 1}
 }
 
 // DecodeEnvelope decodes all of b as one Envelope; errors are *DecodeError.
@@ -228,18 +239,18 @@ func (s *Envelope) AppendWire(b []byte) ([]byte, error) {
 	if s.MethodID > 0xffffffff {
 		return b, rt.EncErrf("Envelope.method_id: %d is above 4294967295", s.MethodID)
 	}
-	b, err = rt.AppendQuicVarint(b, s.MethodID)
+	b, err = rt.AppendQUICVarint(b, s.MethodID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
 	if len(s.Payload) > 16777216 {
 		return b, rt.EncErrf("Envelope.payload: %d bytes, at most 16777216", len(s.Payload))
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Payload)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Payload)))
 	if err != nil {
 		return b, err
 	}
@@ -248,7 +259,7 @@ func (s *Envelope) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *Envelope) MarshalJSON() ([]byte, error) {
+func (s Envelope) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -344,11 +355,11 @@ func (s *Envelope) fromJSON(v any, where string) error {
 
 // ---- stream rpc (sequence) ----
 
-// RpcParser is the incremental parser of the rpc stream: A stream of envelopes back to back.
+// RPCParser is the incremental parser of the rpc stream: A stream of envelopes back to back.
 //
 // Feed takes bytes in any chunking (one byte at a time works) and returns every item completed so
 // far; Close reports a pending partial item as the decode error its bytes give.
-type RpcParser struct {
+type RPCParser struct {
 	// MaxBuffer bounds the bytes held for one unfinished item (too_large above it).
 	MaxBuffer int
 
@@ -357,18 +368,18 @@ type RpcParser struct {
 	base int
 }
 
-// NewRpcParser returns a parser at the start of a stream.
-func NewRpcParser() *RpcParser {
-	return &RpcParser{MaxBuffer: rt.DefaultMaxBuffer}
+// NewRPCParser returns a parser at the start of a stream.
+func NewRPCParser() *RPCParser {
+	return &RPCParser{MaxBuffer: rt.DefaultMaxBuffer}
 }
 
 // Feed adds bytes and returns the messages they complete.
-func (p *RpcParser) Feed(data []byte) ([]Value, error) {
+func (p *RPCParser) Feed(data []byte) ([]Value, error) {
 	p.buf = append(p.buf, data...)
 	var out []Value
 	pos := 0
 	for pos < len(p.buf) {
-		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base}
+		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
 		item := new(Envelope)
 		if err := item.decodeFrom(r, len(p.buf)); err != nil {
 			if rt.IsIncomplete(err) {
@@ -391,7 +402,7 @@ func (p *RpcParser) Feed(data []byte) ([]Value, error) {
 }
 
 // Close ends the stream; a pending partial message is a decode error.
-func (p *RpcParser) Close() ([]Value, error) {
+func (p *RPCParser) Close() ([]Value, error) {
 	if len(p.buf) > 0 {
 		r := &rt.Reader{Buf: p.buf, Base: p.base}
 		if err := new(Envelope).decodeFrom(r, len(p.buf)); err != nil {
@@ -402,8 +413,8 @@ func (p *RpcParser) Close() ([]Value, error) {
 	return nil, nil
 }
 
-// EncodeRpc encodes one message of the rpc stream.
-func EncodeRpc(m *Envelope) ([]byte, error) {
+// EncodeRPC encodes one message of the rpc stream.
+func EncodeRPC(m *Envelope) ([]byte, error) {
 	return m.AppendWire(nil)
 }
 
@@ -429,8 +440,8 @@ func fromJSONAnyEnvelope(data []byte) (Value, error) {
 	return s, nil
 }
 
-func newAnyRpcParser() Parser {
-	return NewRpcParser()
+func newAnyRPCParser() Parser {
+	return NewRPCParser()
 }
 
 // Structs lists a by-name codec for every struct, in IDL order.
@@ -440,5 +451,5 @@ var Structs = []StructCodec{
 
 // Streams lists every stream grammar, in IDL order.
 var Streams = []StreamCodec{
-	{Protocol: "envelope", Name: "rpc", Kind: "sequence", NewParser: newAnyRpcParser},
+	{Protocol: "envelope", Name: "rpc", Kind: "sequence", NewParser: newAnyRPCParser},
 }

@@ -16,7 +16,7 @@ package moqtd14
 import (
 	"unicode/utf8"
 
-	"github.com/clutchcall/clutchcall-go/internal/rt"
+	rt "github.com/clutchcall/clutchcall-go/internal/rt"
 )
 
 // Family is the protocol family.
@@ -40,109 +40,113 @@ type StructCodec = rt.StructCodec
 // StreamCodec describes one stream grammar.
 type StreamCodec = rt.StreamCodec
 
-// ControlMessageTypeSubscribeUpdate (ControlMessageType): Narrows an existing subscription (a new
-// request).
-const ControlMessageTypeSubscribeUpdate uint64 = 2
+// The codes of ControlMessageType.
+const (
+	// ControlMessageTypeSubscribeUpdate (ControlMessageType): Narrows an existing subscription (a
+	// new request).
+	ControlMessageTypeSubscribeUpdate uint64 = 2
 
-// ControlMessageTypeSubscribe (ControlMessageType): Subscribes to a track (a new request).
-const ControlMessageTypeSubscribe uint64 = 3
+	// ControlMessageTypeSubscribe (ControlMessageType): Subscribes to a track (a new request).
+	ControlMessageTypeSubscribe uint64 = 3
 
-// ControlMessageTypeSubscribeOk (ControlMessageType): Accepts a SUBSCRIBE.
-const ControlMessageTypeSubscribeOk uint64 = 4
+	// ControlMessageTypeSubscribeOk (ControlMessageType): Accepts a SUBSCRIBE.
+	ControlMessageTypeSubscribeOk uint64 = 4
 
-// ControlMessageTypeSubscribeError (ControlMessageType): Rejects a SUBSCRIBE.
-const ControlMessageTypeSubscribeError uint64 = 5
+	// ControlMessageTypeSubscribeError (ControlMessageType): Rejects a SUBSCRIBE.
+	ControlMessageTypeSubscribeError uint64 = 5
 
-// ControlMessageTypePublishNamespace (ControlMessageType): Advertises a namespace the sender
-// publishes (formerly ANNOUNCE; a new request).
-const ControlMessageTypePublishNamespace uint64 = 6
+	// ControlMessageTypePublishNamespace (ControlMessageType): Advertises a namespace the sender
+	// publishes (formerly ANNOUNCE; a new request).
+	ControlMessageTypePublishNamespace uint64 = 6
 
-// ControlMessageTypePublishNamespaceOk (ControlMessageType): Accepts a PUBLISH_NAMESPACE.
-const ControlMessageTypePublishNamespaceOk uint64 = 7
+	// ControlMessageTypePublishNamespaceOk (ControlMessageType): Accepts a PUBLISH_NAMESPACE.
+	ControlMessageTypePublishNamespaceOk uint64 = 7
 
-// ControlMessageTypePublishNamespaceError (ControlMessageType): Rejects a PUBLISH_NAMESPACE.
-const ControlMessageTypePublishNamespaceError uint64 = 8
+	// ControlMessageTypePublishNamespaceError (ControlMessageType): Rejects a PUBLISH_NAMESPACE.
+	ControlMessageTypePublishNamespaceError uint64 = 8
 
-// ControlMessageTypePublishNamespaceDone (ControlMessageType): Withdraws a published namespace
-// (formerly UNANNOUNCE).
-const ControlMessageTypePublishNamespaceDone uint64 = 9
+	// ControlMessageTypePublishNamespaceDone (ControlMessageType): Withdraws a published namespace
+	// (formerly UNANNOUNCE).
+	ControlMessageTypePublishNamespaceDone uint64 = 9
 
-// ControlMessageTypeUnsubscribe (ControlMessageType): Ends a subscription from the subscriber's
-// side.
-const ControlMessageTypeUnsubscribe uint64 = 0xa
+	// ControlMessageTypeUnsubscribe (ControlMessageType): Ends a subscription from the
+	// subscriber's side.
+	ControlMessageTypeUnsubscribe uint64 = 0xa
 
-// ControlMessageTypePublishDone (ControlMessageType): The publisher is done with a subscription
-// (formerly SUBSCRIBE_DONE).
-const ControlMessageTypePublishDone uint64 = 0xb
+	// ControlMessageTypePublishDone (ControlMessageType): The publisher is done with a
+	// subscription (formerly SUBSCRIBE_DONE).
+	ControlMessageTypePublishDone uint64 = 0xb
 
-// ControlMessageTypePublishNamespaceCancel (ControlMessageType): The receiver of a
-// PUBLISH_NAMESPACE withdraws its acceptance (formerly ANNOUNCE_CANCEL).
-const ControlMessageTypePublishNamespaceCancel uint64 = 0xc
+	// ControlMessageTypePublishNamespaceCancel (ControlMessageType): The receiver of a
+	// PUBLISH_NAMESPACE withdraws its acceptance (formerly ANNOUNCE_CANCEL).
+	ControlMessageTypePublishNamespaceCancel uint64 = 0xc
 
-// ControlMessageTypeTrackStatus (ControlMessageType): Asks for the status of a track without
-// subscribing (a new request).
-const ControlMessageTypeTrackStatus uint64 = 0xd
+	// ControlMessageTypeTrackStatus (ControlMessageType): Asks for the status of a track without
+	// subscribing (a new request).
+	ControlMessageTypeTrackStatus uint64 = 0xd
 
-// ControlMessageTypeTrackStatusOk (ControlMessageType): Answers a TRACK_STATUS.
-const ControlMessageTypeTrackStatusOk uint64 = 0xe
+	// ControlMessageTypeTrackStatusOk (ControlMessageType): Answers a TRACK_STATUS.
+	ControlMessageTypeTrackStatusOk uint64 = 0xe
 
-// ControlMessageTypeTrackStatusError (ControlMessageType): Rejects a TRACK_STATUS.
-const ControlMessageTypeTrackStatusError uint64 = 0xf
+	// ControlMessageTypeTrackStatusError (ControlMessageType): Rejects a TRACK_STATUS.
+	ControlMessageTypeTrackStatusError uint64 = 0xf
 
-// ControlMessageTypeGoaway (ControlMessageType): The sender will close the session soon;
-// optionally where to reconnect.
-const ControlMessageTypeGoaway uint64 = 0x10
+	// ControlMessageTypeGoaway (ControlMessageType): The sender will close the session soon;
+	// optionally where to reconnect.
+	ControlMessageTypeGoaway uint64 = 0x10
 
-// ControlMessageTypeSubscribeNamespace (ControlMessageType): Subscribes to namespaces under a
-// prefix (a new request).
-const ControlMessageTypeSubscribeNamespace uint64 = 0x11
+	// ControlMessageTypeSubscribeNamespace (ControlMessageType): Subscribes to namespaces under a
+	// prefix (a new request).
+	ControlMessageTypeSubscribeNamespace uint64 = 0x11
 
-// ControlMessageTypeSubscribeNamespaceOk (ControlMessageType): Accepts a SUBSCRIBE_NAMESPACE.
-const ControlMessageTypeSubscribeNamespaceOk uint64 = 0x12
+	// ControlMessageTypeSubscribeNamespaceOk (ControlMessageType): Accepts a SUBSCRIBE_NAMESPACE.
+	ControlMessageTypeSubscribeNamespaceOk uint64 = 0x12
 
-// ControlMessageTypeSubscribeNamespaceError (ControlMessageType): Rejects a SUBSCRIBE_NAMESPACE.
-const ControlMessageTypeSubscribeNamespaceError uint64 = 0x13
+	// ControlMessageTypeSubscribeNamespaceError (ControlMessageType): Rejects a
+	// SUBSCRIBE_NAMESPACE.
+	ControlMessageTypeSubscribeNamespaceError uint64 = 0x13
 
-// ControlMessageTypeUnsubscribeNamespace (ControlMessageType): Ends a namespace subscription.
-const ControlMessageTypeUnsubscribeNamespace uint64 = 0x14
+	// ControlMessageTypeUnsubscribeNamespace (ControlMessageType): Ends a namespace subscription.
+	ControlMessageTypeUnsubscribeNamespace uint64 = 0x14
 
-// ControlMessageTypeMaxRequestID (ControlMessageType): Raises the peer's request ID limit.
-const ControlMessageTypeMaxRequestID uint64 = 0x15
+	// ControlMessageTypeMaxRequestID (ControlMessageType): Raises the peer's request ID limit.
+	ControlMessageTypeMaxRequestID uint64 = 0x15
 
-// ControlMessageTypeFetch (ControlMessageType): Requests a range of already published objects (a
-// new request).
-const ControlMessageTypeFetch uint64 = 0x16
+	// ControlMessageTypeFetch (ControlMessageType): Requests a range of already published objects
+	// (a new request).
+	ControlMessageTypeFetch uint64 = 0x16
 
-// ControlMessageTypeFetchCancel (ControlMessageType): Cancels a FETCH.
-const ControlMessageTypeFetchCancel uint64 = 0x17
+	// ControlMessageTypeFetchCancel (ControlMessageType): Cancels a FETCH.
+	ControlMessageTypeFetchCancel uint64 = 0x17
 
-// ControlMessageTypeFetchOk (ControlMessageType): Accepts a FETCH.
-const ControlMessageTypeFetchOk uint64 = 0x18
+	// ControlMessageTypeFetchOk (ControlMessageType): Accepts a FETCH.
+	ControlMessageTypeFetchOk uint64 = 0x18
 
-// ControlMessageTypeFetchError (ControlMessageType): Rejects a FETCH.
-const ControlMessageTypeFetchError uint64 = 0x19
+	// ControlMessageTypeFetchError (ControlMessageType): Rejects a FETCH.
+	ControlMessageTypeFetchError uint64 = 0x19
 
-// ControlMessageTypeRequestsBlocked (ControlMessageType): The sender is blocked by the peer's
-// request ID limit.
-const ControlMessageTypeRequestsBlocked uint64 = 0x1a
+	// ControlMessageTypeRequestsBlocked (ControlMessageType): The sender is blocked by the peer's
+	// request ID limit.
+	ControlMessageTypeRequestsBlocked uint64 = 0x1a
 
-// ControlMessageTypePublish (ControlMessageType): Publisher-initiated subscription to a track (a
-// new request).
-const ControlMessageTypePublish uint64 = 0x1d
+	// ControlMessageTypePublish (ControlMessageType): Publisher-initiated subscription to a track
+	// (a new request).
+	ControlMessageTypePublish uint64 = 0x1d
 
-// ControlMessageTypePublishOk (ControlMessageType): Accepts a PUBLISH.
-const ControlMessageTypePublishOk uint64 = 0x1e
+	// ControlMessageTypePublishOk (ControlMessageType): Accepts a PUBLISH.
+	ControlMessageTypePublishOk uint64 = 0x1e
 
-// ControlMessageTypePublishError (ControlMessageType): Rejects a PUBLISH.
-const ControlMessageTypePublishError uint64 = 0x1f
+	// ControlMessageTypePublishError (ControlMessageType): Rejects a PUBLISH.
+	ControlMessageTypePublishError uint64 = 0x1f
 
-// ControlMessageTypeClientSetup (ControlMessageType): First message from the client: offered
-// versions and setup parameters.
-const ControlMessageTypeClientSetup uint64 = 0x20
+	// ControlMessageTypeClientSetup (ControlMessageType): First message from the client: offered
+	// versions and setup parameters.
+	ControlMessageTypeClientSetup uint64 = 0x20
 
-// ControlMessageTypeServerSetup (ControlMessageType): First message from the server: selected
-// version and setup parameters.
-const ControlMessageTypeServerSetup uint64 = 0x21
+	// ControlMessageTypeServerSetup (ControlMessageType): First message from the server: selected
+	// version and setup parameters.
+	ControlMessageTypeServerSetup uint64 = 0x21
+)
 
 // ControlMessageTypeName is the IDL name of a ControlMessageType value (closed): Control message
 // types (section 9, table 1) and the body struct of each. 0x01, 0x40 and 0x41 are reserved (SETUP
@@ -219,30 +223,34 @@ func isControlMessageTypeName(v uint64) bool {
 	return ok
 }
 
-// SetupParameterPath (SetupParameter): Path and query of the moqt:// URI (client only, native QUIC
-// only).
-const SetupParameterPath uint64 = 1
+// The codes of SetupParameter.
+const (
+	// SetupParameterPath (SetupParameter): Path and query of the moqt:// URI (client only, native
+	// QUIC only).
+	SetupParameterPath uint64 = 1
 
-// SetupParameterMaxRequestID (SetupParameter): Initial maximum request ID the peer may use;
-// default 0 (no requests).
-const SetupParameterMaxRequestID uint64 = 2
+	// SetupParameterMaxRequestID (SetupParameter): Initial maximum request ID the peer may use;
+	// default 0 (no requests).
+	SetupParameterMaxRequestID uint64 = 2
 
-// SetupParameterAuthorizationToken (SetupParameter): An AuthorizationToken authorizing the
-// session; may repeat.
-const SetupParameterAuthorizationToken uint64 = 3
+	// SetupParameterAuthorizationToken (SetupParameter): An AuthorizationToken authorizing the
+	// session; may repeat.
+	SetupParameterAuthorizationToken uint64 = 3
 
-// SetupParameterMaxAuthTokenCacheSize (SetupParameter): Maximum bytes of registered token aliases
-// the sender stores; default 0 (no aliases).
-const SetupParameterMaxAuthTokenCacheSize uint64 = 4
+	// SetupParameterMaxAuthTokenCacheSize (SetupParameter): Maximum bytes of registered token
+	// aliases the sender stores; default 0 (no aliases).
+	SetupParameterMaxAuthTokenCacheSize uint64 = 4
 
-// SetupParameterAuthority (SetupParameter): Authority of the moqt:// URI (client only, native QUIC
-// only).
-const SetupParameterAuthority uint64 = 5
+	// SetupParameterAuthority (SetupParameter): Authority of the moqt:// URI (client only, native
+	// QUIC only).
+	SetupParameterAuthority uint64 = 5
 
-// SetupParameterMoqtImplementation (SetupParameter): Name and version of the sender's
-// implementation, UTF-8. Draft-14 section 9.3.2.6 says 0x05, which clashes with AUTHORITY; later
-// drafts and draft-14 implementations use 0x07, and so do we (0x05 is read as AUTHORITY).
-const SetupParameterMoqtImplementation uint64 = 7
+	// SetupParameterMoqtImplementation (SetupParameter): Name and version of the sender's
+	// implementation, UTF-8. Draft-14 section 9.3.2.6 says 0x05, which clashes with AUTHORITY;
+	// later drafts and draft-14 implementations use 0x07, and so do we (0x05 is read as
+	// AUTHORITY).
+	SetupParameterMoqtImplementation uint64 = 7
+)
 
 // SetupParameterName is the IDL name of a SetupParameter value (open): Setup parameter types
 // (section 9.3.2), a code space separate from Parameter and constant across versions. Even types
@@ -270,16 +278,19 @@ func isSetupParameterName(v uint64) bool {
 	return ok
 }
 
-// ParameterDeliveryTimeout (Parameter): Milliseconds a relay keeps trying to forward an object;
-// the smaller of the two sides' values applies.
-const ParameterDeliveryTimeout uint64 = 2
+// The codes of Parameter.
+const (
+	// ParameterDeliveryTimeout (Parameter): Milliseconds a relay keeps trying to forward an
+	// object; the smaller of the two sides' values applies.
+	ParameterDeliveryTimeout uint64 = 2
 
-// ParameterAuthorizationToken (Parameter): An AuthorizationToken authorizing this request; may
-// repeat.
-const ParameterAuthorizationToken uint64 = 3
+	// ParameterAuthorizationToken (Parameter): An AuthorizationToken authorizing this request; may
+	// repeat.
+	ParameterAuthorizationToken uint64 = 3
 
-// ParameterMaxCacheDuration (Parameter): Milliseconds an object may be served from a cache.
-const ParameterMaxCacheDuration uint64 = 4
+	// ParameterMaxCacheDuration (Parameter): Milliseconds an object may be served from a cache.
+	ParameterMaxCacheDuration uint64 = 4
+)
 
 // ParameterName is the IDL name of a Parameter value (open): Version-specific parameter types of
 // every message except the setup messages (section 9.2.1). Even types carry a varint, odd types
@@ -301,20 +312,23 @@ func isParameterName(v uint64) bool {
 	return ok
 }
 
-// AuthTokenAliasTypeDelete (AuthTokenAliasType): Retire the alias and its token: alias only.
-const AuthTokenAliasTypeDelete uint64 = 0
+// The codes of AuthTokenAliasType.
+const (
+	// AuthTokenAliasTypeDelete (AuthTokenAliasType): Retire the alias and its token: alias only.
+	AuthTokenAliasTypeDelete uint64 = 0
 
-// AuthTokenAliasTypeRegister (AuthTokenAliasType): Register the alias for the token for the rest
-// of the session: alias, type and value. (Section 9.3.2.5 calls it REGISTER_TOKEN.)
-const AuthTokenAliasTypeRegister uint64 = 1
+	// AuthTokenAliasTypeRegister (AuthTokenAliasType): Register the alias for the token for the
+	// rest of the session: alias, type and value. (Section 9.3.2.5 calls it REGISTER_TOKEN.)
+	AuthTokenAliasTypeRegister uint64 = 1
 
-// AuthTokenAliasTypeUseAlias (AuthTokenAliasType): Use the token registered under the alias: alias
-// only.
-const AuthTokenAliasTypeUseAlias uint64 = 2
+	// AuthTokenAliasTypeUseAlias (AuthTokenAliasType): Use the token registered under the alias:
+	// alias only.
+	AuthTokenAliasTypeUseAlias uint64 = 2
 
-// AuthTokenAliasTypeUseValue (AuthTokenAliasType): Use the token given here once, without an
-// alias: type and value.
-const AuthTokenAliasTypeUseValue uint64 = 3
+	// AuthTokenAliasTypeUseValue (AuthTokenAliasType): Use the token given here once, without an
+	// alias: type and value.
+	AuthTokenAliasTypeUseValue uint64 = 3
+)
 
 // AuthTokenAliasTypeName is the IDL name of a AuthTokenAliasType value (closed): How an
 // AuthorizationToken uses its alias (section 9.2.1.1, table 2); decides which token fields follow.
@@ -338,20 +352,23 @@ func isAuthTokenAliasTypeName(v uint64) bool {
 	return ok
 }
 
-// FilterTypeNextGroupStart (FilterType): Start at {largest group + 1, 0} ({0, 0} without content);
-// open ended.
-const FilterTypeNextGroupStart uint64 = 1
+// The codes of FilterType.
+const (
+	// FilterTypeNextGroupStart (FilterType): Start at {largest group + 1, 0} ({0, 0} without
+	// content); open ended.
+	FilterTypeNextGroupStart uint64 = 1
 
-// FilterTypeLargestObject (FilterType): Start at {largest group, largest object + 1} ({0, 0}
-// without content); open ended.
-const FilterTypeLargestObject uint64 = 2
+	// FilterTypeLargestObject (FilterType): Start at {largest group, largest object + 1} ({0, 0}
+	// without content); open ended.
+	FilterTypeLargestObject uint64 = 2
 
-// FilterTypeAbsoluteStart (FilterType): Start at the given location; open ended.
-const FilterTypeAbsoluteStart uint64 = 3
+	// FilterTypeAbsoluteStart (FilterType): Start at the given location; open ended.
+	FilterTypeAbsoluteStart uint64 = 3
 
-// FilterTypeAbsoluteRange (FilterType): Start at the given location and end after the given group
-// (inclusive).
-const FilterTypeAbsoluteRange uint64 = 4
+	// FilterTypeAbsoluteRange (FilterType): Start at the given location and end after the given
+	// group (inclusive).
+	FilterTypeAbsoluteRange uint64 = 4
+)
 
 // FilterTypeName is the IDL name of a FilterType value (closed): Subscription filter types
 // (section 9.7). Any other value is a protocol violation.
@@ -374,14 +391,17 @@ func isFilterTypeName(v uint64) bool {
 	return ok
 }
 
-// GroupOrderPublisherOrder (GroupOrder): Use the original publisher's order (requests only).
-const GroupOrderPublisherOrder uint64 = 0
+// The codes of GroupOrder.
+const (
+	// GroupOrderPublisherOrder (GroupOrder): Use the original publisher's order (requests only).
+	GroupOrderPublisherOrder uint64 = 0
 
-// GroupOrderAscending (GroupOrder): Ascending group IDs.
-const GroupOrderAscending uint64 = 1
+	// GroupOrderAscending (GroupOrder): Ascending group IDs.
+	GroupOrderAscending uint64 = 1
 
-// GroupOrderDescending (GroupOrder): Descending group IDs.
-const GroupOrderDescending uint64 = 2
+	// GroupOrderDescending (GroupOrder): Descending group IDs.
+	GroupOrderDescending uint64 = 2
+)
 
 // GroupOrderName is the IDL name of a GroupOrder value (closed): Order in which groups are
 // delivered (section 7). Values above 2 are a protocol violation.
@@ -402,16 +422,19 @@ func isGroupOrderName(v uint64) bool {
 	return ok
 }
 
-// FetchTypeStandalone (FetchType): A fetch of an explicit track range, independent of any
-// subscription.
-const FetchTypeStandalone uint64 = 1
+// The codes of FetchType.
+const (
+	// FetchTypeStandalone (FetchType): A fetch of an explicit track range, independent of any
+	// subscription.
+	FetchTypeStandalone uint64 = 1
 
-// FetchTypeRelativeJoining (FetchType): Joins a subscription: start is that many groups before its
-// largest group.
-const FetchTypeRelativeJoining uint64 = 2
+	// FetchTypeRelativeJoining (FetchType): Joins a subscription: start is that many groups before
+	// its largest group.
+	FetchTypeRelativeJoining uint64 = 2
 
-// FetchTypeAbsoluteJoining (FetchType): Joins a subscription: start is the given group.
-const FetchTypeAbsoluteJoining uint64 = 3
+	// FetchTypeAbsoluteJoining (FetchType): Joins a subscription: start is the given group.
+	FetchTypeAbsoluteJoining uint64 = 3
+)
 
 // FetchTypeName is the IDL name of a FetchType value (closed): Kinds of FETCH (section 9.16, table
 // 3). Any other value is a protocol violation.
@@ -432,36 +455,40 @@ func isFetchTypeName(v uint64) bool {
 	return ok
 }
 
-// SubscribeErrorCodeInternalError (SubscribeErrorCode): An implementation-specific or generic
-// error.
-const SubscribeErrorCodeInternalError uint64 = 0
+// The codes of SubscribeErrorCode.
+const (
+	// SubscribeErrorCodeInternalError (SubscribeErrorCode): An implementation-specific or generic
+	// error.
+	SubscribeErrorCodeInternalError uint64 = 0
 
-// SubscribeErrorCodeUnauthorized (SubscribeErrorCode): The sender is not authorized for this
-// request.
-const SubscribeErrorCodeUnauthorized uint64 = 1
+	// SubscribeErrorCodeUnauthorized (SubscribeErrorCode): The sender is not authorized for this
+	// request.
+	SubscribeErrorCodeUnauthorized uint64 = 1
 
-// SubscribeErrorCodeTimeout (SubscribeErrorCode): The request could not be completed before an
-// implementation-specific timeout.
-const SubscribeErrorCodeTimeout uint64 = 2
+	// SubscribeErrorCodeTimeout (SubscribeErrorCode): The request could not be completed before an
+	// implementation-specific timeout.
+	SubscribeErrorCodeTimeout uint64 = 2
 
-// SubscribeErrorCodeNotSupported (SubscribeErrorCode): The endpoint does not support this kind of
-// request.
-const SubscribeErrorCodeNotSupported uint64 = 3
+	// SubscribeErrorCodeNotSupported (SubscribeErrorCode): The endpoint does not support this kind
+	// of request.
+	SubscribeErrorCodeNotSupported uint64 = 3
 
-// SubscribeErrorCodeTrackDoesNotExist (SubscribeErrorCode): The requested track is not available
-// at the publisher.
-const SubscribeErrorCodeTrackDoesNotExist uint64 = 4
+	// SubscribeErrorCodeTrackDoesNotExist (SubscribeErrorCode): The requested track is not
+	// available at the publisher.
+	SubscribeErrorCodeTrackDoesNotExist uint64 = 4
 
-// SubscribeErrorCodeInvalidRange (SubscribeErrorCode): The end of the range is before its start,
-// or already published.
-const SubscribeErrorCodeInvalidRange uint64 = 5
+	// SubscribeErrorCodeInvalidRange (SubscribeErrorCode): The end of the range is before its
+	// start, or already published.
+	SubscribeErrorCodeInvalidRange uint64 = 5
 
-// SubscribeErrorCodeMalformedAuthToken (SubscribeErrorCode): Invalid authorization token
-// serialization during registration.
-const SubscribeErrorCodeMalformedAuthToken uint64 = 0x10
+	// SubscribeErrorCodeMalformedAuthToken (SubscribeErrorCode): Invalid authorization token
+	// serialization during registration.
+	SubscribeErrorCodeMalformedAuthToken uint64 = 0x10
 
-// SubscribeErrorCodeExpiredAuthToken (SubscribeErrorCode): The authorization token has expired.
-const SubscribeErrorCodeExpiredAuthToken uint64 = 0x12
+	// SubscribeErrorCodeExpiredAuthToken (SubscribeErrorCode): The authorization token has
+	// expired.
+	SubscribeErrorCodeExpiredAuthToken uint64 = 0x12
+)
 
 // SubscribeErrorCodeName is the IDL name of a SubscribeErrorCode value (open): SUBSCRIBE_ERROR and
 // TRACK_STATUS_ERROR codes (section 13.1.2). 0x11 is not assigned in draft-14.
@@ -492,35 +519,40 @@ func isSubscribeErrorCodeName(v uint64) bool {
 	return ok
 }
 
-// PublishDoneStatusCodeInternalError (PublishDoneStatusCode): An implementation-specific or
-// generic error.
-const PublishDoneStatusCodeInternalError uint64 = 0
+// The codes of PublishDoneStatusCode.
+const (
+	// PublishDoneStatusCodeInternalError (PublishDoneStatusCode): An implementation-specific or
+	// generic error.
+	PublishDoneStatusCodeInternalError uint64 = 0
 
-// PublishDoneStatusCodeUnauthorized (PublishDoneStatusCode): The subscriber is no longer
-// authorized for the track.
-const PublishDoneStatusCodeUnauthorized uint64 = 1
+	// PublishDoneStatusCodeUnauthorized (PublishDoneStatusCode): The subscriber is no longer
+	// authorized for the track.
+	PublishDoneStatusCodeUnauthorized uint64 = 1
 
-// PublishDoneStatusCodeTrackEnded (PublishDoneStatusCode): The track is no longer being published.
-const PublishDoneStatusCodeTrackEnded uint64 = 2
+	// PublishDoneStatusCodeTrackEnded (PublishDoneStatusCode): The track is no longer being
+	// published.
+	PublishDoneStatusCodeTrackEnded uint64 = 2
 
-// PublishDoneStatusCodeSubscriptionEnded (PublishDoneStatusCode): The publisher reached the end of
-// the subscription's filter.
-const PublishDoneStatusCodeSubscriptionEnded uint64 = 3
+	// PublishDoneStatusCodeSubscriptionEnded (PublishDoneStatusCode): The publisher reached the
+	// end of the subscription's filter.
+	PublishDoneStatusCodeSubscriptionEnded uint64 = 3
 
-// PublishDoneStatusCodeGoingAway (PublishDoneStatusCode): The subscriber or publisher sent GOAWAY.
-const PublishDoneStatusCodeGoingAway uint64 = 4
+	// PublishDoneStatusCodeGoingAway (PublishDoneStatusCode): The subscriber or publisher sent
+	// GOAWAY.
+	PublishDoneStatusCodeGoingAway uint64 = 4
 
-// PublishDoneStatusCodeExpired (PublishDoneStatusCode): The subscription reached the expiry given
-// in SUBSCRIBE_OK.
-const PublishDoneStatusCodeExpired uint64 = 5
+	// PublishDoneStatusCodeExpired (PublishDoneStatusCode): The subscription reached the expiry
+	// given in SUBSCRIBE_OK.
+	PublishDoneStatusCodeExpired uint64 = 5
 
-// PublishDoneStatusCodeTooFarBehind (PublishDoneStatusCode): The publisher's queue for this
-// subscriber exceeded its limit.
-const PublishDoneStatusCodeTooFarBehind uint64 = 6
+	// PublishDoneStatusCodeTooFarBehind (PublishDoneStatusCode): The publisher's queue for this
+	// subscriber exceeded its limit.
+	PublishDoneStatusCodeTooFarBehind uint64 = 6
 
-// PublishDoneStatusCodeMalformedTrack (PublishDoneStatusCode): A relay detected that the track is
-// malformed (section 2.5).
-const PublishDoneStatusCodeMalformedTrack uint64 = 7
+	// PublishDoneStatusCodeMalformedTrack (PublishDoneStatusCode): A relay detected that the track
+	// is malformed (section 2.5).
+	PublishDoneStatusCodeMalformedTrack uint64 = 7
+)
 
 // PublishDoneStatusCodeName is the IDL name of a PublishDoneStatusCode value (open): PUBLISH_DONE
 // status codes (section 13.1.3).
@@ -551,23 +583,28 @@ func isPublishDoneStatusCodeName(v uint64) bool {
 	return ok
 }
 
-// PublishErrorCodeInternalError (PublishErrorCode): An implementation-specific or generic error.
-const PublishErrorCodeInternalError uint64 = 0
+// The codes of PublishErrorCode.
+const (
+	// PublishErrorCodeInternalError (PublishErrorCode): An implementation-specific or generic
+	// error.
+	PublishErrorCodeInternalError uint64 = 0
 
-// PublishErrorCodeUnauthorized (PublishErrorCode): The sender is not authorized for this request.
-const PublishErrorCodeUnauthorized uint64 = 1
+	// PublishErrorCodeUnauthorized (PublishErrorCode): The sender is not authorized for this
+	// request.
+	PublishErrorCodeUnauthorized uint64 = 1
 
-// PublishErrorCodeTimeout (PublishErrorCode): The request could not be completed before an
-// implementation-specific timeout.
-const PublishErrorCodeTimeout uint64 = 2
+	// PublishErrorCodeTimeout (PublishErrorCode): The request could not be completed before an
+	// implementation-specific timeout.
+	PublishErrorCodeTimeout uint64 = 2
 
-// PublishErrorCodeNotSupported (PublishErrorCode): The endpoint does not support this kind of
-// request.
-const PublishErrorCodeNotSupported uint64 = 3
+	// PublishErrorCodeNotSupported (PublishErrorCode): The endpoint does not support this kind of
+	// request.
+	PublishErrorCodeNotSupported uint64 = 3
 
-// PublishErrorCodeUninterested (PublishErrorCode): The namespace or track is not of interest to
-// the endpoint.
-const PublishErrorCodeUninterested uint64 = 4
+	// PublishErrorCodeUninterested (PublishErrorCode): The namespace or track is not of interest
+	// to the endpoint.
+	PublishErrorCodeUninterested uint64 = 4
+)
 
 // PublishErrorCodeName is the IDL name of a PublishErrorCode value (open): PUBLISH_ERROR codes
 // (section 13.1.4).
@@ -592,48 +629,52 @@ func isPublishErrorCodeName(v uint64) bool {
 	return ok
 }
 
-// FetchErrorCodeInternalError (FetchErrorCode): An implementation-specific or generic error.
-const FetchErrorCodeInternalError uint64 = 0
+// The codes of FetchErrorCode.
+const (
+	// FetchErrorCodeInternalError (FetchErrorCode): An implementation-specific or generic error.
+	FetchErrorCodeInternalError uint64 = 0
 
-// FetchErrorCodeUnauthorized (FetchErrorCode): The sender is not authorized for this request.
-const FetchErrorCodeUnauthorized uint64 = 1
+	// FetchErrorCodeUnauthorized (FetchErrorCode): The sender is not authorized for this request.
+	FetchErrorCodeUnauthorized uint64 = 1
 
-// FetchErrorCodeTimeout (FetchErrorCode): The request could not be completed before an
-// implementation-specific timeout.
-const FetchErrorCodeTimeout uint64 = 2
+	// FetchErrorCodeTimeout (FetchErrorCode): The request could not be completed before an
+	// implementation-specific timeout.
+	FetchErrorCodeTimeout uint64 = 2
 
-// FetchErrorCodeNotSupported (FetchErrorCode): The endpoint does not support this kind of request.
-const FetchErrorCodeNotSupported uint64 = 3
+	// FetchErrorCodeNotSupported (FetchErrorCode): The endpoint does not support this kind of
+	// request.
+	FetchErrorCodeNotSupported uint64 = 3
 
-// FetchErrorCodeTrackDoesNotExist (FetchErrorCode): The requested track is not available at the
-// publisher.
-const FetchErrorCodeTrackDoesNotExist uint64 = 4
+	// FetchErrorCodeTrackDoesNotExist (FetchErrorCode): The requested track is not available at
+	// the publisher.
+	FetchErrorCodeTrackDoesNotExist uint64 = 4
 
-// FetchErrorCodeInvalidRange (FetchErrorCode): The range is empty, starts past the largest
-// location, or the track has no objects yet.
-const FetchErrorCodeInvalidRange uint64 = 5
+	// FetchErrorCodeInvalidRange (FetchErrorCode): The range is empty, starts past the largest
+	// location, or the track has no objects yet.
+	FetchErrorCodeInvalidRange uint64 = 5
 
-// FetchErrorCodeNoObjects (FetchErrorCode): No objects exist in the requested range.
-const FetchErrorCodeNoObjects uint64 = 6
+	// FetchErrorCodeNoObjects (FetchErrorCode): No objects exist in the requested range.
+	FetchErrorCodeNoObjects uint64 = 6
 
-// FetchErrorCodeInvalidJoiningRequestID (FetchErrorCode): A joining fetch named a request ID that
-// is not an active subscription.
-const FetchErrorCodeInvalidJoiningRequestID uint64 = 7
+	// FetchErrorCodeInvalidJoiningRequestID (FetchErrorCode): A joining fetch named a request ID
+	// that is not an active subscription.
+	FetchErrorCodeInvalidJoiningRequestID uint64 = 7
 
-// FetchErrorCodeUnknownStatusInRange (FetchErrorCode): The range contains objects of unknown
-// status.
-const FetchErrorCodeUnknownStatusInRange uint64 = 8
+	// FetchErrorCodeUnknownStatusInRange (FetchErrorCode): The range contains objects of unknown
+	// status.
+	FetchErrorCodeUnknownStatusInRange uint64 = 8
 
-// FetchErrorCodeMalformedTrack (FetchErrorCode): A relay detected that the track is malformed
-// (section 2.5).
-const FetchErrorCodeMalformedTrack uint64 = 9
+	// FetchErrorCodeMalformedTrack (FetchErrorCode): A relay detected that the track is malformed
+	// (section 2.5).
+	FetchErrorCodeMalformedTrack uint64 = 9
 
-// FetchErrorCodeMalformedAuthToken (FetchErrorCode): Invalid authorization token serialization
-// during registration.
-const FetchErrorCodeMalformedAuthToken uint64 = 0x10
+	// FetchErrorCodeMalformedAuthToken (FetchErrorCode): Invalid authorization token serialization
+	// during registration.
+	FetchErrorCodeMalformedAuthToken uint64 = 0x10
 
-// FetchErrorCodeExpiredAuthToken (FetchErrorCode): The authorization token has expired.
-const FetchErrorCodeExpiredAuthToken uint64 = 0x12
+	// FetchErrorCodeExpiredAuthToken (FetchErrorCode): The authorization token has expired.
+	FetchErrorCodeExpiredAuthToken uint64 = 0x12
+)
 
 // FetchErrorCodeName is the IDL name of a FetchErrorCode value (open): FETCH_ERROR codes (section
 // 13.1.5).
@@ -672,33 +713,36 @@ func isFetchErrorCodeName(v uint64) bool {
 	return ok
 }
 
-// PublishNamespaceErrorCodeInternalError (PublishNamespaceErrorCode): An implementation-specific
-// or generic error.
-const PublishNamespaceErrorCodeInternalError uint64 = 0
+// The codes of PublishNamespaceErrorCode.
+const (
+	// PublishNamespaceErrorCodeInternalError (PublishNamespaceErrorCode): An
+	// implementation-specific or generic error.
+	PublishNamespaceErrorCodeInternalError uint64 = 0
 
-// PublishNamespaceErrorCodeUnauthorized (PublishNamespaceErrorCode): The sender is not authorized
-// for this request.
-const PublishNamespaceErrorCodeUnauthorized uint64 = 1
+	// PublishNamespaceErrorCodeUnauthorized (PublishNamespaceErrorCode): The sender is not
+	// authorized for this request.
+	PublishNamespaceErrorCodeUnauthorized uint64 = 1
 
-// PublishNamespaceErrorCodeTimeout (PublishNamespaceErrorCode): The request could not be completed
-// before an implementation-specific timeout.
-const PublishNamespaceErrorCodeTimeout uint64 = 2
+	// PublishNamespaceErrorCodeTimeout (PublishNamespaceErrorCode): The request could not be
+	// completed before an implementation-specific timeout.
+	PublishNamespaceErrorCodeTimeout uint64 = 2
 
-// PublishNamespaceErrorCodeNotSupported (PublishNamespaceErrorCode): The endpoint does not support
-// this kind of request.
-const PublishNamespaceErrorCodeNotSupported uint64 = 3
+	// PublishNamespaceErrorCodeNotSupported (PublishNamespaceErrorCode): The endpoint does not
+	// support this kind of request.
+	PublishNamespaceErrorCodeNotSupported uint64 = 3
 
-// PublishNamespaceErrorCodeUninterested (PublishNamespaceErrorCode): The namespace is not of
-// interest to the endpoint.
-const PublishNamespaceErrorCodeUninterested uint64 = 4
+	// PublishNamespaceErrorCodeUninterested (PublishNamespaceErrorCode): The namespace is not of
+	// interest to the endpoint.
+	PublishNamespaceErrorCodeUninterested uint64 = 4
 
-// PublishNamespaceErrorCodeMalformedAuthToken (PublishNamespaceErrorCode): Invalid authorization
-// token serialization during registration.
-const PublishNamespaceErrorCodeMalformedAuthToken uint64 = 0x10
+	// PublishNamespaceErrorCodeMalformedAuthToken (PublishNamespaceErrorCode): Invalid
+	// authorization token serialization during registration.
+	PublishNamespaceErrorCodeMalformedAuthToken uint64 = 0x10
 
-// PublishNamespaceErrorCodeExpiredAuthToken (PublishNamespaceErrorCode): The authorization token
-// has expired.
-const PublishNamespaceErrorCodeExpiredAuthToken uint64 = 0x12
+	// PublishNamespaceErrorCodeExpiredAuthToken (PublishNamespaceErrorCode): The authorization
+	// token has expired.
+	PublishNamespaceErrorCodeExpiredAuthToken uint64 = 0x12
+)
 
 // PublishNamespaceErrorCodeName is the IDL name of a PublishNamespaceErrorCode value (open):
 // PUBLISH_NAMESPACE_ERROR and PUBLISH_NAMESPACE_CANCEL codes (section 13.1.6, still titled
@@ -728,37 +772,40 @@ func isPublishNamespaceErrorCodeName(v uint64) bool {
 	return ok
 }
 
-// SubscribeNamespaceErrorCodeInternalError (SubscribeNamespaceErrorCode): An
-// implementation-specific or generic error.
-const SubscribeNamespaceErrorCodeInternalError uint64 = 0
+// The codes of SubscribeNamespaceErrorCode.
+const (
+	// SubscribeNamespaceErrorCodeInternalError (SubscribeNamespaceErrorCode): An
+	// implementation-specific or generic error.
+	SubscribeNamespaceErrorCodeInternalError uint64 = 0
 
-// SubscribeNamespaceErrorCodeUnauthorized (SubscribeNamespaceErrorCode): The sender is not
-// authorized for this request.
-const SubscribeNamespaceErrorCodeUnauthorized uint64 = 1
+	// SubscribeNamespaceErrorCodeUnauthorized (SubscribeNamespaceErrorCode): The sender is not
+	// authorized for this request.
+	SubscribeNamespaceErrorCodeUnauthorized uint64 = 1
 
-// SubscribeNamespaceErrorCodeTimeout (SubscribeNamespaceErrorCode): The request could not be
-// completed before an implementation-specific timeout.
-const SubscribeNamespaceErrorCodeTimeout uint64 = 2
+	// SubscribeNamespaceErrorCodeTimeout (SubscribeNamespaceErrorCode): The request could not be
+	// completed before an implementation-specific timeout.
+	SubscribeNamespaceErrorCodeTimeout uint64 = 2
 
-// SubscribeNamespaceErrorCodeNotSupported (SubscribeNamespaceErrorCode): The endpoint does not
-// support this kind of request.
-const SubscribeNamespaceErrorCodeNotSupported uint64 = 3
+	// SubscribeNamespaceErrorCodeNotSupported (SubscribeNamespaceErrorCode): The endpoint does not
+	// support this kind of request.
+	SubscribeNamespaceErrorCodeNotSupported uint64 = 3
 
-// SubscribeNamespaceErrorCodeNamespacePrefixUnknown (SubscribeNamespaceErrorCode): The namespace
-// prefix is not available.
-const SubscribeNamespaceErrorCodeNamespacePrefixUnknown uint64 = 4
+	// SubscribeNamespaceErrorCodeNamespacePrefixUnknown (SubscribeNamespaceErrorCode): The
+	// namespace prefix is not available.
+	SubscribeNamespaceErrorCodeNamespacePrefixUnknown uint64 = 4
 
-// SubscribeNamespaceErrorCodeNamespacePrefixOverlap (SubscribeNamespaceErrorCode): The prefix is a
-// prefix or suffix of, or equal to, an active SUBSCRIBE_NAMESPACE prefix.
-const SubscribeNamespaceErrorCodeNamespacePrefixOverlap uint64 = 5
+	// SubscribeNamespaceErrorCodeNamespacePrefixOverlap (SubscribeNamespaceErrorCode): The prefix
+	// is a prefix or suffix of, or equal to, an active SUBSCRIBE_NAMESPACE prefix.
+	SubscribeNamespaceErrorCodeNamespacePrefixOverlap uint64 = 5
 
-// SubscribeNamespaceErrorCodeMalformedAuthToken (SubscribeNamespaceErrorCode): Invalid
-// authorization token serialization during registration.
-const SubscribeNamespaceErrorCodeMalformedAuthToken uint64 = 0x10
+	// SubscribeNamespaceErrorCodeMalformedAuthToken (SubscribeNamespaceErrorCode): Invalid
+	// authorization token serialization during registration.
+	SubscribeNamespaceErrorCodeMalformedAuthToken uint64 = 0x10
 
-// SubscribeNamespaceErrorCodeExpiredAuthToken (SubscribeNamespaceErrorCode): The authorization
-// token has expired.
-const SubscribeNamespaceErrorCodeExpiredAuthToken uint64 = 0x12
+	// SubscribeNamespaceErrorCodeExpiredAuthToken (SubscribeNamespaceErrorCode): The authorization
+	// token has expired.
+	SubscribeNamespaceErrorCodeExpiredAuthToken uint64 = 0x12
+)
 
 // SubscribeNamespaceErrorCodeName is the IDL name of a SubscribeNamespaceErrorCode value (open):
 // SUBSCRIBE_NAMESPACE_ERROR codes (section 13.1.7).
@@ -789,83 +836,89 @@ func isSubscribeNamespaceErrorCodeName(v uint64) bool {
 	return ok
 }
 
-// SessionTerminationCodeNoError (SessionTerminationCode): Normal close.
-const SessionTerminationCodeNoError uint64 = 0
+// The codes of SessionTerminationCode.
+const (
+	// SessionTerminationCodeNoError (SessionTerminationCode): Normal close.
+	SessionTerminationCodeNoError uint64 = 0
 
-// SessionTerminationCodeInternalError (SessionTerminationCode): An implementation-specific error.
-const SessionTerminationCodeInternalError uint64 = 1
+	// SessionTerminationCodeInternalError (SessionTerminationCode): An implementation-specific
+	// error.
+	SessionTerminationCodeInternalError uint64 = 1
 
-// SessionTerminationCodeUnauthorized (SessionTerminationCode): The peer is not authorized to
-// establish the session.
-const SessionTerminationCodeUnauthorized uint64 = 2
+	// SessionTerminationCodeUnauthorized (SessionTerminationCode): The peer is not authorized to
+	// establish the session.
+	SessionTerminationCodeUnauthorized uint64 = 2
 
-// SessionTerminationCodeProtocolViolation (SessionTerminationCode): The peer broke a protocol
-// rule, including every wire decode error.
-const SessionTerminationCodeProtocolViolation uint64 = 3
+	// SessionTerminationCodeProtocolViolation (SessionTerminationCode): The peer broke a protocol
+	// rule, including every wire decode error.
+	SessionTerminationCodeProtocolViolation uint64 = 3
 
-// SessionTerminationCodeInvalidRequestID (SessionTerminationCode): A request ID of the wrong
-// parity or not the next expected one.
-const SessionTerminationCodeInvalidRequestID uint64 = 4
+	// SessionTerminationCodeInvalidRequestID (SessionTerminationCode): A request ID of the wrong
+	// parity or not the next expected one.
+	SessionTerminationCodeInvalidRequestID uint64 = 4
 
-// SessionTerminationCodeDuplicateTrackAlias (SessionTerminationCode): A track alias already in use
-// for another track.
-const SessionTerminationCodeDuplicateTrackAlias uint64 = 5
+	// SessionTerminationCodeDuplicateTrackAlias (SessionTerminationCode): A track alias already in
+	// use for another track.
+	SessionTerminationCodeDuplicateTrackAlias uint64 = 5
 
-// SessionTerminationCodeKeyValueFormattingError (SessionTerminationCode): A known key-value pair
-// whose value does not match its type's serialization.
-const SessionTerminationCodeKeyValueFormattingError uint64 = 6
+	// SessionTerminationCodeKeyValueFormattingError (SessionTerminationCode): A known key-value
+	// pair whose value does not match its type's serialization.
+	SessionTerminationCodeKeyValueFormattingError uint64 = 6
 
-// SessionTerminationCodeTooManyRequests (SessionTerminationCode): A request ID at or above the
-// advertised maximum.
-const SessionTerminationCodeTooManyRequests uint64 = 7
+	// SessionTerminationCodeTooManyRequests (SessionTerminationCode): A request ID at or above the
+	// advertised maximum.
+	SessionTerminationCodeTooManyRequests uint64 = 7
 
-// SessionTerminationCodeInvalidPath (SessionTerminationCode): PATH sent by the server, over
-// WebTransport, or not supported.
-const SessionTerminationCodeInvalidPath uint64 = 8
+	// SessionTerminationCodeInvalidPath (SessionTerminationCode): PATH sent by the server, over
+	// WebTransport, or not supported.
+	SessionTerminationCodeInvalidPath uint64 = 8
 
-// SessionTerminationCodeMalformedPath (SessionTerminationCode): PATH with bad syntax.
-const SessionTerminationCodeMalformedPath uint64 = 9
+	// SessionTerminationCodeMalformedPath (SessionTerminationCode): PATH with bad syntax.
+	SessionTerminationCodeMalformedPath uint64 = 9
 
-// SessionTerminationCodeGoawayTimeout (SessionTerminationCode): The session was not closed in time
-// after GOAWAY.
-const SessionTerminationCodeGoawayTimeout uint64 = 0x10
+	// SessionTerminationCodeGoawayTimeout (SessionTerminationCode): The session was not closed in
+	// time after GOAWAY.
+	SessionTerminationCodeGoawayTimeout uint64 = 0x10
 
-// SessionTerminationCodeControlMessageTimeout (SessionTerminationCode): A control message response
-// did not arrive in time.
-const SessionTerminationCodeControlMessageTimeout uint64 = 0x11
+	// SessionTerminationCodeControlMessageTimeout (SessionTerminationCode): A control message
+	// response did not arrive in time.
+	SessionTerminationCodeControlMessageTimeout uint64 = 0x11
 
-// SessionTerminationCodeDataStreamTimeout (SessionTerminationCode): Data on a stream did not
-// arrive in time.
-const SessionTerminationCodeDataStreamTimeout uint64 = 0x12
+	// SessionTerminationCodeDataStreamTimeout (SessionTerminationCode): Data on a stream did not
+	// arrive in time.
+	SessionTerminationCodeDataStreamTimeout uint64 = 0x12
 
-// SessionTerminationCodeAuthTokenCacheOverflow (SessionTerminationCode): A token registration
-// exceeded MAX_AUTH_TOKEN_CACHE_SIZE.
-const SessionTerminationCodeAuthTokenCacheOverflow uint64 = 0x13
+	// SessionTerminationCodeAuthTokenCacheOverflow (SessionTerminationCode): A token registration
+	// exceeded MAX_AUTH_TOKEN_CACHE_SIZE.
+	SessionTerminationCodeAuthTokenCacheOverflow uint64 = 0x13
 
-// SessionTerminationCodeDuplicateAuthTokenAlias (SessionTerminationCode): REGISTER of an alias
-// that is already registered.
-const SessionTerminationCodeDuplicateAuthTokenAlias uint64 = 0x14
+	// SessionTerminationCodeDuplicateAuthTokenAlias (SessionTerminationCode): REGISTER of an alias
+	// that is already registered.
+	SessionTerminationCodeDuplicateAuthTokenAlias uint64 = 0x14
 
-// SessionTerminationCodeVersionNegotiationFailed (SessionTerminationCode): No common version.
-const SessionTerminationCodeVersionNegotiationFailed uint64 = 0x15
+	// SessionTerminationCodeVersionNegotiationFailed (SessionTerminationCode): No common version.
+	SessionTerminationCodeVersionNegotiationFailed uint64 = 0x15
 
-// SessionTerminationCodeMalformedAuthToken (SessionTerminationCode): A malformed authorization
-// token.
-const SessionTerminationCodeMalformedAuthToken uint64 = 0x16
+	// SessionTerminationCodeMalformedAuthToken (SessionTerminationCode): A malformed authorization
+	// token.
+	SessionTerminationCodeMalformedAuthToken uint64 = 0x16
 
-// SessionTerminationCodeUnknownAuthTokenAlias (SessionTerminationCode): A reference to an alias
-// that is not registered.
-const SessionTerminationCodeUnknownAuthTokenAlias uint64 = 0x17
+	// SessionTerminationCodeUnknownAuthTokenAlias (SessionTerminationCode): A reference to an
+	// alias that is not registered.
+	SessionTerminationCodeUnknownAuthTokenAlias uint64 = 0x17
 
-// SessionTerminationCodeExpiredAuthToken (SessionTerminationCode): An expired authorization token.
-const SessionTerminationCodeExpiredAuthToken uint64 = 0x18
+	// SessionTerminationCodeExpiredAuthToken (SessionTerminationCode): An expired authorization
+	// token.
+	SessionTerminationCodeExpiredAuthToken uint64 = 0x18
 
-// SessionTerminationCodeInvalidAuthority (SessionTerminationCode): AUTHORITY sent by the server,
-// over WebTransport, or not supported.
-const SessionTerminationCodeInvalidAuthority uint64 = 0x19
+	// SessionTerminationCodeInvalidAuthority (SessionTerminationCode): AUTHORITY sent by the
+	// server, over WebTransport, or not supported.
+	SessionTerminationCodeInvalidAuthority uint64 = 0x19
 
-// SessionTerminationCodeMalformedAuthority (SessionTerminationCode): AUTHORITY with bad syntax.
-const SessionTerminationCodeMalformedAuthority uint64 = 0x1a
+	// SessionTerminationCodeMalformedAuthority (SessionTerminationCode): AUTHORITY with bad
+	// syntax.
+	SessionTerminationCodeMalformedAuthority uint64 = 0x1a
+)
 
 // SessionTerminationCodeName is the IDL name of a SessionTerminationCode value (open): Codes for
 // closing the session (QUIC CONNECTION_CLOSE or CLOSE_WEBTRANSPORT_SESSION; section 13.1.1). A
@@ -924,19 +977,22 @@ func isSessionTerminationCodeName(v uint64) bool {
 	return ok
 }
 
-// DataStreamResetCodeInternalError (DataStreamResetCode): An implementation-specific error.
-const DataStreamResetCodeInternalError uint64 = 0
+// The codes of DataStreamResetCode.
+const (
+	// DataStreamResetCodeInternalError (DataStreamResetCode): An implementation-specific error.
+	DataStreamResetCodeInternalError uint64 = 0
 
-// DataStreamResetCodeCancelled (DataStreamResetCode): The subscriber cancelled (UNSUBSCRIBE,
-// FETCH_CANCEL, STOP_SENDING) or the publisher ended the subscription.
-const DataStreamResetCodeCancelled uint64 = 1
+	// DataStreamResetCodeCancelled (DataStreamResetCode): The subscriber cancelled (UNSUBSCRIBE,
+	// FETCH_CANCEL, STOP_SENDING) or the publisher ended the subscription.
+	DataStreamResetCodeCancelled uint64 = 1
 
-// DataStreamResetCodeDeliveryTimeout (DataStreamResetCode): The delivery timeout was exceeded for
-// this stream.
-const DataStreamResetCodeDeliveryTimeout uint64 = 2
+	// DataStreamResetCodeDeliveryTimeout (DataStreamResetCode): The delivery timeout was exceeded
+	// for this stream.
+	DataStreamResetCodeDeliveryTimeout uint64 = 2
 
-// DataStreamResetCodeSessionClosed (DataStreamResetCode): The publisher's session is closing.
-const DataStreamResetCodeSessionClosed uint64 = 3
+	// DataStreamResetCodeSessionClosed (DataStreamResetCode): The publisher's session is closing.
+	DataStreamResetCodeSessionClosed uint64 = 3
+)
 
 // DataStreamResetCodeName is the IDL name of a DataStreamResetCode value (open): RESET_STREAM /
 // RESET_STREAM_AT codes for subgroup and fetch streams (section 13.1.8).
@@ -959,21 +1015,24 @@ func isDataStreamResetCodeName(v uint64) bool {
 	return ok
 }
 
-// ObjectStatusNormal (ObjectStatus): A normal object; written explicitly only for a zero-length
-// normal object.
-const ObjectStatusNormal uint64 = 0
+// The codes of ObjectStatus.
+const (
+	// ObjectStatusNormal (ObjectStatus): A normal object; written explicitly only for a
+	// zero-length normal object.
+	ObjectStatusNormal uint64 = 0
 
-// ObjectStatusObjectDoesNotExist (ObjectStatus): The object does not exist; it must not carry
-// extension headers.
-const ObjectStatusObjectDoesNotExist uint64 = 1
+	// ObjectStatusObjectDoesNotExist (ObjectStatus): The object does not exist; it must not carry
+	// extension headers.
+	ObjectStatusObjectDoesNotExist uint64 = 1
 
-// ObjectStatusEndOfGroup (ObjectStatus): One past the largest object of the group; ID 0 means the
-// group is empty.
-const ObjectStatusEndOfGroup uint64 = 3
+	// ObjectStatusEndOfGroup (ObjectStatus): One past the largest object of the group; ID 0 means
+	// the group is empty.
+	ObjectStatusEndOfGroup uint64 = 3
 
-// ObjectStatusEndOfTrack (ObjectStatus): The end of the track: one past its last object, or {last
-// group + 1, 0}.
-const ObjectStatusEndOfTrack uint64 = 4
+	// ObjectStatusEndOfTrack (ObjectStatus): The end of the track: one past its last object, or
+	// {last group + 1, 0}.
+	ObjectStatusEndOfTrack uint64 = 4
+)
 
 // ObjectStatusName is the IDL name of a ObjectStatus value (closed): Status of an object (section
 // 10.2.1.1), sent only when the payload is empty. 0x2 is unused; other values are treated as a
@@ -997,18 +1056,21 @@ func isObjectStatusName(v uint64) bool {
 	return ok
 }
 
-// ExtensionHeaderTypeImmutableExtensions (ExtensionHeaderType): Bytes holding nested key-value
-// pairs (an ExtensionHeaders body, decoded on its own) that relays must not change; must not nest
-// another 0x0B.
-const ExtensionHeaderTypeImmutableExtensions uint64 = 0xb
+// The codes of ExtensionHeaderType.
+const (
+	// ExtensionHeaderTypeImmutableExtensions (ExtensionHeaderType): Bytes holding nested key-value
+	// pairs (an ExtensionHeaders body, decoded on its own) that relays must not change; must not
+	// nest another 0x0B.
+	ExtensionHeaderTypeImmutableExtensions uint64 = 0xb
 
-// ExtensionHeaderTypePriorGroupIDGap (ExtensionHeaderType): Number of earlier groups that will
-// never exist; at most one per object; only the original publisher adds it.
-const ExtensionHeaderTypePriorGroupIDGap uint64 = 0x3c
+	// ExtensionHeaderTypePriorGroupIDGap (ExtensionHeaderType): Number of earlier groups that will
+	// never exist; at most one per object; only the original publisher adds it.
+	ExtensionHeaderTypePriorGroupIDGap uint64 = 0x3c
 
-// ExtensionHeaderTypePriorObjectIDGap (ExtensionHeaderType): Number of earlier object IDs that
-// will never exist; at most one per object; only the original publisher adds it.
-const ExtensionHeaderTypePriorObjectIDGap uint64 = 0x3e
+	// ExtensionHeaderTypePriorObjectIDGap (ExtensionHeaderType): Number of earlier object IDs that
+	// will never exist; at most one per object; only the original publisher adds it.
+	ExtensionHeaderTypePriorObjectIDGap uint64 = 0x3e
+)
 
 // ExtensionHeaderTypeName is the IDL name of a ExtensionHeaderType value (open): Object extension
 // header types (section 11). Types 0-63 are for standards where space is at a premium, 64-16383
@@ -1031,59 +1093,63 @@ func isExtensionHeaderTypeName(v uint64) bool {
 	return ok
 }
 
-// DataStreamTypeFetchHeader (DataStreamType): FETCH_HEADER: the stream answers a FETCH.
-const DataStreamTypeFetchHeader uint64 = 5
+// The codes of DataStreamType.
+const (
+	// DataStreamTypeFetchHeader (DataStreamType): FETCH_HEADER: the stream answers a FETCH.
+	DataStreamTypeFetchHeader uint64 = 5
 
-// DataStreamTypeSubgroupZero (DataStreamType): SUBGROUP_HEADER: Subgroup ID 0 (no field); objects
-// do not carry extension headers; does not signal the end of the group.
-const DataStreamTypeSubgroupZero uint64 = 0x10
+	// DataStreamTypeSubgroupZero (DataStreamType): SUBGROUP_HEADER: Subgroup ID 0 (no field);
+	// objects do not carry extension headers; does not signal the end of the group.
+	DataStreamTypeSubgroupZero uint64 = 0x10
 
-// DataStreamTypeSubgroupZeroExtensions (DataStreamType): SUBGROUP_HEADER: Subgroup ID 0 (no
-// field); objects carry extension headers; does not signal the end of the group.
-const DataStreamTypeSubgroupZeroExtensions uint64 = 0x11
+	// DataStreamTypeSubgroupZeroExtensions (DataStreamType): SUBGROUP_HEADER: Subgroup ID 0 (no
+	// field); objects carry extension headers; does not signal the end of the group.
+	DataStreamTypeSubgroupZeroExtensions uint64 = 0x11
 
-// DataStreamTypeSubgroupFirstObject (DataStreamType): SUBGROUP_HEADER: Subgroup ID = first Object
-// ID (no field); objects do not carry extension headers; does not signal the end of the group.
-const DataStreamTypeSubgroupFirstObject uint64 = 0x12
+	// DataStreamTypeSubgroupFirstObject (DataStreamType): SUBGROUP_HEADER: Subgroup ID = first
+	// Object ID (no field); objects do not carry extension headers; does not signal the end of the
+	// group.
+	DataStreamTypeSubgroupFirstObject uint64 = 0x12
 
-// DataStreamTypeSubgroupFirstObjectExtensions (DataStreamType): SUBGROUP_HEADER: Subgroup ID =
-// first Object ID (no field); objects carry extension headers; does not signal the end of the
-// group.
-const DataStreamTypeSubgroupFirstObjectExtensions uint64 = 0x13
+	// DataStreamTypeSubgroupFirstObjectExtensions (DataStreamType): SUBGROUP_HEADER: Subgroup ID =
+	// first Object ID (no field); objects carry extension headers; does not signal the end of the
+	// group.
+	DataStreamTypeSubgroupFirstObjectExtensions uint64 = 0x13
 
-// DataStreamTypeSubgroupExplicit (DataStreamType): SUBGROUP_HEADER: explicit Subgroup ID field;
-// objects do not carry extension headers; does not signal the end of the group.
-const DataStreamTypeSubgroupExplicit uint64 = 0x14
+	// DataStreamTypeSubgroupExplicit (DataStreamType): SUBGROUP_HEADER: explicit Subgroup ID
+	// field; objects do not carry extension headers; does not signal the end of the group.
+	DataStreamTypeSubgroupExplicit uint64 = 0x14
 
-// DataStreamTypeSubgroupExplicitExtensions (DataStreamType): SUBGROUP_HEADER: explicit Subgroup ID
-// field; objects carry extension headers; does not signal the end of the group.
-const DataStreamTypeSubgroupExplicitExtensions uint64 = 0x15
+	// DataStreamTypeSubgroupExplicitExtensions (DataStreamType): SUBGROUP_HEADER: explicit
+	// Subgroup ID field; objects carry extension headers; does not signal the end of the group.
+	DataStreamTypeSubgroupExplicitExtensions uint64 = 0x15
 
-// DataStreamTypeSubgroupZeroEndOfGroup (DataStreamType): SUBGROUP_HEADER: Subgroup ID 0 (no
-// field); objects do not carry extension headers; contains the end of the group.
-const DataStreamTypeSubgroupZeroEndOfGroup uint64 = 0x18
+	// DataStreamTypeSubgroupZeroEndOfGroup (DataStreamType): SUBGROUP_HEADER: Subgroup ID 0 (no
+	// field); objects do not carry extension headers; contains the end of the group.
+	DataStreamTypeSubgroupZeroEndOfGroup uint64 = 0x18
 
-// DataStreamTypeSubgroupZeroExtensionsEndOfGroup (DataStreamType): SUBGROUP_HEADER: Subgroup ID 0
-// (no field); objects carry extension headers; contains the end of the group.
-const DataStreamTypeSubgroupZeroExtensionsEndOfGroup uint64 = 0x19
+	// DataStreamTypeSubgroupZeroExtensionsEndOfGroup (DataStreamType): SUBGROUP_HEADER: Subgroup
+	// ID 0 (no field); objects carry extension headers; contains the end of the group.
+	DataStreamTypeSubgroupZeroExtensionsEndOfGroup uint64 = 0x19
 
-// DataStreamTypeSubgroupFirstObjectEndOfGroup (DataStreamType): SUBGROUP_HEADER: Subgroup ID =
-// first Object ID (no field); objects do not carry extension headers; contains the end of the
-// group.
-const DataStreamTypeSubgroupFirstObjectEndOfGroup uint64 = 0x1a
+	// DataStreamTypeSubgroupFirstObjectEndOfGroup (DataStreamType): SUBGROUP_HEADER: Subgroup ID =
+	// first Object ID (no field); objects do not carry extension headers; contains the end of the
+	// group.
+	DataStreamTypeSubgroupFirstObjectEndOfGroup uint64 = 0x1a
 
-// DataStreamTypeSubgroupFirstObjectExtensionsEndOfGroup (DataStreamType): SUBGROUP_HEADER:
-// Subgroup ID = first Object ID (no field); objects carry extension headers; contains the end of
-// the group.
-const DataStreamTypeSubgroupFirstObjectExtensionsEndOfGroup uint64 = 0x1b
+	// DataStreamTypeSubgroupFirstObjectExtensionsEndOfGroup (DataStreamType): SUBGROUP_HEADER:
+	// Subgroup ID = first Object ID (no field); objects carry extension headers; contains the end
+	// of the group.
+	DataStreamTypeSubgroupFirstObjectExtensionsEndOfGroup uint64 = 0x1b
 
-// DataStreamTypeSubgroupExplicitEndOfGroup (DataStreamType): SUBGROUP_HEADER: explicit Subgroup ID
-// field; objects do not carry extension headers; contains the end of the group.
-const DataStreamTypeSubgroupExplicitEndOfGroup uint64 = 0x1c
+	// DataStreamTypeSubgroupExplicitEndOfGroup (DataStreamType): SUBGROUP_HEADER: explicit
+	// Subgroup ID field; objects do not carry extension headers; contains the end of the group.
+	DataStreamTypeSubgroupExplicitEndOfGroup uint64 = 0x1c
 
-// DataStreamTypeSubgroupExplicitExtensionsEndOfGroup (DataStreamType): SUBGROUP_HEADER: explicit
-// Subgroup ID field; objects carry extension headers; contains the end of the group.
-const DataStreamTypeSubgroupExplicitExtensionsEndOfGroup uint64 = 0x1d
+	// DataStreamTypeSubgroupExplicitExtensionsEndOfGroup (DataStreamType): SUBGROUP_HEADER:
+	// explicit Subgroup ID field; objects carry extension headers; contains the end of the group.
+	DataStreamTypeSubgroupExplicitExtensionsEndOfGroup uint64 = 0x1d
+)
 
 // DataStreamTypeName is the IDL name of a DataStreamType value (closed): First varint of a
 // unidirectional data stream: which header follows (section 10.4). Any other value closes the
@@ -1125,45 +1191,48 @@ func isDataStreamTypeName(v uint64) bool {
 	return ok
 }
 
-// DatagramTypeObject (DatagramType): OBJECT_DATAGRAM carrying a payload; Object ID field present;
-// without extension headers; not marked end of group.
-const DatagramTypeObject uint64 = 0
+// The codes of DatagramType.
+const (
+	// DatagramTypeObject (DatagramType): OBJECT_DATAGRAM carrying a payload; Object ID field
+	// present; without extension headers; not marked end of group.
+	DatagramTypeObject uint64 = 0
 
-// DatagramTypeObjectExtensions (DatagramType): OBJECT_DATAGRAM carrying a payload; Object ID field
-// present; with extension headers; not marked end of group.
-const DatagramTypeObjectExtensions uint64 = 1
+	// DatagramTypeObjectExtensions (DatagramType): OBJECT_DATAGRAM carrying a payload; Object ID
+	// field present; with extension headers; not marked end of group.
+	DatagramTypeObjectExtensions uint64 = 1
 
-// DatagramTypeObjectEndOfGroup (DatagramType): OBJECT_DATAGRAM carrying a payload; Object ID field
-// present; without extension headers; last object of the group.
-const DatagramTypeObjectEndOfGroup uint64 = 2
+	// DatagramTypeObjectEndOfGroup (DatagramType): OBJECT_DATAGRAM carrying a payload; Object ID
+	// field present; without extension headers; last object of the group.
+	DatagramTypeObjectEndOfGroup uint64 = 2
 
-// DatagramTypeObjectExtensionsEndOfGroup (DatagramType): OBJECT_DATAGRAM carrying a payload;
-// Object ID field present; with extension headers; last object of the group.
-const DatagramTypeObjectExtensionsEndOfGroup uint64 = 3
+	// DatagramTypeObjectExtensionsEndOfGroup (DatagramType): OBJECT_DATAGRAM carrying a payload;
+	// Object ID field present; with extension headers; last object of the group.
+	DatagramTypeObjectExtensionsEndOfGroup uint64 = 3
 
-// DatagramTypeObjectIDZero (DatagramType): OBJECT_DATAGRAM carrying a payload; no Object ID field
-// (ID 0); without extension headers; not marked end of group.
-const DatagramTypeObjectIDZero uint64 = 4
+	// DatagramTypeObjectIDZero (DatagramType): OBJECT_DATAGRAM carrying a payload; no Object ID
+	// field (ID 0); without extension headers; not marked end of group.
+	DatagramTypeObjectIDZero uint64 = 4
 
-// DatagramTypeObjectIDZeroExtensions (DatagramType): OBJECT_DATAGRAM carrying a payload; no Object
-// ID field (ID 0); with extension headers; not marked end of group.
-const DatagramTypeObjectIDZeroExtensions uint64 = 5
+	// DatagramTypeObjectIDZeroExtensions (DatagramType): OBJECT_DATAGRAM carrying a payload; no
+	// Object ID field (ID 0); with extension headers; not marked end of group.
+	DatagramTypeObjectIDZeroExtensions uint64 = 5
 
-// DatagramTypeObjectIDZeroEndOfGroup (DatagramType): OBJECT_DATAGRAM carrying a payload; no Object
-// ID field (ID 0); without extension headers; last object of the group.
-const DatagramTypeObjectIDZeroEndOfGroup uint64 = 6
+	// DatagramTypeObjectIDZeroEndOfGroup (DatagramType): OBJECT_DATAGRAM carrying a payload; no
+	// Object ID field (ID 0); without extension headers; last object of the group.
+	DatagramTypeObjectIDZeroEndOfGroup uint64 = 6
 
-// DatagramTypeObjectIDZeroExtensionsEndOfGroup (DatagramType): OBJECT_DATAGRAM carrying a payload;
-// no Object ID field (ID 0); with extension headers; last object of the group.
-const DatagramTypeObjectIDZeroExtensionsEndOfGroup uint64 = 7
+	// DatagramTypeObjectIDZeroExtensionsEndOfGroup (DatagramType): OBJECT_DATAGRAM carrying a
+	// payload; no Object ID field (ID 0); with extension headers; last object of the group.
+	DatagramTypeObjectIDZeroExtensionsEndOfGroup uint64 = 7
 
-// DatagramTypeStatus (DatagramType): OBJECT_DATAGRAM carrying an object status; Object ID field
-// present; without extension headers; not marked end of group.
-const DatagramTypeStatus uint64 = 0x20
+	// DatagramTypeStatus (DatagramType): OBJECT_DATAGRAM carrying an object status; Object ID
+	// field present; without extension headers; not marked end of group.
+	DatagramTypeStatus uint64 = 0x20
 
-// DatagramTypeStatusExtensions (DatagramType): OBJECT_DATAGRAM carrying an object status; Object
-// ID field present; with extension headers; not marked end of group.
-const DatagramTypeStatusExtensions uint64 = 0x21
+	// DatagramTypeStatusExtensions (DatagramType): OBJECT_DATAGRAM carrying an object status;
+	// Object ID field present; with extension headers; not marked end of group.
+	DatagramTypeStatusExtensions uint64 = 0x21
+)
 
 // DatagramTypeName is the IDL name of a DatagramType value (closed): First varint of a datagram
 // (section 10.3.1, table 6). Any other value closes the session.
@@ -1247,11 +1316,11 @@ func (s *Location) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *Location) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.Group)
+	b, err = rt.AppendQUICVarint(b, s.Group)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.Object)
+	b, err = rt.AppendQUICVarint(b, s.Object)
 	if err != nil {
 		return b, err
 	}
@@ -1259,7 +1328,7 @@ func (s *Location) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *Location) MarshalJSON() ([]byte, error) {
+func (s Location) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -1382,7 +1451,7 @@ func (s *KeyValuePair) MarshalWire() ([]byte, error) {
 func (s *KeyValuePair) AppendWire(b []byte) ([]byte, error) {
 	var err error
 	fType := s.Type
-	b, err = rt.AppendQuicVarint(b, s.Type)
+	b, err = rt.AppendQUICVarint(b, s.Type)
 	if err != nil {
 		return b, err
 	}
@@ -1390,7 +1459,7 @@ func (s *KeyValuePair) AppendWire(b []byte) ([]byte, error) {
 		if s.IntValue == nil {
 			return b, rt.EncErrf("KeyValuePair.int_value is required when type even")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.IntValue))
+		b, err = rt.AppendQUICVarint(b, (*s.IntValue))
 		if err != nil {
 			return b, err
 		}
@@ -1404,7 +1473,7 @@ func (s *KeyValuePair) AppendWire(b []byte) ([]byte, error) {
 		if len((*s.BytesValue)) > 65535 {
 			return b, rt.EncErrf("KeyValuePair.bytes_value: %d bytes, at most 65535", len((*s.BytesValue)))
 		}
-		b, err = rt.AppendQuicVarint(b, uint64(len((*s.BytesValue))))
+		b, err = rt.AppendQUICVarint(b, uint64(len((*s.BytesValue))))
 		if err != nil {
 			return b, err
 		}
@@ -1416,7 +1485,7 @@ func (s *KeyValuePair) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *KeyValuePair) MarshalJSON() ([]byte, error) {
+func (s KeyValuePair) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -1548,7 +1617,7 @@ func (s *TrackNamespace) AppendWire(b []byte) ([]byte, error) {
 	if len(s.Fields) > 32 {
 		return b, rt.EncErrf("TrackNamespace.fields: %d elements, at most 32", len(s.Fields))
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Fields)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Fields)))
 	if err != nil {
 		return b, err
 	}
@@ -1556,7 +1625,7 @@ func (s *TrackNamespace) AppendWire(b []byte) ([]byte, error) {
 		if len(x1) > 4096 {
 			return b, rt.EncErrf("TrackNamespace.fields[]: %d bytes, at most 4096", len(x1))
 		}
-		b, err = rt.AppendQuicVarint(b, uint64(len(x1)))
+		b, err = rt.AppendQUICVarint(b, uint64(len(x1)))
 		if err != nil {
 			return b, err
 		}
@@ -1566,7 +1635,7 @@ func (s *TrackNamespace) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *TrackNamespace) MarshalJSON() ([]byte, error) {
+func (s TrackNamespace) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -1678,7 +1747,7 @@ func (s *ReasonPhrase) AppendWire(b []byte) ([]byte, error) {
 	if len(s.Value) > 1024 {
 		return b, rt.EncErrf("ReasonPhrase.value: %d bytes, at most 1024", len(s.Value))
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Value)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Value)))
 	if err != nil {
 		return b, err
 	}
@@ -1687,7 +1756,7 @@ func (s *ReasonPhrase) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *ReasonPhrase) MarshalJSON() ([]byte, error) {
+func (s ReasonPhrase) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -1814,7 +1883,7 @@ func (s *AuthorizationToken) AppendWire(b []byte) ([]byte, error) {
 	if !isAuthTokenAliasTypeName(s.AliasType) {
 		return b, rt.EncErrf("AuthorizationToken.alias_type: %d is not a AuthTokenAliasType code", s.AliasType)
 	}
-	b, err = rt.AppendQuicVarint(b, s.AliasType)
+	b, err = rt.AppendQUICVarint(b, s.AliasType)
 	if err != nil {
 		return b, err
 	}
@@ -1822,7 +1891,7 @@ func (s *AuthorizationToken) AppendWire(b []byte) ([]byte, error) {
 		if s.TokenAlias == nil {
 			return b, rt.EncErrf("AuthorizationToken.token_alias is required when alias_type in [0, 1, 2]")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.TokenAlias))
+		b, err = rt.AppendQUICVarint(b, (*s.TokenAlias))
 		if err != nil {
 			return b, err
 		}
@@ -1833,7 +1902,7 @@ func (s *AuthorizationToken) AppendWire(b []byte) ([]byte, error) {
 		if s.TokenType == nil {
 			return b, rt.EncErrf("AuthorizationToken.token_type is required when alias_type in [1, 3]")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.TokenType))
+		b, err = rt.AppendQUICVarint(b, (*s.TokenType))
 		if err != nil {
 			return b, err
 		}
@@ -1852,7 +1921,7 @@ func (s *AuthorizationToken) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *AuthorizationToken) MarshalJSON() ([]byte, error) {
+func (s AuthorizationToken) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -1982,7 +2051,7 @@ func (s *ExtensionHeaders) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *ExtensionHeaders) MarshalJSON() ([]byte, error) {
+func (s ExtensionHeaders) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -2112,7 +2181,7 @@ func (s *ClientSetup) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *ClientSetup) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.SupportedVersions)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.SupportedVersions)))
 	if err != nil {
 		return b, err
 	}
@@ -2120,12 +2189,12 @@ func (s *ClientSetup) AppendWire(b []byte) ([]byte, error) {
 		if x1 > 0xffffffff {
 			return b, rt.EncErrf("ClientSetup.supported_versions[]: %d is above 4294967295", x1)
 		}
-		b, err = rt.AppendQuicVarint(b, x1)
+		b, err = rt.AppendQUICVarint(b, x1)
 		if err != nil {
 			return b, err
 		}
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -2139,7 +2208,7 @@ func (s *ClientSetup) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *ClientSetup) MarshalJSON() ([]byte, error) {
+func (s ClientSetup) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -2286,11 +2355,11 @@ func (s *ServerSetup) AppendWire(b []byte) ([]byte, error) {
 	if s.SelectedVersion > 0xffffffff {
 		return b, rt.EncErrf("ServerSetup.selected_version: %d is above 4294967295", s.SelectedVersion)
 	}
-	b, err = rt.AppendQuicVarint(b, s.SelectedVersion)
+	b, err = rt.AppendQUICVarint(b, s.SelectedVersion)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -2304,7 +2373,7 @@ func (s *ServerSetup) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *ServerSetup) MarshalJSON() ([]byte, error) {
+func (s ServerSetup) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -2422,7 +2491,7 @@ func (s *Goaway) AppendWire(b []byte) ([]byte, error) {
 	if len(s.NewSessionURI) > 8192 {
 		return b, rt.EncErrf("Goaway.new_session_uri: %d bytes, at most 8192", len(s.NewSessionURI))
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.NewSessionURI)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.NewSessionURI)))
 	if err != nil {
 		return b, err
 	}
@@ -2431,7 +2500,7 @@ func (s *Goaway) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *Goaway) MarshalJSON() ([]byte, error) {
+func (s Goaway) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -2511,7 +2580,7 @@ func (s *MaxRequestID) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *MaxRequestID) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -2519,7 +2588,7 @@ func (s *MaxRequestID) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *MaxRequestID) MarshalJSON() ([]byte, error) {
+func (s MaxRequestID) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -2600,7 +2669,7 @@ func (s *RequestsBlocked) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *RequestsBlocked) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.MaximumRequestID)
+	b, err = rt.AppendQUICVarint(b, s.MaximumRequestID)
 	if err != nil {
 		return b, err
 	}
@@ -2608,7 +2677,7 @@ func (s *RequestsBlocked) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *RequestsBlocked) MarshalJSON() ([]byte, error) {
+func (s RequestsBlocked) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -2805,7 +2874,7 @@ func (s *Subscribe) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *Subscribe) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -2816,7 +2885,7 @@ func (s *Subscribe) AppendWire(b []byte) ([]byte, error) {
 	if len(s.TrackName) > 4096 {
 		return b, rt.EncErrf("Subscribe.track_name: %d bytes, at most 4096", len(s.TrackName))
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.TrackName)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.TrackName)))
 	if err != nil {
 		return b, err
 	}
@@ -2843,7 +2912,7 @@ func (s *Subscribe) AppendWire(b []byte) ([]byte, error) {
 	if !isFilterTypeName(s.FilterType) {
 		return b, rt.EncErrf("Subscribe.filter_type: %d is not a FilterType code", s.FilterType)
 	}
-	b, err = rt.AppendQuicVarint(b, s.FilterType)
+	b, err = rt.AppendQUICVarint(b, s.FilterType)
 	if err != nil {
 		return b, err
 	}
@@ -2862,14 +2931,14 @@ func (s *Subscribe) AppendWire(b []byte) ([]byte, error) {
 		if s.EndGroup == nil {
 			return b, rt.EncErrf("Subscribe.end_group is required when filter_type eq 4")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.EndGroup))
+		b, err = rt.AppendQUICVarint(b, (*s.EndGroup))
 		if err != nil {
 			return b, err
 		}
 	} else if s.EndGroup != nil {
 		return b, rt.EncErrf("Subscribe.end_group must be absent unless filter_type eq 4")
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -2883,7 +2952,7 @@ func (s *Subscribe) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *Subscribe) MarshalJSON() ([]byte, error) {
+func (s Subscribe) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -3156,15 +3225,15 @@ func (s *SubscribeOk) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *SubscribeOk) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.TrackAlias)
+	b, err = rt.AppendQUICVarint(b, s.TrackAlias)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.Expires)
+	b, err = rt.AppendQUICVarint(b, s.Expires)
 	if err != nil {
 		return b, err
 	}
@@ -3197,7 +3266,7 @@ func (s *SubscribeOk) AppendWire(b []byte) ([]byte, error) {
 	} else if s.LargestLocation != nil {
 		return b, rt.EncErrf("SubscribeOk.largest_location must be absent unless content_exists eq 1")
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -3211,7 +3280,7 @@ func (s *SubscribeOk) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *SubscribeOk) MarshalJSON() ([]byte, error) {
+func (s SubscribeOk) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -3389,11 +3458,11 @@ func (s *SubscribeError) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *SubscribeError) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.ErrorCode)
+	b, err = rt.AppendQUICVarint(b, s.ErrorCode)
 	if err != nil {
 		return b, err
 	}
@@ -3405,7 +3474,7 @@ func (s *SubscribeError) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *SubscribeError) MarshalJSON() ([]byte, error) {
+func (s SubscribeError) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -3576,11 +3645,11 @@ func (s *SubscribeUpdate) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *SubscribeUpdate) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.SubscriptionRequestID)
+	b, err = rt.AppendQUICVarint(b, s.SubscriptionRequestID)
 	if err != nil {
 		return b, err
 	}
@@ -3588,7 +3657,7 @@ func (s *SubscribeUpdate) AppendWire(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.EndGroup)
+	b, err = rt.AppendQUICVarint(b, s.EndGroup)
 	if err != nil {
 		return b, err
 	}
@@ -3603,7 +3672,7 @@ func (s *SubscribeUpdate) AppendWire(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -3617,7 +3686,7 @@ func (s *SubscribeUpdate) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *SubscribeUpdate) MarshalJSON() ([]byte, error) {
+func (s SubscribeUpdate) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -3778,7 +3847,7 @@ func (s *Unsubscribe) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *Unsubscribe) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -3786,7 +3855,7 @@ func (s *Unsubscribe) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *Unsubscribe) MarshalJSON() ([]byte, error) {
+func (s Unsubscribe) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -3892,15 +3961,15 @@ func (s *PublishDone) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *PublishDone) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.StatusCode)
+	b, err = rt.AppendQUICVarint(b, s.StatusCode)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.StreamCount)
+	b, err = rt.AppendQUICVarint(b, s.StreamCount)
 	if err != nil {
 		return b, err
 	}
@@ -3912,7 +3981,7 @@ func (s *PublishDone) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *PublishDone) MarshalJSON() ([]byte, error) {
+func (s PublishDone) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -4136,7 +4205,7 @@ func (s *Publish) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *Publish) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -4147,12 +4216,12 @@ func (s *Publish) AppendWire(b []byte) ([]byte, error) {
 	if len(s.TrackName) > 4096 {
 		return b, rt.EncErrf("Publish.track_name: %d bytes, at most 4096", len(s.TrackName))
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.TrackName)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.TrackName)))
 	if err != nil {
 		return b, err
 	}
 	b = append(b, s.TrackName...)
-	b, err = rt.AppendQuicVarint(b, s.TrackAlias)
+	b, err = rt.AppendQUICVarint(b, s.TrackAlias)
 	if err != nil {
 		return b, err
 	}
@@ -4192,7 +4261,7 @@ func (s *Publish) AppendWire(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -4206,7 +4275,7 @@ func (s *Publish) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *Publish) MarshalJSON() ([]byte, error) {
+func (s Publish) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -4484,7 +4553,7 @@ func (s *PublishOk) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *PublishOk) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -4513,7 +4582,7 @@ func (s *PublishOk) AppendWire(b []byte) ([]byte, error) {
 	if !isFilterTypeName(s.FilterType) {
 		return b, rt.EncErrf("PublishOk.filter_type: %d is not a FilterType code", s.FilterType)
 	}
-	b, err = rt.AppendQuicVarint(b, s.FilterType)
+	b, err = rt.AppendQUICVarint(b, s.FilterType)
 	if err != nil {
 		return b, err
 	}
@@ -4532,14 +4601,14 @@ func (s *PublishOk) AppendWire(b []byte) ([]byte, error) {
 		if s.EndGroup == nil {
 			return b, rt.EncErrf("PublishOk.end_group is required when filter_type eq 4")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.EndGroup))
+		b, err = rt.AppendQUICVarint(b, (*s.EndGroup))
 		if err != nil {
 			return b, err
 		}
 	} else if s.EndGroup != nil {
 		return b, rt.EncErrf("PublishOk.end_group must be absent unless filter_type eq 4")
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -4553,7 +4622,7 @@ func (s *PublishOk) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *PublishOk) MarshalJSON() ([]byte, error) {
+func (s PublishOk) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -4742,11 +4811,11 @@ func (s *PublishError) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *PublishError) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.ErrorCode)
+	b, err = rt.AppendQUICVarint(b, s.ErrorCode)
 	if err != nil {
 		return b, err
 	}
@@ -4758,7 +4827,7 @@ func (s *PublishError) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *PublishError) MarshalJSON() ([]byte, error) {
+func (s PublishError) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -4993,7 +5062,7 @@ func (s *Fetch) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *Fetch) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -5012,7 +5081,7 @@ func (s *Fetch) AppendWire(b []byte) ([]byte, error) {
 	if !isFetchTypeName(s.FetchType) {
 		return b, rt.EncErrf("Fetch.fetch_type: %d is not a FetchType code", s.FetchType)
 	}
-	b, err = rt.AppendQuicVarint(b, s.FetchType)
+	b, err = rt.AppendQUICVarint(b, s.FetchType)
 	if err != nil {
 		return b, err
 	}
@@ -5034,7 +5103,7 @@ func (s *Fetch) AppendWire(b []byte) ([]byte, error) {
 		if len((*s.TrackName)) > 4096 {
 			return b, rt.EncErrf("Fetch.track_name: %d bytes, at most 4096", len((*s.TrackName)))
 		}
-		b, err = rt.AppendQuicVarint(b, uint64(len((*s.TrackName))))
+		b, err = rt.AppendQUICVarint(b, uint64(len((*s.TrackName))))
 		if err != nil {
 			return b, err
 		}
@@ -5068,7 +5137,7 @@ func (s *Fetch) AppendWire(b []byte) ([]byte, error) {
 		if s.JoiningRequestID == nil {
 			return b, rt.EncErrf("Fetch.joining_request_id is required when fetch_type in [2, 3]")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.JoiningRequestID))
+		b, err = rt.AppendQUICVarint(b, (*s.JoiningRequestID))
 		if err != nil {
 			return b, err
 		}
@@ -5079,14 +5148,14 @@ func (s *Fetch) AppendWire(b []byte) ([]byte, error) {
 		if s.JoiningStart == nil {
 			return b, rt.EncErrf("Fetch.joining_start is required when fetch_type in [2, 3]")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.JoiningStart))
+		b, err = rt.AppendQUICVarint(b, (*s.JoiningStart))
 		if err != nil {
 			return b, err
 		}
 	} else if s.JoiningStart != nil {
 		return b, rt.EncErrf("Fetch.joining_start must be absent unless fetch_type in [2, 3]")
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -5100,7 +5169,7 @@ func (s *Fetch) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *Fetch) MarshalJSON() ([]byte, error) {
+func (s Fetch) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -5360,7 +5429,7 @@ func (s *FetchOk) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *FetchOk) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -5382,7 +5451,7 @@ func (s *FetchOk) AppendWire(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -5396,7 +5465,7 @@ func (s *FetchOk) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *FetchOk) MarshalJSON() ([]byte, error) {
+func (s FetchOk) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -5552,11 +5621,11 @@ func (s *FetchError) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *FetchError) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.ErrorCode)
+	b, err = rt.AppendQUICVarint(b, s.ErrorCode)
 	if err != nil {
 		return b, err
 	}
@@ -5568,7 +5637,7 @@ func (s *FetchError) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *FetchError) MarshalJSON() ([]byte, error) {
+func (s FetchError) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -5670,7 +5739,7 @@ func (s *FetchCancel) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *FetchCancel) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -5678,7 +5747,7 @@ func (s *FetchCancel) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *FetchCancel) MarshalJSON() ([]byte, error) {
+func (s FetchCancel) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -5876,7 +5945,7 @@ func (s *TrackStatus) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *TrackStatus) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -5887,7 +5956,7 @@ func (s *TrackStatus) AppendWire(b []byte) ([]byte, error) {
 	if len(s.TrackName) > 4096 {
 		return b, rt.EncErrf("TrackStatus.track_name: %d bytes, at most 4096", len(s.TrackName))
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.TrackName)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.TrackName)))
 	if err != nil {
 		return b, err
 	}
@@ -5914,7 +5983,7 @@ func (s *TrackStatus) AppendWire(b []byte) ([]byte, error) {
 	if !isFilterTypeName(s.FilterType) {
 		return b, rt.EncErrf("TrackStatus.filter_type: %d is not a FilterType code", s.FilterType)
 	}
-	b, err = rt.AppendQuicVarint(b, s.FilterType)
+	b, err = rt.AppendQUICVarint(b, s.FilterType)
 	if err != nil {
 		return b, err
 	}
@@ -5933,14 +6002,14 @@ func (s *TrackStatus) AppendWire(b []byte) ([]byte, error) {
 		if s.EndGroup == nil {
 			return b, rt.EncErrf("TrackStatus.end_group is required when filter_type eq 4")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.EndGroup))
+		b, err = rt.AppendQUICVarint(b, (*s.EndGroup))
 		if err != nil {
 			return b, err
 		}
 	} else if s.EndGroup != nil {
 		return b, rt.EncErrf("TrackStatus.end_group must be absent unless filter_type eq 4")
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -5954,7 +6023,7 @@ func (s *TrackStatus) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *TrackStatus) MarshalJSON() ([]byte, error) {
+func (s TrackStatus) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -6226,15 +6295,15 @@ func (s *TrackStatusOk) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *TrackStatusOk) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.TrackAlias)
+	b, err = rt.AppendQUICVarint(b, s.TrackAlias)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.Expires)
+	b, err = rt.AppendQUICVarint(b, s.Expires)
 	if err != nil {
 		return b, err
 	}
@@ -6267,7 +6336,7 @@ func (s *TrackStatusOk) AppendWire(b []byte) ([]byte, error) {
 	} else if s.LargestLocation != nil {
 		return b, rt.EncErrf("TrackStatusOk.largest_location must be absent unless content_exists eq 1")
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -6281,7 +6350,7 @@ func (s *TrackStatusOk) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *TrackStatusOk) MarshalJSON() ([]byte, error) {
+func (s TrackStatusOk) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -6460,11 +6529,11 @@ func (s *TrackStatusError) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *TrackStatusError) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.ErrorCode)
+	b, err = rt.AppendQUICVarint(b, s.ErrorCode)
 	if err != nil {
 		return b, err
 	}
@@ -6476,7 +6545,7 @@ func (s *TrackStatusError) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *TrackStatusError) MarshalJSON() ([]byte, error) {
+func (s TrackStatusError) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -6608,7 +6677,7 @@ func (s *PublishNamespace) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *PublishNamespace) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -6616,7 +6685,7 @@ func (s *PublishNamespace) AppendWire(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -6630,7 +6699,7 @@ func (s *PublishNamespace) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *PublishNamespace) MarshalJSON() ([]byte, error) {
+func (s PublishNamespace) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -6747,7 +6816,7 @@ func (s *PublishNamespaceOk) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *PublishNamespaceOk) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -6755,7 +6824,7 @@ func (s *PublishNamespaceOk) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *PublishNamespaceOk) MarshalJSON() ([]byte, error) {
+func (s PublishNamespaceOk) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -6852,11 +6921,11 @@ func (s *PublishNamespaceError) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *PublishNamespaceError) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.ErrorCode)
+	b, err = rt.AppendQUICVarint(b, s.ErrorCode)
 	if err != nil {
 		return b, err
 	}
@@ -6868,7 +6937,7 @@ func (s *PublishNamespaceError) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *PublishNamespaceError) MarshalJSON() ([]byte, error) {
+func (s PublishNamespaceError) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -6979,7 +7048,7 @@ func (s *PublishNamespaceDone) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *PublishNamespaceDone) MarshalJSON() ([]byte, error) {
+func (s PublishNamespaceDone) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -7081,7 +7150,7 @@ func (s *PublishNamespaceCancel) AppendWire(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.ErrorCode)
+	b, err = rt.AppendQUICVarint(b, s.ErrorCode)
 	if err != nil {
 		return b, err
 	}
@@ -7093,7 +7162,7 @@ func (s *PublishNamespaceCancel) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *PublishNamespaceCancel) MarshalJSON() ([]byte, error) {
+func (s PublishNamespaceCancel) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -7225,7 +7294,7 @@ func (s *SubscribeNamespace) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *SubscribeNamespace) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -7233,7 +7302,7 @@ func (s *SubscribeNamespace) AppendWire(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, uint64(len(s.Parameters)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(s.Parameters)))
 	if err != nil {
 		return b, err
 	}
@@ -7247,7 +7316,7 @@ func (s *SubscribeNamespace) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *SubscribeNamespace) MarshalJSON() ([]byte, error) {
+func (s SubscribeNamespace) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -7364,7 +7433,7 @@ func (s *SubscribeNamespaceOk) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *SubscribeNamespaceOk) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -7372,7 +7441,7 @@ func (s *SubscribeNamespaceOk) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *SubscribeNamespaceOk) MarshalJSON() ([]byte, error) {
+func (s SubscribeNamespaceOk) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -7469,11 +7538,11 @@ func (s *SubscribeNamespaceError) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *SubscribeNamespaceError) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.ErrorCode)
+	b, err = rt.AppendQUICVarint(b, s.ErrorCode)
 	if err != nil {
 		return b, err
 	}
@@ -7485,7 +7554,7 @@ func (s *SubscribeNamespaceError) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *SubscribeNamespaceError) MarshalJSON() ([]byte, error) {
+func (s SubscribeNamespaceError) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -7596,7 +7665,7 @@ func (s *UnsubscribeNamespace) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *UnsubscribeNamespace) MarshalJSON() ([]byte, error) {
+func (s UnsubscribeNamespace) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -7766,7 +7835,7 @@ func (s *SubgroupHeader) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *SubgroupHeader) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.Type)
+	b, err = rt.AppendQUICVarint(b, s.Type)
 	if err != nil {
 		return b, err
 	}
@@ -7774,11 +7843,11 @@ func (s *SubgroupHeader) AppendWire(b []byte) ([]byte, error) {
 	if !ok {
 		return b, rt.EncErrf("SubgroupHeader: unknown type %#x", s.Type)
 	}
-	b, err = rt.AppendQuicVarint(b, s.TrackAlias)
+	b, err = rt.AppendQUICVarint(b, s.TrackAlias)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.GroupID)
+	b, err = rt.AppendQUICVarint(b, s.GroupID)
 	if err != nil {
 		return b, err
 	}
@@ -7786,7 +7855,7 @@ func (s *SubgroupHeader) AppendWire(b []byte) ([]byte, error) {
 		if s.SubgroupID == nil {
 			return b, rt.EncErrf("SubgroupHeader.subgroup_id is required when subgroup_id_present is set")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.SubgroupID))
+		b, err = rt.AppendQUICVarint(b, (*s.SubgroupID))
 		if err != nil {
 			return b, err
 		}
@@ -7801,7 +7870,7 @@ func (s *SubgroupHeader) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *SubgroupHeader) MarshalJSON() ([]byte, error) {
+func (s SubgroupHeader) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -7984,7 +8053,7 @@ func (s *SubgroupObject) MarshalWire(argHasExtensions bool) ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *SubgroupObject) AppendWire(b []byte, argHasExtensions bool) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.ObjectIDDelta)
+	b, err = rt.AppendQUICVarint(b, s.ObjectIDDelta)
 	if err != nil {
 		return b, err
 	}
@@ -8002,7 +8071,7 @@ func (s *SubgroupObject) AppendWire(b []byte, argHasExtensions bool) ([]byte, er
 		}
 		sub3 := b
 		b = outer1
-		b, err = rt.AppendQuicVarint(b, uint64(len(sub3)))
+		b, err = rt.AppendQUICVarint(b, uint64(len(sub3)))
 		if err != nil {
 			return b, err
 		}
@@ -8011,7 +8080,7 @@ func (s *SubgroupObject) AppendWire(b []byte, argHasExtensions bool) ([]byte, er
 		return b, rt.EncErrf("SubgroupObject.extension_headers must be absent unless has_extensions is set")
 	}
 	fPayloadLength := s.PayloadLength
-	b, err = rt.AppendQuicVarint(b, s.PayloadLength)
+	b, err = rt.AppendQUICVarint(b, s.PayloadLength)
 	if err != nil {
 		return b, err
 	}
@@ -8022,7 +8091,7 @@ func (s *SubgroupObject) AppendWire(b []byte, argHasExtensions bool) ([]byte, er
 		if !isObjectStatusName((*s.ObjectStatus)) {
 			return b, rt.EncErrf("SubgroupObject.object_status: %d is not a ObjectStatus code", (*s.ObjectStatus))
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.ObjectStatus))
+		b, err = rt.AppendQUICVarint(b, (*s.ObjectStatus))
 		if err != nil {
 			return b, err
 		}
@@ -8037,7 +8106,7 @@ func (s *SubgroupObject) AppendWire(b []byte, argHasExtensions bool) ([]byte, er
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *SubgroupObject) MarshalJSON() ([]byte, error) {
+func (s SubgroupObject) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -8206,7 +8275,7 @@ func (s *FetchHeader) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *FetchHeader) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.Type)
+	b, err = rt.AppendQUICVarint(b, s.Type)
 	if err != nil {
 		return b, err
 	}
@@ -8215,7 +8284,7 @@ func (s *FetchHeader) AppendWire(b []byte) ([]byte, error) {
 		return b, rt.EncErrf("FetchHeader: unknown type %#x", s.Type)
 	}
 	_ = fl
-	b, err = rt.AppendQuicVarint(b, s.RequestID)
+	b, err = rt.AppendQUICVarint(b, s.RequestID)
 	if err != nil {
 		return b, err
 	}
@@ -8223,7 +8292,7 @@ func (s *FetchHeader) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *FetchHeader) MarshalJSON() ([]byte, error) {
+func (s FetchHeader) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -8392,15 +8461,15 @@ func (s *FetchObject) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *FetchObject) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.GroupID)
+	b, err = rt.AppendQUICVarint(b, s.GroupID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.SubgroupID)
+	b, err = rt.AppendQUICVarint(b, s.SubgroupID)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.ObjectID)
+	b, err = rt.AppendQUICVarint(b, s.ObjectID)
 	if err != nil {
 		return b, err
 	}
@@ -8418,13 +8487,13 @@ func (s *FetchObject) AppendWire(b []byte) ([]byte, error) {
 	}
 	sub3 := b
 	b = outer1
-	b, err = rt.AppendQuicVarint(b, uint64(len(sub3)))
+	b, err = rt.AppendQUICVarint(b, uint64(len(sub3)))
 	if err != nil {
 		return b, err
 	}
 	b = append(b, sub3...)
 	fPayloadLength := s.PayloadLength
-	b, err = rt.AppendQuicVarint(b, s.PayloadLength)
+	b, err = rt.AppendQUICVarint(b, s.PayloadLength)
 	if err != nil {
 		return b, err
 	}
@@ -8435,7 +8504,7 @@ func (s *FetchObject) AppendWire(b []byte) ([]byte, error) {
 		if !isObjectStatusName((*s.ObjectStatus)) {
 			return b, rt.EncErrf("FetchObject.object_status: %d is not a ObjectStatus code", (*s.ObjectStatus))
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.ObjectStatus))
+		b, err = rt.AppendQUICVarint(b, (*s.ObjectStatus))
 		if err != nil {
 			return b, err
 		}
@@ -8450,7 +8519,7 @@ func (s *FetchObject) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *FetchObject) MarshalJSON() ([]byte, error) {
+func (s FetchObject) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -8758,7 +8827,7 @@ func (s *ObjectDatagram) MarshalWire() ([]byte, error) {
 // AppendWire appends the wire bytes of s to b; errors are *EncodeError.
 func (s *ObjectDatagram) AppendWire(b []byte) ([]byte, error) {
 	var err error
-	b, err = rt.AppendQuicVarint(b, s.Type)
+	b, err = rt.AppendQUICVarint(b, s.Type)
 	if err != nil {
 		return b, err
 	}
@@ -8766,11 +8835,11 @@ func (s *ObjectDatagram) AppendWire(b []byte) ([]byte, error) {
 	if !ok {
 		return b, rt.EncErrf("ObjectDatagram: unknown type %#x", s.Type)
 	}
-	b, err = rt.AppendQuicVarint(b, s.TrackAlias)
+	b, err = rt.AppendQUICVarint(b, s.TrackAlias)
 	if err != nil {
 		return b, err
 	}
-	b, err = rt.AppendQuicVarint(b, s.GroupID)
+	b, err = rt.AppendQUICVarint(b, s.GroupID)
 	if err != nil {
 		return b, err
 	}
@@ -8778,7 +8847,7 @@ func (s *ObjectDatagram) AppendWire(b []byte) ([]byte, error) {
 		if s.ObjectID == nil {
 			return b, rt.EncErrf("ObjectDatagram.object_id is required when object_id_present is set")
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.ObjectID))
+		b, err = rt.AppendQUICVarint(b, (*s.ObjectID))
 		if err != nil {
 			return b, err
 		}
@@ -8803,7 +8872,7 @@ func (s *ObjectDatagram) AppendWire(b []byte) ([]byte, error) {
 		}
 		sub3 := b
 		b = outer1
-		b, err = rt.AppendQuicVarint(b, uint64(len(sub3)))
+		b, err = rt.AppendQUICVarint(b, uint64(len(sub3)))
 		if err != nil {
 			return b, err
 		}
@@ -8818,7 +8887,7 @@ func (s *ObjectDatagram) AppendWire(b []byte) ([]byte, error) {
 		if !isObjectStatusName((*s.ObjectStatus)) {
 			return b, rt.EncErrf("ObjectDatagram.object_status: %d is not a ObjectStatus code", (*s.ObjectStatus))
 		}
-		b, err = rt.AppendQuicVarint(b, (*s.ObjectStatus))
+		b, err = rt.AppendQUICVarint(b, (*s.ObjectStatus))
 		if err != nil {
 			return b, err
 		}
@@ -8837,7 +8906,7 @@ func (s *ObjectDatagram) AppendWire(b []byte) ([]byte, error) {
 }
 
 // MarshalJSON writes the vector value format (absent conditional fields are left out).
-func (s *ObjectDatagram) MarshalJSON() ([]byte, error) {
+func (s ObjectDatagram) MarshalJSON() ([]byte, error) {
 	return s.appendJSON(nil), nil
 }
 
@@ -9065,7 +9134,7 @@ func (p *ControlParser) Feed(data []byte) ([]Value, error) {
 	var out []Value
 	pos := 0
 	for pos < len(p.buf) {
-		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base}
+		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
 		code, err := r.Varint(len(p.buf))
 		if err != nil {
 			if rt.IsIncomplete(err) {
@@ -9145,7 +9214,7 @@ func EncodeControlAs(code uint64, msg Value) ([]byte, error) {
 		return nil, rt.EncErrf("control: a %d-byte body is over the limit", len(body))
 	}
 	var out []byte
-	out, err = rt.AppendQuicVarint(out, code)
+	out, err = rt.AppendQUICVarint(out, code)
 	if err != nil {
 		return nil, err
 	}
@@ -9255,7 +9324,7 @@ func (p *DataParser) Feed(data []byte) ([]Value, error) {
 	var out []Value
 	pos := 0
 	for pos < len(p.buf) {
-		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base}
+		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
 		item, err := p.next(r)
 		if err != nil {
 			if rt.IsIncomplete(err) {
