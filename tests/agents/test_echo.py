@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from clutchcall_engine.agents import EchoGuard
+from clutchcall_engine.agents import EchoGuard, GatedVad
 from evaluate import detector, simulate_barge_in
 
 DELAYS_MS = (20, 40, 120, 250, 380)
@@ -27,7 +27,7 @@ def test_without_the_guard_the_agent_interrupts_itself(prompt: np.ndarray, delay
 
 
 @pytest.mark.parametrize("delay_ms", DELAYS_MS)
-@pytest.mark.parametrize("gain_db", [-12.0, -20.0])
+@pytest.mark.parametrize("gain_db", [-6.0, -12.0, -20.0])
 def test_caller_over_echo_barges_in(prompt: np.ndarray, caller: np.ndarray, delay_ms: int, gain_db: float) -> None:
     run = simulate_barge_in(detector(guard=True), prompt, caller, 2000, echo_delay_ms=delay_ms, echo_gain_db=gain_db)
     assert run.self_interruptions == 0
@@ -35,17 +35,35 @@ def test_caller_over_echo_barges_in(prompt: np.ndarray, caller: np.ndarray, dela
     assert len(run.barge_ins) == 1
 
 
-def test_guard_correlation_finds_a_delayed_copy() -> None:
+def test_guard_learns_the_delay_and_ignores_the_rest() -> None:
     rng = np.random.default_rng(1)
     guard = EchoGuard(16000, 20, max_delay_ms=200)
     signal = (rng.standard_normal(16000) * 3000).astype(np.int16)
-    for k in range(20):
+    delay = 1234  # 77 ms
+    for k in range(30):
         guard.played(signal[k * 320 : (k + 1) * 320].astype("<i2").tobytes())
-    delayed = -0.3 * signal[19 * 320 - 1234 : 20 * 320 - 1234]  # inverted, attenuated, 77 ms late
-    assert guard.max_correlation(delayed.astype("<i2").tobytes()) > 0.99
+        if k >= 10:  # the echo: inverted, attenuated, 77 ms late
+            echo = -0.3 * signal[(k * 320) - delay : (k + 1) * 320 - delay]
+            assert guard.is_echo(echo.astype("<i2").tobytes()) == (k >= 11)  # the window holds 40 ms
+    assert guard.delay_ms is not None and abs(guard.delay_ms - delay / 16) <= 1.0
     unrelated = (rng.standard_normal(320) * 3000).astype("<i2").tobytes()
     assert guard.max_correlation(unrelated) < 0.3
     assert guard.active
     for _ in range(40):
         guard.played(None)
-    assert not guard.active and not guard.is_echo(delayed.astype("<i2").tobytes())
+    assert not guard.active and not guard.is_echo(unrelated)
+
+
+def test_caller_alone_over_the_agent_is_rarely_taken_for_echo(prompt: np.ndarray, caller: np.ndarray) -> None:
+    """No echo at all: the caller's periodic vowels must not pass for the agent's voice (no delay is ever learnt)."""
+    guard, vad = EchoGuard(16000, 20), GatedVad(16000, 20)
+    voiced = flagged = 0
+    for k in range(min(len(prompt), len(caller)) // 320):
+        guard.played(prompt[k * 320 : (k + 1) * 320].astype("<i2").tobytes())
+        frame = caller[k * 320 : (k + 1) * 320].astype("<i2").tobytes()
+        is_voiced = vad.is_speech(frame)
+        voiced += is_voiced
+        flagged += guard.is_echo(frame, voiced=is_voiced)
+    assert voiced > 50
+    assert flagged <= voiced * 0.1, (flagged, voiced)
+    assert guard.locked_lag is None

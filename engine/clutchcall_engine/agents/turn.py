@@ -144,7 +144,7 @@ class TurnDetector:
         start_ms = self.now_ms
         self.now_ms += self.frame_ms
         voiced = self.vad.is_speech(frame)
-        if voiced and self.echo is not None and self.echo.is_echo(frame):
+        if self.echo is not None and self.echo.is_echo(frame, voiced=voiced):
             voiced = False
             self.echo_suppressed += 1
         events: list[TurnEvent] = []
