@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from aioquic.asyncio.protocol import QuicConnectionProtocol
 from aioquic.asyncio.server import QuicServer, serve
 from aioquic.quic.connection import QuicConnection
-from aioquic.quic.events import ConnectionTerminated, QuicEvent, StreamDataReceived, StreamReset
+from aioquic.quic.events import (
+    ConnectionTerminated,
+    QuicEvent,
+    StopSendingReceived,
+    StreamDataReceived,
+    StreamReset,
+)
 from clutchcall import ErrorCode, ErrorStatus, Message
 from clutchcall.errors import DecodeError
 from clutchcall.services import MethodDescriptor
@@ -73,9 +79,10 @@ class EnvelopeLimits:
 class _Call:
     """One call stream on the server."""
 
-    __slots__ = ("method_id", "parser", "queue", "request_id", "task")
+    __slots__ = ("method_id", "over_limit", "parser", "queue", "request_id", "task")
 
     def __init__(self, max_buffer: int) -> None:
+        self.over_limit = False
         self.parser = wire.RpcParser(max_buffer)
         self.task: asyncio.Task[None] | None = None
         self.queue: asyncio.Queue[wire.Envelope | None] | None = None
@@ -102,10 +109,14 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
                 return
         if isinstance(event, StreamDataReceived):
             self._data(event.stream_id, event.data, event.end_stream)
-        elif isinstance(event, StreamReset):
+        elif isinstance(event, StreamReset | StopSendingReceived):  # the client gave up on the call
             call = self.calls.pop(event.stream_id, None)
             if call is not None and call.task is not None:
                 call.task.cancel()
+            if isinstance(event, StopSendingReceived):
+                with contextlib.suppress(Exception):
+                    self._quic.reset_stream(event.stream_id, event.error_code)
+                    self.transmit()
         elif isinstance(event, ConnectionTerminated):
             for call in self.calls.values():
                 if call.task is not None:
@@ -118,11 +129,10 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
             return
         call = self.calls.get(stream_id)
         if call is None:
-            if len(self.calls) >= self.server.limits.max_calls_per_connection:
-                self.server.refused["calls_in_flight"] += 1
-                self._refuse(stream_id, ApiError(ErrorCode.RESOURCE_EXHAUSTED, "too many calls in flight"), 0, 0)
-                return
-            call = self.calls[stream_id] = _Call(self.server.limits.max_stream_buffer_bytes)
+            call = _Call(self.server.limits.max_stream_buffer_bytes)
+            # Over the bound, the stream is still parsed up to its first envelope, to answer with its IDs.
+            call.over_limit = len(self.calls) >= self.server.limits.max_calls_per_connection
+            self.calls[stream_id] = call
         try:
             envelopes = call.parser.feed(data)
             if end:
@@ -137,6 +147,11 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
             self._refuse(stream_id, ApiError(ErrorCode.INVALID_ARGUMENT, "the stream ended before a request"), 0, 0)
 
     def _envelope(self, stream_id: int, call: _Call, env: wire.Envelope) -> None:
+        if call.over_limit:
+            self.server.refused["calls_in_flight"] += 1
+            err = ApiError(ErrorCode.RESOURCE_EXHAUSTED, "too many calls in flight on this connection")
+            self._refuse(stream_id, err, env.method_id, env.request_id)
+            return
         if env.kind != Kind.REQUEST or (call.method_id >= 0 and env.method_id != call.method_id):
             self.server.refused["malformed"] += 1
             err = ApiError(ErrorCode.INVALID_ARGUMENT, "expected a request envelope of this stream's method")
@@ -405,10 +420,13 @@ class _EnvelopeClientConnection(QuicConnectionProtocol):
         self.transmit()
 
     def cancel(self, stream_id: int) -> None:
+        """Give up on an unfinished call: STOP_SENDING tells the server to end it (our side is usually done)."""
         if self._answers.pop(stream_id, None) is not None and not self.closed:
             with contextlib.suppress(Exception):
+                self._quic.stop_stream(stream_id, 0)
+            with contextlib.suppress(Exception):
                 self._quic.reset_stream(stream_id, 0)
-                self.transmit()
+            self.transmit()
 
 
 async def _answer(answer: _Answer, method_id: int, request_id: int) -> wire.Envelope:
