@@ -19,6 +19,7 @@ from clutchcall_runtime.rpc import HttpRequest, HttpResponse, h3_requests
 
 from .agents.runtime import EngineAgents
 from .auth import TokenVerifier, verifier_for
+from .calls.media import RelayDownlinks
 from .calls.plane import ControlPlane
 from .calls.ports import CallSignalling
 from .certs import CertInfo, resolve_certificate
@@ -53,8 +54,12 @@ class EngineServer:
             verifier = self.agents.trusting(verifier)
         self.relay = Relay(config, verifier, self.metrics)
         binder = self.agents.binder if self.agents is not None else None
+        # push_audio publishes downlinks through the agents' loopback client (one internal client per engine)
+        downlinks = RelayDownlinks(self.agents._connected) if self.agents is not None else None
         self.calls = (
-            ControlPlane(config, verifier, signalling=signalling, binder=binder, fallback=self._http_app)
+            ControlPlane(
+                config, verifier, signalling=signalling, binder=binder, downlinks=downlinks, fallback=self._http_app
+            )
             if calls
             else None
         )

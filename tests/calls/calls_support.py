@@ -116,7 +116,31 @@ class EngineChild:
         return f"http://127.0.0.1:{self.rest_port}"
 
 
-def tenant_token(state_dir: Path, tenant: str, ttl_s: float = 3600) -> str:
+def tenant_token(state_dir: Path, tenant: str, ttl_s: float = 3600, subscribe: tuple[str, ...] = ()) -> str:
     """A token signed with the engine's development key (made in `state_dir` on first use)."""
     key = load_or_create_dev_key(state_dir)
-    return mint_token(key, tenant=tenant, publish=[], subscribe=[], ttl_s=ttl_s, audience=DEFAULT_AUDIENCE)
+    return mint_token(key, tenant=tenant, publish=[], subscribe=subscribe, ttl_s=ttl_s, audience=DEFAULT_AUDIENCE)
+
+
+@dataclass
+class FakeDownlink:
+    frames: list[bytes] = field(default_factory=list)
+    closed: bool = False
+
+    def write(self, payload: bytes, *, end_of_group: bool = False) -> object:
+        assert not self.closed
+        self.frames.append(payload)
+        return None
+
+    async def aclose(self, timeout: float = 1.0) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeDownlinks:
+    opened: list[tuple[str, int, FakeDownlink]] = field(default_factory=list)
+
+    async def open_downlink(self, sid: str, codec: int) -> FakeDownlink:
+        writer = FakeDownlink()
+        self.opened.append((sid, codec, writer))
+        return writer

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from calls_support import FakeBinder, FakeSignalling
+from calls_support import FakeBinder, FakeDownlinks, FakeSignalling
 from clutchcall import (
     AgentBinding,
     AudioShape,
@@ -22,6 +22,7 @@ from clutchcall import (
     ErrorCode,
     ListCallsRequest,
     OriginateRequest,
+    PushAudioRequest,
     TransferRequest,
 )
 from clutchcall_engine.calls.service import CallService, WatchEvent, encode_page_token
@@ -400,3 +401,71 @@ def test_agents_without_a_runtime_are_unavailable(tmp_path: Path) -> None:
     service, _ = make(tmp_path)
     sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
     expect_error(service.bind_agent("acme", sid, AgentBinding(agent_id="replay")), ErrorCode.UNAVAILABLE)
+
+
+async def _stream(*requests: PushAudioRequest) -> AsyncIterator[PushAudioRequest]:
+    for request in requests:
+        yield request
+
+
+def test_push_audio_writes_frames_in_order_onto_the_downlink(tmp_path: Path) -> None:
+    service, _ = make(tmp_path)
+    downlinks = FakeDownlinks()
+    service.downlinks = downlinks
+    sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
+    frames = [bytes([i]) * 160 for i in range(5)]
+    ulaw = Codec.G711_ULAW
+    done = run(
+        service.push_audio(
+            "acme",
+            _stream(
+                PushAudioRequest(sid=sid, codec=ulaw, sequence=2**32 - 2, frames=frames[:3]),  # wraps at 2^32
+                PushAudioRequest(sid=sid, codec=ulaw, sequence=1, frames=frames[3:], end_of_stream=True),
+                PushAudioRequest(sid=sid, codec=ulaw, sequence=3, frames=[b"never read"]),
+            ),
+        )
+    )
+    assert done.accepted_through == 2
+    [(opened_sid, codec, writer)] = downlinks.opened
+    assert (opened_sid, codec, writer.frames, writer.closed) == (sid, ulaw, frames, True)
+
+
+@pytest.mark.parametrize(
+    ("second", "field"),
+    [
+        (PushAudioRequest(sid="CA-other", codec=Codec.G711_ULAW, frames=[b"x"]), "sid"),
+        (PushAudioRequest(codec=Codec.OPUS, frames=[b"x"]), "codec"),
+        (PushAudioRequest(codec=Codec.G711_ULAW, frames=[b"x" * 8193]), "frames[0]"),
+        (PushAudioRequest(codec=Codec.G711_ULAW, frames=[b"x", b""]), "frames[1]"),
+        (PushAudioRequest(codec=Codec.G711_ULAW, frames=[b"x"] * 501), "frames"),
+    ],
+)
+def test_push_audio_names_the_bad_field_and_closes_the_downlink(
+    tmp_path: Path, second: PushAudioRequest, field: str
+) -> None:
+    service, _ = make(tmp_path)
+    downlinks = FakeDownlinks()
+    service.downlinks = downlinks
+    sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
+    if not second.sid:
+        second.sid = sid
+    first = PushAudioRequest(sid=sid, codec=Codec.G711_ULAW, frames=[b"ok"])
+    expect_error(service.push_audio("acme", _stream(first, second)), ErrorCode.INVALID_ARGUMENT, field)
+    [(_, _, writer)] = downlinks.opened
+    assert writer.frames == [b"ok"] and writer.closed
+
+
+def test_push_audio_refusals_before_any_audio(tmp_path: Path) -> None:
+    service, _ = make(tmp_path)
+    sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
+    ulaw = PushAudioRequest(sid=sid, codec=Codec.G711_ULAW, frames=[b"x"])
+    expect_error(service.push_audio("acme", _stream(ulaw)), ErrorCode.UNAVAILABLE)  # no relay attached
+    downlinks = FakeDownlinks()
+    service.downlinks = downlinks
+    expect_error(service.push_audio("globex", _stream(ulaw)), ErrorCode.NOT_FOUND)
+    no_codec = PushAudioRequest(sid=sid, frames=[b"x"])
+    expect_error(service.push_audio("acme", _stream(no_codec)), ErrorCode.INVALID_ARGUMENT, "codec")
+    expect_error(service.push_audio("acme", _stream()), ErrorCode.INVALID_ARGUMENT, "sid")
+    run(service.hangup("acme", sid))
+    expect_error(service.push_audio("acme", _stream(ulaw)), ErrorCode.INVALID_TRANSITION)
+    assert downlinks.opened == []

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 from calls_support import FakeSignalling, tenant_token
-from clutchcall import AgentBinding, CallStatus, Codec, ErrorCode, OriginateRequest
+from clutchcall import AgentBinding, CallStatus, Codec, ErrorCode, OriginateRequest, PushAudioRequest
 from clutchcall.rpc import ApiClient
 from clutchcall_engine.calls.plane import ControlPlane
 from clutchcall_engine.config import Address, EngineConfig
 from clutchcall_engine.server import EngineServer
+from clutchcall_runtime.moqt.client import connect
 from clutchcall_runtime.rpc import ApiError, RetryPolicy, TlsOptions
 
 TO, FROM = "+14155550100", "+14155550199"
@@ -132,5 +133,44 @@ def test_legacy_methods_over_the_envelope_rpc_share_the_service(tmp_path: Path) 
                 await _expect(other.clutch_call_client.hangup(sid=dialed.sid), ErrorCode.NOT_FOUND)
             async with _rpc(srv, plane, None) as anonymous:
                 await _expect(anonymous.clutch_call_client.get_call(sid=dialed.sid), ErrorCode.UNAUTHENTICATED)
+
+    run(scenario)
+
+
+def test_push_audio_over_the_envelope_rpc_arrives_on_the_downlink_track(tmp_path: Path) -> None:
+    """Legacy push_audio publishes on voice/<sid>/downlink through the engine's relay: a MoQT subscriber (as the
+    SIP gateway is) gets the frames as pushed."""
+
+    async def scenario() -> None:
+        async with _engine(tmp_path) as (srv, plane, _):
+            assert srv.cert is not None
+            token = tenant_token(tmp_path, "acme", subscribe=("voice",))
+            async with _rpc(srv, plane, token) as client:
+                sid = (await client.calls.originate(to=TO, from_=FROM)).sid
+                listener = await connect(f"moqt://{LOOPBACK}:{srv.moqt_port}", token, cert_sha256=srv.cert.sha256)
+                try:
+                    held = asyncio.ensure_future(listener.subscribe(("voice", sid), "downlink"))  # held until published
+                    frames = [bytes([i]) * 160 for i in range(10)]
+                    pushes = [
+                        PushAudioRequest(sid=sid, codec=Codec.G711_ULAW, sequence=100, frames=frames[:6]),
+                        PushAudioRequest(
+                            sid=sid, codec=Codec.G711_ULAW, sequence=106, frames=frames[6:], end_of_stream=True
+                        ),
+                    ]
+                    push = asyncio.ensure_future(client.clutch_call_client.push_audio(pushes))
+                    subscription = await held
+                    got, tags = [], set()
+                    async for obj in subscription:
+                        got.append(obj.payload)
+                        tags.add(obj.capability)
+                        if len(got) == len(frames):
+                            break
+                    assert got == frames and tags == {"voice/g711_ulaw"}
+                    assert (await push).accepted_through == 109
+                finally:
+                    await listener.close()
+            async with _rpc(srv, plane, tenant_token(tmp_path, "globex")) as other:
+                request = PushAudioRequest(sid=sid, codec=Codec.G711_ULAW, frames=[b"x"])
+                await _expect(other.clutch_call_client.push_audio([request]), ErrorCode.NOT_FOUND)
 
     run(scenario)

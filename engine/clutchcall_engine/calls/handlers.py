@@ -144,13 +144,7 @@ class LegacyClient(ClutchCallClientHandler):
         )
 
     async def push_audio(self, requests: AsyncIterator[PushAudioRequest], ctx: RequestContext) -> PushAudioResponse:
-        tenant = tenant_of(ctx)
-        async for request in requests:
-            await self.service.get(tenant, request.sid)  # NOT_FOUND for another tenant's sid, before any audio
-            break
-        raise ApiError(
-            ErrorCode.UNIMPLEMENTED, "push_audio is not served yet; publish on the call's downlink track instead"
-        )
+        return await self.service.push_audio(tenant_of(ctx), requests)
 
     async def get_call(self, request: GetCallRequest, ctx: RequestContext) -> Call:
         return await self.service.get(tenant_of(ctx), request.sid)

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from ..auth import TokenVerifier
 from ..config import EngineConfig
 from .handlers import LegacyClient, VoiceAgents, VoiceCalls, authenticator
+from .media import DownlinkPort
 from .ports import CallSignalling
 from .service import AgentBinderPort, CallService
 from .store import SqliteCallStore
@@ -34,15 +35,17 @@ class ControlPlane:
         *,
         signalling: CallSignalling | None = None,
         binder: AgentBinderPort | None = None,
+        downlinks: DownlinkPort | None = None,
         fallback: HttpApp | None = None,
     ) -> None:
-        """`signalling` is the SIP gateway, `binder` the agent runtime (either can be set later on `service`);
+        """`signalling` is the SIP gateway, `binder` the agent runtime, `downlinks` where push_audio publishes
+        (each can be set later on `service`);
         `fallback` answers HTTP requests no REST route matches (the engine's /metrics, /openapi.json)."""
         self.config = config
         self.store = SqliteCallStore(
             config.calls_db_path, idempotency_retention_ms=int(config.limits.idempotency_retention_s * 1000)
         )
-        self.service = CallService(self.store, signalling, config.limits, binder=binder)
+        self.service = CallService(self.store, signalling, config.limits, binder=binder, downlinks=downlinks)
         self.dispatcher = Dispatcher(
             [VoiceCalls(self.service), VoiceAgents(self.service), LegacyClient(self.service)],
             authenticate=authenticator(verifier),

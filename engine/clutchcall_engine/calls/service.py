@@ -20,7 +20,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,12 +37,15 @@ from clutchcall import (
     ListCallsRequest,
     ListCallsResponse,
     OriginateRequest,
+    PushAudioRequest,
+    PushAudioResponse,
     TransferRequest,
 )
 from clutchcall.bridges import downlink_track, uplink_track
 from clutchcall_runtime.rpc.errors import ApiError
 
 from ..config import Limits
+from .media import DownlinkPort
 from .ports import CallEvents, CallSignalling
 from .store import CallNotFound, CallStore, IdempotencyConflict, InvalidTransition, status_name
 
@@ -53,6 +56,10 @@ MAX_PAGE_SIZE = 1000
 MAX_BULK = 100
 """OriginateBulkRequest.calls: at most 100 (the IDL's doc)."""
 MAX_RING_TIMEOUT_S = 600
+MAX_PUSH_FRAMES = 500
+"""Frames in one PushAudioRequest (10 s of 20 ms frames)."""
+MAX_PUSH_FRAME_BYTES = 8192
+"""One encoded frame (20 ms of PCM16 at 48 kHz stereo is 7,680 bytes)."""
 CRASH_END_REASON = EndReason.NETWORK_ERROR
 """Why calls that were live when the engine died end: their signalling and media were lost with it."""
 
@@ -160,12 +167,14 @@ class CallService:
         limits: Limits | None = None,
         *,
         binder: AgentBinderPort | None = None,
+        downlinks: DownlinkPort | None = None,
         clock_ms: Callable[[], int] = _now_ms,
         new_sid: Callable[[], str] = _new_sid,
     ) -> None:
         self.store = store
         self.signalling = signalling
         self.binder = binder
+        self.downlinks = downlinks
         self.limits = limits or Limits()
         self.stats = CallStats()
         self._clock_ms = clock_ms
@@ -363,6 +372,46 @@ class CallService:
         watch = Watch(self._watchers, tenant, frozenset(int(s) for s in statuses), self.limits.call_watch_queue_events)
         self._watchers.add(watch)
         return watch
+
+    async def push_audio(self, tenant: str, requests: AsyncIterator[PushAudioRequest]) -> PushAudioResponse:
+        """Legacy: frames onto the call's downlink track, in order, until end_of_stream or the stream ends."""
+        first = await anext(requests, None)
+        if first is None:
+            raise _invalid("sid", "push_audio needs at least one request")
+        call = self._owned(tenant, first.sid)
+        if CallStatus.is_terminal(call.status):
+            raise ApiError(ErrorCode.INVALID_TRANSITION, f"call {call.sid} has ended: cannot push audio")
+        if not Codec.is_known(first.codec) or first.codec == Codec.UNSPECIFIED:
+            raise _invalid("codec", f"codec must be a known codec, got {first.codec}")
+        if self.downlinks is None:
+            raise ApiError(ErrorCode.UNAVAILABLE, "no relay is attached to the control plane for push_audio")
+        writer = await self.downlinks.open_downlink(call.sid, first.codec)
+        accepted: int | None = None
+        try:
+            request: PushAudioRequest | None = first
+            while request is not None:
+                if request.sid != first.sid or request.codec != first.codec:
+                    field_path = "sid" if request.sid != first.sid else "codec"
+                    raise _invalid(
+                        field_path, f"every request of one push_audio stream has the first one's {field_path}"
+                    )
+                if len(request.frames) > MAX_PUSH_FRAMES:
+                    raise _invalid("frames", f"frames holds {len(request.frames)}, at most {MAX_PUSH_FRAMES}")
+                for i, frame in enumerate(request.frames):
+                    if not frame or len(frame) > MAX_PUSH_FRAME_BYTES:
+                        raise _invalid(
+                            f"frames[{i}]", f"a frame must be 1..{MAX_PUSH_FRAME_BYTES} bytes, got {len(frame)}"
+                        )
+                for frame in request.frames:
+                    writer.write(frame)
+                if request.frames:
+                    accepted = (request.sequence + len(request.frames) - 1) % (1 << 32)
+                if request.end_of_stream:
+                    break
+                request = await anext(requests, None)
+        finally:
+            await writer.aclose()
+        return PushAudioResponse(accepted_through=accepted if accepted is not None else 0, queued_ms=0)
 
     # ---- CallEvents: what the SIP gateway reports ----
 
