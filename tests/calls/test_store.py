@@ -235,3 +235,41 @@ def test_kill_9_mid_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
         assert call is not None, sid
         assert call.status == (CallStatus.RINGING if n % 3 == 0 else CallStatus.DIALING)
         assert store.create(Call(sid="other", tenant_id="acme"), f"key-{n}", b"f", now_ms=n)[0].sid == sid
+
+
+_PAGING_STORE: list[SqliteCallStore] = []
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    calls=st.lists(st.tuples(st.sampled_from(["acme", "globex"]), st.sampled_from([1, 2, 3])), max_size=40),
+    page_size=st.integers(1, 12),
+    statuses=st.lists(st.sampled_from([1, 2, 3]), max_size=3, unique=True),
+)
+def test_pages_cover_the_filtered_calls_exactly_once_newest_first(
+    tmp_path_factory: pytest.TempPathFactory, calls: list[tuple[str, int]], page_size: int, statuses: list[int]
+) -> None:
+    run_id = next(_MACHINE_SIDS)  # tenants are made unique per example so examples share one store
+    if not _PAGING_STORE:
+        _PAGING_STORE.append(SqliteCallStore(tmp_path_factory.mktemp("paging") / "calls.db"))
+    store = _PAGING_STORE[0]
+    sids = []
+    for i, (tenant, status) in enumerate(calls):
+        sid = f"P{run_id}-{i}"
+        store.create(_call(sid, tenant=f"{tenant}{run_id}", status=status))
+        sids.append((sid, f"{tenant}{run_id}", status))
+    expected = [
+        sid
+        for sid, tenant, status in reversed(sids)
+        if tenant == f"acme{run_id}" and (not statuses or status in statuses)
+    ]
+    seen: list[str] = []
+    cursor: int | None = None
+    for _ in range(len(calls) + 2):
+        page = store.list_page(f"acme{run_id}", statuses, page_size, cursor)
+        assert len(page.calls) <= page_size
+        seen += [c.sid for c in page.calls]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert cursor is None and seen == expected
