@@ -7,6 +7,9 @@ tenant comes from its verified token (`ctx.principal`, a `Grant` put there by `a
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from collections.abc import AsyncIterator
 
 from clutchcall import (
@@ -55,10 +58,19 @@ def authenticator(verifier: TokenVerifier) -> Authenticate:
     return authenticate
 
 
-def tenant_of(ctx: RequestContext) -> str:
-    if not isinstance(ctx.principal, Grant):
+def grant_of(ctx: RequestContext) -> Grant:
+    """The caller's verified token; it is checked again here because an envelope RPC connection authenticates
+    once and may outlive its token."""
+    grant = ctx.principal
+    if not isinstance(grant, Grant):
         raise ApiError(ErrorCode.UNAUTHENTICATED, "the request carries no verified tenant token")
-    return ctx.principal.tenant
+    if time.time() >= grant.expires_at:
+        raise ApiError(ErrorCode.UNAUTHENTICATED, "the tenant token has expired; reconnect with a new one")
+    return grant
+
+
+def tenant_of(ctx: RequestContext) -> str:
+    return grant_of(ctx).tenant
 
 
 class VoiceCalls(VoiceCallsHandler):
@@ -156,9 +168,15 @@ class LegacyClient(ClutchCallClientHandler):
         return await self.service.list(tenant_of(ctx), request)
 
     async def watch_calls(self, request: ListCallsRequest, ctx: RequestContext) -> AsyncIterator[CallEvent]:
-        watch = self.service.watch(tenant_of(ctx), request.status)
+        grant = grant_of(ctx)
+        watch = self.service.watch(grant.tenant, request.status)
         try:
-            async for item in watch:
+            while True:
+                try:  # the stream ends when the token does
+                    left = grant.expires_at - time.time()
+                    item = await asyncio.wait_for(anext(watch), max(0.0, left) if math.isfinite(left) else None)
+                except TimeoutError:
+                    raise ApiError(ErrorCode.UNAUTHENTICATED, "the tenant token has expired") from None
                 yield item.event
         finally:
             watch.close()

@@ -1,0 +1,61 @@
+"""The generated handlers' own duties: the tenant from the verified token, checked again per request because
+an envelope RPC connection authenticates once and may outlive its token; a watch stream ends with it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from calls_support import FakeSignalling
+from clutchcall import CallStatus, ErrorCode, GetCallRequest, ListCallsRequest, OriginateRequest
+from clutchcall.services import CLUTCH_CALL_CLIENT
+from clutchcall_engine.auth import Grant
+from clutchcall_engine.calls.handlers import LegacyClient, VoiceCalls
+from clutchcall_engine.calls.service import CallService
+from clutchcall_engine.calls.store import SqliteCallStore
+from clutchcall_runtime.rpc import ApiError, RequestContext
+
+TO, FROM = "+14155550100", "+14155550199"
+
+
+def _ctx(principal: object) -> RequestContext:
+    return RequestContext(CLUTCH_CALL_CLIENT["watch_calls"], "envelope", "token", principal)
+
+
+def test_expired_or_missing_grant_is_unauthenticated(tmp_path: Path) -> None:
+    calls = VoiceCalls(CallService(SqliteCallStore(tmp_path / "calls.db"), FakeSignalling()))
+
+    async def scenario() -> None:
+        live = Grant("acme", (), (), time.time() + 60)
+        sid = (await calls.originate(OriginateRequest(to=TO, from_=FROM), _ctx(live))).sid
+        assert (await calls.get(GetCallRequest(sid=sid), _ctx(live))).status == CallStatus.DIALING
+        for principal in (Grant("acme", (), (), time.time() - 1), None, "acme"):
+            with pytest.raises(ApiError) as info:
+                await calls.get(GetCallRequest(sid=sid), _ctx(principal))
+            assert info.value.code == ErrorCode.UNAUTHENTICATED
+
+    asyncio.run(scenario())
+
+
+def test_a_watch_stream_ends_when_its_token_expires(tmp_path: Path) -> None:
+    service = CallService(SqliteCallStore(tmp_path / "calls.db"), FakeSignalling())
+    legacy = LegacyClient(service)
+
+    async def scenario() -> float:
+        grant = Grant("acme", (), (), time.time() + 0.3)
+        stream = legacy.watch_calls(ListCallsRequest(), _ctx(grant))
+        first = asyncio.ensure_future(anext(stream))
+        while not service.watcher_count():
+            await asyncio.sleep(0.01)
+        await service.inbound_call("acme", FROM, TO, 0)
+        assert (await first).call is not None
+        started = time.monotonic()
+        with pytest.raises(ApiError) as info:
+            await anext(stream)
+        assert info.value.code == ErrorCode.UNAUTHENTICATED
+        assert service.watcher_count() == 0
+        return time.monotonic() - started
+
+    assert asyncio.run(scenario()) < 1.0
