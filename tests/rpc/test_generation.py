@@ -173,3 +173,26 @@ def test_committed_openapi_document_validates() -> None:
     }
     codes = doc["components"]["schemas"]["ErrorCode"]["x-enum-attributes"]
     assert codes["ERROR_CODE_UNAVAILABLE"] == {"http_status": 503, "retryable": True}
+
+
+def test_rpc_name_clashes_are_reported(edited: tuple[IR, Path]) -> None:
+    import copy
+
+    from apirpc_compiler.backends.python.emit_rpc import check_rpc_names
+    from apirpc_compiler.backends.python.namer import PythonNamer
+
+    ir = copy.deepcopy(edited[0])
+    assert check_rpc_names(ir, PythonNamer()) == []
+    calls = next(s for s in ir["services"] if s["name"] == "voice.calls")
+    template = next(m for m in calls["methods"] if m["name"] == "get")
+    for name in ("endpoints", "search_all"):
+        calls["methods"].append({**template, "name": name, "words": name.split("_")})
+    ir["services"].append({**calls, "name": "other.calls", "words": ["other", "calls"], "methods": []})
+    ir["messages"].append({**ir["messages"][0], "name": "VoiceCallsHandler", "words": ["voice", "calls", "handler"]})
+    got = {(c.pointer, c.message.split(" is spelled")[0]) for c in check_rpc_names(ir, PythonNamer())}
+    assert got == {
+        ("/services/voice.calls/methods/endpoints", "method endpoints"),
+        ("/services/voice.calls/methods/search_all", "method search_all"),  # search_all is search's helper
+        ("/services/voice.calls", "the handler of service voice.calls"),
+        ("/services/other.calls", "service other.calls"),
+    }

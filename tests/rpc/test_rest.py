@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,37 @@ def test_path_and_body_requests_survive(sid: str, number: str | None, agent: Age
     assert _through_rest("bind", "voice.agents", bind) == BindAgentRequest(sid=sid, agent=agent or AgentBinding())
     originate = OriginateRequest(to=sid, from_=number or "", ring_timeout_s=7)
     assert _through_rest("originate", "voice.calls", originate) == originate
+
+
+def test_http3_bounds(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with servers(tmp_path) as srv:
+            from clutchcall_runtime.rpc import RestApp
+            from clutchcall_runtime.rpc.rest import HttpRequest, HttpResponse
+
+            gate = asyncio.Event()
+
+            async def slow(request: HttpRequest) -> HttpResponse:
+                await gate.wait()
+                return HttpResponse(200, b"{}")
+
+            refused: Counter[str] = Counter()
+            app = RestApp(srv.dispatcher, fallback=slow)
+            own = await listen_rest_h3("127.0.0.1", 0, certificate(tmp_path), app, max_body_bytes=1000, refused=refused)
+            assert own._transport is not None
+            h3 = Http3Transport("127.0.0.1", own._transport.get_extra_info("sockname")[1], TlsOptions(insecure=True))
+            try:
+                status, content = await h3.request("POST", "/v1/calls", [], b"{" + b" " * 2000 + b"}")
+                assert status == 413 and json.loads(content)["code"] == "ERROR_CODE_INVALID_ARGUMENT"
+                assert refused["body"] == 1
+                held = [asyncio.ensure_future(h3.request("GET", "/slow", [], None)) for _ in range(64)]
+                await asyncio.sleep(0.2)
+                status, content = await h3.request("GET", "/slow", [], None)
+                assert status == 503 and refused["in_flight"] == 1
+                gate.set()
+                assert [r[0] for r in await asyncio.gather(*held)] == [200] * 64
+            finally:
+                await h3.aclose()
+                own.close()
+
+    run(main())

@@ -18,7 +18,7 @@ from ..base import Backend, GeneratedFile, NameClash, header_lines, register
 from ..common import RestRoute, rest_route
 from ..openapi import render_openapi
 from .emit_messages import MessageEmitter
-from .emit_rpc import RpcEmitter
+from .emit_rpc import RpcEmitter, check_rpc_names
 from .namer import PythonNamer, check_python_names
 from .text import comment_block, docstring, pyrepr, tuple_lines, wrap_call, wrap_comprehension
 
@@ -137,7 +137,7 @@ class PythonBackend:
         self.namer = PythonNamer()
 
     def check_names(self, ir: IR) -> list[NameClash]:
-        return check_python_names(ir)
+        return check_python_names(ir) + check_rpc_names(ir, self.namer)
 
     def generate(self, ir: IR) -> list[GeneratedFile]:
         env = _env()

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from ...ir.model import IR, Service
 from ...ir.naming import split_words
-from ..common import RpcMethod, rpc_methods
+from ..base import NameClash
+from ..common import NameScope, RpcMethod, claim_types, pointer, rpc_methods
 from .emit_messages import F, MessageEmitter
 from .namer import PythonNamer
 from .text import docstring, wrap_call
@@ -193,3 +194,32 @@ class RpcEmitter:
         blocks.append(self.api_client())
         body = "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
         return body, sorted(self.used)
+
+
+def check_rpc_names(ir: IR, n: PythonNamer) -> list[NameClash]:
+    """Spellings rpc.py would give two things at once: classes beside the DTOs it imports, a service's
+    methods and paging helpers, the handler's `endpoints`, and `ApiClient`'s service attributes."""
+    out: list[NameClash] = []
+    module = NameScope(out, "Python", "clutchcall/rpc.py", {"ApiClient": "the generated client of every service"})
+    claim_types(module, ir, n.class_name)
+    api = NameScope(out, "Python", "class ApiClient", {a: "an ApiClient method" for a in _API_CLIENT_NAMES})
+    for svc in ir["services"]:
+        at = pointer("services", svc["name"])
+        module.claim(client_class(n, svc), f"the client of service {svc['name']}", at)
+        module.claim(handler_class(n, svc), f"the handler of service {svc['name']}", at)
+        api.claim(service_attr(n, svc), f"service {svc['name']}", at)
+        client = NameScope(out, "Python", f"class {client_class(n, svc)}")
+        handler = NameScope(
+            out, "Python", f"class {handler_class(n, svc)}", {"endpoints": "the handler's endpoint list"}
+        )
+        for rpc in rpc_methods(ir, svc):
+            m_at = pointer("services", svc["name"], "methods", rpc.method["name"])
+            name = n.method_name(rpc.method["words"])
+            client.claim(name, f"method {rpc.method['name']}", m_at)
+            handler.claim(name, f"method {rpc.method['name']}", m_at)
+            if rpc.paging is not None:
+                client.claim(paging_name(n, rpc.method["words"]), f"the paging helper of {rpc.method['name']}", m_at)
+    return out
+
+
+_API_CLIENT_NAMES = ("channel", "aclose", "connect_rest", "connect_rpc")

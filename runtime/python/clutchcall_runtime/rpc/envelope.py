@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from aioquic.asyncio.protocol import QuicConnectionProtocol
 from aioquic.asyncio.server import QuicServer, serve
@@ -42,7 +43,7 @@ from ..moqt.errors import ConnectError
 from ..moqt.transport import ServerTls, TlsOptions, _client_config, _dial, _server_config
 from .errors import ApiError
 from .http3 import check_pin
-from .server import Dispatcher, RequestContext
+from .server import Dispatcher, Endpoint, RequestContext
 
 log = logging.getLogger("clutchcall.rpc.envelope")
 
@@ -188,16 +189,16 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
             call.queue.put_nowait(env)
             if env.flags & FINAL:
                 call.queue.put_nowait(None)
-            call.task = self._spawn(self._client_stream(stream_id, call, ep.fn, ep.method, ctx))
+            call.task = self._spawn(self._client_stream(stream_id, call, ep, ctx))
         elif not env.flags & FINAL:
             self._refuse(stream_id, ApiError(ErrorCode.INVALID_ARGUMENT, "a unary request must be final"), 0, 0)
         elif ep.method.streaming == "server":
-            call.task = self._spawn(self._server_stream(stream_id, call, env, ep.fn, ep.method, ctx))
+            call.task = self._spawn(self._server_stream(stream_id, env, ep, ctx))
         else:
-            call.task = self._spawn(self._unary(stream_id, call, env, ep.fn, ep.method, ctx))
+            call.task = self._spawn(self._unary(stream_id, env, ep, ctx))
 
-    def _spawn(self, coro: object) -> asyncio.Task[None]:
-        return asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(coro)
 
     # ---- calls ----
 
@@ -217,22 +218,20 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
     def _decode(self, method: MethodDescriptor, env: wire.Envelope) -> Message:
         return method.request_type.decode(env.payload)
 
-    async def _unary(
-        self, stream_id: int, call: _Call, env: wire.Envelope, fn: object, method: MethodDescriptor, ctx: RequestContext
-    ) -> None:
+    async def _unary(self, stream_id: int, env: wire.Envelope, ep: Endpoint, ctx: RequestContext) -> None:
+        method = ep.method
         try:
-            response: Message = await fn(self._decode(method, env), ctx)  # type: ignore[operator]
+            response: Message = await ep.fn(self._decode(method, env), ctx)
             out = envelope(Kind.RESPONSE, env.method_id, env.request_id, response.encode())
         except Exception as exc:
             out = error_envelope(self.server.dispatcher.as_api_error(exc, method), env.method_id, env.request_id)
         self._send(stream_id, out)
 
-    async def _server_stream(
-        self, stream_id: int, call: _Call, env: wire.Envelope, fn: object, method: MethodDescriptor, ctx: RequestContext
-    ) -> None:
+    async def _server_stream(self, stream_id: int, env: wire.Envelope, ep: Endpoint, ctx: RequestContext) -> None:
+        method = ep.method
         events: AsyncIterator[Message] | None = None
         try:
-            events = fn(self._decode(method, env), ctx)  # type: ignore[operator]
+            events = ep.fn(self._decode(method, env), ctx)
             assert events is not None
             async for event in events:
                 self._send(
@@ -267,9 +266,8 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
                 raise _Behind
             await asyncio.sleep(0.01)
 
-    async def _client_stream(
-        self, stream_id: int, call: _Call, fn: object, method: MethodDescriptor, ctx: RequestContext
-    ) -> None:
+    async def _client_stream(self, stream_id: int, call: _Call, ep: Endpoint, ctx: RequestContext) -> None:
+        method = ep.method
         queue = call.queue
         assert queue is not None
 
@@ -278,7 +276,7 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
                 yield self._decode(method, env)
 
         try:
-            response: Message = await fn(requests(), ctx)  # type: ignore[operator]
+            response: Message = await ep.fn(requests(), ctx)
             out = envelope(Kind.RESPONSE, call.method_id, call.request_id, response.encode())
         except Exception as exc:
             out = error_envelope(self.server.dispatcher.as_api_error(exc, method), call.method_id, call.request_id)
