@@ -29,7 +29,11 @@ from typing import Any
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TO, FROM = "+14155550100", "+14155550199"
-LIMITS = {"limits.max_live_calls_per_tenant": "1000000"}
+LIMITS = {
+    "limits.max_live_calls_per_tenant": "1000000",
+    "limits.originate_rate_per_tenant": "1000000",
+    "limits.originate_burst_per_tenant": "1000000",
+}
 
 
 # ---- the servers (child processes) ----

@@ -97,6 +97,8 @@ class Limits:
     max_call_watchers: int = _limit(1_000, 1, 1_000_000, "concurrent watch_calls streams (RESOURCE_EXHAUSTED)")
     call_watch_queue_events: int = _limit(256, 1, 1_000_000, "events queued per watch_calls stream; oldest drop")
     signalling_timeout_s: float = _limit(10.0, 0.1, 300.0, "how long the SIP gateway may take to dial/hang up/transfer")
+    originate_rate_per_tenant: float = _limit(100.0, 0.1, 1e6, "originates per second per tenant (RESOURCE_EXHAUSTED)")
+    originate_burst_per_tenant: int = _limit(200, 1, 1_000_000, "originates a tenant may make at once above the rate")
     idempotency_retention_s: float = _limit(86_400.0, 60.0, 30 * 86_400.0, "how long originate idempotency keys hold")
 
     def __post_init__(self) -> None:

@@ -25,7 +25,7 @@ from clutchcall import (
     PushAudioRequest,
     TransferRequest,
 )
-from clutchcall_engine.calls.service import CallService, WatchEvent, encode_page_token
+from clutchcall_engine.calls.service import CallService, TenantRates, WatchEvent, encode_page_token
 from clutchcall_engine.calls.store import SqliteCallStore
 from clutchcall_engine.config import Limits
 from clutchcall_runtime.rpc.errors import ApiError
@@ -469,3 +469,26 @@ def test_push_audio_refusals_before_any_audio(tmp_path: Path) -> None:
     run(service.hangup("acme", sid))
     expect_error(service.push_audio("acme", _stream(ulaw)), ErrorCode.INVALID_TRANSITION)
     assert downlinks.opened == []
+
+
+def test_originate_rate_per_tenant_is_bounded(tmp_path: Path) -> None:
+    service, gateway = make(tmp_path, Limits(originate_rate_per_tenant=1, originate_burst_per_tenant=2))
+    for _ in range(2):
+        run(service.originate("acme", OriginateRequest(to=TO, from_=FROM)))
+    err = expect_error(service.originate("acme", OriginateRequest(to=TO, from_=FROM)), ErrorCode.RESOURCE_EXHAUSTED)
+    assert err.retryable and err.retry_after_ms is not None and 900 <= err.retry_after_ms <= 1000
+    run(service.originate("globex", OriginateRequest(to=TO, from_=FROM)))
+    assert len(gateway.dialed) == 3 and service.stats.refused_originate_rate == 1
+
+
+def test_tenant_rates_refill_and_stay_bounded() -> None:
+    now = [0.0]
+    rates = TenantRates(rate=2.0, burst=3, clock=lambda: now[0], max_tenants=5)
+    assert [rates.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert rates.take("a") == pytest.approx(0.5)
+    now[0] += 0.5
+    assert rates.take("a") == 0.0
+    for i in range(20):  # idle tenants' full buckets are forgotten, so the table does not grow without bound
+        now[0] += 10.0
+        assert rates.take(f"t{i}") == 0.0
+    assert len(rates._buckets) <= 6

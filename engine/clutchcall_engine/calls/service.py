@@ -17,6 +17,7 @@ import binascii
 import contextlib
 import hashlib
 import logging
+import math
 import re
 import secrets
 import time
@@ -80,6 +81,7 @@ class CallStats:
     originated: int = 0
     idempotent_replays: int = 0
     refused_live_call_quota: int = 0
+    refused_originate_rate: int = 0
     refused_watchers: int = 0
     watch_events_dropped: int = 0
     gateway_events_refused: int = 0
@@ -95,6 +97,33 @@ class WatchEvent:
     event: CallEvent
     dtmf_digit: str = ""
     dtmf_duration_ms: int = 0
+
+
+class TenantRates:
+    """A token bucket per tenant (`rate` per second, `burst` at once). Full buckets are forgotten when there
+    are more than `max_tenants`, so the table stays bounded: a full bucket is what a new tenant gets anyway."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float], max_tenants: int = 10_000) -> None:
+        self.rate, self.burst, self._clock, self.max_tenants = rate, burst, clock, max_tenants
+        self._buckets: dict[str, tuple[float, float]] = {}  # tenant -> (tokens, when)
+
+    def take(self, tenant: str) -> float:
+        """0 when allowed (one token taken), else the seconds until a token is there."""
+        now = self._clock()
+        tokens, when = self._buckets.get(tenant, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - when) * self.rate)
+        if tokens < 1.0:
+            self._buckets[tenant] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+        self._buckets[tenant] = (tokens - 1.0, now)
+        if len(self._buckets) > self.max_tenants:
+            self._forget_full(now)
+        return 0.0
+
+    def _forget_full(self, now: float) -> None:
+        for tenant, (tokens, when) in list(self._buckets.items()):
+            if tokens + (now - when) * self.rate >= self.burst:
+                del self._buckets[tenant]
 
 
 class Watch:
@@ -178,6 +207,11 @@ class CallService:
         self.limits = limits or Limits()
         self.stats = CallStats()
         self._clock_ms = clock_ms
+        self._originate_rates = TenantRates(
+            self.limits.originate_rate_per_tenant,
+            self.limits.originate_burst_per_tenant,
+            time.monotonic,  # not the wall clock, which may jump
+        )
         self._new_sid = new_sid
         self._watchers: set[Watch] = set()
         self._live_per_tenant: dict[str, int] = {}
@@ -223,6 +257,14 @@ class CallService:
                 ErrorCode.RESOURCE_EXHAUSTED,
                 f"tenant has {self.limits.max_live_calls_per_tenant} live calls, the most it may have",
                 retry_after_ms=1000,
+            )
+        wait_s = self._originate_rates.take(tenant)
+        if wait_s > 0:
+            self.stats.refused_originate_rate += 1
+            raise ApiError(
+                ErrorCode.RESOURCE_EXHAUSTED,
+                f"more than {self.limits.originate_rate_per_tenant:g} originates per second",
+                retry_after_ms=max(1, math.ceil(wait_s * 1000)),
             )
         sid = self._new_sid()
         now = self._clock_ms()
