@@ -16,7 +16,7 @@ from clutchcall_engine.agents import (
     TurnSettings,
     TurnSettingsError,
 )
-from clutchcall_engine.agents.turn import BARGE_IN_GAP_MS, ONSET_MS
+from clutchcall_engine.agents.turn import BARGE_IN_GAP_MS, MIN_TURN_SPEECH_MS, ONSET_MS
 from evaluate import detector, score_turns
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -138,9 +138,8 @@ def test_state_machine_invariants(
     )
     vad = ScriptedVad()
     det = TurnDetector(TurnSettings.from_idl(td), vad)
-    in_turn = False
-    voiced_run = 0
-    last_voiced_end = 0
+    in_turn = overlapped = barged = False
+    voiced_run = last_voiced_end = turn_voiced = 0
     barged_this_playback = False
     for k, (voiced, speaking) in enumerate(script):
         vad.next = voiced
@@ -151,24 +150,31 @@ def test_state_machine_invariants(
             last_voiced_end = now
         if not speaking:
             barged_this_playback = False
+        started = [e for e in events if isinstance(e, SpeechStarted)]
+        if started:
+            assert not in_turn and voiced_run * 20 >= ONSET_MS and len(started) == 1
+            assert started[0].speech_ms == now - voiced_run * 20
+            in_turn, overlapped, barged, turn_voiced = True, speaking, False, voiced_run * 20
+        elif in_turn:
+            turn_voiced += 20 if voiced else 0
+            overlapped |= speaking
         for e in events:
-            if isinstance(e, SpeechStarted):
-                assert not in_turn and voiced_run * 20 >= ONSET_MS
-                assert e.speech_ms == now - voiced_run * 20
-                in_turn = True
-            elif isinstance(e, TurnFinished):
-                assert in_turn
-                assert e.speech_ended_ms == last_voiced_end
-                # ends on the first frame at which the silence reaches the setting, never before
-                assert silence_ms <= e.at_ms - e.speech_ended_ms < silence_ms + 20
-                in_turn = False
-            elif isinstance(e, BargeIn):
+            if isinstance(e, BargeIn):
                 assert barge and speaking and not barged_this_playback
                 assert e.at_ms - e.speech_ms >= max(min_speech_ms, 20)
                 barged_this_playback = True
-        # a turn that reached its silence must have ended on this frame
-        assert not (in_turn and now - last_voiced_end >= silence_ms)
-    assert in_turn == det.in_turn
+                barged |= in_turn
+        finished = [e for e in events if isinstance(e, TurnFinished)]
+        if in_turn and now - last_voiced_end >= silence_ms:  # the turn ends on this frame, kept or dropped
+            kept = turn_voiced >= MIN_TURN_SPEECH_MS and not (barge and overlapped and not barged)
+            assert len(finished) == kept, (turn_voiced, overlapped, barged)
+            for e in finished:
+                assert e.speech_ended_ms == last_voiced_end
+                assert silence_ms <= e.at_ms - e.speech_ended_ms < silence_ms + 20
+            in_turn = False
+        else:
+            assert not finished
+        assert det.in_turn == in_turn
 
 
 def test_barge_in_gap_resets_the_count() -> None:

@@ -5,11 +5,12 @@ speakerphone). Without care the turn detector hears it as the caller speaking an
 agent's own voice. `EchoGuard` keeps what was played during the last `max_delay_ms` and compares
 the newest `window_ms` of uplink with every delayed stretch of it (normalized cross-correlation).
 
-An echo path has one delay, so the guard learns it: a lag found with a correlation of at least
-`lock_correlation` is a vote, and once `LOCK_VOTES` of the last `VOTE_MEMORY` votes agree (within
-1 ms) the delay is locked. Then a frame is echo when the correlation near that delay reaches
-`correlation`; before the lock only a near-perfect match anywhere (`lock_correlation`) counts.
-Restricting the test to one delay matters: voiced speech is periodic, so the caller's vowels match
+An echo path has few delays, so the guard learns them: a lag found with a correlation of at least
+`lock_correlation` is echo and a vote; any delay voted for twice among the last `VOTE_MEMORY`
+votes (within 1 ms) is known, and a frame is echo when the correlation near a known delay reaches
+`correlation` (the delay can step when a jitter buffer drops or inserts a frame, so more than one
+is kept; `locked_lag` is the one with `LOCK_VOTES`). Restricting the weaker test to known delays
+matters: voiced speech is periodic, so the caller's vowels match
 some stretch of the agent's voice at some lag far too often (a third of the frames with a 20 ms
 window and no lock), which would swallow a real barge-in. A caller talking over the agent (double
 talk) adds a second voice and lowers the correlation at the echo's delay, so a barge-in still gets
@@ -27,6 +28,26 @@ import numpy as np
 
 LOCK_VOTES: Final = 3
 VOTE_MEMORY: Final = 10
+ANALYSIS_RATE: Final = 8000  # the line is G.711 somewhere: nothing above 4 kHz comes back, so compare below it
+
+
+class _Downsampler:
+    """Low-pass (windowed sinc, 3.6 kHz) and keep every `factor`-th sample; state carried across frames."""
+
+    def __init__(self, factor: int) -> None:
+        self.factor = factor
+        taps = np.arange(31) - 15
+        cutoff = 3600 / (ANALYSIS_RATE * factor)
+        self._h = 2 * cutoff * np.sinc(2 * cutoff * taps) * np.hamming(31)
+        self._h /= self._h.sum()
+        self._state = np.zeros(30)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.factor == 1:
+            return x
+        padded = np.concatenate((self._state, x))
+        self._state = padded[-30:]
+        return np.convolve(padded, self._h, "valid")[:: self.factor]
 
 
 class EchoGuard:
@@ -35,18 +56,23 @@ class EchoGuard:
         sample_rate: int,
         frame_ms: int,
         *,
-        max_delay_ms: int = 400,
+        max_delay_ms: int = 800,
         hold_ms: int = 600,
         window_ms: int = 40,
         correlation: float = 0.6,
         lock_correlation: float = 0.9,
         floor_dbfs: float = -50.0,
     ) -> None:
-        self._frame = sample_rate * frame_ms // 1000
-        self._window = max(self._frame, sample_rate * window_ms // 1000)
-        self._history = np.zeros(sample_rate * max_delay_ms // 1000 + self._window, dtype=np.float64)
+        factor = max(1, sample_rate // ANALYSIS_RATE)
+        if sample_rate % ANALYSIS_RATE:
+            raise ValueError(f"echo guard: sample_rate {sample_rate} is not a multiple of {ANALYSIS_RATE}")
+        self._in_frame = sample_rate * frame_ms // 1000
+        self._frame = ANALYSIS_RATE * frame_ms // 1000
+        self._down_played, self._down_uplink = _Downsampler(factor), _Downsampler(factor)
+        self._window = max(self._frame, ANALYSIS_RATE * window_ms // 1000)
+        self._history = np.zeros(ANALYSIS_RATE * max_delay_ms // 1000 + self._window, dtype=np.float64)
         self._uplink = np.zeros(self._window, dtype=np.float64)
-        self._tolerance = max(1, sample_rate // 1000)  # 1 ms of lag
+        self._tolerance = ANALYSIS_RATE // 1000  # 1 ms of lag
         self._hold_frames = max(1, hold_ms // frame_ms)
         self._since_played = self._hold_frames  # frames since the last audible downlink frame
         self._floor_energy = (32768 * 10 ** (floor_dbfs / 20)) ** 2
@@ -59,11 +85,11 @@ class EchoGuard:
     def played(self, frame: bytes | None) -> None:
         """One frame period of downlink: the frame sent (pcm16) or None when nothing was played."""
         if frame is None or not frame:
-            samples = np.zeros(self._frame)
+            samples = np.zeros(self._in_frame)
         else:
-            samples = np.resize(np.frombuffer(frame, dtype="<i2").astype(np.float64), self._frame)
-        self._history = np.concatenate((self._history[self._frame :], samples))
-        audible = float(np.dot(samples, samples)) >= self._floor_energy * self._frame
+            samples = np.resize(np.frombuffer(frame, dtype="<i2").astype(np.float64), self._in_frame)
+        self._history = np.concatenate((self._history[self._frame :], self._down_played(samples)))
+        audible = float(np.dot(samples, samples)) >= self._floor_energy * self._in_frame
         self._since_played = 0 if audible else self._since_played + 1
 
     @property
@@ -76,7 +102,7 @@ class EchoGuard:
         """The learnt echo delay (ms), once locked."""
         if self.locked_lag is None:
             return None
-        return (len(self._history) - self._window - self.locked_lag) * 1000 / (self._frame * 50)
+        return (len(self._history) - self._window - self.locked_lag) * 1000 / ANALYSIS_RATE
 
     def _correlations(self) -> np.ndarray:
         """|normalized cross-correlation| of the uplink window with the history, one value per lag."""
@@ -99,20 +125,28 @@ class EchoGuard:
             near = [v for v in self._votes if abs(v - bin_) <= 1]
             self.locked_lag = round(sum(near) / len(near) * self._tolerance)
 
+    def _known_lags(self) -> list[int]:
+        """Every delay voted for at least twice lately: the path's delay can step (a jitter buffer dropping or
+        inserting a frame), and the echo keeps arriving at the old delay or the new one."""
+        return [b * self._tolerance for b, count in Counter(self._votes).items() if count >= 2]
+
     def _push(self, frame: bytes) -> np.ndarray:
-        samples = np.resize(np.frombuffer(frame, dtype="<i2").astype(np.float64), self._frame)
-        self._uplink = np.concatenate((self._uplink[self._frame :], samples))
-        return samples
+        samples = np.resize(np.frombuffer(frame, dtype="<i2").astype(np.float64), self._in_frame)
+        band = self._down_uplink(samples)
+        self._uplink = np.concatenate((self._uplink[self._frame :], band))
+        return band
 
     def _score(self) -> float:
         ncc = self._correlations()
         best = int(np.argmax(ncc))
-        if ncc[best] >= self.lock_correlation:
+        score = 0.0
+        if ncc[best] >= self.lock_correlation:  # a near-perfect match is echo wherever it is, and a vote
             self._vote(best)
-        if self.locked_lag is None:
-            return float(ncc[best]) if ncc[best] >= self.lock_correlation else 0.0
-        lo, hi = max(0, self.locked_lag - self._tolerance), self.locked_lag + self._tolerance + 1
-        return float(np.max(ncc[lo:hi]))
+            score = float(ncc[best])
+        for lag in self._known_lags():
+            lo, hi = max(0, lag - self._tolerance), lag + 2 * self._tolerance
+            score = max(score, float(np.max(ncc[lo:hi], initial=0.0)))
+        return score
 
     def max_correlation(self, frame: bytes) -> float:
         """Push one uplink frame; the correlation deciding whether it is echo (near the learnt delay once locked)."""
@@ -128,6 +162,7 @@ class EchoGuard:
         samples = self._push(frame)
         if not voiced or not self.active:
             return False
+        # quiet below 3.6 kHz (silence, or a fricative alone) while the echo may be arriving: nothing to judge by
         quiet = float(np.dot(samples, samples)) < self._floor_energy * self._frame
         echo = quiet or self._score() >= self.correlation
         self.echo_frames += echo

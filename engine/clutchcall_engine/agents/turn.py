@@ -10,7 +10,10 @@ defaults read through the generated `*_or_default()` accessors, never restated h
   `end_turn()` finishes it;
 - barge-in: while the agent is speaking, `min_speech_ms` of caller speech (gaps shorter than
   `BARGE_IN_GAP_MS` do not reset the count) raises one `BargeIn`;
-- frames the `EchoGuard` recognises as the agent's own audio count as silence.
+- frames the `EchoGuard` recognises as the agent's own audio count as silence;
+- a turn with less than `MIN_TURN_SPEECH_MS` of speech in all (a click, a leak of echo) is dropped,
+  and so, with barge-in enabled, is one spoken over the agent that never barged in (a backchannel
+  such as "mm-hmm" while the agent talks does not take the floor); both are counted.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .echo import EchoGuard
 from .vad import VoiceActivityDetector, frame_bytes
 
 ONSET_MS: Final = 60
+MIN_TURN_SPEECH_MS: Final = 120
 BARGE_IN_GAP_MS: Final = 100
 MAX_TURN_MS: Final = 60_000  # the audio a TurnFinished carries; longer turns keep their last minute
 MAX_SILENCE_DURATION_MS: Final = 10_000
@@ -134,7 +138,12 @@ class TurnDetector:
         self._barge_gap_ms = 0
         self._barge_speech_ms = 0
         self._barged = False
+        self._turn_voiced_ms = 0
+        self._turn_overlapped = False  # the agent spoke during this turn
+        self._last_barge_ms = -1
         self.echo_suppressed = 0  # voiced frames the echo guard turned into silence
+        self.dropped_short = 0  # turns under MIN_TURN_SPEECH_MS
+        self.dropped_backchannels = 0  # turns spoken over the agent without barging in
 
     @property
     def in_turn(self) -> bool:
@@ -156,10 +165,14 @@ class TurnDetector:
         if self._in_turn:
             self._turn.append(frame)
             self._turn_frames += 1
+            self._turn_voiced_ms += self.frame_ms if voiced else 0
+            self._turn_overlapped |= agent_speaking
         else:
             self._prefix.append(frame)
             if self._voiced_run * self.frame_ms >= ONSET_MS:
                 events.append(self._start(start_ms))
+                self._turn_voiced_ms = self._voiced_run * self.frame_ms
+                self._turn_overlapped = agent_speaking
         events.extend(self._barge_in(voiced, agent_speaking, start_ms))
         silent_ms = self.now_ms - self._last_voiced_end_ms
         if (
@@ -167,7 +180,13 @@ class TurnDetector:
             and self.settings.mode != TurnDetectionMode.MANUAL
             and silent_ms >= self.settings.silence_duration_ms
         ):
-            events.append(self._finish())
+            finished = self._finish()
+            if self._turn_voiced_ms < MIN_TURN_SPEECH_MS:
+                self.dropped_short += 1
+            elif self.settings.barge_in and self._turn_overlapped and self._last_barge_ms < finished.speech_started_ms:
+                self.dropped_backchannels += 1
+            else:
+                events.append(finished)
         return events
 
     def end_turn(self) -> TurnFinished | None:
@@ -220,5 +239,6 @@ class TurnDetector:
             and self._barge_voiced_ms >= self.settings.barge_in_min_speech_ms
         ):
             self._barged = True
+            self._last_barge_ms = self.now_ms
             return [BargeIn(at_ms=self.now_ms, speech_ms=self._barge_speech_ms)]
         return []
