@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,7 +37,8 @@ from clutchcall_engine.server import EngineServer
 HERE = Path(__file__).resolve().parent
 LOOPBACK = "127.0.0.1"
 FRAME_S = 0.02
-ULAW_SILENCE = b"\xff" * 160
+ECHO_DB = -12.0  # the line's echo of the agent's voice (an ERL of 12 dB, a handset on a 2-wire hybrid)
+ECHO_MS = 100
 AUDIBLE_RMS = 300.0  # about -40 dBFS: the agent's voice, not the line's silence
 CALLER = "Hi, I ordered a blue jacket last week. Can you tell me when it will arrive?"
 BARGE_IN = "Sorry, one more thing."
@@ -81,13 +83,18 @@ def offered_media(messages: Path) -> tuple[str, int] | None:
 
 
 class CarrierMedia(asyncio.DatagramProtocol):
-    """The carrier's side of the RTP: plays the caller (mu-law, 20 ms, real time) and hears the agent."""
+    """The carrier's side of the RTP: plays the caller (mu-law, 20 ms, real time) and hears the agent.
+
+    Like a real line it also sends the agent's voice back, ECHO_DB quieter and ECHO_MS later, so
+    the engine has to tell the agent's own echo from the caller.
+    """
 
     def __init__(self) -> None:
         self.peer: tuple[str, int] | None = None
         self.heard: list[tuple[float, float]] = []  # (arrival, rms) of every downlink packet
         self.bad = 0
-        self._queue: list[bytes] = []
+        self._queue: list[np.ndarray] = []  # the caller's frames, pcm16 at 8 kHz
+        self._echo: deque[np.ndarray] = deque([np.zeros(160)] * (ECHO_MS // 20), maxlen=ECHO_MS // 20)
         self._transport: asyncio.DatagramTransport | None = None
         self._seq = secrets.randbelow(1 << 16)
         self._ts = secrets.randbelow(1 << 32)
@@ -104,13 +111,13 @@ class CarrierMedia(asyncio.DatagramProtocol):
             self.bad += 1
             return
         if packet.payload_type == 0:
-            self.heard.append((time.monotonic(), rms(clutchcall_core.g711.ulaw_decode(packet.payload))))
+            pcm = clutchcall_core.g711.ulaw_decode(packet.payload)
+            self.heard.append((time.monotonic(), rms(pcm)))
+            self._latest = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
 
-    def speak(self, pcm8k: bytes) -> float:
-        """Queue an utterance; returns how long it lasts."""
-        codes = clutchcall_core.g711.ulaw_encode(pcm8k)
-        self._queue += [codes[i : i + 160].ljust(160, b"\xff") for i in range(0, len(codes), 160)]
-        return len(codes) / 8000
+    def speak(self, pcm8k: bytes) -> None:
+        samples = np.frombuffer(pcm8k, dtype="<i2").astype(np.float64)
+        self._queue += [np.resize(samples[i : i + 160], 160) for i in range(0, len(samples), 160)]
 
     @property
     def speaking(self) -> bool:
@@ -118,14 +125,20 @@ class CarrierMedia(asyncio.DatagramProtocol):
 
     async def run(self) -> None:
         next_at = time.monotonic()
+        self._latest = np.zeros(160)
         while True:
-            payload = self._queue.pop(0) if self._queue else ULAW_SILENCE
+            caller = self._queue.pop(0) if self._queue else None
+            echo = self._echo[0] * 10 ** (ECHO_DB / 20)
+            self._echo.append(self._latest)
+            self._latest = np.zeros(160)
+            mixed = echo if caller is None else caller + echo
+            payload = clutchcall_core.g711.ulaw_encode(np.clip(mixed, -32768, 32767).astype("<i2").tobytes())
             if self._transport is not None and self.peer is not None:
                 packet = clutchcall_core.rtp.build(
                     payload, payload_type=0, sequence=self._seq, timestamp=self._ts, ssrc=self._ssrc
                 )
                 self._transport.sendto(packet, self.peer)
-                if payload is not ULAW_SILENCE:
+                if caller is not None:
                     self.sent_until = time.monotonic()
             self._seq = (self._seq + 1) & 0xFFFF
             self._ts = (self._ts + 160) & 0xFFFFFFFF
@@ -135,7 +148,7 @@ class CarrierMedia(asyncio.DatagramProtocol):
     def first_audible_after(self, t: float) -> float | None:
         return next((at for at, level in self.heard if at > t and level >= AUDIBLE_RMS), None)
 
-    def quiet_since(self, t: float, packets: int = 5) -> float | None:
+    def quiet_since(self, t: float, packets: int = 20) -> float | None:
         """The start of the first run of `packets` quiet packets after `t`."""
         run: list[float] = []
         for at, level in self.heard:
@@ -155,7 +168,11 @@ async def until(what: str, predicate: Callable[[], object], timeout: float) -> N
         await asyncio.sleep(0.02)
 
 
+EVENTS: list[tuple[float, TurnEvent]] = []
+
+
 def on_turn_event(sid: str, event: TurnEvent) -> None:
+    EVENTS.append((time.monotonic(), event))
     if isinstance(event, SpeechStarted):
         say(f"turn   {sid}: caller started speaking (stream {event.speech_ms} ms)")
     elif isinstance(event, TurnFinished):
@@ -164,6 +181,15 @@ def on_turn_event(sid: str, event: TurnEvent) -> None:
         say(f"turn   {sid}: turn finished after {spoken} ms of speech and {silence} ms of silence")
     elif isinstance(event, BargeIn):
         say(f"barge  {sid}: the caller talks over the agent: its queued audio is flushed")
+
+
+def report_answer(what: str, spoke_until: float, heard: float) -> None:
+    finished = [t for t, e in EVENTS if isinstance(e, TurnFinished) and t > spoke_until]
+    detail = ""
+    if finished:
+        detail = f" (turn finished {1000 * (finished[0] - spoke_until):.0f} ms after the caller's last packet"
+        detail += f", first agent packet {1000 * (heard - finished[0]):.0f} ms later)"
+    say(f"agent  {what}: voice-to-voice {1000 * (heard - spoke_until):.0f} ms at the carrier{detail}")
 
 
 async def watch_status(api: ApiClient, sid: str, seen: list[int]) -> None:
@@ -235,6 +261,7 @@ async def demo(work: Path) -> list[str]:
     statuses: list[int] = []
     watcher: asyncio.Task[None] | None = None
     sid = ""
+    barge_at = float("inf")
     try:
         call = await api.calls.originate(to="+15550100", from_="+15550199", idempotency_key=secrets.token_hex(8))
         sid = call.sid
@@ -246,6 +273,7 @@ async def demo(work: Path) -> list[str]:
         await until("the engine's SDP at the carrier", lambda: offered_media(work / "sipp.log"), 5)
         media.peer = offered_media(work / "sipp.log")
         say(f"carrier: the engine's media is at {media.peer[0]}:{media.peer[1]}")  # type: ignore[index]
+        say(f"carrier: the line echoes the agent back {-ECHO_DB:.0f} dB down, {ECHO_MS} ms late")
         await asyncio.sleep(0.5)
         binder_session = server.agents.binder.session(sid)
 
@@ -256,9 +284,9 @@ async def demo(work: Path) -> list[str]:
         await until("the agent's answer", lambda: media.first_audible_after(spoke_until), 10)
         heard = media.first_audible_after(spoke_until)
         assert heard is not None
-        say(f"agent  answers: voice-to-voice {1000 * (heard - spoke_until):.0f} ms at the carrier")
+        report_answer("answers", spoke_until, heard)
 
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.5)  # the agent talks on, its echo coming back on the line
         say(f'caller (over the agent) "{BARGE_IN}"')
         barge_at = time.monotonic()
         media.speak(barge)
@@ -271,14 +299,26 @@ async def demo(work: Path) -> list[str]:
         await until("the agent's second answer", lambda: media.first_audible_after(spoke_until), 10)
         heard = media.first_audible_after(spoke_until)
         assert heard is not None
-        say(f"agent  answers again: voice-to-voice {1000 * (heard - spoke_until):.0f} ms at the carrier")
-        await asyncio.sleep(1.0)
+        report_answer("answers again", spoke_until, heard)
+        await asyncio.sleep(3.0)  # listen to the agent (and its echo) a while longer
 
         stats = binder_session.stats if binder_session is not None else None
-        if stats is None or stats.turns < 2:
+        barge_ins = [t for t, e in EVENTS if isinstance(e, BargeIn)]
+        self_interruptions = [t for t in barge_ins if not barge_at <= t <= barge_at + 2.0]
+        guard = binder_session.echo if binder_session is not None else None
+        delay = guard.delay_ms if guard is not None else None
+        say(
+            f"summary: {stats.turns if stats else 0} turns, {len(barge_ins)} barge-in, "
+            f"{len(self_interruptions)} self-interruptions; echo frames suppressed: "
+            f"{stats.echo_suppressed if stats else 0}, echo delay learnt: "
+            + ("none" if delay is None else f"{delay:.0f} ms")
+        )
+        if stats is None or stats.turns != 2:
             problems.append(f"expected 2 turns, the engine saw {stats.turns if stats else 0}")
-        if stats is None or stats.barge_ins < 1:
-            problems.append("expected a barge-in")
+        if len(barge_ins) - len(self_interruptions) != 1:
+            problems.append(f"expected one barge-in when the caller talked over the agent, saw {barge_ins}")
+        if self_interruptions:
+            problems.append(f"the agent interrupted itself {len(self_interruptions)} times (its echo)")
         ended = await api.calls.hangup(sid=sid)
         say(f"sdk    hangup -> {CallStatus(ended.status).name.lower()}")
         await asyncio.wait_for(watcher, 5)
