@@ -83,9 +83,11 @@ class Store:
     seen: Counter[str] = field(default_factory=Counter)
     frames: list[bytes] = field(default_factory=list)
     events: asyncio.Queue[CallEvent | None] = field(default_factory=lambda: asyncio.Queue(100))
+    callers: set[tuple[str, str]] = field(default_factory=set)  # (transport, peer host) of every call
 
     def enter(self, name: str, ctx: RequestContext) -> str:
         self.seen[name] += 1
+        self.callers.add((ctx.transport, ctx.peer.rsplit(":", 1)[0]))
         pending = self.fail.get(name)
         if pending:
             raise pending.pop(0)

@@ -30,6 +30,7 @@ def test_calls_round_trip(transport: Transport, tmp_path: Path) -> None:
             ended = await client.calls.hangup(sid=call.sid)
             assert ended.status is CallStatus.COMPLETED
             assert srv.store.seen["originate"] == 2 and srv.store.seen["hangup"] == 1
+            assert srv.store.callers == {(transport, "127.0.0.1")}
 
     run(main())
 

@@ -42,7 +42,7 @@ from clutchcall.wire import envelope as wire
 from ..moqt.errors import ConnectError
 from ..moqt.transport import ServerTls, TlsOptions, _client_config, _dial, _server_config
 from .errors import ApiError
-from .http3 import check_pin
+from .http3 import check_pin, peer_address
 from .server import Dispatcher, Endpoint, RequestContext
 
 log = logging.getLogger("clutchcall.rpc.envelope")
@@ -183,7 +183,7 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
         except ApiError as err:
             self._refuse(stream_id, self.server.dispatcher.count(err), env.method_id, env.request_id)
             return
-        ctx = RequestContext(ep.method, "envelope", self.token, self.principal, self.server.peer_of(self))
+        ctx = RequestContext(ep.method, "envelope", self.token, self.principal, peer_address(self._quic))
         if ep.method.streaming == "client":
             call.queue = asyncio.Queue(self.server.limits.max_queued_requests + 1)
             call.queue.put_nowait(env)
@@ -338,9 +338,6 @@ class EnvelopeServer:
 
     def _left(self, conn: _EnvelopeServerConnection) -> None:
         self.connections.discard(conn)
-
-    def peer_of(self, conn: _EnvelopeServerConnection) -> str:
-        return ""
 
     async def stop(self) -> None:
         for conn in list(self.connections):

@@ -30,6 +30,15 @@ from .rest import HttpRequest, HttpResponse, error_response
 from .server import HttpApp
 
 
+def peer_address(quic: QuicConnection) -> str:
+    """host:port of a QUIC connection's current peer ("" before it has one)."""
+    paths = quic._network_paths
+    if not paths:
+        return ""
+    addr = paths[0].addr
+    return f"{addr[0]}:{addr[1]}"
+
+
 class _Pending:
     __slots__ = ("body", "headers")
 
@@ -47,7 +56,6 @@ class H3Requests:
         transmit: Callable[[], None],
         app: HttpApp,
         *,
-        peer: str = "",
         max_body_bytes: int = 1 << 20,
         max_in_flight: int = 64,
         refused: Counter[str] | None = None,
@@ -55,7 +63,6 @@ class H3Requests:
         self.h3 = h3
         self.transmit = transmit
         self.app = app
-        self.peer = peer
         self.max_body_bytes = max_body_bytes
         self.max_in_flight = max_in_flight
         self.refused: Counter[str] = refused if refused is not None else Counter()
@@ -110,7 +117,7 @@ class H3Requests:
             [(k, v) for k, v in pending.headers if not k.startswith(":")],
             bytes(pending.body),
             "h3",
-            self.peer,
+            peer_address(self.h3._quic),
         )
         task = asyncio.get_running_loop().create_task(self._serve(stream_id, request))
         self._tasks[stream_id] = task
