@@ -109,7 +109,9 @@ class EngineServer:
             self._http,
             idle_timeout=idle,
             # REST beside WebTransport on one port: every request but CONNECT goes to the control plane's app
-            requests=h3_requests(self.calls.rest_app) if self.calls is not None else None,
+            requests=h3_requests(self.calls.rest_app, refused=self.calls.h3_refused)
+            if self.calls is not None
+            else None,
         )
         self._servers.append(http)
         self.moqt_port, self.http_port = bound_port(moqt), bound_port(http)

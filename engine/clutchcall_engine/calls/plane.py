@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Iterator
 
 from clutchcall_runtime.rpc import Dispatcher, EnvelopeServer, Http1Server, HttpApp, RestApp, ServerTls
@@ -53,6 +54,8 @@ class ControlPlane:
         self.rest_app = RestApp(self.dispatcher, fallback=fallback)
         self.http1 = Http1Server(self.rest_app, idle_timeout_s=config.limits.idle_timeout_s)
         self.envelope = EnvelopeServer(self.dispatcher, idle_timeout_s=config.limits.idle_timeout_s)
+        self.h3_refused: Counter[str] = Counter()
+        """REST requests the engine's HTTP/3 port refused by a bound (its listener counts into this)."""
         self.rest_port = 0
         self.rpc_port = 0
 
@@ -104,7 +107,12 @@ class _ControlPlaneCollector(Collector):
         refused = CounterMetricFamily(
             "clutchcall_rpc_refusals", "Requests and connections refused by a bound", labels=["listener", "reason"]
         )
-        for listener, counts in (("http1", self.plane.http1.refused), ("envelope", self.plane.envelope.refused)):
+        listeners = (
+            ("http1", self.plane.http1.refused),
+            ("http3", self.plane.h3_refused),
+            ("envelope", self.plane.envelope.refused),
+        )
+        for listener, counts in listeners:
             for reason, n in sorted(counts.items()):
                 refused.add_metric([listener, reason], n)
         yield refused
