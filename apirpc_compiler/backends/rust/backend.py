@@ -53,6 +53,7 @@ class RustBackend:
         n = self.namer
         put("Cargo.toml", "Cargo.toml.j2", crate=CRATE, version=_version(ir))
         files[-1] = GeneratedFile("Cargo.toml", files[-1].content.replace("// ", "# ", 2))
+        put("README.md", "README.md.j2", crate=CRATE, package=ir["package"], header_text="\n".join(header_lines(ir)))
         put("src/lib.rs", "lib.rs.j2", doc="\n".join(doc(ir["doc"] or ir["package"], 0, "//!")))
         errors = [
             {
@@ -71,7 +72,9 @@ class RustBackend:
         raw("src/enums.rs", enums.text(), "//! Every enum of the API, open: unknown numbers are kept.\n")
         msgs = Lines()
         me.messages_rs(msgs)
-        head_rs = env.get_template("messages_head.rs.j2").render(header=head, package=ir["package"])
+        head_rs = env.get_template("messages_head.rs.j2").render(
+            header=head, package=ir["package"], first_message=n.type_name(ir["messages"][0]["words"])
+        )
         files.append(GeneratedFile("src/messages.rs", head_rs + msgs.text()))
         put(
             "src/registry.rs",
@@ -87,6 +90,7 @@ class RustBackend:
             modules=list(mods),
             all_modules=sorted([*mods, "quic", "value"]),
             protos=[p["name"] for p in ir["wire"]],
+            envelope=next((n.plain(n.fn_name(p["words"])) for p in ir["wire"] if p["name"] == "envelope"), None),
         )
         put("src/wire/quic.rs", "wire/quic.rs.j2")
         put("src/wire/value.rs", "wire/value.rs.j2")
@@ -94,6 +98,7 @@ class RustBackend:
             pre = "\n".join(doc(f"Wire protocol `{p['name']}`: {p['doc']}", 0, "//!")) + "\n\n"
             raw(f"src/wire/{mod}.rs", body, pre)
         put("tests/vectors.rs", "tests/vectors.rs.j2", protocols=[p["name"] for p in ir["wire"]])
+        put("tests/usability.rs", "tests/usability.rs.j2")
         return files
 
 

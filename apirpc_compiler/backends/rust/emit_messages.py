@@ -290,11 +290,13 @@ class MessageEmitter:
         out.open(f"impl Message for {cls} {{")
         out(f"const NAME: &'static str = {rust_str(msg['name'])};")
         out()
-        self.merge_fn(out, msg)
-        out()
         self.encode_fn(out, msg)
         out()
         self.write_json_fn(out, msg)
+        out.close()
+        out()
+        out.open(f"impl MessageCodec for {cls} {{")
+        self.merge_fn(out, msg)
         out()
         self.from_json_fn(out, msg)
         out.close()
@@ -325,10 +327,10 @@ class MessageEmitter:
 
     def merge_fn(self, out: Lines, msg: Message) -> None:
         known = sorted(f["number"] for f in msg["fields"])
-        out.open("fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {")
+        out.open("fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {")
         if not any(f["type"]["kind"] == "message" for f in msg["fields"]):
             out("let _ = depth;")
-        out("let mut c = Cursor::new(buf);")
+        out("let mut c = Cursor::new(buf, base);")
         out.open("while c.more() {")
         out("let start = c.pos;")
         out("let tag = c.tag()?;")
@@ -355,13 +357,13 @@ class MessageEmitter:
         t = f["type"]
         if t["kind"] == "message":
             out.open(f"{elem_tag} => {{")
-            out("let b = c.bytes()?;")
+            out("let (b, at) = c.frame()?;")
             out.open("if depth >= MAX_DEPTH {")
-            out("return Err(too_deep());")
+            out("return Err(too_deep().at(at));")
             out.close()
             if f["label"] == "repeated":
                 out(f"let mut m = {self.ty(t['name'])}::default();")
-                out("m.merge_from(b, depth + 1)?;")
+                out("m.merge_from(b, at, depth + 1)?;")
                 out(f"self.{name}.push(m);")
             elif f["oneof"] is not None:
                 attr, ot, case = (
@@ -373,12 +375,12 @@ class MessageEmitter:
                 out(f"self.{attr} = Some({ot}::{case}(Default::default()));")
                 out.close()
                 out.open(f"if let Some({ot}::{case}(m)) = &mut self.{attr} {{")
-                out("m.merge_from(b, depth + 1)?;")
+                out("m.merge_from(b, at, depth + 1)?;")
                 out.close()
             else:
                 out(f"self.{name}")
                 out("    .get_or_insert_with(Default::default)")
-                out("    .merge_from(b, depth + 1)?;")
+                out("    .merge_from(b, at, depth + 1)?;")
             out.close()
             return
         read = self.read_expr(f, "c")
@@ -386,7 +388,8 @@ class MessageEmitter:
             out(f"{elem_tag} => self.{name}.push({read}),")
             if f["packed"]:
                 out.open(f"{(f['number'] << 3) | 2} => {{")
-                out("let mut p = Cursor::new(c.bytes()?);")
+                out("let (b, at) = c.frame()?;")
+                out("let mut p = Cursor::new(b, at);")
                 out.open("while p.more() {")
                 out(f"self.{name}.push({self.read_expr(f, 'p')});")
                 out.close()

@@ -44,7 +44,7 @@ def services_rs(ir: IR, n: RustNamer) -> str:
     c.open("pub struct MethodDescriptor {")
     for f, t, d in (
         ("name", "&'static str", "The IDL name."),
-        ("id", "u32", "The method id (unique across the API)."),
+        ("id", "u64", "The method id (unique across the API); the type of `Envelope::method_id`."),
         ("request", "&'static str", "The request message's IDL name."),
         ("response", "&'static str", "The response message's IDL name."),
         ("idempotent", "bool", "Whether a retry is safe."),
@@ -63,7 +63,7 @@ def services_rs(ir: IR, n: RustNamer) -> str:
         ("name", "&'static str", "The IDL name."),
         ("legacy", "bool", "Whether it is a legacy service."),
         ("methods", "&'static [MethodDescriptor]", "Its methods."),
-        ("reserved_ids", "&'static [(u32, u32)]", "Reserved method id ranges (inclusive)."),
+        ("reserved_ids", "&'static [(u64, u64)]", "Reserved method id ranges (inclusive)."),
         ("reserved_names", "&'static [&'static str]", "Reserved method names."),
     ):
         c(f"/// {d}")
@@ -73,7 +73,7 @@ def services_rs(ir: IR, n: RustNamer) -> str:
         for m in s["methods"]:
             c()
             c.doc(f"{s['name']}.{m['name']}: {m['doc']}")
-            c(f"pub const {n.const_name(['method', *s['words'], *m['words']])}: u32 = {m['id']};")
+            c(f"pub const {n.const_name(['method', *s['words'], *m['words']])}: u64 = {m['id']};")
     for s in ir["services"]:
         c()
         c.doc(s["doc"] or s["name"])
@@ -114,7 +114,7 @@ def services_rs(ir: IR, n: RustNamer) -> str:
     )
     c()
     c("/// The method with this id, and its service.")
-    c("pub fn method_by_id(id: u32) -> Option<(&'static ServiceDescriptor, &'static MethodDescriptor)> {")
+    c("pub fn method_by_id(id: u64) -> Option<(&'static ServiceDescriptor, &'static MethodDescriptor)> {")
     c("    SERVICES")
     c("        .iter()")
     c("        .find_map(|s| s.methods.iter().find(|m| m.id == id).map(|m| (s, m)))")

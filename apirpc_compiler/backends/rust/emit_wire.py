@@ -130,13 +130,15 @@ class _Struct:
         return min_size(t, self.p.structs)
 
     # ---- decode ----
-    def int_checks(self, c: Lines, t: m.WireType, v: str, where: str, encode: bool) -> None:
+    def int_checks(self, c: Lines, t: m.WireType, v: str, where: str, encode: bool, at: str = "") -> None:
+        """Range checks of an integer; a decode error names the value and `at`, where it began."""
+
         def fail(cond: str, msg: str) -> None:
             c.open(f"if {cond} {{")
             if encode:
                 c(f"return Err(EncodeError::new({rust_str(where + ': ' + msg)}));")
             else:
-                c(_err("InvalidValue", f"{where}: {msg}"))
+                c(f"return Err(r.fail_value({at}, R::InvalidValue, {rust_str(where + ': ' + msg)}, {v}));")
             c.close()
 
         if t["const"] is not None:
@@ -153,7 +155,9 @@ class _Struct:
     def too_large(self, c: Lines, n: str, mx: int | None, where: str, what: str) -> None:
         if mx is not None:
             c.open(f"if {n} > {mx} {{")
-            c(_err("TooLarge", f"{where}: more than {mx} {what}"))
+            value = f"{n} as u64" if n.endswith(".len()") else n
+            msg = rust_str(f"{where}: more than {mx} {what}")
+            c(f"return Err(r.fail_value(r.pos, R::TooLarge, {msg}, {value}));")
             c.close()
 
     def length_expr(self, c: Lines, ln: m.WireLength, end: str) -> str:
@@ -189,15 +193,20 @@ class _Struct:
 
     def trailing(self, c: Lines, sub: str, where: str) -> None:
         c.open(f"if r.pos != {sub} {{")
-        c(_err("TrailingBytes", f"{where}: bytes left in its frame"))
+        c(f"return Err(r.fail_at(r.pos, R::TrailingBytes, {rust_str(where + ': bytes left in its frame')}));")
         c.close()
 
     def decode_value(self, c: Lines, t: m.WireType, target: str, end: str, where: str) -> None:
         k = t["type"]
         if k in INT_MAX:
             read = f"r.varint({end})?" if k == "varint" else f"r.uint({INT_SIZE[k]}, {end})?"
+            at = ""
+            checked = (t["min"] or 0) > 0 or (t["max"] is not None and t["max"] < INT_MAX[k])
+            if checked or t["const"] is not None or t["mask"] is not None or (t["codes"] and t["closed"]):
+                at = self.fresh("o")
+                c(f"let {at} = r.pos;")
             c(f"let {target} = {read};")
-            self.int_checks(c, t, target, where, False)
+            self.int_checks(c, t, target, where, False, at)
             return
         if k in ("bytes", "string"):
             ln = t["length"]
@@ -469,7 +478,10 @@ class _Struct:
         if s["args"]:
             c("///")
             c.doc(f"Args (passed in by the stream): {', '.join(s['args'])}.")
-        c("#[derive(Clone, Debug, Default, PartialEq, Eq)]")
+        consts = {
+            f["name"]: f["type"]["const"] for f in s["fields"] if f["type"]["const"] is not None and not f["when"]
+        }
+        c(f"#[derive(Clone, Debug, {'' if consts else 'Default, '}PartialEq, Eq)]")
         c.open(f"pub struct {self.cls} {{")
         for f in s["fields"]:
             c.doc(
@@ -478,6 +490,19 @@ class _Struct:
             t = self.rtype(f["type"])
             c(f"pub {self.attrs[f['name']]}: {f'Option<{t}>' if f['when'] is not None else t},")
         c.close()
+        if consts:
+            # A derived default would hold 0 in a constant field and fail to encode.
+            c()
+            c.open(f"impl Default for {self.cls} {{")
+            c("/// Every field at its zero value, but constant fields at their constant.")
+            c.open("fn default() -> Self {")
+            c.open(f"{self.cls} {{")
+            for f in s["fields"]:
+                name = self.attrs[f["name"]]
+                c(f"{name}: {consts[f['name']]}," if f["name"] in consts else f"{name}: Default::default(),")
+            c.close()
+            c.close()
+            c.close()
         c()
         c.open(f"impl {self.cls} {{")
         if s["variants"]:
@@ -517,8 +542,7 @@ class _Struct:
         self.json_fns(c)
         c.close()
         c()
-        c.open(f"impl WireStruct for {self.cls} {{")
-        c(f"const NAME: &'static str = {rust_str(s['name'])};")
+        c.open(f"impl WireArgs for {self.cls} {{")
         c(f"const ARGS: &'static [&'static str] = &[{', '.join(rust_str(a) for a in s['args'])}];")
         c()
         c.open("fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {")
@@ -536,6 +560,10 @@ class _Struct:
             c("let _ = args;")
             c("self.encode()")
         c.close()
+        c.close()
+        c()
+        c.open(f"impl WireStruct for {self.cls} {{")
+        c(f"const NAME: &'static str = {rust_str(s['name'])};")
         c()
         c.open("fn to_json_value(&self) -> Value {")
         c("self.to_json()")
@@ -622,6 +650,7 @@ class _Proto:
             ("crate::wire::quic", ["utf8", "write_uint", "write_varint", "Reader"]),
             ("crate::wire::value", ["item", "item_parts", "items_of", "parse_item", "JsonField", "Obj", "ObjOut"]),
             ("crate::wire", ["arg", "err", "feed_all", "flags_of", "WireStruct"]),
+            ("crate::wire::sealed", ["WireArgs"]),
         ):
             used = [x for x in names if re.search(r"\b" + x.split(" as ")[-1] + r"\b", code)]
             if used:
@@ -671,8 +700,7 @@ class _Proto:
             c("let mut out = Vec::new();")
             c("let mut pos = 0;")
             c.open("while pos < self.buf.len() {")
-            c("let mut r = Reader::new(&self.buf, true);")
-            c("r.pos = pos;")
+            c("let mut r = Reader::resume(&self.buf, pos, self.consumed, self.max_buffer);")
             c.open(f"match {cls}::decode_from(&mut r, self.buf.len()) {{")
             c("Err(e) if e.incomplete => break,")
             c("Err(e) => return Err(e),")
@@ -723,6 +751,7 @@ class _Proto:
         c("#[derive(Debug)]")
         c.open(f"pub struct {parser} {{")
         c("buf: Vec<u8>,")
+        c("consumed: usize,")
         c("max_buffer: usize,")
         if extra:
             for line in extra.split("\n"):
@@ -746,6 +775,7 @@ class _Proto:
         c.open("pub fn with_max_buffer(max_buffer: usize) -> Self {")
         c.open("Self {")
         c("buf: Vec::new(),")
+        c("consumed: 0,")
         c("max_buffer,")
         for line in extra.split("\n") if extra else []:
             c(line)
@@ -755,6 +785,7 @@ class _Proto:
 
     def parser_tail(self, c: Lines, st: m.WireStream) -> None:
         c("self.buf.drain(..pos);")
+        c("self.consumed += pos;")
         c.open("if self.buf.len() > self.max_buffer {")
         c(_err("TooLarge", f"{st['name']}: too many bytes buffered"))
         c.close()
@@ -849,8 +880,7 @@ class _Proto:
         c("let mut out = Vec::new();")
         c("let mut pos = 0;")
         c.open("while pos < self.buf.len() {")
-        c("let mut r = Reader::new(&self.buf, true);")
-        c("r.pos = pos;")
+        c("let mut r = Reader::resume(&self.buf, pos, self.consumed, self.max_buffer);")
         c.open(f"let (code, length) = match read_{attr}_frame(&mut r) {{")
         c("Err(e) if e.incomplete => break,")
         c("Err(e) => return Err(e),")
@@ -868,6 +898,7 @@ class _Proto:
         c("let stop = r.pos + length as usize;")
         c("let mut body = Reader::new(&self.buf[..stop], false);")
         c("body.pos = r.pos;")
+        c("body.base = self.consumed;")
         c.open(f"let msg = match {alias}::decode_body(code, &mut body, stop) {{")
         c("Some(v) => v?,")
         c("None => unreachable!(),")
@@ -1030,8 +1061,7 @@ class _Proto:
         c("let mut pos = 0;")
         c("let mut failed = None;")
         c.open("while pos < buf.len() {")
-        c("let mut r = Reader::new(&buf, true);")
-        c("r.pos = pos;")
+        c("let mut r = Reader::resume(&buf, pos, self.consumed, self.max_buffer);")
         c.open("let item = match self.header {")
         c("Some(_) => self.object(&mut r),")
         c("None => self.start(&mut r),")
@@ -1051,6 +1081,7 @@ class _Proto:
         c("pos = r.pos;")
         c.close()
         c("buf.drain(..pos);")
+        c("self.consumed += pos;")
         c("self.buf = buf;")
         c.open("if let Some(e) = failed {")
         c("return Err(e);")

@@ -76,8 +76,12 @@ class Lines:
 
     def __call__(self, line: str = "") -> None:
         pad = "    " * self.level
-        # rustfmt breaks a call whose arguments are wider than 60 columns (fn_call_width).
-        long = len(pad) + len(line) > WIDTH or len(line) - len("return Err(") - 2 > 60
+        # rustfmt breaks a call whose arguments are wider than 60 columns (fn_call_width): for
+        # `Err(f(args))` that is the width of `f(args)`, for `Err(r.m(args))` that of `args`.
+        inner = line[len("return Err(") : -len(");")]
+        callee, _, args = inner.partition("(")
+        width = len(args) - 1 if "." in callee else len(inner)
+        long = len(pad) + len(line) > WIDTH or width > 60
         if long and line.startswith("return Err(") and line.endswith("));"):
             # rustfmt's shape for an over-long call: one argument per line.
             head, args = line[:-3].split("(", 2)[:2], line[:-3].split("(", 2)[2]

@@ -4,8 +4,51 @@
 
 use std::fmt;
 
-/// Why a decode failed: one of the reasons every ClutchCall SDK shares.
+/// Why a decode failed: one of the reasons every ClutchCall SDK shares. Non-exhaustive: a later
+/// IDL may add reasons, so a `match` needs a wildcard arm:
+///
+/// ```
+/// # use clutchcall::DecodeErrorReason as R;
+/// fn code(r: R) -> u8 {
+///     match r {
+///         R::Truncated => 1,
+///         R::VarintOverlong => 2,
+///         R::LengthPastEnd => 3,
+///         R::BadWireType => 4,
+///         R::InvalidFieldNumber => 5,
+///         R::InvalidUtf8 => 6,
+///         R::TooLarge => 7,
+///         R::TooDeep => 8,
+///         R::InvalidValue => 9,
+///         R::UnknownType => 10,
+///         R::TrailingBytes => 11,
+///         R::InvalidJson => 12,
+///         _ => 0,
+///     }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use clutchcall::DecodeErrorReason as R;
+/// fn code(r: R) -> u8 {
+///     match r {
+///         R::Truncated => 1,
+///         R::VarintOverlong => 2,
+///         R::LengthPastEnd => 3,
+///         R::BadWireType => 4,
+///         R::InvalidFieldNumber => 5,
+///         R::InvalidUtf8 => 6,
+///         R::TooLarge => 7,
+///         R::TooDeep => 8,
+///         R::InvalidValue => 9,
+///         R::UnknownType => 10,
+///         R::TrailingBytes => 11,
+///         R::InvalidJson => 12,
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DecodeErrorReason {
     /// The input ended in the middle of a value.
     Truncated,
@@ -90,6 +133,11 @@ pub struct DecodeError {
     pub reason: DecodeErrorReason,
     /// A human-readable description.
     pub message: String,
+    /// The byte offset of the fault in the input given to the decoder (for a stream parser, in
+    /// the bytes fed so far), when it is known.
+    pub offset: Option<usize>,
+    /// The offending wire value (a length, a code, a constant's wrong value), when there is one.
+    pub value: Option<u64>,
     /// Set by a streaming reader when more input could complete the value.
     pub(crate) incomplete: bool,
 }
@@ -100,14 +148,36 @@ impl DecodeError {
         DecodeError {
             reason,
             message,
+            offset: None,
+            value: None,
             incomplete: false,
         }
+    }
+
+    /// This error at byte `offset` (kept if one is already set: the innermost is the most exact).
+    pub fn at(mut self, offset: usize) -> Self {
+        self.offset.get_or_insert(offset);
+        self
+    }
+
+    /// This error naming the offending wire value.
+    pub fn with_value(mut self, value: u64) -> Self {
+        self.value = Some(value);
+        self
     }
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.reason, self.message)
+        write!(f, "{}", self.reason)?;
+        if let Some(offset) = self.offset {
+            write!(f, " at offset {offset}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(value) = self.value {
+            write!(f, " (value {value})")?;
+        }
+        Ok(())
     }
 }
 

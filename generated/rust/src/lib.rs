@@ -10,6 +10,8 @@
 //! [`wire`] (hand-specified wire protocols), [`registry`] (codecs by IDL name), [`json`] (a
 //! small JSON reader/writer) and [`error`] (the one decode error type).
 #![forbid(unsafe_code)]
+// The README's quick start runs as a doc test.
+#![doc = include_str!("../README.md")]
 
 pub mod bridges;
 pub mod enums;

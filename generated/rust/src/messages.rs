@@ -13,13 +13,39 @@ use crate::error::DecodeError;
 use crate::json::{self, write_string, Value};
 use crate::protowire::*;
 
-/// What every generated message can do.
-pub trait Message: Sized + Default {
+/// The codec internals of a message (recursion depth, unknown-key handling): sealed, so the
+/// public [`Message`] trait shows none of them and only this crate implements it.
+pub(crate) mod sealed {
+    use super::*;
+
+    pub trait MessageCodec: Sized + Default {
+        /// Merge the protobuf binary `buf`, found at offset `base` of the whole input, into
+        /// `self` (nested `depth` levels deep).
+        fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError>;
+
+        /// Read a parsed ProtoJSON object (`ign`: skip unknown keys).
+        fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError>;
+    }
+}
+
+use sealed::MessageCodec;
+
+/// What every generated message can do. The codec's internals (recursion depth, offsets) stay
+/// out of it:
+///
+/// ```
+/// use clutchcall::messages::{Message, AudioShape};
+/// assert_eq!(AudioShape::decode(&[]).unwrap(), AudioShape::default());
+/// ```
+///
+/// ```compile_fail
+/// use clutchcall::messages::{Message, AudioShape};
+/// let mut m = AudioShape::default();
+/// m.merge_from(&[], 0, 0).unwrap();
+/// ```
+pub trait Message: sealed::MessageCodec {
     /// The IDL name of the message.
     const NAME: &'static str;
-
-    /// Merge the protobuf binary `buf` into `self` (nested `depth` levels deep).
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError>;
 
     /// Append the canonical protobuf binary encoding.
     fn encode_to(&self, out: &mut Vec<u8>);
@@ -27,14 +53,11 @@ pub trait Message: Sized + Default {
     /// Append the ProtoJSON object (fields at their default are left out).
     fn write_json(&self, out: &mut String);
 
-    /// Read a parsed ProtoJSON object.
-    fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError>;
-
     /// Decode protobuf binary; fails only with `DecodeError`.
     fn decode(data: &[u8]) -> Result<Self, DecodeError> {
         check_size(data)?;
         let mut m = Self::default();
-        m.merge_from(data, 0)?;
+        m.merge_from(data, 0, 0)?;
         Ok(m)
     }
 
@@ -55,6 +78,11 @@ pub trait Message: Sized + Default {
     /// Parse a ProtoJSON document; unknown keys are an error.
     fn from_json(text: &[u8]) -> Result<Self, DecodeError> {
         Self::from_json_value(&json::parse(text)?, 0, false)
+    }
+
+    /// Parse a ProtoJSON document, skipping unknown keys.
+    fn from_json_ignoring_unknown(text: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_json_value(&json::parse(text)?, 0, true)
     }
 }
 
@@ -153,26 +181,6 @@ impl AudioShape {
 impl Message for AudioShape {
     const NAME: &'static str = "AudioShape";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                8 => self.codec = Some(Codec(c.varint()? as i32)),
-                16 => self.sample_rate = Some(c.varint()? as u32),
-                24 => self.channels = Some(c.varint()? as u32),
-                32 => self.frame_ms = Some(c.varint()? as u32),
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 4)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if let Some(v) = self.codec {
             out.push(0x08);
@@ -214,6 +222,28 @@ impl Message for AudioShape {
             out.push_str(&v.to_string());
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for AudioShape {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                8 => self.codec = Some(Codec(c.varint()? as i32)),
+                16 => self.sample_rate = Some(c.varint()? as u32),
+                24 => self.channels = Some(c.varint()? as u32),
+                32 => self.frame_ms = Some(c.varint()? as u32),
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 4)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -304,25 +334,6 @@ impl VadSettings {
 impl Message for VadSettings {
     const NAME: &'static str = "VadSettings";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                13 => self.threshold = Some(f32::from_bits(c.fixed32()?)),
-                16 => self.prefix_padding_ms = Some(c.varint()? as u32),
-                24 => self.silence_duration_ms = Some(c.varint()? as u32),
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 3)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if let Some(v) = self.threshold {
             out.push(0x0d);
@@ -355,6 +366,27 @@ impl Message for VadSettings {
             out.push_str(&v.to_string());
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for VadSettings {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                13 => self.threshold = Some(f32::from_bits(c.fixed32()?)),
+                16 => self.prefix_padding_ms = Some(c.varint()? as u32),
+                24 => self.silence_duration_ms = Some(c.varint()? as u32),
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 3)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -436,24 +468,6 @@ impl BargeIn {
 impl Message for BargeIn {
     const NAME: &'static str = "BargeIn";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                8 => self.enabled = Some(c.varint()? != 0),
-                16 => self.min_speech_ms = Some(c.varint()? as u32),
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 2)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if let Some(v) = self.enabled {
             out.push(0x08);
@@ -478,6 +492,26 @@ impl Message for BargeIn {
             out.push_str(&v.to_string());
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for BargeIn {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                8 => self.enabled = Some(c.varint()? != 0),
+                16 => self.min_speech_ms = Some(c.varint()? as u32),
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 2)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -541,40 +575,6 @@ impl TurnDetection {
 impl Message for TurnDetection {
     const NAME: &'static str = "TurnDetection";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                8 => self.mode = Some(TurnDetectionMode(c.varint()? as i32)),
-                18 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.vad
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                26 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.barge_in
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 3)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if let Some(v) = self.mode {
             out.push(0x08);
@@ -608,6 +608,42 @@ impl Message for TurnDetection {
             v.write_json(out);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for TurnDetection {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                8 => self.mode = Some(TurnDetectionMode(c.varint()? as i32)),
+                18 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.vad
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                26 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.barge_in
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 3)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -672,41 +708,6 @@ pub struct AgentBinding {
 impl Message for AgentBinding {
     const NAME: &'static str = "AgentBinding";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.agent_id = c.string()?,
-                18 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.turn_detection
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                26 => self.instructions = c.string()?,
-                34 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    let mut m = KeyValue::default();
-                    m.merge_from(b, depth + 1)?;
-                    self.metadata.push(m);
-                }
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 4)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.agent_id.is_empty() {
             out.push(0x0a);
@@ -754,6 +755,43 @@ impl Message for AgentBinding {
             out.push(']');
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for AgentBinding {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.agent_id = c.string()?,
+                18 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.turn_detection
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                26 => self.instructions = c.string()?,
+                34 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    let mut m = KeyValue::default();
+                    m.merge_from(b, at, depth + 1)?;
+                    self.metadata.push(m);
+                }
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 4)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -824,24 +862,6 @@ pub struct KeyValue {
 impl Message for KeyValue {
     const NAME: &'static str = "KeyValue";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.key = c.string()?,
-                18 => self.value = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 2)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.key.is_empty() {
             out.push(0x0a);
@@ -866,6 +886,26 @@ impl Message for KeyValue {
             write_string(out, &self.value);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for KeyValue {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.key = c.string()?,
+                18 => self.value = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 2)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -931,40 +971,6 @@ pub struct CallQuality {
 
 impl Message for CallQuality {
     const NAME: &'static str = "CallQuality";
-
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                13 => self.ssrc = c.fixed32()?,
-                16 => self.packets_sent = c.varint()?,
-                24 => self.packets_received = c.varint()?,
-                32 => self.cumulative_lost = zigzag64(c.varint()?),
-                45 => self.jitter_ms = f32::from_bits(c.fixed32()?),
-                49 => self.mos = f64::from_bits(c.fixed64()?),
-                57 => self.last_sr_ntp = c.fixed64()?,
-                69 => self.clock_skew_ppm = c.fixed32()? as i32,
-                73 => self.playout_offset_us = c.fixed64()? as i64,
-                80 => self.late_loss = c.varint()? as u32,
-                88 => self.level_dbov.push(zigzag32(c.varint()?)),
-                90 => {
-                    let mut p = Cursor::new(c.bytes()?);
-                    while p.more() {
-                        self.level_dbov.push(zigzag32(p.varint()?));
-                    }
-                }
-                96 => self.jitter_buffer_depth = c.varint()? as i32,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 12)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
 
     fn encode_to(&self, out: &mut Vec<u8>) {
         if self.ssrc != 0 {
@@ -1091,6 +1097,43 @@ impl Message for CallQuality {
             out.push_str(&self.jitter_buffer_depth.to_string());
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for CallQuality {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                13 => self.ssrc = c.fixed32()?,
+                16 => self.packets_sent = c.varint()?,
+                24 => self.packets_received = c.varint()?,
+                32 => self.cumulative_lost = zigzag64(c.varint()?),
+                45 => self.jitter_ms = f32::from_bits(c.fixed32()?),
+                49 => self.mos = f64::from_bits(c.fixed64()?),
+                57 => self.last_sr_ntp = c.fixed64()?,
+                69 => self.clock_skew_ppm = c.fixed32()? as i32,
+                73 => self.playout_offset_us = c.fixed64()? as i64,
+                80 => self.late_loss = c.varint()? as u32,
+                88 => self.level_dbov.push(zigzag32(c.varint()?)),
+                90 => {
+                    let (b, at) = c.frame()?;
+                    let mut p = Cursor::new(b, at);
+                    while p.more() {
+                        self.level_dbov.push(zigzag32(p.varint()?));
+                    }
+                }
+                96 => self.jitter_buffer_depth = c.varint()? as i32,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 12)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -1275,61 +1318,6 @@ pub struct Call {
 impl Message for Call {
     const NAME: &'static str = "Call";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                16 => self.status = CallStatus(c.varint()? as i32),
-                24 => self.direction = Direction(c.varint()? as i32),
-                34 => self.from = c.string()?,
-                42 => self.to = c.string()?,
-                48 => self.default_app = DefaultApp(c.varint()? as i32),
-                58 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.agent
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                66 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.audio
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                74 => self.uplink_track = c.string()?,
-                82 => self.downlink_track = c.string()?,
-                88 => self.created_at_ms = c.varint()? as i64,
-                96 => self.answered_at_ms = Some(c.varint()? as i64),
-                104 => self.ended_at_ms = Some(c.varint()? as i64),
-                112 => self.end_reason = EndReason(c.varint()? as i32),
-                122 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.quality
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                130 => self.tenant_id = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 16)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
             out.push(0x0a);
@@ -1476,6 +1464,63 @@ impl Message for Call {
             write_string(out, &self.tenant_id);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for Call {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                16 => self.status = CallStatus(c.varint()? as i32),
+                24 => self.direction = Direction(c.varint()? as i32),
+                34 => self.from = c.string()?,
+                42 => self.to = c.string()?,
+                48 => self.default_app = DefaultApp(c.varint()? as i32),
+                58 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.agent
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                66 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.audio
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                74 => self.uplink_track = c.string()?,
+                82 => self.downlink_track = c.string()?,
+                88 => self.created_at_ms = c.varint()? as i64,
+                96 => self.answered_at_ms = Some(c.varint()? as i64),
+                104 => self.ended_at_ms = Some(c.varint()? as i64),
+                112 => self.end_reason = EndReason(c.varint()? as i32),
+                122 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.quality
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                130 => self.tenant_id = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 16)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -1663,45 +1708,6 @@ impl OriginateRequest {
 impl Message for OriginateRequest {
     const NAME: &'static str = "OriginateRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.to = c.string()?,
-                18 => self.from = c.string()?,
-                24 => self.default_app = Some(DefaultApp(c.varint()? as i32)),
-                34 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.agent
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                42 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.audio
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                50 => self.idempotency_key = c.string()?,
-                56 => self.ring_timeout_s = Some(c.varint()? as u32),
-                66 => self.trunk_id = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 8)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.to.is_empty() {
             out.push(0x0a);
@@ -1775,6 +1781,47 @@ impl Message for OriginateRequest {
             write_string(out, &self.trunk_id);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for OriginateRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.to = c.string()?,
+                18 => self.from = c.string()?,
+                24 => self.default_app = Some(DefaultApp(c.varint()? as i32)),
+                34 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.agent
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                42 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.audio
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                50 => self.idempotency_key = c.string()?,
+                56 => self.ring_timeout_s = Some(c.varint()? as u32),
+                66 => self.trunk_id = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 8)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -1879,23 +1926,6 @@ pub struct GetCallRequest {
 impl Message for GetCallRequest {
     const NAME: &'static str = "GetCallRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 1)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
             out.push(0x0a);
@@ -1912,6 +1942,25 @@ impl Message for GetCallRequest {
             write_string(out, &self.sid);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for GetCallRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 1)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -1963,31 +2012,6 @@ impl ListCallsRequest {
 impl Message for ListCallsRequest {
     const NAME: &'static str = "ListCallsRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                8 => self.status.push(CallStatus(c.varint()? as i32)),
-                10 => {
-                    let mut p = Cursor::new(c.bytes()?);
-                    while p.more() {
-                        self.status.push(CallStatus(p.varint()? as i32));
-                    }
-                }
-                16 => self.page_size = Some(c.varint()? as u32),
-                26 => self.page_token = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 3)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.status.is_empty() {
             out.push(0x0a);
@@ -2032,6 +2056,34 @@ impl Message for ListCallsRequest {
             write_string(out, &self.page_token);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for ListCallsRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                8 => self.status.push(CallStatus(c.varint()? as i32)),
+                10 => {
+                    let (b, at) = c.frame()?;
+                    let mut p = Cursor::new(b, at);
+                    while p.more() {
+                        self.status.push(CallStatus(p.varint()? as i32));
+                    }
+                }
+                16 => self.page_size = Some(c.varint()? as u32),
+                26 => self.page_token = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 3)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2097,31 +2149,6 @@ pub struct ListCallsResponse {
 impl Message for ListCallsResponse {
     const NAME: &'static str = "ListCallsResponse";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    let mut m = Call::default();
-                    m.merge_from(b, depth + 1)?;
-                    self.calls.push(m);
-                }
-                18 => self.next_page_token = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 2)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         for m in &self.calls {
             out.push(0x0a);
@@ -2153,6 +2180,33 @@ impl Message for ListCallsResponse {
             write_string(out, &self.next_page_token);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for ListCallsResponse {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    let mut m = Call::default();
+                    m.merge_from(b, at, depth + 1)?;
+                    self.calls.push(m);
+                }
+                18 => self.next_page_token = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 2)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2219,35 +2273,6 @@ pub enum TransferRequestTarget {
 impl Message for TransferRequest {
     const NAME: &'static str = "TransferRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                18 => self.target = Some(TransferRequestTarget::PstnNumber(c.string()?)),
-                26 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    if !matches!(self.target, Some(TransferRequestTarget::Agent(_))) {
-                        self.target = Some(TransferRequestTarget::Agent(Default::default()));
-                    }
-                    if let Some(TransferRequestTarget::Agent(m)) = &mut self.target {
-                        m.merge_from(b, depth + 1)?;
-                    }
-                }
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 3)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
             out.push(0x0a);
@@ -2280,6 +2305,37 @@ impl Message for TransferRequest {
             v.write_json(out);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for TransferRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                18 => self.target = Some(TransferRequestTarget::PstnNumber(c.string()?)),
+                26 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    if !matches!(self.target, Some(TransferRequestTarget::Agent(_))) {
+                        self.target = Some(TransferRequestTarget::Agent(Default::default()));
+                    }
+                    if let Some(TransferRequestTarget::Agent(m)) = &mut self.target {
+                        m.merge_from(b, at, depth + 1)?;
+                    }
+                }
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 3)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2346,23 +2402,6 @@ pub struct HangupRequest {
 impl Message for HangupRequest {
     const NAME: &'static str = "HangupRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 1)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
             out.push(0x0a);
@@ -2379,6 +2418,25 @@ impl Message for HangupRequest {
             write_string(out, &self.sid);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for HangupRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 1)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2420,31 +2478,6 @@ pub struct BindAgentRequest {
 impl Message for BindAgentRequest {
     const NAME: &'static str = "BindAgentRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                18 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.agent
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 2)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
             out.push(0x0a);
@@ -2469,6 +2502,33 @@ impl Message for BindAgentRequest {
             v.write_json(out);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for BindAgentRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                18 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.agent
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 2)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2514,23 +2574,6 @@ pub struct UnbindAgentRequest {
 impl Message for UnbindAgentRequest {
     const NAME: &'static str = "UnbindAgentRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 1)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
             out.push(0x0a);
@@ -2547,6 +2590,25 @@ impl Message for UnbindAgentRequest {
             write_string(out, &self.sid);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for UnbindAgentRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 1)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2597,28 +2659,6 @@ pub struct TenantClaims {
 
 impl Message for TenantClaims {
     const NAME: &'static str = "TenantClaims";
-
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.tenant_id = c.string()?,
-                18 => self.publish_prefixes.push(c.string()?),
-                26 => self.subscribe_prefixes.push(c.string()?),
-                32 => self.expires_at = c.varint()? as i64,
-                40 => self.issued_at = c.varint()? as i64,
-                50 => self.audience = c.string()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 6)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
 
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.tenant_id.is_empty() {
@@ -2694,6 +2734,30 @@ impl Message for TenantClaims {
             write_string(out, &self.audience);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for TenantClaims {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.tenant_id = c.string()?,
+                18 => self.publish_prefixes.push(c.string()?),
+                26 => self.subscribe_prefixes.push(c.string()?),
+                32 => self.expires_at = c.varint()? as i64,
+                40 => self.issued_at = c.varint()? as i64,
+                50 => self.audience = c.string()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 6)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2804,26 +2868,6 @@ pub struct ErrorStatus {
 impl Message for ErrorStatus {
     const NAME: &'static str = "ErrorStatus";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                8 => self.code = ErrorCode(c.varint()? as i32),
-                18 => self.message = c.string()?,
-                26 => self.field = c.string()?,
-                32 => self.retry_after_ms = Some(c.varint()? as u32),
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 4)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if self.code.0 != 0 {
             out.push(0x08);
@@ -2865,6 +2909,28 @@ impl Message for ErrorStatus {
             out.push_str(&v.to_string());
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for ErrorStatus {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                8 => self.code = ErrorCode(c.varint()? as i32),
+                18 => self.message = c.string()?,
+                26 => self.field = c.string()?,
+                32 => self.retry_after_ms = Some(c.varint()? as u32),
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 4)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2923,18 +2989,6 @@ pub struct Empty {
 impl Message for Empty {
     const NAME: &'static str = "Empty";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            let raw = c.skip(start, tag, &[])?;
-            self.unknown_fields.extend_from_slice(raw);
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.unknown_fields);
     }
@@ -2942,6 +2996,20 @@ impl Message for Empty {
     fn write_json(&self, out: &mut String) {
         out.push('{');
         out.push('}');
+    }
+}
+
+impl MessageCodec for Empty {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            let raw = c.skip(start, tag, &[])?;
+            self.unknown_fields.extend_from_slice(raw);
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -2976,26 +3044,6 @@ pub struct DialRequest {
 
 impl Message for DialRequest {
     const NAME: &'static str = "DialRequest";
-
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.to = c.string()?,
-                18 => self.from = c.string()?,
-                24 => self.codec = Codec(c.varint()? as i32),
-                32 => self.timeout_s = c.varint()? as u32,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 4)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
 
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.to.is_empty() {
@@ -3038,6 +3086,28 @@ impl Message for DialRequest {
             out.push_str(&self.timeout_s.to_string());
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for DialRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.to = c.string()?,
+                18 => self.from = c.string()?,
+                24 => self.codec = Codec(c.varint()? as i32),
+                32 => self.timeout_s = c.varint()? as u32,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 4)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -3099,24 +3169,6 @@ pub struct DialResponse {
 impl Message for DialResponse {
     const NAME: &'static str = "DialResponse";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                16 => self.status = CallStatus(c.varint()? as i32),
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 2)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
             out.push(0x0a);
@@ -3142,6 +3194,26 @@ impl Message for DialResponse {
             json_enum_out(out, e.json_name(), e.0);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for DialResponse {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                16 => self.status = CallStatus(c.varint()? as i32),
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 2)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -3186,30 +3258,6 @@ pub struct OriginateBulkRequest {
 impl Message for OriginateBulkRequest {
     const NAME: &'static str = "OriginateBulkRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    let mut m = OriginateRequest::default();
-                    m.merge_from(b, depth + 1)?;
-                    self.calls.push(m);
-                }
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 1)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         for m in &self.calls {
             out.push(0x0a);
@@ -3233,6 +3281,32 @@ impl Message for OriginateBulkRequest {
             out.push(']');
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for OriginateBulkRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    let mut m = OriginateRequest::default();
+                    m.merge_from(b, at, depth + 1)?;
+                    self.calls.push(m);
+                }
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 1)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -3286,46 +3360,6 @@ pub enum OriginateResultOutcome {
 impl Message for OriginateResult {
     const NAME: &'static str = "OriginateResult";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                8 => self.index = c.varint()? as u32,
-                18 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    if !matches!(self.outcome, Some(OriginateResultOutcome::Call(_))) {
-                        self.outcome = Some(OriginateResultOutcome::Call(Default::default()));
-                    }
-                    if let Some(OriginateResultOutcome::Call(m)) = &mut self.outcome {
-                        m.merge_from(b, depth + 1)?;
-                    }
-                }
-                26 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    if !matches!(self.outcome, Some(OriginateResultOutcome::Error(_))) {
-                        self.outcome = Some(OriginateResultOutcome::Error(Default::default()));
-                    }
-                    if let Some(OriginateResultOutcome::Error(m)) = &mut self.outcome {
-                        m.merge_from(b, depth + 1)?;
-                    }
-                }
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 3)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if self.index != 0 {
             out.push(0x08);
@@ -3358,6 +3392,48 @@ impl Message for OriginateResult {
             v.write_json(out);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for OriginateResult {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                8 => self.index = c.varint()? as u32,
+                18 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    if !matches!(self.outcome, Some(OriginateResultOutcome::Call(_))) {
+                        self.outcome = Some(OriginateResultOutcome::Call(Default::default()));
+                    }
+                    if let Some(OriginateResultOutcome::Call(m)) = &mut self.outcome {
+                        m.merge_from(b, at, depth + 1)?;
+                    }
+                }
+                26 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    if !matches!(self.outcome, Some(OriginateResultOutcome::Error(_))) {
+                        self.outcome = Some(OriginateResultOutcome::Error(Default::default()));
+                    }
+                    if let Some(OriginateResultOutcome::Error(m)) = &mut self.outcome {
+                        m.merge_from(b, at, depth + 1)?;
+                    }
+                }
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 3)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -3419,30 +3495,6 @@ pub struct OriginateBulkResponse {
 impl Message for OriginateBulkResponse {
     const NAME: &'static str = "OriginateBulkResponse";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    let mut m = OriginateResult::default();
-                    m.merge_from(b, depth + 1)?;
-                    self.results.push(m);
-                }
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 1)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         for m in &self.results {
             out.push(0x0a);
@@ -3466,6 +3518,32 @@ impl Message for OriginateBulkResponse {
             out.push(']');
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for OriginateBulkResponse {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    let mut m = OriginateResult::default();
+                    m.merge_from(b, at, depth + 1)?;
+                    self.results.push(m);
+                }
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 1)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -3512,25 +3590,6 @@ pub struct BargeRequest {
 impl Message for BargeRequest {
     const NAME: &'static str = "BargeRequest";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                18 => self.supervisor = c.string()?,
-                24 => self.mode = BargeMode(c.varint()? as i32),
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 3)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
             out.push(0x0a);
@@ -3564,6 +3623,27 @@ impl Message for BargeRequest {
             json_enum_out(out, e.json_name(), e.0);
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for BargeRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                18 => self.supervisor = c.string()?,
+                24 => self.mode = BargeMode(c.varint()? as i32),
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 3)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -3622,28 +3702,6 @@ pub struct PushAudioRequest {
 
 impl Message for PushAudioRequest {
     const NAME: &'static str = "PushAudioRequest";
-
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => self.sid = c.string()?,
-                16 => self.codec = Codec(c.varint()? as i32),
-                24 => self.sequence = c.varint()? as u32,
-                37 => self.rtp_timestamp = c.fixed32()?,
-                42 => self.frames.push(c.bytes()?.to_vec()),
-                48 => self.end_of_stream = c.varint()? != 0,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 6)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
 
     fn encode_to(&self, out: &mut Vec<u8>) {
         if !self.sid.is_empty() {
@@ -3709,6 +3767,30 @@ impl Message for PushAudioRequest {
             out.push_str(if self.end_of_stream { "true" } else { "false" });
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for PushAudioRequest {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => self.sid = c.string()?,
+                16 => self.codec = Codec(c.varint()? as i32),
+                24 => self.sequence = c.varint()? as u32,
+                37 => self.rtp_timestamp = c.fixed32()?,
+                42 => self.frames.push(c.bytes()?.to_vec()),
+                48 => self.end_of_stream = c.varint()? != 0,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 6)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -3792,24 +3874,6 @@ pub struct PushAudioResponse {
 impl Message for PushAudioResponse {
     const NAME: &'static str = "PushAudioResponse";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let _ = depth;
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                8 => self.accepted_through = c.varint()? as u32,
-                16 => self.queued_ms = c.varint()? as u32,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 2)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if self.accepted_through != 0 {
             out.push(0x08);
@@ -3834,6 +3898,26 @@ impl Message for PushAudioResponse {
             out.push_str(&self.queued_ms.to_string());
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for PushAudioResponse {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let _ = depth;
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                8 => self.accepted_through = c.varint()? as u32,
+                16 => self.queued_ms = c.varint()? as u32,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 2)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {
@@ -3894,32 +3978,6 @@ pub struct CallEvent {
 impl Message for CallEvent {
     const NAME: &'static str = "CallEvent";
 
-    fn merge_from(&mut self, buf: &[u8], depth: u32) -> Result<(), DecodeError> {
-        let mut c = Cursor::new(buf);
-        while c.more() {
-            let start = c.pos;
-            let tag = c.tag()?;
-            match tag {
-                10 => {
-                    let b = c.bytes()?;
-                    if depth >= MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    self.call
-                        .get_or_insert_with(Default::default)
-                        .merge_from(b, depth + 1)?;
-                }
-                16 => self.previous_status = CallStatus(c.varint()? as i32),
-                24 => self.sequence = c.varint()?,
-                _ => {
-                    let raw = c.skip(start, tag, &[(1, 3)])?;
-                    self.unknown_fields.extend_from_slice(raw);
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn encode_to(&self, out: &mut Vec<u8>) {
         if let Some(m) = &self.call {
             out.push(0x0a);
@@ -3955,6 +4013,34 @@ impl Message for CallEvent {
             out.push('"');
         }
         out.push('}');
+    }
+}
+
+impl MessageCodec for CallEvent {
+    fn merge_from(&mut self, buf: &[u8], base: usize, depth: u32) -> Result<(), DecodeError> {
+        let mut c = Cursor::new(buf, base);
+        while c.more() {
+            let start = c.pos;
+            let tag = c.tag()?;
+            match tag {
+                10 => {
+                    let (b, at) = c.frame()?;
+                    if depth >= MAX_DEPTH {
+                        return Err(too_deep().at(at));
+                    }
+                    self.call
+                        .get_or_insert_with(Default::default)
+                        .merge_from(b, at, depth + 1)?;
+                }
+                16 => self.previous_status = CallStatus(c.varint()? as i32),
+                24 => self.sequence = c.varint()?,
+                _ => {
+                    let raw = c.skip(start, tag, &[(1, 3)])?;
+                    self.unknown_fields.extend_from_slice(raw);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_json_value(value: &Value, depth: u32, ign: bool) -> Result<Self, DecodeError> {

@@ -31,15 +31,30 @@ pub fn check_size(data: &[u8]) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// A read position in one message's bytes (a sub-message gets its own cursor).
+/// A read position in one message's bytes (a sub-message gets its own cursor); `base` is the
+/// offset of `buf` in the whole input, so errors carry absolute offsets.
 pub struct Cursor<'a> {
     pub buf: &'a [u8],
     pub pos: usize,
+    pub base: usize,
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(buf: &'a [u8]) -> Self {
-        Cursor { buf, pos: 0 }
+    pub fn new(buf: &'a [u8], base: usize) -> Self {
+        Cursor { buf, pos: 0, base }
+    }
+
+    /// An error at `pos` (relative to this cursor's bytes).
+    #[cold]
+    pub fn fail_at(&self, pos: usize, reason: R, msg: &str) -> DecodeError {
+        err(reason, msg).at(self.base + pos)
+    }
+
+    /// A length-delimited value and the absolute offset of its first byte.
+    #[inline]
+    pub fn frame(&mut self) -> Result<(&'a [u8], usize), DecodeError> {
+        let b = self.bytes()?;
+        Ok((b, self.base + self.pos - b.len()))
     }
 
     #[inline]
@@ -63,13 +78,18 @@ impl<'a> Cursor<'a> {
         let mut shift = 0;
         loop {
             let Some(&b) = self.buf.get(self.pos) else {
-                return Err(err(R::Truncated, "the input ended inside a varint"));
+                return Err(self.fail_at(
+                    self.pos,
+                    R::Truncated,
+                    "the input ended inside a varint",
+                ));
             };
             self.pos += 1;
             if shift == 63 {
                 // The 10th byte may only carry the 64th bit.
                 if b > 1 {
-                    return Err(err(
+                    return Err(self.fail_at(
+                        self.pos - 1,
                         R::VarintOverlong,
                         "varint longer than 10 bytes or 64 bits",
                     ));
@@ -86,8 +106,12 @@ impl<'a> Cursor<'a> {
 
     #[inline]
     pub fn tag(&mut self) -> Result<u32, DecodeError> {
+        let start = self.pos;
         let v = self.varint()?;
-        u32::try_from(v).map_err(|_| err(R::InvalidFieldNumber, "tag does not fit in 32 bits"))
+        u32::try_from(v).map_err(|_| {
+            self.fail_at(start, R::InvalidFieldNumber, "tag does not fit in 32 bits")
+                .with_value(v)
+        })
     }
 
     #[inline]
@@ -95,10 +119,13 @@ impl<'a> Cursor<'a> {
         let n = self.varint()?;
         let rest = self.buf.len() - self.pos;
         if n > rest as u64 {
-            return Err(err(
-                R::LengthPastEnd,
-                "a length runs past the end of its frame",
-            ));
+            return Err(self
+                .fail_at(
+                    self.pos,
+                    R::LengthPastEnd,
+                    "a length runs past the end of its frame",
+                )
+                .with_value(n));
         }
         let start = self.pos;
         self.pos += n as usize;
@@ -112,7 +139,7 @@ impl<'a> Cursor<'a> {
                 self.pos += 4;
                 Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             }
-            None => Err(err(R::Truncated, "the input ended inside a fixed32")),
+            None => Err(self.fail_at(self.pos, R::Truncated, "the input ended inside a fixed32")),
         }
     }
 
@@ -125,13 +152,13 @@ impl<'a> Cursor<'a> {
                 a.copy_from_slice(b);
                 Ok(u64::from_le_bytes(a))
             }
-            None => Err(err(R::Truncated, "the input ended inside a fixed64")),
+            None => Err(self.fail_at(self.pos, R::Truncated, "the input ended inside a fixed64")),
         }
     }
 
     pub fn string(&mut self) -> Result<String, DecodeError> {
-        let b = self.bytes()?;
-        utf8(b)
+        let (b, at) = self.frame()?;
+        utf8(b).map_err(|e| e.at(at))
     }
 
     /// Skip the value of a field this message does not decode; return its whole bytes.
@@ -145,11 +172,19 @@ impl<'a> Cursor<'a> {
         let number = tag >> 3;
         let wt = tag & 7;
         if number == 0 || number > MAX_FIELD_NUMBER {
-            return Err(err(R::InvalidFieldNumber, "field number out of range"));
+            return Err(self
+                .fail_at(start, R::InvalidFieldNumber, "field number out of range")
+                .with_value(u64::from(number)));
         }
         let is_known = known.iter().any(|&(lo, hi)| (lo..=hi).contains(&number));
         if matches!(wt, 3 | 4 | 6 | 7) || is_known {
-            return Err(err(R::BadWireType, "field has a wire type it cannot have"));
+            return Err(self
+                .fail_at(
+                    start,
+                    R::BadWireType,
+                    "field has a wire type it cannot have",
+                )
+                .with_value(u64::from(wt)));
         }
         match wt {
             0 => {

@@ -33,8 +33,8 @@ pub struct HttpRule {
 pub struct MethodDescriptor {
     /// The IDL name.
     pub name: &'static str,
-    /// The method id (unique across the API).
-    pub id: u32,
+    /// The method id (unique across the API); the type of `Envelope::method_id`.
+    pub id: u64,
     /// The request message's IDL name.
     pub request: &'static str,
     /// The response message's IDL name.
@@ -59,64 +59,64 @@ pub struct ServiceDescriptor {
     /// Its methods.
     pub methods: &'static [MethodDescriptor],
     /// Reserved method id ranges (inclusive).
-    pub reserved_ids: &'static [(u32, u32)],
+    pub reserved_ids: &'static [(u64, u64)],
     /// Reserved method names.
     pub reserved_names: &'static [&'static str],
 }
 
 /// voice.calls.originate: Place an outbound call. Returns as soon as the call is dialing; re-fetch
 /// with get to read the latest status. Idempotent through idempotency_key.
-pub const METHOD_VOICE_CALLS_ORIGINATE: u32 = 256;
+pub const METHOD_VOICE_CALLS_ORIGINATE: u64 = 256;
 
 /// voice.calls.get: Fetch the latest state of a call.
-pub const METHOD_VOICE_CALLS_GET: u32 = 257;
+pub const METHOD_VOICE_CALLS_GET: u64 = 257;
 
 /// voice.calls.list: List calls, filtered by status, one page at a time.
-pub const METHOD_VOICE_CALLS_LIST: u32 = 258;
+pub const METHOD_VOICE_CALLS_LIST: u64 = 258;
 
 /// voice.calls.transfer: Re-point the live audio at a new PSTN number (a SIP REFER) or re-attach a
 /// different agent, keeping the same sid. Repeating a transfer to the same target is a no-op.
-pub const METHOD_VOICE_CALLS_TRANSFER: u32 = 259;
+pub const METHOD_VOICE_CALLS_TRANSFER: u64 = 259;
 
 /// voice.calls.hangup: End the call and drop both tracks. Hanging up an ended call returns it
 /// unchanged.
-pub const METHOD_VOICE_CALLS_HANGUP: u32 = 260;
+pub const METHOD_VOICE_CALLS_HANGUP: u64 = 260;
 
 /// voice.agents.bind: Bind an agent with its turn-detection settings; replaces the agent already
 /// bound.
-pub const METHOD_VOICE_AGENTS_BIND: u32 = 512;
+pub const METHOD_VOICE_AGENTS_BIND: u64 = 512;
 
 /// voice.agents.unbind: Detach the agent; the call stays up.
-pub const METHOD_VOICE_AGENTS_UNBIND: u32 = 513;
+pub const METHOD_VOICE_AGENTS_UNBIND: u64 = 513;
 
 /// ClutchCallClient.dial: Place an outbound call.
-pub const METHOD_CLUTCH_CALL_CLIENT_DIAL: u32 = 1;
+pub const METHOD_CLUTCH_CALL_CLIENT_DIAL: u64 = 1;
 
 /// ClutchCallClient.originate_bulk: Place many outbound calls.
-pub const METHOD_CLUTCH_CALL_CLIENT_ORIGINATE_BULK: u32 = 2;
+pub const METHOD_CLUTCH_CALL_CLIENT_ORIGINATE_BULK: u64 = 2;
 
 /// ClutchCallClient.hangup: End a call.
-pub const METHOD_CLUTCH_CALL_CLIENT_HANGUP: u32 = 3;
+pub const METHOD_CLUTCH_CALL_CLIENT_HANGUP: u64 = 3;
 
 /// ClutchCallClient.barge: Join a supervisor to a live call.
-pub const METHOD_CLUTCH_CALL_CLIENT_BARGE: u32 = 4;
+pub const METHOD_CLUTCH_CALL_CLIENT_BARGE: u64 = 4;
 
 /// ClutchCallClient.push_audio: Push encoded audio frames into a call's downlink; one request
 /// envelope per batch on one stream.
-pub const METHOD_CLUTCH_CALL_CLIENT_PUSH_AUDIO: u32 = 5;
+pub const METHOD_CLUTCH_CALL_CLIENT_PUSH_AUDIO: u64 = 5;
 
 /// ClutchCallClient.get_call: Fetch a call (equivalent of voice.calls.get).
-pub const METHOD_CLUTCH_CALL_CLIENT_GET_CALL: u32 = 8;
+pub const METHOD_CLUTCH_CALL_CLIENT_GET_CALL: u64 = 8;
 
 /// ClutchCallClient.transfer: Transfer a call (equivalent of voice.calls.transfer).
-pub const METHOD_CLUTCH_CALL_CLIENT_TRANSFER: u32 = 9;
+pub const METHOD_CLUTCH_CALL_CLIENT_TRANSFER: u64 = 9;
 
 /// ClutchCallClient.list_calls: List calls (equivalent of voice.calls.list).
-pub const METHOD_CLUTCH_CALL_CLIENT_LIST_CALLS: u32 = 10;
+pub const METHOD_CLUTCH_CALL_CLIENT_LIST_CALLS: u64 = 10;
 
 /// ClutchCallClient.watch_calls: Stream call events for the calls matching the filter, as event
 /// envelopes, until the stream is closed.
-pub const METHOD_CLUTCH_CALL_CLIENT_WATCH_CALLS: u32 = 11;
+pub const METHOD_CLUTCH_CALL_CLIENT_WATCH_CALLS: u64 = 11;
 
 /// The control plane: originate, fetch, list, transfer and hang up calls. HTTP-shaped and
 /// idempotent; every method returns a Call keyed by its sid.
@@ -356,7 +356,7 @@ pub const CLUTCH_CALL_CLIENT: ServiceDescriptor = ServiceDescriptor {
 pub const SERVICES: [ServiceDescriptor; 3] = [VOICE_CALLS, VOICE_AGENTS, CLUTCH_CALL_CLIENT];
 
 /// The method with this id, and its service.
-pub fn method_by_id(id: u32) -> Option<(&'static ServiceDescriptor, &'static MethodDescriptor)> {
+pub fn method_by_id(id: u64) -> Option<(&'static ServiceDescriptor, &'static MethodDescriptor)> {
     SERVICES
         .iter()
         .find_map(|s| s.methods.iter().find(|m| m.id == id).map(|m| (s, m)))

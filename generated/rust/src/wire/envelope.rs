@@ -11,6 +11,7 @@
 use crate::error::{DecodeError, DecodeErrorReason as R, EncodeError};
 use crate::json::Value;
 use crate::wire::quic::{write_uint, write_varint, Reader};
+use crate::wire::sealed::WireArgs;
 use crate::wire::value::{items_of, JsonField, Obj, ObjOut};
 use crate::wire::{err, feed_all, WireStruct};
 
@@ -72,7 +73,7 @@ impl EnvelopeFlag {
 
 /// One envelope: a 3-byte fixed header, three QUIC varints and the payload. Envelopes follow each
 /// other back to back on a stream.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Envelope {
     /// The envelope format version, 1.
     pub version: u64,
@@ -87,6 +88,20 @@ pub struct Envelope {
     pub request_id: u64,
     /// The DTO, at most 16 MiB.
     pub payload: Vec<u8>,
+}
+
+impl Default for Envelope {
+    /// Every field at its zero value, but constant fields at their constant.
+    fn default() -> Self {
+        Envelope {
+            version: 1,
+            kind: Default::default(),
+            flags: Default::default(),
+            method_id: Default::default(),
+            request_id: Default::default(),
+            payload: Default::default(),
+        }
+    }
 }
 
 impl Envelope {
@@ -108,34 +123,57 @@ impl Envelope {
     }
 
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
+        let o1 = r.pos;
         let v_version = r.uint(1, end)?;
         if v_version != 1 {
-            return Err(err(R::InvalidValue, "Envelope.version: not the constant 1"));
+            return Err(r.fail_value(
+                o1,
+                R::InvalidValue,
+                "Envelope.version: not the constant 1",
+                v_version,
+            ));
         }
+        let o2 = r.pos;
         let v_kind = r.uint(1, end)?;
         if EnvelopeKind::name_of(v_kind).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o2,
                 R::InvalidValue,
                 "Envelope.kind: not a EnvelopeKind code",
+                v_kind,
             ));
         }
+        let o3 = r.pos;
         let v_flags = r.uint(1, end)?;
         if v_flags & !3 != 0 {
-            return Err(err(R::InvalidValue, "Envelope.flags: bits outside 3"));
-        }
-        let v_method_id = r.varint(end)?;
-        if v_method_id > 0xffffffff {
-            return Err(err(R::InvalidValue, "Envelope.method_id: above 4294967295"));
-        }
-        let v_request_id = r.varint(end)?;
-        let n1 = r.varint(end)?;
-        if n1 > 16777216 {
-            return Err(err(
-                R::TooLarge,
-                "Envelope.payload: more than 16777216 bytes",
+            return Err(r.fail_value(
+                o3,
+                R::InvalidValue,
+                "Envelope.flags: bits outside 3",
+                v_flags,
             ));
         }
-        let v_payload = r.raw(n1, end)?.to_vec();
+        let o4 = r.pos;
+        let v_method_id = r.varint(end)?;
+        if v_method_id > 0xffffffff {
+            return Err(r.fail_value(
+                o4,
+                R::InvalidValue,
+                "Envelope.method_id: above 4294967295",
+                v_method_id,
+            ));
+        }
+        let v_request_id = r.varint(end)?;
+        let n5 = r.varint(end)?;
+        if n5 > 16777216 {
+            return Err(r.fail_value(
+                r.pos,
+                R::TooLarge,
+                "Envelope.payload: more than 16777216 bytes",
+                n5,
+            ));
+        }
+        let v_payload = r.raw(n5, end)?.to_vec();
         Ok(Envelope {
             version: v_version,
             kind: v_kind,
@@ -170,14 +208,14 @@ impl Envelope {
         }
         write_varint(out, v_method_id)?;
         write_varint(out, v_request_id)?;
-        let b2: &[u8] = v_payload;
-        if b2.len() > 16777216 {
+        let b6: &[u8] = v_payload;
+        if b6.len() > 16777216 {
             return Err(EncodeError::new(
                 "Envelope.payload: over the limit of 16777216",
             ));
         }
-        write_varint(out, b2.len() as u64)?;
-        out.extend_from_slice(b2);
+        write_varint(out, b6.len() as u64)?;
+        out.extend_from_slice(b6);
         Ok(())
     }
 
@@ -214,8 +252,7 @@ impl Envelope {
     }
 }
 
-impl WireStruct for Envelope {
-    const NAME: &'static str = "Envelope";
+impl WireArgs for Envelope {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -227,6 +264,10 @@ impl WireStruct for Envelope {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for Envelope {
+    const NAME: &'static str = "Envelope";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -255,6 +296,7 @@ impl JsonField for Envelope {
 #[derive(Debug)]
 pub struct RpcParser {
     buf: Vec<u8>,
+    consumed: usize,
     max_buffer: usize,
 }
 
@@ -274,6 +316,7 @@ impl RpcParser {
     pub fn with_max_buffer(max_buffer: usize) -> Self {
         Self {
             buf: Vec::new(),
+            consumed: 0,
             max_buffer,
         }
     }
@@ -284,8 +327,7 @@ impl RpcParser {
         let mut out = Vec::new();
         let mut pos = 0;
         while pos < self.buf.len() {
-            let mut r = Reader::new(&self.buf, true);
-            r.pos = pos;
+            let mut r = Reader::resume(&self.buf, pos, self.consumed, self.max_buffer);
             match Envelope::decode_from(&mut r, self.buf.len()) {
                 Err(e) if e.incomplete => break,
                 Err(e) => return Err(e),
@@ -300,6 +342,7 @@ impl RpcParser {
             pos = r.pos;
         }
         self.buf.drain(..pos);
+        self.consumed += pos;
         if self.buf.len() > self.max_buffer {
             return Err(err(R::TooLarge, "rpc: too many bytes buffered"));
         }

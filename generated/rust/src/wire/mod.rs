@@ -48,16 +48,36 @@ pub(crate) fn feed_all<T>(
     Ok(items)
 }
 
-/// What every wire struct offers to by-name callers.
-pub trait WireStruct: Sized {
+/// The stream-passed args of a wire struct (flags of its stream's header): sealed, so the public
+/// [`WireStruct`] trait shows none of them and only this crate implements it.
+pub(crate) mod sealed {
+    use super::*;
+
+    pub trait WireArgs: Sized {
+        /// The args a stream passes in, in order.
+        const ARGS: &'static [&'static str];
+        /// Decode all of `data` with these args (missing args are false).
+        fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError>;
+        /// Encode with these args.
+        fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError>;
+    }
+}
+
+/// What every wire struct offers to by-name callers; the args a stream passes in (flags of its
+/// header) stay out of it.
+///
+/// ```
+/// use clutchcall::wire::{envelope::Envelope, WireStruct};
+/// assert_eq!(Envelope::NAME, "Envelope");
+/// ```
+///
+/// ```compile_fail
+/// use clutchcall::wire::{envelope::Envelope, WireStruct};
+/// let _ = Envelope::decode_args(&[], &[]);
+/// ```
+pub trait WireStruct: sealed::WireArgs {
     /// The IDL name of the struct.
     const NAME: &'static str;
-    /// The args a stream passes in, in order.
-    const ARGS: &'static [&'static str];
-    /// Decode all of `data` with these args (missing args are false).
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError>;
-    /// Encode with these args.
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError>;
     /// The vector value format.
     fn to_json_value(&self) -> Value;
     /// Parse the vector value format.
@@ -156,5 +176,25 @@ pub fn stream_codec(name: &str) -> Option<StreamCodec> {
         "envelope" => envelope::stream_codec(rest),
         "moqt_d14" => moqt_d14::stream_codec(rest),
         _ => None,
+    }
+}
+
+impl envelope::Envelope {
+    /// The request envelope of one call of `method_id` (a `services::METHOD_*` constant)
+    /// carrying `message` in protobuf binary: version set, kind request, flag final (one request
+    /// message).
+    pub fn request<M: crate::messages::Message>(
+        method_id: u64,
+        request_id: u64,
+        message: &M,
+    ) -> Self {
+        envelope::Envelope {
+            kind: envelope::EnvelopeKind::REQUEST,
+            flags: envelope::EnvelopeFlag::FINAL,
+            method_id,
+            request_id,
+            payload: message.encode(),
+            ..Default::default()
+        }
     }
 }

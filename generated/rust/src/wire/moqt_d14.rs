@@ -9,6 +9,7 @@
 use crate::error::{DecodeError, DecodeErrorReason as R, EncodeError};
 use crate::json::Value;
 use crate::wire::quic::{utf8, write_uint, write_varint, Reader};
+use crate::wire::sealed::WireArgs;
 use crate::wire::value::{item, item_parts, parse_item, JsonField, Obj, ObjOut};
 use crate::wire::{arg, err, feed_all, flags_of, WireStruct};
 
@@ -863,8 +864,7 @@ impl Location {
     }
 }
 
-impl WireStruct for Location {
-    const NAME: &'static str = "Location";
+impl WireArgs for Location {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -876,6 +876,10 @@ impl WireStruct for Location {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for Location {
+    const NAME: &'static str = "Location";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -939,9 +943,11 @@ impl KeyValuePair {
         if v_type & 1 == 1 {
             let n3 = r.varint(end)?;
             if n3 > 65535 {
-                return Err(err(
+                return Err(r.fail_value(
+                    r.pos,
                     R::TooLarge,
                     "KeyValuePair.bytes_value: more than 65535 bytes",
+                    n3,
                 ));
             }
             let t2 = r.raw(n3, end)?.to_vec();
@@ -1021,8 +1027,7 @@ impl KeyValuePair {
     }
 }
 
-impl WireStruct for KeyValuePair {
-    const NAME: &'static str = "KeyValuePair";
+impl WireArgs for KeyValuePair {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1034,6 +1039,10 @@ impl WireStruct for KeyValuePair {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for KeyValuePair {
+    const NAME: &'static str = "KeyValuePair";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -1085,9 +1094,11 @@ impl TrackNamespace {
         let mut v_fields: Vec<Vec<u8>> = Vec::new();
         let n2 = r.varint(end)?;
         if n2 > 32 {
-            return Err(err(
+            return Err(r.fail_value(
+                r.pos,
                 R::TooLarge,
                 "TrackNamespace.fields: more than 32 elements",
+                n2,
             ));
         }
         if n2 < 1 {
@@ -1100,9 +1111,11 @@ impl TrackNamespace {
         for _ in 0..n2 {
             let n3 = r.varint(end)?;
             if n3 > 4096 {
-                return Err(err(
+                return Err(r.fail_value(
+                    r.pos,
                     R::TooLarge,
                     "TrackNamespace.fields[]: more than 4096 bytes",
+                    n3,
                 ));
             }
             let x1 = r.raw(n3, end)?.to_vec();
@@ -1151,8 +1164,7 @@ impl TrackNamespace {
     }
 }
 
-impl WireStruct for TrackNamespace {
-    const NAME: &'static str = "TrackNamespace";
+impl WireArgs for TrackNamespace {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1164,6 +1176,10 @@ impl WireStruct for TrackNamespace {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for TrackNamespace {
+    const NAME: &'static str = "TrackNamespace";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -1212,7 +1228,12 @@ impl ReasonPhrase {
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let n1 = r.varint(end)?;
         if n1 > 1024 {
-            return Err(err(R::TooLarge, "ReasonPhrase.value: more than 1024 bytes"));
+            return Err(r.fail_value(
+                r.pos,
+                R::TooLarge,
+                "ReasonPhrase.value: more than 1024 bytes",
+                n1,
+            ));
         }
         let v_value = utf8(r.raw(n1, end)?)?;
         Ok(ReasonPhrase { value: v_value })
@@ -1247,8 +1268,7 @@ impl ReasonPhrase {
     }
 }
 
-impl WireStruct for ReasonPhrase {
-    const NAME: &'static str = "ReasonPhrase";
+impl WireArgs for ReasonPhrase {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1260,6 +1280,10 @@ impl WireStruct for ReasonPhrase {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for ReasonPhrase {
+    const NAME: &'static str = "ReasonPhrase";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -1319,27 +1343,30 @@ impl AuthorizationToken {
     }
 
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
+        let o1 = r.pos;
         let v_alias_type = r.varint(end)?;
         if AuthTokenAliasType::name_of(v_alias_type).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o1,
                 R::InvalidValue,
                 "AuthorizationToken.alias_type: not a AuthTokenAliasType code",
+                v_alias_type,
             ));
         }
         let mut v_token_alias = None;
         if matches!(v_alias_type, 0..=2) {
-            let t1 = r.varint(end)?;
-            v_token_alias = Some(t1);
+            let t2 = r.varint(end)?;
+            v_token_alias = Some(t2);
         }
         let mut v_token_type = None;
         if matches!(v_alias_type, 1 | 3) {
-            let t2 = r.varint(end)?;
-            v_token_type = Some(t2);
+            let t3 = r.varint(end)?;
+            v_token_type = Some(t3);
         }
         let mut v_token_value = None;
         if matches!(v_alias_type, 1 | 3) {
-            let t3 = r.raw((end - r.pos) as u64, end)?.to_vec();
-            v_token_value = Some(t3);
+            let t4 = r.raw((end - r.pos) as u64, end)?.to_vec();
+            v_token_value = Some(t4);
         }
         Ok(AuthorizationToken {
             alias_type: v_alias_type,
@@ -1361,37 +1388,37 @@ impl AuthorizationToken {
         }
         write_varint(out, v_alias_type)?;
         if matches!(v_alias_type, 0..=2) {
-            let Some(t4) = v_token_alias else {
+            let Some(t5) = v_token_alias else {
                 return Err(EncodeError::new(
                     "AuthorizationToken.token_alias is required when alias_type in [0, 1, 2]",
                 ));
             };
-            write_varint(out, t4)?;
+            write_varint(out, t5)?;
         } else if v_token_alias.is_some() {
             return Err(EncodeError::new(
                 "AuthorizationToken.token_alias must be absent unless alias_type in [0, 1, 2]",
             ));
         }
         if matches!(v_alias_type, 1 | 3) {
-            let Some(t5) = v_token_type else {
+            let Some(t6) = v_token_type else {
                 return Err(EncodeError::new(
                     "AuthorizationToken.token_type is required when alias_type in [1, 3]",
                 ));
             };
-            write_varint(out, t5)?;
+            write_varint(out, t6)?;
         } else if v_token_type.is_some() {
             return Err(EncodeError::new(
                 "AuthorizationToken.token_type must be absent unless alias_type in [1, 3]",
             ));
         }
         if matches!(v_alias_type, 1 | 3) {
-            let Some(t6) = v_token_value else {
+            let Some(t7) = v_token_value else {
                 return Err(EncodeError::new(
                     "AuthorizationToken.token_value is required when alias_type in [1, 3]",
                 ));
             };
-            let b7: &[u8] = t6;
-            out.extend_from_slice(b7);
+            let b8: &[u8] = t7;
+            out.extend_from_slice(b8);
         } else if v_token_value.is_some() {
             return Err(EncodeError::new(
                 "AuthorizationToken.token_value must be absent unless alias_type in [1, 3]",
@@ -1433,8 +1460,7 @@ impl AuthorizationToken {
     }
 }
 
-impl WireStruct for AuthorizationToken {
-    const NAME: &'static str = "AuthorizationToken";
+impl WireArgs for AuthorizationToken {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1446,6 +1472,10 @@ impl WireStruct for AuthorizationToken {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for AuthorizationToken {
+    const NAME: &'static str = "AuthorizationToken";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -1527,8 +1557,7 @@ impl ExtensionHeaders {
     }
 }
 
-impl WireStruct for ExtensionHeaders {
-    const NAME: &'static str = "ExtensionHeaders";
+impl WireArgs for ExtensionHeaders {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1540,6 +1569,10 @@ impl WireStruct for ExtensionHeaders {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for ExtensionHeaders {
+    const NAME: &'static str = "ExtensionHeaders";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -1593,21 +1626,24 @@ impl ClientSetup {
         let n2 = r.varint(end)?;
         r.need(n2.saturating_mul(1), end, "ClientSetup.supported_versions")?;
         for _ in 0..n2 {
+            let o3 = r.pos;
             let x1 = r.varint(end)?;
             if x1 > 0xffffffff {
-                return Err(err(
+                return Err(r.fail_value(
+                    o3,
                     R::InvalidValue,
                     "ClientSetup.supported_versions[]: above 4294967295",
+                    x1,
                 ));
             }
             v_supported_versions.push(x1);
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n4 = r.varint(end)?;
-        r.need(n4.saturating_mul(1), end, "ClientSetup.parameters")?;
-        for _ in 0..n4 {
-            let x3 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x3);
+        let n5 = r.varint(end)?;
+        r.need(n5.saturating_mul(1), end, "ClientSetup.parameters")?;
+        for _ in 0..n5 {
+            let x4 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x4);
         }
         Ok(ClientSetup {
             supported_versions: v_supported_versions,
@@ -1619,17 +1655,17 @@ impl ClientSetup {
         let v_supported_versions = &self.supported_versions;
         let v_parameters = &self.parameters;
         write_varint(out, v_supported_versions.len() as u64)?;
-        for &x5 in v_supported_versions {
-            if x5 > 0xffffffff {
+        for &x6 in v_supported_versions {
+            if x6 > 0xffffffff {
                 return Err(EncodeError::new(
                     "ClientSetup.supported_versions[]: above 4294967295",
                 ));
             }
-            write_varint(out, x5)?;
+            write_varint(out, x6)?;
         }
         write_varint(out, v_parameters.len() as u64)?;
-        for x6 in v_parameters {
-            x6.encode_into(out)?;
+        for x7 in v_parameters {
+            x7.encode_into(out)?;
         }
         Ok(())
     }
@@ -1655,8 +1691,7 @@ impl ClientSetup {
     }
 }
 
-impl WireStruct for ClientSetup {
-    const NAME: &'static str = "ClientSetup";
+impl WireArgs for ClientSetup {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1668,6 +1703,10 @@ impl WireStruct for ClientSetup {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for ClientSetup {
+    const NAME: &'static str = "ClientSetup";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -1716,19 +1755,22 @@ impl ServerSetup {
     }
 
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
+        let o1 = r.pos;
         let v_selected_version = r.varint(end)?;
         if v_selected_version > 0xffffffff {
-            return Err(err(
+            return Err(r.fail_value(
+                o1,
                 R::InvalidValue,
                 "ServerSetup.selected_version: above 4294967295",
+                v_selected_version,
             ));
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n2 = r.varint(end)?;
-        r.need(n2.saturating_mul(1), end, "ServerSetup.parameters")?;
-        for _ in 0..n2 {
-            let x1 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x1);
+        let n3 = r.varint(end)?;
+        r.need(n3.saturating_mul(1), end, "ServerSetup.parameters")?;
+        for _ in 0..n3 {
+            let x2 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x2);
         }
         Ok(ServerSetup {
             selected_version: v_selected_version,
@@ -1746,8 +1788,8 @@ impl ServerSetup {
         }
         write_varint(out, v_selected_version)?;
         write_varint(out, v_parameters.len() as u64)?;
-        for x3 in v_parameters {
-            x3.encode_into(out)?;
+        for x4 in v_parameters {
+            x4.encode_into(out)?;
         }
         Ok(())
     }
@@ -1773,8 +1815,7 @@ impl ServerSetup {
     }
 }
 
-impl WireStruct for ServerSetup {
-    const NAME: &'static str = "ServerSetup";
+impl WireArgs for ServerSetup {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1786,6 +1827,10 @@ impl WireStruct for ServerSetup {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for ServerSetup {
+    const NAME: &'static str = "ServerSetup";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -1835,9 +1880,11 @@ impl Goaway {
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let n1 = r.varint(end)?;
         if n1 > 8192 {
-            return Err(err(
+            return Err(r.fail_value(
+                r.pos,
                 R::TooLarge,
                 "Goaway.new_session_uri: more than 8192 bytes",
+                n1,
             ));
         }
         let v_new_session_uri = r.raw(n1, end)?.to_vec();
@@ -1877,8 +1924,7 @@ impl Goaway {
     }
 }
 
-impl WireStruct for Goaway {
-    const NAME: &'static str = "Goaway";
+impl WireArgs for Goaway {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1890,6 +1936,10 @@ impl WireStruct for Goaway {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for Goaway {
+    const NAME: &'static str = "Goaway";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -1966,8 +2016,7 @@ impl MaxRequestId {
     }
 }
 
-impl WireStruct for MaxRequestId {
-    const NAME: &'static str = "MaxRequestId";
+impl WireArgs for MaxRequestId {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -1979,6 +2028,10 @@ impl WireStruct for MaxRequestId {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for MaxRequestId {
+    const NAME: &'static str = "MaxRequestId";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -2056,8 +2109,7 @@ impl RequestsBlocked {
     }
 }
 
-impl WireStruct for RequestsBlocked {
-    const NAME: &'static str = "RequestsBlocked";
+impl WireArgs for RequestsBlocked {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -2069,6 +2121,10 @@ impl WireStruct for RequestsBlocked {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for RequestsBlocked {
+    const NAME: &'static str = "RequestsBlocked";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -2146,47 +2202,56 @@ impl Subscribe {
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
         let n1 = r.varint(end)?;
         if n1 > 4096 {
-            return Err(err(
+            return Err(r.fail_value(
+                r.pos,
                 R::TooLarge,
                 "Subscribe.track_name: more than 4096 bytes",
+                n1,
             ));
         }
         let v_track_name = r.raw(n1, end)?.to_vec();
         let v_subscriber_priority = r.uint(1, end)?;
+        let o2 = r.pos;
         let v_group_order = r.uint(1, end)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o2,
                 R::InvalidValue,
                 "Subscribe.group_order: not a GroupOrder code",
+                v_group_order,
             ));
         }
+        let o3 = r.pos;
         let v_forward = r.uint(1, end)?;
         if v_forward > 1 {
-            return Err(err(R::InvalidValue, "Subscribe.forward: above 1"));
+            return Err(r.fail_value(o3, R::InvalidValue, "Subscribe.forward: above 1", v_forward));
         }
+        let o4 = r.pos;
         let v_filter_type = r.varint(end)?;
         if FilterType::name_of(v_filter_type).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o4,
                 R::InvalidValue,
                 "Subscribe.filter_type: not a FilterType code",
+                v_filter_type,
             ));
         }
         let mut v_start_location = None;
         if matches!(v_filter_type, 3 | 4) {
-            let t2 = Location::decode_from(r, end)?;
-            v_start_location = Some(t2);
+            let t5 = Location::decode_from(r, end)?;
+            v_start_location = Some(t5);
         }
         let mut v_end_group = None;
         if v_filter_type == 4 {
-            let t3 = r.varint(end)?;
-            v_end_group = Some(t3);
+            let t6 = r.varint(end)?;
+            v_end_group = Some(t6);
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n5 = r.varint(end)?;
-        r.need(n5.saturating_mul(1), end, "Subscribe.parameters")?;
-        for _ in 0..n5 {
-            let x4 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x4);
+        let n8 = r.varint(end)?;
+        r.need(n8.saturating_mul(1), end, "Subscribe.parameters")?;
+        for _ in 0..n8 {
+            let x7 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x7);
         }
         Ok(Subscribe {
             request_id: v_request_id,
@@ -2215,14 +2280,14 @@ impl Subscribe {
         let v_parameters = &self.parameters;
         write_varint(out, v_request_id)?;
         v_track_namespace.encode_into(out)?;
-        let b6: &[u8] = v_track_name;
-        if b6.len() > 4096 {
+        let b9: &[u8] = v_track_name;
+        if b9.len() > 4096 {
             return Err(EncodeError::new(
                 "Subscribe.track_name: over the limit of 4096",
             ));
         }
-        write_varint(out, b6.len() as u64)?;
-        out.extend_from_slice(b6);
+        write_varint(out, b9.len() as u64)?;
+        out.extend_from_slice(b9);
         write_uint(out, v_subscriber_priority, 1)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
@@ -2241,32 +2306,32 @@ impl Subscribe {
         }
         write_varint(out, v_filter_type)?;
         if matches!(v_filter_type, 3 | 4) {
-            let Some(t7) = v_start_location else {
+            let Some(t10) = v_start_location else {
                 return Err(EncodeError::new(
                     "Subscribe.start_location is required when filter_type in [3, 4]",
                 ));
             };
-            t7.encode_into(out)?;
+            t10.encode_into(out)?;
         } else if v_start_location.is_some() {
             return Err(EncodeError::new(
                 "Subscribe.start_location must be absent unless filter_type in [3, 4]",
             ));
         }
         if v_filter_type == 4 {
-            let Some(t8) = v_end_group else {
+            let Some(t11) = v_end_group else {
                 return Err(EncodeError::new(
                     "Subscribe.end_group is required when filter_type eq 4",
                 ));
             };
-            write_varint(out, t8)?;
+            write_varint(out, t11)?;
         } else if v_end_group.is_some() {
             return Err(EncodeError::new(
                 "Subscribe.end_group must be absent unless filter_type eq 4",
             ));
         }
         write_varint(out, v_parameters.len() as u64)?;
-        for x9 in v_parameters {
-            x9.encode_into(out)?;
+        for x12 in v_parameters {
+            x12.encode_into(out)?;
         }
         Ok(())
     }
@@ -2320,8 +2385,7 @@ impl Subscribe {
     }
 }
 
-impl WireStruct for Subscribe {
-    const NAME: &'static str = "Subscribe";
+impl WireArgs for Subscribe {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -2333,6 +2397,10 @@ impl WireStruct for Subscribe {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for Subscribe {
+    const NAME: &'static str = "Subscribe";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -2400,31 +2468,45 @@ impl SubscribeOk {
         let v_request_id = r.varint(end)?;
         let v_track_alias = r.varint(end)?;
         let v_expires = r.varint(end)?;
+        let o1 = r.pos;
         let v_group_order = r.uint(1, end)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o1,
                 R::InvalidValue,
                 "SubscribeOk.group_order: not a GroupOrder code",
+                v_group_order,
             ));
         }
         if v_group_order < 1 {
-            return Err(err(R::InvalidValue, "SubscribeOk.group_order: below 1"));
+            return Err(r.fail_value(
+                o1,
+                R::InvalidValue,
+                "SubscribeOk.group_order: below 1",
+                v_group_order,
+            ));
         }
+        let o2 = r.pos;
         let v_content_exists = r.uint(1, end)?;
         if v_content_exists > 1 {
-            return Err(err(R::InvalidValue, "SubscribeOk.content_exists: above 1"));
+            return Err(r.fail_value(
+                o2,
+                R::InvalidValue,
+                "SubscribeOk.content_exists: above 1",
+                v_content_exists,
+            ));
         }
         let mut v_largest_location = None;
         if v_content_exists == 1 {
-            let t1 = Location::decode_from(r, end)?;
-            v_largest_location = Some(t1);
+            let t3 = Location::decode_from(r, end)?;
+            v_largest_location = Some(t3);
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n3 = r.varint(end)?;
-        r.need(n3.saturating_mul(1), end, "SubscribeOk.parameters")?;
-        for _ in 0..n3 {
-            let x2 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x2);
+        let n5 = r.varint(end)?;
+        r.need(n5.saturating_mul(1), end, "SubscribeOk.parameters")?;
+        for _ in 0..n5 {
+            let x4 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x4);
         }
         Ok(SubscribeOk {
             request_id: v_request_id,
@@ -2462,20 +2544,20 @@ impl SubscribeOk {
         }
         write_uint(out, v_content_exists, 1)?;
         if v_content_exists == 1 {
-            let Some(t4) = v_largest_location else {
+            let Some(t6) = v_largest_location else {
                 return Err(EncodeError::new(
                     "SubscribeOk.largest_location is required when content_exists eq 1",
                 ));
             };
-            t4.encode_into(out)?;
+            t6.encode_into(out)?;
         } else if v_largest_location.is_some() {
             return Err(EncodeError::new(
                 "SubscribeOk.largest_location must be absent unless content_exists eq 1",
             ));
         }
         write_varint(out, v_parameters.len() as u64)?;
-        for x5 in v_parameters {
-            x5.encode_into(out)?;
+        for x7 in v_parameters {
+            x7.encode_into(out)?;
         }
         Ok(())
     }
@@ -2518,8 +2600,7 @@ impl SubscribeOk {
     }
 }
 
-impl WireStruct for SubscribeOk {
-    const NAME: &'static str = "SubscribeOk";
+impl WireArgs for SubscribeOk {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -2531,6 +2612,10 @@ impl WireStruct for SubscribeOk {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for SubscribeOk {
+    const NAME: &'static str = "SubscribeOk";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -2625,8 +2710,7 @@ impl SubscribeError {
     }
 }
 
-impl WireStruct for SubscribeError {
-    const NAME: &'static str = "SubscribeError";
+impl WireArgs for SubscribeError {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -2638,6 +2722,10 @@ impl WireStruct for SubscribeError {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for SubscribeError {
+    const NAME: &'static str = "SubscribeError";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -2705,16 +2793,22 @@ impl SubscribeUpdate {
         let v_start_location = Location::decode_from(r, end)?;
         let v_end_group = r.varint(end)?;
         let v_subscriber_priority = r.uint(1, end)?;
+        let o1 = r.pos;
         let v_forward = r.uint(1, end)?;
         if v_forward > 1 {
-            return Err(err(R::InvalidValue, "SubscribeUpdate.forward: above 1"));
+            return Err(r.fail_value(
+                o1,
+                R::InvalidValue,
+                "SubscribeUpdate.forward: above 1",
+                v_forward,
+            ));
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n2 = r.varint(end)?;
-        r.need(n2.saturating_mul(1), end, "SubscribeUpdate.parameters")?;
-        for _ in 0..n2 {
-            let x1 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x1);
+        let n3 = r.varint(end)?;
+        r.need(n3.saturating_mul(1), end, "SubscribeUpdate.parameters")?;
+        for _ in 0..n3 {
+            let x2 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x2);
         }
         Ok(SubscribeUpdate {
             request_id: v_request_id,
@@ -2745,8 +2839,8 @@ impl SubscribeUpdate {
         }
         write_uint(out, v_forward, 1)?;
         write_varint(out, v_parameters.len() as u64)?;
-        for x3 in v_parameters {
-            x3.encode_into(out)?;
+        for x4 in v_parameters {
+            x4.encode_into(out)?;
         }
         Ok(())
     }
@@ -2787,8 +2881,7 @@ impl SubscribeUpdate {
     }
 }
 
-impl WireStruct for SubscribeUpdate {
-    const NAME: &'static str = "SubscribeUpdate";
+impl WireArgs for SubscribeUpdate {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -2800,6 +2893,10 @@ impl WireStruct for SubscribeUpdate {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for SubscribeUpdate {
+    const NAME: &'static str = "SubscribeUpdate";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -2876,8 +2973,7 @@ impl Unsubscribe {
     }
 }
 
-impl WireStruct for Unsubscribe {
-    const NAME: &'static str = "Unsubscribe";
+impl WireArgs for Unsubscribe {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -2889,6 +2985,10 @@ impl WireStruct for Unsubscribe {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for Unsubscribe {
+    const NAME: &'static str = "Unsubscribe";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -2993,8 +3093,7 @@ impl PublishDone {
     }
 }
 
-impl WireStruct for PublishDone {
-    const NAME: &'static str = "PublishDone";
+impl WireArgs for PublishDone {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -3006,6 +3105,10 @@ impl WireStruct for PublishDone {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for PublishDone {
+    const NAME: &'static str = "PublishDone";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -3082,39 +3185,59 @@ impl Publish {
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
         let n1 = r.varint(end)?;
         if n1 > 4096 {
-            return Err(err(R::TooLarge, "Publish.track_name: more than 4096 bytes"));
+            return Err(r.fail_value(
+                r.pos,
+                R::TooLarge,
+                "Publish.track_name: more than 4096 bytes",
+                n1,
+            ));
         }
         let v_track_name = r.raw(n1, end)?.to_vec();
         let v_track_alias = r.varint(end)?;
+        let o2 = r.pos;
         let v_group_order = r.uint(1, end)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o2,
                 R::InvalidValue,
                 "Publish.group_order: not a GroupOrder code",
+                v_group_order,
             ));
         }
         if v_group_order < 1 {
-            return Err(err(R::InvalidValue, "Publish.group_order: below 1"));
+            return Err(r.fail_value(
+                o2,
+                R::InvalidValue,
+                "Publish.group_order: below 1",
+                v_group_order,
+            ));
         }
+        let o3 = r.pos;
         let v_content_exists = r.uint(1, end)?;
         if v_content_exists > 1 {
-            return Err(err(R::InvalidValue, "Publish.content_exists: above 1"));
+            return Err(r.fail_value(
+                o3,
+                R::InvalidValue,
+                "Publish.content_exists: above 1",
+                v_content_exists,
+            ));
         }
         let mut v_largest_location = None;
         if v_content_exists == 1 {
-            let t2 = Location::decode_from(r, end)?;
-            v_largest_location = Some(t2);
+            let t4 = Location::decode_from(r, end)?;
+            v_largest_location = Some(t4);
         }
+        let o5 = r.pos;
         let v_forward = r.uint(1, end)?;
         if v_forward > 1 {
-            return Err(err(R::InvalidValue, "Publish.forward: above 1"));
+            return Err(r.fail_value(o5, R::InvalidValue, "Publish.forward: above 1", v_forward));
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n4 = r.varint(end)?;
-        r.need(n4.saturating_mul(1), end, "Publish.parameters")?;
-        for _ in 0..n4 {
-            let x3 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x3);
+        let n7 = r.varint(end)?;
+        r.need(n7.saturating_mul(1), end, "Publish.parameters")?;
+        for _ in 0..n7 {
+            let x6 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x6);
         }
         Ok(Publish {
             request_id: v_request_id,
@@ -3141,14 +3264,14 @@ impl Publish {
         let v_parameters = &self.parameters;
         write_varint(out, v_request_id)?;
         v_track_namespace.encode_into(out)?;
-        let b5: &[u8] = v_track_name;
-        if b5.len() > 4096 {
+        let b8: &[u8] = v_track_name;
+        if b8.len() > 4096 {
             return Err(EncodeError::new(
                 "Publish.track_name: over the limit of 4096",
             ));
         }
-        write_varint(out, b5.len() as u64)?;
-        out.extend_from_slice(b5);
+        write_varint(out, b8.len() as u64)?;
+        out.extend_from_slice(b8);
         write_varint(out, v_track_alias)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
@@ -3164,12 +3287,12 @@ impl Publish {
         }
         write_uint(out, v_content_exists, 1)?;
         if v_content_exists == 1 {
-            let Some(t6) = v_largest_location else {
+            let Some(t9) = v_largest_location else {
                 return Err(EncodeError::new(
                     "Publish.largest_location is required when content_exists eq 1",
                 ));
             };
-            t6.encode_into(out)?;
+            t9.encode_into(out)?;
         } else if v_largest_location.is_some() {
             return Err(EncodeError::new(
                 "Publish.largest_location must be absent unless content_exists eq 1",
@@ -3180,8 +3303,8 @@ impl Publish {
         }
         write_uint(out, v_forward, 1)?;
         write_varint(out, v_parameters.len() as u64)?;
-        for x7 in v_parameters {
-            x7.encode_into(out)?;
+        for x10 in v_parameters {
+            x10.encode_into(out)?;
         }
         Ok(())
     }
@@ -3230,8 +3353,7 @@ impl Publish {
     }
 }
 
-impl WireStruct for Publish {
-    const NAME: &'static str = "Publish";
+impl WireArgs for Publish {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -3243,6 +3365,10 @@ impl WireStruct for Publish {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for Publish {
+    const NAME: &'static str = "Publish";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -3312,44 +3438,56 @@ impl PublishOk {
 
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
+        let o1 = r.pos;
         let v_forward = r.uint(1, end)?;
         if v_forward > 1 {
-            return Err(err(R::InvalidValue, "PublishOk.forward: above 1"));
+            return Err(r.fail_value(o1, R::InvalidValue, "PublishOk.forward: above 1", v_forward));
         }
         let v_subscriber_priority = r.uint(1, end)?;
+        let o2 = r.pos;
         let v_group_order = r.uint(1, end)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o2,
                 R::InvalidValue,
                 "PublishOk.group_order: not a GroupOrder code",
+                v_group_order,
             ));
         }
         if v_group_order < 1 {
-            return Err(err(R::InvalidValue, "PublishOk.group_order: below 1"));
+            return Err(r.fail_value(
+                o2,
+                R::InvalidValue,
+                "PublishOk.group_order: below 1",
+                v_group_order,
+            ));
         }
+        let o3 = r.pos;
         let v_filter_type = r.varint(end)?;
         if FilterType::name_of(v_filter_type).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o3,
                 R::InvalidValue,
                 "PublishOk.filter_type: not a FilterType code",
+                v_filter_type,
             ));
         }
         let mut v_start_location = None;
         if matches!(v_filter_type, 3 | 4) {
-            let t1 = Location::decode_from(r, end)?;
-            v_start_location = Some(t1);
+            let t4 = Location::decode_from(r, end)?;
+            v_start_location = Some(t4);
         }
         let mut v_end_group = None;
         if v_filter_type == 4 {
-            let t2 = r.varint(end)?;
-            v_end_group = Some(t2);
+            let t5 = r.varint(end)?;
+            v_end_group = Some(t5);
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n4 = r.varint(end)?;
-        r.need(n4.saturating_mul(1), end, "PublishOk.parameters")?;
-        for _ in 0..n4 {
-            let x3 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x3);
+        let n7 = r.varint(end)?;
+        r.need(n7.saturating_mul(1), end, "PublishOk.parameters")?;
+        for _ in 0..n7 {
+            let x6 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x6);
         }
         Ok(PublishOk {
             request_id: v_request_id,
@@ -3394,32 +3532,32 @@ impl PublishOk {
         }
         write_varint(out, v_filter_type)?;
         if matches!(v_filter_type, 3 | 4) {
-            let Some(t5) = v_start_location else {
+            let Some(t8) = v_start_location else {
                 return Err(EncodeError::new(
                     "PublishOk.start_location is required when filter_type in [3, 4]",
                 ));
             };
-            t5.encode_into(out)?;
+            t8.encode_into(out)?;
         } else if v_start_location.is_some() {
             return Err(EncodeError::new(
                 "PublishOk.start_location must be absent unless filter_type in [3, 4]",
             ));
         }
         if v_filter_type == 4 {
-            let Some(t6) = v_end_group else {
+            let Some(t9) = v_end_group else {
                 return Err(EncodeError::new(
                     "PublishOk.end_group is required when filter_type eq 4",
                 ));
             };
-            write_varint(out, t6)?;
+            write_varint(out, t9)?;
         } else if v_end_group.is_some() {
             return Err(EncodeError::new(
                 "PublishOk.end_group must be absent unless filter_type eq 4",
             ));
         }
         write_varint(out, v_parameters.len() as u64)?;
-        for x7 in v_parameters {
-            x7.encode_into(out)?;
+        for x10 in v_parameters {
+            x10.encode_into(out)?;
         }
         Ok(())
     }
@@ -3467,8 +3605,7 @@ impl PublishOk {
     }
 }
 
-impl WireStruct for PublishOk {
-    const NAME: &'static str = "PublishOk";
+impl WireArgs for PublishOk {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -3480,6 +3617,10 @@ impl WireStruct for PublishOk {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for PublishOk {
+    const NAME: &'static str = "PublishOk";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -3574,8 +3715,7 @@ impl PublishError {
     }
 }
 
-impl WireStruct for PublishError {
-    const NAME: &'static str = "PublishError";
+impl WireArgs for PublishError {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -3587,6 +3727,10 @@ impl WireStruct for PublishError {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for PublishError {
+    const NAME: &'static str = "PublishError";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -3664,60 +3808,71 @@ impl Fetch {
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_subscriber_priority = r.uint(1, end)?;
+        let o1 = r.pos;
         let v_group_order = r.uint(1, end)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o1,
                 R::InvalidValue,
                 "Fetch.group_order: not a GroupOrder code",
+                v_group_order,
             ));
         }
+        let o2 = r.pos;
         let v_fetch_type = r.varint(end)?;
         if FetchType::name_of(v_fetch_type).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o2,
                 R::InvalidValue,
                 "Fetch.fetch_type: not a FetchType code",
+                v_fetch_type,
             ));
         }
         let mut v_track_namespace = None;
         if v_fetch_type == 1 {
-            let t1 = TrackNamespace::decode_from(r, end)?;
-            v_track_namespace = Some(t1);
+            let t3 = TrackNamespace::decode_from(r, end)?;
+            v_track_namespace = Some(t3);
         }
         let mut v_track_name = None;
         if v_fetch_type == 1 {
-            let n3 = r.varint(end)?;
-            if n3 > 4096 {
-                return Err(err(R::TooLarge, "Fetch.track_name: more than 4096 bytes"));
+            let n5 = r.varint(end)?;
+            if n5 > 4096 {
+                return Err(r.fail_value(
+                    r.pos,
+                    R::TooLarge,
+                    "Fetch.track_name: more than 4096 bytes",
+                    n5,
+                ));
             }
-            let t2 = r.raw(n3, end)?.to_vec();
-            v_track_name = Some(t2);
+            let t4 = r.raw(n5, end)?.to_vec();
+            v_track_name = Some(t4);
         }
         let mut v_start_location = None;
         if v_fetch_type == 1 {
-            let t4 = Location::decode_from(r, end)?;
-            v_start_location = Some(t4);
+            let t6 = Location::decode_from(r, end)?;
+            v_start_location = Some(t6);
         }
         let mut v_end_location = None;
         if v_fetch_type == 1 {
-            let t5 = Location::decode_from(r, end)?;
-            v_end_location = Some(t5);
+            let t7 = Location::decode_from(r, end)?;
+            v_end_location = Some(t7);
         }
         let mut v_joining_request_id = None;
         if matches!(v_fetch_type, 2 | 3) {
-            let t6 = r.varint(end)?;
-            v_joining_request_id = Some(t6);
+            let t8 = r.varint(end)?;
+            v_joining_request_id = Some(t8);
         }
         let mut v_joining_start = None;
         if matches!(v_fetch_type, 2 | 3) {
-            let t7 = r.varint(end)?;
-            v_joining_start = Some(t7);
+            let t9 = r.varint(end)?;
+            v_joining_start = Some(t9);
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n9 = r.varint(end)?;
-        r.need(n9.saturating_mul(1), end, "Fetch.parameters")?;
-        for _ in 0..n9 {
-            let x8 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x8);
+        let n11 = r.varint(end)?;
+        r.need(n11.saturating_mul(1), end, "Fetch.parameters")?;
+        for _ in 0..n11 {
+            let x10 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x10);
         }
         Ok(Fetch {
             request_id: v_request_id,
@@ -3757,85 +3912,85 @@ impl Fetch {
         }
         write_varint(out, v_fetch_type)?;
         if v_fetch_type == 1 {
-            let Some(t10) = v_track_namespace else {
+            let Some(t12) = v_track_namespace else {
                 return Err(EncodeError::new(
                     "Fetch.track_namespace is required when fetch_type eq 1",
                 ));
             };
-            t10.encode_into(out)?;
+            t12.encode_into(out)?;
         } else if v_track_namespace.is_some() {
             return Err(EncodeError::new(
                 "Fetch.track_namespace must be absent unless fetch_type eq 1",
             ));
         }
         if v_fetch_type == 1 {
-            let Some(t11) = v_track_name else {
+            let Some(t13) = v_track_name else {
                 return Err(EncodeError::new(
                     "Fetch.track_name is required when fetch_type eq 1",
                 ));
             };
-            let b12: &[u8] = t11;
-            if b12.len() > 4096 {
+            let b14: &[u8] = t13;
+            if b14.len() > 4096 {
                 return Err(EncodeError::new("Fetch.track_name: over the limit of 4096"));
             }
-            write_varint(out, b12.len() as u64)?;
-            out.extend_from_slice(b12);
+            write_varint(out, b14.len() as u64)?;
+            out.extend_from_slice(b14);
         } else if v_track_name.is_some() {
             return Err(EncodeError::new(
                 "Fetch.track_name must be absent unless fetch_type eq 1",
             ));
         }
         if v_fetch_type == 1 {
-            let Some(t13) = v_start_location else {
+            let Some(t15) = v_start_location else {
                 return Err(EncodeError::new(
                     "Fetch.start_location is required when fetch_type eq 1",
                 ));
             };
-            t13.encode_into(out)?;
+            t15.encode_into(out)?;
         } else if v_start_location.is_some() {
             return Err(EncodeError::new(
                 "Fetch.start_location must be absent unless fetch_type eq 1",
             ));
         }
         if v_fetch_type == 1 {
-            let Some(t14) = v_end_location else {
+            let Some(t16) = v_end_location else {
                 return Err(EncodeError::new(
                     "Fetch.end_location is required when fetch_type eq 1",
                 ));
             };
-            t14.encode_into(out)?;
+            t16.encode_into(out)?;
         } else if v_end_location.is_some() {
             return Err(EncodeError::new(
                 "Fetch.end_location must be absent unless fetch_type eq 1",
             ));
         }
         if matches!(v_fetch_type, 2 | 3) {
-            let Some(t15) = v_joining_request_id else {
+            let Some(t17) = v_joining_request_id else {
                 return Err(EncodeError::new(
                     "Fetch.joining_request_id is required when fetch_type in [2, 3]",
                 ));
             };
-            write_varint(out, t15)?;
+            write_varint(out, t17)?;
         } else if v_joining_request_id.is_some() {
             return Err(EncodeError::new(
                 "Fetch.joining_request_id must be absent unless fetch_type in [2, 3]",
             ));
         }
         if matches!(v_fetch_type, 2 | 3) {
-            let Some(t16) = v_joining_start else {
+            let Some(t18) = v_joining_start else {
                 return Err(EncodeError::new(
                     "Fetch.joining_start is required when fetch_type in [2, 3]",
                 ));
             };
-            write_varint(out, t16)?;
+            write_varint(out, t18)?;
         } else if v_joining_start.is_some() {
             return Err(EncodeError::new(
                 "Fetch.joining_start must be absent unless fetch_type in [2, 3]",
             ));
         }
         write_varint(out, v_parameters.len() as u64)?;
-        for x17 in v_parameters {
-            x17.encode_into(out)?;
+        for x19 in v_parameters {
+            x19.encode_into(out)?;
         }
         Ok(())
     }
@@ -3900,8 +4055,7 @@ impl Fetch {
     }
 }
 
-impl WireStruct for Fetch {
-    const NAME: &'static str = "Fetch";
+impl WireArgs for Fetch {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -3913,6 +4067,10 @@ impl WireStruct for Fetch {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for Fetch {
+    const NAME: &'static str = "Fetch";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -3970,24 +4128,32 @@ impl FetchOk {
 
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
+        let o1 = r.pos;
         let v_group_order = r.uint(1, end)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o1,
                 R::InvalidValue,
                 "FetchOk.group_order: not a GroupOrder code",
+                v_group_order,
             ));
         }
         if v_group_order < 1 {
-            return Err(err(R::InvalidValue, "FetchOk.group_order: below 1"));
+            return Err(r.fail_value(
+                o1,
+                R::InvalidValue,
+                "FetchOk.group_order: below 1",
+                v_group_order,
+            ));
         }
         let v_end_of_track = r.uint(1, end)?;
         let v_end_location = Location::decode_from(r, end)?;
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n2 = r.varint(end)?;
-        r.need(n2.saturating_mul(1), end, "FetchOk.parameters")?;
-        for _ in 0..n2 {
-            let x1 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x1);
+        let n3 = r.varint(end)?;
+        r.need(n3.saturating_mul(1), end, "FetchOk.parameters")?;
+        for _ in 0..n3 {
+            let x2 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x2);
         }
         Ok(FetchOk {
             request_id: v_request_id,
@@ -4017,8 +4183,8 @@ impl FetchOk {
         write_uint(out, v_end_of_track, 1)?;
         v_end_location.encode_into(out)?;
         write_varint(out, v_parameters.len() as u64)?;
-        for x3 in v_parameters {
-            x3.encode_into(out)?;
+        for x4 in v_parameters {
+            x4.encode_into(out)?;
         }
         Ok(())
     }
@@ -4053,8 +4219,7 @@ impl FetchOk {
     }
 }
 
-impl WireStruct for FetchOk {
-    const NAME: &'static str = "FetchOk";
+impl WireArgs for FetchOk {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -4066,6 +4231,10 @@ impl WireStruct for FetchOk {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for FetchOk {
+    const NAME: &'static str = "FetchOk";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -4160,8 +4329,7 @@ impl FetchError {
     }
 }
 
-impl WireStruct for FetchError {
-    const NAME: &'static str = "FetchError";
+impl WireArgs for FetchError {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -4173,6 +4341,10 @@ impl WireStruct for FetchError {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for FetchError {
+    const NAME: &'static str = "FetchError";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -4249,8 +4421,7 @@ impl FetchCancel {
     }
 }
 
-impl WireStruct for FetchCancel {
-    const NAME: &'static str = "FetchCancel";
+impl WireArgs for FetchCancel {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -4262,6 +4433,10 @@ impl WireStruct for FetchCancel {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for FetchCancel {
+    const NAME: &'static str = "FetchCancel";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -4340,47 +4515,61 @@ impl TrackStatus {
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
         let n1 = r.varint(end)?;
         if n1 > 4096 {
-            return Err(err(
+            return Err(r.fail_value(
+                r.pos,
                 R::TooLarge,
                 "TrackStatus.track_name: more than 4096 bytes",
+                n1,
             ));
         }
         let v_track_name = r.raw(n1, end)?.to_vec();
         let v_subscriber_priority = r.uint(1, end)?;
+        let o2 = r.pos;
         let v_group_order = r.uint(1, end)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o2,
                 R::InvalidValue,
                 "TrackStatus.group_order: not a GroupOrder code",
+                v_group_order,
             ));
         }
+        let o3 = r.pos;
         let v_forward = r.uint(1, end)?;
         if v_forward > 1 {
-            return Err(err(R::InvalidValue, "TrackStatus.forward: above 1"));
+            return Err(r.fail_value(
+                o3,
+                R::InvalidValue,
+                "TrackStatus.forward: above 1",
+                v_forward,
+            ));
         }
+        let o4 = r.pos;
         let v_filter_type = r.varint(end)?;
         if FilterType::name_of(v_filter_type).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o4,
                 R::InvalidValue,
                 "TrackStatus.filter_type: not a FilterType code",
+                v_filter_type,
             ));
         }
         let mut v_start_location = None;
         if matches!(v_filter_type, 3 | 4) {
-            let t2 = Location::decode_from(r, end)?;
-            v_start_location = Some(t2);
+            let t5 = Location::decode_from(r, end)?;
+            v_start_location = Some(t5);
         }
         let mut v_end_group = None;
         if v_filter_type == 4 {
-            let t3 = r.varint(end)?;
-            v_end_group = Some(t3);
+            let t6 = r.varint(end)?;
+            v_end_group = Some(t6);
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n5 = r.varint(end)?;
-        r.need(n5.saturating_mul(1), end, "TrackStatus.parameters")?;
-        for _ in 0..n5 {
-            let x4 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x4);
+        let n8 = r.varint(end)?;
+        r.need(n8.saturating_mul(1), end, "TrackStatus.parameters")?;
+        for _ in 0..n8 {
+            let x7 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x7);
         }
         Ok(TrackStatus {
             request_id: v_request_id,
@@ -4409,14 +4598,14 @@ impl TrackStatus {
         let v_parameters = &self.parameters;
         write_varint(out, v_request_id)?;
         v_track_namespace.encode_into(out)?;
-        let b6: &[u8] = v_track_name;
-        if b6.len() > 4096 {
+        let b9: &[u8] = v_track_name;
+        if b9.len() > 4096 {
             return Err(EncodeError::new(
                 "TrackStatus.track_name: over the limit of 4096",
             ));
         }
-        write_varint(out, b6.len() as u64)?;
-        out.extend_from_slice(b6);
+        write_varint(out, b9.len() as u64)?;
+        out.extend_from_slice(b9);
         write_uint(out, v_subscriber_priority, 1)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
@@ -4435,32 +4624,32 @@ impl TrackStatus {
         }
         write_varint(out, v_filter_type)?;
         if matches!(v_filter_type, 3 | 4) {
-            let Some(t7) = v_start_location else {
+            let Some(t10) = v_start_location else {
                 return Err(EncodeError::new(
                     "TrackStatus.start_location is required when filter_type in [3, 4]",
                 ));
             };
-            t7.encode_into(out)?;
+            t10.encode_into(out)?;
         } else if v_start_location.is_some() {
             return Err(EncodeError::new(
                 "TrackStatus.start_location must be absent unless filter_type in [3, 4]",
             ));
         }
         if v_filter_type == 4 {
-            let Some(t8) = v_end_group else {
+            let Some(t11) = v_end_group else {
                 return Err(EncodeError::new(
                     "TrackStatus.end_group is required when filter_type eq 4",
                 ));
             };
-            write_varint(out, t8)?;
+            write_varint(out, t11)?;
         } else if v_end_group.is_some() {
             return Err(EncodeError::new(
                 "TrackStatus.end_group must be absent unless filter_type eq 4",
             ));
         }
         write_varint(out, v_parameters.len() as u64)?;
-        for x9 in v_parameters {
-            x9.encode_into(out)?;
+        for x12 in v_parameters {
+            x12.encode_into(out)?;
         }
         Ok(())
     }
@@ -4514,8 +4703,7 @@ impl TrackStatus {
     }
 }
 
-impl WireStruct for TrackStatus {
-    const NAME: &'static str = "TrackStatus";
+impl WireArgs for TrackStatus {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -4527,6 +4715,10 @@ impl WireStruct for TrackStatus {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for TrackStatus {
+    const NAME: &'static str = "TrackStatus";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -4593,34 +4785,45 @@ impl TrackStatusOk {
         let v_request_id = r.varint(end)?;
         let v_track_alias = r.varint(end)?;
         let v_expires = r.varint(end)?;
+        let o1 = r.pos;
         let v_group_order = r.uint(1, end)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(err(
+            return Err(r.fail_value(
+                o1,
                 R::InvalidValue,
                 "TrackStatusOk.group_order: not a GroupOrder code",
+                v_group_order,
             ));
         }
         if v_group_order < 1 {
-            return Err(err(R::InvalidValue, "TrackStatusOk.group_order: below 1"));
+            return Err(r.fail_value(
+                o1,
+                R::InvalidValue,
+                "TrackStatusOk.group_order: below 1",
+                v_group_order,
+            ));
         }
+        let o2 = r.pos;
         let v_content_exists = r.uint(1, end)?;
         if v_content_exists > 1 {
-            return Err(err(
+            return Err(r.fail_value(
+                o2,
                 R::InvalidValue,
                 "TrackStatusOk.content_exists: above 1",
+                v_content_exists,
             ));
         }
         let mut v_largest_location = None;
         if v_content_exists == 1 {
-            let t1 = Location::decode_from(r, end)?;
-            v_largest_location = Some(t1);
+            let t3 = Location::decode_from(r, end)?;
+            v_largest_location = Some(t3);
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
-        let n3 = r.varint(end)?;
-        r.need(n3.saturating_mul(1), end, "TrackStatusOk.parameters")?;
-        for _ in 0..n3 {
-            let x2 = KeyValuePair::decode_from(r, end)?;
-            v_parameters.push(x2);
+        let n5 = r.varint(end)?;
+        r.need(n5.saturating_mul(1), end, "TrackStatusOk.parameters")?;
+        for _ in 0..n5 {
+            let x4 = KeyValuePair::decode_from(r, end)?;
+            v_parameters.push(x4);
         }
         Ok(TrackStatusOk {
             request_id: v_request_id,
@@ -4658,20 +4861,20 @@ impl TrackStatusOk {
         }
         write_uint(out, v_content_exists, 1)?;
         if v_content_exists == 1 {
-            let Some(t4) = v_largest_location else {
+            let Some(t6) = v_largest_location else {
                 return Err(EncodeError::new(
                     "TrackStatusOk.largest_location is required when content_exists eq 1",
                 ));
             };
-            t4.encode_into(out)?;
+            t6.encode_into(out)?;
         } else if v_largest_location.is_some() {
             return Err(EncodeError::new(
                 "TrackStatusOk.largest_location must be absent unless content_exists eq 1",
             ));
         }
         write_varint(out, v_parameters.len() as u64)?;
-        for x5 in v_parameters {
-            x5.encode_into(out)?;
+        for x7 in v_parameters {
+            x7.encode_into(out)?;
         }
         Ok(())
     }
@@ -4714,8 +4917,7 @@ impl TrackStatusOk {
     }
 }
 
-impl WireStruct for TrackStatusOk {
-    const NAME: &'static str = "TrackStatusOk";
+impl WireArgs for TrackStatusOk {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -4727,6 +4929,10 @@ impl WireStruct for TrackStatusOk {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for TrackStatusOk {
+    const NAME: &'static str = "TrackStatusOk";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -4822,8 +5028,7 @@ impl TrackStatusError {
     }
 }
 
-impl WireStruct for TrackStatusError {
-    const NAME: &'static str = "TrackStatusError";
+impl WireArgs for TrackStatusError {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -4835,6 +5040,10 @@ impl WireStruct for TrackStatusError {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for TrackStatusError {
+    const NAME: &'static str = "TrackStatusError";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -4940,8 +5149,7 @@ impl PublishNamespace {
     }
 }
 
-impl WireStruct for PublishNamespace {
-    const NAME: &'static str = "PublishNamespace";
+impl WireArgs for PublishNamespace {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -4953,6 +5161,10 @@ impl WireStruct for PublishNamespace {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for PublishNamespace {
+    const NAME: &'static str = "PublishNamespace";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5029,8 +5241,7 @@ impl PublishNamespaceOk {
     }
 }
 
-impl WireStruct for PublishNamespaceOk {
-    const NAME: &'static str = "PublishNamespaceOk";
+impl WireArgs for PublishNamespaceOk {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5042,6 +5253,10 @@ impl WireStruct for PublishNamespaceOk {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for PublishNamespaceOk {
+    const NAME: &'static str = "PublishNamespaceOk";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5140,8 +5355,7 @@ impl PublishNamespaceError {
     }
 }
 
-impl WireStruct for PublishNamespaceError {
-    const NAME: &'static str = "PublishNamespaceError";
+impl WireArgs for PublishNamespaceError {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5153,6 +5367,10 @@ impl WireStruct for PublishNamespaceError {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for PublishNamespaceError {
+    const NAME: &'static str = "PublishNamespaceError";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5232,8 +5450,7 @@ impl PublishNamespaceDone {
     }
 }
 
-impl WireStruct for PublishNamespaceDone {
-    const NAME: &'static str = "PublishNamespaceDone";
+impl WireArgs for PublishNamespaceDone {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5245,6 +5462,10 @@ impl WireStruct for PublishNamespaceDone {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for PublishNamespaceDone {
+    const NAME: &'static str = "PublishNamespaceDone";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5344,8 +5565,7 @@ impl PublishNamespaceCancel {
     }
 }
 
-impl WireStruct for PublishNamespaceCancel {
-    const NAME: &'static str = "PublishNamespaceCancel";
+impl WireArgs for PublishNamespaceCancel {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5357,6 +5577,10 @@ impl WireStruct for PublishNamespaceCancel {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for PublishNamespaceCancel {
+    const NAME: &'static str = "PublishNamespaceCancel";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5462,8 +5686,7 @@ impl SubscribeNamespace {
     }
 }
 
-impl WireStruct for SubscribeNamespace {
-    const NAME: &'static str = "SubscribeNamespace";
+impl WireArgs for SubscribeNamespace {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5475,6 +5698,10 @@ impl WireStruct for SubscribeNamespace {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for SubscribeNamespace {
+    const NAME: &'static str = "SubscribeNamespace";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5554,8 +5781,7 @@ impl SubscribeNamespaceOk {
     }
 }
 
-impl WireStruct for SubscribeNamespaceOk {
-    const NAME: &'static str = "SubscribeNamespaceOk";
+impl WireArgs for SubscribeNamespaceOk {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5567,6 +5793,10 @@ impl WireStruct for SubscribeNamespaceOk {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for SubscribeNamespaceOk {
+    const NAME: &'static str = "SubscribeNamespaceOk";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5665,8 +5895,7 @@ impl SubscribeNamespaceError {
     }
 }
 
-impl WireStruct for SubscribeNamespaceError {
-    const NAME: &'static str = "SubscribeNamespaceError";
+impl WireArgs for SubscribeNamespaceError {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5678,6 +5907,10 @@ impl WireStruct for SubscribeNamespaceError {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for SubscribeNamespaceError {
+    const NAME: &'static str = "SubscribeNamespaceError";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5757,8 +5990,7 @@ impl UnsubscribeNamespace {
     }
 }
 
-impl WireStruct for UnsubscribeNamespace {
-    const NAME: &'static str = "UnsubscribeNamespace";
+impl WireArgs for UnsubscribeNamespace {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5770,6 +6002,10 @@ impl WireStruct for UnsubscribeNamespace {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for UnsubscribeNamespace {
+    const NAME: &'static str = "UnsubscribeNamespace";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -5932,8 +6168,7 @@ impl SubgroupHeader {
     }
 }
 
-impl WireStruct for SubgroupHeader {
-    const NAME: &'static str = "SubgroupHeader";
+impl WireArgs for SubgroupHeader {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -5945,6 +6180,10 @@ impl WireStruct for SubgroupHeader {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for SubgroupHeader {
+    const NAME: &'static str = "SubgroupHeader";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -6025,11 +6264,14 @@ impl SubgroupObject {
         let v_payload_length = r.varint(end)?;
         let mut v_object_status = None;
         if v_payload_length == 0 {
+            let o6 = r.pos;
             let t5 = r.varint(end)?;
             if ObjectStatus::name_of(t5).is_none() {
-                return Err(err(
+                return Err(r.fail_value(
+                    o6,
                     R::InvalidValue,
                     "SubgroupObject.object_status: not a ObjectStatus code",
+                    t5,
                 ));
             }
             v_object_status = Some(t5);
@@ -6056,17 +6298,17 @@ impl SubgroupObject {
         let v_payload = &self.payload;
         write_varint(out, v_object_id_delta)?;
         if f_has_extensions {
-            let Some(t6) = v_extension_headers else {
+            let Some(t7) = v_extension_headers else {
                 return Err(EncodeError::new(
                     "SubgroupObject.extension_headers is required when has_extensions is set",
                 ));
             };
-            let mut buf7: Vec<u8> = Vec::new();
-            for x8 in t6 {
-                x8.encode_into(&mut buf7)?;
+            let mut buf8: Vec<u8> = Vec::new();
+            for x9 in t7 {
+                x9.encode_into(&mut buf8)?;
             }
-            write_varint(out, buf7.len() as u64)?;
-            out.extend_from_slice(&buf7);
+            write_varint(out, buf8.len() as u64)?;
+            out.extend_from_slice(&buf8);
         } else if v_extension_headers.is_some() {
             return Err(EncodeError::new(
                 "SubgroupObject.extension_headers must be absent unless has_extensions is set",
@@ -6074,29 +6316,29 @@ impl SubgroupObject {
         }
         write_varint(out, v_payload_length)?;
         if v_payload_length == 0 {
-            let Some(t9) = v_object_status else {
+            let Some(t10) = v_object_status else {
                 return Err(EncodeError::new(
                     "SubgroupObject.object_status is required when payload_length eq 0",
                 ));
             };
-            if ObjectStatus::name_of(t9).is_none() {
+            if ObjectStatus::name_of(t10).is_none() {
                 return Err(EncodeError::new(
                     "SubgroupObject.object_status: not a ObjectStatus code",
                 ));
             }
-            write_varint(out, t9)?;
+            write_varint(out, t10)?;
         } else if v_object_status.is_some() {
             return Err(EncodeError::new(
                 "SubgroupObject.object_status must be absent unless payload_length eq 0",
             ));
         }
-        let b10: &[u8] = v_payload;
-        if b10.len() as u64 != v_payload_length {
+        let b11: &[u8] = v_payload;
+        if b11.len() as u64 != v_payload_length {
             return Err(EncodeError::new(
                 "SubgroupObject.payload: length does not match payload_length",
             ));
         }
-        out.extend_from_slice(b10);
+        out.extend_from_slice(b11);
         Ok(())
     }
 
@@ -6134,8 +6376,7 @@ impl SubgroupObject {
     }
 }
 
-impl WireStruct for SubgroupObject {
-    const NAME: &'static str = "SubgroupObject";
+impl WireArgs for SubgroupObject {
     const ARGS: &'static [&'static str] = &["has_extensions"];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -6145,6 +6386,10 @@ impl WireStruct for SubgroupObject {
     fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
         self.encode(arg(args, 0))
     }
+}
+
+impl WireStruct for SubgroupObject {
+    const NAME: &'static str = "SubgroupObject";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -6244,8 +6489,7 @@ impl FetchHeader {
     }
 }
 
-impl WireStruct for FetchHeader {
-    const NAME: &'static str = "FetchHeader";
+impl WireArgs for FetchHeader {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -6257,6 +6501,10 @@ impl WireStruct for FetchHeader {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for FetchHeader {
+    const NAME: &'static str = "FetchHeader";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -6334,11 +6582,14 @@ impl FetchObject {
         let v_payload_length = r.varint(end)?;
         let mut v_object_status = None;
         if v_payload_length == 0 {
+            let o5 = r.pos;
             let t4 = r.varint(end)?;
             if ObjectStatus::name_of(t4).is_none() {
-                return Err(err(
+                return Err(r.fail_value(
+                    o5,
                     R::InvalidValue,
                     "FetchObject.object_status: not a ObjectStatus code",
+                    t4,
                 ));
             }
             v_object_status = Some(t4);
@@ -6369,37 +6620,37 @@ impl FetchObject {
         write_varint(out, v_subgroup_id)?;
         write_varint(out, v_object_id)?;
         write_uint(out, v_publisher_priority, 1)?;
-        let mut buf5: Vec<u8> = Vec::new();
-        for x6 in v_extension_headers {
-            x6.encode_into(&mut buf5)?;
+        let mut buf6: Vec<u8> = Vec::new();
+        for x7 in v_extension_headers {
+            x7.encode_into(&mut buf6)?;
         }
-        write_varint(out, buf5.len() as u64)?;
-        out.extend_from_slice(&buf5);
+        write_varint(out, buf6.len() as u64)?;
+        out.extend_from_slice(&buf6);
         write_varint(out, v_payload_length)?;
         if v_payload_length == 0 {
-            let Some(t7) = v_object_status else {
+            let Some(t8) = v_object_status else {
                 return Err(EncodeError::new(
                     "FetchObject.object_status is required when payload_length eq 0",
                 ));
             };
-            if ObjectStatus::name_of(t7).is_none() {
+            if ObjectStatus::name_of(t8).is_none() {
                 return Err(EncodeError::new(
                     "FetchObject.object_status: not a ObjectStatus code",
                 ));
             }
-            write_varint(out, t7)?;
+            write_varint(out, t8)?;
         } else if v_object_status.is_some() {
             return Err(EncodeError::new(
                 "FetchObject.object_status must be absent unless payload_length eq 0",
             ));
         }
-        let b8: &[u8] = v_payload;
-        if b8.len() as u64 != v_payload_length {
+        let b9: &[u8] = v_payload;
+        if b9.len() as u64 != v_payload_length {
             return Err(EncodeError::new(
                 "FetchObject.payload: length does not match payload_length",
             ));
         }
-        out.extend_from_slice(b8);
+        out.extend_from_slice(b9);
         Ok(())
     }
 
@@ -6444,8 +6695,7 @@ impl FetchObject {
     }
 }
 
-impl WireStruct for FetchObject {
-    const NAME: &'static str = "FetchObject";
+impl WireArgs for FetchObject {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -6457,6 +6707,10 @@ impl WireStruct for FetchObject {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for FetchObject {
+    const NAME: &'static str = "FetchObject";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -6575,19 +6829,22 @@ impl ObjectDatagram {
         }
         let mut v_object_status = None;
         if f_is_status {
+            let o7 = r.pos;
             let t6 = r.varint(end)?;
             if ObjectStatus::name_of(t6).is_none() {
-                return Err(err(
+                return Err(r.fail_value(
+                    o7,
                     R::InvalidValue,
                     "ObjectDatagram.object_status: not a ObjectStatus code",
+                    t6,
                 ));
             }
             v_object_status = Some(t6);
         }
         let mut v_payload = None;
         if !f_is_status {
-            let t7 = r.raw((end - r.pos) as u64, end)?.to_vec();
-            v_payload = Some(t7);
+            let t8 = r.raw((end - r.pos) as u64, end)?.to_vec();
+            v_payload = Some(t8);
         }
         Ok(ObjectDatagram {
             r#type: v_type,
@@ -6620,12 +6877,12 @@ impl ObjectDatagram {
         write_varint(out, v_track_alias)?;
         write_varint(out, v_group_id)?;
         if f_object_id_present {
-            let Some(t8) = v_object_id else {
+            let Some(t9) = v_object_id else {
                 return Err(EncodeError::new(
                     "ObjectDatagram.object_id is required when object_id_present is set",
                 ));
             };
-            write_varint(out, t8)?;
+            write_varint(out, t9)?;
         } else if v_object_id.is_some() {
             return Err(EncodeError::new(
                 "ObjectDatagram.object_id must be absent unless object_id_present is set",
@@ -6633,52 +6890,52 @@ impl ObjectDatagram {
         }
         write_uint(out, v_publisher_priority, 1)?;
         if f_has_extensions {
-            let Some(t9) = v_extension_headers else {
+            let Some(t10) = v_extension_headers else {
                 return Err(EncodeError::new(
                     "ObjectDatagram.extension_headers is required when has_extensions is set",
                 ));
             };
-            let mut buf10: Vec<u8> = Vec::new();
-            if t9.is_empty() {
+            let mut buf11: Vec<u8> = Vec::new();
+            if t10.is_empty() {
                 return Err(EncodeError::new(
                     "ObjectDatagram.extension_headers: too few elements",
                 ));
             }
-            for x11 in t9 {
-                x11.encode_into(&mut buf10)?;
+            for x12 in t10 {
+                x12.encode_into(&mut buf11)?;
             }
-            write_varint(out, buf10.len() as u64)?;
-            out.extend_from_slice(&buf10);
+            write_varint(out, buf11.len() as u64)?;
+            out.extend_from_slice(&buf11);
         } else if v_extension_headers.is_some() {
             return Err(EncodeError::new(
                 "ObjectDatagram.extension_headers must be absent unless has_extensions is set",
             ));
         }
         if f_is_status {
-            let Some(t12) = v_object_status else {
+            let Some(t13) = v_object_status else {
                 return Err(EncodeError::new(
                     "ObjectDatagram.object_status is required when is_status is set",
                 ));
             };
-            if ObjectStatus::name_of(t12).is_none() {
+            if ObjectStatus::name_of(t13).is_none() {
                 return Err(EncodeError::new(
                     "ObjectDatagram.object_status: not a ObjectStatus code",
                 ));
             }
-            write_varint(out, t12)?;
+            write_varint(out, t13)?;
         } else if v_object_status.is_some() {
             return Err(EncodeError::new(
                 "ObjectDatagram.object_status must be absent unless is_status is set",
             ));
         }
         if !f_is_status {
-            let Some(t13) = v_payload else {
+            let Some(t14) = v_payload else {
                 return Err(EncodeError::new(
                     "ObjectDatagram.payload is required when is_status is clear",
                 ));
             };
-            let b14: &[u8] = t13;
-            out.extend_from_slice(b14);
+            let b15: &[u8] = t14;
+            out.extend_from_slice(b15);
         } else if v_payload.is_some() {
             return Err(EncodeError::new(
                 "ObjectDatagram.payload must be absent unless is_status is clear",
@@ -6734,8 +6991,7 @@ impl ObjectDatagram {
     }
 }
 
-impl WireStruct for ObjectDatagram {
-    const NAME: &'static str = "ObjectDatagram";
+impl WireArgs for ObjectDatagram {
     const ARGS: &'static [&'static str] = &[];
 
     fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
@@ -6747,6 +7003,10 @@ impl WireStruct for ObjectDatagram {
         let _ = args;
         self.encode()
     }
+}
+
+impl WireStruct for ObjectDatagram {
+    const NAME: &'static str = "ObjectDatagram";
 
     fn to_json_value(&self) -> Value {
         self.to_json()
@@ -7048,6 +7308,7 @@ pub const CONTROL_MAX_LENGTH: u64 = 65535;
 #[derive(Debug)]
 pub struct ControlParser {
     buf: Vec<u8>,
+    consumed: usize,
     max_buffer: usize,
 }
 
@@ -7067,6 +7328,7 @@ impl ControlParser {
     pub fn with_max_buffer(max_buffer: usize) -> Self {
         Self {
             buf: Vec::new(),
+            consumed: 0,
             max_buffer,
         }
     }
@@ -7079,8 +7341,7 @@ impl ControlParser {
         let mut out = Vec::new();
         let mut pos = 0;
         while pos < self.buf.len() {
-            let mut r = Reader::new(&self.buf, true);
-            r.pos = pos;
+            let mut r = Reader::resume(&self.buf, pos, self.consumed, self.max_buffer);
             let (code, length) = match read_control_frame(&mut r) {
                 Err(e) if e.incomplete => break,
                 Err(e) => return Err(e),
@@ -7098,6 +7359,7 @@ impl ControlParser {
             let stop = r.pos + length as usize;
             let mut body = Reader::new(&self.buf[..stop], false);
             body.pos = r.pos;
+            body.base = self.consumed;
             let msg = match ControlMessage::decode_body(code, &mut body, stop) {
                 Some(v) => v?,
                 None => unreachable!(),
@@ -7109,6 +7371,7 @@ impl ControlParser {
             pos = stop;
         }
         self.buf.drain(..pos);
+        self.consumed += pos;
         if self.buf.len() > self.max_buffer {
             return Err(err(R::TooLarge, "control: too many bytes buffered"));
         }
@@ -7296,6 +7559,7 @@ impl DataItem {
 #[derive(Debug)]
 pub struct DataParser {
     buf: Vec<u8>,
+    consumed: usize,
     max_buffer: usize,
     header: Option<usize>,
     flags: Vec<bool>,
@@ -7317,6 +7581,7 @@ impl DataParser {
     pub fn with_max_buffer(max_buffer: usize) -> Self {
         Self {
             buf: Vec::new(),
+            consumed: 0,
             max_buffer,
             header: None,
             flags: Vec::new(),
@@ -7331,8 +7596,7 @@ impl DataParser {
         let mut pos = 0;
         let mut failed = None;
         while pos < buf.len() {
-            let mut r = Reader::new(&buf, true);
-            r.pos = pos;
+            let mut r = Reader::resume(&buf, pos, self.consumed, self.max_buffer);
             let item = match self.header {
                 Some(_) => self.object(&mut r),
                 None => self.start(&mut r),
@@ -7352,6 +7616,7 @@ impl DataParser {
             pos = r.pos;
         }
         buf.drain(..pos);
+        self.consumed += pos;
         self.buf = buf;
         if let Some(e) = failed {
             return Err(e);

@@ -70,6 +70,11 @@ pub struct Reader<'a> {
     pub buf: &'a [u8],
     pub pos: usize,
     pub streaming: bool,
+    /// The offset of `buf` in the whole input (a stream parser's bytes already consumed).
+    pub base: usize,
+    /// Streaming, 0 for none: the parser's buffer limit. A length above it is `too_large` as
+    /// soon as it is read, rather than after buffering up to the limit.
+    pub max_item: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -78,11 +83,38 @@ impl<'a> Reader<'a> {
             buf,
             pos: 0,
             streaming,
+            base: 0,
+            max_item: 0,
         }
     }
 
+    /// A stream parser's reader over its buffered bytes from `pos`: `base` bytes were consumed
+    /// before them, and `max_item` is its buffer limit.
+    pub fn resume(buf: &'a [u8], pos: usize, base: usize, max_item: usize) -> Self {
+        Reader {
+            buf,
+            pos,
+            streaming: true,
+            base,
+            max_item,
+        }
+    }
+
+    /// A decode error at `pos` of `buf`.
+    #[cold]
+    pub fn fail_at(&self, pos: usize, reason: R, msg: &str) -> DecodeError {
+        DecodeError::new(reason, msg.to_string()).at(self.base + pos)
+    }
+
+    /// A decode error at `pos` of `buf` naming the offending value.
+    #[cold]
+    pub fn fail_value(&self, pos: usize, reason: R, msg: &str, value: u64) -> DecodeError {
+        self.fail_at(pos, reason, msg).with_value(value)
+    }
+
     fn short(&self, reason: R, what: &str, end: usize) -> DecodeError {
-        let mut e = DecodeError::new(reason, format!("input ends inside {what}"));
+        let mut e =
+            DecodeError::new(reason, format!("input ends inside {what}")).at(self.base + self.pos);
         if self.streaming && end >= self.buf.len() {
             e.incomplete = true;
         }
@@ -102,7 +134,13 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn sub_end(&self, n: u64, end: usize) -> Result<usize, DecodeError> {
         if n > (end - self.pos) as u64 {
-            return Err(self.short(R::LengthPastEnd, "a length-prefixed value", end));
+            if self.streaming && self.max_item > 0 && n > self.max_item as u64 {
+                let msg = "a length-prefixed value over the parser's buffer limit";
+                return Err(self.fail_value(self.pos, R::TooLarge, msg, n));
+            }
+            return Err(self
+                .short(R::LengthPastEnd, "a length-prefixed value", end)
+                .with_value(n));
         }
         Ok(self.pos + n as usize)
     }
