@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import cast
 
 import pytest
 from calls_support import FakeSignalling
 from clutchcall import CallStatus, ErrorCode, GetCallRequest, ListCallsRequest, OriginateRequest
 from clutchcall.services import CLUTCH_CALL_CLIENT
-from clutchcall_engine.auth import Grant
-from clutchcall_engine.calls.handlers import LegacyClient, VoiceCalls
+from clutchcall_engine.auth import Grant, TokenVerifier, load_or_create_dev_key, mint_token, verifier_for
+from clutchcall_engine.calls.handlers import LegacyClient, VoiceCalls, authenticator
 from clutchcall_engine.calls.service import CallService
 from clutchcall_engine.calls.store import SqliteCallStore
+from clutchcall_engine.config import EngineConfig
 from clutchcall_runtime.rpc import ApiError, RequestContext
 
 TO, FROM = "+14155550100", "+14155550199"
@@ -59,3 +61,42 @@ def test_a_watch_stream_ends_when_its_token_expires(tmp_path: Path) -> None:
         return time.monotonic() - started
 
     assert asyncio.run(scenario()) < 1.0
+
+
+def test_authenticator_verifies_a_token_once_and_still_refuses_it_once_expired(tmp_path: Path) -> None:
+    config = EngineConfig(state_dir=tmp_path)
+    real = verifier_for(config)
+    calls: list[str] = []
+
+    class Counting:
+        def verify(self, token: str) -> Grant:
+            calls.append(token)
+            return real.verify(token)
+
+    authenticate = authenticator(cast(TokenVerifier, Counting()), kept=2)
+    key = load_or_create_dev_key(tmp_path)
+
+    def token(tenant: str, ttl_s: float = 60) -> str:
+        return mint_token(key, tenant=tenant, publish=[], subscribe=[], ttl_s=ttl_s, audience=config.audience)
+
+    async def scenario() -> None:
+        a, b, c = token("a"), token("b"), token("c")
+        for t in (a, a, a, b, b):
+            await authenticate(t)
+        assert calls == [a, b]
+        await authenticate(c)  # a is forgotten (the oldest of more than two)
+        await authenticate(a)
+        assert calls == [a, b, c, a]
+        short = token("d", ttl_s=1)
+        assert isinstance(await authenticate(short), Grant)
+        await asyncio.sleep(1.1)
+        for _ in range(2):  # refused from the cache, then by the verifier itself
+            with pytest.raises(ApiError) as info:
+                await authenticate(short)
+            assert info.value.code == ErrorCode.UNAUTHENTICATED
+        for bad in ("", None, "not-a-jwt"):
+            with pytest.raises(ApiError) as info:
+                await authenticate(bad)
+            assert info.value.code == ErrorCode.UNAUTHENTICATED
+
+    asyncio.run(scenario())

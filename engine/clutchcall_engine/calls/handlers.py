@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 from clutchcall import (
@@ -43,17 +44,31 @@ from clutchcall_runtime.rpc.server import Authenticate, RequestContext
 from ..auth import AuthError, Grant, TokenVerifier
 from .service import MAX_BULK, CallService
 
+VERIFIED_TOKENS_KEPT = 10_000
+"""Tokens remembered as verified (oldest forgotten first): REST sends the token with every request, and an
+ES256 verification costs more than the rest of a typical request."""
 
-def authenticator(verifier: TokenVerifier) -> Authenticate:
+
+def authenticator(verifier: TokenVerifier, kept: int = VERIFIED_TOKENS_KEPT) -> Authenticate:
     """The control plane's `authenticate` hook: a valid tenant token is required (no anonymous access)."""
+    verified: OrderedDict[str, Grant] = OrderedDict()
 
     async def authenticate(token: str | None) -> object:
         if not token:
             raise ApiError(ErrorCode.UNAUTHENTICATED, "a tenant token is required (Authorization: Bearer <token>)")
-        try:
-            return verifier.verify(token)
-        except AuthError as e:
-            raise ApiError(ErrorCode.UNAUTHENTICATED, f"tenant token refused: {e.message}") from None
+        grant = verified.get(token)
+        if grant is None:
+            try:
+                grant = verifier.verify(token)
+            except AuthError as e:
+                raise ApiError(ErrorCode.UNAUTHENTICATED, f"tenant token refused: {e.message}") from None
+            verified[token] = grant
+            if len(verified) > kept:
+                verified.popitem(last=False)
+        elif time.time() >= grant.expires_at:
+            del verified[token]
+            raise ApiError(ErrorCode.UNAUTHENTICATED, "tenant token refused: expired")
+        return grant
 
     return authenticate
 
