@@ -241,3 +241,31 @@ def test_http3_bounds(tmp_path: Path) -> None:
                 own.close()
 
     run(main())
+
+
+def test_http1_keep_alive_pipelining_and_http10(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with servers(tmp_path) as srv:
+            reader, writer = await asyncio.open_connection("127.0.0.1", srv.h1.port)
+            one = f"GET /hello HTTP/1.1\r\nHost: x\r\n{AUTH}\r\n"
+            post = request("POST", "/v1/calls", '{"to":"+1","from":"+2"}').replace("Connection: close\r\n", "")
+            writer.write((one + post + one).encode())  # three pipelined requests, one write
+            await writer.drain()
+            data = b""
+            while data.count(b"HTTP/1.1 200 OK\r\n") < 3:
+                chunk = await asyncio.wait_for(reader.read(65536), 5)
+                assert chunk, data
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"\r\n\r\nhi\n")
+            assert data.count(b"hi\n") == 2 and b'"sid":"CA0001"' in data
+            writer.write(b"GET /hello HTTP/1.0\r\n\r\n")  # HTTP/1.0 without keep-alive: the server closes
+            await writer.drain()
+            rest = await asyncio.wait_for(reader.read(), 5)
+            assert (
+                rest.startswith(b"HTTP/1.1 200 OK\r\n") and b"connection: close\r\n" in rest and rest.endswith(b"hi\n")
+            )
+            writer.close()
+            status, headers, body = await raw_h1(srv.h1.port, request("HEAD", "/hello"))
+            assert status == 200 and headers["content-length"] == "3" and body == b""
+
+    run(main())

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import ssl
 from collections import Counter
+from http import HTTPStatus
 
 import h11
 import httpx
@@ -87,11 +88,16 @@ class Http1Server:
                 await writer.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # h11's own limit is a backstop; ours answers 431 before it trips.
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes + _READ)
         peer = writer.get_extra_info("peername")
         peer_text = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else ""
+        leftover = b""
         while True:
+            # h11 parses each request; the response is written directly (h11's validation of our own
+            # headers doubled the cost), so each keep-alive cycle starts a fresh parser with what is left.
+            # h11's own size limit is a backstop; ours answers 431 before it trips.
+            conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes + _READ)
+            if leftover:
+                conn.receive_data(leftover)
             try:
                 request = await self._read_request(conn, reader, peer_text)
             except h11.RemoteProtocolError as exc:
@@ -118,11 +124,12 @@ class Http1Server:
             if request is None:
                 return
             response = await self.app(request)
-            writer.write(_response_bytes(conn, response))
+            keep_alive = conn.their_state is not h11.MUST_CLOSE
+            writer.write(_serialize(request, response, keep_alive))
             await writer.drain()
-            if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+            leftover, closed = conn.trailing_data
+            if not keep_alive or closed:
                 return
-            conn.start_next_cycle()
 
     async def _read_request(self, conn: h11.Connection, reader: asyncio.StreamReader, peer: str) -> HttpRequest | None:
         head: h11.Request | None = None
@@ -169,6 +176,24 @@ class _TooLarge(Exception):
 
 class _HeadersTooLarge(Exception):
     pass
+
+
+def _serialize(request: HttpRequest, response: HttpResponse, keep_alive: bool) -> bytes:
+    headers = [
+        ("content-type", response.content_type),
+        ("content-length", str(len(response.body))),
+        *response.headers,
+        *([] if keep_alive else [("connection", "close")]),
+    ]
+    for name, value in headers:
+        if any(c in name or c in value for c in "\r\n\0"):
+            raise ValueError(f"response header {name!r} holds a line break or NUL")
+    reason = _REASONS.get(response.status, "")
+    head = f"HTTP/1.1 {response.status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    return head.encode("latin-1") + (b"" if request.method == "HEAD" else response.body)
+
+
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
 def _response_bytes(conn: h11.Connection, response: HttpResponse) -> bytes:
