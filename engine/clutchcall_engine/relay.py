@@ -47,6 +47,7 @@ Code = wire.SessionTerminationCode
 T = wire.ControlMessageType
 SubErr = wire.SubscribeErrorCode
 TrackKey = tuple[tuple[bytes, ...], bytes]
+SEND_BUDGET = 64 * 1024
 
 # AuthError.kind -> the session termination code the draft gives for it.
 _AUTH_CLOSE_CODES: dict[str, int] = {
@@ -202,7 +203,10 @@ class Relay:
             max_inbound_streams=lim.max_streams_per_session,
             request_window=lim.max_request_id_window,
             max_active_requests=lim.max_subscriptions_per_session,
-            send_budget=lim.session_buffer_bytes,
+            # What aioquic may hold unacknowledged: near a loopback/LAN bandwidth-delay product, so a
+            # slow peer's backlog waits (and is dropped, oldest group first) in the bounded per-track
+            # queue instead of ageing in aioquic's buffer.
+            send_budget=min(SEND_BUDGET, lim.session_buffer_bytes),
             queue_max_bytes=lim.subscriber_queue_bytes,
             queue_max_ms=float(lim.subscriber_queue_ms),
             keepalive=lim.idle_timeout_s / 3,

@@ -72,7 +72,7 @@ class SessionLimits:
     max_inbound_streams: int = 256  # data streams open at once from the peer
     request_window: int = 64  # requests the peer may have outstanding beyond the last one seen
     max_active_requests: int = 256  # no more request IDs are granted past this many live requests
-    send_budget: int = 256 * 1024  # bytes we let aioquic hold unacknowledged before holding back
+    send_budget: int = 64 * 1024  # bytes aioquic may hold unacknowledged; beyond, objects wait in our queues
     queue_max_bytes: int = 16 * 1024  # per outbound track: about 200 ms of audio is far less
     queue_max_ms: float = 200.0  # per outbound track: the age of the oldest queued object
     setup_timeout: float = 10.0
