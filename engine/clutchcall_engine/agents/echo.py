@@ -6,11 +6,11 @@ agent's own voice. `EchoGuard` keeps what was played during the last `max_delay_
 the newest `window_ms` of uplink with every delayed stretch of it (normalized cross-correlation).
 
 An echo path has few delays, so the guard learns them: a lag found with a correlation of at least
-`lock_correlation` is echo and a vote; any delay voted for twice among the last `VOTE_MEMORY`
-votes (within 1 ms) is known, and a frame is echo when the correlation near a known delay reaches
-`correlation` (the delay can step when a jitter buffer drops or inserts a frame, so more than one
-is kept; `locked_lag` is the one with `LOCK_VOTES`). Restricting the weaker test to known delays
-matters: voiced speech is periodic, so the caller's vowels match
+`lock_correlation` is echo and a vote; a delay with `LOCK_VOTES` of the last `VOTE_MEMORY` votes
+(within 1 ms), give or take `FRAME_SLIPS` whole frames, is known (the delay steps by whole frames
+when a jitter buffer drops or inserts one), and a frame is echo when the correlation near a known
+delay reaches `correlation`; `locked_lag` is the delay with the most votes. Restricting
+the weaker test to known delays matters: voiced speech is periodic, so the caller's vowels match
 some stretch of the agent's voice at some lag far too often (a third of the frames with a 20 ms
 window and no lock), which would swallow a real barge-in. A caller talking over the agent (double
 talk) adds a second voice and lowers the correlation at the echo's delay, so a barge-in still gets
@@ -27,7 +27,8 @@ from typing import Final
 import numpy as np
 
 LOCK_VOTES: Final = 3
-VOTE_MEMORY: Final = 10
+VOTE_MEMORY: Final = 16
+FRAME_SLIPS: Final = 4  # a known delay also stands for itself +- this many whole frames
 ANALYSIS_RATE: Final = 8000  # the line is G.711 somewhere: nothing above 4 kHz comes back, so compare below it
 
 
@@ -125,10 +126,15 @@ class EchoGuard:
             near = [v for v in self._votes if abs(v - bin_) <= 1]
             self.locked_lag = round(sum(near) / len(near) * self._tolerance)
 
-    def _known_lags(self) -> list[int]:
-        """Every delay voted for at least twice lately: the path's delay can step (a jitter buffer dropping or
-        inserting a frame), and the echo keeps arriving at the old delay or the new one."""
-        return [b * self._tolerance for b, count in Counter(self._votes).items() if count >= 2]
+    def _known_lags(self) -> set[int]:
+        """Every delay voted for LOCK_VOTES times lately, each also shifted by up to FRAME_SLIPS whole frames: the
+        path's delay steps by frames when a jitter buffer drops or inserts one (seen in make demo), and the echo
+        arrives at the new delay before it has collected votes."""
+        known = [b * self._tolerance for b, count in Counter(self._votes).items() if count >= 2]
+        slips = range(-FRAME_SLIPS, FRAME_SLIPS + 1)
+        return {
+            lag + k * self._frame for lag in known for k in slips if 0 <= lag + k * self._frame < len(self._history)
+        }
 
     def _push(self, frame: bytes) -> np.ndarray:
         samples = np.resize(np.frombuffer(frame, dtype="<i2").astype(np.float64), self._in_frame)
