@@ -150,6 +150,17 @@ def test_live_call_quota_per_tenant(tmp_path: Path) -> None:
     assert service.stats.refused_live_call_quota == 1
 
 
+def test_a_retry_gets_its_call_even_at_the_quota_and_rate_bounds(tmp_path: Path) -> None:
+    limits = Limits(max_live_calls_per_tenant=1, originate_rate_per_tenant=0.1, originate_burst_per_tenant=1)
+    service, gateway = make(tmp_path, limits)
+    request = OriginateRequest(to=TO, from_=FROM, idempotency_key="k")
+    sid = run(service.originate("acme", request)).sid
+    expect_error(service.originate("acme", OriginateRequest(to=TO, from_=FROM)), ErrorCode.RESOURCE_EXHAUSTED)
+    assert run(service.originate("acme", request)).sid == sid and len(gateway.dialed) == 1
+    other = OriginateRequest(to=FROM, from_=TO, idempotency_key="k")
+    expect_error(service.originate("acme", other), ErrorCode.ALREADY_EXISTS, "idempotencyKey")
+
+
 def test_another_tenants_sid_is_not_found_everywhere(tmp_path: Path) -> None:
     service, gateway = make(tmp_path)
     sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid

@@ -249,6 +249,15 @@ class CallService:
             )
         if len(request.idempotency_key) > 256:
             raise _invalid(f"{field_prefix}idempotencyKey", "idempotencyKey must be at most 256 characters")
+        fingerprint = _fingerprint(request)
+        if request.idempotency_key:  # a retry gets its call even when the tenant is now at a bound
+            try:
+                replayed = self.store.replay(tenant, request.idempotency_key, fingerprint)
+            except IdempotencyConflict as e:
+                raise ApiError(ErrorCode.ALREADY_EXISTS, str(e), field=f"{field_prefix}idempotencyKey") from None
+            if replayed is not None:
+                self.stats.idempotent_replays += 1
+                return replayed
         if self.signalling is None:
             raise ApiError(ErrorCode.UNAVAILABLE, "no SIP gateway is configured on this engine")
         if self._live_per_tenant.get(tenant, 0) >= self.limits.max_live_calls_per_tenant:
@@ -283,7 +292,7 @@ class CallService:
             tenant_id=tenant,
         )
         try:
-            stored, created = self.store.create(call, request.idempotency_key, _fingerprint(request), now)
+            stored, created = self.store.create(call, request.idempotency_key, fingerprint, now)
         except IdempotencyConflict as e:
             raise ApiError(ErrorCode.ALREADY_EXISTS, str(e), field=f"{field_prefix}idempotencyKey") from None
         if not created:

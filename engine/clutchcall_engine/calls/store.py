@@ -86,6 +86,11 @@ class CallStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def replay(self, tenant: str, idempotency_key: str, fingerprint: bytes) -> Call | None:
+        """The call an idempotency key already made (IdempotencyConflict if it was for another request), or None.
+        A read only: `create` decides atomically; this lets a retry be answered before any quota is checked."""
+
+    @abc.abstractmethod
     def get(self, sid: str) -> Call | None:
         """The call with this sid, whichever tenant owns it (tenant checks belong to the caller)."""
 
@@ -237,6 +242,16 @@ class SqliteCallStore(CallStore):
             except sqlite3.IntegrityError:
                 raise StoreError(f"a call with sid {call.sid} already exists") from None
         return call, True
+
+    def replay(self, tenant: str, idempotency_key: str, fingerprint: bytes) -> Call | None:
+        row = self._db.execute(
+            "SELECT fingerprint, sid FROM idempotency_keys WHERE tenant = ? AND key = ?", (tenant, idempotency_key)
+        ).fetchone()
+        if row is None:
+            return None
+        if bytes(row[0]) != fingerprint:
+            raise IdempotencyConflict(tenant, idempotency_key, row[1])
+        return self._get(self._db, row[1])
 
     def _get(self, db: sqlite3.Connection, sid: str) -> Call | None:
         row = db.execute("SELECT call FROM calls WHERE sid = ?", (sid,)).fetchone()
