@@ -192,6 +192,8 @@ def test_list_pages_through_every_call_newest_first(tmp_path: Path) -> None:
     only = run(service.list("acme", ListCallsRequest(status=[CallStatus.NO_ANSWER])))
     assert [c.sid for c in only.calls] == [sids[2]] and only.next_page_token == ""
     assert len(run(service.list("acme", ListCallsRequest())).calls) == 7
+    many = ListCallsRequest(status=[CallStatus.NO_ANSWER, CallStatus.DIALING] * 50_000)  # past SQLite's 32,766
+    assert len(run(service.list("acme", many)).calls) == 7
 
 
 @pytest.mark.parametrize(
