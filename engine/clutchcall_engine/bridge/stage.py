@@ -17,6 +17,7 @@ import asyncio
 import importlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -106,9 +107,7 @@ class TranscodeStage:
             self.bridge.metrics.late.inc()
             return
         spf = self.source_format.samples_per_frame
-        outcome = self.jitter.insert(
-            seq & 0xFFFF, (seq * spf) & 0xFFFFFFFF, 1, obj.payload, time.monotonic_ns() // 1000
-        )
+        outcome = self.jitter.insert(seq & 0xFFFF, (seq * spf) & 0xFFFFFFFF, 1, obj.payload, self.bridge.now_us())
         self.priority = obj.publisher_priority
         if outcome == "late":
             self.bridge.metrics.late.inc()
@@ -240,10 +239,20 @@ def load_core() -> ModuleType:
 class AudioBridge:
     """The relay's transcoding: stages by (source track, target tag), and one clock per frame period."""
 
-    def __init__(self, relay: Relay, metrics: BridgeMetrics, core: ModuleType | None = None) -> None:
+    def __init__(
+        self,
+        relay: Relay,
+        metrics: BridgeMetrics,
+        core: ModuleType | None = None,
+        *,
+        clocked: bool = True,
+        now_us: Callable[[], int] = lambda: time.monotonic_ns() // 1000,
+    ) -> None:
         self.relay = relay
+        self.now_us = now_us  # arrival times for the jitter buffers
         self.metrics = metrics
         self._core = core
+        self.clocked = clocked  # False: the caller ticks the stages (tests drive time frame by frame)
         self.stages: dict[tuple[int, str], TranscodeStage] = {}
         self.clocks: dict[int, PlayoutClock] = {}
 
@@ -281,7 +290,10 @@ class AudioBridge:
         clock = self.clocks.get(source_format.frame_ms)
         if clock is None:
             clock = self.clocks[source_format.frame_ms] = PlayoutClock(source_format.frame_ms, self.metrics)
-        clock.add(stage)
+        if self.clocked:
+            clock.add(stage)
+        else:
+            clock.stages.append(stage)
         self.metrics.stages.inc()
         log.info("transcoding stage %s -> %s for %r", source_format.tag, target.tag, source.key[1])
         return output
