@@ -512,7 +512,9 @@ async def _dial(
     except (ConnectionError, TimeoutError, ssl.SSLError) as exc:
         protocol.close()
         udp.close()
-        raise ConnectError(f"cannot connect to {host}:{port}: {exc or type(exc).__name__}") from exc
+        closed = protocol._quic._close_event  # the handshake's own reason, e.g. a certificate it refused
+        why = closed.reason_phrase if closed is not None and closed.reason_phrase else str(exc) or type(exc).__name__
+        raise ConnectError(f"cannot connect to {host}:{port}: {why}") from exc
     return protocol, udp
 
 
