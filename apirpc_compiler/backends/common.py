@@ -406,6 +406,8 @@ def rest_route(ir: IR, method: Method) -> RestRoute | None:
 def paging(ir: IR, method: Method) -> Paging | None:
     """Paging when the request has `page_token` and the response `next_page_token` and one repeated message field."""
     msgs = _messages(ir)
+    if method["request"] not in msgs or method["response"] not in msgs:  # names are checked on broken IDLs too
+        return None
     req = {f["name"]: f for f in msgs[method["request"]]["fields"]}
     resp = msgs[method["response"]]["fields"]
     token = req.get("page_token")

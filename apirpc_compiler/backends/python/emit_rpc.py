@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ...ir.model import IR, Service
 from ...ir.naming import split_words
 from ..base import NameClash
-from ..common import NameScope, RpcMethod, claim_types, pointer, rpc_methods
+from ..common import NameScope, RpcMethod, claim_types, paging, pointer, rpc_methods
 from .emit_messages import F, MessageEmitter
 from .namer import PythonNamer
 from .text import docstring, wrap_call
@@ -212,13 +212,13 @@ def check_rpc_names(ir: IR, n: PythonNamer) -> list[NameClash]:
         handler = NameScope(
             out, "Python", f"class {handler_class(n, svc)}", {"endpoints": "the handler's endpoint list"}
         )
-        for rpc in rpc_methods(ir, svc):
-            m_at = pointer("services", svc["name"], "methods", rpc.method["name"])
-            name = n.method_name(rpc.method["words"])
-            client.claim(name, f"method {rpc.method['name']}", m_at)
-            handler.claim(name, f"method {rpc.method['name']}", m_at)
-            if rpc.paging is not None:
-                client.claim(paging_name(n, rpc.method["words"]), f"the paging helper of {rpc.method['name']}", m_at)
+        for m in svc["methods"]:  # not rpc_methods(): this runs on the valid part of a broken IDL too
+            m_at = pointer("services", svc["name"], "methods", m["name"])
+            name = n.method_name(m["words"])
+            client.claim(name, f"method {m['name']}", m_at)
+            handler.claim(name, f"method {m['name']}", m_at)
+            if paging(ir, m) is not None:
+                client.claim(paging_name(n, m["words"]), f"the paging helper of {m['name']}", m_at)
     return out
 
 
