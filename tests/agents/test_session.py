@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
-from clutchcall.enums import ErrorCode
+from clutchcall.enums import ErrorCode, TurnDetectionMode
 from clutchcall.messages import AgentBinding, TurnDetection, VadSettings
 from clutchcall_engine.agents import (
     Agent,
     AgentBinder,
     AgentBindError,
+    AgentCall,
     AgentEvent,
     AgentLimits,
     AudioFrame,
@@ -21,6 +22,7 @@ from clutchcall_engine.agents import (
     BinderSettings,
     PromptAgent,
     ReplayAgent,
+    SpeechStarted,
     TurnEvent,
     TurnFinished,
 )
@@ -223,5 +225,34 @@ def test_bind_errors_name_code_and_field() -> None:
         assert err.value.code == ErrorCode.RESOURCE_EXHAUSTED and h.binder.refused_full == 1
         await h.binder.close()
         assert len(h.binder) == 0
+
+    asyncio.run(main())
+
+
+class EndsTurnsItself(Agent):
+    """Mode manual: the agent decides the caller is done as soon as speech starts (a stand-in for a model)."""
+
+    async def start(self, call: AgentCall) -> None:
+        self.call = call
+
+    async def handle(self, event: AgentEvent) -> AsyncIterator[bytes]:
+        if isinstance(event, SpeechStarted):
+            assert self.call.end_turn() is True
+            assert self.call.end_turn() is False  # no turn left to end
+        elif isinstance(event, TurnFinished):
+            yield event.audio
+
+
+def test_manual_mode_turns_end_when_the_agent_says(scenarios: dict[str, Fixture]) -> None:
+    async def main() -> None:
+        h = Harness({"manual": EndsTurnsItself()})
+        td = TurnDetection(mode=TurnDetectionMode.MANUAL)
+        session = await h.binder.bind("CA9", AgentBinding(agent_id="manual", turn_detection=td))
+        await h.ports["CA9"].feed(scenarios["single"].frames())
+        await _until(lambda: session.stats.turns >= 1 and len(h.ports["CA9"].sent) > 0)
+        turn = next(e for _, e in h.events if isinstance(e, TurnFinished))
+        assert turn.at_ms - turn.speech_started_ms <= 100  # ended at onset, not after any silence
+        assert session.stats.cut_off is None
+        await h.binder.close()
 
     asyncio.run(main())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import ClassVar
 
 from clutchcall.messages import AgentBinding
@@ -29,12 +29,18 @@ class AudioFrame:
 AgentEvent = AudioFrame | SpeechStarted | TurnFinished | BargeIn
 
 
+def _no_turn() -> bool:
+    return False
+
+
 @dataclasses.dataclass(frozen=True)
 class AgentCall:
     sid: str
     binding: AgentBinding
     sample_rate: int
     frame_ms: int
+    end_turn: Callable[[], bool] = _no_turn
+    """Finish the caller's turn now (modes manual and semantic); True if there was one. Set by the session."""
 
 
 class Agent(ABC):

@@ -87,7 +87,7 @@ class AgentSession:
         echo: EchoGuard | None = None,
         observer: EventObserver | None = None,
     ) -> None:
-        self.call = call
+        self.call = dataclasses.replace(call, end_turn=self.end_turn)
         self.agent = agent
         self.detector = detector
         self.port = port
@@ -119,6 +119,13 @@ class AgentSession:
             asyncio.create_task(self._serve_agent(), name=f"agent-{name}"),
             asyncio.create_task(self._play(), name=f"agent-play-{name}"),
         ]
+
+    def end_turn(self) -> bool:
+        """Finish the caller's turn now (your code or the agent deciding, modes manual and semantic)."""
+        event = self.detector.end_turn()
+        if event is not None:
+            self._on_turn_event(event, time.perf_counter())
+        return event is not None
 
     async def wait(self) -> None:
         """Until the session ended (uplink over, stopped, or the agent cut off)."""
