@@ -40,7 +40,7 @@ from .message import (
     response_to,
     uri_user_host,
 )
-from .transaction import MAGIC_COOKIE, Addr, ServerTransaction, Timers, TransactionLayer, TransactionUser
+from .transaction import LOCAL_TIMEOUT, MAGIC_COOKIE, Addr, ServerTransaction, Timers, TransactionLayer, TransactionUser
 
 log = logging.getLogger("clutchcall.engine.sip")
 
@@ -293,6 +293,9 @@ class SipGateway(TransactionUser):
             return
         if leg.cancel_reason is not None:  # 487 after our CANCEL (or a final that crossed it)
             self._report(leg, CallStatus.NO_ANSWER, leg.cancel_reason)
+            return
+        if resp.status == 408 and resp.reason == LOCAL_TIMEOUT:
+            self._report(leg, CallStatus.FAILED, EndReason.NETWORK_ERROR, "no response from the trunk")
             return
         status, reason = _final_status(resp.status)
         self._report(leg, status, reason, f"{resp.status} {resp.reason}")

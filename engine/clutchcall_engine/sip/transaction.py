@@ -35,6 +35,8 @@ log = logging.getLogger("clutchcall.engine.sip")
 
 Addr = tuple[str, int]
 MAGIC_COOKIE = "z9hG4bK"
+LOCAL_TIMEOUT = "No Response (Timer B/F)"
+"""The reason phrase of the 408 a client transaction reports when its peer never answered (17.1.1.2, 17.1.2.2)."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ class ClientTransaction:
         if not self.invite and self.state not in (State.TRYING, State.PROCEEDING):
             return
         self._terminate()
-        timeout = response_to(self.request, 408, "Request Timeout")
+        timeout = response_to(self.request, 408, LOCAL_TIMEOUT)
         self.on_response(timeout)
 
     def receive(self, resp: Response) -> None:
