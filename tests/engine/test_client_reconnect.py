@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from clutchcall.wire import moqt_d14 as wire
+from clutchcall_engine.auth import DEV_KEY_FILE
 from clutchcall_engine.server import EngineServer
 from clutchcall_runtime.moqt.client import Backoff, parse_url
 from moqt_support import LOOPBACK, client, collect, engine_config, run, token, until
@@ -151,3 +152,21 @@ def test_dedup_floor_only_drops_repeats_across_a_reconnect() -> None:
         sub.on_object(obj(*loc))
     assert [(o.group, o.object_id) for o in sub._queue][5:] == [(2, 2), (3, 0)]
     assert sub.duplicates == 2
+
+
+def test_goaway_moves_the_client_to_the_named_relay(tmp_path: Path) -> None:
+    async def main() -> None:
+        old_config = engine_config(tmp_path / "old")
+        new_config = engine_config(tmp_path / "new")
+        (tmp_path / "old").mkdir()
+        (tmp_path / "new").mkdir()
+        tok = token(old_config)  # creates the development signing key; the new relay trusts the same one
+        (tmp_path / "new" / DEV_KEY_FILE).symlink_to(tmp_path / "old" / DEV_KEY_FILE)
+        async with EngineServer(old_config) as old, EngineServer(new_config) as new:
+            sub = await client(f"moqt://{LOOPBACK}:{old.moqt_port}", tok)
+            old.sessions()[0].goaway(f"moqt://{LOOPBACK}:{new.moqt_port}".encode())
+            await until(lambda: sub.reconnects == 1 and len(new.sessions()) == 1, what="the client at the new relay")
+            assert sub.endpoint.port == new.moqt_port
+            await sub.close()
+
+    run(main())

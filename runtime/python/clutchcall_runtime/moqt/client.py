@@ -442,7 +442,13 @@ class Client:
                 )
             )
         elif code == wire.ControlMessageType.GOAWAY:
-            log.info("relay sent GOAWAY; reconnecting")
+            uri = msg.new_session_uri.decode(errors="replace")
+            if uri:
+                try:
+                    self.endpoint = parse_url(uri)
+                except ValueError as exc:
+                    log.warning("GOAWAY names an unusable URI, reconnecting to the same one: %s", exc)
+            log.info("relay sent GOAWAY; reconnecting to %s", uri or "the same URI")
             session.close(Code.NO_ERROR, "going away")
 
     def on_closed(self, session: Session, code: int, reason: str, by_peer: bool) -> None:
