@@ -129,3 +129,22 @@ def test_inbound_call_creates_a_call(scenario: str) -> None:
             assert events.statuses["CA-in-1"] == [(S.IN_PROGRESS, None), (S.COMPLETED, R.CALLER_HANGUP)]
 
     run(main())
+
+
+def test_inbound_call_over_tcp() -> None:
+    async def main() -> None:
+        events = RecordingEvents()
+        async with gateway(sip_config(free_port()), events) as gw:
+            proc = await sipp(
+                "uac_call.xml",
+                local_port=free_port(),
+                remote=(LOOPBACK, gw.port),
+                extra=["-t", "t1", "-s", "+15550199"],
+            )
+            rc, err = await finished(proc)
+            assert rc == 0, err
+            await events.until(lambda: len(events.statuses.get("CA-in-1", [])) == 2, what="end")
+            assert events.statuses["CA-in-1"] == [(S.IN_PROGRESS, None), (S.COMPLETED, R.CALLER_HANGUP)]
+            assert gw.layer.retransmissions == 0  # a reliable transport: no timer A/E/G retransmits
+
+    run(main())
