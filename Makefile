@@ -46,7 +46,7 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-test: venv system-deps core-test moq-relay
+test: venv system-deps core-test core-module moq-relay
 	$(BIN)/tox run -e tests,lint,generate-check,breaking
 
 # moq-relay (crates.io, the moq-dev relay): the engine's interop peer and benchmark peer. Built once per
