@@ -196,3 +196,12 @@ def test_rpc_name_clashes_are_reported(edited: tuple[IR, Path]) -> None:
         ("/services/voice.calls", "the handler of service voice.calls"),
         ("/services/other.calls", "service other.calls"),
     }
+
+
+def test_api_client_is_reachable_from_the_package_without_importing_the_runtime_early() -> None:
+    code = (
+        "import sys, clutchcall; assert 'clutchcall_runtime' not in sys.modules; "
+        "from clutchcall.rpc import ApiClient; assert clutchcall.ApiClient is ApiClient; print('ok')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "ok", proc.stderr

@@ -75,6 +75,10 @@ _NETWORK_NAMES = frozenset(
 def __getattr__(name: str) -> Any:
     if name in _NETWORK_NAMES:
         return getattr(moqt, name)
+    if name == "ApiClient":  # the RPC clients (clutchcall.rpc) stand on the runtime too: imported on first use
+        from .rpc import ApiClient
+
+        return ApiClient
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
