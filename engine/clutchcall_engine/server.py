@@ -139,6 +139,7 @@ class EngineServer:
         token signed by the development key (none, and so no audio bridge, when production keys are configured)."""
         from .auth import load_or_create_dev_key, mint_token
         from .sip.media import relay_bridge
+        from .sip.metrics import SipCollector
 
         assert self.calls is not None and self.cert is not None
         bridge = None
@@ -155,6 +156,7 @@ class EngineServer:
             bridge = relay_bridge(url, token, self.cert.sha256)
         self.sip = SipGateway(self.config.sip, self.calls.service, bridge)
         await self.sip.start()
+        self.metrics.registry.register(SipCollector(self.sip))
         self.calls.service.signalling = self.sip
 
     def sessions(self) -> list[Session]:

@@ -103,6 +103,7 @@ def test_inbound_call_reaches_the_sdk_as_a_new_call(tmp_path: Path) -> None:
             assert (call.from_, call.to) == ("+15550100", "+15550199")
             await _until_status(api, call.sid, CallStatus.COMPLETED)
             assert (await api.calls.get(sid=call.sid)).end_reason == EndReason.CALLER_HANGUP
+            assert b'clutchcall_sip_invites_total{direction="inbound"} 1.0' in srv.metrics.render()
             await api.aclose()
 
     run(main())

@@ -10,8 +10,10 @@ import socket
 
 import pytest
 from clutchcall_engine.sip.message import Request, Response, SipParseError, parse, parse_name_addr
+from clutchcall_engine.sip.metrics import SipCollector
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, generate_latest
 from sip_support import LOOPBACK, RecordingEvents, free_port, gateway, sip_config
 
 
@@ -338,6 +340,10 @@ def test_invite_flood_gets_503_with_retry_after_past_the_rate() -> None:
             assert 5 <= len(accepted) <= 6 and len(refused) == 30 - len(accepted)  # the burst (+1 refilled)
             assert all(int(m.headers.get("retry-after") or "0") >= 1 for m in refused)
             assert gw.stats.refused_rate == len(refused)
+            registry = CollectorRegistry()
+            registry.register(SipCollector(gw))
+            text = generate_latest(registry).decode()
+            assert f'clutchcall_sip_refused_total{{bound="invite_rate"}} {float(len(refused))}' in text
             assert len(events.inbound) == len(accepted)
 
     run(main())

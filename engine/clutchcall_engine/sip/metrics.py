@@ -1,0 +1,42 @@
+"""The SIP gateway's counters as Prometheus metrics: what its bounds refused, retransmissions, malformed input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from .gateway import SipGateway
+
+
+class SipCollector(Collector):
+    """Read at scrape time from the gateway's own counters, so the signalling path pays nothing per message."""
+
+    def __init__(self, gateway: SipGateway) -> None:
+        self.gateway = gateway
+
+    def collect(self) -> Iterator[Metric]:
+        gw = self.gateway
+        invites = CounterMetricFamily("clutchcall_sip_invites", "New INVITEs, by direction", labels=["direction"])
+        invites.add_metric(["inbound"], gw.stats.invites_in)
+        invites.add_metric(["outbound"], gw.stats.invites_out)
+        yield invites
+        refused = CounterMetricFamily(
+            "clutchcall_sip_refused", "Calls refused by a gateway bound (503), by bound", labels=["bound"]
+        )
+        refused.add_metric(["invite_rate"], gw.stats.refused_rate)
+        refused.add_metric(["max_calls"], gw.stats.refused_capacity)
+        refused.add_metric(["rtp_ports"], gw.ports.exhausted)
+        refused.add_metric(["transactions"], gw.layer.refused_overload)
+        refused.add_metric(["tcp_connections"], gw.layer.transport.dropped_tcp_connections)
+        yield refused
+        yield CounterMetricFamily("clutchcall_sip_answered", "Calls answered", value=gw.stats.answered)
+        yield CounterMetricFamily("clutchcall_sip_ended", "Calls ended", value=gw.stats.ended)
+        yield CounterMetricFamily(
+            "clutchcall_sip_malformed", "SIP messages that failed to parse", value=gw.layer.malformed
+        )
+        yield CounterMetricFamily(
+            "clutchcall_sip_retransmissions", "SIP retransmissions sent or absorbed", value=gw.layer.retransmissions
+        )
+        yield GaugeMetricFamily("clutchcall_sip_calls", "Calls the gateway holds", value=len(gw.legs))
