@@ -122,3 +122,46 @@ def test_api_error_round_trips_error_status() -> None:
     unknown = ApiError(977, "future code")
     assert unknown.code == 977 and unknown.http_status == 500 and not unknown.retryable
     assert ApiError.from_status(unknown.to_status()).code == 977
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_every_error_code_crosses_every_transport(transport: Transport, tmp_path: Path) -> None:
+    async def main() -> None:
+        async with servers(tmp_path) as srv, srv.client(transport, retry=RetryPolicy(max_attempts=1)) as client:
+            codes = [c for c in ErrorCode if c] + [ErrorCode(0)]
+            for code in codes:
+                srv.store.fail["hangup"] = [ApiError(code, f"m{int(code)}", field="sid", retry_after_ms=int(code))]
+                with pytest.raises(ApiError) as info:
+                    await client.calls.hangup(sid="CA1")
+                got = info.value
+                assert (got.code, got.message, got.field, got.retry_after_ms) == (
+                    code,
+                    f"m{int(code)}",
+                    "sid",
+                    int(code),
+                )
+            assert srv.store.seen["hangup"] == len(codes)
+
+    run(main())
+
+
+def test_rest_status_is_the_idl_http_status(tmp_path: Path) -> None:
+    async def main() -> None:
+        from clutchcall_runtime.rpc.http1 import Http1Transport
+
+        async with servers(tmp_path) as srv:
+            h1 = Http1Transport(f"http://127.0.0.1:{srv.h1.port}")
+            try:
+                for code in ErrorCode:
+                    srv.store.fail["get"] = [ApiError(code, "x", retry_after_ms=1500)]
+                    status, body = await h1.request(
+                        "GET", "/v1/calls/CA1", [("authorization", "Bearer tok-acme")], None
+                    )
+                    assert (
+                        status == code.http_status
+                        and json.loads(body).get("code", "ERROR_CODE_UNSPECIFIED") == code.json_name
+                    )
+            finally:
+                await h1.aclose()
+
+    run(main())
