@@ -288,6 +288,7 @@ class Subscription:
         self._wake = asyncio.Event()
         self._ended: BaseException | None = None
         self._session: Session | None = None
+        self.offered = False  # made by a Discovery: the relay re-offers it after a reconnect
 
     async def _attach(self, session: Session) -> None:
         def build(rid: int) -> wire.Subscribe:
@@ -359,6 +360,72 @@ class Subscription:
         self.end(None)
 
 
+class Discovery:
+    """The tracks a relay offers (PUBLISH) under a SUBSCRIBE_NAMESPACE prefix: an async iterator of Subscriptions."""
+
+    def __init__(self, client: Client, prefix: list[bytes], capability: str | None, depth: int) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.capability = capability
+        self._depth = depth
+        self._offers: deque[Subscription] = deque()
+        self._by_track: dict[tuple[tuple[bytes, ...], bytes], Subscription] = {}
+        self._wake = asyncio.Event()
+        self._ended: BaseException | None = None
+
+    async def _attach(self, session: Session) -> None:
+        def build(rid: int) -> wire.SubscribeNamespace:
+            return wire.SubscribeNamespace(
+                request_id=rid,
+                track_namespace_prefix=wire.TrackNamespace(fields=self.prefix),
+                parameters=capability_params(self.capability),
+            )
+
+        await session.request(build)
+
+    def _offer(self, session: Session, msg: wire.Publish) -> None:
+        key = (tuple(msg.track_namespace.fields), msg.track_name)
+        sub = self._by_track.get(key)
+        fresh = sub is None
+        if sub is None:
+            sub = Subscription(self.client, list(key[0]), key[1], capability_of(msg.parameters), self._depth)
+            sub.offered = True
+            self._by_track[key] = sub
+            self.client._subscriptions.add(sub)
+        sub.floor = sub.last
+        sub.request_id, sub.alias, sub._session = msg.request_id, msg.track_alias, session
+        session.add_inbound(msg.track_alias, sub)
+        session.send(
+            wire.PublishOk(
+                request_id=msg.request_id,
+                forward=1,
+                subscriber_priority=128,
+                group_order=wire.GroupOrder.ASCENDING,
+                filter_type=wire.FilterType.LARGEST_OBJECT,
+                parameters=[],
+            )
+        )
+        if fresh:
+            self._offers.append(sub)
+            self._wake.set()
+
+    def end(self, error: BaseException | None) -> None:
+        if self._ended is None:
+            self._ended = error or StopAsyncIteration()
+            self._wake.set()
+
+    def __aiter__(self) -> Discovery:
+        return self
+
+    async def __anext__(self) -> Subscription:
+        while not self._offers:
+            if self._ended is not None:
+                raise self._ended
+            self._wake.clear()
+            await self._wake.wait()
+        return self._offers.popleft()
+
+
 class Client:
     """A MoQT session to a relay that survives reconnects. Made by `connect()`."""
 
@@ -389,6 +456,7 @@ class Client:
         self._dialed: Dialed | None = None
         self._writers: set[TrackWriter] = set()
         self._subscriptions: set[Subscription] = set()
+        self._discoveries: list[Discovery] = []
         self._alias = 0
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
@@ -433,14 +501,19 @@ class Client:
                 )
             else:
                 writer._take_subscribe(session, msg)
-        elif code == wire.ControlMessageType.PUBLISH:  # namespace discovery is not offered by this client
-            session.send(
-                wire.PublishError(
-                    request_id=msg.request_id,
-                    error_code=wire.PublishErrorCode.NOT_SUPPORTED,
-                    error_reason=reason_phrase("this client does not take PUBLISH"),
+        elif code == wire.ControlMessageType.PUBLISH:  # a track offered under one of our discover() prefixes
+            ns = tuple(msg.track_namespace.fields)
+            disc = next((d for d in self._discoveries if ns[: len(d.prefix)] == tuple(d.prefix)), None)
+            if disc is None:
+                session.send(
+                    wire.PublishError(
+                        request_id=msg.request_id,
+                        error_code=wire.PublishErrorCode.UNINTERESTED,
+                        error_reason=reason_phrase("no SUBSCRIBE_NAMESPACE covers this track"),
+                    )
                 )
-            )
+            else:
+                disc._offer(session, msg)
         elif code == wire.ControlMessageType.GOAWAY:
             uri = msg.new_session_uri.decode(errors="replace")
             if uri:
@@ -517,8 +590,17 @@ class Client:
         """Every publication and subscription again, at once (a held SUBSCRIBE must not delay the rest)."""
         await asyncio.gather(
             *(self._republish(session, w) for w in list(self._writers)),
-            *(self._resubscribe(session, s) for s in list(self._subscriptions)),
+            *(self._resubscribe(session, s) for s in list(self._subscriptions) if not s.offered),
+            *(self._rediscover(session, d) for d in list(self._discoveries)),
         )
+
+    async def _rediscover(self, session: Session, disc: Discovery) -> None:
+        try:
+            await disc._attach(session)  # the relay offers the tracks again; each keeps its Subscription
+        except RequestError as exc:
+            disc.end(exc)
+        except (SessionClosedError, TimeoutError) as exc:
+            log.info("re-discovering %r interrupted: %s", disc.prefix, exc)
 
     async def _republish(self, session: Session, writer: TrackWriter) -> None:
         try:
@@ -550,6 +632,8 @@ class Client:
         self.error = error
         for sub in list(self._subscriptions):
             sub.end(error)
+        for disc in self._discoveries:
+            disc.end(error)
 
     async def _session(self) -> Session:
         if self.error is not None:
@@ -596,6 +680,18 @@ class Client:
         self._subscriptions.add(sub)
         return sub
 
+    async def discover(self, prefix: Namespace, *, capability: str | None = None, depth: int = 1024) -> Discovery:
+        """Routing on intent: SUBSCRIBE_NAMESPACE for `prefix` (and, if given, only tracks tagged
+        `capability`); iterate the result for one Subscription per track the relay offers."""
+        disc = Discovery(self, _fields(prefix), capability, depth)
+        self._discoveries.append(disc)  # before the request: offers may follow its OK at once
+        try:
+            await disc._attach(await self._session())
+        except BaseException:
+            self._discoveries.remove(disc)
+            raise
+        return disc
+
     async def close(self) -> None:
         """Close cleanly: end publications, close the session (NO_ERROR), stop reconnecting."""
         if self._closing:
@@ -604,6 +700,8 @@ class Client:
         self._closing = True
         for sub in list(self._subscriptions):
             sub.end(None)
+        for disc in self._discoveries:
+            disc.end(None)
         if self.session is not None:
             self.session.close(Code.NO_ERROR, "client closed")
         if self._supervisor is not None:
@@ -657,6 +755,7 @@ __all__ = [
     "Backoff",
     "Client",
     "ConnectError",
+    "Discovery",
     "MoqtError",
     "ReceivedObject",
     "RequestError",
