@@ -41,13 +41,14 @@ def _config(config_file: Path | None, overrides: dict[str, object]) -> EngineCon
         raise click.ClickException(str(e)) from None
 
 
-def _limit_overrides(limits: tuple[str, ...]) -> dict[str, object]:
+def _section_overrides(section: str, items: tuple[str, ...], flag: str) -> dict[str, object]:
+    """`NAME=VALUE` flags as the dotted settings of a config section (`limits.NAME`, `sip.NAME`)."""
     out: dict[str, object] = {}
-    for item in limits:
+    for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--limit")
-        out[f"limits.{name.strip()}"] = value.strip()
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint=flag)
+        out[f"{section}.{name.strip()}"] = value.strip()
     return out
 
 
@@ -90,6 +91,13 @@ def main() -> None:
 @click.option("--anonymous-publish", multiple=True, metavar="PREFIX", help="Prefix open to sessions without a token.")
 @click.option("--anonymous-subscribe", multiple=True, metavar="PREFIX", help="Prefix open to sessions without a token.")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Set a limit. " + _limit_help())
+@click.option(
+    "--sip",
+    "sip_settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a SIP gateway setting ([sip] in the config file), e.g. --sip enabled=true --sip trunk=10.0.0.5:5060.",
+)
 @click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(
     config_file: Path | None,
@@ -106,6 +114,7 @@ def serve(
     anonymous_publish: tuple[str, ...],
     anonymous_subscribe: tuple[str, ...],
     limits: tuple[str, ...],
+    sip_settings: tuple[str, ...],
     log_level: str,
 ) -> None:
     """Run the engine until interrupted."""
@@ -123,7 +132,8 @@ def serve(
         "audience": audience,
         "anonymous_publish": anonymous_publish,
         "anonymous_subscribe": anonymous_subscribe,
-        **_limit_overrides(limits),
+        **_section_overrides("limits", limits, "--limit"),
+        **_section_overrides("sip", sip_settings, "--sip"),
     }
     config = _config(config_file, overrides)
     try:
