@@ -8,7 +8,7 @@ import { join } from "node:path";
 import protobuf from "protobufjs";
 
 import { Call, fromHex, moqtD14, parseJson, toHex } from "@clutchcall/sdk";
-import type { JsonValue, StreamItem } from "@clutchcall/sdk";
+import type { JsonValue, StreamItemInput } from "@clutchcall/sdk";
 
 const [vectorsDir = "../../tests/vectors", protoFile = "clutchcall.proto"] =
   process.argv.slice(2);
@@ -54,7 +54,7 @@ if (toHex(PbCall.encode(pb).finish()) !== realistic.hex) {
 const payload = new Uint8Array(160).map((_, i) => (i * 37) & 0xff);
 const header: JsonValue = { type: 16, track_alias: 2, group_id: 7, publisher_priority: 128 };
 const object: JsonValue = { object_id_delta: 0, payload_length: 160, payload: toHex(payload) };
-const items: StreamItem[] = [
+const items: StreamItemInput[] = [
   { struct: moqtD14.SubgroupHeader, value: moqtD14.SubgroupHeader.fromJson(header) },
   { struct: moqtD14.SubgroupObject, value: moqtD14.SubgroupObject.fromJson(object) },
 ];

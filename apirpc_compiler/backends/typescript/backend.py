@@ -33,6 +33,7 @@ _RUNTIME = [
     "src/wire/quic.ts",
     "src/wire/runtime.ts",
     "test/vectors.test.ts",
+    "test/usability.test.ts",
 ]
 
 
@@ -101,7 +102,12 @@ class TypeScriptBackend:
         for p in ir["wire"]:
             mod = self.namer.file_name(p["words"])
             w = WireEmitter(p, self.namer)
-            source(f"src/wire/{mod}.ts", f"Wire protocol `{p['name']}` (family {p['family']}). {p['doc']}", w.module())
+            lines = w.module()
+            if p["name"] == "envelope":
+                # The legacy RPC envelope gets a request constructor, as in every SDK.
+                lines.insert(2, 'import type { Message } from "../protowire.js";')
+                lines += env.get_template("src/wire/envelope_request.ts.j2").render().splitlines()
+            source(f"src/wire/{mod}.ts", f"Wire protocol `{p['name']}` (family {p['family']}). {p['doc']}", lines)
             protos.append({"module": mod, "alias": self.namer.prop_name(p["words"])})
         index = [
             'export * from "./errors.js";',

@@ -35,7 +35,7 @@ class MessagesEmitter:
     def enums_ts(self) -> list[str]:
         out: list[str] = [
             'import { enumInfo } from "./protowire.js";',
-            'import type { EnumInfo } from "./protowire.js";',
+            'import type { EnumInfo, EnumValue } from "./protowire.js";',
         ]
         for e in self.ir["enums"]:
             out += ["", *self._enum(e)]
@@ -49,10 +49,13 @@ class MessagesEmitter:
         out.append(f"export const {name} = {{")
         for v in e["values"]:
             out += jsdoc(v["doc"], 2)
-            out.append(f"  {n.const_name(v['words'])}: {v['number']},")
+            out.append(f"  {n.const_name(v['words'])}: {v['number']} as {name},")
         out.append("} as const;")
-        out += jsdoc(f"A {e['name']} number. Enums are open: numbers this version does not know are kept.")
-        out.append(f"export type {name} = number;")
+        out += jsdoc(
+            f"A {e['name']} number, branded so that a value of another enum does not type-check. Enums are "
+            f"open: numbers this version does not know are kept (`7 as {name}`)."
+        )
+        out.append(f"export type {name} = EnumValue<{ts_str(e['name'])}>;")
         out += jsdoc(f"The ProtoJSON names of {e['name']}.")
         pairs = [f"[{v['number']}, {ts_str(v['json_name'])}]" for v in e["values"]]
         out += array(pairs, 0, f"export const {name}Info: EnumInfo = enumInfo({ts_str(e['name'])}, ", ");")
@@ -146,8 +149,8 @@ class MessagesEmitter:
             out += named_imports(names, "import ", ' from "./enums.js";')
         out += [
             'import type { JsonValue } from "./json.js";',
-            'import { Message, messageType } from "./protowire.js";',
-            'import type { JsonReadOptions, MessageType } from "./protowire.js";',
+            'import { initMessage, Message, messageType } from "./protowire.js";',
+            'import type { Init, JsonReadOptions, MessageType } from "./protowire.js";',
         ]
         for m in self.ir["messages"]:
             out += ["", *self._message_class(m)]
@@ -201,15 +204,16 @@ class MessagesEmitter:
             elif f["label"] == "optional" or f["type"]["kind"] == "message":
                 out.append(f"  {prop}: {et} | undefined = undefined;")
             else:
-                zero = _ZERO.get(et, "0")
+                zero = f"0 as {et}" if f["type"]["kind"] == "enum" else _ZERO.get(et, "0")
                 out.append(f"  {prop}: {et} = {zero};")
         if out[-1].endswith("{"):
             out.append("  // No fields.")
         out += [
             "",
-            f"  constructor(init?: Partial<{cls}>) {{",
+            "  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */",
+            f"  constructor(init?: Init<{cls}>) {{",
             "    super();",
-            "    if (init !== undefined) Object.assign(this, init);",
+            "    initMessage(this, init);",
             "  }",
             "",
             f"  get $type(): MessageType<{cls}> {{",

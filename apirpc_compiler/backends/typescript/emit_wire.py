@@ -77,7 +77,7 @@ class WireEmitter:
     def module(self) -> list[str]:
         p, n = self.p, self.n
         out = [
-            'import type { CodeSet, Protocol, WireStruct } from "./runtime.js";',
+            'import type { CodeSet, Protocol, StreamItemOf, WireStruct } from "./runtime.js";',
             'import { wireStream, wireStruct } from "./runtime.js";',
             "",
             f"/** The protocol family of `{p['name']}`. */",
@@ -159,10 +159,30 @@ class WireEmitter:
         out += call(f"export const {name}: WireStruct<{name}>", "wireStruct", ["PROTOCOL"], spec, ";")
         return out
 
+    def item_structs(self, st: m.WireStream) -> list[str]:
+        """The structs a stream's parser yields, in order of first appearance."""
+        if st["kind"] in ("sequence", "datagram"):
+            names = [st["message"] or ""]
+        elif st["kind"] == "framed":
+            names = [v["struct"] for v in self.codes[st["dispatch"] or ""]["values"] if v["struct"]]
+        else:
+            names = [x for h in st["headers"] for x in (h["header"], h["object"])]
+        return list(dict.fromkeys(names))
+
     def stream(self, st: m.WireStream) -> list[str]:
         n = self.n
         var = n.prop_name([*st["words"], "stream"])
-        out = jsdoc(f"Stream `{st['name']}` ({st['kind']}): {st['doc']}")
+        alias = n.type_name([*st["words"], "stream", "item"])
+        members = [f"StreamItemOf<{ts_str(x)}, {n.type_name(self.structs[x]['words'])}>" for x in self.item_structs(st)]
+        out = jsdoc(f"An item of stream `{st['name']}`: narrow on `name` to get its typed `value`.")
+        one = f"export type {alias} = {' | '.join(members)};"
+        if len(one) <= 80:
+            out.append(one)
+        else:
+            out.append(f"export type {alias} =")
+            out += [f"  | {x}" for x in members]
+            out[-1] += ";"
+        out += jsdoc(f"Stream `{st['name']}` ({st['kind']}): {st['doc']}")
         spec = ["{"]
         spec.append(f"  kind: {ts_str(st['kind'])},")
         if st["kind"] in ("sequence", "datagram"):
@@ -193,5 +213,5 @@ class WireEmitter:
                 )
             spec.append("  ],")
         spec.append("}")
-        out += call(f"export const {var}", "wireStream", ["PROTOCOL", ts_str(st["name"])], spec, ";")
+        out += call(f"export const {var}", f"wireStream<{alias}>", ["PROTOCOL", ts_str(st["name"])], spec, ";")
         return out

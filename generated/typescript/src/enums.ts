@@ -3,7 +3,7 @@
 /** The enums of clutchcall.v1: value constants, ProtoJSON names, helpers. */
 
 import { enumInfo } from "./protowire.js";
-import type { EnumInfo } from "./protowire.js";
+import type { EnumInfo, EnumValue } from "./protowire.js";
 
 /**
  * Where a call is in its lifecycle. Moves monotonically toward a terminal
@@ -12,32 +12,33 @@ import type { EnumInfo } from "./protowire.js";
  */
 export const CallStatus = {
   /** Not set. Never reported by the engine. */
-  UNSPECIFIED: 0,
+  UNSPECIFIED: 0 as CallStatus,
   /**
    * An outbound call has been accepted and the carrier is being dialed.
    * originate() returns in this state.
    */
-  DIALING: 1,
+  DIALING: 1 as CallStatus,
   /**
    * The far end is alerting (SIP 180/183), or an inbound call is being offered.
    */
-  RINGING: 2,
+  RINGING: 2 as CallStatus,
   /** The call is answered and media flows on its tracks. */
-  IN_PROGRESS: 3,
+  IN_PROGRESS: 3 as CallStatus,
   /** Terminal: the call was answered and has ended normally. */
-  COMPLETED: 4,
+  COMPLETED: 4 as CallStatus,
   /** Terminal: the call could not be set up or was torn down by an error. */
-  FAILED: 5,
+  FAILED: 5 as CallStatus,
   /**
    * Terminal: the far end did not answer within the ring timeout, or was busy.
    */
-  NO_ANSWER: 6,
+  NO_ANSWER: 6 as CallStatus,
 } as const;
 /**
- * A CallStatus number. Enums are open: numbers this version does not know are
- * kept.
+ * A CallStatus number, branded so that a value of another enum does not
+ * type-check. Enums are open: numbers this version does not know are kept (`7
+ * as CallStatus`).
  */
-export type CallStatus = number;
+export type CallStatus = EnumValue<"CallStatus">;
 /** The ProtoJSON names of CallStatus. */
 export const CallStatusInfo: EnumInfo = enumInfo("CallStatus", [
   [0, "CALL_STATUS_UNSPECIFIED"],
@@ -75,20 +76,21 @@ export function callStatusIsTerminal(state: CallStatus): boolean {
 /** Which side placed the call. */
 export const Direction = {
   /** Not set. */
-  UNSPECIFIED: 0,
+  UNSPECIFIED: 0 as Direction,
   /**
    * Placed by the PSTN to a ClutchCall number and terminated by the SIP
    * gateway.
    */
-  INBOUND: 1,
+  INBOUND: 1 as Direction,
   /** Placed by ClutchCall through originate() or the legacy dial. */
-  OUTBOUND: 2,
+  OUTBOUND: 2 as Direction,
 } as const;
 /**
- * A Direction number. Enums are open: numbers this version does not know are
- * kept.
+ * A Direction number, branded so that a value of another enum does not
+ * type-check. Enums are open: numbers this version does not know are kept (`7
+ * as Direction`).
  */
-export type Direction = number;
+export type Direction = EnumValue<"Direction">;
 /** The ProtoJSON names of Direction. */
 export const DirectionInfo: EnumInfo = enumInfo("Direction", [
   [0, "DIRECTION_UNSPECIFIED"],
@@ -103,23 +105,24 @@ export const DirectionInfo: EnumInfo = enumInfo("Direction", [
  */
 export const Codec = {
   /** Not set; the default (opus) applies. */
-  UNSPECIFIED: 0,
+  UNSPECIFIED: 0 as Codec,
   /** Default. Best quality per bit; native in the browser path. */
-  OPUS: 1,
+  OPUS: 1 as Codec,
   /** Raw 16-bit little-endian PCM, for AI models that want samples. */
-  PCM16: 2,
+  PCM16: 2 as Codec,
   /** G.711 mu-law, PSTN-direct with no transcoding (North America, Japan). */
-  G711_ULAW: 3,
+  G711_ULAW: 3 as Codec,
   /**
    * G.711 A-law, PSTN-direct with no transcoding (most of the rest of the
    * world).
    */
-  G711_ALAW: 4,
+  G711_ALAW: 4 as Codec,
 } as const;
 /**
- * A Codec number. Enums are open: numbers this version does not know are kept.
+ * A Codec number, branded so that a value of another enum does not type-check.
+ * Enums are open: numbers this version does not know are kept (`7 as Codec`).
  */
-export type Codec = number;
+export type Codec = EnumValue<"Codec">;
 /** The ProtoJSON names of Codec. */
 export const CodecInfo: EnumInfo = enumInfo("Codec", [
   [0, "CODEC_UNSPECIFIED"],
@@ -132,23 +135,24 @@ export const CodecInfo: EnumInfo = enumInfo("Codec", [
 /** What the engine does with a call's media when it is answered. */
 export const DefaultApp = {
   /** Not set; the platform default (ai_bidirectional_stream) applies. */
-  UNSPECIFIED: 0,
+  UNSPECIFIED: 0 as DefaultApp,
   /**
    * Bridge the call's audio both ways to an AI agent or to your code over MoQT;
    * RTP flows direct from the carrier to the agent runtime.
    */
-  AI_BIDIRECTIONAL_STREAM: 1,
+  AI_BIDIRECTIONAL_STREAM: 1 as DefaultApp,
   /**
    * Plain SIP/RTP: the gateway terminates RTP locally and runs voice-activity
    * detection on-box.
    */
-  SIP_RTP: 2,
+  SIP_RTP: 2 as DefaultApp,
 } as const;
 /**
- * A DefaultApp number. Enums are open: numbers this version does not know are
- * kept.
+ * A DefaultApp number, branded so that a value of another enum does not
+ * type-check. Enums are open: numbers this version does not know are kept (`7
+ * as DefaultApp`).
  */
-export type DefaultApp = number;
+export type DefaultApp = EnumValue<"DefaultApp">;
 /** The ProtoJSON names of DefaultApp. */
 export const DefaultAppInfo: EnumInfo = enumInfo("DefaultApp", [
   [0, "DEFAULT_APP_UNSPECIFIED"],
@@ -159,29 +163,30 @@ export const DefaultAppInfo: EnumInfo = enumInfo("DefaultApp", [
 /** Why a call reached a terminal state. */
 export const EndReason = {
   /** The call has not ended, or the reason is unknown. */
-  UNSPECIFIED: 0,
+  UNSPECIFIED: 0 as EndReason,
   /** The calling party hung up. */
-  CALLER_HANGUP: 1,
+  CALLER_HANGUP: 1 as EndReason,
   /** The called party hung up. */
-  CALLEE_HANGUP: 2,
+  CALLEE_HANGUP: 2 as EndReason,
   /** hangup() was called through the API. */
-  API_HANGUP: 3,
+  API_HANGUP: 3 as EndReason,
   /** The far end was busy (SIP 486/600). */
-  BUSY: 4,
+  BUSY: 4 as EndReason,
   /** The ring timeout expired. */
-  NO_ANSWER: 5,
+  NO_ANSWER: 5 as EndReason,
   /** The far end or the carrier rejected the call (SIP 403/603). */
-  REJECTED: 6,
+  REJECTED: 6 as EndReason,
   /** Signalling or media failed (SIP 5xx, RTP timeout). */
-  NETWORK_ERROR: 7,
+  NETWORK_ERROR: 7 as EndReason,
   /** The call left this platform through a blind transfer. */
-  TRANSFERRED: 8,
+  TRANSFERRED: 8 as EndReason,
 } as const;
 /**
- * A EndReason number. Enums are open: numbers this version does not know are
- * kept.
+ * A EndReason number, branded so that a value of another enum does not
+ * type-check. Enums are open: numbers this version does not know are kept (`7
+ * as EndReason`).
  */
-export type EndReason = number;
+export type EndReason = EnumValue<"EndReason">;
 /** The ProtoJSON names of EndReason. */
 export const EndReasonInfo: EnumInfo = enumInfo("EndReason", [
   [0, "END_REASON_UNSPECIFIED"],
@@ -198,25 +203,26 @@ export const EndReasonInfo: EnumInfo = enumInfo("EndReason", [
 /** How an agent decides that the caller has finished speaking. */
 export const TurnDetectionMode = {
   /** Not set; server_vad applies. */
-  UNSPECIFIED: 0,
+  UNSPECIFIED: 0 as TurnDetectionMode,
   /**
    * The engine's voice-activity detector ends the turn after a configured
    * silence.
    */
-  SERVER_VAD: 1,
+  SERVER_VAD: 1 as TurnDetectionMode,
   /**
    * The agent's model decides from the content of speech, with VAD as a
    * backstop.
    */
-  SEMANTIC: 2,
+  SEMANTIC: 2 as TurnDetectionMode,
   /** Your code ends each turn explicitly. */
-  MANUAL: 3,
+  MANUAL: 3 as TurnDetectionMode,
 } as const;
 /**
- * A TurnDetectionMode number. Enums are open: numbers this version does not
- * know are kept.
+ * A TurnDetectionMode number, branded so that a value of another enum does not
+ * type-check. Enums are open: numbers this version does not know are kept (`7
+ * as TurnDetectionMode`).
  */
-export type TurnDetectionMode = number;
+export type TurnDetectionMode = EnumValue<"TurnDetectionMode">;
 /** The ProtoJSON names of TurnDetectionMode. */
 export const TurnDetectionModeInfo: EnumInfo = enumInfo("TurnDetectionMode", [
   [0, "TURN_DETECTION_MODE_UNSPECIFIED"],
@@ -228,19 +234,20 @@ export const TurnDetectionModeInfo: EnumInfo = enumInfo("TurnDetectionMode", [
 /** How a supervisor joins a live call through the legacy barge method. */
 export const BargeMode = {
   /** Not set; listen applies. */
-  UNSPECIFIED: 0,
+  UNSPECIFIED: 0 as BargeMode,
   /** Hear both parties; neither hears the supervisor. */
-  LISTEN: 1,
+  LISTEN: 1 as BargeMode,
   /** Hear both parties; only the agent side hears the supervisor. */
-  WHISPER: 2,
+  WHISPER: 2 as BargeMode,
   /** Join as a full third party. */
-  BARGE: 3,
+  BARGE: 3 as BargeMode,
 } as const;
 /**
- * A BargeMode number. Enums are open: numbers this version does not know are
- * kept.
+ * A BargeMode number, branded so that a value of another enum does not
+ * type-check. Enums are open: numbers this version does not know are kept (`7
+ * as BargeMode`).
  */
-export type BargeMode = number;
+export type BargeMode = EnumValue<"BargeMode">;
 /** The ProtoJSON names of BargeMode. */
 export const BargeModeInfo: EnumInfo = enumInfo("BargeMode", [
   [0, "BARGE_MODE_UNSPECIFIED"],
@@ -255,40 +262,41 @@ export const BargeModeInfo: EnumInfo = enumInfo("BargeMode", [
  */
 export const ErrorCode = {
   /** Not set. */
-  UNSPECIFIED: 0,
+  UNSPECIFIED: 0 as ErrorCode,
   /** A field is malformed (for example a number that is not E.164). */
-  INVALID_ARGUMENT: 1,
+  INVALID_ARGUMENT: 1 as ErrorCode,
   /** The tenant token is missing, malformed or expired. */
-  UNAUTHENTICATED: 2,
+  UNAUTHENTICATED: 2 as ErrorCode,
   /** The token's namespace claims do not cover this call or track. */
-  PERMISSION_DENIED: 3,
+  PERMISSION_DENIED: 3 as ErrorCode,
   /** No call, agent or route with that identifier. */
-  NOT_FOUND: 4,
+  NOT_FOUND: 4 as ErrorCode,
   /** An idempotency key was reused with a different request body. */
-  ALREADY_EXISTS: 5,
+  ALREADY_EXISTS: 5 as ErrorCode,
   /**
    * The call's status does not allow the operation (for example transfer after
    * completed).
    */
-  INVALID_TRANSITION: 6,
+  INVALID_TRANSITION: 6 as ErrorCode,
   /** A rate limit or concurrent-call quota was hit. */
-  RESOURCE_EXHAUSTED: 7,
+  RESOURCE_EXHAUSTED: 7 as ErrorCode,
   /** The service or the carrier is temporarily unreachable. */
-  UNAVAILABLE: 8,
+  UNAVAILABLE: 8 as ErrorCode,
   /** The operation did not finish in time; its effect is unknown. */
-  DEADLINE_EXCEEDED: 9,
+  DEADLINE_EXCEEDED: 9 as ErrorCode,
   /** The method ID or route is not served by this endpoint. */
-  UNIMPLEMENTED: 10,
+  UNIMPLEMENTED: 10 as ErrorCode,
   /** An unexpected server error. */
-  INTERNAL: 11,
+  INTERNAL: 11 as ErrorCode,
   /** The SIP trunk refused the call (a SIP 4xx/5xx/6xx final response). */
-  CARRIER_REJECTED: 12,
+  CARRIER_REJECTED: 12 as ErrorCode,
 } as const;
 /**
- * A ErrorCode number. Enums are open: numbers this version does not know are
- * kept.
+ * A ErrorCode number, branded so that a value of another enum does not
+ * type-check. Enums are open: numbers this version does not know are kept (`7
+ * as ErrorCode`).
  */
-export type ErrorCode = number;
+export type ErrorCode = EnumValue<"ErrorCode">;
 /** The ProtoJSON names of ErrorCode. */
 export const ErrorCodeInfo: EnumInfo = enumInfo("ErrorCode", [
   [0, "ERROR_CODE_UNSPECIFIED"],

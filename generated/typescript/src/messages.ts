@@ -26,8 +26,8 @@ import {
   TurnDetectionModeInfo,
 } from "./enums.js";
 import type { JsonValue } from "./json.js";
-import { Message, messageType } from "./protowire.js";
-import type { JsonReadOptions, MessageType } from "./protowire.js";
+import { initMessage, Message, messageType } from "./protowire.js";
+import type { Init, JsonReadOptions, MessageType } from "./protowire.js";
 
 /**
  * The shape of the audio your code sends and receives on a bridge. The bridge
@@ -43,9 +43,10 @@ export class AudioShape extends Message {
   /** Duration of one frame in milliseconds: 10, 20, 40 or 60. */
   frameMs: number | undefined = undefined;
 
-  constructor(init?: Partial<AudioShape>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<AudioShape>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<AudioShape> {
@@ -97,9 +98,10 @@ export class VadSettings extends Message {
   /** Silence that ends a turn, in milliseconds. */
   silenceDurationMs: number | undefined = undefined;
 
-  constructor(init?: Partial<VadSettings>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<VadSettings>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<VadSettings> {
@@ -144,9 +146,10 @@ export class BargeIn extends Message {
   /** Speech the caller must produce before playback is cut, in milliseconds. */
   minSpeechMs: number | undefined = undefined;
 
-  constructor(init?: Partial<BargeIn>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<BargeIn>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<BargeIn> {
@@ -188,9 +191,10 @@ export class TurnDetection extends Message {
   /** Barge-in settings; unset means the defaults. */
   bargeIn: BargeIn | undefined = undefined;
 
-  constructor(init?: Partial<TurnDetection>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<TurnDetection>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<TurnDetection> {
@@ -235,9 +239,10 @@ export class AgentBinding extends Message {
   /** Opaque key-value pairs passed to the agent runtime. */
   metadata: KeyValue[] = [];
 
-  constructor(init?: Partial<AgentBinding>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<AgentBinding>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<AgentBinding> {
@@ -267,9 +272,10 @@ export class KeyValue extends Message {
   /** The value. */
   value: string = "";
 
-  constructor(init?: Partial<KeyValue>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<KeyValue>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<KeyValue> {
@@ -322,9 +328,10 @@ export class CallQuality extends Message {
   /** Current jitter-buffer target depth in frames (2 to 6). */
   jitterBufferDepth: number = 0;
 
-  constructor(init?: Partial<CallQuality>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<CallQuality>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<CallQuality> {
@@ -355,15 +362,15 @@ export class Call extends Message {
   /** The call's identifier, unique across the platform. */
   sid: string = "";
   /** Where the call is in its lifecycle. */
-  status: CallStatus = 0;
+  status: CallStatus = 0 as CallStatus;
   /** Inbound or outbound. */
-  direction: Direction = 0;
+  direction: Direction = 0 as Direction;
   /** The calling number (E.164) or SIP URI. */
   from: string = "";
   /** The called number (E.164) or SIP URI. */
   to: string = "";
   /** What the engine does with the call's media. */
-  defaultApp: DefaultApp = 0;
+  defaultApp: DefaultApp = 0 as DefaultApp;
   /** The bound agent, if any. */
   agent: AgentBinding | undefined = undefined;
   /** The audio shape your code sees on the bridge. */
@@ -381,15 +388,16 @@ export class Call extends Message {
   /** When the call ended, in Unix milliseconds; unset until then. */
   endedAtMs: bigint | undefined = undefined;
   /** Why the call ended; unspecified while it is live. */
-  endReason: EndReason = 0;
+  endReason: EndReason = 0 as EndReason;
   /** Media statistics of the carrier leg, when known. */
   quality: CallQuality | undefined = undefined;
   /** The tenant that owns the call. */
   tenantId: string = "";
 
-  constructor(init?: Partial<Call>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<Call>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<Call> {
@@ -437,9 +445,10 @@ export class OriginateRequest extends Message {
    */
   trunkId: string = "";
 
-  constructor(init?: Partial<OriginateRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<OriginateRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<OriginateRequest> {
@@ -485,9 +494,10 @@ export class GetCallRequest extends Message {
   /** The call to fetch. */
   sid: string = "";
 
-  constructor(init?: Partial<GetCallRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<GetCallRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<GetCallRequest> {
@@ -522,9 +532,10 @@ export class ListCallsRequest extends Message {
   /** The next_page_token of the previous page; empty for the first page. */
   pageToken: string = "";
 
-  constructor(init?: Partial<ListCallsRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<ListCallsRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<ListCallsRequest> {
@@ -565,9 +576,10 @@ export class ListCallsResponse extends Message {
   /** Pass to the next request; empty on the last page. */
   nextPageToken: string = "";
 
-  constructor(init?: Partial<ListCallsResponse>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<ListCallsResponse>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<ListCallsResponse> {
@@ -614,9 +626,10 @@ export class TransferRequest extends Message {
   /** Where the call goes: exactly one of a PSTN number or an agent. */
   target: TransferRequestTarget | undefined = undefined;
 
-  constructor(init?: Partial<TransferRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<TransferRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<TransferRequest> {
@@ -650,9 +663,10 @@ export class HangupRequest extends Message {
   /** The call to end. */
   sid: string = "";
 
-  constructor(init?: Partial<HangupRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<HangupRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<HangupRequest> {
@@ -687,9 +701,10 @@ export class BindAgentRequest extends Message {
   /** The agent and its turn-detection settings. */
   agent: AgentBinding | undefined = undefined;
 
-  constructor(init?: Partial<BindAgentRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<BindAgentRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<BindAgentRequest> {
@@ -723,9 +738,10 @@ export class UnbindAgentRequest extends Message {
   /** The call. */
   sid: string = "";
 
-  constructor(init?: Partial<UnbindAgentRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<UnbindAgentRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<UnbindAgentRequest> {
@@ -776,9 +792,10 @@ export class TenantClaims extends Message {
   /** The relay or engine the token is for (the JWT aud claim). */
   audience: string = "";
 
-  constructor(init?: Partial<TenantClaims>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<TenantClaims>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<TenantClaims> {
@@ -806,7 +823,7 @@ export class TenantClaims extends Message {
  */
 export class ErrorStatus extends Message {
   /** What went wrong. */
-  code: ErrorCode = 0;
+  code: ErrorCode = 0 as ErrorCode;
   /** A human-readable explanation; not for matching on. */
   message: string = "";
   /** The request field at fault, as a ProtoJSON path, when there is one. */
@@ -814,9 +831,10 @@ export class ErrorStatus extends Message {
   /** When set, the earliest time a retry may succeed, in milliseconds. */
   retryAfterMs: number | undefined = undefined;
 
-  constructor(init?: Partial<ErrorStatus>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<ErrorStatus>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<ErrorStatus> {
@@ -843,9 +861,10 @@ export class ErrorStatus extends Message {
 export class Empty extends Message {
   // No fields.
 
-  constructor(init?: Partial<Empty>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<Empty>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<Empty> {
@@ -875,13 +894,14 @@ export class DialRequest extends Message {
   /** The caller ID to present. */
   from: string = "";
   /** The codec for push_audio and the event stream. */
-  codec: Codec = 0;
+  codec: Codec = 0 as Codec;
   /** Ring timeout in seconds; 0 means 30. */
   timeoutS: number = 0;
 
-  constructor(init?: Partial<DialRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<DialRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<DialRequest> {
@@ -909,11 +929,12 @@ export class DialResponse extends Message {
   /** The new call's sid. */
   sid: string = "";
   /** The call's status when the response was sent. */
-  status: CallStatus = 0;
+  status: CallStatus = 0 as CallStatus;
 
-  constructor(init?: Partial<DialResponse>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<DialResponse>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<DialResponse> {
@@ -941,9 +962,10 @@ export class OriginateBulkRequest extends Message {
   /** The calls to place, at most 100. */
   calls: OriginateRequest[] = [];
 
-  constructor(init?: Partial<OriginateBulkRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<OriginateBulkRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<OriginateBulkRequest> {
@@ -986,9 +1008,10 @@ export class OriginateResult extends Message {
   /** Exactly one of the call or the error. */
   outcome: OriginateResultOutcome | undefined = undefined;
 
-  constructor(init?: Partial<OriginateResult>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<OriginateResult>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<OriginateResult> {
@@ -1022,9 +1045,10 @@ export class OriginateBulkResponse extends Message {
   /** The results. */
   results: OriginateResult[] = [];
 
-  constructor(init?: Partial<OriginateBulkResponse>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<OriginateBulkResponse>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<OriginateBulkResponse> {
@@ -1060,11 +1084,12 @@ export class BargeRequest extends Message {
   /** The supervisor's number or SIP URI. */
   supervisor: string = "";
   /** How the supervisor joins. */
-  mode: BargeMode = 0;
+  mode: BargeMode = 0 as BargeMode;
 
-  constructor(init?: Partial<BargeRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<BargeRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<BargeRequest> {
@@ -1092,7 +1117,7 @@ export class PushAudioRequest extends Message {
   /** The call. */
   sid: string = "";
   /** The codec of every frame. */
-  codec: Codec = 0;
+  codec: Codec = 0 as Codec;
   /** The sequence number of the first frame; wraps at 2^32. */
   sequence: number = 0;
   /** The media timestamp of the first frame, in codec clock units. */
@@ -1102,9 +1127,10 @@ export class PushAudioRequest extends Message {
   /** No more audio follows for this call from this sender. */
   endOfStream: boolean = false;
 
-  constructor(init?: Partial<PushAudioRequest>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<PushAudioRequest>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<PushAudioRequest> {
@@ -1140,9 +1166,10 @@ export class PushAudioResponse extends Message {
   /** Audio buffered ahead of playout, in milliseconds. */
   queuedMs: number = 0;
 
-  constructor(init?: Partial<PushAudioResponse>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<PushAudioResponse>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<PushAudioResponse> {
@@ -1176,13 +1203,14 @@ export class CallEvent extends Message {
   /** The call after the change. */
   call: Call | undefined = undefined;
   /** The status before the change. */
-  previousStatus: CallStatus = 0;
+  previousStatus: CallStatus = 0 as CallStatus;
   /** Increases by one per event of this call, so that gaps are visible. */
   sequence: bigint = 0n;
 
-  constructor(init?: Partial<CallEvent>) {
+  /** Nested messages may be given as plain objects (`{ agent: { agentId } }`). */
+  constructor(init?: Init<CallEvent>) {
     super();
-    if (init !== undefined) Object.assign(this, init);
+    initMessage(this, init);
   }
 
   get $type(): MessageType<CallEvent> {

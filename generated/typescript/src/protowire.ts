@@ -84,6 +84,33 @@ export interface MessageType<T extends Message> {
 
 const EMPTY = new Uint8Array(0);
 
+declare const enumBrand: unique symbol;
+/**
+ * A number of the enum named `E`: branded, so that a value of one enum does not
+ * type-check as another. Enums are open: any number may be cast to it.
+ */
+export type EnumValue<E extends string> = number & {
+  readonly [enumBrand]: E;
+};
+
+/** What a message constructor takes: its fields, each optional; nested messages may be plain objects. */
+export type Init<T> = {
+  [K in keyof T as K extends "$type"
+    ? never
+    : T[K] extends (...args: never[]) => unknown
+      ? never
+      : K]?: InitValue<T[K]>;
+};
+type InitValue<V> = V extends Message
+  ? V | Init<V>
+  : V extends readonly (infer E)[]
+    ? E extends Message
+      ? (E | Init<E>)[]
+      : V
+    : V extends { readonly case: infer C; readonly value: infer X }
+      ? { case: C; value: InitValue<X> }
+      : V;
+
 /** Base of every generated message class. */
 export abstract class Message {
   /** Fields this version does not know, as received (tag and value bytes, in order). */
@@ -284,6 +311,37 @@ export function messageType<T extends Message>(
   };
   TYPES.set(name, t);
   return t;
+}
+
+/** Fill `msg` from `init`; a nested message given as a plain object becomes an instance of its class. */
+export function initMessage<T extends Message>(
+  msg: T,
+  init: Init<T> | undefined,
+): void {
+  if (init === undefined) return;
+  Object.assign(msg, init);
+  const props = msg as unknown as Record<string, unknown>;
+  for (const f of msg.$type.fields) {
+    if (f.type !== "message") continue;
+    const sub = TYPES.get(f.message ?? "")!;
+    const v = props[f.prop];
+    if (f.oneofCase !== undefined) {
+      const one = v as { case?: unknown; value?: unknown } | undefined;
+      if (one?.case === f.oneofCase)
+        props[f.prop] = { case: one.case, value: asMessage(sub, one.value) };
+    } else if (f.label === "repeated") {
+      if (Array.isArray(v)) props[f.prop] = v.map((x) => asMessage(sub, x));
+    } else if (v !== undefined) {
+      props[f.prop] = asMessage(sub, v);
+    }
+  }
+}
+
+function asMessage(t: MessageType<Message>, v: unknown): Message {
+  if (v instanceof Message) return v;
+  const m = t.create();
+  initMessage(m, v as Init<Message>);
+  return m;
 }
 
 /** Every message type by its IDL name. */

@@ -11,8 +11,9 @@
  * response DTO in protobuf binary form; an error envelope carries ErrorStatus.
  */
 
-import type { CodeSet, Protocol, WireStruct } from "./runtime.js";
+import type { CodeSet, Protocol, StreamItemOf, WireStruct } from "./runtime.js";
 import { wireStream, wireStruct } from "./runtime.js";
+import type { Message } from "../protowire.js";
 
 /** The protocol family of `envelope`. */
 export const FAMILY = "envelope";
@@ -152,8 +153,29 @@ export const Envelope: WireStruct<Envelope> = wireStruct(PROTOCOL, {
   ],
 });
 
+/** An item of stream `rpc`: narrow on `name` to get its typed `value`. */
+export type RpcStreamItem = StreamItemOf<"Envelope", Envelope>;
 /** Stream `rpc` (sequence): A stream of envelopes back to back. */
-export const rpcStream = wireStream(PROTOCOL, "rpc", {
+export const rpcStream = wireStream<RpcStreamItem>(PROTOCOL, "rpc", {
   kind: "sequence",
   message: "Envelope",
 });
+
+/**
+ * The request envelope of one call of `methodId` (a `METHOD_*` constant)
+ * carrying `message` in protobuf binary: version set, kind request, flag final
+ * (one request message).
+ */
+export function request(
+  methodId: number | bigint,
+  requestId: number | bigint,
+  message: Message,
+): Envelope {
+  return Envelope.create({
+    kind: EnvelopeKind.REQUEST,
+    flags: EnvelopeFlag.FINAL,
+    methodId: BigInt(methodId),
+    requestId: BigInt(requestId),
+    payload: message.encode(),
+  });
+}

@@ -9,7 +9,7 @@
  * the session with PROTOCOL_VIOLATION.
  */
 
-import type { CodeSet, Protocol, WireStruct } from "./runtime.js";
+import type { CodeSet, Protocol, StreamItemOf, WireStruct } from "./runtime.js";
 import { wireStream, wireStruct } from "./runtime.js";
 
 /** The protocol family of `moqt_d14`. */
@@ -3804,57 +3804,99 @@ export const ObjectDatagram: WireStruct<ObjectDatagram> = wireStruct(PROTOCOL, {
   ],
 });
 
+/** An item of stream `control`: narrow on `name` to get its typed `value`. */
+export type ControlStreamItem =
+  | StreamItemOf<"SubscribeUpdate", SubscribeUpdate>
+  | StreamItemOf<"Subscribe", Subscribe>
+  | StreamItemOf<"SubscribeOk", SubscribeOk>
+  | StreamItemOf<"SubscribeError", SubscribeError>
+  | StreamItemOf<"PublishNamespace", PublishNamespace>
+  | StreamItemOf<"PublishNamespaceOk", PublishNamespaceOk>
+  | StreamItemOf<"PublishNamespaceError", PublishNamespaceError>
+  | StreamItemOf<"PublishNamespaceDone", PublishNamespaceDone>
+  | StreamItemOf<"Unsubscribe", Unsubscribe>
+  | StreamItemOf<"PublishDone", PublishDone>
+  | StreamItemOf<"PublishNamespaceCancel", PublishNamespaceCancel>
+  | StreamItemOf<"TrackStatus", TrackStatus>
+  | StreamItemOf<"TrackStatusOk", TrackStatusOk>
+  | StreamItemOf<"TrackStatusError", TrackStatusError>
+  | StreamItemOf<"Goaway", Goaway>
+  | StreamItemOf<"SubscribeNamespace", SubscribeNamespace>
+  | StreamItemOf<"SubscribeNamespaceOk", SubscribeNamespaceOk>
+  | StreamItemOf<"SubscribeNamespaceError", SubscribeNamespaceError>
+  | StreamItemOf<"UnsubscribeNamespace", UnsubscribeNamespace>
+  | StreamItemOf<"MaxRequestId", MaxRequestId>
+  | StreamItemOf<"Fetch", Fetch>
+  | StreamItemOf<"FetchCancel", FetchCancel>
+  | StreamItemOf<"FetchOk", FetchOk>
+  | StreamItemOf<"FetchError", FetchError>
+  | StreamItemOf<"RequestsBlocked", RequestsBlocked>
+  | StreamItemOf<"Publish", Publish>
+  | StreamItemOf<"PublishOk", PublishOk>
+  | StreamItemOf<"PublishError", PublishError>
+  | StreamItemOf<"ClientSetup", ClientSetup>
+  | StreamItemOf<"ServerSetup", ServerSetup>;
 /**
  * Stream `control` (framed): The control stream: the first, client-initiated
  * bidirectional stream. Messages are Type (varint), Length (16-bit, so at most
  * 65535 bytes) and a body that must fill the length exactly; unknown types
  * close the session.
  */
-export const controlStream = wireStream(PROTOCOL, "control", {
-  kind: "framed",
-  type: "varint",
-  length: "u16",
-  max: 65535,
-  dispatch: [
-    [2n, "SubscribeUpdate"],
-    [3n, "Subscribe"],
-    [4n, "SubscribeOk"],
-    [5n, "SubscribeError"],
-    [6n, "PublishNamespace"],
-    [7n, "PublishNamespaceOk"],
-    [8n, "PublishNamespaceError"],
-    [9n, "PublishNamespaceDone"],
-    [10n, "Unsubscribe"],
-    [11n, "PublishDone"],
-    [12n, "PublishNamespaceCancel"],
-    [13n, "TrackStatus"],
-    [14n, "TrackStatusOk"],
-    [15n, "TrackStatusError"],
-    [16n, "Goaway"],
-    [17n, "SubscribeNamespace"],
-    [18n, "SubscribeNamespaceOk"],
-    [19n, "SubscribeNamespaceError"],
-    [20n, "UnsubscribeNamespace"],
-    [21n, "MaxRequestId"],
-    [22n, "Fetch"],
-    [23n, "FetchCancel"],
-    [24n, "FetchOk"],
-    [25n, "FetchError"],
-    [26n, "RequestsBlocked"],
-    [29n, "Publish"],
-    [30n, "PublishOk"],
-    [31n, "PublishError"],
-    [32n, "ClientSetup"],
-    [33n, "ServerSetup"],
-  ],
-});
+export const controlStream = wireStream<ControlStreamItem>(
+  PROTOCOL,
+  "control",
+  {
+    kind: "framed",
+    type: "varint",
+    length: "u16",
+    max: 65535,
+    dispatch: [
+      [2n, "SubscribeUpdate"],
+      [3n, "Subscribe"],
+      [4n, "SubscribeOk"],
+      [5n, "SubscribeError"],
+      [6n, "PublishNamespace"],
+      [7n, "PublishNamespaceOk"],
+      [8n, "PublishNamespaceError"],
+      [9n, "PublishNamespaceDone"],
+      [10n, "Unsubscribe"],
+      [11n, "PublishDone"],
+      [12n, "PublishNamespaceCancel"],
+      [13n, "TrackStatus"],
+      [14n, "TrackStatusOk"],
+      [15n, "TrackStatusError"],
+      [16n, "Goaway"],
+      [17n, "SubscribeNamespace"],
+      [18n, "SubscribeNamespaceOk"],
+      [19n, "SubscribeNamespaceError"],
+      [20n, "UnsubscribeNamespace"],
+      [21n, "MaxRequestId"],
+      [22n, "Fetch"],
+      [23n, "FetchCancel"],
+      [24n, "FetchOk"],
+      [25n, "FetchError"],
+      [26n, "RequestsBlocked"],
+      [29n, "Publish"],
+      [30n, "PublishOk"],
+      [31n, "PublishError"],
+      [32n, "ClientSetup"],
+      [33n, "ServerSetup"],
+    ],
+  },
+);
 
+/** An item of stream `data`: narrow on `name` to get its typed `value`. */
+export type DataStreamItem =
+  | StreamItemOf<"SubgroupHeader", SubgroupHeader>
+  | StreamItemOf<"SubgroupObject", SubgroupObject>
+  | StreamItemOf<"FetchHeader", FetchHeader>
+  | StreamItemOf<"FetchObject", FetchObject>;
 /**
  * Stream `data` (header_objects): A unidirectional data stream: a
  * SUBGROUP_HEADER followed by subgroup objects, or a FETCH_HEADER followed by
  * fetch objects, until FIN.
  */
-export const dataStream = wireStream(PROTOCOL, "data", {
+export const dataStream = wireStream<DataStreamItem>(PROTOCOL, "data", {
   kind: "header_objects",
   headers: [
     {
@@ -3874,8 +3916,14 @@ export const dataStream = wireStream(PROTOCOL, "data", {
   ],
 });
 
+/** An item of stream `datagram`: narrow on `name` to get its typed `value`. */
+export type DatagramStreamItem = StreamItemOf<"ObjectDatagram", ObjectDatagram>;
 /** Stream `datagram` (datagram): A QUIC DATAGRAM carrying one object. */
-export const datagramStream = wireStream(PROTOCOL, "datagram", {
-  kind: "datagram",
-  message: "ObjectDatagram",
-});
+export const datagramStream = wireStream<DatagramStreamItem>(
+  PROTOCOL,
+  "datagram",
+  {
+    kind: "datagram",
+    message: "ObjectDatagram",
+  },
+);

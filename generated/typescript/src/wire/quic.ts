@@ -118,6 +118,11 @@ export class Reader {
     readonly stop = buf.length,
     readonly streaming = false,
     readonly base = 0,
+    /**
+     * Streaming, 0 for none: the parser's buffer limit. A length above it is
+     * `too_large` as soon as it is read, not after buffering up to the limit.
+     */
+    readonly maxItem = 0,
   ) {}
 
   offset(pos?: number): number {
@@ -147,10 +152,26 @@ export class Reader {
     if (n > end - this.pos) throw this.short("truncated", what, end);
   }
 
-  /** The end of an n-byte sub-frame starting here; `length_past_end` if it overruns `end`. */
-  subEnd(n: number, end: number, what = "a length-prefixed value"): number {
-    if (n > end - this.pos) throw this.short("length_past_end", what, end);
-    return this.pos + n;
+  /**
+   * The end of an n-byte sub-frame starting here; `length_past_end` if it
+   * overruns `end`. A bigint length is reported exactly, never rounded.
+   */
+  subEnd(
+    n: number | bigint,
+    end: number,
+    what = "a length-prefixed value",
+  ): number {
+    if (BigInt(n) > BigInt(end - this.pos)) {
+      if (this.streaming && this.maxItem > 0 && BigInt(n) > this.maxItem) {
+        throw new DecodeError(
+          "too_large",
+          `${what} of ${n} bytes, over the ${this.maxItem}-byte buffer limit`,
+          this.offset(),
+        );
+      }
+      throw this.short("length_past_end", what, end);
+    }
+    return this.pos + Number(n);
   }
 
   varint(end: number): bigint {
@@ -188,7 +209,7 @@ export class Reader {
   }
 
   /** n bytes whose length came from the wire (a prefix or an earlier field). */
-  raw(n: number, end: number): Uint8Array {
+  raw(n: number | bigint, end: number): Uint8Array {
     const stop = this.subEnd(n, end, "a byte string");
     const v = this.buf.slice(this.pos, stop);
     this.pos = stop;

@@ -108,6 +108,11 @@ export interface WireStruct<T> {
   toJson(value: T): JsonObject;
   /** Read the JSON value format; DecodeError("invalid_json") on a mismatch. */
   fromJson(value: JsonValue): T;
+  /**
+   * A value with every unconditional field at its zero value, constants at
+   * their constant (so it encodes), then `init` on top.
+   */
+  create(init?: Partial<T>): T;
 }
 
 /** A protocol: its structs by name (filled as its module loads). */
@@ -226,18 +231,19 @@ class Codec {
     r: Reader,
     end: number,
     obj: Obj,
-  ): number {
+  ): bigint {
+    // A bigint, so a huge length is checked and reported exactly, never rounded.
     switch (ln.kind) {
       case "varint":
-        return Number(r.varint(end));
+        return r.varint(end);
       case "field": {
         const v = obj[propOf(s, ln.field)];
-        return typeof v === "bigint" ? Number(v) : 0;
+        return typeof v === "bigint" ? v : 0n;
       }
       case "fixed":
-        return ln.size ?? 0;
+        return BigInt(ln.size ?? 0);
       default:
-        return end - r.pos;
+        return BigInt(end - r.pos);
     }
   }
 
@@ -279,8 +285,13 @@ class Codec {
     }
   }
 
-  tooLarge(r: Reader, n: number, max: bigint | undefined, where: string): void {
-    if (max !== undefined && n > Number(max)) {
+  tooLarge(
+    r: Reader,
+    n: number | bigint,
+    max: bigint | undefined,
+    where: string,
+  ): void {
+    if (max !== undefined && BigInt(n) > max) {
       throw new DecodeError(
         "too_large",
         `${where}: ${n}, at most ${max}`,
@@ -358,16 +369,37 @@ class Codec {
       this.tooFew(r, out.length, t, where, start);
       return out;
     }
-    const count = this.length(s, ln, r, e, obj);
-    this.tooLarge(r, count, t.max, where);
+    const wide = this.length(s, ln, r, e, obj);
+    this.tooLarge(r, wide, t.max, where);
+    const count = Number(wide);
     this.tooFew(r, count, t, where, start);
     // Every element takes at least one byte (or its fixed minimum): a count the input
     // cannot hold fails before anything is allocated.
-    r.need(count * Math.max(1, this.minSize(elem)), e, where);
+    const least =
+      wide > BigInt(e - r.pos)
+        ? e - r.pos + 1
+        : count * Math.max(1, this.minSize(elem));
+    r.need(least, e, where);
     for (let i = 0; i < count; i++)
       out.push(this.value(s, elem, r, e, obj, scope, where + "[]"));
     if (t.frame !== undefined) this.trailing(r, e, where);
     return out;
+  }
+
+  /** The unconditional fields of `s` at their zero value (constants at their constant). */
+  zero(s: StructSpec): Obj {
+    const obj: Obj = {};
+    for (const f of s.fields) {
+      if (f.when !== undefined) continue;
+      const t = f.type;
+      if (isInt(t)) obj[f.prop] = t.const ?? 0n;
+      else if (t.type === "bytes") obj[f.prop] = new Uint8Array(0);
+      else if (t.type === "string") obj[f.prop] = "";
+      else if (t.type === "struct")
+        obj[f.prop] = this.zero(this.struct(t.struct).spec);
+      else obj[f.prop] = [];
+    }
+    return obj;
   }
 
   decodeStruct(s: StructSpec, r: Reader, end: number, args: WireArgs): Obj {
@@ -655,6 +687,7 @@ export function wireStruct<T>(
       return w.finish();
     },
     toJson: (value) => codec.structToJson(spec, value as Obj),
+    create: (init) => ({ ...codec.zero(spec), ...init }) as T,
     fromJson: (value) => codec.structFromJson(spec, value) as T,
   };
   protocol.structs.set(spec.name, s as WireStruct<unknown>);
@@ -675,20 +708,44 @@ function decodeAt(
 
 // ---- streams ----
 
-/** One parsed item of a stream: the struct that describes it and its value. */
-export interface StreamItem {
-  readonly struct: WireStruct<unknown>;
-  readonly value: unknown;
+/**
+ * One parsed item of a stream: the name of its struct (the discriminant), the
+ * struct's codec and its value. Each stream declares the union of its items.
+ */
+export interface StreamItemOf<N extends string, T> {
+  readonly name: N;
+  readonly struct: WireStruct<T>;
+  readonly value: T;
   /** The type code of a framed message. */
   readonly code?: bigint;
 }
 
+/** An item of any stream. */
+export type StreamItem = StreamItemOf<string, unknown>;
+
+/** An item to encode: a struct and its value (a framed item may name its `code`). */
+export interface StreamItemInput {
+  readonly struct: WireStruct<unknown>;
+  readonly value: unknown;
+  readonly code?: bigint;
+}
+
 /** An incremental stream parser: feed bytes in any chunking, then close. */
-export interface StreamParser {
+export interface StreamParser<I extends StreamItem = StreamItem> {
   /** Every item completed by `data` (DecodeError on bad input). */
-  feed(data: Uint8Array): StreamItem[];
+  feed(data: Uint8Array): I[];
   /** The stream ended: items still pending, or DecodeError if one is incomplete. */
-  close(): StreamItem[];
+  close(): I[];
+}
+
+function item(
+  struct: WireStruct<unknown>,
+  value: unknown,
+  code?: bigint,
+): StreamItem {
+  return code === undefined
+    ? { name: struct.name, struct, value }
+    : { name: struct.name, struct, value, code };
 }
 
 /** A stream grammar (see the IDL's stream kinds). */
@@ -712,13 +769,13 @@ export type StreamSpec =
     };
 
 /** A stream of a protocol: a parser factory and an encoder. */
-export interface WireStream {
+export interface WireStream<I extends StreamItem = StreamItem> {
   /** `protocol.stream`. */
   readonly fullName: string;
   readonly spec: StreamSpec;
-  parser(maxBuffer?: number): StreamParser;
+  parser(maxBuffer?: number): StreamParser<I>;
   /** The bytes of a whole stream of `items` (a framed item may name its `code`). */
-  encode(items: readonly StreamItem[]): Uint8Array;
+  encode(items: readonly StreamItemInput[]): Uint8Array;
 }
 
 /** Default bound on the bytes a parser holds for one unfinished item. */
@@ -808,7 +865,14 @@ class SequenceParser extends BufferedParser {
     const s = this.struct(this.message);
     let pos = 0;
     while (pos < this.len) {
-      const r = new Reader(this.buf, pos, this.len, true, this.base);
+      const r = new Reader(
+        this.buf,
+        pos,
+        this.len,
+        true,
+        this.base,
+        this.maxBuffer,
+      );
       let value: unknown;
       try {
         value = decodeAt(s, this.protocol, r, r.stop, {});
@@ -823,7 +887,7 @@ class SequenceParser extends BufferedParser {
           r.offset(),
         );
       }
-      out.push({ struct: s, value });
+      out.push(item(s, value));
       pos = r.pos;
     }
     return pos;
@@ -863,7 +927,7 @@ class DatagramParser extends BufferedParser {
 
   close(): StreamItem[] {
     const s = this.struct(this.message);
-    return [{ struct: s, value: s.decode(this.buf.slice(0, this.len)) }];
+    return [item(s, s.decode(this.buf.slice(0, this.len)))];
   }
 }
 
@@ -883,12 +947,19 @@ class FramedParser extends BufferedParser {
   protected parse(out: StreamItem[]): number {
     let pos = 0;
     while (pos < this.len) {
-      const r = new Reader(this.buf, pos, this.len, true, this.base);
+      const r = new Reader(
+        this.buf,
+        pos,
+        this.len,
+        true,
+        this.base,
+        this.maxBuffer,
+      );
       let code: bigint;
-      let length: number;
+      let wide: bigint;
       try {
         code = readInt(r, this.spec.type, r.stop);
-        length = Number(readInt(r, this.spec.length, r.stop));
+        wide = readInt(r, this.spec.length, r.stop);
       } catch (e) {
         if (e instanceof Incomplete) break;
         throw e;
@@ -901,13 +972,14 @@ class FramedParser extends BufferedParser {
           r.offset(pos),
         );
       }
-      if (length > this.spec.max || length > this.maxBuffer) {
+      if (wide > BigInt(Math.min(this.spec.max, this.maxBuffer))) {
         throw new DecodeError(
           "too_large",
-          `${this.name}: a ${length}-byte message is over the limit`,
+          `${this.name}: a ${wide}-byte message is over the limit`,
           r.offset(pos),
         );
       }
+      const length = Number(wide);
       if (length > this.len - r.pos) break;
       const s = this.struct(name);
       const body = new Reader(
@@ -925,7 +997,7 @@ class FramedParser extends BufferedParser {
           body.offset(),
         );
       }
-      out.push({ struct: s, value, code });
+      out.push(item(s, value, code));
       pos = r.pos + length;
     }
     return pos;
@@ -982,7 +1054,7 @@ class HeaderObjectsParser extends BufferedParser {
         args[arg] = flags[flag] ?? false;
       this.args = args;
       this.header = i;
-      return { struct: s, value };
+      return item(s, value);
     }
     throw new DecodeError(
       "unknown_type",
@@ -993,16 +1065,20 @@ class HeaderObjectsParser extends BufferedParser {
 
   private object(r: Reader): StreamItem {
     const s = this.struct(this.spec.headers[this.header]!.object);
-    return {
-      struct: s,
-      value: decodeAt(s, this.protocol, r, r.stop, this.args),
-    };
+    return item(s, decodeAt(s, this.protocol, r, r.stop, this.args));
   }
 
   protected parse(out: StreamItem[]): number {
     let pos = 0;
     while (pos < this.len) {
-      const r = new Reader(this.buf, pos, this.len, true, this.base);
+      const r = new Reader(
+        this.buf,
+        pos,
+        this.len,
+        true,
+        this.base,
+        this.maxBuffer,
+      );
       let item: StreamItem;
       try {
         item = this.header >= 0 ? this.object(r) : this.start(r);
@@ -1046,7 +1122,7 @@ function encodeStream(
   protocol: Protocol,
   name: string,
   spec: StreamSpec,
-  items: readonly StreamItem[],
+  items: readonly StreamItemInput[],
 ): Uint8Array {
   const w = new ByteWriter();
   if (spec.kind === "framed") {
@@ -1106,11 +1182,11 @@ function encodeInt(type: string, v: bigint): Uint8Array {
 }
 
 /** Declare the stream `name` of `protocol` (called by the generated protocol modules). */
-export function wireStream(
+export function wireStream<I extends StreamItem = StreamItem>(
   protocol: Protocol,
   name: string,
   spec: StreamSpec,
-): WireStream {
+): WireStream<I> {
   const fullName = `${protocol.name}.${name}`;
   const s: WireStream = {
     fullName,
@@ -1130,5 +1206,6 @@ export function wireStream(
     encode: (items) => encodeStream(protocol, name, spec, items),
   };
   WIRE_STREAMS.set(fullName, s);
-  return s;
+  // The parsers make items of exactly the structs the spec names, which `I` lists.
+  return s as unknown as WireStream<I>;
 }
