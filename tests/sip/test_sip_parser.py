@@ -6,6 +6,9 @@ and an INVITE flood past the configured rate gets 503 with Retry-After."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import random
 import socket
 
 import pytest
@@ -347,3 +350,65 @@ def test_invite_flood_gets_503_with_retry_after_past_the_rate() -> None:
             assert len(events.inbound) == len(accepted)
 
     run(main())
+
+
+def _mutate(rng: random.Random, base: bytes) -> bytes:
+    data = bytearray(base)
+    for _ in range(rng.randint(1, 6)):
+        if not data:
+            break
+        pos = rng.randrange(len(data))
+        op = rng.choice(["flip", "delete", "insert", "dup"])
+        if op == "flip":
+            data[pos] = rng.choice(b' :;,<>"\r\n\t\\0@=%\x00\xff')
+        elif op == "delete":
+            del data[pos : pos + rng.randint(1, 20)]
+        elif op == "insert":
+            data[pos:pos] = rng.randbytes(rng.randint(1, 10))
+        else:
+            line_end = data.find(b"\r\n", pos)
+            line_start = data.rfind(b"\r\n", 0, pos) + 2
+            if line_end > line_start:
+                data[line_end:line_end] = data[line_start - 2 : line_end]  # a header line twice
+    return bytes(data)
+
+
+def test_gateway_survives_mutated_traffic(caplog: pytest.LogCaptureFixture) -> None:
+    """Mutations of every valid fixture, of INVITEs with SDP and of in-dialog requests: answered or dropped,
+    no exception escapes into the event loop, and the gateway still answers afterwards."""
+
+    async def main() -> None:
+        async with gateway(sip_config(free_port()), RecordingEvents()) as gw:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind((LOOPBACK, 0))
+            port = sock.getsockname()[1]
+            sdp_body = SDP.replace("\n", "\r\n").encode()
+            invite = _invite(1, port).replace(b"Content-Length: 0\r\n\r\n", b"")
+            invite += b"Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n" % len(sdp_body) + sdp_body
+            bases = [crlf(v) for v in VALID.values()] + [invite, _invite(2, port)]
+            bases += [_invite(3, port).replace(b"INVITE", m).replace(b"+15550199>", b"+15550199>;tag=x") for m in
+                      (b"BYE", b"ACK", b"CANCEL", b"REFER", b"NOTIFY", b"INFO")]  # fmt: skip
+            rng = random.Random(4475)
+            for n in range(600):
+                sock.sendto(_mutate(rng, rng.choice(bases)), (LOOPBACK, gw.port))
+                if n % 50 == 0:
+                    await asyncio.sleep(0.01)
+            await asyncio.sleep(0.5)
+            sock.settimeout(0.05)
+            with contextlib.suppress(TimeoutError):
+                while sock.recv(65535):
+                    pass
+            sock.close()
+            check = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            check.connect((LOOPBACK, gw.port))
+            loop = asyncio.get_running_loop()
+            fresh = crlf(VALID["3.1.1.9 semiuri"]).replace(b"z9hG4bKkdjuw", b"z9hG4bKafterfuzz")  # a new transaction
+            reply = await loop.run_in_executor(None, _exchange, check, fresh, 2.0)
+            check.close()
+            assert reply is not None and reply.startswith(b"SIP/2.0 200 OK")
+            assert gw.layer.malformed > 100
+
+    with caplog.at_level(logging.WARNING):
+        run(main())
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors][:3]

@@ -280,12 +280,11 @@ class SipGateway(TransactionUser):
 
     def _invite_response(self, leg: Leg, resp: Response) -> None:
         if resp.status < 200:
-            if resp.status >= 180 or resp.status == 183:
-                leg.provisional = True
+            first = not leg.provisional
+            leg.provisional = True  # any provisional response, 100 included, allows a CANCEL (9.1)
+            if resp.status >= 180:
                 self._report(leg, CallStatus.RINGING)
-            elif resp.status > 100:
-                leg.provisional = True
-            if leg.cancel_reason is not None and resp.status > 100:
+            if leg.cancel_reason is not None and first:
                 self._send_cancel(leg)
             return
         if resp.status < 300:
@@ -394,7 +393,8 @@ class SipGateway(TransactionUser):
             self._out_of_dialog(req, tx, addr, reliable)
             return
         leg = self.by_call_id.get(req.call_id)
-        if leg is None or leg.remote_tag not in (None, parse_name_addr(req.headers.get("from") or "", "From").tag):
+        from_tag = parse_name_addr(req.headers.get("from") or "", "From").tag
+        if leg is None or leg.remote_tag not in (None, from_tag) or to.tag != leg.local_tag:
             if req.method == "CANCEL":
                 self._cancel_request(req, tx)
                 return
@@ -456,6 +456,8 @@ class SipGateway(TransactionUser):
         except SipParseError as exc:
             self._respond(tx, exc.status, warning=f'399 clutchcall "{exc.reason}"')
             return
+        for contact in req.headers.get_all("contact"):
+            parse_name_addr(contact, "Contact")  # raises SipParseError: answered 400 by the transaction layer
         chosen = sdp.choose(offer) if offer is not None else (Codec.G711_ULAW, 0)
         if chosen is None:
             self._respond(tx, 488, warning='304 clutchcall "no common codec (PCMU, PCMA, opus)"')

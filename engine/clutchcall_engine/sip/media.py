@@ -73,7 +73,7 @@ class MoqtBridge:
 class MediaStats:
     received: int = 0
     malformed: int = 0
-    foreign: int = 0  # from an address other than the negotiated one, or an unnegotiated payload type
+    foreign: int = 0  # an unnegotiated payload type (any source address is taken: carriers behind NAT move)
     sent: int = 0
     published: int = 0
     dtmf: int = 0

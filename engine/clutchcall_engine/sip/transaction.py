@@ -428,10 +428,14 @@ class TransactionLayer:
         if key[1] == "ACK":
             return
         tx = self.client.get(key)
-        if tx is not None:
-            tx.receive(resp)
-        else:
-            self.tu.on_stray_response(resp, addr)
+        try:
+            if tx is not None:
+                tx.receive(resp)
+            else:
+                self.tu.on_stray_response(resp, addr)
+        except SipParseError as exc:  # a header the parser leaves opaque (Contact, Record-Route) is malformed
+            self.malformed += 1
+            log.info("sip response from %s:%d: %s", addr[0], addr[1], exc)
 
     def _request(self, req: Request, addr: Addr, reliable: bool) -> None:
         key = server_key(req)
@@ -456,7 +460,13 @@ class TransactionLayer:
         self.server[key] = tx
         if tx.invite:
             self.accepted[(req.call_id, req.cseq[0])] = tx
-        self.tu.on_request(req, tx, addr, reliable)
+        try:
+            self.tu.on_request(req, tx, addr, reliable)
+        except SipParseError as exc:  # a header the parser leaves opaque (Contact, Refer-To, ...) is malformed
+            self.malformed += 1
+            resp = response_to(req, exc.status, REASONS.get(exc.status, "Error"))
+            resp.headers.add("warning", f'399 clutchcall "{_quote(exc.reason)}"')
+            tx.respond(resp)
 
     def layer_retransmission(self, tx: ServerTransaction) -> None:
         self.retransmissions += 1
