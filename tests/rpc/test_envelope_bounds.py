@@ -169,3 +169,26 @@ def test_fuzzed_streams_never_break_the_server(data: list[bytes], tmp_path: Path
             await transport.aclose()
 
     run(main())
+
+
+def test_client_stream_requests_queued_are_bounded(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with servers(tmp_path) as srv:
+            from clutchcall.messages import PushAudioRequest
+            from clutchcall.services import CLUTCH_CALL_CLIENT
+
+            push = CLUTCH_CALL_CLIENT["push_audio"].id
+            srv.envelope.limits = EnvelopeLimits(max_queued_requests=2)
+            transport, conn = await _connection(srv)
+            batch = PushAudioRequest(sid="CA1", frames=[b"x" * 160]).encode()
+            burst = b"".join(envelope(REQ, push, 9, batch, final=False) for _ in range(10))  # one write, one event
+            err = _status(await _raw(conn, burst + envelope(REQ, push, 9, batch)))
+            assert err.code is ErrorCode.RESOURCE_EXHAUSTED and srv.envelope.refused["queued_requests"] == 1
+            within = b"".join(envelope(REQ, push, 10, batch, final=False) for _ in range(1)) + envelope(
+                REQ, push, 10, batch
+            )
+            ok = await _raw(conn, within)
+            assert isinstance(ok, wire.Envelope) and ok.kind == wire.EnvelopeKind.RESPONSE
+            await transport.aclose()
+
+    run(main())

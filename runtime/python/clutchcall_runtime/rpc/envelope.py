@@ -143,6 +143,8 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
             self._refuse(stream_id, ApiError(ErrorCode.INVALID_ARGUMENT, f"bad envelope: {exc}"), call.method_id, 0)
             return
         for env in envelopes:
+            if self.calls.get(stream_id) is not call:  # refused or answered: the rest of the stream is moot
+                return
             self._envelope(stream_id, call, env)
         if end and call.queue is None and call.task is None and stream_id in self.calls:
             self._refuse(stream_id, ApiError(ErrorCode.INVALID_ARGUMENT, "the stream ended before a request"), 0, 0)
@@ -159,14 +161,14 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
             self._refuse(stream_id, err, env.method_id, env.request_id)
             return
         if call.queue is not None:  # client streaming: later requests
-            if call.queue.full():
+            if call.queue.qsize() >= self.server.limits.max_queued_requests:
                 self.server.refused["queued_requests"] += 1
                 err = ApiError(ErrorCode.RESOURCE_EXHAUSTED, "too many requests queued on this stream")
                 self._refuse(stream_id, err, env.method_id, env.request_id)
                 return
             call.queue.put_nowait(env)
             if env.flags & FINAL:
-                call.queue.put_nowait(None) if not call.queue.full() else None
+                call.queue.put_nowait(None)
             return
         if call.task is not None:
             err = ApiError(ErrorCode.INVALID_ARGUMENT, "a request after the final one")
@@ -185,7 +187,7 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
             return
         ctx = RequestContext(ep.method, "envelope", self.token, self.principal, peer_address(self._quic))
         if ep.method.streaming == "client":
-            call.queue = asyncio.Queue(self.server.limits.max_queued_requests + 1)
+            call.queue = asyncio.Queue(self.server.limits.max_queued_requests + 2)  # room for the end marker
             call.queue.put_nowait(env)
             if env.flags & FINAL:
                 call.queue.put_nowait(None)
