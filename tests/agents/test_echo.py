@@ -70,3 +70,17 @@ def test_caller_alone_over_the_agent_is_rarely_taken_for_echo(prompt: np.ndarray
     # testing every lag with a 20 ms window, as before the delay was learnt, flagged 35 of 103
     assert flagged <= voiced * 0.12, (flagged, voiced)
     assert guard.locked_lag is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_direct_correlation_equals_the_fft(seed: int) -> None:
+    """The cheap path (dot products at the known lags) and the full FFT search agree at every lag."""
+    rng = np.random.default_rng(seed)
+    guard = EchoGuard(16000, 20)
+    for _ in range(50):
+        guard.played((rng.standard_normal(320) * 2000).astype("<i2").tobytes())
+    for _ in range(2):
+        guard._push((rng.standard_normal(320) * 2000).astype("<i2").tobytes())
+    full = guard._correlations()
+    lags = np.sort(rng.choice(len(full), 300, replace=False))
+    assert np.allclose(guard._correlations_at(lags), full[lags], atol=1e-9)

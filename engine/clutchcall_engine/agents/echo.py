@@ -6,10 +6,10 @@ agent's own voice. `EchoGuard` keeps what was played during the last `max_delay_
 the newest `window_ms` of uplink with every delayed stretch of it (normalized cross-correlation).
 
 An echo path has few delays, so the guard learns them: a lag found with a correlation of at least
-`lock_correlation` is echo and a vote; a delay with `LOCK_VOTES` of the last `VOTE_MEMORY` votes
-(within 1 ms), give or take `FRAME_SLIPS` whole frames, is known (the delay steps by whole frames
-when a jitter buffer drops or inserts one), and a frame is echo when the correlation near a known
-delay reaches `correlation`; `locked_lag` is the delay with the most votes. Restricting
+`lock_correlation` is echo and a vote; a delay with two of the last `VOTE_MEMORY` votes (within
+1 ms), give or take `FRAME_SLIPS` whole frames, is known (the delay steps by whole frames when a
+jitter buffer drops or inserts one), and a frame is echo when the correlation near a known delay
+reaches `correlation`; `locked_lag` is the delay with `LOCK_VOTES`. Restricting
 the weaker test to known delays matters: voiced speech is periodic, so the caller's vowels match
 some stretch of the agent's voice at some lag far too often (a third of the frames with a 20 ms
 window and no lock), which would swallow a real barge-in. A caller talking over the agent (double
@@ -29,6 +29,7 @@ import numpy as np
 LOCK_VOTES: Final = 3
 VOTE_MEMORY: Final = 16
 FRAME_SLIPS: Final = 4  # a known delay also stands for itself +- this many whole frames
+FULL_SEARCH_EVERY: Final = 4  # echo found at a known delay: search every lag only on every 4th frame
 ANALYSIS_RATE: Final = 8000  # the line is G.711 somewhere: nothing above 4 kHz comes back, so compare below it
 
 
@@ -82,6 +83,7 @@ class EchoGuard:
         self.lock_correlation = lock_correlation
         self.locked_lag: int | None = None  # index into the correlation of the echo's delay, once learnt
         self.echo_frames = 0  # uplink frames classified as echo
+        self._scored = 0
 
     def played(self, frame: bytes | None) -> None:
         """One frame period of downlink: the frame sent (pcm16) or None when nothing was played."""
@@ -106,7 +108,7 @@ class EchoGuard:
         return (len(self._history) - self._window - self.locked_lag) * 1000 / ANALYSIS_RATE
 
     def _correlations(self) -> np.ndarray:
-        """|normalized cross-correlation| of the uplink window with the history, one value per lag."""
+        """|normalized cross-correlation| of the uplink window with the history, one value per lag (by FFT)."""
         x, ref = self._uplink, self._history
         n = len(x)
         energy_x = float(np.dot(x, x))
@@ -114,8 +116,21 @@ class EchoGuard:
             return np.zeros(len(ref) - n + 1)
         size = 1 << int(len(ref) + n - 1).bit_length()
         corr = np.fft.irfft(np.fft.rfft(ref, size) * np.conj(np.fft.rfft(x, size)), size)[: len(ref) - n + 1]
+        return self._normalized(corr, np.arange(len(ref) - n + 1), energy_x)
+
+    def _correlations_at(self, lags: np.ndarray) -> np.ndarray:
+        """The same values at a few lags only, by direct dot products (cheaper than the FFT for a few hundred)."""
+        x = self._uplink
+        energy_x = float(np.dot(x, x))
+        if energy_x < self._floor_energy * len(x):
+            return np.zeros(len(lags))
+        windows = np.lib.stride_tricks.sliding_window_view(self._history, len(x))[lags]
+        return self._normalized(windows @ x, lags, energy_x)
+
+    def _normalized(self, corr: np.ndarray, lags: np.ndarray, energy_x: float) -> np.ndarray:
+        n, ref = len(self._uplink), self._history
         cumulative = np.concatenate(([0.0], np.cumsum(ref * ref)))
-        energy_ref = cumulative[n:] - cumulative[:-n]
+        energy_ref = cumulative[lags + n] - cumulative[lags]
         valid = energy_ref > self._floor_energy * n
         return np.where(valid, np.abs(corr) / np.sqrt(np.maximum(energy_ref, 1.0) * energy_x), 0.0)
 
@@ -126,15 +141,15 @@ class EchoGuard:
             near = [v for v in self._votes if abs(v - bin_) <= 1]
             self.locked_lag = round(sum(near) / len(near) * self._tolerance)
 
-    def _known_lags(self) -> set[int]:
-        """Every delay voted for LOCK_VOTES times lately, each also shifted by up to FRAME_SLIPS whole frames: the
-        path's delay steps by frames when a jitter buffer drops or inserts one (seen in make demo), and the echo
-        arrives at the new delay before it has collected votes."""
+    def _known_lags(self) -> np.ndarray:
+        """The lags to test at the weaker `correlation`: within 1 ms of every delay voted for twice lately, each also
+        shifted by up to FRAME_SLIPS whole frames (the path's delay steps by frames when a jitter buffer drops or
+        inserts one, seen in make demo, and the echo arrives at the new delay before it has collected votes)."""
         known = [b * self._tolerance for b, count in Counter(self._votes).items() if count >= 2]
-        slips = range(-FRAME_SLIPS, FRAME_SLIPS + 1)
-        return {
-            lag + k * self._frame for lag in known for k in slips if 0 <= lag + k * self._frame < len(self._history)
-        }
+        centres = {lag + k * self._frame for lag in known for k in range(-FRAME_SLIPS, FRAME_SLIPS + 1)}
+        limit = len(self._history) - self._window + 1
+        lags = {lag for c in centres for lag in range(c - self._tolerance, c + 2 * self._tolerance) if 0 <= lag < limit}
+        return np.array(sorted(lags), dtype=np.intp)
 
     def _push(self, frame: bytes) -> np.ndarray:
         samples = np.resize(np.frombuffer(frame, dtype="<i2").astype(np.float64), self._in_frame)
@@ -143,16 +158,21 @@ class EchoGuard:
         return band
 
     def _score(self) -> float:
+        known = self._known_lags()
+        self._scored += 1
+        if len(known):
+            at_known = float(np.max(self._correlations_at(known)))
+            # echo where it was before: skip the full search, but every FULL_SEARCH_EVERY frames keep voting
+            if at_known >= self.correlation and self._scored % FULL_SEARCH_EVERY:
+                return at_known
         ncc = self._correlations()
         best = int(np.argmax(ncc))
         score = 0.0
         if ncc[best] >= self.lock_correlation:  # a near-perfect match is echo wherever it is, and a vote
             self._vote(best)
             score = float(ncc[best])
-        for lag in self._known_lags():
-            lo, hi = max(0, lag - self._tolerance), lag + 2 * self._tolerance
-            score = max(score, float(np.max(ncc[lo:hi], initial=0.0)))
-        return score
+        known = self._known_lags()
+        return max(score, float(np.max(ncc[known], initial=0.0)))
 
     def max_correlation(self, frame: bytes) -> float:
         """Push one uplink frame; the correlation deciding whether it is echo (near the learnt delay once locked)."""
