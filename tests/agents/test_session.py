@@ -229,6 +229,20 @@ def test_bind_errors_name_code_and_field() -> None:
     asyncio.run(main())
 
 
+def test_bind_before_the_call_has_audio_is_unavailable() -> None:
+    async def no_audio_yet(sid: str, rate: int, frame_ms: int) -> MemoryPort:
+        raise TimeoutError("no publisher appeared in time")
+
+    async def main() -> None:
+        binder = AgentBinder(no_audio_yet, {"replay": lambda _b: ReplayAgent()})
+        with pytest.raises(AgentBindError) as err:
+            await binder.bind("CA5", AgentBinding(agent_id="replay"))
+        assert err.value.code == ErrorCode.UNAVAILABLE and ErrorCode.UNAVAILABLE.retryable
+        assert "CA5" in str(err.value) and binder.attach_failures == 1 and len(binder) == 0
+
+    asyncio.run(main())
+
+
 class EndsTurnsItself(Agent):
     """Mode manual: the agent decides the caller is done as soon as speech starts (a stand-in for a model)."""
 

@@ -6,7 +6,8 @@
 
 `open_port(sid, sample_rate, frame_ms)` attaches to the call's audio as role "attach" (B1's
 AudioBridge: pcm16 at that rate in both directions). Bad requests raise `AgentBindError` with the
-IDL's ErrorCode and the request field, ready for the service's ApiError. At most `max_bindings`
+IDL's ErrorCode and the request field, ready for the service's ApiError (UNAVAILABLE, retryable,
+when the call's audio cannot be attached, e.g. while it is still dialing). At most `max_bindings`
 agents run at once; a binding ends by itself when the call's uplink ends or its agent is cut off.
 """
 
@@ -62,6 +63,7 @@ class AgentBinder:
         self._sessions: dict[str, AgentSession] = {}
         self._lock = asyncio.Lock()
         self.refused_full = 0  # binds refused by max_bindings
+        self.attach_failures = 0  # binds refused because the call's audio could not be attached
         self.ended: list[tuple[str, str | None]] = []  # (sid, cut-off reason) of the last 64 bindings that ended
 
     def register(self, agent_id: str, factory: AgentFactory) -> None:
@@ -108,7 +110,12 @@ class AgentBinder:
             echo = EchoGuard(s.sample_rate, s.frame_ms) if s.echo_guard else None
             call = AgentCall(sid=sid, binding=binding, sample_rate=s.sample_rate, frame_ms=s.frame_ms)
             agent = factory(binding)
-            port = await self._open_port(sid, s.sample_rate, s.frame_ms)
+            try:
+                port = await self._open_port(sid, s.sample_rate, s.frame_ms)
+            except Exception as exc:  # e.g. nobody publishes the call's uplink yet (still dialing)
+                self.attach_failures += 1
+                message = f"cannot attach to the audio of call {sid} ({exc}); retry once the call is answered"
+                raise AgentBindError(ErrorCode.UNAVAILABLE, "sid", message) from exc
             session = AgentSession(
                 call, agent, TurnDetector(turn, vad, echo), port, limits=s.limits, echo=echo, observer=self.observer
             )

@@ -50,7 +50,8 @@ class EngineAgents:
         keys[key_id(public)] = public
         return TokenVerifier(keys, verifier.audience, verifier.leeway_s, verifier.anonymous)
 
-    async def _connected(self) -> Client:
+    async def client(self) -> Client:
+        """The runtime's loopback MoQT client (connected on first use): also for other in-engine publishers."""
         async with self._connecting:
             if self._client is None:
                 if self.url is None:
@@ -67,8 +68,10 @@ class EngineAgents:
                 self._client = await connect(self.url, token, cert_sha256=self.cert_sha256)
             return self._client
 
+    _connected = client  # the name server.py used first; kept until it switches to client()
+
     async def open_port(self, sid: str, sample_rate: int, frame_ms: int) -> AudioPort:
-        client = await self._connected()
+        client = await self.client()
         return await attach(client, sid, role="attach", codec="pcm16", sample_rate=sample_rate, frame_ms=frame_ms)
 
     async def close(self) -> None:
