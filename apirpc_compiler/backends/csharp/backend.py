@@ -69,7 +69,7 @@ class CSharpBackend:
         put("README.md", "README.md.j2", header_text=" ".join(header_lines(ir)), doc=ir["doc"])
         put("src/Runtime.cs", "Runtime.cs.j2", errors=errors)
         put("src/Wire/WireRuntime.cs", "WireRuntime.cs.j2")
-        put("tests/VectorTests.cs", "VectorTests.cs.j2")
+        put("tests/VectorTests.cs", "VectorTests.cs.j2", envelope=any(p["name"] == "envelope" for p in ir["wire"]))
         put("tests/run.sh", "run.sh.j2")
         me = MessageEmitter(ir, n, ns)
         body = [header, "using System;", "using System.Collections.Generic;", "", f"namespace {ns}", "{"]

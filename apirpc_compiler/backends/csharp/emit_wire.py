@@ -35,6 +35,7 @@ class WireEmitter:
     def __init__(self, proto: WireProtocol, namer: CSharpNamer, root_ns: str) -> None:
         self.p = proto
         self.n = namer
+        self.root_ns = root_ns
         self.ns = f"{root_ns}.Wire.{namer.namespace_part(proto['words'])}"
         self.structs = {s["name"]: s for s in proto["structs"]}
         self.codes = {c["name"]: c for c in proto["codes"]}
@@ -135,13 +136,29 @@ class WireEmitter:
         doc = s["doc"] or s["name"]
         out = doc_lines(doc, 4)
         out += [f"    public sealed class {cls} : WireRecord", "    {"]
+        consts = [f for f in s["fields"] if f["type"]["const"] is not None and f["when"] is None]
         out += [
-            "        /// <summary>An empty value (set every required field before encoding).</summary>",
+            "        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>",
             f"        public {cls}()",
             "        {",
             f"            Descriptor = Protocol.Table.Structs[{cs_string(s['name'])}];",
+            *(f"            Set({cs_string(f['name'])}, {_ul(int(f['type']['const'] or 0))});" for f in consts),
             "        }",
         ]
+        if self.p["name"] == "envelope" and s["name"] == "Envelope":
+            # The legacy RPC envelope gets a request constructor, as in every SDK.
+            out += [
+                "",
+                "        /// <summary>",
+                '        /// The request envelope of one call of <paramref name="methodId"/> (a <c>MethodIds</c> constant)',
+                '        /// carrying <paramref name="message"/> in protobuf binary: version set, kind request, flag',
+                "        /// final (one request message).",
+                "        /// </summary>",
+                f"        public static Envelope Request(ulong methodId, ulong requestId, global::{self.root_ns}.Message message)",
+                "        {",
+                "            return new Envelope { Kind = EnvelopeKind.Request, Flags = EnvelopeFlag.Final, MethodId = methodId, RequestId = requestId, Payload = message.Encode() };",
+                "        }",
+            ]
         for f in s["fields"]:
             name = self.n.member(f["words"])
             key = cs_string(f["name"])

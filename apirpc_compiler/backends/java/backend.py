@@ -87,7 +87,7 @@ class JavaBackend:
         add(f"{main}/{name}", text)
         for path, text in generate_wire(ir, ROOT_PACKAGE, header, n):
             add(f"{main}/wire/{path}", text)
-        for name in ("VectorsTest", "FuzzTest"):
+        for name in ("VectorsTest", "FuzzTest", "UsabilityTest"):
             text = env.get_template(f"test/{name}.java.j2").render(header=header, pkg=ROOT_PACKAGE)
             add(f"{test}/{name}.java", text)
         return sorted(files, key=lambda f: f.path)

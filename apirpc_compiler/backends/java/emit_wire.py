@@ -454,6 +454,7 @@ class _Struct:
         for imp in [
             f"{self.p.root}.DecodeException.Reason",
             f"{self.p.root}.EncodeException",
+            f"{self.p.root}.ProtoMessage",
             f"{self.p.root}.internal.Utf8",
             f"{self.p.root}.wire.StructCodec",
             f"{self.p.root}.wire.WireJson",
@@ -506,6 +507,24 @@ class _Struct:
         L.append("")
         L.append(f"  /** A {s['name']} with constants set, other integers 0 and conditional fields absent. */")
         L.append(f"  public {cls}() {{}}")
+        if self.p.proto["name"] == "envelope" and s["name"] == "Envelope":
+            # The legacy RPC envelope gets a request constructor, as in every SDK.
+            L += [
+                "",
+                "  /**",
+                "   * The request envelope of one call of {@code methodId} (a {@code Services.METHOD_*} constant)",
+                "   * carrying {@code message} in protobuf binary: version set, kind request, flag final (one request",
+                "   * message).",
+                "   */",
+                "  public static Envelope request(long methodId, long requestId, ProtoMessage message) {",
+                "    return new Envelope()",
+                "        .setKind(EnvelopeKind.REQUEST)",
+                "        .setFlags(EnvelopeFlag.FINAL)",
+                "        .setMethodId(methodId)",
+                "        .setRequestId(requestId)",
+                "        .setPayload(message.encode());",
+                "  }",
+            ]
         if args:
             L.append("")
             L.append("  private static boolean arg(Map<String, Boolean> a, String name) {")
@@ -625,10 +644,25 @@ class _Struct:
             (f"import {self.p.root}.internal.Utf8;\n", "Utf8."),
             (f"import {self.p.root}.DecodeException.Reason;\n", "Reason."),
             (f"import {self.p.root}.EncodeException;\n", "EncodeException("),
+            (f"import {self.p.root}.ProtoMessage;\n", "ProtoMessage "),
         ]:
             if used not in out.replace(imp, ""):
                 out = out.replace(imp, "")
         return out
+
+
+def _parser_constructors(pname: str) -> list[str]:
+    return [
+        "  /** A parser with the default buffer bound. */",
+        f"  public {pname}() {{",
+        "    super(DEFAULT_MAX_BUFFER);",
+        "  }",
+        "",
+        "  /** A parser holding at most {@code maxBuffer} bytes of one unfinished item. */",
+        f"  public {pname}(int maxBuffer) {{",
+        "    super(maxBuffer);",
+        "  }",
+    ]
 
 
 class _Proto:
@@ -789,10 +823,7 @@ class _Proto:
         if kind == "sequence":
             L = self._stream_head(st, base_imports)
             L.append(f"public final class {pname} extends BufferedParser implements StreamParser {{")
-            L.append("  /** A parser with the default buffer bound. */")
-            L.append(f"  public {pname}() {{")
-            L.append("    super(DEFAULT_MAX_BUFFER);")
-            L.append("  }")
+            L += _parser_constructors(pname)
             L.append("")
             L.append("  /** Every message completed by {@code data}. */")
             L.append(f"  public List<{mc}> feed(byte[] data, int off, int n) {{")
@@ -867,10 +898,7 @@ class _Proto:
         L.append("  /** One message: its type code and its body. */")
         L.append("  public record Frame(long type, WireStruct message) {}")
         L.append("")
-        L.append("  /** A parser with the default buffer bound. */")
-        L.append(f"  public {pname}() {{")
-        L.append("    super(DEFAULT_MAX_BUFFER);")
-        L.append("  }")
+        L += _parser_constructors(pname)
         L.append("")
         L.append("  /** True if {@code code} is a message type of this stream. */")
         L.append("  public static boolean knows(long code) {")
@@ -1019,10 +1047,7 @@ class _Proto:
         L.append("  private int header = -1;")
         L.append("  private boolean[] flags = new boolean[0];")
         L.append("")
-        L.append("  /** A parser with the default buffer bound. */")
-        L.append(f"  public {pname}() {{")
-        L.append("    super(DEFAULT_MAX_BUFFER);")
-        L.append("  }")
+        L += _parser_constructors(pname)
         L.append("")
         L.append("  /** The header (first) and then every object completed by {@code data}. */")
         L.append("  public List<WireStruct> feed(byte[] data, int off, int n) {")

@@ -434,6 +434,33 @@ internal static class VectorTests
         }
     }
 
+    // The traps a new user of the SDK fell into; each check fails if one comes back.
+    private static void Usability()
+    {
+        Run("usability/envelope-request", () =>
+        {
+            var req = new OriginateRequest { To = "+14155550100" };
+            var e = ClutchCall.V1.Wire.Envelope.Envelope.Request(MethodIds.VoiceCallsOriginate, 1UL << 40, req);
+            var back = ClutchCall.V1.Wire.Envelope.Envelope.Decode(e.Encode());
+            if (back.Version != 1 || back.Kind != ClutchCall.V1.Wire.Envelope.EnvelopeKind.Request || back.Flags != ClutchCall.V1.Wire.Envelope.EnvelopeFlag.Final
+                || back.MethodId != MethodIds.VoiceCallsOriginate || back.RequestId != 1UL << 40 || Convert.ToBase64String(back.Payload) != Convert.ToBase64String(req.Encode()))
+            {
+                Fail("usability/envelope-request", "round trip " + back.ToJson());
+            }
+        });
+        // version, kind, flags, method 1, request 1, payload length 4096, one byte of it.
+        byte[] head = { 1, 0, 1, 1, 1, 0x50, 0x00, 0xaa };
+        var rpc = ClutchCall.V1.Wire.Envelope.Protocol.Table.Structs["Envelope"];
+        ExpectError("usability/length-over-buffer-limit", "too_large", () => new SequenceParser("rpc", rpc, 100).Feed(head));
+        Run("usability/length-under-buffer-limit", () =>
+        {
+            if (new SequenceParser("rpc", rpc, 8192).Feed(head).Count != 0)
+            {
+                Fail("usability/length-under-buffer-limit", "an item from an incomplete envelope");
+            }
+        });
+    }
+
     private static int Main()
     {
         string dir = Environment.GetEnvironmentVariable("CLUTCHCALL_VECTORS");
@@ -471,6 +498,7 @@ internal static class VectorTests
                 Console.Error.WriteLine("skipping " + path + " (no protocol of this package)");
             }
         }
+        Usability();
         Console.WriteLine(passed + " vector checks passed, " + failures + " failed");
         return failures == 0 && passed > 0 ? 0 : 1;
     }

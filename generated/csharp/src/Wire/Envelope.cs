@@ -137,10 +137,21 @@ namespace ClutchCall.V1.Wire.Envelope
     /// </summary>
     public sealed class Envelope : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public Envelope()
         {
             Descriptor = Protocol.Table.Structs["Envelope"];
+            Set("version", 0x1UL);
+        }
+
+        /// <summary>
+        /// The request envelope of one call of <paramref name="methodId"/> (a <c>MethodIds</c> constant)
+        /// carrying <paramref name="message"/> in protobuf binary: version set, kind request, flag
+        /// final (one request message).
+        /// </summary>
+        public static Envelope Request(ulong methodId, ulong requestId, global::ClutchCall.V1.Message message)
+        {
+            return new Envelope { Kind = EnvelopeKind.Request, Flags = EnvelopeFlag.Final, MethodId = methodId, RequestId = requestId, Payload = message.Encode() };
         }
 
         /// <summary>

@@ -1922,7 +1922,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class Location : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public Location()
         {
             Descriptor = Protocol.Table.Structs["Location"];
@@ -1958,7 +1958,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class KeyValuePair : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public KeyValuePair()
         {
             Descriptor = Protocol.Table.Structs["KeyValuePair"];
@@ -2000,7 +2000,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class TrackNamespace : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public TrackNamespace()
         {
             Descriptor = Protocol.Table.Structs["TrackNamespace"];
@@ -2030,7 +2030,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class ReasonPhrase : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public ReasonPhrase()
         {
             Descriptor = Protocol.Table.Structs["ReasonPhrase"];
@@ -2063,7 +2063,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class AuthorizationToken : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public AuthorizationToken()
         {
             Descriptor = Protocol.Table.Structs["AuthorizationToken"];
@@ -2114,7 +2114,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class ExtensionHeaders : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public ExtensionHeaders()
         {
             Descriptor = Protocol.Table.Structs["ExtensionHeaders"];
@@ -2143,7 +2143,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class ClientSetup : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public ClientSetup()
         {
             Descriptor = Protocol.Table.Structs["ClientSetup"];
@@ -2178,7 +2178,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class ServerSetup : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public ServerSetup()
         {
             Descriptor = Protocol.Table.Structs["ServerSetup"];
@@ -2212,7 +2212,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class Goaway : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public Goaway()
         {
             Descriptor = Protocol.Table.Structs["Goaway"];
@@ -2242,7 +2242,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class MaxRequestId : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public MaxRequestId()
         {
             Descriptor = Protocol.Table.Structs["MaxRequestId"];
@@ -2272,7 +2272,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class RequestsBlocked : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public RequestsBlocked()
         {
             Descriptor = Protocol.Table.Structs["RequestsBlocked"];
@@ -2301,7 +2301,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class Subscribe : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public Subscribe()
         {
             Descriptor = Protocol.Table.Structs["Subscribe"];
@@ -2385,7 +2385,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class SubscribeOk : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public SubscribeOk()
         {
             Descriptor = Protocol.Table.Structs["SubscribeOk"];
@@ -2450,7 +2450,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class SubscribeError : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public SubscribeError()
         {
             Descriptor = Protocol.Table.Structs["SubscribeError"];
@@ -2491,7 +2491,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class SubscribeUpdate : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public SubscribeUpdate()
         {
             Descriptor = Protocol.Table.Structs["SubscribeUpdate"];
@@ -2554,7 +2554,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class Unsubscribe : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public Unsubscribe()
         {
             Descriptor = Protocol.Table.Structs["Unsubscribe"];
@@ -2584,7 +2584,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class PublishDone : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public PublishDone()
         {
             Descriptor = Protocol.Table.Structs["PublishDone"];
@@ -2631,7 +2631,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class Publish : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public Publish()
         {
             Descriptor = Protocol.Table.Structs["Publish"];
@@ -2710,7 +2710,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class PublishOk : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public PublishOk()
         {
             Descriptor = Protocol.Table.Structs["PublishOk"];
@@ -2781,7 +2781,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class PublishError : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public PublishError()
         {
             Descriptor = Protocol.Table.Structs["PublishError"];
@@ -2821,7 +2821,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class Fetch : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public Fetch()
         {
             Descriptor = Protocol.Table.Structs["Fetch"];
@@ -2911,7 +2911,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class FetchOk : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public FetchOk()
         {
             Descriptor = Protocol.Table.Structs["FetchOk"];
@@ -2964,7 +2964,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class FetchError : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public FetchError()
         {
             Descriptor = Protocol.Table.Structs["FetchError"];
@@ -3003,7 +3003,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class FetchCancel : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public FetchCancel()
         {
             Descriptor = Protocol.Table.Structs["FetchCancel"];
@@ -3033,7 +3033,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class TrackStatus : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public TrackStatus()
         {
             Descriptor = Protocol.Table.Structs["TrackStatus"];
@@ -3117,7 +3117,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class TrackStatusOk : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public TrackStatusOk()
         {
             Descriptor = Protocol.Table.Structs["TrackStatusOk"];
@@ -3182,7 +3182,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class TrackStatusError : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public TrackStatusError()
         {
             Descriptor = Protocol.Table.Structs["TrackStatusError"];
@@ -3223,7 +3223,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class PublishNamespace : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public PublishNamespace()
         {
             Descriptor = Protocol.Table.Structs["PublishNamespace"];
@@ -3264,7 +3264,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class PublishNamespaceOk : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public PublishNamespaceOk()
         {
             Descriptor = Protocol.Table.Structs["PublishNamespaceOk"];
@@ -3293,7 +3293,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class PublishNamespaceError : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public PublishNamespaceError()
         {
             Descriptor = Protocol.Table.Structs["PublishNamespaceError"];
@@ -3334,7 +3334,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class PublishNamespaceDone : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public PublishNamespaceDone()
         {
             Descriptor = Protocol.Table.Structs["PublishNamespaceDone"];
@@ -3364,7 +3364,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class PublishNamespaceCancel : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public PublishNamespaceCancel()
         {
             Descriptor = Protocol.Table.Structs["PublishNamespaceCancel"];
@@ -3405,7 +3405,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class SubscribeNamespace : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public SubscribeNamespace()
         {
             Descriptor = Protocol.Table.Structs["SubscribeNamespace"];
@@ -3446,7 +3446,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class SubscribeNamespaceOk : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public SubscribeNamespaceOk()
         {
             Descriptor = Protocol.Table.Structs["SubscribeNamespaceOk"];
@@ -3475,7 +3475,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class SubscribeNamespaceError : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public SubscribeNamespaceError()
         {
             Descriptor = Protocol.Table.Structs["SubscribeNamespaceError"];
@@ -3515,7 +3515,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class UnsubscribeNamespace : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public UnsubscribeNamespace()
         {
             Descriptor = Protocol.Table.Structs["UnsubscribeNamespace"];
@@ -3548,7 +3548,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class SubgroupHeader : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public SubgroupHeader()
         {
             Descriptor = Protocol.Table.Structs["SubgroupHeader"];
@@ -3599,7 +3599,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class SubgroupObject : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public SubgroupObject()
         {
             Descriptor = Protocol.Table.Structs["SubgroupObject"];
@@ -3652,7 +3652,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class FetchHeader : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public FetchHeader()
         {
             Descriptor = Protocol.Table.Structs["FetchHeader"];
@@ -3687,7 +3687,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class FetchObject : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public FetchObject()
         {
             Descriptor = Protocol.Table.Structs["FetchObject"];
@@ -3755,7 +3755,7 @@ namespace ClutchCall.V1.Wire.MoqtD14
     /// </summary>
     public sealed class ObjectDatagram : WireRecord
     {
-        /// <summary>An empty value (set every required field before encoding).</summary>
+        /// <summary>A value with its constant fields set (set every other required field before encoding).</summary>
         public ObjectDatagram()
         {
             Descriptor = Protocol.Table.Structs["ObjectDatagram"];

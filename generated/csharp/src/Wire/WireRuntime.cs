@@ -60,14 +60,18 @@ namespace ClutchCall.V1.Wire
         internal readonly int Stop;
         internal readonly bool Streaming;
         internal readonly long Base;
+        // Streaming, 0 for none: the parser's buffer limit. A length above it is too_large as soon
+        // as it is read, not after buffering up to the limit.
+        internal readonly int MaxItem;
 
-        internal WireReader(byte[] buf, int pos, int stop, bool streaming, long @base)
+        internal WireReader(byte[] buf, int pos, int stop, bool streaming, long @base, int maxItem = 0)
         {
             Buf = buf;
             Pos = pos;
             Stop = stop;
             Streaming = streaming;
             Base = @base;
+            MaxItem = maxItem;
         }
 
         private Exception Short(DecodeErrorReason reason, string what, int end)
@@ -92,6 +96,10 @@ namespace ClutchCall.V1.Wire
         {
             if (n > (ulong)(end - Pos))
             {
+                if (Streaming && MaxItem > 0 && n > (ulong)MaxItem)
+                {
+                    throw new DecodeException(DecodeErrorReason.TooLarge, what + ": " + n + " bytes, over the " + MaxItem + "-byte buffer limit (offset " + (Base + Pos) + ")");
+                }
                 throw Short(DecodeErrorReason.LengthPastEnd, what, end);
             }
             return Pos + (int)n;
@@ -1109,7 +1117,7 @@ namespace ClutchCall.V1.Wire
             int pos = 0;
             while (pos < len)
             {
-                var r = new WireReader(buf, pos, len, true, consumed);
+                var r = new WireReader(buf, pos, len, true, consumed, MaxBuffer);
                 WireItem item;
                 try
                 {

@@ -52,7 +52,7 @@ public abstract class BufferedParser {
 
   /** A streaming reader at {@code pos}. */
   protected WireReader streaming(int pos) {
-    return new WireReader(buf, pos, len, true, base);
+    return new WireReader(buf, pos, len, true, base, maxBuffer);
   }
 
   /** A whole-input reader over the pending bytes (used by close). */

@@ -27,6 +27,12 @@ public final class WireReader {
   private final long base;
 
   /**
+   * Streaming, 0 for none: the parser's buffer limit. A length above it is {@code too_large} as
+   * soon as it is read, not after buffering up to the limit.
+   */
+  private final int maxItem;
+
+  /**
    * A reader.
    *
    * @param buf the bytes
@@ -36,11 +42,26 @@ public final class WireReader {
    * @param base added to positions in error texts (the stream offset of {@code buf[0]})
    */
   public WireReader(byte[] buf, int pos, int stop, boolean streaming, long base) {
+    this(buf, pos, stop, streaming, base, 0);
+  }
+
+  /**
+   * A streaming reader bounded by its parser's buffer limit.
+   *
+   * @param buf the bytes
+   * @param pos the first byte to read
+   * @param stop the end of the input
+   * @param streaming whether running out of input means "wait for more"
+   * @param base added to positions in error texts (the stream offset of {@code buf[0]})
+   * @param maxItem the parser's buffer limit (0 for none)
+   */
+  public WireReader(byte[] buf, int pos, int stop, boolean streaming, long base, int maxItem) {
     this.buf = buf;
     this.pos = pos;
     this.stop = stop;
     this.streaming = streaming;
     this.base = base;
+    this.maxItem = maxItem;
   }
 
   /** A non-streaming reader over all of {@code data}. */
@@ -50,7 +71,7 @@ public final class WireReader {
 
   /** A reader at the same place (to peek), streaming or not. */
   public WireReader fork(boolean streamingMode) {
-    return new WireReader(buf, pos, stop, streamingMode, base);
+    return new WireReader(buf, pos, stop, streamingMode, base, maxItem);
   }
 
   /** The stream offset of the cursor. */
@@ -92,6 +113,16 @@ public final class WireReader {
   /** The end of an n-byte sub-frame starting here; {@code length_past_end} if it overruns end. */
   public int subEnd(long n, int end, String what) {
     if (Long.compareUnsigned(n, end - pos) > 0) {
+      if (streaming && maxItem > 0 && Long.compareUnsigned(n, maxItem) > 0) {
+        throw error(
+            Reason.TOO_LARGE,
+            what
+                + " of "
+                + Long.toUnsignedString(n)
+                + " bytes, over the "
+                + maxItem
+                + "-byte buffer limit");
+      }
       throw shortOf(Reason.LENGTH_PAST_END, what, end);
     }
     return pos + (int) n;

@@ -4,6 +4,7 @@ package dev.clutchcall.v1.wire.envelope;
 
 import dev.clutchcall.v1.DecodeException.Reason;
 import dev.clutchcall.v1.EncodeException;
+import dev.clutchcall.v1.ProtoMessage;
 import dev.clutchcall.v1.wire.StructCodec;
 import dev.clutchcall.v1.wire.WireJson;
 import dev.clutchcall.v1.wire.WireReader;
@@ -55,6 +56,20 @@ public final class Envelope implements WireStruct {
 
   /** A Envelope with constants set, other integers 0 and conditional fields absent. */
   public Envelope() {}
+
+  /**
+   * The request envelope of one call of {@code methodId} (a {@code Services.METHOD_*} constant)
+   * carrying {@code message} in protobuf binary: version set, kind request, flag final (one request
+   * message).
+   */
+  public static Envelope request(long methodId, long requestId, ProtoMessage message) {
+    return new Envelope()
+        .setKind(EnvelopeKind.REQUEST)
+        .setFlags(EnvelopeFlag.FINAL)
+        .setMethodId(methodId)
+        .setRequestId(requestId)
+        .setPayload(message.encode());
+  }
 
   /** The envelope format version, 1. */
   public long getVersion() {

@@ -19,6 +19,11 @@ public final class RpcParser extends BufferedParser implements StreamParser {
     super(DEFAULT_MAX_BUFFER);
   }
 
+  /** A parser holding at most {@code maxBuffer} bytes of one unfinished item. */
+  public RpcParser(int maxBuffer) {
+    super(maxBuffer);
+  }
+
   /** Every message completed by {@code data}. */
   public List<Envelope> feed(byte[] data, int off, int n) {
     append(data, off, n);

@@ -31,6 +31,11 @@ public final class ControlParser extends BufferedParser implements StreamParser 
     super(DEFAULT_MAX_BUFFER);
   }
 
+  /** A parser holding at most {@code maxBuffer} bytes of one unfinished item. */
+  public ControlParser(int maxBuffer) {
+    super(maxBuffer);
+  }
+
   /** True if {@code code} is a message type of this stream. */
   public static boolean knows(long code) {
     return code == 2L

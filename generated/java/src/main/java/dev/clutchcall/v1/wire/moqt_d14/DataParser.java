@@ -28,6 +28,11 @@ public final class DataParser extends BufferedParser implements StreamParser {
     super(DEFAULT_MAX_BUFFER);
   }
 
+  /** A parser holding at most {@code maxBuffer} bytes of one unfinished item. */
+  public DataParser(int maxBuffer) {
+    super(maxBuffer);
+  }
+
   /** The header (first) and then every object completed by {@code data}. */
   public List<WireStruct> feed(byte[] data, int off, int n) {
     append(data, off, n);
