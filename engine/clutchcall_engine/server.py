@@ -55,7 +55,7 @@ class EngineServer:
         self.relay = Relay(config, verifier, self.metrics)
         binder = self.agents.binder if self.agents is not None else None
         # push_audio publishes downlinks through the agents' loopback client (one internal client per engine)
-        downlinks = RelayDownlinks(self.agents._connected) if self.agents is not None else None
+        downlinks = RelayDownlinks(self.agents.client) if self.agents is not None else None
         self.calls = (
             ControlPlane(
                 config, verifier, signalling=signalling, binder=binder, downlinks=downlinks, fallback=self._http_app
