@@ -100,19 +100,40 @@ def tree(pid: int) -> list[int]:
     return [pid, *[q for p in out for q in tree(int(p))]]
 
 
-def run_uac(target: int, rate: int, seconds: float, workdir: Path) -> tuple[int, int, float]:
-    """(successful, failed, wall seconds) of rate*seconds calls from SIPp's built-in uac."""
-    calls = int(rate * seconds)
-    stat = workdir / f"uac_{target}_{rate}.csv"
+def rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1024
+
+
+def run_uac(
+    target: int, rate: int, calls: int, workdir: Path, hold_ms: int = 0, during: object = None
+) -> tuple[int, int, int]:
+    """(successful, failed, peak concurrent calls) of `calls` calls from SIPp's built-in uac, each held `hold_ms`;
+    `during()` is called every 0.2 s while SIPp runs."""
+    stat = workdir / f"uac_{target}_{rate}_{hold_ms}.csv"
+    limit = calls * 1000 // max(rate, 1) / 1000 * 4 + hold_ms / 1000 + 10
     args = ["sipp", "-sn", "uac", "-i", LOOPBACK, "-p", str(free_port()), "-r", str(rate), "-m", str(calls)]
-    args += ["-d", "0", "-timeout", f"{seconds * 4 + 10}s", "-nostdin", "-trace_stat", "-stf", str(stat)]
-    args += ["-fd", "1000", "-mp", str(free_port()), f"{LOOPBACK}:{target}"]
-    start = time.monotonic()
-    subprocess.run(args, capture_output=True, check=False, cwd=workdir, timeout=seconds * 4 + 30)
-    wall = time.monotonic() - start
+    args += ["-d", str(hold_ms), "-timeout", f"{limit:.0f}s", "-nostdin", "-trace_stat", "-stf", str(stat)]
+    args += ["-fd", "1", "-mp", str(free_port()), f"{LOOPBACK}:{target}"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
+    deadline = time.monotonic() + limit + 20
+    while proc.poll() is None and time.monotonic() < deadline:
+        if callable(during):
+            during()
+        time.sleep(0.2)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
     rows = [line.split(";") for line in stat.read_text().splitlines() if line.strip()]
     header, last = rows[0], rows[-1]
-    return int(last[header.index("SuccessfulCall(C)")]), int(last[header.index("FailedCall(C)")]), wall
+    peak = max(int(r[header.index("CurrentCall")]) for r in rows[1:])
+    return int(last[header.index("SuccessfulCall(C)")]), int(last[header.index("FailedCall(C)")]), peak
 
 
 def measure(
@@ -122,7 +143,7 @@ def measure(
     results = []
     for rate in rates:
         before = cpu_seconds(pids_of())
-        ok, failed, _ = run_uac(target, rate, seconds, workdir)
+        ok, failed, _ = run_uac(target, rate, int(rate * seconds), workdir)
         cpu = cpu_seconds(pids_of()) - before
         results.append((ok, failed, ok / cpu if cpu > 0 else float("inf")))
         if failed:
@@ -130,10 +151,22 @@ def measure(
     return results
 
 
+def held(pids_of: object, target: int, calls: int, hold_s: float, workdir: Path) -> tuple[int, int, int, float]:
+    """Concurrent calls held: `calls` calls placed at 200/s, each held `hold_s`; (ok, failed, peak held, peak RSS)."""
+    assert callable(pids_of)
+    peak_rss = [rss_mib(pids_of())]
+    ok, failed, peak = run_uac(
+        target, 200, calls, workdir, int(hold_s * 1000), lambda: peak_rss.append(rss_mib(pids_of()))
+    )
+    return ok, failed, peak, max(peak_rss)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="100,200,400,800")
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--held-calls", type=int, default=2000, help="calls held at once in the second table")
+    parser.add_argument("--hold", type=float, default=15.0, help="seconds each held call lasts")
     opts = parser.parse_args()
     rates = [int(r) for r in opts.rates.split(",")]
     for tool in ("sipp", "kamailio"):
@@ -150,6 +183,7 @@ def main() -> None:
         gw = subprocess.Popen([sys.executable, "-c", GATEWAY, str(port)], stdout=subprocess.PIPE, text=True, env=env)
         assert gw.stdout is not None and gw.stdout.readline().strip() == "ready"
         ours = measure(lambda: [gw.pid], port, rates, opts.seconds, workdir)
+        ours_held = held(lambda: [gw.pid], port, opts.held_calls, opts.hold, workdir)
         gw.send_signal(signal.SIGTERM)
         gw.wait(10)
 
@@ -167,6 +201,7 @@ def main() -> None:
         time.sleep(1.5)
         try:
             theirs = measure(lambda: tree(kam.pid), kam_port, rates, opts.seconds, workdir)
+            theirs_held = held(lambda: tree(kam.pid), kam_port, opts.held_calls, opts.hold, workdir)
         finally:
             kam.terminate()
             kam.wait(10)
@@ -187,6 +222,11 @@ def main() -> None:
         cell_k = f"{k[0]:>12}/{k[1]:<6} {k[2]:>14.0f}" if k else f"{'-':>19} {'-':>14}"
         ratio = f"{o[2] / k[2]:.3f}" if o and k and k[2] not in (0, float("inf")) else "-"
         print(f"{rate:>7} | {cell_o} | {cell_k} | {ratio}")
+
+    print(f"\nConcurrent calls held ({opts.held_calls} calls at 200/s, each held {opts.hold:g} s)")
+    print(f"{'':>9} | {'ok/failed':>13} {'peak held':>10} {'peak RSS MiB':>13}")
+    for name, (ok, failed, peak, rss) in (("ours", ours_held), ("Kamailio", theirs_held)):
+        print(f"{name:>9} | {ok:>6}/{failed:<6} {peak:>10} {rss:>13.1f}")
 
 
 if __name__ == "__main__":
