@@ -102,6 +102,8 @@ bench: venv engine system-deps moq-relay
 	$(BIN)/python benchmarks/relay/bench_relay.py
 	$(BIN)/python benchmarks/bench_compile.py
 	$(BIN)/python benchmarks/bench_python_codec.py
+	$(BIN)/pip install --quiet aiohttp  # the control-plane benchmark's peer
+	$(BIN)/python benchmarks/calls/bench_control.py
 	$(CORE_CMAKE) -B build/bench -DCLUTCHCALL_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/bench --target bench_fastpath && build/bench/benchmarks/fastpath/bench_fastpath
 
 clean:
