@@ -26,7 +26,7 @@ from enum import Enum
 from clutchcall import CallStatus, Codec, EndReason
 
 from ..calls.ports import CallEvents
-from ..config import SipConfig
+from ..config import ConfigError, SipConfig
 from . import sdp
 from .media import AudioBridge, BridgeFactory, PortRange, RtpLeg
 from .message import (
@@ -143,6 +143,14 @@ class SipGateway(TransactionUser):
     # ---- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Bind the SIP port (UDP and TCP); a missing core module stops the start here, not at the first call."""
+        try:
+            import clutchcall_core  # noqa: F401 - the RTP path of every call needs it
+        except ImportError:
+            raise ConfigError(
+                "sip.enabled: the SIP gateway needs the core module clutchcall_core (the engine wheel, or "
+                "make core-module and PYTHONPATH=build/bindings/pkg)"
+            ) from None
         await self.layer.transport.start(self.config.listen.host, self.config.listen.port)
         self.port = self.layer.transport.local[1]
         if self.bridge_factory is not None:
