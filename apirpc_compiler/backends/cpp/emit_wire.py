@@ -199,8 +199,30 @@ class ProtocolEmitter:
         for f in s["fields"]:
             out += doc(f["doc"] + (f" Present only when {self.cond_text(f['when'])}." if f["when"] else ""), "  ")
             init = "{}" if f["when"] is None and f["type"]["type"] in _INT_MAX else ""
+            if init and f["type"]["const"] is not None:
+                init = f"{{{f['type']['const']}u}}"  # a default-built value encodes
             out.append(f"  {self.field_type(f)} {self.n.field(f['words'])}{init};")
         out.append("")
+        if self.p["name"] == "envelope" and s["name"] == "Envelope":
+            # The legacy RPC envelope gets a request constructor, as in every SDK.
+            out += [
+                "  /// The request envelope of one call of `method_id` (a kMethod* constant) carrying",
+                "  /// `message` in protobuf binary: version set, kind request, flag final (one request",
+                "  /// message). `payload` receives the bytes; the envelope views it, so it must outlive it.",
+                "  template <class Message>",
+                "  static Envelope request(std::uint64_t method_id, std::uint64_t request_id, const Message& message,",
+                "                          ByteVec& payload) {",
+                "    payload = message.encode();",
+                "    Envelope e;",
+                "    e.kind = EnvelopeKind::kRequest;",
+                "    e.flags = EnvelopeFlag::kFinal;",
+                "    e.method_id = method_id;",
+                "    e.request_id = request_id;",
+                "    e.payload = Bytes(payload.data(), payload.size());",
+                "    return e;",
+                "  }",
+                "",
+            ]
         out.append("  /// Decodes all of `data` (leftover bytes: trailing_bytes). The value views `data`.")
         out.append(f"  static Result<{name}> decode(Bytes data, const Args& args = {{}});")
         out.append("  /// Appends the wire bytes to `out`; an encode error if a field breaks its declaration.")

@@ -4,6 +4,8 @@
 // run time from $CLUTCHCALL_VECTORS (default: the repository's tests/vectors).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -11,8 +13,11 @@
 #include <vector>
 
 #include "clutchcall/json.h"
+#include "clutchcall/messages.h"
 #include "clutchcall/registry.h"
 #include "clutchcall/runtime.h"
+#include "clutchcall/services.h"
+#include "clutchcall/wire/envelope.h"
 
 namespace {
 
@@ -210,6 +215,50 @@ TEST(Vectors, Varint) {
     ASSERT_FALSE(enc.ok());
     EXPECT_EQ(reason(enc.error()), str(c, "error"));
   }
+}
+
+}  // namespace
+
+// The traps a new user of the SDK fell into; each test fails if one comes back.
+namespace {
+
+namespace env = clutchcall::wire::envelope;
+
+TEST(Usability, DefaultEnvelopeEncodes) {
+  env::Envelope e;
+  EXPECT_EQ(e.version, 1u);
+  auto bytes = e.encode();
+  ASSERT_TRUE(bytes.ok());
+}
+
+TEST(Usability, RequestEnvelopeRoundTrips) {
+  clutchcall::OriginateRequest req;
+  req.to = "+14155550100";
+  ByteVec payload;
+  auto e = env::Envelope::request(clutchcall::kMethodVoiceCallsOriginate, std::uint64_t{1} << 40, req, payload);
+  auto bytes = e.encode();
+  ASSERT_TRUE(bytes.ok());
+  auto back = env::Envelope::decode(Bytes(bytes.value().data(), bytes.value().size()));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value().version, 1u);
+  EXPECT_EQ(back.value().kind, env::EnvelopeKind::kRequest);
+  EXPECT_EQ(back.value().flags, env::EnvelopeFlag::kFinal);
+  EXPECT_EQ(back.value().method_id, clutchcall::kMethodVoiceCallsOriginate);
+  EXPECT_EQ(back.value().request_id, std::uint64_t{1} << 40);
+  const ByteVec want = req.encode();
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), back.value().payload.begin(), back.value().payload.end()));
+}
+
+TEST(Usability, LengthOverTheBufferLimitIsRefusedWhenRead) {
+  // version, kind, flags, method 1, request 1, payload length 4096, one byte of it.
+  const std::uint8_t head[] = {1, 0, 1, 1, 1, 0x50, 0x00, 0xaa};
+  const Bytes chunk(reinterpret_cast<const std::byte*>(head), sizeof head);
+  std::vector<env::RpcItem> items;
+  env::RpcParser small(100);
+  EXPECT_FALSE(small.feed(chunk, items).ok());
+  env::RpcParser big(8192);
+  EXPECT_TRUE(big.feed(chunk, items).ok());
+  EXPECT_TRUE(items.empty());
 }
 
 }  // namespace

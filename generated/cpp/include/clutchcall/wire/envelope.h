@@ -76,7 +76,7 @@ struct Envelope {
   using Args = EnvelopeArgs;
 
   /// The envelope format version, 1.
-  std::uint64_t version{};
+  std::uint64_t version{1u};
   /// What the envelope carries.
   std::uint64_t kind{};
   /// EnvelopeFlag bits.
@@ -88,6 +88,22 @@ struct Envelope {
   std::uint64_t request_id{};
   /// The DTO, at most 16 MiB.
   Bytes payload;
+
+  /// The request envelope of one call of `method_id` (a kMethod* constant) carrying
+  /// `message` in protobuf binary: version set, kind request, flag final (one request
+  /// message). `payload` receives the bytes; the envelope views it, so it must outlive it.
+  template <class Message>
+  static Envelope request(std::uint64_t method_id, std::uint64_t request_id, const Message& message,
+                          ByteVec& payload) {
+    payload = message.encode();
+    Envelope e;
+    e.kind = EnvelopeKind::kRequest;
+    e.flags = EnvelopeFlag::kFinal;
+    e.method_id = method_id;
+    e.request_id = request_id;
+    e.payload = Bytes(payload.data(), payload.size());
+    return e;
+  }
 
   /// Decodes all of `data` (leftover bytes: trailing_bytes). The value views `data`.
   static Result<Envelope> decode(Bytes data, const Args& args = {});
