@@ -505,3 +505,16 @@ def test_tenant_rates_refill_and_stay_bounded() -> None:
         now[0] += 10.0
         assert rates.take(f"t{i}") == 0.0
     assert len(rates._buckets) <= 6
+
+
+def test_concurrent_retries_with_one_key_dial_once(tmp_path: Path) -> None:
+    service, gateway = make(tmp_path)
+    gateway.delay_s = 0.05  # the first is still dialing while the others arrive
+
+    async def burst() -> set[str]:
+        request = OriginateRequest(to=TO, from_=FROM, idempotency_key="same")
+        calls = await asyncio.gather(*(service.originate("acme", request) for _ in range(20)))
+        return {c.sid for c in calls}
+
+    assert len(run(burst())) == 1
+    assert len(gateway.dialed) == 1 and service.stats.idempotent_replays == 19
