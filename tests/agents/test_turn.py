@@ -54,7 +54,7 @@ def test_bad_settings_name_their_field(td: TurnDetection, field: str) -> None:
 
 
 @pytest.mark.parametrize("accurate", [True, False], ids=["silero", "webrtc"])
-@pytest.mark.parametrize("name", ["single", "pauses", "backchannels", "noisy_speech", "second_voice"])
+@pytest.mark.parametrize("name", ["single", "pauses", "backchannels", "noisy_speech", "second_voice", "overlap"])
 def test_every_turn_found_once_after_the_silence(scenarios: dict[str, Fixture], name: str, accurate: bool) -> None:
     fixture = scenarios[name]
     if not accurate and name == "noisy_speech":
