@@ -127,6 +127,7 @@ def test_inbound_call_creates_a_call(scenario: str) -> None:
             await events.until(lambda: len(events.statuses.get("CA-in-1", [])) == 2, what="end")
             assert events.inbound == [("acme", "+15550100", "+15550199", Codec.G711_ULAW, "CA-in-1")]
             assert events.statuses["CA-in-1"] == [(S.IN_PROGRESS, None), (S.COMPLETED, R.CALLER_HANGUP)]
+            assert gw.stats.holds == (1 if scenario == "uac_hold.xml" else 0)
 
     run(main())
 

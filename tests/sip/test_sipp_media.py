@@ -5,15 +5,17 @@ voice/<sid>/downlink arrives as the carrier's RTP; RFC 4733 events and SIP INFO 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import socket
 from pathlib import Path
 
 import pytest
+from clutchcall import Codec
 from clutchcall_engine.auth import load_or_create_dev_key, mint_token
 from clutchcall_engine.config import Address, EngineConfig
 from clutchcall_engine.server import EngineServer
-from clutchcall_engine.sip.media import relay_bridge
+from clutchcall_engine.sip.media import RtpLeg, relay_bridge
 from clutchcall_runtime.moqt.client import connect
 from rtp_fixtures import dtmf_packets, parse_rtp, rtp, tone_frames, ulaw_decode_sample, ulaw_encode_sample, write_pcap
 from sip_support import LOOPBACK, SIPP, RecordingEvents, finished, free_port, gateway, sip_config, sipp
@@ -125,5 +127,30 @@ def test_dtmf_rfc4733_and_info(tmp_path: Path) -> None:
             await events.until(lambda: len(events.dtmf_digits.get("CA-in-1", [])) == 4, what="4 digits")
             # INFO's 7 first; then each RFC 4733 event once (its end packet was sent three times), 800/8 = 100 ms
             assert events.dtmf_digits["CA-in-1"] == [("7", 160), ("1", 100), ("9", 100), ("#", 100)]
+
+    run(main())
+
+
+def test_downlink_rtp_pauses_on_hold_and_resumes_in_sequence() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind((LOOPBACK, 0))
+        sink.setblocking(False)
+        _, leg = await loop.create_datagram_endpoint(lambda: RtpLeg(lambda d, ms: None), local_addr=(LOOPBACK, 0))
+        leg.negotiate((LOOPBACK, sink.getsockname()[1]), Codec.G711_ULAW, 0, 101)
+        leg.send_frame(b"\x01" * 160, 160)
+        leg.sending = False  # what a sendonly/inactive re-INVITE sets
+        leg.send_frame(b"\x02" * 160, 160)
+        leg.sending = True
+        leg.send_frame(b"\x03" * 160, 160)
+        got = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                got.append(parse_rtp(await asyncio.wait_for(loop.sock_recv(sink, 2048), 0.3)))
+        assert [p[3][:1] for p in got] == [b"\x01", b"\x03"]
+        assert (got[1][1] - got[0][1]) & 0xFFFF == 1 and (got[1][2] - got[0][2]) & 0xFFFFFFFF == 160
+        await leg.close()
+        sink.close()
 
     run(main())

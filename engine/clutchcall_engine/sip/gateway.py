@@ -96,6 +96,7 @@ class GatewayStats:
     refused_capacity: int = 0
     answered: int = 0
     ended: int = 0
+    holds: int = 0  # re-INVITEs that put a call on hold (its downlink RTP pauses until resumed)
 
 
 def _token() -> str:
@@ -570,6 +571,8 @@ class SipGateway(TransactionUser):
             formats = [chosen]
             media.negotiate((remote.host, remote.port), chosen[0], chosen[1], remote.telephone_event_pt())
             direction = sdp.answer_direction(remote)
+            if remote.on_hold and not leg.held:
+                self.stats.holds += 1
             leg.held = remote.on_hold
             media.sending = not remote.on_hold
         if self.bridge is not None and not media._tasks:

@@ -33,6 +33,7 @@ class SipCollector(Collector):
         yield refused
         yield CounterMetricFamily("clutchcall_sip_answered", "Calls answered", value=gw.stats.answered)
         yield CounterMetricFamily("clutchcall_sip_ended", "Calls ended", value=gw.stats.ended)
+        yield CounterMetricFamily("clutchcall_sip_holds", "Calls put on hold by a re-INVITE", value=gw.stats.holds)
         yield CounterMetricFamily(
             "clutchcall_sip_malformed", "SIP messages that failed to parse", value=gw.layer.malformed
         )
