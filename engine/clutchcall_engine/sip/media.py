@@ -167,7 +167,10 @@ class RtpLeg(asyncio.DatagramProtocol):
             self.send_frame(payload, samples)
 
     def send_frame(self, payload: bytes, samples: int) -> None:
-        if self.transport is None or self.remote is None or not self.sending:
+        if self.transport is None or self.remote is None:
+            return
+        if not self.sending:  # on hold: the media clock runs on, so the timestamp jumps when we resume (RFC 3550)
+            self._ts = (self._ts + samples) & 0xFFFFFFFF
             return
         packet = self.core.rtp.build(
             payload, payload_type=self.payload_type, sequence=self._seq, timestamp=self._ts, ssrc=self._ssrc
