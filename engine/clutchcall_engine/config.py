@@ -26,6 +26,7 @@ TOML layout (every key optional; relative paths are relative to the file)::
     [sip]                               # the SIP gateway (B2BUA); every field of `SipConfig`
     listen = "127.0.0.1:5060"           # UDP and TCP
     trunk = "127.0.0.1:5080"            # the carrier outbound INVITEs go to
+    trunk_transport = "udp"             # or "tcp"
     inbound_tenant = "default"
     rtp_ports = "20000-20999"
     invite_rate = 50.0                  # new INVITEs per second accepted (burst: invite_burst); past it, 503
@@ -113,6 +114,8 @@ class SipConfig:
     enabled: bool = False
     listen: Address = DEFAULT_SIP_ADDR
     trunk: Address = DEFAULT_TRUNK_ADDR
+    trunk_transport: str = "udp"
+    """How outbound INVITEs reach the trunk: "udp" or "tcp" (inbound calls come over either)."""
     inbound_tenant: str = "default"
     rtp_host: str = "127.0.0.1"
     rtp_ports: tuple[int, int] = (20_000, 20_999)
@@ -130,6 +133,8 @@ class SipConfig:
             raise ConfigError(f"sip.rtp_ports must be FIRST-LAST within 1024..65535, got {first}-{last}")
         if not self.inbound_tenant:
             raise ConfigError("sip.inbound_tenant must not be empty")
+        if self.trunk_transport not in ("udp", "tcp"):
+            raise ConfigError(f"sip.trunk_transport must be udp or tcp, got {self.trunk_transport!r}")
 
 
 def _sip_value(key: str, value: object) -> object:
@@ -149,7 +154,7 @@ def _sip_value(key: str, value: object) -> object:
         if not isinstance(value, bool):
             raise ConfigError(f"sip.enabled must be true or false, got {value!r}")
         return value
-    if key in ("inbound_tenant", "rtp_host"):
+    if key in ("inbound_tenant", "rtp_host", "trunk_transport"):
         if not isinstance(value, str):
             raise ConfigError(f"sip.{key} must be a string, got {value!r}")
         return value

@@ -32,6 +32,7 @@ def test_toml_then_flags(tmp_path: Path) -> None:
         ({"sip.trunk": "nowhere"}, "sip.trunk must be host:port"),
         ({"sip.enabled": "maybe"}, "sip.enabled must be true or false"),
         ({"sip.max_calls": "lots"}, "sip.max_calls must be a number"),
+        ({"sip.trunk_transport": "sctp"}, "sip.trunk_transport must be udp or tcp"),
         ({"sip.bogus": "1"}, "unknown setting 'sip.bogus'"),
     ],
 )

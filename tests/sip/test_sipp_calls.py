@@ -7,6 +7,7 @@ passed (exit status 0: every message it expected arrived, in order, with the che
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -147,5 +148,28 @@ def test_inbound_call_over_tcp() -> None:
             await events.until(lambda: len(events.statuses.get("CA-in-1", [])) == 2, what="end")
             assert events.statuses["CA-in-1"] == [(S.IN_PROGRESS, None), (S.COMPLETED, R.CALLER_HANGUP)]
             assert gw.layer.retransmissions == 0  # a reliable transport: no timer A/E/G retransmits
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("scenario", "reason"), [("uas_answer_bye.xml", R.CALLEE_HANGUP), ("uas_answer.xml", R.API_HANGUP)]
+)
+def test_outbound_call_over_tcp(scenario: str, reason: EndReason) -> None:
+    async def main() -> None:
+        carrier = free_port(socket.SOCK_STREAM)
+        events = RecordingEvents()
+        async with gateway(sip_config(carrier, trunk_transport="tcp"), events) as gw:
+            proc = await sipp(scenario, local_port=carrier, extra=["-t", "t1"])
+            await asyncio.sleep(0.5)  # SIPp listens on TCP
+            await gw.dial("CA-t", "acme", "+15550001", "+15550100", Codec.G711_ULAW, 10.0)
+            await events.until(lambda: (S.IN_PROGRESS, None) in events.statuses.get("CA-t", []), what="answer")
+            if reason == R.API_HANGUP:
+                await gw.hangup("CA-t")
+            rc, err = await finished(proc)
+            assert rc == 0, err
+            await events.until(lambda: len(events.statuses["CA-t"]) == 3, what="end")
+            assert events.statuses["CA-t"][-1] == (S.COMPLETED, reason)
+            assert gw.layer.retransmissions == 0
 
     run(main())

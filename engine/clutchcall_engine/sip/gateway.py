@@ -228,10 +228,18 @@ class SipGateway(TransactionUser):
             local_uri=f"sip:{_user(from_)}@{self.host}",
             remote_uri=f"sip:{_user(to)}@{trunk.host}:{trunk.port}",
             peer=(trunk.host, trunk.port),
+            reliable=self.config.trunk_transport == "tcp",
             media=media,
         )
         leg.remote_target = leg.remote_uri
-        headers = self._dialog_headers(leg, "INVITE", leg.local_cseq)
+        if leg.reliable:
+            try:
+                await self.layer.transport.connect(leg.peer)
+            except OSError as exc:
+                self.ports.release(media.port)
+                await media.close()
+                raise SignallingError(f"cannot reach the trunk {trunk} over TCP: {exc}") from None
+        headers = self._dialog_headers(leg, "INVITE", leg.local_cseq, leg.reliable)
         headers.add("contact", self.contact)
         headers.add("x-clutchcall-sid", sid)
         headers.add("content-type", "application/sdp")
@@ -240,7 +248,7 @@ class SipGateway(TransactionUser):
         self.legs[sid] = leg
         self.by_call_id[leg.call_id] = leg
         self.stats.invites_out += 1
-        self.layer.send_request(leg.invite, leg.peer, lambda r: self._invite_response(leg, r))
+        self.layer.send_request(leg.invite, leg.peer, lambda r: self._invite_response(leg, r), leg.reliable)
         leg.ring_timer = asyncio.get_running_loop().call_later(ring_timeout_s, self._ring_timeout, leg)
 
     async def hangup(self, sid: str) -> None:

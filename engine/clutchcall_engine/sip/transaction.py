@@ -69,6 +69,7 @@ class Transport:
         self.local: Addr = ("127.0.0.1", 0)
         self.tcp_port = 0
         self.max_tcp_connections = 1024
+        self._readers: set[asyncio.Task[None]] = set()
         self.dropped_tcp_connections = 0
 
     async def start(self, host: str, port: int, *, tcp: bool = True) -> None:
@@ -96,6 +97,19 @@ class Transport:
             writer.close()
             return
         self.tcp_writers[addr] = writer
+        await self._read_stream(reader, writer, addr)
+
+    async def connect(self, addr: Addr) -> None:
+        """A TCP connection to `addr` (the trunk), kept and read like an accepted one; reused while it lasts."""
+        if addr in self.tcp_writers:
+            return
+        reader, writer = await asyncio.open_connection(*addr)
+        self.tcp_writers[addr] = writer
+        task = asyncio.create_task(self._read_stream(reader, writer, addr))
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
+
+    async def _read_stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, addr: Addr) -> None:
         try:
             while True:
                 data = await read_stream_message(reader)
@@ -122,8 +136,10 @@ class Transport:
             self.udp.close()
         if self.tcp_server is not None:
             self.tcp_server.close()
-        for writer in self.tcp_writers.values():
+        for writer in list(self.tcp_writers.values()):
             writer.close()
+        for task in list(self._readers):
+            task.cancel()
 
 
 async def read_stream_message(reader: asyncio.StreamReader) -> bytes | None:
