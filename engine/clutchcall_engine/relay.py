@@ -309,10 +309,11 @@ class Relay:
             parse_tag(capability)
         except UnsupportedShape as exc:
             self.bridge.metrics.refused.labels(exc.field).inc()
+            # not NOT_SUPPORTED: publishers (ours among them) read that as "PUBLISH itself is not supported"
             peer.session.send(
                 wire.PublishError(
                     request_id=msg.request_id,
-                    error_code=wire.PublishErrorCode.NOT_SUPPORTED,
+                    error_code=wire.PublishErrorCode.UNINTERESTED,
                     error_reason=reason_phrase(str(exc)),
                 )
             )
