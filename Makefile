@@ -33,11 +33,12 @@ generate: venv engine
 # Debian packages the tests need: protoc (the .proto target's oracle and benchmark peer), Mono
 # (builds and runs the C# SDK), the C++ core's toolchain and libraries (see core/README.md),
 # clang-format (the C++ SDK's formatter check), SIPp (sip-tester: the carrier in the SIP gateway's
-# tests), espeak-ng and sox (the agents' speech fixtures and `make demo`'s caller). Go, Rust, Java 17
-# with Maven and Node 20 come with the machine.
+# tests), espeak-ng and sox (the agents' speech fixtures and `make demo`'s caller), rtpengine-daemon
+# (the AudioBridge benchmark's peer, user space only). Go, Rust, Java 17 with Maven and Node 20 come
+# with the machine.
 APT_PACKAGES := protobuf-compiler mono-devel cmake ninja-build g++ libgtest-dev clang clang-format \
                 libopus-dev libspeexdsp-dev libxdp-dev libbpf-dev liburing-dev iproute2 sip-tester \
-                espeak-ng sox
+                espeak-ng sox rtpengine-daemon
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -100,6 +101,9 @@ check: venv
 
 bench: venv engine system-deps moq-relay
 	$(BIN)/python benchmarks/relay/bench_relay.py
+	cmake -S bindings -B build/bench-bindings -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(abspath $(BIN)/python) \
+	  -Dpybind11_DIR=$$($(BIN)/python -m pybind11 --cmakedir) >/dev/null && cmake --build build/bench-bindings -j2
+	CLUTCHCALL_CORE_PKG=build/bench-bindings/pkg $(BIN)/python benchmarks/bridge/bench_bridge.py
 	$(BIN)/python benchmarks/bench_compile.py
 	$(BIN)/python benchmarks/bench_python_codec.py
 	$(BIN)/pip install --quiet aiohttp  # the control-plane benchmark's peer
