@@ -330,13 +330,16 @@ def test_watchers_get_their_tenants_events_in_order(tmp_path: Path) -> None:
         return got, ended
 
     got, ended = run(scenario())
-    assert [(e.event.previous_status, e.event.call.status if e.event.call else 0, e.dtmf_digit) for e in got] == [
-        (CallStatus.DIALING, CallStatus.IN_PROGRESS, ""),
+    assert [
+        (e.event.previous_status, e.event.call.status if e.event.call else 0, e.event.dtmf and e.event.dtmf.digit)
+        for e in got
+    ] == [
+        (CallStatus.DIALING, CallStatus.IN_PROGRESS, None),
         (CallStatus.IN_PROGRESS, CallStatus.IN_PROGRESS, "5"),
-        (CallStatus.IN_PROGRESS, CallStatus.COMPLETED, ""),
+        (CallStatus.IN_PROGRESS, CallStatus.COMPLETED, None),
     ]
     assert [e.event.sequence for e in got] == [1, 2, 3]
-    assert got[1].dtmf_duration_ms == 120
+    assert got[1].event.dtmf is not None and got[1].event.dtmf.duration_ms == 120
     assert [e.event.sequence for e in ended] == [3]
 
 

@@ -115,9 +115,10 @@ def test_legacy_methods_over_the_envelope_rpc_share_the_service(tmp_path: Path) 
                     (CallStatus.DIALING, CallStatus.RINGING, 1),
                     (CallStatus.RINGING, CallStatus.IN_PROGRESS, 2),
                 ]
-                await plane.service.dtmf(dialed.sid, "7", 100)  # no status change: the digit is not on the wire yet
+                await plane.service.dtmf(dialed.sid, "7", 100)  # a digit, not a status change
                 dtmf = await anext(watch)
                 assert (dtmf.previous_status, dtmf.call.status if dtmf.call else 0, dtmf.sequence) == (3, 3, 3)
+                assert dtmf.dtmf is not None and (dtmf.dtmf.digit, dtmf.dtmf.duration_ms) == ("7", 100)
                 assert (await legacy.get_call(sid=dialed.sid)).status == CallStatus.IN_PROGRESS
                 assert (await client.calls.get(sid=dialed.sid)).sid == dialed.sid  # voice.calls over RPC too
                 bulk = await legacy.originate_bulk(

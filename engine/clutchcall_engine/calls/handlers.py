@@ -183,8 +183,7 @@ class LegacyClient(ClutchCallClientHandler):
         return await self.service.list(tenant_of(ctx), request)
 
     async def watch_calls(self, request: ListCallsRequest, ctx: RequestContext) -> AsyncIterator[CallEvent]:
-        """Status changes, and DTMF digits as events whose previous_status is the call's status: CallEvent has
-        no field for the digit yet (it needs an IDL addition), so only their place in `sequence` shows."""
+        """Status changes, and DTMF digits (CallEvent.dtmf set, previous_status equal to the call's status)."""
         grant = grant_of(ctx)
         watch = self.service.watch(grant.tenant, request.status)
         try:

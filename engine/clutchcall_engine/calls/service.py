@@ -33,6 +33,7 @@ from clutchcall import (
     Codec,
     DefaultApp,
     Direction,
+    DtmfDigit,
     EndReason,
     ErrorCode,
     ListCallsRequest,
@@ -92,11 +93,9 @@ class CallStats:
 
 @dataclass(frozen=True)
 class WatchEvent:
-    """One event for a watcher: a status change (previous_status set) or a DTMF digit."""
+    """One event for a watcher: a status change, or a DTMF digit (`event.dtmf` set)."""
 
     event: CallEvent
-    dtmf_digit: str = ""
-    dtmf_duration_ms: int = 0
 
 
 class TenantRates:
@@ -504,8 +503,8 @@ class CallService:
             self.stats.gateway_events_refused += 1
             return
         sequence = self.store.next_event(sid)
-        event = CallEvent(call=call, previous_status=call.status, sequence=sequence)
-        self._publish(WatchEvent(event, dtmf_digit=digit, dtmf_duration_ms=duration_ms))
+        dtmf = DtmfDigit(digit=digit, duration_ms=duration_ms)
+        self._publish(WatchEvent(CallEvent(call=call, previous_status=call.status, sequence=sequence, dtmf=dtmf)))
 
     # ---- internals ----
 
