@@ -48,7 +48,7 @@ system-deps:
 	fi
 
 test: venv system-deps core-test core-module moq-relay
-	$(BIN)/tox run -e tests,lint,generate-check,breaking
+	CLUTCHCALL_CORE_PKG=$(CORE_PKG) $(BIN)/tox run -e tests,lint,generate-check,breaking
 
 # moq-relay (crates.io, the moq-dev relay): the engine's interop peer and benchmark peer. Built once per
 # machine into a cache outside the clone (MOQ_RELAY_ROOT), so every fresh clone (CI) reuses it; the tests and
@@ -87,14 +87,17 @@ core-test:
 
 # The core's Python module (clutchcall_core: G.711, Opus, resampler, RTP) built in place, for the engine's
 # transcoding when run from the tree: put build/bindings/pkg on PYTHONPATH (as tests/core's CLUTCHCALL_CORE_PKG).
-core-module:
-	cmake -S bindings -B build/bindings -G Ninja -Wno-dev >/dev/null
+# `make test` builds it once and hands it to every test directory through CLUTCHCALL_CORE_PKG.
+CORE_PKG := $(CURDIR)/build/bindings/pkg
+core-module: venv
+	cmake -S bindings -B build/bindings -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=Release \
+	  -DPython_EXECUTABLE=$(abspath $(BIN)/python) -Dpybind11_DIR=$$($(BIN)/python -m pybind11 --cmakedir) >/dev/null
 	cmake --build build/bindings -j2
 
 # One whole call, printed as it happens: the engine with its SIP gateway, SIPp as the carrier, a call
 # originated through the Python SDK, the example agent bound, espeak-ng speech as the caller (README).
 demo: venv engine system-deps core-module
-	PYTHONPATH=build/bindings/pkg $(BIN)/python engine/examples/demo/demo.py
+	PYTHONPATH=$(CORE_PKG) $(BIN)/python engine/examples/demo/demo.py
 
 check: venv
 	$(BIN)/apirpc-compiler generate $(IDL) --out generated --check
