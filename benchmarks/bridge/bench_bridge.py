@@ -1,0 +1,398 @@
+"""AudioBridge capacity and latency, side by side with rtpengine transcoding the same legs (one run, ratios).
+
+1. Capacity: legs of one transcoding direction, each fed one 20 ms frame per 20 ms (real time) into the
+   relay's track, played out by the engine's clock (jitter buffer + core Transcoder + relay fan-out to
+   one subscriber queue; QUIC I/O excluded), on one event loop = one core. N doubles, then bisects,
+   until a clock round misses its 20 ms deadline. Also CPU per leg at a fixed N: legs per core =
+   N / (CPU seconds / wall seconds), the figure measured the same way for rtpengine.
+2. rtpengine (Debian rtpengine-daemon, user space: table = -1, loopback only): the same number of
+   calls offered over its NG protocol with the same codec change, RTP sent in real time; its CPU
+   from /proc gives legs per core.
+3. Latency over QUIC through the engine (in this process): G.711 object in -> pcm16 frame out of the
+   bridge, and pcm16 in -> G.711 out, p50/p99.
+
+    .venv/bin/python benchmarks/bridge/bench_bridge.py [--seconds 2] [--skip-rtpengine]
+
+clutchcall_core must be importable ($CLUTCHCALL_CORE_PKG or the engine wheel installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "tests" / "bridge"), str(ROOT / "tests" / "engine")]
+if os.environ.get("CLUTCHCALL_CORE_PKG"):
+    sys.path.insert(0, os.environ["CLUTCHCALL_CORE_PKG"])
+
+import clutchcall_core as core  # noqa: E402
+from bridge_support import Codecs, sine  # noqa: E402
+from clutchcall_engine.auth import verifier_for  # noqa: E402
+from clutchcall_engine.config import EngineConfig  # noqa: E402
+from clutchcall_engine.metrics import RelayMetrics  # noqa: E402
+from clutchcall_engine.relay import Relay, RelayTrack, Subscriber  # noqa: E402
+from clutchcall_runtime.bridge import AudioFormat  # noqa: E402
+from clutchcall_runtime.moqt.session import MoqObject  # noqa: E402
+
+PERIOD = 0.020
+WARM_UP = 0.3  # seconds before the counted window: stage creation and the jitter buffers' first fill
+SCENARIOS: list[tuple[str, AudioFormat, AudioFormat]] = [
+    ("g711_ulaw -> pcm16 16k", AudioFormat.of("g711_ulaw"), AudioFormat.of("pcm16", 16000)),
+    ("pcm16 16k -> g711_ulaw", AudioFormat.of("pcm16", 16000), AudioFormat.of("g711_ulaw")),
+    ("g711_ulaw -> opus 48k", AudioFormat.of("g711_ulaw"), AudioFormat.of("opus", 48000)),
+    ("opus 48k -> g711_ulaw", AudioFormat.of("opus", 48000), AudioFormat.of("g711_ulaw")),
+]
+
+
+class NullQueue:
+    """A subscriber queue that keeps nothing: the frames' count only."""
+
+    count = 0
+
+    def push(self, item: Any) -> None:
+        NullQueue.count += 1
+
+
+async def run_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float) -> tuple[bool, float]:
+    """n legs for `seconds` of real time; (no round missed its deadline, CPU seconds per wall second)."""
+    state = Path(tempfile.mkdtemp(prefix="bench-bridge-"))
+    relay = Relay(EngineConfig(state_dir=state), verifier_for(EngineConfig(state_dir=state)), RelayMetrics())
+    frames = Codecs(core).encode(src, sine(src.sample_rate, 1.0))
+    sources = []
+    for i in range(n):
+        key = ((b"voice", f"CA{i}".encode()), b"uplink")
+        track = RelayTrack(relay, key, src.tag, "t1")
+        relay.tracks[key] = track
+        out = relay.bridge.output_for(track, src, dst)
+        out.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=NullQueue())  # type: ignore[arg-type]
+        sources.append(track)
+    clock = relay.bridge.clocks[src.frame_ms]
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    feeder_late = 0
+    missed_at_warm = 0
+    start_cpu, start_wall = time.process_time(), start
+    k = 0
+    while loop.time() - start < seconds + WARM_UP:
+        deadline = start + k * PERIOD
+        await asyncio.sleep(max(0.0, deadline - loop.time()))
+        if k == int(WARM_UP / PERIOD):  # stages made, buffers filled: from here every round counts
+            missed_at_warm, feeder_late, start_cpu, start_wall = clock.missed, 0, time.process_time(), loop.time()
+        if loop.time() - deadline > PERIOD:
+            feeder_late += 1
+        payload = frames[k % len(frames)]
+        group, obj = 1000 + k // 50, k % 50
+        for track in sources:
+            track.on_object(MoqObject(group, 0, obj, 128, payload))
+        k += 1
+    cpu = time.process_time() - start_cpu
+    wall = loop.time() - start_wall
+    relay.bridge.close()
+    shutil.rmtree(state, ignore_errors=True)
+    return clock.missed == missed_at_warm and feeder_late == 0, cpu / wall
+
+
+def capacity(src: AudioFormat, dst: AudioFormat, seconds: float) -> tuple[int, float]:
+    """Largest n with no missed deadline (doubling, then bisection), and CPU/wall at that n."""
+    good, bad, n = 0, 0, 25
+    load = 0.0
+    while bad == 0:
+        ok, cpu = asyncio.run(run_legs(src, dst, n, seconds))
+        if ok:
+            good, load = n, cpu
+            n *= 2
+        else:
+            bad = n
+    while bad - good > max(4, good // 16):
+        mid = (good + bad) // 2
+        ok, cpu = asyncio.run(run_legs(src, dst, mid, seconds))
+        if ok:
+            good, load = mid, cpu
+        else:
+            bad = mid
+    return good, load
+
+
+# ---- rtpengine ----
+
+
+def bencode(v: Any) -> bytes:
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, bytes):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, list):
+        return b"l" + b"".join(bencode(x) for x in v) + b"e"
+    return b"d" + b"".join(bencode(k) + bencode(v[k]) for k in sorted(v)) + b"e"
+
+
+def bdecode(data: bytes, i: int = 0) -> tuple[Any, int]:
+    c = data[i : i + 1]
+    if c == b"i":
+        end = data.index(b"e", i)
+        return int(data[i + 1 : end]), end + 1
+    if c in (b"l", b"d"):
+        items, i = [], i + 1
+        while data[i : i + 1] != b"e":
+            item, i = bdecode(data, i)
+            items.append(item)
+        return (items if c == b"l" else dict(zip(items[::2], items[1::2], strict=True))), i + 1
+    colon = data.index(b":", i)
+    n = int(data[i:colon])
+    return data[colon + 1 : colon + 1 + n], colon + 1 + n
+
+
+RTP_CODECS = {"g711_ulaw": ("PCMU/8000", 0), "g711_alaw": ("PCMA/8000", 8), "opus": ("opus/48000/2", 96)}
+# rtpengine 10.5 here refuses L16 as a transcoding target ("List of codecs empty"), so the pcm16 rows run
+# it on G.711 mu-law <-> A-law instead: a decode plus an encode per frame, more work than ours (one of the two).
+PEER_SHAPES = {"pcm16": AudioFormat.of("g711_alaw")}
+
+
+def sdp(port: int, codec: str) -> str:
+    name, pt = RTP_CODECS[codec]
+    fmtp = f"a=rtpmap:{pt} {name}\r\n" if pt >= 96 else ""
+    return (
+        f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        f"m=audio {port} RTP/AVP {pt}\r\n{fmtp}a=sendrecv\r\n"
+    )
+
+
+class Rtpengine:
+    def __init__(self, workdir: Path) -> None:
+        self.ng = ("127.0.0.1", _free_udp_port())
+        self.proc = subprocess.Popen(
+            [
+                "rtpengine",
+                "--foreground",
+                "--table=-1",
+                "--no-fallback",
+                "--interface=127.0.0.1",
+                f"--listen-ng={self.ng[0]}:{self.ng[1]}",
+                "--port-min=42000",
+                "--port-max=52000",
+                "--log-stderr",
+                "--log-level=4",
+                f"--pidfile={workdir / 'rtpengine.pid'}",
+                "--num-threads=1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=open(workdir / "rtpengine.log", "wb"),  # noqa: SIM115
+        )
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.settimeout(2.0)
+        for _ in range(50):
+            try:
+                self.command({"command": "ping"})
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"rtpengine did not answer on {self.ng}; see {workdir / 'rtpengine.log'}")
+
+    def command(self, body: dict[str, Any]) -> dict[bytes, Any]:
+        cookie = b"%d" % random.getrandbits(40)
+        self.sock.sendto(cookie + b" " + bencode(body), self.ng)
+        while True:
+            data, _ = self.sock.recvfrom(65536)
+            if data.startswith(cookie + b" "):
+                reply, _ = bdecode(data, len(cookie) + 1)
+                if reply.get(b"result") not in (b"ok", b"pong"):
+                    raise RuntimeError(f"rtpengine refused {body['command']}: {reply}")
+                return reply
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _media_port(reply: dict[bytes, Any]) -> int:
+    for line in reply[b"sdp"].decode().splitlines():
+        if line.startswith("m=audio "):
+            return int(line.split()[1])
+    raise RuntimeError("no m=audio in rtpengine's SDP")
+
+
+def rtpengine_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float, workdir: Path) -> float:
+    """n calls transcoding src -> dst through rtpengine for `seconds`; its CPU seconds per wall second."""
+    src, dst = PEER_SHAPES.get(src.codec, src), PEER_SHAPES.get(dst.codec, dst)
+    engine = Rtpengine(workdir)
+    socks_a, socks_b, targets = [], [], []
+    try:
+        for i in range(n):
+            a, b = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2))
+            a.bind(("127.0.0.1", 0))
+            b.bind(("127.0.0.1", 0))
+            a.setblocking(False)
+            b.setblocking(False)
+            call = f"bench-{i}-{random.getrandbits(32)}"
+            engine.command(
+                {
+                    "command": "offer",
+                    "call-id": call,
+                    "from-tag": "a",
+                    "sdp": sdp(a.getsockname()[1], src.codec),
+                    "codec": {"transcode": [RTP_CODECS[dst.codec][0]]},
+                    "flags": ["loop-protect"],
+                }
+            )
+            answer = engine.command(  # its SDP, for A, holds the port A sends to
+                {
+                    "command": "answer",
+                    "call-id": call,
+                    "from-tag": "a",
+                    "to-tag": "b",
+                    "sdp": sdp(b.getsockname()[1], dst.codec),
+                }
+            )
+            socks_a.append(a)
+            socks_b.append(b)
+            targets.append(("127.0.0.1", _media_port(answer)))
+        frames = Codecs(core).encode(src, sine(src.sample_rate, 1.0))
+        pt, out_pt = RTP_CODECS[src.codec][1], RTP_CODECS[dst.codec][1]
+        spf = src.samples_per_frame
+        cpu0, t0 = engine.cpu_seconds(), time.monotonic()
+        received = 0
+        k = 0
+        while time.monotonic() - t0 < seconds:
+            time.sleep(max(0.0, t0 + k * PERIOD - time.monotonic()))
+            payload = frames[k % len(frames)]
+            for i, a in enumerate(socks_a):
+                packet = core.rtp.build(
+                    payload, payload_type=pt, sequence=k & 0xFFFF, timestamp=(k * spf) & 0xFFFFFFFF, ssrc=i + 1
+                )
+                a.sendto(packet, targets[i])
+            for b in socks_b:
+                try:
+                    while True:
+                        packet = b.recv(2048)
+                        received += (packet[1] & 0x7F) == out_pt  # transcoded, not passed through
+                except BlockingIOError:
+                    pass
+            k += 1
+        load = (engine.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+        if received == 0:
+            raise RuntimeError(f"rtpengine sent no payload type {out_pt}: see its log")
+        return load
+    finally:
+        engine.stop()
+        for s in socks_a + socks_b:
+            s.close()
+
+
+# ---- latency over QUIC ----
+
+
+async def latency(frames_n: int = 250) -> dict[str, list[float]]:
+    from clutchcall_engine.server import EngineServer
+    from moqt_support import client, engine_config, moqt_url, token
+
+    state = Path(tempfile.mkdtemp(prefix="bench-bridge-lat-"))
+    config = engine_config(state)
+    up_ms: list[float] = []
+    down_ms: list[float] = []
+    async with EngineServer(config) as srv:
+        gw = await client(moqt_url(srv), token(config))
+        app = await client(moqt_url(srv), token(config))
+        uplink = await gw.publish(("voice", "CA1"), "uplink", capability="voice/g711_ulaw")
+        sub_task = asyncio.create_task(gw.subscribe(("voice", "CA1"), "downlink", capability="voice/g711_ulaw"))
+        bridge = await app.bridge.attach("CA1", codec="pcm16", sample_rate=8000)
+        downlink = await sub_task
+        code = [bytes([0x10 + i % 0x60]) * 160 for i in range(0x60)]
+        by_pcm = {core.g711.ulaw_decode(c): i for i, c in enumerate(code)}
+        by_code = {c: i for i, c in enumerate(code)}
+        sent_at: dict[int, float] = {}
+        back_at: dict[int, float] = {}
+        loop = asyncio.get_running_loop()
+
+        async def hear() -> None:
+            async for frame in bridge:
+                i = by_pcm.get(frame)
+                if i is not None and i in sent_at:
+                    up_ms.append((loop.time() - sent_at.pop(i)) * 1000)
+                    back_at[i] = loop.time()
+                    await bridge.send(frame)  # echo: pcm16 back, G.711 to the leg
+
+        async def hear_back() -> None:
+            async for obj in downlink:
+                i = by_code.get(obj.payload)
+                if i is not None and i in back_at:
+                    down_ms.append((loop.time() - back_at.pop(i)) * 1000)
+
+        tasks = [asyncio.create_task(hear()), asyncio.create_task(hear_back())]
+        start = loop.time()
+        for k in range(frames_n):
+            await asyncio.sleep(max(0.0, start + k * PERIOD - loop.time()))
+            sent_at[k % 0x60] = loop.time()
+            uplink.write(code[k % 0x60])
+        await asyncio.sleep(0.3)
+        for t in tasks:
+            t.cancel()
+        await bridge.release()
+        await gw.close()
+        await app.close()
+    shutil.rmtree(state, ignore_errors=True)
+    return {"uplink (G.711 in -> pcm16 out)": up_ms, "downlink (pcm16 in -> G.711 out)": down_ms}
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=2.0, help="real time per trial")
+    ap.add_argument("--fixed-legs", type=int, default=100, help="legs for the like-for-like CPU figure")
+    ap.add_argument("--skip-rtpengine", action="store_true")
+    args = ap.parse_args()
+    print(f"clutchcall_core SIMD: {core.g711.simd_level()}; cores here: {os.cpu_count()} (shared)")
+    have_rtpengine = shutil.which("rtpengine") is not None and not args.skip_rtpengine
+    if not have_rtpengine and not args.skip_rtpengine:
+        print("rtpengine: not installed (Debian rtpengine-daemon); its column is empty")
+    head = f"{'ours: legs to 1st miss':>22} {'ours legs/core @N':>18} {'rtpengine legs/core @N':>23} {'ratio':>6}"
+    print(f"\n{'direction':26} {head}")
+    for name, src, dst in SCENARIOS:
+        n_max, _ = capacity(src, dst, args.seconds)
+        n = min(args.fixed_legs, max(n_max, 1))
+        _, ours_load = asyncio.run(run_legs(src, dst, n, args.seconds))
+        ours = n / max(ours_load, 1e-9)
+        theirs_text, ratio_text = "-", "-"
+        if have_rtpengine:
+            try:
+                with tempfile.TemporaryDirectory() as work:
+                    load = rtpengine_legs(src, dst, n, args.seconds, Path(work))
+                theirs = n / max(load, 1e-9)
+                theirs_text, ratio_text = f"{theirs:,.0f}", f"{ours / theirs:.2f}"
+            except Exception as exc:  # report, do not hide, why the peer did not run
+                theirs_text = f"failed: {exc}"[:60]
+        peer = " rtpengine on mu-law<->A-law" if {src.codec, dst.codec} & set(PEER_SHAPES) else ""
+        print(f"{name:26} {n_max:>22,} {ours:>18,.0f} {theirs_text:>23} {ratio_text:>6}   (N={n}){peer}")
+    print("\nlatency over QUIC through the engine (loopback, one process), 250 frames each way:")
+    for name, values in asyncio.run(latency()).items():
+        print(f"  {name:34} n={len(values):3}  p50 {pct(values, 50):6.1f} ms  p99 {pct(values, 99):6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
