@@ -172,15 +172,18 @@ def sdp(port: int, codec: str) -> str:
 
 
 class Rtpengine:
-    def __init__(self, workdir: Path) -> None:
-        self.ng = ("127.0.0.1", _free_udp_port())
+    def __init__(self, workdir: Path, address: str = "127.0.0.1", cpu: int | None = None) -> None:
+        """address: its one interface and NG listener; cpu: the one CPU it may run on (taskset)."""
+        self.ng = (address, _free_udp_port(address))
+        pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
         self.proc = subprocess.Popen(
             [
+                *pin,
                 "rtpengine",
                 "--foreground",
                 "--table=-1",
                 "--no-fallback",
-                "--interface=127.0.0.1",
+                f"--interface={address}",
                 f"--listen-ng={self.ng[0]}:{self.ng[1]}",
                 "--port-min=42000",
                 "--port-max=52000",
@@ -193,6 +196,7 @@ class Rtpengine:
             stderr=open(workdir / "rtpengine.log", "wb"),  # noqa: SIM115
         )
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((address, 0))
         self.sock.settimeout(2.0)
         for _ in range(50):
             try:
@@ -222,9 +226,9 @@ class Rtpengine:
         self.proc.wait(5)
 
 
-def _free_udp_port() -> int:
+def _free_udp_port(address: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((address, 0))
         return int(s.getsockname()[1])
 
 
