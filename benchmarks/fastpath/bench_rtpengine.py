@@ -20,6 +20,7 @@ deleted in a finally (and on SIGTERM); the whole run is bounded by the generator
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -148,10 +149,8 @@ def cpu_seconds(pid: int, tid: int | None = None) -> float:
     tids = [tid] if tid is not None else [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     total = 0
     for t in tids:
-        try:
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended between the listing and the read
             total += int(Path(f"/proc/{pid}/task/{t}/schedstat").read_text().split()[0])
-        except FileNotFoundError:  # a thread that ended between the listing and the read
-            pass
     return total / 1e9
 
 
@@ -278,7 +277,7 @@ def main() -> None:
     finally:
         net.close()
     peer = rows[-1]
-    print(f"{args.calls} calls ({4 * 50 * args.calls} pkt/s offered), {args.seconds:g} s window, 172-byte RTP, veth")
+    print(f"{args.calls} calls ({100 * args.calls} pkt/s in, as many out), {args.seconds:g} s, 172-byte RTP, veth")
     print(
         f"{'relay':<24} {'sent':>8} {'unsent':>6} {'relayed':>8} {'pkt/s':>8} {'relay CPU':>9} {'sirq s':>7} "
         f"{'pkt/CPU-s':>10} {'pkt/(CPU+sirq)':>14} {'ratio':>12} {'gen lag ms':>10}"
@@ -286,7 +285,8 @@ def main() -> None:
     for r in rows:
         ratio = f"{r.per_core / peer.per_core:.2f}/{r.per_core_sirq / peer.per_core_sirq:.2f}"
         print(
-            f"{r.relay:<24} {r.sent:>8} {r.unsent:>6} {r.returned:>8} {r.pps:>8.0f} {r.relay_cpu:>9.3f} {r.softirq:>7.3f} "
+            f"{r.relay:<24} {r.sent:>8} {r.unsent:>6} {r.returned:>8} {r.pps:>8.0f} "
+            f"{r.relay_cpu:>9.3f} {r.softirq:>7.3f} "
             f"{r.per_core:>10.0f} {r.per_core_sirq:>14.0f} {ratio:>12} {r.lag_us / 1000:>10.1f}"
         )
     print("ratio: pkt/CPU-s / rtpengine's, pkt/(CPU+sirq) / rtpengine's (same run)")
