@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -194,10 +195,15 @@ def drive(net: Topology, name: str, targets: list[int], seconds: float, relay_cp
     assert child.stdout is not None
     samples = []
     line = ""
-    for _ in range(2):
-        line = child.stdout.readline()
-        samples.append((time.monotonic(), relay_cpu(), softirq_seconds()))
-    child.wait(timeout=10)
+    try:
+        for _ in range(2):
+            line = child.stdout.readline()
+            samples.append((time.monotonic(), relay_cpu(), softirq_seconds()))
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:  # interrupted: the generator must not outlive the run
+            child.kill()
+            child.wait()
     if child.returncode != 0 or not line:
         raise RuntimeError(f"{name}: the generator failed (exit {child.returncode})")
     counts = json.loads(line)
@@ -263,6 +269,8 @@ def main() -> None:
         return
     if not 1 <= args.calls <= 5000 or not 1.0 <= args.seconds <= 60.0:
         ap.error("--calls must be in 1..5000 and --seconds in 1..60")
+    if shutil.which("rtpengine") is None:
+        sys.exit("bench_rtpengine: rtpengine is not installed (Debian rtpengine-daemon)")
     if os.geteuid() != 0:
         sys.exit("bench_rtpengine: needs root (veth, a network namespace, XDP)")
     net = Topology()
