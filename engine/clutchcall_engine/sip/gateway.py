@@ -99,6 +99,15 @@ class GatewayStats:
     holds: int = 0  # re-INVITEs that put a call on hold (its downlink RTP pauses until resumed)
 
 
+def _accepts_sdp(req: Request) -> bool:
+    """Whether the request's Accept (absent: application/sdp, RFC 3261 20.1) allows an SDP answer."""
+    accept = req.headers.get_all("accept")
+    if not accept:
+        return True
+    ranges = {v.split(";")[0].strip().lower() for value in accept for v in value.split(",")}
+    return bool(ranges & {"application/sdp", "application/*", "*/*"})
+
+
 def _token() -> str:
     return secrets.token_hex(8)
 
@@ -429,6 +438,11 @@ class SipGateway(TransactionUser):
     def _out_of_dialog(self, req: Request, tx: ServerTransaction, addr: Addr, reliable: bool) -> None:
         if req.method == "CANCEL":
             self._cancel_request(req, tx)
+            return
+        # 8.2.2.3: a UAS refuses any request (but ACK and CANCEL) requiring an extension it lacks
+        unsupported = [t for v in req.headers.get_all("require") for t in v.split(",") if t.strip() not in SUPPORTED]
+        if unsupported:
+            self._respond(tx, 420, unsupported=", ".join(t.strip() for t in unsupported))
         elif req.method == "OPTIONS":
             self._respond(tx, 200, allow=ALLOW, accept="application/sdp")
         elif req.method == "INVITE":
@@ -460,13 +474,12 @@ class SipGateway(TransactionUser):
             self.stats.refused_capacity += 1
             self._respond(tx, 503, retry_after="5")
             return
-        unsupported = [t for v in req.headers.get_all("require") for t in v.split(",") if t.strip() not in SUPPORTED]
-        if unsupported:
-            self._respond(tx, 420, unsupported=", ".join(t.strip() for t in unsupported))
-            return
         content_type = (req.headers.get("content-type") or "application/sdp").split(";")[0].strip().lower()
         if req.body and content_type != "application/sdp":
             self._respond(tx, 415, accept="application/sdp")
+            return
+        if not _accepts_sdp(req):
+            self._respond(tx, 406, accept="application/sdp")  # 21.4.7: our answer would be SDP (RFC 4475 3.3.15)
             return
         try:
             offer = sdp.parse(req.body) if req.body else None

@@ -46,6 +46,11 @@ _REQUIRED = ("via", "from", "to", "call-id", "cseq")
 _TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*")
 _INT32_MAX = 2**31 - 1
+# RFC 3261 25.1 SIP-date: rfc1123-date, always GMT (RFC 4475 3.1.2.12).
+_RFC1123_GMT = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+    r"\d{2}:\d{2}:\d{2} GMT"
+)
 
 
 class SipParseError(ValueError):
@@ -177,8 +182,8 @@ class NameAddr:
         return f"{display}<{self.uri}>{params}"
 
 
-def split_list(value: str) -> list[str]:
-    """Split a header value at commas outside quoted strings and <...>."""
+def split_list(value: str, *, keep_empty: bool = False) -> list[str]:
+    """Split a header value at commas outside quoted strings and <...>; empty elements dropped unless kept."""
     parts: list[str] = []
     depth_angle = False
     quoted = False
@@ -202,16 +207,19 @@ def split_list(value: str) -> list[str]:
             parts.append(value[start:i].strip())
             start = i + 1
     parts.append(value[start:].strip())
-    return [p for p in parts if p]
+    return parts if keep_empty else [p for p in parts if p]
 
 
 def _params(text: str, where: str) -> dict[str, str | None]:
-    """`;a=b;c` -> {"a": "b", "c": None}; names lower-cased, LWS around '=' and ';' allowed."""
+    """`;a=b;c` -> {"a": "b", "c": None}; names lower-cased, LWS around '=' and ';' allowed, no empty ones."""
     params: dict[str, str | None] = {}
-    for raw in text.split(";"):
+    first, *items = text.split(";")
+    if first.strip():
+        raise SipParseError(400, f"{where}: text before the parameters: {first.strip()!r}")
+    for raw in items:
         item = raw.strip()
         if not item:
-            continue
+            raise SipParseError(400, f"{where}: an empty parameter (';;' or a trailing ';')")
         name, eq, value = item.partition("=")
         name = name.strip().lower()
         if not _TOKEN.fullmatch(name):
@@ -249,7 +257,9 @@ def parse_name_addr(value: str, where: str) -> NameAddr:
         display = display or text[:lt].strip()
         if display and not display.startswith('"') and not all(_TOKEN.fullmatch(w) for w in display.split()):
             raise SipParseError(400, f"{where}: bad display name {display!r}")
-        uri = text[lt + 1 : gt].strip()
+        uri = text[lt + 1 : gt]
+        if uri != uri.strip():
+            raise SipParseError(400, f"{where}: whitespace inside <...>: {uri!r}")  # RFC 4475 3.1.2.14
         rest = text[gt + 1 :]
         if rest.strip() and not rest.strip().startswith(";"):
             raise SipParseError(400, f"{where}: unexpected text after '>': {rest.strip()!r}")
@@ -260,7 +270,7 @@ def parse_name_addr(value: str, where: str) -> NameAddr:
         if " " in uri or "," in uri or "?" in uri:
             raise SipParseError(400, f"{where}: an addr-spec with ',', '?' or spaces must be in <...>")
     check_uri(uri, where)
-    return NameAddr(display, uri, _params(rest, where))
+    return NameAddr(display, uri, _params(rest.strip(), where))
 
 
 def check_uri(uri: str, where: str) -> None:
@@ -269,6 +279,13 @@ def check_uri(uri: str, where: str) -> None:
         raise SipParseError(400, f"{where}: not a URI: {uri!r}")
     if any(c.isspace() for c in uri) or "<" in uri or ">" in uri:
         raise SipParseError(400, f"{where}: URI contains spaces or angle brackets: {uri!r}")
+
+
+def uri_has_headers(uri: str) -> bool:
+    """Whether a sip/sips URI carries a `?headers` component (after the host, so not a '?' in the user part)."""
+    if uri.split(":", 1)[0].lower() not in ("sip", "sips"):
+        return False
+    return "?" in uri.rpartition("@")[2]
 
 
 def uri_user_host(uri: str) -> tuple[str, str]:
@@ -280,7 +297,9 @@ def uri_user_host(uri: str) -> tuple[str, str]:
 
 
 _VIA = re.compile(
-    r"SIP\s*/\s*2\.0\s*/\s*(?P<transport>[A-Za-z0-9\-.!%*_+`'~]+)\s+(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)"
+    # sent-protocol is token/token/token (RFC 3261 25.1): a SIP/7.0 Via parses, the start line's 505 says why
+    r"[A-Za-z0-9\-.!%*_+`'~]+\s*/\s*[A-Za-z0-9\-.!%*_+`'~]+\s*/\s*(?P<transport>[A-Za-z0-9\-.!%*_+`'~]+)"
+    r"\s+(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)"
     r"(?:\s*:\s*(?P<port>\d{1,5}))?\s*(?P<params>(?:;.*)?)$",
     re.DOTALL,
 )
@@ -361,6 +380,8 @@ def _request(start: str, headers: Headers, body: bytes) -> Request:
     check_uri(uri, "Request-URI")
     if uri.split(":", 1)[0].lower() not in ("sip", "sips", "tel"):
         raise SipParseError(416, f"Request-URI scheme {uri.split(':', 1)[0]!r} not supported")
+    if uri_has_headers(uri):
+        raise SipParseError(400, f"Request-URI: a header component ('?...') is not allowed there: {uri!r}")
     return Request(headers, body, method, uri)
 
 
@@ -384,9 +405,19 @@ def _check_common(msg: Request | Response, stream: bool) -> None:
     _number, method = msg.cseq
     if isinstance(msg, Request) and method != msg.method:
         raise SipParseError(400, f"CSeq method {method} does not match the request method {msg.method}")
-    msg.top_via  # noqa: B018 - parsed for its errors
+    for value in (v for k, v in msg.headers.items if k == "via"):
+        for element in split_list(value, keep_empty=True):
+            if not element:
+                raise SipParseError(400, f"Via: an empty element in {value[:80]!r}")
+            parse_via(element)
     for name in ("from", "to"):
         parse_name_addr(msg.headers.get(name) or "", canonical_name(name))
+    for contact in msg.headers.get_all("contact"):
+        if contact != "*":
+            parse_name_addr(contact, "Contact")
+    date = msg.headers.get("date")
+    if date is not None and not _RFC1123_GMT.fullmatch(date):
+        raise SipParseError(400, f"Date: not an RFC 1123 date in GMT: {date!r}")
     max_forwards = msg.headers.get("max-forwards")
     if max_forwards is not None and (not max_forwards.isdigit() or int(max_forwards) > 255):
         raise SipParseError(400, f"Max-Forwards: must be 0..255, got {max_forwards!r}")
@@ -427,6 +458,7 @@ REASONS = {
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
+    406: "Not Acceptable",
     408: "Request Timeout",
     415: "Unsupported Media Type",
     416: "Unsupported URI Scheme",

@@ -27,7 +27,9 @@ from .message import (
     SipParseError,
     parse,
     parse_name_addr,
+    parse_via,
     response_to,
+    split_list,
     unfold,
 )
 
@@ -429,9 +431,9 @@ class TransactionLayer:
             return
         resp = Response(headers, b"", exc.status, REASONS.get(exc.status, "Error"))
         resp.headers.add("warning", f'399 clutchcall "{_quote(exc.reason)}"')
-        try:
-            resp.top_via  # noqa: B018 - a reply needs a Via it can be routed by
-        except SipParseError:
+        try:  # a reply needs a Via with a sent-by; its parameters may be what is malformed (RFC 4475 3.1.2.1)
+            parse_via(split_list(headers.get("via") or "")[0].split(";", 1)[0])
+        except (SipParseError, IndexError):
             return
         self.transport.send(resp.serialize(), addr, reliable)  # to the source address (RFC 3581)
 
