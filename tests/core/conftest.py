@@ -5,7 +5,9 @@ Where they come from, in order:
   1. ``$CLUTCHCALL_CORE_PKG``: a directory holding a built ``clutchcall_core`` package (e.g.
      ``build/bindings/pkg`` from ``cmake -S bindings -B build/bindings``);
   2. an installed ``clutchcall_core`` (the engine wheel) that carries the FFI library;
-  3. otherwise ``bindings/`` is built once per session with CMake + Ninja into a temp dir.
+  3. otherwise ``bindings/`` is built once per pytest run with CMake + Ninja into the run's base temp
+     dir: tests/sip, tests/bridge and tests/agents load this module for their own ``core_pkg_root``, and
+     the build dir is their shared key, so a run over several of them builds once.
 A failed build fails the tests (with the build log); it is never a skip.
 """
 
@@ -32,7 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _build(build_dir: Path) -> Path:
-    """Configure and build bindings/ (Release); return the importable package root."""
+    """Configure and build bindings/ (Release) unless this run already did; return the importable package root."""
+    done_marker = build_dir / "built-by-pytest"
+    if done_marker.is_file():
+        return build_dir / "pkg"
     import pybind11  # build requirement, from PyPI
 
     configure = [
@@ -41,10 +46,11 @@ def _build(build_dir: Path) -> Path:
         f"-DPython_EXECUTABLE={sys.executable}",
         f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
     ]  # fmt: skip
-    for cmd in (configure, ["cmake", "--build", str(build_dir)]):
+    for cmd in (configure, ["cmake", "--build", str(build_dir), "--parallel", "2"]):
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             pytest.fail(f"building the bindings failed: {' '.join(cmd)}\n{done.stdout[-6000:]}{done.stderr[-6000:]}")
+    done_marker.touch()
     return build_dir / "pkg"
 
 
@@ -65,8 +71,8 @@ def core_pkg_root(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     elif _installed_has_ffi():
         root = None
     else:
-        root = _build(tmp_path_factory.mktemp("bindings-build"))
-    if root is not None:
+        root = _build(tmp_path_factory.getbasetemp() / "bindings-build")
+    if root is not None and str(root) not in sys.path:  # another directory's fixture may have put it there
         for name in [m for m in sys.modules if m == "clutchcall_core" or m.startswith("clutchcall_core.")]:
             del sys.modules[name]
         sys.path.insert(0, str(root))
