@@ -64,6 +64,23 @@ def has_prefix(namespace: Sequence[bytes], prefix: Sequence[bytes]) -> bool:
     return tuple(namespace[: len(prefix)]) == tuple(prefix)
 
 
+def _narrowed(
+    msg: wire.SubscribeUpdate, start: tuple[int, int], end_group: int | None
+) -> tuple[tuple[int, int], int | None]:
+    """The window SUBSCRIBE_UPDATE asks for; the start may only move forward and the end only come closer."""
+    new_start = (msg.start_location.group, msg.start_location.object_)
+    new_end = msg.end_group - 1 if msg.end_group else None  # in an update: end + 1, 0 = open
+    widened_end = end_group is not None and (new_end is None or new_end > end_group)
+    if new_start < start or widened_end or (new_end is not None and new_end < new_start[0]):
+        raise ProtocolViolation(
+            Code.PROTOCOL_VIOLATION,
+            f"SUBSCRIBE_UPDATE widens subscription {msg.subscription_request_id}",
+            message_type="subscribe_update",
+            request_id=msg.request_id,
+        )
+    return new_start, new_end
+
+
 @dataclass(eq=False)
 class Subscriber:
     """One subscription to a relay track: its session's queue plus the filter's window."""
@@ -86,6 +103,11 @@ class Held:
     msg: wire.Subscribe
     capability: str | None
     timer: asyncio.TimerHandle | None = None
+    # SUBSCRIBE_UPDATEs received while held: the window they narrowed to and what they set, applied on attach.
+    start: tuple[int, int] = (0, 0)
+    end_group: int | None = None
+    subscriber_priority: int | None = None
+    forward: int | None = None
 
 
 class RelayTrack:
@@ -411,6 +433,10 @@ class Relay:
 
     def _hold(self, peer: PeerState, msg: wire.Subscribe, capability: str | None) -> None:
         held = Held(peer, msg, capability)
+        if msg.filter_type in (wire.FilterType.ABSOLUTE_START, wire.FilterType.ABSOLUTE_RANGE):
+            assert msg.start_location is not None
+            held.start = (msg.start_location.group, msg.start_location.object_)
+            held.end_group = msg.end_group
         timeout = self.config.limits.held_subscribe_timeout_s
         held.timer = peer.session.loop.call_later(timeout, self._held_timeout, peer, msg.request_id)
         peer.held[msg.request_id] = held
@@ -447,7 +473,7 @@ class Relay:
                 if target is None:
                     self._subscribe_error(peer, rid, SubErr.NOT_SUPPORTED, str(refusal))
                 else:
-                    self._attach(peer, msg, target)
+                    self._attach(peer, msg, target, held=held)
 
     def _route(self, track: RelayTrack, capability: str | None, wanted: AudioFormat | None) -> RelayTrack | None:
         """What a subscriber asking for `capability` attaches to: the track itself, the output of a transcoding
@@ -464,17 +490,27 @@ class Relay:
             return None
         return track if have == wanted else self.bridge.output_for(track, have, wanted)
 
-    def _attach(self, peer: PeerState, msg: wire.Subscribe, track: RelayTrack, *, take_all: bool = False) -> None:
+    def _attach(
+        self,
+        peer: PeerState,
+        msg: wire.Subscribe,
+        track: RelayTrack,
+        *,
+        take_all: bool = False,
+        held: Held | None = None,
+    ) -> None:
         alias = peer.next_alias()
         order = msg.group_order or track.group_order
         metrics = track.metrics
+        priority = held.subscriber_priority if held is not None else None
+        forward = held.forward if held is not None else None
         out = OutboundTrack(
             peer.session,
             msg.request_id,
             alias,
-            subscriber_priority=msg.subscriber_priority,
+            subscriber_priority=msg.subscriber_priority if priority is None else priority,
             group_order=order,
-            forward=bool(msg.forward),
+            forward=bool(msg.forward if forward is None else forward),
             on_drop=lambda n, b: metrics.dropped(n, b),
             on_sent=metrics.object_out,
             on_queue=self.metrics.queue_changed,
@@ -489,6 +525,10 @@ class Relay:
             assert msg.start_location is not None
             sub.start = (msg.start_location.group, msg.start_location.object_)
             sub.end_group = msg.end_group
+        if held is not None:  # the window SUBSCRIBE_UPDATEs narrowed it to while it waited
+            sub.start = max(sub.start, held.start)
+            if held.end_group is not None:
+                sub.end_group = held.end_group if sub.end_group is None else min(sub.end_group, held.end_group)
         peer.session.add_outbound(out)
         peer.subscriptions[msg.request_id] = track
         track.subscribers[(peer.session.id, msg.request_id)] = sub
@@ -531,28 +571,22 @@ class Relay:
         target = msg.subscription_request_id
         track = peer.subscriptions.get(target)
         sub = track.subscribers.get((peer.session.id, target)) if track is not None else None
-        if sub is None:
-            if target in peer.held:
-                return  # nothing is flowing yet; the held SUBSCRIBE keeps its own window
+        if sub is not None:
+            sub.start, sub.end_group = _narrowed(msg, sub.start, sub.end_group)
+            sub.out.subscriber_priority = msg.subscriber_priority
+            sub.out.forward = bool(msg.forward)
+            return
+        held = peer.held.get(target)
+        if held is None:
             raise ProtocolViolation(
                 Code.PROTOCOL_VIOLATION,
                 f"SUBSCRIBE_UPDATE of unknown subscription {target}",
                 message_type="subscribe_update",
                 request_id=msg.request_id,
             )
-        start = (msg.start_location.group, msg.start_location.object_)
-        end_group = msg.end_group - 1 if msg.end_group else None  # in an update: end + 1, 0 = open
-        widened_end = sub.end_group is not None and (end_group is None or end_group > sub.end_group)
-        if start < sub.start or widened_end or (end_group is not None and end_group < start[0]):
-            raise ProtocolViolation(
-                Code.PROTOCOL_VIOLATION,
-                f"SUBSCRIBE_UPDATE widens subscription {target}",
-                message_type="subscribe_update",
-                request_id=msg.request_id,
-            )
-        sub.start, sub.end_group = start, end_group
-        sub.out.subscriber_priority = msg.subscriber_priority
-        sub.out.forward = bool(msg.forward)
+        # Nothing flows yet: keep the narrowing for the SUBSCRIBE_OK and forwarding once the publisher comes.
+        held.start, held.end_group = _narrowed(msg, held.start, held.end_group)
+        held.subscriber_priority, held.forward = msg.subscriber_priority, msg.forward
 
     def _unsubscribe(self, peer: PeerState, msg: wire.Unsubscribe) -> None:
         track = peer.subscriptions.pop(msg.request_id, None)
@@ -698,7 +732,7 @@ class Relay:
             # the first subscriber takes all of it, including objects that raced the SUBSCRIBE_OK and
             # wait parked until the alias is added below.
             if peer.session in self.peers:
-                self._attach(peer, msg, track, take_all=msg.filter_type == wire.FilterType.LARGEST_OBJECT)
+                self._attach_routed(peer, msg, track, capability, first=True)
             upstream.session.add_inbound(ok.track_alias, track)
             self._satisfy_held(track)
             return
@@ -706,8 +740,24 @@ class Relay:
             if track.publisher is None:
                 self._hold(peer, msg, capability)
             else:
-                self._attach(peer, msg, track)
+                self._attach_routed(peer, msg, track, capability)
                 self._satisfy_held(track)
+
+    def _attach_routed(
+        self, peer: PeerState, msg: wire.Subscribe, track: RelayTrack, capability: str | None, *, first: bool = False
+    ) -> None:
+        """Attach to an upstream's track (PUBLISH_NAMESPACE path), through a transcoding stage when the subscriber asked
+        for another voice shape than the one the upstream's SUBSCRIBE_OK declared. A shape the bridge cannot read on
+        either side leaves the subscriber on the track itself, as before the bridge."""
+        try:
+            target = self._route(track, capability, parse_tag(capability))
+        except (UnsupportedShape, BridgeUnavailable) as exc:
+            self._subscribe_error(peer, msg.request_id, SubErr.NOT_SUPPORTED, str(exc))
+            return
+        if target is None or target is track:
+            self._attach(peer, msg, track, take_all=first and msg.filter_type == wire.FilterType.LARGEST_OBJECT)
+        else:
+            self._attach(peer, msg, target)
 
     def _subscribe_namespace(self, peer: PeerState, msg: wire.SubscribeNamespace) -> None:
         assert peer.grant is not None
@@ -863,7 +913,7 @@ class Relay:
             )
         )
         transport = peer.session.transport
-        stream_id = transport.open_uni_stream()
+        stream_id = peer.session.open_fetch_stream(msg.request_id)
         data = bytearray(wire.FetchHeader(type_=0x05, request_id=msg.request_id).encode())
         for o in objects:
             data += wire.FetchObject(
