@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from clutchcall import AgentBinding, CallStatus, ErrorCode, ListCallsRequest, TransferRequest
 from clutchcall.messages import BindAgentRequest, OriginateRequest
-from clutchcall.services import SERVICES, VOICE_AGENTS, VOICE_CALLS
+from clutchcall.services import SERVICES, VOICE_AGENTS, VOICE_CALLS, Segment
 from clutchcall_runtime.rpc import ApiError, Router, TlsOptions, listen_rest_h3
 from clutchcall_runtime.rpc.http3 import Http3Transport
 from clutchcall_runtime.rpc.rest import decode_request, encode_request
@@ -60,6 +61,9 @@ def test_curl_over_http1(tmp_path: Path) -> None:
     run(main())
 
 
+INVALID = "ERROR_CODE_INVALID_ARGUMENT"
+NESTED_VAD = "agent.turnDetection.vad.threshold"
+BODY_BARGE = "agent.turnDetection.bargeIn.enabled"
 BAD = [
     # (method, target, body, status, code, field)
     ("POST", "/v1/calls", '{"to": 5}', 400, "ERROR_CODE_INVALID_ARGUMENT", "to"),
@@ -70,6 +74,18 @@ BAD = [
     ("GET", "/v1/calls?pageSize=lots", "", 400, "ERROR_CODE_INVALID_ARGUMENT", "pageSize"),
     ("GET", "/v1/calls?colour=red", "", 400, "ERROR_CODE_INVALID_ARGUMENT", "colour"),
     ("GET", "/v1/calls?pageSize=1&pageSize=2", "", 400, "ERROR_CODE_INVALID_ARGUMENT", "pageSize"),
+    # the full ProtoJSON path of the field at fault: nested, repeated, enum, wrong type, query, body field
+    ("POST", "/v1/calls", '{"agent": {"turnDetection": {"mode": "LOUD"}}}', 400, INVALID, "agent.turnDetection.mode"),
+    ("POST", "/v1/calls", '{"agent": {"turn_detection": {"vad": {"threshold": "x"}}}}', 400, INVALID, NESTED_VAD),
+    ("POST", "/v1/calls", '{"agent": {"metadata": [{"key": "a"}, {"key": 7}]}}', 400, INVALID, "agent.metadata[1].key"),
+    ("POST", "/v1/calls", '{"agent": {"metadata": [{}, {}, {"colour": 1}]}}', 400, INVALID, "agent.metadata[2].colour"),
+    ("POST", "/v1/calls", '{"agent": {"metadata": {"key": "a"}}}', 400, INVALID, "agent.metadata"),
+    ("POST", "/v1/calls", '{"audio": {"codec": "CODEC_MP3"}}', 400, INVALID, "audio.codec"),
+    ("POST", "/v1/calls", '{"audio": {"sample_rate": -1}}', 400, INVALID, "audio.sampleRate"),
+    ("POST", "/v1/calls", '{"agent": "bot-1"}', 400, INVALID, "agent"),
+    ("PUT", "/v1/calls/CA1/agent", '{"turnDetection": {"bargeIn": {"enabled": 1}}}', 400, INVALID, BODY_BARGE),
+    ("GET", "/v1/calls?status=CALL_STATUS_RINGING&status=CALL_STATUS_LOST", "", 400, INVALID, "status[1]"),
+    ("GET", "/v1/calls?status=2&status=3&status=99999999999", "", 400, INVALID, "status[2]"),
     ("GET", "/v1/calls/CA1", '{"x": 1}', 400, "ERROR_CODE_INVALID_ARGUMENT", ""),
     ("GET", "/v1/calls/CA9", "", 404, "ERROR_CODE_NOT_FOUND", "sid"),
     ("DELETE", "/v1/calls", "", 501, "ERROR_CODE_UNIMPLEMENTED", ""),
@@ -269,3 +285,24 @@ def test_http1_keep_alive_pipelining_and_http10(tmp_path: Path) -> None:
             assert status == 200 and headers["content-length"] == "3" and body == b""
 
     run(main())
+
+
+def test_a_bad_path_variable_is_named_by_its_protojson_path() -> None:
+    # Every path variable of the IDL is a string, which any URL segment is; a route binding an integer shows that a
+    # path variable's decode error names it like any other field.
+    listing = VOICE_CALLS["list"]
+    assert listing.http is not None
+    rule = dataclasses.replace(
+        listing.http,
+        path="/v1/calls/{pageSize}",
+        path_params=("pageSize",),
+        segments=(Segment("v1", False), Segment("calls", False), Segment("pageSize", True)),
+        query=tuple(q for q in listing.http.query if q.name != "pageSize"),
+    )
+    method = dataclasses.replace(listing, http=rule)
+    route = Router([method]).match("GET", "/v1/calls/many")
+    assert route is not None
+    with pytest.raises(ApiError) as info:
+        decode_request(method, route[1], "status=CALL_STATUS_RINGING", b"")
+    assert info.value.code is ErrorCode.INVALID_ARGUMENT and info.value.field == "pageSize"
+    assert decode_request(method, {"pageSize": "12"}, "", b"") == ListCallsRequest(page_size=12)

@@ -37,7 +37,7 @@ _RUNTIME = [
     ("json_float", "_json_float"),
     ("json_int32", "_json_int32"),
     ("json_int64", "_json_int64"),
-    ("json_list", "_json_list"),
+    ("json_repeated", "_json_repeated"),
     ("json_object", "_json_object"),
     ("json_to_bool", "_json_to_bool"),
     ("json_to_bytes", "_json_to_bytes"),

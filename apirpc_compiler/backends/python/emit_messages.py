@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ...ir.model import IR, Enum, Field, Message
 from .namer import PythonNamer
-from .text import docstring, pyrepr, tuple_lines, wrap_call, wrap_comprehension
+from .text import docstring, pyrepr, tuple_lines, wrap_call
 
 _VARINT_SCALARS = ("bool", "int32", "int64", "uint32", "uint64", "sint32", "sint64")
 _FIXED = {
@@ -704,14 +704,14 @@ class MessageEmitter:
         L.append("        return d")
         return L
 
-    def _from_json_value(self, f: F, v: str, path: str) -> str:
+    def _from_json_fn(self, f: F) -> tuple[str, str]:
+        """The function that reads one ProtoJSON value of `f`'s type, and its arguments after the value."""
         k = f.kind
         if k == "enum":
-            key = self.enum_key(f.ir["type"]["name"])
-            return f"_{key}_FJ({v})"
+            return f"_{self.enum_key(f.ir['type']['name'])}_FJ", ""
         if k == "message":
-            return f"{self.fj_fn(f.ir['type']['name'])}({v}, depth + 1, ign)"
-        return f"{_JSON_FROM[k]}({v})"
+            return self.fj_fn(f.ir["type"]["name"]), "depth + 1, ign"
+        return _JSON_FROM[k], ""
 
     def json_decoder(self, msg: Message) -> str:
         c = self.cls(msg["name"])
@@ -721,43 +721,54 @@ class MessageEmitter:
         L.append("        raise _too_deep(None)")
         L.append(f"    d = _json_object(value, {pyrepr(c)})")
         L.append(f"    obj = {c}()")
-        if any(f.ir["json_name"] != f.ir["name"] for f in fs):
+        aliases = {f.ir["name"]: f.ir["json_name"] for f in fs if f.ir["json_name"] != f.ir["name"]}
+        if aliases:
             L.append("    seen: set[str] = set()")
-        L.append("    for key, v in d.items():" if fs else "    for key in d:")
+        # The loop sits in a try so that any error inside a field's value names that field (its JSON name).
+        L.append("    try:")
+        L.append("        for key, v in d.items():" if fs else "        for key in d:")
         kw = "if"
         for f in fs:
             jn, name = f.ir["json_name"], f.ir["name"]
-            path = f"{msg['name']}.{jn}"
             if jn != name:
-                L.append(f"        {kw} key == {pyrepr(jn)} or key == {pyrepr(name)}:")
-                L.append(f"            if {pyrepr(name)} in seen:")
+                L.append(f"            {kw} key == {pyrepr(jn)} or key == {pyrepr(name)}:")
+                L.append(f"                if {pyrepr(name)} in seen:")
                 err = pyrepr(f"{msg['name']}: field {name} given twice")
-                L.append(f"                raise _json_error({err})")
-                L.append(f"            seen.add({pyrepr(name)})")
+                L.append(f"                    raise _json_error({err})")
+                L.append(f"                seen.add({pyrepr(name)})")
             else:
-                L.append(f"        {kw} key == {pyrepr(jn)}:")
+                L.append(f"            {kw} key == {pyrepr(jn)}:")
             kw = "elif"
-            L.append("            if v is not None:")
-            ind = "                "
+            L.append("                if v is not None:")
+            ind = "                    "
+            fn, args = self._from_json_fn(f)
             if f.presence == "repeated":
-                conv = self._from_json_value(f, "x", path)
-                L.extend(
-                    wrap_comprehension(
-                        f"obj.{f.slot} = ", "[", conv, f"for x in _json_list(v, {pyrepr(path)})", "]", 16
-                    )
-                )
+                call_args = [pyrepr(f"{msg['name']}.{jn}"), fn] + ([args] if args else [])
+                L.extend(wrap_call(f"obj.{f.slot} = _json_repeated", ["v", *call_args], "", len(ind)))
             else:
                 if f.presence == "oneof":
                     L.append(f"{ind}if obj.{self.n.which_name(self._oneof_words(msg, f.oneof))}() is not None:")
                     err = pyrepr(f"{msg['name']}: more than one member of oneof {f.oneof}")
                     L.append(f"{ind}    raise _json_error({err})")
-                L.append(f"{ind}obj.{f.slot} = {self._from_json_value(f, 'v', path)}")
+                L.append(f"{ind}obj.{f.slot} = {fn}(v{', ' + args if args else ''})")
         if kw == "elif":
-            L.append("        elif not ign:")
+            L.append("            elif not ign:")
         else:
-            L.append("        if not ign:")
+            L.append("            if not ign:")
         mname = msg["name"]
-        L.append(f'            raise _json_error(f"{mname}: unknown field {{key!r}}")')
+        L.append(f'                raise _json_error(f"{mname}: unknown field {{key!r}}")')
+        L.append("    except DecodeError as e:")
+        if aliases:
+            items = [f"{pyrepr(k)}: {pyrepr(v)}" for k, v in aliases.items()]
+            one = f"        json_names = {{{', '.join(items)}}}"
+            L.extend(
+                [one]
+                if len(one) <= LINE
+                else ["        json_names = {", *(f"            {i}," for i in items), "        }"]
+            )
+            L.append("        raise e.within(json_names.get(key, key)) from None")
+        else:
+            L.append("        raise e.within(key) from None")
         L.append("    return obj")
         return "\n".join(L) + "\n"
 

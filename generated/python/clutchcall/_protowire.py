@@ -12,7 +12,8 @@ import base64
 import binascii
 import math
 import struct
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .errors import DecodeError, EncodeError
 
@@ -431,6 +432,20 @@ def json_list(v: object, what: str) -> list[Any]:
     if isinstance(v, list):
         return v
     raise json_error(f"{what}: expected an array, got {type(v).__name__}")
+
+
+_T = TypeVar("_T")
+
+
+def json_repeated(v: object, what: str, item: Callable[..., _T], *args: Any) -> list[_T]:
+    """A repeated field's elements decoded by `item(x, *args)`; a decode error names the element's index."""
+    out: list[_T] = []
+    for i, x in enumerate(json_list(v, what)):
+        try:
+            out.append(item(x, *args))
+        except DecodeError as e:
+            raise e.within(i) from None
+    return out
 
 
 def json_object(v: object, what: str) -> dict[str, Any]:

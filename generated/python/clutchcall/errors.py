@@ -67,6 +67,24 @@ class DecodeError(ValueError):
         super().__init__(message if offset is None else f"{message} (at byte {offset})")
         self.reason = reason
         self.offset = offset
+        self._outward: list[str | int] = []
+
+    def within(self, segment: str | int) -> DecodeError:
+        """Record that the error lies inside `segment` (a ProtoJSON field name, or a list index) of the enclosing
+        value. The ProtoJSON decoders call this as the error propagates outward, innermost first.
+        """
+        self._outward.append(segment)
+        return self
+
+    @property
+    def json_path(self) -> str:
+        """Where a ProtoJSON decode failed: dotted lowerCamel field names with `[i]` for list elements
+        (`agent.metadata[2].key`); "" when the document itself is at fault or the input was not ProtoJSON.
+        """
+        out = ""
+        for seg in reversed(self._outward):
+            out += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if out else seg)
+        return out
 
 
 class EncodeError(ValueError):

@@ -28,7 +28,7 @@ from ._protowire import (
     json_float as _json_float,
     json_int32 as _json_int32,
     json_int64 as _json_int64,
-    json_list as _json_list,
+    json_repeated as _json_repeated,
     json_object as _json_object,
     json_to_bool as _json_to_bool,
     json_to_bytes as _json_to_bytes,
@@ -7688,27 +7688,31 @@ def _fj_audio_shape(value: object, depth: int, ign: bool) -> AudioShape:
     d = _json_object(value, "AudioShape")
     obj = AudioShape()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "codec":
-            if v is not None:
-                obj.codec = _CODEC_FJ(v)
-        elif key == "sampleRate" or key == "sample_rate":
-            if "sample_rate" in seen:
-                raise _json_error("AudioShape: field sample_rate given twice")
-            seen.add("sample_rate")
-            if v is not None:
-                obj.sample_rate = _json_uint32(v)
-        elif key == "channels":
-            if v is not None:
-                obj.channels = _json_uint32(v)
-        elif key == "frameMs" or key == "frame_ms":
-            if "frame_ms" in seen:
-                raise _json_error("AudioShape: field frame_ms given twice")
-            seen.add("frame_ms")
-            if v is not None:
-                obj.frame_ms = _json_uint32(v)
-        elif not ign:
-            raise _json_error(f"AudioShape: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "codec":
+                if v is not None:
+                    obj.codec = _CODEC_FJ(v)
+            elif key == "sampleRate" or key == "sample_rate":
+                if "sample_rate" in seen:
+                    raise _json_error("AudioShape: field sample_rate given twice")
+                seen.add("sample_rate")
+                if v is not None:
+                    obj.sample_rate = _json_uint32(v)
+            elif key == "channels":
+                if v is not None:
+                    obj.channels = _json_uint32(v)
+            elif key == "frameMs" or key == "frame_ms":
+                if "frame_ms" in seen:
+                    raise _json_error("AudioShape: field frame_ms given twice")
+                seen.add("frame_ms")
+                if v is not None:
+                    obj.frame_ms = _json_uint32(v)
+            elif not ign:
+                raise _json_error(f"AudioShape: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"sample_rate": "sampleRate", "frame_ms": "frameMs"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -7718,24 +7722,28 @@ def _fj_vad_settings(value: object, depth: int, ign: bool) -> VadSettings:
     d = _json_object(value, "VadSettings")
     obj = VadSettings()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "threshold":
-            if v is not None:
-                obj.threshold = _json_to_float(v)
-        elif key == "prefixPaddingMs" or key == "prefix_padding_ms":
-            if "prefix_padding_ms" in seen:
-                raise _json_error("VadSettings: field prefix_padding_ms given twice")
-            seen.add("prefix_padding_ms")
-            if v is not None:
-                obj.prefix_padding_ms = _json_uint32(v)
-        elif key == "silenceDurationMs" or key == "silence_duration_ms":
-            if "silence_duration_ms" in seen:
-                raise _json_error("VadSettings: field silence_duration_ms given twice")
-            seen.add("silence_duration_ms")
-            if v is not None:
-                obj.silence_duration_ms = _json_uint32(v)
-        elif not ign:
-            raise _json_error(f"VadSettings: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "threshold":
+                if v is not None:
+                    obj.threshold = _json_to_float(v)
+            elif key == "prefixPaddingMs" or key == "prefix_padding_ms":
+                if "prefix_padding_ms" in seen:
+                    raise _json_error("VadSettings: field prefix_padding_ms given twice")
+                seen.add("prefix_padding_ms")
+                if v is not None:
+                    obj.prefix_padding_ms = _json_uint32(v)
+            elif key == "silenceDurationMs" or key == "silence_duration_ms":
+                if "silence_duration_ms" in seen:
+                    raise _json_error("VadSettings: field silence_duration_ms given twice")
+                seen.add("silence_duration_ms")
+                if v is not None:
+                    obj.silence_duration_ms = _json_uint32(v)
+            elif not ign:
+                raise _json_error(f"VadSettings: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"prefix_padding_ms": "prefixPaddingMs", "silence_duration_ms": "silenceDurationMs"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -7745,18 +7753,22 @@ def _fj_barge_in(value: object, depth: int, ign: bool) -> BargeIn:
     d = _json_object(value, "BargeIn")
     obj = BargeIn()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "enabled":
-            if v is not None:
-                obj.enabled = _json_to_bool(v)
-        elif key == "minSpeechMs" or key == "min_speech_ms":
-            if "min_speech_ms" in seen:
-                raise _json_error("BargeIn: field min_speech_ms given twice")
-            seen.add("min_speech_ms")
-            if v is not None:
-                obj.min_speech_ms = _json_uint32(v)
-        elif not ign:
-            raise _json_error(f"BargeIn: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "enabled":
+                if v is not None:
+                    obj.enabled = _json_to_bool(v)
+            elif key == "minSpeechMs" or key == "min_speech_ms":
+                if "min_speech_ms" in seen:
+                    raise _json_error("BargeIn: field min_speech_ms given twice")
+                seen.add("min_speech_ms")
+                if v is not None:
+                    obj.min_speech_ms = _json_uint32(v)
+            elif not ign:
+                raise _json_error(f"BargeIn: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"min_speech_ms": "minSpeechMs"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -7766,21 +7778,25 @@ def _fj_turn_detection(value: object, depth: int, ign: bool) -> TurnDetection:
     d = _json_object(value, "TurnDetection")
     obj = TurnDetection()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "mode":
-            if v is not None:
-                obj.mode = _TURN_DETECTION_MODE_FJ(v)
-        elif key == "vad":
-            if v is not None:
-                obj.vad = _fj_vad_settings(v, depth + 1, ign)
-        elif key == "bargeIn" or key == "barge_in":
-            if "barge_in" in seen:
-                raise _json_error("TurnDetection: field barge_in given twice")
-            seen.add("barge_in")
-            if v is not None:
-                obj.barge_in = _fj_barge_in(v, depth + 1, ign)
-        elif not ign:
-            raise _json_error(f"TurnDetection: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "mode":
+                if v is not None:
+                    obj.mode = _TURN_DETECTION_MODE_FJ(v)
+            elif key == "vad":
+                if v is not None:
+                    obj.vad = _fj_vad_settings(v, depth + 1, ign)
+            elif key == "bargeIn" or key == "barge_in":
+                if "barge_in" in seen:
+                    raise _json_error("TurnDetection: field barge_in given twice")
+                seen.add("barge_in")
+                if v is not None:
+                    obj.barge_in = _fj_barge_in(v, depth + 1, ign)
+            elif not ign:
+                raise _json_error(f"TurnDetection: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"barge_in": "bargeIn"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -7790,27 +7806,31 @@ def _fj_agent_binding(value: object, depth: int, ign: bool) -> AgentBinding:
     d = _json_object(value, "AgentBinding")
     obj = AgentBinding()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "agentId" or key == "agent_id":
-            if "agent_id" in seen:
-                raise _json_error("AgentBinding: field agent_id given twice")
-            seen.add("agent_id")
-            if v is not None:
-                obj.agent_id = _json_to_str(v)
-        elif key == "turnDetection" or key == "turn_detection":
-            if "turn_detection" in seen:
-                raise _json_error("AgentBinding: field turn_detection given twice")
-            seen.add("turn_detection")
-            if v is not None:
-                obj.turn_detection = _fj_turn_detection(v, depth + 1, ign)
-        elif key == "instructions":
-            if v is not None:
-                obj.instructions = _json_to_str(v)
-        elif key == "metadata":
-            if v is not None:
-                obj.metadata = [_fj_key_value(x, depth + 1, ign) for x in _json_list(v, "AgentBinding.metadata")]
-        elif not ign:
-            raise _json_error(f"AgentBinding: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "agentId" or key == "agent_id":
+                if "agent_id" in seen:
+                    raise _json_error("AgentBinding: field agent_id given twice")
+                seen.add("agent_id")
+                if v is not None:
+                    obj.agent_id = _json_to_str(v)
+            elif key == "turnDetection" or key == "turn_detection":
+                if "turn_detection" in seen:
+                    raise _json_error("AgentBinding: field turn_detection given twice")
+                seen.add("turn_detection")
+                if v is not None:
+                    obj.turn_detection = _fj_turn_detection(v, depth + 1, ign)
+            elif key == "instructions":
+                if v is not None:
+                    obj.instructions = _json_to_str(v)
+            elif key == "metadata":
+                if v is not None:
+                    obj.metadata = _json_repeated(v, "AgentBinding.metadata", _fj_key_value, depth + 1, ign)
+            elif not ign:
+                raise _json_error(f"AgentBinding: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"agent_id": "agentId", "turn_detection": "turnDetection"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -7819,15 +7839,18 @@ def _fj_key_value(value: object, depth: int, ign: bool) -> KeyValue:
         raise _too_deep(None)
     d = _json_object(value, "KeyValue")
     obj = KeyValue()
-    for key, v in d.items():
-        if key == "key":
-            if v is not None:
-                obj.key = _json_to_str(v)
-        elif key == "value":
-            if v is not None:
-                obj.value = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"KeyValue: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "key":
+                if v is not None:
+                    obj.key = _json_to_str(v)
+            elif key == "value":
+                if v is not None:
+                    obj.value = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"KeyValue: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -7837,75 +7860,90 @@ def _fj_call_quality(value: object, depth: int, ign: bool) -> CallQuality:
     d = _json_object(value, "CallQuality")
     obj = CallQuality()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "ssrc":
-            if v is not None:
-                obj.ssrc = _json_uint32(v)
-        elif key == "packetsSent" or key == "packets_sent":
-            if "packets_sent" in seen:
-                raise _json_error("CallQuality: field packets_sent given twice")
-            seen.add("packets_sent")
-            if v is not None:
-                obj.packets_sent = _json_uint64(v)
-        elif key == "packetsReceived" or key == "packets_received":
-            if "packets_received" in seen:
-                raise _json_error("CallQuality: field packets_received given twice")
-            seen.add("packets_received")
-            if v is not None:
-                obj.packets_received = _json_uint64(v)
-        elif key == "cumulativeLost" or key == "cumulative_lost":
-            if "cumulative_lost" in seen:
-                raise _json_error("CallQuality: field cumulative_lost given twice")
-            seen.add("cumulative_lost")
-            if v is not None:
-                obj.cumulative_lost = _json_int64(v)
-        elif key == "jitterMs" or key == "jitter_ms":
-            if "jitter_ms" in seen:
-                raise _json_error("CallQuality: field jitter_ms given twice")
-            seen.add("jitter_ms")
-            if v is not None:
-                obj.jitter_ms = _json_to_float(v)
-        elif key == "mos":
-            if v is not None:
-                obj.mos = _json_to_double(v)
-        elif key == "lastSrNtp" or key == "last_sr_ntp":
-            if "last_sr_ntp" in seen:
-                raise _json_error("CallQuality: field last_sr_ntp given twice")
-            seen.add("last_sr_ntp")
-            if v is not None:
-                obj.last_sr_ntp = _json_uint64(v)
-        elif key == "clockSkewPpm" or key == "clock_skew_ppm":
-            if "clock_skew_ppm" in seen:
-                raise _json_error("CallQuality: field clock_skew_ppm given twice")
-            seen.add("clock_skew_ppm")
-            if v is not None:
-                obj.clock_skew_ppm = _json_int32(v)
-        elif key == "playoutOffsetUs" or key == "playout_offset_us":
-            if "playout_offset_us" in seen:
-                raise _json_error("CallQuality: field playout_offset_us given twice")
-            seen.add("playout_offset_us")
-            if v is not None:
-                obj.playout_offset_us = _json_int64(v)
-        elif key == "lateLoss" or key == "late_loss":
-            if "late_loss" in seen:
-                raise _json_error("CallQuality: field late_loss given twice")
-            seen.add("late_loss")
-            if v is not None:
-                obj.late_loss = _json_uint32(v)
-        elif key == "levelDbov" or key == "level_dbov":
-            if "level_dbov" in seen:
-                raise _json_error("CallQuality: field level_dbov given twice")
-            seen.add("level_dbov")
-            if v is not None:
-                obj.level_dbov = [_json_int32(x) for x in _json_list(v, "CallQuality.levelDbov")]
-        elif key == "jitterBufferDepth" or key == "jitter_buffer_depth":
-            if "jitter_buffer_depth" in seen:
-                raise _json_error("CallQuality: field jitter_buffer_depth given twice")
-            seen.add("jitter_buffer_depth")
-            if v is not None:
-                obj.jitter_buffer_depth = _json_int32(v)
-        elif not ign:
-            raise _json_error(f"CallQuality: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "ssrc":
+                if v is not None:
+                    obj.ssrc = _json_uint32(v)
+            elif key == "packetsSent" or key == "packets_sent":
+                if "packets_sent" in seen:
+                    raise _json_error("CallQuality: field packets_sent given twice")
+                seen.add("packets_sent")
+                if v is not None:
+                    obj.packets_sent = _json_uint64(v)
+            elif key == "packetsReceived" or key == "packets_received":
+                if "packets_received" in seen:
+                    raise _json_error("CallQuality: field packets_received given twice")
+                seen.add("packets_received")
+                if v is not None:
+                    obj.packets_received = _json_uint64(v)
+            elif key == "cumulativeLost" or key == "cumulative_lost":
+                if "cumulative_lost" in seen:
+                    raise _json_error("CallQuality: field cumulative_lost given twice")
+                seen.add("cumulative_lost")
+                if v is not None:
+                    obj.cumulative_lost = _json_int64(v)
+            elif key == "jitterMs" or key == "jitter_ms":
+                if "jitter_ms" in seen:
+                    raise _json_error("CallQuality: field jitter_ms given twice")
+                seen.add("jitter_ms")
+                if v is not None:
+                    obj.jitter_ms = _json_to_float(v)
+            elif key == "mos":
+                if v is not None:
+                    obj.mos = _json_to_double(v)
+            elif key == "lastSrNtp" or key == "last_sr_ntp":
+                if "last_sr_ntp" in seen:
+                    raise _json_error("CallQuality: field last_sr_ntp given twice")
+                seen.add("last_sr_ntp")
+                if v is not None:
+                    obj.last_sr_ntp = _json_uint64(v)
+            elif key == "clockSkewPpm" or key == "clock_skew_ppm":
+                if "clock_skew_ppm" in seen:
+                    raise _json_error("CallQuality: field clock_skew_ppm given twice")
+                seen.add("clock_skew_ppm")
+                if v is not None:
+                    obj.clock_skew_ppm = _json_int32(v)
+            elif key == "playoutOffsetUs" or key == "playout_offset_us":
+                if "playout_offset_us" in seen:
+                    raise _json_error("CallQuality: field playout_offset_us given twice")
+                seen.add("playout_offset_us")
+                if v is not None:
+                    obj.playout_offset_us = _json_int64(v)
+            elif key == "lateLoss" or key == "late_loss":
+                if "late_loss" in seen:
+                    raise _json_error("CallQuality: field late_loss given twice")
+                seen.add("late_loss")
+                if v is not None:
+                    obj.late_loss = _json_uint32(v)
+            elif key == "levelDbov" or key == "level_dbov":
+                if "level_dbov" in seen:
+                    raise _json_error("CallQuality: field level_dbov given twice")
+                seen.add("level_dbov")
+                if v is not None:
+                    obj.level_dbov = _json_repeated(v, "CallQuality.levelDbov", _json_int32)
+            elif key == "jitterBufferDepth" or key == "jitter_buffer_depth":
+                if "jitter_buffer_depth" in seen:
+                    raise _json_error("CallQuality: field jitter_buffer_depth given twice")
+                seen.add("jitter_buffer_depth")
+                if v is not None:
+                    obj.jitter_buffer_depth = _json_int32(v)
+            elif not ign:
+                raise _json_error(f"CallQuality: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {
+            "packets_sent": "packetsSent",
+            "packets_received": "packetsReceived",
+            "cumulative_lost": "cumulativeLost",
+            "jitter_ms": "jitterMs",
+            "last_sr_ntp": "lastSrNtp",
+            "clock_skew_ppm": "clockSkewPpm",
+            "playout_offset_us": "playoutOffsetUs",
+            "late_loss": "lateLoss",
+            "level_dbov": "levelDbov",
+            "jitter_buffer_depth": "jitterBufferDepth",
+        }
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -7915,81 +7953,94 @@ def _fj_call(value: object, depth: int, ign: bool) -> Call:
     d = _json_object(value, "Call")
     obj = Call()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif key == "status":
-            if v is not None:
-                obj.status = _CALL_STATUS_FJ(v)
-        elif key == "direction":
-            if v is not None:
-                obj.direction = _DIRECTION_FJ(v)
-        elif key == "from":
-            if v is not None:
-                obj.from_ = _json_to_str(v)
-        elif key == "to":
-            if v is not None:
-                obj.to = _json_to_str(v)
-        elif key == "defaultApp" or key == "default_app":
-            if "default_app" in seen:
-                raise _json_error("Call: field default_app given twice")
-            seen.add("default_app")
-            if v is not None:
-                obj.default_app = _DEFAULT_APP_FJ(v)
-        elif key == "agent":
-            if v is not None:
-                obj.agent = _fj_agent_binding(v, depth + 1, ign)
-        elif key == "audio":
-            if v is not None:
-                obj.audio = _fj_audio_shape(v, depth + 1, ign)
-        elif key == "uplinkTrack" or key == "uplink_track":
-            if "uplink_track" in seen:
-                raise _json_error("Call: field uplink_track given twice")
-            seen.add("uplink_track")
-            if v is not None:
-                obj.uplink_track = _json_to_str(v)
-        elif key == "downlinkTrack" or key == "downlink_track":
-            if "downlink_track" in seen:
-                raise _json_error("Call: field downlink_track given twice")
-            seen.add("downlink_track")
-            if v is not None:
-                obj.downlink_track = _json_to_str(v)
-        elif key == "createdAtMs" or key == "created_at_ms":
-            if "created_at_ms" in seen:
-                raise _json_error("Call: field created_at_ms given twice")
-            seen.add("created_at_ms")
-            if v is not None:
-                obj.created_at_ms = _json_int64(v)
-        elif key == "answeredAtMs" or key == "answered_at_ms":
-            if "answered_at_ms" in seen:
-                raise _json_error("Call: field answered_at_ms given twice")
-            seen.add("answered_at_ms")
-            if v is not None:
-                obj.answered_at_ms = _json_int64(v)
-        elif key == "endedAtMs" or key == "ended_at_ms":
-            if "ended_at_ms" in seen:
-                raise _json_error("Call: field ended_at_ms given twice")
-            seen.add("ended_at_ms")
-            if v is not None:
-                obj.ended_at_ms = _json_int64(v)
-        elif key == "endReason" or key == "end_reason":
-            if "end_reason" in seen:
-                raise _json_error("Call: field end_reason given twice")
-            seen.add("end_reason")
-            if v is not None:
-                obj.end_reason = _END_REASON_FJ(v)
-        elif key == "quality":
-            if v is not None:
-                obj.quality = _fj_call_quality(v, depth + 1, ign)
-        elif key == "tenantId" or key == "tenant_id":
-            if "tenant_id" in seen:
-                raise _json_error("Call: field tenant_id given twice")
-            seen.add("tenant_id")
-            if v is not None:
-                obj.tenant_id = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"Call: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif key == "status":
+                if v is not None:
+                    obj.status = _CALL_STATUS_FJ(v)
+            elif key == "direction":
+                if v is not None:
+                    obj.direction = _DIRECTION_FJ(v)
+            elif key == "from":
+                if v is not None:
+                    obj.from_ = _json_to_str(v)
+            elif key == "to":
+                if v is not None:
+                    obj.to = _json_to_str(v)
+            elif key == "defaultApp" or key == "default_app":
+                if "default_app" in seen:
+                    raise _json_error("Call: field default_app given twice")
+                seen.add("default_app")
+                if v is not None:
+                    obj.default_app = _DEFAULT_APP_FJ(v)
+            elif key == "agent":
+                if v is not None:
+                    obj.agent = _fj_agent_binding(v, depth + 1, ign)
+            elif key == "audio":
+                if v is not None:
+                    obj.audio = _fj_audio_shape(v, depth + 1, ign)
+            elif key == "uplinkTrack" or key == "uplink_track":
+                if "uplink_track" in seen:
+                    raise _json_error("Call: field uplink_track given twice")
+                seen.add("uplink_track")
+                if v is not None:
+                    obj.uplink_track = _json_to_str(v)
+            elif key == "downlinkTrack" or key == "downlink_track":
+                if "downlink_track" in seen:
+                    raise _json_error("Call: field downlink_track given twice")
+                seen.add("downlink_track")
+                if v is not None:
+                    obj.downlink_track = _json_to_str(v)
+            elif key == "createdAtMs" or key == "created_at_ms":
+                if "created_at_ms" in seen:
+                    raise _json_error("Call: field created_at_ms given twice")
+                seen.add("created_at_ms")
+                if v is not None:
+                    obj.created_at_ms = _json_int64(v)
+            elif key == "answeredAtMs" or key == "answered_at_ms":
+                if "answered_at_ms" in seen:
+                    raise _json_error("Call: field answered_at_ms given twice")
+                seen.add("answered_at_ms")
+                if v is not None:
+                    obj.answered_at_ms = _json_int64(v)
+            elif key == "endedAtMs" or key == "ended_at_ms":
+                if "ended_at_ms" in seen:
+                    raise _json_error("Call: field ended_at_ms given twice")
+                seen.add("ended_at_ms")
+                if v is not None:
+                    obj.ended_at_ms = _json_int64(v)
+            elif key == "endReason" or key == "end_reason":
+                if "end_reason" in seen:
+                    raise _json_error("Call: field end_reason given twice")
+                seen.add("end_reason")
+                if v is not None:
+                    obj.end_reason = _END_REASON_FJ(v)
+            elif key == "quality":
+                if v is not None:
+                    obj.quality = _fj_call_quality(v, depth + 1, ign)
+            elif key == "tenantId" or key == "tenant_id":
+                if "tenant_id" in seen:
+                    raise _json_error("Call: field tenant_id given twice")
+                seen.add("tenant_id")
+                if v is not None:
+                    obj.tenant_id = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"Call: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {
+            "default_app": "defaultApp",
+            "uplink_track": "uplinkTrack",
+            "downlink_track": "downlinkTrack",
+            "created_at_ms": "createdAtMs",
+            "answered_at_ms": "answeredAtMs",
+            "ended_at_ms": "endedAtMs",
+            "end_reason": "endReason",
+            "tenant_id": "tenantId",
+        }
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -7999,45 +8050,54 @@ def _fj_originate_request(value: object, depth: int, ign: bool) -> OriginateRequ
     d = _json_object(value, "OriginateRequest")
     obj = OriginateRequest()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "to":
-            if v is not None:
-                obj.to = _json_to_str(v)
-        elif key == "from":
-            if v is not None:
-                obj.from_ = _json_to_str(v)
-        elif key == "defaultApp" or key == "default_app":
-            if "default_app" in seen:
-                raise _json_error("OriginateRequest: field default_app given twice")
-            seen.add("default_app")
-            if v is not None:
-                obj.default_app = _DEFAULT_APP_FJ(v)
-        elif key == "agent":
-            if v is not None:
-                obj.agent = _fj_agent_binding(v, depth + 1, ign)
-        elif key == "audio":
-            if v is not None:
-                obj.audio = _fj_audio_shape(v, depth + 1, ign)
-        elif key == "idempotencyKey" or key == "idempotency_key":
-            if "idempotency_key" in seen:
-                raise _json_error("OriginateRequest: field idempotency_key given twice")
-            seen.add("idempotency_key")
-            if v is not None:
-                obj.idempotency_key = _json_to_str(v)
-        elif key == "ringTimeoutS" or key == "ring_timeout_s":
-            if "ring_timeout_s" in seen:
-                raise _json_error("OriginateRequest: field ring_timeout_s given twice")
-            seen.add("ring_timeout_s")
-            if v is not None:
-                obj.ring_timeout_s = _json_uint32(v)
-        elif key == "trunkId" or key == "trunk_id":
-            if "trunk_id" in seen:
-                raise _json_error("OriginateRequest: field trunk_id given twice")
-            seen.add("trunk_id")
-            if v is not None:
-                obj.trunk_id = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"OriginateRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "to":
+                if v is not None:
+                    obj.to = _json_to_str(v)
+            elif key == "from":
+                if v is not None:
+                    obj.from_ = _json_to_str(v)
+            elif key == "defaultApp" or key == "default_app":
+                if "default_app" in seen:
+                    raise _json_error("OriginateRequest: field default_app given twice")
+                seen.add("default_app")
+                if v is not None:
+                    obj.default_app = _DEFAULT_APP_FJ(v)
+            elif key == "agent":
+                if v is not None:
+                    obj.agent = _fj_agent_binding(v, depth + 1, ign)
+            elif key == "audio":
+                if v is not None:
+                    obj.audio = _fj_audio_shape(v, depth + 1, ign)
+            elif key == "idempotencyKey" or key == "idempotency_key":
+                if "idempotency_key" in seen:
+                    raise _json_error("OriginateRequest: field idempotency_key given twice")
+                seen.add("idempotency_key")
+                if v is not None:
+                    obj.idempotency_key = _json_to_str(v)
+            elif key == "ringTimeoutS" or key == "ring_timeout_s":
+                if "ring_timeout_s" in seen:
+                    raise _json_error("OriginateRequest: field ring_timeout_s given twice")
+                seen.add("ring_timeout_s")
+                if v is not None:
+                    obj.ring_timeout_s = _json_uint32(v)
+            elif key == "trunkId" or key == "trunk_id":
+                if "trunk_id" in seen:
+                    raise _json_error("OriginateRequest: field trunk_id given twice")
+                seen.add("trunk_id")
+                if v is not None:
+                    obj.trunk_id = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"OriginateRequest: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {
+            "default_app": "defaultApp",
+            "idempotency_key": "idempotencyKey",
+            "ring_timeout_s": "ringTimeoutS",
+            "trunk_id": "trunkId",
+        }
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8046,12 +8106,15 @@ def _fj_get_call_request(value: object, depth: int, ign: bool) -> GetCallRequest
         raise _too_deep(None)
     d = _json_object(value, "GetCallRequest")
     obj = GetCallRequest()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"GetCallRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"GetCallRequest: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8061,24 +8124,28 @@ def _fj_list_calls_request(value: object, depth: int, ign: bool) -> ListCallsReq
     d = _json_object(value, "ListCallsRequest")
     obj = ListCallsRequest()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "status":
-            if v is not None:
-                obj.status = [_CALL_STATUS_FJ(x) for x in _json_list(v, "ListCallsRequest.status")]
-        elif key == "pageSize" or key == "page_size":
-            if "page_size" in seen:
-                raise _json_error("ListCallsRequest: field page_size given twice")
-            seen.add("page_size")
-            if v is not None:
-                obj.page_size = _json_uint32(v)
-        elif key == "pageToken" or key == "page_token":
-            if "page_token" in seen:
-                raise _json_error("ListCallsRequest: field page_token given twice")
-            seen.add("page_token")
-            if v is not None:
-                obj.page_token = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"ListCallsRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "status":
+                if v is not None:
+                    obj.status = _json_repeated(v, "ListCallsRequest.status", _CALL_STATUS_FJ)
+            elif key == "pageSize" or key == "page_size":
+                if "page_size" in seen:
+                    raise _json_error("ListCallsRequest: field page_size given twice")
+                seen.add("page_size")
+                if v is not None:
+                    obj.page_size = _json_uint32(v)
+            elif key == "pageToken" or key == "page_token":
+                if "page_token" in seen:
+                    raise _json_error("ListCallsRequest: field page_token given twice")
+                seen.add("page_token")
+                if v is not None:
+                    obj.page_token = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"ListCallsRequest: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"page_size": "pageSize", "page_token": "pageToken"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8088,18 +8155,22 @@ def _fj_list_calls_response(value: object, depth: int, ign: bool) -> ListCallsRe
     d = _json_object(value, "ListCallsResponse")
     obj = ListCallsResponse()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "calls":
-            if v is not None:
-                obj.calls = [_fj_call(x, depth + 1, ign) for x in _json_list(v, "ListCallsResponse.calls")]
-        elif key == "nextPageToken" or key == "next_page_token":
-            if "next_page_token" in seen:
-                raise _json_error("ListCallsResponse: field next_page_token given twice")
-            seen.add("next_page_token")
-            if v is not None:
-                obj.next_page_token = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"ListCallsResponse: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "calls":
+                if v is not None:
+                    obj.calls = _json_repeated(v, "ListCallsResponse.calls", _fj_call, depth + 1, ign)
+            elif key == "nextPageToken" or key == "next_page_token":
+                if "next_page_token" in seen:
+                    raise _json_error("ListCallsResponse: field next_page_token given twice")
+                seen.add("next_page_token")
+                if v is not None:
+                    obj.next_page_token = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"ListCallsResponse: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"next_page_token": "nextPageToken"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8109,25 +8180,29 @@ def _fj_transfer_request(value: object, depth: int, ign: bool) -> TransferReques
     d = _json_object(value, "TransferRequest")
     obj = TransferRequest()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif key == "pstnNumber" or key == "pstn_number":
-            if "pstn_number" in seen:
-                raise _json_error("TransferRequest: field pstn_number given twice")
-            seen.add("pstn_number")
-            if v is not None:
-                if obj.which_target() is not None:
-                    raise _json_error("TransferRequest: more than one member of oneof target")
-                obj._pstn_number = _json_to_str(v)
-        elif key == "agent":
-            if v is not None:
-                if obj.which_target() is not None:
-                    raise _json_error("TransferRequest: more than one member of oneof target")
-                obj._agent = _fj_agent_binding(v, depth + 1, ign)
-        elif not ign:
-            raise _json_error(f"TransferRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif key == "pstnNumber" or key == "pstn_number":
+                if "pstn_number" in seen:
+                    raise _json_error("TransferRequest: field pstn_number given twice")
+                seen.add("pstn_number")
+                if v is not None:
+                    if obj.which_target() is not None:
+                        raise _json_error("TransferRequest: more than one member of oneof target")
+                    obj._pstn_number = _json_to_str(v)
+            elif key == "agent":
+                if v is not None:
+                    if obj.which_target() is not None:
+                        raise _json_error("TransferRequest: more than one member of oneof target")
+                    obj._agent = _fj_agent_binding(v, depth + 1, ign)
+            elif not ign:
+                raise _json_error(f"TransferRequest: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"pstn_number": "pstnNumber"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8136,12 +8211,15 @@ def _fj_hangup_request(value: object, depth: int, ign: bool) -> HangupRequest:
         raise _too_deep(None)
     d = _json_object(value, "HangupRequest")
     obj = HangupRequest()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"HangupRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"HangupRequest: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8150,15 +8228,18 @@ def _fj_bind_agent_request(value: object, depth: int, ign: bool) -> BindAgentReq
         raise _too_deep(None)
     d = _json_object(value, "BindAgentRequest")
     obj = BindAgentRequest()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif key == "agent":
-            if v is not None:
-                obj.agent = _fj_agent_binding(v, depth + 1, ign)
-        elif not ign:
-            raise _json_error(f"BindAgentRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif key == "agent":
+                if v is not None:
+                    obj.agent = _fj_agent_binding(v, depth + 1, ign)
+            elif not ign:
+                raise _json_error(f"BindAgentRequest: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8167,12 +8248,15 @@ def _fj_unbind_agent_request(value: object, depth: int, ign: bool) -> UnbindAgen
         raise _too_deep(None)
     d = _json_object(value, "UnbindAgentRequest")
     obj = UnbindAgentRequest()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"UnbindAgentRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"UnbindAgentRequest: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8182,45 +8266,56 @@ def _fj_tenant_claims(value: object, depth: int, ign: bool) -> TenantClaims:
     d = _json_object(value, "TenantClaims")
     obj = TenantClaims()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "sub" or key == "tenant_id":
-            if "tenant_id" in seen:
-                raise _json_error("TenantClaims: field tenant_id given twice")
-            seen.add("tenant_id")
-            if v is not None:
-                obj.tenant_id = _json_to_str(v)
-        elif key == "publishPrefixes" or key == "publish_prefixes":
-            if "publish_prefixes" in seen:
-                raise _json_error("TenantClaims: field publish_prefixes given twice")
-            seen.add("publish_prefixes")
-            if v is not None:
-                obj.publish_prefixes = [_json_to_str(x) for x in _json_list(v, "TenantClaims.publishPrefixes")]
-        elif key == "subscribePrefixes" or key == "subscribe_prefixes":
-            if "subscribe_prefixes" in seen:
-                raise _json_error("TenantClaims: field subscribe_prefixes given twice")
-            seen.add("subscribe_prefixes")
-            if v is not None:
-                obj.subscribe_prefixes = [_json_to_str(x) for x in _json_list(v, "TenantClaims.subscribePrefixes")]
-        elif key == "exp" or key == "expires_at":
-            if "expires_at" in seen:
-                raise _json_error("TenantClaims: field expires_at given twice")
-            seen.add("expires_at")
-            if v is not None:
-                obj.expires_at = _json_int64(v)
-        elif key == "iat" or key == "issued_at":
-            if "issued_at" in seen:
-                raise _json_error("TenantClaims: field issued_at given twice")
-            seen.add("issued_at")
-            if v is not None:
-                obj.issued_at = _json_int64(v)
-        elif key == "aud" or key == "audience":
-            if "audience" in seen:
-                raise _json_error("TenantClaims: field audience given twice")
-            seen.add("audience")
-            if v is not None:
-                obj.audience = _json_to_str(v)
-        elif not ign:
-            raise _json_error(f"TenantClaims: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sub" or key == "tenant_id":
+                if "tenant_id" in seen:
+                    raise _json_error("TenantClaims: field tenant_id given twice")
+                seen.add("tenant_id")
+                if v is not None:
+                    obj.tenant_id = _json_to_str(v)
+            elif key == "publishPrefixes" or key == "publish_prefixes":
+                if "publish_prefixes" in seen:
+                    raise _json_error("TenantClaims: field publish_prefixes given twice")
+                seen.add("publish_prefixes")
+                if v is not None:
+                    obj.publish_prefixes = _json_repeated(v, "TenantClaims.publishPrefixes", _json_to_str)
+            elif key == "subscribePrefixes" or key == "subscribe_prefixes":
+                if "subscribe_prefixes" in seen:
+                    raise _json_error("TenantClaims: field subscribe_prefixes given twice")
+                seen.add("subscribe_prefixes")
+                if v is not None:
+                    obj.subscribe_prefixes = _json_repeated(v, "TenantClaims.subscribePrefixes", _json_to_str)
+            elif key == "exp" or key == "expires_at":
+                if "expires_at" in seen:
+                    raise _json_error("TenantClaims: field expires_at given twice")
+                seen.add("expires_at")
+                if v is not None:
+                    obj.expires_at = _json_int64(v)
+            elif key == "iat" or key == "issued_at":
+                if "issued_at" in seen:
+                    raise _json_error("TenantClaims: field issued_at given twice")
+                seen.add("issued_at")
+                if v is not None:
+                    obj.issued_at = _json_int64(v)
+            elif key == "aud" or key == "audience":
+                if "audience" in seen:
+                    raise _json_error("TenantClaims: field audience given twice")
+                seen.add("audience")
+                if v is not None:
+                    obj.audience = _json_to_str(v)
+            elif not ign:
+                raise _json_error(f"TenantClaims: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {
+            "tenant_id": "sub",
+            "publish_prefixes": "publishPrefixes",
+            "subscribe_prefixes": "subscribePrefixes",
+            "expires_at": "exp",
+            "issued_at": "iat",
+            "audience": "aud",
+        }
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8230,24 +8325,28 @@ def _fj_error_status(value: object, depth: int, ign: bool) -> ErrorStatus:
     d = _json_object(value, "ErrorStatus")
     obj = ErrorStatus()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "code":
-            if v is not None:
-                obj.code = _ERROR_CODE_FJ(v)
-        elif key == "message":
-            if v is not None:
-                obj.message = _json_to_str(v)
-        elif key == "field":
-            if v is not None:
-                obj.field = _json_to_str(v)
-        elif key == "retryAfterMs" or key == "retry_after_ms":
-            if "retry_after_ms" in seen:
-                raise _json_error("ErrorStatus: field retry_after_ms given twice")
-            seen.add("retry_after_ms")
-            if v is not None:
-                obj.retry_after_ms = _json_uint32(v)
-        elif not ign:
-            raise _json_error(f"ErrorStatus: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "code":
+                if v is not None:
+                    obj.code = _ERROR_CODE_FJ(v)
+            elif key == "message":
+                if v is not None:
+                    obj.message = _json_to_str(v)
+            elif key == "field":
+                if v is not None:
+                    obj.field = _json_to_str(v)
+            elif key == "retryAfterMs" or key == "retry_after_ms":
+                if "retry_after_ms" in seen:
+                    raise _json_error("ErrorStatus: field retry_after_ms given twice")
+                seen.add("retry_after_ms")
+                if v is not None:
+                    obj.retry_after_ms = _json_uint32(v)
+            elif not ign:
+                raise _json_error(f"ErrorStatus: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"retry_after_ms": "retryAfterMs"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8256,9 +8355,12 @@ def _fj_empty(value: object, depth: int, ign: bool) -> Empty:
         raise _too_deep(None)
     d = _json_object(value, "Empty")
     obj = Empty()
-    for key in d:
-        if not ign:
-            raise _json_error(f"Empty: unknown field {key!r}")
+    try:
+        for key in d:
+            if not ign:
+                raise _json_error(f"Empty: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8268,24 +8370,28 @@ def _fj_dial_request(value: object, depth: int, ign: bool) -> DialRequest:
     d = _json_object(value, "DialRequest")
     obj = DialRequest()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "to":
-            if v is not None:
-                obj.to = _json_to_str(v)
-        elif key == "from":
-            if v is not None:
-                obj.from_ = _json_to_str(v)
-        elif key == "codec":
-            if v is not None:
-                obj.codec = _CODEC_FJ(v)
-        elif key == "timeoutS" or key == "timeout_s":
-            if "timeout_s" in seen:
-                raise _json_error("DialRequest: field timeout_s given twice")
-            seen.add("timeout_s")
-            if v is not None:
-                obj.timeout_s = _json_uint32(v)
-        elif not ign:
-            raise _json_error(f"DialRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "to":
+                if v is not None:
+                    obj.to = _json_to_str(v)
+            elif key == "from":
+                if v is not None:
+                    obj.from_ = _json_to_str(v)
+            elif key == "codec":
+                if v is not None:
+                    obj.codec = _CODEC_FJ(v)
+            elif key == "timeoutS" or key == "timeout_s":
+                if "timeout_s" in seen:
+                    raise _json_error("DialRequest: field timeout_s given twice")
+                seen.add("timeout_s")
+                if v is not None:
+                    obj.timeout_s = _json_uint32(v)
+            elif not ign:
+                raise _json_error(f"DialRequest: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"timeout_s": "timeoutS"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8294,15 +8400,18 @@ def _fj_dial_response(value: object, depth: int, ign: bool) -> DialResponse:
         raise _too_deep(None)
     d = _json_object(value, "DialResponse")
     obj = DialResponse()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif key == "status":
-            if v is not None:
-                obj.status = _CALL_STATUS_FJ(v)
-        elif not ign:
-            raise _json_error(f"DialResponse: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif key == "status":
+                if v is not None:
+                    obj.status = _CALL_STATUS_FJ(v)
+            elif not ign:
+                raise _json_error(f"DialResponse: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8311,14 +8420,15 @@ def _fj_originate_bulk_request(value: object, depth: int, ign: bool) -> Originat
         raise _too_deep(None)
     d = _json_object(value, "OriginateBulkRequest")
     obj = OriginateBulkRequest()
-    for key, v in d.items():
-        if key == "calls":
-            if v is not None:
-                obj.calls = [
-                    _fj_originate_request(x, depth + 1, ign) for x in _json_list(v, "OriginateBulkRequest.calls")
-                ]
-        elif not ign:
-            raise _json_error(f"OriginateBulkRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "calls":
+                if v is not None:
+                    obj.calls = _json_repeated(v, "OriginateBulkRequest.calls", _fj_originate_request, depth + 1, ign)
+            elif not ign:
+                raise _json_error(f"OriginateBulkRequest: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8327,22 +8437,25 @@ def _fj_originate_result(value: object, depth: int, ign: bool) -> OriginateResul
         raise _too_deep(None)
     d = _json_object(value, "OriginateResult")
     obj = OriginateResult()
-    for key, v in d.items():
-        if key == "index":
-            if v is not None:
-                obj.index = _json_uint32(v)
-        elif key == "call":
-            if v is not None:
-                if obj.which_outcome() is not None:
-                    raise _json_error("OriginateResult: more than one member of oneof outcome")
-                obj._call = _fj_call(v, depth + 1, ign)
-        elif key == "error":
-            if v is not None:
-                if obj.which_outcome() is not None:
-                    raise _json_error("OriginateResult: more than one member of oneof outcome")
-                obj._error = _fj_error_status(v, depth + 1, ign)
-        elif not ign:
-            raise _json_error(f"OriginateResult: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "index":
+                if v is not None:
+                    obj.index = _json_uint32(v)
+            elif key == "call":
+                if v is not None:
+                    if obj.which_outcome() is not None:
+                        raise _json_error("OriginateResult: more than one member of oneof outcome")
+                    obj._call = _fj_call(v, depth + 1, ign)
+            elif key == "error":
+                if v is not None:
+                    if obj.which_outcome() is not None:
+                        raise _json_error("OriginateResult: more than one member of oneof outcome")
+                    obj._error = _fj_error_status(v, depth + 1, ign)
+            elif not ign:
+                raise _json_error(f"OriginateResult: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8351,14 +8464,17 @@ def _fj_originate_bulk_response(value: object, depth: int, ign: bool) -> Origina
         raise _too_deep(None)
     d = _json_object(value, "OriginateBulkResponse")
     obj = OriginateBulkResponse()
-    for key, v in d.items():
-        if key == "results":
-            if v is not None:
-                obj.results = [
-                    _fj_originate_result(x, depth + 1, ign) for x in _json_list(v, "OriginateBulkResponse.results")
-                ]
-        elif not ign:
-            raise _json_error(f"OriginateBulkResponse: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "results":
+                if v is not None:
+                    obj.results = _json_repeated(
+                        v, "OriginateBulkResponse.results", _fj_originate_result, depth + 1, ign
+                    )
+            elif not ign:
+                raise _json_error(f"OriginateBulkResponse: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8367,18 +8483,21 @@ def _fj_barge_request(value: object, depth: int, ign: bool) -> BargeRequest:
         raise _too_deep(None)
     d = _json_object(value, "BargeRequest")
     obj = BargeRequest()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif key == "supervisor":
-            if v is not None:
-                obj.supervisor = _json_to_str(v)
-        elif key == "mode":
-            if v is not None:
-                obj.mode = _BARGE_MODE_FJ(v)
-        elif not ign:
-            raise _json_error(f"BargeRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif key == "supervisor":
+                if v is not None:
+                    obj.supervisor = _json_to_str(v)
+            elif key == "mode":
+                if v is not None:
+                    obj.mode = _BARGE_MODE_FJ(v)
+            elif not ign:
+                raise _json_error(f"BargeRequest: unknown field {key!r}")
+    except DecodeError as e:
+        raise e.within(key) from None
     return obj
 
 
@@ -8388,33 +8507,37 @@ def _fj_push_audio_request(value: object, depth: int, ign: bool) -> PushAudioReq
     d = _json_object(value, "PushAudioRequest")
     obj = PushAudioRequest()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "sid":
-            if v is not None:
-                obj.sid = _json_to_str(v)
-        elif key == "codec":
-            if v is not None:
-                obj.codec = _CODEC_FJ(v)
-        elif key == "sequence":
-            if v is not None:
-                obj.sequence = _json_uint32(v)
-        elif key == "rtpTimestamp" or key == "rtp_timestamp":
-            if "rtp_timestamp" in seen:
-                raise _json_error("PushAudioRequest: field rtp_timestamp given twice")
-            seen.add("rtp_timestamp")
-            if v is not None:
-                obj.rtp_timestamp = _json_uint32(v)
-        elif key == "frames":
-            if v is not None:
-                obj.frames = [_json_to_bytes(x) for x in _json_list(v, "PushAudioRequest.frames")]
-        elif key == "endOfStream" or key == "end_of_stream":
-            if "end_of_stream" in seen:
-                raise _json_error("PushAudioRequest: field end_of_stream given twice")
-            seen.add("end_of_stream")
-            if v is not None:
-                obj.end_of_stream = _json_to_bool(v)
-        elif not ign:
-            raise _json_error(f"PushAudioRequest: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "sid":
+                if v is not None:
+                    obj.sid = _json_to_str(v)
+            elif key == "codec":
+                if v is not None:
+                    obj.codec = _CODEC_FJ(v)
+            elif key == "sequence":
+                if v is not None:
+                    obj.sequence = _json_uint32(v)
+            elif key == "rtpTimestamp" or key == "rtp_timestamp":
+                if "rtp_timestamp" in seen:
+                    raise _json_error("PushAudioRequest: field rtp_timestamp given twice")
+                seen.add("rtp_timestamp")
+                if v is not None:
+                    obj.rtp_timestamp = _json_uint32(v)
+            elif key == "frames":
+                if v is not None:
+                    obj.frames = _json_repeated(v, "PushAudioRequest.frames", _json_to_bytes)
+            elif key == "endOfStream" or key == "end_of_stream":
+                if "end_of_stream" in seen:
+                    raise _json_error("PushAudioRequest: field end_of_stream given twice")
+                seen.add("end_of_stream")
+                if v is not None:
+                    obj.end_of_stream = _json_to_bool(v)
+            elif not ign:
+                raise _json_error(f"PushAudioRequest: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"rtp_timestamp": "rtpTimestamp", "end_of_stream": "endOfStream"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8424,21 +8547,25 @@ def _fj_push_audio_response(value: object, depth: int, ign: bool) -> PushAudioRe
     d = _json_object(value, "PushAudioResponse")
     obj = PushAudioResponse()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "acceptedThrough" or key == "accepted_through":
-            if "accepted_through" in seen:
-                raise _json_error("PushAudioResponse: field accepted_through given twice")
-            seen.add("accepted_through")
-            if v is not None:
-                obj.accepted_through = _json_uint32(v)
-        elif key == "queuedMs" or key == "queued_ms":
-            if "queued_ms" in seen:
-                raise _json_error("PushAudioResponse: field queued_ms given twice")
-            seen.add("queued_ms")
-            if v is not None:
-                obj.queued_ms = _json_uint32(v)
-        elif not ign:
-            raise _json_error(f"PushAudioResponse: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "acceptedThrough" or key == "accepted_through":
+                if "accepted_through" in seen:
+                    raise _json_error("PushAudioResponse: field accepted_through given twice")
+                seen.add("accepted_through")
+                if v is not None:
+                    obj.accepted_through = _json_uint32(v)
+            elif key == "queuedMs" or key == "queued_ms":
+                if "queued_ms" in seen:
+                    raise _json_error("PushAudioResponse: field queued_ms given twice")
+                seen.add("queued_ms")
+                if v is not None:
+                    obj.queued_ms = _json_uint32(v)
+            elif not ign:
+                raise _json_error(f"PushAudioResponse: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"accepted_through": "acceptedThrough", "queued_ms": "queuedMs"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8448,24 +8575,28 @@ def _fj_call_event(value: object, depth: int, ign: bool) -> CallEvent:
     d = _json_object(value, "CallEvent")
     obj = CallEvent()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "call":
-            if v is not None:
-                obj.call = _fj_call(v, depth + 1, ign)
-        elif key == "previousStatus" or key == "previous_status":
-            if "previous_status" in seen:
-                raise _json_error("CallEvent: field previous_status given twice")
-            seen.add("previous_status")
-            if v is not None:
-                obj.previous_status = _CALL_STATUS_FJ(v)
-        elif key == "sequence":
-            if v is not None:
-                obj.sequence = _json_uint64(v)
-        elif key == "dtmf":
-            if v is not None:
-                obj.dtmf = _fj_dtmf_digit(v, depth + 1, ign)
-        elif not ign:
-            raise _json_error(f"CallEvent: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "call":
+                if v is not None:
+                    obj.call = _fj_call(v, depth + 1, ign)
+            elif key == "previousStatus" or key == "previous_status":
+                if "previous_status" in seen:
+                    raise _json_error("CallEvent: field previous_status given twice")
+                seen.add("previous_status")
+                if v is not None:
+                    obj.previous_status = _CALL_STATUS_FJ(v)
+            elif key == "sequence":
+                if v is not None:
+                    obj.sequence = _json_uint64(v)
+            elif key == "dtmf":
+                if v is not None:
+                    obj.dtmf = _fj_dtmf_digit(v, depth + 1, ign)
+            elif not ign:
+                raise _json_error(f"CallEvent: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"previous_status": "previousStatus"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 
@@ -8475,18 +8606,22 @@ def _fj_dtmf_digit(value: object, depth: int, ign: bool) -> DtmfDigit:
     d = _json_object(value, "DtmfDigit")
     obj = DtmfDigit()
     seen: set[str] = set()
-    for key, v in d.items():
-        if key == "digit":
-            if v is not None:
-                obj.digit = _json_to_str(v)
-        elif key == "durationMs" or key == "duration_ms":
-            if "duration_ms" in seen:
-                raise _json_error("DtmfDigit: field duration_ms given twice")
-            seen.add("duration_ms")
-            if v is not None:
-                obj.duration_ms = _json_uint32(v)
-        elif not ign:
-            raise _json_error(f"DtmfDigit: unknown field {key!r}")
+    try:
+        for key, v in d.items():
+            if key == "digit":
+                if v is not None:
+                    obj.digit = _json_to_str(v)
+            elif key == "durationMs" or key == "duration_ms":
+                if "duration_ms" in seen:
+                    raise _json_error("DtmfDigit: field duration_ms given twice")
+                seen.add("duration_ms")
+                if v is not None:
+                    obj.duration_ms = _json_uint32(v)
+            elif not ign:
+                raise _json_error(f"DtmfDigit: unknown field {key!r}")
+    except DecodeError as e:
+        json_names = {"duration_ms": "durationMs"}
+        raise e.within(json_names.get(key, key)) from None
     return obj
 
 

@@ -7,8 +7,6 @@ hand-kept table.
 
 from __future__ import annotations
 
-import re
-
 from clutchcall import ErrorCode, ErrorStatus
 from clutchcall.errors import DecodeError
 
@@ -55,10 +53,6 @@ class ApiError(Exception):
     __hash__ = Exception.__hash__
 
 
-_UNKNOWN_FIELD = re.compile(r"unknown field '([^']+)'")
-
-
-def invalid_request(exc: DecodeError, field: str = "") -> ApiError:
-    """A request that does not decode: INVALID_ARGUMENT naming the field when the decoder said which."""
-    m = _UNKNOWN_FIELD.search(str(exc))
-    return ApiError(ErrorCode.INVALID_ARGUMENT, str(exc), field=field or (m.group(1) if m else ""))
+def invalid_request(exc: DecodeError) -> ApiError:
+    """A request that does not decode: INVALID_ARGUMENT naming the ProtoJSON path at fault when the decoder had one."""
+    return ApiError(ErrorCode.INVALID_ARGUMENT, str(exc), field=exc.json_path)

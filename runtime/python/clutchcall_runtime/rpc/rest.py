@@ -185,10 +185,10 @@ def _match(rule: HttpRule, parts: list[str]) -> dict[str, str] | None:
     return bound
 
 
-def _query_value(kind: str, name: str, text: str) -> Any:
+def _query_value(kind: str, field_path: str, text: str) -> Any:
     if kind == "bool":
         if text not in ("true", "false"):
-            raise ApiError(ErrorCode.INVALID_ARGUMENT, f"{text!r} is not true or false", field=name)
+            raise ApiError(ErrorCode.INVALID_ARGUMENT, f"{text!r} is not true or false", field=field_path)
         return text == "true"
     if kind == "enum" and text.lstrip("-").isdigit():
         return int(text)
@@ -222,26 +222,17 @@ def decode_request(method: MethodDescriptor, bound: dict[str, str], query: str, 
         node = j
         for key in param.json_path[:-1]:
             node = node.setdefault(key, {})
-        value = _query_value(param.kind, name, text)
         leaf = param.json_path[-1]
+        field_path = ".".join(param.json_path)
         if param.repeated:
-            node.setdefault(leaf, []).append(value)
+            items = node.setdefault(leaf, [])
+            items.append(_query_value(param.kind, f"{field_path}[{len(items)}]", text))
         elif leaf in node:
-            raise ApiError(ErrorCode.INVALID_ARGUMENT, "given more than once", field=name)
+            raise ApiError(ErrorCode.INVALID_ARGUMENT, "given more than once", field=field_path)
         else:
-            node[leaf] = value
+            node[leaf] = _query_value(param.kind, field_path, text)
     j.update(bound)  # path variables win over the body, as in google.api.http
     try:
         return method.request_type.from_json(j)
     except DecodeError as exc:
-        raise invalid_request(exc, _field_at_fault(method.request_type, j)) from None
-
-
-def _field_at_fault(cls: type[Message], j: dict[str, Any]) -> str:
-    """The top-level key whose value alone does not decode (the decoder's messages do not name fields)."""
-    for key, value in j.items():
-        try:
-            cls.from_json({key: value})
-        except DecodeError:
-            return key
-    return ""
+        raise invalid_request(exc) from None
