@@ -22,7 +22,7 @@ from clutchcall.messages import AgentBinding
 
 from .agent import Agent, AgentCall
 from .echo import EchoGuard
-from .session import AgentLimits, AgentSession, AudioPort, EventObserver
+from .session import AgentLimits, AgentSession, AgentStats, AudioPort, EventObserver
 from .turn import TurnDetector, TurnSettings, TurnSettingsError
 from .vad import GatedVad, VadError
 
@@ -64,6 +64,11 @@ class AgentBinder:
         self._lock = asyncio.Lock()
         self.refused_full = 0  # binds refused by max_bindings
         self.attach_failures = 0  # binds refused because the call's audio could not be attached
+        self.cut_offs = 0  # bindings that ended with their agent cut off
+        # Counters stay monotonic across bindings: an ended binding's stats are folded into `_ended_totals`
+        # when it is reaped, and until then it stays in `_unreaped` (unbind drops it from `_sessions` first).
+        self._ended_totals: dict[str, int] = dict.fromkeys(AgentStats.COUNTERS, 0)
+        self._unreaped: set[AgentSession] = set()
         self.ended: list[tuple[str, str | None]] = []  # (sid, cut-off reason) of the last 64 bindings that ended
 
     def register(self, agent_id: str, factory: AgentFactory) -> None:
@@ -77,6 +82,14 @@ class AgentBinder:
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+    def totals(self) -> dict[str, int]:
+        """AgentStats' counters summed over every binding this binder ran, running or ended."""
+        totals = dict(self._ended_totals)
+        for session in self._unreaped:
+            for name, value in session.stats.counters().items():
+                totals[name] += value
+        return totals
 
     def _check(self, sid: str, binding: AgentBinding) -> tuple[AgentFactory, TurnSettings]:
         if not sid:
@@ -126,6 +139,7 @@ class AgentBinder:
                 message = f"agent {binding.agent_id!r} failed to start"
                 raise AgentBindError(ErrorCode.INTERNAL, "agent", message) from exc
             self._sessions[sid] = session
+            self._unreaped.add(session)
             asyncio.get_running_loop().create_task(self._reap(sid, session))
             return session
 
@@ -135,6 +149,10 @@ class AgentBinder:
             del self._sessions[sid]
         self.ended.append((sid, session.stats.cut_off))
         del self.ended[:-64]
+        for name, value in session.stats.counters().items():
+            self._ended_totals[name] += value
+        self.cut_offs += session.stats.cut_off is not None
+        self._unreaped.discard(session)
 
     async def unbind(self, sid: str) -> bool:
         async with self._lock:

@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from clutchcall_runtime.bridge import attach
 from clutchcall_runtime.moqt.client import Client, connect
 from cryptography.hazmat.primitives.asymmetric import ec
+from prometheus_client import CollectorRegistry
 
 from ..auth import TokenVerifier, key_id, mint_token
 from .agent import ReplayAgent
 from .binding import AgentBinder, AgentFactory, BinderSettings
+from .metrics import AgentCollector
 from .session import AudioPort, EventObserver
 
 INTERNAL_TOKEN_TTL_S = 30 * 24 * 3600  # the process's lifetime in practice; the client reconnects with it
@@ -67,6 +69,10 @@ class EngineAgents:
                 )
                 self._client = await connect(self.url, token, cert_sha256=self.cert_sha256)
             return self._client
+
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        """Export the binder's counters (agents/metrics.py) in the engine's registry, served at /metrics."""
+        registry.register(AgentCollector(self.binder))
 
     _connected = client  # the name server.py used first; kept until it switches to client()
 

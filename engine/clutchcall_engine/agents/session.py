@@ -24,7 +24,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from .agent import Agent, AgentCall, AgentEvent, AudioFrame
 from .echo import EchoGuard
@@ -70,6 +70,22 @@ class AgentStats:
     echo_suppressed: int = 0
     flush_latency_ms: list[float] = dataclasses.field(default_factory=list)  # the last 64: frame in -> queue flushed
     cut_off: str | None = None  # why the agent was cut off, if it was
+
+    # The fields that only ever grow: what /metrics exports (agents/metrics.py), summed over bindings.
+    COUNTERS: ClassVar[tuple[str, ...]] = (
+        "frames_in",
+        "bad_frames",
+        "frames_dropped",
+        "speech_started",
+        "turns",
+        "barge_ins",
+        "flushed_frames",
+        "played_frames",
+        "echo_suppressed",
+    )
+
+    def counters(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.COUNTERS}
 
 
 EventObserver = Callable[[str, TurnEvent], None]
