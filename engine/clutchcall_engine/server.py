@@ -65,6 +65,8 @@ class EngineServer:
         )
         if self.calls is not None:
             self.calls.register_metrics(self.metrics.registry)
+        if self.agents is not None:
+            self.agents.register_metrics(self.metrics.registry)
         self.cert: CertInfo | None = None
         self.sip: SipGateway | None = None
         self._servers: list[QuicServer] = []
