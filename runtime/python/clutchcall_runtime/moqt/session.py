@@ -14,7 +14,7 @@ import asyncio
 import heapq
 import itertools
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -80,6 +80,7 @@ class SessionLimits:
     max_parked_streams: int = 16  # data streams waiting for their track alias to become known
     parked_timeout: float = 2.0
     keepalive: float = 10.0  # PING interval; keep it under a third of either side's QUIC idle timeout
+    max_fetch_streams: int = 64  # FETCH streams we remember for FETCH_CANCEL; the oldest is forgotten first
 
 
 @dataclass(slots=True)
@@ -491,6 +492,7 @@ class Session:
         self._alias_streams: dict[int, tuple[int, int]] = {}  # alias -> (data streams seen, still open)
         self._done_pending: dict[int, tuple[int, str, int, asyncio.TimerHandle]] = {}  # after PUBLISH_DONE
         self._fetch_sinks: dict[int, InboundSink] = {}
+        self._fetch_out: OrderedDict[int, int] = OrderedDict()  # our FETCH answers: request ID -> stream ID
         self._in_streams: dict[int, _InStream] = {}
         self.outbound: dict[int, OutboundTrack] = {}
         self._heap: list[tuple[tuple[int, int, int], int, OutboundTrack]] = []
@@ -662,6 +664,8 @@ class Session:
                 track.close()
         elif code == T.PUBLISH_DONE:
             self._inbound_done(msg)
+        elif code == T.FETCH_CANCEL:
+            self._fetch_cancelled(msg.request_id)
         self.handler.on_message(self, code, msg)
         if code in _REQUESTS or code == T.UNSUBSCRIBE:
             # after the role has taken (or ended) the request, so its live count is current
@@ -1014,6 +1018,34 @@ class Session:
 
     def end_fetch(self, request_id: int) -> None:
         self._fetch_sinks.pop(request_id, None)
+
+    def cancel_fetch(self, request_id: int) -> None:
+        """Ours: we no longer want fetch `request_id` (FETCH_CANCEL); objects still in flight are dropped."""
+        self.end_fetch(request_id)
+        self.send(wire.FetchCancel(request_id=request_id))
+
+    # ---- FETCH answers we send ----
+
+    def open_fetch_stream(self, request_id: int) -> int:
+        """Open the data stream answering the peer's FETCH `request_id`, remembered so FETCH_CANCEL can reset it."""
+        stream_id = self.transport.open_uni_stream()
+        self._fetch_out[request_id] = stream_id
+        while len(self._fetch_out) > self.limits.max_fetch_streams:
+            self._fetch_out.popitem(last=False)
+            self.count("fetch_streams_forgotten")
+        return stream_id
+
+    def _fetch_cancelled(self, request_id: int) -> None:
+        # Draft-14 9.19: stop the stream promptly, even mid-object. A request ID we no longer (or never)
+        # answered is ignored: its stream is finished, or the FETCH failed, so there is nothing to stop.
+        stream_id = self._fetch_out.pop(request_id, None)
+        if stream_id is None:
+            self.count("fetch_cancel_unknown")
+            log.info("session=%d FETCH_CANCEL of unknown fetch request_id=%d ignored", self.id, request_id)
+            return
+        self.count("fetch_cancelled")
+        self.transport.reset_stream(stream_id, wire.DataStreamResetCode.CANCELLED)
+        self.transport.transmit()
 
     def on_datagram(self, data: bytes) -> None:
         if self.closed.done():
