@@ -87,6 +87,7 @@ class Limits:
     subscriber_queue_bytes: int = _limit(64 * 1024, 512, 1 << 30, "a subscriber's queue bound in bytes; oldest drop")
     held_subscribe_timeout_s: float = _limit(5.0, 0.0, 3600.0, "how long a SUBSCRIBE waits for its publisher")
     max_request_id_window: int = _limit(100, 1, 1 << 20, "request IDs granted ahead in MAX_REQUEST_ID")
+    auth_token_cache_bytes: int = _limit(4096, 0, 1 << 20, "token bytes a session may register as aliases")
     track_cache_bytes: int = _limit(256 * 1024, 0, 1 << 30, "bytes of the latest group kept per track (FETCH)")
     max_tracks: int = _limit(100_000, 1, 10_000_000, "tracks the relay routes at once")
     max_namespace_fields: int = _limit(32, 1, 32, "fields in a track namespace (draft-14 allows 1..32)")

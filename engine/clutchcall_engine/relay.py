@@ -12,6 +12,7 @@ joining FETCH and late joiners. Every request is checked against the session's t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Coroutine, Sequence
@@ -31,6 +32,7 @@ from clutchcall_runtime.moqt.session import (
     capability_of,
     capability_params,
     check_group_order,
+    message_name,
     reason_phrase,
 )
 from clutchcall_runtime.moqt.transport import Transport
@@ -79,6 +81,26 @@ def _narrowed(
             request_id=msg.request_id,
         )
     return new_start, new_end
+
+
+@dataclass(frozen=True)
+class _NarrowedGrant(Grant):
+    """The session's grant as one request's own token narrows it: allowed only where both allow."""
+
+    request: Grant | None = None
+
+    @classmethod
+    def of(cls, session: Grant, request: Grant) -> _NarrowedGrant:
+        if request.tenant != session.tenant:
+            request = dataclasses.replace(request, publish_prefixes=(), subscribe_prefixes=())
+        fields = {f.name: getattr(session, f.name) for f in dataclasses.fields(Grant)}
+        return cls(**fields, request=request)
+
+    def may_publish(self, namespace: Sequence[bytes]) -> bool:
+        return super().may_publish(namespace) and (self.request is None or self.request.may_publish(namespace))
+
+    def may_subscribe(self, namespace: Sequence[bytes]) -> bool:
+        return super().may_subscribe(namespace) and (self.request is None or self.request.may_subscribe(namespace))
 
 
 @dataclass(eq=False)
@@ -198,6 +220,7 @@ class PeerState:
 
     session: Session
     grant: Grant | None = None
+    anonymous: bool = False  # no setup token (the engine admits such sessions): request tokens are not checked
     aliases: int = 0
     published: set[TrackKey] = field(default_factory=set)
     namespaces: set[tuple[bytes, ...]] = field(default_factory=set)
@@ -232,6 +255,7 @@ class Relay:
             queue_max_bytes=lim.subscriber_queue_bytes,
             queue_max_ms=float(lim.subscriber_queue_ms),
             keepalive=lim.idle_timeout_s / 3,
+            auth_token_cache_bytes=lim.auth_token_cache_bytes,
         )
         self.peers: dict[Session, PeerState] = {}
         self.tracks: dict[TrackKey, RelayTrack] = {}
@@ -261,16 +285,20 @@ class Relay:
         session.start()
         return session
 
-    def on_setup(self, session: Session, token: bytes | None) -> None:
+    def _verify(self, session: Session, token: bytes | None, where: str) -> Grant:
         try:
-            grant = self.verifier.verify(token)
+            return self.verifier.verify(token)
         except AuthError as exc:
             self.metrics.auth_refused(exc.kind)
-            log.warning("auth refused session=%d kind=%s reason=%r", session.id, exc.kind, exc.message)
+            log.warning("auth refused session=%d in=%s kind=%s reason=%r", session.id, where, exc.kind, exc.message)
             code = _AUTH_CLOSE_CODES.get(exc.kind, Code.UNAUTHORIZED)
-            raise ProtocolViolation(code, f"token refused: {exc.kind}", message_type="client_setup") from exc
+            raise ProtocolViolation(code, f"token refused: {exc.kind}", message_type=where) from exc
+
+    def on_setup(self, session: Session, token: bytes | None) -> None:
+        grant = self._verify(session, token, "client_setup")
         peer = self.peers[session]
         peer.grant = grant
+        peer.anonymous = not token
         delay = max(0.0, grant.expires_at - time.time())
         peer.expiry = session.loop.call_later(delay, self._expired, session)
         log.info("session ready session=%d tenant=%s transport=%s", session.id, grant.tenant, session.transport.kind)
@@ -309,8 +337,17 @@ class Relay:
         if peer is None or peer.grant is None:
             return
         handler = self._handlers.get(code)
-        if handler is not None:
+        if handler is None:
+            return
+        session_grant = peer.grant
+        # A request's own tokens narrow what it may do; the session's grant stays the upper bound. Token-less
+        # sessions are public (like moq-relay's --auth-public), and some peers put placeholders in requests.
+        for tok in [] if peer.anonymous else session.current_request_tokens:
+            peer.grant = _NarrowedGrant.of(peer.grant, self._verify(session, tok, message_name(code).lower()))
+        try:
             handler(self, peer, msg)
+        finally:
+            peer.grant = session_grant
 
     def _publish(self, peer: PeerState, msg: wire.Publish) -> None:
         assert peer.grant is not None

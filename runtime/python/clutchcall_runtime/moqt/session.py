@@ -81,6 +81,7 @@ class SessionLimits:
     parked_timeout: float = 2.0
     keepalive: float = 10.0  # PING interval; keep it under a third of either side's QUIC idle timeout
     max_fetch_streams: int = 64  # FETCH streams we remember for FETCH_CANCEL; the oldest is forgotten first
+    auth_token_cache_bytes: int = 0  # token values the peer may REGISTER under aliases (MAX_AUTH_TOKEN_CACHE_SIZE)
 
 
 @dataclass(slots=True)
@@ -493,6 +494,10 @@ class Session:
         self._done_pending: dict[int, tuple[int, str, int, asyncio.TimerHandle]] = {}  # after PUBLISH_DONE
         self._fetch_sinks: dict[int, InboundSink] = {}
         self._fetch_out: OrderedDict[int, int] = OrderedDict()  # our FETCH answers: request ID -> stream ID
+        self._token_aliases: dict[int, bytes] = {}  # the peer's registered tokens, bounded by auth_token_cache_bytes
+        self._token_cache_used = 0
+        self.peer_token_cache_bytes = 0  # what the peer lets us REGISTER (its MAX_AUTH_TOKEN_CACHE_SIZE)
+        self.current_request_tokens: list[bytes] = []  # what the request being dispatched authorizes itself with
         self._in_streams: dict[int, _InStream] = {}
         self.outbound: dict[int, OutboundTrack] = {}
         self._heap: list[tuple[tuple[int, int, int], int, OutboundTrack]] = []
@@ -635,8 +640,10 @@ class Session:
             return
         if code in (T.CLIENT_SETUP, T.SERVER_SETUP):
             raise ProtocolViolation(Code.PROTOCOL_VIOLATION, f"a second {name}", message_type=name)
+        self.current_request_tokens = []
         if code in _REQUESTS:
             self._check_new_request(name, msg)
+            self.current_request_tokens = self.request_tokens(name, getattr(msg, "parameters", None) or [])
         elif code in _ANSWERS_OK or code in _ANSWERS_ERROR:
             self._answer(code, name, msg)
             return
@@ -687,6 +694,8 @@ class Session:
             seen.add(p.type_)
             if p.type_ == wire.SetupParameter.MAX_REQUEST_ID:
                 self._peer_max_id = p.int_value or 0
+            elif p.type_ == wire.SetupParameter.MAX_AUTH_TOKEN_CACHE_SIZE:
+                self.peer_token_cache_bytes = p.int_value or 0
             elif p.type_ == wire.SetupParameter.PATH:
                 if self.is_client or self.transport.kind != "quic":
                     raise ProtocolViolation(
@@ -709,6 +718,13 @@ class Session:
                 )
             self.handler.on_setup(self, token)
             params = [wire.KeyValuePair(type_=wire.SetupParameter.MAX_REQUEST_ID, int_value=self._granted_max_id)]
+            if self.limits.auth_token_cache_bytes:
+                params.append(
+                    wire.KeyValuePair(
+                        type_=wire.SetupParameter.MAX_AUTH_TOKEN_CACHE_SIZE,
+                        int_value=self.limits.auth_token_cache_bytes,
+                    )
+                )
             self.send(wire.ServerSetup(selected_version=self.draft.version, parameters=params))
         self.setup_done = True
         if self._setup_timer is not None:
@@ -718,16 +734,56 @@ class Session:
         self._max_id_changed.set()
 
     def _token_value(self, raw: bytes, where: str) -> bytes:
+        return self._resolve_token(raw, where) or b""
+
+    def _resolve_token(self, raw: bytes, where: str) -> bytes | None:
+        """Apply the token's alias operation (draft-14 9.2.1.1) to the peer's cache; the token it stands for,
+        or None for DELETE. The cache counts the bytes of the registered token values."""
         try:
             tok = wire.AuthorizationToken.decode(raw)
         except DecodeError as exc:
             raise ProtocolViolation(
                 Code.KEY_VALUE_FORMATTING_ERROR, f"authorization token: {exc}", message_type=where
             ) from exc
-        if tok.alias_type in (wire.AuthTokenAliasType.USE_ALIAS, wire.AuthTokenAliasType.DELETE):
-            # MAX_AUTH_TOKEN_CACHE_SIZE is 0 here: no alias was ever registered
-            raise ProtocolViolation(Code.UNKNOWN_AUTH_TOKEN_ALIAS, "token alias never registered", message_type=where)
-        return tok.token_value or b""
+        kind, alias = tok.alias_type, tok.token_alias
+        if kind == wire.AuthTokenAliasType.USE_VALUE:
+            return tok.token_value or b""
+        assert alias is not None
+        if kind == wire.AuthTokenAliasType.REGISTER:
+            value = tok.token_value or b""
+            if alias in self._token_aliases:
+                raise ProtocolViolation(
+                    Code.DUPLICATE_AUTH_TOKEN_ALIAS, f"token alias {alias} already registered", message_type=where
+                )
+            if self._token_cache_used + len(value) > self.limits.auth_token_cache_bytes:
+                self.count("auth_token_cache_overflows")
+                raise ProtocolViolation(
+                    Code.AUTH_TOKEN_CACHE_OVERFLOW,
+                    f"registering {len(value)} token bytes would pass the cache size "
+                    f"{self.limits.auth_token_cache_bytes} ({self._token_cache_used} in use)",
+                    message_type=where,
+                )
+            self._token_aliases[alias] = value
+            self._token_cache_used += len(value)
+            return value
+        if alias not in self._token_aliases:
+            raise ProtocolViolation(
+                Code.UNKNOWN_AUTH_TOKEN_ALIAS, f"token alias {alias} is not registered", message_type=where
+            )
+        if kind == wire.AuthTokenAliasType.DELETE:
+            self._token_cache_used -= len(self._token_aliases.pop(alias))
+            return None
+        return self._token_aliases[alias]
+
+    def request_tokens(self, name: str, params: Sequence[wire.KeyValuePair]) -> list[bytes]:
+        """The tokens a request's AUTHORIZATION TOKEN parameters stand for, after their alias operations."""
+        tokens = []
+        for p in params:
+            if p.type_ == wire.Parameter.AUTHORIZATION_TOKEN and p.bytes_value is not None:
+                value = self._resolve_token(p.bytes_value, name)
+                if value is not None:
+                    tokens.append(value)
+        return tokens
 
     def _check_new_request(self, name: str, msg: Any) -> None:
         rid = msg.request_id
