@@ -12,7 +12,7 @@ import pytest
 
 BAD = [None, -1, 2**32, 2**64, -(2**63) - 1, "7", 1.5]
 NOT_INT = [None, "7", 1.5]  # for optional arguments None means "the default": not bad
-PORT_LO, PORT_HI = 42000, 42999
+PORT_LO, PORT_HI = 22000, 22999
 
 PCM8K = {"codec": "pcm16", "sample_rate": 8000, "channels": 1, "frame_ms": 20}
 OPUS48 = {"codec": "opus", "sample_rate": 48000, "channels": 1, "frame_ms": 20}

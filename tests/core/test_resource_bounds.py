@@ -22,7 +22,7 @@ import pytest
 RATES = (8000, 12000, 16000, 24000, 48000)
 QUALITIES = range(11)
 PRIOR = (0, 1, 7, 160, 479)  # frames processed before the flush: different filter phases
-PORT_LO, PORT_HI = 43000, 43999
+PORT_LO, PORT_HI = 23000, 23999
 
 
 def rss_bytes() -> int:

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 THREADS = 8
-PORT_LO, PORT_HI = 41000, 41999  # loopback only
+# Loopback, below the kernel's ephemeral range (32768-60999): sockets other tests open on port 0 never take these.
+PORT_LO, PORT_HI = 21000, 21999
 
 
 @pytest.fixture(autouse=True)
