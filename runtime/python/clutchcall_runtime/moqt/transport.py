@@ -488,6 +488,15 @@ class Dialed:
         self._udp.close()
 
 
+async def _close_dialed(protocol: QuicConnectionProtocol, udp: asyncio.DatagramTransport, grace_s: float = 1.0) -> None:
+    """Close what `_dial` opened: the QUIC connection (waiting up to `grace_s` for CONNECTION_CLOSE to go out), then
+    its UDP socket."""
+    protocol.close()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(protocol.wait_closed(), grace_s)
+    udp.close()
+
+
 async def _dial(
     host: str,
     port: int,

@@ -40,7 +40,7 @@ from clutchcall.services import MethodDescriptor
 from clutchcall.wire import envelope as wire
 
 from ..moqt.errors import ConnectError
-from ..moqt.transport import ServerTls, TlsOptions, _client_config, _dial, _server_config
+from ..moqt.transport import ServerTls, TlsOptions, _client_config, _close_dialed, _dial, _server_config
 from .errors import ApiError
 from .http3 import check_pin, peer_address
 from .server import Dispatcher, Endpoint, RequestContext
@@ -532,10 +532,7 @@ class EnvelopeTransport:
         if self._conn is not None:
             protocol, udp = self._conn
             self._conn = None
-            protocol.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(protocol.wait_closed(), 1.0)
-            udp.close()
+            await _close_dialed(protocol, udp)
 
 
 def _decode_response(method: MethodDescriptor, payload: bytes) -> Message:

@@ -24,7 +24,7 @@ from clutchcall import ErrorCode
 from cryptography.hazmat.primitives import serialization
 
 from ..moqt.errors import ConnectError
-from ..moqt.transport import ServerTls, TlsOptions, _client_config, _dial, _server_config
+from ..moqt.transport import ServerTls, TlsOptions, _client_config, _close_dialed, _dial, _server_config
 from .errors import ApiError
 from .rest import HttpRequest, HttpResponse, error_response
 from .server import HttpApp
@@ -306,7 +306,4 @@ class Http3Transport:
         if self._conn is not None:
             protocol, udp = self._conn
             self._conn = None
-            protocol.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(protocol.wait_closed(), 1.0)
-            udp.close()
+            await _close_dialed(protocol, udp)
