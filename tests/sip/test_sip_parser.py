@@ -35,11 +35,10 @@ REFUSED = [t.name for t in TORTURES if t.parse_status is not None]
 
 
 def test_every_message_of_sections_3_1_and_3_3_is_a_fixture() -> None:
-    """RFC 4475 3.1.1 has 13 valid messages, 3.1.2 19 invalid ones, 3.3 15; mpart01 (3.1.1.11) is missing:
-    its body is an S/MIME signature in <hex> the RFC text we could read did not carry."""
+    """RFC 4475 3.1.1 has 13 valid messages, 3.1.2 19 invalid ones, 3.3 15."""
     sections = [t.section for t in TORTURES]
     assert len(set(sections)) == len(sections) == len({t.name for t in TORTURES})
-    assert sum(s.startswith("3.1.1.") for s in sections) == 12 and "3.1.1.11" not in sections
+    assert sum(s.startswith("3.1.1.") for s in sections) == 13
     assert sum(s.startswith("3.1.2.") for s in sections) == 19
     assert sum(s.startswith("3.3.") for s in sections) == 15
     assert sorted(p.stem for p in DIRECTORY.glob("*.txt")) == sorted(BY_NAME)
@@ -103,6 +102,28 @@ def test_rfc4475_intmeth_and_longreq_details() -> None:
     longreq = parse(load("longreq"))
     assert len(longreq.headers.get_all("via")) == 34
     assert longreq.call_id == "longreq.one" + "really" * 20 + "longcallid"
+
+
+def test_rfc4475_mpart01_keeps_its_binary_multipart_body_byte_exact() -> None:
+    """mpart01's second part is a detached S/MIME signature (DER, CMS SignedData) sent with
+    Content-Transfer-Encoding: binary: its CR, LF and NUL octets must reach the body untouched."""
+    msg = parse(load("mpart01"))
+    assert isinstance(msg, Request) and msg.method == "MESSAGE"
+    assert msg.headers.get("content-type") == "multipart/mixed;boundary=7a9cbec02ceef655"
+    delimiter = b"\r\n--7a9cbec02ceef655"
+    assert msg.body.startswith(delimiter[2:] + b"\r\n") and msg.body.endswith(delimiter + b"--\r\n")
+    parts = msg.body[len(delimiter) - 2 : -len(delimiter) - 4].split(delimiter)
+    heads_and_contents = [part.split(b"\r\n\r\n", 1) for part in parts]
+    assert [head.split(b"\r\n")[1] for head, _ in heads_and_contents] == [
+        b"Content-Type: text/plain",
+        b"Content-Type: application/octet-stream",
+    ]
+    assert heads_and_contents[0][1] == b"Hello"
+    signature = heads_and_contents[1][1]
+    # DER: SEQUENCE with a two-octet length (0x82) spanning exactly the part, then the signedData OID
+    assert signature[:2] == b"\x30\x82" and int.from_bytes(signature[2:4], "big") + 4 == len(signature) == 342
+    assert signature[4:17] == bytes.fromhex("06092A864886F70D010702A082")
+    assert {b"\r", b"\n", b"\x00"} <= {signature[i : i + 1] for i in range(len(signature))}
 
 
 def test_rfc4475_dblreq_keeps_only_the_first_message() -> None:

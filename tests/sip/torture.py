@@ -52,6 +52,7 @@ TORTURES = [
     Torture("dblreq", "3.1.1.8", None, 405),
     Torture("semiuri", "3.1.1.9", None, 200),
     Torture("transports", "3.1.1.10", None, 200),
+    Torture("mpart01", "3.1.1.11", None, 405),
     Torture("unreason", "3.1.1.12", None, None),
     Torture("noreason", "3.1.1.13", None, None),
     Torture("badinv01", "3.1.2.1", 400, 400),
