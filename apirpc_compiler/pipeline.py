@@ -3,6 +3,7 @@
 load_idl        frontend/load.py      bytes -> document + source map (strict JSON)
 validate        frontend/validate.py  JSON Schema, then semantic rules on what passed the schema
 build_ir        ir/build.py           document -> IR (ir/model.py)
+lower_plan      ir/plan.py            IR -> IR with the codec plan of every wire protocol
 check_names     backends/*/namer      each target's spelling of every name (also on a document
                                       with errors, so that one run reports everything)
 generate        generate.py           IR -> files per target, written or checked
@@ -19,6 +20,7 @@ from .frontend.load import LoadedIdl, load_idl
 from .frontend.validate import check_document
 from .ir.build import build_ir
 from .ir.model import IR
+from .ir.plan import lower_plan
 
 
 def compile_idl(path: str, backends: Iterable[Backend] = ()) -> IR:
@@ -30,7 +32,7 @@ def compile_idl(path: str, backends: Iterable[Backend] = ()) -> IR:
     diagnostics = validation.diagnostics + name_diagnostics(loaded, ir, backends)
     if diagnostics:
         raise IdlError(diagnostics)
-    return ir
+    return lower_plan(ir)
 
 
 def name_diagnostics(loaded: LoadedIdl, ir: IR, backends: Iterable[Backend]) -> list[Diagnostic]:

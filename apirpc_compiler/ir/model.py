@@ -13,9 +13,10 @@ Invariants (established by the front end's validation, relied on by every backen
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict, get_args
+from typing import Literal, NotRequired, TypedDict, get_args
 
-IR_FORMAT = "apirpc-ir/1"
+# 2: the codec plan (`plan`, ir/plan.py) joined the IR.
+IR_FORMAT = "apirpc-ir/2"
 
 ScalarName = Literal[
     "bool",
@@ -313,3 +314,6 @@ class IR(TypedDict):
     auth: Auth | None
     decode_errors: list[DecodeErrorReason]
     wire: list[WireProtocol]
+    # The codec plan of every wire protocol (ir/plan.py, docs/plan.md), added by the pass
+    # `plan.lower_plan` after the IR is built.
+    plan: NotRequired[JsonValue]
