@@ -30,6 +30,10 @@ TOML layout (every key optional; relative paths are relative to the file)::
     inbound_tenant = "default"
     rtp_ports = "20000-20999"
     invite_rate = 50.0                  # new INVITEs per second accepted (burst: invite_burst); past it, 503
+    forward = {"+15550001" = "+15550002"}  # inbound calls to a key are dialed out to its value as sip_rtp calls
+    relay_backend = "auto"              # the RTP relay of sip_rtp calls: auto, af_xdp, io_uring or recvmmsg
+    relay_ifname = ""                   # the interface AF_XDP attaches to ("" : auto falls back to io_uring)
+    relay_shards = 1
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -124,11 +129,24 @@ class SipConfig:
     invite_burst: int = _limit(100, 1, 1_000_000, "INVITEs accepted at once above the rate")
     max_calls: int = _limit(10_000, 1, 1_000_000, "concurrent calls through the gateway; past it 503")
     t1_s: float = _limit(0.5, 0.001, 10.0, "RFC 3261 T1 (retransmission base); T2 = 8 x T1, T4 = 10 x T1")
+    forward: tuple[tuple[str, str], ...] = ()
+    """(called number, target): an inbound INVITE to the number becomes a sip_rtp call to the target, dialed
+    through the trunk and relayed on the relay engine (TOML: a table of E.164 numbers)."""
+    forward_ring_timeout_s: float = _limit(60.0, 1.0, 600.0, "how long a forward or sip_rtp transfer target may ring")
+    relay_backend: str = "auto"
+    """The relay engine of sip_rtp calls: auto (AF_XDP on relay_ifname, else io_uring, else recvmmsg) or one."""
+    relay_ifname: str = ""
+    relay_shards: int = _limit(1, 1, 256, "relay engine threads (one per core at most)")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             if "min" in f.metadata:
                 _check_number(f"sip.{f.name}", getattr(self, f.name), f.type, f.metadata["min"], f.metadata["max"])
+        if self.relay_backend not in RELAY_BACKENDS:
+            raise ConfigError(
+                f"sip.relay_backend must be one of {', '.join(RELAY_BACKENDS)}, got {self.relay_backend!r}"
+            )
+        _check_forward(self.forward)
         first, last = self.rtp_ports
         if not (1024 <= first <= last <= 65_535) or last - first < 1:
             raise ConfigError(f"sip.rtp_ports must be FIRST-LAST within 1024..65535, got {first}-{last}")
@@ -138,8 +156,42 @@ class SipConfig:
             raise ConfigError(f"sip.trunk_transport must be udp or tcp, got {self.trunk_transport!r}")
 
 
+RELAY_BACKENDS = ("auto", "af_xdp", "io_uring", "recvmmsg")
+MAX_FORWARDS = 10_000
+_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+
+
+def _check_forward(forward: tuple[tuple[str, str], ...]) -> None:
+    if len(forward) > MAX_FORWARDS:
+        raise ConfigError(f"sip.forward has {len(forward)} numbers, at most {MAX_FORWARDS}")
+    seen: set[str] = set()
+    for number, target in forward:
+        for name, value in ((f"sip.forward key {number!r}", number), (f"sip.forward.{number!r}", target)):
+            if not isinstance(value, str) or not _E164.match(value):
+                raise ConfigError(f"{name} must be an E.164 number such as +14155550100, got {value!r}")
+        if number == target:
+            raise ConfigError(f"sip.forward.{number!r} forwards the number to itself")
+        if number in seen:
+            raise ConfigError(f"sip.forward key {number!r} is given twice")
+        seen.add(number)
+
+
+def _forward_value(value: object) -> tuple[tuple[str, str], ...]:
+    """A TOML table {number = target}, or "NUMBER=TARGET[,NUMBER=TARGET...]" from the command line."""
+    if isinstance(value, str):
+        pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+        if any(not sep for _, sep, _ in pairs):
+            raise ConfigError(f"sip.forward must be NUMBER=TARGET[,NUMBER=TARGET...], got {value!r}")
+        return tuple((k.strip(), v.strip()) for k, _, v in pairs)
+    if not isinstance(value, dict):
+        raise ConfigError(f'sip.forward must be a table of numbers ({{"+15550001" = "+15550002"}}), got {value!r}')
+    return tuple((str(k), v) for k, v in value.items())
+
+
 def _sip_value(key: str, value: object) -> object:
     """One [sip] setting as its field's type."""
+    if key == "forward":
+        return _forward_value(value)
     if key in ("listen", "trunk"):
         if not isinstance(value, str):
             raise ConfigError(f"sip.{key} must be a string host:port, got {value!r}")
@@ -155,7 +207,7 @@ def _sip_value(key: str, value: object) -> object:
         if not isinstance(value, bool):
             raise ConfigError(f"sip.enabled must be true or false, got {value!r}")
         return value
-    if key in ("inbound_tenant", "rtp_host", "trunk_transport"):
+    if key in ("inbound_tenant", "rtp_host", "trunk_transport", "relay_backend", "relay_ifname"):
         if not isinstance(value, str):
             raise ConfigError(f"sip.{key} must be a string, got {value!r}")
         return value

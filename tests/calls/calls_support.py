@@ -23,7 +23,9 @@ class FakeSignalling:
     fail_with: Exception | None = None
     delay_s: float = 0.0
 
-    async def dial(self, sid: str, tenant: str, to: str, from_: str, codec: int, ring_timeout_s: float) -> None:
+    async def dial(
+        self, sid: str, tenant: str, to: str, from_: str, codec: int, ring_timeout_s: float, default_app: int = 0
+    ) -> None:
         await asyncio.sleep(self.delay_s)
         if self.fail_with is not None:
             raise self.fail_with

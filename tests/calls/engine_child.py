@@ -23,7 +23,9 @@ class AnsweringGateway:
         self.events: CallEvents | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def dial(self, sid: str, tenant: str, to: str, from_: str, codec: int, ring_timeout_s: float) -> None:
+    async def dial(
+        self, sid: str, tenant: str, to: str, from_: str, codec: int, ring_timeout_s: float, default_app: int = 0
+    ) -> None:
         task = asyncio.create_task(self._answer(sid))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

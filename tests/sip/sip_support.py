@@ -32,15 +32,17 @@ class RecordingEvents:
         self.statuses: dict[str, list[tuple[int, int | None]]] = {}
         self.dtmf_digits: dict[str, list[tuple[str, int]]] = {}
         self.inbound: list[tuple[str, str, str, int, str]] = []
+        self.default_apps: dict[str, int] = {}  # sid -> clutchcall.DefaultApp of each inbound call
         self.changed = asyncio.Event()
 
     async def status_changed(self, sid: str, status: int, end_reason: int | None = None, detail: str = "") -> None:
         self.statuses.setdefault(sid, []).append((status, end_reason))
         self._wake()
 
-    async def inbound_call(self, tenant: str, from_: str, to: str, codec: int) -> str:
+    async def inbound_call(self, tenant: str, from_: str, to: str, codec: int, *, default_app: int = 0) -> str:
         sid = f"CA-in-{len(self.inbound) + 1}"
         self.inbound.append((tenant, from_, to, codec, sid))
+        self.default_apps[sid] = default_app
         self._wake()
         return sid
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from .fastpath import FastPath, fold
 from .gateway import SipGateway
 
 
@@ -41,3 +43,38 @@ class SipCollector(Collector):
             "clutchcall_sip_retransmissions", "SIP retransmissions sent or absorbed", value=gw.layer.retransmissions
         )
         yield GaugeMetricFamily("clutchcall_sip_calls", "Calls the gateway holds", value=len(gw.legs))
+        yield from _relay_metrics(gw.fastpath)
+
+
+def _relay_metrics(fastpath: FastPath) -> Iterator[Metric]:
+    """sip_rtp calls on the relay engine: ended calls' totals plus the live calls' counters (one call_stats each)."""
+    totals = dataclasses.replace(fastpath.totals)
+    live = fastpath.live_stats()
+    for stats in live:
+        fold(totals, stats)
+    yield GaugeMetricFamily("clutchcall_sip_relay_calls", "sip_rtp calls on the relay engine now", value=len(live))
+    relayed = CounterMetricFamily(
+        "clutchcall_sip_relayed_calls", "Calls put on the relay engine, by mode", labels=["mode"]
+    )
+    relayed.add_metric(["forward"], totals.forward_calls)
+    relayed.add_metric(["transcode"], totals.transcode_calls)
+    yield relayed
+    packets = CounterMetricFamily(
+        "clutchcall_sip_relay_packets", "RTP packets the relay engine sent, by direction", labels=["direction"]
+    )
+    packets.add_metric(["first_to_second"], totals.first_to_second)
+    packets.add_metric(["second_to_first"], totals.second_to_first)
+    yield packets
+    dropped = CounterMetricFamily(
+        "clutchcall_sip_relay_dropped", "RTP packets the relay engine dropped, by reason", labels=["reason"]
+    )
+    dropped.add_metric(["malformed"], totals.malformed)
+    dropped.add_metric(["foreign_source"], totals.foreign_source)
+    dropped.add_metric(["tx_dropped"], totals.tx_dropped)
+    yield dropped
+    failures = CounterMetricFamily(
+        "clutchcall_sip_second_party_failures", "sip_rtp transfers and forwards whose target failed", labels=["stage"]
+    )
+    failures.add_metric(["dial"], totals.second_party_failures)
+    failures.add_metric(["relay"], totals.failed_switches)
+    yield failures
