@@ -1,16 +1,19 @@
-"""IR wire protocols -> `src/wire/<protocol>.rs`: structs, code sets and stream parsers.
+"""The codec plan (ir/plan.py) -> `src/wire/<protocol>.rs`: structs, code sets and stream parsers.
 
-The generated code is straight-line: every field of every struct becomes its own few lines of
-reads, checks and writes, so nothing interprets the IR at run time. The semantics (check order,
-error reasons, streaming retries) mirror the Python target's `wire.py` exactly.
+A renderer: each op of a struct's plan becomes its few lines of straight-line Rust, and each
+stream's state machine its incremental parser, so nothing interprets the plan at run time. The
+order of reads and checks, the reasons, the limits and the stream grammar all come from the
+plan; only the spelling (and which errors carry an offset) is decided here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ...ir import model as m
-from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, embedded_args, min_size
+from ...ir import plan
+from ..common import INT_SIZE, WireGenError
 from .namer import RustNamer
 from .text import Lines, rust_str
 
@@ -45,386 +48,275 @@ def _enc_err(msg: str) -> str:
     return f"return Err(EncodeError::new({rust_str(msg)}));"
 
 
+def _reason(reason: str) -> str:
+    return "R::" + "".join(w.capitalize() for w in reason.split("_"))
+
+
 def _err(reason: str, msg: str) -> str:
-    return f"return Err(err(R::{reason}, {rust_str(msg)}));"
+    return f"return Err(err({_reason(reason)}, {rust_str(msg)}));"
+
+
+def _cond_text(c: plan.Cond) -> str:
+    """A condition in words ("fin is set", "kind in [1, 2]") for messages and docs."""
+    if isinstance(c, plan.FlagIs):
+        return f"{c.flag} is {'set' if c.value else 'clear'}"
+    value = str(c.values[0]) if c.test in ("eq", "ne") else str(list(c.values)) if c.values else ""
+    return f"{c.field} {c.test} {value}".rstrip()
+
+
+def _walk(ops: tuple[plan.Op, ...]) -> Iterator[plan.Op]:
+    for op in ops:
+        yield op
+        if isinstance(op, (plan.Repeat, plan.UntilEnd, plan.Optional, plan.ForEach)):
+            yield from _walk(op.body)
 
 
 class _Struct:
+    """Renders one struct's plan (`ir.plan.StructPlan`) as Rust: every op is spelled as it comes."""
+
     def __init__(self, p: _Proto, s: m.WireStruct) -> None:
         self.p = p
         self.s = s
         self.n = p.n
+        self.plan = p.struct_plans[s["name"]]
         self.cls = p.cls(s["name"])
-        self.fields = {f["name"]: f for f in s["fields"]}
         self.attrs = {f["name"]: self.n.field_name(f["words"]) for f in s["fields"]}
-        self.flag_vars = {x: "f_" + x for x in [*s["flags"], *s["args"]]}
-        self.tmp = 0
+        self.marks: set[str] = set()
 
-    def fresh(self, prefix: str) -> str:
-        self.tmp += 1
-        return f"{prefix}{self.tmp}"
-
-    def var(self, fname: str) -> str:
-        return "v_" + fname
-
-    def rtype(self, t: m.WireType) -> str:
-        k = t["type"]
-        if k in INT_MAX:
+    def rtype(self, t: plan.TypeDesc) -> str:
+        if t.kind == "int":
             return "u64"
-        if k == "bytes":
+        if t.kind == "bytes":
             return "Vec<u8>"
-        if k == "string":
+        if t.kind == "string":
             return "String"
-        if k == "list":
-            assert t["element"] is not None
-            return f"Vec<{self.rtype(t['element'])}>"
-        return self.p.cls(self.struct_name(t))
+        if t.kind == "list":
+            assert t.element is not None
+            return f"Vec<{self.rtype(t.element)}>"
+        return self.p.cls(str(t.struct))
 
-    def struct_name(self, t: m.WireType) -> str:
-        name = t["struct"]
-        if name is None or name not in self.p.structs:
-            raise WireGenError(f"{self.s['name']}: unknown struct {name!r}")
-        return name
+    def cond(self, c: plan.Cond) -> str:
+        if isinstance(c, plan.FlagIs):
+            return f"f_{c.flag}" if c.value else f"!f_{c.flag}"
+        v = "v_" + c.field
+        if c.test in ("eq", "ne"):
+            rhs = f"Some({_h(c.values[0])})" if c.optional else _h(c.values[0])
+            if c.optional and c.test == "ne":  # an absent field fails every test
+                return f"{v}.is_some_and(|x| x != {_h(c.values[0])})"
+            return f"{v} {'==' if c.test == 'eq' else '!='} {rhs}"
+        if c.test in ("in", "not_in"):
+            alts = " | ".join(_patterns(list(c.values)))
+            test = f"matches!({v}, {f'Some({alts})' if c.optional else alts})"
+            if c.test == "not_in" and c.optional:
+                return f"{v}.is_some_and(|x| !matches!(x, {alts}))"
+            return test if c.test == "in" else f"!{test}"
+        rem = "0" if c.test == "even" else "1"
+        return f"{v}.is_some_and(|x| x & 1 == {rem})" if c.optional else f"{v} & 1 == {rem}"
 
-    def where(self, fname: str) -> str:
-        return f"{self.s['name']}.{fname}"
+    def operand(self, o: plan.Operand) -> str:
+        if isinstance(o, plan.Var):
+            return o.name
+        if isinstance(o, plan.FieldValue):
+            return f"v_{o.field}.unwrap_or(0)" if o.optional else f"v_{o.field}"
+        if isinstance(o, plan.Const):
+            return str(o.value)
+        if isinstance(o, plan.Remaining):
+            return f"({o.end} - r.pos) as u64"
+        return f"{o.name}.len()"
 
-    def cond(self, c: m.WireCond) -> str:
-        # The front end guarantees a declared flag or arg, or an earlier integer field.
-        if c["op"] == "flag":
-            fv = self.flag_vars[c["name"]]
-            return fv if c["value"] else f"!{fv}"
-        ref = self.fields[c["name"]]
-        v = self.var(c["name"])
-        opt = ref["when"] is not None
-        op, value = c["op"], c["value"]
-        if op in ("eq", "ne"):
-            rhs = _h(int(value))  # type: ignore[arg-type]
-            if opt:
-                rhs = f"Some({rhs})"
-            return f"{v} {'==' if op == 'eq' else '!='} {rhs}"
-        if op in ("in", "not_in"):
-            assert isinstance(value, list)
-            alts = " | ".join(_patterns([int(x) for x in value]))  # type: ignore[arg-type]
-            pat = f"Some({alts})" if opt else alts
-            test = f"matches!({v}, {pat})"
-            return test if op == "in" else f"!{test}"
-        rem = "0" if op == "even" else "1"
-        if opt:
-            return f"{v}.is_some_and(|x| x & 1 == {rem})"
-        return f"{v} & 1 == {rem}"
+    @staticmethod
+    def out(name: str) -> str:
+        return name if name == "out" else f"&mut {name}"
 
-    def cond_text(self, c: m.WireCond) -> str:
-        return cond_text(c)
+    def args(self, args: tuple[str, ...]) -> str:
+        return "".join(", " + a for a in args)
 
-    def length_ref(self, fname: str | None) -> str:
-        # The front end guarantees `fname` is an earlier integer field.
-        v = self.var(str(fname))
-        return f"{v}.unwrap_or(0)" if self.fields[str(fname)]["when"] is not None else v
-
-    def struct_args(self, t: m.WireType) -> str:
-        target = self.p.structs[self.struct_name(t)]
-        return "".join(", " + self.flag_vars[a] for a in embedded_args(self.s, target))
-
-    def min_size(self, t: m.WireType) -> int:
-        return min_size(t, self.p.structs)
-
-    # ---- decode ----
-    def int_checks(self, c: Lines, t: m.WireType, v: str, where: str, encode: bool, at: str = "") -> None:
-        """Range checks of an integer; a decode error names the value and `at`, where it began."""
-
-        def fail(cond: str, msg: str) -> None:
-            c.open(f"if {cond} {{")
-            if encode:
-                c(f"return Err(EncodeError::new({rust_str(where + ': ' + msg)}));")
-            else:
-                c(f"return Err(r.fail_value({at}, R::InvalidValue, {rust_str(where + ': ' + msg)}, {v}));")
-            c.close()
-
-        if t["const"] is not None:
-            fail(f"{v} != {_h(t['const'])}", f"not the constant {_h(t['const'])}")
-        if t["codes"] is not None and t["closed"]:
-            fail(f"{self.p.code_class(t['codes'])}::name_of({v}).is_none()", f"not a {t['codes']} code")
-        if t["min"] is not None and t["min"] > 0:
-            fail(f"{v} < {_h(t['min'])}", f"below {t['min']}")
-        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
-            fail(f"{v} > {_h(t['max'])}", f"above {t['max']}")
-        if t["mask"] is not None:
-            fail(f"{v} & !{_h(t['mask'])} != 0", f"bits outside {_h(t['mask'])}")
-
-    def too_large(self, c: Lines, n: str, mx: int | None, where: str, what: str) -> None:
-        if mx is not None:
-            c.open(f"if {n} > {mx} {{")
-            value = f"{n} as u64" if n.endswith(".len()") else n
-            msg = rust_str(f"{where}: more than {mx} {what}")
-            c(f"return Err(r.fail_value(r.pos, R::TooLarge, {msg}, {value}));")
-            c.close()
-
-    def length_expr(self, c: Lines, ln: m.WireLength, end: str) -> str:
-        if ln["kind"] == "varint":
-            n = self.fresh("n")
-            c(f"let {n} = r.varint({end})?;")
-            return n
-        if ln["kind"] == "field":
-            return self.length_ref(ln["field"])
-        if ln["kind"] == "fixed":
-            return str(ln["size"])
-        return f"({end} - r.pos) as u64"
-
-    def frame_decode(self, c: Lines, t: m.WireType, end: str, where: str) -> str:
-        """Open the byte frame of `t`; `max_bytes` (too_large) is checked before the bytes."""
-        ln = t["frame"]
-        assert ln is not None
-        sub = self.fresh("e")
-        if ln["kind"] == "rest":
-            c(f"let {sub} = {end};")
-            return sub
-        n = self.length_expr(c, ln, end)
-        self.too_large(c, n, t.get("max_bytes"), where, "bytes")
-        c(f"let {sub} = r.sub_end({n}, {end})?;")
-        return sub
-
-    def too_few(self, c: Lines, n: str, t: m.WireType, where: str) -> None:
-        if t["min"]:
-            empty = t["min"] == 1 and n.endswith(".len()")
-            c.open(f"if {n.removesuffix('.len()')}.is_empty() {{" if empty else f"if {n} < {t['min']} {{")
-            c(_err("InvalidValue", f"{where}: fewer than {t['min']} elements"))
-            c.close()
-
-    def trailing(self, c: Lines, sub: str, where: str) -> None:
-        c.open(f"if r.pos != {sub} {{")
-        c(f"return Err(r.fail_at(r.pos, R::TrailingBytes, {rust_str(where + ': bytes left in its frame')}));")
-        c.close()
-
-    def decode_value(self, c: Lines, t: m.WireType, target: str, end: str, where: str) -> None:
-        k = t["type"]
-        if k in INT_MAX:
-            read = f"r.varint({end})?" if k == "varint" else f"r.uint({INT_SIZE[k]}, {end})?"
-            at = ""
-            checked = (t["min"] or 0) > 0 or (t["max"] is not None and t["max"] < INT_MAX[k])
-            if checked or t["const"] is not None or t["mask"] is not None or (t["codes"] and t["closed"]):
-                at = self.fresh("o")
-                c(f"let {at} = r.pos;")
-            c(f"let {target} = {read};")
-            self.int_checks(c, t, target, where, False, at)
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            if ln["kind"] == "fixed":
-                raw = f"r.fixed({ln['size']}, {end})?"
-            else:
-                n = self.length_expr(c, ln, end)
-                if ln["kind"] != "rest":
-                    self.too_large(c, n, t["max"], where, "bytes")
-                raw = f"r.raw({n}, {end})?"
-            if k == "string":
-                c(f"let {target} = utf8({raw})?;")
-            else:
-                c(f"let {target} = {raw}.to_vec();")
-            if ln["kind"] == "rest" and t["max"] is not None:
-                self.too_large(c, f"{target}.len()", t["max"], where, "bytes")
-            return
-        if k == "struct":
-            cls = self.p.cls(self.struct_name(t))
-            if t["frame"] is None:
-                c(f"let {target} = {cls}::decode_from(r, {end}{self.struct_args(t)})?;")
-                return
-            sub = self.frame_decode(c, t, end, where)
-            c(f"let {target} = {cls}::decode_from(r, {sub}{self.struct_args(t)})?;")
-            self.trailing(c, sub, where)
-            return
-        elem, ln = t["element"], t["length"]
-        assert elem is not None and ln is not None
-        e = end
-        if t["frame"] is not None:
-            e = self.frame_decode(c, t, end, where)
-        item = self.fresh("x")
-        c(f"let mut {target}: {self.rtype(t)} = Vec::new();")
-        if ln["kind"] == "rest":
-            if self.min_size(elem) == 0:
-                raise WireGenError(f"{where}: a list read to its end needs elements of at least one byte")
-            c.open(f"while r.pos < {e} {{")
-            if t["max"] is not None:
-                c.open(f"if {target}.len() >= {t['max']} {{")
-                c(_err("TooLarge", f"{where}: more than {t['max']} elements"))
-                c.close()
+    def check(self, c: Lines, op: plan.Check, encode: bool) -> None:
+        v = op.var
+        if op.test == "const":
+            cond, msg = f"{v} != {_h(op.bound or 0)}", f"not the constant {_h(op.bound or 0)}"
+        elif op.test == "codes":
+            cond, msg = f"{self.p.code_class(str(op.codes))}::name_of({v}).is_none()", f"not a {op.codes} code"
+        elif op.test == "min":
+            cond, msg = f"{v} < {_h(op.bound or 0)}", f"below {op.bound}"
+        elif op.test == "max":
+            cond, msg = f"{v} > {_h(op.bound or 0)}", f"above {op.bound}"
         else:
-            count = self.length_expr(c, ln, e)
-            self.too_large(c, count, t["max"], where, "elements")
-            self.too_few(c, count, t, where)
-            # Every element takes at least a byte: a count the input cannot hold fails first.
-            c(f"r.need({count}.saturating_mul({max(1, self.min_size(elem))}), {e}, {rust_str(where)})?;")
-            c.open(f"for _ in 0..{count} {{")
-        self.decode_value(c, elem, item, e, where + "[]")
-        c(f"{target}.push({item});")
+            cond, msg = f"{v} & !{_h(op.bound or 0)} != 0", f"bits outside {_h(op.bound or 0)}"
+        c.open(f"if {cond} {{")
+        text = rust_str(f"{op.where}: {msg}")
+        if encode:
+            c(f"return Err(EncodeError::new({text}));")
+        else:
+            c(f"return Err(r.fail_value({op.at}, {_reason(op.reason)}, {text}, {v}));")
         c.close()
-        if ln["kind"] == "rest":
-            self.too_few(c, f"{target}.len()", t, where)
-        if t["frame"] is not None and ln["kind"] != "rest":
-            self.trailing(c, e, where)
 
-    def used_flags(self) -> set[str]:
-        used: set[str] = set()
+    def min_count(self, c: Lines, op: plan.MinCount, encode: bool) -> None:
+        n = self.operand(op.subject)
+        empty = op.min == 1 and isinstance(op.subject, plan.LenOf)
+        c.open(f"if {op.subject.name}.is_empty() {{" if empty else f"if {n} < {op.min} {{")  # type: ignore[union-attr]
+        if encode:
+            c(f"return Err(EncodeError::new({rust_str(op.where + ': too few elements')}));")
+        else:
+            c(_err(op.reason, f"{op.where}: fewer than {op.min} elements"))
+        c.close()
 
-        def walk(t: m.WireType) -> None:
-            if t["type"] == "struct" and t["struct"] in self.p.structs:
-                used.update(self.p.structs[t["struct"]]["args"])
-            if t["element"] is not None:
-                walk(t["element"])
+    def variant(self, c: Lines, op: plan.Variant, encode: bool) -> None:
+        if op.flags:
+            c.open(f"let Some(flags) = {self.cls}::variant_flags({op.var}) else {{")
+        else:
+            c.open(f"if {self.cls}::variant_flags({op.var}).is_none() {{")
+        if encode:
+            c(f"return Err(EncodeError::new({rust_str(op.struct + ': unknown type code')}));")
+        else:
+            c(_err(op.reason, f"{op.struct}: unknown type code"))
+        c.close("};" if op.flags else "}")
+        for f in op.flags:
+            if f.used:
+                c(f"let {f.var} = flags[{f.index}];")
 
-        for f in self.s["fields"]:
-            if f["when"] is not None and f["when"]["op"] == "flag":
-                used.add(f["when"]["name"])
-            walk(f["type"])
-        return used
+    def decode_ops(self, c: Lines, ops: tuple[plan.Op, ...]) -> None:
+        for op in ops:
+            if isinstance(op, plan.Mark):
+                if op.var in self.marks:  # Rust reports offsets only for integer checks
+                    c(f"let {op.var} = r.pos;")
+            elif isinstance(op, plan.ReadInt):
+                read = f"r.varint({op.end})?" if op.width == "varint" else f"r.uint({INT_SIZE[op.width]}, {op.end})?"
+                c(f"let {op.var} = {read};")
+            elif isinstance(op, plan.Check):
+                self.check(c, op, False)
+            elif isinstance(op, plan.Limit):
+                n = self.operand(op.subject)
+                value = f"{n} as u64" if isinstance(op.subject, plan.LenOf) else n
+                c.open(f"if {n} > {op.limit} {{")
+                msg = rust_str(f"{op.where}: more than {op.limit} {op.unit}")
+                c(f"return Err(r.fail_value(r.pos, {_reason(op.reason)}, {msg}, {value}));")
+                c.close()
+            elif isinstance(op, (plan.ReadBytes, plan.ReadFixed)):
+                if isinstance(op, plan.ReadFixed):
+                    raw = f"r.fixed({op.size}, {op.end})?"
+                else:
+                    raw = f"r.raw({self.operand(op.length)}, {op.end})?"
+                c(f"let {op.var} = utf8({raw})?;" if op.utf8 else f"let {op.var} = {raw}.to_vec();")
+            elif isinstance(op, plan.OpenFrame):
+                if isinstance(op.length, plan.Remaining):
+                    c(f"let {op.var} = {op.end};")
+                else:
+                    c(f"let {op.var} = r.sub_end({self.operand(op.length)}, {op.end})?;")
+            elif isinstance(op, plan.ExpectEnd):
+                c.open(f"if r.pos != {op.end} {{")
+                msg = rust_str(op.where + ": bytes left in its frame")
+                c(f"return Err(r.fail_at(r.pos, {_reason(op.reason)}, {msg}));")
+                c.close()
+            elif isinstance(op, plan.DecodeStruct):
+                c(f"let {op.var} = {self.p.cls(op.struct)}::decode_from(r, {op.end}{self.args(op.args)})?;")
+            elif isinstance(op, plan.NewList):
+                c(f"let mut {op.var}: {self.rtype(op.type)} = Vec::new();")
+            elif isinstance(op, plan.MinCount):
+                self.min_count(c, op, False)
+            elif isinstance(op, plan.Need):
+                n = self.operand(op.count)
+                c(f"r.need({n}.saturating_mul({op.min_bytes}), {op.end}, {rust_str(op.where)})?;")
+            elif isinstance(op, plan.Room):
+                c.open(f"if {op.list}.len() >= {op.max} {{")
+                c(_err(op.reason, f"{op.where}: more than {op.max} elements"))
+                c.close()
+            elif isinstance(op, plan.Repeat):
+                c.open(f"for _ in 0..{self.operand(op.count)} {{")
+                self.decode_ops(c, op.body)
+                c.close()
+            elif isinstance(op, plan.UntilEnd):
+                c.open(f"while r.pos < {op.end} {{")
+                self.decode_ops(c, op.body)
+                c.close()
+            elif isinstance(op, plan.Append):
+                c(f"{op.list}.push({op.item});")
+            elif isinstance(op, plan.Optional):
+                c(f"let mut {op.var} = None;")
+                c.open(f"if {self.cond(op.cond)} {{")
+                self.decode_ops(c, op.body)
+                c(f"{op.var} = Some({op.item});")
+                c.close()
+            elif isinstance(op, plan.Variant):
+                self.variant(c, op, False)
+            else:
+                raise WireGenError(f"{self.s['name']}: {op.op} is not a decode op")
 
-    def unpack_flags(self, c: Lines) -> None:
-        flags = self.s["flags"]
-        if flags:
-            used = self.used_flags()
-            for i, x in enumerate(flags):
-                if x in used:
-                    c(f"let {self.flag_vars[x]} = flags[{i}];")
+    def encode_ops(self, c: Lines, ops: tuple[plan.Op, ...]) -> None:
+        for op in ops:
+            if isinstance(op, plan.Check):
+                self.check(c, op, True)
+            elif isinstance(op, plan.WriteInt):
+                out = self.out(op.out)
+                if op.width == "varint":
+                    c(f"write_varint({out}, {op.value})?;")
+                else:
+                    c(f"write_uint({out}, {op.value}, {INT_SIZE[op.width]})?;")
+            elif isinstance(op, plan.AsBytes):
+                c(f"let {op.var} = {op.value}.as_bytes();" if op.utf8 else f"let {op.var}: &[u8] = {op.value};")
+            elif isinstance(op, plan.Limit):
+                c.open(f"if {self.operand(op.subject)} > {op.limit} {{")
+                c(f"return Err(EncodeError::new({rust_str(op.where + f': over the limit of {op.limit}')}));")
+                c.close()
+            elif isinstance(op, plan.MinCount):
+                self.min_count(c, op, True)
+            elif isinstance(op, plan.WriteLength):
+                n = self.operand(op.subject)
+                if op.kind == "varint":
+                    c(f"write_varint({self.out(op.out)}, {n} as u64)?;")
+                elif op.kind == "field" and op.field is not None:
+                    c.open(f"if {n} as u64 != {self.operand(op.field)} {{")
+                    c(_enc_err(op.where + ": length does not match " + op.field.field))
+                    c.close()
+                elif op.kind == "fixed":
+                    c.open(f"if {n} != {op.size} {{")
+                    c(f"return Err(EncodeError::new({rust_str(op.where + ': wrong fixed length')}));")
+                    c.close()
+            elif isinstance(op, plan.WriteBytes):
+                c(f"{self.out(op.out)}.extend_from_slice({op.value});")
+            elif isinstance(op, plan.EncodeStruct):
+                c(f"{op.value}.encode_into({self.out(op.out)}{self.args(op.args)})?;")
+            elif isinstance(op, plan.NewBuffer):
+                typed = "" if op.holds == "struct" else ": Vec<u8>"
+                c(f"let mut {op.var}{typed} = Vec::new();")
+            elif isinstance(op, plan.WriteBuffer):
+                c(f"{self.out(op.out)}.extend_from_slice(&{op.buffer});")
+            elif isinstance(op, plan.ForEach):
+                c.open(f"for {'&' if op.item_is_int else ''}{op.item} in {op.list} {{")
+                self.encode_ops(c, op.body)
+                c.close()
+            elif isinstance(op, plan.Optional):
+                c.open(f"if {self.cond(op.cond)} {{")
+                c.open(f"let Some({op.item}) = {op.var} else {{")
+                c(_enc_err(op.where + " is required when " + _cond_text(op.cond)))
+                c.close("};")
+                self.encode_ops(c, op.body)
+                c.close()
+                c.open(f"else if {op.var}.is_some() {{")
+                c(_enc_err(op.where + " must be absent unless " + _cond_text(op.cond)))
+                c.close()
+            elif isinstance(op, plan.Variant):
+                self.variant(c, op, True)
+            else:
+                raise WireGenError(f"{self.s['name']}: {op.op} is not an encode op")
 
     def decode_fn(self, c: Lines) -> None:
-        s = self.s
-        params = "".join(f", {self.flag_vars[a]}: bool" for a in s["args"])
+        params = "".join(f", f_{a}: bool" for a in self.plan.args)
         c.open(f"pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize{params}) -> Result<Self, DecodeError> {{")
-        for i, f in enumerate(s["fields"]):
-            v = self.var(f["name"])
-            where = self.where(f["name"])
-            if f["when"] is None:
-                self.decode_value(c, f["type"], v, "end", where)
-            else:
-                c(f"let mut {v} = None;")
-                c.open(f"if {self.cond(f['when'])} {{")
-                tmp = self.fresh("t")
-                self.decode_value(c, f["type"], tmp, "end", where)
-                c(f"{v} = Some({tmp});")
-                c.close()
-            if i == 0 and s["variants"]:
-                if f["type"]["type"] not in INT_MAX or f["when"] is not None:
-                    raise WireGenError(f"{s['name']}: a struct with variants starts with its integer type code")
-                if s["flags"]:
-                    c.open(f"let Some(flags) = {self.cls}::variant_flags({v}) else {{")
-                    c(_err("UnknownType", f"{s['name']}: unknown type code"))
-                    c.close("};")
-                    self.unpack_flags(c)
-                else:
-                    c.open(f"if {self.cls}::variant_flags({v}).is_none() {{")
-                    c(_err("UnknownType", f"{s['name']}: unknown type code"))
-                    c.close()
-        if not s["fields"]:
+        self.marks = {at for op in _walk(self.plan.decode) if isinstance(op, plan.Check) and (at := op.at)}
+        self.decode_ops(c, self.plan.decode)
+        if not self.plan.fields:
             c("let _ = (r, end);")
-        c.struct_lit("Ok(", self.cls, [(self.attrs[f["name"]], self.var(f["name"])) for f in s["fields"]], ")")
+        c.struct_lit("Ok(", self.cls, [(self.attrs[f.name], f.var) for f in self.plan.fields], ")")
         c.close()
-
-    # ---- encode ----
-    def length_encode(self, c: Lines, ln: m.WireLength, n: str, out: str, where: str) -> None:
-        if ln["kind"] == "varint":
-            c(f"write_varint({out}, {n} as u64)?;")
-        elif ln["kind"] == "field":
-            c.open(f"if {n} as u64 != {self.length_ref(ln['field'])} {{")
-            c(_enc_err(where + ": length does not match " + str(ln["field"])))
-            c.close()
-        elif ln["kind"] == "fixed":
-            c.open(f"if {n} != {ln['size']} {{")
-            c(f"return Err(EncodeError::new({rust_str(where + ': wrong fixed length')}));")
-            c.close()
-
-    def too_large_enc(self, c: Lines, n: str, mx: int | None, where: str) -> None:
-        if mx is not None:
-            c.open(f"if {n} > {mx} {{")
-            c(f"return Err(EncodeError::new({rust_str(where + f': over the limit of {mx}')}));")
-            c.close()
-
-    def encode_value(self, c: Lines, t: m.WireType, v: str, out: str, where: str) -> None:
-        """`v` is a u64 for integers, a reference otherwise."""
-        k = t["type"]
-        if k in INT_MAX:
-            self.int_checks(c, t, v, where, True)
-            if k == "varint":
-                c(f"write_varint({out}, {v})?;")
-            else:
-                c(f"write_uint({out}, {v}, {INT_SIZE[k]})?;")
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            raw = self.fresh("b")
-            c(f"let {raw} = {v}.as_bytes();" if k == "string" else f"let {raw}: &[u8] = {v};")
-            self.too_large_enc(c, f"{raw}.len()", t["max"], where)
-            self.length_encode(c, ln, f"{raw}.len()", out, where)
-            c(f"{out}.extend_from_slice({raw});")
-            return
-        if k == "struct":
-            if t["frame"] is None:
-                c(f"{v}.encode_into({out}{self.struct_args(t)})?;")
-                return
-            buf = self.fresh("buf")
-            c(f"let mut {buf} = Vec::new();")
-            c(f"{v}.encode_into(&mut {buf}{self.struct_args(t)})?;")
-            self.too_large_enc(c, f"{buf}.len()", t.get("max_bytes"), where)
-            self.length_encode(c, t["frame"], f"{buf}.len()", out, where)
-            c(f"{out}.extend_from_slice(&{buf});")
-            return
-        elem, ln = t["element"], t["length"]
-        assert elem is not None and ln is not None
-        target = out
-        if t["frame"] is not None:
-            buf = self.fresh("buf")
-            c(f"let mut {buf}: Vec<u8> = Vec::new();")
-            target = f"&mut {buf}"
-        self.too_large_enc(c, f"{v}.len()", t["max"], where)
-        if t["min"]:
-            c.open(f"if {v}.is_empty() {{" if t["min"] == 1 else f"if {v}.len() < {t['min']} {{")
-            c(f"return Err(EncodeError::new({rust_str(where + ': too few elements')}));")
-            c.close()
-        self.length_encode(c, ln, f"{v}.len()", target, where)
-        item = self.fresh("x")
-        pat = f"&{item}" if elem["type"] in INT_MAX else item
-        c.open(f"for {pat} in {v} {{")
-        self.encode_value(c, elem, item, target, where + "[]")
-        c.close()
-        if t["frame"] is not None:
-            self.too_large_enc(c, f"{target[5:]}.len()", t.get("max_bytes"), where)
-            self.length_encode(c, t["frame"], f"{target[5:]}.len()", out, where)
-            c(f"{out}.extend_from_slice(&{target[5:]});")
 
     def encode_fn(self, c: Lines) -> None:
-        s = self.s
-        params = "".join(f", {self.flag_vars[a]}: bool" for a in s["args"])
+        params = "".join(f", f_{a}: bool" for a in self.plan.args)
         c.open(f"pub(crate) fn encode_into(&self, out: &mut Vec<u8>{params}) -> Result<(), EncodeError> {{")
-        for f in s["fields"]:
-            a = self.attrs[f["name"]]
-            is_int = f["type"]["type"] in INT_MAX
-            c(f"let {self.var(f['name'])} = {'' if is_int else '&'}self.{a};")
-        for i, f in enumerate(s["fields"]):
-            v = self.var(f["name"])
-            where = self.where(f["name"])
-            if f["when"] is None:
-                self.encode_value(c, f["type"], v, "out", where)
-            else:
-                c.open(f"if {self.cond(f['when'])} {{")
-                tmp = self.fresh("t")
-                c.open(f"let Some({tmp}) = {v} else {{")
-                c(_enc_err(where + " is required when " + self.cond_text(f["when"])))
-                c.close("};")
-                self.encode_value(c, f["type"], tmp, "out", where)
-                c.close()
-                c.open(f"else if {v}.is_some() {{")
-                c(_enc_err(where + " must be absent unless " + self.cond_text(f["when"])))
-                c.close()
-            if i == 0 and s["variants"]:
-                if s["flags"]:
-                    c.open(f"let Some(flags) = {self.cls}::variant_flags({v}) else {{")
-                else:
-                    c.open(f"if {self.cls}::variant_flags({v}).is_none() {{")
-                c(f"return Err(EncodeError::new({rust_str(s['name'] + ': unknown type code')}));")
-                c.close("};" if s["flags"] else "}")
-                self.unpack_flags(c)
-        if not s["fields"]:
+        for f in self.plan.fields:
+            c(f"let {f.var} = {'' if f.type.kind == 'int' else '&'}self.{self.attrs[f.name]};")
+        self.encode_ops(c, self.plan.encode)
+        if not self.plan.fields:
             c("let _ = out;")
         c("Ok(())")
         c.close()
@@ -466,9 +358,9 @@ class _Struct:
             get = {("one", True): "req", ("list", True): "list", ("one", False): "opt", ("list", False): "opt_list"}[
                 (kind, f["when"] is None)
             ]
-            c(f"let {self.var(f['name'])} = j.{get}({rust_str(f['name'])})?;")
+            c(f"let v_{f['name']} = j.{get}({rust_str(f['name'])})?;")
         c("j.end()?;")
-        c.struct_lit("Ok(", self.cls, [(self.attrs[f["name"]], self.var(f["name"])) for f in s["fields"]], ")")
+        c.struct_lit("Ok(", self.cls, [(self.attrs[f["name"]], "v_" + f["name"]) for f in s["fields"]], ")")
         c.close()
 
     def emit(self, c: Lines) -> None:
@@ -483,12 +375,10 @@ class _Struct:
         }
         c(f"#[derive(Clone, Debug, {'' if consts else 'Default, '}PartialEq, Eq)]")
         c.open(f"pub struct {self.cls} {{")
-        for f in s["fields"]:
-            c.doc(
-                (f["doc"] or f["name"]) + (" Present only when " + self.cond_text(f["when"]) + "." if f["when"] else "")
-            )
-            t = self.rtype(f["type"])
-            c(f"pub {self.attrs[f['name']]}: {f'Option<{t}>' if f['when'] is not None else t},")
+        for f, pf in zip(s["fields"], self.plan.fields, strict=True):
+            c.doc((f["doc"] or f["name"]) + (" Present only when " + _cond_text(pf.cond) + "." if pf.cond else ""))
+            t = self.rtype(pf.type)
+            c(f"pub {self.attrs[f['name']]}: {f'Option<{t}>' if pf.cond is not None else t},")
         c.close()
         if consts:
             # A derived default would hold 0 in a constant field and fail to encode.
@@ -523,7 +413,7 @@ class _Struct:
         c("let mut r = Reader::new(data, false);")
         c(f"let v = Self::decode_from(&mut r, data.len(){args_call})?;")
         c.open("if r.pos != data.len() {")
-        c(_err("TrailingBytes", f"bytes left after {s['name']}"))
+        c(_err(self.plan.whole_reason, f"bytes left after {s['name']}"))
         c.close()
         c("Ok(v)")
         c.close()
@@ -592,6 +482,9 @@ class _Proto:
         self.n = namer
         self.structs = {s["name"]: s for s in proto["structs"]}
         self.code_sets = {c["name"]: c for c in proto["codes"]}
+        self.plan = plan.lower_protocol(proto)
+        self.struct_plans = {x.name: x for x in self.plan.structs}
+        self.stream_plans = {x.name: x for x in self.plan.streams}
 
     def cls(self, struct_name: str) -> str:
         return self.n.type_name(self.structs[struct_name]["words"])
@@ -661,14 +554,13 @@ class _Proto:
     # ---- streams ----
     def stream(self, c: Lines, st: m.WireStream) -> None:
         kind = st["kind"]
+        sp = self.stream_plans[st["name"]]
         attr = self.n.plain(self.n.fn_name(st["words"]))
         parser = self.n.type_name([*st["words"], "parser"])
         c()
         c(f"// ---- stream `{st['name']}` ({kind}) ----")
         if kind == "datagram":
-            msg = st["message"]
-            if msg is None or msg not in self.structs or self.structs[msg]["args"]:
-                raise WireGenError(f"stream {st['name']}: message {msg!r} must be a struct without args")
+            msg = sp.states[0].transitions[0].struct
             cls = self.cls(msg)
             c()
             c.doc(st["doc"] or st["name"])
@@ -687,9 +579,7 @@ class _Proto:
             c.close()
             return
         if kind == "sequence":
-            msg = st["message"]
-            if msg is None or msg not in self.structs or self.structs[msg]["args"]:
-                raise WireGenError(f"stream {st['name']}: message {msg!r} must be a struct without args")
+            msg = sp.states[0].transitions[0].struct
             cls = self.cls(msg)
             self.parser_struct(c, st, parser, "")
             c.open(f"impl {parser} {{")
@@ -707,7 +597,7 @@ class _Proto:
             c("Ok(v) => out.push(v),")
             c.close()
             c.open("if r.pos == pos {")
-            c(_err("InvalidValue", f"{st['name']}: an empty message cannot advance the stream"))
+            c(_err(sp.empty_item_reason, f"{st['name']}: an empty message cannot advance the stream"))
             c.close()
             c("pos = r.pos;")
             c.close()
@@ -720,7 +610,7 @@ class _Proto:
             c.open("if !self.buf.is_empty() {")
             c("let mut r = Reader::new(&self.buf, false);")
             c(f"{cls}::decode_from(&mut r, self.buf.len())?;")
-            c(_err("Truncated", f"{st['name']}: stream ended inside a message"))
+            c(_err("truncated", f"{st['name']}: stream ended inside a message"))
             c.close()
             c("Ok(())")
             c.close()
@@ -787,27 +677,21 @@ class _Proto:
         c("self.buf.drain(..pos);")
         c("self.consumed += pos;")
         c.open("if self.buf.len() > self.max_buffer {")
-        c(_err("TooLarge", f"{st['name']}: too many bytes buffered"))
+        c(_err(self.stream_plans[st["name"]].buffer_reason, f"{st['name']}: too many bytes buffered"))
         c.close()
 
     def framed(self, c: Lines, st: m.WireStream, attr: str, parser: str) -> None:
-        dispatch = st["dispatch"]
-        if dispatch is None or dispatch not in self.code_sets:
-            raise WireGenError(f"stream {st['name']}: dispatch {dispatch!r} is not a code set")
+        sp = self.stream_plans[st["name"]]
+        state = sp.states[0]
+        assert state.frame is not None
+        frame = state.frame
         rows: list[tuple[int, str]] = []
         by_struct: dict[str, list[int]] = {}
-        for cv in self.code_sets[dispatch]["values"]:
-            if cv["struct"] is None:
-                continue
-            if cv["struct"] not in self.structs or self.structs[cv["struct"]]["args"]:
-                raise WireGenError(
-                    f"stream {st['name']}: {cv['name']} names {cv['struct']!r}, not a struct without args"
-                )
-            rows.append((cv["value"], cv["struct"]))
-            by_struct.setdefault(cv["struct"], []).append(cv["value"])
-        length = st["length"] or "varint"
-        type_kind = st["type"] or "varint"
-        limit = INT_MAX[length] if st["max"] is None else min(st["max"], INT_MAX[length])
+        for t in state.transitions:
+            for code in t.codes or ():
+                rows.append((code, t.struct))
+                by_struct.setdefault(t.struct, []).append(code)
+        length, type_kind, limit = frame.length, frame.type, frame.max_length
         alias = self.n.type_name([*st["words"], "message"])
         const = self.n.const_name(st["words"])
         c()
@@ -887,10 +771,10 @@ class _Proto:
         c("Ok(v) => v,")
         c.close("};")
         c.open(f"if {alias}::name_of_code(code).is_none() {{")
-        c(_err("UnknownType", f"{st['name']}: unknown message type"))
+        c(_err(frame.unknown_reason, f"{st['name']}: unknown message type"))
         c.close()
         c.open(f"if length > {const}_MAX_LENGTH || length > self.max_buffer as u64 {{")
-        c(_err("TooLarge", f"{st['name']}: a message is over the limit"))
+        c(_err(frame.too_large_reason, f"{st['name']}: a message is over the limit"))
         c.close()
         c.open("if length > (self.buf.len() - r.pos) as u64 {")
         c("break;")
@@ -904,7 +788,7 @@ class _Proto:
         c("None => unreachable!(),")
         c.close("};")
         c.open("if body.pos != stop {")
-        c(_err("TrailingBytes", f"{st['name']}: bytes left in the message"))
+        c(_err(frame.trailing_reason, f"{st['name']}: bytes left in the message"))
         c.close()
         c("out.push((code, msg));")
         c("pos = stop;")
@@ -919,7 +803,7 @@ class _Proto:
         c.open("if !self.buf.is_empty() {")
         c("let mut r = Reader::new(&self.buf, false);")
         c(f"read_{attr}_frame(&mut r)?;")
-        c(_err("LengthPastEnd", f"{st['name']}: stream ended inside a message"))
+        c(_err(frame.past_end_reason, f"{st['name']}: stream ended inside a message"))
         c.close()
         c("Ok(())")
         c.close()
@@ -1001,27 +885,16 @@ class _Proto:
 
     def header_objects(self, c: Lines, st: m.WireStream, attr: str, parser: str) -> None:
         item_alias = self.n.type_name([*st["words"], "item"])
-        headers = []
-        for h in st["headers"]:
-            hs = self.structs.get(h["header"])
-            obj = self.structs.get(h["object"])
-            if hs is None or obj is None or not hs["fields"]:
-                raise WireGenError(f"stream {st['name']}: header {h['header']!r} or object {h['object']!r} unknown")
-            if not h["codes"]:
-                raise WireGenError(f"stream {st['name']}: header {h['header']} has no type codes")
-            first = hs["fields"][0]["type"]["type"]
-            if first not in INT_MAX:
-                raise WireGenError(f"stream {st['name']}: header {h['header']} must start with its type code")
-            idx: list[int] = []
-            for a in obj["args"]:
-                flag = h["args"].get(a)
-                if flag is None or flag not in hs["flags"]:
-                    raise WireGenError(f"stream {st['name']}: object arg {a!r} is not mapped to a header flag")
-                idx.append(hs["flags"].index(flag))
-            headers.append((h, hs, obj, first, idx))
+        sp = self.stream_plans[st["name"]]
+        states = {x.name: x for x in sp.states}
+        start_state = states[sp.initial]
+        assert start_state.peek is not None
+        headers: list[tuple[plan.Transition, plan.Transition]] = [
+            (t, states[t.next].transitions[0]) for t in start_state.transitions
+        ]
         names: list[str] = []
-        for h, _hs, _obj, _f, _i in headers:
-            for x in (h["header"], h["object"]):
+        for h, o in headers:
+            for x in (h.struct, o.struct):
                 if x not in names:
                     names.append(x)
         c()
@@ -1075,7 +948,8 @@ class _Proto:
         c("Ok(v) => out.push(v),")
         c.close()
         c.open("if r.pos == pos {")
-        c(f"failed = Some(err(R::InvalidValue, {rust_str(st['name'] + ': an empty object cannot advance')}));")
+        empty = rust_str(st["name"] + ": an empty object cannot advance")
+        c(f"failed = Some(err({_reason(sp.empty_item_reason)}, {empty}));")
         c("break;")
         c.close()
         c("pos = r.pos;")
@@ -1087,7 +961,7 @@ class _Proto:
         c("return Err(e);")
         c.close()
         c.open("if self.buf.len() > self.max_buffer {")
-        c(_err("TooLarge", f"{st['name']}: too many bytes buffered"))
+        c(_err(sp.buffer_reason, f"{st['name']}: too many bytes buffered"))
         c.close()
         c("Ok(out)")
         c.close()
@@ -1102,7 +976,7 @@ class _Proto:
         c("Some(_) => self.object(&mut r)?,")
         c("None => self.start(&mut r)?,")
         c.close("};")
-        c(_err("Truncated", f"{st['name']}: stream ended inside an object"))
+        c(_err(start_state.at_end, f"{st['name']}: stream ended inside an object"))
         c.close()
         c("Ok(())")
         c.close()
@@ -1111,29 +985,28 @@ class _Proto:
         c("let stop = r.buf.len();")
         c("let mut peek = Reader::new(r.buf, true);")
         c("peek.pos = r.pos;")
-        c(f"let code = {self.read_int(headers[0][3], 'stop').replace('r.', 'peek.')}?;")
-        for i, (h, hs, _obj, first, _idx) in enumerate(headers):
-            if i and first != headers[0][3]:
-                raise WireGenError(f"stream {st['name']}: headers must share their type code encoding")
-            hc = self.cls(h["header"])
-            c.matches("if ", "code", _patterns(h["codes"]), " {")
+        c(f"let code = {self.read_int(start_state.peek, 'stop').replace('r.', 'peek.')}?;")
+        for i, (h, _o) in enumerate(headers):
+            hc = self.cls(h.struct)
+            c.matches("if ", "code", _patterns(list(h.codes or ())), " {")
             c.level += 1
             c(f"let h = {hc}::decode_from(r, stop)?;")
-            if hs["variants"]:
-                first_attr = self.n.field_name(hs["fields"][0]["words"])
+            if h.binds_flags:
+                first_attr = self.n.field_name(self.structs[h.struct]["fields"][0]["words"])
                 c(f"self.flags = flags_of({hc}::variant_flags(h.{first_attr}));")
             c(f"self.header = Some({i});")
             c(f"return Ok({item_alias}::{hc}(h));")
             c.close()
-        c(_err("UnknownType", f"{st['name']}: unknown stream type").removeprefix("return ").removesuffix(";"))
+        unknown = _err(start_state.unknown_reason, f"{st['name']}: unknown stream type")
+        c(unknown.removeprefix("return ").removesuffix(";"))
         c.close()
         c()
         c.open(f"fn object(&self, r: &mut Reader<'_>) -> Result<{item_alias}, DecodeError> {{")
         c("let stop = r.buf.len();")
         c.open("match self.header {")
-        for i, (h, _hs, _obj, _first, idx) in enumerate(headers):
-            oc = self.cls(h["object"])
-            args = "".join(f", self.flags[{x}]" for x in idx)
+        for i, (_h, o) in enumerate(headers):
+            oc = self.cls(o.struct)
+            args = "".join(f", self.flags[{b.index}]" for b in o.args)
             one = f"Some({i}) => Ok({item_alias}::{oc}({oc}::decode_from(r, stop{args})?)),"
             if len(one) + 4 * c.level <= 100:
                 c(one)
@@ -1142,7 +1015,7 @@ class _Proto:
                 c(f"let v = {oc}::decode_from(r, stop{args})?;")
                 c(f"Ok({item_alias}::{oc}(v))")
                 c.close()
-        c(_err("UnknownType", f"{st['name']}: no header").replace("return ", "_ => ").replace(";", ","))
+        c(_err("unknown_type", f"{st['name']}: no header").replace("return ", "_ => ").replace(";", ","))
         c.close()
         c.close()
         c.close()
@@ -1153,21 +1026,20 @@ class _Proto:
         c("let mut flags: Option<(usize, Vec<bool>)> = None;")
         c.open("for (i, it) in items.iter().enumerate() {")
         c.open("match (it, &flags) {")
-        for i, (h, hs, obj, _first, idx) in enumerate(headers):
-            hc, oc = self.cls(h["header"]), self.cls(h["object"])
+        for i, (h, o) in enumerate(headers):
+            hc, oc = self.cls(h.struct), self.cls(o.struct)
             c.open(f"({item_alias}::{hc}(h), None) if i == 0 => {{")
             c("out.extend(h.encode()?);")
-            if hs["variants"]:
-                first_attr = self.n.field_name(hs["fields"][0]["words"])
+            if h.binds_flags:
+                first_attr = self.n.field_name(self.structs[h.struct]["fields"][0]["words"])
                 c(f"let f = flags_of({hc}::variant_flags(h.{first_attr}));")
                 c(f"flags = Some(({i}, f));")
             else:
                 c(f"flags = Some(({i}, Vec::new()));")
             c.close()
-            args = ", ".join(f"f[{x}]" for x in idx)
-            fpat = "f" if idx else "_"
+            args = ", ".join(f"f[{b.index}]" for b in o.args)
+            fpat = "f" if o.args else "_"
             c(f"({item_alias}::{oc}(o), Some(({i}, {fpat}))) => out.extend(o.encode({args})?),")
-            del obj
         c('_ => return Err(EncodeError::new("a header first, then its objects")),')
         c.close()
         c.close()

@@ -1,0 +1,117 @@
+"""Renderers decide nothing about the wire: change the plan and their output follows.
+
+Each case alters one thing in the plan (a limit, a reason, a check order, a stream limit) and
+checks that the rendered codec changed exactly that way, so a renderer that re-derived the
+semantics from the IR's wire section instead would fail here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apirpc_compiler.ir import plan
+from apirpc_compiler.pipeline import compile_idl
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def ir() -> Any:
+    return compile_idl(str(ROOT / "api" / "clutchcall.json"))
+
+
+def _rust(ir: Any) -> str:
+    from apirpc_compiler.backends.rust.emit_wire import wire_modules
+    from apirpc_compiler.backends.rust.namer import RustNamer
+
+    return "\n".join(wire_modules(ir, RustNamer()).values())
+
+
+RENDERERS: dict[str, Callable[[Any], str]] = {"rust": _rust}
+
+
+def _altered(
+    monkeypatch: pytest.MonkeyPatch, struct: str, change: Callable[[plan.StructPlan], plan.StructPlan]
+) -> None:
+    original = plan.lower_protocol
+
+    def lower(proto: Any) -> plan.ProtocolPlan:
+        p = original(proto)
+        structs = tuple(change(s) if s.name == struct else s for s in p.structs)
+        return dataclasses.replace(p, structs=structs)
+
+    monkeypatch.setattr(plan, "lower_protocol", lower)
+
+
+def _map_ops(s: plan.StructPlan, f: Callable[[plan.Op], plan.Op]) -> plan.StructPlan:
+    return dataclasses.replace(s, decode=tuple(f(op) for op in s.decode), encode=tuple(f(op) for op in s.encode))
+
+
+@pytest.mark.parametrize("target", sorted(RENDERERS))
+def test_a_limit_comes_from_the_plan(ir: Any, target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    render = RENDERERS[target]
+    assert "16777216" in render(ir)
+
+    def lower_limit(op: plan.Op) -> plan.Op:
+        return dataclasses.replace(op, limit=4321) if isinstance(op, plan.Limit) and op.limit == 16777216 else op
+
+    _altered(monkeypatch, "Envelope", lambda s: _map_ops(s, lower_limit))
+    text = render(ir)
+    assert "16777216" not in text
+    assert text.count("> 4321 {") == 2  # decode and encode
+
+
+@pytest.mark.parametrize("target", sorted(RENDERERS))
+def test_a_reason_comes_from_the_plan(ir: Any, target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def reason(op: plan.Op) -> plan.Op:
+        if isinstance(op, plan.Check) and op.where == "Envelope.version":
+            return dataclasses.replace(op, reason="unknown_type")
+        return op
+
+    before = RENDERERS[target](ir)
+    _altered(monkeypatch, "Envelope", lambda s: _map_ops(s, reason))
+    after = RENDERERS[target](ir)
+    assert after.count("UnknownType") == before.count("UnknownType") + 1
+
+
+@pytest.mark.parametrize("target", sorted(RENDERERS))
+def test_the_check_order_comes_from_the_plan(ir: Any, target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reversed decode ops come out reversed (the renderer does not reorder)."""
+
+    def first_two_swapped(s: plan.StructPlan) -> plan.StructPlan:
+        ops = list(s.decode)
+        i = next(i for i, op in enumerate(ops) if isinstance(op, plan.Limit))
+        ops[i - 1], ops[i] = ops[i], ops[i - 1]  # the limit before its length is read
+        return dataclasses.replace(s, decode=tuple(ops))
+
+    before = RENDERERS[target](ir)
+    _altered(monkeypatch, "Envelope", first_two_swapped)
+    after = RENDERERS[target](ir)
+    assert before != after
+    assert after.index("more than 16777216 bytes") < after.index("let n5 = ")
+
+
+@pytest.mark.parametrize("target", sorted(RENDERERS))
+def test_a_stream_limit_comes_from_the_plan(ir: Any, target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = plan.lower_protocol
+
+    def lower(proto: Any) -> plan.ProtocolPlan:
+        p = original(proto)
+        streams = []
+        for st in p.streams:
+            states = []
+            for state in st.states:
+                if state.frame is not None:
+                    state = dataclasses.replace(state, frame=dataclasses.replace(state.frame, max_length=1234))
+                states.append(state)
+            streams.append(dataclasses.replace(st, states=tuple(states)))
+        return dataclasses.replace(p, streams=tuple(streams))
+
+    assert "MAX_LENGTH: u64 = 1234;" not in RENDERERS[target](ir)
+    monkeypatch.setattr(plan, "lower_protocol", lower)
+    assert "MAX_LENGTH: u64 = 1234;" in RENDERERS[target](ir)
