@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 import textwrap
@@ -152,3 +153,24 @@ def test_plugin_spec_without_command(tmp_path: Path) -> None:
     res = _run(tmp_path / "out", "--plugin", "nocommand")
     assert res.exit_code == 2
     assert "expected NAME=COMMAND" in res.output
+
+
+def test_plugin_receives_the_codec_plan(tmp_path: Path, ir: IR) -> None:
+    """A plugin reads the IR format apirpc-ir/2 with the codec plan (docs/plan.md) in it."""
+    from apirpc_compiler.ir.plan import plan_json
+
+    script = tmp_path / "plan_plugin.py"
+    script.write_text(
+        "import json, sys\n"
+        "ir = json.load(sys.stdin)['ir']\n"
+        "text = json.dumps({'format': ir['format'], 'plan': ir['plan']}, sort_keys=True)\n"
+        "print(json.dumps({'files': [{'path': 'plan.json', 'content': text}]}))\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    res = _run(out, "--plugin", f"plan={_cmd(script)}")
+    assert res.exit_code == 0, res.output
+    got = json.loads((out / "plan" / "plan.json").read_text(encoding="utf-8"))
+    assert got["format"] == "apirpc-ir/2"
+    assert got["plan"] == plan_json(ir)
+    assert {p["name"] for p in got["plan"]["protocols"]} == {p["name"] for p in ir["wire"]}

@@ -395,13 +395,13 @@ class _Struct:
             c.close()
         c()
         c.open(f"impl {self.cls} {{")
-        if s["variants"]:
-            n = len(s["flags"])
-            c.doc(f"The flags ({', '.join(s['flags']) or 'none'}) of a type code; `None` for an unknown code.")
-            c.open(f"pub fn variant_flags(code: u64) -> Option<[bool; {n}]> {{")
+        if self.plan.variants:
+            flags = self.plan.flags
+            c.doc(f"The flags ({', '.join(flags) or 'none'}) of a type code; `None` for an unknown code.")
+            c.open(f"pub fn variant_flags(code: u64) -> Option<[bool; {len(flags)}]> {{")
             c.open("match code {")
-            for v in s["variants"]:
-                c(f"{_h(v['code'])} => Some([{', '.join(_bool(v['flags'][fl]) for fl in s['flags'])}]),")
+            for v in self.plan.variants:
+                c(f"{_h(v.code)} => Some([{', '.join(_bool(x) for x in v.flags)}]),")
             c("_ => None,")
             c.close()
             c.close()
