@@ -25,7 +25,7 @@ from typing import Any
 
 import jinja2
 
-from ..ir.model import IR, Enum, Field, Message, Method, Service, WireCond, WireStruct, WireType
+from ..ir.model import IR, Enum, Field, Message, Method, Service, WireAuth, WireCond, WireStruct, WireType
 from .base import NameClash
 
 
@@ -461,3 +461,8 @@ def rpc_methods(ir: IR, service: Service) -> list[RpcMethod]:
 def envelope_alpn(ir: IR) -> str | None:
     """The ALPN of the envelope-family wire protocol (the legacy RPC over QUIC), if the IDL declares one."""
     return next((p["alpn"] for p in ir["wire"] if p["family"] == "envelope"), None)
+
+
+def envelope_auth(ir: IR) -> WireAuth | None:
+    """How the envelope RPC presents the tenant token (the method ID it is sent under), if the IDL declares it."""
+    return next((p["auth"] for p in ir["wire"] if p["family"] == "envelope"), None)

@@ -187,7 +187,8 @@ _RULES: list[Rule] = [
         (W, J, S),
         "The auth token's scheme changed or auth was added or removed (WIRE); its claims message changed to "
         "another: compared structurally, at most WIRE_JSON (claims are the JWT's JSON, their keys the ProtoJSON "
-        "names), SOURCE when identical.",
+        "names), SOURCE when identical. An envelope protocol's auth (method ID, token encoding) changed, was "
+        "added or removed (WIRE).",
     ),
     Rule("decode-error-removed", (S,), "A decode error reason (a generated constant) was removed."),
     # hand-specified wire protocols

@@ -215,6 +215,25 @@ def _stream_shape(s: m.WireStream) -> dict[str, object]:
     return {k: v for k, v in s.items() if k not in ("name", "words", "doc")}
 
 
+def _auth_findings(name: str, old: m.WireAuth | None, new: m.WireAuth | None) -> list[Finding]:
+    """The envelope's token convention: a peer built against the other side sends or expects another envelope."""
+    if old is None and new is None:
+        return []
+    if old is None or new is None:
+        what = "added: old clients send no token where it is expected" if old is None else "removed"
+        return [finding("auth-changed", Tier.WIRE, _proto_ptr(name, "auth"), f"wire protocol {name} auth was {what}")]
+    return [
+        finding(
+            "auth-changed",
+            Tier.WIRE,
+            _proto_ptr(name, "auth", key),
+            f"wire protocol {name} changed auth {key} {old[key]!r} -> {new[key]!r}",
+        )
+        for key in ("method_id", "token")
+        if old[key] != new[key]
+    ]
+
+
 def compare_wire(old: list[m.WireProtocol], new: list[m.WireProtocol]) -> list[Finding]:
     out: list[Finding] = []
     new_protocols = {p["name"]: p for p in new}
@@ -236,6 +255,7 @@ def compare_wire(old: list[m.WireProtocol], new: list[m.WireProtocol]) -> list[F
                         f"wire protocol {name} changed {key} {op[key]!r} -> {np_[key]!r}",
                     )
                 )
+        out.extend(_auth_findings(name, op["auth"], np_["auth"]))
         new_codes = {c["name"]: c for c in np_["codes"]}
         for oc in op["codes"]:
             nc = new_codes.get(oc["name"])

@@ -613,6 +613,43 @@ class SemanticChecker:
                         self.unresolved(mptr + "/" + key, method[key], f"the {key} of {sname}.{mname}")
                 if "http" in method:
                     self.http(sname, mname, method, mptr, routes)
+        self.envelope_auth(ids, reserved_by)
+
+    def envelope_auth(self, ids: dict[int, str], reserved_by: dict[str, _Reserved]) -> None:
+        """The ID a protocol's `auth` sends the token under shares the envelope's method_id with every method,
+        so no method and no reserved ID may have it; only the envelope family carries method IDs."""
+        rep = self.rep
+        protocols: dict[str, Any] = self.doc.get("wire", {}).get("protocols", {})
+        for pname, proto in protocols.items():
+            if "auth" not in proto:
+                continue
+            aptr = ptr("wire", "protocols", pname, "auth")
+            if proto["family"] != "envelope":
+                rep.error(
+                    aptr,
+                    "auth-not-envelope",
+                    f"protocol {pname} is of family {proto['family']!r}; only the envelope family sends its token "
+                    "under a method ID",
+                    "remove auth; MoQT carries its token in CLIENT_SETUP's AUTHORIZATION TOKEN (the top-level auth)",
+                )
+                continue
+            mid = proto["auth"]["method_id"]
+            if mid in ids:
+                rep.error(
+                    aptr + "/method_id",
+                    "auth-method-id-collision",
+                    f"auth method id {mid} of {pname} is the id of method {ids[mid]} ({rep.where(ids[mid])})",
+                    "the server could not tell the token from a call; give auth an id no method uses (0)",
+                )
+            owner = next((s for s, r in reserved_by.items() if r.has(mid)), None)
+            if owner is not None:
+                rep.error(
+                    aptr + "/method_id",
+                    "auth-method-id-collision",
+                    f"auth method id {mid} of {pname} is reserved by service {owner} "
+                    f"({rep.where(ptr('services', owner, 'reserved', 'ids'))})",
+                    "a reserved id may still reach old servers as a call; give auth an id no method uses (0)",
+                )
 
     def http(
         self, sname: str, mname: str, method: dict[str, Any], mptr: str, routes: dict[tuple[str, str], str]

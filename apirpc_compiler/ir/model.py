@@ -287,6 +287,14 @@ class WireStream(TypedDict):
     headers: list[WireStreamHeader]  # header_objects
 
 
+class WireAuth(TypedDict):
+    """How a connection presents the tenant token (envelope family): one request envelope under `method_id`."""
+
+    doc: str
+    method_id: int
+    token: Literal["utf8_payload"]  # the envelope's payload is the token's UTF-8 bytes
+
+
 class WireProtocol(TypedDict):
     name: str
     words: list[str]
@@ -294,6 +302,7 @@ class WireProtocol(TypedDict):
     family: str
     version: int
     alpn: str | None
+    auth: WireAuth | None
     codes: list[WireCodeSet]
     structs: list[WireStruct]
     streams: list[WireStream]

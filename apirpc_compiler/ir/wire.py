@@ -177,6 +177,10 @@ def _stream(name: str, spec: dict[str, Any], structs: dict[str, m.WireStruct]) -
     }
 
 
+def _auth(spec: dict[str, Any]) -> m.WireAuth:
+    return {"doc": spec.get("doc", ""), "method_id": spec["method_id"], "token": spec["token"]}
+
+
 def _protocol(name: str, spec: dict[str, Any]) -> m.WireProtocol:
     code_sets = {n: _code_set(n, s) for n, s in spec.get("codes", {}).items()}
     structs = {n: _struct(n, s, code_sets) for n, s in spec.get("structs", {}).items()}
@@ -187,6 +191,7 @@ def _protocol(name: str, spec: dict[str, Any]) -> m.WireProtocol:
         "family": spec.get("family", name),
         "version": wire_int(spec.get("version", 0)),
         "alpn": spec.get("alpn"),
+        "auth": _auth(spec["auth"]) if "auth" in spec else None,
         "codes": list(code_sets.values()),
         "structs": list(structs.values()),
         "streams": [_stream(n, s, structs) for n, s in spec.get("streams", {}).items()],

@@ -803,6 +803,14 @@ CASES = [
     ),
     Case("auth-removed", _del(["auth"]), {("auth-changed", W, "/auth")}),
     Case(
+        "envelope-auth-method-id",
+        _set(["wire", "protocols", "envelope", "auth", "method_id"], 4096),
+        {("auth-changed", W, f"{ENV}/auth/method_id")},
+    ),
+    Case(
+        "envelope-auth-removed", _del(["wire", "protocols", "envelope", "auth"]), {("auth-changed", W, f"{ENV}/auth")}
+    ),
+    Case(
         "decode-error-removed",
         None,
         {("decode-error-removed", S, "/wire/errors/values/scratch_error")},

@@ -45,6 +45,12 @@ def _env_field(i: int, **extra: Any) -> Callable[[Doc], None]:
     return mutate
 
 
+def _envelope_as_moqt_sibling(d: Doc) -> None:
+    envelope = d["wire"]["protocols"]["envelope"]
+    del envelope["auth"]  # a moqt protocol has no envelope auth
+    envelope.update(family="moqt", alpn="moq-00")
+
+
 def _reorder_direction(d: Doc) -> None:
     values = d["enums"]["Direction"]["values"]
     d["enums"]["Direction"]["values"] = {k: values[k] for k in ("inbound", "unspecified", "outbound")}
@@ -308,6 +314,28 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str, str]] = [
         "ALPN 'moq-00' of moqt_d14 (moqt) is already the ALPN of envelope (envelope)",
         "give each family its own",
     ),
+    # The envelope's token convention shares method_id with the methods.
+    (
+        "auth-method-id-collision",
+        _set(["wire", "protocols", "envelope", "auth", "method_id"], 11),
+        ENV + "/auth/method_id",
+        "auth method id 11 of envelope is the id of method /services/ClutchCallClient/methods/watch_calls",
+        "give auth an id no method uses",
+    ),
+    (
+        "auth-method-id-collision",
+        _set(["wire", "protocols", "envelope", "auth", "method_id"], 7),
+        ENV + "/auth/method_id",
+        "auth method id 7 of envelope is reserved by service ClutchCallClient",
+        "a reserved id may still reach old servers",
+    ),
+    (
+        "auth-not-envelope",
+        lambda d: d["wire"]["protocols"]["moqt_d14"].update(auth=d["wire"]["protocols"]["envelope"]["auth"]),
+        MOQ + "/auth",
+        "protocol moqt_d14 is of family 'moqt'; only the envelope family sends its token under a method ID",
+        "AUTHORIZATION TOKEN",
+    ),
     # protoc and buf lint (DEFAULT) rules.
     (
         "enum-zero-not-first",
@@ -397,8 +425,10 @@ ACCEPTED: list[tuple[str, Callable[[Doc], None]]] = [
         "a custom verb after a literal",
         _set(["services", "voice.calls", "methods", "list", "http", "path"], "/v1/calls:search"),
     ),
-    ("same ALPN within one family", lambda d: d["wire"]["protocols"]["envelope"].update(family="moqt", alpn="moq-00")),
+    ("same ALPN within one family", _envelope_as_moqt_sibling),
     ("package with a beta version", _set(["package"], "clutchcall.v2beta1")),
+    ("envelope auth under an id no method uses", _set(["wire", "protocols", "envelope", "auth", "method_id"], 4096)),
+    ("no envelope auth", _delete(["wire", "protocols", "envelope", "auth"])),
 ]
 
 

@@ -15,7 +15,7 @@ import jinja2
 
 from ...ir.model import IR, Enum
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
-from ..common import RestRoute, rest_route
+from ..common import RestRoute, envelope_auth, rest_route
 from ..openapi import render_openapi
 from .emit_messages import MessageEmitter
 from .emit_rpc import RpcEmitter, check_rpc_names
@@ -28,6 +28,7 @@ _TEMPLATES = Path(__file__).parent / "templates"
 # Runtime helpers messages.py may use: name in _protowire -> local alias.
 _RUNTIME = [
     ("MAX_DEPTH", "_MAX_DEPTH"),
+    ("all_of", "_all_of"),
     ("check_len", "_check_len"),
     ("check_size", "_check_size"),
     ("is_neg_zero", "_is_neg_zero"),
@@ -82,6 +83,7 @@ _RUNTIME = [
     ("unpack_u32", "_unpack_u32"),
     ("unpack_u64", "_unpack_u64"),
     ("uvarint", "_uvarint"),
+    ("wrong_type", "_wrong_type"),
 ]
 # Always used by the Message base class in the template.
 _BASE_USES = {"_check_size", "_json_error", "_too_deep"}
@@ -327,7 +329,14 @@ class PythonBackend:
         reserved_ids = "(" + ", ".join(f"({lo}, {hi})" for lo, hi in ranges) + ("," if len(ranges) == 1 else "") + ")"
         names = {s["name"]: s["reserved_names"] for s in ir["services"] if s["reserved_names"]}
         reserved_names = "{" + ", ".join(f"{pyrepr(k)}: {_str_tuple(v)}" for k, v in names.items()) + "}"
-        return {"consts": consts, "services": services, "reserved_ids": reserved_ids, "reserved_names": reserved_names}
+        auth = envelope_auth(ir)
+        return {
+            "consts": consts,
+            "services": services,
+            "reserved_ids": reserved_ids,
+            "reserved_names": reserved_names,
+            "auth": None if auth is None else {**auth, "doc": docstring(auth["doc"] or "The envelope's token.", 0)},
+        }
 
     @staticmethod
     def _route_ctx(route: RestRoute | None) -> dict[str, Any]:

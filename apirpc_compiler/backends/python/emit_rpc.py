@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ...ir.model import IR, Service
 from ...ir.naming import split_words
 from ..base import NameClash
-from ..common import NameScope, RpcMethod, claim_types, paging, pointer, rpc_methods
+from ..common import NameScope, RpcMethod, claim_types, envelope_auth, paging, pointer, rpc_methods
 from .emit_messages import F, MessageEmitter
 from .namer import PythonNamer
 from .text import docstring, wrap_call
@@ -166,12 +166,14 @@ class RpcEmitter:
 
     def api_client(self) -> list[str]:
         n = self.n
+        auth = envelope_auth(self.ir)
+        token = "" if auth is None else f"; the token goes once per connection under method ID {auth['method_id']}"
         L = [
             "class ApiClient(_rpc.ApiClientBase):",
             docstring(
                 "Every service over one channel: `ApiClient.connect_rest(url, token=..., http='h1' | 'h3')` "
                 "(methods with an HTTP rule) or `ApiClient.connect_rpc('quic://host:port', token=...)` "
-                "(the envelope RPC: every method).",
+                f"(the envelope RPC: every method{token}, as `services.ENVELOPE_AUTH` declares).",
                 4,
             ),
             "",

@@ -4,10 +4,11 @@ Per the IDL, each call is one client-initiated bidirectional stream: request env
 flag `final`; the answer is one response or error envelope (server streaming: event envelopes, then a
 final response with an empty payload, or an error), then the server ends the stream.
 
-The tenant token travels once per connection, before any call: the client's first stream carries a
-request envelope with method ID 0 (no method has ID 0; the IDL's IDs start at 1) whose payload is the
-token in UTF-8; the server answers an empty response, or an error (UNAUTHENTICATED) and closes the
-connection. Until then every call is refused with UNAUTHENTICATED.
+The tenant token travels once per connection, before any call, as the IDL's envelope `auth` declares
+(`clutchcall.services.ENVELOPE_AUTH`): the client's first stream carries a request envelope with its
+method ID (no method may have it; the compiler checks) whose payload is the token in UTF-8; the server
+answers an empty response, or an error (UNAUTHENTICATED) and closes the connection. Until then every
+call is refused with UNAUTHENTICATED.
 
 Bounds (server): connections, calls in flight per connection, bytes buffered per stream (the parser's
 limit), queued client-stream requests, and unacknowledged bytes per server stream (a subscriber that
@@ -36,7 +37,7 @@ from aioquic.quic.events import (
 )
 from clutchcall import ErrorCode, ErrorStatus, Message
 from clutchcall.errors import DecodeError
-from clutchcall.services import MethodDescriptor
+from clutchcall.services import ENVELOPE_AUTH, MethodDescriptor
 from clutchcall.wire import envelope as wire
 
 from ..moqt.errors import ConnectError
@@ -47,7 +48,9 @@ from .server import Dispatcher, Endpoint, RequestContext
 
 log = logging.getLogger("clutchcall.rpc.envelope")
 
-AUTH_METHOD_ID = 0
+if ENVELOPE_AUTH is None or ENVELOPE_AUTH.token != "utf8_payload":
+    raise ImportError(f"this runtime sends the envelope token as a UTF-8 payload; the IDL declares {ENVELOPE_AUTH}")
+AUTH_METHOD_ID = ENVELOPE_AUTH.method_id
 ALPN = wire.ALPN or "clutchcall-rpc/1"
 Kind = wire.EnvelopeKind
 FINAL = wire.EnvelopeFlag.FINAL
@@ -57,7 +60,9 @@ CLOSE_PROTOCOL_ERROR = 0x2
 _MAX_PAYLOAD = 16 * 1024 * 1024
 
 
-def envelope(kind: int, method_id: int, request_id: int, payload: bytes = b"", final: bool = True) -> bytes:
+def envelope(
+    kind: wire.EnvelopeKind, method_id: int, request_id: int, payload: bytes = b"", final: bool = True
+) -> bytes:
     return wire.Envelope(
         kind=kind, flags=FINAL if final else 0, method_id=method_id, request_id=request_id, payload=payload
     ).encode()
@@ -180,7 +185,7 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
             return
         try:
             if not self.authenticated:
-                raise ApiError(ErrorCode.UNAUTHENTICATED, "send the token (method 0) before any call")
+                raise ApiError(ErrorCode.UNAUTHENTICATED, f"send the token (method {AUTH_METHOD_ID}) before any call")
             ep = self.server.dispatcher.endpoint(env.method_id)
         except ApiError as err:
             self._refuse(stream_id, self.server.dispatcher.count(err), env.method_id, env.request_id)
