@@ -14,7 +14,11 @@ from typing import Protocol
 class CallSignalling(Protocol):
     """Implemented by the SIP gateway, called by the control plane."""
 
-    async def dial(self, sid: str, tenant: str, to: str, from_: str, codec: int, ring_timeout_s: float) -> None: ...
+    async def dial(
+        self, sid: str, tenant: str, to: str, from_: str, codec: int, ring_timeout_s: float, default_app: int
+    ) -> None:
+        """`default_app` (clutchcall.DefaultApp): SIP_RTP calls get no MoQT bridge once a second party joins."""
+        ...
 
     async def hangup(self, sid: str) -> None: ...
 
@@ -26,8 +30,8 @@ class CallEvents(Protocol):
 
     async def status_changed(self, sid: str, status: int, end_reason: int | None = None, detail: str = "") -> None: ...
 
-    async def inbound_call(self, tenant: str, from_: str, to: str, codec: int) -> str:
-        """Creates the call and returns its new sid."""
+    async def inbound_call(self, tenant: str, from_: str, to: str, codec: int, *, default_app: int) -> str:
+        """Creates the call (with that clutchcall.DefaultApp) and returns its new sid."""
         ...
 
     async def dtmf(self, sid: str, digit: str, duration_ms: int) -> None: ...

@@ -305,7 +305,9 @@ class CallService:
         signalling = self.signalling
         try:
             await asyncio.wait_for(
-                signalling.dial(sid, tenant, request.to, request.from_, int(codec), float(ring_timeout_s)),
+                signalling.dial(
+                    sid, tenant, request.to, request.from_, int(codec), float(ring_timeout_s), int(call.default_app)
+                ),
                 self.limits.signalling_timeout_s,
             )
         except Exception as e:  # the gateway's failure ends this call; it must not leave it dialing forever
@@ -474,7 +476,9 @@ class CallService:
             self.stats.gateway_events_refused += 1
             log.info("gateway status ignored sid=%s: %s (%s)", sid, e, detail)
 
-    async def inbound_call(self, tenant: str, from_: str, to: str, codec: int) -> str:
+    async def inbound_call(
+        self, tenant: str, from_: str, to: str, codec: int, *, default_app: int = DefaultApp.AI_BIDIRECTIONAL_STREAM
+    ) -> str:
         sid = self._new_sid()
         call = Call(
             sid=sid,
@@ -482,7 +486,7 @@ class CallService:
             direction=Direction.INBOUND,
             from_=from_,
             to=to,
-            default_app=DefaultApp.AI_BIDIRECTIONAL_STREAM,
+            default_app=DefaultApp.from_number(default_app),
             uplink_track=uplink_track(sid),
             downlink_track=downlink_track(sid),
             created_at_ms=self._clock_ms(),

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from .gateway import SipGateway
 
 log = logging.getLogger("clutchcall.engine.sip.fastpath")
+SWITCH_ATTEMPTS = 20
+"""add_call tries while the closed Python sockets' ports come free (1 ms apart after the first)."""
 
 
 @dataclass
@@ -198,7 +200,7 @@ class FastPath:
         if first.state != LegState.CONFIRMED:
             self._end_second(dialing.leg)
             raise SignallingError(f"call {first.sid} ended while {to} was dialed")
-        if not self._switch(first, dialing.leg):
+        if not await self._switch(first, dialing.leg):
             raise SignallingError(f"the relay engine refused the call; {to} was hung up")
 
     async def forward(self, first: Leg, offer: sdp.AudioMedia | None, codec: int, to: str) -> None:
@@ -224,7 +226,7 @@ class FastPath:
             self.gw._report(first, end_status, end_reason, f"forward target: {status} {reason}")
             return
         self.gw._accept(first, tx, offer)
-        if not self._switch(first, dialing.leg):
+        if not await self._switch(first, dialing.leg):
             self.gw._send_in_dialog(first, "BYE")
             self.gw._report(first, CallStatus.FAILED, EndReason.NETWORK_ERROR, "the relay engine refused the call")
 
@@ -312,7 +314,7 @@ class FastPath:
 
     # ---- the switch --------------------------------------------------------------------------------
 
-    def _switch(self, first: Leg, second: Leg) -> bool:
+    async def _switch(self, first: Leg, second: Leg) -> bool:
         """Both legs' RTP from Python to the relay engine on the same ports; False (the second party hung up) if not."""
         import clutchcall_core
 
@@ -339,13 +341,18 @@ class FastPath:
                 media.transport.close()
         relay_id = self._next_id
         self._next_id += 1
-        try:
-            self.engine.add_call(relay_id, legs[0], legs[1])
-        except (RuntimeError, ValueError) as exc:
-            log.error("relay engine refused call %s: %s", first.sid, exc)
-            self.totals.failed_switches += 1
-            self._end_second(second)
-            return False
+        for attempt in range(SWITCH_ATTEMPTS):
+            # asyncio closes a datagram socket one loop iteration after close(): until then the port is taken
+            await asyncio.sleep(0 if attempt == 0 else 0.001)
+            try:
+                self.engine.add_call(relay_id, legs[0], legs[1])
+                break
+            except (RuntimeError, ValueError) as exc:
+                if attempt == SWITCH_ATTEMPTS - 1:
+                    log.error("relay engine refused call %s: %s", first.sid, exc)
+                    self.totals.failed_switches += 1
+                    self._end_second(second)
+                    return False
         first.relayed = second.relayed = True
         self.calls[first.sid] = RelayedCall(relay_id, first, second)
         self.totals.calls += 1

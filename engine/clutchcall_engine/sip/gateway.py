@@ -8,6 +8,8 @@ reports what the carrier does through `calls.ports.CallEvents`:
   either side -> completed;
 - inbound: an INVITE creates a call through `CallEvents.inbound_call` (a new sid), answered at once;
 - transfer: REFER (RFC 3515) in the dialog, the sid kept; re-INVITE: hold and resume;
+- sip_rtp calls (DefaultApp.SIP_RTP, and inbound calls to a `[sip] forward` number): the B2BUA dials the
+  second party itself and relays the two legs' RTP on the core's relay engine (fastpath.py);
 - DTMF: RFC 4733 telephone events (and SIP INFO dtmf-relay) reported per digit;
 - bounds: new INVITEs past `invite_rate` (token bucket of `invite_burst`) or past `max_calls` get 503
   with Retry-After, counted in `stats`.
@@ -23,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from clutchcall import CallStatus, Codec, EndReason
+from clutchcall import CallStatus, Codec, DefaultApp, EndReason
 
 from ..calls.ports import CallEvents
 from ..config import ConfigError, SipConfig
@@ -86,6 +88,10 @@ class Leg:
     media: RtpLeg | None = None
     sdp_version: int = 0
     ring_timer: asyncio.TimerHandle | None = None
+    default_app: int = DefaultApp.AI_BIDIRECTIONAL_STREAM
+    second: Leg | None = None  # on a sip_rtp call's first leg: the second party the B2BUA dialed
+    first: Leg | None = None  # on that second party's leg: the call's first leg (the one in `legs`)
+    relayed: bool = False  # the RTP is on the relay engine, this leg's Python socket closed
 
 
 @dataclass
@@ -149,6 +155,9 @@ class SipGateway(TransactionUser):
         self._tasks: set[asyncio.Task[None]] = set()
         self.host = config.listen.host
         self.port = 0
+        from .fastpath import FastPath  # imported here: fastpath imports this module's Leg
+
+        self.fastpath = FastPath(self)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -174,6 +183,7 @@ class SipGateway(TransactionUser):
             await self._release(leg)
         for task in list(self._tasks):
             task.cancel()
+        self.fastpath.stop()
         self.layer.close()
 
     def _spawn(self, coro: object) -> None:
@@ -207,6 +217,7 @@ class SipGateway(TransactionUser):
         self._spawn(self.events.status_changed(leg.sid, status, end_reason, detail))
 
     async def _release(self, leg: Leg) -> None:
+        self.fastpath.released(leg)  # before the ports go back: the relay engine holds them
         if leg.ring_timer is not None:
             leg.ring_timer.cancel()
         self.legs.pop(leg.sid, None)
@@ -220,15 +231,32 @@ class SipGateway(TransactionUser):
 
     # ---- CallSignalling --------------------------------------------------------------------------
 
-    async def dial(self, sid: str, tenant: str, to: str, from_: str, codec: int, ring_timeout_s: float) -> None:
+    async def dial(
+        self,
+        sid: str,
+        tenant: str,
+        to: str,
+        from_: str,
+        codec: int,
+        ring_timeout_s: float,
+        default_app: int = DefaultApp.AI_BIDIRECTIONAL_STREAM,
+    ) -> None:
         if sid in self.legs:
             raise SignallingError(f"call {sid} is already dialing")
         if len(self.legs) >= self.config.max_calls:
             self.stats.refused_capacity += 1
             raise SignallingError(f"the gateway holds max_calls={self.config.max_calls} calls")
-        trunk = self.config.trunk
         codec = codec if codec in (Codec.G711_ULAW, Codec.G711_ALAW, Codec.OPUS) else Codec.G711_ULAW
         media = await self.ports.open(lambda: RtpLeg(lambda d, ms: self._dtmf(sid, d, ms)))
+        leg = await self._trunk_leg(sid, to, from_, media)
+        leg.default_app = default_app
+        self.legs[sid] = leg
+        self._invite(leg, codec, lambda r: self._invite_response(leg, r))
+        leg.ring_timer = asyncio.get_running_loop().call_later(ring_timeout_s, self._ring_timeout, leg)
+
+    async def _trunk_leg(self, sid: str, to: str, from_: str, media: RtpLeg) -> Leg:
+        """A new outbound leg toward the trunk (its TCP connection made); on failure the media is released."""
+        trunk = self.config.trunk
         leg = Leg(
             sid=sid,
             outbound=True,
@@ -248,17 +276,20 @@ class SipGateway(TransactionUser):
                 self.ports.release(media.port)
                 await media.close()
                 raise SignallingError(f"cannot reach the trunk {trunk} over TCP: {exc}") from None
+        return leg
+
+    def _invite(self, leg: Leg, codec: int, on_response: Callable[[Response], None]) -> None:
+        """Send the leg's initial INVITE offering `codec` first."""
+        assert leg.media is not None
         headers = self._dialog_headers(leg, "INVITE", leg.local_cseq, leg.reliable)
         headers.add("contact", self.contact)
-        headers.add("x-clutchcall-sid", sid)
+        headers.add("x-clutchcall-sid", leg.sid)
         headers.add("content-type", "application/sdp")
-        body = sdp.build(self.config.rtp_host, media.port, int(time.time()), sdp.offer_formats(codec))
+        body = sdp.build(self.config.rtp_host, leg.media.port, int(time.time()), sdp.offer_formats(codec))
         leg.invite = Request(headers, body, "INVITE", leg.remote_uri)
-        self.legs[sid] = leg
         self.by_call_id[leg.call_id] = leg
         self.stats.invites_out += 1
-        self.layer.send_request(leg.invite, leg.peer, lambda r: self._invite_response(leg, r), leg.reliable)
-        leg.ring_timer = asyncio.get_running_loop().call_later(ring_timeout_s, self._ring_timeout, leg)
+        self.layer.send_request(leg.invite, leg.peer, on_response, leg.reliable)
 
     async def hangup(self, sid: str) -> None:
         leg = self.legs.get(sid)
@@ -276,6 +307,9 @@ class SipGateway(TransactionUser):
         leg = self.legs.get(sid)
         if leg is None or leg.state != LegState.CONFIRMED:
             raise SignallingError(f"call {sid} is not answered; only a live call can be transferred")
+        if leg.default_app == DefaultApp.SIP_RTP:
+            await self.fastpath.transfer(leg, _user(to))  # the B2BUA dials the new party itself
+            return
         trunk = self.config.trunk
         done: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._send_in_dialog(
@@ -325,7 +359,8 @@ class SipGateway(TransactionUser):
         status, reason = _final_status(resp.status)
         self._report(leg, status, reason, f"{resp.status} {resp.reason}")
 
-    def _answered(self, leg: Leg, resp: Response) -> None:
+    def _confirm(self, leg: Leg, resp: Response) -> None:
+        """The dialog a 2xx to our INVITE makes (RFC 3261 12.1.2), and its ACK."""
         to = parse_name_addr(resp.headers.get("to") or "", "To")
         leg.remote_tag = to.tag
         contact = resp.headers.get_all("contact")
@@ -333,6 +368,9 @@ class SipGateway(TransactionUser):
             leg.remote_target = parse_name_addr(contact[0], "Contact").uri
         leg.route_set = list(reversed(resp.headers.get_all("record-route")))
         self._ack(leg, resp.cseq[0])
+
+    def _answered(self, leg: Leg, resp: Response) -> None:
+        self._confirm(leg, resp)
         if leg.state == LegState.ENDED or leg.cancel_reason is not None:
             leg.state = LegState.CONFIRMED
             self._send_in_dialog(leg, "BYE")  # answered after we gave up: end it at once
@@ -493,7 +531,8 @@ class SipGateway(TransactionUser):
             self._respond(tx, 488, warning='304 clutchcall "no common codec (PCMU, PCMA, opus)"')
             return
         self._respond_provisional(tx, 100)
-        self._spawn(self._answer_inbound(req, tx, addr, reliable, offer, chosen))
+        forward_to = self.fastpath.forward_target(req)
+        self._spawn(self._answer_inbound(req, tx, addr, reliable, offer, chosen, forward_to))
 
     def _respond_provisional(self, tx: ServerTransaction, status: int, to_tag: str | None = None) -> None:
         tx.respond(response_to(tx.request, status, REASONS[status], to_tag=to_tag))
@@ -506,6 +545,7 @@ class SipGateway(TransactionUser):
         reliable: bool,
         offer: sdp.AudioMedia | None,
         chosen: tuple[int, int],
+        forward_to: str | None = None,
     ) -> None:
         caller = parse_name_addr(req.headers.get("from") or "", "From")
         callee = parse_name_addr(req.headers.get("to") or "", "To")
@@ -516,9 +556,14 @@ class SipGateway(TransactionUser):
             self.stats.refused_capacity += 1
             self._respond(tx, 503, retry_after="5")
             return
+        default_app = DefaultApp.SIP_RTP if forward_to is not None else DefaultApp.AI_BIDIRECTIONAL_STREAM
         try:
             sid = await self.events.inbound_call(
-                self.config.inbound_tenant, _user(uri_user_host(caller.uri)[0] or caller.uri), _user(callee.uri), codec
+                self.config.inbound_tenant,
+                _user(uri_user_host(caller.uri)[0] or caller.uri),
+                _user(callee.uri),
+                codec,
+                default_app=default_app,
             )
         except Exception as exc:
             log.warning("inbound call refused by the control plane: %s", exc)
@@ -545,11 +590,15 @@ class SipGateway(TransactionUser):
             invite=req,
             invite_tx=tx,
             media=media,
+            default_app=default_app,
         )
         self.legs[sid] = leg
         self.by_call_id[leg.call_id] = leg
         if tx.final_status:  # CANCELed while the control plane created the call
             self._report(leg, CallStatus.NO_ANSWER, EndReason.CALLER_HANGUP)
+            return
+        if forward_to is not None:  # answered when the forward target answers
+            await self.fastpath.forward(leg, offer, codec, forward_to)
             return
         self._respond_provisional(tx, 180, leg.local_tag)
         self._accept(leg, tx, offer)
@@ -596,7 +645,7 @@ class SipGateway(TransactionUser):
                 self.stats.holds += 1
             leg.held = remote.on_hold
             media.sending = not remote.on_hold
-        if self.bridge is not None and not media._tasks:
+        if self.bridge is not None and not media._tasks and leg.second is None and leg.first is None:
             media.start_bridge(self.bridge, leg.sid)
         leg.sdp_version += 1
         te = remote.telephone_event_pt() if remote is not None else sdp.TELEPHONE_EVENT_PT
@@ -621,7 +670,12 @@ class SipGateway(TransactionUser):
             leg.remote_cseq = number
         if req.method == "BYE":
             self._respond(tx, 200, to_tag=leg.local_tag)
-            if leg.transferred:
+            if leg.first is not None:  # the second party of a relayed call hung up: the call ends
+                self.fastpath.second_party_bye(leg)
+                return
+            if leg.second is not None:
+                reason = EndReason.CALLER_HANGUP  # with a second party, the first party is its caller
+            elif leg.transferred:
                 reason = EndReason.TRANSFERRED
             else:
                 reason = EndReason.CALLEE_HANGUP if leg.outbound else EndReason.CALLER_HANGUP

@@ -1,0 +1,261 @@
+"""sip_rtp calls on the core's relay engine, against two SIPp parties (fastpath.py).
+
+The parties' RTP endpoints are sockets of the test, named in their SDP ([rtpport]): each party sends its
+known packets from the port its SDP announced (symmetric RTP, as carriers do) and the test reads what
+arrives there. (SIPp 3.6's pcap player sends from source port 0 unless its own [media_port] is in the SDP,
+and then SIPp itself holds the port the relay sends to, so nothing could check what a party receives.)
+
+- transfer(pstn_number) of an outbound sip_rtp call: the B2BUA dials B through the trunk (a stateless test
+  router sends each number to its SIPp), relays A<->B byte for byte (FORWARD), the relay's call_stats count
+  the packets and A's Python RTP leg sees none after the switch; B's BYE ends both. B busy: the transfer
+  fails with 486, the call goes on in Python with A, and hangup ends it.
+- [sip] forward: an inbound call to +15550001 is dialed to +15550002; B's 180 reaches A as 180; a PCMU
+  caller and a PCMA target are transcoded (each A-law payload is exactly the core's G.711 table mapping of
+  the mu-law one); A's BYE ends both. A busy target is A's 486.
+Backends: recvmmsg and io_uring on loopback. AF_XDP needs a NIC queue (a veth in a namespace): the
+relay's own tests (tests/core/test_fastpath.py) cover it; not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import cast
+
+import pytest
+from clutchcall import CallStatus, Codec, DefaultApp, EndReason
+from clutchcall_engine.sip.gateway import SignallingError, SipGateway
+from clutchcall_engine.sip.metrics import SipCollector
+from rtp_fixtures import rtp, tone_frames, ulaw_encode_sample
+from sip_support import LOOPBACK, SIPP, RecordingEvents, finished, free_port, gateway, scenario_with, sip_config, sipp
+
+pytestmark = pytest.mark.skipif(SIPP is None, reason="unreachable: make system-deps installs sip-tester")
+S, R = CallStatus, EndReason
+BACKENDS = ["recvmmsg", "io_uring"]
+PACKETS = 50
+WAIT_BYE = """  <recv request="BYE"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>"""
+SEND_BYE = """  <pause milliseconds="{hold_ms}"/>
+  <send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:+15550100@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>"""
+
+
+def run(coro: object, timeout: float = 90.0) -> None:
+    async def bounded() -> None:
+        assert asyncio.iscoroutine(coro)
+        await asyncio.wait_for(coro, timeout)
+
+    asyncio.run(bounded())
+
+
+class TrunkRouter(asyncio.DatagramProtocol):
+    """A stateless trunk on loopback: the gateway's INVITE goes to the SIPp of its Request-URI's number, later
+    messages of that Call-ID follow it; whatever a SIPp sends comes back to the gateway from the trunk."""
+
+    def __init__(self, routes: dict[str, int], gateway_addr: tuple[str, int]) -> None:
+        self.routes, self.gateway_addr = routes, gateway_addr
+        self.by_call_id: dict[str, int] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        assert self.transport is not None
+        if addr[1] != self.gateway_addr[1]:
+            self.transport.sendto(data, self.gateway_addr)
+            return
+        text = data.decode(errors="replace")
+        call_id = re.search(r"^(?:Call-ID|i)\s*:\s*(\S+)", text, re.M | re.I)
+        if call_id is None:
+            return
+        port = self.by_call_id.get(call_id.group(1))
+        if port is None:
+            number = re.match(r"INVITE sip:([^@;]+)@", text)
+            port = self.routes.get(number.group(1), 0) if number else 0
+            if not port:
+                return
+            self.by_call_id[call_id.group(1)] = port
+        self.transport.sendto(data, (LOOPBACK, port))
+
+
+@contextlib.asynccontextmanager
+async def router(routes: dict[str, int], gateway_port: int, port: int) -> AsyncIterator[TrunkRouter]:
+    loop = asyncio.get_running_loop()
+    transport, proto = await loop.create_datagram_endpoint(
+        lambda: TrunkRouter(routes, (LOOPBACK, gateway_port)), local_addr=(LOOPBACK, port)
+    )
+    try:
+        yield proto
+    finally:
+        transport.close()
+
+
+def rtp_socket() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((LOOPBACK, 0))
+    s.setblocking(False)
+    return s
+
+
+def ulaw_packets(ssrc: int, seed: int) -> list[bytes]:
+    """PACKETS 20 ms PCMU packets of a sweep (each party a different one)."""
+    frames = tone_frames(PACKETS + seed)[seed:]
+    payloads = [bytes(ulaw_encode_sample(s) for s in frame) for frame in frames]
+    return [rtp(p, 0, 1000 * seed + i, 160 * i, ssrc, i == 0) for i, p in enumerate(payloads)]
+
+
+async def play(sock: socket.socket, packets: list[bytes], to: tuple[str, int]) -> None:
+    loop = asyncio.get_running_loop()
+    for packet in packets:
+        await loop.sock_sendto(sock, packet, to)
+        await asyncio.sleep(0.02)
+
+
+async def drain(sock: socket.socket, quiet_s: float = 0.5) -> list[bytes]:
+    loop = asyncio.get_running_loop()
+    out = []
+    while True:
+        try:
+            out.append(await asyncio.wait_for(loop.sock_recv(sock, 2048), quiet_s))
+        except TimeoutError:
+            return out
+
+
+async def statuses(events: RecordingEvents, sid: str, n: int, what: str) -> list[tuple[int, int | None]]:
+    await events.until(lambda: len(events.statuses.get(sid, [])) >= n, what=what)
+    return events.statuses[sid]
+
+
+def metric(gw: SipGateway, name: str, **labels: str) -> float:
+    for family in SipCollector(gw).collect():
+        for sample in family.samples:
+            if sample.name.removesuffix("_total") == name and sample.labels == labels:
+                return float(sample.value)
+    raise AssertionError(f"no metric {name} {labels}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_transfer_relays_both_parties_byte_for_byte(backend: str, tmp_path: Path) -> None:
+    async def main() -> None:
+        trunk, port_a, port_b, port_busy = free_port(), free_port(), free_port(), free_port()
+        events = RecordingEvents()
+        sock_a, sock_b = rtp_socket(), rtp_socket()
+        config = sip_config(trunk, relay_backend=backend)
+        async with gateway(config, events) as gw:
+            routes = {"+15550001": port_a, "+15550002": port_b, "+15550003": port_busy}
+            async with router(routes, gw.port, trunk):
+                keys = {"rtpport": str(sock_a.getsockname()[1])}
+                party_a = await sipp("uas_answer.xml", local_port=port_a, keys=keys)
+                b_keys = {"rtpport": str(sock_b.getsockname()[1]), "audio_pt": "0", "audio_rtpmap": "PCMU/8000"}
+                party_b = await sipp(
+                    scenario_with(tmp_path, "uas_party_bye.xml", hold_ms="2500"), local_port=port_b, keys=b_keys
+                )
+                await asyncio.sleep(0.3)
+                await gw.dial("CA1", "acme", "+15550001", "+15550100", Codec.G711_ULAW, 10.0, DefaultApp.SIP_RTP)
+                await events.until(lambda: (S.IN_PROGRESS, None) in events.statuses.get("CA1", []), what="answer")
+                leg = gw.legs["CA1"]
+                assert leg.media is not None
+                python_leg, a_port = leg.media, leg.media.port
+                # answered, no second party yet: A's RTP is terminated in Python as for any call
+                await play(sock_a, ulaw_packets(0xA, 1)[:5], (LOOPBACK, a_port))
+                await asyncio.sleep(0.1)
+                assert python_leg.stats.received == 5
+
+                await gw.transfer("CA1", "+15550002")
+                assert gw.fastpath.backend == backend
+                second = leg.second
+                assert second is not None and second.media is not None and leg.relayed
+                b_port = second.media.port
+                from_a, from_b = ulaw_packets(0xA, 1), ulaw_packets(0xB, 2)
+                await asyncio.gather(play(sock_a, from_a, (LOOPBACK, a_port)), play(sock_b, from_b, (LOOPBACK, b_port)))
+                at_b, at_a = await asyncio.gather(drain(sock_b), drain(sock_a))
+                assert at_b == from_a  # FORWARD: byte for byte, header included
+                assert at_a == from_b
+                relay_id = gw.fastpath.calls["CA1"].relay_id
+                stats = gw.fastpath.engine.call_stats(relay_id)
+                assert not stats["transcoding"]
+                assert (stats["a"]["rx_packets"], stats["b"]["tx_packets"]) == (PACKETS, PACKETS)
+                assert (stats["b"]["rx_packets"], stats["a"]["tx_packets"]) == (PACKETS, PACKETS)
+                assert python_leg.stats.received == 5  # nothing reached Python after the switch
+                assert metric(gw, "clutchcall_sip_relay_packets", direction="first_to_second") == PACKETS
+                assert metric(gw, "clutchcall_sip_relay_calls") == 1
+
+                # B hangs up: A gets our BYE, the call completes, the relay lets both ports go
+                code_b, err_b = await finished(party_b)
+                code_a, err_a = await finished(party_a)
+                assert (code_a, code_b) == (0, 0), err_a + err_b
+                assert await statuses(events, "CA1", 3, "end") == [
+                    (S.RINGING, None),
+                    (S.IN_PROGRESS, None),
+                    (S.COMPLETED, R.CALLEE_HANGUP),
+                ]
+                await asyncio.sleep(0.1)
+                assert not gw.legs and not gw.fastpath.calls
+                assert metric(gw, "clutchcall_sip_relay_calls") == 0
+                assert metric(gw, "clutchcall_sip_relay_packets", direction="second_to_first") == PACKETS
+                assert a_port in gw.ports.free and b_port in gw.ports.free
+
+        sock_a.close()
+        sock_b.close()
+
+    run(main())
+
+
+def test_transfer_to_a_busy_party_fails_and_the_call_goes_on(tmp_path: Path) -> None:
+    async def main() -> None:
+        trunk, port_a, port_busy = free_port(), free_port(), free_port()
+        events = RecordingEvents()
+        sock_a = rtp_socket()
+        config = sip_config(trunk, relay_backend="recvmmsg")
+        async with gateway(config, events) as gw, router({"+15550001": port_a, "+15550003": port_busy}, gw.port, trunk):
+            party_a = await sipp("uas_answer.xml", local_port=port_a, keys={"rtpport": str(sock_a.getsockname()[1])})
+            busy = await sipp(
+                scenario_with(tmp_path, "uas_reject.xml", code="486", reason="Busy Here"), local_port=port_busy
+            )
+            await asyncio.sleep(0.3)
+            await gw.dial("CA2", "acme", "+15550001", "+15550100", Codec.G711_ULAW, 10.0, DefaultApp.SIP_RTP)
+            await events.until(lambda: (S.IN_PROGRESS, None) in events.statuses.get("CA2", []), what="answer")
+            leg = gw.legs["CA2"]
+            assert leg.media is not None
+            with pytest.raises(SignallingError, match="486 Busy Here"):
+                await gw.transfer("CA2", "+15550003")
+            code, err = await finished(busy)
+            assert code == 0, err
+            assert leg.second is None and not leg.relayed and not gw.fastpath.calls
+            # still the call it was: A's RTP reaches its Python leg, the call is in progress
+            await play(sock_a, ulaw_packets(0xA, 1)[:10], (LOOPBACK, leg.media.port))
+            await asyncio.sleep(0.1)
+            assert leg.media.stats.received == 10
+            assert events.statuses["CA2"] == [(S.RINGING, None), (S.IN_PROGRESS, None)]
+            assert metric(gw, "clutchcall_sip_second_party_failures", stage="dial") == 1
+            await gw.hangup("CA2")
+            code, err = await finished(party_a)
+            assert code == 0, err
+            assert (await statuses(events, "CA2", 3, "end"))[-1] == (S.COMPLETED, R.API_HANGUP)
+        sock_a.close()
+
+    run(main())
