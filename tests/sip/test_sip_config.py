@@ -34,6 +34,14 @@ def test_toml_then_flags(tmp_path: Path) -> None:
         ({"sip.max_calls": "lots"}, "sip.max_calls must be a number"),
         ({"sip.trunk_transport": "sctp"}, "sip.trunk_transport must be udp or tcp"),
         ({"sip.bogus": "1"}, "unknown setting 'sip.bogus'"),
+        ({"sip.relay_backend": "dpdk"}, "sip.relay_backend must be one of auto, af_xdp, io_uring, recvmmsg"),
+        ({"sip.relay_shards": "0"}, "sip.relay_shards must be within 1..256"),
+        ({"sip.forward_ring_timeout_s": "0.5"}, "sip.forward_ring_timeout_s must be within"),
+        ({"sip.forward": "+15550001"}, "sip.forward must be NUMBER=TARGET"),
+        ({"sip.forward": "+15550001=5550002"}, r"sip.forward.'\+15550001' must be an E.164 number"),
+        ({"sip.forward": "15550001=+15550002"}, "sip.forward key '15550001' must be an E.164 number"),
+        ({"sip.forward": "+15550001=+15550001"}, r"sip.forward.'\+15550001' forwards the number to itself"),
+        ({"sip.forward": "+15550001=+15550002,+15550001=+15550003"}, r"sip.forward key '\+15550001' is given twice"),
     ],
 )
 def test_bad_settings_are_named(overrides: dict[str, object], message: str) -> None:
@@ -45,3 +53,21 @@ def test_serve_refuses_a_bad_sip_flag_before_starting(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--state-dir", str(tmp_path), "--sip", "t1_s=99"])
     assert result.exit_code != 0
     assert "sip.t1_s must be within" in result.output
+
+
+def test_forward_table_from_toml_and_its_bad_values(tmp_path: Path) -> None:
+    path = tmp_path / "engine.toml"
+    path.write_text(
+        '[sip]\nforward = {"+15550001" = "+15550002", "+15550003" = "+15550004"}\nrelay_backend = "recvmmsg"\n'
+    )
+    sip = load_config(path).sip
+    assert sip.forward == (("+15550001", "+15550002"), ("+15550003", "+15550004"))
+    assert sip.relay_backend == "recvmmsg" and sip.relay_shards == 1 and SipConfig().relay_backend == "auto"
+    for body, message in [
+        ("forward = 3", "sip.forward must be a table of numbers"),
+        ('forward = {"+15550001" = 5}', r"sip.forward.'\+15550001' must be an E.164 number"),
+        ('forward = {"+15550001" = "+15550002"}\nrelay_ifname = 7', "sip.relay_ifname must be a string"),
+    ]:
+        path.write_text(f"[sip]\n{body}\n")
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)

@@ -30,7 +30,7 @@ import pytest
 from clutchcall import CallStatus, Codec, DefaultApp, EndReason
 from clutchcall_engine.sip.gateway import SignallingError, SipGateway
 from clutchcall_engine.sip.metrics import SipCollector
-from rtp_fixtures import rtp, tone_frames, ulaw_encode_sample
+from rtp_fixtures import parse_rtp, rtp, tone_frames, ulaw_encode_sample
 from sip_support import LOOPBACK, SIPP, RecordingEvents, finished, free_port, gateway, scenario_with, sip_config, sipp
 
 pytestmark = pytest.mark.skipif(SIPP is None, reason="unreachable: make system-deps installs sip-tester")
@@ -48,7 +48,7 @@ SIP/2.0 200 OK
 Content-Length: 0
 
 ]]></send>"""
-SEND_BYE = """  <pause milliseconds="{hold_ms}"/>
+SEND_BYE = """  <pause milliseconds="3500"/>
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -256,6 +256,120 @@ def test_transfer_to_a_busy_party_fails_and_the_call_goes_on(tmp_path: Path) -> 
             code, err = await finished(party_a)
             assert code == 0, err
             assert (await statuses(events, "CA2", 3, "end"))[-1] == (S.COMPLETED, R.API_HANGUP)
+        sock_a.close()
+
+    run(main())
+
+
+def forwarded_call(tmp_path: Path, *, ok: bool) -> str:
+    """uac_forwarded.xml filled in for an answered call (A hangs up after 3.5 s) or a refused one (486)."""
+    return scenario_with(
+        tmp_path,
+        "uac_forwarded.xml",
+        ringing='<recv response="180"/>' if ok else "",
+        final="200" if ok else "486",
+        ack_uri="[next_url]" if ok else "sip:[service]@[remote_ip]:[remote_port]",
+        ending=SEND_BYE if ok else "",
+    )
+
+
+def contains_run(received: list[bytes], expected: list[bytes]) -> bool:
+    """`expected` appears in `received` in order and contiguous (a transcoding relay re-times the stream, so
+    concealment frames may come before or after it, never inside when nothing is lost on loopback)."""
+    n = len(expected)
+    return any(received[i : i + n] == expected for i in range(len(received) - n + 1))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_forward_transcodes_pcmu_caller_to_pcma_target(backend: str, tmp_path: Path) -> None:
+    import clutchcall_core.g711 as g711
+
+    async def main() -> None:
+        trunk = free_port()
+        events = RecordingEvents()
+        sock_a, sock_b = rtp_socket(), rtp_socket()
+        config = sip_config(trunk, relay_backend=backend, forward=(("+15550001", "+15550002"),))
+        async with gateway(config, events) as gw:
+            b_keys = {"rtpport": str(sock_b.getsockname()[1]), "audio_pt": "8", "audio_rtpmap": "PCMA/8000"}
+            party_b = await sipp("uas_party.xml", local_port=trunk, keys=b_keys)
+            await asyncio.sleep(0.3)
+            a_keys = {"rtpport": str(sock_a.getsockname()[1]), "audio_pt": "0", "audio_rtpmap": "PCMU/8000"}
+            party_a = await sipp(
+                forwarded_call(tmp_path, ok=True),
+                local_port=free_port(),
+                remote=(LOOPBACK, gw.port),
+                keys=a_keys,
+                extra=["-s", "+15550001"],
+            )
+            await events.until(lambda: bool(events.inbound), what="inbound call")
+            sid = events.inbound[0][4]
+            assert events.default_apps[sid] == DefaultApp.SIP_RTP
+            await events.until(lambda: (S.IN_PROGRESS, None) in events.statuses.get(sid, []), what="answer")
+            for _ in range(100):
+                if sid in gw.fastpath.calls:
+                    break
+                await asyncio.sleep(0.01)
+            leg = gw.legs[sid]
+            assert leg.media is not None and leg.second is not None and leg.second.media is not None
+            a_port, b_port = leg.media.port, leg.second.media.port
+            from_a = ulaw_packets(0xA, 1)
+            alaw = [g711.alaw_encode(g711.ulaw_decode(parse_rtp(p)[3])) for p in ulaw_packets(0xB, 2)]
+            from_b = [rtp(p, 8, 2000 + i, 160 * i, 0xB, i == 0) for i, p in enumerate(alaw)]
+            await asyncio.gather(play(sock_a, from_a, (LOOPBACK, a_port)), play(sock_b, from_b, (LOOPBACK, b_port)))
+            at_b, at_a = await asyncio.gather(drain(sock_b), drain(sock_a))
+            assert {parse_rtp(p)[0] for p in at_b} == {8} and {parse_rtp(p)[0] for p in at_a} == {0}
+            # mu-law -> A-law through the core's G.711 is a table mapping: each frame exactly
+            expected_b = [g711.alaw_encode(g711.ulaw_decode(parse_rtp(p)[3])) for p in from_a]
+            expected_a = [g711.ulaw_encode(g711.alaw_decode(parse_rtp(p)[3])) for p in from_b]
+            assert contains_run([parse_rtp(p)[3] for p in at_b], expected_b)
+            assert contains_run([parse_rtp(p)[3] for p in at_a], expected_a)
+            stats = gw.fastpath.engine.call_stats(gw.fastpath.calls[sid].relay_id)
+            assert stats["transcoding"]
+            assert (stats["a"]["rx_packets"], stats["b"]["rx_packets"]) == (PACKETS, PACKETS)
+            assert leg.media.stats.received == 0  # the caller's RTP never went through Python
+            assert metric(gw, "clutchcall_sip_relayed_calls", mode="transcode") == 1
+
+            # A hangs up: B gets our BYE, the call completes as the caller's hangup
+            code_a, err_a = await finished(party_a)
+            code_b, err_b = await finished(party_b)
+            assert (code_a, code_b) == (0, 0), err_a + err_b
+            assert await statuses(events, sid, 2, "end") == [(S.IN_PROGRESS, None), (S.COMPLETED, R.CALLER_HANGUP)]
+            await asyncio.sleep(0.1)
+            assert not gw.legs and not gw.fastpath.calls
+            assert metric(gw, "clutchcall_sip_relay_packets", direction="first_to_second") >= PACKETS
+        sock_a.close()
+        sock_b.close()
+
+    run(main())
+
+
+def test_forward_to_a_busy_target_is_the_callers_486(tmp_path: Path) -> None:
+    async def main() -> None:
+        trunk = free_port()
+        events = RecordingEvents()
+        sock_a = rtp_socket()
+        config = sip_config(trunk, relay_backend="recvmmsg", forward=(("+15550001", "+15550002"),))
+        async with gateway(config, events) as gw:
+            busy = await sipp(
+                scenario_with(tmp_path, "uas_reject.xml", code="486", reason="Busy Here"), local_port=trunk
+            )
+            await asyncio.sleep(0.3)
+            keys = {"rtpport": str(sock_a.getsockname()[1]), "audio_pt": "0", "audio_rtpmap": "PCMU/8000"}
+            party_a = await sipp(
+                forwarded_call(tmp_path, ok=False),
+                local_port=free_port(),
+                remote=(LOOPBACK, gw.port),
+                keys=keys,
+                extra=["-s", "+15550001"],
+            )
+            code_a, err_a = await finished(party_a)
+            code_b, err_b = await finished(busy)
+            assert (code_a, code_b) == (0, 0), err_a + err_b  # SIPp A checked the 486
+            sid = events.inbound[0][4]
+            assert await statuses(events, sid, 1, "end") == [(S.FAILED, R.BUSY)]
+            await asyncio.sleep(0.1)
+            assert not gw.legs and not gw.fastpath.calls
+            assert gw.fastpath._engine is None  # nothing was relayed: the engine never started
         sock_a.close()
 
     run(main())
