@@ -158,8 +158,10 @@ def metric(gw: SipGateway, name: str, **labels: str) -> float:
     raise AssertionError(f"no metric {name} {labels}")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_transfer_relays_both_parties_byte_for_byte(backend: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("backend", "ended_by"), [("recvmmsg", "second party"), ("io_uring", "second party"), ("recvmmsg", "sdk")]
+)
+def test_transfer_relays_both_parties_byte_for_byte(backend: str, ended_by: str, tmp_path: Path) -> None:
     async def main() -> None:
         trunk, port_a, port_b, port_busy = free_port(), free_port(), free_port(), free_port()
         events = RecordingEvents()
@@ -171,8 +173,9 @@ def test_transfer_relays_both_parties_byte_for_byte(backend: str, tmp_path: Path
                 keys = {"rtpport": str(sock_a.getsockname()[1])}
                 party_a = await sipp("uas_answer.xml", local_port=port_a, keys=keys)
                 b_keys = {"rtpport": str(sock_b.getsockname()[1]), "audio_pt": "0", "audio_rtpmap": "PCMU/8000"}
+                b_scenario = scenario_with(tmp_path, "uas_party_bye.xml", hold_ms="2500")
                 party_b = await sipp(
-                    scenario_with(tmp_path, "uas_party_bye.xml", hold_ms="2500"), local_port=port_b, keys=b_keys
+                    b_scenario if ended_by == "second party" else "uas_party.xml", local_port=port_b, keys=b_keys
                 )
                 await asyncio.sleep(0.3)
                 await gw.dial("CA1", "acme", "+15550001", "+15550100", Codec.G711_ULAW, 10.0, DefaultApp.SIP_RTP)
@@ -204,14 +207,16 @@ def test_transfer_relays_both_parties_byte_for_byte(backend: str, tmp_path: Path
                 assert metric(gw, "clutchcall_sip_relay_packets", direction="first_to_second") == PACKETS
                 assert metric(gw, "clutchcall_sip_relay_calls") == 1
 
-                # B hangs up: A gets our BYE, the call completes, the relay lets both ports go
+                # B hangs up (or the SDK does): both get our BYE, the call completes, the relay lets the ports go
+                if ended_by == "sdk":
+                    await gw.hangup("CA1")
                 code_b, err_b = await finished(party_b)
                 code_a, err_a = await finished(party_a)
                 assert (code_a, code_b) == (0, 0), err_a + err_b
                 assert await statuses(events, "CA1", 3, "end") == [
                     (S.RINGING, None),
                     (S.IN_PROGRESS, None),
-                    (S.COMPLETED, R.CALLEE_HANGUP),
+                    (S.COMPLETED, R.CALLEE_HANGUP if ended_by == "second party" else R.API_HANGUP),
                 ]
                 await asyncio.sleep(0.1)
                 assert not gw.legs and not gw.fastpath.calls
