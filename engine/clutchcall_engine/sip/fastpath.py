@@ -23,6 +23,10 @@ party's caller), from the second party CALLEE_HANGUP; hangup from the SDK ends b
 relay holds a call's ports they stay out of the gateway's PortRange; `remove_call` returns them, and its
 counters are logged and added to the totals /metrics exports.
 
+Not done here: a re-INVITE on a relayed leg (hold, a new address) is answered with the same port and
+codec, but the relay keeps the addresses and codecs it was given (hold does not pause it); RFC 4733 DTMF
+of relayed legs is the relay's to carry (untested here) and is not reported as events.
+
 One relay Engine per gateway, made at the first relayed call with `[sip] relay_backend` (auto falls
 back AF_XDP -> io_uring -> recvmmsg as the core does; the reason is logged once), `relay_ifname`,
 `relay_shards`, and the gateway's rtp_ports as its port range; stopped with the gateway.
