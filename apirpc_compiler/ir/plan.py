@@ -121,6 +121,16 @@ class TypeDesc:
 
 
 @dataclass(frozen=True)
+class Begin:
+    """The ops of field `field` (slot `var`) start here: a boundary, it does nothing by itself."""
+
+    field: str
+    var: str
+    optional: bool
+    op: Literal["begin"] = "begin"
+
+
+@dataclass(frozen=True)
 class Mark:
     """Remember the cursor in `var`: where the next value starts (an error's offset)."""
 
@@ -409,7 +419,8 @@ class ForEach:
 
 
 Op: TypeAlias = (
-    Mark
+    Begin
+    | Mark
     | ReadInt
     | Check
     | Limit
@@ -780,6 +791,7 @@ class _StructLowering:
         ops: list[Op] = []
         for i, f in enumerate(self.s["fields"]):
             v, where = "v_" + f["name"], self.where(f["name"])
+            ops.append(Begin(f["name"], v, f["when"] is not None))
             if f["when"] is None:
                 self.decode_value(ops, f["type"], v, "end", where)
             else:
@@ -855,6 +867,7 @@ class _StructLowering:
         ops: list[Op] = []
         for i, f in enumerate(self.s["fields"]):
             v, where = "v_" + f["name"], self.where(f["name"])
+            ops.append(Begin(f["name"], v, f["when"] is not None))
             if f["when"] is None:
                 self.encode_value(ops, f["type"], v, "out", where)
             else:

@@ -112,6 +112,8 @@ class Codec:
     def run_decode(self, s: Json, ops: list[Json], data: bytes, pos: int, env: dict[str, Any]) -> int:
         for op in ops:
             kind = op["op"]
+            if kind == "begin":
+                continue
             if kind == "mark":
                 env[op["var"]] = pos
             elif kind == "read_int":
@@ -236,6 +238,8 @@ class Codec:
     def run_encode(self, ops: list[Json], env: dict[str, Any]) -> None:
         for op in ops:
             kind = op["op"]
+            if kind == "begin":
+                continue
             if kind == "check":
                 if self.check_fails(op, env[op["var"]]):
                     raise EncodeFailure(f"{op['where']}: {op['test']}")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...ir import model as m
-from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, embedded_args, min_size
+from ...ir import plan
+from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text
 from .namer import JavaNamer
 from .text import javadoc, jlong, jstr
 
@@ -30,9 +31,12 @@ class _Code:
 
 
 class _Struct:
+    """Renders one struct's plan (`ir.plan.StructPlan`) as Java: every op is spelled as it comes."""
+
     def __init__(self, p: _Proto, s: m.WireStruct) -> None:
         self.p = p
         self.s = s
+        self.plan = p.struct_plans[s["name"]]
         self.cls = p.cls(s["name"])
         self.fields = {f["name"]: f for f in s["fields"]}
         self.attrs = {f["name"]: p.n.field_name(f["words"]) for f in s["fields"]}
@@ -41,30 +45,29 @@ class _Struct:
     def var(self, name: str) -> str:
         return "v" + self.p.n.class_name(self.fields[name]["words"])
 
-    def where(self, name: str) -> str:
-        return f"{self.s['name']}.{name}"
-
     def jtype(self, t: m.WireType, boxed: bool = False) -> str:
-        k = t["type"]
-        if k in INT_MAX:
+        return self.jdesc(plan.type_desc(t), boxed)
+
+    def jdesc(self, t: plan.TypeDesc, boxed: bool = False) -> str:
+        if t.kind == "int":
             return "Long" if boxed else "long"
-        if k == "bytes":
+        if t.kind == "bytes":
             return "byte[]"
-        if k == "string":
+        if t.kind == "string":
             return "String"
-        if k == "list":
-            assert t["element"] is not None
-            return f"List<{self.jtype(t['element'], True)}>"
-        return self.p.cls(self._sname(t))
+        if t.kind == "list":
+            assert t.element is not None
+            return f"List<{self.jdesc(t.element, True)}>"
+        return self.p.cls(str(t.struct))
 
     def field_type(self, f: m.WireField) -> str:
         return self.jtype(f["type"], f["when"] is not None)
 
+    def where(self, name: str) -> str:
+        return f"{self.s['name']}.{name}"
+
     def _sname(self, t: m.WireType) -> str:
-        name = t["struct"]
-        if name is None or name not in self.p.structs:
-            raise WireGenError(f"{self.s['name']}: unknown struct {name!r}")
-        return name
+        return str(t["struct"])
 
     def zero(self, f: m.WireField) -> str:
         if f["when"] is not None:
@@ -81,318 +84,11 @@ class _Struct:
             return "new ArrayList<>()"
         return f"new {self.jtype(t)}()"
 
-    # ---- conditions ----
-    def cond(self, c: m.WireCond) -> str:
-        # The front end guarantees a declared flag or arg, or an earlier integer field.
-        if c["op"] == "flag":
-            fv = self.flag_vars[c["name"]]
-            return fv if c["value"] else f"!{fv}"
-        ref = self.fields[c["name"]]
-        v = self.var(c["name"])
-        op, value = c["op"], c["value"]
-        if op in ("eq", "ne"):
-            test = f"{v} {'==' if op == 'eq' else '!='} {jlong(int(value))}"  # type: ignore[arg-type]
-        elif op in ("in", "not_in"):
-            assert isinstance(value, list)
-            test = " || ".join(f"{v} == {jlong(int(x))}" for x in value)  # type: ignore[arg-type]
-            test = f"({test})" if op == "in" else f"!({test})"
-        elif op == "even":
-            test = f"({v} & 1) == 0"
-        else:
-            test = f"({v} & 1) == 1"
-        if ref["when"] is not None:
-            return f"({v} != null && {test})"
-        return test
-
     def cond_text(self, c: m.WireCond) -> str:
         return cond_text(c)
 
-    def length_ref(self, fname: str | None) -> str:
-        # The front end guarantees `fname` is an earlier integer field.
-        v = self.var(str(fname))
-        return f"({v} == null ? 0L : {v})" if self.fields[str(fname)]["when"] is not None else v
-
-    def struct_args(self, t: m.WireType) -> str:
-        target = self.p.structs[self._sname(t)]
-        return "".join(", " + self.flag_vars[a] for a in embedded_args(self.s, target))
-
-    def min_size(self, t: m.WireType) -> int:
-        return min_size(t, self.p.structs)
-
-    # ---- decode ----
-    def _fail(self, c: _Code, ind: int, cond: str, reason: str, msg: str) -> None:
-        c.add(ind, f"if ({cond}) {{")
-        c.add(ind + 1, f"throw r.error(Reason.{reason}, {msg});")
-        c.add(ind, "}")
-
-    def int_checks(self, c: _Code, ind: int, t: m.WireType, v: str, where: str, enc: bool) -> None:
-        def fail(cond: str, msg: str) -> None:
-            if enc:
-                c.add(ind, f"if ({cond}) {{")
-                c.add(ind + 1, f"throw new EncodeException({jstr(where + ': ')} + {msg});")
-                c.add(ind, "}")
-            else:
-                self._fail(c, ind, cond, "INVALID_VALUE", f"{jstr(where + ': ')} + {msg}")
-
-        us = f"Long.toUnsignedString({v})"
-        if t["const"] is not None:
-            fail(f"{v} != {jlong(t['const'])}", f"{us} + {jstr(' is not the constant ' + str(t['const']))}")
-        if t["codes"] is not None and t["closed"]:
-            cc = self.p.code_class(t["codes"])
-            fail(f"!{cc}.isDefined({v})", f"{us} + {jstr(' is not a ' + t['codes'] + ' code')}")
-        if t["min"] is not None:
-            fail(f"Long.compareUnsigned({v}, {jlong(t['min'])}) < 0", f"{us} + {jstr(' is below ' + str(t['min']))}")
-        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
-            fail(f"Long.compareUnsigned({v}, {jlong(t['max'])}) > 0", f"{us} + {jstr(' is above ' + str(t['max']))}")
-        if t["mask"] is not None:
-            fail(f"({v} & ~{jlong(t['mask'])}) != 0", f"{us} + {jstr(' has bits outside ' + hex(t['mask']))}")
-
-    def too_large(self, c: _Code, ind: int, n: str, mx: int | None, where: str, what: str) -> None:
-        if mx is not None:
-            msg = f"{jstr(where + ': ')} + Long.toUnsignedString({n}) + {jstr(' ' + what + ', at most ' + str(mx))}"
-            self._fail(c, ind, f"Long.compareUnsigned({n}, {jlong(mx)}) > 0", "TOO_LARGE", msg)
-
-    def length_expr(self, c: _Code, ind: int, ln: m.WireLength, end: str) -> str:
-        if ln["kind"] == "varint":
-            n = c.fresh("n")
-            c.add(ind, f"long {n} = r.varint({end});")
-            return n
-        if ln["kind"] == "field":
-            return self.length_ref(ln["field"])
-        if ln["kind"] == "fixed":
-            return f"{ln['size']}L"
-        return f"(long) ({end} - r.pos)"
-
-    def frame_decode(self, c: _Code, ind: int, t: m.WireType, end: str, where: str) -> str:
-        """Open the byte frame of `t`; `max_bytes` is checked before the bytes that are there."""
-        ln = t["frame"]
-        assert ln is not None
-        sub = c.fresh("e")
-        if ln["kind"] == "rest":
-            c.add(ind, f"int {sub} = {end};")
-            return sub
-        n = self.length_expr(c, ind, ln, end)
-        self.too_large(c, ind, n, t.get("max_bytes"), where, "bytes")
-        c.add(ind, f"int {sub} = r.subEnd({n}, {end}, {jstr(where)});")
-        return sub
-
-    def too_few(self, c: _Code, ind: int, n: str, t: m.WireType, where: str) -> None:
-        if t["min"]:
-            msg = f"{jstr(where + ': ')} + {n} + {jstr(' elements, at least ' + str(t['min']))}"
-            self._fail(c, ind, f"Long.compareUnsigned({n}, {t['min']}L) < 0", "INVALID_VALUE", msg)
-
-    def trailing(self, c: _Code, ind: int, sub: str, where: str) -> None:
-        msg = f"{jstr(where + ': ')} + ({sub} - r.pos) + {jstr(' byte(s) left')}"
-        self._fail(c, ind, f"r.pos != {sub}", "TRAILING_BYTES", msg)
-
-    def decode_value(self, c: _Code, ind: int, t: m.WireType, target: str, end: str, where: str) -> None:
-        k = t["type"]
-        if k in INT_MAX:
-            read = f"r.varint({end})" if k == "varint" else f"r.uint({INT_SIZE[k]}, {end})"
-            c.add(ind, f"long {target} = {read};")
-            self.int_checks(c, ind, t, target, where, False)
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            raw = f"{target}Raw" if k == "string" else target
-            if ln["kind"] == "fixed":
-                c.add(ind, f"byte[] {raw} = r.fixed({ln['size']}, {end});")
-            else:
-                n = self.length_expr(c, ind, ln, end)
-                if ln["kind"] != "rest":
-                    self.too_large(c, ind, n, t["max"], where, "bytes")
-                c.add(ind, f"byte[] {raw} = r.raw({n}, {end});")
-                if ln["kind"] == "rest" and t["max"] is not None:
-                    self.too_large(c, ind, f"(long) {raw}.length", t["max"], where, "bytes")
-            if k == "string":
-                c.add(ind, f"String {target} = r.text({raw});")
-            return
-        if k == "struct":
-            cls = self.p.cls(self._sname(t))
-            if t["frame"] is None:
-                c.add(ind, f"{cls} {target} = {cls}.decodeFrom(r, {end}{self.struct_args(t)});")
-                return
-            sub = self.frame_decode(c, ind, t, end, where)
-            c.add(ind, f"{cls} {target} = {cls}.decodeFrom(r, {sub}{self.struct_args(t)});")
-            self.trailing(c, ind, sub, where)
-            return
-        elem, ln = t["element"], t["length"]
-        assert elem is not None and ln is not None
-        e = end
-        if t["frame"] is not None:
-            e = self.frame_decode(c, ind, t, end, where)
-        item = c.fresh("x")
-        c.add(ind, f"{self.jtype(t)} {target} = new ArrayList<>();")
-        if ln["kind"] == "rest":
-            if self.min_size(elem) == 0:
-                # Reading "until the end" an element that may take no input would never end.
-                raise WireGenError(f"{where}: a list read to its end needs elements of at least one byte")
-            c.add(ind, f"while (r.pos < {e}) {{")
-            if t["max"] is not None:
-                msg = jstr(f"{where}: more than {t['max']} elements")
-                self._fail(c, ind + 1, f"{target}.size() >= {t['max']}", "TOO_LARGE", msg)
-        else:
-            count = self.length_expr(c, ind, ln, e)
-            self.too_large(c, ind, count, t["max"], where, "elements")
-            self.too_few(c, ind, count, t, where)
-            # Every element takes at least one byte: a count the input cannot hold fails first.
-            c.add(ind, f"r.needCount({count}, {max(1, self.min_size(elem))}, {e}, {jstr(where)});")
-            i = c.fresh("i")
-            c.add(ind, f"for (long {i} = 0; {i} < {count}; {i}++) {{")
-        self.decode_value(c, ind + 1, elem, item, e, where + "[]")
-        c.add(ind + 1, f"{target}.add({item});")
-        c.add(ind, "}")
-        if ln["kind"] == "rest":
-            self.too_few(c, ind, f"(long) {target}.size()", t, where)
-        if t["frame"] is not None and ln["kind"] != "rest":
-            self.trailing(c, ind, e, where)
-
-    def decode_body(self) -> list[str]:
-        c = _Code()
-        s = self.s
-        for i, f in enumerate(s["fields"]):
-            v = self.var(f["name"])
-            where = self.where(f["name"])
-            if f["when"] is None:
-                self.decode_value(c, 0, f["type"], v, "end", where)
-            else:
-                c.add(0, f"{self.field_type(f)} {v} = null;")
-                c.add(0, f"if ({self.cond(f['when'])}) {{")
-                tmp = c.fresh("t")
-                self.decode_value(c, 1, f["type"], tmp, "end", where)
-                c.add(1, f"{v} = {tmp};")
-                c.add(0, "}")
-            if i == 0 and s["variants"]:
-                if f["type"]["type"] not in INT_MAX or f["when"] is not None:
-                    raise WireGenError(f"{s['name']}: a struct with variants starts with its integer type code")
-                c.add(0, f"boolean[] flags = variants({v});")
-                msg = f"{jstr(s['name'] + ': unknown type 0x')} + Long.toHexString({v})"
-                self._fail(c, 0, "flags == null", "UNKNOWN_TYPE", msg)
-                for j, fl in enumerate(s["flags"]):
-                    c.add(0, f"boolean {self.flag_vars[fl]} = flags[{j}];")
-        c.add(0, f"{self.cls} o = new {self.cls}();")
-        for f in s["fields"]:
-            c.add(0, f"o.{self.attrs[f['name']]} = {self.var(f['name'])};")
-        c.add(0, "return o;")
-        return c.lines
-
-    # ---- encode ----
-    def length_encode(self, c: _Code, ind: int, ln: m.WireLength, n: str, w: str, where: str) -> None:
-        if ln["kind"] == "varint":
-            c.add(ind, f"{w}.varint({n});")
-        elif ln["kind"] == "field":
-            ref = self.length_ref(ln["field"])
-            c.add(ind, f"if ({n} != {ref}) {{")
-            c.add(
-                ind + 1,
-                f"throw new EncodeException({jstr(where + ': its length does not match ' + str(ln['field']))});",
-            )
-            c.add(ind, "}")
-        elif ln["kind"] == "fixed":
-            c.add(ind, f"if ({n} != {ln['size']}) {{")
-            c.add(ind + 1, f"throw new EncodeException({jstr(where + ': length is not ' + str(ln['size']))});")
-            c.add(ind, "}")
-
-    def too_large_enc(self, c: _Code, ind: int, n: str, mx: int | None, where: str, what: str) -> None:
-        if mx is not None:
-            c.add(ind, f"if ({n} > {mx}L) {{")
-            c.add(
-                ind + 1,
-                f"throw new EncodeException({jstr(where + ': ')} + {n} + {jstr(' ' + what + ', at most ' + str(mx))});",
-            )
-            c.add(ind, "}")
-
-    def encode_value(self, c: _Code, ind: int, t: m.WireType, v: str, w: str, where: str) -> None:
-        k = t["type"]
-        if k in INT_MAX:
-            self.int_checks(c, ind, t, v, where, True)
-            c.add(ind, f"{w}.varint({v});" if k == "varint" else f"{w}.uint({v}, {INT_SIZE[k]});")
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            raw = v
-            if k == "string":
-                raw = c.fresh("b")
-                c.add(ind, f"byte[] {raw} = Utf8.encode({v});")
-            self.too_large_enc(c, ind, f"(long) {raw}.length", t["max"], where, "bytes")
-            self.length_encode(c, ind, ln, f"(long) {raw}.length", w, where)
-            c.add(ind, f"{w}.raw({raw});")
-            return
-        if k == "struct":
-            if t["frame"] is None:
-                c.add(ind, f"{v}.encodeTo({w}{self.struct_args(t)});")
-                return
-            buf = c.fresh("buf")
-            c.add(ind, f"WireWriter {buf} = new WireWriter();")
-            c.add(ind, f"{v}.encodeTo({buf}{self.struct_args(t)});")
-            self.too_large_enc(c, ind, f"(long) {buf}.size()", t.get("max_bytes"), where, "bytes")
-            self.length_encode(c, ind, t["frame"], f"(long) {buf}.size()", w, where)
-            c.add(ind, f"{w}.raw({buf});")
-            return
-        elem, ln = t["element"], t["length"]
-        assert elem is not None and ln is not None
-        target = w
-        if t["frame"] is not None:
-            target = c.fresh("buf")
-            c.add(ind, f"WireWriter {target} = new WireWriter();")
-        self.too_large_enc(c, ind, f"(long) {v}.size()", t["max"], where, "elements")
-        if t["min"]:
-            c.add(ind, f"if ({v}.size() < {t['min']}) {{")
-            text = jstr(where + ": ")
-            c.add(
-                ind + 1,
-                f"throw new EncodeException({text} + {v}.size() + {jstr(' elements, at least ' + str(t['min']))});",
-            )
-            c.add(ind, "}")
-        self.length_encode(c, ind, ln, f"(long) {v}.size()", target, where)
-        item = c.fresh("x")
-        c.add(ind, f"for ({self.jtype(elem, True)} {item} : {v}) {{")
-        self.encode_value(c, ind + 1, elem, item, target, where + "[]")
-        c.add(ind, "}")
-        if t["frame"] is not None:
-            self.too_large_enc(c, ind, f"(long) {target}.size()", t.get("max_bytes"), where, "bytes")
-            self.length_encode(c, ind, t["frame"], f"(long) {target}.size()", w, where)
-            c.add(ind, f"{w}.raw({target});")
-
-    def encode_body(self) -> list[str]:
-        c = _Code()
-        s = self.s
-        for f in s["fields"]:
-            c.add(0, f"{self.field_type(f)} {self.var(f['name'])} = this.{self.attrs[f['name']]};")
-        for i, f in enumerate(s["fields"]):
-            v = self.var(f["name"])
-            where = self.where(f["name"])
-            if f["when"] is None:
-                if f["type"]["type"] not in INT_MAX:
-                    c.add(0, f"if ({v} == null) {{")
-                    c.add(1, f"throw new EncodeException({jstr(where + ' is null')});")
-                    c.add(0, "}")
-                self.encode_value(c, 0, f["type"], v, "w", where)
-            else:
-                c.add(0, f"if ({self.cond(f['when'])}) {{")
-                c.add(1, f"if ({v} == null) {{")
-                c.add(
-                    2, f"throw new EncodeException({jstr(where + ' is required when ' + self.cond_text(f['when']))});"
-                )
-                c.add(1, "}")
-                self.encode_value(c, 1, f["type"], v, "w", where)
-                c.add(0, f"}} else if ({v} != null) {{")
-                text = jstr(where + " must be absent unless " + self.cond_text(f["when"]))
-                c.add(
-                    1,
-                    f"throw new EncodeException({text});",
-                )
-                c.add(0, "}")
-            if i == 0 and s["variants"]:
-                c.add(0, f"boolean[] flags = variants({v});")
-                c.add(0, "if (flags == null) {")
-                c.add(1, f"throw new EncodeException({jstr(s['name'] + ': unknown type 0x')} + Long.toHexString({v}));")
-                c.add(0, "}")
-                for j, fl in enumerate(s["flags"]):
-                    c.add(0, f"boolean {self.flag_vars[fl]} = flags[{j}];")
-        return c.lines
+    def body(self, ops: tuple[plan.Op, ...], encode: bool) -> list[str]:
+        return _Body(self, encode).render(ops)
 
     # ---- JSON ----
     def to_json_expr(self, t: m.WireType, v: str, depth: int = 0) -> str:
@@ -579,7 +275,7 @@ class _Struct:
         L.append("")
         L.append("  /** Append the wire bytes to {@code w}. */")
         L.append(f"  public void encodeTo(WireWriter w{params}) {{")
-        L += ["    " + x for x in self.encode_body()]
+        L += ["    " + x for x in self.body(self.plan.encode, True)]
         L.append("  }")
         L.append("")
         L.append(
@@ -590,14 +286,14 @@ class _Struct:
         L.append(f"    {cls} value = decodeFrom(r, data.length{argv});")
         L.append("    if (r.pos != data.length) {")
         msg = f"(data.length - r.pos) + {jstr(' byte(s) left after ' + s['name'])}"
-        L.append(f"      throw r.error(Reason.TRAILING_BYTES, {msg});")
+        L.append(f"      throw r.error(Reason.{self.plan.whole_reason.upper()}, {msg});")
         L.append("    }")
         L.append("    return value;")
         L.append("  }")
         L.append("")
         L.append("  /** Decode one value from {@code r}, reading no further than {@code end}. */")
         L.append(f"  public static {cls} decodeFrom(WireReader r, int end{params}) {{")
-        L += ["    " + x for x in self.decode_body()]
+        L += ["    " + x for x in self.body(self.plan.decode, False)]
         L.append("  }")
         L.append("")
         L.append("  @Override")
@@ -651,6 +347,326 @@ class _Struct:
         return out
 
 
+class _Body:
+    """One decode or encode body: plan slots get Java names in the order Java declares them."""
+
+    def __init__(self, st: _Struct, encode: bool) -> None:
+        self.st = st
+        self.encode = encode
+        self.c = _Code()
+        self.names: dict[str, str] = {}
+        self.types: dict[str, plan.TypeDesc] = {}
+        for f in st.plan.fields:
+            self.names[f.var] = st.var(f.name)
+            self.types[f.var] = f.type
+        for a in [*st.plan.flags, *st.plan.args]:
+            self.names["f_" + a] = st.flag_vars[a]
+        self.names["end"] = "end"
+        self.names["out"] = "w"
+        self.loops: dict[int, str] = {}
+
+    def name(self, slot: str) -> str:
+        return self.names[slot]
+
+    def number(self, ops: tuple[plan.Op, ...]) -> None:
+        """Name every temporary before anything is written, in the order Java has always declared
+        them: by plan slot number, with each loop index right after what precedes its loop."""
+        keyed: list[tuple[float, str, plan.Op | None]] = []
+        seen: set[str] = set()
+        last = 0.0
+
+        def walk(ops: tuple[plan.Op, ...]) -> None:
+            nonlocal last
+            for op in ops:
+                if isinstance(op, plan.Repeat):
+                    keyed.append((last + 0.5, "i", op))
+                slot = _defined(op, self.encode)
+                if slot is not None and slot not in self.names and slot not in seen:
+                    seen.add(slot)
+                    last = max(last, _slot_number(slot))
+                    keyed.append((_slot_number(slot), slot, None))
+                if isinstance(op, (plan.Repeat, plan.UntilEnd, plan.Optional, plan.ForEach)):
+                    walk(op.body)
+
+        walk(ops)
+        for _, slot, loop in sorted(keyed, key=lambda k: k[0]):
+            if loop is not None:
+                self.loops[id(loop)] = self.c.fresh("i")
+            else:
+                self.names[slot] = self.c.fresh(slot.rstrip("0123456789"))
+
+    def operand(self, o: plan.Operand) -> str:
+        if isinstance(o, plan.Var):
+            return self.name(o.name)
+        if isinstance(o, plan.FieldValue):
+            v = self.name("v_" + o.field)
+            return f"({v} == null ? 0L : {v})" if o.optional else v
+        if isinstance(o, plan.Const):
+            return f"{o.value}L"
+        if isinstance(o, plan.Remaining):
+            return f"(long) ({self.name(o.end)} - r.pos)"
+        t = self.types.get(o.name)
+        if t is not None and t.kind == "list":
+            return f"(long) {self.name(o.name)}.size()"
+        if t is not None and t.kind == "string":
+            return f"(long) {self.name(o.name)}Raw.length"
+        if t is None:  # a sub-buffer
+            return f"(long) {self.name(o.name)}.size()"
+        return f"(long) {self.name(o.name)}.length"
+
+    def fail(self, ind: int, cond: str, reason: str, msg: str) -> None:
+        self.c.add(ind, f"if ({cond}) {{")
+        if self.encode:
+            self.c.add(ind + 1, f"throw new EncodeException({msg});")
+        else:
+            self.c.add(ind + 1, f"throw r.error(Reason.{reason.upper()}, {msg});")
+        self.c.add(ind, "}")
+
+    def check(self, ind: int, op: plan.Check) -> None:
+        v = self.name(op.var)
+        us = f"Long.toUnsignedString({v})"
+        bound = op.bound or 0
+        if op.test == "const":
+            cond, msg = f"{v} != {jlong(bound)}", f" is not the constant {bound}"
+        elif op.test == "codes":
+            cond, msg = f"!{self.st.p.code_class(str(op.codes))}.isDefined({v})", f" is not a {op.codes} code"
+        elif op.test == "min":
+            cond, msg = f"Long.compareUnsigned({v}, {jlong(bound)}) < 0", f" is below {bound}"
+        elif op.test == "max":
+            cond, msg = f"Long.compareUnsigned({v}, {jlong(bound)}) > 0", f" is above {bound}"
+        else:
+            cond, msg = f"({v} & ~{jlong(bound)}) != 0", f" has bits outside {hex(bound)}"
+        self.fail(ind, cond, op.reason, f"{jstr(op.where + ': ')} + {us} + {jstr(msg)}")
+
+    def cond(self, c: plan.Cond) -> str:
+        if isinstance(c, plan.FlagIs):
+            fv = self.name("f_" + c.flag)
+            return fv if c.value else f"!{fv}"
+        v = self.name("v_" + c.field)
+        if c.test in ("eq", "ne"):
+            test = f"{v} {'==' if c.test == 'eq' else '!='} {jlong(c.values[0])}"
+        elif c.test in ("in", "not_in"):
+            test = " || ".join(f"{v} == {jlong(x)}" for x in c.values)
+            test = f"({test})" if c.test == "in" else f"!({test})"
+        else:
+            test = f"({v} & 1) == {0 if c.test == 'even' else 1}"
+        return f"({v} != null && {test})" if c.optional else test
+
+    def render(self, ops: tuple[plan.Op, ...]) -> list[str]:
+        s = self.st.plan
+        self.number(ops)
+        if self.encode:
+            for f in self.st.s["fields"]:
+                self.c.add(0, f"{self.st.field_type(f)} {self.st.var(f['name'])} = this.{self.st.attrs[f['name']]};")
+            self.ops(0, ops)
+            return self.c.lines
+        self.ops(0, ops)
+        self.c.add(0, f"{self.st.cls} o = new {self.st.cls}();")
+        for pf in s.fields:
+            self.c.add(0, f"o.{self.st.attrs[pf.name]} = {self.name(pf.var)};")
+        self.c.add(0, "return o;")
+        return self.c.lines
+
+    def ops(self, ind: int, ops: tuple[plan.Op, ...]) -> None:
+        for i, op in enumerate(ops):
+            if isinstance(op, plan.Repeat):
+                index = self.loops[id(op)]
+                self.c.add(ind, f"for (long {index} = 0; {index} < {self.operand(op.count)}; {index}++) {{")
+                self.ops(ind + 1, op.body)
+                self.c.add(ind, "}")
+            elif self.encode:
+                self.encode_op(ind, op)
+            else:
+                self.decode_op(ind, op, ops[i + 1 :])
+
+    def decode_op(self, ind: int, op: plan.Op, rest: tuple[plan.Op, ...]) -> None:
+        c = self.c
+        if isinstance(op, (plan.Begin, plan.Mark)):  # Java reports errors where the reader stands
+            return
+        if isinstance(op, plan.ReadInt):
+            read = f"r.varint({op.end})" if op.width == "varint" else f"r.uint({INT_SIZE[op.width]}, {op.end})"
+            c.add(ind, f"long {self.name(op.var)} = {read};")
+        elif isinstance(op, plan.Check):
+            self.check(ind, op)
+        elif isinstance(op, plan.Limit):
+            n = self.operand(op.subject)
+            msg = f"{jstr(op.where + ': ')} + Long.toUnsignedString({n}) + {jstr(f' {op.unit}, at most {op.limit}')}"
+            self.fail(ind, f"Long.compareUnsigned({n}, {jlong(op.limit)}) > 0", op.reason, msg)
+        elif isinstance(op, (plan.ReadBytes, plan.ReadFixed)):
+            target = self.name(op.var)
+            self.types[op.var] = plan.TypeDesc("string" if op.utf8 else "bytes")
+            raw = f"{target}Raw" if op.utf8 else target
+            if isinstance(op, plan.ReadFixed):
+                c.add(ind, f"byte[] {raw} = r.fixed({op.size}, {self.name(op.end)});")
+            else:
+                c.add(ind, f"byte[] {raw} = r.raw({self.operand(op.length)}, {self.name(op.end)});")
+            if op.utf8:
+                c.add(ind, f"String {target} = r.text({raw});")
+        elif isinstance(op, plan.OpenFrame):
+            sub = self.name(op.var)
+            if isinstance(op.length, plan.Remaining):
+                c.add(ind, f"int {sub} = {self.name(op.end)};")
+            else:
+                n = self.operand(op.length)
+                c.add(ind, f"int {sub} = r.subEnd({n}, {self.name(op.end)}, {jstr(op.where)});")
+        elif isinstance(op, plan.ExpectEnd):
+            sub = self.name(op.end)
+            msg = f"{jstr(op.where + ': ')} + ({sub} - r.pos) + {jstr(' byte(s) left')}"
+            self.fail(ind, f"r.pos != {sub}", op.reason, msg)
+        elif isinstance(op, plan.DecodeStruct):
+            cls = self.st.p.cls(op.struct)
+            args = "".join(", " + self.name(a) for a in op.args)
+            c.add(ind, f"{cls} {self.name(op.var)} = {cls}.decodeFrom(r, {self.name(op.end)}{args});")
+        elif isinstance(op, plan.NewList):
+            self.types[op.var] = op.type
+            c.add(ind, f"{self.st.jdesc(op.type)} {self.name(op.var)} = new ArrayList<>();")
+        elif isinstance(op, plan.MinCount):
+            n = self.operand(op.subject)
+            msg = f"{jstr(op.where + ': ')} + {n} + {jstr(f' elements, at least {op.min}')}"
+            self.fail(ind, f"Long.compareUnsigned({n}, {op.min}L) < 0", op.reason, msg)
+        elif isinstance(op, plan.Need):
+            n = self.operand(op.count)
+            c.add(ind, f"r.needCount({n}, {op.min_bytes}, {self.name(op.end)}, {jstr(op.where)});")
+        elif isinstance(op, plan.Room):
+            msg = jstr(f"{op.where}: more than {op.max} elements")
+            self.fail(ind, f"{self.name(op.list)}.size() >= {op.max}", op.reason, msg)
+        elif isinstance(op, plan.UntilEnd):
+            c.add(ind, f"while (r.pos < {self.name(op.end)}) {{")
+            self.ops(ind + 1, op.body)
+            c.add(ind, "}")
+        elif isinstance(op, plan.Append):
+            c.add(ind, f"{self.name(op.list)}.add({self.name(op.item)});")
+        elif isinstance(op, plan.Optional):
+            f = self.st.fields[op.var.removeprefix("v_")]
+            c.add(ind, f"{self.st.field_type(f)} {self.name(op.var)} = null;")
+            c.add(ind, f"if ({self.cond(op.cond)}) {{")
+            self.ops(ind + 1, op.body)
+            c.add(ind + 1, f"{self.name(op.var)} = {self.name(op.item)};")
+            c.add(ind, "}")
+        elif isinstance(op, plan.Variant):
+            v = self.name(op.var)
+            c.add(ind, f"boolean[] flags = variants({v});")
+            msg = f"{jstr(op.struct + ': unknown type 0x')} + Long.toHexString({v})"
+            self.fail(ind, "flags == null", op.reason, msg)
+            for fl in op.flags:
+                c.add(ind, f"boolean {self.name(fl.var)} = flags[{fl.index}];")
+        else:
+            raise WireGenError(f"{self.st.s['name']}: {op.op} is not a decode op")
+        del rest
+
+    def encode_op(self, ind: int, op: plan.Op) -> None:
+        c = self.c
+        if isinstance(op, plan.Begin):
+            if not op.optional and self.types[op.var].kind != "int":  # Java fields can hold null
+                c.add(ind, f"if ({self.name(op.var)} == null) {{")
+                c.add(ind + 1, f"throw new EncodeException({jstr(self.st.s['name'] + '.' + op.field + ' is null')});")
+                c.add(ind, "}")
+        elif isinstance(op, plan.Check):
+            self.check(ind, op)
+        elif isinstance(op, plan.WriteInt):
+            v, w = self.name(op.value), self.name(op.out)
+            c.add(ind, f"{w}.varint({v});" if op.width == "varint" else f"{w}.uint({v}, {INT_SIZE[op.width]});")
+        elif isinstance(op, plan.AsBytes):
+            if op.utf8:
+                self.types[op.var] = plan.TypeDesc("bytes")
+                c.add(ind, f"byte[] {self.name(op.var)} = Utf8.encode({self.name(op.value)});")
+            else:
+                self.names[op.var] = self.name(op.value)  # a byte[] already
+                self.types[op.var] = plan.TypeDesc("bytes")
+        elif isinstance(op, plan.Limit):
+            n = self.operand(op.subject)
+            c.add(ind, f"if ({n} > {op.limit}L) {{")
+            tail = jstr(f" {op.unit}, at most {op.limit}")
+            c.add(ind + 1, f"throw new EncodeException({jstr(op.where + ': ')} + {n} + {tail});")
+            c.add(ind, "}")
+        elif isinstance(op, plan.MinCount):
+            v = self.name(op.subject.name)  # type: ignore[union-attr]
+            c.add(ind, f"if ({v}.size() < {op.min}) {{")
+            tail = jstr(f" elements, at least {op.min}")
+            c.add(ind + 1, f"throw new EncodeException({jstr(op.where + ': ')} + {v}.size() + {tail});")
+            c.add(ind, "}")
+        elif isinstance(op, plan.WriteLength):
+            n, w = self.operand(op.subject), self.name(op.out)
+            if op.kind == "varint":
+                c.add(ind, f"{w}.varint({n});")
+            elif op.kind == "field" and op.field is not None:
+                c.add(ind, f"if ({n} != {self.operand(op.field)}) {{")
+                text = jstr(op.where + ": its length does not match " + op.field.field)
+                c.add(ind + 1, f"throw new EncodeException({text});")
+                c.add(ind, "}")
+            elif op.kind == "fixed":
+                c.add(ind, f"if ({n} != {op.size}) {{")
+                c.add(ind + 1, f"throw new EncodeException({jstr(op.where + ': length is not ' + str(op.size))});")
+                c.add(ind, "}")
+        elif isinstance(op, plan.WriteBytes):
+            c.add(ind, f"{self.name(op.out)}.raw({self.name(op.value)});")
+        elif isinstance(op, plan.EncodeStruct):
+            args = "".join(", " + self.name(a) for a in op.args)
+            c.add(ind, f"{self.name(op.value)}.encodeTo({self.name(op.out)}{args});")
+        elif isinstance(op, plan.NewBuffer):
+            c.add(ind, f"WireWriter {self.name(op.var)} = new WireWriter();")
+        elif isinstance(op, plan.WriteBuffer):
+            c.add(ind, f"{self.name(op.out)}.raw({self.name(op.buffer)});")
+        elif isinstance(op, plan.ForEach):
+            element = self.types[op.list].element
+            assert element is not None
+            self.types[op.item] = element
+            c.add(ind, f"for ({self.st.jdesc(element, True)} {self.name(op.item)} : {self.name(op.list)}) {{")
+            self.ops(ind + 1, op.body)
+            c.add(ind, "}")
+        elif isinstance(op, plan.Optional):
+            v = self.name(op.var)
+            self.names[op.item] = v  # Java tests the nullable field itself
+            self.types[op.item] = self.types[op.var]
+            text = _cond_text(op.cond)
+            c.add(ind, f"if ({self.cond(op.cond)}) {{")
+            c.add(ind + 1, f"if ({v} == null) {{")
+            c.add(ind + 2, f"throw new EncodeException({jstr(op.where + ' is required when ' + text)});")
+            c.add(ind + 1, "}")
+            self.ops(ind + 1, op.body)
+            c.add(ind, f"}} else if ({v} != null) {{")
+            c.add(ind + 1, f"throw new EncodeException({jstr(op.where + ' must be absent unless ' + text)});")
+            c.add(ind, "}")
+        elif isinstance(op, plan.Variant):
+            v = self.name(op.var)
+            c.add(ind, "boolean[] flags = variants(" + v + ");")
+            c.add(ind, "if (flags == null) {")
+            text = jstr(op.struct + ": unknown type 0x")
+            c.add(ind + 1, f"throw new EncodeException({text} + Long.toHexString({v}));")
+            c.add(ind, "}")
+            for fl in op.flags:
+                c.add(ind, f"boolean {self.name(fl.var)} = flags[{fl.index}];")
+        else:
+            raise WireGenError(f"{self.st.s['name']}: {op.op} is not an encode op")
+
+
+def _defined(op: plan.Op, encode: bool) -> str | None:
+    """The temporary slot an op declares in Java, if any."""
+    if isinstance(op, (plan.ReadInt, plan.ReadBytes, plan.ReadFixed, plan.OpenFrame, plan.DecodeStruct)):
+        return op.var
+    if isinstance(op, (plan.NewList, plan.NewBuffer)):
+        return op.var
+    if isinstance(op, plan.AsBytes):
+        return op.var if op.utf8 else None  # a byte[] is written as it is
+    if isinstance(op, plan.ForEach):
+        return op.item
+    if isinstance(op, plan.Optional) and not encode:  # encoding tests the nullable field itself
+        return op.item
+    return None
+
+
+def _slot_number(slot: str) -> int:
+    digits = slot[len(slot.rstrip("0123456789")) :]
+    return int(digits) if digits else 0
+
+
+def _cond_text(c: plan.Cond) -> str:
+    if isinstance(c, plan.FlagIs):
+        return f"{c.flag} is {'set' if c.value else 'clear'}"
+    value = str(c.values[0]) if c.test in ("eq", "ne") else str(list(c.values)) if c.values else ""
+    return f"{c.field} {c.test} {value}".rstrip()
+
+
 def _parser_constructors(pname: str) -> list[str]:
     return [
         "  /** A parser with the default buffer bound. */",
@@ -675,6 +691,9 @@ class _Proto:
         self.package = f"{root}.wire.{n.package_name(proto['words'])}"
         self.structs = {s["name"]: s for s in proto["structs"]}
         self.code_sets = {c["name"]: c for c in proto["codes"]}
+        self.plan = plan.lower_protocol(proto)
+        self.struct_plans = {x.name: x for x in self.plan.structs}
+        self.stream_plans = {x.name: x for x in self.plan.streams}
 
     def cls(self, struct_name: str) -> str:
         return self.n.class_name(self.structs[struct_name]["words"])
@@ -783,11 +802,9 @@ class _Proto:
             "java.util.List",
         ]
         pname = self.parser_name(st)
+        sp = self.stream_plans[st["name"]]
         if kind in ("sequence", "datagram"):
-            msg = st["message"]
-            if msg is None or msg not in self.structs or self.structs[msg]["args"]:
-                raise WireGenError(f"stream {st['name']}: message {msg!r} must be a struct without args")
-            mc = self.cls(msg)
+            mc = self.cls(sp.states[0].transitions[0].struct)
         if kind == "datagram":
             L = self._stream_head(
                 st, [f"{r}.wire.BufferedParser", f"{r}.wire.StreamParser", f"{r}.wire.WireStruct", "java.util.List"]
@@ -840,7 +857,7 @@ class _Proto:
             L.append("      }")
             L.append("      if (r.pos == pos) {")
             text = jstr(st["name"] + ": an empty message cannot advance the stream")
-            L.append(f"        throw r.error(Reason.INVALID_VALUE, {text});")
+            L.append(f"        throw r.error(Reason.{sp.empty_item_reason.upper()}, {text});")
             L.append("      }")
             L.append("      out.add(item);")
             L.append("      pos = r.pos;")
@@ -875,21 +892,11 @@ class _Proto:
         return self.header_objects_file(st, base_imports, pname)
 
     def framed_file(self, st: m.WireStream, imports: list[str], pname: str) -> str:
-        dispatch = st["dispatch"]
-        if dispatch is None or dispatch not in self.code_sets:
-            raise WireGenError(f"stream {st['name']}: dispatch {dispatch!r} is not a code set")
-        rows: list[tuple[int, str]] = []
-        for cv in self.code_sets[dispatch]["values"]:
-            if cv["struct"] is None:
-                continue
-            if cv["struct"] not in self.structs or self.structs[cv["struct"]]["args"]:
-                raise WireGenError(
-                    f"stream {st['name']}: {cv['name']} names {cv['struct']!r}, not a struct without args"
-                )
-            rows.append((cv["value"], self.cls(cv["struct"])))
-        length = st["length"] or "varint"
-        type_kind = st["type"] or "varint"
-        limit = INT_MAX[length] if st["max"] is None else min(st["max"], INT_MAX[length])
+        state = self.stream_plans[st["name"]].states[0]
+        frame = state.frame
+        assert frame is not None
+        rows = [(code, self.cls(t.struct)) for t in state.transitions for code in t.codes or ()]
+        length, type_kind, limit = frame.length, frame.type, frame.max_length
         L = self._stream_head(st, [*imports, f"{self.root}.EncodeException", f"{self.root}.wire.WireWriter"])
         L.append(f"public final class {pname} extends BufferedParser implements StreamParser {{")
         L.append("  /** The largest body Length accepted. */")
@@ -941,14 +948,16 @@ class _Proto:
         L.append("      }")
         L.append("      if (!knows(code)) {")
         text = jstr(st["name"] + ": unknown message type 0x")
-        L.append(f"        throw new DecodeException(Reason.UNKNOWN_TYPE, {text} + Long.toHexString(code));")
+        unknown = frame.unknown_reason.upper()
+        L.append(f"        throw new DecodeException(Reason.{unknown}, {text} + Long.toHexString(code));")
         L.append("      }")
         L.append(
             "      if (Long.compareUnsigned(length, MAX_LENGTH) > 0 || Long.compareUnsigned(length, maxBuffer) > 0) {"
         )
         text = jstr(st["name"] + ": a message of ")
+        too_large = frame.too_large_reason.upper()
         L.append(
-            f"        throw new DecodeException(Reason.TOO_LARGE, {text} + Long.toUnsignedString(length)"
+            f"        throw new DecodeException(Reason.{too_large}, {text} + Long.toUnsignedString(length)"
             ' + " bytes is over the limit");'
         )
         L.append("      }")
@@ -961,7 +970,7 @@ class _Proto:
         L.append("      if (body.pos != bodyEnd) {")
         text = jstr(st["name"] + ": ")
         L.append(
-            f"        throw body.error(Reason.TRAILING_BYTES, {text} + (bodyEnd - body.pos)"
+            f"        throw body.error(Reason.{frame.trailing_reason.upper()}, {text} + (bodyEnd - body.pos)"
             ' + " byte(s) left in the message");'
         )
         L.append("      }")
@@ -989,7 +998,7 @@ class _Proto:
         L.append(f"      {self.read_int(type_kind, 'r.stop')};")
         L.append(f"      {self.read_int(length, 'r.stop')};")
         text = jstr(st["name"] + ": stream ended inside a message")
-        L.append(f"      throw new DecodeException(Reason.LENGTH_PAST_END, {text});")
+        L.append(f"      throw new DecodeException(Reason.{frame.past_end_reason.upper()}, {text});")
         L.append("    }")
         L.append("    return List.of();")
         L.append("  }")
@@ -1063,9 +1072,8 @@ class _Proto:
         L.append("        break;")
         L.append("      }")
         L.append("      if (r.pos == pos) {")
-        L.append(
-            f"        throw r.error(Reason.INVALID_VALUE, {jstr(st['name'] + ': an empty object cannot advance')});"
-        )
+        empty = jstr(st["name"] + ": an empty object cannot advance")
+        L.append(f"        throw r.error(Reason.{self.stream_plans[st['name']].empty_item_reason.upper()}, {empty});")
         L.append("      }")
         L.append("      out.add(item);")
         L.append("      pos = r.pos;")
@@ -1097,44 +1105,35 @@ class _Proto:
         L.append("")
         L.append("  private WireStruct start(WireReader r, boolean streaming) {")
         L.append("    long code = 0;")
-        headers = st["headers"]
-        for i, h in enumerate(headers):
-            hs = self.structs.get(h["header"])
-            obj = self.structs.get(h["object"])
-            if hs is None or obj is None or not hs["fields"] or not h["codes"]:
-                raise WireGenError(f"stream {st['name']}: header {h['header']!r} or object {h['object']!r} unknown")
-            first = hs["fields"][0]["type"]["type"]
-            if first not in INT_MAX:
-                raise WireGenError(f"stream {st['name']}: header {h['header']} must start with its type code")
-            hc = self.cls(h["header"])
+        sp = self.stream_plans[st["name"]]
+        states = {x.name: x for x in sp.states}
+        start = states[sp.initial]
+        assert start.peek is not None
+        headers = [(t, states[t.next].transitions[0]) for t in start.transitions]
+        for i, (h, _o) in enumerate(headers):
+            first = start.peek
+            hc = self.cls(h.struct)
             peek = self.read_int(first, "r.stop").replace("r.", "r.fork(streaming).", 1)
             L.append(f"    code = {peek};")
-            cond = " || ".join(f"code == {jlong(x)}" for x in h["codes"])
+            cond = " || ".join(f"code == {jlong(x)}" for x in h.codes or ())
             L.append(f"    if ({cond}) {{")
             L.append(f"      {hc} h = {hc}.decodeFrom(r, r.stop);")
-            if hs["variants"]:
-                first_attr = self.n.accessor("get", hs["fields"][0]["words"])
+            if h.binds_flags:
+                first_attr = self.n.accessor("get", self.structs[h.struct]["fields"][0]["words"])
                 L.append(f"      flags = {hc}.variants(h.{first_attr}());")
             L.append(f"      header = {i};")
             L.append("      return h;")
             L.append("    }")
         text = jstr(st["name"] + ": unknown stream type 0x")
-        L.append(f"    throw r.error(Reason.UNKNOWN_TYPE, {text} + Long.toHexString(code));")
+        L.append(f"    throw r.error(Reason.{start.unknown_reason.upper()}, {text} + Long.toHexString(code));")
         L.append("  }")
         L.append("")
         L.append("  private WireStruct object(WireReader r) {")
-        for i, h in enumerate(headers):
-            hs = self.structs[h["header"]]
-            obj = self.structs[h["object"]]
-            idx = []
-            for a in obj["args"]:
-                flag = h["args"].get(a)
-                if flag is None or flag not in hs["flags"]:
-                    raise WireGenError(f"stream {st['name']}: object arg {a!r} is not mapped to a header flag")
-                idx.append(hs["flags"].index(flag))
+        for i, (_h, o) in enumerate(headers):
+            idx = [b.index for b in o.args]
             L.append(f"    if (header == {i}) {{")
             args = "".join(f", flags[{x}]" for x in idx)
-            L.append(f"      return {self.cls(h['object'])}.decodeFrom(r, r.stop{args});")
+            L.append(f"      return {self.cls(o.struct)}.decodeFrom(r, r.stop{args});")
             L.append("    }")
         L.append(f"    throw r.error(Reason.UNKNOWN_TYPE, {jstr(st['name'] + ': no header')});")
         L.append("  }")
@@ -1142,14 +1141,12 @@ class _Proto:
         L.append("  /** A whole stream: the header, then each object (with the header's flags as args). */")
         L.append("  public static byte[] encode(WireStruct header, List<? extends WireStruct> objects) {")
         L.append("    WireWriter w = new WireWriter();")
-        for h in headers:
-            hs = self.structs[h["header"]]
-            obj = self.structs[h["object"]]
-            hc, oc = self.cls(h["header"]), self.cls(h["object"])
+        for h, o in headers:
+            hc, oc = self.cls(h.struct), self.cls(o.struct)
             L.append(f"    if (header instanceof {hc}) {{")
             L.append(f"      {hc} h = ({hc}) header;")
-            if hs["variants"]:
-                first_attr = self.n.accessor("get", hs["fields"][0]["words"])
+            if h.binds_flags:
+                first_attr = self.n.accessor("get", self.structs[h.struct]["fields"][0]["words"])
                 L.append(f"      boolean[] fl = {hc}.variants(h.{first_attr}());")
                 L.append("      if (fl == null) {")
                 L.append(f"        throw new EncodeException({jstr(st['name'] + ': unknown header type')});")
@@ -1157,11 +1154,11 @@ class _Proto:
             L.append("      w.raw(h.encode());")
             L.append("      for (WireStruct o : objects) {")
             L.append(f"        if (!(o instanceof {oc})) {{")
-            text = jstr(st["name"] + ": a " + h["header"] + " stream carries " + h["object"] + " objects")
+            text = jstr(st["name"] + ": a " + h.struct + " stream carries " + o.struct + " objects")
             L.append(f"          throw new EncodeException({text});")
             L.append("        }")
-            idx = [hs["flags"].index(h["args"][a]) for a in obj["args"]]
-            L.append(f"        w.raw((({oc}) o).encode({', '.join(f'fl[{x}]' for x in idx)}));")
+            fl = ", ".join(f"fl[{b.index}]" for b in o.args)
+            L.append(f"        w.raw((({oc}) o).encode({fl}));")
             L.append("      }")
             L.append("      return w.toByteArray();")
             L.append("    }")

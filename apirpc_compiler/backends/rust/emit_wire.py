@@ -177,6 +177,8 @@ class _Struct:
 
     def decode_ops(self, c: Lines, ops: tuple[plan.Op, ...]) -> None:
         for op in ops:
+            if isinstance(op, plan.Begin):
+                continue
             if isinstance(op, plan.Mark):
                 if op.var in self.marks:  # Rust reports offsets only for integer checks
                     c(f"let {op.var} = r.pos;")
@@ -244,6 +246,8 @@ class _Struct:
 
     def encode_ops(self, c: Lines, ops: tuple[plan.Op, ...]) -> None:
         for op in ops:
+            if isinstance(op, plan.Begin):
+                continue
             if isinstance(op, plan.Check):
                 self.check(c, op, True)
             elif isinstance(op, plan.WriteInt):
