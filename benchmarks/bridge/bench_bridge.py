@@ -78,7 +78,7 @@ async def run_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float) -
         out = relay.bridge.output_for(track, src, dst)
         out.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=NullQueue())  # type: ignore[arg-type]
         sources.append(track)
-    clock = relay.bridge.clocks[src.frame_ms]
+    bridge = relay.bridge
     loop = asyncio.get_running_loop()
     start = loop.time()
     feeder_late = 0
@@ -89,7 +89,12 @@ async def run_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float) -
         deadline = start + k * PERIOD
         await asyncio.sleep(max(0.0, deadline - loop.time()))
         if k == int(WARM_UP / PERIOD):  # stages made, buffers filled: from here every round counts
-            missed_at_warm, feeder_late, start_cpu, start_wall = clock.missed, 0, time.process_time(), loop.time()
+            missed_at_warm, feeder_late, start_cpu, start_wall = (
+                bridge.clock_missed,
+                0,
+                time.process_time(),
+                loop.time(),
+            )
         if loop.time() - deadline > PERIOD:
             feeder_late += 1
         payload = frames[k % len(frames)]
@@ -101,7 +106,7 @@ async def run_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float) -
     wall = loop.time() - start_wall
     relay.bridge.close()
     shutil.rmtree(state, ignore_errors=True)
-    return clock.missed == missed_at_warm and feeder_late == 0, cpu / wall
+    return bridge.clock_missed == missed_at_warm and feeder_late == 0, cpu / wall
 
 
 def capacity(src: AudioFormat, dst: AudioFormat, seconds: float) -> tuple[int, float]:

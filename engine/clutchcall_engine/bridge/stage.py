@@ -9,6 +9,12 @@ PCM and G.711), or concealment again on underrun, so the output keeps its clock.
 after its playout slot is dropped (late), never played behind time, so a transient loss costs one
 frame of jitter, not a backlog. Frames go out through an ordinary RelayTrack, whose subscriber
 queues are bounded like every other track's.
+
+Latency: besides the jitter buffer's depth, a frame waits for its tick. A stage is ticked by the clock
+whose phase comes next after its frames arrive: each frame period has
+PHASES clocks, offset by period / PHASES, and a stage joins the first one at least PHASE_MARGIN_MS
+after its first frame's arrival. So a frame waits at most PHASE_MARGIN_MS + period / PHASES for its
+tick (7 ms at 20 ms), not a whole period, for the price of PHASES timers per period, not one per stage.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +41,11 @@ log = logging.getLogger("clutchcall.engine.bridge")
 OBJECTS_PER_GROUP = 50  # one group per second of 20 ms frames, as the client's TrackWriter does
 _GROUPS_REMEMBERED = 4  # source groups whose sequence base is kept, for objects that arrive out of order
 JITTER_CAPACITY = 64  # slots (a power of two); 1.28 s of 20 ms frames
-# Depth in frames: start playing after 2 (40 ms at 20 ms), never below 1, at most 6 when the jitter grows.
+# Depth in frames: start playing after 2 (so a lost frame is concealed in its own slot instead of stalling the
+# playout one frame), never below 1, at most 6 when the jitter grows.
 JITTER_MIN_DEPTH, JITTER_INITIAL_DEPTH, JITTER_MAX_DEPTH = 1, 2, 6
+PHASES = 4  # clocks per frame period, offset by period / PHASES
+PHASE_MARGIN_MS = 2.0  # a stage's tick comes at least this long after its frames arrive (scheduling slack)
 OPUS_MAX_PACKET = 1275  # RFC 6716 section 3.4, R2: the largest Opus frame
 
 
@@ -87,6 +97,7 @@ class TranscodeStage:
     jitter: Any
     started: bool = False
     closed: bool = False
+    phased: bool = False  # moved to the clock whose phase follows its arrivals
     _group_base: dict[int, int] = field(default_factory=dict)
     _next_seq: int = 0
     _out_group: int = field(default_factory=lambda: int(time.time() * 1000))
@@ -109,6 +120,9 @@ class TranscodeStage:
         spf = self.source_format.samples_per_frame
         outcome = self.jitter.insert(seq & 0xFFFF, (seq * spf) & 0xFFFFFFFF, 1, obj.payload, self.bridge.now_us())
         self.priority = obj.publisher_priority
+        if not self.phased:
+            self.phased = True
+            self.bridge.rephase(self)
         if outcome == "late":
             self.bridge.metrics.late.inc()
         elif outcome != "duplicate":
@@ -193,8 +207,9 @@ class PlayoutClock:
     what benchmarks/bridge measures. After a stall the clock re-anchors instead of bursting ticks.
     """
 
-    def __init__(self, period_ms: int, metrics: BridgeMetrics) -> None:
+    def __init__(self, period_ms: int, metrics: BridgeMetrics, phase_s: float = 0.0) -> None:
         self.period = period_ms / 1000
+        self.phase = phase_s  # ticks fall at loop times congruent to this, modulo the period
         self.metrics = metrics
         self.stages: list[TranscodeStage] = []
         self.missed = 0
@@ -209,7 +224,7 @@ class PlayoutClock:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.period
+        deadline = self._next_tick(loop.time())
         while self.stages:
             await asyncio.sleep(max(0.0, deadline - loop.time()))
             started = loop.time()
@@ -226,7 +241,12 @@ class PlayoutClock:
             if ended > deadline:
                 self.missed += 1
                 self.metrics.clock_missed.inc()
-                deadline = ended + self.period
+                deadline = self._next_tick(ended)
+
+    def _next_tick(self, after: float) -> float:
+        """The first tick of this clock's phase after `after`."""
+        delta = (self.phase - after) % self.period
+        return after + (delta or self.period)
 
 
 def load_core() -> ModuleType:
@@ -254,7 +274,8 @@ class AudioBridge:
         self._core = core
         self.clocked = clocked  # False: the caller ticks the stages (tests drive time frame by frame)
         self.stages: dict[tuple[int, str], TranscodeStage] = {}
-        self.clocks: dict[int, PlayoutClock] = {}
+        self.clocks: dict[tuple[int, int], PlayoutClock] = {}  # (frame_ms, phase index)
+        self._stage_clock: dict[TranscodeStage, PlayoutClock] = {}
 
     @property
     def core(self) -> ModuleType:
@@ -287,13 +308,7 @@ class AudioBridge:
         stage = TranscodeStage(self, source, source_format, target, output, transcoder, jitter)
         self.stages[key] = stage
         source.taps.append(stage)
-        clock = self.clocks.get(source_format.frame_ms)
-        if clock is None:
-            clock = self.clocks[source_format.frame_ms] = PlayoutClock(source_format.frame_ms, self.metrics)
-        if self.clocked:
-            clock.add(stage)
-        else:
-            clock.stages.append(stage)
+        self._join(stage, self._clock(source_format.frame_ms, 0))
         self.metrics.stages.inc()
         log.info("transcoding stage %s -> %s for %r", source_format.tag, target.tag, source.key[1])
         return output
@@ -305,9 +320,41 @@ class AudioBridge:
             self.metrics.stages.dec()
         if stage in stage.source.taps:
             stage.source.taps.remove(stage)
-        clock = self.clocks.get(stage.source_format.frame_ms)
+        clock = self._stage_clock.pop(stage, None)
         if clock is not None and stage in clock.stages:
             clock.stages.remove(stage)
+
+    def _clock(self, frame_ms: int, index: int) -> PlayoutClock:
+        clock = self.clocks.get((frame_ms, index))
+        if clock is None:
+            phase = index * frame_ms / 1000 / PHASES
+            clock = self.clocks[(frame_ms, index)] = PlayoutClock(frame_ms, self.metrics, phase)
+        return clock
+
+    def _join(self, stage: TranscodeStage, clock: PlayoutClock) -> None:
+        old = self._stage_clock.get(stage)
+        if old is not None and stage in old.stages:
+            old.stages.remove(stage)
+        self._stage_clock[stage] = clock
+        if self.clocked:
+            clock.add(stage)
+        else:
+            clock.stages.append(stage)
+
+    def rephase(self, stage: TranscodeStage) -> None:
+        """Move a stage to the clock whose next tick follows its frames' arrival by PHASE_MARGIN_MS or more."""
+        if not self.clocked:
+            return  # tests tick the stages themselves
+        frame_ms = stage.source_format.frame_ms
+        period = frame_ms / 1000
+        wanted = (asyncio.get_running_loop().time() + PHASE_MARGIN_MS / 1000) % period
+        index = math.ceil(wanted / (period / PHASES) - 1e-9) % PHASES
+        self._join(stage, self._clock(frame_ms, index))
+
+    @property
+    def clock_missed(self) -> int:
+        """Clock rounds that ended after their deadline, over every clock."""
+        return sum(clock.missed for clock in self.clocks.values())
 
     def close(self) -> None:
         for stage in list(self.stages.values()):

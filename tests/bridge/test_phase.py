@@ -1,0 +1,84 @@
+"""The playout clocks' phases: a stage is ticked soon after its frames arrive, not up to a whole period later."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from bridge_support import Capture, sine
+from clutchcall_engine.auth import verifier_for
+from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS, PHASES, AudioBridge
+from clutchcall_engine.config import EngineConfig, Limits
+from clutchcall_engine.metrics import RelayMetrics
+from clutchcall_engine.relay import Relay, RelayTrack, Subscriber
+from clutchcall_runtime.bridge import AudioFormat
+from clutchcall_runtime.moqt.session import MoqObject
+
+SRC, DST = AudioFormat.of("g711_ulaw"), AudioFormat.of("pcm16", 16000)
+
+
+def clocked_relay(core: ModuleType, state_dir: Path) -> Relay:
+    config = EngineConfig(state_dir=state_dir, limits=dataclasses.replace(Limits()))
+    relay = Relay(config, verifier_for(config), RelayMetrics())
+    relay.bridge = AudioBridge(relay, relay.bridge.metrics, core)
+    return relay
+
+
+@pytest.mark.parametrize("offset_ms", [0.0, 3.0, 7.5, 12.0, 19.0])
+def test_stage_joins_the_clock_that_ticks_next_after_its_arrivals(
+    core: ModuleType, tmp_path: Path, offset_ms: float
+) -> None:
+    asyncio.run(_joins(core, tmp_path, offset_ms))
+
+
+async def _joins(core: ModuleType, tmp_path: Path, offset_ms: float) -> None:
+    relay = clocked_relay(core, tmp_path)
+    bridge = relay.bridge
+    key = ((b"voice", b"CA1"), b"uplink")
+    source = RelayTrack(relay, key, SRC.tag, "t1")
+    relay.tracks[key] = source
+    output = bridge.output_for(source, SRC, DST)
+    capture = Capture()
+    output.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=capture)  # type: ignore[arg-type]
+    stage = bridge.stages[(id(source), DST.tag)]
+    loop = asyncio.get_running_loop()
+    period = SRC.frame_ms / 1000
+    await asyncio.sleep((offset_ms / 1000 - loop.time()) % period)  # arrive at this phase of the period
+    arrival = loop.time()
+    source.on_object(MoqObject(1, 0, 0, 128, core.g711.ulaw_encode(sine(8000, 0.02))))
+    clocks = [c for c in bridge.clocks.values() if stage in c.stages]
+    assert len(clocks) == 1  # on exactly one clock
+    wait = (clocks[0].phase - arrival) % period  # from the arrival to that clock's next tick
+    assert PHASE_MARGIN_MS / 1000 - 1e-6 <= wait <= (PHASE_MARGIN_MS / 1000 + period / PHASES) + 1e-6
+    bridge.close()
+
+
+def test_clock_ticks_on_its_phase() -> None:
+    asyncio.run(_ticks())
+
+
+async def _ticks() -> None:
+    from clutchcall_engine.bridge.stage import BridgeMetrics, PlayoutClock
+    from prometheus_client import CollectorRegistry
+
+    ticks: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    class Probe:
+        def tick(self) -> None:
+            ticks.append(loop.time())
+
+        def close(self) -> None:
+            pass
+
+    clock = PlayoutClock(20, BridgeMetrics(CollectorRegistry()), phase_s=0.015)
+    clock.add(Probe())  # type: ignore[arg-type]
+    await asyncio.sleep(0.25)
+    clock.stages.clear()
+    await asyncio.sleep(0.03)
+    assert len(ticks) >= 5
+    # every tick falls at (or just after: the loop's scheduling) 15 ms into a 20 ms period
+    assert all(((t - 0.015) % 0.02) < 0.01 for t in ticks), [round(t % 0.02 * 1000, 1) for t in ticks]
