@@ -658,6 +658,15 @@ class SemanticChecker:
         http = method["http"]
         path: str = http["path"]
         hptr = mptr + "/http"
+        streaming = method.get("streaming", "none")
+        if streaming in ("client", "bidi"):
+            rep.error(
+                hptr,
+                "http-streaming-requests",
+                f"{sname}.{mname} streams its requests ({streaming}); REST carries one request body",
+                "remove http and call it over the envelope RPC, or make it unary or server streaming "
+                "(docs/idl-format.md says why)",
+            )
         request = self.messages.get(method["request"])
         fields: dict[str, Any] = request.get("fields", {}) if request is not None else {}
         variables: list[str] = _BRACED.findall(path)

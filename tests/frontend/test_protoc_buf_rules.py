@@ -314,6 +314,16 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str, str]] = [
         "ALPN 'moq-00' of moqt_d14 (moqt) is already the ALPN of envelope (envelope)",
         "give each family its own",
     ),
+    (
+        "http-streaming-requests",
+        _set(
+            ["services", "ClutchCallClient", "methods", "push_audio", "http"],
+            {"method": "POST", "path": "/v1/audio:push", "body": "*"},
+        ),
+        "/services/ClutchCallClient/methods/push_audio/http",
+        "ClutchCallClient.push_audio streams its requests (client); REST carries one request body",
+        "remove http and call it over the envelope RPC",
+    ),
     # The envelope's token convention shares method_id with the methods.
     (
         "auth-method-id-collision",
@@ -429,6 +439,12 @@ ACCEPTED: list[tuple[str, Callable[[Doc], None]]] = [
     ("package with a beta version", _set(["package"], "clutchcall.v2beta1")),
     ("envelope auth under an id no method uses", _set(["wire", "protocols", "envelope", "auth", "method_id"], 4096)),
     ("no envelope auth", _delete(["wire", "protocols", "envelope", "auth"])),
+    (
+        "a server stream with an HTTP rule (NDJSON over REST)",
+        _set(
+            ["services", "ClutchCallClient", "methods", "watch_calls", "http"], {"method": "GET", "path": "/v1/watch"}
+        ),
+    ),
 ]
 
 

@@ -58,6 +58,15 @@ def _edited_idl(tmp: Path) -> Path:
         "http": {"method": "GET", "path": "/v1/calls:search"},
         "doc": "Search calls.",
     }
+    methods["watch"] = {  # a server stream with an HTTP rule: NDJSON over REST
+        "id": 263,
+        "request": "ListCallsRequest",
+        "response": "CallEvent",
+        "idempotent": True,
+        "streaming": "server",
+        "http": {"method": "GET", "path": "/v1/calls:watch"},
+        "doc": "Stream call events.",
+    }
     out = tmp / "api"
     out.mkdir()
     (out / "schema").symlink_to(IDL.parent / "schema")
@@ -137,7 +146,7 @@ class Calls(VoiceCallsHandler):
         return Call(sid=request.sid, status=CallStatus.IN_PROGRESS if request.muted else CallStatus.RINGING)
     async def search(self, request, ctx):
         raise NotImplementedError
-    originate = get = list = transfer = hangup = search
+    originate = get = list = transfer = hangup = watch = search
 
 async def main():
     server = Http1Server(RestApp(Dispatcher([Calls()])))
@@ -205,3 +214,112 @@ def test_api_client_is_reachable_from_the_package_without_importing_the_runtime_
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_new_server_stream_in_client_routes_and_openapi(edited: tuple[IR, Path]) -> None:
+    """A server-streaming method with an HTTP rule: an async iterator in the client, a server_stream endpoint in
+    the handler, a REST route, and an NDJSON 200 in the OpenAPI document."""
+    _, out = edited
+    rpc = (out / "python" / "clutchcall" / "rpc.py").read_text()
+    assert "    def watch(\n" in rpc and "-> _abc_t.AsyncIterator[CallEvent]:" in rpc
+    assert 'return self._server_stream(_s.VOICE_CALLS["watch"], request, CallEvent)' in rpc
+    assert '_rpc.Endpoint.server_stream(_s.VOICE_CALLS["watch"], self.watch),' in rpc
+    services = (out / "python" / "clutchcall" / "services.py").read_text()
+    assert 'path="/v1/calls:watch"' in services and "METHOD_VOICE_CALLS_WATCH = 263" in services
+    doc = json.loads((out / "openapi" / "openapi.json").read_text())
+    validate(doc)
+    op = doc["paths"]["/v1/calls:watch"]["get"]
+    assert op["x-streaming"] == "server" and op["x-method-id"] == 263
+    item = op["responses"]["200"]["content"]["application/x-ndjson"]["schema"]
+    assert item["oneOf"] == [
+        {
+            "type": "object",
+            "required": ["result"],
+            "properties": {"result": {"$ref": "#/components/schemas/CallEvent"}},
+        },
+        {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"$ref": "#/components/schemas/ErrorStatus"}},
+        },
+    ]
+    assert [p["name"] for p in op["parameters"]] == ["status", "pageSize", "pageToken"]
+
+
+STREAM_SCRIPT = """
+import asyncio, sys
+from clutchcall import Call, CallEvent, ErrorCode
+from clutchcall.rpc import ApiClient, VoiceCallsHandler
+from clutchcall_runtime.rpc import ApiError, Dispatcher, Http1Server, RestApp, ServerTls, TlsOptions, listen_rest_h3
+
+produced, closed = [], []
+
+class Calls(VoiceCallsHandler):
+    async def watch(self, request, ctx):
+        try:
+            for i in range(request.page_size or 10**9):
+                produced.append(i)
+                yield CallEvent(call=Call(sid=f"CA{i}"), sequence=i)
+                await asyncio.sleep(0)
+            raise ApiError(ErrorCode.NOT_FOUND, "gone", field="sid")
+        finally:
+            closed.append(len(produced))
+    async def search(self, request, ctx):
+        raise NotImplementedError
+    originate = get = list = transfer = hangup = mute = search
+
+async def main():
+    app = RestApp(Dispatcher([Calls()]))
+    h1 = Http1Server(app)
+    await h1.start("127.0.0.1", 0)
+    h3 = await listen_rest_h3("127.0.0.1", 0, ServerTls(sys.argv[1], sys.argv[2]), app)
+    urls = {"h1": f"http://127.0.0.1:{h1.port}", "h3": f"https://127.0.0.1:{h3._transport.get_extra_info('sockname')[1]}"}
+    for http, url in urls.items():
+        async with ApiClient.connect_rest(url, http=http, tls=TlsOptions(insecure=True)) as client:
+            got = []
+            try:
+                async for event in client.calls.watch(page_size=4):
+                    got.append(event.sequence)
+            except ApiError as err:
+                print(http, got, err.code.name, err.message, err.field)
+            produced.clear()
+            stream = client.calls.watch()
+            firsts = [(await anext(stream)).sequence for _ in range(3)]
+            await stream.aclose()
+            for _ in range(200):
+                if len(closed) == 2:
+                    break
+                await asyncio.sleep(0.01)
+            stopped = len(produced)
+            await asyncio.sleep(0.2)
+            print(http, firsts, "closed" if len(closed) == 2 else "running", stopped == len(produced))
+            closed.clear()
+    h3.close()
+    await h1.stop()
+
+asyncio.run(main())
+"""
+
+
+def test_regenerated_package_streams_the_new_method_over_both_http_versions(
+    edited: tuple[IR, Path], tmp_path: Path
+) -> None:
+    from rpc_support import certificate
+
+    _, out = edited
+    tls = certificate(tmp_path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(out / "python"), str(ROOT / "runtime" / "python")])}
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(STREAM_SCRIPT), tls.certfile, tls.keyfile],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "h1 [0, 1, 2, 3] NOT_FOUND gone sid",
+        "h1 [0, 1, 2] closed True",
+        "h3 [0, 1, 2, 3] NOT_FOUND gone sid",
+        "h3 [0, 1, 2] closed True",
+    ]

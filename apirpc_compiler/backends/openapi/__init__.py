@@ -12,6 +12,7 @@ from ..common import ErrorModel, RpcMethod, error_model, rpc_methods
 
 OPENAPI_VERSION = "3.1.0"
 FILE = "openapi.json"
+NDJSON = "application/x-ndjson"  # a server stream: one ProtoJSON line per message, as grpc-gateway streams
 
 _SCALAR: dict[str, dict[str, Any]] = {
     "bool": {"type": "boolean"},
@@ -132,22 +133,36 @@ class _Doc:
             self._message(body_type)
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body_type)}}}
         self._message(rpc.response["name"])
-        op["responses"] = {
-            "200": {
-                "description": rpc.response["doc"] or "OK",
-                "content": {"application/json": {"schema": _ref(rpc.response["name"])}},
-            }
-        }
+        if m["streaming"] == "server":
+            op["x-streaming"] = "server"
+            content = {NDJSON: {"schema": self._stream_item(rpc.response["name"])}}
+        else:
+            content = {"application/json": {"schema": _ref(rpc.response["name"])}}
+        op["responses"] = {"200": {"description": rpc.response["doc"] or "OK", "content": content}}
         if self.errors is not None:
             op["responses"]["default"] = {"$ref": "#/components/responses/Error"}
         return op
+
+    def _stream_item(self, item: str) -> dict[str, Any]:
+        """One NDJSON line of a server stream, as grpc-gateway writes it: a message, or the error that ends it."""
+        result = {"type": "object", "required": ["result"], "properties": {"result": _ref(item)}}
+        if self.errors is None:
+            return result
+        status = self.errors.status_message["name"]
+        self._message(status)
+        error = {"type": "object", "required": ["error"], "properties": {"error": _ref(status)}}
+        return {
+            "description": f'One line per {item} ({{"result": ...}}); a failure after the first line is a last '
+            f'line {{"error": {status}}}.',
+            "oneOf": [result, error],
+        }
 
     def document(self) -> dict[str, Any]:
         ir = self.ir
         paths: dict[str, dict[str, Any]] = {}
         tags = []
         for svc in ir["services"]:
-            served = [r for r in rpc_methods(ir, svc) if r.route is not None and r.method["streaming"] == "none"]
+            served = [r for r in rpc_methods(ir, svc) if r.route is not None]
             if served:
                 tags.append({"name": svc["name"], "description": svc["doc"]})
             for rpc in served:
@@ -194,7 +209,7 @@ def _version(ir: IR) -> str:
 
 
 def openapi_document(ir: IR) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every method with an HTTP rule (streaming methods are envelope-only)."""
+    """The OpenAPI 3.1 document of every method with an HTTP rule (a server stream's 200 is NDJSON lines)."""
     return _Doc(ir).document()
 
 

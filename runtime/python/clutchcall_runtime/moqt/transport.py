@@ -30,6 +30,7 @@ from aioquic.quic.events import (
     ConnectionTerminated,
     DatagramFrameReceived,
     QuicEvent,
+    StopSendingReceived,
     StreamDataReceived,
     StreamReset,
 )
@@ -368,8 +369,8 @@ class _H3Protocol(QuicConnectionProtocol):
                 self.connect_response.set_exception(ConnectError(f"connection closed: {event.reason_phrase}"))
                 self.connect_response.exception()  # a server's never-awaited future must not log
             return
-        if isinstance(event, StreamReset) and self._requests is not None:
-            self._requests.on_reset(event.stream_id)
+        if isinstance(event, StreamReset | StopSendingReceived) and self._requests is not None:
+            self._requests.on_reset(event.stream_id)  # a REST client gave up on its request or stream
         if isinstance(event, StreamReset) and self.moqt is not None:
             moqt = self.moqt
             moqt._emit(lambda e: e.on_stream_reset(event.stream_id, event.error_code))

@@ -26,7 +26,7 @@ from .envelope import EnvelopeTransport
 from .errors import ApiError
 from .http1 import Http1Transport
 from .http3 import Http3Transport
-from .rest import JSON, decode_response, encode_request
+from .rest import JSON, NDJSON, NdjsonLines, decode_response, decode_stream_line, encode_request
 
 RespT = TypeVar("RespT", bound=Message)
 
@@ -121,6 +121,28 @@ class RestChannel(Channel):
         headers = self._headers + ([("content-type", JSON)] if body is not None else [])
         status, content = await self._transport.request(verb, target, headers, body)
         return decode_response(method, status, content)
+
+    def server_stream(self, method: MethodDescriptor, request: Message) -> AsyncIterator[Message]:
+        if method.streaming != "server":
+            return super().server_stream(method, request)
+        self.attempts += 1
+        return self._ndjson_stream(method, request)
+
+    async def _ndjson_stream(self, method: MethodDescriptor, request: Message) -> AsyncIterator[Message]:
+        """A server stream over REST: NDJSON lines, each a message; an `error` line raises its ApiError."""
+        verb, target, body = encode_request(method, request)
+        headers = [("accept", NDJSON), *(h for h in self._headers if h[0] != "accept")] + (
+            [("content-type", JSON)] if body is not None else []
+        )
+        chunks = self._transport.stream(verb, target, headers, body)
+        lines = NdjsonLines()
+        try:
+            async for chunk in chunks:
+                for line in lines.feed(chunk):
+                    yield decode_stream_line(method, line)
+            lines.close()
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
 
     async def aclose(self) -> None:
         await self._transport.aclose()

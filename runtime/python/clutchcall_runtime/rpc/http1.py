@@ -3,6 +3,11 @@ control plane), and the client transport on httpx.
 
 Bounds: connections (`max_connections`; past it a 503 and close), header bytes (h11's incomplete
 event limit: 431), body bytes (413), idle time between requests. Refusals are counted in `refused`.
+
+A streamed response (a server stream's NDJSON) goes out in chunked transfer coding, one chunk per line,
+pulled from the producer only as the socket drains (the transport's write buffer is the bound); a client
+that reads nothing for `stream_stall_s` is cut off (`refused["slow_reader"]`), and one that closes the
+connection stops the producer at once.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import contextlib
 import logging
 import ssl
 from collections import Counter
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 
 import h11
@@ -19,7 +25,7 @@ import httpx
 from clutchcall import ErrorCode
 
 from .errors import ApiError
-from .rest import HttpRequest, HttpResponse, error_response
+from .rest import HttpRequest, HttpResponse, error_from_http, error_response
 from .server import HttpApp
 
 log = logging.getLogger("clutchcall.rpc.http1")
@@ -38,9 +44,11 @@ class Http1Server:
         max_header_bytes: int = 16384,
         max_body_bytes: int = 1 << 20,
         idle_timeout_s: float = 30.0,
+        stream_stall_s: float = 5.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.app = app
+        self.stream_stall_s = stream_stall_s
         self.max_connections = max_connections
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
@@ -125,11 +133,64 @@ class Http1Server:
                 return
             response = await self.app(request)
             keep_alive = conn.their_state is not h11.MUST_CLOSE
-            writer.write(_serialize(request, response, keep_alive))
-            await writer.drain()
             leftover, closed = conn.trailing_data
+            if response.stream is not None:
+                sent_all, more = await self._send_stream(request, response.stream, response, keep_alive, reader, writer)
+                keep_alive, leftover = keep_alive and sent_all, leftover + more
+            else:
+                writer.write(_serialize(request, response, keep_alive))
+                await writer.drain()
             if not keep_alive or closed:
                 return
+
+    async def _send_stream(
+        self,
+        request: HttpRequest,
+        stream: AsyncIterator[bytes],
+        response: HttpResponse,
+        keep_alive: bool,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> tuple[bool, bytes]:
+        """Send `stream` chunked; (whether it ended normally, bytes the client sent meanwhile)."""
+        sent = bytearray()
+
+        async def client_leaves() -> None:
+            # EOF means the client went away; anything else is a pipelined request, kept within the bounds.
+            while len(sent) <= self.max_header_bytes + self.max_body_bytes:
+                data = await reader.read(_READ)
+                if not data:
+                    return
+                sent.extend(data)
+
+        watcher = asyncio.ensure_future(client_leaves())
+        try:
+            writer.write(_head(response, [("transfer-encoding", "chunked")], keep_alive))
+            while True:
+                item = asyncio.ensure_future(anext(stream))
+                await asyncio.wait((item, watcher), return_when=asyncio.FIRST_COMPLETED)
+                if not item.done():  # the client left: stop the producer where it waits
+                    item.cancel()
+                    await asyncio.wait((item,))
+                    return False, b""
+                try:
+                    chunk = item.result()
+                except StopAsyncIteration:
+                    break
+                writer.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                try:
+                    await asyncio.wait_for(writer.drain(), self.stream_stall_s)
+                except TimeoutError:
+                    self.refused["slow_reader"] += 1
+                    return False, b""
+            if request.method != "HEAD":
+                writer.write(b"0\r\n\r\n")
+                await writer.drain()
+            return True, bytes(sent)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(Exception):
+                await stream.aclose()  # type: ignore[attr-defined]
 
     async def _read_request(self, conn: h11.Connection, reader: asyncio.StreamReader, peer: str) -> HttpRequest | None:
         head: h11.Request | None = None
@@ -178,10 +239,10 @@ class _HeadersTooLarge(Exception):
     pass
 
 
-def _serialize(request: HttpRequest, response: HttpResponse, keep_alive: bool) -> bytes:
+def _head(response: HttpResponse, framing: list[tuple[str, str]], keep_alive: bool) -> bytes:
     headers = [
         ("content-type", response.content_type),
-        ("content-length", str(len(response.body))),
+        *framing,
         *response.headers,
         *([] if keep_alive else [("connection", "close")]),
     ]
@@ -190,7 +251,12 @@ def _serialize(request: HttpRequest, response: HttpResponse, keep_alive: bool) -
             raise ValueError(f"response header {name!r} holds a line break or NUL")
     reason = _REASONS.get(response.status, "")
     head = f"HTTP/1.1 {response.status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
-    return head.encode("latin-1") + (b"" if request.method == "HEAD" else response.body)
+    return head.encode("latin-1")
+
+
+def _serialize(request: HttpRequest, response: HttpResponse, keep_alive: bool) -> bytes:
+    head = _head(response, [("content-length", str(len(response.body)))], keep_alive)
+    return head + (b"" if request.method == "HEAD" else response.body)
 
 
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
@@ -228,6 +294,26 @@ class Http1Transport:
 
     def __init__(self, base_url: str, *, verify: ssl.SSLContext | bool = True, timeout_s: float = 10.0) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, verify=verify, timeout=timeout_s)
+        # A stream may be quiet for as long as its producer has nothing to say: no read timeout there.
+        self._stream_timeout = httpx.Timeout(timeout_s, read=None)
+
+    async def stream(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None
+    ) -> AsyncIterator[bytes]:
+        """A 200 response's body as it arrives (TCP flow control holds the server back while we do not
+        read); any other status raises its ApiError. Closing the iterator closes the connection."""
+        try:
+            async with self._client.stream(
+                method, target, headers=headers, content=body, timeout=self._stream_timeout
+            ) as response:
+                if response.status_code != 200:
+                    raise error_from_http(response.status_code, await _head_of(response))
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+        except httpx.TimeoutException as exc:
+            raise ApiError(ErrorCode.DEADLINE_EXCEEDED, f"{method} {target}: {exc!r}") from None
+        except httpx.TransportError as exc:
+            raise ApiError(ErrorCode.UNAVAILABLE, f"{method} {target}: {exc!r}") from None
 
     async def request(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None
@@ -242,3 +328,16 @@ class Http1Transport:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+_ERROR_BODY = 64 * 1024
+
+
+async def _head_of(response: httpx.Response) -> bytes:
+    """At most the first 64 KiB of an error body (an ErrorStatus is far smaller; a proxy's page may not be)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= _ERROR_BODY:
+            break
+    return bytes(body[:_ERROR_BODY])

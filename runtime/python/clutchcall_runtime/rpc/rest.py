@@ -1,6 +1,10 @@
 """REST per each method's google.api.http rule, both directions: a request DTO to verb + target + body and
 back, a route table matching paths, and ErrorStatus bodies. Bodies and responses are ProtoJSON.
 
+A server-streaming method answers 200 with `application/x-ndjson`, as grpc-gateway does: one line per
+message, `{"result": <message>}`, and an error after the headers went out as a last line
+`{"error": <ErrorStatus>}`. A line is at most `MAX_NDJSON_LINE` bytes.
+
 The rules come parsed from the generated descriptors (`HttpRule.segments`, `.query`, `.body_json`),
 which the compiler derives once from the IR; nothing here reads a path template's text.
 """
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
@@ -21,6 +25,8 @@ from clutchcall.services import HttpRule, MethodDescriptor
 from .errors import ApiError, invalid_request
 
 JSON = "application/json"
+NDJSON = "application/x-ndjson"
+MAX_NDJSON_LINE = 16 * 1024 * 1024 + 64  # a message as large as the envelope allows, in its wrapper
 
 
 @dataclass(slots=True)
@@ -44,6 +50,9 @@ class HttpResponse:
     body: bytes = b""
     content_type: str = JSON
     headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: AsyncIterator[bytes] | None = None
+    """A body of unknown length sent as it is produced (NDJSON lines); `body` is then unused. Closing it
+    (`aclose`) stops the producer: the server adapters do when the client goes away."""
 
 
 def rule_of(method: MethodDescriptor) -> HttpRule:
@@ -107,6 +116,51 @@ def decode_response(method: MethodDescriptor, status: int, body: bytes) -> Messa
         except DecodeError as exc:
             raise ApiError(ErrorCode.INTERNAL, f"the server's response does not decode: {exc}") from None
     raise error_from_http(status, body)
+
+
+class NdjsonLines:
+    """Splits a streamed NDJSON body into lines; a line over `max_line` bytes is an error, not a buffer."""
+
+    def __init__(self, max_line: int = MAX_NDJSON_LINE) -> None:
+        self.max_line = max_line
+        self._partial = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._partial += data
+        *lines, rest = self._partial.split(b"\n")
+        if len(rest) > self.max_line or any(len(line) > self.max_line for line in lines):
+            raise ApiError(ErrorCode.INTERNAL, f"the server sent an NDJSON line over {self.max_line} bytes")
+        self._partial = bytearray(rest)
+        return [bytes(line) for line in lines if line.strip()]
+
+    def close(self) -> None:
+        if self._partial.strip():
+            raise ApiError(ErrorCode.UNAVAILABLE, "the stream ended inside an NDJSON line")
+
+
+def decode_stream_line(method: MethodDescriptor, line: bytes) -> Message:
+    """One NDJSON line of a server stream: its message, or the ApiError its `error` carries."""
+    try:
+        item = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(ErrorCode.INTERNAL, f"the server sent a line that is not JSON: {exc}") from None
+    if not isinstance(item, dict) or not ("result" in item) ^ ("error" in item):
+        raise ApiError(ErrorCode.INTERNAL, 'a stream line must hold exactly one of "result" and "error"')
+    try:
+        if "result" in item:
+            return method.response_type.from_json(item["result"], ignore_unknown_fields=True)
+        status = ErrorStatus.from_json(item["error"], ignore_unknown_fields=True)
+    except DecodeError as exc:
+        raise ApiError(ErrorCode.INTERNAL, f"the server's stream line does not decode: {exc}") from None
+    raise ApiError.from_status(status)
+
+
+def ndjson_result(message: Message) -> bytes:
+    return b'{"result":' + message.to_json_str().encode() + b"}\n"
+
+
+def ndjson_error(err: ApiError) -> bytes:
+    return b'{"error":' + err.to_status().to_json_str().encode() + b"}\n"
 
 
 def error_from_http(status: int, body: bytes) -> ApiError:

@@ -10,6 +10,7 @@ is the legacy envelope RPC.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -22,7 +23,17 @@ from clutchcall.errors import DecodeError
 from clutchcall.services import MethodDescriptor
 
 from .errors import ApiError, invalid_request
-from .rest import HttpRequest, HttpResponse, Router, decode_request, error_response, ok_response
+from .rest import (
+    NDJSON,
+    HttpRequest,
+    HttpResponse,
+    Router,
+    decode_request,
+    error_response,
+    ndjson_error,
+    ndjson_result,
+    ok_response,
+)
 
 log = logging.getLogger("clutchcall.rpc.server")
 
@@ -146,13 +157,33 @@ class RestApp:
                 raise ApiError(ErrorCode.UNIMPLEMENTED, f"no route for {request.method} {path}")
             method, bound = found
             ep = self.dispatcher.endpoint(method.id)
-            if method.streaming != "none":
-                raise ApiError(ErrorCode.UNIMPLEMENTED, f"{method.name} streams; call it over the envelope RPC")
+            if method.streaming not in ("none", "server"):  # validate refuses http rules on these
+                raise ApiError(
+                    ErrorCode.UNIMPLEMENTED, f"{method.name} streams requests; call it over the envelope RPC"
+                )
             token = bearer_token(request)
             principal = await self.dispatcher.authenticate(token)
             dto = decode_request(method, bound, query, request.body)
             ctx = RequestContext(method, request.transport, token, principal, request.peer, request.headers)
+            if method.streaming == "server":
+                return HttpResponse(200, content_type=NDJSON, stream=self._ndjson(ep, dto, ctx))
             response = await ep.fn(dto, ctx)
             return ok_response(response)
         except Exception as exc:  # every failure is an ErrorStatus for this request, never a dead connection
             return error_response(self.dispatcher.as_api_error(exc, method))
+
+    async def _ndjson(self, ep: Endpoint, request: Message, ctx: RequestContext) -> AsyncIterator[bytes]:
+        """A server stream's lines; the headers are out, so a failure is the last line. Pulled one line at a
+        time by the HTTP adapter as the client reads; closing it closes the handler's stream."""
+        events: AsyncIterator[Message] | None = None
+        try:
+            events = ep.fn(request, ctx)
+            assert events is not None
+            async for event in events:
+                yield ndjson_result(event)
+        except Exception as exc:
+            yield ndjson_error(self.dispatcher.as_api_error(exc, ep.method))
+        finally:
+            if events is not None and hasattr(events, "aclose"):
+                with contextlib.suppress(Exception):
+                    await events.aclose()
