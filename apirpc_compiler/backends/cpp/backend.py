@@ -129,7 +129,9 @@ class CppBackend:
             ["DTO messages with the protobuf binary codec and ProtoJSON."],
         )
         files["src/messages.cc"] = unit(
-            ['"clutchcall/messages.h"', "", "<cmath>", "<string>", "<utility>"], msgs.messages_source(), False
+            ['"clutchcall/messages.h"', "", "<cassert>", "<cmath>", "<string>", "<utility>"],
+            msgs.messages_source(),
+            False,
         )
         files["include/clutchcall/services.h"] = unit(
             [*std], services_header(ir, n), True, ["Method IDs and service descriptors."]

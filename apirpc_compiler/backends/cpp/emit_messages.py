@@ -6,7 +6,9 @@ value, `optional` fields and oneof members are std::optional, message fields std
 recursive message), the runtime's heap-owning `Box` with the same interface; repeated fields
 std::vector. The codec is straight
 C++ over the runtime's `pb::In` reader: one switch on the tag per message, unknown fields kept
-as raw bytes and re-emitted after the known ones.
+as raw bytes and re-emitted after the known ones. The encoder computes the exact size first
+(`wire_size`), grows the output once and writes through a raw pointer (`write`), as protobuf's
+own C++ serializer does; no per-byte capacity checks and no length patching.
 """
 
 from __future__ import annotations
@@ -42,24 +44,27 @@ _VARINT_DECODE = {
     "sint32": "pb::unzigzag32(v)",
     "sint64": "pb::unzigzag64(v)",
 }
-_VARINT_ENCODE = {
-    "bool": "pb::put_varint(out, {v} ? 1u : 0u);",
-    "int32": "pb::put_int(out, {v});",
-    "int64": "pb::put_int(out, {v});",
-    "uint32": "pb::put_varint(out, {v});",
-    "uint64": "pb::put_varint(out, {v});",
-    "sint32": "pb::put_varint(out, pb::zigzag32({v}));",
-    "sint64": "pb::put_varint(out, pb::zigzag64({v}));",
-}
 _FIXED32 = {"fixed32": "u", "sfixed32": "static_cast<std::int32_t>(u)", "float": "pb::float_of(u)"}
 _FIXED64 = {"fixed64": "u", "sfixed64": "static_cast<std::int64_t>(u)", "double": "pb::double_of(u)"}
-_FIXED_ENCODE = {
-    "fixed32": "pb::put_fixed32(out, {v});",
-    "sfixed32": "pb::put_fixed32(out, static_cast<std::uint32_t>({v}));",
-    "float": "pb::put_float(out, {v});",
-    "fixed64": "pb::put_fixed64(out, {v});",
-    "sfixed64": "pb::put_fixed64(out, static_cast<std::uint64_t>({v}));",
-    "double": "pb::put_double(out, {v});",
+# Per scalar (and "enum"): the encoded size of a value {v}, tag excluded, and the statement
+# writing it at `p`.
+_VALUE_CODEC = {
+    "bool": ("1", "p = pb::put_varint(p, {v} ? 1u : 0u);"),
+    "int32": ("pb::int_size({v})", "p = pb::put_int(p, {v});"),
+    "int64": ("pb::int_size({v})", "p = pb::put_int(p, {v});"),
+    "uint32": ("pb::varint_size({v})", "p = pb::put_varint(p, {v});"),
+    "uint64": ("pb::varint_size({v})", "p = pb::put_varint(p, {v});"),
+    "sint32": ("pb::varint_size(pb::zigzag32({v}))", "p = pb::put_varint(p, pb::zigzag32({v}));"),
+    "sint64": ("pb::varint_size(pb::zigzag64({v}))", "p = pb::put_varint(p, pb::zigzag64({v}));"),
+    "fixed32": ("4", "p = pb::put_fixed32(p, {v});"),
+    "sfixed32": ("4", "p = pb::put_fixed32(p, static_cast<std::uint32_t>({v}));"),
+    "float": ("4", "p = pb::put_float(p, {v});"),
+    "fixed64": ("8", "p = pb::put_fixed64(p, {v});"),
+    "sfixed64": ("8", "p = pb::put_fixed64(p, static_cast<std::uint64_t>({v}));"),
+    "double": ("8", "p = pb::put_double(p, {v});"),
+    "string": ("pb::len_size({v}.size())", "p = pb::put_string(p, {v});"),
+    "bytes": ("pb::len_size({v}.size())", "p = pb::put_bytes(p, {v});"),
+    "enum": ("pb::int_size(static_cast<std::int32_t>({v}))", "p = pb::put_int(p, static_cast<std::int32_t>({v}));"),
 }
 _JSON_READ = {
     "bool": "pj::to_bool",
@@ -98,12 +103,9 @@ def _json_write(scalar: str, v: str) -> str:
     return f"pj::from_bytes({v})"
 
 
-def _tag_bytes(tag: int) -> str:
-    """One statement appending the tag's varint bytes (one statement per line keeps clang-format quiet)."""
-    bs = proto_varint(tag)
-    if len(bs) == 1:
-        return f"out.push_back(std::byte{{0x{bs[0]:02x}}});"
-    return "out.insert(out.end(), {" + ", ".join(f"std::byte{{0x{b:02x}}}" for b in bs) + "});"
+def _tag_bytes(tag: int) -> list[str]:
+    """Statements storing the tag's varint bytes at `p` (one per byte: the encoder sized the buffer)."""
+    return [f"*p++ = std::byte{{0x{b:02x}}};" for b in proto_varint(tag)]
 
 
 def message_order(ir: IR) -> list[Message]:
@@ -336,6 +338,8 @@ class MessageEmitter:
         out.append("  ByteVec encode() const;")
         out.append("  /// Appends the canonical encoding to `out`.")
         out.append("  void encode_to(ByteVec& out) const;")
+        out.append("  /// The length of the canonical encoding in bytes.")
+        out.append("  std::size_t encoded_size() const;")
         out.append("  /// Decodes protobuf binary; the error names the reason for bad input.")
         out.append(f"  static Result<{name}> decode(Bytes data);")
         out.append("  /// This message as a ProtoJSON object (fields at their default are left out).")
@@ -362,6 +366,8 @@ class MessageEmitter:
         for m in order:
             name = self.n.type_name(m["words"])
             out.append(f"bool decode_into(pb::In& in, std::size_t end, int depth, {name}& m);")
+            out.append(f"std::size_t wire_size(const {name}& m);")
+            out.append(f"std::byte* write(const {name}& m, std::byte* p);")
             out.append(f"bool from_json_into(const Json& j, int depth, bool ign, {name}& m, Status& err);")
         out.append("")
         out.append("template <class E>")
@@ -382,6 +388,7 @@ class MessageEmitter:
         out.append("}")
         out.append("")
         for m in order:
+            out += self._size_and_write(m)
             out += self._decode(m)
             out += self._from_json(m)
         out.append("}  // namespace")
@@ -417,11 +424,12 @@ class MessageEmitter:
                 target.format(_FIXED64[s]) + ";",
             ]
         if s == "string":
+            # Read straight into the field (no temporary): on failure the message is dropped.
+            fld = "m." + self.n.field(f["words"])
+            dest = {"repeated": f"{fld}.emplace_back()", "optional": f"{fld}.emplace()"}.get(f["label"], fld)
             return [
                 "std::size_t e = 0;",
-                "std::string s;",
-                "if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;",
-                target.format("std::move(s)") + ";",
+                f"if (!pb::read_len(in, end, e) || !pb::read_string(in, e, {dest})) return false;",
             ]
         return [
             "std::size_t e = 0;",
@@ -478,6 +486,9 @@ class MessageEmitter:
                 out.append(f"      case {(f['number'] << 3) | 2}: {{")
                 out.append("        std::size_t pe = 0;")
                 out.append("        if (!pb::read_len(in, end, pe)) return false;")
+                elem_size = self._value_codec(f, "x")[0]
+                count = f"(pe - in.pos) / {elem_size}" if elem_size.isdigit() else "pb::count_varints(in, pe)"
+                out.append(f"        {fld}.reserve({fld}.size() + {count});")
                 out.append("        while (in.pos < pe) {")
                 inner = self._read_value(f, target)
                 inner = [s.replace("in, end", "in, pe") for s in inner]
@@ -575,80 +586,95 @@ class MessageEmitter:
         out.append("")
         return out
 
-    def _encode_value(self, f: Field, v: str) -> list[str]:
+    def _encoded_fields(self, m: Message) -> list[tuple[str, str, Field]]:
+        """Per field in number order: the line opening the block that runs when the field is to
+        be encoded (closed by one `}`), and the expression of its value (an element inside a loop)."""
+        out: list[tuple[str, str, Field]] = []
+        for f in fields_by_number(m):
+            fld = "m." + self.n.field(f["words"])
+            t = f["type"]
+            if f["label"] == "repeated":
+                if f["packed"]:
+                    out.append((f"if (!{fld}.empty()) {{", fld, f))
+                else:
+                    out.append((f"for (const auto& x : {fld}) {{", "x", f))
+            elif t["kind"] == "message" or f["label"] == "optional":
+                out.append((f"if ({fld}) {{", f"*{fld}", f))
+            else:
+                s = t["name"] if t["kind"] == "scalar" else "enum"
+                if s in ("float", "double"):
+                    cond = f"{fld} != 0 || std::signbit({fld})"
+                elif s in ("string", "bytes"):
+                    cond = f"!{fld}.empty()"
+                elif s == "enum":
+                    cond = f"static_cast<std::int32_t>({fld}) != 0"
+                elif s == "bool":
+                    cond = fld
+                else:
+                    cond = f"{fld} != 0"
+                out.append((f"if ({cond}) {{", fld, f))
+        return out
+
+    def _value_codec(self, f: Field, v: str) -> tuple[str, str]:
+        """The size expression and the write statement of value `v` of field `f`."""
         t = f["type"]
-        if t["kind"] == "enum":
-            return [f"pb::put_int(out, static_cast<std::int32_t>({v}));"]
-        s = t["name"]
-        if s in _VARINT_ENCODE:
-            return [_VARINT_ENCODE[s].format(v=v)]
-        if s in _FIXED_ENCODE:
-            return [_FIXED_ENCODE[s].format(v=v)]
-        if s == "string":
-            return [f"pb::put_string(out, {v});"]
-        return [f"pb::put_varint(out, {v}.size());", f"append(out, {v});"]
+        size, put = _VALUE_CODEC[t["name"] if t["kind"] == "scalar" else "enum"]
+        member = f"({v})." if v.startswith("*") else f"{v}."
+        return size.replace("{v}.", member).format(v=v), put.format(v=v)
+
+    def _packed_payload(self, f: Field, fld: str) -> list[str]:
+        """Lines setting `k` to the byte length of packed field `fld`'s elements."""
+        size = self._value_codec(f, "x")[0]
+        if size.isdigit():
+            return [f"const std::size_t k = {size} * {fld}.size();"]
+        return ["std::size_t k = 0;", f"for (const auto& x : {fld}) k += {size};"]
+
+    def _size_and_write(self, m: Message) -> list[str]:
+        """`wire_size` (the exact encoded length) and `write` (stores the encoding at `p`, which
+        has wire_size bytes of room, and returns the end). A nested message's size is computed
+        again where its length prefix is written, so a message at depth d is sized d+1 times:
+        cheap for DTOs, and it keeps the structs free of a cached-size member."""
+        name = self.n.type_name(m["words"])
+        size = [f"std::size_t wire_size(const {name}& m) {{", "  std::size_t n = m.unknown_fields.size();"]
+        write = [f"std::byte* write(const {name}& m, std::byte* p) {{"]
+        for opening, v, f in self._encoded_fields(m):
+            tag_len = len(proto_varint(encode_tag(f)))
+            tag = _tag_bytes(encode_tag(f))
+            size.append("  " + opening)
+            write.append("  " + opening)
+            if f["type"]["kind"] == "message":
+                size.append(f"    n += {tag_len} + pb::len_size(wire_size({v}));")
+                write += ["    " + s for s in tag]
+                write.append(f"    p = pb::put_varint(p, wire_size({v}));")
+                write.append(f"    p = write({v}, p);")
+            elif f["label"] == "repeated" and f["packed"]:
+                size += ["    " + s for s in self._packed_payload(f, v)]
+                size.append(f"    n += {tag_len} + pb::len_size(k);")
+                write += ["    " + s for s in tag]
+                write += ["    " + s for s in self._packed_payload(f, v)]
+                write.append("    p = pb::put_varint(p, k);")
+                write.append(f"    for (const auto& x : {v}) {{")
+                write.append("      " + self._value_codec(f, "x")[1])
+                write.append("    }")
+            else:
+                elem_size, put = self._value_codec(f, v)
+                size.append(f"    n += {tag_len} + {elem_size};")
+                write += ["    " + s for s in tag]
+                write.append("    " + put)
+            size.append("  }")
+            write.append("  }")
+        size += ["  return n;", "}", ""]
+        write += ["  return pb::put_raw(p, m.unknown_fields);", "}", ""]
+        return size + write
 
     def _methods(self, m: Message) -> list[str]:
         name = self.n.type_name(m["words"])
-        out = [f"void {name}::encode_to(ByteVec& out) const {{"]
-        for f in fields_by_number(m):
-            fld = self.n.field(f["words"])
-            tag = _tag_bytes(encode_tag(f))
-            elem_tag = _tag_bytes((f["number"] << 3) | f["wire_type"])
-            t = f["type"]
-            if t["kind"] == "message":
-                body = [
-                    elem_tag,
-                    "const std::size_t s = pb::begin_len(out);",
-                    "x.encode_to(out);",
-                    "pb::finish_len(out, s);",
-                ]
-                if f["label"] == "repeated":
-                    out.append(f"  for (const auto& x : {fld}) {{")
-                else:
-                    out.append(f"  if ({fld}) {{")
-                    out.append(f"    const auto& x = *{fld};")
-                out += ["    " + s for s in body]
-                out.append("  }")
-                continue
-            if f["label"] == "repeated":
-                if f["packed"]:
-                    out.append(f"  if (!{fld}.empty()) {{")
-                    out.append(f"    {tag}")
-                    out.append("    const std::size_t s = pb::begin_len(out);")
-                    out.append(f"    for (const auto& x : {fld}) {{")
-                    out += ["      " + s for s in self._encode_value(f, "x")]
-                    out.append("    }")
-                    out.append("    pb::finish_len(out, s);")
-                    out.append("  }")
-                else:
-                    out.append(f"  for (const auto& x : {fld}) {{")
-                    out.append(f"    {elem_tag}")
-                    out += ["    " + s for s in self._encode_value(f, "x")]
-                    out.append("  }")
-                continue
-            if f["label"] == "optional":
-                out.append(f"  if ({fld}) {{")
-                out.append(f"    {tag}")
-                out += ["    " + s for s in self._encode_value(f, f"*{fld}")]
-                out.append("  }")
-                continue
-            s = t["name"] if t["kind"] == "scalar" else "enum"
-            if s in ("float", "double"):
-                cond = f"{fld} != 0 || std::signbit({fld})"
-            elif s in ("string", "bytes"):
-                cond = f"!{fld}.empty()"
-            elif s == "enum":
-                cond = f"static_cast<std::int32_t>({fld}) != 0"
-            elif s == "bool":
-                cond = fld
-            else:
-                cond = f"{fld} != 0"
-            out.append(f"  if ({cond}) {{")
-            out.append(f"    {tag}")
-            out += ["    " + s for s in self._encode_value(f, fld)]
-            out.append("  }")
-        out.append("  append(out, unknown_fields);")
+        out = [f"std::size_t {name}::encoded_size() const {{ return wire_size(*this); }}", ""]
+        out.append(f"void {name}::encode_to(ByteVec& out) const {{")
+        out.append("  const std::size_t n = wire_size(*this);")
+        out.append("  std::byte* const p = pb::extend(out, n);")
+        out.append("  [[maybe_unused]] std::byte* const e = write(*this, p);")
+        out.append("  assert(e == p + n);")
         out.append("}")
         out.append("")
         out.append(f"ByteVec {name}::encode() const {{")
@@ -662,9 +688,9 @@ class MessageEmitter:
             f'  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "{m["name"]}: message too large");'  # noqa: E501
         )
         out.append("  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};")
-        out.append(f"  {name} m;")
-        out.append("  if (!decode_into(in, data.size(), 0, m)) return in.err;")
-        out.append("  return m;")
+        out.append(f"  Result<{name}> r{{{name}{{}}}};  // decoded in place, returned without a move")
+        out.append("  if (!decode_into(in, data.size(), 0, *r)) r = in.err;")
+        out.append("  return r;")
         out.append("}")
         out.append("")
         out.append(f"Json {name}::to_json() const {{")

@@ -148,6 +148,7 @@ MESSAGE_MEMBERS = frozenset(
         "unknown_fields",
         "encode",
         "encode_to",
+        "encoded_size",
         "decode",
         "decode_from",
         "to_json",

@@ -3,6 +3,7 @@
 
 #include "clutchcall/messages.h"
 
+#include <cassert>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -12,62 +13,120 @@ namespace clutchcall {
 namespace {
 
 bool decode_into(pb::In& in, std::size_t end, int depth, AudioShape& m);
+std::size_t wire_size(const AudioShape& m);
+std::byte* write(const AudioShape& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, AudioShape& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, VadSettings& m);
+std::size_t wire_size(const VadSettings& m);
+std::byte* write(const VadSettings& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, VadSettings& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, BargeIn& m);
+std::size_t wire_size(const BargeIn& m);
+std::byte* write(const BargeIn& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, BargeIn& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, TurnDetection& m);
+std::size_t wire_size(const TurnDetection& m);
+std::byte* write(const TurnDetection& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, TurnDetection& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, KeyValue& m);
+std::size_t wire_size(const KeyValue& m);
+std::byte* write(const KeyValue& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, KeyValue& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, AgentBinding& m);
+std::size_t wire_size(const AgentBinding& m);
+std::byte* write(const AgentBinding& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, AgentBinding& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, CallQuality& m);
+std::size_t wire_size(const CallQuality& m);
+std::byte* write(const CallQuality& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, CallQuality& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, Call& m);
+std::size_t wire_size(const Call& m);
+std::byte* write(const Call& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, Call& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, OriginateRequest& m);
+std::size_t wire_size(const OriginateRequest& m);
+std::byte* write(const OriginateRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, OriginateRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, GetCallRequest& m);
+std::size_t wire_size(const GetCallRequest& m);
+std::byte* write(const GetCallRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, GetCallRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsRequest& m);
+std::size_t wire_size(const ListCallsRequest& m);
+std::byte* write(const ListCallsRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, ListCallsRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsResponse& m);
+std::size_t wire_size(const ListCallsResponse& m);
+std::byte* write(const ListCallsResponse& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, ListCallsResponse& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, TransferRequest& m);
+std::size_t wire_size(const TransferRequest& m);
+std::byte* write(const TransferRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, TransferRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, HangupRequest& m);
+std::size_t wire_size(const HangupRequest& m);
+std::byte* write(const HangupRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, HangupRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, BindAgentRequest& m);
+std::size_t wire_size(const BindAgentRequest& m);
+std::byte* write(const BindAgentRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, BindAgentRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, UnbindAgentRequest& m);
+std::size_t wire_size(const UnbindAgentRequest& m);
+std::byte* write(const UnbindAgentRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, UnbindAgentRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, TenantClaims& m);
+std::size_t wire_size(const TenantClaims& m);
+std::byte* write(const TenantClaims& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, TenantClaims& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, ErrorStatus& m);
+std::size_t wire_size(const ErrorStatus& m);
+std::byte* write(const ErrorStatus& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, ErrorStatus& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, Empty& m);
+std::size_t wire_size(const Empty& m);
+std::byte* write(const Empty& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, Empty& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, DialRequest& m);
+std::size_t wire_size(const DialRequest& m);
+std::byte* write(const DialRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, DialRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, DialResponse& m);
+std::size_t wire_size(const DialResponse& m);
+std::byte* write(const DialResponse& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, DialResponse& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, OriginateBulkRequest& m);
+std::size_t wire_size(const OriginateBulkRequest& m);
+std::byte* write(const OriginateBulkRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, OriginateBulkRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, OriginateResult& m);
+std::size_t wire_size(const OriginateResult& m);
+std::byte* write(const OriginateResult& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, OriginateResult& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, OriginateBulkResponse& m);
+std::size_t wire_size(const OriginateBulkResponse& m);
+std::byte* write(const OriginateBulkResponse& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, OriginateBulkResponse& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, BargeRequest& m);
+std::size_t wire_size(const BargeRequest& m);
+std::byte* write(const BargeRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, BargeRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, PushAudioRequest& m);
+std::size_t wire_size(const PushAudioRequest& m);
+std::byte* write(const PushAudioRequest& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, PushAudioRequest& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, PushAudioResponse& m);
+std::size_t wire_size(const PushAudioResponse& m);
+std::byte* write(const PushAudioResponse& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, PushAudioResponse& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, DtmfDigit& m);
+std::size_t wire_size(const DtmfDigit& m);
+std::byte* write(const DtmfDigit& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, DtmfDigit& m, Status& err);
 bool decode_into(pb::In& in, std::size_t end, int depth, CallEvent& m);
+std::size_t wire_size(const CallEvent& m);
+std::byte* write(const CallEvent& m, std::byte* p);
 bool from_json_into(const Json& j, int depth, bool ign, CallEvent& m, Status& err);
 
 template <class E>
@@ -85,6 +144,43 @@ bool enum_from_json(const Json& v, E& out, const char* what, Status& err) {
   if (!pj::to_enum(v, ok, n, what, err)) return false;
   out = static_cast<E>(n);
   return true;
+}
+
+std::size_t wire_size(const AudioShape& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (m.codec) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(*m.codec));
+  }
+  if (m.sample_rate) {
+    n += 1 + pb::varint_size(*m.sample_rate);
+  }
+  if (m.channels) {
+    n += 1 + pb::varint_size(*m.channels);
+  }
+  if (m.frame_ms) {
+    n += 1 + pb::varint_size(*m.frame_ms);
+  }
+  return n;
+}
+
+std::byte* write(const AudioShape& m, std::byte* p) {
+  if (m.codec) {
+    *p++ = std::byte{0x08};
+    p = pb::put_int(p, static_cast<std::int32_t>(*m.codec));
+  }
+  if (m.sample_rate) {
+    *p++ = std::byte{0x10};
+    p = pb::put_varint(p, *m.sample_rate);
+  }
+  if (m.channels) {
+    *p++ = std::byte{0x18};
+    p = pb::put_varint(p, *m.channels);
+  }
+  if (m.frame_ms) {
+    *p++ = std::byte{0x20};
+    p = pb::put_varint(p, *m.frame_ms);
+  }
+  return pb::put_raw(p, m.unknown_fields);
 }
 
 bool decode_into(pb::In& in, std::size_t end, int depth, AudioShape& m) {
@@ -170,6 +266,36 @@ bool from_json_into(const Json& j, int depth, bool ign, AudioShape& m, Status& e
   return true;
 }
 
+std::size_t wire_size(const VadSettings& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (m.threshold) {
+    n += 1 + 4;
+  }
+  if (m.prefix_padding_ms) {
+    n += 1 + pb::varint_size(*m.prefix_padding_ms);
+  }
+  if (m.silence_duration_ms) {
+    n += 1 + pb::varint_size(*m.silence_duration_ms);
+  }
+  return n;
+}
+
+std::byte* write(const VadSettings& m, std::byte* p) {
+  if (m.threshold) {
+    *p++ = std::byte{0x0d};
+    p = pb::put_float(p, *m.threshold);
+  }
+  if (m.prefix_padding_ms) {
+    *p++ = std::byte{0x10};
+    p = pb::put_varint(p, *m.prefix_padding_ms);
+  }
+  if (m.silence_duration_ms) {
+    *p++ = std::byte{0x18};
+    p = pb::put_varint(p, *m.silence_duration_ms);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, VadSettings& m) {
   (void)depth;
   while (in.pos < end) {
@@ -242,6 +368,29 @@ bool from_json_into(const Json& j, int depth, bool ign, VadSettings& m, Status& 
   return true;
 }
 
+std::size_t wire_size(const BargeIn& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (m.enabled) {
+    n += 1 + 1;
+  }
+  if (m.min_speech_ms) {
+    n += 1 + pb::varint_size(*m.min_speech_ms);
+  }
+  return n;
+}
+
+std::byte* write(const BargeIn& m, std::byte* p) {
+  if (m.enabled) {
+    *p++ = std::byte{0x08};
+    p = pb::put_varint(p, *m.enabled ? 1u : 0u);
+  }
+  if (m.min_speech_ms) {
+    *p++ = std::byte{0x10};
+    p = pb::put_varint(p, *m.min_speech_ms);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, BargeIn& m) {
   (void)depth;
   while (in.pos < end) {
@@ -298,6 +447,38 @@ bool from_json_into(const Json& j, int depth, bool ign, BargeIn& m, Status& err)
     }
   }
   return true;
+}
+
+std::size_t wire_size(const TurnDetection& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (m.mode) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(*m.mode));
+  }
+  if (m.vad) {
+    n += 1 + pb::len_size(wire_size(*m.vad));
+  }
+  if (m.barge_in) {
+    n += 1 + pb::len_size(wire_size(*m.barge_in));
+  }
+  return n;
+}
+
+std::byte* write(const TurnDetection& m, std::byte* p) {
+  if (m.mode) {
+    *p++ = std::byte{0x08};
+    p = pb::put_int(p, static_cast<std::int32_t>(*m.mode));
+  }
+  if (m.vad) {
+    *p++ = std::byte{0x12};
+    p = pb::put_varint(p, wire_size(*m.vad));
+    p = write(*m.vad, p);
+  }
+  if (m.barge_in) {
+    *p++ = std::byte{0x1a};
+    p = pb::put_varint(p, wire_size(*m.barge_in));
+    p = write(*m.barge_in, p);
+  }
+  return pb::put_raw(p, m.unknown_fields);
 }
 
 bool decode_into(pb::In& in, std::size_t end, int depth, TurnDetection& m) {
@@ -375,6 +556,29 @@ bool from_json_into(const Json& j, int depth, bool ign, TurnDetection& m, Status
   return true;
 }
 
+std::size_t wire_size(const KeyValue& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.key.empty()) {
+    n += 1 + pb::len_size(m.key.size());
+  }
+  if (!m.value.empty()) {
+    n += 1 + pb::len_size(m.value.size());
+  }
+  return n;
+}
+
+std::byte* write(const KeyValue& m, std::byte* p) {
+  if (!m.key.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.key);
+  }
+  if (!m.value.empty()) {
+    *p++ = std::byte{0x12};
+    p = pb::put_string(p, m.value);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, KeyValue& m) {
   (void)depth;
   while (in.pos < end) {
@@ -384,16 +588,12 @@ bool decode_into(pb::In& in, std::size_t end, int depth, KeyValue& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.key = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.key)) return false;
         break;
       }
       case 18: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.value = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.value)) return false;
         break;
       }
       default: {
@@ -430,6 +630,45 @@ bool from_json_into(const Json& j, int depth, bool ign, KeyValue& m, Status& err
   return true;
 }
 
+std::size_t wire_size(const AgentBinding& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.agent_id.empty()) {
+    n += 1 + pb::len_size(m.agent_id.size());
+  }
+  if (m.turn_detection) {
+    n += 1 + pb::len_size(wire_size(*m.turn_detection));
+  }
+  if (!m.instructions.empty()) {
+    n += 1 + pb::len_size(m.instructions.size());
+  }
+  for (const auto& x : m.metadata) {
+    n += 1 + pb::len_size(wire_size(x));
+  }
+  return n;
+}
+
+std::byte* write(const AgentBinding& m, std::byte* p) {
+  if (!m.agent_id.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.agent_id);
+  }
+  if (m.turn_detection) {
+    *p++ = std::byte{0x12};
+    p = pb::put_varint(p, wire_size(*m.turn_detection));
+    p = write(*m.turn_detection, p);
+  }
+  if (!m.instructions.empty()) {
+    *p++ = std::byte{0x1a};
+    p = pb::put_string(p, m.instructions);
+  }
+  for (const auto& x : m.metadata) {
+    *p++ = std::byte{0x22};
+    p = pb::put_varint(p, wire_size(x));
+    p = write(x, p);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, AgentBinding& m) {
   (void)depth;
   while (in.pos < end) {
@@ -439,9 +678,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, AgentBinding& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.agent_id = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.agent_id)) return false;
         break;
       }
       case 18: {
@@ -455,9 +692,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, AgentBinding& m) {
       }
       case 26: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.instructions = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.instructions)) return false;
         break;
       }
       case 34: {
@@ -520,6 +755,106 @@ bool from_json_into(const Json& j, int depth, bool ign, AgentBinding& m, Status&
     }
   }
   return true;
+}
+
+std::size_t wire_size(const CallQuality& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (m.ssrc != 0) {
+    n += 1 + 4;
+  }
+  if (m.packets_sent != 0) {
+    n += 1 + pb::varint_size(m.packets_sent);
+  }
+  if (m.packets_received != 0) {
+    n += 1 + pb::varint_size(m.packets_received);
+  }
+  if (m.cumulative_lost != 0) {
+    n += 1 + pb::varint_size(pb::zigzag64(m.cumulative_lost));
+  }
+  if (m.jitter_ms != 0 || std::signbit(m.jitter_ms)) {
+    n += 1 + 4;
+  }
+  if (m.mos != 0 || std::signbit(m.mos)) {
+    n += 1 + 8;
+  }
+  if (m.last_sr_ntp != 0) {
+    n += 1 + 8;
+  }
+  if (m.clock_skew_ppm != 0) {
+    n += 1 + 4;
+  }
+  if (m.playout_offset_us != 0) {
+    n += 1 + 8;
+  }
+  if (m.late_loss != 0) {
+    n += 1 + pb::varint_size(m.late_loss);
+  }
+  if (!m.level_dbov.empty()) {
+    std::size_t k = 0;
+    for (const auto& x : m.level_dbov) k += pb::varint_size(pb::zigzag32(x));
+    n += 1 + pb::len_size(k);
+  }
+  if (m.jitter_buffer_depth != 0) {
+    n += 1 + pb::int_size(m.jitter_buffer_depth);
+  }
+  return n;
+}
+
+std::byte* write(const CallQuality& m, std::byte* p) {
+  if (m.ssrc != 0) {
+    *p++ = std::byte{0x0d};
+    p = pb::put_fixed32(p, m.ssrc);
+  }
+  if (m.packets_sent != 0) {
+    *p++ = std::byte{0x10};
+    p = pb::put_varint(p, m.packets_sent);
+  }
+  if (m.packets_received != 0) {
+    *p++ = std::byte{0x18};
+    p = pb::put_varint(p, m.packets_received);
+  }
+  if (m.cumulative_lost != 0) {
+    *p++ = std::byte{0x20};
+    p = pb::put_varint(p, pb::zigzag64(m.cumulative_lost));
+  }
+  if (m.jitter_ms != 0 || std::signbit(m.jitter_ms)) {
+    *p++ = std::byte{0x2d};
+    p = pb::put_float(p, m.jitter_ms);
+  }
+  if (m.mos != 0 || std::signbit(m.mos)) {
+    *p++ = std::byte{0x31};
+    p = pb::put_double(p, m.mos);
+  }
+  if (m.last_sr_ntp != 0) {
+    *p++ = std::byte{0x39};
+    p = pb::put_fixed64(p, m.last_sr_ntp);
+  }
+  if (m.clock_skew_ppm != 0) {
+    *p++ = std::byte{0x45};
+    p = pb::put_fixed32(p, static_cast<std::uint32_t>(m.clock_skew_ppm));
+  }
+  if (m.playout_offset_us != 0) {
+    *p++ = std::byte{0x49};
+    p = pb::put_fixed64(p, static_cast<std::uint64_t>(m.playout_offset_us));
+  }
+  if (m.late_loss != 0) {
+    *p++ = std::byte{0x50};
+    p = pb::put_varint(p, m.late_loss);
+  }
+  if (!m.level_dbov.empty()) {
+    *p++ = std::byte{0x5a};
+    std::size_t k = 0;
+    for (const auto& x : m.level_dbov) k += pb::varint_size(pb::zigzag32(x));
+    p = pb::put_varint(p, k);
+    for (const auto& x : m.level_dbov) {
+      p = pb::put_varint(p, pb::zigzag32(x));
+    }
+  }
+  if (m.jitter_buffer_depth != 0) {
+    *p++ = std::byte{0x60};
+    p = pb::put_int(p, m.jitter_buffer_depth);
+  }
+  return pb::put_raw(p, m.unknown_fields);
 }
 
 bool decode_into(pb::In& in, std::size_t end, int depth, CallQuality& m) {
@@ -598,6 +933,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, CallQuality& m) {
       case 90: {
         std::size_t pe = 0;
         if (!pb::read_len(in, end, pe)) return false;
+        m.level_dbov.reserve(m.level_dbov.size() + pb::count_varints(in, pe));
         while (in.pos < pe) {
           std::uint64_t v = 0;
           if (!pb::read_varint(in, v) || !pb::check_end(in, pe)) return false;
@@ -721,6 +1057,131 @@ bool from_json_into(const Json& j, int depth, bool ign, CallQuality& m, Status& 
   return true;
 }
 
+std::size_t wire_size(const Call& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  if (static_cast<std::int32_t>(m.status) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.status));
+  }
+  if (static_cast<std::int32_t>(m.direction) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.direction));
+  }
+  if (!m.from.empty()) {
+    n += 1 + pb::len_size(m.from.size());
+  }
+  if (!m.to.empty()) {
+    n += 1 + pb::len_size(m.to.size());
+  }
+  if (static_cast<std::int32_t>(m.default_app) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.default_app));
+  }
+  if (m.agent) {
+    n += 1 + pb::len_size(wire_size(*m.agent));
+  }
+  if (m.audio) {
+    n += 1 + pb::len_size(wire_size(*m.audio));
+  }
+  if (!m.uplink_track.empty()) {
+    n += 1 + pb::len_size(m.uplink_track.size());
+  }
+  if (!m.downlink_track.empty()) {
+    n += 1 + pb::len_size(m.downlink_track.size());
+  }
+  if (m.created_at_ms != 0) {
+    n += 1 + pb::int_size(m.created_at_ms);
+  }
+  if (m.answered_at_ms) {
+    n += 1 + pb::int_size(*m.answered_at_ms);
+  }
+  if (m.ended_at_ms) {
+    n += 1 + pb::int_size(*m.ended_at_ms);
+  }
+  if (static_cast<std::int32_t>(m.end_reason) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.end_reason));
+  }
+  if (m.quality) {
+    n += 1 + pb::len_size(wire_size(*m.quality));
+  }
+  if (!m.tenant_id.empty()) {
+    n += 2 + pb::len_size(m.tenant_id.size());
+  }
+  return n;
+}
+
+std::byte* write(const Call& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  if (static_cast<std::int32_t>(m.status) != 0) {
+    *p++ = std::byte{0x10};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.status));
+  }
+  if (static_cast<std::int32_t>(m.direction) != 0) {
+    *p++ = std::byte{0x18};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.direction));
+  }
+  if (!m.from.empty()) {
+    *p++ = std::byte{0x22};
+    p = pb::put_string(p, m.from);
+  }
+  if (!m.to.empty()) {
+    *p++ = std::byte{0x2a};
+    p = pb::put_string(p, m.to);
+  }
+  if (static_cast<std::int32_t>(m.default_app) != 0) {
+    *p++ = std::byte{0x30};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.default_app));
+  }
+  if (m.agent) {
+    *p++ = std::byte{0x3a};
+    p = pb::put_varint(p, wire_size(*m.agent));
+    p = write(*m.agent, p);
+  }
+  if (m.audio) {
+    *p++ = std::byte{0x42};
+    p = pb::put_varint(p, wire_size(*m.audio));
+    p = write(*m.audio, p);
+  }
+  if (!m.uplink_track.empty()) {
+    *p++ = std::byte{0x4a};
+    p = pb::put_string(p, m.uplink_track);
+  }
+  if (!m.downlink_track.empty()) {
+    *p++ = std::byte{0x52};
+    p = pb::put_string(p, m.downlink_track);
+  }
+  if (m.created_at_ms != 0) {
+    *p++ = std::byte{0x58};
+    p = pb::put_int(p, m.created_at_ms);
+  }
+  if (m.answered_at_ms) {
+    *p++ = std::byte{0x60};
+    p = pb::put_int(p, *m.answered_at_ms);
+  }
+  if (m.ended_at_ms) {
+    *p++ = std::byte{0x68};
+    p = pb::put_int(p, *m.ended_at_ms);
+  }
+  if (static_cast<std::int32_t>(m.end_reason) != 0) {
+    *p++ = std::byte{0x70};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.end_reason));
+  }
+  if (m.quality) {
+    *p++ = std::byte{0x7a};
+    p = pb::put_varint(p, wire_size(*m.quality));
+    p = write(*m.quality, p);
+  }
+  if (!m.tenant_id.empty()) {
+    *p++ = std::byte{0x82};
+    *p++ = std::byte{0x01};
+    p = pb::put_string(p, m.tenant_id);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
   (void)depth;
   while (in.pos < end) {
@@ -730,9 +1191,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       case 16: {
@@ -749,16 +1208,12 @@ bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
       }
       case 34: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.from = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.from)) return false;
         break;
       }
       case 42: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.to = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.to)) return false;
         break;
       }
       case 48: {
@@ -787,16 +1242,12 @@ bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
       }
       case 74: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.uplink_track = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.uplink_track)) return false;
         break;
       }
       case 82: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.downlink_track = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.downlink_track)) return false;
         break;
       }
       case 88: {
@@ -834,9 +1285,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
       }
       case 130: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.tenant_id = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.tenant_id)) return false;
         break;
       }
       default: {
@@ -958,6 +1407,73 @@ bool from_json_into(const Json& j, int depth, bool ign, Call& m, Status& err) {
   return true;
 }
 
+std::size_t wire_size(const OriginateRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.to.empty()) {
+    n += 1 + pb::len_size(m.to.size());
+  }
+  if (!m.from.empty()) {
+    n += 1 + pb::len_size(m.from.size());
+  }
+  if (m.default_app) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(*m.default_app));
+  }
+  if (m.agent) {
+    n += 1 + pb::len_size(wire_size(*m.agent));
+  }
+  if (m.audio) {
+    n += 1 + pb::len_size(wire_size(*m.audio));
+  }
+  if (!m.idempotency_key.empty()) {
+    n += 1 + pb::len_size(m.idempotency_key.size());
+  }
+  if (m.ring_timeout_s) {
+    n += 1 + pb::varint_size(*m.ring_timeout_s);
+  }
+  if (!m.trunk_id.empty()) {
+    n += 1 + pb::len_size(m.trunk_id.size());
+  }
+  return n;
+}
+
+std::byte* write(const OriginateRequest& m, std::byte* p) {
+  if (!m.to.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.to);
+  }
+  if (!m.from.empty()) {
+    *p++ = std::byte{0x12};
+    p = pb::put_string(p, m.from);
+  }
+  if (m.default_app) {
+    *p++ = std::byte{0x18};
+    p = pb::put_int(p, static_cast<std::int32_t>(*m.default_app));
+  }
+  if (m.agent) {
+    *p++ = std::byte{0x22};
+    p = pb::put_varint(p, wire_size(*m.agent));
+    p = write(*m.agent, p);
+  }
+  if (m.audio) {
+    *p++ = std::byte{0x2a};
+    p = pb::put_varint(p, wire_size(*m.audio));
+    p = write(*m.audio, p);
+  }
+  if (!m.idempotency_key.empty()) {
+    *p++ = std::byte{0x32};
+    p = pb::put_string(p, m.idempotency_key);
+  }
+  if (m.ring_timeout_s) {
+    *p++ = std::byte{0x38};
+    p = pb::put_varint(p, *m.ring_timeout_s);
+  }
+  if (!m.trunk_id.empty()) {
+    *p++ = std::byte{0x42};
+    p = pb::put_string(p, m.trunk_id);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, OriginateRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -967,16 +1483,12 @@ bool decode_into(pb::In& in, std::size_t end, int depth, OriginateRequest& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.to = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.to)) return false;
         break;
       }
       case 18: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.from = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.from)) return false;
         break;
       }
       case 24: {
@@ -1005,9 +1517,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, OriginateRequest& m) {
       }
       case 50: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.idempotency_key = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.idempotency_key)) return false;
         break;
       }
       case 56: {
@@ -1018,9 +1528,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, OriginateRequest& m) {
       }
       case 66: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.trunk_id = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.trunk_id)) return false;
         break;
       }
       default: {
@@ -1097,6 +1605,22 @@ bool from_json_into(const Json& j, int depth, bool ign, OriginateRequest& m, Sta
   return true;
 }
 
+std::size_t wire_size(const GetCallRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  return n;
+}
+
+std::byte* write(const GetCallRequest& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, GetCallRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1106,9 +1630,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, GetCallRequest& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       default: {
@@ -1141,6 +1663,43 @@ bool from_json_into(const Json& j, int depth, bool ign, GetCallRequest& m, Statu
   return true;
 }
 
+std::size_t wire_size(const ListCallsRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.status.empty()) {
+    std::size_t k = 0;
+    for (const auto& x : m.status) k += pb::int_size(static_cast<std::int32_t>(x));
+    n += 1 + pb::len_size(k);
+  }
+  if (m.page_size) {
+    n += 1 + pb::varint_size(*m.page_size);
+  }
+  if (!m.page_token.empty()) {
+    n += 1 + pb::len_size(m.page_token.size());
+  }
+  return n;
+}
+
+std::byte* write(const ListCallsRequest& m, std::byte* p) {
+  if (!m.status.empty()) {
+    *p++ = std::byte{0x0a};
+    std::size_t k = 0;
+    for (const auto& x : m.status) k += pb::int_size(static_cast<std::int32_t>(x));
+    p = pb::put_varint(p, k);
+    for (const auto& x : m.status) {
+      p = pb::put_int(p, static_cast<std::int32_t>(x));
+    }
+  }
+  if (m.page_size) {
+    *p++ = std::byte{0x10};
+    p = pb::put_varint(p, *m.page_size);
+  }
+  if (!m.page_token.empty()) {
+    *p++ = std::byte{0x1a};
+    p = pb::put_string(p, m.page_token);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1157,6 +1716,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsRequest& m) {
       case 10: {
         std::size_t pe = 0;
         if (!pb::read_len(in, end, pe)) return false;
+        m.status.reserve(m.status.size() + pb::count_varints(in, pe));
         while (in.pos < pe) {
           std::uint64_t v = 0;
           if (!pb::read_varint(in, v) || !pb::check_end(in, pe)) return false;
@@ -1173,9 +1733,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsRequest& m) {
       }
       case 26: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.page_token = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.page_token)) return false;
         break;
       }
       default: {
@@ -1228,6 +1786,30 @@ bool from_json_into(const Json& j, int depth, bool ign, ListCallsRequest& m, Sta
   return true;
 }
 
+std::size_t wire_size(const ListCallsResponse& m) {
+  std::size_t n = m.unknown_fields.size();
+  for (const auto& x : m.calls) {
+    n += 1 + pb::len_size(wire_size(x));
+  }
+  if (!m.next_page_token.empty()) {
+    n += 1 + pb::len_size(m.next_page_token.size());
+  }
+  return n;
+}
+
+std::byte* write(const ListCallsResponse& m, std::byte* p) {
+  for (const auto& x : m.calls) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_varint(p, wire_size(x));
+    p = write(x, p);
+  }
+  if (!m.next_page_token.empty()) {
+    *p++ = std::byte{0x12};
+    p = pb::put_string(p, m.next_page_token);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsResponse& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1245,9 +1827,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsResponse& m) {
       }
       case 18: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.next_page_token = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.next_page_token)) return false;
         break;
       }
       default: {
@@ -1292,6 +1872,37 @@ bool from_json_into(const Json& j, int depth, bool ign, ListCallsResponse& m, St
   return true;
 }
 
+std::size_t wire_size(const TransferRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  if (m.pstn_number) {
+    n += 1 + pb::len_size((*m.pstn_number).size());
+  }
+  if (m.agent) {
+    n += 1 + pb::len_size(wire_size(*m.agent));
+  }
+  return n;
+}
+
+std::byte* write(const TransferRequest& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  if (m.pstn_number) {
+    *p++ = std::byte{0x12};
+    p = pb::put_string(p, *m.pstn_number);
+  }
+  if (m.agent) {
+    *p++ = std::byte{0x1a};
+    p = pb::put_varint(p, wire_size(*m.agent));
+    p = write(*m.agent, p);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, TransferRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1301,16 +1912,12 @@ bool decode_into(pb::In& in, std::size_t end, int depth, TransferRequest& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       case 18: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.pstn_number = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.pstn_number.emplace())) return false;
         m.agent.reset();
         break;
       }
@@ -1369,6 +1976,22 @@ bool from_json_into(const Json& j, int depth, bool ign, TransferRequest& m, Stat
   return true;
 }
 
+std::size_t wire_size(const HangupRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  return n;
+}
+
+std::byte* write(const HangupRequest& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, HangupRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1378,9 +2001,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, HangupRequest& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       default: {
@@ -1413,6 +2034,30 @@ bool from_json_into(const Json& j, int depth, bool ign, HangupRequest& m, Status
   return true;
 }
 
+std::size_t wire_size(const BindAgentRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  if (m.agent) {
+    n += 1 + pb::len_size(wire_size(*m.agent));
+  }
+  return n;
+}
+
+std::byte* write(const BindAgentRequest& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  if (m.agent) {
+    *p++ = std::byte{0x12};
+    p = pb::put_varint(p, wire_size(*m.agent));
+    p = write(*m.agent, p);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, BindAgentRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1422,9 +2067,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, BindAgentRequest& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       case 18: {
@@ -1471,6 +2114,22 @@ bool from_json_into(const Json& j, int depth, bool ign, BindAgentRequest& m, Sta
   return true;
 }
 
+std::size_t wire_size(const UnbindAgentRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  return n;
+}
+
+std::byte* write(const UnbindAgentRequest& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, UnbindAgentRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1480,9 +2139,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, UnbindAgentRequest& m) 
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       default: {
@@ -1515,6 +2172,57 @@ bool from_json_into(const Json& j, int depth, bool ign, UnbindAgentRequest& m, S
   return true;
 }
 
+std::size_t wire_size(const TenantClaims& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.tenant_id.empty()) {
+    n += 1 + pb::len_size(m.tenant_id.size());
+  }
+  for (const auto& x : m.publish_prefixes) {
+    n += 1 + pb::len_size(x.size());
+  }
+  for (const auto& x : m.subscribe_prefixes) {
+    n += 1 + pb::len_size(x.size());
+  }
+  if (m.expires_at != 0) {
+    n += 1 + pb::int_size(m.expires_at);
+  }
+  if (m.issued_at != 0) {
+    n += 1 + pb::int_size(m.issued_at);
+  }
+  if (!m.audience.empty()) {
+    n += 1 + pb::len_size(m.audience.size());
+  }
+  return n;
+}
+
+std::byte* write(const TenantClaims& m, std::byte* p) {
+  if (!m.tenant_id.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.tenant_id);
+  }
+  for (const auto& x : m.publish_prefixes) {
+    *p++ = std::byte{0x12};
+    p = pb::put_string(p, x);
+  }
+  for (const auto& x : m.subscribe_prefixes) {
+    *p++ = std::byte{0x1a};
+    p = pb::put_string(p, x);
+  }
+  if (m.expires_at != 0) {
+    *p++ = std::byte{0x20};
+    p = pb::put_int(p, m.expires_at);
+  }
+  if (m.issued_at != 0) {
+    *p++ = std::byte{0x28};
+    p = pb::put_int(p, m.issued_at);
+  }
+  if (!m.audience.empty()) {
+    *p++ = std::byte{0x32};
+    p = pb::put_string(p, m.audience);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, TenantClaims& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1524,23 +2232,17 @@ bool decode_into(pb::In& in, std::size_t end, int depth, TenantClaims& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.tenant_id = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.tenant_id)) return false;
         break;
       }
       case 18: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.publish_prefixes.push_back(std::move(s));
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.publish_prefixes.emplace_back())) return false;
         break;
       }
       case 26: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.subscribe_prefixes.push_back(std::move(s));
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.subscribe_prefixes.emplace_back())) return false;
         break;
       }
       case 32: {
@@ -1557,9 +2259,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, TenantClaims& m) {
       }
       case 50: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.audience = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.audience)) return false;
         break;
       }
       default: {
@@ -1640,6 +2340,43 @@ bool from_json_into(const Json& j, int depth, bool ign, TenantClaims& m, Status&
   return true;
 }
 
+std::size_t wire_size(const ErrorStatus& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (static_cast<std::int32_t>(m.code) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.code));
+  }
+  if (!m.message.empty()) {
+    n += 1 + pb::len_size(m.message.size());
+  }
+  if (!m.field.empty()) {
+    n += 1 + pb::len_size(m.field.size());
+  }
+  if (m.retry_after_ms) {
+    n += 1 + pb::varint_size(*m.retry_after_ms);
+  }
+  return n;
+}
+
+std::byte* write(const ErrorStatus& m, std::byte* p) {
+  if (static_cast<std::int32_t>(m.code) != 0) {
+    *p++ = std::byte{0x08};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.code));
+  }
+  if (!m.message.empty()) {
+    *p++ = std::byte{0x12};
+    p = pb::put_string(p, m.message);
+  }
+  if (!m.field.empty()) {
+    *p++ = std::byte{0x1a};
+    p = pb::put_string(p, m.field);
+  }
+  if (m.retry_after_ms) {
+    *p++ = std::byte{0x20};
+    p = pb::put_varint(p, *m.retry_after_ms);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, ErrorStatus& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1655,16 +2392,12 @@ bool decode_into(pb::In& in, std::size_t end, int depth, ErrorStatus& m) {
       }
       case 18: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.message = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.message)) return false;
         break;
       }
       case 26: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.field = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.field)) return false;
         break;
       }
       case 32: {
@@ -1719,6 +2452,15 @@ bool from_json_into(const Json& j, int depth, bool ign, ErrorStatus& m, Status& 
   return true;
 }
 
+std::size_t wire_size(const Empty& m) {
+  std::size_t n = m.unknown_fields.size();
+  return n;
+}
+
+std::byte* write(const Empty& m, std::byte* p) {
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, Empty& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1751,6 +2493,43 @@ bool from_json_into(const Json& j, int depth, bool ign, Empty& m, Status& err) {
   return true;
 }
 
+std::size_t wire_size(const DialRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.to.empty()) {
+    n += 1 + pb::len_size(m.to.size());
+  }
+  if (!m.from.empty()) {
+    n += 1 + pb::len_size(m.from.size());
+  }
+  if (static_cast<std::int32_t>(m.codec) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.codec));
+  }
+  if (m.timeout_s != 0) {
+    n += 1 + pb::varint_size(m.timeout_s);
+  }
+  return n;
+}
+
+std::byte* write(const DialRequest& m, std::byte* p) {
+  if (!m.to.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.to);
+  }
+  if (!m.from.empty()) {
+    *p++ = std::byte{0x12};
+    p = pb::put_string(p, m.from);
+  }
+  if (static_cast<std::int32_t>(m.codec) != 0) {
+    *p++ = std::byte{0x18};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.codec));
+  }
+  if (m.timeout_s != 0) {
+    *p++ = std::byte{0x20};
+    p = pb::put_varint(p, m.timeout_s);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, DialRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1760,16 +2539,12 @@ bool decode_into(pb::In& in, std::size_t end, int depth, DialRequest& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.to = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.to)) return false;
         break;
       }
       case 18: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.from = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.from)) return false;
         break;
       }
       case 24: {
@@ -1829,6 +2604,29 @@ bool from_json_into(const Json& j, int depth, bool ign, DialRequest& m, Status& 
   return true;
 }
 
+std::size_t wire_size(const DialResponse& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  if (static_cast<std::int32_t>(m.status) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.status));
+  }
+  return n;
+}
+
+std::byte* write(const DialResponse& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  if (static_cast<std::int32_t>(m.status) != 0) {
+    *p++ = std::byte{0x10};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.status));
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, DialResponse& m) {
   (void)depth;
   while (in.pos < end) {
@@ -1838,9 +2636,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, DialResponse& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       case 16: {
@@ -1881,6 +2677,23 @@ bool from_json_into(const Json& j, int depth, bool ign, DialResponse& m, Status&
     }
   }
   return true;
+}
+
+std::size_t wire_size(const OriginateBulkRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  for (const auto& x : m.calls) {
+    n += 1 + pb::len_size(wire_size(x));
+  }
+  return n;
+}
+
+std::byte* write(const OriginateBulkRequest& m, std::byte* p) {
+  for (const auto& x : m.calls) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_varint(p, wire_size(x));
+    p = write(x, p);
+  }
+  return pb::put_raw(p, m.unknown_fields);
 }
 
 bool decode_into(pb::In& in, std::size_t end, int depth, OriginateBulkRequest& m) {
@@ -1931,6 +2744,38 @@ bool from_json_into(const Json& j, int depth, bool ign, OriginateBulkRequest& m,
     }
   }
   return true;
+}
+
+std::size_t wire_size(const OriginateResult& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (m.index != 0) {
+    n += 1 + pb::varint_size(m.index);
+  }
+  if (m.call) {
+    n += 1 + pb::len_size(wire_size(*m.call));
+  }
+  if (m.error) {
+    n += 1 + pb::len_size(wire_size(*m.error));
+  }
+  return n;
+}
+
+std::byte* write(const OriginateResult& m, std::byte* p) {
+  if (m.index != 0) {
+    *p++ = std::byte{0x08};
+    p = pb::put_varint(p, m.index);
+  }
+  if (m.call) {
+    *p++ = std::byte{0x12};
+    p = pb::put_varint(p, wire_size(*m.call));
+    p = write(*m.call, p);
+  }
+  if (m.error) {
+    *p++ = std::byte{0x1a};
+    p = pb::put_varint(p, wire_size(*m.error));
+    p = write(*m.error, p);
+  }
+  return pb::put_raw(p, m.unknown_fields);
 }
 
 bool decode_into(pb::In& in, std::size_t end, int depth, OriginateResult& m) {
@@ -2008,6 +2853,23 @@ bool from_json_into(const Json& j, int depth, bool ign, OriginateResult& m, Stat
   return true;
 }
 
+std::size_t wire_size(const OriginateBulkResponse& m) {
+  std::size_t n = m.unknown_fields.size();
+  for (const auto& x : m.results) {
+    n += 1 + pb::len_size(wire_size(x));
+  }
+  return n;
+}
+
+std::byte* write(const OriginateBulkResponse& m, std::byte* p) {
+  for (const auto& x : m.results) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_varint(p, wire_size(x));
+    p = write(x, p);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, OriginateBulkResponse& m) {
   (void)depth;
   while (in.pos < end) {
@@ -2058,6 +2920,36 @@ bool from_json_into(const Json& j, int depth, bool ign, OriginateBulkResponse& m
   return true;
 }
 
+std::size_t wire_size(const BargeRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  if (!m.supervisor.empty()) {
+    n += 1 + pb::len_size(m.supervisor.size());
+  }
+  if (static_cast<std::int32_t>(m.mode) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.mode));
+  }
+  return n;
+}
+
+std::byte* write(const BargeRequest& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  if (!m.supervisor.empty()) {
+    *p++ = std::byte{0x12};
+    p = pb::put_string(p, m.supervisor);
+  }
+  if (static_cast<std::int32_t>(m.mode) != 0) {
+    *p++ = std::byte{0x18};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.mode));
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, BargeRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -2067,16 +2959,12 @@ bool decode_into(pb::In& in, std::size_t end, int depth, BargeRequest& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       case 18: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.supervisor = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.supervisor)) return false;
         break;
       }
       case 24: {
@@ -2123,6 +3011,57 @@ bool from_json_into(const Json& j, int depth, bool ign, BargeRequest& m, Status&
   return true;
 }
 
+std::size_t wire_size(const PushAudioRequest& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.sid.empty()) {
+    n += 1 + pb::len_size(m.sid.size());
+  }
+  if (static_cast<std::int32_t>(m.codec) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.codec));
+  }
+  if (m.sequence != 0) {
+    n += 1 + pb::varint_size(m.sequence);
+  }
+  if (m.rtp_timestamp != 0) {
+    n += 1 + 4;
+  }
+  for (const auto& x : m.frames) {
+    n += 1 + pb::len_size(x.size());
+  }
+  if (m.end_of_stream) {
+    n += 1 + 1;
+  }
+  return n;
+}
+
+std::byte* write(const PushAudioRequest& m, std::byte* p) {
+  if (!m.sid.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.sid);
+  }
+  if (static_cast<std::int32_t>(m.codec) != 0) {
+    *p++ = std::byte{0x10};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.codec));
+  }
+  if (m.sequence != 0) {
+    *p++ = std::byte{0x18};
+    p = pb::put_varint(p, m.sequence);
+  }
+  if (m.rtp_timestamp != 0) {
+    *p++ = std::byte{0x25};
+    p = pb::put_fixed32(p, m.rtp_timestamp);
+  }
+  for (const auto& x : m.frames) {
+    *p++ = std::byte{0x2a};
+    p = pb::put_bytes(p, x);
+  }
+  if (m.end_of_stream) {
+    *p++ = std::byte{0x30};
+    p = pb::put_varint(p, m.end_of_stream ? 1u : 0u);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, PushAudioRequest& m) {
   (void)depth;
   while (in.pos < end) {
@@ -2132,9 +3071,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, PushAudioRequest& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.sid = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
         break;
       }
       case 16: {
@@ -2229,6 +3166,29 @@ bool from_json_into(const Json& j, int depth, bool ign, PushAudioRequest& m, Sta
   return true;
 }
 
+std::size_t wire_size(const PushAudioResponse& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (m.accepted_through != 0) {
+    n += 1 + pb::varint_size(m.accepted_through);
+  }
+  if (m.queued_ms != 0) {
+    n += 1 + pb::varint_size(m.queued_ms);
+  }
+  return n;
+}
+
+std::byte* write(const PushAudioResponse& m, std::byte* p) {
+  if (m.accepted_through != 0) {
+    *p++ = std::byte{0x08};
+    p = pb::put_varint(p, m.accepted_through);
+  }
+  if (m.queued_ms != 0) {
+    *p++ = std::byte{0x10};
+    p = pb::put_varint(p, m.queued_ms);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, PushAudioResponse& m) {
   (void)depth;
   while (in.pos < end) {
@@ -2288,6 +3248,29 @@ bool from_json_into(const Json& j, int depth, bool ign, PushAudioResponse& m, St
   return true;
 }
 
+std::size_t wire_size(const DtmfDigit& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (!m.digit.empty()) {
+    n += 1 + pb::len_size(m.digit.size());
+  }
+  if (m.duration_ms != 0) {
+    n += 1 + pb::varint_size(m.duration_ms);
+  }
+  return n;
+}
+
+std::byte* write(const DtmfDigit& m, std::byte* p) {
+  if (!m.digit.empty()) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_string(p, m.digit);
+  }
+  if (m.duration_ms != 0) {
+    *p++ = std::byte{0x10};
+    p = pb::put_varint(p, m.duration_ms);
+  }
+  return pb::put_raw(p, m.unknown_fields);
+}
+
 bool decode_into(pb::In& in, std::size_t end, int depth, DtmfDigit& m) {
   (void)depth;
   while (in.pos < end) {
@@ -2297,9 +3280,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, DtmfDigit& m) {
     switch (tag) {
       case 10: {
         std::size_t e = 0;
-        std::string s;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, s)) return false;
-        m.digit = std::move(s);
+        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.digit)) return false;
         break;
       }
       case 16: {
@@ -2343,6 +3324,45 @@ bool from_json_into(const Json& j, int depth, bool ign, DtmfDigit& m, Status& er
     }
   }
   return true;
+}
+
+std::size_t wire_size(const CallEvent& m) {
+  std::size_t n = m.unknown_fields.size();
+  if (m.call) {
+    n += 1 + pb::len_size(wire_size(*m.call));
+  }
+  if (static_cast<std::int32_t>(m.previous_status) != 0) {
+    n += 1 + pb::int_size(static_cast<std::int32_t>(m.previous_status));
+  }
+  if (m.sequence != 0) {
+    n += 1 + pb::varint_size(m.sequence);
+  }
+  if (m.dtmf) {
+    n += 1 + pb::len_size(wire_size(*m.dtmf));
+  }
+  return n;
+}
+
+std::byte* write(const CallEvent& m, std::byte* p) {
+  if (m.call) {
+    *p++ = std::byte{0x0a};
+    p = pb::put_varint(p, wire_size(*m.call));
+    p = write(*m.call, p);
+  }
+  if (static_cast<std::int32_t>(m.previous_status) != 0) {
+    *p++ = std::byte{0x10};
+    p = pb::put_int(p, static_cast<std::int32_t>(m.previous_status));
+  }
+  if (m.sequence != 0) {
+    *p++ = std::byte{0x18};
+    p = pb::put_varint(p, m.sequence);
+  }
+  if (m.dtmf) {
+    *p++ = std::byte{0x22};
+    p = pb::put_varint(p, wire_size(*m.dtmf));
+    p = write(*m.dtmf, p);
+  }
+  return pb::put_raw(p, m.unknown_fields);
 }
 
 bool decode_into(pb::In& in, std::size_t end, int depth, CallEvent& m) {
@@ -2431,24 +3451,13 @@ bool from_json_into(const Json& j, int depth, bool ign, CallEvent& m, Status& er
 
 }  // namespace
 
+std::size_t AudioShape::encoded_size() const { return wire_size(*this); }
+
 void AudioShape::encode_to(ByteVec& out) const {
-  if (codec) {
-    out.push_back(std::byte{0x08});
-    pb::put_int(out, static_cast<std::int32_t>(*codec));
-  }
-  if (sample_rate) {
-    out.push_back(std::byte{0x10});
-    pb::put_varint(out, *sample_rate);
-  }
-  if (channels) {
-    out.push_back(std::byte{0x18});
-    pb::put_varint(out, *channels);
-  }
-  if (frame_ms) {
-    out.push_back(std::byte{0x20});
-    pb::put_varint(out, *frame_ms);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec AudioShape::encode() const {
@@ -2460,9 +3469,9 @@ ByteVec AudioShape::encode() const {
 Result<AudioShape> AudioShape::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "AudioShape: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  AudioShape m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<AudioShape> r{AudioShape{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json AudioShape::to_json() const {
@@ -2489,20 +3498,13 @@ Result<AudioShape> AudioShape::from_json_text(std::string_view text, bool ignore
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t VadSettings::encoded_size() const { return wire_size(*this); }
+
 void VadSettings::encode_to(ByteVec& out) const {
-  if (threshold) {
-    out.push_back(std::byte{0x0d});
-    pb::put_float(out, *threshold);
-  }
-  if (prefix_padding_ms) {
-    out.push_back(std::byte{0x10});
-    pb::put_varint(out, *prefix_padding_ms);
-  }
-  if (silence_duration_ms) {
-    out.push_back(std::byte{0x18});
-    pb::put_varint(out, *silence_duration_ms);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec VadSettings::encode() const {
@@ -2514,9 +3516,9 @@ ByteVec VadSettings::encode() const {
 Result<VadSettings> VadSettings::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "VadSettings: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  VadSettings m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<VadSettings> r{VadSettings{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json VadSettings::to_json() const {
@@ -2542,16 +3544,13 @@ Result<VadSettings> VadSettings::from_json_text(std::string_view text, bool igno
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t BargeIn::encoded_size() const { return wire_size(*this); }
+
 void BargeIn::encode_to(ByteVec& out) const {
-  if (enabled) {
-    out.push_back(std::byte{0x08});
-    pb::put_varint(out, *enabled ? 1u : 0u);
-  }
-  if (min_speech_ms) {
-    out.push_back(std::byte{0x10});
-    pb::put_varint(out, *min_speech_ms);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec BargeIn::encode() const {
@@ -2563,9 +3562,9 @@ ByteVec BargeIn::encode() const {
 Result<BargeIn> BargeIn::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BargeIn: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  BargeIn m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<BargeIn> r{BargeIn{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json BargeIn::to_json() const {
@@ -2590,26 +3589,13 @@ Result<BargeIn> BargeIn::from_json_text(std::string_view text, bool ignore_unkno
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t TurnDetection::encoded_size() const { return wire_size(*this); }
+
 void TurnDetection::encode_to(ByteVec& out) const {
-  if (mode) {
-    out.push_back(std::byte{0x08});
-    pb::put_int(out, static_cast<std::int32_t>(*mode));
-  }
-  if (vad) {
-    const auto& x = *vad;
-    out.push_back(std::byte{0x12});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (barge_in) {
-    const auto& x = *barge_in;
-    out.push_back(std::byte{0x1a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec TurnDetection::encode() const {
@@ -2621,9 +3607,9 @@ ByteVec TurnDetection::encode() const {
 Result<TurnDetection> TurnDetection::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TurnDetection: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  TurnDetection m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<TurnDetection> r{TurnDetection{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json TurnDetection::to_json() const {
@@ -2649,16 +3635,13 @@ Result<TurnDetection> TurnDetection::from_json_text(std::string_view text, bool 
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t KeyValue::encoded_size() const { return wire_size(*this); }
+
 void KeyValue::encode_to(ByteVec& out) const {
-  if (!key.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, key);
-  }
-  if (!value.empty()) {
-    out.push_back(std::byte{0x12});
-    pb::put_string(out, value);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec KeyValue::encode() const {
@@ -2670,9 +3653,9 @@ ByteVec KeyValue::encode() const {
 Result<KeyValue> KeyValue::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "KeyValue: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  KeyValue m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<KeyValue> r{KeyValue{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json KeyValue::to_json() const {
@@ -2697,29 +3680,13 @@ Result<KeyValue> KeyValue::from_json_text(std::string_view text, bool ignore_unk
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t AgentBinding::encoded_size() const { return wire_size(*this); }
+
 void AgentBinding::encode_to(ByteVec& out) const {
-  if (!agent_id.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, agent_id);
-  }
-  if (turn_detection) {
-    const auto& x = *turn_detection;
-    out.push_back(std::byte{0x12});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (!instructions.empty()) {
-    out.push_back(std::byte{0x1a});
-    pb::put_string(out, instructions);
-  }
-  for (const auto& x : metadata) {
-    out.push_back(std::byte{0x22});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec AgentBinding::encode() const {
@@ -2731,9 +3698,9 @@ ByteVec AgentBinding::encode() const {
 Result<AgentBinding> AgentBinding::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "AgentBinding: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  AgentBinding m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<AgentBinding> r{AgentBinding{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json AgentBinding::to_json() const {
@@ -2764,60 +3731,13 @@ Result<AgentBinding> AgentBinding::from_json_text(std::string_view text, bool ig
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t CallQuality::encoded_size() const { return wire_size(*this); }
+
 void CallQuality::encode_to(ByteVec& out) const {
-  if (ssrc != 0) {
-    out.push_back(std::byte{0x0d});
-    pb::put_fixed32(out, ssrc);
-  }
-  if (packets_sent != 0) {
-    out.push_back(std::byte{0x10});
-    pb::put_varint(out, packets_sent);
-  }
-  if (packets_received != 0) {
-    out.push_back(std::byte{0x18});
-    pb::put_varint(out, packets_received);
-  }
-  if (cumulative_lost != 0) {
-    out.push_back(std::byte{0x20});
-    pb::put_varint(out, pb::zigzag64(cumulative_lost));
-  }
-  if (jitter_ms != 0 || std::signbit(jitter_ms)) {
-    out.push_back(std::byte{0x2d});
-    pb::put_float(out, jitter_ms);
-  }
-  if (mos != 0 || std::signbit(mos)) {
-    out.push_back(std::byte{0x31});
-    pb::put_double(out, mos);
-  }
-  if (last_sr_ntp != 0) {
-    out.push_back(std::byte{0x39});
-    pb::put_fixed64(out, last_sr_ntp);
-  }
-  if (clock_skew_ppm != 0) {
-    out.push_back(std::byte{0x45});
-    pb::put_fixed32(out, static_cast<std::uint32_t>(clock_skew_ppm));
-  }
-  if (playout_offset_us != 0) {
-    out.push_back(std::byte{0x49});
-    pb::put_fixed64(out, static_cast<std::uint64_t>(playout_offset_us));
-  }
-  if (late_loss != 0) {
-    out.push_back(std::byte{0x50});
-    pb::put_varint(out, late_loss);
-  }
-  if (!level_dbov.empty()) {
-    out.push_back(std::byte{0x5a});
-    const std::size_t s = pb::begin_len(out);
-    for (const auto& x : level_dbov) {
-      pb::put_varint(out, pb::zigzag32(x));
-    }
-    pb::finish_len(out, s);
-  }
-  if (jitter_buffer_depth != 0) {
-    out.push_back(std::byte{0x60});
-    pb::put_int(out, jitter_buffer_depth);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec CallQuality::encode() const {
@@ -2829,9 +3749,9 @@ ByteVec CallQuality::encode() const {
 Result<CallQuality> CallQuality::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "CallQuality: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  CallQuality m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<CallQuality> r{CallQuality{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json CallQuality::to_json() const {
@@ -2870,81 +3790,13 @@ Result<CallQuality> CallQuality::from_json_text(std::string_view text, bool igno
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t Call::encoded_size() const { return wire_size(*this); }
+
 void Call::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  if (static_cast<std::int32_t>(status) != 0) {
-    out.push_back(std::byte{0x10});
-    pb::put_int(out, static_cast<std::int32_t>(status));
-  }
-  if (static_cast<std::int32_t>(direction) != 0) {
-    out.push_back(std::byte{0x18});
-    pb::put_int(out, static_cast<std::int32_t>(direction));
-  }
-  if (!from.empty()) {
-    out.push_back(std::byte{0x22});
-    pb::put_string(out, from);
-  }
-  if (!to.empty()) {
-    out.push_back(std::byte{0x2a});
-    pb::put_string(out, to);
-  }
-  if (static_cast<std::int32_t>(default_app) != 0) {
-    out.push_back(std::byte{0x30});
-    pb::put_int(out, static_cast<std::int32_t>(default_app));
-  }
-  if (agent) {
-    const auto& x = *agent;
-    out.push_back(std::byte{0x3a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (audio) {
-    const auto& x = *audio;
-    out.push_back(std::byte{0x42});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (!uplink_track.empty()) {
-    out.push_back(std::byte{0x4a});
-    pb::put_string(out, uplink_track);
-  }
-  if (!downlink_track.empty()) {
-    out.push_back(std::byte{0x52});
-    pb::put_string(out, downlink_track);
-  }
-  if (created_at_ms != 0) {
-    out.push_back(std::byte{0x58});
-    pb::put_int(out, created_at_ms);
-  }
-  if (answered_at_ms) {
-    out.push_back(std::byte{0x60});
-    pb::put_int(out, *answered_at_ms);
-  }
-  if (ended_at_ms) {
-    out.push_back(std::byte{0x68});
-    pb::put_int(out, *ended_at_ms);
-  }
-  if (static_cast<std::int32_t>(end_reason) != 0) {
-    out.push_back(std::byte{0x70});
-    pb::put_int(out, static_cast<std::int32_t>(end_reason));
-  }
-  if (quality) {
-    const auto& x = *quality;
-    out.push_back(std::byte{0x7a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (!tenant_id.empty()) {
-    out.insert(out.end(), {std::byte{0x82}, std::byte{0x01}});
-    pb::put_string(out, tenant_id);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec Call::encode() const {
@@ -2956,9 +3808,9 @@ ByteVec Call::encode() const {
 Result<Call> Call::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "Call: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Call m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<Call> r{Call{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json Call::to_json() const {
@@ -2997,46 +3849,13 @@ Result<Call> Call::from_json_text(std::string_view text, bool ignore_unknown_fie
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t OriginateRequest::encoded_size() const { return wire_size(*this); }
+
 void OriginateRequest::encode_to(ByteVec& out) const {
-  if (!to.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, to);
-  }
-  if (!from.empty()) {
-    out.push_back(std::byte{0x12});
-    pb::put_string(out, from);
-  }
-  if (default_app) {
-    out.push_back(std::byte{0x18});
-    pb::put_int(out, static_cast<std::int32_t>(*default_app));
-  }
-  if (agent) {
-    const auto& x = *agent;
-    out.push_back(std::byte{0x22});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (audio) {
-    const auto& x = *audio;
-    out.push_back(std::byte{0x2a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (!idempotency_key.empty()) {
-    out.push_back(std::byte{0x32});
-    pb::put_string(out, idempotency_key);
-  }
-  if (ring_timeout_s) {
-    out.push_back(std::byte{0x38});
-    pb::put_varint(out, *ring_timeout_s);
-  }
-  if (!trunk_id.empty()) {
-    out.push_back(std::byte{0x42});
-    pb::put_string(out, trunk_id);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec OriginateRequest::encode() const {
@@ -3048,9 +3867,9 @@ ByteVec OriginateRequest::encode() const {
 Result<OriginateRequest> OriginateRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  OriginateRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<OriginateRequest> r{OriginateRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json OriginateRequest::to_json() const {
@@ -3081,12 +3900,13 @@ Result<OriginateRequest> OriginateRequest::from_json_text(std::string_view text,
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t GetCallRequest::encoded_size() const { return wire_size(*this); }
+
 void GetCallRequest::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec GetCallRequest::encode() const {
@@ -3098,9 +3918,9 @@ ByteVec GetCallRequest::encode() const {
 Result<GetCallRequest> GetCallRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "GetCallRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  GetCallRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<GetCallRequest> r{GetCallRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json GetCallRequest::to_json() const {
@@ -3124,24 +3944,13 @@ Result<GetCallRequest> GetCallRequest::from_json_text(std::string_view text, boo
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t ListCallsRequest::encoded_size() const { return wire_size(*this); }
+
 void ListCallsRequest::encode_to(ByteVec& out) const {
-  if (!status.empty()) {
-    out.push_back(std::byte{0x0a});
-    const std::size_t s = pb::begin_len(out);
-    for (const auto& x : status) {
-      pb::put_int(out, static_cast<std::int32_t>(x));
-    }
-    pb::finish_len(out, s);
-  }
-  if (page_size) {
-    out.push_back(std::byte{0x10});
-    pb::put_varint(out, *page_size);
-  }
-  if (!page_token.empty()) {
-    out.push_back(std::byte{0x1a});
-    pb::put_string(out, page_token);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec ListCallsRequest::encode() const {
@@ -3153,9 +3962,9 @@ ByteVec ListCallsRequest::encode() const {
 Result<ListCallsRequest> ListCallsRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ListCallsRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  ListCallsRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<ListCallsRequest> r{ListCallsRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json ListCallsRequest::to_json() const {
@@ -3185,18 +3994,13 @@ Result<ListCallsRequest> ListCallsRequest::from_json_text(std::string_view text,
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t ListCallsResponse::encoded_size() const { return wire_size(*this); }
+
 void ListCallsResponse::encode_to(ByteVec& out) const {
-  for (const auto& x : calls) {
-    out.push_back(std::byte{0x0a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (!next_page_token.empty()) {
-    out.push_back(std::byte{0x12});
-    pb::put_string(out, next_page_token);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec ListCallsResponse::encode() const {
@@ -3208,9 +4012,9 @@ ByteVec ListCallsResponse::encode() const {
 Result<ListCallsResponse> ListCallsResponse::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ListCallsResponse: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  ListCallsResponse m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<ListCallsResponse> r{ListCallsResponse{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json ListCallsResponse::to_json() const {
@@ -3239,23 +4043,13 @@ Result<ListCallsResponse> ListCallsResponse::from_json_text(std::string_view tex
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t TransferRequest::encoded_size() const { return wire_size(*this); }
+
 void TransferRequest::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  if (pstn_number) {
-    out.push_back(std::byte{0x12});
-    pb::put_string(out, *pstn_number);
-  }
-  if (agent) {
-    const auto& x = *agent;
-    out.push_back(std::byte{0x1a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec TransferRequest::encode() const {
@@ -3267,9 +4061,9 @@ ByteVec TransferRequest::encode() const {
 Result<TransferRequest> TransferRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TransferRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  TransferRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<TransferRequest> r{TransferRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json TransferRequest::to_json() const {
@@ -3295,12 +4089,13 @@ Result<TransferRequest> TransferRequest::from_json_text(std::string_view text, b
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t HangupRequest::encoded_size() const { return wire_size(*this); }
+
 void HangupRequest::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec HangupRequest::encode() const {
@@ -3312,9 +4107,9 @@ ByteVec HangupRequest::encode() const {
 Result<HangupRequest> HangupRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "HangupRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  HangupRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<HangupRequest> r{HangupRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json HangupRequest::to_json() const {
@@ -3338,19 +4133,13 @@ Result<HangupRequest> HangupRequest::from_json_text(std::string_view text, bool 
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t BindAgentRequest::encoded_size() const { return wire_size(*this); }
+
 void BindAgentRequest::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  if (agent) {
-    const auto& x = *agent;
-    out.push_back(std::byte{0x12});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec BindAgentRequest::encode() const {
@@ -3362,9 +4151,9 @@ ByteVec BindAgentRequest::encode() const {
 Result<BindAgentRequest> BindAgentRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BindAgentRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  BindAgentRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<BindAgentRequest> r{BindAgentRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json BindAgentRequest::to_json() const {
@@ -3389,12 +4178,13 @@ Result<BindAgentRequest> BindAgentRequest::from_json_text(std::string_view text,
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t UnbindAgentRequest::encoded_size() const { return wire_size(*this); }
+
 void UnbindAgentRequest::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec UnbindAgentRequest::encode() const {
@@ -3406,9 +4196,9 @@ ByteVec UnbindAgentRequest::encode() const {
 Result<UnbindAgentRequest> UnbindAgentRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "UnbindAgentRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  UnbindAgentRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<UnbindAgentRequest> r{UnbindAgentRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json UnbindAgentRequest::to_json() const {
@@ -3432,32 +4222,13 @@ Result<UnbindAgentRequest> UnbindAgentRequest::from_json_text(std::string_view t
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t TenantClaims::encoded_size() const { return wire_size(*this); }
+
 void TenantClaims::encode_to(ByteVec& out) const {
-  if (!tenant_id.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, tenant_id);
-  }
-  for (const auto& x : publish_prefixes) {
-    out.push_back(std::byte{0x12});
-    pb::put_string(out, x);
-  }
-  for (const auto& x : subscribe_prefixes) {
-    out.push_back(std::byte{0x1a});
-    pb::put_string(out, x);
-  }
-  if (expires_at != 0) {
-    out.push_back(std::byte{0x20});
-    pb::put_int(out, expires_at);
-  }
-  if (issued_at != 0) {
-    out.push_back(std::byte{0x28});
-    pb::put_int(out, issued_at);
-  }
-  if (!audience.empty()) {
-    out.push_back(std::byte{0x32});
-    pb::put_string(out, audience);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec TenantClaims::encode() const {
@@ -3469,9 +4240,9 @@ ByteVec TenantClaims::encode() const {
 Result<TenantClaims> TenantClaims::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TenantClaims: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  TenantClaims m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<TenantClaims> r{TenantClaims{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json TenantClaims::to_json() const {
@@ -3508,24 +4279,13 @@ Result<TenantClaims> TenantClaims::from_json_text(std::string_view text, bool ig
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t ErrorStatus::encoded_size() const { return wire_size(*this); }
+
 void ErrorStatus::encode_to(ByteVec& out) const {
-  if (static_cast<std::int32_t>(code) != 0) {
-    out.push_back(std::byte{0x08});
-    pb::put_int(out, static_cast<std::int32_t>(code));
-  }
-  if (!message.empty()) {
-    out.push_back(std::byte{0x12});
-    pb::put_string(out, message);
-  }
-  if (!field.empty()) {
-    out.push_back(std::byte{0x1a});
-    pb::put_string(out, field);
-  }
-  if (retry_after_ms) {
-    out.push_back(std::byte{0x20});
-    pb::put_varint(out, *retry_after_ms);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec ErrorStatus::encode() const {
@@ -3537,9 +4297,9 @@ ByteVec ErrorStatus::encode() const {
 Result<ErrorStatus> ErrorStatus::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ErrorStatus: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  ErrorStatus m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<ErrorStatus> r{ErrorStatus{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json ErrorStatus::to_json() const {
@@ -3566,8 +4326,13 @@ Result<ErrorStatus> ErrorStatus::from_json_text(std::string_view text, bool igno
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t Empty::encoded_size() const { return wire_size(*this); }
+
 void Empty::encode_to(ByteVec& out) const {
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec Empty::encode() const {
@@ -3579,9 +4344,9 @@ ByteVec Empty::encode() const {
 Result<Empty> Empty::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "Empty: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Empty m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<Empty> r{Empty{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json Empty::to_json() const {
@@ -3604,24 +4369,13 @@ Result<Empty> Empty::from_json_text(std::string_view text, bool ignore_unknown_f
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t DialRequest::encoded_size() const { return wire_size(*this); }
+
 void DialRequest::encode_to(ByteVec& out) const {
-  if (!to.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, to);
-  }
-  if (!from.empty()) {
-    out.push_back(std::byte{0x12});
-    pb::put_string(out, from);
-  }
-  if (static_cast<std::int32_t>(codec) != 0) {
-    out.push_back(std::byte{0x18});
-    pb::put_int(out, static_cast<std::int32_t>(codec));
-  }
-  if (timeout_s != 0) {
-    out.push_back(std::byte{0x20});
-    pb::put_varint(out, timeout_s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec DialRequest::encode() const {
@@ -3633,9 +4387,9 @@ ByteVec DialRequest::encode() const {
 Result<DialRequest> DialRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DialRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  DialRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<DialRequest> r{DialRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json DialRequest::to_json() const {
@@ -3662,16 +4416,13 @@ Result<DialRequest> DialRequest::from_json_text(std::string_view text, bool igno
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t DialResponse::encoded_size() const { return wire_size(*this); }
+
 void DialResponse::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  if (static_cast<std::int32_t>(status) != 0) {
-    out.push_back(std::byte{0x10});
-    pb::put_int(out, static_cast<std::int32_t>(status));
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec DialResponse::encode() const {
@@ -3683,9 +4434,9 @@ ByteVec DialResponse::encode() const {
 Result<DialResponse> DialResponse::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DialResponse: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  DialResponse m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<DialResponse> r{DialResponse{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json DialResponse::to_json() const {
@@ -3710,14 +4461,13 @@ Result<DialResponse> DialResponse::from_json_text(std::string_view text, bool ig
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t OriginateBulkRequest::encoded_size() const { return wire_size(*this); }
+
 void OriginateBulkRequest::encode_to(ByteVec& out) const {
-  for (const auto& x : calls) {
-    out.push_back(std::byte{0x0a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec OriginateBulkRequest::encode() const {
@@ -3729,9 +4479,9 @@ ByteVec OriginateBulkRequest::encode() const {
 Result<OriginateBulkRequest> OriginateBulkRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateBulkRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  OriginateBulkRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<OriginateBulkRequest> r{OriginateBulkRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json OriginateBulkRequest::to_json() const {
@@ -3759,26 +4509,13 @@ Result<OriginateBulkRequest> OriginateBulkRequest::from_json_text(std::string_vi
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t OriginateResult::encoded_size() const { return wire_size(*this); }
+
 void OriginateResult::encode_to(ByteVec& out) const {
-  if (index != 0) {
-    out.push_back(std::byte{0x08});
-    pb::put_varint(out, index);
-  }
-  if (call) {
-    const auto& x = *call;
-    out.push_back(std::byte{0x12});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (error) {
-    const auto& x = *error;
-    out.push_back(std::byte{0x1a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec OriginateResult::encode() const {
@@ -3790,9 +4527,9 @@ ByteVec OriginateResult::encode() const {
 Result<OriginateResult> OriginateResult::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateResult: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  OriginateResult m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<OriginateResult> r{OriginateResult{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json OriginateResult::to_json() const {
@@ -3818,14 +4555,13 @@ Result<OriginateResult> OriginateResult::from_json_text(std::string_view text, b
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t OriginateBulkResponse::encoded_size() const { return wire_size(*this); }
+
 void OriginateBulkResponse::encode_to(ByteVec& out) const {
-  for (const auto& x : results) {
-    out.push_back(std::byte{0x0a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec OriginateBulkResponse::encode() const {
@@ -3837,9 +4573,9 @@ ByteVec OriginateBulkResponse::encode() const {
 Result<OriginateBulkResponse> OriginateBulkResponse::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateBulkResponse: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  OriginateBulkResponse m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<OriginateBulkResponse> r{OriginateBulkResponse{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json OriginateBulkResponse::to_json() const {
@@ -3867,20 +4603,13 @@ Result<OriginateBulkResponse> OriginateBulkResponse::from_json_text(std::string_
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t BargeRequest::encoded_size() const { return wire_size(*this); }
+
 void BargeRequest::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  if (!supervisor.empty()) {
-    out.push_back(std::byte{0x12});
-    pb::put_string(out, supervisor);
-  }
-  if (static_cast<std::int32_t>(mode) != 0) {
-    out.push_back(std::byte{0x18});
-    pb::put_int(out, static_cast<std::int32_t>(mode));
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec BargeRequest::encode() const {
@@ -3892,9 +4621,9 @@ ByteVec BargeRequest::encode() const {
 Result<BargeRequest> BargeRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BargeRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  BargeRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<BargeRequest> r{BargeRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json BargeRequest::to_json() const {
@@ -3920,33 +4649,13 @@ Result<BargeRequest> BargeRequest::from_json_text(std::string_view text, bool ig
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t PushAudioRequest::encoded_size() const { return wire_size(*this); }
+
 void PushAudioRequest::encode_to(ByteVec& out) const {
-  if (!sid.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, sid);
-  }
-  if (static_cast<std::int32_t>(codec) != 0) {
-    out.push_back(std::byte{0x10});
-    pb::put_int(out, static_cast<std::int32_t>(codec));
-  }
-  if (sequence != 0) {
-    out.push_back(std::byte{0x18});
-    pb::put_varint(out, sequence);
-  }
-  if (rtp_timestamp != 0) {
-    out.push_back(std::byte{0x25});
-    pb::put_fixed32(out, rtp_timestamp);
-  }
-  for (const auto& x : frames) {
-    out.push_back(std::byte{0x2a});
-    pb::put_varint(out, x.size());
-    append(out, x);
-  }
-  if (end_of_stream) {
-    out.push_back(std::byte{0x30});
-    pb::put_varint(out, end_of_stream ? 1u : 0u);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec PushAudioRequest::encode() const {
@@ -3958,9 +4667,9 @@ ByteVec PushAudioRequest::encode() const {
 Result<PushAudioRequest> PushAudioRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "PushAudioRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  PushAudioRequest m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<PushAudioRequest> r{PushAudioRequest{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json PushAudioRequest::to_json() const {
@@ -3993,16 +4702,13 @@ Result<PushAudioRequest> PushAudioRequest::from_json_text(std::string_view text,
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t PushAudioResponse::encoded_size() const { return wire_size(*this); }
+
 void PushAudioResponse::encode_to(ByteVec& out) const {
-  if (accepted_through != 0) {
-    out.push_back(std::byte{0x08});
-    pb::put_varint(out, accepted_through);
-  }
-  if (queued_ms != 0) {
-    out.push_back(std::byte{0x10});
-    pb::put_varint(out, queued_ms);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec PushAudioResponse::encode() const {
@@ -4014,9 +4720,9 @@ ByteVec PushAudioResponse::encode() const {
 Result<PushAudioResponse> PushAudioResponse::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "PushAudioResponse: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  PushAudioResponse m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<PushAudioResponse> r{PushAudioResponse{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json PushAudioResponse::to_json() const {
@@ -4041,16 +4747,13 @@ Result<PushAudioResponse> PushAudioResponse::from_json_text(std::string_view tex
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t DtmfDigit::encoded_size() const { return wire_size(*this); }
+
 void DtmfDigit::encode_to(ByteVec& out) const {
-  if (!digit.empty()) {
-    out.push_back(std::byte{0x0a});
-    pb::put_string(out, digit);
-  }
-  if (duration_ms != 0) {
-    out.push_back(std::byte{0x10});
-    pb::put_varint(out, duration_ms);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec DtmfDigit::encode() const {
@@ -4062,9 +4765,9 @@ ByteVec DtmfDigit::encode() const {
 Result<DtmfDigit> DtmfDigit::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DtmfDigit: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  DtmfDigit m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<DtmfDigit> r{DtmfDigit{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json DtmfDigit::to_json() const {
@@ -4089,30 +4792,13 @@ Result<DtmfDigit> DtmfDigit::from_json_text(std::string_view text, bool ignore_u
   return from_json(*j, ignore_unknown_fields);
 }
 
+std::size_t CallEvent::encoded_size() const { return wire_size(*this); }
+
 void CallEvent::encode_to(ByteVec& out) const {
-  if (call) {
-    const auto& x = *call;
-    out.push_back(std::byte{0x0a});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  if (static_cast<std::int32_t>(previous_status) != 0) {
-    out.push_back(std::byte{0x10});
-    pb::put_int(out, static_cast<std::int32_t>(previous_status));
-  }
-  if (sequence != 0) {
-    out.push_back(std::byte{0x18});
-    pb::put_varint(out, sequence);
-  }
-  if (dtmf) {
-    const auto& x = *dtmf;
-    out.push_back(std::byte{0x22});
-    const std::size_t s = pb::begin_len(out);
-    x.encode_to(out);
-    pb::finish_len(out, s);
-  }
-  append(out, unknown_fields);
+  const std::size_t n = wire_size(*this);
+  std::byte* const p = pb::extend(out, n);
+  [[maybe_unused]] std::byte* const e = write(*this, p);
+  assert(e == p + n);
 }
 
 ByteVec CallEvent::encode() const {
@@ -4124,9 +4810,9 @@ ByteVec CallEvent::encode() const {
 Result<CallEvent> CallEvent::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "CallEvent: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  CallEvent m;
-  if (!decode_into(in, data.size(), 0, m)) return in.err;
-  return m;
+  Result<CallEvent> r{CallEvent{}};  // decoded in place, returned without a move
+  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  return r;
 }
 
 Json CallEvent::to_json() const {

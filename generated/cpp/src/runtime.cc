@@ -100,6 +100,14 @@ bool valid_utf8(std::string_view s) noexcept {
   std::size_t i = 0;
   const std::size_t n = s.size();
   while (i < n) {
+    // Runs of ASCII (most text) 8 bytes at a time.
+    while (n - i >= 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080u) != 0) break;
+      i += 8;
+    }
+    if (i == n) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       ++i;
@@ -201,6 +209,22 @@ namespace pb {
 bool read_varint_slow(In& in, std::uint64_t& v) {
   const std::size_t start = in.pos;
   std::uint64_t result = 0;
+  if (in.pos <= in.size && in.size - in.pos >= 10) {
+    // Room for the longest varint: no bounds check per byte.
+    const std::uint8_t* p = in.buf + in.pos;
+    for (int i = 0; i < 9; ++i) {
+      result |= std::uint64_t{p[i] & 0x7Fu} << (7 * i);
+      if (p[i] < 0x80) {
+        in.pos += static_cast<std::size_t>(i) + 1;
+        v = result;
+        return true;
+      }
+    }
+    if (p[9] > 1) return in.fail(Reason::kVarintOverlong, "varint longer than 10 bytes or 64 bits", start);
+    in.pos += 10;
+    v = result | (std::uint64_t{p[9]} << 63);
+    return true;
+  }
   for (int shift = 0; shift < 70; shift += 7) {
     if (in.pos >= in.size) return in.fail(Reason::kTruncated, "the input ended in the middle of a varint", start);
     std::uint8_t b = in.buf[in.pos++];
@@ -218,7 +242,7 @@ bool read_varint_slow(In& in, std::uint64_t& v) {
   return in.fail(Reason::kVarintOverlong, "varint longer than 10 bytes", start);
 }
 
-bool read_tag(In& in, std::uint32_t& tag) {
+bool read_tag_slow(In& in, std::uint32_t& tag) {
   const std::size_t start = in.pos;
   std::uint64_t v = 0;
   if (!read_varint(in, v)) return false;
@@ -227,7 +251,7 @@ bool read_tag(In& in, std::uint32_t& tag) {
   return true;
 }
 
-bool read_len(In& in, std::size_t end, std::size_t& value_end) {
+bool read_len_slow(In& in, std::size_t end, std::size_t& value_end) {
   std::uint64_t n = 0;
   if (!read_varint(in, n)) return false;
   if (in.pos > end || n > end - in.pos) {
@@ -293,24 +317,6 @@ bool read_string(In& in, std::size_t value_end, std::string& out) {
   out.assign(s);
   in.pos = value_end;
   return true;
-}
-
-void finish_len(ByteVec& out, std::size_t start) {
-  const std::size_t n = out.size() - start;
-  if (n < 0x80) {
-    out[start - 1] = static_cast<std::byte>(n);
-    return;
-  }
-  std::byte tmp[10];
-  std::size_t k = 0;
-  std::uint64_t v = n;
-  while (v >= 0x80) {
-    tmp[k++] = static_cast<std::byte>((v & 0x7Fu) | 0x80u);
-    v >>= 7;
-  }
-  tmp[k++] = static_cast<std::byte>(v);
-  out[start - 1] = tmp[0];
-  out.insert(out.begin() + static_cast<std::ptrdiff_t>(start), tmp + 1, tmp + k);
 }
 
 }  // namespace pb

@@ -249,6 +249,18 @@ TEST(Usability, RequestEnvelopeRoundTrips) {
   EXPECT_TRUE(std::equal(want.begin(), want.end(), back.value().payload.begin(), back.value().payload.end()));
 }
 
+TEST(Codec, EncodeToAppendsEncodedSizeBytes) {
+  clutchcall::OriginateRequest req;
+  req.to = std::string(200, '1');  // a two-byte length prefix
+  ByteVec out{std::byte{0xAA}};
+  req.encode_to(out);
+  const ByteVec alone = req.encode();
+  EXPECT_EQ(alone.size(), req.encoded_size());
+  ASSERT_EQ(out.size(), 1 + alone.size());
+  EXPECT_EQ(out[0], std::byte{0xAA});
+  EXPECT_TRUE(std::equal(alone.begin(), alone.end(), out.begin() + 1, out.end()));
+}
+
 TEST(Usability, LengthOverTheBufferLimitIsRefusedWhenRead) {
   // version, kind, flags, method 1, request 1, payload length 4096, one byte of it.
   const std::uint8_t head[] = {1, 0, 1, 1, 1, 0x50, 0x00, 0xaa};

@@ -75,6 +75,8 @@ struct AudioShape {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<AudioShape> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -112,6 +114,8 @@ struct VadSettings {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<VadSettings> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -145,6 +149,8 @@ struct BargeIn {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<BargeIn> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -178,6 +184,8 @@ struct TurnDetection {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<TurnDetection> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -207,6 +215,8 @@ struct KeyValue {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<KeyValue> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -241,6 +251,8 @@ struct AgentBinding {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<AgentBinding> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -291,6 +303,8 @@ struct CallQuality {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<CallQuality> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -349,6 +363,8 @@ struct Call {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<Call> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -394,6 +410,8 @@ struct OriginateRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<OriginateRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -421,6 +439,8 @@ struct GetCallRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<GetCallRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -454,6 +474,8 @@ struct ListCallsRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<ListCallsRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -483,6 +505,8 @@ struct ListCallsResponse {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<ListCallsResponse> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -527,6 +551,8 @@ struct TransferRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<TransferRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -554,6 +580,8 @@ struct HangupRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<HangupRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -583,6 +611,8 @@ struct BindAgentRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<BindAgentRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -610,6 +640,8 @@ struct UnbindAgentRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<UnbindAgentRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -649,6 +681,8 @@ struct TenantClaims {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<TenantClaims> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -682,6 +716,8 @@ struct ErrorStatus {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<ErrorStatus> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -707,6 +743,8 @@ struct Empty {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<Empty> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -740,6 +778,8 @@ struct DialRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<DialRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -769,6 +809,8 @@ struct DialResponse {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<DialResponse> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -796,6 +838,8 @@ struct OriginateBulkRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<OriginateBulkRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -839,6 +883,8 @@ struct OriginateResult {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<OriginateResult> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -866,6 +912,8 @@ struct OriginateBulkResponse {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<OriginateBulkResponse> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -897,6 +945,8 @@ struct BargeRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<BargeRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -934,6 +984,8 @@ struct PushAudioRequest {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<PushAudioRequest> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -963,6 +1015,8 @@ struct PushAudioResponse {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<PushAudioResponse> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -992,6 +1046,8 @@ struct DtmfDigit {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<DtmfDigit> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).
@@ -1026,6 +1082,8 @@ struct CallEvent {
   ByteVec encode() const;
   /// Appends the canonical encoding to `out`.
   void encode_to(ByteVec& out) const;
+  /// The length of the canonical encoding in bytes.
+  std::size_t encoded_size() const;
   /// Decodes protobuf binary; the error names the reason for bad input.
   static Result<CallEvent> decode(Bytes data);
   /// This message as a ProtoJSON object (fields at their default are left out).

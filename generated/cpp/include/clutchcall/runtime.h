@@ -10,6 +10,7 @@
 /// alive and unchanged.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -257,10 +258,37 @@ inline bool read_varint(In& in, std::uint64_t& v) {
   }
   return read_varint_slow(in, v);
 }
+/// The number of varints that end in [in.pos, end): what a packed field's elements need
+/// reserved (bounded by the input's own size).
+inline std::size_t count_varints(const In& in, std::size_t end) noexcept {
+  std::size_t k = 0;
+  for (std::size_t i = in.pos; i < end; ++i) k += in.buf[i] < 0x80 ? 1u : 0u;
+  return k;
+}
 /// Reads a tag (at most 32 bits, else invalid_field_number).
-bool read_tag(In& in, std::uint32_t& tag);
+bool read_tag_slow(In& in, std::uint32_t& tag);
+inline bool read_tag(In& in, std::uint32_t& tag) {
+  if (in.pos < in.size && in.buf[in.pos] < 0x80) {
+    tag = in.buf[in.pos++];
+    return true;
+  }
+  return read_tag_slow(in, tag);
+}
 /// Reads a length prefix and returns the end of the value (length_past_end past `end`).
-bool read_len(In& in, std::size_t end, std::size_t& value_end);
+bool read_len_slow(In& in, std::size_t end, std::size_t& value_end);
+inline bool read_len(In& in, std::size_t end, std::size_t& value_end) {
+  // A one-byte length that fits the frame (most strings and nested messages); the slow path
+  // does the rest and reports the errors.
+  if (in.pos < end) {
+    const std::size_t n = in.buf[in.pos];
+    if (n < 0x80 && n < end - in.pos) {
+      value_end = in.pos + 1 + n;
+      ++in.pos;
+      return true;
+    }
+  }
+  return read_len_slow(in, end, value_end);
+}
 /// Checks that a value read ended inside its frame (truncated otherwise).
 inline bool check_end(In& in, std::size_t end) {
   return in.pos <= end || in.fail(Reason::kTruncated, "the input ended in the middle of a value", end);
@@ -294,32 +322,6 @@ inline std::uint64_t zigzag64(std::int64_t v) noexcept {
   return (u << 1) ^ (~(u >> 63) + 1u);
 }
 
-/// Writes a base-128 varint.
-inline void put_varint(ByteVec& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<std::byte>((v & 0x7Fu) | 0x80u));
-    v >>= 7;
-  }
-  out.push_back(static_cast<std::byte>(v));
-}
-/// Writes a signed int32/int64/enum value (negative: sign-extended to 10 bytes).
-inline void put_int(ByteVec& out, std::int64_t v) { put_varint(out, static_cast<std::uint64_t>(v)); }
-inline void put_fixed32(ByteVec& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xFFu));
-}
-inline void put_fixed64(ByteVec& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xFFu));
-}
-inline void put_float(ByteVec& out, float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  put_fixed32(out, u);
-}
-inline void put_double(ByteVec& out, double d) {
-  std::uint64_t u;
-  std::memcpy(&u, &d, sizeof u);
-  put_fixed64(out, u);
-}
 inline float float_of(std::uint32_t u) noexcept {
   float f;
   std::memcpy(&f, &u, sizeof f);
@@ -330,16 +332,60 @@ inline double double_of(std::uint64_t u) noexcept {
   std::memcpy(&d, &u, sizeof d);
   return d;
 }
-inline void put_string(ByteVec& out, std::string_view s) {
-  put_varint(out, s.size());
-  append(out, as_bytes(s));
+/// Encoded size of a base-128 varint (1 to 10 bytes), without a loop.
+inline std::size_t varint_size(std::uint64_t v) noexcept {
+  return static_cast<std::size_t>((std::bit_width(v | 1u) * 9 + 64) / 64);
 }
-/// Reserves one length byte before a nested message; `finish_len` patches it afterwards.
-inline std::size_t begin_len(ByteVec& out) {
-  out.push_back(std::byte{0});
-  return out.size();
+/// Size of a signed int32/int64/enum value (negative: sign-extended to 10 bytes).
+inline std::size_t int_size(std::int64_t v) noexcept { return varint_size(static_cast<std::uint64_t>(v)); }
+/// Size of a length-delimited value of n bytes: its length prefix plus the bytes.
+inline std::size_t len_size(std::size_t n) noexcept { return varint_size(n) + n; }
+
+// The writers store into a buffer the messages' encoded_size() made exactly large enough, so
+// they check no bounds; each returns the position after what it wrote.
+
+inline std::byte* put_varint(std::byte* p, std::uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<std::byte>((v & 0x7Fu) | 0x80u);
+    v >>= 7;
+  }
+  *p++ = static_cast<std::byte>(v);
+  return p;
 }
-void finish_len(ByteVec& out, std::size_t start);
+inline std::byte* put_int(std::byte* p, std::int64_t v) noexcept { return put_varint(p, static_cast<std::uint64_t>(v)); }
+inline std::byte* put_fixed32(std::byte* p, std::uint32_t v) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::byte>((v >> (8 * i)) & 0xFFu);
+  return p + 4;
+}
+inline std::byte* put_fixed64(std::byte* p, std::uint64_t v) noexcept {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::byte>((v >> (8 * i)) & 0xFFu);
+  return p + 8;
+}
+inline std::byte* put_float(std::byte* p, float f) noexcept {
+  std::uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return put_fixed32(p, u);
+}
+inline std::byte* put_double(std::byte* p, double d) noexcept {
+  std::uint64_t u;
+  std::memcpy(&u, &d, sizeof u);
+  return put_fixed64(p, u);
+}
+/// The bytes alone (unknown fields are kept with their tags).
+inline std::byte* put_raw(std::byte* p, Bytes b) noexcept {
+  if (!b.empty()) std::memcpy(p, b.data(), b.size());
+  return p + b.size();
+}
+/// A length prefix and the bytes.
+inline std::byte* put_bytes(std::byte* p, Bytes b) noexcept { return put_raw(put_varint(p, b.size()), b); }
+inline std::byte* put_string(std::byte* p, std::string_view s) noexcept { return put_bytes(p, as_bytes(s)); }
+/// Grows `out` by `size` bytes and returns where they start, for a writer that fills exactly
+/// that many.
+inline std::byte* extend(ByteVec& out, std::size_t size) {
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  return out.data() + at;
+}
 
 }  // namespace pb
 
