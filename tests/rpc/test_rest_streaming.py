@@ -125,7 +125,8 @@ async def rest(tmp: Path, producer: Producer) -> AsyncIterator[Rest]:
     h1 = Http1Server(app, stream_stall_s=0.5)
     await h1.start("127.0.0.1", 0)
     refused: Counter[str] = Counter()
-    h3 = await listen_http3("127.0.0.1", 0, certificate(tmp), _no_moqt, requests=h3_requests(app, refused=refused))
+    requests = h3_requests(app, refused=refused, max_unacked_bytes=1 << 20, stream_stall_s=1.0)
+    h3 = await listen_http3("127.0.0.1", 0, certificate(tmp), _no_moqt, requests=requests)
     assert h3._transport is not None
     try:
         yield Rest(h1, h3._transport.get_extra_info("sockname")[1], refused)
@@ -247,6 +248,26 @@ def test_a_reader_that_stops_reading_is_bounded(tmp_path: Path, transport: str) 
                 assert srv.h1.refused["slow_reader"] == 1 and info.value.code is ErrorCode.UNAVAILABLE
             else:  # the client's queue filled first and it gave up on the stream
                 assert info.value.code is ErrorCode.RESOURCE_EXHAUSTED
+
+    run(main())
+
+
+def test_an_http3_client_that_acknowledges_nothing_holds_the_server_to_its_unacked_bound(tmp_path: Path) -> None:
+    """The client's socket stops reading, so nothing is acknowledged: the server produces no more than its
+    max_unacked_bytes (1 MiB) allows, then cuts the stream off after stream_stall_s and closes the producer."""
+    producer = Producer(count=10**9, size=64 * 1024)
+
+    async def main() -> None:
+        async with rest(tmp_path, producer) as srv, srv.client("h3") as client:
+            stream = client.watch()
+            assert (await anext(stream)).sequence == 0
+            transport = client.channel._transport  # type: ignore[attr-defined]
+            transport._conn[1].pause_reading()
+            await asyncio.wait_for(producer.closed.wait(), 10)
+            assert srv.requests_refused["slow_reader"] == 1
+            assert producer.produced * 64 * 1024 <= (1 << 20) + 3 * 64 * 1024, producer.produced
+            transport._conn[1].resume_reading()
+            await stream.aclose()  # type: ignore[attr-defined]
 
     run(main())
 

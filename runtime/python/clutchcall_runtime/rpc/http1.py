@@ -183,9 +183,8 @@ class Http1Server:
                 except TimeoutError:
                     self.refused["slow_reader"] += 1
                     return False, b""
-            if request.method != "HEAD":
-                writer.write(b"0\r\n\r\n")
-                await writer.drain()
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
             return True, bytes(sent)
         finally:
             watcher.cancel()

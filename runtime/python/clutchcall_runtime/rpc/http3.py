@@ -198,14 +198,29 @@ class H3Requests:
 
 
 def h3_requests(
-    app: HttpApp, *, max_body_bytes: int = 1 << 20, max_in_flight: int = 64, refused: Counter[str] | None = None
+    app: HttpApp,
+    *,
+    max_body_bytes: int = 1 << 20,
+    max_in_flight: int = 64,
+    refused: Counter[str] | None = None,
+    max_unacked_bytes: int = 1 << 20,
+    stream_stall_s: float = 5.0,
 ) -> Callable[[H3Connection, Callable[[], None]], H3Requests]:
     """A factory of per-connection `H3Requests` for an HTTP/3 listener that also carries other traffic
     (`moqt.transport.listen_http3(..., requests=h3_requests(app))`); `refused` counts across connections."""
     counts: Counter[str] = refused if refused is not None else Counter()
 
     def make(h3: H3Connection, transmit: Callable[[], None]) -> H3Requests:
-        return H3Requests(h3, transmit, app, max_body_bytes=max_body_bytes, max_in_flight=max_in_flight, refused=counts)
+        return H3Requests(
+            h3,
+            transmit,
+            app,
+            max_body_bytes=max_body_bytes,
+            max_in_flight=max_in_flight,
+            refused=counts,
+            max_unacked_bytes=max_unacked_bytes,
+            stream_stall_s=stream_stall_s,
+        )
 
     return make
 
