@@ -102,12 +102,15 @@ async def sipp(
     timeout_s: float = 20.0,
     keys: dict[str, str] | None = None,
     extra: list[str] | None = None,
+    host: str = LOOPBACK,
+    netns: str | None = None,
 ) -> asyncio.subprocess.Process:
-    """SIPp on loopback with a scenario (scenarios/, a path, or built-in like 'uac'); bounded by -m and -timeout."""
+    """SIPp on `host` (loopback, or an address in the test's network namespace `netns`) with a scenario
+    (scenarios/, a path, or built-in like 'uac'); bounded by -m and -timeout."""
     assert SIPP is not None, "sipp (Debian sip-tester) is not installed: make system-deps"
     path = Path(scenario) if Path(scenario).is_absolute() else SCENARIOS / scenario
     sf = ["-sf", str(path)] if scenario.endswith(".xml") else ["-sn", scenario]
-    args = [*sf, "-i", LOOPBACK, "-p", str(local_port), "-m", str(calls), "-timeout", f"{timeout_s}s"]
+    args = [*sf, "-i", host, "-p", str(local_port), "-m", str(calls), "-timeout", f"{timeout_s}s"]
     args += ["-timeout_error", "-nostdin", "-trace_err", "-error_file", "/dev/stderr", "-mp", str(free_port())]
     keys = {"rtpport": "6000", **(keys or {})}
     for key, value in keys.items():
@@ -117,8 +120,9 @@ async def sipp(
     args += extra or []
     if remote is not None:
         args.append(f"{remote[0]}:{remote[1]}")
+    command = ["ip", "netns", "exec", netns, SIPP] if netns else [SIPP]
     return await asyncio.create_subprocess_exec(
-        SIPP, *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        *command, *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
 
 

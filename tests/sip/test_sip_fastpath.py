@@ -12,22 +12,26 @@ and then SIPp itself holds the port the relay sends to, so nothing could check w
 - [sip] forward: an inbound call to +15550001 is dialed to +15550002; B's 180 reaches A as 180; a PCMU
   caller and a PCMA target are transcoded (each A-law payload is exactly the core's G.711 table mapping of
   the mu-law one); A's BYE ends both. A busy target is A's 486.
-Backends: recvmmsg and io_uring on loopback. AF_XDP needs a NIC queue (a veth in a namespace): the
-relay's own tests (tests/core/test_fastpath.py) cover it; not here.
+Backends: recvmmsg and io_uring on loopback; AF_XDP on a veth pair whose peer end is in a network namespace the
+test makes (both SIPp parties and their RTP in it; skipped without root), for the forward flow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
+import os
 import re
 import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from clutchcall import CallStatus, Codec, DefaultApp, EndReason
+from clutchcall_engine.config import Address
 from clutchcall_engine.sip.gateway import SignallingError, SipGateway
 from clutchcall_engine.sip.metrics import SipCollector
 from rtp_fixtures import parse_rtp, rtp, tone_frames, ulaw_encode_sample
@@ -378,3 +382,84 @@ def test_forward_to_a_busy_target_is_the_callers_486(tmp_path: Path) -> None:
         sock_a.close()
 
     run(main())
+
+
+def _fastpath_net() -> Any:
+    """tests/core/fastpath_net.py (a veth pair with its peer in a network namespace of the test's own)."""
+    spec = importlib.util.spec_from_file_location(
+        "fastpath_net", Path(__file__).parents[1] / "core" / "fastpath_net.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("fastpath_net", module)  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_forward_on_af_xdp_in_a_network_namespace(tmp_path: Path) -> None:
+    """The forward flow with the relay on AF_XDP: both SIPp parties and their RTP live in a namespace of this
+    test behind a veth pair; the relay engine attaches to the root-side end (relay_ifname)."""
+    net_module = _fastpath_net()
+    why = net_module.can_make_netns()
+    if why:
+        pytest.skip(why)
+    net = net_module.VethPair(tag=f"cs{os.getpid() % 100000}", subnet=16 + (os.getpid() + 97) % 200)
+
+    async def main() -> None:
+        events = RecordingEvents()
+        config = sip_config(
+            5080,
+            listen=Address(net.host_v4, 0),
+            trunk=Address(net.peer_v4, 5080),
+            rtp_host=net.host_v4,
+            rtp_ports=(24_000, 24_199),  # below the ephemeral range, where the gateway's SIP port is
+            relay_backend="af_xdp",
+            relay_ifname=net.host_if,
+            forward=(("+15550001", "+15550002"),),
+        )
+        port_a, port_b = 30_000, 30_002  # the parties' RTP, inside the namespace
+        async with gateway(config, events) as gw:
+            b_keys = {"rtpport": str(port_b), "audio_pt": "0", "audio_rtpmap": "PCMU/8000"}
+            party_b = await sipp("uas_party.xml", local_port=5080, keys=b_keys, host=net.peer_v4, netns=net.ns)
+            await asyncio.sleep(0.3)
+            a_keys = {"rtpport": str(port_a), "audio_pt": "0", "audio_rtpmap": "PCMU/8000"}
+            party_a = await sipp(
+                forwarded_call(tmp_path, ok=True),
+                local_port=5070,
+                remote=(net.host_v4, gw.port),
+                keys=a_keys,
+                extra=["-s", "+15550001"],
+                host=net.peer_v4,
+                netns=net.ns,
+            )
+            await events.until(lambda: bool(events.inbound), what="inbound call")
+            sid = events.inbound[0][4]
+            await events.until(lambda: (S.IN_PROGRESS, None) in events.statuses.get(sid, []), what="answer")
+            for _ in range(100):
+                if sid in gw.fastpath.calls:
+                    break
+                await asyncio.sleep(0.01)
+            assert gw.fastpath.backend == "af_xdp"
+            leg = gw.legs[sid]
+            assert leg.media is not None and leg.second is not None and leg.second.media is not None
+            plan = {
+                "id": 7,
+                "a_peer": [net.peer_v4, port_a],
+                "a_relay": [net.host_v4, leg.media.port],
+                "b_peer": [net.peer_v4, port_b],
+                "b_relay": [net.host_v4, leg.second.media.port],
+                "count": PACKETS,
+                "payload_len": 160,
+            }
+            report = await asyncio.to_thread(net.run_peer, {"calls": [plan], "interval_ms": 20.0, "linger_ms": 400})
+            (sent_a, sent_b), (got_a, got_b) = report["sent"][0], report["got"][0]
+            assert got_b == sent_a and got_a == sent_b  # FORWARD over AF_XDP, byte for byte
+            stats = gw.fastpath.engine.call_stats(gw.fastpath.calls[sid].relay_id)
+            assert (stats["a"]["rx_packets"], stats["b"]["rx_packets"]) == (PACKETS, PACKETS)
+            code_a, err_a = await finished(party_a)
+            code_b, err_b = await finished(party_b)
+            assert (code_a, code_b) == (0, 0), err_a + err_b
+            assert (await statuses(events, sid, 2, "end"))[-1] == (S.COMPLETED, R.CALLER_HANGUP)
+
+    with net:
+        run(main())

@@ -27,6 +27,11 @@ Not done here: a re-INVITE on a relayed leg (hold, a new address) is answered wi
 codec, but the relay keeps the addresses and codecs it was given (hold does not pause it); RFC 4733 DTMF
 of relayed legs is the relay's to carry (untested here) and is not reported as events.
 
+AF_XDP: the classifier steers every RTP packet to rtp_ports arriving on relay_ifname to the relay while the
+engine runs, so calls whose RTP Python terminates (bridged calls, a sip_rtp call before its second party)
+lose their RTP on that interface (the shards count it as unknown_port): use af_xdp only where the calls on
+that interface are all relayed (e.g. a forward-only gateway). auto without relay_ifname uses io_uring.
+
 One relay Engine per gateway, made at the first relayed call with `[sip] relay_backend` (auto falls
 back AF_XDP -> io_uring -> recvmmsg as the core does; the reason is logged once), `relay_ifname`,
 `relay_shards`, and the gateway's rtp_ports as its port range; stopped with the gateway.
