@@ -463,3 +463,66 @@ def test_forward_on_af_xdp_in_a_network_namespace(tmp_path: Path) -> None:
 
     with net:
         run(main())
+
+
+def test_sdk_originates_a_sip_rtp_call_and_transfers_it_onto_the_relay(tmp_path: Path) -> None:
+    """Through the engine: the SDK originates with default_app sip_rtp, transfer(pstn_number) is the B2BUA's (the
+    stored call now goes to B), /metrics shows the relay's counters, and the SDK's hangup ends both parties."""
+    from clutchcall.rpc import ApiClient
+    from clutchcall_engine.auth import load_or_create_dev_key, mint_token
+    from clutchcall_engine.config import EngineConfig
+    from clutchcall_engine.server import EngineServer
+
+    async def main() -> None:
+        trunk, port_a, port_b = free_port(), free_port(), free_port()
+        sock_a, sock_b = rtp_socket(), rtp_socket()
+        config = EngineConfig(
+            moqt_addr=Address(LOOPBACK, 0),
+            http_addr=Address(LOOPBACK, 0),
+            rest_addr=Address(LOOPBACK, 0),
+            rpc_addr=Address(LOOPBACK, 0),
+            state_dir=tmp_path,
+            sip=sip_config(trunk, relay_backend="recvmmsg"),
+        )
+        async with EngineServer(config, calls=True) as srv:
+            assert srv.calls is not None and srv.sip is not None
+            gw = srv.sip
+            key = load_or_create_dev_key(tmp_path)
+            token = mint_token(key, tenant="acme", publish=(), subscribe=(), ttl_s=600, audience=config.audience)
+            api = ApiClient.connect_rest(f"http://{LOOPBACK}:{srv.calls.rest_port}", token=token)
+            async with router({"+15550001": port_a, "+15550002": port_b}, gw.port, trunk):
+                party_a = await sipp(
+                    "uas_answer.xml", local_port=port_a, keys={"rtpport": str(sock_a.getsockname()[1])}
+                )
+                b_keys = {"rtpport": str(sock_b.getsockname()[1]), "audio_pt": "0", "audio_rtpmap": "PCMU/8000"}
+                party_b = await sipp("uas_party.xml", local_port=port_b, keys=b_keys)
+                await asyncio.sleep(0.3)
+                call = await api.calls.originate(to="+15550001", from_="+15550100", default_app=DefaultApp.SIP_RTP)
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 15
+                while (await api.calls.get(sid=call.sid)).status != S.IN_PROGRESS:
+                    assert loop.time() < deadline, "never answered"
+                    await asyncio.sleep(0.05)
+                moved = await api.calls.transfer(sid=call.sid, pstn_number="+15550002")
+                assert (moved.sid, moved.to, moved.status) == (call.sid, "+15550002", S.IN_PROGRESS)
+                leg = gw.legs[call.sid]
+                assert leg.relayed and leg.media is not None and leg.second is not None
+                assert leg.second.media is not None
+                from_a = ulaw_packets(0xA, 1)
+                await play(sock_a, from_a, (LOOPBACK, leg.media.port))
+                assert await drain(sock_b) == from_a
+                text = srv.metrics.render().decode()
+                assert f'clutchcall_sip_relay_packets_total{{direction="first_to_second"}} {PACKETS}.0' in text
+                assert 'clutchcall_sip_relayed_calls_total{mode="forward"} 1.0' in text
+                ended = await api.calls.hangup(sid=call.sid)
+                assert ended.status == S.COMPLETED
+                code_a, err_a = await finished(party_a)
+                code_b, err_b = await finished(party_b)
+                assert (code_a, code_b) == (0, 0), err_a + err_b
+                assert (await api.calls.get(sid=call.sid)).end_reason == R.API_HANGUP
+                assert not gw.fastpath.calls
+            await api.aclose()
+        sock_a.close()
+        sock_b.close()
+
+    run(main())
