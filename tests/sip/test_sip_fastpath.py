@@ -526,3 +526,82 @@ def test_sdk_originates_a_sip_rtp_call_and_transfers_it_onto_the_relay(tmp_path:
         sock_b.close()
 
     run(main())
+
+
+def _tone(samples: bytes, rate: int, amplitude: float) -> tuple[float, float]:
+    """(dominant frequency, level in dB against a sine of `amplitude`) of 16-bit PCM past its first 100 ms."""
+    import numpy as np
+
+    pcm = np.frombuffer(bytes(samples), "<i2").astype(float)[rate // 10 :]
+    spectrum = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm))))
+    dominant = float(np.fft.rfftfreq(len(pcm), 1 / rate)[int(np.argmax(spectrum))])
+    return dominant, float(20 * np.log10(np.sqrt(np.mean(pcm**2)) / (amplitude / np.sqrt(2))))
+
+
+def test_forward_transcodes_g711_caller_to_opus_target(tmp_path: Path) -> None:
+    """PCMU caller, opus/48000/2 target: the relay decodes, resamples and re-encodes each way; a 1 kHz sine at
+    -10 dBFS arrives as a 1 kHz sine at that level (within 1.5 dB: G.711 and Opus are lossy) both ways."""
+    import clutchcall_core.g711 as g711
+    import clutchcall_core.opus as opus
+    import numpy as np
+
+    amplitude, tone_hz = 0.316 * 32767, 1000.0
+
+    def sine(rate: int) -> bytes:
+        n = np.arange(PACKETS * rate // 50)
+        return (amplitude * np.sin(2 * np.pi * tone_hz * n / rate)).astype("<i2").tobytes()
+
+    pcmu = g711.ulaw_encode(sine(8000))
+    from_a = [rtp(pcmu[i * 160 : (i + 1) * 160], 0, i, 160 * i, 0xA, i == 0) for i in range(PACKETS)]
+    encoder, wide = opus.Encoder(48_000, 1, 20), sine(48_000)
+    frame_bytes = 960 * 2
+    from_b = [
+        rtp(encoder.encode(wide[i * frame_bytes : (i + 1) * frame_bytes]), 111, i, 960 * i, 0xB, i == 0)
+        for i in range(PACKETS)
+    ]
+
+    async def main() -> None:
+        trunk = free_port()
+        events = RecordingEvents()
+        sock_a, sock_b = rtp_socket(), rtp_socket()
+        config = sip_config(trunk, relay_backend="recvmmsg", forward=(("+15550001", "+15550002"),))
+        async with gateway(config, events) as gw:
+            b_keys = {"rtpport": str(sock_b.getsockname()[1]), "audio_pt": "111", "audio_rtpmap": "opus/48000/2"}
+            party_b = await sipp("uas_party.xml", local_port=trunk, keys=b_keys)
+            await asyncio.sleep(0.3)
+            a_keys = {"rtpport": str(sock_a.getsockname()[1]), "audio_pt": "0", "audio_rtpmap": "PCMU/8000"}
+            party_a = await sipp(
+                forwarded_call(tmp_path, ok=True),
+                local_port=free_port(),
+                remote=(LOOPBACK, gw.port),
+                keys=a_keys,
+                extra=["-s", "+15550001"],
+            )
+            await events.until(lambda: bool(events.inbound), what="inbound call")
+            sid = events.inbound[0][4]
+            for _ in range(500):
+                if sid in gw.fastpath.calls:
+                    break
+                await asyncio.sleep(0.01)
+            leg = gw.legs[sid]
+            assert leg.media is not None and leg.second is not None and leg.second.media is not None
+            await asyncio.gather(
+                play(sock_a, from_a, (LOOPBACK, leg.media.port)),
+                play(sock_b, from_b, (LOOPBACK, leg.second.media.port)),
+            )
+            at_b, at_a = await asyncio.gather(drain(sock_b), drain(sock_a))
+            assert gw.fastpath.engine.call_stats(gw.fastpath.calls[sid].relay_id)["transcoding"]
+            code_a, err_a = await finished(party_a)
+            code_b, err_b = await finished(party_b)
+            assert (code_a, code_b) == (0, 0), err_a + err_b
+        sock_a.close()
+        sock_b.close()
+        assert {parse_rtp(p)[0] for p in at_b} == {111} and {parse_rtp(p)[0] for p in at_a} == {0}
+        assert len(at_b) >= PACKETS - 2 and len(at_a) >= PACKETS - 2
+        decoder = opus.Decoder(48_000, 1)
+        hz, level = _tone(b"".join(decoder.decode(parse_rtp(p)[3]) for p in at_b), 48_000, amplitude)
+        assert abs(hz - tone_hz) < 5 and abs(level) < 1.5, (hz, level)
+        hz, level = _tone(g711.ulaw_decode(b"".join(parse_rtp(p)[3] for p in at_a)), 8000, amplitude)
+        assert abs(hz - tone_hz) < 5 and abs(level) < 1.5, (hz, level)
+
+    run(main())
