@@ -454,10 +454,14 @@ Op: TypeAlias = (
 
 @dataclass(frozen=True)
 class PlanField:
+    """A field: its slot, type and condition; `initial` is the value a new instance holds (the
+    constant of a `const` field, so that a default-built value encodes), None for the type's zero."""
+
     name: str
     var: str
     type: TypeDesc
     cond: Cond | None
+    initial: int | None
 
 
 @dataclass(frozen=True)
@@ -891,7 +895,11 @@ class _StructLowering:
             variants=tuple(PlanVariant(v["code"], tuple(v["flags"][x] for x in s["flags"])) for v in s["variants"]),
             fields=tuple(
                 PlanField(
-                    f["name"], "v_" + f["name"], type_desc(f["type"]), self.cond(f["when"]) if f["when"] else None
+                    f["name"],
+                    "v_" + f["name"],
+                    type_desc(f["type"]),
+                    self.cond(f["when"]) if f["when"] else None,
+                    f["type"]["const"] if f["when"] is None else None,
                 )
                 for f in s["fields"]
             ),

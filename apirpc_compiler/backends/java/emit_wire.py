@@ -75,7 +75,8 @@ class _Struct:
         t = f["type"]
         k = t["type"]
         if k in INT_MAX:
-            return jlong(t["const"]) if t["const"] is not None else "0L"
+            initial = next(x.initial for x in self.plan.fields if x.name == f["name"])
+            return jlong(initial) if initial is not None else "0L"
         if k == "bytes":
             return "new byte[0]"
         if k == "string":

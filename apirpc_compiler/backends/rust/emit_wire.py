@@ -374,9 +374,7 @@ class _Struct:
         if s["args"]:
             c("///")
             c.doc(f"Args (passed in by the stream): {', '.join(s['args'])}.")
-        consts = {
-            f["name"]: f["type"]["const"] for f in s["fields"] if f["type"]["const"] is not None and not f["when"]
-        }
+        consts = {f.name: f.initial for f in self.plan.fields if f.initial is not None}
         c(f"#[derive(Clone, Debug, {'' if consts else 'Default, '}PartialEq, Eq)]")
         c.open(f"pub struct {self.cls} {{")
         for f, pf in zip(s["fields"], self.plan.fields, strict=True):
