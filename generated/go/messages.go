@@ -1769,6 +1769,7 @@ func (m *CallQuality) decode(b []byte, pos, end, depth int) error {
 			if err != nil {
 				return err
 			}
+			m.LevelDbov = rt.GrowPacked(m.LevelDbov, b[s:e], 0)
 			for pos = s; pos < e; {
 				v, p, err := rt.ReadVarint(b, pos, e)
 				if err != nil {
@@ -3444,6 +3445,7 @@ func (m *ListCallsRequest) decode(b []byte, pos, end, depth int) error {
 			if err != nil {
 				return err
 			}
+			m.Status = rt.GrowPacked(m.Status, b[s:e], 0)
 			for pos = s; pos < e; {
 				v, p, err := rt.ReadVarint(b, pos, e)
 				if err != nil {

@@ -477,11 +477,15 @@ class MessageEmitter:
         expr = self.read_elem(c, 3, f, "end", where)
         self.assign(c, 3, msg, f, expr)
         if f["packed"]:
+            scalar = f["type"]["name"] if f["type"]["kind"] == "scalar" else ""
             c.add(2, f"case {(number << 3) | 2}:")
             c.add(3, "s, e, err := rt.ReadLen(b, pos, end)")
             c.add(3, "if err != nil {")
             c.add(4, "return err")
             c.add(3, "}")
+            fn = "m." + self.n.field_name(f["words"])
+            elem_size = 4 if scalar in _I32 else 8 if scalar in _I64 else 0
+            c.add(3, f"{fn} = rt.GrowPacked({fn}, b[s:e], {elem_size})")
             c.add(3, "for pos = s; pos < e; {")
             expr = self.read_elem(c, 4, f, "e", where)
             self.assign(c, 4, msg, f, expr)

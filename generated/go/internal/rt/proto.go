@@ -6,6 +6,7 @@ package clutchcall
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 )
 
 // Limits of the protobuf-wire decoder.
@@ -102,6 +103,23 @@ func Fixed64(b []byte, pos, end int) (uint64, int, error) {
 		return 0, pos, Truncated(pos)
 	}
 	return binary.LittleEndian.Uint64(b[pos:]), pos + 8, nil
+}
+
+// GrowPacked makes room in s for the elements of the packed field value p (elemSize bytes each,
+// or 0 for varints: one per byte below 0x80), so decoding them appends without reallocating.
+// The room is bounded by the input's own length.
+func GrowPacked[T any](s []T, p []byte, elemSize int) []T {
+	n := 0
+	if elemSize > 0 {
+		n = len(p) / elemSize
+	} else {
+		for _, c := range p {
+			if c < 0x80 {
+				n++
+			}
+		}
+	}
+	return slices.Grow(s, n)
 }
 
 // SkipField skips the value of a field the message does not know; the tag started at start
