@@ -605,3 +605,44 @@ def test_forward_transcodes_g711_caller_to_opus_target(tmp_path: Path) -> None:
         assert abs(hz - tone_hz) < 5 and abs(level) < 1.5, (hz, level)
 
     run(main())
+
+
+@pytest.mark.parametrize("cut_by", ["sdk hangup", "ring timeout"])
+def test_a_ringing_new_party_is_cancelled(cut_by: str) -> None:
+    """The new party rings (uas_ring_cancel.xml expects our CANCEL): the SDK hangs the call up (both end: A gets
+    BYE, B CANCEL), or forward_ring_timeout_s passes (B gets CANCEL, the call goes on with A)."""
+
+    async def main() -> None:
+        trunk, port_a, port_b = free_port(), free_port(), free_port()
+        events = RecordingEvents()
+        sock_a = rtp_socket()
+        config = sip_config(trunk, relay_backend="recvmmsg", forward_ring_timeout_s=1.0)
+        async with gateway(config, events) as gw, router({"+15550001": port_a, "+15550002": port_b}, gw.port, trunk):
+            party_a = await sipp("uas_answer.xml", local_port=port_a, keys={"rtpport": str(sock_a.getsockname()[1])})
+            party_b = await sipp("uas_ring_cancel.xml", local_port=port_b)
+            await asyncio.sleep(0.3)
+            await gw.dial("CA3", "acme", "+15550001", "+15550100", Codec.G711_ULAW, 10.0, DefaultApp.SIP_RTP)
+            await events.until(lambda: (S.IN_PROGRESS, None) in events.statuses.get("CA3", []), what="answer")
+            leg = gw.legs["CA3"]
+            transfer = asyncio.create_task(gw.transfer("CA3", "+15550002"))
+            if cut_by == "sdk hangup":
+                for _ in range(200):
+                    if leg.second is not None and leg.second.provisional:
+                        break
+                    await asyncio.sleep(0.01)
+                await gw.hangup("CA3")
+            with pytest.raises(SignallingError, match="487" if cut_by == "sdk hangup" else "408"):
+                await transfer
+            code_b, err_b = await finished(party_b)
+            assert code_b == 0, err_b  # SIPp B got the CANCEL
+            assert leg.second is None and not gw.fastpath.calls and not gw.fastpath._seconds
+            assert metric(gw, "clutchcall_sip_second_party_failures", stage="dial") == 1
+            if cut_by == "ring timeout":
+                assert gw.legs["CA3"] is leg and leg.media is not None and not leg.relayed  # A goes on as before
+                await gw.hangup("CA3")
+            code_a, err_a = await finished(party_a)
+            assert code_a == 0, err_a
+            assert events.statuses["CA3"][-1] == (S.COMPLETED, R.API_HANGUP)
+        sock_a.close()
+
+    run(main())

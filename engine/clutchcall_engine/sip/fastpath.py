@@ -116,6 +116,7 @@ class FastPath:
         self._engine: Engine | None = None
         self._next_id = 1
         self.calls: dict[str, RelayedCall] = {}  # by sid
+        self._seconds: dict[int, Leg] = {}  # second parties whose leg is not released yet (for stop()), by id
         self.totals = RelayTotals()
 
     # ---- the relay engine ----------------------------------------------------------------------
@@ -156,8 +157,16 @@ class FastPath:
         return out
 
     def stop(self) -> None:
+        """With the gateway: relayed calls leave the engine, second parties' sockets close (their release
+        tasks are cancelled with the gateway's), the engine stops."""
         for sid in list(self.calls):
             self._unrelay(sid)
+        for second in self._seconds.values():
+            if second.ring_timer is not None:
+                second.ring_timer.cancel()
+            if second.media is not None and second.media.transport is not None:
+                second.media.transport.close()
+        self._seconds.clear()
         if self._engine is not None:
             self._engine.stop()
             self._engine = None
@@ -245,6 +254,7 @@ class FastPath:
         second = await gw._trunk_leg(first.sid, to, from_, media)
         second.first, second.default_app = first, DefaultApp.SIP_RTP
         first.second = second
+        self._seconds[id(second)] = second
         dialing = _Dialing(second, early)
         second.ring_timer = asyncio.get_running_loop().call_later(
             self.config.forward_ring_timeout_s, self._second_ring_timeout, dialing
@@ -266,7 +276,8 @@ class FastPath:
         if second.ring_timer is not None:
             second.ring_timer.cancel()
         if resp.status >= 300:
-            self.totals.second_party_failures += 1
+            if not dialing.outcome.done():  # not counted already (ring timeout) or given up on (transfer cancelled)
+                self.totals.second_party_failures += 1
             second.state = LegState.ENDED
             self._spawn_release(second)
             dialing.settle(resp.status, resp.reason)
@@ -307,6 +318,7 @@ class FastPath:
         self.gw._spawn(self._release_second(second))
 
     async def _release_second(self, second: Leg) -> None:
+        self._seconds.pop(id(second), None)
         if second.ring_timer is not None:
             second.ring_timer.cancel()
         if second.relayed:
