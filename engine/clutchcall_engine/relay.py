@@ -959,8 +959,7 @@ class Relay:
                 object_id=o.object_id,
                 publisher_priority=o.publisher_priority,
                 extension_headers=o.extensions or [],
-                payload_length=len(o.payload),
-                object_status=o.status if not o.payload else None,
+                object_status=wire.ObjectStatus(o.status) if not o.payload else None,
                 payload=o.payload,
             ).encode()
             track.metrics.object_out(len(o.payload))

@@ -268,6 +268,8 @@ class MessageEmitter:
                     f'            raise ValueError("at most one of {", ".join(f.attr for f in members)} may be set")'
                 )
         for f in fs:
+            L.extend(self.type_check(c, f))
+        for f in fs:
             if f.presence == "repeated":
                 L.append(f"        self.{f.slot} = [] if {f.attr} is None else {f.attr}")
             else:
@@ -327,6 +329,34 @@ class MessageEmitter:
         L.append("")
         L.extend(self.json_encoder(msg, fs))
         return "\n".join(L) + "\n"
+
+    def _value_type(self, f: F) -> tuple[str, str]:
+        """(the isinstance() argument, the type named in the error) of one value of `f`."""
+        if f.kind == "message":
+            return f.type_name, f.type_name
+        if f.kind == "enum":
+            return "int", f"{f.type_name} | int"
+        if f.kind in ("float", "double"):
+            return "(int, float)", "float"
+        t = _PY_SCALAR.get(f.kind, "int")
+        return t, t
+
+    def type_check(self, cls: str, f: F) -> list[str]:
+        """The constructor's check of one argument: a None for a field that is never absent, or a
+        value of the wrong type, is a TypeError naming message and field, raised where the value
+        was given. Optional, oneof and message fields take None (absent). Encode's hot path does
+        not repeat the type checks; it only refuses a None assigned later (`_none_assigned`)."""
+        types, expected = self._value_type(f)
+        if f.presence == "repeated":
+            test = f"{f.attr} is not None and not _all_of({f.attr}, {types})"
+            expected = f"list[{expected}]"
+        elif f.presence == "implicit" and f.kind != "message":
+            test = f"not isinstance({f.attr}, {types})"
+        else:
+            test = f"{f.attr} is not None and not isinstance({f.attr}, {types})"
+            expected += " or None"
+        args = [pyrepr(f"{cls}.{f.attr}"), pyrepr(expected), f.attr]
+        return [f"        if {test}:", *wrap_call("_wrong_type", args, "", 12)]
 
     def field_doc(self, f: F) -> str:
         doc = f.ir["doc"] or f.ir["name"]
@@ -422,6 +452,7 @@ class MessageEmitter:
 
     def encoder(self, msg: Message, fs: list[F]) -> list[str]:
         L = ["    def _enc(self, out: bytearray) -> None:", "        put = out.append"]
+        cls = self.cls(msg["name"])
         for f in sorted(fs, key=lambda f: f.number):
             v = f"v{f.number}"
             L.append(f"        {v} = self.{f.slot}")
@@ -433,6 +464,7 @@ class MessageEmitter:
                 else:
                     L.append(f"{ind}for x in {v}:")
                     self._write_value(L, ind + "    ", f, "x")
+                self._none_assigned(L, cls, f, v)
                 continue
             if f.presence == "implicit" and f.kind != "message":
                 if f.kind in ("float", "double"):
@@ -442,15 +474,27 @@ class MessageEmitter:
                 if f.kind == "bool":
                     on = _bytes_lit(f.tag() + b"\x01")
                     L.append(f"{ind}out += {on}")
-                    continue
-            else:
-                L.append(f"        if {v} is not None:")
+                else:
+                    self._write_value(L, ind, f, v)
+                self._none_assigned(L, cls, f, v)
+                continue
+            L.append(f"        if {v} is not None:")
             self._write_value(L, ind, f, v)
         L.append("        if self._unknown:")
         L.append("            out += self._unknown")
         if not any("put(" in line for line in L):
             L.remove("        put = out.append")
         return L
+
+    def _none_assigned(self, L: list[str], cls: str, f: F, v: str) -> None:
+        """A None assigned after construction to a field that is never absent: refused (as a
+        TypeError, which encode() reports as EncodeError) instead of encoding as unset. Only the
+        empty-value path pays for the test."""
+        expected = self._value_type(f)[1]
+        if f.presence == "repeated":
+            expected = f"list[{expected}]"
+        L.append(f"        elif {v} is None:")
+        L.extend(wrap_call("_wrong_type", [pyrepr(f"{cls}.{f.attr}"), pyrepr(expected), v], "", 12))
 
     def _write_packed(self, L: list[str], ind: str, f: F, v: str) -> None:
         k = f.kind

@@ -6,9 +6,11 @@ emitted here (it is recursive: lists of structs of lists …); the templates in
 `templates/wire/` lay out the modules around it and hold the small shared runtime
 (`_quic.py`: varints and the bounds-checked reader, `_json.py`: the vector value format).
 
-Code sets are plain classes of int constants plus a `NAMES` table, for open and closed sets
-alike: struct fields stay `int`, an open set keeps unknown values unchanged, and a closed set
-is enforced by the decode and encode checks rather than by the Python type.
+Code sets are `enum.IntEnum`s. A field of a closed set is typed and decoded as the enum; a field of
+an open set as `Enum | int`: the member when the value is known, the bare int otherwise (what
+protobuf's Python open enums do; no pseudo-members, so untrusted input cannot grow the class).
+A length field that only measures one later bytes or list field is derived from it: a read-only
+property, not a constructor argument, so a mismatching value cannot be written.
 """
 
 from __future__ import annotations
@@ -137,6 +139,39 @@ class _StructGen:
         self.attrs = {f["name"]: proto.namer.attr_name(f["words"]) for f in s["fields"]}
         self.flag_vars = {n: "f_" + snake(n.split("_")) for n in [*s["flags"], *s["args"]]}
         self.variants_table = f"_{proto.namer.const_name(s['words'])}_VARIANTS" if s["variants"] else None
+        self.derived = self.derived_lengths()
+
+    def derived_lengths(self) -> dict[str, str]:
+        """Length field -> the one later field it measures, for the length fields encode derives.
+
+        Derived: an unconditional integer field (no const, code set or mask) whose only use as a
+        length is the top-level `length` of one unconditional bytes or list field, so its value
+        is always len() of that field. Anything else (a byte frame, a nested use, a conditional
+        side) stays an ordinary field that encode checks against what it measures."""
+        uses: dict[str, list[tuple[m.WireField, str]]] = {}
+
+        def walk(t: m.WireType, owner: m.WireField, top: bool) -> None:
+            for key, ln in (("length", t["length"]), ("frame", t["frame"])):
+                if ln is not None and ln["kind"] == "field":
+                    how = f"{key} {t['type']}" if top else "nested"
+                    uses.setdefault(str(ln["field"]), []).append((owner, how))
+            if t["element"] is not None:
+                walk(t["element"], owner, False)
+
+        for f in self.s["fields"]:
+            walk(f["type"], f, True)
+        out: dict[str, str] = {}
+        for name, refs in uses.items():
+            lf = self.fields[name]
+            lt = lf["type"]
+            if len(refs) != 1 or refs[0][1] not in ("length bytes", "length list"):
+                continue
+            if lf["when"] is not None or refs[0][0]["when"] is not None or lt["type"] not in INT_MAX:
+                continue
+            if lt["const"] is not None or lt["codes"] is not None or lt["mask"] is not None:
+                continue
+            out[name] = refs[0][0]["name"]
+        return out
 
     # ---- names and types ----
     def var(self, fname: str) -> str:
@@ -145,7 +180,10 @@ class _StructGen:
     def py_type(self, t: m.WireType) -> str:
         k = t["type"]
         if k in INT_MAX:
-            return "int"
+            if t["codes"] is None:
+                return "int"
+            cls = self.p.code_class(t["codes"])
+            return cls if t["closed"] else f"{cls} | int"
         if k == "bytes":
             return "bytes"
         if k == "string":
@@ -218,7 +256,7 @@ class _StructGen:
         if t["const"] is not None:
             fail(f"{v} != {_hexint(t['const'])}", f"{{{v}}} is not the constant {_hexint(t['const'])}")
         if t["codes"] is not None and t["closed"]:
-            fail(f"{v} not in {self.p.code_class(t['codes'])}.NAMES", f"{{{v}}} is not a {t['codes']} code")
+            fail(f"{v} not in {self.p.code_table(t['codes'], 'NAMES')}", f"{{{v}}} is not a {t['codes']} code")
         if t["min"] is not None:
             fail(f"{v} < {_hexint(t['min'])}", f"{{{v}}} is below {t['min']}")
         if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
@@ -281,9 +319,14 @@ class _StructGen:
                 start = c.fresh("o")
                 c.add(ind, f"{start} = r.pos")
             read = f"r.varint({end})" if k == "varint" else f"r.uint({INT_SIZE[k]}, {end})"
-            c.add(ind, f"{target} = {read}")
+            raw = target if t["codes"] is None else c.fresh("c")
+            c.add(ind, f"{raw} = {read}")
             if checks:
-                self.int_checks_decode(c, ind, t, target, where, start)
+                self.int_checks_decode(c, ind, t, raw, where, start)
+            if t["codes"] is not None:
+                members = self.p.code_table(t["codes"], "MEMBERS")
+                # A closed set's value was checked above, so the lookup cannot miss.
+                c.add(ind, f"{target} = {members}[{raw}]" if t["closed"] else f"{target} = {members}.get({raw}, {raw})")
             return
         if k in ("bytes", "string"):
             ln = t["length"]
@@ -385,7 +428,8 @@ class _StructGen:
             return c.lines
         c.add(0, "return cls(")
         for f in s["fields"]:
-            c.add(1, f"{self.attrs[f['name']]}={self.var(f['name'])},")
+            if f["name"] not in self.derived:
+                c.add(1, f"{self.attrs[f['name']]}={self.var(f['name'])},")
         c.add(0, ")")
         return c.lines
 
@@ -420,7 +464,7 @@ class _StructGen:
         if t["const"] is not None:
             fail(f"{v} != {_hexint(t['const'])}", f"{{{v}}} is not the constant {_hexint(t['const'])}")
         if t["codes"] is not None and t["closed"]:
-            fail(f"{v} not in {self.p.code_class(t['codes'])}.NAMES", f"{{{v}}} is not a {t['codes']} code")
+            fail(f"{v} not in {self.p.code_table(t['codes'], 'NAMES')}", f"{{{v}}} is not a {t['codes']} code")
         if t["min"] is not None:
             fail(f"{v} < {_hexint(t['min'])}", f"{{{v}}} is below {t['min']}")
         if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
@@ -431,6 +475,8 @@ class _StructGen:
     def length_encode(self, c: _Code, ind: int, ln: m.WireLength, n: str, out: str, where: str) -> None:
         if ln["kind"] == "varint":
             c.add(ind, f"write_varint({out}, {n})")
+        elif ln["kind"] == "field" and ln["field"] in self.derived:
+            pass  # the length field was derived from this very value
         elif ln["kind"] == "field":
             ref = self.length_ref(ln["field"])
             c.add(ind, f"if {n} != {ref}:")
@@ -499,7 +545,10 @@ class _StructGen:
         c = _Code()
         s = self.s
         for f in s["fields"]:
-            c.add(0, f"{self.var(f['name'])} = self.{self.attrs[f['name']]}")
+            if f["name"] not in self.derived:
+                c.add(0, f"{self.var(f['name'])} = self.{self.attrs[f['name']]}")
+        for length, measured in self.derived.items():
+            c.add(0, f"{self.var(length)} = len({self.var(measured)})")
         for i, f in enumerate(s["fields"]):
             v = self.var(f["name"])
             where = self.where(f["name"])
@@ -542,6 +591,9 @@ class _StructGen:
         k = t["type"]
         if k in INT_MAX:
             expr = f'j.integer("{name}")'
+            if t["codes"] is not None:
+                kind = "closed" if t["closed"] else "open"
+                expr = f'j.{kind}_code("{name}", {self.p.code_table(t["codes"], "MEMBERS")})'
         elif k == "bytes":
             expr = f'j.hexbytes("{name}")'
         elif k == "string":
@@ -554,10 +606,19 @@ class _StructGen:
             expr = f'[{inner} for j0 in j.array("{name}")]'
         return expr if f["when"] is None else f'None if j.absent("{name}") else {expr}'
 
+    def code_from_json(self, t: m.WireType, expr: str, where: str) -> str:
+        """An integer read from JSON, as its code set's member where it has one."""
+        if t["codes"] is None:
+            return expr
+        members = self.p.code_table(t["codes"], "MEMBERS")
+        if t["closed"]:
+            return f'_json.closed_code({expr}, {members}, "{where}")'
+        return f"_json.open_code({expr}, {members})"
+
     def from_json_expr(self, t: m.WireType, v: str, where: str, depth: int = 0) -> str:
         k = t["type"]
         if k in INT_MAX:
-            return f'_json.integer({v}, "{where}")'
+            return self.code_from_json(t, f'_json.integer({v}, "{where}")', where)
         if k == "bytes":
             return f'_json.hexbytes({v}, "{where}")'
         if k == "string":
@@ -586,6 +647,7 @@ class _StructGen:
                 "to_json": self.to_json_expr(f["type"], f"self.{self.attrs[f['name']]}"),
                 "to_json_opt": self.to_json_expr(f["type"], f"v_{self.attrs[f['name']]}"),
                 "from_json": self.from_json_field(f),
+                "measures": self.attrs[self.derived[f["name"]]] if f["name"] in self.derived else None,
             }
             for f in s["fields"]
         ]
@@ -611,7 +673,9 @@ class _StructGen:
             "cls": self.cls,
             "doc": s["doc"],
             "fields": fields,
-            "slots": sorted(self.attrs.values()),
+            "derived": bool(self.derived),
+            "request_ctor": self.p.envelope_request() if s["name"] == "Envelope" else None,
+            "slots": sorted(a for n, a in self.attrs.items() if n not in self.derived),
             "args": args,
             "variants": variants,
             "decode_body": self.decode_body(),
@@ -634,6 +698,24 @@ class _ProtoGen:
         if code_set not in self.code_sets:
             raise WireGenError(f"{self.proto['name']}: unknown code set {code_set!r}")
         return self.namer.class_name(self.code_sets[code_set]["words"])
+
+    def code_table(self, code_set: str, kind: str) -> str:
+        """The module-level table of a code set: `NAMES` (value -> IDL name) or `MEMBERS` (value -> member)."""
+        self.code_class(code_set)
+        return f"_{self.namer.const_name(self.code_sets[code_set]['words'])}_{kind}"
+
+    def envelope_request(self) -> dict[str, str] | None:
+        """For the legacy RPC envelope (as in every SDK): the code constants `Envelope.request` sets."""
+        if self.proto["family"] != "envelope":
+            return None
+
+        def const(code_set: str, value: str) -> str:
+            found = [v for v in self.code_sets.get(code_set, {"values": []})["values"] if v["name"] == value]
+            if not found:
+                raise WireGenError(f"{self.proto['name']}: Envelope.request needs code {value!r} in {code_set}")
+            return f"{self.code_class(code_set)}.{self.namer.const_name(found[0]['words'])}"
+
+        return {"kind": const("EnvelopeKind", "request"), "flags": const("EnvelopeFlag", "final")}
 
     def read_int(self, kind: str, end: str) -> str:
         return f"r.varint({end})" if kind == "varint" else f"r.uint({INT_SIZE[kind]}, {end})"
@@ -763,6 +845,8 @@ class _ProtoGen:
                     "cls": self.namer.class_name(c["words"]),
                     "doc": c["doc"],
                     "closed": c["closed"],
+                    "names_table": self.code_table(c["name"], "NAMES"),
+                    "members_table": self.code_table(c["name"], "MEMBERS"),
                     "names": [f"{_hexint(v['value'])}: {json.dumps(v['name'])}" for v in c["values"]],
                     "consts": [
                         {

@@ -129,8 +129,7 @@ class OutObject:
         return wire.SubgroupObject(
             object_id_delta=delta,
             extension_headers=(self.extensions or []) if has_ext else None,
-            payload_length=len(self.payload),
-            object_status=self.status if not self.payload else None,
+            object_status=wire.ObjectStatus(self.status) if not self.payload else None,
             payload=self.payload,
         ).encode(has_extensions=has_ext)
 
@@ -686,7 +685,7 @@ class Session:
             if (
                 p.type_ in seen
                 and p.type_ != wire.SetupParameter.AUTHORIZATION_TOKEN
-                and p.type_ in wire.SetupParameter.NAMES
+                and wire.SetupParameter.is_known(p.type_)
             ):
                 raise ProtocolViolation(
                     Code.PROTOCOL_VIOLATION, f"setup parameter {p.type_:#x} repeated", message_type=name
@@ -1151,7 +1150,7 @@ class Session:
                 object_id=obj.object_id,
                 publisher_priority=obj.publisher_priority,
                 extension_headers=obj.extensions if has_ext else None,
-                object_status=obj.status if obj.status else None,
+                object_status=wire.ObjectStatus(obj.status) if obj.status else None,
                 payload=None if obj.status else obj.payload,
             )
         )
