@@ -20,7 +20,7 @@ from .frontend.load import LoadedIdl, load_idl
 from .frontend.validate import check_document
 from .ir.build import build_ir
 from .ir.model import IR
-from .ir.plan import lower_plan
+from .ir.plan import PlanError, lower_plan
 
 
 def compile_idl(path: str, backends: Iterable[Backend] = ()) -> IR:
@@ -32,7 +32,12 @@ def compile_idl(path: str, backends: Iterable[Backend] = ()) -> IR:
     diagnostics = validation.diagnostics + name_diagnostics(loaded, ir, backends)
     if diagnostics:
         raise IdlError(diagnostics)
-    return lower_plan(ir)
+    try:
+        return lower_plan(ir)
+    except PlanError as e:
+        # The front end's wire rules should have refused this; say where rather than crash.
+        line, col = loaded.source_map.locate(e.pointer)
+        raise IdlError([Diagnostic(loaded.path, line, col, e.pointer, "wire-plan", str(e))]) from None
 
 
 def name_diagnostics(loaded: LoadedIdl, ir: IR, backends: Iterable[Backend]) -> list[Diagnostic]:

@@ -32,7 +32,10 @@ INT_MAX: dict[str, int] = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "
 
 
 class PlanError(ValueError):
-    """The wire section uses the DSL in a way no codec can implement."""
+    """The wire section uses the DSL in a way no codec can implement. `pointer`: the JSON
+    pointer of the protocol at fault in the IDL."""
+
+    pointer = ""
 
 
 # ---- conditions: an expression tree over flags and earlier fields ----
@@ -983,7 +986,14 @@ def lower_protocol(proto: m.WireProtocol) -> ProtocolPlan:
 
 def lower(ir: m.IR) -> Plan:
     """The plan of every wire protocol of `ir` (raises PlanError on an unimplementable DSL use)."""
-    return Plan(tuple(lower_protocol(p) for p in ir["wire"]))
+    out: list[ProtocolPlan] = []
+    for p in ir["wire"]:
+        try:
+            out.append(lower_protocol(p))
+        except PlanError as e:
+            e.pointer = f"/wire/protocols/{p['name']}"
+            raise
+    return Plan(tuple(out))
 
 
 def to_json(value: object) -> m.JsonValue:

@@ -234,3 +234,20 @@ def test_lowering_refuses_a_length_from_a_non_integer_field() -> None:
     proto = _proto([{"name": "a", "type": "bytes"}, {"name": "b", "type": "bytes", "length": {"field": "a"}}])
     with pytest.raises(PlanError, match="not an integer field"):
         lower_protocol(proto)
+
+
+def test_a_plan_error_is_a_diagnostic_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the front end ever let through what the plan cannot lower, the CLI names the place."""
+    from click.testing import CliRunner
+
+    from apirpc_compiler.cli import main
+    from apirpc_compiler.ir import plan
+
+    def refuse(proto: Any) -> Any:
+        raise PlanError(f"{proto['name']}: cannot be lowered")
+
+    monkeypatch.setattr(plan, "lower_protocol", refuse)
+    result = CliRunner().invoke(main, ["ir", str(ROOT / "api" / "clutchcall.json")])
+    assert result.exit_code == 1
+    assert "[wire-plan] envelope: cannot be lowered (at /wire/protocols/envelope)" in result.output
+    assert "Traceback" not in result.output
