@@ -105,6 +105,7 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
         self.principal: object | None = None
         self.authenticated = False
         self.counted = False
+        self.transmit_pending = False
 
     # ---- events ----
 
@@ -245,6 +246,7 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
                     stream_id,
                     envelope(Kind.EVENT, env.method_id, env.request_id, event.encode(), final=False),
                     end=False,
+                    now=False,  # events produced back to back leave in full packets
                 )
                 await self._drained(stream_id)
             out = envelope(Kind.RESPONSE, env.method_id, env.request_id)
@@ -291,11 +293,20 @@ class _EnvelopeServerConnection(QuicConnectionProtocol):
 
     # ---- output ----
 
-    def _send(self, stream_id: int, data: bytes, end: bool = True) -> None:
+    def _send(self, stream_id: int, data: bytes, end: bool = True, now: bool = True) -> None:
         if end:
             self.calls.pop(stream_id, None)
         with contextlib.suppress(Exception):  # the stream or the connection may be gone
             self._quic.send_stream_data(stream_id, data, end_stream=end)
+            if now:
+                self.transmit()
+            elif not self.transmit_pending:
+                self.transmit_pending = True
+                asyncio.get_running_loop().call_soon(self._transmit_now)
+
+    def _transmit_now(self) -> None:
+        self.transmit_pending = False
+        with contextlib.suppress(Exception):
             self.transmit()
 
     def _refuse(self, stream_id: int, err: ApiError, method_id: int, request_id: int) -> None:

@@ -154,38 +154,45 @@ class Http1Server:
     ) -> tuple[bool, bytes]:
         """Send `stream` chunked; (whether it ended normally, bytes the client sent meanwhile)."""
         sent = bytearray()
+        task = asyncio.current_task()
+        assert task is not None
+        left = False
 
         async def client_leaves() -> None:
-            # EOF means the client went away; anything else is a pipelined request, kept within the bounds.
-            while len(sent) <= self.max_header_bytes + self.max_body_bytes:
-                data = await reader.read(_READ)
-                if not data:
-                    return
-                sent.extend(data)
+            # EOF means the client went away: cancel the send wherever it waits (usually on the producer).
+            # Anything else is a pipelined request, kept within the bounds.
+            nonlocal left
+            with contextlib.suppress(ConnectionError, OSError):
+                while len(sent) <= self.max_header_bytes + self.max_body_bytes:
+                    data = await reader.read(_READ)
+                    if not data:
+                        break
+                    sent.extend(data)
+            left = True
+            task.cancel()
 
         watcher = asyncio.ensure_future(client_leaves())
+        high_water = writer.transport.get_write_buffer_limits()[1]
         try:
             writer.write(_head(response, [("transfer-encoding", "chunked")], keep_alive))
-            while True:
-                item = asyncio.ensure_future(anext(stream))
-                await asyncio.wait((item, watcher), return_when=asyncio.FIRST_COMPLETED)
-                if not item.done():  # the client left: stop the producer where it waits
-                    item.cancel()
-                    await asyncio.wait((item,))
+            async for chunk in stream:
+                if writer.transport.is_closing():  # the connection broke; the watcher may not have seen it yet
                     return False, b""
-                try:
-                    chunk = item.result()
-                except StopAsyncIteration:
-                    break
                 writer.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
-                try:
-                    await asyncio.wait_for(writer.drain(), self.stream_stall_s)
-                except TimeoutError:
-                    self.refused["slow_reader"] += 1
-                    return False, b""
+                if writer.transport.get_write_buffer_size() > high_water:  # drain only blocks past it
+                    try:
+                        await asyncio.wait_for(writer.drain(), self.stream_stall_s)
+                    except TimeoutError:
+                        self.refused["slow_reader"] += 1
+                        return False, b""
             writer.write(b"0\r\n\r\n")
             await writer.drain()
             return True, bytes(sent)
+        except asyncio.CancelledError:
+            if not left:
+                raise
+            task.uncancel()
+            return False, b""
         finally:
             watcher.cancel()
             with contextlib.suppress(Exception):

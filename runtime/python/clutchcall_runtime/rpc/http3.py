@@ -80,6 +80,7 @@ class H3Requests:
         self.refused: Counter[str] = refused if refused is not None else Counter()
         self._pending: dict[int, _Pending] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._transmit_pending = False
 
     def on_headers(self, stream_id: int, headers: list[tuple[bytes, bytes]], ended: bool) -> None:
         if len(self._pending) + len(self._tasks) >= self.max_in_flight:
@@ -170,7 +171,7 @@ class H3Requests:
             self.transmit()
             async for chunk in stream:
                 self.h3.send_data(stream_id, chunk, end_stream=False)
-                self.transmit()
+                self._transmit_soon()  # lines produced back to back leave in full packets
                 if not await self._drained(stream_id):
                     self.refused["slow_reader"] += 1
                     with contextlib.suppress(Exception):
@@ -184,6 +185,16 @@ class H3Requests:
         finally:
             with contextlib.suppress(Exception):
                 await stream.aclose()  # type: ignore[attr-defined]
+
+    def _transmit_soon(self) -> None:
+        if not self._transmit_pending:
+            self._transmit_pending = True
+            asyncio.get_running_loop().call_soon(self._transmit_now)
+
+    def _transmit_now(self) -> None:
+        self._transmit_pending = False
+        with contextlib.suppress(Exception):
+            self.transmit()
 
     async def _drained(self, stream_id: int) -> bool:
         """Wait while the stream holds more unacknowledged bytes than the bound; False past the stall time."""
