@@ -688,7 +688,7 @@ class MessageEmitter:
             f'  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "{m["name"]}: message too large");'  # noqa: E501
         )
         out.append("  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};")
-        out.append(f"  Result<{name}> r{{{name}{{}}}};  // decoded in place, returned without a move")
+        out.append(f"  Result<{name}> r{{std::in_place}};  // decoded in place, returned without a move")
         out.append("  if (!decode_into(in, data.size(), 0, *r)) r = in.err;")
         out.append("  return r;")
         out.append("}")

@@ -3469,7 +3469,7 @@ ByteVec AudioShape::encode() const {
 Result<AudioShape> AudioShape::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "AudioShape: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<AudioShape> r{AudioShape{}};  // decoded in place, returned without a move
+  Result<AudioShape> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3516,7 +3516,7 @@ ByteVec VadSettings::encode() const {
 Result<VadSettings> VadSettings::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "VadSettings: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<VadSettings> r{VadSettings{}};  // decoded in place, returned without a move
+  Result<VadSettings> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3562,7 +3562,7 @@ ByteVec BargeIn::encode() const {
 Result<BargeIn> BargeIn::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BargeIn: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<BargeIn> r{BargeIn{}};  // decoded in place, returned without a move
+  Result<BargeIn> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3607,7 +3607,7 @@ ByteVec TurnDetection::encode() const {
 Result<TurnDetection> TurnDetection::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TurnDetection: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<TurnDetection> r{TurnDetection{}};  // decoded in place, returned without a move
+  Result<TurnDetection> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3653,7 +3653,7 @@ ByteVec KeyValue::encode() const {
 Result<KeyValue> KeyValue::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "KeyValue: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<KeyValue> r{KeyValue{}};  // decoded in place, returned without a move
+  Result<KeyValue> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3698,7 +3698,7 @@ ByteVec AgentBinding::encode() const {
 Result<AgentBinding> AgentBinding::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "AgentBinding: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<AgentBinding> r{AgentBinding{}};  // decoded in place, returned without a move
+  Result<AgentBinding> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3749,7 +3749,7 @@ ByteVec CallQuality::encode() const {
 Result<CallQuality> CallQuality::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "CallQuality: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<CallQuality> r{CallQuality{}};  // decoded in place, returned without a move
+  Result<CallQuality> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3808,7 +3808,7 @@ ByteVec Call::encode() const {
 Result<Call> Call::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "Call: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<Call> r{Call{}};  // decoded in place, returned without a move
+  Result<Call> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3867,7 +3867,7 @@ ByteVec OriginateRequest::encode() const {
 Result<OriginateRequest> OriginateRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<OriginateRequest> r{OriginateRequest{}};  // decoded in place, returned without a move
+  Result<OriginateRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3918,7 +3918,7 @@ ByteVec GetCallRequest::encode() const {
 Result<GetCallRequest> GetCallRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "GetCallRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<GetCallRequest> r{GetCallRequest{}};  // decoded in place, returned without a move
+  Result<GetCallRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -3962,7 +3962,7 @@ ByteVec ListCallsRequest::encode() const {
 Result<ListCallsRequest> ListCallsRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ListCallsRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<ListCallsRequest> r{ListCallsRequest{}};  // decoded in place, returned without a move
+  Result<ListCallsRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4012,7 +4012,7 @@ ByteVec ListCallsResponse::encode() const {
 Result<ListCallsResponse> ListCallsResponse::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ListCallsResponse: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<ListCallsResponse> r{ListCallsResponse{}};  // decoded in place, returned without a move
+  Result<ListCallsResponse> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4061,7 +4061,7 @@ ByteVec TransferRequest::encode() const {
 Result<TransferRequest> TransferRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TransferRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<TransferRequest> r{TransferRequest{}};  // decoded in place, returned without a move
+  Result<TransferRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4107,7 +4107,7 @@ ByteVec HangupRequest::encode() const {
 Result<HangupRequest> HangupRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "HangupRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<HangupRequest> r{HangupRequest{}};  // decoded in place, returned without a move
+  Result<HangupRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4151,7 +4151,7 @@ ByteVec BindAgentRequest::encode() const {
 Result<BindAgentRequest> BindAgentRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BindAgentRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<BindAgentRequest> r{BindAgentRequest{}};  // decoded in place, returned without a move
+  Result<BindAgentRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4196,7 +4196,7 @@ ByteVec UnbindAgentRequest::encode() const {
 Result<UnbindAgentRequest> UnbindAgentRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "UnbindAgentRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<UnbindAgentRequest> r{UnbindAgentRequest{}};  // decoded in place, returned without a move
+  Result<UnbindAgentRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4240,7 +4240,7 @@ ByteVec TenantClaims::encode() const {
 Result<TenantClaims> TenantClaims::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TenantClaims: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<TenantClaims> r{TenantClaims{}};  // decoded in place, returned without a move
+  Result<TenantClaims> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4297,7 +4297,7 @@ ByteVec ErrorStatus::encode() const {
 Result<ErrorStatus> ErrorStatus::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ErrorStatus: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<ErrorStatus> r{ErrorStatus{}};  // decoded in place, returned without a move
+  Result<ErrorStatus> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4344,7 +4344,7 @@ ByteVec Empty::encode() const {
 Result<Empty> Empty::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "Empty: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<Empty> r{Empty{}};  // decoded in place, returned without a move
+  Result<Empty> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4387,7 +4387,7 @@ ByteVec DialRequest::encode() const {
 Result<DialRequest> DialRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DialRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<DialRequest> r{DialRequest{}};  // decoded in place, returned without a move
+  Result<DialRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4434,7 +4434,7 @@ ByteVec DialResponse::encode() const {
 Result<DialResponse> DialResponse::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DialResponse: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<DialResponse> r{DialResponse{}};  // decoded in place, returned without a move
+  Result<DialResponse> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4479,7 +4479,7 @@ ByteVec OriginateBulkRequest::encode() const {
 Result<OriginateBulkRequest> OriginateBulkRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateBulkRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<OriginateBulkRequest> r{OriginateBulkRequest{}};  // decoded in place, returned without a move
+  Result<OriginateBulkRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4527,7 +4527,7 @@ ByteVec OriginateResult::encode() const {
 Result<OriginateResult> OriginateResult::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateResult: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<OriginateResult> r{OriginateResult{}};  // decoded in place, returned without a move
+  Result<OriginateResult> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4573,7 +4573,7 @@ ByteVec OriginateBulkResponse::encode() const {
 Result<OriginateBulkResponse> OriginateBulkResponse::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateBulkResponse: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<OriginateBulkResponse> r{OriginateBulkResponse{}};  // decoded in place, returned without a move
+  Result<OriginateBulkResponse> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4621,7 +4621,7 @@ ByteVec BargeRequest::encode() const {
 Result<BargeRequest> BargeRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BargeRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<BargeRequest> r{BargeRequest{}};  // decoded in place, returned without a move
+  Result<BargeRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4667,7 +4667,7 @@ ByteVec PushAudioRequest::encode() const {
 Result<PushAudioRequest> PushAudioRequest::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "PushAudioRequest: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<PushAudioRequest> r{PushAudioRequest{}};  // decoded in place, returned without a move
+  Result<PushAudioRequest> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4720,7 +4720,7 @@ ByteVec PushAudioResponse::encode() const {
 Result<PushAudioResponse> PushAudioResponse::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "PushAudioResponse: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<PushAudioResponse> r{PushAudioResponse{}};  // decoded in place, returned without a move
+  Result<PushAudioResponse> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4765,7 +4765,7 @@ ByteVec DtmfDigit::encode() const {
 Result<DtmfDigit> DtmfDigit::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DtmfDigit: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<DtmfDigit> r{DtmfDigit{}};  // decoded in place, returned without a move
+  Result<DtmfDigit> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }
@@ -4810,7 +4810,7 @@ ByteVec CallEvent::encode() const {
 Result<CallEvent> CallEvent::decode(Bytes data) {
   if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "CallEvent: message too large");
   pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<CallEvent> r{CallEvent{}};  // decoded in place, returned without a move
+  Result<CallEvent> r{std::in_place};  // decoded in place, returned without a move
   if (!decode_into(in, data.size(), 0, *r)) r = in.err;
   return r;
 }

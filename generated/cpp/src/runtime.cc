@@ -261,24 +261,6 @@ bool read_len_slow(In& in, std::size_t end, std::size_t& value_end) {
   return true;
 }
 
-bool read_fixed32(In& in, std::size_t end, std::uint32_t& v) {
-  if (in.pos > end || end - in.pos < 4) return in.fail(Reason::kTruncated, "the input ended inside a fixed32", in.pos);
-  std::uint32_t x = 0;
-  for (std::size_t i = 0; i < 4; ++i) x |= std::uint32_t{in.buf[in.pos + i]} << (8 * i);
-  in.pos += 4;
-  v = x;
-  return true;
-}
-
-bool read_fixed64(In& in, std::size_t end, std::uint64_t& v) {
-  if (in.pos > end || end - in.pos < 8) return in.fail(Reason::kTruncated, "the input ended inside a fixed64", in.pos);
-  std::uint64_t x = 0;
-  for (std::size_t i = 0; i < 8; ++i) x |= std::uint64_t{in.buf[in.pos + i]} << (8 * i);
-  in.pos += 8;
-  v = x;
-  return true;
-}
-
 bool skip_field(In& in, std::size_t start, std::uint32_t tag, std::size_t end, bool known, const char* msg) {
   (void)msg;
   const std::uint32_t number = tag >> 3;

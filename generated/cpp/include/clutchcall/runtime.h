@@ -119,6 +119,8 @@ class [[nodiscard]] Result {
   Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}      // NOLINT
   /// From a failed Status (a successful one must not be passed).
   Result(const Status& s) : v_(std::in_place_index<1>, s.error()) {}  // NOLINT
+  /// A default T made in place (the decoders fill it without moving it afterwards).
+  explicit Result(std::in_place_t) : v_(std::in_place_index<0>) {}
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -294,8 +296,22 @@ inline bool check_end(In& in, std::size_t end) {
   return in.pos <= end || in.fail(Reason::kTruncated, "the input ended in the middle of a value", end);
 }
 /// Reads 4 or 8 little-endian bytes (truncated past `end`).
-bool read_fixed32(In& in, std::size_t end, std::uint32_t& v);
-bool read_fixed64(In& in, std::size_t end, std::uint64_t& v);
+inline bool read_fixed32(In& in, std::size_t end, std::uint32_t& v) {
+  if (in.pos > end || end - in.pos < 4) return in.fail(Reason::kTruncated, "the input ended inside a fixed32", in.pos);
+  std::uint32_t x = 0;
+  for (std::size_t i = 0; i < 4; ++i) x |= std::uint32_t{in.buf[in.pos + i]} << (8 * i);
+  in.pos += 4;
+  v = x;
+  return true;
+}
+inline bool read_fixed64(In& in, std::size_t end, std::uint64_t& v) {
+  if (in.pos > end || end - in.pos < 8) return in.fail(Reason::kTruncated, "the input ended inside a fixed64", in.pos);
+  std::uint64_t x = 0;
+  for (std::size_t i = 0; i < 8; ++i) x |= std::uint64_t{in.buf[in.pos + i]} << (8 * i);
+  in.pos += 8;
+  v = x;
+  return true;
+}
 /// Skips the value of an unknown field whose tag started at `start`; `known` marks a known field
 /// number arriving with a wire type its type can never have (bad_wire_type).
 bool skip_field(In& in, std::size_t start, std::uint32_t tag, std::size_t end, bool known, const char* msg);
