@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from apirpc_compiler.backends.base import all_backends
+from apirpc_compiler.backends.typescript.emit_wire import WireEmitter, narrow_code_sets
+from apirpc_compiler.backends.typescript.namer import TsNamer
 from apirpc_compiler.generate import produce, write_tree
 from apirpc_compiler.ir.model import IR
 
@@ -45,7 +47,7 @@ def _install_and_build(pkg: Path) -> None:
 def _native_tests(pkg: Path) -> None:
     proc = _run(["npm", "test"], pkg)
     _ok(proc)
-    assert "# fail 0" in proc.stdout and "# pass 11" in proc.stdout, proc.stdout[-2000:]
+    assert "# fail 0" in proc.stdout and "# pass 12" in proc.stdout, proc.stdout[-2000:]
 
 
 def build_and_test(pkg_dir: Path) -> None:
@@ -132,3 +134,22 @@ def test_keywords_are_escaped() -> None:
     assert n.prop_name(["from"]) == "from"  # a contextual keyword, fine as a property
     assert n.type_name(["object"]) == "Object_"
     assert n.const_name(["in", "progress"]) == "IN_PROGRESS"
+
+
+def test_wire_integers_up_to_32_bits_are_numbers(ir: IR) -> None:
+    """u8/u16/u32 fields and the code sets only they use are `number`; varints and u64 stay bigint
+    (the tsc-checked half of this is test/usability.test.ts in the package)."""
+    envelope, moqt = ir["wire"][0], ir["wire"][1]
+    assert narrow_code_sets(envelope) == {"EnvelopeKind", "EnvelopeFlag"}  # EnvelopeFlag: bits of the u8 flags
+    assert narrow_code_sets(moqt) == {"GroupOrder"}  # the others are varint codes
+    types = {
+        f["name"]: WireEmitter(envelope, TsNamer()).ts_type(f["type"]) for s in envelope["structs"] for f in s["fields"]
+    }
+    assert types == {
+        "version": "number",
+        "kind": "number",
+        "flags": "number",
+        "method_id": "bigint",
+        "request_id": "bigint",
+        "payload": "Uint8Array",
+    }

@@ -13,6 +13,38 @@ from ..common import INT_MAX
 from .namer import TsNamer
 from .text import array, call, jsdoc, obj, ts_str
 
+# Integers up to 32 bits are exact in a JS number, so they are `number`; varints (62 bits) and
+# u64 stay `bigint`. The runtime computes in bigint and converts at the edges.
+NARROW_INTS = ("u8", "u16", "u32")
+
+
+def narrow_code_sets(proto: m.WireProtocol) -> set[str]:
+    """Code sets whose constants are `number`: every field declared with the set is at most 32
+    bits wide, or no field is declared with it and its values are the bits of a narrow masked
+    field (the envelope's flags byte)."""
+    used: dict[str, set[str]] = {}
+    masks: list[int] = []
+
+    def walk(t: m.WireType) -> None:
+        if t["codes"] is not None:
+            used.setdefault(t["codes"], set()).add(t["type"])
+        if t["mask"] is not None and t["type"] in NARROW_INTS:
+            masks.append(t["mask"])
+        if t["element"] is not None:
+            walk(t["element"])
+
+    for s in proto["structs"]:
+        for f in s["fields"]:
+            walk(f["type"])
+    out: set[str] = set()
+    for c in proto["codes"]:
+        if c["name"] in used:
+            if used[c["name"]] <= set(NARROW_INTS):
+                out.add(c["name"])
+        elif c["values"] and any(all(v["value"] & ~mask == 0 for v in c["values"]) for mask in masks):
+            out.add(c["name"])
+    return out
+
 
 class WireEmitter:
     def __init__(self, proto: m.WireProtocol, namer: TsNamer) -> None:
@@ -20,11 +52,12 @@ class WireEmitter:
         self.n = namer
         self.structs = {s["name"]: s for s in proto["structs"]}
         self.codes = {c["name"]: c for c in proto["codes"]}
+        self.narrow_codes = narrow_code_sets(proto)
 
     def ts_type(self, t: m.WireType) -> str:
         k = t["type"]
         if k in INT_MAX:
-            return "bigint"
+            return "number" if k in NARROW_INTS else "bigint"
         if k == "bytes":
             return "Uint8Array"
         if k == "string":
@@ -97,9 +130,10 @@ class WireEmitter:
             )
             out += jsdoc(doc)
             out.append(f"export const {name} = {{")
+            suffix = "" if c["name"] in self.narrow_codes else "n"
             for v in c["values"]:
                 out += jsdoc(v["doc"], 2)
-                out.append(f"  {n.const_name(v['words'])}: {v['value']}n,")
+                out.append(f"  {n.const_name(v['words'])}: {v['value']}{suffix},")
             out.append("} as const;")
             out += jsdoc(f"The IDL names of the {c['name']} values.")
             out.append(f"export const {name}Codes: CodeSet = {{")
