@@ -20,6 +20,7 @@ class FakeSignalling:
     dialed: list[tuple[str, str, str, str, int, float]] = field(default_factory=list)
     hung_up: list[str] = field(default_factory=list)
     transferred: list[tuple[str, str]] = field(default_factory=list)
+    barged: list[tuple[str, str, int]] = field(default_factory=list)
     fail_with: Exception | None = None
     delay_s: float = 0.0
 
@@ -41,6 +42,11 @@ class FakeSignalling:
         if self.fail_with is not None:
             raise self.fail_with
         self.transferred.append((sid, to))
+
+    async def barge(self, sid: str, supervisor: str, mode: int) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.barged.append((sid, supervisor, mode))
 
 
 class FakeBindError(Exception):

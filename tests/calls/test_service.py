@@ -15,6 +15,8 @@ from calls_support import FakeBinder, FakeDownlinks, FakeSignalling
 from clutchcall import (
     AgentBinding,
     AudioShape,
+    BargeMode,
+    BargeRequest,
     CallStatus,
     Codec,
     Direction,
@@ -25,6 +27,7 @@ from clutchcall import (
     PushAudioRequest,
     TransferRequest,
 )
+from clutchcall_engine.calls.ports import SupervisorTarget, supervisor_target
 from clutchcall_engine.calls.service import CallService, TenantRates, WatchEvent, encode_page_token
 from clutchcall_engine.calls.store import SqliteCallStore
 from clutchcall_engine.config import Limits
@@ -257,6 +260,88 @@ def test_gateway_failure_at_transfer_is_unavailable_and_changes_nothing(tmp_path
     gateway.fail_with = OSError("REFER refused")
     expect_error(service.transfer("acme", TransferRequest(sid=sid, pstn_number="+442071234567")), ErrorCode.UNAVAILABLE)
     assert run(service.get("acme", sid)).to == TO
+
+
+def test_barge_dials_the_supervisor_into_an_answered_call_and_leaves_its_status(tmp_path: Path) -> None:
+    service, gateway = make(tmp_path)
+    sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
+    run(service.status_changed(sid, CallStatus.IN_PROGRESS))
+    for mode in (BargeMode.LISTEN, BargeMode.WHISPER, BargeMode.BARGE):
+        run(service.barge("acme", BargeRequest(sid=sid, supervisor="sip:sup@10.0.0.7:5070", mode=mode)))
+    run(service.barge("acme", BargeRequest(sid=sid, supervisor=FROM, mode=BargeMode.LISTEN)))
+    assert gateway.barged == [
+        (sid, "sip:sup@10.0.0.7:5070", 1),
+        (sid, "sip:sup@10.0.0.7:5070", 2),
+        (sid, "sip:sup@10.0.0.7:5070", 3),
+        (sid, FROM, 1),
+    ]
+    assert run(service.get("acme", sid)).status == CallStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize(
+    ("supervisor", "mode", "field"),
+    [
+        ("", BargeMode.LISTEN, "supervisor"),
+        ("14155550100", BargeMode.LISTEN, "supervisor"),
+        ("sip:sup@", BargeMode.LISTEN, "supervisor"),
+        ("sip:@host", BargeMode.LISTEN, "supervisor"),
+        ("sip:sup@host:0", BargeMode.LISTEN, "supervisor"),
+        ("sip:sup@host:70000", BargeMode.LISTEN, "supervisor"),
+        ("sips:sup@host", BargeMode.LISTEN, "supervisor"),
+        ("sip:sup@host\r\nX: y", BargeMode.LISTEN, "supervisor"),
+        (FROM + "\n", BargeMode.LISTEN, "supervisor"),
+        ("sip:sup@host\n", BargeMode.LISTEN, "supervisor"),
+        (FROM, BargeMode.UNSPECIFIED, "mode"),
+        (FROM, 9, "mode"),
+    ],
+)
+def test_barge_names_the_bad_field(tmp_path: Path, supervisor: str, mode: int, field: str) -> None:
+    service, gateway = make(tmp_path)
+    sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
+    run(service.status_changed(sid, CallStatus.IN_PROGRESS))
+    expect_error(
+        service.barge("acme", BargeRequest(sid=sid, supervisor=supervisor, mode=mode)),
+        ErrorCode.INVALID_ARGUMENT,
+        field,
+    )
+    assert gateway.barged == []
+
+
+def test_barge_needs_an_answered_live_call_of_the_tenant(tmp_path: Path) -> None:
+    service, gateway = make(tmp_path)
+    sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
+    request = BargeRequest(sid=sid, supervisor=FROM, mode=BargeMode.BARGE)
+    expect_error(service.barge("acme", request), ErrorCode.INVALID_TRANSITION)  # dialing
+    run(service.status_changed(sid, CallStatus.RINGING))
+    expect_error(service.barge("acme", request), ErrorCode.INVALID_TRANSITION)  # ringing
+    run(service.status_changed(sid, CallStatus.IN_PROGRESS))
+    expect_error(service.barge("globex", request), ErrorCode.NOT_FOUND)
+    run(service.hangup("acme", sid))
+    err = expect_error(service.barge("acme", request), ErrorCode.INVALID_TRANSITION)  # ended
+    assert err.http_status == 409
+    assert gateway.barged == []
+
+
+def test_the_gateway_s_reason_reaches_the_caller(tmp_path: Path) -> None:
+    """A second supervisor is the gateway's ALREADY_EXISTS (its SignallingError's code), a plain failure UNAVAILABLE."""
+    from clutchcall_engine.sip.gateway import SignallingError
+
+    service, gateway = make(tmp_path)
+    sid = run(service.originate("acme", OriginateRequest(to=TO, from_=FROM))).sid
+    run(service.status_changed(sid, CallStatus.IN_PROGRESS))
+    request = BargeRequest(sid=sid, supervisor=FROM, mode=BargeMode.LISTEN)
+    gateway.fail_with = SignallingError("call has a supervisor leg already", ErrorCode.ALREADY_EXISTS)
+    err = expect_error(service.barge("acme", request), ErrorCode.ALREADY_EXISTS)
+    assert "supervisor leg already" in err.message and not err.retryable
+    gateway.fail_with = OSError("no route")
+    expect_error(service.barge("acme", request), ErrorCode.UNAVAILABLE)
+    assert service.stats.signalling_failures == 1  # a refusal with a reason is no gateway failure
+
+
+def test_supervisor_target_parses_numbers_and_sip_uris() -> None:
+    assert supervisor_target("+14155550100") == SupervisorTarget("+14155550100")
+    assert supervisor_target("sip:sup@10.0.0.7") == SupervisorTarget("sup", "10.0.0.7", 5060)
+    assert supervisor_target("sip:+1555@pbx.example.com:5080") == SupervisorTarget("+1555", "pbx.example.com", 5080)
 
 
 def test_hangup_completes_once_and_is_idempotent(tmp_path: Path) -> None:

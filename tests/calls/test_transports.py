@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from calls_support import FakeSignalling, tenant_token
-from clutchcall import AgentBinding, CallStatus, Codec, ErrorCode, OriginateRequest, PushAudioRequest
+from clutchcall import AgentBinding, BargeMode, CallStatus, Codec, ErrorCode, OriginateRequest, PushAudioRequest
 from clutchcall.rpc import ApiClient
 from clutchcall_engine.calls.plane import ControlPlane
 from clutchcall_engine.config import Address, EngineConfig
@@ -128,7 +128,9 @@ def test_legacy_methods_over_the_envelope_rpc_share_the_service(tmp_path: Path) 
                 assert (bulk.results[1].index, bulk.results[1].error.field) == (1, "calls[1].to")
                 page = await legacy.list_calls(status=[CallStatus.IN_PROGRESS])
                 assert [c.sid for c in page.calls] == [dialed.sid]
-                await _expect(legacy.barge(sid=dialed.sid, supervisor=FROM), ErrorCode.UNIMPLEMENTED)
+                await _expect(legacy.barge(sid=dialed.sid, supervisor=FROM), ErrorCode.INVALID_ARGUMENT, "mode")
+                await legacy.barge(sid=dialed.sid, supervisor=FROM, mode=BargeMode.WHISPER)
+                assert gateway.barged == [(dialed.sid, FROM, BargeMode.WHISPER)]
                 await legacy.hangup(sid=dialed.sid)
                 assert (await legacy.get_call(sid=dialed.sid)).end_reason != 0
                 await watch.aclose()

@@ -19,7 +19,6 @@ from clutchcall import (
     BindAgentRequest,
     Call,
     CallEvent,
-    CallStatus,
     DialRequest,
     DialResponse,
     Empty,
@@ -163,12 +162,8 @@ class LegacyClient(ClutchCallClientHandler):
         return Empty()
 
     async def barge(self, request: BargeRequest, ctx: RequestContext) -> Empty:
-        call = await self.service.get(tenant_of(ctx), request.sid)
-        if CallStatus.is_terminal(call.status):
-            raise ApiError(ErrorCode.INVALID_TRANSITION, f"call {call.sid} has ended: cannot barge")
-        raise ApiError(
-            ErrorCode.UNIMPLEMENTED, "barge needs a conference leg, which the SIP gateway does not offer yet"
-        )
+        await self.service.barge(tenant_of(ctx), request)
+        return Empty()
 
     async def push_audio(self, requests: AsyncIterator[PushAudioRequest], ctx: RequestContext) -> PushAudioResponse:
         return await self.service.push_audio(tenant_of(ctx), requests)

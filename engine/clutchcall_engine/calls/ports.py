@@ -8,7 +8,36 @@ clutchcall.EndReason, clutchcall.Codec) so neither side depends on the other's t
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Protocol
+
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+_SIP_URI = re.compile(
+    r"^sip:([A-Za-z0-9+\-_.!~*'()&=$,;?/%]+)@([A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?)(?::([0-9]{1,5}))?$"
+)
+
+
+@dataclass(frozen=True)
+class SupervisorTarget:
+    """Where a barge dials: `host` None means the number through the trunk, else the SIP URI's host directly."""
+
+    user: str
+    host: str | None = None
+    port: int = 5060
+
+
+def supervisor_target(address: str) -> SupervisorTarget:
+    """A supervisor's E.164 number or `sip:user@host[:port]` URI; ValueError says what is wrong with it."""
+    if E164.fullmatch(address):
+        return SupervisorTarget(address)
+    uri = _SIP_URI.fullmatch(address)
+    if uri is None:
+        raise ValueError(f"supervisor must be an E.164 number (+14155550100) or sip:user@host[:port], got {address!r}")
+    port = int(uri.group(3) or 5060)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"supervisor: port {port} is not in 1..65535")
+    return SupervisorTarget(uri.group(1), uri.group(2), port)
 
 
 class CallSignalling(Protocol):
@@ -23,6 +52,11 @@ class CallSignalling(Protocol):
     async def hangup(self, sid: str) -> None: ...
 
     async def transfer(self, sid: str, to: str) -> None: ...
+
+    async def barge(self, sid: str, supervisor: str, mode: int) -> None:
+        """Dial `supervisor` (see `supervisor_target`) into the answered call `sid` with a clutchcall.BargeMode;
+        returns once the supervisor's leg is dialing. Errors may carry `.code` (a clutchcall.ErrorCode)."""
+        ...
 
 
 class CallEvents(Protocol):

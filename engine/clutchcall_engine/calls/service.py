@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import logging
 import math
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -27,6 +26,8 @@ from typing import Protocol
 
 from clutchcall import (
     AgentBinding,
+    BargeMode,
+    BargeRequest,
     Call,
     CallEvent,
     CallStatus,
@@ -48,12 +49,11 @@ from clutchcall_runtime.rpc.errors import ApiError
 
 from ..config import Limits
 from .media import DownlinkPort
-from .ports import CallEvents, CallSignalling
+from .ports import E164, CallEvents, CallSignalling, supervisor_target
 from .store import CallNotFound, CallStore, IdempotencyConflict, InvalidTransition, status_name
 
 log = logging.getLogger("clutchcall.engine.calls")
 
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 MAX_PAGE_SIZE = 1000
 MAX_BULK = 100
 """OriginateBulkRequest.calls: at most 100 (the IDL's doc)."""
@@ -158,7 +158,7 @@ def _invalid(field_path: str, message: str) -> ApiError:
 
 
 def _check_e164(value: str, field_path: str) -> None:
-    if not E164.match(value):
+    if not E164.fullmatch(value):
         raise _invalid(field_path, f"{field_path} must be an E.164 number such as +14155550100, got {value!r}")
 
 
@@ -360,6 +360,23 @@ class CallService:
             return call
         return await self.bind_agent(tenant, call.sid, request.agent)
 
+    async def barge(self, tenant: str, request: BargeRequest) -> None:
+        """Legacy: dial a supervisor into an answered call; returns once the supervisor's leg is dialing. The
+        call's status never changes for it; a second barge while a supervisor leg exists is ALREADY_EXISTS."""
+        call = self._owned(tenant, request.sid)
+        try:
+            supervisor_target(request.supervisor)
+        except ValueError as e:
+            raise _invalid("supervisor", str(e)) from None
+        if request.mode == BargeMode.UNSPECIFIED or not BargeMode.is_known(request.mode):
+            raise _invalid("mode", f"mode must be listen, whisper or barge, got {request.mode}")
+        if call.status != CallStatus.IN_PROGRESS:
+            raise ApiError(
+                ErrorCode.INVALID_TRANSITION,
+                f"call {call.sid} is {status_name(call.status)}: a supervisor joins only an answered, live call",
+            )
+        await self._signal(lambda s: s.barge(call.sid, request.supervisor, int(request.mode)))
+
     async def bind_agent(self, tenant: str, sid: str, agent: AgentBinding, *, field_prefix: str = "agent.") -> Call:
         """Run `agent` on the call (replacing the one bound) and record it in Call.agent."""
         call = self._owned(tenant, sid)
@@ -539,6 +556,9 @@ class CallService:
             self.stats.signalling_failures += 1
             raise ApiError(ErrorCode.DEADLINE_EXCEEDED, "the SIP gateway did not answer in time") from None
         except Exception as e:
+            code = getattr(e, "code", None)
+            if isinstance(code, ErrorCode):  # the gateway's refusal with the reason's code (barge)
+                raise ApiError(code, str(e), field=str(getattr(e, "field", ""))) from None
             self.stats.signalling_failures += 1
             raise ApiError(ErrorCode.UNAVAILABLE, f"the SIP gateway failed: {e}") from None
 

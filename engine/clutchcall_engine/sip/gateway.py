@@ -11,6 +11,10 @@ reports what the carrier does through `calls.ports.CallEvents`:
 - sip_rtp calls (DefaultApp.SIP_RTP, and inbound calls to a `[sip] forward` number): the B2BUA dials the
   second party itself and relays the two legs' RTP on the core's relay engine (fastpath.py);
 - DTMF: RFC 4733 telephone events (and SIP INFO dtmf-relay) reported per digit;
+- barge (legacy): a supervisor dialled as a second leg of the same sid (a new dialog, its own RTP port),
+  mixed in per BargeMode by conference.py on the call leg's clock; one supervisor per call (a second barge
+  is ALREADY_EXISTS until the first leg ends). It ends on the supervisor's BYE or with the call (we send
+  BYE, or CANCEL while it rings); it never changes the call's status, and is logged and counted;
 - bounds: new INVITEs past `invite_rate` (token bucket of `invite_burst`) or past `max_calls` get 503
   with Retry-After, counted in `stats`.
 """
@@ -20,16 +24,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from clutchcall import CallStatus, Codec, DefaultApp, EndReason
+from clutchcall import CallStatus, Codec, DefaultApp, EndReason, ErrorCode
 
-from ..calls.ports import CallEvents
+from ..calls.ports import CallEvents, supervisor_target
 from ..config import ConfigError, SipConfig
 from . import sdp
+from .conference import Conference, Mixer
 from .media import AudioBridge, BridgeFactory, PortRange, RtpLeg
 from .message import (
     REASONS,
@@ -50,8 +56,18 @@ ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO"
 SUPPORTED: frozenset[str] = frozenset()  # option tags we implement (none of the extensions)
 
 
+SUPERVISOR_RING_TIMEOUT_S = 30.0
+"""How long a barge's supervisor leg rings before it is CANCELed (BargeRequest has no timeout of its own)."""
+
+
 class SignallingError(RuntimeError):
-    """A dial, hangup or transfer the gateway cannot carry out; the message says why."""
+    """A dial, hangup, transfer or barge the gateway cannot carry out; the message says why, `code` (an
+    ErrorCode) and `field` when the refusal has a more precise reason than the gateway being unavailable."""
+
+    def __init__(self, message: str, code: ErrorCode | None = None, field: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
 
 
 class LegState(Enum):
@@ -88,6 +104,8 @@ class Leg:
     media: RtpLeg | None = None
     sdp_version: int = 0
     ring_timer: asyncio.TimerHandle | None = None
+    supervisor: bool = False  # a barge's supervisor leg: its status is its own, never reported as the call's
+    barge_mode: int = 0  # clutchcall.BargeMode, for a supervisor leg
     default_app: int = DefaultApp.AI_BIDIRECTIONAL_STREAM
     second: Leg | None = None  # on a sip_rtp call's first leg: the second party the B2BUA dialed
     first: Leg | None = None  # on that second party's leg: the call's first leg (the one in `legs`)
@@ -103,6 +121,10 @@ class GatewayStats:
     answered: int = 0
     ended: int = 0
     holds: int = 0  # re-INVITEs that put a call on hold (its downlink RTP pauses until resumed)
+    supervisor_dials: int = 0
+    supervisor_answered: int = 0
+    supervisor_ended: int = 0
+    conference_agent_dropped: int = 0  # downlink frames a conference's bounded queue dropped (folded in at its end)
 
 
 def _accepts_sdp(req: Request) -> bool:
@@ -150,6 +172,7 @@ class SipGateway(TransactionUser):
         self.ports = PortRange(config.rtp_host, *config.rtp_ports)
         self.bucket = TokenBucket(config.invite_rate, config.invite_burst)
         self.legs: dict[str, Leg] = {}  # by sid
+        self.supervisors: dict[str, Leg] = {}  # a barge's supervisor leg, by the call's sid
         self.by_call_id: dict[str, Leg] = {}
         self.stats = GatewayStats()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -181,6 +204,8 @@ class SipGateway(TransactionUser):
             if leg.state == LegState.CONFIRMED:
                 self._send_in_dialog(leg, "BYE")
             await self._release(leg)
+        for leg in list(self.supervisors.values()):
+            await self._release(leg)
         for task in list(self._tasks):
             task.cancel()
         self.fastpath.stop()
@@ -210,6 +235,9 @@ class SipGateway(TransactionUser):
         if leg.status == status or not CallStatus.can_transition(leg.status, status):
             return
         leg.status = status
+        if leg.supervisor:
+            self._supervisor_status(leg, status, detail)
+            return
         if status in (CallStatus.COMPLETED, CallStatus.FAILED, CallStatus.NO_ANSWER):
             leg.state = LegState.ENDED
             self.stats.ended += 1
@@ -220,7 +248,11 @@ class SipGateway(TransactionUser):
         self.fastpath.released(leg)  # before the ports go back: the relay engine holds them
         if leg.ring_timer is not None:
             leg.ring_timer.cancel()
-        self.legs.pop(leg.sid, None)
+        if self.legs.get(leg.sid) is leg:
+            del self.legs[leg.sid]
+            self._end_supervisor(leg.sid)
+        elif leg.supervisor:
+            self._leave_conference(leg)
         if self.by_call_id.get(leg.call_id) is leg:
             # keep the Call-ID a little longer so late retransmissions (BYE, 2xx) still match
             asyncio.get_running_loop().call_later(64 * self.config.t1_s, self.by_call_id.pop, leg.call_id, None)
@@ -323,6 +355,117 @@ class SipGateway(TransactionUser):
             raise SignallingError(f"the carrier refused the transfer: {resp.status} {resp.reason}")
         leg.transferred = True
 
+    # ---- barge: a supervisor leg ---------------------------------------------------------------------
+
+    async def barge(self, sid: str, supervisor: str, mode: int) -> None:
+        self._check_bargeable(sid)
+        try:
+            target = supervisor_target(supervisor)
+        except ValueError as exc:
+            raise SignallingError(str(exc), ErrorCode.INVALID_ARGUMENT, "supervisor") from None
+        if len(self.legs) + len(self.supervisors) >= self.config.max_calls:
+            self.stats.refused_capacity += 1
+            raise SignallingError(
+                f"the gateway holds max_calls={self.config.max_calls} legs", ErrorCode.RESOURCE_EXHAUSTED
+            )
+        peer: Addr | None = None
+        if target.host is not None:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(target.host, target.port, type=socket.SOCK_DGRAM)
+            except OSError as exc:
+                raise SignallingError(
+                    f"supervisor host {target.host!r} does not resolve: {exc}", ErrorCode.INVALID_ARGUMENT, "supervisor"
+                ) from None
+            peer = (str(infos[0][4][0]), target.port)
+        media = await self.ports.open(lambda: RtpLeg(lambda d, ms: None))  # the supervisor's digits are not the call's
+        try:
+            call = self._check_bargeable(sid)  # again: the call may have ended, or another barge won, meanwhile
+        except SignallingError:
+            self.ports.release(media.port)
+            await media.close()
+            raise
+        if peer is None:
+            leg = await self._trunk_leg(sid, target.user, call.local_uri, media)
+        else:
+            remote_uri = f"sip:{target.user}@{peer[0]}:{peer[1]}"
+            call_id = f"{_token()}@{self.host}"
+            leg = Leg(
+                sid, True, call_id, _token(), call.local_uri, remote_uri, peer, remote_target=remote_uri, media=media
+            )
+        leg.supervisor, leg.barge_mode = True, mode
+        self.supervisors[sid] = leg
+        self._invite(leg, call.media.codec if call.media else Codec.G711_ULAW, lambda r: self._invite_response(leg, r))
+        leg.ring_timer = asyncio.get_running_loop().call_later(SUPERVISOR_RING_TIMEOUT_S, self._ring_timeout, leg)
+        self.stats.supervisor_dials += 1
+        log.info("sid=%s supervisor leg dialing %s (mode %d)", sid, leg.remote_uri, mode)
+
+    def _check_bargeable(self, sid: str) -> Leg:
+        call = self.legs.get(sid)
+        if call is None or call.state != LegState.CONFIRMED:
+            raise SignallingError(
+                f"call {sid} is not answered and live: a supervisor joins only an answered call",
+                ErrorCode.INVALID_TRANSITION,
+            )
+        if sid in self.supervisors:
+            raise SignallingError(
+                f"call {sid} already has a supervisor leg (one per call, until its BYE or the call's end)",
+                ErrorCode.ALREADY_EXISTS,
+            )
+        if call.relayed or call.second is not None:
+            raise SignallingError(
+                f"call {sid} is relayed between two parties by the core (sip_rtp): no audio to mix a supervisor into",
+                ErrorCode.INVALID_TRANSITION,
+            )
+        if call.media is None or not call.media.bridged:
+            raise SignallingError(f"call {sid} has no media bridge to mix a supervisor into", ErrorCode.UNAVAILABLE)
+        return call
+
+    def _supervisor_status(self, leg: Leg, status: int, detail: str) -> None:
+        """A supervisor leg's progress: logged and counted, never the call's status."""
+        log.info(
+            "sid=%s supervisor leg %s%s", leg.sid, CallStatus(status).name.lower(), f" ({detail})" if detail else ""
+        )
+        if status == CallStatus.IN_PROGRESS:
+            self.stats.supervisor_answered += 1
+            self._join_conference(leg)
+        elif CallStatus.is_terminal(status):
+            leg.state = LegState.ENDED
+            self.stats.supervisor_ended += 1
+            self._spawn(self._release(leg))
+
+    def _join_conference(self, leg: Leg) -> None:
+        call = self.legs.get(leg.sid)
+        call_media, media = (call.media if call else None), leg.media
+        if call is None or call.state != LegState.CONFIRMED or call_media is None or media is None:
+            self._send_in_dialog(leg, "BYE")  # the call ended while the supervisor's phone rang
+            self._report(leg, CallStatus.COMPLETED, EndReason.API_HANGUP, "the call ended")
+            return
+        call_media.conference = Conference(
+            Mixer(leg.barge_mode, call_media.codec, media.codec),
+            media.tick_frame,
+            lambda payload: call_media.send_frame(payload, call_media.frame_samples),
+            lambda payload: media.send_frame(payload, media.frame_samples),
+        )
+
+    def _leave_conference(self, leg: Leg) -> None:
+        if self.supervisors.get(leg.sid) is leg:
+            del self.supervisors[leg.sid]
+        call = self.legs.get(leg.sid)
+        if call is not None and call.media is not None and call.media.conference is not None:
+            self.stats.conference_agent_dropped += call.media.conference.stats.agent_dropped
+            call.media.conference = None
+
+    def _end_supervisor(self, sid: str) -> None:
+        """The call ended: so does its supervisor leg (BYE once answered, else CANCEL)."""
+        leg = self.supervisors.get(sid)
+        if leg is None or leg.state == LegState.ENDED:
+            return
+        if leg.state == LegState.CONFIRMED:
+            self._send_in_dialog(leg, "BYE")
+            self._report(leg, CallStatus.COMPLETED, EndReason.API_HANGUP, "the call ended")
+        else:
+            self._cancel(leg, EndReason.API_HANGUP)
+
     # ---- outbound ---------------------------------------------------------------------------------
 
     def _dialog_headers(self, leg: Leg, method: str, cseq: int, reliable: bool = False) -> Headers:
@@ -385,7 +528,8 @@ class SipGateway(TransactionUser):
             self._send_in_dialog(leg, "BYE")
             self._report(leg, CallStatus.FAILED, EndReason.NETWORK_ERROR, f"bad SDP answer: {exc.reason}")
             return
-        self.stats.answered += 1
+        if not leg.supervisor:
+            self.stats.answered += 1
         self._report(leg, CallStatus.IN_PROGRESS)
 
     def _ack(self, leg: Leg, cseq: int) -> None:
@@ -645,7 +789,13 @@ class SipGateway(TransactionUser):
                 self.stats.holds += 1
             leg.held = remote.on_hold
             media.sending = not remote.on_hold
-        if self.bridge is not None and not media._tasks and leg.second is None and leg.first is None:
+        if (
+            self.bridge is not None
+            and not media._tasks
+            and leg.second is None
+            and leg.first is None
+            and not leg.supervisor
+        ):
             media.start_bridge(self.bridge, leg.sid)
         leg.sdp_version += 1
         te = remote.telephone_event_pt() if remote is not None else sdp.TELEPHONE_EVENT_PT

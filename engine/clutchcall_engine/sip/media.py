@@ -20,6 +20,8 @@ from .sdp import FORMATS, codec_name
 if TYPE_CHECKING:
     import clutchcall_core
 
+    from .conference import Conference
+
 log = logging.getLogger("clutchcall.engine.sip.media")
 
 Addr = tuple[str, int]
@@ -97,6 +99,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.sending = True
         self.stats = MediaStats()
         self.jitter: clutchcall_core.jitter.JitterBuffer | None = None
+        self.conference: Conference | None = None  # a supervisor's mixing (barge); runs on this leg's clock
         self._dtmf_seen: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._ssrc = random.getrandbits(32)
@@ -152,19 +155,36 @@ class RtpLeg(asyncio.DatagramProtocol):
             while True:
                 next_tick += FRAME_MS / 1000
                 await asyncio.sleep(max(0.0, next_tick - loop.time()))
-                if self.jitter is None:
-                    continue
-                frame = self.jitter.tick()
-                if frame.kind == "frame" and frame.payload is not None:
-                    writer.write(frame.payload)
+                payload = self.tick_frame()
+                if self.conference is not None:
+                    payload = self.conference.tick(payload)
+                if payload is not None:
+                    writer.write(payload)
                     self.stats.published += 1
         finally:
             writer.close()
 
+    def tick_frame(self) -> bytes | None:
+        """This 20 ms period's frame out of the jitter buffer (None: nothing to play, or not negotiated yet)."""
+        if self.jitter is None:
+            return None
+        frame = self.jitter.tick()
+        return frame.payload if frame.kind == "frame" else None
+
+    @property
+    def bridged(self) -> bool:
+        return bool(self._tasks)
+
+    @property
+    def frame_samples(self) -> int:
+        return self.clock_rate * FRAME_MS // 1000
+
     async def _downlink(self, bridge: AudioBridge, sid: str) -> None:
-        samples = self.clock_rate * FRAME_MS // 1000
         async for payload in bridge.downlink(sid, f"voice/{codec_name(self.codec)}"):
-            self.send_frame(payload, samples)
+            if self.conference is not None:
+                self.conference.agent_frame(payload)  # sent to the caller by the conference's tick
+            else:
+                self.send_frame(payload, self.frame_samples)
 
     def send_frame(self, payload: bytes, samples: int) -> None:
         if self.transport is None or self.remote is None:

@@ -43,6 +43,18 @@ class SipCollector(Collector):
             "clutchcall_sip_retransmissions", "SIP retransmissions sent or absorbed", value=gw.layer.retransmissions
         )
         yield GaugeMetricFamily("clutchcall_sip_calls", "Calls the gateway holds", value=len(gw.legs))
+        supervisors = CounterMetricFamily(
+            "clutchcall_sip_supervisor_legs", "Barge supervisor legs, by event", labels=["event"]
+        )
+        supervisors.add_metric(["dialed"], gw.stats.supervisor_dials)
+        supervisors.add_metric(["answered"], gw.stats.supervisor_answered)
+        supervisors.add_metric(["ended"], gw.stats.supervisor_ended)
+        yield supervisors
+        yield CounterMetricFamily(
+            "clutchcall_sip_conference_dropped",
+            "Downlink frames a barge conference's bounded queue dropped (counted when its supervisor leg ends)",
+            value=gw.stats.conference_agent_dropped,
+        )
         yield from _relay_metrics(gw.fastpath)
 
 
