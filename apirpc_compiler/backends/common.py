@@ -8,7 +8,7 @@
 - `wrap_text`: doc comments wrapped to a width (each backend adds its own comment syntax).
 - `proto_varint`, `quic_varint`: compile-time encodings (tag bytes, constants).
 - `fields_by_number`: the canonical encoding order of a message's fields.
-- Wire-protocol facts every codec backend needs: `INT_SIZE`, `INT_MAX`, `min_size` (the
+- Wire-protocol facts every codec backend needs: `INT_SIZE`, `INT_MAX`, `min_size` (from ir/plan.py; the
   fewest bytes a wire type encodes to), `cond_text` (a `when` in words, for error messages and
   comments) and `embedded_args` (the flags an embedded struct receives). The front end's wire
   rules already guarantee that `when` and length references name earlier integer fields, so
@@ -18,14 +18,17 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from ..ir.model import IR, Enum, Field, Message, Method, Service, WireAuth, WireCond, WireStruct, WireType
+from ..ir.model import IR, Enum, Field, Message, Method, Service, WireAuth, WireCond, WireStruct
+from ..ir.plan import INT_MAX as INT_MAX  # the plan owns the wire's integer facts; re-exported
+from ..ir.plan import INT_SIZE as INT_SIZE
+from ..ir.plan import min_size as min_size
 from .base import NameClash
 
 
@@ -146,35 +149,9 @@ def unique(items: Iterable[str]) -> list[str]:
 
 # ---- wire protocols ----
 
-INT_SIZE = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}  # fixed-width integers: bytes on the wire
-INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
-
 
 class WireGenError(ValueError):
     """The wire section uses the DSL in a way a backend cannot generate."""
-
-
-def min_size(t: WireType, structs: Mapping[str, WireStruct]) -> int:
-    """The fewest bytes a value of `t` encodes to: what a decoder may demand before reading it.
-
-    Lengths that name a field, "rest" lengths and element lists count as 0; a framed struct
-    counts its varint frame only; an unframed struct sums its unconditional fields."""
-    k = t["type"]
-    if k == "varint":
-        return 1
-    if k in INT_SIZE:
-        return INT_SIZE[k]
-    if k in ("bytes", "string", "list"):
-        ln = t["frame"] or t["length"]
-        if ln is not None and ln["kind"] == "varint":
-            return 1
-        if k != "list" and ln is not None and ln["kind"] == "fixed":
-            return int(ln["size"] or 0)
-        return 0
-    if t["frame"] is not None and t["frame"]["kind"] == "varint":
-        return 1
-    s = structs[str(t["struct"])]
-    return sum(min_size(f["type"], structs) for f in s["fields"] if f["when"] is None)
 
 
 def cond_text(c: WireCond, clear: str = "clear") -> str:

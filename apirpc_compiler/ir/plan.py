@@ -18,6 +18,7 @@ by the op order here.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -573,17 +574,11 @@ class ProtocolPlan:
 class Plan:
     protocols: tuple[ProtocolPlan, ...] = field(default_factory=tuple)
 
-    def protocol(self, name: str) -> ProtocolPlan:
-        for p in self.protocols:
-            if p.name == name:
-                return p
-        raise KeyError(name)
-
 
 # ---- lowering ----
 
 
-def min_size(t: m.WireType, structs: dict[str, m.WireStruct]) -> int:
+def min_size(t: m.WireType, structs: Mapping[str, m.WireStruct]) -> int:
     """The fewest bytes a value of `t` encodes to. Lengths naming a field, "rest" lengths and
     element lists count 0; a framed struct counts its varint frame only."""
     k = t["type"]
