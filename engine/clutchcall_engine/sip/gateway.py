@@ -386,6 +386,10 @@ class SipGateway(TransactionUser):
             raise
         if peer is None:
             leg = await self._trunk_leg(sid, target.user, call.local_uri, media)
+            if sid in self.supervisors:  # another barge won while the trunk's TCP connection was made
+                self.ports.release(media.port)
+                await media.close()
+                self._check_bargeable(sid)  # raises ALREADY_EXISTS (INVALID_TRANSITION if the call ended)
         else:
             remote_uri = f"sip:{target.user}@{peer[0]}:{peer[1]}"
             call_id = f"{_token()}@{self.host}"
@@ -881,7 +885,8 @@ class SipGateway(TransactionUser):
             self._respond(tx, 400, to_tag=leg.local_tag)
             return
         self._respond(tx, 200, to_tag=leg.local_tag)
-        self._dtmf(leg.sid, digit.upper(), int(duration))
+        if not leg.supervisor:  # a supervisor's digits are not the call's
+            self._dtmf(leg.sid, digit.upper(), int(duration))
 
     def _dtmf(self, sid: str, digit: str, duration_ms: int) -> None:
         self._spawn(self.events.dtmf(sid, digit, duration_ms))
