@@ -564,10 +564,16 @@ class CodeSet:
 
 @dataclass(frozen=True)
 class ProtocolPlan:
+    """`max_buffer`: the default bound on the bytes a stream parser holds for one unfinished item.
+    While parsing a stream, a declared length (`read_bytes`, `open_frame`, a frame's Length) that
+    the buffered bytes do not cover and that is above the bound fails at once with the stream's
+    `buffer_reason`, instead of waiting for bytes that could never be held."""
+
     name: str
     code_sets: tuple[CodeSet, ...]
     structs: tuple[StructPlan, ...]
     streams: tuple[StreamPlan, ...]
+    max_buffer: int = 1 << 25
 
 
 @dataclass(frozen=True)

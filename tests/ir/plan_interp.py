@@ -34,6 +34,9 @@ class Codec:
         self.structs: dict[str, Json] = {s["name"]: s for s in protocol["structs"]}
         self.streams: dict[str, Json] = {s["name"]: s for s in protocol["streams"]}
         self.code_sets: dict[str, set[int]] = {c["name"]: set(c["values"]) for c in protocol["code_sets"]}
+        self.max_buffer = int(protocol["max_buffer"])
+        self.max_item = 0  # while a stream is parsed: its buffer bound (see ProtocolPlan)
+        self.buffer_reason = "too_large"
 
     # ---- shared ----
     def variant_flags(self, struct: str, code: int) -> list[bool] | None:
@@ -127,6 +130,8 @@ class Codec:
             elif kind in ("read_bytes", "read_fixed"):
                 n = op["size"] if kind == "read_fixed" else self.operand(op["length"], env, pos)
                 if n > env[op["end"]] - pos:
+                    if kind == "read_bytes" and 0 < self.max_item < n:
+                        raise DecodeFailure(self.buffer_reason, pos, op["where"])
                     raise DecodeFailure(op["error"], pos, op["where"])
                 raw = bytes(data[pos : pos + n])
                 if op["utf8"]:
@@ -143,6 +148,8 @@ class Codec:
                 else:
                     n = self.operand(op["length"], env, pos)
                     if n > env[op["end"]] - pos:
+                        if 0 < self.max_item < n:
+                            raise DecodeFailure(self.buffer_reason, pos, op["where"])
                         raise DecodeFailure(op["error"], pos, op["where"])
                     env[op["var"]] = pos + n
             elif kind == "expect_end":
@@ -300,6 +307,15 @@ class Codec:
     # ---- streams: walk the state machine over the whole input (FIN at its end) ----
     def decode_stream(self, name: str, data: bytes) -> list[tuple[str, dict[str, Any]]]:
         st = self.streams[name]
+        if st["kind"] == "datagram":  # decoded whole, not buffered
+            return self.walk_stream(st, data)
+        self.max_item, self.buffer_reason = self.max_buffer, st["buffer_reason"]
+        try:
+            return self.walk_stream(st, data)
+        finally:
+            self.max_item = 0
+
+    def walk_stream(self, st: Json, data: bytes) -> list[tuple[str, dict[str, Any]]]:
         states = {s["name"]: s for s in st["states"]}
         state = states[st["initial"]]
         flags: list[bool] = []
@@ -321,6 +337,8 @@ class Codec:
                     raise DecodeFailure(frame["unknown_reason"], pos, "Type")
                 if length > frame["max_length"]:
                     raise DecodeFailure(frame["too_large_reason"], pos, "Length")
+                if length > self.max_item:
+                    raise DecodeFailure(st["buffer_reason"], pos, "Length")
                 if length > end - pos:
                     raise DecodeFailure(frame["past_end_reason"], pos, "Length")
                 end = pos + length

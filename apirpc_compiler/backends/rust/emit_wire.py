@@ -40,6 +40,10 @@ def _patterns(values: list[int]) -> list[str]:
     return out
 
 
+def _power(n: int) -> str:
+    return f"1 << {n.bit_length() - 1}" if n > 0 and n & (n - 1) == 0 else str(n)
+
+
 def _bool(b: bool) -> str:
     return "true" if b else "false"
 
@@ -509,7 +513,8 @@ class _Proto:
         c.doc("The ALPN string, if the protocol has one.")
         c(f"pub const ALPN: Option<&str> = {'Some(' + rust_str(p['alpn']) + ')' if p['alpn'] else 'None'};")
         c.doc("Default bound on the bytes an incremental parser holds for one unfinished item.")
-        c("pub const DEFAULT_MAX_BUFFER: usize = 1 << 25;")
+        bound = self.plan.max_buffer
+        c(f"pub const DEFAULT_MAX_BUFFER: usize = {_power(bound)};")
         for cs in p["codes"]:
             cls = self.n.type_name(cs["words"])
             c()
