@@ -291,6 +291,7 @@ def test_an_e164_supervisor_is_dialled_through_the_trunk(tmp_path: Path) -> None
                     break
                 await asyncio.sleep(0.1)
             assert rig.gw.stats.supervisor_answered == 1
+            await asyncio.sleep(0.3)  # SIPp past its pcap's start, waiting for BYE (an early one aborts it)
             await rig.gw.hangup(SID)
             rc, err = await finished(rig.carrier)  # both of its calls got our BYE
             assert rc == 0, err
@@ -317,5 +318,78 @@ def test_a_busy_supervisor_leaves_the_call_alone(tmp_path: Path) -> None:
             await rig.gw.hangup(SID)
             rc, err = await finished(rig.carrier)
             assert rc == 0, err
+
+    run(main())
+
+
+def test_barge_through_the_engine_over_the_envelope_rpc(tmp_path: Path) -> None:
+    """The SDK's legacy client: barge returns once the supervisor is dialing, the call's status stays in
+    progress, a second barge is ALREADY_EXISTS, another tenant's sid NOT_FOUND, and hangup ends both legs."""
+    from clutchcall.rpc import ApiClient
+    from clutchcall_runtime.rpc import ApiError, RetryPolicy, TlsOptions
+
+    async def main() -> None:
+        carrier_port, supervisor_port, sink = free_port(), free_port(), _udp()
+        config = EngineConfig(
+            moqt_addr=Address(LOOPBACK, 0),
+            http_addr=Address(LOOPBACK, 0),
+            rest_addr=Address(LOOPBACK, 0),
+            rpc_addr=Address(LOOPBACK, 0),
+            state_dir=tmp_path,
+            sip=sip_config(carrier_port),
+        )
+        write_pcap(tmp_path / "caller.pcap", [rtp(b"\xff" * 160, 0, i, 160 * i, 7) for i in range(10)])
+        keys = {"audio_pcap": str(tmp_path / "caller.pcap"), "rtpport": str(sink.getsockname()[1])}
+        async with EngineServer(config, calls=True) as srv:
+            assert srv.calls is not None and srv.sip is not None and srv.cert is not None
+            key = load_or_create_dev_key(tmp_path)
+
+            def client(tenant: str) -> ApiClient:
+                token = mint_token(key, tenant=tenant, publish=(), subscribe=(), ttl_s=600, audience=config.audience)
+                tls = TlsOptions(cert_sha256=bytes.fromhex(srv.cert.sha256 if srv.cert else ""))
+                url = f"quic://{LOOPBACK}:{srv.calls.rpc_port if srv.calls else 0}"
+                return ApiClient.connect_rpc(url, token=token, tls=tls, retry=RetryPolicy(max_attempts=1))
+
+            carrier = await sipp(
+                scenario_with(_dir(tmp_path / "carrier"), "uas_play.xml", play_delay="0"),
+                local_port=carrier_port,
+                keys=keys,
+            )
+            supervisor = await sipp(
+                scenario_with(_dir(tmp_path / "supervisor"), "uas_play.xml", play_delay="0"),
+                local_port=supervisor_port,
+                keys=keys,
+            )
+            await asyncio.sleep(0.3)
+            async with client("acme") as api, client("globex") as other:
+                legacy = api.clutch_call_client
+                dialed = await legacy.dial(to="+15550001", from_="+15550100")
+                for _ in range(100):
+                    if (await legacy.get_call(sid=dialed.sid)).status == S.IN_PROGRESS:
+                        break
+                    await asyncio.sleep(0.05)
+                target = f"sip:supervisor@{LOOPBACK}:{supervisor_port}"
+                with pytest.raises(ApiError) as lost:
+                    await other.clutch_call_client.barge(sid=dialed.sid, supervisor=target, mode=BargeMode.BARGE)
+                assert lost.value.code == ErrorCode.NOT_FOUND
+                await legacy.barge(sid=dialed.sid, supervisor=target, mode=BargeMode.BARGE)
+                with pytest.raises(ApiError) as again:
+                    await legacy.barge(sid=dialed.sid, supervisor=target, mode=BargeMode.LISTEN)
+                assert again.value.code == ErrorCode.ALREADY_EXISTS and again.value.http_status == 409
+                for _ in range(100):
+                    if srv.sip.stats.supervisor_answered:
+                        break
+                    await asyncio.sleep(0.05)
+                assert b'clutchcall_sip_supervisor_legs_total{event="answered"} 1.0' in srv.metrics.render()
+                assert (await legacy.get_call(sid=dialed.sid)).status == S.IN_PROGRESS
+                await asyncio.sleep(0.3)  # SIPp past its pcap's start, waiting for BYE (an early one aborts it)
+                await legacy.hangup(sid=dialed.sid)
+                for proc in (carrier, supervisor):  # each got our BYE
+                    rc, err = await finished(proc)
+                    assert rc == 0, err
+                with pytest.raises(ApiError) as ended:
+                    await legacy.barge(sid=dialed.sid, supervisor=target, mode=BargeMode.LISTEN)
+                assert ended.value.code == ErrorCode.INVALID_TRANSITION
+        sink.close()
 
     run(main())
