@@ -427,10 +427,7 @@ class MessageEmitter:
             # Read straight into the field (no temporary): on failure the message is dropped.
             fld = "m." + self.n.field(f["words"])
             dest = {"repeated": f"{fld}.emplace_back()", "optional": f"{fld}.emplace()"}.get(f["label"], fld)
-            return [
-                "std::size_t e = 0;",
-                f"if (!pb::read_len(in, end, e) || !pb::read_string(in, e, {dest})) return false;",
-            ]
+            return [f"if (!pb::read_string(in, end, {dest})) return false;"]
         return [
             "std::size_t e = 0;",
             "if (!pb::read_len(in, end, e)) return false;",

@@ -587,13 +587,11 @@ bool decode_into(pb::In& in, std::size_t end, int depth, KeyValue& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.key)) return false;
+        if (!pb::read_string(in, end, m.key)) return false;
         break;
       }
       case 18: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.value)) return false;
+        if (!pb::read_string(in, end, m.value)) return false;
         break;
       }
       default: {
@@ -677,8 +675,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, AgentBinding& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.agent_id)) return false;
+        if (!pb::read_string(in, end, m.agent_id)) return false;
         break;
       }
       case 18: {
@@ -691,8 +688,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, AgentBinding& m) {
         break;
       }
       case 26: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.instructions)) return false;
+        if (!pb::read_string(in, end, m.instructions)) return false;
         break;
       }
       case 34: {
@@ -1190,8 +1186,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       case 16: {
@@ -1207,13 +1202,11 @@ bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
         break;
       }
       case 34: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.from)) return false;
+        if (!pb::read_string(in, end, m.from)) return false;
         break;
       }
       case 42: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.to)) return false;
+        if (!pb::read_string(in, end, m.to)) return false;
         break;
       }
       case 48: {
@@ -1241,13 +1234,11 @@ bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
         break;
       }
       case 74: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.uplink_track)) return false;
+        if (!pb::read_string(in, end, m.uplink_track)) return false;
         break;
       }
       case 82: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.downlink_track)) return false;
+        if (!pb::read_string(in, end, m.downlink_track)) return false;
         break;
       }
       case 88: {
@@ -1284,8 +1275,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, Call& m) {
         break;
       }
       case 130: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.tenant_id)) return false;
+        if (!pb::read_string(in, end, m.tenant_id)) return false;
         break;
       }
       default: {
@@ -1482,13 +1472,11 @@ bool decode_into(pb::In& in, std::size_t end, int depth, OriginateRequest& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.to)) return false;
+        if (!pb::read_string(in, end, m.to)) return false;
         break;
       }
       case 18: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.from)) return false;
+        if (!pb::read_string(in, end, m.from)) return false;
         break;
       }
       case 24: {
@@ -1516,8 +1504,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, OriginateRequest& m) {
         break;
       }
       case 50: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.idempotency_key)) return false;
+        if (!pb::read_string(in, end, m.idempotency_key)) return false;
         break;
       }
       case 56: {
@@ -1527,8 +1514,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, OriginateRequest& m) {
         break;
       }
       case 66: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.trunk_id)) return false;
+        if (!pb::read_string(in, end, m.trunk_id)) return false;
         break;
       }
       default: {
@@ -1629,8 +1615,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, GetCallRequest& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       default: {
@@ -1732,8 +1717,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsRequest& m) {
         break;
       }
       case 26: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.page_token)) return false;
+        if (!pb::read_string(in, end, m.page_token)) return false;
         break;
       }
       default: {
@@ -1826,8 +1810,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, ListCallsResponse& m) {
         break;
       }
       case 18: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.next_page_token)) return false;
+        if (!pb::read_string(in, end, m.next_page_token)) return false;
         break;
       }
       default: {
@@ -1911,13 +1894,11 @@ bool decode_into(pb::In& in, std::size_t end, int depth, TransferRequest& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       case 18: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.pstn_number.emplace())) return false;
+        if (!pb::read_string(in, end, m.pstn_number.emplace())) return false;
         m.agent.reset();
         break;
       }
@@ -2000,8 +1981,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, HangupRequest& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       default: {
@@ -2066,8 +2046,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, BindAgentRequest& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       case 18: {
@@ -2138,8 +2117,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, UnbindAgentRequest& m) 
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       default: {
@@ -2231,18 +2209,15 @@ bool decode_into(pb::In& in, std::size_t end, int depth, TenantClaims& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.tenant_id)) return false;
+        if (!pb::read_string(in, end, m.tenant_id)) return false;
         break;
       }
       case 18: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.publish_prefixes.emplace_back())) return false;
+        if (!pb::read_string(in, end, m.publish_prefixes.emplace_back())) return false;
         break;
       }
       case 26: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.subscribe_prefixes.emplace_back())) return false;
+        if (!pb::read_string(in, end, m.subscribe_prefixes.emplace_back())) return false;
         break;
       }
       case 32: {
@@ -2258,8 +2233,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, TenantClaims& m) {
         break;
       }
       case 50: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.audience)) return false;
+        if (!pb::read_string(in, end, m.audience)) return false;
         break;
       }
       default: {
@@ -2391,13 +2365,11 @@ bool decode_into(pb::In& in, std::size_t end, int depth, ErrorStatus& m) {
         break;
       }
       case 18: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.message)) return false;
+        if (!pb::read_string(in, end, m.message)) return false;
         break;
       }
       case 26: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.field)) return false;
+        if (!pb::read_string(in, end, m.field)) return false;
         break;
       }
       case 32: {
@@ -2538,13 +2510,11 @@ bool decode_into(pb::In& in, std::size_t end, int depth, DialRequest& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.to)) return false;
+        if (!pb::read_string(in, end, m.to)) return false;
         break;
       }
       case 18: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.from)) return false;
+        if (!pb::read_string(in, end, m.from)) return false;
         break;
       }
       case 24: {
@@ -2635,8 +2605,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, DialResponse& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       case 16: {
@@ -2958,13 +2927,11 @@ bool decode_into(pb::In& in, std::size_t end, int depth, BargeRequest& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       case 18: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.supervisor)) return false;
+        if (!pb::read_string(in, end, m.supervisor)) return false;
         break;
       }
       case 24: {
@@ -3070,8 +3037,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, PushAudioRequest& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.sid)) return false;
+        if (!pb::read_string(in, end, m.sid)) return false;
         break;
       }
       case 16: {
@@ -3279,8 +3245,7 @@ bool decode_into(pb::In& in, std::size_t end, int depth, DtmfDigit& m) {
     if (!pb::read_tag(in, tag) || !pb::check_end(in, end)) return false;
     switch (tag) {
       case 10: {
-        std::size_t e = 0;
-        if (!pb::read_len(in, end, e) || !pb::read_string(in, e, m.digit)) return false;
+        if (!pb::read_string(in, end, m.digit)) return false;
         break;
       }
       case 16: {

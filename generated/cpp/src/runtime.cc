@@ -293,7 +293,9 @@ bool skip_field(In& in, std::size_t start, std::uint32_t tag, std::size_t end, b
   return true;
 }
 
-bool read_string(In& in, std::size_t value_end, std::string& out) {
+bool read_string(In& in, std::size_t end, std::string& out) {
+  std::size_t value_end = 0;
+  if (!read_len(in, end, value_end)) return false;
   std::string_view s(reinterpret_cast<const char*>(in.buf + in.pos), value_end - in.pos);  // NOLINT
   if (!valid_utf8(s)) return in.fail(Reason::kInvalidUtf8, "a string field is not UTF-8", in.pos);
   out.assign(s);

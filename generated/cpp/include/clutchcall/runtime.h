@@ -315,8 +315,8 @@ inline bool read_fixed64(In& in, std::size_t end, std::uint64_t& v) {
 /// Skips the value of an unknown field whose tag started at `start`; `known` marks a known field
 /// number arriving with a wire type its type can never have (bad_wire_type).
 bool skip_field(In& in, std::size_t start, std::uint32_t tag, std::size_t end, bool known, const char* msg);
-/// Reads a UTF-8 string value [in.pos, value_end).
-bool read_string(In& in, std::size_t value_end, std::string& out);
+/// Reads a length-prefixed UTF-8 string (length_past_end past `end`, invalid_utf8 if not UTF-8).
+bool read_string(In& in, std::size_t end, std::string& out);
 
 inline std::int32_t to_int32(std::uint64_t v) noexcept {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
