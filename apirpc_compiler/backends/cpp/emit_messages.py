@@ -681,12 +681,14 @@ class MessageEmitter:
         out.append("}")
         out.append("")
         out.append(f"Result<{name}> {name}::decode(Bytes data) {{")
-        out.append(
-            f'  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "{m["name"]}: message too large");'  # noqa: E501
-        )
-        out.append("  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};")
-        out.append(f"  Result<{name}> r{{std::in_place}};  // decoded in place, returned without a move")
-        out.append("  if (!decode_into(in, data.size(), 0, *r)) r = in.err;")
+        # One returned object, so it is constructed in the caller's slot (NRVO) and never moved.
+        out.append(f"  Result<{name}> r{{std::in_place}};")
+        out.append("  if (data.size() > pb::kMaxMessageSize) {")
+        out.append(f'    r = decode_error(Reason::kTooLarge, "{m["name"]}: message too large");')
+        out.append("  } else {")
+        out.append("    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};")
+        out.append("    if (!decode_into(in, data.size(), 0, *r)) r = in.err;")
+        out.append("  }")
         out.append("  return r;")
         out.append("}")
         out.append("")

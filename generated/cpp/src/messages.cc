@@ -3432,10 +3432,13 @@ ByteVec AudioShape::encode() const {
 }
 
 Result<AudioShape> AudioShape::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "AudioShape: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<AudioShape> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<AudioShape> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "AudioShape: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3479,10 +3482,13 @@ ByteVec VadSettings::encode() const {
 }
 
 Result<VadSettings> VadSettings::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "VadSettings: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<VadSettings> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<VadSettings> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "VadSettings: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3525,10 +3531,13 @@ ByteVec BargeIn::encode() const {
 }
 
 Result<BargeIn> BargeIn::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BargeIn: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<BargeIn> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<BargeIn> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "BargeIn: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3570,10 +3579,13 @@ ByteVec TurnDetection::encode() const {
 }
 
 Result<TurnDetection> TurnDetection::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TurnDetection: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<TurnDetection> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<TurnDetection> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "TurnDetection: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3616,10 +3628,13 @@ ByteVec KeyValue::encode() const {
 }
 
 Result<KeyValue> KeyValue::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "KeyValue: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<KeyValue> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<KeyValue> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "KeyValue: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3661,10 +3676,13 @@ ByteVec AgentBinding::encode() const {
 }
 
 Result<AgentBinding> AgentBinding::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "AgentBinding: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<AgentBinding> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<AgentBinding> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "AgentBinding: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3712,10 +3730,13 @@ ByteVec CallQuality::encode() const {
 }
 
 Result<CallQuality> CallQuality::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "CallQuality: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<CallQuality> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<CallQuality> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "CallQuality: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3771,10 +3792,13 @@ ByteVec Call::encode() const {
 }
 
 Result<Call> Call::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "Call: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<Call> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<Call> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "Call: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3830,10 +3854,13 @@ ByteVec OriginateRequest::encode() const {
 }
 
 Result<OriginateRequest> OriginateRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<OriginateRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<OriginateRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "OriginateRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3881,10 +3908,13 @@ ByteVec GetCallRequest::encode() const {
 }
 
 Result<GetCallRequest> GetCallRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "GetCallRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<GetCallRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<GetCallRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "GetCallRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3925,10 +3955,13 @@ ByteVec ListCallsRequest::encode() const {
 }
 
 Result<ListCallsRequest> ListCallsRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ListCallsRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<ListCallsRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<ListCallsRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "ListCallsRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -3975,10 +4008,13 @@ ByteVec ListCallsResponse::encode() const {
 }
 
 Result<ListCallsResponse> ListCallsResponse::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ListCallsResponse: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<ListCallsResponse> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<ListCallsResponse> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "ListCallsResponse: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4024,10 +4060,13 @@ ByteVec TransferRequest::encode() const {
 }
 
 Result<TransferRequest> TransferRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TransferRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<TransferRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<TransferRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "TransferRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4070,10 +4109,13 @@ ByteVec HangupRequest::encode() const {
 }
 
 Result<HangupRequest> HangupRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "HangupRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<HangupRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<HangupRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "HangupRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4114,10 +4156,13 @@ ByteVec BindAgentRequest::encode() const {
 }
 
 Result<BindAgentRequest> BindAgentRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BindAgentRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<BindAgentRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<BindAgentRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "BindAgentRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4159,10 +4204,13 @@ ByteVec UnbindAgentRequest::encode() const {
 }
 
 Result<UnbindAgentRequest> UnbindAgentRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "UnbindAgentRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<UnbindAgentRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<UnbindAgentRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "UnbindAgentRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4203,10 +4251,13 @@ ByteVec TenantClaims::encode() const {
 }
 
 Result<TenantClaims> TenantClaims::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "TenantClaims: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<TenantClaims> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<TenantClaims> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "TenantClaims: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4260,10 +4311,13 @@ ByteVec ErrorStatus::encode() const {
 }
 
 Result<ErrorStatus> ErrorStatus::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "ErrorStatus: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<ErrorStatus> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<ErrorStatus> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "ErrorStatus: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4307,10 +4361,13 @@ ByteVec Empty::encode() const {
 }
 
 Result<Empty> Empty::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "Empty: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<Empty> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<Empty> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "Empty: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4350,10 +4407,13 @@ ByteVec DialRequest::encode() const {
 }
 
 Result<DialRequest> DialRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DialRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<DialRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<DialRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "DialRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4397,10 +4457,13 @@ ByteVec DialResponse::encode() const {
 }
 
 Result<DialResponse> DialResponse::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DialResponse: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<DialResponse> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<DialResponse> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "DialResponse: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4442,10 +4505,13 @@ ByteVec OriginateBulkRequest::encode() const {
 }
 
 Result<OriginateBulkRequest> OriginateBulkRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateBulkRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<OriginateBulkRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<OriginateBulkRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "OriginateBulkRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4490,10 +4556,13 @@ ByteVec OriginateResult::encode() const {
 }
 
 Result<OriginateResult> OriginateResult::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateResult: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<OriginateResult> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<OriginateResult> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "OriginateResult: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4536,10 +4605,13 @@ ByteVec OriginateBulkResponse::encode() const {
 }
 
 Result<OriginateBulkResponse> OriginateBulkResponse::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "OriginateBulkResponse: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<OriginateBulkResponse> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<OriginateBulkResponse> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "OriginateBulkResponse: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4584,10 +4656,13 @@ ByteVec BargeRequest::encode() const {
 }
 
 Result<BargeRequest> BargeRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "BargeRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<BargeRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<BargeRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "BargeRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4630,10 +4705,13 @@ ByteVec PushAudioRequest::encode() const {
 }
 
 Result<PushAudioRequest> PushAudioRequest::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "PushAudioRequest: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<PushAudioRequest> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<PushAudioRequest> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "PushAudioRequest: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4683,10 +4761,13 @@ ByteVec PushAudioResponse::encode() const {
 }
 
 Result<PushAudioResponse> PushAudioResponse::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "PushAudioResponse: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<PushAudioResponse> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<PushAudioResponse> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "PushAudioResponse: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4728,10 +4809,13 @@ ByteVec DtmfDigit::encode() const {
 }
 
 Result<DtmfDigit> DtmfDigit::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "DtmfDigit: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<DtmfDigit> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<DtmfDigit> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "DtmfDigit: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
@@ -4773,10 +4857,13 @@ ByteVec CallEvent::encode() const {
 }
 
 Result<CallEvent> CallEvent::decode(Bytes data) {
-  if (data.size() > pb::kMaxMessageSize) return decode_error(Reason::kTooLarge, "CallEvent: message too large");
-  pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
-  Result<CallEvent> r{std::in_place};  // decoded in place, returned without a move
-  if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  Result<CallEvent> r{std::in_place};
+  if (data.size() > pb::kMaxMessageSize) {
+    r = decode_error(Reason::kTooLarge, "CallEvent: message too large");
+  } else {
+    pb::In in{reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), 0, {}};
+    if (!decode_into(in, data.size(), 0, *r)) r = in.err;
+  }
   return r;
 }
 
