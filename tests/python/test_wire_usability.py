@@ -196,3 +196,24 @@ def test_decoded_codes_are_members_and_open_sets_keep_unknown_values(sdk: dict[s
     with pytest.raises(errors.DecodeError) as bad:
         env.Envelope.from_json({**e.to_json(), "kind": 9})
     assert bad.value.reason == "invalid_json"
+
+
+# ---------------------------------------------------------------------------- buffer limit
+
+
+def test_a_length_over_the_parsers_buffer_limit_is_refused_when_read(sdk: dict[str, Any]) -> None:
+    env, moqt, errors = sdk["envelope"], sdk["moqt_d14"], sdk["errors"]
+    # version, kind, flags, method 1, request 1, payload length 4096, then one byte of it.
+    head = bytes([1, 0, 1, 1, 1, 0x50, 0x00, 0xAA])
+    with pytest.raises(errors.DecodeError) as e:
+        env.RpcParser(max_buffer=100).feed(head)
+    assert e.value.reason == "too_large" and e.value.offset == 7  # right after the prefix
+    assert env.RpcParser(max_buffer=8192).feed(head) == []  # under the limit: waits for the rest
+    # A MoQT object whose payload length is over the limit, on a data stream after its header.
+    hdr = moqt.SubgroupHeader(type_=0x10, track_alias=1, group_id=2, publisher_priority=3)
+    data = hdr.encode() + bytes([0, 0x44, 0x00, 0xBB])  # delta 0, payload length 1024, one byte
+    parser = moqt.DataParser(max_buffer=512)
+    with pytest.raises(errors.DecodeError) as e:
+        parser.feed(data)
+    assert e.value.reason == "too_large" and e.value.offset == len(hdr.encode()) + 3
+    assert moqt.DataParser(max_buffer=2048).feed(data) == [hdr]

@@ -62,16 +62,24 @@ def decode_varint(data: bytes | bytearray | memoryview) -> tuple[int, int]:
 
 
 class Reader:
-    """A cursor over `buf[pos:stop]`; `base` is added to positions in error offsets."""
+    """A cursor over `buf[pos:stop]`; `base` is added to positions in error offsets.
 
-    __slots__ = ("base", "buf", "pos", "stop", "streaming")
+    `max_item` (streaming, 0 for none) is the parser's buffer limit: a length above it that the
+    buffered bytes do not cover is `too_large` as soon as it is read, not after buffering up to
+    the limit.
+    """
 
-    def __init__(self, buf: bytes | bytearray, pos: int = 0, *, streaming: bool = False, base: int = 0) -> None:
+    __slots__ = ("base", "buf", "max_item", "pos", "stop", "streaming")
+
+    def __init__(
+        self, buf: bytes | bytearray, pos: int = 0, *, streaming: bool = False, base: int = 0, max_item: int = 0
+    ) -> None:
         self.buf = buf
         self.pos = pos
         self.stop = len(buf)
         self.streaming = streaming
         self.base = base
+        self.max_item = max_item
 
     def offset(self, pos: int | None = None) -> int:
         return self.base + (self.pos if pos is None else pos)
@@ -91,6 +99,10 @@ class Reader:
     def sub_end(self, n: int, end: int, what: str = "a length-prefixed value") -> int:
         """The end of an n-byte sub-frame starting here; `length_past_end` if it overruns `end`."""
         if n > end - self.pos:
+            if self.streaming and 0 < self.max_item < n:
+                raise DecodeError(
+                    "too_large", f"{what} of {n} bytes, over the {self.max_item}-byte buffer limit", self.offset()
+                )
             raise self._short("length_past_end", what, end)
         return self.pos + n
 

@@ -301,7 +301,8 @@ class RpcParser:
 
     `feed` takes bytes in any chunking and returns every complete message so far. An
     unfinished message is retried from its start when more bytes arrive; length prefixes are
-    checked before any payload is copied, so a retry costs only the message's header.
+    checked before any payload is copied, so a retry costs only the message's header; a length over
+    `max_buffer` is `too_large` as soon as it is read.
     """
 
     __slots__ = ("_base", "_buf", "_max_buffer")
@@ -317,7 +318,7 @@ class RpcParser:
         out: list[Envelope] = []
         pos = 0
         while pos < len(buf):
-            r = Reader(buf, pos, streaming=True, base=self._base)
+            r = Reader(buf, pos, streaming=True, base=self._base, max_item=self._max_buffer)
             try:
                 item = Envelope._decode_from(r, r.stop)
             except Incomplete:

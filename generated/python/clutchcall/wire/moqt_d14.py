@@ -6887,7 +6887,8 @@ class DataParser:
     `feed` takes bytes in any chunking and returns the header (first) and then every complete
     object so far; the header's flags are passed to the objects as their args. An unfinished
     object is retried from its start when more bytes arrive (length prefixes are checked before
-    any payload is copied, so a retry costs only the object's header).
+    any payload is copied, so a retry costs only the object's header; a length over `max_buffer`
+    is `too_large` as soon as it is read).
     """
 
     __slots__ = ("_base", "_buf", "_flags", "_header", "_max_buffer")
@@ -6905,7 +6906,7 @@ class DataParser:
         out: list[DataItem] = []
         pos = 0
         while pos < len(buf):
-            r = Reader(buf, pos, streaming=True, base=self._base)
+            r = Reader(buf, pos, streaming=True, base=self._base, max_item=self._max_buffer)
             try:
                 item = self._object(r) if self._header >= 0 else self._start(r)
             except Incomplete:
