@@ -47,16 +47,19 @@ def run(coro: object, timeout: float = 90.0) -> None:
     asyncio.run(bounded())
 
 
-def ulaw(pcm: np.ndarray) -> bytes:
+def ulaw(pcm: np.ndarray, law: str = "ulaw") -> bytes:
+    """Saturated PCM through G.711 (mu-law, or A-law with law="alaw")."""
     import clutchcall_core.g711 as g711
 
-    return g711.ulaw_encode(np.clip(pcm, -32768, 32767).astype("<i2").tobytes())
+    encode = g711.ulaw_encode if law == "ulaw" else g711.alaw_encode
+    return encode(np.clip(pcm, -32768, 32767).astype("<i2").tobytes())
 
 
-def pcm_of(codes: bytes) -> np.ndarray:
+def pcm_of(codes: bytes, law: str = "ulaw") -> np.ndarray:
     import clutchcall_core.g711 as g711
 
-    return np.frombuffer(g711.ulaw_decode(codes), "<i2").astype(np.int32)
+    decode = g711.ulaw_decode if law == "ulaw" else g711.alaw_decode
+    return np.frombuffer(decode(codes), "<i2").astype(np.int32)
 
 
 def party_frames() -> dict[Party, list[bytes]]:
@@ -71,18 +74,19 @@ def party_frames() -> dict[Party, list[bytes]]:
 
 
 def match_frames(
-    received: list[bytes], heard: tuple[Party, ...], frames: dict[Party, list[bytes]]
+    received: list[bytes], heard: tuple[Party, ...], frames: dict[Party, list[bytes]], law: str = "ulaw"
 ) -> list[tuple[int | None, ...]]:
-    """For each received frame, which frame of each heard party (None: silent) it is the G.711 sum of; every
-    frame must match, and each party's frame indices must rise strictly (each frame heard once, in order)."""
+    """For each received frame (in `law`), which frame of each heard party (mu-law; None: silent) it is the
+    G.711 sum of; every frame must match, and each party's frame indices must rise strictly (each frame heard
+    once, in order)."""
     decoded = [np.vstack([*(pcm_of(f) for f in frames[p]), np.zeros(160, np.int32)]) for p in heard]
     sums = decoded[0][:, None, :] if len(heard) == 1 else decoded[0][:, None, :] + decoded[1][None, :, :]
     shape = sums.shape
-    table = pcm_of(ulaw(sums.reshape(-1))).reshape(shape)  # sums through the same G.711: exact
+    table = pcm_of(ulaw(sums.reshape(-1), law), law).reshape(shape)  # sums through the same G.711: exact
     last = [-1] * len(heard)
     matched: list[tuple[int | None, ...]] = []
     for k, frame in enumerate(received):
-        hits = np.argwhere(np.all(table == pcm_of(frame), axis=2))
+        hits = np.argwhere(np.all(table == pcm_of(frame, law), axis=2))
         silent = [len(frames[p]) for p in heard]
         ok = [
             tuple(int(h) for h in hit[: len(heard)])
@@ -97,14 +101,20 @@ def match_frames(
     return matched
 
 
-def rtp_payloads(sock: socket.socket) -> list[bytes]:
+def rtp_packets(sock: socket.socket) -> list[tuple[int, bytes]]:
+    """(payload type, payload) of every packet the socket holds."""
     out = []
     with contextlib.suppress(BlockingIOError):
         while True:
             pt, _, _, payload = parse_rtp(sock.recv(2048))
-            assert pt == 0
-            out.append(payload)
+            out.append((pt, payload))
     return out
+
+
+def rtp_payloads(sock: socket.socket) -> list[bytes]:
+    packets = rtp_packets(sock)
+    assert {pt for pt, _ in packets} <= {0}
+    return [payload for _, payload in packets]
 
 
 @dataclass
@@ -391,5 +401,32 @@ def test_barge_through_the_engine_over_the_envelope_rpc(tmp_path: Path) -> None:
                     await legacy.barge(sid=dialed.sid, supervisor=target, mode=BargeMode.LISTEN)
                 assert ended.value.code == ErrorCode.INVALID_TRANSITION
         sink.close()
+
+    run(main())
+
+
+def test_a_supervisor_re_invite_to_another_codec_gets_a_new_mix(tmp_path: Path) -> None:
+    """The supervisor moves from PCMU to PCMA mid-call: what it hears follows, still the exact G.711 sum."""
+
+    async def main() -> None:
+        async with barge_rig(tmp_path, play_delay_ms=0) as rig:
+            downlink = await rig.app.publish(("voice", SID), "downlink", capability="voice/g711_ulaw")
+            supervisor = await rig.supervisor("uas_play_reinvite.xml", reinvite_after="400")
+            await rig.gw.barge(SID, f"sip:supervisor@{LOOPBACK}:{rig.supervisor_port}", BargeMode.LISTEN)
+            for frame in rig.frames[Party.AGENT]:
+                downlink.write(frame)
+                await asyncio.sleep(0.02)
+            packets = rtp_packets(rig.supervisor_rtp)
+            await rig.gw.hangup(SID)
+            for proc in (rig.carrier, supervisor):
+                rc, err = await finished(proc)
+                assert rc == 0, err
+        by_type = {pt: [p for t, p in packets if t == pt] for pt in {t for t, _ in packets}}
+        assert set(by_type) == {0, 8} and packets[0][0] == 0 and packets[-1][0] == 8
+        assert len(by_type[8]) >= 50
+        heard = HEARS[BargeMode.LISTEN][Party.SUPERVISOR]
+        before = match_frames(by_type[0], heard, rig.frames)
+        after = match_frames(by_type[8], heard, rig.frames, law="alaw")
+        assert sum(None not in m for m in before + after) >= 50  # caller and agent mixed, in either codec
 
     run(main())

@@ -35,7 +35,7 @@ from clutchcall import CallStatus, Codec, DefaultApp, EndReason, ErrorCode
 from ..calls.ports import CallEvents, supervisor_target
 from ..config import ConfigError, SipConfig
 from . import sdp
-from .conference import Conference, Mixer
+from .conference import Conference, Mixer, Party
 from .media import AudioBridge, BridgeFactory, PortRange, RtpLeg
 from .message import (
     REASONS,
@@ -450,6 +450,19 @@ class SipGateway(TransactionUser):
             lambda payload: call_media.send_frame(payload, call_media.frame_samples),
             lambda payload: media.send_frame(payload, media.frame_samples),
         )
+
+    def _remix(self, sid: str) -> None:
+        """After a re-INVITE of either leg: a new codec gets a new mixer (the old one would decode it wrongly)."""
+        call, leg = self.legs.get(sid), self.supervisors.get(sid)
+        conference = call.media.conference if call is not None and call.media is not None else None
+        if conference is None or call is None or call.media is None or leg is None or leg.media is None:
+            return
+        if (conference.mixer.codecs[Party.CALLER], conference.mixer.codecs[Party.SUPERVISOR]) != (
+            call.media.codec,
+            leg.media.codec,
+        ):
+            self.stats.conference_agent_dropped += conference.stats.agent_dropped
+            self._join_conference(leg)
 
     def _leave_conference(self, leg: Leg) -> None:
         if self.supervisors.get(leg.sid) is leg:
@@ -868,6 +881,7 @@ class SipGateway(TransactionUser):
         resp.headers.add("contact", self.contact)
         resp.headers.add("content-type", "application/sdp")
         tx.respond(resp)
+        self._remix(leg.sid)
 
     def _info(self, leg: Leg, req: Request, tx: ServerTransaction) -> None:
         """SIP INFO with application/dtmf-relay (Signal=5, Duration=160): DTMF from carriers without RFC 4733."""
