@@ -178,6 +178,27 @@ def test_opus_supervisor_hears_the_g711_call_at_its_frequency() -> None:
     assert abs(level_db) < 1.0, level_db
 
 
+def test_a_g711_supervisor_hears_an_opus_call_at_its_frequency() -> None:
+    """An Opus call with a PCMU supervisor: the caller's 48 kHz Opus is decoded, mixed at 48 kHz and resampled
+    to the supervisor's 8 kHz: one 160-byte frame per tick, the tone at its frequency and level."""
+    import clutchcall_core.opus as opus
+
+    n = np.arange(960 * 50)
+    tone = (8000 * np.sin(2 * np.pi * 1000 * n / 48000)).astype("<i2")
+    encoder = opus.Encoder(48000, 1, 20)
+    mixer = Mixer(BargeMode.LISTEN, Codec.OPUS, Codec.G711_ULAW)
+    heard: list[int] = []
+    for f in range(50):
+        out = mixer.tick(encoder.encode(tone[f * 960 : (f + 1) * 960].tobytes()), None, None)
+        assert out.supervisor is not None and len(out.supervisor) == SAMPLES
+        heard += decode(Codec.G711_ULAW, out.supervisor)
+    pcm = np.array(heard[8000 // 5 :], float)  # past the codec's and the resampler's start-up
+    spectrum = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm))))
+    assert abs(np.fft.rfftfreq(len(pcm), 1 / 8000)[int(np.argmax(spectrum))] - 1000) < 5
+    level_db = 20 * np.log10(np.sqrt(np.mean(pcm**2)) / (8000 / np.sqrt(2)))
+    assert abs(level_db) < 1.0, level_db
+
+
 def test_conference_ticks_send_and_bound_the_agent_queue() -> None:
     to_caller: list[bytes] = []
     to_supervisor: list[bytes] = []
