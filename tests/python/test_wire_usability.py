@@ -8,12 +8,16 @@ from __future__ import annotations
 import enum
 import importlib
 import inspect
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from apirpc_compiler.backends.python.wire import generate_wire
 from apirpc_compiler.ir.model import IR, WireProtocol, WireStruct, WireType
+from apirpc_compiler.ir.wire import build_wire
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +135,66 @@ def test_the_value_format_still_carries_the_length_and_checks_it(sdk: dict[str, 
     with pytest.raises(errors.DecodeError) as e:
         moqt.FetchObject.from_json({**value, "payload_length": 2})
     assert e.value.reason == "invalid_json" and "payload_length" in str(e.value)
+
+
+_LENGTHS_WIRE: dict[str, Any] = {
+    "errors": {"values": {}},
+    "protocols": {
+        "lengths": {
+            "doc": "Length fields that are and are not derived.",
+            "family": "lengths",
+            "version": 1,
+            "structs": {
+                "S": {
+                    "fields": [
+                        {"name": "n", "type": "varint"},
+                        {"name": "body", "type": "bytes", "length": {"field": "n"}},
+                        {"name": "count", "type": "u8"},
+                        {"name": "items", "type": "list", "count": {"field": "count"}, "element": {"type": "u8"}},
+                        {"name": "shared", "type": "varint"},
+                        {"name": "a", "type": "bytes", "length": {"field": "shared"}},
+                        {"name": "b", "type": "bytes", "length": {"field": "shared"}},
+                        {"name": "m", "type": "varint"},
+                        {
+                            "name": "opt",
+                            "type": "bytes",
+                            "length": {"field": "m"},
+                            "when": {"field": "n", "op": "ne", "value": 0},
+                        },
+                    ]
+                }
+            },
+            "streams": {},
+        }
+    },
+}
+
+
+def test_only_a_length_that_alone_measures_one_field_is_derived(ir: IR, python_sdk: Path, tmp_path: Path) -> None:
+    lengths_ir: Any = dict(ir)
+    lengths_ir["decode_errors"], lengths_ir["wire"] = build_wire(_LENGTHS_WIRE)
+    pkg = tmp_path / "lengthswire"
+    (pkg / "wire").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    shutil.copy(python_sdk / "clutchcall" / "errors.py", pkg / "errors.py")
+    for f in generate_wire(lengths_ir):
+        (pkg / "wire" / Path(f.path).name).write_text(f.content, encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        mod = importlib.import_module("lengthswire.wire.lengths")
+    finally:
+        sys.path.remove(str(tmp_path))
+    # n measures body alone and count counts items alone: derived. shared measures two fields and
+    # m measures a conditional one: the caller passes them and encode checks them.
+    assert list(inspect.signature(mod.S).parameters) == ["body", "items", "shared", "a", "b", "m", "opt"]
+    value = mod.S(body=b"xyz", items=[7, 8], shared=1, a=b"a", b=b"b", m=2, opt=b"op")
+    assert (value.n, value.count) == (3, 2)
+    wire = value.encode()
+    assert wire.hex() == "03" + "78797a" + "02" + "0708" + "01" + "61" + "62" + "02" + "6f70"
+    assert mod.S.decode(wire) == value
+    errors = importlib.import_module("lengthswire.errors")
+    with pytest.raises(errors.EncodeError, match="does not match shared"):
+        mod.S(body=b"", items=[], shared=1, a=b"a", b=b"bb", m=0).encode()
 
 
 # ---------------------------------------------------------------------------- code sets
