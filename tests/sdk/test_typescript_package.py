@@ -142,6 +142,8 @@ def test_wire_integers_up_to_32_bits_are_numbers(ir: IR) -> None:
     envelope, moqt = ir["wire"][0], ir["wire"][1]
     assert narrow_code_sets(envelope) == {"EnvelopeKind", "EnvelopeFlag"}  # EnvelopeFlag: bits of the u8 flags
     assert narrow_code_sets(moqt) == {"GroupOrder"}  # the others are varint codes
+    assert WireEmitter(envelope, TsNamer()).version_is_narrow()  # carried by the u8 version field
+    assert not WireEmitter(moqt, TsNamer()).version_is_narrow()  # a varint in the setup messages
     types = {
         f["name"]: WireEmitter(envelope, TsNamer()).ts_type(f["type"]) for s in envelope["structs"] for f in s["fields"]
     }

@@ -67,6 +67,14 @@ class WireEmitter:
         assert t["element"] is not None
         return f"{self.ts_type(t['element'])}[]"
 
+    def version_is_narrow(self) -> bool:
+        """Whether VERSION is a `number`: the fields that carry it (whose constant it is) are all
+        at most 32 bits wide, as the envelope's u8 version is, so `e.version === VERSION` checks."""
+        carriers = {
+            f["type"]["type"] for s in self.p["structs"] for f in s["fields"] if f["type"]["const"] == self.p["version"]
+        }
+        return bool(carriers) and carriers <= set(NARROW_INTS)
+
     def length(self, ln: m.WireLength) -> list[str]:
         pairs: list[tuple[str, list[str]]] = [("kind", [ts_str(ln["kind"])])]
         if ln["field"] is not None:
@@ -116,7 +124,7 @@ class WireEmitter:
             f"/** The protocol family of `{p['name']}`. */",
             f"export const FAMILY = {ts_str(p['family'])};",
             "/** The protocol version. */",
-            f"export const VERSION = {p['version']}n;",
+            f"export const VERSION = {p['version']}{'' if self.version_is_narrow() else 'n'};",
             "/** The ALPN token, when the protocol has one. */",
             f"export const ALPN: string | undefined = {ts_str(p['alpn']) if p['alpn'] else 'undefined'};",
             "",

@@ -73,6 +73,7 @@ test("wire integers up to 32 bits are numbers, 64-bit ones bigint", () => {
   // varint into a number).
   const e = envelope.Envelope.create();
   const version: number = e.version;
+  assert.equal(e.version, envelope.VERSION); // the protocol's version has its field's type
   const kind: number = e.kind;
   const flags: number = e.flags | envelope.EnvelopeFlag.FINAL;
   // @ts-expect-error a u8 is a number, not a bigint

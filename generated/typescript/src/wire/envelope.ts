@@ -18,7 +18,7 @@ import type { Message } from "../protowire.js";
 /** The protocol family of `envelope`. */
 export const FAMILY = "envelope";
 /** The protocol version. */
-export const VERSION = 1n;
+export const VERSION = 1;
 /** The ALPN token, when the protocol has one. */
 export const ALPN: string | undefined = "clutchcall-rpc/1";
 
