@@ -269,10 +269,12 @@ def test_barge_dials_the_supervisor_into_an_answered_call_and_leaves_its_status(
     for mode in (BargeMode.LISTEN, BargeMode.WHISPER, BargeMode.BARGE):
         run(service.barge("acme", BargeRequest(sid=sid, supervisor="sip:sup@10.0.0.7:5070", mode=mode)))
     run(service.barge("acme", BargeRequest(sid=sid, supervisor=FROM, mode=BargeMode.LISTEN)))
+    run(service.barge("acme", BargeRequest(sid=sid, supervisor=FROM)))  # mode unset: the IDL says listen applies
     assert gateway.barged == [
         (sid, "sip:sup@10.0.0.7:5070", 1),
         (sid, "sip:sup@10.0.0.7:5070", 2),
         (sid, "sip:sup@10.0.0.7:5070", 3),
+        (sid, FROM, 1),
         (sid, FROM, 1),
     ]
     assert run(service.get("acme", sid)).status == CallStatus.IN_PROGRESS
@@ -291,7 +293,6 @@ def test_barge_dials_the_supervisor_into_an_answered_call_and_leaves_its_status(
         ("sip:sup@host\r\nX: y", BargeMode.LISTEN, "supervisor"),
         (FROM + "\n", BargeMode.LISTEN, "supervisor"),
         ("sip:sup@host\n", BargeMode.LISTEN, "supervisor"),
-        (FROM, BargeMode.UNSPECIFIED, "mode"),
         (FROM, 9, "mode"),
     ],
 )

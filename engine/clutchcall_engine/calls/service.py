@@ -368,14 +368,15 @@ class CallService:
             supervisor_target(request.supervisor)
         except ValueError as e:
             raise _invalid("supervisor", str(e)) from None
-        if request.mode == BargeMode.UNSPECIFIED or not BargeMode.is_known(request.mode):
+        if not BargeMode.is_known(request.mode):
             raise _invalid("mode", f"mode must be listen, whisper or barge, got {request.mode}")
+        mode = BargeMode.LISTEN if request.mode == BargeMode.UNSPECIFIED else request.mode  # the IDL: "listen applies"
         if call.status != CallStatus.IN_PROGRESS:
             raise ApiError(
                 ErrorCode.INVALID_TRANSITION,
                 f"call {call.sid} is {status_name(call.status)}: a supervisor joins only an answered, live call",
             )
-        await self._signal(lambda s: s.barge(call.sid, request.supervisor, int(request.mode)))
+        await self._signal(lambda s: s.barge(call.sid, request.supervisor, int(mode)))
 
     async def bind_agent(self, tenant: str, sid: str, agent: AgentBinding, *, field_prefix: str = "agent.") -> Call:
         """Run `agent` on the call (replacing the one bound) and record it in Call.agent."""
