@@ -39,11 +39,26 @@ def _java(ir: Any) -> dict[str, str]:
     return dict(generate_wire(ir, "dev.example", "// header", JavaNamer()))
 
 
-RENDERERS: dict[str, Callable[[Any], dict[str, str]]] = {"rust": _rust, "java": _java}
+def _csharp(ir: Any) -> dict[str, str]:
+    from apirpc_compiler.backends.csharp.emit_wire import WireEmitter
+    from apirpc_compiler.backends.csharp.namer import CSharpNamer
+
+    n = CSharpNamer()
+    return {f"{p['name']}.cs": WireEmitter(p, n, "Example").source("// header") for p in ir["wire"]}
+
+
+RENDERERS: dict[str, Callable[[Any], dict[str, str]]] = {"rust": _rust, "java": _java, "csharp": _csharp}
 # Per target: the Envelope's file, its payload limit check, and the read of the payload's length.
 ENVELOPE = {
     "rust": ("envelope", "more than 16777216 bytes", "let n5 = "),
     "java": ("envelope/Envelope.java", "Long.compareUnsigned(n1, 0x1000000L) > 0", "long n1 = r.varint"),
+    "csharp": ("envelope.cs", "if (n5 > 0x1000000UL)", "ulong n5 = r.Varint"),
+}
+# Per target: how a framed stream's length limit is spelled, and that spelling with the limit 1234.
+STREAM_LIMIT = {
+    "rust": ("MAX_LENGTH", "MAX_LENGTH: u64 = 1234"),
+    "java": ("MAX_LENGTH", "MAX_LENGTH = 1234L"),
+    "csharp": ("MaxLength = ", "MaxLength = 1234UL"),
 }
 
 
@@ -90,7 +105,7 @@ def test_a_reason_comes_from_the_plan(ir: Any, target: str, monkeypatch: pytest.
             return dataclasses.replace(op, reason="unknown_type")
         return op
 
-    word = {"rust": "UnknownType", "java": "UNKNOWN_TYPE"}[target]
+    word = {"rust": "UnknownType", "java": "UNKNOWN_TYPE", "csharp": "UnknownType"}[target]
     before = _all(target, ir)
     _altered(monkeypatch, "Envelope", lambda s: _map_ops(s, reason))
     after = _all(target, ir)
@@ -131,7 +146,34 @@ def test_a_stream_limit_comes_from_the_plan(ir: Any, target: str, monkeypatch: p
             streams.append(dataclasses.replace(st, states=tuple(states)))
         return dataclasses.replace(p, streams=tuple(streams))
 
-    assert "MAX_LENGTH" in _all(target, ir)
+    marker, limited = STREAM_LIMIT[target]
+    assert marker in _all(target, ir)
     assert "1234" not in _all(target, ir)
     monkeypatch.setattr(plan, "lower_protocol", lower)
-    assert "MAX_LENGTH = 1234" in _all(target, ir).replace(": u64 = ", " = ").replace("1234L", "1234")
+    assert limited in _all(target, ir)
+
+
+def test_csharp_stream_tables_come_from_the_plan(ir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """C# walks each stream's state machine as a table: a state's end-of-stream reason, the item
+    that must fill a datagram and a struct's whole-value reason are the plan's, as written."""
+    original = plan.lower_protocol
+
+    def lower(proto: Any) -> plan.ProtocolPlan:
+        p = original(proto)
+        streams = []
+        for st in p.streams:
+            states = tuple(
+                dataclasses.replace(s, at_end="invalid_utf8") if s.at_end == "truncated" else s for s in st.states
+            )
+            streams.append(dataclasses.replace(st, states=states))
+        structs = tuple(dataclasses.replace(s, whole_reason="unknown_type") for s in p.structs)
+        return dataclasses.replace(p, streams=tuple(streams), structs=structs)
+
+    before = _all("csharp", ir)
+    assert before.count("AtEnd = DecodeErrorReason.Truncated") == 2  # the data header and the datagram
+    assert "WholeReason = DecodeErrorReason.TrailingBytes" in before
+    monkeypatch.setattr(plan, "lower_protocol", lower)
+    after = _all("csharp", ir)
+    assert "AtEnd = DecodeErrorReason.Truncated" not in after
+    assert after.count("AtEnd = DecodeErrorReason.InvalidUtf8") == 2
+    assert after.count("WholeReason = DecodeErrorReason.UnknownType") == before.count("WholeReason = ")

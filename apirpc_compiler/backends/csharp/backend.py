@@ -1,8 +1,9 @@
 """The `csharp` target: an SDK-style project `ClutchCall.Sdk.csproj` under `generated/csharp/`.
 
 netstandard2.0, C# 7.3 (it also compiles with Mono's `mcs`); namespace `ClutchCall.V1` and
-`ClutchCall.V1.Wire.<Protocol>`. The runtime (varints, JSON, the wire engine) is rendered from
-templates/; DTOs and enums come from emit_messages.py, wire protocols from emit_wire.py, and
+`ClutchCall.V1.Wire.<Protocol>`. The runtime (varints, JSON, the wire reader and writer, the
+stream state-machine walker) is rendered from templates/; DTOs and enums come from
+emit_messages.py, wire protocols from emit_wire.py (a renderer of the IR's codec plan), and
 services, bridges and registries from this module. The native vector tests (tests/) are
 generated with the package and read `tests/vectors/*.json` through CLUTCHCALL_VECTORS.
 """
