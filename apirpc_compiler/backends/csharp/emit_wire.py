@@ -406,17 +406,13 @@ class WireEmitter:
     def _codec(self, s: WireStruct, cls: str) -> list[str]:
         sp = self.struct_plans[s["name"]]
         out: list[str] = []
-        if sp.variants:
-            out += [
-                "",
-                "        internal static bool[] VariantFlags(ulong code)",
-                "        {",
-                "            switch (code)",
-                "            {",
-            ]
+        if sp.variants:  # each variant's flags in the plan's flag order, shared and never written
+            out += ["", "        private static readonly bool[][] Variants =", "        {"]
             for v in sp.variants:
-                flags = ", ".join("true" if b else "false" for b in v.flags)
-                out.append(f"                case {_ul(v.code)}: return new bool[] {{ {flags} }};")
+                out.append("            new bool[] { " + ", ".join("true" if b else "false" for b in v.flags) + " },")
+            out += ["        };", "", "        internal static bool[] VariantFlags(ulong code)", "        {"]
+            out += ["            switch (code)", "            {"]
+            out += [f"                case {_ul(v.code)}: return Variants[{i}];" for i, v in enumerate(sp.variants)]
             out += ["                default: return null;", "            }", "        }"]
         dec = _Body(self, sp, False)
         dec.ops(0, sp.decode)

@@ -5547,22 +5547,38 @@ namespace ClutchCall.V1.Wire.MoqtD14
         /// </summary>
         public ulong PublisherPriority { get { return GetInt("publisher_priority"); } set { Set("publisher_priority", value); } }
 
+        private static readonly bool[][] Variants =
+        {
+            new bool[] { false, false, false, false },
+            new bool[] { false, true, false, false },
+            new bool[] { false, false, true, false },
+            new bool[] { false, true, true, false },
+            new bool[] { false, false, false, true },
+            new bool[] { false, true, false, true },
+            new bool[] { true, false, false, false },
+            new bool[] { true, true, false, false },
+            new bool[] { true, false, true, false },
+            new bool[] { true, true, true, false },
+            new bool[] { true, false, false, true },
+            new bool[] { true, true, false, true },
+        };
+
         internal static bool[] VariantFlags(ulong code)
         {
             switch (code)
             {
-                case 0x10UL: return new bool[] { false, false, false, false };
-                case 0x11UL: return new bool[] { false, true, false, false };
-                case 0x12UL: return new bool[] { false, false, true, false };
-                case 0x13UL: return new bool[] { false, true, true, false };
-                case 0x14UL: return new bool[] { false, false, false, true };
-                case 0x15UL: return new bool[] { false, true, false, true };
-                case 0x18UL: return new bool[] { true, false, false, false };
-                case 0x19UL: return new bool[] { true, true, false, false };
-                case 0x1AUL: return new bool[] { true, false, true, false };
-                case 0x1BUL: return new bool[] { true, true, true, false };
-                case 0x1CUL: return new bool[] { true, false, false, true };
-                case 0x1DUL: return new bool[] { true, true, false, true };
+                case 0x10UL: return Variants[0];
+                case 0x11UL: return Variants[1];
+                case 0x12UL: return Variants[2];
+                case 0x13UL: return Variants[3];
+                case 0x14UL: return Variants[4];
+                case 0x15UL: return Variants[5];
+                case 0x18UL: return Variants[6];
+                case 0x19UL: return Variants[7];
+                case 0x1AUL: return Variants[8];
+                case 0x1BUL: return Variants[9];
+                case 0x1CUL: return Variants[10];
+                case 0x1DUL: return Variants[11];
                 default: return null;
             }
         }
@@ -5810,11 +5826,16 @@ namespace ClutchCall.V1.Wire.MoqtD14
         /// </summary>
         public ulong RequestId { get { return GetInt("request_id"); } set { Set("request_id", value); } }
 
+        private static readonly bool[][] Variants =
+        {
+            new bool[] {  },
+        };
+
         internal static bool[] VariantFlags(ulong code)
         {
             switch (code)
             {
-                case 0x5UL: return new bool[] {  };
+                case 0x5UL: return Variants[0];
                 default: return null;
             }
         }
@@ -6073,20 +6094,34 @@ namespace ClutchCall.V1.Wire.MoqtD14
         /// </summary>
         public byte[] Payload { get { return (byte[])Get("payload"); } set { Set("payload", value); } }
 
+        private static readonly bool[][] Variants =
+        {
+            new bool[] { false, false, false, true },
+            new bool[] { false, true, false, true },
+            new bool[] { true, false, false, true },
+            new bool[] { true, true, false, true },
+            new bool[] { false, false, false, false },
+            new bool[] { false, true, false, false },
+            new bool[] { true, false, false, false },
+            new bool[] { true, true, false, false },
+            new bool[] { false, false, true, true },
+            new bool[] { false, true, true, true },
+        };
+
         internal static bool[] VariantFlags(ulong code)
         {
             switch (code)
             {
-                case 0x0UL: return new bool[] { false, false, false, true };
-                case 0x1UL: return new bool[] { false, true, false, true };
-                case 0x2UL: return new bool[] { true, false, false, true };
-                case 0x3UL: return new bool[] { true, true, false, true };
-                case 0x4UL: return new bool[] { false, false, false, false };
-                case 0x5UL: return new bool[] { false, true, false, false };
-                case 0x6UL: return new bool[] { true, false, false, false };
-                case 0x7UL: return new bool[] { true, true, false, false };
-                case 0x20UL: return new bool[] { false, false, true, true };
-                case 0x21UL: return new bool[] { false, true, true, true };
+                case 0x0UL: return Variants[0];
+                case 0x1UL: return Variants[1];
+                case 0x2UL: return Variants[2];
+                case 0x3UL: return Variants[3];
+                case 0x4UL: return Variants[4];
+                case 0x5UL: return Variants[5];
+                case 0x6UL: return Variants[6];
+                case 0x7UL: return Variants[7];
+                case 0x20UL: return Variants[8];
+                case 0x21UL: return Variants[9];
                 default: return null;
             }
         }
