@@ -9,10 +9,10 @@
 - `proto_varint`, `quic_varint`: compile-time encodings (tag bytes, constants).
 - `fields_by_number`: the canonical encoding order of a message's fields.
 - Wire-protocol facts every codec backend needs: `INT_SIZE`, `INT_MAX`, `min_size` (from ir/plan.py; the
-  fewest bytes a wire type encodes to), `cond_text` (a `when` in words, for error messages and
-  comments) and `embedded_args` (the flags an embedded struct receives). The front end's wire
-  rules already guarantee that `when` and length references name earlier integer fields, so
-  backends only spell them in their language.
+  fewest bytes a wire type encodes to), `cond_text` and `plan_cond_text` (a `when`, or the plan's
+  condition, in words, for error messages and comments) and `embedded_args` (the flags an
+  embedded struct receives). The front end's wire rules already guarantee that `when` and
+  length references name earlier integer fields, so backends only spell them in their language.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 import jinja2
 
+from ..ir import plan
 from ..ir.model import IR, Enum, Field, Message, Method, Service, WireAuth, WireCond, WireStruct
 from ..ir.plan import INT_MAX as INT_MAX  # the plan owns the wire's integer facts; re-exported
 from ..ir.plan import INT_SIZE as INT_SIZE
@@ -159,6 +160,14 @@ def cond_text(c: WireCond, clear: str = "clear") -> str:
     if c["op"] == "flag":
         return f"{c['name']} is {'set' if c['value'] else clear}"
     return f"{c['name']} {c['op']} {c['value'] if c['value'] is not None else ''}".rstrip()
+
+
+def plan_cond_text(c: plan.Cond, clear: str = "clear") -> str:
+    """A plan condition in words, worded as `cond_text` words the IDL's `when`."""
+    if isinstance(c, plan.FlagIs):
+        return f"{c.flag} is {'set' if c.value else clear}"
+    value = str(c.values[0]) if c.test in ("eq", "ne") else str(list(c.values)) if c.values else ""
+    return f"{c.field} {c.test} {value}".rstrip()
 
 
 def embedded_args(cur: WireStruct, target: WireStruct) -> list[str]:

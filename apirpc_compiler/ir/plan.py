@@ -116,9 +116,12 @@ Operand: TypeAlias = Var | FieldValue | Const | Remaining | LenOf
 
 @dataclass(frozen=True)
 class TypeDesc:
+    """`codes`: an integer's code set (closed when it is one of the protocol's `code_sets`)."""
+
     kind: Literal["int", "bytes", "string", "struct", "list"]
     struct: str | None = None
     element: TypeDesc | None = None
+    codes: str | None = None
 
 
 # ---- ops ----
@@ -359,11 +362,12 @@ class WriteInt:
 
 @dataclass(frozen=True)
 class AsBytes:
-    """`var` = the bytes of `value` (UTF-8 when `utf8`)."""
+    """`var` = the bytes of `value` (UTF-8 when `utf8`; a string that has none is an encode error)."""
 
     var: str
     value: str
     utf8: bool
+    where: str
     op: Literal["as_bytes"] = "as_bytes"
 
 
@@ -459,13 +463,17 @@ Op: TypeAlias = (
 @dataclass(frozen=True)
 class PlanField:
     """A field: its slot, type and condition; `initial` is the value a new instance holds (the
-    constant of a `const` field, so that a default-built value encodes), None for the type's zero."""
+    constant of a `const` field, so that a default-built value encodes), None for the type's zero.
+    `measures`: the one later field whose length this field always is (an unconditional plain
+    integer used only as the length of one unconditional bytes or list field), so an encoder may
+    derive it instead of checking it; None otherwise."""
 
     name: str
     var: str
     type: TypeDesc
     cond: Cond | None
     initial: int | None
+    measures: str | None = None
 
 
 @dataclass(frozen=True)
@@ -608,7 +616,7 @@ def min_size(t: m.WireType, structs: Mapping[str, m.WireStruct]) -> int:
 def type_desc(t: m.WireType) -> TypeDesc:
     k = t["type"]
     if k in INT_MAX:
-        return TypeDesc("int")
+        return TypeDesc("int", codes=t["codes"])
     if k == "list":
         assert t["element"] is not None
         return TypeDesc("list", element=type_desc(t["element"]))
@@ -831,7 +839,7 @@ class _StructLowering:
             ln = t["length"]
             assert ln is not None
             raw = self.fresh("b")
-            ops.append(AsBytes(raw, v, k == "string"))
+            ops.append(AsBytes(raw, v, k == "string", where))
             if t["max"] is not None:
                 ops.append(Limit(LenOf(raw), t["max"], "bytes", where))
             self.write_length(ops, ln, LenOf(raw), out, where)
@@ -888,10 +896,38 @@ class _StructLowering:
                 ops.append(self.variant())
         return tuple(ops)
 
+    def derived_lengths(self) -> dict[str, str]:
+        """Length field -> the field it measures, for the length fields whose value is always
+        len() of that field: unconditional plain integers (no const, code set or mask) whose only
+        use is the top-level `length` of one unconditional bytes or list field. A byte frame, a
+        nested use or a conditional side leaves an ordinary field, checked on encode."""
+        uses: dict[str, list[tuple[m.WireField, bool]]] = {}
+
+        def walk(t: m.WireType, owner: m.WireField, top: bool) -> None:
+            for key, ln in (("length", t["length"]), ("frame", t["frame"])):
+                if ln is not None and ln["kind"] == "field":
+                    direct = top and key == "length" and t["type"] in ("bytes", "list")
+                    uses.setdefault(str(ln["field"]), []).append((owner, direct))
+            if t["element"] is not None:
+                walk(t["element"], owner, False)
+
+        for f in self.s["fields"]:
+            walk(f["type"], f, True)
+        out: dict[str, str] = {}
+        for name, refs in uses.items():
+            lf = self.fields[name]
+            lt = lf["type"]
+            if len(refs) != 1 or not refs[0][1] or lf["when"] is not None or refs[0][0]["when"] is not None:
+                continue
+            if lt["type"] in INT_MAX and lt["const"] is None and lt["codes"] is None and lt["mask"] is None:
+                out[name] = refs[0][0]["name"]
+        return out
+
     def plan(self) -> StructPlan:
         s = self.s
         decode = self.decode()
         encode = self.encode()
+        derived = self.derived_lengths()
         return StructPlan(
             name=s["name"],
             args=tuple(s["args"]),
@@ -904,6 +940,7 @@ class _StructLowering:
                     type_desc(f["type"]),
                     self.cond(f["when"]) if f["when"] else None,
                     f["type"]["const"] if f["when"] is None else None,
+                    derived.get(f["name"]),
                 )
                 for f in s["fields"]
             ),

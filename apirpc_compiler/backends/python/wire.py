@@ -1,16 +1,17 @@
-"""IR wire protocols -> the `clutchcall.wire` package: one codec module per protocol.
+"""The codec plan (ir/plan.py) -> the `clutchcall.wire` package: one codec module per protocol.
 
-The generated code is straight-line: every field of every struct becomes its own few lines of
-reads, checks and writes, so nothing interprets the IR at runtime. The per-field code is
-emitted here (it is recursive: lists of structs of lists …); the templates in
-`templates/wire/` lay out the modules around it and hold the small shared runtime
+A renderer: each op of a struct's plan becomes its few lines of straight-line Python, and each
+stream's state machine its incremental parser, so nothing interprets the plan at run time. The
+order of reads and checks, the reasons, the limits, the derived length fields and the stream
+grammars all come from the plan; only names and spelling are decided here. The templates in
+`templates/wire/` lay out the modules around the rendered code and hold the small shared runtime
 (`_quic.py`: varints and the bounds-checked reader, `_json.py`: the vector value format).
 
 Code sets are `enum.IntEnum`s. A field of a closed set is typed and decoded as the enum; a field of
 an open set as `Enum | int`: the member when the value is known, the bare int otherwise (what
 protobuf's Python open enums do; no pseudo-members, so untrusted input cannot grow the class).
-A length field that only measures one later bytes or list field is derived from it: a read-only
-property, not a constructor argument, so a mismatching value cannot be written.
+A length field the plan marks as measuring one later field (`measures`) is derived from it: a
+read-only property, not a constructor argument, so a mismatching value cannot be written.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from typing import Any, Protocol
 import jinja2
 
 from ...ir import model as m
+from ...ir import plan
 from ...ir.naming import pascal, snake, upper_snake
 from ..base import GeneratedFile, header_lines
-from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, embedded_args, min_size
+from ..common import INT_SIZE, WireGenError, plan_cond_text, template_env
 
 _TEMPLATES = Path(__file__).parent / "templates" / "wire"
 # Keywords, and builtins the generated classes use in annotations inside their own bodies.
@@ -64,45 +66,6 @@ _LINE = 120
 _BODY_INDENT = 8  # generated method bodies sit two levels deep
 
 
-def _split_top(text: str) -> list[str]:
-    """Split at commas outside brackets and string literals."""
-    parts: list[str] = []
-    depth, quote, start, i = 0, "", 0, 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-        i += 1
-    tail = text[start:].strip()
-    if tail:
-        parts.append(tail)
-    return parts
-
-
-def wrap_call(line: str, indent: str, width: int = _LINE) -> list[str]:
-    """`head(a, b, c)` longer than `width` -> one argument per line (the way ruff format would)."""
-    if len(indent) + len(line) <= width or not line.endswith(")") or "(" not in line:
-        return [indent + line]
-    open_at = line.index("(")
-    args = _split_top(line[open_at + 1 : -1])
-    if len(args) < 1:
-        return [indent + line]
-    inner = indent + "    "
-    return [indent + line[: open_at + 1], *(inner + a + "," for a in args), indent + ")"]
-
-
 def wrap_seq(items: list[str], opener: str, closer: str, indent: str, used: int) -> str:
     """`(a, b)` on one line if it fits after `used` characters, else one item per line."""
     one = opener + ", ".join(items) + ("," if len(items) == 1 and opener == "(" else "") + closer
@@ -114,559 +77,452 @@ def wrap_seq(items: list[str], opener: str, closer: str, indent: str, used: int)
 @dataclass
 class _Code:
     lines: list[str] = field(default_factory=list)
-    depth: int = 0
+    count: int = 0
 
     def add(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def raise_(self, indent: int, head: str, args: list[str]) -> None:
+        """`raise head(args)`, one argument a line when the line would be too long."""
         pad = "    " * indent
-        if _BODY_INDENT + len(pad) + len(line) > _LINE and line.startswith("raise "):
-            self.lines += wrap_call(line, pad, _LINE - _BODY_INDENT)
-            return
-        self.lines.append(pad + line)
+        one = f"raise {head}({', '.join(args)})"
+        if _BODY_INDENT + len(pad) + len(one) <= _LINE:
+            self.lines.append(pad + one)
+        else:
+            self.lines += [f"{pad}raise {head}(", *(f"{pad}    {a}," for a in args), pad + ")"]
+
+    def fail(self, indent: int, test: str, head: str, args: list[str]) -> None:
+        self.add(indent, f"if {test}:")
+        self.raise_(indent + 1, head, args)
 
     def fresh(self, prefix: str) -> str:
-        self.depth += 1
-        return f"{prefix}{self.depth}"
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+
+def _defines(op: plan.Op, operand: plan.Operand) -> bool:
+    """Whether `op` reads or limits `operand` (the ops that precede the value it measures)."""
+    if isinstance(op, plan.ReadInt):
+        return isinstance(operand, plan.Var) and op.var == operand.name
+    if isinstance(op, (plan.Limit, plan.MinCount)):
+        return op.subject == operand
+    return isinstance(op, plan.Need) and op.count == operand
+
+
+def _item(body: tuple[plan.Op, ...]) -> str:
+    return next(op.item for op in body if isinstance(op, plan.Append))
 
 
 class _StructGen:
-    """Emits the decode/encode/JSON code of one struct."""
+    """Renders one struct's plan (`ir.plan.StructPlan`): each op becomes its Python lines, in plan
+    order. Only names are chosen here; the checks, their order, reasons and limits are the plan's."""
 
     def __init__(self, proto: _ProtoGen, s: m.WireStruct) -> None:
         self.p = proto
         self.s = s
+        self.plan = proto.struct_plans[s["name"]]
         self.cls = proto.cls(s["name"])
-        self.fields = {f["name"]: f for f in s["fields"]}
         self.attrs = {f["name"]: proto.namer.attr_name(f["words"]) for f in s["fields"]}
-        self.flag_vars = {n: "f_" + snake(n.split("_")) for n in [*s["flags"], *s["args"]]}
-        self.variants_table = f"_{proto.namer.const_name(s['words'])}_VARIANTS" if s["variants"] else None
-        self.derived = self.derived_lengths()
-
-    def derived_lengths(self) -> dict[str, str]:
-        """Length field -> the one later field it measures, for the length fields encode derives.
-
-        Derived: an unconditional integer field (no const, code set or mask) whose only use as a
-        length is the top-level `length` of one unconditional bytes or list field, so its value
-        is always len() of that field. Anything else (a byte frame, a nested use, a conditional
-        side) stays an ordinary field that encode checks against what it measures."""
-        uses: dict[str, list[tuple[m.WireField, str]]] = {}
-
-        def walk(t: m.WireType, owner: m.WireField, top: bool) -> None:
-            for key, ln in (("length", t["length"]), ("frame", t["frame"])):
-                if ln is not None and ln["kind"] == "field":
-                    how = f"{key} {t['type']}" if top else "nested"
-                    uses.setdefault(str(ln["field"]), []).append((owner, how))
-            if t["element"] is not None:
-                walk(t["element"], owner, False)
-
-        for f in self.s["fields"]:
-            walk(f["type"], f, True)
-        out: dict[str, str] = {}
-        for name, refs in uses.items():
-            lf = self.fields[name]
-            lt = lf["type"]
-            if len(refs) != 1 or refs[0][1] not in ("length bytes", "length list"):
-                continue
-            if lf["when"] is not None or refs[0][0]["when"] is not None or lt["type"] not in INT_MAX:
-                continue
-            if lt["const"] is not None or lt["codes"] is not None or lt["mask"] is not None:
-                continue
-            out[name] = refs[0][0]["name"]
-        return out
+        self.derived = {f.name: f.measures for f in self.plan.fields if f.measures is not None}
+        self.variants_table = f"_{proto.namer.const_name(s['words'])}_VARIANTS" if self.plan.variants else None
+        self.c = _Code()
+        self.names: dict[str, str] = {}
+        self.types: dict[str, plan.TypeDesc] = {}
+        self.strings: set[str] = set()  # decoded string slots (their bytes are `<name>_raw`)
 
     # ---- names and types ----
-    def var(self, fname: str) -> str:
-        return "v_" + self.attrs[fname]
+    def name(self, slot: str) -> str:
+        if slot in self.names:
+            return self.names[slot]
+        if slot.startswith("v_") and slot[2:] in self.attrs:
+            return "v_" + self.attrs[slot[2:]]
+        if slot.startswith("f_"):
+            return "f_" + snake(slot[2:].split("_"))
+        return slot  # end, out
 
-    def py_type(self, t: m.WireType) -> str:
-        k = t["type"]
-        if k in INT_MAX:
-            if t["codes"] is None:
+    def fresh(self, slot: str, prefix: str) -> str:
+        self.names[slot] = self.c.fresh(prefix)
+        return self.names[slot]
+
+    def py_type(self, t: plan.TypeDesc) -> str:
+        if t.kind == "int":
+            if t.codes is None:
                 return "int"
-            cls = self.p.code_class(t["codes"])
-            return cls if t["closed"] else f"{cls} | int"
-        if k == "bytes":
-            return "bytes"
-        if k == "string":
-            return "str"
-        if k == "list":
-            assert t["element"] is not None
-            return f"list[{self.py_type(t['element'])}]"
-        return self.p.cls(self._struct_name(t))
+            cls = self.p.code_class(t.codes)
+            return cls if t.codes in self.p.closed else f"{cls} | int"
+        if t.kind in ("bytes", "string"):
+            return "bytes" if t.kind == "bytes" else "str"
+        if t.kind == "list":
+            assert t.element is not None
+            return f"list[{self.py_type(t.element)}]"
+        return self.p.cls(str(t.struct))
 
-    def field_type(self, f: m.WireField) -> str:
-        base = self.py_type(f["type"])
-        return f"{base} | None" if f["when"] is not None else base
+    def field_type(self, f: plan.PlanField) -> str:
+        return self.py_type(f.type) + (" | None" if f.cond is not None else "")
 
-    def _struct_name(self, t: m.WireType) -> str:
-        name = t["struct"]
-        if name is None or name not in self.p.structs:
-            raise WireGenError(f"{self.s['name']}: unknown struct {name!r}")
-        return name
-
-    def where(self, fname: str) -> str:
-        return f"{self.s['name']}.{fname}"
-
-    # ---- conditions ----
-    def cond(self, c: m.WireCond) -> str:
-        # The front end guarantees a declared flag or arg, or an earlier integer field.
-        if c["op"] == "flag":
-            fv = self.flag_vars[c["name"]]
-            return fv if c["value"] else f"not {fv}"
-        ref = self.fields[c["name"]]
-        v = self.var(c["name"])
-        op, value = c["op"], c["value"]
-        if op == "eq":
-            test = f"{v} == {_hexint(int(value))}"  # type: ignore[arg-type]
-        elif op == "ne":
-            test = f"{v} != {_hexint(int(value))}"  # type: ignore[arg-type]
-        elif op in ("in", "not_in"):
-            assert isinstance(value, list)
-            items = ", ".join(_hexint(int(x)) for x in value)  # type: ignore[arg-type]
-            word = "in" if op == "in" else "not in"
-            test = f"{v} {word} ({items}{',' if len(value) == 1 else ''})"
-        elif op == "even":
-            test = f"{v} % 2 == 0"
+    def cond(self, c: plan.Cond) -> str:
+        if isinstance(c, plan.FlagIs):
+            fv = self.name("f_" + c.flag)
+            return fv if c.value else f"not {fv}"
+        v = self.name("v_" + c.field)
+        if c.test in ("eq", "ne"):
+            test = f"{v} {'==' if c.test == 'eq' else '!='} {_hexint(c.values[0])}"
+        elif c.test in ("in", "not_in"):
+            items = ", ".join(_hexint(x) for x in c.values) + ("," if len(c.values) == 1 else "")
+            test = f"{v} {'in' if c.test == 'in' else 'not in'} ({items})"
         else:
-            test = f"{v} % 2 == 1"
-        if ref["when"] is not None:
-            return f"({v} is not None and {test})"
-        return test
+            test = f"{v} % 2 == {0 if c.test == 'even' else 1}"
+        return f"({v} is not None and {test})" if c.optional else test
 
-    def cond_text(self, c: m.WireCond) -> str:
-        return cond_text(c)
+    def operand(self, o: plan.Operand) -> str:
+        if isinstance(o, plan.Var):
+            return self.name(o.name)
+        if isinstance(o, plan.FieldValue):
+            v = self.name("v_" + o.field)
+            return f"({v} or 0)" if o.optional else v
+        if isinstance(o, plan.Const):
+            return str(o.value)
+        if isinstance(o, plan.Remaining):
+            return f"({self.name(o.end)} - r.pos)"
+        return f"len({self.name(o.name)}{'_raw' if o.name in self.strings else ''})"
 
-    def length_ref(self, fname: str | None) -> str:
-        # The front end guarantees `fname` is an earlier integer field.
-        v = self.var(str(fname))
-        return f"({v} or 0)" if self.fields[str(fname)]["when"] is not None else v
+    def args(self, args: tuple[str, ...]) -> str:
+        return "".join(", " + self.name(a) for a in args)
 
-    def struct_args(self, t: m.WireType) -> str:
-        target = self.p.structs[self._struct_name(t)]
-        return "".join(", " + self.flag_vars[a] for a in embedded_args(self.s, target))
+    def fail(self, ind: int, test: str, msg: str, reason: str | None = None, at: str = "") -> None:
+        """`if test: raise` a DecodeError with `reason` (at the cursor, or at `at`), else an EncodeError."""
+        if reason is None:
+            self.c.fail(ind, test, "EncodeError", [msg])
+        else:
+            self.c.fail(ind, test, "DecodeError", [f'"{reason}"', msg, f"r.offset({at})"])
+
+    def check(self, ind: int, op: plan.Check, v: str, decode: bool) -> None:
+        bound = _hexint(op.bound or 0)
+        if op.test == "const":
+            test, msg = f"{v} != {bound}", f"{{{v}}} is not the constant {bound}"
+        elif op.test == "codes":
+            test, msg = f"{v} not in {self.p.code_table(str(op.codes), 'NAMES')}", f"{{{v}}} is not a {op.codes} code"
+        elif op.test in ("min", "max"):
+            word = "below" if op.test == "min" else "above"
+            test, msg = f"{v} {'<' if op.test == 'min' else '>'} {bound}", f"{{{v}}} is {word} {op.bound}"
+        else:
+            test, msg = f"{v} & ~{bound}", f"{{{v}:#x}} has bits outside {bound}"
+        self.fail(ind, test, f'f"{op.where}: {msg}"', op.reason if decode else None, self.name(str(op.at)))
+
+    def variant(self, ind: int, op: plan.Variant, decode: bool) -> None:
+        v = self.name(op.var)
+        self.c.add(ind, f"flags = {self.variants_table}.get({v})")
+        self.fail(ind, "flags is None", f'f"{op.struct}: unknown type {{{v}:#x}}"', op.reason if decode else None)
+        if op.flags:
+            names = ", ".join(self.name(f.var) if f.used else "_" + self.name(f.var) for f in op.flags)
+            self.c.add(ind, f"{names}{',' if len(op.flags) == 1 else ''} = flags")
 
     # ---- decode ----
-    def min_size(self, t: m.WireType) -> int:
-        return min_size(t, self.p.structs)
+    def prelude(self, ind: int, op: plan.Op) -> None:
+        """What the generated code allocates before a value's length or count is read: the start
+        of a byte string, the end of a frame, the item of a list."""
+        if isinstance(op, (plan.ReadBytes, plan.ReadFixed)):
+            start = self.fresh(op.var + "@start", "o")
+            if op.utf8:
+                self.c.add(ind, f"{start} = r.pos")
+        elif isinstance(op, plan.OpenFrame):
+            self.fresh(op.var, "e")
+        elif isinstance(op, (plan.Repeat, plan.UntilEnd)):
+            self.fresh(_item(op.body), "x")
 
-    def int_checks_decode(self, c: _Code, ind: int, t: m.WireType, v: str, where: str, start: str) -> None:
-        def fail(cond: str, msg: str) -> None:
-            c.add(ind, f"if {cond}:")
-            c.add(ind + 1, f'raise DecodeError("invalid_value", f"{where}: {msg}", r.offset({start}))')
+    def preludes(self, ops: tuple[plan.Op, ...]) -> dict[int, plan.Op]:
+        """Index of the first op of each value that has a prelude (its length's read and limits)."""
+        out: dict[int, plan.Op] = {}
+        for j, op in enumerate(ops):
+            measure: plan.Operand | None = None
+            if isinstance(op, (plan.ReadBytes, plan.OpenFrame)):
+                measure = op.length
+            elif isinstance(op, plan.Repeat):
+                measure = op.count
+            elif not isinstance(op, (plan.ReadFixed, plan.UntilEnd)):
+                continue
+            i = j
+            while measure is not None and i > 0 and _defines(ops[i - 1], measure):
+                i -= 1
+            out[i] = op
+        return out
 
-        if t["const"] is not None:
-            fail(f"{v} != {_hexint(t['const'])}", f"{{{v}}} is not the constant {_hexint(t['const'])}")
-        if t["codes"] is not None and t["closed"]:
-            fail(f"{v} not in {self.p.code_table(t['codes'], 'NAMES')}", f"{{{v}}} is not a {t['codes']} code")
-        if t["min"] is not None:
-            fail(f"{v} < {_hexint(t['min'])}", f"{{{v}}} is below {t['min']}")
-        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
-            fail(f"{v} > {_hexint(t['max'])}", f"{{{v}}} is above {t['max']}")
-        if t["mask"] is not None:
-            fail(f"{v} & ~{_hexint(t['mask'])}", f"{{{v}:#x}} has bits outside {_hexint(t['mask'])}")
-
-    def too_large_decode(self, c: _Code, ind: int, n: str, mx: int | None, where: str, what: str) -> None:
-        if mx is not None:
-            c.add(ind, f"if {n} > {mx}:")
-            c.add(ind + 1, f'raise DecodeError("too_large", f"{where}: {{{n}}} {what}, at most {mx}", r.offset())')
-
-    def frame_decode(self, c: _Code, ind: int, t: m.WireType, end: str, where: str) -> str:
-        """Open the sub-frame of `t` (a byte-length prefix); returns the variable holding its end.
-
-        Like every declared length, the frame's is checked against `max_bytes` (too_large)
-        before it is checked against the bytes that are there (length_past_end)."""
-        ln = t["frame"]
-        assert ln is not None
-        sub = c.fresh("e")
-        if ln["kind"] == "rest":
-            c.add(ind, f"{sub} = {end}")
-            return sub
-        n = self.length_expr_decode(c, ind, ln, end)
-        self.too_large_decode(c, ind, n, t["max_bytes"], where, "bytes")
-        c.add(ind, f'{sub} = r.sub_end({n}, {end}, "{where}")')
-        return sub
-
-    def too_few_decode(self, c: _Code, ind: int, n: str, t: m.WireType, where: str, start: str) -> None:
-        """A list's `min` element count: below it is invalid_value, reported at the list's start."""
-        if t["min"]:
-            c.add(ind, f"if {n} < {t['min']}:")
-            c.add(
-                ind + 1,
-                f'raise DecodeError("invalid_value", f"{where}: {{{n}}} elements, at least {t["min"]}", '
-                f"r.offset({start}))",
-            )
-
-    def length_expr_decode(self, c: _Code, ind: int, ln: m.WireLength, end: str) -> str:
-        if ln["kind"] == "varint":
-            n = c.fresh("n")
-            c.add(ind, f"{n} = r.varint({end})")
-            return n
-        if ln["kind"] == "field":
-            return self.length_ref(ln["field"])
-        if ln["kind"] == "fixed":
-            return str(ln["size"])
-        return f"({end} - r.pos)"
-
-    def decode_value(self, c: _Code, ind: int, t: m.WireType, target: str, end: str, where: str) -> None:
-        k = t["type"]
-        if k in INT_MAX:
-            checks = (
-                any(t[x] is not None for x in ("const", "min", "mask"))
-                or (t["codes"] is not None and t["closed"])
-                or (t["max"] is not None and t["max"] < INT_MAX[k])
-            )
-            start = "o"
-            if checks:
-                start = c.fresh("o")
-                c.add(ind, f"{start} = r.pos")
-            read = f"r.varint({end})" if k == "varint" else f"r.uint({INT_SIZE[k]}, {end})"
-            raw = target if t["codes"] is None else c.fresh("c")
-            c.add(ind, f"{raw} = {read}")
-            if checks:
-                self.int_checks_decode(c, ind, t, raw, where, start)
-            if t["codes"] is not None:
-                members = self.p.code_table(t["codes"], "MEMBERS")
-                # A closed set's value was checked above, so the lookup cannot miss.
-                c.add(ind, f"{target} = {members}[{raw}]" if t["closed"] else f"{target} = {members}.get({raw}, {raw})")
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            start = c.fresh("o")
-            if k == "string":
-                c.add(ind, f"{start} = r.pos")
-            if ln["kind"] == "fixed":
-                c.add(ind, f"{target}{'_raw' if k == 'string' else ''} = r.fixed({ln['size']}, {end})")
+    def decode_ops(self, ind: int, ops: tuple[plan.Op, ...]) -> None:
+        c = self.c
+        starts = self.preludes(ops)
+        after: dict[int, str] = {}  # a coded integer becomes its member once its checks passed
+        raw_of: dict[str, str] = {}
+        for i, op in enumerate(ops):
+            if i in starts:
+                self.prelude(ind, starts[i])
+            if isinstance(op, plan.Begin):
+                pass
+            elif isinstance(op, plan.Mark):
+                c.add(ind, f"{self.fresh(op.var, 'o')} = r.pos")
+            elif isinstance(op, plan.ReadInt):
+                read = f"r.varint({self.name(op.end)})"
+                if op.width != "varint":
+                    read = f"r.uint({INT_SIZE[op.width]}, {self.name(op.end)})"
+                t = self.types.get(op.var)
+                if op.var not in self.names and op.var not in self.types:
+                    self.fresh(op.var, "n")  # a length or count
+                target = self.name(op.var)
+                if t is not None and t.codes is not None:
+                    raw = raw_of[op.var] = c.fresh("c")
+                    last = i
+                    while last + 1 < len(ops) and isinstance(ops[last + 1], plan.Check) and ops[last + 1].var == op.var:  # type: ignore[union-attr]
+                        last += 1
+                    members = self.p.code_table(t.codes, "MEMBERS")
+                    closed = t.codes in self.p.closed
+                    after[last] = (
+                        f"{target} = {members}[{raw}]" if closed else f"{target} = {members}.get({raw}, {raw})"
+                    )
+                    target = raw
+                c.add(ind, f"{target} = {read}")
+            elif isinstance(op, plan.Check):
+                self.check(ind, op, raw_of.get(op.var, self.name(op.var)), True)
+            elif isinstance(op, plan.Limit):
+                n = self.operand(op.subject)
+                self.fail(ind, f"{n} > {op.limit}", f'f"{op.where}: {{{n}}} {op.unit}, at most {op.limit}"', op.reason)
+            elif isinstance(op, (plan.ReadBytes, plan.ReadFixed)):
+                target, start = self.name(op.var), self.names[op.var + "@start"]
+                raw = target + "_raw" if op.utf8 else target
+                if isinstance(op, plan.ReadFixed):
+                    c.add(ind, f"{raw} = r.fixed({op.size}, {self.name(op.end)})")
+                else:
+                    c.add(ind, f"{raw} = r.raw({self.operand(op.length)}, {self.name(op.end)})")
+                if op.utf8:
+                    self.strings.add(op.var)
+                    if isinstance(op, plan.ReadBytes):
+                        c.add(ind, f"{start} = r.pos - len({raw})")
+                    c.add(ind, f"{target} = r.text({raw}, {start})")
+            elif isinstance(op, plan.OpenFrame):
+                if op.var not in self.names:
+                    self.fresh(op.var, "e")
+                e, end = self.name(op.var), self.name(op.end)
+                if isinstance(op.length, plan.Remaining):
+                    c.add(ind, f"{e} = {end}")
+                else:
+                    c.add(ind, f'{e} = r.sub_end({self.operand(op.length)}, {end}, "{op.where}")')
+            elif isinstance(op, plan.ExpectEnd):
+                e = self.name(op.end)
+                self.fail(ind, f"r.pos != {e}", f'f"{op.where}: {{{e} - r.pos}} byte(s) left"', op.reason)
+            elif isinstance(op, plan.DecodeStruct):
+                cls = self.p.cls(op.struct)
+                c.add(ind, f"{self.name(op.var)} = {cls}._decode_from(r, {self.name(op.end)}{self.args(op.args)})")
+            elif isinstance(op, plan.NewList):
+                self.types[op.var] = op.type
+                assert op.type.element is not None
+                c.add(ind, f"{self.name(op.var)}: list[{self.py_type(op.type.element)}] = []")
+            elif isinstance(op, plan.MinCount):
+                n = self.operand(op.subject)
+                msg = f'f"{op.where}: {{{n}}} elements, at least {op.min}"'
+                self.fail(ind, f"{n} < {op.min}", msg, op.reason, self.name(str(op.at)))
+            elif isinstance(op, plan.Need):
+                n = self.operand(op.count)
+                c.add(ind, f'r.need({n} * {op.min_bytes}, {self.name(op.end)}, "{op.where}")')
+            elif isinstance(op, plan.Room):
+                lst = self.name(op.list)
+                self.fail(ind, f"len({lst}) >= {op.max}", f'"{op.where}: more than {op.max} elements"', op.reason)
+            elif isinstance(op, (plan.Repeat, plan.UntilEnd)):
+                item, lst = _item(op.body), next(a.list for a in op.body if isinstance(a, plan.Append))
+                element = self.types[lst].element
+                assert element is not None
+                self.types[item] = element
+                if item not in self.names:
+                    self.fresh(item, "x")
+                if isinstance(op, plan.Repeat):
+                    c.add(ind, f"for _ in range({self.operand(op.count)}):")
+                else:
+                    c.add(ind, f"while r.pos < {self.name(op.end)}:")
+                self.decode_ops(ind + 1, op.body)
+            elif isinstance(op, plan.Append):
+                c.add(ind, f"{self.name(op.list)}.append({self.name(op.item)})")
+            elif isinstance(op, plan.Optional):
+                v = self.name(op.var)
+                c.add(ind, f"{v}: {self.py_type(self.types[op.var])} | None = None")
+                c.add(ind, f"if {self.cond(op.cond)}:")
+                self.types[op.item] = self.types[op.var]
+                tmp = self.fresh(op.item, "t")
+                self.decode_ops(ind + 1, op.body)
+                c.add(ind + 1, f"{v} = {tmp}")
+            elif isinstance(op, plan.Variant):
+                self.variant(ind, op, True)
             else:
-                n = self.length_expr_decode(c, ind, ln, end)
-                if ln["kind"] != "rest":
-                    self.too_large_decode(c, ind, n, t["max"], where, "bytes")
-                raw_target = f"{target}_raw" if k == "string" else target
-                c.add(ind, f"{raw_target} = r.raw({n}, {end})")
-                if ln["kind"] == "rest" and t["max"] is not None:
-                    self.too_large_decode(c, ind, f"len({raw_target})", t["max"], where, "bytes")
-            if k == "string":
-                if ln["kind"] != "fixed":
-                    c.add(ind, f"{start} = r.pos - len({target}_raw)")
-                c.add(ind, f"{target} = r.text({target}_raw, {start})")
-            return
-        if k == "struct":
-            cls = self.p.cls(self._struct_name(t))
-            if t["frame"] is None:
-                c.add(ind, f"{target} = {cls}._decode_from(r, {end}{self.struct_args(t)})")
-                return
-            sub = self.frame_decode(c, ind, t, end, where)
-            c.add(ind, f"{target} = {cls}._decode_from(r, {sub}{self.struct_args(t)})")
-            self.trailing_check(c, ind, sub, where)
-            return
-        # list
-        elem = t["element"]
-        ln = t["length"]
-        assert elem is not None and ln is not None
-        e = end
-        start = "o"
-        if t["min"]:
-            start = c.fresh("o")
-            c.add(ind, f"{start} = r.pos")
-        if t["frame"] is not None:
-            e = self.frame_decode(c, ind, t, end, where)
-        item = c.fresh("x")
-        etype = self.py_type(elem)
-        c.add(ind, f"{target}: list[{etype}] = []")
-        if ln["kind"] == "rest":
-            if self.min_size(elem) == 0:
-                # Reading "until the end" an element that may take no input would never end.
-                raise WireGenError(f"{where}: a list read to its end needs elements of at least one byte")
-            c.add(ind, f"while r.pos < {e}:")
-            if t["max"] is not None:
-                c.add(ind + 1, f"if len({target}) >= {t['max']}:")
-                c.add(
-                    ind + 2,
-                    f'raise DecodeError("too_large", "{where}: more than {t["max"]} elements", r.offset())',
-                )
-        else:
-            count = self.length_expr_decode(c, ind, ln, e)
-            self.too_large_decode(c, ind, count, t["max"], where, "elements")
-            self.too_few_decode(c, ind, count, t, where, start)
-            # Every element takes at least one byte (or its fixed minimum): a count the remaining
-            # input cannot hold fails before anything is allocated.
-            c.add(ind, f'r.need({count} * {max(1, self.min_size(elem))}, {e}, "{where}")')
-            c.add(ind, f"for _ in range({count}):")
-        self.decode_value(c, ind + 1, elem, item, e, where + "[]")
-        c.add(ind + 1, f"{target}.append({item})")
-        if ln["kind"] == "rest":
-            self.too_few_decode(c, ind, f"len({target})", t, where, start)
-        if t["frame"] is not None and ln["kind"] != "rest":
-            self.trailing_check(c, ind, e, where)
-
-    def trailing_check(self, c: _Code, ind: int, sub: str, where: str) -> None:
-        c.add(ind, f"if r.pos != {sub}:")
-        c.add(ind + 1, f'raise DecodeError("trailing_bytes", f"{where}: {{{sub} - r.pos}} byte(s) left", r.offset())')
+                raise WireGenError(f"{self.s['name']}: {op.op} is not a decode op")
+            if i in after:
+                c.add(ind, after[i])
 
     def decode_body(self) -> list[str]:
-        c = _Code()
-        s = self.s
-        for i, f in enumerate(s["fields"]):
-            v = self.var(f["name"])
-            where = self.where(f["name"])
-            if f["when"] is None:
-                self.decode_value(c, 0, f["type"], v, "end", where)
-            else:
-                c.add(0, f"{v}: {self.field_type(f)} = None")
-                c.add(0, f"if {self.cond(f['when'])}:")
-                tmp = c.fresh("t")
-                self.decode_value(c, 1, f["type"], tmp, "end", where)
-                c.add(1, f"{v} = {tmp}")
-            if i == 0 and self.variants_table is not None:
-                if f["type"]["type"] not in INT_MAX or f["when"] is not None:
-                    raise WireGenError(f"{s['name']}: a struct with variants starts with its integer type code")
-                c.add(0, f"flags = {self.variants_table}.get({v})")
-                c.add(0, "if flags is None:")
-                c.add(1, f'raise DecodeError("unknown_type", f"{s["name"]}: unknown type {{{v}:#x}}", r.offset())')
-                self.unpack_flags(c)
-        if not s["fields"]:
-            c.add(0, "return cls()")
-            return c.lines
-        c.add(0, "return cls(")
-        for f in s["fields"]:
-            if f["name"] not in self.derived:
-                c.add(1, f"{self.attrs[f['name']]}={self.var(f['name'])},")
-        c.add(0, ")")
-        return c.lines
-
-    def used_flags(self) -> set[str]:
-        used: set[str] = set()
-
-        def walk(t: m.WireType) -> None:
-            if t["type"] == "struct" and t["struct"] in self.p.structs:
-                used.update(self.p.structs[t["struct"]]["args"])
-            if t["element"] is not None:
-                walk(t["element"])
-
-        for f in self.s["fields"]:
-            if f["when"] is not None and f["when"]["op"] == "flag":
-                used.add(f["when"]["name"])
-            walk(f["type"])
-        return used
-
-    def unpack_flags(self, c: _Code) -> None:
-        flags = self.s["flags"]
-        if flags:
-            used = self.used_flags()
-            names = ", ".join(self.flag_vars[n] if n in used else "_" + self.flag_vars[n] for n in flags)
-            c.add(0, f"{names}{',' if len(flags) == 1 else ''} = flags")
+        self.c, self.names, self.strings = _Code(), {}, set()
+        self.types = {f.var: f.type for f in self.plan.fields}
+        self.decode_ops(0, self.plan.decode)
+        if not self.plan.fields:
+            self.c.add(0, "return cls()")
+            return self.c.lines
+        self.c.add(0, "return cls(")
+        for f in self.plan.fields:
+            if f.measures is None:
+                self.c.add(1, f"{self.attrs[f.name]}={self.name(f.var)},")
+        self.c.add(0, ")")
+        return self.c.lines
 
     # ---- encode ----
-    def int_checks_encode(self, c: _Code, ind: int, t: m.WireType, v: str, where: str) -> None:
-        def fail(cond: str, msg: str) -> None:
-            c.add(ind, f"if {cond}:")
-            c.add(ind + 1, f'raise EncodeError(f"{where}: {msg}")')
+    def write_length(self, ind: int, op: plan.WriteLength) -> None:
+        n, out = self.operand(op.subject), self.name(op.out)
+        if op.kind == "varint":
+            self.c.add(ind, f"write_varint({out}, {n})")
+        elif op.kind == "field" and op.field is not None and op.field.field not in self.derived:
+            # a derived length field was computed from this very value
+            self.fail(
+                ind, f"{n} != {self.operand(op.field)}", f'"{op.where}: its length does not match {op.field.field}"'
+            )
+        elif op.kind == "fixed":
+            self.fail(ind, f"{n} != {op.size}", f'f"{op.where}: length {{{n}}} is not {op.size}"')
 
-        if t["const"] is not None:
-            fail(f"{v} != {_hexint(t['const'])}", f"{{{v}}} is not the constant {_hexint(t['const'])}")
-        if t["codes"] is not None and t["closed"]:
-            fail(f"{v} not in {self.p.code_table(t['codes'], 'NAMES')}", f"{{{v}}} is not a {t['codes']} code")
-        if t["min"] is not None:
-            fail(f"{v} < {_hexint(t['min'])}", f"{{{v}}} is below {t['min']}")
-        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
-            fail(f"{v} > {_hexint(t['max'])}", f"{{{v}}} is above {t['max']}")
-        if t["mask"] is not None:
-            fail(f"{v} & ~{_hexint(t['mask'])}", f"{{{v}:#x}} has bits outside {_hexint(t['mask'])}")
-
-    def length_encode(self, c: _Code, ind: int, ln: m.WireLength, n: str, out: str, where: str) -> None:
-        if ln["kind"] == "varint":
-            c.add(ind, f"write_varint({out}, {n})")
-        elif ln["kind"] == "field" and ln["field"] in self.derived:
-            pass  # the length field was derived from this very value
-        elif ln["kind"] == "field":
-            ref = self.length_ref(ln["field"])
-            c.add(ind, f"if {n} != {ref}:")
-            c.add(ind + 1, f'raise EncodeError("{where}: its length does not match {ln["field"]}")')
-        elif ln["kind"] == "fixed":
-            c.add(ind, f"if {n} != {ln['size']}:")
-            c.add(ind + 1, f'raise EncodeError(f"{where}: length {{{n}}} is not {ln["size"]}")')
-
-    def too_large_encode(self, c: _Code, ind: int, n: str, mx: int | None, where: str, what: str) -> None:
-        if mx is not None:
-            c.add(ind, f"if {n} > {mx}:")
-            c.add(ind + 1, f'raise EncodeError(f"{where}: {{{n}}} {what}, at most {mx}")')
-
-    def encode_value(self, c: _Code, ind: int, t: m.WireType, v: str, out: str, where: str) -> None:
-        k = t["type"]
-        if k in INT_MAX:
-            self.int_checks_encode(c, ind, t, v, where)
-            if k == "varint":
-                c.add(ind, f"write_varint({out}, {v})")
+    def encode_ops(self, ind: int, ops: tuple[plan.Op, ...]) -> None:
+        c = self.c
+        for op in ops:
+            if isinstance(op, plan.Begin):
+                pass
+            elif isinstance(op, plan.Check):
+                self.check(ind, op, self.name(op.var), False)
+            elif isinstance(op, plan.WriteInt):
+                v, out = self.name(op.value), self.name(op.out)
+                if op.width == "varint":
+                    c.add(ind, f"write_varint({out}, {v})")
+                else:
+                    c.add(ind, f"write_uint({out}, {v}, {INT_SIZE[op.width]})")
+            elif isinstance(op, plan.AsBytes):
+                if op.utf8:
+                    c.add(ind, f'{self.fresh(op.var, "b")} = utf8({self.name(op.value)}, "{op.where}")')
+                else:
+                    self.names[op.var] = self.name(op.value)
+            elif isinstance(op, plan.Limit):
+                n = self.operand(op.subject)
+                self.fail(ind, f"{n} > {op.limit}", f'f"{op.where}: {{{n}}} {op.unit}, at most {op.limit}"')
+            elif isinstance(op, plan.MinCount):
+                n = self.operand(op.subject)
+                self.fail(ind, f"{n} < {op.min}", f'f"{op.where}: {{{n}}} elements, at least {op.min}"')
+            elif isinstance(op, plan.WriteLength):
+                self.write_length(ind, op)
+            elif isinstance(op, (plan.WriteBytes, plan.WriteBuffer)):
+                value = op.value if isinstance(op, plan.WriteBytes) else op.buffer
+                c.add(ind, f"{self.name(op.out)} += {self.name(value)}")
+            elif isinstance(op, plan.EncodeStruct):
+                c.add(ind, f"{self.name(op.value)}._encode_into({self.name(op.out)}{self.args(op.args)})")
+            elif isinstance(op, plan.NewBuffer):
+                c.add(ind, f"{self.fresh(op.var, 'buf')} = bytearray()")
+            elif isinstance(op, plan.ForEach):
+                c.add(ind, f"for {self.fresh(op.item, 'x')} in {self.name(op.list)}:")
+                self.encode_ops(ind + 1, op.body)
+            elif isinstance(op, plan.Optional):
+                v, text = self.name(op.var), plan_cond_text(op.cond)
+                self.names[op.item] = v
+                c.add(ind, f"if {self.cond(op.cond)}:")
+                self.fail(ind + 1, f"{v} is None", f'"{op.where} is required when {text}"')
+                self.encode_ops(ind + 1, op.body)
+                c.add(ind, f"elif {v} is not None:")
+                c.raise_(ind + 1, "EncodeError", [f'"{op.where} must be absent unless {text}"'])
+            elif isinstance(op, plan.Variant):
+                self.variant(ind, op, False)
             else:
-                c.add(ind, f"write_uint({out}, {v}, {INT_SIZE[k]})")
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            raw = v
-            if k == "string":
-                raw = c.fresh("b")
-                c.add(ind, f'{raw} = utf8({v}, "{where}")')
-            self.too_large_encode(c, ind, f"len({raw})", t["max"], where, "bytes")
-            self.length_encode(c, ind, ln, f"len({raw})", out, where)
-            c.add(ind, f"{out} += {raw}")
-            return
-        if k == "struct":
-            if t["frame"] is None:
-                c.add(ind, f"{v}._encode_into({out}{self.struct_args(t)})")
-                return
-            buf = c.fresh("buf")
-            c.add(ind, f"{buf} = bytearray()")
-            c.add(ind, f"{v}._encode_into({buf}{self.struct_args(t)})")
-            self.too_large_encode(c, ind, f"len({buf})", t["max_bytes"], where, "bytes")
-            self.length_encode(c, ind, t["frame"], f"len({buf})", out, where)
-            c.add(ind, f"{out} += {buf}")
-            return
-        elem = t["element"]
-        ln = t["length"]
-        assert elem is not None and ln is not None
-        target = out
-        if t["frame"] is not None:
-            target = c.fresh("buf")
-            c.add(ind, f"{target} = bytearray()")
-        self.too_large_encode(c, ind, f"len({v})", t["max"], where, "elements")
-        if t["min"]:
-            c.add(ind, f"if len({v}) < {t['min']}:")
-            c.add(ind + 1, f'raise EncodeError(f"{where}: {{len({v})}} elements, at least {t["min"]}")')
-        self.length_encode(c, ind, ln, f"len({v})", target, where)
-        item = c.fresh("x")
-        c.add(ind, f"for {item} in {v}:")
-        self.encode_value(c, ind + 1, elem, item, target, where + "[]")
-        if t["frame"] is not None:
-            self.too_large_encode(c, ind, f"len({target})", t["max_bytes"], where, "bytes")
-            self.length_encode(c, ind, t["frame"], f"len({target})", out, where)
-            c.add(ind, f"{out} += {target}")
+                raise WireGenError(f"{self.s['name']}: {op.op} is not an encode op")
 
     def encode_body(self) -> list[str]:
-        c = _Code()
-        s = self.s
-        for f in s["fields"]:
-            if f["name"] not in self.derived:
-                c.add(0, f"{self.var(f['name'])} = self.{self.attrs[f['name']]}")
-        for length, measured in self.derived.items():
-            c.add(0, f"{self.var(length)} = len({self.var(measured)})")
-        for i, f in enumerate(s["fields"]):
-            v = self.var(f["name"])
-            where = self.where(f["name"])
-            if f["when"] is None:
-                self.encode_value(c, 0, f["type"], v, "out", where)
-            else:
-                c.add(0, f"if {self.cond(f['when'])}:")
-                c.add(1, f"if {v} is None:")
-                c.add(2, f'raise EncodeError("{where} is required when {self.cond_text(f["when"])}")')
-                self.encode_value(c, 1, f["type"], v, "out", where)
-                c.add(0, f"elif {v} is not None:")
-                c.add(1, f'raise EncodeError("{where} must be absent unless {self.cond_text(f["when"])}")')
-            if i == 0 and self.variants_table is not None:
-                c.add(0, f"flags = {self.variants_table}.get({v})")
-                c.add(0, "if flags is None:")
-                c.add(1, f'raise EncodeError(f"{s["name"]}: unknown type {{{v}:#x}}")')
-                self.unpack_flags(c)
-        if not s["fields"]:
-            c.add(0, "pass")
-        return c.lines
+        self.c, self.names, self.strings = _Code(), {}, set()
+        for f in self.plan.fields:
+            if f.measures is None:
+                self.c.add(0, f"{self.name(f.var)} = self.{self.attrs[f.name]}")
+        for f in self.plan.fields:
+            if f.measures is not None:
+                self.c.add(0, f"{self.name(f.var)} = len({self.name('v_' + f.measures)})")
+        self.encode_ops(0, self.plan.encode)
+        if not self.plan.fields:
+            self.c.add(0, "pass")
+        return self.c.lines
 
-    # ---- JSON ----
-    def to_json_expr(self, t: m.WireType, v: str, depth: int = 0) -> str:
-        k = t["type"]
-        if k in INT_MAX:
+    # ---- JSON (the vector value format) ----
+    def to_json_expr(self, t: plan.TypeDesc, v: str, depth: int = 0) -> str:
+        if t.kind == "int":
             return f"_json.num({v})"
-        if k == "string":
-            return v
-        if k == "bytes":
-            return f"{v}.hex()"
-        if k == "struct":
+        if t.kind in ("string", "bytes"):
+            return v if t.kind == "string" else f"{v}.hex()"
+        if t.kind == "struct":
             return f"{v}.to_json()"
-        assert t["element"] is not None
+        assert t.element is not None
         x = f"j{depth}"
-        return f"[{self.to_json_expr(t['element'], x, depth + 1)} for {x} in {v}]"
+        return f"[{self.to_json_expr(t.element, x, depth + 1)} for {x} in {v}]"
 
-    def from_json_field(self, f: m.WireField) -> str:
+    def from_json_field(self, f: plan.PlanField) -> str:
         """The expression reading field `f` from `j`, a `_json.Obj`."""
-        t, name = f["type"], f["name"]
-        k = t["type"]
-        if k in INT_MAX:
+        t, name = f.type, f.name
+        if t.kind == "int":
             expr = f'j.integer("{name}")'
-            if t["codes"] is not None:
-                kind = "closed" if t["closed"] else "open"
-                expr = f'j.{kind}_code("{name}", {self.p.code_table(t["codes"], "MEMBERS")})'
-        elif k == "bytes":
-            expr = f'j.hexbytes("{name}")'
-        elif k == "string":
-            expr = f'j.text("{name}")'
-        elif k == "struct":
-            expr = f'{self.p.cls(self._struct_name(t))}.from_json(j.get("{name}"))'
+            if t.codes is not None:
+                kind = "closed" if t.codes in self.p.closed else "open"
+                expr = f'j.{kind}_code("{name}", {self.p.code_table(t.codes, "MEMBERS")})'
+        elif t.kind in ("bytes", "string"):
+            expr = f'j.{"hexbytes" if t.kind == "bytes" else "text"}("{name}")'
+        elif t.kind == "struct":
+            expr = f'{self.p.cls(str(t.struct))}.from_json(j.get("{name}"))'
         else:
-            assert t["element"] is not None
-            inner = self.from_json_expr(t["element"], "j0", self.where(name) + "[]", 1)
+            assert t.element is not None
+            inner = self.from_json_expr(t.element, "j0", f"{self.s['name']}.{name}[]", 1)
             expr = f'[{inner} for j0 in j.array("{name}")]'
-        return expr if f["when"] is None else f'None if j.absent("{name}") else {expr}'
+        return expr if f.cond is None else f'None if j.absent("{name}") else {expr}'
 
-    def code_from_json(self, t: m.WireType, expr: str, where: str) -> str:
-        """An integer read from JSON, as its code set's member where it has one."""
-        if t["codes"] is None:
-            return expr
-        members = self.p.code_table(t["codes"], "MEMBERS")
-        if t["closed"]:
-            return f'_json.closed_code({expr}, {members}, "{where}")'
-        return f"_json.open_code({expr}, {members})"
-
-    def from_json_expr(self, t: m.WireType, v: str, where: str, depth: int = 0) -> str:
-        k = t["type"]
-        if k in INT_MAX:
-            return self.code_from_json(t, f'_json.integer({v}, "{where}")', where)
-        if k == "bytes":
-            return f'_json.hexbytes({v}, "{where}")'
-        if k == "string":
-            return f'_json.text({v}, "{where}")'
-        if k == "struct":
-            return f"{self.p.cls(self._struct_name(t))}.from_json({v})"
-        assert t["element"] is not None
+    def from_json_expr(self, t: plan.TypeDesc, v: str, where: str, depth: int = 0) -> str:
+        if t.kind == "int":
+            expr = f'_json.integer({v}, "{where}")'
+            if t.codes is None:
+                return expr
+            members = self.p.code_table(t.codes, "MEMBERS")
+            if t.codes in self.p.closed:
+                return f'_json.closed_code({expr}, {members}, "{where}")'
+            return f"_json.open_code({expr}, {members})"
+        if t.kind in ("bytes", "string"):
+            return f'_json.{"hexbytes" if t.kind == "bytes" else "text"}({v}, "{where}")'
+        if t.kind == "struct":
+            return f"{self.p.cls(str(t.struct))}.from_json({v})"
+        assert t.element is not None
         x = f"j{depth}"
-        inner = self.from_json_expr(t["element"], x, where + "[]", depth + 1)
+        inner = self.from_json_expr(t.element, x, where + "[]", depth + 1)
         return f'[{inner} for {x} in _json.array({v}, "{where}")]'
 
     def context(self) -> dict[str, Any]:
         s = self.s
+        docs = {f["name"]: f["doc"] for f in s["fields"]}
         fields = [
             {
-                "name": f["name"],
-                "attr": self.attrs[f["name"]],
+                "name": f.name,
+                "attr": self.attrs[f.name],
                 "type": self.field_type(f),
-                "doc": f["doc"],
-                "optional": f["when"] is not None,
-                "default": (
-                    "None"
-                    if f["when"] is not None
-                    else (_hexint(f["type"]["const"]) if f["type"]["const"] is not None else None)
-                ),
-                "to_json": self.to_json_expr(f["type"], f"self.{self.attrs[f['name']]}"),
-                "to_json_opt": self.to_json_expr(f["type"], f"v_{self.attrs[f['name']]}"),
+                "doc": docs[f.name],
+                "optional": f.cond is not None,
+                "default": "None" if f.cond is not None else (_hexint(f.initial) if f.initial is not None else None),
+                "to_json": self.to_json_expr(f.type, f"self.{self.attrs[f.name]}"),
+                "to_json_opt": self.to_json_expr(f.type, f"v_{self.attrs[f.name]}"),
                 "from_json": self.from_json_field(f),
-                "measures": self.attrs[self.derived[f["name"]]] if f["name"] in self.derived else None,
+                "measures": self.attrs[f.measures] if f.measures is not None else None,
             }
-            for f in s["fields"]
+            for f in self.plan.fields
         ]
-        args = [{"name": a, "param": self.p.namer.attr_name(a.split("_")), "var": self.flag_vars[a]} for a in s["args"]]
+        args = [
+            {"name": a, "param": self.p.namer.attr_name(a.split("_")), "var": self.name("f_" + a)}
+            for a in self.plan.args
+        ]
         variants = None
-        if s["variants"]:
-            n = len(s["flags"])
-            tuple_type = f"tuple[{', '.join(['bool'] * n)}]" if n else "tuple[()]"
+        if self.plan.variants:
+            n = len(self.plan.flags)
             variants = {
                 "table": self.variants_table,
-                "type": tuple_type,
+                "type": f"tuple[{', '.join(['bool'] * n)}]" if n else "tuple[()]",
                 "rows": [
-                    (
-                        _hexint(v["code"]),
-                        "(" + ", ".join(str(v["flags"][fl]) for fl in s["flags"]) + ("," if n == 1 else "") + ")",
-                    )
-                    for v in s["variants"]
+                    (_hexint(v.code), "(" + ", ".join(str(x) for x in v.flags) + ("," if n == 1 else "") + ")")
+                    for v in self.plan.variants
                 ],
-                "flags": s["flags"],
+                "flags": list(self.plan.flags),
             }
         return {
             "name": s["name"],
@@ -678,9 +534,14 @@ class _StructGen:
             "slots": sorted(a for n, a in self.attrs.items() if n not in self.derived),
             "args": args,
             "variants": variants,
+            "whole_reason": self.plan.whole_reason,
             "decode_body": self.decode_body(),
             "encode_body": self.encode_body(),
         }
+
+
+def _tuple(items: list[str]) -> str:
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 class _ProtoGen:
@@ -688,6 +549,12 @@ class _ProtoGen:
         self.ir = ir
         self.proto = proto
         self.namer = namer
+        try:
+            self.plan = plan.lower_protocol(proto)
+        except plan.PlanError as e:  # the pipeline reports these first; a direct caller gets the backend's error
+            raise WireGenError(str(e)) from e
+        self.struct_plans = {x.name: x for x in self.plan.structs}
+        self.closed = {c.name for c in self.plan.code_sets}
         self.structs = {s["name"]: s for s in proto["structs"]}
         self.code_sets = {c["name"]: c for c in proto["codes"]}
 
@@ -717,95 +584,74 @@ class _ProtoGen:
 
         return {"kind": const("EnvelopeKind", "request"), "flags": const("EnvelopeFlag", "final")}
 
-    def read_int(self, kind: str, end: str) -> str:
-        return f"r.varint({end})" if kind == "varint" else f"r.uint({INT_SIZE[kind]}, {end})"
+    @staticmethod
+    def read_int(width: str, end: str) -> str:
+        return f"r.varint({end})" if width == "varint" else f"r.uint({INT_SIZE[width]}, {end})"
 
-    def write_int(self, kind: str, out: str, v: str) -> str:
-        return f"write_varint({out}, {v})" if kind == "varint" else f"write_uint({out}, {v}, {INT_SIZE[kind]})"
+    @staticmethod
+    def write_int(width: str, out: str, v: str) -> str:
+        return f"write_varint({out}, {v})" if width == "varint" else f"write_uint({out}, {v}, {INT_SIZE[width]})"
 
-    def stream_context(self, st: m.WireStream) -> dict[str, Any]:
-        attr = self.namer.attr_name(st["words"])
+    def stream_context(self, st: m.WireStream, sp: plan.StreamPlan) -> dict[str, Any]:
+        """A stream's parser from its state machine (`ir.plan.StreamPlan`)."""
+        first = sp.states[0]
         ctx: dict[str, Any] = {
             "name": st["name"],
-            "kind": st["kind"],
+            "kind": sp.kind,
             "doc": st["doc"],
-            "attr": attr,
+            "attr": self.namer.attr_name(st["words"]),
             "parser": self.namer.class_name([*st["words"], "parser"]),
             "const": self.namer.const_name(st["words"]),
+            "empty_reason": sp.empty_item_reason,
+            "buffer_reason": sp.buffer_reason,
+            "unknown_reason": first.unknown_reason,
+            "end_reason": first.at_end,
+            "trailing_reason": first.trailing,
         }
-        kind = st["kind"]
-        if kind in ("sequence", "datagram"):
-            msg = st["message"]
-            if msg is None or msg not in self.structs or self.structs[msg]["args"]:
-                raise WireGenError(f"stream {st['name']}: message {msg!r} must be a struct without args")
-            ctx["message"] = self.cls(msg)
-        elif kind == "framed":
-            dispatch = st["dispatch"]
-            if dispatch is None or dispatch not in self.code_sets:
-                raise WireGenError(f"stream {st['name']}: dispatch {dispatch!r} is not a code set")
-            rows: list[tuple[str, str]] = []
+        if sp.kind in ("sequence", "datagram"):
+            ctx["message"] = self.cls(first.transitions[0].struct)
+        elif first.frame is not None:  # framed
+            frame = first.frame
             by_cls: dict[str, list[str]] = {}
-            for cv in self.code_sets[dispatch]["values"]:
-                if cv["struct"] is None:
-                    continue
-                if cv["struct"] not in self.structs or self.structs[cv["struct"]]["args"]:
-                    raise WireGenError(
-                        f"stream {st['name']}: {cv['name']} names {cv['struct']!r}, not a struct without args"
-                    )
-                cls = self.cls(cv["struct"])
-                rows.append((_hexint(cv["value"]), cls))
-                by_cls.setdefault(cls, []).append(_hexint(cv["value"]))
-            length = st["length"] or "varint"
-            type_kind = st["type"] or "varint"
-            limit = INT_MAX[length] if st["max"] is None else min(st["max"], INT_MAX[length])
+            rows: list[tuple[str, str]] = []
+            for t in first.transitions:
+                cls = self.cls(t.struct)
+                for code in t.codes or ():
+                    rows.append((_hexint(code), cls))
+                    by_cls.setdefault(cls, []).append(_hexint(code))
             ctx.update(
                 {
                     "dispatch_table": rows,
                     "classes": list(by_cls),
-                    "codes_by_class": [
-                        (k, "(" + ", ".join(v) + ("," if len(v) == 1 else "") + ")") for k, v in by_cls.items()
-                    ],
-                    "read_type": self.read_int(type_kind, "r.stop"),
-                    "read_length": self.read_int(length, "r.stop"),
-                    "write_type": self.write_int(type_kind, "out", "code"),
-                    "write_length": self.write_int(length, "out", "len(body)"),
-                    "max": limit,
+                    "codes_by_class": [(k, _tuple(v)) for k, v in by_cls.items()],
+                    "read_type": self.read_int(frame.type, "r.stop"),
+                    "read_length": self.read_int(frame.length, "r.stop"),
+                    "write_type": self.write_int(frame.type, "out", "code"),
+                    "write_length": self.write_int(frame.length, "out", "len(body)"),
+                    "max": frame.max_length,
+                    "frame": frame,
                     "alias": self.namer.class_name([*st["words"], "message"]),
                 }
             )
-        elif kind == "header_objects":
+        else:  # header_objects: the header state, then one objects state per header
+            states = {x.name: x for x in sp.states}
             headers = []
-            for i, h in enumerate(st["headers"]):
-                hs = self.structs.get(h["header"])
-                obj = self.structs.get(h["object"])
-                if hs is None or obj is None or not hs["fields"]:
-                    raise WireGenError(f"stream {st['name']}: header {h['header']!r} or object {h['object']!r} unknown")
-                if not h["codes"]:
-                    raise WireGenError(f"stream {st['name']}: header {h['header']} has no type codes")
-                first = hs["fields"][0]["type"]["type"]
-                if first not in INT_MAX:
-                    raise WireGenError(f"stream {st['name']}: header {h['header']} must start with its type code")
-                flag_index: list[str] = []
-                for a in obj["args"]:
-                    flag = h["args"].get(a)
-                    if flag is None or flag not in hs["flags"]:
-                        raise WireGenError(f"stream {st['name']}: object arg {a!r} is not mapped to a header flag")
-                    flag_index.append(str(hs["flags"].index(flag)))
+            for i, t in enumerate(first.transitions):
+                obj = states[t.next].transitions[0]
                 headers.append(
                     {
                         "index": i,
-                        "cls": self.cls(h["header"]),
-                        "obj": self.cls(h["object"]),
-                        "codes": "("
-                        + ", ".join(_hexint(x) for x in h["codes"])
-                        + ("," if len(h["codes"]) == 1 else "")
-                        + ")",
-                        "peek": self.read_int(first, "r.stop")[2:],
-                        "table": f"_{self.namer.const_name(hs['words'])}_VARIANTS" if hs["variants"] else None,
-                        "first_attr": self.namer.attr_name(hs["fields"][0]["words"]),
-                        "flag_index": flag_index,
-                        "obj_args": obj["args"],
-                        "obj_params": [self.namer.attr_name(a.split("_")) for a in obj["args"]],
+                        "cls": self.cls(t.struct),
+                        "obj": self.cls(obj.struct),
+                        "codes": _tuple([_hexint(x) for x in t.codes or ()]),
+                        "peek": self.read_int(str(first.peek), "r.stop")[2:],
+                        "table": f"_{self.namer.const_name(self.structs[t.struct]['words'])}_VARIANTS"
+                        if t.binds_flags
+                        else None,
+                        "first_attr": self.namer.attr_name(self.structs[t.struct]["fields"][0]["words"]),
+                        "flag_index": [str(b.index) for b in obj.args],
+                        "obj_args": [b.arg for b in obj.args],
+                        "obj_params": [self.namer.attr_name(b.arg.split("_")) for b in obj.args],
                     }
                 )
             ctx["headers"] = headers
@@ -817,7 +663,8 @@ class _ProtoGen:
     def context(self) -> dict[str, Any]:
         p = self.proto
         structs = [_StructGen(self, s).context() for s in p["structs"]]
-        streams = [self.stream_context(st) for st in p["streams"]]
+        stream_plans = {x.name: x for x in self.plan.streams}
+        streams = [self.stream_context(st, stream_plans[st["name"]]) for st in p["streams"]]
         code = "\n".join(line for s in structs for line in [*s["decode_body"], *s["encode_body"]])
         code += "\n".join(st.get("write_type", "") + st.get("write_length", "") for st in streams)
         runtime = ["Reader"]
@@ -827,6 +674,7 @@ class _ProtoGen:
         kinds = {st["kind"] for st in streams}
         collections = [n for n, k in (("Callable", "framed"), ("Sequence", "header_objects")) if k in kinds]
         typing = ["Any", "Final"] + (["TypeAlias"] if kinds & {"framed", "header_objects"} else [])
+        bound = self.plan.max_buffer
         return {
             "uses_callable": "framed" in kinds,
             "uses_sequence": "header_objects" in kinds,
@@ -839,12 +687,13 @@ class _ProtoGen:
             "version": p["version"],
             "alpn": p["alpn"],
             "module": self.namer.attr_name(p["words"]),
+            "max_buffer": f"1 << {bound.bit_length() - 1}" if bound & (bound - 1) == 0 else str(bound),
             "code_sets": [
                 {
                     "name": c["name"],
                     "cls": self.namer.class_name(c["words"]),
                     "doc": c["doc"],
-                    "closed": c["closed"],
+                    "closed": c["name"] in self.closed,
                     "names_table": self.code_table(c["name"], "NAMES"),
                     "members_table": self.code_table(c["name"], "MEMBERS"),
                     "names": [f"{_hexint(v['value'])}: {json.dumps(v['name'])}" for v in c["values"]],
@@ -898,19 +747,7 @@ def _seq(items: list[str], opener: str, closer: str, indent: str, used: int) -> 
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    env.filters["doc"] = _doc_lines
-    env.filters["union"] = _union
-    env.filters["seq"] = _seq
-    env.filters["kwarg"] = _kwarg
-    return env
+    return template_env(_TEMPLATES, {"doc": _doc_lines, "union": _union, "seq": _seq, "kwarg": _kwarg})
 
 
 def generate_wire(ir: m.IR, namer: WireNamer | None = None) -> list[GeneratedFile]:
