@@ -10,16 +10,13 @@ the bytes of an unfinished item.
 
 from __future__ import annotations
 
-from ...ir.model import WireCond, WireField, WireProtocol, WireStream, WireStruct, WireType
-from .cpptext import cstr, doc, u64
+from collections.abc import Sequence
+
+from ...ir import plan
+from ...ir.model import WireProtocol, WireStream, WireStruct, WireType
+from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text
+from .cpptext import cstr, doc, power, u64
 from .namer import CppNamer
-
-_INT_SIZE = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
-_INT_MAX = {"varint": (1 << 62) - 1, "u8": 0xFF, "u16": 0xFFFF, "u32": 0xFFFFFFFF, "u64": (1 << 64) - 1}
-
-
-class WireGenError(ValueError):
-    pass
 
 
 class _Code:
@@ -42,6 +39,9 @@ class ProtocolEmitter:
         self.ns = n.namespace(p["words"])
         self.structs = {s["name"]: s for s in p["structs"]}
         self.codes = {c["name"]: c for c in p["codes"]}
+        self.plan = plan.lower_protocol(p)
+        self.plans = {sp.name: sp for sp in self.plan.structs}
+        self.stream_plans = {sp.name: sp for sp in self.plan.streams}
 
     # ---- names and types ----
     def tn(self, struct: str) -> str:
@@ -50,22 +50,17 @@ class ProtocolEmitter:
     def code_type(self, name: str) -> str:
         return self.n.type_name(self.codes[name]["words"])
 
-    def ctype(self, t: WireType) -> str:
-        k = t["type"]
-        if k in _INT_MAX:
+    def ctype(self, t: plan.TypeDesc) -> str:
+        if t.kind == "int":
             return "std::uint64_t"
-        if k == "bytes":
+        if t.kind == "bytes":
             return "Bytes"
-        if k == "string":
+        if t.kind == "string":
             return "std::string_view"
-        if k == "struct":
-            return self.tn(str(t["struct"]))
-        assert t["element"] is not None
-        return f"std::vector<{self.ctype(t['element'])}>"
-
-    def field_type(self, f: WireField) -> str:
-        t = self.ctype(f["type"])
-        return f"std::optional<{t}>" if f["when"] is not None else t
+        if t.kind == "struct":
+            return self.tn(str(t.struct))
+        assert t.element is not None
+        return f"std::vector<{self.ctype(t.element)}>"
 
     def order(self) -> list[WireStruct]:
         done: set[str] = set()
@@ -93,53 +88,6 @@ class ProtocolEmitter:
             visit(s, ())
         return out
 
-    def min_size(self, t: WireType) -> int:
-        k = t["type"]
-        if k == "varint":
-            return 1
-        if k in _INT_SIZE:
-            return _INT_SIZE[k]
-        if k in ("bytes", "string", "list"):
-            ln = t["frame"] or t["length"]
-            if ln is not None and ln["kind"] == "varint":
-                return 1
-            if k != "list" and ln is not None and ln["kind"] == "fixed":
-                return int(ln["size"] or 0)
-            return 0
-        s = self.structs[str(t["struct"])]
-        if t["frame"] is not None:
-            return 1
-        return sum(self.min_size(f["type"]) for f in s["fields"] if f["when"] is None)
-
-    # ---- conditions ----
-    def field_ref(self, s: WireStruct, name: str, obj: str) -> str:
-        f = next(x for x in s["fields"] if x["name"] == name)
-        v = f"{obj}{self.n.field(f['words'])}"
-        return f"{v}.value_or(0)" if f["when"] is not None else v
-
-    def cond(self, s: WireStruct, c: WireCond, obj: str) -> str:
-        if c["op"] == "flag":
-            v = f"args.{self.n.field(c['name'].split('_'))}" if c["name"] in s["args"] else f"f_{c['name']}"
-            return v if c["value"] else f"!{v}"
-        v = self.field_ref(s, c["name"], obj)
-        if c["op"] == "eq":
-            return f"{v} == {u64(int(c['value']))}"  # type: ignore[arg-type]
-        if c["op"] == "ne":
-            return f"{v} != {u64(int(c['value']))}"  # type: ignore[arg-type]
-        if c["op"] in ("in", "not_in"):
-            vals = c["value"]
-            assert isinstance(vals, list)
-            inner = " || ".join(f"{v} == {u64(int(x))}" for x in vals)  # type: ignore[arg-type]
-            return f"({inner})" if c["op"] == "in" else f"!({inner})"
-        if c["op"] == "even":
-            return f"({v} & 1u) == 0"
-        return f"({v} & 1u) == 1"
-
-    def cond_text(self, c: WireCond) -> str:
-        if c["op"] == "flag":
-            return f"{c['name']} is {'set' if c['value'] else 'clear'}"
-        return f"{c['name']} {c['op']} {c['value'] if c['value'] is not None else ''}".rstrip()
-
     # ---- header ----
     def header(self) -> list[str]:
         p = self.p
@@ -150,7 +98,7 @@ class ProtocolEmitter:
         out.append(f"inline constexpr std::uint64_t kVersion = {u64(p['version'])};")
         out.append(f"inline constexpr std::string_view kAlpn = {cstr(p['alpn'] or '')};")
         out.append("/// Default bound on the bytes an incremental parser holds for one unfinished item.")
-        out.append("inline constexpr std::size_t kDefaultMaxBuffer = std::size_t{1} << 25;")
+        out.append(f"inline constexpr std::size_t kDefaultMaxBuffer = {power(self.plan.max_buffer, 'std::size_t{1}')};")
         out.append("")
         for cs in p["codes"]:
             out += doc(cs["doc"])
@@ -196,12 +144,13 @@ class ProtocolEmitter:
         out.append(f"  static constexpr std::string_view kName = {cstr(s['name'])};")
         out.append(f"  using Args = {name}Args;")
         out.append("")
-        for f in s["fields"]:
-            out += doc(f["doc"] + (f" Present only when {self.cond_text(f['when'])}." if f["when"] else ""), "  ")
-            init = "{}" if f["when"] is None and f["type"]["type"] in _INT_MAX else ""
-            if init and f["type"]["const"] is not None:
-                init = f"{{{f['type']['const']}u}}"  # a default-built value encodes
-            out.append(f"  {self.field_type(f)} {self.n.field(f['words'])}{init};")
+        for f, pf in zip(s["fields"], self.plans[s["name"]].fields, strict=True):
+            out += doc(f["doc"] + (f" Present only when {plan_cond_text(pf.cond)}." if pf.cond else ""), "  ")
+            init = "{}" if pf.cond is None and pf.type.kind == "int" else ""
+            if pf.initial is not None:
+                init = f"{{{pf.initial}u}}"  # a default-built value encodes
+            ctype = self.ctype(pf.type)
+            out.append(f"  {f'std::optional<{ctype}>' if pf.cond else ctype} {self.n.field(f['words'])}{init};")
         out.append("")
         if self.p["name"] == "envelope" and s["name"] == "Envelope":
             # The legacy RPC envelope gets a request constructor, as in every SDK.
@@ -238,20 +187,26 @@ class ProtocolEmitter:
         return out
 
     def stream_items(self, st: WireStream) -> list[str]:
-        if st["kind"] == "framed":
-            seen: list[str] = []
-            for c in self.codes[str(st["dispatch"])]["values"]:
-                if c["struct"] and c["struct"] not in seen:
-                    seen.append(c["struct"])
-            return seen
-        if st["kind"] == "header_objects":
-            seen = []
-            for h in st["headers"]:
-                for x in (h["header"], h["object"]):
-                    if x not in seen:
-                        seen.append(x)
-            return seen
-        return [str(st["message"])]
+        """The structs a stream's items can be, in the order its states reach them."""
+        sp = self.stream_plans[st["name"]]
+        seen: list[str] = []
+        for tr in self.transitions(sp):
+            if tr.struct not in seen:
+                seen.append(tr.struct)
+        return seen
+
+    def transitions(self, sp: plan.StreamPlan) -> list[plan.Transition]:
+        """Every transition, a header's followed by its objects'."""
+        out: list[plan.Transition] = []
+        for tr in self.state(sp, sp.initial).transitions:
+            out.append(tr)
+            if tr.next != sp.initial:
+                out += self.state(sp, tr.next).transitions
+        return out
+
+    @staticmethod
+    def state(sp: plan.StreamPlan, name: str) -> plan.StreamState:
+        return next(x for x in sp.states if x.name == name)
 
     def stream_decl(self, st: WireStream) -> list[str]:
         parser = self.n.type_name([*st["words"], "parser"])
@@ -260,7 +215,7 @@ class ProtocolEmitter:
         out: list[str] = []
         if st["kind"] == "datagram":
             out += doc(st["doc"])
-            msg = self.tn(str(st["message"]))
+            msg = self.tn(kinds[0])
             out.append(f"/// Decodes one whole datagram of stream `{st['name']}`.")
             out.append(f"Result<{msg}> decode_{self.n.func(st['words'])}(Bytes data);")
             out.append("")
@@ -302,8 +257,9 @@ class ProtocolEmitter:
         out.append("  std::size_t max_buffer_;")
         if st["kind"] == "header_objects":
             out.append("  int header_ = -1;  // which header started the stream, -1 before it")
-            args = sorted({a for h in st["headers"] for a in h["args"]})
-            for a in args:
+            sp = self.stream_plans[st["name"]]
+            flags = sorted({b.flag for state in sp.states for tr in state.transitions for b in tr.args})
+            for a in flags:
                 out.append(f"  bool arg_{a}_ = false;")
         out.append("};")
         out.append("")
@@ -383,8 +339,8 @@ class ProtocolEmitter:
         out.append("")
         for s in order:
             out += self.variants_fn(s)
-            out += self.dec_fn(s)
-            out += self.enc_fn(s)
+            out += _Decoder(self, s, self.plans[s["name"]], "out.").fn()
+            out += _Encoder(self, s, self.plans[s["name"]], "v.").fn()
             out += self.json_fns(s)
         out.append("}  // namespace")
         out.append("")
@@ -431,290 +387,9 @@ class ProtocolEmitter:
         out.append("")
         return out
 
-    def int_checks(self, c: _Code, ind: int, t: WireType, v: str, where: str, start: str | None, enc: bool) -> None:
-        def fail(cond: str, msg: str) -> None:
-            if enc:
-                c.add(ind, f'if ({cond}) return encode_error("{where}: {msg}");')
-            else:
-                c.add(ind, f'if ({cond}) return r.fail_at(Reason::kInvalidValue, "{where}: {msg}", {start});')
-
-        if t["const"] is not None:
-            fail(f"{v} != {u64(t['const'])}", f"not the constant {t['const']}")
-        if t["codes"] is not None and t["closed"]:
-            fail(f"!{self.code_type(t['codes'])}::contains({v})", f"not a {t['codes']} code")
-        if t["min"] is not None:
-            fail(f"{v} < {u64(t['min'])}", f"below {t['min']}")
-        if t["max"] is not None and t["max"] < _INT_MAX[t["type"]]:
-            fail(f"{v} > {u64(t['max'])}", f"above {t['max']}")
-        if t["mask"] is not None:
-            fail(f"({v} & ~{u64(t['mask'])}) != 0", f"bits outside {t['mask']:#x}")
-
-    def has_int_checks(self, t: WireType) -> bool:
-        return (
-            any(t[x] is not None for x in ("const", "min", "mask"))
-            or (t["codes"] is not None and t["closed"])
-            or (t["max"] is not None and t["max"] < _INT_MAX[t["type"]])
-        )
-
-    def too_large(self, c: _Code, ind: int, n: str, mx: int | None, where: str, what: str) -> None:
-        if mx is not None:
-            c.add(ind, f'if ({n} > {u64(mx)}) return r.fail(Reason::kTooLarge, "{where}: {what} over {mx}");')
-
-    def length_expr(self, c: _Code, ind: int, s: WireStruct, ln: dict[str, object], end: str) -> str:
-        k = ln["kind"]
-        if k == "varint":
-            n = c.fresh("n")
-            c.add(ind, f"std::uint64_t {n} = 0;")
-            c.add(ind, f"if (!r.varint({end}, {n})) return false;")
-            return n
-        if k == "field":
-            return self.field_ref(s, str(ln["field"]), "out.")
-        if k == "fixed":
-            return f"{ln['size']}u"
-        return f"({end} - r.pos)"
-
-    def frame_dec(self, c: _Code, ind: int, s: WireStruct, t: WireType, end: str, where: str) -> str:
-        ln = t["frame"]
-        assert ln is not None
-        sub = c.fresh("fe")
-        if ln["kind"] == "rest":
-            c.add(ind, f"const std::size_t {sub} = {end};")
-            return sub
-        n = self.length_expr(c, ind, s, dict(ln), end)
-        self.too_large(c, ind, n, t["max_bytes"], where, "bytes")
-        c.add(ind, f"std::size_t {sub} = 0;")
-        c.add(ind, f"if (!r.sub_end({n}, {end}, {sub})) return false;")
-        return sub
-
-    def dec_value(self, c: _Code, ind: int, s: WireStruct, t: WireType, dst: str, end: str, where: str) -> None:
-        k = t["type"]
-        if k in _INT_MAX:
-            checks = self.has_int_checks(t)
-            start = None
-            if checks:
-                start = c.fresh("o")
-                c.add(ind, f"const std::size_t {start} = r.pos;")
-            read = f"r.varint({end}, {dst})" if k == "varint" else f"r.uint({_INT_SIZE[k]}, {end}, {dst})"
-            c.add(ind, f"if (!{read}) return false;")
-            if checks:
-                self.int_checks(c, ind, t, dst, where, start, False)
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            raw = dst if k == "bytes" else c.fresh("raw")
-            if k == "string":
-                c.add(ind, f"Bytes {raw};")
-            start = c.fresh("o")
-            if ln["kind"] == "fixed":
-                c.add(ind, f"const std::size_t {start} = r.pos;")
-                c.add(ind, f"if (!r.fixed({ln['size']}u, {end}, {raw})) return false;")
-            else:
-                n = self.length_expr(c, ind, s, dict(ln), end)
-                if ln["kind"] != "rest":
-                    self.too_large(c, ind, n, t["max"], where, "bytes")
-                c.add(ind, f"const std::size_t {start} = r.pos;")
-                c.add(ind, f"if (!r.raw({n}, {end}, {raw})) return false;")
-                if ln["kind"] == "rest" and t["max"] is not None:
-                    self.too_large(c, ind, f"{raw}.size()", t["max"], where, "bytes")
-            if k == "string":
-                c.add(ind, f"if (!r.text({raw}, {start}, {dst})) return false;")
-            else:
-                c.add(ind, f"(void){start};")
-            return
-        if k == "struct":
-            sname = self.tn(str(t["struct"]))
-            if t["frame"] is None:
-                c.add(ind, f"if (!dec(r, {end}, {sname}::Args{{}}, {dst})) return false;")
-                return
-            sub = self.frame_dec(c, ind, s, t, end, where)
-            c.add(ind, f"if (!dec(r, {sub}, {sname}::Args{{}}, {dst})) return false;")
-            c.add(
-                ind, f'if (r.pos != {sub}) return r.fail(Reason::kTrailingBytes, "{where}: bytes left in its frame");'
-            )
-            return
-        elem = t["element"]
-        ln = t["length"]
-        assert elem is not None and ln is not None
-        e = end
-        start = c.fresh("o")
-        c.add(ind, f"const std::size_t {start} = r.pos;")
-        if t["frame"] is not None:
-            e = self.frame_dec(c, ind, s, t, end, where)
-        etype = self.ctype(elem)
-        if ln["kind"] == "rest":
-            if self.min_size(elem) == 0:
-                raise WireGenError(f"{where}: a list read to its end needs elements of at least one byte")
-            c.add(ind, f"while (r.pos < {e}) {{")
-            if t["max"] is not None:
-                c.add(
-                    ind + 1,
-                    f'if ({dst}.size() >= {t["max"]}u) return r.fail(Reason::kTooLarge, "{where}: more than {t["max"]} elements");',  # noqa: E501
-                )
-        else:
-            count = self.length_expr(c, ind, s, dict(ln), e)
-            self.too_large(c, ind, count, t["max"], where, "elements")
-            if t["min"]:
-                c.add(
-                    ind,
-                    f'if ({count} < {t["min"]}u) return r.fail_at(Reason::kInvalidValue, "{where}: too few elements", {start});',  # noqa: E501
-                )
-            c.add(
-                ind,
-                f"if (!r.need(static_cast<std::size_t>({count}) * {max(1, self.min_size(elem))}u, {e})) return false;",
-            )
-            c.add(ind, f"{dst}.reserve(static_cast<std::size_t>({count}));")
-            i = c.fresh("i")
-            c.add(ind, f"for (std::uint64_t {i} = 0; {i} < {count}; ++{i}) {{")
-        item = c.fresh("x")
-        c.add(ind + 1, f"{etype}& {item} = {dst}.emplace_back();")
-        self.dec_value(c, ind + 1, s, elem, item, e, where + "[]")
-        c.add(ind, "}")
-        if ln["kind"] == "rest" and t["min"]:
-            c.add(
-                ind,
-                f'if ({dst}.size() < {t["min"]}u) return r.fail_at(Reason::kInvalidValue, "{where}: too few elements", {start});',  # noqa: E501
-            )
-        else:
-            c.add(ind, f"(void){start};")
-        if t["frame"] is not None and ln["kind"] != "rest":
-            c.add(ind, f'if (r.pos != {e}) return r.fail(Reason::kTrailingBytes, "{where}: bytes left in its frame");')
-
-    def dec_fn(self, s: WireStruct) -> list[str]:
-        name = self.tn(s["name"])
-        c = _Code()
-        c.add(0, f"bool dec(quic::Reader& r, std::size_t end, const {name}::Args& args, {name}& out) {{")
-        if not s["args"]:
-            c.add(1, "(void)args;")
-        for fl in s["flags"]:
-            c.add(1, f"bool f_{fl} = false;")
-        for i, f in enumerate(s["fields"]):
-            fld = "out." + self.n.field(f["words"])
-            where = f"{s['name']}.{f['name']}"
-            if f["when"] is None:
-                self.dec_value(c, 1, s, f["type"], fld, "end", where)
-            else:
-                c.add(1, f"if ({self.cond(s, f['when'], 'out.')}) {{")
-                tmp = c.fresh("t")
-                c.add(2, f"auto& {tmp} = {fld}.emplace();")
-                self.dec_value(c, 2, s, f["type"], tmp, "end", where)
-                c.add(1, "}")
-            if i == 0 and s["variants"]:
-                flags = "".join(f", f_{fl}" for fl in s["flags"])
-                c.add(1, f"if (!variant_{name}({fld}{flags})) {{")
-                c.add(2, f'return r.fail(Reason::kUnknownType, "{s["name"]}: unknown type " + std::to_string({fld}));')
-                c.add(1, "}")
-        if not s["fields"]:
-            c.add(1, "(void)r;")
-            c.add(1, "(void)end;")
-            c.add(1, "(void)out;")
-        c.add(1, "return true;")
-        c.add(0, "}")
-        c.add(0, "")
-        return c.lines
-
-    def length_enc(
-        self, c: _Code, ind: int, s: WireStruct, ln: dict[str, object], n: str, out: str, where: str
-    ) -> None:
-        k = ln["kind"]
-        if k == "varint":
-            c.add(ind, f"if (Status st = quic::write_varint({out}, {n}); !st) return st;")
-        elif k == "field":
-            ref = self.field_ref(s, str(ln["field"]), "v.")
-            c.add(ind, f'if ({n} != {ref}) return encode_error("{where}: its length does not match {ln["field"]}");')
-        elif k == "fixed":
-            c.add(ind, f'if ({n} != {ln["size"]}u) return encode_error("{where}: length is not {ln["size"]}");')
-
-    def too_large_enc(self, c: _Code, ind: int, n: str, mx: int | None, where: str, what: str) -> None:
-        if mx is not None:
-            c.add(ind, f'if ({n} > {u64(mx)}) return encode_error("{where}: {what} over {mx}");')
-
-    def enc_value(self, c: _Code, ind: int, s: WireStruct, t: WireType, v: str, out: str, where: str) -> None:
-        k = t["type"]
-        if k in _INT_MAX:
-            self.int_checks(c, ind, t, v, where, None, True)
-            if k == "varint":
-                c.add(ind, f"if (Status st = quic::write_varint({out}, {v}); !st) return st;")
-            else:
-                c.add(ind, f"if (Status st = quic::write_uint({out}, {v}, {_INT_SIZE[k]}); !st) return st;")
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            self.too_large_enc(c, ind, f"{v}.size()", t["max"], where, "bytes")
-            self.length_enc(c, ind, s, dict(ln), f"{v}.size()", out, where)
-            if k == "string":
-                c.add(ind, f"append({out}, as_bytes({v}));")
-            else:
-                c.add(ind, f"append({out}, {v});")
-            return
-        if k == "struct":
-            sname = self.tn(str(t["struct"]))
-            if t["frame"] is None:
-                c.add(ind, f"if (Status st = enc({out}, {v}, {sname}::Args{{}}); !st) return st;")
-                return
-            buf = c.fresh("buf")
-            c.add(ind, f"ByteVec {buf};")
-            c.add(ind, f"if (Status st = enc({buf}, {v}, {sname}::Args{{}}); !st) return st;")
-            self.too_large_enc(c, ind, f"{buf}.size()", t["max_bytes"], where, "bytes")
-            self.length_enc(c, ind, s, dict(t["frame"]), f"{buf}.size()", out, where)
-            c.add(ind, f"append({out}, {buf});")
-            return
-        elem = t["element"]
-        ln = t["length"]
-        assert elem is not None and ln is not None
-        target = out
-        if t["frame"] is not None:
-            target = c.fresh("buf")
-            c.add(ind, f"ByteVec {target};")
-        self.too_large_enc(c, ind, f"{v}.size()", t["max"], where, "elements")
-        if t["min"]:
-            c.add(ind, f'if ({v}.size() < {t["min"]}u) return encode_error("{where}: fewer than {t["min"]} elements");')
-        self.length_enc(c, ind, s, dict(ln), f"{v}.size()", target, where)
-        item = c.fresh("x")
-        c.add(ind, f"for (const auto& {item} : {v}) {{")
-        self.enc_value(c, ind + 1, s, elem, item, target, where + "[]")
-        c.add(ind, "}")
-        if t["frame"] is not None:
-            self.too_large_enc(c, ind, f"{target}.size()", t["max_bytes"], where, "bytes")
-            self.length_enc(c, ind, s, dict(t["frame"]), f"{target}.size()", out, where)
-            c.add(ind, f"append({out}, {target});")
-
-    def enc_fn(self, s: WireStruct) -> list[str]:
-        name = self.tn(s["name"])
-        c = _Code()
-        c.add(0, f"Status enc(ByteVec& out, const {name}& v, const {name}::Args& args) {{")
-        if not s["args"]:
-            c.add(1, "(void)args;")
-        for fl in s["flags"]:
-            c.add(1, f"bool f_{fl} = false;")
-        for i, f in enumerate(s["fields"]):
-            fld = "v." + self.n.field(f["words"])
-            where = f"{s['name']}.{f['name']}"
-            if f["when"] is None:
-                self.enc_value(c, 1, s, f["type"], fld, "out", where)
-            else:
-                cond = self.cond(s, f["when"], "v.")
-                c.add(1, f"if ({cond}) {{")
-                c.add(2, f'if (!{fld}) return encode_error("{where} is required when {self.cond_text(f["when"])}");')
-                self.enc_value(c, 2, s, f["type"], f"(*{fld})", "out", where)
-                c.add(1, f"}} else if ({fld}) {{")
-                c.add(2, f'return encode_error("{where} must be absent unless {self.cond_text(f["when"])}");')
-                c.add(1, "}")
-            if i == 0 and s["variants"]:
-                flags = "".join(f", f_{fl}" for fl in s["flags"])
-                c.add(1, f'if (!variant_{name}({fld}{flags})) return encode_error("{s["name"]}: unknown type");')
-        if not s["fields"]:
-            c.add(1, "(void)out;")
-            c.add(1, "(void)v;")
-        c.add(1, "return {};")
-        c.add(0, "}")
-        c.add(0, "")
-        return c.lines
-
     def to_json_expr(self, t: WireType, v: str) -> str:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             return f"json_num({v})"
         if k == "bytes":
             return f"Json::string(to_hex({v}))"
@@ -728,7 +403,7 @@ class ProtocolEmitter:
 
     def from_json_value(self, c: _Code, ind: int, t: WireType, src: str, dst: str, where: str) -> None:
         k = t["type"]
-        if k in _INT_MAX:
+        if k in INT_MAX:
             c.add(ind, f'if (!json_int({src}, "{where}", {dst}, err)) return false;')
         elif k == "bytes":
             c.add(ind, f'if (!json_hex({src}, "{where}", arena, {dst}, err)) return false;')
@@ -799,7 +474,7 @@ class ProtocolEmitter:
             f"  {name} v;",
             "  if (!dec(r, r.stop, args, v)) return r.err;",
             "  if (r.pos != r.stop) {",
-            f'    (void)r.fail(Reason::kTrailingBytes, "bytes left after {s["name"]}");',
+            f'    (void)r.fail({_reason(self.plans[s["name"]].whole_reason)}, "bytes left after {s["name"]}");',
             "    return r.err;",
             "  }",
             "  return v;",
@@ -853,10 +528,17 @@ class ProtocolEmitter:
             "",
         ]
 
+    def read_int(self, width: str, var: str) -> str:
+        return f"r.varint(r.stop, {var})" if width == "varint" else f"r.uint({INT_SIZE[width]}, r.stop, {var})"
+
     def stream_impl(self, st: WireStream) -> list[str]:
         fn = self.n.func(st["words"])
+        sp = self.stream_plans[st["name"]]
+        start = self.state(sp, sp.initial)
         if st["kind"] == "datagram":
-            msg = self.tn(str(st["message"]))
+            if start.trailing != self.plans[start.transitions[0].struct].whole_reason:
+                raise WireGenError(f"cpp: {st['name']}: a datagram is decoded as one whole struct")
+            msg = self.tn(start.transitions[0].struct)
             return [
                 f"Result<{msg}> decode_{fn}(Bytes data) {{ return {msg}::decode(data); }}",
                 "",
@@ -866,7 +548,7 @@ class ProtocolEmitter:
                 f"  auto v = {msg}::decode(data);",
                 "  if (!v) return v.error();",
                 "  Json j = Json::object();",
-                f'  j.set("struct", Json::string({cstr(str(st["message"]))}));',
+                f'  j.set("struct", Json::string({cstr(start.transitions[0].struct)}));',
                 '  j.set("value", v->to_json());',
                 "  return Json::array({std::move(j)});",
                 "}",
@@ -892,7 +574,7 @@ class ProtocolEmitter:
         out.append("        if (!r.err.error().incomplete) return r.err;")
         out.append("        need_ = r.err.error().need;")
         out.append(
-            '        if (need_ > max_buffer_) return decode_error(Reason::kTooLarge, "an item is over the buffer limit", base_);'  # noqa: E501
+            f'        if (need_ > max_buffer_) return decode_error({_reason(sp.buffer_reason)}, "an item is over the buffer limit", base_);'  # noqa: E501
         )
         out.append("        continue;")
         out.append("      }")
@@ -911,13 +593,13 @@ class ProtocolEmitter:
         out.append("      if (!r.err.error().incomplete) return r.err;")
         out.append("      need_ = r.err.error().need - start;")
         out.append(
-            '      if (need_ > max_buffer_) return decode_error(Reason::kTooLarge, "an item is over the buffer limit", base_);'  # noqa: E501
+            f'      if (need_ > max_buffer_) return decode_error({_reason(sp.buffer_reason)}, "an item is over the buffer limit", base_);'  # noqa: E501
         )
         out.append("      pending_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(ci + start), chunk.end());")
         out.append("      return {};")
         out.append("    }")
         out.append(
-            '    if (r.pos == start) return decode_error(Reason::kInvalidValue, "an empty item cannot advance the stream", base_);'  # noqa: E501
+            f'    if (r.pos == start) return decode_error({_reason(sp.empty_item_reason)}, "an empty item cannot advance the stream", base_);'  # noqa: E501
         )
         out.append("    base_ += r.pos - start;")
         out.append("  }")
@@ -925,7 +607,7 @@ class ProtocolEmitter:
         out.append("}")
         out.append("")
         if st["kind"] == "sequence":
-            msg = self.tn(str(st["message"]))
+            msg = self.tn(start.transitions[0].struct)
             out.append(f"bool {parser}::one(quic::Reader& r, std::vector<Item>& out) {{")
             out.append(f"  if (dec(r, r.stop, {msg}::Args{{}}, out.emplace_back())) return true;")
             out.append("  out.pop_back();")
@@ -942,19 +624,11 @@ class ProtocolEmitter:
             out.append("}")
             out.append("")
         elif st["kind"] == "framed":
-            cs = self.codes[str(st["dispatch"])]
-            tsize = (
-                "r.varint(r.stop, code)"
-                if st["type"] == "varint"
-                else f"r.uint({_INT_SIZE[str(st['type'])]}, r.stop, code)"
-            )
-            lsize = (
-                "r.varint(r.stop, length)"
-                if st["length"] == "varint"
-                else f"r.uint({_INT_SIZE[str(st['length'])]}, r.stop, length)"
-            )
-            maxlen = st["max"] if st["max"] is not None else _INT_MAX[str(st["length"])]
-            start = len(out)
+            frame = start.frame
+            assert frame is not None
+            tsize, lsize = self.read_int(frame.type, "code"), self.read_int(frame.length, "length")
+            maxlen = frame.max_length
+            first = len(out)
             out.append("  const std::size_t at = r.base + r.pos;  // where the message starts")
             out.append("  std::uint64_t code = 0;")
             out.append("  std::uint64_t length = 0;")
@@ -964,11 +638,11 @@ class ProtocolEmitter:
             out.append(f"  const bool too_large = length > {u64(maxlen)} || length > max_buffer_;")
             out.append("  auto open = [&]() -> Status {")
             out.append(
-                '    if (too_large) return decode_error(Reason::kTooLarge, "a message is over the length limit", at);'
+                f'    if (too_large) return decode_error({_reason(frame.too_large_reason)}, "a message is over the length limit", at);'  # noqa: E501
             )
             out.append("    if (length > r.stop - r.pos) {")
             out.append(
-                '      Error e = decode_error(Reason::kLengthPastEnd, "the stream ends inside a message", r.base + r.pos);'  # noqa: E501
+                f'      Error e = decode_error({_reason(frame.past_end_reason)}, "the stream ends inside a message", r.base + r.pos);'  # noqa: E501
             )
             out.append("      e.incomplete = true;")
             out.append("      e.need = r.pos + static_cast<std::size_t>(length);")
@@ -981,11 +655,10 @@ class ProtocolEmitter:
             out.append("    return {};")
             out.append("  };")
             out.append("  switch (code) {")
-            for c in cs["values"]:
-                if not c["struct"]:
-                    continue
-                sn = self.tn(c["struct"])
-                out.append(f"    case {u64(c['value'])}: {{")
+            for tr in start.transitions:
+                sn = self.tn(tr.struct)
+                out += [f"    case {u64(code)}:" for code in (tr.codes or ())[:-1]]
+                out.append(f"    case {u64((tr.codes or (0,))[-1])}: {{")
                 out.append("      if (Status st = open(); !st) return st;")
                 out.append(f"      auto& m = item.message.emplace<{sn}>();")
                 out.append(f"      if (!dec(body, body.stop, {sn}::Args{{}}, m)) return body.err;")
@@ -993,17 +666,17 @@ class ProtocolEmitter:
                 out.append("    }")
             out.append("    default:")
             out.append(
-                f'      return decode_error(Reason::kUnknownType, "{st["name"]}: unknown message type " + std::to_string(code), at);'  # noqa: E501
+                f'      return decode_error({_reason(frame.unknown_reason)}, "{st["name"]}: unknown message type " + std::to_string(code), at);'  # noqa: E501
             )
             out.append("  }")
             out.append("  if (body.pos != body.stop) {")
-            out.append('    (void)body.fail(Reason::kTrailingBytes, "bytes left in the message");')
+            out.append(f'    (void)body.fail({_reason(frame.trailing_reason)}, "bytes left in the message");')
             out.append("    return body.err;")
             out.append("  }")
             out.append("  return {};")
             # The body above returns a Status; run it as a lambda over a new item in `out`.
-            lines = ["  " + x for x in out[start:]]
-            del out[start:]
+            lines = ["  " + x for x in out[first:]]
+            del out[first:]
             out.append(f"bool {parser}::one(quic::Reader& r, std::vector<Item>& out) {{")
             out.append("  Item& item = out.emplace_back();")
             out.append("  Status res = [&]() -> Status {")
@@ -1022,21 +695,22 @@ class ProtocolEmitter:
             out.append("  std::uint64_t code = 0;")
             out.append("  std::uint64_t length = 0;")
             out.append(f"  if (!{tsize} || !{lsize}) return r.err;")
-            out.append('  return decode_error(Reason::kLengthPastEnd, "the stream ended inside a message", base_);')
+            out.append(
+                f'  return decode_error({_reason(frame.past_end_reason)}, "the stream ended inside a message", base_);'
+            )
             out.append("}")
             out.append("")
         else:
             out.append(f"bool {parser}::one(quic::Reader& r, std::vector<Item>& out) {{")
-            for i, h in enumerate(st["headers"]):
-                hn = self.tn(h["header"])
-                on = self.tn(h["object"])
-                osd = self.structs[h["object"]]
+            if start.peek is None or start.at_end != "truncated":
+                raise WireGenError(f"cpp: {st['name']}: a stream must start with a header, its type code peeked")
+            for i, h in enumerate(start.transitions):
+                obj = self.state(sp, h.next).transitions[0]
+                on = self.tn(obj.struct)
                 out.append(f"  if (header_ == {i}) {{")
                 out.append(f"    {on}::Args a;")
-                for a in osd["args"]:
-                    flag = h["args"].get(a)
-                    if flag:
-                        out.append(f"    a.{self.n.field(a.split('_'))} = arg_{flag}_;")
+                for b in obj.args:
+                    out.append(f"    a.{self.n.field(b.arg.split('_'))} = arg_{b.flag}_;")
                 out.append(f"    auto& v = std::get<{on}>(out.emplace_back(std::in_place_type<{on}>));")
                 out.append("    if (dec(r, r.stop, a, v)) return true;")
                 out.append("    out.pop_back();")
@@ -1046,16 +720,16 @@ class ProtocolEmitter:
             out.append("  {")
             out.append("    quic::Reader peek(Bytes(r.buf, r.stop), true, r.base);")
             out.append("    peek.pos = r.pos;")
-            out.append("    if (!peek.varint(peek.stop, code)) {")
+            out.append(f"    if (!{self.read_int(start.peek, 'code').replace('r.', 'peek.')}) {{")
             out.append("      r.err = std::move(peek.err);")
             out.append("      return false;")
             out.append("    }")
             out.append("  }")
             out.append("  switch (code) {")
-            for i, h in enumerate(st["headers"]):
-                hn = self.tn(h["header"])
-                hs = self.structs[h["header"]]
-                labels = [f"    case {u64(code)}:" for code in h["codes"]]
+            for i, h in enumerate(start.transitions):
+                hn = self.tn(h.struct)
+                hp = self.plans[h.struct]
+                labels = [f"    case {u64(code)}:" for code in h.codes or ()]
                 out += labels[:-1]
                 out.append(labels[-1] + " {")
                 out.append(f"      auto& hv = std::get<{hn}>(out.emplace_back(std::in_place_type<{hn}>));")
@@ -1064,20 +738,18 @@ class ProtocolEmitter:
                 out.append("        return false;")
                 out.append("      }")
                 out.append(f"      header_ = {i};")
-                if h["args"]:
-                    flags = sorted(set(h["args"].values()))
-                    if hs["variants"]:
-                        out += [f"      bool f_{fl} = false;" for fl in hs["flags"]]
-                        out.append(
-                            f"      (void)variant_{hn}(hv.{self.n.field(hs['fields'][0]['words'])}{''.join(', f_' + fl for fl in hs['flags'])});"  # noqa: E501
-                        )
-                        for fl in flags:
-                            out.append(f"      arg_{fl}_ = f_{fl};")
+                flags = sorted({b.flag for b in self.state(sp, h.next).transitions[0].args})
+                if flags and h.binds_flags:
+                    code_field = self.n.field(self.structs[h.struct]["fields"][0]["words"])
+                    out += [f"      bool f_{fl} = false;" for fl in hp.flags]
+                    out.append(f"      (void)variant_{hn}(hv.{code_field}{''.join(', f_' + fl for fl in hp.flags)});")
+                    for fl in flags:
+                        out.append(f"      arg_{fl}_ = f_{fl};")
                 out.append("      return true;")
                 out.append("    }")
             out.append("    default:")
             out.append(
-                f'      r.err = decode_error(Reason::kUnknownType, "{st["name"]}: unknown stream type " + std::to_string(code), r.base + r.pos);'  # noqa: E501
+                f'      r.err = decode_error({_reason(start.unknown_reason)}, "{st["name"]}: unknown stream type " + std::to_string(code), r.base + r.pos);'  # noqa: E501
             )
             out.append("      return false;")
             out.append("  }")
@@ -1176,3 +848,324 @@ class ProtocolEmitter:
         out.append("}")
         out.append("")
         return out
+
+
+def _reason(reason: str) -> str:
+    return "Reason::k" + "".join(w.capitalize() for w in reason.split("_"))
+
+
+def _fields(ops: tuple[plan.Op, ...]) -> list[tuple[plan.Begin, list[plan.Op]]]:
+    """A struct's ops split at each field's `begin`."""
+    out: list[tuple[plan.Begin, list[plan.Op]]] = []
+    for op in ops:
+        if isinstance(op, plan.Begin):
+            out.append((op, []))
+        elif out:
+            out[-1][1].append(op)
+        else:
+            raise WireGenError(f"cpp: {op.op} before the first field")
+    return out
+
+
+class _Codec:
+    """What decoding and encoding one struct's plan share: slot names, conditions, operands.
+    `obj` is how fields are reached (`out.` when decoding, `v.` when encoding)."""
+
+    def __init__(self, e: ProtocolEmitter, s: WireStruct, sp: plan.StructPlan, obj: str) -> None:
+        self.e = e
+        self.s = s
+        self.sp = sp
+        self.obj = obj
+        self.c = _Code()
+        self.names: dict[str, str] = {"end": "end", "out": "out"}
+        self.list_types: dict[str, plan.TypeDesc] = {}
+        self.attr = {f["name"]: obj + e.n.field(f["words"]) for f in s["fields"]}
+
+    def flag(self, name: str) -> str:
+        return f"args.{self.e.n.field(name.split('_'))}" if name in self.sp.args else f"f_{name}"
+
+    def field_value(self, field: str, optional: bool) -> str:
+        return f"{self.attr[field]}.value_or(0)" if optional else self.attr[field]
+
+    def cond(self, c: plan.Cond) -> str:
+        if isinstance(c, plan.FlagIs):
+            v = self.flag(c.flag)
+            return v if c.value else f"!{v}"
+        if c.optional and c.test != "eq":  # value_or(0) would pass a test the plan fails
+            raise WireGenError(f"cpp: {self.s['name']}: a {c.test} test of the conditional field {c.field}")
+        v = self.field_value(c.field, c.optional)
+        if c.test in ("eq", "ne"):
+            return f"{v} {'==' if c.test == 'eq' else '!='} {u64(c.values[0])}"
+        if c.test in ("in", "not_in"):
+            inner = " || ".join(f"{v} == {u64(x)}" for x in c.values)
+            return f"({inner})" if c.test == "in" else f"!({inner})"
+        return f"({v} & 1u) == {0 if c.test == 'even' else 1}"
+
+    def operand(self, o: plan.Operand) -> str:
+        if isinstance(o, plan.Var):
+            if o.name not in self.names:
+                self.names[o.name] = self.c.fresh("n")
+            return self.names[o.name]
+        if isinstance(o, plan.FieldValue):
+            return self.field_value(o.field, o.optional)
+        if isinstance(o, plan.Const):
+            return f"{o.value}u"
+        if isinstance(o, plan.Remaining):
+            return f"({self.names[o.end]} - r.pos)"
+        return f"{self.names[o.name]}.size()"
+
+    def struct_args(self, struct: str, args: tuple[str, ...]) -> str:
+        t = self.e.tn(struct)
+        return f"{t}::Args{{{', '.join(self.flag(a.removeprefix('f_')) for a in args)}}}"
+
+    def check(self, ind: int, op: plan.Check, fail: str) -> None:
+        """An integer constraint; `fail` formats the error return from its message."""
+        v = self.names[op.var]
+        bound = op.bound or 0
+        if op.test == "const":
+            cond, msg = f"{v} != {u64(bound)}", f"not the constant {bound}"
+        elif op.test == "codes":
+            cond, msg = f"!{self.e.code_type(str(op.codes))}::contains({v})", f"not a {op.codes} code"
+        elif op.test == "min":
+            cond, msg = f"{v} < {u64(bound)}", f"below {bound}"
+        elif op.test == "max":
+            cond, msg = f"{v} > {u64(bound)}", f"above {bound}"
+        else:
+            cond, msg = f"({v} & ~{u64(bound)}) != 0", f"bits outside {bound:#x}"
+        self.c.add(ind, f"if ({cond}) " + fail.format(msg=f"{op.where}: {msg}"))
+
+    def variant_flags(self, op: plan.Variant) -> str:
+        return f"variant_{self.e.tn(op.struct)}({self.names[op.var]}{''.join(', ' + f.var for f in op.flags)})"
+
+    def prologue(self) -> None:
+        if not self.sp.args:
+            self.c.add(1, "(void)args;")
+        for fl in self.sp.flags:
+            self.c.add(1, f"bool f_{fl} = false;")
+
+
+class _Decoder(_Codec):
+    """A struct's decode ops as C++ reading in place into `out`. Temporaries are named as this
+    target always named them, a value's names taken before its ops are written: a string's
+    `raw` then its `o`, a list's `o`, a frame's `fe` before its length `n`."""
+
+    def fn(self) -> list[str]:
+        name = self.e.tn(self.s["name"])
+        self.c.add(0, f"bool dec(quic::Reader& r, std::size_t end, const {name}::Args& args, {name}& out) {{")
+        self.prologue()
+        for begin, ops in _fields(self.sp.decode):
+            self.names[begin.var] = self.attr[begin.field]
+            own = [op for op in ops if not isinstance(op, (plan.Optional, plan.Variant))]
+            if own:
+                self.value(1, begin.var, own)
+            for op in ops:
+                if isinstance(op, plan.Optional):
+                    self.c.add(1, f"if ({self.cond(op.cond)}) {{")
+                    tmp = self.c.fresh("t")
+                    self.c.add(2, f"auto& {tmp} = {self.attr[begin.field]}.emplace();")
+                    self.names[op.item] = tmp
+                    self.value(2, op.item, op.body)
+                    self.c.add(1, "}")
+                elif isinstance(op, plan.Variant):
+                    self.c.add(1, f"if (!{self.variant_flags(op)}) {{")
+                    msg = f'"{op.struct}: unknown type " + std::to_string({self.names[op.var]})'
+                    self.c.add(2, f"return r.fail({_reason(op.reason)}, {msg});")
+                    self.c.add(1, "}")
+        if not self.sp.fields:
+            self.c.add(1, "(void)r;")
+            self.c.add(1, "(void)end;")
+            self.c.add(1, "(void)out;")
+        self.c.add(1, "return true;")
+        self.c.add(0, "}")
+        self.c.add(0, "")
+        return self.c.lines
+
+    def value(self, ind: int, target: str, ops: Sequence[plan.Op]) -> None:
+        """One value's ops, its temporaries named (and a string's raw bytes declared) first."""
+        kind = next(op for op in ops if getattr(op, "var", None) == target and not isinstance(op, plan.Mark))
+        fresh = self.c.fresh
+        if isinstance(kind, (plan.ReadBytes, plan.ReadFixed)):
+            if kind.utf8:
+                self.names[target + "#raw"] = fresh("raw")
+                self.c.add(ind, f"Bytes {self.names[target + '#raw']};")
+            self.names[target + "#o"] = fresh("o")
+        if isinstance(kind, plan.NewList):
+            self.names[target + "#o"] = fresh("o")
+            self.c.add(ind, f"const std::size_t {self.names[target + '#o']} = r.pos;")
+        if not isinstance(kind, plan.ReadInt):
+            for op in ops:
+                if isinstance(op, plan.OpenFrame):
+                    self.names[op.var] = fresh("fe")
+        self.ops(ind, target, ops)
+
+    def ops(self, ind: int, target: str, ops: Sequence[plan.Op]) -> None:
+        n, c = self.names, self.c
+        for i, op in enumerate(ops):
+            if isinstance(op, plan.Mark):
+                if op.var == target + "_at":
+                    n[op.var] = n[target + "#o"]  # a list's start, declared with the list
+                else:
+                    n[op.var] = c.fresh("o")
+                    c.add(ind, f"const std::size_t {n[op.var]} = r.pos;")
+            elif isinstance(op, plan.ReadInt):
+                if op.var != target:  # a length or count (named already if an op before it read it)
+                    c.add(ind, f"std::uint64_t {self.operand(plan.Var(op.var))} = 0;")
+                read = "r.varint(" if op.width == "varint" else f"r.uint({INT_SIZE[op.width]}, "
+                c.add(ind, f"if (!{read}{n[op.end]}, {n[op.var]})) return false;")
+            elif isinstance(op, plan.Check):
+                self.check(ind, op, f'return r.fail_at({_reason(op.reason)}, "{{msg}}", {n[str(op.at)]});')
+            elif isinstance(op, plan.Limit):
+                subject = self.operand(op.subject)
+                msg = f"{op.where}: {op.unit} over {op.limit}"
+                c.add(ind, f'if ({subject} > {u64(op.limit)}) return r.fail({_reason(op.reason)}, "{msg}");')
+            elif isinstance(op, (plan.ReadBytes, plan.ReadFixed)):
+                place = n[op.var]
+                raw = n.get(op.var + "#raw", place)
+                o = n[op.var + "#o"]
+                c.add(ind, f"const std::size_t {o} = r.pos;")
+                if isinstance(op, plan.ReadFixed):
+                    c.add(ind, f"if (!r.fixed({op.size}u, {n[op.end]}, {raw})) return false;")
+                else:
+                    c.add(ind, f"if (!r.raw({self.operand(op.length)}, {n[op.end]}, {raw})) return false;")
+                if op.utf8:
+                    c.add(ind, f"if (!r.text({raw}, {o}, {place})) return false;")
+                else:
+                    c.add(ind, f"(void){o};")
+            elif isinstance(op, plan.OpenFrame):
+                if isinstance(op.length, plan.Remaining):
+                    c.add(ind, f"const std::size_t {n[op.var]} = {n[op.end]};")
+                else:
+                    c.add(ind, f"std::size_t {n[op.var]} = 0;")
+                    c.add(ind, f"if (!r.sub_end({self.operand(op.length)}, {n[op.end]}, {n[op.var]})) return false;")
+            elif isinstance(op, plan.ExpectEnd):
+                msg = f"{op.where}: bytes left in its frame"
+                c.add(ind, f'if (r.pos != {n[op.end]}) return r.fail({_reason(op.reason)}, "{msg}");')
+            elif isinstance(op, plan.DecodeStruct):
+                args = self.struct_args(op.struct, op.args)
+                c.add(ind, f"if (!dec(r, {n[op.end]}, {args}, {n[op.var]})) return false;")
+            elif isinstance(op, plan.NewList):
+                self.list_types[op.var] = op.type  # the field is the list; elements are decoded in place
+            elif isinstance(op, plan.MinCount):
+                subject = self.operand(op.subject)
+                msg = f"{op.where}: too few elements"
+                o = n[str(op.at)] if op.at else "r.pos"
+                c.add(ind, f'if ({subject} < {op.min}u) return r.fail_at({_reason(op.reason)}, "{msg}", {o});')
+            elif isinstance(op, plan.Need):
+                count = f"static_cast<std::size_t>({self.operand(op.count)})"
+                c.add(ind, f"if (!r.need({count} * {op.min_bytes}u, {n[op.end]})) return false;")
+            elif isinstance(op, plan.Room):
+                msg = f"{op.where}: more than {op.max} elements"
+                c.add(ind, f'if ({n[op.list]}.size() >= {op.max}u) return r.fail({_reason(op.reason)}, "{msg}");')
+            elif isinstance(op, (plan.Repeat, plan.UntilEnd)):
+                self.loop(ind, target, op)
+                if not any(isinstance(x, plan.MinCount) for x in ops[i + 1 :]):
+                    c.add(ind, f"(void){n[target + '#o']};")
+            elif isinstance(op, plan.Append):
+                continue  # the element was decoded in place
+            else:
+                raise WireGenError(f"cpp: {self.s['name']}: {op.op} is not rendered here")
+
+    def loop(self, ind: int, target: str, op: plan.Repeat | plan.UntilEnd) -> None:
+        n, c = self.names, self.c
+        item = next(x.item for x in op.body if isinstance(x, plan.Append))
+        element = [x for x in op.body if not isinstance(x, (plan.Room, plan.Append))]
+        if isinstance(op, plan.Repeat):
+            count = self.operand(op.count)
+            c.add(ind, f"{n[target]}.reserve(static_cast<std::size_t>({count}));")
+            i = c.fresh("i")
+            c.add(ind, f"for (std::uint64_t {i} = 0; {i} < {count}; ++{i}) {{")
+        else:
+            c.add(ind, f"while (r.pos < {n[op.end]}) {{")
+        self.ops(ind + 1, target, [x for x in op.body if isinstance(x, plan.Room)])
+        x = c.fresh("x")
+        elem = self.list_types[target].element
+        assert elem is not None
+        c.add(ind + 1, f"{self.e.ctype(elem)}& {x} = {n[target]}.emplace_back();")
+        n[item] = x
+        self.value(ind + 1, item, element)
+        c.add(ind, "}")
+
+
+class _Encoder(_Codec):
+    """A struct's encode ops as C++ appending to `out` (a length-prefixed value to its own buffer)."""
+
+    def __init__(self, e: ProtocolEmitter, s: WireStruct, sp: plan.StructPlan, obj: str) -> None:
+        super().__init__(e, s, sp, obj)
+        self.text: dict[str, bool] = {}  # a byte slot that views a string (written through as_bytes)
+
+    def fn(self) -> list[str]:
+        name = self.e.tn(self.s["name"])
+        self.c.add(0, f"Status enc(ByteVec& out, const {name}& v, const {name}::Args& args) {{")
+        self.prologue()
+        for begin, ops in _fields(self.sp.encode):
+            self.names[begin.var] = self.attr[begin.field]
+            self.ops(1, ops)
+        if not self.sp.fields:
+            self.c.add(1, "(void)out;")
+            self.c.add(1, "(void)v;")
+        self.c.add(1, "return {};")
+        self.c.add(0, "}")
+        self.c.add(0, "")
+        return self.c.lines
+
+    def ops(self, ind: int, ops: Sequence[plan.Op]) -> None:
+        n, c = self.names, self.c
+        for op in ops:
+            if isinstance(op, plan.Check):
+                self.check(ind, op, 'return encode_error("{msg}");')
+            elif isinstance(op, plan.WriteInt):
+                write = "quic::write_varint(" if op.width == "varint" else "quic::write_uint("
+                size = "" if op.width == "varint" else f", {INT_SIZE[op.width]}"
+                c.add(ind, f"if (Status st = {write}{n[op.out]}, {n[op.value]}{size}); !st) return st;")
+            elif isinstance(op, plan.AsBytes):
+                n[op.var] = n[op.value]
+                self.text[op.var] = op.utf8
+            elif isinstance(op, plan.Limit):
+                msg = f"{op.where}: {op.unit} over {op.limit}"
+                c.add(ind, f'if ({self.operand(op.subject)} > {u64(op.limit)}) return encode_error("{msg}");')
+            elif isinstance(op, plan.MinCount):
+                msg = f"{op.where}: fewer than {op.min} elements"
+                c.add(ind, f'if ({self.operand(op.subject)} < {op.min}u) return encode_error("{msg}");')
+            elif isinstance(op, plan.WriteLength):
+                self.write_length(ind, op)
+            elif isinstance(op, plan.WriteBytes):
+                value = f"as_bytes({n[op.value]})" if self.text.get(op.value) else n[op.value]
+                c.add(ind, f"append({n[op.out]}, {value});")
+            elif isinstance(op, plan.EncodeStruct):
+                args = self.struct_args(op.struct, op.args)
+                c.add(ind, f"if (Status st = enc({n[op.out]}, {n[op.value]}, {args}); !st) return st;")
+            elif isinstance(op, plan.NewBuffer):
+                n[op.var] = c.fresh("buf")
+                c.add(ind, f"ByteVec {n[op.var]};")
+            elif isinstance(op, plan.WriteBuffer):
+                c.add(ind, f"append({n[op.out]}, {n[op.buffer]});")
+            elif isinstance(op, plan.ForEach):
+                n[op.item] = c.fresh("x")
+                c.add(ind, f"for (const auto& {n[op.item]} : {n[op.list]}) {{")
+                self.ops(ind + 1, op.body)
+                c.add(ind, "}")
+            elif isinstance(op, plan.Optional):
+                fld = n[op.var]
+                text = plan_cond_text(op.cond)
+                c.add(ind, f"if ({self.cond(op.cond)}) {{")
+                c.add(ind + 1, f'if (!{fld}) return encode_error("{op.where} is required when {text}");')
+                n[op.item] = f"(*{fld})"
+                self.ops(ind + 1, op.body)
+                c.add(ind, f"}} else if ({fld}) {{")
+                c.add(ind + 1, f'return encode_error("{op.where} must be absent unless {text}");')
+                c.add(ind, "}")
+            elif isinstance(op, plan.Variant):
+                c.add(ind, f'if (!{self.variant_flags(op)}) return encode_error("{op.struct}: unknown type");')
+            else:
+                raise WireGenError(f"cpp: {self.s['name']}: {op.op} is not rendered here")
+
+    def write_length(self, ind: int, op: plan.WriteLength) -> None:
+        subject = self.operand(op.subject)
+        if op.kind == "varint":
+            self.c.add(ind, f"if (Status st = quic::write_varint({self.names[op.out]}, {subject}); !st) return st;")
+        elif op.kind == "field" and op.field is not None:
+            ref = self.operand(op.field)
+            msg = f"{op.where}: its length does not match {op.field.field}"
+            self.c.add(ind, f'if ({subject} != {ref}) return encode_error("{msg}");')
+        elif op.kind == "fixed":
+            self.c.add(ind, f'if ({subject} != {op.size}u) return encode_error("{op.where}: length is not {op.size}");')

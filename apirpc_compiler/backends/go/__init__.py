@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...ir import plan
 from ...ir.model import IR
 from ...ir.naming import split_words
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
@@ -18,7 +19,7 @@ from ..common import template_env, wrap_text
 from .emit_api import ApiEmitter
 from .emit_messages import MessageEmitter
 from .emit_wire import WireEmitter
-from .gotext import go_file, go_string, header_comment
+from .gotext import go_file, go_power, go_string, header_comment
 from .namer import GoNamer, check_go_names
 
 MODULE = "github.com/clutchcall/clutchcall-go"
@@ -39,12 +40,16 @@ class GoBackend:
         hc = header_comment(head).rstrip("\n")
         env = template_env(_TEMPLATES, {"gostr": go_string})
         rt_path = f"{MODULE}/internal/rt"
+        # the runtime's default parser bound is the plan's default; a protocol with its own spells it
+        max_buffer = plan.ProtocolPlan("", (), (), ()).max_buffer
         reasons = [
             {"name": r["name"], "const": "Reason" + n.exported(r["words"]), "doc": wrap_text(r["doc"], 90)}
             for r in ir["decode_errors"]
         ]
+        emitters = [WireEmitter(p, n, MODULE, max_buffer) for p in ir["wire"]]
         ctx = {
             "header": hc,
+            "max_buffer": go_power(max_buffer),
             "header_text": " ".join(head),
             "module": MODULE,
             "package": ROOT_PACKAGE,
@@ -89,9 +94,9 @@ class GoBackend:
             ("registry.go", api.registry()),
         ):
             files.append(GeneratedFile(out, go_file(head, [], ROOT_PACKAGE, body, [rt_path])))
-        for p in ir["wire"]:
+        for p, wire in zip(ir["wire"], emitters, strict=True):
             pkg = n.package(p["words"])
-            doc, body = WireEmitter(p, n, MODULE).emit()
+            doc, body = wire.emit()
             files.append(GeneratedFile(f"wire/{pkg}/{pkg}.go", go_file(head, doc, pkg, body, [rt_path])))
         return files
 

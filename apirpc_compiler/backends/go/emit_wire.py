@@ -1,17 +1,20 @@
-"""One Go package per wire protocol (`wire/<name>`), generated from the IR's `wire` list.
+"""One Go package per wire protocol (`wire/<name>`): a renderer of the codec plan (ir/plan.py).
 
-Nothing here knows a protocol: structs, code sets, conditions, lengths, frames, variants and
-stream grammars are read from the IR, with the same decode order and error reasons as the
-Python target (see tests/vectors/README.md, "The order in which decode errors are found").
-Conditional fields are pointers (nil = absent); integers are uint64.
+Each op of a struct's plan becomes its few lines of straight-line Go and each stream's state
+machine its incremental parser: the order of reads and checks, the reasons, the limits and the
+stream grammars come from the plan; only the spelling is decided here (and which failures the
+Go runtime's reader raises itself, whose reasons must be the plan's). Conditional fields are
+pointers (nil = absent); integers are uint64.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from ...ir.model import WireCond, WireField, WireLength, WireProtocol, WireStream, WireStruct, WireType
-from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, embedded_args, min_size
+from ...ir import plan
+from ...ir.model import WireField, WireProtocol, WireStream, WireStruct, WireType
+from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text
 from .gotext import Code, go_string
 from .namer import GoNamer
 
@@ -33,14 +36,25 @@ def _hex(n: int) -> str:
     return hex(n) if n > 9 else str(n)
 
 
+def _ret(c: Code, ind: int, val: str = "err") -> None:
+    c.add(ind, "if err != nil {")
+    c.add(ind + 1, f"return {val}")
+    c.add(ind, "}")
+
+
 class WireEmitter:
-    def __init__(self, p: WireProtocol, namer: GoNamer, module: str) -> None:
+    def __init__(self, p: WireProtocol, namer: GoNamer, module: str, runtime_max_buffer: int) -> None:
+        """`runtime_max_buffer`: the runtime's DefaultMaxBuffer (a protocol with another bound spells its own)."""
         self.p = p
+        self.runtime_max_buffer = runtime_max_buffer
         self.n = namer
         self.module = module
         self.structs: dict[str, WireStruct] = {s["name"]: s for s in p["structs"]}
         self.codes = {cs["name"]: cs for cs in p["codes"]}
         self.pkg = namer.package(p["words"])
+        self.plan = plan.lower_protocol(p)
+        self.plans = {sp.name: sp for sp in self.plan.structs}
+        self.stream_plans = {sp.name: sp for sp in self.plan.streams}
 
     # ---- names ----
     def t(self, struct: str) -> str:
@@ -55,28 +69,23 @@ class WireEmitter:
     def flag(self, name: str) -> str:
         return "fl." + self.n.exported(name.split("_"))
 
-    def go_type(self, t: WireType) -> str:
-        k = t["type"]
-        if k in INT_MAX:
+    def go_type_desc(self, t: plan.TypeDesc) -> str:
+        if t.kind == "int":
             return "uint64"
-        if k == "bytes":
+        if t.kind == "bytes":
             return "[]byte"
-        if k == "string":
+        if t.kind == "string":
             return "string"
-        if k == "struct":
-            return self.t(str(t["struct"]))
-        assert t["element"] is not None
-        return "[]" + self.go_type(t["element"])
+        if t.kind == "struct":
+            return self.t(str(t.struct))
+        assert t.element is not None
+        return "[]" + self.go_type_desc(t.element)
 
     def args_params(self, s: WireStruct) -> str:
         return "".join(f", {self.arg(a)} bool" for a in s["args"])
 
     def args_pass(self, s: WireStruct) -> str:
         return "".join(f", {self.arg(a)}" for a in s["args"])
-
-    def struct_args(self, cur: WireStruct, target: str) -> str:
-        names = embedded_args(cur, self.structs[target])
-        return "".join(", " + (self.arg(a) if a in cur["args"] else self.flag(a)) for a in names)
 
     # ---- file ----
     def emit(self) -> tuple[list[str], str]:
@@ -161,10 +170,11 @@ class WireEmitter:
         if s["args"]:
             c.doc(0, f"Args (passed in by the stream): {', '.join(s['args'])}.")
         c.add(0, f"type {t} struct {{")
-        for f in s["fields"]:
-            doc = f["doc"] + (" Conditional: nil when absent." if f["when"] else "")
+        sp = self.plans[s["name"]]
+        for f, pf in zip(s["fields"], sp.fields, strict=True):
+            doc = f["doc"] + (" Conditional: nil when absent." if pf.cond else "")
             c.doc(1, f"{self.fname(f)} ({f['name']}): {doc}")
-            c.add(1, f"{self.fname(f)} {'*' if f['when'] else ''}{self.go_type(f['type'])}")
+            c.add(1, f"{self.fname(f)} {'*' if pf.cond else ''}{self.go_type_desc(pf.type)}")
             c.add(0, "")
         if c.lines[-1] == "":
             c.lines.pop()
@@ -175,12 +185,12 @@ class WireEmitter:
         c.add(1, f"return {go_string(s['name'])}")
         c.add(0, "}")
         c.add(0, "")
-        consts = [f for f in s["fields"] if f["type"]["const"] is not None and f["when"] is None]
+        consts = [(f, pf.initial) for f, pf in zip(s["fields"], sp.fields, strict=True) if pf.initial is not None]
         if consts:
             # The zero value would fail to encode: offer a value with the constants already set.
             c.add(0, f"// New{t} returns a {t} with its constant fields set; the zero value fails to encode.")
             c.add(0, f"func New{t}() *{t} {{")
-            sets = ", ".join(f"{self.fname(f)}: {_hex(int(f['type']['const'] or 0))}" for f in consts)
+            sets = ", ".join(f"{self.fname(f)}: {_hex(initial)}" for f, initial in consts)
             c.add(1, f"return &{t}{{{sets}}}")
             c.add(0, "}")
             c.add(0, "")
@@ -219,211 +229,13 @@ class WireEmitter:
         c.add(0, "}")
         c.add(0, "")
 
-    def refs(self, s: WireStruct) -> set[str]:
-        out: set[str] = set()
-
-        def walk(t: WireType) -> None:
-            for ln in (t["length"], t["frame"]):
-                if ln is not None and ln["kind"] == "field" and ln["field"]:
-                    out.add(ln["field"])
-            if t["element"] is not None:
-                walk(t["element"])
-
-        for f in s["fields"]:
-            if f["when"] is not None and f["when"]["op"] != "flag":
-                out.add(f["when"]["name"])
-            walk(f["type"])
-        return out
-
     def ref(self, name: str) -> str:
+        """The local holding an integer field that a later length, count or condition reads."""
         return self.n.local(["f", *name.split("_")])
 
-    def cond(self, s: WireStruct, w: WireCond) -> str:
-        if w["op"] == "flag":
-            x = self.arg(w["name"]) if w["name"] in s["args"] else self.flag(w["name"])
-            return x if w["value"] else "!" + x
-        v = self.ref(w["name"])
-        val = w["value"]
-        if w["op"] == "eq":
-            return f"{v} == {val}"
-        if w["op"] == "ne":
-            return f"{v} != {val}"
-        if w["op"] == "in":
-            assert isinstance(val, list)
-            return " || ".join(f"{v} == {x}" for x in val)
-        if w["op"] == "not_in":
-            assert isinstance(val, list)
-            return " && ".join(f"{v} != {x}" for x in val)
-        if w["op"] == "even":
-            return f"{v}%2 == 0"
-        return f"{v}%2 == 1"
-
-    def cond_text(self, w: WireCond) -> str:
-        return cond_text(w, clear="unset")
-
-    def min_size(self, t: WireType) -> int:
-        return min_size(t, self.structs)
-
-    # ---- decode ----
-    def length_dec(self, c: Code, ind: int, ln: WireLength, end: str, fresh: _Fresh) -> str:
-        """A uint64 expression for a declared length or count."""
-        if ln["kind"] == "varint":
-            n = fresh("n")
-            c.add(ind, f"{n}, err := r.Varint({end})")
-            self.ret(c, ind)
-            return n
-        if ln["kind"] == "field":
-            return self.ref(str(ln["field"]))
-        if ln["kind"] == "fixed":
-            return f"uint64({ln['size']})"
-        return f"uint64({end}-r.Pos)"
-
-    def ret(self, c: Code, ind: int, val: str = "err") -> None:
-        c.add(ind, "if err != nil {")
-        c.add(ind + 1, f"return {val}")
-        c.add(ind, "}")
-
-    def too_large_dec(self, c: Code, ind: int, n: str, mx: int | None, where: str, what: str) -> None:
-        if mx is not None:
-            c.add(ind, f"if {n} > {mx} {{")
-            c.add(
-                ind + 1, f'return rt.Errf(rt.ReasonTooLarge, r.Offset(r.Pos), "{where}: %d {what}, at most {mx}", {n})'
-            )
-            c.add(ind, "}")
-
-    def int_checks(self, c: Code, ind: int, t: WireType, v: str, where: str, fail: str) -> None:
-        """Constraint checks; `fail` formats one error return from a message format and args."""
-
-        def check(cond: str, msg: str, *args: str) -> None:
-            c.add(ind, f"if {cond} {{")
-            c.add(ind + 1, fail.format(msg=f"{where}: {msg}", args="".join(", " + a for a in args)))
-            c.add(ind, "}")
-
-        if t["const"] is not None:
-            check(f"{v} != {_hex(t['const'])}", f"%d is not the constant {t['const']}", v)
-        if t["codes"] is not None and t["closed"]:
-            fn = self.n.exported([*self.codes[t["codes"]]["words"], "name"])
-            check(f"!is{fn}({v})", f"%d is not a {t['codes']} code", v)
-        if t["min"] is not None and t["min"] > 0:
-            check(f"{v} < {_hex(t['min'])}", f"%d is below {t['min']}", v)
-        if t["max"] is not None and t["max"] < INT_MAX[t["type"]]:
-            check(f"{v} > {_hex(t['max'])}", f"%d is above {t['max']}", v)
-        if t["mask"] is not None:
-            check(f"{v}&^{_hex(t['mask'])} != 0", f"%#x has bits outside {_hex(t['mask'])}", v)
-
-    def frame_dec(self, c: Code, ind: int, t: WireType, end: str, where: str, fresh: _Fresh) -> str:
-        ln = t["frame"]
-        assert ln is not None
-        sub = fresh("e")
-        if ln["kind"] == "rest":
-            c.add(ind, f"{sub} := {end}")
-            return sub
-        n = self.length_dec(c, ind, ln, end, fresh)
-        self.too_large_dec(c, ind, n, t.get("max_bytes"), where, "bytes")
-        c.add(ind, f'{sub}, err := r.SubEnd({n}, {end}, "{where}")')
-        self.ret(c, ind)
-        return sub
-
-    def trailing_dec(self, c: Code, ind: int, sub: str, where: str) -> None:
-        c.add(ind, f'if err := r.Trailing({sub}, "{where}"); err != nil {{')
-        c.add(ind + 1, "return err")
-        c.add(ind, "}")
-
-    def dec_value(self, c: Code, ind: int, s: WireStruct, t: WireType, end: str, where: str, fresh: _Fresh) -> str:
-        k = t["type"]
-        v = fresh("t")
-        if k in INT_MAX:
-            o = fresh("o")
-            has_checks = any(t[x] is not None for x in ("const", "min", "max", "mask")) or (
-                t["codes"] is not None and t["closed"]
-            )
-            if has_checks:
-                c.add(ind, f"{o} := r.Pos")
-            if k == "varint":
-                c.add(ind, f"{v}, err := r.Varint({end})")
-            else:
-                c.add(ind, f"{v}, err := r.Uint({INT_SIZE[k]}, {end})")
-            self.ret(c, ind)
-            if has_checks:
-                self.int_checks(
-                    c, ind, t, v, where, "return rt.Errf(rt.ReasonInvalidValue, r.Offset(" + o + '), "{msg}"{args})'
-                )
-            return v
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            if ln["kind"] == "fixed":
-                c.add(ind, f"{v}, err := r.Fixed({ln['size']}, {end})")
-                self.ret(c, ind)
-            else:
-                n = self.length_dec(c, ind, ln, end, fresh)
-                if ln["kind"] != "rest":
-                    self.too_large_dec(c, ind, n, t["max"], where, "bytes")
-                c.add(ind, f"{v}, err := r.Raw({n}, {end})")
-                self.ret(c, ind)
-                if ln["kind"] == "rest" and t["max"] is not None:
-                    self.too_large_dec(c, ind, f"len({v})", t["max"], where, "bytes")
-            if k == "string":
-                sv = fresh("t")
-                c.add(ind, f"{sv}, err := r.Text({v})")
-                self.ret(c, ind)
-                return sv
-            return v
-        if k == "struct":
-            name = str(t["struct"])
-            c.add(ind, f"var {v} {self.t(name)}")
-            e = end
-            if t["frame"] is not None:
-                e = self.frame_dec(c, ind, t, end, where, fresh)
-            c.add(ind, f"if err := {v}.decodeFrom(r, {e}{self.struct_args(s, name)}); err != nil {{")
-            c.add(ind + 1, "return err")
-            c.add(ind, "}")
-            if t["frame"] is not None:
-                self.trailing_dec(c, ind, e, where)
-            return v
-        # list
-        elem = t["element"]
-        ln = t["length"]
-        assert elem is not None and ln is not None
-        e = end
-        if t["frame"] is not None:
-            e = self.frame_dec(c, ind, t, end, where, fresh)
-        c.add(ind, f"var {v} {self.go_type(t)}")
-        if ln["kind"] == "rest":
-            if self.min_size(elem) == 0:
-                raise WireGenError(f"{where}: a list read to its end needs elements of at least one byte")
-            c.add(ind, f"for r.Pos < {e} {{")
-            if t["max"] is not None:
-                c.add(ind + 1, f"if len({v}) >= {t['max']} {{")
-                c.add(
-                    ind + 2,
-                    f'return rt.Errf(rt.ReasonTooLarge, r.Offset(r.Pos), "{where}: more than {t["max"]} elements")',
-                )
-                c.add(ind + 1, "}")
-        else:
-            count = self.length_dec(c, ind, ln, e, fresh)
-            self.too_large_dec(c, ind, count, t["max"], where, "elements")
-            if t.get("min"):
-                c.add(ind, f"if {count} < {t['min']} {{")
-                c.add(ind + 1, f'return rt.Errf(rt.ReasonInvalidValue, r.Offset(r.Pos), "{where}: too few elements")')
-                c.add(ind, "}")
-            c.add(ind, f'if err := r.NeedCount({count}, {max(1, self.min_size(elem))}, {e}, "{where}"); err != nil {{')
-            c.add(ind + 1, "return err")
-            c.add(ind, "}")
-            i = fresh("i")
-            c.add(ind, f"for {i} := uint64(0); {i} < {count}; {i}++ {{")
-        x = self.dec_value(c, ind + 1, s, elem, e, where + "[]", fresh)
-        c.add(ind + 1, f"{v} = append({v}, {x})")
-        c.add(ind, "}")
-        if ln["kind"] == "rest" and t.get("min"):
-            c.add(ind, f"if len({v}) < {t['min']} {{")
-            c.add(ind + 1, f'return rt.Errf(rt.ReasonInvalidValue, r.Offset(r.Pos), "{where}: too few elements")')
-            c.add(ind, "}")
-        if t["frame"] is not None and ln["kind"] != "rest":
-            self.trailing_dec(c, ind, e, where)
-        return v
-
+    # ---- struct codecs: the plan's ops, spelled in Go ----
     def decode(self, c: Code, s: WireStruct, t: str) -> None:
+        sp = self.plans[s["name"]]
         args = self.args_params(s)
         c.add(0, f"// Decode{t} decodes all of b as one {s['name']}; errors are *DecodeError.")
         c.add(0, f"func Decode{t}(b []byte{args}) (*{t}, error) {{")
@@ -432,185 +244,32 @@ class WireEmitter:
         c.add(1, f"if err := s.decodeFrom(r, len(b){self.args_pass(s)}); err != nil {{")
         c.add(2, "return nil, err")
         c.add(1, "}")
+        _runtime_reason(sp.whole_reason, "trailing_bytes", "r.Trailing")
         c.add(1, f'if err := r.Trailing(len(b), "{s["name"]}"); err != nil {{')
         c.add(2, "return nil, err")
         c.add(1, "}")
         c.add(1, "return s, nil")
         c.add(0, "}")
         c.add(0, "")
-        fresh = _Fresh()
-        refs = self.refs(s)
         c.add(0, f"func (s *{t}) decodeFrom(r *rt.Reader, end int{args}) error {{")
-        for i, f in enumerate(s["fields"]):
-            where = f"{s['name']}.{f['name']}"
-            fn = "s." + self.fname(f)
-            if f["when"] is None:
-                v = self.dec_value(c, 1, s, f["type"], "end", where, fresh)
-                c.add(1, f"{fn} = {v}")
-                if f["name"] in refs:
-                    c.add(1, f"{self.ref(f['name'])} := {v}")
-            else:
-                if f["name"] in refs:
-                    c.add(1, f"var {self.ref(f['name'])} uint64")
-                c.add(1, f"if {self.cond(s, f['when'])} {{")
-                v = self.dec_value(c, 2, s, f["type"], "end", where, fresh)
-                c.add(2, f"{fn} = &{v}")
-                if f["name"] in refs:
-                    c.add(2, f"{self.ref(f['name'])} = {v}")
-                c.add(1, "}")
-            if i == 0 and s["variants"]:
-                c.add(1, f"fl, ok := flags{t}({fn})")
-                c.add(1, "if !ok {")
-                c.add(
-                    2, f'return rt.Errf(rt.ReasonUnknownType, r.Offset(r.Pos), "{s["name"]}: unknown type %#x", {fn})'
-                )
-                c.add(1, "}")
-                if not any(
-                    f2["when"] and f2["when"]["op"] == "flag" and f2["when"]["name"] in s["flags"] for f2 in s["fields"]
-                ) and not self.flags_used_by_structs(s):
-                    c.add(1, "_ = fl")
+        _Decoder(self, s, sp).fields(c)
         c.add(1, "return nil")
         c.add(0, "}")
         c.add(0, "")
 
-    def flags_used_by_structs(self, s: WireStruct) -> bool:
-        def walk(t: WireType) -> bool:
-            if t["type"] == "struct":
-                return any(a in s["flags"] for a in self.structs[str(t["struct"])]["args"])
-            return t["element"] is not None and walk(t["element"])
-
-        return any(walk(f["type"]) for f in s["fields"])
-
-    # ---- encode ----
-    def enc_err(self, msg: str, *args: str) -> str:
-        return f'return b, rt.EncErrf("{msg}"{"".join(", " + a for a in args)})'
-
-    def length_enc(self, c: Code, ind: int, ln: WireLength, n: str, where: str) -> None:
-        if ln["kind"] == "varint":
-            c.add(ind, f"b, err = rt.AppendQUICVarint(b, uint64({n}))")
-            self.ret(c, ind, "b, err")
-        elif ln["kind"] == "field":
-            c.add(ind, f"if uint64({n}) != {self.ref(str(ln['field']))} {{")
-            c.add(ind + 1, self.enc_err(f"{where}: its length does not match {ln['field']}"))
-            c.add(ind, "}")
-        elif ln["kind"] == "fixed":
-            c.add(ind, f"if {n} != {ln['size']} {{")
-            c.add(ind + 1, self.enc_err(f"{where}: %d, not exactly {ln['size']}", n))
-            c.add(ind, "}")
-
-    def enc_value(self, c: Code, ind: int, s: WireStruct, t: WireType, v: str, where: str, fresh: _Fresh) -> None:
-        k = t["type"]
-        if k in INT_MAX:
-            self.int_checks(c, ind, t, v, where, 'return b, rt.EncErrf("{msg}"{args})')
-            if k == "varint":
-                c.add(ind, f"b, err = rt.AppendQUICVarint(b, {v})")
-            else:
-                c.add(ind, f"b, err = rt.AppendUint(b, {v}, {INT_SIZE[k]})")
-            self.ret(c, ind, "b, err")
-            return
-        if k in ("bytes", "string"):
-            ln = t["length"]
-            assert ln is not None
-            if k == "string":
-                c.add(ind, f"if !utf8.ValidString({v}) {{")
-                c.add(ind + 1, self.enc_err(f"{where}: not UTF-8"))
-                c.add(ind, "}")
-            if t["max"] is not None:
-                c.add(ind, f"if len({v}) > {t['max']} {{")
-                c.add(ind + 1, self.enc_err(f"{where}: %d bytes, at most {t['max']}", f"len({v})"))
-                c.add(ind, "}")
-            self.length_enc(c, ind, ln, f"len({v})", where)
-            c.add(ind, f"b = append(b, {v}...)")
-            return
-        if k == "struct":
-            name = str(t["struct"])
-            if t["frame"] is None:
-                c.add(ind, f"b, err = {v}.AppendWire(b{self.struct_args(s, name)})")
-                self.ret(c, ind, "b, err")
-                return
-            sub = fresh("sub")
-            c.add(ind, f"{sub}, err := {v}.AppendWire(nil{self.struct_args(s, name)})")
-            self.ret(c, ind, "b, err")
-            self.frame_enc(c, ind, t, sub, where)
-            return
-        elem = t["element"]
-        ln = t["length"]
-        assert elem is not None and ln is not None
-        outer = None
-        if t["frame"] is not None:
-            outer = fresh("outer")
-            c.add(ind, f"{outer} := b")
-            c.add(ind, "b = nil")
-        if t["max"] is not None:
-            c.add(ind, f"if len({v}) > {t['max']} {{")
-            c.add(ind + 1, self.enc_err(f"{where}: %d elements, at most {t['max']}", f"len({v})"))
-            c.add(ind, "}")
-        self.length_enc(c, ind, ln, f"len({v})", where)
-        x = fresh("x")
-        c.add(ind, f"for _, {x} := range {_unparen(v)} {{")
-        self.enc_value(c, ind + 1, s, elem, x, where + "[]", fresh)
-        c.add(ind, "}")
-        if outer is not None:
-            sub = fresh("sub")
-            c.add(ind, f"{sub} := b")
-            c.add(ind, f"b = {outer}")
-            self.frame_enc(c, ind, t, sub, where)
-
-    def frame_enc(self, c: Code, ind: int, t: WireType, sub: str, where: str) -> None:
-        ln = t["frame"]
-        assert ln is not None
-        mb = t.get("max_bytes")
-        if mb is not None:
-            c.add(ind, f"if len({sub}) > {mb} {{")
-            c.add(ind + 1, self.enc_err(f"{where}: %d bytes, at most {mb}", f"len({sub})"))
-            c.add(ind, "}")
-        self.length_enc(c, ind, ln, f"len({sub})", where)
-        c.add(ind, f"b = append(b, {sub}...)")
-
     def encode(self, c: Code, s: WireStruct, t: str) -> None:
+        sp = self.plans[s["name"]]
         args = self.args_params(s)
         c.add(0, "// MarshalWire encodes s; errors are *EncodeError.")
         c.add(0, f"func (s *{t}) MarshalWire({args.lstrip(', ')}) ([]byte, error) {{")
         c.add(1, f"return s.AppendWire(nil{self.args_pass(s)})")
         c.add(0, "}")
         c.add(0, "")
-        fresh = _Fresh()
-        refs = self.refs(s)
         body = Code()
-        for i, f in enumerate(s["fields"]):
-            where = f"{s['name']}.{f['name']}"
-            fn = "s." + self.fname(f)
-            if f["when"] is None:
-                if f["name"] in refs:
-                    body.add(1, f"{self.ref(f['name'])} := {fn}")
-                self.enc_value(body, 1, s, f["type"], fn, where, fresh)
-            else:
-                if f["name"] in refs:
-                    body.add(1, f"var {self.ref(f['name'])} uint64")
-                    body.add(1, f"if {fn} != nil {{")
-                    body.add(2, f"{self.ref(f['name'])} = *{fn}")
-                    body.add(1, "}")
-                body.add(1, f"if {self.cond(s, f['when'])} {{")
-                body.add(2, f"if {fn} == nil {{")
-                body.add(3, self.enc_err(f"{where} is required when {self.cond_text(f['when'])}"))
-                body.add(2, "}")
-                self.enc_value(body, 2, s, f["type"], f"(*{fn})", where, fresh)
-                body.add(1, f"}} else if {fn} != nil {{")
-                body.add(2, self.enc_err(f"{where} must be absent unless {self.cond_text(f['when'])}"))
-                body.add(1, "}")
-            if i == 0 and s["variants"]:
-                body.add(1, f"fl, ok := flags{t}({fn})")
-                body.add(1, "if !ok {")
-                body.add(2, self.enc_err(f"{s['name']}: unknown type %#x", fn))
-                body.add(1, "}")
-                if not any(
-                    f2["when"] and f2["when"]["op"] == "flag" and f2["when"]["name"] in s["flags"] for f2 in s["fields"]
-                ) and not self.flags_used_by_structs(s):
-                    body.add(1, "_ = fl")
+        _Encoder(self, s, sp).fields(body)
         c.add(0, "// AppendWire appends the wire bytes of s to b; errors are *EncodeError.")
         c.add(0, f"func (s *{t}) AppendWire(b []byte{args}) ([]byte, error) {{")
-        uses_err = any("err" in line for line in body.lines)
-        if uses_err:
+        if any("err" in line for line in body.lines):
             c.add(1, "var err error")
         c.lines.extend(body.lines)
         c.add(1, "return b, nil")
@@ -671,7 +330,7 @@ class WireEmitter:
         if k in INT_MAX or k in ("bytes", "string"):
             fn = "rt.WireInt" if k in INT_MAX else ("rt.WireHex" if k == "bytes" else "rt.WireText")
             c.add(ind, f'{v}, err := {fn}({src}, "{where}")')
-            self.ret(c, ind)
+            _ret(c, ind)
             return v
         if k == "struct":
             c.add(ind, f"var {v} {self.t(str(t['struct']))}")
@@ -682,8 +341,8 @@ class WireEmitter:
         assert t["element"] is not None
         arr = fresh("arr")
         c.add(ind, f'{arr}, err := rt.Array({src}, "{where}")')
-        self.ret(c, ind)
-        c.add(ind, f"{v} := {self.go_type(t)}{{}}")
+        _ret(c, ind)
+        c.add(ind, f"{v} := {self.go_type_desc(plan.type_desc(t))}{{}}")
         el = fresh("el")
         c.add(ind, f"for _, {el} := range {arr} {{")
         x = self.json_read(c, ind + 1, t["element"], el, where + "[]", fresh)
@@ -716,7 +375,7 @@ class WireEmitter:
             if f["when"] is None:
                 src = fresh("src")
                 c.add(1, f'{src}, err := rt.WireField(m, {go_string(f["name"])}, "{name}")')
-                self.ret(c, 1)
+                _ret(c, 1)
                 x = self.json_read(c, 1, f["type"], src, where, fresh)
                 c.add(1, f"{fn} = {x}")
             else:
@@ -731,6 +390,7 @@ class WireEmitter:
 
     # ---- streams ----
     def stream(self, c: Code, st: WireStream) -> None:
+        sp = self.stream_plans[st["name"]]
         ptype = self.n.exported([*st["words"], "parser"])
         c.add(0, "// ---- stream " + st["name"] + " (" + st["kind"] + ") ----")
         c.add(0, "")
@@ -748,7 +408,7 @@ class WireEmitter:
         c.add(1, "buf []byte")
         c.add(0, "")
         c.add(1, "base int")
-        if st["kind"] == "header_objects":
+        if sp.kind == "header_objects":
             c.add(0, "")
             c.add(1, "header int")
             c.add(0, "")
@@ -757,27 +417,34 @@ class WireEmitter:
         c.add(0, "")
         c.add(0, f"// New{ptype} returns a parser at the start of a stream.")
         c.add(0, f"func New{ptype}() *{ptype} {{")
-        extra = ", header: -1" if st["kind"] == "header_objects" else ""
-        c.add(1, f"return &{ptype}{{MaxBuffer: rt.DefaultMaxBuffer{extra}}}")
+        extra = ", header: -1" if sp.kind == "header_objects" else ""
+        bound = "rt.DefaultMaxBuffer" if self.plan.max_buffer == self.runtime_max_buffer else str(self.plan.max_buffer)
+        c.add(1, f"return &{ptype}{{MaxBuffer: {bound}{extra}}}")
         c.add(0, "}")
         c.add(0, "")
-        getattr(self, "stream_" + st["kind"])(c, st, ptype)
+        getattr(self, "stream_" + sp.kind)(c, st, sp, ptype)
 
-    def feed_tail(self, c: Code, name: str) -> None:
+    def state(self, sp: plan.StreamPlan, name: str) -> plan.StreamState:
+        return next(x for x in sp.states if x.name == name)
+
+    def feed_tail(self, c: Code, name: str, reason: str) -> None:
         c.add(1, "p.buf = append(p.buf[:0], p.buf[pos:]...)")
         c.add(1, "p.base += pos")
         c.add(1, "if len(p.buf) > p.MaxBuffer {")
         c.add(
             2,
-            f'return out, rt.Errf(rt.ReasonTooLarge, p.base, "{name}: %d bytes buffered, over the limit", len(p.buf))',
+            f'return out, rt.Errf({_reason(reason)}, p.base, "{name}: %d bytes buffered, over the limit", len(p.buf))',
         )
         c.add(1, "}")
         c.add(1, "return out, nil")
         c.add(0, "}")
         c.add(0, "")
 
-    def stream_sequence(self, c: Code, st: WireStream, ptype: str) -> None:
-        msg = str(st["message"])
+    def stream_sequence(self, c: Code, st: WireStream, sp: plan.StreamPlan, ptype: str) -> None:
+        state = self.state(sp, sp.initial)
+        msg = state.transitions[0].struct
+        if state.at_end != "accept":
+            raise WireGenError(f"go: {st['name']}: a message stream's end is accepted")
         t = self.t(msg)
         c.add(0, "// Feed adds bytes and returns the messages they complete.")
         c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
@@ -787,7 +454,7 @@ class WireEmitter:
         c.add(1, "for pos < len(p.buf) {")
         c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
         c.add(2, f"item := new({t})")
-        c.add(2, f"if err := item.decodeFrom(r, len(p.buf){', false' * len(self.structs[msg]['args'])}); err != nil {{")
+        c.add(2, f"if err := item.decodeFrom(r, len(p.buf){', false' * len(self.plans[msg].args)}); err != nil {{")
         c.add(3, "if rt.IsIncomplete(err) {")
         c.add(4, "break")
         c.add(3, "}")
@@ -796,21 +463,21 @@ class WireEmitter:
         c.add(2, "if r.Pos == pos {")
         c.add(
             3,
-            f'return out, rt.Errf(rt.ReasonInvalidValue, r.Offset(pos), "{st["name"]}: an empty message cannot '
-            'advance the stream")',
+            f'return out, rt.Errf({_reason(sp.empty_item_reason)}, r.Offset(pos), "{st["name"]}: an empty message '
+            'cannot advance the stream")',
         )
         c.add(2, "}")
         c.add(2, "out = append(out, item)")
         c.add(2, "pos = r.Pos")
         c.add(1, "}")
-        self.feed_tail(c, st["name"])
+        self.feed_tail(c, st["name"], sp.buffer_reason)
         c.add(0, "// Close ends the stream; a pending partial message is a decode error.")
         c.add(0, f"func (p *{ptype}) Close() ([]Value, error) {{")
         c.add(1, "if len(p.buf) > 0 {")
         c.add(2, "r := &rt.Reader{Buf: p.buf, Base: p.base}")
         c.add(
             2,
-            f"if err := new({t}).decodeFrom(r, len(p.buf){', false' * len(self.structs[msg]['args'])}); err != nil {{",
+            f"if err := new({t}).decodeFrom(r, len(p.buf){', false' * len(self.plans[msg].args)}); err != nil {{",
         )
         c.add(3, "return nil, err")
         c.add(2, "}")
@@ -822,28 +489,31 @@ class WireEmitter:
         enc = "Encode" + self.n.exported(st["words"])
         c.add(0, f"// {enc} encodes one message of the {st['name']} stream.")
         c.add(0, f"func {enc}(m *{t}) ([]byte, error) {{")
-        c.add(1, f"return m.AppendWire(nil{', false' * len(self.structs[msg]['args'])})")
+        c.add(1, f"return m.AppendWire(nil{', false' * len(self.plans[msg].args)})")
         c.add(0, "}")
         c.add(0, "")
 
     def read_scalar(self, kind: str, end: str) -> str:
         return "r.Varint(" + end + ")" if kind == "varint" else f"r.Uint({INT_SIZE[kind]}, {end})"
 
-    def stream_framed(self, c: Code, st: WireStream, ptype: str) -> None:
-        cs = self.codes[str(st["dispatch"])]
+    def stream_framed(self, c: Code, st: WireStream, sp: plan.StreamPlan, ptype: str) -> None:
+        state = self.state(sp, sp.initial)
+        frame = state.frame
+        assert frame is not None
+        _runtime_reason(frame.trailing_reason, "trailing_bytes", "Reader.Trailing")
         name = st["name"]
-        ltype = str(st["length"])
-        mx = st["max"] if st["max"] is not None else (INT_MAX[ltype] if ltype != "varint" else None)
+        ltype = frame.length
+        # a varint Length cannot exceed its own maximum: no check is spelled for that bound
+        mx = None if ltype == "varint" and frame.max_length == INT_MAX["varint"] else frame.max_length
         body_fn = self.n.local([*st["words"], "body"])
         c.add(0, f"func {body_fn}(code uint64) interface {{")
         c.add(1, "Value")
         c.add(1, "decodeFrom(r *rt.Reader, end int) error")
         c.add(0, "} {")
         c.add(1, "switch code {")
-        for v in cs["values"]:
-            if v["struct"]:
-                c.add(1, f"case {_hex(v['value'])}:")
-                c.add(2, f"return new({self.t(v['struct'])})")
+        for tr in state.transitions:
+            c.add(1, f"case {', '.join(_hex(x) for x in tr.codes or ())}:")
+            c.add(2, f"return new({self.t(tr.struct)})")
         c.add(1, "}")
         c.add(1, "return nil")
         c.add(0, "}")
@@ -855,7 +525,7 @@ class WireEmitter:
         c.add(1, "pos := 0")
         c.add(1, "for pos < len(p.buf) {")
         c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
-        c.add(2, f"code, err := {self.read_scalar(str(st['type']), 'len(p.buf)')}")
+        c.add(2, f"code, err := {self.read_scalar(frame.type, 'len(p.buf)')}")
         c.add(2, "if err != nil {")
         c.add(3, "if rt.IsIncomplete(err) {")
         c.add(4, "break")
@@ -871,14 +541,18 @@ class WireEmitter:
         c.add(2, "}")
         c.add(2, f"item := {body_fn}(code)")
         c.add(2, "if item == nil {")
-        c.add(3, f'return out, rt.Errf(rt.ReasonUnknownType, r.Offset(pos), "{name}: unknown message type %#x", code)')
+        c.add(
+            3,
+            f'return out, rt.Errf({_reason(frame.unknown_reason)}, r.Offset(pos), "{name}: unknown message type %#x", '
+            "code)",
+        )
         c.add(2, "}")
         lim = f"length > {mx} || " if mx is not None else ""
         c.add(2, f"if {lim}length > uint64(p.MaxBuffer) {{")
         c.add(
             3,
-            f'return out, rt.Errf(rt.ReasonTooLarge, r.Offset(pos), "{name}: a %d-byte message is over the limit", '
-            "length)",
+            f'return out, rt.Errf({_reason(frame.too_large_reason)}, r.Offset(pos), "{name}: a %d-byte message is over '
+            'the limit", length)',
         )
         c.add(2, "}")
         c.add(2, "if length > uint64(len(p.buf)-r.Pos) {")
@@ -895,19 +569,21 @@ class WireEmitter:
         c.add(2, "out = append(out, item)")
         c.add(2, "pos = r.Pos + n")
         c.add(1, "}")
-        self.feed_tail(c, name)
+        self.feed_tail(c, name, sp.buffer_reason)
         c.add(0, "// Close ends the stream: a cut Type or Length is truncated, a Length past the end")
         c.add(0, "// length_past_end.")
         c.add(0, f"func (p *{ptype}) Close() ([]Value, error) {{")
         c.add(1, "if len(p.buf) > 0 {")
         c.add(2, "r := &rt.Reader{Buf: p.buf, Base: p.base}")
-        c.add(2, f"if _, err := {self.read_scalar(str(st['type']), 'len(p.buf)')}; err != nil {{")
+        c.add(2, f"if _, err := {self.read_scalar(frame.type, 'len(p.buf)')}; err != nil {{")
         c.add(3, "return nil, err")
         c.add(2, "}")
         c.add(2, f"if _, err := {self.read_scalar(ltype, 'len(p.buf)')}; err != nil {{")
         c.add(3, "return nil, err")
         c.add(2, "}")
-        c.add(2, f'return nil, rt.Errf(rt.ReasonLengthPastEnd, p.base, "{name}: stream ended inside a message")')
+        c.add(
+            2, f'return nil, rt.Errf({_reason(frame.past_end_reason)}, p.base, "{name}: stream ended inside a message")'
+        )
         c.add(1, "}")
         c.add(1, "return nil, nil")
         c.add(0, "}")
@@ -934,7 +610,7 @@ class WireEmitter:
             c.add(2, f'return nil, rt.EncErrf("{name}: a %d-byte body is over the limit", len(body))')
             c.add(1, "}")
         c.add(1, "var out []byte")
-        for kind, val in ((str(st["type"]), "code"), (ltype, "uint64(len(body))")):
+        for kind, val in ((frame.type, "code"), (ltype, "uint64(len(body))")):
             if kind == "varint":
                 c.add(1, f"out, err = rt.AppendQUICVarint(out, {val})")
             else:
@@ -946,9 +622,8 @@ class WireEmitter:
         c.add(0, "}")
         c.add(0, "")
         by_struct: dict[str, list[int]] = {}
-        for v in cs["values"]:
-            if v["struct"]:
-                by_struct.setdefault(v["struct"], []).append(v["value"])
+        for tr in state.transitions:
+            by_struct.setdefault(tr.struct, []).extend(tr.codes or ())
         c.add(0, f"// {enc} encodes msg with its type code (an error when its struct serves several codes).")
         c.add(0, f"func {enc}(msg Value) ([]byte, error) {{")
         c.add(1, "switch msg.WireName() {")
@@ -961,7 +636,15 @@ class WireEmitter:
         c.add(0, "}")
         c.add(0, "")
 
-    def stream_header_objects(self, c: Code, st: WireStream, ptype: str) -> None:
+    def object_args(self, sp: plan.StreamPlan, header: plan.Transition) -> tuple[str, list[str]]:
+        """The object struct read after `header`, and its args: the header's flags it is bound to."""
+        obj = self.state(sp, header.next).transitions[0]
+        return obj.struct, [f"fl.{self.n.exported(b.flag.split('_'))}" for b in obj.args]
+
+    def stream_header_objects(self, c: Code, st: WireStream, sp: plan.StreamPlan, ptype: str) -> None:
+        start = self.state(sp, sp.initial)
+        if start.at_end != "truncated" or start.peek is None:
+            raise WireGenError(f"go: {st['name']}: a stream must start with a header, its type code peeked")
         name = st["name"]
         c.add(0, "// Feed adds bytes and returns the header (first) and every object they complete.")
         c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
@@ -983,10 +666,10 @@ class WireEmitter:
         c.add(2, "out = append(out, item)")
         c.add(2, "pos = r.Pos")
         c.add(1, "}")
-        self.feed_tail(c, name)
+        self.feed_tail(c, name, sp.buffer_reason)
         c.add(0, "// Close ends the stream; a missing header or a partial object is a decode error.")
         c.add(0, f"func (p *{ptype}) Close() ([]Value, error) {{")
-        c.add(1, "if len(p.buf) > 0 || p.header < 0 {")
+        c.add(1, "if len(p.buf) > 0 || p.header < 0 {")  # the end before a header: next() finds it truncated
         c.add(2, "r := &rt.Reader{Buf: p.buf, Base: p.base}")
         c.add(2, "if _, err := p.next(r); err != nil {")
         c.add(3, "return nil, err")
@@ -999,69 +682,60 @@ class WireEmitter:
         c.add(0, f"func (p *{ptype}) next(r *rt.Reader) (Value, error) {{")
         c.add(1, "end := len(r.Buf)")
         c.add(1, "switch p.header {")
-        for i, h in enumerate(st["headers"]):
-            hs = self.structs[h["header"]]
-            obj = self.structs[h["object"]]
+        for i, h in enumerate(start.transitions):
+            obj, args = self.object_args(sp, h)
             c.add(1, f"case {i}:")
-            args = []
-            for a in obj["args"]:
-                flag = h["args"].get(a)
-                args.append(f"fl.{self.n.exported(flag.split('_'))}" if flag else "false")
-            if any(a != "false" for a in args):
-                c.add(2, f"fl, _ := p.hdr.(*{self.t(hs['name'])}).TypeFlags()")
-            c.add(2, f"o := new({self.t(obj['name'])})")
+            if args:
+                c.add(2, f"fl, _ := p.hdr.(*{self.t(h.struct)}).TypeFlags()")
+            c.add(2, f"o := new({self.t(obj)})")
             c.add(2, f"if err := o.decodeFrom(r, end{''.join(', ' + a for a in args)}); err != nil {{")
             c.add(3, "return nil, err")
             c.add(2, "}")
             c.add(2, "return o, nil")
         c.add(1, "}")
-        first = self.structs[st["headers"][0]["header"]]["fields"][0]["type"]["type"]
         c.add(1, "peek := &rt.Reader{Buf: r.Buf, Pos: r.Pos, Streaming: r.Streaming, Base: r.Base}")
-        c.add(1, f"code, err := {self.read_scalar(first, 'end').replace('r.', 'peek.')}")
+        c.add(1, f"code, err := {self.read_scalar(start.peek, 'end').replace('r.', 'peek.')}")
         c.add(1, "if err != nil {")
         c.add(2, "return nil, err")
         c.add(1, "}")
         c.add(1, "switch code {")
-        for i, h in enumerate(st["headers"]):
-            hs = self.structs[h["header"]]
-            c.add(1, f"case {', '.join(_hex(x) for x in h['codes'])}:")
-            c.add(2, f"h := new({self.t(hs['name'])})")
-            c.add(2, f"if err := h.decodeFrom(r, end{', false' * len(hs['args'])}); err != nil {{")
+        for i, h in enumerate(start.transitions):
+            c.add(1, f"case {', '.join(_hex(x) for x in h.codes or ())}:")
+            c.add(2, f"h := new({self.t(h.struct)})")
+            c.add(2, f"if err := h.decodeFrom(r, end{', false' * len(self.plans[h.struct].args)}); err != nil {{")
             c.add(3, "return nil, err")
             c.add(2, "}")
             c.add(2, f"p.header = {i}")
             c.add(2, "p.hdr = h")
             c.add(2, "return h, nil")
         c.add(1, "}")
-        c.add(1, f'return nil, rt.Errf(rt.ReasonUnknownType, r.Offset(r.Pos), "{name}: unknown stream type %#x", code)')
+        c.add(
+            1,
+            f'return nil, rt.Errf({_reason(start.unknown_reason)}, r.Offset(r.Pos), "{name}: unknown stream type %#x", '
+            "code)",
+        )
         c.add(0, "}")
         c.add(0, "")
         enc = "Encode" + self.n.exported(st["words"])
         c.add(0, f"// {enc} encodes a whole {name} stream: the header, then each object.")
         c.add(0, f"func {enc}(header Value, objects ...Value) ([]byte, error) {{")
         c.add(1, "switch h := header.(type) {")
-        for h in st["headers"]:
-            hs = self.structs[h["header"]]
-            obj = self.structs[h["object"]]
-            ht, ot = self.t(hs["name"]), self.t(obj["name"])
+        for h in start.transitions:
+            obj, args = self.object_args(sp, h)
+            ht, ot = self.t(h.struct), self.t(obj)
             c.add(1, f"case *{ht}:")
-            c.add(2, f"b, err := h.AppendWire(nil{', false' * len(hs['args'])})")
+            c.add(2, f"b, err := h.AppendWire(nil{', false' * len(self.plans[h.struct].args)})")
             c.add(2, "if err != nil {")
             c.add(3, "return nil, err")
             c.add(2, "}")
-            args = []
-            for a in obj["args"]:
-                flag = h["args"].get(a)
-                args.append(f"fl.{self.n.exported(flag.split('_'))}" if flag else "false")
-            if any(a != "false" for a in args):
+            if args:
                 c.add(2, "fl, _ := h.TypeFlags()")
             c.add(2, "for _, v := range objects {")
             c.add(3, f"o, ok := v.(*{ot})")
             c.add(3, "if !ok {")
             c.add(
                 4,
-                f'return nil, rt.EncErrf("{name}: a {hs["name"]} stream carries {obj["name"]} objects, not %s", '
-                "v.WireName())",
+                f'return nil, rt.EncErrf("{name}: a {h.struct} stream carries {obj} objects, not %s", v.WireName())',
             )
             c.add(3, "}")
             c.add(3, f"b, err = o.AppendWire(b{''.join(', ' + a for a in args)})")
@@ -1075,15 +749,18 @@ class WireEmitter:
         c.add(0, "}")
         c.add(0, "")
 
-    def stream_datagram(self, c: Code, st: WireStream, ptype: str) -> None:
-        msg = str(st["message"])
+    def stream_datagram(self, c: Code, st: WireStream, sp: plan.StreamPlan, ptype: str) -> None:
+        state = self.state(sp, sp.initial)
+        msg = state.transitions[0].struct
+        _runtime_reason(state.trailing or "", self.plans[msg].whole_reason, f"Decode{self.t(msg)}")
         t = self.t(msg)
-        nargs = ", false" * len(self.structs[msg]["args"])
+        nargs = ", false" * len(self.plans[msg].args)
         c.add(0, "// Feed collects the datagram's bytes (it is decoded whole on Close).")
         c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
         c.add(1, "p.buf = append(p.buf, data...)")
         c.add(1, "if len(p.buf) > p.MaxBuffer {")
-        c.add(2, f'return nil, rt.Errf(rt.ReasonTooLarge, 0, "{st["name"]}: %d bytes, over the limit", len(p.buf))')
+        over = f'"{st["name"]}: %d bytes, over the limit", len(p.buf)'
+        c.add(2, f"return nil, rt.Errf({_reason(sp.buffer_reason)}, 0, {over})")
         c.add(1, "}")
         c.add(1, "return nil, nil")
         c.add(0, "}")
@@ -1163,6 +840,406 @@ class WireEmitter:
             )
         c.add(0, "}")
 
-    def closed_sets(self) -> list[str]:
-        """Helper predicates `is<Set>Name` for closed code sets used in checks."""
-        return []
+
+def _reason(reason: str) -> str:
+    return "rt.Reason" + "".join(w.capitalize() for w in reason.split("_"))
+
+
+def _runtime_reason(wanted: str, runtime: str, helper: str) -> None:
+    """Some failures are raised by the Go runtime's reader (`helper`), which reports `runtime`;
+    a plan asking for another reason there cannot be rendered without changing the runtime."""
+    if wanted != runtime:
+        raise WireGenError(f"go: {helper} fails with {runtime}, the plan asks for {wanted}")
+
+
+def _fields(ops: tuple[plan.Op, ...]) -> list[tuple[plan.Begin, list[plan.Op]]]:
+    """A struct's ops split at each field's `begin`."""
+    out: list[tuple[plan.Begin, list[plan.Op]]] = []
+    for op in ops:
+        if isinstance(op, plan.Begin):
+            out.append((op, []))
+        elif out:
+            out[-1][1].append(op)
+        else:
+            raise WireGenError(f"go: {op.op} before the first field")
+    return out
+
+
+def _refs(ops: tuple[plan.Op, ...]) -> set[str]:
+    """The fields whose value a later op reads (a length, a count or a condition)."""
+    out: set[str] = set()
+    for op in plan_walk(ops):
+        for value in vars(op).values():
+            if isinstance(value, (plan.FieldValue, plan.FieldTest)):
+                out.add(value.field)
+    return out
+
+
+def plan_walk(ops: tuple[plan.Op, ...] | list[plan.Op]) -> Iterator[plan.Op]:
+    for op in ops:
+        yield op
+        if isinstance(op, (plan.Repeat, plan.UntilEnd, plan.Optional, plan.ForEach)):
+            yield from plan_walk(op.body)
+
+
+class _Codec:
+    """What decoding and encoding one struct's plan share: slot names, conditions, operands."""
+
+    def __init__(self, e: WireEmitter, s: WireStruct, sp: plan.StructPlan) -> None:
+        self.e = e
+        self.s = s
+        self.sp = sp
+        self.fresh = _Fresh()
+        self.names: dict[str, str] = {"end": "end"}
+        self.attr = {f["name"]: "s." + e.fname(f) for f in s["fields"]}
+
+    def slot_flag(self, slot: str) -> str:
+        """A flag or arg slot (`f_<name>`) in Go: the struct's parameter or the variant's flag."""
+        name = slot.removeprefix("f_")
+        return self.e.arg(name) if name in self.sp.args else self.e.flag(name)
+
+    def cond(self, c: plan.Cond) -> str:
+        if isinstance(c, plan.FlagIs):
+            x = self.slot_flag("f_" + c.flag)
+            return x if c.value else "!" + x
+        if c.optional:  # Go keeps an absent field as 0, which would pass a test the plan fails
+            raise WireGenError(f"go: {self.s['name']}: a condition on the conditional field {c.field}")
+        v = self.e.ref(c.field)
+        if c.test in ("eq", "ne"):
+            return f"{v} {'==' if c.test == 'eq' else '!='} {c.values[0]}"
+        if c.test == "in":
+            return " || ".join(f"{v} == {x}" for x in c.values)
+        if c.test == "not_in":
+            return " && ".join(f"{v} != {x}" for x in c.values)
+        return f"{v}%2 == {0 if c.test == 'even' else 1}"
+
+    def operand(self, o: plan.Operand) -> str:
+        """A uint64 (or int, for `len`) expression."""
+        if isinstance(o, plan.Var):
+            return self.names[o.name]
+        if isinstance(o, plan.FieldValue):
+            if o.optional:
+                raise WireGenError(f"go: {self.s['name']}: a length taken from the conditional field {o.field}")
+            return self.e.ref(o.field)
+        if isinstance(o, plan.Const):
+            return f"uint64({o.value})"
+        if isinstance(o, plan.Remaining):
+            return f"uint64({self.names[o.end]}-r.Pos)"
+        return f"len({self.names[o.name]})"
+
+    def struct_args(self, args: tuple[str, ...]) -> str:
+        return "".join(", " + self.slot_flag(a) for a in args)
+
+    def check(self, c: Code, ind: int, op: plan.Check, fail: str) -> None:
+        """An integer constraint; `fail` formats the error return from a message and its args."""
+        v = self.names[op.var]
+        bound = op.bound or 0
+        if op.test == "const":
+            cond, msg = f"{v} != {_hex(bound)}", f"%d is not the constant {bound}"
+        elif op.test == "codes":
+            fn = self.e.n.exported([*self.e.codes[str(op.codes)]["words"], "name"])
+            cond, msg = f"!is{fn}({v})", f"%d is not a {op.codes} code"
+        elif op.test == "min":
+            cond, msg = f"{v} < {_hex(bound)}", f"%d is below {bound}"
+        elif op.test == "max":
+            cond, msg = f"{v} > {_hex(bound)}", f"%d is above {bound}"
+        else:
+            cond, msg = f"{v}&^{_hex(bound)} != 0", f"%#x has bits outside {_hex(bound)}"
+        c.add(ind, f"if {cond} {{")
+        c.add(ind + 1, fail.format(msg=f"{op.where}: {msg}", args=", " + v))
+        c.add(ind, "}")
+
+    def variant(self, c: Code, ind: int, op: plan.Variant, fail: str) -> None:
+        t = self.e.t(op.struct)
+        v = self.names[op.var]
+        c.add(ind, f"fl, ok := flags{t}({v})")
+        c.add(ind, "if !ok {")
+        c.add(ind + 1, fail.format(msg=f"{op.struct}: unknown type %#x", args=", " + v))
+        c.add(ind, "}")
+        if not any(f.used for f in op.flags):
+            c.add(ind, "_ = fl")
+
+
+class _Decoder(_Codec):
+    """A struct's decode ops as Go. Temporaries are named as this target always named them (a
+    `t` per value, then an `o` for an integer, `e` and `n` for its frame and lengths, an `i`
+    per counted loop), so a value's names are taken before its ops are written."""
+
+    def name_value(self, ops: list[plan.Op], target: str) -> None:
+        self.names[target] = self.fresh("t")
+        kind = next(op for op in ops if getattr(op, "var", None) == target and not isinstance(op, plan.Mark))
+        if isinstance(kind, plan.ReadInt):
+            o = self.fresh("o")
+            for op in ops:
+                if isinstance(op, plan.Mark) and op.var != target + "_at":
+                    self.names[op.var] = o
+            return
+        for op in ops:
+            if isinstance(op, plan.OpenFrame):
+                self.names[op.var] = self.fresh("e")
+        for op in ops:
+            if isinstance(op, plan.ReadInt):
+                self.names[op.var] = self.fresh("n")
+        if isinstance(kind, (plan.ReadBytes, plan.ReadFixed)) and kind.utf8:
+            self.names[target + "#text"] = self.fresh("t")
+        for op in ops:
+            if isinstance(op, plan.Repeat):
+                self.names[f"#loop{id(op)}"] = self.fresh("i")
+            if isinstance(op, (plan.Repeat, plan.UntilEnd)):
+                item = self.element(op.body)
+                self.name_value(item[1], item[0])
+
+    @staticmethod
+    def element(body: tuple[plan.Op, ...]) -> tuple[str, list[plan.Op]]:
+        """A loop body's element: its slot and its ops (without the room check and the append)."""
+        item = next(op.item for op in body if isinstance(op, plan.Append))
+        return item, [op for op in body if not isinstance(op, (plan.Room, plan.Append))]
+
+    def final(self, target: str) -> str:
+        """The Go variable holding a decoded value (a string's, after its UTF-8 check)."""
+        return self.names.get(target + "#text", self.names[target])
+
+    def fields(self, c: Code) -> None:
+        refs = _refs(self.sp.decode)
+        for begin, ops in _fields(self.sp.decode):
+            fn = self.attr[begin.field]
+            ref = self.e.ref(begin.field) if begin.field in refs else None
+            variant = [op for op in ops if isinstance(op, plan.Variant)]
+            ops = [op for op in ops if not isinstance(op, plan.Variant)]
+            if len(ops) == 1 and isinstance(ops[0], plan.Optional):
+                opt = ops[0]
+                if ref:
+                    c.add(1, f"var {ref} uint64")
+                c.add(1, f"if {self.cond(opt.cond)} {{")
+                self.name_value(list(opt.body), opt.item)
+                self.value(c, 2, opt.item, list(opt.body))
+                c.add(2, f"{fn} = &{self.final(opt.item)}")
+                if ref:
+                    c.add(2, f"{ref} = {self.final(opt.item)}")
+                c.add(1, "}")
+            else:
+                self.name_value(ops, begin.var)
+                self.value(c, 1, begin.var, ops)
+                c.add(1, f"{fn} = {self.final(begin.var)}")
+                if ref:
+                    c.add(1, f"{ref} := {self.final(begin.var)}")
+            self.names[begin.var] = fn
+            for op in variant:
+                self.variant(c, 1, op, "return rt.Errf(" + _reason(op.reason) + ', r.Offset(r.Pos), "{msg}"{args})')
+
+    def fail(self, c: Code, ind: int, reason: str, msg: str, args: str = "") -> None:
+        c.add(ind + 1, f'return rt.Errf({_reason(reason)}, r.Offset(r.Pos), "{msg}"{args})')
+        c.add(ind, "}")
+
+    def helper(self, c: Code, ind: int, call: str) -> None:
+        c.add(ind, f"if err := {call}; err != nil {{")
+        c.add(ind + 1, "return err")
+        c.add(ind, "}")
+
+    def ops(self, c: Code, ind: int, ops: tuple[plan.Op, ...] | list[plan.Op]) -> None:
+        n = self.names
+        for op in ops:
+            if isinstance(op, plan.Mark):
+                if op.var in n:  # Go reports an offset where an integer began; a list's start it does not
+                    c.add(ind, f"{n[op.var]} := r.Pos")
+            elif isinstance(op, plan.ReadInt):
+                _runtime_reason(op.error, "truncated", "r.Varint")
+                read = "r.Varint(" if op.width == "varint" else f"r.Uint({INT_SIZE[op.width]}, "
+                c.add(ind, f"{n[op.var]}, err := {read}{n[op.end]})")
+                _ret(c, ind)
+            elif isinstance(op, plan.Check):
+                fail = "return rt.Errf(" + _reason(op.reason) + ", r.Offset(" + n[str(op.at)] + '), "{msg}"{args})'
+                self.check(c, ind, op, fail)
+            elif isinstance(op, plan.Limit):
+                subject = self.operand(op.subject)
+                c.add(ind, f"if {subject} > {op.limit} {{")
+                self.fail(c, ind, op.reason, f"{op.where}: %d {op.unit}, at most {op.limit}", ", " + subject)
+            elif isinstance(op, (plan.ReadBytes, plan.ReadFixed)):
+                if isinstance(op, plan.ReadFixed):
+                    _runtime_reason(op.error, "truncated", "r.Fixed")
+                    c.add(ind, f"{n[op.var]}, err := r.Fixed({op.size}, {n[op.end]})")
+                else:
+                    _runtime_reason(op.error, "length_past_end", "r.Raw")
+                    c.add(ind, f"{n[op.var]}, err := r.Raw({self.operand(op.length)}, {n[op.end]})")
+                _ret(c, ind)
+                if op.utf8:
+                    _runtime_reason(op.utf8_error, "invalid_utf8", "r.Text")
+                    c.add(ind, f"{n[op.var + '#text']}, err := r.Text({n[op.var]})")
+                    _ret(c, ind)
+            elif isinstance(op, plan.OpenFrame):
+                if isinstance(op.length, plan.Remaining):
+                    c.add(ind, f"{n[op.var]} := {n[op.end]}")
+                else:
+                    _runtime_reason(op.error, "length_past_end", "r.SubEnd")
+                    c.add(ind, f'{n[op.var]}, err := r.SubEnd({self.operand(op.length)}, {n[op.end]}, "{op.where}")')
+                    _ret(c, ind)
+            elif isinstance(op, plan.ExpectEnd):
+                _runtime_reason(op.reason, "trailing_bytes", "r.Trailing")
+                self.helper(c, ind, f'r.Trailing({n[op.end]}, "{op.where}")')
+            elif isinstance(op, plan.DecodeStruct):
+                self.helper(c, ind, f"{n[op.var]}.decodeFrom(r, {n[op.end]}{self.struct_args(op.args)})")
+            elif isinstance(op, plan.NewList):
+                c.add(ind, f"var {n[op.var]} {self.e.go_type_desc(op.type)}")
+            elif isinstance(op, plan.MinCount):
+                c.add(ind, f"if {self.operand(op.subject)} < {op.min} {{")
+                self.fail(c, ind, op.reason, f"{op.where}: too few elements")
+            elif isinstance(op, plan.Need):
+                _runtime_reason(op.error, "truncated", "r.NeedCount")
+                call = f'r.NeedCount({self.operand(op.count)}, {op.min_bytes}, {n[op.end]}, "{op.where}")'
+                self.helper(c, ind, call)
+            elif isinstance(op, plan.Room):
+                c.add(ind, f"if len({n[op.list]}) >= {op.max} {{")
+                self.fail(c, ind, op.reason, f"{op.where}: more than {op.max} elements")
+            elif isinstance(op, plan.Repeat):
+                i = n[f"#loop{id(op)}"]
+                c.add(ind, f"for {i} := uint64(0); {i} < {self.operand(op.count)}; {i}++ {{")
+                self.body(c, ind + 1, op.body)
+                c.add(ind, "}")
+            elif isinstance(op, plan.UntilEnd):
+                c.add(ind, f"for r.Pos < {n[op.end]} {{")
+                self.body(c, ind + 1, op.body)
+                c.add(ind, "}")
+            elif isinstance(op, plan.Append):
+                c.add(ind, f"{n[op.list]} = append({n[op.list]}, {self.final(op.item)})")
+            else:
+                raise WireGenError(f"go: {self.s['name']}: {op.op} is not rendered here")
+
+    def body(self, c: Code, ind: int, body: tuple[plan.Op, ...]) -> None:
+        """A loop body: the room check, the element's value (named with its list), the append."""
+        item, element = self.element(body)
+        self.ops(c, ind, [op for op in body if isinstance(op, plan.Room)])
+        self.value(c, ind, item, element)
+        self.ops(c, ind, [op for op in body if isinstance(op, plan.Append)])
+
+    def value(self, c: Code, ind: int, target: str, ops: list[plan.Op]) -> None:
+        """One value's ops; a struct value is declared first, ahead of its frame."""
+        for op in ops:
+            if isinstance(op, plan.DecodeStruct) and op.var == target:
+                c.add(ind, f"var {self.names[target]} {self.e.t(op.struct)}")
+        self.ops(c, ind, ops)
+
+
+class _Encoder(_Codec):
+    """A struct's encode ops as Go: everything is appended to `b`; a length-prefixed struct is
+    encoded on its own first, a length-prefixed list by swapping `b` for an empty buffer."""
+
+    def __init__(self, e: WireEmitter, s: WireStruct, sp: plan.StructPlan) -> None:
+        super().__init__(e, s, sp)
+        self.open: dict[str, str] = {}  # an element buffer being written: its slot -> the outer b
+
+    def err(self, msg: str, *args: str) -> str:
+        return f'return b, rt.EncErrf("{msg}"{"".join(", " + a for a in args)})'
+
+    def fields(self, c: Code) -> None:
+        refs = _refs(self.sp.encode)
+        for begin, ops in _fields(self.sp.encode):
+            fn = self.attr[begin.field]
+            self.names[begin.var] = fn
+            ref = self.e.ref(begin.field) if begin.field in refs else None
+            if not begin.optional and ref:
+                c.add(1, f"{ref} := {fn}")
+            elif ref:
+                c.add(1, f"var {ref} uint64")
+                c.add(1, f"if {fn} != nil {{")
+                c.add(2, f"{ref} = *{fn}")
+                c.add(1, "}")
+            self.ops(c, 1, ops)
+
+    def close(self, c: Code, ind: int, slot: str) -> None:
+        """An element buffer is done before its length is taken: `b` is the outer buffer again."""
+        if slot in self.open:
+            sub = self.fresh("sub")
+            c.add(ind, f"{sub} := b")
+            c.add(ind, f"b = {self.open.pop(slot)}")
+            self.names[slot] = sub
+
+    def ops(self, c: Code, ind: int, ops: tuple[plan.Op, ...] | list[plan.Op]) -> None:
+        n = self.names
+        for op in ops:
+            for value in vars(op).values():
+                if isinstance(value, plan.LenOf):
+                    self.close(c, ind, value.name)
+            if isinstance(op, plan.Check):
+                self.check(c, ind, op, 'return b, rt.EncErrf("{msg}"{args})')
+            elif isinstance(op, plan.WriteInt):
+                if op.width == "varint":
+                    c.add(ind, f"b, err = rt.AppendQUICVarint(b, {n[op.value]})")
+                else:
+                    c.add(ind, f"b, err = rt.AppendUint(b, {n[op.value]}, {INT_SIZE[op.width]})")
+                _ret(c, ind, "b, err")
+            elif isinstance(op, plan.AsBytes):
+                n[op.var] = n[op.value]  # Go strings and byte slices are written as they are
+                if op.utf8:
+                    c.add(ind, f"if !utf8.ValidString({n[op.value]}) {{")
+                    c.add(ind + 1, self.err(f"{op.where}: not UTF-8"))
+                    c.add(ind, "}")
+            elif isinstance(op, plan.Limit):
+                subject = self.operand(op.subject)
+                c.add(ind, f"if {subject} > {op.limit} {{")
+                c.add(ind + 1, self.err(f"{op.where}: %d {op.unit}, at most {op.limit}", subject))
+                c.add(ind, "}")
+            elif isinstance(op, plan.MinCount):
+                c.add(ind, f"if {self.operand(op.subject)} < {op.min} {{")
+                c.add(ind + 1, self.err(f"{op.where}: too few elements"))
+                c.add(ind, "}")
+            elif isinstance(op, plan.WriteLength):
+                self.write_length(c, ind, op)
+            elif isinstance(op, plan.WriteBytes):
+                c.add(ind, f"b = append(b, {n[op.value]}...)")
+            elif isinstance(op, plan.EncodeStruct):
+                args = self.struct_args(op.args)
+                if op.out in self.open or op.out == "out":
+                    c.add(ind, f"b, err = {n[op.value]}.AppendWire(b{args})")
+                else:
+                    c.add(ind, f"{n[op.out]}, err := {n[op.value]}.AppendWire(nil{args})")
+                _ret(c, ind, "b, err")
+            elif isinstance(op, plan.NewBuffer):
+                if op.holds == "struct":
+                    n[op.var] = self.fresh("sub")
+                else:
+                    outer = self.fresh("outer")
+                    c.add(ind, f"{outer} := b")
+                    c.add(ind, "b = nil")
+                    self.open[op.var] = outer
+            elif isinstance(op, plan.WriteBuffer):
+                self.close(c, ind, op.buffer)
+                c.add(ind, f"b = append(b, {n[op.buffer]}...)")
+            elif isinstance(op, plan.ForEach):
+                x = self.fresh("x")
+                n[op.item] = x
+                c.add(ind, f"for _, {x} := range {_unparen(n[op.list])} {{")
+                self.ops(c, ind + 1, op.body)
+                c.add(ind, "}")
+            elif isinstance(op, plan.Optional):
+                self.optional(c, ind, op)
+            elif isinstance(op, plan.Variant):
+                self.variant(c, ind, op, 'return b, rt.EncErrf("{msg}"{args})')
+            else:
+                raise WireGenError(f"go: {self.s['name']}: {op.op} is not rendered here")
+
+    def write_length(self, c: Code, ind: int, op: plan.WriteLength) -> None:
+        subject = self.operand(op.subject)
+        if op.kind == "varint":
+            c.add(ind, f"b, err = rt.AppendQUICVarint(b, uint64({subject}))")
+            _ret(c, ind, "b, err")
+        elif op.kind == "field" and op.field is not None:
+            c.add(ind, f"if uint64({subject}) != {self.operand(op.field)} {{")
+            c.add(ind + 1, self.err(f"{op.where}: its length does not match {op.field.field}"))
+            c.add(ind, "}")
+        elif op.kind == "fixed":
+            c.add(ind, f"if {subject} != {op.size} {{")
+            c.add(ind + 1, self.err(f"{op.where}: %d, not exactly {op.size}", subject))
+            c.add(ind, "}")
+
+    def optional(self, c: Code, ind: int, op: plan.Optional) -> None:
+        fn = self.names[op.var]
+        text = plan_cond_text(op.cond, clear="unset")
+        c.add(ind, f"if {self.cond(op.cond)} {{")
+        c.add(ind + 1, f"if {fn} == nil {{")
+        c.add(ind + 2, self.err(f"{op.where} is required when {text}"))
+        c.add(ind + 1, "}")
+        self.names[op.item] = f"(*{fn})"
+        self.ops(c, ind + 1, op.body)
+        c.add(ind, f"}} else if {fn} != nil {{")
+        c.add(ind + 1, self.err(f"{op.where} must be absent unless {text}"))
+        c.add(ind, "}")
