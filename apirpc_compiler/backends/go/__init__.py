@@ -47,9 +47,23 @@ class GoBackend:
             for r in ir["decode_errors"]
         ]
         emitters = [WireEmitter(p, n, MODULE, max_buffer) for p in ir["wire"]]
+        # a struct whose zero value fails first on an element minimum: the usability test encodes it
+        min_count = next(
+            (
+                {"pkg": w.pkg, "type": w.t(sp.name), "where": ops[0].where}
+                for w in emitters
+                for sp in w.plan.structs
+                if not sp.args
+                and not sp.variants
+                and (ops := [op for op in sp.encode[1:] if not isinstance(op, plan.Limit)])
+                and isinstance(ops[0], plan.MinCount)
+            ),
+            None,
+        )
         ctx = {
             "header": hc,
             "max_buffer": go_power(max_buffer),
+            "min_count": min_count,
             "header_text": " ".join(head),
             "module": MODULE,
             "package": ROOT_PACKAGE,
