@@ -1,5 +1,6 @@
 """Helpers every language backend shares, so that no backend re-implements them.
 
+- `package_version`: the version every SDK package carries.
 - `template_env`: the jinja2 environment every backend renders with (strict undefined, no
   autoescape, templates next to the backend).
 - `NameScope` and `pointer`: collision checking for a backend's `check_names`;
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -44,6 +46,12 @@ def template_env(template_dir: Path, filters: dict[str, Callable[..., Any]] | No
     )
     env.filters.update(filters or {})
     return env
+
+
+def package_version(ir: IR) -> str:
+    """The SDK packages' version: `clutchcall.v1` -> 1.0.0; a package without a version suffix is 0.1.0."""
+    m = re.search(r"\.v(\d+)$", ir["package"])
+    return f"{m.group(1)}.0.0" if m else "0.1.0"
 
 
 def pointer(*parts: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from ...ir.model import IR, Enum, Field, Message
 from ...ir.naming import lower_camel
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
-from ..common import ErrorModel, RpcMethod, error_model, rpc_methods
+from ..common import ErrorModel, RpcMethod, error_model, package_version, rpc_methods
 
 OPENAPI_VERSION = "3.1.0"
 FILE = "openapi.json"
@@ -203,9 +203,7 @@ class _Doc:
 
 
 def _version(ir: IR) -> str:
-    from ..python.backend import package_version  # one version rule for the SDK and its REST document
-
-    return package_version(ir)
+    return package_version(ir)  # one version rule for the SDKs and their REST document
 
 
 def openapi_document(ir: IR) -> dict[str, Any]:

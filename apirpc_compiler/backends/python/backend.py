@@ -15,7 +15,7 @@ import jinja2
 
 from ...ir.model import IR, Enum
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
-from ..common import RestRoute, envelope_auth, rest_route
+from ..common import RestRoute, envelope_auth, package_version, rest_route, template_env
 from ..openapi import render_openapi
 from .emit_messages import MessageEmitter
 from .emit_rpc import RpcEmitter, check_rpc_names
@@ -108,27 +108,11 @@ NETWORK_NAMES = [
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    env.filters["pyrepr"] = pyrepr
-    env.filters["docstring"] = docstring
-    return env
+    return template_env(_TEMPLATES, {"pyrepr": pyrepr, "docstring": docstring})
 
 
 def _str_tuple(items: list[str]) -> str:
     return tuple_lines("", "", [pyrepr(i) for i in items], 0)[0] if items else "()"
-
-
-def package_version(ir: IR) -> str:
-    """`clutchcall.v1` -> 1.0.0; a package without a version suffix is 0.1.0."""
-    m = re.search(r"\.v(\d+)$", ir["package"])
-    return f"{m.group(1)}.0.0" if m else "0.1.0"
 
 
 class PythonBackend:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...ir.model import IR, Enum, Field, Message
+from ..common import proto_varint
 from .namer import PythonNamer
 from .text import docstring, pyrepr, tuple_lines, wrap_call
 
@@ -72,15 +73,6 @@ def _bytes_lit(data: bytes) -> str:
     return 'b"' + "".join(f"\\x{c:02x}" for c in data) + '"'
 
 
-def _varint(v: int) -> bytes:
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
 @dataclass
 class F:
     """One field, with everything the emitter needs precomputed."""
@@ -118,7 +110,7 @@ class F:
         return _ZERO.get(self.kind, "0")
 
     def tag(self, wt: int | None = None) -> bytes:
-        return _varint((self.number << 3) | (self.ir["wire_type"] if wt is None else wt))
+        return proto_varint((self.number << 3) | (self.ir["wire_type"] if wt is None else wt))
 
 
 _ZERO_ENUM: dict[str, str] = {}

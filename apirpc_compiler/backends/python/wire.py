@@ -17,45 +17,21 @@ read-only property, not a constructor argument, so a mismatching value cannot be
 from __future__ import annotations
 
 import json
-import keyword
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import jinja2
 
 from ...ir import model as m
 from ...ir import plan
-from ...ir.naming import pascal, snake, upper_snake
+from ...ir.naming import snake
 from ..base import GeneratedFile, header_lines
 from ..common import INT_SIZE, WireGenError, plan_cond_text, template_env
+from .namer import PythonNamer
 
 _TEMPLATES = Path(__file__).parent / "templates" / "wire"
-# Keywords, and builtins the generated classes use in annotations inside their own bodies.
-_PY_RESERVED = frozenset(keyword.kwlist) | {"type", "object", "bytes", "int", "str", "list", "bool"}
-
-
-class WireNamer(Protocol):
-    def class_name(self, words: list[str]) -> str: ...
-
-    def attr_name(self, words: list[str]) -> str: ...
-
-    def const_name(self, words: list[str]) -> str: ...
-
-
-class LocalNamer:
-    """Stand-in with the Python backend namer's interface (used when none is passed)."""
-
-    def class_name(self, words: list[str]) -> str:
-        return pascal(words)
-
-    def attr_name(self, words: list[str]) -> str:
-        name = snake(words)
-        return name + "_" if name in _PY_RESERVED else name
-
-    def const_name(self, words: list[str]) -> str:
-        return upper_snake(words)
 
 
 def _hexint(n: int) -> str:
@@ -545,7 +521,7 @@ def _tuple(items: list[str]) -> str:
 
 
 class _ProtoGen:
-    def __init__(self, ir: m.IR, proto: m.WireProtocol, namer: WireNamer) -> None:
+    def __init__(self, ir: m.IR, proto: m.WireProtocol, namer: PythonNamer) -> None:
         self.ir = ir
         self.proto = proto
         self.namer = namer
@@ -750,9 +726,9 @@ def _env() -> jinja2.Environment:
     return template_env(_TEMPLATES, {"doc": _doc_lines, "union": _union, "seq": _seq, "kwarg": _kwarg})
 
 
-def generate_wire(ir: m.IR, namer: WireNamer | None = None) -> list[GeneratedFile]:
+def generate_wire(ir: m.IR, namer: PythonNamer | None = None) -> list[GeneratedFile]:
     """The `clutchcall/wire/` package: runtime modules plus one codec module per protocol."""
-    namer = namer or LocalNamer()
+    namer = namer or PythonNamer()
     env = _env()
     header = "\n".join("# " + line for line in header_lines(ir))
     protocols = [_ProtoGen(ir, p, namer).context() for p in ir["wire"]]
