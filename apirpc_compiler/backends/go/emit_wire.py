@@ -427,6 +427,25 @@ class WireEmitter:
     def state(self, sp: plan.StreamPlan, name: str) -> plan.StreamState:
         return next(x for x in sp.states if x.name == name)
 
+    @staticmethod
+    def feed_head(c: Code, ptype: str) -> None:
+        """A Feed's start: each item is read from where the last one ended, by a streaming reader."""
+        c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
+        c.add(1, "p.buf = append(p.buf, data...)")
+        c.add(1, "var out []Value")
+        c.add(1, "pos := 0")
+        c.add(1, "for pos < len(p.buf) {")
+        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
+
+    @staticmethod
+    def break_if_incomplete(c: Code) -> None:
+        """Closes an `if err != nil` in Feed: an item cut short waits for more bytes."""
+        c.add(3, "if rt.IsIncomplete(err) {")
+        c.add(4, "break")
+        c.add(3, "}")
+        c.add(3, "return out, err")
+        c.add(2, "}")
+
     def feed_tail(self, c: Code, name: str, reason: str) -> None:
         c.add(1, "p.buf = append(p.buf[:0], p.buf[pos:]...)")
         c.add(1, "p.base += pos")
@@ -447,19 +466,10 @@ class WireEmitter:
             raise WireGenError(f"go: {st['name']}: a message stream's end is accepted")
         t = self.t(msg)
         c.add(0, "// Feed adds bytes and returns the messages they complete.")
-        c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
-        c.add(1, "p.buf = append(p.buf, data...)")
-        c.add(1, "var out []Value")
-        c.add(1, "pos := 0")
-        c.add(1, "for pos < len(p.buf) {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
+        self.feed_head(c, ptype)
         c.add(2, f"item := new({t})")
         c.add(2, f"if err := item.decodeFrom(r, len(p.buf){', false' * len(self.plans[msg].args)}); err != nil {{")
-        c.add(3, "if rt.IsIncomplete(err) {")
-        c.add(4, "break")
-        c.add(3, "}")
-        c.add(3, "return out, err")
-        c.add(2, "}")
+        self.break_if_incomplete(c)
         c.add(2, "if r.Pos == pos {")
         c.add(
             3,
@@ -519,26 +529,13 @@ class WireEmitter:
         c.add(0, "}")
         c.add(0, "")
         c.add(0, "// Feed adds bytes and returns the messages they complete.")
-        c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
-        c.add(1, "p.buf = append(p.buf, data...)")
-        c.add(1, "var out []Value")
-        c.add(1, "pos := 0")
-        c.add(1, "for pos < len(p.buf) {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
+        self.feed_head(c, ptype)
         c.add(2, f"code, err := {self.read_scalar(frame.type, 'len(p.buf)')}")
         c.add(2, "if err != nil {")
-        c.add(3, "if rt.IsIncomplete(err) {")
-        c.add(4, "break")
-        c.add(3, "}")
-        c.add(3, "return out, err")
-        c.add(2, "}")
+        self.break_if_incomplete(c)
         c.add(2, f"length, err := {self.read_scalar(ltype, 'len(p.buf)')}")
         c.add(2, "if err != nil {")
-        c.add(3, "if rt.IsIncomplete(err) {")
-        c.add(4, "break")
-        c.add(3, "}")
-        c.add(3, "return out, err")
-        c.add(2, "}")
+        self.break_if_incomplete(c)
         c.add(2, f"item := {body_fn}(code)")
         c.add(2, "if item == nil {")
         c.add(
@@ -647,21 +644,13 @@ class WireEmitter:
             raise WireGenError(f"go: {st['name']}: a stream must start with a header, its type code peeked")
         name = st["name"]
         c.add(0, "// Feed adds bytes and returns the header (first) and every object they complete.")
-        c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
-        c.add(1, "p.buf = append(p.buf, data...)")
-        c.add(1, "var out []Value")
-        c.add(1, "pos := 0")
-        c.add(1, "for pos < len(p.buf) {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
+        self.feed_head(c, ptype)
         c.add(2, "item, err := p.next(r)")
         c.add(2, "if err != nil {")
-        c.add(3, "if rt.IsIncomplete(err) {")
-        c.add(4, "break")
-        c.add(3, "}")
-        c.add(3, "return out, err")
-        c.add(2, "}")
+        self.break_if_incomplete(c)
         c.add(2, "if r.Pos == pos {")
-        c.add(3, f'return out, rt.Errf(rt.ReasonInvalidValue, r.Offset(pos), "{name}: an empty object cannot advance")')
+        empty = f'"{name}: an empty object cannot advance"'
+        c.add(3, f"return out, rt.Errf({_reason(sp.empty_item_reason)}, r.Offset(pos), {empty})")
         c.add(2, "}")
         c.add(2, "out = append(out, item)")
         c.add(2, "pos = r.Pos")
