@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ...ir.model import IR
 from ..base import GeneratedFile, NameClash, header_lines, register
-from ..common import template_env, wrap_text
+from ..common import package_version, template_env, wrap_text
 from .cpptext import header_comment
 from .emit_api import bridges_header, services_header
 from .emit_messages import MessageEmitter, message_order
@@ -85,6 +85,7 @@ class CppBackend:
             "protocols": protocols,
             "messages": [{"name": m["name"], "type": n.type_name(m["words"])} for m in message_order(ir)],
             "package": ir["package"],
+            "version": package_version(ir),
             "doc": wrap_text(ir["doc"], 90),
             "clang_format": CLANG_FORMAT_STYLE,
             "index": _index(ir, n),
