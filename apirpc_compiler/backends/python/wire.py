@@ -30,6 +30,7 @@ from ...ir.naming import snake
 from ..base import GeneratedFile, header_lines
 from ..common import INT_SIZE, WireGenError, plan_cond_text, template_env
 from .namer import PythonNamer
+from .text import LINE
 
 _TEMPLATES = Path(__file__).parent / "templates" / "wire"
 
@@ -38,16 +39,7 @@ def _hexint(n: int) -> str:
     return hex(n) if n > 9 else str(n)
 
 
-_LINE = 120
 _BODY_INDENT = 8  # generated method bodies sit two levels deep
-
-
-def wrap_seq(items: list[str], opener: str, closer: str, indent: str, used: int) -> str:
-    """`(a, b)` on one line if it fits after `used` characters, else one item per line."""
-    one = opener + ", ".join(items) + ("," if len(items) == 1 and opener == "(" else "") + closer
-    if used + len(one) <= _LINE:
-        return one
-    return opener + "\n" + "".join(f"{indent}    {x},\n" for x in items) + indent + closer
 
 
 @dataclass
@@ -62,7 +54,7 @@ class _Code:
         """`raise head(args)`, one argument a line when the line would be too long."""
         pad = "    " * indent
         one = f"raise {head}({', '.join(args)})"
-        if _BODY_INDENT + len(pad) + len(one) <= _LINE:
+        if _BODY_INDENT + len(pad) + len(one) <= LINE:
             self.lines.append(pad + one)
         else:
             self.lines += [f"{pad}raise {head}(", *(f"{pad}    {a}," for a in args), pad + ")"]
@@ -83,6 +75,13 @@ def _defines(op: plan.Op, operand: plan.Operand) -> bool:
     if isinstance(op, (plan.Limit, plan.MinCount)):
         return op.subject == operand
     return isinstance(op, plan.Need) and op.count == operand
+
+
+def _last_check(ops: tuple[plan.Op, ...], i: int, var: str) -> int:
+    """The index of the last of the `check` ops of `var` right after ops[i] (i if none)."""
+    while i + 1 < len(ops) and isinstance(nxt := ops[i + 1], plan.Check) and nxt.var == var:
+        i += 1
+    return i
 
 
 def _item(body: tuple[plan.Op, ...]) -> str:
@@ -245,9 +244,7 @@ class _StructGen:
                 target = self.name(op.var)
                 if t is not None and t.codes is not None:
                     raw = raw_of[op.var] = c.fresh("c")
-                    last = i
-                    while last + 1 < len(ops) and isinstance(ops[last + 1], plan.Check) and ops[last + 1].var == op.var:  # type: ignore[union-attr]
-                        last += 1
+                    last = _last_check(ops, i, op.var)
                     members = self.p.code_table(t.codes, "MEMBERS")
                     closed = t.codes in self.p.closed
                     after[last] = (
@@ -698,7 +695,7 @@ def _doc_lines(text: str, width: int = 100, first: str = "", rest: str = "") -> 
 
 def _union(classes: list[str], used: int) -> str:
     one = " | ".join(classes)
-    if used + len(one) <= _LINE:
+    if used + len(one) <= LINE:
         return one
     return "(\n" + "".join(f"    {'| ' if i else ''}{c}\n" for i, c in enumerate(classes)) + ")"
 
@@ -706,12 +703,12 @@ def _union(classes: list[str], used: int) -> str:
 def _kwarg(text: str, indent: int) -> str:
     """`name=expr`, parenthesized over three lines when it would not fit; a conditional
     expression that still does not fit goes one part per line (as ruff format does)."""
-    if indent + len(text) + 1 <= _LINE:
+    if indent + len(text) + 1 <= LINE:
         return text
     name, expr = text.split("=", 1)
     pad = " " * indent
     inner = pad + "    "
-    if len(inner) + len(expr) > _LINE and expr.startswith("None if ") and " else " in expr:
+    if len(inner) + len(expr) > LINE and expr.startswith("None if ") and " else " in expr:
         # from_json_field's only conditional: `None if j.absent("f") else <expr>`.
         cond, rest = expr.removeprefix("None ").split(" else ", 1)
         return f"{name}=(\n{inner}None\n{inner}{cond}\n{inner}else {rest}\n{pad})"
@@ -719,7 +716,11 @@ def _kwarg(text: str, indent: int) -> str:
 
 
 def _seq(items: list[str], opener: str, closer: str, indent: str, used: int) -> str:
-    return wrap_seq(list(items), opener, closer, indent, used)
+    """`(a, b)` on one line if it fits after `used` characters, else one item per line."""
+    one = opener + ", ".join(items) + ("," if len(items) == 1 and opener == "(" else "") + closer
+    if used + len(one) <= LINE:
+        return one
+    return opener + "\n" + "".join(f"{indent}    {x},\n" for x in items) + indent + closer
 
 
 def _env() -> jinja2.Environment:
