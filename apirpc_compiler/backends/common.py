@@ -7,7 +7,8 @@
   `claim_types` and `claim_method_constants` claim the spellings every SDK defines.
 - `escape_reserved`: keyword escaping with a language's suffix or prefix.
 - `wrap_text`: doc comments wrapped to a width (each backend adds its own comment syntax).
-- `proto_varint`, `quic_varint`: compile-time encodings (tag bytes, constants).
+- `proto_varint`, `quic_varint`: compile-time encodings (tag bytes, constants); `shift_literal`: a
+  power of two spelled as a shift (buffer bounds in C-like languages).
 - `fields_by_number`: the canonical encoding order of a message's fields.
 - Wire-protocol facts every codec backend needs: `INT_SIZE`, `INT_MAX`, `min_size` (from ir/plan.py; the
   fewest bytes a wire type encodes to), `cond_text` and `plan_cond_text` (a `when`, or the plan's
@@ -127,6 +128,11 @@ def proto_varint(n: int) -> bytes:
         else:
             out.append(b)
             return bytes(out)
+
+
+def shift_literal(n: int, one: str = "1") -> str:
+    """`n` as `one << k` when it is a power of two (`one`: the language's typed 1), else in decimal."""
+    return f"{one} << {n.bit_length() - 1}" if n > 0 and n & (n - 1) == 0 else str(n)
 
 
 def quic_varint(n: int) -> bytes:

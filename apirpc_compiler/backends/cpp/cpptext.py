@@ -25,8 +25,3 @@ def cstr(s: str) -> str:
 
 def u64(n: int) -> str:
     return f"std::uint64_t{{{n}u}}" if n > 0xFFFFFFFF else f"{n}u"
-
-
-def power(n: int, one: str = "1") -> str:
-    """An integer constant, a power of two spelled as a shift of `one`."""
-    return f"{one} << {n.bit_length() - 1}" if n > 0 and n & (n - 1) == 0 else str(n)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from ...ir import plan
 from ...ir.model import WireProtocol, WireStream, WireStruct, WireType
-from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text
-from .cpptext import cstr, doc, power, u64
+from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text, shift_literal
+from .cpptext import cstr, doc, u64
 from .namer import CppNamer
 
 
@@ -98,7 +98,9 @@ class ProtocolEmitter:
         out.append(f"inline constexpr std::uint64_t kVersion = {u64(p['version'])};")
         out.append(f"inline constexpr std::string_view kAlpn = {cstr(p['alpn'] or '')};")
         out.append("/// Default bound on the bytes an incremental parser holds for one unfinished item.")
-        out.append(f"inline constexpr std::size_t kDefaultMaxBuffer = {power(self.plan.max_buffer, 'std::size_t{1}')};")
+        out.append(
+            f"inline constexpr std::size_t kDefaultMaxBuffer = {shift_literal(self.plan.max_buffer, 'std::size_t{1}')};"
+        )
         out.append("")
         for cs in p["codes"]:
             out += doc(cs["doc"])

@@ -15,11 +15,11 @@ from ...ir import plan
 from ...ir.model import IR
 from ...ir.naming import split_words
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
-from ..common import template_env, wrap_text
+from ..common import shift_literal, template_env, wrap_text
 from .emit_api import ApiEmitter
 from .emit_messages import MessageEmitter
 from .emit_wire import WireEmitter
-from .gotext import go_file, go_power, go_string, header_comment
+from .gotext import go_file, go_string, header_comment
 from .namer import GoNamer, check_go_names
 
 MODULE = "github.com/clutchcall/clutchcall-go"
@@ -62,7 +62,7 @@ class GoBackend:
         )
         ctx = {
             "header": hc,
-            "max_buffer": go_power(max_buffer),
+            "max_buffer": shift_literal(max_buffer),
             "min_count": min_count,
             "header_text": " ".join(head),
             "module": MODULE,

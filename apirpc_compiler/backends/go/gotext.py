@@ -40,11 +40,6 @@ def go_string(s: str) -> str:
     return out.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def go_power(n: int) -> str:
-    """An integer constant, a power of two spelled as a shift."""
-    return f"1 << {n.bit_length() - 1}" if n > 0 and n & (n - 1) == 0 else str(n)
-
-
 def byte_list(data: bytes) -> str:
     return ", ".join(f"0x{b:02x}" for b in data)
 
