@@ -31,9 +31,9 @@ _GO_SCALAR = {
     "string": "string",
     "bytes": "[]byte",
 }
-_VARINT = {"bool", "int32", "int64", "uint32", "uint64", "sint32", "sint64"}
-_I32 = {"fixed32", "sfixed32", "float"}
-_I64 = {"fixed64", "sfixed64", "double"}
+# Element reads and sizes by protobuf wire type (the IR's `wire_type`: 0 varint, 1 i64, 5 i32).
+_READ_ELEM = {0: "rt.ReadVarint", 1: "rt.Fixed64", 5: "rt.Fixed32"}
+_ELEM_SIZE = {1: 8, 5: 4}
 _64BIT = {"int64", "uint64", "sint64", "fixed64", "sfixed64"}
 
 
@@ -351,13 +351,7 @@ class MessageEmitter:
         """Read one non-LEN element at pos (bounded by end) into a Go expression."""
         t = f["type"]
         s = t["name"] if t["kind"] == "scalar" else ("enum" if t["kind"] == "enum" else "msg")
-        if s in _VARINT or s == "enum":
-            fn = "rt.ReadVarint"
-        elif s in _I32:
-            fn = "rt.Fixed32"
-        else:
-            fn = "rt.Fixed64"
-        c.add(ind, f"v, p, err := {fn}(b, pos, {end})")
+        c.add(ind, f"v, p, err := {_READ_ELEM[f['wire_type']]}(b, pos, {end})")
         c.add(ind, "if err != nil {")
         c.add(ind + 1, "return err")
         c.add(ind, "}")
@@ -477,14 +471,13 @@ class MessageEmitter:
         expr = self.read_elem(c, 3, f, "end", where)
         self.assign(c, 3, msg, f, expr)
         if f["packed"]:
-            scalar = f["type"]["name"] if f["type"]["kind"] == "scalar" else ""
             c.add(2, f"case {(number << 3) | 2}:")
             c.add(3, "s, e, err := rt.ReadLen(b, pos, end)")
             c.add(3, "if err != nil {")
             c.add(4, "return err")
             c.add(3, "}")
             fn = "m." + self.n.field_name(f["words"])
-            elem_size = 4 if scalar in _I32 else 8 if scalar in _I64 else 0
+            elem_size = _ELEM_SIZE.get(f["wire_type"], 0)
             c.add(3, f"{fn} = rt.GrowPacked({fn}, b[s:e], {elem_size})")
             c.add(3, "for pos = s; pos < e; {")
             expr = self.read_elem(c, 4, f, "e", where)
