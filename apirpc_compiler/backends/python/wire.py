@@ -28,7 +28,7 @@ from ...ir import model as m
 from ...ir import plan
 from ...ir.naming import snake
 from ..base import GeneratedFile, header_lines
-from ..common import INT_SIZE, WireGenError, plan_cond_text, template_env
+from ..common import INT_SIZE, WireGenError, plan_cond_text, shift_literal, template_env
 from .namer import PythonNamer
 from .text import LINE
 
@@ -647,7 +647,6 @@ class _ProtoGen:
         kinds = {st["kind"] for st in streams}
         collections = [n for n, k in (("Callable", "framed"), ("Sequence", "header_objects")) if k in kinds]
         typing = ["Any", "Final"] + (["TypeAlias"] if kinds & {"framed", "header_objects"} else [])
-        bound = self.plan.max_buffer
         return {
             "uses_callable": "framed" in kinds,
             "uses_sequence": "header_objects" in kinds,
@@ -660,7 +659,7 @@ class _ProtoGen:
             "version": p["version"],
             "alpn": p["alpn"],
             "module": self.namer.attr_name(p["words"]),
-            "max_buffer": f"1 << {bound.bit_length() - 1}" if bound & (bound - 1) == 0 else str(bound),
+            "max_buffer": shift_literal(self.plan.max_buffer),
             "code_sets": [
                 {
                     "name": c["name"],
