@@ -47,18 +47,40 @@ def _csharp(ir: Any) -> dict[str, str]:
     return {f"{p['name']}.cs": WireEmitter(p, n, "Example").source("// header") for p in ir["wire"]}
 
 
-RENDERERS: dict[str, Callable[[Any], dict[str, str]]] = {"rust": _rust, "java": _java, "csharp": _csharp}
+def _typescript(ir: Any) -> dict[str, str]:
+    from apirpc_compiler.backends.typescript.emit_wire import WireEmitter
+    from apirpc_compiler.backends.typescript.namer import TsNamer
+
+    return {f"{p['name']}.ts": "\n".join(WireEmitter(p, TsNamer()).module()) for p in ir["wire"]}
+
+
+RENDERERS: dict[str, Callable[[Any], dict[str, str]]] = {
+    "rust": _rust,
+    "java": _java,
+    "csharp": _csharp,
+    "typescript": _typescript,
+}
 # Per target: the Envelope's file, its payload limit check, and the read of the payload's length.
 ENVELOPE = {
     "rust": ("envelope", "more than 16777216 bytes", "let n5 = "),
     "java": ("envelope/Envelope.java", "Long.compareUnsigned(n1, 0x1000000L) > 0", "long n1 = r.varint"),
     "csharp": ("envelope.cs", "if (n5 > 0x1000000UL)", "ulong n5 = r.Varint"),
+    "typescript": ("envelope.ts", '"limit":16777216', '{"var":"n5","width":"varint"'),
 }
 # Per target: how a framed stream's length limit is spelled, and that spelling with the limit 1234.
 STREAM_LIMIT = {
     "rust": ("MAX_LENGTH", "MAX_LENGTH: u64 = 1234"),
     "java": ("MAX_LENGTH", "MAX_LENGTH = 1234L"),
     "csharp": ("MaxLength = ", "MaxLength = 1234UL"),
+    "typescript": ('"max_length":', '"max_length":1234'),
+}
+# Per target: how a check's reason `unknown_type` is spelled, and how many times an altered
+# check shows it (TypeScript carries the plan whole: the encoder's check keeps its reason too).
+REASON = {
+    "rust": ("UnknownType", 1),
+    "java": ("UNKNOWN_TYPE", 1),
+    "csharp": ("UnknownType", 1),
+    "typescript": ('"reason":"unknown_type"', 2),
 }
 
 
@@ -105,11 +127,11 @@ def test_a_reason_comes_from_the_plan(ir: Any, target: str, monkeypatch: pytest.
             return dataclasses.replace(op, reason="unknown_type")
         return op
 
-    word = {"rust": "UnknownType", "java": "UNKNOWN_TYPE", "csharp": "UnknownType"}[target]
+    word, more = REASON[target]
     before = _all(target, ir)
     _altered(monkeypatch, "Envelope", lambda s: _map_ops(s, reason))
     after = _all(target, ir)
-    assert after.count(word) == before.count(word) + 1
+    assert after.count(word) == before.count(word) + more
 
 
 @pytest.mark.parametrize("target", sorted(RENDERERS))
@@ -177,3 +199,25 @@ def test_csharp_stream_tables_come_from_the_plan(ir: Any, monkeypatch: pytest.Mo
     assert "AtEnd = DecodeErrorReason.Truncated" not in after
     assert after.count("AtEnd = DecodeErrorReason.InvalidUtf8") == 2
     assert after.count("WholeReason = DecodeErrorReason.UnknownType") == before.count("WholeReason = ")
+
+
+def test_typescript_runs_the_plan_it_carries(ir: Any) -> None:
+    """Each TypeScript protocol module embeds its plan whole (integers above 2^53 - 1 as decimal
+    strings, which its runtime reads with BigInt), and nothing else of the wire rules."""
+    import json
+
+    for p in ir["wire"]:
+        text = _typescript(ir)[f"{p['name']}.ts"]
+        literal = text.split("const PLAN: ProtocolPlan = JSON.parse(\n  ", 1)[1].split(",\n);", 1)[0]
+        assert literal[0] == "'" and literal[-1] == "'"  # prettier's quotes for a string holding "
+        carried = json.loads(literal[1:-1])
+
+        def exact(v: Any) -> Any:
+            if isinstance(v, dict):
+                return {k: exact(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [exact(x) for x in v]
+            return str(v) if isinstance(v, int) and not isinstance(v, bool) and v >= 1 << 53 else v
+
+        assert carried == exact(plan.to_json(plan.lower_protocol(p)))
+        assert "16777216n" not in text and "max:" not in text  # no limits beside the plan

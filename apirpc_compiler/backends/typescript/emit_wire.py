@@ -1,14 +1,18 @@
 """wire/<protocol>.ts of the TypeScript target: code sets, struct types and codecs, streams.
 
-Everything comes from the IR's `wire` list, generically: each struct becomes a TypeScript
-interface plus a codec declared by its field table (interpreted by wire/runtime.ts), each
-stream a parser factory. No protocol is special-cased.
+Each module carries its protocol's codec plan (ir/plan.py) whole, as data that wire/runtime.ts
+runs: every check, its order, its reason, every limit and each stream's state machine come
+from there. What this file decides is the TypeScript side only: each struct's interface and
+field table (names, properties, number or bigint), the code-set constants and each stream's
+item type. No protocol is special-cased.
 """
 
 from __future__ import annotations
 
+import json
+
 from ...ir import model as m
-from ...ir.naming import lower_camel
+from ...ir import plan
 from ..common import INT_MAX
 from .namer import TsNamer
 from .text import array, call, jsdoc, obj, ts_str
@@ -46,6 +50,17 @@ def narrow_code_sets(proto: m.WireProtocol) -> set[str]:
     return out
 
 
+def _exact(v: m.JsonValue) -> m.JsonValue:
+    """The plan's JSON with integers above 2^53 - 1 as decimal strings (JSON.parse would round them)."""
+    if isinstance(v, dict):
+        return {k: _exact(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_exact(x) for x in v]
+    if isinstance(v, int) and not isinstance(v, bool) and v > (1 << 53) - 1:
+        return str(v)
+    return v
+
+
 class WireEmitter:
     def __init__(self, proto: m.WireProtocol, namer: TsNamer) -> None:
         self.p = proto
@@ -75,44 +90,12 @@ class WireEmitter:
         }
         return bool(carriers) and carriers <= set(NARROW_INTS)
 
-    def length(self, ln: m.WireLength) -> list[str]:
-        pairs: list[tuple[str, list[str]]] = [("kind", [ts_str(ln["kind"])])]
-        if ln["field"] is not None:
-            pairs.append(("field", [ts_str(ln["field"])]))
-        if ln["size"] is not None:
-            pairs.append(("size", [str(ln["size"])]))
-        return obj(pairs, 0, "", "")
-
     def type_spec(self, t: m.WireType) -> list[str]:
         pairs: list[tuple[str, list[str]]] = [("type", [ts_str(t["type"])])]
-        if t["length"] is not None:
-            pairs.append(("length", self.length(t["length"])))
         if t["element"] is not None:
             pairs.append(("element", self.type_spec(t["element"])))
         if t["struct"] is not None:
             pairs.append(("struct", [ts_str(t["struct"])]))
-        if t["frame"] is not None:
-            pairs.append(("frame", self.length(t["frame"])))
-        mx = t["max"]
-        if mx is not None and not (t["type"] in INT_MAX and mx >= INT_MAX[t["type"]]):
-            pairs.append(("max", [f"{mx}n"]))
-        for key in ("min", "const", "mask", "max_bytes"):
-            v = t.get(key)
-            if v is not None and not (key == "min" and t["type"] == "list" and not v):
-                pairs.append((lower_camel(key.split("_")), [f"{v}n"]))
-        if t["codes"] is not None and t["closed"]:
-            pairs.append(("codes", [f"{self.n.type_name(self.codes[t['codes']]['words'])}Codes"]))
-        return obj(pairs, 0, "", "")
-
-    def cond(self, c: m.WireCond) -> list[str]:
-        pairs: list[tuple[str, list[str]]] = [("op", [ts_str(c["op"])]), ("name", [ts_str(c["name"])])]
-        v = c["value"]
-        if isinstance(v, bool):
-            pairs.append(("value", ["true" if v else "false"]))
-        elif isinstance(v, int):
-            pairs.append(("value", [f"{v}n"]))
-        elif isinstance(v, list):
-            pairs.append(("value", array([f"{x}n" for x in v], 0, "", "")))
         return obj(pairs, 0, "", "")
 
     def module(self) -> list[str]:
@@ -120,6 +103,7 @@ class WireEmitter:
         out = [
             'import type { CodeSet, Protocol, StreamItemOf, WireStruct } from "./runtime.js";',
             'import { wireStream, wireStruct } from "./runtime.js";',
+            'import type { ProtocolPlan } from "./runtime.js";',
             "",
             f"/** The protocol family of `{p['name']}`. */",
             f"export const FAMILY = {ts_str(p['family'])};",
@@ -128,7 +112,16 @@ class WireEmitter:
             "/** The ALPN token, when the protocol has one. */",
             f"export const ALPN: string | undefined = {ts_str(p['alpn']) if p['alpn'] else 'undefined'};",
             "",
-            f"const PROTOCOL: Protocol = {{ name: {ts_str(p['name'])}, structs: new Map() }};",
+            "/** The codec plan of this protocol (docs/plan.md), which wire/runtime.ts runs. */",
+            "const PLAN: ProtocolPlan = JSON.parse(",
+            f"  {ts_str(json.dumps(_exact(plan.to_json(plan.lower_protocol(p))), separators=(',', ':')))},",
+            ");",
+            *obj(
+                [("name", [ts_str(p["name"])]), ("structs", ["new Map()"]), ("plan", ["PLAN"])],
+                0,
+                "const PROTOCOL: Protocol = ",
+                ";",
+            ),
         ]
         for c in p["codes"]:
             name = n.type_name(c["words"])
@@ -170,19 +163,7 @@ class WireEmitter:
             out.append(f"  {n.prop_name(f['words'])}{q}: {self.ts_type(f['type'])};")
         out.append("}")
         out += jsdoc(f"The codec of {s['name']}.")
-        spec = ["{"]
-        spec.append(f"  name: {ts_str(s['name'])},")
-        spec += array([ts_str(a) for a in s["args"]], 2, "args: ", ",")
-        if not s["variants"]:
-            spec.append("  variants: [],")
-        else:
-            spec.append("  variants: [")
-            for v in s["variants"]:
-                flags = obj([(k, ["true" if b else "false"]) for k, b in v["flags"].items()], 0, "", "")
-                if not v["flags"]:
-                    flags = ["{}"]
-                spec += obj([("code", [f"{v['code']}n"]), ("flags", flags)], 4, "", ",")
-            spec.append("  ],")
+        spec = ["{", f"  name: {ts_str(s['name'])},"]
         if not s["fields"]:
             spec.append("  fields: [],")
         else:
@@ -194,7 +175,7 @@ class WireEmitter:
                     ("type", self.type_spec(f["type"])),
                 ]
                 if f["when"] is not None:
-                    pairs.append(("when", self.cond(f["when"])))
+                    pairs.append(("optional", ["true"]))
                 spec += obj(pairs, 4, "", ",")
             spec.append("  ],")
         spec.append("}")
@@ -225,35 +206,5 @@ class WireEmitter:
             out += [f"  | {x}" for x in members]
             out[-1] += ";"
         out += jsdoc(f"Stream `{st['name']}` ({st['kind']}): {st['doc']}")
-        spec = ["{"]
-        spec.append(f"  kind: {ts_str(st['kind'])},")
-        if st["kind"] in ("sequence", "datagram"):
-            spec.append(f"  message: {ts_str(st['message'] or '')},")
-        elif st["kind"] == "framed":
-            length = st["length"] or "u16"
-            mx = st["max"] if st["max"] is not None else min(INT_MAX[length], 1 << 40)
-            spec.append(f"  type: {ts_str(st['type'] or 'varint')},")
-            spec.append(f"  length: {ts_str(length)},")
-            spec.append(f"  max: {mx},")
-            cs = self.codes[st["dispatch"] or ""]
-            pairs = [f"[{v['value']}n, {ts_str(v['struct'])}]" for v in cs["values"] if v["struct"]]
-            spec += array(pairs, 2, "dispatch: ", ",")
-        else:
-            spec.append("  headers: [")
-            for h in st["headers"]:
-                args = obj([(k, [ts_str(v)]) for k, v in h["args"].items()], 0, "", "") if h["args"] else ["{}"]
-                spec += obj(
-                    [
-                        ("header", [ts_str(h["header"])]),
-                        ("object", [ts_str(h["object"])]),
-                        ("args", args),
-                        ("codes", array([f"{c}n" for c in h["codes"]], 0, "", "")),
-                    ],
-                    4,
-                    "",
-                    ",",
-                )
-            spec.append("  ],")
-        spec.append("}")
-        out += call(f"export const {var}", f"wireStream<{alias}>", ["PROTOCOL", ts_str(st["name"])], spec, ";")
+        out += call(f"export const {var}", f"wireStream<{alias}>", ["PROTOCOL"], [ts_str(st["name"])], ";")
         return out

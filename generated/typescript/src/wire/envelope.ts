@@ -14,6 +14,7 @@
 import type { CodeSet, Protocol, StreamItemOf, WireStruct } from "./runtime.js";
 import { wireStream, wireStruct } from "./runtime.js";
 import type { Message } from "../protowire.js";
+import type { ProtocolPlan } from "./runtime.js";
 
 /** The protocol family of `envelope`. */
 export const FAMILY = "envelope";
@@ -22,7 +23,15 @@ export const VERSION = 1;
 /** The ALPN token, when the protocol has one. */
 export const ALPN: string | undefined = "clutchcall-rpc/1";
 
-const PROTOCOL: Protocol = { name: "envelope", structs: new Map() };
+/** The codec plan of this protocol (docs/plan.md), which wire/runtime.ts runs. */
+const PLAN: ProtocolPlan = JSON.parse(
+  '{"name":"envelope","code_sets":[{"name":"EnvelopeKind","values":[0,1,2,3]}],"structs":[{"name":"Envelope","args":[],"flags":[],"variants":[],"fields":[{"name":"version","var":"v_version","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":1,"measures":null},{"name":"kind","var":"v_kind","type":{"kind":"int","struct":null,"element":null,"codes":"EnvelopeKind"},"cond":null,"initial":null,"measures":null},{"name":"flags","var":"v_flags","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"method_id","var":"v_method_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"payload","var":"v_payload","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":6,"decode":[{"field":"version","var":"v_version","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_version","width":"u8","end":"end","where":"Envelope.version","error":"truncated","op":"read_int"},{"var":"v_version","test":"const","bound":1,"codes":null,"at":"o1","where":"Envelope.version","reason":"invalid_value","op":"check"},{"field":"kind","var":"v_kind","optional":false,"op":"begin"},{"var":"o2","op":"mark"},{"var":"v_kind","width":"u8","end":"end","where":"Envelope.kind","error":"truncated","op":"read_int"},{"var":"v_kind","test":"codes","bound":null,"codes":"EnvelopeKind","at":"o2","where":"Envelope.kind","reason":"invalid_value","op":"check"},{"field":"flags","var":"v_flags","optional":false,"op":"begin"},{"var":"o3","op":"mark"},{"var":"v_flags","width":"u8","end":"end","where":"Envelope.flags","error":"truncated","op":"read_int"},{"var":"v_flags","test":"mask","bound":3,"codes":null,"at":"o3","where":"Envelope.flags","reason":"invalid_value","op":"check"},{"field":"method_id","var":"v_method_id","optional":false,"op":"begin"},{"var":"o4","op":"mark"},{"var":"v_method_id","width":"varint","end":"end","where":"Envelope.method_id","error":"truncated","op":"read_int"},{"var":"v_method_id","test":"max","bound":4294967295,"codes":null,"at":"o4","where":"Envelope.method_id","reason":"invalid_value","op":"check"},{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"Envelope.request_id","error":"truncated","op":"read_int"},{"field":"payload","var":"v_payload","optional":false,"op":"begin"},{"var":"n5","width":"varint","end":"end","where":"Envelope.payload","error":"truncated","op":"read_int"},{"subject":{"name":"n5","node":"var"},"limit":16777216,"unit":"bytes","where":"Envelope.payload","reason":"too_large","op":"limit"},{"var":"v_payload","length":{"name":"n5","node":"var"},"end":"end","utf8":false,"where":"Envelope.payload","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"encode":[{"field":"version","var":"v_version","optional":false,"op":"begin"},{"var":"v_version","test":"const","bound":1,"codes":null,"at":null,"where":"Envelope.version","reason":"invalid_value","op":"check"},{"value":"v_version","width":"u8","out":"out","op":"write_int"},{"field":"kind","var":"v_kind","optional":false,"op":"begin"},{"var":"v_kind","test":"codes","bound":null,"codes":"EnvelopeKind","at":null,"where":"Envelope.kind","reason":"invalid_value","op":"check"},{"value":"v_kind","width":"u8","out":"out","op":"write_int"},{"field":"flags","var":"v_flags","optional":false,"op":"begin"},{"var":"v_flags","test":"mask","bound":3,"codes":null,"at":null,"where":"Envelope.flags","reason":"invalid_value","op":"check"},{"value":"v_flags","width":"u8","out":"out","op":"write_int"},{"field":"method_id","var":"v_method_id","optional":false,"op":"begin"},{"var":"v_method_id","test":"max","bound":4294967295,"codes":null,"at":null,"where":"Envelope.method_id","reason":"invalid_value","op":"check"},{"value":"v_method_id","width":"varint","out":"out","op":"write_int"},{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"payload","var":"v_payload","optional":false,"op":"begin"},{"var":"b6","value":"v_payload","utf8":false,"where":"Envelope.payload","op":"as_bytes"},{"subject":{"name":"b6","node":"len_of"},"limit":16777216,"unit":"bytes","where":"Envelope.payload","reason":"too_large","op":"limit"},{"subject":{"name":"b6","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"Envelope.payload","op":"write_length"},{"value":"b6","out":"out","op":"write_bytes"}],"whole_reason":"trailing_bytes"}],"streams":[{"name":"rpc","kind":"sequence","initial":"message","states":[{"name":"message","peek":null,"frame":null,"transitions":[{"codes":null,"struct":"Envelope","args":[],"next":"message","binds_flags":false}],"at_end":"accept","trailing":null,"unknown_reason":"unknown_type"}],"empty_item_reason":"invalid_value","buffer_reason":"too_large"}],"max_buffer":33554432}',
+);
+const PROTOCOL: Protocol = {
+  name: "envelope",
+  structs: new Map(),
+  plan: PLAN,
+};
 
 /** What an envelope carries. Closed: other values are rejected. */
 export const EnvelopeKind = {
@@ -97,15 +106,12 @@ export interface Envelope {
 /** The codec of Envelope. */
 export const Envelope: WireStruct<Envelope> = wireStruct(PROTOCOL, {
   name: "Envelope",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "version",
       prop: "version",
       type: {
         type: "u8",
-        const: 1n,
       },
     },
     {
@@ -113,7 +119,6 @@ export const Envelope: WireStruct<Envelope> = wireStruct(PROTOCOL, {
       prop: "kind",
       type: {
         type: "u8",
-        codes: EnvelopeKindCodes,
       },
     },
     {
@@ -121,7 +126,6 @@ export const Envelope: WireStruct<Envelope> = wireStruct(PROTOCOL, {
       prop: "flags",
       type: {
         type: "u8",
-        mask: 3n,
       },
     },
     {
@@ -129,7 +133,6 @@ export const Envelope: WireStruct<Envelope> = wireStruct(PROTOCOL, {
       prop: "methodId",
       type: {
         type: "varint",
-        max: 4294967295n,
       },
     },
     {
@@ -144,10 +147,6 @@ export const Envelope: WireStruct<Envelope> = wireStruct(PROTOCOL, {
       prop: "payload",
       type: {
         type: "bytes",
-        length: {
-          kind: "varint",
-        },
-        max: 16777216n,
       },
     },
   ],
@@ -156,10 +155,7 @@ export const Envelope: WireStruct<Envelope> = wireStruct(PROTOCOL, {
 /** An item of stream `rpc`: narrow on `name` to get its typed `value`. */
 export type RpcStreamItem = StreamItemOf<"Envelope", Envelope>;
 /** Stream `rpc` (sequence): A stream of envelopes back to back. */
-export const rpcStream = wireStream<RpcStreamItem>(PROTOCOL, "rpc", {
-  kind: "sequence",
-  message: "Envelope",
-});
+export const rpcStream = wireStream<RpcStreamItem>(PROTOCOL, "rpc");
 
 /**
  * The request envelope of one call of `methodId` (a `METHOD_*` constant)

@@ -11,6 +11,7 @@
 
 import type { CodeSet, Protocol, StreamItemOf, WireStruct } from "./runtime.js";
 import { wireStream, wireStruct } from "./runtime.js";
+import type { ProtocolPlan } from "./runtime.js";
 
 /** The protocol family of `moqt_d14`. */
 export const FAMILY = "moqt";
@@ -19,7 +20,15 @@ export const VERSION = 4278190094n;
 /** The ALPN token, when the protocol has one. */
 export const ALPN: string | undefined = "moq-00";
 
-const PROTOCOL: Protocol = { name: "moqt_d14", structs: new Map() };
+/** The codec plan of this protocol (docs/plan.md), which wire/runtime.ts runs. */
+const PLAN: ProtocolPlan = JSON.parse(
+  '{"name":"moqt_d14","code_sets":[{"name":"ControlMessageType","values":[2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,29,30,31,32,33]},{"name":"AuthTokenAliasType","values":[0,1,2,3]},{"name":"FilterType","values":[1,2,3,4]},{"name":"GroupOrder","values":[0,1,2]},{"name":"FetchType","values":[1,2,3]},{"name":"ObjectStatus","values":[0,1,3,4]},{"name":"DataStreamType","values":[5,16,17,18,19,20,21,24,25,26,27,28,29]},{"name":"DatagramType","values":[0,1,2,3,4,5,6,7,32,33]}],"structs":[{"name":"Location","args":[],"flags":[],"variants":[],"fields":[{"name":"group","var":"v_group","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"object","var":"v_object","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":2,"decode":[{"field":"group","var":"v_group","optional":false,"op":"begin"},{"var":"v_group","width":"varint","end":"end","where":"Location.group","error":"truncated","op":"read_int"},{"field":"object","var":"v_object","optional":false,"op":"begin"},{"var":"v_object","width":"varint","end":"end","where":"Location.object","error":"truncated","op":"read_int"}],"encode":[{"field":"group","var":"v_group","optional":false,"op":"begin"},{"value":"v_group","width":"varint","out":"out","op":"write_int"},{"field":"object","var":"v_object","optional":false,"op":"begin"},{"value":"v_object","width":"varint","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"KeyValuePair","args":[],"flags":[],"variants":[],"fields":[{"name":"type","var":"v_type","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"int_value","var":"v_int_value","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"field":"type","test":"even","values":[],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"bytes_value","var":"v_bytes_value","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":{"field":"type","test":"odd","values":[],"optional":false,"node":"field_test"},"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"type","var":"v_type","optional":false,"op":"begin"},{"var":"v_type","width":"varint","end":"end","where":"KeyValuePair.type","error":"truncated","op":"read_int"},{"field":"int_value","var":"v_int_value","optional":true,"op":"begin"},{"var":"v_int_value","cond":{"field":"type","test":"even","values":[],"optional":false,"node":"field_test"},"item":"t1","body":[{"var":"t1","width":"varint","end":"end","where":"KeyValuePair.int_value","error":"truncated","op":"read_int"}],"where":"KeyValuePair.int_value","op":"optional"},{"field":"bytes_value","var":"v_bytes_value","optional":true,"op":"begin"},{"var":"v_bytes_value","cond":{"field":"type","test":"odd","values":[],"optional":false,"node":"field_test"},"item":"t2","body":[{"var":"n3","width":"varint","end":"end","where":"KeyValuePair.bytes_value","error":"truncated","op":"read_int"},{"subject":{"name":"n3","node":"var"},"limit":65535,"unit":"bytes","where":"KeyValuePair.bytes_value","reason":"too_large","op":"limit"},{"var":"t2","length":{"name":"n3","node":"var"},"end":"end","utf8":false,"where":"KeyValuePair.bytes_value","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"where":"KeyValuePair.bytes_value","op":"optional"}],"encode":[{"field":"type","var":"v_type","optional":false,"op":"begin"},{"value":"v_type","width":"varint","out":"out","op":"write_int"},{"field":"int_value","var":"v_int_value","optional":true,"op":"begin"},{"var":"v_int_value","cond":{"field":"type","test":"even","values":[],"optional":false,"node":"field_test"},"item":"t4","body":[{"value":"t4","width":"varint","out":"out","op":"write_int"}],"where":"KeyValuePair.int_value","op":"optional"},{"field":"bytes_value","var":"v_bytes_value","optional":true,"op":"begin"},{"var":"v_bytes_value","cond":{"field":"type","test":"odd","values":[],"optional":false,"node":"field_test"},"item":"t5","body":[{"var":"b6","value":"t5","utf8":false,"where":"KeyValuePair.bytes_value","op":"as_bytes"},{"subject":{"name":"b6","node":"len_of"},"limit":65535,"unit":"bytes","where":"KeyValuePair.bytes_value","reason":"too_large","op":"limit"},{"subject":{"name":"b6","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"KeyValuePair.bytes_value","op":"write_length"},{"value":"b6","out":"out","op":"write_bytes"}],"where":"KeyValuePair.bytes_value","op":"optional"}],"whole_reason":"trailing_bytes"},{"name":"TrackNamespace","args":[],"flags":[],"variants":[],"fields":[{"name":"fields","var":"v_fields","type":{"kind":"list","struct":null,"element":{"kind":"bytes","struct":null,"element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"fields","var":"v_fields","optional":false,"op":"begin"},{"var":"v_fields_at","op":"mark"},{"var":"v_fields","type":{"kind":"list","struct":null,"element":{"kind":"bytes","struct":null,"element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n2","width":"varint","end":"end","where":"TrackNamespace.fields","error":"truncated","op":"read_int"},{"subject":{"name":"n2","node":"var"},"limit":32,"unit":"elements","where":"TrackNamespace.fields","reason":"too_large","op":"limit"},{"subject":{"name":"n2","node":"var"},"min":1,"where":"TrackNamespace.fields","at":"v_fields_at","reason":"invalid_value","op":"min_count"},{"count":{"name":"n2","node":"var"},"min_bytes":1,"end":"end","where":"TrackNamespace.fields","error":"truncated","op":"need"},{"count":{"name":"n2","node":"var"},"body":[{"var":"n3","width":"varint","end":"end","where":"TrackNamespace.fields[]","error":"truncated","op":"read_int"},{"subject":{"name":"n3","node":"var"},"limit":4096,"unit":"bytes","where":"TrackNamespace.fields[]","reason":"too_large","op":"limit"},{"var":"x1","length":{"name":"n3","node":"var"},"end":"end","utf8":false,"where":"TrackNamespace.fields[]","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"},{"list":"v_fields","item":"x1","op":"append"}],"op":"repeat"}],"encode":[{"field":"fields","var":"v_fields","optional":false,"op":"begin"},{"subject":{"name":"v_fields","node":"len_of"},"limit":32,"unit":"elements","where":"TrackNamespace.fields","reason":"too_large","op":"limit"},{"subject":{"name":"v_fields","node":"len_of"},"min":1,"where":"TrackNamespace.fields","at":null,"reason":"invalid_value","op":"min_count"},{"subject":{"name":"v_fields","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"TrackNamespace.fields","op":"write_length"},{"list":"v_fields","item":"x4","item_is_int":false,"body":[{"var":"b5","value":"x4","utf8":false,"where":"TrackNamespace.fields[]","op":"as_bytes"},{"subject":{"name":"b5","node":"len_of"},"limit":4096,"unit":"bytes","where":"TrackNamespace.fields[]","reason":"too_large","op":"limit"},{"subject":{"name":"b5","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"TrackNamespace.fields[]","op":"write_length"},{"value":"b5","out":"out","op":"write_bytes"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"ReasonPhrase","args":[],"flags":[],"variants":[],"fields":[{"name":"value","var":"v_value","type":{"kind":"string","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"value","var":"v_value","optional":false,"op":"begin"},{"var":"n1","width":"varint","end":"end","where":"ReasonPhrase.value","error":"truncated","op":"read_int"},{"subject":{"name":"n1","node":"var"},"limit":1024,"unit":"bytes","where":"ReasonPhrase.value","reason":"too_large","op":"limit"},{"var":"v_value","length":{"name":"n1","node":"var"},"end":"end","utf8":true,"where":"ReasonPhrase.value","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"encode":[{"field":"value","var":"v_value","optional":false,"op":"begin"},{"var":"b2","value":"v_value","utf8":true,"where":"ReasonPhrase.value","op":"as_bytes"},{"subject":{"name":"b2","node":"len_of"},"limit":1024,"unit":"bytes","where":"ReasonPhrase.value","reason":"too_large","op":"limit"},{"subject":{"name":"b2","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"ReasonPhrase.value","op":"write_length"},{"value":"b2","out":"out","op":"write_bytes"}],"whole_reason":"trailing_bytes"},{"name":"AuthorizationToken","args":[],"flags":[],"variants":[],"fields":[{"name":"alias_type","var":"v_alias_type","type":{"kind":"int","struct":null,"element":null,"codes":"AuthTokenAliasType"},"cond":null,"initial":null,"measures":null},{"name":"token_alias","var":"v_token_alias","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"field":"alias_type","test":"in","values":[0,1,2],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"token_type","var":"v_token_type","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"field":"alias_type","test":"in","values":[1,3],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"token_value","var":"v_token_value","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":{"field":"alias_type","test":"in","values":[1,3],"optional":false,"node":"field_test"},"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"alias_type","var":"v_alias_type","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_alias_type","width":"varint","end":"end","where":"AuthorizationToken.alias_type","error":"truncated","op":"read_int"},{"var":"v_alias_type","test":"codes","bound":null,"codes":"AuthTokenAliasType","at":"o1","where":"AuthorizationToken.alias_type","reason":"invalid_value","op":"check"},{"field":"token_alias","var":"v_token_alias","optional":true,"op":"begin"},{"var":"v_token_alias","cond":{"field":"alias_type","test":"in","values":[0,1,2],"optional":false,"node":"field_test"},"item":"t2","body":[{"var":"t2","width":"varint","end":"end","where":"AuthorizationToken.token_alias","error":"truncated","op":"read_int"}],"where":"AuthorizationToken.token_alias","op":"optional"},{"field":"token_type","var":"v_token_type","optional":true,"op":"begin"},{"var":"v_token_type","cond":{"field":"alias_type","test":"in","values":[1,3],"optional":false,"node":"field_test"},"item":"t3","body":[{"var":"t3","width":"varint","end":"end","where":"AuthorizationToken.token_type","error":"truncated","op":"read_int"}],"where":"AuthorizationToken.token_type","op":"optional"},{"field":"token_value","var":"v_token_value","optional":true,"op":"begin"},{"var":"v_token_value","cond":{"field":"alias_type","test":"in","values":[1,3],"optional":false,"node":"field_test"},"item":"t4","body":[{"var":"t4","length":{"end":"end","node":"remaining"},"end":"end","utf8":false,"where":"AuthorizationToken.token_value","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"where":"AuthorizationToken.token_value","op":"optional"}],"encode":[{"field":"alias_type","var":"v_alias_type","optional":false,"op":"begin"},{"var":"v_alias_type","test":"codes","bound":null,"codes":"AuthTokenAliasType","at":null,"where":"AuthorizationToken.alias_type","reason":"invalid_value","op":"check"},{"value":"v_alias_type","width":"varint","out":"out","op":"write_int"},{"field":"token_alias","var":"v_token_alias","optional":true,"op":"begin"},{"var":"v_token_alias","cond":{"field":"alias_type","test":"in","values":[0,1,2],"optional":false,"node":"field_test"},"item":"t5","body":[{"value":"t5","width":"varint","out":"out","op":"write_int"}],"where":"AuthorizationToken.token_alias","op":"optional"},{"field":"token_type","var":"v_token_type","optional":true,"op":"begin"},{"var":"v_token_type","cond":{"field":"alias_type","test":"in","values":[1,3],"optional":false,"node":"field_test"},"item":"t6","body":[{"value":"t6","width":"varint","out":"out","op":"write_int"}],"where":"AuthorizationToken.token_type","op":"optional"},{"field":"token_value","var":"v_token_value","optional":true,"op":"begin"},{"var":"v_token_value","cond":{"field":"alias_type","test":"in","values":[1,3],"optional":false,"node":"field_test"},"item":"t7","body":[{"var":"b8","value":"t7","utf8":false,"where":"AuthorizationToken.token_value","op":"as_bytes"},{"value":"b8","out":"out","op":"write_bytes"}],"where":"AuthorizationToken.token_value","op":"optional"}],"whole_reason":"trailing_bytes"},{"name":"ExtensionHeaders","args":[],"flags":[],"variants":[],"fields":[{"name":"headers","var":"v_headers","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":0,"decode":[{"field":"headers","var":"v_headers","optional":false,"op":"begin"},{"var":"v_headers","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"end":"end","body":[{"var":"x1","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_headers","item":"x1","op":"append"}],"op":"until_end"}],"encode":[{"field":"headers","var":"v_headers","optional":false,"op":"begin"},{"list":"v_headers","item":"x2","item_is_int":false,"body":[{"value":"x2","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"ClientSetup","args":[],"flags":[],"variants":[],"fields":[{"name":"supported_versions","var":"v_supported_versions","type":{"kind":"list","struct":null,"element":{"kind":"int","struct":null,"element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":2,"decode":[{"field":"supported_versions","var":"v_supported_versions","optional":false,"op":"begin"},{"var":"v_supported_versions","type":{"kind":"list","struct":null,"element":{"kind":"int","struct":null,"element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n2","width":"varint","end":"end","where":"ClientSetup.supported_versions","error":"truncated","op":"read_int"},{"count":{"name":"n2","node":"var"},"min_bytes":1,"end":"end","where":"ClientSetup.supported_versions","error":"truncated","op":"need"},{"count":{"name":"n2","node":"var"},"body":[{"var":"o3","op":"mark"},{"var":"x1","width":"varint","end":"end","where":"ClientSetup.supported_versions[]","error":"truncated","op":"read_int"},{"var":"x1","test":"max","bound":4294967295,"codes":null,"at":"o3","where":"ClientSetup.supported_versions[]","reason":"invalid_value","op":"check"},{"list":"v_supported_versions","item":"x1","op":"append"}],"op":"repeat"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n5","width":"varint","end":"end","where":"ClientSetup.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n5","node":"var"},"min_bytes":1,"end":"end","where":"ClientSetup.parameters","error":"truncated","op":"need"},{"count":{"name":"n5","node":"var"},"body":[{"var":"x4","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x4","op":"append"}],"op":"repeat"}],"encode":[{"field":"supported_versions","var":"v_supported_versions","optional":false,"op":"begin"},{"subject":{"name":"v_supported_versions","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"ClientSetup.supported_versions","op":"write_length"},{"list":"v_supported_versions","item":"x6","item_is_int":true,"body":[{"var":"x6","test":"max","bound":4294967295,"codes":null,"at":null,"where":"ClientSetup.supported_versions[]","reason":"invalid_value","op":"check"},{"value":"x6","width":"varint","out":"out","op":"write_int"}],"op":"for_each"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"ClientSetup.parameters","op":"write_length"},{"list":"v_parameters","item":"x7","item_is_int":false,"body":[{"value":"x7","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"ServerSetup","args":[],"flags":[],"variants":[],"fields":[{"name":"selected_version","var":"v_selected_version","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":2,"decode":[{"field":"selected_version","var":"v_selected_version","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_selected_version","width":"varint","end":"end","where":"ServerSetup.selected_version","error":"truncated","op":"read_int"},{"var":"v_selected_version","test":"max","bound":4294967295,"codes":null,"at":"o1","where":"ServerSetup.selected_version","reason":"invalid_value","op":"check"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n3","width":"varint","end":"end","where":"ServerSetup.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n3","node":"var"},"min_bytes":1,"end":"end","where":"ServerSetup.parameters","error":"truncated","op":"need"},{"count":{"name":"n3","node":"var"},"body":[{"var":"x2","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x2","op":"append"}],"op":"repeat"}],"encode":[{"field":"selected_version","var":"v_selected_version","optional":false,"op":"begin"},{"var":"v_selected_version","test":"max","bound":4294967295,"codes":null,"at":null,"where":"ServerSetup.selected_version","reason":"invalid_value","op":"check"},{"value":"v_selected_version","width":"varint","out":"out","op":"write_int"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"ServerSetup.parameters","op":"write_length"},{"list":"v_parameters","item":"x4","item_is_int":false,"body":[{"value":"x4","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"Goaway","args":[],"flags":[],"variants":[],"fields":[{"name":"new_session_uri","var":"v_new_session_uri","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"new_session_uri","var":"v_new_session_uri","optional":false,"op":"begin"},{"var":"n1","width":"varint","end":"end","where":"Goaway.new_session_uri","error":"truncated","op":"read_int"},{"subject":{"name":"n1","node":"var"},"limit":8192,"unit":"bytes","where":"Goaway.new_session_uri","reason":"too_large","op":"limit"},{"var":"v_new_session_uri","length":{"name":"n1","node":"var"},"end":"end","utf8":false,"where":"Goaway.new_session_uri","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"encode":[{"field":"new_session_uri","var":"v_new_session_uri","optional":false,"op":"begin"},{"var":"b2","value":"v_new_session_uri","utf8":false,"where":"Goaway.new_session_uri","op":"as_bytes"},{"subject":{"name":"b2","node":"len_of"},"limit":8192,"unit":"bytes","where":"Goaway.new_session_uri","reason":"too_large","op":"limit"},{"subject":{"name":"b2","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"Goaway.new_session_uri","op":"write_length"},{"value":"b2","out":"out","op":"write_bytes"}],"whole_reason":"trailing_bytes"},{"name":"MaxRequestId","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"MaxRequestId.request_id","error":"truncated","op":"read_int"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"RequestsBlocked","args":[],"flags":[],"variants":[],"fields":[{"name":"maximum_request_id","var":"v_maximum_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"maximum_request_id","var":"v_maximum_request_id","optional":false,"op":"begin"},{"var":"v_maximum_request_id","width":"varint","end":"end","where":"RequestsBlocked.maximum_request_id","error":"truncated","op":"read_int"}],"encode":[{"field":"maximum_request_id","var":"v_maximum_request_id","optional":false,"op":"begin"},{"value":"v_maximum_request_id","width":"varint","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"Subscribe","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_namespace","var":"v_track_namespace","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_name","var":"v_track_name","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"subscriber_priority","var":"v_subscriber_priority","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_order","var":"v_group_order","type":{"kind":"int","struct":null,"element":null,"codes":"GroupOrder"},"cond":null,"initial":null,"measures":null},{"name":"forward","var":"v_forward","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"filter_type","var":"v_filter_type","type":{"kind":"int","struct":null,"element":null,"codes":"FilterType"},"cond":null,"initial":null,"measures":null},{"name":"start_location","var":"v_start_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"end_group","var":"v_end_group","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":8,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"Subscribe.request_id","error":"truncated","op":"read_int"},{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"var":"v_track_namespace","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"},{"field":"track_name","var":"v_track_name","optional":false,"op":"begin"},{"var":"n1","width":"varint","end":"end","where":"Subscribe.track_name","error":"truncated","op":"read_int"},{"subject":{"name":"n1","node":"var"},"limit":4096,"unit":"bytes","where":"Subscribe.track_name","reason":"too_large","op":"limit"},{"var":"v_track_name","length":{"name":"n1","node":"var"},"end":"end","utf8":false,"where":"Subscribe.track_name","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"var":"v_subscriber_priority","width":"u8","end":"end","where":"Subscribe.subscriber_priority","error":"truncated","op":"read_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"o2","op":"mark"},{"var":"v_group_order","width":"u8","end":"end","where":"Subscribe.group_order","error":"truncated","op":"read_int"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":"o2","where":"Subscribe.group_order","reason":"invalid_value","op":"check"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"o3","op":"mark"},{"var":"v_forward","width":"u8","end":"end","where":"Subscribe.forward","error":"truncated","op":"read_int"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":"o3","where":"Subscribe.forward","reason":"invalid_value","op":"check"},{"field":"filter_type","var":"v_filter_type","optional":false,"op":"begin"},{"var":"o4","op":"mark"},{"var":"v_filter_type","width":"varint","end":"end","where":"Subscribe.filter_type","error":"truncated","op":"read_int"},{"var":"v_filter_type","test":"codes","bound":null,"codes":"FilterType","at":"o4","where":"Subscribe.filter_type","reason":"invalid_value","op":"check"},{"field":"start_location","var":"v_start_location","optional":true,"op":"begin"},{"var":"v_start_location","cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"item":"t5","body":[{"var":"t5","struct":"Location","end":"end","args":[],"op":"decode_struct"}],"where":"Subscribe.start_location","op":"optional"},{"field":"end_group","var":"v_end_group","optional":true,"op":"begin"},{"var":"v_end_group","cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"item":"t6","body":[{"var":"t6","width":"varint","end":"end","where":"Subscribe.end_group","error":"truncated","op":"read_int"}],"where":"Subscribe.end_group","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n8","width":"varint","end":"end","where":"Subscribe.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n8","node":"var"},"min_bytes":1,"end":"end","where":"Subscribe.parameters","error":"truncated","op":"need"},{"count":{"name":"n8","node":"var"},"body":[{"var":"x7","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x7","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"value":"v_track_namespace","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"},{"field":"track_name","var":"v_track_name","optional":false,"op":"begin"},{"var":"b9","value":"v_track_name","utf8":false,"where":"Subscribe.track_name","op":"as_bytes"},{"subject":{"name":"b9","node":"len_of"},"limit":4096,"unit":"bytes","where":"Subscribe.track_name","reason":"too_large","op":"limit"},{"subject":{"name":"b9","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"Subscribe.track_name","op":"write_length"},{"value":"b9","out":"out","op":"write_bytes"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"value":"v_subscriber_priority","width":"u8","out":"out","op":"write_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":null,"where":"Subscribe.group_order","reason":"invalid_value","op":"check"},{"value":"v_group_order","width":"u8","out":"out","op":"write_int"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":null,"where":"Subscribe.forward","reason":"invalid_value","op":"check"},{"value":"v_forward","width":"u8","out":"out","op":"write_int"},{"field":"filter_type","var":"v_filter_type","optional":false,"op":"begin"},{"var":"v_filter_type","test":"codes","bound":null,"codes":"FilterType","at":null,"where":"Subscribe.filter_type","reason":"invalid_value","op":"check"},{"value":"v_filter_type","width":"varint","out":"out","op":"write_int"},{"field":"start_location","var":"v_start_location","optional":true,"op":"begin"},{"var":"v_start_location","cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"item":"t10","body":[{"value":"t10","struct":"Location","out":"out","args":[],"op":"encode_struct"}],"where":"Subscribe.start_location","op":"optional"},{"field":"end_group","var":"v_end_group","optional":true,"op":"begin"},{"var":"v_end_group","cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"item":"t11","body":[{"value":"t11","width":"varint","out":"out","op":"write_int"}],"where":"Subscribe.end_group","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"Subscribe.parameters","op":"write_length"},{"list":"v_parameters","item":"x12","item_is_int":false,"body":[{"value":"x12","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"SubscribeOk","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_alias","var":"v_track_alias","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"expires","var":"v_expires","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_order","var":"v_group_order","type":{"kind":"int","struct":null,"element":null,"codes":"GroupOrder"},"cond":null,"initial":null,"measures":null},{"name":"content_exists","var":"v_content_exists","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"largest_location","var":"v_largest_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":6,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"SubscribeOk.request_id","error":"truncated","op":"read_int"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"var":"v_track_alias","width":"varint","end":"end","where":"SubscribeOk.track_alias","error":"truncated","op":"read_int"},{"field":"expires","var":"v_expires","optional":false,"op":"begin"},{"var":"v_expires","width":"varint","end":"end","where":"SubscribeOk.expires","error":"truncated","op":"read_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_group_order","width":"u8","end":"end","where":"SubscribeOk.group_order","error":"truncated","op":"read_int"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":"o1","where":"SubscribeOk.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":"o1","where":"SubscribeOk.group_order","reason":"invalid_value","op":"check"},{"field":"content_exists","var":"v_content_exists","optional":false,"op":"begin"},{"var":"o2","op":"mark"},{"var":"v_content_exists","width":"u8","end":"end","where":"SubscribeOk.content_exists","error":"truncated","op":"read_int"},{"var":"v_content_exists","test":"max","bound":1,"codes":null,"at":"o2","where":"SubscribeOk.content_exists","reason":"invalid_value","op":"check"},{"field":"largest_location","var":"v_largest_location","optional":true,"op":"begin"},{"var":"v_largest_location","cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t3","body":[{"var":"t3","struct":"Location","end":"end","args":[],"op":"decode_struct"}],"where":"SubscribeOk.largest_location","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n5","width":"varint","end":"end","where":"SubscribeOk.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n5","node":"var"},"min_bytes":1,"end":"end","where":"SubscribeOk.parameters","error":"truncated","op":"need"},{"count":{"name":"n5","node":"var"},"body":[{"var":"x4","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x4","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"value":"v_track_alias","width":"varint","out":"out","op":"write_int"},{"field":"expires","var":"v_expires","optional":false,"op":"begin"},{"value":"v_expires","width":"varint","out":"out","op":"write_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":null,"where":"SubscribeOk.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":null,"where":"SubscribeOk.group_order","reason":"invalid_value","op":"check"},{"value":"v_group_order","width":"u8","out":"out","op":"write_int"},{"field":"content_exists","var":"v_content_exists","optional":false,"op":"begin"},{"var":"v_content_exists","test":"max","bound":1,"codes":null,"at":null,"where":"SubscribeOk.content_exists","reason":"invalid_value","op":"check"},{"value":"v_content_exists","width":"u8","out":"out","op":"write_int"},{"field":"largest_location","var":"v_largest_location","optional":true,"op":"begin"},{"var":"v_largest_location","cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t6","body":[{"value":"t6","struct":"Location","out":"out","args":[],"op":"encode_struct"}],"where":"SubscribeOk.largest_location","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"SubscribeOk.parameters","op":"write_length"},{"list":"v_parameters","item":"x7","item_is_int":false,"body":[{"value":"x7","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"SubscribeError","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"error_code","var":"v_error_code","type":{"kind":"int","struct":null,"element":null,"codes":"SubscribeErrorCode"},"cond":null,"initial":null,"measures":null},{"name":"error_reason","var":"v_error_reason","type":{"kind":"struct","struct":"ReasonPhrase","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"SubscribeError.request_id","error":"truncated","op":"read_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"var":"v_error_code","width":"varint","end":"end","where":"SubscribeError.error_code","error":"truncated","op":"read_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"var":"v_error_reason","struct":"ReasonPhrase","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"value":"v_error_code","width":"varint","out":"out","op":"write_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"value":"v_error_reason","struct":"ReasonPhrase","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"SubscribeUpdate","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"subscription_request_id","var":"v_subscription_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"start_location","var":"v_start_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"end_group","var":"v_end_group","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"subscriber_priority","var":"v_subscriber_priority","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"forward","var":"v_forward","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":8,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"SubscribeUpdate.request_id","error":"truncated","op":"read_int"},{"field":"subscription_request_id","var":"v_subscription_request_id","optional":false,"op":"begin"},{"var":"v_subscription_request_id","width":"varint","end":"end","where":"SubscribeUpdate.subscription_request_id","error":"truncated","op":"read_int"},{"field":"start_location","var":"v_start_location","optional":false,"op":"begin"},{"var":"v_start_location","struct":"Location","end":"end","args":[],"op":"decode_struct"},{"field":"end_group","var":"v_end_group","optional":false,"op":"begin"},{"var":"v_end_group","width":"varint","end":"end","where":"SubscribeUpdate.end_group","error":"truncated","op":"read_int"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"var":"v_subscriber_priority","width":"u8","end":"end","where":"SubscribeUpdate.subscriber_priority","error":"truncated","op":"read_int"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_forward","width":"u8","end":"end","where":"SubscribeUpdate.forward","error":"truncated","op":"read_int"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":"o1","where":"SubscribeUpdate.forward","reason":"invalid_value","op":"check"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n3","width":"varint","end":"end","where":"SubscribeUpdate.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n3","node":"var"},"min_bytes":1,"end":"end","where":"SubscribeUpdate.parameters","error":"truncated","op":"need"},{"count":{"name":"n3","node":"var"},"body":[{"var":"x2","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x2","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"subscription_request_id","var":"v_subscription_request_id","optional":false,"op":"begin"},{"value":"v_subscription_request_id","width":"varint","out":"out","op":"write_int"},{"field":"start_location","var":"v_start_location","optional":false,"op":"begin"},{"value":"v_start_location","struct":"Location","out":"out","args":[],"op":"encode_struct"},{"field":"end_group","var":"v_end_group","optional":false,"op":"begin"},{"value":"v_end_group","width":"varint","out":"out","op":"write_int"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"value":"v_subscriber_priority","width":"u8","out":"out","op":"write_int"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":null,"where":"SubscribeUpdate.forward","reason":"invalid_value","op":"check"},{"value":"v_forward","width":"u8","out":"out","op":"write_int"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"SubscribeUpdate.parameters","op":"write_length"},{"list":"v_parameters","item":"x4","item_is_int":false,"body":[{"value":"x4","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"Unsubscribe","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"Unsubscribe.request_id","error":"truncated","op":"read_int"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"PublishDone","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"status_code","var":"v_status_code","type":{"kind":"int","struct":null,"element":null,"codes":"PublishDoneStatusCode"},"cond":null,"initial":null,"measures":null},{"name":"stream_count","var":"v_stream_count","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"error_reason","var":"v_error_reason","type":{"kind":"struct","struct":"ReasonPhrase","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":4,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"PublishDone.request_id","error":"truncated","op":"read_int"},{"field":"status_code","var":"v_status_code","optional":false,"op":"begin"},{"var":"v_status_code","width":"varint","end":"end","where":"PublishDone.status_code","error":"truncated","op":"read_int"},{"field":"stream_count","var":"v_stream_count","optional":false,"op":"begin"},{"var":"v_stream_count","width":"varint","end":"end","where":"PublishDone.stream_count","error":"truncated","op":"read_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"var":"v_error_reason","struct":"ReasonPhrase","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"status_code","var":"v_status_code","optional":false,"op":"begin"},{"value":"v_status_code","width":"varint","out":"out","op":"write_int"},{"field":"stream_count","var":"v_stream_count","optional":false,"op":"begin"},{"value":"v_stream_count","width":"varint","out":"out","op":"write_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"value":"v_error_reason","struct":"ReasonPhrase","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"Publish","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_namespace","var":"v_track_namespace","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_name","var":"v_track_name","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_alias","var":"v_track_alias","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_order","var":"v_group_order","type":{"kind":"int","struct":null,"element":null,"codes":"GroupOrder"},"cond":null,"initial":null,"measures":null},{"name":"content_exists","var":"v_content_exists","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"largest_location","var":"v_largest_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"forward","var":"v_forward","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":8,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"Publish.request_id","error":"truncated","op":"read_int"},{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"var":"v_track_namespace","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"},{"field":"track_name","var":"v_track_name","optional":false,"op":"begin"},{"var":"n1","width":"varint","end":"end","where":"Publish.track_name","error":"truncated","op":"read_int"},{"subject":{"name":"n1","node":"var"},"limit":4096,"unit":"bytes","where":"Publish.track_name","reason":"too_large","op":"limit"},{"var":"v_track_name","length":{"name":"n1","node":"var"},"end":"end","utf8":false,"where":"Publish.track_name","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"var":"v_track_alias","width":"varint","end":"end","where":"Publish.track_alias","error":"truncated","op":"read_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"o2","op":"mark"},{"var":"v_group_order","width":"u8","end":"end","where":"Publish.group_order","error":"truncated","op":"read_int"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":"o2","where":"Publish.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":"o2","where":"Publish.group_order","reason":"invalid_value","op":"check"},{"field":"content_exists","var":"v_content_exists","optional":false,"op":"begin"},{"var":"o3","op":"mark"},{"var":"v_content_exists","width":"u8","end":"end","where":"Publish.content_exists","error":"truncated","op":"read_int"},{"var":"v_content_exists","test":"max","bound":1,"codes":null,"at":"o3","where":"Publish.content_exists","reason":"invalid_value","op":"check"},{"field":"largest_location","var":"v_largest_location","optional":true,"op":"begin"},{"var":"v_largest_location","cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t4","body":[{"var":"t4","struct":"Location","end":"end","args":[],"op":"decode_struct"}],"where":"Publish.largest_location","op":"optional"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"o5","op":"mark"},{"var":"v_forward","width":"u8","end":"end","where":"Publish.forward","error":"truncated","op":"read_int"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":"o5","where":"Publish.forward","reason":"invalid_value","op":"check"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n7","width":"varint","end":"end","where":"Publish.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n7","node":"var"},"min_bytes":1,"end":"end","where":"Publish.parameters","error":"truncated","op":"need"},{"count":{"name":"n7","node":"var"},"body":[{"var":"x6","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x6","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"value":"v_track_namespace","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"},{"field":"track_name","var":"v_track_name","optional":false,"op":"begin"},{"var":"b8","value":"v_track_name","utf8":false,"where":"Publish.track_name","op":"as_bytes"},{"subject":{"name":"b8","node":"len_of"},"limit":4096,"unit":"bytes","where":"Publish.track_name","reason":"too_large","op":"limit"},{"subject":{"name":"b8","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"Publish.track_name","op":"write_length"},{"value":"b8","out":"out","op":"write_bytes"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"value":"v_track_alias","width":"varint","out":"out","op":"write_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":null,"where":"Publish.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":null,"where":"Publish.group_order","reason":"invalid_value","op":"check"},{"value":"v_group_order","width":"u8","out":"out","op":"write_int"},{"field":"content_exists","var":"v_content_exists","optional":false,"op":"begin"},{"var":"v_content_exists","test":"max","bound":1,"codes":null,"at":null,"where":"Publish.content_exists","reason":"invalid_value","op":"check"},{"value":"v_content_exists","width":"u8","out":"out","op":"write_int"},{"field":"largest_location","var":"v_largest_location","optional":true,"op":"begin"},{"var":"v_largest_location","cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t9","body":[{"value":"t9","struct":"Location","out":"out","args":[],"op":"encode_struct"}],"where":"Publish.largest_location","op":"optional"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":null,"where":"Publish.forward","reason":"invalid_value","op":"check"},{"value":"v_forward","width":"u8","out":"out","op":"write_int"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"Publish.parameters","op":"write_length"},{"list":"v_parameters","item":"x10","item_is_int":false,"body":[{"value":"x10","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"PublishOk","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"forward","var":"v_forward","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"subscriber_priority","var":"v_subscriber_priority","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_order","var":"v_group_order","type":{"kind":"int","struct":null,"element":null,"codes":"GroupOrder"},"cond":null,"initial":null,"measures":null},{"name":"filter_type","var":"v_filter_type","type":{"kind":"int","struct":null,"element":null,"codes":"FilterType"},"cond":null,"initial":null,"measures":null},{"name":"start_location","var":"v_start_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"end_group","var":"v_end_group","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":6,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"PublishOk.request_id","error":"truncated","op":"read_int"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_forward","width":"u8","end":"end","where":"PublishOk.forward","error":"truncated","op":"read_int"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":"o1","where":"PublishOk.forward","reason":"invalid_value","op":"check"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"var":"v_subscriber_priority","width":"u8","end":"end","where":"PublishOk.subscriber_priority","error":"truncated","op":"read_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"o2","op":"mark"},{"var":"v_group_order","width":"u8","end":"end","where":"PublishOk.group_order","error":"truncated","op":"read_int"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":"o2","where":"PublishOk.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":"o2","where":"PublishOk.group_order","reason":"invalid_value","op":"check"},{"field":"filter_type","var":"v_filter_type","optional":false,"op":"begin"},{"var":"o3","op":"mark"},{"var":"v_filter_type","width":"varint","end":"end","where":"PublishOk.filter_type","error":"truncated","op":"read_int"},{"var":"v_filter_type","test":"codes","bound":null,"codes":"FilterType","at":"o3","where":"PublishOk.filter_type","reason":"invalid_value","op":"check"},{"field":"start_location","var":"v_start_location","optional":true,"op":"begin"},{"var":"v_start_location","cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"item":"t4","body":[{"var":"t4","struct":"Location","end":"end","args":[],"op":"decode_struct"}],"where":"PublishOk.start_location","op":"optional"},{"field":"end_group","var":"v_end_group","optional":true,"op":"begin"},{"var":"v_end_group","cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"item":"t5","body":[{"var":"t5","width":"varint","end":"end","where":"PublishOk.end_group","error":"truncated","op":"read_int"}],"where":"PublishOk.end_group","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n7","width":"varint","end":"end","where":"PublishOk.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n7","node":"var"},"min_bytes":1,"end":"end","where":"PublishOk.parameters","error":"truncated","op":"need"},{"count":{"name":"n7","node":"var"},"body":[{"var":"x6","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x6","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":null,"where":"PublishOk.forward","reason":"invalid_value","op":"check"},{"value":"v_forward","width":"u8","out":"out","op":"write_int"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"value":"v_subscriber_priority","width":"u8","out":"out","op":"write_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":null,"where":"PublishOk.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":null,"where":"PublishOk.group_order","reason":"invalid_value","op":"check"},{"value":"v_group_order","width":"u8","out":"out","op":"write_int"},{"field":"filter_type","var":"v_filter_type","optional":false,"op":"begin"},{"var":"v_filter_type","test":"codes","bound":null,"codes":"FilterType","at":null,"where":"PublishOk.filter_type","reason":"invalid_value","op":"check"},{"value":"v_filter_type","width":"varint","out":"out","op":"write_int"},{"field":"start_location","var":"v_start_location","optional":true,"op":"begin"},{"var":"v_start_location","cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"item":"t8","body":[{"value":"t8","struct":"Location","out":"out","args":[],"op":"encode_struct"}],"where":"PublishOk.start_location","op":"optional"},{"field":"end_group","var":"v_end_group","optional":true,"op":"begin"},{"var":"v_end_group","cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"item":"t9","body":[{"value":"t9","width":"varint","out":"out","op":"write_int"}],"where":"PublishOk.end_group","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"PublishOk.parameters","op":"write_length"},{"list":"v_parameters","item":"x10","item_is_int":false,"body":[{"value":"x10","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"PublishError","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"error_code","var":"v_error_code","type":{"kind":"int","struct":null,"element":null,"codes":"PublishErrorCode"},"cond":null,"initial":null,"measures":null},{"name":"error_reason","var":"v_error_reason","type":{"kind":"struct","struct":"ReasonPhrase","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"PublishError.request_id","error":"truncated","op":"read_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"var":"v_error_code","width":"varint","end":"end","where":"PublishError.error_code","error":"truncated","op":"read_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"var":"v_error_reason","struct":"ReasonPhrase","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"value":"v_error_code","width":"varint","out":"out","op":"write_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"value":"v_error_reason","struct":"ReasonPhrase","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"Fetch","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"subscriber_priority","var":"v_subscriber_priority","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_order","var":"v_group_order","type":{"kind":"int","struct":null,"element":null,"codes":"GroupOrder"},"cond":null,"initial":null,"measures":null},{"name":"fetch_type","var":"v_fetch_type","type":{"kind":"int","struct":null,"element":null,"codes":"FetchType"},"cond":null,"initial":null,"measures":null},{"name":"track_namespace","var":"v_track_namespace","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"track_name","var":"v_track_name","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"start_location","var":"v_start_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"end_location","var":"v_end_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"joining_request_id","var":"v_joining_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"field":"fetch_type","test":"in","values":[2,3],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"joining_start","var":"v_joining_start","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"field":"fetch_type","test":"in","values":[2,3],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":5,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"Fetch.request_id","error":"truncated","op":"read_int"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"var":"v_subscriber_priority","width":"u8","end":"end","where":"Fetch.subscriber_priority","error":"truncated","op":"read_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_group_order","width":"u8","end":"end","where":"Fetch.group_order","error":"truncated","op":"read_int"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":"o1","where":"Fetch.group_order","reason":"invalid_value","op":"check"},{"field":"fetch_type","var":"v_fetch_type","optional":false,"op":"begin"},{"var":"o2","op":"mark"},{"var":"v_fetch_type","width":"varint","end":"end","where":"Fetch.fetch_type","error":"truncated","op":"read_int"},{"var":"v_fetch_type","test":"codes","bound":null,"codes":"FetchType","at":"o2","where":"Fetch.fetch_type","reason":"invalid_value","op":"check"},{"field":"track_namespace","var":"v_track_namespace","optional":true,"op":"begin"},{"var":"v_track_namespace","cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t3","body":[{"var":"t3","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"}],"where":"Fetch.track_namespace","op":"optional"},{"field":"track_name","var":"v_track_name","optional":true,"op":"begin"},{"var":"v_track_name","cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t4","body":[{"var":"n5","width":"varint","end":"end","where":"Fetch.track_name","error":"truncated","op":"read_int"},{"subject":{"name":"n5","node":"var"},"limit":4096,"unit":"bytes","where":"Fetch.track_name","reason":"too_large","op":"limit"},{"var":"t4","length":{"name":"n5","node":"var"},"end":"end","utf8":false,"where":"Fetch.track_name","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"where":"Fetch.track_name","op":"optional"},{"field":"start_location","var":"v_start_location","optional":true,"op":"begin"},{"var":"v_start_location","cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t6","body":[{"var":"t6","struct":"Location","end":"end","args":[],"op":"decode_struct"}],"where":"Fetch.start_location","op":"optional"},{"field":"end_location","var":"v_end_location","optional":true,"op":"begin"},{"var":"v_end_location","cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t7","body":[{"var":"t7","struct":"Location","end":"end","args":[],"op":"decode_struct"}],"where":"Fetch.end_location","op":"optional"},{"field":"joining_request_id","var":"v_joining_request_id","optional":true,"op":"begin"},{"var":"v_joining_request_id","cond":{"field":"fetch_type","test":"in","values":[2,3],"optional":false,"node":"field_test"},"item":"t8","body":[{"var":"t8","width":"varint","end":"end","where":"Fetch.joining_request_id","error":"truncated","op":"read_int"}],"where":"Fetch.joining_request_id","op":"optional"},{"field":"joining_start","var":"v_joining_start","optional":true,"op":"begin"},{"var":"v_joining_start","cond":{"field":"fetch_type","test":"in","values":[2,3],"optional":false,"node":"field_test"},"item":"t9","body":[{"var":"t9","width":"varint","end":"end","where":"Fetch.joining_start","error":"truncated","op":"read_int"}],"where":"Fetch.joining_start","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n11","width":"varint","end":"end","where":"Fetch.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n11","node":"var"},"min_bytes":1,"end":"end","where":"Fetch.parameters","error":"truncated","op":"need"},{"count":{"name":"n11","node":"var"},"body":[{"var":"x10","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x10","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"value":"v_subscriber_priority","width":"u8","out":"out","op":"write_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":null,"where":"Fetch.group_order","reason":"invalid_value","op":"check"},{"value":"v_group_order","width":"u8","out":"out","op":"write_int"},{"field":"fetch_type","var":"v_fetch_type","optional":false,"op":"begin"},{"var":"v_fetch_type","test":"codes","bound":null,"codes":"FetchType","at":null,"where":"Fetch.fetch_type","reason":"invalid_value","op":"check"},{"value":"v_fetch_type","width":"varint","out":"out","op":"write_int"},{"field":"track_namespace","var":"v_track_namespace","optional":true,"op":"begin"},{"var":"v_track_namespace","cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t12","body":[{"value":"t12","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"}],"where":"Fetch.track_namespace","op":"optional"},{"field":"track_name","var":"v_track_name","optional":true,"op":"begin"},{"var":"v_track_name","cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t13","body":[{"var":"b14","value":"t13","utf8":false,"where":"Fetch.track_name","op":"as_bytes"},{"subject":{"name":"b14","node":"len_of"},"limit":4096,"unit":"bytes","where":"Fetch.track_name","reason":"too_large","op":"limit"},{"subject":{"name":"b14","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"Fetch.track_name","op":"write_length"},{"value":"b14","out":"out","op":"write_bytes"}],"where":"Fetch.track_name","op":"optional"},{"field":"start_location","var":"v_start_location","optional":true,"op":"begin"},{"var":"v_start_location","cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t15","body":[{"value":"t15","struct":"Location","out":"out","args":[],"op":"encode_struct"}],"where":"Fetch.start_location","op":"optional"},{"field":"end_location","var":"v_end_location","optional":true,"op":"begin"},{"var":"v_end_location","cond":{"field":"fetch_type","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t16","body":[{"value":"t16","struct":"Location","out":"out","args":[],"op":"encode_struct"}],"where":"Fetch.end_location","op":"optional"},{"field":"joining_request_id","var":"v_joining_request_id","optional":true,"op":"begin"},{"var":"v_joining_request_id","cond":{"field":"fetch_type","test":"in","values":[2,3],"optional":false,"node":"field_test"},"item":"t17","body":[{"value":"t17","width":"varint","out":"out","op":"write_int"}],"where":"Fetch.joining_request_id","op":"optional"},{"field":"joining_start","var":"v_joining_start","optional":true,"op":"begin"},{"var":"v_joining_start","cond":{"field":"fetch_type","test":"in","values":[2,3],"optional":false,"node":"field_test"},"item":"t18","body":[{"value":"t18","width":"varint","out":"out","op":"write_int"}],"where":"Fetch.joining_start","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"Fetch.parameters","op":"write_length"},{"list":"v_parameters","item":"x19","item_is_int":false,"body":[{"value":"x19","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"FetchOk","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_order","var":"v_group_order","type":{"kind":"int","struct":null,"element":null,"codes":"GroupOrder"},"cond":null,"initial":null,"measures":null},{"name":"end_of_track","var":"v_end_of_track","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"end_location","var":"v_end_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":6,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"FetchOk.request_id","error":"truncated","op":"read_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_group_order","width":"u8","end":"end","where":"FetchOk.group_order","error":"truncated","op":"read_int"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":"o1","where":"FetchOk.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":"o1","where":"FetchOk.group_order","reason":"invalid_value","op":"check"},{"field":"end_of_track","var":"v_end_of_track","optional":false,"op":"begin"},{"var":"v_end_of_track","width":"u8","end":"end","where":"FetchOk.end_of_track","error":"truncated","op":"read_int"},{"field":"end_location","var":"v_end_location","optional":false,"op":"begin"},{"var":"v_end_location","struct":"Location","end":"end","args":[],"op":"decode_struct"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n3","width":"varint","end":"end","where":"FetchOk.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n3","node":"var"},"min_bytes":1,"end":"end","where":"FetchOk.parameters","error":"truncated","op":"need"},{"count":{"name":"n3","node":"var"},"body":[{"var":"x2","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x2","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":null,"where":"FetchOk.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":null,"where":"FetchOk.group_order","reason":"invalid_value","op":"check"},{"value":"v_group_order","width":"u8","out":"out","op":"write_int"},{"field":"end_of_track","var":"v_end_of_track","optional":false,"op":"begin"},{"value":"v_end_of_track","width":"u8","out":"out","op":"write_int"},{"field":"end_location","var":"v_end_location","optional":false,"op":"begin"},{"value":"v_end_location","struct":"Location","out":"out","args":[],"op":"encode_struct"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"FetchOk.parameters","op":"write_length"},{"list":"v_parameters","item":"x4","item_is_int":false,"body":[{"value":"x4","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"FetchError","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"error_code","var":"v_error_code","type":{"kind":"int","struct":null,"element":null,"codes":"FetchErrorCode"},"cond":null,"initial":null,"measures":null},{"name":"error_reason","var":"v_error_reason","type":{"kind":"struct","struct":"ReasonPhrase","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"FetchError.request_id","error":"truncated","op":"read_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"var":"v_error_code","width":"varint","end":"end","where":"FetchError.error_code","error":"truncated","op":"read_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"var":"v_error_reason","struct":"ReasonPhrase","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"value":"v_error_code","width":"varint","out":"out","op":"write_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"value":"v_error_reason","struct":"ReasonPhrase","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"FetchCancel","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"FetchCancel.request_id","error":"truncated","op":"read_int"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"TrackStatus","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_namespace","var":"v_track_namespace","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_name","var":"v_track_name","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"subscriber_priority","var":"v_subscriber_priority","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_order","var":"v_group_order","type":{"kind":"int","struct":null,"element":null,"codes":"GroupOrder"},"cond":null,"initial":null,"measures":null},{"name":"forward","var":"v_forward","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"filter_type","var":"v_filter_type","type":{"kind":"int","struct":null,"element":null,"codes":"FilterType"},"cond":null,"initial":null,"measures":null},{"name":"start_location","var":"v_start_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"end_group","var":"v_end_group","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":8,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"TrackStatus.request_id","error":"truncated","op":"read_int"},{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"var":"v_track_namespace","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"},{"field":"track_name","var":"v_track_name","optional":false,"op":"begin"},{"var":"n1","width":"varint","end":"end","where":"TrackStatus.track_name","error":"truncated","op":"read_int"},{"subject":{"name":"n1","node":"var"},"limit":4096,"unit":"bytes","where":"TrackStatus.track_name","reason":"too_large","op":"limit"},{"var":"v_track_name","length":{"name":"n1","node":"var"},"end":"end","utf8":false,"where":"TrackStatus.track_name","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"var":"v_subscriber_priority","width":"u8","end":"end","where":"TrackStatus.subscriber_priority","error":"truncated","op":"read_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"o2","op":"mark"},{"var":"v_group_order","width":"u8","end":"end","where":"TrackStatus.group_order","error":"truncated","op":"read_int"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":"o2","where":"TrackStatus.group_order","reason":"invalid_value","op":"check"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"o3","op":"mark"},{"var":"v_forward","width":"u8","end":"end","where":"TrackStatus.forward","error":"truncated","op":"read_int"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":"o3","where":"TrackStatus.forward","reason":"invalid_value","op":"check"},{"field":"filter_type","var":"v_filter_type","optional":false,"op":"begin"},{"var":"o4","op":"mark"},{"var":"v_filter_type","width":"varint","end":"end","where":"TrackStatus.filter_type","error":"truncated","op":"read_int"},{"var":"v_filter_type","test":"codes","bound":null,"codes":"FilterType","at":"o4","where":"TrackStatus.filter_type","reason":"invalid_value","op":"check"},{"field":"start_location","var":"v_start_location","optional":true,"op":"begin"},{"var":"v_start_location","cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"item":"t5","body":[{"var":"t5","struct":"Location","end":"end","args":[],"op":"decode_struct"}],"where":"TrackStatus.start_location","op":"optional"},{"field":"end_group","var":"v_end_group","optional":true,"op":"begin"},{"var":"v_end_group","cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"item":"t6","body":[{"var":"t6","width":"varint","end":"end","where":"TrackStatus.end_group","error":"truncated","op":"read_int"}],"where":"TrackStatus.end_group","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n8","width":"varint","end":"end","where":"TrackStatus.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n8","node":"var"},"min_bytes":1,"end":"end","where":"TrackStatus.parameters","error":"truncated","op":"need"},{"count":{"name":"n8","node":"var"},"body":[{"var":"x7","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x7","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"value":"v_track_namespace","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"},{"field":"track_name","var":"v_track_name","optional":false,"op":"begin"},{"var":"b9","value":"v_track_name","utf8":false,"where":"TrackStatus.track_name","op":"as_bytes"},{"subject":{"name":"b9","node":"len_of"},"limit":4096,"unit":"bytes","where":"TrackStatus.track_name","reason":"too_large","op":"limit"},{"subject":{"name":"b9","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"TrackStatus.track_name","op":"write_length"},{"value":"b9","out":"out","op":"write_bytes"},{"field":"subscriber_priority","var":"v_subscriber_priority","optional":false,"op":"begin"},{"value":"v_subscriber_priority","width":"u8","out":"out","op":"write_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":null,"where":"TrackStatus.group_order","reason":"invalid_value","op":"check"},{"value":"v_group_order","width":"u8","out":"out","op":"write_int"},{"field":"forward","var":"v_forward","optional":false,"op":"begin"},{"var":"v_forward","test":"max","bound":1,"codes":null,"at":null,"where":"TrackStatus.forward","reason":"invalid_value","op":"check"},{"value":"v_forward","width":"u8","out":"out","op":"write_int"},{"field":"filter_type","var":"v_filter_type","optional":false,"op":"begin"},{"var":"v_filter_type","test":"codes","bound":null,"codes":"FilterType","at":null,"where":"TrackStatus.filter_type","reason":"invalid_value","op":"check"},{"value":"v_filter_type","width":"varint","out":"out","op":"write_int"},{"field":"start_location","var":"v_start_location","optional":true,"op":"begin"},{"var":"v_start_location","cond":{"field":"filter_type","test":"in","values":[3,4],"optional":false,"node":"field_test"},"item":"t10","body":[{"value":"t10","struct":"Location","out":"out","args":[],"op":"encode_struct"}],"where":"TrackStatus.start_location","op":"optional"},{"field":"end_group","var":"v_end_group","optional":true,"op":"begin"},{"var":"v_end_group","cond":{"field":"filter_type","test":"eq","values":[4],"optional":false,"node":"field_test"},"item":"t11","body":[{"value":"t11","width":"varint","out":"out","op":"write_int"}],"where":"TrackStatus.end_group","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"TrackStatus.parameters","op":"write_length"},{"list":"v_parameters","item":"x12","item_is_int":false,"body":[{"value":"x12","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"TrackStatusOk","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_alias","var":"v_track_alias","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"expires","var":"v_expires","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_order","var":"v_group_order","type":{"kind":"int","struct":null,"element":null,"codes":"GroupOrder"},"cond":null,"initial":null,"measures":null},{"name":"content_exists","var":"v_content_exists","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"largest_location","var":"v_largest_location","type":{"kind":"struct","struct":"Location","element":null,"codes":null},"cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":6,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"TrackStatusOk.request_id","error":"truncated","op":"read_int"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"var":"v_track_alias","width":"varint","end":"end","where":"TrackStatusOk.track_alias","error":"truncated","op":"read_int"},{"field":"expires","var":"v_expires","optional":false,"op":"begin"},{"var":"v_expires","width":"varint","end":"end","where":"TrackStatusOk.expires","error":"truncated","op":"read_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"o1","op":"mark"},{"var":"v_group_order","width":"u8","end":"end","where":"TrackStatusOk.group_order","error":"truncated","op":"read_int"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":"o1","where":"TrackStatusOk.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":"o1","where":"TrackStatusOk.group_order","reason":"invalid_value","op":"check"},{"field":"content_exists","var":"v_content_exists","optional":false,"op":"begin"},{"var":"o2","op":"mark"},{"var":"v_content_exists","width":"u8","end":"end","where":"TrackStatusOk.content_exists","error":"truncated","op":"read_int"},{"var":"v_content_exists","test":"max","bound":1,"codes":null,"at":"o2","where":"TrackStatusOk.content_exists","reason":"invalid_value","op":"check"},{"field":"largest_location","var":"v_largest_location","optional":true,"op":"begin"},{"var":"v_largest_location","cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t3","body":[{"var":"t3","struct":"Location","end":"end","args":[],"op":"decode_struct"}],"where":"TrackStatusOk.largest_location","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n5","width":"varint","end":"end","where":"TrackStatusOk.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n5","node":"var"},"min_bytes":1,"end":"end","where":"TrackStatusOk.parameters","error":"truncated","op":"need"},{"count":{"name":"n5","node":"var"},"body":[{"var":"x4","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x4","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"value":"v_track_alias","width":"varint","out":"out","op":"write_int"},{"field":"expires","var":"v_expires","optional":false,"op":"begin"},{"value":"v_expires","width":"varint","out":"out","op":"write_int"},{"field":"group_order","var":"v_group_order","optional":false,"op":"begin"},{"var":"v_group_order","test":"codes","bound":null,"codes":"GroupOrder","at":null,"where":"TrackStatusOk.group_order","reason":"invalid_value","op":"check"},{"var":"v_group_order","test":"min","bound":1,"codes":null,"at":null,"where":"TrackStatusOk.group_order","reason":"invalid_value","op":"check"},{"value":"v_group_order","width":"u8","out":"out","op":"write_int"},{"field":"content_exists","var":"v_content_exists","optional":false,"op":"begin"},{"var":"v_content_exists","test":"max","bound":1,"codes":null,"at":null,"where":"TrackStatusOk.content_exists","reason":"invalid_value","op":"check"},{"value":"v_content_exists","width":"u8","out":"out","op":"write_int"},{"field":"largest_location","var":"v_largest_location","optional":true,"op":"begin"},{"var":"v_largest_location","cond":{"field":"content_exists","test":"eq","values":[1],"optional":false,"node":"field_test"},"item":"t6","body":[{"value":"t6","struct":"Location","out":"out","args":[],"op":"encode_struct"}],"where":"TrackStatusOk.largest_location","op":"optional"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"TrackStatusOk.parameters","op":"write_length"},{"list":"v_parameters","item":"x7","item_is_int":false,"body":[{"value":"x7","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"TrackStatusError","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"error_code","var":"v_error_code","type":{"kind":"int","struct":null,"element":null,"codes":"SubscribeErrorCode"},"cond":null,"initial":null,"measures":null},{"name":"error_reason","var":"v_error_reason","type":{"kind":"struct","struct":"ReasonPhrase","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"TrackStatusError.request_id","error":"truncated","op":"read_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"var":"v_error_code","width":"varint","end":"end","where":"TrackStatusError.error_code","error":"truncated","op":"read_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"var":"v_error_reason","struct":"ReasonPhrase","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"value":"v_error_code","width":"varint","out":"out","op":"write_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"value":"v_error_reason","struct":"ReasonPhrase","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"PublishNamespace","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_namespace","var":"v_track_namespace","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"PublishNamespace.request_id","error":"truncated","op":"read_int"},{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"var":"v_track_namespace","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n2","width":"varint","end":"end","where":"PublishNamespace.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n2","node":"var"},"min_bytes":1,"end":"end","where":"PublishNamespace.parameters","error":"truncated","op":"need"},{"count":{"name":"n2","node":"var"},"body":[{"var":"x1","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x1","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"value":"v_track_namespace","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"PublishNamespace.parameters","op":"write_length"},{"list":"v_parameters","item":"x3","item_is_int":false,"body":[{"value":"x3","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"PublishNamespaceOk","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"PublishNamespaceOk.request_id","error":"truncated","op":"read_int"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"PublishNamespaceError","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"error_code","var":"v_error_code","type":{"kind":"int","struct":null,"element":null,"codes":"PublishNamespaceErrorCode"},"cond":null,"initial":null,"measures":null},{"name":"error_reason","var":"v_error_reason","type":{"kind":"struct","struct":"ReasonPhrase","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"PublishNamespaceError.request_id","error":"truncated","op":"read_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"var":"v_error_code","width":"varint","end":"end","where":"PublishNamespaceError.error_code","error":"truncated","op":"read_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"var":"v_error_reason","struct":"ReasonPhrase","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"value":"v_error_code","width":"varint","out":"out","op":"write_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"value":"v_error_reason","struct":"ReasonPhrase","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"PublishNamespaceDone","args":[],"flags":[],"variants":[],"fields":[{"name":"track_namespace","var":"v_track_namespace","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"var":"v_track_namespace","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"value":"v_track_namespace","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"PublishNamespaceCancel","args":[],"flags":[],"variants":[],"fields":[{"name":"track_namespace","var":"v_track_namespace","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"error_code","var":"v_error_code","type":{"kind":"int","struct":null,"element":null,"codes":"PublishNamespaceErrorCode"},"cond":null,"initial":null,"measures":null},{"name":"error_reason","var":"v_error_reason","type":{"kind":"struct","struct":"ReasonPhrase","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"var":"v_track_namespace","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"var":"v_error_code","width":"varint","end":"end","where":"PublishNamespaceCancel.error_code","error":"truncated","op":"read_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"var":"v_error_reason","struct":"ReasonPhrase","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"track_namespace","var":"v_track_namespace","optional":false,"op":"begin"},{"value":"v_track_namespace","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"value":"v_error_code","width":"varint","out":"out","op":"write_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"value":"v_error_reason","struct":"ReasonPhrase","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"SubscribeNamespace","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_namespace_prefix","var":"v_track_namespace_prefix","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"parameters","var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"SubscribeNamespace.request_id","error":"truncated","op":"read_int"},{"field":"track_namespace_prefix","var":"v_track_namespace_prefix","optional":false,"op":"begin"},{"var":"v_track_namespace_prefix","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"var":"v_parameters","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"var":"n2","width":"varint","end":"end","where":"SubscribeNamespace.parameters","error":"truncated","op":"read_int"},{"count":{"name":"n2","node":"var"},"min_bytes":1,"end":"end","where":"SubscribeNamespace.parameters","error":"truncated","op":"need"},{"count":{"name":"n2","node":"var"},"body":[{"var":"x1","struct":"KeyValuePair","end":"end","args":[],"op":"decode_struct"},{"list":"v_parameters","item":"x1","op":"append"}],"op":"repeat"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"track_namespace_prefix","var":"v_track_namespace_prefix","optional":false,"op":"begin"},{"value":"v_track_namespace_prefix","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"},{"field":"parameters","var":"v_parameters","optional":false,"op":"begin"},{"subject":{"name":"v_parameters","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"SubscribeNamespace.parameters","op":"write_length"},{"list":"v_parameters","item":"x3","item_is_int":false,"body":[{"value":"x3","struct":"KeyValuePair","out":"out","args":[],"op":"encode_struct"}],"op":"for_each"}],"whole_reason":"trailing_bytes"},{"name":"SubscribeNamespaceOk","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"SubscribeNamespaceOk.request_id","error":"truncated","op":"read_int"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"SubscribeNamespaceError","args":[],"flags":[],"variants":[],"fields":[{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"error_code","var":"v_error_code","type":{"kind":"int","struct":null,"element":null,"codes":"SubscribeNamespaceErrorCode"},"cond":null,"initial":null,"measures":null},{"name":"error_reason","var":"v_error_reason","type":{"kind":"struct","struct":"ReasonPhrase","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":3,"decode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"SubscribeNamespaceError.request_id","error":"truncated","op":"read_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"var":"v_error_code","width":"varint","end":"end","where":"SubscribeNamespaceError.error_code","error":"truncated","op":"read_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"var":"v_error_reason","struct":"ReasonPhrase","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"},{"field":"error_code","var":"v_error_code","optional":false,"op":"begin"},{"value":"v_error_code","width":"varint","out":"out","op":"write_int"},{"field":"error_reason","var":"v_error_reason","optional":false,"op":"begin"},{"value":"v_error_reason","struct":"ReasonPhrase","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"UnsubscribeNamespace","args":[],"flags":[],"variants":[],"fields":[{"name":"track_namespace_prefix","var":"v_track_namespace_prefix","type":{"kind":"struct","struct":"TrackNamespace","element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":1,"decode":[{"field":"track_namespace_prefix","var":"v_track_namespace_prefix","optional":false,"op":"begin"},{"var":"v_track_namespace_prefix","struct":"TrackNamespace","end":"end","args":[],"op":"decode_struct"}],"encode":[{"field":"track_namespace_prefix","var":"v_track_namespace_prefix","optional":false,"op":"begin"},{"value":"v_track_namespace_prefix","struct":"TrackNamespace","out":"out","args":[],"op":"encode_struct"}],"whole_reason":"trailing_bytes"},{"name":"SubgroupHeader","args":[],"flags":["end_of_group","has_extensions","subgroup_id_is_first_object","subgroup_id_present"],"variants":[{"code":16,"flags":[false,false,false,false]},{"code":17,"flags":[false,true,false,false]},{"code":18,"flags":[false,false,true,false]},{"code":19,"flags":[false,true,true,false]},{"code":20,"flags":[false,false,false,true]},{"code":21,"flags":[false,true,false,true]},{"code":24,"flags":[true,false,false,false]},{"code":25,"flags":[true,true,false,false]},{"code":26,"flags":[true,false,true,false]},{"code":27,"flags":[true,true,true,false]},{"code":28,"flags":[true,false,false,true]},{"code":29,"flags":[true,true,false,true]}],"fields":[{"name":"type","var":"v_type","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_alias","var":"v_track_alias","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_id","var":"v_group_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"subgroup_id","var":"v_subgroup_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"flag":"subgroup_id_present","value":true,"node":"flag_is"},"initial":null,"measures":null},{"name":"publisher_priority","var":"v_publisher_priority","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":4,"decode":[{"field":"type","var":"v_type","optional":false,"op":"begin"},{"var":"v_type","width":"varint","end":"end","where":"SubgroupHeader.type","error":"truncated","op":"read_int"},{"var":"v_type","struct":"SubgroupHeader","flags":[{"name":"end_of_group","index":0,"var":"f_end_of_group","used":false},{"name":"has_extensions","index":1,"var":"f_has_extensions","used":false},{"name":"subgroup_id_is_first_object","index":2,"var":"f_subgroup_id_is_first_object","used":false},{"name":"subgroup_id_present","index":3,"var":"f_subgroup_id_present","used":true}],"reason":"unknown_type","op":"variant"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"var":"v_track_alias","width":"varint","end":"end","where":"SubgroupHeader.track_alias","error":"truncated","op":"read_int"},{"field":"group_id","var":"v_group_id","optional":false,"op":"begin"},{"var":"v_group_id","width":"varint","end":"end","where":"SubgroupHeader.group_id","error":"truncated","op":"read_int"},{"field":"subgroup_id","var":"v_subgroup_id","optional":true,"op":"begin"},{"var":"v_subgroup_id","cond":{"flag":"subgroup_id_present","value":true,"node":"flag_is"},"item":"t1","body":[{"var":"t1","width":"varint","end":"end","where":"SubgroupHeader.subgroup_id","error":"truncated","op":"read_int"}],"where":"SubgroupHeader.subgroup_id","op":"optional"},{"field":"publisher_priority","var":"v_publisher_priority","optional":false,"op":"begin"},{"var":"v_publisher_priority","width":"u8","end":"end","where":"SubgroupHeader.publisher_priority","error":"truncated","op":"read_int"}],"encode":[{"field":"type","var":"v_type","optional":false,"op":"begin"},{"value":"v_type","width":"varint","out":"out","op":"write_int"},{"var":"v_type","struct":"SubgroupHeader","flags":[{"name":"end_of_group","index":0,"var":"f_end_of_group","used":false},{"name":"has_extensions","index":1,"var":"f_has_extensions","used":false},{"name":"subgroup_id_is_first_object","index":2,"var":"f_subgroup_id_is_first_object","used":false},{"name":"subgroup_id_present","index":3,"var":"f_subgroup_id_present","used":true}],"reason":"unknown_type","op":"variant"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"value":"v_track_alias","width":"varint","out":"out","op":"write_int"},{"field":"group_id","var":"v_group_id","optional":false,"op":"begin"},{"value":"v_group_id","width":"varint","out":"out","op":"write_int"},{"field":"subgroup_id","var":"v_subgroup_id","optional":true,"op":"begin"},{"var":"v_subgroup_id","cond":{"flag":"subgroup_id_present","value":true,"node":"flag_is"},"item":"t2","body":[{"value":"t2","width":"varint","out":"out","op":"write_int"}],"where":"SubgroupHeader.subgroup_id","op":"optional"},{"field":"publisher_priority","var":"v_publisher_priority","optional":false,"op":"begin"},{"value":"v_publisher_priority","width":"u8","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"SubgroupObject","args":["has_extensions"],"flags":[],"variants":[],"fields":[{"name":"object_id_delta","var":"v_object_id_delta","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"extension_headers","var":"v_extension_headers","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":{"flag":"has_extensions","value":true,"node":"flag_is"},"initial":null,"measures":null},{"name":"payload_length","var":"v_payload_length","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":"payload"},{"name":"object_status","var":"v_object_status","type":{"kind":"int","struct":null,"element":null,"codes":"ObjectStatus"},"cond":{"field":"payload_length","test":"eq","values":[0],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"payload","var":"v_payload","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":2,"decode":[{"field":"object_id_delta","var":"v_object_id_delta","optional":false,"op":"begin"},{"var":"v_object_id_delta","width":"varint","end":"end","where":"SubgroupObject.object_id_delta","error":"truncated","op":"read_int"},{"field":"extension_headers","var":"v_extension_headers","optional":true,"op":"begin"},{"var":"v_extension_headers","cond":{"flag":"has_extensions","value":true,"node":"flag_is"},"item":"t1","body":[{"var":"n3","width":"varint","end":"end","where":"SubgroupObject.extension_headers","error":"truncated","op":"read_int"},{"var":"e2","length":{"name":"n3","node":"var"},"end":"end","where":"SubgroupObject.extension_headers","error":"length_past_end","op":"open_frame"},{"var":"t1","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"end":"e2","body":[{"var":"x4","struct":"KeyValuePair","end":"e2","args":[],"op":"decode_struct"},{"list":"t1","item":"x4","op":"append"}],"op":"until_end"}],"where":"SubgroupObject.extension_headers","op":"optional"},{"field":"payload_length","var":"v_payload_length","optional":false,"op":"begin"},{"var":"v_payload_length","width":"varint","end":"end","where":"SubgroupObject.payload_length","error":"truncated","op":"read_int"},{"field":"object_status","var":"v_object_status","optional":true,"op":"begin"},{"var":"v_object_status","cond":{"field":"payload_length","test":"eq","values":[0],"optional":false,"node":"field_test"},"item":"t5","body":[{"var":"o6","op":"mark"},{"var":"t5","width":"varint","end":"end","where":"SubgroupObject.object_status","error":"truncated","op":"read_int"},{"var":"t5","test":"codes","bound":null,"codes":"ObjectStatus","at":"o6","where":"SubgroupObject.object_status","reason":"invalid_value","op":"check"}],"where":"SubgroupObject.object_status","op":"optional"},{"field":"payload","var":"v_payload","optional":false,"op":"begin"},{"var":"v_payload","length":{"field":"payload_length","optional":false,"node":"field_value"},"end":"end","utf8":false,"where":"SubgroupObject.payload","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"encode":[{"field":"object_id_delta","var":"v_object_id_delta","optional":false,"op":"begin"},{"value":"v_object_id_delta","width":"varint","out":"out","op":"write_int"},{"field":"extension_headers","var":"v_extension_headers","optional":true,"op":"begin"},{"var":"v_extension_headers","cond":{"flag":"has_extensions","value":true,"node":"flag_is"},"item":"t7","body":[{"var":"buf8","holds":"elements","op":"new_buffer"},{"list":"t7","item":"x9","item_is_int":false,"body":[{"value":"x9","struct":"KeyValuePair","out":"buf8","args":[],"op":"encode_struct"}],"op":"for_each"},{"subject":{"name":"buf8","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"SubgroupObject.extension_headers","op":"write_length"},{"buffer":"buf8","out":"out","op":"write_buffer"}],"where":"SubgroupObject.extension_headers","op":"optional"},{"field":"payload_length","var":"v_payload_length","optional":false,"op":"begin"},{"value":"v_payload_length","width":"varint","out":"out","op":"write_int"},{"field":"object_status","var":"v_object_status","optional":true,"op":"begin"},{"var":"v_object_status","cond":{"field":"payload_length","test":"eq","values":[0],"optional":false,"node":"field_test"},"item":"t10","body":[{"var":"t10","test":"codes","bound":null,"codes":"ObjectStatus","at":null,"where":"SubgroupObject.object_status","reason":"invalid_value","op":"check"},{"value":"t10","width":"varint","out":"out","op":"write_int"}],"where":"SubgroupObject.object_status","op":"optional"},{"field":"payload","var":"v_payload","optional":false,"op":"begin"},{"var":"b11","value":"v_payload","utf8":false,"where":"SubgroupObject.payload","op":"as_bytes"},{"subject":{"name":"b11","node":"len_of"},"kind":"field","field":{"field":"payload_length","optional":false,"node":"field_value"},"size":null,"out":"out","where":"SubgroupObject.payload","op":"write_length"},{"value":"b11","out":"out","op":"write_bytes"}],"whole_reason":"trailing_bytes"},{"name":"FetchHeader","args":[],"flags":[],"variants":[{"code":5,"flags":[]}],"fields":[{"name":"type","var":"v_type","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"request_id","var":"v_request_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":2,"decode":[{"field":"type","var":"v_type","optional":false,"op":"begin"},{"var":"v_type","width":"varint","end":"end","where":"FetchHeader.type","error":"truncated","op":"read_int"},{"var":"v_type","struct":"FetchHeader","flags":[],"reason":"unknown_type","op":"variant"},{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"var":"v_request_id","width":"varint","end":"end","where":"FetchHeader.request_id","error":"truncated","op":"read_int"}],"encode":[{"field":"type","var":"v_type","optional":false,"op":"begin"},{"value":"v_type","width":"varint","out":"out","op":"write_int"},{"var":"v_type","struct":"FetchHeader","flags":[],"reason":"unknown_type","op":"variant"},{"field":"request_id","var":"v_request_id","optional":false,"op":"begin"},{"value":"v_request_id","width":"varint","out":"out","op":"write_int"}],"whole_reason":"trailing_bytes"},{"name":"FetchObject","args":[],"flags":[],"variants":[],"fields":[{"name":"group_id","var":"v_group_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"subgroup_id","var":"v_subgroup_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"object_id","var":"v_object_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"publisher_priority","var":"v_publisher_priority","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"extension_headers","var":"v_extension_headers","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":null,"initial":null,"measures":null},{"name":"payload_length","var":"v_payload_length","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":"payload"},{"name":"object_status","var":"v_object_status","type":{"kind":"int","struct":null,"element":null,"codes":"ObjectStatus"},"cond":{"field":"payload_length","test":"eq","values":[0],"optional":false,"node":"field_test"},"initial":null,"measures":null},{"name":"payload","var":"v_payload","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null}],"min_size":6,"decode":[{"field":"group_id","var":"v_group_id","optional":false,"op":"begin"},{"var":"v_group_id","width":"varint","end":"end","where":"FetchObject.group_id","error":"truncated","op":"read_int"},{"field":"subgroup_id","var":"v_subgroup_id","optional":false,"op":"begin"},{"var":"v_subgroup_id","width":"varint","end":"end","where":"FetchObject.subgroup_id","error":"truncated","op":"read_int"},{"field":"object_id","var":"v_object_id","optional":false,"op":"begin"},{"var":"v_object_id","width":"varint","end":"end","where":"FetchObject.object_id","error":"truncated","op":"read_int"},{"field":"publisher_priority","var":"v_publisher_priority","optional":false,"op":"begin"},{"var":"v_publisher_priority","width":"u8","end":"end","where":"FetchObject.publisher_priority","error":"truncated","op":"read_int"},{"field":"extension_headers","var":"v_extension_headers","optional":false,"op":"begin"},{"var":"n2","width":"varint","end":"end","where":"FetchObject.extension_headers","error":"truncated","op":"read_int"},{"var":"e1","length":{"name":"n2","node":"var"},"end":"end","where":"FetchObject.extension_headers","error":"length_past_end","op":"open_frame"},{"var":"v_extension_headers","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"end":"e1","body":[{"var":"x3","struct":"KeyValuePair","end":"e1","args":[],"op":"decode_struct"},{"list":"v_extension_headers","item":"x3","op":"append"}],"op":"until_end"},{"field":"payload_length","var":"v_payload_length","optional":false,"op":"begin"},{"var":"v_payload_length","width":"varint","end":"end","where":"FetchObject.payload_length","error":"truncated","op":"read_int"},{"field":"object_status","var":"v_object_status","optional":true,"op":"begin"},{"var":"v_object_status","cond":{"field":"payload_length","test":"eq","values":[0],"optional":false,"node":"field_test"},"item":"t4","body":[{"var":"o5","op":"mark"},{"var":"t4","width":"varint","end":"end","where":"FetchObject.object_status","error":"truncated","op":"read_int"},{"var":"t4","test":"codes","bound":null,"codes":"ObjectStatus","at":"o5","where":"FetchObject.object_status","reason":"invalid_value","op":"check"}],"where":"FetchObject.object_status","op":"optional"},{"field":"payload","var":"v_payload","optional":false,"op":"begin"},{"var":"v_payload","length":{"field":"payload_length","optional":false,"node":"field_value"},"end":"end","utf8":false,"where":"FetchObject.payload","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"encode":[{"field":"group_id","var":"v_group_id","optional":false,"op":"begin"},{"value":"v_group_id","width":"varint","out":"out","op":"write_int"},{"field":"subgroup_id","var":"v_subgroup_id","optional":false,"op":"begin"},{"value":"v_subgroup_id","width":"varint","out":"out","op":"write_int"},{"field":"object_id","var":"v_object_id","optional":false,"op":"begin"},{"value":"v_object_id","width":"varint","out":"out","op":"write_int"},{"field":"publisher_priority","var":"v_publisher_priority","optional":false,"op":"begin"},{"value":"v_publisher_priority","width":"u8","out":"out","op":"write_int"},{"field":"extension_headers","var":"v_extension_headers","optional":false,"op":"begin"},{"var":"buf6","holds":"elements","op":"new_buffer"},{"list":"v_extension_headers","item":"x7","item_is_int":false,"body":[{"value":"x7","struct":"KeyValuePair","out":"buf6","args":[],"op":"encode_struct"}],"op":"for_each"},{"subject":{"name":"buf6","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"FetchObject.extension_headers","op":"write_length"},{"buffer":"buf6","out":"out","op":"write_buffer"},{"field":"payload_length","var":"v_payload_length","optional":false,"op":"begin"},{"value":"v_payload_length","width":"varint","out":"out","op":"write_int"},{"field":"object_status","var":"v_object_status","optional":true,"op":"begin"},{"var":"v_object_status","cond":{"field":"payload_length","test":"eq","values":[0],"optional":false,"node":"field_test"},"item":"t8","body":[{"var":"t8","test":"codes","bound":null,"codes":"ObjectStatus","at":null,"where":"FetchObject.object_status","reason":"invalid_value","op":"check"},{"value":"t8","width":"varint","out":"out","op":"write_int"}],"where":"FetchObject.object_status","op":"optional"},{"field":"payload","var":"v_payload","optional":false,"op":"begin"},{"var":"b9","value":"v_payload","utf8":false,"where":"FetchObject.payload","op":"as_bytes"},{"subject":{"name":"b9","node":"len_of"},"kind":"field","field":{"field":"payload_length","optional":false,"node":"field_value"},"size":null,"out":"out","where":"FetchObject.payload","op":"write_length"},{"value":"b9","out":"out","op":"write_bytes"}],"whole_reason":"trailing_bytes"},{"name":"ObjectDatagram","args":[],"flags":["end_of_group","has_extensions","is_status","object_id_present"],"variants":[{"code":0,"flags":[false,false,false,true]},{"code":1,"flags":[false,true,false,true]},{"code":2,"flags":[true,false,false,true]},{"code":3,"flags":[true,true,false,true]},{"code":4,"flags":[false,false,false,false]},{"code":5,"flags":[false,true,false,false]},{"code":6,"flags":[true,false,false,false]},{"code":7,"flags":[true,true,false,false]},{"code":32,"flags":[false,false,true,true]},{"code":33,"flags":[false,true,true,true]}],"fields":[{"name":"type","var":"v_type","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"track_alias","var":"v_track_alias","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"group_id","var":"v_group_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"object_id","var":"v_object_id","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":{"flag":"object_id_present","value":true,"node":"flag_is"},"initial":null,"measures":null},{"name":"publisher_priority","var":"v_publisher_priority","type":{"kind":"int","struct":null,"element":null,"codes":null},"cond":null,"initial":null,"measures":null},{"name":"extension_headers","var":"v_extension_headers","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"cond":{"flag":"has_extensions","value":true,"node":"flag_is"},"initial":null,"measures":null},{"name":"object_status","var":"v_object_status","type":{"kind":"int","struct":null,"element":null,"codes":"ObjectStatus"},"cond":{"flag":"is_status","value":true,"node":"flag_is"},"initial":null,"measures":null},{"name":"payload","var":"v_payload","type":{"kind":"bytes","struct":null,"element":null,"codes":null},"cond":{"flag":"is_status","value":false,"node":"flag_is"},"initial":null,"measures":null}],"min_size":4,"decode":[{"field":"type","var":"v_type","optional":false,"op":"begin"},{"var":"v_type","width":"varint","end":"end","where":"ObjectDatagram.type","error":"truncated","op":"read_int"},{"var":"v_type","struct":"ObjectDatagram","flags":[{"name":"end_of_group","index":0,"var":"f_end_of_group","used":false},{"name":"has_extensions","index":1,"var":"f_has_extensions","used":true},{"name":"is_status","index":2,"var":"f_is_status","used":true},{"name":"object_id_present","index":3,"var":"f_object_id_present","used":true}],"reason":"unknown_type","op":"variant"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"var":"v_track_alias","width":"varint","end":"end","where":"ObjectDatagram.track_alias","error":"truncated","op":"read_int"},{"field":"group_id","var":"v_group_id","optional":false,"op":"begin"},{"var":"v_group_id","width":"varint","end":"end","where":"ObjectDatagram.group_id","error":"truncated","op":"read_int"},{"field":"object_id","var":"v_object_id","optional":true,"op":"begin"},{"var":"v_object_id","cond":{"flag":"object_id_present","value":true,"node":"flag_is"},"item":"t1","body":[{"var":"t1","width":"varint","end":"end","where":"ObjectDatagram.object_id","error":"truncated","op":"read_int"}],"where":"ObjectDatagram.object_id","op":"optional"},{"field":"publisher_priority","var":"v_publisher_priority","optional":false,"op":"begin"},{"var":"v_publisher_priority","width":"u8","end":"end","where":"ObjectDatagram.publisher_priority","error":"truncated","op":"read_int"},{"field":"extension_headers","var":"v_extension_headers","optional":true,"op":"begin"},{"var":"v_extension_headers","cond":{"flag":"has_extensions","value":true,"node":"flag_is"},"item":"t2","body":[{"var":"t2_at","op":"mark"},{"var":"n4","width":"varint","end":"end","where":"ObjectDatagram.extension_headers","error":"truncated","op":"read_int"},{"var":"e3","length":{"name":"n4","node":"var"},"end":"end","where":"ObjectDatagram.extension_headers","error":"length_past_end","op":"open_frame"},{"var":"t2","type":{"kind":"list","struct":null,"element":{"kind":"struct","struct":"KeyValuePair","element":null,"codes":null},"codes":null},"op":"new_list"},{"end":"e3","body":[{"var":"x5","struct":"KeyValuePair","end":"e3","args":[],"op":"decode_struct"},{"list":"t2","item":"x5","op":"append"}],"op":"until_end"},{"subject":{"name":"t2","node":"len_of"},"min":1,"where":"ObjectDatagram.extension_headers","at":"t2_at","reason":"invalid_value","op":"min_count"}],"where":"ObjectDatagram.extension_headers","op":"optional"},{"field":"object_status","var":"v_object_status","optional":true,"op":"begin"},{"var":"v_object_status","cond":{"flag":"is_status","value":true,"node":"flag_is"},"item":"t6","body":[{"var":"o7","op":"mark"},{"var":"t6","width":"varint","end":"end","where":"ObjectDatagram.object_status","error":"truncated","op":"read_int"},{"var":"t6","test":"codes","bound":null,"codes":"ObjectStatus","at":"o7","where":"ObjectDatagram.object_status","reason":"invalid_value","op":"check"}],"where":"ObjectDatagram.object_status","op":"optional"},{"field":"payload","var":"v_payload","optional":true,"op":"begin"},{"var":"v_payload","cond":{"flag":"is_status","value":false,"node":"flag_is"},"item":"t8","body":[{"var":"t8","length":{"end":"end","node":"remaining"},"end":"end","utf8":false,"where":"ObjectDatagram.payload","error":"length_past_end","utf8_error":"invalid_utf8","op":"read_bytes"}],"where":"ObjectDatagram.payload","op":"optional"}],"encode":[{"field":"type","var":"v_type","optional":false,"op":"begin"},{"value":"v_type","width":"varint","out":"out","op":"write_int"},{"var":"v_type","struct":"ObjectDatagram","flags":[{"name":"end_of_group","index":0,"var":"f_end_of_group","used":false},{"name":"has_extensions","index":1,"var":"f_has_extensions","used":true},{"name":"is_status","index":2,"var":"f_is_status","used":true},{"name":"object_id_present","index":3,"var":"f_object_id_present","used":true}],"reason":"unknown_type","op":"variant"},{"field":"track_alias","var":"v_track_alias","optional":false,"op":"begin"},{"value":"v_track_alias","width":"varint","out":"out","op":"write_int"},{"field":"group_id","var":"v_group_id","optional":false,"op":"begin"},{"value":"v_group_id","width":"varint","out":"out","op":"write_int"},{"field":"object_id","var":"v_object_id","optional":true,"op":"begin"},{"var":"v_object_id","cond":{"flag":"object_id_present","value":true,"node":"flag_is"},"item":"t9","body":[{"value":"t9","width":"varint","out":"out","op":"write_int"}],"where":"ObjectDatagram.object_id","op":"optional"},{"field":"publisher_priority","var":"v_publisher_priority","optional":false,"op":"begin"},{"value":"v_publisher_priority","width":"u8","out":"out","op":"write_int"},{"field":"extension_headers","var":"v_extension_headers","optional":true,"op":"begin"},{"var":"v_extension_headers","cond":{"flag":"has_extensions","value":true,"node":"flag_is"},"item":"t10","body":[{"var":"buf11","holds":"elements","op":"new_buffer"},{"subject":{"name":"t10","node":"len_of"},"min":1,"where":"ObjectDatagram.extension_headers","at":null,"reason":"invalid_value","op":"min_count"},{"list":"t10","item":"x12","item_is_int":false,"body":[{"value":"x12","struct":"KeyValuePair","out":"buf11","args":[],"op":"encode_struct"}],"op":"for_each"},{"subject":{"name":"buf11","node":"len_of"},"kind":"varint","field":null,"size":null,"out":"out","where":"ObjectDatagram.extension_headers","op":"write_length"},{"buffer":"buf11","out":"out","op":"write_buffer"}],"where":"ObjectDatagram.extension_headers","op":"optional"},{"field":"object_status","var":"v_object_status","optional":true,"op":"begin"},{"var":"v_object_status","cond":{"flag":"is_status","value":true,"node":"flag_is"},"item":"t13","body":[{"var":"t13","test":"codes","bound":null,"codes":"ObjectStatus","at":null,"where":"ObjectDatagram.object_status","reason":"invalid_value","op":"check"},{"value":"t13","width":"varint","out":"out","op":"write_int"}],"where":"ObjectDatagram.object_status","op":"optional"},{"field":"payload","var":"v_payload","optional":true,"op":"begin"},{"var":"v_payload","cond":{"flag":"is_status","value":false,"node":"flag_is"},"item":"t14","body":[{"var":"b15","value":"t14","utf8":false,"where":"ObjectDatagram.payload","op":"as_bytes"},{"value":"b15","out":"out","op":"write_bytes"}],"where":"ObjectDatagram.payload","op":"optional"}],"whole_reason":"trailing_bytes"}],"streams":[{"name":"control","kind":"framed","initial":"frame","states":[{"name":"frame","peek":null,"frame":{"type":"varint","length":"u16","max_length":65535,"unknown_reason":"unknown_type","too_large_reason":"too_large","past_end_reason":"length_past_end","trailing_reason":"trailing_bytes"},"transitions":[{"codes":[2],"struct":"SubscribeUpdate","args":[],"next":"frame","binds_flags":false},{"codes":[3],"struct":"Subscribe","args":[],"next":"frame","binds_flags":false},{"codes":[4],"struct":"SubscribeOk","args":[],"next":"frame","binds_flags":false},{"codes":[5],"struct":"SubscribeError","args":[],"next":"frame","binds_flags":false},{"codes":[6],"struct":"PublishNamespace","args":[],"next":"frame","binds_flags":false},{"codes":[7],"struct":"PublishNamespaceOk","args":[],"next":"frame","binds_flags":false},{"codes":[8],"struct":"PublishNamespaceError","args":[],"next":"frame","binds_flags":false},{"codes":[9],"struct":"PublishNamespaceDone","args":[],"next":"frame","binds_flags":false},{"codes":[10],"struct":"Unsubscribe","args":[],"next":"frame","binds_flags":false},{"codes":[11],"struct":"PublishDone","args":[],"next":"frame","binds_flags":false},{"codes":[12],"struct":"PublishNamespaceCancel","args":[],"next":"frame","binds_flags":false},{"codes":[13],"struct":"TrackStatus","args":[],"next":"frame","binds_flags":false},{"codes":[14],"struct":"TrackStatusOk","args":[],"next":"frame","binds_flags":false},{"codes":[15],"struct":"TrackStatusError","args":[],"next":"frame","binds_flags":false},{"codes":[16],"struct":"Goaway","args":[],"next":"frame","binds_flags":false},{"codes":[17],"struct":"SubscribeNamespace","args":[],"next":"frame","binds_flags":false},{"codes":[18],"struct":"SubscribeNamespaceOk","args":[],"next":"frame","binds_flags":false},{"codes":[19],"struct":"SubscribeNamespaceError","args":[],"next":"frame","binds_flags":false},{"codes":[20],"struct":"UnsubscribeNamespace","args":[],"next":"frame","binds_flags":false},{"codes":[21],"struct":"MaxRequestId","args":[],"next":"frame","binds_flags":false},{"codes":[22],"struct":"Fetch","args":[],"next":"frame","binds_flags":false},{"codes":[23],"struct":"FetchCancel","args":[],"next":"frame","binds_flags":false},{"codes":[24],"struct":"FetchOk","args":[],"next":"frame","binds_flags":false},{"codes":[25],"struct":"FetchError","args":[],"next":"frame","binds_flags":false},{"codes":[26],"struct":"RequestsBlocked","args":[],"next":"frame","binds_flags":false},{"codes":[29],"struct":"Publish","args":[],"next":"frame","binds_flags":false},{"codes":[30],"struct":"PublishOk","args":[],"next":"frame","binds_flags":false},{"codes":[31],"struct":"PublishError","args":[],"next":"frame","binds_flags":false},{"codes":[32],"struct":"ClientSetup","args":[],"next":"frame","binds_flags":false},{"codes":[33],"struct":"ServerSetup","args":[],"next":"frame","binds_flags":false}],"at_end":"accept","trailing":null,"unknown_reason":"unknown_type"}],"empty_item_reason":"invalid_value","buffer_reason":"too_large"},{"name":"data","kind":"header_objects","initial":"header","states":[{"name":"header","peek":"varint","frame":null,"transitions":[{"codes":[16,17,18,19,20,21,24,25,26,27,28,29],"struct":"SubgroupHeader","args":[],"next":"objects_0","binds_flags":true},{"codes":[5],"struct":"FetchHeader","args":[],"next":"objects_1","binds_flags":true}],"at_end":"truncated","trailing":null,"unknown_reason":"unknown_type"},{"name":"objects_0","peek":null,"frame":null,"transitions":[{"codes":null,"struct":"SubgroupObject","args":[{"arg":"has_extensions","flag":"has_extensions","index":1}],"next":"objects_0","binds_flags":false}],"at_end":"accept","trailing":null,"unknown_reason":"unknown_type"},{"name":"objects_1","peek":null,"frame":null,"transitions":[{"codes":null,"struct":"FetchObject","args":[],"next":"objects_1","binds_flags":false}],"at_end":"accept","trailing":null,"unknown_reason":"unknown_type"}],"empty_item_reason":"invalid_value","buffer_reason":"too_large"},{"name":"datagram","kind":"datagram","initial":"datagram","states":[{"name":"datagram","peek":null,"frame":null,"transitions":[{"codes":null,"struct":"ObjectDatagram","args":[],"next":"done","binds_flags":false}],"at_end":"truncated","trailing":"trailing_bytes","unknown_reason":"unknown_type"},{"name":"done","peek":null,"frame":null,"transitions":[],"at_end":"accept","trailing":null,"unknown_reason":"unknown_type"}],"empty_item_reason":"invalid_value","buffer_reason":"too_large"}],"max_buffer":33554432}',
+);
+const PROTOCOL: Protocol = {
+  name: "moqt_d14",
+  structs: new Map(),
+  plan: PLAN,
+};
 
 /**
  * Control message types (section 9, table 1) and the body struct of each. 0x01,
@@ -898,8 +907,6 @@ export interface Location {
 /** The codec of Location. */
 export const Location: WireStruct<Location> = wireStruct(PROTOCOL, {
   name: "Location",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "group",
@@ -938,8 +945,6 @@ export interface KeyValuePair {
 /** The codec of KeyValuePair. */
 export const KeyValuePair: WireStruct<KeyValuePair> = wireStruct(PROTOCOL, {
   name: "KeyValuePair",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "type",
@@ -954,25 +959,15 @@ export const KeyValuePair: WireStruct<KeyValuePair> = wireStruct(PROTOCOL, {
       type: {
         type: "varint",
       },
-      when: {
-        op: "even",
-        name: "type",
-      },
+      optional: true,
     },
     {
       name: "bytes_value",
       prop: "bytesValue",
       type: {
         type: "bytes",
-        length: {
-          kind: "varint",
-        },
-        max: 65535n,
       },
-      when: {
-        op: "odd",
-        name: "type",
-      },
+      optional: true,
     },
   ],
 });
@@ -993,26 +988,15 @@ export interface TrackNamespace {
 /** The codec of TrackNamespace. */
 export const TrackNamespace: WireStruct<TrackNamespace> = wireStruct(PROTOCOL, {
   name: "TrackNamespace",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "fields",
       prop: "fields",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "bytes",
-          length: {
-            kind: "varint",
-          },
-          max: 4096n,
         },
-        max: 32n,
-        min: 1n,
       },
     },
   ],
@@ -1026,18 +1010,12 @@ export interface ReasonPhrase {
 /** The codec of ReasonPhrase. */
 export const ReasonPhrase: WireStruct<ReasonPhrase> = wireStruct(PROTOCOL, {
   name: "ReasonPhrase",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "value",
       prop: "value",
       type: {
         type: "string",
-        length: {
-          kind: "varint",
-        },
-        max: 1024n,
       },
     },
   ],
@@ -1079,15 +1057,12 @@ export const AuthorizationToken: WireStruct<AuthorizationToken> = wireStruct(
   PROTOCOL,
   {
     name: "AuthorizationToken",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "alias_type",
         prop: "aliasType",
         type: {
           type: "varint",
-          codes: AuthTokenAliasTypeCodes,
         },
       },
       {
@@ -1096,11 +1071,7 @@ export const AuthorizationToken: WireStruct<AuthorizationToken> = wireStruct(
         type: {
           type: "varint",
         },
-        when: {
-          op: "in",
-          name: "alias_type",
-          value: [0n, 1n, 2n],
-        },
+        optional: true,
       },
       {
         name: "token_type",
@@ -1108,26 +1079,15 @@ export const AuthorizationToken: WireStruct<AuthorizationToken> = wireStruct(
         type: {
           type: "varint",
         },
-        when: {
-          op: "in",
-          name: "alias_type",
-          value: [1n, 3n],
-        },
+        optional: true,
       },
       {
         name: "token_value",
         prop: "tokenValue",
         type: {
           type: "bytes",
-          length: {
-            kind: "rest",
-          },
         },
-        when: {
-          op: "in",
-          name: "alias_type",
-          value: [1n, 3n],
-        },
+        optional: true,
       },
     ],
   },
@@ -1149,17 +1109,12 @@ export const ExtensionHeaders: WireStruct<ExtensionHeaders> = wireStruct(
   PROTOCOL,
   {
     name: "ExtensionHeaders",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "headers",
         prop: "headers",
         type: {
           type: "list",
-          length: {
-            kind: "rest",
-          },
           element: {
             type: "struct",
             struct: "KeyValuePair",
@@ -1186,20 +1141,14 @@ export interface ClientSetup {
 /** The codec of ClientSetup. */
 export const ClientSetup: WireStruct<ClientSetup> = wireStruct(PROTOCOL, {
   name: "ClientSetup",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "supported_versions",
       prop: "supportedVersions",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "varint",
-          max: 4294967295n,
         },
       },
     },
@@ -1208,9 +1157,6 @@ export const ClientSetup: WireStruct<ClientSetup> = wireStruct(PROTOCOL, {
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -1230,15 +1176,12 @@ export interface ServerSetup {
 /** The codec of ServerSetup. */
 export const ServerSetup: WireStruct<ServerSetup> = wireStruct(PROTOCOL, {
   name: "ServerSetup",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "selected_version",
       prop: "selectedVersion",
       type: {
         type: "varint",
-        max: 4294967295n,
       },
     },
     {
@@ -1246,9 +1189,6 @@ export const ServerSetup: WireStruct<ServerSetup> = wireStruct(PROTOCOL, {
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -1270,18 +1210,12 @@ export interface Goaway {
 /** The codec of Goaway. */
 export const Goaway: WireStruct<Goaway> = wireStruct(PROTOCOL, {
   name: "Goaway",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "new_session_uri",
       prop: "newSessionUri",
       type: {
         type: "bytes",
-        length: {
-          kind: "varint",
-        },
-        max: 8192n,
       },
     },
   ],
@@ -1295,8 +1229,6 @@ export interface MaxRequestId {
 /** The codec of MaxRequestId. */
 export const MaxRequestId: WireStruct<MaxRequestId> = wireStruct(PROTOCOL, {
   name: "MaxRequestId",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -1321,8 +1253,6 @@ export const RequestsBlocked: WireStruct<RequestsBlocked> = wireStruct(
   PROTOCOL,
   {
     name: "RequestsBlocked",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "maximum_request_id",
@@ -1390,8 +1320,6 @@ export interface Subscribe {
 /** The codec of Subscribe. */
 export const Subscribe: WireStruct<Subscribe> = wireStruct(PROTOCOL, {
   name: "Subscribe",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -1413,10 +1341,6 @@ export const Subscribe: WireStruct<Subscribe> = wireStruct(PROTOCOL, {
       prop: "trackName",
       type: {
         type: "bytes",
-        length: {
-          kind: "varint",
-        },
-        max: 4096n,
       },
     },
     {
@@ -1431,7 +1355,6 @@ export const Subscribe: WireStruct<Subscribe> = wireStruct(PROTOCOL, {
       prop: "groupOrder",
       type: {
         type: "u8",
-        codes: GroupOrderCodes,
       },
     },
     {
@@ -1439,7 +1362,6 @@ export const Subscribe: WireStruct<Subscribe> = wireStruct(PROTOCOL, {
       prop: "forward",
       type: {
         type: "u8",
-        max: 1n,
       },
     },
     {
@@ -1447,7 +1369,6 @@ export const Subscribe: WireStruct<Subscribe> = wireStruct(PROTOCOL, {
       prop: "filterType",
       type: {
         type: "varint",
-        codes: FilterTypeCodes,
       },
     },
     {
@@ -1457,11 +1378,7 @@ export const Subscribe: WireStruct<Subscribe> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "Location",
       },
-      when: {
-        op: "in",
-        name: "filter_type",
-        value: [3n, 4n],
-      },
+      optional: true,
     },
     {
       name: "end_group",
@@ -1469,20 +1386,13 @@ export const Subscribe: WireStruct<Subscribe> = wireStruct(PROTOCOL, {
       type: {
         type: "varint",
       },
-      when: {
-        op: "eq",
-        name: "filter_type",
-        value: 4n,
-      },
+      optional: true,
     },
     {
       name: "parameters",
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -1530,8 +1440,6 @@ export interface SubscribeOk {
 /** The codec of SubscribeOk. */
 export const SubscribeOk: WireStruct<SubscribeOk> = wireStruct(PROTOCOL, {
   name: "SubscribeOk",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -1559,8 +1467,6 @@ export const SubscribeOk: WireStruct<SubscribeOk> = wireStruct(PROTOCOL, {
       prop: "groupOrder",
       type: {
         type: "u8",
-        min: 1n,
-        codes: GroupOrderCodes,
       },
     },
     {
@@ -1568,7 +1474,6 @@ export const SubscribeOk: WireStruct<SubscribeOk> = wireStruct(PROTOCOL, {
       prop: "contentExists",
       type: {
         type: "u8",
-        max: 1n,
       },
     },
     {
@@ -1578,20 +1483,13 @@ export const SubscribeOk: WireStruct<SubscribeOk> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "Location",
       },
-      when: {
-        op: "eq",
-        name: "content_exists",
-        value: 1n,
-      },
+      optional: true,
     },
     {
       name: "parameters",
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -1616,8 +1514,6 @@ export interface SubscribeError {
 /** The codec of SubscribeError. */
 export const SubscribeError: WireStruct<SubscribeError> = wireStruct(PROTOCOL, {
   name: "SubscribeError",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -1684,8 +1580,6 @@ export const SubscribeUpdate: WireStruct<SubscribeUpdate> = wireStruct(
   PROTOCOL,
   {
     name: "SubscribeUpdate",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "request_id",
@@ -1728,7 +1622,6 @@ export const SubscribeUpdate: WireStruct<SubscribeUpdate> = wireStruct(
         prop: "forward",
         type: {
           type: "u8",
-          max: 1n,
         },
       },
       {
@@ -1736,9 +1629,6 @@ export const SubscribeUpdate: WireStruct<SubscribeUpdate> = wireStruct(
         prop: "parameters",
         type: {
           type: "list",
-          length: {
-            kind: "varint",
-          },
           element: {
             type: "struct",
             struct: "KeyValuePair",
@@ -1757,8 +1647,6 @@ export interface Unsubscribe {
 /** The codec of Unsubscribe. */
 export const Unsubscribe: WireStruct<Unsubscribe> = wireStruct(PROTOCOL, {
   name: "Unsubscribe",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -1790,8 +1678,6 @@ export interface PublishDone {
 /** The codec of PublishDone. */
 export const PublishDone: WireStruct<PublishDone> = wireStruct(PROTOCOL, {
   name: "PublishDone",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -1880,8 +1766,6 @@ export interface Publish {
 /** The codec of Publish. */
 export const Publish: WireStruct<Publish> = wireStruct(PROTOCOL, {
   name: "Publish",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -1903,10 +1787,6 @@ export const Publish: WireStruct<Publish> = wireStruct(PROTOCOL, {
       prop: "trackName",
       type: {
         type: "bytes",
-        length: {
-          kind: "varint",
-        },
-        max: 4096n,
       },
     },
     {
@@ -1921,8 +1801,6 @@ export const Publish: WireStruct<Publish> = wireStruct(PROTOCOL, {
       prop: "groupOrder",
       type: {
         type: "u8",
-        min: 1n,
-        codes: GroupOrderCodes,
       },
     },
     {
@@ -1930,7 +1808,6 @@ export const Publish: WireStruct<Publish> = wireStruct(PROTOCOL, {
       prop: "contentExists",
       type: {
         type: "u8",
-        max: 1n,
       },
     },
     {
@@ -1940,18 +1817,13 @@ export const Publish: WireStruct<Publish> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "Location",
       },
-      when: {
-        op: "eq",
-        name: "content_exists",
-        value: 1n,
-      },
+      optional: true,
     },
     {
       name: "forward",
       prop: "forward",
       type: {
         type: "u8",
-        max: 1n,
       },
     },
     {
@@ -1959,9 +1831,6 @@ export const Publish: WireStruct<Publish> = wireStruct(PROTOCOL, {
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -2017,8 +1886,6 @@ export interface PublishOk {
 /** The codec of PublishOk. */
 export const PublishOk: WireStruct<PublishOk> = wireStruct(PROTOCOL, {
   name: "PublishOk",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -2032,7 +1899,6 @@ export const PublishOk: WireStruct<PublishOk> = wireStruct(PROTOCOL, {
       prop: "forward",
       type: {
         type: "u8",
-        max: 1n,
       },
     },
     {
@@ -2047,8 +1913,6 @@ export const PublishOk: WireStruct<PublishOk> = wireStruct(PROTOCOL, {
       prop: "groupOrder",
       type: {
         type: "u8",
-        min: 1n,
-        codes: GroupOrderCodes,
       },
     },
     {
@@ -2056,7 +1920,6 @@ export const PublishOk: WireStruct<PublishOk> = wireStruct(PROTOCOL, {
       prop: "filterType",
       type: {
         type: "varint",
-        codes: FilterTypeCodes,
       },
     },
     {
@@ -2066,11 +1929,7 @@ export const PublishOk: WireStruct<PublishOk> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "Location",
       },
-      when: {
-        op: "in",
-        name: "filter_type",
-        value: [3n, 4n],
-      },
+      optional: true,
     },
     {
       name: "end_group",
@@ -2078,20 +1937,13 @@ export const PublishOk: WireStruct<PublishOk> = wireStruct(PROTOCOL, {
       type: {
         type: "varint",
       },
-      when: {
-        op: "eq",
-        name: "filter_type",
-        value: 4n,
-      },
+      optional: true,
     },
     {
       name: "parameters",
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -2116,8 +1968,6 @@ export interface PublishError {
 /** The codec of PublishError. */
 export const PublishError: WireStruct<PublishError> = wireStruct(PROTOCOL, {
   name: "PublishError",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -2211,8 +2061,6 @@ export interface Fetch {
 /** The codec of Fetch. */
 export const Fetch: WireStruct<Fetch> = wireStruct(PROTOCOL, {
   name: "Fetch",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -2233,7 +2081,6 @@ export const Fetch: WireStruct<Fetch> = wireStruct(PROTOCOL, {
       prop: "groupOrder",
       type: {
         type: "u8",
-        codes: GroupOrderCodes,
       },
     },
     {
@@ -2241,7 +2088,6 @@ export const Fetch: WireStruct<Fetch> = wireStruct(PROTOCOL, {
       prop: "fetchType",
       type: {
         type: "varint",
-        codes: FetchTypeCodes,
       },
     },
     {
@@ -2251,27 +2097,15 @@ export const Fetch: WireStruct<Fetch> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "TrackNamespace",
       },
-      when: {
-        op: "eq",
-        name: "fetch_type",
-        value: 1n,
-      },
+      optional: true,
     },
     {
       name: "track_name",
       prop: "trackName",
       type: {
         type: "bytes",
-        length: {
-          kind: "varint",
-        },
-        max: 4096n,
       },
-      when: {
-        op: "eq",
-        name: "fetch_type",
-        value: 1n,
-      },
+      optional: true,
     },
     {
       name: "start_location",
@@ -2280,11 +2114,7 @@ export const Fetch: WireStruct<Fetch> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "Location",
       },
-      when: {
-        op: "eq",
-        name: "fetch_type",
-        value: 1n,
-      },
+      optional: true,
     },
     {
       name: "end_location",
@@ -2293,11 +2123,7 @@ export const Fetch: WireStruct<Fetch> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "Location",
       },
-      when: {
-        op: "eq",
-        name: "fetch_type",
-        value: 1n,
-      },
+      optional: true,
     },
     {
       name: "joining_request_id",
@@ -2305,11 +2131,7 @@ export const Fetch: WireStruct<Fetch> = wireStruct(PROTOCOL, {
       type: {
         type: "varint",
       },
-      when: {
-        op: "in",
-        name: "fetch_type",
-        value: [2n, 3n],
-      },
+      optional: true,
     },
     {
       name: "joining_start",
@@ -2317,20 +2139,13 @@ export const Fetch: WireStruct<Fetch> = wireStruct(PROTOCOL, {
       type: {
         type: "varint",
       },
-      when: {
-        op: "in",
-        name: "fetch_type",
-        value: [2n, 3n],
-      },
+      optional: true,
     },
     {
       name: "parameters",
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -2369,8 +2184,6 @@ export interface FetchOk {
 /** The codec of FetchOk. */
 export const FetchOk: WireStruct<FetchOk> = wireStruct(PROTOCOL, {
   name: "FetchOk",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -2384,8 +2197,6 @@ export const FetchOk: WireStruct<FetchOk> = wireStruct(PROTOCOL, {
       prop: "groupOrder",
       type: {
         type: "u8",
-        min: 1n,
-        codes: GroupOrderCodes,
       },
     },
     {
@@ -2408,9 +2219,6 @@ export const FetchOk: WireStruct<FetchOk> = wireStruct(PROTOCOL, {
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -2435,8 +2243,6 @@ export interface FetchError {
 /** The codec of FetchError. */
 export const FetchError: WireStruct<FetchError> = wireStruct(PROTOCOL, {
   name: "FetchError",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -2471,8 +2277,6 @@ export interface FetchCancel {
 /** The codec of FetchCancel. */
 export const FetchCancel: WireStruct<FetchCancel> = wireStruct(PROTOCOL, {
   name: "FetchCancel",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -2542,8 +2346,6 @@ export interface TrackStatus {
 /** The codec of TrackStatus. */
 export const TrackStatus: WireStruct<TrackStatus> = wireStruct(PROTOCOL, {
   name: "TrackStatus",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -2565,10 +2367,6 @@ export const TrackStatus: WireStruct<TrackStatus> = wireStruct(PROTOCOL, {
       prop: "trackName",
       type: {
         type: "bytes",
-        length: {
-          kind: "varint",
-        },
-        max: 4096n,
       },
     },
     {
@@ -2583,7 +2381,6 @@ export const TrackStatus: WireStruct<TrackStatus> = wireStruct(PROTOCOL, {
       prop: "groupOrder",
       type: {
         type: "u8",
-        codes: GroupOrderCodes,
       },
     },
     {
@@ -2591,7 +2388,6 @@ export const TrackStatus: WireStruct<TrackStatus> = wireStruct(PROTOCOL, {
       prop: "forward",
       type: {
         type: "u8",
-        max: 1n,
       },
     },
     {
@@ -2599,7 +2395,6 @@ export const TrackStatus: WireStruct<TrackStatus> = wireStruct(PROTOCOL, {
       prop: "filterType",
       type: {
         type: "varint",
-        codes: FilterTypeCodes,
       },
     },
     {
@@ -2609,11 +2404,7 @@ export const TrackStatus: WireStruct<TrackStatus> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "Location",
       },
-      when: {
-        op: "in",
-        name: "filter_type",
-        value: [3n, 4n],
-      },
+      optional: true,
     },
     {
       name: "end_group",
@@ -2621,20 +2412,13 @@ export const TrackStatus: WireStruct<TrackStatus> = wireStruct(PROTOCOL, {
       type: {
         type: "varint",
       },
-      when: {
-        op: "eq",
-        name: "filter_type",
-        value: 4n,
-      },
+      optional: true,
     },
     {
       name: "parameters",
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -2679,8 +2463,6 @@ export interface TrackStatusOk {
 /** The codec of TrackStatusOk. */
 export const TrackStatusOk: WireStruct<TrackStatusOk> = wireStruct(PROTOCOL, {
   name: "TrackStatusOk",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "request_id",
@@ -2708,8 +2490,6 @@ export const TrackStatusOk: WireStruct<TrackStatusOk> = wireStruct(PROTOCOL, {
       prop: "groupOrder",
       type: {
         type: "u8",
-        min: 1n,
-        codes: GroupOrderCodes,
       },
     },
     {
@@ -2717,7 +2497,6 @@ export const TrackStatusOk: WireStruct<TrackStatusOk> = wireStruct(PROTOCOL, {
       prop: "contentExists",
       type: {
         type: "u8",
-        max: 1n,
       },
     },
     {
@@ -2727,20 +2506,13 @@ export const TrackStatusOk: WireStruct<TrackStatusOk> = wireStruct(PROTOCOL, {
         type: "struct",
         struct: "Location",
       },
-      when: {
-        op: "eq",
-        name: "content_exists",
-        value: 1n,
-      },
+      optional: true,
     },
     {
       name: "parameters",
       prop: "parameters",
       type: {
         type: "list",
-        length: {
-          kind: "varint",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
@@ -2770,8 +2542,6 @@ export const TrackStatusError: WireStruct<TrackStatusError> = wireStruct(
   PROTOCOL,
   {
     name: "TrackStatusError",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "request_id",
@@ -2822,8 +2592,6 @@ export const PublishNamespace: WireStruct<PublishNamespace> = wireStruct(
   PROTOCOL,
   {
     name: "PublishNamespace",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "request_id",
@@ -2845,9 +2613,6 @@ export const PublishNamespace: WireStruct<PublishNamespace> = wireStruct(
         prop: "parameters",
         type: {
           type: "list",
-          length: {
-            kind: "varint",
-          },
           element: {
             type: "struct",
             struct: "KeyValuePair",
@@ -2868,8 +2633,6 @@ export const PublishNamespaceOk: WireStruct<PublishNamespaceOk> = wireStruct(
   PROTOCOL,
   {
     name: "PublishNamespaceOk",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "request_id",
@@ -2898,8 +2661,6 @@ export interface PublishNamespaceError {
 export const PublishNamespaceError: WireStruct<PublishNamespaceError> =
   wireStruct(PROTOCOL, {
     name: "PublishNamespaceError",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "request_id",
@@ -2938,8 +2699,6 @@ export interface PublishNamespaceDone {
 export const PublishNamespaceDone: WireStruct<PublishNamespaceDone> =
   wireStruct(PROTOCOL, {
     name: "PublishNamespaceDone",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "track_namespace",
@@ -2971,8 +2730,6 @@ export interface PublishNamespaceCancel {
 export const PublishNamespaceCancel: WireStruct<PublishNamespaceCancel> =
   wireStruct(PROTOCOL, {
     name: "PublishNamespaceCancel",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "track_namespace",
@@ -3023,8 +2780,6 @@ export const SubscribeNamespace: WireStruct<SubscribeNamespace> = wireStruct(
   PROTOCOL,
   {
     name: "SubscribeNamespace",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "request_id",
@@ -3046,9 +2801,6 @@ export const SubscribeNamespace: WireStruct<SubscribeNamespace> = wireStruct(
         prop: "parameters",
         type: {
           type: "list",
-          length: {
-            kind: "varint",
-          },
           element: {
             type: "struct",
             struct: "KeyValuePair",
@@ -3068,8 +2820,6 @@ export interface SubscribeNamespaceOk {
 export const SubscribeNamespaceOk: WireStruct<SubscribeNamespaceOk> =
   wireStruct(PROTOCOL, {
     name: "SubscribeNamespaceOk",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "request_id",
@@ -3097,8 +2847,6 @@ export interface SubscribeNamespaceError {
 export const SubscribeNamespaceError: WireStruct<SubscribeNamespaceError> =
   wireStruct(PROTOCOL, {
     name: "SubscribeNamespaceError",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "request_id",
@@ -3137,8 +2885,6 @@ export interface UnsubscribeNamespace {
 export const UnsubscribeNamespace: WireStruct<UnsubscribeNamespace> =
   wireStruct(PROTOCOL, {
     name: "UnsubscribeNamespace",
-    args: [],
-    variants: [],
     fields: [
       {
         name: "track_namespace_prefix",
@@ -3177,117 +2923,6 @@ export interface SubgroupHeader {
 /** The codec of SubgroupHeader. */
 export const SubgroupHeader: WireStruct<SubgroupHeader> = wireStruct(PROTOCOL, {
   name: "SubgroupHeader",
-  args: [],
-  variants: [
-    {
-      code: 16n,
-      flags: {
-        end_of_group: false,
-        has_extensions: false,
-        subgroup_id_is_first_object: false,
-        subgroup_id_present: false,
-      },
-    },
-    {
-      code: 17n,
-      flags: {
-        end_of_group: false,
-        has_extensions: true,
-        subgroup_id_is_first_object: false,
-        subgroup_id_present: false,
-      },
-    },
-    {
-      code: 18n,
-      flags: {
-        end_of_group: false,
-        has_extensions: false,
-        subgroup_id_is_first_object: true,
-        subgroup_id_present: false,
-      },
-    },
-    {
-      code: 19n,
-      flags: {
-        end_of_group: false,
-        has_extensions: true,
-        subgroup_id_is_first_object: true,
-        subgroup_id_present: false,
-      },
-    },
-    {
-      code: 20n,
-      flags: {
-        end_of_group: false,
-        has_extensions: false,
-        subgroup_id_is_first_object: false,
-        subgroup_id_present: true,
-      },
-    },
-    {
-      code: 21n,
-      flags: {
-        end_of_group: false,
-        has_extensions: true,
-        subgroup_id_is_first_object: false,
-        subgroup_id_present: true,
-      },
-    },
-    {
-      code: 24n,
-      flags: {
-        end_of_group: true,
-        has_extensions: false,
-        subgroup_id_is_first_object: false,
-        subgroup_id_present: false,
-      },
-    },
-    {
-      code: 25n,
-      flags: {
-        end_of_group: true,
-        has_extensions: true,
-        subgroup_id_is_first_object: false,
-        subgroup_id_present: false,
-      },
-    },
-    {
-      code: 26n,
-      flags: {
-        end_of_group: true,
-        has_extensions: false,
-        subgroup_id_is_first_object: true,
-        subgroup_id_present: false,
-      },
-    },
-    {
-      code: 27n,
-      flags: {
-        end_of_group: true,
-        has_extensions: true,
-        subgroup_id_is_first_object: true,
-        subgroup_id_present: false,
-      },
-    },
-    {
-      code: 28n,
-      flags: {
-        end_of_group: true,
-        has_extensions: false,
-        subgroup_id_is_first_object: false,
-        subgroup_id_present: true,
-      },
-    },
-    {
-      code: 29n,
-      flags: {
-        end_of_group: true,
-        has_extensions: true,
-        subgroup_id_is_first_object: false,
-        subgroup_id_present: true,
-      },
-    },
-  ],
   fields: [
     {
       name: "type",
@@ -3316,11 +2951,7 @@ export const SubgroupHeader: WireStruct<SubgroupHeader> = wireStruct(PROTOCOL, {
       type: {
         type: "varint",
       },
-      when: {
-        op: "flag",
-        name: "subgroup_id_present",
-        value: true,
-      },
+      optional: true,
     },
     {
       name: "publisher_priority",
@@ -3361,8 +2992,6 @@ export interface SubgroupObject {
 /** The codec of SubgroupObject. */
 export const SubgroupObject: WireStruct<SubgroupObject> = wireStruct(PROTOCOL, {
   name: "SubgroupObject",
-  args: ["has_extensions"],
-  variants: [],
   fields: [
     {
       name: "object_id_delta",
@@ -3376,22 +3005,12 @@ export const SubgroupObject: WireStruct<SubgroupObject> = wireStruct(PROTOCOL, {
       prop: "extensionHeaders",
       type: {
         type: "list",
-        length: {
-          kind: "rest",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
         },
-        frame: {
-          kind: "varint",
-        },
       },
-      when: {
-        op: "flag",
-        name: "has_extensions",
-        value: true,
-      },
+      optional: true,
     },
     {
       name: "payload_length",
@@ -3405,23 +3024,14 @@ export const SubgroupObject: WireStruct<SubgroupObject> = wireStruct(PROTOCOL, {
       prop: "objectStatus",
       type: {
         type: "varint",
-        codes: ObjectStatusCodes,
       },
-      when: {
-        op: "eq",
-        name: "payload_length",
-        value: 0n,
-      },
+      optional: true,
     },
     {
       name: "payload",
       prop: "payload",
       type: {
         type: "bytes",
-        length: {
-          kind: "field",
-          field: "payload_length",
-        },
       },
     },
   ],
@@ -3437,13 +3047,6 @@ export interface FetchHeader {
 /** The codec of FetchHeader. */
 export const FetchHeader: WireStruct<FetchHeader> = wireStruct(PROTOCOL, {
   name: "FetchHeader",
-  args: [],
-  variants: [
-    {
-      code: 5n,
-      flags: {},
-    },
-  ],
   fields: [
     {
       name: "type",
@@ -3493,8 +3096,6 @@ export interface FetchObject {
 /** The codec of FetchObject. */
 export const FetchObject: WireStruct<FetchObject> = wireStruct(PROTOCOL, {
   name: "FetchObject",
-  args: [],
-  variants: [],
   fields: [
     {
       name: "group_id",
@@ -3529,15 +3130,9 @@ export const FetchObject: WireStruct<FetchObject> = wireStruct(PROTOCOL, {
       prop: "extensionHeaders",
       type: {
         type: "list",
-        length: {
-          kind: "rest",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
-        },
-        frame: {
-          kind: "varint",
         },
       },
     },
@@ -3553,23 +3148,14 @@ export const FetchObject: WireStruct<FetchObject> = wireStruct(PROTOCOL, {
       prop: "objectStatus",
       type: {
         type: "varint",
-        codes: ObjectStatusCodes,
       },
-      when: {
-        op: "eq",
-        name: "payload_length",
-        value: 0n,
-      },
+      optional: true,
     },
     {
       name: "payload",
       prop: "payload",
       type: {
         type: "bytes",
-        length: {
-          kind: "field",
-          field: "payload_length",
-        },
       },
     },
   ],
@@ -3616,99 +3202,6 @@ export interface ObjectDatagram {
 /** The codec of ObjectDatagram. */
 export const ObjectDatagram: WireStruct<ObjectDatagram> = wireStruct(PROTOCOL, {
   name: "ObjectDatagram",
-  args: [],
-  variants: [
-    {
-      code: 0n,
-      flags: {
-        end_of_group: false,
-        has_extensions: false,
-        is_status: false,
-        object_id_present: true,
-      },
-    },
-    {
-      code: 1n,
-      flags: {
-        end_of_group: false,
-        has_extensions: true,
-        is_status: false,
-        object_id_present: true,
-      },
-    },
-    {
-      code: 2n,
-      flags: {
-        end_of_group: true,
-        has_extensions: false,
-        is_status: false,
-        object_id_present: true,
-      },
-    },
-    {
-      code: 3n,
-      flags: {
-        end_of_group: true,
-        has_extensions: true,
-        is_status: false,
-        object_id_present: true,
-      },
-    },
-    {
-      code: 4n,
-      flags: {
-        end_of_group: false,
-        has_extensions: false,
-        is_status: false,
-        object_id_present: false,
-      },
-    },
-    {
-      code: 5n,
-      flags: {
-        end_of_group: false,
-        has_extensions: true,
-        is_status: false,
-        object_id_present: false,
-      },
-    },
-    {
-      code: 6n,
-      flags: {
-        end_of_group: true,
-        has_extensions: false,
-        is_status: false,
-        object_id_present: false,
-      },
-    },
-    {
-      code: 7n,
-      flags: {
-        end_of_group: true,
-        has_extensions: true,
-        is_status: false,
-        object_id_present: false,
-      },
-    },
-    {
-      code: 32n,
-      flags: {
-        end_of_group: false,
-        has_extensions: false,
-        is_status: true,
-        object_id_present: true,
-      },
-    },
-    {
-      code: 33n,
-      flags: {
-        end_of_group: false,
-        has_extensions: true,
-        is_status: true,
-        object_id_present: true,
-      },
-    },
-  ],
   fields: [
     {
       name: "type",
@@ -3737,11 +3230,7 @@ export const ObjectDatagram: WireStruct<ObjectDatagram> = wireStruct(PROTOCOL, {
       type: {
         type: "varint",
       },
-      when: {
-        op: "flag",
-        name: "object_id_present",
-        value: true,
-      },
+      optional: true,
     },
     {
       name: "publisher_priority",
@@ -3755,51 +3244,28 @@ export const ObjectDatagram: WireStruct<ObjectDatagram> = wireStruct(PROTOCOL, {
       prop: "extensionHeaders",
       type: {
         type: "list",
-        length: {
-          kind: "rest",
-        },
         element: {
           type: "struct",
           struct: "KeyValuePair",
         },
-        frame: {
-          kind: "varint",
-        },
-        min: 1n,
       },
-      when: {
-        op: "flag",
-        name: "has_extensions",
-        value: true,
-      },
+      optional: true,
     },
     {
       name: "object_status",
       prop: "objectStatus",
       type: {
         type: "varint",
-        codes: ObjectStatusCodes,
       },
-      when: {
-        op: "flag",
-        name: "is_status",
-        value: true,
-      },
+      optional: true,
     },
     {
       name: "payload",
       prop: "payload",
       type: {
         type: "bytes",
-        length: {
-          kind: "rest",
-        },
       },
-      when: {
-        op: "flag",
-        name: "is_status",
-        value: false,
-      },
+      optional: true,
     },
   ],
 });
@@ -3842,48 +3308,7 @@ export type ControlStreamItem =
  * 65535 bytes) and a body that must fill the length exactly; unknown types
  * close the session.
  */
-export const controlStream = wireStream<ControlStreamItem>(
-  PROTOCOL,
-  "control",
-  {
-    kind: "framed",
-    type: "varint",
-    length: "u16",
-    max: 65535,
-    dispatch: [
-      [2n, "SubscribeUpdate"],
-      [3n, "Subscribe"],
-      [4n, "SubscribeOk"],
-      [5n, "SubscribeError"],
-      [6n, "PublishNamespace"],
-      [7n, "PublishNamespaceOk"],
-      [8n, "PublishNamespaceError"],
-      [9n, "PublishNamespaceDone"],
-      [10n, "Unsubscribe"],
-      [11n, "PublishDone"],
-      [12n, "PublishNamespaceCancel"],
-      [13n, "TrackStatus"],
-      [14n, "TrackStatusOk"],
-      [15n, "TrackStatusError"],
-      [16n, "Goaway"],
-      [17n, "SubscribeNamespace"],
-      [18n, "SubscribeNamespaceOk"],
-      [19n, "SubscribeNamespaceError"],
-      [20n, "UnsubscribeNamespace"],
-      [21n, "MaxRequestId"],
-      [22n, "Fetch"],
-      [23n, "FetchCancel"],
-      [24n, "FetchOk"],
-      [25n, "FetchError"],
-      [26n, "RequestsBlocked"],
-      [29n, "Publish"],
-      [30n, "PublishOk"],
-      [31n, "PublishError"],
-      [32n, "ClientSetup"],
-      [33n, "ServerSetup"],
-    ],
-  },
-);
+export const controlStream = wireStream<ControlStreamItem>(PROTOCOL, "control");
 
 /** An item of stream `data`: narrow on `name` to get its typed `value`. */
 export type DataStreamItem =
@@ -3896,25 +3321,7 @@ export type DataStreamItem =
  * SUBGROUP_HEADER followed by subgroup objects, or a FETCH_HEADER followed by
  * fetch objects, until FIN.
  */
-export const dataStream = wireStream<DataStreamItem>(PROTOCOL, "data", {
-  kind: "header_objects",
-  headers: [
-    {
-      header: "SubgroupHeader",
-      object: "SubgroupObject",
-      args: {
-        has_extensions: "has_extensions",
-      },
-      codes: [16n, 17n, 18n, 19n, 20n, 21n, 24n, 25n, 26n, 27n, 28n, 29n],
-    },
-    {
-      header: "FetchHeader",
-      object: "FetchObject",
-      args: {},
-      codes: [5n],
-    },
-  ],
-});
+export const dataStream = wireStream<DataStreamItem>(PROTOCOL, "data");
 
 /** An item of stream `datagram`: narrow on `name` to get its typed `value`. */
 export type DatagramStreamItem = StreamItemOf<"ObjectDatagram", ObjectDatagram>;
@@ -3922,8 +3329,4 @@ export type DatagramStreamItem = StreamItemOf<"ObjectDatagram", ObjectDatagram>;
 export const datagramStream = wireStream<DatagramStreamItem>(
   PROTOCOL,
   "datagram",
-  {
-    kind: "datagram",
-    message: "ObjectDatagram",
-  },
 );

@@ -123,17 +123,16 @@ export class Reader {
      * `too_large` as soon as it is read, not after buffering up to the limit.
      */
     readonly maxItem = 0,
+    /** The reason a length over `maxItem` fails with (the stream plan's). */
+    readonly bufferReason: DecodeErrorReason = "too_large",
   ) {}
 
   offset(pos?: number): number {
     return this.base + (pos ?? this.pos);
   }
 
-  private short(
-    reason: DecodeErrorReason,
-    what: string,
-    end: number,
-  ): DecodeError {
+  /** A read past `end`: Incomplete while streaming up to the buffered bytes, else `reason`. */
+  short(reason: DecodeErrorReason, what: string, end: number): DecodeError {
     if (this.streaming && end >= this.stop) {
       return new Incomplete(reason, `input ends inside ${what}`, this.offset());
     }
@@ -147,9 +146,14 @@ export class Reader {
     return new DecodeError(reason, `input ends inside ${what}`, this.offset());
   }
 
-  /** Fail with `truncated` unless n bytes remain before `end`. */
-  need(n: number, end: number, what = "a value"): void {
-    if (n > end - this.pos) throw this.short("truncated", what, end);
+  /** Fail with `reason` unless n bytes remain before `end`. */
+  need(
+    n: number,
+    end: number,
+    what = "a value",
+    reason: DecodeErrorReason = "truncated",
+  ): void {
+    if (n > end - this.pos) throw this.short(reason, what, end);
   }
 
   /**
@@ -160,27 +164,28 @@ export class Reader {
     n: number | bigint,
     end: number,
     what = "a length-prefixed value",
+    reason: DecodeErrorReason = "length_past_end",
   ): number {
     if (BigInt(n) > BigInt(end - this.pos)) {
       if (this.streaming && this.maxItem > 0 && BigInt(n) > this.maxItem) {
         throw new DecodeError(
-          "too_large",
+          this.bufferReason,
           `${what} of ${n} bytes, over the ${this.maxItem}-byte buffer limit`,
           this.offset(),
         );
       }
-      throw this.short("length_past_end", what, end);
+      throw this.short(reason, what, end);
     }
     return this.pos + Number(n);
   }
 
-  varint(end: number): bigint {
-    this.need(1, end, "a varint");
+  varint(end: number, reason: DecodeErrorReason = "truncated"): bigint {
+    this.need(1, end, "a varint", reason);
     const b = this.buf;
     const p = this.pos;
     const first = b[p]!;
     const size = 1 << (first >> 6);
-    this.need(size, end, "a varint");
+    this.need(size, end, "a varint", reason);
     this.pos = p + size;
     if (size === 1) return BigInt(first);
     if (size === 2) return BigInt(((first & 0x3f) << 8) | b[p + 1]!);
@@ -193,8 +198,12 @@ export class Reader {
     return (BigInt(hi >>> 0) << 32n) | BigInt(lo);
   }
 
-  uint(size: number, end: number): bigint {
-    this.need(size, end, `a ${8 * size}-bit integer`);
+  uint(
+    size: number,
+    end: number,
+    reason: DecodeErrorReason = "truncated",
+  ): bigint {
+    this.need(size, end, `a ${8 * size}-bit integer`, reason);
     let v = 0n;
     if (size <= 4) {
       let n = 0;
