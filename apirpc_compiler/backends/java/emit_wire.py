@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ...ir import model as m
 from ...ir import plan
-from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text
+from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, plan_cond_text
 from .namer import JavaNamer
 from .text import javadoc, jlong, jstr
 
@@ -619,7 +619,7 @@ class _Body:
             v = self.name(op.var)
             self.names[op.item] = v  # Java tests the nullable field itself
             self.types[op.item] = self.types[op.var]
-            text = _cond_text(op.cond)
+            text = plan_cond_text(op.cond)
             c.add(ind, f"if ({self.cond(op.cond)}) {{")
             c.add(ind + 1, f"if ({v} == null) {{")
             c.add(ind + 2, f"throw new EncodeException({jstr(op.where + ' is required when ' + text)});")
@@ -659,13 +659,6 @@ def _defined(op: plan.Op, encode: bool) -> str | None:
 def _slot_number(slot: str) -> int:
     digits = slot[len(slot.rstrip("0123456789")) :]
     return int(digits) if digits else 0
-
-
-def _cond_text(c: plan.Cond) -> str:
-    if isinstance(c, plan.FlagIs):
-        return f"{c.flag} is {'set' if c.value else 'clear'}"
-    value = str(c.values[0]) if c.test in ("eq", "ne") else str(list(c.values)) if c.values else ""
-    return f"{c.field} {c.test} {value}".rstrip()
 
 
 def _parser_constructors(pname: str) -> list[str]:

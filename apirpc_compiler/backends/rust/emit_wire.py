@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from ...ir import model as m
 from ...ir import plan
-from ..common import INT_SIZE, WireGenError
+from ..common import INT_SIZE, WireGenError, plan_cond_text
 from .namer import RustNamer
 from .text import Lines, rust_str
 
@@ -58,14 +58,6 @@ def _reason(reason: str) -> str:
 
 def _err(reason: str, msg: str) -> str:
     return f"return Err(err({_reason(reason)}, {rust_str(msg)}));"
-
-
-def _cond_text(c: plan.Cond) -> str:
-    """A condition in words ("fin is set", "kind in [1, 2]") for messages and docs."""
-    if isinstance(c, plan.FlagIs):
-        return f"{c.flag} is {'set' if c.value else 'clear'}"
-    value = str(c.values[0]) if c.test in ("eq", "ne") else str(list(c.values)) if c.values else ""
-    return f"{c.field} {c.test} {value}".rstrip()
 
 
 def _walk(ops: tuple[plan.Op, ...]) -> Iterator[plan.Op]:
@@ -296,12 +288,12 @@ class _Struct:
             elif isinstance(op, plan.Optional):
                 c.open(f"if {self.cond(op.cond)} {{")
                 c.open(f"let Some({op.item}) = {op.var} else {{")
-                c(_enc_err(op.where + " is required when " + _cond_text(op.cond)))
+                c(_enc_err(op.where + " is required when " + plan_cond_text(op.cond)))
                 c.close("};")
                 self.encode_ops(c, op.body)
                 c.close()
                 c.open(f"else if {op.var}.is_some() {{")
-                c(_enc_err(op.where + " must be absent unless " + _cond_text(op.cond)))
+                c(_enc_err(op.where + " must be absent unless " + plan_cond_text(op.cond)))
                 c.close()
             elif isinstance(op, plan.Variant):
                 self.variant(c, op, True)
@@ -382,7 +374,7 @@ class _Struct:
         c(f"#[derive(Clone, Debug, {'' if consts else 'Default, '}PartialEq, Eq)]")
         c.open(f"pub struct {self.cls} {{")
         for f, pf in zip(s["fields"], self.plan.fields, strict=True):
-            c.doc((f["doc"] or f["name"]) + (" Present only when " + _cond_text(pf.cond) + "." if pf.cond else ""))
+            c.doc((f["doc"] or f["name"]) + (" Present only when " + plan_cond_text(pf.cond) + "." if pf.cond else ""))
             t = self.rtype(pf.type)
             c(f"pub {self.attrs[f['name']]}: {f'Option<{t}>' if pf.cond is not None else t},")
         c.close()
