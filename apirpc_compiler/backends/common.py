@@ -29,6 +29,7 @@ from typing import Any
 import jinja2
 
 from ..ir import plan
+from ..ir.graph import strongly_connected
 from ..ir.model import IR, Enum, Field, Message, Method, Service, WireAuth, WireCond, WireStruct
 from ..ir.plan import INT_MAX as INT_MAX  # the plan owns the wire's integer facts; re-exported
 from ..ir.plan import INT_SIZE as INT_SIZE
@@ -194,52 +195,14 @@ def embedded_args(cur: WireStruct, target: WireStruct) -> list[str]:
 
 
 def message_components(ir: IR) -> dict[str, int]:
-    """Each message's strongly connected component in the message-reference graph (Tarjan),
+    """Each message's strongly connected component in the message-reference graph,
     numbered so that every component comes after the ones it refers to."""
     by_name = {m["name"]: m for m in ir["messages"]}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    comp: dict[str, int] = {}
-    components: list[str] = []
 
     def refs(name: str) -> list[str]:
         return [f["type"]["name"] for f in by_name[name]["fields"] if f["type"]["kind"] == "message"]
 
-    # Iterative, so a long chain of messages cannot hit Python's recursion limit.
-    for root in by_name:
-        if root in index:
-            continue
-        work: list[tuple[str, int]] = [(root, 0)]
-        while work:
-            v, i = work.pop()
-            if i == 0:
-                index[v] = low[v] = len(index)
-                stack.append(v)
-                on_stack.add(v)
-            out = refs(v)
-            if i < len(out):
-                work.append((v, i + 1))
-                w = out[i]
-                if w not in index:
-                    work.append((w, 0))
-                elif w in on_stack:
-                    low[v] = min(low[v], index[w])
-                continue
-            if low[v] == index[v]:
-                n = len(components)
-                components.append(v)
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    comp[w] = n
-                    if w == v:
-                        break
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[v])
-    return comp
+    return {name: n for n, component in enumerate(strongly_connected(by_name, refs)) for name in component}
 
 
 # ---- the RPC surface: REST routes, paging and error policy, derived once for every backend ----

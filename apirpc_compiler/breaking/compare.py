@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from ..ir import model as m
+from ..ir.graph import strongly_connected
 from .rules import Finding, Tier, finding, ptr
 from .wire_diff import compare_wire
 
@@ -99,39 +100,23 @@ class _Ctx:
         swap is compared once however many fields use it, and a verdict is only cached once its
         whole cycle has been seen, never from the middle of it.
         """
-        index: dict[_Swap, int] = {}
-        low: dict[_Swap, int] = {}
-        stack: list[_Swap] = []
-        worst: dict[_Swap, Finding | None] = {}  # over the swap's own differences and what it reaches
-        work: list[tuple[_Swap, int]] = [] if swap in self._verdict else [(swap, 0)]
-        while work:
-            v, i = work.pop()
-            found, nested = self._swap_local(v)
-            if i == 0:
-                index[v] = low[v] = len(index)
-                stack.append(v)
-                worst[v] = _worse(*found)
-            if i < len(nested):
-                work.append((v, i + 1))
-                w = nested[i]
-                if w in self._verdict:  # a finished component
-                    worst[v] = _worse(worst[v], self._verdict[w])
-                elif w not in index:
-                    work.append((w, 0))
-                else:  # on the stack: v and w are in one cycle
-                    low[v] = min(low[v], index[w])
-                continue
-            if low[v] == index[v]:  # v roots a component: everything in it is on the stack above v
-                component = [stack.pop()]
-                while component[-1] != v:
-                    component.append(stack.pop())
-                verdict = _worse(*(worst[x] for x in component))
-                for x in component:
-                    self._verdict[x] = verdict
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[v])
-                worst[parent] = _worse(worst[parent], self._verdict[v] if v in self._verdict else worst[v])
+        if swap not in self._verdict:
+
+            def nested(v: _Swap) -> list[_Swap]:
+                return [w for w in self._swap_local(v)[1] if w not in self._verdict]
+
+            for component in strongly_connected([swap], nested):
+                # The first worst difference met walking the component's swaps last-visited first,
+                # each swap's own differences before the verdicts of the components it reaches.
+                members = set(component)
+                findings: list[Finding | None] = []
+                for v in component:
+                    own, inner = self._swap_local(v)
+                    findings.append(_worse(*own))
+                    findings.extend(self._verdict[w] for w in inner if w not in members)
+                verdict = _worse(*findings)
+                for v in component:
+                    self._verdict[v] = verdict
         return self._verdict[swap]
 
     def swap_change(self, kind: Literal["message", "enum"], old_name: str, new_name: str) -> tuple[Tier, str]:
