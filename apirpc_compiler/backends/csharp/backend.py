@@ -13,13 +13,12 @@ generated with the package and read `tests/vectors/*.json` through CLUTCHCALL_VE
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from ...ir.model import IR
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
-from ..common import template_env
+from ..common import package_version, template_env
 from .emit_messages import MessageEmitter, cs_string, doc_lines
 from .emit_wire import WireEmitter
 from .namer import CSharpNamer, check_csharp_names
@@ -34,11 +33,6 @@ def root_namespace(ir: IR, n: CSharpNamer) -> str:
     for p in parts:
         out.append("ClutchCall" if p == "clutchcall" else n.namespace_part([p]))
     return ".".join(out)
-
-
-def package_version(ir: IR) -> str:
-    m = re.search(r"\.v(\d+)$", ir["package"])
-    return f"{m.group(1)}.0.0" if m else "0.1.0"
 
 
 class CSharpBackend:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ...ir.model import IR
 from ..base import GeneratedFile, NameClash, header_lines, register
-from ..common import template_env
+from ..common import package_version, template_env
 from .emit_api import bridges, decode_exception, services
 from .emit_messages import MessageEmitter
 from .emit_wire import generate_wire
@@ -67,7 +67,7 @@ class JavaBackend:
         add(
             "pom.xml",
             env.get_template("pom.xml.j2").render(
-                header_lines=header_lines(ir), version="1.0.0", package=ir["package"]
+                header_lines=header_lines(ir), version=package_version(ir), package=ir["package"]
             ),
         )
         add("README.md", env.get_template("README.md.j2").render(header_lines=header_lines(ir), ir=ir))

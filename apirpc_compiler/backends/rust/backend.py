@@ -7,13 +7,12 @@ The crate's native tests read the golden vectors at run time (`CLUTCHCALL_VECTOR
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from ...ir.model import IR
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
-from ..common import template_env
+from ..common import package_version, template_env
 from .emit_messages import MessageEmitter
 from .emit_misc import bridges_rs, services_rs
 from .emit_wire import wire_modules
@@ -22,11 +21,6 @@ from .text import Lines, doc
 
 CRATE = "clutchcall"
 _TEMPLATES = Path(__file__).parent / "templates"
-
-
-def _version(ir: IR) -> str:
-    m = re.search(r"\.v(\d+)$", ir["package"])
-    return f"{m.group(1)}.0.0" if m else "0.1.0"
 
 
 class RustBackend:
@@ -51,7 +45,7 @@ class RustBackend:
             files.append(GeneratedFile(path, head + "\n" + preamble + body))
 
         n = self.namer
-        put("Cargo.toml", "Cargo.toml.j2", crate=CRATE, version=_version(ir))
+        put("Cargo.toml", "Cargo.toml.j2", crate=CRATE, version=package_version(ir))
         files[-1] = GeneratedFile("Cargo.toml", files[-1].content.replace("// ", "# ", 2))
         put("README.md", "README.md.j2", crate=CRATE, package=ir["package"], header_text="\n".join(header_lines(ir)))
         put("src/lib.rs", "lib.rs.j2", doc="\n".join(doc(ir["doc"] or ir["package"], 0, "//!")))

@@ -9,13 +9,12 @@ golden vectors at run time from $CLUTCHCALL_VECTORS.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from ...ir.model import IR
 from ..base import GeneratedFile, NameClash, header_lines
-from ..common import template_env
+from ..common import package_version, template_env
 from .emit_messages import MessagesEmitter
 from .emit_wire import WireEmitter
 from .namer import TsNamer, check_typescript_names
@@ -35,11 +34,6 @@ _RUNTIME = [
     "test/vectors.test.ts",
     "test/usability.test.ts",
 ]
-
-
-def package_version(ir: IR) -> str:
-    m = re.search(r"\.v(\d+)$", ir["package"])
-    return f"{m.group(1)}.0.0" if m else "0.1.0"
 
 
 class TypeScriptBackend:
