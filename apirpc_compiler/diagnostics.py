@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# RFC 6901 JSON pointers locate everything the compiler reports (front end, backends' name checks,
+# breaking); these are their one spelling.
+
+
+def pointer_token(token: str) -> str:
+    """One reference token, escaped (`~` -> `~0`, `/` -> `~1`)."""
+    if "~" in token or "/" in token:
+        return token.replace("~", "~0").replace("/", "~1")
+    return token
+
+
+def pointer(*tokens: str | int) -> str:
+    """A pointer from its unescaped tokens: pointer("messages", "Call", "fields") -> /messages/Call/fields."""
+    return "".join("/" + pointer_token(str(t)) for t in tokens)
+
+
+def pointer_tokens(text: str) -> list[str]:
+    """A pointer's unescaped tokens (`~1` is undone before `~0`, as RFC 6901 requires)."""
+    return [t.replace("~1", "/").replace("~0", "~") for t in text.split("/")[1:]] if text else []
+
 
 @dataclass(frozen=True)
 class Diagnostic:

@@ -28,6 +28,7 @@ from typing import Any
 
 import jinja2
 
+from ..diagnostics import pointer as pointer  # re-exported: the backends' name checks locate clashes with it
 from ..ir import plan
 from ..ir.graph import strongly_connected
 from ..ir.model import IR, Enum, Field, Message, Method, Service, WireAuth, WireCond, WireStruct
@@ -54,11 +55,6 @@ def package_version(ir: IR) -> str:
     """The SDK packages' version: `clutchcall.v1` -> 1.0.0; a package without a version suffix is 0.1.0."""
     m = re.search(r"\.v(\d+)$", ir["package"])
     return f"{m.group(1)}.0.0" if m else "0.1.0"
-
-
-def pointer(*parts: str) -> str:
-    """An RFC 6901 JSON pointer into the IDL from its unescaped parts."""
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 class NameScope:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ..diagnostics import pointer_tokens
 from .ack import Outcome
 from .rules import Finding, Tier
 
@@ -14,7 +15,7 @@ Locate = Callable[[str], tuple[int, int]]
 
 def nearest_existing(document: Any, pointer: str) -> str:
     """`pointer` if it resolves in `document`, else its nearest ancestor that does (removed items)."""
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
+    parts = pointer_tokens(pointer)
     node = document
     depth = 0
     for part in parts:

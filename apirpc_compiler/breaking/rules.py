@@ -16,6 +16,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ..diagnostics import pointer
+
+ptr = pointer  # the short name the comparison modules use
+
 
 class Tier(enum.IntEnum):
     # The value orders the tiers by how much a finding breaks: WIRE breaks the most.
@@ -225,11 +229,6 @@ _RULES: list[Rule] = [
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
-
-
-def ptr(*parts: str | int) -> str:
-    """An RFC 6901 JSON pointer from its unescaped parts."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def finding(rule: str, tier: Tier, pointer: str, message: str) -> Finding:

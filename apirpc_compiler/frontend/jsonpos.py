@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..diagnostics import pointer_token
+
 MAX_DEPTH = 64
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -48,16 +50,6 @@ class ParsedJson:
     value: Any
     value_offsets: dict[str, int] = field(default_factory=dict)
     key_offsets: dict[str, int] = field(default_factory=dict)
-
-
-def escape_pointer_token(token: str) -> str:
-    if "~" in token or "/" in token:
-        return token.replace("~", "~0").replace("/", "~1")
-    return token
-
-
-def unescape_pointer_token(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
 
 
 def _describe(text: str, i: int) -> str:
@@ -191,7 +183,7 @@ class _Parser:
         j = self.ws(j)
         if j >= self.n or self.text[j] != ":":
             raise self.fail(j, "json-syntax", f"expected ':' after the key {key!r}, found {_describe(self.text, j)}")
-        pointer = frame.pointer + "/" + escape_pointer_token(key)
+        pointer = frame.pointer + "/" + pointer_token(key)
         self.result.key_offsets[pointer] = i
         return self.ws(j + 1), pointer
 

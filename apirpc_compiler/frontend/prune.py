@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .jsonpos import unescape_pointer_token
+from ..diagnostics import pointer_tokens
 
 # Most specific first; "*" matches any one token. The first pattern a pointer starts with names
 # the item to drop; a pointer shorter than every pattern drops the node it points at.
@@ -49,10 +49,6 @@ class Checkable:
         return self.is_dropped("enums", name) or self.is_dropped("messages", name)
 
 
-def _tokens(pointer: str) -> list[str]:
-    return [unescape_pointer_token(t) for t in pointer.split("/")[1:]] if pointer else []
-
-
 def _unit(tokens: list[str]) -> tuple[str, ...]:
     for pattern in _UNITS:
         if len(tokens) >= len(pattern) and all(p in ("*", t) for p, t in zip(pattern, tokens, strict=False)):
@@ -75,7 +71,7 @@ def _drop(document: dict[str, Any], path: tuple[str, ...]) -> None:
 def checkable(document: dict[str, Any], error_pointers: Iterable[str]) -> Checkable:
     out = Checkable(dict(document))
     for pointer in error_pointers:
-        unit = _unit(_tokens(pointer))
+        unit = _unit(pointer_tokens(pointer))
         if unit and unit not in out.dropped:
             out.dropped.add(unit)
             _drop(out.document, unit)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic
-from .jsonpos import escape_pointer_token
+from ..diagnostics import Diagnostic, pointer
 from .load import LoadedIdl
 
-
-def ptr(*tokens: str | int) -> str:
-    """Build an RFC 6901 pointer from raw tokens: ptr("messages", "Call", "fields") -> /messages/Call/fields."""
-    return "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+ptr = pointer  # the rule modules' short name for it
 
 
 class Reporter:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ...ir.model import IR, Enum, Message, Method, Service
 from ...ir.naming import pascal, proto_json_name, upper_snake
 from ..base import NameClash
+from ..common import pointer
 
 
 def service_name(service: Service) -> str:
@@ -29,10 +30,6 @@ def enum_value_name(enum: Enum, value_name: str) -> str:
     return upper_snake(enum["words"]) + "_" + value_name.upper()
 
 
-def _ptr(*parts: str) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 def _enum_value_key(name: str, enum: Enum) -> str:
     # protoc compares values with the enum prefix stripped, ignoring case and underscores
     # ("... has the same name as ... if you ignore case and strip out the enum name prefix").
@@ -48,7 +45,7 @@ def _check_enum(enum: Enum, out: list[NameClash]) -> None:
         if key in seen:
             out.append(
                 NameClash(
-                    _ptr("enums", enum["name"], "values", v["name"]),
+                    pointer("enums", enum["name"], "values", v["name"]),
                     f"enum value {v['json_name']} collides with {seen[key]} in protobuf "
                     "(protoc compares values without the enum prefix, ignoring case and underscores)",
                     "rename one of the two values",
@@ -65,7 +62,7 @@ def _check_message(msg: Message, out: list[NameClash]) -> None:
         if o["name"] in fields:
             out.append(
                 NameClash(
-                    _ptr(*base, "oneofs", o["name"]),
+                    pointer(*base, "oneofs", o["name"]),
                     f"oneof {o['name']} has the same name as a field of {msg['name']}; protobuf rejects it",
                     "rename the oneof or the field",
                 )
@@ -82,7 +79,7 @@ def _check_message(msg: Message, out: list[NameClash]) -> None:
             if jn in seen:
                 out.append(
                     NameClash(
-                        _ptr(*base, "fields", f["name"]),
+                        pointer(*base, "fields", f["name"]),
                         f"field {f['name']} of {msg['name']} has the {kind} {jn!r}, like field {seen[jn]}",
                         "rename the field or give it a distinct json_name",
                     )
@@ -109,26 +106,26 @@ def check_proto_names(ir: IR) -> list[NameClash]:
             scope[name] = what
 
     for msg in ir["messages"]:
-        claim(msg["name"], f"message {msg['name']}", _ptr("messages", msg["name"]))
+        claim(msg["name"], f"message {msg['name']}", pointer("messages", msg["name"]))
     for enum in ir["enums"]:
-        claim(enum["name"], f"enum {enum['name']}", _ptr("enums", enum["name"]))
+        claim(enum["name"], f"enum {enum['name']}", pointer("enums", enum["name"]))
     for enum in ir["enums"]:
         for v in enum["values"]:
             claim(
                 v["json_name"],
                 f"value {v['name']} of enum {enum['name']}",
-                _ptr("enums", enum["name"], "values", v["name"]),
+                pointer("enums", enum["name"], "values", v["name"]),
             )
         _check_enum(enum, out)
     for svc in ir["services"]:
-        claim(service_name(svc), f"service {svc['name']}", _ptr("services", svc["name"]))
+        claim(service_name(svc), f"service {svc['name']}", pointer("services", svc["name"]))
         rpcs: dict[str, str] = {}
         for m in svc["methods"]:
             rn = rpc_name(m)
             if rn in rpcs:
                 out.append(
                     NameClash(
-                        _ptr("services", svc["name"], "methods", m["name"]),
+                        pointer("services", svc["name"], "methods", m["name"]),
                         f"method {m['name']} is spelled rpc {rn} in protobuf, like method {rpcs[rn]}",
                         "rename one of the two methods",
                     )
