@@ -6,7 +6,8 @@
 - `NameScope` and `pointer`: collision checking for a backend's `check_names`;
   `claim_types` and `claim_method_constants` claim the spellings every SDK defines.
 - `escape_reserved`: keyword escaping with a language's suffix or prefix.
-- `wrap_text`: doc comments wrapped to a width (each backend adds its own comment syntax).
+- `wrap_text`: doc text wrapped to a width; `line_doc` (`///`, `//` lines) and `block_doc` (`/** */`)
+  the two comment shapes built on it (each backend escapes for its language).
 - `proto_varint`, `quic_varint`: compile-time encodings (tag bytes, constants); `shift_literal`: a
   power of two spelled as a shift (buffer bounds in C-like languages).
 - `fields_by_number`: the canonical encoding order of a message's fields.
@@ -110,6 +111,22 @@ def wrap_text(text: str, width: int) -> list[str]:
     if not flat:
         return []
     return textwrap.wrap(flat, width=max(width, 20), break_long_words=False, break_on_hyphens=False)
+
+
+def line_doc(text: str, width: int, pad: str = "", lead: str = "///") -> list[str]:
+    """`text` as `lead` comment lines (`/// `, `// `) at indent `pad`, each at most `width` columns."""
+    return [f"{pad}{lead} {line}" for line in wrap_text(text, width - len(pad) - len(lead) - 1)]
+
+
+def block_doc(text: str, width: int, pad: str = "") -> list[str]:
+    """`text` as a `/** ... */` comment at indent `pad` (one line when it fits), at most `width` columns.
+    The caller escapes what its language reads inside the comment (`*/` at least)."""
+    lines = wrap_text(text, width - len(pad) - 3)
+    if not lines:
+        return []
+    if len(lines) == 1 and len(pad) + len(lines[0]) + 7 <= width:
+        return [f"{pad}/** {lines[0]} */"]
+    return [f"{pad}/**", *(f"{pad} * {line}" for line in lines), f"{pad} */"]
 
 
 def proto_varint(n: int) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..common import wrap_text
+from ..common import line_doc
 
 WIDTH = 96
 
@@ -15,7 +15,7 @@ def header_comment(lines: list[str]) -> str:
 
 def doc(text: str, indent: str = "", width: int = WIDTH) -> list[str]:
     """`///` Doxygen lines for `text` (none for empty text)."""
-    return [f"{indent}/// {line}" for line in wrap_text(text, width - len(indent) - 4)]
+    return line_doc(text, width, indent)
 
 
 def cstr(s: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from ...ir.model import IR, Enum, Field, JsonValue, Message
-from ..common import encode_tag, fields_by_number, proto_varint, wrap_text
+from ..common import encode_tag, fields_by_number, line_doc, proto_varint
 from .namer import CSharpNamer
 
 # scalar -> (C# type, reader/writer suffix, JSON out helper, JSON in helper)
@@ -43,10 +43,8 @@ def cs_string(s: str) -> str:
 
 def doc_lines(text: str, indent: int) -> list[str]:
     pad = " " * indent
-    body = wrap_text(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), 96 - indent)
-    if not body:
-        return []
-    return [f"{pad}/// <summary>", *(f"{pad}/// {line}" for line in body), f"{pad}/// </summary>"]
+    body = line_doc(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), 100, pad)
+    return [f"{pad}/// <summary>", *body, f"{pad}/// </summary>"] if body else []
 
 
 class MessageEmitter:

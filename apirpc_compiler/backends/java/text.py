@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..common import wrap_text
+from ..common import block_doc
 
 
 def jstr(s: str) -> str:
@@ -57,10 +57,4 @@ def _escape_doc(text: str) -> str:
 
 def javadoc(text: str, indent: int, width: int = 100) -> list[str]:
     """A Javadoc comment for `text` at `indent` spaces, or [] for no text."""
-    pad = " " * indent
-    lines = wrap_text(_escape_doc(text), width - indent - 3)
-    if not lines:
-        return []
-    if len(lines) == 1 and len(lines[0]) + indent + 7 <= width:
-        return [f"{pad}/** {lines[0]} */"]
-    return [f"{pad}/**", *(f"{pad} * {line}" for line in lines), f"{pad} */"]
+    return block_doc(_escape_doc(text), width, " " * indent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..common import wrap_text
+from ..common import line_doc
 
 WIDTH = 100
 
@@ -15,9 +15,7 @@ _SIGNATURE = re.compile(r"^(?P<head>(?:pub(?:\(crate\))? )?fn \w+(?:<[^>]*>)?)\(
 
 def doc(text: str, indent: int, prefix: str = "///") -> list[str]:
     """`///` lines of `text` wrapped to fit 100 columns at `indent`."""
-    pad = " " * indent
-    lines = wrap_text(text, WIDTH - indent - len(prefix) - 1)
-    return [f"{pad}{prefix} {line}" for line in lines]
+    return line_doc(text, WIDTH, " " * indent, prefix)
 
 
 def rust_str(s: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..common import wrap_text
+from ..common import block_doc
 
 WIDTH = 80
 
@@ -20,13 +20,7 @@ def ts_str(s: str) -> str:
 
 def jsdoc(text: str, indent: int = 0) -> list[str]:
     """A `/** ... */` block of `text` (empty text gives no lines)."""
-    pad = " " * indent
-    lines = wrap_text(text.replace("*/", "* /"), WIDTH - indent - 3)
-    if not lines:
-        return []
-    if len(lines) == 1 and indent + len(lines[0]) + 7 <= WIDTH:
-        return [f"{pad}/** {lines[0]} */"]
-    return [f"{pad}/**", *(f"{pad} * {x}" for x in lines), f"{pad} */"]
+    return block_doc(text.replace("*/", "* /"), WIDTH, " " * indent)
 
 
 def line_comment(lines: list[str]) -> str:
