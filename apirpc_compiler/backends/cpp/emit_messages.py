@@ -35,7 +35,14 @@ SCALAR_TYPES = {
     "string": "std::string",
     "bytes": "ByteVec",
 }
-_VARINT_DECODE = {
+# A non-LEN element is read by its protobuf wire type (the IR's resolved `wire_type`: 0 varint,
+# 5 i32, 1 i64) into a raw unsigned `v` or `u`, then converted to the field's C++ value.
+_READ_RAW = {
+    0: ("std::uint64_t v = 0;", "if (!pb::read_varint(in, v) || !pb::check_end(in, end)) return false;"),
+    5: ("std::uint32_t u = 0;", "if (!pb::read_fixed32(in, end, u)) return false;"),
+    1: ("std::uint64_t u = 0;", "if (!pb::read_fixed64(in, end, u)) return false;"),
+}
+_FROM_RAW = {
     "bool": "v != 0",
     "int32": "pb::to_int32(v)",
     "int64": "pb::to_int64(v)",
@@ -43,9 +50,13 @@ _VARINT_DECODE = {
     "uint64": "v",
     "sint32": "pb::unzigzag32(v)",
     "sint64": "pb::unzigzag64(v)",
+    "fixed32": "u",
+    "sfixed32": "static_cast<std::int32_t>(u)",
+    "float": "pb::float_of(u)",
+    "fixed64": "u",
+    "sfixed64": "static_cast<std::int64_t>(u)",
+    "double": "pb::double_of(u)",
 }
-_FIXED32 = {"fixed32": "u", "sfixed32": "static_cast<std::int32_t>(u)", "float": "pb::float_of(u)"}
-_FIXED64 = {"fixed64": "u", "sfixed64": "static_cast<std::int64_t>(u)", "double": "pb::double_of(u)"}
 # Per scalar (and "enum"): the encoded size of a value {v}, tag excluded, and the statement
 # writing it at `p`.
 _VALUE_CODEC = {
@@ -85,22 +96,16 @@ _JSON_READ = {
 }
 
 
-def _json_write(scalar: str, v: str) -> str:
-    if scalar == "bool":
-        return f"Json::boolean({v})"
-    if scalar in ("int32", "sint32", "sfixed32"):
-        return f"Json::number_i64({v})"
-    if scalar in ("uint32", "fixed32"):
-        return f"Json::number_u64({v})"
-    if scalar in ("int64", "sint64", "sfixed64", "uint64", "fixed64"):
-        return f"Json::string(std::to_string({v}))"
-    if scalar == "float":
-        return f"pj::from_float({v})"
-    if scalar == "double":
-        return f"pj::from_double({v})"
-    if scalar == "string":
-        return f"Json::string({v})"
-    return f"pj::from_bytes({v})"
+_JSON_WRITE = {
+    **dict.fromkeys(("int32", "sint32", "sfixed32"), "Json::number_i64({v})"),
+    **dict.fromkeys(("uint32", "fixed32"), "Json::number_u64({v})"),
+    **dict.fromkeys(("int64", "sint64", "sfixed64", "uint64", "fixed64"), "Json::string(std::to_string({v}))"),
+    "bool": "Json::boolean({v})",
+    "float": "pj::from_float({v})",
+    "double": "pj::from_double({v})",
+    "string": "Json::string({v})",
+    "bytes": "pj::from_bytes({v})",
+}
 
 
 def _tag_bytes(tag: int) -> list[str]:
@@ -403,27 +408,10 @@ class MessageEmitter:
         t = f["type"]
         if t["kind"] == "message":
             raise AssertionError
-        s = t["name"] if t["kind"] == "scalar" else "enum"
-        if s in _VARINT_DECODE or s == "enum":
-            conv = f"static_cast<{self.elem_type(f)}>(pb::to_int32(v))" if s == "enum" else _VARINT_DECODE[s]
-            return [
-                "std::uint64_t v = 0;",
-                "if (!pb::read_varint(in, v) || !pb::check_end(in, end)) return false;",
-                target.format(conv) + ";",
-            ]
-        if s in _FIXED32:
-            return [
-                "std::uint32_t u = 0;",
-                "if (!pb::read_fixed32(in, end, u)) return false;",
-                target.format(_FIXED32[s]) + ";",
-            ]
-        if s in _FIXED64:
-            return [
-                "std::uint64_t u = 0;",
-                "if (!pb::read_fixed64(in, end, u)) return false;",
-                target.format(_FIXED64[s]) + ";",
-            ]
-        if s == "string":
+        if f["wire_type"] in _READ_RAW:
+            conv = f"static_cast<{self.elem_type(f)}>(pb::to_int32(v))" if t["kind"] == "enum" else _FROM_RAW[t["name"]]
+            return [*_READ_RAW[f["wire_type"]], target.format(conv) + ";"]
+        if t["name"] == "string":
             # Read straight into the field (no temporary): on failure the message is dropped.
             fld = "m." + self.n.field(f["words"])
             dest = {"repeated": f"{fld}.emplace_back()", "optional": f"{fld}.emplace()"}.get(f["label"], fld)
@@ -705,7 +693,7 @@ class MessageEmitter:
                     return f"{x}.to_json()"
                 if tt["kind"] == "enum":
                     return f"enum_json({x})"
-                return _json_write(tt["name"], x)
+                return _JSON_WRITE[tt["name"]].format(v=x)
 
             if f["label"] == "repeated":
                 out.append(f"  if (!{fld}.empty()) {{")
