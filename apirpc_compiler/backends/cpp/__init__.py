@@ -1,3 +1,1 @@
-"""The C++ target (see backend.py)."""
-
-from . import backend  # noqa: F401
+"""The `cpp` target (see backend.py); importing backend.py registers it."""

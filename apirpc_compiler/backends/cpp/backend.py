@@ -17,11 +17,11 @@ from pathlib import Path
 from ...ir.model import IR
 from ..base import GeneratedFile, NameClash, header_lines, register
 from ..common import package_version, template_env, wrap_text
-from .cpptext import header_comment
 from .emit_api import bridges_header, services_header
 from .emit_messages import MessageEmitter, message_order
 from .emit_wire import ProtocolEmitter
 from .namer import CppNamer, check_cpp_names
+from .text import header_comment
 
 _TEMPLATES = Path(__file__).parent / "templates"
 # The package's clang-format style. ColumnLimit 0 keeps the emitter's own line breaks (one

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ...ir.model import IR
-from .cpptext import cstr, doc
 from .namer import CppNamer
+from .text import cstr, doc
 
 
 def services_header(ir: IR, n: CppNamer) -> list[str]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from ...ir.model import IR, Field, Message
 from ..common import encode_tag, fields_by_number, message_components, proto_varint
-from .cpptext import cstr, doc
 from .namer import CppNamer
+from .text import cstr, doc
 
 SCALAR_TYPES = {
     "bool": "bool",

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from ...ir import plan
 from ...ir.model import WireProtocol, WireStream, WireStruct, WireType
 from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text, shift_literal
-from .cpptext import cstr, doc, u64
 from .namer import CppNamer
+from .text import cstr, doc, u64
 
 
 class _Code:

@@ -1,1 +1,1 @@
-"""The C# target (`--target csharp`); importing `backend` registers it."""
+"""The `csharp` target (see backend.py); importing backend.py registers it."""

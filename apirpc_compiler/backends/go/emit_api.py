@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from ...ir.model import IR, Enum, JsonValue
-from .gotext import Code, go_string
 from .namer import GoNamer
+from .text import Code, go_string
 
 _ATTR_TYPE = {
     "bool": "bool",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ...ir.model import IR, Enum, Field, Message
 from ..common import encode_tag, fields_by_number, proto_varint
-from .gotext import Code, byte_list, go_string
 from .namer import GoNamer
+from .text import Code, byte_list, go_string
 
 _GO_SCALAR = {
     "bool": "bool",

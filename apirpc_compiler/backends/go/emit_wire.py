@@ -15,8 +15,8 @@ from typing import Any
 from ...ir import plan
 from ...ir.model import WireField, WireProtocol, WireStream, WireStruct, WireType
 from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text
-from .gotext import Code, go_string
 from .namer import GoNamer
+from .text import Code, go_string
 
 
 class _Fresh:

@@ -1,3 +1,1 @@
-"""The Java target (`--target java`); importing this package registers it."""
-
-from . import backend as _backend  # noqa: F401  (runs @register("java"))
+"""The `java` target (see backend.py); importing backend.py registers it."""

@@ -1,7 +1,7 @@
 """The `rust` target: a dependency-free crate `clutchcall` under `generated/rust/`.
 
 Runtime helpers (protobuf wire, QUIC varints, a small JSON reader/writer) are templates in
-`templates/`; per-type code comes from the emitters (`emit_messages`, `emit_wire`, `emit_misc`).
+`templates/`; per-type code comes from the emitters (`emit_messages`, `emit_wire`, `emit_api`).
 The crate's native tests read the golden vectors at run time (`CLUTCHCALL_VECTORS`).
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 from ...ir.model import IR
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
 from ..common import package_version, template_env
+from .emit_api import bridges_rs, services_rs
 from .emit_messages import MessageEmitter
-from .emit_misc import bridges_rs, services_rs
 from .emit_wire import wire_modules
 from .namer import RustNamer, check_rust_names
 from .text import Lines, doc

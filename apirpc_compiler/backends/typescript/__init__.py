@@ -1,11 +1,1 @@
-"""The `typescript` target: the npm package `@clutchcall/sdk` (see backend.py)."""
-
-from __future__ import annotations
-
-from ..base import Backend, register
-from .backend import TypeScriptBackend
-
-
-@register("typescript")
-def _factory() -> Backend:
-    return TypeScriptBackend()
+"""The `typescript` target (see backend.py); importing backend.py registers it."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...ir.model import IR
-from ..base import GeneratedFile, NameClash, header_lines
+from ..base import Backend, GeneratedFile, NameClash, header_lines, register
 from ..common import package_version, template_env
 from .emit_messages import MessagesEmitter
 from .emit_wire import WireEmitter
@@ -118,3 +118,8 @@ class TypeScriptBackend:
         index += [f'export * as {x["alias"]} from "./wire/{x["module"]}.js";' for x in protos]
         source("src/index.ts", ir["doc"] or ir["package"], index)
         return files
+
+
+@register("typescript")
+def _factory() -> Backend:
+    return TypeScriptBackend()
