@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 from bridge_support import Capture, sine
 from clutchcall_engine.auth import verifier_for
-from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS, PHASES, AudioBridge
+from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS, PHASES, REPHASE_AFTER, AudioBridge
 from clutchcall_engine.config import EngineConfig, Limits
 from clutchcall_engine.metrics import RelayMetrics
 from clutchcall_engine.relay import Relay, RelayTrack, Subscriber
@@ -46,9 +46,10 @@ async def _joins(core: ModuleType, tmp_path: Path, offset_ms: float) -> None:
     stage = bridge.stages[(id(source), DST.tag)]
     loop = asyncio.get_running_loop()
     period = SRC.frame_ms / 1000
+    obj = MoqObject(1, 0, 0, 128, core.g711.ulaw_encode(sine(8000, 0.02)))  # made before the arrival is timed
     await asyncio.sleep((offset_ms / 1000 - loop.time()) % period)  # arrive at this phase of the period
     arrival = loop.time()
-    source.on_object(MoqObject(1, 0, 0, 128, core.g711.ulaw_encode(sine(8000, 0.02))))
+    source.on_object(obj)
     clocks = [c for c in bridge.clocks.values() if stage in c.stages]
     assert len(clocks) == 1  # on exactly one clock
     wait = (clocks[0].phase - arrival) % period  # from the arrival to that clock's next tick
@@ -82,3 +83,41 @@ async def _ticks() -> None:
     assert len(ticks) >= 5
     # every tick falls at (or just after: the loop's scheduling) 15 ms into a 20 ms period
     assert all(((t - 0.015) % 0.02) < 0.01 for t in ticks), [round(t % 0.02 * 1000, 1) for t in ticks]
+
+
+def test_paced_stage_follows_its_publisher_when_the_phase_moves(core: ModuleType, tmp_path: Path) -> None:
+    asyncio.run(_follows(core, tmp_path))
+
+
+async def _follows(core: ModuleType, tmp_path: Path) -> None:
+    """A leg re-aligns its clock to its RTP (after an underrun): its frames now arrive just after the stage's tick.
+    The paced stage moves to the clock that follows them after REPHASE_AFTER such arrivals, not one more."""
+    relay = clocked_relay(core, tmp_path)
+    bridge = relay.bridge
+    bridge.paced_tenants.add("gateway")
+    key = ((b"voice", b"CA1"), b"uplink")
+    source = RelayTrack(relay, key, SRC.tag, "gateway")
+    relay.tracks[key] = source
+    output = bridge.output_for(source, SRC, DST)
+    output.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=Capture())  # type: ignore[arg-type]
+    stage = bridge.stages[(id(source), DST.tag)]
+    assert stage.paced
+    loop = asyncio.get_running_loop()
+    period = SRC.frame_ms / 1000
+    payload = core.g711.ulaw_encode(sine(8000, 0.02))
+
+    def clock_wait(arrival: float) -> float:
+        (clock,) = [c for c in bridge.clocks.values() if stage in c.stages]
+        return (clock.phase - arrival) % period
+
+    source.on_object(MoqObject(1, 0, 0, 128, payload))
+    (first_clock,) = [c for c in bridge.clocks.values() if stage in c.stages]
+    for k in range(1, REPHASE_AFTER + 1):
+        await asyncio.sleep((first_clock.phase + 0.003 - loop.time()) % period)  # now just after that clock's tick
+        arrival = loop.time()
+        moved_before = clock_wait(arrival) <= (PHASE_MARGIN_MS / 1000 + period / PHASES) + 1e-3
+        assert not moved_before, "a stage kept on its clock until then waits longer than a phase allows"
+        source.on_object(MoqObject(1, 0, k, 128, payload))
+    wait = clock_wait(arrival)
+    assert PHASE_MARGIN_MS / 1000 - 1e-6 <= wait <= (PHASE_MARGIN_MS / 1000 + period / PHASES) + 1e-6
+    bridge.close()

@@ -128,9 +128,10 @@ def test_legacy_methods_over_the_envelope_rpc_share_the_service(tmp_path: Path) 
                 assert (bulk.results[1].index, bulk.results[1].error.field) == (1, "calls[1].to")
                 page = await legacy.list_calls(status=[CallStatus.IN_PROGRESS])
                 assert [c.sid for c in page.calls] == [dialed.sid]
-                await _expect(legacy.barge(sid=dialed.sid, supervisor=FROM), ErrorCode.INVALID_ARGUMENT, "mode")
+                await _expect(legacy.barge(sid=dialed.sid, supervisor=FROM, mode=9), ErrorCode.INVALID_ARGUMENT, "mode")
                 await legacy.barge(sid=dialed.sid, supervisor=FROM, mode=BargeMode.WHISPER)
-                assert gateway.barged == [(dialed.sid, FROM, BargeMode.WHISPER)]
+                await legacy.barge(sid=dialed.sid, supervisor=FROM)  # mode unset: listen, as the IDL says
+                assert gateway.barged == [(dialed.sid, FROM, BargeMode.WHISPER), (dialed.sid, FROM, BargeMode.LISTEN)]
                 await legacy.hangup(sid=dialed.sid)
                 assert (await legacy.get_call(sid=dialed.sid)).end_reason != 0
                 await watch.aclose()
