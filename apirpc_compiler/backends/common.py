@@ -171,6 +171,22 @@ def fields_by_number(msg: Message) -> list[Field]:
     return sorted(msg["fields"], key=lambda f: f["number"])
 
 
+@dataclass(frozen=True)
+class TypeIndex:
+    """The IR's messages and enums by name: every backend resolves a field's type reference here."""
+
+    messages: dict[str, Message]
+    enums: dict[str, Enum]
+
+    def words(self, name: str) -> list[str]:
+        """The words of the enum or message called `name` (what a backend spells its type name from)."""
+        return (self.enums.get(name) or self.messages[name])["words"]
+
+
+def type_index(ir: IR) -> TypeIndex:
+    return TypeIndex({m["name"]: m for m in ir["messages"]}, {e["name"]: e for e in ir["enums"]})
+
+
 def unique(items: Iterable[str]) -> list[str]:
     """Items in first-seen order without repeats (deterministic, unlike set())."""
     return list(dict.fromkeys(items))
@@ -318,7 +334,7 @@ _QUERY_KINDS = {
 
 
 def _messages(ir: IR) -> dict[str, Message]:
-    return {m["name"]: m for m in ir["messages"]}
+    return type_index(ir).messages
 
 
 def rest_route(ir: IR, method: Method) -> RestRoute | None:

@@ -14,7 +14,7 @@ own C++ serializer does; no per-byte capacity checks and no length patching.
 from __future__ import annotations
 
 from ...ir.model import IR, Field, Message
-from ..common import encode_tag, fields_by_number, message_components, proto_varint
+from ..common import encode_tag, fields_by_number, message_components, proto_varint, type_index
 from .namer import CppNamer
 from .text import cstr, doc
 
@@ -138,7 +138,7 @@ class MessageEmitter:
     def __init__(self, ir: IR, n: CppNamer) -> None:
         self.ir = ir
         self.n = n
-        self.enums = {e["name"]: e for e in ir["enums"]}
+        self.types = type_index(ir)
         self.boxed = boxed_fields(ir)
 
     # ---- types ----
@@ -172,7 +172,7 @@ class MessageEmitter:
         d = f["default"]
         t = f["type"]
         if t["kind"] == "enum":
-            e = self.enums[t["name"]]
+            e = self.types.enums[t["name"]]
             for v in e["values"]:
                 if v["name"] == d:
                     return f"{self.elem_type(f)}::{self.n.const(v['words'])}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from ...ir.model import IR, Enum, Field, JsonValue, Message
-from ..common import encode_tag, fields_by_number, line_doc, proto_varint
+from ..common import encode_tag, fields_by_number, line_doc, proto_varint, type_index
 from .namer import CSharpNamer
 
 # scalar -> (C# type, reader/writer suffix, JSON out helper, JSON in helper)
@@ -52,8 +52,7 @@ class MessageEmitter:
         self.ns = ns
         self.ir = ir
         self.n = namer
-        self.enums = {e["name"]: e for e in ir["enums"]}
-        self.messages = {m["name"]: m for m in ir["messages"]}
+        self.types = type_index(ir)
 
     # ---- types ----
 
@@ -62,8 +61,8 @@ class MessageEmitter:
         if t["kind"] == "scalar":
             return SCALARS[t["name"]][0]
         if t["kind"] == "enum":
-            return self.n.type_name(self.enums[t["name"]]["words"])
-        return self.n.type_name(self.messages[t["name"]]["words"])
+            return self.n.type_name(self.types.enums[t["name"]]["words"])
+        return self.n.type_name(self.types.messages[t["name"]]["words"])
 
     def is_value_type(self, f: Field) -> bool:
         t = f["type"]
@@ -83,7 +82,7 @@ class MessageEmitter:
     def literal(self, f: Field, v: JsonValue) -> str:
         t = f["type"]
         if t["kind"] == "enum":
-            e = self.enums[t["name"]]
+            e = self.types.enums[t["name"]]
             val = next(x for x in e["values"] if x["name"] == v)
             # global:: because a property may be spelled like its enum type (the Color Color case).
             return f"global::{self.ns}.{self.n.type_name(e['words'])}.{self.n.member(val['words'])}"

@@ -9,8 +9,8 @@ embedded messages and keeps unknown enum numbers.
 
 from __future__ import annotations
 
-from ...ir.model import IR, Enum, Field, Message
-from ..common import encode_tag, fields_by_number, proto_varint
+from ...ir.model import IR, Field, Message
+from ..common import encode_tag, fields_by_number, proto_varint, type_index
 from .namer import GoNamer
 from .text import Code, byte_list, go_string
 
@@ -41,8 +41,7 @@ class MessageEmitter:
     def __init__(self, ir: IR, namer: GoNamer) -> None:
         self.ir = ir
         self.n = namer
-        self.enums: dict[str, Enum] = {e["name"]: e for e in ir["enums"]}
-        self.messages: dict[str, Message] = {m["name"]: m for m in ir["messages"]}
+        self.types = type_index(ir)
 
     # ---- types ----
     def elem_type(self, f: Field) -> str:
@@ -50,8 +49,8 @@ class MessageEmitter:
         if t["kind"] == "scalar":
             return _GO_SCALAR[t["name"]]
         if t["kind"] == "enum":
-            return self.n.type_name(self.enums[t["name"]]["words"])
-        return "*" + self.n.type_name(self.messages[t["name"]]["words"])
+            return self.n.type_name(self.types.enums[t["name"]]["words"])
+        return "*" + self.n.type_name(self.types.messages[t["name"]]["words"])
 
     def field_type(self, f: Field) -> str:
         e = self.elem_type(f)
@@ -102,7 +101,7 @@ class MessageEmitter:
         d = f["default"]
         t = f["type"]
         if t["kind"] == "enum":
-            e = self.enums[t["name"]]
+            e = self.types.enums[t["name"]]
             v = next(v for v in e["values"] if v["name"] == d) if d is not None else e["values"][0]
             return self.n.enum_const(e["words"], v["words"])
         if t["kind"] == "message":
@@ -436,7 +435,7 @@ class MessageEmitter:
             c.add(4, "return err")
             c.add(3, "}")
             if kind == "message":
-                mt = self.n.type_name(self.messages[f["type"]["name"]]["words"])
+                mt = self.n.type_name(self.types.messages[f["type"]["name"]]["words"])
                 fn = "m." + self.n.field_name(f["words"])
                 c.add(3, "if depth >= rt.MaxDepth {")
                 c.add(4, "return rt.TooDeep(s)")
@@ -557,13 +556,13 @@ class MessageEmitter:
         t = f["type"]
         if t["kind"] == "enum":
             et = self.elem_type(f)
-            c.add(ind, f'x, err := rt.JSONEnum({src}, lookup{et}, "{self.enums[t["name"]]["name"]}")')
+            c.add(ind, f'x, err := rt.JSONEnum({src}, lookup{et}, "{self.types.enums[t["name"]]["name"]}")')
             c.add(ind, "if err != nil {")
             c.add(ind + 1, "return err")
             c.add(ind, "}")
             return f"{et}(x)"
         if t["kind"] == "message":
-            mt = self.n.type_name(self.messages[t["name"]]["words"])
+            mt = self.n.type_name(self.types.messages[t["name"]]["words"])
             c.add(ind, f"x := new({mt})")
             c.add(ind, f"if err := x.fromJSON({src}, depth+1, ign); err != nil {{")
             c.add(ind + 1, "return err")

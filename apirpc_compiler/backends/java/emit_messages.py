@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...ir.model import IR, Enum, Field, Message
-from ..common import encode_tag, proto_varint
+from ..common import encode_tag, proto_varint, type_index
 from .namer import JavaNamer
 from .text import javadoc, jint, jlong, jstr
 
@@ -139,12 +139,10 @@ class MessageEmitter:
         self.pkg = pkg
         self.header = header
         self.n = namer
-        self.enums = {e["name"]: e for e in ir["enums"]}
-        self.messages = {m["name"]: m for m in ir["messages"]}
+        self.types = type_index(ir)
 
     def cls(self, name: str) -> str:
-        item = self.enums.get(name) or self.messages[name]
-        return self.n.class_name(item["words"])
+        return self.n.class_name(self.types.words(name))
 
     # ---- enums ----
     def enum_file(self, e: Enum) -> tuple[str, str]:
@@ -373,7 +371,7 @@ class MessageEmitter:
     def _default_literal(self, f: _F) -> str:
         d = f.ir["default"]
         if f.kind == "enum":
-            e = self.enums[f.ir["type"]["name"]]
+            e = self.types.enums[f.ir["type"]["name"]]
             val = next(v for v in e["values"] if v["name"] == d)
             return f"{self.cls(e['name'])}.{self.n.const_name(val['words'])}.number()"
         return _attr_literal(f.kind, d)

@@ -8,7 +8,7 @@ from typing import Any
 from ...ir.model import IR, Enum, Field, Message
 from ...ir.naming import lower_camel
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
-from ..common import ErrorModel, RpcMethod, error_model, package_version, rpc_methods
+from ..common import ErrorModel, RpcMethod, error_model, package_version, rpc_methods, type_index
 
 OPENAPI_VERSION = "3.1.0"
 FILE = "openapi.json"
@@ -42,8 +42,7 @@ def _ref(name: str) -> dict[str, Any]:
 class _Doc:
     def __init__(self, ir: IR) -> None:
         self.ir = ir
-        self.msgs = {m["name"]: m for m in ir["messages"]}
-        self.enums = {e["name"]: e for e in ir["enums"]}
+        self.types = type_index(ir)
         self.errors: ErrorModel | None = error_model(ir)
         self.schemas: dict[str, Any] = {}
 
@@ -61,7 +60,7 @@ class _Doc:
     def _message(self, name: str) -> None:
         if name in self.schemas:
             return
-        msg: Message = self.msgs[name]
+        msg: Message = self.types.messages[name]
         properties: dict[str, Any] = {}
         self.schemas[name] = {
             "type": "object",
@@ -83,7 +82,7 @@ class _Doc:
     def _enum(self, name: str) -> None:
         if name in self.schemas:
             return
-        e: Enum = self.enums[name]
+        e: Enum = self.types.enums[name]
         schema: dict[str, Any] = {
             "type": "string",
             "description": e["doc"],
@@ -110,7 +109,7 @@ class _Doc:
 
     def _leaf(self, msg: Message, path: tuple[str, ...]) -> Field:
         f = next(f for f in msg["fields"] if f["name"] == path[0])
-        return f if len(path) == 1 else self._leaf(self.msgs[f["type"]["name"]], path[1:])
+        return f if len(path) == 1 else self._leaf(self.types.messages[f["type"]["name"]], path[1:])
 
     def _operation(self, rpc: RpcMethod) -> dict[str, Any]:
         route = rpc.route

@@ -9,6 +9,7 @@ from collections import Counter
 from ...ir.model import IR, Enum, Field, JsonValue, Message, Method, Reserved, Service
 from ...ir.naming import proto_json_name
 from ..base import header_lines
+from ..common import type_index
 from .namer import enum_value_name, rpc_name, service_name
 
 WIDTH = 100
@@ -202,7 +203,7 @@ def render_proto(ir: IR) -> str:
             uses[m["request"]] += 1
             uses[m["response"]] += 1
     blocks = [_enum(e) for e in ir["enums"]]
-    enums = {e["name"]: e for e in ir["enums"]}
+    enums = type_index(ir).enums
     blocks += [_message(m, enums) for m in ir["messages"]]
     blocks += [_service(s, uses) for s in ir["services"]]
     for block in blocks:

@@ -10,7 +10,7 @@ as raw bytes and re-emitted after the known ones.
 from __future__ import annotations
 
 from ...ir.model import IR, Enum, Field, Message
-from ..common import encode_tag, fields_by_number, message_components, proto_varint
+from ..common import encode_tag, fields_by_number, message_components, proto_varint, type_index
 from .namer import RustNamer
 from .text import Lines, rust_str
 
@@ -61,13 +61,12 @@ class MessageEmitter:
     def __init__(self, ir: IR, namer: RustNamer) -> None:
         self.ir = ir
         self.n = namer
-        self.enums = {e["name"]: e for e in ir["enums"]}
-        self.messages = {m["name"]: m for m in ir["messages"]}
+        self.types = type_index(ir)
         self.components = message_components(ir)
 
     # ---- names ----
     def ty(self, name: str) -> str:
-        words = (self.enums.get(name) or self.messages[name])["words"]
+        words = self.types.words(name)
         return self.n.type_name(words)
 
     def fname(self, f: Field) -> str:
@@ -208,7 +207,7 @@ class MessageEmitter:
             cls = self.ty(name)
             out()
             out(
-                f"fn {self.n.plain(self.n.fn_name(self.enums[name]['words']))}_from_json"
+                f"fn {self.n.plain(self.n.fn_name(self.types.enums[name]['words']))}_from_json"
                 f"(v: &Value) -> Result<{cls}, DecodeError> {{"
             )
             out(f"    let by_name = |s: &str| {cls}::from_json_name(s).map(|e| e.0);")
@@ -271,7 +270,7 @@ class MessageEmitter:
                 out.doc(f"`{self.n.plain(self.fname(f))}`, or its IDL default {f['default']} when absent.")
                 t = f["type"]
                 if t["kind"] == "enum":
-                    e = self.enums[t["name"]]
+                    e = self.types.enums[t["name"]]
                     v = next(x for x in e["values"] if x["name"] == f["default"])
                     rt, dv = self.ty(t["name"]), f"{self.ty(t['name'])}::{self.n.const_name(v['words'])}"
                     out.open(f"pub fn {fn}(&self) -> {rt} {{")
@@ -586,7 +585,7 @@ class MessageEmitter:
     def from_json_elem(self, f: Field, v: str, depth: bool = True) -> str:
         t = f["type"]
         if t["kind"] == "enum":
-            return f"{self.n.plain(self.n.fn_name(self.enums[t['name']]['words']))}_from_json({v})?"
+            return f"{self.n.plain(self.n.fn_name(self.types.enums[t['name']]['words']))}_from_json({v})?"
         if t["kind"] == "message":
             return f"{self.ty(t['name'])}::from_json_value({v}, d, ign)?"
         return {

@@ -7,6 +7,7 @@ MessageType whose field table (generated here from the IR) the runtime in protow
 from __future__ import annotations
 
 from ...ir.model import IR, Enum, Field, Message
+from ..common import type_index
 from .namer import TsNamer
 from .text import array, call, jsdoc, named_imports, obj, signature, ts_str
 
@@ -27,8 +28,7 @@ class MessagesEmitter:
     def __init__(self, ir: IR, namer: TsNamer) -> None:
         self.ir = ir
         self.n = namer
-        self.enums = {e["name"]: e for e in ir["enums"]}
-        self.messages = {m["name"]: m for m in ir["messages"]}
+        self.types = type_index(ir)
 
     # ---- enums.ts ----
 
@@ -115,14 +115,14 @@ class MessagesEmitter:
         if t["kind"] == "scalar":
             return _SCALAR_TS.get(t["name"], "number")
         if t["kind"] == "enum":
-            return self.n.type_name(self.enums[t["name"]]["words"])
-        return self.n.type_name(self.messages[t["name"]]["words"])
+            return self.n.type_name(self.types.enums[t["name"]]["words"])
+        return self.n.type_name(self.types.messages[t["name"]]["words"])
 
     def _default_lit(self, f: Field) -> str:
         d = f["default"]
         t = f["type"]
         if t["kind"] == "enum":
-            e = self.enums[t["name"]]
+            e = self.types.enums[t["name"]]
             v = next(v for v in e["values"] if v["name"] == d)
             return f"{self.n.type_name(e['words'])}.{self.n.const_name(v['words'])}"
         if isinstance(d, bool):
@@ -137,7 +137,7 @@ class MessagesEmitter:
         n = self.n
         used_enums = sorted(
             {
-                n.type_name(self.enums[f["type"]["name"]]["words"])
+                n.type_name(self.types.enums[f["type"]["name"]]["words"])
                 for m in self.ir["messages"]
                 for f in m["fields"]
                 if f["type"]["kind"] == "enum"
@@ -273,7 +273,7 @@ class MessagesEmitter:
                 if f["packed"]:
                     pairs.append(("packed", ["true"]))
                 if t["kind"] == "enum":
-                    pairs.append(("enumInfo", [f"{n.type_name(self.enums[t['name']]['words'])}Info"]))
+                    pairs.append(("enumInfo", [f"{n.type_name(self.types.enums[t['name']]['words'])}Info"]))
                 if t["kind"] == "message":
                     pairs.append(("message", [ts_str(t["name"])]))
                 fields += obj(pairs, 2, "", ",")
