@@ -9,11 +9,10 @@ shared behaviour (varints, UTF-8, JSON values) lives in the generated runtime (R
 
 from __future__ import annotations
 
-import json
-
 from ...ir.model import IR, Enum, Field, JsonValue, Message
-from ..common import encode_tag, fields_by_number, line_doc, proto_varint, type_index
+from ..common import encode_tag, fields_by_number, proto_varint, type_index
 from .namer import CSharpNamer
+from .text import cs_string, doc_lines
 
 # scalar -> (C# type, reader/writer suffix, JSON out helper, JSON in helper)
 SCALARS: dict[str, tuple[str, str, str, str]] = {
@@ -34,17 +33,6 @@ SCALARS: dict[str, tuple[str, str, str, str]] = {
     "bytes": ("byte[]", "Bytes", "Base64", "ToBytes"),
 }
 _LITERAL_SUFFIX = {"uint": "U", "long": "L", "ulong": "UL", "float": "F"}
-
-
-def cs_string(s: str) -> str:
-    """A C# string literal (JSON escapes are valid C# escapes)."""
-    return json.dumps(s, ensure_ascii=True)
-
-
-def doc_lines(text: str, indent: int) -> list[str]:
-    pad = " " * indent
-    body = line_doc(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), 100, pad)
-    return [f"{pad}/// <summary>", *body, f"{pad}/// </summary>"] if body else []
 
 
 class MessageEmitter:

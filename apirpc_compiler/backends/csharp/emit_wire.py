@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ...ir import plan
 from ...ir.model import WireProtocol, WireStruct, WireType
-from .emit_messages import cs_string, doc_lines
 from .namer import CSharpNamer
+from .text import cs_string, doc_lines
 
 _WIDTH = {"varint": 0, **plan.INT_SIZE}
 _PARSER = {
