@@ -15,6 +15,7 @@ from typing import Any
 from ...ir.model import IR
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
 from ..common import package_version, template_env
+from .emit_api import bridges_ts, services_ts
 from .emit_messages import MessagesEmitter
 from .emit_wire import WireEmitter
 from .namer import TsNamer, check_typescript_names
@@ -89,8 +90,8 @@ class TypeScriptBackend:
             "numbers and unknown fields are kept, so a decode/encode round trip loses nothing.",
             em.messages_ts(),
         )
-        source("src/services.ts", "Method IDs and service descriptors.", em.services_ts())
-        source("src/bridges.ts", "Media bridges, MoQT track kinds and the tenant token.", em.bridges_ts())
+        source("src/services.ts", "Method IDs and service descriptors.", services_ts(ir, self.namer))
+        source("src/bridges.ts", "Media bridges, MoQT track kinds and the tenant token.", bridges_ts(ir, self.namer))
 
         protos = []
         for p in ir["wire"]:
