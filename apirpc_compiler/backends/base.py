@@ -2,6 +2,14 @@
 
 A backend turns the IR into files under `generated/<target>/`. It owns its naming (one namer
 per backend, with its keyword list) and its templates; it never looks at the IDL itself.
+
+Every builtin target `backends/<target>/` has the same layout, so a thing is found in the same place
+in each: `backend.py` (the Backend class and its `@register` factory; `__init__.py` is only a
+docstring, re-exporting what other modules import), `namer.py` (spellings, keywords, `check_names`),
+`emit_messages.py` (enums and DTOs), `emit_api.py` (services, bridges, registries), `emit_wire.py`
+(the wire protocols, rendered from the IR's codec plan), `text.py` (the language's literals and
+comments) and `templates/` (the runtime). Targets with less to emit (proto, docs, openapi) keep
+just the modules they need. What every target shares lives in `common.py`.
 """
 
 from __future__ import annotations
