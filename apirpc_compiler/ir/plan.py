@@ -18,7 +18,7 @@ by the op order here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -455,6 +455,14 @@ Op: TypeAlias = (
     | WriteBuffer
     | ForEach
 )
+
+
+def walk(ops: Iterable[Op]) -> Iterator[Op]:
+    """Every op of `ops` and of the bodies nested in them, in order (each op before its body)."""
+    for op in ops:
+        yield op
+        if isinstance(op, (Repeat, UntilEnd, Optional, ForEach)):
+            yield from walk(op.body)
 
 
 # ---- structs ----

@@ -9,7 +9,6 @@ pointers (nil = absent); integers are uint64.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from ...ir import plan
@@ -857,18 +856,11 @@ def _fields(ops: tuple[plan.Op, ...]) -> list[tuple[plan.Begin, list[plan.Op]]]:
 def _refs(ops: tuple[plan.Op, ...]) -> set[str]:
     """The fields whose value a later op reads (a length, a count or a condition)."""
     out: set[str] = set()
-    for op in plan_walk(ops):
+    for op in plan.walk(ops):
         for value in vars(op).values():
             if isinstance(value, (plan.FieldValue, plan.FieldTest)):
                 out.add(value.field)
     return out
-
-
-def plan_walk(ops: tuple[plan.Op, ...] | list[plan.Op]) -> Iterator[plan.Op]:
-    for op in ops:
-        yield op
-        if isinstance(op, (plan.Repeat, plan.UntilEnd, plan.Optional, plan.ForEach)):
-            yield from plan_walk(op.body)
 
 
 class _Codec:

@@ -376,20 +376,14 @@ class _Body:
         seen: set[str] = set()
         last = 0.0
 
-        def walk(ops: tuple[plan.Op, ...]) -> None:
-            nonlocal last
-            for op in ops:
-                if isinstance(op, plan.Repeat):
-                    keyed.append((last + 0.5, "i", op))
-                slot = _defined(op, self.encode)
-                if slot is not None and slot not in self.names and slot not in seen:
-                    seen.add(slot)
-                    last = max(last, _slot_number(slot))
-                    keyed.append((_slot_number(slot), slot, None))
-                if isinstance(op, (plan.Repeat, plan.UntilEnd, plan.Optional, plan.ForEach)):
-                    walk(op.body)
-
-        walk(ops)
+        for op in plan.walk(ops):
+            if isinstance(op, plan.Repeat):
+                keyed.append((last + 0.5, "i", op))
+            slot = _defined(op, self.encode)
+            if slot is not None and slot not in self.names and slot not in seen:
+                seen.add(slot)
+                last = max(last, _slot_number(slot))
+                keyed.append((_slot_number(slot), slot, None))
         for _, slot, loop in sorted(keyed, key=lambda k: k[0]):
             if loop is not None:
                 self.loops[id(loop)] = self.c.fresh("i")

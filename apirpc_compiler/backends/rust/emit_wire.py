@@ -9,7 +9,6 @@ plan; only the spelling (and which errors carry an offset) is decided here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from ...ir import model as m
 from ...ir import plan
@@ -58,13 +57,6 @@ def _reason(reason: str) -> str:
 
 def _err(reason: str, msg: str) -> str:
     return f"return Err(err({_reason(reason)}, {rust_str(msg)}));"
-
-
-def _walk(ops: tuple[plan.Op, ...]) -> Iterator[plan.Op]:
-    for op in ops:
-        yield op
-        if isinstance(op, (plan.Repeat, plan.UntilEnd, plan.Optional, plan.ForEach)):
-            yield from _walk(op.body)
 
 
 class _Struct:
@@ -303,7 +295,7 @@ class _Struct:
     def decode_fn(self, c: Lines) -> None:
         params = "".join(f", f_{a}: bool" for a in self.plan.args)
         c.open(f"pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize{params}) -> Result<Self, DecodeError> {{")
-        self.marks = {at for op in _walk(self.plan.decode) if isinstance(op, plan.Check) and (at := op.at)}
+        self.marks = {at for op in plan.walk(self.plan.decode) if isinstance(op, plan.Check) and (at := op.at)}
         self.decode_ops(c, self.plan.decode)
         if not self.plan.fields:
             c("let _ = (r, end);")
