@@ -15,13 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...ir.model import IR
-from ..base import GeneratedFile, NameClash, header_lines, register
+from ..base import GeneratedFile, NameClash, header_comment, header_lines, register
 from ..common import package_version, template_env, wrap_text
 from .emit_api import bridges_header, services_header
 from .emit_messages import MessageEmitter, message_order
 from .emit_wire import ProtocolEmitter
 from .namer import CppNamer, check_cpp_names
-from .text import header_comment
 
 _TEMPLATES = Path(__file__).parent / "templates"
 # The package's clang-format style. ColumnLimit 0 keeps the emitter's own line breaks (one
@@ -70,7 +69,7 @@ class CppBackend:
 
     def generate(self, ir: IR) -> list[GeneratedFile]:
         n = CppNamer()
-        hc = header_comment(header_lines(ir))
+        hc = header_comment(ir)
         env = template_env(_TEMPLATES)
         reasons = [
             {"name": r["name"], "const": n.const(r["words"]), "doc": wrap_text(r["doc"], 90)}
@@ -79,7 +78,7 @@ class CppBackend:
         protocols = [{"name": p["name"], "ns": n.namespace(p["words"])} for p in ir["wire"]]
         ctx = {
             "header": hc,
-            "yaml_header": "".join(f"# {line}\n" for line in header_lines(ir)),
+            "yaml_header": header_comment(ir, "#") + "\n",
             "md_header": "<!-- " + " ".join(header_lines(ir)) + " -->",
             "reasons": reasons,
             "protocols": protocols,

@@ -9,10 +9,6 @@ from ..common import line_doc
 WIDTH = 96
 
 
-def header_comment(lines: list[str]) -> str:
-    return "\n".join(f"// {line}" for line in lines)
-
-
 def doc(text: str, indent: str = "", width: int = WIDTH) -> list[str]:
     """`///` Doxygen lines for `text` (none for empty text)."""
     return line_doc(text, width, indent)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ...ir.model import IR
-from ..base import Backend, GeneratedFile, NameClash, header_lines, register
+from ..base import Backend, GeneratedFile, NameClash, header_comment, header_lines, register
 from ..common import package_version, template_env
 from .emit_api import bridges, registry, services, wire_registry
 from .emit_messages import MessageEmitter
@@ -46,7 +46,7 @@ class CSharpBackend:
     def generate(self, ir: IR) -> list[GeneratedFile]:
         n = self.namer
         ns = root_namespace(ir, n)
-        header = "\n".join(f"// {line}" for line in header_lines(ir))
+        header = header_comment(ir)
         env = template_env(_TEMPLATES)
         ctx: dict[str, Any] = {"header": header, "namespace": ns}
         files: list[GeneratedFile] = []

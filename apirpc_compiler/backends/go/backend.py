@@ -14,13 +14,13 @@ from pathlib import Path
 from ...ir import plan
 from ...ir.model import IR
 from ...ir.naming import split_words
-from ..base import Backend, GeneratedFile, NameClash, header_lines, register
+from ..base import Backend, GeneratedFile, NameClash, header_comment, header_lines, register
 from ..common import shift_literal, template_env, wrap_text
 from .emit_api import ApiEmitter
 from .emit_messages import MessageEmitter
 from .emit_wire import WireEmitter
 from .namer import GoNamer, check_go_names
-from .text import go_file, go_string, header_comment
+from .text import go_file, go_string
 
 MODULE = "github.com/clutchcall/clutchcall-go"
 ROOT_PACKAGE = "clutchcall"
@@ -37,7 +37,7 @@ class GoBackend:
     def generate(self, ir: IR) -> list[GeneratedFile]:
         n = GoNamer()
         head = header_lines(ir)
-        hc = header_comment(head).rstrip("\n")
+        hc = header_comment(ir)
         env = template_env(_TEMPLATES, {"gostr": go_string})
         rt_path = f"{MODULE}/internal/rt"
         # the runtime's default parser bound is the plan's default; a protocol with its own spells it

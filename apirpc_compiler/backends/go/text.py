@@ -44,7 +44,7 @@ def byte_list(data: bytes) -> str:
     return ", ".join(f"0x{b:02x}" for b in data)
 
 
-def header_comment(lines: list[str]) -> str:
+def _file_header(lines: list[str]) -> str:
     """The generated-file header; a blank line keeps it out of the package doc."""
     return "\n".join("// " + line for line in lines) + "\n\n"
 
@@ -54,7 +54,7 @@ _STD_IMPORTS = ["encoding/json", "math", "strconv", "strings", "unicode/utf8"]
 
 def go_file(header: list[str], doc: list[str], package: str, body: str, local_imports: list[str]) -> str:
     """A whole Go file: header comment, package doc, package clause, the imports the body uses."""
-    out = [header_comment(header)]
+    out = [_file_header(header)]
     out.extend(("// " + line).rstrip() + "\n" for line in doc)
     out.append(f"package {package}\n")
     std = [p for p in _STD_IMPORTS if _uses(body, p)]

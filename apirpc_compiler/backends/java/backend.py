@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...ir.model import IR
-from ..base import GeneratedFile, NameClash, header_lines, register
+from ..base import GeneratedFile, NameClash, header_comment, header_lines, register
 from ..common import package_version, template_env
 from .emit_api import bridges, decode_exception, services
 from .emit_messages import MessageEmitter
@@ -55,7 +55,7 @@ class JavaBackend:
 
     def generate(self, ir: IR) -> list[GeneratedFile]:
         n = JavaNamer()
-        header = "\n".join("// " + line for line in header_lines(ir))
+        header = header_comment(ir)
         env = template_env(_TEMPLATES)
         main = "src/main/java/" + ROOT_PACKAGE.replace(".", "/")
         test = "src/test/java/" + ROOT_PACKAGE.replace(".", "/")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ...ir.model import IR
-from ..base import Backend, GeneratedFile, NameClash, header_lines, register
+from ..base import Backend, GeneratedFile, NameClash, header_comment, header_lines, register
 from ..common import package_version, template_env
 from .emit_api import bridges_rs, services_rs
 from .emit_messages import MessageEmitter
@@ -35,7 +35,7 @@ class RustBackend:
 
     def generate(self, ir: IR) -> list[GeneratedFile]:
         env = template_env(_TEMPLATES)
-        head = "\n".join("// " + line for line in header_lines(ir))
+        head = header_comment(ir)
         files: list[GeneratedFile] = []
 
         def put(path: str, template: str, **ctx: Any) -> None:

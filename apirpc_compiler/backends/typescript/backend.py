@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ...ir.model import IR
-from ..base import Backend, GeneratedFile, NameClash, header_lines, register
+from ..base import Backend, GeneratedFile, NameClash, header_comment, header_lines, register
 from ..common import package_version, template_env
 from .emit_api import bridges_ts, services_ts
 from .emit_messages import MessagesEmitter
 from .emit_wire import WireEmitter
 from .namer import TsNamer, check_typescript_names
-from .text import jsdoc, line_comment, obj, ts_str
+from .text import jsdoc, obj, ts_str
 
 _TEMPLATES = Path(__file__).parent / "templates"
 # Exact devDependency versions of the package (no runtime dependencies).
@@ -49,7 +49,7 @@ class TypeScriptBackend:
 
     def generate(self, ir: IR) -> list[GeneratedFile]:
         env = template_env(_TEMPLATES)
-        header = line_comment(header_lines(ir)).rstrip("\n")
+        header = header_comment(ir)
         files: list[GeneratedFile] = []
 
         def source(path: str, doc: str, lines: list[str]) -> None:

@@ -23,10 +23,6 @@ def jsdoc(text: str, indent: int = 0) -> list[str]:
     return block_doc(text.replace("*/", "* /"), WIDTH, " " * indent)
 
 
-def line_comment(lines: list[str]) -> str:
-    return "".join(f"// {x}\n" for x in lines)
-
-
 def array(items: list[str], indent: int, prefix: str, suffix: str) -> list[str]:
     """`prefix[a, b]suffix` on one line when it fits, else one item per line (no numbers-only
     arrays: prettier fills those)."""
