@@ -12,8 +12,8 @@
   power of two spelled as a shift (buffer bounds in C-like languages).
 - `fields_by_number`: the canonical encoding order of a message's fields.
 - Wire-protocol facts every codec backend needs: `INT_SIZE`, `INT_MAX`, `min_size` (from ir/plan.py; the
-  fewest bytes a wire type encodes to), `cond_text` and `plan_cond_text` (a `when`, or the plan's
-  condition, in words, for error messages and comments) and `embedded_args` (the flags an
+  fewest bytes a wire type encodes to), `plan_cond_text` (the plan's condition in words,
+  for error messages and comments) and `embedded_args` (the flags an
   embedded struct receives). The front end's wire rules already guarantee that `when` and
   length references name earlier integer fields, so backends only spell them in their language.
 """
@@ -32,7 +32,7 @@ import jinja2
 from ..diagnostics import pointer as pointer  # re-exported: the backends' name checks locate clashes with it
 from ..ir import plan
 from ..ir.graph import strongly_connected
-from ..ir.model import IR, Enum, Field, Message, Method, Service, WireAuth, WireCond, WireStruct
+from ..ir.model import IR, Enum, Field, Message, Method, Service, WireAuth, WireStruct
 from ..ir.plan import INT_MAX as INT_MAX  # the plan owns the wire's integer facts; re-exported
 from ..ir.plan import INT_SIZE as INT_SIZE
 from ..ir.plan import min_size as min_size
@@ -199,15 +199,9 @@ class WireGenError(ValueError):
     """The wire section uses the DSL in a way a backend cannot generate."""
 
 
-def cond_text(c: WireCond, clear: str = "clear") -> str:
-    """A `when` condition in words ("fin is set", "kind in [1, 2]"); `clear` names a false flag."""
-    if c["op"] == "flag":
-        return f"{c['name']} is {'set' if c['value'] else clear}"
-    return f"{c['name']} {c['op']} {c['value'] if c['value'] is not None else ''}".rstrip()
-
-
 def plan_cond_text(c: plan.Cond, clear: str = "clear") -> str:
-    """A plan condition in words, worded as `cond_text` words the IDL's `when`."""
+    """A plan condition in words ("fin is set", "kind in [1, 2]") for error messages and docs; `clear`
+    names a false flag."""
     if isinstance(c, plan.FlagIs):
         return f"{c.flag} is {'set' if c.value else clear}"
     value = str(c.values[0]) if c.test in ("eq", "ne") else str(list(c.values)) if c.values else ""

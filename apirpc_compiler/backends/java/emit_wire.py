@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ...ir import model as m
 from ...ir import plan
-from ..common import INT_MAX, INT_SIZE, WireGenError, cond_text, plan_cond_text
+from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text
 from .namer import JavaNamer
 from .text import javadoc, jlong, jstr
 
@@ -84,9 +84,6 @@ class _Struct:
         if k == "list":
             return "new ArrayList<>()"
         return f"new {self.jtype(t)}()"
-
-    def cond_text(self, c: m.WireCond) -> str:
-        return cond_text(c)
 
     def body(self, ops: tuple[plan.Op, ...], encode: bool) -> list[str]:
         return _Body(self, encode).render(ops)
@@ -231,12 +228,12 @@ class _Struct:
             L.append("    }")
             L.append("    return v;")
             L.append("  }")
-        for f in s["fields"]:
+        for f, pf in zip(s["fields"], self.plan.fields, strict=True):
             ft = self.field_type(f)
             a = self.attrs[f["name"]]
             extra = ""
-            if f["when"] is not None:
-                extra = f" Present only when {self.cond_text(f['when'])}; null otherwise."
+            if pf.cond is not None:
+                extra = f" Present only when {plan_cond_text(pf.cond)}; null otherwise."
             L.append("")
             L += javadoc(f["doc"] + extra, 2)
             L.append(f"  public {ft} {n.accessor('get', f['words'])}() {{")
