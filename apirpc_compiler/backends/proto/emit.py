@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from collections import Counter
 
 from ...ir.model import IR, Enum, Field, JsonValue, Message, Method, Reserved, Service
 from ...ir.naming import proto_json_name
 from ..base import header_lines
-from ..common import type_index
+from ..common import line_doc, type_index
 from .namer import enum_value_name, rpc_name, service_name
 
 WIDTH = 100
@@ -17,11 +16,10 @@ INDENT = "  "
 
 
 def _comment(text: str, indent: str) -> list[str]:
-    out: list[str] = []
-    for para in text.split("\n"):
-        wrapped = textwrap.wrap(para, width=max(40, WIDTH - len(indent) - 3), break_on_hyphens=False)
-        out.extend(f"{indent}// {line}" for line in wrapped or [""])
-    return out if text.strip() else []
+    """`//` lines of `text`, its line breaks kept as paragraph breaks (an empty `//` between)."""
+    if not text.strip():
+        return []
+    return [line for para in text.split("\n") for line in line_doc(para, WIDTH, indent, "//") or [f"{indent}//"]]
 
 
 def _json_literal(value: JsonValue) -> str:
