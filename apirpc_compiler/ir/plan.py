@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from . import model as m
+from .wire import code_sets_by_name, structs_by_name
 
 Width = Literal["varint", "u8", "u16", "u32", "u64"]
 Reason = Literal[
@@ -977,7 +978,7 @@ def _stream(st: m.WireStream, proto: m.WireProtocol, structs: dict[str, m.WireSt
         )
         return StreamPlan(st["name"], kind, "datagram", (one, StreamState("done", None, None, (), "accept")))
     if kind == "framed":
-        code_sets = {c["name"]: c for c in proto["codes"]}
+        code_sets = code_sets_by_name(proto)
         dispatch = st["dispatch"]
         if dispatch is None or dispatch not in code_sets:
             raise PlanError(f"{what}: dispatch {dispatch!r} is not a code set")
@@ -1021,7 +1022,7 @@ def _stream(st: m.WireStream, proto: m.WireProtocol, structs: dict[str, m.WireSt
 
 
 def lower_protocol(proto: m.WireProtocol) -> ProtocolPlan:
-    structs = {s["name"]: s for s in proto["structs"]}
+    structs = structs_by_name(proto)
     return ProtocolPlan(
         proto["name"],
         tuple(CodeSet(c["name"], tuple(v["value"] for v in c["values"])) for c in proto["codes"] if c["closed"]),

@@ -18,6 +18,16 @@ from .naming import split_words
 _INT_TYPES = ("varint", "u8", "u16", "u32", "u64")
 
 
+def structs_by_name(proto: m.WireProtocol) -> dict[str, m.WireStruct]:
+    """A protocol's structs by name: what a struct reference (`type.struct`, an embedded struct) names."""
+    return {s["name"]: s for s in proto["structs"]}
+
+
+def code_sets_by_name(proto: m.WireProtocol) -> dict[str, m.WireCodeSet]:
+    """A protocol's code sets by name: what a field's `codes` and a stream's `dispatch` name."""
+    return {c["name"]: c for c in proto["codes"]}
+
+
 def wire_int(value: Any) -> int:
     """A `wire` integer: a JSON number or a "0x…" (or decimal) string."""
     if isinstance(value, bool):

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from ...ir import plan
 from ...ir.model import WireProtocol, WireStream, WireStruct, WireType
+from ...ir.wire import code_sets_by_name, structs_by_name
 from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text, shift_literal
 from .namer import CppNamer
 from .text import cstr, doc, u64
@@ -37,8 +38,8 @@ class ProtocolEmitter:
         self.p = p
         self.n = n
         self.ns = n.namespace(p["words"])
-        self.structs = {s["name"]: s for s in p["structs"]}
-        self.codes = {c["name"]: c for c in p["codes"]}
+        self.structs = structs_by_name(p)
+        self.codes = code_sets_by_name(p)
         self.plan = plan.lower_protocol(p)
         self.plans = {sp.name: sp for sp in self.plan.structs}
         self.stream_plans = {sp.name: sp for sp in self.plan.streams}

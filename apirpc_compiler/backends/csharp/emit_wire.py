@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ...ir import plan
 from ...ir.model import WireProtocol, WireStruct, WireType
+from ...ir.wire import code_sets_by_name, structs_by_name
 from .namer import CSharpNamer
 from .text import cs_string, doc_lines
 
@@ -311,8 +312,8 @@ class WireEmitter:
         self.n = namer
         self.root_ns = root_ns
         self.ns = f"{root_ns}.Wire.{namer.namespace_part(proto['words'])}"
-        self.structs = {s["name"]: s for s in proto["structs"]}
-        self.codes = {c["name"]: c for c in proto["codes"]}
+        self.structs = structs_by_name(proto)
+        self.codes = code_sets_by_name(proto)
         self.plan = plan.lower_protocol(proto)
         self.struct_plans = {x.name: x for x in self.plan.structs}
         self.closed = {c.name: c.values for c in self.plan.code_sets}

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from ...ir import model as m
+from ...ir.wire import code_sets_by_name
 
 SERVICES_DIR = "services"
 
@@ -274,7 +275,7 @@ def _field_codes(struct: m.WireStruct, field: str, codes: dict[str, m.WireCodeSe
 
 
 def code_map(protocol: m.WireProtocol) -> dict[str, m.WireCodeSet]:
-    return {cs["name"]: cs for cs in protocol["codes"]}
+    return code_sets_by_name(protocol)
 
 
 def struct_codes(protocol: m.WireProtocol) -> dict[str, list[tuple[str, m.WireCode]]]:

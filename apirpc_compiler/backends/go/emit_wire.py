@@ -13,6 +13,7 @@ from typing import Any
 
 from ...ir import plan
 from ...ir.model import WireField, WireProtocol, WireStream, WireStruct, WireType
+from ...ir.wire import code_sets_by_name, structs_by_name
 from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text
 from .namer import GoNamer
 from .text import Code, go_string
@@ -48,8 +49,8 @@ class WireEmitter:
         self.runtime_max_buffer = runtime_max_buffer
         self.n = namer
         self.module = module
-        self.structs: dict[str, WireStruct] = {s["name"]: s for s in p["structs"]}
-        self.codes = {cs["name"]: cs for cs in p["codes"]}
+        self.structs: dict[str, WireStruct] = structs_by_name(p)
+        self.codes = code_sets_by_name(p)
         self.pkg = namer.package(p["words"])
         self.plan = plan.lower_protocol(p)
         self.plans = {sp.name: sp for sp in self.plan.structs}

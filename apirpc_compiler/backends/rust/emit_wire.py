@@ -12,6 +12,7 @@ import re
 
 from ...ir import model as m
 from ...ir import plan
+from ...ir.wire import code_sets_by_name, structs_by_name
 from ..common import INT_SIZE, WireGenError, plan_cond_text
 from .namer import RustNamer
 from .text import Lines, rust_str
@@ -470,8 +471,8 @@ class _Proto:
         self.ir = ir
         self.proto = proto
         self.n = namer
-        self.structs = {s["name"]: s for s in proto["structs"]}
-        self.code_sets = {c["name"]: c for c in proto["codes"]}
+        self.structs = structs_by_name(proto)
+        self.code_sets = code_sets_by_name(proto)
         self.plan = plan.lower_protocol(proto)
         self.struct_plans = {x.name: x for x in self.plan.structs}
         self.stream_plans = {x.name: x for x in self.plan.streams}

@@ -13,6 +13,7 @@ import json
 
 from ...ir import model as m
 from ...ir import plan
+from ...ir.wire import code_sets_by_name, structs_by_name
 from ..common import INT_MAX
 from .namer import TsNamer
 from .text import array, call, jsdoc, obj, ts_str
@@ -65,8 +66,8 @@ class WireEmitter:
     def __init__(self, proto: m.WireProtocol, namer: TsNamer) -> None:
         self.p = proto
         self.n = namer
-        self.structs = {s["name"]: s for s in proto["structs"]}
-        self.codes = {c["name"]: c for c in proto["codes"]}
+        self.structs = structs_by_name(proto)
+        self.codes = code_sets_by_name(proto)
         self.narrow_codes = narrow_code_sets(proto)
 
     def ts_type(self, t: m.WireType) -> str:
