@@ -146,9 +146,13 @@ class EngineServer:
         assert self.calls is not None and self.cert is not None
         bridge = None
         if not self.config.verification_keys:
+            tenant = "sip-gateway"
+            # Its legs publish their uplink out of their own jitter buffers on clocks aligned to the RTP: the relay's
+            # stages play that track through without a second buffer (bridge/stage.py).
+            self.relay.bridge.paced_tenants.add(tenant)
             token = mint_token(
                 load_or_create_dev_key(self.config.state_dir),
-                tenant="sip-gateway",
+                tenant=tenant,
                 publish=("voice",),
                 subscribe=("voice",),
                 ttl_s=365 * 86_400,

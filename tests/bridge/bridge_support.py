@@ -130,10 +130,13 @@ def unclocked_relay(core: ModuleType, state_dir: Path) -> Relay:
     return relay
 
 
-def driven_stage(relay: Relay, src: AudioFormat, dst: AudioFormat, sid: str = "CA1") -> DrivenStage:
-    """A source track published in `src` and a stage transcoding it to `dst`, with one captured subscriber."""
+def driven_stage(
+    relay: Relay, src: AudioFormat, dst: AudioFormat, sid: str = "CA1", *, tenant: str = "t1"
+) -> DrivenStage:
+    """A source track published in `src` (by `tenant`) and a stage transcoding it to `dst`, with one captured
+    subscriber."""
     key = ((b"voice", sid.encode()), b"uplink")
-    source = RelayTrack(relay, key, src.tag, "t1")
+    source = RelayTrack(relay, key, src.tag, tenant)
     relay.tracks[key] = source
     output = relay.bridge.output_for(source, src, dst)
     capture = Capture()

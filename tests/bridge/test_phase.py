@@ -53,7 +53,8 @@ async def _joins(core: ModuleType, tmp_path: Path, offset_ms: float) -> None:
     clocks = [c for c in bridge.clocks.values() if stage in c.stages]
     assert len(clocks) == 1  # on exactly one clock
     wait = (clocks[0].phase - arrival) % period  # from the arrival to that clock's next tick
-    assert PHASE_MARGIN_MS / 1000 - 1e-6 <= wait <= (PHASE_MARGIN_MS / 1000 + period / PHASES) + 1e-6
+    # slack: the stage reads the clock a little after the test did (on a loaded machine, tens of microseconds)
+    assert PHASE_MARGIN_MS / 1000 - 1e-6 <= wait <= (PHASE_MARGIN_MS / 1000 + period / PHASES) + 5e-4
     bridge.close()
 
 

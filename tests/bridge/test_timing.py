@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bridge_support import DrivenStage, driven_stage, unclocked_relay
-from clutchcall_engine.bridge.stage import JITTER_INITIAL_DEPTH, JITTER_MAX_DEPTH
+from clutchcall_engine.bridge.stage import JITTER_INITIAL_DEPTH, JITTER_MAX_DEPTH, PacedPlayout
 from clutchcall_runtime.bridge import AudioFormat
 
 SRC, DST = AudioFormat.of("g711_ulaw"), AudioFormat.of("pcm16", 8000)
@@ -112,3 +112,99 @@ def test_opus_loss_is_concealed_by_plc_not_silence(core: ModuleType, tmp_path: P
     concealed = s.out[19]  # the lost frame's slot (output lags input by one tick)
     assert len(concealed) == 640 and any(concealed)  # PLC continues the tone
     assert s.counter("clutchcall_bridge_concealed_total", cause="loss") == 1
+
+
+# -- an already-paced source (the engine's SIP gateway): one playout point, the publisher's --
+
+PACED_TENANT = "gateway"
+
+
+def paced_stage(core: ModuleType, tmp_path: Path) -> DrivenStage:
+    relay = unclocked_relay(core, tmp_path)
+    relay.bridge.paced_tenants.add(PACED_TENANT)
+    s = driven_stage(relay, SRC, DST, tenant=PACED_TENANT)
+    assert s.stage.paced and isinstance(s.stage.jitter, PacedPlayout)  # no second jitter buffer
+    return s
+
+
+def test_only_the_paced_publisher_is_played_through(core: ModuleType, tmp_path: Path) -> None:
+    relay = unclocked_relay(core, tmp_path)
+    relay.bridge.paced_tenants.add(PACED_TENANT)
+    s = driven_stage(relay, SRC, DST, tenant="t1")  # any other publisher keeps the stage's jitter buffer
+    assert not s.stage.paced and not isinstance(s.stage.jitter, PacedPlayout)
+
+
+def test_paced_frame_is_emitted_in_the_tick_it_arrives(core: ModuleType, tmp_path: Path) -> None:
+    s = paced_stage(core, tmp_path)
+    for i in range(30):
+        s.feed(frame(i), i)
+        s.tick()
+        assert labels(core, s.out) == list(range(i + 1))  # no lag: frame i is out at the tick after its arrival
+
+
+def test_paced_loss_conceals_its_slot_only(core: ModuleType, tmp_path: Path) -> None:
+    s = paced_stage(core, tmp_path)
+    for i in range(30):
+        if i != 10:  # the leg had nothing to publish for this tick
+            s.feed(frame(i), i)
+        s.tick()
+    assert labels(core, s.out) == [*range(10), None, *range(11, 30)]
+    assert s.counter("clutchcall_bridge_concealed_total", cause="underrun") == 1
+
+
+def test_paced_late_frame_is_dropped_and_the_next_keeps_its_slot(core: ModuleType, tmp_path: Path) -> None:
+    s = paced_stage(core, tmp_path)
+    for i in range(30):
+        if i == 11:
+            s.feed(frame(10), 10)  # frame 10 missed its tick (concealed); it comes with frame 11
+        if i != 10:
+            s.feed(frame(i), i)
+        s.tick()
+    assert labels(core, s.out) == [*range(10), None, *range(11, 30)]  # 10 never played, no backlog
+    assert s.counter("clutchcall_bridge_late_total") == 1
+
+
+def test_paced_out_of_order_and_duplicates_never_play_twice_or_backwards(core: ModuleType, tmp_path: Path) -> None:
+    s = paced_stage(core, tmp_path)
+    for i in range(5):
+        s.feed(frame(i), i)
+        s.tick()
+    s.feed(frame(4), 4, direct=True)  # a copy of a played frame
+    s.feed(frame(6), 6)
+    s.feed(frame(5), 5, direct=True)  # older than the one held: its slot is taken
+    s.tick()
+    assert labels(core, s.out) == [0, 1, 2, 3, 4, 6]
+    assert s.counter("clutchcall_bridge_late_total") == 1
+
+
+def test_paced_bursts_never_build_a_backlog(core: ModuleType, tmp_path: Path) -> None:
+    """Two frames in one period (a publisher catching up after a stall): the newer plays, the older is late."""
+    s = paced_stage(core, tmp_path)
+    for i in range(0, 40, 2):
+        s.feed(frame(i), i)
+        s.feed(frame(i + 1), i + 1)
+        s.tick()
+        assert labels(core, s.out)[-1] == i + 1  # always the newest: the delay never grows
+    assert len(s.out) == 20 and s.counter("clutchcall_bridge_late_total") == 20
+
+
+def test_paced_underrun_keeps_the_clock_and_resumes_on_time(core: ModuleType, tmp_path: Path) -> None:
+    s = paced_stage(core, tmp_path)
+    for i in range(10):
+        s.feed(frame(i), i)
+        s.tick()
+    s.tick(15)
+    for i in range(10, 20):
+        s.feed(frame(i), i)
+        s.tick()
+    assert labels(core, s.out) == [*range(10), *[None] * 15, *range(10, 20)]
+    assert s.counter("clutchcall_bridge_concealed_total", cause="underrun") == 15
+
+
+def test_paced_sequence_numbers_wrap(core: ModuleType, tmp_path: Path) -> None:
+    playout = PacedPlayout()
+    for seq in (0xFFFE, 0xFFFF, 0, 1):
+        assert playout.insert(seq, 0, 1, bytes([seq & 0xFF]), 0) == "inserted"
+        assert playout.tick().payload == bytes([seq & 0xFF])
+    assert playout.insert(0xFFFF, 0, 1, b"x", 0) == "late"
+    assert playout.tick().kind == "wait"

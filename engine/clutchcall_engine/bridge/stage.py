@@ -15,6 +15,20 @@ whose phase comes next after its frames arrive: each frame period has
 PHASES clocks, offset by period / PHASES, and a stage joins the first one at least PHASE_MARGIN_MS
 after its first frame's arrival. So a frame waits at most PHASE_MARGIN_MS + period / PHASES for its
 tick (7 ms at 20 ms), not a whole period, for the price of PHASES timers per period, not one per stage.
+
+One playout point per direction: a track that is already paced, published one frame per period by a
+publisher that played it out of its own jitter buffer (the engine's SIP gateway: each leg keeps the
+network-facing jitter buffer and ticks just after its RTP arrives, sip/media.py), is not buffered a
+second time. Its stage plays through a `PacedPlayout`: each tick plays the frame that arrived since
+the previous tick, conceals an empty slot (underrun) and drops a frame whose slot has passed (late),
+so a frame waits only for its tick (PHASE_MARGIN_MS to PHASE_MARGIN_MS + period / PHASES), and the
+output still keeps its clock. Which tracks are paced is a property of the publishing session the
+engine itself vouches for (`AudioBridge.paced_tenants`: the tenant of the gateway's own token), not
+of anything a client states or of jitter measured over a few frames, which could not tell a paced
+source from a quiet moment of a jittery one. The other way round was weighed and not taken: the leg
+publishing on arrival with the stage's buffer as the only one would put network timing on every
+subscriber of the leg's own codec (they get the track without a stage) and take away the 20 ms
+clock the barge mixing (sip/conference.py) runs on.
 """
 
 from __future__ import annotations
@@ -46,6 +60,7 @@ JITTER_CAPACITY = 64  # slots (a power of two); 1.28 s of 20 ms frames
 JITTER_MIN_DEPTH, JITTER_INITIAL_DEPTH, JITTER_MAX_DEPTH = 1, 2, 6
 PHASES = 4  # clocks per frame period, offset by period / PHASES
 PHASE_MARGIN_MS = 2.0  # a stage's tick comes at least this long after its frames arrive (scheduling slack)
+REPHASE_AFTER = 3  # a paced stage moves clock after this many arrivals in a row that wait too long for their tick
 OPUS_MAX_PACKET = 1275  # RFC 6716 section 3.4, R2: the largest Opus frame
 
 
@@ -84,6 +99,50 @@ class BridgeMetrics:
         )
 
 
+@dataclass(frozen=True)
+class PacedFrame:
+    kind: str  # "frame", or "wait" when nothing arrived for this tick (underrun once playing)
+    payload: bytes | None = None
+
+
+class PacedPlayout:
+    """The playout of an already-paced source: one slot, the frame that arrived since the previous tick.
+
+    Same calls as the core's JitterBuffer (insert, tick), so the stage drives either. Sequence numbers are
+    16-bit and compared modulo 2^16. A frame older than one already played or held is late; a newer frame
+    arriving while one is held displaces it (the held one's slot passed unplayed: it is late, and the
+    stream stays on time instead of keeping a frame of backlog).
+    """
+
+    def __init__(self) -> None:
+        self._held: tuple[int, bytes] | None = None
+        self._played: int | None = None
+
+    @staticmethod
+    def _newer(sequence: int, than: int) -> bool:
+        return 0 < (sequence - than) & 0xFFFF < 0x8000
+
+    def insert(self, sequence: int, timestamp: int, ssrc: int, payload: bytes, arrival_us: int) -> str:
+        if self._played is not None and not self._newer(sequence, self._played):
+            return "duplicate" if sequence == self._played else "late"
+        if self._held is not None:
+            if sequence == self._held[0]:
+                return "duplicate"
+            if not self._newer(sequence, self._held[0]):
+                return "late"
+            self._held = (sequence, bytes(payload))
+            return "displaced"
+        self._held = (sequence, bytes(payload))
+        return "inserted"
+
+    def tick(self) -> PacedFrame:
+        if self._held is None:
+            return PacedFrame("wait")
+        self._played, payload = self._held
+        self._held = None
+        return PacedFrame("frame", payload)
+
+
 @dataclass(eq=False)
 class TranscodeStage:
     """Source track in one shape -> an output RelayTrack in another, played out on the bridge's clock."""
@@ -98,6 +157,8 @@ class TranscodeStage:
     started: bool = False
     closed: bool = False
     phased: bool = False  # moved to the clock whose phase follows its arrivals
+    paced: bool = False  # the source is already paced: `jitter` is a PacedPlayout, not a second jitter buffer
+    misphased: int = 0  # paced: arrivals in a row that waited too long for their tick
     _group_base: dict[int, int] = field(default_factory=dict)
     _next_seq: int = 0
     _out_group: int = field(default_factory=lambda: int(time.time() * 1000))
@@ -123,9 +184,11 @@ class TranscodeStage:
         if not self.phased:
             self.phased = True
             self.bridge.rephase(self)
-        if outcome == "late":
+        elif self.paced:
+            self.bridge.follow(self)
+        if outcome in ("late", "displaced"):  # displaced: the frame held before this one is the late one
             self.bridge.metrics.late.inc()
-        elif outcome != "duplicate":
+        if outcome not in ("late", "duplicate"):
             self.bridge.metrics.frames_in.inc()
 
     def on_done(self, status: int, reason: str) -> None:
@@ -276,6 +339,7 @@ class AudioBridge:
         self.stages: dict[tuple[int, str], TranscodeStage] = {}
         self.clocks: dict[tuple[int, int], PlayoutClock] = {}  # (frame_ms, phase index)
         self._stage_clock: dict[TranscodeStage, PlayoutClock] = {}
+        self.paced_tenants: set[str] = set()  # publishers whose tracks are already paced (the engine's SIP gateway)
 
     @property
     def core(self) -> ModuleType:
@@ -293,24 +357,28 @@ class AudioBridge:
 
         core = self.core
         transcoder = core.transcode.Transcoder(source_format.as_core_shape(), target.as_core_shape())
-        max_payload = source_format.frame_bytes or OPUS_MAX_PACKET
-        jitter = core.jitter.JitterBuffer(
-            capacity=JITTER_CAPACITY,
-            max_payload=max_payload,
-            clock_rate=source_format.sample_rate,
-            frame_ms=source_format.frame_ms,
-            min_depth=JITTER_MIN_DEPTH,
-            initial_depth=JITTER_INITIAL_DEPTH,
-            max_depth=JITTER_MAX_DEPTH,
-        )
+        paced = source.tenant in self.paced_tenants
+        jitter: Any = PacedPlayout()
+        if not paced:
+            jitter = core.jitter.JitterBuffer(
+                capacity=JITTER_CAPACITY,
+                max_payload=source_format.frame_bytes or OPUS_MAX_PACKET,
+                clock_rate=source_format.sample_rate,
+                frame_ms=source_format.frame_ms,
+                min_depth=JITTER_MIN_DEPTH,
+                initial_depth=JITTER_INITIAL_DEPTH,
+                max_depth=JITTER_MAX_DEPTH,
+            )
         output = RelayTrack(self.relay, source.key, target.tag, source.tenant)
         output.group_order = source.group_order
-        stage = TranscodeStage(self, source, source_format, target, output, transcoder, jitter)
+        stage = TranscodeStage(self, source, source_format, target, output, transcoder, jitter, paced=paced)
         self.stages[key] = stage
         source.taps.append(stage)
         self._join(stage, self._clock(source_format.frame_ms, 0))
         self.metrics.stages.inc()
-        log.info("transcoding stage %s -> %s for %r", source_format.tag, target.tag, source.key[1])
+        log.info(
+            "transcoding stage %s -> %s for %r%s", source_format.tag, target.tag, source.key[1], " (paced)" * paced
+        )
         return output
 
     def forget(self, stage: TranscodeStage) -> None:
@@ -350,6 +418,21 @@ class AudioBridge:
         wanted = (asyncio.get_running_loop().time() + PHASE_MARGIN_MS / 1000) % period
         index = math.ceil(wanted / (period / PHASES) - 1e-9) % PHASES
         self._join(stage, self._clock(frame_ms, index))
+
+    def follow(self, stage: TranscodeStage) -> None:
+        """A paced stage's arrival: after REPHASE_AFTER in a row that wait longer than a phase allows for their
+        tick (the publisher's clock moved, e.g. a leg re-aligned to its RTP), move it to the clock that fits."""
+        clock = self._stage_clock.get(stage)
+        if not self.clocked or clock is None:
+            return
+        wait = (clock.phase - asyncio.get_running_loop().time()) % clock.period
+        if wait <= 2 * PHASE_MARGIN_MS / 1000 + clock.period / PHASES:
+            stage.misphased = 0
+            return
+        stage.misphased += 1
+        if stage.misphased >= REPHASE_AFTER:
+            stage.misphased = 0
+            self.rephase(stage)
 
     @property
     def clock_missed(self) -> int:

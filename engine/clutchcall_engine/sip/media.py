@@ -2,6 +2,14 @@
 to the call's MoQT tracks: what the carrier sends goes out on voice/<sid>/uplink after the jitter
 buffer, what arrives on voice/<sid>/downlink is sent to the carrier as RTP. RFC 4733 telephone
 events become DTMF reports (one per event, on its first end packet).
+
+Latency: the leg's jitter buffer is the uplink's one playout point (the relay's stage plays the
+gateway's paced track through without a second buffer: bridge/stage.py). It starts at
+LEG_JITTER_INITIAL_DEPTH frames (and adapts to the measured jitter as the core does), and the leg's
+20 ms tick follows its packets: the `ArrivalClock` puts it PHASE_MARGIN_MS after the first packet's
+arrival, and again after an underrun (the carrier's clock drifted, or the stream paused), so a frame
+waits for its tick by the margin, not by an arbitrary phase of up to a period. The downlink arrives
+already played out by the stage's clock and goes out as RTP at once.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, cast
 
+from ..bridge.stage import PHASE_MARGIN_MS
 from .sdp import FORMATS, codec_name
 
 if TYPE_CHECKING:
@@ -27,6 +36,40 @@ log = logging.getLogger("clutchcall.engine.sip.media")
 Addr = tuple[str, int]
 FRAME_MS = 20
 DTMF_DIGITS = "0123456789*#ABCD"
+# Two frames (so a lost frame is concealed in its own slot), not the core's default three: the core raises it
+# when the measured jitter asks for more (need = 1 + 4 x jitter, up to its max_depth of 6).
+LEG_JITTER_INITIAL_DEPTH = 2
+
+
+class ArrivalClock:
+    """When a leg's 20 ms ticks fall (loop time, seconds): one per period, a margin after its packets arrive.
+
+    Until the first packet it ticks from its start (the barge mixing runs on it with no caller audio). The
+    first packet, and the first after `realign()` (an underrun), moves the next tick to arrival + margin; from
+    there ticks are deadlines a period apart, never drifting, kept (catching up) through a stall.
+    """
+
+    def __init__(self, start: float, period_s: float = FRAME_MS / 1000, margin_s: float = PHASE_MARGIN_MS / 1000):
+        self.period = period_s
+        self.margin = margin_s
+        self.next_tick = start + period_s
+        self.aligned = False
+
+    def arrival(self, now: float) -> bool:
+        """A media packet arrived at `now`; True when that moved the next tick."""
+        if self.aligned:
+            return False
+        self.aligned = True
+        self.next_tick = now + self.margin
+        return True
+
+    def realign(self) -> None:
+        self.aligned = False
+
+    def advance(self) -> float:
+        """The tick at `next_tick` ran: the next one."""
+        self.next_tick += self.period
+        return self.next_tick
 
 
 class UplinkWriter(Protocol):
@@ -102,6 +145,10 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.conference: Conference | None = None  # a supervisor's mixing (barge); runs on this leg's clock
         self._dtmf_seen: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self.clock: ArrivalClock | None = None  # the uplink's ticks, once bridged
+        self._tick_timer: asyncio.TimerHandle | None = None
+        self._writer: UplinkWriter | None = None
+        self._playing = False  # the jitter buffer played a frame since its last underrun
         self._ssrc = random.getrandbits(32)
         self._seq = random.getrandbits(16)
         self._ts = random.getrandbits(32)
@@ -112,7 +159,9 @@ class RtpLeg(asyncio.DatagramProtocol):
     def negotiate(self, remote: Addr, codec: int, payload_type: int, telephone_event_pt: int | None) -> None:
         fmt = next(f for f in FORMATS if f.codec == codec)
         if self.jitter is None or self.clock_rate != fmt.clock_rate:
-            self.jitter = self.core.jitter.JitterBuffer(clock_rate=fmt.clock_rate, frame_ms=FRAME_MS)
+            self.jitter = self.core.jitter.JitterBuffer(
+                clock_rate=fmt.clock_rate, frame_ms=FRAME_MS, initial_depth=LEG_JITTER_INITIAL_DEPTH
+            )
         self.remote, self.codec, self.payload_type = remote, codec, payload_type
         self.telephone_event_pt, self.clock_rate = telephone_event_pt, fmt.clock_rate
 
@@ -127,6 +176,8 @@ class RtpLeg(asyncio.DatagramProtocol):
             self._telephone_event(packet.timestamp, packet.payload)
         elif packet.payload_type == self.payload_type and self.jitter is not None:
             self.jitter.insert_rtp(data, int(time.monotonic() * 1e6))
+            if self.clock is not None and self.clock.arrival(asyncio.get_running_loop().time()):
+                self._schedule_tick()
         else:
             self.stats.foreign += 1
 
@@ -148,27 +199,45 @@ class RtpLeg(asyncio.DatagramProtocol):
         self._tasks.append(asyncio.create_task(self._downlink(bridge, sid)))
 
     async def _uplink(self, bridge: AudioBridge, sid: str) -> None:
-        writer = await bridge.publish_uplink(sid, f"voice/{codec_name(self.codec)}")
+        self._writer = await bridge.publish_uplink(sid, f"voice/{codec_name(self.codec)}")
+        loop = asyncio.get_running_loop()
+        self.clock = ArrivalClock(loop.time())
+        self._schedule_tick()
         try:
-            loop = asyncio.get_running_loop()
-            next_tick = loop.time()
-            while True:
-                next_tick += FRAME_MS / 1000
-                await asyncio.sleep(max(0.0, next_tick - loop.time()))
-                payload = self.tick_frame()
-                if self.conference is not None:
-                    payload = self.conference.tick(payload)
-                if payload is not None:
-                    writer.write(payload)
-                    self.stats.published += 1
+            await loop.create_future()  # the ticks run on timers until close() cancels this task
         finally:
-            writer.close()
+            if self._tick_timer is not None:
+                self._tick_timer.cancel()
+            self._writer.close()
+
+    def _schedule_tick(self) -> None:
+        assert self.clock is not None
+        if self._tick_timer is not None:
+            self._tick_timer.cancel()
+        self._tick_timer = asyncio.get_running_loop().call_at(self.clock.next_tick, self._tick)
+
+    def _tick(self) -> None:
+        assert self.clock is not None and self._writer is not None
+        self.clock.advance()
+        self._schedule_tick()
+        try:
+            payload = self.tick_frame()
+            if self.conference is not None:
+                payload = self.conference.tick(payload)
+            if payload is not None:
+                self._writer.write(payload)
+                self.stats.published += 1
+        except Exception:  # a failing tick must not stop the leg's clock
+            log.exception("uplink tick failed")
 
     def tick_frame(self) -> bytes | None:
         """This 20 ms period's frame out of the jitter buffer (None: nothing to play, or not negotiated yet)."""
         if self.jitter is None:
             return None
         frame = self.jitter.tick()
+        if frame.kind == "wait" and self._playing and self.clock is not None:
+            self.clock.realign()  # an underrun: the next packet sets the phase again
+        self._playing = frame.kind != "wait"
         return frame.payload if frame.kind == "frame" else None
 
     @property

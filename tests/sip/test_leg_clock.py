@@ -1,0 +1,87 @@
+"""The SIP leg's uplink clock on a simulated clock: its 20 ms ticks follow its RTP's arrivals by the margin (so a
+frame waits for its tick by PHASE_MARGIN_MS, not by an arbitrary phase of up to a period), re-aligned after an
+underrun. These fail if the leg goes back to ticking at the phase it happened to start at."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS
+from clutchcall_engine.sip.media import FRAME_MS, LEG_JITTER_INITIAL_DEPTH, ArrivalClock, RtpLeg
+
+PERIOD = FRAME_MS / 1000
+MARGIN = PHASE_MARGIN_MS / 1000
+
+
+def run_ticks(clock: ArrivalClock, arrivals: list[float], until: float) -> list[tuple[float, float | None]]:
+    """Arrivals and ticks in time order; each tick with the latest arrival before it (None: none yet)."""
+    ticks: list[tuple[float, float | None]] = []
+    pending = sorted(arrivals)
+    last: float | None = None
+    while clock.next_tick < until:
+        if pending and pending[0] < clock.next_tick:
+            last = pending.pop(0)
+            clock.arrival(last)
+            continue
+        ticks.append((clock.next_tick, last))
+        clock.advance()
+    return ticks
+
+
+@pytest.mark.parametrize("offset_ms", [0.0, 4.0, 9.5, 13.0, 19.9])
+def test_ticks_follow_the_first_packet_by_the_margin(offset_ms: float) -> None:
+    rng = random.Random(offset_ms)
+    start, jitter = 100.0, 0.0005
+    arrivals = [start + 0.05 + offset_ms / 1000 + k * PERIOD + rng.uniform(0, jitter) for k in range(200)]
+    ticks = run_ticks(ArrivalClock(start), arrivals, arrivals[-1])
+    played = [(t, a) for t, a in ticks if a is not None]
+    assert played[0][0] == pytest.approx(arrivals[0] + MARGIN)
+    for tick, arrival in played:  # each tick follows the packet before it by the margin (give or take the jitter)
+        assert 0 < tick - arrival <= MARGIN + jitter
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(ticks)]
+    assert all(g == pytest.approx(PERIOD) for g in gaps[3:])  # a steady 20 ms clock once aligned
+
+
+def test_before_any_packet_the_clock_runs_from_its_start() -> None:
+    clock = ArrivalClock(5.0)
+    assert [clock.next_tick, clock.advance(), clock.advance()] == pytest.approx([5.02, 5.04, 5.06])
+
+
+def test_an_underrun_realigns_to_the_packets_new_phase() -> None:
+    clock = ArrivalClock(0.0)
+    first = [0.0031 + k * PERIOD for k in range(10)]
+    later = [first[-1] + 0.5 + 0.011 + k * PERIOD for k in range(10)]  # after a pause, 11 ms later in the period
+    ticks = run_ticks(clock, first, first[-1] + 0.3)
+    clock.realign()  # what RtpLeg.tick_frame does on an underrun
+    ticks = run_ticks(clock, later, later[-1])
+    played = [(t, a) for t, a in ticks if a is not None and a >= later[0]]
+    assert played and all(0 < t - a <= MARGIN + 1e-9 for t, a in played)
+
+
+def test_without_realign_a_moved_phase_is_not_followed() -> None:
+    """The converse: the first packet alone fixes the phase (the test above would fail without realign)."""
+    clock = ArrivalClock(0.0)
+    run_ticks(clock, [0.0031], 0.1)
+    ticks = run_ticks(clock, [0.511 + k * PERIOD for k in range(5)], 0.62)
+    assert any(t - a > MARGIN for t, a in ticks if a is not None and a > 0.5)
+
+
+def test_the_leg_realigns_when_its_jitter_buffer_underruns(core_pkg_root: object) -> None:
+    import clutchcall_core
+
+    leg = RtpLeg(lambda digit, ms: None)
+    leg.negotiate(("127.0.0.1", 9), 1, 0, None)  # G.711 mu-law
+    assert leg.jitter is not None and leg.jitter.stats()["target_depth"] == LEG_JITTER_INITIAL_DEPTH
+    leg.clock = ArrivalClock(0.0)
+    leg.clock.arrival(0.001)
+    for seq in range(3):
+        packet = clutchcall_core.rtp.build(bytes(160), payload_type=0, sequence=seq, timestamp=160 * seq, ssrc=7)
+        leg.jitter.insert_rtp(packet, 1000 + 20_000 * seq)
+    kinds = []
+    for _ in range(4):
+        kinds.append(leg.tick_frame() is not None)
+        if kinds[-1]:
+            assert leg.clock.aligned  # playing: the phase stays
+    assert kinds == [True, True, True, False] and not leg.clock.aligned  # the underrun: the next packet re-aligns
