@@ -120,5 +120,5 @@ async def _follows(core: ModuleType, tmp_path: Path) -> None:
         assert not moved_before, "a stage kept on its clock until then waits longer than a phase allows"
         source.on_object(MoqObject(1, 0, k, 128, payload))
     wait = clock_wait(arrival)
-    assert PHASE_MARGIN_MS / 1000 - 1e-6 <= wait <= (PHASE_MARGIN_MS / 1000 + period / PHASES) + 1e-6
+    assert PHASE_MARGIN_MS / 1000 - 1e-6 <= wait <= (PHASE_MARGIN_MS / 1000 + period / PHASES) + 5e-4
     bridge.close()
