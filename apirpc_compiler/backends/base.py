@@ -9,8 +9,7 @@ docstring, re-exporting what other modules import), `namer.py` (spellings, keywo
 `emit_messages.py` (enums and DTOs), `emit_api.py` (services, bridges, registries), `emit_wire.py`
 (the wire protocols, rendered from the IR's codec plan), `text.py` (the language's literals and
 comments) and `templates/` (the runtime). Targets with less to emit (proto, docs, openapi) keep
-just the modules they need (python still names its emitters wire.py and emit_rpc.py). What every
-target shares lives in `common.py`.
+just the modules they need. What every target shares lives in `common.py`.
 """
 
 from __future__ import annotations

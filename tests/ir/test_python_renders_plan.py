@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from apirpc_compiler.backends.python.emit_wire import generate_wire
 from apirpc_compiler.backends.python.namer import PythonNamer
-from apirpc_compiler.backends.python.wire import generate_wire
 from apirpc_compiler.ir import plan
 from apirpc_compiler.pipeline import compile_idl
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from apirpc_compiler.backends.python.wire import WireGenError, generate_wire
+from apirpc_compiler.backends.python.emit_wire import WireGenError, generate_wire
 from apirpc_compiler.ir.model import IR
 from apirpc_compiler.ir.wire import build_wire
 

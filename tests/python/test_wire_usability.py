@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from apirpc_compiler.backends.python.wire import generate_wire
+from apirpc_compiler.backends.python.emit_wire import generate_wire
 from apirpc_compiler.ir.model import IR, WireProtocol, WireStruct, WireType
 from apirpc_compiler.ir.wire import build_wire
 

@@ -187,7 +187,7 @@ def test_committed_openapi_document_validates() -> None:
 def test_rpc_name_clashes_are_reported(edited: tuple[IR, Path]) -> None:
     import copy
 
-    from apirpc_compiler.backends.python.emit_rpc import check_rpc_names
+    from apirpc_compiler.backends.python.emit_api import check_rpc_names
     from apirpc_compiler.backends.python.namer import PythonNamer
 
     ir = copy.deepcopy(edited[0])

@@ -1,8 +1,8 @@
 """The `python` target: an installable package `clutchcall` under `generated/python/`.
 
 Templates (templates/*.j2) hold the module skeletons; emit_messages.py writes the per-message
-codec code, which is too specialized for a template. The wire-protocol modules come from
-`wire.py` (another part of this backend) when it is present.
+codec code, which is too specialized for a template; emit_api.py the typed clients, handlers and
+routing (clutchcall/rpc.py); emit_wire.py the wire-protocol modules, rendered from the IR's codec plan.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from ...ir.model import IR, Enum
 from ..base import Backend, GeneratedFile, NameClash, header_lines, register
 from ..common import RestRoute, envelope_auth, package_version, rest_route, template_env
 from ..openapi import render_openapi
+from .emit_api import RpcEmitter, check_rpc_names
 from .emit_messages import MessageEmitter
-from .emit_rpc import RpcEmitter, check_rpc_names
+from .emit_wire import generate_wire
 from .namer import PythonNamer, check_python_names
 from .text import comment_block, docstring, pyrepr, tuple_lines, wrap_call, wrap_comprehension
 
@@ -182,14 +183,7 @@ class PythonBackend:
         return files
 
     def _wire_files(self, ir: IR) -> list[GeneratedFile]:
-        # The wire modules are written in parallel by another part of this backend; until
-        # they exist the package is complete without them.
-        try:
-            from .wire import generate_wire  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            return []
-        files: list[GeneratedFile] = generate_wire(ir, self.namer)
-        return files
+        return generate_wire(ir, self.namer)
 
     # ---- contexts ----
 
