@@ -4,12 +4,19 @@ underrun. These fail if the leg goes back to ticking at the phase it happened to
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS
+from clutchcall_engine.config import Address, EngineConfig
+from clutchcall_engine.relay import RelayTrack
+from clutchcall_engine.server import EngineServer
 from clutchcall_engine.sip.media import FRAME_MS, LEG_JITTER_INITIAL_DEPTH, ArrivalClock, RtpLeg
+from clutchcall_runtime.bridge import AudioFormat
+from sip_support import LOOPBACK, free_port, sip_config
 
 PERIOD = FRAME_MS / 1000
 MARGIN = PHASE_MARGIN_MS / 1000
@@ -85,3 +92,34 @@ def test_the_leg_realigns_when_its_jitter_buffer_underruns(core_pkg_root: object
         if kinds[-1]:
             assert leg.clock.aligned  # playing: the phase stays
     assert kinds == [True, True, True, False] and not leg.clock.aligned  # the underrun: the next packet re-aligns
+
+
+def test_the_engines_gateway_publishes_a_paced_uplink(tmp_path: Path, core_pkg_root: object) -> None:
+    """The engine's own gateway's uplink gets a stage without a second jitter buffer; any other publisher's keeps
+    one. Fails if the server stops vouching for its gateway's tracks (the uplink would be buffered twice)."""
+
+    async def main() -> None:
+        config = EngineConfig(
+            moqt_addr=Address(LOOPBACK, 0),
+            http_addr=Address(LOOPBACK, 0),
+            state_dir=tmp_path,
+            sip=sip_config(free_port()),
+        )
+        async with EngineServer(config, calls=True) as srv:
+            assert srv.sip is not None and srv.sip.bridge is not None
+            writer = await srv.sip.bridge.publish_uplink("CA1", "voice/g711_ulaw")
+            key = ((b"voice", b"CA1"), b"uplink")
+            for _ in range(100):
+                if key in srv.relay.tracks:
+                    break
+                await asyncio.sleep(0.02)
+            track = srv.relay.tracks[key]
+            stage = srv.relay.bridge.output_for(track, AudioFormat.of("g711_ulaw"), AudioFormat.of("pcm16", 16000))
+            assert srv.relay.bridge.stages[(id(track), AudioFormat.of("pcm16", 16000).tag)].paced, stage
+            other = RelayTrack(srv.relay, ((b"voice", b"CA2"), b"uplink"), "voice/g711_ulaw", "acme")
+            srv.relay.bridge.output_for(other, AudioFormat.of("g711_ulaw"), AudioFormat.of("pcm16", 16000))
+            assert not srv.relay.bridge.stages[(id(other), AudioFormat.of("pcm16", 16000).tag)].paced
+            writer.close()
+            srv.relay.bridge.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
