@@ -206,6 +206,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         try:
             await loop.create_future()  # the ticks run on timers until close() cancels this task
         finally:
+            self.clock = None  # a packet arriving while the leg closes schedules no tick
             if self._tick_timer is not None:
                 self._tick_timer.cancel()
             self._writer.close()
