@@ -38,10 +38,9 @@ import numpy as np  # noqa: E402
 from clutchcall import CallStatus  # noqa: E402
 from clutchcall.rpc import ApiClient  # noqa: E402
 from clutchcall_engine.auth import load_or_create_dev_key, mint_token  # noqa: E402
-from clutchcall_engine.config import Address, EngineConfig, SipConfig  # noqa: E402
 from clutchcall_engine.server import EngineServer  # noqa: E402
 from clutchcall_runtime.moqt.client import connect  # noqa: E402
-from demo import HERE, LOOPBACK, free_port, offered_media  # noqa: E402
+from demo import HERE, LOOPBACK, free_port, loopback_config, offered_media  # noqa: E402
 
 FRAME_S = 0.020
 CODES = [bytes([0x10 + i]) * 160 for i in range(0x60)]  # mu-law codes with levels >= 16 apart
@@ -86,21 +85,7 @@ class Carrier(asyncio.DatagramProtocol):
 
 async def measure(work: Path, frames: int) -> tuple[list[float], list[float]]:
     sip_port, sipp_port, media_port = (free_port(socket.SOCK_DGRAM) for _ in range(3))
-    rtp_first = 30_000 + secrets.randbelow(20_000)
-    config = EngineConfig(
-        moqt_addr=Address(LOOPBACK, 0),
-        http_addr=Address(LOOPBACK, 0),
-        rest_addr=Address(LOOPBACK, 0),
-        rpc_addr=Address(LOOPBACK, 0),
-        state_dir=work / "engine",
-        sip=SipConfig(
-            enabled=True,
-            listen=Address(LOOPBACK, sip_port),
-            trunk=Address(LOOPBACK, sipp_port),
-            rtp_ports=(rtp_first, rtp_first + 99),
-        ),
-    )
-    config.state_dir.mkdir(parents=True)
+    config = loopback_config(work, sip_port, sipp_port)
     server = EngineServer(config, calls=True)
     await server.start()
     assert server.calls is not None

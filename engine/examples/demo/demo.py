@@ -192,6 +192,27 @@ def report_answer(what: str, spoke_until: float, heard: float) -> None:
     say(f"agent  {what}: voice-to-voice {1000 * (heard - spoke_until):.0f} ms at the carrier{detail}")
 
 
+def loopback_config(work: Path, sip_port: int, sipp_port: int) -> EngineConfig:
+    """An embedded engine on loopback: every listener on a free port, the SIP gateway at sip_port with its
+    trunk (the SIPp carrier) at sipp_port, 100 RTP ports from a random base, state under work/engine."""
+    rtp_first = 30_000 + secrets.randbelow(20_000)
+    config = EngineConfig(
+        moqt_addr=Address(LOOPBACK, 0),
+        http_addr=Address(LOOPBACK, 0),
+        rest_addr=Address(LOOPBACK, 0),
+        rpc_addr=Address(LOOPBACK, 0),
+        state_dir=work / "engine",
+        sip=SipConfig(
+            enabled=True,
+            listen=Address(LOOPBACK, sip_port),
+            trunk=Address(LOOPBACK, sipp_port),
+            rtp_ports=(rtp_first, rtp_first + 99),
+        ),
+    )
+    config.state_dir.mkdir(parents=True)
+    return config
+
+
 async def watch_status(api: ApiClient, sid: str, seen: list[int]) -> None:
     while True:
         call = await api.calls.get(sid=sid)
@@ -213,21 +234,7 @@ async def demo(work: Path) -> list[str]:
         free_port(socket.SOCK_DGRAM),
         free_port(socket.SOCK_DGRAM),
     )
-    rtp_first = 30_000 + secrets.randbelow(20_000)
-    config = EngineConfig(
-        moqt_addr=Address(LOOPBACK, 0),
-        http_addr=Address(LOOPBACK, 0),
-        rest_addr=Address(LOOPBACK, 0),
-        rpc_addr=Address(LOOPBACK, 0),
-        state_dir=work / "engine",
-        sip=SipConfig(
-            enabled=True,
-            listen=Address(LOOPBACK, sip_port),
-            trunk=Address(LOOPBACK, sipp_port),
-            rtp_ports=(rtp_first, rtp_first + 99),
-        ),
-    )
-    config.state_dir.mkdir(parents=True)
+    config = loopback_config(work, sip_port, sipp_port)
     server = EngineServer(config, calls=True)
     await server.start()
     assert server.agents is not None and server.calls is not None
