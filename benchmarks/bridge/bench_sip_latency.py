@@ -37,6 +37,9 @@ import clutchcall_engine  # noqa: E402
 import numpy as np  # noqa: E402
 from clutchcall import CallStatus  # noqa: E402
 from clutchcall.rpc import ApiClient  # noqa: E402
+from clutchcall_engine.agents.echo import EchoGuard  # noqa: E402
+from clutchcall_engine.agents.turn import TurnDetector, TurnSettings  # noqa: E402
+from clutchcall_engine.agents.vad import GatedVad  # noqa: E402
 from clutchcall_engine.auth import load_or_create_dev_key, mint_token  # noqa: E402
 from clutchcall_engine.server import EngineServer  # noqa: E402
 from clutchcall_runtime.moqt.client import connect  # noqa: E402
@@ -83,7 +86,15 @@ class Carrier(asyncio.DatagramProtocol):
         self.transport.sendto(packet, self.peer)
 
 
-async def measure(work: Path, frames: int) -> tuple[list[float], list[float]]:
+def turn_detector() -> TurnDetector:
+    """The turn detection a bound agent runs on the uplink, with the IDL's defaults: the webrtcvad gate,
+    Silero, and the echo guard."""
+    settings = TurnSettings.from_idl(None)
+    vad = GatedVad(16000, 20, threshold=settings.threshold, accurate=True)
+    return TurnDetector(settings, vad, EchoGuard(16000, 20))
+
+
+async def measure(work: Path, frames: int, vad: bool = False) -> tuple[list[float], list[float]]:
     sip_port, sipp_port, media_port = (free_port(socket.SOCK_DGRAM) for _ in range(3))
     config = loopback_config(work, sip_port, sipp_port)
     server = EngineServer(config, calls=True)
@@ -122,8 +133,12 @@ async def measure(work: Path, frames: int) -> tuple[list[float], list[float]]:
         carrier.peer = offered_media(work / "sipp.log")
         bridge = await app.bridge.attach(call.sid, codec="pcm16", sample_rate=16000)
 
+        detector = turn_detector() if vad else None
+
         async def echo() -> None:
             async for frame in bridge:
+                if detector is not None:  # as a bound agent does: every uplink frame through turn detection
+                    detector.push(frame)
                 i = pattern(frame)
                 if i is not None and i in carrier.sent_at:
                     now = time.monotonic()
@@ -161,10 +176,11 @@ def pct(values: list[float], p: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=400, help="frames sent by the carrier (20 ms each)")
+    ap.add_argument("--vad", action="store_true", help="pass every uplink frame through an agent's turn detection")
     args = ap.parse_args()
     print(f"engine: {Path(clutchcall_engine.__file__).parent}")
     with tempfile.TemporaryDirectory(prefix="bench-sip-latency-") as tmp:
-        up, down = asyncio.run(measure(Path(tmp), args.frames))
+        up, down = asyncio.run(measure(Path(tmp), args.frames, args.vad))
     for name, values in (("uplink   RTP in -> pcm16 frame out", up), ("downlink pcm16 frame in -> RTP out", down)):
         print(
             f"{name}: n={len(values):3}  p50 {pct(values, 50):6.1f}  p95 {pct(values, 95):6.1f}  "
