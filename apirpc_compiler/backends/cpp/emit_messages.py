@@ -13,7 +13,7 @@ own C++ serializer does; no per-byte capacity checks and no length patching.
 
 from __future__ import annotations
 
-from ...ir.model import IR, Field, Message
+from ...ir.model import IR, Field, Message, TypeRef
 from ..common import encode_tag, fields_by_number, message_components, proto_varint, type_index
 from .namer import CppNamer
 from .text import cstr, doc
@@ -586,17 +586,7 @@ class MessageEmitter:
             elif t["kind"] == "message" or f["label"] == "optional":
                 out.append((f"if ({fld}) {{", f"*{fld}", f))
             else:
-                s = t["name"] if t["kind"] == "scalar" else "enum"
-                if s in ("float", "double"):
-                    cond = f"{fld} != 0 || std::signbit({fld})"
-                elif s in ("string", "bytes"):
-                    cond = f"!{fld}.empty()"
-                elif s == "enum":
-                    cond = f"static_cast<std::int32_t>({fld}) != 0"
-                elif s == "bool":
-                    cond = fld
-                else:
-                    cond = f"{fld} != 0"
+                cond = _implicit_present(fld, t)
                 out.append((f"if ({cond}) {{", fld, f))
         return out
 
@@ -704,17 +694,7 @@ class MessageEmitter:
             elif f["label"] == "optional" or t["kind"] == "message":
                 out.append(f"  if ({fld}) j.set({key}, {val('(*' + fld + ')')});")
             else:
-                s = t["name"] if t["kind"] == "scalar" else "enum"
-                if s in ("float", "double"):
-                    cond = f"{fld} != 0 || std::signbit({fld})"
-                elif s in ("string", "bytes"):
-                    cond = f"!{fld}.empty()"
-                elif s == "enum":
-                    cond = f"static_cast<std::int32_t>({fld}) != 0"
-                elif s == "bool":
-                    cond = fld
-                else:
-                    cond = f"{fld} != 0"
+                cond = _implicit_present(fld, t)
                 out.append(f"  if ({cond}) j.set({key}, {val(fld)});")
         out.append("  return j;")
         out.append("}")
@@ -735,3 +715,18 @@ class MessageEmitter:
         out.append("}")
         out.append("")
         return out
+
+
+def _implicit_present(fld: str, t: TypeRef) -> str:
+    """The C++ test that a proto3 implicit-presence field differs from its default (and so is written):
+    -0.0 counts as set, as protobuf does."""
+    s = t["name"] if t["kind"] == "scalar" else "enum"
+    if s in ("float", "double"):
+        return f"{fld} != 0 || std::signbit({fld})"
+    if s in ("string", "bytes"):
+        return f"!{fld}.empty()"
+    if s == "enum":
+        return f"static_cast<std::int32_t>({fld}) != 0"
+    if s == "bool":
+        return fld
+    return f"{fld} != 0"
