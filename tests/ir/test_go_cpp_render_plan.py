@@ -50,7 +50,7 @@ ENVELOPE = {
     "cpp": ("if (n6 > 16777216u)", "if (!r.varint(end, n6))"),
 }
 # Per target: the control stream's Length check as spelled, and with the plan's limit at 1234.
-STREAM_LIMIT = {"go": ("length > 65535 ||", "length > 1234 ||"), "cpp": ("length > 65535u ||", "length > 1234u ||")}
+STREAM_LIMIT = {"go": ("MaxLength: 65535,", "MaxLength: 1234,"), "cpp": ("length > 65535u ||", "length > 1234u ||")}
 REASON = {"go": "rt.ReasonUnknownType", "cpp": "Reason::kUnknownType"}
 
 

@@ -88,6 +88,7 @@ class GoBackend:
             ("rt_proto.go.j2", "internal/rt/proto.go"),
             ("rt_json.go.j2", "internal/rt/json.go"),
             ("rt_quic.go.j2", "internal/rt/quic.go"),
+            ("rt_stream.go.j2", "internal/rt/stream.go"),
             ("wire_registry.go.j2", "wire/wire.go"),
             ("dto_vectors_test.go.j2", "vectors_test.go"),
             ("wire_vectors_test.go.j2", "wire/vectors_test.go"),

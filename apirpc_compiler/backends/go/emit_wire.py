@@ -9,23 +9,15 @@ pointers (nil = absent); integers are uint64.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...ir import plan
 from ...ir.model import WireField, WireProtocol, WireStream, WireStruct, WireType
-from ...ir.wire import code_sets_by_name, structs_by_name
 from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text
+from ..wire_render import Operators, ProtocolView, check_test, cond_test, loop_item, read_fields, split_fields
 from .namer import GoNamer
 from .text import Code, go_string
-
-
-class _Fresh:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def __call__(self, prefix: str) -> str:
-        self.n += 1
-        return f"{prefix}{self.n}"
 
 
 def _unparen(v: str) -> str:
@@ -42,6 +34,14 @@ def _ret(c: Code, ind: int, val: str = "err") -> None:
     c.add(ind, "}")
 
 
+GO_OPERATORS = Operators(
+    literal=_hex,
+    member=lambda v, values: " || ".join(f"{v} == {_hex(x)}" for x in values),
+    outside_mask="{a}&^{b} != 0",
+    parity="{a}%2 == {b}",
+)
+
+
 class WireEmitter:
     def __init__(self, p: WireProtocol, namer: GoNamer, module: str, runtime_max_buffer: int) -> None:
         """`runtime_max_buffer`: the runtime's DefaultMaxBuffer (a protocol with another bound spells its own)."""
@@ -49,19 +49,21 @@ class WireEmitter:
         self.runtime_max_buffer = runtime_max_buffer
         self.n = namer
         self.module = module
-        self.structs: dict[str, WireStruct] = structs_by_name(p)
-        self.codes = code_sets_by_name(p)
+        self.view = ProtocolView(p, "go")
+        self.plan = self.view.plan
         self.pkg = namer.package(p["words"])
-        self.plan = plan.lower_protocol(p)
-        self.plans = {sp.name: sp for sp in self.plan.structs}
-        self.stream_plans = {sp.name: sp for sp in self.plan.streams}
+        self.written: set[str] = set()  # the stream step functions written so far
 
     # ---- names ----
     def t(self, struct: str) -> str:
-        return self.n.type_name(self.structs[struct]["words"])
+        return self.n.type_name(self.view.struct_words(struct))
 
     def fname(self, f: WireField) -> str:
         return self.n.field_name(f["words"])
+
+    def code_name_fn(self, code_set: str) -> str:
+        """The function naming a code set's values (`is<it>` tests one)."""
+        return self.n.exported([*self.view.code_words(code_set), "name"])
 
     def arg(self, name: str) -> str:
         return self.n.local(["arg", *name.split("_")])
@@ -146,7 +148,7 @@ class WireEmitter:
             c.add(1, f"{self.n.code_const(cs['words'], v['words'])} uint64 = {_hex(v['value'])}")
         c.add(0, ")")
         c.add(0, "")
-        fn = self.n.exported([*cs["words"], "name"])
+        fn = self.code_name_fn(cs["name"])
         c.doc(0, f"{fn} is the IDL name of a {cs['name']} value ({'closed' if cs['closed'] else 'open'}): {cs['doc']}")
         c.add(0, f"func {fn}(v uint64) (string, bool) {{")
         c.add(1, "switch v {")
@@ -170,7 +172,7 @@ class WireEmitter:
         if s["args"]:
             c.doc(0, f"Args (passed in by the stream): {', '.join(s['args'])}.")
         c.add(0, f"type {t} struct {{")
-        sp = self.plans[s["name"]]
+        sp = self.view.struct_plans[s["name"]]
         for f, pf in zip(s["fields"], sp.fields, strict=True):
             doc = f["doc"] + (" Conditional: nil when absent." if pf.cond else "")
             c.doc(1, f"{self.fname(f)} ({f['name']}): {doc}")
@@ -235,7 +237,7 @@ class WireEmitter:
 
     # ---- struct codecs: the plan's ops, spelled in Go ----
     def decode(self, c: Code, s: WireStruct, t: str) -> None:
-        sp = self.plans[s["name"]]
+        sp = self.view.struct_plans[s["name"]]
         args = self.args_params(s)
         c.add(0, f"// Decode{t} decodes all of b as one {s['name']}; errors are *DecodeError.")
         c.add(0, f"func Decode{t}(b []byte{args}) (*{t}, error) {{")
@@ -258,7 +260,7 @@ class WireEmitter:
         c.add(0, "")
 
     def encode(self, c: Code, s: WireStruct, t: str) -> None:
-        sp = self.plans[s["name"]]
+        sp = self.view.struct_plans[s["name"]]
         args = self.args_params(s)
         c.add(0, "// MarshalWire encodes s; errors are *EncodeError.")
         c.add(0, f"func (s *{t}) MarshalWire({args.lstrip(', ')}) ([]byte, error) {{")
@@ -277,7 +279,7 @@ class WireEmitter:
         c.add(0, "")
 
     # ---- JSON (vector value format) ----
-    def json_value(self, c: Code, ind: int, t: WireType, v: str, fresh: _Fresh) -> None:
+    def json_value(self, c: Code, ind: int, t: WireType, v: str, fresh: Callable[[str], str]) -> None:
         k = t["type"]
         if k in INT_MAX:
             c.add(ind, f"b = rt.AppendWireInt(b, {v})")
@@ -305,7 +307,7 @@ class WireEmitter:
         c.add(1, "return s.appendJSON(nil), nil")
         c.add(0, "}")
         c.add(0, "")
-        fresh = _Fresh()
+        fresh = Code().fresh
         c.add(0, f"func (s *{t}) appendJSON(b []byte) []byte {{")
         c.add(1, "start := len(b)")
         c.add(1, "b = append(b, '{')")
@@ -324,7 +326,7 @@ class WireEmitter:
         c.add(0, "}")
         c.add(0, "")
 
-    def json_read(self, c: Code, ind: int, t: WireType, src: str, where: str, fresh: _Fresh) -> str:
+    def json_read(self, c: Code, ind: int, t: WireType, src: str, where: str, fresh: Callable[[str], str]) -> str:
         k = t["type"]
         v = fresh("j")
         if k in INT_MAX or k in ("bytes", "string"):
@@ -362,7 +364,7 @@ class WireEmitter:
         c.add(1, f'return s.fromJSON(v, "{name}")')
         c.add(0, "}")
         c.add(0, "")
-        fresh = _Fresh()
+        fresh = Code().fresh
         names = ", ".join(go_string(f["name"]) for f in s["fields"])
         c.add(0, f"func (s *{t}) fromJSON(v any, where string) error {{")
         c.add(1, f"m, err := rt.WireObj(v, where{', ' + names if names else ''})")
@@ -388,387 +390,124 @@ class WireEmitter:
         c.add(0, "}")
         c.add(0, "")
 
-    # ---- streams ----
+    # ---- streams: a table per stream, run by the runtime's StreamParser (internal/rt/stream.go) ----
     def stream(self, c: Code, st: WireStream) -> None:
-        sp = self.stream_plans[st["name"]]
-        ptype = self.n.exported([*st["words"], "parser"])
-        c.add(0, "// ---- stream " + st["name"] + " (" + st["kind"] + ") ----")
-        c.add(0, "")
-        c.doc(0, f"{ptype} is the incremental parser of the {st['name']} stream: {st['doc']}")
-        c.add(0, "//")
-        c.doc(
-            0,
-            "Feed takes bytes in any chunking (one byte at a time works) and returns every item "
-            "completed so far; Close reports a pending partial item as the decode error its bytes give.",
+        sp = self.view.stream_plans[st["name"]]
+        name, ptype, table = (
+            st["name"],
+            self.n.exported([*st["words"], "parser"]),
+            self.n.local([*st["words"], "stream"]),
         )
+        states = sorted(sp.states, key=lambda x: x.name != sp.initial)  # the runtime starts at the first
+        index = {x.name: i for i, x in enumerate(states)}
+        c.add(0, f"// ---- stream {name} ({sp.kind}) ----")
+        c.add(0, "")
+        steps = {x.name: [self.step(c, sp, x, tr) for tr in x.transitions] for x in states}
+        item = "object" if sp.kind == "header_objects" else "message"
+        head = [f"Name: {go_string(name)}", f"Item: {go_string(item)}", f"EmptyItem: {_reason(sp.empty_item_reason)}"]
+        c.add(
+            0, f"var {table} = rt.Stream{{{', '.join(head)}, Buffer: {_reason(sp.buffer_reason)}, States: []rt.State{{"
+        )
+        for x in states:
+            fields = [f"Peek: {_width(x.peek)}", f"Unknown: {_reason(x.unknown_reason)}"] if x.peek else []
+            if f := x.frame:
+                fields.append(
+                    f"Frame: &rt.Frame{{Type: {_width(f.type)}, Length: {_width(f.length)}, MaxLength: {f.max_length}, "
+                    f"Unknown: {_reason(f.unknown_reason)}, TooLarge: {_reason(f.too_large_reason)}, "
+                    f"PastEnd: {_reason(f.past_end_reason)}, Trailing: {_reason(f.trailing_reason)}}}"
+                )
+            fields += [f"AtEnd: {_reason(x.at_end)}"] if x.at_end != "accept" else []
+            fields += [f"Trailing: {_reason(x.trailing)}"] if x.trailing else []
+            rows = []
+            for tr, (read, write) in zip(x.transitions, steps[x.name], strict=True):
+                codes = "" if tr.codes is None else "Codes: []uint64{" + ", ".join(map(_hex, tr.codes)) + "}, "
+                step = f"Struct: {go_string(tr.struct)}, Read: {read}, Write: {write}, Next: {index[tr.next]}"
+                rows.append(f"{{{codes}{step}{', Binds: true' if tr.binds_flags else ''}}},")
+            c.add(1, "{" + ", ".join([*fields, "Steps: []rt.Step{"]) + ("" if rows else "}},"))
+            for row in rows:
+                c.add(2, row)
+            if rows:
+                c.add(1, "}},")
+        c.add(0, "}}")
+        c.add(0, "")
+        c.doc(0, f"{ptype} is the incremental parser of the {name} stream: {st['doc']}")
         c.add(0, f"type {ptype} struct {{")
-        c.add(1, "// MaxBuffer bounds the bytes held for one unfinished item (too_large above it).")
-        c.add(1, "MaxBuffer int")
-        c.add(0, "")
-        c.add(1, "buf []byte")
-        c.add(0, "")
-        c.add(1, "base int")
-        if sp.kind == "header_objects":
-            c.add(0, "")
-            c.add(1, "header int")
-            c.add(0, "")
-            c.add(1, "hdr Value")
+        c.add(1, "rt.StreamParser")
         c.add(0, "}")
         c.add(0, "")
+        bound = "rt.DefaultMaxBuffer" if self.plan.max_buffer == self.runtime_max_buffer else str(self.plan.max_buffer)
+        enc, first = "Encode" + self.n.exported(st["words"]), states[0].transitions[0]
+        message = f"(m *{self.t(first.struct)})", f"m.AppendWire(nil{self.args_for(first.struct, None)})"
+        functions = {
+            "framed": [
+                (
+                    f"{enc}As encodes msg as a {name} message of type code.",
+                    "As(code uint64, msg Value)",
+                    ".EncodeAs(code, msg)",
+                ),
+                (
+                    f"{enc} encodes msg with its type code (an error when its struct serves several codes).",
+                    "(msg Value)",
+                    ".Encode(msg)",
+                ),
+            ],
+            "header_objects": [
+                (
+                    f"{enc} encodes a whole {name} stream: the header, then each object.",
+                    "(header Value, objects ...Value)",
+                    ".EncodeObjects(header, objects...)",
+                ),
+            ],
+            "datagram": [(f"{enc} is the datagram carrying m.", *message)],
+            "sequence": [(f"{enc} encodes one message of the {name} stream.", *message)],
+        }[sp.kind]
         c.add(0, f"// New{ptype} returns a parser at the start of a stream.")
         c.add(0, f"func New{ptype}() *{ptype} {{")
-        extra = ", header: -1" if sp.kind == "header_objects" else ""
-        bound = "rt.DefaultMaxBuffer" if self.plan.max_buffer == self.runtime_max_buffer else str(self.plan.max_buffer)
-        c.add(1, f"return &{ptype}{{MaxBuffer: {bound}{extra}}}")
+        c.add(1, f"return &{ptype}{{rt.StreamParser{{Stream: &{table}, MaxBuffer: {bound}}}}}")
         c.add(0, "}")
         c.add(0, "")
-        getattr(self, "stream_" + sp.kind)(c, st, sp, ptype)
+        for doc, params, body in functions:
+            c.add(0, "// " + doc)
+            c.add(0, f"func {enc}{params} ([]byte, error) {{")
+            c.add(1, "return " + (table + body if body.startswith(".") else body))
+            c.add(0, "}")
+            c.add(0, "")
 
-    def state(self, sp: plan.StreamPlan, name: str) -> plan.StreamState:
-        return next(x for x in sp.states if x.name == name)
-
-    @staticmethod
-    def feed_head(c: Code, ptype: str) -> None:
-        """A Feed's start: each item is read from where the last one ended, by a streaming reader."""
-        c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
-        c.add(1, "p.buf = append(p.buf, data...)")
-        c.add(1, "var out []Value")
-        c.add(1, "pos := 0")
-        c.add(1, "for pos < len(p.buf) {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}")
-
-    @staticmethod
-    def break_if_incomplete(c: Code) -> None:
-        """Closes an `if err != nil` in Feed: an item cut short waits for more bytes."""
-        c.add(3, "if rt.IsIncomplete(err) {")
-        c.add(4, "break")
-        c.add(3, "}")
-        c.add(3, "return out, err")
-        c.add(2, "}")
-
-    def feed_tail(self, c: Code, name: str, reason: str) -> None:
-        c.add(1, "p.buf = append(p.buf[:0], p.buf[pos:]...)")
-        c.add(1, "p.base += pos")
-        c.add(1, "if len(p.buf) > p.MaxBuffer {")
-        c.add(
-            2,
-            f'return out, rt.Errf({_reason(reason)}, p.base, "{name}: %d bytes buffered, over the limit", len(p.buf))',
+    def step(self, c: Code, sp: plan.StreamPlan, state: plan.StreamState, tr: plan.Transition) -> tuple[str, str]:
+        """The read and write functions of a step's struct, written once per struct and header it is bound to."""
+        header = (
+            next((h.struct for x in sp.states for h in x.transitions if h.next == state.name and h.binds_flags), None)
+            if tr.args
+            else None
         )
-        c.add(1, "}")
-        c.add(1, "return out, nil")
+        words = self.view.struct_words(tr.struct) + (["in", *self.view.struct_words(header)] if header else [])
+        read, write = self.n.local(["read", *words]), self.n.local(["write", *words])
+        if read in self.written:
+            return read, write
+        self.written.add(read)
+        t, args = self.t(tr.struct), self.args_for(tr.struct, tr.args)
+        flags = [f"fl, _ := h.(*{self.t(header)}).TypeFlags()"] if header else []
+        h = "h" if header else "_"
+        c.add(0, f"func {read}(r *rt.Reader, end int, {h} Value) (Value, error) {{")
+        for line in [*flags, f"s := new({t})", f"return s, s.decodeFrom(r, end{args})"]:
+            c.add(1, line)
         c.add(0, "}")
         c.add(0, "")
-
-    def stream_sequence(self, c: Code, st: WireStream, sp: plan.StreamPlan, ptype: str) -> None:
-        state = self.state(sp, sp.initial)
-        msg = state.transitions[0].struct
-        if state.at_end != "accept":
-            raise WireGenError(f"go: {st['name']}: a message stream's end is accepted")
-        t = self.t(msg)
-        c.add(0, "// Feed adds bytes and returns the messages they complete.")
-        self.feed_head(c, ptype)
-        c.add(2, f"item := new({t})")
-        c.add(2, f"if err := item.decodeFrom(r, len(p.buf){', false' * len(self.plans[msg].args)}); err != nil {{")
-        self.break_if_incomplete(c)
-        c.add(2, "if r.Pos == pos {")
-        c.add(
-            3,
-            f'return out, rt.Errf({_reason(sp.empty_item_reason)}, r.Offset(pos), "{st["name"]}: an empty message '
-            'cannot advance the stream")',
-        )
-        c.add(2, "}")
-        c.add(2, "out = append(out, item)")
-        c.add(2, "pos = r.Pos")
-        c.add(1, "}")
-        self.feed_tail(c, st["name"], sp.buffer_reason)
-        c.add(0, "// Close ends the stream; a pending partial message is a decode error.")
-        c.add(0, f"func (p *{ptype}) Close() ([]Value, error) {{")
-        c.add(1, "if len(p.buf) > 0 {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Base: p.base}")
-        c.add(
-            2,
-            f"if err := new({t}).decodeFrom(r, len(p.buf){', false' * len(self.plans[msg].args)}); err != nil {{",
-        )
-        c.add(3, "return nil, err")
-        c.add(2, "}")
-        c.add(2, f'return nil, rt.Errf(rt.ReasonTruncated, p.base, "{st["name"]}: stream ended inside a message")')
-        c.add(1, "}")
-        c.add(1, "return nil, nil")
-        c.add(0, "}")
-        c.add(0, "")
-        enc = "Encode" + self.n.exported(st["words"])
-        c.add(0, f"// {enc} encodes one message of the {st['name']} stream.")
-        c.add(0, f"func {enc}(m *{t}) ([]byte, error) {{")
-        c.add(1, f"return m.AppendWire(nil{', false' * len(self.plans[msg].args)})")
-        c.add(0, "}")
-        c.add(0, "")
-
-    def read_scalar(self, kind: str, end: str) -> str:
-        return "r.Varint(" + end + ")" if kind == "varint" else f"r.Uint({INT_SIZE[kind]}, {end})"
-
-    def stream_framed(self, c: Code, st: WireStream, sp: plan.StreamPlan, ptype: str) -> None:
-        state = self.state(sp, sp.initial)
-        frame = state.frame
-        assert frame is not None
-        _runtime_reason(frame.trailing_reason, "trailing_bytes", "Reader.Trailing")
-        name = st["name"]
-        ltype = frame.length
-        # a varint Length cannot exceed its own maximum: no check is spelled for that bound
-        mx = None if ltype == "varint" and frame.max_length == INT_MAX["varint"] else frame.max_length
-        body_fn = self.n.local([*st["words"], "body"])
-        c.add(0, f"func {body_fn}(code uint64) interface {{")
-        c.add(1, "Value")
-        c.add(1, "decodeFrom(r *rt.Reader, end int) error")
-        c.add(0, "} {")
-        c.add(1, "switch code {")
-        for tr in state.transitions:
-            c.add(1, f"case {', '.join(_hex(x) for x in tr.codes or ())}:")
-            c.add(2, f"return new({self.t(tr.struct)})")
-        c.add(1, "}")
-        c.add(1, "return nil")
-        c.add(0, "}")
-        c.add(0, "")
-        c.add(0, "// Feed adds bytes and returns the messages they complete.")
-        self.feed_head(c, ptype)
-        c.add(2, f"code, err := {self.read_scalar(frame.type, 'len(p.buf)')}")
-        c.add(2, "if err != nil {")
-        self.break_if_incomplete(c)
-        c.add(2, f"length, err := {self.read_scalar(ltype, 'len(p.buf)')}")
-        c.add(2, "if err != nil {")
-        self.break_if_incomplete(c)
-        c.add(2, f"item := {body_fn}(code)")
-        c.add(2, "if item == nil {")
-        c.add(
-            3,
-            f'return out, rt.Errf({_reason(frame.unknown_reason)}, r.Offset(pos), "{name}: unknown message type %#x", '
-            "code)",
-        )
-        c.add(2, "}")
-        lim = f"length > {mx} || " if mx is not None else ""
-        c.add(2, f"if {lim}length > uint64(p.MaxBuffer) {{")
-        c.add(
-            3,
-            f'return out, rt.Errf({_reason(frame.too_large_reason)}, r.Offset(pos), "{name}: a %d-byte message is over '
-            'the limit", length)',
-        )
-        c.add(2, "}")
-        c.add(2, "if length > uint64(len(p.buf)-r.Pos) {")
-        c.add(3, "break")
-        c.add(2, "}")
-        c.add(2, "n := int(length)")
-        c.add(2, "body := &rt.Reader{Buf: p.buf[r.Pos : r.Pos+n], Base: r.Offset(r.Pos)}")
-        c.add(2, "if err := item.decodeFrom(body, n); err != nil {")
-        c.add(3, "return out, err")
-        c.add(2, "}")
-        c.add(2, f'if err := body.Trailing(n, "{name} message"); err != nil {{')
-        c.add(3, "return out, err")
-        c.add(2, "}")
-        c.add(2, "out = append(out, item)")
-        c.add(2, "pos = r.Pos + n")
-        c.add(1, "}")
-        self.feed_tail(c, name, sp.buffer_reason)
-        c.add(0, "// Close ends the stream: a cut Type or Length is truncated, a Length past the end")
-        c.add(0, "// length_past_end.")
-        c.add(0, f"func (p *{ptype}) Close() ([]Value, error) {{")
-        c.add(1, "if len(p.buf) > 0 {")
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Base: p.base}")
-        c.add(2, f"if _, err := {self.read_scalar(frame.type, 'len(p.buf)')}; err != nil {{")
-        c.add(3, "return nil, err")
-        c.add(2, "}")
-        c.add(2, f"if _, err := {self.read_scalar(ltype, 'len(p.buf)')}; err != nil {{")
-        c.add(3, "return nil, err")
-        c.add(2, "}")
-        c.add(
-            2, f'return nil, rt.Errf({_reason(frame.past_end_reason)}, p.base, "{name}: stream ended inside a message")'
-        )
-        c.add(1, "}")
-        c.add(1, "return nil, nil")
-        c.add(0, "}")
-        c.add(0, "")
-        enc = "Encode" + self.n.exported(st["words"])
-        c.add(0, f"// {enc}As encodes msg as a {name} message of type code.")
-        c.add(0, f"func {enc}As(code uint64, msg Value) ([]byte, error) {{")
-        c.add(1, f"want := {body_fn}(code)")
-        c.add(1, "if want == nil || want.WireName() != msg.WireName() {")
-        c.add(2, f'return nil, rt.EncErrf("{name}: type %#x does not carry %s", code, msg.WireName())')
-        c.add(1, "}")
-        c.add(1, "m, ok := msg.(interface {")
-        c.add(2, "AppendWire(b []byte) ([]byte, error)")
-        c.add(1, "})")
+        c.add(0, f"func {write}(b []byte, v Value, {h} Value) ([]byte, error) {{")
+        c.add(1, f"s, ok := v.(*{t})")
         c.add(1, "if !ok {")
-        c.add(2, f'return nil, rt.EncErrf("{name}: %s takes args", msg.WireName())')
+        c.add(2, f'return b, rt.EncErrf("expected a {tr.struct}, got %s", v.WireName())')
         c.add(1, "}")
-        c.add(1, "body, err := m.AppendWire(nil)")
-        c.add(1, "if err != nil {")
-        c.add(2, "return nil, err")
-        c.add(1, "}")
-        if mx is not None:
-            c.add(1, f"if len(body) > {mx} {{")
-            c.add(2, f'return nil, rt.EncErrf("{name}: a %d-byte body is over the limit", len(body))')
-            c.add(1, "}")
-        c.add(1, "var out []byte")
-        for kind, val in ((frame.type, "code"), (ltype, "uint64(len(body))")):
-            if kind == "varint":
-                c.add(1, f"out, err = rt.AppendQUICVarint(out, {val})")
-            else:
-                c.add(1, f"out, err = rt.AppendUint(out, {val}, {INT_SIZE[kind]})")
-            c.add(1, "if err != nil {")
-            c.add(2, "return nil, err")
-            c.add(1, "}")
-        c.add(1, "return append(out, body...), nil")
+        for line in [*flags, f"return s.AppendWire(b{args})"]:
+            c.add(1, line)
         c.add(0, "}")
         c.add(0, "")
-        by_struct: dict[str, list[int]] = {}
-        for tr in state.transitions:
-            by_struct.setdefault(tr.struct, []).extend(tr.codes or ())
-        c.add(0, f"// {enc} encodes msg with its type code (an error when its struct serves several codes).")
-        c.add(0, f"func {enc}(msg Value) ([]byte, error) {{")
-        c.add(1, "switch msg.WireName() {")
-        for sname, codes in by_struct.items():
-            if len(codes) == 1:
-                c.add(1, f"case {go_string(sname)}:")
-                c.add(2, f"return {enc}As({_hex(codes[0])}, msg)")
-        c.add(1, "}")
-        c.add(1, f'return nil, rt.EncErrf("{name}: pass the type code of %s", msg.WireName())')
-        c.add(0, "}")
-        c.add(0, "")
+        return read, write
 
-    def object_args(self, sp: plan.StreamPlan, header: plan.Transition) -> tuple[str, list[str]]:
-        """The object struct read after `header`, and its args: the header's flags it is bound to."""
-        obj = self.state(sp, header.next).transitions[0]
-        return obj.struct, [f"fl.{self.n.exported(b.flag.split('_'))}" for b in obj.args]
-
-    def stream_header_objects(self, c: Code, st: WireStream, sp: plan.StreamPlan, ptype: str) -> None:
-        start = self.state(sp, sp.initial)
-        if start.at_end != "truncated" or start.peek is None:
-            raise WireGenError(f"go: {st['name']}: a stream must start with a header, its type code peeked")
-        name = st["name"]
-        c.add(0, "// Feed adds bytes and returns the header (first) and every object they complete.")
-        self.feed_head(c, ptype)
-        c.add(2, "item, err := p.next(r)")
-        c.add(2, "if err != nil {")
-        self.break_if_incomplete(c)
-        c.add(2, "if r.Pos == pos {")
-        empty = f'"{name}: an empty object cannot advance"'
-        c.add(3, f"return out, rt.Errf({_reason(sp.empty_item_reason)}, r.Offset(pos), {empty})")
-        c.add(2, "}")
-        c.add(2, "out = append(out, item)")
-        c.add(2, "pos = r.Pos")
-        c.add(1, "}")
-        self.feed_tail(c, name, sp.buffer_reason)
-        c.add(0, "// Close ends the stream; a missing header or a partial object is a decode error.")
-        c.add(0, f"func (p *{ptype}) Close() ([]Value, error) {{")
-        c.add(1, "if len(p.buf) > 0 || p.header < 0 {")  # the end before a header: next() finds it truncated
-        c.add(2, "r := &rt.Reader{Buf: p.buf, Base: p.base}")
-        c.add(2, "if _, err := p.next(r); err != nil {")
-        c.add(3, "return nil, err")
-        c.add(2, "}")
-        c.add(2, f'return nil, rt.Errf(rt.ReasonTruncated, p.base, "{name}: stream ended inside an object")')
-        c.add(1, "}")
-        c.add(1, "return nil, nil")
-        c.add(0, "}")
-        c.add(0, "")
-        c.add(0, f"func (p *{ptype}) next(r *rt.Reader) (Value, error) {{")
-        c.add(1, "end := len(r.Buf)")
-        c.add(1, "switch p.header {")
-        for i, h in enumerate(start.transitions):
-            obj, args = self.object_args(sp, h)
-            c.add(1, f"case {i}:")
-            if args:
-                c.add(2, f"fl, _ := p.hdr.(*{self.t(h.struct)}).TypeFlags()")
-            c.add(2, f"o := new({self.t(obj)})")
-            c.add(2, f"if err := o.decodeFrom(r, end{''.join(', ' + a for a in args)}); err != nil {{")
-            c.add(3, "return nil, err")
-            c.add(2, "}")
-            c.add(2, "return o, nil")
-        c.add(1, "}")
-        c.add(1, "peek := &rt.Reader{Buf: r.Buf, Pos: r.Pos, Streaming: r.Streaming, Base: r.Base}")
-        c.add(1, f"code, err := {self.read_scalar(start.peek, 'end').replace('r.', 'peek.')}")
-        c.add(1, "if err != nil {")
-        c.add(2, "return nil, err")
-        c.add(1, "}")
-        c.add(1, "switch code {")
-        for i, h in enumerate(start.transitions):
-            c.add(1, f"case {', '.join(_hex(x) for x in h.codes or ())}:")
-            c.add(2, f"h := new({self.t(h.struct)})")
-            c.add(2, f"if err := h.decodeFrom(r, end{', false' * len(self.plans[h.struct].args)}); err != nil {{")
-            c.add(3, "return nil, err")
-            c.add(2, "}")
-            c.add(2, f"p.header = {i}")
-            c.add(2, "p.hdr = h")
-            c.add(2, "return h, nil")
-        c.add(1, "}")
-        c.add(
-            1,
-            f'return nil, rt.Errf({_reason(start.unknown_reason)}, r.Offset(r.Pos), "{name}: unknown stream type %#x", '
-            "code)",
-        )
-        c.add(0, "}")
-        c.add(0, "")
-        enc = "Encode" + self.n.exported(st["words"])
-        c.add(0, f"// {enc} encodes a whole {name} stream: the header, then each object.")
-        c.add(0, f"func {enc}(header Value, objects ...Value) ([]byte, error) {{")
-        c.add(1, "switch h := header.(type) {")
-        for h in start.transitions:
-            obj, args = self.object_args(sp, h)
-            ht, ot = self.t(h.struct), self.t(obj)
-            c.add(1, f"case *{ht}:")
-            c.add(2, f"b, err := h.AppendWire(nil{', false' * len(self.plans[h.struct].args)})")
-            c.add(2, "if err != nil {")
-            c.add(3, "return nil, err")
-            c.add(2, "}")
-            if args:
-                c.add(2, "fl, _ := h.TypeFlags()")
-            c.add(2, "for _, v := range objects {")
-            c.add(3, f"o, ok := v.(*{ot})")
-            c.add(3, "if !ok {")
-            c.add(
-                4,
-                f'return nil, rt.EncErrf("{name}: a {h.struct} stream carries {obj} objects, not %s", v.WireName())',
-            )
-            c.add(3, "}")
-            c.add(3, f"b, err = o.AppendWire(b{''.join(', ' + a for a in args)})")
-            c.add(3, "if err != nil {")
-            c.add(4, "return nil, err")
-            c.add(3, "}")
-            c.add(2, "}")
-            c.add(2, "return b, nil")
-        c.add(1, "}")
-        c.add(1, f'return nil, rt.EncErrf("{name}: %s is not a header of this stream", header.WireName())')
-        c.add(0, "}")
-        c.add(0, "")
-
-    def stream_datagram(self, c: Code, st: WireStream, sp: plan.StreamPlan, ptype: str) -> None:
-        state = self.state(sp, sp.initial)
-        msg = state.transitions[0].struct
-        _runtime_reason(state.trailing or "", self.plans[msg].whole_reason, f"Decode{self.t(msg)}")
-        t = self.t(msg)
-        nargs = ", false" * len(self.plans[msg].args)
-        c.add(0, "// Feed collects the datagram's bytes (it is decoded whole on Close).")
-        c.add(0, f"func (p *{ptype}) Feed(data []byte) ([]Value, error) {{")
-        c.add(1, "p.buf = append(p.buf, data...)")
-        c.add(1, "if len(p.buf) > p.MaxBuffer {")
-        over = f'"{st["name"]}: %d bytes, over the limit", len(p.buf)'
-        c.add(2, f"return nil, rt.Errf({_reason(sp.buffer_reason)}, 0, {over})")
-        c.add(1, "}")
-        c.add(1, "return nil, nil")
-        c.add(0, "}")
-        c.add(0, "")
-        c.add(0, "// Close decodes the collected bytes as one datagram.")
-        c.add(0, f"func (p *{ptype}) Close() ([]Value, error) {{")
-        c.add(1, f"m, err := Decode{t}(p.buf{nargs})")
-        c.add(1, "if err != nil {")
-        c.add(2, "return nil, err")
-        c.add(1, "}")
-        c.add(1, "return []Value{m}, nil")
-        c.add(0, "}")
-        c.add(0, "")
-        enc = "Encode" + self.n.exported(st["words"])
-        c.add(0, f"// {enc} is the datagram carrying m.")
-        c.add(0, f"func {enc}(m *{t}) ([]byte, error) {{")
-        c.add(1, f"return m.AppendWire(nil{nargs})")
-        c.add(0, "}")
-        c.add(0, "")
+    def args_for(self, struct: str, bound: tuple[plan.ArgBinding, ...] | None) -> str:
+        """A struct's args as passed by a stream: a header's flag where the plan binds one, else false."""
+        flags = {b.arg: "fl." + self.n.exported(b.flag.split("_")) for b in bound or ()}
+        return "".join(", " + flags.get(a, "false") for a in self.view.structs[struct]["args"])
 
     # ---- registry ----
     def registry(self, c: Code) -> None:
@@ -830,6 +569,10 @@ class WireEmitter:
         c.add(0, "}")
 
 
+def _width(width: str) -> str:
+    return "rt.Varint" if width == "varint" else str(INT_SIZE[width])
+
+
 def _reason(reason: str) -> str:
     return "rt.Reason" + "".join(w.capitalize() for w in reason.split("_"))
 
@@ -841,29 +584,6 @@ def _runtime_reason(wanted: str, runtime: str, helper: str) -> None:
         raise WireGenError(f"go: {helper} fails with {runtime}, the plan asks for {wanted}")
 
 
-def _fields(ops: tuple[plan.Op, ...]) -> list[tuple[plan.Begin, list[plan.Op]]]:
-    """A struct's ops split at each field's `begin`."""
-    out: list[tuple[plan.Begin, list[plan.Op]]] = []
-    for op in ops:
-        if isinstance(op, plan.Begin):
-            out.append((op, []))
-        elif out:
-            out[-1][1].append(op)
-        else:
-            raise WireGenError(f"go: {op.op} before the first field")
-    return out
-
-
-def _refs(ops: tuple[plan.Op, ...]) -> set[str]:
-    """The fields whose value a later op reads (a length, a count or a condition)."""
-    out: set[str] = set()
-    for op in plan.walk(ops):
-        for value in vars(op).values():
-            if isinstance(value, (plan.FieldValue, plan.FieldTest)):
-                out.add(value.field)
-    return out
-
-
 class _Codec:
     """What decoding and encoding one struct's plan share: slot names, conditions, operands."""
 
@@ -871,7 +591,7 @@ class _Codec:
         self.e = e
         self.s = s
         self.sp = sp
-        self.fresh = _Fresh()
+        self.fresh = Code().fresh
         self.names: dict[str, str] = {"end": "end"}
         self.attr = {f["name"]: "s." + e.fname(f) for f in s["fields"]}
 
@@ -881,19 +601,8 @@ class _Codec:
         return self.e.arg(name) if name in self.sp.args else self.e.flag(name)
 
     def cond(self, c: plan.Cond) -> str:
-        if isinstance(c, plan.FlagIs):
-            x = self.slot_flag("f_" + c.flag)
-            return x if c.value else "!" + x
-        if c.optional:  # Go keeps an absent field as 0, which would pass a test the plan fails
-            raise WireGenError(f"go: {self.s['name']}: a condition on the conditional field {c.field}")
-        v = self.e.ref(c.field)
-        if c.test in ("eq", "ne"):
-            return f"{v} {'==' if c.test == 'eq' else '!='} {c.values[0]}"
-        if c.test == "in":
-            return " || ".join(f"{v} == {x}" for x in c.values)
-        if c.test == "not_in":
-            return " && ".join(f"{v} != {x}" for x in c.values)
-        return f"{v}%2 == {0 if c.test == 'even' else 1}"
+        # no test of a conditional field: Go keeps an absent field as 0, which would pass a test the plan fails
+        return cond_test(c, GO_OPERATORS, lambda flag: self.slot_flag("f_" + flag), self.e.ref)
 
     def operand(self, o: plan.Operand) -> str:
         """A uint64 (or int, for `len`) expression."""
@@ -915,20 +624,9 @@ class _Codec:
     def check(self, c: Code, ind: int, op: plan.Check, fail: str) -> None:
         """An integer constraint; `fail` formats the error return from a message and its args."""
         v = self.names[op.var]
-        bound = op.bound or 0
-        if op.test == "const":
-            cond, msg = f"{v} != {_hex(bound)}", f"%d is not the constant {bound}"
-        elif op.test == "codes":
-            fn = self.e.n.exported([*self.e.codes[str(op.codes)]["words"], "name"])
-            cond, msg = f"!is{fn}({v})", f"%d is not a {op.codes} code"
-        elif op.test == "min":
-            cond, msg = f"{v} < {_hex(bound)}", f"%d is below {bound}"
-        elif op.test == "max":
-            cond, msg = f"{v} > {_hex(bound)}", f"%d is above {bound}"
-        else:
-            cond, msg = f"{v}&^{_hex(bound)} != 0", f"%#x has bits outside {_hex(bound)}"
-        c.add(ind, f"if {cond} {{")
-        c.add(ind + 1, fail.format(msg=f"{op.where}: {msg}", args=", " + v))
+        test, words = check_test(op, v, GO_OPERATORS, lambda codes, x: f"!is{self.e.code_name_fn(codes)}({x})")
+        c.add(ind, f"if {test} {{")
+        c.add(ind + 1, fail.format(msg=f"{op.where}: {'%#x' if op.test == 'mask' else '%d'} {words}", args=", " + v))
         c.add(ind, "}")
 
     def variant(self, c: Code, ind: int, op: plan.Variant, fail: str) -> None:
@@ -968,22 +666,16 @@ class _Decoder(_Codec):
             if isinstance(op, plan.Repeat):
                 self.names[f"#loop{id(op)}"] = self.fresh("i")
             if isinstance(op, (plan.Repeat, plan.UntilEnd)):
-                item = self.element(op.body)
+                item = loop_item(op.body)
                 self.name_value(item[1], item[0])
-
-    @staticmethod
-    def element(body: tuple[plan.Op, ...]) -> tuple[str, list[plan.Op]]:
-        """A loop body's element: its slot and its ops (without the room check and the append)."""
-        item = next(op.item for op in body if isinstance(op, plan.Append))
-        return item, [op for op in body if not isinstance(op, (plan.Room, plan.Append))]
 
     def final(self, target: str) -> str:
         """The Go variable holding a decoded value (a string's, after its UTF-8 check)."""
         return self.names.get(target + "#text", self.names[target])
 
     def fields(self, c: Code) -> None:
-        refs = _refs(self.sp.decode)
-        for begin, ops in _fields(self.sp.decode):
+        refs = read_fields(self.sp.decode)
+        for begin, ops in split_fields(self.sp.decode):
             fn = self.attr[begin.field]
             ref = self.e.ref(begin.field) if begin.field in refs else None
             variant = [op for op in ops if isinstance(op, plan.Variant)]
@@ -1088,7 +780,7 @@ class _Decoder(_Codec):
 
     def body(self, c: Code, ind: int, body: tuple[plan.Op, ...]) -> None:
         """A loop body: the room check, the element's value (named with its list), the append."""
-        item, element = self.element(body)
+        item, element = loop_item(body)
         self.ops(c, ind, [op for op in body if isinstance(op, plan.Room)])
         self.value(c, ind, item, element)
         self.ops(c, ind, [op for op in body if isinstance(op, plan.Append)])
@@ -1113,8 +805,8 @@ class _Encoder(_Codec):
         return f'return b, rt.EncErrf("{msg}"{"".join(", " + a for a in args)})'
 
     def fields(self, c: Code) -> None:
-        refs = _refs(self.sp.encode)
-        for begin, ops in _fields(self.sp.encode):
+        refs = read_fields(self.sp.encode)
+        for begin, ops in split_fields(self.sp.encode):
             fn = self.attr[begin.field]
             self.names[begin.var] = fn
             ref = self.e.ref(begin.field) if begin.field in refs else None

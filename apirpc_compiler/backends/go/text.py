@@ -10,28 +10,19 @@ from __future__ import annotations
 import json
 import re
 
+from .. import wire_render
 from ..common import wrap_text
 
 
-class Code:
+class Code(wire_render.Code):
     """Go source lines with tab indentation."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, ind: int, line: str) -> None:
-        self.lines.append("\t" * ind + line if line else "")
-
-    def blank(self) -> None:
-        if self.lines and self.lines[-1] != "":
-            self.lines.append("")
+        super().__init__("\t")
 
     def doc(self, ind: int, text: str, width: int = 96) -> None:
         for line in wrap_text(text, width):
             self.add(ind, "// " + line)
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
 
 
 def go_string(s: str) -> str:

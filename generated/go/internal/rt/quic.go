@@ -158,8 +158,13 @@ func (r *Reader) Text(raw []byte) (string, error) {
 
 // Trailing fails with trailing_bytes unless the reader stands at end.
 func (r *Reader) Trailing(end int, what string) error {
+	return r.TrailingAs(ReasonTrailingBytes, end, what)
+}
+
+// TrailingAs fails with reason unless the reader stands at end.
+func (r *Reader) TrailingAs(reason Reason, end int, what string) error {
 	if r.Pos != end {
-		return Errf(ReasonTrailingBytes, r.Base+r.Pos, "%d byte(s) left after %s", end-r.Pos, what)
+		return Errf(reason, r.Base+r.Pos, "%d byte(s) left after %s", end-r.Pos, what)
 	}
 	return nil
 }

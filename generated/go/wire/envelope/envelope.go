@@ -175,7 +175,7 @@ func (s *Envelope) decodeFrom(r *rt.Reader, end int) error {
 		return err
 	}
 	if t5&^3 != 0 {
-		return rt.Errf(rt.ReasonInvalidValue, r.Offset(o6), "Envelope.flags: %#x has bits outside 3", t5)
+		return rt.Errf(rt.ReasonInvalidValue, r.Offset(o6), "Envelope.flags: %#x has bits outside 0x3", t5)
 	}
 	s.Flags = t5
 	o8 := r.Pos
@@ -230,7 +230,7 @@ func (s *Envelope) AppendWire(b []byte) ([]byte, error) {
 		return b, err
 	}
 	if s.Flags&^3 != 0 {
-		return b, rt.EncErrf("Envelope.flags: %#x has bits outside 3", s.Flags)
+		return b, rt.EncErrf("Envelope.flags: %#x has bits outside 0x3", s.Flags)
 	}
 	b, err = rt.AppendUint(b, s.Flags, 1)
 	if err != nil {
@@ -355,62 +355,33 @@ func (s *Envelope) fromJSON(v any, where string) error {
 
 // ---- stream rpc (sequence) ----
 
+func readEnvelope(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(Envelope)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeEnvelope(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*Envelope)
+	if !ok {
+		return b, rt.EncErrf("expected a Envelope, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+var rpcStream = rt.Stream{Name: "rpc", Item: "message", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{
+	{Steps: []rt.Step{
+		{Struct: "Envelope", Read: readEnvelope, Write: writeEnvelope, Next: 0},
+	}},
+}}
+
 // RPCParser is the incremental parser of the rpc stream: A stream of envelopes back to back.
-//
-// Feed takes bytes in any chunking (one byte at a time works) and returns every item completed so
-// far; Close reports a pending partial item as the decode error its bytes give.
 type RPCParser struct {
-	// MaxBuffer bounds the bytes held for one unfinished item (too_large above it).
-	MaxBuffer int
-
-	buf []byte
-
-	base int
+	rt.StreamParser
 }
 
 // NewRPCParser returns a parser at the start of a stream.
 func NewRPCParser() *RPCParser {
-	return &RPCParser{MaxBuffer: rt.DefaultMaxBuffer}
-}
-
-// Feed adds bytes and returns the messages they complete.
-func (p *RPCParser) Feed(data []byte) ([]Value, error) {
-	p.buf = append(p.buf, data...)
-	var out []Value
-	pos := 0
-	for pos < len(p.buf) {
-		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
-		item := new(Envelope)
-		if err := item.decodeFrom(r, len(p.buf)); err != nil {
-			if rt.IsIncomplete(err) {
-				break
-			}
-			return out, err
-		}
-		if r.Pos == pos {
-			return out, rt.Errf(rt.ReasonInvalidValue, r.Offset(pos), "rpc: an empty message cannot advance the stream")
-		}
-		out = append(out, item)
-		pos = r.Pos
-	}
-	p.buf = append(p.buf[:0], p.buf[pos:]...)
-	p.base += pos
-	if len(p.buf) > p.MaxBuffer {
-		return out, rt.Errf(rt.ReasonTooLarge, p.base, "rpc: %d bytes buffered, over the limit", len(p.buf))
-	}
-	return out, nil
-}
-
-// Close ends the stream; a pending partial message is a decode error.
-func (p *RPCParser) Close() ([]Value, error) {
-	if len(p.buf) > 0 {
-		r := &rt.Reader{Buf: p.buf, Base: p.base}
-		if err := new(Envelope).decodeFrom(r, len(p.buf)); err != nil {
-			return nil, err
-		}
-		return nil, rt.Errf(rt.ReasonTruncated, p.base, "rpc: stream ended inside a message")
-	}
-	return nil, nil
+	return &RPCParser{rt.StreamParser{Stream: &rpcStream, MaxBuffer: rt.DefaultMaxBuffer}}
 }
 
 // EncodeRPC encodes one message of the rpc stream.

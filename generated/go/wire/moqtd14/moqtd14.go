@@ -9045,445 +9045,570 @@ func (s *ObjectDatagram) fromJSON(v any, where string) error {
 
 // ---- stream control (framed) ----
 
+func readSubscribeUpdate(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(SubscribeUpdate)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeSubscribeUpdate(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*SubscribeUpdate)
+	if !ok {
+		return b, rt.EncErrf("expected a SubscribeUpdate, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readSubscribe(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(Subscribe)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeSubscribe(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*Subscribe)
+	if !ok {
+		return b, rt.EncErrf("expected a Subscribe, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readSubscribeOk(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(SubscribeOk)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeSubscribeOk(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*SubscribeOk)
+	if !ok {
+		return b, rt.EncErrf("expected a SubscribeOk, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readSubscribeError(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(SubscribeError)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeSubscribeError(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*SubscribeError)
+	if !ok {
+		return b, rt.EncErrf("expected a SubscribeError, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublishNamespace(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(PublishNamespace)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublishNamespace(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*PublishNamespace)
+	if !ok {
+		return b, rt.EncErrf("expected a PublishNamespace, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublishNamespaceOk(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(PublishNamespaceOk)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublishNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*PublishNamespaceOk)
+	if !ok {
+		return b, rt.EncErrf("expected a PublishNamespaceOk, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublishNamespaceError(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(PublishNamespaceError)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublishNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*PublishNamespaceError)
+	if !ok {
+		return b, rt.EncErrf("expected a PublishNamespaceError, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublishNamespaceDone(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(PublishNamespaceDone)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublishNamespaceDone(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*PublishNamespaceDone)
+	if !ok {
+		return b, rt.EncErrf("expected a PublishNamespaceDone, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readUnsubscribe(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(Unsubscribe)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeUnsubscribe(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*Unsubscribe)
+	if !ok {
+		return b, rt.EncErrf("expected a Unsubscribe, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublishDone(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(PublishDone)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublishDone(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*PublishDone)
+	if !ok {
+		return b, rt.EncErrf("expected a PublishDone, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublishNamespaceCancel(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(PublishNamespaceCancel)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublishNamespaceCancel(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*PublishNamespaceCancel)
+	if !ok {
+		return b, rt.EncErrf("expected a PublishNamespaceCancel, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readTrackStatus(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(TrackStatus)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeTrackStatus(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*TrackStatus)
+	if !ok {
+		return b, rt.EncErrf("expected a TrackStatus, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readTrackStatusOk(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(TrackStatusOk)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeTrackStatusOk(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*TrackStatusOk)
+	if !ok {
+		return b, rt.EncErrf("expected a TrackStatusOk, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readTrackStatusError(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(TrackStatusError)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeTrackStatusError(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*TrackStatusError)
+	if !ok {
+		return b, rt.EncErrf("expected a TrackStatusError, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readGoaway(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(Goaway)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeGoaway(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*Goaway)
+	if !ok {
+		return b, rt.EncErrf("expected a Goaway, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readSubscribeNamespace(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(SubscribeNamespace)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeSubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*SubscribeNamespace)
+	if !ok {
+		return b, rt.EncErrf("expected a SubscribeNamespace, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readSubscribeNamespaceOk(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(SubscribeNamespaceOk)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeSubscribeNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*SubscribeNamespaceOk)
+	if !ok {
+		return b, rt.EncErrf("expected a SubscribeNamespaceOk, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readSubscribeNamespaceError(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(SubscribeNamespaceError)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeSubscribeNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*SubscribeNamespaceError)
+	if !ok {
+		return b, rt.EncErrf("expected a SubscribeNamespaceError, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readUnsubscribeNamespace(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(UnsubscribeNamespace)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeUnsubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*UnsubscribeNamespace)
+	if !ok {
+		return b, rt.EncErrf("expected a UnsubscribeNamespace, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readMaxRequestID(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(MaxRequestID)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeMaxRequestID(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*MaxRequestID)
+	if !ok {
+		return b, rt.EncErrf("expected a MaxRequestId, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readFetch(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(Fetch)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeFetch(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*Fetch)
+	if !ok {
+		return b, rt.EncErrf("expected a Fetch, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readFetchCancel(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(FetchCancel)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeFetchCancel(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*FetchCancel)
+	if !ok {
+		return b, rt.EncErrf("expected a FetchCancel, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readFetchOk(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(FetchOk)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeFetchOk(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*FetchOk)
+	if !ok {
+		return b, rt.EncErrf("expected a FetchOk, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readFetchError(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(FetchError)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeFetchError(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*FetchError)
+	if !ok {
+		return b, rt.EncErrf("expected a FetchError, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readRequestsBlocked(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(RequestsBlocked)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeRequestsBlocked(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*RequestsBlocked)
+	if !ok {
+		return b, rt.EncErrf("expected a RequestsBlocked, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublish(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(Publish)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublish(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*Publish)
+	if !ok {
+		return b, rt.EncErrf("expected a Publish, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublishOk(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(PublishOk)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublishOk(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*PublishOk)
+	if !ok {
+		return b, rt.EncErrf("expected a PublishOk, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readPublishError(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(PublishError)
+	return s, s.decodeFrom(r, end)
+}
+
+func writePublishError(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*PublishError)
+	if !ok {
+		return b, rt.EncErrf("expected a PublishError, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readClientSetup(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(ClientSetup)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeClientSetup(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*ClientSetup)
+	if !ok {
+		return b, rt.EncErrf("expected a ClientSetup, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readServerSetup(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(ServerSetup)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeServerSetup(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*ServerSetup)
+	if !ok {
+		return b, rt.EncErrf("expected a ServerSetup, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+var controlStream = rt.Stream{Name: "control", Item: "message", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{
+	{Frame: &rt.Frame{Type: rt.Varint, Length: 2, MaxLength: 65535, Unknown: rt.ReasonUnknownType, TooLarge: rt.ReasonTooLarge, PastEnd: rt.ReasonLengthPastEnd, Trailing: rt.ReasonTrailingBytes}, Steps: []rt.Step{
+		{Codes: []uint64{2}, Struct: "SubscribeUpdate", Read: readSubscribeUpdate, Write: writeSubscribeUpdate, Next: 0},
+		{Codes: []uint64{3}, Struct: "Subscribe", Read: readSubscribe, Write: writeSubscribe, Next: 0},
+		{Codes: []uint64{4}, Struct: "SubscribeOk", Read: readSubscribeOk, Write: writeSubscribeOk, Next: 0},
+		{Codes: []uint64{5}, Struct: "SubscribeError", Read: readSubscribeError, Write: writeSubscribeError, Next: 0},
+		{Codes: []uint64{6}, Struct: "PublishNamespace", Read: readPublishNamespace, Write: writePublishNamespace, Next: 0},
+		{Codes: []uint64{7}, Struct: "PublishNamespaceOk", Read: readPublishNamespaceOk, Write: writePublishNamespaceOk, Next: 0},
+		{Codes: []uint64{8}, Struct: "PublishNamespaceError", Read: readPublishNamespaceError, Write: writePublishNamespaceError, Next: 0},
+		{Codes: []uint64{9}, Struct: "PublishNamespaceDone", Read: readPublishNamespaceDone, Write: writePublishNamespaceDone, Next: 0},
+		{Codes: []uint64{0xa}, Struct: "Unsubscribe", Read: readUnsubscribe, Write: writeUnsubscribe, Next: 0},
+		{Codes: []uint64{0xb}, Struct: "PublishDone", Read: readPublishDone, Write: writePublishDone, Next: 0},
+		{Codes: []uint64{0xc}, Struct: "PublishNamespaceCancel", Read: readPublishNamespaceCancel, Write: writePublishNamespaceCancel, Next: 0},
+		{Codes: []uint64{0xd}, Struct: "TrackStatus", Read: readTrackStatus, Write: writeTrackStatus, Next: 0},
+		{Codes: []uint64{0xe}, Struct: "TrackStatusOk", Read: readTrackStatusOk, Write: writeTrackStatusOk, Next: 0},
+		{Codes: []uint64{0xf}, Struct: "TrackStatusError", Read: readTrackStatusError, Write: writeTrackStatusError, Next: 0},
+		{Codes: []uint64{0x10}, Struct: "Goaway", Read: readGoaway, Write: writeGoaway, Next: 0},
+		{Codes: []uint64{0x11}, Struct: "SubscribeNamespace", Read: readSubscribeNamespace, Write: writeSubscribeNamespace, Next: 0},
+		{Codes: []uint64{0x12}, Struct: "SubscribeNamespaceOk", Read: readSubscribeNamespaceOk, Write: writeSubscribeNamespaceOk, Next: 0},
+		{Codes: []uint64{0x13}, Struct: "SubscribeNamespaceError", Read: readSubscribeNamespaceError, Write: writeSubscribeNamespaceError, Next: 0},
+		{Codes: []uint64{0x14}, Struct: "UnsubscribeNamespace", Read: readUnsubscribeNamespace, Write: writeUnsubscribeNamespace, Next: 0},
+		{Codes: []uint64{0x15}, Struct: "MaxRequestId", Read: readMaxRequestID, Write: writeMaxRequestID, Next: 0},
+		{Codes: []uint64{0x16}, Struct: "Fetch", Read: readFetch, Write: writeFetch, Next: 0},
+		{Codes: []uint64{0x17}, Struct: "FetchCancel", Read: readFetchCancel, Write: writeFetchCancel, Next: 0},
+		{Codes: []uint64{0x18}, Struct: "FetchOk", Read: readFetchOk, Write: writeFetchOk, Next: 0},
+		{Codes: []uint64{0x19}, Struct: "FetchError", Read: readFetchError, Write: writeFetchError, Next: 0},
+		{Codes: []uint64{0x1a}, Struct: "RequestsBlocked", Read: readRequestsBlocked, Write: writeRequestsBlocked, Next: 0},
+		{Codes: []uint64{0x1d}, Struct: "Publish", Read: readPublish, Write: writePublish, Next: 0},
+		{Codes: []uint64{0x1e}, Struct: "PublishOk", Read: readPublishOk, Write: writePublishOk, Next: 0},
+		{Codes: []uint64{0x1f}, Struct: "PublishError", Read: readPublishError, Write: writePublishError, Next: 0},
+		{Codes: []uint64{0x20}, Struct: "ClientSetup", Read: readClientSetup, Write: writeClientSetup, Next: 0},
+		{Codes: []uint64{0x21}, Struct: "ServerSetup", Read: readServerSetup, Write: writeServerSetup, Next: 0},
+	}},
+}}
+
 // ControlParser is the incremental parser of the control stream: The control stream: the first,
 // client-initiated bidirectional stream. Messages are Type (varint), Length (16-bit, so at most
 // 65535 bytes) and a body that must fill the length exactly; unknown types close the session.
-//
-// Feed takes bytes in any chunking (one byte at a time works) and returns every item completed so
-// far; Close reports a pending partial item as the decode error its bytes give.
 type ControlParser struct {
-	// MaxBuffer bounds the bytes held for one unfinished item (too_large above it).
-	MaxBuffer int
-
-	buf []byte
-
-	base int
+	rt.StreamParser
 }
 
 // NewControlParser returns a parser at the start of a stream.
 func NewControlParser() *ControlParser {
-	return &ControlParser{MaxBuffer: rt.DefaultMaxBuffer}
-}
-
-func controlBody(code uint64) interface {
-	Value
-	decodeFrom(r *rt.Reader, end int) error
-} {
-	switch code {
-	case 2:
-		return new(SubscribeUpdate)
-	case 3:
-		return new(Subscribe)
-	case 4:
-		return new(SubscribeOk)
-	case 5:
-		return new(SubscribeError)
-	case 6:
-		return new(PublishNamespace)
-	case 7:
-		return new(PublishNamespaceOk)
-	case 8:
-		return new(PublishNamespaceError)
-	case 9:
-		return new(PublishNamespaceDone)
-	case 0xa:
-		return new(Unsubscribe)
-	case 0xb:
-		return new(PublishDone)
-	case 0xc:
-		return new(PublishNamespaceCancel)
-	case 0xd:
-		return new(TrackStatus)
-	case 0xe:
-		return new(TrackStatusOk)
-	case 0xf:
-		return new(TrackStatusError)
-	case 0x10:
-		return new(Goaway)
-	case 0x11:
-		return new(SubscribeNamespace)
-	case 0x12:
-		return new(SubscribeNamespaceOk)
-	case 0x13:
-		return new(SubscribeNamespaceError)
-	case 0x14:
-		return new(UnsubscribeNamespace)
-	case 0x15:
-		return new(MaxRequestID)
-	case 0x16:
-		return new(Fetch)
-	case 0x17:
-		return new(FetchCancel)
-	case 0x18:
-		return new(FetchOk)
-	case 0x19:
-		return new(FetchError)
-	case 0x1a:
-		return new(RequestsBlocked)
-	case 0x1d:
-		return new(Publish)
-	case 0x1e:
-		return new(PublishOk)
-	case 0x1f:
-		return new(PublishError)
-	case 0x20:
-		return new(ClientSetup)
-	case 0x21:
-		return new(ServerSetup)
-	}
-	return nil
-}
-
-// Feed adds bytes and returns the messages they complete.
-func (p *ControlParser) Feed(data []byte) ([]Value, error) {
-	p.buf = append(p.buf, data...)
-	var out []Value
-	pos := 0
-	for pos < len(p.buf) {
-		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
-		code, err := r.Varint(len(p.buf))
-		if err != nil {
-			if rt.IsIncomplete(err) {
-				break
-			}
-			return out, err
-		}
-		length, err := r.Uint(2, len(p.buf))
-		if err != nil {
-			if rt.IsIncomplete(err) {
-				break
-			}
-			return out, err
-		}
-		item := controlBody(code)
-		if item == nil {
-			return out, rt.Errf(rt.ReasonUnknownType, r.Offset(pos), "control: unknown message type %#x", code)
-		}
-		if length > 65535 || length > uint64(p.MaxBuffer) {
-			return out, rt.Errf(rt.ReasonTooLarge, r.Offset(pos), "control: a %d-byte message is over the limit", length)
-		}
-		if length > uint64(len(p.buf)-r.Pos) {
-			break
-		}
-		n := int(length)
-		body := &rt.Reader{Buf: p.buf[r.Pos : r.Pos+n], Base: r.Offset(r.Pos)}
-		if err := item.decodeFrom(body, n); err != nil {
-			return out, err
-		}
-		if err := body.Trailing(n, "control message"); err != nil {
-			return out, err
-		}
-		out = append(out, item)
-		pos = r.Pos + n
-	}
-	p.buf = append(p.buf[:0], p.buf[pos:]...)
-	p.base += pos
-	if len(p.buf) > p.MaxBuffer {
-		return out, rt.Errf(rt.ReasonTooLarge, p.base, "control: %d bytes buffered, over the limit", len(p.buf))
-	}
-	return out, nil
-}
-
-// Close ends the stream: a cut Type or Length is truncated, a Length past the end
-// length_past_end.
-func (p *ControlParser) Close() ([]Value, error) {
-	if len(p.buf) > 0 {
-		r := &rt.Reader{Buf: p.buf, Base: p.base}
-		if _, err := r.Varint(len(p.buf)); err != nil {
-			return nil, err
-		}
-		if _, err := r.Uint(2, len(p.buf)); err != nil {
-			return nil, err
-		}
-		return nil, rt.Errf(rt.ReasonLengthPastEnd, p.base, "control: stream ended inside a message")
-	}
-	return nil, nil
+	return &ControlParser{rt.StreamParser{Stream: &controlStream, MaxBuffer: rt.DefaultMaxBuffer}}
 }
 
 // EncodeControlAs encodes msg as a control message of type code.
 func EncodeControlAs(code uint64, msg Value) ([]byte, error) {
-	want := controlBody(code)
-	if want == nil || want.WireName() != msg.WireName() {
-		return nil, rt.EncErrf("control: type %#x does not carry %s", code, msg.WireName())
-	}
-	m, ok := msg.(interface {
-		AppendWire(b []byte) ([]byte, error)
-	})
-	if !ok {
-		return nil, rt.EncErrf("control: %s takes args", msg.WireName())
-	}
-	body, err := m.AppendWire(nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > 65535 {
-		return nil, rt.EncErrf("control: a %d-byte body is over the limit", len(body))
-	}
-	var out []byte
-	out, err = rt.AppendQUICVarint(out, code)
-	if err != nil {
-		return nil, err
-	}
-	out, err = rt.AppendUint(out, uint64(len(body)), 2)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, body...), nil
+	return controlStream.EncodeAs(code, msg)
 }
 
 // EncodeControl encodes msg with its type code (an error when its struct serves several codes).
 func EncodeControl(msg Value) ([]byte, error) {
-	switch msg.WireName() {
-	case "SubscribeUpdate":
-		return EncodeControlAs(2, msg)
-	case "Subscribe":
-		return EncodeControlAs(3, msg)
-	case "SubscribeOk":
-		return EncodeControlAs(4, msg)
-	case "SubscribeError":
-		return EncodeControlAs(5, msg)
-	case "PublishNamespace":
-		return EncodeControlAs(6, msg)
-	case "PublishNamespaceOk":
-		return EncodeControlAs(7, msg)
-	case "PublishNamespaceError":
-		return EncodeControlAs(8, msg)
-	case "PublishNamespaceDone":
-		return EncodeControlAs(9, msg)
-	case "Unsubscribe":
-		return EncodeControlAs(0xa, msg)
-	case "PublishDone":
-		return EncodeControlAs(0xb, msg)
-	case "PublishNamespaceCancel":
-		return EncodeControlAs(0xc, msg)
-	case "TrackStatus":
-		return EncodeControlAs(0xd, msg)
-	case "TrackStatusOk":
-		return EncodeControlAs(0xe, msg)
-	case "TrackStatusError":
-		return EncodeControlAs(0xf, msg)
-	case "Goaway":
-		return EncodeControlAs(0x10, msg)
-	case "SubscribeNamespace":
-		return EncodeControlAs(0x11, msg)
-	case "SubscribeNamespaceOk":
-		return EncodeControlAs(0x12, msg)
-	case "SubscribeNamespaceError":
-		return EncodeControlAs(0x13, msg)
-	case "UnsubscribeNamespace":
-		return EncodeControlAs(0x14, msg)
-	case "MaxRequestId":
-		return EncodeControlAs(0x15, msg)
-	case "Fetch":
-		return EncodeControlAs(0x16, msg)
-	case "FetchCancel":
-		return EncodeControlAs(0x17, msg)
-	case "FetchOk":
-		return EncodeControlAs(0x18, msg)
-	case "FetchError":
-		return EncodeControlAs(0x19, msg)
-	case "RequestsBlocked":
-		return EncodeControlAs(0x1a, msg)
-	case "Publish":
-		return EncodeControlAs(0x1d, msg)
-	case "PublishOk":
-		return EncodeControlAs(0x1e, msg)
-	case "PublishError":
-		return EncodeControlAs(0x1f, msg)
-	case "ClientSetup":
-		return EncodeControlAs(0x20, msg)
-	case "ServerSetup":
-		return EncodeControlAs(0x21, msg)
-	}
-	return nil, rt.EncErrf("control: pass the type code of %s", msg.WireName())
+	return controlStream.Encode(msg)
 }
 
 // ---- stream data (header_objects) ----
 
+func readSubgroupHeader(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(SubgroupHeader)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeSubgroupHeader(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*SubgroupHeader)
+	if !ok {
+		return b, rt.EncErrf("expected a SubgroupHeader, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readFetchHeader(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(FetchHeader)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeFetchHeader(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*FetchHeader)
+	if !ok {
+		return b, rt.EncErrf("expected a FetchHeader, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+func readSubgroupObjectInSubgroupHeader(r *rt.Reader, end int, h Value) (Value, error) {
+	fl, _ := h.(*SubgroupHeader).TypeFlags()
+	s := new(SubgroupObject)
+	return s, s.decodeFrom(r, end, fl.HasExtensions)
+}
+
+func writeSubgroupObjectInSubgroupHeader(b []byte, v Value, h Value) ([]byte, error) {
+	s, ok := v.(*SubgroupObject)
+	if !ok {
+		return b, rt.EncErrf("expected a SubgroupObject, got %s", v.WireName())
+	}
+	fl, _ := h.(*SubgroupHeader).TypeFlags()
+	return s.AppendWire(b, fl.HasExtensions)
+}
+
+func readFetchObject(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(FetchObject)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeFetchObject(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*FetchObject)
+	if !ok {
+		return b, rt.EncErrf("expected a FetchObject, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+var dataStream = rt.Stream{Name: "data", Item: "object", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{
+	{Peek: rt.Varint, Unknown: rt.ReasonUnknownType, AtEnd: rt.ReasonTruncated, Steps: []rt.Step{
+		{Codes: []uint64{0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d}, Struct: "SubgroupHeader", Read: readSubgroupHeader, Write: writeSubgroupHeader, Next: 1, Binds: true},
+		{Codes: []uint64{5}, Struct: "FetchHeader", Read: readFetchHeader, Write: writeFetchHeader, Next: 2, Binds: true},
+	}},
+	{Steps: []rt.Step{
+		{Struct: "SubgroupObject", Read: readSubgroupObjectInSubgroupHeader, Write: writeSubgroupObjectInSubgroupHeader, Next: 1},
+	}},
+	{Steps: []rt.Step{
+		{Struct: "FetchObject", Read: readFetchObject, Write: writeFetchObject, Next: 2},
+	}},
+}}
+
 // DataParser is the incremental parser of the data stream: A unidirectional data stream: a
 // SUBGROUP_HEADER followed by subgroup objects, or a FETCH_HEADER followed by fetch objects, until
 // FIN.
-//
-// Feed takes bytes in any chunking (one byte at a time works) and returns every item completed so
-// far; Close reports a pending partial item as the decode error its bytes give.
 type DataParser struct {
-	// MaxBuffer bounds the bytes held for one unfinished item (too_large above it).
-	MaxBuffer int
-
-	buf []byte
-
-	base int
-
-	header int
-
-	hdr Value
+	rt.StreamParser
 }
 
 // NewDataParser returns a parser at the start of a stream.
 func NewDataParser() *DataParser {
-	return &DataParser{MaxBuffer: rt.DefaultMaxBuffer, header: -1}
-}
-
-// Feed adds bytes and returns the header (first) and every object they complete.
-func (p *DataParser) Feed(data []byte) ([]Value, error) {
-	p.buf = append(p.buf, data...)
-	var out []Value
-	pos := 0
-	for pos < len(p.buf) {
-		r := &rt.Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
-		item, err := p.next(r)
-		if err != nil {
-			if rt.IsIncomplete(err) {
-				break
-			}
-			return out, err
-		}
-		if r.Pos == pos {
-			return out, rt.Errf(rt.ReasonInvalidValue, r.Offset(pos), "data: an empty object cannot advance")
-		}
-		out = append(out, item)
-		pos = r.Pos
-	}
-	p.buf = append(p.buf[:0], p.buf[pos:]...)
-	p.base += pos
-	if len(p.buf) > p.MaxBuffer {
-		return out, rt.Errf(rt.ReasonTooLarge, p.base, "data: %d bytes buffered, over the limit", len(p.buf))
-	}
-	return out, nil
-}
-
-// Close ends the stream; a missing header or a partial object is a decode error.
-func (p *DataParser) Close() ([]Value, error) {
-	if len(p.buf) > 0 || p.header < 0 {
-		r := &rt.Reader{Buf: p.buf, Base: p.base}
-		if _, err := p.next(r); err != nil {
-			return nil, err
-		}
-		return nil, rt.Errf(rt.ReasonTruncated, p.base, "data: stream ended inside an object")
-	}
-	return nil, nil
-}
-
-func (p *DataParser) next(r *rt.Reader) (Value, error) {
-	end := len(r.Buf)
-	switch p.header {
-	case 0:
-		fl, _ := p.hdr.(*SubgroupHeader).TypeFlags()
-		o := new(SubgroupObject)
-		if err := o.decodeFrom(r, end, fl.HasExtensions); err != nil {
-			return nil, err
-		}
-		return o, nil
-	case 1:
-		o := new(FetchObject)
-		if err := o.decodeFrom(r, end); err != nil {
-			return nil, err
-		}
-		return o, nil
-	}
-	peek := &rt.Reader{Buf: r.Buf, Pos: r.Pos, Streaming: r.Streaming, Base: r.Base}
-	code, err := peek.Varint(end)
-	if err != nil {
-		return nil, err
-	}
-	switch code {
-	case 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d:
-		h := new(SubgroupHeader)
-		if err := h.decodeFrom(r, end); err != nil {
-			return nil, err
-		}
-		p.header = 0
-		p.hdr = h
-		return h, nil
-	case 5:
-		h := new(FetchHeader)
-		if err := h.decodeFrom(r, end); err != nil {
-			return nil, err
-		}
-		p.header = 1
-		p.hdr = h
-		return h, nil
-	}
-	return nil, rt.Errf(rt.ReasonUnknownType, r.Offset(r.Pos), "data: unknown stream type %#x", code)
+	return &DataParser{rt.StreamParser{Stream: &dataStream, MaxBuffer: rt.DefaultMaxBuffer}}
 }
 
 // EncodeData encodes a whole data stream: the header, then each object.
 func EncodeData(header Value, objects ...Value) ([]byte, error) {
-	switch h := header.(type) {
-	case *SubgroupHeader:
-		b, err := h.AppendWire(nil)
-		if err != nil {
-			return nil, err
-		}
-		fl, _ := h.TypeFlags()
-		for _, v := range objects {
-			o, ok := v.(*SubgroupObject)
-			if !ok {
-				return nil, rt.EncErrf("data: a SubgroupHeader stream carries SubgroupObject objects, not %s", v.WireName())
-			}
-			b, err = o.AppendWire(b, fl.HasExtensions)
-			if err != nil {
-				return nil, err
-			}
-		}
-		return b, nil
-	case *FetchHeader:
-		b, err := h.AppendWire(nil)
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range objects {
-			o, ok := v.(*FetchObject)
-			if !ok {
-				return nil, rt.EncErrf("data: a FetchHeader stream carries FetchObject objects, not %s", v.WireName())
-			}
-			b, err = o.AppendWire(b)
-			if err != nil {
-				return nil, err
-			}
-		}
-		return b, nil
-	}
-	return nil, rt.EncErrf("data: %s is not a header of this stream", header.WireName())
+	return dataStream.EncodeObjects(header, objects...)
 }
 
 // ---- stream datagram (datagram) ----
 
+func readObjectDatagram(r *rt.Reader, end int, _ Value) (Value, error) {
+	s := new(ObjectDatagram)
+	return s, s.decodeFrom(r, end)
+}
+
+func writeObjectDatagram(b []byte, v Value, _ Value) ([]byte, error) {
+	s, ok := v.(*ObjectDatagram)
+	if !ok {
+		return b, rt.EncErrf("expected a ObjectDatagram, got %s", v.WireName())
+	}
+	return s.AppendWire(b)
+}
+
+var datagramStream = rt.Stream{Name: "datagram", Item: "message", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{
+	{AtEnd: rt.ReasonTruncated, Trailing: rt.ReasonTrailingBytes, Steps: []rt.Step{
+		{Struct: "ObjectDatagram", Read: readObjectDatagram, Write: writeObjectDatagram, Next: 1},
+	}},
+	{Steps: []rt.Step{}},
+}}
+
 // DatagramParser is the incremental parser of the datagram stream: A QUIC DATAGRAM carrying one
 // object.
-//
-// Feed takes bytes in any chunking (one byte at a time works) and returns every item completed so
-// far; Close reports a pending partial item as the decode error its bytes give.
 type DatagramParser struct {
-	// MaxBuffer bounds the bytes held for one unfinished item (too_large above it).
-	MaxBuffer int
-
-	buf []byte
-
-	base int
+	rt.StreamParser
 }
 
 // NewDatagramParser returns a parser at the start of a stream.
 func NewDatagramParser() *DatagramParser {
-	return &DatagramParser{MaxBuffer: rt.DefaultMaxBuffer}
-}
-
-// Feed collects the datagram's bytes (it is decoded whole on Close).
-func (p *DatagramParser) Feed(data []byte) ([]Value, error) {
-	p.buf = append(p.buf, data...)
-	if len(p.buf) > p.MaxBuffer {
-		return nil, rt.Errf(rt.ReasonTooLarge, 0, "datagram: %d bytes, over the limit", len(p.buf))
-	}
-	return nil, nil
-}
-
-// Close decodes the collected bytes as one datagram.
-func (p *DatagramParser) Close() ([]Value, error) {
-	m, err := DecodeObjectDatagram(p.buf)
-	if err != nil {
-		return nil, err
-	}
-	return []Value{m}, nil
+	return &DatagramParser{rt.StreamParser{Stream: &datagramStream, MaxBuffer: rt.DefaultMaxBuffer}}
 }
 
 // EncodeDatagram is the datagram carrying m.
