@@ -98,93 +98,56 @@ class ApiEmitter:
         c.add(0, "")
         c.add(0, "// String is the IDL name of the value, or its number when it is unknown.")
         c.add(0, f"func (e {t}) String() string {{")
-        c.add(1, "switch e {")
-        for v in e["values"]:
-            c.add(1, f"case {consts[v['name']]}:")
-            c.add(2, f"return {go_string(v['name'])}")
-        c.add(1, "}")
-        c.add(1, "return strconv.Itoa(int(e))")
-        c.add(0, "}")
-        c.add(0, "")
+        c.switch("e", ((consts[v["name"]], go_string(v["name"])) for v in e["values"]), "strconv.Itoa(int(e))")
+        c.close()
         c.add(0, "// JSONName is the ProtoJSON name of the value; false when the value is unknown.")
         c.add(0, f"func (e {t}) JSONName() (string, bool) {{")
-        c.add(1, "switch e {")
-        for v in e["values"]:
-            c.add(1, f"case {consts[v['name']]}:")
-            c.add(2, f"return {go_string(v['json_name'])}, true")
-        c.add(1, "}")
-        c.add(1, 'return "", false')
-        c.add(0, "}")
-        c.add(0, "")
+        c.switch("e", ((consts[v["name"]], go_string(v["json_name"]) + ", true") for v in e["values"]), '"", false')
+        c.close()
         c.add(0, "// IsKnown reports whether this version defines the value.")
         c.add(0, f"func (e {t}) IsKnown() bool {{")
         c.add(1, "_, ok := e.JSONName()")
         c.add(1, "return ok")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, f"// {t}FromJSONName looks a value up by its ProtoJSON name.")
         c.add(0, f"func {t}FromJSONName(s string) ({t}, bool) {{")
-        c.add(1, "switch s {")
-        for v in e["values"]:
-            c.add(1, f"case {go_string(v['json_name'])}:")
-            c.add(2, f"return {consts[v['name']]}, true")
-        c.add(1, "}")
-        c.add(1, "return 0, false")
-        c.add(0, "}")
-        c.add(0, "")
+        c.switch("s", ((go_string(v["json_name"]), consts[v["name"]] + ", true") for v in e["values"]), "0, false")
+        c.close()
         c.add(0, f"func lookup{t}(s string) (int32, bool) {{")
         c.add(1, f"v, ok := {t}FromJSONName(s)")
         c.add(1, "return int32(v), ok")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, f"func appendJSON{t}(b []byte, e {t}) []byte {{")
         c.add(1, "if n, ok := e.JSONName(); ok {")
         c.add(2, "return rt.AppendString(b, n)")
         c.add(1, "}")
         c.add(1, "return strconv.AppendInt(b, int64(e), 10)")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         for a in e["attributes"]:
             gt = _ATTR_TYPE[a["type"]]
             m = self.n.exported(a["words"])
             c.doc(0, f"{m}: {a['doc']} The zero value for unknown values.")
             c.add(0, f"func (e {t}) {m}() {gt} {{")
-            c.add(1, "switch e {")
-            for v in e["values"]:
-                c.add(1, f"case {consts[v['name']]}:")
-                c.add(2, f"return {_lit(v['attributes'][a['name']])}")
-            c.add(1, "}")
             zero = {"bool": "false", "string": '""'}.get(gt, "0")
-            c.add(1, f"return {zero}")
-            c.add(0, "}")
-            c.add(0, "")
+            c.switch("e", ((consts[v["name"]], _lit(v["attributes"][a["name"]])) for v in e["values"]), zero)
+            c.close()
         tr = e["transitions"]
         if tr is not None:
             c.add(0, "// CanTransition reports whether the state machine allows moving from e to next.")
             c.add(0, f"func (e {t}) CanTransition(next {t}) bool {{")
-            c.add(1, "switch e {")
-            for state, targets in tr["edges"].items():
-                if not targets:
-                    continue
-                c.add(1, f"case {consts[state]}:")
-                c.add(2, f"return {' || '.join(f'next == {consts[x]}' for x in targets)}")
-            c.add(1, "}")
-            c.add(1, "return false")
-            c.add(0, "}")
-            c.add(0, "")
+            edges = [
+                (consts[a], " || ".join(f"next == {consts[b]}" for b in to)) for a, to in tr["edges"].items() if to
+            ]
+            c.switch("e", edges, "false")
+            c.close()
             for fn, states, what in (
                 ("IsTerminal", tr["terminal"], "terminal"),
                 ("IsInitial", tr["initial"], "initial"),
             ):
                 c.add(0, f"// {fn} reports whether e is a {what} state.")
                 c.add(0, f"func (e {t}) {fn}() bool {{")
-                c.add(1, "switch e {")
-                c.add(1, f"case {', '.join(consts[s] for s in states)}:")
-                c.add(2, "return true")
-                c.add(1, "}")
-                c.add(1, "return false")
-                c.add(0, "}")
-                c.add(0, "")
+                c.switch("e", [(", ".join(consts[s] for s in states), "true")], "false")
+                c.close()
 
     # ---- services ----
     def services(self) -> str:
@@ -230,8 +193,7 @@ class ApiEmitter:
             ids = ", ".join(f"{{{lo}, {hi}}}" for lo, hi in svc["reserved_ids"])
             c.add(1, f"ReservedIDs: [][2]uint64{{{ids}}},")
             c.add(1, f"ReservedNames: {_str_list(svc['reserved_names'])},")
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
         c.add(0, "// Services lists every service in IDL order.")
         c.add(
             0,
@@ -252,8 +214,7 @@ class ApiEmitter:
                 f"{{Name: {go_string(k['name'])}, Doc: {go_string(k['doc'])}, "
                 f"Delivery: {_str_list(k['delivery'])}, Priority: {go_string(k['priority'])}}},",
             )
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         for b in self.ir["bridges"]:
             var = self.n.bridge_var(b["words"])
             c.doc(0, f"{var} is the bridge {b['name']}: {b['doc']}")
@@ -274,15 +235,13 @@ class ApiEmitter:
                     f"Publish: {_str_list(r['publish'])}, Subscribe: {_str_list(r['subscribe'])}}},",
                 )
             c.add(1, "},")
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
             for t in b["tracks"]:
                 fn = self.n.exported([*b["words"], *t["words"], "track"])
                 c.add(0, f"// {fn} is the full name of the {t['name']} track of call sid on {b['name']}.")
                 c.add(0, f"func {fn}(sid string) string {{")
                 c.add(1, f"return {var}.MustTrackName(sid, {go_string(t['name'])})")
-                c.add(0, "}")
-                c.add(0, "")
+                c.close()
         c.add(0, "// Bridges lists every bridge in IDL order.")
         c.add(0, f"var Bridges = []*Bridge{{{', '.join(self.n.bridge_var(b['words']) for b in self.ir['bridges'])}}}")
         auth = self.ir["auth"]
@@ -300,14 +259,10 @@ class ApiEmitter:
         c = Code()
         c.add(0, "// NewMessage returns a new empty message of the IDL type name, or nil.")
         c.add(0, "func NewMessage(name string) Message {")
-        c.add(1, "switch name {")
-        for m in self.ir["messages"]:
-            c.add(1, f"case {go_string(m['name'])}:")
-            c.add(2, f"return new({self.n.type_name(m['words'])})")
-        c.add(1, "}")
-        c.add(1, "return nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.switch(
+            "name", ((go_string(m["name"]), f"new({self.n.type_name(m['words'])})") for m in self.ir["messages"]), "nil"
+        )
+        c.close()
         c.add(0, "// MessageNames lists the IDL names of every message in IDL order.")
         c.add(0, "func MessageNames() []string {")
         c.add(1, f"return {_str_list([m['name'] for m in self.ir['messages']])}")

@@ -9,6 +9,8 @@ embedded messages and keeps unknown enum numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...ir.model import IR, Field, Message
 from ..common import encode_tag, fields_by_number, proto_varint, type_index
 from .namer import GoNamer
@@ -60,6 +62,21 @@ class MessageEmitter:
             return "*" + e
         return e
 
+    def boxed(self, f: Field) -> bool:
+        """A scalar or enum held through a pointer for its presence."""
+        return self.field_type(f).startswith("*") and f["type"]["kind"] != "message"
+
+    def when_set(self, c: Code, f: Field, fn: str, key: str, value: Callable[[Code, int, Field, str], None]) -> None:
+        """A singular field's `key` line and `value`, when it is set (or, without presence, not its default)."""
+        if self.is_ptr(f):
+            c.add(1, f"if {fn} != nil {{")
+            fn = f"*{fn}" if self.boxed(f) else fn
+        else:
+            c.add(1, f"if {self.implicit_cond(f, fn)} {{")
+        c.add(2, key)
+        value(c, 2, f, fn)
+        c.add(1, "}")
+
     def is_ptr(self, f: Field) -> bool:
         """Explicit presence stored as a pointer (or nil-able bytes / message)."""
         return f["label"] == "optional" or f["oneof"] is not None
@@ -88,8 +105,7 @@ class MessageEmitter:
             c.add(1, f"{self.n.field_name(f['words'])} {self.field_type(f)}")
             c.add(0, "")
         c.add(1, "unknown []byte")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         self.emit_accessors(c, msg, t)
         self.emit_api(c, msg, t)
         self.emit_encode(c, msg, t)
@@ -123,15 +139,13 @@ class MessageEmitter:
                 continue
             fn = self.n.field_name(f["words"])
             et = self.elem_type(f)
-            ptr_scalar = self.field_type(f).startswith("*") and f["type"]["kind"] != "message"
             c.add(0, f"// {self.n.getter(f['words'])} returns {fn}, or its default when it is absent.")
             c.add(0, f"func (m *{t}) {self.n.getter(f['words'])}() {et} {{")
             c.add(1, f"if m != nil && m.{fn} != nil {{")
-            c.add(2, f"return {'*' if ptr_scalar else ''}m.{fn}")
+            c.add(2, f"return {'*' if self.boxed(f) else ''}m.{fn}")
             c.add(1, "}")
             c.add(1, f"return {self.default_literal(f)}")
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
         for o in msg["oneofs"]:
             members = [f for f in msg["fields"] if f["oneof"] == o["name"]]
             c.doc(
@@ -140,16 +154,12 @@ class MessageEmitter:
                 "that is set, or 0 when none is.",
             )
             c.add(0, f"func (m *{t}) {self.n.which(o['words'])}() int32 {{")
-            c.add(1, "switch {")
-            c.add(1, "case m == nil:")
-            c.add(2, "return 0")
-            for f in members:
-                c.add(1, f"case m.{self.n.field_name(f['words'])} != nil:")
-                c.add(2, f"return {f['number']}")
-            c.add(1, "}")
-            c.add(1, "return 0")
-            c.add(0, "}")
-            c.add(0, "")
+            cases = [
+                ("m == nil", "0"),
+                *((f"m.{self.n.field_name(f['words'])} != nil", str(f["number"])) for f in members),
+            ]
+            c.switch("", cases, "0")
+            c.close()
 
     def emit_api(self, c: Code, msg: Message, t: str) -> None:
         name = msg["name"]
@@ -164,42 +174,30 @@ class MessageEmitter:
         c.add(0, "")
         c.add(0, "// AppendBinary appends the canonical protobuf encoding of m to b.")
         c.add(0, f"func (m *{t}) AppendBinary(b []byte) ([]byte, error) {{")
-        c.add(1, "if err := m.check(); err != nil {")
-        c.add(2, "return b, err")
-        c.add(1, "}")
+        c.on_err(1, "b, err", call="m.check()")
         c.add(1, "return m.appendBinary(b), nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, "// MarshalBinary is the canonical protobuf encoding of m.")
         c.add(0, f"func (m *{t}) MarshalBinary() ([]byte, error) {{ return m.AppendBinary(nil) }}")
         c.add(0, "")
         c.add(0, "// UnmarshalBinary replaces m with the decoded bytes; errors are *DecodeError.")
         c.add(0, f"func (m *{t}) UnmarshalBinary(b []byte) error {{")
         c.add(1, f"*m = {t}{{}}")
-        c.add(1, "if err := rt.CheckSize(b); err != nil {")
-        c.add(2, "return err")
-        c.add(1, "}")
+        c.on_err(1, call="rt.CheckSize(b)")
         c.add(1, "return m.decode(b, 0, len(b), 0)")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, f"// Decode{t} decodes protobuf binary; errors are *DecodeError.")
         c.add(0, f"func Decode{t}(b []byte) (*{t}, error) {{")
         c.add(1, f"m := new({t})")
-        c.add(1, "if err := m.UnmarshalBinary(b); err != nil {")
-        c.add(2, "return nil, err")
-        c.add(1, "}")
+        c.on_err(1, "nil, err", call="m.UnmarshalBinary(b)")
         c.add(1, "return m, nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         # A value receiver, so json.Marshal of a value (not only of a pointer) finds it.
         c.add(0, "// MarshalJSON writes ProtoJSON (fields at their default are left out).")
         c.add(0, f"func (m {t}) MarshalJSON() ([]byte, error) {{")
-        c.add(1, "if err := m.check(); err != nil {")
-        c.add(2, "return nil, err")
-        c.add(1, "}")
+        c.on_err(1, "nil, err", call="m.check()")
         c.add(1, "return m.appendJSON(nil), nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, "// UnmarshalJSON reads ProtoJSON strictly (unknown fields are invalid_json).")
         c.add(0, f"func (m *{t}) UnmarshalJSON(b []byte) error {{ return m.UnmarshalProtoJSON(b, false) }}")
         c.add(0, "")
@@ -207,12 +205,9 @@ class MessageEmitter:
         c.add(0, f"func (m *{t}) UnmarshalProtoJSON(b []byte, ignoreUnknown bool) error {{")
         c.add(1, f"*m = {t}{{}}")
         c.add(1, "v, err := rt.ParseJSON(b)")
-        c.add(1, "if err != nil {")
-        c.add(2, "return err")
-        c.add(1, "}")
+        c.on_err(1)
         c.add(1, "return m.fromJSON(v, 0, ignoreUnknown)")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         # check: oneof conflicts, recursively
         c.add(0, f"func (m *{t}) check() error {{")
         body = False
@@ -242,17 +237,12 @@ class MessageEmitter:
             fn = self.n.field_name(f["words"])
             if f["label"] == "repeated":
                 c.add(1, f"for _, x := range m.{fn} {{")
-                c.add(2, "if err := x.check(); err != nil {")
-                c.add(3, "return err")
-                c.add(2, "}")
+                c.on_err(2, call="x.check()")
                 c.add(1, "}")
             else:
-                c.add(1, f"if err := m.{fn}.check(); err != nil {{")
-                c.add(2, "return err")
-                c.add(1, "}")
+                c.on_err(1, call=f"m.{fn}.check()")
         c.add(1, "return nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     # ---- binary encode ----
     def write_value(self, c: Code, ind: int, f: Field, v: str) -> None:
@@ -330,20 +320,10 @@ class MessageEmitter:
                     self.write_value(c, 3, f, "x")
                     c.add(2, "}")
                 c.add(1, "}")
-            elif self.is_ptr(f):
-                c.add(1, f"if {fn} != nil {{")
-                c.add(2, tag)
-                deref = self.field_type(f).startswith("*") and f["type"]["kind"] != "message"
-                self.write_value(c, 2, f, f"*{fn}" if deref else fn)
-                c.add(1, "}")
             else:
-                c.add(1, f"if {self.implicit_cond(f, fn)} {{")
-                c.add(2, tag)
-                self.write_value(c, 2, f, fn)
-                c.add(1, "}")
+                self.when_set(c, f, fn, tag, self.write_value)
         c.add(1, "return append(b, m.unknown...)")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     # ---- binary decode ----
     def read_elem(self, c: Code, ind: int, f: Field, end: str, where: str) -> str:
@@ -351,9 +331,7 @@ class MessageEmitter:
         t = f["type"]
         s = t["name"] if t["kind"] == "scalar" else ("enum" if t["kind"] == "enum" else "msg")
         c.add(ind, f"v, p, err := {_READ_ELEM[f['wire_type']]}(b, pos, {end})")
-        c.add(ind, "if err != nil {")
-        c.add(ind + 1, "return err")
-        c.add(ind, "}")
+        c.on_err(ind)
         c.add(ind, "pos = p")
         if s == "enum":
             return f"{self.elem_type(f)}(int32(v))"
@@ -373,16 +351,19 @@ class MessageEmitter:
             "double": "math.Float64frombits(v)",
         }[s]
 
+    def clear_oneof(self, c: Code, ind: int, msg: Message, f: Field) -> None:
+        """Setting a oneof member clears the others."""
+        for g in msg["fields"]:
+            if f["oneof"] and g["oneof"] == f["oneof"] and g is not f:
+                c.add(ind, f"m.{self.n.field_name(g['words'])} = nil")
+
     def assign(self, c: Code, ind: int, msg: Message, f: Field, expr: str) -> None:
         fn = "m." + self.n.field_name(f["words"])
         if f["label"] == "repeated":
             c.add(ind, f"{fn} = append({fn}, {expr})")
             return
-        if f["oneof"]:
-            for g in msg["fields"]:
-                if g["oneof"] == f["oneof"] and g is not f:
-                    c.add(ind, f"m.{self.n.field_name(g['words'])} = nil")
-        if self.field_type(f).startswith("*") and f["type"]["kind"] != "message":
+        self.clear_oneof(c, ind, msg, f)
+        if self.boxed(f):
             c.add(ind, f"x := {expr}")
             c.add(ind, f"{fn} = &x")
         else:
@@ -392,96 +373,69 @@ class MessageEmitter:
         name = msg["name"]
         nums = ", ".join(str(f["number"]) for f in fields_by_number(msg))
         c.add(0, f"func known{t}(n uint64) bool {{")
-        if nums:
-            c.add(1, "switch n {")
-            c.add(1, f"case {nums}:")
-            c.add(2, "return true")
-            c.add(1, "}")
-        c.add(1, "return false")
-        c.add(0, "}")
-        c.add(0, "")
+        c.switch("n", [(nums, "true")], "false") if nums else c.add(1, "return false")
+        c.close()
         c.add(0, f"func (m *{t}) decode(b []byte, pos, end, depth int) error {{")
         c.add(1, "for pos < end {")
         c.add(2, "start := pos")
         c.add(2, "tag, p, err := rt.ReadTag(b, pos, end)")
-        c.add(2, "if err != nil {")
-        c.add(3, "return err")
-        c.add(2, "}")
+        c.on_err(2)
         c.add(2, "pos = p")
         c.add(2, "switch tag {")
         for f in fields_by_number(msg):
             self.decode_case(c, msg, f)
         c.add(2, "default:")
         c.add(3, f'p, err := rt.SkipField(b, start, pos, tag, end, known{t}, "{name}")')
-        c.add(3, "if err != nil {")
-        c.add(4, "return err")
-        c.add(3, "}")
+        c.on_err(3)
         c.add(3, "m.unknown = append(m.unknown, b[start:p]...)")
         c.add(3, "pos = p")
         c.add(2, "}")
         c.add(1, "}")
         c.add(1, "return nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     def decode_case(self, c: Code, msg: Message, f: Field) -> None:
         number = f["number"]
         kind = f["type"]["kind"]
         where = f"{msg['name']}.{f['name']}"
-        if f["wire_type"] == 2:
-            c.add(2, f"case {(number << 3) | 2}:")
-            c.add(3, "s, e, err := rt.ReadLen(b, pos, end)")
-            c.add(3, "if err != nil {")
-            c.add(4, "return err")
-            c.add(3, "}")
-            if kind == "message":
-                mt = self.n.type_name(self.types.messages[f["type"]["name"]]["words"])
-                fn = "m." + self.n.field_name(f["words"])
-                c.add(3, "if depth >= rt.MaxDepth {")
-                c.add(4, "return rt.TooDeep(s)")
-                c.add(3, "}")
-                if f["label"] == "repeated":
-                    c.add(3, f"x := new({mt})")
-                    c.add(3, "if err := x.decode(b, s, e, depth+1); err != nil {")
-                    c.add(4, "return err")
-                    c.add(3, "}")
-                    c.add(3, f"{fn} = append({fn}, x)")
-                else:
-                    if f["oneof"]:
-                        for g in msg["fields"]:
-                            if g["oneof"] == f["oneof"] and g is not f:
-                                c.add(3, f"m.{self.n.field_name(g['words'])} = nil")
-                    c.add(3, f"if {fn} == nil {{")
-                    c.add(4, f"{fn} = new({mt})")
-                    c.add(3, "}")
-                    c.add(3, f"if err := {fn}.decode(b, s, e, depth+1); err != nil {{")
-                    c.add(4, "return err")
-                    c.add(3, "}")
-            elif f["type"]["name"] == "string":
-                c.add(3, "if !utf8.Valid(b[s:e]) {")
-                c.add(4, f'return rt.Errf(rt.ReasonInvalidUTF8, s, "{where}: not UTF-8")')
-                c.add(3, "}")
-                self.assign(c, 3, msg, f, "string(b[s:e])")
-            else:
-                self.assign(c, 3, msg, f, "append([]byte{}, b[s:e]...)")
-            c.add(3, "pos = e")
-            return
-        c.add(2, f"case {(number << 3) | f['wire_type']}:")
-        expr = self.read_elem(c, 3, f, "end", where)
-        self.assign(c, 3, msg, f, expr)
-        if f["packed"]:
-            c.add(2, f"case {(number << 3) | 2}:")
-            c.add(3, "s, e, err := rt.ReadLen(b, pos, end)")
-            c.add(3, "if err != nil {")
-            c.add(4, "return err")
-            c.add(3, "}")
-            fn = "m." + self.n.field_name(f["words"])
-            elem_size = _ELEM_SIZE.get(f["wire_type"], 0)
-            c.add(3, f"{fn} = rt.GrowPacked({fn}, b[s:e], {elem_size})")
+        fn = "m." + self.n.field_name(f["words"])
+        if f["wire_type"] != 2:
+            c.add(2, f"case {(number << 3) | f['wire_type']}:")
+            self.assign(c, 3, msg, f, self.read_elem(c, 3, f, "end", where))
+            if not f["packed"]:
+                return
+        c.add(2, f"case {(number << 3) | 2}:")
+        c.add(3, "s, e, err := rt.ReadLen(b, pos, end)")
+        c.on_err(3)
+        if f["wire_type"] != 2:  # the packed form
+            c.add(3, f"{fn} = rt.GrowPacked({fn}, b[s:e], {_ELEM_SIZE.get(f['wire_type'], 0)})")
             c.add(3, "for pos = s; pos < e; {")
-            expr = self.read_elem(c, 4, f, "e", where)
-            self.assign(c, 4, msg, f, expr)
+            self.assign(c, 4, msg, f, self.read_elem(c, 4, f, "e", where))
             c.add(3, "}")
+            return
+        if kind == "message":
+            mt = self.n.type_name(self.types.messages[f["type"]["name"]]["words"])
+            c.add(3, "if depth >= rt.MaxDepth {")
+            c.add(4, "return rt.TooDeep(s)")
+            c.add(3, "}")
+            if f["label"] == "repeated":
+                c.add(3, f"x := new({mt})")
+                c.on_err(3, call="x.decode(b, s, e, depth+1)")
+                c.add(3, f"{fn} = append({fn}, x)")
+            else:
+                self.clear_oneof(c, 3, msg, f)
+                c.add(3, f"if {fn} == nil {{")
+                c.add(4, f"{fn} = new({mt})")
+                c.add(3, "}")
+                c.on_err(3, call=f"{fn}.decode(b, s, e, depth+1)")
+        elif f["type"]["name"] == "string":
+            c.add(3, "if !utf8.Valid(b[s:e]) {")
+            c.add(4, f'return rt.Errf(rt.ReasonInvalidUTF8, s, "{where}: not UTF-8")')
+            c.add(3, "}")
+            self.assign(c, 3, msg, f, "string(b[s:e])")
+        else:
+            self.assign(c, 3, msg, f, "append([]byte{}, b[s:e]...)")
+        c.add(3, "pos = e")
 
     # ---- ProtoJSON ----
     def json_value(self, c: Code, ind: int, f: Field, v: str) -> None:
@@ -536,20 +490,10 @@ class MessageEmitter:
                 c.add(2, "}")
                 c.add(2, "b = append(b, ']')")
                 c.add(1, "}")
-            elif self.is_ptr(f):
-                c.add(1, f"if {fn} != nil {{")
-                c.add(2, key)
-                deref = self.field_type(f).startswith("*") and f["type"]["kind"] != "message"
-                self.json_value(c, 2, f, f"*{fn}" if deref else fn)
-                c.add(1, "}")
             else:
-                c.add(1, f"if {self.implicit_cond(f, fn)} {{")
-                c.add(2, key)
-                self.json_value(c, 2, f, fn)
-                c.add(1, "}")
+                self.when_set(c, f, fn, key, self.json_value)
         c.add(1, "return rt.CloseObject(b, start)")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     def json_read(self, c: Code, ind: int, f: Field, src: str) -> str:
         """Convert JSON value `src` to the element type; returns the expression."""
@@ -557,16 +501,12 @@ class MessageEmitter:
         if t["kind"] == "enum":
             et = self.elem_type(f)
             c.add(ind, f'x, err := rt.JSONEnum({src}, lookup{et}, "{self.types.enums[t["name"]]["name"]}")')
-            c.add(ind, "if err != nil {")
-            c.add(ind + 1, "return err")
-            c.add(ind, "}")
+            c.on_err(ind)
             return f"{et}(x)"
         if t["kind"] == "message":
             mt = self.n.type_name(self.types.messages[t["name"]]["words"])
             c.add(ind, f"x := new({mt})")
-            c.add(ind, f"if err := x.fromJSON({src}, depth+1, ign); err != nil {{")
-            c.add(ind + 1, "return err")
-            c.add(ind, "}")
+            c.on_err(ind, call=f"x.fromJSON({src}, depth+1, ign)")
             return "x"
         s = t["name"]
         fn = {
@@ -587,9 +527,7 @@ class MessageEmitter:
             "bytes": "JSONBytes",
         }[s]
         c.add(ind, f"x, err := rt.{fn}({src})")
-        c.add(ind, "if err != nil {")
-        c.add(ind + 1, "return err")
-        c.add(ind, "}")
+        c.on_err(ind)
         return "x"
 
     def emit_from_json(self, c: Code, msg: Message, t: str) -> None:
@@ -599,9 +537,7 @@ class MessageEmitter:
         c.add(2, "return rt.TooDeep(-1)")
         c.add(1, "}")
         c.add(1, f'obj, err := rt.Object(v, "{name}")')
-        c.add(1, "if err != nil {")
-        c.add(2, "return err")
-        c.add(1, "}")
+        c.on_err(1)
         for f in msg["fields"]:
             if f["json_name"] != f["name"]:
                 c.add(
@@ -627,16 +563,14 @@ class MessageEmitter:
             fn = "m." + self.n.field_name(f["words"])
             if f["label"] == "repeated":
                 c.add(3, f'arr, err := rt.Array(val, "{name}.{f["name"]}")')
-                c.add(3, "if err != nil {")
-                c.add(4, "return err")
-                c.add(3, "}")
+                c.on_err(3)
                 c.add(3, "for _, el := range arr {")
                 expr = self.json_read(c, 4, f, "el")
                 c.add(4, f"{fn} = append({fn}, {expr})")
                 c.add(3, "}")
             else:
                 expr = self.json_read(c, 3, f, "val")
-                if self.field_type(f).startswith("*") and f["type"]["kind"] != "message":
+                if self.boxed(f):
                     c.add(3, f"{fn} = &{expr}" if expr == "x" else f"y := {expr}")
                     if expr != "x":
                         c.add(3, f"{fn} = &y")
@@ -649,5 +583,4 @@ class MessageEmitter:
         c.add(2, "}")
         c.add(1, "}")
         c.add(1, "return nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()

@@ -28,12 +28,6 @@ def _hex(n: int) -> str:
     return hex(n) if n > 9 else str(n)
 
 
-def _ret(c: Code, ind: int, val: str = "err") -> None:
-    c.add(ind, "if err != nil {")
-    c.add(ind + 1, f"return {val}")
-    c.add(ind, "}")
-
-
 GO_OPERATORS = Operators(
     literal=_hex,
     member=lambda v, values: " || ".join(f"{v} == {_hex(x)}" for x in values),
@@ -151,19 +145,12 @@ class WireEmitter:
         fn = self.code_name_fn(cs["name"])
         c.doc(0, f"{fn} is the IDL name of a {cs['name']} value ({'closed' if cs['closed'] else 'open'}): {cs['doc']}")
         c.add(0, f"func {fn}(v uint64) (string, bool) {{")
-        c.add(1, "switch v {")
-        for v in cs["values"]:
-            c.add(1, f"case {_hex(v['value'])}:")
-            c.add(2, f"return {go_string(v['name'])}, true")
-        c.add(1, "}")
-        c.add(1, 'return "", false')
-        c.add(0, "}")
-        c.add(0, "")
+        c.switch("v", ((_hex(v["value"]), go_string(v["name"]) + ", true") for v in cs["values"]), '"", false')
+        c.close()
         c.add(0, f"func is{fn}(v uint64) bool {{")
         c.add(1, f"_, ok := {fn}(v)")
         c.add(1, "return ok")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     # ---- structs ----
     def struct(self, c: Code, s: WireStruct) -> None:
@@ -180,13 +167,11 @@ class WireEmitter:
             c.add(0, "")
         if c.lines[-1] == "":
             c.lines.pop()
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, "// WireName is the IDL name of the struct.")
         c.add(0, f"func (s *{t}) WireName() string {{")
         c.add(1, f"return {go_string(s['name'])}")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         consts = [(f, pf.initial) for f, pf in zip(s["fields"], sp.fields, strict=True) if pf.initial is not None]
         if consts:
             # The zero value would fail to encode: offer a value with the constants already set.
@@ -194,8 +179,7 @@ class WireEmitter:
             c.add(0, f"func New{t}() *{t} {{")
             sets = ", ".join(f"{self.fname(f)}: {_hex(initial)}" for f, initial in consts)
             c.add(1, f"return &{t}{{{sets}}}")
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
         if s["variants"]:
             self.variants(c, s, t)
         self.decode(c, s, t)
@@ -211,25 +195,19 @@ class WireEmitter:
             if i:
                 c.add(0, "")
             c.add(1, f"{self.n.exported(fl.split('_'))} bool")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, f"func flags{t}(code uint64) ({ft}, bool) {{")
-        c.add(1, "switch code {")
-        for v in s["variants"]:
-            c.add(1, f"case {_hex(v['code'])}:")
-            vals = ", ".join(
-                f"{self.n.exported(k.split('_'))}: {'true' if v['flags'].get(k) else 'false'}" for k in s["flags"]
-            )
-            c.add(2, f"return {ft}{{{vals}}}, true")
-        c.add(1, "}")
-        c.add(1, f"return {ft}{{}}, false")
-        c.add(0, "}")
-        c.add(0, "")
+        flags = [
+            [f"{self.n.exported(k.split('_'))}: {str(bool(v['flags'].get(k))).lower()}" for k in s["flags"]]
+            for v in s["variants"]
+        ]
+        cases = ((_hex(v["code"]), f"{ft}{{{', '.join(f)}}}, true") for v, f in zip(s["variants"], flags, strict=True))
+        c.switch("code", cases, f"{ft}{{}}, false")
+        c.close()
         c.add(0, "// TypeFlags are the flags of the struct's type code; false for a code it does not define.")
         c.add(0, f"func (s *{t}) TypeFlags() ({ft}, bool) {{")
         c.add(1, f"return flags{t}(s.{self.fname(s['fields'][0])})")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     def ref(self, name: str) -> str:
         """The local holding an integer field that a later length, count or condition reads."""
@@ -243,21 +221,15 @@ class WireEmitter:
         c.add(0, f"func Decode{t}(b []byte{args}) (*{t}, error) {{")
         c.add(1, "r := &rt.Reader{Buf: b}")
         c.add(1, f"s := new({t})")
-        c.add(1, f"if err := s.decodeFrom(r, len(b){self.args_pass(s)}); err != nil {{")
-        c.add(2, "return nil, err")
-        c.add(1, "}")
+        c.on_err(1, "nil, err", call=f"s.decodeFrom(r, len(b){self.args_pass(s)})")
         _runtime_reason(sp.whole_reason, "trailing_bytes", "r.Trailing")
-        c.add(1, f'if err := r.Trailing(len(b), "{s["name"]}"); err != nil {{')
-        c.add(2, "return nil, err")
-        c.add(1, "}")
+        c.on_err(1, "nil, err", call=f'r.Trailing(len(b), "{s["name"]}")')
         c.add(1, "return s, nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, f"func (s *{t}) decodeFrom(r *rt.Reader, end int{args}) error {{")
         _Decoder(self, s, sp).fields(c)
         c.add(1, "return nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     def encode(self, c: Code, s: WireStruct, t: str) -> None:
         sp = self.view.struct_plans[s["name"]]
@@ -265,8 +237,7 @@ class WireEmitter:
         c.add(0, "// MarshalWire encodes s; errors are *EncodeError.")
         c.add(0, f"func (s *{t}) MarshalWire({args.lstrip(', ')}) ([]byte, error) {{")
         c.add(1, f"return s.AppendWire(nil{self.args_pass(s)})")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         body = Code()
         _Encoder(self, s, sp).fields(body)
         c.add(0, "// AppendWire appends the wire bytes of s to b; errors are *EncodeError.")
@@ -275,8 +246,7 @@ class WireEmitter:
             c.add(1, "var err error")
         c.lines.extend(body.lines)
         c.add(1, "return b, nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     # ---- JSON (vector value format) ----
     def json_value(self, c: Code, ind: int, t: WireType, v: str, fresh: Callable[[str], str]) -> None:
@@ -305,8 +275,7 @@ class WireEmitter:
         c.add(0, "// MarshalJSON writes the vector value format (absent conditional fields are left out).")
         c.add(0, f"func (s {t}) MarshalJSON() ([]byte, error) {{")
         c.add(1, "return s.appendJSON(nil), nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         fresh = Code().fresh
         c.add(0, f"func (s *{t}) appendJSON(b []byte) []byte {{")
         c.add(1, "start := len(b)")
@@ -323,8 +292,7 @@ class WireEmitter:
                 self.json_value(c, 2, f["type"], f"(*{fn})", fresh)
                 c.add(1, "}")
         c.add(1, "return rt.CloseObject(b, start)")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     def json_read(self, c: Code, ind: int, t: WireType, src: str, where: str, fresh: Callable[[str], str]) -> str:
         k = t["type"]
@@ -332,18 +300,16 @@ class WireEmitter:
         if k in INT_MAX or k in ("bytes", "string"):
             fn = "rt.WireInt" if k in INT_MAX else ("rt.WireHex" if k == "bytes" else "rt.WireText")
             c.add(ind, f'{v}, err := {fn}({src}, "{where}")')
-            _ret(c, ind)
+            c.on_err(ind)
             return v
         if k == "struct":
             c.add(ind, f"var {v} {self.t(str(t['struct']))}")
-            c.add(ind, f'if err := {v}.fromJSON({src}, "{where}"); err != nil {{')
-            c.add(ind + 1, "return err")
-            c.add(ind, "}")
+            c.on_err(ind, call=f'{v}.fromJSON({src}, "{where}")')
             return v
         assert t["element"] is not None
         arr = fresh("arr")
         c.add(ind, f'{arr}, err := rt.Array({src}, "{where}")')
-        _ret(c, ind)
+        c.on_err(ind)
         c.add(ind, f"{v} := {self.go_type_desc(plan.type_desc(t))}{{}}")
         el = fresh("el")
         c.add(ind, f"for _, {el} := range {arr} {{")
@@ -357,27 +323,22 @@ class WireEmitter:
         c.add(0, "// UnmarshalJSON reads the vector value format; errors are *DecodeError (invalid_json).")
         c.add(0, f"func (s *{t}) UnmarshalJSON(data []byte) error {{")
         c.add(1, "v, err := rt.ParseJSON(data)")
-        c.add(1, "if err != nil {")
-        c.add(2, "return err")
-        c.add(1, "}")
+        c.on_err(1)
         c.add(1, f"*s = {t}{{}}")
         c.add(1, f'return s.fromJSON(v, "{name}")')
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         fresh = Code().fresh
         names = ", ".join(go_string(f["name"]) for f in s["fields"])
         c.add(0, f"func (s *{t}) fromJSON(v any, where string) error {{")
         c.add(1, f"m, err := rt.WireObj(v, where{', ' + names if names else ''})")
-        c.add(1, "if err != nil {")
-        c.add(2, "return err")
-        c.add(1, "}")
+        c.on_err(1)
         for f in s["fields"]:
             fn = "s." + self.fname(f)
             where = f"{name}.{f['name']}"
             if f["when"] is None:
                 src = fresh("src")
                 c.add(1, f'{src}, err := rt.WireField(m, {go_string(f["name"])}, "{name}")')
-                _ret(c, 1)
+                c.on_err(1)
                 x = self.json_read(c, 1, f["type"], src, where, fresh)
                 c.add(1, f"{fn} = {x}")
             else:
@@ -387,8 +348,7 @@ class WireEmitter:
                 c.add(2, f"{fn} = &{x}")
                 c.add(1, "}")
         c.add(1, "return nil")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
 
     # ---- streams: a table per stream, run by the runtime's StreamParser (internal/rt/stream.go) ----
     def stream(self, c: Code, st: WireStream) -> None:
@@ -433,8 +393,7 @@ class WireEmitter:
         c.doc(0, f"{ptype} is the incremental parser of the {name} stream: {st['doc']}")
         c.add(0, f"type {ptype} struct {{")
         c.add(1, "rt.StreamParser")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         bound = "rt.DefaultMaxBuffer" if self.plan.max_buffer == self.runtime_max_buffer else str(self.plan.max_buffer)
         enc, first = "Encode" + self.n.exported(st["words"]), states[0].transitions[0]
         message = f"(m *{self.t(first.struct)})", f"m.AppendWire(nil{self.args_for(first.struct, None)})"
@@ -464,14 +423,12 @@ class WireEmitter:
         c.add(0, f"// New{ptype} returns a parser at the start of a stream.")
         c.add(0, f"func New{ptype}() *{ptype} {{")
         c.add(1, f"return &{ptype}{{rt.StreamParser{{Stream: &{table}, MaxBuffer: {bound}}}}}")
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         for doc, params, body in functions:
             c.add(0, "// " + doc)
             c.add(0, f"func {enc}{params} ([]byte, error) {{")
             c.add(1, "return " + (table + body if body.startswith(".") else body))
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
 
     def step(self, c: Code, sp: plan.StreamPlan, state: plan.StreamState, tr: plan.Transition) -> tuple[str, str]:
         """The read and write functions of a step's struct, written once per struct and header it is bound to."""
@@ -491,8 +448,7 @@ class WireEmitter:
         c.add(0, f"func {read}(r *rt.Reader, end int, {h} Value) (Value, error) {{")
         for line in [*flags, f"s := new({t})", f"return s, s.decodeFrom(r, end{args})"]:
             c.add(1, line)
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, f"func {write}(b []byte, v Value, {h} Value) ([]byte, error) {{")
         c.add(1, f"s, ok := v.(*{t})")
         c.add(1, "if !ok {")
@@ -500,8 +456,7 @@ class WireEmitter:
         c.add(1, "}")
         for line in [*flags, f"return s.AppendWire(b{args})"]:
             c.add(1, line)
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         return read, write
 
     def args_for(self, struct: str, bound: tuple[plan.ArgBinding, ...] | None) -> str:
@@ -519,8 +474,7 @@ class WireEmitter:
             if not s["args"]:
                 c.add(1, "_ = args")
             c.add(1, f"return Decode{t}(b{argv})")
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
             c.add(0, f"func encodeAny{t}(v Value, args map[string]bool) ([]byte, error) {{")
             if not s["args"]:
                 c.add(1, "_ = args")
@@ -529,22 +483,17 @@ class WireEmitter:
             c.add(2, f'return nil, rt.EncErrf("expected a {s["name"]}, got %s", v.WireName())')
             c.add(1, "}")
             c.add(1, f"return s.AppendWire(nil{argv})")
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
             c.add(0, f"func fromJSONAny{t}(data []byte) (Value, error) {{")
             c.add(1, f"s := new({t})")
-            c.add(1, "if err := s.UnmarshalJSON(data); err != nil {")
-            c.add(2, "return nil, err")
-            c.add(1, "}")
+            c.on_err(1, "nil, err", call="s.UnmarshalJSON(data)")
             c.add(1, "return s, nil")
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
         for st in p["streams"]:
             ptype = self.n.exported([*st["words"], "parser"])
             c.add(0, f"func newAny{ptype}() Parser {{")
             c.add(1, f"return New{ptype}()")
-            c.add(0, "}")
-            c.add(0, "")
+            c.close()
         c.add(0, "// Structs lists a by-name codec for every struct, in IDL order.")
         c.add(0, "var Structs = []StructCodec{")
         for s in p["structs"]:
@@ -555,8 +504,7 @@ class WireEmitter:
                 f"{{Protocol: {go_string(p['name'])}, Name: {go_string(s['name'])}, Args: {args}, "
                 f"Decode: decodeAny{t}, Encode: encodeAny{t}, FromJSON: fromJSONAny{t}}},",
             )
-        c.add(0, "}")
-        c.add(0, "")
+        c.close()
         c.add(0, "// Streams lists every stream grammar, in IDL order.")
         c.add(0, "var Streams = []StreamCodec{")
         for st in p["streams"]:
@@ -705,11 +653,6 @@ class _Decoder(_Codec):
         c.add(ind + 1, f'return rt.Errf({_reason(reason)}, r.Offset(r.Pos), "{msg}"{args})')
         c.add(ind, "}")
 
-    def helper(self, c: Code, ind: int, call: str) -> None:
-        c.add(ind, f"if err := {call}; err != nil {{")
-        c.add(ind + 1, "return err")
-        c.add(ind, "}")
-
     def ops(self, c: Code, ind: int, ops: tuple[plan.Op, ...] | list[plan.Op]) -> None:
         n = self.names
         for op in ops:
@@ -720,7 +663,7 @@ class _Decoder(_Codec):
                 _runtime_reason(op.error, "truncated", "r.Varint")
                 read = "r.Varint(" if op.width == "varint" else f"r.Uint({INT_SIZE[op.width]}, "
                 c.add(ind, f"{n[op.var]}, err := {read}{n[op.end]})")
-                _ret(c, ind)
+                c.on_err(ind)
             elif isinstance(op, plan.Check):
                 fail = "return rt.Errf(" + _reason(op.reason) + ", r.Offset(" + n[str(op.at)] + '), "{msg}"{args})'
                 self.check(c, ind, op, fail)
@@ -735,23 +678,23 @@ class _Decoder(_Codec):
                 else:
                     _runtime_reason(op.error, "length_past_end", "r.Raw")
                     c.add(ind, f"{n[op.var]}, err := r.Raw({self.operand(op.length)}, {n[op.end]})")
-                _ret(c, ind)
+                c.on_err(ind)
                 if op.utf8:
                     _runtime_reason(op.utf8_error, "invalid_utf8", "r.Text")
                     c.add(ind, f"{n[op.var + '#text']}, err := r.Text({n[op.var]})")
-                    _ret(c, ind)
+                    c.on_err(ind)
             elif isinstance(op, plan.OpenFrame):
                 if isinstance(op.length, plan.Remaining):
                     c.add(ind, f"{n[op.var]} := {n[op.end]}")
                 else:
                     _runtime_reason(op.error, "length_past_end", "r.SubEnd")
                     c.add(ind, f'{n[op.var]}, err := r.SubEnd({self.operand(op.length)}, {n[op.end]}, "{op.where}")')
-                    _ret(c, ind)
+                    c.on_err(ind)
             elif isinstance(op, plan.ExpectEnd):
                 _runtime_reason(op.reason, "trailing_bytes", "r.Trailing")
-                self.helper(c, ind, f'r.Trailing({n[op.end]}, "{op.where}")')
+                c.on_err(ind, call=f'r.Trailing({n[op.end]}, "{op.where}")')
             elif isinstance(op, plan.DecodeStruct):
-                self.helper(c, ind, f"{n[op.var]}.decodeFrom(r, {n[op.end]}{self.struct_args(op.args)})")
+                c.on_err(ind, call=f"{n[op.var]}.decodeFrom(r, {n[op.end]}{self.struct_args(op.args)})")
             elif isinstance(op, plan.NewList):
                 c.add(ind, f"var {n[op.var]} {self.e.go_type_desc(op.type)}")
             elif isinstance(op, plan.MinCount):
@@ -760,7 +703,7 @@ class _Decoder(_Codec):
             elif isinstance(op, plan.Need):
                 _runtime_reason(op.error, "truncated", "r.NeedCount")
                 call = f'r.NeedCount({self.operand(op.count)}, {op.min_bytes}, {n[op.end]}, "{op.where}")'
-                self.helper(c, ind, call)
+                c.on_err(ind, call=call)
             elif isinstance(op, plan.Room):
                 c.add(ind, f"if len({n[op.list]}) >= {op.max} {{")
                 self.fail(c, ind, op.reason, f"{op.where}: more than {op.max} elements")
@@ -840,7 +783,7 @@ class _Encoder(_Codec):
                     c.add(ind, f"b, err = rt.AppendQUICVarint(b, {n[op.value]})")
                 else:
                     c.add(ind, f"b, err = rt.AppendUint(b, {n[op.value]}, {INT_SIZE[op.width]})")
-                _ret(c, ind, "b, err")
+                c.on_err(ind, "b, err")
             elif isinstance(op, plan.AsBytes):
                 n[op.var] = n[op.value]  # Go strings and byte slices are written as they are
                 if op.utf8:
@@ -866,7 +809,7 @@ class _Encoder(_Codec):
                     c.add(ind, f"b, err = {n[op.value]}.AppendWire(b{args})")
                 else:
                     c.add(ind, f"{n[op.out]}, err := {n[op.value]}.AppendWire(nil{args})")
-                _ret(c, ind, "b, err")
+                c.on_err(ind, "b, err")
             elif isinstance(op, plan.NewBuffer):
                 if op.holds == "struct":
                     n[op.var] = self.fresh("sub")
@@ -895,7 +838,7 @@ class _Encoder(_Codec):
         subject = self.operand(op.subject)
         if op.kind == "varint":
             c.add(ind, f"b, err = rt.AppendQUICVarint(b, uint64({subject}))")
-            _ret(c, ind, "b, err")
+            c.on_err(ind, "b, err")
         elif op.kind == "field" and op.field is not None:
             c.add(ind, f"if uint64({subject}) != {self.operand(op.field)} {{")
             c.add(ind + 1, self.err(f"{op.where}: its length does not match {op.field.field}"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 from .. import wire_render
 from ..common import wrap_text
@@ -19,6 +20,26 @@ class Code(wire_render.Code):
 
     def __init__(self) -> None:
         super().__init__("\t")
+
+    def close(self) -> None:
+        """Ends a top-level declaration: its closing brace, then a blank line."""
+        self.add(0, "}")
+        self.add(0, "")
+
+    def on_err(self, ind: int, result: str = "err", call: str = "") -> None:
+        """Returns `result` when `call` fails (without one, when the last call set err)."""
+        self.add(ind, f"if err := {call}; err != nil {{" if call else "if err != nil {")
+        self.add(ind + 1, f"return {result}")
+        self.add(ind, "}")
+
+    def switch(self, subject: str, cases: Iterable[tuple[str, str]], default: str) -> None:
+        """A function body: `switch subject`, returning each case's value, else `default`."""
+        self.add(1, f"switch {subject} {{" if subject else "switch {")
+        for case, value in cases:
+            self.add(1, f"case {case}:")
+            self.add(2, f"return {value}")
+        self.add(1, "}")
+        self.add(1, f"return {default}")
 
     def doc(self, ind: int, text: str, width: int = 96) -> None:
         for line in wrap_text(text, width):
