@@ -5,26 +5,11 @@ from __future__ import annotations
 import re
 
 from ...ir.model import IR, Enum, JsonValue
+from .emit_messages import GO_SCALAR
 from .namer import GoNamer
 from .text import Code, go_string
 
-_ATTR_TYPE = {
-    "bool": "bool",
-    "string": "string",
-    "float": "float32",
-    "double": "float64",
-    "int32": "int32",
-    "sint32": "int32",
-    "sfixed32": "int32",
-    "uint32": "uint32",
-    "fixed32": "uint32",
-    "int64": "int64",
-    "sint64": "int64",
-    "sfixed64": "int64",
-    "uint64": "uint64",
-    "fixed64": "uint64",
-    "bytes": "string",
-}
+_ATTR_TYPE = {**GO_SCALAR, "bytes": "string"}  # a bytes attribute is spelled as a string constant
 
 
 _KEYED = re.compile(r"^(\t+)([A-Za-z]\w*): (.*[^{])$")

@@ -16,7 +16,7 @@ from ..common import encode_tag, fields_by_number, proto_varint, type_index
 from .namer import GoNamer
 from .text import Code, byte_list, go_string
 
-_GO_SCALAR = {
+GO_SCALAR = {
     "bool": "bool",
     "int32": "int32",
     "int64": "int64",
@@ -32,6 +32,29 @@ _GO_SCALAR = {
     "double": "float64",
     "string": "string",
     "bytes": "[]byte",
+}
+# ProtoJSON writers and readers by Go type.
+_JSON_APPEND = {
+    "bool": "b = strconv.AppendBool(b, {v})",
+    "int32": "b = strconv.AppendInt(b, int64({v}), 10)",
+    "int64": "b = strconv.AppendInt(b, int64({v}), 10)",
+    "uint32": "b = strconv.AppendUint(b, uint64({v}), 10)",
+    "uint64": "b = strconv.AppendUint(b, uint64({v}), 10)",
+    "float32": "b = rt.AppendFloat(b, {v})",
+    "float64": "b = rt.AppendDouble(b, {v})",
+    "string": "b = rt.AppendString(b, {v})",
+    "[]byte": "b = rt.AppendBase64(b, {v})",
+}
+_JSON_READ = {
+    "bool": "JSONBool",
+    "int32": "JSONInt32",
+    "int64": "JSONInt64",
+    "uint32": "JSONUint32",
+    "uint64": "JSONUint64",
+    "float32": "JSONFloat",
+    "float64": "JSONDouble",
+    "string": "JSONString",
+    "[]byte": "JSONBytes",
 }
 # Element reads and sizes by protobuf wire type (the IR's `wire_type`: 0 varint, 1 i64, 5 i32).
 _READ_ELEM = {0: "rt.ReadVarint", 1: "rt.Fixed64", 5: "rt.Fixed32"}
@@ -49,7 +72,7 @@ class MessageEmitter:
     def elem_type(self, f: Field) -> str:
         t = f["type"]
         if t["kind"] == "scalar":
-            return _GO_SCALAR[t["name"]]
+            return GO_SCALAR[t["name"]]
         if t["kind"] == "enum":
             return self.n.type_name(self.types.enums[t["name"]]["words"])
         return "*" + self.n.type_name(self.types.messages[t["name"]]["words"])
@@ -446,27 +469,12 @@ class MessageEmitter:
         if t["kind"] == "message":
             c.add(ind, f"b = {v}.appendJSON(b)")
             return
-        s = t["name"]
-        line = {
-            "bool": f"b = strconv.AppendBool(b, {v})",
-            "int32": f"b = strconv.AppendInt(b, int64({v}), 10)",
-            "sint32": f"b = strconv.AppendInt(b, int64({v}), 10)",
-            "sfixed32": f"b = strconv.AppendInt(b, int64({v}), 10)",
-            "uint32": f"b = strconv.AppendUint(b, uint64({v}), 10)",
-            "fixed32": f"b = strconv.AppendUint(b, uint64({v}), 10)",
-            "float": f"b = rt.AppendFloat(b, {v})",
-            "double": f"b = rt.AppendDouble(b, {v})",
-            "string": f"b = rt.AppendString(b, {v})",
-            "bytes": f"b = rt.AppendBase64(b, {v})",
-        }.get(s)
-        if line is not None:
-            c.add(ind, line)
-            return
-        fn = "AppendInt" if s in ("int64", "sint64", "sfixed64") else "AppendUint"
-        cast = "int64" if fn == "AppendInt" else "uint64"
-        c.add(ind, "b = append(b, '\"')")
-        c.add(ind, f"b = strconv.{fn}(b, {cast}({v}), 10)")
-        c.add(ind, "b = append(b, '\"')")
+        go = GO_SCALAR[t["name"]]
+        if go in ("int64", "uint64"):  # ProtoJSON quotes 64-bit integers
+            c.add(ind, "b = append(b, '\"')")
+        c.add(ind, _JSON_APPEND[go].format(v=v))
+        if go in ("int64", "uint64"):
+            c.add(ind, "b = append(b, '\"')")
 
     def emit_to_json(self, c: Code, msg: Message, t: str) -> None:
         c.add(0, f"func (m *{t}) appendJSON(b []byte) []byte {{")
@@ -508,24 +516,7 @@ class MessageEmitter:
             c.add(ind, f"x := new({mt})")
             c.on_err(ind, call=f"x.fromJSON({src}, depth+1, ign)")
             return "x"
-        s = t["name"]
-        fn = {
-            "bool": "JSONBool",
-            "int32": "JSONInt32",
-            "sint32": "JSONInt32",
-            "sfixed32": "JSONInt32",
-            "int64": "JSONInt64",
-            "sint64": "JSONInt64",
-            "sfixed64": "JSONInt64",
-            "uint32": "JSONUint32",
-            "fixed32": "JSONUint32",
-            "uint64": "JSONUint64",
-            "fixed64": "JSONUint64",
-            "float": "JSONFloat",
-            "double": "JSONDouble",
-            "string": "JSONString",
-            "bytes": "JSONBytes",
-        }[s]
+        fn = _JSON_READ[GO_SCALAR[t["name"]]]
         c.add(ind, f"x, err := rt.{fn}({src})")
         c.on_err(ind)
         return "x"
