@@ -484,16 +484,6 @@ class WireEmitter:
             c.add(1, "}")
             c.add(1, f"return s.AppendWire(nil{argv})")
             c.close()
-            c.add(0, f"func fromJSONAny{t}(data []byte) (Value, error) {{")
-            c.add(1, f"s := new({t})")
-            c.on_err(1, "nil, err", call="s.UnmarshalJSON(data)")
-            c.add(1, "return s, nil")
-            c.close()
-        for st in p["streams"]:
-            ptype = self.n.exported([*st["words"], "parser"])
-            c.add(0, f"func newAny{ptype}() Parser {{")
-            c.add(1, f"return New{ptype}()")
-            c.close()
         c.add(0, "// Structs lists a by-name codec for every struct, in IDL order.")
         c.add(0, "var Structs = []StructCodec{")
         for s in p["structs"]:
@@ -502,7 +492,7 @@ class WireEmitter:
             c.add(
                 1,
                 f"{{Protocol: {go_string(p['name'])}, Name: {go_string(s['name'])}, Args: {args}, "
-                f"Decode: decodeAny{t}, Encode: encodeAny{t}, FromJSON: fromJSONAny{t}}},",
+                f"Decode: decodeAny{t}, Encode: encodeAny{t}, FromJSON: rt.FromJSON[{t}]}},",
             )
         c.close()
         c.add(0, "// Streams lists every stream grammar, in IDL order.")
@@ -512,7 +502,7 @@ class WireEmitter:
             c.add(
                 1,
                 f"{{Protocol: {go_string(p['name'])}, Name: {go_string(st['name'])}, "
-                f"Kind: {go_string(st['kind'])}, NewParser: newAny{ptype}}},",
+                f"Kind: {go_string(st['kind'])}, NewParser: func() Parser {{ return New{ptype}() }}}},",
             )
         c.add(0, "}")
 

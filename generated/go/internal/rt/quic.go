@@ -179,6 +179,19 @@ type Value interface {
 	MarshalJSON() ([]byte, error)
 }
 
+// FromJSON reads the vector value format into a new T: a StructCodec's FromJSON.
+func FromJSON[T any, P interface {
+	*T
+	Value
+	UnmarshalJSON(data []byte) error
+}](data []byte) (Value, error) {
+	v := P(new(T))
+	if err := v.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // StructCodec decodes and encodes one wire struct by name (for tools and conformance tests).
 type StructCodec struct {
 	Protocol string

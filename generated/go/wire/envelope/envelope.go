@@ -403,24 +403,12 @@ func encodeAnyEnvelope(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyEnvelope(data []byte) (Value, error) {
-	s := new(Envelope)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-func newAnyRPCParser() Parser {
-	return NewRPCParser()
-}
-
 // Structs lists a by-name codec for every struct, in IDL order.
 var Structs = []StructCodec{
-	{Protocol: "envelope", Name: "Envelope", Args: nil, Decode: decodeAnyEnvelope, Encode: encodeAnyEnvelope, FromJSON: fromJSONAnyEnvelope},
+	{Protocol: "envelope", Name: "Envelope", Args: nil, Decode: decodeAnyEnvelope, Encode: encodeAnyEnvelope, FromJSON: rt.FromJSON[Envelope]},
 }
 
 // Streams lists every stream grammar, in IDL order.
 var Streams = []StreamCodec{
-	{Protocol: "envelope", Name: "rpc", Kind: "sequence", NewParser: newAnyRPCParser},
+	{Protocol: "envelope", Name: "rpc", Kind: "sequence", NewParser: func() Parser { return NewRPCParser() }},
 }

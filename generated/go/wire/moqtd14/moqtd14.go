@@ -9630,14 +9630,6 @@ func encodeAnyLocation(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyLocation(data []byte) (Value, error) {
-	s := new(Location)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyKeyValuePair(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeKeyValuePair(b)
@@ -9650,14 +9642,6 @@ func encodeAnyKeyValuePair(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a KeyValuePair, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyKeyValuePair(data []byte) (Value, error) {
-	s := new(KeyValuePair)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyTrackNamespace(b []byte, args map[string]bool) (Value, error) {
@@ -9674,14 +9658,6 @@ func encodeAnyTrackNamespace(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyTrackNamespace(data []byte) (Value, error) {
-	s := new(TrackNamespace)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyReasonPhrase(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeReasonPhrase(b)
@@ -9694,14 +9670,6 @@ func encodeAnyReasonPhrase(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a ReasonPhrase, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyReasonPhrase(data []byte) (Value, error) {
-	s := new(ReasonPhrase)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyAuthorizationToken(b []byte, args map[string]bool) (Value, error) {
@@ -9718,14 +9686,6 @@ func encodeAnyAuthorizationToken(v Value, args map[string]bool) ([]byte, error) 
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyAuthorizationToken(data []byte) (Value, error) {
-	s := new(AuthorizationToken)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyExtensionHeaders(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeExtensionHeaders(b)
@@ -9738,14 +9698,6 @@ func encodeAnyExtensionHeaders(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a ExtensionHeaders, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyExtensionHeaders(data []byte) (Value, error) {
-	s := new(ExtensionHeaders)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyClientSetup(b []byte, args map[string]bool) (Value, error) {
@@ -9762,14 +9714,6 @@ func encodeAnyClientSetup(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyClientSetup(data []byte) (Value, error) {
-	s := new(ClientSetup)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyServerSetup(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeServerSetup(b)
@@ -9782,14 +9726,6 @@ func encodeAnyServerSetup(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a ServerSetup, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyServerSetup(data []byte) (Value, error) {
-	s := new(ServerSetup)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyGoaway(b []byte, args map[string]bool) (Value, error) {
@@ -9806,14 +9742,6 @@ func encodeAnyGoaway(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyGoaway(data []byte) (Value, error) {
-	s := new(Goaway)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyMaxRequestID(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeMaxRequestID(b)
@@ -9826,14 +9754,6 @@ func encodeAnyMaxRequestID(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a MaxRequestId, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyMaxRequestID(data []byte) (Value, error) {
-	s := new(MaxRequestID)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyRequestsBlocked(b []byte, args map[string]bool) (Value, error) {
@@ -9850,14 +9770,6 @@ func encodeAnyRequestsBlocked(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyRequestsBlocked(data []byte) (Value, error) {
-	s := new(RequestsBlocked)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnySubscribe(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeSubscribe(b)
@@ -9870,14 +9782,6 @@ func encodeAnySubscribe(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a Subscribe, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnySubscribe(data []byte) (Value, error) {
-	s := new(Subscribe)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnySubscribeOk(b []byte, args map[string]bool) (Value, error) {
@@ -9894,14 +9798,6 @@ func encodeAnySubscribeOk(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnySubscribeOk(data []byte) (Value, error) {
-	s := new(SubscribeOk)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnySubscribeError(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeSubscribeError(b)
@@ -9914,14 +9810,6 @@ func encodeAnySubscribeError(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a SubscribeError, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnySubscribeError(data []byte) (Value, error) {
-	s := new(SubscribeError)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnySubscribeUpdate(b []byte, args map[string]bool) (Value, error) {
@@ -9938,14 +9826,6 @@ func encodeAnySubscribeUpdate(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnySubscribeUpdate(data []byte) (Value, error) {
-	s := new(SubscribeUpdate)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyUnsubscribe(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeUnsubscribe(b)
@@ -9958,14 +9838,6 @@ func encodeAnyUnsubscribe(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a Unsubscribe, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyUnsubscribe(data []byte) (Value, error) {
-	s := new(Unsubscribe)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyPublishDone(b []byte, args map[string]bool) (Value, error) {
@@ -9982,14 +9854,6 @@ func encodeAnyPublishDone(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyPublishDone(data []byte) (Value, error) {
-	s := new(PublishDone)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyPublish(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodePublish(b)
@@ -10002,14 +9866,6 @@ func encodeAnyPublish(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a Publish, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyPublish(data []byte) (Value, error) {
-	s := new(Publish)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyPublishOk(b []byte, args map[string]bool) (Value, error) {
@@ -10026,14 +9882,6 @@ func encodeAnyPublishOk(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyPublishOk(data []byte) (Value, error) {
-	s := new(PublishOk)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyPublishError(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodePublishError(b)
@@ -10046,14 +9894,6 @@ func encodeAnyPublishError(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a PublishError, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyPublishError(data []byte) (Value, error) {
-	s := new(PublishError)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyFetch(b []byte, args map[string]bool) (Value, error) {
@@ -10070,14 +9910,6 @@ func encodeAnyFetch(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyFetch(data []byte) (Value, error) {
-	s := new(Fetch)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyFetchOk(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeFetchOk(b)
@@ -10090,14 +9922,6 @@ func encodeAnyFetchOk(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a FetchOk, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyFetchOk(data []byte) (Value, error) {
-	s := new(FetchOk)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyFetchError(b []byte, args map[string]bool) (Value, error) {
@@ -10114,14 +9938,6 @@ func encodeAnyFetchError(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyFetchError(data []byte) (Value, error) {
-	s := new(FetchError)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyFetchCancel(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeFetchCancel(b)
@@ -10134,14 +9950,6 @@ func encodeAnyFetchCancel(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a FetchCancel, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyFetchCancel(data []byte) (Value, error) {
-	s := new(FetchCancel)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyTrackStatus(b []byte, args map[string]bool) (Value, error) {
@@ -10158,14 +9966,6 @@ func encodeAnyTrackStatus(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyTrackStatus(data []byte) (Value, error) {
-	s := new(TrackStatus)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyTrackStatusOk(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeTrackStatusOk(b)
@@ -10178,14 +9978,6 @@ func encodeAnyTrackStatusOk(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a TrackStatusOk, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyTrackStatusOk(data []byte) (Value, error) {
-	s := new(TrackStatusOk)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyTrackStatusError(b []byte, args map[string]bool) (Value, error) {
@@ -10202,14 +9994,6 @@ func encodeAnyTrackStatusError(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyTrackStatusError(data []byte) (Value, error) {
-	s := new(TrackStatusError)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyPublishNamespace(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodePublishNamespace(b)
@@ -10222,14 +10006,6 @@ func encodeAnyPublishNamespace(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a PublishNamespace, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyPublishNamespace(data []byte) (Value, error) {
-	s := new(PublishNamespace)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyPublishNamespaceOk(b []byte, args map[string]bool) (Value, error) {
@@ -10246,14 +10022,6 @@ func encodeAnyPublishNamespaceOk(v Value, args map[string]bool) ([]byte, error) 
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyPublishNamespaceOk(data []byte) (Value, error) {
-	s := new(PublishNamespaceOk)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyPublishNamespaceError(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodePublishNamespaceError(b)
@@ -10266,14 +10034,6 @@ func encodeAnyPublishNamespaceError(v Value, args map[string]bool) ([]byte, erro
 		return nil, rt.EncErrf("expected a PublishNamespaceError, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyPublishNamespaceError(data []byte) (Value, error) {
-	s := new(PublishNamespaceError)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyPublishNamespaceDone(b []byte, args map[string]bool) (Value, error) {
@@ -10290,14 +10050,6 @@ func encodeAnyPublishNamespaceDone(v Value, args map[string]bool) ([]byte, error
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyPublishNamespaceDone(data []byte) (Value, error) {
-	s := new(PublishNamespaceDone)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyPublishNamespaceCancel(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodePublishNamespaceCancel(b)
@@ -10310,14 +10062,6 @@ func encodeAnyPublishNamespaceCancel(v Value, args map[string]bool) ([]byte, err
 		return nil, rt.EncErrf("expected a PublishNamespaceCancel, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyPublishNamespaceCancel(data []byte) (Value, error) {
-	s := new(PublishNamespaceCancel)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnySubscribeNamespace(b []byte, args map[string]bool) (Value, error) {
@@ -10334,14 +10078,6 @@ func encodeAnySubscribeNamespace(v Value, args map[string]bool) ([]byte, error) 
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnySubscribeNamespace(data []byte) (Value, error) {
-	s := new(SubscribeNamespace)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnySubscribeNamespaceOk(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeSubscribeNamespaceOk(b)
@@ -10354,14 +10090,6 @@ func encodeAnySubscribeNamespaceOk(v Value, args map[string]bool) ([]byte, error
 		return nil, rt.EncErrf("expected a SubscribeNamespaceOk, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnySubscribeNamespaceOk(data []byte) (Value, error) {
-	s := new(SubscribeNamespaceOk)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnySubscribeNamespaceError(b []byte, args map[string]bool) (Value, error) {
@@ -10378,14 +10106,6 @@ func encodeAnySubscribeNamespaceError(v Value, args map[string]bool) ([]byte, er
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnySubscribeNamespaceError(data []byte) (Value, error) {
-	s := new(SubscribeNamespaceError)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyUnsubscribeNamespace(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeUnsubscribeNamespace(b)
@@ -10398,14 +10118,6 @@ func encodeAnyUnsubscribeNamespace(v Value, args map[string]bool) ([]byte, error
 		return nil, rt.EncErrf("expected a UnsubscribeNamespace, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyUnsubscribeNamespace(data []byte) (Value, error) {
-	s := new(UnsubscribeNamespace)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnySubgroupHeader(b []byte, args map[string]bool) (Value, error) {
@@ -10422,14 +10134,6 @@ func encodeAnySubgroupHeader(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnySubgroupHeader(data []byte) (Value, error) {
-	s := new(SubgroupHeader)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnySubgroupObject(b []byte, args map[string]bool) (Value, error) {
 	return DecodeSubgroupObject(b, args["has_extensions"])
 }
@@ -10440,14 +10144,6 @@ func encodeAnySubgroupObject(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a SubgroupObject, got %s", v.WireName())
 	}
 	return s.AppendWire(nil, args["has_extensions"])
-}
-
-func fromJSONAnySubgroupObject(data []byte) (Value, error) {
-	s := new(SubgroupObject)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyFetchHeader(b []byte, args map[string]bool) (Value, error) {
@@ -10464,14 +10160,6 @@ func encodeAnyFetchHeader(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyFetchHeader(data []byte) (Value, error) {
-	s := new(FetchHeader)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 func decodeAnyFetchObject(b []byte, args map[string]bool) (Value, error) {
 	_ = args
 	return DecodeFetchObject(b)
@@ -10484,14 +10172,6 @@ func encodeAnyFetchObject(v Value, args map[string]bool) ([]byte, error) {
 		return nil, rt.EncErrf("expected a FetchObject, got %s", v.WireName())
 	}
 	return s.AppendWire(nil)
-}
-
-func fromJSONAnyFetchObject(data []byte) (Value, error) {
-	s := new(FetchObject)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func decodeAnyObjectDatagram(b []byte, args map[string]bool) (Value, error) {
@@ -10508,74 +10188,54 @@ func encodeAnyObjectDatagram(v Value, args map[string]bool) ([]byte, error) {
 	return s.AppendWire(nil)
 }
 
-func fromJSONAnyObjectDatagram(data []byte) (Value, error) {
-	s := new(ObjectDatagram)
-	if err := s.UnmarshalJSON(data); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-func newAnyControlParser() Parser {
-	return NewControlParser()
-}
-
-func newAnyDataParser() Parser {
-	return NewDataParser()
-}
-
-func newAnyDatagramParser() Parser {
-	return NewDatagramParser()
-}
-
 // Structs lists a by-name codec for every struct, in IDL order.
 var Structs = []StructCodec{
-	{Protocol: "moqt_d14", Name: "Location", Args: nil, Decode: decodeAnyLocation, Encode: encodeAnyLocation, FromJSON: fromJSONAnyLocation},
-	{Protocol: "moqt_d14", Name: "KeyValuePair", Args: nil, Decode: decodeAnyKeyValuePair, Encode: encodeAnyKeyValuePair, FromJSON: fromJSONAnyKeyValuePair},
-	{Protocol: "moqt_d14", Name: "TrackNamespace", Args: nil, Decode: decodeAnyTrackNamespace, Encode: encodeAnyTrackNamespace, FromJSON: fromJSONAnyTrackNamespace},
-	{Protocol: "moqt_d14", Name: "ReasonPhrase", Args: nil, Decode: decodeAnyReasonPhrase, Encode: encodeAnyReasonPhrase, FromJSON: fromJSONAnyReasonPhrase},
-	{Protocol: "moqt_d14", Name: "AuthorizationToken", Args: nil, Decode: decodeAnyAuthorizationToken, Encode: encodeAnyAuthorizationToken, FromJSON: fromJSONAnyAuthorizationToken},
-	{Protocol: "moqt_d14", Name: "ExtensionHeaders", Args: nil, Decode: decodeAnyExtensionHeaders, Encode: encodeAnyExtensionHeaders, FromJSON: fromJSONAnyExtensionHeaders},
-	{Protocol: "moqt_d14", Name: "ClientSetup", Args: nil, Decode: decodeAnyClientSetup, Encode: encodeAnyClientSetup, FromJSON: fromJSONAnyClientSetup},
-	{Protocol: "moqt_d14", Name: "ServerSetup", Args: nil, Decode: decodeAnyServerSetup, Encode: encodeAnyServerSetup, FromJSON: fromJSONAnyServerSetup},
-	{Protocol: "moqt_d14", Name: "Goaway", Args: nil, Decode: decodeAnyGoaway, Encode: encodeAnyGoaway, FromJSON: fromJSONAnyGoaway},
-	{Protocol: "moqt_d14", Name: "MaxRequestId", Args: nil, Decode: decodeAnyMaxRequestID, Encode: encodeAnyMaxRequestID, FromJSON: fromJSONAnyMaxRequestID},
-	{Protocol: "moqt_d14", Name: "RequestsBlocked", Args: nil, Decode: decodeAnyRequestsBlocked, Encode: encodeAnyRequestsBlocked, FromJSON: fromJSONAnyRequestsBlocked},
-	{Protocol: "moqt_d14", Name: "Subscribe", Args: nil, Decode: decodeAnySubscribe, Encode: encodeAnySubscribe, FromJSON: fromJSONAnySubscribe},
-	{Protocol: "moqt_d14", Name: "SubscribeOk", Args: nil, Decode: decodeAnySubscribeOk, Encode: encodeAnySubscribeOk, FromJSON: fromJSONAnySubscribeOk},
-	{Protocol: "moqt_d14", Name: "SubscribeError", Args: nil, Decode: decodeAnySubscribeError, Encode: encodeAnySubscribeError, FromJSON: fromJSONAnySubscribeError},
-	{Protocol: "moqt_d14", Name: "SubscribeUpdate", Args: nil, Decode: decodeAnySubscribeUpdate, Encode: encodeAnySubscribeUpdate, FromJSON: fromJSONAnySubscribeUpdate},
-	{Protocol: "moqt_d14", Name: "Unsubscribe", Args: nil, Decode: decodeAnyUnsubscribe, Encode: encodeAnyUnsubscribe, FromJSON: fromJSONAnyUnsubscribe},
-	{Protocol: "moqt_d14", Name: "PublishDone", Args: nil, Decode: decodeAnyPublishDone, Encode: encodeAnyPublishDone, FromJSON: fromJSONAnyPublishDone},
-	{Protocol: "moqt_d14", Name: "Publish", Args: nil, Decode: decodeAnyPublish, Encode: encodeAnyPublish, FromJSON: fromJSONAnyPublish},
-	{Protocol: "moqt_d14", Name: "PublishOk", Args: nil, Decode: decodeAnyPublishOk, Encode: encodeAnyPublishOk, FromJSON: fromJSONAnyPublishOk},
-	{Protocol: "moqt_d14", Name: "PublishError", Args: nil, Decode: decodeAnyPublishError, Encode: encodeAnyPublishError, FromJSON: fromJSONAnyPublishError},
-	{Protocol: "moqt_d14", Name: "Fetch", Args: nil, Decode: decodeAnyFetch, Encode: encodeAnyFetch, FromJSON: fromJSONAnyFetch},
-	{Protocol: "moqt_d14", Name: "FetchOk", Args: nil, Decode: decodeAnyFetchOk, Encode: encodeAnyFetchOk, FromJSON: fromJSONAnyFetchOk},
-	{Protocol: "moqt_d14", Name: "FetchError", Args: nil, Decode: decodeAnyFetchError, Encode: encodeAnyFetchError, FromJSON: fromJSONAnyFetchError},
-	{Protocol: "moqt_d14", Name: "FetchCancel", Args: nil, Decode: decodeAnyFetchCancel, Encode: encodeAnyFetchCancel, FromJSON: fromJSONAnyFetchCancel},
-	{Protocol: "moqt_d14", Name: "TrackStatus", Args: nil, Decode: decodeAnyTrackStatus, Encode: encodeAnyTrackStatus, FromJSON: fromJSONAnyTrackStatus},
-	{Protocol: "moqt_d14", Name: "TrackStatusOk", Args: nil, Decode: decodeAnyTrackStatusOk, Encode: encodeAnyTrackStatusOk, FromJSON: fromJSONAnyTrackStatusOk},
-	{Protocol: "moqt_d14", Name: "TrackStatusError", Args: nil, Decode: decodeAnyTrackStatusError, Encode: encodeAnyTrackStatusError, FromJSON: fromJSONAnyTrackStatusError},
-	{Protocol: "moqt_d14", Name: "PublishNamespace", Args: nil, Decode: decodeAnyPublishNamespace, Encode: encodeAnyPublishNamespace, FromJSON: fromJSONAnyPublishNamespace},
-	{Protocol: "moqt_d14", Name: "PublishNamespaceOk", Args: nil, Decode: decodeAnyPublishNamespaceOk, Encode: encodeAnyPublishNamespaceOk, FromJSON: fromJSONAnyPublishNamespaceOk},
-	{Protocol: "moqt_d14", Name: "PublishNamespaceError", Args: nil, Decode: decodeAnyPublishNamespaceError, Encode: encodeAnyPublishNamespaceError, FromJSON: fromJSONAnyPublishNamespaceError},
-	{Protocol: "moqt_d14", Name: "PublishNamespaceDone", Args: nil, Decode: decodeAnyPublishNamespaceDone, Encode: encodeAnyPublishNamespaceDone, FromJSON: fromJSONAnyPublishNamespaceDone},
-	{Protocol: "moqt_d14", Name: "PublishNamespaceCancel", Args: nil, Decode: decodeAnyPublishNamespaceCancel, Encode: encodeAnyPublishNamespaceCancel, FromJSON: fromJSONAnyPublishNamespaceCancel},
-	{Protocol: "moqt_d14", Name: "SubscribeNamespace", Args: nil, Decode: decodeAnySubscribeNamespace, Encode: encodeAnySubscribeNamespace, FromJSON: fromJSONAnySubscribeNamespace},
-	{Protocol: "moqt_d14", Name: "SubscribeNamespaceOk", Args: nil, Decode: decodeAnySubscribeNamespaceOk, Encode: encodeAnySubscribeNamespaceOk, FromJSON: fromJSONAnySubscribeNamespaceOk},
-	{Protocol: "moqt_d14", Name: "SubscribeNamespaceError", Args: nil, Decode: decodeAnySubscribeNamespaceError, Encode: encodeAnySubscribeNamespaceError, FromJSON: fromJSONAnySubscribeNamespaceError},
-	{Protocol: "moqt_d14", Name: "UnsubscribeNamespace", Args: nil, Decode: decodeAnyUnsubscribeNamespace, Encode: encodeAnyUnsubscribeNamespace, FromJSON: fromJSONAnyUnsubscribeNamespace},
-	{Protocol: "moqt_d14", Name: "SubgroupHeader", Args: nil, Decode: decodeAnySubgroupHeader, Encode: encodeAnySubgroupHeader, FromJSON: fromJSONAnySubgroupHeader},
-	{Protocol: "moqt_d14", Name: "SubgroupObject", Args: []string{"has_extensions"}, Decode: decodeAnySubgroupObject, Encode: encodeAnySubgroupObject, FromJSON: fromJSONAnySubgroupObject},
-	{Protocol: "moqt_d14", Name: "FetchHeader", Args: nil, Decode: decodeAnyFetchHeader, Encode: encodeAnyFetchHeader, FromJSON: fromJSONAnyFetchHeader},
-	{Protocol: "moqt_d14", Name: "FetchObject", Args: nil, Decode: decodeAnyFetchObject, Encode: encodeAnyFetchObject, FromJSON: fromJSONAnyFetchObject},
-	{Protocol: "moqt_d14", Name: "ObjectDatagram", Args: nil, Decode: decodeAnyObjectDatagram, Encode: encodeAnyObjectDatagram, FromJSON: fromJSONAnyObjectDatagram},
+	{Protocol: "moqt_d14", Name: "Location", Args: nil, Decode: decodeAnyLocation, Encode: encodeAnyLocation, FromJSON: rt.FromJSON[Location]},
+	{Protocol: "moqt_d14", Name: "KeyValuePair", Args: nil, Decode: decodeAnyKeyValuePair, Encode: encodeAnyKeyValuePair, FromJSON: rt.FromJSON[KeyValuePair]},
+	{Protocol: "moqt_d14", Name: "TrackNamespace", Args: nil, Decode: decodeAnyTrackNamespace, Encode: encodeAnyTrackNamespace, FromJSON: rt.FromJSON[TrackNamespace]},
+	{Protocol: "moqt_d14", Name: "ReasonPhrase", Args: nil, Decode: decodeAnyReasonPhrase, Encode: encodeAnyReasonPhrase, FromJSON: rt.FromJSON[ReasonPhrase]},
+	{Protocol: "moqt_d14", Name: "AuthorizationToken", Args: nil, Decode: decodeAnyAuthorizationToken, Encode: encodeAnyAuthorizationToken, FromJSON: rt.FromJSON[AuthorizationToken]},
+	{Protocol: "moqt_d14", Name: "ExtensionHeaders", Args: nil, Decode: decodeAnyExtensionHeaders, Encode: encodeAnyExtensionHeaders, FromJSON: rt.FromJSON[ExtensionHeaders]},
+	{Protocol: "moqt_d14", Name: "ClientSetup", Args: nil, Decode: decodeAnyClientSetup, Encode: encodeAnyClientSetup, FromJSON: rt.FromJSON[ClientSetup]},
+	{Protocol: "moqt_d14", Name: "ServerSetup", Args: nil, Decode: decodeAnyServerSetup, Encode: encodeAnyServerSetup, FromJSON: rt.FromJSON[ServerSetup]},
+	{Protocol: "moqt_d14", Name: "Goaway", Args: nil, Decode: decodeAnyGoaway, Encode: encodeAnyGoaway, FromJSON: rt.FromJSON[Goaway]},
+	{Protocol: "moqt_d14", Name: "MaxRequestId", Args: nil, Decode: decodeAnyMaxRequestID, Encode: encodeAnyMaxRequestID, FromJSON: rt.FromJSON[MaxRequestID]},
+	{Protocol: "moqt_d14", Name: "RequestsBlocked", Args: nil, Decode: decodeAnyRequestsBlocked, Encode: encodeAnyRequestsBlocked, FromJSON: rt.FromJSON[RequestsBlocked]},
+	{Protocol: "moqt_d14", Name: "Subscribe", Args: nil, Decode: decodeAnySubscribe, Encode: encodeAnySubscribe, FromJSON: rt.FromJSON[Subscribe]},
+	{Protocol: "moqt_d14", Name: "SubscribeOk", Args: nil, Decode: decodeAnySubscribeOk, Encode: encodeAnySubscribeOk, FromJSON: rt.FromJSON[SubscribeOk]},
+	{Protocol: "moqt_d14", Name: "SubscribeError", Args: nil, Decode: decodeAnySubscribeError, Encode: encodeAnySubscribeError, FromJSON: rt.FromJSON[SubscribeError]},
+	{Protocol: "moqt_d14", Name: "SubscribeUpdate", Args: nil, Decode: decodeAnySubscribeUpdate, Encode: encodeAnySubscribeUpdate, FromJSON: rt.FromJSON[SubscribeUpdate]},
+	{Protocol: "moqt_d14", Name: "Unsubscribe", Args: nil, Decode: decodeAnyUnsubscribe, Encode: encodeAnyUnsubscribe, FromJSON: rt.FromJSON[Unsubscribe]},
+	{Protocol: "moqt_d14", Name: "PublishDone", Args: nil, Decode: decodeAnyPublishDone, Encode: encodeAnyPublishDone, FromJSON: rt.FromJSON[PublishDone]},
+	{Protocol: "moqt_d14", Name: "Publish", Args: nil, Decode: decodeAnyPublish, Encode: encodeAnyPublish, FromJSON: rt.FromJSON[Publish]},
+	{Protocol: "moqt_d14", Name: "PublishOk", Args: nil, Decode: decodeAnyPublishOk, Encode: encodeAnyPublishOk, FromJSON: rt.FromJSON[PublishOk]},
+	{Protocol: "moqt_d14", Name: "PublishError", Args: nil, Decode: decodeAnyPublishError, Encode: encodeAnyPublishError, FromJSON: rt.FromJSON[PublishError]},
+	{Protocol: "moqt_d14", Name: "Fetch", Args: nil, Decode: decodeAnyFetch, Encode: encodeAnyFetch, FromJSON: rt.FromJSON[Fetch]},
+	{Protocol: "moqt_d14", Name: "FetchOk", Args: nil, Decode: decodeAnyFetchOk, Encode: encodeAnyFetchOk, FromJSON: rt.FromJSON[FetchOk]},
+	{Protocol: "moqt_d14", Name: "FetchError", Args: nil, Decode: decodeAnyFetchError, Encode: encodeAnyFetchError, FromJSON: rt.FromJSON[FetchError]},
+	{Protocol: "moqt_d14", Name: "FetchCancel", Args: nil, Decode: decodeAnyFetchCancel, Encode: encodeAnyFetchCancel, FromJSON: rt.FromJSON[FetchCancel]},
+	{Protocol: "moqt_d14", Name: "TrackStatus", Args: nil, Decode: decodeAnyTrackStatus, Encode: encodeAnyTrackStatus, FromJSON: rt.FromJSON[TrackStatus]},
+	{Protocol: "moqt_d14", Name: "TrackStatusOk", Args: nil, Decode: decodeAnyTrackStatusOk, Encode: encodeAnyTrackStatusOk, FromJSON: rt.FromJSON[TrackStatusOk]},
+	{Protocol: "moqt_d14", Name: "TrackStatusError", Args: nil, Decode: decodeAnyTrackStatusError, Encode: encodeAnyTrackStatusError, FromJSON: rt.FromJSON[TrackStatusError]},
+	{Protocol: "moqt_d14", Name: "PublishNamespace", Args: nil, Decode: decodeAnyPublishNamespace, Encode: encodeAnyPublishNamespace, FromJSON: rt.FromJSON[PublishNamespace]},
+	{Protocol: "moqt_d14", Name: "PublishNamespaceOk", Args: nil, Decode: decodeAnyPublishNamespaceOk, Encode: encodeAnyPublishNamespaceOk, FromJSON: rt.FromJSON[PublishNamespaceOk]},
+	{Protocol: "moqt_d14", Name: "PublishNamespaceError", Args: nil, Decode: decodeAnyPublishNamespaceError, Encode: encodeAnyPublishNamespaceError, FromJSON: rt.FromJSON[PublishNamespaceError]},
+	{Protocol: "moqt_d14", Name: "PublishNamespaceDone", Args: nil, Decode: decodeAnyPublishNamespaceDone, Encode: encodeAnyPublishNamespaceDone, FromJSON: rt.FromJSON[PublishNamespaceDone]},
+	{Protocol: "moqt_d14", Name: "PublishNamespaceCancel", Args: nil, Decode: decodeAnyPublishNamespaceCancel, Encode: encodeAnyPublishNamespaceCancel, FromJSON: rt.FromJSON[PublishNamespaceCancel]},
+	{Protocol: "moqt_d14", Name: "SubscribeNamespace", Args: nil, Decode: decodeAnySubscribeNamespace, Encode: encodeAnySubscribeNamespace, FromJSON: rt.FromJSON[SubscribeNamespace]},
+	{Protocol: "moqt_d14", Name: "SubscribeNamespaceOk", Args: nil, Decode: decodeAnySubscribeNamespaceOk, Encode: encodeAnySubscribeNamespaceOk, FromJSON: rt.FromJSON[SubscribeNamespaceOk]},
+	{Protocol: "moqt_d14", Name: "SubscribeNamespaceError", Args: nil, Decode: decodeAnySubscribeNamespaceError, Encode: encodeAnySubscribeNamespaceError, FromJSON: rt.FromJSON[SubscribeNamespaceError]},
+	{Protocol: "moqt_d14", Name: "UnsubscribeNamespace", Args: nil, Decode: decodeAnyUnsubscribeNamespace, Encode: encodeAnyUnsubscribeNamespace, FromJSON: rt.FromJSON[UnsubscribeNamespace]},
+	{Protocol: "moqt_d14", Name: "SubgroupHeader", Args: nil, Decode: decodeAnySubgroupHeader, Encode: encodeAnySubgroupHeader, FromJSON: rt.FromJSON[SubgroupHeader]},
+	{Protocol: "moqt_d14", Name: "SubgroupObject", Args: []string{"has_extensions"}, Decode: decodeAnySubgroupObject, Encode: encodeAnySubgroupObject, FromJSON: rt.FromJSON[SubgroupObject]},
+	{Protocol: "moqt_d14", Name: "FetchHeader", Args: nil, Decode: decodeAnyFetchHeader, Encode: encodeAnyFetchHeader, FromJSON: rt.FromJSON[FetchHeader]},
+	{Protocol: "moqt_d14", Name: "FetchObject", Args: nil, Decode: decodeAnyFetchObject, Encode: encodeAnyFetchObject, FromJSON: rt.FromJSON[FetchObject]},
+	{Protocol: "moqt_d14", Name: "ObjectDatagram", Args: nil, Decode: decodeAnyObjectDatagram, Encode: encodeAnyObjectDatagram, FromJSON: rt.FromJSON[ObjectDatagram]},
 }
 
 // Streams lists every stream grammar, in IDL order.
 var Streams = []StreamCodec{
-	{Protocol: "moqt_d14", Name: "control", Kind: "framed", NewParser: newAnyControlParser},
-	{Protocol: "moqt_d14", Name: "data", Kind: "header_objects", NewParser: newAnyDataParser},
-	{Protocol: "moqt_d14", Name: "datagram", Kind: "datagram", NewParser: newAnyDatagramParser},
+	{Protocol: "moqt_d14", Name: "control", Kind: "framed", NewParser: func() Parser { return NewControlParser() }},
+	{Protocol: "moqt_d14", Name: "data", Kind: "header_objects", NewParser: func() Parser { return NewDataParser() }},
+	{Protocol: "moqt_d14", Name: "datagram", Kind: "datagram", NewParser: func() Parser { return NewDatagramParser() }},
 }
