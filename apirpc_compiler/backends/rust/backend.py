@@ -82,12 +82,13 @@ class RustBackend:
             "src/wire/mod.rs",
             "wire/mod.rs.j2",
             modules=list(mods),
-            all_modules=sorted([*mods, "quic", "value"]),
+            all_modules=sorted([*mods, "quic", "stream", "value"]),
             protos=[p["name"] for p in ir["wire"]],
             envelope=next((n.plain(n.fn_name(p["words"])) for p in ir["wire"] if p["name"] == "envelope"), None),
         )
         put("src/wire/quic.rs", "wire/quic.rs.j2")
         put("src/wire/value.rs", "wire/value.rs.j2")
+        put("src/wire/stream.rs", "wire/stream.rs.j2")
         for (mod, body), p in zip(mods.items(), ir["wire"], strict=True):
             pre = "\n".join(doc(f"Wire protocol `{p['name']}`: {p['doc']}", 0, "//!")) + "\n\n"
             raw(f"src/wire/{mod}.rs", body, pre)

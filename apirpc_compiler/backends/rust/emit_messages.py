@@ -444,7 +444,6 @@ class MessageEmitter:
         name = self.fname(f)
         t = f["type"]
         tag = encode_tag(f)
-        copy = t["kind"] == "enum" or t["name"] in _COPY
         if t["kind"] == "message":
             if f["label"] == "repeated":
                 out.open(f"for m in &self.{name} {{")
@@ -473,33 +472,38 @@ class MessageEmitter:
                 self.put_value(out, f, "v")
                 out.close()
             return
+        v = self.open_present(out, msg, f)
+        self.put_tag(out, tag)
+        self.put_value(out, f, v)
+        out.close()
+
+    def open_present(self, out: Lines, msg: Message, f: Field) -> str:
+        """Open the test that singular field `f` is present (set, or an implicit field off its
+        zero value); returns how its value is spelled inside (a value for Copy types, else a
+        reference)."""
+        name, t = self.fname(f), f["type"]
+        copy = t["kind"] == "enum" or t["name"] in _COPY
         if f["oneof"] is not None:
             ot, case = self.oneof_type(msg, f["oneof"]), self.n.type_name(f["words"])
             pat = "&v" if copy else "v"
             out.open(f"if let Some({ot}::{case}({pat})) = &self.{self.oneof_attr(msg, f['oneof'])} {{")
-        elif f["label"] == "optional":
+            return "v"
+        if f["label"] == "optional" or t["kind"] == "message":
             out.open(f"if let Some(v) = self.{name} {{" if copy else f"if let Some(v) = &self.{name} {{")
+            return "v"
+        s = t["name"]
+        if t["kind"] == "enum":
+            cond = f"self.{name}.0 != 0"
+        elif s == "bool":
+            cond = f"self.{name}"
+        elif s in ("string", "bytes"):
+            cond = f"!self.{name}.is_empty()"
+        elif s in ("float", "double"):
+            cond = f"self.{name}.to_bits() != 0"
         else:
-            s = t["name"]
-            if t["kind"] == "enum":
-                cond = f"self.{name}.0 != 0"
-            elif s == "bool":
-                cond = f"self.{name}"
-            elif s in ("string", "bytes"):
-                cond = f"!self.{name}.is_empty()"
-            elif s in ("float", "double"):
-                cond = f"self.{name}.to_bits() != 0"
-            else:
-                cond = f"self.{name} != 0"
-            out.open(f"if {cond} {{")
-            v = f"self.{name}" if copy else f"&self.{name}"
-            self.put_tag(out, tag)
-            self.put_value(out, f, v)
-            out.close()
-            return
-        self.put_tag(out, tag)
-        self.put_value(out, f, "v")
-        out.close()
+            cond = f"self.{name} != 0"
+        out.open(f"if {cond} {{")
+        return f"self.{name}" if copy else f"&self.{name}"
 
     # ---- ProtoJSON ----
     def json_value(self, out: Lines, f: Field, v: str) -> None:
@@ -553,31 +557,9 @@ class MessageEmitter:
                 out("out.push(']');")
                 out.close()
                 continue
-            if f["oneof"] is not None:
-                ot, case = self.oneof_type(msg, f["oneof"]), self.n.type_name(f["words"])
-                pat = "&v" if copy else "v"
-                out.open(f"if let Some({ot}::{case}({pat})) = &self.{self.oneof_attr(msg, f['oneof'])} {{")
-            elif f["label"] == "optional" or t["kind"] == "message":
-                out.open(f"if let Some(v) = self.{name} {{" if copy else f"if let Some(v) = &self.{name} {{")
-            else:
-                s = t["name"]
-                if t["kind"] == "enum":
-                    cond = f"self.{name}.0 != 0"
-                elif s == "bool":
-                    cond = f"self.{name}"
-                elif s in ("string", "bytes"):
-                    cond = f"!self.{name}.is_empty()"
-                elif s in ("float", "double"):
-                    cond = f"self.{name}.to_bits() != 0"
-                else:
-                    cond = f"self.{name} != 0"
-                out.open(f"if {cond} {{")
-                out(key)
-                self.json_value(out, f, f"self.{name}" if copy else f"&self.{name}")
-                out.close()
-                continue
+            v = self.open_present(out, msg, f)
             out(key)
-            self.json_value(out, f, "v")
+            self.json_value(out, f, v)
             out.close()
         out("out.push('}');")
         out.close()

@@ -12,8 +12,8 @@ import re
 
 from ...ir import model as m
 from ...ir import plan
-from ...ir.wire import code_sets_by_name, structs_by_name
 from ..common import INT_SIZE, WireGenError, plan_cond_text
+from ..wire_render import Operators, ProtocolView, check_test, cond_test
 from .namer import RustNamer
 from .text import Lines, rust_str
 
@@ -22,21 +22,23 @@ def _h(n: int) -> str:
     return hex(n) if n > 9 else str(n)
 
 
+def _runs(values: list[int]) -> list[tuple[int, int]]:
+    """`values` as runs of consecutive integers (first, last)."""
+    out: list[tuple[int, int]] = []
+    for v in sorted(set(values)):
+        if out and out[-1][1] == v - 1:
+            out[-1] = (out[-1][0], v)
+        else:
+            out.append((v, v))
+    return out
+
+
 def _patterns(values: list[int]) -> list[str]:
     """Match alternatives for `values`, runs of three or more as ranges (clippy's
     manual_range_patterns)."""
     out: list[str] = []
-    vs = sorted(set(values))
-    i = 0
-    while i < len(vs):
-        j = i
-        while j + 1 < len(vs) and vs[j + 1] == vs[j] + 1:
-            j += 1
-        if j - i >= 2:
-            out.append(f"{_h(vs[i])}..={_h(vs[j])}")
-        else:
-            out.extend(_h(x) for x in vs[i : j + 1])
-        i = j + 1
+    for lo, hi in _runs(values):
+        out.extend([f"{_h(lo)}..={_h(hi)}"] if hi - lo >= 2 else [_h(x) for x in range(lo, hi + 1)])
     return out
 
 
@@ -60,6 +62,14 @@ def _err(reason: str, msg: str) -> str:
     return f"return Err(err({_reason(reason)}, {rust_str(msg)}));"
 
 
+_OPS = Operators(
+    literal=_h,
+    member=lambda v, values: f"matches!({v}, {' | '.join(_patterns(list(values)))})",
+    outside_mask="{a} & !{b} != 0",
+    parity="{a} & 1 == {b}",
+)
+
+
 class _Struct:
     """Renders one struct's plan (`ir.plan.StructPlan`) as Rust: every op is spelled as it comes."""
 
@@ -67,7 +77,7 @@ class _Struct:
         self.p = p
         self.s = s
         self.n = p.n
-        self.plan = p.struct_plans[s["name"]]
+        self.plan = p.view.struct_plans[s["name"]]
         self.cls = p.cls(s["name"])
         self.attrs = {f["name"]: self.n.field_name(f["words"]) for f in s["fields"]}
         self.marks: set[str] = set()
@@ -85,22 +95,7 @@ class _Struct:
         return self.p.cls(str(t.struct))
 
     def cond(self, c: plan.Cond) -> str:
-        if isinstance(c, plan.FlagIs):
-            return f"f_{c.flag}" if c.value else f"!f_{c.flag}"
-        v = "v_" + c.field
-        if c.test in ("eq", "ne"):
-            rhs = f"Some({_h(c.values[0])})" if c.optional else _h(c.values[0])
-            if c.optional and c.test == "ne":  # an absent field fails every test
-                return f"{v}.is_some_and(|x| x != {_h(c.values[0])})"
-            return f"{v} {'==' if c.test == 'eq' else '!='} {rhs}"
-        if c.test in ("in", "not_in"):
-            alts = " | ".join(_patterns(list(c.values)))
-            test = f"matches!({v}, {f'Some({alts})' if c.optional else alts})"
-            if c.test == "not_in" and c.optional:
-                return f"{v}.is_some_and(|x| !matches!(x, {alts}))"
-            return test if c.test == "in" else f"!{test}"
-        rem = "0" if c.test == "even" else "1"
-        return f"{v}.is_some_and(|x| x & 1 == {rem})" if c.optional else f"{v} & 1 == {rem}"
+        return cond_test(c, _OPS, lambda f: f"f_{f}", lambda v: "v_" + v, lambda v, t: f"{v}.is_some_and(|x| {t('x')})")
 
     def operand(self, o: plan.Operand) -> str:
         if isinstance(o, plan.Var):
@@ -122,18 +117,9 @@ class _Struct:
 
     def check(self, c: Lines, op: plan.Check, encode: bool) -> None:
         v = op.var
-        if op.test == "const":
-            cond, msg = f"{v} != {_h(op.bound or 0)}", f"not the constant {_h(op.bound or 0)}"
-        elif op.test == "codes":
-            cond, msg = f"{self.p.code_class(str(op.codes))}::name_of({v}).is_none()", f"not a {op.codes} code"
-        elif op.test == "min":
-            cond, msg = f"{v} < {_h(op.bound or 0)}", f"below {op.bound}"
-        elif op.test == "max":
-            cond, msg = f"{v} > {_h(op.bound or 0)}", f"above {op.bound}"
-        else:
-            cond, msg = f"{v} & !{_h(op.bound or 0)} != 0", f"bits outside {_h(op.bound or 0)}"
+        cond, words = check_test(op, v, _OPS, lambda codes, v: f"{self.p.code_class(codes)}::name_of({v}).is_none()")
         c.open(f"if {cond} {{")
-        text = rust_str(f"{op.where}: {msg}")
+        text = rust_str(f"{op.where} {words}")
         if encode:
             c(f"return Err(EncodeError::new({text}));")
         else:
@@ -397,25 +383,6 @@ class _Struct:
             c.close()
             c.close()
             c()
-        args_sig = "".join(f", {a}: bool" for a in s["args"])
-        args_call = "".join(f", {a}" for a in s["args"])
-        c.doc(f"Decode all of `data`; an error if it is not exactly one {s['name']}.")
-        c.open(f"pub fn decode(data: &[u8]{args_sig}) -> Result<Self, DecodeError> {{")
-        c("let mut r = Reader::new(data, false);")
-        c(f"let v = Self::decode_from(&mut r, data.len(){args_call})?;")
-        c.open("if r.pos != data.len() {")
-        c(_err(self.plan.whole_reason, f"bytes left after {s['name']}"))
-        c.close()
-        c("Ok(v)")
-        c.close()
-        c()
-        c.doc("The wire bytes; an error if a field breaks its declaration.")
-        c.open(f"pub fn encode(&self{args_sig}) -> Result<Vec<u8>, EncodeError> {{")
-        c("let mut out = Vec::new();")
-        c(f"self.encode_into(&mut out{args_call})?;")
-        c("Ok(out)")
-        c.close()
-        c()
         self.decode_fn(c)
         c()
         self.encode_fn(c)
@@ -423,70 +390,22 @@ class _Struct:
         self.json_fns(c)
         c.close()
         c()
-        c.open(f"impl WireArgs for {self.cls} {{")
-        c(f"const ARGS: &'static [&'static str] = &[{', '.join(rust_str(a) for a in s['args'])}];")
-        c()
-        c.open("fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {")
-        if s["args"]:
-            c(f"Self::decode(data{''.join(f', arg(args, {i})' for i in range(len(s['args'])))})")
-        else:
-            c("let _ = args;")
-            c("Self::decode(data)")
-        c.close()
-        c()
-        c.open("fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {")
-        if s["args"]:
-            c(f"self.encode({', '.join(f'arg(args, {i})' for i in range(len(s['args'])))})")
-        else:
-            c("let _ = args;")
-            c("self.encode()")
-        c.close()
-        c.close()
-        c()
-        c.open(f"impl WireStruct for {self.cls} {{")
-        c(f"const NAME: &'static str = {rust_str(s['name'])};")
-        c()
-        c.open("fn to_json_value(&self) -> Value {")
-        c("self.to_json()")
-        c.close()
-        c()
-        c.open("fn from_json_value(value: &Value) -> Result<Self, DecodeError> {")
-        c("Self::from_json(value)")
-        c.close()
-        c.close()
-        c()
-        c.open(f"impl JsonField for {self.cls} {{")
-        c.open("fn to_field(&self) -> Value {")
-        c("self.to_json()")
-        c.close()
-        c()
-        c.open("fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {")
-        c("Self::from_json(v)")
-        c.close()
-        c.close()
+        args = ", ".join(f"{a} = {i}" for i, a in enumerate(s["args"]))
+        whole = _reason(self.plan.whole_reason).removeprefix("R::")
+        c(f"wire_struct! {{ {self.cls}, {rust_str(s['name'])}, {whole}, [{args}] }}")
 
 
 class _Proto:
-    def __init__(self, ir: m.IR, proto: m.WireProtocol, namer: RustNamer) -> None:
-        self.ir = ir
+    def __init__(self, proto: m.WireProtocol, namer: RustNamer) -> None:
         self.proto = proto
         self.n = namer
-        self.structs = structs_by_name(proto)
-        self.code_sets = code_sets_by_name(proto)
-        self.plan = plan.lower_protocol(proto)
-        self.struct_plans = {x.name: x for x in self.plan.structs}
-        self.stream_plans = {x.name: x for x in self.plan.streams}
+        self.view = ProtocolView(proto, "rust")
 
     def cls(self, struct_name: str) -> str:
-        return self.n.type_name(self.structs[struct_name]["words"])
+        return self.n.type_name(self.view.structs[struct_name]["words"])
 
     def code_class(self, code_set: str) -> str:
-        if code_set not in self.code_sets:
-            raise WireGenError(f"{self.proto['name']}: unknown code set {code_set!r}")
-        return self.n.type_name(self.code_sets[code_set]["words"])
-
-    def read_int(self, kind: str, end: str) -> str:
-        return f"r.varint({end})" if kind == "varint" else f"r.uint({INT_SIZE[kind]}, {end})"
+        return self.n.type_name(self.view.code_words(code_set))
 
     def module(self) -> str:
         p = self.proto
@@ -498,7 +417,7 @@ class _Proto:
         c.doc("The ALPN string, if the protocol has one.")
         c(f"pub const ALPN: Option<&str> = {'Some(' + rust_str(p['alpn']) + ')' if p['alpn'] else 'None'};")
         c.doc("Default bound on the bytes an incremental parser holds for one unfinished item.")
-        bound = self.plan.max_buffer
+        bound = self.view.plan.max_buffer
         c(f"pub const DEFAULT_MAX_BUFFER: usize = {_power(bound)};")
         for cs in p["codes"]:
             cls = self.n.type_name(cs["words"])
@@ -534,181 +453,224 @@ class _Proto:
             ("crate::json", ["Value"]),
             ("crate::wire::quic", ["utf8", "write_uint", "write_varint", "Reader"]),
             ("crate::wire::value", ["item", "item_parts", "items_of", "parse_item", "JsonField", "Obj", "ObjOut"]),
-            ("crate::wire", ["arg", "err", "feed_all", "flags_of", "WireStruct"]),
+            ("crate::wire", ["err", "flags_of", "wire_struct"]),
             ("crate::wire::sealed", ["WireArgs"]),
+            (
+                "crate::wire::stream",
+                ["item_enum", "pick_code", "stream_parser", "Frame", "State", "Stream", "Transition", "VARINT"],
+            ),
         ):
             used = [x for x in names if re.search(r"\b" + x.split(" as ")[-1] + r"\b", code)]
             if used:
                 inner = ", ".join(used)
-                uses.append(f"use {path}::{{{inner}}};" if len(used) > 1 else f"use {path}::{inner};")
+                one = f"use {path}::{{{inner}}};" if len(used) > 1 else f"use {path}::{inner};"
+                uses.append(one if len(one) <= 100 else f"use {path}::{{\n    {inner},\n}};")
         return "\n".join(sorted(uses)) + "\n\n" + body
 
-    # ---- streams ----
+    # ---- streams: the plan's state machine as a table for the runtime's parser (stream.rs) ----
     def stream(self, c: Lines, st: m.WireStream) -> None:
-        kind = st["kind"]
-        sp = self.stream_plans[st["name"]]
+        sp = self.view.stream_plans[st["name"]]
         attr = self.n.plain(self.n.fn_name(st["words"]))
+        const = self.n.const_name(st["words"])
         parser = self.n.type_name([*st["words"], "parser"])
         c()
-        c(f"// ---- stream `{st['name']}` ({kind}) ----")
-        if kind == "datagram":
+        c(f"// ---- stream `{st['name']}` ({sp.kind}) ----")
+        if sp.kind in ("datagram", "sequence"):
             msg = sp.states[0].transitions[0].struct
             cls = self.cls(msg)
+            one = f"|m| item({rust_str(msg)}, m.to_json())"
+            if sp.kind == "datagram":
+                c()
+                c.doc(st["doc"] or st["name"])
+                c(f"pub fn decode_{attr}(data: &[u8]) -> Result<{cls}, DecodeError> {{")
+                c(f"    {cls}::decode(data)")
+                c("}")
+        if sp.kind == "sequence":
+            self.table(c, st, const, cls, f"|_, _, r, end, _| {cls}::decode_from(r, end)")
+            self.parser(c, st, parser, cls, const)
+        if sp.kind in ("datagram", "sequence"):
             c()
-            c.doc(st["doc"] or st["name"])
-            c(f"pub fn decode_{attr}(data: &[u8]) -> Result<{cls}, DecodeError> {{")
-            c(f"    {cls}::decode(data)")
-            c("}")
-            c()
-            c.doc("The datagram carrying `msg`.")
+            c.doc(
+                "The datagram carrying `msg`."
+                if sp.kind == "datagram"
+                else f"One message of the `{st['name']}` stream."
+            )
             c(f"pub fn encode_{attr}(msg: &{cls}) -> Result<Vec<u8>, EncodeError> {{")
             c("    msg.encode()")
             c("}")
             c()
-            c.open(f"fn parse_{attr}_json(data: &[u8], _chunk: usize) -> Result<Value, DecodeError> {{")
-            c(f"let v = decode_{attr}(data)?;")
-            c(f"Ok(Value::Array(vec![item({rust_str(msg)}, v.to_json())]))")
+            if sp.kind == "datagram":
+                c.open(f"fn parse_{attr}_json(data: &[u8], _chunk: usize) -> Result<Value, DecodeError> {{")
+                c(f"let v = decode_{attr}(data)?;")
+                c(f"Ok(Value::Array(vec![item({rust_str(msg)}, v.to_json())]))")
+            else:
+                c.open(f"fn parse_{attr}_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {{")
+                c(f"{const}_STREAM.parse_json(data, chunk, {one})")
             c.close()
             return
-        if kind == "sequence":
-            msg = sp.states[0].transitions[0].struct
-            cls = self.cls(msg)
-            self.parser_struct(c, st, parser, "")
-            c.open(f"impl {parser} {{")
-            self.parser_new(c)
-            c.doc("Take bytes in any chunking; return every complete message so far.")
-            c.open(f"pub fn feed(&mut self, data: &[u8]) -> Result<Vec<{cls}>, DecodeError> {{")
-            c("self.buf.extend_from_slice(data);")
-            c("let mut out = Vec::new();")
-            c("let mut pos = 0;")
-            c.open("while pos < self.buf.len() {")
-            c("let mut r = Reader::resume(&self.buf, pos, self.consumed, self.max_buffer);")
-            c.open(f"match {cls}::decode_from(&mut r, self.buf.len()) {{")
-            c("Err(e) if e.incomplete => break,")
-            c("Err(e) => return Err(e),")
-            c("Ok(v) => out.push(v),")
-            c.close()
-            c.open("if r.pos == pos {")
-            c(_err(sp.empty_item_reason, f"{st['name']}: an empty message cannot advance the stream"))
-            c.close()
-            c("pos = r.pos;")
-            c.close()
-            self.parser_tail(c, st)
-            c("Ok(out)")
-            c.close()
-            c()
-            c.doc("The stream ended: an error if a message is incomplete.")
-            c.open("pub fn close(&mut self) -> Result<(), DecodeError> {")
-            c.open("if !self.buf.is_empty() {")
-            c("let mut r = Reader::new(&self.buf, false);")
-            c(f"{cls}::decode_from(&mut r, self.buf.len())?;")
-            c(_err("truncated", f"{st['name']}: stream ended inside a message"))
-            c.close()
-            c("Ok(())")
-            c.close()
-            c.close()
-            c()
-            c.doc(f"One message of the `{st['name']}` stream.")
-            c(f"pub fn encode_{attr}(msg: &{cls}) -> Result<Vec<u8>, EncodeError> {{")
-            c("    msg.encode()")
-            c("}")
-            c()
-            c.open(f"fn parse_{attr}_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {{")
-            c(f"let mut p = {parser}::new();")
-            c("let items = feed_all(data, chunk, |b| p.feed(b))?;")
-            c("p.close()?;")
-            c(f"Ok(items_of({rust_str(msg)}, &items))")
-            c.close()
-            return
-        if kind == "framed":
-            self.framed(c, st, attr, parser)
-            return
-        self.header_objects(c, st, attr, parser)
-
-    def parser_struct(self, c: Lines, st: m.WireStream, parser: str, extra: str) -> None:
+        framed = sp.kind == "framed"
+        alias = self.n.type_name([*st["words"], "message" if framed else "item"])
+        items = self.items(sp)
         c()
-        c.doc(f"Incremental parser of the `{st['name']}` stream: feed bytes in any chunking, then close.")
-        c("///")
-        c.doc(st["doc"] or st["name"])
-        c("#[derive(Debug)]")
-        c.open(f"pub struct {parser} {{")
-        c("buf: Vec<u8>,")
-        c("consumed: usize,")
-        c("max_buffer: usize,")
-        if extra:
-            for line in extra.split("\n"):
-                c(line)
-        c.close()
-        c()
-        c.open(f"impl Default for {parser} {{")
-        c.open("fn default() -> Self {")
-        c("Self::new()")
-        c.close()
-        c.close()
-        c()
-
-    def parser_new(self, c: Lines, extra: str = "") -> None:
-        c.doc("A parser holding at most `DEFAULT_MAX_BUFFER` bytes of one unfinished item.")
-        c.open("pub fn new() -> Self {")
-        c("Self::with_max_buffer(DEFAULT_MAX_BUFFER)")
-        c.close()
-        c()
-        c.doc("A parser holding at most `max_buffer` bytes of one unfinished item.")
-        c.open("pub fn with_max_buffer(max_buffer: usize) -> Self {")
-        c.open("Self {")
-        c("buf: Vec::new(),")
-        c("consumed: 0,")
-        c("max_buffer,")
-        for line in extra.split("\n") if extra else []:
-            c(line)
-        c.close()
-        c.close()
-        c()
-
-    def parser_tail(self, c: Lines, st: m.WireStream) -> None:
-        c("self.buf.drain(..pos);")
-        c("self.consumed += pos;")
-        c.open("if self.buf.len() > self.max_buffer {")
-        c(_err(self.stream_plans[st["name"]].buffer_reason, f"{st['name']}: too many bytes buffered"))
-        c.close()
-
-    def framed(self, c: Lines, st: m.WireStream, attr: str, parser: str) -> None:
-        sp = self.stream_plans[st["name"]]
-        state = sp.states[0]
-        assert state.frame is not None
-        frame = state.frame
-        rows: list[tuple[int, str]] = []
-        by_struct: dict[str, list[int]] = {}
-        for t in state.transitions:
-            for code in t.codes or ():
-                rows.append((code, t.struct))
-                by_struct.setdefault(t.struct, []).append(code)
-        length, type_kind, limit = frame.length, frame.type, frame.max_length
-        alias = self.n.type_name([*st["words"], "message"])
-        const = self.n.const_name(st["words"])
-        c()
-        c.doc(f"A message of the `{st['name']}` stream.")
-        c("#[derive(Clone, Debug, PartialEq, Eq)]")
-        c.open(f"pub enum {alias} {{")
-        for sname in by_struct:
-            c.doc(f"A {sname}.")
-            c(f"{self.cls(sname)}({self.cls(sname)}),")
+        c.open("item_enum! {")
+        c.doc(f"A {'message' if framed else 'header or object'} of the `{st['name']}` stream.")
+        c(f"{alias} {{ {', '.join(dict.fromkeys(self.cls(t.struct) for t in items))} }}")
         c.close()
         c()
         c.open(f"impl {alias} {{")
-        c.doc("The IDL name of the message's struct.")
-        c.open("pub fn struct_name(&self) -> &'static str {")
-        c.open("match self {")
-        for sname in by_struct:
-            c(f"{alias}::{self.cls(sname)}(_) => {rust_str(sname)},")
+        if framed:
+            self.framed_codes(c, sp, alias)
+        code, flags, out = ("code", "_flags", "(u64, Self)") if framed else ("_code", "flags", "Self")
+        params = f"item: usize, {code}: u64, r: &mut Reader<'_>, end: usize, {flags}: &mut Vec<bool>"
+        c.open(f"fn decode_at({params}) -> Result<{out}, DecodeError> {{")
+        c.open("let v = match item {" if framed else "Ok(match item {")
+        for i, t in enumerate(items):
+            cls = self.cls(t.struct)
+            args = "".join(f", flags[{b.index}]" for b in t.args)
+            one = f"{i} => {alias}::{cls}({cls}::decode_from(r, end{args})?),"
+            if not t.binds_flags and 4 * c.level + len(one) <= 100:
+                c(one)
+                continue
+            c.open(f"{i} => {{")
+            c(f"let h = {cls}::decode_from(r, end{args})?;")
+            if t.binds_flags:
+                c(f"*flags = flags_of({cls}::variant_flags(h.{self.first_attr(t.struct)}));")
+            c(f"{alias}::{cls}(h)")
+            c.close()
+        c("_ => unreachable!(),")
+        c.close("};" if framed else "})")
+        if framed:
+            c("Ok((code, v))")
         c.close()
+        c.close()
+        item_type = f"(u64, {alias})" if framed else alias
+        self.table(c, st, const, item_type, f"{alias}::decode_at")
+        self.parser(c, st, parser, item_type, const)
+        c()
+        if framed:
+            c.doc("Type, Length and body of `msg`; `code` is needed only when its struct serves")
+            c.doc("several types.")
+            c.open(f"pub fn encode_{attr}(msg: &{alias}, code: Option<u64>) -> Result<Vec<u8>, EncodeError> {{")
+            c("let code = pick_code(msg.codes(), code)?;")
+            c(f"{const}_STREAM.frame(code, &msg.encode_body()?)")
+            c.close()
+        else:
+            self.encode_headed(c, st, sp, attr, alias)
+        c()
+        c.open(f"fn parse_{attr}_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {{")
+        each = "|(_, m)| item(m.struct_name(), m.to_json())" if framed else "|m| item(m.struct_name(), m.to_json())"
+        c(f"{const}_STREAM.parse_json(data, chunk, {each})")
         c.close()
         c()
-        c.doc("The message in the vector value format.")
-        c.open("pub fn to_json(&self) -> Value {")
-        c.open("match self {")
-        for sname in by_struct:
-            c(f"{alias}::{self.cls(sname)}(m) => m.to_json(),")
+        c.open(f"fn encode_{attr}_json(items: &[Value]) -> Result<Vec<u8>, String> {{")
+        if framed:
+            c("let mut out = Vec::new();")
+            c.open("for it in items {")
+            c(f"let msg = {alias}::from_item(it)?;")
+            c(f"out.extend(encode_{attr}(&msg, None).map_err(|e| e.to_string())?);")
+            c.close()
+            c("Ok(out)")
+        else:
+            c("let mut decoded = Vec::new();")
+            c.open("for it in items {")
+            c(f"decoded.push({alias}::from_item(it)?);")
+            c.close()
+            c(f"encode_{attr}(&decoded).map_err(|e| e.to_string())")
+        c.close()
+
+    def first_attr(self, struct: str) -> str:
+        """The field of a variant header holding its type code."""
+        return self.n.field_name(self.view.structs[struct]["fields"][0]["words"])
+
+    @staticmethod
+    def items(sp: plan.StreamPlan) -> list[plan.Transition]:
+        """The stream's distinct item reads (struct, args, flag binding), in order."""
+        out: list[plan.Transition] = []
+        for state in sp.states:
+            for t in state.transitions:
+                if not any((x.struct, x.args, x.binds_flags) == (t.struct, t.args, t.binds_flags) for x in out):
+                    out.append(t)
+        return out
+
+    def table(self, c: Lines, st: m.WireStream, const: str, item_type: str, decode: str) -> None:
+        sp = self.view.stream_plans[st["name"]]
+        states = sorted(sp.states, key=lambda x: x.name != sp.initial)  # the initial state first
+        index = {x.name: i for i, x in enumerate(states)}
+        items = self.items(sp)
+
+        def item(t: plan.Transition) -> int:
+            return next(
+                i for i, x in enumerate(items) if (x.struct, x.args, x.binds_flags) == (t.struct, t.args, t.binds_flags)
+            )
+
+        def width(w: str) -> str:
+            return "VARINT" if w == "varint" else str(INT_SIZE[w])
+
+        c()
+        for state in states:
+            if state.frame is not None:
+                c.doc(f"Largest body length of a `{st['name']}` message.")
+                c(f"pub const {const}_MAX_LENGTH: u64 = {state.frame.max_length};")
+                c()
+        c.open(f"static {const}_STREAM: Stream<{item_type}> = Stream {{")
+        c(f"name: {rust_str(st['name'])},")
+        one = len(states) == 1  # rustfmt's overflow of a lone element: `&[State {`
+        c.open("states: &[State {" if one else "states: &[")
+        for state in states:
+            if not one:
+                c.open("State {")
+            c(f"peek: {'None' if state.peek is None else f'Some({width(state.peek)})'},")
+            f = state.frame
+            if f is None:
+                c("frame: None,")
+            else:
+                c.open("frame: Some(Frame {")
+                c(f"type_width: {width(f.type)},")
+                c(f"length_width: {width(f.length)},")
+                c(f"max_length: {const}_MAX_LENGTH,")
+                c(f"unknown: {_reason(f.unknown_reason)},")
+                c(f"too_large: {_reason(f.too_large_reason)},")
+                c(f"past_end: {_reason(f.past_end_reason)},")
+                c(f"trailing: {_reason(f.trailing_reason)},")
+                c.close("}),")
+            calls = []
+            for t in state.transitions:
+                codes = "None"
+                if t.codes is not None:
+                    codes = f"Some(&[{', '.join(f'({_h(lo)}, {_h(hi)})' for lo, hi in _runs(list(t.codes)))}])"
+                calls.append(f"Transition::on({codes}, {item(t)}, {index[t.next]})")
+            c.array("transitions: &", calls, ",")
+            c(f"at_end: {'None' if state.at_end == 'accept' else f'Some({_reason(state.at_end)})'},")
+            c(f"unknown: {_reason(state.unknown_reason)},")
+            if not one:
+                c.close("},")
+        c.close("}]," if one else "],")
+        c(f"decode: {decode},")
+        c("max_buffer: DEFAULT_MAX_BUFFER,")
+        c(f"empty_item: {_reason(sp.empty_item_reason)},")
+        c(f"buffer: {_reason(sp.buffer_reason)},")
+        c.close("};")
+
+    def parser(self, c: Lines, st: m.WireStream, parser: str, item_type: str, const: str) -> None:
+        c()
+        c.open("stream_parser! {")
+        c.doc(f"Incremental parser of the `{st['name']}` stream: feed bytes in any chunking, then close.")
+        c("///")
+        c.doc(st["doc"] or st["name"])
+        c(f"{parser}({item_type}) = {const}_STREAM")
+        c.close()
+
+    def framed_codes(self, c: Lines, sp: plan.StreamPlan, alias: str) -> None:
+        by_struct: dict[str, list[int]] = {}
+        for t in sp.states[0].transitions:
+            by_struct.setdefault(t.struct, []).extend(t.codes or ())
+        c.doc("The IDL name of the struct a type code carries.")
+        c.open("pub fn name_of_code(code: u64) -> Option<&'static str> {")
+        c.open("match code {")
+        for t in sp.states[0].transitions:
+            for code in t.codes or ():
+                c(f"{_h(code)} => Some({rust_str(t.struct)}),")
+        c("_ => None,")
         c.close()
         c.close()
         c()
@@ -727,339 +689,32 @@ class _Proto:
         c.close()
         c.close()
         c()
-        c.open(f"fn decode_body(code: u64, r: &mut Reader<'_>, end: usize) -> Option<Result<{alias}, DecodeError>> {{")
-        c.open("Some(match code {")
-        for code, sname in rows:
-            one = f"{_h(code)} => {self.cls(sname)}::decode_from(r, end).map({alias}::{self.cls(sname)}),"
-            if len(one) + 4 * c.level <= 100:
-                c(one)
-            else:
-                c.open(f"{_h(code)} => {{")
-                c(f"let v = {self.cls(sname)}::decode_from(r, end);")
-                c(f"v.map({alias}::{self.cls(sname)})")
-                c.close()
-        c("_ => return None,")
-        c.close("})")
-        c.close()
-        c.close()
-        c()
-        c.doc(f"Largest body length of a `{st['name']}` message.")
-        c(f"pub const {const}_MAX_LENGTH: u64 = {limit};")
-        self.parser_struct(c, st, parser, "")
-        c.open(f"impl {parser} {{")
-        self.parser_new(c)
-        c.doc("Take bytes in any chunking; return every complete (type code, message) so far.")
-        c("///")
-        c.doc("A whole frame is awaited before its body is decoded, so each byte is decoded once.")
-        c.open(f"pub fn feed(&mut self, data: &[u8]) -> Result<Vec<(u64, {alias})>, DecodeError> {{")
-        c("self.buf.extend_from_slice(data);")
-        c("let mut out = Vec::new();")
-        c("let mut pos = 0;")
-        c.open("while pos < self.buf.len() {")
-        c("let mut r = Reader::resume(&self.buf, pos, self.consumed, self.max_buffer);")
-        c.open(f"let (code, length) = match read_{attr}_frame(&mut r) {{")
-        c("Err(e) if e.incomplete => break,")
-        c("Err(e) => return Err(e),")
-        c("Ok(v) => v,")
-        c.close("};")
-        c.open(f"if {alias}::name_of_code(code).is_none() {{")
-        c(_err(frame.unknown_reason, f"{st['name']}: unknown message type"))
-        c.close()
-        c.open(f"if length > {const}_MAX_LENGTH || length > self.max_buffer as u64 {{")
-        c(_err(frame.too_large_reason, f"{st['name']}: a message is over the limit"))
-        c.close()
-        c.open("if length > (self.buf.len() - r.pos) as u64 {")
-        c("break;")
-        c.close()
-        c("let stop = r.pos + length as usize;")
-        c("let mut body = Reader::new(&self.buf[..stop], false);")
-        c("body.pos = r.pos;")
-        c("body.base = self.consumed;")
-        c.open(f"let msg = match {alias}::decode_body(code, &mut body, stop) {{")
-        c("Some(v) => v?,")
-        c("None => unreachable!(),")
-        c.close("};")
-        c.open("if body.pos != stop {")
-        c(_err(frame.trailing_reason, f"{st['name']}: bytes left in the message"))
-        c.close()
-        c("out.push((code, msg));")
-        c("pos = stop;")
-        c.close()
-        self.parser_tail(c, st)
-        c("Ok(out)")
-        c.close()
-        c()
-        c.doc("The stream ended: `truncated` if a Type or Length is cut, `length_past_end` if a")
-        c.doc("Length points past the end of the stream.")
-        c.open("pub fn close(&mut self) -> Result<(), DecodeError> {")
-        c.open("if !self.buf.is_empty() {")
-        c("let mut r = Reader::new(&self.buf, false);")
-        c(f"read_{attr}_frame(&mut r)?;")
-        c(_err(frame.past_end_reason, f"{st['name']}: stream ended inside a message"))
-        c.close()
-        c("Ok(())")
-        c.close()
-        c.close()
-        c()
-        c.open(f"fn read_{attr}_frame(r: &mut Reader<'_>) -> Result<(u64, u64), DecodeError> {{")
-        c("let stop = r.buf.len();")
-        c(f"let code = {self.read_int(type_kind, 'stop')}?;")
-        c(f"let length = {self.read_int(length, 'stop')}?;")
-        c("Ok((code, length))")
-        c.close()
-        c()
-        c.open(f"impl {alias} {{")
-        c.doc("The IDL name of the struct a type code carries.")
-        c.open("pub fn name_of_code(code: u64) -> Option<&'static str> {")
-        c.open("match code {")
-        for code, sname in rows:
-            c(f"{_h(code)} => Some({rust_str(sname)}),")
-        c("_ => None,")
-        c.close()
-        c.close()
-        c.close()
-        c()
-        c.doc("Type, Length and body of `msg`; `code` is needed only when its struct serves")
-        c.doc("several types.")
-        c.open(f"pub fn encode_{attr}(msg: &{alias}, code: Option<u64>) -> Result<Vec<u8>, EncodeError> {{")
-        c("let codes = msg.codes();")
-        c.open("let code = match code {")
-        c("Some(x) if codes.contains(&x) => x,")
-        c('Some(_) => return Err(EncodeError::new("the type does not carry this struct")),')
-        c("None if codes.len() == 1 => codes[0],")
-        c('None => return Err(EncodeError::new("this struct serves several types")),')
-        c.close("};")
-        c("let body = msg.encode_body()?;")
-        c.open(f"if body.len() as u64 > {const}_MAX_LENGTH {{")
-        c('return Err(EncodeError::new("the body is over the limit"));')
-        c.close()
-        c("let mut out = Vec::with_capacity(body.len() + 4);")
-        w = (
-            "write_varint(&mut out, code)?;"
-            if type_kind == "varint"
-            else f"write_uint(&mut out, code, {INT_SIZE[type_kind]})?;"
-        )
-        c(w)
-        lw = (
-            "write_varint(&mut out, body.len() as u64)?;"
-            if length == "varint"
-            else f"write_uint(&mut out, body.len() as u64, {INT_SIZE[length]})?;"
-        )
-        c(lw)
-        c("out.extend_from_slice(&body);")
-        c("Ok(out)")
-        c.close()
-        c()
-        c.open(f"fn parse_{attr}_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {{")
-        c(f"let mut p = {parser}::new();")
-        c("let items = feed_all(data, chunk, |b| p.feed(b))?;")
-        c("p.close()?;")
-        c("let mut out = Vec::with_capacity(items.len());")
-        c.open("for (_, m) in &items {")
-        c("out.push(item(m.struct_name(), m.to_json()));")
-        c.close()
-        c("Ok(Value::Array(out))")
-        c.close()
-        c()
-        c.open(f"fn encode_{attr}_json(items: &[Value]) -> Result<Vec<u8>, String> {{")
-        c("let mut out = Vec::new();")
-        c.open("for it in items {")
-        c("let (name, value) = item_parts(it)?;")
-        c.open("let msg = match name {")
-        for sname in by_struct:
-            c.arm(rust_str(sname), f"{alias}::{self.cls(sname)}(parse_item(value)?)")
-        c('_ => return Err(format!("{name} is not a message of this stream")),')
-        c.close("};")
-        c(f"out.extend(encode_{attr}(&msg, None).map_err(|e| e.to_string())?);")
-        c.close()
-        c("Ok(out)")
-        c.close()
 
-    def header_objects(self, c: Lines, st: m.WireStream, attr: str, parser: str) -> None:
-        item_alias = self.n.type_name([*st["words"], "item"])
-        sp = self.stream_plans[st["name"]]
+    def encode_headed(self, c: Lines, st: m.WireStream, sp: plan.StreamPlan, attr: str, alias: str) -> None:
         states = {x.name: x for x in sp.states}
-        start_state = states[sp.initial]
-        assert start_state.peek is not None
-        headers: list[tuple[plan.Transition, plan.Transition]] = [
-            (t, states[t.next].transitions[0]) for t in start_state.transitions
-        ]
-        names: list[str] = []
-        for h, o in headers:
-            for x in (h.struct, o.struct):
-                if x not in names:
-                    names.append(x)
-        c()
-        c.doc(f"A header or object of the `{st['name']}` stream.")
-        c("#[derive(Clone, Debug, PartialEq, Eq)]")
-        c.open(f"pub enum {item_alias} {{")
-        for x in names:
-            c.doc(f"A {x}.")
-            c(f"{self.cls(x)}({self.cls(x)}),")
-        c.close()
-        c()
-        c.open(f"impl {item_alias} {{")
-        c.doc("The IDL name of the item's struct.")
-        c.open("pub fn struct_name(&self) -> &'static str {")
-        c.open("match self {")
-        for x in names:
-            c(f"{item_alias}::{self.cls(x)}(_) => {rust_str(x)},")
-        c.close()
-        c.close()
-        c()
-        c.doc("The item in the vector value format.")
-        c.open("pub fn to_json(&self) -> Value {")
-        c.open("match self {")
-        for x in names:
-            c(f"{item_alias}::{self.cls(x)}(m) => m.to_json(),")
-        c.close()
-        c.close()
-        c.close()
-        self.parser_struct(c, st, parser, "header: Option<usize>,\nflags: Vec<bool>,")
-        c.open(f"impl {parser} {{")
-        self.parser_new(c, "header: None,\nflags: Vec::new(),")
-        c.doc("Take bytes in any chunking; return the header (first), then every complete object.")
-        c.open(f"pub fn feed(&mut self, data: &[u8]) -> Result<Vec<{item_alias}>, DecodeError> {{")
-        c("let mut buf = std::mem::take(&mut self.buf);")
-        c("buf.extend_from_slice(data);")
-        c("let mut out = Vec::new();")
-        c("let mut pos = 0;")
-        c("let mut failed = None;")
-        c.open("while pos < buf.len() {")
-        c("let mut r = Reader::resume(&buf, pos, self.consumed, self.max_buffer);")
-        c.open("let item = match self.header {")
-        c("Some(_) => self.object(&mut r),")
-        c("None => self.start(&mut r),")
-        c.close("};")
-        c.open("match item {")
-        c("Err(e) if e.incomplete => break,")
-        c.open("Err(e) => {")
-        c("failed = Some(e);")
-        c("break;")
-        c.close()
-        c("Ok(v) => out.push(v),")
-        c.close()
-        c.open("if r.pos == pos {")
-        empty = rust_str(st["name"] + ": an empty object cannot advance")
-        c(f"failed = Some(err({_reason(sp.empty_item_reason)}, {empty}));")
-        c("break;")
-        c.close()
-        c("pos = r.pos;")
-        c.close()
-        c("buf.drain(..pos);")
-        c("self.consumed += pos;")
-        c("self.buf = buf;")
-        c.open("if let Some(e) = failed {")
-        c("return Err(e);")
-        c.close()
-        c.open("if self.buf.len() > self.max_buffer {")
-        c(_err(sp.buffer_reason, f"{st['name']}: too many bytes buffered"))
-        c.close()
-        c("Ok(out)")
-        c.close()
-        c()
-        c.doc("The stream ended: an error if the header or an object is incomplete (a stream")
-        c.doc("without its header is `truncated`).")
-        c.open("pub fn close(&mut self) -> Result<(), DecodeError> {")
-        c.open("if !self.buf.is_empty() || self.header.is_none() {")
-        c("let buf = std::mem::take(&mut self.buf);")
-        c("let mut r = Reader::new(&buf, false);")
-        c.open("match self.header {")
-        c("Some(_) => self.object(&mut r)?,")
-        c("None => self.start(&mut r)?,")
-        c.close("};")
-        c(_err(start_state.at_end, f"{st['name']}: stream ended inside an object"))
-        c.close()
-        c("Ok(())")
-        c.close()
-        c()
-        c.open(f"fn start(&mut self, r: &mut Reader<'_>) -> Result<{item_alias}, DecodeError> {{")
-        c("let stop = r.buf.len();")
-        c("let mut peek = Reader::new(r.buf, true);")
-        c("peek.pos = r.pos;")
-        c(f"let code = {self.read_int(start_state.peek, 'stop').replace('r.', 'peek.')}?;")
-        for i, (h, _o) in enumerate(headers):
-            hc = self.cls(h.struct)
-            c.matches("if ", "code", _patterns(list(h.codes or ())), " {")
-            c.level += 1
-            c(f"let h = {hc}::decode_from(r, stop)?;")
-            if h.binds_flags:
-                first_attr = self.n.field_name(self.structs[h.struct]["fields"][0]["words"])
-                c(f"self.flags = flags_of({hc}::variant_flags(h.{first_attr}));")
-            c(f"self.header = Some({i});")
-            c(f"return Ok({item_alias}::{hc}(h));")
-            c.close()
-        unknown = _err(start_state.unknown_reason, f"{st['name']}: unknown stream type")
-        c(unknown.removeprefix("return ").removesuffix(";"))
-        c.close()
-        c()
-        c.open(f"fn object(&self, r: &mut Reader<'_>) -> Result<{item_alias}, DecodeError> {{")
-        c("let stop = r.buf.len();")
-        c.open("match self.header {")
-        for i, (_h, o) in enumerate(headers):
-            oc = self.cls(o.struct)
-            args = "".join(f", self.flags[{b.index}]" for b in o.args)
-            one = f"Some({i}) => Ok({item_alias}::{oc}({oc}::decode_from(r, stop{args})?)),"
-            if len(one) + 4 * c.level <= 100:
-                c(one)
-            else:
-                c.open(f"Some({i}) => {{")
-                c(f"let v = {oc}::decode_from(r, stop{args})?;")
-                c(f"Ok({item_alias}::{oc}(v))")
-                c.close()
-        c(_err("unknown_type", f"{st['name']}: no header").replace("return ", "_ => ").replace(";", ","))
-        c.close()
-        c.close()
-        c.close()
-        c()
         c.doc(f"A whole `{st['name']}` stream: the header, then each object.")
-        c.open(f"pub fn encode_{attr}(items: &[{item_alias}]) -> Result<Vec<u8>, EncodeError> {{")
+        c.open(f"pub fn encode_{attr}(items: &[{alias}]) -> Result<Vec<u8>, EncodeError> {{")
         c("let mut out = Vec::new();")
         c("let mut flags: Option<(usize, Vec<bool>)> = None;")
         c.open("for (i, it) in items.iter().enumerate() {")
         c.open("match (it, &flags) {")
-        for i, (h, o) in enumerate(headers):
+        for i, h in enumerate(states[sp.initial].transitions):
+            o = states[h.next].transitions[0]
             hc, oc = self.cls(h.struct), self.cls(o.struct)
-            c.open(f"({item_alias}::{hc}(h), None) if i == 0 => {{")
+            c.open(f"({alias}::{hc}(h), None) if i == 0 => {{")
             c("out.extend(h.encode()?);")
             if h.binds_flags:
-                first_attr = self.n.field_name(self.structs[h.struct]["fields"][0]["words"])
-                c(f"let f = flags_of({hc}::variant_flags(h.{first_attr}));")
+                c(f"let f = flags_of({hc}::variant_flags(h.{self.first_attr(h.struct)}));")
                 c(f"flags = Some(({i}, f));")
             else:
                 c(f"flags = Some(({i}, Vec::new()));")
             c.close()
             args = ", ".join(f"f[{b.index}]" for b in o.args)
-            fpat = "f" if o.args else "_"
-            c(f"({item_alias}::{oc}(o), Some(({i}, {fpat}))) => out.extend(o.encode({args})?),")
+            c(f"({alias}::{oc}(o), Some(({i}, {'f' if o.args else '_'}))) => out.extend(o.encode({args})?),")
         c('_ => return Err(EncodeError::new("a header first, then its objects")),')
         c.close()
         c.close()
         c("Ok(out)")
-        c.close()
-        c()
-        c.open(f"fn parse_{attr}_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {{")
-        c(f"let mut p = {parser}::new();")
-        c("let items = feed_all(data, chunk, |b| p.feed(b))?;")
-        c("p.close()?;")
-        c("let mut out = Vec::with_capacity(items.len());")
-        c.open("for m in &items {")
-        c("out.push(item(m.struct_name(), m.to_json()));")
-        c.close()
-        c("Ok(Value::Array(out))")
-        c.close()
-        c()
-        c.open(f"fn encode_{attr}_json(items: &[Value]) -> Result<Vec<u8>, String> {{")
-        c("let mut decoded = Vec::new();")
-        c.open("for it in items {")
-        c("let (name, value) = item_parts(it)?;")
-        c.open("decoded.push(match name {")
-        for x in names:
-            c.arm(rust_str(x), f"{item_alias}::{self.cls(x)}(parse_item(value)?)")
-        c('_ => return Err(format!("{name} is not an item of this stream")),')
-        c.close("});")
-        c.close()
-        c(f"encode_{attr}(&decoded).map_err(|e| e.to_string())")
         c.close()
 
     def registry(self, c: Lines) -> None:
@@ -1095,4 +750,4 @@ class _Proto:
 
 def wire_modules(ir: m.IR, namer: RustNamer) -> dict[str, str]:
     """Module name -> Rust source (without the header) for each protocol."""
-    return {namer.plain(namer.fn_name(p["words"])): _Proto(ir, p, namer).module() for p in ir["wire"]}
+    return {namer.plain(namer.fn_name(p["words"])): _Proto(p, namer).module() for p in ir["wire"]}

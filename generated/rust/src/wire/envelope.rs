@@ -11,9 +11,9 @@
 use crate::error::{DecodeError, DecodeErrorReason as R, EncodeError};
 use crate::json::Value;
 use crate::wire::quic::{write_uint, write_varint, Reader};
-use crate::wire::sealed::WireArgs;
-use crate::wire::value::{items_of, JsonField, Obj, ObjOut};
-use crate::wire::{err, feed_all, WireStruct};
+use crate::wire::stream::{stream_parser, State, Stream, Transition};
+use crate::wire::value::{item, Obj, ObjOut};
+use crate::wire::wire_struct;
 
 /// The protocol family.
 pub const FAMILY: &str = "envelope";
@@ -105,23 +105,6 @@ impl Default for Envelope {
 }
 
 impl Envelope {
-    /// Decode all of `data`; an error if it is not exactly one Envelope.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after Envelope"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let o1 = r.pos;
         let v_version = r.uint(1, end)?;
@@ -129,7 +112,7 @@ impl Envelope {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "Envelope.version: not the constant 1",
+                "Envelope.version is not the constant 1",
                 v_version,
             ));
         }
@@ -139,7 +122,7 @@ impl Envelope {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "Envelope.kind: not a EnvelopeKind code",
+                "Envelope.kind is not a EnvelopeKind code",
                 v_kind,
             ));
         }
@@ -149,7 +132,7 @@ impl Envelope {
             return Err(r.fail_value(
                 o3,
                 R::InvalidValue,
-                "Envelope.flags: bits outside 3",
+                "Envelope.flags has bits outside 0x3",
                 v_flags,
             ));
         }
@@ -159,7 +142,7 @@ impl Envelope {
             return Err(r.fail_value(
                 o4,
                 R::InvalidValue,
-                "Envelope.method_id: above 4294967295",
+                "Envelope.method_id is above 4294967295",
                 v_method_id,
             ));
         }
@@ -192,19 +175,19 @@ impl Envelope {
         let v_request_id = self.request_id;
         let v_payload = &self.payload;
         if v_version != 1 {
-            return Err(EncodeError::new("Envelope.version: not the constant 1"));
+            return Err(EncodeError::new("Envelope.version is not the constant 1"));
         }
         write_uint(out, v_version, 1)?;
         if EnvelopeKind::name_of(v_kind).is_none() {
-            return Err(EncodeError::new("Envelope.kind: not a EnvelopeKind code"));
+            return Err(EncodeError::new("Envelope.kind is not a EnvelopeKind code"));
         }
         write_uint(out, v_kind, 1)?;
         if v_flags & !3 != 0 {
-            return Err(EncodeError::new("Envelope.flags: bits outside 3"));
+            return Err(EncodeError::new("Envelope.flags has bits outside 0x3"));
         }
         write_uint(out, v_flags, 1)?;
         if v_method_id > 0xffffffff {
-            return Err(EncodeError::new("Envelope.method_id: above 4294967295"));
+            return Err(EncodeError::new("Envelope.method_id is above 4294967295"));
         }
         write_varint(out, v_method_id)?;
         write_varint(out, v_request_id)?;
@@ -252,112 +235,30 @@ impl Envelope {
     }
 }
 
-impl WireArgs for Envelope {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for Envelope {
-    const NAME: &'static str = "Envelope";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for Envelope {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { Envelope, "Envelope", TrailingBytes, [] }
 
 // ---- stream `rpc` (sequence) ----
 
-/// Incremental parser of the `rpc` stream: feed bytes in any chunking, then close.
-///
-/// A stream of envelopes back to back.
-#[derive(Debug)]
-pub struct RpcParser {
-    buf: Vec<u8>,
-    consumed: usize,
-    max_buffer: usize,
-}
+static RPC_STREAM: Stream<Envelope> = Stream {
+    name: "rpc",
+    states: &[State {
+        peek: None,
+        frame: None,
+        transitions: &[Transition::on(None, 0, 0)],
+        at_end: None,
+        unknown: R::UnknownType,
+    }],
+    decode: |_, _, r, end, _| Envelope::decode_from(r, end),
+    max_buffer: DEFAULT_MAX_BUFFER,
+    empty_item: R::InvalidValue,
+    buffer: R::TooLarge,
+};
 
-impl Default for RpcParser {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl RpcParser {
-    /// A parser holding at most `DEFAULT_MAX_BUFFER` bytes of one unfinished item.
-    pub fn new() -> Self {
-        Self::with_max_buffer(DEFAULT_MAX_BUFFER)
-    }
-
-    /// A parser holding at most `max_buffer` bytes of one unfinished item.
-    pub fn with_max_buffer(max_buffer: usize) -> Self {
-        Self {
-            buf: Vec::new(),
-            consumed: 0,
-            max_buffer,
-        }
-    }
-
-    /// Take bytes in any chunking; return every complete message so far.
-    pub fn feed(&mut self, data: &[u8]) -> Result<Vec<Envelope>, DecodeError> {
-        self.buf.extend_from_slice(data);
-        let mut out = Vec::new();
-        let mut pos = 0;
-        while pos < self.buf.len() {
-            let mut r = Reader::resume(&self.buf, pos, self.consumed, self.max_buffer);
-            match Envelope::decode_from(&mut r, self.buf.len()) {
-                Err(e) if e.incomplete => break,
-                Err(e) => return Err(e),
-                Ok(v) => out.push(v),
-            }
-            if r.pos == pos {
-                return Err(err(
-                    R::InvalidValue,
-                    "rpc: an empty message cannot advance the stream",
-                ));
-            }
-            pos = r.pos;
-        }
-        self.buf.drain(..pos);
-        self.consumed += pos;
-        if self.buf.len() > self.max_buffer {
-            return Err(err(R::TooLarge, "rpc: too many bytes buffered"));
-        }
-        Ok(out)
-    }
-
-    /// The stream ended: an error if a message is incomplete.
-    pub fn close(&mut self) -> Result<(), DecodeError> {
-        if !self.buf.is_empty() {
-            let mut r = Reader::new(&self.buf, false);
-            Envelope::decode_from(&mut r, self.buf.len())?;
-            return Err(err(R::Truncated, "rpc: stream ended inside a message"));
-        }
-        Ok(())
-    }
+stream_parser! {
+    /// Incremental parser of the `rpc` stream: feed bytes in any chunking, then close.
+    ///
+    /// A stream of envelopes back to back.
+    RpcParser(Envelope) = RPC_STREAM
 }
 
 /// One message of the `rpc` stream.
@@ -366,10 +267,7 @@ pub fn encode_rpc(msg: &Envelope) -> Result<Vec<u8>, EncodeError> {
 }
 
 fn parse_rpc_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {
-    let mut p = RpcParser::new();
-    let items = feed_all(data, chunk, |b| p.feed(b))?;
-    p.close()?;
-    Ok(items_of("Envelope", &items))
+    RPC_STREAM.parse_json(data, chunk, |m| item("Envelope", m.to_json()))
 }
 
 /// The struct codec of `envelope.<name>`.

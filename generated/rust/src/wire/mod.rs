@@ -13,6 +13,7 @@ use crate::json::Value;
 pub mod envelope;
 pub mod moqt_d14;
 pub mod quic;
+mod stream;
 pub mod value;
 
 pub(crate) fn err(reason: DecodeErrorReason, msg: &str) -> DecodeError {
@@ -83,6 +84,77 @@ pub trait WireStruct: sealed::WireArgs {
     /// Parse the vector value format.
     fn from_json_value(value: &Value) -> Result<Self, DecodeError>;
 }
+
+/// The whole-value codec of a wire struct (`decode`, `encode`) and its by-name traits: `args`
+/// are the flags its stream passes in (with their index), `whole` the reason for bytes left
+/// after it.
+macro_rules! wire_struct {
+    ($cls:ident, $name:literal, $whole:ident, [$($arg:ident = $i:literal),*]) => {
+        impl $cls {
+            #[doc = concat!("Decode all of `data`; an error if it is not exactly one ", $name, ".")]
+            pub fn decode(
+                data: &[u8] $(, $arg: bool)*
+            ) -> Result<Self, $crate::error::DecodeError> {
+                let mut r = $crate::wire::quic::Reader::new(data, false);
+                let v = Self::decode_from(&mut r, data.len() $(, $arg)*)?;
+                if r.pos != data.len() {
+                    let what = concat!("bytes left after ", $name);
+                    return Err($crate::wire::err($crate::error::DecodeErrorReason::$whole, what));
+                }
+                Ok(v)
+            }
+
+            /// The wire bytes; an error if a field breaks its declaration.
+            pub fn encode(&self $(, $arg: bool)*) -> Result<Vec<u8>, $crate::error::EncodeError> {
+                let mut out = Vec::new();
+                self.encode_into(&mut out $(, $arg)*)?;
+                Ok(out)
+            }
+        }
+
+        impl $crate::wire::sealed::WireArgs for $cls {
+            const ARGS: &'static [&'static str] = &[$(stringify!($arg)),*];
+
+            fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, $crate::error::DecodeError> {
+                let _ = args;
+                Self::decode(data $(, $crate::wire::arg(args, $i))*)
+            }
+
+            fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, $crate::error::EncodeError> {
+                let _ = args;
+                self.encode($($crate::wire::arg(args, $i)),*)
+            }
+        }
+
+        impl $crate::wire::WireStruct for $cls {
+            const NAME: &'static str = $name;
+
+            fn to_json_value(&self) -> $crate::json::Value {
+                self.to_json()
+            }
+
+            fn from_json_value(
+                value: &$crate::json::Value,
+            ) -> Result<Self, $crate::error::DecodeError> {
+                Self::from_json(value)
+            }
+        }
+
+        impl $crate::wire::value::JsonField for $cls {
+            fn to_field(&self) -> $crate::json::Value {
+                self.to_json()
+            }
+
+            fn from_field(
+                v: &$crate::json::Value,
+                _where: &str,
+            ) -> Result<Self, $crate::error::DecodeError> {
+                Self::from_json(v)
+            }
+        }
+    };
+}
+pub(crate) use wire_struct;
 
 /// A failure of a by-name codec call.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,9 +9,11 @@
 use crate::error::{DecodeError, DecodeErrorReason as R, EncodeError};
 use crate::json::Value;
 use crate::wire::quic::{utf8, write_uint, write_varint, Reader};
-use crate::wire::sealed::WireArgs;
-use crate::wire::value::{item, item_parts, parse_item, JsonField, Obj, ObjOut};
-use crate::wire::{arg, err, feed_all, flags_of, WireStruct};
+use crate::wire::stream::{
+    item_enum, pick_code, stream_parser, Frame, State, Stream, Transition, VARINT,
+};
+use crate::wire::value::{item, Obj, ObjOut};
+use crate::wire::{err, flags_of, wire_struct};
 
 /// The protocol family.
 pub const FAMILY: &str = "moqt";
@@ -809,23 +811,6 @@ pub struct Location {
 }
 
 impl Location {
-    /// Decode all of `data`; an error if it is not exactly one Location.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after Location"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_group = r.varint(end)?;
         let v_object = r.varint(end)?;
@@ -864,41 +849,7 @@ impl Location {
     }
 }
 
-impl WireArgs for Location {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for Location {
-    const NAME: &'static str = "Location";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for Location {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { Location, "Location", TrailingBytes, [] }
 
 /// A parameter or extension header (section 1.4.2). Even types carry one varint; odd types a varint
 /// length and at most 65535 bytes. The meaning of the type comes from the enclosing code set
@@ -915,23 +866,6 @@ pub struct KeyValuePair {
 }
 
 impl KeyValuePair {
-    /// Decode all of `data`; an error if it is not exactly one KeyValuePair.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after KeyValuePair"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_type = r.varint(end)?;
         let mut v_int_value = None;
@@ -1027,41 +961,7 @@ impl KeyValuePair {
     }
 }
 
-impl WireArgs for KeyValuePair {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for KeyValuePair {
-    const NAME: &'static str = "KeyValuePair";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for KeyValuePair {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { KeyValuePair, "KeyValuePair", TrailingBytes, [] }
 
 /// An ordered tuple of 1 to 32 byte fields naming a track namespace (sections 1.4 'tuple' and
 /// 2.4.1). 0 fields (a protocol violation) fail with invalid_value, more than 32 with too_large.
@@ -1073,23 +973,6 @@ pub struct TrackNamespace {
 }
 
 impl TrackNamespace {
-    /// Decode all of `data`; an error if it is not exactly one TrackNamespace.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after TrackNamespace"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let mut v_fields: Vec<Vec<u8>> = Vec::new();
         let n2 = r.varint(end)?;
@@ -1164,41 +1047,7 @@ impl TrackNamespace {
     }
 }
 
-impl WireArgs for TrackNamespace {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for TrackNamespace {
-    const NAME: &'static str = "TrackNamespace";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for TrackNamespace {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { TrackNamespace, "TrackNamespace", TrailingBytes, [] }
 
 /// Diagnostic text about an error (section 1.4.3).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -1208,23 +1057,6 @@ pub struct ReasonPhrase {
 }
 
 impl ReasonPhrase {
-    /// Decode all of `data`; an error if it is not exactly one ReasonPhrase.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after ReasonPhrase"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let n1 = r.varint(end)?;
         if n1 > 1024 {
@@ -1268,41 +1100,7 @@ impl ReasonPhrase {
     }
 }
 
-impl WireArgs for ReasonPhrase {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for ReasonPhrase {
-    const NAME: &'static str = "ReasonPhrase";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for ReasonPhrase {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { ReasonPhrase, "ReasonPhrase", TrailingBytes, [] }
 
 /// The Token structure (section 9.2.1.1): the bytes_value of an AUTHORIZATION TOKEN parameter (type
 /// 0x03 in both SetupParameter and Parameter), decoded on its own with the parameter's value as the
@@ -1325,23 +1123,6 @@ pub struct AuthorizationToken {
 }
 
 impl AuthorizationToken {
-    /// Decode all of `data`; an error if it is not exactly one AuthorizationToken.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after AuthorizationToken"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let o1 = r.pos;
         let v_alias_type = r.varint(end)?;
@@ -1349,7 +1130,7 @@ impl AuthorizationToken {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "AuthorizationToken.alias_type: not a AuthTokenAliasType code",
+                "AuthorizationToken.alias_type is not a AuthTokenAliasType code",
                 v_alias_type,
             ));
         }
@@ -1383,7 +1164,7 @@ impl AuthorizationToken {
         let v_token_value = &self.token_value;
         if AuthTokenAliasType::name_of(v_alias_type).is_none() {
             return Err(EncodeError::new(
-                "AuthorizationToken.alias_type: not a AuthTokenAliasType code",
+                "AuthorizationToken.alias_type is not a AuthTokenAliasType code",
             ));
         }
         write_varint(out, v_alias_type)?;
@@ -1460,41 +1241,7 @@ impl AuthorizationToken {
     }
 }
 
-impl WireArgs for AuthorizationToken {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for AuthorizationToken {
-    const NAME: &'static str = "AuthorizationToken";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for AuthorizationToken {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { AuthorizationToken, "AuthorizationToken", TrailingBytes, [] }
 
 /// The value of an immutable_extensions (0x0B) extension header: key-value pairs back to back until
 /// the end of those bytes (section 11). A KeyValuePair keeps an odd type's value as bytes, so the
@@ -1507,23 +1254,6 @@ pub struct ExtensionHeaders {
 }
 
 impl ExtensionHeaders {
-    /// Decode all of `data`; an error if it is not exactly one ExtensionHeaders.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after ExtensionHeaders"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let mut v_headers: Vec<KeyValuePair> = Vec::new();
         while r.pos < end {
@@ -1557,41 +1287,7 @@ impl ExtensionHeaders {
     }
 }
 
-impl WireArgs for ExtensionHeaders {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for ExtensionHeaders {
-    const NAME: &'static str = "ExtensionHeaders";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for ExtensionHeaders {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { ExtensionHeaders, "ExtensionHeaders", TrailingBytes, [] }
 
 /// CLIENT_SETUP (0x20) body: the first message on the control stream, from the client.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -1604,23 +1300,6 @@ pub struct ClientSetup {
 }
 
 impl ClientSetup {
-    /// Decode all of `data`; an error if it is not exactly one ClientSetup.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after ClientSetup"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let mut v_supported_versions: Vec<u64> = Vec::new();
         let n2 = r.varint(end)?;
@@ -1632,7 +1311,7 @@ impl ClientSetup {
                 return Err(r.fail_value(
                     o3,
                     R::InvalidValue,
-                    "ClientSetup.supported_versions[]: above 4294967295",
+                    "ClientSetup.supported_versions[] is above 4294967295",
                     x1,
                 ));
             }
@@ -1658,7 +1337,7 @@ impl ClientSetup {
         for &x6 in v_supported_versions {
             if x6 > 0xffffffff {
                 return Err(EncodeError::new(
-                    "ClientSetup.supported_versions[]: above 4294967295",
+                    "ClientSetup.supported_versions[] is above 4294967295",
                 ));
             }
             write_varint(out, x6)?;
@@ -1691,41 +1370,7 @@ impl ClientSetup {
     }
 }
 
-impl WireArgs for ClientSetup {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for ClientSetup {
-    const NAME: &'static str = "ClientSetup";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for ClientSetup {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { ClientSetup, "ClientSetup", TrailingBytes, [] }
 
 /// SERVER_SETUP (0x21) body: the server's answer to CLIENT_SETUP.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -1737,23 +1382,6 @@ pub struct ServerSetup {
 }
 
 impl ServerSetup {
-    /// Decode all of `data`; an error if it is not exactly one ServerSetup.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after ServerSetup"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let o1 = r.pos;
         let v_selected_version = r.varint(end)?;
@@ -1761,7 +1389,7 @@ impl ServerSetup {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "ServerSetup.selected_version: above 4294967295",
+                "ServerSetup.selected_version is above 4294967295",
                 v_selected_version,
             ));
         }
@@ -1783,7 +1411,7 @@ impl ServerSetup {
         let v_parameters = &self.parameters;
         if v_selected_version > 0xffffffff {
             return Err(EncodeError::new(
-                "ServerSetup.selected_version: above 4294967295",
+                "ServerSetup.selected_version is above 4294967295",
             ));
         }
         write_varint(out, v_selected_version)?;
@@ -1815,41 +1443,7 @@ impl ServerSetup {
     }
 }
 
-impl WireArgs for ServerSetup {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for ServerSetup {
-    const NAME: &'static str = "ServerSetup";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for ServerSetup {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { ServerSetup, "ServerSetup", TrailingBytes, [] }
 
 /// GOAWAY (0x10) body: the sender will close the session soon.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -1860,23 +1454,6 @@ pub struct Goaway {
 }
 
 impl Goaway {
-    /// Decode all of `data`; an error if it is not exactly one Goaway.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after Goaway"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let n1 = r.varint(end)?;
         if n1 > 8192 {
@@ -1924,41 +1501,7 @@ impl Goaway {
     }
 }
 
-impl WireArgs for Goaway {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for Goaway {
-    const NAME: &'static str = "Goaway";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for Goaway {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { Goaway, "Goaway", TrailingBytes, [] }
 
 /// MAX_REQUEST_ID (0x15) body: raises the limit on the peer's request IDs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -1968,23 +1511,6 @@ pub struct MaxRequestId {
 }
 
 impl MaxRequestId {
-    /// Decode all of `data`; an error if it is not exactly one MaxRequestId.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after MaxRequestId"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         Ok(MaxRequestId {
@@ -2016,41 +1542,7 @@ impl MaxRequestId {
     }
 }
 
-impl WireArgs for MaxRequestId {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for MaxRequestId {
-    const NAME: &'static str = "MaxRequestId";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for MaxRequestId {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { MaxRequestId, "MaxRequestId", TrailingBytes, [] }
 
 /// REQUESTS_BLOCKED (0x1A) body: the sender wants to open a request but has reached the peer's
 /// limit.
@@ -2061,23 +1553,6 @@ pub struct RequestsBlocked {
 }
 
 impl RequestsBlocked {
-    /// Decode all of `data`; an error if it is not exactly one RequestsBlocked.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after RequestsBlocked"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_maximum_request_id = r.varint(end)?;
         Ok(RequestsBlocked {
@@ -2109,41 +1584,7 @@ impl RequestsBlocked {
     }
 }
 
-impl WireArgs for RequestsBlocked {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for RequestsBlocked {
-    const NAME: &'static str = "RequestsBlocked";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for RequestsBlocked {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { RequestsBlocked, "RequestsBlocked", TrailingBytes, [] }
 
 /// SUBSCRIBE (0x03) body: subscribe to a track's newly published objects.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -2180,23 +1621,6 @@ pub struct Subscribe {
 }
 
 impl Subscribe {
-    /// Decode all of `data`; an error if it is not exactly one Subscribe.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after Subscribe"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
@@ -2217,14 +1641,19 @@ impl Subscribe {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "Subscribe.group_order: not a GroupOrder code",
+                "Subscribe.group_order is not a GroupOrder code",
                 v_group_order,
             ));
         }
         let o3 = r.pos;
         let v_forward = r.uint(1, end)?;
         if v_forward > 1 {
-            return Err(r.fail_value(o3, R::InvalidValue, "Subscribe.forward: above 1", v_forward));
+            return Err(r.fail_value(
+                o3,
+                R::InvalidValue,
+                "Subscribe.forward is above 1",
+                v_forward,
+            ));
         }
         let o4 = r.pos;
         let v_filter_type = r.varint(end)?;
@@ -2232,7 +1661,7 @@ impl Subscribe {
             return Err(r.fail_value(
                 o4,
                 R::InvalidValue,
-                "Subscribe.filter_type: not a FilterType code",
+                "Subscribe.filter_type is not a FilterType code",
                 v_filter_type,
             ));
         }
@@ -2291,17 +1720,17 @@ impl Subscribe {
         write_uint(out, v_subscriber_priority, 1)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
-                "Subscribe.group_order: not a GroupOrder code",
+                "Subscribe.group_order is not a GroupOrder code",
             ));
         }
         write_uint(out, v_group_order, 1)?;
         if v_forward > 1 {
-            return Err(EncodeError::new("Subscribe.forward: above 1"));
+            return Err(EncodeError::new("Subscribe.forward is above 1"));
         }
         write_uint(out, v_forward, 1)?;
         if FilterType::name_of(v_filter_type).is_none() {
             return Err(EncodeError::new(
-                "Subscribe.filter_type: not a FilterType code",
+                "Subscribe.filter_type is not a FilterType code",
             ));
         }
         write_varint(out, v_filter_type)?;
@@ -2385,41 +1814,7 @@ impl Subscribe {
     }
 }
 
-impl WireArgs for Subscribe {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for Subscribe {
-    const NAME: &'static str = "Subscribe";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for Subscribe {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { Subscribe, "Subscribe", TrailingBytes, [] }
 
 /// SUBSCRIBE_OK (0x04) body: the subscription is accepted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -2447,23 +1842,6 @@ pub struct SubscribeOk {
 }
 
 impl SubscribeOk {
-    /// Decode all of `data`; an error if it is not exactly one SubscribeOk.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after SubscribeOk"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_track_alias = r.varint(end)?;
@@ -2474,7 +1852,7 @@ impl SubscribeOk {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "SubscribeOk.group_order: not a GroupOrder code",
+                "SubscribeOk.group_order is not a GroupOrder code",
                 v_group_order,
             ));
         }
@@ -2482,7 +1860,7 @@ impl SubscribeOk {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "SubscribeOk.group_order: below 1",
+                "SubscribeOk.group_order is below 1",
                 v_group_order,
             ));
         }
@@ -2492,7 +1870,7 @@ impl SubscribeOk {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "SubscribeOk.content_exists: above 1",
+                "SubscribeOk.content_exists is above 1",
                 v_content_exists,
             ));
         }
@@ -2532,15 +1910,15 @@ impl SubscribeOk {
         write_varint(out, v_expires)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
-                "SubscribeOk.group_order: not a GroupOrder code",
+                "SubscribeOk.group_order is not a GroupOrder code",
             ));
         }
         if v_group_order < 1 {
-            return Err(EncodeError::new("SubscribeOk.group_order: below 1"));
+            return Err(EncodeError::new("SubscribeOk.group_order is below 1"));
         }
         write_uint(out, v_group_order, 1)?;
         if v_content_exists > 1 {
-            return Err(EncodeError::new("SubscribeOk.content_exists: above 1"));
+            return Err(EncodeError::new("SubscribeOk.content_exists is above 1"));
         }
         write_uint(out, v_content_exists, 1)?;
         if v_content_exists == 1 {
@@ -2600,41 +1978,7 @@ impl SubscribeOk {
     }
 }
 
-impl WireArgs for SubscribeOk {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for SubscribeOk {
-    const NAME: &'static str = "SubscribeOk";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for SubscribeOk {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { SubscribeOk, "SubscribeOk", TrailingBytes, [] }
 
 /// SUBSCRIBE_ERROR (0x05) body: the subscription is rejected.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -2648,23 +1992,6 @@ pub struct SubscribeError {
 }
 
 impl SubscribeError {
-    /// Decode all of `data`; an error if it is not exactly one SubscribeError.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after SubscribeError"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_error_code = r.varint(end)?;
@@ -2710,41 +2037,7 @@ impl SubscribeError {
     }
 }
 
-impl WireArgs for SubscribeError {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for SubscribeError {
-    const NAME: &'static str = "SubscribeError";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for SubscribeError {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { SubscribeError, "SubscribeError", TrailingBytes, [] }
 
 /// SUBSCRIBE_UPDATE (0x02) body: narrow an existing subscription. It is a new request with its own
 /// request ID; there is no answer.
@@ -2770,23 +2063,6 @@ pub struct SubscribeUpdate {
 }
 
 impl SubscribeUpdate {
-    /// Decode all of `data`; an error if it is not exactly one SubscribeUpdate.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after SubscribeUpdate"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_subscription_request_id = r.varint(end)?;
@@ -2799,7 +2075,7 @@ impl SubscribeUpdate {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "SubscribeUpdate.forward: above 1",
+                "SubscribeUpdate.forward is above 1",
                 v_forward,
             ));
         }
@@ -2835,7 +2111,7 @@ impl SubscribeUpdate {
         write_varint(out, v_end_group)?;
         write_uint(out, v_subscriber_priority, 1)?;
         if v_forward > 1 {
-            return Err(EncodeError::new("SubscribeUpdate.forward: above 1"));
+            return Err(EncodeError::new("SubscribeUpdate.forward is above 1"));
         }
         write_uint(out, v_forward, 1)?;
         write_varint(out, v_parameters.len() as u64)?;
@@ -2881,41 +2157,7 @@ impl SubscribeUpdate {
     }
 }
 
-impl WireArgs for SubscribeUpdate {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for SubscribeUpdate {
-    const NAME: &'static str = "SubscribeUpdate";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for SubscribeUpdate {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { SubscribeUpdate, "SubscribeUpdate", TrailingBytes, [] }
 
 /// UNSUBSCRIBE (0x0A) body: the subscriber ends a subscription.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -2925,23 +2167,6 @@ pub struct Unsubscribe {
 }
 
 impl Unsubscribe {
-    /// Decode all of `data`; an error if it is not exactly one Unsubscribe.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after Unsubscribe"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         Ok(Unsubscribe {
@@ -2973,41 +2198,7 @@ impl Unsubscribe {
     }
 }
 
-impl WireArgs for Unsubscribe {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for Unsubscribe {
-    const NAME: &'static str = "Unsubscribe";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for Unsubscribe {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { Unsubscribe, "Unsubscribe", TrailingBytes, [] }
 
 /// PUBLISH_DONE (0x0B) body: the publisher has finished a subscription and opened all its streams.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -3024,23 +2215,6 @@ pub struct PublishDone {
 }
 
 impl PublishDone {
-    /// Decode all of `data`; an error if it is not exactly one PublishDone.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after PublishDone"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_status_code = r.varint(end)?;
@@ -3093,41 +2267,7 @@ impl PublishDone {
     }
 }
 
-impl WireArgs for PublishDone {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for PublishDone {
-    const NAME: &'static str = "PublishDone";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for PublishDone {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { PublishDone, "PublishDone", TrailingBytes, [] }
 
 /// PUBLISH (0x1D) body: the publisher starts a subscription on its own initiative. The draft's
 /// figure writes Length (i); every other message and the framing rule use Length (16), which we
@@ -3163,23 +2303,6 @@ pub struct Publish {
 }
 
 impl Publish {
-    /// Decode all of `data`; an error if it is not exactly one Publish.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after Publish"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
@@ -3200,7 +2323,7 @@ impl Publish {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "Publish.group_order: not a GroupOrder code",
+                "Publish.group_order is not a GroupOrder code",
                 v_group_order,
             ));
         }
@@ -3208,7 +2331,7 @@ impl Publish {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "Publish.group_order: below 1",
+                "Publish.group_order is below 1",
                 v_group_order,
             ));
         }
@@ -3218,7 +2341,7 @@ impl Publish {
             return Err(r.fail_value(
                 o3,
                 R::InvalidValue,
-                "Publish.content_exists: above 1",
+                "Publish.content_exists is above 1",
                 v_content_exists,
             ));
         }
@@ -3230,7 +2353,7 @@ impl Publish {
         let o5 = r.pos;
         let v_forward = r.uint(1, end)?;
         if v_forward > 1 {
-            return Err(r.fail_value(o5, R::InvalidValue, "Publish.forward: above 1", v_forward));
+            return Err(r.fail_value(o5, R::InvalidValue, "Publish.forward is above 1", v_forward));
         }
         let mut v_parameters: Vec<KeyValuePair> = Vec::new();
         let n7 = r.varint(end)?;
@@ -3275,15 +2398,15 @@ impl Publish {
         write_varint(out, v_track_alias)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
-                "Publish.group_order: not a GroupOrder code",
+                "Publish.group_order is not a GroupOrder code",
             ));
         }
         if v_group_order < 1 {
-            return Err(EncodeError::new("Publish.group_order: below 1"));
+            return Err(EncodeError::new("Publish.group_order is below 1"));
         }
         write_uint(out, v_group_order, 1)?;
         if v_content_exists > 1 {
-            return Err(EncodeError::new("Publish.content_exists: above 1"));
+            return Err(EncodeError::new("Publish.content_exists is above 1"));
         }
         write_uint(out, v_content_exists, 1)?;
         if v_content_exists == 1 {
@@ -3299,7 +2422,7 @@ impl Publish {
             ));
         }
         if v_forward > 1 {
-            return Err(EncodeError::new("Publish.forward: above 1"));
+            return Err(EncodeError::new("Publish.forward is above 1"));
         }
         write_uint(out, v_forward, 1)?;
         write_varint(out, v_parameters.len() as u64)?;
@@ -3353,41 +2476,7 @@ impl Publish {
     }
 }
 
-impl WireArgs for Publish {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for Publish {
-    const NAME: &'static str = "Publish";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for Publish {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { Publish, "Publish", TrailingBytes, [] }
 
 /// PUBLISH_OK (0x1E) body: the subscriber accepts a PUBLISH. Note the field order differs from
 /// SUBSCRIBE: forward comes first.
@@ -3419,29 +2508,17 @@ pub struct PublishOk {
 }
 
 impl PublishOk {
-    /// Decode all of `data`; an error if it is not exactly one PublishOk.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after PublishOk"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let o1 = r.pos;
         let v_forward = r.uint(1, end)?;
         if v_forward > 1 {
-            return Err(r.fail_value(o1, R::InvalidValue, "PublishOk.forward: above 1", v_forward));
+            return Err(r.fail_value(
+                o1,
+                R::InvalidValue,
+                "PublishOk.forward is above 1",
+                v_forward,
+            ));
         }
         let v_subscriber_priority = r.uint(1, end)?;
         let o2 = r.pos;
@@ -3450,7 +2527,7 @@ impl PublishOk {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "PublishOk.group_order: not a GroupOrder code",
+                "PublishOk.group_order is not a GroupOrder code",
                 v_group_order,
             ));
         }
@@ -3458,7 +2535,7 @@ impl PublishOk {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "PublishOk.group_order: below 1",
+                "PublishOk.group_order is below 1",
                 v_group_order,
             ));
         }
@@ -3468,7 +2545,7 @@ impl PublishOk {
             return Err(r.fail_value(
                 o3,
                 R::InvalidValue,
-                "PublishOk.filter_type: not a FilterType code",
+                "PublishOk.filter_type is not a FilterType code",
                 v_filter_type,
             ));
         }
@@ -3512,22 +2589,22 @@ impl PublishOk {
         let v_parameters = &self.parameters;
         write_varint(out, v_request_id)?;
         if v_forward > 1 {
-            return Err(EncodeError::new("PublishOk.forward: above 1"));
+            return Err(EncodeError::new("PublishOk.forward is above 1"));
         }
         write_uint(out, v_forward, 1)?;
         write_uint(out, v_subscriber_priority, 1)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
-                "PublishOk.group_order: not a GroupOrder code",
+                "PublishOk.group_order is not a GroupOrder code",
             ));
         }
         if v_group_order < 1 {
-            return Err(EncodeError::new("PublishOk.group_order: below 1"));
+            return Err(EncodeError::new("PublishOk.group_order is below 1"));
         }
         write_uint(out, v_group_order, 1)?;
         if FilterType::name_of(v_filter_type).is_none() {
             return Err(EncodeError::new(
-                "PublishOk.filter_type: not a FilterType code",
+                "PublishOk.filter_type is not a FilterType code",
             ));
         }
         write_varint(out, v_filter_type)?;
@@ -3605,41 +2682,7 @@ impl PublishOk {
     }
 }
 
-impl WireArgs for PublishOk {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for PublishOk {
-    const NAME: &'static str = "PublishOk";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for PublishOk {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { PublishOk, "PublishOk", TrailingBytes, [] }
 
 /// PUBLISH_ERROR (0x1F) body: the subscriber rejects a PUBLISH.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -3653,23 +2696,6 @@ pub struct PublishError {
 }
 
 impl PublishError {
-    /// Decode all of `data`; an error if it is not exactly one PublishError.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after PublishError"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_error_code = r.varint(end)?;
@@ -3715,41 +2741,7 @@ impl PublishError {
     }
 }
 
-impl WireArgs for PublishError {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for PublishError {
-    const NAME: &'static str = "PublishError";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for PublishError {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { PublishError, "PublishError", TrailingBytes, [] }
 
 /// FETCH (0x16) body: request a range of already published objects, standalone or joining a
 /// subscription.
@@ -3788,23 +2780,6 @@ pub struct Fetch {
 }
 
 impl Fetch {
-    /// Decode all of `data`; an error if it is not exactly one Fetch.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after Fetch"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_subscriber_priority = r.uint(1, end)?;
@@ -3814,7 +2789,7 @@ impl Fetch {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "Fetch.group_order: not a GroupOrder code",
+                "Fetch.group_order is not a GroupOrder code",
                 v_group_order,
             ));
         }
@@ -3824,7 +2799,7 @@ impl Fetch {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "Fetch.fetch_type: not a FetchType code",
+                "Fetch.fetch_type is not a FetchType code",
                 v_fetch_type,
             ));
         }
@@ -3904,11 +2879,13 @@ impl Fetch {
         write_varint(out, v_request_id)?;
         write_uint(out, v_subscriber_priority, 1)?;
         if GroupOrder::name_of(v_group_order).is_none() {
-            return Err(EncodeError::new("Fetch.group_order: not a GroupOrder code"));
+            return Err(EncodeError::new(
+                "Fetch.group_order is not a GroupOrder code",
+            ));
         }
         write_uint(out, v_group_order, 1)?;
         if FetchType::name_of(v_fetch_type).is_none() {
-            return Err(EncodeError::new("Fetch.fetch_type: not a FetchType code"));
+            return Err(EncodeError::new("Fetch.fetch_type is not a FetchType code"));
         }
         write_varint(out, v_fetch_type)?;
         if v_fetch_type == 1 {
@@ -4055,41 +3032,7 @@ impl Fetch {
     }
 }
 
-impl WireArgs for Fetch {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for Fetch {
-    const NAME: &'static str = "Fetch";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for Fetch {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { Fetch, "Fetch", TrailingBytes, [] }
 
 /// FETCH_OK (0x18) body: the fetch is accepted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -4109,23 +3052,6 @@ pub struct FetchOk {
 }
 
 impl FetchOk {
-    /// Decode all of `data`; an error if it is not exactly one FetchOk.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after FetchOk"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let o1 = r.pos;
@@ -4134,7 +3060,7 @@ impl FetchOk {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "FetchOk.group_order: not a GroupOrder code",
+                "FetchOk.group_order is not a GroupOrder code",
                 v_group_order,
             ));
         }
@@ -4142,7 +3068,7 @@ impl FetchOk {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "FetchOk.group_order: below 1",
+                "FetchOk.group_order is below 1",
                 v_group_order,
             ));
         }
@@ -4173,11 +3099,11 @@ impl FetchOk {
         write_varint(out, v_request_id)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
-                "FetchOk.group_order: not a GroupOrder code",
+                "FetchOk.group_order is not a GroupOrder code",
             ));
         }
         if v_group_order < 1 {
-            return Err(EncodeError::new("FetchOk.group_order: below 1"));
+            return Err(EncodeError::new("FetchOk.group_order is below 1"));
         }
         write_uint(out, v_group_order, 1)?;
         write_uint(out, v_end_of_track, 1)?;
@@ -4219,41 +3145,7 @@ impl FetchOk {
     }
 }
 
-impl WireArgs for FetchOk {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for FetchOk {
-    const NAME: &'static str = "FetchOk";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for FetchOk {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { FetchOk, "FetchOk", TrailingBytes, [] }
 
 /// FETCH_ERROR (0x19) body: the fetch is rejected.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -4267,23 +3159,6 @@ pub struct FetchError {
 }
 
 impl FetchError {
-    /// Decode all of `data`; an error if it is not exactly one FetchError.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after FetchError"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_error_code = r.varint(end)?;
@@ -4329,41 +3204,7 @@ impl FetchError {
     }
 }
 
-impl WireArgs for FetchError {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for FetchError {
-    const NAME: &'static str = "FetchError";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for FetchError {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { FetchError, "FetchError", TrailingBytes, [] }
 
 /// FETCH_CANCEL (0x17) body: the subscriber no longer wants a fetch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -4373,23 +3214,6 @@ pub struct FetchCancel {
 }
 
 impl FetchCancel {
-    /// Decode all of `data`; an error if it is not exactly one FetchCancel.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after FetchCancel"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         Ok(FetchCancel {
@@ -4421,41 +3245,7 @@ impl FetchCancel {
     }
 }
 
-impl WireArgs for FetchCancel {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for FetchCancel {
-    const NAME: &'static str = "FetchCancel";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for FetchCancel {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { FetchCancel, "FetchCancel", TrailingBytes, [] }
 
 /// TRACK_STATUS (0x0D) body: ask for a track's status. Identical to SUBSCRIBE; no subscription is
 /// created.
@@ -4493,23 +3283,6 @@ pub struct TrackStatus {
 }
 
 impl TrackStatus {
-    /// Decode all of `data`; an error if it is not exactly one TrackStatus.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after TrackStatus"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
@@ -4530,7 +3303,7 @@ impl TrackStatus {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "TrackStatus.group_order: not a GroupOrder code",
+                "TrackStatus.group_order is not a GroupOrder code",
                 v_group_order,
             ));
         }
@@ -4540,7 +3313,7 @@ impl TrackStatus {
             return Err(r.fail_value(
                 o3,
                 R::InvalidValue,
-                "TrackStatus.forward: above 1",
+                "TrackStatus.forward is above 1",
                 v_forward,
             ));
         }
@@ -4550,7 +3323,7 @@ impl TrackStatus {
             return Err(r.fail_value(
                 o4,
                 R::InvalidValue,
-                "TrackStatus.filter_type: not a FilterType code",
+                "TrackStatus.filter_type is not a FilterType code",
                 v_filter_type,
             ));
         }
@@ -4609,17 +3382,17 @@ impl TrackStatus {
         write_uint(out, v_subscriber_priority, 1)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
-                "TrackStatus.group_order: not a GroupOrder code",
+                "TrackStatus.group_order is not a GroupOrder code",
             ));
         }
         write_uint(out, v_group_order, 1)?;
         if v_forward > 1 {
-            return Err(EncodeError::new("TrackStatus.forward: above 1"));
+            return Err(EncodeError::new("TrackStatus.forward is above 1"));
         }
         write_uint(out, v_forward, 1)?;
         if FilterType::name_of(v_filter_type).is_none() {
             return Err(EncodeError::new(
-                "TrackStatus.filter_type: not a FilterType code",
+                "TrackStatus.filter_type is not a FilterType code",
             ));
         }
         write_varint(out, v_filter_type)?;
@@ -4703,41 +3476,7 @@ impl TrackStatus {
     }
 }
 
-impl WireArgs for TrackStatus {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for TrackStatus {
-    const NAME: &'static str = "TrackStatus";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for TrackStatus {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { TrackStatus, "TrackStatus", TrailingBytes, [] }
 
 /// TRACK_STATUS_OK (0x0E) body: a track's status. Identical to SUBSCRIBE_OK.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -4764,23 +3503,6 @@ pub struct TrackStatusOk {
 }
 
 impl TrackStatusOk {
-    /// Decode all of `data`; an error if it is not exactly one TrackStatusOk.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after TrackStatusOk"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_track_alias = r.varint(end)?;
@@ -4791,7 +3513,7 @@ impl TrackStatusOk {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "TrackStatusOk.group_order: not a GroupOrder code",
+                "TrackStatusOk.group_order is not a GroupOrder code",
                 v_group_order,
             ));
         }
@@ -4799,7 +3521,7 @@ impl TrackStatusOk {
             return Err(r.fail_value(
                 o1,
                 R::InvalidValue,
-                "TrackStatusOk.group_order: below 1",
+                "TrackStatusOk.group_order is below 1",
                 v_group_order,
             ));
         }
@@ -4809,7 +3531,7 @@ impl TrackStatusOk {
             return Err(r.fail_value(
                 o2,
                 R::InvalidValue,
-                "TrackStatusOk.content_exists: above 1",
+                "TrackStatusOk.content_exists is above 1",
                 v_content_exists,
             ));
         }
@@ -4849,15 +3571,15 @@ impl TrackStatusOk {
         write_varint(out, v_expires)?;
         if GroupOrder::name_of(v_group_order).is_none() {
             return Err(EncodeError::new(
-                "TrackStatusOk.group_order: not a GroupOrder code",
+                "TrackStatusOk.group_order is not a GroupOrder code",
             ));
         }
         if v_group_order < 1 {
-            return Err(EncodeError::new("TrackStatusOk.group_order: below 1"));
+            return Err(EncodeError::new("TrackStatusOk.group_order is below 1"));
         }
         write_uint(out, v_group_order, 1)?;
         if v_content_exists > 1 {
-            return Err(EncodeError::new("TrackStatusOk.content_exists: above 1"));
+            return Err(EncodeError::new("TrackStatusOk.content_exists is above 1"));
         }
         write_uint(out, v_content_exists, 1)?;
         if v_content_exists == 1 {
@@ -4917,41 +3639,7 @@ impl TrackStatusOk {
     }
 }
 
-impl WireArgs for TrackStatusOk {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for TrackStatusOk {
-    const NAME: &'static str = "TrackStatusOk";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for TrackStatusOk {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { TrackStatusOk, "TrackStatusOk", TrailingBytes, [] }
 
 /// TRACK_STATUS_ERROR (0x0F) body: the status request is rejected. Identical to SUBSCRIBE_ERROR.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -4966,23 +3654,6 @@ pub struct TrackStatusError {
 }
 
 impl TrackStatusError {
-    /// Decode all of `data`; an error if it is not exactly one TrackStatusError.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after TrackStatusError"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_error_code = r.varint(end)?;
@@ -5028,41 +3699,7 @@ impl TrackStatusError {
     }
 }
 
-impl WireArgs for TrackStatusError {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for TrackStatusError {
-    const NAME: &'static str = "TrackStatusError";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for TrackStatusError {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { TrackStatusError, "TrackStatusError", TrailingBytes, [] }
 
 /// PUBLISH_NAMESPACE (0x06) body: the sender publishes tracks under a namespace (formerly
 /// ANNOUNCE).
@@ -5078,23 +3715,6 @@ pub struct PublishNamespace {
 }
 
 impl PublishNamespace {
-    /// Decode all of `data`; an error if it is not exactly one PublishNamespace.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after PublishNamespace"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
@@ -5149,41 +3769,7 @@ impl PublishNamespace {
     }
 }
 
-impl WireArgs for PublishNamespace {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for PublishNamespace {
-    const NAME: &'static str = "PublishNamespace";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for PublishNamespace {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { PublishNamespace, "PublishNamespace", TrailingBytes, [] }
 
 /// PUBLISH_NAMESPACE_OK (0x07) body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -5193,23 +3779,6 @@ pub struct PublishNamespaceOk {
 }
 
 impl PublishNamespaceOk {
-    /// Decode all of `data`; an error if it is not exactly one PublishNamespaceOk.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after PublishNamespaceOk"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         Ok(PublishNamespaceOk {
@@ -5241,41 +3810,7 @@ impl PublishNamespaceOk {
     }
 }
 
-impl WireArgs for PublishNamespaceOk {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for PublishNamespaceOk {
-    const NAME: &'static str = "PublishNamespaceOk";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for PublishNamespaceOk {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { PublishNamespaceOk, "PublishNamespaceOk", TrailingBytes, [] }
 
 /// PUBLISH_NAMESPACE_ERROR (0x08) body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -5290,26 +3825,6 @@ pub struct PublishNamespaceError {
 }
 
 impl PublishNamespaceError {
-    /// Decode all of `data`; an error if it is not exactly one PublishNamespaceError.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(
-                R::TrailingBytes,
-                "bytes left after PublishNamespaceError",
-            ));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_error_code = r.varint(end)?;
@@ -5355,41 +3870,7 @@ impl PublishNamespaceError {
     }
 }
 
-impl WireArgs for PublishNamespaceError {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for PublishNamespaceError {
-    const NAME: &'static str = "PublishNamespaceError";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for PublishNamespaceError {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { PublishNamespaceError, "PublishNamespaceError", TrailingBytes, [] }
 
 /// PUBLISH_NAMESPACE_DONE (0x09) body: the publisher withdraws a namespace. It has no request ID.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -5399,26 +3880,6 @@ pub struct PublishNamespaceDone {
 }
 
 impl PublishNamespaceDone {
-    /// Decode all of `data`; an error if it is not exactly one PublishNamespaceDone.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(
-                R::TrailingBytes,
-                "bytes left after PublishNamespaceDone",
-            ));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
         Ok(PublishNamespaceDone {
@@ -5450,41 +3911,7 @@ impl PublishNamespaceDone {
     }
 }
 
-impl WireArgs for PublishNamespaceDone {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for PublishNamespaceDone {
-    const NAME: &'static str = "PublishNamespaceDone";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for PublishNamespaceDone {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { PublishNamespaceDone, "PublishNamespaceDone", TrailingBytes, [] }
 
 /// PUBLISH_NAMESPACE_CANCEL (0x0C) body: the receiver withdraws its acceptance of a namespace. It
 /// has no request ID.
@@ -5500,26 +3927,6 @@ pub struct PublishNamespaceCancel {
 }
 
 impl PublishNamespaceCancel {
-    /// Decode all of `data`; an error if it is not exactly one PublishNamespaceCancel.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(
-                R::TrailingBytes,
-                "bytes left after PublishNamespaceCancel",
-            ));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_track_namespace = TrackNamespace::decode_from(r, end)?;
         let v_error_code = r.varint(end)?;
@@ -5565,41 +3972,7 @@ impl PublishNamespaceCancel {
     }
 }
 
-impl WireArgs for PublishNamespaceCancel {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for PublishNamespaceCancel {
-    const NAME: &'static str = "PublishNamespaceCancel";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for PublishNamespaceCancel {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { PublishNamespaceCancel, "PublishNamespaceCancel", TrailingBytes, [] }
 
 /// SUBSCRIBE_NAMESPACE (0x11) body: subscribe to PUBLISH_NAMESPACE and PUBLISH messages under a
 /// prefix.
@@ -5615,23 +3988,6 @@ pub struct SubscribeNamespace {
 }
 
 impl SubscribeNamespace {
-    /// Decode all of `data`; an error if it is not exactly one SubscribeNamespace.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after SubscribeNamespace"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_track_namespace_prefix = TrackNamespace::decode_from(r, end)?;
@@ -5686,41 +4042,7 @@ impl SubscribeNamespace {
     }
 }
 
-impl WireArgs for SubscribeNamespace {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for SubscribeNamespace {
-    const NAME: &'static str = "SubscribeNamespace";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for SubscribeNamespace {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { SubscribeNamespace, "SubscribeNamespace", TrailingBytes, [] }
 
 /// SUBSCRIBE_NAMESPACE_OK (0x12) body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -5730,26 +4052,6 @@ pub struct SubscribeNamespaceOk {
 }
 
 impl SubscribeNamespaceOk {
-    /// Decode all of `data`; an error if it is not exactly one SubscribeNamespaceOk.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(
-                R::TrailingBytes,
-                "bytes left after SubscribeNamespaceOk",
-            ));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         Ok(SubscribeNamespaceOk {
@@ -5781,41 +4083,7 @@ impl SubscribeNamespaceOk {
     }
 }
 
-impl WireArgs for SubscribeNamespaceOk {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for SubscribeNamespaceOk {
-    const NAME: &'static str = "SubscribeNamespaceOk";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for SubscribeNamespaceOk {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { SubscribeNamespaceOk, "SubscribeNamespaceOk", TrailingBytes, [] }
 
 /// SUBSCRIBE_NAMESPACE_ERROR (0x13) body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -5830,26 +4098,6 @@ pub struct SubscribeNamespaceError {
 }
 
 impl SubscribeNamespaceError {
-    /// Decode all of `data`; an error if it is not exactly one SubscribeNamespaceError.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(
-                R::TrailingBytes,
-                "bytes left after SubscribeNamespaceError",
-            ));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_request_id = r.varint(end)?;
         let v_error_code = r.varint(end)?;
@@ -5895,41 +4143,7 @@ impl SubscribeNamespaceError {
     }
 }
 
-impl WireArgs for SubscribeNamespaceError {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for SubscribeNamespaceError {
-    const NAME: &'static str = "SubscribeNamespaceError";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for SubscribeNamespaceError {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { SubscribeNamespaceError, "SubscribeNamespaceError", TrailingBytes, [] }
 
 /// UNSUBSCRIBE_NAMESPACE (0x14) body: end a namespace subscription. It has no request ID.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -5939,26 +4153,6 @@ pub struct UnsubscribeNamespace {
 }
 
 impl UnsubscribeNamespace {
-    /// Decode all of `data`; an error if it is not exactly one UnsubscribeNamespace.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(
-                R::TrailingBytes,
-                "bytes left after UnsubscribeNamespace",
-            ));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_track_namespace_prefix = TrackNamespace::decode_from(r, end)?;
         Ok(UnsubscribeNamespace {
@@ -5990,41 +4184,7 @@ impl UnsubscribeNamespace {
     }
 }
 
-impl WireArgs for UnsubscribeNamespace {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for UnsubscribeNamespace {
-    const NAME: &'static str = "UnsubscribeNamespace";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for UnsubscribeNamespace {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { UnsubscribeNamespace, "UnsubscribeNamespace", TrailingBytes, [] }
 
 /// SUBGROUP_HEADER (section 10.4.2): starts a stream carrying the objects of one subgroup. Variant
 /// flags: subgroup_id_present (explicit field), subgroup_id_is_first_object (no field; the ID is
@@ -6065,23 +4225,6 @@ impl SubgroupHeader {
             0x1d => Some([true, true, false, true]),
             _ => None,
         }
-    }
-
-    /// Decode all of `data`; an error if it is not exactly one SubgroupHeader.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after SubgroupHeader"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
     }
 
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
@@ -6168,41 +4311,7 @@ impl SubgroupHeader {
     }
 }
 
-impl WireArgs for SubgroupHeader {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for SubgroupHeader {
-    const NAME: &'static str = "SubgroupHeader";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for SubgroupHeader {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { SubgroupHeader, "SubgroupHeader", TrailingBytes, [] }
 
 /// One object on a subgroup stream, repeated until FIN (section 10.4.2, figure 33). A FIN inside an
 /// object is a protocol violation.
@@ -6227,23 +4336,6 @@ pub struct SubgroupObject {
 }
 
 impl SubgroupObject {
-    /// Decode all of `data`; an error if it is not exactly one SubgroupObject.
-    pub fn decode(data: &[u8], has_extensions: bool) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len(), has_extensions)?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after SubgroupObject"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self, has_extensions: bool) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out, has_extensions)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(
         r: &mut Reader<'_>,
         end: usize,
@@ -6270,7 +4362,7 @@ impl SubgroupObject {
                 return Err(r.fail_value(
                     o6,
                     R::InvalidValue,
-                    "SubgroupObject.object_status: not a ObjectStatus code",
+                    "SubgroupObject.object_status is not a ObjectStatus code",
                     t5,
                 ));
             }
@@ -6323,7 +4415,7 @@ impl SubgroupObject {
             };
             if ObjectStatus::name_of(t10).is_none() {
                 return Err(EncodeError::new(
-                    "SubgroupObject.object_status: not a ObjectStatus code",
+                    "SubgroupObject.object_status is not a ObjectStatus code",
                 ));
             }
             write_varint(out, t10)?;
@@ -6376,39 +4468,7 @@ impl SubgroupObject {
     }
 }
 
-impl WireArgs for SubgroupObject {
-    const ARGS: &'static [&'static str] = &["has_extensions"];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        Self::decode(data, arg(args, 0))
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        self.encode(arg(args, 0))
-    }
-}
-
-impl WireStruct for SubgroupObject {
-    const NAME: &'static str = "SubgroupObject";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for SubgroupObject {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { SubgroupObject, "SubgroupObject", TrailingBytes, [has_extensions = 0] }
 
 /// FETCH_HEADER (section 10.4.4): starts a stream answering a FETCH.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -6426,23 +4486,6 @@ impl FetchHeader {
             5 => Some([]),
             _ => None,
         }
-    }
-
-    /// Decode all of `data`; an error if it is not exactly one FetchHeader.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after FetchHeader"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
     }
 
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
@@ -6489,41 +4532,7 @@ impl FetchHeader {
     }
 }
 
-impl WireArgs for FetchHeader {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for FetchHeader {
-    const NAME: &'static str = "FetchHeader";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for FetchHeader {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { FetchHeader, "FetchHeader", TrailingBytes, [] }
 
 /// One object on a fetch stream, repeated until FIN (section 10.4.4, figure 35). IDs are absolute,
 /// not delta-encoded.
@@ -6550,23 +4559,6 @@ pub struct FetchObject {
 }
 
 impl FetchObject {
-    /// Decode all of `data`; an error if it is not exactly one FetchObject.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after FetchObject"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_group_id = r.varint(end)?;
         let v_subgroup_id = r.varint(end)?;
@@ -6588,7 +4580,7 @@ impl FetchObject {
                 return Err(r.fail_value(
                     o5,
                     R::InvalidValue,
-                    "FetchObject.object_status: not a ObjectStatus code",
+                    "FetchObject.object_status is not a ObjectStatus code",
                     t4,
                 ));
             }
@@ -6635,7 +4627,7 @@ impl FetchObject {
             };
             if ObjectStatus::name_of(t8).is_none() {
                 return Err(EncodeError::new(
-                    "FetchObject.object_status: not a ObjectStatus code",
+                    "FetchObject.object_status is not a ObjectStatus code",
                 ));
             }
             write_varint(out, t8)?;
@@ -6695,41 +4687,7 @@ impl FetchObject {
     }
 }
 
-impl WireArgs for FetchObject {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for FetchObject {
-    const NAME: &'static str = "FetchObject";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for FetchObject {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { FetchObject, "FetchObject", TrailingBytes, [] }
 
 /// OBJECT_DATAGRAM (section 10.3.1): one object in one datagram. Variant flags: has_extensions,
 /// end_of_group (the object is the last of its group), object_id_present (otherwise the object ID
@@ -6777,23 +4735,6 @@ impl ObjectDatagram {
         }
     }
 
-    /// Decode all of `data`; an error if it is not exactly one ObjectDatagram.
-    pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(data, false);
-        let v = Self::decode_from(&mut r, data.len())?;
-        if r.pos != data.len() {
-            return Err(err(R::TrailingBytes, "bytes left after ObjectDatagram"));
-        }
-        Ok(v)
-    }
-
-    /// The wire bytes; an error if a field breaks its declaration.
-    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     pub(crate) fn decode_from(r: &mut Reader<'_>, end: usize) -> Result<Self, DecodeError> {
         let v_type = r.varint(end)?;
         let Some(flags) = ObjectDatagram::variant_flags(v_type) else {
@@ -6835,7 +4776,7 @@ impl ObjectDatagram {
                 return Err(r.fail_value(
                     o7,
                     R::InvalidValue,
-                    "ObjectDatagram.object_status: not a ObjectStatus code",
+                    "ObjectDatagram.object_status is not a ObjectStatus code",
                     t6,
                 ));
             }
@@ -6919,7 +4860,7 @@ impl ObjectDatagram {
             };
             if ObjectStatus::name_of(t13).is_none() {
                 return Err(EncodeError::new(
-                    "ObjectDatagram.object_status: not a ObjectStatus code",
+                    "ObjectDatagram.object_status is not a ObjectStatus code",
                 ));
             }
             write_varint(out, t13)?;
@@ -6991,179 +4932,50 @@ impl ObjectDatagram {
     }
 }
 
-impl WireArgs for ObjectDatagram {
-    const ARGS: &'static [&'static str] = &[];
-
-    fn decode_args(data: &[u8], args: &[bool]) -> Result<Self, DecodeError> {
-        let _ = args;
-        Self::decode(data)
-    }
-
-    fn encode_args(&self, args: &[bool]) -> Result<Vec<u8>, EncodeError> {
-        let _ = args;
-        self.encode()
-    }
-}
-
-impl WireStruct for ObjectDatagram {
-    const NAME: &'static str = "ObjectDatagram";
-
-    fn to_json_value(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_json_value(value: &Value) -> Result<Self, DecodeError> {
-        Self::from_json(value)
-    }
-}
-
-impl JsonField for ObjectDatagram {
-    fn to_field(&self) -> Value {
-        self.to_json()
-    }
-
-    fn from_field(v: &Value, _where: &str) -> Result<Self, DecodeError> {
-        Self::from_json(v)
-    }
-}
+wire_struct! { ObjectDatagram, "ObjectDatagram", TrailingBytes, [] }
 
 // ---- stream `control` (framed) ----
 
-/// A message of the `control` stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ControlMessage {
-    /// A SubscribeUpdate.
-    SubscribeUpdate(SubscribeUpdate),
-    /// A Subscribe.
-    Subscribe(Subscribe),
-    /// A SubscribeOk.
-    SubscribeOk(SubscribeOk),
-    /// A SubscribeError.
-    SubscribeError(SubscribeError),
-    /// A PublishNamespace.
-    PublishNamespace(PublishNamespace),
-    /// A PublishNamespaceOk.
-    PublishNamespaceOk(PublishNamespaceOk),
-    /// A PublishNamespaceError.
-    PublishNamespaceError(PublishNamespaceError),
-    /// A PublishNamespaceDone.
-    PublishNamespaceDone(PublishNamespaceDone),
-    /// A Unsubscribe.
-    Unsubscribe(Unsubscribe),
-    /// A PublishDone.
-    PublishDone(PublishDone),
-    /// A PublishNamespaceCancel.
-    PublishNamespaceCancel(PublishNamespaceCancel),
-    /// A TrackStatus.
-    TrackStatus(TrackStatus),
-    /// A TrackStatusOk.
-    TrackStatusOk(TrackStatusOk),
-    /// A TrackStatusError.
-    TrackStatusError(TrackStatusError),
-    /// A Goaway.
-    Goaway(Goaway),
-    /// A SubscribeNamespace.
-    SubscribeNamespace(SubscribeNamespace),
-    /// A SubscribeNamespaceOk.
-    SubscribeNamespaceOk(SubscribeNamespaceOk),
-    /// A SubscribeNamespaceError.
-    SubscribeNamespaceError(SubscribeNamespaceError),
-    /// A UnsubscribeNamespace.
-    UnsubscribeNamespace(UnsubscribeNamespace),
-    /// A MaxRequestId.
-    MaxRequestId(MaxRequestId),
-    /// A Fetch.
-    Fetch(Fetch),
-    /// A FetchCancel.
-    FetchCancel(FetchCancel),
-    /// A FetchOk.
-    FetchOk(FetchOk),
-    /// A FetchError.
-    FetchError(FetchError),
-    /// A RequestsBlocked.
-    RequestsBlocked(RequestsBlocked),
-    /// A Publish.
-    Publish(Publish),
-    /// A PublishOk.
-    PublishOk(PublishOk),
-    /// A PublishError.
-    PublishError(PublishError),
-    /// A ClientSetup.
-    ClientSetup(ClientSetup),
-    /// A ServerSetup.
-    ServerSetup(ServerSetup),
+item_enum! {
+    /// A message of the `control` stream.
+    ControlMessage { SubscribeUpdate, Subscribe, SubscribeOk, SubscribeError, PublishNamespace, PublishNamespaceOk, PublishNamespaceError, PublishNamespaceDone, Unsubscribe, PublishDone, PublishNamespaceCancel, TrackStatus, TrackStatusOk, TrackStatusError, Goaway, SubscribeNamespace, SubscribeNamespaceOk, SubscribeNamespaceError, UnsubscribeNamespace, MaxRequestId, Fetch, FetchCancel, FetchOk, FetchError, RequestsBlocked, Publish, PublishOk, PublishError, ClientSetup, ServerSetup }
 }
 
 impl ControlMessage {
-    /// The IDL name of the message's struct.
-    pub fn struct_name(&self) -> &'static str {
-        match self {
-            ControlMessage::SubscribeUpdate(_) => "SubscribeUpdate",
-            ControlMessage::Subscribe(_) => "Subscribe",
-            ControlMessage::SubscribeOk(_) => "SubscribeOk",
-            ControlMessage::SubscribeError(_) => "SubscribeError",
-            ControlMessage::PublishNamespace(_) => "PublishNamespace",
-            ControlMessage::PublishNamespaceOk(_) => "PublishNamespaceOk",
-            ControlMessage::PublishNamespaceError(_) => "PublishNamespaceError",
-            ControlMessage::PublishNamespaceDone(_) => "PublishNamespaceDone",
-            ControlMessage::Unsubscribe(_) => "Unsubscribe",
-            ControlMessage::PublishDone(_) => "PublishDone",
-            ControlMessage::PublishNamespaceCancel(_) => "PublishNamespaceCancel",
-            ControlMessage::TrackStatus(_) => "TrackStatus",
-            ControlMessage::TrackStatusOk(_) => "TrackStatusOk",
-            ControlMessage::TrackStatusError(_) => "TrackStatusError",
-            ControlMessage::Goaway(_) => "Goaway",
-            ControlMessage::SubscribeNamespace(_) => "SubscribeNamespace",
-            ControlMessage::SubscribeNamespaceOk(_) => "SubscribeNamespaceOk",
-            ControlMessage::SubscribeNamespaceError(_) => "SubscribeNamespaceError",
-            ControlMessage::UnsubscribeNamespace(_) => "UnsubscribeNamespace",
-            ControlMessage::MaxRequestId(_) => "MaxRequestId",
-            ControlMessage::Fetch(_) => "Fetch",
-            ControlMessage::FetchCancel(_) => "FetchCancel",
-            ControlMessage::FetchOk(_) => "FetchOk",
-            ControlMessage::FetchError(_) => "FetchError",
-            ControlMessage::RequestsBlocked(_) => "RequestsBlocked",
-            ControlMessage::Publish(_) => "Publish",
-            ControlMessage::PublishOk(_) => "PublishOk",
-            ControlMessage::PublishError(_) => "PublishError",
-            ControlMessage::ClientSetup(_) => "ClientSetup",
-            ControlMessage::ServerSetup(_) => "ServerSetup",
-        }
-    }
-
-    /// The message in the vector value format.
-    pub fn to_json(&self) -> Value {
-        match self {
-            ControlMessage::SubscribeUpdate(m) => m.to_json(),
-            ControlMessage::Subscribe(m) => m.to_json(),
-            ControlMessage::SubscribeOk(m) => m.to_json(),
-            ControlMessage::SubscribeError(m) => m.to_json(),
-            ControlMessage::PublishNamespace(m) => m.to_json(),
-            ControlMessage::PublishNamespaceOk(m) => m.to_json(),
-            ControlMessage::PublishNamespaceError(m) => m.to_json(),
-            ControlMessage::PublishNamespaceDone(m) => m.to_json(),
-            ControlMessage::Unsubscribe(m) => m.to_json(),
-            ControlMessage::PublishDone(m) => m.to_json(),
-            ControlMessage::PublishNamespaceCancel(m) => m.to_json(),
-            ControlMessage::TrackStatus(m) => m.to_json(),
-            ControlMessage::TrackStatusOk(m) => m.to_json(),
-            ControlMessage::TrackStatusError(m) => m.to_json(),
-            ControlMessage::Goaway(m) => m.to_json(),
-            ControlMessage::SubscribeNamespace(m) => m.to_json(),
-            ControlMessage::SubscribeNamespaceOk(m) => m.to_json(),
-            ControlMessage::SubscribeNamespaceError(m) => m.to_json(),
-            ControlMessage::UnsubscribeNamespace(m) => m.to_json(),
-            ControlMessage::MaxRequestId(m) => m.to_json(),
-            ControlMessage::Fetch(m) => m.to_json(),
-            ControlMessage::FetchCancel(m) => m.to_json(),
-            ControlMessage::FetchOk(m) => m.to_json(),
-            ControlMessage::FetchError(m) => m.to_json(),
-            ControlMessage::RequestsBlocked(m) => m.to_json(),
-            ControlMessage::Publish(m) => m.to_json(),
-            ControlMessage::PublishOk(m) => m.to_json(),
-            ControlMessage::PublishError(m) => m.to_json(),
-            ControlMessage::ClientSetup(m) => m.to_json(),
-            ControlMessage::ServerSetup(m) => m.to_json(),
+    /// The IDL name of the struct a type code carries.
+    pub fn name_of_code(code: u64) -> Option<&'static str> {
+        match code {
+            2 => Some("SubscribeUpdate"),
+            3 => Some("Subscribe"),
+            4 => Some("SubscribeOk"),
+            5 => Some("SubscribeError"),
+            6 => Some("PublishNamespace"),
+            7 => Some("PublishNamespaceOk"),
+            8 => Some("PublishNamespaceError"),
+            9 => Some("PublishNamespaceDone"),
+            0xa => Some("Unsubscribe"),
+            0xb => Some("PublishDone"),
+            0xc => Some("PublishNamespaceCancel"),
+            0xd => Some("TrackStatus"),
+            0xe => Some("TrackStatusOk"),
+            0xf => Some("TrackStatusError"),
+            0x10 => Some("Goaway"),
+            0x11 => Some("SubscribeNamespace"),
+            0x12 => Some("SubscribeNamespaceOk"),
+            0x13 => Some("SubscribeNamespaceError"),
+            0x14 => Some("UnsubscribeNamespace"),
+            0x15 => Some("MaxRequestId"),
+            0x16 => Some("Fetch"),
+            0x17 => Some("FetchCancel"),
+            0x18 => Some("FetchOk"),
+            0x19 => Some("FetchError"),
+            0x1a => Some("RequestsBlocked"),
+            0x1d => Some("Publish"),
+            0x1e => Some("PublishOk"),
+            0x1f => Some("PublishError"),
+            0x20 => Some("ClientSetup"),
+            0x21 => Some("ServerSetup"),
+            _ => None,
         }
     }
 
@@ -7238,278 +5050,137 @@ impl ControlMessage {
         }
     }
 
-    fn decode_body(
+    fn decode_at(
+        item: usize,
         code: u64,
         r: &mut Reader<'_>,
         end: usize,
-    ) -> Option<Result<ControlMessage, DecodeError>> {
-        Some(match code {
-            2 => SubscribeUpdate::decode_from(r, end).map(ControlMessage::SubscribeUpdate),
-            3 => Subscribe::decode_from(r, end).map(ControlMessage::Subscribe),
-            4 => SubscribeOk::decode_from(r, end).map(ControlMessage::SubscribeOk),
-            5 => SubscribeError::decode_from(r, end).map(ControlMessage::SubscribeError),
-            6 => PublishNamespace::decode_from(r, end).map(ControlMessage::PublishNamespace),
-            7 => PublishNamespaceOk::decode_from(r, end).map(ControlMessage::PublishNamespaceOk),
-            8 => {
-                let v = PublishNamespaceError::decode_from(r, end);
-                v.map(ControlMessage::PublishNamespaceError)
+        _flags: &mut Vec<bool>,
+    ) -> Result<(u64, Self), DecodeError> {
+        let v = match item {
+            0 => ControlMessage::SubscribeUpdate(SubscribeUpdate::decode_from(r, end)?),
+            1 => ControlMessage::Subscribe(Subscribe::decode_from(r, end)?),
+            2 => ControlMessage::SubscribeOk(SubscribeOk::decode_from(r, end)?),
+            3 => ControlMessage::SubscribeError(SubscribeError::decode_from(r, end)?),
+            4 => ControlMessage::PublishNamespace(PublishNamespace::decode_from(r, end)?),
+            5 => ControlMessage::PublishNamespaceOk(PublishNamespaceOk::decode_from(r, end)?),
+            6 => ControlMessage::PublishNamespaceError(PublishNamespaceError::decode_from(r, end)?),
+            7 => ControlMessage::PublishNamespaceDone(PublishNamespaceDone::decode_from(r, end)?),
+            8 => ControlMessage::Unsubscribe(Unsubscribe::decode_from(r, end)?),
+            9 => ControlMessage::PublishDone(PublishDone::decode_from(r, end)?),
+            10 => {
+                let h = PublishNamespaceCancel::decode_from(r, end)?;
+                ControlMessage::PublishNamespaceCancel(h)
             }
-            9 => {
-                let v = PublishNamespaceDone::decode_from(r, end);
-                v.map(ControlMessage::PublishNamespaceDone)
+            11 => ControlMessage::TrackStatus(TrackStatus::decode_from(r, end)?),
+            12 => ControlMessage::TrackStatusOk(TrackStatusOk::decode_from(r, end)?),
+            13 => ControlMessage::TrackStatusError(TrackStatusError::decode_from(r, end)?),
+            14 => ControlMessage::Goaway(Goaway::decode_from(r, end)?),
+            15 => ControlMessage::SubscribeNamespace(SubscribeNamespace::decode_from(r, end)?),
+            16 => ControlMessage::SubscribeNamespaceOk(SubscribeNamespaceOk::decode_from(r, end)?),
+            17 => {
+                let h = SubscribeNamespaceError::decode_from(r, end)?;
+                ControlMessage::SubscribeNamespaceError(h)
             }
-            0xa => Unsubscribe::decode_from(r, end).map(ControlMessage::Unsubscribe),
-            0xb => PublishDone::decode_from(r, end).map(ControlMessage::PublishDone),
-            0xc => {
-                let v = PublishNamespaceCancel::decode_from(r, end);
-                v.map(ControlMessage::PublishNamespaceCancel)
-            }
-            0xd => TrackStatus::decode_from(r, end).map(ControlMessage::TrackStatus),
-            0xe => TrackStatusOk::decode_from(r, end).map(ControlMessage::TrackStatusOk),
-            0xf => TrackStatusError::decode_from(r, end).map(ControlMessage::TrackStatusError),
-            0x10 => Goaway::decode_from(r, end).map(ControlMessage::Goaway),
-            0x11 => SubscribeNamespace::decode_from(r, end).map(ControlMessage::SubscribeNamespace),
-            0x12 => {
-                let v = SubscribeNamespaceOk::decode_from(r, end);
-                v.map(ControlMessage::SubscribeNamespaceOk)
-            }
-            0x13 => {
-                let v = SubscribeNamespaceError::decode_from(r, end);
-                v.map(ControlMessage::SubscribeNamespaceError)
-            }
-            0x14 => {
-                let v = UnsubscribeNamespace::decode_from(r, end);
-                v.map(ControlMessage::UnsubscribeNamespace)
-            }
-            0x15 => MaxRequestId::decode_from(r, end).map(ControlMessage::MaxRequestId),
-            0x16 => Fetch::decode_from(r, end).map(ControlMessage::Fetch),
-            0x17 => FetchCancel::decode_from(r, end).map(ControlMessage::FetchCancel),
-            0x18 => FetchOk::decode_from(r, end).map(ControlMessage::FetchOk),
-            0x19 => FetchError::decode_from(r, end).map(ControlMessage::FetchError),
-            0x1a => RequestsBlocked::decode_from(r, end).map(ControlMessage::RequestsBlocked),
-            0x1d => Publish::decode_from(r, end).map(ControlMessage::Publish),
-            0x1e => PublishOk::decode_from(r, end).map(ControlMessage::PublishOk),
-            0x1f => PublishError::decode_from(r, end).map(ControlMessage::PublishError),
-            0x20 => ClientSetup::decode_from(r, end).map(ControlMessage::ClientSetup),
-            0x21 => ServerSetup::decode_from(r, end).map(ControlMessage::ServerSetup),
-            _ => return None,
-        })
+            18 => ControlMessage::UnsubscribeNamespace(UnsubscribeNamespace::decode_from(r, end)?),
+            19 => ControlMessage::MaxRequestId(MaxRequestId::decode_from(r, end)?),
+            20 => ControlMessage::Fetch(Fetch::decode_from(r, end)?),
+            21 => ControlMessage::FetchCancel(FetchCancel::decode_from(r, end)?),
+            22 => ControlMessage::FetchOk(FetchOk::decode_from(r, end)?),
+            23 => ControlMessage::FetchError(FetchError::decode_from(r, end)?),
+            24 => ControlMessage::RequestsBlocked(RequestsBlocked::decode_from(r, end)?),
+            25 => ControlMessage::Publish(Publish::decode_from(r, end)?),
+            26 => ControlMessage::PublishOk(PublishOk::decode_from(r, end)?),
+            27 => ControlMessage::PublishError(PublishError::decode_from(r, end)?),
+            28 => ControlMessage::ClientSetup(ClientSetup::decode_from(r, end)?),
+            29 => ControlMessage::ServerSetup(ServerSetup::decode_from(r, end)?),
+            _ => unreachable!(),
+        };
+        Ok((code, v))
     }
 }
 
 /// Largest body length of a `control` message.
 pub const CONTROL_MAX_LENGTH: u64 = 65535;
 
-/// Incremental parser of the `control` stream: feed bytes in any chunking, then close.
-///
-/// The control stream: the first, client-initiated bidirectional stream. Messages are Type
-/// (varint), Length (16-bit, so at most 65535 bytes) and a body that must fill the length exactly;
-/// unknown types close the session.
-#[derive(Debug)]
-pub struct ControlParser {
-    buf: Vec<u8>,
-    consumed: usize,
-    max_buffer: usize,
-}
+static CONTROL_STREAM: Stream<(u64, ControlMessage)> = Stream {
+    name: "control",
+    states: &[State {
+        peek: None,
+        frame: Some(Frame {
+            type_width: VARINT,
+            length_width: 2,
+            max_length: CONTROL_MAX_LENGTH,
+            unknown: R::UnknownType,
+            too_large: R::TooLarge,
+            past_end: R::LengthPastEnd,
+            trailing: R::TrailingBytes,
+        }),
+        transitions: &[
+            Transition::on(Some(&[(2, 2)]), 0, 0),
+            Transition::on(Some(&[(3, 3)]), 1, 0),
+            Transition::on(Some(&[(4, 4)]), 2, 0),
+            Transition::on(Some(&[(5, 5)]), 3, 0),
+            Transition::on(Some(&[(6, 6)]), 4, 0),
+            Transition::on(Some(&[(7, 7)]), 5, 0),
+            Transition::on(Some(&[(8, 8)]), 6, 0),
+            Transition::on(Some(&[(9, 9)]), 7, 0),
+            Transition::on(Some(&[(0xa, 0xa)]), 8, 0),
+            Transition::on(Some(&[(0xb, 0xb)]), 9, 0),
+            Transition::on(Some(&[(0xc, 0xc)]), 10, 0),
+            Transition::on(Some(&[(0xd, 0xd)]), 11, 0),
+            Transition::on(Some(&[(0xe, 0xe)]), 12, 0),
+            Transition::on(Some(&[(0xf, 0xf)]), 13, 0),
+            Transition::on(Some(&[(0x10, 0x10)]), 14, 0),
+            Transition::on(Some(&[(0x11, 0x11)]), 15, 0),
+            Transition::on(Some(&[(0x12, 0x12)]), 16, 0),
+            Transition::on(Some(&[(0x13, 0x13)]), 17, 0),
+            Transition::on(Some(&[(0x14, 0x14)]), 18, 0),
+            Transition::on(Some(&[(0x15, 0x15)]), 19, 0),
+            Transition::on(Some(&[(0x16, 0x16)]), 20, 0),
+            Transition::on(Some(&[(0x17, 0x17)]), 21, 0),
+            Transition::on(Some(&[(0x18, 0x18)]), 22, 0),
+            Transition::on(Some(&[(0x19, 0x19)]), 23, 0),
+            Transition::on(Some(&[(0x1a, 0x1a)]), 24, 0),
+            Transition::on(Some(&[(0x1d, 0x1d)]), 25, 0),
+            Transition::on(Some(&[(0x1e, 0x1e)]), 26, 0),
+            Transition::on(Some(&[(0x1f, 0x1f)]), 27, 0),
+            Transition::on(Some(&[(0x20, 0x20)]), 28, 0),
+            Transition::on(Some(&[(0x21, 0x21)]), 29, 0),
+        ],
+        at_end: None,
+        unknown: R::UnknownType,
+    }],
+    decode: ControlMessage::decode_at,
+    max_buffer: DEFAULT_MAX_BUFFER,
+    empty_item: R::InvalidValue,
+    buffer: R::TooLarge,
+};
 
-impl Default for ControlParser {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ControlParser {
-    /// A parser holding at most `DEFAULT_MAX_BUFFER` bytes of one unfinished item.
-    pub fn new() -> Self {
-        Self::with_max_buffer(DEFAULT_MAX_BUFFER)
-    }
-
-    /// A parser holding at most `max_buffer` bytes of one unfinished item.
-    pub fn with_max_buffer(max_buffer: usize) -> Self {
-        Self {
-            buf: Vec::new(),
-            consumed: 0,
-            max_buffer,
-        }
-    }
-
-    /// Take bytes in any chunking; return every complete (type code, message) so far.
+stream_parser! {
+    /// Incremental parser of the `control` stream: feed bytes in any chunking, then close.
     ///
-    /// A whole frame is awaited before its body is decoded, so each byte is decoded once.
-    pub fn feed(&mut self, data: &[u8]) -> Result<Vec<(u64, ControlMessage)>, DecodeError> {
-        self.buf.extend_from_slice(data);
-        let mut out = Vec::new();
-        let mut pos = 0;
-        while pos < self.buf.len() {
-            let mut r = Reader::resume(&self.buf, pos, self.consumed, self.max_buffer);
-            let (code, length) = match read_control_frame(&mut r) {
-                Err(e) if e.incomplete => break,
-                Err(e) => return Err(e),
-                Ok(v) => v,
-            };
-            if ControlMessage::name_of_code(code).is_none() {
-                return Err(err(R::UnknownType, "control: unknown message type"));
-            }
-            if length > CONTROL_MAX_LENGTH || length > self.max_buffer as u64 {
-                return Err(err(R::TooLarge, "control: a message is over the limit"));
-            }
-            if length > (self.buf.len() - r.pos) as u64 {
-                break;
-            }
-            let stop = r.pos + length as usize;
-            let mut body = Reader::new(&self.buf[..stop], false);
-            body.pos = r.pos;
-            body.base = self.consumed;
-            let msg = match ControlMessage::decode_body(code, &mut body, stop) {
-                Some(v) => v?,
-                None => unreachable!(),
-            };
-            if body.pos != stop {
-                return Err(err(R::TrailingBytes, "control: bytes left in the message"));
-            }
-            out.push((code, msg));
-            pos = stop;
-        }
-        self.buf.drain(..pos);
-        self.consumed += pos;
-        if self.buf.len() > self.max_buffer {
-            return Err(err(R::TooLarge, "control: too many bytes buffered"));
-        }
-        Ok(out)
-    }
-
-    /// The stream ended: `truncated` if a Type or Length is cut, `length_past_end` if a
-    /// Length points past the end of the stream.
-    pub fn close(&mut self) -> Result<(), DecodeError> {
-        if !self.buf.is_empty() {
-            let mut r = Reader::new(&self.buf, false);
-            read_control_frame(&mut r)?;
-            return Err(err(
-                R::LengthPastEnd,
-                "control: stream ended inside a message",
-            ));
-        }
-        Ok(())
-    }
-}
-
-fn read_control_frame(r: &mut Reader<'_>) -> Result<(u64, u64), DecodeError> {
-    let stop = r.buf.len();
-    let code = r.varint(stop)?;
-    let length = r.uint(2, stop)?;
-    Ok((code, length))
-}
-
-impl ControlMessage {
-    /// The IDL name of the struct a type code carries.
-    pub fn name_of_code(code: u64) -> Option<&'static str> {
-        match code {
-            2 => Some("SubscribeUpdate"),
-            3 => Some("Subscribe"),
-            4 => Some("SubscribeOk"),
-            5 => Some("SubscribeError"),
-            6 => Some("PublishNamespace"),
-            7 => Some("PublishNamespaceOk"),
-            8 => Some("PublishNamespaceError"),
-            9 => Some("PublishNamespaceDone"),
-            0xa => Some("Unsubscribe"),
-            0xb => Some("PublishDone"),
-            0xc => Some("PublishNamespaceCancel"),
-            0xd => Some("TrackStatus"),
-            0xe => Some("TrackStatusOk"),
-            0xf => Some("TrackStatusError"),
-            0x10 => Some("Goaway"),
-            0x11 => Some("SubscribeNamespace"),
-            0x12 => Some("SubscribeNamespaceOk"),
-            0x13 => Some("SubscribeNamespaceError"),
-            0x14 => Some("UnsubscribeNamespace"),
-            0x15 => Some("MaxRequestId"),
-            0x16 => Some("Fetch"),
-            0x17 => Some("FetchCancel"),
-            0x18 => Some("FetchOk"),
-            0x19 => Some("FetchError"),
-            0x1a => Some("RequestsBlocked"),
-            0x1d => Some("Publish"),
-            0x1e => Some("PublishOk"),
-            0x1f => Some("PublishError"),
-            0x20 => Some("ClientSetup"),
-            0x21 => Some("ServerSetup"),
-            _ => None,
-        }
-    }
+    /// The control stream: the first, client-initiated bidirectional stream. Messages are Type
+    /// (varint), Length (16-bit, so at most 65535 bytes) and a body that must fill the length
+    /// exactly; unknown types close the session.
+    ControlParser((u64, ControlMessage)) = CONTROL_STREAM
 }
 
 /// Type, Length and body of `msg`; `code` is needed only when its struct serves
 /// several types.
 pub fn encode_control(msg: &ControlMessage, code: Option<u64>) -> Result<Vec<u8>, EncodeError> {
-    let codes = msg.codes();
-    let code = match code {
-        Some(x) if codes.contains(&x) => x,
-        Some(_) => return Err(EncodeError::new("the type does not carry this struct")),
-        None if codes.len() == 1 => codes[0],
-        None => return Err(EncodeError::new("this struct serves several types")),
-    };
-    let body = msg.encode_body()?;
-    if body.len() as u64 > CONTROL_MAX_LENGTH {
-        return Err(EncodeError::new("the body is over the limit"));
-    }
-    let mut out = Vec::with_capacity(body.len() + 4);
-    write_varint(&mut out, code)?;
-    write_uint(&mut out, body.len() as u64, 2)?;
-    out.extend_from_slice(&body);
-    Ok(out)
+    let code = pick_code(msg.codes(), code)?;
+    CONTROL_STREAM.frame(code, &msg.encode_body()?)
 }
 
 fn parse_control_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {
-    let mut p = ControlParser::new();
-    let items = feed_all(data, chunk, |b| p.feed(b))?;
-    p.close()?;
-    let mut out = Vec::with_capacity(items.len());
-    for (_, m) in &items {
-        out.push(item(m.struct_name(), m.to_json()));
-    }
-    Ok(Value::Array(out))
+    CONTROL_STREAM.parse_json(data, chunk, |(_, m)| item(m.struct_name(), m.to_json()))
 }
 
 fn encode_control_json(items: &[Value]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     for it in items {
-        let (name, value) = item_parts(it)?;
-        let msg = match name {
-            "SubscribeUpdate" => ControlMessage::SubscribeUpdate(parse_item(value)?),
-            "Subscribe" => ControlMessage::Subscribe(parse_item(value)?),
-            "SubscribeOk" => ControlMessage::SubscribeOk(parse_item(value)?),
-            "SubscribeError" => ControlMessage::SubscribeError(parse_item(value)?),
-            "PublishNamespace" => ControlMessage::PublishNamespace(parse_item(value)?),
-            "PublishNamespaceOk" => ControlMessage::PublishNamespaceOk(parse_item(value)?),
-            "PublishNamespaceError" => ControlMessage::PublishNamespaceError(parse_item(value)?),
-            "PublishNamespaceDone" => ControlMessage::PublishNamespaceDone(parse_item(value)?),
-            "Unsubscribe" => ControlMessage::Unsubscribe(parse_item(value)?),
-            "PublishDone" => ControlMessage::PublishDone(parse_item(value)?),
-            "PublishNamespaceCancel" => ControlMessage::PublishNamespaceCancel(parse_item(value)?),
-            "TrackStatus" => ControlMessage::TrackStatus(parse_item(value)?),
-            "TrackStatusOk" => ControlMessage::TrackStatusOk(parse_item(value)?),
-            "TrackStatusError" => ControlMessage::TrackStatusError(parse_item(value)?),
-            "Goaway" => ControlMessage::Goaway(parse_item(value)?),
-            "SubscribeNamespace" => ControlMessage::SubscribeNamespace(parse_item(value)?),
-            "SubscribeNamespaceOk" => ControlMessage::SubscribeNamespaceOk(parse_item(value)?),
-            "SubscribeNamespaceError" => {
-                ControlMessage::SubscribeNamespaceError(parse_item(value)?)
-            }
-            "UnsubscribeNamespace" => ControlMessage::UnsubscribeNamespace(parse_item(value)?),
-            "MaxRequestId" => ControlMessage::MaxRequestId(parse_item(value)?),
-            "Fetch" => ControlMessage::Fetch(parse_item(value)?),
-            "FetchCancel" => ControlMessage::FetchCancel(parse_item(value)?),
-            "FetchOk" => ControlMessage::FetchOk(parse_item(value)?),
-            "FetchError" => ControlMessage::FetchError(parse_item(value)?),
-            "RequestsBlocked" => ControlMessage::RequestsBlocked(parse_item(value)?),
-            "Publish" => ControlMessage::Publish(parse_item(value)?),
-            "PublishOk" => ControlMessage::PublishOk(parse_item(value)?),
-            "PublishError" => ControlMessage::PublishError(parse_item(value)?),
-            "ClientSetup" => ControlMessage::ClientSetup(parse_item(value)?),
-            "ServerSetup" => ControlMessage::ServerSetup(parse_item(value)?),
-            _ => return Err(format!("{name} is not a message of this stream")),
-        };
+        let msg = ControlMessage::from_item(it)?;
         out.extend(encode_control(&msg, None).map_err(|e| e.to_string())?);
     }
     Ok(out)
@@ -7517,162 +5188,77 @@ fn encode_control_json(items: &[Value]) -> Result<Vec<u8>, String> {
 
 // ---- stream `data` (header_objects) ----
 
-/// A header or object of the `data` stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DataItem {
-    /// A SubgroupHeader.
-    SubgroupHeader(SubgroupHeader),
-    /// A SubgroupObject.
-    SubgroupObject(SubgroupObject),
-    /// A FetchHeader.
-    FetchHeader(FetchHeader),
-    /// A FetchObject.
-    FetchObject(FetchObject),
+item_enum! {
+    /// A header or object of the `data` stream.
+    DataItem { SubgroupHeader, FetchHeader, SubgroupObject, FetchObject }
 }
 
 impl DataItem {
-    /// The IDL name of the item's struct.
-    pub fn struct_name(&self) -> &'static str {
-        match self {
-            DataItem::SubgroupHeader(_) => "SubgroupHeader",
-            DataItem::SubgroupObject(_) => "SubgroupObject",
-            DataItem::FetchHeader(_) => "FetchHeader",
-            DataItem::FetchObject(_) => "FetchObject",
-        }
-    }
-
-    /// The item in the vector value format.
-    pub fn to_json(&self) -> Value {
-        match self {
-            DataItem::SubgroupHeader(m) => m.to_json(),
-            DataItem::SubgroupObject(m) => m.to_json(),
-            DataItem::FetchHeader(m) => m.to_json(),
-            DataItem::FetchObject(m) => m.to_json(),
-        }
+    fn decode_at(
+        item: usize,
+        _code: u64,
+        r: &mut Reader<'_>,
+        end: usize,
+        flags: &mut Vec<bool>,
+    ) -> Result<Self, DecodeError> {
+        Ok(match item {
+            0 => {
+                let h = SubgroupHeader::decode_from(r, end)?;
+                *flags = flags_of(SubgroupHeader::variant_flags(h.r#type));
+                DataItem::SubgroupHeader(h)
+            }
+            1 => {
+                let h = FetchHeader::decode_from(r, end)?;
+                *flags = flags_of(FetchHeader::variant_flags(h.r#type));
+                DataItem::FetchHeader(h)
+            }
+            2 => DataItem::SubgroupObject(SubgroupObject::decode_from(r, end, flags[1])?),
+            3 => DataItem::FetchObject(FetchObject::decode_from(r, end)?),
+            _ => unreachable!(),
+        })
     }
 }
 
-/// Incremental parser of the `data` stream: feed bytes in any chunking, then close.
-///
-/// A unidirectional data stream: a SUBGROUP_HEADER followed by subgroup objects, or a FETCH_HEADER
-/// followed by fetch objects, until FIN.
-#[derive(Debug)]
-pub struct DataParser {
-    buf: Vec<u8>,
-    consumed: usize,
-    max_buffer: usize,
-    header: Option<usize>,
-    flags: Vec<bool>,
-}
+static DATA_STREAM: Stream<DataItem> = Stream {
+    name: "data",
+    states: &[
+        State {
+            peek: Some(VARINT),
+            frame: None,
+            transitions: &[
+                Transition::on(Some(&[(0x10, 0x15), (0x18, 0x1d)]), 0, 1),
+                Transition::on(Some(&[(5, 5)]), 1, 2),
+            ],
+            at_end: Some(R::Truncated),
+            unknown: R::UnknownType,
+        },
+        State {
+            peek: None,
+            frame: None,
+            transitions: &[Transition::on(None, 2, 1)],
+            at_end: None,
+            unknown: R::UnknownType,
+        },
+        State {
+            peek: None,
+            frame: None,
+            transitions: &[Transition::on(None, 3, 2)],
+            at_end: None,
+            unknown: R::UnknownType,
+        },
+    ],
+    decode: DataItem::decode_at,
+    max_buffer: DEFAULT_MAX_BUFFER,
+    empty_item: R::InvalidValue,
+    buffer: R::TooLarge,
+};
 
-impl Default for DataParser {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl DataParser {
-    /// A parser holding at most `DEFAULT_MAX_BUFFER` bytes of one unfinished item.
-    pub fn new() -> Self {
-        Self::with_max_buffer(DEFAULT_MAX_BUFFER)
-    }
-
-    /// A parser holding at most `max_buffer` bytes of one unfinished item.
-    pub fn with_max_buffer(max_buffer: usize) -> Self {
-        Self {
-            buf: Vec::new(),
-            consumed: 0,
-            max_buffer,
-            header: None,
-            flags: Vec::new(),
-        }
-    }
-
-    /// Take bytes in any chunking; return the header (first), then every complete object.
-    pub fn feed(&mut self, data: &[u8]) -> Result<Vec<DataItem>, DecodeError> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.extend_from_slice(data);
-        let mut out = Vec::new();
-        let mut pos = 0;
-        let mut failed = None;
-        while pos < buf.len() {
-            let mut r = Reader::resume(&buf, pos, self.consumed, self.max_buffer);
-            let item = match self.header {
-                Some(_) => self.object(&mut r),
-                None => self.start(&mut r),
-            };
-            match item {
-                Err(e) if e.incomplete => break,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-                Ok(v) => out.push(v),
-            }
-            if r.pos == pos {
-                failed = Some(err(R::InvalidValue, "data: an empty object cannot advance"));
-                break;
-            }
-            pos = r.pos;
-        }
-        buf.drain(..pos);
-        self.consumed += pos;
-        self.buf = buf;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        if self.buf.len() > self.max_buffer {
-            return Err(err(R::TooLarge, "data: too many bytes buffered"));
-        }
-        Ok(out)
-    }
-
-    /// The stream ended: an error if the header or an object is incomplete (a stream
-    /// without its header is `truncated`).
-    pub fn close(&mut self) -> Result<(), DecodeError> {
-        if !self.buf.is_empty() || self.header.is_none() {
-            let buf = std::mem::take(&mut self.buf);
-            let mut r = Reader::new(&buf, false);
-            match self.header {
-                Some(_) => self.object(&mut r)?,
-                None => self.start(&mut r)?,
-            };
-            return Err(err(R::Truncated, "data: stream ended inside an object"));
-        }
-        Ok(())
-    }
-
-    fn start(&mut self, r: &mut Reader<'_>) -> Result<DataItem, DecodeError> {
-        let stop = r.buf.len();
-        let mut peek = Reader::new(r.buf, true);
-        peek.pos = r.pos;
-        let code = peek.varint(stop)?;
-        if matches!(code, 0x10..=0x15 | 0x18..=0x1d) {
-            let h = SubgroupHeader::decode_from(r, stop)?;
-            self.flags = flags_of(SubgroupHeader::variant_flags(h.r#type));
-            self.header = Some(0);
-            return Ok(DataItem::SubgroupHeader(h));
-        }
-        if matches!(code, 5) {
-            let h = FetchHeader::decode_from(r, stop)?;
-            self.flags = flags_of(FetchHeader::variant_flags(h.r#type));
-            self.header = Some(1);
-            return Ok(DataItem::FetchHeader(h));
-        }
-        Err(err(R::UnknownType, "data: unknown stream type"))
-    }
-
-    fn object(&self, r: &mut Reader<'_>) -> Result<DataItem, DecodeError> {
-        let stop = r.buf.len();
-        match self.header {
-            Some(0) => {
-                let v = SubgroupObject::decode_from(r, stop, self.flags[1])?;
-                Ok(DataItem::SubgroupObject(v))
-            }
-            Some(1) => Ok(DataItem::FetchObject(FetchObject::decode_from(r, stop)?)),
-            _ => Err(err(R::UnknownType, "data: no header")),
-        }
-    }
+stream_parser! {
+    /// Incremental parser of the `data` stream: feed bytes in any chunking, then close.
+    ///
+    /// A unidirectional data stream: a SUBGROUP_HEADER followed by subgroup objects, or a
+    /// FETCH_HEADER followed by fetch objects, until FIN.
+    DataParser(DataItem) = DATA_STREAM
 }
 
 /// A whole `data` stream: the header, then each object.
@@ -7700,27 +5286,13 @@ pub fn encode_data(items: &[DataItem]) -> Result<Vec<u8>, EncodeError> {
 }
 
 fn parse_data_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {
-    let mut p = DataParser::new();
-    let items = feed_all(data, chunk, |b| p.feed(b))?;
-    p.close()?;
-    let mut out = Vec::with_capacity(items.len());
-    for m in &items {
-        out.push(item(m.struct_name(), m.to_json()));
-    }
-    Ok(Value::Array(out))
+    DATA_STREAM.parse_json(data, chunk, |m| item(m.struct_name(), m.to_json()))
 }
 
 fn encode_data_json(items: &[Value]) -> Result<Vec<u8>, String> {
     let mut decoded = Vec::new();
     for it in items {
-        let (name, value) = item_parts(it)?;
-        decoded.push(match name {
-            "SubgroupHeader" => DataItem::SubgroupHeader(parse_item(value)?),
-            "SubgroupObject" => DataItem::SubgroupObject(parse_item(value)?),
-            "FetchHeader" => DataItem::FetchHeader(parse_item(value)?),
-            "FetchObject" => DataItem::FetchObject(parse_item(value)?),
-            _ => return Err(format!("{name} is not an item of this stream")),
-        });
+        decoded.push(DataItem::from_item(it)?);
     }
     encode_data(&decoded).map_err(|e| e.to_string())
 }
