@@ -1,11 +1,12 @@
 """The codec plan (ir/plan.py) -> the `clutchcall.wire` package: one codec module per protocol.
 
-A renderer: each op of a struct's plan becomes its few lines of straight-line Python, and each
-stream's state machine its incremental parser, so nothing interprets the plan at run time. The
-order of reads and checks, the reasons, the limits, the derived length fields and the stream
-grammars all come from the plan; only names and spelling are decided here. The templates in
-`templates/wire/` lay out the modules around the rendered code and hold the small shared runtime
-(`_quic.py`: varints and the bounds-checked reader, `_json.py`: the vector value format).
+A renderer: each op of a struct's plan becomes its few lines of straight-line Python; each
+stream's state machine becomes a table (`Grammar`) that the one generic parser in `_stream.py`
+runs. The order of reads and checks, the reasons, the limits, the derived length fields and the
+stream grammars all come from the plan; only names and spelling are decided here (the shared
+parts of that through `wire_render`). The templates in `templates/wire/` lay out the modules and
+hold the static runtime (`_quic.py`: varints and the bounds-checked reader, `_stream.py`: the
+stream parsers and encoders, `_json.py`: the vector value format).
 
 Code sets are `enum.IntEnum`s. A field of a closed set is typed and decoded as the enum; a field of
 an open set as `Enum | int`: the member when the value is known, the bare int otherwise (what
@@ -16,9 +17,9 @@ read-only property, not a constructor argument, so a mismatching value cannot be
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from ...ir import plan
 from ...ir.naming import snake
 from ..base import GeneratedFile, header_lines
 from ..common import INT_SIZE, WireGenError, plan_cond_text, shift_literal, template_env
+from ..wire_render import Code, Operators, ProtocolView, check_test, cond_test, loop_item
 from .namer import PythonNamer
 from .text import LINE
 
@@ -39,20 +41,26 @@ def _hexint(n: int) -> str:
     return hex(n) if n > 9 else str(n)
 
 
+def _tuple(items: list[str]) -> str:
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
 _BODY_INDENT = 8  # generated method bodies sit two levels deep
+_OPS = Operators(
+    literal=_hexint,
+    member=lambda v, values: f"{v} in {_tuple([_hexint(x) for x in values])}",
+    outside_mask="{a} & ~{b}",
+    parity="{a} % 2 == {b}",
+    negate_name="not {a}",
+)
+# `not x in y` is spelled `x not in y` (ruff's E713)
+_NOT_IN = dataclasses.replace(_OPS, member=lambda v, values: f"{v} not in {_tuple([_hexint(x) for x in values])}")
 
 
-@dataclass
-class _Code:
-    lines: list[str] = field(default_factory=list)
-    count: int = 0
-
-    def add(self, indent: int, line: str) -> None:
-        self.lines.append("    " * indent + line)
-
+class _Code(Code):
     def raise_(self, indent: int, head: str, args: list[str]) -> None:
         """`raise head(args)`, one argument a line when the line would be too long."""
-        pad = "    " * indent
+        pad = self.unit * indent
         one = f"raise {head}({', '.join(args)})"
         if _BODY_INDENT + len(pad) + len(one) <= LINE:
             self.lines.append(pad + one)
@@ -62,10 +70,6 @@ class _Code:
     def fail(self, indent: int, test: str, head: str, args: list[str]) -> None:
         self.add(indent, f"if {test}:")
         self.raise_(indent + 1, head, args)
-
-    def fresh(self, prefix: str) -> str:
-        self.count += 1
-        return f"{prefix}{self.count}"
 
 
 def _defines(op: plan.Op, operand: plan.Operand) -> bool:
@@ -82,10 +86,6 @@ def _last_check(ops: tuple[plan.Op, ...], i: int, var: str) -> int:
     while i + 1 < len(ops) and isinstance(nxt := ops[i + 1], plan.Check) and nxt.var == var:
         i += 1
     return i
-
-
-def _item(body: tuple[plan.Op, ...]) -> str:
-    return next(op.item for op in body if isinstance(op, plan.Append))
 
 
 class _StructGen:
@@ -124,7 +124,7 @@ class _StructGen:
             if t.codes is None:
                 return "int"
             cls = self.p.code_class(t.codes)
-            return cls if t.codes in self.p.closed else f"{cls} | int"
+            return cls if t.codes in self.p.closed_code_sets else f"{cls} | int"
         if t.kind in ("bytes", "string"):
             return "bytes" if t.kind == "bytes" else "str"
         if t.kind == "list":
@@ -136,18 +136,16 @@ class _StructGen:
         return self.py_type(f.type) + (" | None" if f.cond is not None else "")
 
     def cond(self, c: plan.Cond) -> str:
-        if isinstance(c, plan.FlagIs):
-            fv = self.name("f_" + c.flag)
-            return fv if c.value else f"not {fv}"
-        v = self.name("v_" + c.field)
-        if c.test in ("eq", "ne"):
-            test = f"{v} {'==' if c.test == 'eq' else '!='} {_hexint(c.values[0])}"
-        elif c.test in ("in", "not_in"):
-            items = ", ".join(_hexint(x) for x in c.values) + ("," if len(c.values) == 1 else "")
-            test = f"{v} {'in' if c.test == 'in' else 'not in'} ({items})"
-        else:
-            test = f"{v} % 2 == {0 if c.test == 'even' else 1}"
-        return f"({v} is not None and {test})" if c.optional else test
+        ops = _OPS
+        if isinstance(c, plan.FieldTest) and c.test == "not_in":
+            c, ops = dataclasses.replace(c, test="in"), _NOT_IN
+        return cond_test(
+            c,
+            ops,
+            lambda flag: self.name("f_" + flag),
+            lambda field: self.name("v_" + field),
+            lambda v, test: f"({v} is not None and {test(v)})",
+        )
 
     def operand(self, o: plan.Operand) -> str:
         if isinstance(o, plan.Var):
@@ -172,17 +170,9 @@ class _StructGen:
             self.c.fail(ind, test, "DecodeError", [f'"{reason}"', msg, f"r.offset({at})"])
 
     def check(self, ind: int, op: plan.Check, v: str, decode: bool) -> None:
-        bound = _hexint(op.bound or 0)
-        if op.test == "const":
-            test, msg = f"{v} != {bound}", f"{{{v}}} is not the constant {bound}"
-        elif op.test == "codes":
-            test, msg = f"{v} not in {self.p.code_table(str(op.codes), 'NAMES')}", f"{{{v}}} is not a {op.codes} code"
-        elif op.test in ("min", "max"):
-            word = "below" if op.test == "min" else "above"
-            test, msg = f"{v} {'<' if op.test == 'min' else '>'} {bound}", f"{{{v}}} is {word} {op.bound}"
-        else:
-            test, msg = f"{v} & ~{bound}", f"{{{v}:#x}} has bits outside {bound}"
-        self.fail(ind, test, f'f"{op.where}: {msg}"', op.reason if decode else None, self.name(str(op.at)))
+        test, words = check_test(op, v, _OPS, lambda codes, v: f"{v} not in {self.p.code_table(codes, 'NAMES')}")
+        value = f"{{{v}:#x}}" if op.test == "mask" else f"{{{v}}}"
+        self.fail(ind, test, f'f"{op.where}: {value} {words}"', op.reason if decode else None, self.name(str(op.at)))
 
     def variant(self, ind: int, op: plan.Variant, decode: bool) -> None:
         v = self.name(op.var)
@@ -203,7 +193,7 @@ class _StructGen:
         elif isinstance(op, plan.OpenFrame):
             self.fresh(op.var, "e")
         elif isinstance(op, (plan.Repeat, plan.UntilEnd)):
-            self.fresh(_item(op.body), "x")
+            self.fresh(loop_item(op.body)[0], "x")
 
     def preludes(self, ops: tuple[plan.Op, ...]) -> dict[int, plan.Op]:
         """Index of the first op of each value that has a prelude (its length's read and limits)."""
@@ -246,7 +236,7 @@ class _StructGen:
                     raw = raw_of[op.var] = c.fresh("c")
                     last = _last_check(ops, i, op.var)
                     members = self.p.code_table(t.codes, "MEMBERS")
-                    closed = t.codes in self.p.closed
+                    closed = t.codes in self.p.closed_code_sets
                     after[last] = (
                         f"{target} = {members}[{raw}]" if closed else f"{target} = {members}.get({raw}, {raw})"
                     )
@@ -298,7 +288,7 @@ class _StructGen:
                 lst = self.name(op.list)
                 self.fail(ind, f"len({lst}) >= {op.max}", f'"{op.where}: more than {op.max} elements"', op.reason)
             elif isinstance(op, (plan.Repeat, plan.UntilEnd)):
-                item, lst = _item(op.body), next(a.list for a in op.body if isinstance(a, plan.Append))
+                item, lst = loop_item(op.body)[0], next(a.list for a in op.body if isinstance(a, plan.Append))
                 element = self.types[lst].element
                 assert element is not None
                 self.types[item] = element
@@ -433,7 +423,7 @@ class _StructGen:
         if t.kind == "int":
             expr = f'j.integer("{name}")'
             if t.codes is not None:
-                kind = "closed" if t.codes in self.p.closed else "open"
+                kind = "closed" if t.codes in self.p.closed_code_sets else "open"
                 expr = f'j.{kind}_code("{name}", {self.p.code_table(t.codes, "MEMBERS")})'
         elif t.kind in ("bytes", "string"):
             expr = f'j.{"hexbytes" if t.kind == "bytes" else "text"}("{name}")'
@@ -451,7 +441,7 @@ class _StructGen:
             if t.codes is None:
                 return expr
             members = self.p.code_table(t.codes, "MEMBERS")
-            if t.codes in self.p.closed:
+            if t.codes in self.p.closed_code_sets:
                 return f'_json.closed_code({expr}, {members}, "{where}")'
             return f"_json.open_code({expr}, {members})"
         if t.kind in ("bytes", "string"):
@@ -513,36 +503,45 @@ class _StructGen:
         }
 
 
-def _tuple(items: list[str]) -> str:
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+# A Python expression: a string, or a call (a tuple when the head is "" or ends in "=") and its arguments.
+_Node = str | tuple[str, list["_Node"]]
 
 
-class _ProtoGen:
-    def __init__(self, ir: m.IR, proto: m.WireProtocol, namer: PythonNamer) -> None:
-        self.ir = ir
-        self.proto = proto
+def _flat(node: _Node) -> str:
+    if isinstance(node, str):
+        return node
+    head, args = node
+    one_tuple = len(args) == 1 and (head == "" or head.endswith("="))
+    return f"{head}({', '.join(_flat(a) for a in args)}{',' if one_tuple else ''})"
+
+
+def _layout(node: _Node, indent: int = 0, after: str = "") -> list[str]:
+    """`node` as ruff formats it: on one line if it fits, else one argument a line (magic trailing comma)."""
+    pad = " " * indent
+    if isinstance(node, str) or (indent and len(pad) + len(_flat(node)) + len(after) <= LINE):
+        return [pad + _flat(node) + after]
+    head, args = node
+    return [f"{pad}{head}(", *(x for a in args for x in _layout(a, indent + 4, ",")), f"{pad}){after}"]
+
+
+def _width(width: str) -> str:
+    return "0" if width == "varint" else str(INT_SIZE[width])
+
+
+class _ProtoGen(ProtocolView):
+    def __init__(self, proto: m.WireProtocol, namer: PythonNamer) -> None:
+        super().__init__(proto, "python")
         self.namer = namer
-        try:
-            self.plan = plan.lower_protocol(proto)
-        except plan.PlanError as e:  # the pipeline reports these first; a direct caller gets the backend's error
-            raise WireGenError(str(e)) from e
-        self.struct_plans = {x.name: x for x in self.plan.structs}
-        self.closed = {c.name for c in self.plan.code_sets}
-        self.structs = {s["name"]: s for s in proto["structs"]}
-        self.code_sets = {c["name"]: c for c in proto["codes"]}
 
     def cls(self, struct_name: str) -> str:
-        return self.namer.class_name(self.structs[struct_name]["words"])
+        return self.namer.class_name(self.struct_words(struct_name))
 
     def code_class(self, code_set: str) -> str:
-        if code_set not in self.code_sets:
-            raise WireGenError(f"{self.proto['name']}: unknown code set {code_set!r}")
-        return self.namer.class_name(self.code_sets[code_set]["words"])
+        return self.namer.class_name(self.code_words(code_set))
 
     def code_table(self, code_set: str, kind: str) -> str:
         """The module-level table of a code set: `NAMES` (value -> IDL name) or `MEMBERS` (value -> member)."""
-        self.code_class(code_set)
-        return f"_{self.namer.const_name(self.code_sets[code_set]['words'])}_{kind}"
+        return f"_{self.namer.const_name(self.code_words(code_set))}_{kind}"
 
     def envelope_request(self) -> dict[str, str] | None:
         """For the legacy RPC envelope (as in every SDK): the code constants `Envelope.request` sets."""
@@ -557,100 +556,92 @@ class _ProtoGen:
 
         return {"kind": const("EnvelopeKind", "request"), "flags": const("EnvelopeFlag", "final")}
 
-    @staticmethod
-    def read_int(width: str, end: str) -> str:
-        return f"r.varint({end})" if width == "varint" else f"r.uint({INT_SIZE[width]}, {end})"
+    def grammar(self, st: m.WireStream, sp: plan.StreamPlan, const: str) -> str:
+        """The stream's state machine as a runtime `Grammar` (`_stream.py`): every limit and reason is the plan's."""
+        index = {x.name: i for i, x in enumerate(sp.states)}
 
-    @staticmethod
-    def write_int(width: str, out: str, v: str) -> str:
-        return f"write_varint({out}, {v})" if width == "varint" else f"write_uint({out}, {v}, {INT_SIZE[width]})"
+        def transition(t: plan.Transition) -> _Node:
+            args: list[_Node] = [self.cls(t.struct), str(index[t.next])]
+            if t.codes:
+                args.append(("", [_hexint(c) for c in t.codes]))
+            if t.args:
+                bound = [f"({json.dumps(self.namer.attr_name(b.arg.split('_')))}, {b.index})" for b in t.args]
+                args.append(("args=", list[_Node](bound)))
+            if t.binds_flags:
+                attr = self.namer.attr_name(self.structs[t.struct]["fields"][0]["words"])
+                table = f"_{self.namer.const_name(self.struct_words(t.struct))}_VARIANTS"
+                args.append(f'variants=({table}, "{attr}")')
+            return ("Transition", args)
+
+        def state(x: plan.StreamState) -> _Node:
+            if not x.transitions:
+                raise self.fail(f"stream {st['name']}: state {x.name} has no transitions")
+            args: list[_Node] = [("", [transition(t) for t in x.transitions])]
+            if x.frame is not None:
+                f = x.frame
+                fields = [f"type={_width(f.type)}", f"length={_width(f.length)}", f"max_length={const}_MAX_LENGTH"]
+                fields += [f'{k}="{getattr(f, k)}"' for k in ("unknown_reason", "too_large_reason")]
+                fields += [f'{k}="{getattr(f, k)}"' for k in ("past_end_reason", "trailing_reason")]
+                args.append(("frame=Frame", list[_Node](fields)))
+            if x.peek is not None:
+                args.append(f"peek={_width(x.peek)}")
+            args += [f'at_end="{x.at_end}"', f'unknown_reason="{x.unknown_reason}"']
+            return ("State", args)
+
+        states = [state(x) for x in sp.states]
+        noun = "object" if sp.kind == "header_objects" else "message"
+        reasons = [f'empty_reason="{sp.empty_item_reason}"', f'buffer_reason="{sp.buffer_reason}"']
+        node: _Node = (f"_{const}: Final = Grammar", [f'"{st["name"]}"', f'"{noun}"', ("", states), *reasons])
+        return "\n".join(_layout(node))
 
     def stream_context(self, st: m.WireStream, sp: plan.StreamPlan) -> dict[str, Any]:
-        """A stream's parser from its state machine (`ir.plan.StreamPlan`)."""
+        """A stream's table and wrappers (its parser is the runtime's, `_stream.py`)."""
         first = sp.states[0]
+        const = self.namer.const_name(st["words"])
+        classes = list(dict.fromkeys(self.cls(t.struct) for t in first.transitions))
         ctx: dict[str, Any] = {
             "name": st["name"],
             "kind": sp.kind,
             "doc": st["doc"],
             "attr": self.namer.attr_name(st["words"]),
             "parser": self.namer.class_name([*st["words"], "parser"]),
-            "const": self.namer.const_name(st["words"]),
-            "empty_reason": sp.empty_item_reason,
-            "buffer_reason": sp.buffer_reason,
-            "unknown_reason": first.unknown_reason,
-            "end_reason": first.at_end,
-            "trailing_reason": first.trailing,
+            "const": const,
+            "message": classes[0],
+            "item": classes[0],
+            "grammar": self.grammar(st, sp, const) if sp.kind != "datagram" else None,
         }
-        if sp.kind in ("sequence", "datagram"):
-            ctx["message"] = self.cls(first.transitions[0].struct)
-        elif first.frame is not None:  # framed
-            frame = first.frame
-            by_cls: dict[str, list[str]] = {}
-            rows: list[tuple[str, str]] = []
-            for t in first.transitions:
-                cls = self.cls(t.struct)
-                for code in t.codes or ():
-                    rows.append((_hexint(code), cls))
-                    by_cls.setdefault(cls, []).append(_hexint(code))
+        if sp.kind == "framed" and first.frame is not None:
+            alias = self.namer.class_name([*st["words"], "message"])
+            ctx.update(alias=alias, classes=classes, max=first.frame.max_length, item=f"tuple[int, {alias}]")
+        elif sp.kind == "header_objects":
+            objects = [self.cls(self.state(sp, t.next).transitions[0].struct) for t in first.transitions]
             ctx.update(
-                {
-                    "dispatch_table": rows,
-                    "classes": list(by_cls),
-                    "codes_by_class": [(k, _tuple(v)) for k, v in by_cls.items()],
-                    "read_type": self.read_int(frame.type, "r.stop"),
-                    "read_length": self.read_int(frame.length, "r.stop"),
-                    "write_type": self.write_int(frame.type, "out", "code"),
-                    "write_length": self.write_int(frame.length, "out", "len(body)"),
-                    "max": frame.max_length,
-                    "frame": frame,
-                    "alias": self.namer.class_name([*st["words"], "message"]),
-                }
+                headers=classes,
+                objects=list(dict.fromkeys(objects)),
+                header_alias=self.namer.class_name([*st["words"], "header"]),
+                object_alias=self.namer.class_name([*st["words"], "object"]),
+                item=self.namer.class_name([*st["words"], "item"]),
             )
-        else:  # header_objects: the header state, then one objects state per header
-            states = {x.name: x for x in sp.states}
-            headers = []
-            for i, t in enumerate(first.transitions):
-                obj = states[t.next].transitions[0]
-                headers.append(
-                    {
-                        "index": i,
-                        "cls": self.cls(t.struct),
-                        "obj": self.cls(obj.struct),
-                        "codes": _tuple([_hexint(x) for x in t.codes or ()]),
-                        "peek": self.read_int(str(first.peek), "r.stop")[2:],
-                        "table": f"_{self.namer.const_name(self.structs[t.struct]['words'])}_VARIANTS"
-                        if t.binds_flags
-                        else None,
-                        "first_attr": self.namer.attr_name(self.structs[t.struct]["fields"][0]["words"]),
-                        "flag_index": [str(b.index) for b in obj.args],
-                        "obj_args": [b.arg for b in obj.args],
-                        "obj_params": [self.namer.attr_name(b.arg.split("_")) for b in obj.args],
-                    }
-                )
-            ctx["headers"] = headers
-            ctx["header_alias"] = self.namer.class_name([*st["words"], "header"])
-            ctx["object_alias"] = self.namer.class_name([*st["words"], "object"])
-            ctx["item_alias"] = self.namer.class_name([*st["words"], "item"])
+            ctx["item_alias"] = ctx["item"]
         return ctx
 
     def context(self) -> dict[str, Any]:
         p = self.proto
         structs = [_StructGen(self, s).context() for s in p["structs"]]
-        stream_plans = {x.name: x for x in self.plan.streams}
-        streams = [self.stream_context(st, stream_plans[st["name"]]) for st in p["streams"]]
+        streams = [self.stream_context(st, self.stream_plans[st["name"]]) for st in p["streams"]]
         code = "\n".join(line for s in structs for line in [*s["decode_body"], *s["encode_body"]])
-        code += "\n".join(st.get("write_type", "") + st.get("write_length", "") for st in streams)
         runtime = ["Reader"]
-        if any(st["kind"] != "datagram" for st in streams):
-            runtime.append("Incomplete")
         runtime += [n for n in ("utf8", "write_uint", "write_varint") if n + "(" in code]
         kinds = {st["kind"] for st in streams}
-        collections = [n for n, k in (("Callable", "framed"), ("Sequence", "header_objects")) if k in kinds]
         typing = ["Any", "Final"] + (["TypeAlias"] if kinds & {"framed", "header_objects"} else [])
         return {
-            "uses_callable": "framed" in kinds,
             "uses_sequence": "header_objects" in kinds,
-            "collections_imports": ", ".join(collections),
+            "stream_imports": ", ".join(
+                (["Frame", "FramedParser"] if "framed" in kinds else [])
+                + ["Grammar"] * bool(kinds - {"datagram"})
+                + ["Parser"] * bool(kinds & {"sequence", "header_objects"})
+                + ["State", "Transition"] * bool(kinds - {"datagram"})
+            ),
             "typing_imports": ", ".join(typing),
             "runtime_imports": ", ".join(sorted(runtime)),
             "name": p["name"],
@@ -665,7 +656,7 @@ class _ProtoGen:
                     "name": c["name"],
                     "cls": self.namer.class_name(c["words"]),
                     "doc": c["doc"],
-                    "closed": c["name"] in self.closed,
+                    "closed": c["name"] in self.closed_code_sets,
                     "names_table": self.code_table(c["name"], "NAMES"),
                     "members_table": self.code_table(c["name"], "MEMBERS"),
                     "names": [f"{_hexint(v['value'])}: {json.dumps(v['name'])}" for v in c["values"]],
@@ -731,13 +722,16 @@ def generate_wire(ir: m.IR, namer: PythonNamer | None = None) -> list[GeneratedF
     namer = namer or PythonNamer()
     env = _env()
     header = "\n".join("# " + line for line in header_lines(ir))
-    protocols = [_ProtoGen(ir, p, namer).context() for p in ir["wire"]]
+    protocols = [_ProtoGen(p, namer).context() for p in ir["wire"]]
     files = [
         GeneratedFile(
             "clutchcall/wire/__init__.py", env.get_template("__init__.py.j2").render(header=header, protocols=protocols)
         ),
         GeneratedFile("clutchcall/wire/_quic.py", env.get_template("_quic.py.j2").render(header=header)),
-        GeneratedFile("clutchcall/wire/_json.py", env.get_template("_json.py.j2").render(header=header)),
+        *(
+            GeneratedFile(f"clutchcall/wire/{name}.py", env.get_template(f"{name}.py.j2").render(header=header))
+            for name in ("_json", "_stream")
+        ),
     ]
     module = env.get_template("module.py.j2")
     for p in protocols:

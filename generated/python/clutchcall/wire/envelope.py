@@ -25,7 +25,8 @@ from typing import Any, Final
 from ..errors import DecodeError, EncodeError
 from ..messages import Message
 from . import _json
-from ._quic import Incomplete, Reader, write_uint, write_varint
+from ._quic import Reader, write_uint, write_varint
+from ._stream import Grammar, Parser, State, Transition
 
 FAMILY: Final = "envelope"
 VERSION: Final = 0x1
@@ -210,7 +211,7 @@ class Envelope:
             raise EncodeError(f"Envelope.kind: {v_kind} is not a EnvelopeKind code")
         write_uint(out, v_kind, 1)
         if v_flags & ~3:
-            raise EncodeError(f"Envelope.flags: {v_flags:#x} has bits outside 3")
+            raise EncodeError(f"Envelope.flags: {v_flags:#x} has bits outside 0x3")
         write_uint(out, v_flags, 1)
         if v_method_id > 0xffffffff:
             raise EncodeError(f"Envelope.method_id: {v_method_id} is above 4294967295")
@@ -246,7 +247,7 @@ class Envelope:
         o4 = r.pos
         v_flags = r.uint(1, end)
         if v_flags & ~3:
-            raise DecodeError("invalid_value", f"Envelope.flags: {v_flags:#x} has bits outside 3", r.offset(o4))
+            raise DecodeError("invalid_value", f"Envelope.flags: {v_flags:#x} has bits outside 0x3", r.offset(o4))
         o5 = r.pos
         v_method_id = r.varint(end)
         if v_method_id > 0xffffffff:
@@ -291,57 +292,27 @@ class Envelope:
         )
 
 
-# ---- stream `rpc` (sequence): Envelope after Envelope ----
+# ---- stream `rpc` (sequence) ----
+
+_RPC: Final = Grammar(
+    "rpc",
+    "message",
+    (State((Transition(Envelope, 0),), at_end="accept", unknown_reason="unknown_type"),),
+    empty_reason="invalid_value",
+    buffer_reason="too_large",
+)
 
 
-class RpcParser:
-    """Incremental parser of the `rpc` stream.
+class RpcParser(Parser[Envelope]):
+    """Incremental parser of the `rpc` stream (`Parser` says how it feeds and closes).
 
     A stream of envelopes back to back.
-
-    `feed` takes bytes in any chunking and returns every complete message so far. An
-    unfinished message is retried from its start when more bytes arrive; length prefixes are
-    checked before any payload is copied, so a retry costs only the message's header; a length over
-    `max_buffer` is `too_large` as soon as it is read.
     """
 
-    __slots__ = ("_base", "_buf", "_max_buffer")
+    grammar = _RPC
 
     def __init__(self, max_buffer: int = DEFAULT_MAX_BUFFER) -> None:
-        self._buf = bytearray()
-        self._base = 0
-        self._max_buffer = max_buffer
-
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Envelope]:
-        buf = self._buf
-        buf += data
-        out: list[Envelope] = []
-        pos = 0
-        while pos < len(buf):
-            r = Reader(buf, pos, streaming=True, base=self._base, max_item=self._max_buffer)
-            try:
-                item = Envelope._decode_from(r, r.stop)
-            except Incomplete:
-                break
-            if r.pos == pos:
-                raise DecodeError("invalid_value", "rpc: an empty message cannot advance the stream", r.offset())
-            out.append(item)
-            pos = r.pos
-        del buf[:pos]
-        self._base += pos
-        if len(buf) > self._max_buffer:
-            raise DecodeError("too_large", f"rpc: {len(buf)} bytes buffered, over the limit", self._base)
-        return out
-
-    def close(self) -> None:
-        """The stream ended: DecodeError if a message is incomplete.
-
-        The pending bytes are decoded as if they were the whole input, so the reason is the one
-        a decoder gives for them (`truncated`, `length_past_end`, ...).
-        """
-        if self._buf:
-            Envelope._decode_from(Reader(self._buf, base=self._base), len(self._buf))
-            raise DecodeError("truncated", "rpc: stream ended inside a message", self._base)
+        super().__init__(max_buffer)
 
 
 def encode_rpc(msg: Envelope) -> bytes:

@@ -18,12 +18,13 @@ measures a later field (`payload_length`) is derived from it: read it, never pas
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final, TypeAlias
 
 from ..errors import DecodeError, EncodeError
 from . import _json
-from ._quic import Incomplete, Reader, utf8, write_uint, write_varint
+from ._quic import Reader, utf8, write_uint, write_varint
+from ._stream import Frame, FramedParser, Grammar, Parser, State, Transition
 
 FAMILY: Final = "moqt"
 VERSION: Final = 0xff00000e
@@ -6683,7 +6684,7 @@ class ObjectDatagram:
         )
 
 
-# ---- stream `control` (framed): Type, Length, then the body its type names ----
+# ---- stream `control` (framed) ----
 
 ControlMessage: TypeAlias = (
     SubscribeUpdate
@@ -6717,276 +6718,141 @@ ControlMessage: TypeAlias = (
     | ClientSetup
     | ServerSetup
 )
-
-_CONTROL_DISPATCH: Final[dict[int, Callable[[Reader, int], ControlMessage]]] = {
-    2: SubscribeUpdate._decode_from,
-    3: Subscribe._decode_from,
-    4: SubscribeOk._decode_from,
-    5: SubscribeError._decode_from,
-    6: PublishNamespace._decode_from,
-    7: PublishNamespaceOk._decode_from,
-    8: PublishNamespaceError._decode_from,
-    9: PublishNamespaceDone._decode_from,
-    0xa: Unsubscribe._decode_from,
-    0xb: PublishDone._decode_from,
-    0xc: PublishNamespaceCancel._decode_from,
-    0xd: TrackStatus._decode_from,
-    0xe: TrackStatusOk._decode_from,
-    0xf: TrackStatusError._decode_from,
-    0x10: Goaway._decode_from,
-    0x11: SubscribeNamespace._decode_from,
-    0x12: SubscribeNamespaceOk._decode_from,
-    0x13: SubscribeNamespaceError._decode_from,
-    0x14: UnsubscribeNamespace._decode_from,
-    0x15: MaxRequestId._decode_from,
-    0x16: Fetch._decode_from,
-    0x17: FetchCancel._decode_from,
-    0x18: FetchOk._decode_from,
-    0x19: FetchError._decode_from,
-    0x1a: RequestsBlocked._decode_from,
-    0x1d: Publish._decode_from,
-    0x1e: PublishOk._decode_from,
-    0x1f: PublishError._decode_from,
-    0x20: ClientSetup._decode_from,
-    0x21: ServerSetup._decode_from,
-}
-_CONTROL_CODES: Final[dict[type[Any], tuple[int, ...]]] = {
-    SubscribeUpdate: (2,),
-    Subscribe: (3,),
-    SubscribeOk: (4,),
-    SubscribeError: (5,),
-    PublishNamespace: (6,),
-    PublishNamespaceOk: (7,),
-    PublishNamespaceError: (8,),
-    PublishNamespaceDone: (9,),
-    Unsubscribe: (0xa,),
-    PublishDone: (0xb,),
-    PublishNamespaceCancel: (0xc,),
-    TrackStatus: (0xd,),
-    TrackStatusOk: (0xe,),
-    TrackStatusError: (0xf,),
-    Goaway: (0x10,),
-    SubscribeNamespace: (0x11,),
-    SubscribeNamespaceOk: (0x12,),
-    SubscribeNamespaceError: (0x13,),
-    UnsubscribeNamespace: (0x14,),
-    MaxRequestId: (0x15,),
-    Fetch: (0x16,),
-    FetchCancel: (0x17,),
-    FetchOk: (0x18,),
-    FetchError: (0x19,),
-    RequestsBlocked: (0x1a,),
-    Publish: (0x1d,),
-    PublishOk: (0x1e,),
-    PublishError: (0x1f,),
-    ClientSetup: (0x20,),
-    ServerSetup: (0x21,),
-}
 CONTROL_MAX_LENGTH: Final = 65535
+_CONTROL: Final = Grammar(
+    "control",
+    "message",
+    (
+        State(
+            (
+                Transition(SubscribeUpdate, 0, (2,)),
+                Transition(Subscribe, 0, (3,)),
+                Transition(SubscribeOk, 0, (4,)),
+                Transition(SubscribeError, 0, (5,)),
+                Transition(PublishNamespace, 0, (6,)),
+                Transition(PublishNamespaceOk, 0, (7,)),
+                Transition(PublishNamespaceError, 0, (8,)),
+                Transition(PublishNamespaceDone, 0, (9,)),
+                Transition(Unsubscribe, 0, (0xa,)),
+                Transition(PublishDone, 0, (0xb,)),
+                Transition(PublishNamespaceCancel, 0, (0xc,)),
+                Transition(TrackStatus, 0, (0xd,)),
+                Transition(TrackStatusOk, 0, (0xe,)),
+                Transition(TrackStatusError, 0, (0xf,)),
+                Transition(Goaway, 0, (0x10,)),
+                Transition(SubscribeNamespace, 0, (0x11,)),
+                Transition(SubscribeNamespaceOk, 0, (0x12,)),
+                Transition(SubscribeNamespaceError, 0, (0x13,)),
+                Transition(UnsubscribeNamespace, 0, (0x14,)),
+                Transition(MaxRequestId, 0, (0x15,)),
+                Transition(Fetch, 0, (0x16,)),
+                Transition(FetchCancel, 0, (0x17,)),
+                Transition(FetchOk, 0, (0x18,)),
+                Transition(FetchError, 0, (0x19,)),
+                Transition(RequestsBlocked, 0, (0x1a,)),
+                Transition(Publish, 0, (0x1d,)),
+                Transition(PublishOk, 0, (0x1e,)),
+                Transition(PublishError, 0, (0x1f,)),
+                Transition(ClientSetup, 0, (0x20,)),
+                Transition(ServerSetup, 0, (0x21,)),
+            ),
+            frame=Frame(
+                type=0,
+                length=2,
+                max_length=CONTROL_MAX_LENGTH,
+                unknown_reason="unknown_type",
+                too_large_reason="too_large",
+                past_end_reason="length_past_end",
+                trailing_reason="trailing_bytes",
+            ),
+            at_end="accept",
+            unknown_reason="unknown_type",
+        ),
+    ),
+    empty_reason="invalid_value",
+    buffer_reason="too_large",
+)
 
 
-class ControlParser:
-    """Incremental parser of the `control` stream.
+class ControlParser(FramedParser[tuple[int, ControlMessage]]):
+    """Incremental parser of the `control` stream (`Parser` says how it feeds and closes).
 
     The control stream: the first, client-initiated bidirectional stream. Messages are Type (varint),
     Length (16-bit, so at most 65535 bytes) and a body that must fill the length exactly; unknown types
     close the session.
-
-    `feed` takes bytes in any chunking and returns every complete (type code, message) so far;
-    it waits for a whole frame before decoding its body, so each byte is decoded once.
     """
 
-    __slots__ = ("_base", "_buf", "_max_buffer")
+    grammar = _CONTROL
 
     def __init__(self, max_buffer: int = DEFAULT_MAX_BUFFER) -> None:
-        self._buf = bytearray()
-        self._base = 0
-        self._max_buffer = max_buffer
-
-    def feed(self, data: bytes | bytearray | memoryview) -> list[tuple[int, ControlMessage]]:
-        buf = self._buf
-        buf += data
-        out: list[tuple[int, ControlMessage]] = []
-        pos = 0
-        while pos < len(buf):
-            r = Reader(buf, pos, streaming=True, base=self._base)
-            try:
-                code = r.varint(r.stop)
-                length = r.uint(2, r.stop)
-            except Incomplete:
-                break
-            decode_body = _CONTROL_DISPATCH.get(code)
-            if decode_body is None:
-                raise DecodeError("unknown_type", f"control: unknown message type {code:#x}", r.offset(pos))
-            if length > CONTROL_MAX_LENGTH or length > self._max_buffer:
-                raise DecodeError(
-                    "too_large", f"control: a {length}-byte message is over the limit", r.offset(pos)
-                )
-            if length > len(buf) - r.pos:
-                break
-            body = Reader(bytes(buf[r.pos : r.pos + length]), base=r.offset())
-            out.append((code, decode_body(body, length)))
-            if body.pos != length:
-                raise DecodeError(
-                    "trailing_bytes", f"control: {length - body.pos} byte(s) left in the message", body.offset()
-                )
-            pos = r.pos + length
-        del buf[:pos]
-        self._base += pos
-        if len(buf) > self._max_buffer:
-            raise DecodeError("too_large", f"control: {len(buf)} bytes buffered, over the limit", self._base)
-        return out
-
-    def close(self) -> None:
-        """The stream ended: DecodeError if a message is incomplete.
-
-        The reason is `truncated` when the Type or Length is cut, `length_past_end` when the
-        Length points past the end of the stream.
-        """
-        if self._buf:
-            r = Reader(self._buf, base=self._base)
-            r.varint(r.stop)
-            r.uint(2, r.stop)
-            raise DecodeError("length_past_end", "control: stream ended inside a message", self._base)
+        super().__init__(max_buffer)
 
 
 def encode_control(msg: ControlMessage, code: int | None = None) -> bytes:
     """Type, Length and body of `msg`; `code` is needed only when its struct serves several types."""
-    codes = _CONTROL_CODES.get(type(msg))
-    if codes is None:
-        raise EncodeError(f"control: {type(msg).__name__} is not a message of this stream")
-    if code is None:
-        if len(codes) != 1:
-            raise EncodeError(f"control: {type(msg).__name__} serves types {codes}; pass the code")
-        code = codes[0]
-    elif code not in codes:
-        raise EncodeError(f"control: type {code:#x} does not carry {type(msg).__name__}")
-    body = msg.encode()
-    if len(body) > CONTROL_MAX_LENGTH:
-        raise EncodeError(f"control: a {len(body)}-byte body is over the limit")
-    out = bytearray()
-    write_varint(out, code)
-    write_uint(out, len(body), 2)
-    out += body
-    return bytes(out)
+    return _CONTROL.encode_frame(msg, code)
 
 
-# ---- stream `data` (header_objects): one header, then objects until the stream ends ----
+# ---- stream `data` (header_objects) ----
 
 DataHeader: TypeAlias = SubgroupHeader | FetchHeader
 DataObject: TypeAlias = SubgroupObject | FetchObject
 DataItem: TypeAlias = DataHeader | DataObject
+_DATA: Final = Grammar(
+    "data",
+    "object",
+    (
+        State(
+            (
+                Transition(
+                    SubgroupHeader,
+                    1,
+                    (0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d),
+                    variants=(_SUBGROUP_HEADER_VARIANTS, "type_"),
+                ),
+                Transition(FetchHeader, 2, (5,), variants=(_FETCH_HEADER_VARIANTS, "type_")),
+            ),
+            peek=0,
+            at_end="truncated",
+            unknown_reason="unknown_type",
+        ),
+        State(
+            (Transition(SubgroupObject, 1, args=(("has_extensions", 1),)),),
+            at_end="accept",
+            unknown_reason="unknown_type",
+        ),
+        State((Transition(FetchObject, 2),), at_end="accept", unknown_reason="unknown_type"),
+    ),
+    empty_reason="invalid_value",
+    buffer_reason="too_large",
+)
 
 
-class DataParser:
-    """Incremental parser of the `data` stream.
+class DataParser(Parser[DataItem]):
+    """Incremental parser of the `data` stream (`Parser` says how it feeds and closes).
 
     A unidirectional data stream: a SUBGROUP_HEADER followed by subgroup objects, or a FETCH_HEADER
     followed by fetch objects, until FIN.
-
-    `feed` takes bytes in any chunking and returns the header (first) and then every complete
-    object so far; the header's flags are passed to the objects as their args. An unfinished
-    object is retried from its start when more bytes arrive (length prefixes are checked before
-    any payload is copied, so a retry costs only the object's header; a length over `max_buffer`
-    is `too_large` as soon as it is read).
     """
 
-    __slots__ = ("_base", "_buf", "_flags", "_header", "_max_buffer")
+    grammar = _DATA
 
     def __init__(self, max_buffer: int = DEFAULT_MAX_BUFFER) -> None:
-        self._buf = bytearray()
-        self._base = 0
-        self._max_buffer = max_buffer
-        self._header = -1  # index of the header read, -1 before it
-        self._flags: tuple[bool, ...] = ()
-
-    def feed(self, data: bytes | bytearray | memoryview) -> list[DataItem]:
-        buf = self._buf
-        buf += data
-        out: list[DataItem] = []
-        pos = 0
-        while pos < len(buf):
-            r = Reader(buf, pos, streaming=True, base=self._base, max_item=self._max_buffer)
-            try:
-                item = self._object(r) if self._header >= 0 else self._start(r)
-            except Incomplete:
-                break
-            if r.pos == pos:
-                raise DecodeError("invalid_value", "data: an empty object cannot advance", r.offset())
-            out.append(item)
-            pos = r.pos
-        del buf[:pos]
-        self._base += pos
-        if len(buf) > self._max_buffer:
-            raise DecodeError("too_large", f"data: {len(buf)} bytes buffered, over the limit", self._base)
-        return out
-
-    def close(self) -> None:
-        """The stream ended: DecodeError if the header or an object is incomplete.
-
-        The pending bytes are decoded as if they were the whole input, so the reason is the one
-        a decoder gives for them (`truncated`, `length_past_end`, ...). A stream without its
-        header is `truncated`.
-        """
-        if self._buf or self._header < 0:
-            r = Reader(self._buf, base=self._base)
-            if self._header >= 0:
-                self._object(r)
-            else:
-                self._start(r)
-            raise DecodeError("truncated", "data: stream ended inside an object", self._base)
-
-    def _start(self, r: Reader) -> DataHeader:
-        code = Reader(r.buf, r.pos, streaming=True, base=r.base).varint(r.stop)
-        if code in (0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d):
-            h0 = SubgroupHeader._decode_from(r, r.stop)
-            self._flags = _SUBGROUP_HEADER_VARIANTS[h0.type_]
-            self._header = 0
-            return h0
-        code = Reader(r.buf, r.pos, streaming=True, base=r.base).varint(r.stop)
-        if code in (5,):
-            h1 = FetchHeader._decode_from(r, r.stop)
-            self._flags = _FETCH_HEADER_VARIANTS[h1.type_]
-            self._header = 1
-            return h1
-        raise DecodeError("unknown_type", f"data: unknown stream type {code:#x}", r.offset())
-
-    def _object(self, r: Reader) -> DataObject:
-        if self._header == 0:
-            return SubgroupObject._decode_from(r, r.stop, self._flags[1])
-        if self._header == 1:
-            return FetchObject._decode_from(r, r.stop)
-        raise DecodeError("unknown_type", "data: no header", r.offset())
+        super().__init__(max_buffer)
 
 
 def encode_data_object(header: DataHeader, obj: DataObject) -> bytes:
     """One object of a `data` stream that began with `header`."""
-    if isinstance(header, SubgroupHeader):
-        if not isinstance(obj, SubgroupObject):
-            raise EncodeError(f"data: a SubgroupHeader stream carries SubgroupObject objects, not {type(obj).__name__}")
-        flags0 = _SUBGROUP_HEADER_VARIANTS.get(header.type_)
-        if flags0 is None:
-            raise EncodeError(f"data: unknown header type {header.type_:#x}")
-        return obj.encode(has_extensions=flags0[1])
-    if isinstance(header, FetchHeader):
-        if not isinstance(obj, FetchObject):
-            raise EncodeError(f"data: a FetchHeader stream carries FetchObject objects, not {type(obj).__name__}")
-        flags1 = _FETCH_HEADER_VARIANTS.get(header.type_)
-        if flags1 is None:
-            raise EncodeError(f"data: unknown header type {header.type_:#x}")
-        return obj.encode()
-    raise EncodeError(f"data: {type(header).__name__} is not a header of this stream")
+    return _DATA.encode_object(header, obj)
 
 
 def encode_data(header: DataHeader, objects: Sequence[DataObject] = ()) -> bytes:
     """A whole `data` stream: the header, then each object."""
-    out = bytearray(header.encode())
-    for obj in objects:
-        out += encode_data_object(header, obj)
-    return bytes(out)
+    return _DATA.encode_stream(header, objects)
 
 
-# ---- `datagram` (datagram): one ObjectDatagram per datagram ----
+# ---- stream `datagram` (datagram) ----
+
 
 
 def decode_datagram(data: bytes | bytearray | memoryview) -> ObjectDatagram:
