@@ -26,66 +26,6 @@ from .text import comment_block, docstring, pyrepr, tuple_lines, wrap_call, wrap
 PKG = "clutchcall"
 _TEMPLATES = Path(__file__).parent / "templates"
 
-# Runtime helpers messages.py may use: name in _protowire -> local alias.
-_RUNTIME = [
-    ("MAX_DEPTH", "_MAX_DEPTH"),
-    ("all_of", "_all_of"),
-    ("check_len", "_check_len"),
-    ("check_size", "_check_size"),
-    ("is_neg_zero", "_is_neg_zero"),
-    ("json_bytes", "_json_bytes"),
-    ("json_double", "_json_double"),
-    ("json_error", "_json_error"),
-    ("json_float", "_json_float"),
-    ("json_int32", "_json_int32"),
-    ("json_int64", "_json_int64"),
-    ("json_repeated", "_json_repeated"),
-    ("json_object", "_json_object"),
-    ("json_to_bool", "_json_to_bool"),
-    ("json_to_bytes", "_json_to_bytes"),
-    ("json_to_double", "_json_to_double"),
-    ("json_to_enum", "_json_to_enum"),
-    ("json_to_float", "_json_to_float"),
-    ("json_to_str", "_json_to_str"),
-    ("json_uint32", "_json_uint32"),
-    ("json_uint64", "_json_uint64"),
-    ("length_past_end", "_length_past_end"),
-    ("pack_f32", "_pack_f32"),
-    ("pack_f64", "_pack_f64"),
-    ("pack_i32", "_pack_i32"),
-    ("pack_i64", "_pack_i64"),
-    ("pack_tag_f32", "_pack_tag_f32"),
-    ("pack_tag_f64", "_pack_tag_f64"),
-    ("pack_tag_i32", "_pack_tag_i32"),
-    ("pack_tag_i64", "_pack_tag_i64"),
-    ("pack_tag_u32", "_pack_tag_u32"),
-    ("pack_tag_u64", "_pack_tag_u64"),
-    ("pack_u32", "_pack_u32"),
-    ("pack_u64", "_pack_u64"),
-    ("put_int32", "_put_int32"),
-    ("put_int64", "_put_int64"),
-    ("put_sint32", "_put_sint32"),
-    ("put_sint64", "_put_sint64"),
-    ("put_uint32", "_put_uint32"),
-    ("put_uint64", "_put_uint64"),
-    ("read_tag", "_read_tag"),
-    ("read_varint", "_read_varint"),
-    ("skip_field", "_skip_field"),
-    ("to_int32", "_to_int32"),
-    ("to_int64", "_to_int64"),
-    ("to_sint32", "_to_sint32"),
-    ("to_sint64", "_to_sint64"),
-    ("too_deep", "_too_deep"),
-    ("truncated", "_truncated"),
-    ("unpack_f32", "_unpack_f32"),
-    ("unpack_f64", "_unpack_f64"),
-    ("unpack_i32", "_unpack_i32"),
-    ("unpack_i64", "_unpack_i64"),
-    ("unpack_u32", "_unpack_u32"),
-    ("unpack_u64", "_unpack_u64"),
-    ("uvarint", "_uvarint"),
-    ("wrong_type", "_wrong_type"),
-]
 # Always used by the Message base class in the template.
 _BASE_USES = {"_check_size", "_json_error", "_too_deep"}
 
@@ -156,8 +96,9 @@ class PythonBackend:
             ],
         )
         put(f"{PKG}/_protowire.py", "_protowire.py.j2")
+        runtime = re.findall(r"^(?:def )?([A-Za-z]\w*)\b(?: =|\()", files[-1].content, re.M)
         put(f"{PKG}/enums.py", "enums.py.j2", enums=[self._enum_ctx(e) for e in ir["enums"]])
-        put(f"{PKG}/messages.py", "messages.py.j2", **self._messages_ctx(ir))
+        put(f"{PKG}/messages.py", "messages.py.j2", **self._messages_ctx(ir, runtime))
         put(f"{PKG}/services.py", "services.py.j2", **self._services_ctx(ir))
         put(f"{PKG}/bridges.py", "bridges.py.j2", **self._bridges_ctx(ir))
         put(f"{PKG}/moqt.py", "moqt.py.j2", names=NETWORK_NAMES)
@@ -248,10 +189,11 @@ class PythonBackend:
             "transitions": transitions,
         }
 
-    def _messages_ctx(self, ir: IR) -> dict[str, Any]:
+    def _messages_ctx(self, ir: IR, runtime: list[str]) -> dict[str, Any]:
+        """`runtime`: the names `_protowire` defines; messages.py imports those it uses as `_name`."""
         body = MessageEmitter(ir, self.namer).module_body()
         used = set(re.findall(r"\b_[a-z0-9_]+|\b_[A-Z0-9_]+", body)) | _BASE_USES
-        imports = [(name, alias) for name, alias in _RUNTIME if alias in used]
+        imports = [(name, "_" + name) for name in sorted(runtime) if "_" + name in used]
         enum_names = sorted(
             {
                 self.namer.class_name(e["words"])

@@ -73,13 +73,7 @@ class RpcEmitter:
 
     @staticmethod
     def _params(fields: list[F]) -> list[str]:
-        out = []
-        for f in fields:
-            if f.presence == "repeated":
-                out.append(f"{f.attr}: {_ann(f.ann)} | None = None")
-            else:
-                out.append(f"{f.attr}: {_ann(f.ann)} = {f.zero}")
-        return out
+        return [f.param(_ann(f.ann)) for f in fields]
 
     @staticmethod
     def _build(cls: str, fields: list[F], indent: int) -> list[str]:

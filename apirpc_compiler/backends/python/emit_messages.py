@@ -38,15 +38,13 @@ _PY_SCALAR = {
     "double": "float",
 }
 _ZERO = {"bool": "False", "string": '""', "bytes": 'b""', "float": "0.0", "double": "0.0"}
-# The uint64 value of a varint -> the field's value (slow path only; 1-byte values are as is).
+# The uint64 value of a varint -> the field's value (slow path only; 1-byte values are as is;
+# sint32 is cut to 32 bits and sint64, uint64 are as is before the zigzag).
 _CONVERT = {
     "int32": "_to_int32({v})",
     "enum": "_to_int32({v})",
     "int64": "_to_int64({v})",
     "uint32": "{v} & 0xFFFFFFFF",
-    "uint64": "{v}",
-    "sint32": "_to_sint32({v})",
-    "sint64": "_to_sint64({v})",
 }
 _JSON_FROM = {
     "int32": "_json_int32",
@@ -108,6 +106,12 @@ class F:
         if self.kind == "enum":
             return f"{self.type_name}.{_ZERO_ENUM[self.type_name]}"
         return _ZERO.get(self.kind, "0")
+
+    def param(self, ann: str) -> str:
+        """This field as a keyword parameter annotated `ann` (a repeated field also takes None)."""
+        return (
+            f"{self.attr}: {ann} | None = None" if self.presence == "repeated" else f"{self.attr}: {ann} = {self.zero}"
+        )
 
     def tag(self, wt: int | None = None) -> bytes:
         return proto_varint((self.number << 3) | (self.ir["wire_type"] if wt is None else wt))
@@ -243,11 +247,7 @@ class MessageEmitter:
             L.append("    def __init__(")
             L.append("        self,")
             L.append("        *,")
-            for f in fs:
-                if f.presence == "repeated":
-                    L.append(f"        {f.attr}: {f.ann} | None = None,")
-                else:
-                    L.append(f"        {f.attr}: {f.ann} = {f.zero},")
+            L.extend(f"        {f.param(f.ann)}," for f in fs)
             L.append("    ) -> None:")
         else:
             L.append("    def __init__(self) -> None:")
@@ -530,7 +530,7 @@ class MessageEmitter:
         # Values below 2^14 need no conversion (but zigzag); larger ones are cut to the type's width.
         if k == "sint32":
             self._read_uvarint(L, ind, "v", ["v &= 0xFFFFFFFF"])
-        elif k in _CONVERT and k not in ("uint64", "sint64"):
+        elif k in _CONVERT:
             self._read_uvarint(L, ind, "v", [f"v = {_CONVERT[k].format(v='v')}"])
         else:
             self._read_uvarint(L, ind, "v", [])

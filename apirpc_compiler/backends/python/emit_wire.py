@@ -508,20 +508,7 @@ _Node = str | tuple[str, list["_Node"]]
 
 
 def _flat(node: _Node) -> str:
-    if isinstance(node, str):
-        return node
-    head, args = node
-    one_tuple = len(args) == 1 and (head == "" or head.endswith("="))
-    return f"{head}({', '.join(_flat(a) for a in args)}{',' if one_tuple else ''})"
-
-
-def _layout(node: _Node, indent: int = 0, after: str = "") -> list[str]:
-    """`node` as ruff formats it: on one line if it fits, else one argument a line (magic trailing comma)."""
-    pad = " " * indent
-    if isinstance(node, str) or (indent and len(pad) + len(_flat(node)) + len(after) <= LINE):
-        return [pad + _flat(node) + after]
-    head, args = node
-    return [f"{pad}{head}(", *(x for a in args for x in _layout(a, indent + 4, ",")), f"{pad}){after}"]
+    return node if isinstance(node, str) else _seq(node[1], node[0] + "(", ")", "", -LINE)
 
 
 def _width(width: str) -> str:
@@ -565,8 +552,7 @@ class _ProtoGen(ProtocolView):
             if t.codes:
                 args.append(("", [_hexint(c) for c in t.codes]))
             if t.args:
-                bound = [f"({json.dumps(self.namer.attr_name(b.arg.split('_')))}, {b.index})" for b in t.args]
-                args.append(("args=", list[_Node](bound)))
+                args.append(("args=", [str(b.index) for b in t.args]))
             if t.binds_flags:
                 attr = self.namer.attr_name(self.structs[t.struct]["fields"][0]["words"])
                 table = f"_{self.namer.const_name(self.struct_words(t.struct))}_VARIANTS"
@@ -591,8 +577,8 @@ class _ProtoGen(ProtocolView):
         states = [state(x) for x in sp.states]
         noun = "object" if sp.kind == "header_objects" else "message"
         reasons = [f'empty_reason="{sp.empty_item_reason}"', f'buffer_reason="{sp.buffer_reason}"']
-        node: _Node = (f"_{const}: Final = Grammar", [f'"{st["name"]}"', f'"{noun}"', ("", states), *reasons])
-        return "\n".join(_layout(node))
+        head = f"_{const}: Final = Grammar"
+        return head + _seq([f'"{st["name"]}"', f'"{noun}"', ("", states), *reasons], "(", ")", "", len(head))
 
     def stream_context(self, st: m.WireStream, sp: plan.StreamPlan) -> dict[str, Any]:
         """A stream's table and wrappers (its parser is the runtime's, `_stream.py`)."""
@@ -705,12 +691,16 @@ def _kwarg(text: str, indent: int) -> str:
     return f"{name}=(\n{inner}{expr}\n{pad})"
 
 
-def _seq(items: list[str], opener: str, closer: str, indent: str, used: int) -> str:
-    """`(a, b)` on one line if it fits after `used` characters, else one item per line."""
-    one = opener + ", ".join(items) + ("," if len(items) == 1 and opener == "(" else "") + closer
-    if used + len(one) <= LINE:
+def _seq(items: list[_Node], opener: str, closer: str, indent: str, used: int) -> str:
+    """`(a, b)` on one line if it fits after `used` characters, else one item per line (a call
+    among them laid out likewise, as ruff format does; `used` < 0: always one line)."""
+    one_tuple = len(items) == 1 and (opener == "(" or opener.endswith("=("))
+    one = opener + ", ".join(_flat(x) for x in items) + ("," if one_tuple else "") + closer
+    if used < 0 or used + len(one) <= LINE:
         return one
-    return opener + "\n" + "".join(f"{indent}    {x},\n" for x in items) + indent + closer
+    pad = indent + "    "
+    lines = (x if isinstance(x, str) else _seq(x[1], x[0] + "(", ")", pad, len(pad)) for x in items)
+    return opener + "\n" + "".join(f"{pad}{x},\n" for x in lines) + indent + closer
 
 
 def _env() -> jinja2.Environment:

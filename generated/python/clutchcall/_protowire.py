@@ -109,15 +109,6 @@ def to_int64(v: int) -> int:
     return v - 0x10000000000000000 if v & 0x8000000000000000 else v
 
 
-def to_sint32(v: int) -> int:
-    v &= _U32
-    return (v >> 1) ^ -(v & 1)
-
-
-def to_sint64(v: int) -> int:
-    return (v >> 1) ^ -(v & 1)
-
-
 def check_len(pos: int, n: int, end: int) -> int:
     e = pos + n
     if e > end:

@@ -50,21 +50,19 @@ class Frame:
 
 @dataclass(slots=True)
 class Transition:
-    """Decode a `cls` (given the bound header flags at `args`: (parameter, index) pairs), then go
-    to state `next`. `codes` select it in a framed or peeked state. `variants` (a header's type
-    table and the attribute holding its type) binds the flags the next states' reads take."""
+    """Decode a `cls` (passing it the bound header flags at the indexes `args`), then go to state
+    `next`. `codes` select it in a framed or peeked state. `variants` (a header's type table and
+    the attribute holding its type) binds the flags the next states' reads take."""
 
     cls: type[Any]
     next: int
     codes: tuple[int, ...] = ()
-    args: tuple[tuple[str, int], ...] = field(default=(), kw_only=True)
+    args: tuple[int, ...] = field(default=(), kw_only=True)
     variants: tuple[Mapping[int, Flags], str] | None = field(default=None, kw_only=True)
     decode: Callable[..., Any] = field(init=False)
-    picks: tuple[int, ...] = field(init=False)  # the flags (indexes) passed, in order
 
     def __post_init__(self) -> None:
         self.decode = self.cls._decode_from
-        self.picks = tuple(i for _, i in self.args)
 
 
 @dataclass(slots=True)
@@ -111,7 +109,7 @@ class Grammar:
             if t.next and after is not None:
                 encode = after.cls._encode_into
                 table = {-1: ()} if t.variants is None else t.variants[0]
-                encoders = {k: _call(encode, tuple(f[i] for i in after.picks)) for k, f in table.items()}
+                encoders = {k: _call(encode, tuple(f[i] for i in after.args)) for k, f in table.items()}
                 self.objects.append((t, after, encoders))
 
     def encode_frame(self, msg: Any, code: int | None) -> bytes:
@@ -194,7 +192,7 @@ class Parser(Generic[_Item]):
         self._loop: Callable[[Reader, int], Any] | None = None
         if only is not None and only.next == state and only.variants is None:
             # a state that reads item after item with no choice to make: one call an item
-            self._loop = _call(only.decode, tuple(self._flags[i] for i in only.picks))
+            self._loop = _call(only.decode, tuple(self._flags[i] for i in only.args))
 
     def _consumed(self, pos: int) -> None:
         """Drop the `pos` bytes taken; fail if what is left is over the bound."""
@@ -248,7 +246,7 @@ class Parser(Generic[_Item]):
             if t is None:
                 name = self.grammar.name
                 raise DecodeError(state.unknown_reason, f"{name}: unknown stream type {code:#x}", r.offset())
-        item = t.decode(r, r.stop, *[self._flags[i] for i in t.picks])
+        item = t.decode(r, r.stop, *[self._flags[i] for i in t.args])
         if t.variants is not None:
             self._flags = t.variants[0][getattr(item, t.variants[1])]
         if t.next != self._state or t.variants is not None:

@@ -6816,11 +6816,7 @@ _DATA: Final = Grammar(
             at_end="truncated",
             unknown_reason="unknown_type",
         ),
-        State(
-            (Transition(SubgroupObject, 1, args=(("has_extensions", 1),)),),
-            at_end="accept",
-            unknown_reason="unknown_type",
-        ),
+        State((Transition(SubgroupObject, 1, args=(1,)),), at_end="accept", unknown_reason="unknown_type"),
         State((Transition(FetchObject, 2),), at_end="accept", unknown_reason="unknown_type"),
     ),
     empty_reason="invalid_value",
