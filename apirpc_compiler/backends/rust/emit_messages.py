@@ -12,7 +12,7 @@ from __future__ import annotations
 from ...ir.model import IR, Enum, Field, Message
 from ..common import encode_tag, fields_by_number, message_components, proto_varint, type_index
 from .namer import RustNamer
-from .text import Lines, rust_str
+from .text import Lines, runs, rust_str
 
 _RUST_SCALAR = {
     "bool": "bool",
@@ -33,17 +33,6 @@ _RUST_SCALAR = {
 }
 _COPY = frozenset(_RUST_SCALAR) - {"string", "bytes"}
 _ATTR_TYPE = {"bool": "bool", "string": "&'static str", "float": "f32", "double": "f64", "bytes": "&'static [u8]"}
-
-
-def _ranges(nums: list[int]) -> str:
-    """Sorted field numbers as inclusive (lo, hi) ranges."""
-    out: list[list[int]] = []
-    for n in nums:
-        if out and out[-1][1] + 1 == n:
-            out[-1][1] = n
-        else:
-            out.append([n, n])
-    return ", ".join(f"({lo}, {hi})" for lo, hi in out)
 
 
 def _lit(v: object, scalar: str) -> str:
@@ -79,6 +68,11 @@ class MessageEmitter:
     def oneof_attr(self, msg: Message, oneof: str) -> str:
         o = next(x for x in msg["oneofs"] if x["name"] == oneof)
         return self.n.field_name(o["words"])
+
+    def oneof_parts(self, msg: Message, f: Field) -> tuple[str, str, str]:
+        """A oneof member's struct field, enum type and variant."""
+        assert f["oneof"] is not None
+        return self.oneof_attr(msg, f["oneof"]), self.oneof_type(msg, f["oneof"]), self.n.type_name(f["words"])
 
     def boxed(self, msg: Message, f: Field) -> bool:
         """Boxed: a singular message field that can reach its own message (else the type would
@@ -342,7 +336,7 @@ class MessageEmitter:
             for f in fields_by_number(msg):
                 self.merge_arm(out, msg, f)
             out.open("_ => {")
-            out(f"let raw = c.skip(start, tag, &[{_ranges(known)}])?;")
+            out(f"let raw = c.skip(start, tag, &[{', '.join(f'({lo}, {hi})' for lo, hi in runs(known))}])?;")
             out("self.unknown_fields.extend_from_slice(raw);")
             out.close()
             out.close()
@@ -365,17 +359,12 @@ class MessageEmitter:
                 out("m.merge_from(b, at, depth + 1)?;")
                 out(f"self.{name}.push(m);")
             elif f["oneof"] is not None:
-                attr, ot, case = (
-                    self.oneof_attr(msg, f["oneof"]),
-                    self.oneof_type(msg, f["oneof"]),
-                    self.n.type_name(f["words"]),
+                attr, ot, case = self.oneof_parts(msg, f)
+                out.guard(
+                    f"!matches!(self.{attr}, Some({ot}::{case}(_)))",
+                    f"self.{attr} = Some({ot}::{case}(Default::default()));",
                 )
-                out.open(f"if !matches!(self.{attr}, Some({ot}::{case}(_))) {{")
-                out(f"self.{attr} = Some({ot}::{case}(Default::default()));")
-                out.close()
-                out.open(f"if let Some({ot}::{case}(m)) = &mut self.{attr} {{")
-                out("m.merge_from(b, at, depth + 1)?;")
-                out.close()
+                out.guard(f"let Some({ot}::{case}(m)) = &mut self.{attr}", "m.merge_from(b, at, depth + 1)?;")
             else:
                 out(f"self.{name}")
                 out("    .get_or_insert_with(Default::default)")
@@ -394,11 +383,7 @@ class MessageEmitter:
                 out.close()
                 out.close()
         elif f["oneof"] is not None:
-            attr, ot, case = (
-                self.oneof_attr(msg, f["oneof"]),
-                self.oneof_type(msg, f["oneof"]),
-                self.n.type_name(f["words"]),
-            )
+            attr, ot, case = self.oneof_parts(msg, f)
             out(f"{elem_tag} => self.{attr} = Some({ot}::{case}({read})),")
         elif f["label"] == "optional":
             out(f"{elem_tag} => self.{name} = Some({read}),")
@@ -448,8 +433,8 @@ class MessageEmitter:
             if f["label"] == "repeated":
                 out.open(f"for m in &self.{name} {{")
             elif f["oneof"] is not None:
-                ot, case = self.oneof_type(msg, f["oneof"]), self.n.type_name(f["words"])
-                out.open(f"if let Some({ot}::{case}(m)) = &self.{self.oneof_attr(msg, f['oneof'])} {{")
+                attr, ot, case = self.oneof_parts(msg, f)
+                out.open(f"if let Some({ot}::{case}(m)) = &self.{attr} {{")
             else:
                 out.open(f"if let Some(m) = &self.{name} {{")
             self.put_tag(out, tag)
@@ -484,9 +469,8 @@ class MessageEmitter:
         name, t = self.fname(f), f["type"]
         copy = t["kind"] == "enum" or t["name"] in _COPY
         if f["oneof"] is not None:
-            ot, case = self.oneof_type(msg, f["oneof"]), self.n.type_name(f["words"])
-            pat = "&v" if copy else "v"
-            out.open(f"if let Some({ot}::{case}({pat})) = &self.{self.oneof_attr(msg, f['oneof'])} {{")
+            attr, ot, case = self.oneof_parts(msg, f)
+            out.open(f"if let Some({ot}::{case}({'&v' if copy else 'v'})) = &self.{attr} {{")
             return "v"
         if f["label"] == "optional" or t["kind"] == "message":
             out.open(f"if let Some(v) = self.{name} {{" if copy else f"if let Some(v) = &self.{name} {{")
@@ -570,23 +554,10 @@ class MessageEmitter:
             return f"{self.n.plain(self.n.fn_name(self.types.enums[t['name']]['words']))}_from_json({v})?"
         if t["kind"] == "message":
             return f"{self.ty(t['name'])}::from_json_value({v}, d, ign)?"
-        return {
-            "bool": f"json_bool({v})?",
-            "int32": f"json_i32({v})?",
-            "sint32": f"json_i32({v})?",
-            "sfixed32": f"json_i32({v})?",
-            "int64": f"json_i64({v})?",
-            "sint64": f"json_i64({v})?",
-            "sfixed64": f"json_i64({v})?",
-            "uint32": f"json_u32({v})?",
-            "fixed32": f"json_u32({v})?",
-            "uint64": f"json_u64({v})?",
-            "fixed64": f"json_u64({v})?",
-            "float": f"json_f32_in({v})?",
-            "double": f"json_f64_in({v})?",
-            "string": f"json_string({v})?",
-            "bytes": f"json_bytes({v})?",
-        }[t["name"]]
+        s = t["name"]
+        # json_i32, json_u64, ... by the Rust type; floats are read range-checked (`_in`).
+        fn = {"float": "json_f32_in", "double": "json_f64_in", "string": "json_string", "bytes": "json_bytes"}
+        return f"{fn.get(s, 'json_' + _RUST_SCALAR[s])}({v})?"
 
     def from_json_fn(self, out: Lines, msg: Message) -> None:
         cls = self.ty(msg["name"])
@@ -623,9 +594,10 @@ class MessageEmitter:
             out.open(f"{pat} => {{")
             if f in twice:
                 sv = f"seen_{self.n.plain(name)}"
-                out.open(f"if !{sv}.is_empty() && {sv} != key {{")
-                out(f"return Err(json_error({rust_str(msg['name'] + ': field ' + f['name'] + ' given twice')}));")
-                out.close()
+                out.guard(
+                    f"!{sv}.is_empty() && {sv} != key",
+                    f"return Err(json_error({rust_str(msg['name'] + ': field ' + f['name'] + ' given twice')}));",
+                )
                 out(f"{sv} = key;")
             out.open("if !matches!(v, Value::Null) {")
             if f["label"] == "repeated":
@@ -634,11 +606,7 @@ class MessageEmitter:
                 out(f"m.{name}.push(e);")
                 out.close()
             elif f["oneof"] is not None:
-                attr, ot, case = (
-                    self.oneof_attr(msg, f["oneof"]),
-                    self.oneof_type(msg, f["oneof"]),
-                    self.n.type_name(f["words"]),
-                )
+                attr, ot, case = self.oneof_parts(msg, f)
                 out.open(f"if m.{attr}.is_some() {{")
                 out(
                     f"return Err(json_error("

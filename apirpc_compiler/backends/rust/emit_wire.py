@@ -12,38 +12,23 @@ import re
 
 from ...ir import model as m
 from ...ir import plan
-from ..common import INT_SIZE, WireGenError, plan_cond_text
+from ..common import INT_SIZE, WireGenError, plan_cond_text, shift_literal
 from ..wire_render import Operators, ProtocolView, check_test, cond_test
 from .namer import RustNamer
-from .text import Lines, rust_str
+from .text import Lines, runs, rust_str
 
 
 def _h(n: int) -> str:
     return hex(n) if n > 9 else str(n)
 
 
-def _runs(values: list[int]) -> list[tuple[int, int]]:
-    """`values` as runs of consecutive integers (first, last)."""
-    out: list[tuple[int, int]] = []
-    for v in sorted(set(values)):
-        if out and out[-1][1] == v - 1:
-            out[-1] = (out[-1][0], v)
-        else:
-            out.append((v, v))
-    return out
-
-
 def _patterns(values: list[int]) -> list[str]:
     """Match alternatives for `values`, runs of three or more as ranges (clippy's
     manual_range_patterns)."""
     out: list[str] = []
-    for lo, hi in _runs(values):
+    for lo, hi in runs(values):
         out.extend([f"{_h(lo)}..={_h(hi)}"] if hi - lo >= 2 else [_h(x) for x in range(lo, hi + 1)])
     return out
-
-
-def _power(n: int) -> str:
-    return f"1 << {n.bit_length() - 1}" if n > 0 and n & (n - 1) == 0 else str(n)
 
 
 def _bool(b: bool) -> str:
@@ -60,6 +45,10 @@ def _reason(reason: str) -> str:
 
 def _err(reason: str, msg: str) -> str:
     return f"return Err(err({_reason(reason)}, {rust_str(msg)}));"
+
+
+def _fail_value(at: str | None, reason: str, msg: str, value: str) -> str:
+    return f"return Err(r.fail_value({at}, {_reason(reason)}, {rust_str(msg)}, {value}));"
 
 
 _OPS = Operators(
@@ -116,35 +105,29 @@ class _Struct:
         return "".join(", " + a for a in args)
 
     def check(self, c: Lines, op: plan.Check, encode: bool) -> None:
-        v = op.var
-        cond, words = check_test(op, v, _OPS, lambda codes, v: f"{self.p.code_class(codes)}::name_of({v}).is_none()")
-        c.open(f"if {cond} {{")
-        text = rust_str(f"{op.where} {words}")
-        if encode:
-            c(f"return Err(EncodeError::new({text}));")
-        else:
-            c(f"return Err(r.fail_value({op.at}, {_reason(op.reason)}, {text}, {v}));")
-        c.close()
+        cond, words = check_test(
+            op, op.var, _OPS, lambda codes, v: f"{self.p.code_class(codes)}::name_of({v}).is_none()"
+        )
+        msg = f"{op.where} {words}"
+        c.guard(cond, _enc_err(msg) if encode else _fail_value(op.at, op.reason, msg, op.var))
 
     def min_count(self, c: Lines, op: plan.MinCount, encode: bool) -> None:
         n = self.operand(op.subject)
         empty = op.min == 1 and isinstance(op.subject, plan.LenOf)
-        c.open(f"if {op.subject.name}.is_empty() {{" if empty else f"if {n} < {op.min} {{")  # type: ignore[union-attr]
-        if encode:
-            c(f"return Err(EncodeError::new({rust_str(op.where + ': too few elements')}));")
-        else:
-            c(_err(op.reason, f"{op.where}: fewer than {op.min} elements"))
-        c.close()
+        cond = f"{op.subject.name}.is_empty()" if empty else f"{n} < {op.min}"  # type: ignore[union-attr]
+        c.guard(
+            cond,
+            _enc_err(op.where + ": too few elements")
+            if encode
+            else _err(op.reason, f"{op.where}: fewer than {op.min} elements"),
+        )
 
     def variant(self, c: Lines, op: plan.Variant, encode: bool) -> None:
         if op.flags:
             c.open(f"let Some(flags) = {self.cls}::variant_flags({op.var}) else {{")
         else:
             c.open(f"if {self.cls}::variant_flags({op.var}).is_none() {{")
-        if encode:
-            c(f"return Err(EncodeError::new({rust_str(op.struct + ': unknown type code')}));")
-        else:
-            c(_err(op.reason, f"{op.struct}: unknown type code"))
+        c(_enc_err(op.struct + ": unknown type code") if encode else _err(op.reason, f"{op.struct}: unknown type code"))
         c.close("};" if op.flags else "}")
         for f in op.flags:
             if f.used:
@@ -165,10 +148,10 @@ class _Struct:
             elif isinstance(op, plan.Limit):
                 n = self.operand(op.subject)
                 value = f"{n} as u64" if isinstance(op.subject, plan.LenOf) else n
-                c.open(f"if {n} > {op.limit} {{")
-                msg = rust_str(f"{op.where}: more than {op.limit} {op.unit}")
-                c(f"return Err(r.fail_value(r.pos, {_reason(op.reason)}, {msg}, {value}));")
-                c.close()
+                c.guard(
+                    f"{n} > {op.limit}",
+                    _fail_value("r.pos", op.reason, f"{op.where}: more than {op.limit} {op.unit}", value),
+                )
             elif isinstance(op, (plan.ReadBytes, plan.ReadFixed)):
                 if isinstance(op, plan.ReadFixed):
                     raw = f"r.fixed({op.size}, {op.end})?"
@@ -181,10 +164,8 @@ class _Struct:
                 else:
                     c(f"let {op.var} = r.sub_end({self.operand(op.length)}, {op.end})?;")
             elif isinstance(op, plan.ExpectEnd):
-                c.open(f"if r.pos != {op.end} {{")
                 msg = rust_str(op.where + ": bytes left in its frame")
-                c(f"return Err(r.fail_at(r.pos, {_reason(op.reason)}, {msg}));")
-                c.close()
+                c.guard(f"r.pos != {op.end}", f"return Err(r.fail_at(r.pos, {_reason(op.reason)}, {msg}));")
             elif isinstance(op, plan.DecodeStruct):
                 c(f"let {op.var} = {self.p.cls(op.struct)}::decode_from(r, {op.end}{self.args(op.args)})?;")
             elif isinstance(op, plan.NewList):
@@ -195,9 +176,7 @@ class _Struct:
                 n = self.operand(op.count)
                 c(f"r.need({n}.saturating_mul({op.min_bytes}), {op.end}, {rust_str(op.where)})?;")
             elif isinstance(op, plan.Room):
-                c.open(f"if {op.list}.len() >= {op.max} {{")
-                c(_err(op.reason, f"{op.where}: more than {op.max} elements"))
-                c.close()
+                c.guard(f"{op.list}.len() >= {op.max}", _err(op.reason, f"{op.where}: more than {op.max} elements"))
             elif isinstance(op, plan.Repeat):
                 c.open(f"for _ in 0..{self.operand(op.count)} {{")
                 self.decode_ops(c, op.body)
@@ -234,9 +213,10 @@ class _Struct:
             elif isinstance(op, plan.AsBytes):
                 c(f"let {op.var} = {op.value}.as_bytes();" if op.utf8 else f"let {op.var}: &[u8] = {op.value};")
             elif isinstance(op, plan.Limit):
-                c.open(f"if {self.operand(op.subject)} > {op.limit} {{")
-                c(f"return Err(EncodeError::new({rust_str(op.where + f': over the limit of {op.limit}')}));")
-                c.close()
+                c.guard(
+                    f"{self.operand(op.subject)} > {op.limit}",
+                    _enc_err(op.where + f": over the limit of {op.limit}"),
+                )
             elif isinstance(op, plan.MinCount):
                 self.min_count(c, op, True)
             elif isinstance(op, plan.WriteLength):
@@ -244,13 +224,15 @@ class _Struct:
                 if op.kind == "varint":
                     c(f"write_varint({self.out(op.out)}, {n} as u64)?;")
                 elif op.kind == "field" and op.field is not None:
-                    c.open(f"if {n} as u64 != {self.operand(op.field)} {{")
-                    c(_enc_err(op.where + ": length does not match " + op.field.field))
-                    c.close()
+                    c.guard(
+                        f"{n} as u64 != {self.operand(op.field)}",
+                        _enc_err(op.where + ": length does not match " + op.field.field),
+                    )
                 elif op.kind == "fixed":
-                    c.open(f"if {n} != {op.size} {{")
-                    c(f"return Err(EncodeError::new({rust_str(op.where + ': wrong fixed length')}));")
-                    c.close()
+                    c.guard(
+                        f"{n} != {op.size}",
+                        _enc_err(op.where + ": wrong fixed length"),
+                    )
             elif isinstance(op, plan.WriteBytes):
                 c(f"{self.out(op.out)}.extend_from_slice({op.value});")
             elif isinstance(op, plan.EncodeStruct):
@@ -323,9 +305,7 @@ class _Struct:
             if f["when"] is None:
                 c(f"m.{put}({key}, &self.{a});")
             else:
-                c.open(f"if let Some(v) = &self.{a} {{")
-                c(f"m.{put}({key}, v);")
-                c.close()
+                c.guard(f"let Some(v) = &self.{a}", f"m.{put}({key}, v);")
         c("m.done()")
         c.close()
         c()
@@ -418,7 +398,7 @@ class _Proto:
         c(f"pub const ALPN: Option<&str> = {'Some(' + rust_str(p['alpn']) + ')' if p['alpn'] else 'None'};")
         c.doc("Default bound on the bytes an incremental parser holds for one unfinished item.")
         bound = self.view.plan.max_buffer
-        c(f"pub const DEFAULT_MAX_BUFFER: usize = {_power(bound)};")
+        c(f"pub const DEFAULT_MAX_BUFFER: usize = {shift_literal(bound)};")
         for cs in p["codes"]:
             cls = self.n.type_name(cs["words"])
             c()
@@ -475,20 +455,18 @@ class _Proto:
         parser = self.n.type_name([*st["words"], "parser"])
         c()
         c(f"// ---- stream `{st['name']}` ({sp.kind}) ----")
-        if sp.kind in ("datagram", "sequence"):
+        if sp.kind in ("datagram", "sequence"):  # one struct, whole or repeated
             msg = sp.states[0].transitions[0].struct
             cls = self.cls(msg)
-            one = f"|m| item({rust_str(msg)}, m.to_json())"
-            if sp.kind == "datagram":
+            if sp.kind == "sequence":
+                self.table(c, st, const, cls, f"|_, _, r, end, _| {cls}::decode_from(r, end)")
+                self.parser(c, st, parser, cls, const)
+            else:
                 c()
                 c.doc(st["doc"] or st["name"])
                 c(f"pub fn decode_{attr}(data: &[u8]) -> Result<{cls}, DecodeError> {{")
                 c(f"    {cls}::decode(data)")
                 c("}")
-        if sp.kind == "sequence":
-            self.table(c, st, const, cls, f"|_, _, r, end, _| {cls}::decode_from(r, end)")
-            self.parser(c, st, parser, cls, const)
-        if sp.kind in ("datagram", "sequence"):
             c()
             c.doc(
                 "The datagram carrying `msg`."
@@ -499,13 +477,13 @@ class _Proto:
             c("    msg.encode()")
             c("}")
             c()
-            if sp.kind == "datagram":
-                c.open(f"fn parse_{attr}_json(data: &[u8], _chunk: usize) -> Result<Value, DecodeError> {{")
+            chunk = "chunk" if sp.kind == "sequence" else "_chunk"
+            c.open(f"fn parse_{attr}_json(data: &[u8], {chunk}: usize) -> Result<Value, DecodeError> {{")
+            if sp.kind == "sequence":
+                c(f"{const}_STREAM.parse_json(data, chunk, |m| item({rust_str(msg)}, m.to_json()))")
+            else:
                 c(f"let v = decode_{attr}(data)?;")
                 c(f"Ok(Value::Array(vec![item({rust_str(msg)}, v.to_json())]))")
-            else:
-                c.open(f"fn parse_{attr}_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {{")
-                c(f"{const}_STREAM.parse_json(data, chunk, {one})")
             c.close()
             return
         framed = sp.kind == "framed"
@@ -637,8 +615,8 @@ class _Proto:
             for t in state.transitions:
                 codes = "None"
                 if t.codes is not None:
-                    codes = f"Some(&[{', '.join(f'({_h(lo)}, {_h(hi)})' for lo, hi in _runs(list(t.codes)))}])"
-                calls.append(f"Transition::on({codes}, {item(t)}, {index[t.next]})")
+                    codes = f"Some(&[{', '.join(f'({_h(lo)}, {_h(hi)})' for lo, hi in runs(list(t.codes)))}])"
+                calls.append(f"Transition({codes}, {item(t)}, {index[t.next]})")
             c.array("transitions: &", calls, ",")
             c(f"at_end: {'None' if state.at_end == 'accept' else f'Some({_reason(state.at_end)})'},")
             c(f"unknown: {_reason(state.unknown_reason)},")

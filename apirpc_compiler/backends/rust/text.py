@@ -35,6 +35,17 @@ def rust_str(s: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def runs(values: list[int]) -> list[tuple[int, int]]:
+    """`values` as runs of consecutive integers (first, last), ascending."""
+    out: list[tuple[int, int]] = []
+    for v in sorted(set(values)):
+        if out and out[-1][1] == v - 1:
+            out[-1] = (out[-1][0], v)
+        else:
+            out.append((v, v))
+    return out
+
+
 def json_text(v: object) -> str:
     return json.dumps(v, ensure_ascii=False)
 
@@ -98,18 +109,6 @@ class Lines:
             self.lines.append(f"{pad}){sig['tail']}")
             return
         self.lines.append((pad + line) if line else "")
-
-    def arm(self, pattern: str, body: str) -> None:
-        """A match arm `pattern => body,`; a body too long for the line goes into a block, as
-        rustfmt does (bodies are kept short enough to fit on a line of their own)."""
-        pad = "    " * self.level
-        line = f"{pattern} => {body},"
-        if len(pad) + len(line) <= WIDTH:
-            self.lines.append(pad + line)
-            return
-        self.lines.append(f"{pad}{pattern} => {{")
-        self.lines.append(f"{pad}    {body}")
-        self.lines.append(f"{pad}}}")
 
     def matches(self, head: str, subject: str, alts: list[str], tail: str) -> None:
         """`head matches!(subject, A | B)tail` laid out as rustfmt does: on one line while the
@@ -184,6 +183,12 @@ class Lines:
     def close(self, line: str = "}") -> None:
         self.level -= 1
         self(line)
+
+    def guard(self, cond: str, line: str) -> None:
+        """`if cond { line }` (an early return)."""
+        self.open(f"if {cond} {{")
+        self(line)
+        self.close()
 
     def doc(self, text: str) -> None:
         self.lines.extend(doc(text, 4 * self.level))

@@ -244,7 +244,7 @@ static RPC_STREAM: Stream<Envelope> = Stream {
     states: &[State {
         peek: None,
         frame: None,
-        transitions: &[Transition::on(None, 0, 0)],
+        transitions: &[Transition(None, 0, 0)],
         at_end: None,
         unknown: R::UnknownType,
     }],

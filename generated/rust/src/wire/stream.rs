@@ -43,19 +43,9 @@ pub(crate) struct Frame {
     pub trailing: R,
 }
 
-/// A type code in one of `codes` (inclusive ranges; `None`: any) reads item `item`, then the
-/// stream is in state `next`.
-pub(crate) struct Transition {
-    codes: Option<&'static [(u64, u64)]>,
-    item: usize,
-    next: usize,
-}
-
-impl Transition {
-    pub const fn on(codes: Option<&'static [(u64, u64)]>, item: usize, next: usize) -> Self {
-        Transition { codes, item, next }
-    }
-}
+/// `Transition(codes, item, next)`: a type code in `codes` (inclusive ranges; `None`: any)
+/// reads item `item`, then the stream is in state `next`.
+pub(crate) struct Transition(pub Option<&'static [(u64, u64)]>, pub usize, pub usize);
 
 /// `peek`: the selecting code is peeked (the item reads it again); `frame`: items are framed;
 /// with neither, the one transition is taken. `at_end`: the reason a stream ending here with
@@ -71,7 +61,7 @@ pub(crate) struct State {
 impl State {
     fn select(&self, code: u64) -> Option<&'static Transition> {
         let hit = |c: &[(u64, u64)]| c.iter().any(|&(lo, hi)| lo <= code && code <= hi);
-        self.transitions.iter().find(|t| t.codes.is_none_or(hit))
+        self.transitions.iter().find(|t| t.0.is_none_or(hit))
     }
 }
 
@@ -280,8 +270,8 @@ impl<I> Parser<I> {
         r: &mut Reader<'_>,
         end: usize,
     ) -> Result<I, DecodeError> {
-        let v = (self.stream.decode)(t.item, code, r, end, &mut self.flags)?;
-        self.state = t.next;
+        let v = (self.stream.decode)(t.1, code, r, end, &mut self.flags)?;
+        self.state = t.2;
         Ok(v)
     }
 }
