@@ -83,6 +83,17 @@ def test_name_clashes_are_reported(ir: IR) -> None:
     assert "unknown_fields" in text and "'Call'" in text, text
 
 
+def test_wire_name_clashes_are_reported(ir: IR) -> None:
+    """A wire struct spelled like a runtime type a protocol module imports, or like a stream's
+    item enum, is a clash (not a compile error in the generated crate)."""
+    bad = copy.deepcopy(ir)
+    structs = next(p for p in bad["wire"] if p["name"] == "moqt_d14")["structs"]
+    structs[0]["words"] = ["transition"]
+    structs[1]["words"] = ["control", "message"]
+    text = "\n".join(c.message for c in all_backends()["rust"].check_names(bad))
+    assert "'Transition'" in text and "'ControlMessage'" in text, text
+
+
 # The generator lays code out as rustfmt does (generation itself needs no Rust toolchain).
 def test_cargo_fmt(rust_crate: Path) -> None:
     _run(rust_crate, "fmt", "--check")

@@ -137,24 +137,18 @@ def check_rust_names(ir: IR) -> list[NameClash]:
         _check_message(n, msg, out)
     methods = NameScope(out, "Rust", "the method constants of services.rs")
     claim_method_constants(methods, ir, lambda s, m: n.const_name(["method", *s, *m]))
+    runtime = {x: "a runtime type of the wire modules" for x in ("Reader", "Frame", "State", "Stream", "Transition")}
+    item = {"framed": "message", "header_objects": "item"}
     for p in ir["wire"]:
-        scope = NameScope(out, "Rust", f"wire module {p['name']}", {"Reader": "the runtime reader"})
+        scope = NameScope(out, "Rust", f"wire module {p['name']}", dict(runtime))
+        at = ("wire", "protocols", p["name"])
         for s in p["structs"]:
-            scope.claim(
-                n.type_name(s["words"]),
-                f"struct {s['name']}",
-                pointer("wire", "protocols", p["name"], "structs", s["name"]),
-            )
+            scope.claim(n.type_name(s["words"]), f"struct {s['name']}", pointer(*at, "structs", s["name"]))
         for c in p["codes"]:
-            scope.claim(
-                n.type_name(c["words"]),
-                f"code set {c['name']}",
-                pointer("wire", "protocols", p["name"], "codes", c["name"]),
-            )
+            scope.claim(n.type_name(c["words"]), f"code set {c['name']}", pointer(*at, "codes", c["name"]))
         for st in p["streams"]:
-            scope.claim(
-                n.type_name([*st["words"], "parser"]),
-                f"the parser of stream {st['name']}",
-                pointer("wire", "protocols", p["name"], "streams", st["name"]),
-            )
+            where = pointer(*at, "streams", st["name"])
+            scope.claim(n.type_name([*st["words"], "parser"]), f"the parser of stream {st['name']}", where)
+            if st["kind"] in item:
+                scope.claim(n.type_name([*st["words"], item[st["kind"]]]), f"the items of stream {st['name']}", where)
     return out
