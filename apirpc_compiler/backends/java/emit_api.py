@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from ...ir.model import IR
 from .namer import JavaNamer
-from .text import javadoc, jstr
+from .text import javadoc, jstr, method
 
 
 def decode_exception(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
@@ -24,36 +26,25 @@ def decode_exception(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
         L += javadoc(r["doc"], 4)
         end = ";" if i == len(ir["decode_errors"]) - 1 else ","
         L.append(f"    {n.const_name(r['words'])}({jstr(r['name'])}){end}")
-    L.append("")
-    L.append("    private final String wireName;")
-    L.append("")
-    L.append("    Reason(String wireName) {")
-    L.append("      this.wireName = wireName;")
-    L.append("    }")
-    L.append("")
-    L.append("    /** The reason's IDL name, e.g. {@code truncated}. */")
-    L.append("    public String wireName() {")
-    L.append("      return wireName;")
-    L.append("    }")
-    L.append("  }")
-    L.append("")
-    L.append("  private final Reason reason;")
-    L.append("")
-    L.append("  /**")
-    L.append("   * A decode error.")
-    L.append("   *")
-    L.append("   * @param reason why")
-    L.append("   * @param message details for people")
-    L.append("   */")
-    L.append("  public DecodeException(Reason reason, String message) {")
-    L.append('    super(reason.wireName() + ": " + message);')
-    L.append("    this.reason = reason;")
-    L.append("  }")
-    L.append("")
-    L.append("  /** Why the input was rejected. */")
-    L.append("  public Reason reason() {")
-    L.append("    return reason;")
-    L.append("  }")
+    L += ["", "    private final String wireName;"]
+    L += method([], "Reason(String wireName)", "this.wireName = wireName;", ind=4)
+    L += method("The reason's IDL name, e.g. {@code truncated}.", "public String wireName()", "return wireName;", ind=4)
+    L += ["  }", "", "  private final Reason reason;"]
+    doc = [
+        "  /**",
+        "   * A decode error.",
+        "   *",
+        "   * @param reason why",
+        "   * @param message details for people",
+        "   */",
+    ]
+    L += method(
+        doc,
+        "public DecodeException(Reason reason, String message)",
+        'super(reason.wireName() + ": " + message);',
+        "this.reason = reason;",
+    )
+    L += method("Why the input was rejected.", "public Reason reason()", "return reason;")
     L.append("}")
     return "\n".join(L) + "\n"
 
@@ -123,18 +114,13 @@ def services(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
     L.append("  /** Every service, in IDL order. */")
     consts = ", ".join(n.const_name(s["words"]) for s in ir["services"])
     L.append(f"  public static final List<ServiceDescriptor> ALL = List.of({consts});")
-    L.append("")
-    L.append("  /** The method with this ID, or null. */")
-    L.append("  public static MethodDescriptor byId(int id) {")
-    L.append("    for (ServiceDescriptor s : ALL) {")
-    L.append("      for (MethodDescriptor m : s.methods()) {")
-    L.append("        if (m.id() == id) {")
-    L.append("          return m;")
-    L.append("        }")
-    L.append("      }")
-    L.append("    }")
-    L.append("    return null;")
-    L.append("  }")
+    loop = [
+        "for (ServiceDescriptor s : ALL) {",
+        "  for (MethodDescriptor m : s.methods()) {",
+        "    if (m.id() == id) {",
+    ]
+    loop += ["      return m;", "    }", "  }", "}", "return null;"]
+    L += method("The method with this ID, or null.", "public static MethodDescriptor byId(int id)", *loop)
     L.append("}")
     return "\n".join(L) + "\n"
 
@@ -165,20 +151,16 @@ def bridges(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
     L.append("      List<BridgeTrack> tracks,")
     L.append("      List<BridgeRole> roles,")
     L.append("      String doc) {")
-    L.append("    /** The namespace of one call. */")
-    L.append("    public String namespaceFor(String sid) {")
-    L.append('      return namespace.replace("{sid}", sid);')
-    L.append("    }")
-    L.append("")
-    L.append("    /** The full track name of {@code track} for one call. */")
-    L.append("    public String trackName(String sid, String track) {")
-    L.append("      for (BridgeTrack t : tracks) {")
-    L.append("        if (t.name().equals(track)) {")
-    L.append('          return namespaceFor(sid) + "/" + track;')
-    L.append("        }")
-    L.append("      }")
-    L.append('      throw new IllegalArgumentException("bridge " + name + " has no track " + track);')
-    L.append("    }")
+    doc = "The namespace of one call."
+    L += method(doc, "public String namespaceFor(String sid)", 'return namespace.replace("{sid}", sid);', ind=4)[1:]
+    find = [
+        "for (BridgeTrack t : tracks) {",
+        "  if (t.name().equals(track)) {",
+        '    return namespaceFor(sid) + "/" + track;',
+    ]
+    find += ["  }", "}", 'throw new IllegalArgumentException("bridge " + name + " has no track " + track);']
+    doc = "The full track name of {@code track} for one call."
+    L += method(doc, "public String trackName(String sid, String track)", *find, ind=4)
     L.append("  }")
     L.append("")
     L.append("  /** Every track kind, in IDL order. */")
@@ -203,34 +185,30 @@ def bridges(ir: IR, pkg: str, header: str, n: JavaNamer) -> str:
         bargs += [f"List.of({tracks})", f"List.of({', '.join(roles)})", jstr(b["doc"])]
         L.append(f"  public static final Bridge {const} = new Bridge({', '.join(bargs)});")
         for t in b["tracks"]:
-            L.append("")
-            L.append(f"  /** The {t['name']} track name of a call on {b['name']}: {b['namespace']}/{t['name']}. */")
-            L.append(f"  public static String {n.method_name([*t['words'], 'track'])}(String sid) {{")
-            L.append(f"    return {const}.trackName(sid, {jstr(t['name'])});")
-            L.append("  }")
+            doc = f"The {t['name']} track name of a call on {b['name']}: {b['namespace']}/{t['name']}."
+            head = f"public static String {n.method_name([*t['words'], 'track'])}(String sid)"
+            L += method(doc, head, f"return {const}.trackName(sid, {jstr(t['name'])});")
         # capability placeholders: an enum of the same name takes the enum; anything else a String.
-        import re
-
         ph = re.findall(r"\{([a-z0-9_]+)\}", b["capability"])
         for p in ph:
             e = enums.get(p)
             if e is None:
                 continue
             ec = n.class_name(e["words"])
-            L.append("")
-            L.append(f"  /** The capability tag of {b['name']} for a {ec} ({b['capability']}). */")
-            L.append(f"  public static String {n.method_name([*b['words'], 'capability'])}({ec} {p}) {{")
-            L.append("    String name;")
-            L.append(f"    switch ({p}) {{")
+            cases = []
             for v in e["values"]:
-                L.append(f"      case {n.const_name(v['words'])}:")
-                L.append(f"        name = {jstr(v['name'])};")
-                L.append("        break;")
-            L.append("      default:")
-            L.append(f'        throw new IllegalArgumentException("unknown {p}");')
-            L.append("    }")
-            L.append(f"    return {const}.capability().replace({jstr('{' + p + '}')}, name);")
-            L.append("  }")
+                cases += [f"  case {n.const_name(v['words'])}:", f"    name = {jstr(v['name'])};", "    break;"]
+            L += method(
+                f"The capability tag of {b['name']} for a {ec} ({b['capability']}).",
+                f"public static String {n.method_name([*b['words'], 'capability'])}({ec} {p})",
+                "String name;",
+                f"switch ({p}) {{",
+                *cases,
+                "  default:",
+                f'    throw new IllegalArgumentException("unknown {p}");',
+                "}",
+                f"return {const}.capability().replace({jstr('{' + p + '}')}, name);",
+            )
     if ir["auth"] is not None:
         L.append("")
         L += javadoc(ir["auth"]["doc"], 2)

@@ -13,95 +13,50 @@ from dataclasses import dataclass
 from ...ir.model import IR, Enum, Field, Message
 from ..common import encode_tag, proto_varint, type_index
 from .namer import JavaNamer
-from .text import javadoc, jint, jlong, jstr
+from .text import javadoc, jint, jlong, jstr, method, ordered_map
 
-# scalar -> (java type, boxed type, zero literal)
-_TYPES: dict[str, tuple[str, str, str]] = {
-    "bool": ("boolean", "Boolean", "false"),
-    "int32": ("int", "Integer", "0"),
-    "sint32": ("int", "Integer", "0"),
-    "sfixed32": ("int", "Integer", "0"),
-    "uint32": ("int", "Integer", "0"),
-    "fixed32": ("int", "Integer", "0"),
-    "int64": ("long", "Long", "0L"),
-    "sint64": ("long", "Long", "0L"),
-    "sfixed64": ("long", "Long", "0L"),
-    "uint64": ("long", "Long", "0L"),
-    "fixed64": ("long", "Long", "0L"),
-    "float": ("float", "Float", "0f"),
-    "double": ("double", "Double", "0.0"),
-    "string": ("String", "String", '""'),
-    "bytes": ("byte[]", "byte[]", "EMPTY_BYTES"),
+# scalar (and enum) -> (Java type, read from `r` ({end}: the frame's end), ProtoWriter call, ProtoJson reader)
+_SCALARS: dict[str, tuple[str, str, str, str]] = {
+    "bool": ("boolean", "(int) r.varint() != 0", "raw({v} ? 1 : 0)", "bool"),
+    "int32": ("int", "(int) r.varint()", "int32({v})", "int32"),
+    "sint32": ("int", "ProtoReader.zigzag32(r.varint())", "sint32({v})", "int32"),
+    "sfixed32": ("int", "r.fixed32({end})", "fixed32({v})", "int32"),
+    "uint32": ("int", "(int) r.varint()", "uint32({v})", "uint32"),
+    "fixed32": ("int", "r.fixed32({end})", "fixed32({v})", "uint32"),
+    "enum": ("int", "(int) r.varint()", "int32({v})", "int32"),
+    "int64": ("long", "r.varint()", "varint({v})", "int64"),
+    "sint64": ("long", "ProtoReader.zigzag64(r.varint())", "sint64({v})", "int64"),
+    "sfixed64": ("long", "r.fixed64({end})", "fixed64({v})", "int64"),
+    "uint64": ("long", "r.varint()", "varint({v})", "uint64"),
+    "fixed64": ("long", "r.fixed64({end})", "fixed64({v})", "uint64"),
+    "float": ("float", "Float.intBitsToFloat(r.fixed32({end}))", "fixed32(Float.floatToRawIntBits({v}))", "float32"),
+    "double": (
+        "double",
+        "Double.longBitsToDouble(r.fixed64({end}))",
+        "fixed64(Double.doubleToRawLongBits({v}))",
+        "float64",
+    ),
+    "string": ("String", "r.string(r.lenEnd({end}))", "string({v})", "string"),
+    "bytes": ("byte[]", "r.bytes(r.lenEnd({end}))", "bytes({v})", "bytes"),
 }
-_READ = {
-    "bool": "(int) r.varint() != 0",
-    "int32": "(int) r.varint()",
-    "uint32": "(int) r.varint()",
-    "sint32": "ProtoReader.zigzag32(r.varint())",
-    "int64": "r.varint()",
-    "uint64": "r.varint()",
-    "sint64": "ProtoReader.zigzag64(r.varint())",
-    "fixed32": "r.fixed32({end})",
-    "sfixed32": "r.fixed32({end})",
-    "float": "Float.intBitsToFloat(r.fixed32({end}))",
-    "fixed64": "r.fixed64({end})",
-    "sfixed64": "r.fixed64({end})",
-    "double": "Double.longBitsToDouble(r.fixed64({end}))",
-    "string": "r.string(r.lenEnd({end}))",
-    "bytes": "r.bytes(r.lenEnd({end}))",
-    "enum": "(int) r.varint()",
+_BOXED = {"boolean": "Boolean", "int": "Integer", "long": "Long", "float": "Float", "double": "Double"}
+_ZERO = {
+    "boolean": "false",
+    "int": "0",
+    "long": "0L",
+    "float": "0f",
+    "double": "0.0",
+    "String": '""',
+    "byte[]": "EMPTY_BYTES",
 }
-_WRITE = {
-    "bool": "{w}.raw({v} ? 1 : 0)",
-    "int32": "{w}.int32({v})",
-    "enum": "{w}.int32({v})",
-    "uint32": "{w}.uint32({v})",
-    "sint32": "{w}.sint32({v})",
-    "int64": "{w}.varint({v})",
-    "uint64": "{w}.varint({v})",
-    "sint64": "{w}.sint64({v})",
-    "fixed32": "{w}.fixed32({v})",
-    "sfixed32": "{w}.fixed32({v})",
-    "float": "{w}.fixed32(Float.floatToRawIntBits({v}))",
-    "fixed64": "{w}.fixed64({v})",
-    "sfixed64": "{w}.fixed64({v})",
-    "double": "{w}.fixed64(Double.doubleToRawLongBits({v}))",
-    "string": "{w}.string({v})",
-    "bytes": "{w}.bytes({v})",
-}
+# ProtoJson reader -> the JSON value of a field held in Java as {v}
 _TO_JSON = {
-    "bool": "{v}",
-    "int32": "{v}",
-    "sint32": "{v}",
-    "sfixed32": "{v}",
     "uint32": "Integer.toUnsignedLong({v})",
-    "fixed32": "Integer.toUnsignedLong({v})",
     "int64": "Long.toString({v})",
-    "sint64": "Long.toString({v})",
-    "sfixed64": "Long.toString({v})",
     "uint64": "Long.toUnsignedString({v})",
-    "fixed64": "Long.toUnsignedString({v})",
-    "float": "ProtoJson.ofFloat({v})",
-    "double": "ProtoJson.ofDouble({v})",
-    "string": "{v}",
+    "float32": "ProtoJson.ofFloat({v})",
+    "float64": "ProtoJson.ofDouble({v})",
     "bytes": "ProtoJson.ofBytes({v})",
-}
-_FROM_JSON = {
-    "bool": "ProtoJson.bool({v})",
-    "int32": "ProtoJson.int32({v})",
-    "sint32": "ProtoJson.int32({v})",
-    "sfixed32": "ProtoJson.int32({v})",
-    "uint32": "ProtoJson.uint32({v})",
-    "fixed32": "ProtoJson.uint32({v})",
-    "int64": "ProtoJson.int64({v})",
-    "sint64": "ProtoJson.int64({v})",
-    "sfixed64": "ProtoJson.int64({v})",
-    "uint64": "ProtoJson.uint64({v})",
-    "fixed64": "ProtoJson.uint64({v})",
-    "float": "ProtoJson.float32({v})",
-    "double": "ProtoJson.float64({v})",
-    "string": "ProtoJson.string({v})",
-    "bytes": "ProtoJson.bytes({v})",
 }
 
 
@@ -114,7 +69,7 @@ def _attr_literal(kind: str, v: object) -> str:
         return f"{float(v)}f"  # type: ignore[arg-type]
     if kind == "double":
         return repr(float(v))  # type: ignore[arg-type]
-    if _TYPES[kind][0] == "long":
+    if _SCALARS[kind][0] == "long":
         return jlong(int(v))  # type: ignore[call-overload]
     return jint(int(v))  # type: ignore[call-overload]
 
@@ -147,118 +102,65 @@ class MessageEmitter:
     # ---- enums ----
     def enum_file(self, e: Enum) -> tuple[str, str]:
         c = self.cls(e["name"])
-        attrs = e["attributes"]
+        attrs = [(a, _SCALARS[a["type"]][0], self.n.field_name(a["words"])) for a in e["attributes"]]
         L = [self.header, f"package {self.pkg};", ""]
         L += javadoc(e["doc"] + " Open: message fields keep unknown numbers as plain ints.", 0)
         L.append(f"public enum {c} {{")
         for i, v in enumerate(e["values"]):
             L += javadoc(v["doc"], 2)
             args = [jint(v["number"]), jstr(v["json_name"])]
-            args += [_attr_literal(a["type"], v["attributes"][a["name"]]) for a in attrs]
+            args += [_attr_literal(a["type"], v["attributes"][a["name"]]) for a, _, _ in attrs]
             L.append(f"  {self.n.const_name(v['words'])}({', '.join(args)}){';' if i == len(e['values']) - 1 else ','}")
-        L.append("")
-        L.append("  private final int number;")
-        L.append("  private final String jsonName;")
-        params = ["int number", "String jsonName"]
-        for a in attrs:
-            jt = _TYPES[a["type"]][0]
-            L.append(f"  private final {jt} {self.n.field_name(a['words'])};")
-            params.append(f"{jt} {self.n.field_name(a['words'])}")
-        L.append("")
-        L.append(f"  {c}({', '.join(params)}) {{")
-        L.append("    this.number = number;")
-        L.append("    this.jsonName = jsonName;")
-        for a in attrs:
-            fn = self.n.field_name(a["words"])
-            L.append(f"    this.{fn} = {fn};")
-        L.append("  }")
-        L.append("")
-        L.append("  /** The protobuf number of this value. */")
-        L.append("  public int number() {")
-        L.append("    return number;")
-        L.append("  }")
-        L.append("")
-        L.append("  /** The ProtoJSON name of this value. */")
-        L.append("  public String jsonName() {")
-        L.append("    return jsonName;")
-        L.append("  }")
-        for a in attrs:
-            fn = self.n.field_name(a["words"])
-            L.append("")
-            L += javadoc(a["doc"], 2)
-            L.append(f"  public {_TYPES[a['type']][0]} {self.n.method_name(a['words'])}() {{")
-            L.append(f"    return {fn};")
-            L.append("  }")
-        L.append("")
-        L.append("  /** The value with this number, or null for a number this version does not know. */")
-        L.append(f"  public static {c} forNumber(int number) {{")
-        L.append("    switch (number) {")
-        seen: set[int] = set()
-        for v in e["values"]:
-            if v["number"] in seen:
-                continue
-            seen.add(v["number"])
-            L.append(f"      case {jint(v['number'])}:")
-            L.append(f"        return {self.n.const_name(v['words'])};")
-        L.append("      default:")
-        L.append("        return null;")
-        L.append("    }")
-        L.append("  }")
-        L.append("")
-        L.append("  /** The ProtoJSON name of a number, or null for an unknown number. */")
-        L.append("  public static String jsonNameOf(int number) {")
-        L.append(f"    {c} v = forNumber(number);")
-        L.append("    return v == null ? null : v.jsonName;")
-        L.append("  }")
-        L.append("")
-        L.append("  /** The number of a ProtoJSON name, or null when {@code name} is not one of them. */")
-        L.append("  public static Integer numberOfJsonName(Object name) {")
-        L.append("    if (!(name instanceof String)) {")
-        L.append("      return null;")
-        L.append("    }")
-        L.append("    switch ((String) name) {")
-        for v in e["values"]:
-            L.append(f"      case {jstr(v['json_name'])}:")
-            L.append(f"        return {jint(v['number'])};")
-        L.append("      default:")
-        L.append("        return null;")
-        L.append("    }")
-        L.append("  }")
+        L += ["", "  private final int number;", "  private final String jsonName;"]
+        L += [f"  private final {jt} {fn};" for _, jt, fn in attrs]
+        params = ", ".join(["int number", "String jsonName", *(f"{jt} {fn}" for _, jt, fn in attrs)])
+        sets = [f"this.{fn} = {fn};" for fn in ["number", "jsonName", *(fn for _, _, fn in attrs)]]
+        L += method([], f"{c}({params})", *sets)
+        L += method("The protobuf number of this value.", "public int number()", "return number;")
+        L += method("The ProtoJSON name of this value.", "public String jsonName()", "return jsonName;")
+        for a, jt, fn in attrs:
+            L += method(javadoc(a["doc"], 2), f"public {jt} {self.n.method_name(a['words'])}()", f"return {fn};")
+        by_number = {v["number"]: self.n.const_name(v["words"]) for v in reversed(e["values"])}  # the first wins
+        L += method(
+            "The value with this number, or null for a number this version does not know.",
+            f"public static {c} forNumber(int number)",
+            *_switch("number", [(jint(k), by_number[k]) for k in dict.fromkeys(v["number"] for v in e["values"])]),
+        )
+        L += method(
+            "The ProtoJSON name of a number, or null for an unknown number.",
+            "public static String jsonNameOf(int number)",
+            f"{c} v = forNumber(number);",
+            "return v == null ? null : v.jsonName;",
+        )
+        L += method(
+            "The number of a ProtoJSON name, or null when {@code name} is not one of them.",
+            "public static Integer numberOfJsonName(Object name)",
+            "if (!(name instanceof String)) {",
+            "  return null;",
+            "}",
+            *_switch("(String) name", [(jstr(v["json_name"]), jint(v["number"])) for v in e["values"]]),
+        )
         t = e["transitions"]
         if t is not None:
             by_name = {v["name"]: self.n.const_name(v["words"]) for v in e["values"]}
-            L.append("")
-            L.append("  /** True for a state the lifecycle may start in. */")
-            L.append("  public boolean isInitial() {")
             init = " || ".join(f"this == {by_name[x]}" for x in t["initial"]) or "false"
-            L.append(f"    return {init};")
-            L.append("  }")
-            L.append("")
-            L.append("  /** True for a state the lifecycle ends in (no transition leaves it). */")
-            L.append("  public boolean isTerminal() {")
+            L += method("True for a state the lifecycle may start in.", "public boolean isInitial()", f"return {init};")
             term = " || ".join(f"this == {by_name[x]}" for x in t["terminal"]) or "false"
-            L.append(f"    return {term};")
-            L.append("  }")
-            L.append("")
-            L.append("  /** True if the state machine allows moving from this state to {@code to}. */")
-            L.append(f"  public boolean canTransitionTo({c} to) {{")
-            L.append("    switch (this) {")
-            for src, dsts in t["edges"].items():
-                if not dsts:
-                    continue
-                L.append(f"      case {by_name[src]}:")
-                L.append("        return " + " || ".join(f"to == {by_name[d]}" for d in dsts) + ";")
-            L.append("      default:")
-            L.append("        return false;")
-            L.append("    }")
-            L.append("  }")
-            L.append("")
-            L.append("  /** {@link #canTransitionTo} on numbers; false when either is unknown. */")
-            L.append("  public static boolean canTransition(int from, int to) {")
-            L.append(f"    {c} a = forNumber(from);")
-            L.append(f"    {c} b = forNumber(to);")
-            L.append("    return a != null && b != null && a.canTransitionTo(b);")
-            L.append("  }")
+            doc = "True for a state the lifecycle ends in (no transition leaves it)."
+            L += method(doc, "public boolean isTerminal()", f"return {term};")
+            edges = [(by_name[s], " || ".join(f"to == {by_name[d]}" for d in ds)) for s, ds in t["edges"].items() if ds]
+            L += method(
+                "True if the state machine allows moving from this state to {@code to}.",
+                f"public boolean canTransitionTo({c} to)",
+                *_switch("this", edges, "false"),
+            )
+            L += method(
+                "{@link #canTransitionTo} on numbers; false when either is unknown.",
+                "public static boolean canTransition(int from, int to)",
+                f"{c} a = forNumber(from);",
+                f"{c} b = forNumber(to);",
+                "return a != null && b != null && a.canTransitionTo(b);",
+            )
         L.append("}")
         return f"{c}.java", "\n".join(L) + "\n"
 
@@ -283,7 +185,8 @@ class MessageEmitter:
             elif k == "enum":
                 elem, boxed = "int", "Integer"
             else:
-                elem, boxed = _TYPES[kind][0], _TYPES[kind][1]
+                elem = _SCALARS[kind][0]
+                boxed = _BOXED.get(elem, elem)
             if presence == "repeated":
                 jtype = f"List<{boxed}>"
             elif presence in ("optional", "oneof") or k == "message":
@@ -312,7 +215,7 @@ class MessageEmitter:
         if self.nullable(f):
             return "null"
         if f.jtype in ("int", "long", "boolean", "float", "double", "String", "byte[]"):
-            return "0" if f.kind == "enum" else _TYPES[f.kind][2]
+            return _ZERO[_SCALARS[f.kind][0]]
         return "null"
 
     def nullable(self, f: _F) -> bool:
@@ -334,14 +237,14 @@ class MessageEmitter:
                 f"{v}.writeTo(c{f.ir['number']});",
                 f"{w}.nested(c{f.ir['number']});",
             ]
-        return [_WRITE[f.kind].format(w=w, v=v) + ";"]
+        return [f"{w}." + _SCALARS[f.kind][2].format(v=v) + ";"]
 
     def _to_json_value(self, f: _F, v: str) -> str:
         if f.kind == "message":
             return f"{v}.toJson()"
         if f.kind == "enum":
             return f"ProtoMessages.enumJson({self.cls(f.ir['type']['name'])}.jsonNameOf({v}), {v})"
-        return _TO_JSON[f.kind].format(v=v)
+        return _TO_JSON.get(_SCALARS[f.kind][3], "{v}").format(v=v)
 
     def _from_json_value(self, f: _F, v: str) -> str:
         if f.kind == "message":
@@ -349,7 +252,7 @@ class MessageEmitter:
         if f.kind == "enum":
             et = self.cls(f.ir["type"]["name"])
             return f"ProtoJson.enumNumber({v}, {et}.numberOfJsonName({v}), {jstr(f.ir['type']['name'])})"
-        return _FROM_JSON[f.kind].format(v=v)
+        return f"ProtoJson.{_SCALARS[f.kind][3]}({v})"
 
     def _present(self, f: _F, v: str) -> str:
         if f.presence == "repeated":
@@ -421,15 +324,13 @@ class MessageEmitter:
             L.append("    /** No member is set. */")
             L.append("    NOT_SET")
             L.append("  }")
-            L.append("")
-            L.append(f"  /** Which member of oneof {o['name']} is set. */")
-            L.append(f"  public {ce} {self.n.accessor('get', [*o['words'], 'case'])}() {{")
-            for mf in members:
-                L.append(f"    if ({mf.name} != null) {{")
-                L.append(f"      return {ce}.{self.n.const_name(mf.words)};")
-                L.append("    }")
-            L.append(f"    return {ce}.NOT_SET;")
-            L.append("  }")
+            tests = [
+                x
+                for mf in members
+                for x in (f"if ({mf.name} != null) {{", f"  return {ce}.{self.n.const_name(mf.words)};", "}")
+            ]
+            head = f"public {ce} {self.n.accessor('get', [*o['words'], 'case'])}()"
+            L += method(f"Which member of oneof {o['name']} is set.", head, *tests, f"return {ce}.NOT_SET;")
         for f in fs:
             L += self.accessors(c, msg, f, fs)
         L += self.codec(c, msg, fs)
@@ -437,286 +338,215 @@ class MessageEmitter:
         return f"{c}.java", "\n".join(L) + "\n"
 
     def accessors(self, c: str, msg: Message, f: _F, fs: list[_F]) -> list[str]:
-        n = self.n
-        doc = f.ir["doc"]
-        if f.ir["deprecated"]:
-            doc += " Deprecated."
-        L: list[str] = [""]
+        n, name, v = self.n, f.ir["name"], f.name
+        doc = f.ir["doc"] + (" Deprecated." if f.ir["deprecated"] else "")
         get, set_ = n.accessor("get", f.words), n.accessor("set", f.words)
         if f.presence == "repeated":
-            L += javadoc(doc + " The live, mutable list.", 2)
-            L.append(f"  public {f.jtype} {get}() {{")
-            L.append(f"    return {f.name};")
-            L.append("  }")
-            L.append("")
-            L.append(f"  /** Replace {f.ir['name']} with a copy of {{@code values}}. */")
-            L.append(f"  public {c} {set_}(List<{f.boxed}> values) {{")
-            L.append(f"    this.{f.name} = new ArrayList<>(values);")
-            L.append("    return this;")
-            L.append("  }")
-            L.append("")
-            L.append(f"  /** Append one value to {f.ir['name']}. */")
-            L.append(f"  public {c} {n.accessor('add', f.words)}({f.boxed} value) {{")
-            L.append(f"    this.{f.name}.add(value);")
-            L.append("    return this;")
-            L.append("  }")
-            return L
+            L = method(javadoc(doc + " The live, mutable list.", 2), f"public {f.jtype} {get}()", f"return {v};")
+            L += method(
+                f"Replace {name} with a copy of {{@code values}}.",
+                f"public {c} {set_}(List<{f.boxed}> values)",
+                f"this.{v} = new ArrayList<>(values);",
+                "return this;",
+            )
+            add = f"public {c} {n.accessor('add', f.words)}({f.boxed} value)"
+            return L + method(f"Append one value to {name}.", add, f"this.{v}.add(value);", "return this;")
         nullable = self.nullable(f)
-        extra = ""
-        if f.presence in ("optional", "oneof") or f.kind == "message":
-            extra = " Null when absent."
+        extra = " Null when absent." if nullable else ""
         if f.kind == "enum":
             extra += f" The number of a {f.enum_type} value (unknown numbers are kept)."
-        L += javadoc(doc + extra, 2)
-        L.append(f"  public {f.jtype} {get}() {{")
-        L.append(f"    return {f.name};")
-        L.append("  }")
-        L.append("")
+        L = method(javadoc(doc + extra, 2), f"public {f.jtype} {get}()", f"return {v};")
         siblings = [g for g in fs if f.ir["oneof"] is not None and g.ir["oneof"] == f.ir["oneof"] and g is not f]
         what = "null clears it" if nullable else "never null"
         sib = f"; setting it clears the other members of oneof {f.ir['oneof']}" if siblings else ""
-        L.append(f"  /** Set {f.ir['name']} ({what}{sib}). */")
-        L.append(f"  public {c} {set_}({f.jtype} value) {{")
+        assign = f"this.{v} = value;"
         if not nullable and f.jtype in ("String", "byte[]"):
-            L.append(f"    this.{f.name} = java.util.Objects.requireNonNull(value, {jstr(f.ir['name'])});")
-        else:
-            L.append(f"    this.{f.name} = value;")
-        if siblings:
-            L.append("    if (value != null) {")
-            for g in siblings:
-                L.append(f"      this.{g.name} = null;")
-            L.append("    }")
-        L.append("    return this;")
-        L.append("  }")
+            assign = f"this.{v} = java.util.Objects.requireNonNull(value, {jstr(name)});"
+        clear = ["if (value != null) {", *(f"  this.{g.name} = null;" for g in siblings), "}"] if siblings else []
+        L += method(f"Set {name} ({what}{sib}).", f"public {c} {set_}({f.jtype} value)", assign, *clear, "return this;")
         if f.kind == "enum":
             et = f.enum_type
-            L.append("")
-            L.append(f"  /** {f.ir['name']} as a {et}, or null when absent or unknown. */")
-            L.append(f"  public {et} {n.accessor('get', [*f.words, 'enum'])}() {{")
-            if nullable:
-                L.append(f"    return {f.name} == null ? null : {et}.forNumber({f.name});")
-            else:
-                L.append(f"    return {et}.forNumber({f.name});")
-            L.append("  }")
-            L.append("")
-            L.append(f"  /** Set {f.ir['name']} from a {et} value. */")
-            L.append(f"  public {c} {set_}({et} value) {{")
-            L.append(f"    return {set_}(value.number());")
-            L.append("  }")
+            view = f"{v} == null ? null : {et}.forNumber({v})" if nullable else f"{et}.forNumber({v})"
+            doc = f"{name} as a {et}, or null when absent or unknown."
+            L += method(doc, f"public {et} {n.accessor('get', [*f.words, 'enum'])}()", f"return {view};")
+            L += method(
+                f"Set {name} from a {et} value.", f"public {c} {set_}({et} value)", f"return {set_}(value.number());"
+            )
         if nullable:
-            L.append("")
-            L.append(f"  /** True if {f.ir['name']} is present. */")
-            L.append(f"  public boolean {n.accessor('has', f.words)}() {{")
-            L.append(f"    return {f.name} != null;")
-            L.append("  }")
-            L.append("")
-            L.append(f"  /** Make {f.ir['name']} absent. */")
-            L.append(f"  public {c} {n.accessor('clear', f.words)}() {{")
-            L.append(f"    this.{f.name} = null;")
-            L.append("    return this;")
-            L.append("  }")
+            L += method(
+                f"True if {name} is present.", f"public boolean {n.accessor('has', f.words)}()", f"return {v} != null;"
+            )
+            clear_head = f"public {c} {n.accessor('clear', f.words)}()"
+            L += method(f"Make {name} absent.", clear_head, f"this.{v} = null;", "return this;")
         if f.ir["default"] is not None:
-            prim = "int" if f.kind == "enum" else _TYPES[f.kind][0]
-            L.append("")
-            L.append(f"  /** {f.ir['name']}, or its IDL default ({f.ir['default']}) when absent. */")
-            L.append(f"  public {prim} {n.accessor('get', [*f.words, 'or', 'default'])}() {{")
-            L.append(f"    return {f.name} == null ? {self._default_literal(f)} : {f.name};")
-            L.append("  }")
+            prim = _SCALARS[f.kind][0]
+            L += method(
+                f"{name}, or its IDL default ({f.ir['default']}) when absent.",
+                f"public {prim} {n.accessor('get', [*f.words, 'or', 'default'])}()",
+                f"return {v} == null ? {self._default_literal(f)} : {v};",
+            )
         return L
 
     def codec(self, c: str, msg: Message, fs: list[_F]) -> list[str]:
         mname = msg["name"]
         by_num = {f.ir["number"]: f for f in fs}
-        L = [""]
-        L.append("  /** Fields this version does not know, as received (tag and value bytes, in order). */")
-        L.append("  public byte[] unknownFields() {")
-        L.append("    return unknown.clone();")
-        L.append("  }")
-        L.append("")
-        L.append("  @Override")
-        L.append("  public String messageName() {")
-        L.append(f"    return {jstr(mname)};")
-        L.append("  }")
-        # decode
-        L.append("")
-        L.append("  /** Decode protobuf binary; throws only {@link DecodeException} on bad input. */")
-        L.append(f"  public static {c} decode(byte[] data) {{")
-        L.append("    ProtoReader r = new ProtoReader(data);")
-        L.append("    return decodeFrom(r, data.length, 0, null);")
-        L.append("  }")
-        L.append("")
-        L.append("  /** Decode the fields in [r.pos, end), merging into {@code into} when it is not null. */")
-        L.append(f"  static {c} decodeFrom(ProtoReader r, int end, int depth, {c} into) {{")
-        L.append(f"    {c} m = into != null ? into : new {c}();")
-        L.append("    ProtoWriter unk = null;")
-        L.append("    while (r.pos < end) {")
-        L.append("      int start = r.pos;")
-        L.append("      long tag = r.tag();")
-        L.append("      switch ((int) tag) {")
+        L = method(
+            "Fields this version does not know, as received (tag and value bytes, in order).",
+            "public byte[] unknownFields()",
+            "return unknown.clone();",
+        )
+        L += method(None, "public String messageName()", f"return {jstr(mname)};")
+        L += method(
+            "Decode protobuf binary; throws only {@link DecodeException} on bad input.",
+            f"public static {c} decode(byte[] data)",
+            "ProtoReader r = new ProtoReader(data);",
+            "return decodeFrom(r, data.length, 0, null);",
+        )
+        cases = []
         for num in sorted(by_num):
             f = by_num[num]
             forms = [(f.ir["number"] << 3) | f.ir["wire_type"]]
             if f.ir["packed"]:
                 forms.append((f.ir["number"] << 3) | 2)
             for i, tag in enumerate(forms):
-                packed = i == 1
-                L.append(f"        case {jint(tag)}:")
-                L += ["          " + x for x in self._read_field(f, fs, packed)]
-                L.append("          break;")
-        L.append("        default:")
-        L.append(f"          r.skip(tag, start, end, KNOWN, {jstr(mname)});")
-        L.append("          if (unk == null) {")
-        L.append("            unk = new ProtoWriter();")
-        L.append("          }")
-        L.append("          unk.raw(r.slice(start, r.pos));")
-        L.append("      }")
-        L.append("    }")
-        L.append("    r.finish(end);")
-        L.append("    if (unk != null) {")
-        L.append("      m.unknown = ProtoMessages.concat(m.unknown, unk.toByteArray());")
-        L.append("    }")
-        L.append("    return m;")
-        L.append("  }")
-        # encode
-        L.append("")
-        L.append("  @Override")
-        L.append("  public byte[] encode() {")
-        L.append("    ProtoWriter w = new ProtoWriter();")
-        L.append("    try {")
-        L.append("      writeTo(w);")
-        L.append("    } catch (NullPointerException e) {")
-        L.append(f"      throw new EncodeException({jstr(mname + ': a list holds null')});")
-        L.append("    }")
-        L.append("    return w.toByteArray();")
-        L.append("  }")
-        L.append("")
-        L.append("  /** Append the canonical encoding: fields in number order, then unknown fields. */")
-        L.append("  void writeTo(ProtoWriter w) {")
+                cases += [
+                    f"    case {jint(tag)}:",
+                    *("      " + x for x in self._read_field(f, fs, i == 1)),
+                    "      break;",
+                ]
+        L += method(
+            "Decode the fields in [r.pos, end), merging into {@code into} when it is not null.",
+            f"static {c} decodeFrom(ProtoReader r, int end, int depth, {c} into)",
+            f"{c} m = into != null ? into : new {c}();",
+            "ProtoWriter unk = null;",
+            "while (r.pos < end) {",
+            "  int start = r.pos;",
+            "  long tag = r.tag();",
+            "  switch ((int) tag) {",
+            *cases,
+            "    default:",
+            f"      r.skip(tag, start, end, KNOWN, {jstr(mname)});",
+            "      if (unk == null) {",
+            "        unk = new ProtoWriter();",
+            "      }",
+            "      unk.raw(r.slice(start, r.pos));",
+            "  }",
+            "}",
+            "r.finish(end);",
+            "if (unk != null) {",
+            "  m.unknown = ProtoMessages.concat(m.unknown, unk.toByteArray());",
+            "}",
+            "return m;",
+        )
+        L += method(
+            None,
+            "public byte[] encode()",
+            "ProtoWriter w = new ProtoWriter();",
+            "try {",
+            "  writeTo(w);",
+            "} catch (NullPointerException e) {",
+            f"  throw new EncodeException({jstr(mname + ': a list holds null')});",
+            "}",
+            "return w.toByteArray();",
+        )
+        writes = []
         for f in sorted(fs, key=lambda x: x.ir["number"]):
             v = f.name
-            L.append(f"    if ({self._present(f, v)}) {{")
+            writes.append(f"if ({self._present(f, v)}) {{")
             if f.presence == "repeated" and f.ir["packed"]:
-                L.append("      ProtoWriter p = new ProtoWriter();")
-                L.append(f"      for ({f.boxed} x : {v}) {{")
-                L += ["        " + x for x in self._write_value(f, "x", "p")]
-                L.append("      }")
-                L.append("      " + self._tag_write(f.ir, True))
-                L.append("      w.nested(p);")
+                writes += ["  ProtoWriter p = new ProtoWriter();", f"  for ({f.boxed} x : {v}) {{"]
+                writes += ["    " + x for x in self._write_value(f, "x", "p")]
+                writes += ["  }", "  " + self._tag_write(f.ir, True), "  w.nested(p);"]
             elif f.presence == "repeated":
-                L.append(f"      for ({f.boxed} x : {v}) {{")
-                L.append("        " + self._tag_write(f.ir, False))
-                L += ["        " + x for x in self._write_value(f, "x")]
-                L.append("      }")
+                writes += [f"  for ({f.boxed} x : {v}) {{", "    " + self._tag_write(f.ir, False)]
+                writes += ["    " + x for x in self._write_value(f, "x")]
+                writes.append("  }")
             else:
-                L.append("      " + self._tag_write(f.ir, False))
-                L += ["      " + x for x in self._write_value(f, v)]
-            L.append("    }")
-        L.append("    w.raw(unknown);")
-        L.append("  }")
-        # JSON out
-        L.append("")
-        L.append("  @Override")
-        L.append("  public Map<String, Object> toJson() {")
-        L.append("    Map<String, Object> j = new LinkedHashMap<>();")
+                writes.append("  " + self._tag_write(f.ir, False))
+                writes += ["  " + x for x in self._write_value(f, v)]
+            writes.append("}")
+        doc = "Append the canonical encoding: fields in number order, then unknown fields."
+        L += method(doc, "void writeTo(ProtoWriter w)", *writes, "w.raw(unknown);")
+        puts = []
         for f in fs:
-            v = f.name
-            key = jstr(f.ir["json_name"])
-            L.append(f"    if ({self._present(f, v)}) {{")
+            v, key = f.name, jstr(f.ir["json_name"])
+            puts.append(f"if ({self._present(f, v)}) {{")
             if f.presence == "repeated":
-                L.append("      java.util.List<Object> a = new ArrayList<>();")
-                L.append(f"      for ({f.boxed} x : {v}) {{")
-                L.append(f"        a.add({self._to_json_value(f, 'x')});")
-                L.append("      }")
-                L.append(f"      j.put({key}, a);")
+                puts += ["  java.util.List<Object> a = new ArrayList<>();", f"  for ({f.boxed} x : {v}) {{"]
+                puts += [f"    a.add({self._to_json_value(f, 'x')});", "  }", f"  j.put({key}, a);"]
             else:
-                L.append(f"      j.put({key}, {self._to_json_value(f, v)});")
-            L.append("    }")
-        L.append("    return j;")
-        L.append("  }")
-        L.append("")
-        L.append("  @Override")
-        L.append("  public String toJsonString() {")
-        L.append("    return Json.write(toJson());")
-        L.append("  }")
-        # JSON in
-        L.append("")
-        L.append("  /** Read a parsed ProtoJSON value; unknown keys fail with {@code invalid_json}. */")
-        L.append(f"  public static {c} fromJson(Object value) {{")
-        L.append("    return fromJsonValue(value, 0, false);")
-        L.append("  }")
-        L.append("")
-        L.append("  /** Parse a ProtoJSON document; throws only {@link DecodeException}. */")
-        L.append(f"  public static {c} fromJsonString(String text) {{")
-        L.append("    return fromJsonValue(Json.parse(text), 0, false);")
-        L.append("  }")
-        L.append("")
-        L.append("  /** Read a parsed ProtoJSON value at nesting {@code depth}; {@code ign} skips unknown keys. */")
-        L.append(f"  public static {c} fromJsonValue(Object value, int depth, boolean ign) {{")
-        L.append("    if (depth > ProtoReader.MAX_DEPTH) {")
-        L.append("      throw ProtoReader.tooDeep();")
-        L.append("    }")
-        L.append(f"    Map<?, ?> d = ProtoJson.object(value, {jstr(mname)});")
-        L.append(f"    {c} m = new {c}();")
-        dual = [f for f in fs if f.ir["json_name"] != f.ir["name"]]
-        for f in dual:
-            L.append(f"    boolean seen{f.name[:1].upper() + f.name[1:]} = false;")
-        L.append("    for (Map.Entry<?, ?> e : d.entrySet()) {")
-        L.append("      Object v = e.getValue();")
-        L.append("      switch (String.valueOf(e.getKey())) {")
+                puts.append(f"  j.put({key}, {self._to_json_value(f, v)});")
+            puts.append("}")
+        L += method(
+            None,
+            "public Map<String, Object> toJson()",
+            "Map<String, Object> j = new LinkedHashMap<>();",
+            *puts,
+            "return j;",
+        )
+        L += method(None, "public String toJsonString()", "return Json.write(toJson());")
+        L += method(
+            "Read a parsed ProtoJSON value; unknown keys fail with {@code invalid_json}.",
+            f"public static {c} fromJson(Object value)",
+            "return fromJsonValue(value, 0, false);",
+        )
+        L += method(
+            "Parse a ProtoJSON document; throws only {@link DecodeException}.",
+            f"public static {c} fromJsonString(String text)",
+            "return fromJsonValue(Json.parse(text), 0, false);",
+        )
+        dual = [f"seen{f.name[:1].upper() + f.name[1:]}" for f in fs if f.ir["json_name"] != f.ir["name"]]
+        reads = []
         for f in fs:
             jn, name = f.ir["json_name"], f.ir["name"]
-            L.append(f"        case {jstr(jn)}:")
+            reads.append(f"    case {jstr(jn)}:")
             if jn != name:
                 sv = f"seen{f.name[:1].upper() + f.name[1:]}"
-                L.append(f"        case {jstr(name)}:")
-                L.append(f"          if ({sv}) {{")
-                L.append(f"            throw ProtoJson.error({jstr(f'{mname}: field {name} given twice')});")
-                L.append("          }")
-                L.append(f"          {sv} = true;")
-            L.append("          if (v != null) {")
+                reads += [f"    case {jstr(name)}:", f"      if ({sv}) {{"]
+                reads += [f"        throw ProtoJson.error({jstr(f'{mname}: field {name} given twice')});", "      }"]
+                reads.append(f"      {sv} = true;")
+            reads.append("      if (v != null) {")
             if f.presence == "repeated":
-                L.append(f"            for (Object x : ProtoJson.list(v, {jstr(mname + '.' + jn)})) {{")
-                L.append(f"              m.{f.name}.add({self._from_json_value(f, 'x')});")
-                L.append("            }")
+                reads.append(f"        for (Object x : ProtoJson.list(v, {jstr(mname + '.' + jn)})) {{")
+                reads += [f"          m.{f.name}.add({self._from_json_value(f, 'x')});", "        }"]
             else:
                 if f.presence == "oneof":
                     members = [g for g in fs if g.ir["oneof"] == f.ir["oneof"]]
                     cond = " || ".join(f"m.{g.name} != null" for g in members)
-                    L.append(f"            if ({cond}) {{")
                     err = f"{mname}: more than one member of oneof {f.ir['oneof']}"
-                    L.append(f"              throw ProtoJson.error({jstr(err)});")
-                    L.append("            }")
-                L.append(f"            m.{f.name} = {self._from_json_value(f, 'v')};")
-            L.append("          }")
-            L.append("          break;")
-        L.append("        default:")
-        L.append("          if (!ign) {")
-        L.append(f"            throw ProtoJson.error({jstr(mname + ': unknown field ')} + e.getKey());")
-        L.append("          }")
-        L.append("      }")
-        L.append("    }")
-        L.append("    return m;")
-        L.append("  }")
-        # equality
-        L.append("")
-        L.append("  /** Equal when both map to the same ProtoJSON and carry the same unknown fields. */")
-        L.append("  @Override")
-        L.append("  public boolean equals(Object o) {")
-        L.append(f"    return o instanceof {c}")
-        L.append(f"        && toJson().equals((({c}) o).toJson())")
-        L.append(f"        && java.util.Arrays.equals(unknown, (({c}) o).unknown);")
-        L.append("  }")
-        L.append("")
-        L.append("  @Override")
-        L.append("  public int hashCode() {")
-        L.append("    return toJson().hashCode();")
-        L.append("  }")
-        L.append("")
-        L.append("  @Override")
-        L.append("  public String toString() {")
-        L.append(f"    return {jstr(c)} + toJsonString();")
-        L.append("  }")
-        return L
+                    reads += [f"        if ({cond}) {{", f"          throw ProtoJson.error({jstr(err)});", "        }"]
+                reads.append(f"        m.{f.name} = {self._from_json_value(f, 'v')};")
+            reads += ["      }", "      break;"]
+        L += method(
+            "Read a parsed ProtoJSON value at nesting {@code depth}; {@code ign} skips unknown keys.",
+            f"public static {c} fromJsonValue(Object value, int depth, boolean ign)",
+            "if (depth > ProtoReader.MAX_DEPTH) {",
+            "  throw ProtoReader.tooDeep();",
+            "}",
+            f"Map<?, ?> d = ProtoJson.object(value, {jstr(mname)});",
+            f"{c} m = new {c}();",
+            *(f"boolean {sv} = false;" for sv in dual),
+            "for (Map.Entry<?, ?> e : d.entrySet()) {",
+            "  Object v = e.getValue();",
+            "  switch (String.valueOf(e.getKey())) {",
+            *reads,
+            "    default:",
+            "      if (!ign) {",
+            f"        throw ProtoJson.error({jstr(mname + ': unknown field ')} + e.getKey());",
+            "      }",
+            "  }",
+            "}",
+            "return m;",
+        )
+        L += method(
+            ["  /** Equal when both map to the same ProtoJSON and carry the same unknown fields. */", "  @Override"],
+            "public boolean equals(Object o)",
+            f"return o instanceof {c}",
+            f"    && toJson().equals((({c}) o).toJson())",
+            f"    && java.util.Arrays.equals(unknown, (({c}) o).unknown);",
+        )
+        L += method(None, "public int hashCode()", "return toJson().hashCode();")
+        return L + method(None, "public String toString()", f"return {jstr(c)} + toJsonString();")
 
     def _read_field(self, f: _F, fs: list[_F], packed: bool) -> list[str]:
         if f.kind == "message":
@@ -734,7 +564,7 @@ class MessageEmitter:
             L.append("}")
             return L
         if packed:
-            read = _READ[f.kind].format(end="e")
+            read = _SCALARS[f.kind][1].format(end="e")
             return [
                 "{",
                 "  int e = r.lenEnd(end);",
@@ -744,7 +574,7 @@ class MessageEmitter:
                 "  r.finish(e);",
                 "}",
             ]
-        read = _READ[f.kind].format(end="end")
+        read = _SCALARS[f.kind][1].format(end="end")
         if f.presence == "repeated":
             return [f"m.{f.name}.add({read});"]
         return [f"m.{f.name} = {read};", *self._clear_siblings(f, fs, "")]
@@ -767,12 +597,11 @@ class MessageEmitter:
         L.append("  /** IDL message name -> codec, in IDL order. */")
         L.append("  public static final Map<String, MessageCodec> BY_NAME;")
         L.append("")
-        L.append("  static {")
-        L.append("    Map<String, MessageCodec> m = new LinkedHashMap<>();")
-        for msg in self.ir["messages"]:
-            L.append(f"    m.put({jstr(msg['name'])}, {self.cls(msg['name'])}.CODEC);")
-        L.append("    BY_NAME = Collections.unmodifiableMap(m);")
-        L.append("  }")
+        L += ordered_map(
+            "BY_NAME",
+            "String, MessageCodec",
+            [(jstr(x["name"]), f"{self.cls(x['name'])}.CODEC") for x in self.ir["messages"]],
+        )
         L.append("}")
         return "Messages.java", "\n".join(L) + "\n"
 
@@ -796,3 +625,9 @@ def _int_array(head: str, items: list[str], width: int = 100) -> list[str]:
     lines.append(indent + line)
     lines.append(head[: len(head) - len(head.lstrip())] + "};")
     return lines
+
+
+def _switch(subject: str, cases: list[tuple[str, str]], default: str = "null") -> list[str]:
+    """`switch (subject)` returning each case's value, else `default`."""
+    body = [x for label, value in cases for x in (f"  case {label}:", f"    return {value};")]
+    return [f"switch ({subject}) {{", *body, "  default:", f"    return {default};", "}"]

@@ -104,8 +104,12 @@ class _Parser:
 
     def expr(self) -> _Node:
         start = self.here()
-        if self.peek(1) == "->" and self.peek() not in ("", "("):
-            self.take()
+        one_param = self.peek(1) == "->" and self.peek() not in ("", "(")
+        if one_param or (self.peek() == "(" and self._group_then() == "->"):
+            if one_param:
+                self.take()
+            else:
+                self.skip_group("(", ")")
             head_end = self.expect("->")
             body = self.expr()
             return _Node(start, body.end, "lambda", head_end, [body])
@@ -142,7 +146,8 @@ class _Parser:
             return _Node(start, inner.end)
         return self.postfix()
 
-    def _is_cast(self) -> bool:
+    def _group_end(self) -> int:
+        """The token index of the `)` closing the `(` at the cursor."""
         j, depth = self.i, 0
         while j < len(self.toks):
             t = self.toks[j][0]
@@ -151,6 +156,15 @@ class _Parser:
             if depth == 0:
                 break
             j += 1
+        return j
+
+    def _group_then(self) -> str:
+        """The token after the group opened at the cursor (`->` for lambda parameters)."""
+        j = self._group_end() + 1
+        return self.toks[j][0] if j < len(self.toks) else ""
+
+    def _is_cast(self) -> bool:
+        j = self._group_end()
         inner = [t[0] for t in self.toks[self.i + 1 : j]]
         nxt = self.toks[j + 1][0] if j + 1 < len(self.toks) else ""
         type_tokens = all(re.fullmatch(r"[A-Za-z_][\w.]*|[<>,?\[\]]|>>", t) for t in inner)

@@ -129,8 +129,10 @@ PACKAGE_NAMES = frozenset(
         "Integer",
     ]
 )
-# Type names every wire protocol package defines next to the protocol's structs and code sets.
+# Type names every wire protocol package defines next to the protocol's structs and code sets, and
+# those its stream parsers use by simple name (the table types are members of their base class).
 WIRE_PACKAGE_NAMES = frozenset(["Protocol", "Object", "String", "Override", "List", "Map", "Long", "Boolean"])
+PARSER_NAMES = frozenset(["BufferedParser", "WireStruct", "Reason", "Table", "State", "Transition", "FrameHeader"])
 
 
 def _escape(name: str) -> str:
@@ -195,7 +197,7 @@ def _check_wire(n: JavaNamer, p: WireProtocol, out: list[NameClash]) -> None:
         out,
         "Java",
         f"package {n.package_name(p['words'])}",
-        {t: "a name the package defines" for t in WIRE_PACKAGE_NAMES},
+        {t: "a name the package defines" for t in WIRE_PACKAGE_NAMES | PARSER_NAMES},
     )
     for c in p["codes"]:
         types.claim(n.class_name(c["words"]), f"code set {c['name']}", pointer(*base, "codes", c["name"]))

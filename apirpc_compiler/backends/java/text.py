@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..common import block_doc
 
 
@@ -58,3 +60,29 @@ def _escape_doc(text: str) -> str:
 def javadoc(text: str, indent: int, width: int = 100) -> list[str]:
     """A Javadoc comment for `text` at `indent` spaces, or [] for no text."""
     return block_doc(_escape_doc(text), width, " " * indent)
+
+
+def used_imports(names: list[str], code: str) -> list[str]:
+    """The `import` lines of the `names` that `code` uses outside comments and string literals,
+    in google-java-format's order (it drops unused imports, so none may be left)."""
+    bare = re.sub(r'/\*.*?\*/|//[^\n]*|"(?:[^"\\]|\\.)*"', "", code, flags=re.S)
+    return [f"import {x};" for x in sorted(names) if re.search(rf"\b{x.rsplit('.', 1)[1]}\b", bare)]
+
+
+def ordered_map(field: str, types: str, entries: list[tuple[str, str]]) -> list[str]:
+    """A static block setting `field` to an unmodifiable map of `entries`, kept in their order."""
+    return [
+        "  static {",
+        f"    Map<{types}> m = new LinkedHashMap<>();",
+        *(f"    m.put({k}, {v});" for k, v in entries),
+        f"    {field} = Collections.unmodifiableMap(m);",
+        "  }",
+    ]
+
+
+def method(doc: str | list[str] | None, head: str, *body: str, ind: int = 2) -> list[str]:
+    """A blank line and a Java method at `ind` spaces: `doc` as a one-line Javadoc (or Javadoc
+    lines already made; None: `@Override`), then `head` and the `body` lines."""
+    pad = " " * ind
+    top = [f"{pad}@Override"] if doc is None else [f"{pad}/** {doc} */"] if isinstance(doc, str) else doc
+    return ["", *top, f"{pad}{head} {{", *(f"{pad}  {x}" if x else "" for x in body), f"{pad}}}"]

@@ -5,16 +5,11 @@ package dev.clutchcall.v1;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.clutchcall.v1.internal.Json;
 import dev.clutchcall.v1.wire.StreamParser;
 import dev.clutchcall.v1.wire.StructCodec;
 import dev.clutchcall.v1.wire.WireJson;
 import dev.clutchcall.v1.wire.WireRegistry;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,35 +32,11 @@ class FuzzTest {
   private static final int PER_SEED = 16;
   private static final Duration LIMIT = Duration.ofMinutes(2);
 
-  private static Path vectors() {
-    String env = System.getenv("CLUTCHCALL_VECTORS");
-    if (env != null && !env.isEmpty()) {
-      return Paths.get(env);
-    }
-    Path dir = Paths.get("").toAbsolutePath();
-    while (dir != null) {
-      Path p = dir.resolve("tests").resolve("vectors");
-      if (Files.isDirectory(p)) {
-        return p;
-      }
-      dir = dir.getParent();
-    }
-    throw new IllegalStateException("set CLUTCHCALL_VECTORS to the golden vectors directory");
-  }
-
-  @SuppressWarnings("unchecked")
-  private static List<Map<String, Object>> cases(String file) throws IOException {
-    byte[] raw = Files.readAllBytes(vectors().resolve(file));
-    Map<String, Object> v =
-        (Map<String, Object>) Json.parse(new String(raw, StandardCharsets.UTF_8));
-    return (List<Map<String, Object>>) v.get("cases");
-  }
-
   /** The hex of every positive case of the DTO and wire vector files. */
   private static List<byte[]> seeds() throws IOException {
     List<byte[]> out = new ArrayList<>();
     for (String file : List.of("dto.json", "envelope.json", "moqt_d14.json")) {
-      for (Map<String, Object> c : cases(file)) {
+      for (Map<String, Object> c : VectorsTest.list(VectorsTest.load(file).get("cases"))) {
         if (!c.containsKey("error")) {
           out.add(WireJson.unhex(c.get("hex"), "hex"));
         }

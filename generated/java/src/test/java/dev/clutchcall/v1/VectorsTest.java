@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -52,13 +53,13 @@ class VectorsTest {
   }
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> load(String name) throws IOException {
+  static Map<String, Object> load(String name) throws IOException {
     byte[] raw = Files.readAllBytes(vectors().resolve(name));
     return (Map<String, Object>) Json.parse(new String(raw, StandardCharsets.UTF_8));
   }
 
   @SuppressWarnings("unchecked")
-  private static List<Map<String, Object>> list(Object v) {
+  static List<Map<String, Object>> list(Object v) {
     return v == null ? List.of() : (List<Map<String, Object>>) v;
   }
 
@@ -115,23 +116,34 @@ class VectorsTest {
     assertEquals(reason, e.reason().wireName(), e.getMessage());
   }
 
-  @TestFactory
-  List<DynamicTest> dto() throws IOException {
+  /** One dynamic test per case of {@code group}, named by it; a failure names the case. */
+  private static List<DynamicTest> each(
+      Map<String, Object> file, String group, Consumer<Map<String, Object>> check) {
     List<DynamicTest> out = new ArrayList<>();
-    for (Map<String, Object> c : list(load("dto.json").get("cases"))) {
-      String name = (String) c.get("name");
-      MessageCodec codec = Messages.BY_NAME.get((String) c.get("type"));
+    for (Map<String, Object> c : list(file.get(group))) {
+      String name = (group.equals("cases") ? "" : group + "/") + c.get("name");
       out.add(
           DynamicTest.dynamicTest(
               name,
               () -> {
                 try {
-                  dtoCase(c, codec);
+                  check.accept(c);
                 } catch (AssertionError | RuntimeException e) {
                   throw new AssertionError(name + ": " + e.getMessage(), e);
                 }
               }));
     }
+    assertTrue(!out.isEmpty(), "no " + group);
+    return out;
+  }
+
+  @TestFactory
+  List<DynamicTest> dto() throws IOException {
+    List<DynamicTest> out =
+        each(
+            load("dto.json"),
+            "cases",
+            c -> dtoCase(c, Messages.BY_NAME.get((String) c.get("type"))));
     assertTrue(out.size() > 100, "too few DTO vectors");
     return out;
   }
@@ -157,49 +169,44 @@ class VectorsTest {
   List<DynamicTest> varint() throws IOException {
     Map<String, Object> v = load("varint.json");
     List<DynamicTest> out = new ArrayList<>();
-    for (Map<String, Object> c : list(v.get("cases"))) {
-      out.add(
-          DynamicTest.dynamicTest(
-              "cases/" + c.get("name"),
-              () -> {
-                long value = WireJson.integer(c.get("value"), "value");
-                assertArrayEquals(unhex(c.get("hex")), WireWriter.encodeVarint(value));
-                assertEquals(value, WireWriter.decodeVarint(unhex(c.get("hex"))));
-              }));
-    }
-    for (Map<String, Object> c : list(v.get("decode_only"))) {
-      out.add(
-          DynamicTest.dynamicTest(
-              "decode_only/" + c.get("name"),
-              () ->
-                  assertEquals(
-                      WireJson.integer(c.get("value"), "value"),
-                      WireWriter.decodeVarint(unhex(c.get("hex"))))));
-    }
-    for (Map<String, Object> c : list(v.get("errors"))) {
-      out.add(
-          DynamicTest.dynamicTest(
-              "errors/" + c.get("name"),
-              () ->
-                  assertReason(
-                      (String) c.get("error"),
-                      () -> WireWriter.decodeVarint(unhex(c.get("hex"))))));
-    }
-    for (Map<String, Object> c : list(v.get("encode_errors"))) {
-      out.add(
-          DynamicTest.dynamicTest(
-              "encode_errors/" + c.get("name"),
-              () -> {
-                long value;
-                try {
-                  value = WireJson.integer(c.get("value"), "value");
-                } catch (DecodeException e) {
-                  return; // above 2^64-1: not even representable
-                }
-                long x = value;
-                assertThrows(EncodeException.class, () -> WireWriter.encodeVarint(x));
-              }));
-    }
+    out.addAll(
+        each(
+            v,
+            "cases",
+            c -> {
+              long value = WireJson.integer(c.get("value"), "value");
+              assertArrayEquals(unhex(c.get("hex")), WireWriter.encodeVarint(value));
+              assertEquals(value, WireWriter.decodeVarint(unhex(c.get("hex"))));
+            }));
+    out.addAll(
+        each(
+            v,
+            "decode_only",
+            c ->
+                assertEquals(
+                    WireJson.integer(c.get("value"), "value"),
+                    WireWriter.decodeVarint(unhex(c.get("hex"))))));
+    out.addAll(
+        each(
+            v,
+            "errors",
+            c ->
+                assertReason(
+                    (String) c.get("error"), () -> WireWriter.decodeVarint(unhex(c.get("hex"))))));
+    out.addAll(
+        each(
+            v,
+            "encode_errors",
+            c -> {
+              long value;
+              try {
+                value = WireJson.integer(c.get("value"), "value");
+              } catch (DecodeException e) {
+                return; // above 2^64-1: not even representable
+              }
+              long x = value;
+              assertThrows(EncodeException.class, () -> WireWriter.encodeVarint(x));
+            }));
     return out;
   }
 
@@ -244,22 +251,7 @@ class VectorsTest {
 
   private List<DynamicTest> wire(String file) throws IOException {
     Map<String, Object> v = load(file);
-    String protocol = (String) v.get("protocol");
-    List<DynamicTest> out = new ArrayList<>();
-    for (Map<String, Object> c : list(v.get("cases"))) {
-      out.add(
-          DynamicTest.dynamicTest(
-              (String) c.get("name"),
-              () -> {
-                try {
-                  wireCase(protocol, c);
-                } catch (AssertionError | RuntimeException e) {
-                  throw new AssertionError(c.get("name") + ": " + e.getMessage(), e);
-                }
-              }));
-    }
-    assertTrue(!out.isEmpty());
-    return out;
+    return each(v, "cases", c -> wireCase((String) v.get("protocol"), c));
   }
 
   private static void wireCase(String protocol, Map<String, Object> c) {

@@ -4,12 +4,174 @@ package dev.clutchcall.v1.wire;
 
 import dev.clutchcall.v1.DecodeException;
 import dev.clutchcall.v1.DecodeException.Reason;
+import dev.clutchcall.v1.EncodeException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
-/** The input buffer of an incremental parser: unconsumed bytes and their stream offset. */
-public abstract class BufferedParser {
-  /** Default bound on the bytes a parser holds for one unfinished item. */
-  public static final int DEFAULT_MAX_BUFFER = 1 << 25;
+/**
+ * Every incremental parser: the input buffer, and the stream's state machine (its codec plan's
+ * StreamPlan) walked as a table. A generated parser is its {@link Table} and a constructor.
+ *
+ * <p>Integer widths in a table: 0 is a QUIC varint, n &gt; 0 a big-endian n-byte integer, -1 none.
+ */
+public abstract class BufferedParser implements StreamParser {
+  /** Reads one item of a transition's struct, its args taken from the header's flags. */
+  public interface Decoder {
+    /** Decode one value from {@code r}, reading no further than {@code end}. */
+    WireStruct decode(WireReader r, int end, boolean[] flags);
+  }
+
+  /**
+   * In a state: {@code codes} (none: always) select reading {@code type} (its encoder writes one,
+   * args from the header's flags); then {@code flags} (or null) of the item are the flags later
+   * items read, and the parser goes to state {@code next}.
+   */
+  public record Transition(
+      Class<? extends WireStruct> type,
+      Decoder decoder,
+      BiFunction<WireStruct, boolean[], byte[]> encoder,
+      int next,
+      Function<WireStruct, boolean[]> flags,
+      long... codes) {}
+
+  /**
+   * A Type then a Length before each body, the largest Length, and the reasons of an unknown Type,
+   * a Length above the limit, a stream ending inside a body and a body left unfilled.
+   */
+  public record FrameHeader(
+      int type,
+      int length,
+      long maxLength,
+      Reason unknown,
+      Reason tooLarge,
+      Reason pastEnd,
+      Reason trailing) {}
+
+  /**
+   * A state: the width of the selecting code that is peeked (or -1), the frame (or null), what the
+   * end of the stream means with nothing buffered (null: accepted), the reason of an item that must
+   * fill the input (a datagram; null for none) and of a code no transition takes.
+   */
+  public record State(
+      int peek,
+      FrameHeader frame,
+      Reason atEnd,
+      Reason trailing,
+      Reason unknown,
+      Transition... transitions) {
+    Transition select(long code) {
+      for (Transition t : transitions) {
+        if (t.codes().length == 0) {
+          return t;
+        }
+        for (long c : t.codes()) {
+          if (c == code) {
+            return t;
+          }
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
+   * A stream's machine: its name (for errors), its first state, the reasons of an item that
+   * consumes no bytes and of a parser holding more than its buffer bound, and the default bound.
+   */
+  public record Table(
+      String name,
+      int initial,
+      Reason emptyItem,
+      Reason overBuffer,
+      int maxBuffer,
+      State... states) {
+    private static final boolean[] NO_FLAGS = new boolean[0];
+
+    /** True if {@code code} selects a transition of the first state. */
+    public boolean knows(long code) {
+      return states[initial].select(code) != null;
+    }
+
+    /** True if a {@code code} item of the first state carries {@code msg}'s struct. */
+    public boolean carries(long code, WireStruct msg) {
+      Transition t = states[initial].select(code);
+      return t != null && t.type().isInstance(msg);
+    }
+
+    /** Type, Length and body of {@code msg} as a message of type {@code code}. */
+    public byte[] encodeFrame(long code, WireStruct msg) {
+      if (!carries(code, msg)) {
+        throw new EncodeException(
+            name + ": type 0x" + Long.toHexString(code) + " does not carry " + msg.structName());
+      }
+      FrameHeader f = states[initial].frame();
+      byte[] body = states[initial].select(code).encoder().apply(msg, NO_FLAGS);
+      if (body.length > f.maxLength()) {
+        throw new EncodeException(name + ": a body of " + body.length + " bytes is over the limit");
+      }
+      WireWriter w = new WireWriter();
+      w.integer(code, f.type());
+      w.integer(body.length, f.length());
+      w.raw(body);
+      return w.toByteArray();
+    }
+
+    /** Type, Length and body of {@code msg}, whose struct must serve exactly one type. */
+    public byte[] encodeFrame(WireStruct msg) {
+      long found = -1;
+      int count = 0;
+      for (Transition t : states[initial].transitions()) {
+        for (long code : t.codes()) {
+          if (t.type().isInstance(msg)) {
+            found = code;
+            count++;
+          }
+        }
+      }
+      if (count != 1) {
+        throw new EncodeException(name + ": pass the type code for " + msg.structName());
+      }
+      return encodeFrame(found, msg);
+    }
+
+    /** A whole stream: the header, then each object (with the header's flags as args). */
+    public byte[] encodeStream(WireStruct header, List<? extends WireStruct> objects) {
+      for (Transition h : states[initial].transitions()) {
+        if (!h.type().isInstance(header)) {
+          continue;
+        }
+        boolean[] flags = h.flags() == null ? NO_FLAGS : h.flags().apply(header);
+        if (flags == null) {
+          throw new EncodeException(name + ": unknown header type");
+        }
+        Transition o = states[h.next()].transitions()[0];
+        WireWriter w = new WireWriter();
+        w.raw(h.encoder().apply(header, NO_FLAGS));
+        for (WireStruct x : objects) {
+          if (!o.type().isInstance(x)) {
+            throw new EncodeException(
+                name
+                    + ": a "
+                    + header.structName()
+                    + " stream carries "
+                    + o.type().getSimpleName()
+                    + " objects");
+          }
+          w.raw(o.encoder().apply(x, flags));
+        }
+        return w.toByteArray();
+      }
+      throw new EncodeException(name + ": not a header of this stream");
+    }
+  }
+
+  private final Table table;
+  private int state;
+  private long code;
+  private boolean[] flags = Table.NO_FLAGS;
 
   /** Buffered bytes; {@code buf[0, len)} are unconsumed. */
   protected byte[] buf = new byte[0];
@@ -23,22 +185,37 @@ public abstract class BufferedParser {
   /** The most bytes held for one unfinished item. */
   protected final int maxBuffer;
 
-  /** A parser with a buffer bound. */
-  protected BufferedParser(int maxBuffer) {
+  /** A parser of {@code table}'s stream holding at most {@code maxBuffer} bytes of one item. */
+  protected BufferedParser(Table table, int maxBuffer) {
+    this.table = table;
+    this.state = table.initial();
     this.maxBuffer = maxBuffer;
   }
 
-  /** Append input. */
-  protected void append(byte[] data, int off, int n) {
+  /** Every item completed by {@code data}, as {@code item} makes it from its code (or -1). */
+  protected <T> List<T> parse(byte[] data, int off, int n, BiFunction<Long, WireStruct, T> item) {
     if (len + n > buf.length) {
       buf = Arrays.copyOf(buf, Math.max(len + n, buf.length * 2));
     }
     System.arraycopy(data, off, buf, len, n);
     len += n;
-  }
-
-  /** Drop the first {@code pos} bytes and check the buffer bound. */
-  protected void consume(int pos, String stream) {
+    List<T> out = new ArrayList<>();
+    int pos = 0;
+    while (pos < len && table.states()[state].trailing() == null) {
+      WireReader r = new WireReader(buf, pos, len, true, base, maxBuffer);
+      WireStruct value;
+      try {
+        value = step(r, true);
+      } catch (Incomplete e) {
+        break;
+      }
+      if (r.pos == pos) {
+        throw r.error(
+            table.emptyItem(), table.name() + ": an empty item cannot advance the stream");
+      }
+      out.add(item.apply(code, value));
+      pos = r.pos;
+    }
     if (pos > 0) {
       System.arraycopy(buf, pos, buf, 0, len - pos);
       len -= pos;
@@ -46,17 +223,93 @@ public abstract class BufferedParser {
     }
     if (len > maxBuffer) {
       throw new DecodeException(
-          Reason.TOO_LARGE, stream + ": " + len + " bytes buffered, over the limit");
+          table.overBuffer(), table.name() + ": " + len + " bytes buffered, over the limit");
     }
+    return out;
   }
 
-  /** A streaming reader at {@code pos}. */
-  protected WireReader streaming(int pos) {
-    return new WireReader(buf, pos, len, true, base, maxBuffer);
+  @Override
+  public List<WireStruct> feedItems(byte[] data, int off, int n) {
+    return parse(data, off, n, (code, value) -> value);
   }
 
-  /** A whole-input reader over the pending bytes (used by close). */
-  protected WireReader whole() {
-    return new WireReader(buf, 0, len, false, base);
+  /**
+   * The stream ended: an item that must fill the input is decoded now; a pending partial item, or
+   * nothing where the state needs more, is the decode error its bytes give.
+   */
+  @Override
+  public List<WireStruct> close() {
+    State s = table.states()[state];
+    WireReader r = new WireReader(buf, 0, len, false, base);
+    if (s.trailing() != null) {
+      WireStruct value = step(r, false);
+      if (r.pos != len) {
+        throw r.error(
+            s.trailing(), table.name() + ": " + (len - r.pos) + " byte(s) left after the item");
+      }
+      return List.of(value);
+    }
+    if (len > 0 || s.atEnd() != null) {
+      step(r, false);
+      Reason why = s.atEnd() != null ? s.atEnd() : Reason.TRUNCATED;
+      throw new DecodeException(why, table.name() + ": stream ended inside an item");
+    }
+    return List.of();
+  }
+
+  /** One item from {@code r} (Incomplete when streaming and its bytes are not all here). */
+  private WireStruct step(WireReader r, boolean streaming) {
+    State s = table.states()[state];
+    FrameHeader f = s.frame();
+    int end = r.stop;
+    code = -1;
+    if (f != null) {
+      code = r.integer(f.type(), r.stop);
+      long length = r.integer(f.length(), r.stop);
+      if (s.select(code) == null) {
+        throw new DecodeException(
+            f.unknown(), table.name() + ": unknown message type 0x" + Long.toHexString(code));
+      }
+      Reason over = Long.compareUnsigned(length, f.maxLength()) > 0 ? f.tooLarge() : null;
+      if (over == null && Long.compareUnsigned(length, maxBuffer) > 0) {
+        over = table.overBuffer();
+      }
+      if (over != null) {
+        throw new DecodeException(
+            over,
+            table.name()
+                + ": a message of "
+                + Long.toUnsignedString(length)
+                + " bytes is over the limit");
+      }
+      if (length > r.stop - r.pos) {
+        if (streaming) {
+          throw Incomplete.INSTANCE;
+        }
+        throw new DecodeException(f.pastEnd(), table.name() + ": stream ended inside a message");
+      }
+      end = r.pos + (int) length;
+    } else if (s.peek() >= 0) {
+      code = r.fork(streaming).integer(s.peek(), r.stop);
+    }
+    Transition t = s.select(code);
+    if (t == null) {
+      throw r.error(
+          s.unknown(), table.name() + ": unknown stream type 0x" + Long.toHexString(code));
+    }
+    WireReader body = f == null ? r : new WireReader(buf, r.pos, end, false, base);
+    WireStruct value = t.decoder().decode(body, end, flags);
+    if (f != null) {
+      if (body.pos != end) {
+        throw body.error(
+            f.trailing(), table.name() + ": " + (end - body.pos) + " byte(s) left in the message");
+      }
+      r.pos = end;
+    }
+    if (t.flags() != null) {
+      flags = t.flags().apply(value);
+    }
+    state = t.next();
+    return value;
   }
 }

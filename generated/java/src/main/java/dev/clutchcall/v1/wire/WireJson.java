@@ -166,25 +166,5 @@ public final class WireJson {
       }
       return value.get(name);
     }
-
-    /** An integer field. */
-    public long integer(String name) {
-      return WireJson.integer(get(name), where + "." + name);
-    }
-
-    /** A bytes field. */
-    public byte[] hexbytes(String name) {
-      return unhex(get(name), where + "." + name);
-    }
-
-    /** A string field. */
-    public String text(String name) {
-      return WireJson.text(get(name), where + "." + name);
-    }
-
-    /** A list field. */
-    public List<?> array(String name) {
-      return WireJson.array(get(name), where + "." + name);
-    }
   }
 }

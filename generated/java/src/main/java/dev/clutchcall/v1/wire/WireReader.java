@@ -153,6 +153,11 @@ public final class WireReader {
     return v;
   }
 
+  /** An integer of a stream table's width: 0 a QUIC varint, n &gt; 0 n big-endian bytes. */
+  public long integer(int width, int end) {
+    return width == 0 ? varint(end) : uint(width, end);
+  }
+
   /** n bytes whose length came from the wire (a prefix or an earlier field). */
   public byte[] raw(long n, int end) {
     int e = subEnd(n, end, "a byte string");

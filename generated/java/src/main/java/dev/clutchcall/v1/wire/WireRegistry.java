@@ -18,67 +18,70 @@ public final class WireRegistry {
   public static final Map<String, Supplier<StreamParser>> STREAMS;
 
   static {
-    Map<String, StructCodec> s = new LinkedHashMap<>();
-    s.put("envelope.Envelope", dev.clutchcall.v1.wire.envelope.Envelope.CODEC);
-    s.put("moqt_d14.Location", dev.clutchcall.v1.wire.moqt_d14.Location.CODEC);
-    s.put("moqt_d14.KeyValuePair", dev.clutchcall.v1.wire.moqt_d14.KeyValuePair.CODEC);
-    s.put("moqt_d14.TrackNamespace", dev.clutchcall.v1.wire.moqt_d14.TrackNamespace.CODEC);
-    s.put("moqt_d14.ReasonPhrase", dev.clutchcall.v1.wire.moqt_d14.ReasonPhrase.CODEC);
-    s.put("moqt_d14.AuthorizationToken", dev.clutchcall.v1.wire.moqt_d14.AuthorizationToken.CODEC);
-    s.put("moqt_d14.ExtensionHeaders", dev.clutchcall.v1.wire.moqt_d14.ExtensionHeaders.CODEC);
-    s.put("moqt_d14.ClientSetup", dev.clutchcall.v1.wire.moqt_d14.ClientSetup.CODEC);
-    s.put("moqt_d14.ServerSetup", dev.clutchcall.v1.wire.moqt_d14.ServerSetup.CODEC);
-    s.put("moqt_d14.Goaway", dev.clutchcall.v1.wire.moqt_d14.Goaway.CODEC);
-    s.put("moqt_d14.MaxRequestId", dev.clutchcall.v1.wire.moqt_d14.MaxRequestId.CODEC);
-    s.put("moqt_d14.RequestsBlocked", dev.clutchcall.v1.wire.moqt_d14.RequestsBlocked.CODEC);
-    s.put("moqt_d14.Subscribe", dev.clutchcall.v1.wire.moqt_d14.Subscribe.CODEC);
-    s.put("moqt_d14.SubscribeOk", dev.clutchcall.v1.wire.moqt_d14.SubscribeOk.CODEC);
-    s.put("moqt_d14.SubscribeError", dev.clutchcall.v1.wire.moqt_d14.SubscribeError.CODEC);
-    s.put("moqt_d14.SubscribeUpdate", dev.clutchcall.v1.wire.moqt_d14.SubscribeUpdate.CODEC);
-    s.put("moqt_d14.Unsubscribe", dev.clutchcall.v1.wire.moqt_d14.Unsubscribe.CODEC);
-    s.put("moqt_d14.PublishDone", dev.clutchcall.v1.wire.moqt_d14.PublishDone.CODEC);
-    s.put("moqt_d14.Publish", dev.clutchcall.v1.wire.moqt_d14.Publish.CODEC);
-    s.put("moqt_d14.PublishOk", dev.clutchcall.v1.wire.moqt_d14.PublishOk.CODEC);
-    s.put("moqt_d14.PublishError", dev.clutchcall.v1.wire.moqt_d14.PublishError.CODEC);
-    s.put("moqt_d14.Fetch", dev.clutchcall.v1.wire.moqt_d14.Fetch.CODEC);
-    s.put("moqt_d14.FetchOk", dev.clutchcall.v1.wire.moqt_d14.FetchOk.CODEC);
-    s.put("moqt_d14.FetchError", dev.clutchcall.v1.wire.moqt_d14.FetchError.CODEC);
-    s.put("moqt_d14.FetchCancel", dev.clutchcall.v1.wire.moqt_d14.FetchCancel.CODEC);
-    s.put("moqt_d14.TrackStatus", dev.clutchcall.v1.wire.moqt_d14.TrackStatus.CODEC);
-    s.put("moqt_d14.TrackStatusOk", dev.clutchcall.v1.wire.moqt_d14.TrackStatusOk.CODEC);
-    s.put("moqt_d14.TrackStatusError", dev.clutchcall.v1.wire.moqt_d14.TrackStatusError.CODEC);
-    s.put("moqt_d14.PublishNamespace", dev.clutchcall.v1.wire.moqt_d14.PublishNamespace.CODEC);
-    s.put("moqt_d14.PublishNamespaceOk", dev.clutchcall.v1.wire.moqt_d14.PublishNamespaceOk.CODEC);
-    s.put(
+    Map<String, StructCodec> m = new LinkedHashMap<>();
+    m.put("envelope.Envelope", dev.clutchcall.v1.wire.envelope.Envelope.CODEC);
+    m.put("moqt_d14.Location", dev.clutchcall.v1.wire.moqt_d14.Location.CODEC);
+    m.put("moqt_d14.KeyValuePair", dev.clutchcall.v1.wire.moqt_d14.KeyValuePair.CODEC);
+    m.put("moqt_d14.TrackNamespace", dev.clutchcall.v1.wire.moqt_d14.TrackNamespace.CODEC);
+    m.put("moqt_d14.ReasonPhrase", dev.clutchcall.v1.wire.moqt_d14.ReasonPhrase.CODEC);
+    m.put("moqt_d14.AuthorizationToken", dev.clutchcall.v1.wire.moqt_d14.AuthorizationToken.CODEC);
+    m.put("moqt_d14.ExtensionHeaders", dev.clutchcall.v1.wire.moqt_d14.ExtensionHeaders.CODEC);
+    m.put("moqt_d14.ClientSetup", dev.clutchcall.v1.wire.moqt_d14.ClientSetup.CODEC);
+    m.put("moqt_d14.ServerSetup", dev.clutchcall.v1.wire.moqt_d14.ServerSetup.CODEC);
+    m.put("moqt_d14.Goaway", dev.clutchcall.v1.wire.moqt_d14.Goaway.CODEC);
+    m.put("moqt_d14.MaxRequestId", dev.clutchcall.v1.wire.moqt_d14.MaxRequestId.CODEC);
+    m.put("moqt_d14.RequestsBlocked", dev.clutchcall.v1.wire.moqt_d14.RequestsBlocked.CODEC);
+    m.put("moqt_d14.Subscribe", dev.clutchcall.v1.wire.moqt_d14.Subscribe.CODEC);
+    m.put("moqt_d14.SubscribeOk", dev.clutchcall.v1.wire.moqt_d14.SubscribeOk.CODEC);
+    m.put("moqt_d14.SubscribeError", dev.clutchcall.v1.wire.moqt_d14.SubscribeError.CODEC);
+    m.put("moqt_d14.SubscribeUpdate", dev.clutchcall.v1.wire.moqt_d14.SubscribeUpdate.CODEC);
+    m.put("moqt_d14.Unsubscribe", dev.clutchcall.v1.wire.moqt_d14.Unsubscribe.CODEC);
+    m.put("moqt_d14.PublishDone", dev.clutchcall.v1.wire.moqt_d14.PublishDone.CODEC);
+    m.put("moqt_d14.Publish", dev.clutchcall.v1.wire.moqt_d14.Publish.CODEC);
+    m.put("moqt_d14.PublishOk", dev.clutchcall.v1.wire.moqt_d14.PublishOk.CODEC);
+    m.put("moqt_d14.PublishError", dev.clutchcall.v1.wire.moqt_d14.PublishError.CODEC);
+    m.put("moqt_d14.Fetch", dev.clutchcall.v1.wire.moqt_d14.Fetch.CODEC);
+    m.put("moqt_d14.FetchOk", dev.clutchcall.v1.wire.moqt_d14.FetchOk.CODEC);
+    m.put("moqt_d14.FetchError", dev.clutchcall.v1.wire.moqt_d14.FetchError.CODEC);
+    m.put("moqt_d14.FetchCancel", dev.clutchcall.v1.wire.moqt_d14.FetchCancel.CODEC);
+    m.put("moqt_d14.TrackStatus", dev.clutchcall.v1.wire.moqt_d14.TrackStatus.CODEC);
+    m.put("moqt_d14.TrackStatusOk", dev.clutchcall.v1.wire.moqt_d14.TrackStatusOk.CODEC);
+    m.put("moqt_d14.TrackStatusError", dev.clutchcall.v1.wire.moqt_d14.TrackStatusError.CODEC);
+    m.put("moqt_d14.PublishNamespace", dev.clutchcall.v1.wire.moqt_d14.PublishNamespace.CODEC);
+    m.put("moqt_d14.PublishNamespaceOk", dev.clutchcall.v1.wire.moqt_d14.PublishNamespaceOk.CODEC);
+    m.put(
         "moqt_d14.PublishNamespaceError",
         dev.clutchcall.v1.wire.moqt_d14.PublishNamespaceError.CODEC);
-    s.put(
+    m.put(
         "moqt_d14.PublishNamespaceDone",
         dev.clutchcall.v1.wire.moqt_d14.PublishNamespaceDone.CODEC);
-    s.put(
+    m.put(
         "moqt_d14.PublishNamespaceCancel",
         dev.clutchcall.v1.wire.moqt_d14.PublishNamespaceCancel.CODEC);
-    s.put("moqt_d14.SubscribeNamespace", dev.clutchcall.v1.wire.moqt_d14.SubscribeNamespace.CODEC);
-    s.put(
+    m.put("moqt_d14.SubscribeNamespace", dev.clutchcall.v1.wire.moqt_d14.SubscribeNamespace.CODEC);
+    m.put(
         "moqt_d14.SubscribeNamespaceOk",
         dev.clutchcall.v1.wire.moqt_d14.SubscribeNamespaceOk.CODEC);
-    s.put(
+    m.put(
         "moqt_d14.SubscribeNamespaceError",
         dev.clutchcall.v1.wire.moqt_d14.SubscribeNamespaceError.CODEC);
-    s.put(
+    m.put(
         "moqt_d14.UnsubscribeNamespace",
         dev.clutchcall.v1.wire.moqt_d14.UnsubscribeNamespace.CODEC);
-    s.put("moqt_d14.SubgroupHeader", dev.clutchcall.v1.wire.moqt_d14.SubgroupHeader.CODEC);
-    s.put("moqt_d14.SubgroupObject", dev.clutchcall.v1.wire.moqt_d14.SubgroupObject.CODEC);
-    s.put("moqt_d14.FetchHeader", dev.clutchcall.v1.wire.moqt_d14.FetchHeader.CODEC);
-    s.put("moqt_d14.FetchObject", dev.clutchcall.v1.wire.moqt_d14.FetchObject.CODEC);
-    s.put("moqt_d14.ObjectDatagram", dev.clutchcall.v1.wire.moqt_d14.ObjectDatagram.CODEC);
-    STRUCTS = Collections.unmodifiableMap(s);
-    Map<String, Supplier<StreamParser>> p = new LinkedHashMap<>();
-    p.put("envelope.rpc", dev.clutchcall.v1.wire.envelope.RpcParser::new);
-    p.put("moqt_d14.control", dev.clutchcall.v1.wire.moqt_d14.ControlParser::new);
-    p.put("moqt_d14.data", dev.clutchcall.v1.wire.moqt_d14.DataParser::new);
-    p.put("moqt_d14.datagram", dev.clutchcall.v1.wire.moqt_d14.DatagramParser::new);
-    STREAMS = Collections.unmodifiableMap(p);
+    m.put("moqt_d14.SubgroupHeader", dev.clutchcall.v1.wire.moqt_d14.SubgroupHeader.CODEC);
+    m.put("moqt_d14.SubgroupObject", dev.clutchcall.v1.wire.moqt_d14.SubgroupObject.CODEC);
+    m.put("moqt_d14.FetchHeader", dev.clutchcall.v1.wire.moqt_d14.FetchHeader.CODEC);
+    m.put("moqt_d14.FetchObject", dev.clutchcall.v1.wire.moqt_d14.FetchObject.CODEC);
+    m.put("moqt_d14.ObjectDatagram", dev.clutchcall.v1.wire.moqt_d14.ObjectDatagram.CODEC);
+    STRUCTS = Collections.unmodifiableMap(m);
+  }
+
+  static {
+    Map<String, Supplier<StreamParser>> m = new LinkedHashMap<>();
+    m.put("envelope.rpc", dev.clutchcall.v1.wire.envelope.RpcParser::new);
+    m.put("moqt_d14.control", dev.clutchcall.v1.wire.moqt_d14.ControlParser::new);
+    m.put("moqt_d14.data", dev.clutchcall.v1.wire.moqt_d14.DataParser::new);
+    m.put("moqt_d14.datagram", dev.clutchcall.v1.wire.moqt_d14.DatagramParser::new);
+    STREAMS = Collections.unmodifiableMap(m);
   }
 }

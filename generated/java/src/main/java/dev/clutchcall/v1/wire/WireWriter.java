@@ -54,6 +54,15 @@ public final class WireWriter {
     uintUnchecked(v, size);
   }
 
+  /** An integer of a stream table's width: 0 a QUIC varint, n &gt; 0 n big-endian bytes. */
+  public void integer(long v, int width) {
+    if (width == 0) {
+      varint(v);
+    } else {
+      uint(v, width);
+    }
+  }
+
   private void uintUnchecked(long v, int size) {
     ensure(size);
     for (int i = size - 1; i >= 0; i--) {

@@ -183,9 +183,11 @@ public final class Envelope implements WireStruct {
     if (vPayload == null) {
       throw new EncodeException("Envelope.payload is null");
     }
-    if ((long) vPayload.length > 16777216L) {
+    if (Long.compareUnsigned((long) vPayload.length, 0x1000000L) > 0) {
       throw new EncodeException(
-          "Envelope.payload: " + (long) vPayload.length + " bytes, at most 16777216");
+          "Envelope.payload: "
+              + Long.toUnsignedString((long) vPayload.length)
+              + " bytes, at most 16777216");
     }
     w.varint((long) vPayload.length);
     w.raw(vPayload);
@@ -261,12 +263,12 @@ public final class Envelope implements WireStruct {
   public static Envelope fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "Envelope", NAMES);
     Envelope o = new Envelope();
-    o.version = j.integer("version");
-    o.kind = j.integer("kind");
-    o.flags = j.integer("flags");
-    o.methodId = j.integer("method_id");
-    o.requestId = j.integer("request_id");
-    o.payload = j.hexbytes("payload");
+    o.version = WireJson.integer(j.get("version"), "Envelope.version");
+    o.kind = WireJson.integer(j.get("kind"), "Envelope.kind");
+    o.flags = WireJson.integer(j.get("flags"), "Envelope.flags");
+    o.methodId = WireJson.integer(j.get("method_id"), "Envelope.method_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "Envelope.request_id");
+    o.payload = WireJson.unhex(j.get("payload"), "Envelope.payload");
     return o;
   }
 

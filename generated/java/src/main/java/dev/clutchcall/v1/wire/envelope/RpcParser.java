@@ -2,63 +2,45 @@
 // source sha256: 6e8494c3dcf8bde3c1d98784368d09d2123d6a280a1ecc730feb7b42600201ce
 package dev.clutchcall.v1.wire.envelope;
 
-import dev.clutchcall.v1.DecodeException;
 import dev.clutchcall.v1.DecodeException.Reason;
 import dev.clutchcall.v1.wire.BufferedParser;
-import dev.clutchcall.v1.wire.Incomplete;
-import dev.clutchcall.v1.wire.StreamParser;
-import dev.clutchcall.v1.wire.WireReader;
-import dev.clutchcall.v1.wire.WireStruct;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Incremental parser of the `rpc` stream (sequence). A stream of envelopes back to back. */
-public final class RpcParser extends BufferedParser implements StreamParser {
-  /** A parser with the default buffer bound. */
+public final class RpcParser extends BufferedParser {
+  static final Table TABLE =
+      new Table(
+          "rpc",
+          0,
+          Reason.INVALID_VALUE,
+          Reason.TOO_LARGE,
+          33554432,
+          new State(
+              -1,
+              null,
+              null,
+              null,
+              Reason.UNKNOWN_TYPE,
+              new Transition(
+                  Envelope.class,
+                  (r, end, f) -> Envelope.decodeFrom(r, end),
+                  (v, f) -> ((Envelope) v).encode(),
+                  0,
+                  null)));
+
+  /** A parser with the plan's buffer bound. */
   public RpcParser() {
-    super(DEFAULT_MAX_BUFFER);
+    super(TABLE, TABLE.maxBuffer());
   }
 
   /** A parser holding at most {@code maxBuffer} bytes of one unfinished item. */
   public RpcParser(int maxBuffer) {
-    super(maxBuffer);
+    super(TABLE, maxBuffer);
   }
 
-  /** Every message completed by {@code data}. */
+  /** Every item completed by {@code data}. */
   public List<Envelope> feed(byte[] data, int off, int n) {
-    append(data, off, n);
-    List<Envelope> out = new ArrayList<>();
-    int pos = 0;
-    while (pos < len) {
-      WireReader r = streaming(pos);
-      Envelope item;
-      try {
-        item = Envelope.decodeFrom(r, r.stop);
-      } catch (Incomplete e) {
-        break;
-      }
-      if (r.pos == pos) {
-        throw r.error(Reason.INVALID_VALUE, "rpc: an empty message cannot advance the stream");
-      }
-      out.add(item);
-      pos = r.pos;
-    }
-    consume(pos, "rpc");
-    return out;
-  }
-
-  @Override
-  public List<WireStruct> feedItems(byte[] data, int off, int n) {
-    return new ArrayList<>(feed(data, off, n));
-  }
-
-  @Override
-  public List<WireStruct> close() {
-    if (len > 0) {
-      Envelope.decodeFrom(whole(), len);
-      throw new DecodeException(Reason.TRUNCATED, "rpc: stream ended inside a message");
-    }
-    return List.of();
+    return parse(data, off, n, (code, item) -> (Envelope) item);
   }
 
   /** One message of the stream. */

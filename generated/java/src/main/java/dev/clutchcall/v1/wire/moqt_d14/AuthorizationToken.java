@@ -234,10 +234,20 @@ public final class AuthorizationToken implements WireStruct {
   public static AuthorizationToken fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "AuthorizationToken", NAMES);
     AuthorizationToken o = new AuthorizationToken();
-    o.aliasType = j.integer("alias_type");
-    o.tokenAlias = j.absent("token_alias") ? null : Long.valueOf(j.integer("token_alias"));
-    o.tokenType = j.absent("token_type") ? null : Long.valueOf(j.integer("token_type"));
-    o.tokenValue = j.absent("token_value") ? null : j.hexbytes("token_value");
+    o.aliasType = WireJson.integer(j.get("alias_type"), "AuthorizationToken.alias_type");
+    o.tokenAlias =
+        j.absent("token_alias")
+            ? null
+            : Long.valueOf(
+                WireJson.integer(j.get("token_alias"), "AuthorizationToken.token_alias"));
+    o.tokenType =
+        j.absent("token_type")
+            ? null
+            : Long.valueOf(WireJson.integer(j.get("token_type"), "AuthorizationToken.token_type"));
+    o.tokenValue =
+        j.absent("token_value")
+            ? null
+            : WireJson.unhex(j.get("token_value"), "AuthorizationToken.token_value");
     return o;
   }
 

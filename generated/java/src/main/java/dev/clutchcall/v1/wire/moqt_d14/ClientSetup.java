@@ -126,25 +126,25 @@ public final class ClientSetup implements WireStruct {
   /** Decode one value from {@code r}, reading no further than {@code end}. */
   public static ClientSetup decodeFrom(WireReader r, int end) {
     List<Long> vSupportedVersions = new ArrayList<>();
-    long n2 = r.varint(end);
-    r.needCount(n2, 1, end, "ClientSetup.supported_versions");
-    for (long i3 = 0; i3 < n2; i3++) {
-      long x1 = r.varint(end);
-      if (Long.compareUnsigned(x1, 0xFFFFFFFFL) > 0) {
+    long n1 = r.varint(end);
+    r.needCount(n1, 1, end, "ClientSetup.supported_versions");
+    for (long i2 = 0; i2 < n1; i2++) {
+      long x3 = r.varint(end);
+      if (Long.compareUnsigned(x3, 0xFFFFFFFFL) > 0) {
         throw r.error(
             Reason.INVALID_VALUE,
             "ClientSetup.supported_versions[]: "
-                + Long.toUnsignedString(x1)
+                + Long.toUnsignedString(x3)
                 + " is above 4294967295");
       }
-      vSupportedVersions.add(x1);
+      vSupportedVersions.add(x3);
     }
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n5 = r.varint(end);
-    r.needCount(n5, 1, end, "ClientSetup.parameters");
-    for (long i6 = 0; i6 < n5; i6++) {
-      KeyValuePair x4 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x4);
+    long n4 = r.varint(end);
+    r.needCount(n4, 1, end, "ClientSetup.parameters");
+    for (long i5 = 0; i5 < n4; i5++) {
+      KeyValuePair x6 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x6);
     }
     ClientSetup o = new ClientSetup();
     o.supportedVersions = vSupportedVersions;
@@ -166,9 +166,12 @@ public final class ClientSetup implements WireStruct {
     ClientSetup o = new ClientSetup();
     o.supportedVersions =
         WireJson.mapList(
-            j.array("supported_versions"),
+            WireJson.array(j.get("supported_versions"), "ClientSetup.supported_versions"),
             j0 -> WireJson.integer(j0, "ClientSetup.supported_versions[]"));
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "ClientSetup.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

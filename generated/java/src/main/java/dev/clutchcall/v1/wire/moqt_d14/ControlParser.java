@@ -2,16 +2,9 @@
 // source sha256: 6e8494c3dcf8bde3c1d98784368d09d2123d6a280a1ecc730feb7b42600201ce
 package dev.clutchcall.v1.wire.moqt_d14;
 
-import dev.clutchcall.v1.DecodeException;
 import dev.clutchcall.v1.DecodeException.Reason;
-import dev.clutchcall.v1.EncodeException;
 import dev.clutchcall.v1.wire.BufferedParser;
-import dev.clutchcall.v1.wire.Incomplete;
-import dev.clutchcall.v1.wire.StreamParser;
-import dev.clutchcall.v1.wire.WireReader;
 import dev.clutchcall.v1.wire.WireStruct;
-import dev.clutchcall.v1.wire.WireWriter;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,549 +12,276 @@ import java.util.List;
  * client-initiated bidirectional stream. Messages are Type (varint), Length (16-bit, so at most
  * 65535 bytes) and a body that must fill the length exactly; unknown types close the session.
  */
-public final class ControlParser extends BufferedParser implements StreamParser {
+public final class ControlParser extends BufferedParser {
   /** The largest body Length accepted. */
   public static final long MAX_LENGTH = 65535L;
 
   /** One message: its type code and its body. */
   public record Frame(long type, WireStruct message) {}
 
-  /** A parser with the default buffer bound. */
+  static final Table TABLE =
+      new Table(
+          "control",
+          0,
+          Reason.INVALID_VALUE,
+          Reason.TOO_LARGE,
+          33554432,
+          new State(
+              -1,
+              new FrameHeader(
+                  0,
+                  2,
+                  MAX_LENGTH,
+                  Reason.UNKNOWN_TYPE,
+                  Reason.TOO_LARGE,
+                  Reason.LENGTH_PAST_END,
+                  Reason.TRAILING_BYTES),
+              null,
+              null,
+              Reason.UNKNOWN_TYPE,
+              new Transition(
+                  SubscribeUpdate.class,
+                  (r, end, f) -> SubscribeUpdate.decodeFrom(r, end),
+                  (v, f) -> ((SubscribeUpdate) v).encode(),
+                  0,
+                  null,
+                  2L),
+              new Transition(
+                  Subscribe.class,
+                  (r, end, f) -> Subscribe.decodeFrom(r, end),
+                  (v, f) -> ((Subscribe) v).encode(),
+                  0,
+                  null,
+                  3L),
+              new Transition(
+                  SubscribeOk.class,
+                  (r, end, f) -> SubscribeOk.decodeFrom(r, end),
+                  (v, f) -> ((SubscribeOk) v).encode(),
+                  0,
+                  null,
+                  4L),
+              new Transition(
+                  SubscribeError.class,
+                  (r, end, f) -> SubscribeError.decodeFrom(r, end),
+                  (v, f) -> ((SubscribeError) v).encode(),
+                  0,
+                  null,
+                  5L),
+              new Transition(
+                  PublishNamespace.class,
+                  (r, end, f) -> PublishNamespace.decodeFrom(r, end),
+                  (v, f) -> ((PublishNamespace) v).encode(),
+                  0,
+                  null,
+                  6L),
+              new Transition(
+                  PublishNamespaceOk.class,
+                  (r, end, f) -> PublishNamespaceOk.decodeFrom(r, end),
+                  (v, f) -> ((PublishNamespaceOk) v).encode(),
+                  0,
+                  null,
+                  7L),
+              new Transition(
+                  PublishNamespaceError.class,
+                  (r, end, f) -> PublishNamespaceError.decodeFrom(r, end),
+                  (v, f) -> ((PublishNamespaceError) v).encode(),
+                  0,
+                  null,
+                  8L),
+              new Transition(
+                  PublishNamespaceDone.class,
+                  (r, end, f) -> PublishNamespaceDone.decodeFrom(r, end),
+                  (v, f) -> ((PublishNamespaceDone) v).encode(),
+                  0,
+                  null,
+                  9L),
+              new Transition(
+                  Unsubscribe.class,
+                  (r, end, f) -> Unsubscribe.decodeFrom(r, end),
+                  (v, f) -> ((Unsubscribe) v).encode(),
+                  0,
+                  null,
+                  10L),
+              new Transition(
+                  PublishDone.class,
+                  (r, end, f) -> PublishDone.decodeFrom(r, end),
+                  (v, f) -> ((PublishDone) v).encode(),
+                  0,
+                  null,
+                  11L),
+              new Transition(
+                  PublishNamespaceCancel.class,
+                  (r, end, f) -> PublishNamespaceCancel.decodeFrom(r, end),
+                  (v, f) -> ((PublishNamespaceCancel) v).encode(),
+                  0,
+                  null,
+                  12L),
+              new Transition(
+                  TrackStatus.class,
+                  (r, end, f) -> TrackStatus.decodeFrom(r, end),
+                  (v, f) -> ((TrackStatus) v).encode(),
+                  0,
+                  null,
+                  13L),
+              new Transition(
+                  TrackStatusOk.class,
+                  (r, end, f) -> TrackStatusOk.decodeFrom(r, end),
+                  (v, f) -> ((TrackStatusOk) v).encode(),
+                  0,
+                  null,
+                  14L),
+              new Transition(
+                  TrackStatusError.class,
+                  (r, end, f) -> TrackStatusError.decodeFrom(r, end),
+                  (v, f) -> ((TrackStatusError) v).encode(),
+                  0,
+                  null,
+                  15L),
+              new Transition(
+                  Goaway.class,
+                  (r, end, f) -> Goaway.decodeFrom(r, end),
+                  (v, f) -> ((Goaway) v).encode(),
+                  0,
+                  null,
+                  16L),
+              new Transition(
+                  SubscribeNamespace.class,
+                  (r, end, f) -> SubscribeNamespace.decodeFrom(r, end),
+                  (v, f) -> ((SubscribeNamespace) v).encode(),
+                  0,
+                  null,
+                  17L),
+              new Transition(
+                  SubscribeNamespaceOk.class,
+                  (r, end, f) -> SubscribeNamespaceOk.decodeFrom(r, end),
+                  (v, f) -> ((SubscribeNamespaceOk) v).encode(),
+                  0,
+                  null,
+                  18L),
+              new Transition(
+                  SubscribeNamespaceError.class,
+                  (r, end, f) -> SubscribeNamespaceError.decodeFrom(r, end),
+                  (v, f) -> ((SubscribeNamespaceError) v).encode(),
+                  0,
+                  null,
+                  19L),
+              new Transition(
+                  UnsubscribeNamespace.class,
+                  (r, end, f) -> UnsubscribeNamespace.decodeFrom(r, end),
+                  (v, f) -> ((UnsubscribeNamespace) v).encode(),
+                  0,
+                  null,
+                  20L),
+              new Transition(
+                  MaxRequestId.class,
+                  (r, end, f) -> MaxRequestId.decodeFrom(r, end),
+                  (v, f) -> ((MaxRequestId) v).encode(),
+                  0,
+                  null,
+                  21L),
+              new Transition(
+                  Fetch.class,
+                  (r, end, f) -> Fetch.decodeFrom(r, end),
+                  (v, f) -> ((Fetch) v).encode(),
+                  0,
+                  null,
+                  22L),
+              new Transition(
+                  FetchCancel.class,
+                  (r, end, f) -> FetchCancel.decodeFrom(r, end),
+                  (v, f) -> ((FetchCancel) v).encode(),
+                  0,
+                  null,
+                  23L),
+              new Transition(
+                  FetchOk.class,
+                  (r, end, f) -> FetchOk.decodeFrom(r, end),
+                  (v, f) -> ((FetchOk) v).encode(),
+                  0,
+                  null,
+                  24L),
+              new Transition(
+                  FetchError.class,
+                  (r, end, f) -> FetchError.decodeFrom(r, end),
+                  (v, f) -> ((FetchError) v).encode(),
+                  0,
+                  null,
+                  25L),
+              new Transition(
+                  RequestsBlocked.class,
+                  (r, end, f) -> RequestsBlocked.decodeFrom(r, end),
+                  (v, f) -> ((RequestsBlocked) v).encode(),
+                  0,
+                  null,
+                  26L),
+              new Transition(
+                  Publish.class,
+                  (r, end, f) -> Publish.decodeFrom(r, end),
+                  (v, f) -> ((Publish) v).encode(),
+                  0,
+                  null,
+                  29L),
+              new Transition(
+                  PublishOk.class,
+                  (r, end, f) -> PublishOk.decodeFrom(r, end),
+                  (v, f) -> ((PublishOk) v).encode(),
+                  0,
+                  null,
+                  30L),
+              new Transition(
+                  PublishError.class,
+                  (r, end, f) -> PublishError.decodeFrom(r, end),
+                  (v, f) -> ((PublishError) v).encode(),
+                  0,
+                  null,
+                  31L),
+              new Transition(
+                  ClientSetup.class,
+                  (r, end, f) -> ClientSetup.decodeFrom(r, end),
+                  (v, f) -> ((ClientSetup) v).encode(),
+                  0,
+                  null,
+                  32L),
+              new Transition(
+                  ServerSetup.class,
+                  (r, end, f) -> ServerSetup.decodeFrom(r, end),
+                  (v, f) -> ((ServerSetup) v).encode(),
+                  0,
+                  null,
+                  33L)));
+
+  /** A parser with the plan's buffer bound. */
   public ControlParser() {
-    super(DEFAULT_MAX_BUFFER);
+    super(TABLE, TABLE.maxBuffer());
   }
 
   /** A parser holding at most {@code maxBuffer} bytes of one unfinished item. */
   public ControlParser(int maxBuffer) {
-    super(maxBuffer);
+    super(TABLE, maxBuffer);
+  }
+
+  /** Every item completed by {@code data}. */
+  public List<Frame> feed(byte[] data, int off, int n) {
+    return parse(data, off, n, Frame::new);
   }
 
   /** True if {@code code} is a message type of this stream. */
   public static boolean knows(long code) {
-    return code == 2L
-        || code == 3L
-        || code == 4L
-        || code == 5L
-        || code == 6L
-        || code == 7L
-        || code == 8L
-        || code == 9L
-        || code == 10L
-        || code == 11L
-        || code == 12L
-        || code == 13L
-        || code == 14L
-        || code == 15L
-        || code == 16L
-        || code == 17L
-        || code == 18L
-        || code == 19L
-        || code == 20L
-        || code == 21L
-        || code == 22L
-        || code == 23L
-        || code == 24L
-        || code == 25L
-        || code == 26L
-        || code == 29L
-        || code == 30L
-        || code == 31L
-        || code == 32L
-        || code == 33L;
-  }
-
-  /** Decode the body of a message of type {@code code} (which must be known). */
-  static WireStruct decodeBody(long code, WireReader r, int end) {
-    if (code == 2L) {
-      return SubscribeUpdate.decodeFrom(r, end);
-    }
-    if (code == 3L) {
-      return Subscribe.decodeFrom(r, end);
-    }
-    if (code == 4L) {
-      return SubscribeOk.decodeFrom(r, end);
-    }
-    if (code == 5L) {
-      return SubscribeError.decodeFrom(r, end);
-    }
-    if (code == 6L) {
-      return PublishNamespace.decodeFrom(r, end);
-    }
-    if (code == 7L) {
-      return PublishNamespaceOk.decodeFrom(r, end);
-    }
-    if (code == 8L) {
-      return PublishNamespaceError.decodeFrom(r, end);
-    }
-    if (code == 9L) {
-      return PublishNamespaceDone.decodeFrom(r, end);
-    }
-    if (code == 10L) {
-      return Unsubscribe.decodeFrom(r, end);
-    }
-    if (code == 11L) {
-      return PublishDone.decodeFrom(r, end);
-    }
-    if (code == 12L) {
-      return PublishNamespaceCancel.decodeFrom(r, end);
-    }
-    if (code == 13L) {
-      return TrackStatus.decodeFrom(r, end);
-    }
-    if (code == 14L) {
-      return TrackStatusOk.decodeFrom(r, end);
-    }
-    if (code == 15L) {
-      return TrackStatusError.decodeFrom(r, end);
-    }
-    if (code == 16L) {
-      return Goaway.decodeFrom(r, end);
-    }
-    if (code == 17L) {
-      return SubscribeNamespace.decodeFrom(r, end);
-    }
-    if (code == 18L) {
-      return SubscribeNamespaceOk.decodeFrom(r, end);
-    }
-    if (code == 19L) {
-      return SubscribeNamespaceError.decodeFrom(r, end);
-    }
-    if (code == 20L) {
-      return UnsubscribeNamespace.decodeFrom(r, end);
-    }
-    if (code == 21L) {
-      return MaxRequestId.decodeFrom(r, end);
-    }
-    if (code == 22L) {
-      return Fetch.decodeFrom(r, end);
-    }
-    if (code == 23L) {
-      return FetchCancel.decodeFrom(r, end);
-    }
-    if (code == 24L) {
-      return FetchOk.decodeFrom(r, end);
-    }
-    if (code == 25L) {
-      return FetchError.decodeFrom(r, end);
-    }
-    if (code == 26L) {
-      return RequestsBlocked.decodeFrom(r, end);
-    }
-    if (code == 29L) {
-      return Publish.decodeFrom(r, end);
-    }
-    if (code == 30L) {
-      return PublishOk.decodeFrom(r, end);
-    }
-    if (code == 31L) {
-      return PublishError.decodeFrom(r, end);
-    }
-    if (code == 32L) {
-      return ClientSetup.decodeFrom(r, end);
-    }
-    if (code == 33L) {
-      return ServerSetup.decodeFrom(r, end);
-    }
-    throw r.error(Reason.UNKNOWN_TYPE, "unknown message type 0x" + Long.toHexString(code));
+    return TABLE.knows(code);
   }
 
   /** True if a message of type {@code code} carries {@code msg}'s struct. */
   public static boolean carries(long code, WireStruct msg) {
-    if (code == 2L) {
-      return msg instanceof SubscribeUpdate;
-    }
-    if (code == 3L) {
-      return msg instanceof Subscribe;
-    }
-    if (code == 4L) {
-      return msg instanceof SubscribeOk;
-    }
-    if (code == 5L) {
-      return msg instanceof SubscribeError;
-    }
-    if (code == 6L) {
-      return msg instanceof PublishNamespace;
-    }
-    if (code == 7L) {
-      return msg instanceof PublishNamespaceOk;
-    }
-    if (code == 8L) {
-      return msg instanceof PublishNamespaceError;
-    }
-    if (code == 9L) {
-      return msg instanceof PublishNamespaceDone;
-    }
-    if (code == 10L) {
-      return msg instanceof Unsubscribe;
-    }
-    if (code == 11L) {
-      return msg instanceof PublishDone;
-    }
-    if (code == 12L) {
-      return msg instanceof PublishNamespaceCancel;
-    }
-    if (code == 13L) {
-      return msg instanceof TrackStatus;
-    }
-    if (code == 14L) {
-      return msg instanceof TrackStatusOk;
-    }
-    if (code == 15L) {
-      return msg instanceof TrackStatusError;
-    }
-    if (code == 16L) {
-      return msg instanceof Goaway;
-    }
-    if (code == 17L) {
-      return msg instanceof SubscribeNamespace;
-    }
-    if (code == 18L) {
-      return msg instanceof SubscribeNamespaceOk;
-    }
-    if (code == 19L) {
-      return msg instanceof SubscribeNamespaceError;
-    }
-    if (code == 20L) {
-      return msg instanceof UnsubscribeNamespace;
-    }
-    if (code == 21L) {
-      return msg instanceof MaxRequestId;
-    }
-    if (code == 22L) {
-      return msg instanceof Fetch;
-    }
-    if (code == 23L) {
-      return msg instanceof FetchCancel;
-    }
-    if (code == 24L) {
-      return msg instanceof FetchOk;
-    }
-    if (code == 25L) {
-      return msg instanceof FetchError;
-    }
-    if (code == 26L) {
-      return msg instanceof RequestsBlocked;
-    }
-    if (code == 29L) {
-      return msg instanceof Publish;
-    }
-    if (code == 30L) {
-      return msg instanceof PublishOk;
-    }
-    if (code == 31L) {
-      return msg instanceof PublishError;
-    }
-    if (code == 32L) {
-      return msg instanceof ClientSetup;
-    }
-    if (code == 33L) {
-      return msg instanceof ServerSetup;
-    }
-    return false;
-  }
-
-  /** Every message completed by {@code data}. */
-  public List<Frame> feed(byte[] data, int off, int n) {
-    append(data, off, n);
-    List<Frame> out = new ArrayList<>();
-    int pos = 0;
-    while (pos < len) {
-      WireReader r = streaming(pos);
-      long code;
-      long length;
-      try {
-        code = r.varint(r.stop);
-        length = r.uint(2, r.stop);
-      } catch (Incomplete e) {
-        break;
-      }
-      if (!knows(code)) {
-        throw new DecodeException(
-            Reason.UNKNOWN_TYPE, "control: unknown message type 0x" + Long.toHexString(code));
-      }
-      if (Long.compareUnsigned(length, MAX_LENGTH) > 0
-          || Long.compareUnsigned(length, maxBuffer) > 0) {
-        throw new DecodeException(
-            Reason.TOO_LARGE,
-            "control: a message of " + Long.toUnsignedString(length) + " bytes is over the limit");
-      }
-      if (length > len - r.pos) {
-        break;
-      }
-      int bodyEnd = r.pos + (int) length;
-      WireReader body = new WireReader(buf, r.pos, bodyEnd, false, base);
-      WireStruct msg = decodeBody(code, body, bodyEnd);
-      if (body.pos != bodyEnd) {
-        throw body.error(
-            Reason.TRAILING_BYTES,
-            "control: " + (bodyEnd - body.pos) + " byte(s) left in the message");
-      }
-      out.add(new Frame(code, msg));
-      pos = bodyEnd;
-    }
-    consume(pos, "control");
-    return out;
-  }
-
-  @Override
-  public List<WireStruct> feedItems(byte[] data, int off, int n) {
-    List<WireStruct> out = new ArrayList<>();
-    for (Frame f : feed(data, off, n)) {
-      out.add(f.message());
-    }
-    return out;
-  }
-
-  /** The stream ended: {@code truncated} inside Type or Length, else {@code length_past_end}. */
-  @Override
-  public List<WireStruct> close() {
-    if (len > 0) {
-      WireReader r = whole();
-      r.varint(r.stop);
-      r.uint(2, r.stop);
-      throw new DecodeException(Reason.LENGTH_PAST_END, "control: stream ended inside a message");
-    }
-    return List.of();
+    return TABLE.carries(code, msg);
   }
 
   /** Type, Length and body of {@code msg} as a message of type {@code code}. */
   public static byte[] encode(long code, WireStruct msg) {
-    if (!carries(code, msg)) {
-      throw new EncodeException(
-          "control: type 0x" + Long.toHexString(code) + " does not carry " + msg.structName());
-    }
-    byte[] body = encodeBody(msg);
-    if (body.length > MAX_LENGTH) {
-      throw new EncodeException("control: a body of " + body.length + " bytes is over the limit");
-    }
-    WireWriter w = new WireWriter();
-    w.varint(code);
-    w.uint(body.length, 2);
-    w.raw(body);
-    return w.toByteArray();
+    return TABLE.encodeFrame(code, msg);
   }
 
   /** Type, Length and body of {@code msg}, whose struct must serve exactly one type. */
   public static byte[] encode(WireStruct msg) {
-    long found = -1;
-    int count = 0;
-    if (carries(2L, msg)) {
-      found = 2L;
-      count++;
-    }
-    if (carries(3L, msg)) {
-      found = 3L;
-      count++;
-    }
-    if (carries(4L, msg)) {
-      found = 4L;
-      count++;
-    }
-    if (carries(5L, msg)) {
-      found = 5L;
-      count++;
-    }
-    if (carries(6L, msg)) {
-      found = 6L;
-      count++;
-    }
-    if (carries(7L, msg)) {
-      found = 7L;
-      count++;
-    }
-    if (carries(8L, msg)) {
-      found = 8L;
-      count++;
-    }
-    if (carries(9L, msg)) {
-      found = 9L;
-      count++;
-    }
-    if (carries(10L, msg)) {
-      found = 10L;
-      count++;
-    }
-    if (carries(11L, msg)) {
-      found = 11L;
-      count++;
-    }
-    if (carries(12L, msg)) {
-      found = 12L;
-      count++;
-    }
-    if (carries(13L, msg)) {
-      found = 13L;
-      count++;
-    }
-    if (carries(14L, msg)) {
-      found = 14L;
-      count++;
-    }
-    if (carries(15L, msg)) {
-      found = 15L;
-      count++;
-    }
-    if (carries(16L, msg)) {
-      found = 16L;
-      count++;
-    }
-    if (carries(17L, msg)) {
-      found = 17L;
-      count++;
-    }
-    if (carries(18L, msg)) {
-      found = 18L;
-      count++;
-    }
-    if (carries(19L, msg)) {
-      found = 19L;
-      count++;
-    }
-    if (carries(20L, msg)) {
-      found = 20L;
-      count++;
-    }
-    if (carries(21L, msg)) {
-      found = 21L;
-      count++;
-    }
-    if (carries(22L, msg)) {
-      found = 22L;
-      count++;
-    }
-    if (carries(23L, msg)) {
-      found = 23L;
-      count++;
-    }
-    if (carries(24L, msg)) {
-      found = 24L;
-      count++;
-    }
-    if (carries(25L, msg)) {
-      found = 25L;
-      count++;
-    }
-    if (carries(26L, msg)) {
-      found = 26L;
-      count++;
-    }
-    if (carries(29L, msg)) {
-      found = 29L;
-      count++;
-    }
-    if (carries(30L, msg)) {
-      found = 30L;
-      count++;
-    }
-    if (carries(31L, msg)) {
-      found = 31L;
-      count++;
-    }
-    if (carries(32L, msg)) {
-      found = 32L;
-      count++;
-    }
-    if (carries(33L, msg)) {
-      found = 33L;
-      count++;
-    }
-    if (count != 1) {
-      throw new EncodeException("control: pass the type code for " + msg.structName());
-    }
-    return encode(found, msg);
-  }
-
-  private static byte[] encodeBody(WireStruct msg) {
-    if (msg instanceof SubscribeUpdate) {
-      return ((SubscribeUpdate) msg).encode();
-    }
-    if (msg instanceof Subscribe) {
-      return ((Subscribe) msg).encode();
-    }
-    if (msg instanceof SubscribeOk) {
-      return ((SubscribeOk) msg).encode();
-    }
-    if (msg instanceof SubscribeError) {
-      return ((SubscribeError) msg).encode();
-    }
-    if (msg instanceof PublishNamespace) {
-      return ((PublishNamespace) msg).encode();
-    }
-    if (msg instanceof PublishNamespaceOk) {
-      return ((PublishNamespaceOk) msg).encode();
-    }
-    if (msg instanceof PublishNamespaceError) {
-      return ((PublishNamespaceError) msg).encode();
-    }
-    if (msg instanceof PublishNamespaceDone) {
-      return ((PublishNamespaceDone) msg).encode();
-    }
-    if (msg instanceof Unsubscribe) {
-      return ((Unsubscribe) msg).encode();
-    }
-    if (msg instanceof PublishDone) {
-      return ((PublishDone) msg).encode();
-    }
-    if (msg instanceof PublishNamespaceCancel) {
-      return ((PublishNamespaceCancel) msg).encode();
-    }
-    if (msg instanceof TrackStatus) {
-      return ((TrackStatus) msg).encode();
-    }
-    if (msg instanceof TrackStatusOk) {
-      return ((TrackStatusOk) msg).encode();
-    }
-    if (msg instanceof TrackStatusError) {
-      return ((TrackStatusError) msg).encode();
-    }
-    if (msg instanceof Goaway) {
-      return ((Goaway) msg).encode();
-    }
-    if (msg instanceof SubscribeNamespace) {
-      return ((SubscribeNamespace) msg).encode();
-    }
-    if (msg instanceof SubscribeNamespaceOk) {
-      return ((SubscribeNamespaceOk) msg).encode();
-    }
-    if (msg instanceof SubscribeNamespaceError) {
-      return ((SubscribeNamespaceError) msg).encode();
-    }
-    if (msg instanceof UnsubscribeNamespace) {
-      return ((UnsubscribeNamespace) msg).encode();
-    }
-    if (msg instanceof MaxRequestId) {
-      return ((MaxRequestId) msg).encode();
-    }
-    if (msg instanceof Fetch) {
-      return ((Fetch) msg).encode();
-    }
-    if (msg instanceof FetchCancel) {
-      return ((FetchCancel) msg).encode();
-    }
-    if (msg instanceof FetchOk) {
-      return ((FetchOk) msg).encode();
-    }
-    if (msg instanceof FetchError) {
-      return ((FetchError) msg).encode();
-    }
-    if (msg instanceof RequestsBlocked) {
-      return ((RequestsBlocked) msg).encode();
-    }
-    if (msg instanceof Publish) {
-      return ((Publish) msg).encode();
-    }
-    if (msg instanceof PublishOk) {
-      return ((PublishOk) msg).encode();
-    }
-    if (msg instanceof PublishError) {
-      return ((PublishError) msg).encode();
-    }
-    if (msg instanceof ClientSetup) {
-      return ((ClientSetup) msg).encode();
-    }
-    if (msg instanceof ServerSetup) {
-      return ((ServerSetup) msg).encode();
-    }
-    throw new EncodeException("control: not a message of this stream");
+    return TABLE.encodeFrame(msg);
   }
 }

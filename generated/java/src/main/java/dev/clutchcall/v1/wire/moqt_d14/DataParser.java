@@ -2,16 +2,9 @@
 // source sha256: 6e8494c3dcf8bde3c1d98784368d09d2123d6a280a1ecc730feb7b42600201ce
 package dev.clutchcall.v1.wire.moqt_d14;
 
-import dev.clutchcall.v1.DecodeException;
 import dev.clutchcall.v1.DecodeException.Reason;
-import dev.clutchcall.v1.EncodeException;
 import dev.clutchcall.v1.wire.BufferedParser;
-import dev.clutchcall.v1.wire.Incomplete;
-import dev.clutchcall.v1.wire.StreamParser;
-import dev.clutchcall.v1.wire.WireReader;
 import dev.clutchcall.v1.wire.WireStruct;
-import dev.clutchcall.v1.wire.WireWriter;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,136 +12,87 @@ import java.util.List;
  * SUBGROUP_HEADER followed by subgroup objects, or a FETCH_HEADER followed by fetch objects, until
  * FIN.
  */
-public final class DataParser extends BufferedParser implements StreamParser {
-  private int header = -1;
-  private boolean[] flags = new boolean[0];
+public final class DataParser extends BufferedParser {
+  static final Table TABLE =
+      new Table(
+          "data",
+          0,
+          Reason.INVALID_VALUE,
+          Reason.TOO_LARGE,
+          33554432,
+          new State(
+              0,
+              null,
+              Reason.TRUNCATED,
+              null,
+              Reason.UNKNOWN_TYPE,
+              new Transition(
+                  SubgroupHeader.class,
+                  (r, end, f) -> SubgroupHeader.decodeFrom(r, end),
+                  (v, f) -> ((SubgroupHeader) v).encode(),
+                  1,
+                  v -> SubgroupHeader.variants(((SubgroupHeader) v).getType()),
+                  16L,
+                  17L,
+                  18L,
+                  19L,
+                  20L,
+                  21L,
+                  24L,
+                  25L,
+                  26L,
+                  27L,
+                  28L,
+                  29L),
+              new Transition(
+                  FetchHeader.class,
+                  (r, end, f) -> FetchHeader.decodeFrom(r, end),
+                  (v, f) -> ((FetchHeader) v).encode(),
+                  2,
+                  v -> FetchHeader.variants(((FetchHeader) v).getType()),
+                  5L)),
+          new State(
+              -1,
+              null,
+              null,
+              null,
+              Reason.UNKNOWN_TYPE,
+              new Transition(
+                  SubgroupObject.class,
+                  (r, end, f) -> SubgroupObject.decodeFrom(r, end, f[1]),
+                  (v, f) -> ((SubgroupObject) v).encode(f[1]),
+                  1,
+                  null)),
+          new State(
+              -1,
+              null,
+              null,
+              null,
+              Reason.UNKNOWN_TYPE,
+              new Transition(
+                  FetchObject.class,
+                  (r, end, f) -> FetchObject.decodeFrom(r, end),
+                  (v, f) -> ((FetchObject) v).encode(),
+                  2,
+                  null)));
 
-  /** A parser with the default buffer bound. */
+  /** A parser with the plan's buffer bound. */
   public DataParser() {
-    super(DEFAULT_MAX_BUFFER);
+    super(TABLE, TABLE.maxBuffer());
   }
 
   /** A parser holding at most {@code maxBuffer} bytes of one unfinished item. */
   public DataParser(int maxBuffer) {
-    super(maxBuffer);
+    super(TABLE, maxBuffer);
   }
 
-  /** The header (first) and then every object completed by {@code data}. */
+  /** Every item completed by {@code data}. */
   public List<WireStruct> feed(byte[] data, int off, int n) {
-    append(data, off, n);
-    List<WireStruct> out = new ArrayList<>();
-    int pos = 0;
-    while (pos < len) {
-      WireReader r = streaming(pos);
-      WireStruct item;
-      try {
-        item = header >= 0 ? object(r) : start(r, true);
-      } catch (Incomplete e) {
-        break;
-      }
-      if (r.pos == pos) {
-        throw r.error(Reason.INVALID_VALUE, "data: an empty object cannot advance");
-      }
-      out.add(item);
-      pos = r.pos;
-    }
-    consume(pos, "data");
-    return out;
-  }
-
-  @Override
-  public List<WireStruct> feedItems(byte[] data, int off, int n) {
-    return feed(data, off, n);
-  }
-
-  /** The stream ended: a pending object (or a missing header) is a decode error. */
-  @Override
-  public List<WireStruct> close() {
-    if (len > 0 || header < 0) {
-      WireReader r = whole();
-      if (header >= 0) {
-        object(r);
-      } else {
-        start(r, false);
-      }
-      throw new DecodeException(Reason.TRUNCATED, "data: stream ended inside an object");
-    }
-    return List.of();
-  }
-
-  private WireStruct start(WireReader r, boolean streaming) {
-    long code = 0;
-    code = r.fork(streaming).varint(r.stop);
-    if (code == 16L
-        || code == 17L
-        || code == 18L
-        || code == 19L
-        || code == 20L
-        || code == 21L
-        || code == 24L
-        || code == 25L
-        || code == 26L
-        || code == 27L
-        || code == 28L
-        || code == 29L) {
-      SubgroupHeader h = SubgroupHeader.decodeFrom(r, r.stop);
-      flags = SubgroupHeader.variants(h.getType());
-      header = 0;
-      return h;
-    }
-    code = r.fork(streaming).varint(r.stop);
-    if (code == 5L) {
-      FetchHeader h = FetchHeader.decodeFrom(r, r.stop);
-      flags = FetchHeader.variants(h.getType());
-      header = 1;
-      return h;
-    }
-    throw r.error(Reason.UNKNOWN_TYPE, "data: unknown stream type 0x" + Long.toHexString(code));
-  }
-
-  private WireStruct object(WireReader r) {
-    if (header == 0) {
-      return SubgroupObject.decodeFrom(r, r.stop, flags[1]);
-    }
-    if (header == 1) {
-      return FetchObject.decodeFrom(r, r.stop);
-    }
-    throw r.error(Reason.UNKNOWN_TYPE, "data: no header");
+    return parse(data, off, n, (code, item) -> item);
   }
 
   /** A whole stream: the header, then each object (with the header's flags as args). */
   public static byte[] encode(WireStruct header, List<? extends WireStruct> objects) {
-    WireWriter w = new WireWriter();
-    if (header instanceof SubgroupHeader) {
-      SubgroupHeader h = (SubgroupHeader) header;
-      boolean[] fl = SubgroupHeader.variants(h.getType());
-      if (fl == null) {
-        throw new EncodeException("data: unknown header type");
-      }
-      w.raw(h.encode());
-      for (WireStruct o : objects) {
-        if (!(o instanceof SubgroupObject)) {
-          throw new EncodeException("data: a SubgroupHeader stream carries SubgroupObject objects");
-        }
-        w.raw(((SubgroupObject) o).encode(fl[1]));
-      }
-      return w.toByteArray();
-    }
-    if (header instanceof FetchHeader) {
-      FetchHeader h = (FetchHeader) header;
-      boolean[] fl = FetchHeader.variants(h.getType());
-      if (fl == null) {
-        throw new EncodeException("data: unknown header type");
-      }
-      w.raw(h.encode());
-      for (WireStruct o : objects) {
-        if (!(o instanceof FetchObject)) {
-          throw new EncodeException("data: a FetchHeader stream carries FetchObject objects");
-        }
-        w.raw(((FetchObject) o).encode());
-      }
-      return w.toByteArray();
-    }
-    throw new EncodeException("data: not a header of this stream");
+    return TABLE.encodeStream(header, objects);
   }
 }

@@ -2,16 +2,40 @@
 // source sha256: 6e8494c3dcf8bde3c1d98784368d09d2123d6a280a1ecc730feb7b42600201ce
 package dev.clutchcall.v1.wire.moqt_d14;
 
+import dev.clutchcall.v1.DecodeException.Reason;
 import dev.clutchcall.v1.wire.BufferedParser;
-import dev.clutchcall.v1.wire.StreamParser;
-import dev.clutchcall.v1.wire.WireStruct;
-import java.util.List;
 
 /** Incremental parser of the `datagram` stream (datagram). A QUIC DATAGRAM carrying one object. */
-public final class DatagramParser extends BufferedParser implements StreamParser {
-  /** A parser; the datagram's bytes are decoded whole at close. */
+public final class DatagramParser extends BufferedParser {
+  static final Table TABLE =
+      new Table(
+          "datagram",
+          0,
+          Reason.INVALID_VALUE,
+          Reason.TOO_LARGE,
+          33554432,
+          new State(
+              -1,
+              null,
+              Reason.TRUNCATED,
+              Reason.TRAILING_BYTES,
+              Reason.UNKNOWN_TYPE,
+              new Transition(
+                  ObjectDatagram.class,
+                  (r, end, f) -> ObjectDatagram.decodeFrom(r, end),
+                  (v, f) -> ((ObjectDatagram) v).encode(),
+                  1,
+                  null)),
+          new State(-1, null, null, null, Reason.UNKNOWN_TYPE));
+
+  /** A parser with the plan's buffer bound. */
   public DatagramParser() {
-    super(DEFAULT_MAX_BUFFER);
+    super(TABLE, TABLE.maxBuffer());
+  }
+
+  /** A parser holding at most {@code maxBuffer} bytes of one unfinished item. */
+  public DatagramParser(int maxBuffer) {
+    super(TABLE, maxBuffer);
   }
 
   /** Decode one whole datagram. */
@@ -22,16 +46,5 @@ public final class DatagramParser extends BufferedParser implements StreamParser
   /** The datagram carrying {@code msg}. */
   public static byte[] encode(ObjectDatagram msg) {
     return msg.encode();
-  }
-
-  @Override
-  public List<WireStruct> feedItems(byte[] data, int off, int n) {
-    append(data, off, n);
-    return List.of();
-  }
-
-  @Override
-  public List<WireStruct> close() {
-    return List.of(ObjectDatagram.decode(java.util.Arrays.copyOf(buf, len)));
   }
 }

@@ -123,7 +123,10 @@ public final class ExtensionHeaders implements WireStruct {
   public static ExtensionHeaders fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "ExtensionHeaders", NAMES);
     ExtensionHeaders o = new ExtensionHeaders();
-    o.headers = WireJson.mapList(j.array("headers"), j0 -> KeyValuePair.fromJson(j0));
+    o.headers =
+        WireJson.mapList(
+            WireJson.array(j.get("headers"), "ExtensionHeaders.headers"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

@@ -267,9 +267,11 @@ public final class Fetch implements WireStruct {
       if (vTrackName == null) {
         throw new EncodeException("Fetch.track_name is required when fetch_type eq 1");
       }
-      if ((long) vTrackName.length > 4096L) {
+      if (Long.compareUnsigned((long) vTrackName.length, 4096L) > 0) {
         throw new EncodeException(
-            "Fetch.track_name: " + (long) vTrackName.length + " bytes, at most 4096");
+            "Fetch.track_name: "
+                + Long.toUnsignedString((long) vTrackName.length)
+                + " bytes, at most 4096");
       }
       w.varint((long) vTrackName.length);
       w.raw(vTrackName);
@@ -351,14 +353,14 @@ public final class Fetch implements WireStruct {
     }
     byte[] vTrackName = null;
     if (vFetchType == 1L) {
-      long n3 = r.varint(end);
-      if (Long.compareUnsigned(n3, 4096L) > 0) {
+      long n2 = r.varint(end);
+      if (Long.compareUnsigned(n2, 4096L) > 0) {
         throw r.error(
             Reason.TOO_LARGE,
-            "Fetch.track_name: " + Long.toUnsignedString(n3) + " bytes, at most 4096");
+            "Fetch.track_name: " + Long.toUnsignedString(n2) + " bytes, at most 4096");
       }
-      byte[] t2 = r.raw(n3, end);
-      vTrackName = t2;
+      byte[] t3 = r.raw(n2, end);
+      vTrackName = t3;
     }
     Location vStartLocation = null;
     if (vFetchType == 1L) {
@@ -381,11 +383,11 @@ public final class Fetch implements WireStruct {
       vJoiningStart = t7;
     }
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n9 = r.varint(end);
-    r.needCount(n9, 1, end, "Fetch.parameters");
-    for (long i10 = 0; i10 < n9; i10++) {
-      KeyValuePair x8 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x8);
+    long n8 = r.varint(end);
+    r.needCount(n8, 1, end, "Fetch.parameters");
+    for (long i9 = 0; i9 < n8; i9++) {
+      KeyValuePair x10 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x10);
     }
     Fetch o = new Fetch();
     o.requestId = vRequestId;
@@ -435,20 +437,31 @@ public final class Fetch implements WireStruct {
   public static Fetch fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "Fetch", NAMES);
     Fetch o = new Fetch();
-    o.requestId = j.integer("request_id");
-    o.subscriberPriority = j.integer("subscriber_priority");
-    o.groupOrder = j.integer("group_order");
-    o.fetchType = j.integer("fetch_type");
+    o.requestId = WireJson.integer(j.get("request_id"), "Fetch.request_id");
+    o.subscriberPriority =
+        WireJson.integer(j.get("subscriber_priority"), "Fetch.subscriber_priority");
+    o.groupOrder = WireJson.integer(j.get("group_order"), "Fetch.group_order");
+    o.fetchType = WireJson.integer(j.get("fetch_type"), "Fetch.fetch_type");
     o.trackNamespace =
         j.absent("track_namespace") ? null : TrackNamespace.fromJson(j.get("track_namespace"));
-    o.trackName = j.absent("track_name") ? null : j.hexbytes("track_name");
+    o.trackName =
+        j.absent("track_name") ? null : WireJson.unhex(j.get("track_name"), "Fetch.track_name");
     o.startLocation =
         j.absent("start_location") ? null : Location.fromJson(j.get("start_location"));
     o.endLocation = j.absent("end_location") ? null : Location.fromJson(j.get("end_location"));
     o.joiningRequestId =
-        j.absent("joining_request_id") ? null : Long.valueOf(j.integer("joining_request_id"));
-    o.joiningStart = j.absent("joining_start") ? null : Long.valueOf(j.integer("joining_start"));
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+        j.absent("joining_request_id")
+            ? null
+            : Long.valueOf(
+                WireJson.integer(j.get("joining_request_id"), "Fetch.joining_request_id"));
+    o.joiningStart =
+        j.absent("joining_start")
+            ? null
+            : Long.valueOf(WireJson.integer(j.get("joining_start"), "Fetch.joining_start"));
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "Fetch.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

@@ -105,7 +105,7 @@ public final class FetchCancel implements WireStruct {
   public static FetchCancel fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "FetchCancel", NAMES);
     FetchCancel o = new FetchCancel();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "FetchCancel.request_id");
     return o;
   }
 

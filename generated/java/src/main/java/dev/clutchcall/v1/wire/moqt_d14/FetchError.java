@@ -143,8 +143,8 @@ public final class FetchError implements WireStruct {
   public static FetchError fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "FetchError", NAMES);
     FetchError o = new FetchError();
-    o.requestId = j.integer("request_id");
-    o.errorCode = j.integer("error_code");
+    o.requestId = WireJson.integer(j.get("request_id"), "FetchError.request_id");
+    o.errorCode = WireJson.integer(j.get("error_code"), "FetchError.error_code");
     o.errorReason = ReasonPhrase.fromJson(j.get("error_reason"));
     return o;
   }

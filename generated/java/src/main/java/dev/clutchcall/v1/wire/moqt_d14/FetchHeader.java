@@ -139,8 +139,8 @@ public final class FetchHeader implements WireStruct {
   public static FetchHeader fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "FetchHeader", NAMES);
     FetchHeader o = new FetchHeader();
-    o.type = j.integer("type");
-    o.requestId = j.integer("request_id");
+    o.type = WireJson.integer(j.get("type"), "FetchHeader.type");
+    o.requestId = WireJson.integer(j.get("request_id"), "FetchHeader.request_id");
     return o;
   }
 

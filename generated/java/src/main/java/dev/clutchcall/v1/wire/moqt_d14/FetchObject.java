@@ -238,11 +238,11 @@ public final class FetchObject implements WireStruct {
     long vSubgroupId = r.varint(end);
     long vObjectId = r.varint(end);
     long vPublisherPriority = r.uint(1, end);
-    long n2 = r.varint(end);
-    int e1 = r.subEnd(n2, end, "FetchObject.extension_headers");
+    long n1 = r.varint(end);
+    int e2 = r.subEnd(n1, end, "FetchObject.extension_headers");
     List<KeyValuePair> vExtensionHeaders = new ArrayList<>();
-    while (r.pos < e1) {
-      KeyValuePair x3 = KeyValuePair.decodeFrom(r, e1);
+    while (r.pos < e2) {
+      KeyValuePair x3 = KeyValuePair.decodeFrom(r, e2);
       vExtensionHeaders.add(x3);
     }
     long vPayloadLength = r.varint(end);
@@ -291,15 +291,21 @@ public final class FetchObject implements WireStruct {
   public static FetchObject fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "FetchObject", NAMES);
     FetchObject o = new FetchObject();
-    o.groupId = j.integer("group_id");
-    o.subgroupId = j.integer("subgroup_id");
-    o.objectId = j.integer("object_id");
-    o.publisherPriority = j.integer("publisher_priority");
+    o.groupId = WireJson.integer(j.get("group_id"), "FetchObject.group_id");
+    o.subgroupId = WireJson.integer(j.get("subgroup_id"), "FetchObject.subgroup_id");
+    o.objectId = WireJson.integer(j.get("object_id"), "FetchObject.object_id");
+    o.publisherPriority =
+        WireJson.integer(j.get("publisher_priority"), "FetchObject.publisher_priority");
     o.extensionHeaders =
-        WireJson.mapList(j.array("extension_headers"), j0 -> KeyValuePair.fromJson(j0));
-    o.payloadLength = j.integer("payload_length");
-    o.objectStatus = j.absent("object_status") ? null : Long.valueOf(j.integer("object_status"));
-    o.payload = j.hexbytes("payload");
+        WireJson.mapList(
+            WireJson.array(j.get("extension_headers"), "FetchObject.extension_headers"),
+            j0 -> KeyValuePair.fromJson(j0));
+    o.payloadLength = WireJson.integer(j.get("payload_length"), "FetchObject.payload_length");
+    o.objectStatus =
+        j.absent("object_status")
+            ? null
+            : Long.valueOf(WireJson.integer(j.get("object_status"), "FetchObject.object_status"));
+    o.payload = WireJson.unhex(j.get("payload"), "FetchObject.payload");
     return o;
   }
 

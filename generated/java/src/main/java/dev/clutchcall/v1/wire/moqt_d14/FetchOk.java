@@ -188,11 +188,11 @@ public final class FetchOk implements WireStruct {
     long vEndOfTrack = r.uint(1, end);
     Location vEndLocation = Location.decodeFrom(r, end);
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n2 = r.varint(end);
-    r.needCount(n2, 1, end, "FetchOk.parameters");
-    for (long i3 = 0; i3 < n2; i3++) {
-      KeyValuePair x1 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x1);
+    long n1 = r.varint(end);
+    r.needCount(n1, 1, end, "FetchOk.parameters");
+    for (long i2 = 0; i2 < n1; i2++) {
+      KeyValuePair x3 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x3);
     }
     FetchOk o = new FetchOk();
     o.requestId = vRequestId;
@@ -218,11 +218,14 @@ public final class FetchOk implements WireStruct {
   public static FetchOk fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "FetchOk", NAMES);
     FetchOk o = new FetchOk();
-    o.requestId = j.integer("request_id");
-    o.groupOrder = j.integer("group_order");
-    o.endOfTrack = j.integer("end_of_track");
+    o.requestId = WireJson.integer(j.get("request_id"), "FetchOk.request_id");
+    o.groupOrder = WireJson.integer(j.get("group_order"), "FetchOk.group_order");
+    o.endOfTrack = WireJson.integer(j.get("end_of_track"), "FetchOk.end_of_track");
     o.endLocation = Location.fromJson(j.get("end_location"));
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "FetchOk.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

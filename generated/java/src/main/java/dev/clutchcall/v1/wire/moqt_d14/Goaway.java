@@ -79,9 +79,11 @@ public final class Goaway implements WireStruct {
     if (vNewSessionUri == null) {
       throw new EncodeException("Goaway.new_session_uri is null");
     }
-    if ((long) vNewSessionUri.length > 8192L) {
+    if (Long.compareUnsigned((long) vNewSessionUri.length, 8192L) > 0) {
       throw new EncodeException(
-          "Goaway.new_session_uri: " + (long) vNewSessionUri.length + " bytes, at most 8192");
+          "Goaway.new_session_uri: "
+              + Long.toUnsignedString((long) vNewSessionUri.length)
+              + " bytes, at most 8192");
     }
     w.varint((long) vNewSessionUri.length);
     w.raw(vNewSessionUri);
@@ -122,7 +124,7 @@ public final class Goaway implements WireStruct {
   public static Goaway fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "Goaway", NAMES);
     Goaway o = new Goaway();
-    o.newSessionUri = j.hexbytes("new_session_uri");
+    o.newSessionUri = WireJson.unhex(j.get("new_session_uri"), "Goaway.new_session_uri");
     return o;
   }
 

@@ -119,9 +119,11 @@ public final class KeyValuePair implements WireStruct {
       if (vBytesValue == null) {
         throw new EncodeException("KeyValuePair.bytes_value is required when type odd");
       }
-      if ((long) vBytesValue.length > 65535L) {
+      if (Long.compareUnsigned((long) vBytesValue.length, 65535L) > 0) {
         throw new EncodeException(
-            "KeyValuePair.bytes_value: " + (long) vBytesValue.length + " bytes, at most 65535");
+            "KeyValuePair.bytes_value: "
+                + Long.toUnsignedString((long) vBytesValue.length)
+                + " bytes, at most 65535");
       }
       w.varint((long) vBytesValue.length);
       w.raw(vBytesValue);
@@ -151,14 +153,14 @@ public final class KeyValuePair implements WireStruct {
     }
     byte[] vBytesValue = null;
     if ((vType & 1) == 1) {
-      long n3 = r.varint(end);
-      if (Long.compareUnsigned(n3, 65535L) > 0) {
+      long n2 = r.varint(end);
+      if (Long.compareUnsigned(n2, 65535L) > 0) {
         throw r.error(
             Reason.TOO_LARGE,
-            "KeyValuePair.bytes_value: " + Long.toUnsignedString(n3) + " bytes, at most 65535");
+            "KeyValuePair.bytes_value: " + Long.toUnsignedString(n2) + " bytes, at most 65535");
       }
-      byte[] t2 = r.raw(n3, end);
-      vBytesValue = t2;
+      byte[] t3 = r.raw(n2, end);
+      vBytesValue = t3;
     }
     KeyValuePair o = new KeyValuePair();
     o.type = vType;
@@ -184,9 +186,15 @@ public final class KeyValuePair implements WireStruct {
   public static KeyValuePair fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "KeyValuePair", NAMES);
     KeyValuePair o = new KeyValuePair();
-    o.type = j.integer("type");
-    o.intValue = j.absent("int_value") ? null : Long.valueOf(j.integer("int_value"));
-    o.bytesValue = j.absent("bytes_value") ? null : j.hexbytes("bytes_value");
+    o.type = WireJson.integer(j.get("type"), "KeyValuePair.type");
+    o.intValue =
+        j.absent("int_value")
+            ? null
+            : Long.valueOf(WireJson.integer(j.get("int_value"), "KeyValuePair.int_value"));
+    o.bytesValue =
+        j.absent("bytes_value")
+            ? null
+            : WireJson.unhex(j.get("bytes_value"), "KeyValuePair.bytes_value");
     return o;
   }
 

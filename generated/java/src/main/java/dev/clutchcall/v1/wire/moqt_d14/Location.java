@@ -121,8 +121,8 @@ public final class Location implements WireStruct {
   public static Location fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "Location", NAMES);
     Location o = new Location();
-    o.group = j.integer("group");
-    o.object = j.integer("object");
+    o.group = WireJson.integer(j.get("group"), "Location.group");
+    o.object = WireJson.integer(j.get("object"), "Location.object");
     return o;
   }
 

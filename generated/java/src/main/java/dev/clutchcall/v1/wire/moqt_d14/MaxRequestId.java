@@ -105,7 +105,7 @@ public final class MaxRequestId implements WireStruct {
   public static MaxRequestId fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "MaxRequestId", NAMES);
     MaxRequestId o = new MaxRequestId();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "MaxRequestId.request_id");
     return o;
   }
 

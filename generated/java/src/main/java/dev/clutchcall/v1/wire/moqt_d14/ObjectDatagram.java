@@ -254,10 +254,10 @@ public final class ObjectDatagram implements WireStruct {
             "ObjectDatagram.extension_headers is required when has_extensions is set");
       }
       WireWriter buf1 = new WireWriter();
-      if (vExtensionHeaders.size() < 1) {
+      if (Long.compareUnsigned((long) vExtensionHeaders.size(), 1L) < 0) {
         throw new EncodeException(
             "ObjectDatagram.extension_headers: "
-                + vExtensionHeaders.size()
+                + Long.toUnsignedString((long) vExtensionHeaders.size())
                 + " elements, at least 1");
       }
       for (KeyValuePair x2 : vExtensionHeaders) {
@@ -327,19 +327,21 @@ public final class ObjectDatagram implements WireStruct {
     long vPublisherPriority = r.uint(1, end);
     List<KeyValuePair> vExtensionHeaders = null;
     if (fHasExtensions) {
-      long n4 = r.varint(end);
-      int e3 = r.subEnd(n4, end, "ObjectDatagram.extension_headers");
-      List<KeyValuePair> t2 = new ArrayList<>();
+      long n2 = r.varint(end);
+      int e3 = r.subEnd(n2, end, "ObjectDatagram.extension_headers");
+      List<KeyValuePair> t4 = new ArrayList<>();
       while (r.pos < e3) {
         KeyValuePair x5 = KeyValuePair.decodeFrom(r, e3);
-        t2.add(x5);
+        t4.add(x5);
       }
-      if (Long.compareUnsigned((long) t2.size(), 1L) < 0) {
+      if (Long.compareUnsigned((long) t4.size(), 1L) < 0) {
         throw r.error(
             Reason.INVALID_VALUE,
-            "ObjectDatagram.extension_headers: " + (long) t2.size() + " elements, at least 1");
+            "ObjectDatagram.extension_headers: "
+                + Long.toUnsignedString((long) t4.size())
+                + " elements, at least 1");
       }
-      vExtensionHeaders = t2;
+      vExtensionHeaders = t4;
     }
     Long vObjectStatus = null;
     if (fIsStatus) {
@@ -396,17 +398,28 @@ public final class ObjectDatagram implements WireStruct {
   public static ObjectDatagram fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "ObjectDatagram", NAMES);
     ObjectDatagram o = new ObjectDatagram();
-    o.type = j.integer("type");
-    o.trackAlias = j.integer("track_alias");
-    o.groupId = j.integer("group_id");
-    o.objectId = j.absent("object_id") ? null : Long.valueOf(j.integer("object_id"));
-    o.publisherPriority = j.integer("publisher_priority");
+    o.type = WireJson.integer(j.get("type"), "ObjectDatagram.type");
+    o.trackAlias = WireJson.integer(j.get("track_alias"), "ObjectDatagram.track_alias");
+    o.groupId = WireJson.integer(j.get("group_id"), "ObjectDatagram.group_id");
+    o.objectId =
+        j.absent("object_id")
+            ? null
+            : Long.valueOf(WireJson.integer(j.get("object_id"), "ObjectDatagram.object_id"));
+    o.publisherPriority =
+        WireJson.integer(j.get("publisher_priority"), "ObjectDatagram.publisher_priority");
     o.extensionHeaders =
         j.absent("extension_headers")
             ? null
-            : WireJson.mapList(j.array("extension_headers"), j0 -> KeyValuePair.fromJson(j0));
-    o.objectStatus = j.absent("object_status") ? null : Long.valueOf(j.integer("object_status"));
-    o.payload = j.absent("payload") ? null : j.hexbytes("payload");
+            : WireJson.mapList(
+                WireJson.array(j.get("extension_headers"), "ObjectDatagram.extension_headers"),
+                j0 -> KeyValuePair.fromJson(j0));
+    o.objectStatus =
+        j.absent("object_status")
+            ? null
+            : Long.valueOf(
+                WireJson.integer(j.get("object_status"), "ObjectDatagram.object_status"));
+    o.payload =
+        j.absent("payload") ? null : WireJson.unhex(j.get("payload"), "ObjectDatagram.payload");
     return o;
   }
 

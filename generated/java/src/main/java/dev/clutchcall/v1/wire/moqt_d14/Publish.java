@@ -223,9 +223,11 @@ public final class Publish implements WireStruct {
     if (vTrackName == null) {
       throw new EncodeException("Publish.track_name is null");
     }
-    if ((long) vTrackName.length > 4096L) {
+    if (Long.compareUnsigned((long) vTrackName.length, 4096L) > 0) {
       throw new EncodeException(
-          "Publish.track_name: " + (long) vTrackName.length + " bytes, at most 4096");
+          "Publish.track_name: "
+              + Long.toUnsignedString((long) vTrackName.length)
+              + " bytes, at most 4096");
     }
     w.varint((long) vTrackName.length);
     w.raw(vTrackName);
@@ -322,11 +324,11 @@ public final class Publish implements WireStruct {
           "Publish.forward: " + Long.toUnsignedString(vForward) + " is above 1");
     }
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n4 = r.varint(end);
-    r.needCount(n4, 1, end, "Publish.parameters");
-    for (long i5 = 0; i5 < n4; i5++) {
-      KeyValuePair x3 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x3);
+    long n3 = r.varint(end);
+    r.needCount(n3, 1, end, "Publish.parameters");
+    for (long i4 = 0; i4 < n3; i4++) {
+      KeyValuePair x5 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x5);
     }
     Publish o = new Publish();
     o.requestId = vRequestId;
@@ -362,16 +364,19 @@ public final class Publish implements WireStruct {
   public static Publish fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "Publish", NAMES);
     Publish o = new Publish();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "Publish.request_id");
     o.trackNamespace = TrackNamespace.fromJson(j.get("track_namespace"));
-    o.trackName = j.hexbytes("track_name");
-    o.trackAlias = j.integer("track_alias");
-    o.groupOrder = j.integer("group_order");
-    o.contentExists = j.integer("content_exists");
+    o.trackName = WireJson.unhex(j.get("track_name"), "Publish.track_name");
+    o.trackAlias = WireJson.integer(j.get("track_alias"), "Publish.track_alias");
+    o.groupOrder = WireJson.integer(j.get("group_order"), "Publish.group_order");
+    o.contentExists = WireJson.integer(j.get("content_exists"), "Publish.content_exists");
     o.largestLocation =
         j.absent("largest_location") ? null : Location.fromJson(j.get("largest_location"));
-    o.forward = j.integer("forward");
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.forward = WireJson.integer(j.get("forward"), "Publish.forward");
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "Publish.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

@@ -165,9 +165,9 @@ public final class PublishDone implements WireStruct {
   public static PublishDone fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "PublishDone", NAMES);
     PublishDone o = new PublishDone();
-    o.requestId = j.integer("request_id");
-    o.statusCode = j.integer("status_code");
-    o.streamCount = j.integer("stream_count");
+    o.requestId = WireJson.integer(j.get("request_id"), "PublishDone.request_id");
+    o.statusCode = WireJson.integer(j.get("status_code"), "PublishDone.status_code");
+    o.streamCount = WireJson.integer(j.get("stream_count"), "PublishDone.stream_count");
     o.errorReason = ReasonPhrase.fromJson(j.get("error_reason"));
     return o;
   }

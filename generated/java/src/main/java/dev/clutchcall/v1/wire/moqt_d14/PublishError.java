@@ -143,8 +143,8 @@ public final class PublishError implements WireStruct {
   public static PublishError fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "PublishError", NAMES);
     PublishError o = new PublishError();
-    o.requestId = j.integer("request_id");
-    o.errorCode = j.integer("error_code");
+    o.requestId = WireJson.integer(j.get("request_id"), "PublishError.request_id");
+    o.errorCode = WireJson.integer(j.get("error_code"), "PublishError.error_code");
     o.errorReason = ReasonPhrase.fromJson(j.get("error_reason"));
     return o;
   }

@@ -139,11 +139,11 @@ public final class PublishNamespace implements WireStruct {
     long vRequestId = r.varint(end);
     TrackNamespace vTrackNamespace = TrackNamespace.decodeFrom(r, end);
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n2 = r.varint(end);
-    r.needCount(n2, 1, end, "PublishNamespace.parameters");
-    for (long i3 = 0; i3 < n2; i3++) {
-      KeyValuePair x1 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x1);
+    long n1 = r.varint(end);
+    r.needCount(n1, 1, end, "PublishNamespace.parameters");
+    for (long i2 = 0; i2 < n1; i2++) {
+      KeyValuePair x3 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x3);
     }
     PublishNamespace o = new PublishNamespace();
     o.requestId = vRequestId;
@@ -165,9 +165,12 @@ public final class PublishNamespace implements WireStruct {
   public static PublishNamespace fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "PublishNamespace", NAMES);
     PublishNamespace o = new PublishNamespace();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "PublishNamespace.request_id");
     o.trackNamespace = TrackNamespace.fromJson(j.get("track_namespace"));
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "PublishNamespace.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

@@ -159,7 +159,7 @@ public final class PublishNamespaceCancel implements WireStruct {
     WireJson.Obj j = new WireJson.Obj(value, "PublishNamespaceCancel", NAMES);
     PublishNamespaceCancel o = new PublishNamespaceCancel();
     o.trackNamespace = TrackNamespace.fromJson(j.get("track_namespace"));
-    o.errorCode = j.integer("error_code");
+    o.errorCode = WireJson.integer(j.get("error_code"), "PublishNamespaceCancel.error_code");
     o.errorReason = ReasonPhrase.fromJson(j.get("error_reason"));
     return o;
   }

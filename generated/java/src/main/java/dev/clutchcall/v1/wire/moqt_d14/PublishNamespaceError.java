@@ -150,8 +150,8 @@ public final class PublishNamespaceError implements WireStruct {
   public static PublishNamespaceError fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "PublishNamespaceError", NAMES);
     PublishNamespaceError o = new PublishNamespaceError();
-    o.requestId = j.integer("request_id");
-    o.errorCode = j.integer("error_code");
+    o.requestId = WireJson.integer(j.get("request_id"), "PublishNamespaceError.request_id");
+    o.errorCode = WireJson.integer(j.get("error_code"), "PublishNamespaceError.error_code");
     o.errorReason = ReasonPhrase.fromJson(j.get("error_reason"));
     return o;
   }

@@ -107,7 +107,7 @@ public final class PublishNamespaceOk implements WireStruct {
   public static PublishNamespaceOk fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "PublishNamespaceOk", NAMES);
     PublishNamespaceOk o = new PublishNamespaceOk();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "PublishNamespaceOk.request_id");
     return o;
   }
 

@@ -302,11 +302,11 @@ public final class PublishOk implements WireStruct {
       vEndGroup = t2;
     }
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n4 = r.varint(end);
-    r.needCount(n4, 1, end, "PublishOk.parameters");
-    for (long i5 = 0; i5 < n4; i5++) {
-      KeyValuePair x3 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x3);
+    long n3 = r.varint(end);
+    r.needCount(n3, 1, end, "PublishOk.parameters");
+    for (long i4 = 0; i4 < n3; i4++) {
+      KeyValuePair x5 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x5);
     }
     PublishOk o = new PublishOk();
     o.requestId = vRequestId;
@@ -342,15 +342,22 @@ public final class PublishOk implements WireStruct {
   public static PublishOk fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "PublishOk", NAMES);
     PublishOk o = new PublishOk();
-    o.requestId = j.integer("request_id");
-    o.forward = j.integer("forward");
-    o.subscriberPriority = j.integer("subscriber_priority");
-    o.groupOrder = j.integer("group_order");
-    o.filterType = j.integer("filter_type");
+    o.requestId = WireJson.integer(j.get("request_id"), "PublishOk.request_id");
+    o.forward = WireJson.integer(j.get("forward"), "PublishOk.forward");
+    o.subscriberPriority =
+        WireJson.integer(j.get("subscriber_priority"), "PublishOk.subscriber_priority");
+    o.groupOrder = WireJson.integer(j.get("group_order"), "PublishOk.group_order");
+    o.filterType = WireJson.integer(j.get("filter_type"), "PublishOk.filter_type");
     o.startLocation =
         j.absent("start_location") ? null : Location.fromJson(j.get("start_location"));
-    o.endGroup = j.absent("end_group") ? null : Long.valueOf(j.integer("end_group"));
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.endGroup =
+        j.absent("end_group")
+            ? null
+            : Long.valueOf(WireJson.integer(j.get("end_group"), "PublishOk.end_group"));
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "PublishOk.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

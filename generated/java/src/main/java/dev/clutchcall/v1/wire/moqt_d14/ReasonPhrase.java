@@ -78,8 +78,11 @@ public final class ReasonPhrase implements WireStruct {
       throw new EncodeException("ReasonPhrase.value is null");
     }
     byte[] b1 = Utf8.encode(vValue);
-    if ((long) b1.length > 1024L) {
-      throw new EncodeException("ReasonPhrase.value: " + (long) b1.length + " bytes, at most 1024");
+    if (Long.compareUnsigned((long) b1.length, 1024L) > 0) {
+      throw new EncodeException(
+          "ReasonPhrase.value: "
+              + Long.toUnsignedString((long) b1.length)
+              + " bytes, at most 1024");
     }
     w.varint((long) b1.length);
     w.raw(b1);
@@ -122,7 +125,7 @@ public final class ReasonPhrase implements WireStruct {
   public static ReasonPhrase fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "ReasonPhrase", NAMES);
     ReasonPhrase o = new ReasonPhrase();
-    o.value_ = j.text("value");
+    o.value_ = WireJson.text(j.get("value"), "ReasonPhrase.value");
     return o;
   }
 

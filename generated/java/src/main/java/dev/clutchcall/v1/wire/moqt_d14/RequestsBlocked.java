@@ -110,7 +110,8 @@ public final class RequestsBlocked implements WireStruct {
   public static RequestsBlocked fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "RequestsBlocked", NAMES);
     RequestsBlocked o = new RequestsBlocked();
-    o.maximumRequestId = j.integer("maximum_request_id");
+    o.maximumRequestId =
+        WireJson.integer(j.get("maximum_request_id"), "RequestsBlocked.maximum_request_id");
     return o;
   }
 

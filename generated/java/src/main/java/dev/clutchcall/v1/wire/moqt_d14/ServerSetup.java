@@ -125,11 +125,11 @@ public final class ServerSetup implements WireStruct {
               + " is above 4294967295");
     }
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n2 = r.varint(end);
-    r.needCount(n2, 1, end, "ServerSetup.parameters");
-    for (long i3 = 0; i3 < n2; i3++) {
-      KeyValuePair x1 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x1);
+    long n1 = r.varint(end);
+    r.needCount(n1, 1, end, "ServerSetup.parameters");
+    for (long i2 = 0; i2 < n1; i2++) {
+      KeyValuePair x3 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x3);
     }
     ServerSetup o = new ServerSetup();
     o.selectedVersion = vSelectedVersion;
@@ -149,8 +149,11 @@ public final class ServerSetup implements WireStruct {
   public static ServerSetup fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "ServerSetup", NAMES);
     ServerSetup o = new ServerSetup();
-    o.selectedVersion = j.integer("selected_version");
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.selectedVersion = WireJson.integer(j.get("selected_version"), "ServerSetup.selected_version");
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "ServerSetup.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

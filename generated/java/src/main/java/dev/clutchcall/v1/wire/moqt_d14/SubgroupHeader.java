@@ -260,11 +260,15 @@ public final class SubgroupHeader implements WireStruct {
   public static SubgroupHeader fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "SubgroupHeader", NAMES);
     SubgroupHeader o = new SubgroupHeader();
-    o.type = j.integer("type");
-    o.trackAlias = j.integer("track_alias");
-    o.groupId = j.integer("group_id");
-    o.subgroupId = j.absent("subgroup_id") ? null : Long.valueOf(j.integer("subgroup_id"));
-    o.publisherPriority = j.integer("publisher_priority");
+    o.type = WireJson.integer(j.get("type"), "SubgroupHeader.type");
+    o.trackAlias = WireJson.integer(j.get("track_alias"), "SubgroupHeader.track_alias");
+    o.groupId = WireJson.integer(j.get("group_id"), "SubgroupHeader.group_id");
+    o.subgroupId =
+        j.absent("subgroup_id")
+            ? null
+            : Long.valueOf(WireJson.integer(j.get("subgroup_id"), "SubgroupHeader.subgroup_id"));
+    o.publisherPriority =
+        WireJson.integer(j.get("publisher_priority"), "SubgroupHeader.publisher_priority");
     return o;
   }
 

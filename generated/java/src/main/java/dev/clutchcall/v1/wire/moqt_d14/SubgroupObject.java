@@ -206,14 +206,14 @@ public final class SubgroupObject implements WireStruct {
     long vObjectIdDelta = r.varint(end);
     List<KeyValuePair> vExtensionHeaders = null;
     if (fHasExtensions) {
-      long n3 = r.varint(end);
-      int e2 = r.subEnd(n3, end, "SubgroupObject.extension_headers");
-      List<KeyValuePair> t1 = new ArrayList<>();
+      long n1 = r.varint(end);
+      int e2 = r.subEnd(n1, end, "SubgroupObject.extension_headers");
+      List<KeyValuePair> t3 = new ArrayList<>();
       while (r.pos < e2) {
         KeyValuePair x4 = KeyValuePair.decodeFrom(r, e2);
-        t1.add(x4);
+        t3.add(x4);
       }
-      vExtensionHeaders = t1;
+      vExtensionHeaders = t3;
     }
     long vPayloadLength = r.varint(end);
     Long vObjectStatus = null;
@@ -257,14 +257,20 @@ public final class SubgroupObject implements WireStruct {
   public static SubgroupObject fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "SubgroupObject", NAMES);
     SubgroupObject o = new SubgroupObject();
-    o.objectIdDelta = j.integer("object_id_delta");
+    o.objectIdDelta = WireJson.integer(j.get("object_id_delta"), "SubgroupObject.object_id_delta");
     o.extensionHeaders =
         j.absent("extension_headers")
             ? null
-            : WireJson.mapList(j.array("extension_headers"), j0 -> KeyValuePair.fromJson(j0));
-    o.payloadLength = j.integer("payload_length");
-    o.objectStatus = j.absent("object_status") ? null : Long.valueOf(j.integer("object_status"));
-    o.payload = j.hexbytes("payload");
+            : WireJson.mapList(
+                WireJson.array(j.get("extension_headers"), "SubgroupObject.extension_headers"),
+                j0 -> KeyValuePair.fromJson(j0));
+    o.payloadLength = WireJson.integer(j.get("payload_length"), "SubgroupObject.payload_length");
+    o.objectStatus =
+        j.absent("object_status")
+            ? null
+            : Long.valueOf(
+                WireJson.integer(j.get("object_status"), "SubgroupObject.object_status"));
+    o.payload = WireJson.unhex(j.get("payload"), "SubgroupObject.payload");
     return o;
   }
 

@@ -143,8 +143,8 @@ public final class SubscribeError implements WireStruct {
   public static SubscribeError fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "SubscribeError", NAMES);
     SubscribeError o = new SubscribeError();
-    o.requestId = j.integer("request_id");
-    o.errorCode = j.integer("error_code");
+    o.requestId = WireJson.integer(j.get("request_id"), "SubscribeError.request_id");
+    o.errorCode = WireJson.integer(j.get("error_code"), "SubscribeError.error_code");
     o.errorReason = ReasonPhrase.fromJson(j.get("error_reason"));
     return o;
   }

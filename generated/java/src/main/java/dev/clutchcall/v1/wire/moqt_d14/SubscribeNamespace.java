@@ -141,11 +141,11 @@ public final class SubscribeNamespace implements WireStruct {
     long vRequestId = r.varint(end);
     TrackNamespace vTrackNamespacePrefix = TrackNamespace.decodeFrom(r, end);
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n2 = r.varint(end);
-    r.needCount(n2, 1, end, "SubscribeNamespace.parameters");
-    for (long i3 = 0; i3 < n2; i3++) {
-      KeyValuePair x1 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x1);
+    long n1 = r.varint(end);
+    r.needCount(n1, 1, end, "SubscribeNamespace.parameters");
+    for (long i2 = 0; i2 < n1; i2++) {
+      KeyValuePair x3 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x3);
     }
     SubscribeNamespace o = new SubscribeNamespace();
     o.requestId = vRequestId;
@@ -167,9 +167,12 @@ public final class SubscribeNamespace implements WireStruct {
   public static SubscribeNamespace fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "SubscribeNamespace", NAMES);
     SubscribeNamespace o = new SubscribeNamespace();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "SubscribeNamespace.request_id");
     o.trackNamespacePrefix = TrackNamespace.fromJson(j.get("track_namespace_prefix"));
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "SubscribeNamespace.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

@@ -152,8 +152,8 @@ public final class SubscribeNamespaceError implements WireStruct {
   public static SubscribeNamespaceError fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "SubscribeNamespaceError", NAMES);
     SubscribeNamespaceError o = new SubscribeNamespaceError();
-    o.requestId = j.integer("request_id");
-    o.errorCode = j.integer("error_code");
+    o.requestId = WireJson.integer(j.get("request_id"), "SubscribeNamespaceError.request_id");
+    o.errorCode = WireJson.integer(j.get("error_code"), "SubscribeNamespaceError.error_code");
     o.errorReason = ReasonPhrase.fromJson(j.get("error_reason"));
     return o;
   }

@@ -109,7 +109,7 @@ public final class SubscribeNamespaceOk implements WireStruct {
   public static SubscribeNamespaceOk fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "SubscribeNamespaceOk", NAMES);
     SubscribeNamespaceOk o = new SubscribeNamespaceOk();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "SubscribeNamespaceOk.request_id");
     return o;
   }
 

@@ -223,11 +223,11 @@ public final class SubscribeUpdate implements WireStruct {
           "SubscribeUpdate.forward: " + Long.toUnsignedString(vForward) + " is above 1");
     }
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n2 = r.varint(end);
-    r.needCount(n2, 1, end, "SubscribeUpdate.parameters");
-    for (long i3 = 0; i3 < n2; i3++) {
-      KeyValuePair x1 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x1);
+    long n1 = r.varint(end);
+    r.needCount(n1, 1, end, "SubscribeUpdate.parameters");
+    for (long i2 = 0; i2 < n1; i2++) {
+      KeyValuePair x3 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x3);
     }
     SubscribeUpdate o = new SubscribeUpdate();
     o.requestId = vRequestId;
@@ -257,13 +257,19 @@ public final class SubscribeUpdate implements WireStruct {
   public static SubscribeUpdate fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "SubscribeUpdate", NAMES);
     SubscribeUpdate o = new SubscribeUpdate();
-    o.requestId = j.integer("request_id");
-    o.subscriptionRequestId = j.integer("subscription_request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "SubscribeUpdate.request_id");
+    o.subscriptionRequestId =
+        WireJson.integer(
+            j.get("subscription_request_id"), "SubscribeUpdate.subscription_request_id");
     o.startLocation = Location.fromJson(j.get("start_location"));
-    o.endGroup = j.integer("end_group");
-    o.subscriberPriority = j.integer("subscriber_priority");
-    o.forward = j.integer("forward");
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.endGroup = WireJson.integer(j.get("end_group"), "SubscribeUpdate.end_group");
+    o.subscriberPriority =
+        WireJson.integer(j.get("subscriber_priority"), "SubscribeUpdate.subscriber_priority");
+    o.forward = WireJson.integer(j.get("forward"), "SubscribeUpdate.forward");
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "SubscribeUpdate.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

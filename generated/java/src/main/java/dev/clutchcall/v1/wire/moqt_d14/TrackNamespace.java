@@ -83,19 +83,25 @@ public final class TrackNamespace implements WireStruct {
     if (vFields == null) {
       throw new EncodeException("TrackNamespace.fields is null");
     }
-    if ((long) vFields.size() > 32L) {
+    if (Long.compareUnsigned((long) vFields.size(), 32L) > 0) {
       throw new EncodeException(
-          "TrackNamespace.fields: " + (long) vFields.size() + " elements, at most 32");
+          "TrackNamespace.fields: "
+              + Long.toUnsignedString((long) vFields.size())
+              + " elements, at most 32");
     }
-    if (vFields.size() < 1) {
+    if (Long.compareUnsigned((long) vFields.size(), 1L) < 0) {
       throw new EncodeException(
-          "TrackNamespace.fields: " + vFields.size() + " elements, at least 1");
+          "TrackNamespace.fields: "
+              + Long.toUnsignedString((long) vFields.size())
+              + " elements, at least 1");
     }
     w.varint((long) vFields.size());
     for (byte[] x1 : vFields) {
-      if ((long) x1.length > 4096L) {
+      if (Long.compareUnsigned((long) x1.length, 4096L) > 0) {
         throw new EncodeException(
-            "TrackNamespace.fields[]: " + (long) x1.length + " bytes, at most 4096");
+            "TrackNamespace.fields[]: "
+                + Long.toUnsignedString((long) x1.length)
+                + " bytes, at most 4096");
       }
       w.varint((long) x1.length);
       w.raw(x1);
@@ -116,25 +122,27 @@ public final class TrackNamespace implements WireStruct {
   /** Decode one value from {@code r}, reading no further than {@code end}. */
   public static TrackNamespace decodeFrom(WireReader r, int end) {
     List<byte[]> vFields = new ArrayList<>();
-    long n2 = r.varint(end);
-    if (Long.compareUnsigned(n2, 32L) > 0) {
+    long n1 = r.varint(end);
+    if (Long.compareUnsigned(n1, 32L) > 0) {
       throw r.error(
           Reason.TOO_LARGE,
-          "TrackNamespace.fields: " + Long.toUnsignedString(n2) + " elements, at most 32");
+          "TrackNamespace.fields: " + Long.toUnsignedString(n1) + " elements, at most 32");
     }
-    if (Long.compareUnsigned(n2, 1L) < 0) {
-      throw r.error(Reason.INVALID_VALUE, "TrackNamespace.fields: " + n2 + " elements, at least 1");
+    if (Long.compareUnsigned(n1, 1L) < 0) {
+      throw r.error(
+          Reason.INVALID_VALUE,
+          "TrackNamespace.fields: " + Long.toUnsignedString(n1) + " elements, at least 1");
     }
-    r.needCount(n2, 1, end, "TrackNamespace.fields");
-    for (long i3 = 0; i3 < n2; i3++) {
-      long n4 = r.varint(end);
-      if (Long.compareUnsigned(n4, 4096L) > 0) {
+    r.needCount(n1, 1, end, "TrackNamespace.fields");
+    for (long i2 = 0; i2 < n1; i2++) {
+      long n3 = r.varint(end);
+      if (Long.compareUnsigned(n3, 4096L) > 0) {
         throw r.error(
             Reason.TOO_LARGE,
-            "TrackNamespace.fields[]: " + Long.toUnsignedString(n4) + " bytes, at most 4096");
+            "TrackNamespace.fields[]: " + Long.toUnsignedString(n3) + " bytes, at most 4096");
       }
-      byte[] x1 = r.raw(n4, end);
-      vFields.add(x1);
+      byte[] x4 = r.raw(n3, end);
+      vFields.add(x4);
     }
     TrackNamespace o = new TrackNamespace();
     o.fields = vFields;
@@ -153,7 +161,9 @@ public final class TrackNamespace implements WireStruct {
     WireJson.Obj j = new WireJson.Obj(value, "TrackNamespace", NAMES);
     TrackNamespace o = new TrackNamespace();
     o.fields =
-        WireJson.mapList(j.array("fields"), j0 -> WireJson.unhex(j0, "TrackNamespace.fields[]"));
+        WireJson.mapList(
+            WireJson.array(j.get("fields"), "TrackNamespace.fields"),
+            j0 -> WireJson.unhex(j0, "TrackNamespace.fields[]"));
     return o;
   }
 

@@ -240,9 +240,11 @@ public final class TrackStatus implements WireStruct {
     if (vTrackName == null) {
       throw new EncodeException("TrackStatus.track_name is null");
     }
-    if ((long) vTrackName.length > 4096L) {
+    if (Long.compareUnsigned((long) vTrackName.length, 4096L) > 0) {
       throw new EncodeException(
-          "TrackStatus.track_name: " + (long) vTrackName.length + " bytes, at most 4096");
+          "TrackStatus.track_name: "
+              + Long.toUnsignedString((long) vTrackName.length)
+              + " bytes, at most 4096");
     }
     w.varint((long) vTrackName.length);
     w.raw(vTrackName);
@@ -349,11 +351,11 @@ public final class TrackStatus implements WireStruct {
       vEndGroup = t3;
     }
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n5 = r.varint(end);
-    r.needCount(n5, 1, end, "TrackStatus.parameters");
-    for (long i6 = 0; i6 < n5; i6++) {
-      KeyValuePair x4 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x4);
+    long n4 = r.varint(end);
+    r.needCount(n4, 1, end, "TrackStatus.parameters");
+    for (long i5 = 0; i5 < n4; i5++) {
+      KeyValuePair x6 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x6);
     }
     TrackStatus o = new TrackStatus();
     o.requestId = vRequestId;
@@ -393,17 +395,24 @@ public final class TrackStatus implements WireStruct {
   public static TrackStatus fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "TrackStatus", NAMES);
     TrackStatus o = new TrackStatus();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "TrackStatus.request_id");
     o.trackNamespace = TrackNamespace.fromJson(j.get("track_namespace"));
-    o.trackName = j.hexbytes("track_name");
-    o.subscriberPriority = j.integer("subscriber_priority");
-    o.groupOrder = j.integer("group_order");
-    o.forward = j.integer("forward");
-    o.filterType = j.integer("filter_type");
+    o.trackName = WireJson.unhex(j.get("track_name"), "TrackStatus.track_name");
+    o.subscriberPriority =
+        WireJson.integer(j.get("subscriber_priority"), "TrackStatus.subscriber_priority");
+    o.groupOrder = WireJson.integer(j.get("group_order"), "TrackStatus.group_order");
+    o.forward = WireJson.integer(j.get("forward"), "TrackStatus.forward");
+    o.filterType = WireJson.integer(j.get("filter_type"), "TrackStatus.filter_type");
     o.startLocation =
         j.absent("start_location") ? null : Location.fromJson(j.get("start_location"));
-    o.endGroup = j.absent("end_group") ? null : Long.valueOf(j.integer("end_group"));
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.endGroup =
+        j.absent("end_group")
+            ? null
+            : Long.valueOf(WireJson.integer(j.get("end_group"), "TrackStatus.end_group"));
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "TrackStatus.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

@@ -148,8 +148,8 @@ public final class TrackStatusError implements WireStruct {
   public static TrackStatusError fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "TrackStatusError", NAMES);
     TrackStatusError o = new TrackStatusError();
-    o.requestId = j.integer("request_id");
-    o.errorCode = j.integer("error_code");
+    o.requestId = WireJson.integer(j.get("request_id"), "TrackStatusError.request_id");
+    o.errorCode = WireJson.integer(j.get("error_code"), "TrackStatusError.error_code");
     o.errorReason = ReasonPhrase.fromJson(j.get("error_reason"));
     return o;
   }

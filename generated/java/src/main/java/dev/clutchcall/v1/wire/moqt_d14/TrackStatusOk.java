@@ -254,11 +254,11 @@ public final class TrackStatusOk implements WireStruct {
       vLargestLocation = t1;
     }
     List<KeyValuePair> vParameters = new ArrayList<>();
-    long n3 = r.varint(end);
-    r.needCount(n3, 1, end, "TrackStatusOk.parameters");
-    for (long i4 = 0; i4 < n3; i4++) {
-      KeyValuePair x2 = KeyValuePair.decodeFrom(r, end);
-      vParameters.add(x2);
+    long n2 = r.varint(end);
+    r.needCount(n2, 1, end, "TrackStatusOk.parameters");
+    for (long i3 = 0; i3 < n2; i3++) {
+      KeyValuePair x4 = KeyValuePair.decodeFrom(r, end);
+      vParameters.add(x4);
     }
     TrackStatusOk o = new TrackStatusOk();
     o.requestId = vRequestId;
@@ -290,14 +290,17 @@ public final class TrackStatusOk implements WireStruct {
   public static TrackStatusOk fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "TrackStatusOk", NAMES);
     TrackStatusOk o = new TrackStatusOk();
-    o.requestId = j.integer("request_id");
-    o.trackAlias = j.integer("track_alias");
-    o.expires = j.integer("expires");
-    o.groupOrder = j.integer("group_order");
-    o.contentExists = j.integer("content_exists");
+    o.requestId = WireJson.integer(j.get("request_id"), "TrackStatusOk.request_id");
+    o.trackAlias = WireJson.integer(j.get("track_alias"), "TrackStatusOk.track_alias");
+    o.expires = WireJson.integer(j.get("expires"), "TrackStatusOk.expires");
+    o.groupOrder = WireJson.integer(j.get("group_order"), "TrackStatusOk.group_order");
+    o.contentExists = WireJson.integer(j.get("content_exists"), "TrackStatusOk.content_exists");
     o.largestLocation =
         j.absent("largest_location") ? null : Location.fromJson(j.get("largest_location"));
-    o.parameters = WireJson.mapList(j.array("parameters"), j0 -> KeyValuePair.fromJson(j0));
+    o.parameters =
+        WireJson.mapList(
+            WireJson.array(j.get("parameters"), "TrackStatusOk.parameters"),
+            j0 -> KeyValuePair.fromJson(j0));
     return o;
   }
 

@@ -105,7 +105,7 @@ public final class Unsubscribe implements WireStruct {
   public static Unsubscribe fromJson(Object value) {
     WireJson.Obj j = new WireJson.Obj(value, "Unsubscribe", NAMES);
     Unsubscribe o = new Unsubscribe();
-    o.requestId = j.integer("request_id");
+    o.requestId = WireJson.integer(j.get("request_id"), "Unsubscribe.request_id");
     return o;
   }
 
