@@ -133,18 +133,17 @@ class PythonBackend:
         cls = n.class_name(e["words"])
         key = n.const_name(e["words"])
         by_name = {v["name"]: n.const_name(v["words"]) for v in e["values"]}
-        attrs = []
-        for a in e["attributes"]:
-            attrs.append(
-                {
-                    "attr": n.attr_name(a["words"]),
-                    "key": n.const_name(a["words"]),
-                    "type": _PY_ATTR_TYPE.get(a["type"], "int"),
-                    "doc": docstring(a["doc"] or a["name"], 8),
-                    "plain_doc": (a["doc"] or a["name"]).rstrip(".").replace('"', "'"),
-                    "pairs": [(by_name[v["name"]], pyrepr(v["attributes"][a["name"]])) for v in e["values"]],
-                }
-            )
+        attrs = [
+            {
+                "attr": n.attr_name(a["words"]),
+                "key": n.const_name(a["words"]),
+                "type": _PY_ATTR_TYPE.get(a["type"], "int"),
+                "doc": docstring(a["doc"] or a["name"], 8),
+                "plain_doc": (a["doc"] or a["name"]).rstrip(".").replace('"', "'"),
+                "pairs": [(by_name[v["name"]], pyrepr(v["attributes"][a["name"]])) for v in e["values"]],
+            }
+            for a in e["attributes"]
+        ]
         transitions = None
         t = e["transitions"]
         if t is not None:
@@ -177,13 +176,7 @@ class PythonBackend:
             "key": key,
             "doc": docstring(e["doc"] or e["name"], 4),
             "members": [
-                {
-                    "const": by_name[v["name"]],
-                    "number": v["number"],
-                    "json_name": v["json_name"],
-                    "doc": docstring(v["doc"] or v["name"], 4),
-                }
-                for v in e["values"]
+                {**v, "const": by_name[v["name"]], "doc": docstring(v["doc"] or v["name"], 4)} for v in e["values"]
             ],
             "attributes": attrs,
             "transitions": transitions,
@@ -215,36 +208,19 @@ class PythonBackend:
                     {"const": const, "id": m["id"], "doc": docstring(f"{s['name']}.{m['name']}: {m['doc']}", 0)}
                 )
                 http = m["http"]
-                route = rest_route(ir, m)
+                route = None if http is None else {**http, "path_params": _str_tuple(http["path_params"])}
                 methods.append(
                     {
-                        "name": m["name"],
+                        **m,
                         "const": const,
                         "request": self._msg_cls(ir, m["request"]),
                         "response": self._msg_cls(ir, m["response"]),
-                        "idempotent": m["idempotent"],
-                        "streaming": m["streaming"],
-                        "http": None
-                        if http is None
-                        else {
-                            "method": http["method"],
-                            "path": http["path"],
-                            "path_params": _str_tuple(http["path_params"]),
-                            "body": http["body"],
-                            **self._route_ctx(route),
-                        },
+                        "http": None if route is None else {**route, **self._route_ctx(rest_route(ir, m))},
                         "doc": pyrepr(m["doc"]),
                     }
                 )
-            services.append(
-                {
-                    "name": s["name"],
-                    "const": n.const_name(s["words"]),
-                    "legacy": s["legacy"],
-                    "methods": methods,
-                    "doc": docstring(s["doc"] or s["name"], 0),
-                }
-            )
+            doc = docstring(s["doc"] or s["name"], 0)
+            services.append({**s, "const": n.const_name(s["words"]), "methods": methods, "doc": doc})
         ranges = [tuple(r) for s in ir["services"] for r in s["reserved_ids"]]
         reserved_ids = "(" + ", ".join(f"({lo}, {hi})" for lo, hi in ranges) + ("," if len(ranges) == 1 else "") + ")"
         names = {s["name"]: s["reserved_names"] for s in ir["services"] if s["reserved_names"]}
@@ -281,59 +257,38 @@ class PythonBackend:
     def _bridges_ctx(self, ir: IR) -> dict[str, Any]:
         n = self.namer
         codec = next((e for e in ir["enums"] if e["words"] == ["codec"]), None)
-        codec_enum = n.class_name(codec["words"]) if codec else None
         bridges = []
         for b in ir["bridges"]:
             ns_example = b["namespace"].replace("{sid}", "CA12")
-            has_codec = "{codec}" in b["capability"]
             bridges.append(
                 {
-                    "name": b["name"],
+                    **b,
                     "const": n.const_name(b["words"]),
-                    "namespace": b["namespace"],
-                    "capability": b["capability"],
-                    "doc": b["doc"],
                     "docstring": docstring(b["doc"] or b["name"], 0),
                     "tracks": [
-                        {
-                            "name": t["name"],
-                            "kind": t["kind"],
-                            "doc": t["doc"],
-                            "fn": n.attr_name([*t["words"], "track"]),
-                            "example": f"{ns_example}/{t['name']}",
-                        }
+                        {**t, "fn": n.attr_name([*t["words"], "track"]), "example": f"{ns_example}/{t['name']}"}
                         for t in b["tracks"]
                     ],
                     "roles": [
-                        {
-                            "name": r["name"],
-                            "doc": r["doc"],
-                            "publish": _str_tuple(r["publish"]),
-                            "subscribe": _str_tuple(r["subscribe"]),
-                        }
+                        {**r, "publish": _str_tuple(r["publish"]), "subscribe": _str_tuple(r["subscribe"])}
                         for r in b["roles"]
                     ],
-                    "has_codec": has_codec,
-                    "capability_fn": "capability"
-                    if len(ir["bridges"]) == 1
-                    else n.attr_name([*b["words"], "capability"]),
+                    "has_codec": "{codec}" in b["capability"],
+                    "capability_fn": n.attr_name([*b["words"], "capability"])
+                    if len(ir["bridges"]) > 1
+                    else "capability",
                     "capability_example": b["capability"].replace("{codec}", "opus"),
                 }
             )
         auth = ir["auth"]
-        claims = self._msg_cls(ir, auth["claims"]) if auth else None
-        first_ns = ir["bridges"][0]["namespace"] if ir["bridges"] else "voice/{sid}"
         return {
-            "codec_enum": codec_enum if any(b["has_codec"] for b in bridges) else None,
+            "codec_enum": n.class_name(codec["words"]) if codec and any(b["has_codec"] for b in bridges) else None,
             "codec_names": [(v["number"], v["name"]) for v in codec["values"]] if codec else [],
-            "claims": claims,
+            "claims": self._msg_cls(ir, auth["claims"]) if auth else None,
             "auth": None if auth is None else {"scheme": auth["scheme"], "doc": docstring(auth["doc"] or "auth", 0)},
             "bridges": bridges,
-            "track_kinds": [
-                {"name": k["name"], "delivery": _str_tuple(k["delivery"]), "priority": k["priority"], "doc": k["doc"]}
-                for k in ir["track_kinds"]
-            ],
-            "example_namespace": first_ns,
+            "track_kinds": [{**k, "delivery": _str_tuple(k["delivery"])} for k in ir["track_kinds"]],
+            "example_namespace": ir["bridges"][0]["namespace"] if ir["bridges"] else "voice/{sid}",
         }
 
 

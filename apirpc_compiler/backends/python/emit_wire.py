@@ -488,9 +488,8 @@ class _StructGen:
                 "flags": list(self.plan.flags),
             }
         return {
-            "name": s["name"],
+            **s,
             "cls": self.cls,
-            "doc": s["doc"],
             "fields": fields,
             "derived": bool(self.derived),
             "request_ctor": self.p.envelope_request() if s["name"] == "Envelope" else None,
@@ -586,9 +585,8 @@ class _ProtoGen(ProtocolView):
         const = self.namer.const_name(st["words"])
         classes = list(dict.fromkeys(self.cls(t.struct) for t in first.transitions))
         ctx: dict[str, Any] = {
-            "name": st["name"],
+            **st,
             "kind": sp.kind,
-            "doc": st["doc"],
             "attr": self.namer.attr_name(st["words"]),
             "parser": self.namer.class_name([*st["words"], "parser"]),
             "const": const,
@@ -616,7 +614,7 @@ class _ProtoGen(ProtocolView):
         structs = [_StructGen(self, s).context() for s in p["structs"]]
         streams = [self.stream_context(st, self.stream_plans[st["name"]]) for st in p["streams"]]
         code = "\n".join(line for s in structs for line in [*s["decode_body"], *s["encode_body"]])
-        runtime = ["Reader"]
+        runtime = ["Reader", "Struct"]
         runtime += [n for n in ("utf8", "write_uint", "write_varint") if n + "(" in code]
         kinds = {st["kind"] for st in streams}
         typing = ["Any", "Final"] + (["TypeAlias"] if kinds & {"framed", "header_objects"} else [])
@@ -630,29 +628,19 @@ class _ProtoGen(ProtocolView):
             ),
             "typing_imports": ", ".join(typing),
             "runtime_imports": ", ".join(sorted(runtime)),
-            "name": p["name"],
-            "doc": p["doc"],
-            "family": p["family"],
-            "version": p["version"],
-            "alpn": p["alpn"],
+            **p,
             "module": self.namer.attr_name(p["words"]),
             "max_buffer": shift_literal(self.plan.max_buffer),
             "code_sets": [
                 {
-                    "name": c["name"],
+                    **c,
                     "cls": self.namer.class_name(c["words"]),
-                    "doc": c["doc"],
                     "closed": c["name"] in self.closed_code_sets,
                     "names_table": self.code_table(c["name"], "NAMES"),
                     "members_table": self.code_table(c["name"], "MEMBERS"),
                     "names": [f"{_hexint(v['value'])}: {json.dumps(v['name'])}" for v in c["values"]],
                     "consts": [
-                        {
-                            "const": self.namer.const_name(v["words"]),
-                            "name": v["name"],
-                            "value": _hexint(v["value"]),
-                            "doc": v["doc"],
-                        }
+                        {**v, "const": self.namer.const_name(v["words"]), "value": _hexint(v["value"])}
                         for v in c["values"]
                     ],
                 }

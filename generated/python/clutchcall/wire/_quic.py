@@ -10,6 +10,8 @@ incremental parser can wait for more input instead of failing.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..errors import DecodeError, EncodeError
 
 MAX_VARINT = (1 << 62) - 1
@@ -17,6 +19,21 @@ U8_MAX = 0xFF
 U16_MAX = 0xFFFF
 U32_MAX = 0xFFFFFFFF
 U64_MAX = 0xFFFFFFFFFFFFFFFF
+
+
+class Struct:
+    """Base of the wire structs: equality and repr over `_FIELDS` (the constructor's, in wire order)."""
+
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, type(self)):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self._FIELDS)})"
 
 
 class Incomplete(DecodeError):

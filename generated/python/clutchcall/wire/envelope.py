@@ -25,7 +25,7 @@ from typing import Any, Final
 from ..errors import DecodeError, EncodeError
 from ..messages import Message
 from . import _json
-from ._quic import Reader, write_uint, write_varint
+from ._quic import Reader, Struct, write_uint, write_varint
 from ._stream import Grammar, Parser, State, Transition
 
 FAMILY: Final = "envelope"
@@ -111,7 +111,7 @@ _ENVELOPE_FLAG_NAMES: Final[dict[int, str]] = {1: "final", 2: "json_payload"}
 _ENVELOPE_FLAG_MEMBERS: Final = {int(m): m for m in EnvelopeFlag}
 
 
-class Envelope:
+class Envelope(Struct):
     """One envelope: a 3-byte fixed header, three QUIC varints and the payload. Envelopes follow each other
     back to back on a stream.
 
@@ -126,6 +126,7 @@ class Envelope:
     """
 
     __slots__ = ("flags", "kind", "method_id", "payload", "request_id", "version")
+    _FIELDS = ("version", "kind", "flags", "method_id", "request_id", "payload")
 
     version: int
     kind: EnvelopeKind
@@ -167,29 +168,6 @@ class Envelope:
             request_id=request_id,
             payload=message.encode(),
         )
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Envelope):
-            return NotImplemented
-        return (
-            self.version == other.version
-            and self.kind == other.kind
-            and self.flags == other.flags
-            and self.method_id == other.method_id
-            and self.request_id == other.request_id
-            and self.payload == other.payload
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"version={self.version!r}",
-            f"kind={self.kind!r}",
-            f"flags={self.flags!r}",
-            f"method_id={self.method_id!r}",
-            f"request_id={self.request_id!r}",
-            f"payload={self.payload!r}",
-        ]
-        return f"Envelope({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""

@@ -23,7 +23,7 @@ from typing import Any, Final, TypeAlias
 
 from ..errors import DecodeError, EncodeError
 from . import _json
-from ._quic import Reader, utf8, write_uint, write_varint
+from ._quic import Reader, Struct, utf8, write_uint, write_varint
 from ._stream import Frame, FramedParser, Grammar, Parser, State, Transition
 
 FAMILY: Final = "moqt"
@@ -1150,7 +1150,7 @@ _DATAGRAM_TYPE_NAMES: Final[dict[int, str]] = {
 _DATAGRAM_TYPE_MEMBERS: Final = {int(m): m for m in DatagramType}
 
 
-class Location:
+class Location(Struct):
     """A position in a track (section 1.4.1): ordered by group, then object.
 
     Fields, in wire order:
@@ -1159,6 +1159,7 @@ class Location:
     """
 
     __slots__ = ("group", "object_")
+    _FIELDS = ("group", "object_")
 
     group: int
     object_: int
@@ -1171,21 +1172,6 @@ class Location:
     ) -> None:
         self.group = group
         self.object_ = object_
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Location):
-            return NotImplemented
-        return (
-            self.group == other.group
-            and self.object_ == other.object_
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"group={self.group!r}",
-            f"object_={self.object_!r}",
-        ]
-        return f"Location({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -1237,7 +1223,7 @@ class Location:
         )
 
 
-class KeyValuePair:
+class KeyValuePair(Struct):
     """A parameter or extension header (section 1.4.2). Even types carry one varint; odd types a varint
     length and at most 65535 bytes. The meaning of the type comes from the enclosing code set
     (SetupParameter, Parameter or ExtensionHeaderType).
@@ -1250,6 +1236,7 @@ class KeyValuePair:
     """
 
     __slots__ = ("bytes_value", "int_value", "type_")
+    _FIELDS = ("type_", "int_value", "bytes_value")
 
     type_: int
     int_value: int | None
@@ -1265,23 +1252,6 @@ class KeyValuePair:
         self.type_ = type_
         self.int_value = int_value
         self.bytes_value = bytes_value
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, KeyValuePair):
-            return NotImplemented
-        return (
-            self.type_ == other.type_
-            and self.int_value == other.int_value
-            and self.bytes_value == other.bytes_value
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"type_={self.type_!r}",
-            f"int_value={self.int_value!r}",
-            f"bytes_value={self.bytes_value!r}",
-        ]
-        return f"KeyValuePair({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -1365,7 +1335,7 @@ class KeyValuePair:
         )
 
 
-class TrackNamespace:
+class TrackNamespace(Struct):
     """An ordered tuple of 1 to 32 byte fields naming a track namespace (sections 1.4 'tuple' and 2.4.1). 0
     fields (a protocol violation) fail with invalid_value, more than 32 with too_large.
 
@@ -1375,6 +1345,7 @@ class TrackNamespace:
     """
 
     __slots__ = ("fields",)
+    _FIELDS = ("fields",)
 
     fields: list[bytes]
 
@@ -1384,19 +1355,6 @@ class TrackNamespace:
         fields: list[bytes],
     ) -> None:
         self.fields = fields
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, TrackNamespace):
-            return NotImplemented
-        return (
-            self.fields == other.fields
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"fields={self.fields!r}",
-        ]
-        return f"TrackNamespace({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -1464,7 +1422,7 @@ class TrackNamespace:
         )
 
 
-class ReasonPhrase:
+class ReasonPhrase(Struct):
     """Diagnostic text about an error (section 1.4.3).
 
     Fields, in wire order:
@@ -1472,6 +1430,7 @@ class ReasonPhrase:
     """
 
     __slots__ = ("value",)
+    _FIELDS = ("value",)
 
     value: str
 
@@ -1481,19 +1440,6 @@ class ReasonPhrase:
         value: str,
     ) -> None:
         self.value = value
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, ReasonPhrase):
-            return NotImplemented
-        return (
-            self.value == other.value
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"value={self.value!r}",
-        ]
-        return f"ReasonPhrase({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -1549,7 +1495,7 @@ class ReasonPhrase:
         )
 
 
-class AuthorizationToken:
+class AuthorizationToken(Struct):
     """The Token structure (section 9.2.1.1): the bytes_value of an AUTHORIZATION TOKEN parameter (type
     0x03 in both SetupParameter and Parameter), decoded on its own with the parameter's value as the
     enclosing frame. The wire DSL has no 'bytes holding a struct' type, so a KeyValuePair keeps the
@@ -1566,6 +1512,7 @@ class AuthorizationToken:
     """
 
     __slots__ = ("alias_type", "token_alias", "token_type", "token_value")
+    _FIELDS = ("alias_type", "token_alias", "token_type", "token_value")
 
     alias_type: AuthTokenAliasType
     token_alias: int | None
@@ -1584,25 +1531,6 @@ class AuthorizationToken:
         self.token_alias = token_alias
         self.token_type = token_type
         self.token_value = token_value
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, AuthorizationToken):
-            return NotImplemented
-        return (
-            self.alias_type == other.alias_type
-            and self.token_alias == other.token_alias
-            and self.token_type == other.token_type
-            and self.token_value == other.token_value
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"alias_type={self.alias_type!r}",
-            f"token_alias={self.token_alias!r}",
-            f"token_type={self.token_type!r}",
-            f"token_value={self.token_value!r}",
-        ]
-        return f"AuthorizationToken({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -1706,7 +1634,7 @@ class AuthorizationToken:
         )
 
 
-class ExtensionHeaders:
+class ExtensionHeaders(Struct):
     """The value of an immutable_extensions (0x0B) extension header: key-value pairs back to back until the
     end of those bytes (section 11). A KeyValuePair keeps an odd type's value as bytes, so the session
     layer decodes this struct with the value as the enclosing frame. (Objects carry their extension
@@ -1717,6 +1645,7 @@ class ExtensionHeaders:
     """
 
     __slots__ = ("headers",)
+    _FIELDS = ("headers",)
 
     headers: list[KeyValuePair]
 
@@ -1726,19 +1655,6 @@ class ExtensionHeaders:
         headers: list[KeyValuePair],
     ) -> None:
         self.headers = headers
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, ExtensionHeaders):
-            return NotImplemented
-        return (
-            self.headers == other.headers
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"headers={self.headers!r}",
-        ]
-        return f"ExtensionHeaders({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -1788,7 +1704,7 @@ class ExtensionHeaders:
         )
 
 
-class ClientSetup:
+class ClientSetup(Struct):
     """CLIENT_SETUP (0x20) body: the first message on the control stream, from the client.
 
     Fields, in wire order:
@@ -1798,6 +1714,7 @@ class ClientSetup:
     """
 
     __slots__ = ("parameters", "supported_versions")
+    _FIELDS = ("supported_versions", "parameters")
 
     supported_versions: list[int]
     parameters: list[KeyValuePair]
@@ -1810,21 +1727,6 @@ class ClientSetup:
     ) -> None:
         self.supported_versions = supported_versions
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, ClientSetup):
-            return NotImplemented
-        return (
-            self.supported_versions == other.supported_versions
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"supported_versions={self.supported_versions!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"ClientSetup({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -1901,7 +1803,7 @@ class ClientSetup:
         )
 
 
-class ServerSetup:
+class ServerSetup(Struct):
     """SERVER_SETUP (0x21) body: the server's answer to CLIENT_SETUP.
 
     Fields, in wire order:
@@ -1910,6 +1812,7 @@ class ServerSetup:
     """
 
     __slots__ = ("parameters", "selected_version")
+    _FIELDS = ("selected_version", "parameters")
 
     selected_version: int
     parameters: list[KeyValuePair]
@@ -1922,21 +1825,6 @@ class ServerSetup:
     ) -> None:
         self.selected_version = selected_version
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, ServerSetup):
-            return NotImplemented
-        return (
-            self.selected_version == other.selected_version
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"selected_version={self.selected_version!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"ServerSetup({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -2004,7 +1892,7 @@ class ServerSetup:
         )
 
 
-class Goaway:
+class Goaway(Struct):
     """GOAWAY (0x10) body: the sender will close the session soon.
 
     Fields, in wire order:
@@ -2013,6 +1901,7 @@ class Goaway:
     """
 
     __slots__ = ("new_session_uri",)
+    _FIELDS = ("new_session_uri",)
 
     new_session_uri: bytes
 
@@ -2022,19 +1911,6 @@ class Goaway:
         new_session_uri: bytes,
     ) -> None:
         self.new_session_uri = new_session_uri
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Goaway):
-            return NotImplemented
-        return (
-            self.new_session_uri == other.new_session_uri
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"new_session_uri={self.new_session_uri!r}",
-        ]
-        return f"Goaway({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -2086,7 +1962,7 @@ class Goaway:
         )
 
 
-class MaxRequestId:
+class MaxRequestId(Struct):
     """MAX_REQUEST_ID (0x15) body: raises the limit on the peer's request IDs.
 
     Fields, in wire order:
@@ -2094,6 +1970,7 @@ class MaxRequestId:
     """
 
     __slots__ = ("request_id",)
+    _FIELDS = ("request_id",)
 
     request_id: int
 
@@ -2103,19 +1980,6 @@ class MaxRequestId:
         request_id: int,
     ) -> None:
         self.request_id = request_id
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, MaxRequestId):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-        ]
-        return f"MaxRequestId({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -2161,7 +2025,7 @@ class MaxRequestId:
         )
 
 
-class RequestsBlocked:
+class RequestsBlocked(Struct):
     """REQUESTS_BLOCKED (0x1A) body: the sender wants to open a request but has reached the peer's limit.
 
     Fields, in wire order:
@@ -2169,6 +2033,7 @@ class RequestsBlocked:
     """
 
     __slots__ = ("maximum_request_id",)
+    _FIELDS = ("maximum_request_id",)
 
     maximum_request_id: int
 
@@ -2178,19 +2043,6 @@ class RequestsBlocked:
         maximum_request_id: int,
     ) -> None:
         self.maximum_request_id = maximum_request_id
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, RequestsBlocked):
-            return NotImplemented
-        return (
-            self.maximum_request_id == other.maximum_request_id
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"maximum_request_id={self.maximum_request_id!r}",
-        ]
-        return f"RequestsBlocked({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -2236,7 +2088,7 @@ class RequestsBlocked:
         )
 
 
-class Subscribe:
+class Subscribe(Struct):
     """SUBSCRIBE (0x03) body: subscribe to a track's newly published objects.
 
     Fields, in wire order:
@@ -2272,6 +2124,18 @@ class Subscribe:
         "subscriber_priority",
         "track_name",
         "track_namespace",
+    )
+    _FIELDS = (
+        "request_id",
+        "track_namespace",
+        "track_name",
+        "subscriber_priority",
+        "group_order",
+        "forward",
+        "filter_type",
+        "start_location",
+        "end_group",
+        "parameters",
     )
 
     request_id: int
@@ -2309,37 +2173,6 @@ class Subscribe:
         self.start_location = start_location
         self.end_group = end_group
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Subscribe):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.track_namespace == other.track_namespace
-            and self.track_name == other.track_name
-            and self.subscriber_priority == other.subscriber_priority
-            and self.group_order == other.group_order
-            and self.forward == other.forward
-            and self.filter_type == other.filter_type
-            and self.start_location == other.start_location
-            and self.end_group == other.end_group
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"track_namespace={self.track_namespace!r}",
-            f"track_name={self.track_name!r}",
-            f"subscriber_priority={self.subscriber_priority!r}",
-            f"group_order={self.group_order!r}",
-            f"forward={self.forward!r}",
-            f"filter_type={self.filter_type!r}",
-            f"start_location={self.start_location!r}",
-            f"end_group={self.end_group!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"Subscribe({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -2500,7 +2333,7 @@ class Subscribe:
         )
 
 
-class SubscribeOk:
+class SubscribeOk(Struct):
     """SUBSCRIBE_OK (0x04) body: the subscription is accepted.
 
     Fields, in wire order:
@@ -2527,6 +2360,15 @@ class SubscribeOk:
         "parameters",
         "request_id",
         "track_alias",
+    )
+    _FIELDS = (
+        "request_id",
+        "track_alias",
+        "expires",
+        "group_order",
+        "content_exists",
+        "largest_location",
+        "parameters",
     )
 
     request_id: int
@@ -2555,31 +2397,6 @@ class SubscribeOk:
         self.content_exists = content_exists
         self.largest_location = largest_location
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, SubscribeOk):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.track_alias == other.track_alias
-            and self.expires == other.expires
-            and self.group_order == other.group_order
-            and self.content_exists == other.content_exists
-            and self.largest_location == other.largest_location
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"track_alias={self.track_alias!r}",
-            f"expires={self.expires!r}",
-            f"group_order={self.group_order!r}",
-            f"content_exists={self.content_exists!r}",
-            f"largest_location={self.largest_location!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"SubscribeOk({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -2705,7 +2522,7 @@ class SubscribeOk:
         )
 
 
-class SubscribeError:
+class SubscribeError(Struct):
     """SUBSCRIBE_ERROR (0x05) body: the subscription is rejected.
 
     Fields, in wire order:
@@ -2715,6 +2532,7 @@ class SubscribeError:
     """
 
     __slots__ = ("error_code", "error_reason", "request_id")
+    _FIELDS = ("request_id", "error_code", "error_reason")
 
     request_id: int
     error_code: SubscribeErrorCode | int
@@ -2730,23 +2548,6 @@ class SubscribeError:
         self.request_id = request_id
         self.error_code = error_code
         self.error_reason = error_reason
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, SubscribeError):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.error_code == other.error_code
-            and self.error_reason == other.error_reason
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"error_code={self.error_code!r}",
-            f"error_reason={self.error_reason!r}",
-        ]
-        return f"SubscribeError({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -2805,7 +2606,7 @@ class SubscribeError:
         )
 
 
-class SubscribeUpdate:
+class SubscribeUpdate(Struct):
     """SUBSCRIBE_UPDATE (0x02) body: narrow an existing subscription. It is a new request with its own
     request ID; there is no answer.
 
@@ -2830,6 +2631,15 @@ class SubscribeUpdate:
         "start_location",
         "subscriber_priority",
         "subscription_request_id",
+    )
+    _FIELDS = (
+        "request_id",
+        "subscription_request_id",
+        "start_location",
+        "end_group",
+        "subscriber_priority",
+        "forward",
+        "parameters",
     )
 
     request_id: int
@@ -2858,31 +2668,6 @@ class SubscribeUpdate:
         self.subscriber_priority = subscriber_priority
         self.forward = forward
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, SubscribeUpdate):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.subscription_request_id == other.subscription_request_id
-            and self.start_location == other.start_location
-            and self.end_group == other.end_group
-            and self.subscriber_priority == other.subscriber_priority
-            and self.forward == other.forward
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"subscription_request_id={self.subscription_request_id!r}",
-            f"start_location={self.start_location!r}",
-            f"end_group={self.end_group!r}",
-            f"subscriber_priority={self.subscriber_priority!r}",
-            f"forward={self.forward!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"SubscribeUpdate({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -2984,7 +2769,7 @@ class SubscribeUpdate:
         )
 
 
-class Unsubscribe:
+class Unsubscribe(Struct):
     """UNSUBSCRIBE (0x0A) body: the subscriber ends a subscription.
 
     Fields, in wire order:
@@ -2992,6 +2777,7 @@ class Unsubscribe:
     """
 
     __slots__ = ("request_id",)
+    _FIELDS = ("request_id",)
 
     request_id: int
 
@@ -3001,19 +2787,6 @@ class Unsubscribe:
         request_id: int,
     ) -> None:
         self.request_id = request_id
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Unsubscribe):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-        ]
-        return f"Unsubscribe({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -3059,7 +2832,7 @@ class Unsubscribe:
         )
 
 
-class PublishDone:
+class PublishDone(Struct):
     """PUBLISH_DONE (0x0B) body: the publisher has finished a subscription and opened all its streams.
 
     Fields, in wire order:
@@ -3071,6 +2844,7 @@ class PublishDone:
     """
 
     __slots__ = ("error_reason", "request_id", "status_code", "stream_count")
+    _FIELDS = ("request_id", "status_code", "stream_count", "error_reason")
 
     request_id: int
     status_code: PublishDoneStatusCode | int
@@ -3089,25 +2863,6 @@ class PublishDone:
         self.status_code = status_code
         self.stream_count = stream_count
         self.error_reason = error_reason
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, PublishDone):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.status_code == other.status_code
-            and self.stream_count == other.stream_count
-            and self.error_reason == other.error_reason
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"status_code={self.status_code!r}",
-            f"stream_count={self.stream_count!r}",
-            f"error_reason={self.error_reason!r}",
-        ]
-        return f"PublishDone({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -3172,7 +2927,7 @@ class PublishDone:
         )
 
 
-class Publish:
+class Publish(Struct):
     """PUBLISH (0x1D) body: the publisher starts a subscription on its own initiative. The draft's figure
     writes Length (i); every other message and the framing rule use Length (16), which we follow.
 
@@ -3205,6 +2960,17 @@ class Publish:
         "track_alias",
         "track_name",
         "track_namespace",
+    )
+    _FIELDS = (
+        "request_id",
+        "track_namespace",
+        "track_name",
+        "track_alias",
+        "group_order",
+        "content_exists",
+        "largest_location",
+        "forward",
+        "parameters",
     )
 
     request_id: int
@@ -3239,35 +3005,6 @@ class Publish:
         self.largest_location = largest_location
         self.forward = forward
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Publish):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.track_namespace == other.track_namespace
-            and self.track_name == other.track_name
-            and self.track_alias == other.track_alias
-            and self.group_order == other.group_order
-            and self.content_exists == other.content_exists
-            and self.largest_location == other.largest_location
-            and self.forward == other.forward
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"track_namespace={self.track_namespace!r}",
-            f"track_name={self.track_name!r}",
-            f"track_alias={self.track_alias!r}",
-            f"group_order={self.group_order!r}",
-            f"content_exists={self.content_exists!r}",
-            f"largest_location={self.largest_location!r}",
-            f"forward={self.forward!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"Publish({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -3414,7 +3151,7 @@ class Publish:
         )
 
 
-class PublishOk:
+class PublishOk(Struct):
     """PUBLISH_OK (0x1E) body: the subscriber accepts a PUBLISH. Note the field order differs from
     SUBSCRIBE: forward comes first.
 
@@ -3446,6 +3183,16 @@ class PublishOk:
         "start_location",
         "subscriber_priority",
     )
+    _FIELDS = (
+        "request_id",
+        "forward",
+        "subscriber_priority",
+        "group_order",
+        "filter_type",
+        "start_location",
+        "end_group",
+        "parameters",
+    )
 
     request_id: int
     forward: int
@@ -3476,33 +3223,6 @@ class PublishOk:
         self.start_location = start_location
         self.end_group = end_group
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, PublishOk):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.forward == other.forward
-            and self.subscriber_priority == other.subscriber_priority
-            and self.group_order == other.group_order
-            and self.filter_type == other.filter_type
-            and self.start_location == other.start_location
-            and self.end_group == other.end_group
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"forward={self.forward!r}",
-            f"subscriber_priority={self.subscriber_priority!r}",
-            f"group_order={self.group_order!r}",
-            f"filter_type={self.filter_type!r}",
-            f"start_location={self.start_location!r}",
-            f"end_group={self.end_group!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"PublishOk({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -3647,7 +3367,7 @@ class PublishOk:
         )
 
 
-class PublishError:
+class PublishError(Struct):
     """PUBLISH_ERROR (0x1F) body: the subscriber rejects a PUBLISH.
 
     Fields, in wire order:
@@ -3657,6 +3377,7 @@ class PublishError:
     """
 
     __slots__ = ("error_code", "error_reason", "request_id")
+    _FIELDS = ("request_id", "error_code", "error_reason")
 
     request_id: int
     error_code: PublishErrorCode | int
@@ -3672,23 +3393,6 @@ class PublishError:
         self.request_id = request_id
         self.error_code = error_code
         self.error_reason = error_reason
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, PublishError):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.error_code == other.error_code
-            and self.error_reason == other.error_reason
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"error_code={self.error_code!r}",
-            f"error_reason={self.error_reason!r}",
-        ]
-        return f"PublishError({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -3747,7 +3451,7 @@ class PublishError:
         )
 
 
-class Fetch:
+class Fetch(Struct):
     """FETCH (0x16) body: request a range of already published objects, standalone or joining a
     subscription.
 
@@ -3785,6 +3489,19 @@ class Fetch:
         "subscriber_priority",
         "track_name",
         "track_namespace",
+    )
+    _FIELDS = (
+        "request_id",
+        "subscriber_priority",
+        "group_order",
+        "fetch_type",
+        "track_namespace",
+        "track_name",
+        "start_location",
+        "end_location",
+        "joining_request_id",
+        "joining_start",
+        "parameters",
     )
 
     request_id: int
@@ -3825,39 +3542,6 @@ class Fetch:
         self.joining_request_id = joining_request_id
         self.joining_start = joining_start
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Fetch):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.subscriber_priority == other.subscriber_priority
-            and self.group_order == other.group_order
-            and self.fetch_type == other.fetch_type
-            and self.track_namespace == other.track_namespace
-            and self.track_name == other.track_name
-            and self.start_location == other.start_location
-            and self.end_location == other.end_location
-            and self.joining_request_id == other.joining_request_id
-            and self.joining_start == other.joining_start
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"subscriber_priority={self.subscriber_priority!r}",
-            f"group_order={self.group_order!r}",
-            f"fetch_type={self.fetch_type!r}",
-            f"track_namespace={self.track_namespace!r}",
-            f"track_name={self.track_name!r}",
-            f"start_location={self.start_location!r}",
-            f"end_location={self.end_location!r}",
-            f"joining_request_id={self.joining_request_id!r}",
-            f"joining_start={self.joining_start!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"Fetch({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -4060,7 +3744,7 @@ class Fetch:
         )
 
 
-class FetchOk:
+class FetchOk(Struct):
     """FETCH_OK (0x18) body: the fetch is accepted.
 
     Fields, in wire order:
@@ -4074,6 +3758,7 @@ class FetchOk:
     """
 
     __slots__ = ("end_location", "end_of_track", "group_order", "parameters", "request_id")
+    _FIELDS = ("request_id", "group_order", "end_of_track", "end_location", "parameters")
 
     request_id: int
     group_order: GroupOrder
@@ -4095,27 +3780,6 @@ class FetchOk:
         self.end_of_track = end_of_track
         self.end_location = end_location
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, FetchOk):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.group_order == other.group_order
-            and self.end_of_track == other.end_of_track
-            and self.end_location == other.end_location
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"group_order={self.group_order!r}",
-            f"end_of_track={self.end_of_track!r}",
-            f"end_location={self.end_location!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"FetchOk({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -4202,7 +3866,7 @@ class FetchOk:
         )
 
 
-class FetchError:
+class FetchError(Struct):
     """FETCH_ERROR (0x19) body: the fetch is rejected.
 
     Fields, in wire order:
@@ -4212,6 +3876,7 @@ class FetchError:
     """
 
     __slots__ = ("error_code", "error_reason", "request_id")
+    _FIELDS = ("request_id", "error_code", "error_reason")
 
     request_id: int
     error_code: FetchErrorCode | int
@@ -4227,23 +3892,6 @@ class FetchError:
         self.request_id = request_id
         self.error_code = error_code
         self.error_reason = error_reason
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, FetchError):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.error_code == other.error_code
-            and self.error_reason == other.error_reason
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"error_code={self.error_code!r}",
-            f"error_reason={self.error_reason!r}",
-        ]
-        return f"FetchError({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -4302,7 +3950,7 @@ class FetchError:
         )
 
 
-class FetchCancel:
+class FetchCancel(Struct):
     """FETCH_CANCEL (0x17) body: the subscriber no longer wants a fetch.
 
     Fields, in wire order:
@@ -4310,6 +3958,7 @@ class FetchCancel:
     """
 
     __slots__ = ("request_id",)
+    _FIELDS = ("request_id",)
 
     request_id: int
 
@@ -4319,19 +3968,6 @@ class FetchCancel:
         request_id: int,
     ) -> None:
         self.request_id = request_id
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, FetchCancel):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-        ]
-        return f"FetchCancel({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -4377,7 +4013,7 @@ class FetchCancel:
         )
 
 
-class TrackStatus:
+class TrackStatus(Struct):
     """TRACK_STATUS (0x0D) body: ask for a track's status. Identical to SUBSCRIBE; no subscription is
     created.
 
@@ -4415,6 +4051,18 @@ class TrackStatus:
         "track_name",
         "track_namespace",
     )
+    _FIELDS = (
+        "request_id",
+        "track_namespace",
+        "track_name",
+        "subscriber_priority",
+        "group_order",
+        "forward",
+        "filter_type",
+        "start_location",
+        "end_group",
+        "parameters",
+    )
 
     request_id: int
     track_namespace: TrackNamespace
@@ -4451,37 +4099,6 @@ class TrackStatus:
         self.start_location = start_location
         self.end_group = end_group
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, TrackStatus):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.track_namespace == other.track_namespace
-            and self.track_name == other.track_name
-            and self.subscriber_priority == other.subscriber_priority
-            and self.group_order == other.group_order
-            and self.forward == other.forward
-            and self.filter_type == other.filter_type
-            and self.start_location == other.start_location
-            and self.end_group == other.end_group
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"track_namespace={self.track_namespace!r}",
-            f"track_name={self.track_name!r}",
-            f"subscriber_priority={self.subscriber_priority!r}",
-            f"group_order={self.group_order!r}",
-            f"forward={self.forward!r}",
-            f"filter_type={self.filter_type!r}",
-            f"start_location={self.start_location!r}",
-            f"end_group={self.end_group!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"TrackStatus({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -4642,7 +4259,7 @@ class TrackStatus:
         )
 
 
-class TrackStatusOk:
+class TrackStatusOk(Struct):
     """TRACK_STATUS_OK (0x0E) body: a track's status. Identical to SUBSCRIBE_OK.
 
     Fields, in wire order:
@@ -4668,6 +4285,15 @@ class TrackStatusOk:
         "parameters",
         "request_id",
         "track_alias",
+    )
+    _FIELDS = (
+        "request_id",
+        "track_alias",
+        "expires",
+        "group_order",
+        "content_exists",
+        "largest_location",
+        "parameters",
     )
 
     request_id: int
@@ -4696,31 +4322,6 @@ class TrackStatusOk:
         self.content_exists = content_exists
         self.largest_location = largest_location
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, TrackStatusOk):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.track_alias == other.track_alias
-            and self.expires == other.expires
-            and self.group_order == other.group_order
-            and self.content_exists == other.content_exists
-            and self.largest_location == other.largest_location
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"track_alias={self.track_alias!r}",
-            f"expires={self.expires!r}",
-            f"group_order={self.group_order!r}",
-            f"content_exists={self.content_exists!r}",
-            f"largest_location={self.largest_location!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"TrackStatusOk({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -4850,7 +4451,7 @@ class TrackStatusOk:
         )
 
 
-class TrackStatusError:
+class TrackStatusError(Struct):
     """TRACK_STATUS_ERROR (0x0F) body: the status request is rejected. Identical to SUBSCRIBE_ERROR.
 
     Fields, in wire order:
@@ -4861,6 +4462,7 @@ class TrackStatusError:
     """
 
     __slots__ = ("error_code", "error_reason", "request_id")
+    _FIELDS = ("request_id", "error_code", "error_reason")
 
     request_id: int
     error_code: SubscribeErrorCode | int
@@ -4876,23 +4478,6 @@ class TrackStatusError:
         self.request_id = request_id
         self.error_code = error_code
         self.error_reason = error_reason
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, TrackStatusError):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.error_code == other.error_code
-            and self.error_reason == other.error_reason
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"error_code={self.error_code!r}",
-            f"error_reason={self.error_reason!r}",
-        ]
-        return f"TrackStatusError({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -4951,7 +4536,7 @@ class TrackStatusError:
         )
 
 
-class PublishNamespace:
+class PublishNamespace(Struct):
     """PUBLISH_NAMESPACE (0x06) body: the sender publishes tracks under a namespace (formerly ANNOUNCE).
 
     Fields, in wire order:
@@ -4962,6 +4547,7 @@ class PublishNamespace:
     """
 
     __slots__ = ("parameters", "request_id", "track_namespace")
+    _FIELDS = ("request_id", "track_namespace", "parameters")
 
     request_id: int
     track_namespace: TrackNamespace
@@ -4977,23 +4563,6 @@ class PublishNamespace:
         self.request_id = request_id
         self.track_namespace = track_namespace
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, PublishNamespace):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.track_namespace == other.track_namespace
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"track_namespace={self.track_namespace!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"PublishNamespace({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5058,7 +4627,7 @@ class PublishNamespace:
         )
 
 
-class PublishNamespaceOk:
+class PublishNamespaceOk(Struct):
     """PUBLISH_NAMESPACE_OK (0x07) body.
 
     Fields, in wire order:
@@ -5066,6 +4635,7 @@ class PublishNamespaceOk:
     """
 
     __slots__ = ("request_id",)
+    _FIELDS = ("request_id",)
 
     request_id: int
 
@@ -5075,19 +4645,6 @@ class PublishNamespaceOk:
         request_id: int,
     ) -> None:
         self.request_id = request_id
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, PublishNamespaceOk):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-        ]
-        return f"PublishNamespaceOk({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5133,7 +4690,7 @@ class PublishNamespaceOk:
         )
 
 
-class PublishNamespaceError:
+class PublishNamespaceError(Struct):
     """PUBLISH_NAMESPACE_ERROR (0x08) body.
 
     Fields, in wire order:
@@ -5144,6 +4701,7 @@ class PublishNamespaceError:
     """
 
     __slots__ = ("error_code", "error_reason", "request_id")
+    _FIELDS = ("request_id", "error_code", "error_reason")
 
     request_id: int
     error_code: PublishNamespaceErrorCode | int
@@ -5159,23 +4717,6 @@ class PublishNamespaceError:
         self.request_id = request_id
         self.error_code = error_code
         self.error_reason = error_reason
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, PublishNamespaceError):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.error_code == other.error_code
-            and self.error_reason == other.error_reason
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"error_code={self.error_code!r}",
-            f"error_reason={self.error_reason!r}",
-        ]
-        return f"PublishNamespaceError({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5234,7 +4775,7 @@ class PublishNamespaceError:
         )
 
 
-class PublishNamespaceDone:
+class PublishNamespaceDone(Struct):
     """PUBLISH_NAMESPACE_DONE (0x09) body: the publisher withdraws a namespace. It has no request ID.
 
     Fields, in wire order:
@@ -5242,6 +4783,7 @@ class PublishNamespaceDone:
     """
 
     __slots__ = ("track_namespace",)
+    _FIELDS = ("track_namespace",)
 
     track_namespace: TrackNamespace
 
@@ -5251,19 +4793,6 @@ class PublishNamespaceDone:
         track_namespace: TrackNamespace,
     ) -> None:
         self.track_namespace = track_namespace
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, PublishNamespaceDone):
-            return NotImplemented
-        return (
-            self.track_namespace == other.track_namespace
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"track_namespace={self.track_namespace!r}",
-        ]
-        return f"PublishNamespaceDone({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5309,7 +4838,7 @@ class PublishNamespaceDone:
         )
 
 
-class PublishNamespaceCancel:
+class PublishNamespaceCancel(Struct):
     """PUBLISH_NAMESPACE_CANCEL (0x0C) body: the receiver withdraws its acceptance of a namespace. It has
     no request ID.
 
@@ -5321,6 +4850,7 @@ class PublishNamespaceCancel:
     """
 
     __slots__ = ("error_code", "error_reason", "track_namespace")
+    _FIELDS = ("track_namespace", "error_code", "error_reason")
 
     track_namespace: TrackNamespace
     error_code: PublishNamespaceErrorCode | int
@@ -5336,23 +4866,6 @@ class PublishNamespaceCancel:
         self.track_namespace = track_namespace
         self.error_code = error_code
         self.error_reason = error_reason
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, PublishNamespaceCancel):
-            return NotImplemented
-        return (
-            self.track_namespace == other.track_namespace
-            and self.error_code == other.error_code
-            and self.error_reason == other.error_reason
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"track_namespace={self.track_namespace!r}",
-            f"error_code={self.error_code!r}",
-            f"error_reason={self.error_reason!r}",
-        ]
-        return f"PublishNamespaceCancel({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5411,7 +4924,7 @@ class PublishNamespaceCancel:
         )
 
 
-class SubscribeNamespace:
+class SubscribeNamespace(Struct):
     """SUBSCRIBE_NAMESPACE (0x11) body: subscribe to PUBLISH_NAMESPACE and PUBLISH messages under a prefix.
 
     Fields, in wire order:
@@ -5422,6 +4935,7 @@ class SubscribeNamespace:
     """
 
     __slots__ = ("parameters", "request_id", "track_namespace_prefix")
+    _FIELDS = ("request_id", "track_namespace_prefix", "parameters")
 
     request_id: int
     track_namespace_prefix: TrackNamespace
@@ -5437,23 +4951,6 @@ class SubscribeNamespace:
         self.request_id = request_id
         self.track_namespace_prefix = track_namespace_prefix
         self.parameters = parameters
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, SubscribeNamespace):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.track_namespace_prefix == other.track_namespace_prefix
-            and self.parameters == other.parameters
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"track_namespace_prefix={self.track_namespace_prefix!r}",
-            f"parameters={self.parameters!r}",
-        ]
-        return f"SubscribeNamespace({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5518,7 +5015,7 @@ class SubscribeNamespace:
         )
 
 
-class SubscribeNamespaceOk:
+class SubscribeNamespaceOk(Struct):
     """SUBSCRIBE_NAMESPACE_OK (0x12) body.
 
     Fields, in wire order:
@@ -5526,6 +5023,7 @@ class SubscribeNamespaceOk:
     """
 
     __slots__ = ("request_id",)
+    _FIELDS = ("request_id",)
 
     request_id: int
 
@@ -5535,19 +5033,6 @@ class SubscribeNamespaceOk:
         request_id: int,
     ) -> None:
         self.request_id = request_id
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, SubscribeNamespaceOk):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-        ]
-        return f"SubscribeNamespaceOk({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5593,7 +5078,7 @@ class SubscribeNamespaceOk:
         )
 
 
-class SubscribeNamespaceError:
+class SubscribeNamespaceError(Struct):
     """SUBSCRIBE_NAMESPACE_ERROR (0x13) body.
 
     Fields, in wire order:
@@ -5604,6 +5089,7 @@ class SubscribeNamespaceError:
     """
 
     __slots__ = ("error_code", "error_reason", "request_id")
+    _FIELDS = ("request_id", "error_code", "error_reason")
 
     request_id: int
     error_code: SubscribeNamespaceErrorCode | int
@@ -5619,23 +5105,6 @@ class SubscribeNamespaceError:
         self.request_id = request_id
         self.error_code = error_code
         self.error_reason = error_reason
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, SubscribeNamespaceError):
-            return NotImplemented
-        return (
-            self.request_id == other.request_id
-            and self.error_code == other.error_code
-            and self.error_reason == other.error_reason
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"request_id={self.request_id!r}",
-            f"error_code={self.error_code!r}",
-            f"error_reason={self.error_reason!r}",
-        ]
-        return f"SubscribeNamespaceError({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5694,7 +5163,7 @@ class SubscribeNamespaceError:
         )
 
 
-class UnsubscribeNamespace:
+class UnsubscribeNamespace(Struct):
     """UNSUBSCRIBE_NAMESPACE (0x14) body: end a namespace subscription. It has no request ID.
 
     Fields, in wire order:
@@ -5702,6 +5171,7 @@ class UnsubscribeNamespace:
     """
 
     __slots__ = ("track_namespace_prefix",)
+    _FIELDS = ("track_namespace_prefix",)
 
     track_namespace_prefix: TrackNamespace
 
@@ -5711,19 +5181,6 @@ class UnsubscribeNamespace:
         track_namespace_prefix: TrackNamespace,
     ) -> None:
         self.track_namespace_prefix = track_namespace_prefix
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, UnsubscribeNamespace):
-            return NotImplemented
-        return (
-            self.track_namespace_prefix == other.track_namespace_prefix
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"track_namespace_prefix={self.track_namespace_prefix!r}",
-        ]
-        return f"UnsubscribeNamespace({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5787,7 +5244,7 @@ _SUBGROUP_HEADER_VARIANTS: Final[dict[int, tuple[bool, bool, bool, bool]]] = {
 }
 
 
-class SubgroupHeader:
+class SubgroupHeader(Struct):
     """SUBGROUP_HEADER (section 10.4.2): starts a stream carrying the objects of one subgroup. Variant
     flags: subgroup_id_present (explicit field), subgroup_id_is_first_object (no field; the ID is the
     first object's ID; otherwise without a field it is 0), has_extensions (every object carries
@@ -5803,6 +5260,7 @@ class SubgroupHeader:
     """
 
     __slots__ = ("group_id", "publisher_priority", "subgroup_id", "track_alias", "type_")
+    _FIELDS = ("type_", "track_alias", "group_id", "subgroup_id", "publisher_priority")
 
     type_: int
     track_alias: int
@@ -5824,27 +5282,6 @@ class SubgroupHeader:
         self.group_id = group_id
         self.subgroup_id = subgroup_id
         self.publisher_priority = publisher_priority
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, SubgroupHeader):
-            return NotImplemented
-        return (
-            self.type_ == other.type_
-            and self.track_alias == other.track_alias
-            and self.group_id == other.group_id
-            and self.subgroup_id == other.subgroup_id
-            and self.publisher_priority == other.publisher_priority
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"type_={self.type_!r}",
-            f"track_alias={self.track_alias!r}",
-            f"group_id={self.group_id!r}",
-            f"subgroup_id={self.subgroup_id!r}",
-            f"publisher_priority={self.publisher_priority!r}",
-        ]
-        return f"SubgroupHeader({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -5932,7 +5369,7 @@ class SubgroupHeader:
         )
 
 
-class SubgroupObject:
+class SubgroupObject(Struct):
     """One object on a subgroup stream, repeated until FIN (section 10.4.2, figure 33). A FIN inside an
     object is a protocol violation.
 
@@ -5948,6 +5385,7 @@ class SubgroupObject:
     """
 
     __slots__ = ("extension_headers", "object_id_delta", "object_status", "payload")
+    _FIELDS = ("object_id_delta", "extension_headers", "object_status", "payload")
 
     object_id_delta: int
     extension_headers: list[KeyValuePair] | None
@@ -5971,25 +5409,6 @@ class SubgroupObject:
     def payload_length(self) -> int:
         """payload_length as written on the wire: always len(payload)."""
         return len(self.payload)
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, SubgroupObject):
-            return NotImplemented
-        return (
-            self.object_id_delta == other.object_id_delta
-            and self.extension_headers == other.extension_headers
-            and self.object_status == other.object_status
-            and self.payload == other.payload
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"object_id_delta={self.object_id_delta!r}",
-            f"extension_headers={self.extension_headers!r}",
-            f"object_status={self.object_status!r}",
-            f"payload={self.payload!r}",
-        ]
-        return f"SubgroupObject({', '.join(parts)})"
 
     def encode(self, *, has_extensions: bool) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -6108,7 +5527,7 @@ _FETCH_HEADER_VARIANTS: Final[dict[int, tuple[()]]] = {
 }
 
 
-class FetchHeader:
+class FetchHeader(Struct):
     """FETCH_HEADER (section 10.4.4): starts a stream answering a FETCH.
 
     Fields, in wire order:
@@ -6117,6 +5536,7 @@ class FetchHeader:
     """
 
     __slots__ = ("request_id", "type_")
+    _FIELDS = ("type_", "request_id")
 
     type_: int
     request_id: int
@@ -6129,21 +5549,6 @@ class FetchHeader:
     ) -> None:
         self.type_ = type_
         self.request_id = request_id
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, FetchHeader):
-            return NotImplemented
-        return (
-            self.type_ == other.type_
-            and self.request_id == other.request_id
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"type_={self.type_!r}",
-            f"request_id={self.request_id!r}",
-        ]
-        return f"FetchHeader({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -6201,7 +5606,7 @@ class FetchHeader:
         )
 
 
-class FetchObject:
+class FetchObject(Struct):
     """One object on a fetch stream, repeated until FIN (section 10.4.4, figure 35). IDs are absolute, not
     delta-encoded.
 
@@ -6225,6 +5630,15 @@ class FetchObject:
         "payload",
         "publisher_priority",
         "subgroup_id",
+    )
+    _FIELDS = (
+        "group_id",
+        "subgroup_id",
+        "object_id",
+        "publisher_priority",
+        "extension_headers",
+        "object_status",
+        "payload",
     )
 
     group_id: int
@@ -6258,31 +5672,6 @@ class FetchObject:
     def payload_length(self) -> int:
         """payload_length as written on the wire: always len(payload)."""
         return len(self.payload)
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, FetchObject):
-            return NotImplemented
-        return (
-            self.group_id == other.group_id
-            and self.subgroup_id == other.subgroup_id
-            and self.object_id == other.object_id
-            and self.publisher_priority == other.publisher_priority
-            and self.extension_headers == other.extension_headers
-            and self.object_status == other.object_status
-            and self.payload == other.payload
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"group_id={self.group_id!r}",
-            f"subgroup_id={self.subgroup_id!r}",
-            f"object_id={self.object_id!r}",
-            f"publisher_priority={self.publisher_priority!r}",
-            f"extension_headers={self.extension_headers!r}",
-            f"object_status={self.object_status!r}",
-            f"payload={self.payload!r}",
-        ]
-        return f"FetchObject({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
@@ -6423,7 +5812,7 @@ _OBJECT_DATAGRAM_VARIANTS: Final[dict[int, tuple[bool, bool, bool, bool]]] = {
 }
 
 
-class ObjectDatagram:
+class ObjectDatagram(Struct):
     """OBJECT_DATAGRAM (section 10.3.1): one object in one datagram. Variant flags: has_extensions,
     end_of_group (the object is the last of its group), object_id_present (otherwise the object ID is
     0), is_status (an object status instead of a payload).
@@ -6450,6 +5839,16 @@ class ObjectDatagram:
         "publisher_priority",
         "track_alias",
         "type_",
+    )
+    _FIELDS = (
+        "type_",
+        "track_alias",
+        "group_id",
+        "object_id",
+        "publisher_priority",
+        "extension_headers",
+        "object_status",
+        "payload",
     )
 
     type_: int
@@ -6481,33 +5880,6 @@ class ObjectDatagram:
         self.extension_headers = extension_headers
         self.object_status = object_status
         self.payload = payload
-
-    def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, ObjectDatagram):
-            return NotImplemented
-        return (
-            self.type_ == other.type_
-            and self.track_alias == other.track_alias
-            and self.group_id == other.group_id
-            and self.object_id == other.object_id
-            and self.publisher_priority == other.publisher_priority
-            and self.extension_headers == other.extension_headers
-            and self.object_status == other.object_status
-            and self.payload == other.payload
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"type_={self.type_!r}",
-            f"track_alias={self.track_alias!r}",
-            f"group_id={self.group_id!r}",
-            f"object_id={self.object_id!r}",
-            f"publisher_priority={self.publisher_priority!r}",
-            f"extension_headers={self.extension_headers!r}",
-            f"object_status={self.object_status!r}",
-            f"payload={self.payload!r}",
-        ]
-        return f"ObjectDatagram({', '.join(parts)})"
 
     def encode(self) -> bytes:
         """The wire bytes; EncodeError if a field breaks its declaration."""
