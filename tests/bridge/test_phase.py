@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 from bridge_support import Capture, sine
 from clutchcall_engine.auth import verifier_for
-from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS, PHASES, REPHASE_AFTER, AudioBridge
+from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS, PHASES, REPHASE_AFTER, AudioBridge, PlayoutClock
 from clutchcall_engine.config import EngineConfig, Limits
 from clutchcall_engine.metrics import RelayMetrics
 from clutchcall_engine.relay import Relay, RelayTrack, Subscriber
@@ -122,3 +122,89 @@ async def _follows(core: ModuleType, tmp_path: Path) -> None:
     wait = clock_wait(arrival)
     assert PHASE_MARGIN_MS / 1000 - 1e-6 <= wait <= (PHASE_MARGIN_MS / 1000 + period / PHASES) + 5e-4
     bridge.close()
+
+
+def test_paced_stage_leaves_a_clock_whose_tick_its_frames_straddle(core: ModuleType, tmp_path: Path) -> None:
+    asyncio.run(_straddles(core, tmp_path))
+
+
+async def _straddles(core: ModuleType, tmp_path: Path) -> None:
+    """The publisher's frames land on the stage's tick, alternately just before it and just after (by the loop's
+    scheduling): each one after leaves its slot concealed and is displaced by the next. The stage moves to a
+    clock that follows them after REPHASE_AFTER such arrivals. Fails if only arrivals waiting too long count
+    (the ones just before the tick would reset the count every other frame, and it would never move). The
+    arrivals are placed on the loop's clock (sub-millisecond placement by sleeping is beyond the loop)."""
+    relay = clocked_relay(core, tmp_path)
+    bridge = relay.bridge
+    bridge.paced_tenants.add("gateway")
+    key = ((b"voice", b"CA1"), b"uplink")
+    source = RelayTrack(relay, key, SRC.tag, "gateway")
+    relay.tracks[key] = source
+    output = bridge.output_for(source, SRC, DST)
+    output.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=Capture())  # type: ignore[arg-type]
+    stage = bridge.stages[(id(source), DST.tag)]
+    loop = asyncio.get_running_loop()
+    period = SRC.frame_ms / 1000
+    payload = core.g711.ulaw_encode(sine(8000, 0.02))
+    now = [loop.time()]
+    loop.time = lambda: now[0]  # type: ignore[method-assign]  # nothing is awaited while it is patched
+
+    def clock_of_stage() -> PlayoutClock:
+        (clock,) = [c for c in bridge.clocks.values() if stage in c.stages]
+        return clock
+
+    try:
+        source.on_object(MoqObject(1, 0, 0, 128, payload))
+        first = clock_of_stage()
+        tick = now[0] + (first.phase - now[0]) % period  # the first clock's next tick
+        for k in range(1, REPHASE_AFTER + 1):
+            assert clock_of_stage() is first, f"moved after {k - 1} arrivals"
+            now[0] = tick + k * period + (-0.0003 if k % 2 else 0.0003)  # just before a tick, then just after
+            source.on_object(MoqObject(1, 0, k, 128, payload))
+        moved = clock_of_stage()
+        wait = (moved.phase - now[0]) % period
+    finally:
+        del loop.time
+        bridge.close()
+    assert moved is not first
+    assert PHASE_MARGIN_MS / 1000 - 1e-9 <= wait <= PHASE_MARGIN_MS / 1000 + period / PHASES + 1e-9
+
+
+def test_a_stalled_clock_counts_the_ticks_it_skips() -> None:
+    asyncio.run(_stalls())
+
+
+async def _stalls() -> None:
+    """A round that overruns its deadline by a few periods re-anchors the clock (no burst of catch-up ticks); the
+    ticks it skips are frames its stages never sent, counted per stage and in the metric. Fails if they are not
+    counted, or counted for a clock that kept its deadlines."""
+    import time
+
+    from clutchcall_engine.bridge.stage import BridgeMetrics
+    from prometheus_client import CollectorRegistry
+
+    loop = asyncio.get_running_loop()
+    ticks: list[float] = []
+
+    class Probe:
+        skipped = 0
+
+        def tick(self) -> None:
+            ticks.append(loop.time())
+            if len(ticks) == 3:
+                time.sleep(0.075)  # the loop stalls: this round ends three to four periods late
+
+        def close(self) -> None:
+            pass
+
+    registry = CollectorRegistry()
+    clock = PlayoutClock(20, BridgeMetrics(registry), phase_s=0.0)
+    probe = Probe()
+    clock.add(probe)  # type: ignore[arg-type]
+    await asyncio.sleep(0.4)
+    clock.stages.clear()
+    await asyncio.sleep(0.03)
+    span = round((ticks[-1] - ticks[0]) / 0.020)  # periods from the first tick to the last
+    assert clock.missed >= 1 and probe.skipped >= 3
+    assert len(ticks) - 1 + probe.skipped == span  # every period either ticked or was counted skipped
+    assert registry.get_sample_value("clutchcall_bridge_ticks_skipped_total") == probe.skipped

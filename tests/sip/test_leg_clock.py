@@ -123,3 +123,32 @@ def test_the_engines_gateway_publishes_a_paced_uplink(tmp_path: Path, core_pkg_r
             srv.relay.bridge.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_the_leg_keeps_its_phase_when_its_jitter_buffer_stretches(core_pkg_root: object) -> None:
+    """A stretch (one waiting tick while the buffer grows its depth for more jitter, frames still held) is not an
+    underrun: the clock keeps its phase. Fails if the leg re-aligns on every waiting tick (its clock, and the
+    relay stage's after it, would jump to a jittered packet's arrival)."""
+    import clutchcall_core
+
+    leg = RtpLeg(lambda digit, ms: None)
+    leg.negotiate(("127.0.0.1", 9), 1, 0, None)  # G.711 mu-law
+    assert leg.jitter is not None
+    leg.clock = ArrivalClock(0.0)
+    leg.clock.arrival(0.001)
+
+    def insert(seq: int, late_ms: int) -> None:
+        packet = clutchcall_core.rtp.build(bytes(160), payload_type=0, sequence=seq, timestamp=160 * seq, ssrc=7)
+        assert leg.jitter is not None
+        leg.jitter.insert_rtp(packet, 1000 + 20_000 * seq + late_ms * 1000)
+
+    seq, played = 0, 0
+    for tick in range(60):
+        while seq < tick + 4:  # always a few frames ahead: never an underrun
+            insert(seq, 45 * (seq % 2))  # every other packet 45 ms late: the measured jitter grows
+            seq += 1
+        played += leg.tick_frame() is not None
+        assert leg.clock.aligned, f"re-aligned at tick {tick}: {leg.jitter.stats()}"
+    stats = leg.jitter.stats()
+    assert stats["stretches"] > 0 and stats["underruns"] == 0 and stats["target_depth"] > LEG_JITTER_INITIAL_DEPTH
+    assert played == 60 - stats["stretches"]  # each stretch is one tick without a frame

@@ -97,6 +97,11 @@ class BridgeMetrics:
         self.clock_missed = Counter(
             "clutchcall_bridge_clock_missed", "Clock ticks that finished after their frame deadline", registry=r
         )
+        self.ticks_skipped = Counter(
+            "clutchcall_bridge_ticks_skipped",
+            "Stage ticks (frames out) skipped when a clock that missed its deadline re-anchored",
+            registry=r,
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class TranscodeStage:
     phased: bool = False  # moved to the clock whose phase follows its arrivals
     paced: bool = False  # the source is already paced: `jitter` is a PacedPlayout, not a second jitter buffer
     misphased: int = 0  # paced: arrivals in a row that waited too long for their tick
+    skipped: int = 0  # ticks its clock skipped re-anchoring after a stall (no frame out for those periods)
     _group_base: dict[int, int] = field(default_factory=dict)
     _next_seq: int = 0
     _out_group: int = field(default_factory=lambda: int(time.time() * 1000))
@@ -304,7 +310,12 @@ class PlayoutClock:
             if ended > deadline:
                 self.missed += 1
                 self.metrics.clock_missed.inc()
-                deadline = self._next_tick(ended)
+                anchored = self._next_tick(ended)
+                skipped = round((anchored - deadline) / self.period)
+                for stage in self.stages:
+                    stage.skipped += skipped
+                self.metrics.ticks_skipped.inc(skipped * len(self.stages))
+                deadline = anchored
 
     def _next_tick(self, after: float) -> float:
         """The first tick of this clock's phase after `after`."""
@@ -421,12 +432,15 @@ class AudioBridge:
 
     def follow(self, stage: TranscodeStage) -> None:
         """A paced stage's arrival: after REPHASE_AFTER in a row that wait longer than a phase allows for their
-        tick (the publisher's clock moved, e.g. a leg re-aligned to its RTP), move it to the clock that fits."""
+        tick, or that come within half the margin before it (the publisher's clock moved, e.g. a leg re-aligned
+        to its RTP), move it to the clock that fits. The second kind matters as much: frames landing on the
+        tick itself fall either side of it by the loop's scheduling, and each one just after leaves its slot
+        concealed and is then displaced (late) by the next; alternating sides, neither kind alone comes in a row."""
         clock = self._stage_clock.get(stage)
         if not self.clocked or clock is None:
             return
         wait = (clock.phase - asyncio.get_running_loop().time()) % clock.period
-        if wait <= 2 * PHASE_MARGIN_MS / 1000 + clock.period / PHASES:
+        if PHASE_MARGIN_MS / 2000 <= wait <= 2 * PHASE_MARGIN_MS / 1000 + clock.period / PHASES:
             stage.misphased = 0
             return
         stage.misphased += 1

@@ -7,7 +7,8 @@ Latency: the leg's jitter buffer is the uplink's one playout point (the relay's 
 gateway's paced track through without a second buffer: bridge/stage.py). It starts at
 LEG_JITTER_INITIAL_DEPTH frames (and adapts to the measured jitter as the core does), and the leg's
 20 ms tick follows its packets: the `ArrivalClock` puts it PHASE_MARGIN_MS after the first packet's
-arrival, and again after an underrun (the carrier's clock drifted, or the stream paused), so a frame
+arrival, and again after an underrun (the carrier's clock drifted, or the stream paused; not after the
+buffer's stretch of one tick to grow its depth), so a frame
 waits for its tick by the margin, not by an arbitrary phase of up to a period. The downlink arrives
 already played out by the stage's clock and goes out as RTP at once.
 """
@@ -149,6 +150,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         self._tick_timer: asyncio.TimerHandle | None = None
         self._writer: UplinkWriter | None = None
         self._playing = False  # the jitter buffer played a frame since its last underrun
+        self._stretches = 0  # its count of stretch ticks when last seen
         self._ssrc = random.getrandbits(32)
         self._seq = random.getrandbits(16)
         self._ts = random.getrandbits(32)
@@ -162,6 +164,7 @@ class RtpLeg(asyncio.DatagramProtocol):
             self.jitter = self.core.jitter.JitterBuffer(
                 clock_rate=fmt.clock_rate, frame_ms=FRAME_MS, initial_depth=LEG_JITTER_INITIAL_DEPTH
             )
+            self._playing, self._stretches = False, 0
         self.remote, self.codec, self.payload_type = remote, codec, payload_type
         self.telephone_event_pt, self.clock_rate = telephone_event_pt, fmt.clock_rate
 
@@ -236,9 +239,18 @@ class RtpLeg(asyncio.DatagramProtocol):
         if self.jitter is None:
             return None
         frame = self.jitter.tick()
-        if frame.kind == "wait" and self._playing and self.clock is not None:
-            self.clock.realign()  # an underrun: the next packet sets the phase again
-        self._playing = frame.kind != "wait"
+        if frame.kind != "wait":
+            self._playing = True
+        elif self._playing:
+            # A wait while playing is an underrun or a reset (the next packet sets the phase again), or a stretch
+            # (the buffer growing its depth for more jitter, frames still held): re-aligning on a stretch would
+            # move the clock to a jittered packet's arrival for nothing, and the relay's stage with it.
+            stretches = self.jitter.stats()["stretches"]
+            if stretches == self._stretches:
+                self._playing = False
+                if self.clock is not None:
+                    self.clock.realign()
+            self._stretches = stretches
         return frame.payload if frame.kind == "frame" else None
 
     @property
