@@ -1,9 +1,11 @@
-"""The codec plan (ir/plan.py) -> `src/wire/<protocol>.rs`: structs, code sets and stream parsers.
+"""The codec plan (ir/plan.py) -> `src/wire/<protocol>.rs`: structs, code sets and stream tables.
 
-A renderer: each op of a struct's plan becomes its few lines of straight-line Rust, and each
-stream's state machine its incremental parser, so nothing interprets the plan at run time. The
-order of reads and checks, the reasons, the limits and the stream grammar all come from the
-plan; only the spelling (and which errors carry an offset) is decided here.
+Each op of a struct's plan becomes its few lines of straight-line Rust. Each stream's state
+machine becomes a table (`stream::Stream`: states, transitions, frame widths, limits, reasons)
+that the runtime's one incremental parser (`templates/wire/stream.rs.j2`) walks, plus a
+function decoding the stream's items. The order of reads and checks, the reasons, the limits
+and the stream grammar all come from the plan; only the spelling (and which errors carry an
+offset) is decided here.
 """
 
 from __future__ import annotations
@@ -456,7 +458,7 @@ class _Proto:
         c()
         c(f"// ---- stream `{st['name']}` ({sp.kind}) ----")
         if sp.kind in ("datagram", "sequence"):  # one struct, whole or repeated
-            msg = sp.states[0].transitions[0].struct
+            msg = self.view.state(sp, sp.initial).transitions[0].struct
             cls = self.cls(msg)
             if sp.kind == "sequence":
                 self.table(c, st, const, cls, f"|_, _, r, end, _| {cls}::decode_from(r, end)")
@@ -561,25 +563,28 @@ class _Proto:
         return self.n.field_name(self.view.structs[struct]["fields"][0]["words"])
 
     @staticmethod
-    def items(sp: plan.StreamPlan) -> list[plan.Transition]:
-        """The stream's distinct item reads (struct, args, flag binding), in order."""
-        out: list[plan.Transition] = []
-        for state in sp.states:
+    def states(sp: plan.StreamPlan) -> list[plan.StreamState]:
+        """The stream's states as its table lists them: the initial one first (the parser's start)."""
+        return sorted(sp.states, key=lambda x: x.name != sp.initial)
+
+    @staticmethod
+    def item_key(t: plan.Transition) -> tuple[object, ...]:
+        """What a transition reads: transitions reading the same share one item decoder."""
+        return t.struct, t.args, t.binds_flags
+
+    def items(self, sp: plan.StreamPlan) -> list[plan.Transition]:
+        """The stream's distinct item reads, in table order."""
+        out: dict[tuple[object, ...], plan.Transition] = {}
+        for state in self.states(sp):
             for t in state.transitions:
-                if not any((x.struct, x.args, x.binds_flags) == (t.struct, t.args, t.binds_flags) for x in out):
-                    out.append(t)
-        return out
+                out.setdefault(self.item_key(t), t)
+        return list(out.values())
 
     def table(self, c: Lines, st: m.WireStream, const: str, item_type: str, decode: str) -> None:
         sp = self.view.stream_plans[st["name"]]
-        states = sorted(sp.states, key=lambda x: x.name != sp.initial)  # the initial state first
+        states = self.states(sp)
         index = {x.name: i for i, x in enumerate(states)}
-        items = self.items(sp)
-
-        def item(t: plan.Transition) -> int:
-            return next(
-                i for i, x in enumerate(items) if (x.struct, x.args, x.binds_flags) == (t.struct, t.args, t.binds_flags)
-            )
+        keys = [self.item_key(t) for t in self.items(sp)]
 
         def width(w: str) -> str:
             return "VARINT" if w == "varint" else str(INT_SIZE[w])
@@ -616,7 +621,7 @@ class _Proto:
                 codes = "None"
                 if t.codes is not None:
                     codes = f"Some(&[{', '.join(f'({_h(lo)}, {_h(hi)})' for lo, hi in runs(list(t.codes)))}])"
-                calls.append(f"Transition({codes}, {item(t)}, {index[t.next]})")
+                calls.append(f"Transition({codes}, {keys.index(self.item_key(t))}, {index[t.next]})")
             c.array("transitions: &", calls, ",")
             c(f"at_end: {'None' if state.at_end == 'accept' else f'Some({_reason(state.at_end)})'},")
             c(f"unknown: {_reason(state.unknown_reason)},")
@@ -640,12 +645,12 @@ class _Proto:
 
     def framed_codes(self, c: Lines, sp: plan.StreamPlan, alias: str) -> None:
         by_struct: dict[str, list[int]] = {}
-        for t in sp.states[0].transitions:
+        for t in self.view.state(sp, sp.initial).transitions:
             by_struct.setdefault(t.struct, []).extend(t.codes or ())
         c.doc("The IDL name of the struct a type code carries.")
         c.open("pub fn name_of_code(code: u64) -> Option<&'static str> {")
         c.open("match code {")
-        for t in sp.states[0].transitions:
+        for t in self.view.state(sp, sp.initial).transitions:
             for code in t.codes or ():
                 c(f"{_h(code)} => Some({rust_str(t.struct)}),")
         c("_ => None,")
@@ -669,15 +674,14 @@ class _Proto:
         c()
 
     def encode_headed(self, c: Lines, st: m.WireStream, sp: plan.StreamPlan, attr: str, alias: str) -> None:
-        states = {x.name: x for x in sp.states}
         c.doc(f"A whole `{st['name']}` stream: the header, then each object.")
         c.open(f"pub fn encode_{attr}(items: &[{alias}]) -> Result<Vec<u8>, EncodeError> {{")
         c("let mut out = Vec::new();")
         c("let mut flags: Option<(usize, Vec<bool>)> = None;")
         c.open("for (i, it) in items.iter().enumerate() {")
         c.open("match (it, &flags) {")
-        for i, h in enumerate(states[sp.initial].transitions):
-            o = states[h.next].transitions[0]
+        for i, h in enumerate(self.view.state(sp, sp.initial).transitions):
+            o = self.view.state(sp, h.next).transitions[0]
             hc, oc = self.cls(h.struct), self.cls(o.struct)
             c.open(f"({alias}::{hc}(h), None) if i == 0 => {{")
             c("out.extend(h.encode()?);")
