@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from apirpc_compiler.backends.common import WireGenError
 from apirpc_compiler.backends.python.emit_wire import generate_wire
 from apirpc_compiler.backends.python.namer import PythonNamer
 from apirpc_compiler.ir import plan
@@ -261,3 +262,15 @@ def test_a_fields_code_set_comes_from_the_plan(ir: Any, monkeypatch: pytest.Monk
     after = _render(ir)[ENVELOPE]
     assert "    kind: int\n" in after
     assert "_ENVELOPE_KIND_MEMBERS[" not in after.split("def _decode_from")[1].split("def to_json")[0]
+
+
+def test_a_stream_the_runtime_parsers_cannot_run_is_refused(ir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generic parsers run a framed stream as one state looping to itself, and others without
+    frames: a plan outside that is a generation error, not a parser that silently misreads."""
+
+    def unframed(x: plan.StreamState) -> plan.StreamState:
+        return dataclasses.replace(x, frame=None) if x.frame is not None else x
+
+    _alter_protocol(monkeypatch, lambda p: _map_states(p, unframed))
+    with pytest.raises(WireGenError, match="control: state frame is not one the runtime parsers take"):
+        _render(ir)

@@ -559,14 +559,16 @@ class _ProtoGen(ProtocolView):
             return ("Transition", args)
 
         def state(x: plan.StreamState) -> _Node:
-            if not x.transitions:
-                raise self.fail(f"stream {st['name']}: state {x.name} has no transitions")
+            # what the runtime's parsers take: a framed stream is one state, each frame back to it
+            framed = sp.kind == "framed"
+            if not x.transitions or (x.frame is not None) != framed or (framed and len(sp.states) > 1):
+                raise self.fail(f"stream {st['name']}: state {x.name} is not one the runtime parsers take")
             args: list[_Node] = [("", [transition(t) for t in x.transitions])]
             if x.frame is not None:
                 f = x.frame
                 fields = [f"type={_width(f.type)}", f"length={_width(f.length)}", f"max_length={const}_MAX_LENGTH"]
-                fields += [f'{k}="{getattr(f, k)}"' for k in ("unknown_reason", "too_large_reason")]
-                fields += [f'{k}="{getattr(f, k)}"' for k in ("past_end_reason", "trailing_reason")]
+                reasons = ("unknown_reason", "too_large_reason", "past_end_reason", "trailing_reason")
+                fields += [f'{k}="{getattr(f, k)}"' for k in reasons]
                 args.append(("frame=Frame", list[_Node](fields)))
             if x.peek is not None:
                 args.append(f"peek={_width(x.peek)}")
@@ -606,7 +608,6 @@ class _ProtoGen(ProtocolView):
                 object_alias=self.namer.class_name([*st["words"], "object"]),
                 item=self.namer.class_name([*st["words"], "item"]),
             )
-            ctx["item_alias"] = ctx["item"]
         return ctx
 
     def context(self) -> dict[str, Any]:
