@@ -144,13 +144,13 @@ class CppBackend:
             ns = pe.ns
             files[f"include/clutchcall/wire/{ns}.h"] = unit(
                 [*std, "<variant>", '"clutchcall/json.h"', '"clutchcall/registry.h"', '"clutchcall/runtime.h"'],
-                ["namespace wire {", *pe.header(), "}  // namespace wire", ""],
+                ["namespace wire {", *pe.header(), "}  // namespace wire", "", *pe.instantiations("extern ")],
                 True,
                 [f"Wire protocol `{p['name']}` (family {p['family']}, version {p['version']:#x})."],
             )
             files[f"src/wire_{ns}.cc"] = unit(
                 [f'"clutchcall/wire/{ns}.h"', "", "<algorithm>", "<string>", "<type_traits>", "<utility>"],
-                ["namespace wire {", *pe.source(), "}  // namespace wire", ""],
+                ["namespace wire {", *pe.source(), "}  // namespace wire", "", *pe.instantiations("")],
                 False,
             )
         return [GeneratedFile(path, text) for path, text in sorted(files.items())]

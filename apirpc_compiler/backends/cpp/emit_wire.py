@@ -14,23 +14,10 @@ from collections.abc import Sequence
 
 from ...ir import plan
 from ...ir.model import WireProtocol, WireStream, WireStruct, WireType
-from ...ir.wire import code_sets_by_name, structs_by_name
 from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text, shift_literal
+from ..wire_render import Code, Operators, ProtocolView, check_test, cond_test, loop_item, split_fields
 from .namer import CppNamer
 from .text import cstr, doc, u64
-
-
-class _Code:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.n = 0
-
-    def add(self, ind: int, line: str) -> None:
-        self.lines.append("  " * ind + line)
-
-    def fresh(self, p: str) -> str:
-        self.n += 1
-        return f"{p}{self.n}"
 
 
 class ProtocolEmitter:
@@ -38,18 +25,15 @@ class ProtocolEmitter:
         self.p = p
         self.n = n
         self.ns = n.namespace(p["words"])
-        self.structs = structs_by_name(p)
-        self.codes = code_sets_by_name(p)
-        self.plan = plan.lower_protocol(p)
-        self.plans = {sp.name: sp for sp in self.plan.structs}
-        self.stream_plans = {sp.name: sp for sp in self.plan.streams}
+        self.v = ProtocolView(p, "cpp")
+        self.structs = self.v.structs
 
     # ---- names and types ----
     def tn(self, struct: str) -> str:
         return self.n.type_name(self.structs[struct]["words"])
 
     def code_type(self, name: str) -> str:
-        return self.n.type_name(self.codes[name]["words"])
+        return self.n.type_name(self.v.code_words(name))
 
     def ctype(self, t: plan.TypeDesc) -> str:
         if t.kind == "int":
@@ -99,9 +83,8 @@ class ProtocolEmitter:
         out.append(f"inline constexpr std::uint64_t kVersion = {u64(p['version'])};")
         out.append(f"inline constexpr std::string_view kAlpn = {cstr(p['alpn'] or '')};")
         out.append("/// Default bound on the bytes an incremental parser holds for one unfinished item.")
-        out.append(
-            f"inline constexpr std::size_t kDefaultMaxBuffer = {shift_literal(self.plan.max_buffer, 'std::size_t{1}')};"
-        )
+        max_buffer = shift_literal(self.v.plan.max_buffer, "std::size_t{1}")
+        out.append(f"inline constexpr std::size_t kDefaultMaxBuffer = {max_buffer};")
         out.append("")
         for cs in p["codes"]:
             out += doc(cs["doc"])
@@ -147,7 +130,7 @@ class ProtocolEmitter:
         out.append(f"  static constexpr std::string_view kName = {cstr(s['name'])};")
         out.append(f"  using Args = {name}Args;")
         out.append("")
-        for f, pf in zip(s["fields"], self.plans[s["name"]].fields, strict=True):
+        for f, pf in zip(s["fields"], self.v.struct_plans[s["name"]].fields, strict=True):
             out += doc(f["doc"] + (f" Present only when {plan_cond_text(pf.cond)}." if pf.cond else ""), "  ")
             init = "{}" if pf.cond is None and pf.type.kind == "int" else ""
             if pf.initial is not None:
@@ -189,41 +172,27 @@ class ProtocolEmitter:
         out.append("")
         return out
 
-    def stream_items(self, st: WireStream) -> list[str]:
-        """The structs a stream's items can be, in the order its states reach them."""
-        sp = self.stream_plans[st["name"]]
+    def stream_items(self, sp: plan.StreamPlan) -> list[str]:
+        """The structs a stream's items can be: each header's, then its objects'."""
         seen: list[str] = []
-        for tr in self.transitions(sp):
-            if tr.struct not in seen:
-                seen.append(tr.struct)
+        for tr in self.v.state(sp, sp.initial).transitions:
+            then = self.v.state(sp, tr.next).transitions if tr.next != sp.initial else ()
+            seen += [x.struct for x in (tr, *then) if x.struct not in seen]
         return seen
-
-    def transitions(self, sp: plan.StreamPlan) -> list[plan.Transition]:
-        """Every transition, a header's followed by its objects'."""
-        out: list[plan.Transition] = []
-        for tr in self.state(sp, sp.initial).transitions:
-            out.append(tr)
-            if tr.next != sp.initial:
-                out += self.state(sp, tr.next).transitions
-        return out
-
-    @staticmethod
-    def state(sp: plan.StreamPlan, name: str) -> plan.StreamState:
-        return next(x for x in sp.states if x.name == name)
 
     def stream_decl(self, st: WireStream) -> list[str]:
         parser = self.n.type_name([*st["words"], "parser"])
         item = self.n.type_name([*st["words"], "item"])
-        kinds = self.stream_items(st)
+        kinds = self.stream_items(self.v.stream_plans[st["name"]])
         out: list[str] = []
         if st["kind"] == "datagram":
             out += doc(st["doc"])
-            msg = self.tn(kinds[0])
             out.append(f"/// Decodes one whole datagram of stream `{st['name']}`.")
-            out.append(f"Result<{msg}> decode_{self.n.func(st['words'])}(Bytes data);")
+            out.append(f"Result<{self.tn(kinds[0])}> decode_{self.n.func(st['words'])}(Bytes data);")
             out.append("")
             return out
         variant = ", ".join(self.tn(k) for k in kinds)
+        grammar = self.n.type_name([*st["words"], "grammar"])
         out.append(f"/// One parsed item of stream `{st['name']}`.")
         if st["kind"] == "sequence":
             out.append(f"using {item} = {variant};")
@@ -235,38 +204,30 @@ class ProtocolEmitter:
         else:
             out.append(f"using {item} = std::variant<{variant}>;")
         out.append("")
+        out.append(f"/// Stream `{st['name']}`'s grammar: its state table and item decoders (in the source).")
+        out.append(f"struct {grammar} {{")
+        out.append("  static const quic::StreamTable kTable;")
+        out.append(f"  static bool decode(std::size_t decoder, {_DECODE_PARAMS.format(item=item)});")
+        out.append("};")
+        out.append("")
         out += doc(st["doc"])
         out.append("///")
-        out.append("/// feed() takes bytes in any chunking (one byte at a time works) and appends every complete")
-        out.append("/// item. Only the bytes of an unfinished item are copied; complete items are parsed in place.")
-        out.append("/// Lifetime: items view the chunk passed to feed() or this parser's buffer; they are valid")
-        out.append("/// until the next feed()/close() call and while the chunk is alive.")
-        out.append(f"class {parser} {{")
+        out.append("/// feed() and close() as quic::StreamParser gives them, over this stream's grammar.")
+        out.append(f"class {parser} : public quic::StreamParser<{item}, {grammar}> {{")
         out.append(" public:")
-        out.append(f"  using Item = {item};")
-        out.append(f"  explicit {parser}(std::size_t max_buffer = kDefaultMaxBuffer) : max_buffer_(max_buffer) {{}}")
-        out.append("  /// Parses what `chunk` completes; appends the items to `out`.")
-        out.append("  Status feed(Bytes chunk, std::vector<Item>& out);")
-        out.append("  /// The stream ended: an error if an item is incomplete (the reason a whole-input decode gives).")
-        out.append("  Status close();")
-        out.append("")
-        out.append(" private:")
-        out.append("  // Appends one item parsed from r to out; false with r.err (out unchanged) if it cannot.")
-        out.append("  bool one(quic::Reader& r, std::vector<Item>& out);")
-        out.append("  ByteVec pending_;")
-        out.append("  ByteVec hold_;")
-        out.append("  std::size_t need_ = 0;")
-        out.append("  std::size_t base_ = 0;")
-        out.append("  std::size_t max_buffer_;")
-        if st["kind"] == "header_objects":
-            out.append("  int header_ = -1;  // which header started the stream, -1 before it")
-            sp = self.stream_plans[st["name"]]
-            flags = sorted({b.flag for state in sp.states for tr in state.transitions for b in tr.args})
-            for a in flags:
-                out.append(f"  bool arg_{a}_ = false;")
+        out.append(f"  explicit {parser}(std::size_t max_buffer = kDefaultMaxBuffer) : StreamParser(max_buffer) {{}}")
         out.append("};")
         out.append("")
         return out
+
+    def instantiations(self, lead: str) -> list[str]:
+        """Each incremental stream's parser, instantiated once in the source (`lead` "extern " in the header)."""
+        out = []
+        for st in self.p["streams"]:
+            if st["kind"] != "datagram":
+                item, grammar = (f"wire::{self.ns}::{self.n.type_name([*st['words'], w])}" for w in ("item", "grammar"))
+                out.append(f"{lead}template class quic::StreamParser<{item}, {grammar}>;")
+        return [*out, ""] if out else []
 
     # ---- source ----
     def source(self) -> list[str]:
@@ -281,8 +242,8 @@ class ProtocolEmitter:
         out.append("")
         for s in order:
             out += self.variants_fn(s)
-            out += _Decoder(self, s, self.plans[s["name"]], "out.").fn()
-            out += _Encoder(self, s, self.plans[s["name"]], "v.").fn()
+            out += _Decoder(self, s, self.v.struct_plans[s["name"]], "out.").fn()
+            out += _Encoder(self, s, self.v.struct_plans[s["name"]], "v.").fn()
             out += self.json_fns(s)
         out.append("}  // namespace")
         out.append("")
@@ -343,7 +304,7 @@ class ProtocolEmitter:
         inner = self.to_json_expr(t["element"], "x")
         return f"[&] {{ Json a = Json::array(); for (const auto& x : {v}) a.push({inner}); return a; }}()"
 
-    def from_json_value(self, c: _Code, ind: int, t: WireType, src: str, dst: str, where: str) -> None:
+    def from_json_value(self, c: Code, ind: int, t: WireType, src: str, dst: str, where: str) -> None:
         k = t["type"]
         if k in INT_MAX:
             c.add(ind, f'if (!json_int({src}, "{where}", {dst}, err)) return false;')
@@ -367,7 +328,7 @@ class ProtocolEmitter:
 
     def json_fns(self, s: WireStruct) -> list[str]:
         name = self.tn(s["name"])
-        c = _Code()
+        c = Code("  ")
         c.add(0, f"Json to_json_value(const {name}& v) {{")
         c.add(1, "Json j = Json::object();")
         if not s["fields"]:
@@ -410,13 +371,14 @@ class ProtocolEmitter:
 
     def public_fns(self, s: WireStruct) -> list[str]:
         name = self.tn(s["name"])
+        whole = self.v.struct_plans[s["name"]].whole_reason
         return [
             f"Result<{name}> {name}::decode(Bytes data, const Args& args) {{",
             "  quic::Reader r(data);",
             f"  {name} v;",
             "  if (!dec(r, r.stop, args, v)) return r.err;",
             "  if (r.pos != r.stop) {",
-            f'    (void)r.fail({_reason(self.plans[s["name"]].whole_reason)}, "bytes left after {s["name"]}");',
+            f'    (void)r.fail({_reason(whole)}, "bytes left after {s["name"]}");',
             "    return r.err;",
             "  }",
             "  return v;",
@@ -442,353 +404,125 @@ class ProtocolEmitter:
         ]
 
     # ---- streams ----
-    def item_json(self, st: WireStream) -> list[str]:
-        """A function turning one parsed item into {"struct", "value"}."""
-        item = self.n.type_name([*st["words"], "item"])
-        access = "it.message" if st["kind"] == "framed" else "it"
-        if st["kind"] == "sequence":
-            return [
-                f"Json item_json(const {item}& it) {{",
-                "  Json j = Json::object();",
-                f'  j.set("struct", Json::string(std::string({item}::kName)));',
-                '  j.set("value", it.to_json());',
-                "  return j;",
-                "}",
-                "",
-            ]
-        return [
-            f"Json item_json(const {item}& it) {{",
-            "  return std::visit(",
-            "      [](const auto& m) {",
-            "        Json j = Json::object();",
-            '        j.set("struct", Json::string(std::string(std::decay_t<decltype(m)>::kName)));',
-            '        j.set("value", m.to_json());',
-            "        return j;",
-            "      },",
-            f"      {access});",
-            "}",
-            "",
-        ]
-
-    def read_int(self, width: str, var: str) -> str:
-        return f"r.varint(r.stop, {var})" if width == "varint" else f"r.uint({INT_SIZE[width]}, r.stop, {var})"
-
     def stream_impl(self, st: WireStream) -> list[str]:
+        """A stream's grammar as the table quic::StreamParser walks (a datagram: one whole struct)."""
+        sp = self.v.stream_plans[st["name"]]
+        start = self.v.state(sp, sp.initial)
         fn = self.n.func(st["words"])
-        sp = self.stream_plans[st["name"]]
-        start = self.state(sp, sp.initial)
         if st["kind"] == "datagram":
-            if start.trailing != self.plans[start.transitions[0].struct].whole_reason:
-                raise WireGenError(f"cpp: {st['name']}: a datagram is decoded as one whole struct")
+            if start.trailing != self.v.struct_plans[start.transitions[0].struct].whole_reason:
+                raise self.v.fail(f"{st['name']}: a datagram is decoded as one whole struct")
             msg = self.tn(start.transitions[0].struct)
-            return [
-                f"Result<{msg}> decode_{fn}(Bytes data) {{ return {msg}::decode(data); }}",
-                "",
-                "namespace {",
-                f"Result<Json> parse_{fn}_json(Bytes data, std::size_t chunk) {{",
-                "  (void)chunk;",
-                f"  auto v = {msg}::decode(data);",
-                "  if (!v) return v.error();",
-                "  Json j = Json::object();",
-                f'  j.set("struct", Json::string({cstr(start.transitions[0].struct)}));',
-                '  j.set("value", v->to_json());',
-                "  return Json::array({std::move(j)});",
-                "}",
-                "}  // namespace",
-                "",
-            ]
-        parser = self.n.type_name([*st["words"], "parser"])
-        out: list[str] = []
-        out.append(f"Status {parser}::feed(Bytes chunk, std::vector<Item>& out) {{")
-        out.append("  hold_.clear();")
-        out.append("  std::size_t ci = 0;")
-        out.append("  if (!pending_.empty()) {")
-        out.append("    // Complete the unfinished item, adding only as many bytes as its reads asked for.")
-        out.append("    while (true) {")
-        out.append("      const std::size_t want = need_ > pending_.size() ? need_ - pending_.size() : 1;")
-        out.append("      const std::size_t take = std::min(want, chunk.size() - ci);")
-        out.append("      if (take == 0) return {};")
-        out.append("      pending_.insert(pending_.end(), chunk.begin() + static_cast<std::ptrdiff_t>(ci),")
-        out.append("                      chunk.begin() + static_cast<std::ptrdiff_t>(ci + take));")
-        out.append("      ci += take;")
-        out.append("      quic::Reader r(Bytes(pending_), true, base_);")
-        out.append("      if (!one(r, out)) {")
-        out.append("        if (!r.err.error().incomplete) return r.err;")
-        out.append("        need_ = r.err.error().need;")
-        out.append(
-            f'        if (need_ > max_buffer_) return decode_error({_reason(sp.buffer_reason)}, "an item is over the buffer limit", base_);'  # noqa: E501
-        )
-        out.append("        continue;")
-        out.append("      }")
-        out.append("      ci -= pending_.size() - r.pos;  // bytes after the item belong to the next one")
-        out.append("      base_ += r.pos;")
-        out.append("      hold_ = std::move(pending_);")
-        out.append("      pending_.clear();")
-        out.append("      break;")
-        out.append("    }")
-        out.append("  }")
-        out.append("  // Complete items are parsed in place, straight into `out`, by one reader over the chunk.")
-        out.append("  quic::Reader r(chunk.subspan(ci), true, base_);")
-        out.append("  while (r.pos < r.stop) {")
-        out.append("    const std::size_t start = r.pos;")
-        out.append("    if (!one(r, out)) {")
-        out.append("      if (!r.err.error().incomplete) return r.err;")
-        out.append("      need_ = r.err.error().need - start;")
-        out.append(
-            f'      if (need_ > max_buffer_) return decode_error({_reason(sp.buffer_reason)}, "an item is over the buffer limit", base_);'  # noqa: E501
-        )
-        out.append("      pending_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(ci + start), chunk.end());")
-        out.append("      return {};")
-        out.append("    }")
-        out.append(
-            f'    if (r.pos == start) return decode_error({_reason(sp.empty_item_reason)}, "an empty item cannot advance the stream", base_);'  # noqa: E501
-        )
-        out.append("    base_ += r.pos - start;")
-        out.append("  }")
-        out.append("  return {};")
-        out.append("}")
+            return [f"Result<{msg}> decode_{fn}(Bytes data) {{ return {msg}::decode(data); }}", ""]
+        table = f"k{self.n.type_name(st['words'])}"
+        item = self.n.type_name([*st["words"], "item"])
+        grammar = self.n.type_name([*st["words"], "grammar"])
+        index = {s.name: i for i, s in enumerate(sp.states)}
+        decoders: list[list[str]] = []  # each decoder's statements
+        out = ["namespace {"]
+        states: list[str] = []
+        for state in sp.states:
+            rows: list[str] = []
+            for tr in state.transitions:
+                body = self.item_decoder(sp, tr)
+                if body not in decoders:
+                    decoders.append(body)
+                rows += [f"    {{{u64(code)}, {decoders.index(body)}, {index[tr.next]}}}," for code in tr.codes or (0,)]
+            name = f"{table}_{self.n.func(state.name.split('_'))}"
+            if rows:
+                out += [f"constexpr quic::StreamTransition {name}[] = {{", *rows, "};"]
+            frame = "nullptr"
+            if state.frame is not None:
+                f = state.frame
+                frame = f"&{name}_frame"
+                out.append(f"constexpr quic::StreamFrame {name}_frame = {{")
+                out.append(f"    .type_size = {_size(f.type)},")
+                out.append(f"    .length_size = {_size(f.length)},")
+                out.append(f"    .max_length = {u64(f.max_length)},")
+                out.append(f"    .unknown = {_reason(f.unknown_reason)},")
+                out.append(f"    .too_large = {_reason(f.too_large_reason)},")
+                out.append(f"    .past_end = {_reason(f.past_end_reason)},")
+                out.append(f"    .trailing = {_reason(f.trailing_reason)},")
+                out.append("};")
+            if state.trailing is not None:
+                raise self.v.fail(f"{st['name']}: only a datagram's item must use the whole input")
+            peek = "quic::kNoPeek" if state.peek is None else _size(state.peek)
+            transitions = name if rows else "{}"
+            accept = "true" if state.at_end == "accept" else "false"
+            states.append(
+                f"    {{.peek = {peek}, .frame = {frame}, .transitions = {transitions}, .accept_at_end = {accept}, .unknown = {_reason(state.unknown_reason)}}},"  # noqa: E501
+            )
+        out += [f"constexpr quic::StreamState {table}_states[] = {{", *states, "};", "}  // namespace", ""]
+        out.append(f"const quic::StreamTable {grammar}::kTable = {{")
+        out.append(f"    .name = {cstr(st['name'])},")
+        out.append(f"    .states = {table}_states,")
+        out.append(f"    .initial = {index[sp.initial]},")
+        out.append(f"    .buffer_reason = {_reason(sp.buffer_reason)},")
+        out.append(f"    .empty_item_reason = {_reason(sp.empty_item_reason)},")
+        out.append("};")
         out.append("")
-        if st["kind"] == "sequence":
-            msg = self.tn(start.transitions[0].struct)
-            out.append(f"bool {parser}::one(quic::Reader& r, std::vector<Item>& out) {{")
-            out.append(f"  if (dec(r, r.stop, {msg}::Args{{}}, out.emplace_back())) return true;")
-            out.append("  out.pop_back();")
-            out.append("  return false;")
-            out.append("}")
-            out.append("")
-            out.append(f"Status {parser}::close() {{")
-            out.append("  hold_.clear();")
-            out.append("  if (pending_.empty()) return {};")
-            out.append("  quic::Reader r(Bytes(pending_), false, base_);")
-            out.append(f"  {msg} v;")
-            out.append(f"  if (!dec(r, r.stop, {msg}::Args{{}}, v)) return r.err;")
-            out.append('  return decode_error(Reason::kTruncated, "the stream ended inside a message", base_);')
-            out.append("}")
-            out.append("")
-        elif st["kind"] == "framed":
-            frame = start.frame
-            assert frame is not None
-            tsize, lsize = self.read_int(frame.type, "code"), self.read_int(frame.length, "length")
-            maxlen = frame.max_length
-            first = len(out)
-            out.append("  const std::size_t at = r.base + r.pos;  // where the message starts")
-            out.append("  std::uint64_t code = 0;")
-            out.append("  std::uint64_t length = 0;")
-            out.append(f"  if (!{tsize} || !{lsize}) return r.err;")
-            out.append("  item.code = code;")
-            out.append("  quic::Reader body(Bytes(), false, 0);")
-            out.append(f"  const bool too_large = length > {u64(maxlen)} || length > max_buffer_;")
-            out.append("  auto open = [&]() -> Status {")
-            out.append(
-                f'    if (too_large) return decode_error({_reason(frame.too_large_reason)}, "a message is over the length limit", at);'  # noqa: E501
-            )
-            out.append("    if (length > r.stop - r.pos) {")
-            out.append(
-                f'      Error e = decode_error({_reason(frame.past_end_reason)}, "the stream ends inside a message", r.base + r.pos);'  # noqa: E501
-            )
-            out.append("      e.incomplete = true;")
-            out.append("      e.need = r.pos + static_cast<std::size_t>(length);")
-            out.append("      return e;")
-            out.append("    }")
-            out.append(
-                "    body = quic::Reader(Bytes(r.buf + r.pos, static_cast<std::size_t>(length)), false, r.base + r.pos);"  # noqa: E501
-            )
-            out.append("    r.pos += static_cast<std::size_t>(length);")
-            out.append("    return {};")
-            out.append("  };")
-            out.append("  switch (code) {")
-            for tr in start.transitions:
-                sn = self.tn(tr.struct)
-                out += [f"    case {u64(code)}:" for code in (tr.codes or ())[:-1]]
-                out.append(f"    case {u64((tr.codes or (0,))[-1])}: {{")
-                out.append("      if (Status st = open(); !st) return st;")
-                out.append(f"      auto& m = item.message.emplace<{sn}>();")
-                out.append(f"      if (!dec(body, body.stop, {sn}::Args{{}}, m)) return body.err;")
-                out.append("      break;")
-                out.append("    }")
-            out.append("    default:")
-            out.append(
-                f'      return decode_error({_reason(frame.unknown_reason)}, "{st["name"]}: unknown message type " + std::to_string(code), at);'  # noqa: E501
-            )
-            out.append("  }")
-            out.append("  if (body.pos != body.stop) {")
-            out.append(f'    (void)body.fail({_reason(frame.trailing_reason)}, "bytes left in the message");')
-            out.append("    return body.err;")
-            out.append("  }")
-            out.append("  return {};")
-            # The body above returns a Status; run it as a lambda over a new item in `out`.
-            lines = ["  " + x for x in out[first:]]
-            del out[first:]
-            out.append(f"bool {parser}::one(quic::Reader& r, std::vector<Item>& out) {{")
-            out.append("  Item& item = out.emplace_back();")
-            out.append("  Status res = [&]() -> Status {")
-            out += lines
-            out.append("  }();")
-            out.append("  if (res) return true;")
-            out.append("  out.pop_back();")
-            out.append("  r.err = std::move(res);")
-            out.append("  return false;")
-            out.append("}")
-            out.append("")
-            out.append(f"Status {parser}::close() {{")
-            out.append("  hold_.clear();")
-            out.append("  if (pending_.empty()) return {};")
-            out.append("  quic::Reader r(Bytes(pending_), false, base_);")
-            out.append("  std::uint64_t code = 0;")
-            out.append("  std::uint64_t length = 0;")
-            out.append(f"  if (!{tsize} || !{lsize}) return r.err;")
-            out.append(
-                f'  return decode_error({_reason(frame.past_end_reason)}, "the stream ended inside a message", base_);'
-            )
-            out.append("}")
-            out.append("")
-        else:
-            out.append(f"bool {parser}::one(quic::Reader& r, std::vector<Item>& out) {{")
-            if start.peek is None or start.at_end != "truncated":
-                raise WireGenError(f"cpp: {st['name']}: a stream must start with a header, its type code peeked")
-            for i, h in enumerate(start.transitions):
-                obj = self.state(sp, h.next).transitions[0]
-                on = self.tn(obj.struct)
-                out.append(f"  if (header_ == {i}) {{")
-                out.append(f"    {on}::Args a;")
-                for b in obj.args:
-                    out.append(f"    a.{self.n.field(b.arg.split('_'))} = arg_{b.flag}_;")
-                out.append(f"    auto& v = std::get<{on}>(out.emplace_back(std::in_place_type<{on}>));")
-                out.append("    if (dec(r, r.stop, a, v)) return true;")
-                out.append("    out.pop_back();")
-                out.append("    return false;")
-                out.append("  }")
-            out.append("  std::uint64_t code = 0;")
-            out.append("  {")
-            out.append("    quic::Reader peek(Bytes(r.buf, r.stop), true, r.base);")
-            out.append("    peek.pos = r.pos;")
-            out.append(f"    if (!{self.read_int(start.peek, 'code').replace('r.', 'peek.')}) {{")
-            out.append("      r.err = std::move(peek.err);")
-            out.append("      return false;")
-            out.append("    }")
-            out.append("  }")
-            out.append("  switch (code) {")
-            for i, h in enumerate(start.transitions):
-                hn = self.tn(h.struct)
-                hp = self.plans[h.struct]
-                labels = [f"    case {u64(code)}:" for code in h.codes or ()]
-                out += labels[:-1]
-                out.append(labels[-1] + " {")
-                out.append(f"      auto& hv = std::get<{hn}>(out.emplace_back(std::in_place_type<{hn}>));")
-                out.append(f"      if (!dec(r, r.stop, {hn}::Args{{}}, hv)) {{")
-                out.append("        out.pop_back();")
-                out.append("        return false;")
-                out.append("      }")
-                out.append(f"      header_ = {i};")
-                flags = sorted({b.flag for b in self.state(sp, h.next).transitions[0].args})
-                if flags and h.binds_flags:
-                    code_field = self.n.field(self.structs[h.struct]["fields"][0]["words"])
-                    out += [f"      bool f_{fl} = false;" for fl in hp.flags]
-                    out.append(f"      (void)variant_{hn}(hv.{code_field}{''.join(', f_' + fl for fl in hp.flags)});")
-                    for fl in flags:
-                        out.append(f"      arg_{fl}_ = f_{fl};")
-                out.append("      return true;")
-                out.append("    }")
-            out.append("    default:")
-            out.append(
-                f'      r.err = decode_error({_reason(start.unknown_reason)}, "{st["name"]}: unknown stream type " + std::to_string(code), r.base + r.pos);'  # noqa: E501
-            )
-            out.append("      return false;")
-            out.append("  }")
-            out.append("}")
-            out.append("")
-            out.append(f"Status {parser}::close() {{")
-            out.append("  hold_.clear();")
-            out.append("  if (pending_.empty() && header_ >= 0) return {};")
-            out.append("  quic::Reader r(Bytes(pending_), false, base_);")
-            out.append("  std::vector<Item> items;")
-            out.append("  if (!one(r, items)) return r.err;")
-            out.append('  return decode_error(Reason::kTruncated, "the stream ended inside an item", base_);')
-            out.append("}")
-            out.append("")
-        out.append("namespace {")
-        out += self.item_json(st)
-        out.append(f"Result<Json> parse_{fn}_json(Bytes data, std::size_t chunk) {{")
-        out.append(f"  {parser} p;")
-        out.append(f"  std::vector<{parser}::Item> items;")
-        out.append("  Json all = Json::array();")
-        out.append("  if (chunk == 0) chunk = data.size() == 0 ? 1 : data.size();")
-        out.append("  for (std::size_t i = 0; i < data.size(); i += chunk) {")
-        out.append("    items.clear();")
-        out.append(
-            "    if (Status st = p.feed(data.subspan(i, std::min(chunk, data.size() - i)), items); !st) return st.error();"  # noqa: E501
-        )
-        out.append("    for (const auto& it : items) all.push(item_json(it));")
-        out.append("  }")
-        out.append("  if (Status st = p.close(); !st) return st.error();")
-        out.append("  return all;")
-        out.append("}")
-        out.append("}  // namespace")
-        out.append("")
+        out.append(f"bool {grammar}::decode(std::size_t decoder, {_DECODE_PARAMS.format(item=item)}) {{")
+        if not any("flags" in line for body in decoders for line in body):
+            out.append("  (void)flags;")
+        out.append("  switch (decoder) {")
+        for i, body in enumerate(decoders):
+            out.append(f"    case {i}:" + (" {" if len(body) > 1 else ""))
+            out += [f"      {line}" for line in body]
+            out += ["    }"] if len(body) > 1 else []
+        out += ["  }", "  return false;", "}", ""]
         return out
+
+    def item_decoder(self, sp: plan.StreamPlan, tr: plan.Transition) -> list[str]:
+        """The statements decoding a transition's item into `out` (true if it was appended):
+        a header binding flags keeps them in `flags`, an object with args reads them from there."""
+        t = self.tn(tr.struct)
+        append = f"quic::append_item<{t}, dec>(r, code, {{}}, out)"
+        if tr.binds_flags and any(x.args for x in self.v.state(sp, tr.next).transitions):
+            hp = self.v.struct_plans[tr.struct]
+            code_field = self.n.field(self.structs[tr.struct]["fields"][0]["words"])
+            fs = "".join(f", f[{i}]" for i in range(len(hp.flags)))
+            return [
+                f"if (!{append}) return false;",
+                f"bool f[{len(hp.flags)}] = {{}};",
+                f"(void)variant_{t}(std::get<{t}>(out.back()).{code_field}{fs});",
+                "flags = quic::pack_flags(f);",
+                "return true;",
+            ]
+        if not tr.args:
+            return [f"return {append};"]
+        sets = [f"a.{self.n.field(b.arg.split('_'))} = ((flags >> {b.index}) & 1u) != 0;" for b in tr.args]
+        return [f"{t}::Args a;", *sets, f"return {append.replace('{}', 'a')};"]
+
+    def stream_json(self, st: WireStream) -> str:
+        """The StreamOps::parse of a stream."""
+        if st["kind"] == "datagram":
+            sp = self.v.stream_plans[st["name"]]
+            return f"parse_datagram_json<{self.tn(self.v.state(sp, sp.initial).transitions[0].struct)}>"
+        return f"parse_stream_json<{self.n.type_name([*st['words'], 'parser'])}>"
 
     def registry(self) -> list[str]:
         out = ["namespace {", ""]
+        rows = []
         for s in self.p["structs"]:
-            name = self.tn(s["name"])
-            argset = "".join(
-                f"  a.{self.n.field(x.split('_'))} = args.size() > {i} && args[{i}];\n" for i, x in enumerate(s["args"])
-            )
+            name, args = self.tn(s["name"]), s["args"]
+            if not args:
+                rows.append(f"    wire_struct_ops<{name}>(),")
+                continue
+            rows.append(f"    wire_struct_ops<{name}, args_{name}>(kArgs_{name}),")
             out.append(f"{name}::Args args_{name}(const std::vector<bool>& args) {{")
             out.append(f"  {name}::Args a;")
-            if argset:
-                out += argset.rstrip("\n").split("\n")
-            else:
-                out.append("  (void)args;")
+            out += [f"  a.{self.n.field(x.split('_'))} = args.size() > {i} && args[{i}];" for i, x in enumerate(args)]
             out.append("  return a;")
             out.append("}")
-            out.append(f"Result<ByteVec> rt_{name}(Bytes data, const std::vector<bool>& args) {{")
-            out.append(f"  auto v = {name}::decode(data, args_{name}(args));")
-            out.append("  if (!v) return v.error();")
-            out.append(f"  return v->encode(args_{name}(args));")
-            out.append("}")
-            out.append(f"Result<Json> tj_{name}(Bytes data, const std::vector<bool>& args) {{")
-            out.append(f"  auto v = {name}::decode(data, args_{name}(args));")
-            out.append("  if (!v) return v.error();")
-            out.append("  return v->to_json();")
-            out.append("}")
-            out.append(f"Result<ByteVec> fj_{name}(const Json& value, const std::vector<bool>& args) {{")
-            out.append("  Arena arena;")
-            out.append(f"  auto v = {name}::from_json(value, arena);")
-            out.append("  if (!v) return v.error();")
-            out.append(f"  return v->encode(args_{name}(args));")
-            out.append("}")
-            if s["args"]:
-                out.append(f"constexpr std::string_view kArgs_{name}[] = {{{', '.join(cstr(a) for a in s['args'])}}};")
+            out.append(f"constexpr std::string_view kArgs_{name}[] = {{{', '.join(cstr(a) for a in args)}}};")
             out.append("")
-        out.append("constexpr WireStructOps kStructs[] = {")
-        for s in self.p["structs"]:
-            name = self.tn(s["name"])
-            args = f"kArgs_{name}" if s["args"] else "{}"
-            out.append(f"    {{{cstr(s['name'])}, {args}, rt_{name}, tj_{name}, fj_{name}}},")
-        out.append("};")
-        out.append("")
+        out += ["constexpr WireStructOps kStructs[] = {", *rows, "};", ""]
         out.append("constexpr StreamOps kStreams[] = {")
-        for st in self.p["streams"]:
-            out.append(f"    {{{cstr(st['name'])}, parse_{self.n.func(st['words'])}_json}},")
-        out.append("};")
-        out.append("")
-        out.append("}  // namespace")
-        out.append("")
-        out.append("const WireStructOps* find_struct(std::string_view name) noexcept {")
-        out.append("  for (const auto& s : kStructs) {")
-        out.append("    if (s.name == name) return &s;")
-        out.append("  }")
-        out.append("  return nullptr;")
-        out.append("}")
-        out.append("")
-        out.append("const StreamOps* find_stream(std::string_view name) noexcept {")
-        out.append("  for (const auto& s : kStreams) {")
-        out.append("    if (s.name == name) return &s;")
-        out.append("  }")
-        out.append("  return nullptr;")
-        out.append("}")
-        out.append("")
+        out += [f"    {{{cstr(st['name'])}, {self.stream_json(st)}}}," for st in self.p["streams"]]
+        out += ["};", "", "}  // namespace", ""]
+        for ops, table, fn in (("WireStructOps", "kStructs", "find_struct"), ("StreamOps", "kStreams", "find_stream")):
+            body = f"return find_named<{ops}>({table}, name);"
+            out += [f"const {ops}* {fn}(std::string_view name) noexcept {{ {body} }}", ""]
         return out
 
 
@@ -796,17 +530,21 @@ def _reason(reason: str) -> str:
     return "Reason::k" + "".join(w.capitalize() for w in reason.split("_"))
 
 
-def _fields(ops: tuple[plan.Op, ...]) -> list[tuple[plan.Begin, list[plan.Op]]]:
-    """A struct's ops split at each field's `begin`."""
-    out: list[tuple[plan.Begin, list[plan.Op]]] = []
-    for op in ops:
-        if isinstance(op, plan.Begin):
-            out.append((op, []))
-        elif out:
-            out[-1][1].append(op)
-        else:
-            raise WireGenError(f"cpp: {op.op} before the first field")
-    return out
+def _size(width: str) -> str:
+    """A stream integer's size for quic::read_int (0: a varint)."""
+    return "0" if width == "varint" else str(INT_SIZE[width])
+
+
+# The parameters of a stream grammar's item decoder.
+_DECODE_PARAMS = "quic::Reader& r, std::uint64_t code, quic::StreamFlags& flags, std::vector<{item}>& out"
+
+# How C++ spells the plan's integer tests (a value is a std::uint64_t).
+_OPS = Operators(
+    literal=u64,
+    member=lambda v, values: "(" + " || ".join(f"{v} == {u64(x)}" for x in values) + ")",
+    parity="({a} & 1u) == {b}",
+    negate="!{a}",
+)
 
 
 class _Codec:
@@ -818,7 +556,7 @@ class _Codec:
         self.s = s
         self.sp = sp
         self.obj = obj
-        self.c = _Code()
+        self.c = Code("  ")
         self.names: dict[str, str] = {"end": "end", "out": "out"}
         self.list_types: dict[str, plan.TypeDesc] = {}
         self.attr = {f["name"]: obj + e.n.field(f["words"]) for f in s["fields"]}
@@ -830,18 +568,9 @@ class _Codec:
         return f"{self.attr[field]}.value_or(0)" if optional else self.attr[field]
 
     def cond(self, c: plan.Cond) -> str:
-        if isinstance(c, plan.FlagIs):
-            v = self.flag(c.flag)
-            return v if c.value else f"!{v}"
-        if c.optional and c.test != "eq":  # value_or(0) would pass a test the plan fails
-            raise WireGenError(f"cpp: {self.s['name']}: a {c.test} test of the conditional field {c.field}")
-        v = self.field_value(c.field, c.optional)
-        if c.test in ("eq", "ne"):
-            return f"{v} {'==' if c.test == 'eq' else '!='} {u64(c.values[0])}"
-        if c.test in ("in", "not_in"):
-            inner = " || ".join(f"{v} == {u64(x)}" for x in c.values)
-            return f"({inner})" if c.test == "in" else f"!({inner})"
-        return f"({v} & 1u) == {0 if c.test == 'even' else 1}"
+        if isinstance(c, plan.FieldTest) and c.optional and c.test != "eq":  # value_or(0) would pass it
+            raise self.e.v.fail(f"{self.s['name']}: a {c.test} test of the conditional field {c.field}")
+        return cond_test(c, _OPS, self.flag, lambda f: self.attr[f], lambda v, test: test(f"{v}.value_or(0)"))
 
     def operand(self, o: plan.Operand) -> str:
         if isinstance(o, plan.Var):
@@ -862,18 +591,7 @@ class _Codec:
 
     def check(self, ind: int, op: plan.Check, fail: str) -> None:
         """An integer constraint; `fail` formats the error return from its message."""
-        v = self.names[op.var]
-        bound = op.bound or 0
-        if op.test == "const":
-            cond, msg = f"{v} != {u64(bound)}", f"not the constant {bound}"
-        elif op.test == "codes":
-            cond, msg = f"!{self.e.code_type(str(op.codes))}::contains({v})", f"not a {op.codes} code"
-        elif op.test == "min":
-            cond, msg = f"{v} < {u64(bound)}", f"below {bound}"
-        elif op.test == "max":
-            cond, msg = f"{v} > {u64(bound)}", f"above {bound}"
-        else:
-            cond, msg = f"({v} & ~{u64(bound)}) != 0", f"bits outside {bound:#x}"
+        cond, msg = check_test(op, self.names[op.var], _OPS, lambda cs, v: f"!{self.e.code_type(cs)}::contains({v})")
         self.c.add(ind, f"if ({cond}) " + fail.format(msg=f"{op.where}: {msg}"))
 
     def variant_flags(self, op: plan.Variant) -> str:
@@ -895,7 +613,7 @@ class _Decoder(_Codec):
         name = self.e.tn(self.s["name"])
         self.c.add(0, f"bool dec(quic::Reader& r, std::size_t end, const {name}::Args& args, {name}& out) {{")
         self.prologue()
-        for begin, ops in _fields(self.sp.decode):
+        for begin, ops in split_fields(self.sp.decode):
             self.names[begin.var] = self.attr[begin.field]
             own = [op for op in ops if not isinstance(op, (plan.Optional, plan.Variant))]
             if own:
@@ -1009,8 +727,7 @@ class _Decoder(_Codec):
 
     def loop(self, ind: int, target: str, op: plan.Repeat | plan.UntilEnd) -> None:
         n, c = self.names, self.c
-        item = next(x.item for x in op.body if isinstance(x, plan.Append))
-        element = [x for x in op.body if not isinstance(x, (plan.Room, plan.Append))]
+        item, element = loop_item(op.body)
         if isinstance(op, plan.Repeat):
             count = self.operand(op.count)
             c.add(ind, f"{n[target]}.reserve(static_cast<std::size_t>({count}));")
@@ -1039,7 +756,7 @@ class _Encoder(_Codec):
         name = self.e.tn(self.s["name"])
         self.c.add(0, f"Status enc(ByteVec& out, const {name}& v, const {name}::Args& args) {{")
         self.prologue()
-        for begin, ops in _fields(self.sp.encode):
+        for begin, ops in split_fields(self.sp.encode):
             self.names[begin.var] = self.attr[begin.field]
             self.ops(1, ops)
         if not self.sp.fields:

@@ -64,12 +64,7 @@ constexpr MessageOps kMessages[] = {
 
 }  // namespace
 
-const MessageOps* find_message(std::string_view name) noexcept {
-  for (const auto& m : kMessages) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
+const MessageOps* find_message(std::string_view name) noexcept { return find_named<MessageOps>(kMessages, name); }
 
 std::vector<std::string_view> message_names() {
   std::vector<std::string_view> out;

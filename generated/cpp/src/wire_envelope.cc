@@ -23,16 +23,16 @@ bool dec(quic::Reader& r, std::size_t end, const Envelope::Args& args, Envelope&
   (void)args;
   const std::size_t o1 = r.pos;
   if (!r.uint(1, end, out.version)) return false;
-  if (out.version != 1u) return r.fail_at(Reason::kInvalidValue, "Envelope.version: not the constant 1", o1);
+  if (out.version != 1u) return r.fail_at(Reason::kInvalidValue, "Envelope.version: is not the constant 1", o1);
   const std::size_t o2 = r.pos;
   if (!r.uint(1, end, out.kind)) return false;
-  if (!EnvelopeKind::contains(out.kind)) return r.fail_at(Reason::kInvalidValue, "Envelope.kind: not a EnvelopeKind code", o2);
+  if (!EnvelopeKind::contains(out.kind)) return r.fail_at(Reason::kInvalidValue, "Envelope.kind: is not a EnvelopeKind code", o2);
   const std::size_t o3 = r.pos;
   if (!r.uint(1, end, out.flags)) return false;
-  if ((out.flags & ~3u) != 0) return r.fail_at(Reason::kInvalidValue, "Envelope.flags: bits outside 0x3", o3);
+  if ((out.flags & ~3u) != 0) return r.fail_at(Reason::kInvalidValue, "Envelope.flags: has bits outside 0x3", o3);
   const std::size_t o4 = r.pos;
   if (!r.varint(end, out.method_id)) return false;
-  if (out.method_id > 4294967295u) return r.fail_at(Reason::kInvalidValue, "Envelope.method_id: above 4294967295", o4);
+  if (out.method_id > 4294967295u) return r.fail_at(Reason::kInvalidValue, "Envelope.method_id: is above 4294967295", o4);
   if (!r.varint(end, out.request_id)) return false;
   std::uint64_t n6 = 0;
   if (!r.varint(end, n6)) return false;
@@ -45,13 +45,13 @@ bool dec(quic::Reader& r, std::size_t end, const Envelope::Args& args, Envelope&
 
 Status enc(ByteVec& out, const Envelope& v, const Envelope::Args& args) {
   (void)args;
-  if (v.version != 1u) return encode_error("Envelope.version: not the constant 1");
+  if (v.version != 1u) return encode_error("Envelope.version: is not the constant 1");
   if (Status st = quic::write_uint(out, v.version, 1); !st) return st;
-  if (!EnvelopeKind::contains(v.kind)) return encode_error("Envelope.kind: not a EnvelopeKind code");
+  if (!EnvelopeKind::contains(v.kind)) return encode_error("Envelope.kind: is not a EnvelopeKind code");
   if (Status st = quic::write_uint(out, v.kind, 1); !st) return st;
-  if ((v.flags & ~3u) != 0) return encode_error("Envelope.flags: bits outside 0x3");
+  if ((v.flags & ~3u) != 0) return encode_error("Envelope.flags: has bits outside 0x3");
   if (Status st = quic::write_uint(out, v.flags, 1); !st) return st;
-  if (v.method_id > 4294967295u) return encode_error("Envelope.method_id: above 4294967295");
+  if (v.method_id > 4294967295u) return encode_error("Envelope.method_id: is above 4294967295");
   if (Status st = quic::write_varint(out, v.method_id); !st) return st;
   if (Status st = quic::write_varint(out, v.request_id); !st) return st;
   if (v.payload.size() > 16777216u) return encode_error("Envelope.payload: bytes over 16777216");
@@ -143,136 +143,51 @@ Result<Envelope> Envelope::from_json(const Json& value, Arena& arena) {
   return v;
 }
 
-Status RpcParser::feed(Bytes chunk, std::vector<Item>& out) {
-  hold_.clear();
-  std::size_t ci = 0;
-  if (!pending_.empty()) {
-    // Complete the unfinished item, adding only as many bytes as its reads asked for.
-    while (true) {
-      const std::size_t want = need_ > pending_.size() ? need_ - pending_.size() : 1;
-      const std::size_t take = std::min(want, chunk.size() - ci);
-      if (take == 0) return {};
-      pending_.insert(pending_.end(), chunk.begin() + static_cast<std::ptrdiff_t>(ci),
-                      chunk.begin() + static_cast<std::ptrdiff_t>(ci + take));
-      ci += take;
-      quic::Reader r(Bytes(pending_), true, base_);
-      if (!one(r, out)) {
-        if (!r.err.error().incomplete) return r.err;
-        need_ = r.err.error().need;
-        if (need_ > max_buffer_) return decode_error(Reason::kTooLarge, "an item is over the buffer limit", base_);
-        continue;
-      }
-      ci -= pending_.size() - r.pos;  // bytes after the item belong to the next one
-      base_ += r.pos;
-      hold_ = std::move(pending_);
-      pending_.clear();
-      break;
-    }
-  }
-  // Complete items are parsed in place, straight into `out`, by one reader over the chunk.
-  quic::Reader r(chunk.subspan(ci), true, base_);
-  while (r.pos < r.stop) {
-    const std::size_t start = r.pos;
-    if (!one(r, out)) {
-      if (!r.err.error().incomplete) return r.err;
-      need_ = r.err.error().need - start;
-      if (need_ > max_buffer_) return decode_error(Reason::kTooLarge, "an item is over the buffer limit", base_);
-      pending_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(ci + start), chunk.end());
-      return {};
-    }
-    if (r.pos == start) return decode_error(Reason::kInvalidValue, "an empty item cannot advance the stream", base_);
-    base_ += r.pos - start;
-  }
-  return {};
-}
+namespace {
+constexpr quic::StreamTransition kRpc_message[] = {
+    {0u, 0, 0},
+};
+constexpr quic::StreamState kRpc_states[] = {
+    {.peek = quic::kNoPeek, .frame = nullptr, .transitions = kRpc_message, .accept_at_end = true, .unknown = Reason::kUnknownType},
+};
+}  // namespace
 
-bool RpcParser::one(quic::Reader& r, std::vector<Item>& out) {
-  if (dec(r, r.stop, Envelope::Args{}, out.emplace_back())) return true;
-  out.pop_back();
+const quic::StreamTable RpcGrammar::kTable = {
+    .name = "rpc",
+    .states = kRpc_states,
+    .initial = 0,
+    .buffer_reason = Reason::kTooLarge,
+    .empty_item_reason = Reason::kInvalidValue,
+};
+
+bool RpcGrammar::decode(std::size_t decoder, quic::Reader& r, std::uint64_t code, quic::StreamFlags& flags, std::vector<RpcItem>& out) {
+  (void)flags;
+  switch (decoder) {
+    case 0:
+      return quic::append_item<Envelope, dec>(r, code, {}, out);
+  }
   return false;
 }
 
-Status RpcParser::close() {
-  hold_.clear();
-  if (pending_.empty()) return {};
-  quic::Reader r(Bytes(pending_), false, base_);
-  Envelope v;
-  if (!dec(r, r.stop, Envelope::Args{}, v)) return r.err;
-  return decode_error(Reason::kTruncated, "the stream ended inside a message", base_);
-}
-
 namespace {
-Json item_json(const RpcItem& it) {
-  Json j = Json::object();
-  j.set("struct", Json::string(std::string(RpcItem::kName)));
-  j.set("value", it.to_json());
-  return j;
-}
-
-Result<Json> parse_rpc_json(Bytes data, std::size_t chunk) {
-  RpcParser p;
-  std::vector<RpcParser::Item> items;
-  Json all = Json::array();
-  if (chunk == 0) chunk = data.size() == 0 ? 1 : data.size();
-  for (std::size_t i = 0; i < data.size(); i += chunk) {
-    items.clear();
-    if (Status st = p.feed(data.subspan(i, std::min(chunk, data.size() - i)), items); !st) return st.error();
-    for (const auto& it : items) all.push(item_json(it));
-  }
-  if (Status st = p.close(); !st) return st.error();
-  return all;
-}
-}  // namespace
-
-namespace {
-
-Envelope::Args args_Envelope(const std::vector<bool>& args) {
-  Envelope::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_Envelope(Bytes data, const std::vector<bool>& args) {
-  auto v = Envelope::decode(data, args_Envelope(args));
-  if (!v) return v.error();
-  return v->encode(args_Envelope(args));
-}
-Result<Json> tj_Envelope(Bytes data, const std::vector<bool>& args) {
-  auto v = Envelope::decode(data, args_Envelope(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_Envelope(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = Envelope::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_Envelope(args));
-}
 
 constexpr WireStructOps kStructs[] = {
-    {"Envelope", {}, rt_Envelope, tj_Envelope, fj_Envelope},
+    wire_struct_ops<Envelope>(),
 };
 
 constexpr StreamOps kStreams[] = {
-    {"rpc", parse_rpc_json},
+    {"rpc", parse_stream_json<RpcParser>},
 };
 
 }  // namespace
 
-const WireStructOps* find_struct(std::string_view name) noexcept {
-  for (const auto& s : kStructs) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
+const WireStructOps* find_struct(std::string_view name) noexcept { return find_named<WireStructOps>(kStructs, name); }
 
-const StreamOps* find_stream(std::string_view name) noexcept {
-  for (const auto& s : kStreams) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
+const StreamOps* find_stream(std::string_view name) noexcept { return find_named<StreamOps>(kStreams, name); }
 
 }  // namespace envelope
 }  // namespace wire
+
+template class quic::StreamParser<wire::envelope::RpcItem, wire::envelope::RpcGrammar>;
 
 }  // namespace clutchcall

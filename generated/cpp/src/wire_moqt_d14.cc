@@ -375,7 +375,7 @@ bool dec(quic::Reader& r, std::size_t end, const AuthorizationToken::Args& args,
   (void)args;
   const std::size_t o1 = r.pos;
   if (!r.varint(end, out.alias_type)) return false;
-  if (!AuthTokenAliasType::contains(out.alias_type)) return r.fail_at(Reason::kInvalidValue, "AuthorizationToken.alias_type: not a AuthTokenAliasType code", o1);
+  if (!AuthTokenAliasType::contains(out.alias_type)) return r.fail_at(Reason::kInvalidValue, "AuthorizationToken.alias_type: is not a AuthTokenAliasType code", o1);
   if ((out.alias_type == 0u || out.alias_type == 1u || out.alias_type == 2u)) {
     auto& t2 = out.token_alias.emplace();
     if (!r.varint(end, t2)) return false;
@@ -395,7 +395,7 @@ bool dec(quic::Reader& r, std::size_t end, const AuthorizationToken::Args& args,
 
 Status enc(ByteVec& out, const AuthorizationToken& v, const AuthorizationToken::Args& args) {
   (void)args;
-  if (!AuthTokenAliasType::contains(v.alias_type)) return encode_error("AuthorizationToken.alias_type: not a AuthTokenAliasType code");
+  if (!AuthTokenAliasType::contains(v.alias_type)) return encode_error("AuthorizationToken.alias_type: is not a AuthTokenAliasType code");
   if (Status st = quic::write_varint(out, v.alias_type); !st) return st;
   if ((v.alias_type == 0u || v.alias_type == 1u || v.alias_type == 2u)) {
     if (!v.token_alias) return encode_error("AuthorizationToken.token_alias is required when alias_type in [0, 1, 2]");
@@ -501,7 +501,7 @@ bool dec(quic::Reader& r, std::size_t end, const ClientSetup::Args& args, Client
     std::uint64_t& x4 = out.supported_versions.emplace_back();
     const std::size_t o5 = r.pos;
     if (!r.varint(end, x4)) return false;
-    if (x4 > 4294967295u) return r.fail_at(Reason::kInvalidValue, "ClientSetup.supported_versions[]: above 4294967295", o5);
+    if (x4 > 4294967295u) return r.fail_at(Reason::kInvalidValue, "ClientSetup.supported_versions[]: is above 4294967295", o5);
   }
   (void)o1;
   const std::size_t o6 = r.pos;
@@ -521,7 +521,7 @@ Status enc(ByteVec& out, const ClientSetup& v, const ClientSetup::Args& args) {
   (void)args;
   if (Status st = quic::write_varint(out, v.supported_versions.size()); !st) return st;
   for (const auto& x1 : v.supported_versions) {
-    if (x1 > 4294967295u) return encode_error("ClientSetup.supported_versions[]: above 4294967295");
+    if (x1 > 4294967295u) return encode_error("ClientSetup.supported_versions[]: is above 4294967295");
     if (Status st = quic::write_varint(out, x1); !st) return st;
   }
   if (Status st = quic::write_varint(out, v.parameters.size()); !st) return st;
@@ -562,7 +562,7 @@ bool dec(quic::Reader& r, std::size_t end, const ServerSetup::Args& args, Server
   (void)args;
   const std::size_t o1 = r.pos;
   if (!r.varint(end, out.selected_version)) return false;
-  if (out.selected_version > 4294967295u) return r.fail_at(Reason::kInvalidValue, "ServerSetup.selected_version: above 4294967295", o1);
+  if (out.selected_version > 4294967295u) return r.fail_at(Reason::kInvalidValue, "ServerSetup.selected_version: is above 4294967295", o1);
   const std::size_t o2 = r.pos;
   std::uint64_t n3 = 0;
   if (!r.varint(end, n3)) return false;
@@ -578,7 +578,7 @@ bool dec(quic::Reader& r, std::size_t end, const ServerSetup::Args& args, Server
 
 Status enc(ByteVec& out, const ServerSetup& v, const ServerSetup::Args& args) {
   (void)args;
-  if (v.selected_version > 4294967295u) return encode_error("ServerSetup.selected_version: above 4294967295");
+  if (v.selected_version > 4294967295u) return encode_error("ServerSetup.selected_version: is above 4294967295");
   if (Status st = quic::write_varint(out, v.selected_version); !st) return st;
   if (Status st = quic::write_varint(out, v.parameters.size()); !st) return st;
   for (const auto& x1 : v.parameters) {
@@ -717,13 +717,13 @@ bool dec(quic::Reader& r, std::size_t end, const Subscribe::Args& args, Subscrib
   if (!r.uint(1, end, out.subscriber_priority)) return false;
   const std::size_t o3 = r.pos;
   if (!r.uint(1, end, out.group_order)) return false;
-  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "Subscribe.group_order: not a GroupOrder code", o3);
+  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "Subscribe.group_order: is not a GroupOrder code", o3);
   const std::size_t o4 = r.pos;
   if (!r.uint(1, end, out.forward)) return false;
-  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "Subscribe.forward: above 1", o4);
+  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "Subscribe.forward: is above 1", o4);
   const std::size_t o5 = r.pos;
   if (!r.varint(end, out.filter_type)) return false;
-  if (!FilterType::contains(out.filter_type)) return r.fail_at(Reason::kInvalidValue, "Subscribe.filter_type: not a FilterType code", o5);
+  if (!FilterType::contains(out.filter_type)) return r.fail_at(Reason::kInvalidValue, "Subscribe.filter_type: is not a FilterType code", o5);
   if ((out.filter_type == 3u || out.filter_type == 4u)) {
     auto& t6 = out.start_location.emplace();
     if (!dec(r, end, Location::Args{}, t6)) return false;
@@ -753,11 +753,11 @@ Status enc(ByteVec& out, const Subscribe& v, const Subscribe::Args& args) {
   if (Status st = quic::write_varint(out, v.track_name.size()); !st) return st;
   append(out, v.track_name);
   if (Status st = quic::write_uint(out, v.subscriber_priority, 1); !st) return st;
-  if (!GroupOrder::contains(v.group_order)) return encode_error("Subscribe.group_order: not a GroupOrder code");
+  if (!GroupOrder::contains(v.group_order)) return encode_error("Subscribe.group_order: is not a GroupOrder code");
   if (Status st = quic::write_uint(out, v.group_order, 1); !st) return st;
-  if (v.forward > 1u) return encode_error("Subscribe.forward: above 1");
+  if (v.forward > 1u) return encode_error("Subscribe.forward: is above 1");
   if (Status st = quic::write_uint(out, v.forward, 1); !st) return st;
-  if (!FilterType::contains(v.filter_type)) return encode_error("Subscribe.filter_type: not a FilterType code");
+  if (!FilterType::contains(v.filter_type)) return encode_error("Subscribe.filter_type: is not a FilterType code");
   if (Status st = quic::write_varint(out, v.filter_type); !st) return st;
   if ((v.filter_type == 3u || v.filter_type == 4u)) {
     if (!v.start_location) return encode_error("Subscribe.start_location is required when filter_type in [3, 4]");
@@ -832,11 +832,11 @@ bool dec(quic::Reader& r, std::size_t end, const SubscribeOk::Args& args, Subscr
   if (!r.varint(end, out.expires)) return false;
   const std::size_t o1 = r.pos;
   if (!r.uint(1, end, out.group_order)) return false;
-  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "SubscribeOk.group_order: not a GroupOrder code", o1);
-  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "SubscribeOk.group_order: below 1", o1);
+  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "SubscribeOk.group_order: is not a GroupOrder code", o1);
+  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "SubscribeOk.group_order: is below 1", o1);
   const std::size_t o2 = r.pos;
   if (!r.uint(1, end, out.content_exists)) return false;
-  if (out.content_exists > 1u) return r.fail_at(Reason::kInvalidValue, "SubscribeOk.content_exists: above 1", o2);
+  if (out.content_exists > 1u) return r.fail_at(Reason::kInvalidValue, "SubscribeOk.content_exists: is above 1", o2);
   if (out.content_exists == 1u) {
     auto& t3 = out.largest_location.emplace();
     if (!dec(r, end, Location::Args{}, t3)) return false;
@@ -859,10 +859,10 @@ Status enc(ByteVec& out, const SubscribeOk& v, const SubscribeOk::Args& args) {
   if (Status st = quic::write_varint(out, v.request_id); !st) return st;
   if (Status st = quic::write_varint(out, v.track_alias); !st) return st;
   if (Status st = quic::write_varint(out, v.expires); !st) return st;
-  if (!GroupOrder::contains(v.group_order)) return encode_error("SubscribeOk.group_order: not a GroupOrder code");
-  if (v.group_order < 1u) return encode_error("SubscribeOk.group_order: below 1");
+  if (!GroupOrder::contains(v.group_order)) return encode_error("SubscribeOk.group_order: is not a GroupOrder code");
+  if (v.group_order < 1u) return encode_error("SubscribeOk.group_order: is below 1");
   if (Status st = quic::write_uint(out, v.group_order, 1); !st) return st;
-  if (v.content_exists > 1u) return encode_error("SubscribeOk.content_exists: above 1");
+  if (v.content_exists > 1u) return encode_error("SubscribeOk.content_exists: is above 1");
   if (Status st = quic::write_uint(out, v.content_exists, 1); !st) return st;
   if (v.content_exists == 1u) {
     if (!v.largest_location) return encode_error("SubscribeOk.largest_location is required when content_exists eq 1");
@@ -961,7 +961,7 @@ bool dec(quic::Reader& r, std::size_t end, const SubscribeUpdate::Args& args, Su
   if (!r.uint(1, end, out.subscriber_priority)) return false;
   const std::size_t o1 = r.pos;
   if (!r.uint(1, end, out.forward)) return false;
-  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "SubscribeUpdate.forward: above 1", o1);
+  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "SubscribeUpdate.forward: is above 1", o1);
   const std::size_t o2 = r.pos;
   std::uint64_t n3 = 0;
   if (!r.varint(end, n3)) return false;
@@ -982,7 +982,7 @@ Status enc(ByteVec& out, const SubscribeUpdate& v, const SubscribeUpdate::Args& 
   if (Status st = enc(out, v.start_location, Location::Args{}); !st) return st;
   if (Status st = quic::write_varint(out, v.end_group); !st) return st;
   if (Status st = quic::write_uint(out, v.subscriber_priority, 1); !st) return st;
-  if (v.forward > 1u) return encode_error("SubscribeUpdate.forward: above 1");
+  if (v.forward > 1u) return encode_error("SubscribeUpdate.forward: is above 1");
   if (Status st = quic::write_uint(out, v.forward, 1); !st) return st;
   if (Status st = quic::write_varint(out, v.parameters.size()); !st) return st;
   for (const auto& x1 : v.parameters) {
@@ -1109,18 +1109,18 @@ bool dec(quic::Reader& r, std::size_t end, const Publish::Args& args, Publish& o
   if (!r.varint(end, out.track_alias)) return false;
   const std::size_t o3 = r.pos;
   if (!r.uint(1, end, out.group_order)) return false;
-  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "Publish.group_order: not a GroupOrder code", o3);
-  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "Publish.group_order: below 1", o3);
+  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "Publish.group_order: is not a GroupOrder code", o3);
+  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "Publish.group_order: is below 1", o3);
   const std::size_t o4 = r.pos;
   if (!r.uint(1, end, out.content_exists)) return false;
-  if (out.content_exists > 1u) return r.fail_at(Reason::kInvalidValue, "Publish.content_exists: above 1", o4);
+  if (out.content_exists > 1u) return r.fail_at(Reason::kInvalidValue, "Publish.content_exists: is above 1", o4);
   if (out.content_exists == 1u) {
     auto& t5 = out.largest_location.emplace();
     if (!dec(r, end, Location::Args{}, t5)) return false;
   }
   const std::size_t o6 = r.pos;
   if (!r.uint(1, end, out.forward)) return false;
-  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "Publish.forward: above 1", o6);
+  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "Publish.forward: is above 1", o6);
   const std::size_t o7 = r.pos;
   std::uint64_t n8 = 0;
   if (!r.varint(end, n8)) return false;
@@ -1142,10 +1142,10 @@ Status enc(ByteVec& out, const Publish& v, const Publish::Args& args) {
   if (Status st = quic::write_varint(out, v.track_name.size()); !st) return st;
   append(out, v.track_name);
   if (Status st = quic::write_varint(out, v.track_alias); !st) return st;
-  if (!GroupOrder::contains(v.group_order)) return encode_error("Publish.group_order: not a GroupOrder code");
-  if (v.group_order < 1u) return encode_error("Publish.group_order: below 1");
+  if (!GroupOrder::contains(v.group_order)) return encode_error("Publish.group_order: is not a GroupOrder code");
+  if (v.group_order < 1u) return encode_error("Publish.group_order: is below 1");
   if (Status st = quic::write_uint(out, v.group_order, 1); !st) return st;
-  if (v.content_exists > 1u) return encode_error("Publish.content_exists: above 1");
+  if (v.content_exists > 1u) return encode_error("Publish.content_exists: is above 1");
   if (Status st = quic::write_uint(out, v.content_exists, 1); !st) return st;
   if (v.content_exists == 1u) {
     if (!v.largest_location) return encode_error("Publish.largest_location is required when content_exists eq 1");
@@ -1153,7 +1153,7 @@ Status enc(ByteVec& out, const Publish& v, const Publish::Args& args) {
   } else if (v.largest_location) {
     return encode_error("Publish.largest_location must be absent unless content_exists eq 1");
   }
-  if (v.forward > 1u) return encode_error("Publish.forward: above 1");
+  if (v.forward > 1u) return encode_error("Publish.forward: is above 1");
   if (Status st = quic::write_uint(out, v.forward, 1); !st) return st;
   if (Status st = quic::write_varint(out, v.parameters.size()); !st) return st;
   for (const auto& x1 : v.parameters) {
@@ -1209,15 +1209,15 @@ bool dec(quic::Reader& r, std::size_t end, const PublishOk::Args& args, PublishO
   if (!r.varint(end, out.request_id)) return false;
   const std::size_t o1 = r.pos;
   if (!r.uint(1, end, out.forward)) return false;
-  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "PublishOk.forward: above 1", o1);
+  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "PublishOk.forward: is above 1", o1);
   if (!r.uint(1, end, out.subscriber_priority)) return false;
   const std::size_t o2 = r.pos;
   if (!r.uint(1, end, out.group_order)) return false;
-  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "PublishOk.group_order: not a GroupOrder code", o2);
-  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "PublishOk.group_order: below 1", o2);
+  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "PublishOk.group_order: is not a GroupOrder code", o2);
+  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "PublishOk.group_order: is below 1", o2);
   const std::size_t o3 = r.pos;
   if (!r.varint(end, out.filter_type)) return false;
-  if (!FilterType::contains(out.filter_type)) return r.fail_at(Reason::kInvalidValue, "PublishOk.filter_type: not a FilterType code", o3);
+  if (!FilterType::contains(out.filter_type)) return r.fail_at(Reason::kInvalidValue, "PublishOk.filter_type: is not a FilterType code", o3);
   if ((out.filter_type == 3u || out.filter_type == 4u)) {
     auto& t4 = out.start_location.emplace();
     if (!dec(r, end, Location::Args{}, t4)) return false;
@@ -1242,13 +1242,13 @@ bool dec(quic::Reader& r, std::size_t end, const PublishOk::Args& args, PublishO
 Status enc(ByteVec& out, const PublishOk& v, const PublishOk::Args& args) {
   (void)args;
   if (Status st = quic::write_varint(out, v.request_id); !st) return st;
-  if (v.forward > 1u) return encode_error("PublishOk.forward: above 1");
+  if (v.forward > 1u) return encode_error("PublishOk.forward: is above 1");
   if (Status st = quic::write_uint(out, v.forward, 1); !st) return st;
   if (Status st = quic::write_uint(out, v.subscriber_priority, 1); !st) return st;
-  if (!GroupOrder::contains(v.group_order)) return encode_error("PublishOk.group_order: not a GroupOrder code");
-  if (v.group_order < 1u) return encode_error("PublishOk.group_order: below 1");
+  if (!GroupOrder::contains(v.group_order)) return encode_error("PublishOk.group_order: is not a GroupOrder code");
+  if (v.group_order < 1u) return encode_error("PublishOk.group_order: is below 1");
   if (Status st = quic::write_uint(out, v.group_order, 1); !st) return st;
-  if (!FilterType::contains(v.filter_type)) return encode_error("PublishOk.filter_type: not a FilterType code");
+  if (!FilterType::contains(v.filter_type)) return encode_error("PublishOk.filter_type: is not a FilterType code");
   if (Status st = quic::write_varint(out, v.filter_type); !st) return st;
   if ((v.filter_type == 3u || v.filter_type == 4u)) {
     if (!v.start_location) return encode_error("PublishOk.start_location is required when filter_type in [3, 4]");
@@ -1355,10 +1355,10 @@ bool dec(quic::Reader& r, std::size_t end, const Fetch::Args& args, Fetch& out) 
   if (!r.uint(1, end, out.subscriber_priority)) return false;
   const std::size_t o1 = r.pos;
   if (!r.uint(1, end, out.group_order)) return false;
-  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "Fetch.group_order: not a GroupOrder code", o1);
+  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "Fetch.group_order: is not a GroupOrder code", o1);
   const std::size_t o2 = r.pos;
   if (!r.varint(end, out.fetch_type)) return false;
-  if (!FetchType::contains(out.fetch_type)) return r.fail_at(Reason::kInvalidValue, "Fetch.fetch_type: not a FetchType code", o2);
+  if (!FetchType::contains(out.fetch_type)) return r.fail_at(Reason::kInvalidValue, "Fetch.fetch_type: is not a FetchType code", o2);
   if (out.fetch_type == 1u) {
     auto& t3 = out.track_namespace.emplace();
     if (!dec(r, end, TrackNamespace::Args{}, t3)) return false;
@@ -1405,9 +1405,9 @@ Status enc(ByteVec& out, const Fetch& v, const Fetch::Args& args) {
   (void)args;
   if (Status st = quic::write_varint(out, v.request_id); !st) return st;
   if (Status st = quic::write_uint(out, v.subscriber_priority, 1); !st) return st;
-  if (!GroupOrder::contains(v.group_order)) return encode_error("Fetch.group_order: not a GroupOrder code");
+  if (!GroupOrder::contains(v.group_order)) return encode_error("Fetch.group_order: is not a GroupOrder code");
   if (Status st = quic::write_uint(out, v.group_order, 1); !st) return st;
-  if (!FetchType::contains(v.fetch_type)) return encode_error("Fetch.fetch_type: not a FetchType code");
+  if (!FetchType::contains(v.fetch_type)) return encode_error("Fetch.fetch_type: is not a FetchType code");
   if (Status st = quic::write_varint(out, v.fetch_type); !st) return st;
   if (v.fetch_type == 1u) {
     if (!v.track_namespace) return encode_error("Fetch.track_namespace is required when fetch_type eq 1");
@@ -1521,8 +1521,8 @@ bool dec(quic::Reader& r, std::size_t end, const FetchOk::Args& args, FetchOk& o
   if (!r.varint(end, out.request_id)) return false;
   const std::size_t o1 = r.pos;
   if (!r.uint(1, end, out.group_order)) return false;
-  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "FetchOk.group_order: not a GroupOrder code", o1);
-  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "FetchOk.group_order: below 1", o1);
+  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "FetchOk.group_order: is not a GroupOrder code", o1);
+  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "FetchOk.group_order: is below 1", o1);
   if (!r.uint(1, end, out.end_of_track)) return false;
   if (!dec(r, end, Location::Args{}, out.end_location)) return false;
   const std::size_t o2 = r.pos;
@@ -1541,8 +1541,8 @@ bool dec(quic::Reader& r, std::size_t end, const FetchOk::Args& args, FetchOk& o
 Status enc(ByteVec& out, const FetchOk& v, const FetchOk::Args& args) {
   (void)args;
   if (Status st = quic::write_varint(out, v.request_id); !st) return st;
-  if (!GroupOrder::contains(v.group_order)) return encode_error("FetchOk.group_order: not a GroupOrder code");
-  if (v.group_order < 1u) return encode_error("FetchOk.group_order: below 1");
+  if (!GroupOrder::contains(v.group_order)) return encode_error("FetchOk.group_order: is not a GroupOrder code");
+  if (v.group_order < 1u) return encode_error("FetchOk.group_order: is below 1");
   if (Status st = quic::write_uint(out, v.group_order, 1); !st) return st;
   if (Status st = quic::write_uint(out, v.end_of_track, 1); !st) return st;
   if (Status st = enc(out, v.end_location, Location::Args{}); !st) return st;
@@ -1663,13 +1663,13 @@ bool dec(quic::Reader& r, std::size_t end, const TrackStatus::Args& args, TrackS
   if (!r.uint(1, end, out.subscriber_priority)) return false;
   const std::size_t o3 = r.pos;
   if (!r.uint(1, end, out.group_order)) return false;
-  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "TrackStatus.group_order: not a GroupOrder code", o3);
+  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "TrackStatus.group_order: is not a GroupOrder code", o3);
   const std::size_t o4 = r.pos;
   if (!r.uint(1, end, out.forward)) return false;
-  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "TrackStatus.forward: above 1", o4);
+  if (out.forward > 1u) return r.fail_at(Reason::kInvalidValue, "TrackStatus.forward: is above 1", o4);
   const std::size_t o5 = r.pos;
   if (!r.varint(end, out.filter_type)) return false;
-  if (!FilterType::contains(out.filter_type)) return r.fail_at(Reason::kInvalidValue, "TrackStatus.filter_type: not a FilterType code", o5);
+  if (!FilterType::contains(out.filter_type)) return r.fail_at(Reason::kInvalidValue, "TrackStatus.filter_type: is not a FilterType code", o5);
   if ((out.filter_type == 3u || out.filter_type == 4u)) {
     auto& t6 = out.start_location.emplace();
     if (!dec(r, end, Location::Args{}, t6)) return false;
@@ -1699,11 +1699,11 @@ Status enc(ByteVec& out, const TrackStatus& v, const TrackStatus::Args& args) {
   if (Status st = quic::write_varint(out, v.track_name.size()); !st) return st;
   append(out, v.track_name);
   if (Status st = quic::write_uint(out, v.subscriber_priority, 1); !st) return st;
-  if (!GroupOrder::contains(v.group_order)) return encode_error("TrackStatus.group_order: not a GroupOrder code");
+  if (!GroupOrder::contains(v.group_order)) return encode_error("TrackStatus.group_order: is not a GroupOrder code");
   if (Status st = quic::write_uint(out, v.group_order, 1); !st) return st;
-  if (v.forward > 1u) return encode_error("TrackStatus.forward: above 1");
+  if (v.forward > 1u) return encode_error("TrackStatus.forward: is above 1");
   if (Status st = quic::write_uint(out, v.forward, 1); !st) return st;
-  if (!FilterType::contains(v.filter_type)) return encode_error("TrackStatus.filter_type: not a FilterType code");
+  if (!FilterType::contains(v.filter_type)) return encode_error("TrackStatus.filter_type: is not a FilterType code");
   if (Status st = quic::write_varint(out, v.filter_type); !st) return st;
   if ((v.filter_type == 3u || v.filter_type == 4u)) {
     if (!v.start_location) return encode_error("TrackStatus.start_location is required when filter_type in [3, 4]");
@@ -1778,11 +1778,11 @@ bool dec(quic::Reader& r, std::size_t end, const TrackStatusOk::Args& args, Trac
   if (!r.varint(end, out.expires)) return false;
   const std::size_t o1 = r.pos;
   if (!r.uint(1, end, out.group_order)) return false;
-  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "TrackStatusOk.group_order: not a GroupOrder code", o1);
-  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "TrackStatusOk.group_order: below 1", o1);
+  if (!GroupOrder::contains(out.group_order)) return r.fail_at(Reason::kInvalidValue, "TrackStatusOk.group_order: is not a GroupOrder code", o1);
+  if (out.group_order < 1u) return r.fail_at(Reason::kInvalidValue, "TrackStatusOk.group_order: is below 1", o1);
   const std::size_t o2 = r.pos;
   if (!r.uint(1, end, out.content_exists)) return false;
-  if (out.content_exists > 1u) return r.fail_at(Reason::kInvalidValue, "TrackStatusOk.content_exists: above 1", o2);
+  if (out.content_exists > 1u) return r.fail_at(Reason::kInvalidValue, "TrackStatusOk.content_exists: is above 1", o2);
   if (out.content_exists == 1u) {
     auto& t3 = out.largest_location.emplace();
     if (!dec(r, end, Location::Args{}, t3)) return false;
@@ -1805,10 +1805,10 @@ Status enc(ByteVec& out, const TrackStatusOk& v, const TrackStatusOk::Args& args
   if (Status st = quic::write_varint(out, v.request_id); !st) return st;
   if (Status st = quic::write_varint(out, v.track_alias); !st) return st;
   if (Status st = quic::write_varint(out, v.expires); !st) return st;
-  if (!GroupOrder::contains(v.group_order)) return encode_error("TrackStatusOk.group_order: not a GroupOrder code");
-  if (v.group_order < 1u) return encode_error("TrackStatusOk.group_order: below 1");
+  if (!GroupOrder::contains(v.group_order)) return encode_error("TrackStatusOk.group_order: is not a GroupOrder code");
+  if (v.group_order < 1u) return encode_error("TrackStatusOk.group_order: is below 1");
   if (Status st = quic::write_uint(out, v.group_order, 1); !st) return st;
-  if (v.content_exists > 1u) return encode_error("TrackStatusOk.content_exists: above 1");
+  if (v.content_exists > 1u) return encode_error("TrackStatusOk.content_exists: is above 1");
   if (Status st = quic::write_uint(out, v.content_exists, 1); !st) return st;
   if (v.content_exists == 1u) {
     if (!v.largest_location) return encode_error("TrackStatusOk.largest_location is required when content_exists eq 1");
@@ -2407,7 +2407,7 @@ bool dec(quic::Reader& r, std::size_t end, const SubgroupObject::Args& args, Sub
     auto& t6 = out.object_status.emplace();
     const std::size_t o7 = r.pos;
     if (!r.varint(end, t6)) return false;
-    if (!ObjectStatus::contains(t6)) return r.fail_at(Reason::kInvalidValue, "SubgroupObject.object_status: not a ObjectStatus code", o7);
+    if (!ObjectStatus::contains(t6)) return r.fail_at(Reason::kInvalidValue, "SubgroupObject.object_status: is not a ObjectStatus code", o7);
   }
   const std::size_t o8 = r.pos;
   if (!r.raw(out.payload_length, end, out.payload)) return false;
@@ -2431,7 +2431,7 @@ Status enc(ByteVec& out, const SubgroupObject& v, const SubgroupObject::Args& ar
   if (Status st = quic::write_varint(out, v.payload_length); !st) return st;
   if (v.payload_length == 0u) {
     if (!v.object_status) return encode_error("SubgroupObject.object_status is required when payload_length eq 0");
-    if (!ObjectStatus::contains((*v.object_status))) return encode_error("SubgroupObject.object_status: not a ObjectStatus code");
+    if (!ObjectStatus::contains((*v.object_status))) return encode_error("SubgroupObject.object_status: is not a ObjectStatus code");
     if (Status st = quic::write_varint(out, (*v.object_status)); !st) return st;
   } else if (v.object_status) {
     return encode_error("SubgroupObject.object_status must be absent unless payload_length eq 0");
@@ -2544,7 +2544,7 @@ bool dec(quic::Reader& r, std::size_t end, const FetchObject::Args& args, FetchO
     auto& t5 = out.object_status.emplace();
     const std::size_t o6 = r.pos;
     if (!r.varint(end, t5)) return false;
-    if (!ObjectStatus::contains(t5)) return r.fail_at(Reason::kInvalidValue, "FetchObject.object_status: not a ObjectStatus code", o6);
+    if (!ObjectStatus::contains(t5)) return r.fail_at(Reason::kInvalidValue, "FetchObject.object_status: is not a ObjectStatus code", o6);
   }
   const std::size_t o7 = r.pos;
   if (!r.raw(out.payload_length, end, out.payload)) return false;
@@ -2567,7 +2567,7 @@ Status enc(ByteVec& out, const FetchObject& v, const FetchObject::Args& args) {
   if (Status st = quic::write_varint(out, v.payload_length); !st) return st;
   if (v.payload_length == 0u) {
     if (!v.object_status) return encode_error("FetchObject.object_status is required when payload_length eq 0");
-    if (!ObjectStatus::contains((*v.object_status))) return encode_error("FetchObject.object_status: not a ObjectStatus code");
+    if (!ObjectStatus::contains((*v.object_status))) return encode_error("FetchObject.object_status: is not a ObjectStatus code");
     if (Status st = quic::write_varint(out, (*v.object_status)); !st) return st;
   } else if (v.object_status) {
     return encode_error("FetchObject.object_status must be absent unless payload_length eq 0");
@@ -2717,7 +2717,7 @@ bool dec(quic::Reader& r, std::size_t end, const ObjectDatagram::Args& args, Obj
     auto& t7 = out.object_status.emplace();
     const std::size_t o8 = r.pos;
     if (!r.varint(end, t7)) return false;
-    if (!ObjectStatus::contains(t7)) return r.fail_at(Reason::kInvalidValue, "ObjectDatagram.object_status: not a ObjectStatus code", o8);
+    if (!ObjectStatus::contains(t7)) return r.fail_at(Reason::kInvalidValue, "ObjectDatagram.object_status: is not a ObjectStatus code", o8);
   }
   if (!f_is_status) {
     auto& t9 = out.payload.emplace();
@@ -2759,7 +2759,7 @@ Status enc(ByteVec& out, const ObjectDatagram& v, const ObjectDatagram::Args& ar
   }
   if (f_is_status) {
     if (!v.object_status) return encode_error("ObjectDatagram.object_status is required when is_status is set");
-    if (!ObjectStatus::contains((*v.object_status))) return encode_error("ObjectDatagram.object_status: not a ObjectStatus code");
+    if (!ObjectStatus::contains((*v.object_status))) return encode_error("ObjectDatagram.object_status: is not a ObjectStatus code");
     if (Status st = quic::write_varint(out, (*v.object_status)); !st) return st;
   } else if (v.object_status) {
     return encode_error("ObjectDatagram.object_status must be absent unless is_status is set");
@@ -4415,1436 +4415,258 @@ Result<ObjectDatagram> ObjectDatagram::from_json(const Json& value, Arena& arena
   return v;
 }
 
-Status ControlParser::feed(Bytes chunk, std::vector<Item>& out) {
-  hold_.clear();
-  std::size_t ci = 0;
-  if (!pending_.empty()) {
-    // Complete the unfinished item, adding only as many bytes as its reads asked for.
-    while (true) {
-      const std::size_t want = need_ > pending_.size() ? need_ - pending_.size() : 1;
-      const std::size_t take = std::min(want, chunk.size() - ci);
-      if (take == 0) return {};
-      pending_.insert(pending_.end(), chunk.begin() + static_cast<std::ptrdiff_t>(ci),
-                      chunk.begin() + static_cast<std::ptrdiff_t>(ci + take));
-      ci += take;
-      quic::Reader r(Bytes(pending_), true, base_);
-      if (!one(r, out)) {
-        if (!r.err.error().incomplete) return r.err;
-        need_ = r.err.error().need;
-        if (need_ > max_buffer_) return decode_error(Reason::kTooLarge, "an item is over the buffer limit", base_);
-        continue;
-      }
-      ci -= pending_.size() - r.pos;  // bytes after the item belong to the next one
-      base_ += r.pos;
-      hold_ = std::move(pending_);
-      pending_.clear();
-      break;
-    }
-  }
-  // Complete items are parsed in place, straight into `out`, by one reader over the chunk.
-  quic::Reader r(chunk.subspan(ci), true, base_);
-  while (r.pos < r.stop) {
-    const std::size_t start = r.pos;
-    if (!one(r, out)) {
-      if (!r.err.error().incomplete) return r.err;
-      need_ = r.err.error().need - start;
-      if (need_ > max_buffer_) return decode_error(Reason::kTooLarge, "an item is over the buffer limit", base_);
-      pending_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(ci + start), chunk.end());
-      return {};
-    }
-    if (r.pos == start) return decode_error(Reason::kInvalidValue, "an empty item cannot advance the stream", base_);
-    base_ += r.pos - start;
-  }
-  return {};
-}
+namespace {
+constexpr quic::StreamTransition kControl_frame[] = {
+    {2u, 0, 0},
+    {3u, 1, 0},
+    {4u, 2, 0},
+    {5u, 3, 0},
+    {6u, 4, 0},
+    {7u, 5, 0},
+    {8u, 6, 0},
+    {9u, 7, 0},
+    {10u, 8, 0},
+    {11u, 9, 0},
+    {12u, 10, 0},
+    {13u, 11, 0},
+    {14u, 12, 0},
+    {15u, 13, 0},
+    {16u, 14, 0},
+    {17u, 15, 0},
+    {18u, 16, 0},
+    {19u, 17, 0},
+    {20u, 18, 0},
+    {21u, 19, 0},
+    {22u, 20, 0},
+    {23u, 21, 0},
+    {24u, 22, 0},
+    {25u, 23, 0},
+    {26u, 24, 0},
+    {29u, 25, 0},
+    {30u, 26, 0},
+    {31u, 27, 0},
+    {32u, 28, 0},
+    {33u, 29, 0},
+};
+constexpr quic::StreamFrame kControl_frame_frame = {
+    .type_size = 0,
+    .length_size = 2,
+    .max_length = 65535u,
+    .unknown = Reason::kUnknownType,
+    .too_large = Reason::kTooLarge,
+    .past_end = Reason::kLengthPastEnd,
+    .trailing = Reason::kTrailingBytes,
+};
+constexpr quic::StreamState kControl_states[] = {
+    {.peek = quic::kNoPeek, .frame = &kControl_frame_frame, .transitions = kControl_frame, .accept_at_end = true, .unknown = Reason::kUnknownType},
+};
+}  // namespace
 
-bool ControlParser::one(quic::Reader& r, std::vector<Item>& out) {
-  Item& item = out.emplace_back();
-  Status res = [&]() -> Status {
-    const std::size_t at = r.base + r.pos;  // where the message starts
-    std::uint64_t code = 0;
-    std::uint64_t length = 0;
-    if (!r.varint(r.stop, code) || !r.uint(2, r.stop, length)) return r.err;
-    item.code = code;
-    quic::Reader body(Bytes(), false, 0);
-    const bool too_large = length > 65535u || length > max_buffer_;
-    auto open = [&]() -> Status {
-      if (too_large) return decode_error(Reason::kTooLarge, "a message is over the length limit", at);
-      if (length > r.stop - r.pos) {
-        Error e = decode_error(Reason::kLengthPastEnd, "the stream ends inside a message", r.base + r.pos);
-        e.incomplete = true;
-        e.need = r.pos + static_cast<std::size_t>(length);
-        return e;
-      }
-      body = quic::Reader(Bytes(r.buf + r.pos, static_cast<std::size_t>(length)), false, r.base + r.pos);
-      r.pos += static_cast<std::size_t>(length);
-      return {};
-    };
-    switch (code) {
-      case 2u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<SubscribeUpdate>();
-        if (!dec(body, body.stop, SubscribeUpdate::Args{}, m)) return body.err;
-        break;
-      }
-      case 3u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<Subscribe>();
-        if (!dec(body, body.stop, Subscribe::Args{}, m)) return body.err;
-        break;
-      }
-      case 4u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<SubscribeOk>();
-        if (!dec(body, body.stop, SubscribeOk::Args{}, m)) return body.err;
-        break;
-      }
-      case 5u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<SubscribeError>();
-        if (!dec(body, body.stop, SubscribeError::Args{}, m)) return body.err;
-        break;
-      }
-      case 6u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<PublishNamespace>();
-        if (!dec(body, body.stop, PublishNamespace::Args{}, m)) return body.err;
-        break;
-      }
-      case 7u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<PublishNamespaceOk>();
-        if (!dec(body, body.stop, PublishNamespaceOk::Args{}, m)) return body.err;
-        break;
-      }
-      case 8u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<PublishNamespaceError>();
-        if (!dec(body, body.stop, PublishNamespaceError::Args{}, m)) return body.err;
-        break;
-      }
-      case 9u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<PublishNamespaceDone>();
-        if (!dec(body, body.stop, PublishNamespaceDone::Args{}, m)) return body.err;
-        break;
-      }
-      case 10u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<Unsubscribe>();
-        if (!dec(body, body.stop, Unsubscribe::Args{}, m)) return body.err;
-        break;
-      }
-      case 11u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<PublishDone>();
-        if (!dec(body, body.stop, PublishDone::Args{}, m)) return body.err;
-        break;
-      }
-      case 12u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<PublishNamespaceCancel>();
-        if (!dec(body, body.stop, PublishNamespaceCancel::Args{}, m)) return body.err;
-        break;
-      }
-      case 13u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<TrackStatus>();
-        if (!dec(body, body.stop, TrackStatus::Args{}, m)) return body.err;
-        break;
-      }
-      case 14u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<TrackStatusOk>();
-        if (!dec(body, body.stop, TrackStatusOk::Args{}, m)) return body.err;
-        break;
-      }
-      case 15u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<TrackStatusError>();
-        if (!dec(body, body.stop, TrackStatusError::Args{}, m)) return body.err;
-        break;
-      }
-      case 16u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<Goaway>();
-        if (!dec(body, body.stop, Goaway::Args{}, m)) return body.err;
-        break;
-      }
-      case 17u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<SubscribeNamespace>();
-        if (!dec(body, body.stop, SubscribeNamespace::Args{}, m)) return body.err;
-        break;
-      }
-      case 18u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<SubscribeNamespaceOk>();
-        if (!dec(body, body.stop, SubscribeNamespaceOk::Args{}, m)) return body.err;
-        break;
-      }
-      case 19u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<SubscribeNamespaceError>();
-        if (!dec(body, body.stop, SubscribeNamespaceError::Args{}, m)) return body.err;
-        break;
-      }
-      case 20u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<UnsubscribeNamespace>();
-        if (!dec(body, body.stop, UnsubscribeNamespace::Args{}, m)) return body.err;
-        break;
-      }
-      case 21u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<MaxRequestId>();
-        if (!dec(body, body.stop, MaxRequestId::Args{}, m)) return body.err;
-        break;
-      }
-      case 22u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<Fetch>();
-        if (!dec(body, body.stop, Fetch::Args{}, m)) return body.err;
-        break;
-      }
-      case 23u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<FetchCancel>();
-        if (!dec(body, body.stop, FetchCancel::Args{}, m)) return body.err;
-        break;
-      }
-      case 24u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<FetchOk>();
-        if (!dec(body, body.stop, FetchOk::Args{}, m)) return body.err;
-        break;
-      }
-      case 25u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<FetchError>();
-        if (!dec(body, body.stop, FetchError::Args{}, m)) return body.err;
-        break;
-      }
-      case 26u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<RequestsBlocked>();
-        if (!dec(body, body.stop, RequestsBlocked::Args{}, m)) return body.err;
-        break;
-      }
-      case 29u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<Publish>();
-        if (!dec(body, body.stop, Publish::Args{}, m)) return body.err;
-        break;
-      }
-      case 30u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<PublishOk>();
-        if (!dec(body, body.stop, PublishOk::Args{}, m)) return body.err;
-        break;
-      }
-      case 31u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<PublishError>();
-        if (!dec(body, body.stop, PublishError::Args{}, m)) return body.err;
-        break;
-      }
-      case 32u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<ClientSetup>();
-        if (!dec(body, body.stop, ClientSetup::Args{}, m)) return body.err;
-        break;
-      }
-      case 33u: {
-        if (Status st = open(); !st) return st;
-        auto& m = item.message.emplace<ServerSetup>();
-        if (!dec(body, body.stop, ServerSetup::Args{}, m)) return body.err;
-        break;
-      }
-      default:
-        return decode_error(Reason::kUnknownType, "control: unknown message type " + std::to_string(code), at);
-    }
-    if (body.pos != body.stop) {
-      (void)body.fail(Reason::kTrailingBytes, "bytes left in the message");
-      return body.err;
-    }
-    return {};
-  }();
-  if (res) return true;
-  out.pop_back();
-  r.err = std::move(res);
+const quic::StreamTable ControlGrammar::kTable = {
+    .name = "control",
+    .states = kControl_states,
+    .initial = 0,
+    .buffer_reason = Reason::kTooLarge,
+    .empty_item_reason = Reason::kInvalidValue,
+};
+
+bool ControlGrammar::decode(std::size_t decoder, quic::Reader& r, std::uint64_t code, quic::StreamFlags& flags, std::vector<ControlItem>& out) {
+  (void)flags;
+  switch (decoder) {
+    case 0:
+      return quic::append_item<SubscribeUpdate, dec>(r, code, {}, out);
+    case 1:
+      return quic::append_item<Subscribe, dec>(r, code, {}, out);
+    case 2:
+      return quic::append_item<SubscribeOk, dec>(r, code, {}, out);
+    case 3:
+      return quic::append_item<SubscribeError, dec>(r, code, {}, out);
+    case 4:
+      return quic::append_item<PublishNamespace, dec>(r, code, {}, out);
+    case 5:
+      return quic::append_item<PublishNamespaceOk, dec>(r, code, {}, out);
+    case 6:
+      return quic::append_item<PublishNamespaceError, dec>(r, code, {}, out);
+    case 7:
+      return quic::append_item<PublishNamespaceDone, dec>(r, code, {}, out);
+    case 8:
+      return quic::append_item<Unsubscribe, dec>(r, code, {}, out);
+    case 9:
+      return quic::append_item<PublishDone, dec>(r, code, {}, out);
+    case 10:
+      return quic::append_item<PublishNamespaceCancel, dec>(r, code, {}, out);
+    case 11:
+      return quic::append_item<TrackStatus, dec>(r, code, {}, out);
+    case 12:
+      return quic::append_item<TrackStatusOk, dec>(r, code, {}, out);
+    case 13:
+      return quic::append_item<TrackStatusError, dec>(r, code, {}, out);
+    case 14:
+      return quic::append_item<Goaway, dec>(r, code, {}, out);
+    case 15:
+      return quic::append_item<SubscribeNamespace, dec>(r, code, {}, out);
+    case 16:
+      return quic::append_item<SubscribeNamespaceOk, dec>(r, code, {}, out);
+    case 17:
+      return quic::append_item<SubscribeNamespaceError, dec>(r, code, {}, out);
+    case 18:
+      return quic::append_item<UnsubscribeNamespace, dec>(r, code, {}, out);
+    case 19:
+      return quic::append_item<MaxRequestId, dec>(r, code, {}, out);
+    case 20:
+      return quic::append_item<Fetch, dec>(r, code, {}, out);
+    case 21:
+      return quic::append_item<FetchCancel, dec>(r, code, {}, out);
+    case 22:
+      return quic::append_item<FetchOk, dec>(r, code, {}, out);
+    case 23:
+      return quic::append_item<FetchError, dec>(r, code, {}, out);
+    case 24:
+      return quic::append_item<RequestsBlocked, dec>(r, code, {}, out);
+    case 25:
+      return quic::append_item<Publish, dec>(r, code, {}, out);
+    case 26:
+      return quic::append_item<PublishOk, dec>(r, code, {}, out);
+    case 27:
+      return quic::append_item<PublishError, dec>(r, code, {}, out);
+    case 28:
+      return quic::append_item<ClientSetup, dec>(r, code, {}, out);
+    case 29:
+      return quic::append_item<ServerSetup, dec>(r, code, {}, out);
+  }
   return false;
 }
 
-Status ControlParser::close() {
-  hold_.clear();
-  if (pending_.empty()) return {};
-  quic::Reader r(Bytes(pending_), false, base_);
-  std::uint64_t code = 0;
-  std::uint64_t length = 0;
-  if (!r.varint(r.stop, code) || !r.uint(2, r.stop, length)) return r.err;
-  return decode_error(Reason::kLengthPastEnd, "the stream ended inside a message", base_);
-}
-
 namespace {
-Json item_json(const ControlItem& it) {
-  return std::visit(
-      [](const auto& m) {
-        Json j = Json::object();
-        j.set("struct", Json::string(std::string(std::decay_t<decltype(m)>::kName)));
-        j.set("value", m.to_json());
-        return j;
-      },
-      it.message);
-}
-
-Result<Json> parse_control_json(Bytes data, std::size_t chunk) {
-  ControlParser p;
-  std::vector<ControlParser::Item> items;
-  Json all = Json::array();
-  if (chunk == 0) chunk = data.size() == 0 ? 1 : data.size();
-  for (std::size_t i = 0; i < data.size(); i += chunk) {
-    items.clear();
-    if (Status st = p.feed(data.subspan(i, std::min(chunk, data.size() - i)), items); !st) return st.error();
-    for (const auto& it : items) all.push(item_json(it));
-  }
-  if (Status st = p.close(); !st) return st.error();
-  return all;
-}
+constexpr quic::StreamTransition kData_header[] = {
+    {16u, 0, 1},
+    {17u, 0, 1},
+    {18u, 0, 1},
+    {19u, 0, 1},
+    {20u, 0, 1},
+    {21u, 0, 1},
+    {24u, 0, 1},
+    {25u, 0, 1},
+    {26u, 0, 1},
+    {27u, 0, 1},
+    {28u, 0, 1},
+    {29u, 0, 1},
+    {5u, 1, 2},
+};
+constexpr quic::StreamTransition kData_objects_0[] = {
+    {0u, 2, 1},
+};
+constexpr quic::StreamTransition kData_objects_1[] = {
+    {0u, 3, 2},
+};
+constexpr quic::StreamState kData_states[] = {
+    {.peek = 0, .frame = nullptr, .transitions = kData_header, .accept_at_end = false, .unknown = Reason::kUnknownType},
+    {.peek = quic::kNoPeek, .frame = nullptr, .transitions = kData_objects_0, .accept_at_end = true, .unknown = Reason::kUnknownType},
+    {.peek = quic::kNoPeek, .frame = nullptr, .transitions = kData_objects_1, .accept_at_end = true, .unknown = Reason::kUnknownType},
+};
 }  // namespace
 
-Status DataParser::feed(Bytes chunk, std::vector<Item>& out) {
-  hold_.clear();
-  std::size_t ci = 0;
-  if (!pending_.empty()) {
-    // Complete the unfinished item, adding only as many bytes as its reads asked for.
-    while (true) {
-      const std::size_t want = need_ > pending_.size() ? need_ - pending_.size() : 1;
-      const std::size_t take = std::min(want, chunk.size() - ci);
-      if (take == 0) return {};
-      pending_.insert(pending_.end(), chunk.begin() + static_cast<std::ptrdiff_t>(ci),
-                      chunk.begin() + static_cast<std::ptrdiff_t>(ci + take));
-      ci += take;
-      quic::Reader r(Bytes(pending_), true, base_);
-      if (!one(r, out)) {
-        if (!r.err.error().incomplete) return r.err;
-        need_ = r.err.error().need;
-        if (need_ > max_buffer_) return decode_error(Reason::kTooLarge, "an item is over the buffer limit", base_);
-        continue;
-      }
-      ci -= pending_.size() - r.pos;  // bytes after the item belong to the next one
-      base_ += r.pos;
-      hold_ = std::move(pending_);
-      pending_.clear();
-      break;
-    }
-  }
-  // Complete items are parsed in place, straight into `out`, by one reader over the chunk.
-  quic::Reader r(chunk.subspan(ci), true, base_);
-  while (r.pos < r.stop) {
-    const std::size_t start = r.pos;
-    if (!one(r, out)) {
-      if (!r.err.error().incomplete) return r.err;
-      need_ = r.err.error().need - start;
-      if (need_ > max_buffer_) return decode_error(Reason::kTooLarge, "an item is over the buffer limit", base_);
-      pending_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(ci + start), chunk.end());
-      return {};
-    }
-    if (r.pos == start) return decode_error(Reason::kInvalidValue, "an empty item cannot advance the stream", base_);
-    base_ += r.pos - start;
-  }
-  return {};
-}
+const quic::StreamTable DataGrammar::kTable = {
+    .name = "data",
+    .states = kData_states,
+    .initial = 0,
+    .buffer_reason = Reason::kTooLarge,
+    .empty_item_reason = Reason::kInvalidValue,
+};
 
-bool DataParser::one(quic::Reader& r, std::vector<Item>& out) {
-  if (header_ == 0) {
-    SubgroupObject::Args a;
-    a.has_extensions = arg_has_extensions_;
-    auto& v = std::get<SubgroupObject>(out.emplace_back(std::in_place_type<SubgroupObject>));
-    if (dec(r, r.stop, a, v)) return true;
-    out.pop_back();
-    return false;
-  }
-  if (header_ == 1) {
-    FetchObject::Args a;
-    auto& v = std::get<FetchObject>(out.emplace_back(std::in_place_type<FetchObject>));
-    if (dec(r, r.stop, a, v)) return true;
-    out.pop_back();
-    return false;
-  }
-  std::uint64_t code = 0;
-  {
-    quic::Reader peek(Bytes(r.buf, r.stop), true, r.base);
-    peek.pos = r.pos;
-    if (!peek.varint(peek.stop, code)) {
-      r.err = std::move(peek.err);
-      return false;
-    }
-  }
-  switch (code) {
-    case 16u:
-    case 17u:
-    case 18u:
-    case 19u:
-    case 20u:
-    case 21u:
-    case 24u:
-    case 25u:
-    case 26u:
-    case 27u:
-    case 28u:
-    case 29u: {
-      auto& hv = std::get<SubgroupHeader>(out.emplace_back(std::in_place_type<SubgroupHeader>));
-      if (!dec(r, r.stop, SubgroupHeader::Args{}, hv)) {
-        out.pop_back();
-        return false;
-      }
-      header_ = 0;
-      bool f_end_of_group = false;
-      bool f_has_extensions = false;
-      bool f_subgroup_id_is_first_object = false;
-      bool f_subgroup_id_present = false;
-      (void)variant_SubgroupHeader(hv.type, f_end_of_group, f_has_extensions, f_subgroup_id_is_first_object, f_subgroup_id_present);
-      arg_has_extensions_ = f_has_extensions;
+bool DataGrammar::decode(std::size_t decoder, quic::Reader& r, std::uint64_t code, quic::StreamFlags& flags, std::vector<DataItem>& out) {
+  switch (decoder) {
+    case 0: {
+      if (!quic::append_item<SubgroupHeader, dec>(r, code, {}, out)) return false;
+      bool f[4] = {};
+      (void)variant_SubgroupHeader(std::get<SubgroupHeader>(out.back()).type, f[0], f[1], f[2], f[3]);
+      flags = quic::pack_flags(f);
       return true;
     }
-    case 5u: {
-      auto& hv = std::get<FetchHeader>(out.emplace_back(std::in_place_type<FetchHeader>));
-      if (!dec(r, r.stop, FetchHeader::Args{}, hv)) {
-        out.pop_back();
-        return false;
-      }
-      header_ = 1;
-      return true;
+    case 1:
+      return quic::append_item<FetchHeader, dec>(r, code, {}, out);
+    case 2: {
+      SubgroupObject::Args a;
+      a.has_extensions = ((flags >> 1) & 1u) != 0;
+      return quic::append_item<SubgroupObject, dec>(r, code, a, out);
     }
-    default:
-      r.err = decode_error(Reason::kUnknownType, "data: unknown stream type " + std::to_string(code), r.base + r.pos);
-      return false;
+    case 3:
+      return quic::append_item<FetchObject, dec>(r, code, {}, out);
   }
+  return false;
 }
-
-Status DataParser::close() {
-  hold_.clear();
-  if (pending_.empty() && header_ >= 0) return {};
-  quic::Reader r(Bytes(pending_), false, base_);
-  std::vector<Item> items;
-  if (!one(r, items)) return r.err;
-  return decode_error(Reason::kTruncated, "the stream ended inside an item", base_);
-}
-
-namespace {
-Json item_json(const DataItem& it) {
-  return std::visit(
-      [](const auto& m) {
-        Json j = Json::object();
-        j.set("struct", Json::string(std::string(std::decay_t<decltype(m)>::kName)));
-        j.set("value", m.to_json());
-        return j;
-      },
-      it);
-}
-
-Result<Json> parse_data_json(Bytes data, std::size_t chunk) {
-  DataParser p;
-  std::vector<DataParser::Item> items;
-  Json all = Json::array();
-  if (chunk == 0) chunk = data.size() == 0 ? 1 : data.size();
-  for (std::size_t i = 0; i < data.size(); i += chunk) {
-    items.clear();
-    if (Status st = p.feed(data.subspan(i, std::min(chunk, data.size() - i)), items); !st) return st.error();
-    for (const auto& it : items) all.push(item_json(it));
-  }
-  if (Status st = p.close(); !st) return st.error();
-  return all;
-}
-}  // namespace
 
 Result<ObjectDatagram> decode_datagram(Bytes data) { return ObjectDatagram::decode(data); }
 
 namespace {
-Result<Json> parse_datagram_json(Bytes data, std::size_t chunk) {
-  (void)chunk;
-  auto v = ObjectDatagram::decode(data);
-  if (!v) return v.error();
-  Json j = Json::object();
-  j.set("struct", Json::string("ObjectDatagram"));
-  j.set("value", v->to_json());
-  return Json::array({std::move(j)});
-}
-}  // namespace
-
-namespace {
-
-Location::Args args_Location(const std::vector<bool>& args) {
-  Location::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_Location(Bytes data, const std::vector<bool>& args) {
-  auto v = Location::decode(data, args_Location(args));
-  if (!v) return v.error();
-  return v->encode(args_Location(args));
-}
-Result<Json> tj_Location(Bytes data, const std::vector<bool>& args) {
-  auto v = Location::decode(data, args_Location(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_Location(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = Location::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_Location(args));
-}
-
-KeyValuePair::Args args_KeyValuePair(const std::vector<bool>& args) {
-  KeyValuePair::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_KeyValuePair(Bytes data, const std::vector<bool>& args) {
-  auto v = KeyValuePair::decode(data, args_KeyValuePair(args));
-  if (!v) return v.error();
-  return v->encode(args_KeyValuePair(args));
-}
-Result<Json> tj_KeyValuePair(Bytes data, const std::vector<bool>& args) {
-  auto v = KeyValuePair::decode(data, args_KeyValuePair(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_KeyValuePair(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = KeyValuePair::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_KeyValuePair(args));
-}
-
-TrackNamespace::Args args_TrackNamespace(const std::vector<bool>& args) {
-  TrackNamespace::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_TrackNamespace(Bytes data, const std::vector<bool>& args) {
-  auto v = TrackNamespace::decode(data, args_TrackNamespace(args));
-  if (!v) return v.error();
-  return v->encode(args_TrackNamespace(args));
-}
-Result<Json> tj_TrackNamespace(Bytes data, const std::vector<bool>& args) {
-  auto v = TrackNamespace::decode(data, args_TrackNamespace(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_TrackNamespace(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = TrackNamespace::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_TrackNamespace(args));
-}
-
-ReasonPhrase::Args args_ReasonPhrase(const std::vector<bool>& args) {
-  ReasonPhrase::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_ReasonPhrase(Bytes data, const std::vector<bool>& args) {
-  auto v = ReasonPhrase::decode(data, args_ReasonPhrase(args));
-  if (!v) return v.error();
-  return v->encode(args_ReasonPhrase(args));
-}
-Result<Json> tj_ReasonPhrase(Bytes data, const std::vector<bool>& args) {
-  auto v = ReasonPhrase::decode(data, args_ReasonPhrase(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_ReasonPhrase(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = ReasonPhrase::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_ReasonPhrase(args));
-}
-
-AuthorizationToken::Args args_AuthorizationToken(const std::vector<bool>& args) {
-  AuthorizationToken::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_AuthorizationToken(Bytes data, const std::vector<bool>& args) {
-  auto v = AuthorizationToken::decode(data, args_AuthorizationToken(args));
-  if (!v) return v.error();
-  return v->encode(args_AuthorizationToken(args));
-}
-Result<Json> tj_AuthorizationToken(Bytes data, const std::vector<bool>& args) {
-  auto v = AuthorizationToken::decode(data, args_AuthorizationToken(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_AuthorizationToken(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = AuthorizationToken::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_AuthorizationToken(args));
-}
-
-ExtensionHeaders::Args args_ExtensionHeaders(const std::vector<bool>& args) {
-  ExtensionHeaders::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_ExtensionHeaders(Bytes data, const std::vector<bool>& args) {
-  auto v = ExtensionHeaders::decode(data, args_ExtensionHeaders(args));
-  if (!v) return v.error();
-  return v->encode(args_ExtensionHeaders(args));
-}
-Result<Json> tj_ExtensionHeaders(Bytes data, const std::vector<bool>& args) {
-  auto v = ExtensionHeaders::decode(data, args_ExtensionHeaders(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_ExtensionHeaders(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = ExtensionHeaders::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_ExtensionHeaders(args));
-}
-
-ClientSetup::Args args_ClientSetup(const std::vector<bool>& args) {
-  ClientSetup::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_ClientSetup(Bytes data, const std::vector<bool>& args) {
-  auto v = ClientSetup::decode(data, args_ClientSetup(args));
-  if (!v) return v.error();
-  return v->encode(args_ClientSetup(args));
-}
-Result<Json> tj_ClientSetup(Bytes data, const std::vector<bool>& args) {
-  auto v = ClientSetup::decode(data, args_ClientSetup(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_ClientSetup(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = ClientSetup::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_ClientSetup(args));
-}
-
-ServerSetup::Args args_ServerSetup(const std::vector<bool>& args) {
-  ServerSetup::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_ServerSetup(Bytes data, const std::vector<bool>& args) {
-  auto v = ServerSetup::decode(data, args_ServerSetup(args));
-  if (!v) return v.error();
-  return v->encode(args_ServerSetup(args));
-}
-Result<Json> tj_ServerSetup(Bytes data, const std::vector<bool>& args) {
-  auto v = ServerSetup::decode(data, args_ServerSetup(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_ServerSetup(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = ServerSetup::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_ServerSetup(args));
-}
-
-Goaway::Args args_Goaway(const std::vector<bool>& args) {
-  Goaway::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_Goaway(Bytes data, const std::vector<bool>& args) {
-  auto v = Goaway::decode(data, args_Goaway(args));
-  if (!v) return v.error();
-  return v->encode(args_Goaway(args));
-}
-Result<Json> tj_Goaway(Bytes data, const std::vector<bool>& args) {
-  auto v = Goaway::decode(data, args_Goaway(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_Goaway(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = Goaway::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_Goaway(args));
-}
-
-MaxRequestId::Args args_MaxRequestId(const std::vector<bool>& args) {
-  MaxRequestId::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_MaxRequestId(Bytes data, const std::vector<bool>& args) {
-  auto v = MaxRequestId::decode(data, args_MaxRequestId(args));
-  if (!v) return v.error();
-  return v->encode(args_MaxRequestId(args));
-}
-Result<Json> tj_MaxRequestId(Bytes data, const std::vector<bool>& args) {
-  auto v = MaxRequestId::decode(data, args_MaxRequestId(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_MaxRequestId(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = MaxRequestId::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_MaxRequestId(args));
-}
-
-RequestsBlocked::Args args_RequestsBlocked(const std::vector<bool>& args) {
-  RequestsBlocked::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_RequestsBlocked(Bytes data, const std::vector<bool>& args) {
-  auto v = RequestsBlocked::decode(data, args_RequestsBlocked(args));
-  if (!v) return v.error();
-  return v->encode(args_RequestsBlocked(args));
-}
-Result<Json> tj_RequestsBlocked(Bytes data, const std::vector<bool>& args) {
-  auto v = RequestsBlocked::decode(data, args_RequestsBlocked(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_RequestsBlocked(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = RequestsBlocked::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_RequestsBlocked(args));
-}
-
-Subscribe::Args args_Subscribe(const std::vector<bool>& args) {
-  Subscribe::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_Subscribe(Bytes data, const std::vector<bool>& args) {
-  auto v = Subscribe::decode(data, args_Subscribe(args));
-  if (!v) return v.error();
-  return v->encode(args_Subscribe(args));
-}
-Result<Json> tj_Subscribe(Bytes data, const std::vector<bool>& args) {
-  auto v = Subscribe::decode(data, args_Subscribe(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_Subscribe(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = Subscribe::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_Subscribe(args));
-}
-
-SubscribeOk::Args args_SubscribeOk(const std::vector<bool>& args) {
-  SubscribeOk::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_SubscribeOk(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeOk::decode(data, args_SubscribeOk(args));
-  if (!v) return v.error();
-  return v->encode(args_SubscribeOk(args));
-}
-Result<Json> tj_SubscribeOk(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeOk::decode(data, args_SubscribeOk(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_SubscribeOk(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = SubscribeOk::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_SubscribeOk(args));
-}
-
-SubscribeError::Args args_SubscribeError(const std::vector<bool>& args) {
-  SubscribeError::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_SubscribeError(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeError::decode(data, args_SubscribeError(args));
-  if (!v) return v.error();
-  return v->encode(args_SubscribeError(args));
-}
-Result<Json> tj_SubscribeError(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeError::decode(data, args_SubscribeError(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_SubscribeError(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = SubscribeError::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_SubscribeError(args));
-}
-
-SubscribeUpdate::Args args_SubscribeUpdate(const std::vector<bool>& args) {
-  SubscribeUpdate::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_SubscribeUpdate(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeUpdate::decode(data, args_SubscribeUpdate(args));
-  if (!v) return v.error();
-  return v->encode(args_SubscribeUpdate(args));
-}
-Result<Json> tj_SubscribeUpdate(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeUpdate::decode(data, args_SubscribeUpdate(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_SubscribeUpdate(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = SubscribeUpdate::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_SubscribeUpdate(args));
-}
-
-Unsubscribe::Args args_Unsubscribe(const std::vector<bool>& args) {
-  Unsubscribe::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_Unsubscribe(Bytes data, const std::vector<bool>& args) {
-  auto v = Unsubscribe::decode(data, args_Unsubscribe(args));
-  if (!v) return v.error();
-  return v->encode(args_Unsubscribe(args));
-}
-Result<Json> tj_Unsubscribe(Bytes data, const std::vector<bool>& args) {
-  auto v = Unsubscribe::decode(data, args_Unsubscribe(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_Unsubscribe(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = Unsubscribe::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_Unsubscribe(args));
-}
-
-PublishDone::Args args_PublishDone(const std::vector<bool>& args) {
-  PublishDone::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_PublishDone(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishDone::decode(data, args_PublishDone(args));
-  if (!v) return v.error();
-  return v->encode(args_PublishDone(args));
-}
-Result<Json> tj_PublishDone(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishDone::decode(data, args_PublishDone(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_PublishDone(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = PublishDone::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_PublishDone(args));
-}
-
-Publish::Args args_Publish(const std::vector<bool>& args) {
-  Publish::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_Publish(Bytes data, const std::vector<bool>& args) {
-  auto v = Publish::decode(data, args_Publish(args));
-  if (!v) return v.error();
-  return v->encode(args_Publish(args));
-}
-Result<Json> tj_Publish(Bytes data, const std::vector<bool>& args) {
-  auto v = Publish::decode(data, args_Publish(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_Publish(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = Publish::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_Publish(args));
-}
-
-PublishOk::Args args_PublishOk(const std::vector<bool>& args) {
-  PublishOk::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_PublishOk(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishOk::decode(data, args_PublishOk(args));
-  if (!v) return v.error();
-  return v->encode(args_PublishOk(args));
-}
-Result<Json> tj_PublishOk(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishOk::decode(data, args_PublishOk(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_PublishOk(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = PublishOk::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_PublishOk(args));
-}
-
-PublishError::Args args_PublishError(const std::vector<bool>& args) {
-  PublishError::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_PublishError(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishError::decode(data, args_PublishError(args));
-  if (!v) return v.error();
-  return v->encode(args_PublishError(args));
-}
-Result<Json> tj_PublishError(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishError::decode(data, args_PublishError(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_PublishError(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = PublishError::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_PublishError(args));
-}
-
-Fetch::Args args_Fetch(const std::vector<bool>& args) {
-  Fetch::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_Fetch(Bytes data, const std::vector<bool>& args) {
-  auto v = Fetch::decode(data, args_Fetch(args));
-  if (!v) return v.error();
-  return v->encode(args_Fetch(args));
-}
-Result<Json> tj_Fetch(Bytes data, const std::vector<bool>& args) {
-  auto v = Fetch::decode(data, args_Fetch(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_Fetch(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = Fetch::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_Fetch(args));
-}
-
-FetchOk::Args args_FetchOk(const std::vector<bool>& args) {
-  FetchOk::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_FetchOk(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchOk::decode(data, args_FetchOk(args));
-  if (!v) return v.error();
-  return v->encode(args_FetchOk(args));
-}
-Result<Json> tj_FetchOk(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchOk::decode(data, args_FetchOk(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_FetchOk(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = FetchOk::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_FetchOk(args));
-}
-
-FetchError::Args args_FetchError(const std::vector<bool>& args) {
-  FetchError::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_FetchError(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchError::decode(data, args_FetchError(args));
-  if (!v) return v.error();
-  return v->encode(args_FetchError(args));
-}
-Result<Json> tj_FetchError(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchError::decode(data, args_FetchError(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_FetchError(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = FetchError::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_FetchError(args));
-}
-
-FetchCancel::Args args_FetchCancel(const std::vector<bool>& args) {
-  FetchCancel::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_FetchCancel(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchCancel::decode(data, args_FetchCancel(args));
-  if (!v) return v.error();
-  return v->encode(args_FetchCancel(args));
-}
-Result<Json> tj_FetchCancel(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchCancel::decode(data, args_FetchCancel(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_FetchCancel(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = FetchCancel::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_FetchCancel(args));
-}
-
-TrackStatus::Args args_TrackStatus(const std::vector<bool>& args) {
-  TrackStatus::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_TrackStatus(Bytes data, const std::vector<bool>& args) {
-  auto v = TrackStatus::decode(data, args_TrackStatus(args));
-  if (!v) return v.error();
-  return v->encode(args_TrackStatus(args));
-}
-Result<Json> tj_TrackStatus(Bytes data, const std::vector<bool>& args) {
-  auto v = TrackStatus::decode(data, args_TrackStatus(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_TrackStatus(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = TrackStatus::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_TrackStatus(args));
-}
-
-TrackStatusOk::Args args_TrackStatusOk(const std::vector<bool>& args) {
-  TrackStatusOk::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_TrackStatusOk(Bytes data, const std::vector<bool>& args) {
-  auto v = TrackStatusOk::decode(data, args_TrackStatusOk(args));
-  if (!v) return v.error();
-  return v->encode(args_TrackStatusOk(args));
-}
-Result<Json> tj_TrackStatusOk(Bytes data, const std::vector<bool>& args) {
-  auto v = TrackStatusOk::decode(data, args_TrackStatusOk(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_TrackStatusOk(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = TrackStatusOk::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_TrackStatusOk(args));
-}
-
-TrackStatusError::Args args_TrackStatusError(const std::vector<bool>& args) {
-  TrackStatusError::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_TrackStatusError(Bytes data, const std::vector<bool>& args) {
-  auto v = TrackStatusError::decode(data, args_TrackStatusError(args));
-  if (!v) return v.error();
-  return v->encode(args_TrackStatusError(args));
-}
-Result<Json> tj_TrackStatusError(Bytes data, const std::vector<bool>& args) {
-  auto v = TrackStatusError::decode(data, args_TrackStatusError(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_TrackStatusError(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = TrackStatusError::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_TrackStatusError(args));
-}
-
-PublishNamespace::Args args_PublishNamespace(const std::vector<bool>& args) {
-  PublishNamespace::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_PublishNamespace(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespace::decode(data, args_PublishNamespace(args));
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespace(args));
-}
-Result<Json> tj_PublishNamespace(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespace::decode(data, args_PublishNamespace(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_PublishNamespace(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = PublishNamespace::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespace(args));
-}
-
-PublishNamespaceOk::Args args_PublishNamespaceOk(const std::vector<bool>& args) {
-  PublishNamespaceOk::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_PublishNamespaceOk(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespaceOk::decode(data, args_PublishNamespaceOk(args));
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespaceOk(args));
-}
-Result<Json> tj_PublishNamespaceOk(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespaceOk::decode(data, args_PublishNamespaceOk(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_PublishNamespaceOk(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = PublishNamespaceOk::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespaceOk(args));
-}
-
-PublishNamespaceError::Args args_PublishNamespaceError(const std::vector<bool>& args) {
-  PublishNamespaceError::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_PublishNamespaceError(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespaceError::decode(data, args_PublishNamespaceError(args));
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespaceError(args));
-}
-Result<Json> tj_PublishNamespaceError(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespaceError::decode(data, args_PublishNamespaceError(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_PublishNamespaceError(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = PublishNamespaceError::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespaceError(args));
-}
-
-PublishNamespaceDone::Args args_PublishNamespaceDone(const std::vector<bool>& args) {
-  PublishNamespaceDone::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_PublishNamespaceDone(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespaceDone::decode(data, args_PublishNamespaceDone(args));
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespaceDone(args));
-}
-Result<Json> tj_PublishNamespaceDone(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespaceDone::decode(data, args_PublishNamespaceDone(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_PublishNamespaceDone(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = PublishNamespaceDone::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespaceDone(args));
-}
-
-PublishNamespaceCancel::Args args_PublishNamespaceCancel(const std::vector<bool>& args) {
-  PublishNamespaceCancel::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_PublishNamespaceCancel(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespaceCancel::decode(data, args_PublishNamespaceCancel(args));
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespaceCancel(args));
-}
-Result<Json> tj_PublishNamespaceCancel(Bytes data, const std::vector<bool>& args) {
-  auto v = PublishNamespaceCancel::decode(data, args_PublishNamespaceCancel(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_PublishNamespaceCancel(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = PublishNamespaceCancel::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_PublishNamespaceCancel(args));
-}
-
-SubscribeNamespace::Args args_SubscribeNamespace(const std::vector<bool>& args) {
-  SubscribeNamespace::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_SubscribeNamespace(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeNamespace::decode(data, args_SubscribeNamespace(args));
-  if (!v) return v.error();
-  return v->encode(args_SubscribeNamespace(args));
-}
-Result<Json> tj_SubscribeNamespace(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeNamespace::decode(data, args_SubscribeNamespace(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_SubscribeNamespace(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = SubscribeNamespace::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_SubscribeNamespace(args));
-}
-
-SubscribeNamespaceOk::Args args_SubscribeNamespaceOk(const std::vector<bool>& args) {
-  SubscribeNamespaceOk::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_SubscribeNamespaceOk(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeNamespaceOk::decode(data, args_SubscribeNamespaceOk(args));
-  if (!v) return v.error();
-  return v->encode(args_SubscribeNamespaceOk(args));
-}
-Result<Json> tj_SubscribeNamespaceOk(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeNamespaceOk::decode(data, args_SubscribeNamespaceOk(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_SubscribeNamespaceOk(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = SubscribeNamespaceOk::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_SubscribeNamespaceOk(args));
-}
-
-SubscribeNamespaceError::Args args_SubscribeNamespaceError(const std::vector<bool>& args) {
-  SubscribeNamespaceError::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_SubscribeNamespaceError(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeNamespaceError::decode(data, args_SubscribeNamespaceError(args));
-  if (!v) return v.error();
-  return v->encode(args_SubscribeNamespaceError(args));
-}
-Result<Json> tj_SubscribeNamespaceError(Bytes data, const std::vector<bool>& args) {
-  auto v = SubscribeNamespaceError::decode(data, args_SubscribeNamespaceError(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_SubscribeNamespaceError(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = SubscribeNamespaceError::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_SubscribeNamespaceError(args));
-}
-
-UnsubscribeNamespace::Args args_UnsubscribeNamespace(const std::vector<bool>& args) {
-  UnsubscribeNamespace::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_UnsubscribeNamespace(Bytes data, const std::vector<bool>& args) {
-  auto v = UnsubscribeNamespace::decode(data, args_UnsubscribeNamespace(args));
-  if (!v) return v.error();
-  return v->encode(args_UnsubscribeNamespace(args));
-}
-Result<Json> tj_UnsubscribeNamespace(Bytes data, const std::vector<bool>& args) {
-  auto v = UnsubscribeNamespace::decode(data, args_UnsubscribeNamespace(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_UnsubscribeNamespace(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = UnsubscribeNamespace::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_UnsubscribeNamespace(args));
-}
-
-SubgroupHeader::Args args_SubgroupHeader(const std::vector<bool>& args) {
-  SubgroupHeader::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_SubgroupHeader(Bytes data, const std::vector<bool>& args) {
-  auto v = SubgroupHeader::decode(data, args_SubgroupHeader(args));
-  if (!v) return v.error();
-  return v->encode(args_SubgroupHeader(args));
-}
-Result<Json> tj_SubgroupHeader(Bytes data, const std::vector<bool>& args) {
-  auto v = SubgroupHeader::decode(data, args_SubgroupHeader(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_SubgroupHeader(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = SubgroupHeader::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_SubgroupHeader(args));
-}
 
 SubgroupObject::Args args_SubgroupObject(const std::vector<bool>& args) {
   SubgroupObject::Args a;
   a.has_extensions = args.size() > 0 && args[0];
   return a;
 }
-Result<ByteVec> rt_SubgroupObject(Bytes data, const std::vector<bool>& args) {
-  auto v = SubgroupObject::decode(data, args_SubgroupObject(args));
-  if (!v) return v.error();
-  return v->encode(args_SubgroupObject(args));
-}
-Result<Json> tj_SubgroupObject(Bytes data, const std::vector<bool>& args) {
-  auto v = SubgroupObject::decode(data, args_SubgroupObject(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_SubgroupObject(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = SubgroupObject::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_SubgroupObject(args));
-}
 constexpr std::string_view kArgs_SubgroupObject[] = {"has_extensions"};
 
-FetchHeader::Args args_FetchHeader(const std::vector<bool>& args) {
-  FetchHeader::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_FetchHeader(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchHeader::decode(data, args_FetchHeader(args));
-  if (!v) return v.error();
-  return v->encode(args_FetchHeader(args));
-}
-Result<Json> tj_FetchHeader(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchHeader::decode(data, args_FetchHeader(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_FetchHeader(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = FetchHeader::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_FetchHeader(args));
-}
-
-FetchObject::Args args_FetchObject(const std::vector<bool>& args) {
-  FetchObject::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_FetchObject(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchObject::decode(data, args_FetchObject(args));
-  if (!v) return v.error();
-  return v->encode(args_FetchObject(args));
-}
-Result<Json> tj_FetchObject(Bytes data, const std::vector<bool>& args) {
-  auto v = FetchObject::decode(data, args_FetchObject(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_FetchObject(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = FetchObject::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_FetchObject(args));
-}
-
-ObjectDatagram::Args args_ObjectDatagram(const std::vector<bool>& args) {
-  ObjectDatagram::Args a;
-  (void)args;
-  return a;
-}
-Result<ByteVec> rt_ObjectDatagram(Bytes data, const std::vector<bool>& args) {
-  auto v = ObjectDatagram::decode(data, args_ObjectDatagram(args));
-  if (!v) return v.error();
-  return v->encode(args_ObjectDatagram(args));
-}
-Result<Json> tj_ObjectDatagram(Bytes data, const std::vector<bool>& args) {
-  auto v = ObjectDatagram::decode(data, args_ObjectDatagram(args));
-  if (!v) return v.error();
-  return v->to_json();
-}
-Result<ByteVec> fj_ObjectDatagram(const Json& value, const std::vector<bool>& args) {
-  Arena arena;
-  auto v = ObjectDatagram::from_json(value, arena);
-  if (!v) return v.error();
-  return v->encode(args_ObjectDatagram(args));
-}
-
 constexpr WireStructOps kStructs[] = {
-    {"Location", {}, rt_Location, tj_Location, fj_Location},
-    {"KeyValuePair", {}, rt_KeyValuePair, tj_KeyValuePair, fj_KeyValuePair},
-    {"TrackNamespace", {}, rt_TrackNamespace, tj_TrackNamespace, fj_TrackNamespace},
-    {"ReasonPhrase", {}, rt_ReasonPhrase, tj_ReasonPhrase, fj_ReasonPhrase},
-    {"AuthorizationToken", {}, rt_AuthorizationToken, tj_AuthorizationToken, fj_AuthorizationToken},
-    {"ExtensionHeaders", {}, rt_ExtensionHeaders, tj_ExtensionHeaders, fj_ExtensionHeaders},
-    {"ClientSetup", {}, rt_ClientSetup, tj_ClientSetup, fj_ClientSetup},
-    {"ServerSetup", {}, rt_ServerSetup, tj_ServerSetup, fj_ServerSetup},
-    {"Goaway", {}, rt_Goaway, tj_Goaway, fj_Goaway},
-    {"MaxRequestId", {}, rt_MaxRequestId, tj_MaxRequestId, fj_MaxRequestId},
-    {"RequestsBlocked", {}, rt_RequestsBlocked, tj_RequestsBlocked, fj_RequestsBlocked},
-    {"Subscribe", {}, rt_Subscribe, tj_Subscribe, fj_Subscribe},
-    {"SubscribeOk", {}, rt_SubscribeOk, tj_SubscribeOk, fj_SubscribeOk},
-    {"SubscribeError", {}, rt_SubscribeError, tj_SubscribeError, fj_SubscribeError},
-    {"SubscribeUpdate", {}, rt_SubscribeUpdate, tj_SubscribeUpdate, fj_SubscribeUpdate},
-    {"Unsubscribe", {}, rt_Unsubscribe, tj_Unsubscribe, fj_Unsubscribe},
-    {"PublishDone", {}, rt_PublishDone, tj_PublishDone, fj_PublishDone},
-    {"Publish", {}, rt_Publish, tj_Publish, fj_Publish},
-    {"PublishOk", {}, rt_PublishOk, tj_PublishOk, fj_PublishOk},
-    {"PublishError", {}, rt_PublishError, tj_PublishError, fj_PublishError},
-    {"Fetch", {}, rt_Fetch, tj_Fetch, fj_Fetch},
-    {"FetchOk", {}, rt_FetchOk, tj_FetchOk, fj_FetchOk},
-    {"FetchError", {}, rt_FetchError, tj_FetchError, fj_FetchError},
-    {"FetchCancel", {}, rt_FetchCancel, tj_FetchCancel, fj_FetchCancel},
-    {"TrackStatus", {}, rt_TrackStatus, tj_TrackStatus, fj_TrackStatus},
-    {"TrackStatusOk", {}, rt_TrackStatusOk, tj_TrackStatusOk, fj_TrackStatusOk},
-    {"TrackStatusError", {}, rt_TrackStatusError, tj_TrackStatusError, fj_TrackStatusError},
-    {"PublishNamespace", {}, rt_PublishNamespace, tj_PublishNamespace, fj_PublishNamespace},
-    {"PublishNamespaceOk", {}, rt_PublishNamespaceOk, tj_PublishNamespaceOk, fj_PublishNamespaceOk},
-    {"PublishNamespaceError", {}, rt_PublishNamespaceError, tj_PublishNamespaceError, fj_PublishNamespaceError},
-    {"PublishNamespaceDone", {}, rt_PublishNamespaceDone, tj_PublishNamespaceDone, fj_PublishNamespaceDone},
-    {"PublishNamespaceCancel", {}, rt_PublishNamespaceCancel, tj_PublishNamespaceCancel, fj_PublishNamespaceCancel},
-    {"SubscribeNamespace", {}, rt_SubscribeNamespace, tj_SubscribeNamespace, fj_SubscribeNamespace},
-    {"SubscribeNamespaceOk", {}, rt_SubscribeNamespaceOk, tj_SubscribeNamespaceOk, fj_SubscribeNamespaceOk},
-    {"SubscribeNamespaceError", {}, rt_SubscribeNamespaceError, tj_SubscribeNamespaceError, fj_SubscribeNamespaceError},
-    {"UnsubscribeNamespace", {}, rt_UnsubscribeNamespace, tj_UnsubscribeNamespace, fj_UnsubscribeNamespace},
-    {"SubgroupHeader", {}, rt_SubgroupHeader, tj_SubgroupHeader, fj_SubgroupHeader},
-    {"SubgroupObject", kArgs_SubgroupObject, rt_SubgroupObject, tj_SubgroupObject, fj_SubgroupObject},
-    {"FetchHeader", {}, rt_FetchHeader, tj_FetchHeader, fj_FetchHeader},
-    {"FetchObject", {}, rt_FetchObject, tj_FetchObject, fj_FetchObject},
-    {"ObjectDatagram", {}, rt_ObjectDatagram, tj_ObjectDatagram, fj_ObjectDatagram},
+    wire_struct_ops<Location>(),
+    wire_struct_ops<KeyValuePair>(),
+    wire_struct_ops<TrackNamespace>(),
+    wire_struct_ops<ReasonPhrase>(),
+    wire_struct_ops<AuthorizationToken>(),
+    wire_struct_ops<ExtensionHeaders>(),
+    wire_struct_ops<ClientSetup>(),
+    wire_struct_ops<ServerSetup>(),
+    wire_struct_ops<Goaway>(),
+    wire_struct_ops<MaxRequestId>(),
+    wire_struct_ops<RequestsBlocked>(),
+    wire_struct_ops<Subscribe>(),
+    wire_struct_ops<SubscribeOk>(),
+    wire_struct_ops<SubscribeError>(),
+    wire_struct_ops<SubscribeUpdate>(),
+    wire_struct_ops<Unsubscribe>(),
+    wire_struct_ops<PublishDone>(),
+    wire_struct_ops<Publish>(),
+    wire_struct_ops<PublishOk>(),
+    wire_struct_ops<PublishError>(),
+    wire_struct_ops<Fetch>(),
+    wire_struct_ops<FetchOk>(),
+    wire_struct_ops<FetchError>(),
+    wire_struct_ops<FetchCancel>(),
+    wire_struct_ops<TrackStatus>(),
+    wire_struct_ops<TrackStatusOk>(),
+    wire_struct_ops<TrackStatusError>(),
+    wire_struct_ops<PublishNamespace>(),
+    wire_struct_ops<PublishNamespaceOk>(),
+    wire_struct_ops<PublishNamespaceError>(),
+    wire_struct_ops<PublishNamespaceDone>(),
+    wire_struct_ops<PublishNamespaceCancel>(),
+    wire_struct_ops<SubscribeNamespace>(),
+    wire_struct_ops<SubscribeNamespaceOk>(),
+    wire_struct_ops<SubscribeNamespaceError>(),
+    wire_struct_ops<UnsubscribeNamespace>(),
+    wire_struct_ops<SubgroupHeader>(),
+    wire_struct_ops<SubgroupObject, args_SubgroupObject>(kArgs_SubgroupObject),
+    wire_struct_ops<FetchHeader>(),
+    wire_struct_ops<FetchObject>(),
+    wire_struct_ops<ObjectDatagram>(),
 };
 
 constexpr StreamOps kStreams[] = {
-    {"control", parse_control_json},
-    {"data", parse_data_json},
-    {"datagram", parse_datagram_json},
+    {"control", parse_stream_json<ControlParser>},
+    {"data", parse_stream_json<DataParser>},
+    {"datagram", parse_datagram_json<ObjectDatagram>},
 };
 
 }  // namespace
 
-const WireStructOps* find_struct(std::string_view name) noexcept {
-  for (const auto& s : kStructs) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
+const WireStructOps* find_struct(std::string_view name) noexcept { return find_named<WireStructOps>(kStructs, name); }
 
-const StreamOps* find_stream(std::string_view name) noexcept {
-  for (const auto& s : kStreams) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
+const StreamOps* find_stream(std::string_view name) noexcept { return find_named<StreamOps>(kStreams, name); }
 
 }  // namespace moqt_d14
 }  // namespace wire
+
+template class quic::StreamParser<wire::moqt_d14::ControlItem, wire::moqt_d14::ControlGrammar>;
+template class quic::StreamParser<wire::moqt_d14::DataItem, wire::moqt_d14::DataGrammar>;
 
 }  // namespace clutchcall

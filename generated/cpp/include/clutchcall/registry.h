@@ -6,10 +6,12 @@
 /// and JSON out) for tools such as the conformance testee and the vector tests.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "clutchcall/json.h"
@@ -43,6 +45,86 @@ struct StreamOps {
   std::string_view name;
   Result<Json> (*parse)(Bytes data, std::size_t chunk);
 };
+
+/// The entry of `all` named `name`, or nullptr.
+template <class Ops>
+const Ops* find_named(std::span<const Ops> all, std::string_view name) noexcept {
+  for (const auto& x : all) {
+    if (x.name == name) return &x;
+  }
+  return nullptr;
+}
+
+/// The args of a wire struct that takes none.
+template <class T>
+typename T::Args no_args(const std::vector<bool>& /*args*/) {
+  return {};
+}
+
+/// The entry points of wire struct T; `args` reads its stream args in declared order.
+template <class T, typename T::Args (*args)(const std::vector<bool>&) = no_args<T>>
+constexpr WireStructOps wire_struct_ops(std::span<const std::string_view> arg_names = {}) {
+  return {
+      T::kName,
+      arg_names,
+      [](Bytes data, const std::vector<bool>& a) -> Result<ByteVec> {
+        auto v = T::decode(data, args(a));
+        if (!v) return v.error();
+        return v->encode(args(a));
+      },
+      [](Bytes data, const std::vector<bool>& a) -> Result<Json> {
+        auto v = T::decode(data, args(a));
+        if (!v) return v.error();
+        return v->to_json();
+      },
+      [](const Json& value, const std::vector<bool>& a) -> Result<ByteVec> {
+        Arena arena;
+        auto v = T::from_json(value, arena);
+        if (!v) return v.error();
+        return v->encode(args(a));
+      },
+  };
+}
+
+/// One parsed stream item as {"struct", "value"}: a wire struct, a variant of them, or a framed
+/// message.
+template <class T>
+Json stream_item_json(const T& item) {
+  if constexpr (requires { item.message; }) {
+    return stream_item_json(item.message);
+  } else if constexpr (requires { T::kName; }) {
+    Json j = Json::object();
+    j.set("struct", Json::string(std::string(T::kName)));
+    j.set("value", item.to_json());
+    return j;
+  } else {
+    return std::visit([](const auto& m) { return stream_item_json(m); }, item);
+  }
+}
+
+/// StreamOps::parse of a stream with an incremental Parser.
+template <class Parser>
+Result<Json> parse_stream_json(Bytes data, std::size_t chunk) {
+  Parser p;
+  std::vector<typename Parser::Item> items;
+  Json all = Json::array();
+  if (chunk == 0) chunk = data.size() == 0 ? 1 : data.size();
+  for (std::size_t i = 0; i < data.size(); i += chunk) {
+    items.clear();
+    if (Status st = p.feed(data.subspan(i, std::min(chunk, data.size() - i)), items); !st) return st.error();
+    for (const auto& it : items) all.push(stream_item_json(it));
+  }
+  if (Status st = p.close(); !st) return st.error();
+  return all;
+}
+
+/// StreamOps::parse of a datagram stream: one whole T (the chunk size does not matter).
+template <class T>
+Result<Json> parse_datagram_json(Bytes data, std::size_t /*chunk*/) {
+  auto v = T::decode(data);
+  if (!v) return v.error();
+  return Json::array({stream_item_json(*v)});
+}
 
 /// The message named `name` (IDL name), or nullptr.
 const MessageOps* find_message(std::string_view name) noexcept;

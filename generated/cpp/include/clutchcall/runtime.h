@@ -10,6 +10,7 @@
 /// alive and unchanged.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -516,6 +518,242 @@ Status write_uint(ByteVec& out, std::uint64_t v, std::size_t size);
 Result<std::pair<std::uint64_t, std::size_t>> decode_varint(Bytes data);
 /// The minimal encoding of `v`; an encode error (kInvalidValue) above 2^62-1.
 Result<ByteVec> encode_varint(std::uint64_t v);
+
+// ---- incremental stream parsers, driven by each stream's table (its plan's state machine) ----
+
+/// The flags a stream's header binds for the objects after it (bit i: the header's i-th flag).
+using StreamFlags = std::uint64_t;
+/// The flags a header's variant sets, packed.
+template <std::size_t N>
+StreamFlags pack_flags(const bool (&flags)[N]) noexcept {
+  StreamFlags out = 0;
+  for (std::size_t i = 0; i < N; ++i) out |= static_cast<StreamFlags>(flags[i]) << i;
+  return out;
+}
+/// An integer read by a stream's state: a QUIC varint (size 0) or big-endian in `size` bytes.
+inline bool read_int(Reader& r, std::size_t size, std::uint64_t& v) {
+  return size == 0 ? r.varint(r.stop, v) : r.uint(size, r.stop, v);
+}
+
+/// In a state, the item with type code `code` (any code, in a state that selects none) is
+/// decoded by the grammar's decoder number `decoder` (which appends it to the items, or nothing
+/// when it fails); then state `next`.
+struct StreamTransition {
+  std::uint64_t code;
+  std::size_t decoder;
+  std::size_t next;
+};
+
+/// A Type and a Length before each item: the Type selects the transition (else `unknown`), the
+/// Length is at most `max_length` (else `too_large`, before the body is awaited), the body
+/// fills Length exactly (else `trailing`); the stream ending inside a body is `past_end`.
+struct StreamFrame {
+  std::size_t type_size;
+  std::size_t length_size;
+  std::uint64_t max_length;
+  Reason unknown;
+  Reason too_large;
+  Reason past_end;
+  Reason trailing;
+};
+
+/// No code is peeked in this state.
+inline constexpr std::size_t kNoPeek = static_cast<std::size_t>(-1);
+
+struct StreamState {
+  std::size_t peek;          ///< the selecting code is peeked in this size (the item reads it again)
+  const StreamFrame* frame;  ///< or each item is framed (nullptr: not)
+  std::span<const StreamTransition> transitions;
+  bool accept_at_end;  ///< the stream may end here with nothing buffered (else: as decoding nothing fails)
+  Reason unknown;      ///< a peeked code no transition takes
+};
+
+struct StreamTable {
+  std::string_view name;
+  std::span<const StreamState> states;
+  std::size_t initial;
+  Reason buffer_reason;      ///< an unfinished item needs more than the parser's buffer bound
+  Reason empty_item_reason;  ///< an item that consumed no bytes (it could never advance the stream)
+};
+
+/// Appends the item T that `dec` reads from r (with `args`) to `out`: the item itself, a
+/// framed item's message, or a variant's alternative. Nothing is appended when it fails.
+template <class T, bool (*dec)(Reader&, std::size_t, const typename T::Args&, T&), class Item>
+bool append_item(Reader& r, std::uint64_t code, const typename T::Args& args, std::vector<Item>& out) {
+  T* slot = nullptr;
+  if constexpr (std::is_same_v<T, Item>) {
+    slot = &out.emplace_back();
+  } else if constexpr (requires { &Item::message; }) {
+    Item& it = out.emplace_back();
+    it.code = code;
+    slot = &it.message.template emplace<T>();
+  } else {
+    slot = &std::get<T>(out.emplace_back(std::in_place_type<T>));
+  }
+  if (dec(r, r.stop, args, *slot)) return true;
+  out.pop_back();
+  return false;
+}
+/// The incremental parser of a stream whose `Grammar` gives its table (`kTable`) and decodes
+/// its items (`decode(decoder, r, code, flags, out)`, as a StreamTransition names them).
+///
+/// feed() takes bytes in any chunking (one byte at a time works) and appends every complete
+/// item. Only the bytes of an unfinished item are copied; complete items are parsed in place.
+/// Lifetime: items view the chunk passed to feed() or this parser's buffer; they are valid
+/// until the next feed()/close() call and while the chunk is alive.
+template <class ItemT, class Grammar>
+class StreamParser {
+ public:
+  using Item = ItemT;
+  explicit StreamParser(std::size_t max_buffer) noexcept : max_buffer_(max_buffer) { enter(Grammar::kTable.initial); }
+
+  /// Parses what `chunk` completes; appends the items to `out`.
+  Status feed(Bytes chunk, std::vector<Item>& out) {
+    hold_.clear();
+    std::size_t ci = 0;
+    if (!pending_.empty()) {
+      // Complete the unfinished item, adding only as many bytes as its reads asked for.
+      while (true) {
+        const std::size_t want = need_ > pending_.size() ? need_ - pending_.size() : 1;
+        const std::size_t take = std::min(want, chunk.size() - ci);
+        if (take == 0) return {};
+        pending_.insert(pending_.end(), chunk.begin() + static_cast<std::ptrdiff_t>(ci),
+                        chunk.begin() + static_cast<std::ptrdiff_t>(ci + take));
+        ci += take;
+        Reader r(Bytes(pending_), true, base_);
+        if (!one(r, out)) {
+          if (!r.err.error().incomplete) return r.err;
+          need_ = r.err.error().need;
+          if (need_ > max_buffer_) return over_buffer();
+          continue;
+        }
+        ci -= pending_.size() - r.pos;  // bytes after the item belong to the next one
+        base_ += r.pos;
+        hold_ = std::move(pending_);
+        pending_.clear();
+        break;
+      }
+    }
+    // Complete items are parsed in place, straight into `out`, by one reader over the chunk.
+    Reader r(chunk.subspan(ci), true, base_);
+    while (r.pos < r.stop) {
+      const std::size_t start = r.pos;
+      if (!one(r, out)) {
+        if (!r.err.error().incomplete) return r.err;
+        need_ = r.err.error().need - start;
+        if (need_ > max_buffer_) return over_buffer();
+        pending_.assign(chunk.begin() + static_cast<std::ptrdiff_t>(ci + start), chunk.end());
+        return {};
+      }
+      if (r.pos == start) return decode_error(Grammar::kTable.empty_item_reason, "an empty item cannot advance the stream", base_);
+      base_ += r.pos - start;
+    }
+    return {};
+  }
+
+  /// The stream ended: an error if an item is incomplete (the reason a whole-input decode gives).
+  Status close() {
+    hold_.clear();
+    const StreamState& s = Grammar::kTable.states[state_];
+    if (pending_.empty() && s.accept_at_end) return {};
+    Reader r(Bytes(pending_), false, base_);
+    if (s.frame != nullptr) {  // a frame's header came, its body did not
+      std::uint64_t code = 0;
+      std::uint64_t length = 0;
+      if (!read_int(r, s.frame->type_size, code) || !read_int(r, s.frame->length_size, length)) return r.err;
+      return decode_error(s.frame->past_end, "the stream ended inside a message", base_);
+    }
+    std::vector<Item> items;
+    if (!one(r, items)) return r.err;
+    return decode_error(Reason::kTruncated, "the stream ended inside an item", base_);
+  }
+
+ private:
+  Error over_buffer() const { return decode_error(Grammar::kTable.buffer_reason, "an item is over the buffer limit", base_); }
+
+  const StreamTransition* find(const StreamState& s, std::uint64_t code) const noexcept {
+    for (const auto& t : s.transitions) {
+      if (t.code == code) return &t;
+    }
+    return nullptr;
+  }
+
+  // Appends one item parsed from r to out; false with r.err (out unchanged) if it cannot.
+  bool one(Reader& r, std::vector<Item>& out) {
+    if (direct_ != nullptr) return take(*direct_, r, 0, out);
+    return select(r, out);
+  }
+
+  // The item of a state that selects it by a peeked or framed code (kept out of one()'s hot path).
+  [[gnu::noinline]] bool select(Reader& r, std::vector<Item>& out) {
+    const StreamState& s = Grammar::kTable.states[state_];
+    if (s.frame != nullptr) return framed(r, s, out);
+    std::uint64_t code = 0;
+    const std::size_t at = r.pos;
+    if (!read_int(r, s.peek, code)) return false;
+    r.pos = at;
+    const StreamTransition* t = find(s, code);
+    if (t == nullptr) {
+      return r.fail(s.unknown, std::string(Grammar::kTable.name) + ": unknown stream type " + std::to_string(code));
+    }
+    return take(*t, r, code, out);
+  }
+
+  bool take(const StreamTransition& t, Reader& r, std::uint64_t code, std::vector<Item>& out) {
+    if (!Grammar::decode(t.decoder, r, code, flags_, out)) return false;
+    if (t.next != state_) enter(t.next);
+    return true;
+  }
+
+  void enter(std::size_t state) noexcept {
+    state_ = state;
+    const StreamState& s = Grammar::kTable.states[state];
+    direct_ = s.frame == nullptr && s.peek == kNoPeek ? s.transitions.data() : nullptr;
+  }
+
+  bool framed(Reader& r, const StreamState& s, std::vector<Item>& out) {
+    const StreamFrame& f = *s.frame;
+    const std::size_t at = r.pos;  // where the message starts
+    std::uint64_t code = 0;
+    std::uint64_t length = 0;
+    if (!read_int(r, f.type_size, code) || !read_int(r, f.length_size, length)) return false;
+    const StreamTransition* t = find(s, code);
+    if (t == nullptr) {
+      return r.fail_at(f.unknown, std::string(Grammar::kTable.name) + ": unknown message type " + std::to_string(code), at);
+    }
+    if (length > f.max_length || length > max_buffer_) {
+      return r.fail_at(f.too_large, "a message is over the length limit", at);
+    }
+    if (length > r.stop - r.pos) {
+      Error e = decode_error(f.past_end, "the stream ends inside a message", r.base + r.pos);
+      e.incomplete = true;
+      e.need = r.pos + static_cast<std::size_t>(length);
+      r.err = std::move(e);
+      return false;
+    }
+    Reader body(Bytes(r.buf + r.pos, static_cast<std::size_t>(length)), false, r.base + r.pos);
+    r.pos += static_cast<std::size_t>(length);
+    if (Grammar::decode(t->decoder, body, code, flags_, out)) {
+      if (body.pos == body.stop) {
+        if (t->next != state_) enter(t->next);
+        return true;
+      }
+      out.pop_back();
+      (void)body.fail(f.trailing, "bytes left in the message");
+    }
+    r.err = std::move(body.err);
+    return false;
+  }
+
+  std::size_t state_ = 0;
+  const StreamTransition* direct_ = nullptr;  // the one transition of a state that selects none
+  StreamFlags flags_ = 0;
+  ByteVec pending_;
+  ByteVec hold_;
+  std::size_t need_ = 0;
+  std::size_t base_ = 0;
+  std::size_t max_buffer_;
+};
 
 }  // namespace quic
 }  // namespace clutchcall

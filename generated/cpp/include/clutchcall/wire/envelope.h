@@ -120,29 +120,18 @@ struct Envelope {
 /// One parsed item of stream `rpc`.
 using RpcItem = Envelope;
 
+/// Stream `rpc`'s grammar: its state table and item decoders (in the source).
+struct RpcGrammar {
+  static const quic::StreamTable kTable;
+  static bool decode(std::size_t decoder, quic::Reader& r, std::uint64_t code, quic::StreamFlags& flags, std::vector<RpcItem>& out);
+};
+
 /// A stream of envelopes back to back.
 ///
-/// feed() takes bytes in any chunking (one byte at a time works) and appends every complete
-/// item. Only the bytes of an unfinished item are copied; complete items are parsed in place.
-/// Lifetime: items view the chunk passed to feed() or this parser's buffer; they are valid
-/// until the next feed()/close() call and while the chunk is alive.
-class RpcParser {
+/// feed() and close() as quic::StreamParser gives them, over this stream's grammar.
+class RpcParser : public quic::StreamParser<RpcItem, RpcGrammar> {
  public:
-  using Item = RpcItem;
-  explicit RpcParser(std::size_t max_buffer = kDefaultMaxBuffer) : max_buffer_(max_buffer) {}
-  /// Parses what `chunk` completes; appends the items to `out`.
-  Status feed(Bytes chunk, std::vector<Item>& out);
-  /// The stream ended: an error if an item is incomplete (the reason a whole-input decode gives).
-  Status close();
-
- private:
-  // Appends one item parsed from r to out; false with r.err (out unchanged) if it cannot.
-  bool one(quic::Reader& r, std::vector<Item>& out);
-  ByteVec pending_;
-  ByteVec hold_;
-  std::size_t need_ = 0;
-  std::size_t base_ = 0;
-  std::size_t max_buffer_;
+  explicit RpcParser(std::size_t max_buffer = kDefaultMaxBuffer) : StreamParser(max_buffer) {}
 };
 
 /// The by-name registry of this protocol's structs (IDL names, without the protocol prefix).
@@ -152,5 +141,7 @@ const StreamOps* find_stream(std::string_view name) noexcept;
 
 }  // namespace envelope
 }  // namespace wire
+
+extern template class quic::StreamParser<wire::envelope::RpcItem, wire::envelope::RpcGrammar>;
 
 }  // namespace clutchcall

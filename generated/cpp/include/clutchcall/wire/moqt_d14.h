@@ -1908,62 +1908,38 @@ struct ControlItem {
   std::variant<SubscribeUpdate, Subscribe, SubscribeOk, SubscribeError, PublishNamespace, PublishNamespaceOk, PublishNamespaceError, PublishNamespaceDone, Unsubscribe, PublishDone, PublishNamespaceCancel, TrackStatus, TrackStatusOk, TrackStatusError, Goaway, SubscribeNamespace, SubscribeNamespaceOk, SubscribeNamespaceError, UnsubscribeNamespace, MaxRequestId, Fetch, FetchCancel, FetchOk, FetchError, RequestsBlocked, Publish, PublishOk, PublishError, ClientSetup, ServerSetup> message;
 };
 
+/// Stream `control`'s grammar: its state table and item decoders (in the source).
+struct ControlGrammar {
+  static const quic::StreamTable kTable;
+  static bool decode(std::size_t decoder, quic::Reader& r, std::uint64_t code, quic::StreamFlags& flags, std::vector<ControlItem>& out);
+};
+
 /// The control stream: the first, client-initiated bidirectional stream. Messages are Type
 /// (varint), Length (16-bit, so at most 65535 bytes) and a body that must fill the length
 /// exactly; unknown types close the session.
 ///
-/// feed() takes bytes in any chunking (one byte at a time works) and appends every complete
-/// item. Only the bytes of an unfinished item are copied; complete items are parsed in place.
-/// Lifetime: items view the chunk passed to feed() or this parser's buffer; they are valid
-/// until the next feed()/close() call and while the chunk is alive.
-class ControlParser {
+/// feed() and close() as quic::StreamParser gives them, over this stream's grammar.
+class ControlParser : public quic::StreamParser<ControlItem, ControlGrammar> {
  public:
-  using Item = ControlItem;
-  explicit ControlParser(std::size_t max_buffer = kDefaultMaxBuffer) : max_buffer_(max_buffer) {}
-  /// Parses what `chunk` completes; appends the items to `out`.
-  Status feed(Bytes chunk, std::vector<Item>& out);
-  /// The stream ended: an error if an item is incomplete (the reason a whole-input decode gives).
-  Status close();
-
- private:
-  // Appends one item parsed from r to out; false with r.err (out unchanged) if it cannot.
-  bool one(quic::Reader& r, std::vector<Item>& out);
-  ByteVec pending_;
-  ByteVec hold_;
-  std::size_t need_ = 0;
-  std::size_t base_ = 0;
-  std::size_t max_buffer_;
+  explicit ControlParser(std::size_t max_buffer = kDefaultMaxBuffer) : StreamParser(max_buffer) {}
 };
 
 /// One parsed item of stream `data`.
 using DataItem = std::variant<SubgroupHeader, SubgroupObject, FetchHeader, FetchObject>;
 
+/// Stream `data`'s grammar: its state table and item decoders (in the source).
+struct DataGrammar {
+  static const quic::StreamTable kTable;
+  static bool decode(std::size_t decoder, quic::Reader& r, std::uint64_t code, quic::StreamFlags& flags, std::vector<DataItem>& out);
+};
+
 /// A unidirectional data stream: a SUBGROUP_HEADER followed by subgroup objects, or a
 /// FETCH_HEADER followed by fetch objects, until FIN.
 ///
-/// feed() takes bytes in any chunking (one byte at a time works) and appends every complete
-/// item. Only the bytes of an unfinished item are copied; complete items are parsed in place.
-/// Lifetime: items view the chunk passed to feed() or this parser's buffer; they are valid
-/// until the next feed()/close() call and while the chunk is alive.
-class DataParser {
+/// feed() and close() as quic::StreamParser gives them, over this stream's grammar.
+class DataParser : public quic::StreamParser<DataItem, DataGrammar> {
  public:
-  using Item = DataItem;
-  explicit DataParser(std::size_t max_buffer = kDefaultMaxBuffer) : max_buffer_(max_buffer) {}
-  /// Parses what `chunk` completes; appends the items to `out`.
-  Status feed(Bytes chunk, std::vector<Item>& out);
-  /// The stream ended: an error if an item is incomplete (the reason a whole-input decode gives).
-  Status close();
-
- private:
-  // Appends one item parsed from r to out; false with r.err (out unchanged) if it cannot.
-  bool one(quic::Reader& r, std::vector<Item>& out);
-  ByteVec pending_;
-  ByteVec hold_;
-  std::size_t need_ = 0;
-  std::size_t base_ = 0;
-  std::size_t max_buffer_;
-  int header_ = -1;  // which header started the stream, -1 before it
-  bool arg_has_extensions_ = false;
+  explicit DataParser(std::size_t max_buffer = kDefaultMaxBuffer) : StreamParser(max_buffer) {}
 };
 
 /// A QUIC DATAGRAM carrying one object.
@@ -1977,5 +1953,8 @@ const StreamOps* find_stream(std::string_view name) noexcept;
 
 }  // namespace moqt_d14
 }  // namespace wire
+
+extern template class quic::StreamParser<wire::moqt_d14::ControlItem, wire::moqt_d14::ControlGrammar>;
+extern template class quic::StreamParser<wire::moqt_d14::DataItem, wire::moqt_d14::DataGrammar>;
 
 }  // namespace clutchcall
