@@ -46,10 +46,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn number(n: &str) -> Option<f64> {
-    n.parse::<f64>().ok()
-}
-
 /// JSON equality by value; numbers also match after rounding to float32 (float fields).
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -57,8 +53,8 @@ fn same(a: &Value, b: &Value) -> bool {
             if let (Ok(p), Ok(q)) = (x.parse::<i128>(), y.parse::<i128>()) {
                 return p == q;
             }
-            match (number(x), number(y)) {
-                (Some(p), Some(q)) => p == q || (p as f32) == (q as f32),
+            match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(p), Ok(q)) => p == q || (p as f32) == (q as f32),
                 _ => false,
             }
         }
@@ -135,9 +131,9 @@ fn dto_vectors() {
     );
 }
 
-fn int(v: &Value) -> u64 {
+fn int<T: std::str::FromStr>(v: &Value) -> T {
     match v {
-        Value::Number(n) | Value::String(n) => n.parse().unwrap(),
+        Value::Number(n) | Value::String(n) => n.parse().ok().expect("an integer"),
         _ => panic!("not an integer"),
     }
 }
@@ -146,36 +142,23 @@ fn int(v: &Value) -> u64 {
 fn varint_vectors() {
     let file = load("varint");
     assert!(!cases(&file, "cases").is_empty());
-    for c in cases(&file, "cases") {
-        let data = unhex(s(c, "hex"));
-        let v = int(c.get("value").unwrap());
-        assert_eq!(
-            quic::decode_varint(&data).unwrap(),
-            (v, data.len()),
-            "{}",
-            s(c, "name")
-        );
-        assert_eq!(quic::encode_varint(v).unwrap(), data, "{}", s(c, "name"));
-    }
-    for c in cases(&file, "decode_only") {
-        let data = unhex(s(c, "hex"));
-        let v = int(c.get("value").unwrap());
-        assert_eq!(
-            quic::decode_varint(&data).unwrap(),
-            (v, data.len()),
-            "{}",
-            s(c, "name")
-        );
+    for (key, encodes) in [("cases", true), ("decode_only", false)] {
+        for c in cases(&file, key) {
+            let (data, name) = (unhex(s(c, "hex")), s(c, "name"));
+            let v: u64 = int(c.get("value").unwrap());
+            let decoded = quic::decode_varint(&data).unwrap();
+            assert_eq!(decoded, (v, data.len()), "{name}");
+            if encodes {
+                assert_eq!(quic::encode_varint(v).unwrap(), data, "{name}");
+            }
+        }
     }
     for c in cases(&file, "errors") {
         let e = quic::decode_varint(&unhex(s(c, "hex"))).unwrap_err();
         assert_eq!(e.reason.name(), s(c, "error"), "{}", s(c, "name"));
     }
     for c in cases(&file, "encode_errors") {
-        let v: u128 = match c.get("value").unwrap() {
-            Value::Number(n) | Value::String(n) => n.parse().unwrap(),
-            _ => panic!(),
-        };
+        let v: u128 = int(c.get("value").unwrap());
         assert!(u64::try_from(v).map_or(true, |v| quic::encode_varint(v).is_err()));
     }
 }
