@@ -445,8 +445,8 @@ class WireEmitter:
         t, args = self.t(tr.struct), self.args_for(tr.struct, tr.args)
         flags = [f"fl, _ := h.(*{self.t(header)}).TypeFlags()"] if header else []
         h = "h" if header else "_"
-        c.add(0, f"func {read}(r *rt.Reader, end int, {h} Value) (Value, error) {{")
-        for line in [*flags, f"s := new({t})", f"return s, s.decodeFrom(r, end{args})"]:
+        c.add(0, f"func {read}(r rt.Reader, end int, {h} Value) (Value, int, error) {{")
+        for line in [*flags, f"s := new({t})", f"err := s.decodeFrom(&r, end{args})", "return s, r.Pos, err"]:
             c.add(1, line)
         c.close()
         c.add(0, f"func {write}(b []byte, v Value, {h} Value) ([]byte, error) {{")

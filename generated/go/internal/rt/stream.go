@@ -31,8 +31,10 @@ func AppendWidth(b []byte, v uint64, w Width) ([]byte, error) {
 type Step struct {
 	Codes  []uint64
 	Struct string // the struct's IDL name
-	// Read decodes the struct from r up to end; header is the stream's header (nil before one).
-	Read func(r *Reader, end int, header Value) (Value, error)
+	// Read decodes the struct from r up to end and returns it with the position after it; header
+	// is the stream's header (nil before one). r is passed by value: a reader handed to a call
+	// through a pointer would escape to the heap, one allocation per item.
+	Read func(r Reader, end int, header Value) (Value, int, error)
 	// Write appends v's wire bytes to b; header as for Read.
 	Write func(b []byte, v Value, header Value) ([]byte, error)
 	Next  int  // the index of the next state
@@ -110,9 +112,9 @@ func (p *StreamParser) Feed(data []byte) ([]Value, error) {
 	}
 	var out []Value
 	pos := 0
+	r := Reader{Buf: p.buf, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
 	for pos < len(p.buf) {
-		r := &Reader{Buf: p.buf, Pos: pos, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
-		item, err := p.next(r)
+		item, err := p.next(&r)
 		if err != nil {
 			if IsIncomplete(err) {
 				break
@@ -138,11 +140,12 @@ func (p *StreamParser) Close() ([]Value, error) {
 	s := p.Stream
 	st := &s.States[p.state]
 	if st.Trailing != "" {
-		r := &Reader{Buf: p.buf}
-		item, err := st.Steps[0].Read(r, len(p.buf), nil)
+		r := Reader{Buf: p.buf}
+		item, pos, err := st.Steps[0].Read(r, len(p.buf), nil)
 		if err != nil {
 			return nil, err
 		}
+		r.Pos = pos
 		if err := r.TrailingAs(st.Trailing, len(p.buf), item.WireName()); err != nil {
 			return nil, err
 		}
@@ -173,8 +176,8 @@ func (p *StreamParser) next(r *Reader) (Value, error) {
 		item, step, err = p.framed(r, st.Frame, st)
 	} else {
 		if st.Peek != 0 {
-			peek := *r
-			code, err := peek.ReadWidth(st.Peek, end)
+			code, err := r.ReadWidth(st.Peek, end)
+			r.Pos = start // peeked: the struct reads its code again
 			if err != nil {
 				return nil, err
 			}
@@ -182,7 +185,7 @@ func (p *StreamParser) next(r *Reader) (Value, error) {
 				return nil, Errf(st.Unknown, r.Offset(start), "%s: unknown stream type %#x", s.Name, code)
 			}
 		}
-		item, err = step.Read(r, end, p.header)
+		item, r.Pos, err = step.Read(*r, end, p.header)
 	}
 	if err != nil {
 		return nil, err
@@ -218,11 +221,12 @@ func (p *StreamParser) framed(r *Reader, f *Frame, st *State) (Value, *Step, err
 		return nil, nil, e
 	}
 	n := int(length)
-	body := &Reader{Buf: r.Buf[r.Pos : r.Pos+n], Base: r.Offset(r.Pos)}
-	item, err := step.Read(body, n, p.header)
+	body := Reader{Buf: r.Buf[r.Pos : r.Pos+n], Base: r.Offset(r.Pos)}
+	item, pos, err := step.Read(body, n, p.header)
 	if err != nil {
 		return nil, nil, err
 	}
+	body.Pos = pos
 	if err := body.TrailingAs(f.Trailing, n, name+" message"); err != nil {
 		return nil, nil, err
 	}

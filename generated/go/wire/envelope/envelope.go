@@ -355,9 +355,10 @@ func (s *Envelope) fromJSON(v any, where string) error {
 
 // ---- stream rpc (sequence) ----
 
-func readEnvelope(r *rt.Reader, end int, _ Value) (Value, error) {
+func readEnvelope(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(Envelope)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeEnvelope(b []byte, v Value, _ Value) ([]byte, error) {

@@ -9045,9 +9045,10 @@ func (s *ObjectDatagram) fromJSON(v any, where string) error {
 
 // ---- stream control (framed) ----
 
-func readSubscribeUpdate(r *rt.Reader, end int, _ Value) (Value, error) {
+func readSubscribeUpdate(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(SubscribeUpdate)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeSubscribeUpdate(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9058,9 +9059,10 @@ func writeSubscribeUpdate(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribe(r *rt.Reader, end int, _ Value) (Value, error) {
+func readSubscribe(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(Subscribe)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeSubscribe(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9071,9 +9073,10 @@ func writeSubscribe(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeOk(r *rt.Reader, end int, _ Value) (Value, error) {
+func readSubscribeOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(SubscribeOk)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeSubscribeOk(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9084,9 +9087,10 @@ func writeSubscribeOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeError(r *rt.Reader, end int, _ Value) (Value, error) {
+func readSubscribeError(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(SubscribeError)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeSubscribeError(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9097,9 +9101,10 @@ func writeSubscribeError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespace(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublishNamespace(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(PublishNamespace)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublishNamespace(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9110,9 +9115,10 @@ func writePublishNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespaceOk(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublishNamespaceOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(PublishNamespaceOk)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublishNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9123,9 +9129,10 @@ func writePublishNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespaceError(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublishNamespaceError(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(PublishNamespaceError)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublishNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9136,9 +9143,10 @@ func writePublishNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespaceDone(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublishNamespaceDone(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(PublishNamespaceDone)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublishNamespaceDone(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9149,9 +9157,10 @@ func writePublishNamespaceDone(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readUnsubscribe(r *rt.Reader, end int, _ Value) (Value, error) {
+func readUnsubscribe(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(Unsubscribe)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeUnsubscribe(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9162,9 +9171,10 @@ func writeUnsubscribe(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishDone(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublishDone(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(PublishDone)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublishDone(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9175,9 +9185,10 @@ func writePublishDone(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespaceCancel(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublishNamespaceCancel(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(PublishNamespaceCancel)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublishNamespaceCancel(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9188,9 +9199,10 @@ func writePublishNamespaceCancel(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readTrackStatus(r *rt.Reader, end int, _ Value) (Value, error) {
+func readTrackStatus(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(TrackStatus)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeTrackStatus(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9201,9 +9213,10 @@ func writeTrackStatus(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readTrackStatusOk(r *rt.Reader, end int, _ Value) (Value, error) {
+func readTrackStatusOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(TrackStatusOk)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeTrackStatusOk(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9214,9 +9227,10 @@ func writeTrackStatusOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readTrackStatusError(r *rt.Reader, end int, _ Value) (Value, error) {
+func readTrackStatusError(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(TrackStatusError)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeTrackStatusError(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9227,9 +9241,10 @@ func writeTrackStatusError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readGoaway(r *rt.Reader, end int, _ Value) (Value, error) {
+func readGoaway(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(Goaway)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeGoaway(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9240,9 +9255,10 @@ func writeGoaway(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeNamespace(r *rt.Reader, end int, _ Value) (Value, error) {
+func readSubscribeNamespace(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(SubscribeNamespace)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeSubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9253,9 +9269,10 @@ func writeSubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeNamespaceOk(r *rt.Reader, end int, _ Value) (Value, error) {
+func readSubscribeNamespaceOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(SubscribeNamespaceOk)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeSubscribeNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9266,9 +9283,10 @@ func writeSubscribeNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeNamespaceError(r *rt.Reader, end int, _ Value) (Value, error) {
+func readSubscribeNamespaceError(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(SubscribeNamespaceError)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeSubscribeNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9279,9 +9297,10 @@ func writeSubscribeNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readUnsubscribeNamespace(r *rt.Reader, end int, _ Value) (Value, error) {
+func readUnsubscribeNamespace(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(UnsubscribeNamespace)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeUnsubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9292,9 +9311,10 @@ func writeUnsubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readMaxRequestID(r *rt.Reader, end int, _ Value) (Value, error) {
+func readMaxRequestID(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(MaxRequestID)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeMaxRequestID(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9305,9 +9325,10 @@ func writeMaxRequestID(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetch(r *rt.Reader, end int, _ Value) (Value, error) {
+func readFetch(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(Fetch)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeFetch(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9318,9 +9339,10 @@ func writeFetch(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetchCancel(r *rt.Reader, end int, _ Value) (Value, error) {
+func readFetchCancel(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(FetchCancel)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeFetchCancel(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9331,9 +9353,10 @@ func writeFetchCancel(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetchOk(r *rt.Reader, end int, _ Value) (Value, error) {
+func readFetchOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(FetchOk)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeFetchOk(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9344,9 +9367,10 @@ func writeFetchOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetchError(r *rt.Reader, end int, _ Value) (Value, error) {
+func readFetchError(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(FetchError)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeFetchError(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9357,9 +9381,10 @@ func writeFetchError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readRequestsBlocked(r *rt.Reader, end int, _ Value) (Value, error) {
+func readRequestsBlocked(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(RequestsBlocked)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeRequestsBlocked(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9370,9 +9395,10 @@ func writeRequestsBlocked(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublish(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublish(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(Publish)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublish(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9383,9 +9409,10 @@ func writePublish(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishOk(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublishOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(PublishOk)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublishOk(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9396,9 +9423,10 @@ func writePublishOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishError(r *rt.Reader, end int, _ Value) (Value, error) {
+func readPublishError(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(PublishError)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writePublishError(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9409,9 +9437,10 @@ func writePublishError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readClientSetup(r *rt.Reader, end int, _ Value) (Value, error) {
+func readClientSetup(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(ClientSetup)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeClientSetup(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9422,9 +9451,10 @@ func writeClientSetup(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readServerSetup(r *rt.Reader, end int, _ Value) (Value, error) {
+func readServerSetup(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(ServerSetup)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeServerSetup(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9494,9 +9524,10 @@ func EncodeControl(msg Value) ([]byte, error) {
 
 // ---- stream data (header_objects) ----
 
-func readSubgroupHeader(r *rt.Reader, end int, _ Value) (Value, error) {
+func readSubgroupHeader(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(SubgroupHeader)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeSubgroupHeader(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9507,9 +9538,10 @@ func writeSubgroupHeader(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetchHeader(r *rt.Reader, end int, _ Value) (Value, error) {
+func readFetchHeader(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(FetchHeader)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeFetchHeader(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9520,10 +9552,11 @@ func writeFetchHeader(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubgroupObjectInSubgroupHeader(r *rt.Reader, end int, h Value) (Value, error) {
+func readSubgroupObjectInSubgroupHeader(r rt.Reader, end int, h Value) (Value, int, error) {
 	fl, _ := h.(*SubgroupHeader).TypeFlags()
 	s := new(SubgroupObject)
-	return s, s.decodeFrom(r, end, fl.HasExtensions)
+	err := s.decodeFrom(&r, end, fl.HasExtensions)
+	return s, r.Pos, err
 }
 
 func writeSubgroupObjectInSubgroupHeader(b []byte, v Value, h Value) ([]byte, error) {
@@ -9535,9 +9568,10 @@ func writeSubgroupObjectInSubgroupHeader(b []byte, v Value, h Value) ([]byte, er
 	return s.AppendWire(b, fl.HasExtensions)
 }
 
-func readFetchObject(r *rt.Reader, end int, _ Value) (Value, error) {
+func readFetchObject(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(FetchObject)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeFetchObject(b []byte, v Value, _ Value) ([]byte, error) {
@@ -9580,9 +9614,10 @@ func EncodeData(header Value, objects ...Value) ([]byte, error) {
 
 // ---- stream datagram (datagram) ----
 
-func readObjectDatagram(r *rt.Reader, end int, _ Value) (Value, error) {
+func readObjectDatagram(r rt.Reader, end int, _ Value) (Value, int, error) {
 	s := new(ObjectDatagram)
-	return s, s.decodeFrom(r, end)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, err
 }
 
 func writeObjectDatagram(b []byte, v Value, _ Value) ([]byte, error) {
