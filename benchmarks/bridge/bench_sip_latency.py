@@ -186,6 +186,7 @@ class Result:
     leg_ticks: tuple[int, int]  # the leg jitter buffer's ticks at the first and the last send
     leg_sent: tuple[int, int]  # RTP packets the leg had sent to the carrier at the 51st send and at the last
     leg_jitter: dict[str, int]  # the leg's jitter buffer (uplink): core JitterBuffer.stats()
+    leg_behind_time: int  # frames the leg dropped at playout after a stall (their slots had passed)
     stage_jitter: dict[str, int]  # the downlink stage's jitter buffer
     bridge: dict[str, float]  # the relay's bridge counters (both stages) as the last frame is sent, and
     # clock_missed: playout rounds that ended after their deadline (the loop stalled; each re-anchors the clock),
@@ -291,6 +292,7 @@ async def measure(work: Path, frames: int, vad: bool = False, link: JitterLink |
                     sent_at_1s = media.stats.sent
             window = (carrier.sent[0][0], carrier.sent[-1][0])
             leg_jitter = cast(dict[str, int], dict(media.jitter.stats()))  # at the last send: its depth then
+            behind_time = media.stats.behind_time
             leg_ticks, leg_sent = (ticks_at_start, leg_jitter["ticks"]), (sent_at_1s, media.stats.sent)
             stage_jitter = next(
                 (dict(s.jitter.stats()) for s in server.relay.bridge.stages.values() if not s.paced), {}
@@ -326,6 +328,7 @@ async def measure(work: Path, frames: int, vad: bool = False, link: JitterLink |
         leg_ticks=leg_ticks,
         leg_sent=leg_sent,
         leg_jitter=leg_jitter,
+        leg_behind_time=behind_time,
         stage_jitter=stage_jitter,
         bridge=counters,
         link=link.counts() if link is not None else {},
@@ -361,7 +364,8 @@ def report(result: Result, link: JitterLink | None) -> None:
     leg, stage = result.leg_jitter, result.stage_jitter
     print(
         f"uplink leg jitter buffer: late {leg['late_losses']}  lost (concealed) {leg['losses']}  underruns "
-        f"{leg['underruns']}  stretches {leg['stretches']}  discarded {leg['discarded']}  final depth "
+        f"{leg['underruns']}  stretches {leg['stretches']}  discarded {leg['discarded']}  dropped behind time "
+        f"{result.leg_behind_time}  final depth "
         f"{leg['depth']} (target {leg['target_depth']})  jitter {leg['jitter_us'] / 1000:.1f} ms"
     )
     if stage:

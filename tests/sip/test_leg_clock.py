@@ -10,6 +10,7 @@ import random
 from pathlib import Path
 
 import pytest
+from clutchcall import Codec
 from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS
 from clutchcall_engine.config import Address, EngineConfig
 from clutchcall_engine.relay import RelayTrack
@@ -132,7 +133,7 @@ def test_the_leg_keeps_its_phase_when_its_jitter_buffer_stretches(core_pkg_root:
     import clutchcall_core
 
     leg = RtpLeg(lambda digit, ms: None)
-    leg.negotiate(("127.0.0.1", 9), 1, 0, None)  # G.711 mu-law
+    leg.negotiate(("127.0.0.1", 9), Codec.G711_ULAW, 0, None)
     assert leg.jitter is not None
     leg.clock = ArrivalClock(0.0)
     leg.clock.arrival(0.001)
@@ -152,3 +153,32 @@ def test_the_leg_keeps_its_phase_when_its_jitter_buffer_stretches(core_pkg_root:
     stats = leg.jitter.stats()
     assert stats["stretches"] > 0 and stats["underruns"] == 0 and stats["target_depth"] > LEG_JITTER_INITIAL_DEPTH
     assert played == 60 - stats["stretches"]  # each stretch is one tick without a frame
+
+
+def test_a_burst_after_an_underrun_is_not_kept_as_delay(core_pkg_root: object) -> None:
+    """The carrier's packets stop for 120 ms (a network or host stall) and then come in a burst: the buffer
+    re-fills past its target, and played in order those frames would keep the stall as delay until the core's
+    shrinking (a frame a second) took it back. The excess is dropped at the first play after the refill (counted:
+    behind_time), so the buffer is at its target from then on. Fails if the leg plays the burst behind time."""
+    import clutchcall_core
+
+    leg = RtpLeg(lambda digit, ms: None)
+    leg.negotiate(("127.0.0.1", 9), Codec.G711_ULAW, 0, None)
+    jitter = leg.jitter
+    assert jitter is not None
+    seq, played, excess_ticks = 0, 0, 0  # excess: ticks at which the buffer held more than its target
+    for tick in range(100):
+        if tick < 40 or tick >= 46:  # nothing from tick 40 to 45; at 46 the held-back packets come at once
+            while seq <= tick:
+                packet = clutchcall_core.rtp.build(bytes([seq % 256]) * 160, payload_type=0, sequence=seq,
+                                                   timestamp=160 * seq, ssrc=7)  # fmt: skip
+                jitter.insert_rtp(packet, tick * 20_000)
+                seq += 1
+        payload = leg.tick_frame()
+        played = payload[0] if payload is not None else played
+        stats = jitter.stats()
+        excess_ticks += tick > 46 and stats["depth"] > stats["target_depth"]
+    stats = jitter.stats()
+    assert stats["underruns"] == 1 and excess_ticks == 0, (excess_ticks, stats)
+    assert leg.stats.behind_time >= 3, (leg.stats, stats)
+    assert played == 99 - stats["target_depth"] + 1  # the last frame played is the target's depth behind the newest
