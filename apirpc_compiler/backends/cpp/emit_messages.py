@@ -147,16 +147,7 @@ class MessageEmitter:
         t = f["type"]
         if t["kind"] == "scalar":
             return SCALAR_TYPES[t["name"]]
-        return self.n.type_name(self._words(t["name"]))
-
-    def _words(self, name: str) -> list[str]:
-        for e in self.ir["enums"]:
-            if e["name"] == name:
-                return e["words"]
-        for m in self.ir["messages"]:
-            if m["name"] == name:
-                return m["words"]
-        raise KeyError(name)
+        return self.n.type_name(self.types.words(t["name"]))
 
     def member_type(self, m: Message, f: Field) -> str:
         t = self.elem_type(f)

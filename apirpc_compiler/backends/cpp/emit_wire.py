@@ -4,17 +4,19 @@ Every struct becomes a view struct: `bytes` fields are `Bytes` and `string` fiel
 `std::string_view` pointing into the decoded input (zero copy), conditional fields are
 std::optional, lists std::vector. Decoders are straight C++ over `quic::Reader` (bounded
 reads, errors in the order the vectors README gives); encoders check every constraint and
-return an encode error. Each stream grammar gets an incremental parser that buffers only
-the bytes of an unfinished item.
+return an encode error. Each stream grammar is a table (its plan's states and transitions) and
+an item decoder switch that the runtime's quic::StreamParser walks, buffering only the bytes of
+an unfinished item.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ...ir import plan
+from ...ir.graph import strongly_connected
 from ...ir.model import WireProtocol, WireStream, WireStruct, WireType
-from ..common import INT_MAX, INT_SIZE, WireGenError, plan_cond_text, shift_literal
+from ..common import INT_MAX, INT_SIZE, plan_cond_text, shift_literal
 from ..wire_render import Code, Operators, ProtocolView, check_test, cond_test, loop_item, split_fields
 from .namer import CppNamer
 from .text import cstr, doc, u64
@@ -48,29 +50,19 @@ class ProtocolEmitter:
         return f"std::vector<{self.ctype(t.element)}>"
 
     def order(self) -> list[WireStruct]:
-        done: set[str] = set()
-        out: list[WireStruct] = []
+        """The structs, each after the ones its fields hold (C++ declares a type before its use)."""
 
-        def deps(t: WireType) -> list[str]:
-            if t["type"] == "struct":
-                return [str(t["struct"])]
-            if t["element"] is not None:
-                return deps(t["element"])
-            return []
+        def held(name: str) -> list[str]:
+            types = [pf.type for pf in self.v.struct_plans[name].fields]
+            for t in types:
+                types += [t.element] if t.element is not None else []
+            return [str(t.struct) for t in types if t.kind == "struct"]
 
-        def visit(s: WireStruct, stack: tuple[str, ...]) -> None:
-            if s["name"] in done:
-                return
-            if s["name"] in stack:
-                raise WireGenError(f"wire struct {s['name']} is recursive")
-            for f in s["fields"]:
-                for d in deps(f["type"]):
-                    visit(self.structs[d], (*stack, s["name"]))
-            done.add(s["name"])
-            out.append(s)
-
-        for s in self.p["structs"]:
-            visit(s, ())
+        out = []
+        for component in strongly_connected([s["name"] for s in self.p["structs"]], held):
+            if len(component) > 1 or component[0] in held(component[0]):
+                raise self.v.fail(f"wire struct {component[0]} is recursive")
+            out.append(self.structs[component[0]])
         return out
 
     # ---- header ----
@@ -267,9 +259,6 @@ class ProtocolEmitter:
         out.append(f"}}  // namespace {self.ns}")
         return out
 
-    def flags_of(self, s: WireStruct) -> list[str]:
-        return s["flags"]
-
     def variants_fn(self, s: WireStruct) -> list[str]:
         if not s["variants"]:
             return []
@@ -435,15 +424,13 @@ class ProtocolEmitter:
             if state.frame is not None:
                 f = state.frame
                 frame = f"&{name}_frame"
-                out.append(f"constexpr quic::StreamFrame {name}_frame = {{")
-                out.append(f"    .type_size = {_size(f.type)},")
-                out.append(f"    .length_size = {_size(f.length)},")
-                out.append(f"    .max_length = {u64(f.max_length)},")
-                out.append(f"    .unknown = {_reason(f.unknown_reason)},")
-                out.append(f"    .too_large = {_reason(f.too_large_reason)},")
-                out.append(f"    .past_end = {_reason(f.past_end_reason)},")
-                out.append(f"    .trailing = {_reason(f.trailing_reason)},")
-                out.append("};")
+                fields = {
+                    "type_size": _size(f.type),
+                    "length_size": _size(f.length),
+                    "max_length": u64(f.max_length),
+                    **{k: _reason(getattr(f, f"{k}_reason")) for k in ("unknown", "too_large", "past_end", "trailing")},
+                }
+                out += [f"constexpr quic::StreamFrame {name}_frame = {{", *_designated(fields), "};"]
             if state.trailing is not None:
                 raise self.v.fail(f"{st['name']}: only a datagram's item must use the whole input")
             peek = "quic::kNoPeek" if state.peek is None else _size(state.peek)
@@ -453,13 +440,14 @@ class ProtocolEmitter:
                 f"    {{.peek = {peek}, .frame = {frame}, .transitions = {transitions}, .accept_at_end = {accept}, .unknown = {_reason(state.unknown_reason)}}},"  # noqa: E501
             )
         out += [f"constexpr quic::StreamState {table}_states[] = {{", *states, "};", "}  // namespace", ""]
-        out.append(f"const quic::StreamTable {grammar}::kTable = {{")
-        out.append(f"    .name = {cstr(st['name'])},")
-        out.append(f"    .states = {table}_states,")
-        out.append(f"    .initial = {index[sp.initial]},")
-        out.append(f"    .buffer_reason = {_reason(sp.buffer_reason)},")
-        out.append(f"    .empty_item_reason = {_reason(sp.empty_item_reason)},")
-        out.append("};")
+        table_fields = {
+            "name": cstr(st["name"]),
+            "states": f"{table}_states",
+            "initial": index[sp.initial],
+            "buffer_reason": _reason(sp.buffer_reason),
+            "empty_item_reason": _reason(sp.empty_item_reason),
+        }
+        out += [f"const quic::StreamTable {grammar}::kTable = {{", *_designated(table_fields), "};"]
         out.append("")
         out.append(f"bool {grammar}::decode(std::size_t decoder, {_DECODE_PARAMS.format(item=item)}) {{")
         if not any("flags" in line for body in decoders for line in body):
@@ -528,6 +516,11 @@ class ProtocolEmitter:
 
 def _reason(reason: str) -> str:
     return "Reason::k" + "".join(w.capitalize() for w in reason.split("_"))
+
+
+def _designated(fields: Mapping[str, object]) -> list[str]:
+    """The lines of a designated initializer."""
+    return [f"    .{k} = {v}," for k, v in fields.items()]
 
 
 def _size(width: str) -> str:
@@ -723,7 +716,7 @@ class _Decoder(_Codec):
             elif isinstance(op, plan.Append):
                 continue  # the element was decoded in place
             else:
-                raise WireGenError(f"cpp: {self.s['name']}: {op.op} is not rendered here")
+                raise self.e.v.fail(f"{self.s['name']}: {op.op} is not rendered here")
 
     def loop(self, ind: int, target: str, op: plan.Repeat | plan.UntilEnd) -> None:
         n, c = self.names, self.c
@@ -816,7 +809,7 @@ class _Encoder(_Codec):
             elif isinstance(op, plan.Variant):
                 c.add(ind, f'if (!{self.variant_flags(op)}) return encode_error("{op.struct}: unknown type");')
             else:
-                raise WireGenError(f"cpp: {self.s['name']}: {op.op} is not rendered here")
+                raise self.e.v.fail(f"{self.s['name']}: {op.op} is not rendered here")
 
     def write_length(self, ind: int, op: plan.WriteLength) -> None:
         subject = self.operand(op.subject)

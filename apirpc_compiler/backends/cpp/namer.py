@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...ir.model import IR, Enum, Message, WireProtocol
 from ..base import NameClash
-from ..common import NameScope, escape_reserved, pointer
+from ..common import NameScope, claim_method_constants, claim_types, escape_reserved, pointer
 
 KEYWORDS = frozenset(
     [
@@ -239,28 +239,19 @@ def _check_wire(n: CppNamer, p: WireProtocol, out: list[NameClash]) -> None:
         at = pointer(*base, "streams", st["name"])
         scope.claim(n.type_name([*st["words"], "parser"]), f"the parser of stream {st['name']}", at)
         scope.claim(n.type_name([*st["words"], "item"]), f"the item type of stream {st['name']}", at)
+        scope.claim(n.type_name([*st["words"], "grammar"]), f"the grammar of stream {st['name']}", at)
 
 
 def check_cpp_names(ir: IR) -> list[NameClash]:
     n = CppNamer()
     out: list[NameClash] = []
     top = NameScope(out, "C++", f"namespace {ir['package']}", {p: "a name the package defines" for p in PACKAGE_NAMES})
-    for enum in ir["enums"]:
-        top.claim(n.type_name(enum["words"]), f"enum {enum['name']}", pointer("enums", enum["name"]))
-    for msg in ir["messages"]:
-        top.claim(n.type_name(msg["words"]), f"message {msg['name']}", pointer("messages", msg["name"]))
+    claim_types(top, ir, n.type_name)
     for enum in ir["enums"]:
         _check_enum(n, enum, out)
     for msg in ir["messages"]:
         _check_message(n, msg, out)
-    consts = NameScope(out, "C++", "the method constants")
-    for svc in ir["services"]:
-        for m in svc["methods"]:
-            consts.claim(
-                n.const(["method", *svc["words"], *m["words"]]),
-                f"method {svc['name']}.{m['name']}",
-                pointer("services", svc["name"], "methods", m["name"]),
-            )
+    claim_method_constants(NameScope(out, "C++", "the method constants"), ir, lambda s, m: n.const(["method", *s, *m]))
     protos = NameScope(out, "C++", "namespace wire")
     for p in ir["wire"]:
         protos.claim(n.namespace(p["words"]), f"protocol {p['name']}", pointer("wire", "protocols", p["name"]))
