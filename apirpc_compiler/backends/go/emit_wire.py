@@ -356,7 +356,7 @@ class WireEmitter:
         name, ptype, table = (
             st["name"],
             self.n.exported([*st["words"], "parser"]),
-            self.n.local([*st["words"], "stream"]),
+            self.table(st),
         )
         states = sorted(sp.states, key=lambda x: x.name != sp.initial)  # the runtime starts at the first
         index = {x.name: i for i, x in enumerate(states)}
@@ -430,6 +430,10 @@ class WireEmitter:
             c.add(1, "return " + (table + body if body.startswith(".") else body))
             c.close()
 
+    def table(self, st: WireStream) -> str:
+        """The variable holding a stream's table."""
+        return self.n.local([*st["words"], "stream"])
+
     def step(self, c: Code, sp: plan.StreamPlan, state: plan.StreamState, tr: plan.Transition) -> tuple[str, str]:
         """The read and write functions of a step's struct, written once per struct and header it is bound to."""
         header = (
@@ -502,7 +506,8 @@ class WireEmitter:
             c.add(
                 1,
                 f"{{Protocol: {go_string(p['name'])}, Name: {go_string(st['name'])}, "
-                f"Kind: {go_string(st['kind'])}, NewParser: func() Parser {{ return New{ptype}() }}}},",
+                f"Kind: {go_string(st['kind'])}, NewParser: func() Parser {{ return New{ptype}() }}, "
+                f"Encode: {self.table(st)}.EncodeItems}},",
             )
         c.add(0, "}")
 

@@ -216,6 +216,8 @@ type StreamCodec struct {
 	Name      string
 	Kind      string
 	NewParser func() Parser
+	// Encode writes items as a parser returns them (a framed message with its struct's one type code).
+	Encode func(items []Value) ([]byte, error)
 }
 
 // NeedCount fails with truncated unless count elements of at least size bytes each fit before end.

@@ -296,3 +296,28 @@ func (s *Stream) EncodeObjects(header Value, objects ...Value) ([]byte, error) {
 	}
 	return nil, EncErrf("%s: %s is not a header of this stream", s.Name, header.WireName())
 }
+
+// EncodeItems encodes a whole stream of items as a parser returns them: a StreamCodec's Encode.
+func (s *Stream) EncodeItems(items []Value) ([]byte, error) {
+	st := &s.States[0]
+	if st.Peek != 0 && len(items) > 0 {
+		return s.EncodeObjects(items[0], items[1:]...)
+	}
+	var out []byte
+	for _, v := range items {
+		var b []byte
+		var err error
+		if st.Frame != nil {
+			b, err = s.Encode(v)
+		} else if v.WireName() != st.Steps[0].Struct {
+			err = EncErrf("%s: carries %s, not %s", s.Name, st.Steps[0].Struct, v.WireName())
+		} else {
+			b, err = st.Steps[0].Write(nil, v, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}

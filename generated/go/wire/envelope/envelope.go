@@ -411,5 +411,5 @@ var Structs = []StructCodec{
 
 // Streams lists every stream grammar, in IDL order.
 var Streams = []StreamCodec{
-	{Protocol: "envelope", Name: "rpc", Kind: "sequence", NewParser: func() Parser { return NewRPCParser() }},
+	{Protocol: "envelope", Name: "rpc", Kind: "sequence", NewParser: func() Parser { return NewRPCParser() }, Encode: rpcStream.EncodeItems},
 }

@@ -10270,7 +10270,7 @@ var Structs = []StructCodec{
 
 // Streams lists every stream grammar, in IDL order.
 var Streams = []StreamCodec{
-	{Protocol: "moqt_d14", Name: "control", Kind: "framed", NewParser: func() Parser { return NewControlParser() }},
-	{Protocol: "moqt_d14", Name: "data", Kind: "header_objects", NewParser: func() Parser { return NewDataParser() }},
-	{Protocol: "moqt_d14", Name: "datagram", Kind: "datagram", NewParser: func() Parser { return NewDatagramParser() }},
+	{Protocol: "moqt_d14", Name: "control", Kind: "framed", NewParser: func() Parser { return NewControlParser() }, Encode: controlStream.EncodeItems},
+	{Protocol: "moqt_d14", Name: "data", Kind: "header_objects", NewParser: func() Parser { return NewDataParser() }, Encode: dataStream.EncodeItems},
+	{Protocol: "moqt_d14", Name: "datagram", Kind: "datagram", NewParser: func() Parser { return NewDatagramParser() }, Encode: datagramStream.EncodeItems},
 }
