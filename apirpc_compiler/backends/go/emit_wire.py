@@ -1,10 +1,11 @@
 """One Go package per wire protocol (`wire/<name>`): a renderer of the codec plan (ir/plan.py).
 
-Each op of a struct's plan becomes its few lines of straight-line Go and each stream's state
-machine its incremental parser: the order of reads and checks, the reasons, the limits and the
-stream grammars come from the plan; only the spelling is decided here (and which failures the
-Go runtime's reader raises itself, whose reasons must be the plan's). Conditional fields are
-pointers (nil = absent); integers are uint64.
+Each op of a struct's plan becomes its few lines of straight-line Go; each stream's state
+machine becomes a table (states, steps, frame, limits, reasons) that the runtime's one generic
+parser and encoders run (internal/rt/stream.go). The order of reads and checks, the reasons,
+the limits and the stream grammars come from the plan; only the spelling is decided here (and
+which failures the Go runtime's reader raises itself, whose reasons must be the plan's).
+Conditional fields are pointers (nil = absent); integers are uint64.
 """
 
 from __future__ import annotations
