@@ -265,6 +265,9 @@ class FramedParser(Parser[_Item]):
         state = g.states[self._state]
         frame = state.frame
         assert frame is not None
+        # (the frame's widths, table and bound in locals, read inline: this runs once a frame)
+        type_size, length_size, by_code = frame.type, frame.length, state.by_code
+        bound = min(frame.max_length, self._max_buffer)
         buf = self._buf
         buf += data
         out: list[Any] = []
@@ -272,14 +275,14 @@ class FramedParser(Parser[_Item]):
         while pos < len(buf):
             r = Reader(buf, pos, streaming=True, base=self._base)
             try:
-                code = _read(r, frame.type)
-                length = _read(r, frame.length)
+                code = r.uint(type_size, r.stop) if type_size else r.varint(r.stop)
+                length = r.uint(length_size, r.stop) if length_size else r.varint(r.stop)
             except Incomplete:
                 break
-            t = state.by_code.get(code)
+            t = by_code.get(code)
             if t is None:
                 raise DecodeError(frame.unknown_reason, f"{g.name}: unknown message type {code:#x}", r.offset(pos))
-            if length > frame.max_length or length > self._max_buffer:
+            if length > bound:
                 raise DecodeError(
                     frame.too_large_reason, f"{g.name}: a {length}-byte message is over the limit", r.offset(pos)
                 )
