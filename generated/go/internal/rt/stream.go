@@ -275,8 +275,10 @@ func (s *Stream) Encode(msg Value) ([]byte, error) {
 
 // EncodeObjects encodes a whole header-and-objects stream: the header, then each object.
 func (s *Stream) EncodeObjects(header Value, objects ...Value) ([]byte, error) {
-	for _, h := range s.States[0].Steps {
-		if h.Struct != header.WireName() {
+	name := header.WireName()
+	for i := range s.States[0].Steps {
+		h := &s.States[0].Steps[i]
+		if h.Struct != name {
 			continue
 		}
 		b, err := h.Write(nil, header, nil)
@@ -294,7 +296,7 @@ func (s *Stream) EncodeObjects(header Value, objects ...Value) ([]byte, error) {
 		}
 		return b, nil
 	}
-	return nil, EncErrf("%s: %s is not a header of this stream", s.Name, header.WireName())
+	return nil, EncErrf("%s: %s is not a header of this stream", s.Name, name)
 }
 
 // EncodeItems encodes a whole stream of items as a parser returns them: a StreamCodec's Encode.
