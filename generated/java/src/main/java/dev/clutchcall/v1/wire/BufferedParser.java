@@ -24,6 +24,12 @@ public abstract class BufferedParser implements StreamParser {
     WireStruct decode(WireReader r, int end, boolean[] flags);
   }
 
+  /** What a parser returns for an item of type {@code code} (-1 where no code selected it). */
+  public interface Item<T> {
+    /** The item as the parser returns it. */
+    T of(long code, WireStruct value);
+  }
+
   /**
    * In a state: {@code codes} (none: always) select reading {@code type} (its encoder writes one,
    * args from the header's flags); then {@code flags} (or null) of the item are the flags later
@@ -62,6 +68,10 @@ public abstract class BufferedParser implements StreamParser {
       Reason trailing,
       Reason unknown,
       Transition... transitions) {
+    boolean framed() {
+      return frame != null;
+    }
+
     Transition select(long code) {
       for (Transition t : transitions) {
         if (t.codes().length == 0) {
@@ -171,6 +181,7 @@ public abstract class BufferedParser implements StreamParser {
   private final Table table;
   private int state;
   private long code;
+  private int at;
   private boolean[] flags = Table.NO_FLAGS;
 
   /** Buffered bytes; {@code buf[0, len)} are unconsumed. */
@@ -192,34 +203,18 @@ public abstract class BufferedParser implements StreamParser {
     this.maxBuffer = maxBuffer;
   }
 
-  /** Every item completed by {@code data}, as {@code item} makes it from its code (or -1). */
-  protected <T> List<T> parse(byte[] data, int off, int n, BiFunction<Long, WireStruct, T> item) {
+  /** Every item completed by {@code data}, as {@code item} makes it. */
+  protected <T> List<T> parse(byte[] data, int off, int n, Item<T> item) {
     if (len + n > buf.length) {
       buf = Arrays.copyOf(buf, Math.max(len + n, buf.length * 2));
     }
     System.arraycopy(data, off, buf, len, n);
     len += n;
-    List<T> out = new ArrayList<>();
-    int pos = 0;
-    while (pos < len && table.states()[state].trailing() == null) {
-      WireReader r = new WireReader(buf, pos, len, true, base, maxBuffer);
-      WireStruct value;
-      try {
-        value = step(r, true);
-      } catch (Incomplete e) {
-        break;
-      }
-      if (r.pos == pos) {
-        throw r.error(
-            table.emptyItem(), table.name() + ": an empty item cannot advance the stream");
-      }
-      out.add(item.apply(code, value));
-      pos = r.pos;
-    }
-    if (pos > 0) {
-      System.arraycopy(buf, pos, buf, 0, len - pos);
-      len -= pos;
-      base += pos;
+    List<T> out = items(true, item);
+    if (at > 0) {
+      System.arraycopy(buf, at, buf, 0, len - at);
+      len -= at;
+      base += at;
     }
     if (len > maxBuffer) {
       throw new DecodeException(
@@ -240,76 +235,98 @@ public abstract class BufferedParser implements StreamParser {
   @Override
   public List<WireStruct> close() {
     State s = table.states()[state];
-    WireReader r = new WireReader(buf, 0, len, false, base);
-    if (s.trailing() != null) {
-      WireStruct value = step(r, false);
-      if (r.pos != len) {
-        throw r.error(
-            s.trailing(), table.name() + ": " + (len - r.pos) + " byte(s) left after the item");
-      }
-      return List.of(value);
+    if (len == 0 && s.atEnd() == null && s.trailing() == null) {
+      return List.of();
     }
-    if (len > 0 || s.atEnd() != null) {
-      step(r, false);
+    List<WireStruct> last = items(false, (code, value) -> value);
+    if (s.trailing() == null) {
       Reason why = s.atEnd() != null ? s.atEnd() : Reason.TRUNCATED;
       throw new DecodeException(why, table.name() + ": stream ended inside an item");
     }
-    return List.of();
+    if (at != len) {
+      throw new WireReader(buf, at, len, false, base)
+          .error(s.trailing(), table.name() + ": " + (len - at) + " byte(s) left after the item");
+    }
+    return last;
   }
 
-  /** One item from {@code r} (Incomplete when streaming and its bytes are not all here). */
-  private WireStruct step(WireReader r, boolean streaming) {
-    State s = table.states()[state];
-    FrameHeader f = s.frame();
-    int end = r.stop;
-    code = -1;
-    if (f != null) {
-      code = r.integer(f.type(), r.stop);
-      long length = r.integer(f.length(), r.stop);
-      if (s.select(code) == null) {
-        throw new DecodeException(
-            f.unknown(), table.name() + ": unknown message type 0x" + Long.toHexString(code));
-      }
-      Reason over = Long.compareUnsigned(length, f.maxLength()) > 0 ? f.tooLarge() : null;
-      if (over == null && Long.compareUnsigned(length, maxBuffer) > 0) {
-        over = table.overBuffer();
-      }
-      if (over != null) {
-        throw new DecodeException(
-            over,
-            table.name()
-                + ": a message of "
-                + Long.toUnsignedString(length)
-                + " bytes is over the limit");
-      }
-      if (length > r.stop - r.pos) {
-        if (streaming) {
-          throw Incomplete.INSTANCE;
+  /**
+   * Streaming, every whole item in {@code buf[0, len)} (up to an item that must fill the input);
+   * not streaming, the one item there (or the error its bytes give). {@code at} gets where the
+   * items end. One method, so that the readers and the decoders compile together.
+   */
+  private <T> List<T> items(boolean streaming, Item<T> item) {
+    List<T> out = new ArrayList<>();
+    at = 0;
+    while (streaming ? at < len && table.states()[state].trailing() == null : out.isEmpty()) {
+      WireReader r = new WireReader(buf, at, len, streaming, base, streaming ? maxBuffer : 0);
+      State s = table.states()[state];
+      int end = len;
+      code = -1;
+      WireStruct value;
+      Transition t;
+      try {
+        if (s.framed()) {
+          end = bodyEnd(s, r, streaming);
+          r = new WireReader(buf, r.pos, end, false, base);
+        } else if (s.peek() >= 0) {
+          code = r.fork(streaming).integer(s.peek(), len);
         }
-        throw new DecodeException(f.pastEnd(), table.name() + ": stream ended inside a message");
+        t = s.select(code);
+        if (t == null) {
+          throw r.error(
+              s.unknown(), table.name() + ": unknown stream type 0x" + Long.toHexString(code));
+        }
+        value = t.decoder().decode(r, end, flags);
+      } catch (Incomplete e) {
+        break;
       }
-      end = r.pos + (int) length;
-    } else if (s.peek() >= 0) {
-      code = r.fork(streaming).integer(s.peek(), r.stop);
-    }
-    Transition t = s.select(code);
-    if (t == null) {
-      throw r.error(
-          s.unknown(), table.name() + ": unknown stream type 0x" + Long.toHexString(code));
-    }
-    WireReader body = f == null ? r : new WireReader(buf, r.pos, end, false, base);
-    WireStruct value = t.decoder().decode(body, end, flags);
-    if (f != null) {
-      if (body.pos != end) {
-        throw body.error(
-            f.trailing(), table.name() + ": " + (end - body.pos) + " byte(s) left in the message");
+      if (r.pos != end && s.framed()) {
+        throw r.error(
+            s.frame().trailing(),
+            table.name() + ": " + (end - r.pos) + " byte(s) left in the message");
       }
-      r.pos = end;
+      if (streaming && r.pos == at) {
+        throw r.error(
+            table.emptyItem(), table.name() + ": an empty item cannot advance the stream");
+      }
+      if (t.flags() != null) {
+        flags = t.flags().apply(value);
+      }
+      state = t.next();
+      at = r.pos;
+      out.add(item.of(code, value));
     }
-    if (t.flags() != null) {
-      flags = t.flags().apply(value);
+    return out;
+  }
+
+  /** A frame's Type (into {@code code}) and Length, checked; the end of its body. */
+  private int bodyEnd(State s, WireReader r, boolean streaming) {
+    FrameHeader f = s.frame();
+    code = r.integer(f.type(), len);
+    long length = r.integer(f.length(), len);
+    if (s.select(code) == null) {
+      throw new DecodeException(
+          f.unknown(), table.name() + ": unknown message type 0x" + Long.toHexString(code));
     }
-    state = t.next();
-    return value;
+    Reason over = Long.compareUnsigned(length, f.maxLength()) > 0 ? f.tooLarge() : null;
+    if (over == null && Long.compareUnsigned(length, maxBuffer) > 0) {
+      over = table.overBuffer();
+    }
+    if (over != null) {
+      throw new DecodeException(
+          over,
+          table.name()
+              + ": a message of "
+              + Long.toUnsignedString(length)
+              + " bytes is over the limit");
+    }
+    if (length > len - r.pos) {
+      if (streaming) {
+        throw Incomplete.INSTANCE;
+      }
+      throw new DecodeException(f.pastEnd(), table.name() + ": stream ended inside a message");
+    }
+    return r.pos + (int) length;
   }
 }
