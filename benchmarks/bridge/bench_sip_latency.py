@@ -186,7 +186,7 @@ class Result:
     leg_ticks: tuple[int, int]  # the leg jitter buffer's ticks at the first and the last send
     leg_sent: tuple[int, int]  # RTP packets the leg had sent to the carrier at the 51st send and at the last
     leg_jitter: dict[str, int]  # the leg's jitter buffer (uplink): core JitterBuffer.stats()
-    leg_behind_time: int  # frames the leg dropped at playout after a stall (their slots had passed)
+    leg_behind_time: int  # slots the leg dropped at playout after a stall (they had passed)
     stage_jitter: dict[str, int]  # the downlink stage's jitter buffer
     bridge: dict[str, float]  # the relay's bridge counters (both stages) as the last frame is sent, and
     # clock_missed: playout rounds that ended after their deadline (the loop stalled; each re-anchors the clock),
@@ -203,7 +203,7 @@ def bridge_counters(server: EngineServer) -> dict[str, float]:
     counters["clock_missed"] = float(server.relay.bridge.clock_missed)
     for direction, paced in (("uplink", True), ("downlink", False)):
         stages = server.relay.bridge.stages.values()
-        counters[f"{direction}_skipped"] = float(sum(s.skipped for s in stages if s.paced == paced))
+        counters[f"{direction}_skipped"] = float(sum(getattr(s, "skipped", 0) for s in stages if s.paced == paced))
     for cause in ("loss", "underrun"):
         labels = {"cause": cause}
         counters[f"concealed_{cause}"] = registry.get_sample_value("clutchcall_bridge_concealed_total", labels) or 0.0
@@ -292,7 +292,7 @@ async def measure(work: Path, frames: int, vad: bool = False, link: JitterLink |
                     sent_at_1s = media.stats.sent
             window = (carrier.sent[0][0], carrier.sent[-1][0])
             leg_jitter = cast(dict[str, int], dict(media.jitter.stats()))  # at the last send: its depth then
-            behind_time = media.stats.behind_time
+            behind_time = getattr(media.stats, "behind_time", 0)  # older engines (before/after runs) lack it
             leg_ticks, leg_sent = (ticks_at_start, leg_jitter["ticks"]), (sent_at_1s, media.stats.sent)
             stage_jitter = next(
                 (dict(s.jitter.stats()) for s in server.relay.bridge.stages.values() if not s.paced), {}

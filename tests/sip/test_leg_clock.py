@@ -155,11 +155,13 @@ def test_the_leg_keeps_its_phase_when_its_jitter_buffer_stretches(core_pkg_root:
     assert played == 60 - stats["stretches"]  # each stretch is one tick without a frame
 
 
-def test_a_burst_after_an_underrun_is_not_kept_as_delay(core_pkg_root: object) -> None:
+@pytest.mark.parametrize("per_tick", [10, 2])  # the held-back packets all at once, or two a tick
+def test_a_burst_after_an_underrun_is_not_kept_as_delay(core_pkg_root: object, per_tick: int) -> None:
     """The carrier's packets stop for 120 ms (a network or host stall) and then come in a burst: the buffer
     re-fills past its target, and played in order those frames would keep the stall as delay until the core's
-    shrinking (a frame a second) took it back. The excess is dropped at the first play after the refill (counted:
-    behind_time), so the buffer is at its target from then on. Fails if the leg plays the burst behind time."""
+    shrinking (a frame a second) took it back. What the buffer holds beyond its target in the ticks after the
+    refill is dropped (counted: behind_time), so it is back at its target at once. Fails if the leg plays the
+    burst behind time, or drops only what came before its first frame after the refill."""
     import clutchcall_core
 
     leg = RtpLeg(lambda digit, ms: None)
@@ -168,8 +170,10 @@ def test_a_burst_after_an_underrun_is_not_kept_as_delay(core_pkg_root: object) -
     assert jitter is not None
     seq, played, excess_ticks = 0, 0, 0  # excess: ticks at which the buffer held more than its target
     for tick in range(100):
-        if tick < 40 or tick >= 46:  # nothing from tick 40 to 45; at 46 the held-back packets come at once
-            while seq <= tick:
+        if tick < 40 or tick >= 46:  # nothing from tick 40 to 45, then the held-back packets, per_tick a tick
+            for _ in range(per_tick if tick >= 46 else 1):
+                if seq > tick:
+                    break
                 packet = clutchcall_core.rtp.build(bytes([seq % 256]) * 160, payload_type=0, sequence=seq,
                                                    timestamp=160 * seq, ssrc=7)  # fmt: skip
                 jitter.insert_rtp(packet, tick * 20_000)
@@ -179,6 +183,6 @@ def test_a_burst_after_an_underrun_is_not_kept_as_delay(core_pkg_root: object) -
         stats = jitter.stats()
         excess_ticks += tick > 46 and stats["depth"] > stats["target_depth"]
     stats = jitter.stats()
-    assert stats["underruns"] == 1 and excess_ticks == 0, (excess_ticks, stats)
+    assert stats["underruns"] == 1 and excess_ticks <= 2, (excess_ticks, stats)
     assert leg.stats.behind_time >= 3, (leg.stats, stats)
     assert played == 99 - stats["target_depth"] + 1  # the last frame played is the target's depth behind the newest

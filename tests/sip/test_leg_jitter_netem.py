@@ -22,7 +22,7 @@ from sip_support import SIPP
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bridge" / "bench_sip_latency.py"
 # Heavy jitter beside the 20 ms frame spacing (so packets reorder and some miss their slot) and 3 % loss.
-SPEC = "delay 30ms 15ms distribution normal loss 3%"
+SPEC = "delay 60ms 30ms distribution normal loss 3%"
 FRAMES = 500  # 10 s of caller audio
 CODES = 96  # the benchmark's distinct frame patterns, sent in turn
 # A run whose playout clocks skipped more ticks than this (the host stalled the event loop for over half a second in
@@ -86,13 +86,14 @@ def test_a_call_through_jitter_and_loss_keeps_its_clock(tmp_path: Path, core_pkg
     assert concealed <= dropped + slips + 2, (concealed, dropped, leg, stages)
     window_ticks = (end - start) / 0.020
     leg_ticks = result.leg_ticks[1] - result.leg_ticks[0] - result.leg_behind_time  # drops tick the buffer too
-    assert abs(leg_ticks - window_ticks) <= 2, (result.leg_ticks, result.leg_behind_time, window_ticks)
+    realigned = leg["underruns"] + leg["resets"]  # each moves the tick once, by less than a period
+    assert abs(leg_ticks - window_ticks) <= 2 + realigned, (result.leg_ticks, result.leg_behind_time, leg)
     rtp_out = result.leg_sent[1] - result.leg_sent[0] + stages["downlink_skipped"]  # from the 51st frame sent
     assert abs(rtp_out - (window_ticks - 50)) <= 3, (result.leg_sent, stages, window_ticks)
 
     # The audio arrives: the caller's frames at the client, each once and in the order sent (a frame played twice
-    # or behind a later one would step back), all but the lost and late ones.
+    # or behind a later one would step back), all but the lost, late and dropped ones.
     codes = [code for _, code in result.frames if code is not None]
     steps = [(b_ - a) % CODES for a, b_ in itertools.pairwise(codes)]
-    assert all(1 <= step <= 10 for step in steps), [s for s in steps if not 1 <= s <= 10]
+    assert all(1 <= step < CODES // 2 for step in steps), [s for s in steps if not 1 <= s < CODES // 2]
     assert len(codes) >= FRAMES - dropped - slips - 2, (len(codes), dropped, slips)

@@ -40,6 +40,9 @@ DTMF_DIGITS = "0123456789*#ABCD"
 # Two frames (so a lost frame is concealed in its own slot), not the core's default three: the core raises it
 # when the measured jitter asks for more (need = 1 + 4 x jitter, up to its max_depth of 6).
 LEG_JITTER_INITIAL_DEPTH = 2
+# Ticks after an underrun or reset in which what the buffer holds beyond its target is dropped: a stall's held-back
+# packets come in a burst, but not all in one go (the loop reads one datagram per turn, among its other work).
+CATCH_UP_TICKS = 10
 
 
 class ArrivalClock:
@@ -123,7 +126,7 @@ class MediaStats:
     sent: int = 0
     published: int = 0
     dtmf: int = 0
-    behind_time: int = 0  # frames dropped at playout after a stall: their slots had passed (RtpLeg._drop_behind_time)
+    behind_time: int = 0  # slots (frames, or gaps) dropped at playout after a stall: passed (RtpLeg._drop_behind_time)
 
 
 class RtpLeg(asyncio.DatagramProtocol):
@@ -152,7 +155,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         self._writer: UplinkWriter | None = None
         self._playing = False  # the jitter buffer played a frame since its last underrun
         self._stretches = 0  # its count of stretch ticks when last seen
-        self._refilled = False  # buffering again after an underrun or a reset (not the call's first fill)
+        self._catching_up = 0  # ticks left, after an underrun or a reset, in which frames behind time are dropped
         self._ssrc = random.getrandbits(32)
         self._seq = random.getrandbits(16)
         self._ts = random.getrandbits(32)
@@ -166,7 +169,7 @@ class RtpLeg(asyncio.DatagramProtocol):
             self.jitter = self.core.jitter.JitterBuffer(
                 clock_rate=fmt.clock_rate, frame_ms=FRAME_MS, initial_depth=LEG_JITTER_INITIAL_DEPTH
             )
-            self._playing, self._stretches, self._refilled = False, 0, False
+            self._playing, self._stretches, self._catching_up = False, 0, 0
         self.remote, self.codec, self.payload_type = remote, codec, payload_type
         self.telephone_event_pt, self.clock_rate = telephone_event_pt, fmt.clock_rate
 
@@ -241,32 +244,32 @@ class RtpLeg(asyncio.DatagramProtocol):
         if self.jitter is None:
             return None
         frame = self.jitter.tick()
-        if frame.kind != "wait" and not self._playing:
+        if frame.kind != "wait":
             self._playing = True
-            if self._refilled:
-                self._refilled = False
+            if self._catching_up:
+                self._catching_up -= 1
                 frame = self._drop_behind_time(frame)
-        elif frame.kind == "wait" and self._playing:
+        elif self._playing:
             # A wait while playing is an underrun or a reset (the next packet sets the phase again), or a stretch
             # (the buffer growing its depth for more jitter, frames still held): re-aligning on a stretch would
             # move the clock to a jittered packet's arrival for nothing, and the relay's stage with it.
             stretches = self.jitter.stats()["stretches"]
             if stretches == self._stretches:
-                self._playing, self._refilled = False, True
+                self._playing, self._catching_up = False, CATCH_UP_TICKS
                 if self.clock is not None:
                     self.clock.realign()
             self._stretches = stretches
         return frame.payload if frame.kind == "frame" else None
 
     def _drop_behind_time(self, frame: clutchcall_core.jitter.Frame) -> clutchcall_core.jitter.Frame:
-        """The first frame played after re-buffering, with the buffer held beyond its target depth: packets held back
-        by a stall (the network's, or this host's while the leg's clock stopped) that came in a burst on top of the
-        refill. Their slots have passed: played, they would keep the stall's length as delay for as long as the
-        core's shrinking takes (a frame a second), so they are dropped now, oldest first (counted: behind_time)."""
+        """A frame played in the first CATCH_UP_TICKS after re-buffering, with the buffer beyond its target depth:
+        packets held back by a stall (the network's, or this host's while the leg's clock stopped) coming in a burst
+        on top of the refill. Their slots have passed: played, they would keep the stall's length as delay for as
+        long as the core's shrinking takes (a frame a second), so they are dropped now, oldest first (counted)."""
         assert self.jitter is not None
         stats = self.jitter.stats()
         for _ in range(stats["depth"] - stats["target_depth"]):
-            self.stats.behind_time += frame.kind == "frame"
+            self.stats.behind_time += 1
             frame = self.jitter.tick()
         return frame
 
