@@ -59,7 +59,8 @@ public abstract class BufferedParser implements StreamParser {
   /**
    * A state: the width of the selecting code that is peeked (or -1), the frame (or null), what the
    * end of the stream means with nothing buffered (null: accepted), the reason of an item that must
-   * fill the input (a datagram; null for none) and of a code no transition takes.
+   * fill the input (a datagram; null for none) and of a code no transition takes; {@code small} is
+   * the transition of each code below 64, looked up once (the codes of a stream are small).
    */
   public record State(
       int peek,
@@ -67,12 +68,31 @@ public abstract class BufferedParser implements StreamParser {
       Reason atEnd,
       Reason trailing,
       Reason unknown,
-      Transition... transitions) {
+      Transition[] transitions,
+      Transition[] small) {
+    /** A state of these transitions. */
+    public State(
+        int peek,
+        FrameHeader frame,
+        Reason atEnd,
+        Reason trailing,
+        Reason unknown,
+        Transition... transitions) {
+      this(peek, frame, atEnd, trailing, unknown, transitions, new Transition[64]);
+      for (int c = 0; c < small.length; c++) {
+        small[c] = scan(c);
+      }
+    }
+
     boolean framed() {
       return frame != null;
     }
 
     Transition select(long code) {
+      return code >= 0 && code < small.length ? small[(int) code] : scan(code);
+    }
+
+    private Transition scan(long code) {
       for (Transition t : transitions) {
         if (t.codes().length == 0) {
           return t;
