@@ -457,7 +457,7 @@ class WireEmitter:
         c.add(0, f"func {write}(b []byte, v Value, {h} Value) ([]byte, error) {{")
         c.add(1, f"s, ok := v.(*{t})")
         c.add(1, "if !ok {")
-        c.add(2, f'return b, rt.EncErrf("expected a {tr.struct}, got %s", v.WireName())')
+        c.add(2, "return b, rt.ErrOtherStruct")
         c.add(1, "}")
         for line in [*flags, f"return s.AppendWire(b{args})"]:
             c.add(1, line)

@@ -35,11 +35,16 @@ type Step struct {
 	// is the stream's header (nil before one). r is passed by value: a reader handed to a call
 	// through a pointer would escape to the heap, one allocation per item.
 	Read func(r Reader, end int, header Value) (Value, int, error)
-	// Write appends v's wire bytes to b; header as for Read.
+	// Write appends v's wire bytes to b (header as for Read); ErrOtherStruct when v is not this
+	// step's struct.
 	Write func(b []byte, v Value, header Value) ([]byte, error)
 	Next  int  // the index of the next state
 	Binds bool // the struct is the stream's header, which the later steps read with
 }
+
+// ErrOtherStruct is what a Step's Write returns for a value of another struct (the caller words
+// the error); the check is the type assertion Write does anyway.
+var ErrOtherStruct error = EncErrf("a value of another struct")
 
 // Frame is a Type then a Length before each body; the reasons are the plan's.
 type Frame struct {
@@ -238,10 +243,14 @@ func (p *StreamParser) framed(r *Reader, f *Frame, st *State) (Value, *Step, err
 func (s *Stream) EncodeAs(code uint64, msg Value) ([]byte, error) {
 	st := &s.States[0]
 	step := st.step(code)
-	if step == nil || step.Struct != msg.WireName() {
+	var body []byte
+	err := ErrOtherStruct
+	if step != nil {
+		body, err = step.Write(nil, msg, nil)
+	}
+	if err == ErrOtherStruct {
 		return nil, EncErrf("%s: type %#x does not carry %s", s.Name, code, msg.WireName())
 	}
-	body, err := step.Write(nil, msg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -275,28 +284,27 @@ func (s *Stream) Encode(msg Value) ([]byte, error) {
 
 // EncodeObjects encodes a whole header-and-objects stream: the header, then each object.
 func (s *Stream) EncodeObjects(header Value, objects ...Value) ([]byte, error) {
-	name := header.WireName()
 	for i := range s.States[0].Steps {
 		h := &s.States[0].Steps[i]
-		if h.Struct != name {
+		b, err := h.Write(nil, header, nil)
+		if err == ErrOtherStruct {
 			continue
 		}
-		b, err := h.Write(nil, header, nil)
 		if err != nil {
 			return nil, err
 		}
 		obj := &s.States[h.Next].Steps[0]
 		for _, v := range objects {
-			if v.WireName() != obj.Struct {
+			if b, err = obj.Write(b, v, header); err == ErrOtherStruct {
 				return nil, EncErrf("%s: a %s stream carries %s objects, not %s", s.Name, h.Struct, obj.Struct, v.WireName())
 			}
-			if b, err = obj.Write(b, v, header); err != nil {
+			if err != nil {
 				return nil, err
 			}
 		}
 		return b, nil
 	}
-	return nil, EncErrf("%s: %s is not a header of this stream", s.Name, name)
+	return nil, EncErrf("%s: %s is not a header of this stream", s.Name, header.WireName())
 }
 
 // EncodeItems encodes a whole stream of items as a parser returns them: a StreamCodec's Encode.
@@ -311,10 +319,8 @@ func (s *Stream) EncodeItems(items []Value) ([]byte, error) {
 		var err error
 		if st.Frame != nil {
 			b, err = s.Encode(v)
-		} else if v.WireName() != st.Steps[0].Struct {
+		} else if b, err = st.Steps[0].Write(nil, v, nil); err == ErrOtherStruct {
 			err = EncErrf("%s: carries %s, not %s", s.Name, st.Steps[0].Struct, v.WireName())
-		} else {
-			b, err = st.Steps[0].Write(nil, v, nil)
 		}
 		if err != nil {
 			return nil, err

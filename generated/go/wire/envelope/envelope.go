@@ -364,7 +364,7 @@ func readEnvelope(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeEnvelope(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*Envelope)
 	if !ok {
-		return b, rt.EncErrf("expected a Envelope, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }

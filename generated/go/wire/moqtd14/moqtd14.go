@@ -9054,7 +9054,7 @@ func readSubscribeUpdate(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeSubscribeUpdate(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*SubscribeUpdate)
 	if !ok {
-		return b, rt.EncErrf("expected a SubscribeUpdate, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9068,7 +9068,7 @@ func readSubscribe(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeSubscribe(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*Subscribe)
 	if !ok {
-		return b, rt.EncErrf("expected a Subscribe, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9082,7 +9082,7 @@ func readSubscribeOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeSubscribeOk(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*SubscribeOk)
 	if !ok {
-		return b, rt.EncErrf("expected a SubscribeOk, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9096,7 +9096,7 @@ func readSubscribeError(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeSubscribeError(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*SubscribeError)
 	if !ok {
-		return b, rt.EncErrf("expected a SubscribeError, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9110,7 +9110,7 @@ func readPublishNamespace(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writePublishNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*PublishNamespace)
 	if !ok {
-		return b, rt.EncErrf("expected a PublishNamespace, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9124,7 +9124,7 @@ func readPublishNamespaceOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writePublishNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*PublishNamespaceOk)
 	if !ok {
-		return b, rt.EncErrf("expected a PublishNamespaceOk, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9138,7 +9138,7 @@ func readPublishNamespaceError(r rt.Reader, end int, _ Value) (Value, int, error
 func writePublishNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*PublishNamespaceError)
 	if !ok {
-		return b, rt.EncErrf("expected a PublishNamespaceError, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9152,7 +9152,7 @@ func readPublishNamespaceDone(r rt.Reader, end int, _ Value) (Value, int, error)
 func writePublishNamespaceDone(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*PublishNamespaceDone)
 	if !ok {
-		return b, rt.EncErrf("expected a PublishNamespaceDone, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9166,7 +9166,7 @@ func readUnsubscribe(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeUnsubscribe(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*Unsubscribe)
 	if !ok {
-		return b, rt.EncErrf("expected a Unsubscribe, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9180,7 +9180,7 @@ func readPublishDone(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writePublishDone(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*PublishDone)
 	if !ok {
-		return b, rt.EncErrf("expected a PublishDone, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9194,7 +9194,7 @@ func readPublishNamespaceCancel(r rt.Reader, end int, _ Value) (Value, int, erro
 func writePublishNamespaceCancel(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*PublishNamespaceCancel)
 	if !ok {
-		return b, rt.EncErrf("expected a PublishNamespaceCancel, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9208,7 +9208,7 @@ func readTrackStatus(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeTrackStatus(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*TrackStatus)
 	if !ok {
-		return b, rt.EncErrf("expected a TrackStatus, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9222,7 +9222,7 @@ func readTrackStatusOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeTrackStatusOk(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*TrackStatusOk)
 	if !ok {
-		return b, rt.EncErrf("expected a TrackStatusOk, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9236,7 +9236,7 @@ func readTrackStatusError(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeTrackStatusError(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*TrackStatusError)
 	if !ok {
-		return b, rt.EncErrf("expected a TrackStatusError, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9250,7 +9250,7 @@ func readGoaway(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeGoaway(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*Goaway)
 	if !ok {
-		return b, rt.EncErrf("expected a Goaway, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9264,7 +9264,7 @@ func readSubscribeNamespace(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeSubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*SubscribeNamespace)
 	if !ok {
-		return b, rt.EncErrf("expected a SubscribeNamespace, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9278,7 +9278,7 @@ func readSubscribeNamespaceOk(r rt.Reader, end int, _ Value) (Value, int, error)
 func writeSubscribeNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*SubscribeNamespaceOk)
 	if !ok {
-		return b, rt.EncErrf("expected a SubscribeNamespaceOk, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9292,7 +9292,7 @@ func readSubscribeNamespaceError(r rt.Reader, end int, _ Value) (Value, int, err
 func writeSubscribeNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*SubscribeNamespaceError)
 	if !ok {
-		return b, rt.EncErrf("expected a SubscribeNamespaceError, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9306,7 +9306,7 @@ func readUnsubscribeNamespace(r rt.Reader, end int, _ Value) (Value, int, error)
 func writeUnsubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*UnsubscribeNamespace)
 	if !ok {
-		return b, rt.EncErrf("expected a UnsubscribeNamespace, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9320,7 +9320,7 @@ func readMaxRequestID(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeMaxRequestID(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*MaxRequestID)
 	if !ok {
-		return b, rt.EncErrf("expected a MaxRequestId, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9334,7 +9334,7 @@ func readFetch(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeFetch(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*Fetch)
 	if !ok {
-		return b, rt.EncErrf("expected a Fetch, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9348,7 +9348,7 @@ func readFetchCancel(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeFetchCancel(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*FetchCancel)
 	if !ok {
-		return b, rt.EncErrf("expected a FetchCancel, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9362,7 +9362,7 @@ func readFetchOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeFetchOk(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*FetchOk)
 	if !ok {
-		return b, rt.EncErrf("expected a FetchOk, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9376,7 +9376,7 @@ func readFetchError(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeFetchError(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*FetchError)
 	if !ok {
-		return b, rt.EncErrf("expected a FetchError, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9390,7 +9390,7 @@ func readRequestsBlocked(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeRequestsBlocked(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*RequestsBlocked)
 	if !ok {
-		return b, rt.EncErrf("expected a RequestsBlocked, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9404,7 +9404,7 @@ func readPublish(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writePublish(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*Publish)
 	if !ok {
-		return b, rt.EncErrf("expected a Publish, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9418,7 +9418,7 @@ func readPublishOk(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writePublishOk(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*PublishOk)
 	if !ok {
-		return b, rt.EncErrf("expected a PublishOk, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9432,7 +9432,7 @@ func readPublishError(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writePublishError(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*PublishError)
 	if !ok {
-		return b, rt.EncErrf("expected a PublishError, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9446,7 +9446,7 @@ func readClientSetup(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeClientSetup(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*ClientSetup)
 	if !ok {
-		return b, rt.EncErrf("expected a ClientSetup, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9460,7 +9460,7 @@ func readServerSetup(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeServerSetup(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*ServerSetup)
 	if !ok {
-		return b, rt.EncErrf("expected a ServerSetup, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9533,7 +9533,7 @@ func readSubgroupHeader(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeSubgroupHeader(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*SubgroupHeader)
 	if !ok {
-		return b, rt.EncErrf("expected a SubgroupHeader, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9547,7 +9547,7 @@ func readFetchHeader(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeFetchHeader(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*FetchHeader)
 	if !ok {
-		return b, rt.EncErrf("expected a FetchHeader, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9562,7 +9562,7 @@ func readSubgroupObjectInSubgroupHeader(r rt.Reader, end int, h Value) (Value, i
 func writeSubgroupObjectInSubgroupHeader(b []byte, v Value, h Value) ([]byte, error) {
 	s, ok := v.(*SubgroupObject)
 	if !ok {
-		return b, rt.EncErrf("expected a SubgroupObject, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	fl, _ := h.(*SubgroupHeader).TypeFlags()
 	return s.AppendWire(b, fl.HasExtensions)
@@ -9577,7 +9577,7 @@ func readFetchObject(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeFetchObject(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*FetchObject)
 	if !ok {
-		return b, rt.EncErrf("expected a FetchObject, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
@@ -9623,7 +9623,7 @@ func readObjectDatagram(r rt.Reader, end int, _ Value) (Value, int, error) {
 func writeObjectDatagram(b []byte, v Value, _ Value) ([]byte, error) {
 	s, ok := v.(*ObjectDatagram)
 	if !ok {
-		return b, rt.EncErrf("expected a ObjectDatagram, got %s", v.WireName())
+		return b, rt.ErrOtherStruct
 	}
 	return s.AppendWire(b)
 }
