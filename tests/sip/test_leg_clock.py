@@ -126,10 +126,10 @@ def test_the_engines_gateway_publishes_a_paced_uplink(tmp_path: Path, core_pkg_r
     asyncio.run(asyncio.wait_for(main(), 30))
 
 
-def test_the_leg_keeps_its_phase_when_its_jitter_buffer_stretches(core_pkg_root: object) -> None:
-    """A stretch (one waiting tick while the buffer grows its depth for more jitter, frames still held) is not an
-    underrun: the clock keeps its phase. Fails if the leg re-aligns on every waiting tick (its clock, and the
-    relay stage's after it, would jump to a jittered packet's arrival)."""
+def test_a_stretch_drops_nothing_behind_time(core_pkg_root: object) -> None:
+    """A stretch (one waiting tick while the buffer grows its depth for more jitter, frames still held) is not a
+    stall: what the buffer holds is on time, so nothing is dropped behind time after it, and every tick but the
+    stretches plays a frame. Fails if the leg takes every waiting tick for an underrun."""
     import clutchcall_core
 
     leg = RtpLeg(lambda digit, ms: None)
@@ -143,15 +143,18 @@ def test_the_leg_keeps_its_phase_when_its_jitter_buffer_stretches(core_pkg_root:
         assert leg.jitter is not None
         leg.jitter.insert_rtp(packet, 1000 + 20_000 * seq + late_ms * 1000)
 
-    seq, played = 0, 0
+    seq, played, ahead = 0, 0, 4
     for tick in range(60):
-        while seq < tick + 4:  # always a few frames ahead: never an underrun
+        while seq < tick + ahead:  # always frames ahead: never an underrun
             insert(seq, 45 * (seq % 2))  # every other packet 45 ms late: the measured jitter grows
             seq += 1
+        stretches = leg.jitter.stats()["stretches"]
         played += leg.tick_frame() is not None
-        assert leg.clock.aligned, f"re-aligned at tick {tick}: {leg.jitter.stats()}"
+        if leg.jitter.stats()["stretches"] > stretches:
+            ahead += 3  # early packets right after a stretch: the buffer is above its target for a while
     stats = leg.jitter.stats()
     assert stats["stretches"] > 0 and stats["underruns"] == 0 and stats["target_depth"] > LEG_JITTER_INITIAL_DEPTH
+    assert leg.stats.behind_time == 0, (leg.stats, stats)
     assert played == 60 - stats["stretches"]  # each stretch is one tick without a frame
 
 

@@ -7,8 +7,7 @@ Latency: the leg's jitter buffer is the uplink's one playout point (the relay's 
 gateway's paced track through without a second buffer: bridge/stage.py). It starts at
 LEG_JITTER_INITIAL_DEPTH frames (and adapts to the measured jitter as the core does), and the leg's
 20 ms tick follows its packets: the `ArrivalClock` puts it PHASE_MARGIN_MS after the first packet's
-arrival, and again after an underrun (the carrier's clock drifted, or the stream paused; not after the
-buffer's stretch of one tick to grow its depth), so a frame
+arrival, and again after an underrun (the carrier's clock drifted, or the stream paused), so a frame
 waits for its tick by the margin, not by an arbitrary phase of up to a period. The downlink arrives
 already played out by the stage's clock and goes out as RTP at once.
 """
@@ -249,15 +248,17 @@ class RtpLeg(asyncio.DatagramProtocol):
             if self._catching_up:
                 self._catching_up -= 1
                 frame = self._drop_behind_time(frame)
-        elif self._playing:
-            # A wait while playing is an underrun or a reset (the next packet sets the phase again), or a stretch
-            # (the buffer growing its depth for more jitter, frames still held): re-aligning on a stretch would
-            # move the clock to a jittered packet's arrival for nothing, and the relay's stage with it.
+        elif self._playing:  # a wait while playing: the next packet sets the phase again
+            self._playing = False
+            if self.clock is not None:
+                self.clock.realign()
+            # An underrun or a reset (a stall's held-back packets may follow in a burst), or a stretch: the buffer
+            # growing its depth for more jitter, frames still held, where nothing is behind time. (The re-alignment
+            # after a stretch takes its extra frame of delay back when the next packet comes early in the period: at
+            # 10 ms of jitter that kept the engine's latency 20 ms lower with no more late frames: benchmarks/README.)
             stretches = self.jitter.stats()["stretches"]
             if stretches == self._stretches:
-                self._playing, self._catching_up = False, CATCH_UP_TICKS
-                if self.clock is not None:
-                    self.clock.realign()
+                self._catching_up = CATCH_UP_TICKS
             self._stretches = stretches
         return frame.payload if frame.kind == "frame" else None
 
