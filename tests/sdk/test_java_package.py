@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -197,3 +198,14 @@ def test_check_names_keyword_is_escaped_not_reported(ir: IR) -> None:
 
     assert JavaNamer().field_name(["class"]) == "class_"
     assert JavaNamer().accessor("get", ["class"]) == "getClass_"
+
+
+@pytest.mark.parametrize("name", ["State", "Transition", "Table", "FrameHeader", "BufferedParser"])
+def test_check_names_wire_struct_vs_parser_table_type(ir: IR, name: str) -> None:
+    """A stream parser names its table's types (inherited from BufferedParser) by simple name, so a
+    struct of the protocol spelled the same would be shadowed there: reported, not miscompiled."""
+    bad = copy.deepcopy(ir)
+    proto = next(p for p in bad["wire"] if p["streams"])
+    proto["structs"][0]["words"] = [w.lower() for w in re.findall(r"[A-Z][a-z]*", name)]
+    msgs = _clashes(bad)
+    assert any(f"'{name}'" in m and "a name the package defines" in m for m in msgs), msgs
