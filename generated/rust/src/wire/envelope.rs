@@ -11,7 +11,7 @@
 use crate::error::{DecodeError, DecodeErrorReason as R, EncodeError};
 use crate::json::Value;
 use crate::wire::quic::{write_uint, write_varint, Reader};
-use crate::wire::stream::{stream_parser, State, Stream, Transition};
+use crate::wire::stream::{parse_json, stream_parser, State, Stream, Transition};
 use crate::wire::value::{item, Obj, ObjOut};
 use crate::wire::wire_struct;
 
@@ -239,7 +239,7 @@ wire_struct! { Envelope, "Envelope", TrailingBytes, [] }
 
 // ---- stream `rpc` (sequence) ----
 
-static RPC_STREAM: Stream<Envelope> = Stream {
+static RPC_STREAM: Stream = Stream {
     name: "rpc",
     states: &[State {
         peek: None,
@@ -248,7 +248,6 @@ static RPC_STREAM: Stream<Envelope> = Stream {
         at_end: None,
         unknown: R::UnknownType,
     }],
-    decode: |_, _, r, end, _| Envelope::decode_from(r, end),
     max_buffer: DEFAULT_MAX_BUFFER,
     empty_item: R::InvalidValue,
     buffer: R::TooLarge,
@@ -267,7 +266,7 @@ pub fn encode_rpc(msg: &Envelope) -> Result<Vec<u8>, EncodeError> {
 }
 
 fn parse_rpc_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {
-    RPC_STREAM.parse_json(data, chunk, |m| item("Envelope", m.to_json()))
+    parse_json::<RpcParser>(data, chunk, |m| item("Envelope", m.to_json()))
 }
 
 /// The struct codec of `envelope.<name>`.

@@ -10,7 +10,7 @@ use crate::error::{DecodeError, DecodeErrorReason as R, EncodeError};
 use crate::json::Value;
 use crate::wire::quic::{utf8, write_uint, write_varint, Reader};
 use crate::wire::stream::{
-    item_enum, pick_code, stream_parser, Frame, State, Stream, Transition, VARINT,
+    item_enum, parse_json, pick_code, stream_parser, Frame, State, Stream, Transition, VARINT,
 };
 use crate::wire::value::{item, Obj, ObjOut};
 use crate::wire::{err, flags_of, wire_struct};
@@ -5050,6 +5050,7 @@ impl ControlMessage {
         }
     }
 
+    #[inline]
     fn decode_at(
         item: usize,
         code: u64,
@@ -5103,7 +5104,7 @@ impl ControlMessage {
 /// Largest body length of a `control` message.
 pub const CONTROL_MAX_LENGTH: u64 = 65535;
 
-static CONTROL_STREAM: Stream<(u64, ControlMessage)> = Stream {
+static CONTROL_STREAM: Stream = Stream {
     name: "control",
     states: &[State {
         peek: None,
@@ -5151,7 +5152,6 @@ static CONTROL_STREAM: Stream<(u64, ControlMessage)> = Stream {
         at_end: None,
         unknown: R::UnknownType,
     }],
-    decode: ControlMessage::decode_at,
     max_buffer: DEFAULT_MAX_BUFFER,
     empty_item: R::InvalidValue,
     buffer: R::TooLarge,
@@ -5163,7 +5163,8 @@ stream_parser! {
     /// The control stream: the first, client-initiated bidirectional stream. Messages are Type
     /// (varint), Length (16-bit, so at most 65535 bytes) and a body that must fill the length
     /// exactly; unknown types close the session.
-    ControlParser((u64, ControlMessage)) = CONTROL_STREAM
+    ControlParser((u64, ControlMessage)) = CONTROL_STREAM,
+    |item, code, r, end, flags| ControlMessage::decode_at(item, code, r, end, flags)
 }
 
 /// Type, Length and body of `msg`; `code` is needed only when its struct serves
@@ -5174,7 +5175,7 @@ pub fn encode_control(msg: &ControlMessage, code: Option<u64>) -> Result<Vec<u8>
 }
 
 fn parse_control_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {
-    CONTROL_STREAM.parse_json(data, chunk, |(_, m)| item(m.struct_name(), m.to_json()))
+    parse_json::<ControlParser>(data, chunk, |(_, m)| item(m.struct_name(), m.to_json()))
 }
 
 fn encode_control_json(items: &[Value]) -> Result<Vec<u8>, String> {
@@ -5194,6 +5195,7 @@ item_enum! {
 }
 
 impl DataItem {
+    #[inline]
     fn decode_at(
         item: usize,
         _code: u64,
@@ -5219,7 +5221,7 @@ impl DataItem {
     }
 }
 
-static DATA_STREAM: Stream<DataItem> = Stream {
+static DATA_STREAM: Stream = Stream {
     name: "data",
     states: &[
         State {
@@ -5247,7 +5249,6 @@ static DATA_STREAM: Stream<DataItem> = Stream {
             unknown: R::UnknownType,
         },
     ],
-    decode: DataItem::decode_at,
     max_buffer: DEFAULT_MAX_BUFFER,
     empty_item: R::InvalidValue,
     buffer: R::TooLarge,
@@ -5258,7 +5259,8 @@ stream_parser! {
     ///
     /// A unidirectional data stream: a SUBGROUP_HEADER followed by subgroup objects, or a
     /// FETCH_HEADER followed by fetch objects, until FIN.
-    DataParser(DataItem) = DATA_STREAM
+    DataParser(DataItem) = DATA_STREAM,
+    |item, code, r, end, flags| DataItem::decode_at(item, code, r, end, flags)
 }
 
 /// A whole `data` stream: the header, then each object.
@@ -5286,7 +5288,7 @@ pub fn encode_data(items: &[DataItem]) -> Result<Vec<u8>, EncodeError> {
 }
 
 fn parse_data_json(data: &[u8], chunk: usize) -> Result<Value, DecodeError> {
-    DATA_STREAM.parse_json(data, chunk, |m| item(m.struct_name(), m.to_json()))
+    parse_json::<DataParser>(data, chunk, |m| item(m.struct_name(), m.to_json()))
 }
 
 fn encode_data_json(items: &[Value]) -> Result<Vec<u8>, String> {

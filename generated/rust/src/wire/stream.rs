@@ -2,12 +2,14 @@
 // source sha256: 6e8494c3dcf8bde3c1d98784368d09d2123d6a280a1ecc730feb7b42600201ce
 //! The incremental parser every stream grammar shares. Each stream is a generated [`Stream`]
 //! table taken from its plan (states, transitions, frame widths, limits and reasons) and a
-//! function decoding its items; nothing here depends on the IDL.
+//! [`Grammar`]: the table with the function decoding its items (a direct call the compiler can
+//! inline into the parser); nothing here depends on the IDL.
 
 use crate::error::{DecodeError, DecodeErrorReason as R, EncodeError};
 use crate::json::Value;
 use crate::wire::feed_all;
 use crate::wire::quic::{write_uint, write_varint, Reader};
+use std::marker::PhantomData;
 
 /// How an integer is encoded: its size in bytes, or [`VARINT`].
 pub(crate) type Width = usize;
@@ -65,21 +67,30 @@ impl State {
     }
 }
 
-/// Decodes item `item` (selected by type code `code`) from a reader up to an end; the flags are
-/// the stream header's, which an item that binds them sets.
-pub(crate) type Decode<I> =
-    fn(usize, u64, &mut Reader<'_>, usize, &mut Vec<bool>) -> Result<I, DecodeError>;
-
-/// One stream's grammar: its states (the first is the initial one), its item decoder, the
-/// default buffer bound and the reasons for an item that consumes nothing and for a parser
-/// holding more than its bound.
-pub(crate) struct Stream<I: 'static> {
+/// One stream's table: its states (the first is the initial one), the default buffer bound and
+/// the reasons for an item that consumes nothing and for a parser holding more than its bound.
+pub(crate) struct Stream {
     pub name: &'static str,
     pub states: &'static [State],
-    pub decode: Decode<I>,
     pub max_buffer: usize,
     pub empty_item: R,
     pub buffer: R,
+}
+
+/// A stream's table and items.
+pub(crate) trait Grammar {
+    type Item;
+    const STREAM: &'static Stream;
+
+    /// Decode item `item` (selected by type code `code`) from `r` up to `end`; `flags` are the
+    /// stream header's, which an item that binds them sets.
+    fn decode(
+        item: usize,
+        code: u64,
+        r: &mut Reader<'_>,
+        end: usize,
+        flags: &mut Vec<bool>,
+    ) -> Result<Self::Item, DecodeError>;
 }
 
 #[cold]
@@ -87,7 +98,7 @@ fn fail(stream: &str, reason: R, what: &str) -> DecodeError {
     DecodeError::new(reason, format!("{stream}: {what}"))
 }
 
-impl<I> Stream<I> {
+impl Stream {
     /// Type, Length and `body`: a frame of the initial state, carrying type `code`.
     pub(crate) fn frame(&self, code: u64, body: &[u8]) -> Result<Vec<u8>, EncodeError> {
         let frame = self.states[0].frame.as_ref().expect("a framed stream");
@@ -100,20 +111,19 @@ impl<I> Stream<I> {
         out.extend_from_slice(body);
         Ok(out)
     }
+}
 
-    /// Parse `data` fed in chunks of `chunk` bytes (0: all at once), then close: each item as
-    /// `one` spells it in the vector value format.
-    pub(crate) fn parse_json(
-        &'static self,
-        data: &[u8],
-        chunk: usize,
-        one: fn(&I) -> Value,
-    ) -> Result<Value, DecodeError> {
-        let mut p = Parser::new(self, self.max_buffer);
-        let items = feed_all(data, chunk, |b| p.feed(b))?;
-        p.close()?;
-        Ok(Value::Array(items.iter().map(one).collect()))
-    }
+/// Parse `data` fed in chunks of `chunk` bytes (0: all at once), then close: each item as `one`
+/// spells it in the vector value format.
+pub(crate) fn parse_json<G: Grammar>(
+    data: &[u8],
+    chunk: usize,
+    one: fn(&G::Item) -> Value,
+) -> Result<Value, DecodeError> {
+    let mut p = Parser::<G>::new(G::STREAM.max_buffer);
+    let items = feed_all(data, chunk, |b| p.feed(b))?;
+    p.close()?;
+    Ok(Value::Array(items.iter().map(one).collect()))
 }
 
 /// The type code to frame a message with: `code` if its struct is carried by it, else its only
@@ -129,19 +139,19 @@ pub(crate) fn pick_code(codes: &[u64], code: Option<u64>) -> Result<u64, EncodeE
 
 /// The parser of one stream: the bytes of its unfinished item (at most `max_buffer`), how many
 /// were consumed before them, its state and the flags of its header.
-pub(crate) struct Parser<I: 'static> {
-    stream: &'static Stream<I>,
+pub(crate) struct Parser<G: Grammar> {
     buf: Vec<u8>,
     consumed: usize,
     max_buffer: usize,
     state: usize,
     flags: Vec<bool>,
+    grammar: PhantomData<G>,
 }
 
-impl<I> std::fmt::Debug for Parser<I> {
+impl<G: Grammar> std::fmt::Debug for Parser<G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Parser")
-            .field("stream", &self.stream.name)
+            .field("stream", &G::STREAM.name)
             .field("buffered", &self.buf.len())
             .field("consumed", &self.consumed)
             .field("max_buffer", &self.max_buffer)
@@ -150,20 +160,20 @@ impl<I> std::fmt::Debug for Parser<I> {
     }
 }
 
-impl<I> Parser<I> {
-    pub(crate) fn new(stream: &'static Stream<I>, max_buffer: usize) -> Self {
+impl<G: Grammar> Parser<G> {
+    pub(crate) fn new(max_buffer: usize) -> Self {
         Parser {
-            stream,
             buf: Vec::new(),
             consumed: 0,
             max_buffer,
             state: 0,
             flags: Vec::new(),
+            grammar: PhantomData,
         }
     }
 
     /// Take bytes in any chunking; return every complete item so far.
-    pub(crate) fn feed(&mut self, data: &[u8]) -> Result<Vec<I>, DecodeError> {
+    pub(crate) fn feed(&mut self, data: &[u8]) -> Result<Vec<G::Item>, DecodeError> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.extend_from_slice(data);
         let mut out = Vec::new();
@@ -182,7 +192,7 @@ impl<I> Parser<I> {
             }
             if r.pos == pos {
                 let what = "an empty item cannot advance the stream";
-                failed = Some(fail(self.stream.name, self.stream.empty_item, what));
+                failed = Some(fail(G::STREAM.name, G::STREAM.empty_item, what));
                 break;
             }
             pos = r.pos;
@@ -195,7 +205,7 @@ impl<I> Parser<I> {
         }
         if self.buf.len() > self.max_buffer {
             let what = "too many bytes buffered";
-            return Err(fail(self.stream.name, self.stream.buffer, what));
+            return Err(fail(G::STREAM.name, G::STREAM.buffer, what));
         }
         Ok(out)
     }
@@ -203,7 +213,7 @@ impl<I> Parser<I> {
     /// The stream ended: an error if an item is incomplete, or if the stream may not end in
     /// this state.
     pub(crate) fn close(&mut self) -> Result<(), DecodeError> {
-        let state = &self.stream.states[self.state];
+        let state = &G::STREAM.states[self.state];
         if self.buf.is_empty() && state.at_end.is_none() {
             return Ok(());
         }
@@ -213,18 +223,18 @@ impl<I> Parser<I> {
             read(&mut r, frame.type_width, buf.len())?;
             read(&mut r, frame.length_width, buf.len())?;
             let what = "stream ended inside a message";
-            return Err(fail(self.stream.name, frame.past_end, what));
+            return Err(fail(G::STREAM.name, frame.past_end, what));
         }
         self.item(&mut r)?;
         let reason = state.at_end.unwrap_or(R::Truncated);
         let what = "stream ended inside an item";
-        Err(fail(self.stream.name, reason, what))
+        Err(fail(G::STREAM.name, reason, what))
     }
 
     /// The next item at `r`; `None` while a frame's body is not all buffered.
-    fn item(&mut self, r: &mut Reader<'_>) -> Result<Option<I>, DecodeError> {
-        let name = self.stream.name;
-        let state = &self.stream.states[self.state];
+    fn item(&mut self, r: &mut Reader<'_>) -> Result<Option<G::Item>, DecodeError> {
+        let name = G::STREAM.name;
+        let state = &G::STREAM.states[self.state];
         let end = r.buf.len();
         if let Some(frame) = &state.frame {
             let code = read(r, frame.type_width, end)?;
@@ -243,11 +253,11 @@ impl<I> Parser<I> {
             let mut body = Reader::new(&r.buf[..stop], false);
             body.pos = r.pos;
             body.base = r.base;
-            let v = self.take(t, code, &mut body, stop)?;
+            let v = G::decode(t.1, code, &mut body, stop, &mut self.flags)?;
             if body.pos != stop {
                 return Err(fail(name, frame.trailing, "bytes left in the message"));
             }
-            r.pos = stop;
+            (r.pos, self.state) = (stop, t.2);
             return Ok(Some(v));
         }
         let (t, code) = match state.peek {
@@ -260,19 +270,9 @@ impl<I> Parser<I> {
                 }
             }
         };
-        self.take(t, code, r, end).map(Some)
-    }
-
-    fn take(
-        &mut self,
-        t: &Transition,
-        code: u64,
-        r: &mut Reader<'_>,
-        end: usize,
-    ) -> Result<I, DecodeError> {
-        let v = (self.stream.decode)(t.1, code, r, end, &mut self.flags)?;
+        let v = G::decode(t.1, code, r, end, &mut self.flags)?;
         self.state = t.2;
-        Ok(v)
+        Ok(Some(v))
     }
 }
 
@@ -314,12 +314,32 @@ macro_rules! item_enum {
 }
 pub(crate) use item_enum;
 
-/// The public parser type of one stream: its [`Stream`] table and item type.
+/// The public parser type of one stream: its table and items, decoded by `<$item>::decode_from`
+/// (a sequence) or by `$decode` (an item's index and type code choose what it reads).
 macro_rules! stream_parser {
     ($(#[$doc:meta])* $name:ident($item:ty) = $stream:path) => {
+        stream_parser!($(#[$doc])* $name($item) = $stream, |_, _, r, end, _| <$item>::decode_from(r, end));
+    };
+    ($(#[$doc:meta])* $name:ident($item:ty) = $stream:path, |$i:pat_param, $c:pat_param, $r:ident, $e:ident, $f:pat_param| $decode:expr) => {
         $(#[$doc])*
         #[derive(Debug)]
-        pub struct $name($crate::wire::stream::Parser<$item>);
+        pub struct $name($crate::wire::stream::Parser<$name>);
+
+        impl $crate::wire::stream::Grammar for $name {
+            type Item = $item;
+            const STREAM: &'static $crate::wire::stream::Stream = &$stream;
+
+            #[inline]
+            fn decode(
+                $i: usize,
+                $c: u64,
+                $r: &mut $crate::wire::quic::Reader<'_>,
+                $e: usize,
+                $f: &mut Vec<bool>,
+            ) -> Result<$item, $crate::error::DecodeError> {
+                $decode
+            }
+        }
 
         impl Default for $name {
             fn default() -> Self {
@@ -335,7 +355,7 @@ macro_rules! stream_parser {
 
             /// A parser holding at most `max_buffer` bytes of one unfinished item.
             pub fn with_max_buffer(max_buffer: usize) -> Self {
-                Self($crate::wire::stream::Parser::new(&$stream, max_buffer))
+                Self($crate::wire::stream::Parser::new(max_buffer))
             }
 
             /// Take bytes in any chunking; return every complete item so far.
