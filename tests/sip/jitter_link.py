@@ -122,7 +122,7 @@ def can_emulate() -> str:
 
 
 def _has_netem() -> bool:
-    """Whether the kernel takes a netem qdisc (tried on a throwaway dummy-free veth of our own)."""
+    """Whether the kernel takes a netem qdisc (tried on a throwaway veth pair of our own)."""
     name = f"cjq{os.getpid() % 100000}"
     made = subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", name + "p"], capture_output=True)
     if made.returncode != 0:

@@ -189,3 +189,30 @@ def test_a_burst_after_an_underrun_is_not_kept_as_delay(core_pkg_root: object, p
     assert stats["underruns"] == 1 and excess_ticks <= 2, (excess_ticks, stats)
     assert leg.stats.behind_time >= 3, (leg.stats, stats)
     assert played == 99 - stats["target_depth"] + 1  # the last frame played is the target's depth behind the newest
+
+
+def test_an_underrun_after_stretches_in_a_row_is_still_caught_up(core_pkg_root: object) -> None:
+    """The buffer grows its target by several frames at once (a stretch tick each, in a row); later the carrier
+    stalls and its held-back packets come in a burst. That underrun is told from a stretch (every stretch was
+    counted), so the burst is dropped behind time. Fails if only the first of the stretches in a row is seen."""
+    import clutchcall_core
+
+    leg = RtpLeg(lambda digit, ms: None)
+    leg.negotiate(("127.0.0.1", 9), Codec.G711_ULAW, 0, None)
+    jitter = leg.jitter
+    assert jitter is not None
+    seq, kinds = 0, ""
+    for tick in range(120):
+        if tick < 60 or tick >= 70:  # a stall from tick 60 to 69, then the held-back packets at once
+            while seq <= tick:
+                late_ms = 120 * (seq % 3 == 0) if seq < 30 else 0  # early on, every third packet 120 ms late
+                at_us = 1000 + 20_000 * seq + late_ms * 1000 if seq < 60 else tick * 20_000 + 1000
+                packet = clutchcall_core.rtp.build(bytes(160), payload_type=0, sequence=seq, timestamp=160 * seq,
+                                                   ssrc=7)  # fmt: skip
+                jitter.insert_rtp(packet, at_us)
+                seq += 1
+        stretches = jitter.stats()["stretches"]
+        played = leg.tick_frame() is not None
+        kinds += "S" if jitter.stats()["stretches"] > stretches else "." if played else "w"
+    assert "SS" in kinds and jitter.stats()["underruns"] == 1, kinds
+    assert leg.stats.behind_time >= 3, (kinds, leg.stats)

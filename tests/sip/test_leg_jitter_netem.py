@@ -9,6 +9,7 @@ arrives, frame by frame in order."""
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import importlib.util
 import itertools
 import statistics
@@ -44,6 +45,7 @@ def test_a_call_through_jitter_and_loss_keeps_its_clock(tmp_path: Path, core_pkg
     if why:
         pytest.skip(why)
     b = bench()
+    faulthandler.dump_traceback_later(100)  # a hang (seen once under heavy load) leaves its stacks in the log
     for attempt in range(2):
         with JitterLink(NetemSpec.parse(SPEC), seed=12) as link:
             result = asyncio.run(asyncio.wait_for(b.measure(tmp_path / str(attempt), FRAMES, link=link), 60))
@@ -51,7 +53,9 @@ def test_a_call_through_jitter_and_loss_keeps_its_clock(tmp_path: Path, core_pkg
         if starved <= STARVED_TICKS:
             break
     else:
+        faulthandler.cancel_dump_traceback_later()
         pytest.skip(f"the host starved this process twice ({starved:.0f} playout ticks skipped): timing not judged")
+    faulthandler.cancel_dump_traceback_later()
     start, end = result.window
     leg, stages = result.leg_jitter, result.bridge
 

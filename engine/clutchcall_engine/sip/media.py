@@ -248,17 +248,20 @@ class RtpLeg(asyncio.DatagramProtocol):
             if self._catching_up:
                 self._catching_up -= 1
                 frame = self._drop_behind_time(frame)
-        elif self._playing:  # a wait while playing: the next packet sets the phase again
-            self._playing = False
-            if self.clock is not None:
-                self.clock.realign()
-            # An underrun or a reset (a stall's held-back packets may follow in a burst), or a stretch: the buffer
-            # growing its depth for more jitter, frames still held, where nothing is behind time. (The re-alignment
-            # after a stretch takes its extra frame of delay back when the next packet comes early in the period: at
-            # 10 ms of jitter that kept the engine's latency 20 ms lower with no more late frames: benchmarks/README.)
+        else:
+            # A wait while playing: an underrun or a reset (a stall's held-back packets may follow in a burst), or a
+            # stretch (the buffer growing its depth for more jitter, frames still held: nothing is behind time; it
+            # may stretch several ticks in a row, hence the count kept at every wait). Either way the next packet
+            # sets the phase again: after a stretch that takes its extra frame of delay back when the packet comes
+            # early in the period, which at 10 ms of jitter kept the engine's uplink 20 ms faster with no more late
+            # frames (benchmarks/README).
             stretches = self.jitter.stats()["stretches"]
-            if stretches == self._stretches:
-                self._catching_up = CATCH_UP_TICKS
+            if self._playing:
+                self._playing = False
+                if self.clock is not None:
+                    self.clock.realign()
+                if stretches == self._stretches:
+                    self._catching_up = CATCH_UP_TICKS
             self._stretches = stretches
         return frame.payload if frame.kind == "frame" else None
 
