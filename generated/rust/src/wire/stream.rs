@@ -139,6 +139,7 @@ pub(crate) fn pick_code(codes: &[u64], code: Option<u64>) -> Result<u64, EncodeE
 
 /// The parser of one stream: the bytes of its unfinished item (at most `max_buffer`), how many
 /// were consumed before them, its state and the flags of its header.
+#[derive(Debug)]
 pub(crate) struct Parser<G: Grammar> {
     buf: Vec<u8>,
     consumed: usize,
@@ -146,18 +147,6 @@ pub(crate) struct Parser<G: Grammar> {
     state: usize,
     flags: Vec<bool>,
     grammar: PhantomData<G>,
-}
-
-impl<G: Grammar> std::fmt::Debug for Parser<G> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Parser")
-            .field("stream", &G::STREAM.name)
-            .field("buffered", &self.buf.len())
-            .field("consumed", &self.consumed)
-            .field("max_buffer", &self.max_buffer)
-            .field("state", &self.state)
-            .finish()
-    }
 }
 
 impl<G: Grammar> Parser<G> {
