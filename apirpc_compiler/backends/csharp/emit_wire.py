@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ...ir import plan
 from ...ir.model import WireProtocol, WireStruct, WireType
-from ...ir.wire import code_sets_by_name, structs_by_name
+from ..wire_render import Operators, ProtocolView, check_test, cond_test
 from .namer import CSharpNamer
 from .text import cs_string, doc_lines
 
@@ -29,6 +29,14 @@ _KIND = {"int": "Int", "bytes": "Bytes", "string": "String", "list": "List", "st
 
 def _ul(v: int) -> str:
     return f"0x{v:X}UL"
+
+
+_OPS = Operators(
+    literal=_ul,
+    member=lambda v, values: "(" + " || ".join(f"{v} == {_ul(x)}" for x in values) + ")",
+    parity="{a} % 2 == {b}",
+    negate="!{a}",
+)
 
 
 class _Body:
@@ -78,17 +86,13 @@ class _Body:
         return f"(ulong){o.name}.Count" if t.kind == "list" else f"(ulong){o.name}.Length"
 
     def cond(self, c: plan.Cond) -> str:
-        if isinstance(c, plan.FlagIs):
-            return f"f_{c.flag}" if c.value else f"!f_{c.flag}"
-        v = f"v_{c.field}.Value" if c.optional else f"v_{c.field}"
-        if c.test in ("eq", "ne"):
-            test = f"{v} {'==' if c.test == 'eq' else '!='} {_ul(c.values[0])}"
-        elif c.test in ("in", "not_in"):
-            test = " || ".join(f"{v} == {_ul(x)}" for x in c.values)
-            test = f"({test})" if c.test == "in" else f"!({test})"
-        else:
-            test = f"{v} % 2 == {0 if c.test == 'even' else 1}"
-        return f"(v_{c.field}.HasValue && {test})" if c.optional else test
+        return cond_test(
+            c,
+            _OPS,
+            flag=lambda f: f"f_{f}",
+            value=lambda f: f"v_{f}",
+            optional=lambda v, test: f"({v}.HasValue && {test(v + '.Value')})",
+        )
 
     def fail(self, ind: int, cond: str, reason: str, msg: str, at: str | None = None) -> None:
         self.add(ind, f"if ({cond})")
@@ -102,22 +106,11 @@ class _Body:
         self.add(ind, "}")
 
     def check(self, ind: int, op: plan.Check) -> None:
-        v = op.var
-        bound = op.bound or 0
-        if op.test == "const":
-            cond, msg = f"{v} != {_ul(bound)}", f" is not the constant {bound}"
-        elif op.test == "codes":
-            cond, msg = (
-                f"!global::{self.e.ns}.{self.e.code_class(str(op.codes))}.Contains({v})",
-                f" is not a {op.codes} code",
-            )
-        elif op.test == "min":
-            cond, msg = f"{v} < {_ul(bound)}", f" is below {bound}"
-        elif op.test == "max":
-            cond, msg = f"{v} > {_ul(bound)}", f" is above {bound}"
-        else:
-            cond, msg = f"({v} & ~{_ul(bound)}) != 0", f" has bits outside 0x{bound:x}"
-        self.fail(ind, cond, op.reason, f"{cs_string(op.where + ': ')} + {v} + {cs_string(msg)}", op.at)
+        ns = self.e.ns
+        cond, words = check_test(
+            op, op.var, _OPS, lambda codes, v: f"!global::{ns}.{self.e.code_class(codes)}.Contains({v})"
+        )
+        self.fail(ind, cond, op.reason, f"{cs_string(op.where + ': ')} + {op.var} + {cs_string(' ' + words)}", op.at)
 
     def args(self, names: tuple[str, ...]) -> str:
         return "new[] { " + ", ".join(names) + " }" if names else "null"
@@ -312,17 +305,17 @@ class WireEmitter:
         self.n = namer
         self.root_ns = root_ns
         self.ns = f"{root_ns}.Wire.{namer.namespace_part(proto['words'])}"
-        self.structs = structs_by_name(proto)
-        self.codes = code_sets_by_name(proto)
-        self.plan = plan.lower_protocol(proto)
-        self.struct_plans = {x.name: x for x in self.plan.structs}
+        self.view = ProtocolView(proto, "csharp")
+        self.structs = self.view.structs
+        self.plan = self.view.plan
+        self.struct_plans = self.view.struct_plans
         self.closed = {c.name: c.values for c in self.plan.code_sets}
 
     def cls(self, struct_name: str) -> str:
-        return self.n.type_name(self.structs[struct_name]["words"])
+        return self.n.type_name(self.view.struct_words(struct_name))
 
     def code_class(self, name: str) -> str:
-        return self.n.type_name(self.codes[name]["words"])
+        return self.n.type_name(self.view.code_words(name))
 
     def reason(self, r: str) -> str:
         return "DecodeErrorReason." + self.n.member(r.split("_"))
