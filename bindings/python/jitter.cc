@@ -121,6 +121,7 @@ class PyJitterBuffer {
         {"reset_threshold", &cc_jitter_config::reset_threshold, 1, 0xFFFFFFFFll},
         {"decrease_hold_ticks", &cc_jitter_config::decrease_hold_ticks, 1, 0xFFFFFFFFll},
         {"shrink_window_ticks", &cc_jitter_config::shrink_window_ticks, 1, 0xFFFFFFFFll},
+        {"target_quantile_permille", &cc_jitter_config::target_quantile_permille, 500, 999},
     };
     for (auto item : kw) {
       const std::string key = pyb::str(item.first);
@@ -163,7 +164,7 @@ void register_jitter(pyb::module_ &root) {
   pyb::class_<PyJitterBuffer>(m, "JitterBuffer",
                               "insert() on each arrival, tick() once per frame period. Settings (keywords): "
                               "capacity, max_payload, clock_rate, frame_ms, min_depth, max_depth, initial_depth, "
-                              "reset_threshold, decrease_hold_ticks, shrink_window_ticks. Safe to share between threads. Memory: "
+                              "reset_threshold, decrease_hold_ticks, shrink_window_ticks, target_quantile_permille. Safe to share between threads. Memory: "
                               "capacity x max_payload bytes reserved, resident only as payloads are stored.")
       .def(pyb::init<const pyb::kwargs &>())
       .def("insert", &PyJitterBuffer::insert, pyb::arg("sequence"), pyb::arg("timestamp"), pyb::arg("ssrc"),

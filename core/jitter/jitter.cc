@@ -1,7 +1,7 @@
 // Adaptive jitter buffer: see jitter.h for the outcomes and invariants.
 #include "jitter/jitter.h"
 
-#include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -27,6 +27,35 @@ JitterBuffer::JitterBuffer(const Config &config) : cfg_(config) {
   const std::uint64_t step = static_cast<std::uint64_t>(frame_units_) * cfg_.reset_threshold;
   max_transit_step_ = step > 0x7FFFFFFFu ? 0x7FFFFFFFu : static_cast<std::uint32_t>(step);
   for (std::uint32_t i = 0; i < cfg_.capacity; ++i) slots_[i] = Slot{kNone, 0, 0, SlotState::empty, 0};
+  bin_counts_ = std::make_unique<std::uint32_t[]>(cfg_.max_depth + 1u);
+}
+
+void JitterBuffer::clear_delays() noexcept {
+  transit_count_ = transit_next_ = 0;
+  delay_count_ = delay_next_ = 0;
+  std::fill_n(bin_counts_.get(), cfg_.max_depth + 1u, 0u);
+}
+
+void JitterBuffer::note_delay(std::uint32_t transit, bool continuous) noexcept {
+  if (!continuous) clear_delays();  // new timing reference: older transits are not comparable
+  recent_transit_[transit_next_] = transit;
+  transit_next_ = (transit_next_ + 1) % kFloorWindow;
+  if (transit_count_ < kFloorWindow) ++transit_count_;
+  // Delay over the fastest recent packet; differences of transits mod 2^32 stay exact while
+  // the window's spread is under 2^31 units (no discontinuity inside it).
+  std::int64_t delay = 0;
+  for (std::uint32_t i = 0; i < transit_count_; ++i)
+    delay = std::max<std::int64_t>(delay, static_cast<std::int32_t>(transit - recent_transit_[i]));
+  const std::int64_t frames = (delay + frame_units_ - 1) / frame_units_;
+  const auto bin = static_cast<std::uint16_t>(std::min<std::int64_t>(frames, cfg_.max_depth));
+  if (delay_count_ == kDelayWindow) {
+    --bin_counts_[delay_bins_[delay_next_]];
+  } else {
+    ++delay_count_;
+  }
+  delay_bins_[delay_next_] = bin;
+  ++bin_counts_[bin];
+  delay_next_ = (delay_next_ + 1) % kDelayWindow;
 }
 
 void JitterBuffer::clear_stream() noexcept {
@@ -38,6 +67,7 @@ void JitterBuffer::clear_stream() noexcept {
   window_ticks_ = 0;
   window_min_depth_ = INT64_MAX;
   estimator_.rebase();  // new timing reference; the measured network jitter is kept
+  clear_delays();
 }
 
 void JitterBuffer::start_stream(const Packet &p) noexcept {
@@ -46,7 +76,7 @@ void JitterBuffer::start_stream(const Packet &p) noexcept {
   next_ext_ = max_ext_ = 0x10000 + static_cast<std::int64_t>(p.sequence);
   mode_ = Mode::buffering;
   played_since_start_ = false;
-  estimator_.update_bounded(arrival_units(p.arrival_us), p.timestamp, max_transit_step_);
+  track_timing(p);
   store(max_ext_, p);
 }
 
@@ -56,6 +86,13 @@ void JitterBuffer::store(std::int64_t ext, const Packet &p) noexcept {
   if (p.payload_len != 0) std::memcpy(data(ext), p.payload, p.payload_len);
   ++st_.buffered;
   if (ext > max_ext_) max_ext_ = ext;
+}
+
+void JitterBuffer::track_timing(const Packet &p) noexcept {
+  const std::uint32_t arrival = arrival_units(p.arrival_us);
+  // false for the first packet after a rebase and for a timestamp jump: both restart the window.
+  const bool continuous = estimator_.update_bounded(arrival, p.timestamp, max_transit_step_);
+  note_delay(arrival - p.timestamp, continuous);
 }
 
 std::uint32_t JitterBuffer::arrival_units(std::int64_t arrival_us) const noexcept {
@@ -94,7 +131,7 @@ Status JitterBuffer::insert(const Packet &p) noexcept {
     ++st_.duplicates;
     return CC_JITTER_DUPLICATE;
   }
-  estimator_.update_bounded(arrival_units(p.arrival_us), p.timestamp, max_transit_step_);
+  track_timing(p);
   if (ext < next_ext_) {
     // Reordered start: nothing played yet, so move the playout point back to it.
     if (!played_since_start_ && max_ext_ - ext < static_cast<std::int64_t>(cfg_.capacity)) {
@@ -111,17 +148,22 @@ Status JitterBuffer::insert(const Packet &p) noexcept {
 }
 
 void JitterBuffer::adapt_target() noexcept {
-  const double j_frames =
-      static_cast<double>(estimator_.value_q4()) / 16.0 / static_cast<double>(frame_units_);
-  const double need = 1.0 + 4.0 * j_frames;
-  const double up = std::ceil(need);
-  if (up > static_cast<double>(target_) && target_ < cfg_.max_depth) {
-    const std::uint32_t want =
-        up >= static_cast<double>(cfg_.max_depth) ? cfg_.max_depth : static_cast<std::uint32_t>(up);
-    if (mode_ == Mode::playing) pending_grow_ += want - target_;
-    target_ = want;
+  if (delay_count_ == 0) {  // nothing measured since the last rebase: keep the target
     down_hold_ = 0;
-  } else if (target_ > cfg_.min_depth && need + 0.5 <= static_cast<double>(target_ - 1)) {
+    return;
+  }
+  // Smallest bin covering ceil(q x n) of the window's packets.
+  const std::uint64_t rank =
+      (static_cast<std::uint64_t>(delay_count_) * cfg_.target_quantile_permille + 999u) / 1000u;
+  std::uint64_t covered = 0;
+  std::uint32_t bin = 0;
+  while (bin < cfg_.max_depth && (covered += bin_counts_[bin]) < rank) ++bin;
+  const std::uint32_t need = std::clamp(1u + bin, cfg_.min_depth, cfg_.max_depth);
+  if (need > target_) {
+    if (mode_ == Mode::playing) pending_grow_ += need - target_;
+    target_ = need;
+    down_hold_ = 0;
+  } else if (need < target_) {
     if (++down_hold_ >= cfg_.decrease_hold_ticks) {
       --target_;
       down_hold_ = 0;
@@ -241,7 +283,7 @@ const char *cc_jitter_status_name(cc_jitter_status status) {
 
 void cc_jitter_config_default(cc_jitter_config *c) {
   if (c == nullptr) return;
-  *c = cc_jitter_config{128, 1500, 8000, 20, 2, 6, 3, 100, 50, 50};
+  *c = cc_jitter_config{128, 1500, 8000, 20, 2, 6, 3, 100, 50, 50, 970};
 }
 
 cc_jitter_status cc_jitter_config_check(const cc_jitter_config *c) {
@@ -254,7 +296,8 @@ cc_jitter_status cc_jitter_config_check(const cc_jitter_config *c) {
                   c->min_depth >= 1 && c->min_depth <= c->initial_depth &&
                   c->initial_depth <= c->max_depth && c->max_depth < c->capacity &&
                   c->reset_threshold >= 1 && c->decrease_hold_ticks >= 1 &&
-                  c->shrink_window_ticks >= 1;
+                  c->shrink_window_ticks >= 1 && c->target_quantile_permille >= 500 &&
+                  c->target_quantile_permille <= 999;
   return ok ? CC_JITTER_INSERTED : CC_JITTER_ERR_BAD_CONFIG;
 }
 

@@ -30,15 +30,28 @@
  *   - Depth = frames from the next one to play to the newest received, inclusive (holes
  *     count), measured at each tick before release; delay_ms = depth * frame_ms.
  *   - The target depth stays in [min_depth, max_depth] (2..6 by default, starting at 3). It is
- *     derived from the RFC 3550 A.8 interarrival jitter J (in frames): need = 1 + 4 J. It rises
- *     as soon as ceil(need) exceeds it (one stretch tick per frame of growth), and falls by one
- *     only after need + 0.5 <= target - 1 has held for `decrease_hold_ticks` ticks
- *     (hysteresis). When the smallest depth seen over `shrink_window_ticks` playing ticks
+ *     sized from the distribution of the packets' relative delay, not from a mean: each packet
+ *     accepted by insert() (late ones included, duplicates not) has a transit (arrival - RTP
+ *     timestamp, in timestamp units) and a relative delay = its transit minus the smallest
+ *     transit of the last kFloorWindow (4) such packets, itself included (so clock offset and
+ *     skew drop out). The window is short on purpose: depth counts from the newest packet,
+ *     which is the fastest of the last few, so a packet's wait is measured against those; a
+ *     2 s floor (NetEq's) added 1-2 frames at 10-20 ms of normal jitter in the seeded
+ *     simulations with no fewer late frames. The relative delays of the last kDelayWindow (500) packets are kept in a
+ *     fixed ring, counted in bins of whole frames (ceil(delay / frame), the last bin holding
+ *     max_depth and more): a fixed window, no exponential forgetting, so a delay spike leaves
+ *     the count 500 packets later. need = 1 + the q-quantile bin, q =
+ *     target_quantile_permille / 1000, clamped to [min_depth, max_depth]. The target rises as
+ *     soon as need exceeds it (one stretch tick per frame of growth), and falls by one only
+ *     after need <= target - 1 has held for `decrease_hold_ticks` ticks (hysteresis); with no
+ *     sample yet it stays. When the smallest depth seen over `shrink_window_ticks` playing ticks
  *     exceeds the target, one frame is discarded to bring the delay down (counted). A transit
  *     change of more than reset_threshold frames between two packets (a timestamp jump) is a
- *     timing discontinuity: the estimator rebases instead of counting it as jitter.
- *   - Reset (all buffered frames dropped and counted, the stream restarts from the packet that
- *     caused it): SSRC change, a jump of more than `reset_threshold` packets forward of the
+ *     timing discontinuity: the RFC 3550 A.8 jitter J rebases instead of counting it as jitter,
+ *     and the relative-delay window restarts from that packet. J is still estimated and
+ *     reported in the stats; it no longer sizes the target.
+ *   - Reset (all buffered frames dropped and counted, the relative-delay window emptied, the
+ *     stream restarts from the packet that caused it): SSRC change, a jump of more than `reset_threshold` packets forward of the
  *     newest or behind the next to play, or a forward jump that does not fit the slots.
  *     Sequence wrap 65535 -> 0 is not a jump (numbers are extended, RFC 3550 A.1 style).
  */
@@ -78,6 +91,9 @@ typedef struct cc_jitter_config {
   uint32_t reset_threshold;     /* packets, >= 1; default 100 */
   uint32_t decrease_hold_ticks; /* default 50 (1 s) */
   uint32_t shrink_window_ticks; /* default 50 (1 s) */
+  /* Quantile of the recent packets' relative delay the target covers, per mille, 500..999;
+   * default 970: about 3 % of packets may arrive too late for their tick. */
+  uint32_t target_quantile_permille;
 } cc_jitter_config;
 
 void cc_jitter_config_default(cc_jitter_config *config);
@@ -141,6 +157,7 @@ void cc_jitter_get_stats(const cc_jitter *jb, cc_jitter_stats *out);
 #ifdef __cplusplus
 } /* extern "C" */
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -196,6 +213,12 @@ class JitterBuffer {
   void start_stream(const Packet &p) noexcept;
   void store(std::int64_t ext, const Packet &p) noexcept;
   void adapt_target() noexcept;
+  void clear_delays() noexcept;
+  void track_timing(const Packet &p) noexcept;
+  void note_delay(std::uint32_t transit, bool continuous) noexcept;
+
+  static constexpr std::uint32_t kFloorWindow = 4;  // packets: the smallest transit among them is 0 delay
+  static constexpr std::uint32_t kDelayWindow = 500;  // packets whose relative delays size the target
   std::uint32_t arrival_units(std::int64_t arrival_us) const noexcept;
 
   Config cfg_;
@@ -216,6 +239,13 @@ class JitterBuffer {
   std::uint32_t down_hold_ = 0;
   std::uint32_t window_ticks_ = 0;
   std::int64_t window_min_depth_ = INT64_MAX;
+  std::array<std::uint32_t, kFloorWindow> recent_transit_{};  // ring, raw transits (mod 2^32)
+  std::uint32_t transit_count_ = 0;
+  std::uint32_t transit_next_ = 0;
+  std::array<std::uint16_t, kDelayWindow> delay_bins_{};  // ring, frames (max_depth < 32768)
+  std::uint32_t delay_count_ = 0;
+  std::uint32_t delay_next_ = 0;
+  std::unique_ptr<std::uint32_t[]> bin_counts_;  // max_depth + 1 bins over delay_bins_
   Stats st_{};
 };
 

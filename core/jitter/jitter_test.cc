@@ -76,8 +76,8 @@ struct Harness {
     const Stats s = jb.stats();
     ASSERT_EQ(s.received,
               s.released + s.late_losses + s.duplicates + s.reset_dropped + s.discarded + s.buffered);
-    ASSERT_GE(s.target_depth, 2u);
-    ASSERT_LE(s.target_depth, 6u);
+    ASSERT_GE(s.target_depth, jb.config().min_depth);
+    ASSERT_LE(s.target_depth, jb.config().max_depth);
   }
 
   JitterBuffer jb;
@@ -118,14 +118,36 @@ TEST(Jitter, InOrderStreamPlaysInOrderAndSettlesAtTwoOrThree) {
 }
 
 TEST(Jitter, TimestampJumpIsNotJitter) {
-  Harness h;
-  for (std::uint16_t i = 0; i < 300; ++i) {
-    const std::uint32_t ts = 160u * i + (i >= 150 ? 8000u * 3600u : 0u);  // sender clock jump
-    h.insert(i, i * kFrameUs, 0x5555, ts);
-    h.tick();
-    ASSERT_LE(h.jb.stats().target_depth, 3u) << i;
+  Config c = clutchcall::jitter::default_config();
+  c.initial_depth = 2;
+  c.target_quantile_permille = 990;  // so that the few packets after the jump would count
+  for (const bool back : {false, true}) {
+    Harness h(c);
+    for (std::uint16_t i = 0; i < 300; ++i) {
+      const std::uint32_t jump = i < 150 ? 0u : back ? 0u - 8000u * 3600u : 8000u * 3600u;
+      h.insert(i, i * kFrameUs, 0x5555, 160u * i + jump);  // sender clock jump
+      h.tick();
+      // Taken as a relative delay, a jump back would be an hour: the window restarts instead.
+      ASSERT_EQ(h.jb.stats().target_depth, 2u) << i;
+    }
+    EXPECT_EQ(h.jb.stats().jitter, 0u);
+    EXPECT_EQ(h.jb.stats().late_losses, 0u);
   }
-  EXPECT_EQ(h.jb.stats().jitter, 0u);
+}
+
+// Constant delay, a clock offset and a 100 ppm skew: every relative delay is 0 frames.
+TEST(Jitter, NoJitterKeepsTheMinimumDepth) {
+  Config c = clutchcall::jitter::default_config();
+  c.initial_depth = 2;
+  Harness h(c);
+  for (std::uint16_t i = 0; i < 3000; ++i) {
+    const auto at = static_cast<std::int64_t>(987654321 + 37000 + i * kFrameUs * 1.0001);
+    ASSERT_EQ(h.insert(i, at, 0x5555, 5000u + 160u * i), CC_JITTER_INSERTED);
+    h.tick();
+    ASSERT_EQ(h.jb.stats().target_depth, 2u) << i;
+  }
+  EXPECT_EQ(h.jb.stats().late_losses, 0u);
+  EXPECT_EQ(h.jb.stats().losses, 0u);
 }
 
 TEST(Jitter, ReorderingWithinTheWindowIsSlottedIn) {
@@ -286,6 +308,11 @@ TEST(Jitter, RejectsOversizedAndBadConfig) {
   bad.capacity = 100;  // not a power of two
   EXPECT_EQ(cc_jitter_config_check(&bad), CC_JITTER_ERR_BAD_CONFIG);
   EXPECT_THROW(JitterBuffer{bad}, std::invalid_argument);
+  for (const std::uint32_t q : {0u, 499u, 1000u}) {
+    bad = clutchcall::jitter::default_config();
+    bad.target_quantile_permille = q;
+    EXPECT_EQ(cc_jitter_config_check(&bad), CC_JITTER_ERR_BAD_CONFIG) << q;
+  }
   bad = clutchcall::jitter::default_config();
   bad.initial_depth = 7;
   cc_jitter *jb = nullptr;
@@ -383,6 +410,146 @@ TEST(Jitter, TargetRisesUnderJitterAndFallsWhenCalm) {
               static_cast<unsigned long long>(s.discarded),
               static_cast<unsigned long long>(s.underruns),
               static_cast<unsigned long long>(s.stretches), h.max_target);
+}
+
+// Normal network jitter (seeded): sender every 20 ms, one-way delay 80 ms + N(0, sigma), so
+// packets overtake each other. Arrivals are fed in time order, one tick every 20 ms.
+struct Arrival {
+  std::int64_t at;
+  std::uint16_t seq;
+  std::uint32_t ts;
+};
+
+std::vector<Arrival> normal_arrivals(double sigma_ms, int packets, std::uint64_t seed, int first = 0) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> jitter(0.0, sigma_ms * 1000.0);
+  std::vector<Arrival> out;
+  for (int i = first; i < first + packets; ++i) {
+    const double delay = std::max(0.0, 80000.0 + jitter(rng));
+    out.push_back({static_cast<std::int64_t>(i) * kFrameUs + static_cast<std::int64_t>(delay),
+                   static_cast<std::uint16_t>(i), 160u * static_cast<std::uint32_t>(i)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Arrival &a, const Arrival &b) { return a.at < b.at; });
+  return out;
+}
+
+// What jitter.h says the target should be, computed directly (sorting, not binning): over the
+// last 500 arrivals, the delay of each over the fastest of its last 4, at 8 kHz; the
+// ceil(q x n)-th smallest, in whole frames, plus one, clamped.
+std::uint32_t expected_target(const std::vector<Arrival> &arrivals, const Config &c) {
+  std::vector<std::int64_t> delays;
+  for (std::size_t k = 0; k < arrivals.size(); ++k) {
+    const auto transit = [&](std::size_t j) { return arrivals[j].at * 8 / 1000 - arrivals[j].ts; };
+    std::int64_t fastest = transit(k);
+    for (std::size_t j = k >= 3 ? k - 3 : 0; j < k; ++j) fastest = std::min(fastest, transit(j));
+    delays.push_back(transit(k) - fastest);
+  }
+  std::vector<std::int64_t> last(delays.end() - 500, delays.end());
+  std::sort(last.begin(), last.end());
+  const std::size_t rank = (last.size() * c.target_quantile_permille + 999) / 1000;
+  const std::int64_t frames = (last[rank - 1] + 159) / 160;
+  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(1 + frames, c.min_depth, c.max_depth));
+}
+
+struct Playout {
+  std::vector<std::uint32_t> targets;  // at each tick
+  std::ptrdiff_t last_arrival_tick = 0;
+};
+
+// Feeds arrivals into h (ticks at 5 ms past each 20 ms), then `tail` more ticks.
+Playout play(Harness &h, const std::vector<Arrival> &arrivals, std::int64_t from_us, int tail) {
+  Playout run;
+  std::size_t next = 0;
+  const std::int64_t end = arrivals.back().at + tail * kFrameUs;
+  for (std::int64_t tick = from_us + 5000; tick < end; tick += kFrameUs) {
+    while (next < arrivals.size() && arrivals[next].at <= tick) {
+      const Arrival &a = arrivals[next++];
+      const cc_jitter_status st = h.insert(a.seq, a.at, 0x5555, a.ts);
+      EXPECT_TRUE(st == CC_JITTER_INSERTED || st == CC_JITTER_LATE) << cc_jitter_status_name(st);
+      if (next == arrivals.size()) run.last_arrival_tick = std::ssize(run.targets);
+    }
+    h.tick();
+    run.targets.push_back(h.jb.stats().target_depth);
+  }
+  return run;
+}
+
+TEST(Jitter, NormalJitterSettlesAtTheQuantilesDepth) {
+  struct Case {
+    double sigma_ms;
+    std::uint32_t lo, hi;  // the depths a 97 % quantile gives (1 + 4J gave 4 and 6-7 here)
+  };
+  for (const Case k : {Case{10, 2, 3}, Case{20, 3, 5}}) {
+    for (const std::uint64_t seed : {1u, 2u, 3u}) {
+      Config c = clutchcall::jitter::default_config();
+      c.initial_depth = 2;
+      c.max_depth = 10;
+      Harness h(c);
+      const auto arrivals = normal_arrivals(k.sigma_ms, 3000, seed);
+      const Playout run = play(h, arrivals, 0, 60);
+      const Stats s = h.jb.stats();
+      // 60 ticks after the last arrival: any pending decrease (50 ticks' hold) has happened.
+      EXPECT_EQ(s.target_depth, expected_target(arrivals, c)) << k.sigma_ms << " seed " << seed;
+      EXPECT_GE(s.target_depth, k.lo);
+      EXPECT_LE(s.target_depth, k.hi);
+      // After the first 10 s, within the band nearly all the time.
+      const auto in_band = std::count_if(run.targets.begin() + 500, run.targets.begin() + run.last_arrival_tick,
+                                         [&](std::uint32_t t) { return t >= k.lo && t <= k.hi; });
+      EXPECT_GE(in_band * 100, (run.last_arrival_tick - 500) * 95) << k.sigma_ms;
+      // Sized for 97 %: late frames stay under 3 % plus a margin.
+      EXPECT_LE(s.late_losses * 1000, s.received * 40) << k.sigma_ms << " late " << s.late_losses;
+      EXPECT_EQ(s.received, 3000u);
+      EXPECT_EQ(s.resets, 0u);
+    }
+  }
+}
+
+TEST(Jitter, JitterBurstLeavesWithTheWindow) {
+  Config c = clutchcall::jitter::default_config();
+  c.initial_depth = 2;
+  c.max_depth = 10;
+  Harness h(c);
+  // 10 s calm, 2 s of 40 ms normal jitter, 30 s calm (0.1 ms jitter).
+  std::vector<Arrival> arrivals = normal_arrivals(0.1, 500, 11);
+  const auto burst = normal_arrivals(40, 100, 12, 500);
+  const auto calm = normal_arrivals(0.1, 1500, 13, 600);
+  arrivals.insert(arrivals.end(), burst.begin(), burst.end());
+  arrivals.insert(arrivals.end(), calm.begin(), calm.end());
+  std::stable_sort(arrivals.begin(), arrivals.end(), [](const Arrival &a, const Arrival &b) { return a.at < b.at; });
+  const Playout run = play(h, arrivals, 0, 10);
+  ASSERT_GT(run.targets.size(), 2000u);
+  EXPECT_EQ(run.targets[490], 2u);
+  const std::uint32_t burst_max = *std::max_element(run.targets.begin() + 500, run.targets.begin() + 610);
+  EXPECT_GE(burst_max, 4u);
+  // Its delays stay counted while in the 500-packet window...
+  EXPECT_GT(run.targets[600 + 300], 2u);
+  // ...and the target is back at the minimum once they have left it (plus one 50-tick hold per
+  // frame of decrease), and stays there.
+  const std::ptrdiff_t back = 600 + 500 + (burst_max - 2) * 50 + 10;
+  for (std::ptrdiff_t t = back; t < run.last_arrival_tick; ++t) ASSERT_EQ(run.targets[static_cast<std::size_t>(t)], 2u) << t;
+}
+
+TEST(Jitter, ResetForgetsTheDelays) {
+  Config c = clutchcall::jitter::default_config();
+  c.initial_depth = 2;
+  c.max_depth = 10;
+  Harness h(c);
+  play(h, normal_arrivals(30, 500, 21), 0, 0);
+  const std::uint32_t stormy = h.jb.stats().target_depth;
+  ASSERT_GE(stormy, 4u);
+  // A new source (SSRC change resets), arriving with no jitter: the old delays are gone, so the
+  // target falls one frame per hold, not after the 500-packet window.
+  std::int64_t t = 20000000;
+  for (std::uint16_t i = 0; i < 400; ++i, t += kFrameUs) {
+    const cc_jitter_status st = h.insert(i, t, 0x6666, 160u * i);
+    ASSERT_EQ(st, i == 0 ? CC_JITTER_INSERTED_AFTER_RESET : CC_JITTER_INSERTED);
+    h.tick();
+    if (i == 40) {
+      ASSERT_EQ(h.jb.stats().target_depth, stormy) << "fell before one hold";
+    }
+  }
+  EXPECT_EQ(h.jb.stats().target_depth, 2u);
+  EXPECT_EQ(h.jb.stats().resets, 1u);
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ def test_every_shape_key(core: ModuleType) -> None:
 
 JITTER_KEYS = [
     "capacity", "max_payload", "clock_rate", "frame_ms", "min_depth", "max_depth", "initial_depth",
-    "reset_threshold", "decrease_hold_ticks", "shrink_window_ticks",
+    "reset_threshold", "decrease_hold_ticks", "shrink_window_ticks", "target_quantile_permille",
 ]  # fmt: skip
 
 

@@ -132,6 +132,27 @@ def test_jitter_buffer_agrees(core: ModuleType, ffi: ModuleType) -> None:
     assert len(released) == stats["released"]
 
 
+def test_jitter_target_quantile_setting(core: ModuleType) -> None:
+    """The target covers the asked quantile of the packets' relative delay: a higher one holds more frames."""
+    need(core, "jitter")
+    events = scenario(random.Random(9))
+    targets: dict[int, list[int]] = {}
+    for permille in (500, 999):
+        jb = core.jitter.JitterBuffer(target_quantile_permille=permille, initial_depth=2, max_depth=10)
+        seen, t, i = [], 0, 0
+        while t < 300 * 20_000:
+            while i < len(events) and events[i][3] <= t:
+                seq, ts, payload, arrival = events[i]
+                jb.insert(seq, ts, 42, payload, arrival)
+                i += 1
+            jb.tick()
+            seen.append(jb.stats()["target_depth"])
+            t += 20_000
+        targets[permille] = seen
+    assert max(targets[500]) < max(targets[999])
+    assert all(lo <= hi for lo, hi in zip(targets[500], targets[999], strict=True))
+
+
 def test_jitter_insert_rtp_and_errors(core: ModuleType, ffi: ModuleType) -> None:
     need(core, "jitter")
     a, b = core.jitter.JitterBuffer(max_payload=100), ffi.JitterBuffer(max_payload=100)

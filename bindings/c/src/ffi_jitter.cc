@@ -57,9 +57,19 @@ cc_status cc_jbuf_create(const cc_jbuf_config *config, cc_jbuf **out) {
     } else {
       cc_jbuf_config_default(&c);
     }
-    const cc_jitter_config jc{c.capacity,      c.max_payload,     c.clock_rate,          c.frame_ms,
-                              c.min_depth,     c.max_depth,       c.initial_depth,       c.reset_threshold,
-                              c.decrease_hold_ticks, c.shrink_window_ticks};
+    // cc_jbuf_config mirrors the settings it has; the others (the target quantile) keep the default.
+    cc_jitter_config jc;
+    cc_jitter_config_default(&jc);
+    jc.capacity = c.capacity;
+    jc.max_payload = c.max_payload;
+    jc.clock_rate = c.clock_rate;
+    jc.frame_ms = c.frame_ms;
+    jc.min_depth = c.min_depth;
+    jc.max_depth = c.max_depth;
+    jc.initial_depth = c.initial_depth;
+    jc.reset_threshold = c.reset_threshold;
+    jc.decrease_hold_ticks = c.decrease_hold_ticks;
+    jc.shrink_window_ticks = c.shrink_window_ticks;
     if (cc_jitter_config_check(&jc) != CC_JITTER_INSERTED) return CC_ERR_INVALID_ARG;
     try {
       *out = new cc_jbuf{clutchcall::Shared<JitterBuffer>(std::make_unique<JitterBuffer>(jc))};
