@@ -148,14 +148,11 @@ Status JitterBuffer::insert(const Packet &p) noexcept {
 }
 
 void JitterBuffer::adapt_target() noexcept {
-  if (delay_count_ == 0) {  // nothing measured since the last rebase: keep the target
-    down_hold_ = 0;
-    return;
-  }
-  // Smallest bin covering ceil(q x n) of the window's packets.
-  const std::uint64_t rank =
-      (static_cast<std::uint64_t>(delay_count_) * cfg_.target_quantile_permille + 999u) / 1000u;
-  std::uint64_t covered = 0;
+  // Smallest bin covering ceil(q x window) of the window's packets, those not seen yet (a new
+  // stream, after a rebase) counted as delay 0: one late packet among the first few is not a
+  // quantile's worth of evidence.
+  const std::uint64_t rank = (std::uint64_t{kDelayWindow} * cfg_.target_quantile_permille + 999u) / 1000u;
+  std::uint64_t covered = kDelayWindow - delay_count_;
   std::uint32_t bin = 0;
   while (bin < cfg_.max_depth && (covered += bin_counts_[bin]) < rank) ++bin;
   const std::uint32_t need = std::clamp(1u + bin, cfg_.min_depth, cfg_.max_depth);

@@ -34,25 +34,27 @@
  *     accepted by insert() (late ones included, duplicates not) has a transit (arrival - RTP
  *     timestamp, in timestamp units) and a relative delay = its transit minus the smallest
  *     transit of the last kFloorWindow (4) such packets, itself included (so clock offset and
- *     skew drop out). The window is short on purpose: depth counts from the newest packet,
- *     which is the fastest of the last few, so a packet's wait is measured against those; a
- *     2 s floor (NetEq's) added 1-2 frames at 10-20 ms of normal jitter in the seeded
- *     simulations with no fewer late frames. The relative delays of the last kDelayWindow (500) packets are kept in a
+ *     skew drop out). The window is short on purpose: depth counts from the newest packet, which
+ *     is the fastest of the last few, so a packet's wait is measured against those; a 2 s floor
+ *     (NetEq's) added 1-2 frames at 10-20 ms of normal jitter in the seeded simulations with no
+ *     fewer late frames. The relative delays of the last kDelayWindow (500) packets are kept in a
  *     fixed ring, counted in bins of whole frames (ceil(delay / frame), the last bin holding
- *     max_depth and more): a fixed window, no exponential forgetting, so a delay spike leaves
- *     the count 500 packets later. need = 1 + the q-quantile bin, q =
- *     target_quantile_permille / 1000, clamped to [min_depth, max_depth]. The target rises as
- *     soon as need exceeds it (one stretch tick per frame of growth), and falls by one only
- *     after need <= target - 1 has held for `decrease_hold_ticks` ticks (hysteresis); with no
- *     sample yet it stays. When the smallest depth seen over `shrink_window_ticks` playing ticks
- *     exceeds the target, one frame is discarded to bring the delay down (counted). A transit
- *     change of more than reset_threshold frames between two packets (a timestamp jump) is a
- *     timing discontinuity: the RFC 3550 A.8 jitter J rebases instead of counting it as jitter,
- *     and the relative-delay window restarts from that packet. J is still estimated and
- *     reported in the stats; it no longer sizes the target.
+ *     max_depth and more): a fixed window, no exponential forgetting, so a delay spike leaves the
+ *     count 500 packets later. need = 1 + the q-quantile bin, q = target_quantile_permille /
+ *     1000, clamped to [min_depth, max_depth]; until 500 packets have been seen the missing ones
+ *     count as delay 0 (so a few late packets at a stream's start do not raise it: about (1 - q)
+ *     x 500 of them are needed). The target rises as soon as need exceeds it (one stretch tick
+ *     per frame of growth), and falls by one only after need <= target - 1 has held for
+ *     `decrease_hold_ticks` ticks (hysteresis). When the smallest depth seen over
+ *     `shrink_window_ticks` playing ticks exceeds the target, one frame is discarded to bring the
+ *     delay down (counted). A transit change of more than reset_threshold frames between two
+ *     packets (a timestamp jump) is a timing discontinuity: the RFC 3550 A.8 jitter J rebases
+ *     instead of counting it as jitter, and the relative-delay window restarts from that packet.
+ *     J is still estimated and reported in the stats; it no longer sizes the target.
  *   - Reset (all buffered frames dropped and counted, the relative-delay window emptied, the
- *     stream restarts from the packet that caused it): SSRC change, a jump of more than `reset_threshold` packets forward of the
- *     newest or behind the next to play, or a forward jump that does not fit the slots.
+ *     stream restarts from the packet that caused it): SSRC change, a jump of more than
+ *     `reset_threshold` packets forward of the newest or behind the next to play, or a forward
+ *     jump that does not fit the slots.
  *     Sequence wrap 65535 -> 0 is not a jump (numbers are extended, RFC 3550 A.1 style).
  */
 #ifndef CLUTCHCALL_CORE_JITTER_JITTER_H

@@ -76,8 +76,10 @@ def test_burst_arrivals_play_out_at_the_clock(core: ModuleType, tmp_path: Path) 
     played = [g for g in got if g is not None]
     assert played == sorted(played) and len(set(played)) == len(played)  # in order, none twice
     assert len(got) == 60  # two frames arrive before the first tick, so every tick plays: never skips or bunches
-    # adapting to the burst costs one concealed (stretch) frame per frame of added depth, no more
-    assert 1 <= got.count(None) <= JITTER_MAX_DEPTH - JITTER_INITIAL_DEPTH
+    # Adapting costs one concealed (stretch) frame per frame of added depth, no more. The core sizes the depth from
+    # the delays' quantile: each frame is at most one period behind the fastest recent one, which the initial depth
+    # already covers, so no frame is concealed (1 + 4 x the RFC 3550 jitter grew it by 3-4 frames, a stretch each).
+    assert got.count(None) <= JITTER_MAX_DEPTH - JITTER_INITIAL_DEPTH
     assert None not in got[-30:]  # then it plays steadily
 
 

@@ -146,7 +146,10 @@ def test_a_stretch_drops_nothing_behind_time(core_pkg_root: object) -> None:
     seq, played, ahead = 0, 0, 4
     for tick in range(60):
         while seq < tick + ahead:  # always frames ahead: never an underrun
-            insert(seq, 45 * (seq % 2))  # every other packet 45 ms late: the measured jitter grows
+            # From the 10th packet on, every other one 65 ms late: the buffer, playing by then, grows past the
+            # frames it holds (the core sizes from the delays' quantile, so jitter from the start would only
+            # make it buffer deeper before playing, with no stretch).
+            insert(seq, 65 * (seq % 2) if seq >= 10 else 0)
             seq += 1
         stretches = leg.jitter.stats()["stretches"]
         played += leg.tick_frame() is not None
@@ -205,7 +208,9 @@ def test_an_underrun_after_stretches_in_a_row_is_still_caught_up(core_pkg_root: 
     for tick in range(120):
         if tick < 60 or tick >= 70:  # a stall from tick 60 to 69, then the held-back packets at once
             while seq <= tick:
-                late_ms = 120 * (seq % 3 == 0) if seq < 30 else 0  # early on, every third packet 120 ms late
+                # Early on, every other packet 120 ms late: the core sizes from the delays' 97th percentile over
+                # 500 packets, so it takes 15 of them (not one) to raise the target, then by several frames at once.
+                late_ms = 120 * (seq % 2 == 0) if seq < 50 else 0
                 at_us = 1000 + 20_000 * seq + late_ms * 1000 if seq < 60 else tick * 20_000 + 1000
                 packet = clutchcall_core.rtp.build(bytes(160), payload_type=0, sequence=seq, timestamp=160 * seq,
                                                    ssrc=7)  # fmt: skip
