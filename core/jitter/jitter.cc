@@ -280,7 +280,7 @@ const char *cc_jitter_status_name(cc_jitter_status status) {
 
 void cc_jitter_config_default(cc_jitter_config *c) {
   if (c == nullptr) return;
-  *c = cc_jitter_config{128, 1500, 8000, 20, 2, 6, 3, 100, 50, 50, 970};
+  *c = cc_jitter_config{128, 1500, 8000, 20, 2, 6, 3, 100, 50, 50, 990};
 }
 
 cc_jitter_status cc_jitter_config_check(const cc_jitter_config *c) {

@@ -94,7 +94,9 @@ typedef struct cc_jitter_config {
   uint32_t decrease_hold_ticks; /* default 50 (1 s) */
   uint32_t shrink_window_ticks; /* default 50 (1 s) */
   /* Quantile of the recent packets' relative delay the target covers, per mille, 500..999;
-   * default 970: about 3 % of packets may arrive too late for their tick. */
+   * default 990 (about 1 % of packets may come too late for their tick): through the SIP leg,
+   * 970 had 3x the late frames at 20 ms of jitter for no measurable latency gain
+   * (benchmarks/README.md, bench_sip_latency --netem). */
   uint32_t target_quantile_permille;
 } cc_jitter_config;
 

@@ -477,9 +477,9 @@ Playout play(Harness &h, const std::vector<Arrival> &arrivals, std::int64_t from
 TEST(Jitter, NormalJitterSettlesAtTheQuantilesDepth) {
   struct Case {
     double sigma_ms;
-    std::uint32_t lo, hi;  // the depths a 97 % quantile gives (1 + 4J gave 4 and 6-7 here)
+    std::uint32_t lo, hi;  // the depths a 99 % quantile gives (3-4 and 5-6 here; 1 + 4J gave 4 and 6-7)
   };
-  for (const Case k : {Case{10, 2, 3}, Case{20, 3, 5}}) {
+  for (const Case k : {Case{10, 2, 4}, Case{20, 4, 6}}) {
     for (const std::uint64_t seed : {1u, 2u, 3u}) {
       Config c = clutchcall::jitter::default_config();
       c.initial_depth = 2;
@@ -495,9 +495,9 @@ TEST(Jitter, NormalJitterSettlesAtTheQuantilesDepth) {
       // After the first 10 s, within the band nearly all the time.
       const auto in_band = std::count_if(run.targets.begin() + 500, run.targets.begin() + run.last_arrival_tick,
                                          [&](std::uint32_t t) { return t >= k.lo && t <= k.hi; });
-      EXPECT_GE(in_band * 100, (run.last_arrival_tick - 500) * 95) << k.sigma_ms;
-      // Sized for 97 %: late frames stay under 3 % plus a margin.
-      EXPECT_LE(s.late_losses * 1000, s.received * 40) << k.sigma_ms << " late " << s.late_losses;
+      EXPECT_GE(in_band * 100, (run.last_arrival_tick - 500) * 95) << k.sigma_ms << " seed " << seed << " final " << s.target_depth;
+      // Sized for 99 %: late frames stay under 1 % plus a margin.
+      EXPECT_LE(s.late_losses * 1000, s.received * 20) << k.sigma_ms << " late " << s.late_losses;
       EXPECT_EQ(s.received, 3000u);
       EXPECT_EQ(s.resets, 0u);
     }

@@ -208,8 +208,8 @@ def test_an_underrun_after_stretches_in_a_row_is_still_caught_up(core_pkg_root: 
     for tick in range(120):
         if tick < 60 or tick >= 70:  # a stall from tick 60 to 69, then the held-back packets at once
             while seq <= tick:
-                # Early on, every other packet 120 ms late: the core sizes from the delays' 97th percentile over
-                # 500 packets, so it takes 15 of them (not one) to raise the target, then by several frames at once.
+                # Early on, every other packet 120 ms late: the core sizes from the delays' 99th percentile over
+                # 500 packets, so it takes 5 of them (not one) to raise the target, then by several frames at once.
                 late_ms = 120 * (seq % 2 == 0) if seq < 50 else 0
                 at_us = 1000 + 20_000 * seq + late_ms * 1000 if seq < 60 else tick * 20_000 + 1000
                 packet = clutchcall_core.rtp.build(bytes(160), payload_type=0, sequence=seq, timestamp=160 * seq,

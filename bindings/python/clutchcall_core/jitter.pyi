@@ -65,7 +65,7 @@ class JitterBuffer:
         reset_threshold: int = 100,
         decrease_hold_ticks: int = 50,
         shrink_window_ticks: int = 50,
-        target_quantile_permille: int = 970,
+        target_quantile_permille: int = 990,
     ) -> None: ...
     def insert(
         self, sequence: int, timestamp: int, ssrc: int, payload: ReadableBuffer, arrival_us: int, marker: bool = False
