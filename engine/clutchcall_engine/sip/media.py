@@ -37,7 +37,7 @@ Addr = tuple[str, int]
 FRAME_MS = 20
 DTMF_DIGITS = "0123456789*#ABCD"
 # Two frames (so a lost frame is concealed in its own slot), not the core's default three: the core raises it
-# when the measured jitter asks for more (need = 1 + 4 x jitter, up to its max_depth of 6).
+# when the packets' delays ask for more (1 + their 99th percentile in frames, up to its max_depth of 6).
 LEG_JITTER_INITIAL_DEPTH = 2
 # Ticks after an underrun or reset in which what the buffer holds beyond its target is dropped: a stall's held-back
 # packets come in a burst, but not all in one go (the loop reads one datagram per turn, among its other work).
