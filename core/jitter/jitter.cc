@@ -66,6 +66,7 @@ void JitterBuffer::clear_stream() noexcept {
   pending_grow_ = 0;
   window_ticks_ = 0;
   window_min_depth_ = INT64_MAX;
+  window_max_depth_ = 0;
   estimator_.rebase();  // new timing reference; the measured network jitter is kept
   clear_delays();
 }
@@ -187,6 +188,7 @@ Frame JitterBuffer::tick() noexcept {
     pending_grow_ = 0;
     window_ticks_ = 0;
     window_min_depth_ = INT64_MAX;
+    window_max_depth_ = 0;
   }
   if (depth == 0) {  // playing and nothing left: rebuffer to the target
     ++st_.underruns;
@@ -201,7 +203,11 @@ Frame JitterBuffer::tick() noexcept {
     }
   }
   if (depth < window_min_depth_) window_min_depth_ = depth;
+  if (depth > window_max_depth_) window_max_depth_ = depth;
   if (++window_ticks_ >= cfg_.shrink_window_ticks) {
+    // Never at the target in a whole window: playout started (or fell) closer to the newest packet
+    // than the target wants, and nothing else would move it back: stretch one tick.
+    if (window_max_depth_ < static_cast<std::int64_t>(target_) && pending_grow_ == 0) pending_grow_ = 1;
     if (window_min_depth_ > static_cast<std::int64_t>(target_) && depth > 1) {
       Slot &d = slot(next_ext_);  // drop one frame to bring the delay down
       if (d.ext == next_ext_ && d.state == SlotState::filled) {
@@ -216,6 +222,7 @@ Frame JitterBuffer::tick() noexcept {
     }
     window_ticks_ = 0;
     window_min_depth_ = INT64_MAX;
+    window_max_depth_ = 0;
   }
 
   Slot &s = slot(next_ext_);

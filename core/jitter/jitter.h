@@ -47,7 +47,9 @@
  *     per frame of growth), and falls by one only after need <= target - 1 has held for
  *     `decrease_hold_ticks` ticks (hysteresis). When the smallest depth seen over
  *     `shrink_window_ticks` playing ticks exceeds the target, one frame is discarded to bring the
- *     delay down (counted). A transit change of more than reset_threshold frames between two
+ *     delay down (counted); when the largest depth seen over such a window is below the target
+ *     (playout began, or fell, closer to the newest packet than the target), one stretch tick
+ *     is scheduled, so the depth reaches the target instead of staying below it. A transit change of more than reset_threshold frames between two
  *     packets (a timestamp jump) is a timing discontinuity: the RFC 3550 A.8 jitter J rebases
  *     instead of counting it as jitter, and the relative-delay window restarts from that packet.
  *     J is still estimated and reported in the stats; it no longer sizes the target.
@@ -243,6 +245,7 @@ class JitterBuffer {
   std::uint32_t down_hold_ = 0;
   std::uint32_t window_ticks_ = 0;
   std::int64_t window_min_depth_ = INT64_MAX;
+  std::int64_t window_max_depth_ = 0;
   std::array<std::uint32_t, kFloorWindow> recent_transit_{};  // ring, raw transits (mod 2^32)
   std::uint32_t transit_count_ = 0;
   std::uint32_t transit_next_ = 0;

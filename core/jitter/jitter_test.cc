@@ -553,3 +553,30 @@ TEST(Jitter, ResetForgetsTheDelays) {
 }
 
 }  // namespace
+
+// Playout that began on an early burst sits closer to the newest packet than the target: packets
+// 1 and 2 come with 0 (40 ms early), then every packet on time, so the depth would stay at 1
+// under a target of 2 for good (a packet a few ms late would be a loss). A window whose largest
+// depth is below the target stretches one tick, and the depth settles at the target.
+TEST(Jitter, DepthBelowTheTargetForAWindowStretchesToIt) {
+  Harness h;
+  std::vector<std::uint32_t> depths;
+  for (std::uint16_t k = 0; k < 600; ++k) {
+    if (k == 0) {
+      for (std::uint16_t i = 0; i < 3; ++i) ASSERT_EQ(h.insert(i, 0), CC_JITTER_INSERTED);
+    } else if (k >= 3) {
+      ASSERT_EQ(h.insert(k, k * kFrameUs), CC_JITTER_INSERTED);
+    }
+    h.tick();
+    depths.push_back(h.jb.stats().depth);
+  }
+  const Stats s = h.jb.stats();
+  EXPECT_EQ(s.target_depth, 2u);
+  EXPECT_EQ(depths[3], 1u);  // where the burst left it
+  EXPECT_GE(s.stretches, 1u);
+  EXPECT_LE(s.stretches, 2u);  // one frame of growth (a second only if the target was still 3)
+  for (std::size_t i = 300; i < depths.size(); ++i) ASSERT_EQ(depths[i], 2u) << i;
+  EXPECT_EQ(s.late_losses, 0u);
+  EXPECT_EQ(s.losses, 0u);
+  EXPECT_EQ(s.underruns, 0u);
+}
