@@ -19,6 +19,8 @@ from apirpc_compiler.backends.common import WireGenError
 from apirpc_compiler.ir import plan
 from apirpc_compiler.pipeline import compile_idl
 
+from .plan_edits import alter_protocol, map_states
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,20 +63,13 @@ def _all(target: str, ir: Any) -> str:
     return "\n".join(RENDERERS[target](ir).values())
 
 
-def _altered_protocol(
-    monkeypatch: pytest.MonkeyPatch, change: Callable[[plan.ProtocolPlan], plan.ProtocolPlan]
-) -> None:
-    original = plan.lower_protocol
-    monkeypatch.setattr(plan, "lower_protocol", lambda proto: change(original(proto)))
-
-
 def _altered(
     monkeypatch: pytest.MonkeyPatch, struct: str, change: Callable[[plan.StructPlan], plan.StructPlan]
 ) -> None:
     def on_struct(p: plan.ProtocolPlan) -> plan.ProtocolPlan:
         return dataclasses.replace(p, structs=tuple(change(s) if s.name == struct else s for s in p.structs))
 
-    _altered_protocol(monkeypatch, on_struct)
+    alter_protocol(monkeypatch, on_struct)
 
 
 def _map_ops(s: plan.StructPlan, f: Callable[[plan.Op], plan.Op]) -> plan.StructPlan:
@@ -129,18 +124,13 @@ def test_the_check_order_comes_from_the_plan(ir: Any, target: str, monkeypatch: 
 @pytest.mark.parametrize("target", sorted(RENDERERS))
 def test_a_stream_limit_comes_from_the_plan(ir: Any, target: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def framed_1234(p: plan.ProtocolPlan) -> plan.ProtocolPlan:
-        streams = []
-        for st in p.streams:
-            states = tuple(
-                dataclasses.replace(s, frame=dataclasses.replace(s.frame, max_length=1234)) if s.frame else s
-                for s in st.states
-            )
-            streams.append(dataclasses.replace(st, states=states))
-        return dataclasses.replace(p, streams=tuple(streams))
+        return map_states(
+            p, lambda s: dataclasses.replace(s, frame=dataclasses.replace(s.frame, max_length=1234)) if s.frame else s
+        )
 
     spelled, limited = STREAM_LIMIT[target]
     assert spelled in _all(target, ir)
-    _altered_protocol(monkeypatch, framed_1234)
+    alter_protocol(monkeypatch, framed_1234)
     after = _all(target, ir)
     assert limited in after and spelled not in after
 
@@ -160,7 +150,7 @@ def test_go_encodes_the_plans_min_count(ir: Any, monkeypatch: pytest.MonkeyPatch
 def test_go_parser_bound_comes_from_the_plan(ir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A protocol whose parser bound is not the runtime's default spells its own."""
     assert "MaxBuffer: rt.DefaultMaxBuffer" in _all("go", ir)
-    _altered_protocol(monkeypatch, lambda p: dataclasses.replace(p, max_buffer=4096))
+    alter_protocol(monkeypatch, lambda p: dataclasses.replace(p, max_buffer=4096))
     text = _all("go", ir)
     assert "rt.DefaultMaxBuffer" not in text
     assert text.count("MaxBuffer: 4096") == len(_all_streams(ir))
@@ -201,7 +191,7 @@ def test_cpp_stream_and_whole_value_reasons_come_from_the_plan(ir: Any, monkeypa
         structs = tuple(dataclasses.replace(s, whole_reason="too_large") for s in p.structs)
         return dataclasses.replace(p, streams=streams, structs=structs, max_buffer=1000)
 
-    _altered_protocol(monkeypatch, change)
+    alter_protocol(monkeypatch, change)
     after = _all("cpp", ir)
     assert "kDefaultMaxBuffer = 1000;" in after
     assert 'Reason::kTrailingBytes, "bytes left after ' not in after

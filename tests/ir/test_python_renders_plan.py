@@ -25,6 +25,8 @@ from apirpc_compiler.backends.python.namer import PythonNamer
 from apirpc_compiler.ir import plan
 from apirpc_compiler.pipeline import compile_idl
 
+from .plan_edits import alter_protocol, map_states
+
 ROOT = Path(__file__).resolve().parents[2]
 ENVELOPE = "clutchcall/wire/envelope.py"
 MOQT = "clutchcall/wire/moqt_d14.py"
@@ -39,27 +41,17 @@ def _render(ir: Any) -> dict[str, str]:
     return {f.path: f.content for f in generate_wire(ir, PythonNamer())}
 
 
-def _alter_protocol(monkeypatch: pytest.MonkeyPatch, change: Callable[[plan.ProtocolPlan], plan.ProtocolPlan]) -> None:
-    original = plan.lower_protocol
-    monkeypatch.setattr(plan, "lower_protocol", lambda proto: change(original(proto)))
-
-
 def _alter_struct(
     monkeypatch: pytest.MonkeyPatch, struct: str, change: Callable[[plan.StructPlan], plan.StructPlan]
 ) -> None:
     def per_protocol(p: plan.ProtocolPlan) -> plan.ProtocolPlan:
         return dataclasses.replace(p, structs=tuple(change(s) if s.name == struct else s for s in p.structs))
 
-    _alter_protocol(monkeypatch, per_protocol)
+    alter_protocol(monkeypatch, per_protocol)
 
 
 def _map_ops(s: plan.StructPlan, f: Callable[[plan.Op], plan.Op]) -> plan.StructPlan:
     return dataclasses.replace(s, decode=tuple(f(op) for op in s.decode), encode=tuple(f(op) for op in s.encode))
-
-
-def _map_states(p: plan.ProtocolPlan, f: Callable[[plan.StreamState], plan.StreamState]) -> plan.ProtocolPlan:
-    streams = tuple(dataclasses.replace(st, states=tuple(f(x) for x in st.states)) for st in p.streams)
-    return dataclasses.replace(p, streams=streams)
 
 
 @pytest.fixture
@@ -191,13 +183,13 @@ def test_stream_limits_and_reasons_come_from_the_plan(ir: Any, monkeypatch: pyte
         return x
 
     def protocol(p: plan.ProtocolPlan) -> plan.ProtocolPlan:
-        p = _map_states(p, state)
+        p = map_states(p, state)
         p = dataclasses.replace(
             p, streams=tuple(dataclasses.replace(st, buffer_reason="truncated") for st in p.streams)
         )
         return dataclasses.replace(p, max_buffer=1000)
 
-    _alter_protocol(monkeypatch, protocol)
+    alter_protocol(monkeypatch, protocol)
     files = _render(ir)
     after = files[MOQT]
     assert "CONTROL_MAX_LENGTH: Final = 1234" in after
@@ -271,6 +263,6 @@ def test_a_stream_the_runtime_parsers_cannot_run_is_refused(ir: Any, monkeypatch
     def unframed(x: plan.StreamState) -> plan.StreamState:
         return dataclasses.replace(x, frame=None) if x.frame is not None else x
 
-    _alter_protocol(monkeypatch, lambda p: _map_states(p, unframed))
+    alter_protocol(monkeypatch, lambda p: map_states(p, unframed))
     with pytest.raises(WireGenError, match="control: state frame is not one the runtime parsers take"):
         _render(ir)

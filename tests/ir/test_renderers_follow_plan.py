@@ -17,6 +17,8 @@ import pytest
 from apirpc_compiler.ir import plan
 from apirpc_compiler.pipeline import compile_idl
 
+from .plan_edits import alter_protocol, map_states
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -91,14 +93,10 @@ def _all(target: str, ir: Any) -> str:
 def _altered(
     monkeypatch: pytest.MonkeyPatch, struct: str, change: Callable[[plan.StructPlan], plan.StructPlan]
 ) -> None:
-    original = plan.lower_protocol
+    def on_struct(p: plan.ProtocolPlan) -> plan.ProtocolPlan:
+        return dataclasses.replace(p, structs=tuple(change(s) if s.name == struct else s for s in p.structs))
 
-    def lower(proto: Any) -> plan.ProtocolPlan:
-        p = original(proto)
-        structs = tuple(change(s) if s.name == struct else s for s in p.structs)
-        return dataclasses.replace(p, structs=structs)
-
-    monkeypatch.setattr(plan, "lower_protocol", lower)
+    alter_protocol(monkeypatch, on_struct)
 
 
 def _map_ops(s: plan.StructPlan, f: Callable[[plan.Op], plan.Op]) -> plan.StructPlan:
@@ -154,47 +152,30 @@ def test_the_check_order_comes_from_the_plan(ir: Any, target: str, monkeypatch: 
 
 @pytest.mark.parametrize("target", sorted(RENDERERS))
 def test_a_stream_limit_comes_from_the_plan(ir: Any, target: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = plan.lower_protocol
-
-    def lower(proto: Any) -> plan.ProtocolPlan:
-        p = original(proto)
-        streams = []
-        for st in p.streams:
-            states = []
-            for state in st.states:
-                if state.frame is not None:
-                    state = dataclasses.replace(state, frame=dataclasses.replace(state.frame, max_length=1234))
-                states.append(state)
-            streams.append(dataclasses.replace(st, states=tuple(states)))
-        return dataclasses.replace(p, streams=tuple(streams))
+    def framed_1234(s: plan.StreamState) -> plan.StreamState:
+        return dataclasses.replace(s, frame=dataclasses.replace(s.frame, max_length=1234)) if s.frame else s
 
     marker, limited = STREAM_LIMIT[target]
     assert marker in _all(target, ir)
     assert "1234" not in _all(target, ir)
-    monkeypatch.setattr(plan, "lower_protocol", lower)
+    alter_protocol(monkeypatch, lambda p: map_states(p, framed_1234))
     assert limited in _all(target, ir)
 
 
 def test_csharp_stream_tables_come_from_the_plan(ir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """C# walks each stream's state machine as a table: a state's end-of-stream reason, the item
     that must fill a datagram and a struct's whole-value reason are the plan's, as written."""
-    original = plan.lower_protocol
 
-    def lower(proto: Any) -> plan.ProtocolPlan:
-        p = original(proto)
-        streams = []
-        for st in p.streams:
-            states = tuple(
-                dataclasses.replace(s, at_end="invalid_utf8") if s.at_end == "truncated" else s for s in st.states
-            )
-            streams.append(dataclasses.replace(st, states=states))
-        structs = tuple(dataclasses.replace(s, whole_reason="unknown_type") for s in p.structs)
-        return dataclasses.replace(p, streams=tuple(streams), structs=structs)
+    def change(p: plan.ProtocolPlan) -> plan.ProtocolPlan:
+        p = map_states(p, lambda s: dataclasses.replace(s, at_end="invalid_utf8") if s.at_end == "truncated" else s)
+        return dataclasses.replace(
+            p, structs=tuple(dataclasses.replace(s, whole_reason="unknown_type") for s in p.structs)
+        )
 
     before = _all("csharp", ir)
     assert before.count("AtEnd = DecodeErrorReason.Truncated") == 2  # the data header and the datagram
     assert "WholeReason = DecodeErrorReason.TrailingBytes" in before
-    monkeypatch.setattr(plan, "lower_protocol", lower)
+    alter_protocol(monkeypatch, change)
     after = _all("csharp", ir)
     assert "AtEnd = DecodeErrorReason.Truncated" not in after
     assert after.count("AtEnd = DecodeErrorReason.InvalidUtf8") == 2

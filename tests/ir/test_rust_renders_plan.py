@@ -15,6 +15,8 @@ from apirpc_compiler.backends.rust.namer import RustNamer
 from apirpc_compiler.ir import plan
 from apirpc_compiler.pipeline import compile_idl
 
+from .plan_edits import alter_protocol, map_states, map_streams
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,26 +30,19 @@ def _rust(ir: Any) -> str:
 
 
 def test_stream_tables_come_from_the_plan(ir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = plan.lower_protocol
+    def state(s: plan.StreamState) -> plan.StreamState:
+        s = dataclasses.replace(s, unknown_reason="invalid_json")
+        if s.at_end == "truncated":
+            s = dataclasses.replace(s, at_end="invalid_utf8")  # type: ignore[arg-type]
+        if s.frame is not None:
+            s = dataclasses.replace(s, frame=dataclasses.replace(s.frame, trailing_reason="too_deep"))
+        return s
 
-    def lower(proto: Any) -> plan.ProtocolPlan:
-        p = original(proto)
-        streams = []
-        for st in p.streams:
-            states = []
-            for s in st.states:
-                s = dataclasses.replace(s, unknown_reason="invalid_json")
-                if s.at_end == "truncated":
-                    s = dataclasses.replace(s, at_end="invalid_utf8")  # type: ignore[arg-type]
-                if s.frame is not None:
-                    s = dataclasses.replace(s, frame=dataclasses.replace(s.frame, trailing_reason="too_deep"))
-                states.append(s)
-            streams.append(
-                dataclasses.replace(
-                    st, states=tuple(states), empty_item_reason="length_past_end", buffer_reason="truncated"
-                )
-            )
-        return dataclasses.replace(p, streams=tuple(streams))
+    def change(p: plan.ProtocolPlan) -> plan.ProtocolPlan:
+        return map_streams(
+            map_states(p, state),
+            lambda st: dataclasses.replace(st, empty_item_reason="length_past_end", buffer_reason="truncated"),
+        )
 
     before = _rust(ir)
     tables = len(re.findall(r"^static ", before, re.M))
@@ -56,7 +51,7 @@ def test_stream_tables_come_from_the_plan(ir: Any, monkeypatch: pytest.MonkeyPat
     assert before.count("empty_item: R::InvalidValue") == tables
     assert before.count("buffer: R::TooLarge") == tables
     assert "trailing: R::TrailingBytes" in before
-    monkeypatch.setattr(plan, "lower_protocol", lower)
+    alter_protocol(monkeypatch, change)
     after = _rust(ir)
     assert "at_end: Some(R::Truncated)" not in after
     assert after.count("at_end: Some(R::InvalidUtf8)") == 1
@@ -69,19 +64,12 @@ def test_stream_tables_come_from_the_plan(ir: Any, monkeypatch: pytest.MonkeyPat
 def test_the_initial_state_leads_its_table(ir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The parser starts at a table's first state: the plan's initial state comes first whatever
     its place in the plan, and transitions name their next state by its index in the table."""
-    original = plan.lower_protocol
-
-    def lower(proto: Any) -> plan.ProtocolPlan:
-        p = original(proto)
-        return dataclasses.replace(
-            p, streams=tuple(dataclasses.replace(st, states=st.states[::-1]) for st in p.streams)
-        )
 
     def data_table(text: str) -> str:
         return text.split("static DATA_STREAM", 1)[1].split("\n};", 1)[0]
 
     before = data_table(_rust(ir))
-    monkeypatch.setattr(plan, "lower_protocol", lower)
+    alter_protocol(monkeypatch, lambda p: map_streams(p, lambda st: dataclasses.replace(st, states=st.states[::-1])))
     after = data_table(_rust(ir))
     for table in (before, after):
         first = table.split("State {")[1]
