@@ -11,6 +11,18 @@ def _strs(items: list[str]) -> str:
     return "&[" + ", ".join(rust_str(x) for x in items) + "]"
 
 
+def _descriptor(c: Lines, doc: str, name: str, fields: tuple[tuple[str, str, str], ...]) -> None:
+    """A blank line, then a documented `Copy` struct of static descriptor fields (name, type, doc)."""
+    c()
+    c(f"/// {doc}")
+    c("#[derive(Clone, Copy, Debug, PartialEq, Eq)]")
+    c.open(f"pub struct {name} {{")
+    for f, t, d in fields:
+        c(f"/// {d}")
+        c(f"pub {f}: {t},")
+    c.close()
+
+
 def services_rs(ir: IR, n: RustNamer) -> str:
     c = Lines()
     c("/// How a method streams.")
@@ -25,50 +37,44 @@ def services_rs(ir: IR, n: RustNamer) -> str:
         c(f"/// {d}")
         c(f"{v},")
     c.close()
-    c()
-    c("/// An HTTP route of a method.")
-    c("#[derive(Clone, Copy, Debug, PartialEq, Eq)]")
-    c.open("pub struct HttpRule {")
-    c("/// The HTTP method (`GET`, `POST`, ...).")
-    c("pub method: &'static str,")
-    c("/// The path template (`/v1/calls/{sid}`).")
-    c("pub path: &'static str,")
-    c("/// The request fields the path binds.")
-    c("pub path_params: &'static [&'static str],")
-    c("/// `*` (the rest of the request), a field name, or `None`.")
-    c("pub body: Option<&'static str>,")
-    c.close()
-    c()
-    c("/// One method of a service.")
-    c("#[derive(Clone, Copy, Debug, PartialEq, Eq)]")
-    c.open("pub struct MethodDescriptor {")
-    for f, t, d in (
-        ("name", "&'static str", "The IDL name."),
-        ("id", "u64", "The method id (unique across the API); the type of `Envelope::method_id`."),
-        ("request", "&'static str", "The request message's IDL name."),
-        ("response", "&'static str", "The response message's IDL name."),
-        ("idempotent", "bool", "Whether a retry is safe."),
-        ("streaming", "Streaming", "How it streams."),
-        ("http", "Option<HttpRule>", "The HTTP route, if any."),
-        ("doc", "&'static str", "The IDL doc."),
-    ):
-        c(f"/// {d}")
-        c(f"pub {f}: {t},")
-    c.close()
-    c()
-    c("/// One service.")
-    c("#[derive(Clone, Copy, Debug, PartialEq, Eq)]")
-    c.open("pub struct ServiceDescriptor {")
-    for f, t, d in (
-        ("name", "&'static str", "The IDL name."),
-        ("legacy", "bool", "Whether it is a legacy service."),
-        ("methods", "&'static [MethodDescriptor]", "Its methods."),
-        ("reserved_ids", "&'static [(u64, u64)]", "Reserved method id ranges (inclusive)."),
-        ("reserved_names", "&'static [&'static str]", "Reserved method names."),
-    ):
-        c(f"/// {d}")
-        c(f"pub {f}: {t},")
-    c.close()
+    _descriptor(
+        c,
+        "An HTTP route of a method.",
+        "HttpRule",
+        (
+            ("method", "&'static str", "The HTTP method (`GET`, `POST`, ...)."),
+            ("path", "&'static str", "The path template (`/v1/calls/{sid}`)."),
+            ("path_params", "&'static [&'static str]", "The request fields the path binds."),
+            ("body", "Option<&'static str>", "`*` (the rest of the request), a field name, or `None`."),
+        ),
+    )
+    _descriptor(
+        c,
+        "One method of a service.",
+        "MethodDescriptor",
+        (
+            ("name", "&'static str", "The IDL name."),
+            ("id", "u64", "The method id (unique across the API); the type of `Envelope::method_id`."),
+            ("request", "&'static str", "The request message's IDL name."),
+            ("response", "&'static str", "The response message's IDL name."),
+            ("idempotent", "bool", "Whether a retry is safe."),
+            ("streaming", "Streaming", "How it streams."),
+            ("http", "Option<HttpRule>", "The HTTP route, if any."),
+            ("doc", "&'static str", "The IDL doc."),
+        ),
+    )
+    _descriptor(
+        c,
+        "One service.",
+        "ServiceDescriptor",
+        (
+            ("name", "&'static str", "The IDL name."),
+            ("legacy", "bool", "Whether it is a legacy service."),
+            ("methods", "&'static [MethodDescriptor]", "Its methods."),
+            ("reserved_ids", "&'static [(u64, u64)]", "Reserved method id ranges (inclusive)."),
+            ("reserved_names", "&'static [&'static str]", "Reserved method names."),
+        ),
+    )
     for s in ir["services"]:
         for m in s["methods"]:
             c()
