@@ -76,8 +76,10 @@ def test_a_call_through_jitter_and_loss_keeps_its_clock(tmp_path: Path, core_pkg
     assert last <= second + 60.0, (second, last, leg)
     assert last <= leg["target_depth"] * 20 + 50, (last, leg)
 
-    # Late packets are dropped at playout and counted (by the leg's jitter buffer, or as displaced at the stage).
-    assert leg["late_losses"] + stages["late"] > 0, (leg, stages)
+    # Late packets are dropped at playout and counted (the leg's late_losses, the stage's late): whether any come
+    # late here depends on the buffer's quantile and the draws (about 1 % expected, none is a correct outcome), so
+    # their count enters the concealment bound below; core/jitter's LossAtItsTickThenLateArrivalIsLateLoss proves
+    # the drop and the count deterministically.
 
     # A lost packet costs one frame: the frames concealed at the client are no more than the packets the link
     # dropped (SIP's few included) plus those counted late and the buffer's own deliberate slips; each loss the
