@@ -25,7 +25,7 @@ import cffi
 
 CDEF = """
 #define CC_FFI_VERSION_MAJOR 1
-#define CC_FFI_VERSION_MINOR 2
+#define CC_FFI_VERSION_MINOR 3
 
 typedef enum cc_status {
   CC_OK = 0,
@@ -227,6 +227,8 @@ void cc_jbuf_config_default(cc_jbuf_config *out);
 typedef struct cc_jbuf cc_jbuf;
 
 cc_status cc_jbuf_create(const cc_jbuf_config *config, cc_jbuf **out);
+cc_status cc_jbuf_create_quantile(const cc_jbuf_config *config,
+                                  uint32_t target_quantile_permille, cc_jbuf **out);
 void cc_jbuf_destroy(cc_jbuf *jb);
 
 cc_status cc_jbuf_insert(cc_jbuf *jb, uint16_t sequence, uint32_t timestamp,
@@ -721,13 +723,23 @@ KINDS = ("frame", "loss", "wait")
 
 
 class JitterBuffer:
-    def __init__(self, **settings: int) -> None:
+    def __init__(self, target_quantile_permille: int | None = None, **settings: int) -> None:
         c = ffi.new("cc_jbuf_config *")
         lib.cc_jbuf_config_default(c)
         for key, value in settings.items():
             setattr(c, key, value)
         self._max_payload = c.max_payload
-        self._h = _handle(lib.cc_jbuf_create, lib.cc_jbuf_destroy, "cc_jbuf", "cc_jbuf_create", c)
+        if target_quantile_permille is None:
+            self._h = _handle(lib.cc_jbuf_create, lib.cc_jbuf_destroy, "cc_jbuf", "cc_jbuf_create", c)
+        else:
+            self._h = _handle(
+                lib.cc_jbuf_create_quantile,
+                lib.cc_jbuf_destroy,
+                "cc_jbuf",
+                "cc_jbuf_create_quantile",
+                c,
+                target_quantile_permille,
+            )
 
     def insert(
         self, sequence: int, timestamp: int, ssrc: int, payload: bytes, arrival_us: int, marker: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -132,25 +133,39 @@ def test_jitter_buffer_agrees(core: ModuleType, ffi: ModuleType) -> None:
     assert len(released) == stats["released"]
 
 
-def test_jitter_target_quantile_setting(core: ModuleType) -> None:
-    """The target covers the asked quantile of the packets' relative delay: a higher one holds more frames."""
+def target_depths(jb: Any, events: list[tuple[int, int, bytes, int]]) -> list[int]:
+    """The buffer's target depth after each tick of `events` played in real time."""
+    seen, t, i = [], 0, 0
+    while t < 300 * 20_000:
+        while i < len(events) and events[i][3] <= t:
+            seq, ts, payload, arrival = events[i]
+            jb.insert(seq, ts, 42, payload, arrival)
+            i += 1
+        jb.tick()
+        seen.append(jb.stats()["target_depth"])
+        t += 20_000
+    return seen
+
+
+def test_jitter_target_quantile_setting(core: ModuleType, ffi: ModuleType) -> None:
+    """The target covers the asked quantile of the packets' relative delay: a higher one holds more frames.
+
+    The C ABI takes the quantile through cc_jbuf_create_quantile and must follow it tick for tick."""
     need(core, "jitter")
     events = scenario(random.Random(9))
     targets: dict[int, list[int]] = {}
     for permille in (500, 999):
-        jb = core.jitter.JitterBuffer(target_quantile_permille=permille, initial_depth=2, max_depth=10)
-        seen, t, i = [], 0, 0
-        while t < 300 * 20_000:
-            while i < len(events) and events[i][3] <= t:
-                seq, ts, payload, arrival = events[i]
-                jb.insert(seq, ts, 42, payload, arrival)
-                i += 1
-            jb.tick()
-            seen.append(jb.stats()["target_depth"])
-            t += 20_000
-        targets[permille] = seen
+        shape = {"initial_depth": 2, "max_depth": 10}
+        targets[permille] = target_depths(core.jitter.JitterBuffer(target_quantile_permille=permille, **shape), events)
+        via_abi = target_depths(ffi.JitterBuffer(target_quantile_permille=permille, **shape), events)
+        assert via_abi == targets[permille]
     assert max(targets[500]) < max(targets[999])
     assert all(lo <= hi for lo, hi in zip(targets[500], targets[999], strict=True))
+    default = target_depths(ffi.JitterBuffer(initial_depth=2, max_depth=10), events)
+    assert default == target_depths(core.jitter.JitterBuffer(initial_depth=2, max_depth=10), events)
+    for bad in (499, 1000):
+        with pytest.raises(ffi.FfiError, match="invalid_arg"):
+            ffi.JitterBuffer(target_quantile_permille=bad)
 
 
 def test_jitter_insert_rtp_and_errors(core: ModuleType, ffi: ModuleType) -> None:

@@ -68,7 +68,7 @@ extern "C" {
 
 /* CC_FFI_CDEF_BEGIN */
 #define CC_FFI_VERSION_MAJOR 1
-#define CC_FFI_VERSION_MINOR 2
+#define CC_FFI_VERSION_MINOR 3
 
 typedef enum cc_status {
   CC_OK = 0,
@@ -291,6 +291,11 @@ CC_FFI_API void cc_jbuf_config_default(cc_jbuf_config *out);
 typedef struct cc_jbuf cc_jbuf;
 /* config may be NULL (defaults); an invalid config is CC_ERR_INVALID_ARG. */
 CC_FFI_API cc_status cc_jbuf_create(const cc_jbuf_config *config, cc_jbuf **out);
+/* Since 1.3: as cc_jbuf_create, with the quantile of the packets' relative delay that the target
+ * depth covers, in permille 500..999 (cc_jbuf_create uses 990). A separate entry point, not a
+ * cc_jbuf_config field, so that 1.2 callers' struct keeps its size. */
+CC_FFI_API cc_status cc_jbuf_create_quantile(const cc_jbuf_config *config,
+                                             uint32_t target_quantile_permille, cc_jbuf **out);
 CC_FFI_API void cc_jbuf_destroy(cc_jbuf *jb);
 /* Insert outcomes (*outcome): 0 inserted, 1 inserted after a reset, 2 duplicate, 3 late.
  * A payload over max_payload is CC_ERR_INPUT_TOO_LARGE (counted as rejected). */

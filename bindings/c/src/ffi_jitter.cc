@@ -48,6 +48,13 @@ void cc_jbuf_config_default(cc_jbuf_config *out) {
 }
 
 cc_status cc_jbuf_create(const cc_jbuf_config *config, cc_jbuf **out) {
+  cc_jitter_config defaults;
+  cc_jitter_config_default(&defaults);
+  return cc_jbuf_create_quantile(config, defaults.target_quantile_permille, out);
+}
+
+cc_status cc_jbuf_create_quantile(const cc_jbuf_config *config, uint32_t target_quantile_permille,
+                                  cc_jbuf **out) {
   return guarded([&] {
     if (out == nullptr) return CC_ERR_NULL_ARG;
     *out = nullptr;
@@ -57,9 +64,9 @@ cc_status cc_jbuf_create(const cc_jbuf_config *config, cc_jbuf **out) {
     } else {
       cc_jbuf_config_default(&c);
     }
-    // cc_jbuf_config mirrors the settings it has; the others (the target quantile) keep the default.
     cc_jitter_config jc;
     cc_jitter_config_default(&jc);
+    jc.target_quantile_permille = target_quantile_permille;
     jc.capacity = c.capacity;
     jc.max_payload = c.max_payload;
     jc.clock_rate = c.clock_rate;
