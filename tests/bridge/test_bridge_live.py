@@ -87,7 +87,11 @@ def test_attach_hears_pcm16_16k_and_is_heard_in_g711(core: ModuleType, tmp_path:
             steady = back[len(back) // 2 :]
             assert abs(dominant_hz(steady, 8000) - 440.0) <= 2 * 8000 / len(steady)
             assert abs(rms_dbfs(steady) - rms_dbfs(sine(16000, 1.0, dbfs=-6.0))) < 1.5
-            assert srv.relay.bridge.metrics.clock_missed._value.get() == 0
+            # A round misses only when the loop is held off past a whole period: a loaded machine's scheduler
+            # can do that once or twice, while a bridge too slow for one leg misses nearly every round.
+            clocks = srv.relay.bridge.clocks.values()
+            assert sum(clock.rounds for clock in clocks) >= 90
+            assert srv.relay.bridge.clock_missed == srv.relay.bridge.metrics.clock_missed._value.get() <= 2
             await bridge.release()
             subscribing.cancel()
             await gw.close()
