@@ -22,13 +22,16 @@ TrackMetrics. `namespace` is the fields joined by "/" (non-UTF-8 bytes escaped).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 OTHER: Final = "_other"
+_OTHER_KEY: Final = (OTHER, OTHER, OTHER)
 _TRACK_LABELS: Final = ("tenant", "namespace", "track")
 
 
@@ -36,30 +39,77 @@ def namespace_label(namespace: Sequence[bytes]) -> str:
     return "/".join(f.decode("utf-8", "backslashreplace") for f in namespace)
 
 
+class LoopCounter(Collector):
+    """An unlabelled counter that only the event loop bumps: a plain integer add on the hot path (a
+    prometheus_client Counter takes a lock on every inc), read when /metrics is scraped."""
+
+    def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
+        self.name, self.documentation, self.value = name, documentation, 0
+        registry.register(self)
+
+    def inc(self, amount: int = 1) -> None:
+        self.value += amount
+
+    def collect(self) -> Iterable[Metric]:
+        return [CounterMetricFamily(self.name, self.documentation, value=self.value)]
+
+
+class LoopGauge(LoopCounter):
+    """As LoopCounter, for a value that also goes down."""
+
+    def collect(self) -> Iterable[Metric]:
+        return [GaugeMetricFamily(self.name, self.documentation, value=self.value)]
+
+
+# (metric name, help, TrackMetrics slot): the per-track counters, served as <name>_total
+_TRACK_COUNTERS: Final = (
+    ("clutchcall_objects_in", "Objects received from publishers", "objects_in"),
+    ("clutchcall_bytes_in", "Payload bytes received from publishers", "bytes_in"),
+    ("clutchcall_objects_out", "Objects sent to subscribers", "objects_out"),
+    ("clutchcall_bytes_out", "Payload bytes sent to subscribers", "bytes_out"),
+    ("clutchcall_drops", "Objects dropped by a subscriber queue bound", "drops"),
+    ("clutchcall_dropped_bytes", "Payload bytes dropped by a subscriber queue bound", "dropped_bytes"),
+)
+
+
 class TrackMetrics:
-    """The counters of one track (or of the shared _other labels), bound once so the hot path only adds."""
+    """The counters of one track (or of the shared _other labels), bound once so the hot path only adds.
 
-    __slots__ = ("_bytes_in", "_bytes_out", "_drop_bytes", "_drops", "_objects_in", "_objects_out")
+    Plain integers, read by RelayMetrics' collector when /metrics is scraped: they are bumped once or twice
+    per object per hop, where a prometheus_client child's locked inc() cost about as much as the hop's own
+    bookkeeping. The event loop is their only writer.
+    """
 
-    def __init__(self, metrics: RelayMetrics, labels: tuple[str, str, str]) -> None:
-        self._objects_in = metrics.objects_in_total.labels(*labels)
-        self._bytes_in = metrics.bytes_in_total.labels(*labels)
-        self._objects_out = metrics.objects_out_total.labels(*labels)
-        self._bytes_out = metrics.bytes_out_total.labels(*labels)
-        self._drops = metrics.drops_total.labels(*labels)
-        self._drop_bytes = metrics.dropped_bytes_total.labels(*labels)
+    __slots__ = ("bytes_in", "bytes_out", "dropped_bytes", "drops", "objects_in", "objects_out")
+
+    def __init__(self) -> None:
+        self.objects_in = self.bytes_in = self.objects_out = self.bytes_out = self.drops = self.dropped_bytes = 0
 
     def object_in(self, nbytes: int) -> None:
-        self._objects_in.inc()
-        self._bytes_in.inc(nbytes)
+        self.objects_in += 1
+        self.bytes_in += nbytes
 
     def object_out(self, nbytes: int) -> None:
-        self._objects_out.inc()
-        self._bytes_out.inc(nbytes)
+        self.objects_out += 1
+        self.bytes_out += nbytes
 
     def dropped(self, objects: int, nbytes: int) -> None:
-        self._drops.inc(objects)
-        self._drop_bytes.inc(nbytes)
+        self.drops += objects
+        self.dropped_bytes += nbytes
+
+
+class _TrackCollector(Collector):
+    """Serves every TrackMetrics' integers as labelled counters at scrape time."""
+
+    def __init__(self, tracks: dict[tuple[str, str, str], TrackMetrics]) -> None:
+        self.tracks = tracks
+
+    def collect(self) -> Iterable[Metric]:
+        families = [CounterMetricFamily(name, doc, labels=_TRACK_LABELS) for name, doc, _ in _TRACK_COUNTERS]
+        for labels, counters in list(self.tracks.items()):
+            for family, (_, _, slot) in zip(families, _TRACK_COUNTERS, strict=True):
+                family.add_metric(labels, getattr(counters, slot))
+        return families
 
 
 class RelayMetrics:
@@ -81,32 +131,15 @@ class RelayMetrics:
             ["limit"],
             registry=r,
         )
-        self.objects_in_total = Counter(
-            "clutchcall_objects_in", "Objects received from publishers", _TRACK_LABELS, registry=r
-        )
-        self.bytes_in_total = Counter(
-            "clutchcall_bytes_in", "Payload bytes received from publishers", _TRACK_LABELS, registry=r
-        )
-        self.objects_out_total = Counter(
-            "clutchcall_objects_out", "Objects sent to subscribers", _TRACK_LABELS, registry=r
-        )
-        self.bytes_out_total = Counter(
-            "clutchcall_bytes_out", "Payload bytes sent to subscribers", _TRACK_LABELS, registry=r
-        )
-        self.drops_total = Counter(
-            "clutchcall_drops", "Objects dropped by a subscriber queue bound", _TRACK_LABELS, registry=r
-        )
-        self.dropped_bytes_total = Counter(
-            "clutchcall_dropped_bytes", "Payload bytes dropped by a subscriber queue bound", _TRACK_LABELS, registry=r
-        )
-        self.queue_depth = Gauge("clutchcall_queue_depth", "Objects queued to subscribers", registry=r)
+        self.queue_depth = LoopGauge("clutchcall_queue_depth", "Objects queued to subscribers", r)
         self.tracks_aggregated_total = Counter(
             "clutchcall_tracks_aggregated",
             "Tracks counted under _other labels (metrics_max_tracks reached)",
             registry=r,
         )
+        # every track's counters by labels, the shared _other ones included; served by _TrackCollector
         self._tracks: dict[tuple[str, str, str], TrackMetrics] = {}
-        self._other: TrackMetrics | None = None
+        r.register(_TrackCollector(self._tracks))
 
     @property
     def content_type(self) -> str:
@@ -135,13 +168,11 @@ class RelayMetrics:
         found = self._tracks.get(key)
         if found is not None:
             return found
-        if len(self._tracks) < self.max_tracks:
-            found = self._tracks[key] = TrackMetrics(self, key)
+        if len(self._tracks) - (_OTHER_KEY in self._tracks) < self.max_tracks:
+            found = self._tracks[key] = TrackMetrics()
             return found
-        if self._other is None:
-            self._other = TrackMetrics(self, (OTHER, OTHER, OTHER))
         self.tracks_aggregated_total.inc()
-        return self._other
+        return self._tracks.setdefault(_OTHER_KEY, TrackMetrics())
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

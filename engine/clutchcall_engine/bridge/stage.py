@@ -47,6 +47,8 @@ from clutchcall_runtime.bridge import AudioFormat
 from clutchcall_runtime.moqt.session import MoqObject
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from ..metrics import LoopCounter
+
 if TYPE_CHECKING:
     from ..relay import Relay, RelayTrack
 
@@ -74,8 +76,8 @@ class BridgeMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         r = registry
         self.stages = Gauge("clutchcall_bridge_stages", "Transcoding stages running", registry=r)
-        self.frames_in = Counter("clutchcall_bridge_frames_in", "Source frames accepted by a stage", registry=r)
-        self.frames_out = Counter("clutchcall_bridge_frames_out", "Transcoded frames sent on", registry=r)
+        self.frames_in = LoopCounter("clutchcall_bridge_frames_in", "Source frames accepted by a stage", r)
+        self.frames_out = LoopCounter("clutchcall_bridge_frames_out", "Transcoded frames sent on", r)
         self.rejected = Counter(
             "clutchcall_bridge_rejected", "Source frames refused, by reason (the leg goes on)", ["reason"], registry=r
         )
