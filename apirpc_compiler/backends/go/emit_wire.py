@@ -389,7 +389,7 @@ class WireEmitter:
                 c.add(2, row)
             if rows:
                 c.add(1, "}},")
-        c.add(0, "}}")
+        c.add(0, "}}.Build()")
         c.add(0, "")
         c.doc(0, f"{ptype} is the incremental parser of the {name} stream: {st['doc']}")
         c.add(0, f"type {ptype} struct {{")
@@ -423,7 +423,7 @@ class WireEmitter:
         }[sp.kind]
         c.add(0, f"// New{ptype} returns a parser at the start of a stream.")
         c.add(0, f"func New{ptype}() *{ptype} {{")
-        c.add(1, f"return &{ptype}{{rt.StreamParser{{Stream: &{table}, MaxBuffer: {bound}}}}}")
+        c.add(1, f"return &{ptype}{{rt.StreamParser{{Stream: {table}, MaxBuffer: {bound}}}}}")
         c.close()
         for doc, params, body in functions:
             c.add(0, "// " + doc)

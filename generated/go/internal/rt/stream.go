@@ -68,6 +68,11 @@ type State struct {
 	Unknown Reason // a peeked code selects no step
 	// Trailing (a datagram): the item is decoded whole at the end and must use every byte.
 	Trailing Reason
+
+	// Set by Build: the index + 1 of the step of each code below 64 (0: none), so the parser
+	// selects a step with one load instead of scanning every step's codes.
+	byCode  [64]uint8
+	indexed bool // byCode is complete for codes below 64 (false: more steps than a uint8 holds)
 }
 
 // Stream is a stream grammar as a table (its first state is the initial one); StreamParser runs it.
@@ -77,9 +82,48 @@ type Stream struct {
 	EmptyItem Reason // an item that consumes no bytes
 	Buffer    Reason // more than MaxBuffer bytes held
 	States    []State
+
+	byStruct map[string]structCode // set by Build: the first state's code of each struct (Encode)
+}
+
+// structCode is the one code a struct is framed with; several: it serves more than one.
+type structCode struct {
+	code    uint64
+	several bool
+}
+
+// Build indexes the table for the parser and the encoders; a generated table is built once, as
+// its package is initialised.
+func (s Stream) Build() *Stream {
+	s.States = append([]State(nil), s.States...)
+	for i := range s.States {
+		st := &s.States[i]
+		st.indexed = len(st.Steps) < 255
+		for j := len(st.Steps) - 1; j >= 0 && st.indexed; j-- { // backwards: the first step of a code wins
+			for _, c := range st.Steps[j].Codes {
+				if c < uint64(len(st.byCode)) {
+					st.byCode[c] = uint8(j + 1)
+				}
+			}
+		}
+	}
+	s.byStruct = map[string]structCode{}
+	for _, step := range s.States[0].Steps {
+		for _, c := range step.Codes {
+			_, seen := s.byStruct[step.Struct]
+			s.byStruct[step.Struct] = structCode{code: c, several: seen}
+		}
+	}
+	return &s
 }
 
 func (st *State) step(code uint64) *Step {
+	if st.indexed && code < uint64(len(st.byCode)) {
+		if i := st.byCode[code]; i != 0 {
+			return &st.Steps[i-1]
+		}
+		return nil
+	}
 	for i := range st.Steps {
 		for _, c := range st.Steps[i].Codes {
 			if c == code {
@@ -108,17 +152,24 @@ type StreamParser struct {
 // Feed adds bytes and returns the items they complete.
 func (p *StreamParser) Feed(data []byte) ([]Value, error) {
 	s := p.Stream
-	p.buf = append(p.buf, data...)
 	if s.States[p.state].Trailing != "" {
+		p.buf = append(p.buf, data...)
 		if len(p.buf) > p.MaxBuffer {
 			return nil, Errf(s.Buffer, 0, "%s: %d bytes, over the limit", s.Name, len(p.buf))
 		}
 		return nil, nil
 	}
+	// With nothing held the items are read from data itself (decoded values copy their bytes),
+	// and only an unfinished item's bytes are kept: no copy of the whole input.
+	in := data
+	if len(p.buf) > 0 {
+		p.buf = append(p.buf, data...)
+		in = p.buf
+	}
 	var out []Value
 	pos := 0
-	r := Reader{Buf: p.buf, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
-	for pos < len(p.buf) {
+	r := Reader{Buf: in, Streaming: true, Base: p.base, MaxItem: p.MaxBuffer}
+	for pos < len(in) {
 		item, err := p.next(&r)
 		if err != nil {
 			if IsIncomplete(err) {
@@ -132,7 +183,7 @@ func (p *StreamParser) Feed(data []byte) ([]Value, error) {
 		out = append(out, item)
 		pos = r.Pos
 	}
-	p.buf = append(p.buf[:0], p.buf[pos:]...)
+	p.buf = append(p.buf[:0], in[pos:]...)
 	p.base += pos
 	if len(p.buf) > p.MaxBuffer {
 		return out, Errf(s.Buffer, p.base, "%s: %d bytes buffered, over the limit", s.Name, len(p.buf))
@@ -242,11 +293,20 @@ func (p *StreamParser) framed(r *Reader, f *Frame, st *State) (Value, *Step, err
 // EncodeAs encodes msg as a framed message of type code.
 func (s *Stream) EncodeAs(code uint64, msg Value) ([]byte, error) {
 	st := &s.States[0]
+	f := st.Frame
 	step := st.step(code)
-	var body []byte
+	// One allocation holds a typical message; a fixed-width Length gets its room ahead of the
+	// body, which is then encoded in place and the Length filled in (no second buffer, no copy).
+	head, codeErr := AppendWidth(make([]byte, 0, 64), code, f.Type)
+	var out []byte
+	at := 0 // where the body starts in out
+	if codeErr == nil && f.Length != Varint {
+		out = append(head, make([]byte, f.Length)...)
+		at = len(out)
+	}
 	err := ErrOtherStruct
 	if step != nil {
-		body, err = step.Write(nil, msg, nil)
+		out, err = step.Write(out, msg, nil)
 	}
 	if err == ErrOtherStruct {
 		return nil, EncErrf("%s: type %#x does not carry %s", s.Name, code, msg.WireName())
@@ -254,32 +314,33 @@ func (s *Stream) EncodeAs(code uint64, msg Value) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if uint64(len(body)) > st.Frame.MaxLength {
+	body := out[at:]
+	if uint64(len(body)) > f.MaxLength {
 		return nil, EncErrf("%s: a %d-byte body is over the limit", s.Name, len(body))
 	}
-	out, err := AppendWidth(nil, code, st.Frame.Type)
+	if codeErr != nil {
+		return nil, codeErr
+	}
+	var room [8]byte
+	length, err := AppendWidth(room[:0], uint64(len(body)), f.Length)
 	if err != nil {
 		return nil, err
 	}
-	if out, err = AppendWidth(out, uint64(len(body)), st.Frame.Length); err != nil {
-		return nil, err
+	if at > 0 {
+		copy(out[len(head):at], length)
+		return out, nil
 	}
-	return append(out, body...), nil
+	return append(append(head, length...), body...), nil
 }
 
 // Encode encodes msg as a framed message with its struct's type code (an error when the struct
 // serves several codes).
 func (s *Stream) Encode(msg Value) ([]byte, error) {
-	var codes []uint64
-	for _, step := range s.States[0].Steps {
-		if step.Struct == msg.WireName() {
-			codes = append(codes, step.Codes...)
-		}
-	}
-	if len(codes) != 1 {
+	c, ok := s.byStruct[msg.WireName()]
+	if !ok || c.several {
 		return nil, EncErrf("%s: pass the type code of %s", s.Name, msg.WireName())
 	}
-	return s.EncodeAs(codes[0], msg)
+	return s.EncodeAs(c.code, msg)
 }
 
 // EncodeObjects encodes a whole header-and-objects stream: the header, then each object.

@@ -373,7 +373,7 @@ var rpcStream = rt.Stream{Name: "rpc", Item: "message", EmptyItem: rt.ReasonInva
 	{Steps: []rt.Step{
 		{Struct: "Envelope", Read: readEnvelope, Write: writeEnvelope, Next: 0},
 	}},
-}}
+}}.Build()
 
 // RPCParser is the incremental parser of the rpc stream: A stream of envelopes back to back.
 type RPCParser struct {
@@ -382,7 +382,7 @@ type RPCParser struct {
 
 // NewRPCParser returns a parser at the start of a stream.
 func NewRPCParser() *RPCParser {
-	return &RPCParser{rt.StreamParser{Stream: &rpcStream, MaxBuffer: rt.DefaultMaxBuffer}}
+	return &RPCParser{rt.StreamParser{Stream: rpcStream, MaxBuffer: rt.DefaultMaxBuffer}}
 }
 
 // EncodeRPC encodes one message of the rpc stream.

@@ -9498,7 +9498,7 @@ var controlStream = rt.Stream{Name: "control", Item: "message", EmptyItem: rt.Re
 		{Codes: []uint64{0x20}, Struct: "ClientSetup", Read: readClientSetup, Write: writeClientSetup, Next: 0},
 		{Codes: []uint64{0x21}, Struct: "ServerSetup", Read: readServerSetup, Write: writeServerSetup, Next: 0},
 	}},
-}}
+}}.Build()
 
 // ControlParser is the incremental parser of the control stream: The control stream: the first,
 // client-initiated bidirectional stream. Messages are Type (varint), Length (16-bit, so at most
@@ -9509,7 +9509,7 @@ type ControlParser struct {
 
 // NewControlParser returns a parser at the start of a stream.
 func NewControlParser() *ControlParser {
-	return &ControlParser{rt.StreamParser{Stream: &controlStream, MaxBuffer: rt.DefaultMaxBuffer}}
+	return &ControlParser{rt.StreamParser{Stream: controlStream, MaxBuffer: rt.DefaultMaxBuffer}}
 }
 
 // EncodeControlAs encodes msg as a control message of type code.
@@ -9593,7 +9593,7 @@ var dataStream = rt.Stream{Name: "data", Item: "object", EmptyItem: rt.ReasonInv
 	{Steps: []rt.Step{
 		{Struct: "FetchObject", Read: readFetchObject, Write: writeFetchObject, Next: 2},
 	}},
-}}
+}}.Build()
 
 // DataParser is the incremental parser of the data stream: A unidirectional data stream: a
 // SUBGROUP_HEADER followed by subgroup objects, or a FETCH_HEADER followed by fetch objects, until
@@ -9604,7 +9604,7 @@ type DataParser struct {
 
 // NewDataParser returns a parser at the start of a stream.
 func NewDataParser() *DataParser {
-	return &DataParser{rt.StreamParser{Stream: &dataStream, MaxBuffer: rt.DefaultMaxBuffer}}
+	return &DataParser{rt.StreamParser{Stream: dataStream, MaxBuffer: rt.DefaultMaxBuffer}}
 }
 
 // EncodeData encodes a whole data stream: the header, then each object.
@@ -9633,7 +9633,7 @@ var datagramStream = rt.Stream{Name: "datagram", Item: "message", EmptyItem: rt.
 		{Struct: "ObjectDatagram", Read: readObjectDatagram, Write: writeObjectDatagram, Next: 1},
 	}},
 	{Steps: []rt.Step{}},
-}}
+}}.Build()
 
 // DatagramParser is the incremental parser of the datagram stream: A QUIC DATAGRAM carrying one
 // object.
@@ -9643,7 +9643,7 @@ type DatagramParser struct {
 
 // NewDatagramParser returns a parser at the start of a stream.
 func NewDatagramParser() *DatagramParser {
-	return &DatagramParser{rt.StreamParser{Stream: &datagramStream, MaxBuffer: rt.DefaultMaxBuffer}}
+	return &DatagramParser{rt.StreamParser{Stream: datagramStream, MaxBuffer: rt.DefaultMaxBuffer}}
 }
 
 // EncodeDatagram is the datagram carrying m.
