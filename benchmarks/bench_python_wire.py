@@ -4,16 +4,18 @@ stream) against a peer copy of the same package, in one process, interleaved.
 The peer is another `generated/python` tree (for example the package as it was before a change
 to the python backend: `git archive REV generated/python | tar -x -C /tmp/peer`). Both trees are
 imported side by side (each its own `clutchcall` module objects) and each case is timed
-alternately, ours then the peer's, keeping the minimum of `--repeats` timeit runs; the ratio is
-ours / peer (below 1: ours is faster). Not a test: run it as a script.
+alternately, keeping the minimum of `--repeats` timeit runs; the ratio is ours / peer (below 1:
+ours is faster). `--rounds N` repeats the whole measurement N times, ours first in one round and
+the peer first in the next, and prints each round and the medians. Not a test: run it as a script.
 
-    python benchmarks/bench_python_wire.py --peer /tmp/peer/generated/python [--repeats 40]
+    python benchmarks/bench_python_wire.py --peer /tmp/peer/generated/python [--repeats 40] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import statistics
 import sys
 import timeit
 from collections.abc import Callable
@@ -90,22 +92,39 @@ def _cases(moqt: Any, env: Any) -> dict[str, Callable[[], object]]:
     }
 
 
+def _round(
+    ours: dict[str, Callable[[], object]], peer: dict[str, Callable[[], object]], repeats: int, flip: bool
+) -> dict[str, tuple[float, float]]:
+    """Per case, (ours, peer) seconds per item: the minimum of `repeats` timeit runs, the two sides
+    alternating (the peer first when `flip`)."""
+    best = {name: [float("inf"), float("inf")] for name in ours}
+    sides = [(1, peer), (0, ours)] if flip else [(0, ours), (1, peer)]
+    for _ in range(repeats):
+        for name in ours:
+            for side, cases in sides:
+                best[name][side] = min(best[name][side], timeit.timeit(cases[name], number=20) / 20 / ITEMS)
+    return {name: (a, b) for name, (a, b) in best.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--peer", type=Path, required=True, help="the other generated/python tree")
     parser.add_argument("--ours", type=Path, default=ROOT / "generated" / "python")
     parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=1, help="whole measurements, each side first in turn; medians")
     args = parser.parse_args()
     ours, peer = _cases(*_load(args.ours)), _cases(*_load(args.peer))
-    best = {name: [float("inf"), float("inf")] for name in ours}
-    for _ in range(args.repeats):
-        for name in ours:
-            for side, cases in enumerate((ours, peer)):
-                best[name][side] = min(best[name][side], timeit.timeit(cases[name], number=20) / 20 / ITEMS)
+    rounds = [_round(ours, peer, args.repeats, flip=i % 2 == 1) for i in range(args.rounds)]
     print(f"python {sys.version.split()[0]}; ours: {args.ours}; peer: {args.peer}; min of {args.repeats} runs")
-    print(f"{'case':34s} {'ours':>10s} {'peer':>10s} {'ours/peer':>10s}")
-    for name, (a, b) in best.items():
-        print(f"{name:34s} {a * 1e9:8.0f}ns {b * 1e9:8.0f}ns {a / b:9.2f}x")
+    print(f"{'case':34s} {'ours':>10s} {'peer':>10s} {'ours/peer':>10s}" + ("  per round" if args.rounds > 1 else ""))
+    for name in ours:
+        a = statistics.median(r[name][0] for r in rounds)
+        b = statistics.median(r[name][1] for r in rounds)
+        ratio = statistics.median(r[name][0] / r[name][1] for r in rounds)
+        each = " ".join(f"{r[name][0] * 1e9:.0f}/{r[name][1] * 1e9:.0f}" for r in rounds) if args.rounds > 1 else ""
+        print(f"{name:34s} {a * 1e9:8.0f}ns {b * 1e9:8.0f}ns {ratio:9.2f}x  {each}".rstrip())
+    if args.rounds > 1:
+        print(f"(medians over {args.rounds} rounds; per round: ours/peer ns an item)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, ClassVar, Generic, TypeVar
 
 from ..errors import DecodeError, EncodeError
@@ -18,20 +19,32 @@ from ._quic import Incomplete, Reader, write_uint, write_varint
 
 _Item = TypeVar("_Item")
 Flags = tuple[bool, ...]
+# A decoder or encoder and its one flag argument (see `_bind`).
+_Bound = tuple[Callable[..., Any], bool | None]
+# What encodes the objects after a header: the header class, the object class, the getter of the header's type
+# code (None without variants) and the objects' encoder by that code (-1 without variants).
+_Objects = tuple[type[Any], type[Any], Callable[[Any], int] | None, dict[int, _Bound]]
 
 
 def _read(r: Reader, size: int) -> int:
     return r.varint(r.stop) if size == 0 else r.uint(size, r.stop)
 
 
-def _call(f: Callable[..., Any], args: Flags) -> Callable[[Any, Any], Any]:
-    """`f(a, b, *args)` as a plain call (hot paths: a starred call costs more)."""
-    if not args:
-        return f
-    if len(args) == 1:
-        arg = args[0]
-        return lambda a, b: f(a, b, arg)
-    return lambda a, b: f(a, b, *args)
+def _write(out: bytearray, value: int, size: int) -> None:
+    if size == 0:
+        write_varint(out, value)
+    else:
+        write_uint(out, value, size)
+
+
+def _bind(f: Callable[..., Any], flags: Flags) -> _Bound:
+    """`f(a, b, *flags)` as `(g, arg)`: call `g(a, b)` when `arg` is None, else `g(a, b, arg)`. Hot paths
+    call it so, in their own frame: a starred call or a wrapper function costs more than the branch."""
+    if not flags:
+        return f, None
+    if len(flags) == 1:
+        return f, flags[0]
+    return (lambda a, b: f(a, b, *flags)), None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,25 +110,30 @@ class Grammar:
     empty_reason: str = field(kw_only=True)
     buffer_reason: str = field(kw_only=True)
     codes_of: dict[type[Any], tuple[int, ...]] = field(init=False, default_factory=dict)  # framed: a message's codes
-    # header_objects: (a header, its objects, their encoder by the header's type code; -1 when it has no variants)
-    objects: list[tuple[Transition, Transition, dict[int, Callable[[Any, bytearray], None]]]] = field(
-        init=False, default_factory=list
-    )
+    type_bytes: dict[int, bytes] = field(init=False, default_factory=dict)  # framed: each code's Type, encoded once
+    # header_objects, by header class: what encodes the objects after such a header (the first transition's)
+    objects: dict[type[Any], _Objects] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        for t in self.states[0].transitions:
+        first = self.states[0]
+        for t in first.transitions:
             self.codes_of[t.cls] = self.codes_of.get(t.cls, ()) + t.codes
+            if first.frame is not None:
+                for code in t.codes:
+                    type_bytes = bytearray()
+                    _write(type_bytes, code, first.frame.type)
+                    self.type_bytes[code] = bytes(type_bytes)
             after = self.states[t.next].only
             if t.next and after is not None:
                 encode = after.cls._encode_into
                 table = {-1: ()} if t.variants is None else t.variants[0]
-                encoders = {k: _call(encode, tuple(f[i] for i in after.args)) for k, f in table.items()}
-                self.objects.append((t, after, encoders))
+                encoders = {k: _bind(encode, tuple(f[i] for i in after.args)) for k, f in table.items()}
+                code_of = None if t.variants is None else attrgetter(t.variants[1])
+                self.objects.setdefault(t.cls, (t.cls, after.cls, code_of, encoders))
 
     def encode_frame(self, msg: Any, code: int | None) -> bytes:
         """Type, Length and body of `msg` on a framed stream; `code` is needed only when its
         struct serves several types."""
-        frame = self.states[0].frame
         codes = self.codes_of.get(type(msg))
         if codes is None:
             raise EncodeError(f"{self.name}: {type(msg).__name__} is not a message of this stream")
@@ -125,38 +143,44 @@ class Grammar:
             code = codes[0]
         elif code not in codes:
             raise EncodeError(f"{self.name}: type {code:#x} does not carry {type(msg).__name__}")
-        body = msg.encode()
+        frame = self.states[0].frame
         assert frame is not None
+        body = bytearray()
+        msg._encode_into(body)  # a framed stream's messages take no header flags
         if len(body) > frame.max_length:
             raise EncodeError(f"{self.name}: a {len(body)}-byte body is over the limit")
-        out = bytearray()
-        if frame.type:
-            write_uint(out, code, frame.type)
-        else:
-            write_varint(out, code)
-        if frame.length:
-            write_uint(out, len(body), frame.length)
-        else:
-            write_varint(out, len(body))
+        out = bytearray(self.type_bytes[code])
+        _write(out, len(body), frame.length)
         out += body
         return bytes(out)
 
     def encode_object(self, header: Any, obj: Any) -> bytes:
         """One object of a stream that began with `header`, given the header's flags."""
-        for t, item, encoders in self.objects:
-            if isinstance(header, t.cls):
-                if not isinstance(obj, item.cls):
-                    raise EncodeError(
-                        f"{self.name}: a {t.cls.__name__} stream carries {item.cls.__name__} objects,"
-                        f" not {type(obj).__name__}"
-                    )
-                key = -1 if t.variants is None else getattr(header, t.variants[1])
-                encode = encoders.get(key)
-                if encode is None:
-                    raise EncodeError(f"{self.name}: unknown header type {key:#x}")
-                out = bytearray()
-                encode(obj, out)
-                return bytes(out)
+        entry = self.objects.get(type(header))
+        if entry is None:
+            entry = self._objects_of(header)
+        header_cls, cls, code_of, encoders = entry
+        if not isinstance(obj, cls):
+            raise EncodeError(
+                f"{self.name}: a {header_cls.__name__} stream carries {cls.__name__} objects, not {type(obj).__name__}"
+            )
+        key = -1 if code_of is None else code_of(header)
+        found = encoders.get(key)
+        if found is None:
+            raise EncodeError(f"{self.name}: unknown header type {key:#x}")
+        encode, arg = found
+        out = bytearray()
+        if arg is None:
+            encode(obj, out)
+        else:
+            encode(obj, out, arg)
+        return bytes(out)
+
+    def _objects_of(self, header: Any) -> _Objects:
+        """What `objects` holds for a header of a subclass of a header class (the first that matches)."""
+        for cls, entry in self.objects.items():
+            if isinstance(header, cls):
+                return entry
         raise EncodeError(f"{self.name}: {type(header).__name__} is not a header of this stream")
 
     def encode_stream(self, header: Any, objects: Sequence[Any]) -> bytes:
@@ -175,7 +199,7 @@ class Parser(Generic[_Item]):
     is read). A header's flags are passed to the objects after it as their args. At most
     `max_buffer` bytes are held."""
 
-    __slots__ = ("_base", "_buf", "_flags", "_loop", "_max_buffer", "_state")
+    __slots__ = ("_base", "_buf", "_flags", "_max_buffer", "_repeat", "_state")
 
     grammar: ClassVar[Grammar]
 
@@ -189,10 +213,10 @@ class Parser(Generic[_Item]):
     def _enter(self, state: int) -> None:
         self._state = state
         only = self.grammar.states[state].only
-        self._loop: Callable[[Reader, int], Any] | None = None
+        self._repeat: _Bound | None = None
         if only is not None and only.next == state and only.variants is None:
-            # a state that reads item after item with no choice to make: one call an item
-            self._loop = _call(only.decode, tuple(self._flags[i] for i in only.args))
+            # a state that reads item after item with no choice to make: `feed` calls its decoder directly
+            self._repeat = _bind(only.decode, tuple(self._flags[i] for i in only.args))
 
     def _consumed(self, pos: int) -> None:
         """Drop the `pos` bytes taken; fail if what is left is over the bound."""
@@ -206,21 +230,35 @@ class Parser(Generic[_Item]):
         buf = self._buf
         buf += data
         out: list[Any] = []
+        stop = len(buf)
+        # One cursor for the whole feed (a Reader an item cost as much as a small item's decode): each
+        # item starts where the last one ended, and `pos` is where the unfinished one began.
+        r = Reader(buf, 0, streaming=True, base=self._base, max_item=self._max_buffer)
         pos = 0
-        while pos < len(buf):
-            r = Reader(buf, pos, streaming=True, base=self._base, max_item=self._max_buffer)
-            loop = self._loop
-            try:
-                item = loop(r, r.stop) if loop is not None else self._take(r)
-            except Incomplete:
-                break
-            if r.pos == pos:
-                g = self.grammar
-                raise DecodeError(g.empty_reason, f"{g.name}: an empty {g.noun} cannot advance the stream", r.offset())
-            out.append(item)
-            pos = r.pos
+        try:
+            while pos < stop:
+                repeat = self._repeat
+                if repeat is None:
+                    out.append(self._take(r))
+                    pos = self._advanced(r, pos)
+                    continue
+                decode, arg = repeat  # the state never changes from here on
+                while pos < stop:
+                    out.append(decode(r, stop) if arg is None else decode(r, stop, arg))
+                    if r.pos == pos:
+                        self._advanced(r, pos)
+                    pos = r.pos
+        except Incomplete:
+            pass
         self._consumed(pos)
         return out
+
+    def _advanced(self, r: Reader, pos: int) -> int:
+        """Where the item that began at `pos` ended; an item of no bytes cannot advance the stream."""
+        if r.pos == pos:
+            g = self.grammar
+            raise DecodeError(g.empty_reason, f"{g.name}: an empty {g.noun} cannot advance the stream", r.offset())
+        return r.pos
 
     def close(self) -> None:
         """The stream ended: DecodeError if an item is incomplete, or if the stream may not end here.
@@ -271,30 +309,33 @@ class FramedParser(Parser[_Item]):
         buf = self._buf
         buf += data
         out: list[Any] = []
+        stop = len(buf)
+        base = self._base
+        r = Reader(buf, 0, streaming=True, base=base)  # one cursor for the whole feed, as in `Parser.feed`
         pos = 0
-        while pos < len(buf):
-            r = Reader(buf, pos, streaming=True, base=self._base)
+        while pos < stop:
             try:
-                code = r.uint(type_size, r.stop) if type_size else r.varint(r.stop)
-                length = r.uint(length_size, r.stop) if length_size else r.varint(r.stop)
+                code = r.uint(type_size, stop) if type_size else r.varint(stop)
+                length = r.uint(length_size, stop) if length_size else r.varint(stop)
             except Incomplete:
                 break
             t = by_code.get(code)
             if t is None:
-                raise DecodeError(frame.unknown_reason, f"{g.name}: unknown message type {code:#x}", r.offset(pos))
+                raise DecodeError(frame.unknown_reason, f"{g.name}: unknown message type {code:#x}", base + pos)
             if length > bound:
                 raise DecodeError(
-                    frame.too_large_reason, f"{g.name}: a {length}-byte message is over the limit", r.offset(pos)
+                    frame.too_large_reason, f"{g.name}: a {length}-byte message is over the limit", base + pos
                 )
-            if length > len(buf) - r.pos:
+            start = r.pos
+            if length > stop - start:
                 break
-            body = Reader(bytes(buf[r.pos : r.pos + length]), base=r.offset())
+            body = Reader(bytes(buf[start : start + length]), base=base + start)
             out.append((code, t.decode(body, length)))
             if body.pos != length:
                 raise DecodeError(
                     frame.trailing_reason, f"{g.name}: {length - body.pos} byte(s) left in the message", body.offset()
                 )
-            pos = r.pos + length
+            pos = r.pos = start + length
         self._consumed(pos)
         return out
 
