@@ -148,3 +148,25 @@ def test_duplicate_track_alias_closes_the_session(tmp_path: Path) -> None:
         server.close()
 
     run(main())
+
+
+def test_an_object_is_encoded_on_first_use_and_its_size_never_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The relay makes an OutObject per object in; one that only feeds taps or the cache is never encoded,
+    and the queue and cache bounds count it the same before and after it is."""
+    encodes: list[int] = []
+    real = OutObject.encode_with_delta
+
+    def counted(self: OutObject, delta: int) -> bytes:
+        encodes.append(delta)
+        return real(self, delta)
+
+    monkeypatch.setattr(OutObject, "encode_with_delta", counted)
+    first, second = objects(4, 2)
+    assert encodes == [] and first.size == second.size == 30 + 16
+    assert second.body == wire.SubgroupObject(object_id_delta=0, payload=bytes([1]) * 30).encode(has_extensions=False)
+    assert second.body is second.body and encodes == [0] and second.size == 46
+    ext = [wire.KeyValuePair(type_=2, int_value=7)]
+    with_ext = OutObject(
+        group=1, subgroup=0, object_id=5, publisher_priority=1, stream_type=0x15, payload=b"x" * 10, extensions=ext
+    )
+    assert with_ext.size == len(with_ext.body) and encodes == [0, 5]  # extensions count at their encoded size

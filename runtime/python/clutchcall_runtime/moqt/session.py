@@ -16,7 +16,7 @@ import itertools
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from clutchcall.errors import DecodeError
@@ -99,12 +99,19 @@ class MoqObject:
     stream_type: int = DEFAULT_STREAM_TYPE
 
 
+# What an object costs in the queue and cache bounds beyond its payload: its SubgroupObject header (object ID
+# delta, payload length, status) and the stream bookkeeping. Objects with extension headers count their encoding.
+OBJECT_OVERHEAD_BYTES = 16
+
+
 @dataclass(slots=True)
 class OutObject:
-    """An object encoded once and shared (not copied) by every outbound queue it is pushed to.
+    """An object encoded at most once and shared (not copied) by every outbound queue it is pushed to.
 
-    `body` is the SubgroupObject encoding whose delta follows `prev_object_id` in the same subgroup;
-    a subscriber whose stream does not continue from that object re-encodes just this one.
+    `body` is the SubgroupObject encoding whose delta follows `prev_object_id` in the same subgroup; a
+    subscriber whose stream does not continue from that object re-encodes just this one. It is made on first
+    use: an object that only feeds in-process taps (the AudioBridge) or the relay's cache is never encoded.
+    `size`, what the bounds count, is fixed when the object is made.
     """
 
     group: int
@@ -117,12 +124,21 @@ class OutObject:
     extensions: list[wire.KeyValuePair] | None = None
     prev_object_id: int | None = None
     datagram: bool = False
-    body: bytes = b""
+    size: int = field(init=False)
+    _body: bytes | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.datagram and not self.body:
+        if self.extensions and not self.datagram:
+            self.size = len(self.body)
+        else:
+            self.size = len(self.payload) + OBJECT_OVERHEAD_BYTES
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
             delta = self.object_id if self.prev_object_id is None else self.object_id - self.prev_object_id - 1
-            self.body = self.encode_with_delta(delta)
+            self._body = self.encode_with_delta(delta)
+        return self._body
 
     def encode_with_delta(self, delta: int) -> bytes:
         has_ext = bool(self.stream_type & _HDR_EXTENSIONS)
@@ -132,10 +148,6 @@ class OutObject:
             object_status=wire.ObjectStatus(self.status) if not self.payload else None,
             payload=self.payload,
         ).encode(has_extensions=has_ext)
-
-    @property
-    def size(self) -> int:
-        return len(self.body) if self.body else len(self.payload) + 16
 
 
 @dataclass(frozen=True, slots=True)
