@@ -95,6 +95,7 @@ class GoBackend:
             ("usability_test.go.j2", "usability_test.go"),
             ("rt_quic_test.go.j2", "internal/rt/quic_test.go"),
             ("rt_proto_test.go.j2", "internal/rt/proto_test.go"),
+            ("rt_stream_test.go.j2", "internal/rt/stream_test.go"),
             ("example_test.go.j2", "example_test.go"),
             ("README.md.j2", "README.md"),
         ):

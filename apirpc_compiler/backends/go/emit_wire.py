@@ -364,6 +364,7 @@ class WireEmitter:
         c.add(0, f"// ---- stream {name} ({sp.kind}) ----")
         c.add(0, "")
         steps = {x.name: [self.step(c, sp, x, tr) for tr in x.transitions] for x in states}
+        binds = {tr.struct: self.bind(c, tr.struct) for x in states for tr in x.transitions if tr.binds_flags}
         item = "object" if sp.kind == "header_objects" else "message"
         head = [f"Name: {go_string(name)}", f"Item: {go_string(item)}", f"EmptyItem: {_reason(sp.empty_item_reason)}"]
         c.add(
@@ -383,7 +384,8 @@ class WireEmitter:
             for tr, (read, write) in zip(x.transitions, steps[x.name], strict=True):
                 codes = "" if tr.codes is None else "Codes: []uint64{" + ", ".join(map(_hex, tr.codes)) + "}, "
                 step = f"Struct: {go_string(tr.struct)}, Read: {read}, Write: {write}, Next: {index[tr.next]}"
-                rows.append(f"{{{codes}{step}{', Binds: true' if tr.binds_flags else ''}}},")
+                bind = binds.get(tr.struct) if tr.binds_flags else None
+                rows.append(f"{{{codes}{step}{f', Bind: {bind}' if bind else ''}}},")
             c.add(1, "{" + ", ".join([*fields, "Steps: []rt.Step{"]) + ("" if rows else "}},"))
             for row in rows:
                 c.add(2, row)
@@ -435,6 +437,32 @@ class WireEmitter:
         """The variable holding a stream's table."""
         return self.n.local([*st["words"], "stream"])
 
+    def bind(self, c: Code, header: str) -> str | None:
+        """The function giving a header's flags as the runtime's bits (bit i: the plan's flag index i),
+        read once per header: only the flags that the steps after it take as args (None: none)."""
+        used = {
+            b.index: b.flag
+            for sp in self.view.stream_plans.values()
+            for x in sp.states
+            if any(h.struct == header and h.binds_flags and h.next == x.name for y in sp.states for h in y.transitions)
+            for tr in x.transitions
+            for b in tr.args
+        }
+        if not used:
+            return None
+        name = self.n.local(["bind", *self.view.struct_words(header)])
+        if name not in self.written:
+            self.written.add(name)
+            c.add(0, f"func {name}(v Value) (f rt.Flags) {{")
+            c.add(1, f"fl, _ := v.(*{self.t(header)}).TypeFlags()")
+            for i, flag in sorted(used.items()):
+                c.add(1, f"if fl.{self.n.exported(flag.split('_'))} {{")
+                c.add(2, f"f |= 1 << {i}")
+                c.add(1, "}")
+            c.add(1, "return f")
+            c.close()
+        return name
+
     def step(self, c: Code, sp: plan.StreamPlan, state: plan.StreamState, tr: plan.Transition) -> tuple[str, str]:
         """The read and write functions of a step's struct, written once per struct and header it is bound to."""
         header = (
@@ -448,25 +476,24 @@ class WireEmitter:
             return read, write
         self.written.add(read)
         t, args = self.t(tr.struct), self.args_for(tr.struct, tr.args)
-        flags = [f"fl, _ := h.(*{self.t(header)}).TypeFlags()"] if header else []
-        h = "h" if header else "_"
-        c.add(0, f"func {read}(r rt.Reader, end int, {h} Value) (Value, int, error) {{")
-        for line in [*flags, f"s := new({t})", f"err := s.decodeFrom(&r, end{args})", "return s, r.Pos, err"]:
+        fl = "fl" if header else "_"
+        c.add(0, f"func {read}(r rt.Reader, end int, {fl} rt.Flags) (Value, int, error) {{")
+        for line in [f"s := new({t})", f"err := s.decodeFrom(&r, end{args})", "return s, r.Pos, err"]:
             c.add(1, line)
         c.close()
-        c.add(0, f"func {write}(b []byte, v Value, {h} Value) ([]byte, error) {{")
+        c.add(0, f"func {write}(b []byte, v Value, {fl} rt.Flags) ([]byte, error) {{")
         c.add(1, f"s, ok := v.(*{t})")
         c.add(1, "if !ok {")
         c.add(2, "return b, rt.ErrOtherStruct")
         c.add(1, "}")
-        for line in [*flags, f"return s.AppendWire(b{args})"]:
-            c.add(1, line)
+        c.add(1, f"return s.AppendWire(b{args})")
         c.close()
         return read, write
 
     def args_for(self, struct: str, bound: tuple[plan.ArgBinding, ...] | None) -> str:
-        """A struct's args as passed by a stream: a header's flag where the plan binds one, else false."""
-        flags = {b.arg: "fl." + self.n.exported(b.flag.split("_")) for b in bound or ()}
+        """A struct's args as passed by a stream: the header's flag (the bits its Bind gave) where the
+        plan binds one, else false."""
+        flags = {b.arg: f"fl.Has({b.index})" for b in bound or ()}
         return "".join(", " + flags.get(a, "false") for a in self.view.structs[struct]["args"])
 
     # ---- registry ----

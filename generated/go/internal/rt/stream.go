@@ -26,20 +26,28 @@ func AppendWidth(b []byte, v uint64, w Width) ([]byte, error) {
 	return AppendUint(b, v, int(w))
 }
 
+// Flags are the flags of a stream's header as bits (bit i: the plan's flag index i), read once
+// when the header is read or written; the steps after it take their args from them.
+type Flags uint64
+
+// Has reports the flag of index i.
+func (f Flags) Has(i uint) bool { return f>>i&1 != 0 }
+
 // Step is one transition of a stream grammar: the codes that select it (none: always taken),
 // its struct, how that is read and written, and the state after it.
 type Step struct {
 	Codes  []uint64
 	Struct string // the struct's IDL name
-	// Read decodes the struct from r up to end and returns it with the position after it; header
-	// is the stream's header (nil before one). r is passed by value: a reader handed to a call
+	// Read decodes the struct from r up to end and returns it with the position after it; flags
+	// are the stream header's (0 before one). r is passed by value: a reader handed to a call
 	// through a pointer would escape to the heap, one allocation per item.
-	Read func(r Reader, end int, header Value) (Value, int, error)
-	// Write appends v's wire bytes to b (header as for Read); ErrOtherStruct when v is not this
+	Read func(r Reader, end int, flags Flags) (Value, int, error)
+	// Write appends v's wire bytes to b (flags as for Read); ErrOtherStruct when v is not this
 	// step's struct.
-	Write func(b []byte, v Value, header Value) ([]byte, error)
-	Next  int  // the index of the next state
-	Binds bool // the struct is the stream's header, which the later steps read with
+	Write func(b []byte, v Value, flags Flags) ([]byte, error)
+	Next  int // the index of the next state
+	// Bind (a header whose flags the later steps read) gives the flags of a value of this struct.
+	Bind func(header Value) Flags
 }
 
 // ErrOtherStruct is what a Step's Write returns for a value of another struct (the caller words
@@ -143,10 +151,10 @@ type StreamParser struct {
 	// Stream is the grammar parsed.
 	Stream *Stream
 
-	buf    []byte
-	base   int   // the stream offset of buf[0]
-	state  int   // an index into Stream.States
-	header Value // the header read, for the steps after it
+	buf   []byte
+	base  int   // the stream offset of buf[0]
+	state int   // an index into Stream.States
+	flags Flags // the flags of the header read, for the steps after it
 }
 
 // Feed adds bytes and returns the items they complete.
@@ -197,7 +205,7 @@ func (p *StreamParser) Close() ([]Value, error) {
 	st := &s.States[p.state]
 	if st.Trailing != "" {
 		r := Reader{Buf: p.buf}
-		item, pos, err := st.Steps[0].Read(r, len(p.buf), nil)
+		item, pos, err := st.Steps[0].Read(r, len(p.buf), 0)
 		if err != nil {
 			return nil, err
 		}
@@ -241,13 +249,13 @@ func (p *StreamParser) next(r *Reader) (Value, error) {
 				return nil, Errf(st.Unknown, r.Offset(start), "%s: unknown stream type %#x", s.Name, code)
 			}
 		}
-		item, r.Pos, err = step.Read(*r, end, p.header)
+		item, r.Pos, err = step.Read(*r, end, p.flags)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if step.Binds {
-		p.header = item
+	if step.Bind != nil {
+		p.flags = step.Bind(item)
 	}
 	p.state = step.Next
 	return item, nil
@@ -278,7 +286,7 @@ func (p *StreamParser) framed(r *Reader, f *Frame, st *State) (Value, *Step, err
 	}
 	n := int(length)
 	body := Reader{Buf: r.Buf[r.Pos : r.Pos+n], Base: r.Offset(r.Pos)}
-	item, pos, err := step.Read(body, n, p.header)
+	item, pos, err := step.Read(body, n, p.flags)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,7 +314,7 @@ func (s *Stream) EncodeAs(code uint64, msg Value) ([]byte, error) {
 	}
 	err := ErrOtherStruct
 	if step != nil {
-		out, err = step.Write(out, msg, nil)
+		out, err = step.Write(out, msg, 0)
 	}
 	if err == ErrOtherStruct {
 		return nil, EncErrf("%s: type %#x does not carry %s", s.Name, code, msg.WireName())
@@ -347,16 +355,20 @@ func (s *Stream) Encode(msg Value) ([]byte, error) {
 func (s *Stream) EncodeObjects(header Value, objects ...Value) ([]byte, error) {
 	for i := range s.States[0].Steps {
 		h := &s.States[0].Steps[i]
-		b, err := h.Write(nil, header, nil)
+		b, err := h.Write(nil, header, 0)
 		if err == ErrOtherStruct {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
+		var flags Flags // read once: each object's args come from them
+		if h.Bind != nil {
+			flags = h.Bind(header)
+		}
 		obj := &s.States[h.Next].Steps[0]
 		for _, v := range objects {
-			if b, err = obj.Write(b, v, header); err == ErrOtherStruct {
+			if b, err = obj.Write(b, v, flags); err == ErrOtherStruct {
 				return nil, EncErrf("%s: a %s stream carries %s objects, not %s", s.Name, h.Struct, obj.Struct, v.WireName())
 			}
 			if err != nil {
@@ -380,7 +392,7 @@ func (s *Stream) EncodeItems(items []Value) ([]byte, error) {
 		var err error
 		if st.Frame != nil {
 			b, err = s.Encode(v)
-		} else if b, err = st.Steps[0].Write(nil, v, nil); err == ErrOtherStruct {
+		} else if b, err = st.Steps[0].Write(nil, v, 0); err == ErrOtherStruct {
 			err = EncErrf("%s: carries %s, not %s", s.Name, st.Steps[0].Struct, v.WireName())
 		}
 		if err != nil {

@@ -355,13 +355,13 @@ func (s *Envelope) fromJSON(v any, where string) error {
 
 // ---- stream rpc (sequence) ----
 
-func readEnvelope(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readEnvelope(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(Envelope)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeEnvelope(b []byte, v Value, _ Value) ([]byte, error) {
+func writeEnvelope(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*Envelope)
 	if !ok {
 		return b, rt.ErrOtherStruct

@@ -9045,13 +9045,13 @@ func (s *ObjectDatagram) fromJSON(v any, where string) error {
 
 // ---- stream control (framed) ----
 
-func readSubscribeUpdate(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readSubscribeUpdate(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(SubscribeUpdate)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeSubscribeUpdate(b []byte, v Value, _ Value) ([]byte, error) {
+func writeSubscribeUpdate(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*SubscribeUpdate)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9059,13 +9059,13 @@ func writeSubscribeUpdate(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribe(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readSubscribe(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(Subscribe)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeSubscribe(b []byte, v Value, _ Value) ([]byte, error) {
+func writeSubscribe(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*Subscribe)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9073,13 +9073,13 @@ func writeSubscribe(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeOk(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readSubscribeOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(SubscribeOk)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeSubscribeOk(b []byte, v Value, _ Value) ([]byte, error) {
+func writeSubscribeOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*SubscribeOk)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9087,13 +9087,13 @@ func writeSubscribeOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeError(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readSubscribeError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(SubscribeError)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeSubscribeError(b []byte, v Value, _ Value) ([]byte, error) {
+func writeSubscribeError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*SubscribeError)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9101,13 +9101,13 @@ func writeSubscribeError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespace(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublishNamespace(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(PublishNamespace)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublishNamespace(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublishNamespace(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*PublishNamespace)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9115,13 +9115,13 @@ func writePublishNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespaceOk(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublishNamespaceOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(PublishNamespaceOk)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublishNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublishNamespaceOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*PublishNamespaceOk)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9129,13 +9129,13 @@ func writePublishNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespaceError(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublishNamespaceError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(PublishNamespaceError)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublishNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublishNamespaceError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*PublishNamespaceError)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9143,13 +9143,13 @@ func writePublishNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespaceDone(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublishNamespaceDone(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(PublishNamespaceDone)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublishNamespaceDone(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublishNamespaceDone(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*PublishNamespaceDone)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9157,13 +9157,13 @@ func writePublishNamespaceDone(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readUnsubscribe(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readUnsubscribe(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(Unsubscribe)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeUnsubscribe(b []byte, v Value, _ Value) ([]byte, error) {
+func writeUnsubscribe(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*Unsubscribe)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9171,13 +9171,13 @@ func writeUnsubscribe(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishDone(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublishDone(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(PublishDone)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublishDone(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublishDone(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*PublishDone)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9185,13 +9185,13 @@ func writePublishDone(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishNamespaceCancel(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublishNamespaceCancel(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(PublishNamespaceCancel)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublishNamespaceCancel(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublishNamespaceCancel(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*PublishNamespaceCancel)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9199,13 +9199,13 @@ func writePublishNamespaceCancel(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readTrackStatus(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readTrackStatus(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(TrackStatus)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeTrackStatus(b []byte, v Value, _ Value) ([]byte, error) {
+func writeTrackStatus(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*TrackStatus)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9213,13 +9213,13 @@ func writeTrackStatus(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readTrackStatusOk(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readTrackStatusOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(TrackStatusOk)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeTrackStatusOk(b []byte, v Value, _ Value) ([]byte, error) {
+func writeTrackStatusOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*TrackStatusOk)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9227,13 +9227,13 @@ func writeTrackStatusOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readTrackStatusError(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readTrackStatusError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(TrackStatusError)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeTrackStatusError(b []byte, v Value, _ Value) ([]byte, error) {
+func writeTrackStatusError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*TrackStatusError)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9241,13 +9241,13 @@ func writeTrackStatusError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readGoaway(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readGoaway(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(Goaway)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeGoaway(b []byte, v Value, _ Value) ([]byte, error) {
+func writeGoaway(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*Goaway)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9255,13 +9255,13 @@ func writeGoaway(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeNamespace(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readSubscribeNamespace(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(SubscribeNamespace)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeSubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
+func writeSubscribeNamespace(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*SubscribeNamespace)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9269,13 +9269,13 @@ func writeSubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeNamespaceOk(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readSubscribeNamespaceOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(SubscribeNamespaceOk)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeSubscribeNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
+func writeSubscribeNamespaceOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*SubscribeNamespaceOk)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9283,13 +9283,13 @@ func writeSubscribeNamespaceOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubscribeNamespaceError(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readSubscribeNamespaceError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(SubscribeNamespaceError)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeSubscribeNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
+func writeSubscribeNamespaceError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*SubscribeNamespaceError)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9297,13 +9297,13 @@ func writeSubscribeNamespaceError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readUnsubscribeNamespace(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readUnsubscribeNamespace(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(UnsubscribeNamespace)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeUnsubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
+func writeUnsubscribeNamespace(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*UnsubscribeNamespace)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9311,13 +9311,13 @@ func writeUnsubscribeNamespace(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readMaxRequestID(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readMaxRequestID(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(MaxRequestID)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeMaxRequestID(b []byte, v Value, _ Value) ([]byte, error) {
+func writeMaxRequestID(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*MaxRequestID)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9325,13 +9325,13 @@ func writeMaxRequestID(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetch(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readFetch(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(Fetch)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeFetch(b []byte, v Value, _ Value) ([]byte, error) {
+func writeFetch(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*Fetch)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9339,13 +9339,13 @@ func writeFetch(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetchCancel(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readFetchCancel(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(FetchCancel)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeFetchCancel(b []byte, v Value, _ Value) ([]byte, error) {
+func writeFetchCancel(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*FetchCancel)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9353,13 +9353,13 @@ func writeFetchCancel(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetchOk(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readFetchOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(FetchOk)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeFetchOk(b []byte, v Value, _ Value) ([]byte, error) {
+func writeFetchOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*FetchOk)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9367,13 +9367,13 @@ func writeFetchOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetchError(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readFetchError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(FetchError)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeFetchError(b []byte, v Value, _ Value) ([]byte, error) {
+func writeFetchError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*FetchError)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9381,13 +9381,13 @@ func writeFetchError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readRequestsBlocked(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readRequestsBlocked(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(RequestsBlocked)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeRequestsBlocked(b []byte, v Value, _ Value) ([]byte, error) {
+func writeRequestsBlocked(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*RequestsBlocked)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9395,13 +9395,13 @@ func writeRequestsBlocked(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublish(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublish(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(Publish)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublish(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublish(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*Publish)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9409,13 +9409,13 @@ func writePublish(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishOk(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublishOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(PublishOk)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublishOk(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublishOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*PublishOk)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9423,13 +9423,13 @@ func writePublishOk(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readPublishError(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readPublishError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(PublishError)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writePublishError(b []byte, v Value, _ Value) ([]byte, error) {
+func writePublishError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*PublishError)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9437,13 +9437,13 @@ func writePublishError(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readClientSetup(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readClientSetup(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(ClientSetup)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeClientSetup(b []byte, v Value, _ Value) ([]byte, error) {
+func writeClientSetup(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*ClientSetup)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9451,13 +9451,13 @@ func writeClientSetup(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readServerSetup(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readServerSetup(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(ServerSetup)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeServerSetup(b []byte, v Value, _ Value) ([]byte, error) {
+func writeServerSetup(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*ServerSetup)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9524,13 +9524,13 @@ func EncodeControl(msg Value) ([]byte, error) {
 
 // ---- stream data (header_objects) ----
 
-func readSubgroupHeader(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readSubgroupHeader(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(SubgroupHeader)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeSubgroupHeader(b []byte, v Value, _ Value) ([]byte, error) {
+func writeSubgroupHeader(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*SubgroupHeader)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9538,13 +9538,13 @@ func writeSubgroupHeader(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readFetchHeader(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readFetchHeader(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(FetchHeader)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeFetchHeader(b []byte, v Value, _ Value) ([]byte, error) {
+func writeFetchHeader(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*FetchHeader)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9552,29 +9552,27 @@ func writeFetchHeader(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
-func readSubgroupObjectInSubgroupHeader(r rt.Reader, end int, h Value) (Value, int, error) {
-	fl, _ := h.(*SubgroupHeader).TypeFlags()
+func readSubgroupObjectInSubgroupHeader(r rt.Reader, end int, fl rt.Flags) (Value, int, error) {
 	s := new(SubgroupObject)
-	err := s.decodeFrom(&r, end, fl.HasExtensions)
+	err := s.decodeFrom(&r, end, fl.Has(1))
 	return s, r.Pos, err
 }
 
-func writeSubgroupObjectInSubgroupHeader(b []byte, v Value, h Value) ([]byte, error) {
+func writeSubgroupObjectInSubgroupHeader(b []byte, v Value, fl rt.Flags) ([]byte, error) {
 	s, ok := v.(*SubgroupObject)
 	if !ok {
 		return b, rt.ErrOtherStruct
 	}
-	fl, _ := h.(*SubgroupHeader).TypeFlags()
-	return s.AppendWire(b, fl.HasExtensions)
+	return s.AppendWire(b, fl.Has(1))
 }
 
-func readFetchObject(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readFetchObject(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(FetchObject)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeFetchObject(b []byte, v Value, _ Value) ([]byte, error) {
+func writeFetchObject(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*FetchObject)
 	if !ok {
 		return b, rt.ErrOtherStruct
@@ -9582,10 +9580,18 @@ func writeFetchObject(b []byte, v Value, _ Value) ([]byte, error) {
 	return s.AppendWire(b)
 }
 
+func bindSubgroupHeader(v Value) (f rt.Flags) {
+	fl, _ := v.(*SubgroupHeader).TypeFlags()
+	if fl.HasExtensions {
+		f |= 1 << 1
+	}
+	return f
+}
+
 var dataStream = rt.Stream{Name: "data", Item: "object", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{
 	{Peek: rt.Varint, Unknown: rt.ReasonUnknownType, AtEnd: rt.ReasonTruncated, Steps: []rt.Step{
-		{Codes: []uint64{0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d}, Struct: "SubgroupHeader", Read: readSubgroupHeader, Write: writeSubgroupHeader, Next: 1, Binds: true},
-		{Codes: []uint64{5}, Struct: "FetchHeader", Read: readFetchHeader, Write: writeFetchHeader, Next: 2, Binds: true},
+		{Codes: []uint64{0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d}, Struct: "SubgroupHeader", Read: readSubgroupHeader, Write: writeSubgroupHeader, Next: 1, Bind: bindSubgroupHeader},
+		{Codes: []uint64{5}, Struct: "FetchHeader", Read: readFetchHeader, Write: writeFetchHeader, Next: 2},
 	}},
 	{Steps: []rt.Step{
 		{Struct: "SubgroupObject", Read: readSubgroupObjectInSubgroupHeader, Write: writeSubgroupObjectInSubgroupHeader, Next: 1},
@@ -9614,13 +9620,13 @@ func EncodeData(header Value, objects ...Value) ([]byte, error) {
 
 // ---- stream datagram (datagram) ----
 
-func readObjectDatagram(r rt.Reader, end int, _ Value) (Value, int, error) {
+func readObjectDatagram(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
 	s := new(ObjectDatagram)
 	err := s.decodeFrom(&r, end)
 	return s, r.Pos, err
 }
 
-func writeObjectDatagram(b []byte, v Value, _ Value) ([]byte, error) {
+func writeObjectDatagram(b []byte, v Value, _ rt.Flags) ([]byte, error) {
 	s, ok := v.(*ObjectDatagram)
 	if !ok {
 		return b, rt.ErrOtherStruct
