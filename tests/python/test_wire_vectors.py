@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apirpc_compiler.ir.model import IR, WireProtocol, WireStream
 from apirpc_compiler.ir.naming import pascal, snake
@@ -105,6 +107,52 @@ def test_varint_sizes_exhaustive_at_boundaries(wire: Wire) -> None:
         assert q.decode_varint(enc + b"\xff") == (bound, size)
     with pytest.raises(wire.errors.EncodeError):
         q.encode_varint(-1)
+
+
+def _rfc9000_varint(value: int) -> bytes:
+    """RFC 9000 section 16 written out independently: the smallest of the four sizes that holds
+    the value, its two-bit length code in the top bits of the first byte."""
+    for code, size in enumerate((1, 2, 4, 8)):
+        if value < 1 << (8 * size - 2):
+            return ((code << (8 * size - 2)) | value).to_bytes(size, "big")
+    raise AssertionError(value)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(0, 2**62 - 1),
+        st.sampled_from([b + d for b in (1 << 6, 1 << 14, 1 << 30, 1 << 62) for d in (-2, -1, 0, 1)]),
+        st.integers(-(2**64), -1),
+        st.integers(2**62, 2**70),
+    ),
+    split=st.integers(0, 8),
+)
+def test_varints_match_rfc9000_and_streaming_reads(wire: Wire, value: int, split: int) -> None:
+    """write_varint/encode_varint and Reader.varint (also mid-buffer and cut short while streaming)
+    agree with an independent encoder on every size and just past each boundary."""
+    q = wire.quic
+    if not 0 <= value < 2**62:
+        with pytest.raises(wire.errors.EncodeError):
+            q.encode_varint(value)
+        return
+    data = _rfc9000_varint(value)
+    out = bytearray(b"\x07")
+    q.write_varint(out, value)
+    assert q.encode_varint(value) == data and bytes(out) == b"\x07" + data
+    r = q.Reader(b"\x07" + data + b"\x3f", 1)
+    assert (r.varint(r.stop), r.pos) == (value, 1 + len(data))
+    if split < len(data):  # the varint cut short: a streaming reader waits, a whole-input one fails
+        r = q.Reader(data[:split], streaming=True)
+        with pytest.raises(q.Incomplete):
+            r.varint(r.stop)
+        with pytest.raises(wire.errors.DecodeError) as e:
+            q.decode_varint(data[:split])
+        assert e.value.reason == "truncated" and e.value.offset == 0
+        r = q.Reader(data + b"\x00", 0)
+        with pytest.raises(wire.errors.DecodeError) as e:  # the frame ends before the varint does
+            r.varint(split)
+        assert "past the end of its frame" in str(e.value) and not isinstance(e.value, q.Incomplete)
 
 
 # ---------------------------------------------------------------------------- structs

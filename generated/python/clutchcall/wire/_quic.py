@@ -52,17 +52,24 @@ def varint_size(value: int) -> int:
     return 8
 
 
+# the two high bits of a varint's first byte, by its size, as a mask over the whole encoding
+_VARINT_PREFIX = {1: 0, 2: 0x40 << 8, 4: 0x80 << 24, 8: 0xC0 << 56}
+
+
 def encode_varint(value: int) -> bytes:
     """The minimal encoding of `value`; EncodeError if it is not in 0..2^62-1."""
-    size = varint_size(value)
-    prefix = {1: 0, 2: 0x40, 4: 0x80, 8: 0xC0}[size]
-    out = bytearray(value.to_bytes(size, "big"))
-    out[0] |= prefix
+    out = bytearray()
+    write_varint(out, value)
     return bytes(out)
 
 
 def write_varint(out: bytearray, value: int) -> None:
-    out += encode_varint(value)
+    """Append the minimal encoding of `value`; EncodeError if it is not in 0..2^62-1."""
+    if 0 <= value < 0x40:  # one byte, most of the varints on the wire: no size lookup, no copy
+        out.append(value)
+    else:
+        size = varint_size(value)
+        out += (value | _VARINT_PREFIX[size]).to_bytes(size, "big")
 
 
 def write_uint(out: bytearray, value: int, size: int) -> None:
@@ -124,6 +131,10 @@ class Reader:
         return self.pos + n
 
     def varint(self, end: int) -> int:
+        pos = self.pos
+        if pos < end and self.buf[pos] < 0x40:  # one byte: no size checks to make
+            self.pos = pos + 1
+            return self.buf[pos]
         self.need(1, end, "a varint")
         first = self.buf[self.pos]
         size = 1 << (first >> 6)
