@@ -6,9 +6,13 @@ to the python backend: `git archive REV generated/python | tar -x -C /tmp/peer`)
 imported side by side (each its own `clutchcall` module objects) and each case is timed
 alternately, keeping the minimum of `--repeats` timeit runs; the ratio is ours / peer (below 1:
 ours is faster). `--rounds N` repeats the whole measurement N times, ours first in one round and
-the peer first in the next, and prints each round and the medians. Not a test: run it as a script.
+the peer first in the next, and prints each round and the medians. `--count CASE --calls N` runs
+one case of one tree untimed, for an instruction counter (load-independent on a shared machine).
+Not a test: run it as a script.
 
     python benchmarks/bench_python_wire.py --peer /tmp/peer/generated/python [--repeats 40] [--rounds 5]
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        python benchmarks/bench_python_wire.py --ours TREE --count encode_data_object --calls 200
 """
 
 from __future__ import annotations
@@ -108,11 +112,23 @@ def _round(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--peer", type=Path, required=True, help="the other generated/python tree")
+    parser.add_argument("--peer", type=Path, help="the other generated/python tree")
     parser.add_argument("--ours", type=Path, default=ROOT / "generated" / "python")
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=1, help="whole measurements, each side first in turn; medians")
+    parser.add_argument("--count", metavar="CASE", help="no timing: call the case of --ours whose name starts so")
+    parser.add_argument("--calls", type=int, default=100, help="with --count: how many times (each ITEMS items)")
     args = parser.parse_args()
+    if args.count is not None:
+        # for an instruction counter: `valgrind --tool=callgrind` at two --calls, the difference / (calls * ITEMS)
+        found = [f for name, f in _cases(*_load(args.ours)).items() if name.startswith(args.count)]
+        if len(found) != 1:
+            parser.error(f"--count {args.count!r} names {len(found)} cases")
+        for _ in range(args.calls):
+            found[0]()
+        return
+    if args.peer is None:
+        parser.error("--peer is needed to time")
     ours, peer = _cases(*_load(args.ours)), _cases(*_load(args.peer))
     rounds = [_round(ours, peer, args.repeats, flip=i % 2 == 1) for i in range(args.rounds)]
     print(f"python {sys.version.split()[0]}; ours: {args.ours}; peer: {args.peer}; min of {args.repeats} runs")
