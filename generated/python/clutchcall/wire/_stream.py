@@ -246,7 +246,7 @@ class Parser(Generic[_Item]):
                 while pos < stop:
                     out.append(decode(r, stop) if arg is None else decode(r, stop, arg))
                     if r.pos == pos:
-                        self._advanced(r, pos)
+                        self._advanced(r, pos)  # raises: the item took no bytes
                     pos = r.pos
         except Incomplete:
             pass
