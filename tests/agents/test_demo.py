@@ -34,4 +34,4 @@ def test_make_demo_runs_a_whole_call() -> None:
     assert done.returncode == 0, out + done.stderr
     for expected in ("ringing", "in_progress", "turn finished", "barge ", "voice-to-voice", "completed"):
         assert expected in out, out
-    assert "0 self-interruptions" in out and "2 turns, 1 barge-in" in out, out
+    assert "0 self-interruptions, 0 false speech starts" in out and "2 turns, 1 barge-in" in out, out

@@ -122,59 +122,121 @@ class ScriptedVad:
         pass
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(
     script=st.lists(st.tuples(st.booleans(), st.booleans()), max_size=400),
     silence_ms=st.integers(20, 600),
     min_speech_ms=st.integers(0, 300),
     barge=st.booleans(),
+    manual=st.booleans(),
 )
 def test_state_machine_invariants(
-    script: list[tuple[bool, bool]], silence_ms: int, min_speech_ms: int, barge: bool
+    script: list[tuple[bool, bool]], silence_ms: int, min_speech_ms: int, barge: bool, manual: bool
 ) -> None:
+    """A reference model of the rules in turn.py's docstring, frame by frame: onset, held turns over the agent
+    (announced on a barge-in or ONSET_MS after the agent stops, re-anchored there), the silence, the drops."""
     td = TurnDetection(
+        mode=TurnDetectionMode.MANUAL if manual else TurnDetectionMode.SERVER_VAD,
         vad=VadSettings(silence_duration_ms=silence_ms),
         barge_in=BargeInSettings(enabled=barge, min_speech_ms=min_speech_ms),
     )
     vad = ScriptedVad()
     det = TurnDetector(TurnSettings.from_idl(td), vad)
-    in_turn = overlapped = barged = False
-    voiced_run = last_voiced_end = turn_voiced = 0
+    in_turn = announced = False
+    voiced_run = last_voiced_end = turn_voiced = clear = 0
+    stretch_start = stretch_voiced = stretch_gap = barge_voiced = barge_gap = 0
     barged_this_playback = False
     for k, (voiced, speaking) in enumerate(script):
         vad.next = voiced
         events = det.push(bytes(640), agent_speaking=speaking)
-        now = (k + 1) * 20
+        start, now = k * 20, (k + 1) * 20
         voiced_run = voiced_run + 1 if voiced else 0
         if voiced:
             last_voiced_end = now
+            stretch_start = start if stretch_voiced == 0 else stretch_start
+            stretch_voiced, stretch_gap = stretch_voiced + 20, 0
+        else:
+            stretch_gap += 20
+            stretch_voiced = 0 if stretch_gap >= BARGE_IN_GAP_MS else stretch_voiced
         if not speaking:
-            barged_this_playback = False
+            barged_this_playback, barge_voiced = False, 0
+        elif voiced:
+            barge_voiced, barge_gap = barge_voiced + 20, 0
+        else:
+            barge_gap += 20
+            barge_voiced = 0 if barge_gap >= BARGE_IN_GAP_MS else barge_voiced
         started = [e for e in events if isinstance(e, SpeechStarted)]
-        if started:
-            assert not in_turn and voiced_run * 20 >= ONSET_MS and len(started) == 1
-            assert started[0].speech_ms == now - voiced_run * 20
-            in_turn, overlapped, barged, turn_voiced = True, speaking, False, voiced_run * 20
-        elif in_turn:
+        barges = [e for e in events if isinstance(e, BargeIn)]
+        for e in barges:
+            assert barge and speaking and not barged_this_playback and len(barges) == 1
+            assert e.at_ms - e.speech_ms >= max(min_speech_ms, 20)
+            barged_this_playback = True
+        assert len(started) <= 1
+        if in_turn:
             turn_voiced += 20 if voiced else 0
-            overlapped |= speaking
-        for e in events:
-            if isinstance(e, BargeIn):
-                assert barge and speaking and not barged_this_playback
-                assert e.at_ms - e.speech_ms >= max(min_speech_ms, 20)
-                barged_this_playback = True
-                barged |= in_turn
+            if not announced:
+                clear = 0 if speaking or stretch_voiced == 0 else clear + 20 * voiced
+                if clear >= ONSET_MS:  # the agent stopped and the caller goes on: the turn takes the floor
+                    assert started and started[0].speech_ms == stretch_start
+                    announced, turn_voiced = True, stretch_voiced
+                elif barges:  # a held turn barging in takes the floor from the barge's speech
+                    assert started and started[0].speech_ms == barges[0].speech_ms
+                    assert events.index(started[0]) < events.index(barges[0])
+                    announced, turn_voiced = True, barge_voiced
+                else:
+                    assert not started
+            else:
+                assert not started
+        elif voiced_run * 20 >= ONSET_MS:
+            in_turn, announced, clear, turn_voiced = True, not (barge and speaking), 0, voiced_run * 20
+            if announced:
+                assert started and started[0].speech_ms == now - voiced_run * 20
+            else:  # begun over the agent: held, unless it barges in on this very frame
+                assert bool(started) == bool(barges)
+                if barges:
+                    announced, turn_voiced = True, barge_voiced
+        else:
+            assert not started
         finished = [e for e in events if isinstance(e, TurnFinished)]
-        if in_turn and now - last_voiced_end >= silence_ms:  # the turn ends on this frame, kept or dropped
-            kept = turn_voiced >= MIN_TURN_SPEECH_MS and not (barge and overlapped and not barged)
-            assert len(finished) == kept, (turn_voiced, overlapped, barged)
+        lapses = not manual or not announced
+        if in_turn and lapses and now - last_voiced_end >= silence_ms:  # the turn ends on this frame, kept or not
+            assert len(finished) == (announced and turn_voiced >= MIN_TURN_SPEECH_MS), (turn_voiced, announced)
             for e in finished:
                 assert e.speech_ended_ms == last_voiced_end
                 assert silence_ms <= e.at_ms - e.speech_ended_ms < silence_ms + 20
-            in_turn = False
+            in_turn = announced = False
         else:
             assert not finished
         assert det.in_turn == in_turn
+
+
+def test_speech_over_the_agent_is_held_until_it_takes_the_floor() -> None:
+    """A caller starting 100 ms before the agent's last word keeps the turn, from where the speech began; a
+    backchannel while the agent talks raises nothing; a barge-in announces the turn from the barge's speech."""
+
+    def run(
+        speaking_until: int, *voiced: tuple[int, int], min_speech_ms: int = 150
+    ) -> tuple[list[tuple[str, int]], int]:
+        vad = ScriptedVad()
+        det = TurnDetector(
+            TurnSettings.from_idl(TurnDetection(barge_in=BargeInSettings(min_speech_ms=min_speech_ms))), vad
+        )
+        out = []
+        for k in range(250):
+            vad.next = any(start <= k * 20 < end for start, end in voiced)
+            for e in det.push(bytes(640), agent_speaking=k * 20 < speaking_until):
+                start = e.speech_started_ms if isinstance(e, TurnFinished) else e.speech_ms
+                out.append((type(e).__name__, start))
+        return out, det.dropped_backchannels
+
+    assert run(1000, (900, 2900)) == ([("SpeechStarted", 900), ("TurnFinished", 900)], 0)
+    # 140 ms of "mm-hmm" over the agent: under the default barge-in's 150 ms, over a turn's 120 ms
+    assert run(3000, (900, 1040)) == ([], 1)
+    assert run(3000, (1500, 2500)) == ([("SpeechStarted", 1500), ("BargeIn", 1500), ("TurnFinished", 1500)], 0)
+    # an 80 ms leak holds a turn; 100 ms of speech after it barges in, but the turn counts only what barged in,
+    # and 100 ms is under a turn's 120: dropped as short, not kept on the leak's speech
+    events, _ = run(3000, (900, 980), (1200, 1300), min_speech_ms=100)
+    assert events == [("SpeechStarted", 1200), ("BargeIn", 1200)]
 
 
 def test_barge_in_gap_resets_the_count() -> None:

@@ -11,9 +11,13 @@ defaults read through the generated `*_or_default()` accessors, never restated h
 - barge-in: while the agent is speaking, `min_speech_ms` of caller speech (gaps shorter than
   `BARGE_IN_GAP_MS` do not reset the count) raises one `BargeIn`;
 - frames the `EchoGuard` recognises as the agent's own audio count as silence;
-- a turn with less than `MIN_TURN_SPEECH_MS` of speech in all (a click, a leak of echo) is dropped,
-  and so, with barge-in enabled, is one spoken over the agent that never barged in (a backchannel
-  such as "mm-hmm" while the agent talks does not take the floor); both are counted.
+- with barge-in enabled, speech that starts while the agent talks is held, not announced: it takes
+  the floor (SpeechStarted, the turn re-anchored at the speech that took it) when it barges in, or
+  when `ONSET_MS` of it falls after the agent stopped (a caller starting just before the agent's
+  last word keeps the turn). A held turn that ends without either (a backchannel such as "mm-hmm"
+  while the agent talks, a leak of the agent's echo) is dropped with no event, and counted;
+- a turn with less than `MIN_TURN_SPEECH_MS` of speech in all (a click, a leak of echo) is dropped
+  and counted.
 """
 
 from __future__ import annotations
@@ -139,11 +143,15 @@ class TurnDetector:
         self._barge_speech_ms = 0
         self._barged = False
         self._turn_voiced_ms = 0
-        self._turn_overlapped = False  # the agent spoke during this turn
-        self._last_barge_ms = -1
+        self._announced = False  # SpeechStarted raised for the open turn (else it is held)
+        self._clear_ms = 0  # a held turn's voiced time since the agent stopped, in the current stretch
+        # the current stretch of speech: voiced frames whose gaps are shorter than BARGE_IN_GAP_MS
+        self._stretch_start_ms = 0
+        self._stretch_voiced_ms = 0
+        self._stretch_gap_ms = 0
         self.echo_suppressed = 0  # voiced frames the echo guard turned into silence
         self.dropped_short = 0  # turns under MIN_TURN_SPEECH_MS
-        self.dropped_backchannels = 0  # turns spoken over the agent without barging in
+        self.dropped_backchannels = 0  # turns begun over the agent that never took the floor
 
     @property
     def in_turn(self) -> bool:
@@ -157,6 +165,7 @@ class TurnDetector:
             voiced = False
             self.echo_suppressed += 1
         events: list[TurnEvent] = []
+        self._track_stretch(voiced, start_ms)
         if voiced:
             self._voiced_run += 1
             self._last_voiced_end_ms = self.now_ms
@@ -166,32 +175,56 @@ class TurnDetector:
             self._turn.append(frame)
             self._turn_frames += 1
             self._turn_voiced_ms += self.frame_ms if voiced else 0
-            self._turn_overlapped |= agent_speaking
+            if not self._announced:
+                if agent_speaking or self._stretch_voiced_ms == 0:
+                    self._clear_ms = 0
+                elif voiced:
+                    self._clear_ms += self.frame_ms
+                if self._clear_ms >= ONSET_MS:
+                    events.append(self._announce(self._stretch_start_ms, self._stretch_voiced_ms))
         else:
             self._prefix.append(frame)
             if self._voiced_run * self.frame_ms >= ONSET_MS:
-                events.append(self._start(start_ms))
+                started = self._start(start_ms)
                 self._turn_voiced_ms = self._voiced_run * self.frame_ms
-                self._turn_overlapped = agent_speaking
-        events.extend(self._barge_in(voiced, agent_speaking, start_ms))
+                if not (self.settings.barge_in and agent_speaking):
+                    self._announced = True
+                    events.append(started)
+        barge = self._barge_in(voiced, agent_speaking, start_ms)
+        if barge and self._in_turn and not self._announced:
+            events.append(self._announce(barge[0].speech_ms, self._barge_voiced_ms))
+        events.extend(barge)
         silent_ms = self.now_ms - self._last_voiced_end_ms
         if (
             self._in_turn
-            and self.settings.mode != TurnDetectionMode.MANUAL
+            and (self.settings.mode != TurnDetectionMode.MANUAL or not self._announced)  # held turns lapse in any mode
             and silent_ms >= self.settings.silence_duration_ms
         ):
+            announced = self._announced
             finished = self._finish()
             if self._turn_voiced_ms < MIN_TURN_SPEECH_MS:
                 self.dropped_short += 1
-            elif self.settings.barge_in and self._turn_overlapped and self._last_barge_ms < finished.speech_started_ms:
+            elif not announced:
                 self.dropped_backchannels += 1
             else:
                 events.append(finished)
         return events
 
+    def _track_stretch(self, voiced: bool, frame_start_ms: int) -> None:
+        if voiced:
+            if self._stretch_voiced_ms == 0:
+                self._stretch_start_ms = frame_start_ms
+            self._stretch_voiced_ms += self.frame_ms
+            self._stretch_gap_ms = 0
+        else:
+            self._stretch_gap_ms += self.frame_ms
+            if self._stretch_gap_ms >= BARGE_IN_GAP_MS:
+                self._stretch_voiced_ms = 0
+
     def end_turn(self) -> TurnFinished | None:
-        """Finish the current turn now (mode manual, or an agent deciding from content); None when there is none."""
-        return self._finish() if self._in_turn else None
+        """Finish the current turn now (mode manual, or an agent deciding from content); None when there is none
+        (a held turn, one not announced, is not the agent's to end)."""
+        return self._finish() if self._in_turn and self._announced else None
 
     def _start(self, frame_start_ms: int) -> SpeechStarted:
         self._in_turn = True
@@ -204,8 +237,23 @@ class TurnDetector:
         self._prefix.clear()
         return SpeechStarted(at_ms=self.now_ms, speech_ms=self._speech_started_ms)
 
+    def _announce(self, speech_ms: int, voiced_ms: int) -> SpeechStarted:
+        """A held turn takes the floor: it now starts at `speech_ms` (what came before was not the caller's turn,
+        but the agent's echo or a backchannel), with `prefix_padding_ms` of audio before that."""
+        self._announced = True
+        first_ms = self.now_ms - len(self._turn) * self.frame_ms
+        drop = min(len(self._turn), max(0, (speech_ms - self.settings.prefix_padding_ms - first_ms) // self.frame_ms))
+        for _ in range(drop):
+            self._turn.popleft()
+        self._turn_frames -= drop
+        self._speech_started_ms = speech_ms
+        self._turn_voiced_ms = voiced_ms
+        return SpeechStarted(at_ms=self.now_ms, speech_ms=speech_ms)
+
     def _finish(self) -> TurnFinished:
         self._in_turn = False
+        self._announced = False
+        self._clear_ms = 0
         truncated = self._turn_frames > len(self._turn)
         event = TurnFinished(
             at_ms=self.now_ms,
@@ -218,7 +266,7 @@ class TurnDetector:
         self._turn_frames = 0
         return event
 
-    def _barge_in(self, voiced: bool, agent_speaking: bool, frame_start_ms: int) -> list[TurnEvent]:
+    def _barge_in(self, voiced: bool, agent_speaking: bool, frame_start_ms: int) -> list[BargeIn]:
         if not agent_speaking:
             self._barged = False
             self._barge_voiced_ms = 0
@@ -239,6 +287,5 @@ class TurnDetector:
             and self._barge_voiced_ms >= self.settings.barge_in_min_speech_ms
         ):
             self._barged = True
-            self._last_barge_ms = self.now_ms
             return [BargeIn(at_ms=self.now_ms, speech_ms=self._barge_speech_ms)]
         return []

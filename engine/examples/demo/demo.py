@@ -285,6 +285,7 @@ async def demo(work: Path) -> list[str]:
         binder_session = server.agents.binder.session(sid)
 
         say(f'caller "{CALLER}"')
+        first_at = time.monotonic()
         media.speak(caller)
         await until("the caller to finish", lambda: not media.speaking, 30)
         spoke_until = media.sent_until
@@ -312,11 +313,15 @@ async def demo(work: Path) -> list[str]:
         stats = binder_session.stats if binder_session is not None else None
         barge_ins = [t for t, e in EVENTS if isinstance(e, BargeIn)]
         self_interruptions = [t for t in barge_ins if not barge_at <= t <= barge_at + 2.0]
+        # a speech start is the caller's only within 2 s of an utterance's start; any other came from the echo
+        starts = [t for t, e in EVENTS if isinstance(e, SpeechStarted)]
+        false_starts = [t for t in starts if not any(at <= t <= at + 2.0 for at in (first_at, barge_at))]
         guard = binder_session.echo if binder_session is not None else None
         delay = guard.delay_ms if guard is not None else None
         say(
             f"summary: {stats.turns if stats else 0} turns, {len(barge_ins)} barge-in, "
-            f"{len(self_interruptions)} self-interruptions; echo frames suppressed: "
+            f"{len(self_interruptions)} self-interruptions, {len(false_starts)} false speech starts; "
+            "echo frames suppressed: "
             f"{stats.echo_suppressed if stats else 0}, echo delay learnt: "
             + ("none" if delay is None else f"{delay:.0f} ms")
         )
@@ -326,6 +331,8 @@ async def demo(work: Path) -> list[str]:
             problems.append(f"expected one barge-in when the caller talked over the agent, saw {barge_ins}")
         if self_interruptions:
             problems.append(f"the agent interrupted itself {len(self_interruptions)} times (its echo)")
+        if false_starts or len(starts) != 2:
+            problems.append(f"expected one speech start per utterance, saw {len(starts)}, {len(false_starts)} false")
         ended = await api.calls.hangup(sid=sid)
         say(f"sdk    hangup -> {CallStatus(ended.status).name.lower()}")
         await asyncio.wait_for(watcher, 5)
