@@ -9,9 +9,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
-	"testing"
+	"runtime"
+	"strings"
+	"syscall"
 	"time"
 
 	clutchcall "github.com/clutchcall/clutchcall-go"
@@ -45,31 +48,54 @@ func realisticCall(dir string) []byte {
 	panic("Call/realistic not found")
 }
 
-func ns(r testing.BenchmarkResult) float64 { return float64(r.T.Nanoseconds()) / float64(r.N) }
+var (
+	benchtime = flag.Duration("benchtime", time.Second, "how long one timed run of a case lasts at least")
+	repeats   = flag.Int("repeats", 1, "time each case this many times and keep the fastest (less noise on a busy machine)")
+	clock     = flag.String("clock", "wall", "wall: elapsed time; cpu: the process's CPU time (user+system of "+
+		"every thread, the GC's included), steadier when other work shares the cores")
+	only    = flag.String("only", "", "time only the rows whose name contains this")
+	started = time.Now()
+)
 
-var repeats = flag.Int("repeats", 1, "time each case this many times and keep the fastest (less noise on a busy machine)")
+func now() time.Duration {
+	if *clock != "cpu" {
+		return time.Since(started)
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
-// bench is testing.Benchmark, the fastest of -repeats runs.
-func bench(f func(*testing.B)) testing.BenchmarkResult {
-	best := testing.Benchmark(f)
-	for i := 1; i < *repeats; i++ {
-		if r := testing.Benchmark(f); ns(r) < ns(best) {
-			best = r
+// bench times f(n), n iterations of a case: ns per iteration, the fastest of -repeats runs, n
+// grown (as testing.B grows it) until one run lasts -benchtime.
+func bench(f func(n int)) float64 {
+	best := math.Inf(1)
+	for r := 0; r < *repeats; r++ {
+		for n := 1; ; {
+			runtime.GC() // the garbage of earlier runs is not collected on this run's time
+			t0 := now()
+			f(n)
+			d := now() - t0
+			if d >= *benchtime || n >= 1e9 {
+				best = min(best, float64(d)/float64(n))
+				break
+			}
+			n = min(max(int(1.2*float64(n)*float64(*benchtime)/float64(max(d, 1))), n+1), 100*n)
 		}
 	}
 	return best
 }
 
-func row(what string, ours, official testing.BenchmarkResult) {
-	fmt.Printf("%-28s %10.1f %12.1f %8.2f\n", what, ns(ours), ns(official), ns(ours)/ns(official))
+func row(what string, ours, official float64) {
+	fmt.Printf("%-28s %10.1f %12.1f %8.2f\n", what, ours, official, ours/official)
 }
 
 func main() {
-	testing.Init()
-	benchtime := flag.Duration("benchtime", time.Second, "how long each run of a case lasts")
 	flag.Parse()
-	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
-		panic(err)
+	if *clock != "wall" && *clock != "cpu" {
+		panic("-clock is wall or cpu, not " + *clock)
 	}
 	data := realisticCall(flag.Arg(0))
 	var ours clutchcall.Call
@@ -87,30 +113,43 @@ func main() {
 	}
 	fmt.Printf("Call: %d bytes (Call/realistic vector)\n", len(data))
 	fmt.Printf("%-28s %10s %12s %8s\n", "", "ours ns/op", "official ns/op", "ratio")
-	encOurs := bench(func(bb *testing.B) {
+	if strings.Contains("Call encode", *only) {
+		callEncode(&ours, &theirs)
+	}
+	if strings.Contains("Call decode", *only) {
+		callDecode(data)
+	}
+	streams()
+}
+
+func callEncode(ours *clutchcall.Call, theirs *pb.Call) {
+	encOurs := bench(func(n int) {
 		buf := make([]byte, 0, 1024)
-		for i := 0; i < bb.N; i++ {
+		for i := 0; i < n; i++ {
 			buf, _ = ours.AppendBinary(buf[:0])
 		}
 	})
-	encOff := bench(func(bb *testing.B) {
+	encOff := bench(func(n int) {
 		buf := make([]byte, 0, 1024)
 		opts := proto.MarshalOptions{Deterministic: true}
-		for i := 0; i < bb.N; i++ {
-			buf, _ = opts.MarshalAppend(buf[:0], &theirs)
+		for i := 0; i < n; i++ {
+			buf, _ = opts.MarshalAppend(buf[:0], theirs)
 		}
 	})
 	row("Call encode", encOurs, encOff)
-	decOurs := bench(func(bb *testing.B) {
-		for i := 0; i < bb.N; i++ {
+}
+
+func callDecode(data []byte) {
+	decOurs := bench(func(n int) {
+		for i := 0; i < n; i++ {
 			var m clutchcall.Call
 			if err := m.UnmarshalBinary(data); err != nil {
 				panic(err)
 			}
 		}
 	})
-	decOff := bench(func(bb *testing.B) {
-		for i := 0; i < bb.N; i++ {
+	decOff := bench(func(n int) {
+		for i := 0; i < n; i++ {
 			var m pb.Call
 			if err := proto.Unmarshal(data, &m); err != nil {
 				panic(err)
@@ -118,19 +157,15 @@ func main() {
 		}
 	})
 	row("Call decode", decOurs, decOff)
-
-	streams()
 }
 
 // nsPerItem times run, which handles items items an iteration.
 func nsPerItem(items int, run func()) float64 {
-	r := bench(func(bb *testing.B) {
-		bb.ReportAllocs()
-		for i := 0; i < bb.N; i++ {
+	return bench(func(n int) {
+		for i := 0; i < n; i++ {
 			run()
 		}
-	})
-	return ns(r) / float64(items)
+	}) / float64(items)
 }
 
 // parseAll parses a whole stream fed in one piece and checks the item count.
@@ -180,16 +215,20 @@ func streams() {
 		controlBytes = append(controlBytes, must(moqtd14.EncodeControl(m))...)
 	}
 	fmt.Printf("MoQT streams (no official peer), ns per item (a header, an object or a message)\n")
-	line := func(what string, v float64) { fmt.Printf("stream %-36s %10.1f\n", what, v) }
-	line("data decode hdr+obj (168 B)", nsPerItem(2, func() { parseAll(moqtd14.NewDataParser(), opening, 2) }))
-	line(fmt.Sprintf("data decode hdr+%d obj", run), nsPerItem(run+1, func() { parseAll(moqtd14.NewDataParser(), long, run+1) }))
-	line(fmt.Sprintf("control decode %d msgs", len(control)),
-		nsPerItem(len(control), func() { parseAll(moqtd14.NewControlParser(), controlBytes, len(control)) }))
-	line("data encode hdr+obj (168 B)", nsPerItem(2, func() { must(moqtd14.EncodeData(hdr, obj)) }))
-	line(fmt.Sprintf("data encode hdr+%d obj", run), nsPerItem(run+1, func() { must(moqtd14.EncodeData(hdr, objects...)) }))
-	line(fmt.Sprintf("control encode %d msgs", len(control)), nsPerItem(len(control), func() {
+	line := func(what string, items int, run func()) {
+		if strings.Contains(what, *only) {
+			fmt.Printf("stream %-36s %10.1f\n", what, nsPerItem(items, run))
+		}
+	}
+	line("data decode hdr+obj (168 B)", 2, func() { parseAll(moqtd14.NewDataParser(), opening, 2) })
+	line(fmt.Sprintf("data decode hdr+%d obj", run), run+1, func() { parseAll(moqtd14.NewDataParser(), long, run+1) })
+	line(fmt.Sprintf("control decode %d msgs", len(control)), len(control),
+		func() { parseAll(moqtd14.NewControlParser(), controlBytes, len(control)) })
+	line("data encode hdr+obj (168 B)", 2, func() { must(moqtd14.EncodeData(hdr, obj)) })
+	line(fmt.Sprintf("data encode hdr+%d obj", run), run+1, func() { must(moqtd14.EncodeData(hdr, objects...)) })
+	line(fmt.Sprintf("control encode %d msgs", len(control)), len(control), func() {
 		for _, m := range control {
 			must(moqtd14.EncodeControl(m))
 		}
-	}))
+	})
 }

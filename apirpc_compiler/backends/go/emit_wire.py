@@ -48,6 +48,7 @@ class WireEmitter:
         self.plan = self.view.plan
         self.pkg = namer.package(p["words"])
         self.written: set[str] = set()  # the stream step functions written so far
+        self.binds: dict[str, str | None] = {}  # a step's read function: the flags function it returns
 
     # ---- names ----
     def t(self, struct: str) -> str:
@@ -364,7 +365,6 @@ class WireEmitter:
         c.add(0, f"// ---- stream {name} ({sp.kind}) ----")
         c.add(0, "")
         steps = {x.name: [self.step(c, sp, x, tr) for tr in x.transitions] for x in states}
-        binds = {tr.struct: self.bind(c, tr.struct) for x in states for tr in x.transitions if tr.binds_flags}
         item = "object" if sp.kind == "header_objects" else "message"
         head = [f"Name: {go_string(name)}", f"Item: {go_string(item)}", f"EmptyItem: {_reason(sp.empty_item_reason)}"]
         c.add(
@@ -384,8 +384,7 @@ class WireEmitter:
             for tr, (read, write) in zip(x.transitions, steps[x.name], strict=True):
                 codes = "" if tr.codes is None else "Codes: []uint64{" + ", ".join(map(_hex, tr.codes)) + "}, "
                 step = f"Struct: {go_string(tr.struct)}, Read: {read}, Write: {write}, Next: {index[tr.next]}"
-                bind = binds.get(tr.struct) if tr.binds_flags else None
-                rows.append(f"{{{codes}{step}{f', Bind: {bind}' if bind else ''}}},")
+                rows.append(f"{{{codes}{step}}},")
             c.add(1, "{" + ", ".join([*fields, "Steps: []rt.Step{"]) + ("" if rows else "}},"))
             for row in rows:
                 c.add(2, row)
@@ -439,7 +438,8 @@ class WireEmitter:
 
     def bind(self, c: Code, header: str) -> str | None:
         """The function giving a header's flags as the runtime's bits (bit i: the plan's flag index i),
-        read once per header: only the flags that the steps after it take as args (None: none)."""
+        taken once by the header's step: only the flags that the steps after it take as args (None:
+        none)."""
         used = {
             b.index: b.flag
             for sp in self.view.stream_plans.values()
@@ -450,11 +450,11 @@ class WireEmitter:
         }
         if not used:
             return None
-        name = self.n.local(["bind", *self.view.struct_words(header)])
+        name = self.n.local(["flags", "of", *self.view.struct_words(header)])
         if name not in self.written:
             self.written.add(name)
-            c.add(0, f"func {name}(v Value) (f rt.Flags) {{")
-            c.add(1, f"fl, _ := v.(*{self.t(header)}).TypeFlags()")
+            c.add(0, f"func {name}(s *{self.t(header)}) (f rt.Flags) {{")
+            c.add(1, "fl, _ := s.TypeFlags()")
             for i, flag in sorted(used.items()):
                 c.add(1, f"if fl.{self.n.exported(flag.split('_'))} {{")
                 c.add(2, f"f |= 1 << {i}")
@@ -464,29 +464,34 @@ class WireEmitter:
         return name
 
     def step(self, c: Code, sp: plan.StreamPlan, state: plan.StreamState, tr: plan.Transition) -> tuple[str, str]:
-        """The read and write functions of a step's struct, written once per struct and header it is bound to."""
+        """The read and write functions of a step's struct, written once per struct and header it is bound
+        to. They return the flags for the steps after them: a binding header's own, else those passed in."""
         header = (
             next((h.struct for x in sp.states for h in x.transitions if h.next == state.name and h.binds_flags), None)
             if tr.args
             else None
         )
+        bind = self.bind(c, tr.struct) if tr.binds_flags else None
         words = self.view.struct_words(tr.struct) + (["in", *self.view.struct_words(header)] if header else [])
         read, write = self.n.local(["read", *words]), self.n.local(["write", *words])
+        if self.binds.setdefault(read, bind) != bind:
+            raise WireGenError(f"go: {tr.struct} binds a header's flags in one stream step and not in another")
         if read in self.written:
             return read, write
         self.written.add(read)
         t, args = self.t(tr.struct), self.args_for(tr.struct, tr.args)
-        fl = "fl" if header else "_"
-        c.add(0, f"func {read}(r rt.Reader, end int, {fl} rt.Flags) (Value, int, error) {{")
-        for line in [f"s := new({t})", f"err := s.decodeFrom(&r, end{args})", "return s, r.Pos, err"]:
+        fl, out = ("_", f"{bind}(s)") if bind else ("fl", "fl")
+        c.add(0, f"func {read}(r rt.Reader, end int, {fl} rt.Flags) (Value, int, rt.Flags, error) {{")
+        for line in [f"s := new({t})", f"err := s.decodeFrom(&r, end{args})", f"return s, r.Pos, {out}, err"]:
             c.add(1, line)
         c.close()
-        c.add(0, f"func {write}(b []byte, v Value, {fl} rt.Flags) ([]byte, error) {{")
+        c.add(0, f"func {write}(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {{")
         c.add(1, f"s, ok := v.(*{t})")
         c.add(1, "if !ok {")
-        c.add(2, "return b, rt.ErrOtherStruct")
+        c.add(2, "return b, fl, rt.ErrOtherStruct")
         c.add(1, "}")
-        c.add(1, f"return s.AppendWire(b{args})")
+        c.add(1, f"b, err := s.AppendWire(b{args})")
+        c.add(1, f"return b, {out}, err")
         c.close()
         return read, write
 

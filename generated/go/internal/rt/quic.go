@@ -14,11 +14,21 @@ const MaxVarint = 1<<62 - 1
 // DefaultMaxBuffer bounds the bytes an incremental parser holds for one unfinished item.
 const DefaultMaxBuffer = 1 << 25
 
-// AppendQUICVarint appends the shortest QUIC varint of v (RFC 9000 section 16).
-func AppendQUICVarint(b []byte, v uint64) ([]byte, error) {
+// AppendQUICVarint appends the shortest QUIC varint of v (RFC 9000 section 16). It is inlined
+// into the encoders for the one-byte form (most codes, ids and counts; this spelling, with named
+// results, is what keeps it under the inliner's budget); the longer forms take a call.
+func AppendQUICVarint(b []byte, v uint64) (out []byte, err error) {
+	if v >= 1<<6 {
+		out, err = appendLongQUICVarint(b, v)
+	} else {
+		out = append(b, byte(v))
+	}
+	return
+}
+
+// appendLongQUICVarint is AppendQUICVarint for v of 2^6 and above.
+func appendLongQUICVarint(b []byte, v uint64) ([]byte, error) {
 	switch {
-	case v < 1<<6:
-		return append(b, byte(v)), nil
 	case v < 1<<14:
 		return append(b, byte(v>>8)|0x40, byte(v)), nil
 	case v < 1<<30:

@@ -38,3 +38,23 @@ func TestLengthPrefixOverTheBufferLimitIsRefusedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// AppendQUICVarint (a one-byte form inlined, the others a call) writes the shortest form at each
+// boundary of RFC 9000's ranges, decodes back to v, and refuses 2^62.
+func TestAppendQUICVarintAtTheRangeBoundaries(t *testing.T) {
+	for _, c := range []struct {
+		v    uint64
+		size int
+	}{{0, 1}, {63, 1}, {64, 2}, {16383, 2}, {16384, 4}, {1<<30 - 1, 4}, {1 << 30, 8}, {MaxVarint, 8}} {
+		b, err := AppendQUICVarint([]byte{0xee}, c.v)
+		if err != nil || len(b) != 1+c.size || b[0] != 0xee {
+			t.Fatalf("%d: %x %v, want 0xee and %d bytes", c.v, b, err, c.size)
+		}
+		if v, n, err := DecodeQUICVarint(b[1:]); v != c.v || n != c.size || err != nil {
+			t.Fatalf("%d: decodes to %d (%d bytes, %v)", c.v, v, n, err)
+		}
+	}
+	if _, err := AppendQUICVarint(nil, MaxVarint+1); err == nil {
+		t.Fatal("2^62 encoded")
+	}
+}

@@ -26,8 +26,8 @@ func AppendWidth(b []byte, v uint64, w Width) ([]byte, error) {
 	return AppendUint(b, v, int(w))
 }
 
-// Flags are the flags of a stream's header as bits (bit i: the plan's flag index i), read once
-// when the header is read or written; the steps after it take their args from them.
+// Flags are the flags of a stream's header as bits (bit i: the plan's flag index i), taken once
+// by the step that reads or writes the header; the steps after it take their args from them.
 type Flags uint64
 
 // Has reports the flag of index i.
@@ -38,16 +38,15 @@ func (f Flags) Has(i uint) bool { return f>>i&1 != 0 }
 type Step struct {
 	Codes  []uint64
 	Struct string // the struct's IDL name
-	// Read decodes the struct from r up to end and returns it with the position after it; flags
-	// are the stream header's (0 before one). r is passed by value: a reader handed to a call
-	// through a pointer would escape to the heap, one allocation per item.
-	Read func(r Reader, end int, flags Flags) (Value, int, error)
-	// Write appends v's wire bytes to b (flags as for Read); ErrOtherStruct when v is not this
-	// step's struct.
-	Write func(b []byte, v Value, flags Flags) ([]byte, error)
+	// Read decodes the struct from r up to end and returns it with the position after it and the
+	// flags for the steps after it: a header's own (where the plan binds them), else flags, the
+	// stream header's (0 before one). r is passed by value: a reader handed to a call through a
+	// pointer would escape to the heap, one allocation per item.
+	Read func(r Reader, end int, flags Flags) (Value, int, Flags, error)
+	// Write appends v's wire bytes to b and returns the flags as Read does; ErrOtherStruct when v
+	// is not this step's struct.
+	Write func(b []byte, v Value, flags Flags) ([]byte, Flags, error)
 	Next  int // the index of the next state
-	// Bind (a header whose flags the later steps read) gives the flags of a value of this struct.
-	Bind func(header Value) Flags
 }
 
 // ErrOtherStruct is what a Step's Write returns for a value of another struct (the caller words
@@ -205,7 +204,7 @@ func (p *StreamParser) Close() ([]Value, error) {
 	st := &s.States[p.state]
 	if st.Trailing != "" {
 		r := Reader{Buf: p.buf}
-		item, pos, err := st.Steps[0].Read(r, len(p.buf), 0)
+		item, pos, _, err := st.Steps[0].Read(r, len(p.buf), 0)
 		if err != nil {
 			return nil, err
 		}
@@ -236,8 +235,9 @@ func (p *StreamParser) next(r *Reader) (Value, error) {
 	step := &st.Steps[0]
 	var item Value
 	var err error
+	flags := p.flags
 	if st.Frame != nil {
-		item, step, err = p.framed(r, st.Frame, st)
+		item, step, flags, err = p.framed(r, st.Frame, st)
 	} else {
 		if st.Peek != 0 {
 			code, err := r.ReadWidth(st.Peek, end)
@@ -249,53 +249,51 @@ func (p *StreamParser) next(r *Reader) (Value, error) {
 				return nil, Errf(st.Unknown, r.Offset(start), "%s: unknown stream type %#x", s.Name, code)
 			}
 		}
-		item, r.Pos, err = step.Read(*r, end, p.flags)
+		item, r.Pos, flags, err = step.Read(*r, end, flags)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if step.Bind != nil {
-		p.flags = step.Bind(item)
-	}
+	p.flags = flags
 	p.state = step.Next
 	return item, nil
 }
 
 // framed reads a Type, a Length and the body they frame.
-func (p *StreamParser) framed(r *Reader, f *Frame, st *State) (Value, *Step, error) {
+func (p *StreamParser) framed(r *Reader, f *Frame, st *State) (Value, *Step, Flags, error) {
 	name, start, end := p.Stream.Name, r.Pos, len(r.Buf)
 	code, err := r.ReadWidth(f.Type, end)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	length, err := r.ReadWidth(f.Length, end)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	step := st.step(code)
 	if step == nil {
-		return nil, nil, Errf(f.Unknown, r.Offset(start), "%s: unknown message type %#x", name, code)
+		return nil, nil, 0, Errf(f.Unknown, r.Offset(start), "%s: unknown message type %#x", name, code)
 	}
 	if length > f.MaxLength || length > uint64(p.MaxBuffer) {
-		return nil, nil, Errf(f.TooLarge, r.Offset(start), "%s: a %d-byte message is over the limit", name, length)
+		return nil, nil, 0, Errf(f.TooLarge, r.Offset(start), "%s: a %d-byte message is over the limit", name, length)
 	}
 	if length > uint64(end-r.Pos) {
 		e := Errf(f.PastEnd, r.Offset(start), "%s: stream ended inside a message", name)
 		e.incomplete = r.Streaming
-		return nil, nil, e
+		return nil, nil, 0, e
 	}
 	n := int(length)
 	body := Reader{Buf: r.Buf[r.Pos : r.Pos+n], Base: r.Offset(r.Pos)}
-	item, pos, err := step.Read(body, n, p.flags)
+	item, pos, flags, err := step.Read(body, n, p.flags)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	body.Pos = pos
 	if err := body.TrailingAs(f.Trailing, n, name+" message"); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	r.Pos += n
-	return item, step, nil
+	return item, step, flags, nil
 }
 
 // EncodeAs encodes msg as a framed message of type code.
@@ -314,7 +312,7 @@ func (s *Stream) EncodeAs(code uint64, msg Value) ([]byte, error) {
 	}
 	err := ErrOtherStruct
 	if step != nil {
-		out, err = step.Write(out, msg, 0)
+		out, _, err = step.Write(out, msg, 0)
 	}
 	if err == ErrOtherStruct {
 		return nil, EncErrf("%s: type %#x does not carry %s", s.Name, code, msg.WireName())
@@ -355,20 +353,16 @@ func (s *Stream) Encode(msg Value) ([]byte, error) {
 func (s *Stream) EncodeObjects(header Value, objects ...Value) ([]byte, error) {
 	for i := range s.States[0].Steps {
 		h := &s.States[0].Steps[i]
-		b, err := h.Write(nil, header, 0)
+		b, flags, err := h.Write(nil, header, 0)
 		if err == ErrOtherStruct {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		var flags Flags // read once: each object's args come from them
-		if h.Bind != nil {
-			flags = h.Bind(header)
-		}
 		obj := &s.States[h.Next].Steps[0]
 		for _, v := range objects {
-			if b, err = obj.Write(b, v, flags); err == ErrOtherStruct {
+			if b, _, err = obj.Write(b, v, flags); err == ErrOtherStruct {
 				return nil, EncErrf("%s: a %s stream carries %s objects, not %s", s.Name, h.Struct, obj.Struct, v.WireName())
 			}
 			if err != nil {
@@ -392,7 +386,7 @@ func (s *Stream) EncodeItems(items []Value) ([]byte, error) {
 		var err error
 		if st.Frame != nil {
 			b, err = s.Encode(v)
-		} else if b, err = st.Steps[0].Write(nil, v, 0); err == ErrOtherStruct {
+		} else if b, _, err = st.Steps[0].Write(nil, v, 0); err == ErrOtherStruct {
 			err = EncErrf("%s: carries %s, not %s", s.Name, st.Steps[0].Struct, v.WireName())
 		}
 		if err != nil {

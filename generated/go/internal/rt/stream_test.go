@@ -18,13 +18,13 @@ type named struct {
 func (v *named) WireName() string             { return v.name }
 func (v *named) MarshalJSON() ([]byte, error) { return []byte(`{}`), nil }
 
-func writeNamed(name string) func([]byte, Value, Flags) ([]byte, error) {
-	return func(b []byte, v Value, _ Flags) ([]byte, error) {
+func writeNamed(name string) func([]byte, Value, Flags) ([]byte, Flags, error) {
+	return func(b []byte, v Value, fl Flags) ([]byte, Flags, error) {
 		n, ok := v.(*named)
 		if !ok || n.name != name {
-			return b, ErrOtherStruct
+			return b, fl, ErrOtherStruct
 		}
-		return append(b, n.body...), nil
+		return append(b, n.body...), fl, nil
 	}
 }
 

@@ -355,18 +355,19 @@ func (s *Envelope) fromJSON(v any, where string) error {
 
 // ---- stream rpc (sequence) ----
 
-func readEnvelope(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readEnvelope(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(Envelope)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeEnvelope(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeEnvelope(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*Envelope)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
 var rpcStream = rt.Stream{Name: "rpc", Item: "message", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{

@@ -9045,424 +9045,454 @@ func (s *ObjectDatagram) fromJSON(v any, where string) error {
 
 // ---- stream control (framed) ----
 
-func readSubscribeUpdate(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readSubscribeUpdate(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(SubscribeUpdate)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeSubscribeUpdate(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeSubscribeUpdate(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*SubscribeUpdate)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readSubscribe(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readSubscribe(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(Subscribe)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeSubscribe(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeSubscribe(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*Subscribe)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readSubscribeOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readSubscribeOk(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(SubscribeOk)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeSubscribeOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeSubscribeOk(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*SubscribeOk)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readSubscribeError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readSubscribeError(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(SubscribeError)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeSubscribeError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeSubscribeError(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*SubscribeError)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublishNamespace(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublishNamespace(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(PublishNamespace)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublishNamespace(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublishNamespace(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*PublishNamespace)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublishNamespaceOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublishNamespaceOk(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(PublishNamespaceOk)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublishNamespaceOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublishNamespaceOk(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*PublishNamespaceOk)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublishNamespaceError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublishNamespaceError(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(PublishNamespaceError)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublishNamespaceError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublishNamespaceError(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*PublishNamespaceError)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublishNamespaceDone(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublishNamespaceDone(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(PublishNamespaceDone)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublishNamespaceDone(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublishNamespaceDone(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*PublishNamespaceDone)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readUnsubscribe(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readUnsubscribe(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(Unsubscribe)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeUnsubscribe(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeUnsubscribe(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*Unsubscribe)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublishDone(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublishDone(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(PublishDone)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublishDone(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublishDone(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*PublishDone)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublishNamespaceCancel(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublishNamespaceCancel(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(PublishNamespaceCancel)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublishNamespaceCancel(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublishNamespaceCancel(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*PublishNamespaceCancel)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readTrackStatus(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readTrackStatus(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(TrackStatus)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeTrackStatus(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeTrackStatus(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*TrackStatus)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readTrackStatusOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readTrackStatusOk(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(TrackStatusOk)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeTrackStatusOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeTrackStatusOk(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*TrackStatusOk)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readTrackStatusError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readTrackStatusError(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(TrackStatusError)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeTrackStatusError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeTrackStatusError(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*TrackStatusError)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readGoaway(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readGoaway(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(Goaway)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeGoaway(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeGoaway(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*Goaway)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readSubscribeNamespace(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readSubscribeNamespace(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(SubscribeNamespace)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeSubscribeNamespace(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeSubscribeNamespace(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*SubscribeNamespace)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readSubscribeNamespaceOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readSubscribeNamespaceOk(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(SubscribeNamespaceOk)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeSubscribeNamespaceOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeSubscribeNamespaceOk(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*SubscribeNamespaceOk)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readSubscribeNamespaceError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readSubscribeNamespaceError(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(SubscribeNamespaceError)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeSubscribeNamespaceError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeSubscribeNamespaceError(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*SubscribeNamespaceError)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readUnsubscribeNamespace(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readUnsubscribeNamespace(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(UnsubscribeNamespace)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeUnsubscribeNamespace(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeUnsubscribeNamespace(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*UnsubscribeNamespace)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readMaxRequestID(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readMaxRequestID(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(MaxRequestID)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeMaxRequestID(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeMaxRequestID(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*MaxRequestID)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readFetch(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readFetch(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(Fetch)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeFetch(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeFetch(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*Fetch)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readFetchCancel(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readFetchCancel(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(FetchCancel)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeFetchCancel(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeFetchCancel(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*FetchCancel)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readFetchOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readFetchOk(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(FetchOk)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeFetchOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeFetchOk(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*FetchOk)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readFetchError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readFetchError(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(FetchError)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeFetchError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeFetchError(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*FetchError)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readRequestsBlocked(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readRequestsBlocked(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(RequestsBlocked)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeRequestsBlocked(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeRequestsBlocked(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*RequestsBlocked)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublish(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublish(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(Publish)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublish(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublish(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*Publish)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublishOk(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublishOk(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(PublishOk)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublishOk(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublishOk(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*PublishOk)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readPublishError(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readPublishError(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(PublishError)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writePublishError(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writePublishError(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*PublishError)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readClientSetup(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readClientSetup(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(ClientSetup)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeClientSetup(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeClientSetup(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*ClientSetup)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
-func readServerSetup(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readServerSetup(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(ServerSetup)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeServerSetup(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeServerSetup(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*ServerSetup)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
 var controlStream = rt.Stream{Name: "control", Item: "message", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{
@@ -9524,73 +9554,77 @@ func EncodeControl(msg Value) ([]byte, error) {
 
 // ---- stream data (header_objects) ----
 
-func readSubgroupHeader(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
-	s := new(SubgroupHeader)
-	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
-}
-
-func writeSubgroupHeader(b []byte, v Value, _ rt.Flags) ([]byte, error) {
-	s, ok := v.(*SubgroupHeader)
-	if !ok {
-		return b, rt.ErrOtherStruct
-	}
-	return s.AppendWire(b)
-}
-
-func readFetchHeader(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
-	s := new(FetchHeader)
-	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
-}
-
-func writeFetchHeader(b []byte, v Value, _ rt.Flags) ([]byte, error) {
-	s, ok := v.(*FetchHeader)
-	if !ok {
-		return b, rt.ErrOtherStruct
-	}
-	return s.AppendWire(b)
-}
-
-func readSubgroupObjectInSubgroupHeader(r rt.Reader, end int, fl rt.Flags) (Value, int, error) {
-	s := new(SubgroupObject)
-	err := s.decodeFrom(&r, end, fl.Has(1))
-	return s, r.Pos, err
-}
-
-func writeSubgroupObjectInSubgroupHeader(b []byte, v Value, fl rt.Flags) ([]byte, error) {
-	s, ok := v.(*SubgroupObject)
-	if !ok {
-		return b, rt.ErrOtherStruct
-	}
-	return s.AppendWire(b, fl.Has(1))
-}
-
-func readFetchObject(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
-	s := new(FetchObject)
-	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
-}
-
-func writeFetchObject(b []byte, v Value, _ rt.Flags) ([]byte, error) {
-	s, ok := v.(*FetchObject)
-	if !ok {
-		return b, rt.ErrOtherStruct
-	}
-	return s.AppendWire(b)
-}
-
-func bindSubgroupHeader(v Value) (f rt.Flags) {
-	fl, _ := v.(*SubgroupHeader).TypeFlags()
+func flagsOfSubgroupHeader(s *SubgroupHeader) (f rt.Flags) {
+	fl, _ := s.TypeFlags()
 	if fl.HasExtensions {
 		f |= 1 << 1
 	}
 	return f
 }
 
+func readSubgroupHeader(r rt.Reader, end int, _ rt.Flags) (Value, int, rt.Flags, error) {
+	s := new(SubgroupHeader)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, flagsOfSubgroupHeader(s), err
+}
+
+func writeSubgroupHeader(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
+	s, ok := v.(*SubgroupHeader)
+	if !ok {
+		return b, fl, rt.ErrOtherStruct
+	}
+	b, err := s.AppendWire(b)
+	return b, flagsOfSubgroupHeader(s), err
+}
+
+func readFetchHeader(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
+	s := new(FetchHeader)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, fl, err
+}
+
+func writeFetchHeader(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
+	s, ok := v.(*FetchHeader)
+	if !ok {
+		return b, fl, rt.ErrOtherStruct
+	}
+	b, err := s.AppendWire(b)
+	return b, fl, err
+}
+
+func readSubgroupObjectInSubgroupHeader(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
+	s := new(SubgroupObject)
+	err := s.decodeFrom(&r, end, fl.Has(1))
+	return s, r.Pos, fl, err
+}
+
+func writeSubgroupObjectInSubgroupHeader(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
+	s, ok := v.(*SubgroupObject)
+	if !ok {
+		return b, fl, rt.ErrOtherStruct
+	}
+	b, err := s.AppendWire(b, fl.Has(1))
+	return b, fl, err
+}
+
+func readFetchObject(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
+	s := new(FetchObject)
+	err := s.decodeFrom(&r, end)
+	return s, r.Pos, fl, err
+}
+
+func writeFetchObject(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
+	s, ok := v.(*FetchObject)
+	if !ok {
+		return b, fl, rt.ErrOtherStruct
+	}
+	b, err := s.AppendWire(b)
+	return b, fl, err
+}
+
 var dataStream = rt.Stream{Name: "data", Item: "object", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{
 	{Peek: rt.Varint, Unknown: rt.ReasonUnknownType, AtEnd: rt.ReasonTruncated, Steps: []rt.Step{
-		{Codes: []uint64{0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d}, Struct: "SubgroupHeader", Read: readSubgroupHeader, Write: writeSubgroupHeader, Next: 1, Bind: bindSubgroupHeader},
+		{Codes: []uint64{0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d}, Struct: "SubgroupHeader", Read: readSubgroupHeader, Write: writeSubgroupHeader, Next: 1},
 		{Codes: []uint64{5}, Struct: "FetchHeader", Read: readFetchHeader, Write: writeFetchHeader, Next: 2},
 	}},
 	{Steps: []rt.Step{
@@ -9620,18 +9654,19 @@ func EncodeData(header Value, objects ...Value) ([]byte, error) {
 
 // ---- stream datagram (datagram) ----
 
-func readObjectDatagram(r rt.Reader, end int, _ rt.Flags) (Value, int, error) {
+func readObjectDatagram(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(ObjectDatagram)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, err
+	return s, r.Pos, fl, err
 }
 
-func writeObjectDatagram(b []byte, v Value, _ rt.Flags) ([]byte, error) {
+func writeObjectDatagram(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
 	s, ok := v.(*ObjectDatagram)
 	if !ok {
-		return b, rt.ErrOtherStruct
+		return b, fl, rt.ErrOtherStruct
 	}
-	return s.AppendWire(b)
+	b, err := s.AppendWire(b)
+	return b, fl, err
 }
 
 var datagramStream = rt.Stream{Name: "datagram", Item: "message", EmptyItem: rt.ReasonInvalidValue, Buffer: rt.ReasonTooLarge, States: []rt.State{
