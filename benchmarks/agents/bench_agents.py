@@ -86,6 +86,19 @@ def echo_table(cache: Path) -> None:
     print("(guard: self-int = barge-ins and turns started by the echo alone; barge-in ms: caller onset -> BargeIn)")
 
 
+def overlap_table(cache: Path) -> None:
+    prompt = fx.synthesize(fx.AGENT_PROMPT, 16000, cache).astype(np.float64)
+    caller = fx.synthesize(fx.CALLER_BARGE_IN, 16000, cache, voice="en-gb").astype(np.float64)
+    end_ms = len(prompt) * 1000 // 16000
+    print("\n## The caller starting before the agent's last word (echo -12 dB, 120 ms; barge-in at the IDL's 150 ms)")
+    print(f"{'overlap ms':>10} | {'barge-in':>8} {'speech starts':>13} {'start - onset':>13} {'turns kept':>10}")
+    for overlap in (0, 60, 100, 140, 200, 400, 800):
+        run = simulate_barge_in(detector(guard=True), prompt, caller, end_ms - overlap, echo_gain_db=-12.0)
+        barge = "yes" if run.barge_ins else "no"
+        offset = str(run.speech_started[0].speech_ms - (end_ms - overlap)) if run.speech_started else "-"
+        print(f"{overlap:10} | {barge:>8} {len(run.speech_started):13} {offset:>13} {len(run.finished):10}")
+
+
 class _Port:
     def __init__(self) -> None:
         self.uplink: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -183,6 +196,7 @@ def main() -> None:
         cache = Path(tmp)
         turn_table(cache, args.voices.split(","))
         echo_table(cache)
+        overlap_table(cache)
         flush = asyncio.run(_flush_run(cache))
         print(f"\n## Barge-in flush (wall clock, frame in -> queue flushed, answer cancelled), {len(flush)} runs")
         print(f"p50 {statistics.median(flush):.3f} ms, max {max(flush):.3f} ms")

@@ -84,3 +84,19 @@ def test_direct_correlation_equals_the_fft(seed: int) -> None:
     full = guard._correlations()
     lags = np.sort(rng.choice(len(full), 300, replace=False))
     assert np.allclose(guard._correlations_at(lags), full[lags], atol=1e-9)
+
+
+@pytest.mark.parametrize("overlap_ms", [0, 100, 400])
+def test_caller_starting_before_the_agents_last_word_keeps_the_turn(
+    prompt: np.ndarray, caller: np.ndarray, overlap_ms: int
+) -> None:
+    """Turn-taking overlaps: the caller starts overlap_ms before the agent's last word (its echo on the line).
+    Under the barge-in's 150 ms the agent finishes and the caller's turn stands; over it, the caller barges in.
+    Either way one speech start, from the caller's speech, and one turn."""
+    onset = len(prompt) * 1000 // 16000 - overlap_ms
+    run = simulate_barge_in(detector(guard=True), prompt, caller, onset, echo_gain_db=-12.0)
+    assert len(run.barge_ins) == (overlap_ms >= 400)
+    assert len(run.speech_started) == 1 and len(run.finished) == 1, (run.speech_started, run.finished)
+    (started,), (turn,) = run.speech_started, run.finished
+    assert onset - 20 <= started.speech_ms <= onset + 200 and turn.speech_started_ms == started.speech_ms
+    assert turn.speech_ended_ms >= onset + len(caller) * 1000 // 16000 - 300
