@@ -39,8 +39,19 @@ func appendLongQUICVarint(b []byte, v uint64) ([]byte, error) {
 	return b, EncErrf("%d is outside the QUIC varint range 0..2^62-1", v)
 }
 
-// AppendUint appends v big-endian in size bytes.
-func AppendUint(b []byte, v uint64, size int) ([]byte, error) {
+// AppendUint appends v big-endian in size bytes; inlined for one byte (priorities, flags), as
+// AppendQUICVarint is.
+func AppendUint(b []byte, v uint64, size int) (out []byte, err error) {
+	if size == 1 && v <= 0xff {
+		out = append(b, byte(v))
+	} else {
+		out, err = appendUintN(b, v, size)
+	}
+	return
+}
+
+// appendUintN is AppendUint for the cases it does not inline.
+func appendUintN(b []byte, v uint64, size int) ([]byte, error) {
 	if size < 8 && v>>(8*uint(size)) != 0 {
 		return b, EncErrf("%d does not fit in %d byte(s)", v, size)
 	}

@@ -5,6 +5,7 @@ package clutchcall
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -56,5 +57,28 @@ func TestAppendQUICVarintAtTheRangeBoundaries(t *testing.T) {
 	}
 	if _, err := AppendQUICVarint(nil, MaxVarint+1); err == nil {
 		t.Fatal("2^62 encoded")
+	}
+}
+
+// AppendUint (one byte inlined, the other sizes a call) writes v big-endian in exactly size bytes
+// and refuses a v that does not fit.
+func TestAppendUintWritesExactlyItsSize(t *testing.T) {
+	for _, c := range []struct {
+		v    uint64
+		size int
+		want string
+	}{{0, 1, "00"}, {0xff, 1, "ff"}, {0x1234, 2, "1234"}, {0xff, 2, "00ff"}, {0x12345678, 4, "12345678"},
+		{1<<64 - 1, 8, "ffffffffffffffff"}} {
+		if b, err := AppendUint([]byte{0xee}, c.v, c.size); err != nil || fmt.Sprintf("%x", b) != "ee"+c.want {
+			t.Fatalf("%#x in %d: %x %v, want ee%s", c.v, c.size, b, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		v    uint64
+		size int
+	}{{0x100, 1}, {0x10000, 2}, {1 << 32, 4}} {
+		if _, err := AppendUint(nil, c.v, c.size); err == nil {
+			t.Fatalf("%#x encoded in %d byte(s)", c.v, c.size)
+		}
 	}
 }
