@@ -245,7 +245,8 @@ class TurnDetector:
         drop = min(len(self._turn), max(0, (speech_ms - self.settings.prefix_padding_ms - first_ms) // self.frame_ms))
         for _ in range(drop):
             self._turn.popleft()
-        self._turn_frames -= drop
+        if drop:  # the turn now starts inside what is kept: nothing of it was cut off
+            self._turn_frames = len(self._turn)
         self._speech_started_ms = speech_ms
         self._turn_voiced_ms = voiced_ms
         return SpeechStarted(at_ms=self.now_ms, speech_ms=speech_ms)
