@@ -118,3 +118,36 @@ func TestEncodeAsFramesTheBody(t *testing.T) {
 		}
 	}
 }
+
+// EncodeObjects writes the header, then each object with the flags the header's step returned,
+// and words a wrong header or object.
+func TestEncodeObjectsPassesTheHeadersFlags(t *testing.T) {
+	header := func(b []byte, v Value, fl Flags) ([]byte, Flags, error) {
+		b, _, err := writeNamed("H")(b, v, fl)
+		return b, 0b10, err
+	}
+	object := func(b []byte, v Value, fl Flags) ([]byte, Flags, error) {
+		b, _, err := writeNamed("O")(b, v, fl)
+		return append(b, byte(fl)), fl, err
+	}
+	s := Stream{Name: "t", States: []State{
+		{Peek: Varint, Steps: []Step{{Codes: []uint64{1}, Struct: "G", Write: writeNamed("G"), Next: 1},
+			{Codes: []uint64{2}, Struct: "H", Write: header, Next: 1}}},
+		{Steps: []Step{{Struct: "O", Write: object, Next: 1}}},
+	}}.Build()
+	got, err := s.EncodeObjects(&named{"H", []byte{2}}, &named{"O", []byte{7}}, &named{"O", []byte{8}})
+	if err != nil || !bytes.Equal(got, []byte{2, 7, 2, 8, 2}) {
+		t.Fatalf("%x %v", got, err)
+	}
+	for _, c := range []struct {
+		items []Value
+		want  string
+	}{
+		{[]Value{&named{"H", nil}, &named{"X", nil}}, "encode: t: a H stream carries O objects, not X"},
+		{[]Value{&named{"X", nil}}, "encode: t: X is not a header of this stream"},
+	} {
+		if _, err := s.EncodeObjects(c.items[0], c.items[1:]...); err == nil || err.Error() != c.want {
+			t.Fatalf("%v, want %q", err, c.want)
+		}
+	}
+}
