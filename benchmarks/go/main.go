@@ -54,6 +54,7 @@ var (
 	clock     = flag.String("clock", "wall", "wall: elapsed time; cpu: the process's CPU time (user+system of "+
 		"every thread, the GC's included), steadier when other work shares the cores")
 	only    = flag.String("only", "", "time only the rows whose name contains this")
+	list    = flag.Bool("list", false, "print the rows' names (a line \"row NAME\" each) and time nothing")
 	started = time.Now()
 )
 
@@ -88,6 +89,15 @@ func bench(f func(n int)) float64 {
 	return best
 }
 
+// selected says whether to time the row what (-only); with -list it prints the name instead.
+func selected(what string) bool {
+	if *list {
+		fmt.Printf("row %s\n", what)
+		return false
+	}
+	return strings.Contains(what, *only)
+}
+
 func row(what string, ours, official float64) {
 	fmt.Printf("%-28s %10.1f %12.1f %8.2f\n", what, ours, official, ours/official)
 }
@@ -113,10 +123,10 @@ func main() {
 	}
 	fmt.Printf("Call: %d bytes (Call/realistic vector)\n", len(data))
 	fmt.Printf("%-28s %10s %12s %8s\n", "", "ours ns/op", "official ns/op", "ratio")
-	if strings.Contains("Call encode", *only) {
+	if selected("Call encode") {
 		callEncode(&ours, &theirs)
 	}
-	if strings.Contains("Call decode", *only) {
+	if selected("Call decode") {
 		callDecode(data)
 	}
 	streams()
@@ -216,7 +226,7 @@ func streams() {
 	}
 	fmt.Printf("MoQT streams (no official peer), ns per item (a header, an object or a message)\n")
 	line := func(what string, items int, run func()) {
-		if strings.Contains(what, *only) {
+		if selected(what) {
 			fmt.Printf("stream %-36s %10.1f\n", what, nsPerItem(items, run))
 		}
 	}
