@@ -48,7 +48,7 @@ class WireEmitter:
         self.plan = self.view.plan
         self.pkg = namer.package(p["words"])
         self.written: set[str] = set()  # the stream step functions written so far
-        self.binds: dict[str, str | None] = {}  # a step's read function: the flags function it returns
+        self.binds: dict[str, str | None] = {}  # a step's read function: the flags it returns
 
     # ---- names ----
     def t(self, struct: str) -> str:
@@ -436,9 +436,9 @@ class WireEmitter:
         """The variable holding a stream's table."""
         return self.n.local([*st["words"], "stream"])
 
-    def bind(self, c: Code, header: str) -> str | None:
-        """The function giving a header's flags as the runtime's bits (bit i: the plan's flag index i),
-        taken once by the header's step: only the flags that the steps after it take as args (None:
+    def header_flags(self, header: str) -> str | None:
+        """A header's flags (hf, from its TypeFlags) as the runtime's bits (bit i: the plan's flag index
+        i), taken once by the header's step: only the flags that the steps after it take as args (None:
         none)."""
         used = {
             b.index: b.flag
@@ -448,20 +448,8 @@ class WireEmitter:
             for tr in x.transitions
             for b in tr.args
         }
-        if not used:
-            return None
-        name = self.n.local(["flags", "of", *self.view.struct_words(header)])
-        if name not in self.written:
-            self.written.add(name)
-            c.add(0, f"func {name}(s *{self.t(header)}) (f rt.Flags) {{")
-            c.add(1, "fl, _ := s.TypeFlags()")
-            for i, flag in sorted(used.items()):
-                c.add(1, f"if fl.{self.n.exported(flag.split('_'))} {{")
-                c.add(2, f"f |= 1 << {i}")
-                c.add(1, "}")
-            c.add(1, "return f")
-            c.close()
-        return name
+        bits = [f"rt.FlagIf(hf.{self.n.exported(flag.split('_'))}, {i})" for i, flag in sorted(used.items())]
+        return " | ".join(bits) or None
 
     def step(self, c: Code, sp: plan.StreamPlan, state: plan.StreamState, tr: plan.Transition) -> tuple[str, str]:
         """The read and write functions of a step's struct, written once per struct and header it is bound
@@ -471,7 +459,7 @@ class WireEmitter:
             if tr.args
             else None
         )
-        bind = self.bind(c, tr.struct) if tr.binds_flags else None
+        bind = self.header_flags(tr.struct) if tr.binds_flags else None
         words = self.view.struct_words(tr.struct) + (["in", *self.view.struct_words(header)] if header else [])
         read, write = self.n.local(["read", *words]), self.n.local(["write", *words])
         if self.binds.setdefault(read, bind) != bind:
@@ -480,9 +468,9 @@ class WireEmitter:
             return read, write
         self.written.add(read)
         t, args = self.t(tr.struct), self.args_for(tr.struct, tr.args)
-        fl, out = ("_", f"{bind}(s)") if bind else ("fl", "fl")
+        fl, out, flags = ("_", bind, ["hf, _ := s.TypeFlags()"]) if bind else ("fl", "fl", [])
         c.add(0, f"func {read}(r rt.Reader, end int, {fl} rt.Flags) (Value, int, rt.Flags, error) {{")
-        for line in [f"s := new({t})", f"err := s.decodeFrom(&r, end{args})", f"return s, r.Pos, {out}, err"]:
+        for line in [f"s := new({t})", f"err := s.decodeFrom(&r, end{args})", *flags, f"return s, r.Pos, {out}, err"]:
             c.add(1, line)
         c.close()
         c.add(0, f"func {write}(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {{")
@@ -490,8 +478,8 @@ class WireEmitter:
         c.add(1, "if !ok {")
         c.add(2, "return b, fl, rt.ErrOtherStruct")
         c.add(1, "}")
-        c.add(1, f"b, err := s.AppendWire(b{args})")
-        c.add(1, f"return b, {out}, err")
+        for line in [f"b, err := s.AppendWire(b{args})", *flags, f"return b, {out}, err"]:
+            c.add(1, line)
         c.close()
         return read, write
 

@@ -33,6 +33,14 @@ type Flags uint64
 // Has reports the flag of index i.
 func (f Flags) Has(i uint) bool { return f>>i&1 != 0 }
 
+// FlagIf is the flag of index i when on, else none.
+func FlagIf(on bool, i uint) Flags {
+	if on {
+		return 1 << i
+	}
+	return 0
+}
+
 // Step is one transition of a stream grammar: the codes that select it (none: always taken),
 // its struct, how that is read and written, and the state after it.
 type Step struct {

@@ -9554,18 +9554,11 @@ func EncodeControl(msg Value) ([]byte, error) {
 
 // ---- stream data (header_objects) ----
 
-func flagsOfSubgroupHeader(s *SubgroupHeader) (f rt.Flags) {
-	fl, _ := s.TypeFlags()
-	if fl.HasExtensions {
-		f |= 1 << 1
-	}
-	return f
-}
-
 func readSubgroupHeader(r rt.Reader, end int, _ rt.Flags) (Value, int, rt.Flags, error) {
 	s := new(SubgroupHeader)
 	err := s.decodeFrom(&r, end)
-	return s, r.Pos, flagsOfSubgroupHeader(s), err
+	hf, _ := s.TypeFlags()
+	return s, r.Pos, rt.FlagIf(hf.HasExtensions, 1), err
 }
 
 func writeSubgroupHeader(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, error) {
@@ -9574,7 +9567,8 @@ func writeSubgroupHeader(b []byte, v Value, fl rt.Flags) ([]byte, rt.Flags, erro
 		return b, fl, rt.ErrOtherStruct
 	}
 	b, err := s.AppendWire(b)
-	return b, flagsOfSubgroupHeader(s), err
+	hf, _ := s.TypeFlags()
+	return b, rt.FlagIf(hf.HasExtensions, 1), err
 }
 
 func readFetchHeader(r rt.Reader, end int, fl rt.Flags) (Value, int, rt.Flags, error) {
