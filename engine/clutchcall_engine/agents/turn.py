@@ -115,6 +115,31 @@ class BargeIn:
 TurnEvent = SpeechStarted | TurnFinished | BargeIn
 
 
+class SpeechStretch:
+    """A stretch of speech: voiced frames whose gaps are shorter than BARGE_IN_GAP_MS (a word's stop or a breath
+    does not end it); where it began and how much of it was voiced."""
+
+    def __init__(self, frame_ms: int) -> None:
+        self.frame_ms = frame_ms
+        self.start_ms = 0
+        self.voiced_ms = 0  # 0: no stretch under way
+        self._gap_ms = 0
+
+    def push(self, voiced: bool, frame_start_ms: int) -> None:
+        if voiced:
+            if self.voiced_ms == 0:
+                self.start_ms = frame_start_ms
+            self.voiced_ms += self.frame_ms
+            self._gap_ms = 0
+        else:
+            self._gap_ms += self.frame_ms
+            if self._gap_ms >= BARGE_IN_GAP_MS:
+                self.voiced_ms = 0
+
+    def reset(self) -> None:
+        self.voiced_ms = 0
+
+
 class TurnDetector:
     """Feed it every uplink frame in order with `push`; it returns the events that frame caused."""
 
@@ -138,17 +163,12 @@ class TurnDetector:
         self._in_turn = False
         self._speech_started_ms = 0
         self._last_voiced_end_ms = 0
-        self._barge_voiced_ms = 0
-        self._barge_gap_ms = 0
-        self._barge_speech_ms = 0
+        self._barge = SpeechStretch(self.frame_ms)  # the caller's speech while the agent talks
         self._barged = False
         self._turn_voiced_ms = 0
         self._announced = False  # SpeechStarted raised for the open turn (else it is held)
         self._clear_ms = 0  # a held turn's voiced time since the agent stopped, in the current stretch
-        # the current stretch of speech: voiced frames whose gaps are shorter than BARGE_IN_GAP_MS
-        self._stretch_start_ms = 0
-        self._stretch_voiced_ms = 0
-        self._stretch_gap_ms = 0
+        self._stretch = SpeechStretch(self.frame_ms)  # the caller's current speech, whoever else talks
         self.echo_suppressed = 0  # voiced frames the echo guard turned into silence
         self.dropped_short = 0  # turns under MIN_TURN_SPEECH_MS
         self.dropped_backchannels = 0  # turns begun over the agent that never took the floor
@@ -165,7 +185,7 @@ class TurnDetector:
             voiced = False
             self.echo_suppressed += 1
         events: list[TurnEvent] = []
-        self._track_stretch(voiced, start_ms)
+        self._stretch.push(voiced, start_ms)
         if voiced:
             self._voiced_run += 1
             self._last_voiced_end_ms = self.now_ms
@@ -176,12 +196,12 @@ class TurnDetector:
             self._turn_frames += 1
             self._turn_voiced_ms += self.frame_ms if voiced else 0
             if not self._announced:
-                if agent_speaking or self._stretch_voiced_ms == 0:
+                if agent_speaking or self._stretch.voiced_ms == 0:
                     self._clear_ms = 0
                 elif voiced:
                     self._clear_ms += self.frame_ms
                 if self._clear_ms >= ONSET_MS:
-                    events.append(self._announce(self._stretch_start_ms, self._stretch_voiced_ms))
+                    events.append(self._announce(self._stretch.start_ms, self._stretch.voiced_ms))
         else:
             self._prefix.append(frame)
             if self._voiced_run * self.frame_ms >= ONSET_MS:
@@ -192,7 +212,7 @@ class TurnDetector:
                     events.append(started)
         barge = self._barge_in(voiced, agent_speaking, start_ms)
         if barge and self._in_turn and not self._announced:
-            events.append(self._announce(barge[0].speech_ms, self._barge_voiced_ms))
+            events.append(self._announce(barge[0].speech_ms, self._barge.voiced_ms))
         events.extend(barge)
         silent_ms = self.now_ms - self._last_voiced_end_ms
         if (
@@ -209,17 +229,6 @@ class TurnDetector:
             else:
                 events.append(finished)
         return events
-
-    def _track_stretch(self, voiced: bool, frame_start_ms: int) -> None:
-        if voiced:
-            if self._stretch_voiced_ms == 0:
-                self._stretch_start_ms = frame_start_ms
-            self._stretch_voiced_ms += self.frame_ms
-            self._stretch_gap_ms = 0
-        else:
-            self._stretch_gap_ms += self.frame_ms
-            if self._stretch_gap_ms >= BARGE_IN_GAP_MS:
-                self._stretch_voiced_ms = 0
 
     def end_turn(self) -> TurnFinished | None:
         """Finish the current turn now (mode manual, or an agent deciding from content); None when there is none
@@ -270,23 +279,15 @@ class TurnDetector:
     def _barge_in(self, voiced: bool, agent_speaking: bool, frame_start_ms: int) -> list[BargeIn]:
         if not agent_speaking:
             self._barged = False
-            self._barge_voiced_ms = 0
+            self._barge.reset()
             return []
-        if voiced:
-            if self._barge_voiced_ms == 0:
-                self._barge_speech_ms = frame_start_ms
-            self._barge_voiced_ms += self.frame_ms
-            self._barge_gap_ms = 0
-        else:
-            self._barge_gap_ms += self.frame_ms
-            if self._barge_gap_ms >= BARGE_IN_GAP_MS:
-                self._barge_voiced_ms = 0
+        self._barge.push(voiced, frame_start_ms)
         if (
             self.settings.barge_in
             and not self._barged
-            and self._barge_voiced_ms > 0
-            and self._barge_voiced_ms >= self.settings.barge_in_min_speech_ms
+            and self._barge.voiced_ms > 0
+            and self._barge.voiced_ms >= self.settings.barge_in_min_speech_ms
         ):
             self._barged = True
-            return [BargeIn(at_ms=self.now_ms, speech_ms=self._barge_speech_ms)]
+            return [BargeIn(at_ms=self.now_ms, speech_ms=self._barge.start_ms)]
         return []
