@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 IDL    := api/clutchcall.json
 
-.PHONY: generate test venv engine system-deps core-test moq-relay check bench clean core-module demo
+.PHONY: generate test venv engine system-deps core-test moq-relay semantic-model check bench clean core-module demo
 
 $(BIN)/apirpc-compiler: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-test: venv system-deps core-test core-module moq-relay
+test: venv system-deps core-test core-module moq-relay semantic-model
 	CLUTCHCALL_CORE_PKG=$(CORE_PKG) $(BIN)/tox run -e tests,lint,generate-check,breaking
 
 # moq-relay (crates.io, the moq-dev relay): the engine's interop peer and benchmark peer. Built once per
@@ -65,6 +65,12 @@ $(MOQ_RELAY):
 	  --root $(MOQ_RELAY_ROOT) --target-dir $(MOQ_RELAY_ROOT)/build -j2
 
 moq-relay: $(MOQ_RELAY)
+
+# Smart Turn v3.2, the end-of-turn model of turn-detection mode semantic: its ONNX file comes in the pinned
+# pipecat-ai wheel (from PyPI; pipecat itself is not installed), checked against its SHA-256 and kept in a cache
+# outside the clone ($$CLUTCHCALL_SMART_TURN_DIR, default ~/.cache/clutchcall/smart-turn-pipecat-<version>).
+semantic-model: venv engine
+	$(BIN)/python -m clutchcall_engine.agents.smart_turn
 
 # The C++ core: the GoogleTest suites in a normal build, again under ASan+UBSan, the libFuzzer
 # targets (clang) for a bounded smoke run each (ctest entries `<fuzzer>_smoke`), and the

@@ -66,6 +66,41 @@ def turn_table(cache: Path, voices: list[str]) -> None:
             )
 
 
+def semantic_table(cache: Path, voices: list[str]) -> None:
+    """Mode semantic (Smart Turn judging each 200 ms pause) against server_vad at the IDL's 500 ms, on the turn
+    fixtures and on turns with a mid-sentence hesitation (600-900 ms), each followed by 2.5 s of silence so that a
+    turn held open reaches its backstop. A false end here splits a turn."""
+    from clutchcall.enums import TurnDetectionMode
+    from clutchcall_engine.agents.smart_turn import SmartTurn
+
+    model = SmartTurn()
+    timed: list[float] = []
+
+    class Timed:
+        def complete_probability(self, pcm16: bytes, sample_rate: int) -> float:
+            t0 = time.perf_counter()
+            p = model.complete_probability(pcm16, sample_rate)
+            timed.append((time.perf_counter() - t0) * 1000)
+            return p
+
+    print("\n## Mode semantic (Smart Turn v3.2) against server_vad, stream time; latency = finished - end of speech")
+    print(f"{'fixtures':12} {'mode':10} {'turns':>6} {'found':>6} {'false':>6} {'p50':>6} {'p95':>6}")
+    sets = {"turn": fx.turn_scenarios, "hesitation": fx.hesitation_scenarios}
+    modes = {"server_vad": TurnDetection(), "semantic": TurnDetection(mode=TurnDetectionMode.SEMANTIC)}
+    for set_name, make in sets.items():
+        for mode_name, td in modes.items():
+            turns = found = false = 0
+            lat: list[float] = []
+            for voice in voices:
+                for fixture in make(cache, voice=voice):
+                    judge = Timed() if td.mode == TurnDetectionMode.SEMANTIC else None
+                    s = score_turns(fixture, detector(td=td), window_ms=2500, model=judge, tail_ms=2500)
+                    turns, found, false = turns + s.true_turns, found + s.matched, false + s.false_ends
+                    lat += s.latencies_ms
+            print(f"{set_name:12} {mode_name:10} {turns:6} {found:6} {false:6} {pct(lat, 50):6.0f} {pct(lat, 95):6.0f}")
+    print(f"one verdict (8 s window, one thread): p50 {pct(timed, 50):.1f} ms, p95 {pct(timed, 95):.1f} ms")
+
+
 def echo_table(cache: Path) -> None:
     prompt = fx.synthesize(fx.AGENT_PROMPT, 16000, cache).astype(np.float64)
     caller = fx.synthesize(fx.CALLER_BARGE_IN, 16000, cache, voice="en-gb").astype(np.float64)
@@ -195,6 +230,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
         turn_table(cache, args.voices.split(","))
+        semantic_table(cache, args.voices.split(","))
         echo_table(cache)
         overlap_table(cache)
         flush = asyncio.run(_flush_run(cache))

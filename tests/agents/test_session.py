@@ -26,6 +26,9 @@ from clutchcall_engine.agents import (
     TurnEvent,
     TurnFinished,
 )
+from clutchcall_engine.agents.semantic import EndOfTurnJudge
+from clutchcall_engine.agents.smart_turn import ModelUnavailable
+from clutchcall_engine.agents.turn import SEMANTIC_PAUSE_MS
 from speech_fixtures import Fixture
 
 FRAME = 640  # 20 ms of pcm16 at 16 kHz
@@ -268,5 +271,108 @@ def test_manual_mode_turns_end_when_the_agent_says(scenarios: dict[str, Fixture]
         assert turn.at_ms - turn.speech_started_ms <= 100  # ended at onset, not after any silence
         assert session.stats.cut_off is None
         await h.binder.close()
+
+    asyncio.run(main())
+
+
+# -- mode semantic ----------------------------------------------------------------------------------
+
+
+class FixedModel:
+    """An end-of-turn model that always answers `p` after `delay_s` (on the judge's thread), or raises."""
+
+    def __init__(self, p: float, delay_s: float = 0.0, fail: bool = False) -> None:
+        self.p, self.delay_s, self.fail = p, delay_s, fail
+        self.calls: list[int] = []  # bytes of audio it was given
+
+    def complete_probability(self, pcm16: bytes, sample_rate: int) -> float:
+        assert sample_rate == 16000 and len(pcm16) % FRAME == 0
+        self.calls.append(len(pcm16))
+        time.sleep(self.delay_s)
+        if self.fail:
+            raise RuntimeError("model exploded")
+        return self.p
+
+
+class ReplayWithModel(ReplayAgent):
+    def __init__(self, model: FixedModel) -> None:
+        self.end_of_turn = model
+
+
+SEMANTIC = AgentBinding(agent_id="a", turn_detection=TurnDetection(mode=TurnDetectionMode.SEMANTIC))
+
+
+@pytest.mark.parametrize(
+    ("p", "fail", "ends", "holds", "unjudged", "latency"),
+    [
+        (0.9, False, 1, 0, 0, (SEMANTIC_PAUSE_MS, 400)),  # complete: ends 200 ms into the pause, not at 500
+        (0.1, False, 0, 1, 0, (4 * 500, 4 * 500 + 100)),  # unfinished: waits for the hold
+        (0.9, True, 0, 0, 1, (500, 560)),  # the model raising: the silence rule, the agent not cut off
+    ],
+    ids=["complete", "unfinished", "model-fails"],
+)
+def test_semantic_mode_asks_the_agents_model_at_each_pause(
+    scenarios: dict[str, Fixture], p: float, fail: bool, ends: int, holds: int, unjudged: int, latency: tuple[int, int]
+) -> None:
+    async def main() -> None:
+        model = FixedModel(p, fail=fail)
+        h = Harness({"a": ReplayWithModel(model)})
+        session = await h.binder.bind("CA10", SEMANTIC)
+        fixture = scenarios["single"]
+        await h.ports["CA10"].feed(fixture.frames() + [bytes(FRAME)] * 100, realtime=True)
+        await _until(lambda: session.stats.turns == 1)
+        turn = next(e for _, e in h.events if isinstance(e, TurnFinished))
+        assert latency[0] <= turn.at_ms - turn.speech_ended_ms <= latency[1]
+        assert len(turn.audio) >= FRAME * (fixture.turns[0][1] - fixture.turns[0][0]) // 20
+        stats = session.stats
+        assert (stats.semantic_ends, stats.semantic_holds, stats.semantic_unjudged) == (ends, holds, unjudged)
+        assert model.calls and max(model.calls) <= 8000 // 20 * FRAME  # the last 8 s at most
+        assert session.stats.cut_off is None
+        judge = h.binder.judge
+        assert judge is not None and judge.stats.failed == int(fail) and judge.pending == 0
+        await h.binder.close()
+
+    asyncio.run(main())
+
+
+def test_semantic_bind_without_a_model_is_unimplemented_naming_the_mode() -> None:
+    def missing() -> FixedModel:
+        raise ModelUnavailable("no Smart Turn model at /nowhere (run `make semantic-model`)")
+
+    async def main() -> None:
+        h = Harness({"a": ReplayAgent()})
+        h.binder.default_end_of_turn = missing
+        with pytest.raises(AgentBindError) as err:
+            await h.binder.bind("CA11", SEMANTIC)
+        assert (err.value.code, err.value.field) == (ErrorCode.UNIMPLEMENTED, "agent.turn_detection.mode")
+        assert "make semantic-model" in str(err.value) and "CA11" not in h.ports
+        # server_vad needs no model; an agent with its own model needs not the engine's
+        await h.binder.bind("CA12", AgentBinding(agent_id="a"))
+        h.binder.register("own", lambda _b: ReplayWithModel(FixedModel(0.9)))
+        await h.binder.bind("CA13", AgentBinding(agent_id="own", turn_detection=SEMANTIC.turn_detection))
+        await h.binder.close()
+
+    asyncio.run(main())
+
+
+def test_the_judge_is_bounded_and_counts_what_it_skips() -> None:
+    async def main() -> None:
+        judge = EndOfTurnJudge(workers=1, max_pending=2)
+        slow = FixedModel(0.9, delay_s=0.2)
+        first = asyncio.ensure_future(judge.judge(slow, bytes(FRAME), 16000))
+        second = asyncio.ensure_future(judge.judge(slow, bytes(FRAME), 16000))
+        await asyncio.sleep(0)  # both submitted
+        assert await judge.judge(slow, bytes(FRAME), 16000) is None  # a third finds no room
+        assert judge.stats.skipped_full == 1 and judge.pending == 2
+        second.cancel()  # a caller that stops waiting withdraws its queued inference
+        assert await first is True
+        await asyncio.sleep(0.05)
+        assert judge.pending == 0 and len(slow.calls) == 1
+        for bad in (float("nan"), 1.5, -0.1):
+            assert await judge.judge(FixedModel(bad), bytes(FRAME), 16000) is None
+        assert judge.stats.failed == 3 and judge.stats.judged == 1 and judge.stats.complete == 1
+        judge.close()
+        with pytest.raises(ValueError, match="max_pending"):
+            EndOfTurnJudge(max_pending=0)
 
     asyncio.run(main())

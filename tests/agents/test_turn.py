@@ -16,7 +16,15 @@ from clutchcall_engine.agents import (
     TurnSettings,
     TurnSettingsError,
 )
-from clutchcall_engine.agents.turn import BARGE_IN_GAP_MS, MIN_TURN_SPEECH_MS, ONSET_MS
+from clutchcall_engine.agents.turn import (
+    BARGE_IN_GAP_MS,
+    MAX_SILENCE_DURATION_MS,
+    MIN_TURN_SPEECH_MS,
+    ONSET_MS,
+    SEMANTIC_HOLD_FACTOR,
+    SEMANTIC_PAUSE_MS,
+    TurnPaused,
+)
 from evaluate import detector, score_turns
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -252,3 +260,129 @@ def test_barge_in_gap_resets_the_count() -> None:
     vad.next = True
     events = [e for _ in range(5) for e in det.push(bytes(640), agent_speaking=True)]
     assert sum(isinstance(e, BargeIn) for e in events) == 1
+
+
+# -- mode semantic: pauses judged by an end-of-turn model ------------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    runs=st.lists(st.tuples(st.booleans(), st.integers(1, 60)), max_size=24),
+    verdicts=st.lists(st.tuples(st.sampled_from([True, False, None]), st.integers(0, 40)), max_size=40),
+    silence_ms=st.integers(20, 800),
+)
+def test_semantic_pauses_and_verdicts(
+    runs: list[tuple[bool, int]], verdicts: list[tuple[bool | None, int]], silence_ms: int
+) -> None:
+    """A reference model of mode semantic, frame by frame: one TurnPaused per pause once SEMANTIC_PAUSE_MS (or the
+    silence, if shorter) has passed in a turn of MIN_TURN_SPEECH_MS; a verdict, arriving 0-40 frames later, acts
+    only while that pause lasts: complete ends the turn, unfinished moves the backstop to the hold, none leaves the
+    silence rule."""
+    td = TurnDetection(mode=TurnDetectionMode.SEMANTIC, vad=VadSettings(silence_duration_ms=silence_ms))
+    vad = ScriptedVad()
+    det = TurnDetector(TurnSettings.from_idl(td), vad)
+    pause_after = min(SEMANTIC_PAUSE_MS, silence_ms)
+    hold_ms = min(MAX_SILENCE_DURATION_MS, SEMANTIC_HOLD_FACTOR * silence_ms)
+    in_turn = pause_open = held = False
+    voiced_run = last_voiced_end = turn_voiced = token = 0
+    answers = iter(verdicts)
+    pending: list[tuple[int, int, bool | None]] = []
+    script = [voiced for voiced, frames in runs for _ in range(frames)]  # runs: pauses long enough to matter
+    for k, voiced in enumerate(script):
+        vad.next = voiced
+        events = det.push(bytes(640))
+        now = (k + 1) * 20
+        voiced_run = voiced_run + 1 if voiced else 0
+        if voiced:
+            last_voiced_end, pause_open, held = now, False, False
+        if in_turn:
+            turn_voiced += 20 if voiced else 0
+        elif voiced_run * 20 >= ONSET_MS:
+            in_turn, turn_voiced = True, voiced_run * 20
+        paused = [e for e in events if isinstance(e, TurnPaused)]
+        finished = [e for e in events if isinstance(e, TurnFinished)]
+        silent = now - last_voiced_end
+        if in_turn and silent >= (hold_ms if held else silence_ms):
+            assert not paused and len(finished) == (turn_voiced >= MIN_TURN_SPEECH_MS)
+            in_turn = pause_open = held = False
+        elif in_turn and not pause_open and silent >= pause_after and turn_voiced >= MIN_TURN_SPEECH_MS:
+            assert not finished and len(paused) == 1
+            token += 1
+            assert paused[0].pause == token and paused[0].at_ms == now
+            pause_open = True
+            verdict = next(answers, None)
+            if verdict is not None:
+                pending.append((k + verdict[1], token, verdict[0]))
+        else:
+            assert not paused and not finished
+        for _, pause, complete in [p for p in pending if p[0] == k]:
+            active = in_turn and pause_open and pause == token
+            if complete is True:
+                ended = det.end_paused_turn(pause)
+                assert (ended is not None) == active
+                if ended is not None:
+                    assert ended.speech_ended_ms == last_voiced_end and ended.at_ms == now
+                    in_turn = pause_open = held = False
+            elif complete is False:
+                assert det.hold(pause) == active
+                held = held or active
+        assert det.in_turn == in_turn
+
+
+def _semantic_run(verdict: bool | None, pause_ms: int, silence_ms: int = 500) -> list[tuple[str, int]]:
+    """600 ms of speech, a pause of `pause_ms`, 600 ms more, then silence; the verdict comes 2 frames after each
+    TurnPaused. (event, at_ms) in order."""
+    vad = ScriptedVad()
+    td = TurnDetection(mode=TurnDetectionMode.SEMANTIC, vad=VadSettings(silence_duration_ms=silence_ms))
+    det = TurnDetector(TurnSettings.from_idl(td), vad)
+    second = 600 + pause_ms
+    out: list[tuple[str, int]] = []
+    due: list[tuple[int, int]] = []
+    for k in range((second + 600 + 3000) // 20):
+        vad.next = k * 20 < 600 or second <= k * 20 < second + 600
+        for e in det.push(bytes(640)):
+            out.append((type(e).__name__, e.at_ms))
+            if isinstance(e, TurnPaused):
+                due.append((k + 2, e.pause))
+        for _, pause in [d for d in due if d[0] == k]:
+            if verdict is True and (ended := det.end_paused_turn(pause)) is not None:
+                out.append(("TurnFinished", ended.at_ms))
+            elif verdict is False:
+                det.hold(pause)
+    return out
+
+
+def test_semantic_complete_ends_at_the_pause_and_unfinished_waits_for_the_backstop() -> None:
+    # complete: the turn ends 200 ms into the first pause (+2 frames for the verdict), before the 500 ms rule
+    assert _semantic_run(True, 700)[:3] == [("SpeechStarted", 60), ("TurnPaused", 800), ("TurnFinished", 840)]
+    # unfinished: a 700 ms hesitation no longer ends the turn; after the last word the hold (4 x 500 ms) does
+    events = _semantic_run(False, 700)
+    assert [e for e, _ in events] == ["SpeechStarted", "TurnPaused", "TurnPaused", "TurnFinished"]
+    assert events[-1][1] == 600 + 700 + 600 + SEMANTIC_HOLD_FACTOR * 500
+    # no verdict (judge full, model failed): the silence rule, exactly as server_vad
+    events = _semantic_run(None, 700)
+    assert [(e, t) for e, t in events if e == "TurnFinished"] == [("TurnFinished", 1100), ("TurnFinished", 2400)]
+    # a pause shorter than SEMANTIC_PAUSE_MS is not asked about
+    assert [e for e, _ in _semantic_run(True, 160)][:3] == ["SpeechStarted", "TurnPaused", "TurnFinished"]
+    assert _semantic_run(True, 160)[1][1] == 600 + 160 + 600 + SEMANTIC_PAUSE_MS
+
+
+def test_a_verdict_for_a_pause_that_is_over_does_nothing() -> None:
+    vad = ScriptedVad()
+    det = TurnDetector(TurnSettings.from_idl(TurnDetection(mode=TurnDetectionMode.SEMANTIC)), vad)
+    vad.next = True
+    events = [e for _ in range(30) for e in det.push(bytes(640))]
+    vad.next = False
+    paused = [e for _ in range(10) for e in det.push(bytes(640)) if isinstance(e, TurnPaused)]
+    assert len(paused) == 1 and [type(e) for e in events] == [SpeechStarted]
+    vad.next = True
+    det.push(bytes(640))  # the caller speaks again: that pause is over
+    assert det.end_paused_turn(paused[0].pause) is None and det.hold(paused[0].pause) is False
+    assert det.in_turn
+    assert len(det.turn_audio(8000)) == 41 * 640 and len(det.turn_audio(100)) == 5 * 640
+    vad.next = False
+    second = [e for _ in range(10) for e in det.push(bytes(640)) if isinstance(e, TurnPaused)]
+    assert len(second) == 1 and second[0].pause != paused[0].pause
+    # the first pause's verdict arriving during the second pause must not act on it
+    assert det.end_paused_turn(paused[0].pause) is None and det.hold(paused[0].pause) is False
+    assert det.in_turn and det.hold(second[0].pause) is True

@@ -6,6 +6,9 @@ audio) and `BargeIn`. `handle` is an async generator: whatever pcm16 it yields (
 call's sample rate, mono) is queued for the caller and played in real time. A barge-in flushes the
 queue and cancels the generator still answering. The engine cuts an agent off when it raises or
 when it takes longer than the session's `chunk_timeout_s` to yield its next chunk.
+
+In turn-detection mode semantic the agent's `end_of_turn` model, if it has one, judges the caller's
+pauses (agents/semantic.py); otherwise the engine's Smart Turn model does.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import ClassVar
 
 from clutchcall.messages import AgentBinding
 
+from .semantic import EndOfTurnModel
 from .turn import BargeIn, SpeechStarted, TurnFinished
 
 
@@ -45,6 +49,7 @@ class AgentCall:
 
 class Agent(ABC):
     wants_frames: ClassVar[bool] = False
+    end_of_turn: EndOfTurnModel | None = None  # mode semantic: this agent's own model, instead of the engine's
 
     async def start(self, call: AgentCall) -> None:  # noqa: B027 - optional hook
         """Called once before the first event."""

