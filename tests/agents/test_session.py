@@ -26,6 +26,7 @@ from clutchcall_engine.agents import (
     TurnEvent,
     TurnFinished,
 )
+from clutchcall_engine.agents.metrics import AgentCollector
 from clutchcall_engine.agents.semantic import EndOfTurnJudge
 from clutchcall_engine.agents.smart_turn import ModelUnavailable
 from clutchcall_engine.agents.turn import SEMANTIC_PAUSE_MS
@@ -330,6 +331,10 @@ def test_semantic_mode_asks_the_agents_model_at_each_pause(
         assert session.stats.cut_off is None
         judge = h.binder.judge
         assert judge is not None and judge.stats.failed == int(fail) and judge.pending == 0
+        scraped = {m.name: m.samples[0].value for m in AgentCollector(h.binder).collect()}
+        assert scraped["clutchcall_agent_semantic_ends"] == ends and scraped["clutchcall_agent_semantic_holds"] == holds
+        assert scraped["clutchcall_agent_end_of_turn_failed"] == int(fail)
+        assert scraped["clutchcall_agent_end_of_turn_pending"] == scraped["clutchcall_agent_end_of_turn_skipped"] == 0
         await h.binder.close()
 
     asyncio.run(main())
