@@ -304,29 +304,38 @@ SEMANTIC = AgentBinding(agent_id="a", turn_detection=TurnDetection(mode=TurnDete
 
 
 @pytest.mark.parametrize(
-    ("p", "fail", "ends", "holds", "unjudged", "latency"),
+    ("p", "fail", "delay_s", "counts", "latency"),
     [
-        (0.9, False, 1, 0, 0, (SEMANTIC_PAUSE_MS, 400)),  # complete: ends 200 ms into the pause, not at 500
-        (0.1, False, 0, 1, 0, (4 * 500, 4 * 500 + 100)),  # unfinished: waits for the hold
-        (0.9, True, 0, 0, 1, (500, 560)),  # the model raising: the silence rule, the agent not cut off
+        (0.9, False, 0.0, (1, 0, 0, 0), (SEMANTIC_PAUSE_MS, 400)),  # complete: ends 200 ms into the pause, not at 500
+        (0.1, False, 0.0, (0, 1, 0, 0), (4 * 500, 4 * 500 + 100)),  # unfinished: waits for the hold
+        (0.9, True, 0.0, (0, 0, 1, 0), (500, 560)),  # the model raising: the silence rule, the agent not cut off
+        (0.9, False, 0.8, (0, 0, 0, 1), (500, 560)),  # slower than the silence rule: the verdict is stale
     ],
-    ids=["complete", "unfinished", "model-fails"],
+    ids=["complete", "unfinished", "model-fails", "model-too-slow"],
 )
 def test_semantic_mode_asks_the_agents_model_at_each_pause(
-    scenarios: dict[str, Fixture], p: float, fail: bool, ends: int, holds: int, unjudged: int, latency: tuple[int, int]
+    scenarios: dict[str, Fixture],
+    p: float,
+    fail: bool,
+    delay_s: float,
+    counts: tuple[int, int, int, int],
+    latency: tuple[int, int],
 ) -> None:
+    ends, holds = counts[:2]
+
     async def main() -> None:
-        model = FixedModel(p, fail=fail)
+        model = FixedModel(p, delay_s=delay_s, fail=fail)
         h = Harness({"a": ReplayWithModel(model)})
         session = await h.binder.bind("CA10", SEMANTIC)
         fixture = scenarios["single"]
         await h.ports["CA10"].feed(fixture.frames() + [bytes(FRAME)] * 100, realtime=True)
-        await _until(lambda: session.stats.turns == 1)
+        await _until(lambda: session.stats.turns == 1 and h.binder.judge is not None and h.binder.judge.pending == 0)
+        await asyncio.sleep(0.05)  # the last verdict applied
         turn = next(e for _, e in h.events if isinstance(e, TurnFinished))
         assert latency[0] <= turn.at_ms - turn.speech_ended_ms <= latency[1]
         assert len(turn.audio) >= FRAME * (fixture.turns[0][1] - fixture.turns[0][0]) // 20
         stats = session.stats
-        assert (stats.semantic_ends, stats.semantic_holds, stats.semantic_unjudged) == (ends, holds, unjudged)
+        assert (stats.semantic_ends, stats.semantic_holds, stats.semantic_unjudged, stats.semantic_stale) == counts
         assert model.calls and max(model.calls) <= 8000 // 20 * FRAME  # the last 8 s at most
         assert session.stats.cut_off is None
         judge = h.binder.judge

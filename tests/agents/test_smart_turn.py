@@ -97,7 +97,7 @@ def test_a_semantic_binding_uses_the_engines_model(model_file: Path, scenarios: 
         await h.ports["CA20"].feed(scenarios["pauses"].frames() + [bytes(FRAME)] * 150, realtime=True)
         await _until(lambda: session.stats.turns >= 2, timeout=20)
         stats = session.stats
-        judged = stats.semantic_ends + stats.semantic_holds
+        judged = stats.semantic_ends + stats.semantic_holds + stats.semantic_stale  # stale: slower than the backstop
         assert judged >= 2 and stats.semantic_unjudged == 0, stats
         turns = [e for _, e in h.events if isinstance(e, TurnFinished)]
         assert all(t.at_ms - t.speech_ended_ms >= SEMANTIC_PAUSE_MS for t in turns)

@@ -27,6 +27,7 @@ _STATS_HELP: dict[str, str] = {
     "semantic_ends": "Turns the end-of-turn model ended at a pause (mode semantic)",
     "semantic_holds": "Pauses the end-of-turn model judged unfinished, so the turn waited (mode semantic)",
     "semantic_unjudged": "Pauses left to the VAD's silence: no room in the judge, or the model failed (mode semantic)",
+    "semantic_stale": "End-of-turn verdicts that came after their pause ended (mode semantic; many: the judge is slow)",
 }
 assert set(_STATS_HELP) == set(AgentStats.COUNTERS), "every AgentStats counter needs its help text"
 

@@ -78,6 +78,7 @@ class AgentStats:
     semantic_ends: int = 0  # turns the end-of-turn model ended at a pause
     semantic_holds: int = 0  # pauses the model judged unfinished (the turn waited for more)
     semantic_unjudged: int = 0  # pauses with no verdict (judge full, model failed): the VAD's silence decided
+    semantic_stale: int = 0  # verdicts that came after their pause ended (the caller spoke, or the silence rule won)
     flush_latency_ms: list[float] = dataclasses.field(default_factory=list)  # the last 64: frame in -> queue flushed
     cut_off: str | None = None  # why the agent was cut off, if it was
 
@@ -95,6 +96,7 @@ class AgentStats:
         "semantic_ends",
         "semantic_holds",
         "semantic_unjudged",
+        "semantic_stale",
     )
 
     def counters(self) -> dict[str, int]:
@@ -242,8 +244,12 @@ class AgentSession:
             if finished is not None:
                 self.stats.semantic_ends += 1
                 self._on_turn_event(finished, time.perf_counter())
+            else:
+                self.stats.semantic_stale += 1
         elif self.detector.hold(paused.pause):
             self.stats.semantic_holds += 1
+        else:
+            self.stats.semantic_stale += 1
 
     def _on_turn_event(self, event: SpeechStarted | TurnFinished | BargeIn, received: float) -> None:
         if isinstance(event, BargeIn):
