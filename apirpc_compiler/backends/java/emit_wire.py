@@ -189,11 +189,16 @@ class _Struct:
             L += method(f"Set {f['name']}.", setter, f"this.{a} = value;", "return this;")
         if s["variants"]:
             tests = []
-            for vr in s["variants"]:
+            L.append("")
+            for i, vr in enumerate(s["variants"]):
                 vals = ", ".join("true" if vr["flags"].get(fl, False) else "false" for fl in s["flags"])
-                tests += [f"if (code == {jlong(vr['code'])}) {{", f"  return new boolean[] {{{vals}}};", "}"]
-            doc = f"The flags ({', '.join(s['flags']) or 'none'}) of a type code, or null for an unknown code."
-            L += method(doc, "static boolean[] variants(long code)", *tests, "return null;")
+                L.append(f"  private static final boolean[] VARIANT_{i} = new boolean[] {{{vals}}};")
+                tests += [f"if (code == {jlong(vr['code'])}) {{", f"  return VARIANT_{i};", "}"]
+            doc = (
+                f"The flags ({', '.join(s['flags']) or 'none'}) of a type code, or null for an unknown code;"
+                " one shared array per code, never written (a header's decode and its stream read them)."
+            )
+            L += method(javadoc(doc, 2), "static boolean[] variants(long code)", *tests, "return null;")
         L += method(None, "public String structName()", f"return {jstr(name)};")
         L += method(
             "The wire bytes; EncodeException if a field breaks its declaration.",
@@ -567,7 +572,7 @@ class _Proto(ProtocolView):
         c = self.cls(t.struct)
         flags = "".join(f", f[{b.index}]" for b in args)
         decoder = f"(r, end, f) -> {c}.decodeFrom(r, end{flags})"
-        encoder = f"(v, f) -> (({c}) v).encode({flags[2:]})"
+        encoder = f"(w, v, f) -> (({c}) v).encodeTo(w{flags})"
         binds = "null"
         if t.binds_flags:
             first = self.n.accessor("get", self.structs[t.struct]["fields"][0]["words"])

@@ -8,7 +8,6 @@ import dev.clutchcall.v1.EncodeException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -22,6 +21,12 @@ public abstract class BufferedParser implements StreamParser {
   public interface Decoder {
     /** Decode one value from {@code r}, reading no further than {@code end}. */
     WireStruct decode(WireReader r, int end, boolean[] flags);
+  }
+
+  /** Writes one item of a transition's struct, its args taken from the header's flags. */
+  public interface Encoder {
+    /** Append {@code value}'s wire bytes to {@code w}. */
+    void encode(WireWriter w, WireStruct value, boolean[] flags);
   }
 
   /** What a parser returns for an item of type {@code code} (-1 where no code selected it). */
@@ -38,7 +43,7 @@ public abstract class BufferedParser implements StreamParser {
   public record Transition(
       Class<? extends WireStruct> type,
       Decoder decoder,
-      BiFunction<WireStruct, boolean[], byte[]> encoder,
+      Encoder encoder,
       int next,
       Function<WireStruct, boolean[]> flags,
       long... codes) {}
@@ -138,13 +143,14 @@ public abstract class BufferedParser implements StreamParser {
             name + ": type 0x" + Long.toHexString(code) + " does not carry " + msg.structName());
       }
       FrameHeader f = states[initial].frame();
-      byte[] body = states[initial].select(code).encoder().apply(msg, NO_FLAGS);
-      if (body.length > f.maxLength()) {
-        throw new EncodeException(name + ": a body of " + body.length + " bytes is over the limit");
+      WireWriter body = new WireWriter();
+      states[initial].select(code).encoder().encode(body, msg, NO_FLAGS);
+      if (body.size() > f.maxLength()) {
+        throw new EncodeException(name + ": a body of " + body.size() + " bytes is over the limit");
       }
       WireWriter w = new WireWriter();
       w.integer(code, f.type());
-      w.integer(body.length, f.length());
+      w.integer(body.size(), f.length());
       w.raw(body);
       return w.toByteArray();
     }
@@ -179,7 +185,7 @@ public abstract class BufferedParser implements StreamParser {
         }
         Transition o = states[h.next()].transitions()[0];
         WireWriter w = new WireWriter();
-        w.raw(h.encoder().apply(header, NO_FLAGS));
+        h.encoder().encode(w, header, NO_FLAGS);
         for (WireStruct x : objects) {
           if (!o.type().isInstance(x)) {
             throw new EncodeException(
@@ -190,7 +196,7 @@ public abstract class BufferedParser implements StreamParser {
                     + o.type().getSimpleName()
                     + " objects");
           }
-          w.raw(o.encoder().apply(x, flags));
+          o.encoder().encode(w, x, flags);
         }
         return w.toByteArray();
       }
@@ -223,19 +229,39 @@ public abstract class BufferedParser implements StreamParser {
     this.maxBuffer = maxBuffer;
   }
 
-  /** Every item completed by {@code data}, as {@code item} makes it. */
+  /**
+   * Every item completed by {@code data}, as {@code item} makes it. With nothing buffered the items
+   * are read from {@code data} itself and only its unfinished tail is kept: each byte is copied at
+   * most once (the decoders copy what an item keeps, so no item aliases {@code data}).
+   */
   protected <T> List<T> parse(byte[] data, int off, int n, Item<T> item) {
+    if (len == 0) {
+      List<T> out = items(data, off, off + n, base - off, true, item);
+      int tail = off + n - at;
+      if (tail > buf.length) {
+        buf = new byte[Math.max(tail, buf.length * 2)];
+      }
+      System.arraycopy(data, at, buf, 0, tail);
+      len = tail;
+      base += at - off;
+      return checkBound(out);
+    }
     if (len + n > buf.length) {
       buf = Arrays.copyOf(buf, Math.max(len + n, buf.length * 2));
     }
     System.arraycopy(data, off, buf, len, n);
     len += n;
-    List<T> out = items(true, item);
+    List<T> out = items(buf, 0, len, base, true, item);
     if (at > 0) {
       System.arraycopy(buf, at, buf, 0, len - at);
       len -= at;
       base += at;
     }
+    return checkBound(out);
+  }
+
+  /** {@code out}, unless the parser now holds more than its buffer bound. */
+  private <T> List<T> checkBound(List<T> out) {
     if (len > maxBuffer) {
       throw new DecodeException(
           table.overBuffer(), table.name() + ": " + len + " bytes buffered, over the limit");
@@ -258,7 +284,7 @@ public abstract class BufferedParser implements StreamParser {
     if (len == 0 && s.atEnd() == null && s.trailing() == null) {
       return List.of();
     }
-    List<WireStruct> last = items(false, (code, value) -> value);
+    List<WireStruct> last = items(buf, 0, len, base, false, (code, value) -> value);
     if (s.trailing() == null) {
       Reason why = s.atEnd() != null ? s.atEnd() : Reason.TRUNCATED;
       throw new DecodeException(why, table.name() + ": stream ended inside an item");
@@ -271,26 +297,28 @@ public abstract class BufferedParser implements StreamParser {
   }
 
   /**
-   * Streaming, every whole item in {@code buf[0, len)} (up to an item that must fill the input);
+   * Streaming, every whole item in {@code src[from, to)} (up to an item that must fill the input);
    * not streaming, the one item there (or the error its bytes give). {@code at} gets where the
-   * items end. One method, so that the readers and the decoders compile together.
+   * items end; {@code src[0]} is at stream offset {@code srcBase}. One method, so that the readers
+   * and the decoders compile together.
    */
-  private <T> List<T> items(boolean streaming, Item<T> item) {
+  private <T> List<T> items(
+      byte[] src, int from, int to, long srcBase, boolean streaming, Item<T> item) {
     List<T> out = new ArrayList<>();
-    at = 0;
-    while (streaming ? at < len && table.states()[state].trailing() == null : out.isEmpty()) {
-      WireReader r = new WireReader(buf, at, len, streaming, base, streaming ? maxBuffer : 0);
+    at = from;
+    while (streaming ? at < to && table.states()[state].trailing() == null : out.isEmpty()) {
+      WireReader r = new WireReader(src, at, to, streaming, srcBase, streaming ? maxBuffer : 0);
       State s = table.states()[state];
-      int end = len;
+      int end = to;
       code = -1;
       WireStruct value;
       Transition t;
       try {
         if (s.framed()) {
           end = bodyEnd(s, r, streaming);
-          r = new WireReader(buf, r.pos, end, false, base);
+          r = new WireReader(src, r.pos, end, false, srcBase);
         } else if (s.peek() >= 0) {
-          code = r.fork(streaming).integer(s.peek(), len);
+          code = r.fork(streaming).integer(s.peek(), to);
         }
         t = s.select(code);
         if (t == null) {
@@ -323,8 +351,8 @@ public abstract class BufferedParser implements StreamParser {
   /** A frame's Type (into {@code code}) and Length, checked; the end of its body. */
   private int bodyEnd(State s, WireReader r, boolean streaming) {
     FrameHeader f = s.frame();
-    code = r.integer(f.type(), len);
-    long length = r.integer(f.length(), len);
+    code = r.integer(f.type(), r.stop);
+    long length = r.integer(f.length(), r.stop);
     if (s.select(code) == null) {
       throw new DecodeException(
           f.unknown(), table.name() + ": unknown message type 0x" + Long.toHexString(code));
@@ -341,7 +369,7 @@ public abstract class BufferedParser implements StreamParser {
               + Long.toUnsignedString(length)
               + " bytes is over the limit");
     }
-    if (length > len - r.pos) {
+    if (length > r.stop - r.pos) {
       if (streaming) {
         throw Incomplete.INSTANCE;
       }

@@ -24,7 +24,7 @@ public final class RpcParser extends BufferedParser {
               new Transition(
                   Envelope.class,
                   (r, end, f) -> Envelope.decodeFrom(r, end),
-                  (v, f) -> ((Envelope) v).encode(),
+                  (w, v, f) -> ((Envelope) v).encodeTo(w),
                   0,
                   null)));
 

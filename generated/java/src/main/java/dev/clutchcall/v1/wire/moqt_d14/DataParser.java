@@ -29,7 +29,7 @@ public final class DataParser extends BufferedParser {
               new Transition(
                   SubgroupHeader.class,
                   (r, end, f) -> SubgroupHeader.decodeFrom(r, end),
-                  (v, f) -> ((SubgroupHeader) v).encode(),
+                  (w, v, f) -> ((SubgroupHeader) v).encodeTo(w),
                   1,
                   v -> SubgroupHeader.variants(((SubgroupHeader) v).getType()),
                   16L,
@@ -47,7 +47,7 @@ public final class DataParser extends BufferedParser {
               new Transition(
                   FetchHeader.class,
                   (r, end, f) -> FetchHeader.decodeFrom(r, end),
-                  (v, f) -> ((FetchHeader) v).encode(),
+                  (w, v, f) -> ((FetchHeader) v).encodeTo(w),
                   2,
                   v -> FetchHeader.variants(((FetchHeader) v).getType()),
                   5L)),
@@ -60,7 +60,7 @@ public final class DataParser extends BufferedParser {
               new Transition(
                   SubgroupObject.class,
                   (r, end, f) -> SubgroupObject.decodeFrom(r, end, f[1]),
-                  (v, f) -> ((SubgroupObject) v).encode(f[1]),
+                  (w, v, f) -> ((SubgroupObject) v).encodeTo(w, f[1]),
                   1,
                   null)),
           new State(
@@ -72,7 +72,7 @@ public final class DataParser extends BufferedParser {
               new Transition(
                   FetchObject.class,
                   (r, end, f) -> FetchObject.decodeFrom(r, end),
-                  (v, f) -> ((FetchObject) v).encode(),
+                  (w, v, f) -> ((FetchObject) v).encodeTo(w),
                   2,
                   null)));
 

@@ -23,7 +23,7 @@ public final class DatagramParser extends BufferedParser {
               new Transition(
                   ObjectDatagram.class,
                   (r, end, f) -> ObjectDatagram.decodeFrom(r, end),
-                  (v, f) -> ((ObjectDatagram) v).encode(),
+                  (w, v, f) -> ((ObjectDatagram) v).encodeTo(w),
                   1,
                   null)),
           new State(-1, null, null, null, Reason.UNKNOWN_TYPE));

@@ -70,10 +70,15 @@ public final class FetchHeader implements WireStruct {
     return this;
   }
 
-  /** The flags (none) of a type code, or null for an unknown code. */
+  private static final boolean[] VARIANT_0 = new boolean[] {};
+
+  /**
+   * The flags (none) of a type code, or null for an unknown code; one shared array per code, never
+   * written (a header's decode and its stream read them).
+   */
   static boolean[] variants(long code) {
     if (code == 5L) {
-      return new boolean[] {};
+      return VARIANT_0;
     }
     return null;
   }

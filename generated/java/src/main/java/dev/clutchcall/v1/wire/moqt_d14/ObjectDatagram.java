@@ -166,40 +166,52 @@ public final class ObjectDatagram implements WireStruct {
     return this;
   }
 
+  private static final boolean[] VARIANT_0 = new boolean[] {false, false, false, true};
+  private static final boolean[] VARIANT_1 = new boolean[] {false, true, false, true};
+  private static final boolean[] VARIANT_2 = new boolean[] {true, false, false, true};
+  private static final boolean[] VARIANT_3 = new boolean[] {true, true, false, true};
+  private static final boolean[] VARIANT_4 = new boolean[] {false, false, false, false};
+  private static final boolean[] VARIANT_5 = new boolean[] {false, true, false, false};
+  private static final boolean[] VARIANT_6 = new boolean[] {true, false, false, false};
+  private static final boolean[] VARIANT_7 = new boolean[] {true, true, false, false};
+  private static final boolean[] VARIANT_8 = new boolean[] {false, false, true, true};
+  private static final boolean[] VARIANT_9 = new boolean[] {false, true, true, true};
+
   /**
    * The flags (end_of_group, has_extensions, is_status, object_id_present) of a type code, or null
-   * for an unknown code.
+   * for an unknown code; one shared array per code, never written (a header's decode and its stream
+   * read them).
    */
   static boolean[] variants(long code) {
     if (code == 0L) {
-      return new boolean[] {false, false, false, true};
+      return VARIANT_0;
     }
     if (code == 1L) {
-      return new boolean[] {false, true, false, true};
+      return VARIANT_1;
     }
     if (code == 2L) {
-      return new boolean[] {true, false, false, true};
+      return VARIANT_2;
     }
     if (code == 3L) {
-      return new boolean[] {true, true, false, true};
+      return VARIANT_3;
     }
     if (code == 4L) {
-      return new boolean[] {false, false, false, false};
+      return VARIANT_4;
     }
     if (code == 5L) {
-      return new boolean[] {false, true, false, false};
+      return VARIANT_5;
     }
     if (code == 6L) {
-      return new boolean[] {true, false, false, false};
+      return VARIANT_6;
     }
     if (code == 7L) {
-      return new boolean[] {true, true, false, false};
+      return VARIANT_7;
     }
     if (code == 32L) {
-      return new boolean[] {false, false, true, true};
+      return VARIANT_8;
     }
     if (code == 33L) {
-      return new boolean[] {false, true, true, true};
+      return VARIANT_9;
     }
     return null;
   }

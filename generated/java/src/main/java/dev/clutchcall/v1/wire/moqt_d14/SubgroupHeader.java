@@ -116,46 +116,60 @@ public final class SubgroupHeader implements WireStruct {
     return this;
   }
 
+  private static final boolean[] VARIANT_0 = new boolean[] {false, false, false, false};
+  private static final boolean[] VARIANT_1 = new boolean[] {false, true, false, false};
+  private static final boolean[] VARIANT_2 = new boolean[] {false, false, true, false};
+  private static final boolean[] VARIANT_3 = new boolean[] {false, true, true, false};
+  private static final boolean[] VARIANT_4 = new boolean[] {false, false, false, true};
+  private static final boolean[] VARIANT_5 = new boolean[] {false, true, false, true};
+  private static final boolean[] VARIANT_6 = new boolean[] {true, false, false, false};
+  private static final boolean[] VARIANT_7 = new boolean[] {true, true, false, false};
+  private static final boolean[] VARIANT_8 = new boolean[] {true, false, true, false};
+  private static final boolean[] VARIANT_9 = new boolean[] {true, true, true, false};
+  private static final boolean[] VARIANT_10 = new boolean[] {true, false, false, true};
+  private static final boolean[] VARIANT_11 = new boolean[] {true, true, false, true};
+
   /**
    * The flags (end_of_group, has_extensions, subgroup_id_is_first_object, subgroup_id_present) of a
-   * type code, or null for an unknown code.
+   * type code, or null for an unknown code; one shared array per code, never written (a header's
+   * decode and its stream read them).
    */
   static boolean[] variants(long code) {
     if (code == 16L) {
-      return new boolean[] {false, false, false, false};
+      return VARIANT_0;
     }
     if (code == 17L) {
-      return new boolean[] {false, true, false, false};
+      return VARIANT_1;
     }
     if (code == 18L) {
-      return new boolean[] {false, false, true, false};
+      return VARIANT_2;
     }
     if (code == 19L) {
-      return new boolean[] {false, true, true, false};
+      return VARIANT_3;
     }
     if (code == 20L) {
-      return new boolean[] {false, false, false, true};
+      return VARIANT_4;
     }
     if (code == 21L) {
-      return new boolean[] {false, true, false, true};
+      return VARIANT_5;
     }
     if (code == 24L) {
-      return new boolean[] {true, false, false, false};
+      return VARIANT_6;
     }
     if (code == 25L) {
-      return new boolean[] {true, true, false, false};
+      return VARIANT_7;
     }
     if (code == 26L) {
-      return new boolean[] {true, false, true, false};
+      return VARIANT_8;
     }
     if (code == 27L) {
-      return new boolean[] {true, true, true, false};
+      return VARIANT_9;
     }
     if (code == 28L) {
-      return new boolean[] {true, false, false, true};
+      return VARIANT_10;
     }
     if (code == 29L) {
-      return new boolean[] {true, true, false, true};
+      return VARIANT_11;
     }
     return null;
   }
