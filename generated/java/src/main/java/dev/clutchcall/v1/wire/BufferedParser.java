@@ -239,7 +239,8 @@ public abstract class BufferedParser implements StreamParser {
       List<T> out = items(data, off, off + n, base - off, true, item);
       int tail = off + n - at;
       if (tail > buf.length) {
-        buf = new byte[Math.max(tail, buf.length * 2)];
+        // Room for a next chunk of this size too, so that appending it needs no new buffer.
+        buf = new byte[tail <= Integer.MAX_VALUE - n ? tail + n : tail];
       }
       System.arraycopy(data, at, buf, 0, tail);
       len = tail;
