@@ -13,6 +13,8 @@ dropped and counted, a turn event that does not fit means the agent is stuck and
 and audio waiting to be played (`playout_ms`; the agent waits for room). An agent that raises, or
 takes longer than `chunk_timeout_s` to yield its next chunk, is cut off: its tasks end, its queued
 audio is dropped, the port is released. The call itself is not touched.
+Timeouts use `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 wait_for loses a cancellation
+that lands as the awaited call completes, and a barge-in's cancel or `stop()` would then be ignored.
 
 In turn-detection mode semantic, each pause the detector reports (`TurnPaused`) is judged by the
 end-of-turn model on the judge's threads (agents/semantic.py); the verdict ends the turn or holds it
@@ -185,7 +187,8 @@ class AgentSession:
                     await task
         self._playout.clear()
         try:
-            await asyncio.wait_for(self.agent.stop(), self.limits.chunk_timeout_s)
+            async with asyncio.timeout(self.limits.chunk_timeout_s):
+                await self.agent.stop()
         except Exception as exc:  # the agent's own cleanup failing must not leak into the call
             log.warning("agent %s stop() failed: %r", self.call.sid, exc)
         with contextlib.suppress(Exception):
@@ -303,7 +306,8 @@ class AgentSession:
         try:
             while True:
                 try:
-                    chunk = await asyncio.wait_for(anext(chunks), self.limits.chunk_timeout_s)
+                    async with asyncio.timeout(self.limits.chunk_timeout_s):
+                        chunk = await anext(chunks)
                 except StopAsyncIteration:
                     break
                 if not isinstance(chunk, bytes | bytearray | memoryview):
@@ -319,7 +323,8 @@ class AgentSession:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(aclose(), self.limits.chunk_timeout_s)
+                    async with asyncio.timeout(self.limits.chunk_timeout_s):
+                        await aclose()
 
     async def _queue_frame(self, frame: bytes) -> None:
         while len(self._playout) >= self._playout_max:
@@ -338,7 +343,8 @@ class AgentSession:
             if frame is not None:
                 self._room.set()
                 try:
-                    await asyncio.wait_for(self.port.send(frame), self.limits.send_timeout_s)
+                    async with asyncio.timeout(self.limits.send_timeout_s):
+                        await self.port.send(frame)
                 except Exception as exc:
                     self._cut_off(f"downlink send failed: {exc!r}")
                     return
