@@ -49,6 +49,8 @@ from clutchcall_runtime.moqt.session import MoqObject  # noqa: E402
 PERIOD = 0.020
 WARM_UP = 0.3  # seconds before the counted window: stage creation and the jitter buffers' first fill
 SCENARIOS: list[tuple[str, AudioFormat, AudioFormat]] = [
+    # The like-for-like row: rtpengine runs exactly this change (its pcm16 rows stand in mu-law <-> A-law).
+    ("g711_ulaw -> g711_alaw", AudioFormat.of("g711_ulaw"), AudioFormat.of("g711_alaw")),
     ("g711_ulaw -> pcm16 16k", AudioFormat.of("g711_ulaw"), AudioFormat.of("pcm16", 16000)),
     ("pcm16 16k -> g711_ulaw", AudioFormat.of("pcm16", 16000), AudioFormat.of("g711_ulaw")),
     ("g711_ulaw -> opus 48k", AudioFormat.of("g711_ulaw"), AudioFormat.of("opus", 48000)),

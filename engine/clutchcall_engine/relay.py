@@ -153,51 +153,57 @@ class RelayTrack:
         self.orphan_timer: asyncio.TimerHandle | None = None
         self.request_id = -1  # the session's inbound-sink identity (PUBLISH_DONE matching)
         self.taps: list[TranscodeStage] = []  # the AudioBridge's stages fed from this track
+        self._cache_limit = relay.config.limits.track_cache_bytes
 
     # -- InboundSink: objects from the publisher --
 
     def on_object(self, obj: MoqObject) -> None:
-        key = (obj.group, obj.subgroup)
+        # Every object of every track passes here (twice for a transcoded one), so it reads each field once.
+        group, object_id = obj.group, obj.object_id
+        key = (group, obj.subgroup)
+        largest = self.largest
         out = OutObject(
-            group=obj.group,
-            subgroup=obj.subgroup,
-            object_id=obj.object_id,
-            publisher_priority=obj.publisher_priority,
-            stream_type=obj.stream_type,
-            payload=obj.payload,
-            status=obj.status,
-            extensions=obj.extensions,
-            prev_object_id=self._last_in_subgroup.get(key),
-            datagram=obj.datagram,
+            group,
+            obj.subgroup,
+            object_id,
+            obj.publisher_priority,
+            obj.stream_type,
+            obj.payload,
+            obj.status,
+            obj.extensions,
+            self._last_in_subgroup.get(key),
+            obj.datagram,
         )
         if not obj.datagram:
-            if self.largest is None or obj.group > self.largest[0]:
-                self._last_in_subgroup = {k: v for k, v in self._last_in_subgroup.items() if k[0] >= obj.group}
-            self._last_in_subgroup[key] = obj.object_id
+            if largest is None or group > largest[0]:
+                self._last_in_subgroup = {k: v for k, v in self._last_in_subgroup.items() if k[0] >= group}
+            self._last_in_subgroup[key] = object_id
         self._cache(out)
-        if self.largest is None or (obj.group, obj.object_id) > self.largest:
-            self.largest = (obj.group, obj.object_id)
+        if largest is None or (group, object_id) > largest:
+            self.largest = (group, object_id)
         self.metrics.object_in(len(obj.payload))
-        finished = []
-        for sub in self.subscribers.values():
-            if sub.accepts(obj.group, obj.object_id):
+        finished = None
+        for sub in self.subscribers.values():  # Subscriber.accepts, inline
+            if (group, object_id) >= sub.start and (sub.end_group is None or group <= sub.end_group):
                 sub.out.push(out)
-            elif sub.end_group is not None and obj.group > sub.end_group:
-                finished.append(sub)
+            elif sub.end_group is not None and group > sub.end_group:
+                finished = [*(finished or ()), sub]
         for tap in self.taps:
             tap.on_object(obj)
-        for sub in finished:  # an AbsoluteRange subscription past its end group
+        for sub in finished or ():  # an AbsoluteRange subscription past its end group
             self.relay.end_subscription(sub, self, wire.PublishDoneStatusCode.SUBSCRIPTION_ENDED, "range complete")
 
     def _cache(self, out: OutObject) -> None:
-        limit = self.relay.config.limits.track_cache_bytes
-        if self.cache and out.group > self.cache[-1].group:
-            self.cache.clear()
-            self.cache_bytes = 0
-        if self.cache and out.group < self.cache[-1].group:
-            return
-        if self.cache_bytes + out.size <= limit:
-            self.cache.append(out)
+        cache = self.cache
+        if cache:
+            last_group = cache[-1].group
+            if out.group > last_group:
+                cache.clear()
+                self.cache_bytes = 0
+            elif out.group < last_group:
+                return
+        if self.cache_bytes + out.size <= self._cache_limit:
+            cache.append(out)
             self.cache_bytes += out.size
 
     def on_subgroup_end(self, group: int, subgroup: int, reset: bool) -> None:

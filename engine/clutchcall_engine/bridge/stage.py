@@ -172,22 +172,31 @@ class TranscodeStage:
     _out_group: int = field(default_factory=lambda: int(time.time() * 1000))
     _out_object: int = 0
     priority: int = 128
+    # The source shape's frame size (None: Opus, variable) and samples per frame, read on every object.
+    _frame_bytes: int | None = field(init=False)
+    _samples_per_frame: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._frame_bytes = self.source_format.frame_bytes
+        self._samples_per_frame = self.source_format.samples_per_frame
 
     # -- the source's objects (the relay calls these as for any subscriber) --
 
     def on_object(self, obj: MoqObject) -> None:
-        if self.closed or not obj.payload:  # status-only objects (end of group etc.) carry no audio
+        payload = obj.payload
+        if self.closed or not payload:  # status-only objects (end of group etc.) carry no audio
             return
-        reason = self._check(obj.payload)
-        if reason is not None:
-            self.bridge.metrics.rejected.labels(reason).inc()
-            return
+        if len(payload) != self._frame_bytes:
+            reason = self._check(payload)
+            if reason is not None:
+                self.bridge.metrics.rejected.labels(reason).inc()
+                return
         seq = self._sequence(obj.group, obj.object_id)
         if seq is None:
             self.bridge.metrics.late.inc()
             return
-        spf = self.source_format.samples_per_frame
-        outcome = self.jitter.insert(seq & 0xFFFF, (seq * spf) & 0xFFFFFFFF, 1, obj.payload, self.bridge.now_us())
+        spf = self._samples_per_frame
+        outcome = self.jitter.insert(seq & 0xFFFF, (seq * spf) & 0xFFFFFFFF, 1, payload, self.bridge.now_us())
         self.priority = obj.publisher_priority
         if not self.phased:
             self.phased = True
@@ -207,7 +216,7 @@ class TranscodeStage:
     def _check(self, payload: bytes) -> str | None:
         """Why the payload does not fit the source's shape, or None."""
         fmt = self.source_format
-        expected = fmt.frame_bytes
+        expected = self._frame_bytes
         if expected is not None:
             return None if len(payload) == expected else "frame_size"
         if len(payload) > OPUS_MAX_PACKET:
