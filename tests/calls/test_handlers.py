@@ -63,6 +63,28 @@ def test_a_watch_stream_ends_when_its_token_expires(tmp_path: Path) -> None:
     assert asyncio.run(scenario()) < 1.0
 
 
+def test_an_expired_watch_stream_ends_even_with_events_queued(tmp_path: Path) -> None:
+    service = CallService(SqliteCallStore(tmp_path / "calls.db"), FakeSignalling())
+    legacy = LegacyClient(service)
+
+    async def scenario() -> None:
+        grant = Grant("acme", (), (), time.time() + 0.2)
+        stream = legacy.watch_calls(ListCallsRequest(), _ctx(grant))
+        first = asyncio.ensure_future(anext(stream))
+        while not service.watcher_count():
+            await asyncio.sleep(0.01)
+        await service.inbound_call("acme", FROM, TO, 0)
+        assert (await first).call is not None
+        while time.time() < grant.expires_at:
+            await asyncio.sleep(0.05)
+        await service.inbound_call("acme", FROM, TO, 0)  # queued for the stream, which must not hand it out
+        with pytest.raises(ApiError) as info:
+            await anext(stream)
+        assert info.value.code == ErrorCode.UNAUTHENTICATED
+
+    asyncio.run(scenario())
+
+
 def test_authenticator_verifies_a_token_once_and_still_refuses_it_once_expired(tmp_path: Path) -> None:
     config = EngineConfig(state_dir=tmp_path)
     real = verifier_for(config)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from calls_support import FakeBinder, FakeDownlinks, FakeSignalling
+from cancel_race import cancel_as_it_completes
 from clutchcall import (
     AgentBinding,
     AudioShape,
@@ -45,9 +47,13 @@ def run(coro: Awaitable[T]) -> T:
 
 
 def make(
-    tmp_path: Path, limits: Limits | None = None, sid_prefix: str = "CA", binder: FakeBinder | None = None
+    tmp_path: Path,
+    limits: Limits | None = None,
+    sid_prefix: str = "CA",
+    binder: FakeBinder | None = None,
+    gateway: FakeSignalling | None = None,
 ) -> tuple[CallService, FakeSignalling]:
-    gateway = FakeSignalling()
+    gateway = gateway or FakeSignalling()
     clock = itertools.count(1000)
     sids = (f"{sid_prefix}{i:04}" for i in itertools.count())
     service = CallService(
@@ -607,3 +613,32 @@ def test_concurrent_retries_with_one_key_dial_once(tmp_path: Path) -> None:
 
     assert len(run(burst())) == 1
     assert len(gateway.dialed) == 1 and service.stats.idempotent_replays == 19
+
+
+@dataclass
+class _HangupAnsweredByTheTest(FakeSignalling):
+    answer: asyncio.Future[None] | None = None
+
+    async def hangup(self, sid: str) -> None:
+        self.answer = asyncio.get_running_loop().create_future()
+        await self.answer
+
+
+def test_a_hangup_cancelled_as_the_gateway_answers_ends_cancelled(tmp_path: Path) -> None:
+    """asyncio.wait_for on Python 3.11 dropped that cancel, and the cancelled hangup went on to end the call."""
+    gateway = _HangupAnsweredByTheTest()
+    service, _ = make(tmp_path, gateway=gateway)
+
+    async def main() -> None:
+        sid = await service.inbound_call("acme", FROM, TO, Codec.G711_ULAW)
+        before = (await service.get("acme", sid)).status
+        task = asyncio.get_running_loop().create_task(service.hangup("acme", sid))
+
+        def answer() -> None:
+            assert gateway.answer is not None
+            gateway.answer.set_result(None)
+
+        await cancel_as_it_completes(task, lambda: gateway.answer is not None, answer)
+        assert (await service.get("acme", sid)).status == before  # the call was not ended
+
+    run(main())

@@ -149,7 +149,8 @@ class AgentBinder:
                 end_of_turn=end_of_turn,
             )
             try:
-                await asyncio.wait_for(session.start(), s.limits.chunk_timeout_s)
+                async with asyncio.timeout(s.limits.chunk_timeout_s):
+                    await session.start()
             except Exception as exc:
                 await session.stop(f"start failed: {exc!r}")
                 message = f"agent {binding.agent_id!r} failed to start"

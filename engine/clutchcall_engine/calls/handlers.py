@@ -183,9 +183,12 @@ class LegacyClient(ClutchCallClientHandler):
         watch = self.service.watch(grant.tenant, request.status)
         try:
             while True:
-                try:  # the stream ends when the token does
-                    left = grant.expires_at - time.time()
-                    item = await asyncio.wait_for(anext(watch), max(0.0, left) if math.isfinite(left) else None)
+                left = grant.expires_at - time.time()
+                try:  # the stream ends when the token does, even with events queued (asyncio.timeout(0) hands one out)
+                    if left <= 0:
+                        raise TimeoutError
+                    async with asyncio.timeout(left if math.isfinite(left) else None):
+                        item = await anext(watch)
                 except TimeoutError:
                     raise ApiError(ErrorCode.UNAUTHENTICATED, "the tenant token has expired") from None
                 yield item.event

@@ -304,12 +304,10 @@ class CallService:
         )
         signalling = self.signalling
         try:
-            await asyncio.wait_for(
-                signalling.dial(
+            async with asyncio.timeout(self.limits.signalling_timeout_s):
+                await signalling.dial(
                     sid, tenant, request.to, request.from_, int(codec), float(ring_timeout_s), int(call.default_app)
-                ),
-                self.limits.signalling_timeout_s,
-            )
+                )
         except Exception as e:  # the gateway's failure ends this call; it must not leave it dialing forever
             self.stats.signalling_failures += 1
             log.warning("dial failed sid=%s: %r", sid, e)
@@ -550,7 +548,8 @@ class CallService:
         try:
             result = action(self.signalling)
             if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                await asyncio.wait_for(result, self.limits.signalling_timeout_s)
+                async with asyncio.timeout(self.limits.signalling_timeout_s):
+                    await result
         except ApiError:
             raise
         except TimeoutError:

@@ -335,7 +335,8 @@ async def demo(work: Path) -> list[str]:
             problems.append(f"expected one speech start per utterance, saw {len(starts)}, {len(false_starts)} false")
         ended = await api.calls.hangup(sid=sid)
         say(f"sdk    hangup -> {CallStatus(ended.status).name.lower()}")
-        await asyncio.wait_for(watcher, 5)
+        async with asyncio.timeout(5):
+            await watcher
     except Exception as exc:  # the demo reports what went wrong and still tears everything down
         problems.append(f"{type(exc).__name__}: {exc}")
     finally:
@@ -349,7 +350,8 @@ async def demo(work: Path) -> list[str]:
         with contextlib.suppress(Exception):
             await api.aclose()
         try:
-            code = await asyncio.wait_for(asyncio.to_thread(sipp.wait), 10)
+            async with asyncio.timeout(10):
+                code = await asyncio.to_thread(sipp.wait)
             if code != 0:
                 problems.append(f"SIPp exited with status {code} (see {work / 'sipp-errors.log'})")
         except TimeoutError:

@@ -866,7 +866,8 @@ class Session:
                 self._blocked_sent_at = self._peer_max_id
                 self.send(wire.RequestsBlocked(maximum_request_id=self._peer_max_id))
             self._max_id_changed.clear()
-            await asyncio.wait_for(self._max_id_changed.wait(), self.limits.request_timeout)
+            async with asyncio.timeout(self.limits.request_timeout):
+                await self._max_id_changed.wait()
         if self.closed.done():
             raise self.closed.result()
         rid = self._next_id
@@ -878,7 +879,8 @@ class Session:
             self._fetch_sinks[rid] = sink
         self.send(msg)
         try:
-            return await asyncio.wait_for(fut, self.limits.request_timeout)
+            async with asyncio.timeout(self.limits.request_timeout):
+                return await fut
         except BaseException:
             self._pending.pop(rid, None)
             self._fetch_sinks.pop(rid, None)

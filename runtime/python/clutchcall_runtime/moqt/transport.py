@@ -482,11 +482,7 @@ class Dialed:
         self._udp = udp
 
     async def aclose(self) -> None:
-        protocol = self.transport.protocol
-        protocol.close()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(protocol.wait_closed(), 1.0)
-        self._udp.close()
+        await _close_dialed(self.transport.protocol, self._udp)
 
 
 async def _close_dialed(protocol: QuicConnectionProtocol, udp: asyncio.DatagramTransport, grace_s: float = 1.0) -> None:
@@ -494,7 +490,8 @@ async def _close_dialed(protocol: QuicConnectionProtocol, udp: asyncio.DatagramT
     its UDP socket."""
     protocol.close()
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(protocol.wait_closed(), grace_s)
+        async with asyncio.timeout(grace_s):
+            await protocol.wait_closed()
     udp.close()
 
 
@@ -518,7 +515,8 @@ async def _dial(
         raise ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
     protocol.connect(addr)
     try:
-        await asyncio.wait_for(protocol.wait_connected(), timeout)
+        async with asyncio.timeout(timeout):
+            await protocol.wait_connected()
     except (ConnectionError, TimeoutError, ssl.SSLError) as exc:
         protocol.close()
         udp.close()
@@ -564,7 +562,8 @@ async def dial_webtransport(
             ],
         )
         protocol.transmit()
-        status = await asyncio.wait_for(protocol.connect_response, timeout)
+        async with asyncio.timeout(timeout):
+            status = await protocol.connect_response
         if status != 200:
             raise ConnectError(f"WebTransport CONNECT {path} answered {status}")
         protocol.moqt = WebTransportTransport(protocol, protocol.h3, stream_id, is_client=True)

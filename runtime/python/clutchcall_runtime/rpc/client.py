@@ -60,7 +60,8 @@ class Channel(ABC):
             attempt += 1
             self.attempts += 1
             try:
-                return await asyncio.wait_for(self._unary(method, request), self.timeout_s)
+                async with asyncio.timeout(self.timeout_s):
+                    return await self._unary(method, request)
             except TimeoutError:
                 err = ApiError(ErrorCode.DEADLINE_EXCEEDED, f"no answer in {self.timeout_s} s")
             except ApiError as exc:

@@ -495,7 +495,8 @@ class EnvelopeTransport:
                 stream_id, envelope(Kind.REQUEST, AUTH_METHOD_ID, request_id, (self.token or "").encode()), True
             )
             try:
-                await asyncio.wait_for(_answer(answer, AUTH_METHOD_ID, request_id), self.connect_timeout_s)
+                async with asyncio.timeout(self.connect_timeout_s):
+                    await _answer(answer, AUTH_METHOD_ID, request_id)
             except BaseException:
                 protocol.close()
                 udp.close()

@@ -181,7 +181,8 @@ class Http1Server:
                 writer.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
                 if writer.transport.get_write_buffer_size() > high_water:  # drain only blocks past it
                     try:
-                        await asyncio.wait_for(writer.drain(), self.stream_stall_s)
+                        async with asyncio.timeout(self.stream_stall_s):
+                            await writer.drain()
                     except TimeoutError:
                         self.refused["slow_reader"] += 1
                         return False, b""
@@ -205,7 +206,8 @@ class Http1Server:
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
-                data = await asyncio.wait_for(reader.read(_READ), self.idle_timeout_s if head is None else 30.0)
+                async with asyncio.timeout(self.idle_timeout_s if head is None else 30.0):
+                    data = await reader.read(_READ)
                 if head is None:
                     head_bytes += len(data)
                     if head_bytes > self.max_header_bytes + self.max_body_bytes:
@@ -292,7 +294,8 @@ async def _send_and_close(
             await writer.drain()
         if writer.can_write_eof():
             writer.write_eof()
-        await asyncio.wait_for(reader.read(_READ), 0.2)
+        async with asyncio.timeout(0.2):
+            await reader.read(_READ)
 
 
 class Http1Transport:
