@@ -8,7 +8,11 @@
 2. rtpengine (Debian rtpengine-daemon, user space: table = -1, loopback only): the same number of
    calls offered over its NG protocol with the same codec change, RTP sent in real time; its CPU
    from /proc gives legs per core.
-3. Latency over QUIC through the engine (in this process): G.711 object in -> pcm16 frame out of the
+3. The same legs through QUIC (--quic-legs N): an engine child process, gateway-like clients publishing the
+   source frames and bridge-like clients subscribing in the target shape over loopback; legs per core by the
+   engine's CPU, QUIC I/O included (as rtpengine's figure includes its UDP I/O), and the same load with no
+   stage (relay only) beside it.
+4. Latency over QUIC through the engine (in this process): G.711 object in -> pcm16 frame out of the
    bridge, and pcm16 in -> G.711 out, p50/p99.
 
     .venv/bin/python benchmarks/bridge/bench_bridge.py [--seconds 2] [--skip-rtpengine]
@@ -33,9 +37,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "tests" / "bridge"), str(ROOT / "tests" / "engine")]
+sys.path[:0] = [str(ROOT / "tests" / "bridge"), str(ROOT / "tests" / "engine"), str(ROOT / "benchmarks" / "relay")]
 if os.environ.get("CLUTCHCALL_CORE_PKG"):
     sys.path.insert(0, os.environ["CLUTCHCALL_CORE_PKG"])
+    # and for the engine child process of the QUIC rows
+    _paths = [os.path.abspath(os.environ["CLUTCHCALL_CORE_PKG"]), os.environ.get("PYTHONPATH")]
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, _paths))
 
 import clutchcall_core as core  # noqa: E402
 from bridge_support import Codecs, sine  # noqa: E402
@@ -314,6 +321,67 @@ def rtpengine_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float, w
             s.close()
 
 
+# ---- legs through QUIC: the engine as a process of its own ----
+
+
+async def quic_legs(src: AudioFormat, dst: AudioFormat | None, n: int, seconds: float) -> tuple[float, float]:
+    """n legs through an engine child process over QUIC: gateway-like clients publish `src` frames on
+    voice/CA<i>/uplink in real time and bridge-like clients subscribe in `dst` (None: in `src`, the relay alone,
+    no stage). Returns (delivered fraction, the engine's CPU seconds per wall second) over the measured window."""
+    from bench_relay import TRACKS_PER_CLIENT, Ours, dial, proc_cpu_seconds
+
+    state = Path(tempfile.mkdtemp(prefix="bench-bridge-quic-"))
+    engine = Ours(state)
+    engine.start()
+    clients = []
+    try:
+        per = -(-n // TRACKS_PER_CLIENT)
+        pubs = list(await asyncio.gather(*(dial(engine, reconnect=False) for _ in range(per))))
+        subs = list(await asyncio.gather(*(dial(engine, reconnect=False) for _ in range(per))))
+        clients = pubs + subs
+        writers = [
+            await pubs[i // TRACKS_PER_CLIENT].publish(("voice", f"CA{i}"), "uplink", capability=src.tag)
+            for i in range(n)
+        ]
+        wanted = (dst or src).tag
+        subscriptions = [
+            await subs[i // TRACKS_PER_CLIENT].subscribe(("voice", f"CA{i}"), "uplink", capability=wanted)
+            for i in range(n)
+        ]
+        received = [0]
+        counting = [False]
+
+        async def read(it: Any) -> None:
+            async for _ in it:
+                received[0] += counting[0]
+
+        readers = [asyncio.create_task(read(it)) for it in subscriptions]
+        frames = Codecs(core).encode(src, sine(src.sample_rate, 1.0))
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        k = sent = 0
+        cpu0 = wall0 = 0.0
+        while loop.time() - start < WARM_UP + 1.0 + seconds:
+            await asyncio.sleep(max(0.0, start + k * PERIOD - loop.time()))
+            if k == int((WARM_UP + 1.0) / PERIOD):  # stages made and sessions warm: count from here
+                counting[0], cpu0, wall0 = True, proc_cpu_seconds(engine.pid), loop.time()
+            for w in writers:
+                w.write(frames[k % len(frames)])
+            sent += n * counting[0]
+            k += 1
+        load = (proc_cpu_seconds(engine.pid) - cpu0) / (loop.time() - wall0)
+        await asyncio.sleep(0.3)  # the last frames' playout and delivery
+        counting[0] = False
+        for task in readers:
+            task.cancel()
+        # a stage may emit a frame or two more than came in (concealment at the window's edges)
+        return min(1.0, received[0] / max(sent, 1)), load
+    finally:
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        engine.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
 # ---- latency over QUIC ----
 
 
@@ -377,6 +445,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=2.0, help="real time per trial")
     ap.add_argument("--fixed-legs", type=int, default=100, help="legs for the like-for-like CPU figure")
+    ap.add_argument("--quic-legs", type=int, default=40, help="legs for the rows through QUIC (0: skip them)")
     ap.add_argument("--skip-rtpengine", action="store_true")
     args = ap.parse_args()
     print(f"clutchcall_core SIMD: {core.g711.simd_level()}; cores here: {os.cpu_count()} (shared)")
@@ -385,6 +454,7 @@ def main() -> None:
         print("rtpengine: not installed (Debian rtpengine-daemon); its column is empty")
     head = f"{'ours: legs to 1st miss':>22} {'ours legs/core @N':>18} {'rtpengine legs/core @N':>23} {'ratio':>6}"
     print(f"\n{'direction':26} {head}")
+    theirs_by_row: dict[str, float] = {}
     for name, src, dst in SCENARIOS:
         n_max, _ = capacity(src, dst, args.seconds)
         n = min(args.fixed_legs, max(n_max, 1))
@@ -395,12 +465,26 @@ def main() -> None:
             try:
                 with tempfile.TemporaryDirectory() as work:
                     load = rtpengine_legs(src, dst, n, args.seconds, Path(work))
-                theirs = n / max(load, 1e-9)
+                theirs = theirs_by_row[name] = n / max(load, 1e-9)
                 theirs_text, ratio_text = f"{theirs:,.0f}", f"{ours / theirs:.2f}"
             except Exception as exc:  # report, do not hide, why the peer did not run
                 theirs_text = f"failed: {exc}"[:60]
         peer = " rtpengine on mu-law<->A-law" if {src.codec, dst.codec} & set(PEER_SHAPES) else ""
         print(f"{name:26} {n_max:>22,} {ours:>18,.0f} {theirs_text:>23} {ratio_text:>6}   (N={n}){peer}")
+    if args.quic_legs:
+        n = args.quic_legs
+        print(f"\nthe same legs through QUIC: an engine process, {n} legs in and out over loopback; legs per core by")
+        print("the engine's CPU (its QUIC I/O included, as rtpengine's UDP I/O is); relay only = the same load without")
+        print("a stage (subscribed in the source's codec)")
+        print(f"{'direction':26} {'relay only':>10} {'bridged':>8} {'delivered':>9} {'bridged/rtpengine':>17}")
+        for name, src, dst in SCENARIOS:
+            _, relay_load = asyncio.run(quic_legs(src, None, n, args.seconds))
+            delivered, load = asyncio.run(quic_legs(src, dst, n, args.seconds))
+            ratio = f"{n / max(load, 1e-9) / theirs_by_row[name]:.2f}" if name in theirs_by_row else "-"
+            print(
+                f"{name:26} {n / max(relay_load, 1e-9):>10,.0f} {n / max(load, 1e-9):>8,.0f} "
+                f"{delivered:>9.2%} {ratio:>17}"
+            )
     print("\nlatency over QUIC through the engine (loopback, one process), 250 frames each way:")
     for name, values in asyncio.run(latency()).items():
         print(f"  {name:34} n={len(values):3}  p50 {pct(values, 50):6.1f} ms  p99 {pct(values, 99):6.1f} ms")
