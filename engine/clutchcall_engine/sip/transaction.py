@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ class State(Enum):
     TERMINATED = "terminated"
 
 
+_PORT_ATTEMPTS = 20  # free UDP ports tried, when any port will do, before one's TCP twin is free too
+
+
 class Transport:
     """Where messages leave: one UDP socket, and TCP connections by peer address."""
 
@@ -85,11 +89,23 @@ class Transport:
             def error_received(self, exc: Exception) -> None:  # ICMP unreachable and friends: nothing to do
                 log.debug("sip udp error: %s", exc)
 
-        self.udp, _ = await loop.create_datagram_endpoint(Protocol, local_addr=(host, port))
-        sockname = self.udp.get_extra_info("sockname")
-        self.local = (host, int(sockname[1]))
-        if tcp:
-            self.tcp_server = await asyncio.start_server(self._tcp_connection, host, self.local[1])
+        # SIP listens on one port number for UDP and TCP. Asked for any port (0), the kernel picks a free UDP port
+        # whose TCP twin may be taken (an outgoing connection's ephemeral port, say): then try another one.
+        for attempt in range(1, _PORT_ATTEMPTS + 1):
+            self.udp, _ = await loop.create_datagram_endpoint(Protocol, local_addr=(host, port))
+            sockname = self.udp.get_extra_info("sockname")
+            self.local = (host, int(sockname[1]))
+            if not tcp:
+                return
+            try:
+                self.tcp_server = await asyncio.start_server(self._tcp_connection, host, self.local[1])
+                return
+            except OSError as exc:
+                self.udp.close()
+                self.udp = None
+                if port != 0 or exc.errno != errno.EADDRINUSE or attempt == _PORT_ATTEMPTS:
+                    raise
+                log.info("sip: TCP port %d is taken; choosing another port for UDP and TCP", self.local[1])
 
     async def _tcp_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
