@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import shutil
@@ -448,6 +449,7 @@ def main() -> None:
     ap.add_argument("--quic-legs", type=int, default=40, help="legs for the rows through QUIC (0: skip them)")
     ap.add_argument("--skip-rtpengine", action="store_true")
     args = ap.parse_args()
+    gc.freeze()  # as the engine process does once started (cli.py): full collections walk only the legs' objects
     print(f"clutchcall_core SIMD: {core.g711.simd_level()}; cores here: {os.cpu_count()} (shared)")
     have_rtpengine = shutil.which("rtpengine") is not None and not args.skip_rtpengine
     if not have_rtpengine and not args.skip_rtpengine:

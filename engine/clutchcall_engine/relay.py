@@ -15,7 +15,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +103,65 @@ class _NarrowedGrant(Grant):
         return super().may_subscribe(namespace) and (self.request is None or self.request.may_subscribe(namespace))
 
 
+# A cached object's plain fields: group, subgroup, object ID, priority, stream type, payload, status, previous
+# object ID in its subgroup, datagram.
+_Fields = tuple[int, int, int, int, int, bytes, int, int | None, bool]
+
+
+class GroupCache:
+    """A track's latest group, for FETCH and for late joiners with an absolute start: at most `limit` bytes (an
+    object that does not fit is not kept), emptied when a newer group begins, an older group's objects ignored.
+
+    Objects are kept as tuples of their plain fields, not as OutObjects: CPython stops tracking a tuple of ints
+    and bytes at the first collection it survives, while every OutObject stays tracked. A second of audio cached
+    on each of a thousand tracks then no longer fills the oldest GC generation, whose full collections stalled the
+    event loop 20-50 ms at a time, longer than a frame period (benchmarks/README.md, AudioBridge). An object with
+    extension headers (a list) is kept as it is."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.bytes = 0
+        self._group = -1
+        self._entries: list[_Fields | OutObject] = []
+
+    def add(self, out: OutObject) -> None:
+        if out.group != self._group:
+            if out.group < self._group:
+                return
+            self._entries.clear()
+            self.bytes, self._group = 0, out.group
+        if self.bytes + out.size > self.limit:
+            return
+        self.bytes += out.size
+        if out.extensions is not None:
+            self._entries.append(out)
+            return
+        self._entries.append(
+            (
+                out.group,
+                out.subgroup,
+                out.object_id,
+                out.publisher_priority,
+                out.stream_type,
+                out.payload,
+                out.status,
+                out.prev_object_id,
+                out.datagram,
+            )
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[OutObject]:
+        for entry in self._entries:
+            if isinstance(entry, OutObject):
+                yield entry
+            else:
+                group, subgroup, object_id, priority, kind, payload, status, prev, datagram = entry
+                yield OutObject(group, subgroup, object_id, priority, kind, payload, status, None, prev, datagram)
+
+
 @dataclass(eq=False)
 class Subscriber:
     """One subscription to a relay track: its session's queue plus the filter's window."""
@@ -144,8 +203,7 @@ class RelayTrack:
         self.publisher_request_id = -1
         self.publisher_alias = -1
         self.subscribers: dict[tuple[int, int], Subscriber] = {}
-        self.cache: list[OutObject] = []
-        self.cache_bytes = 0
+        self.cache = GroupCache(relay.config.limits.track_cache_bytes)
         self.largest: tuple[int, int] | None = None
         self.group_order = wire.GroupOrder.ASCENDING
         self._last_in_subgroup: dict[tuple[int, int], int] = {}
@@ -153,7 +211,6 @@ class RelayTrack:
         self.orphan_timer: asyncio.TimerHandle | None = None
         self.request_id = -1  # the session's inbound-sink identity (PUBLISH_DONE matching)
         self.taps: list[TranscodeStage] = []  # the AudioBridge's stages fed from this track
-        self._cache_limit = relay.config.limits.track_cache_bytes
 
     # -- InboundSink: objects from the publisher --
 
@@ -178,7 +235,7 @@ class RelayTrack:
             if largest is None or group > largest[0]:
                 self._last_in_subgroup = {k: v for k, v in self._last_in_subgroup.items() if k[0] >= group}
             self._last_in_subgroup[key] = object_id
-        self._cache(out)
+        self.cache.add(out)
         if largest is None or (group, object_id) > largest:
             self.largest = (group, object_id)
         self.metrics.object_in(len(obj.payload))
@@ -192,19 +249,6 @@ class RelayTrack:
             tap.on_object(obj)
         for sub in finished or ():  # an AbsoluteRange subscription past its end group
             self.relay.end_subscription(sub, self, wire.PublishDoneStatusCode.SUBSCRIPTION_ENDED, "range complete")
-
-    def _cache(self, out: OutObject) -> None:
-        cache = self.cache
-        if cache:
-            last_group = cache[-1].group
-            if out.group > last_group:
-                cache.clear()
-                self.cache_bytes = 0
-            elif out.group < last_group:
-                return
-        if self.cache_bytes + out.size <= self._cache_limit:
-            cache.append(out)
-            self.cache_bytes += out.size
 
     def on_subgroup_end(self, group: int, subgroup: int, reset: bool) -> None:
         end = EndOfSubgroup(group, subgroup)
