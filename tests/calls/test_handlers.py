@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
 
 import pytest
 from calls_support import FakeSignalling
-from clutchcall import CallStatus, ErrorCode, GetCallRequest, ListCallsRequest, OriginateRequest
+from clutchcall import CallEvent, CallStatus, ErrorCode, GetCallRequest, ListCallsRequest, OriginateRequest
 from clutchcall.services import CLUTCH_CALL_CLIENT
 from clutchcall_engine.auth import Grant, TokenVerifier, load_or_create_dev_key, mint_token, verifier_for
 from clutchcall_engine.calls.handlers import LegacyClient, VoiceCalls, authenticator
@@ -41,18 +42,23 @@ def test_expired_or_missing_grant_is_unauthenticated(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+async def _watch_after_one_event(service: CallService, lifetime_s: float) -> tuple[AsyncIterator[CallEvent], Grant]:
+    """A watch_calls stream whose tenant token lives `lifetime_s` more, once it has handed out one call's event."""
+    grant = Grant("acme", (), (), time.time() + lifetime_s)
+    stream = LegacyClient(service).watch_calls(ListCallsRequest(), _ctx(grant))
+    first = asyncio.ensure_future(anext(stream))
+    while not service.watcher_count():
+        await asyncio.sleep(0.01)
+    await service.inbound_call("acme", FROM, TO, 0)
+    assert (await first).call is not None
+    return stream, grant
+
+
 def test_a_watch_stream_ends_when_its_token_expires(tmp_path: Path) -> None:
     service = CallService(SqliteCallStore(tmp_path / "calls.db"), FakeSignalling())
-    legacy = LegacyClient(service)
 
     async def scenario() -> float:
-        grant = Grant("acme", (), (), time.time() + 0.3)
-        stream = legacy.watch_calls(ListCallsRequest(), _ctx(grant))
-        first = asyncio.ensure_future(anext(stream))
-        while not service.watcher_count():
-            await asyncio.sleep(0.01)
-        await service.inbound_call("acme", FROM, TO, 0)
-        assert (await first).call is not None
+        stream, _ = await _watch_after_one_event(service, 0.3)
         started = time.monotonic()
         with pytest.raises(ApiError) as info:
             await anext(stream)
@@ -65,16 +71,9 @@ def test_a_watch_stream_ends_when_its_token_expires(tmp_path: Path) -> None:
 
 def test_an_expired_watch_stream_ends_even_with_events_queued(tmp_path: Path) -> None:
     service = CallService(SqliteCallStore(tmp_path / "calls.db"), FakeSignalling())
-    legacy = LegacyClient(service)
 
     async def scenario() -> None:
-        grant = Grant("acme", (), (), time.time() + 0.2)
-        stream = legacy.watch_calls(ListCallsRequest(), _ctx(grant))
-        first = asyncio.ensure_future(anext(stream))
-        while not service.watcher_count():
-            await asyncio.sleep(0.01)
-        await service.inbound_call("acme", FROM, TO, 0)
-        assert (await first).call is not None
+        stream, grant = await _watch_after_one_event(service, 0.2)
         while time.time() < grant.expires_at:
             await asyncio.sleep(0.05)
         await service.inbound_call("acme", FROM, TO, 0)  # queued for the stream, which must not hand it out
