@@ -309,7 +309,8 @@ async def measure(work: Path, frames: int, vad: bool = False, link: JitterLink |
         with contextlib.suppress(Exception):
             await api.aclose()
         try:
-            await asyncio.wait_for(asyncio.to_thread(sipp.wait), 10)
+            async with asyncio.timeout(10):
+                await asyncio.to_thread(sipp.wait)
         except TimeoutError:
             sipp.kill()
         await server.stop(0.5)
