@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import secrets
 import socket
 import statistics
@@ -397,6 +398,7 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=1, help="the delay line's random seed (netem draws its own)")
     args = ap.parse_args()
+    gc.freeze()  # as the engine process does once started (cli.py)
     print(f"engine: {Path(clutchcall_engine.__file__).parent}")
     link = None
     if args.netem is not None:
