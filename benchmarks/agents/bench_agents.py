@@ -124,10 +124,11 @@ def human_table() -> None:
         f"{sum(not p.complete for p in points)} cuts inside utterances"
     )
     print(f"{'audio':10} {'ends called complete':>21} {'cuts called complete':>21} {'AUC':>5}")
+    own = {speaker: talk.own_channel(speaker) for speaker in talk.speakers}
     for label in ("mixed", "own"):
         scores: dict[bool, list[float]] = {True: [], False: []}
         for point in points:
-            pcm = talk.pcm if label == "mixed" else talk.own_channel(point.speaker)
+            pcm = talk.pcm if label == "mixed" else own[point.speaker]
             end = point.at_ms * talk.rate // 1000
             audio = np.concatenate([pcm[max(0, end - window) : end], pause])
             scores[point.complete].append(model.complete_probability(audio.tobytes(), talk.rate))

@@ -229,6 +229,13 @@ def default_state_dir() -> Path:
     return Path(base) / "clutchcall-engine"
 
 
+def user_cache_dir(name: str) -> Path:
+    """`<$XDG_CACHE_HOME or ~/.cache>/clutchcall/<name>`: downloads and builds kept outside a clone (moq-relay,
+    the Smart Turn model, test recordings), so a fresh clone on the same machine does not fetch them again."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "clutchcall" / name
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     moqt_addr: Address = DEFAULT_MOQT_ADDR

@@ -20,6 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final
 
+from .config import user_cache_dir
+
 _LISTENING: Final = re.compile(r"engine listening moqt=\S+:(\d+) http=\S+:(\d+)")
 _CALLS_LISTENING: Final = re.compile(r"control plane listening rest=\S+:(\d+) rpc=\S+:(\d+)")
 _CLK_TCK: Final = os.sysconf("SC_CLK_TCK")
@@ -32,8 +34,7 @@ def moq_relay_binary() -> Path | None:
     explicit = os.environ.get("MOQ_RELAY")
     if explicit:
         return Path(explicit) if Path(explicit).is_file() else None
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "clutchcall"
-    found = sorted(cache.glob("moq-relay-*/bin/moq-relay"), key=lambda p: p.stat().st_mtime)
+    found = sorted(user_cache_dir("").glob("moq-relay-*/bin/moq-relay"), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None
 
 

@@ -239,15 +239,15 @@ class RelayTrack:
         if largest is None or (group, object_id) > largest:
             self.largest = (group, object_id)
         self.metrics.object_in(len(obj.payload))
-        finished = None
+        finished: list[Subscriber] = []
         for sub in self.subscribers.values():  # Subscriber.accepts, inline
             if (group, object_id) >= sub.start and (sub.end_group is None or group <= sub.end_group):
                 sub.out.push(out)
             elif sub.end_group is not None and group > sub.end_group:
-                finished = [*(finished or ()), sub]
+                finished.append(sub)
         for tap in self.taps:
             tap.on_object(obj)
-        for sub in finished or ():  # an AbsoluteRange subscription past its end group
+        for sub in finished:  # an AbsoluteRange subscription past its end group
             self.relay.end_subscription(sub, self, wire.PublishDoneStatusCode.SUBSCRIPTION_ENDED, "range complete")
 
     def on_subgroup_end(self, group: int, subgroup: int, reset: bool) -> None:

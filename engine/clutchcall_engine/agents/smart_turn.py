@@ -29,6 +29,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from ..config import user_cache_dir
+
 PIPECAT_VERSION: Final = "1.14.0"
 MODEL_MEMBER: Final = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 MODEL_SHA256: Final = "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f"
@@ -50,8 +52,7 @@ def model_dir() -> Path:
     explicit = os.environ.get("CLUTCHCALL_SMART_TURN_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "clutchcall" / f"smart-turn-pipecat-{PIPECAT_VERSION}"
+    return user_cache_dir(f"smart-turn-pipecat-{PIPECAT_VERSION}")
 
 
 def _sha256(path: Path) -> str:
