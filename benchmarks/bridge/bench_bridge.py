@@ -12,7 +12,10 @@
    source frames and bridge-like clients subscribing in the target shape over loopback; legs per core by the
    engine's CPU, QUIC I/O included (as rtpengine's figure includes its UDP I/O), and the same load with no
    stage (relay only) beside it.
-4. Latency over QUIC through the engine (in this process): G.711 object in -> pcm16 frame out of the
+4. The same legs inside the engine's process (--engine-legs N), as its SIP gateway and agents make them: their
+   clients reach the relay over loopback QUIC (what the engine did before) and in memory (what it does now),
+   side by side; legs per core by the process's CPU, both clients included.
+5. Latency over QUIC through the engine (in this process): G.711 object in -> pcm16 frame out of the
    bridge, and pcm16 in -> G.711 out, p50/p99.
 
     .venv/bin/python benchmarks/bridge/bench_bridge.py [--seconds 2] [--skip-rtpengine]
@@ -383,6 +386,60 @@ async def quic_legs(src: AudioFormat, dst: AudioFormat | None, n: int, seconds: 
         shutil.rmtree(state, ignore_errors=True)
 
 
+async def engine_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float, via: str) -> tuple[float, float]:
+    """n legs inside one engine process, as the engine's own clients make them: one gateway-like client publishes
+    `src` frames on voice/CA<i>/uplink in real time (paced, as the SIP legs are) and one agent-like client
+    subscribes in `dst`, both reaching the relay `via` "quic" (loopback QUIC, what the engine did before) or
+    "memory" (the in-process transport it uses now). Returns (delivered fraction, this process's CPU seconds per
+    wall second): the relay, the stages and both clients, all of which run in the engine's process."""
+    from clutchcall_engine.server import EngineServer
+    from moqt_support import client, engine_config, token
+
+    state = Path(tempfile.mkdtemp(prefix="bench-bridge-engine-"))
+    config = engine_config(state)
+    try:
+        async with EngineServer(config) as srv:
+            srv.relay.bridge.paced_tenants.add("t1")  # as the SIP gateway's tenant is
+            url = srv.internal_url if via == "memory" else f"moqt://127.0.0.1:{srv.moqt_port}"
+            gateway = await client(url, token(config), reconnect=False)
+            agents = await client(url, token(config), reconnect=False)
+            try:
+                writers = [await gateway.publish(("voice", f"CA{i}"), "uplink", capability=src.tag) for i in range(n)]
+                subs = [await agents.subscribe(("voice", f"CA{i}"), "uplink", capability=dst.tag) for i in range(n)]
+                received = [0]
+                counting = [False]
+
+                async def read(it: Any) -> None:
+                    async for _ in it:
+                        received[0] += counting[0]
+
+                readers = [asyncio.create_task(read(it)) for it in subs]
+                frames = Codecs(core).encode(src, sine(src.sample_rate, 1.0))
+                loop = asyncio.get_running_loop()
+                start = loop.time()
+                k = sent = 0
+                cpu0 = wall0 = 0.0
+                while loop.time() - start < WARM_UP + 1.0 + seconds:
+                    await asyncio.sleep(max(0.0, start + k * PERIOD - loop.time()))
+                    if k == int((WARM_UP + 1.0) / PERIOD):
+                        counting[0], cpu0, wall0 = True, time.process_time(), loop.time()
+                    for w in writers:
+                        w.write(frames[k % len(frames)])
+                    sent += n * counting[0]
+                    k += 1
+                load = (time.process_time() - cpu0) / (loop.time() - wall0)
+                await asyncio.sleep(0.3)
+                counting[0] = False
+                for task in readers:
+                    task.cancel()
+                return min(1.0, received[0] / max(sent, 1)), load
+            finally:
+                await gateway.close()
+                await agents.close()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
 # ---- latency over QUIC ----
 
 
@@ -447,6 +504,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=2.0, help="real time per trial")
     ap.add_argument("--fixed-legs", type=int, default=100, help="legs for the like-for-like CPU figure")
     ap.add_argument("--quic-legs", type=int, default=40, help="legs for the rows through QUIC (0: skip them)")
+    ap.add_argument("--engine-legs", type=int, default=40, help="legs for the in-engine rows (0: skip them)")
     ap.add_argument("--skip-rtpengine", action="store_true")
     args = ap.parse_args()
     gc.freeze()  # as the engine process does once started (cli.py): full collections walk only the legs' objects
@@ -487,6 +545,18 @@ def main() -> None:
                 f"{name:26} {n / max(relay_load, 1e-9):>10,.0f} {n / max(load, 1e-9):>8,.0f} "
                 f"{delivered:>9.2%} {ratio:>17}"
             )
+    if args.engine_legs:
+        n = args.engine_legs
+        print(f"\nin-engine legs: {n} legs from a gateway-like to an agent-like client inside the engine's process,")
+        print("reaching the relay over loopback QUIC (as before) or in memory (now); legs per core by its CPU")
+        head = f"{'via QUIC':>8} {'in memory':>9} {'ratio':>6} {'delivered':>9} {'memory/rtpengine':>16}"
+        print(f"{'direction':26} {head}")
+        for name, src, dst in SCENARIOS:
+            _, quic_load = asyncio.run(engine_legs(src, dst, n, args.seconds, "quic"))
+            delivered, load = asyncio.run(engine_legs(src, dst, n, args.seconds, "memory"))
+            ours, before = n / max(load, 1e-9), n / max(quic_load, 1e-9)
+            ratio = f"{ours / theirs_by_row[name]:.2f}" if name in theirs_by_row else "-"
+            print(f"{name:26} {before:>8,.0f} {ours:>9,.0f} {ours / before:>6.2f} {delivered:>9.2%} {ratio:>16}")
     print("\nlatency over QUIC through the engine (loopback, one process), 250 frames each way:")
     for name, values in asyncio.run(latency()).items():
         print(f"  {name:34} n={len(values):3}  p50 {pct(values, 50):6.1f} ms  p99 {pct(values, 99):6.1f} ms")

@@ -13,6 +13,7 @@ from types import TracebackType
 
 from aioquic.asyncio.server import QuicServer
 from clutchcall_runtime.moqt import versions
+from clutchcall_runtime.moqt.memory import MemoryListener, listen_memory
 from clutchcall_runtime.moqt.session import Session
 from clutchcall_runtime.moqt.transport import ServerTls, Transport, bound_port, listen_http3, listen_quic
 from clutchcall_runtime.rpc import HttpRequest, HttpResponse, h3_requests
@@ -54,7 +55,7 @@ class EngineServer:
             verifier = self.agents.trusting(verifier)
         self.relay = Relay(config, verifier, self.metrics)
         binder = self.agents.binder if self.agents is not None else None
-        # push_audio publishes downlinks through the agents' loopback client (one internal client per engine)
+        # push_audio publishes downlinks through the agents' in-process client (one internal client per engine)
         downlinks = RelayDownlinks(self.agents.client) if self.agents is not None else None
         self.calls = (
             ControlPlane(
@@ -70,6 +71,9 @@ class EngineServer:
         self.cert: CertInfo | None = None
         self.sip: SipGateway | None = None
         self._servers: list[QuicServer] = []
+        # The relay's in-process endpoint: the engine's own clients (the SIP gateway, the agents) reach it without
+        # QUIC, which cost each of their frames two packetizations and two decryptions in this one process.
+        self._memory: MemoryListener | None = None
         self.moqt_port = 0
         self.http_port = 0
 
@@ -117,10 +121,9 @@ class EngineServer:
         )
         self._servers.append(http)
         self.moqt_port, self.http_port = bound_port(moqt), bound_port(http)
+        self._memory = listen_memory(self._on_session)
         if self.agents is not None:
-            host = self.config.moqt_addr.host
-            host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
-            self.agents.url = f"moqt://{f'[{host}]' if ':' in host else host}:{self.moqt_port}"
+            self.agents.url = self.internal_url
             self.agents.cert_sha256 = self.cert.sha256
         if self.calls is not None:
             await self.calls.start(tls)
@@ -158,12 +161,17 @@ class EngineServer:
                 ttl_s=365 * 86_400,
                 audience=self.config.audience,
             )
-            url = f"moqt://{self.config.moqt_addr.host}:{self.moqt_port}"
-            bridge = relay_bridge(url, token, self.cert.sha256)
+            bridge = relay_bridge(self.internal_url, token, self.cert.sha256)
         self.sip = SipGateway(self.config.sip, self.calls.service, bridge)
         await self.sip.start()
         self.metrics.registry.register(SipCollector(self.sip))
         self.calls.service.signalling = self.sip
+
+    @property
+    def internal_url(self) -> str:
+        """Where the engine's own clients reach its relay: `memory://…`, in this process."""
+        assert self._memory is not None, "the engine is not started"
+        return self._memory.url
 
     def sessions(self) -> list[Session]:
         return list(self.relay.peers)
@@ -185,6 +193,9 @@ class EngineServer:
         for server in self._servers:
             server.close()
         self._servers.clear()
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
         if self.sip is not None:
             await self.sip.stop()
             self.sip = None

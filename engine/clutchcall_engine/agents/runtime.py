@@ -1,9 +1,10 @@
-"""The engine's agent runtime: AgentBinder ports are AudioBridges over a loopback MoQT client.
+"""The engine's agent runtime: AgentBinder ports are AudioBridges over an in-process MoQT client.
 
 An agent attaches to its call exactly as an SDK user would (`clutchcall_runtime.bridge.attach`,
 role "attach", pcm16 at the binder's rate), so the relay's transcoding serves it too. The client
-connects to the engine's own MoQT listener on first bind, with a token signed by a key made at
-start-up that never leaves the process (`trusting` adds its public half to the engine's verifier).
+connects to the engine's own relay (`memory://…`, no QUIC in between) on first bind, with a token
+signed by a key made at start-up that never leaves the process (`trusting` adds its public half to
+the engine's verifier).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class EngineAgents:
         self._audience = audience
         self.tenant = f"_engine-agents-{secrets.token_hex(4)}"
         self.binder = AgentBinder(self.open_port, agents or DEFAULT_AGENTS, settings, observer=observer)
-        self.url: str | None = None  # set by the engine once its MoQT listener is bound
+        self.url: str | None = None  # set by the engine once its relay listens (memory://…)
         self.cert_sha256: str | None = None
         self._client: Client | None = None
         self._connecting = asyncio.Lock()
@@ -53,11 +54,11 @@ class EngineAgents:
         return TokenVerifier(keys, verifier.audience, verifier.leeway_s, verifier.anonymous)
 
     async def client(self) -> Client:
-        """The runtime's loopback MoQT client (connected on first use): also for other in-engine publishers."""
+        """The runtime's in-process MoQT client (connected on first use): also for other in-engine publishers."""
         async with self._connecting:
             if self._client is None:
                 if self.url is None:
-                    raise RuntimeError("the engine's MoQT listener is not bound yet")
+                    raise RuntimeError("the engine's relay is not listening yet")
                 token = mint_token(
                     self._key,
                     tenant=self.tenant,

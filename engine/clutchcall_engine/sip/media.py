@@ -348,7 +348,8 @@ BridgeFactory = Callable[[], Awaitable[AudioBridge]]
 
 
 def relay_bridge(url: str, token: str, cert_sha256: str | None) -> BridgeFactory:
-    """A BridgeFactory connecting one MoQT client (auto-reconnecting) to the engine's own relay."""
+    """A BridgeFactory connecting one MoQT client (auto-reconnecting) to the engine's own relay (`url`: memory://… in
+    process, or moqt://… where the relay is elsewhere)."""
 
     async def factory() -> AudioBridge:
         from clutchcall_runtime.moqt.client import connect

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from clutchcall.wire import moqt_d14 as wire
 
 from .errors import AuthenticationError, ConnectError, MoqtError, RequestError, SessionClosedError
+from .memory import dial_memory
 from .session import (
     DEFAULT_STREAM_TYPE,
     MoqObject,
@@ -40,7 +41,7 @@ from .session import (
     capability_params,
     reason_phrase,
 )
-from .transport import Dialed, TlsOptions, dial_quic, dial_webtransport
+from .transport import Connection, TlsOptions, dial_quic, dial_webtransport
 from .versions import DEFAULT, Draft
 
 if TYPE_CHECKING:
@@ -88,17 +89,24 @@ class Backoff:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    kind: str  # "quic" or "webtransport"
+    kind: str  # "quic", "webtransport" or "memory" (a relay in this process; host is its name)
     host: str
     port: int
     path: str
 
 
 def parse_url(url: str) -> Endpoint:
-    """`moqt://host:port[/path]` (raw QUIC) or `https://host:port/moq` (WebTransport)."""
+    """`moqt://host:port[/path]` (raw QUIC), `https://host:port/moq` (WebTransport) or `memory://NAME` (a relay
+    in this process, `memory.listen_memory`)."""
     parts = urlsplit(url)
+    if parts.scheme == "memory":
+        if not parts.netloc or parts.path not in ("", "/"):
+            raise ValueError(f"{url!r}: an in-process relay is memory://NAME")
+        return Endpoint("memory", parts.netloc, 0, "")
     if parts.scheme not in ("moqt", "https"):
-        raise ValueError(f"{url!r}: the scheme must be moqt:// (raw QUIC) or https:// (WebTransport)")
+        raise ValueError(
+            f"{url!r}: the scheme must be moqt:// (raw QUIC), https:// (WebTransport) or memory:// (in-process)"
+        )
     if not parts.hostname:
         raise ValueError(f"{url!r}: no host")
     try:
@@ -453,7 +461,7 @@ class Client:
         self.reconnects = 0
         self._announced: dict[Session, set[tuple[bytes, ...]]] = {}
         self.error: MoqtError | None = None
-        self._dialed: Dialed | None = None
+        self._dialed: Connection | None = None
         self._writers: set[TrackWriter] = set()
         self._subscriptions: set[Subscription] = set()
         self._discoveries: list[Discovery] = []
@@ -531,8 +539,11 @@ class Client:
 
     async def _open(self) -> Session:
         ep = self.endpoint
+        dialed: Connection
         if ep.kind == "quic":
             dialed = await dial_quic(ep.host, ep.port, self.tls, alpn=self.draft.alpn)
+        elif ep.kind == "memory":
+            dialed = await dial_memory(ep.host)
         else:
             dialed = await dial_webtransport(ep.host, ep.port, ep.path, self.tls)
         session = Session(
@@ -730,7 +741,8 @@ async def connect(
     limits: SessionLimits | None = None,
     draft: Draft = DEFAULT,
 ) -> Client:
-    """Connect to a relay: `moqt://host:port` (raw QUIC) or `https://host:port/moq` (WebTransport).
+    """Connect to a relay: `moqt://host:port` (raw QUIC), `https://host:port/moq` (WebTransport), or
+    `memory://NAME`, a relay in this process (no network and so no TLS: the token is still checked).
 
     TLS: `cafile` (a CA bundle), `cert_sha256` (pin the server certificate's DER SHA-256, bytes or
     hex, as browsers' serverCertificateHashes do), or `insecure=True` for development only.

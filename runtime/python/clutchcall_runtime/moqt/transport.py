@@ -61,14 +61,14 @@ class TransportEvents(Protocol):
 
 
 class Transport(ABC):
-    """One MoQT session's connection. Writes are buffered by aioquic; `transmit()` sends them."""
+    """One MoQT session's connection: QUIC, WebTransport, or in-process (`memory.py`).
+
+    Writes are buffered until `transmit()` (or the transport's own next send) puts them on the way."""
 
     kind: str
     is_client: bool
 
-    def __init__(self, protocol: QuicConnectionProtocol) -> None:
-        self.protocol = protocol
-        self.quic: QuicConnection = protocol._quic
+    def __init__(self) -> None:
         self.events: TransportEvents | None = None
         self.control_stream_id: int | None = None
         self.closed = False
@@ -101,6 +101,43 @@ class Transport(ABC):
     @abstractmethod
     def close(self, code: int, reason: str) -> None:
         """Close the session with the draft's termination code."""
+
+    @abstractmethod
+    def send_control(self, data: bytes) -> None: ...
+
+    @abstractmethod
+    def send_stream(self, stream_id: int, data: bytes, end: bool = False) -> bool:
+        """Write to a stream; False if the peer stopped it (or it was already finished or reset)."""
+
+    @abstractmethod
+    def reset_stream(self, stream_id: int, code: int) -> None: ...
+
+    @abstractmethod
+    def stop_stream(self, stream_id: int, code: int) -> None: ...
+
+    @abstractmethod
+    def buffered_bytes(self) -> int:
+        """Bytes written and not yet delivered: the session's scheduler stops writing past its budget."""
+
+    @abstractmethod
+    def transmit(self) -> None: ...
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Keep an idle but wanted session (a subscriber waiting for its publisher) alive."""
+
+    @property
+    def peer_certificate_sha256(self) -> bytes | None:
+        return None
+
+
+class _AioquicTransport(Transport):
+    """What QUIC and WebTransport share: writes buffered by aioquic until `transmit()` sends them."""
+
+    def __init__(self, protocol: QuicConnectionProtocol) -> None:
+        super().__init__()
+        self.protocol = protocol
+        self.quic: QuicConnection = protocol._quic
 
     def send_control(self, data: bytes) -> None:
         if self.control_stream_id is None or self.closed:
@@ -142,7 +179,7 @@ class Transport(ABC):
             self.protocol.transmit()
 
     def ping(self) -> None:
-        """A QUIC PING: keeps an idle but wanted session (a subscriber waiting for its publisher) alive."""
+        """A QUIC PING."""
         if not self.closed:
             self.quic.send_ping(0)
             self.protocol.transmit()
@@ -165,7 +202,7 @@ class Transport(ABC):
 # ---- raw QUIC ----
 
 
-class QuicTransport(Transport):
+class QuicTransport(_AioquicTransport):
     """MoQT directly on QUIC: the control stream is the client's first bidirectional stream."""
 
     kind = "quic"
@@ -237,7 +274,7 @@ def _capsule(kind: int, payload: bytes) -> bytes:
     return encode_uint_var(kind) + encode_uint_var(len(payload)) + payload
 
 
-class WebTransportTransport(Transport):
+class WebTransportTransport(_AioquicTransport):
     """MoQT inside a WebTransport session: streams and datagrams belong to the CONNECT stream's session."""
 
     kind = "webtransport"
@@ -474,10 +511,19 @@ def _check_pin(transport: Transport, tls: TlsOptions) -> None:
         raise ConnectError("the server certificate does not match the pinned SHA-256")
 
 
-class Dialed:
-    """A client connection: its transport and how to release it."""
+class Connection(Protocol):
+    """A client's connection, however it was dialed: its transport and how to release it."""
 
-    def __init__(self, transport: Transport, udp: asyncio.DatagramTransport) -> None:
+    @property
+    def transport(self) -> Transport: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Dialed:
+    """A client connection over UDP: its transport and how to release it."""
+
+    def __init__(self, transport: _AioquicTransport, udp: asyncio.DatagramTransport) -> None:
         self.transport = transport
         self._udp = udp
 
