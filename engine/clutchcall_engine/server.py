@@ -105,6 +105,7 @@ class EngineServer:
             self._on_session,
             alpn=versions.DEFAULT.alpn,
             idle_timeout=idle,
+            max_uni_streams=self.config.limits.max_streams_per_session,
         )
         self._servers.append(moqt)
         http = await listen_http3(
@@ -114,6 +115,7 @@ class EngineServer:
             self._on_session,
             self._http,
             idle_timeout=idle,
+            max_uni_streams=self.config.limits.max_streams_per_session,
             # REST beside WebTransport on one port: every request but CONNECT goes to the control plane's app
             requests=h3_requests(self.calls.rest_app, refused=self.calls.h3_refused)
             if self.calls is not None

@@ -541,11 +541,15 @@ class Client:
         ep = self.endpoint
         dialed: Connection
         if ep.kind == "quic":
-            dialed = await dial_quic(ep.host, ep.port, self.tls, alpn=self.draft.alpn)
+            dialed = await dial_quic(
+                ep.host, ep.port, self.tls, alpn=self.draft.alpn, max_uni_streams=self.limits.max_inbound_streams
+            )
         elif ep.kind == "memory":
             dialed = await dial_memory(ep.host)
         else:
-            dialed = await dial_webtransport(ep.host, ep.port, ep.path, self.tls)
+            dialed = await dial_webtransport(
+                ep.host, ep.port, ep.path, self.tls, max_uni_streams=self.limits.max_inbound_streams
+            )
         session = Session(
             dialed.transport,
             self,

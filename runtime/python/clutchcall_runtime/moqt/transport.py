@@ -34,6 +34,8 @@ from aioquic.quic.events import (
     StreamDataReceived,
     StreamReset,
 )
+from aioquic.quic.packet_builder import QuicPacketBuilder
+from aioquic.quic.stream import QuicStream
 
 from .errors import ConnectError
 from .versions import WEBTRANSPORT_PATH
@@ -199,6 +201,40 @@ class _AioquicTransport(Transport):
             self._emit(lambda e: e.on_closed(event.error_code, event.reason_phrase, True))
 
 
+# ---- aioquic's connection, as MoQT uses it ----
+
+# Unidirectional streams a peer may have open at once, unless the caller says otherwise: the session's own bound
+# (SessionLimits.max_inbound_streams). MoQT opens one per subgroup, so a connection carrying more tracks than
+# aioquic's default of 128 would otherwise have the excess wait, unseen, for another stream to close.
+DEFAULT_MAX_UNI_STREAMS = 256
+# HTTP/3's own unidirectional streams (control, QPACK encoder and decoder) come out of the same limit.
+_H3_OWN_UNI_STREAMS = 3
+
+
+class _Connection(QuicConnection):
+    """aioquic's connection with RESET_STREAM held for a stream the peer's MAX_STREAMS does not allow yet.
+
+    aioquic 1.7 writes RESET_STREAM for a stream it still holds blocked, and the peer must answer a frame
+    for a stream beyond its limit by closing the connection with STREAM_LIMIT_ERROR (RFC 9000 4.6). The
+    relay resets a subgroup's stream when its queue bound drops the group, so one such reset killed
+    every track on the connection. Held, the reset goes out once the stream is allowed (it never carried
+    data, so its final size is 0).
+    """
+
+    def _write_reset_stream_frame(self, builder: QuicPacketBuilder, stream: QuicStream) -> None:
+        if stream.is_blocked:
+            return  # reset_pending stays set: the next packet after MAX_STREAMS carries it
+        super()._write_reset_stream_frame(builder=builder, stream=stream)
+
+
+def _adopt(quic: QuicConnection, max_uni_streams: int) -> None:
+    """Make an aioquic connection (ours or one aioquic's server made) a `_Connection` allowing `max_uni_streams`
+    peer streams; before the handshake, whose transport parameters announce the limit."""
+    quic.__class__ = _Connection
+    limit = quic._local_max_streams_uni
+    limit.value = limit.sent = max_uni_streams  # the transport parameters announce it: no MAX_STREAMS needed
+
+
 # ---- raw QUIC ----
 
 
@@ -250,7 +286,15 @@ class QuicTransport(_AioquicTransport):
 class _MoqtQuicProtocol(QuicConnectionProtocol):
     """aioquic protocol that feeds a QuicTransport and tells it when ACKs may have freed room."""
 
-    def __init__(self, quic: QuicConnection, *, is_client: bool, on_session: OnSession | None = None) -> None:
+    def __init__(
+        self,
+        quic: QuicConnection,
+        *,
+        is_client: bool,
+        on_session: OnSession | None = None,
+        max_uni_streams: int = DEFAULT_MAX_UNI_STREAMS,
+    ) -> None:
+        _adopt(quic, max_uni_streams)
         super().__init__(quic)
         self.moqt = QuicTransport(self, is_client)
         self._on_session = on_session
@@ -385,7 +429,9 @@ class _H3Protocol(QuicConnectionProtocol):
         on_session: OnSession | None = None,
         http_handler: HttpHandler | None = None,
         requests: RequestSinkFactory | None = None,
+        max_uni_streams: int = DEFAULT_MAX_UNI_STREAMS,
     ) -> None:
+        _adopt(quic, max_uni_streams + _H3_OWN_UNI_STREAMS)
         super().__init__(quic)
         self.h3 = H3Connection(quic, enable_webtransport=True)
         self._requests = requests(self.h3, self.transmit) if requests is not None else None
@@ -573,11 +619,23 @@ async def _dial(
 
 
 async def dial_quic(
-    host: str, port: int, tls: TlsOptions, *, alpn: str, idle_timeout: float = 30.0, timeout: float = 2.0
+    host: str,
+    port: int,
+    tls: TlsOptions,
+    *,
+    alpn: str,
+    idle_timeout: float = 30.0,
+    timeout: float = 2.0,
+    max_uni_streams: int = DEFAULT_MAX_UNI_STREAMS,
 ) -> Dialed:
-    """Raw QUIC to host:port with the draft's ALPN; the control stream is opened by the session."""
+    """Raw QUIC to host:port with the draft's ALPN; the control stream is opened by the session.
+    `max_uni_streams`: the data streams the server may have open to us at once."""
     config = _client_config([alpn], host, tls, idle_timeout)
-    protocol, udp = await _dial(host, port, config, lambda quic: _MoqtQuicProtocol(quic, is_client=True), timeout)
+
+    def factory(quic: QuicConnection) -> QuicConnectionProtocol:
+        return _MoqtQuicProtocol(quic, is_client=True, max_uni_streams=max_uni_streams)
+
+    protocol, udp = await _dial(host, port, config, factory, timeout)
     assert isinstance(protocol, _MoqtQuicProtocol)
     dialed = Dialed(protocol.moqt, udp)
     try:
@@ -589,11 +647,22 @@ async def dial_quic(
 
 
 async def dial_webtransport(
-    host: str, port: int, path: str, tls: TlsOptions, *, idle_timeout: float = 30.0, timeout: float = 2.0
+    host: str,
+    port: int,
+    path: str,
+    tls: TlsOptions,
+    *,
+    idle_timeout: float = 30.0,
+    timeout: float = 2.0,
+    max_uni_streams: int = DEFAULT_MAX_UNI_STREAMS,
 ) -> Dialed:
     """HTTP/3 to host:port, then an extended CONNECT (:protocol webtransport) to `path`."""
     config = _client_config(H3_ALPN, host, tls, idle_timeout)
-    protocol, udp = await _dial(host, port, config, lambda quic: _H3Protocol(quic, is_client=True), timeout)
+
+    def factory(quic: QuicConnection) -> QuicConnectionProtocol:
+        return _H3Protocol(quic, is_client=True, max_uni_streams=max_uni_streams)
+
+    protocol, udp = await _dial(host, port, config, factory, timeout)
     assert isinstance(protocol, _H3Protocol)
     try:
         stream_id = protocol._quic.get_next_available_stream_id()
@@ -641,13 +710,21 @@ def _server_config(alpn: list[str], tls: ServerTls, idle_timeout: float) -> Quic
 
 
 async def listen_quic(
-    host: str, port: int, tls: ServerTls, on_session: OnSession, *, alpn: str, idle_timeout: float = 30.0
+    host: str,
+    port: int,
+    tls: ServerTls,
+    on_session: OnSession,
+    *,
+    alpn: str,
+    idle_timeout: float = 30.0,
+    max_uni_streams: int = DEFAULT_MAX_UNI_STREAMS,
 ) -> QuicServer:
-    """Accept raw QUIC MoQT connections; `on_session` gets each new connection's transport."""
+    """Accept raw QUIC MoQT connections; `on_session` gets each new connection's transport.
+    `max_uni_streams`: the data streams a client may have open at once."""
     config = _server_config([alpn], tls, idle_timeout)
 
     def factory(quic: QuicConnection, **_: object) -> QuicConnectionProtocol:
-        return _MoqtQuicProtocol(quic, is_client=False, on_session=on_session)
+        return _MoqtQuicProtocol(quic, is_client=False, on_session=on_session, max_uni_streams=max_uni_streams)
 
     return await serve(host, port, configuration=config, create_protocol=factory)
 
@@ -661,6 +738,7 @@ async def listen_http3(
     *,
     idle_timeout: float = 30.0,
     requests: RequestSinkFactory | None = None,
+    max_uni_streams: int = DEFAULT_MAX_UNI_STREAMS,
 ) -> QuicServer:
     """Accept HTTP/3: WebTransport CONNECT to /moq becomes a MoQT session; every other request goes to a
     `requests` sink when given (REST: `clutchcall_runtime.rpc.http3.h3_requests(app)`), else GETs to
@@ -668,7 +746,14 @@ async def listen_http3(
     config = _server_config(H3_ALPN, tls, idle_timeout)
 
     def factory(quic: QuicConnection, **_: object) -> QuicConnectionProtocol:
-        return _H3Protocol(quic, is_client=False, on_session=on_session, http_handler=http_handler, requests=requests)
+        return _H3Protocol(
+            quic,
+            is_client=False,
+            on_session=on_session,
+            http_handler=http_handler,
+            requests=requests,
+            max_uni_streams=max_uni_streams,
+        )
 
     return await serve(host, port, configuration=config, create_protocol=factory)
 
