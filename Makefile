@@ -113,6 +113,7 @@ bench: venv engine system-deps moq-relay
 	cmake -S bindings -B build/bench-bindings -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(abspath $(BIN)/python) \
 	  -Dpybind11_DIR=$$($(BIN)/python -m pybind11 --cmakedir) >/dev/null && cmake --build build/bench-bindings -j2
 	CLUTCHCALL_CORE_PKG=build/bench-bindings/pkg $(BIN)/python benchmarks/bridge/bench_bridge.py
+	CLUTCHCALL_CORE_PKG=build/bench-bindings/pkg $(BIN)/python benchmarks/bridge/bench_sip_legs.py
 	CLUTCHCALL_CORE_PKG=build/bench-bindings/pkg $(BIN)/python benchmarks/fastpath/bench_rtpengine.py  # root: veth, netns, XDP
 	$(BIN)/python benchmarks/bench_compile.py
 	$(BIN)/python benchmarks/bench_python_codec.py
