@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +329,42 @@ def rtpengine_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float, w
 # ---- legs through QUIC: the engine as a process of its own ----
 
 
+async def feed_and_count(
+    src: AudioFormat, writers: list[Any], subscriptions: list[Any], seconds: float, cpu: Callable[[], float]
+) -> tuple[float, float]:
+    """Write a `src` frame to every writer each 20 ms in real time and count what the subscriptions deliver over
+    `seconds` after a warm-up (stages made, sessions warm). Returns (delivered fraction, `cpu()` seconds per wall
+    second over that window)."""
+    received = [0]
+    counting = [False]
+
+    async def read(it: Any) -> None:
+        async for _ in it:
+            received[0] += counting[0]
+
+    readers = [asyncio.create_task(read(it)) for it in subscriptions]
+    frames = Codecs(core).encode(src, sine(src.sample_rate, 1.0))
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    k = sent = 0
+    cpu0 = wall0 = 0.0
+    while loop.time() - start < WARM_UP + 1.0 + seconds:
+        await asyncio.sleep(max(0.0, start + k * PERIOD - loop.time()))
+        if k == int((WARM_UP + 1.0) / PERIOD):
+            counting[0], cpu0, wall0 = True, cpu(), loop.time()
+        for w in writers:
+            w.write(frames[k % len(frames)])
+        sent += len(writers) * counting[0]
+        k += 1
+    load = (cpu() - cpu0) / (loop.time() - wall0)
+    await asyncio.sleep(0.3)  # the last frames' playout and delivery
+    counting[0] = False
+    for task in readers:
+        task.cancel()
+    # a stage may emit a frame or two more than came in (concealment at the window's edges)
+    return min(1.0, received[0] / max(sent, 1)), load
+
+
 async def quic_legs(src: AudioFormat, dst: AudioFormat | None, n: int, seconds: float) -> tuple[float, float]:
     """n legs through an engine child process over QUIC: gateway-like clients publish `src` frames on
     voice/CA<i>/uplink in real time and bridge-like clients subscribe in `dst` (None: in `src`, the relay alone,
@@ -352,34 +389,7 @@ async def quic_legs(src: AudioFormat, dst: AudioFormat | None, n: int, seconds: 
             await subs[i // TRACKS_PER_CLIENT].subscribe(("voice", f"CA{i}"), "uplink", capability=wanted)
             for i in range(n)
         ]
-        received = [0]
-        counting = [False]
-
-        async def read(it: Any) -> None:
-            async for _ in it:
-                received[0] += counting[0]
-
-        readers = [asyncio.create_task(read(it)) for it in subscriptions]
-        frames = Codecs(core).encode(src, sine(src.sample_rate, 1.0))
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        k = sent = 0
-        cpu0 = wall0 = 0.0
-        while loop.time() - start < WARM_UP + 1.0 + seconds:
-            await asyncio.sleep(max(0.0, start + k * PERIOD - loop.time()))
-            if k == int((WARM_UP + 1.0) / PERIOD):  # stages made and sessions warm: count from here
-                counting[0], cpu0, wall0 = True, proc_cpu_seconds(engine.pid), loop.time()
-            for w in writers:
-                w.write(frames[k % len(frames)])
-            sent += n * counting[0]
-            k += 1
-        load = (proc_cpu_seconds(engine.pid) - cpu0) / (loop.time() - wall0)
-        await asyncio.sleep(0.3)  # the last frames' playout and delivery
-        counting[0] = False
-        for task in readers:
-            task.cancel()
-        # a stage may emit a frame or two more than came in (concealment at the window's edges)
-        return min(1.0, received[0] / max(sent, 1)), load
+        return await feed_and_count(src, writers, subscriptions, seconds, lambda: proc_cpu_seconds(engine.pid))
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
         engine.stop()
@@ -406,33 +416,7 @@ async def engine_legs(src: AudioFormat, dst: AudioFormat, n: int, seconds: float
             try:
                 writers = [await gateway.publish(("voice", f"CA{i}"), "uplink", capability=src.tag) for i in range(n)]
                 subs = [await agents.subscribe(("voice", f"CA{i}"), "uplink", capability=dst.tag) for i in range(n)]
-                received = [0]
-                counting = [False]
-
-                async def read(it: Any) -> None:
-                    async for _ in it:
-                        received[0] += counting[0]
-
-                readers = [asyncio.create_task(read(it)) for it in subs]
-                frames = Codecs(core).encode(src, sine(src.sample_rate, 1.0))
-                loop = asyncio.get_running_loop()
-                start = loop.time()
-                k = sent = 0
-                cpu0 = wall0 = 0.0
-                while loop.time() - start < WARM_UP + 1.0 + seconds:
-                    await asyncio.sleep(max(0.0, start + k * PERIOD - loop.time()))
-                    if k == int((WARM_UP + 1.0) / PERIOD):
-                        counting[0], cpu0, wall0 = True, time.process_time(), loop.time()
-                    for w in writers:
-                        w.write(frames[k % len(frames)])
-                    sent += n * counting[0]
-                    k += 1
-                load = (time.process_time() - cpu0) / (loop.time() - wall0)
-                await asyncio.sleep(0.3)
-                counting[0] = False
-                for task in readers:
-                    task.cancel()
-                return min(1.0, received[0] / max(sent, 1)), load
+                return await feed_and_count(src, writers, subs, seconds, time.process_time)
             finally:
                 await gateway.close()
                 await agents.close()

@@ -33,18 +33,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "tests" / "bridge"), str(ROOT / "tests" / "engine"), str(ROOT / "benchmarks" / "relay")]
-if os.environ.get("CLUTCHCALL_CORE_PKG"):
-    sys.path.insert(0, os.environ["CLUTCHCALL_CORE_PKG"])
-    _paths = [os.path.abspath(os.environ["CLUTCHCALL_CORE_PKG"]), os.environ.get("PYTHONPATH")]
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, _paths))
+# bench_bridge sets up the paths (the core module, the tests' helpers, bench_relay) and has the rtpengine harness
+from bench_bridge import PERIOD, RTP_CODECS, Codecs, Rtpengine, _media_port, core, sdp, sine
+from bench_relay import proc_cpu_seconds
+from clutchcall_runtime.bridge import AudioFormat
 
-import clutchcall_core as core  # noqa: E402
-from bridge_support import Codecs, sine  # noqa: E402
-from clutchcall_runtime.bridge import AudioFormat  # noqa: E402
-
-PERIOD = 0.020
 WARM_UP = 1.5  # seconds before the counted window: bridges attached, jitter buffers filled, stages phased
 ULAW = AudioFormat.of("g711_ulaw")
 AGENT = AudioFormat.of("pcm16", 16000)
@@ -103,11 +96,6 @@ async def engine_side(n: int, carrier: tuple[str, int], via: str) -> None:
 
 
 # ---- the carrier (this process) ----
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_legs(n: int, seconds: float, via: str = "memory") -> dict[str, Any]:
@@ -195,8 +183,6 @@ def capacity(seconds: float, via: str, start: int = 50) -> int:
 
 def rtpengine_duplex(n: int, seconds: float) -> float:
     """rtpengine transcoding n calls both ways (mu-law -> A-law and back); its CPU seconds per wall second."""
-    from bench_bridge import RTP_CODECS, Rtpengine, _media_port, sdp
-
     alaw = AudioFormat.of("g711_alaw")
     with tempfile.TemporaryDirectory() as work:
         engine = Rtpengine(Path(work))
