@@ -11,7 +11,7 @@ import pytest
 from clutchcall_engine.server import EngineServer
 from clutchcall_runtime.moqt.client import parse_url
 from clutchcall_runtime.moqt.errors import AuthenticationError, ConnectError, RequestError, SessionClosedError
-from clutchcall_runtime.moqt.memory import dial_memory, listen_memory, pair
+from clutchcall_runtime.moqt.memory import MemoryTransport, dial_memory, listen_memory, pair
 from clutchcall_runtime.moqt.session import SessionLimits
 from clutchcall_runtime.moqt.transport import Transport
 from moqt_support import client, collect, engine_config, moqt_url, run, token, until
@@ -97,6 +97,10 @@ def test_a_finished_or_reset_stream_refuses_writes_and_the_reset_reaches_the_pee
         assert c.stopped_writes == 2
         await turn()
         assert se.seen == [("uni", a, b"x", True), ("reset", b, 7)]
+        assert not c.send_stream(1_000_002, b"never opened")
+        for _ in range(1000):  # a long call: a stream per group, each ended
+            c.send_stream(c.open_uni_stream(), b"g", end=True)
+        assert isinstance(c, MemoryTransport) and not c._open  # ended streams are not remembered
 
     run(main())
 

@@ -44,8 +44,9 @@ class MemoryTransport(Transport):
         self._outbox: list[tuple[int, _Delivery]] = []  # (bytes, what the peer is told), in write order
         self._outbox_bytes = 0
         self._flush_scheduled = False
-        self._finished: set[int] = set()  # our uni streams ended by FIN or RESET_STREAM
-        self._stopped: set[int] = set()  # our uni streams the peer sent STOP_SENDING for
+        # Our uni streams not yet ended by FIN or RESET_STREAM (STOP_SENDING resets them): a write to any other is
+        # refused. Only open ones are remembered, so a long call's stream per group costs nothing once ended.
+        self._open: set[int] = set()
         self._closed_locally = False
         self.on_close: Callable[[MemoryTransport], None] | None = None  # the listener forgets a closed end
         self._loop = asyncio.get_running_loop()
@@ -79,6 +80,7 @@ class MemoryTransport(Transport):
 
     def open_uni_stream(self) -> int:
         stream_id, self._next_uni = self._next_uni, self._next_uni + 4
+        self._open.add(stream_id)
         return stream_id
 
     def send_control(self, data: bytes) -> None:
@@ -89,18 +91,18 @@ class MemoryTransport(Transport):
     def send_stream(self, stream_id: int, data: bytes, end: bool = False) -> bool:
         if self.closed:
             return False
-        if stream_id in self._stopped or stream_id in self._finished:
+        if stream_id not in self._open:
             self.stopped_writes += 1
             return False
         if end:
-            self._finished.add(stream_id)
+            self._open.discard(stream_id)
         self._post(len(data), lambda p: p._emit(lambda e: e.on_uni_stream_data(stream_id, data, end)))
         return True
 
     def reset_stream(self, stream_id: int, code: int) -> None:
-        if self.closed or stream_id in self._finished:
+        if self.closed or stream_id not in self._open:
             return
-        self._finished.add(stream_id)
+        self._open.discard(stream_id)
         self._post(0, lambda p: p._emit(lambda e: e.on_stream_reset(stream_id, code)))
 
     def stop_stream(self, stream_id: int, code: int) -> None:
@@ -137,11 +139,7 @@ class MemoryTransport(Transport):
         self._emit(lambda e: e.on_control_data(data, False))
 
     def _stop_sending(self, stream_id: int, code: int) -> None:
-        if stream_id in self._stopped or self.closed:
-            return
-        self._stopped.add(stream_id)
-        if stream_id not in self._finished:  # aioquic answers STOP_SENDING by resetting the stream
-            self.reset_stream(stream_id, code)
+        self.reset_stream(stream_id, code)  # as aioquic answers STOP_SENDING (an ended stream: nothing to do)
 
     def _peer_closed(self, code: int, reason: str) -> None:
         if not self.closed:
