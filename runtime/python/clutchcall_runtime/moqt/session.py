@@ -23,7 +23,7 @@ from clutchcall.errors import DecodeError
 from clutchcall.wire import moqt_d14 as wire
 
 from .errors import AuthenticationError, NotAuthorizedError, ProtocolViolation, RequestError, SessionClosedError
-from .transport import Transport
+from .transport import DEFAULT_MAX_UNI_STREAMS, Transport
 from .versions import CAPABILITY_PARAMETER, DEFAULT, Draft
 
 log = logging.getLogger("clutchcall.moqt.session")
@@ -69,7 +69,7 @@ class SessionLimits:
 
     control_buffer: int = 65535 + 16  # one whole control message (16-bit length) plus its header
     data_stream_buffer: int = 256 * 1024  # one unfinished object on one data stream
-    max_inbound_streams: int = 256  # data streams open at once from the peer
+    max_inbound_streams: int = DEFAULT_MAX_UNI_STREAMS  # data streams open at once from the peer (QUIC says so too)
     request_window: int = 64  # requests the peer may have outstanding beyond the last one seen
     max_active_requests: int = 256  # no more request IDs are granted past this many live requests
     send_budget: int = 64 * 1024  # bytes aioquic may hold unacknowledged; beyond, objects wait in our queues

@@ -203,9 +203,9 @@ class _AioquicTransport(Transport):
 
 # ---- aioquic's connection, as MoQT uses it ----
 
-# Unidirectional streams a peer may have open at once, unless the caller says otherwise: the session's own bound
-# (SessionLimits.max_inbound_streams). MoQT opens one per subgroup, so a connection carrying more tracks than
-# aioquic's default of 128 would otherwise have the excess wait, unseen, for another stream to close.
+# Unidirectional streams a peer may have open at once, unless the caller says otherwise; also the default of the
+# session's own bound (SessionLimits.max_inbound_streams). MoQT opens one per subgroup, so a connection carrying
+# more tracks than aioquic's default of 128 would otherwise have the excess wait, unseen, for another to close.
 DEFAULT_MAX_UNI_STREAMS = 256
 # HTTP/3's own unidirectional streams (control, QPACK encoder and decoder) come out of the same limit.
 _H3_OWN_UNI_STREAMS = 3
