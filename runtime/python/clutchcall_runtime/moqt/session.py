@@ -224,11 +224,15 @@ class OutboundTrack:
     def push(self, item: _Item) -> None:
         if self.closed or self.finishing or not self.forward:
             return
-        if item.group <= self.dropped_through:
+        group = item.group
+        if group <= self.dropped_through:
             self._count_drop(item)
             return
         now = self.session.loop.time()
-        self.groups.setdefault(item.group, deque()).append((now, item))
+        queue = self.groups.get(group)
+        if queue is None:
+            queue = self.groups[group] = deque()
+        queue.append((now, item))
         self.queued_bytes += item.size
         self._queue_delta(1)
         self._enforce_bounds(now)
@@ -236,11 +240,15 @@ class OutboundTrack:
             self.session._ready(self)
 
     def _enforce_bounds(self, now: float) -> None:
+        # Twice per object (push and send): the usual queue is one group, whose first object is the oldest.
         limits = self.session.limits
-        while self.groups and (
-            self.queued_bytes > limits.queue_max_bytes or (now - self._oldest_time()) * 1000.0 > limits.queue_max_ms
-        ):
-            self._drop_group(min(self.groups))
+        groups = self.groups
+        while groups:
+            if self.queued_bytes <= limits.queue_max_bytes:
+                oldest = next(iter(groups.values()))[0][0] if len(groups) == 1 else self._oldest_time()
+                if (now - oldest) * 1000.0 <= limits.queue_max_ms:
+                    return
+            self._drop_group(min(groups))
 
     def _queue_delta(self, n: int) -> None:
         self.queued_objects += n
@@ -272,7 +280,10 @@ class OutboundTrack:
     # -- scheduler side --
 
     def next_group(self) -> int:
-        return max(self.groups) if self.group_order == wire.GroupOrder.DESCENDING else min(self.groups)
+        groups = self.groups
+        if len(groups) == 1:
+            return next(iter(groups))
+        return max(groups) if self.group_order == wire.GroupOrder.DESCENDING else min(groups)
 
     def key(self) -> tuple[int, int, int]:
         """Which track's next item goes first: subscriber priority, publisher priority, group order."""
