@@ -993,7 +993,29 @@ class Session:
             self.fail(v)
 
     def _data_item(self, stream_id: int, st: _InStream, item: Any) -> None:
-        if isinstance(item, wire.SubgroupHeader):
+        if isinstance(item, wire.SubgroupObject):  # every object of every subgroup stream: tested first
+            header = st.header
+            assert header is not None
+            oid = item.object_id_delta if st.last_object_id < 0 else st.last_object_id + item.object_id_delta + 1
+            st.last_object_id = oid
+            if st.subgroup is None:
+                st.subgroup = oid
+            self._deliver(
+                stream_id,
+                st,
+                MoqObject(
+                    st.group,
+                    st.subgroup,
+                    oid,
+                    header.publisher_priority,
+                    item.payload,
+                    item.object_status or 0,
+                    item.extension_headers,
+                    False,
+                    header.type_,
+                ),
+            )
+        elif isinstance(item, wire.SubgroupHeader):
             st.header, st.group = item, item.group_id
             st.subgroup = (
                 item.subgroup_id if item.subgroup_id is not None else (None if item.type_ & _HDR_FIRST_OBJECT_ID else 0)
@@ -1010,26 +1032,6 @@ class Session:
                 self._ignore(stream_id, st)
                 return
             st.sink = sink
-        elif isinstance(item, wire.SubgroupObject):
-            assert st.header is not None
-            oid = item.object_id_delta if st.last_object_id < 0 else st.last_object_id + item.object_id_delta + 1
-            st.last_object_id = oid
-            if st.subgroup is None:
-                st.subgroup = oid
-            self._deliver(
-                stream_id,
-                st,
-                MoqObject(
-                    group=st.group,
-                    subgroup=st.subgroup,
-                    object_id=oid,
-                    publisher_priority=st.header.publisher_priority,
-                    payload=item.payload,
-                    status=item.object_status or 0,
-                    extensions=item.extension_headers,
-                    stream_type=st.header.type_,
-                ),
-            )
         elif isinstance(item, wire.FetchObject):
             assert st.sink is not None
             st.sink.on_object(
