@@ -16,6 +16,7 @@ import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from aioquic._buffer import Buffer, BufferReadError
@@ -631,10 +632,7 @@ async def dial_quic(
     """Raw QUIC to host:port with the draft's ALPN; the control stream is opened by the session.
     `max_uni_streams`: the data streams the server may have open to us at once."""
     config = _client_config([alpn], host, tls, idle_timeout)
-
-    def factory(quic: QuicConnection) -> QuicConnectionProtocol:
-        return _MoqtQuicProtocol(quic, is_client=True, max_uni_streams=max_uni_streams)
-
+    factory = partial(_MoqtQuicProtocol, is_client=True, max_uni_streams=max_uni_streams)
     protocol, udp = await _dial(host, port, config, factory, timeout)
     assert isinstance(protocol, _MoqtQuicProtocol)
     dialed = Dialed(protocol.moqt, udp)
@@ -658,10 +656,7 @@ async def dial_webtransport(
 ) -> Dialed:
     """HTTP/3 to host:port, then an extended CONNECT (:protocol webtransport) to `path`."""
     config = _client_config(H3_ALPN, host, tls, idle_timeout)
-
-    def factory(quic: QuicConnection) -> QuicConnectionProtocol:
-        return _H3Protocol(quic, is_client=True, max_uni_streams=max_uni_streams)
-
+    factory = partial(_H3Protocol, is_client=True, max_uni_streams=max_uni_streams)
     protocol, udp = await _dial(host, port, config, factory, timeout)
     assert isinstance(protocol, _H3Protocol)
     try:
