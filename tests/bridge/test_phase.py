@@ -170,6 +170,66 @@ async def _straddles(core: ModuleType, tmp_path: Path) -> None:
     assert PHASE_MARGIN_MS / 1000 - 1e-9 <= wait <= PHASE_MARGIN_MS / 1000 + period / PHASES + 1e-9
 
 
+@pytest.mark.parametrize("steady", [True, False])
+def test_a_jitter_buffered_stage_follows_a_steady_publisher_only(
+    core: ModuleType, tmp_path: Path, steady: bool
+) -> None:
+    asyncio.run(_buffered_follows(core, tmp_path, steady))
+
+
+async def _buffered_follows(core: ModuleType, tmp_path: Path, steady: bool) -> None:
+    """A client echoing a paced track: its frames come a period apart, but after the leg re-aligned its clock they
+    come just after the (jitter-buffered) stage's tick, so each waits most of a period more. Steady, the stage moves
+    to the clock that follows them after REPHASE_AFTER such arrivals (fails if only paced stages follow: it kept
+    that wait for the rest of the call). Jittery (periods of 15 and 25 ms, each arrival as late for its tick), it
+    keeps its clock: its buffer absorbs the spread (fails if the steadiness is not asked). The loop's clock is
+    patched, as in the straddle test."""
+    relay = clocked_relay(core, tmp_path)
+    bridge = relay.bridge
+    key = ((b"voice", b"CA1"), b"downlink")
+    source = RelayTrack(relay, key, DST.tag, "client")
+    relay.tracks[key] = source
+    output = bridge.output_for(source, DST, SRC)
+    output.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=Capture())  # type: ignore[arg-type]
+    stage = bridge.stages[(id(source), SRC.tag)]
+    assert not stage.paced
+    loop = asyncio.get_running_loop()
+    period = DST.frame_ms / 1000
+    payload = sine(16000, 0.02).tobytes()
+    now = [loop.time()]
+    loop.time = lambda: now[0]  # type: ignore[method-assign]  # nothing is awaited while it is patched
+
+    def clock_of_stage() -> PlayoutClock:
+        (clock,) = [c for c in bridge.clocks.values() if stage in c.stages]
+        return clock
+
+    try:
+        source.on_object(MoqObject(1, 0, 0, 128, payload))
+        first = clock_of_stage()
+        tick = now[0] + (first.phase - now[0]) % period  # the first clock's next tick
+        # the publisher's phase moved: from now on its frames come 3 ms after that clock's ticks
+        arrivals = [tick + k * period + 0.003 for k in range(1, REPHASE_AFTER + 2)]
+        if not steady:
+            arrivals = [t + (period / 4 if k % 2 else 0.0) for k, t in enumerate(arrivals)]  # 15 and 25 ms apart
+        for k, t in enumerate(arrivals, start=1):
+            now[0] = t
+            wait = (first.phase - t) % period
+            assert wait > 2 * PHASE_MARGIN_MS / 1000 + period / PHASES  # too long for the first clock
+            source.on_object(MoqObject(1, 0, k, 128, payload))
+            if k < REPHASE_AFTER + 1:  # the first arrival sets the period the next are measured against
+                assert clock_of_stage() is first, f"moved after {k} arrivals"
+        moved = clock_of_stage()
+        wait = (moved.phase - now[0]) % period
+    finally:
+        del loop.time
+        bridge.close()
+    if steady:
+        assert moved is not first
+        assert PHASE_MARGIN_MS / 1000 - 1e-9 <= wait <= PHASE_MARGIN_MS / 1000 + period / PHASES + 1e-9
+    else:
+        assert moved is first
+
+
 def test_a_stalled_clock_counts_the_ticks_it_skips() -> None:
     asyncio.run(_stalls())
 

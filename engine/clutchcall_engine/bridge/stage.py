@@ -13,8 +13,9 @@ queues are bounded like every other track's.
 Latency: besides the jitter buffer's depth, a frame waits for its tick. A stage is ticked by the clock
 whose phase comes next after its frames arrive: each frame period has
 PHASES clocks, offset by period / PHASES, and a stage joins the first one at least PHASE_MARGIN_MS
-after its first frame's arrival. So a frame waits at most PHASE_MARGIN_MS + period / PHASES for its
-tick (7 ms at 20 ms), not a whole period, for the price of PHASES timers per period, not one per stage.
+after its first frame's arrival, and moves when its publisher's phase moves (`AudioBridge.follow`). So a
+frame waits at most PHASE_MARGIN_MS + period / PHASES for its tick (7 ms at 20 ms), not a whole period,
+for the price of PHASES timers per period, not one per stage.
 
 One playout point per direction: a track that is already paced, published one frame per period by a
 publisher that played it out of its own jitter buffer (the engine's SIP gateway: each leg keeps the
@@ -62,7 +63,10 @@ JITTER_CAPACITY = 64  # slots (a power of two); 1.28 s of 20 ms frames
 JITTER_MIN_DEPTH, JITTER_INITIAL_DEPTH, JITTER_MAX_DEPTH = 1, 2, 6
 PHASES = 4  # clocks per frame period, offset by period / PHASES
 PHASE_MARGIN_MS = 2.0  # a stage's tick comes at least this long after its frames arrive (scheduling slack)
-REPHASE_AFTER = 3  # a paced stage moves clock after this many arrivals in a row that wait too long for their tick
+REPHASE_AFTER = 3  # a stage moves clock after this many arrivals in a row that wait too long for their tick
+# A jitter-buffered stage follows its arrivals only while they come a period apart, give or take this much: a steady
+# publisher (an agent pacing its frames, a client echoing a paced track) whose phase moved, not a jittery one.
+STEADY_MS = PHASE_MARGIN_MS
 OPUS_MAX_PACKET = 1275  # RFC 6716 section 3.4, R2: the largest Opus frame
 
 
@@ -165,7 +169,8 @@ class TranscodeStage:
     closed: bool = False
     phased: bool = False  # moved to the clock whose phase follows its arrivals
     paced: bool = False  # the source is already paced: `jitter` is a PacedPlayout, not a second jitter buffer
-    misphased: int = 0  # paced: arrivals in a row that waited too long for their tick
+    misphased: int = 0  # arrivals in a row that waited too long for their tick (steady ones, if not paced)
+    last_arrival: float | None = None  # loop time of the previous arrival (a jitter-buffered stage's steadiness)
     skipped: int = 0  # ticks its clock skipped re-anchoring after a stall (no frame out for those periods)
     _group_base: dict[int, int] = field(default_factory=dict)
     _next_seq: int = 0
@@ -201,7 +206,7 @@ class TranscodeStage:
         if not self.phased:
             self.phased = True
             self.bridge.rephase(self)
-        elif self.paced:
+        else:
             self.bridge.follow(self)
         if outcome in ("late", "displaced"):  # displaced: the frame held before this one is the late one
             self.bridge.metrics.late.inc()
@@ -442,15 +447,26 @@ class AudioBridge:
         self._join(stage, self._clock(frame_ms, index))
 
     def follow(self, stage: TranscodeStage) -> None:
-        """A paced stage's arrival: after REPHASE_AFTER in a row that wait longer than a phase allows for their
+        """A stage's arrival: after REPHASE_AFTER in a row that wait longer than a phase allows for their
         tick, or that come within half the margin before it (the publisher's clock moved, e.g. a leg re-aligned
         to its RTP), move it to the clock that fits. The second kind matters as much: frames landing on the
         tick itself fall either side of it by the loop's scheduling, and each one just after leaves its slot
-        concealed and is then displaced (late) by the next; alternating sides, neither kind alone comes in a row."""
+        concealed and is then displaced (late) by the next; alternating sides, neither kind alone comes in a row.
+
+        A jitter-buffered stage counts only arrivals that come a period after the previous one (within STEADY_MS):
+        its buffer absorbs a jittery source's spread, and following that would move its clock at random. A steady
+        one whose phase moved (a client echoing a paced uplink after the leg re-aligned) would otherwise wait up to a
+        period more for every tick for the rest of the call."""
         clock = self._stage_clock.get(stage)
         if not self.clocked or clock is None:
             return
-        wait = (clock.phase - asyncio.get_running_loop().time()) % clock.period
+        now = asyncio.get_running_loop().time()
+        if not stage.paced:
+            last, stage.last_arrival = stage.last_arrival, now
+            if last is None or abs(now - last - clock.period) > STEADY_MS / 1000:
+                stage.misphased = 0
+                return
+        wait = (clock.phase - now) % clock.period
         if PHASE_MARGIN_MS / 2000 <= wait <= 2 * PHASE_MARGIN_MS / 1000 + clock.period / PHASES:
             stage.misphased = 0
             return
