@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from bridge_support import Capture, sine
 from clutchcall_engine.auth import verifier_for
-from clutchcall_engine.bridge.stage import PHASE_MARGIN_MS, PHASES, REPHASE_AFTER, AudioBridge, PlayoutClock
+from clutchcall_engine.bridge.stage import (
+    PHASE_MARGIN_MS,
+    PHASES,
+    REPHASE_AFTER,
+    AudioBridge,
+    PlayoutClock,
+    TranscodeStage,
+)
 from clutchcall_engine.config import EngineConfig, Limits
 from clutchcall_engine.metrics import RelayMetrics
 from clutchcall_engine.relay import Relay, RelayTrack, Subscriber
@@ -124,6 +133,54 @@ async def _follows(core: ModuleType, tmp_path: Path) -> None:
     bridge.close()
 
 
+@dataclasses.dataclass
+class PatchedClockStage:
+    """One stage on a clocked bridge whose loop clock reads `now` (arrivals placed to the microsecond; sleeping
+    cannot place them below a millisecond). Nothing may be awaited while it is in use."""
+
+    bridge: AudioBridge
+    source: RelayTrack
+    stage: TranscodeStage
+    now: float
+    period: float
+
+    def clock(self) -> PlayoutClock:
+        (clock,) = [c for c in self.bridge.clocks.values() if self.stage in c.stages]
+        return clock
+
+    def next_tick(self) -> float:
+        return self.now + (self.clock().phase - self.now) % self.period
+
+    def arrive(self, at: float, object_id: int, payload: bytes) -> None:
+        self.now = at
+        self.source.on_object(MoqObject(1, 0, object_id, 128, payload))
+
+
+@contextlib.contextmanager
+def stage_on_a_patched_clock(
+    core: ModuleType, tmp_path: Path, source_format: AudioFormat, target: AudioFormat, *, paced: bool
+) -> Iterator[PatchedClockStage]:
+    relay = clocked_relay(core, tmp_path)
+    bridge = relay.bridge
+    if paced:
+        bridge.paced_tenants.add("gateway")
+    key = ((b"voice", b"CA1"), b"uplink")
+    source = RelayTrack(relay, key, source_format.tag, "gateway" if paced else "client")
+    relay.tracks[key] = source
+    output = bridge.output_for(source, source_format, target)
+    output.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=Capture())  # type: ignore[arg-type]
+    stage = bridge.stages[(id(source), target.tag)]
+    assert stage.paced == paced
+    loop = asyncio.get_running_loop()
+    harness = PatchedClockStage(bridge, source, stage, loop.time(), source_format.frame_ms / 1000)
+    loop.time = lambda: harness.now  # type: ignore[method-assign]
+    try:
+        yield harness
+    finally:
+        del loop.time
+        bridge.close()
+
+
 def test_paced_stage_leaves_a_clock_whose_tick_its_frames_straddle(core: ModuleType, tmp_path: Path) -> None:
     asyncio.run(_straddles(core, tmp_path))
 
@@ -132,42 +189,19 @@ async def _straddles(core: ModuleType, tmp_path: Path) -> None:
     """The publisher's frames land on the stage's tick, alternately just before it and just after (by the loop's
     scheduling): each one after leaves its slot concealed and is displaced by the next. The stage moves to a
     clock that follows them after REPHASE_AFTER such arrivals. Fails if only arrivals waiting too long count
-    (the ones just before the tick would reset the count every other frame, and it would never move). The
-    arrivals are placed on the loop's clock (sub-millisecond placement by sleeping is beyond the loop)."""
-    relay = clocked_relay(core, tmp_path)
-    bridge = relay.bridge
-    bridge.paced_tenants.add("gateway")
-    key = ((b"voice", b"CA1"), b"uplink")
-    source = RelayTrack(relay, key, SRC.tag, "gateway")
-    relay.tracks[key] = source
-    output = bridge.output_for(source, SRC, DST)
-    output.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=Capture())  # type: ignore[arg-type]
-    stage = bridge.stages[(id(source), DST.tag)]
-    loop = asyncio.get_running_loop()
-    period = SRC.frame_ms / 1000
+    (the ones just before the tick would reset the count every other frame, and it would never move)."""
     payload = core.g711.ulaw_encode(sine(8000, 0.02))
-    now = [loop.time()]
-    loop.time = lambda: now[0]  # type: ignore[method-assign]  # nothing is awaited while it is patched
-
-    def clock_of_stage() -> PlayoutClock:
-        (clock,) = [c for c in bridge.clocks.values() if stage in c.stages]
-        return clock
-
-    try:
-        source.on_object(MoqObject(1, 0, 0, 128, payload))
-        first = clock_of_stage()
-        tick = now[0] + (first.phase - now[0]) % period  # the first clock's next tick
+    with stage_on_a_patched_clock(core, tmp_path, SRC, DST, paced=True) as h:
+        h.arrive(h.now, 0, payload)
+        first = h.clock()
+        tick = h.next_tick()
         for k in range(1, REPHASE_AFTER + 1):
-            assert clock_of_stage() is first, f"moved after {k - 1} arrivals"
-            now[0] = tick + k * period + (-0.0003 if k % 2 else 0.0003)  # just before a tick, then just after
-            source.on_object(MoqObject(1, 0, k, 128, payload))
-        moved = clock_of_stage()
-        wait = (moved.phase - now[0]) % period
-    finally:
-        del loop.time
-        bridge.close()
+            assert h.clock() is first, f"moved after {k - 1} arrivals"
+            h.arrive(tick + k * h.period + (-0.0003 if k % 2 else 0.0003), k, payload)  # just before, then after
+        moved = h.clock()
+        wait = (moved.phase - h.now) % h.period
     assert moved is not first
-    assert PHASE_MARGIN_MS / 1000 - 1e-9 <= wait <= PHASE_MARGIN_MS / 1000 + period / PHASES + 1e-9
+    assert PHASE_MARGIN_MS / 1000 - 1e-9 <= wait <= PHASE_MARGIN_MS / 1000 + h.period / PHASES + 1e-9
 
 
 @pytest.mark.parametrize("steady", [True, False])
@@ -182,50 +216,26 @@ async def _buffered_follows(core: ModuleType, tmp_path: Path, steady: bool) -> N
     come just after the (jitter-buffered) stage's tick, so each waits most of a period more. Steady, the stage moves
     to the clock that follows them after REPHASE_AFTER such arrivals (fails if only paced stages follow: it kept
     that wait for the rest of the call). Jittery (periods of 15 and 25 ms, each arrival as late for its tick), it
-    keeps its clock: its buffer absorbs the spread (fails if the steadiness is not asked). The loop's clock is
-    patched, as in the straddle test."""
-    relay = clocked_relay(core, tmp_path)
-    bridge = relay.bridge
-    key = ((b"voice", b"CA1"), b"downlink")
-    source = RelayTrack(relay, key, DST.tag, "client")
-    relay.tracks[key] = source
-    output = bridge.output_for(source, DST, SRC)
-    output.subscribers[(0, 0)] = Subscriber(peer=None, request_id=0, out=Capture())  # type: ignore[arg-type]
-    stage = bridge.stages[(id(source), SRC.tag)]
-    assert not stage.paced
-    loop = asyncio.get_running_loop()
-    period = DST.frame_ms / 1000
+    keeps its clock: its buffer absorbs the spread (fails if the steadiness is not asked)."""
     payload = sine(16000, 0.02).tobytes()
-    now = [loop.time()]
-    loop.time = lambda: now[0]  # type: ignore[method-assign]  # nothing is awaited while it is patched
-
-    def clock_of_stage() -> PlayoutClock:
-        (clock,) = [c for c in bridge.clocks.values() if stage in c.stages]
-        return clock
-
-    try:
-        source.on_object(MoqObject(1, 0, 0, 128, payload))
-        first = clock_of_stage()
-        tick = now[0] + (first.phase - now[0]) % period  # the first clock's next tick
+    with stage_on_a_patched_clock(core, tmp_path, DST, SRC, paced=False) as h:
+        h.arrive(h.now, 0, payload)
+        first = h.clock()
+        tick = h.next_tick()
         # the publisher's phase moved: from now on its frames come 3 ms after that clock's ticks
-        arrivals = [tick + k * period + 0.003 for k in range(1, REPHASE_AFTER + 2)]
+        arrivals = [tick + k * h.period + 0.003 for k in range(1, REPHASE_AFTER + 2)]
         if not steady:
-            arrivals = [t + (period / 4 if k % 2 else 0.0) for k, t in enumerate(arrivals)]  # 15 and 25 ms apart
+            arrivals = [t + (h.period / 4 if k % 2 else 0.0) for k, t in enumerate(arrivals)]  # 15 and 25 ms apart
         for k, t in enumerate(arrivals, start=1):
-            now[0] = t
-            wait = (first.phase - t) % period
-            assert wait > 2 * PHASE_MARGIN_MS / 1000 + period / PHASES  # too long for the first clock
-            source.on_object(MoqObject(1, 0, k, 128, payload))
+            assert (first.phase - t) % h.period > 2 * PHASE_MARGIN_MS / 1000 + h.period / PHASES  # too long a wait
+            h.arrive(t, k, payload)
             if k < REPHASE_AFTER + 1:  # the first arrival sets the period the next are measured against
-                assert clock_of_stage() is first, f"moved after {k} arrivals"
-        moved = clock_of_stage()
-        wait = (moved.phase - now[0]) % period
-    finally:
-        del loop.time
-        bridge.close()
+                assert h.clock() is first, f"moved after {k} arrivals"
+        moved = h.clock()
+        wait = (moved.phase - h.now) % h.period
     if steady:
         assert moved is not first
-        assert PHASE_MARGIN_MS / 1000 - 1e-9 <= wait <= PHASE_MARGIN_MS / 1000 + period / PHASES + 1e-9
+        assert PHASE_MARGIN_MS / 1000 - 1e-9 <= wait <= PHASE_MARGIN_MS / 1000 + h.period / PHASES + 1e-9
     else:
         assert moved is first
 
