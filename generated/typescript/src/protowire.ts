@@ -113,17 +113,31 @@ type InitValue<V> = V extends Message
 
 /** Base of every generated message class. */
 export abstract class Message {
-  /** Fields this version does not know, as received (tag and value bytes, in order). */
-  unknownFields: Uint8Array = EMPTY;
+  /** Fields this version does not know, as received (tag and value bytes, in order). Empty
+   * through the prototype until a decode keeps some: a field initialised here would be defined
+   * on instances of every message class at one site, a megamorphic store that cost a quarter of
+   * a Call's decode. */
+  declare unknownFields: Uint8Array;
 
   /** The type of this message. */
   abstract get $type(): MessageType<Message>;
 
   /** The canonical protobuf binary encoding; throws EncodeError for out-of-range values. */
   encode(): Uint8Array {
-    const w = new Writer();
-    encodeFields(compiled(this.$type), this, w, 0);
-    return w.finish();
+    if (scratchBusy) {
+      const w = new Writer(); // an encode() called while another runs
+      encodeFields(compiled(this.$type), this, w, 0);
+      return w.finish();
+    }
+    scratchBusy = true;
+    scratch.pos = 0;
+    try {
+      encodeFields(compiled(this.$type), this, scratch, 0);
+      return scratch.finish();
+    } finally {
+      scratchBusy = false;
+      if (scratch.buf.length > SCRATCH_KEEP) scratch = new Writer();
+    }
   }
 
   /** This message as a ProtoJSON object (fields at their default are left out). */
@@ -230,10 +244,15 @@ interface CType {
   /** In declaration order (ProtoJSON output order). */
   readonly declared: readonly CField[];
   readonly byTag: ReadonlyMap<number, { f: CField; packed: boolean }>;
+  /** `byTag` again as an array, for tags below SMALL_TAGS (an index is cheaper than a hash). */
+  readonly byTagSmall: readonly ({ f: CField; packed: boolean } | undefined)[];
   readonly byJsonKey: ReadonlyMap<string, CField>;
   readonly known: ReadonlySet<number>;
 }
 
+/** Tags below this (field numbers up to 31) are found by index when decoding: 6% of a Call's
+ * decode, for 2 KB per message type. */
+const SMALL_TAGS = 256;
 const TYPES = new Map<string, MessageType<Message>>();
 const COMPILED = new Map<MessageType<Message>, CType>();
 
@@ -277,6 +296,7 @@ function compile(t: MessageType<Message>): CType {
     byNumber: [...declared].sort((a, b) => a.no - b.no),
     declared,
     byTag,
+    byTagSmall: Array.from({ length: SMALL_TAGS }, (_, tag) => byTag.get(tag)),
     byJsonKey,
     known: new Set(declared.map((f) => f.no)),
   };
@@ -579,7 +599,8 @@ function decodeFields(
       }
       tag = LO;
     }
-    const hit = t.byTag.get(tag);
+    const hit =
+      tag < t.byTagSmall.length ? t.byTagSmall[tag] : t.byTag.get(tag);
     if (hit === undefined) {
       pos = skipField(t, buf, start, pos, tag, end);
       (unknown ??= []).push(buf.subarray(start, pos));
@@ -832,6 +853,18 @@ export class Writer {
     return this.buf.slice(0, this.pos);
   }
 }
+
+Object.defineProperty(Message.prototype, "unknownFields", {
+  value: EMPTY,
+  writable: true,
+});
+
+/** The writer `Message.encode` reuses, so that an encode allocates only its result. It keeps the
+ * largest buffer it grew to, up to SCRATCH_KEEP bytes; `scratchBusy` guards against an encode
+ * inside an encode (a value's toString in an error message). */
+let scratch = new Writer();
+let scratchBusy = false;
+const SCRATCH_KEEP = 1 << 20;
 
 function bad(f: CField, v: unknown): EncodeError {
   return new EncodeError(

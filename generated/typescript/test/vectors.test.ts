@@ -22,7 +22,13 @@ import {
   parseJson,
   toHex,
 } from "../src/index.js";
-import type { JsonValue, StreamItem, WireArgs } from "../src/index.js";
+import type {
+  JsonValue,
+  Message,
+  MessageType,
+  StreamItem,
+  WireArgs,
+} from "../src/index.js";
 
 const DIR = resolve(process.env["CLUTCHCALL_VECTORS"] ?? "../../tests/vectors");
 
@@ -106,6 +112,69 @@ test("dto vectors", () => {
     n++;
   }
   assert.ok(n > 100);
+});
+
+/** A message type and one of its plain (singular, not oneof) fields of protobuf type `type`. */
+function plainField(type: string): [MessageType<Message>, string] {
+  for (const t of MESSAGE_TYPES.values()) {
+    const f = t.fields.find(
+      (f) =>
+        f.type === type && f.label === "implicit" && f.oneofCase === undefined,
+    );
+    if (f !== undefined) return [t, f.prop];
+  }
+  throw new Error(`no message has a plain ${type} field`);
+}
+
+test("encodes share one buffer and stay independent", () => {
+  const good = cases(load("dto.json")).filter((c) => c["error"] === undefined);
+  const msgs = good.map((c) =>
+    MESSAGE_TYPES.get(c["type"] as string)!.decode(hex(c["hex"]!)),
+  );
+  const check = (what: string): void => {
+    const out = msgs.map((m) => m.encode()); // all first: no result may change later
+    good.forEach((c, i) =>
+      assert.equal(toHex(out[i]!), c["hex"], `${what}: ${String(c["name"])}`),
+    );
+  };
+  check("in turn");
+
+  // One larger than the buffer the encoder keeps, then the small ones again.
+  const [st, sprop] = plainField("string");
+  const big = st.create();
+  const text = "é".repeat(3 << 19);
+  (big as unknown as Record<string, unknown>)[sprop] = text;
+  const back = st.decode(big.encode()) as unknown as Record<string, unknown>;
+  assert.equal(back[sprop], text);
+  check("after a 3 MiB encode");
+
+  // An encode inside an encode (here a getter's) gets its own buffer.
+  const plain = st.create();
+  (plain as unknown as Record<string, unknown>)[sprop] = "fine";
+  const longest = good.reduce((a, b) =>
+    (b["hex"] as string).length > (a["hex"] as string).length ? b : a,
+  );
+  const tricky = st.create();
+  let inner = "";
+  Object.defineProperty(tricky, sprop, {
+    get: () => {
+      inner = toHex(msgs[good.indexOf(longest)]!.encode());
+      return "fine";
+    },
+  });
+  assert.equal(toHex(tricky.encode()), toHex(plain.encode()));
+  assert.equal(inner, longest["hex"]);
+  const bad = st.create();
+  (bad as unknown as Record<string, unknown>)[sprop] = 42;
+  assert.throws(() => bad.encode(), EncodeError);
+  check("after an encode inside one and a failed one");
+
+  // What a decode keeps as unknown belongs to that message, not to its class.
+  const withUnknown = good.find((c) => c["known_hex"] !== undefined);
+  assert.ok(withUnknown !== undefined, "no vector with unknown fields");
+  const ut = MESSAGE_TYPES.get(withUnknown["type"] as string)!;
+  assert.ok(ut.decode(hex(withUnknown["hex"]!)).unknownFields.length > 0);
+  assert.equal(ut.create().unknownFields.length, 0);
 });
 
 test("varint vectors", () => {
