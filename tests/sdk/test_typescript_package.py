@@ -47,7 +47,7 @@ def _install_and_build(pkg: Path) -> None:
 def _native_tests(pkg: Path) -> None:
     proc = _run(["npm", "test"], pkg)
     _ok(proc)
-    assert "# fail 0" in proc.stdout and "# pass 13" in proc.stdout, proc.stdout[-2000:]
+    assert "# fail 0" in proc.stdout and "# pass 14" in proc.stdout, proc.stdout[-2000:]
 
 
 def build_and_test(pkg_dir: Path) -> None:

@@ -20,6 +20,7 @@ import {
   encodeVarint,
   fromHex,
   parseJson,
+  stringifyJson,
   toHex,
 } from "../src/index.js";
 import type {
@@ -175,6 +176,25 @@ test("encodes share one buffer and stay independent", () => {
   const ut = MESSAGE_TYPES.get(withUnknown["type"] as string)!;
   assert.ok(ut.decode(hex(withUnknown["hex"]!)).unknownFields.length > 0);
   assert.equal(ut.create().unknownFields.length, 0);
+});
+
+test("JSON text: -0, bigint and non-finite numbers are kept apart from the fast path", () => {
+  const plain: JsonValue = { a: 1.5, b: { c: [true, null, "é\u2028"] }, d: [] };
+  assert.equal(stringifyJson(plain), JSON.stringify(plain));
+  assert.equal(
+    stringifyJson({ a: [1, { b: -0 }], c: "x" }),
+    '{"a":[1,{"b":-0}],"c":"x"}',
+  );
+  assert.equal(
+    stringifyJson({ a: { b: [2n ** 64n] } }),
+    '{"a":{"b":[18446744073709551616]}}',
+  );
+  assert.equal(
+    stringifyJson({ a: undefined, b: 1 } as unknown as JsonValue),
+    '{"b":1}',
+  );
+  assert.throws(() => stringifyJson({ a: [Number.NaN] }), RangeError);
+  assert.throws(() => stringifyJson([{ a: -Infinity }]), RangeError);
 });
 
 test("varint vectors", () => {
