@@ -13,22 +13,30 @@ import type { JsonValue, StreamItemInput } from "@clutchcall/sdk";
 const [vectorsDir = "../../tests/vectors", protoFile = "clutchcall.proto"] =
   process.argv.slice(2);
 
-/** ns per call of `fn`: the best of `repeats` timed batches of about 50 ms. */
-function time(fn: () => unknown, repeats = 15): number {
+/** How many calls of `fn` take about 5 ms (which also warms it up). */
+function batchSize(fn: () => unknown): number {
   let n = 1;
   for (;;) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) fn();
-    const dt = Number(process.hrtime.bigint() - t0);
-    if (dt > 5e6) break;
+    if (Number(process.hrtime.bigint() - t0) > 5e6) return n;
     n *= 2;
   }
-  n = Math.max(1, Math.round((n * 50e6) / 5e6 / 10));
-  let best = Infinity;
+}
+
+/** ns per call of each of `fns`: the best of `repeats` batches of about 5 ms each. The functions'
+ * batches alternate, so that a slow stretch of this shared machine (or a GC another function's
+ * garbage set off) falls on both sides of a ratio instead of on one. */
+function time(fns: (() => unknown)[], repeats = 40): number[] {
+  const sizes = fns.map(batchSize);
+  const best = fns.map(() => Infinity);
   for (let r = 0; r < repeats; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / n);
+    fns.forEach((fn, k) => {
+      const n = sizes[k]!;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) fn();
+      best[k] = Math.min(best[k]!, Number(process.hrtime.bigint() - t0) / n);
+    });
   }
   return best;
 }
@@ -81,8 +89,7 @@ const rows: [string, string, () => unknown, (() => unknown) | undefined][] = [
 console.log(`Call: ${callBytes.length} bytes; subgroup stream: ${streamBytes.length} bytes; node ${process.version}`);
 console.log(`${"message".padEnd(14)} ${"operation".padEnd(17)} ${"generated".padStart(11)} ${"protobufjs".padStart(11)} ${"ours/pbjs".padStart(9)}`);
 for (const [msg, op, fn, ref] of rows) {
-  const a = time(fn);
-  const b = ref === undefined ? undefined : time(ref);
+  const [a = NaN, b] = time(ref === undefined ? [fn] : [fn, ref]);
   const ratio = b === undefined ? "-" : (a / b).toFixed(2);
   console.log(`${msg.padEnd(14)} ${op.padEnd(17)} ${fmt(a).padStart(11)} ${(b === undefined ? "-" : fmt(b)).padStart(11)} ${ratio.padStart(9)}`);
 }
