@@ -1332,6 +1332,29 @@ type Transition = PlanState["transitions"][number];
 // Looked up once per machine and state (the plan itself is plain data).
 const STATES = new WeakMap<PlanStream, Map<string, PlanState>>();
 const BY_CODE = new WeakMap<PlanState, Map<bigint, Transition>>();
+const BY_STRUCT = new WeakMap<PlanState, Map<string, Ways>>();
+
+/** The transitions of a state that take a struct, and all their codes. */
+interface Ways {
+  readonly ways: readonly Transition[];
+  readonly codes: readonly bigint[];
+}
+
+function waysOf(s: PlanState, struct: string): Ways {
+  let byStruct = BY_STRUCT.get(s);
+  if (byStruct === undefined) {
+    byStruct = new Map();
+    BY_STRUCT.set(s, byStruct);
+  }
+  let w = byStruct.get(struct);
+  if (w === undefined) {
+    const ways = s.transitions.filter((t) => t.struct === struct);
+    const codes = ways.flatMap((t) => (t.codes ?? []).map((c) => BigInt(c)));
+    w = { ways, codes };
+    byStruct.set(struct, w);
+  }
+  return w;
+}
 
 function stateOf(m: PlanStream, name: string): PlanState {
   let states = STATES.get(m);
@@ -1379,8 +1402,7 @@ function encodeStream(
   let flags: readonly boolean[] = [];
   for (const it of items) {
     const name = it.struct.name;
-    const ways = state.transitions.filter((t) => t.struct === name);
-    const codes = ways.flatMap((t) => (t.codes ?? []).map((c) => BigInt(c)));
+    const { ways, codes } = waysOf(state, name);
     const code = it.code ?? (codes.length === 1 ? codes[0] : undefined);
     const t =
       state.frame === null
