@@ -124,16 +124,11 @@ export abstract class Message {
 
   /** The canonical protobuf binary encoding; throws EncodeError for out-of-range values. */
   encode(): Uint8Array {
-    if (scratchBusy) {
-      const w = new Writer(); // an encode() called while another runs
-      encodeFields(compiled(this.$type), this, w, 0);
-      return w.finish();
-    }
+    if (scratchBusy) return encodeWith(new Writer(), this); // inside another encode
     scratchBusy = true;
     scratch.pos = 0;
     try {
-      encodeFields(compiled(this.$type), this, scratch, 0);
-      return scratch.finish();
+      return encodeWith(scratch, this);
     } finally {
       scratchBusy = false;
       if (scratch.buf.length > SCRATCH_KEEP) scratch = new Writer();
@@ -860,11 +855,16 @@ Object.defineProperty(Message.prototype, "unknownFields", {
 });
 
 /** The writer `Message.encode` reuses, so that an encode allocates only its result. It keeps the
- * largest buffer it grew to, up to SCRATCH_KEEP bytes; `scratchBusy` guards against an encode
- * inside an encode (a value's toString in an error message). */
+ * largest buffer it grew to, up to SCRATCH_KEEP bytes; `scratchBusy` sends an encode inside an
+ * encode (a getter on a field that encodes another message) to a writer of its own. */
 let scratch = new Writer();
 let scratchBusy = false;
 const SCRATCH_KEEP = 1 << 20;
+
+function encodeWith(w: Writer, msg: Message): Uint8Array {
+  encodeFields(compiled(msg.$type), msg, w, 0);
+  return w.finish();
+}
 
 function bad(f: CField, v: unknown): EncodeError {
   return new EncodeError(
