@@ -1334,34 +1334,48 @@ const STATES = new WeakMap<PlanStream, Map<string, PlanState>>();
 const BY_CODE = new WeakMap<PlanState, Map<bigint, Transition>>();
 const BY_STRUCT = new WeakMap<PlanState, Map<string, Ways>>();
 
-/** The transitions of a state that take a struct, and all their codes. */
-interface Ways {
-  readonly ways: readonly Transition[];
-  readonly codes: readonly bigint[];
+/** `cache`'s value for `key`, made by `make` the first time. */
+function memo<K extends object, V>(
+  cache: WeakMap<K, V>,
+  key: K,
+  make: (key: K) => V,
+): V {
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = make(key);
+    cache.set(key, v);
+  }
+  return v;
 }
 
+/** The transitions of a state that take a struct, and all their codes. */
+interface Ways {
+  readonly ways: Transition[];
+  readonly codes: bigint[];
+}
+
+const NO_WAYS: Ways = { ways: [], codes: [] };
+
 function waysOf(s: PlanState, struct: string): Ways {
-  let byStruct = BY_STRUCT.get(s);
-  if (byStruct === undefined) {
-    byStruct = new Map();
-    BY_STRUCT.set(s, byStruct);
-  }
-  let w = byStruct.get(struct);
-  if (w === undefined) {
-    const ways = s.transitions.filter((t) => t.struct === struct);
-    const codes = ways.flatMap((t) => (t.codes ?? []).map((c) => BigInt(c)));
-    w = { ways, codes };
-    byStruct.set(struct, w);
-  }
-  return w;
+  const byStruct = memo(BY_STRUCT, s, (s) => {
+    const m = new Map<string, Ways>();
+    for (const t of s.transitions) {
+      let w = m.get(t.struct);
+      if (w === undefined) m.set(t.struct, (w = { ways: [], codes: [] }));
+      w.ways.push(t);
+      for (const c of t.codes ?? []) w.codes.push(BigInt(c));
+    }
+    return m;
+  });
+  return byStruct.get(struct) ?? NO_WAYS;
 }
 
 function stateOf(m: PlanStream, name: string): PlanState {
-  let states = STATES.get(m);
-  if (states === undefined) {
-    states = new Map(m.states.map((x) => [x.name, x]));
-    STATES.set(m, states);
-  }
+  const states = memo(
+    STATES,
+    m,
+    (m) => new Map(m.states.map((x) => [x.name, x])),
+  );
   const s = states.get(name);
   if (s === undefined) throw new Error(`${m.name}: no state ${name}`);
   return s;
@@ -1369,16 +1383,15 @@ function stateOf(m: PlanStream, name: string): PlanState {
 
 /** The transition whose codes include `code` (the first, as the plan orders them). */
 function select(s: PlanState, code: bigint): Transition | undefined {
-  let byCode = BY_CODE.get(s);
-  if (byCode === undefined) {
-    byCode = new Map();
+  const byCode = memo(BY_CODE, s, (s) => {
+    const m = new Map<bigint, Transition>();
     for (const t of s.transitions) {
       for (const c of t.codes ?? []) {
-        if (!byCode.has(BigInt(c))) byCode.set(BigInt(c), t);
+        if (!m.has(BigInt(c))) m.set(BigInt(c), t);
       }
     }
-    BY_CODE.set(s, byCode);
-  }
+    return m;
+  });
   return byCode.get(code);
 }
 
